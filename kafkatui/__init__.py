@@ -1,0 +1,3 @@
+"""kafkatui: a terminal workbench that teaches and explores Apache Kafka."""
+
+__version__ = "0.1.0"

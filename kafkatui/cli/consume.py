@@ -1,0 +1,130 @@
+"""`kafkatui consume`: read records from a topic's partitions, as text or JSON lines."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated
+
+import typer
+
+from kafkatui.cli.context import cluster_command, console, err_console
+from kafkatui.cli.output import bytes_to_json, print_json
+from kafkatui.engine.cluster import Cluster
+from kafkatui.engine.consumer import Consumer, ConsumerConfig, ConsumerRecord
+
+
+class Format(enum.StrEnum):
+    text = "text"
+    json = "json"
+
+
+def _start_offset(text: str | None) -> int | str | None:
+    if text is None or text in ("beginning", "end"):
+        return text
+    try:
+        offset = int(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"'{text}' is not an offset, 'beginning' or 'end'", param_hint="--offset"
+        ) from None
+    if offset < 0:
+        raise typer.BadParameter("offsets start at 0", param_hint="--offset")
+    return offset
+
+
+def consume(
+    ctx: typer.Context,
+    topic: Annotated[str, typer.Argument(help="Topic to read.")],
+    from_beginning: Annotated[
+        bool,
+        typer.Option(
+            "--from-beginning",
+            "-b",
+            help="Start at the oldest record (default: only new records, like kafka-console-consumer).",
+        ),
+    ] = False,
+    partition: Annotated[
+        int | None, typer.Option("--partition", "-p", help="Read only this partition.")
+    ] = None,
+    offset: Annotated[
+        str | None,
+        typer.Option("--offset", "-o", help="Start at this offset (or 'beginning' / 'end')."),
+    ] = None,
+    max_records: Annotated[
+        int | None, typer.Option("--max", "-n", help="Exit after this many records.")
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout",
+            "-t",
+            help="Exit when no record arrives for this many seconds (default: wait for more).",
+        ),
+    ] = None,
+    fmt: Annotated[
+        Format,
+        typer.Option("--format", "-f", help="text for people, json for one object per line."),
+    ] = Format.text,
+) -> None:
+    """Read records from the partitions' leaders, up to the high watermark."""
+    start = _start_offset(offset)
+    if max_records is not None and max_records < 0:
+        raise typer.BadParameter("must be >= 0", param_hint="--max")
+    reset = "earliest" if from_beginning or start == "beginning" else "latest"
+
+    @cluster_command("kafkatui consume")
+    async def body(cluster: Cluster) -> None:
+        consumer = Consumer(cluster, ConsumerConfig(auto_offset_reset=reset))
+        if partition is None:
+            assigned = consumer.assign_topic(topic)
+        else:
+            consumer.assign([(topic, partition)])
+            assigned = consumer.assignment()
+        if isinstance(start, int):
+            for tp in assigned:
+                consumer.seek(tp, start)
+        if timeout is None and max_records is None and err_console.is_terminal:
+            err_console.print(f"Waiting for records on {topic}… (Ctrl-C to stop)")
+        seen = 0
+        while max_records is None or seen < max_records:
+            wait_ms = 1000 if timeout is None else int(timeout * 1000)
+            records = await consumer.poll(wait_ms)
+            if not records and timeout is not None:
+                break
+            for record in records:
+                if max_records is not None and seen >= max_records:
+                    break
+                _print_record(record, fmt)
+                seen += 1
+        await consumer.close()
+
+    body(ctx)
+
+
+def _print_record(record: ConsumerRecord, fmt: Format) -> None:
+    key, key_b64 = bytes_to_json(record.key)
+    value, value_b64 = bytes_to_json(record.value)
+    headers = [[k, bytes_to_json(v)[0]] for k, v in record.headers]
+    if fmt is Format.json:
+        obj = {
+            "topic": record.topic,
+            "partition": record.partition,
+            "offset": record.offset,
+            "timestamp": record.timestamp,
+            "timestamp_type": record.timestamp_type.config_name,
+            "key": key,
+            "value": value,
+            "headers": headers,
+        }
+        if key_b64:
+            obj["key_encoding"] = "base64"
+        if value_b64:
+            obj["value_encoding"] = "base64"
+        print_json(obj)
+        return
+    shown_headers = "  headers=" + ",".join(f"{k}={v}" for k, v in headers) if headers else ""
+    console.print(
+        f"partition={record.partition} offset={record.offset} key={key if key is not None else '(null)'} "
+        f"value={value if value is not None else '(null)'}{shown_headers}",
+        markup=False,
+    )

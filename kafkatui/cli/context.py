@@ -1,0 +1,113 @@
+"""What every command shares: which cluster to open, and how errors leave the process."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import platformdirs
+import typer
+from rich.console import Console
+
+from kafkatui.engine.cluster import Cluster, DataDirLockedError
+from kafkatui.engine.errors import KafkaError
+
+T = TypeVar("T")
+
+DATA_DIR_ENV = "KAFKATUI_DATA_DIR"
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def default_data_dir(cluster_name: str) -> Path:
+    """`$KAFKATUI_DATA_DIR`, else the user's data dir: .../kafkatui/clusters/<name>."""
+    env = os.environ.get(DATA_DIR_ENV)
+    if env:
+        return Path(env).expanduser()
+    return platformdirs.user_data_path("kafkatui") / "clusters" / cluster_name
+
+
+@dataclass
+class ClusterOptions:
+    """The global options: where the cluster lives and how big it is."""
+
+    data_dir: Path | None = None
+    memory: bool = False
+    brokers: int | None = None
+    cluster_name: str = "default"
+    seed: int | None = None
+
+    def resolved_data_dir(self) -> Path | None:
+        if self.memory:
+            return None
+        return self.data_dir or default_data_dir(self.cluster_name)
+
+    async def open(self, command: str) -> Cluster:
+        return await Cluster.open(
+            self.resolved_data_dir(), brokers=self.brokers, seed=self.seed, command=command
+        )
+
+
+def options(ctx: typer.Context) -> ClusterOptions:
+    obj = ctx.find_root().obj
+    return obj if isinstance(obj, ClusterOptions) else ClusterOptions()
+
+
+def fail(name: str, message: str, code: int = 1) -> typer.Exit:
+    """Print `error: NAME: message` on stderr; return the Exit to raise."""
+    err_console.print(f"[bold red]error:[/] {name}: {message}", markup=True)
+    return typer.Exit(code)
+
+
+def run_async(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a command's coroutine, turning Kafka errors into one line and an exit code."""
+    try:
+        return asyncio.run(main())
+    except KafkaError as error:
+        raise fail(error.name, error.message) from None
+    except DataDirLockedError as error:
+        raise fail(error.name, str(error)) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    except Exception as error:
+        # Typer/Click's own exits and usage errors carry an exit_code: let them through.
+        # Anything else is a bug: never a traceback for users, KAFKATUI_DEBUG=1 shows it.
+        if hasattr(error, "exit_code") or os.environ.get("KAFKATUI_DEBUG"):
+            raise
+        raise fail(
+            "INTERNAL_ERROR",
+            f"{type(error).__name__}: {error} (a kafkatui bug: rerun with KAFKATUI_DEBUG=1 "
+            "for the traceback and report it)",
+        ) from None
+
+
+async def with_cluster(ctx: typer.Context, command: str, body: Callable[[Cluster], Awaitable[T]]) -> T:
+    """Open the cluster, run `body`, close the cluster (even on error)."""
+    cluster = await options(ctx).open(command)
+    try:
+        return await body(cluster)
+    finally:
+        await cluster.close()
+
+
+def cluster_command(command: str) -> Callable[..., Any]:
+    """Decorator for `async def body(cluster, ...)` helpers run under `with_cluster`."""
+
+    def decorate(body: Callable[..., Awaitable[T]]) -> Callable[..., T]:
+        @functools.wraps(body)
+        def wrapper(ctx: typer.Context, *args: Any, **kwargs: Any) -> T:
+            return run_async(lambda: with_cluster(ctx, command, lambda c: body(c, *args, **kwargs)))
+
+        return wrapper
+
+    return decorate
+
+
+def stdin_is_interactive() -> bool:
+    return sys.stdin is None or sys.stdin.isatty()

@@ -1,0 +1,86 @@
+"""The `kafkatui` command: global options and the command groups."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kafkatui import __version__
+from kafkatui.cli import consume, produce, topic
+from kafkatui.cli.context import ClusterOptions, default_data_dir
+
+app = typer.Typer(
+    name="kafkatui",
+    help=(
+        "A terminal workbench for Apache Kafka with a real little Kafka cluster inside.\n\n"
+        "Each broker keeps its partitions in its own SQLite database under the data dir, "
+        "so what you produce is still there next time."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(topic.app, name="topic")
+app.command()(produce.produce)
+app.command()(consume.consume)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kafkatui {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            "-d",
+            envvar="KAFKATUI_DATA_DIR",
+            help="Where the cluster's databases live (default: your user data dir, per --cluster).",
+        ),
+    ] = None,
+    memory: Annotated[
+        bool, typer.Option("--memory", help="A throwaway in-memory cluster; nothing is saved.")
+    ] = False,
+    brokers: Annotated[
+        int | None,
+        typer.Option(
+            "--brokers",
+            help="Number of brokers for a new cluster (default 3); may add brokers to an existing one.",
+        ),
+    ] = None,
+    cluster_name: Annotated[
+        str, typer.Option("--cluster", help="Name of the cluster under the default data dir.")
+    ] = "default",
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed",
+            help="Seed the cluster's random choices (placement, sticky partitions) for repeatable runs.",
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    ] = False,
+) -> None:
+    ctx.obj = ClusterOptions(data_dir, memory, brokers, cluster_name, seed)
+
+
+@app.command("where")
+def where(ctx: typer.Context) -> None:
+    """Print the data dir this command line would use."""
+    opts: ClusterOptions = ctx.find_root().obj
+    path = opts.resolved_data_dir()
+    typer.echo("(in memory)" if path is None else str(path or default_data_dir(opts.cluster_name)))
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()

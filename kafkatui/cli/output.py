@@ -1,0 +1,59 @@
+"""Shared formatting for people (Rich) and scripts (JSON)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from kafkatui.engine.cluster import TopicDescription
+
+
+def human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def print_json(obj: Any) -> None:
+    """One JSON document on stdout, with no Rich markup in the way."""
+    print(json.dumps(obj, ensure_ascii=False), flush=True)
+
+
+def bytes_to_json(data: bytes | None) -> tuple[str | None, bool]:
+    """Text if the bytes are UTF-8, otherwise base64; the flag says which."""
+    if data is None:
+        return None, False
+    try:
+        return data.decode(), False
+    except UnicodeDecodeError:
+        return base64.b64encode(data).decode(), True
+
+
+def describe_json(desc: TopicDescription) -> dict[str, Any]:
+    return {
+        "name": desc.name,
+        "topic_id": desc.topic_id,
+        "partition_count": len(desc.partitions),
+        "replication_factor": desc.replication_factor,
+        "record_count": desc.record_count,
+        "size_bytes": desc.size_bytes,
+        "configs": desc.configs,
+        "partitions": [
+            {
+                "partition": p.partition,
+                "leader": p.leader,
+                "leader_epoch": p.leader_epoch,
+                "replicas": list(p.replicas),
+                "isr": list(p.isr),
+                "log_start_offset": p.log_start_offset,
+                "log_end_offset": p.log_end_offset,
+                "high_watermark": p.high_watermark,
+                "size_bytes": p.size_bytes,
+            }
+            for p in desc.partitions
+        ],
+    }

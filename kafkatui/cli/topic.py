@@ -1,0 +1,199 @@
+"""`kafkatui topic ...`: create, list, describe, alter and delete topics."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from kafkatui.cli.context import cluster_command, console
+from kafkatui.cli.output import describe_json, human_bytes, print_json
+from kafkatui.engine.cluster import Cluster
+from kafkatui.engine.configs import parse_config_assignment
+
+app = typer.Typer(help="Create, list, describe, alter and delete topics.", no_args_is_help=True)
+
+ConfigOption = Annotated[
+    list[str] | None,
+    typer.Option("--config", "-c", help="A topic config as key=value (repeatable), e.g. retention.ms=60000."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+@app.command()
+def create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Topic name: letters, digits, '.', '_' or '-', up to 249.")],
+    partitions: Annotated[
+        int | None,
+        typer.Option("--partitions", "-p", help="Number of partitions (default: num.partitions=1)."),
+    ] = None,
+    replication_factor: Annotated[
+        int | None,
+        typer.Option(
+            "--replication-factor",
+            "-r",
+            help="Copies of each partition (default: default.replication.factor=1).",
+        ),
+    ] = None,
+    config: ConfigOption = None,
+    if_not_exists: Annotated[
+        bool, typer.Option("--if-not-exists", help="Succeed quietly if the topic exists.")
+    ] = False,
+    json_out: JsonOption = False,
+) -> None:
+    """Create a topic; its partitions are spread over the brokers like Kafka does."""
+    configs = dict(parse_config_assignment(c) for c in config or [])
+
+    @cluster_command("kafkatui topic create")
+    async def body(cluster: Cluster) -> None:
+        if not (if_not_exists and name in cluster.metadata.topics):
+            await cluster.create_topic(name, partitions, replication_factor, configs)
+        desc = cluster.describe_topic(name)
+        if json_out:
+            print_json(describe_json(desc))
+            return
+        console.print(
+            f"Created topic [bold]{name}[/] with {len(desc.partitions)} partition(s), "
+            f"replication factor {desc.replication_factor}."
+        )
+        for p in desc.partitions:
+            followers = ", ".join(str(b) for b in p.replicas[1:]) or "none"
+            console.print(f"  partition {p.partition}: leader broker {p.leader}, followers {followers}")
+
+    body(ctx)
+
+
+@app.command("list")
+def list_topics(
+    ctx: typer.Context,
+    internal: Annotated[bool, typer.Option("--internal", help="Include internal topics (__…).")] = False,
+    json_out: JsonOption = False,
+) -> None:
+    """List topics with partitions, replication factor, records and size."""
+
+    @cluster_command("kafkatui topic list")
+    async def body(cluster: Cluster) -> None:
+        descs = [cluster.describe_topic(n) for n in cluster.topic_names(include_internal=internal)]
+        if json_out:
+            print_json(
+                [
+                    {
+                        "name": d.name,
+                        "partitions": len(d.partitions),
+                        "replication_factor": d.replication_factor,
+                        "record_count": d.record_count,
+                        "size_bytes": d.size_bytes,
+                    }
+                    for d in descs
+                ]
+            )
+            return
+        if not descs:
+            console.print("No topics yet. Create one: kafkatui topic create sales --partitions 3")
+            return
+        table = Table("Topic", "Partitions", "RF", "Records", "Size", title="Topics")
+        for d in descs:
+            table.add_row(
+                d.name,
+                str(len(d.partitions)),
+                str(d.replication_factor),
+                f"{d.record_count:,}",
+                human_bytes(d.size_bytes),
+            )
+        console.print(table)
+
+    body(ctx)
+
+
+@app.command()
+def describe(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Topic to describe.")],
+    json_out: JsonOption = False,
+) -> None:
+    """Show partitions (leader, replicas, ISR, offsets) and configs of a topic."""
+
+    @cluster_command("kafkatui topic describe")
+    async def body(cluster: Cluster) -> None:
+        desc = cluster.describe_topic(name)
+        if json_out:
+            print_json(describe_json(desc))
+            return
+        configs = ",".join(f"{k}={v}" for k, v in sorted(desc.configs.items())) or "(defaults)"
+        console.print(
+            f"Topic: [bold]{desc.name}[/]  TopicId: {desc.topic_id}  "
+            f"PartitionCount: {len(desc.partitions)}  ReplicationFactor: {desc.replication_factor}  "
+            f"Configs: {configs}"
+        )
+        table = Table("Partition", "Leader", "Replicas", "Isr", "LogStart", "LogEnd", "HighWatermark", "Size")
+        for p in desc.partitions:
+            table.add_row(
+                str(p.partition),
+                str(p.leader),
+                ",".join(map(str, p.replicas)),
+                ",".join(map(str, p.isr)),
+                str(p.log_start_offset),
+                str(p.log_end_offset),
+                str(p.high_watermark),
+                human_bytes(p.size_bytes),
+            )
+        console.print(table)
+
+    body(ctx)
+
+
+@app.command()
+def delete(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Topic to delete, with all its records.")],
+) -> None:
+    """Delete a topic and its data on every broker."""
+
+    @cluster_command("kafkatui topic delete")
+    async def body(cluster: Cluster) -> None:
+        await cluster.delete_topic(name)
+        console.print(f"Deleted topic [bold]{name}[/].")
+
+    body(ctx)
+
+
+@app.command()
+def alter(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Topic to change.")],
+    partitions: Annotated[
+        int | None,
+        typer.Option("--partitions", "-p", help="New (larger) partition count; Kafka never lowers it."),
+    ] = None,
+    config: ConfigOption = None,
+    delete_config: Annotated[
+        list[str] | None,
+        typer.Option("--delete-config", help="Remove a config override, back to the default (repeatable)."),
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Add partitions or change configs (note: adding partitions moves keys to new partitions)."""
+    changes: dict[str, str | None] = dict(parse_config_assignment(c) for c in config or [])
+    changes.update({k: None for k in delete_config or []})
+
+    @cluster_command("kafkatui topic alter")
+    async def body(cluster: Cluster) -> None:
+        cluster.topic(name)
+        if partitions is None and not changes:
+            raise typer.BadParameter("nothing to change: give --partitions, --config or --delete-config")
+        if changes:
+            await cluster.alter_topic_configs(name, changes)
+        if partitions is not None:
+            await cluster.create_partitions(name, partitions)
+        desc = cluster.describe_topic(name)
+        if json_out:
+            print_json(describe_json(desc))
+            return
+        console.print(
+            f"Altered topic [bold]{name}[/]: {len(desc.partitions)} partition(s), configs "
+            + (",".join(f"{k}={v}" for k, v in sorted(desc.configs.items())) or "(defaults)")
+        )
+
+    body(ctx)

@@ -1,0 +1,327 @@
+"""A broker: the partition replicas it hosts and the produce/fetch paths into them.
+
+Kafka's `BrokerServer` + `ReplicaManager` in one class. A broker learns which replicas
+it hosts from the metadata image (as a KRaft broker does from the metadata log), opens
+or creates their logs in its own database, and serves produce requests for partitions
+it leads and fetch requests up to the high watermark.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from kafkatui.engine.clock import Clock, wait_event
+from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.engine.events import (
+    EventBus,
+    HighWatermarkAdvanced,
+    ProduceRejected,
+    RecordAppended,
+)
+from kafkatui.engine.log import PartitionLog
+from kafkatui.engine.metadata import MetadataImage, PartitionInfo, TopicInfo
+from kafkatui.engine.records import TimestampType, read_header
+from kafkatui.engine.storage import BrokerStorage
+
+# ListOffsets' special timestamps (ListOffsetsRequest.EARLIEST_TIMESTAMP / LATEST_TIMESTAMP).
+EARLIEST = -2
+LATEST = -1
+VALID_ACKS = (-1, 0, 1)
+
+
+@dataclass(frozen=True)
+class ProduceResult:
+    """A partition's answer to a produce request (ProduceResponse.PartitionResponse)."""
+
+    base_offset: int
+    log_append_time: int  # -1 unless the topic uses LogAppendTime
+    log_start_offset: int
+
+
+@dataclass(frozen=True)
+class FetchPartition:
+    """One partition in a fetch request."""
+
+    topic: str
+    partition: int
+    fetch_offset: int
+    max_bytes: int = 1_048_576
+
+
+@dataclass
+class FetchedPartition:
+    """One partition in a fetch response: its batches, or the error that stopped it."""
+
+    topic: str
+    partition: int
+    high_watermark: int = -1
+    log_start_offset: int = -1
+    batches: list[bytes] = field(default_factory=list)
+    error: KafkaError | None = None
+
+    @property
+    def size(self) -> int:
+        return sum(len(b) for b in self.batches)
+
+
+@dataclass(frozen=True)
+class ReplicaSnapshot:
+    """A replica's log positions, for describe and the UI."""
+
+    broker_id: int
+    log_start_offset: int
+    log_end_offset: int
+    high_watermark: int
+    size_bytes: int
+
+
+class Broker:
+    """One Kafka broker with its own SQLite database."""
+
+    def __init__(self, broker_id: int, storage: BrokerStorage, clock: Clock, bus: EventBus) -> None:
+        self.broker_id = broker_id
+        self.storage = storage
+        self._clock = clock
+        self._bus = bus
+        self._image = MetadataImage()
+        self.logs: dict[tuple[str, int], PartitionLog] = {}  # (topic_id, partition) -> log
+        self.running = False
+
+    async def start(self, image: MetadataImage) -> None:
+        """Recover the logs on disk, then host the replicas the metadata assigns here."""
+        for state in await self.storage.load_logs():
+            log = PartitionLog(self.storage, state)
+            self._watch(log)
+            self.logs[(state.topic_id, state.partition)] = log
+        self.running = True
+        await self.apply_metadata(image)
+
+    async def stop(self) -> None:
+        for log in self.logs.values():
+            await log.checkpoint()
+        self.running = False
+
+    async def close(self) -> None:
+        if self.running:
+            await self.stop()
+        await self.storage.close()
+
+    async def apply_metadata(self, image: MetadataImage) -> None:
+        """Create logs for new replicas here, delete logs of removed topics."""
+        self._image = image
+        hosted: set[tuple[str, int]] = set()
+        for topic in image.topics.values():
+            for info in topic.partitions:
+                if self.broker_id in info.replicas:
+                    hosted.add((topic.topic_id, info.partition))
+                    if (topic.topic_id, info.partition) not in self.logs:
+                        state = await self.storage.create_log(topic.topic_id, topic.name, info.partition)
+                        log = PartitionLog(self.storage, state)
+                        self._watch(log)
+                        self.logs[(topic.topic_id, info.partition)] = log
+        for key in [k for k in self.logs if k not in hosted]:
+            await self.storage.delete_log(self.logs.pop(key).log_id)
+        for topic in image.topics.values():
+            for info in topic.partitions:
+                log = self.logs.get((topic.topic_id, info.partition))
+                if log is not None:
+                    self._maybe_advance_high_watermark(log, info)
+
+    def _maybe_advance_high_watermark(self, log: PartitionLog, info: PartitionInfo) -> None:
+        """A leader's HW is the smallest log end offset in the ISR (Kafka's
+        `maybeIncrementLeaderHW`); when the ISR is the leader alone, that is its own LEO,
+        including right after a restart from a checkpoint that lagged behind."""
+        if info.leader == self.broker_id and set(info.isr) <= {self.broker_id}:
+            log.advance_high_watermark(log.log_end_offset)
+
+    def _watch(self, log: PartitionLog) -> None:
+        def published(high_watermark: int) -> None:
+            self._bus.publish(
+                HighWatermarkAdvanced(
+                    timestamp_ms=self._clock.now_ms(),
+                    topic=log.topic,
+                    partition=log.partition,
+                    high_watermark=high_watermark,
+                )
+            )
+
+        log.on_high_watermark = published
+
+    # --- lookups ---------------------------------------------------------------------
+
+    def _partition(self, topic: str, partition: int) -> tuple[TopicInfo, PartitionInfo]:
+        info = self._image.topics.get(topic)
+        if info is None or not 0 <= partition < len(info.partitions):
+            raise KafkaError(
+                ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                f"this server does not host {topic}-{partition}",
+            )
+        return info, info.partitions[partition]
+
+    def _leader_log(self, topic: str, partition: int) -> tuple[TopicInfo, PartitionInfo, PartitionLog]:
+        if not self.running:
+            raise KafkaError(ErrorCode.NETWORK_EXCEPTION, f"broker {self.broker_id} is not running")
+        info, part = self._partition(topic, partition)
+        if part.leader != self.broker_id:
+            raise KafkaError(
+                ErrorCode.NOT_LEADER_OR_FOLLOWER,
+                f"broker {self.broker_id} is not the leader of {topic}-{partition} (leader: {part.leader})",
+            )
+        return info, part, self.logs[(info.topic_id, partition)]
+
+    def _log(self, topic: str, partition: int) -> PartitionLog | None:
+        info = self._image.topics.get(topic)
+        return self.logs.get((info.topic_id, partition)) if info else None
+
+    def replica(self, topic: str, partition: int) -> ReplicaSnapshot | None:
+        """This broker's replica of a partition, if it hosts one."""
+        log = self._log(topic, partition)
+        if log is None:
+            return None
+        return ReplicaSnapshot(
+            self.broker_id,
+            log.log_start_offset,
+            log.log_end_offset,
+            log.high_watermark,
+            log.size_bytes,
+        )
+
+    # --- produce ---------------------------------------------------------------------
+
+    async def produce(self, topic: str, partition: int, data: bytes, *, acks: int = -1) -> ProduceResult:
+        """Append one producer batch to a partition this broker leads.
+
+        With no followers replicating yet, the leader is the whole ISR: the high
+        watermark moves with the log end offset, so acks=1 and acks=all behave alike.
+        """
+        try:
+            if acks not in VALID_ACKS:
+                raise KafkaError(ErrorCode.INVALID_REQUIRED_ACKS, f"acks must be -1, 0 or 1, not {acks}")
+            info, part, log = self._leader_log(topic, partition)
+            config = info.config
+            max_bytes = config.max_message_bytes
+            if len(data) > max_bytes:
+                raise KafkaError(
+                    ErrorCode.MESSAGE_TOO_LARGE,
+                    f"record batch of {len(data)} bytes exceeds {topic}'s max.message.bytes={max_bytes}",
+                )
+            if acks == -1 and len(part.isr) < config.min_insync_replicas:
+                raise KafkaError(
+                    ErrorCode.NOT_ENOUGH_REPLICAS,
+                    f"{topic}-{partition} has {len(part.isr)} in-sync replica(s), fewer than "
+                    f"min.insync.replicas={config.min_insync_replicas}",
+                )
+            now = self._clock.now_ms()
+            self._validate_timestamps(data, info, now)
+            timestamp_type = TimestampType.from_config(config.message_timestamp_type)
+            header = await log.append_as_leader(
+                data, leader_epoch=part.leader_epoch, timestamp_type=timestamp_type, now_ms=now
+            )
+        except KafkaError as error:
+            self._bus.publish(
+                ProduceRejected(
+                    timestamp_ms=self._clock.now_ms(),
+                    broker_id=self.broker_id,
+                    topic=topic,
+                    partition=partition,
+                    error=error.name,
+                    message=error.message,
+                )
+            )
+            raise
+        self._bus.publish(
+            RecordAppended(
+                timestamp_ms=now,
+                broker_id=self.broker_id,
+                topic=topic,
+                partition=partition,
+                base_offset=header.base_offset,
+                last_offset=header.last_offset,
+                record_count=header.records_count,
+                size_bytes=header.size,
+                producer_id=header.producer_id,
+            )
+        )
+        self._maybe_advance_high_watermark(log, part)
+        log_append_time = now if timestamp_type is TimestampType.LOG_APPEND_TIME else -1
+        return ProduceResult(header.base_offset, log_append_time, log.log_start_offset)
+
+    def _validate_timestamps(self, data: bytes, info: TopicInfo, now: int) -> None:
+        """message.timestamp.before.max.ms / after.max.ms (KIP-937), on the batch's bounds."""
+        config = info.config
+        if config.message_timestamp_type != "CreateTime":
+            return
+        header = read_header(data)
+        before = config.message_timestamp_before_max_ms
+        after = config.message_timestamp_after_max_ms
+        if now - header.base_timestamp > before or header.max_timestamp - now > after:
+            raise KafkaError(
+                ErrorCode.INVALID_TIMESTAMP,
+                f"timestamp {header.base_timestamp}..{header.max_timestamp} is outside the "
+                f"range allowed by message.timestamp.before.max.ms={before} and "
+                f"message.timestamp.after.max.ms={after} (now {now})",
+            )
+
+    # --- fetch -----------------------------------------------------------------------
+
+    async def fetch(
+        self,
+        partitions: Sequence[FetchPartition],
+        *,
+        max_wait_ms: int = 500,
+        min_bytes: int = 1,
+    ) -> list[FetchedPartition]:
+        """Read from led partitions up to the high watermark, long-polling like Kafka.
+
+        Returns at once if at least `min_bytes` are available or any partition has an
+        error; otherwise waits up to `max_wait_ms` for a high watermark to move.
+        """
+        results = await self._read(partitions)
+        if self._satisfied(results, min_bytes) or max_wait_ms <= 0:
+            return results
+        moved = asyncio.Event()
+        logs = [log for p in partitions if (log := self._log(p.topic, p.partition)) is not None]
+        for log in logs:
+            log.add_waiter(moved)
+        try:
+            deadline = self._clock.now_ms() + max_wait_ms
+            while not self._satisfied(results, min_bytes):
+                remaining = deadline - self._clock.now_ms()
+                if remaining <= 0 or not await wait_event(self._clock, moved, remaining / 1000):
+                    break
+                moved.clear()
+                results = await self._read(partitions)
+        finally:
+            for log in logs:
+                log.remove_waiter(moved)
+        return results
+
+    @staticmethod
+    def _satisfied(results: list[FetchedPartition], min_bytes: int) -> bool:
+        return any(r.error for r in results) or sum(r.size for r in results) >= min_bytes
+
+    async def _read(self, partitions: Sequence[FetchPartition]) -> list[FetchedPartition]:
+        results = []
+        for p in partitions:
+            result = FetchedPartition(p.topic, p.partition)
+            try:
+                _, _, log = self._leader_log(p.topic, p.partition)
+                result.high_watermark = log.high_watermark
+                result.log_start_offset = log.log_start_offset
+                stored = await log.read(p.fetch_offset, p.max_bytes, log.high_watermark)
+                result.batches = [b.data for b in stored]
+            except KafkaError as error:
+                result.error = error
+            results.append(result)
+        return results
+
+    def list_offset(self, topic: str, partition: int, timestamp: int) -> int:
+        """ListOffsets for EARLIEST (-2) or LATEST (-1): log start offset or high watermark."""
+        _, _, log = self._leader_log(topic, partition)
+        if timestamp == EARLIEST:
+            return log.log_start_offset
+        if timestamp == LATEST:
+            return log.high_watermark
+        raise KafkaError(ErrorCode.INVALID_REQUEST, f"unsupported ListOffsets timestamp {timestamp}")

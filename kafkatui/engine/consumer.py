@@ -1,0 +1,269 @@
+"""The consumer client: assign partitions, keep positions, poll records.
+
+Kafka's `KafkaConsumer` without groups (those arrive with the consumer-groups issue):
+partitions are assigned by hand, each has a position (the next offset to read), and
+`poll` fetches from each partition's leader, never past the high watermark. A position
+with no offset yet, or one outside the log, is reset by `auto.offset.reset`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from kafkatui.engine.broker import EARLIEST, LATEST, FetchedPartition, FetchPartition
+from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.engine.records import Headers, TimestampType, decode_batch
+
+if TYPE_CHECKING:
+    from kafkatui.engine.cluster import Cluster
+
+Deserializer = Callable[[bytes | None], Any]
+
+
+class TopicPartition(NamedTuple):
+    topic: str
+    partition: int
+
+    def __str__(self) -> str:
+        return f"{self.topic}-{self.partition}"
+
+
+@dataclass(frozen=True)
+class ConsumerRecord:
+    """A record as `poll` returns it."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp: int
+    timestamp_type: TimestampType
+    key: Any
+    value: Any
+    headers: Headers
+    leader_epoch: int
+
+
+@dataclass(frozen=True)
+class ConsumerConfig:
+    """Consumer configs, named as Kafka's with '_' for '.' (defaults are Kafka 3.x's)."""
+
+    auto_offset_reset: str = "latest"  # earliest | latest | none
+    max_poll_records: int = 500
+    fetch_max_wait_ms: int = 500
+    fetch_min_bytes: int = 1
+    max_partition_fetch_bytes: int = 1_048_576
+
+    def __post_init__(self) -> None:
+        if self.auto_offset_reset not in ("earliest", "latest", "none"):
+            raise KafkaError(
+                ErrorCode.INVALID_CONFIG,
+                f"Invalid value {self.auto_offset_reset} for configuration auto.offset.reset: "
+                "String must be one of: latest, earliest, none",
+            )
+        if self.max_poll_records < 1:
+            raise KafkaError(
+                ErrorCode.INVALID_CONFIG,
+                f"Invalid value {self.max_poll_records} for configuration max.poll.records: "
+                "Value must be at least 1",
+            )
+
+
+def _identity(data: bytes | None) -> bytes | None:
+    return data
+
+
+class Consumer:
+    """A consumer with manually assigned partitions."""
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        config: ConsumerConfig | None = None,
+        *,
+        key_deserializer: Deserializer = _identity,
+        value_deserializer: Deserializer = _identity,
+    ) -> None:
+        self._cluster = cluster
+        self.config = config or ConsumerConfig()
+        self._key_deserializer = key_deserializer
+        self._value_deserializer = value_deserializer
+        self._positions: dict[TopicPartition, int | None] = {}
+        self._buffer: list[ConsumerRecord] = []
+
+    # --- assignment and positions ----------------------------------------------------
+
+    def assign(self, partitions: Iterable[TopicPartition | tuple[str, int]]) -> None:
+        """Replace the assignment; every partition must exist."""
+        wanted = [TopicPartition(*tp) for tp in partitions]
+        for tp in wanted:
+            self._cluster.leader(tp.topic, tp.partition)  # raises if unknown
+        self._positions = {tp: self._positions.get(tp) for tp in wanted}
+        self._buffer = [r for r in self._buffer if (r.topic, r.partition) in self._positions]
+
+    def assign_topic(self, topic: str) -> list[TopicPartition]:
+        """Assign every partition of `topic` (what a one-member group would get)."""
+        partitions = [TopicPartition(topic, p) for p in range(len(self._cluster.topic(topic).partitions))]
+        self.assign(partitions)
+        return partitions
+
+    def assignment(self) -> list[TopicPartition]:
+        return list(self._positions)
+
+    def seek(self, tp: TopicPartition | tuple[str, int], offset: int) -> None:
+        """Set the next offset to read; it is checked against the log on the next fetch."""
+        tp = self._assigned(tp)
+        if offset < 0:
+            raise KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, f"seek offset must be >= 0, not {offset}")
+        self._positions[tp] = offset
+        self._drop_buffered(tp)
+
+    async def seek_to_beginning(self, *tps: TopicPartition) -> None:
+        for tp in tps or self.assignment():
+            self._positions[self._assigned(tp)] = self._list_offset(tp, EARLIEST)
+            self._drop_buffered(tp)
+
+    async def seek_to_end(self, *tps: TopicPartition) -> None:
+        for tp in tps or self.assignment():
+            self._positions[self._assigned(tp)] = self._list_offset(tp, LATEST)
+            self._drop_buffered(tp)
+
+    async def position(self, tp: TopicPartition | tuple[str, int]) -> int:
+        """The offset of the next record `poll` will return for `tp`."""
+        tp = self._assigned(tp)
+        position = self._positions[tp]
+        if position is None:
+            position = self._reset(tp)
+        buffered = [r.offset for r in self._buffer if (r.topic, r.partition) == tp]
+        return buffered[0] if buffered else position
+
+    async def end_offsets(self, tps: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
+        return {TopicPartition(*tp): self._list_offset(TopicPartition(*tp), LATEST) for tp in tps}
+
+    async def beginning_offsets(self, tps: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
+        return {TopicPartition(*tp): self._list_offset(TopicPartition(*tp), EARLIEST) for tp in tps}
+
+    def _assigned(self, tp: TopicPartition | tuple[str, int]) -> TopicPartition:
+        tp = TopicPartition(*tp)
+        if tp not in self._positions:
+            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{tp} is not assigned to this consumer")
+        return tp
+
+    def _drop_buffered(self, tp: TopicPartition) -> None:
+        self._buffer = [r for r in self._buffer if (r.topic, r.partition) != tp]
+
+    def _list_offset(self, tp: TopicPartition, which: int) -> int:
+        return self._cluster.leader(tp.topic, tp.partition).list_offset(tp.topic, tp.partition, which)
+
+    def _reset(self, tp: TopicPartition) -> int:
+        policy = self.config.auto_offset_reset
+        if policy == "none":
+            raise KafkaError(
+                ErrorCode.OFFSET_OUT_OF_RANGE,
+                f"no valid position for {tp} and auto.offset.reset=none",
+            )
+        offset = self._list_offset(tp, EARLIEST if policy == "earliest" else LATEST)
+        self._positions[tp] = offset
+        return offset
+
+    # --- poll ------------------------------------------------------------------------
+
+    async def poll(self, timeout_ms: int = 0) -> list[ConsumerRecord]:
+        """Up to `max.poll.records` records, waiting up to `timeout_ms` for some to arrive."""
+        if not self._buffer and self._positions:
+            await self._fetch(timeout_ms)
+        records = self._buffer[: self.config.max_poll_records]
+        self._buffer = self._buffer[self.config.max_poll_records :]
+        return records
+
+    async def _fetch(self, timeout_ms: int) -> None:
+        """Fetch from every leader at once until records arrive or `timeout_ms` passes."""
+        clock = self._cluster.clock
+        deadline = clock.now_ms() + timeout_ms
+        while True:
+            remaining = deadline - clock.now_ms()
+            max_wait = max(0, min(remaining, self.config.fetch_max_wait_ms))
+            fetches = [
+                asyncio.ensure_future(
+                    self._cluster.brokers[broker_id].fetch(
+                        requests, max_wait_ms=max_wait, min_bytes=self.config.fetch_min_bytes
+                    )
+                )
+                for broker_id, requests in self._fetch_requests().items()
+            ]
+            pending = set(fetches)
+            was_reset = False
+            try:
+                while pending and not self._buffer:
+                    done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                    for task in done:
+                        for result in task.result():
+                            was_reset |= self._absorb(result)
+            finally:
+                for task in pending:
+                    task.cancel()
+            # A position reset by auto.offset.reset is fetched again at once.
+            if self._buffer or (clock.now_ms() >= deadline and not was_reset):
+                return
+
+    def _fetch_requests(self) -> dict[int, list[FetchPartition]]:
+        """One fetch request per leader broker, covering the partitions it leads."""
+        by_leader: dict[int, list[FetchPartition]] = {}
+        for tp, position in self._positions.items():
+            if position is None:
+                position = self._reset(tp)
+            leader = self._cluster.leader(tp.topic, tp.partition)
+            by_leader.setdefault(leader.broker_id, []).append(
+                FetchPartition(tp.topic, tp.partition, position, self.config.max_partition_fetch_bytes)
+            )
+        return by_leader
+
+    def _absorb(self, result: FetchedPartition) -> bool:
+        """Buffer a partition's fetched records; True if its position had to be reset."""
+        tp = TopicPartition(result.topic, result.partition)
+        if tp not in self._positions:
+            return False
+        if result.error is not None:
+            if result.error.code is ErrorCode.OFFSET_OUT_OF_RANGE:
+                self._reset(tp)
+                return True
+            raise result.error
+        position = self._positions[tp]
+        assert position is not None
+        for data in result.batches:
+            batch = decode_batch(data)
+            header = batch.header
+            if header.is_control:
+                position = max(position, header.last_offset + 1)
+                continue
+            for record in batch.records:
+                if record.offset < position:
+                    continue
+                self._buffer.append(
+                    ConsumerRecord(
+                        tp.topic,
+                        tp.partition,
+                        record.offset,
+                        record.timestamp,
+                        header.timestamp_type,
+                        self._key_deserializer(record.key),
+                        self._value_deserializer(record.value),
+                        record.headers,
+                        header.partition_leader_epoch,
+                    )
+                )
+            position = max(position, header.last_offset + 1)
+        self._positions[tp] = position
+        return False
+
+    async def close(self) -> None:
+        self._positions.clear()
+        self._buffer.clear()
+
+    async def __aenter__(self) -> Consumer:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

@@ -1,0 +1,309 @@
+"""The controller: the one place cluster metadata changes (Kafka's QuorumController).
+
+It validates admin requests the way Kafka does (topic names, partition counts,
+replication factors, configs), places replicas across brokers with Kafka's rack-unaware
+assignment, and commits each change as an atomic batch of metadata records. Brokers
+then apply the new image.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from kafkatui.engine.clock import Clock
+from kafkatui.engine.configs import validate_topic_configs
+from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.engine.events import (
+    EventBus,
+    LeaderElected,
+    PartitionsCreated,
+    TopicConfigChanged,
+    TopicCreated,
+    TopicDeleted,
+)
+from kafkatui.engine.metadata import (
+    CONFIG,
+    PARTITION,
+    REGISTER_BROKER,
+    REMOVE_TOPIC,
+    TOPIC,
+    MetadataImage,
+    MetadataLog,
+    MetadataRecord,
+    TopicInfo,
+)
+
+MAX_TOPIC_NAME_LENGTH = 249
+_LEGAL_TOPIC_CHARS = re.compile(r"^[a-zA-Z0-9._-]+$")
+
+
+@dataclass(frozen=True)
+class BrokerDefaults:
+    """Broker-level defaults that topics inherit (server.properties)."""
+
+    num_partitions: int = 1  # num.partitions
+    default_replication_factor: int = 1  # default.replication.factor
+
+
+def validate_topic_name(name: str) -> None:
+    """Kafka's `Topic.validate`: legal characters, at most 249 of them, not '.' or '..'."""
+    if not name:
+        raise KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, "Topic name is illegal, it can't be empty")
+    if name in (".", ".."):
+        raise KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, f'Topic name cannot be "{name}"')
+    if len(name) > MAX_TOPIC_NAME_LENGTH:
+        raise KafkaError(
+            ErrorCode.INVALID_TOPIC_EXCEPTION,
+            f"Topic name is illegal, it can't be longer than {MAX_TOPIC_NAME_LENGTH} characters, "
+            f"topic name: {name[:40]}…",
+        )
+    if not _LEGAL_TOPIC_CHARS.match(name):
+        raise KafkaError(
+            ErrorCode.INVALID_TOPIC_EXCEPTION,
+            f'Topic name "{name}" is illegal, it contains a character other than ASCII '
+            "alphanumerics, '.', '_' and '-'",
+        )
+
+
+def _collision_key(name: str) -> str:
+    # Metric names replace '.' with '_', so Kafka refuses topics that differ only there.
+    return name.replace(".", "_")
+
+
+def assign_replicas(
+    broker_ids: Sequence[int],
+    num_partitions: int,
+    replication_factor: int,
+    rng: random.Random,
+    *,
+    start_partition: int = 0,
+    fixed_start_index: int = -1,
+) -> list[list[int]]:
+    """Kafka's `assignReplicasToBrokersRackUnaware`.
+
+    Partition i's first replica is broker `(i + start) % n`, the rest follow with a shift
+    that grows every n partitions, so leaders and followers of all topics spread evenly.
+    """
+    brokers = sorted(broker_ids)
+    n = len(brokers)
+    start_index = fixed_start_index if fixed_start_index >= 0 else rng.randrange(n)
+    shift = fixed_start_index if fixed_start_index >= 0 else rng.randrange(n)
+    assignment = []
+    for partition in range(start_partition, start_partition + num_partitions):
+        if partition > 0 and partition % n == 0:
+            shift += 1
+        first = (partition + start_index) % n
+        replicas = [brokers[first]]
+        for j in range(replication_factor - 1):
+            replicas.append(brokers[(first + 1 + (shift + j) % (n - 1)) % n])
+        assignment.append(replicas)
+    return assignment
+
+
+MetadataListener = Callable[[MetadataImage], Awaitable[None]]
+
+
+class Controller:
+    """Owns the metadata log and image; every admin change goes through here."""
+
+    def __init__(
+        self,
+        log: MetadataLog,
+        image: MetadataImage,
+        clock: Clock,
+        rng: random.Random,
+        bus: EventBus,
+        defaults: BrokerDefaults | None = None,
+    ) -> None:
+        self._log = log
+        self.image = image
+        self._clock = clock
+        self._rng = rng
+        self._bus = bus
+        self.defaults = defaults or BrokerDefaults()
+        self._listeners: list[MetadataListener] = []
+
+    def on_change(self, listener: MetadataListener) -> None:
+        """Call `listener` with the image after every committed change."""
+        self._listeners.append(listener)
+
+    async def _commit(self, records: Sequence[MetadataRecord]) -> None:
+        self.image.offset = await self._log.append(records, self._clock.now_ms(), self.image.offset + 1)
+        for record in records:
+            self.image.apply(record)
+        for listener in self._listeners:
+            await listener(self.image)
+
+    async def register_brokers(self, broker_ids: Sequence[int]) -> None:
+        new = [b for b in broker_ids if b not in self.image.brokers]
+        if new:
+            await self._commit([MetadataRecord(REGISTER_BROKER, {"broker_id": b}) for b in new])
+
+    def topic(self, name: str) -> TopicInfo:
+        info = self.image.topics.get(name)
+        if info is None:
+            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"topic '{name}' does not exist")
+        return info
+
+    async def create_topic(
+        self,
+        name: str,
+        partitions: int | None = None,
+        replication_factor: int | None = None,
+        configs: Mapping[str, str] | None = None,
+        *,
+        validate_only: bool = False,
+    ) -> TopicInfo:
+        """CreateTopics for one topic; raises Kafka's error if the request is invalid."""
+        validate_topic_name(name)
+        if name in self.image.topics:
+            raise KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, f"Topic '{name}' already exists.")
+        for existing in self.image.topics:
+            if _collision_key(existing) == _collision_key(name):
+                raise KafkaError(
+                    ErrorCode.INVALID_TOPIC_EXCEPTION,
+                    f"Topic '{name}' collides with existing topic: {existing}",
+                )
+        partitions = self.defaults.num_partitions if partitions is None else partitions
+        if partitions < 1:
+            raise KafkaError(
+                ErrorCode.INVALID_PARTITIONS,
+                f"Number of partitions must be larger than 0, not {partitions}.",
+            )
+        rf = self.defaults.default_replication_factor if replication_factor is None else replication_factor
+        brokers = sorted(b for b, info in self.image.brokers.items() if not info.fenced)
+        if rf < 1:
+            raise KafkaError(
+                ErrorCode.INVALID_REPLICATION_FACTOR,
+                f"Replication factor must be larger than 0, not {rf}.",
+            )
+        if rf > len(brokers):
+            raise KafkaError(
+                ErrorCode.INVALID_REPLICATION_FACTOR,
+                f"Replication factor: {rf} larger than available brokers: {len(brokers)}.",
+            )
+        normalized = validate_topic_configs(configs or {})
+        if validate_only:
+            return TopicInfo(name, "")
+        topic_id = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        records = [MetadataRecord(TOPIC, {"name": name, "topic_id": topic_id})]
+        records += self._partition_records(topic_id, assign_replicas(brokers, partitions, rf, self._rng))
+        records += [
+            MetadataRecord(
+                CONFIG,
+                {"resource_type": "topic", "resource_name": name, "name": k, "value": v},
+            )
+            for k, v in sorted(normalized.items())
+        ]
+        await self._commit(records)
+        info = self.image.topics[name]
+        now = self._clock.now_ms()
+        self._bus.publish(
+            TopicCreated(
+                timestamp_ms=now,
+                topic=name,
+                topic_id=topic_id,
+                partitions=partitions,
+                replication_factor=rf,
+            )
+        )
+        self._publish_leaders(info, range(partitions))
+        return info
+
+    def _partition_records(
+        self, topic_id: str, assignment: list[list[int]], start: int = 0
+    ) -> list[MetadataRecord]:
+        # Until followers replicate (the replication issue), a new partition's ISR is its
+        # leader alone: claiming replicas that hold no data would be a lie.
+        return [
+            MetadataRecord(
+                PARTITION,
+                {
+                    "topic_id": topic_id,
+                    "partition": start + i,
+                    "replicas": replicas,
+                    "isr": replicas[:1],
+                    "leader": replicas[0],
+                    "leader_epoch": 0,
+                    "partition_epoch": 0,
+                },
+            )
+            for i, replicas in enumerate(assignment)
+        ]
+
+    def _publish_leaders(self, info: TopicInfo, partitions: range) -> None:
+        now = self._clock.now_ms()
+        for p in partitions:
+            part = info.partitions[p]
+            self._bus.publish(
+                LeaderElected(
+                    timestamp_ms=now,
+                    topic=info.name,
+                    partition=p,
+                    leader=part.leader,
+                    leader_epoch=part.leader_epoch,
+                )
+            )
+
+    async def delete_topic(self, name: str) -> None:
+        info = self.topic(name)
+        if info.is_internal:
+            raise KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, f"internal topic '{name}' cannot be deleted")
+        await self._commit([MetadataRecord(REMOVE_TOPIC, {"topic_id": info.topic_id})])
+        self._bus.publish(TopicDeleted(timestamp_ms=self._clock.now_ms(), topic=name, topic_id=info.topic_id))
+
+    async def create_partitions(self, name: str, total: int) -> TopicInfo:
+        """CreatePartitions: raise the partition count (Kafka never lowers it)."""
+        info = self.topic(name)
+        old = len(info.partitions)
+        if total <= old:
+            raise KafkaError(
+                ErrorCode.INVALID_PARTITIONS,
+                f"Topic currently has {old} partitions, {total} would not be an increase.",
+            )
+        brokers = sorted(b for b, bi in self.image.brokers.items() if not bi.fenced)
+        # Kafka continues the existing layout: start from partition 0's first replica.
+        start_index = (
+            brokers.index(info.partitions[0].replicas[0]) if info.partitions[0].replicas[0] in brokers else -1
+        )
+        assignment = assign_replicas(
+            brokers,
+            total - old,
+            info.replication_factor,
+            self._rng,
+            start_partition=old,
+            fixed_start_index=start_index,
+        )
+        await self._commit(self._partition_records(info.topic_id, assignment, start=old))
+        self._bus.publish(
+            PartitionsCreated(timestamp_ms=self._clock.now_ms(), topic=name, old_count=old, new_count=total)
+        )
+        self._publish_leaders(info, range(old, total))
+        return info
+
+    async def alter_topic_configs(self, name: str, changes: Mapping[str, str | None]) -> TopicInfo:
+        """IncrementalAlterConfigs for a topic: set values, or None to delete an override."""
+        info = self.topic(name)
+        normalized = validate_topic_configs(changes)
+        info.config.with_changes(normalized)  # validates the combination before committing
+        records = [
+            MetadataRecord(
+                CONFIG,
+                {"resource_type": "topic", "resource_name": name, "name": k, "value": v},
+            )
+            for k, v in sorted(normalized.items())
+        ]
+        if records:
+            await self._commit(records)
+            self._bus.publish(
+                TopicConfigChanged(
+                    timestamp_ms=self._clock.now_ms(),
+                    topic=name,
+                    changes=tuple(sorted(normalized.items())),
+                )
+            )
+        return info

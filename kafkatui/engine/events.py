@@ -1,0 +1,165 @@
+"""Typed engine events and the bus that carries them.
+
+Every state change in the engine is published as one of these frozen dataclasses, per
+batch rather than per record, so the TUI, the CLI's narration and tests observe the
+cluster without reaching into its internals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """Something that happened in the cluster at `timestamp_ms` (cluster clock)."""
+
+    timestamp_ms: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class BrokerStarted(Event):
+    broker_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class BrokerStopped(Event):
+    broker_id: int
+    crashed: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class TopicCreated(Event):
+    topic: str
+    topic_id: str
+    partitions: int
+    replication_factor: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class TopicDeleted(Event):
+    topic: str
+    topic_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PartitionsCreated(Event):
+    topic: str
+    old_count: int
+    new_count: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class TopicConfigChanged(Event):
+    topic: str
+    changes: tuple[tuple[str, str | None], ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class LeaderElected(Event):
+    topic: str
+    partition: int
+    leader: int
+    leader_epoch: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordAppended(Event):
+    """A batch was appended to a partition replica's log."""
+
+    broker_id: int
+    topic: str
+    partition: int
+    base_offset: int
+    last_offset: int
+    record_count: int
+    size_bytes: int
+    producer_id: int = -1
+
+
+@dataclass(frozen=True, kw_only=True)
+class HighWatermarkAdvanced(Event):
+    topic: str
+    partition: int
+    high_watermark: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProduceRejected(Event):
+    """A partition leader refused a batch (the error is Kafka's name for why)."""
+
+    broker_id: int
+    topic: str
+    partition: int
+    error: str
+    message: str
+
+
+Listener = Callable[[Event], None]
+
+
+class Subscription:
+    """A bounded queue of events; when a slow reader falls behind, the oldest are dropped."""
+
+    def __init__(self, bus: EventBus, types: tuple[type[Event], ...], maxsize: int) -> None:
+        self._bus = bus
+        self._types = types
+        self._queue: deque[Event] = deque(maxlen=maxsize)
+        self._ready = asyncio.Event()
+        self.dropped = 0
+
+    def _offer(self, event: Event) -> None:
+        if self._types and not isinstance(event, self._types):
+            return
+        if len(self._queue) == self._queue.maxlen:
+            self.dropped += 1
+        self._queue.append(event)
+        self._ready.set()
+
+    def drain(self) -> list[Event]:
+        """Everything queued now, without waiting."""
+        events = list(self._queue)
+        self._queue.clear()
+        self._ready.clear()
+        return events
+
+    async def get(self) -> Event:
+        while not self._queue:
+            self._ready.clear()
+            await self._ready.wait()
+        return self._queue.popleft()
+
+    def close(self) -> None:
+        self._bus._subscriptions.discard(self)
+
+    async def __aiter__(self) -> AsyncIterator[Event]:
+        while True:
+            yield await self.get()
+
+
+class EventBus:
+    """Publish/subscribe for engine events. Publishing never blocks the engine."""
+
+    def __init__(self) -> None:
+        self._subscriptions: set[Subscription] = set()
+        self._listeners: list[Listener] = []
+
+    def publish(self, event: Event) -> None:
+        for subscription in list(self._subscriptions):
+            subscription._offer(event)
+        for listener in list(self._listeners):
+            listener(event)
+
+    def subscribe(self, *types: type[Event], maxsize: int = 10_000) -> Subscription:
+        """A queue of future events, optionally only of the given types."""
+        subscription = Subscription(self, types, maxsize)
+        self._subscriptions.add(subscription)
+        return subscription
+
+    def listen(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener` synchronously for every event; returns a function that stops it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)

@@ -1,0 +1,119 @@
+"""A partition replica's log: offsets, log end offset, high watermark.
+
+Kafka's `UnifiedLog` in miniature. The leader assigns offsets on append (the producer
+sends a batch with base offset 0); the log end offset (LEO) is the next offset to be
+written; the high watermark (HW) is the end of what consumers may read. With a single
+replica the HW follows the LEO; the replication issue makes the leader advance it only
+once every in-sync replica has the records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.engine.records import (
+    BatchHeader,
+    TimestampType,
+    read_header,
+    verify_crc,
+    with_base_offset,
+    with_log_append_time,
+    with_partition_leader_epoch,
+)
+from kafkatui.engine.storage import BrokerStorage, LogState, StoredBatch
+
+
+class PartitionLog:
+    """One replica's log of one partition, stored in its broker's database."""
+
+    def __init__(self, storage: BrokerStorage, state: LogState) -> None:
+        self._storage = storage
+        self.log_id = state.log_id
+        self.topic_id = state.topic_id
+        self.topic = state.topic
+        self.partition = state.partition
+        self.log_start_offset = state.log_start_offset
+        self.log_end_offset = state.log_end_offset
+        self.high_watermark = state.high_watermark
+        self.size_bytes = state.size_bytes
+        self._append_lock = asyncio.Lock()
+        # Woken whenever the high watermark moves, for fetches waiting on new data.
+        self._hw_waiters: list[asyncio.Event] = []
+        self.on_high_watermark: Callable[[int], None] | None = None
+
+    async def append_as_leader(
+        self,
+        data: bytes,
+        *,
+        leader_epoch: int,
+        timestamp_type: TimestampType,
+        now_ms: int,
+    ) -> BatchHeader:
+        """Validate a producer's batch, assign its offsets, write it; returns the stored header.
+
+        Offsets are assigned and written under one lock, so concurrent producers to the
+        same partition get contiguous, non-overlapping offsets in append order.
+        """
+        header = read_header(data)
+        if header.size != len(data):
+            raise KafkaError(
+                ErrorCode.CORRUPT_MESSAGE,
+                f"produce request holds {len(data)} bytes but its batch says {header.size}",
+            )
+        verify_crc(data, header)
+        if header.records_count <= 0 or header.last_offset_delta != header.records_count - 1:
+            raise KafkaError(
+                ErrorCode.INVALID_RECORD,
+                "a producer batch must hold records with offset deltas 0..count-1",
+            )
+        async with self._append_lock:
+            base_offset = self.log_end_offset
+            stored = with_base_offset(data, base_offset)
+            if timestamp_type is TimestampType.LOG_APPEND_TIME:
+                stored = with_log_append_time(stored, now_ms)
+            stored = with_partition_leader_epoch(stored, leader_epoch)
+            stored_header = read_header(stored)
+            await self._storage.append(self.log_id, [(stored_header, stored)], leader_epoch)
+            self.log_end_offset = stored_header.last_offset + 1
+            self.size_bytes += stored_header.size
+        return stored_header
+
+    async def read(self, offset: int, max_bytes: int, upper_offset: int) -> list[StoredBatch]:
+        """Whole batches from `offset` up to (not including) `upper_offset`.
+
+        Raises OFFSET_OUT_OF_RANGE if `offset` is before the log start or past the end.
+        """
+        if offset < self.log_start_offset or offset > self.log_end_offset:
+            raise KafkaError(
+                ErrorCode.OFFSET_OUT_OF_RANGE,
+                f"offset {offset} is outside {self.topic}-{self.partition}'s log "
+                f"[{self.log_start_offset}, {self.log_end_offset}]",
+            )
+        if offset >= upper_offset:
+            return []
+        return await self._storage.read(self.log_id, offset, upper_offset, max_bytes)
+
+    def advance_high_watermark(self, high_watermark: int) -> bool:
+        """Move the HW forward (never back, never past the LEO); True if it moved."""
+        high_watermark = min(high_watermark, self.log_end_offset)
+        if high_watermark <= self.high_watermark:
+            return False
+        self.high_watermark = high_watermark
+        for waiter in self._hw_waiters:
+            waiter.set()
+        if self.on_high_watermark is not None:
+            self.on_high_watermark(high_watermark)
+        return True
+
+    def add_waiter(self, event: asyncio.Event) -> None:
+        """Set `event` whenever the high watermark advances (until `remove_waiter`)."""
+        self._hw_waiters.append(event)
+
+    def remove_waiter(self, event: asyncio.Event) -> None:
+        self._hw_waiters.remove(event)
+
+    async def checkpoint(self) -> None:
+        """Persist the high watermark (Kafka's replication-offset-checkpoint file)."""
+        await self._storage.checkpoint_high_watermark(self.log_id, self.high_watermark)

@@ -1,0 +1,359 @@
+"""The producer client: send → serialize → partition → batch → write to the leader.
+
+Kafka's `KafkaProducer` in miniature, following the seed's producer path. Records are
+serialized, given a partition (explicit, murmur2 of the key, or sticky for keyless
+records), gathered per partition into batches that close when `batch.size` fills or
+`linger.ms` passes, and each batch is sent to the partition leader as one RecordBatch.
+Batches of one partition are sent in order, one at a time, so per-partition order holds.
+
+Differences from Kafka: there is no buffer.memory back-pressure, and idempotence and
+transactions arrive with the delivery-semantics issue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.engine.partitioner import RoundRobinPartitioner, StickyPartitioner, partition_for_key
+from kafkatui.engine.records import Headers, Record, encode_batch
+
+if TYPE_CHECKING:
+    from kafkatui.engine.cluster import Cluster
+
+Serializer = Callable[[Any], bytes | None]
+
+# Bytes a record costs in a batch beyond its key, value and headers (varints, attributes).
+_RECORD_OVERHEAD = 21
+_BATCH_OVERHEAD = 61
+
+
+def serialize(value: Any) -> bytes | None:
+    """The default serializer: bytes as they are, str as UTF-8, None as null."""
+    if value is None or isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode()
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    raise TypeError(
+        f"cannot serialize {type(value).__name__} with the default serializer; "
+        "pass bytes or str, or use value_serializer=serialize_json"
+    )
+
+
+def serialize_json(value: Any) -> bytes | None:
+    """JSON serializer (compact, UTF-8); None stays null so tombstones remain possible."""
+    return None if value is None else json.dumps(value, separators=(",", ":")).encode()
+
+
+def parse_acks(acks: str | int) -> int:
+    """Kafka's `acks`: "all" or -1, 0, 1."""
+    text = str(acks).strip().lower()
+    if text in ("all", "-1"):
+        return -1
+    if text in ("0", "1"):
+        return int(text)
+    raise KafkaError(
+        ErrorCode.INVALID_CONFIG,
+        f"Invalid value {acks} for configuration acks: must be one of 0, 1, all",
+    )
+
+
+@dataclass(frozen=True)
+class ProducerConfig:
+    """Producer configs, named as Kafka's with '_' for '.' (defaults are Kafka 3.x's)."""
+
+    acks: str = "all"
+    linger_ms: int = 5
+    batch_size: int = 16_384
+    max_request_size: int = 1_048_576
+    retries: int = 2_147_483_647
+    retry_backoff_ms: int = 100
+    delivery_timeout_ms: int = 120_000
+    partitioner: str = "default"  # default | round_robin
+
+    def __post_init__(self) -> None:
+        parse_acks(self.acks)
+        if self.partitioner not in ("default", "round_robin"):
+            raise KafkaError(
+                ErrorCode.INVALID_CONFIG,
+                f"Invalid value {self.partitioner} for configuration partitioner: "
+                "must be default or round_robin",
+            )
+        for name in ("linger_ms", "batch_size", "max_request_size", "retries", "retry_backoff_ms"):
+            if getattr(self, name) < 0:
+                raise KafkaError(
+                    ErrorCode.INVALID_CONFIG,
+                    f"Invalid value {getattr(self, name)} for configuration "
+                    f"{name.replace('_', '.')}: must be at least 0",
+                )
+
+
+@dataclass(frozen=True)
+class RecordMetadata:
+    """Where an acknowledged record landed. Offset -1 with acks=0 (nobody told us)."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp: int
+    serialized_key_size: int
+    serialized_value_size: int
+
+
+@dataclass
+class _Batch:
+    topic: str
+    partition: int
+    created_ms: int
+    records: list[Record] = field(default_factory=list)
+    futures: list[asyncio.Future[RecordMetadata]] = field(default_factory=list)
+    size: int = _BATCH_OVERHEAD
+    sealed: bool = False
+
+
+class Producer:
+    """An asynchronous producer bound to a cluster (aiokafka-like API).
+
+    `await producer.send(...)` queues a record and returns a future for its
+    RecordMetadata; `await producer.send_and_wait(...)` waits for the acknowledgement.
+    """
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        config: ProducerConfig | None = None,
+        *,
+        key_serializer: Serializer = serialize,
+        value_serializer: Serializer = serialize,
+    ) -> None:
+        self._cluster = cluster
+        self.config = config or ProducerConfig()
+        self._acks = parse_acks(self.config.acks)
+        self._key_serializer = key_serializer
+        self._value_serializer = value_serializer
+        self._sticky = StickyPartitioner(cluster.rng, self.config.batch_size)
+        self._round_robin = RoundRobinPartitioner()
+        self._open: dict[tuple[str, int], _Batch] = {}
+        self._ready: dict[tuple[str, int], deque[_Batch]] = {}
+        self._senders: dict[tuple[str, int], asyncio.Task[None]] = {}
+        self._timers: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    # --- the producer path -----------------------------------------------------------
+
+    async def send(
+        self,
+        topic: str,
+        value: Any = None,
+        *,
+        key: Any = None,
+        headers: Iterable[tuple[str, bytes | str | None]] | None = None,
+        partition: int | None = None,
+        timestamp: int | None = None,
+    ) -> asyncio.Future[RecordMetadata]:
+        """Queue a record for sending; the future resolves when it is acknowledged."""
+        if self._closed:
+            raise RuntimeError("the producer is closed")
+        key_bytes = self._key_serializer(key)
+        value_bytes = self._value_serializer(value)
+        record_headers: Headers = tuple(
+            (k, v.encode() if isinstance(v, str) else v) for k, v in (headers or ())
+        )
+        size = (
+            _RECORD_OVERHEAD
+            + len(key_bytes or b"")
+            + len(value_bytes or b"")
+            + sum(len(k) + len(v or b"") + 2 for k, v in record_headers)
+        )
+        if size + _BATCH_OVERHEAD > self.config.max_request_size:
+            raise KafkaError(
+                ErrorCode.MESSAGE_TOO_LARGE,
+                f"The message is {size + _BATCH_OVERHEAD} bytes when serialized which is larger "
+                f"than {self.config.max_request_size}, the value of max.request.size",
+            )
+        num_partitions = len(self._cluster.topic(topic).partitions)
+        chosen = self._choose_partition(topic, key_bytes, partition, num_partitions)
+        ts = self._cluster.clock.now_ms() if timestamp is None else timestamp
+        future = self._append(topic, chosen, key_bytes, value_bytes, record_headers, ts, size)
+        if key_bytes is None and partition is None and self.config.partitioner == "default":
+            self._sticky.record_appended(topic, chosen, size, num_partitions)
+        return future
+
+    async def send_and_wait(self, topic: str, value: Any = None, **kwargs: Any) -> RecordMetadata:
+        return await (await self.send(topic, value, **kwargs))
+
+    def _choose_partition(
+        self, topic: str, key: bytes | None, partition: int | None, num_partitions: int
+    ) -> int:
+        if partition is not None:
+            if not 0 <= partition < num_partitions:
+                raise KafkaError(
+                    ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                    f"Invalid partition given with record: {partition} is not in the range "
+                    f"[0...{num_partitions}) of topic '{topic}'",
+                )
+            return partition
+        if self.config.partitioner == "round_robin":
+            return self._round_robin.partition(topic, num_partitions)
+        if key is not None:
+            return partition_for_key(key, num_partitions)
+        return self._sticky.partition(topic, num_partitions)
+
+    def _append(
+        self,
+        topic: str,
+        partition: int,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Headers,
+        timestamp: int,
+        size: int,
+    ) -> asyncio.Future[RecordMetadata]:
+        tp = (topic, partition)
+        batch = self._open.get(tp)
+        if batch is not None and batch.size + size > self.config.batch_size:
+            self._seal(batch)
+            batch = None
+        if batch is None:
+            batch = _Batch(topic, partition, self._cluster.clock.now_ms())
+            self._open[tp] = batch
+            timer = asyncio.ensure_future(self._linger(batch))
+            self._timers.add(timer)
+            timer.add_done_callback(self._timers.discard)
+        future: asyncio.Future[RecordMetadata] = asyncio.get_running_loop().create_future()
+        batch.records.append(Record(len(batch.records), timestamp, key, value, headers))
+        batch.futures.append(future)
+        batch.size += size
+        if batch.size >= self.config.batch_size:
+            self._seal(batch)
+        return future
+
+    async def _linger(self, batch: _Batch) -> None:
+        await self._cluster.clock.sleep(self.config.linger_ms / 1000)
+        self._seal(batch)
+
+    def _seal(self, batch: _Batch) -> None:
+        """Close a batch to new records and queue it for its partition's sender."""
+        if batch.sealed:
+            return
+        batch.sealed = True
+        tp = (batch.topic, batch.partition)
+        if self._open.get(tp) is batch:
+            del self._open[tp]
+        self._ready.setdefault(tp, deque()).append(batch)
+        sender = self._senders.get(tp)
+        if sender is None or sender.done():
+            self._senders[tp] = asyncio.ensure_future(self._run_sender(tp))
+
+    async def _run_sender(self, tp: tuple[str, int]) -> None:
+        queue = self._ready[tp]
+        while queue:
+            await self._send_batch(queue.popleft())
+
+    async def _send_batch(self, batch: _Batch) -> None:
+        clock = self._cluster.clock
+        deadline = batch.created_ms + self.config.delivery_timeout_ms
+        data = encode_batch(batch.records, base_offset=0)
+        attempt = 0
+        while True:
+            try:
+                leader = self._cluster.leader(batch.topic, batch.partition)
+                if self._acks == 0:
+                    # Fire and forget: the producer learns nothing, not even errors.
+                    _complete(batch, -1, -1)
+                    with contextlib.suppress(KafkaError):
+                        await leader.produce(batch.topic, batch.partition, data, acks=0)
+                    return
+                result = await leader.produce(batch.topic, batch.partition, data, acks=self._acks)
+                _complete(batch, result.base_offset, result.log_append_time)
+                return
+            except KafkaError as error:
+                if error.code is ErrorCode.MESSAGE_TOO_LARGE and len(batch.records) > 1:
+                    # Kafka splits an oversized batch and retries its records one by one.
+                    for single in _split(batch):
+                        await self._send_batch(single)
+                    return
+                attempt += 1
+                if (
+                    not error.retriable
+                    or attempt > self.config.retries
+                    or clock.now_ms() + self.config.retry_backoff_ms > deadline
+                ):
+                    _fail(batch, error)
+                    return
+                await clock.sleep(self.config.retry_backoff_ms / 1000)
+            except Exception as error:  # a bug must not leave senders waiting forever
+                _fail(batch, error)
+                return
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    async def flush(self) -> None:
+        """Send everything queued and wait until each record is acknowledged or failed."""
+        futures = [f for b in self._open.values() for f in b.futures]
+        futures += [f for q in self._ready.values() for b in q for f in b.futures]
+        for batch in list(self._open.values()):
+            self._seal(batch)
+        senders = [t for t in self._senders.values() if not t.done()]
+        if senders:
+            await asyncio.gather(*senders)
+        if futures:
+            await asyncio.gather(*futures, return_exceptions=True)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        await self.flush()
+        self._closed = True
+        for timer in list(self._timers):
+            timer.cancel()
+
+    async def __aenter__(self) -> Producer:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+def _complete(batch: _Batch, base_offset: int, log_append_time: int) -> None:
+    for i, (record, future) in enumerate(zip(batch.records, batch.futures, strict=True)):
+        if future.done():
+            continue
+        future.set_result(
+            RecordMetadata(
+                batch.topic,
+                batch.partition,
+                base_offset + i if base_offset >= 0 else -1,
+                log_append_time if log_append_time >= 0 else record.timestamp,
+                len(record.key) if record.key is not None else -1,
+                len(record.value) if record.value is not None else -1,
+            )
+        )
+
+
+def _fail(batch: _Batch, error: BaseException) -> None:
+    for future in batch.futures:
+        if not future.done():
+            future.set_exception(error)
+
+
+def _split(batch: _Batch) -> Sequence[_Batch]:
+    return [
+        _Batch(
+            batch.topic,
+            batch.partition,
+            batch.created_ms,
+            [Record(0, r.timestamp, r.key, r.value, r.headers)],
+            [f],
+            sealed=True,
+        )
+        for r, f in zip(batch.records, batch.futures, strict=True)
+    ]

@@ -1,0 +1,409 @@
+"""Records and record batches, stored in Kafka's own RecordBatch v2 format (magic 2).
+
+A partition's log is a sequence of batches. The engine keeps each batch as the exact
+bytes Kafka would write to a segment file and send in a Fetch response, so what the
+wire-protocol server later hands to real clients is the stored blob itself.
+
+Layout (KIP-98), all big-endian; the CRC is CRC-32C over everything from `attributes`
+to the end, so rewriting `base_offset` or `partition_leader_epoch` keeps it valid:
+
+    base_offset int64 | batch_length int32 | partition_leader_epoch int32 | magic int8
+    crc uint32 | attributes int16 | last_offset_delta int32 | base_timestamp int64
+    max_timestamp int64 | producer_id int64 | producer_epoch int16 | base_sequence int32
+    records_count int32 | records...
+
+Each record: length varint | attributes int8 | timestamp_delta varlong |
+offset_delta varint | key | value | headers, with lengths as zig-zag varints (-1 = null).
+"""
+
+from __future__ import annotations
+
+import enum
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from crc32c import crc32c
+
+from kafkatui.engine.errors import ErrorCode, KafkaError
+
+MAGIC = 2
+HEADER_SIZE = 61
+# Bytes counted by batch_length start after base_offset and batch_length themselves.
+LOG_OVERHEAD = 12
+_CRC_START = 21  # attributes begin here
+_HEADER = struct.Struct(">qiibIhiqqqhii")
+
+NO_PRODUCER_ID = -1
+NO_PRODUCER_EPOCH = -1
+NO_SEQUENCE = -1
+NO_PARTITION_LEADER_EPOCH = -1
+NO_TIMESTAMP = -1
+
+Headers = tuple[tuple[str, bytes | None], ...]
+
+
+class TimestampType(enum.IntEnum):
+    """`message.timestamp.type`: who sets a record's timestamp."""
+
+    CREATE_TIME = 0
+    LOG_APPEND_TIME = 1
+
+    @property
+    def config_name(self) -> str:
+        return "CreateTime" if self is TimestampType.CREATE_TIME else "LogAppendTime"
+
+    @classmethod
+    def from_config(cls, name: str) -> TimestampType:
+        return cls.LOG_APPEND_TIME if name == "LogAppendTime" else cls.CREATE_TIME
+
+
+class Compression(enum.IntEnum):
+    """The codec in bits 0-2 of a batch's attributes."""
+
+    NONE = 0
+    GZIP = 1
+    SNAPPY = 2
+    LZ4 = 3
+    ZSTD = 4
+
+
+# Attribute bits of a v2 batch.
+ATTR_COMPRESSION_MASK = 0x07
+ATTR_TIMESTAMP_TYPE = 0x08
+ATTR_TRANSACTIONAL = 0x10
+ATTR_CONTROL = 0x20
+ATTR_DELETE_HORIZON = 0x40
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One record as a consumer sees it: offset, timestamp, key, value and headers."""
+
+    offset: int
+    timestamp: int
+    key: bytes | None
+    value: bytes | None
+    headers: Headers = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BatchHeader:
+    """The 61-byte header of a RecordBatch: the fields Kafka indexes a log by."""
+
+    base_offset: int
+    batch_length: int
+    partition_leader_epoch: int
+    magic: int
+    crc: int
+    attributes: int
+    last_offset_delta: int
+    base_timestamp: int
+    max_timestamp: int
+    producer_id: int
+    producer_epoch: int
+    base_sequence: int
+    records_count: int
+
+    @property
+    def last_offset(self) -> int:
+        return self.base_offset + self.last_offset_delta
+
+    @property
+    def size(self) -> int:
+        """Bytes the whole batch occupies."""
+        return self.batch_length + LOG_OVERHEAD
+
+    @property
+    def compression(self) -> Compression:
+        return Compression(self.attributes & ATTR_COMPRESSION_MASK)
+
+    @property
+    def timestamp_type(self) -> TimestampType:
+        return TimestampType(1 if self.attributes & ATTR_TIMESTAMP_TYPE else 0)
+
+    @property
+    def is_transactional(self) -> bool:
+        return bool(self.attributes & ATTR_TRANSACTIONAL)
+
+    @property
+    def is_control(self) -> bool:
+        return bool(self.attributes & ATTR_CONTROL)
+
+
+@dataclass(slots=True)
+class RecordBatch:
+    """A decoded batch: its header and its records (offsets made absolute)."""
+
+    header: BatchHeader
+    records: list[Record] = field(default_factory=list)
+
+
+# --- varints ---------------------------------------------------------------------------
+
+
+def _encode_varint_slow(n: int) -> bytes:
+    z = (n << 1) ^ (n >> 63)
+    out = bytearray()
+    while z >= 0x80:
+        out.append((z & 0x7F) | 0x80)
+        z >>= 7
+    out.append(z)
+    return bytes(out)
+
+
+# Most lengths, deltas and counts are small: look them up instead of looping.
+_SMALL_MIN, _SMALL_MAX = -1, 1 << 14
+_SMALL_VARINTS = [_encode_varint_slow(n) for n in range(_SMALL_MIN, _SMALL_MAX)]
+
+
+def encode_varint(n: int) -> bytes:
+    """Zig-zag varint/varlong as in Kafka's ByteUtils.writeVarlong."""
+    if _SMALL_MIN <= n < _SMALL_MAX:
+        return _SMALL_VARINTS[n - _SMALL_MIN]
+    return _encode_varint_slow(n)
+
+
+def decode_varint(data: bytes, pos: int) -> tuple[int, int]:
+    """Read a zig-zag varint at `pos`; returns (value, next position)."""
+    shift = 0
+    z = 0
+    while True:
+        try:
+            b = data[pos]
+        except IndexError:
+            raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "record batch ends inside a varint") from None
+        pos += 1
+        z |= (b & 0x7F) << shift
+        if b < 0x80:
+            return (z >> 1) ^ -(z & 1), pos
+        shift += 7
+        if shift > 63:
+            raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "varint longer than 10 bytes")
+
+
+# --- encoding --------------------------------------------------------------------------
+
+
+def _encode_bytes(out: bytearray, data: bytes | None) -> None:
+    if data is None:
+        out += b"\x01"  # zig-zag(-1)
+    else:
+        out += encode_varint(len(data))
+        out += data
+
+
+def encode_record_body(
+    timestamp_delta: int,
+    offset_delta: int,
+    key: bytes | None,
+    value: bytes | None,
+    headers: Headers,
+) -> bytes:
+    """One record without its length prefix."""
+    body = bytearray(b"\x00")  # record attributes: unused in v2
+    body += encode_varint(timestamp_delta)
+    body += encode_varint(offset_delta)
+    _encode_bytes(body, key)
+    _encode_bytes(body, value)
+    body += encode_varint(len(headers))
+    for name, hvalue in headers:
+        _encode_bytes(body, name.encode())
+        _encode_bytes(body, hvalue)
+    return bytes(body)
+
+
+def encode_batch(
+    records: Sequence[Record],
+    *,
+    base_offset: int | None = None,
+    timestamp_type: TimestampType = TimestampType.CREATE_TIME,
+    producer_id: int = NO_PRODUCER_ID,
+    producer_epoch: int = NO_PRODUCER_EPOCH,
+    base_sequence: int = NO_SEQUENCE,
+    is_transactional: bool = False,
+    is_control: bool = False,
+    partition_leader_epoch: int = NO_PARTITION_LEADER_EPOCH,
+) -> bytes:
+    """Encode `records` as one uncompressed RecordBatch v2.
+
+    Offset deltas are each record's offset minus `base_offset` (default: the first
+    record's offset), so a compacted batch with offset gaps encodes faithfully.
+    """
+    if not records:
+        raise ValueError("a record batch holds at least one record")
+    if base_offset is None:
+        base_offset = records[0].offset
+    base_timestamp = records[0].timestamp
+    max_timestamp = base_timestamp
+    body = bytearray()
+    for record in records:
+        ts = record.timestamp
+        if ts > max_timestamp:
+            max_timestamp = ts
+        encoded = encode_record_body(
+            ts - base_timestamp,
+            record.offset - base_offset,
+            record.key,
+            record.value,
+            record.headers,
+        )
+        body += encode_varint(len(encoded))
+        body += encoded
+    attributes = int(timestamp_type) << 3
+    if is_transactional:
+        attributes |= ATTR_TRANSACTIONAL
+    if is_control:
+        attributes |= ATTR_CONTROL
+    tail = (
+        struct.pack(
+            ">hiqqqhii",
+            attributes,
+            records[-1].offset - base_offset,
+            base_timestamp,
+            max_timestamp,
+            producer_id,
+            producer_epoch,
+            base_sequence,
+            len(records),
+        )
+        + body
+    )
+    head = struct.pack(
+        ">qiibI",
+        base_offset,
+        len(tail) + 9,  # partition_leader_epoch + magic + crc + tail
+        partition_leader_epoch,
+        MAGIC,
+        crc32c(tail),
+    )
+    return head + tail
+
+
+# --- decoding --------------------------------------------------------------------------
+
+
+def read_header(data: bytes, pos: int = 0) -> BatchHeader:
+    """Parse the batch header at `pos` (raises CORRUPT_MESSAGE if it cannot be one)."""
+    if len(data) - pos < HEADER_SIZE:
+        raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "record batch shorter than its 61-byte header")
+    header = BatchHeader(*_HEADER.unpack_from(data, pos))
+    if header.magic != MAGIC:
+        raise KafkaError(
+            ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT,
+            f"record batch magic {header.magic}; only magic 2 (Kafka 0.11+) is supported",
+        )
+    if header.batch_length + LOG_OVERHEAD > len(data) - pos or header.batch_length < HEADER_SIZE - 12:
+        raise KafkaError(
+            ErrorCode.CORRUPT_MESSAGE,
+            f"record batch length {header.batch_length} does not match the {len(data) - pos} bytes given",
+        )
+    return header
+
+
+def verify_crc(data: bytes, header: BatchHeader | None = None, pos: int = 0) -> None:
+    """Check the batch's CRC-32C like a broker validating a produce request."""
+    header = header or read_header(data, pos)
+    end = pos + header.size
+    actual = crc32c(memoryview(data)[pos + _CRC_START : end])
+    if actual != header.crc:
+        raise KafkaError(
+            ErrorCode.CORRUPT_MESSAGE,
+            f"record batch CRC {header.crc:#010x} does not match its contents ({actual:#010x})",
+        )
+
+
+def iter_headers(data: bytes) -> list[BatchHeader]:
+    """The headers of every batch in a concatenation of batches (a Fetch payload)."""
+    headers = []
+    pos = 0
+    while pos < len(data):
+        header = read_header(data, pos)
+        headers.append(header)
+        pos += header.size
+    return headers
+
+
+def decode_batch(data: bytes, pos: int = 0) -> RecordBatch:
+    """Decode one uncompressed batch at `pos` with absolute offsets and timestamps."""
+    header = read_header(data, pos)
+    if header.compression is not Compression.NONE:
+        raise KafkaError(
+            ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
+            f"{header.compression.name.lower()} batches are not readable yet",
+        )
+    base_offset = header.base_offset
+    base_timestamp = header.base_timestamp
+    log_append = header.attributes & ATTR_TIMESTAMP_TYPE
+    p = pos + HEADER_SIZE
+    end = pos + header.size
+    records = []
+    try:
+        for _ in range(header.records_count):
+            length, p = decode_varint(data, p)
+            record_end = p + length
+            p += 1  # record attributes
+            ts_delta, p = decode_varint(data, p)
+            off_delta, p = decode_varint(data, p)
+            klen, p = decode_varint(data, p)
+            if klen < 0:
+                key = None
+            else:
+                key = data[p : p + klen]
+                p += klen
+            vlen, p = decode_varint(data, p)
+            if vlen < 0:
+                value = None
+            else:
+                value = data[p : p + vlen]
+                p += vlen
+            nheaders, p = decode_varint(data, p)
+            headers: Headers = ()
+            if nheaders:
+                hs = []
+                for _ in range(nheaders):
+                    hklen, p = decode_varint(data, p)
+                    hkey = data[p : p + hklen].decode()
+                    p += hklen
+                    hvlen, p = decode_varint(data, p)
+                    if hvlen < 0:
+                        hvalue = None
+                    else:
+                        hvalue = data[p : p + hvlen]
+                        p += hvlen
+                    hs.append((hkey, hvalue))
+                headers = tuple(hs)
+            if p != record_end or p > end:
+                raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "record length does not match its fields")
+            timestamp = header.max_timestamp if log_append else base_timestamp + ts_delta
+            records.append(Record(base_offset + off_delta, timestamp, key, value, headers))
+    except (IndexError, UnicodeDecodeError) as exc:
+        raise KafkaError(ErrorCode.CORRUPT_MESSAGE, f"malformed record: {exc}") from None
+    return RecordBatch(header, records)
+
+
+# --- rewriting (what a broker does on append) ------------------------------------------
+
+
+def with_base_offset(data: bytes, base_offset: int) -> bytes:
+    """The batch with its base offset set; the CRC does not cover it."""
+    return struct.pack(">q", base_offset) + data[8:]
+
+
+def with_partition_leader_epoch(data: bytes, epoch: int) -> bytes:
+    """The batch stamped with the leader epoch that appended it (outside the CRC)."""
+    return data[:12] + struct.pack(">i", epoch) + data[16:]
+
+
+def with_log_append_time(data: bytes, timestamp: int) -> bytes:
+    """Set LogAppendTime: the timestamp-type bit and max_timestamp, then a new CRC.
+
+    Kafka rewrites only the batch header; every record then reads the batch's
+    max_timestamp as its timestamp.
+    """
+    header = read_header(data)
+    attributes = header.attributes | ATTR_TIMESTAMP_TYPE
+    body = bytearray(data[_CRC_START : header.size])
+    struct.pack_into(">h", body, 0, attributes)
+    struct.pack_into(">q", body, 2 + 4 + 8, timestamp)  # after attributes, delta, base ts
+    return data[:17] + struct.pack(">I", crc32c(body)) + bytes(body)

@@ -1,0 +1,214 @@
+"""Each broker's SQLite database: partition logs stored as RecordBatch blobs.
+
+One row per batch, like a Kafka segment file with its offset index: the encoded batch
+as a blob plus the header fields an index needs. A batch is one row, so it is written
+in one transaction and a crash either keeps the whole batch or none of it.
+
+Databases run in WAL mode with `synchronous=NORMAL`: a committed append survives the
+process being killed (`kill -9`); only an operating-system crash could lose the last
+commits, as with Kafka's default of leaving fsync to the OS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiosqlite
+
+from kafkatui.engine.records import BatchHeader
+
+MEMORY = ":memory:"
+
+_BROKER_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE logs (
+        log_id INTEGER PRIMARY KEY,
+        topic_id TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        partition INTEGER NOT NULL,
+        log_start_offset INTEGER NOT NULL DEFAULT 0,
+        high_watermark INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (topic_id, partition)
+    );
+    CREATE TABLE batches (
+        log_id INTEGER NOT NULL REFERENCES logs(log_id) ON DELETE CASCADE,
+        base_offset INTEGER NOT NULL,
+        last_offset INTEGER NOT NULL,
+        max_timestamp INTEGER NOT NULL,
+        producer_id INTEGER NOT NULL,
+        producer_epoch INTEGER NOT NULL,
+        base_sequence INTEGER NOT NULL,
+        attributes INTEGER NOT NULL,
+        leader_epoch INTEGER NOT NULL,
+        record_count INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        data BLOB NOT NULL
+    );
+    CREATE UNIQUE INDEX batches_by_offset ON batches (log_id, last_offset);
+    """,
+)
+
+
+async def open_database(path: Path | str, migrations: Sequence[str]) -> aiosqlite.Connection:
+    """Open (or create) a database in WAL mode and bring its schema up to date."""
+    db = await aiosqlite.connect(str(path), isolation_level=None)
+    try:
+        if str(path) != MEMORY:
+            await db.execute("PRAGMA journal_mode=WAL")
+        await db.execute("PRAGMA synchronous=NORMAL")
+        await db.execute("PRAGMA foreign_keys=ON")
+        async with db.execute("PRAGMA user_version") as cursor:
+            (version,) = await cursor.fetchone()  # type: ignore[misc]
+        if version > len(migrations):
+            raise RuntimeError(
+                f"{path} was written by a newer kafkatui (schema {version} > {len(migrations)})"
+            )
+        for number, script in enumerate(migrations[version:], start=version + 1):
+            await db.executescript(f"BEGIN; {script}; PRAGMA user_version={number}; COMMIT;")
+    except BaseException:
+        await db.close()
+        raise
+    return db
+
+
+@dataclass
+class LogState:
+    """Where a partition replica's log stands when it is opened."""
+
+    log_id: int
+    topic_id: str
+    topic: str
+    partition: int
+    log_start_offset: int
+    log_end_offset: int
+    high_watermark: int
+    size_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBatch:
+    """A batch as read back: its header fields and the exact bytes."""
+
+    base_offset: int
+    last_offset: int
+    data: bytes
+
+
+class BrokerStorage:
+    """The SQLite database of one broker (`broker-<id>.db`)."""
+
+    def __init__(self, db: aiosqlite.Connection, path: Path | None) -> None:
+        self._db = db
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: Path | None) -> BrokerStorage:
+        """Open the broker's database; `None` keeps it in memory."""
+        db = await open_database(path if path is not None else MEMORY, _BROKER_MIGRATIONS)
+        return cls(db, path)
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def load_logs(self) -> list[LogState]:
+        """Every partition replica this broker stores, with its recovered end offset."""
+        sql = """
+            SELECT l.log_id, l.topic_id, l.topic, l.partition, l.log_start_offset,
+                   l.high_watermark,
+                   (SELECT MAX(last_offset) FROM batches b WHERE b.log_id = l.log_id),
+                   (SELECT COALESCE(SUM(size), 0) FROM batches b WHERE b.log_id = l.log_id)
+            FROM logs l ORDER BY l.topic, l.partition
+        """
+        async with self._db.execute(sql) as cursor:
+            rows = await cursor.fetchall()
+        states = []
+        for log_id, topic_id, topic, partition, start, hw, last, size in rows:
+            leo = start if last is None else last + 1
+            # The checkpointed high watermark can never be ahead of what is on disk.
+            states.append(LogState(log_id, topic_id, topic, partition, start, leo, min(hw, leo), size))
+        return states
+
+    async def create_log(self, topic_id: str, topic: str, partition: int) -> LogState:
+        cursor = await self._db.execute(
+            "INSERT INTO logs (topic_id, topic, partition) VALUES (?, ?, ?)",
+            (topic_id, topic, partition),
+        )
+        log_id = cursor.lastrowid
+        await cursor.close()
+        assert log_id is not None
+        return LogState(log_id, topic_id, topic, partition, 0, 0, 0, 0)
+
+    async def delete_log(self, log_id: int) -> None:
+        await self._db.execute("DELETE FROM logs WHERE log_id = ?", (log_id,))
+
+    async def append(
+        self, log_id: int, batches: Sequence[tuple[BatchHeader, bytes]], leader_epoch: int
+    ) -> None:
+        """Write batches in one transaction (all or nothing)."""
+        rows = [
+            (
+                log_id,
+                h.base_offset,
+                h.last_offset,
+                h.max_timestamp,
+                h.producer_id,
+                h.producer_epoch,
+                h.base_sequence,
+                h.attributes,
+                leader_epoch,
+                h.records_count,
+                h.size,
+                data,
+            )
+            for h, data in batches
+        ]
+        sql = "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        if len(rows) == 1:
+            await self._db.execute(sql, rows[0])
+            return
+        await self._db.execute("BEGIN")
+        try:
+            await self._db.executemany(sql, rows)
+            await self._db.execute("COMMIT")
+        except BaseException:
+            await self._db.execute("ROLLBACK")
+            raise
+
+    async def read(
+        self, log_id: int, from_offset: int, upper_offset: int, max_bytes: int
+    ) -> list[StoredBatch]:
+        """Batches holding offsets in [from_offset, upper_offset), whole, up to max_bytes.
+
+        Like Kafka's fetch, the first batch is returned even if it alone exceeds
+        max_bytes, so a consumer can always make progress.
+        """
+        sql = """
+            SELECT base_offset, last_offset, size, data FROM batches
+            WHERE log_id = ? AND last_offset >= ? AND base_offset < ?
+            ORDER BY last_offset LIMIT ?
+        """
+        # Estimate a row limit from max_bytes so a huge log is never read whole.
+        async with self._db.execute(sql, (log_id, from_offset, upper_offset, 512)) as cursor:
+            out: list[StoredBatch] = []
+            total = 0
+            async for base, last, size, data in cursor:
+                if out and total + size > max_bytes:
+                    break
+                out.append(StoredBatch(base, last, data))
+                total += size
+        return out
+
+    async def checkpoint_high_watermark(self, log_id: int, high_watermark: int) -> None:
+        await self._db.execute(
+            "UPDATE logs SET high_watermark = ? WHERE log_id = ?", (high_watermark, log_id)
+        )
+
+    async def file_size(self) -> int:
+        """Bytes the database uses (pages in use), as shown for 'bytes on disk'."""
+        async with self._db.execute("PRAGMA page_count") as c1:
+            (pages,) = await c1.fetchone()  # type: ignore[misc]
+        async with self._db.execute("PRAGMA page_size") as c2:
+            (page_size,) = await c2.fetchone()  # type: ignore[misc]
+        return int(pages) * int(page_size)

@@ -1,0 +1,39 @@
+"""Shared fixtures: clusters on a manual clock with a fixed seed, so runs repeat exactly."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from kafkatui.engine.clock import ManualClock
+from kafkatui.engine.cluster import Cluster
+from kafkatui.engine.producer import Producer, ProducerConfig
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+async def cluster(clock: ManualClock) -> AsyncIterator[Cluster]:
+    """A three-broker in-memory cluster."""
+    c = await Cluster.open(None, brokers=3, clock=clock, seed=7)
+    yield c
+    await c.close()
+
+
+@pytest.fixture
+async def disk_cluster(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Cluster]:
+    """A three-broker cluster with its databases under tmp_path."""
+    c = await Cluster.open(tmp_path / "data", brokers=3, clock=clock, seed=7)
+    yield c
+    await c.close()
+
+
+def fast_producer(cluster: Cluster, **overrides: object) -> Producer:
+    """A producer that sends without lingering, so tests need not move the clock."""
+    settings: dict[str, object] = {"linger_ms": 0, **overrides}
+    return Producer(cluster, ProducerConfig(**settings))  # type: ignore[arg-type]

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.engine.records import (
+    HEADER_SIZE,
+    Record,
+    TimestampType,
+    decode_batch,
+    decode_varint,
+    encode_batch,
+    encode_varint,
+    iter_headers,
+    read_header,
+    verify_crc,
+    with_base_offset,
+    with_log_append_time,
+    with_partition_leader_epoch,
+)
+
+records_strategy = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=2**40),
+        st.one_of(st.none(), st.binary(max_size=64)),
+        st.one_of(st.none(), st.binary(max_size=256)),
+        st.lists(
+            st.tuples(st.text(max_size=8), st.one_of(st.none(), st.binary(max_size=16))),
+            max_size=3,
+        ),
+    ),
+    min_size=1,
+    max_size=20,
+)
+
+
+@given(records_strategy, st.integers(min_value=0, max_value=2**50))
+def test_batch_round_trips(raw: list, base_offset: int) -> None:
+    records = [
+        Record(base_offset + i, ts, key, value, tuple(headers))
+        for i, (ts, key, value, headers) in enumerate(raw)
+    ]
+    data = encode_batch(records)
+    batch = decode_batch(data)
+    assert batch.records == records
+    header = batch.header
+    assert header.base_offset == base_offset
+    assert header.last_offset == base_offset + len(records) - 1
+    assert header.records_count == len(records)
+    assert header.max_timestamp == max(r.timestamp for r in records)
+    assert header.size == len(data)
+    verify_crc(data)
+
+
+@given(st.integers(min_value=-(2**63), max_value=2**63 - 1))
+def test_varint_round_trips(n: int) -> None:
+    encoded = encode_varint(n)
+    assert decode_varint(encoded, 0) == (n, len(encoded))
+
+
+def test_known_varint_encodings_match_kafka() -> None:
+    # Zig-zag: 0 -> 0, -1 -> 1, 1 -> 2, 300 -> 600 = 0xd8 0x04.
+    assert encode_varint(0) == b"\x00"
+    assert encode_varint(-1) == b"\x01"
+    assert encode_varint(1) == b"\x02"
+    assert encode_varint(300) == b"\xd8\x04"
+
+
+def _batch() -> bytes:
+    return encode_batch([Record(0, 1000, b"k", b"v1", ()), Record(1, 1005, None, b"v2", (("h", b"x"),))])
+
+
+def test_header_layout_is_kafkas() -> None:
+    data = _batch()
+    header = read_header(data)
+    assert header.magic == 2
+    assert header.batch_length == len(data) - 12
+    assert len(data) > HEADER_SIZE
+    assert header.producer_id == -1 and header.base_sequence == -1
+
+
+def test_rewriting_base_offset_and_epoch_keeps_crc_valid() -> None:
+    data = with_partition_leader_epoch(with_base_offset(_batch(), 42), 3)
+    verify_crc(data)
+    batch = decode_batch(data)
+    assert [r.offset for r in batch.records] == [42, 43]
+    assert batch.header.partition_leader_epoch == 3
+
+
+def test_log_append_time_rewrites_timestamps_and_crc() -> None:
+    data = with_log_append_time(_batch(), 99_999)
+    verify_crc(data)
+    batch = decode_batch(data)
+    assert batch.header.timestamp_type is TimestampType.LOG_APPEND_TIME
+    assert [r.timestamp for r in batch.records] == [99_999, 99_999]
+
+
+def test_flipped_byte_fails_crc() -> None:
+    data = bytearray(_batch())
+    data[-1] ^= 0xFF
+    with pytest.raises(KafkaError) as info:
+        verify_crc(bytes(data))
+    assert info.value.code is ErrorCode.CORRUPT_MESSAGE
+
+
+@pytest.mark.parametrize("cut", [0, 10, 60, 70])
+def test_truncated_batch_is_corrupt(cut: int) -> None:
+    with pytest.raises(KafkaError) as info:
+        decode_batch(_batch()[:cut])
+    assert info.value.code is ErrorCode.CORRUPT_MESSAGE
+
+
+def test_wrong_magic_is_refused() -> None:
+    data = bytearray(_batch())
+    data[16] = 1
+    with pytest.raises(KafkaError) as info:
+        read_header(bytes(data))
+    assert info.value.code is ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT
+
+
+def test_iter_headers_walks_concatenated_batches() -> None:
+    a = _batch()
+    b = with_base_offset(_batch(), 2)
+    assert [h.base_offset for h in iter_headers(a + b)] == [0, 2]

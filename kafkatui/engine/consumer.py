@@ -31,8 +31,7 @@ class TopicPartition(NamedTuple):
         return f"{self.topic}-{self.partition}"
 
 
-@dataclass(frozen=True)
-class ConsumerRecord:
+class ConsumerRecord(NamedTuple):
     """A record as `poll` returns it."""
 
     topic: str
@@ -232,28 +231,25 @@ class Consumer:
             raise result.error
         position = self._positions[tp]
         assert position is not None
+        topic, partition = tp
+        key_of, value_of = self._key_deserializer, self._value_deserializer
+        append = self._buffer.append
         for data in result.batches:
             batch = decode_batch(data)
             header = batch.header
             if header.is_control:
                 position = max(position, header.last_offset + 1)
                 continue
-            for record in batch.records:
-                if record.offset < position:
-                    continue
-                self._buffer.append(
-                    ConsumerRecord(
-                        tp.topic,
-                        tp.partition,
-                        record.offset,
-                        record.timestamp,
-                        header.timestamp_type,
-                        self._key_deserializer(record.key),
-                        self._value_deserializer(record.value),
-                        record.headers,
-                        header.partition_leader_epoch,
-                    )
-                )
+            timestamp_type = header.timestamp_type
+            epoch = header.partition_leader_epoch
+            for offset, timestamp, key, value, headers in batch.records:
+                if offset >= position:
+                    append(
+                        ConsumerRecord(
+                            topic, partition, offset, timestamp, timestamp_type,
+                            key_of(key), value_of(value), headers, epoch,
+                        )
+                    )  # fmt: skip
             position = max(position, header.last_offset + 1)
         self._positions[tp] = position
         return False

@@ -18,7 +18,7 @@ import json
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.partitioner import RoundRobinPartitioner, StickyPartitioner, partition_for_key
@@ -96,8 +96,7 @@ class ProducerConfig:
                 )
 
 
-@dataclass(frozen=True)
-class RecordMetadata:
+class RecordMetadata(NamedTuple):
     """Where an acknowledged record landed. Offset -1 with acks=0 (nobody told us)."""
 
     topic: str
@@ -164,15 +163,11 @@ class Producer:
             raise RuntimeError("the producer is closed")
         key_bytes = self._key_serializer(key)
         value_bytes = self._value_serializer(value)
-        record_headers: Headers = tuple(
-            (k, v.encode() if isinstance(v, str) else v) for k, v in (headers or ())
-        )
-        size = (
-            _RECORD_OVERHEAD
-            + len(key_bytes or b"")
-            + len(value_bytes or b"")
-            + sum(len(k) + len(v or b"") + 2 for k, v in record_headers)
-        )
+        size = _RECORD_OVERHEAD + len(key_bytes or b"") + len(value_bytes or b"")
+        record_headers: Headers = ()
+        if headers:
+            record_headers = tuple((k, v.encode() if isinstance(v, str) else v) for k, v in headers)
+            size += sum(len(k) + len(v or b"") + 2 for k, v in record_headers)
         if size + _BATCH_OVERHEAD > self.config.max_request_size:
             raise KafkaError(
                 ErrorCode.MESSAGE_TOO_LARGE,
@@ -297,16 +292,15 @@ class Producer:
     # --- lifecycle -------------------------------------------------------------------
 
     async def flush(self) -> None:
-        """Send everything queued and wait until each record is acknowledged or failed."""
-        futures = [f for b in self._open.values() for f in b.futures]
-        futures += [f for q in self._ready.values() for b in q for f in b.futures]
+        """Send everything queued and wait until each record is acknowledged or failed.
+
+        Senders complete every future of the batches they send, so waiting for the
+        senders is enough (and far cheaper than waiting on each record's future).
+        """
         for batch in list(self._open.values()):
             self._seal(batch)
-        senders = [t for t in self._senders.values() if not t.done()]
-        if senders:
+        while senders := [t for t in self._senders.values() if not t.done()]:
             await asyncio.gather(*senders)
-        if futures:
-            await asyncio.gather(*futures, return_exceptions=True)
 
     async def close(self) -> None:
         if self._closed:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import os
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -63,6 +64,15 @@ def fail(name: str, message: str, code: int = 1) -> typer.Exit:
     """Print `error: NAME: message` on stderr; return the Exit to raise."""
     err_console.print(f"[bold red]error:[/] {name}: {message}", markup=True)
     return typer.Exit(code)
+
+
+@contextlib.contextmanager
+def kafka_errors() -> Iterator[None]:
+    """Turn a KafkaError raised while checking arguments into the one-line error."""
+    try:
+        yield
+    except KafkaError as error:
+        raise fail(error.name, error.message) from None
 
 
 def run_async(main: Callable[[], Coroutine[Any, Any, T]]) -> T:

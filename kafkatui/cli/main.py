@@ -18,7 +18,6 @@ app = typer.Typer(
         "Each broker keeps its partitions in its own SQLite database under the data dir, "
         "so what you produce is still there next time."
     ),
-    no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -33,7 +32,7 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def main(
     ctx: typer.Context,
     data_dir: Annotated[
@@ -79,6 +78,20 @@ def where(ctx: typer.Context) -> None:
     opts: ClusterOptions = ctx.find_root().obj
     path = opts.resolved_data_dir()
     typer.echo("(in memory)" if path is None else str(path or default_data_dir(opts.cluster_name)))
+
+
+def run_workbench(opts: ClusterOptions, *, theme: str | None, language: str | None) -> None:
+    """Open the Textual workbench; it owns the cluster (and its data dir) while it runs."""
+    from kafkatui.backends.embedded import EmbeddedBackend
+    from kafkatui.tui.app import KafkaTuiApp
+
+    async def open_backend() -> EmbeddedBackend:
+        return EmbeddedBackend(await opts.open("kafkatui (workbench)"))
+
+    app = KafkaTuiApp(open_backend, theme=theme, language=language)
+    app.run()
+    if app.return_code:
+        raise typer.Exit(app.return_code)
 
 
 def run() -> None:

@@ -7,15 +7,9 @@ import json
 from typing import Any
 
 from kafkatui.engine.cluster import TopicDescription
+from kafkatui.formatting import human_bytes
 
-
-def human_bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
+__all__ = ["bytes_to_json", "describe_json", "human_bytes", "print_json"]
 
 
 def print_json(obj: Any) -> None:

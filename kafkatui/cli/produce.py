@@ -13,10 +13,10 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from kafkatui.cli.context import cluster_command, console, err_console, stdin_is_interactive
+from kafkatui.cli.context import cluster_command, console, err_console, kafka_errors, stdin_is_interactive
 from kafkatui.cli.output import human_bytes, print_json
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.producer import Producer, ProducerConfig, RecordMetadata, parse_acks
+from kafkatui.engine.producer import Producer, ProducerConfig, RecordMetadata
 
 
 def _parse_header(text: str) -> tuple[str, str]:
@@ -115,12 +115,12 @@ def produce(
     Prints the partition and offset where each record landed.
     """
     headers = [_parse_header(h) for h in header or []]
-    parse_acks(acks)  # fail before opening the cluster
     if count is not None and count < 0:
         raise typer.BadParameter("must be >= 0", param_hint="--count")
     if rate is not None and rate <= 0:
         raise typer.BadParameter("must be > 0", param_hint="--rate")
-    config = ProducerConfig(acks=acks, linger_ms=linger_ms, batch_size=batch_size)
+    with kafka_errors():  # bad acks, linger.ms or batch.size fail before opening the cluster
+        config = ProducerConfig(acks=acks, linger_ms=linger_ms, batch_size=batch_size)
 
     @cluster_command("kafkatui produce")
     async def body(cluster: Cluster) -> None:

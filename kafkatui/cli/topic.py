@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from kafkatui.cli.context import cluster_command, console
+from kafkatui.cli.context import cluster_command, console, kafka_errors
 from kafkatui.cli.output import describe_json, human_bytes, print_json
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.configs import parse_config_assignment
@@ -44,15 +44,20 @@ def create(
     json_out: JsonOption = False,
 ) -> None:
     """Create a topic; its partitions are spread over the brokers like Kafka does."""
-    configs = dict(parse_config_assignment(c) for c in config or [])
+    with kafka_errors():
+        configs = dict(parse_config_assignment(c) for c in config or [])
 
     @cluster_command("kafkatui topic create")
     async def body(cluster: Cluster) -> None:
-        if not (if_not_exists and name in cluster.metadata.topics):
+        existed = if_not_exists and name in cluster.metadata.topics
+        if not existed:
             await cluster.create_topic(name, partitions, replication_factor, configs)
         desc = cluster.describe_topic(name)
         if json_out:
             print_json(describe_json(desc))
+            return
+        if existed:
+            console.print(f"Topic [bold]{name}[/] already exists; nothing changed.")
             return
         console.print(
             f"Created topic [bold]{name}[/] with {len(desc.partitions)} partition(s), "
@@ -175,7 +180,8 @@ def alter(
     json_out: JsonOption = False,
 ) -> None:
     """Add partitions or change configs (note: adding partitions moves keys to new partitions)."""
-    changes: dict[str, str | None] = dict(parse_config_assignment(c) for c in config or [])
+    with kafka_errors():
+        changes: dict[str, str | None] = dict(parse_config_assignment(c) for c in config or [])
     changes.update({k: None for k in delete_config or []})
 
     @cluster_command("kafkatui topic alter")

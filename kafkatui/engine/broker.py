@@ -317,6 +317,22 @@ class Broker:
             results.append(result)
         return results
 
+    async def read_replica(self, topic: str, partition: int, offset: int, max_bytes: int) -> list[bytes]:
+        """Batches of this broker's replica from `offset` up to its log end (not the HW).
+
+        For inspection (the log view), not for consumers: it also shows records the
+        high watermark has not reached yet.
+        """
+        log = self._log(topic, partition)
+        if log is None:
+            raise KafkaError(
+                ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                f"broker {self.broker_id} has no replica of {topic}-{partition}",
+            )
+        offset = min(max(offset, log.log_start_offset), log.log_end_offset)
+        stored = await log.read(offset, max_bytes, log.log_end_offset)
+        return [b.data for b in stored]
+
     def list_offset(self, topic: str, partition: int, timestamp: int) -> int:
         """ListOffsets for EARLIEST (-2) or LATEST (-1): log start offset or high watermark."""
         _, _, log = self._leader_log(topic, partition)

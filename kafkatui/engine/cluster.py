@@ -25,6 +25,7 @@ from kafkatui.engine.controller import BrokerDefaults, Controller
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.events import BrokerStarted, BrokerStopped, EventBus
 from kafkatui.engine.metadata import MetadataImage, MetadataLog, TopicInfo
+from kafkatui.engine.records import RecordBatch, decode_batch
 from kafkatui.engine.storage import BrokerStorage
 
 DEFAULT_BROKERS = 3
@@ -311,6 +312,33 @@ class Cluster:
 
     async def alter_topic_configs(self, name: str, changes: Mapping[str, str | None]) -> TopicInfo:
         return await self.controller.alter_topic_configs(name, changes)
+
+    @property
+    def controller_id(self) -> int:
+        """The broker acting as the active controller (the lowest running id, for now)."""
+        running = [b for b, broker in sorted(self.brokers.items()) if broker.running]
+        return running[0] if running else -1
+
+    async def read_log(
+        self, topic: str, partition: int, offset: int, max_records: int = 500
+    ) -> list[RecordBatch]:
+        """Decoded batches of the leader's log from `offset`, about `max_records` records.
+
+        Batches are whole, so the first may start before `offset`.
+        """
+        leader = self.leader(topic, partition)
+        batches: list[RecordBatch] = []
+        count = 0
+        while count < max_records:
+            datas = await leader.read_replica(topic, partition, offset, 256 * 1024)
+            if not datas:
+                break
+            for data in datas:
+                batch = decode_batch(data)
+                batches.append(batch)
+                count += len(batch.records)
+                offset = batch.header.last_offset + 1
+        return batches
 
     async def broker_disk_usage(self) -> dict[int, int]:
         """Bytes each broker's database occupies."""

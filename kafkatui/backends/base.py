@@ -1,0 +1,117 @@
+"""The interface the TUI uses: snapshots of cluster state and the actions on it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from kafkatui.engine.clock import Clock
+from kafkatui.engine.cluster import TopicDescription
+from kafkatui.engine.configs import ConfigEntry
+from kafkatui.engine.events import EventBus
+
+
+@dataclass(frozen=True)
+class BrokerView:
+    """A broker as the Cluster panel shows it."""
+
+    broker_id: int
+    running: bool
+    is_controller: bool
+    partitions_led: int
+    replicas_hosted: int
+    bytes_on_disk: int
+
+
+@dataclass(frozen=True)
+class BatchView:
+    """The RecordBatch a record belongs to (the fields Kafka keeps per batch)."""
+
+    base_offset: int
+    last_offset: int
+    record_count: int
+    size_bytes: int
+    crc: int
+    partition_leader_epoch: int
+    producer_id: int
+    producer_epoch: int
+    base_sequence: int
+    is_transactional: bool
+    is_control: bool
+    compression: str
+    timestamp_type: str
+    max_timestamp: int
+
+
+@dataclass(frozen=True)
+class LogRecordView:
+    """One record in a partition's log, with its batch."""
+
+    partition: int
+    offset: int
+    timestamp: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes | None], ...]
+    batch: BatchView
+
+
+@dataclass(frozen=True)
+class ProduceRequest:
+    topic: str
+    value: str | None
+    key: str | None = None
+    headers: Sequence[tuple[str, str]] = ()
+    partition: int | None = None
+    acks: str = "all"
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    """One step of the seed's producer path: send → serialize → partition → write."""
+
+    name: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class ProduceTrace:
+    """What happened to one produced record, step by step, and where it landed."""
+
+    topic: str
+    partition: int
+    offset: int
+    leader: int
+    latency_ms: float
+    steps: tuple[TraceStep, ...] = field(default_factory=tuple)
+
+
+class Backend(Protocol):
+    """What a workbench screen may ask of a cluster."""
+
+    bus: EventBus
+    clock: Clock
+
+    @property
+    def description(self) -> str: ...
+
+    def brokers(self) -> list[BrokerView]: ...
+    def topic_names(self) -> list[str]: ...
+    def describe_topic(self, name: str) -> TopicDescription: ...
+    def topic_configs(self, name: str) -> list[ConfigEntry]: ...
+    async def refresh_disk_usage(self) -> None: ...
+    async def create_topic(
+        self,
+        name: str,
+        partitions: int | None = None,
+        replication_factor: int | None = None,
+        configs: Mapping[str, str] | None = None,
+        *,
+        validate_only: bool = False,
+    ) -> None: ...
+    async def delete_topic(self, name: str) -> None: ...
+    async def alter_topic_configs(self, name: str, changes: Mapping[str, str | None]) -> None: ...
+    async def read_log(self, topic: str, partition: int, offset: int, limit: int) -> list[LogRecordView]: ...
+    async def produce(self, request: ProduceRequest) -> ProduceTrace: ...
+    async def close(self) -> None: ...

@@ -1,0 +1,1 @@
+"""Guided scenarios that drive the engine (sample data, demos)."""

@@ -1,0 +1,1 @@
+"""The Textual workbench: an app shell with one panel per Kafka concept."""

@@ -1,0 +1,251 @@
+"""The workbench app: a shell of panels over one backend, following engine events."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Container
+from textual.screen import Screen
+from textual.widgets import Footer, Header, LoadingIndicator, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
+
+from kafkatui.backends.base import Backend
+from kafkatui.engine.errors import KafkaError
+from kafkatui.engine.events import Event
+from kafkatui.lessons.sample import sample_setup
+from kafkatui.tui.config import Settings, load_settings
+from kafkatui.tui.i18n import detect_language
+from kafkatui.tui.panels import PANELS, Panel
+from kafkatui.tui.panels.base import ShowTopic, TopicsChanged
+from kafkatui.tui.screens.help import HelpScreen
+from kafkatui.tui.screens.welcome import WelcomeScreen
+from kafkatui.tui.themes import DEFAULT_THEME, load_themes
+
+BackendFactory = Callable[[], Awaitable[Backend]]
+
+
+class KafkaTuiApp(App[None]):
+    """The kafkatui workbench."""
+
+    TITLE = "kafkatui"
+    CSS_PATH = "styles/app.tcss"
+    BINDINGS = [
+        *(
+            Binding(p.KEY, f"show_panel('{p.PANEL_ID}')", p.TITLE, id=f"app.show.{p.PANEL_ID}")
+            for p in PANELS
+        ),
+        Binding("f1,question_mark", "help", "Help", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    def __init__(
+        self,
+        backend_factory: BackendFactory,
+        *,
+        theme: str | None = None,
+        language: str | None = None,
+        settings: Settings | None = None,
+        theme_dirs: list[Path] | None = None,
+        event_interval: float = 0.25,
+        welcome: bool = True,
+    ) -> None:
+        super().__init__()
+        self._backend_factory = backend_factory
+        self.settings = settings if settings is not None else load_settings()
+        self.language = language or self.settings.language or detect_language()
+        self._requested_theme = theme or self.settings.theme or DEFAULT_THEME
+        self._theme_dirs = theme_dirs
+        self._event_interval = event_interval
+        self._welcome = welcome
+        self.backend: Backend | None = None
+        self.ready = asyncio.Event()
+        self._pending: list[Event] = []
+        self._unlisten: Callable[[], None] | None = None
+        if self.settings.keys:
+            self.set_keymap(self.settings.keys)
+
+    # --- start-up --------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Container(id="main"):
+            yield LoadingIndicator()
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self._apply_themes()
+        for warning in self.settings.warnings:
+            self.notify(warning, title="Settings", severity="warning", timeout=8)
+        try:
+            self.backend = await self._backend_factory()
+        except Exception as error:
+            self._fatal(error)
+            return
+        self.sub_title = self.backend.description
+        main = self.query_one("#main")
+        await main.remove_children()
+        tabs = TabbedContent(id="tabs")
+        await main.mount(tabs)
+        for panel_class in PANELS:
+            await tabs.add_pane(
+                TabPane(self._title(panel_class), panel_class(self.backend), id=f"tab-{panel_class.PANEL_ID}")
+            )
+        self._unlisten = self.backend.bus.listen(self._pending.append)
+        self.set_interval(self._event_interval, self._pump_events)
+        await self._refresh_panels()
+        if self._welcome and not self.backend.topic_names():
+            self.push_screen(WelcomeScreen(len(self.backend.brokers()), self.language), self._welcomed)
+        self.ready.set()
+
+    def _fatal(self, error: Exception) -> None:
+        name = error.name if isinstance(error, KafkaError) else getattr(error, "name", type(error).__name__)
+        self.exit(message=f"error: {name}: {getattr(error, 'message', error)}", return_code=1)
+
+    def _apply_themes(self) -> None:
+        loaded = load_themes(self._theme_dirs)
+        for theme in loaded.themes:
+            self.register_theme(theme)
+        for warning in loaded.warnings:
+            self.notify(warning, title="Themes", severity="warning", timeout=8)
+        if self._requested_theme in self.available_themes:
+            self.theme = self._requested_theme
+        else:
+            self.notify(
+                f"no theme named {self._requested_theme!r}; using {DEFAULT_THEME}",
+                title="Themes",
+                severity="warning",
+            )
+            self.theme = DEFAULT_THEME
+
+    def _title(self, panel_class: type[Panel]) -> str:
+        title = panel_class.TITLE_PT if self.language == "pt" else panel_class.TITLE
+        return f"{panel_class.KEY} {title}"
+
+    async def _welcomed(self, choice: str | None) -> None:
+        if choice == "sample" and self.backend is not None:
+            try:
+                await sample_setup(self.backend)
+            except Exception as error:
+                self.report(error)
+                return
+            self.notify("topics sales and clients, with a few keyed records", title="Sample setup")
+            await self._refresh_panels()
+            self.action_show_panel("topics")
+
+    # --- panels and events -----------------------------------------------------------
+
+    def panel(self, panel_id: str) -> Panel:
+        return self.query_one(f"#panel-{panel_id}", Panel)
+
+    async def _refresh_panels(self) -> None:
+        for panel in self.query(Panel):
+            try:
+                await panel.refresh_data()
+            except Exception as error:
+                self.report(error)
+
+    def _pump_events(self) -> None:
+        """Hand panels everything since the last tick: one redraw per burst."""
+        if not self._pending:
+            return
+        events, self._pending = self._pending, []
+        for panel in self.query(Panel):
+            try:
+                panel.on_engine_events(events)
+            except Exception as error:
+                self.report(error)
+
+    def report(self, error: BaseException) -> None:
+        if isinstance(error, KafkaError):
+            self.notify(error.message, title=error.name, severity="error", timeout=6)
+        else:
+            self.notify(
+                str(error) or type(error).__name__, title=type(error).__name__, severity="error", timeout=6
+            )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.report(event.worker.error)
+
+    async def on_topics_changed(self, _: TopicsChanged) -> None:
+        await self._refresh_panels()
+
+    async def on_show_topic(self, message: ShowTopic) -> None:
+        self.action_show_panel("log")
+        log = self.panel("log")
+        await log.show(message.topic, message.partition, message.offset)  # type: ignore[attr-defined]
+
+    # --- actions ---------------------------------------------------------------------
+
+    def action_show_panel(self, panel_id: str) -> None:
+        if not self.ready.is_set():
+            return
+        self.query_one("#tabs", TabbedContent).active = f"tab-{panel_id}"
+        panel = self.panel(panel_id)
+        panel.focus_default()
+        self.run_worker(panel.refresh_data, group=f"refresh-{panel_id}", exclusive=True, exit_on_error=False)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        pane_id = event.pane.id or ""
+        panel_id = pane_id.removeprefix("tab-")
+        panel = self.panel(panel_id)
+        self.run_worker(panel.refresh_data, group=f"refresh-{panel_id}", exclusive=True, exit_on_error=False)
+
+    @property
+    def current_panel_id(self) -> str:
+        if not self.ready.is_set():
+            return "overview"
+        active = self.query_one("#tabs", TabbedContent).active
+        return active.removeprefix("tab-") or "overview"
+
+    def action_help(self) -> None:
+        def remember(language: str | None) -> None:
+            if language:
+                self.language = language
+
+        self.push_screen(HelpScreen(self.current_panel_id, self.language), remember)
+
+    def action_overview_help(self) -> None:
+        self.push_screen(HelpScreen("overview", self.language))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for p in PANELS:
+            yield SystemCommand(
+                f"Show {p.TITLE}",
+                f"Switch to the {p.TITLE} panel ({p.KEY})",
+                lambda p=p: self.action_show_panel(p.PANEL_ID),
+            )
+        yield SystemCommand("Create topic", "Open the create-topic dialog", self._palette_create_topic)
+        yield SystemCommand("Help for this panel", "Explain the current panel (F1)", self.action_help)
+        yield SystemCommand("Help: overview", "What kafkatui is and its keys", self.action_overview_help)
+        yield SystemCommand(
+            "Switch language", "English ⇄ Português for help and titles", self.action_switch_language
+        )
+        yield SystemCommand(
+            "Sample setup", "Create topics sales and clients with records", self._palette_sample
+        )
+
+    def _palette_create_topic(self) -> None:
+        self.action_show_panel("topics")
+        self.panel("topics").run_action("create")
+
+    def _palette_sample(self) -> None:
+        self.run_worker(self._welcomed("sample"), exit_on_error=False)
+
+    def action_switch_language(self) -> None:
+        self.language = "en" if self.language == "pt" else "pt"
+        tabs = self.query_one("#tabs", TabbedContent)
+        for p in PANELS:
+            tabs.get_tab(f"tab-{p.PANEL_ID}").label = self._title(p)
+        self.notify("Português" if self.language == "pt" else "English", title="Language")
+
+    async def on_unmount(self) -> None:
+        if self._unlisten is not None:
+            self._unlisten()
+        if self.backend is not None:
+            await self.backend.close()

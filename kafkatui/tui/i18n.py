@@ -1,0 +1,95 @@
+"""Languages for the workbench: English and Brazilian Portuguese.
+
+The help pages are package data (`kafkatui/tui/help/<language>/<page>.md`, one page per
+panel), read with `importlib.resources` so they work from a wheel as well as a checkout.
+Nothing here raises for an unknown page or language: help falls back to English, then
+to a one-line "No help" text, and UI strings fall back to English, then to the key.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from importlib import resources
+from importlib.resources.abc import Traversable
+
+LANGUAGES = ("en", "pt")
+DEFAULT_LANGUAGE = "en"
+
+# POSIX precedence: the first of these that is set (non-empty) decides.
+_LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE")
+
+UI: dict[str, dict[str, str]] = {
+    "en": {
+        "help_title": "Help",
+        "switch_language": "l: Português",
+        "close": "esc: close",
+        "no_help": "No help for {page}.",
+    },
+    "pt": {
+        "help_title": "Ajuda",
+        "switch_language": "l: English",
+        "close": "esc: fechar",
+        "no_help": "Sem ajuda para {page}.",
+    },
+}
+
+
+def detect_language(env: Mapping[str, str] | None = None) -> str:
+    """The UI language from the locale: "pt" for Portuguese, "en" for anything else.
+
+    LC_ALL, LC_MESSAGES, LANG, LANGUAGE are checked in that order and the first one set
+    wins, as in POSIX; `env` defaults to `os.environ`.
+    """
+    if env is None:
+        env = os.environ
+    for name in _LOCALE_VARIABLES:
+        value = env.get(name)
+        if value:
+            return "pt" if value.strip().lower().startswith("pt") else DEFAULT_LANGUAGE
+    return DEFAULT_LANGUAGE
+
+
+def other_language(language: str) -> str:
+    """The language the help screen's switch key goes to (en <-> pt)."""
+    return "en" if language == "pt" else "pt"
+
+
+def _help_dir(language: str) -> Traversable:
+    return resources.files("kafkatui").joinpath("tui").joinpath("help").joinpath(language)
+
+
+def _read_page(page: str, language: str) -> str | None:
+    if language not in LANGUAGES or not page or not page.replace("_", "").replace("-", "").isalnum():
+        return None
+    try:
+        text = _help_dir(language).joinpath(f"{page}.md").read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return None
+    return text if text.strip() else None
+
+
+def help_text(page: str, language: str) -> str:
+    """The Markdown help for a panel in `language`, else in English, else a short line."""
+    for lang in (language, DEFAULT_LANGUAGE):
+        text = _read_page(page, lang)
+        if text is not None:
+            return text
+    return f"# {t('help_title', language)}\n\n{t('no_help', language).format(page=page)}\n"
+
+
+def help_pages() -> list[str]:
+    """The page names that have English help (sorted)."""
+    try:
+        entries = list(_help_dir(DEFAULT_LANGUAGE).iterdir())
+    except OSError:
+        return []
+    return sorted(entry.name[:-3] for entry in entries if entry.name.endswith(".md") and entry.is_file())
+
+
+def t(key: str, language: str) -> str:
+    """A UI string in `language`, falling back to English, then to the key itself."""
+    table = UI.get(language, {})
+    if key in table:
+        return table[key]
+    return UI[DEFAULT_LANGUAGE].get(key, key)

@@ -1,0 +1,145 @@
+"""The event timeline: every engine event as it happens, filterable and pausable."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import deque
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import RichLog, Select, Static
+
+from kafkatui.engine import events as ev
+from kafkatui.formatting import clock_time
+from kafkatui.tui.panels.base import Panel
+
+EVENT_TYPES = sorted(
+    cls.__name__
+    for cls in vars(ev).values()
+    if isinstance(cls, type) and issubclass(cls, ev.Event) and cls is not ev.Event
+)
+_STYLES = {
+    "ProduceRejected": "bold red",
+    "BrokerStopped": "bold red",
+    "BrokerStarted": "green",
+    "LeaderElected": "yellow",
+    "TopicCreated": "cyan",
+    "TopicDeleted": "magenta",
+    "RecordAppended": "blue",
+    "HighWatermarkAdvanced": "bright_black",
+}
+
+
+def describe(event: ev.Event) -> str:
+    """An event's fields as key=value, in declaration order."""
+    parts = []
+    for field in dataclasses.fields(event):
+        if field.name == "timestamp_ms":
+            continue
+        parts.append(f"{field.name}={getattr(event, field.name)}")
+    return " ".join(parts)
+
+
+class EventsPanel(Panel):
+    """Engine events scrolling with time."""
+
+    PANEL_ID = "events"
+    TITLE = "Events"
+    TITLE_PT = "Eventos"
+    KEY = "5"
+    HISTORY = 5000
+
+    BINDINGS = [
+        Binding("p", "pause", "Pause/resume", id="events.pause"),
+        Binding("f", "filter", "Filter", id="events.filter"),
+        Binding("c", "clear", "Clear", id="events.clear"),
+    ]
+
+    DEFAULT_CSS = """
+    EventsPanel { padding: 0 1; }
+    EventsPanel Horizontal { height: auto; }
+    EventsPanel Select { width: 36; }
+    EventsPanel #events-status { padding: 1 2; color: $text-muted; width: 1fr; }
+    EventsPanel RichLog { height: 1fr; border: round $panel; }
+    """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.history: deque[ev.Event] = deque(maxlen=self.HISTORY)
+        self.paused = False
+        self.type_filter: str | None = None
+        self._missed = 0
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield Select(
+                [(name, name) for name in EVENT_TYPES],
+                prompt="All event types",
+                id="event-filter",
+                allow_blank=True,
+            )
+            yield Static(id="events-status")
+        yield RichLog(id="event-log", max_lines=self.HISTORY, markup=False, wrap=False)
+
+    def on_mount(self) -> None:
+        self._update_status()
+
+    def _visible(self, event: ev.Event) -> bool:
+        return self.type_filter is None or type(event).__name__ == self.type_filter
+
+    def _line(self, event: ev.Event) -> Text:
+        name = type(event).__name__
+        line = Text(clock_time(event.timestamp_ms) + "  ", style="dim")
+        line.append(f"{name:<22}", style=_STYLES.get(name, "bold"))
+        line.append(" " + describe(event))
+        return line
+
+    def on_engine_events(self, events: list[ev.Event]) -> None:
+        self.history.extend(events)
+        if self.paused:
+            self._missed += len(events)
+            self._update_status()
+            return
+        log = self.query_one("#event-log", RichLog)
+        for event in events:
+            if self._visible(event):
+                log.write(self._line(event))
+
+    def _rerender(self) -> None:
+        log = self.query_one("#event-log", RichLog)
+        log.clear()
+        for event in self.history:
+            if self._visible(event):
+                log.write(self._line(event))
+
+    def _update_status(self) -> None:
+        state = f"paused — {self._missed} new event(s) held back" if self.paused else "live"
+        shown = self.type_filter or "all types"
+        self.query_one("#events-status", Static).update(
+            f"{state} · showing {shown} · p pause, f filter, c clear"
+        )
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self.type_filter = event.value if isinstance(event.value, str) else None
+        self._rerender()
+        self._update_status()
+
+    def action_pause(self) -> None:
+        self.paused = not self.paused
+        if not self.paused:
+            self._missed = 0
+            self._rerender()
+        self._update_status()
+
+    def action_filter(self) -> None:
+        select = self.query_one("#event-filter", Select)
+        select.focus()
+        select.action_show_overlay()
+
+    def action_clear(self) -> None:
+        self.history.clear()
+        self._missed = 0
+        self.query_one("#event-log", RichLog).clear()
+        self._update_status()

@@ -1,0 +1,250 @@
+"""The Log panel: a topic drawn as the seed draws it, each partition a row of offset boxes."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.widgets import Select, Static
+
+from kafkatui.backends.base import Backend
+from kafkatui.engine.errors import KafkaError
+from kafkatui.engine.events import (
+    BrokerStarted,
+    BrokerStopped,
+    Event,
+    HighWatermarkAdvanced,
+    LeaderElected,
+    PartitionsCreated,
+    RecordAppended,
+    TopicCreated,
+    TopicDeleted,
+)
+from kafkatui.tui.panels.base import Panel
+from kafkatui.tui.screens.jump import JumpScreen
+from kafkatui.tui.widgets.log_view import Cursor, LogView, PartitionBounds, printable
+from kafkatui.tui.widgets.record_detail import RecordDetail
+
+NO_TOPICS = "No topics yet — create one in Topics (n)"
+NO_TOPIC_CHOSEN = "Choose a topic above."
+_BOUNDS_EVENTS = (HighWatermarkAdvanced, LeaderElected, PartitionsCreated, BrokerStarted, BrokerStopped)
+
+
+class LogPanel(Panel):
+    """One topic's partition logs, live, with a cursor, a jump dialog and record details."""
+
+    PANEL_ID = "log"
+    TITLE = "Log"
+    TITLE_PT = "Log"
+    KEY = "3"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("g", "jump", "Jump to offset", id="log.jump"),
+        Binding("escape", "close_details", "Close details", show=False, id="log.close_details"),
+    ]
+
+    DEFAULT_CSS = """
+    LogPanel { layout: vertical; }
+    LogPanel #log-bar { height: 3; }
+    LogPanel #log-topic { width: 36; }
+    LogPanel #log-status { width: 1fr; height: 3; padding: 1 1 0 1; color: $text-muted; }
+    LogPanel #log-empty { height: 1fr; content-align: center middle; color: $text-muted; }
+    LogPanel #log-body { height: 1fr; }
+    LogPanel LogView { width: 1fr; height: 1fr; }
+    LogPanel RecordDetail { width: 52; height: 1fr; display: none; border-left: tall $primary; }
+    LogPanel RecordDetail.-open { display: block; }
+    """
+
+    def __init__(self, backend: Backend) -> None:
+        super().__init__(backend)
+        self.topic: str | None = None
+        self._topic_names: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="log-bar"):
+            yield Select[str]([], prompt="Topic", id="log-topic")
+            yield Static("", id="log-status")
+        yield Static(NO_TOPICS, id="log-empty")
+        with Horizontal(id="log-body"):
+            yield LogView(self.backend, id="log-view")
+            yield RecordDetail(id="log-detail")
+
+    def on_mount(self) -> None:
+        self._show_empty_state()
+
+    def on_show(self) -> None:
+        # Arriving at the panel (its tab, or "open in log"), the arrows should move the cursor.
+        if self.topic is not None:
+            self.log_view.focus()
+
+    @property
+    def log_view(self) -> LogView:
+        return self.query_one("#log-view", LogView)
+
+    @property
+    def detail(self) -> RecordDetail:
+        return self.query_one("#log-detail", RecordDetail)
+
+    @property
+    def details_open(self) -> bool:
+        return self.detail.has_class("-open")
+
+    # --- what the app calls ----------------------------------------------------------
+
+    async def refresh_data(self) -> None:
+        """Reload the topic list and the shown topic's offsets; show the first topic if none is."""
+        self._reload_topics()
+        if self.topic is None and self._topic_names:
+            await self.show(self._topic_names[0])
+        elif self.topic is not None:
+            self._reload_bounds(())
+
+    async def show(self, topic: str, partition: int | None = None, offset: int | None = None) -> None:
+        """Show `topic`; at `offset` of `partition` if given, else at partition 0's last record."""
+        try:
+            description = self.backend.describe_topic(topic)
+        except KafkaError as error:
+            self.report(error)
+            return
+        self._reload_topics()
+        self.topic = topic
+        select = self.query_one("#log-topic", Select)
+        with select.prevent(Select.Changed):
+            select.value = topic
+        bounds = [PartitionBounds.of(p) for p in description.partitions]
+        cursor = None
+        if partition is not None or offset is not None:
+            p = min(max(partition or 0, 0), len(bounds) - 1)
+            cursor = Cursor(p, bounds[p].last if offset is None else offset)
+        self.log_view.show_topic(topic, bounds, cursor)
+        self._show_empty_state()
+        if self.is_on_screen:
+            self.call_after_refresh(self.log_view.focus)
+
+    def on_engine_events(self, events: list[Event]) -> None:
+        topics_changed = False
+        recreated = False
+        appended: set[int] = set()
+        bounds_changed = False
+        for event in events:
+            if isinstance(event, TopicCreated | TopicDeleted):
+                topics_changed = True
+                recreated = recreated or event.topic == self.topic
+            elif isinstance(event, RecordAppended) and event.topic == self.topic:
+                appended.add(event.partition)
+            elif isinstance(event, _BOUNDS_EVENTS) and getattr(event, "topic", self.topic) == self.topic:
+                bounds_changed = True
+        if topics_changed:
+            self._reload_topics()
+        if self.topic is None:
+            if self._topic_names:
+                self.run_worker(self.show(self._topic_names[0]), group="log-show", exclusive=True)
+            return
+        if recreated and self.topic in self._topic_names:
+            self.run_worker(self.show(self.topic), group="log-show", exclusive=True)
+        elif appended or bounds_changed:
+            self._reload_bounds(appended)
+
+    # --- keeping up with the cluster -------------------------------------------------
+
+    def _reload_topics(self) -> None:
+        names = self.backend.topic_names()
+        if names != self._topic_names:
+            self._topic_names = names
+            select = self.query_one("#log-topic", Select)
+            with select.prevent(Select.Changed):
+                select.set_options([(name, name) for name in names])
+                if self.topic in names:
+                    select.value = self.topic
+        if self.topic is not None and self.topic not in names:
+            self.topic = None
+            self.detail.remove_class("-open")
+        self._show_empty_state()
+
+    def _reload_bounds(self, appended: set[int] | tuple[()]) -> None:
+        assert self.topic is not None
+        try:
+            description = self.backend.describe_topic(self.topic)
+        except KafkaError:
+            self._reload_topics()  # deleted under us
+            return
+        self.log_view.update_bounds([PartitionBounds.of(p) for p in description.partitions], appended)
+
+    def _show_empty_state(self) -> None:
+        empty = self.query_one("#log-empty", Static)
+        shown = self.topic is not None
+        empty.update(NO_TOPICS if not self._topic_names else NO_TOPIC_CHOSEN)
+        empty.display = not shown
+        self.query_one("#log-body").display = shown
+        if not shown:
+            self.query_one("#log-status", Static).update("")
+
+    # --- what the user does ----------------------------------------------------------
+
+    @on(Select.Changed, "#log-topic")
+    async def _topic_chosen(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str) and event.value != self.topic:
+            await self.show(event.value)
+            self.log_view.focus()
+
+    def on_log_view_highlighted(self, message: LogView.Highlighted) -> None:
+        self._update_status(message.cursor)
+        if self.details_open and message.record is not None:
+            self.detail.record = message.record
+
+    async def on_log_view_chosen(self, message: LogView.Chosen) -> None:
+        try:
+            record = await self.log_view.load_record(message.cursor)
+        except KafkaError as error:
+            self.report(error)
+            return
+        self.detail.record = record
+        self.detail.add_class("-open")
+
+    def on_log_view_read_failed(self, message: LogView.ReadFailed) -> None:
+        self.report(message.error)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "close_details":
+            return self.details_open
+        if action == "jump":
+            return self.topic is not None
+        return True
+
+    def action_close_details(self) -> None:
+        self.detail.remove_class("-open")
+        self.log_view.focus()
+
+    def action_jump(self) -> None:
+        view = self.log_view
+        if self.topic is None or not view.bounds:
+            return
+        b = view.bounds[view.cursor.partition]
+
+        def jump(offset: int | None) -> None:
+            if offset is not None:
+                view.move_to(b.partition, offset)
+            view.focus()
+
+        self.app.push_screen(JumpScreen(self.topic, b.partition, b.log_start, b.log_end), jump)
+
+    def _update_status(self, cursor: Cursor) -> None:
+        view = self.log_view
+        if self.topic is None or not view.bounds:
+            return
+        b = view.bounds[cursor.partition]
+        if b.empty:
+            where = f"P{cursor.partition} · empty"
+        else:
+            record = view.record_at(cursor)
+            key = "…" if record is None else ("(null)" if record.key is None else printable(record.key))
+            where = f"P{cursor.partition} · offset {cursor.offset} · key {key}"
+        total = sum(p.log_end - p.log_start for p in view.bounds)
+        following = " · following new records" if view.following and not b.empty else ""
+        self.query_one("#log-status", Static).update(
+            Content(f"{where} · {len(view.bounds)} partitions, {total} records{following}")
+        )

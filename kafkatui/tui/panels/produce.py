@@ -1,0 +1,466 @@
+"""The Produce panel: write records by hand or at a steady rate, and watch the producer path."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import replace
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, ScrollableContainer, Vertical
+from textual.events import Resize
+from textual.message import Message
+from textual.reactive import reactive
+from textual.timer import Timer
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, Static, Switch
+
+from kafkatui.backends.base import Backend, ProduceRequest, ProduceTrace
+from kafkatui.engine.events import Event, PartitionsCreated, TopicCreated, TopicDeleted
+from kafkatui.tui.panels.base import Panel
+from kafkatui.tui.widgets.producer_path import ProducerPath
+from kafkatui.tui.widgets.rate_chart import RateChart
+
+AUTO_PARTITION = -1
+MAX_RATE = 20_000
+_NARROW_WIDTH = 100  # below this the form and the path stack instead of sitting side by side
+_TICK = 0.02  # seconds between auto-produce rounds at high rates (several records per round)
+_TOPIC_EVENTS = (TopicCreated, TopicDeleted, PartitionsCreated)
+_ACKS_HELP = {
+    "0": "fire and forget: no offset comes back",
+    "1": "the leader's write is enough",
+    "all": "waits for every in-sync replica",
+}
+
+
+class RecordProduced(Message):
+    """A record sent from the form was acknowledged (not posted per auto-produced record)."""
+
+    def __init__(self, trace: ProduceTrace) -> None:
+        super().__init__()
+        self.trace = trace
+
+
+class ProducePanel(Panel):
+    """Kafka's producer by hand: one record from a form, or a steady stream at a rate.
+
+    Every send shows the seed's producer path (send → serialize → partition → write) as
+    the backend reports it. Differs from a real client in that each form send waits for
+    its acknowledgement before showing where the record landed.
+    """
+
+    PANEL_ID = "produce"
+    TITLE = "Produce"
+    TITLE_PT = "Produzir"
+    KEY = "4"
+
+    BINDINGS = [
+        Binding("ctrl+s", "send", "Send", id="produce.send"),
+        Binding("a", "toggle_auto", "Auto-produce", id="produce.auto"),
+    ]
+
+    DEFAULT_CSS = """
+    ProducePanel #produce-root { layout: horizontal; }
+    ProducePanel #produce-form { width: 50; height: 1fr; padding: 0 1; }
+    ProducePanel #produce-side { width: 1fr; height: 1fr; padding: 0 1; }
+    ProducePanel.-narrow #produce-root { layout: vertical; }
+    ProducePanel.-narrow #produce-form, ProducePanel.-narrow #produce-side {
+        width: 100%; height: auto; overflow-y: hidden;
+    }
+    ProducePanel .section { text-style: bold; color: $primary; }
+    ProducePanel #produce-side .section { margin-top: 1; }
+    ProducePanel #produce-side .section.-first { margin-top: 0; }
+    ProducePanel .row { height: auto; }
+    ProducePanel .line { height: 1; margin-bottom: 1; }
+    ProducePanel .field-label { width: 11; height: 3; content-align: left middle; color: $text-muted; }
+    ProducePanel .line > .field-label { height: 1; }
+    ProducePanel .row > Input, ProducePanel .row > Select { width: 1fr; }
+    ProducePanel #acks { layout: horizontal; width: auto; }
+    ProducePanel #acks > RadioButton { width: auto; margin-right: 1; }
+    ProducePanel .toggle { border: none; height: 1; padding: 0 1; }
+    ProducePanel .toggle:focus { background: $block-cursor-blurred-background; }
+    ProducePanel .toggle-label { width: auto; height: 1; color: $text-muted; }
+    ProducePanel .toggle-label.-chosen { color: $text; text-style: bold; }
+    ProducePanel .note { width: 1fr; height: 1; color: $text-muted; text-style: italic; }
+    ProducePanel .msg { height: auto; padding-left: 11; color: $text-muted; }
+    ProducePanel .msg.-empty { display: none; }
+    ProducePanel .msg.-error { color: $error; }
+    ProducePanel .msg.-ok { color: $success; }
+    ProducePanel #acks-help { margin-top: -1; margin-bottom: 1; }
+    ProducePanel #send { margin-left: 11; }
+    ProducePanel #send-hint { padding-left: 1; height: 3; content-align: left middle; color: $text-muted; }
+    ProducePanel #rate { width: 12; }
+    ProducePanel #auto { margin: 1 1 0 1; }
+    ProducePanel #auto-counters { width: 1fr; height: 3; content-align: left middle; }
+    ProducePanel #auto-counters.-running { color: $accent; text-style: bold; }
+    """
+
+    auto_running: reactive[bool] = reactive(False, init=False)
+    """Whether auto-produce is on."""
+
+    def __init__(self, backend: Backend) -> None:
+        super().__init__(backend)
+        self.auto_sent = 0
+        self.auto_errors = 0
+        self._auto_stop = asyncio.Event()
+        self._bucket_count = 0
+        self._bucket_latency = 0.0
+        self._sampler: Timer | None = None
+        self._rate = 10.0
+
+    # --- layout ----------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with ScrollableContainer(id="produce-root", can_focus=False):
+            with Vertical(id="produce-form"):
+                yield Static("Record", classes="section")
+                yield from _row("Topic", Select[str]([], prompt="no topics yet", id="topic"))
+                yield from _row(
+                    "Partition", Select[int]([("auto", AUTO_PARTITION)], value=AUTO_PARTITION,
+                                             allow_blank=False, id="partition"),
+                )  # fmt: skip
+                yield from _row("Key", Input(placeholder="empty = no key", id="key"))
+                yield from _row("Value", Input(placeholder="empty = null (tombstone)", id="value"))
+                with Horizontal(classes="line"):
+                    yield Label("Format", classes="field-label")
+                    yield Label("text", id="format-text", classes="toggle-label -chosen")
+                    yield Switch(
+                        id="json", classes="toggle", tooltip="Check the value is JSON before sending"
+                    )
+                    yield Label("JSON", id="format-json", classes="toggle-label")
+                yield Static("", id="value-msg", classes="msg -empty")
+                yield from _row("Headers", Input(placeholder="k=v, k2=v2", id="headers"))
+                yield Static("", id="headers-msg", classes="msg -empty")
+                with Horizontal(classes="line"):
+                    yield Label("acks", classes="field-label")
+                    with RadioSet(id="acks", compact=True):
+                        yield RadioButton("0", id="acks-0")
+                        yield RadioButton("1", id="acks-1")
+                        yield RadioButton("all", id="acks-all", value=True)
+                yield Static(_ACKS_HELP["all"], id="acks-help", classes="msg")
+                note = "arrives with the delivery-semantics issue"
+                with Horizontal(classes="line", id="idempotence-row"):
+                    yield Label("idempotent", classes="field-label")
+                    yield Switch(id="idempotence", classes="toggle", disabled=True,
+                                 tooltip=f"enable.idempotence {note}")  # fmt: skip
+                    yield Static(note, classes="note")
+                with Horizontal(classes="row"):
+                    yield Button("Send", id="send", variant="primary")
+                    yield Static("ctrl+s, or enter in a field", id="send-hint")
+            with Vertical(id="produce-side"):
+                yield Static("Producer path", classes="section -first")
+                yield ProducerPath(id="path")
+                yield Static("Auto-produce", classes="section")
+                with Horizontal(classes="row"):
+                    yield Label("Rate", classes="field-label")
+                    yield Input("10", id="rate", type="number", tooltip=f"records/s, up to {MAX_RATE:,}")
+                    yield Label("records/s", classes="field-label")
+                    yield Switch(id="auto", classes="toggle", tooltip="Start or stop auto-produce (a)")
+                    yield Static("stopped", id="auto-counters")
+                yield Static("", id="rate-msg", classes="msg -empty")
+                yield RateChart("throughput", "records/s", id="throughput")
+                yield RateChart("latency", "ms", precision=1, id="latency")
+
+    def on_resize(self, event: Resize) -> None:
+        self.set_class(event.size.width < _NARROW_WIDTH, "-narrow")
+
+    async def on_mount(self) -> None:
+        await self.refresh_data()
+
+    # --- data ------------------------------------------------------------------------
+
+    async def refresh_data(self) -> None:
+        """Reload the topic list, keeping the chosen topic (and partition) if they still exist."""
+        self._reload_topics()
+
+    def on_engine_events(self, events: list[Event]) -> None:
+        if any(isinstance(e, _TOPIC_EVENTS) for e in events):
+            self._reload_topics()
+
+    def _reload_topics(self) -> None:
+        topics = self.query_one("#topic", Select)
+        current = topics.value
+        names = self.backend.topic_names()
+        with self.prevent(Select.Changed):
+            topics.set_options((name, name) for name in names)
+        if current in names:
+            topics.value = current
+        elif names:
+            topics.value = names[0]
+        self._reload_partitions()
+
+    def _reload_partitions(self) -> None:
+        topic = self.query_one("#topic", Select).value
+        partitions = self.query_one("#partition", Select)
+        current = partitions.value
+        count = 0
+        if isinstance(topic, str) and topic in self.backend.topic_names():
+            count = len(self.backend.describe_topic(topic).partitions)
+        options = [("auto", AUTO_PARTITION)] + [(str(p), p) for p in range(count)]
+        with self.prevent(Select.Changed):
+            partitions.set_options(options)
+            partitions.value = current if isinstance(current, int) and current < count else AUTO_PARTITION
+
+    @on(Select.Changed, "#topic")
+    def _topic_changed(self) -> None:
+        self._reload_partitions()
+
+    # --- the form --------------------------------------------------------------------
+
+    @on(RadioSet.Changed, "#acks")
+    def _acks_changed(self) -> None:
+        self.query_one("#acks-help", Static).update(_ACKS_HELP[self._acks()])
+
+    @on(Input.Changed, "#value")
+    def _value_changed(self) -> None:
+        self._validate_value()
+
+    @on(Switch.Changed, "#json")
+    def _format_changed(self, event: Switch.Changed) -> None:
+        self.query_one("#format-text").set_class(not event.value, "-chosen")
+        self.query_one("#format-json").set_class(event.value, "-chosen")
+        self._validate_value()
+
+    @on(Input.Changed, "#headers")
+    def _headers_changed(self) -> None:
+        self._validate_headers()
+
+    @on(Input.Changed, "#rate")
+    def _rate_changed(self) -> None:
+        self._validate_rate()
+
+    @on(Input.Submitted, "#key, #value, #headers")
+    def _submitted(self) -> None:
+        self.action_send()
+
+    @on(Button.Pressed, "#send")
+    def _send_pressed(self) -> None:
+        self.action_send()
+
+    def _acks(self) -> str:
+        pressed = self.query_one("#acks", RadioSet).pressed_button
+        return pressed.id.removeprefix("acks-") if pressed is not None and pressed.id else "all"
+
+    def _validate_value(self) -> bool:
+        value = self.query_one("#value", Input).value
+        error = json_error(value) if self.query_one("#json", Switch).value and value else None
+        if error is None and self.query_one("#json", Switch).value and value:
+            _message(self.query_one("#value-msg", Static), "✔ valid JSON", "-ok")
+        else:
+            _message(self.query_one("#value-msg", Static), error or "", "-error")
+        return error is None
+
+    def _validate_headers(self) -> bool:
+        try:
+            parse_headers(self.query_one("#headers", Input).value)
+        except ValueError as error:
+            _message(self.query_one("#headers-msg", Static), str(error), "-error")
+            return False
+        _message(self.query_one("#headers-msg", Static), "", "")
+        return True
+
+    def _validate_rate(self) -> bool:
+        try:
+            self._rate = parse_rate(self.query_one("#rate", Input).value)
+        except ValueError as error:
+            _message(self.query_one("#rate-msg", Static), str(error), "-error")
+            return False
+        _message(self.query_one("#rate-msg", Static), "", "")
+        return True
+
+    def _request(self) -> ProduceRequest | None:
+        """The record the form describes, or None (with the reasons shown inline)."""
+        valid = self._validate_value() & self._validate_headers()
+        topic = self.query_one("#topic", Select).value
+        if not isinstance(topic, str):
+            self.query_one(ProducerPath).show_failure("choose a topic first")
+            return None
+        if not valid:
+            return None
+        partition = self.query_one("#partition", Select).value
+        key = self.query_one("#key", Input).value
+        value = self.query_one("#value", Input).value
+        return ProduceRequest(
+            topic=topic,
+            value=value or None,
+            key=key or None,
+            headers=parse_headers(self.query_one("#headers", Input).value),
+            partition=partition if isinstance(partition, int) and partition >= 0 else None,
+            acks=self._acks(),
+        )
+
+    # --- sending ---------------------------------------------------------------------
+
+    def action_send(self) -> None:
+        """Send the form's record once."""
+        request = self._request()
+        if request is not None:
+            self.run_worker(self._send(request), group="produce-send", exit_on_error=False)
+
+    async def _send(self, request: ProduceRequest) -> None:
+        try:
+            trace = await self.backend.produce(request)
+        except Exception as error:
+            self._failed(error)
+            return
+        self.query_one(ProducerPath).show_trace(trace)
+        self.post_message(RecordProduced(trace))
+
+    def _failed(self, error: Exception) -> None:
+        self.query_one(ProducerPath).show_failure(str(error))
+        self.report(error)
+
+    # --- auto-produce ----------------------------------------------------------------
+
+    def action_toggle_auto(self) -> None:
+        """Start or stop auto-produce (through the switch, so both stay in step)."""
+        switch = self.query_one("#auto", Switch)
+        switch.value = not switch.value
+
+    @on(Switch.Changed, "#auto")
+    def _auto_switched(self, event: Switch.Changed) -> None:
+        if event.value == self.auto_running:
+            return
+        if not event.value:
+            self.auto_running = False
+            return
+        request = self._request()
+        if request is None or not self._validate_rate():
+            with self.prevent(Switch.Changed):
+                event.switch.value = False
+            return
+        self.auto_running = True
+        numbered = not self.query_one("#json", Switch).value
+        self.run_worker(
+            self._auto_produce(request, numbered), group="auto-produce", exclusive=True, exit_on_error=False
+        )
+
+    def watch_auto_running(self, running: bool) -> None:
+        switch = self.query_one("#auto", Switch)
+        if switch.value != running:
+            with self.prevent(Switch.Changed):
+                switch.value = running
+        if running:
+            self.auto_sent = self.auto_errors = 0
+            self._bucket_count, self._bucket_latency = 0, 0.0
+            self._auto_stop.clear()
+            for chart in self.query(RateChart):
+                chart.clear()
+            self._sampler = self.set_interval(1.0, self._sample)
+        else:
+            self._auto_stop.set()
+            if self._sampler is not None:
+                self._sampler.stop()
+                self._sampler = None
+        self._show_counters()
+
+    async def _auto_produce(self, template: ProduceRequest, numbered: bool) -> None:
+        """Send at `self._rate` records/s until stopped; pacing is wall time (a UI action).
+
+        Text values get a counter appended so the records differ; JSON stays as typed.
+        """
+        loop = asyncio.get_running_loop()
+        last = loop.time()
+        due = 0.0
+        seq = 0
+        last_path_update = 0.0
+        while self.auto_running:
+            now = loop.time()
+            # Catch up at most a quarter-second's worth, so a stall is not followed by a flood.
+            due = min(due + (now - last) * self._rate, max(1.0, self._rate / 4))
+            last = now
+            count = int(due)
+            due -= count
+            requests = [_numbered(template, seq + i + 1) if numbered else template for i in range(count)]
+            seq += count
+            results = await asyncio.gather(
+                *(self.backend.produce(r) for r in requests), return_exceptions=True
+            )
+            traces = [r for r in results if isinstance(r, ProduceTrace)]
+            errors = [r for r in results if isinstance(r, BaseException)]
+            self.auto_sent += len(traces)
+            self.auto_errors += len(errors)
+            self._bucket_count += len(traces)
+            self._bucket_latency += sum(t.latency_ms for t in traces)
+            if traces and now - last_path_update >= 0.5:
+                last_path_update = now
+                self.query_one(ProducerPath).show_trace(traces[-1], animate=False)
+            self._show_counters()
+            if errors:
+                if self.auto_running:
+                    self.auto_running = False
+                    error = errors[0]
+                    self._failed(error if isinstance(error, Exception) else RuntimeError(str(error)))
+                return
+            pause = max(_TICK, 1 / self._rate) - (loop.time() - now)
+            if pause > 0:
+                try:
+                    await asyncio.wait_for(self._auto_stop.wait(), pause)
+                except TimeoutError:
+                    pass
+
+    def _sample(self) -> None:
+        """Once a second: records/s and mean latency over the last second."""
+        latency = self._bucket_latency / self._bucket_count if self._bucket_count else 0.0
+        self.query_one("#throughput", RateChart).push(self._bucket_count)
+        self.query_one("#latency", RateChart).push(latency)
+        self._bucket_count, self._bucket_latency = 0, 0.0
+
+    def _show_counters(self) -> None:
+        counters = self.query_one("#auto-counters", Static)
+        state = "running" if self.auto_running else "stopped"
+        counters.update(f"{state} · sent {self.auto_sent:,} · errors {self.auto_errors:,}")
+        counters.set_class(self.auto_running, "-running")
+
+
+def _row(label: str, field: Input | Select[str] | Select[int]) -> ComposeResult:
+    with Horizontal(classes="row"):
+        yield Label(label, classes="field-label")
+        yield field
+
+
+def _message(target: Static, text: str, state: str) -> None:
+    target.update(text)
+    target.set_class(not text, "-empty")
+    target.set_class(state == "-error", "-error")
+    target.set_class(state == "-ok", "-ok")
+
+
+def _numbered(template: ProduceRequest, seq: int) -> ProduceRequest:
+    value = f"{template.value} #{seq}" if template.value is not None else f"record #{seq}"
+    return replace(template, value=value)
+
+
+def json_error(text: str) -> str | None:
+    """Why `text` is not JSON, in one line (None if it is)."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as error:
+        return f"invalid JSON: {error.msg} at line {error.lineno} col {error.colno}"
+    return None
+
+
+def parse_headers(text: str) -> list[tuple[str, str]]:
+    """Record headers from "k=v, k2=v2" (ValueError naming the bad entry)."""
+    headers = []
+    for i, item in enumerate(text.split(","), start=1):
+        item = item.strip()
+        if not item:
+            continue
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"header {i} ({item!r}) must be key=value")
+        headers.append((name.strip(), value.strip()))
+    return headers
+
+
+def parse_rate(text: str) -> float:
+    """Auto-produce rate in records/s: more than 0, at most MAX_RATE."""
+    try:
+        rate = float(text)
+    except ValueError:
+        raise ValueError("rate must be a number of records/s") from None
+    if not 0 < rate <= MAX_RATE:
+        raise ValueError(f"rate must be more than 0 and at most {MAX_RATE:,} records/s")
+    return rate

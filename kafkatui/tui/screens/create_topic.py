@@ -1,0 +1,140 @@
+"""The create-topic dialog, validating as you type with the controller's own rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from kafkatui.backends.base import Backend
+from kafkatui.engine.configs import parse_config_assignment, validate_topic_configs
+from kafkatui.engine.controller import validate_topic_name
+from kafkatui.engine.errors import KafkaError
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    replication_factor: int
+    configs: dict[str, str]
+
+
+class CreateTopicScreen(ModalScreen[TopicSpec | None]):
+    """Name, partitions, replication factor and configs, with inline validation."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
+
+    DEFAULT_CSS = """
+    CreateTopicScreen { align: center middle; }
+    CreateTopicScreen > Vertical {
+        width: 72; height: auto; padding: 1 2; border: thick $primary; background: $surface;
+    }
+    CreateTopicScreen .title { text-style: bold; padding-bottom: 1; }
+    CreateTopicScreen Label { padding-top: 1; }
+    CreateTopicScreen .hint { color: $text-muted; }
+    CreateTopicScreen .error { color: $error; height: auto; }
+    CreateTopicScreen Horizontal { height: auto; padding-top: 1; align-horizontal: right; }
+    CreateTopicScreen Button { margin-left: 2; }
+    """
+
+    def __init__(self, backend: Backend) -> None:
+        super().__init__()
+        self.backend = backend
+        self.broker_count = len(backend.brokers())
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("Create topic", classes="title")
+            yield Label("Name")
+            yield Input(placeholder="sales", id="name")
+            yield Static("", id="name-error", classes="error")
+            yield Label("Partitions")
+            yield Input("3", id="partitions", type="integer")
+            yield Static("", id="partitions-error", classes="error")
+            yield Label(f"Replication factor (1..{self.broker_count})")
+            yield Input("1", id="replication", type="integer")
+            yield Static("", id="replication-error", classes="error")
+            yield Label("Configs")
+            yield Input(placeholder="retention.ms=60000, cleanup.policy=compact", id="configs")
+            yield Static("key=value pairs separated by commas", id="configs-error", classes="hint")
+            with Horizontal():
+                yield Button("Cancel", id="cancel")
+                yield Button("Create", id="create", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#name", Input).focus()
+
+    def _errors(self) -> tuple[dict[str, str], TopicSpec | None]:
+        errors: dict[str, str] = {}
+        name = self.query_one("#name", Input).value.strip()
+        try:
+            validate_topic_name(name)
+            if name in self.backend.topic_names():
+                errors["name"] = f"TOPIC_ALREADY_EXISTS: topic '{name}' already exists"
+        except KafkaError as error:
+            errors["name"] = f"{error.name}: {error.message}"
+        partitions = _int(self.query_one("#partitions", Input).value)
+        if partitions is None or partitions < 1:
+            errors["partitions"] = "INVALID_PARTITIONS: at least 1"
+        rf = _int(self.query_one("#replication", Input).value)
+        if rf is None or not 1 <= rf <= self.broker_count:
+            errors["replication"] = (
+                f"INVALID_REPLICATION_FACTOR: between 1 and {self.broker_count} (the broker count)"
+            )
+        configs: dict[str, str] = {}
+        text = self.query_one("#configs", Input).value.strip()
+        try:
+            if text:
+                configs = dict(parse_config_assignment(part.strip()) for part in text.split(","))
+            validate_topic_configs(configs)
+        except KafkaError as error:
+            errors["configs"] = f"{error.name}: {error.message}"
+        if errors or partitions is None or rf is None:
+            return errors, None
+        return errors, TopicSpec(name, partitions, rf, configs)
+
+    def _show(self, errors: dict[str, str]) -> None:
+        for field in ("name", "partitions", "replication"):
+            self.query_one(f"#{field}-error", Static).update(errors.get(field, ""))
+        hint = self.query_one("#configs-error", Static)
+        hint.update(errors.get("configs", "key=value pairs separated by commas"))
+        hint.set_class("configs" in errors, "error")
+        hint.set_class("configs" not in errors, "hint")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        errors, _ = self._errors()
+        # Only complain about fields the user has touched (and always about the name once typed).
+        touched = {event.input.id or ""}
+        if self.query_one("#name", Input).value:
+            touched.add("name")
+        self._show({k: v for k, v in errors.items() if k in touched})
+
+    def on_input_submitted(self) -> None:
+        self._submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "create":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+    def _submit(self) -> None:
+        errors, spec = self._errors()
+        self._show(errors)
+        if spec is not None:
+            self.dismiss(spec)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def _int(text: str) -> int | None:
+    try:
+        return int(text)
+    except ValueError:
+        return None

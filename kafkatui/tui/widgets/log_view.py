@@ -1,0 +1,564 @@
+"""The log view: each partition of a topic is a row of offset boxes, one box per record.
+
+Virtualized: only the boxes on screen are rendered (Textual's Line API), and only the
+pages of the log around them are read through `Backend.read_log` into a bounded LRU
+(`LogPages`), so a million-record partition costs what the screen shows. Every row shows
+the same window of offsets, which follows the cursor, so offsets line up vertically.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import OrderedDict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import ClassVar, NamedTuple
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from kafkatui.backends.base import Backend, LogRecordView
+from kafkatui.engine.cluster import PartitionDescription
+from kafkatui.engine.errors import KafkaError
+
+PAGE_SIZE = 512  # offsets per page read (read_log decodes whole batches anyway)
+PAGE_CAPACITY = 32  # pages kept; raised if the screen needs more at once
+PREFETCH = 64  # offsets either side of the window read ahead, so scrolling rarely waits
+ROW_HEIGHT = 4  # info line + the three lines of a box
+BOX_WIDTH = 12
+GUTTER = 1
+
+# Mid-luminance colours that stay readable on dark and light themes.
+KEY_PALETTE = (
+    "#e0712c",
+    "#3b8fd4",
+    "#3aa757",
+    "#9a6fd6",
+    "#d9534f",
+    "#1aa6b7",
+    "#b59b00",
+    "#d45aa8",
+    "#8d6e4c",
+    "#6574e0",
+)
+_KEY_STYLES = tuple(Style(color=c) for c in KEY_PALETTE)
+
+
+def key_style(key: bytes) -> Style:
+    """The key's colour: stable across runs and machines (CRC-32, not `hash`)."""
+    return _KEY_STYLES[zlib.crc32(key) % len(_KEY_STYLES)]
+
+
+def printable(data: bytes) -> str:
+    """Bytes as one line of text: UTF-8 if it decodes, else hex."""
+    try:
+        text = data.decode()
+    except UnicodeDecodeError:
+        return "0x" + data[:32].hex()
+    return "".join(ch if ch.isprintable() else "·" for ch in text[:200])
+
+
+def fit(text: str, width: int) -> str:
+    """`text` in exactly `width` cells, cut with an ellipsis if too long."""
+    if cell_len(text) > width:
+        return set_cell_size(text, width - 1) + "…"
+    return set_cell_size(text, width)
+
+
+class Cursor(NamedTuple):
+    partition: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class PartitionBounds:
+    """A partition's log start, high watermark and log end offset (LEO)."""
+
+    partition: int
+    leader: int
+    log_start: int
+    high_watermark: int
+    log_end: int
+
+    @classmethod
+    def of(cls, p: PartitionDescription) -> PartitionBounds:
+        # -1 means no leader to ask; draw that as an empty log.
+        start = max(p.log_start_offset, 0)
+        return cls(p.partition, p.leader, start, max(p.high_watermark, start), max(p.log_end_offset, start))
+
+    @property
+    def empty(self) -> bool:
+        return self.log_end <= self.log_start
+
+    @property
+    def last(self) -> int:
+        """The last offset (or the log start when empty)."""
+        return max(self.log_start, self.log_end - 1)
+
+
+@dataclass
+class _Page:
+    records: dict[int, LogRecordView]
+    complete: bool  # the log already reached the page's end when it was read
+    stale: bool = False
+
+
+class LogPages:
+    """A bounded LRU of one topic's log pages (`page_size` offsets each)."""
+
+    def __init__(
+        self, backend: Backend, topic: str, page_size: int = PAGE_SIZE, capacity: int = PAGE_CAPACITY
+    ) -> None:
+        self.backend = backend
+        self.topic = topic
+        self.page_size = page_size
+        self.capacity = capacity
+        self._pages: OrderedDict[tuple[int, int], _Page] = OrderedDict()
+        self._reading: set[tuple[int, int]] = set()
+        self._failed: set[tuple[int, int]] = set()
+        self.reads = 0
+        self.records_fetched = 0
+
+    @property
+    def cached_records(self) -> int:
+        return sum(len(p.records) for p in self._pages.values())
+
+    @property
+    def cached_pages(self) -> int:
+        return len(self._pages)
+
+    def get(self, partition: int, offset: int) -> LogRecordView | None:
+        page = self._pages.get((partition, offset // self.page_size))
+        return None if page is None else page.records.get(offset)
+
+    def loaded(self, partition: int, offset: int) -> bool:
+        return (partition, offset // self.page_size) in self._pages
+
+    def claim(self, partition: int, first: int, last: int) -> list[int]:
+        """Pages over offsets [first, last] to read now (absent or stale, not already being read).
+
+        Marks them as being read; also makes the present ones most recently used.
+        """
+        claimed = []
+        for index in range(first // self.page_size, last // self.page_size + 1):
+            key = (partition, index)
+            page = self._pages.get(key)
+            if page is not None:
+                self._pages.move_to_end(key)
+            if (page is None or page.stale) and key not in self._reading and key not in self._failed:
+                self._reading.add(key)
+                claimed.append(index)
+        return claimed
+
+    async def load(self, partition: int, index: int, log_end: int) -> None:
+        """Read one page (raises KafkaError, and then leaves it alone until `forget_failures`)."""
+        key = (partition, index)
+        start = index * self.page_size
+        end = start + self.page_size
+        self._reading.add(key)
+        try:
+            records = await self.backend.read_log(self.topic, partition, start, self.page_size)
+        except KafkaError:
+            self._failed.add(key)
+            raise
+        finally:
+            self._reading.discard(key)
+        self.reads += 1
+        self.records_fetched += len(records)
+        complete = log_end >= end or any(r.offset >= end - 1 for r in records)
+        self._pages[key] = _Page({r.offset: r for r in records if start <= r.offset < end}, complete)
+        self._pages.move_to_end(key)
+        while len(self._pages) > self.capacity:
+            self._pages.popitem(last=False)
+
+    def appended(self, partition: int) -> None:
+        """New records in `partition`: its unfinished pages need reading again."""
+        for (p, _), page in self._pages.items():
+            if p == partition and not page.complete:
+                page.stale = True
+
+    def forget_failures(self) -> None:
+        self._failed.clear()
+
+
+class LogView(ScrollView, can_focus=True, inherit_bindings=False):
+    """A topic's partitions as rows of offset boxes, with a cursor on one record."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left", "move_offset(-1)", "Previous offset", show=False, id="log.previous_offset"),
+        Binding("right", "move_offset(1)", "Next offset", show=False, id="log.next_offset"),
+        Binding("up", "move_partition(-1)", "Previous partition", show=False, id="log.previous_partition"),
+        Binding("down", "move_partition(1)", "Next partition", show=False, id="log.next_partition"),
+        Binding("pageup", "move_page(-1)", "Page back", show=False, id="log.page_back"),
+        Binding("pagedown", "move_page(1)", "Page forward", show=False, id="log.page_forward"),
+        Binding("home", "log_start", "Log start", show=False, id="log.start"),
+        Binding("end", "log_end", "Last offset", show=False, id="log.end"),
+        Binding("enter", "choose", "Details", id="log.details"),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "log-view--cursor",
+        "log-view--label",
+        "log-view--label-cursor",
+        "log-view--info",
+        "log-view--null-key",
+        "log-view--placeholder",
+        "log-view--value",
+        "log-view--marker",
+    }
+
+    DEFAULT_CSS = """
+    LogView { overflow-x: hidden; overflow-y: auto; background: $surface; }
+    LogView > .log-view--cursor { background: $accent 45%; color: $text; text-style: bold; }
+    LogView:focus > .log-view--cursor { background: $accent; color: $text; text-style: bold; }
+    LogView > .log-view--label { color: $text; text-style: bold; }
+    LogView > .log-view--label-cursor { color: $accent; text-style: bold reverse; }
+    LogView > .log-view--info { color: $text-muted; }
+    LogView > .log-view--null-key { color: $text-muted; text-style: italic; }
+    LogView > .log-view--placeholder { color: $text-disabled; }
+    LogView > .log-view--value { color: $text-muted; }
+    LogView > .log-view--marker { color: $warning; text-style: bold; }
+    """
+
+    class Highlighted(Message):
+        """The cursor moved, or the record under it was just read (`record` is None if unread)."""
+
+        def __init__(self, cursor: Cursor, record: LogRecordView | None) -> None:
+            super().__init__()
+            self.cursor = cursor
+            self.record = record
+
+    class Chosen(Message):
+        """The user asked for the details of the record under the cursor (enter, click)."""
+
+        def __init__(self, cursor: Cursor) -> None:
+            super().__init__()
+            self.cursor = cursor
+
+    class ReadFailed(Message):
+        def __init__(self, error: KafkaError) -> None:
+            super().__init__()
+            self.error = error
+
+    cursor: reactive[Cursor] = reactive(Cursor(0, 0), always_update=True, init=False)
+
+    def __init__(self, backend: Backend, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.backend = backend
+        self.topic: str | None = None
+        self.bounds: tuple[PartitionBounds, ...] = ()
+        self.pages = LogPages(backend, "")
+        self.window_start = 0
+        self._goal: int | None = None  # offset kept while moving across partitions
+        self._center = False
+        # Styles and sizes for one render, computed once in render_lines, not per line.
+        self._paint: dict[str, Style] = {}
+        self._width = 0
+        self._slots = 1
+
+    # --- state -----------------------------------------------------------------------
+
+    def show_topic(self, topic: str, bounds: Sequence[PartitionBounds], cursor: Cursor | None = None) -> None:
+        """Show `topic` from scratch; without a cursor, at the last offset of partition 0."""
+        self.topic = topic
+        self.bounds = tuple(bounds)
+        self.pages = LogPages(self.backend, topic)
+        self.virtual_size = Size(0, len(self.bounds) * ROW_HEIGHT)
+        self.window_start = 0
+        self._goal = None
+        self._center = cursor is not None
+        self.cursor = cursor or Cursor(0, self.bounds[0].last if self.bounds else 0)
+
+    def update_bounds(self, bounds: Sequence[PartitionBounds], appended: Collection[int] = ()) -> None:
+        """New HW/LEO per partition; a cursor on the last record stays on the last record."""
+        following = self.following
+        self.bounds = tuple(bounds)
+        self.virtual_size = Size(0, len(self.bounds) * ROW_HEIGHT)
+        for partition in appended:
+            self.pages.appended(partition)
+        self.pages.forget_failures()
+        if following and self.bounds:
+            self.cursor = Cursor(self.cursor.partition, self.bounds[self.cursor.partition].last)
+        else:
+            self.cursor = self.cursor  # re-clamped if the log shrank
+        self.refresh()
+
+    def move_to(self, partition: int, offset: int) -> None:
+        """Put the cursor on `offset` (clamped to the log), a third into the window."""
+        self._goal = None
+        self._center = True
+        self.cursor = Cursor(partition, offset)
+
+    @property
+    def following(self) -> bool:
+        """The cursor is on its partition's last record, so it moves on with new records."""
+        if not self.bounds:
+            return False
+        return self.cursor.offset >= self.bounds[self.cursor.partition].last
+
+    @property
+    def slots(self) -> int:
+        """How many boxes fit side by side."""
+        return max(1, (self.scrollable_content_region.width - GUTTER) // BOX_WIDTH)
+
+    def record_at(self, cursor: Cursor) -> LogRecordView | None:
+        """The record at `cursor` if it has been read."""
+        return self.pages.get(cursor.partition, cursor.offset)
+
+    async def load_record(self, cursor: Cursor) -> LogRecordView | None:
+        """The record at `cursor`, reading its page if needed (raises KafkaError)."""
+        if not self.bounds or not self.pages.loaded(*cursor):
+            if not self.bounds or self.bounds[cursor.partition].empty:
+                return None
+            index = cursor.offset // self.pages.page_size
+            await self.pages.load(cursor.partition, index, self.bounds[cursor.partition].log_end)
+        return self.pages.get(*cursor)
+
+    def validate_cursor(self, cursor: Cursor) -> Cursor:
+        if not self.bounds:
+            return Cursor(0, 0)
+        partition = min(max(cursor.partition, 0), len(self.bounds) - 1)
+        b = self.bounds[partition]
+        return Cursor(partition, min(max(cursor.offset, b.log_start), b.last))
+
+    def watch_cursor(self, cursor: Cursor) -> None:
+        self._follow_cursor()
+        self.refresh()
+        self.post_message(self.Highlighted(cursor, self.record_at(cursor)))
+
+    def _follow_cursor(self) -> None:
+        """Move the window (horizontally) and scroll (vertically) to show the cursor."""
+        n = self.slots
+        partition, offset = self.cursor
+        start = self.window_start
+        if self._center:
+            start = offset - n // 3
+            self._center = False
+        elif offset < start:
+            start = offset
+        elif offset >= start + n:
+            start = offset - n + 1
+        if self.bounds and n > 2 and offset == self.bounds[partition].last and offset == start + n - 1:
+            start += 1  # leave room for the LEO marker
+        if self.bounds:
+            end = max(b.log_end for b in self.bounds)  # the rightmost LEO marker
+            if end < start + n - 1:
+                start = min(offset, end - n + 1)  # no blank space while there is log to the left
+        self.window_start = max(0, start)
+        self.scroll_to_region(
+            Region(0, partition * ROW_HEIGHT, 1, ROW_HEIGHT), animate=False, immediate=True, x_axis=False
+        )
+
+    def on_resize(self, _: events.Resize) -> None:
+        if self.bounds:
+            self._follow_cursor()
+
+    # --- actions ---------------------------------------------------------------------
+
+    def action_move_offset(self, delta: int) -> None:
+        self._goal = None
+        self.cursor = Cursor(self.cursor.partition, self.cursor.offset + delta)
+
+    def action_move_page(self, direction: int) -> None:
+        self._goal = None
+        n = self.slots
+        self.window_start = max(0, self.window_start + direction * n)
+        self.cursor = Cursor(self.cursor.partition, self.cursor.offset + direction * n)
+
+    def action_move_partition(self, delta: int) -> None:
+        goal = self.cursor.offset if self._goal is None else self._goal
+        self.cursor = Cursor(self.cursor.partition + delta, goal)
+        self._goal = goal
+
+    def action_log_start(self) -> None:
+        self._goal = None
+        if self.bounds:
+            self.cursor = Cursor(self.cursor.partition, self.bounds[self.cursor.partition].log_start)
+
+    def action_log_end(self) -> None:
+        self._goal = None
+        if self.bounds:
+            self.cursor = Cursor(self.cursor.partition, self.bounds[self.cursor.partition].last)
+
+    def action_choose(self) -> None:
+        if self.bounds and not self.bounds[self.cursor.partition].empty:
+            self.post_message(self.Chosen(self.cursor))
+
+    def on_click(self, event: events.Click) -> None:
+        where = event.get_content_offset(self)
+        if where is None or not self.bounds or where.x < GUTTER:
+            return
+        partition, line = divmod(where.y + self.scroll_offset.y, ROW_HEIGHT)
+        offset = self.window_start + (where.x - GUTTER) // BOX_WIDTH
+        if partition >= len(self.bounds):
+            return
+        b = self.bounds[partition]
+        if line == 0 or not b.log_start <= offset < b.log_end:
+            return
+        target = Cursor(partition, offset)
+        again = target == self.cursor
+        self._goal = None
+        self.cursor = target
+        if again or event.chain > 1:
+            self.post_message(self.Chosen(target))
+
+    # --- reading ---------------------------------------------------------------------
+
+    def _read_visible(self) -> None:
+        """Start reading the pages the visible rows need, and the next ones before they show."""
+        if not self.bounds or self.topic is None:
+            return
+        n = self.slots
+        margin = max(n, PREFETCH)
+        top = self.scroll_offset.y // ROW_HEIGHT
+        bottom = min(len(self.bounds), (self.scroll_offset.y + self.size.height) // ROW_HEIGHT + 1)
+        pages = self.pages
+        pages.capacity = max(PAGE_CAPACITY, 2 * (bottom - top) * (2 + (n + 2 * margin) // pages.page_size))
+        for b in self.bounds[top:bottom]:
+            first = max(b.log_start, self.window_start - margin)
+            last = min(b.log_end - 1, self.window_start + n + margin)
+            if first > last:
+                continue
+            for index in pages.claim(b.partition, first, last):
+                self.run_worker(
+                    self._read(pages, b.partition, index, b.log_end), group="log-pages", exit_on_error=False
+                )
+
+    async def _read(self, pages: LogPages, partition: int, index: int, log_end: int) -> None:
+        try:
+            await pages.load(partition, index, log_end)
+        except KafkaError as error:
+            self.post_message(self.ReadFailed(error))
+            return
+        if pages is not self.pages:
+            return  # another topic is shown now
+        self.refresh()
+        if self.cursor.partition == partition and self.cursor.offset // pages.page_size == index:
+            self.post_message(self.Highlighted(self.cursor, self.record_at(self.cursor)))
+
+    # --- rendering -------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._paint = {}  # theme, CSS or focus changed
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._read_visible()
+        self._prepare()
+        return super().render_lines(crop)
+
+    def _prepare(self) -> None:
+        if not self._paint:
+            base = self.rich_style
+            self._paint = {
+                name: base + self.get_component_rich_style(name) for name in self.COMPONENT_CLASSES
+            }
+            self._paint["base"] = base
+        self._width = self.scrollable_content_region.width
+        self._slots = self.slots
+
+    def render_line(self, y: int) -> Strip:
+        if not self._paint:
+            self._prepare()
+        width = self._width
+        base = self._paint["base"]
+        partition, line = divmod(y + self.scroll_offset.y, ROW_HEIGHT)
+        if partition >= len(self.bounds):
+            return Strip.blank(width, base)
+        b = self.bounds[partition]
+        segments = self._info_line(b) if line == 0 else self._box_line(b, line)
+        return Strip(segments).crop_extend(0, width, base)
+
+    def _info_line(self, b: PartitionBounds) -> list[Segment]:
+        paint = self._paint
+        here = b.partition == self.cursor.partition
+        leader = f"leader {b.leader}" if b.leader >= 0 else "no leader"
+        segments = [
+            Segment(f" P{b.partition} ", paint["log-view--label-cursor" if here else "log-view--label"]),
+            Segment(
+                f" {leader} · log start {b.log_start} · HW {b.high_watermark} │ LEO {b.log_end}",
+                paint["log-view--info"],
+            ),
+        ]
+        if here and self.following and not b.empty:
+            segments.append(Segment(" · following", paint["log-view--marker"]))
+        return segments
+
+    def _box_line(self, b: PartitionBounds, line: int) -> list[Segment]:
+        paint = self._paint
+        segments = [Segment(" " * GUTTER, paint["base"])]
+        n = self._slots
+        start = self.window_start
+        note = ""
+        if b.empty:
+            note = "empty: nothing produced yet" if b.log_end == 0 else f"empty: log starts at {b.log_start}"
+        elif b.log_end < start:
+            note = f"◂ last offset {b.last}"
+        elif b.log_start >= start + n:
+            note = f"log starts at {b.log_start} ▸"
+        if note:
+            if line == 2:
+                segments.append(Segment(note, paint["log-view--info"]))
+            return segments
+        blank = Segment(" " * BOX_WIDTH, paint["base"])
+        for offset in range(start, start + n):
+            if offset == b.log_end:
+                segments.append(self._marker(b, line))
+            elif b.log_start <= offset < b.log_end:
+                segments.extend(self._box(b, offset, line))
+            else:
+                segments.append(blank)
+        return segments
+
+    def _marker(self, b: PartitionBounds, line: int) -> Segment:
+        text = {1: f"╎HW {b.high_watermark}", 2: f"╎LEO {b.log_end}", 3: "╎"}[line]
+        return Segment(fit(text, BOX_WIDTH), self._paint["log-view--marker"])
+
+    def _box(self, b: PartitionBounds, offset: int, line: int) -> list[Segment]:
+        paint = self._paint
+        record = self.pages.get(b.partition, offset)
+        inner = BOX_WIDTH - 2
+        if record is None:
+            border = text = value = paint["log-view--placeholder"]
+            label = "…" if not self.pages.loaded(b.partition, offset) else "(gap)"
+        elif record.batch.is_control:
+            border = text = paint["log-view--null-key"]
+            value = paint["log-view--value"]
+            label = "(control)"
+        elif record.key is None:
+            border = text = paint["log-view--null-key"]
+            value = paint["log-view--value"]
+            label = "(null)"
+        else:
+            border = paint["base"] + key_style(record.key)
+            text = border + Style(bold=True)
+            value = paint["log-view--value"]
+            label = printable(record.key)
+        if (b.partition, offset) == self.cursor:
+            border = text = value = paint["log-view--cursor"]
+        elif offset >= b.high_watermark:
+            dim = Style(dim=True)
+            border, text, value = border + dim, text + dim, value + dim
+        if line == 1:
+            top = str(offset)
+            top = top if len(top) <= inner else "…" + top[-(inner - 1) :]
+            return [Segment("┌" + top + "─" * (inner - len(top)) + "┐", border)]
+        if line == 2:
+            return [Segment("│", border), Segment(fit(label, inner), text), Segment("│", border)]
+        preview = ""
+        if record is not None:
+            preview = "∅ null" if record.value is None else printable(record.value)
+        preview = fit(preview, inner) if cell_len(preview) > inner else preview
+        return [
+            Segment("└", border),
+            Segment(preview, value),
+            Segment("─" * (inner - cell_len(preview)) + "┘", border),
+        ]

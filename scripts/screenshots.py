@@ -1,0 +1,88 @@
+"""Drive the workbench with a pilot and write one SVG per main screen to screenshots/.
+
+    python scripts/screenshots.py [--out screenshots]
+
+The cluster is in memory, seeded and on a manual clock, so the pictures only change when
+the UI does. Regenerate them whenever a screen changes and commit the SVGs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from kafkatui.backends.base import ProduceRequest
+from kafkatui.backends.embedded import EmbeddedBackend
+from kafkatui.engine.clock import ManualClock
+from kafkatui.engine.cluster import Cluster
+from kafkatui.lessons.sample import sample_setup
+from kafkatui.tui.app import KafkaTuiApp
+from kafkatui.tui.config import Settings
+
+SIZE = (120, 36)
+
+
+async def shoot(out: Path) -> list[Path]:
+    async def factory() -> EmbeddedBackend:
+        return EmbeddedBackend(await Cluster.open(None, brokers=3, clock=ManualClock(), seed=7))
+
+    app = KafkaTuiApp(factory, settings=Settings(), language="en", welcome=True)
+    written: list[Path] = []
+
+    def save(name: str) -> None:
+        path = out / f"{name}.svg"
+        path.write_text(app.export_screenshot(title=f"kafkatui — {name}"), encoding="utf-8")
+        written.append(path)
+
+    async with app.run_test(size=SIZE) as pilot:
+        await app.ready.wait()
+        await pilot.pause()
+        save("welcome")
+        await pilot.press("e")
+        assert app.backend is not None
+        await sample_setup(app.backend)
+        await app.backend.produce(ProduceRequest("sales", '{"product": "lamp", "price": 30}', key="client-2"))
+        await pilot.pause(0.3)
+        app.clear_notifications()
+        await pilot.press("1")
+        await pilot.pause(0.3)
+        save("cluster")
+        await pilot.press("2")
+        await pilot.pause(0.3)
+        save("topics")
+        await pilot.press("n")
+        await pilot.press(*"orders")
+        await pilot.pause(0.2)
+        save("create-topic")
+        await pilot.press("escape")
+        await pilot.press("3")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        save("log")
+        await pilot.press("4")
+        await pilot.pause(0.3)
+        save("produce")
+        await pilot.press("5")
+        await pilot.pause(0.3)
+        save("events")
+        await pilot.press("f1")
+        await pilot.pause(0.3)
+        save("help")
+    return written
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--out", type=Path, default=Path("screenshots"))
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    for path in asyncio.run(shoot(args.out)):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()

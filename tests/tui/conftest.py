@@ -1,0 +1,48 @@
+"""App fixtures: the workbench on a seeded, manual-clock, in-memory cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from kafkatui.backends.embedded import EmbeddedBackend
+from kafkatui.engine.clock import ManualClock
+from kafkatui.engine.cluster import Cluster
+from kafkatui.tui.app import KafkaTuiApp
+from kafkatui.tui.config import Settings
+
+SIZE = (120, 36)
+
+
+def make_app(
+    setup: Callable[[EmbeddedBackend], Awaitable[None]] | None = None,
+    *,
+    welcome: bool = False,
+    theme: str | None = None,
+    language: str = "en",
+) -> KafkaTuiApp:
+    """An app whose backend is a fresh 3-broker cluster, optionally prepared by `setup`."""
+
+    async def factory() -> EmbeddedBackend:
+        cluster = await Cluster.open(None, brokers=3, clock=ManualClock(), seed=7)
+        backend = EmbeddedBackend(cluster)
+        if setup is not None:
+            await setup(backend)
+        return backend
+
+    return KafkaTuiApp(
+        factory, settings=Settings(), language=language, theme=theme, welcome=welcome, event_interval=0.05
+    )
+
+
+async def sales(backend: EmbeddedBackend) -> None:
+    """Topic sales (3 partitions) with keyed records, deterministic."""
+    from kafkatui.lessons.sample import sample_setup
+
+    await sample_setup(backend)
+
+
+@pytest.fixture
+def app_factory() -> Callable[..., KafkaTuiApp]:
+    return make_app

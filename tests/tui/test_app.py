@@ -1,0 +1,170 @@
+"""Pilot tests of the workbench shell: panels, dialogs, themes, help, errors."""
+
+from __future__ import annotations
+
+from kafkatui.backends.base import ProduceRequest
+from kafkatui.tui.app import KafkaTuiApp
+from kafkatui.tui.screens.confirm import ConfirmScreen
+from kafkatui.tui.screens.create_topic import CreateTopicScreen, TopicSpec
+from kafkatui.tui.screens.help import HelpScreen
+from kafkatui.tui.screens.welcome import WelcomeScreen
+from tests.tui.conftest import SIZE, make_app, sales
+
+
+async def _ready(app: KafkaTuiApp, pilot) -> None:  # type: ignore[no-untyped-def]
+    await app.ready.wait()
+    await pilot.pause()
+
+
+async def test_welcome_sample_setup_creates_the_seed_topics() -> None:
+    app = make_app(welcome=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(app, pilot)
+        assert isinstance(app.screen, WelcomeScreen)
+        await pilot.press("s")
+        await pilot.pause(0.2)
+        assert app.backend is not None
+        assert app.backend.topic_names() == ["clients", "sales"]
+        assert app.backend.describe_topic("sales").record_count == 6
+        assert app.current_panel_id == "topics"
+
+
+async def test_welcome_empty_leaves_cluster_empty() -> None:
+    app = make_app(welcome=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(app, pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        assert not isinstance(app.screen, WelcomeScreen)
+        assert app.backend is not None and app.backend.topic_names() == []
+
+
+async def test_create_topic_valid() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(app, pilot)
+        await pilot.press("2", "n")
+        await pilot.pause()
+        assert isinstance(app.screen, CreateTopicScreen)
+        await pilot.press(*"orders")
+        await pilot.click("#partitions")
+        await pilot.press("end", "backspace", "4")
+        await pilot.click("#create")
+        await pilot.pause(0.1)
+        assert not isinstance(app.screen, CreateTopicScreen)
+        assert app.backend is not None
+        assert len(app.backend.describe_topic("orders").partitions) == 4
+        table = app.query_one("#topic-list")
+        assert table.row_count == 1  # type: ignore[attr-defined]
+
+
+async def test_create_topic_invalid_shows_inline_errors_and_creates_nothing() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(app, pilot)
+        await pilot.press("2", "n")
+        await pilot.press(*"bad name!")
+        await pilot.click("#configs")
+        await pilot.press(*"retention.ms=soon")
+        await pilot.click("#create")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, CreateTopicScreen)
+        name_error = str(screen.query_one("#name-error").render())
+        assert "INVALID_TOPIC_EXCEPTION" in name_error
+        configs_error = str(screen.query_one("#configs-error").render())
+        assert "INVALID_CONFIG" in configs_error and "retention.ms" in configs_error
+        await pilot.press("escape")
+        assert app.backend is not None and app.backend.topic_names() == []
+
+
+async def test_delete_topic_asks_first() -> None:
+    app = make_app(sales)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(app, pilot)
+        await pilot.press("2")
+        await pilot.pause()
+        app.query_one("#topic-list").focus()
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert app.backend is not None and "clients" in app.backend.topic_names()
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause(0.1)
+        assert app.backend.topic_names() == ["sales"]
+
+
+async def test_theme_switch_and_unknown_theme_warning() -> None:
+    app = make_app(theme="kafkatui-light")
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(app, pilot)
+        assert app.theme == "kafkatui-light"
+        assert {"kafkatui-dark", "kafkatui-light", "kafkatui-high-contrast"} <= set(app.available_themes)
+        app.theme = "kafkatui-high-contrast"
+        await pilot.pause()
+        assert app.current_theme.name == "kafkatui-high-contrast"
+    bad = make_app(theme="nope")
+    async with bad.run_test(size=SIZE) as pilot:
+        await _ready(bad, pilot)
+        assert bad.theme == "kafkatui-dark"
+        assert any("nope" in n.message for n in bad._notifications)
+
+
+async def test_help_follows_the_panel_and_switches_language() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(app, pilot)
+        await pilot.press("2", "f1")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, HelpScreen) and screen.page == "topics"
+        await pilot.press("l")
+        assert screen.language == "pt"
+        await pilot.press("escape")
+        assert app.language == "pt"
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_errors_are_notifications_not_tracebacks() -> None:
+    app = make_app(sales)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(app, pilot)
+        assert app.backend is not None
+        await app.backend.delete_topic("sales")
+        topics = app.panel("topics")
+        await topics.create(TopicSpec("clients", 1, 1, {}))  # type: ignore[attr-defined]
+        await pilot.pause()
+        assert any(n.title == "TOPIC_ALREADY_EXISTS" for n in app._notifications)
+        assert app.is_running
+
+
+async def test_events_panel_shows_engine_events_live_and_pauses() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(app, pilot)
+        await pilot.press("5")
+        assert app.backend is not None
+        await app.backend.create_topic("t", 1)
+        await pilot.pause(0.2)
+        panel = app.panel("events")
+        names = [type(e).__name__ for e in panel.history]  # type: ignore[attr-defined]
+        assert "TopicCreated" in names and "LeaderElected" in names
+        await pilot.press("p")
+        await app.backend.produce(ProduceRequest("t", "v"))
+        await pilot.pause(0.2)
+        assert panel.paused  # type: ignore[attr-defined]
+        assert "held back" in str(panel.query_one("#events-status").render())
+
+
+async def test_cluster_panel_lists_brokers_with_controller() -> None:
+    app = make_app(sales)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(app, pilot)
+        table = app.query_one("#brokers")
+        assert table.row_count == 3  # type: ignore[attr-defined]
+        first = table.get_row_at(0)  # type: ignore[attr-defined]
+        assert first[0] == "broker 1" and "controller" in first[2]
+        assert sum(int(table.get_row_at(i)[3]) for i in range(3)) == 6  # type: ignore[attr-defined]

@@ -106,12 +106,14 @@ class EmbeddedBackend:
                 h.timestamp_type.config_name,
                 h.max_timestamp,
             )
-            out.extend(
-                LogRecordView(partition, r.offset, r.timestamp, r.key, r.value, r.headers, view)
-                for r in batch.records
-                if r.offset >= offset
-            )
-        return out[:limit]
+            for r in batch.records:
+                if r.offset >= offset:
+                    out.append(
+                        LogRecordView(partition, r.offset, r.timestamp, r.key, r.value, r.headers, view)
+                    )
+                    if len(out) >= limit:
+                        return out
+        return out
 
     def _producer(self, acks: str) -> Producer:
         producer = self._producers.get(acks)

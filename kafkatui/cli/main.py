@@ -64,12 +64,28 @@ def main(
             help="Seed the cluster's random choices (placement, sticky partitions) for repeatable runs.",
         ),
     ] = None,
+    theme: Annotated[
+        str | None,
+        typer.Option(
+            "--theme",
+            help="Workbench theme: kafkatui-dark, kafkatui-light, kafkatui-high-contrast, or your own.",
+        ),
+    ] = None,
+    language: Annotated[
+        str | None,
+        typer.Option("--language", help="Workbench language: en or pt (default: from your locale)."),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
     ] = False,
 ) -> None:
+    """Without a command, open the workbench (the Textual app) on the cluster."""
     ctx.obj = ClusterOptions(data_dir, memory, brokers, cluster_name, seed)
+    if ctx.invoked_subcommand is None:
+        if language is not None and language not in ("en", "pt"):
+            raise typer.BadParameter("must be en or pt", param_hint="--language")
+        run_workbench(ctx.obj, theme=theme, language=language)
 
 
 @app.command("where")

@@ -330,7 +330,8 @@ class Cluster:
         batches: list[RecordBatch] = []
         count = 0
         while count < max_records:
-            datas = await leader.read_replica(topic, partition, offset, 256 * 1024)
+            # Small reads: decoding is the cost, so stop as soon as enough records came.
+            datas = await leader.read_replica(topic, partition, offset, 32 * 1024)
             if not datas:
                 break
             for data in datas:
@@ -338,6 +339,8 @@ class Cluster:
                 batches.append(batch)
                 count += len(batch.records)
                 offset = batch.header.last_offset + 1
+                if count >= max_records:
+                    break
         return batches
 
     async def broker_disk_usage(self) -> dict[int, int]:

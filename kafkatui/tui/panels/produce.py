@@ -9,7 +9,7 @@ from dataclasses import replace
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, ScrollableContainer, Vertical
+from textual.containers import Horizontal, ScrollableContainer, VerticalScroll
 from textual.events import Resize
 from textual.message import Message
 from textual.reactive import reactive
@@ -62,7 +62,7 @@ class ProducePanel(Panel):
 
     DEFAULT_CSS = """
     ProducePanel #produce-root { layout: horizontal; }
-    ProducePanel #produce-form { width: 50; height: 1fr; padding: 0 1; }
+    ProducePanel #produce-form { width: 46; height: 1fr; padding: 0 1; }
     ProducePanel #produce-side { width: 1fr; height: 1fr; padding: 0 1; }
     ProducePanel.-narrow #produce-root { layout: vertical; }
     ProducePanel.-narrow #produce-form, ProducePanel.-narrow #produce-side {
@@ -72,7 +72,8 @@ class ProducePanel(Panel):
     ProducePanel #produce-side .section { margin-top: 1; }
     ProducePanel #produce-side .section.-first { margin-top: 0; }
     ProducePanel .row { height: auto; }
-    ProducePanel .line { height: 1; margin-bottom: 1; }
+    ProducePanel .line { height: 1; }
+    ProducePanel .spaced { margin-top: 1; }
     ProducePanel .field-label { width: 11; height: 3; content-align: left middle; color: $text-muted; }
     ProducePanel .line > .field-label { height: 1; }
     ProducePanel .row > Input, ProducePanel .row > Select { width: 1fr; }
@@ -82,17 +83,15 @@ class ProducePanel(Panel):
     ProducePanel .toggle:focus { background: $block-cursor-blurred-background; }
     ProducePanel .toggle-label { width: auto; height: 1; color: $text-muted; }
     ProducePanel .toggle-label.-chosen { color: $text; text-style: bold; }
-    ProducePanel .note { width: 1fr; height: 1; color: $text-muted; text-style: italic; }
     ProducePanel .msg { height: auto; padding-left: 11; color: $text-muted; }
     ProducePanel .msg.-empty { display: none; }
     ProducePanel .msg.-error { color: $error; }
     ProducePanel .msg.-ok { color: $success; }
-    ProducePanel #acks-help { margin-top: -1; margin-bottom: 1; }
     ProducePanel #send { margin-left: 11; }
     ProducePanel #send-hint { padding-left: 1; height: 3; content-align: left middle; color: $text-muted; }
     ProducePanel #rate { width: 12; }
-    ProducePanel #auto { margin: 1 1 0 1; }
-    ProducePanel #auto-counters { width: 1fr; height: 3; content-align: left middle; }
+    ProducePanel #auto { margin-top: 1; }
+    ProducePanel #auto-counters { width: 1fr; height: 3; padding-left: 1; content-align: left middle; }
     ProducePanel #auto-counters.-running { color: $accent; text-style: bold; }
     """
 
@@ -113,7 +112,7 @@ class ProducePanel(Panel):
 
     def compose(self) -> ComposeResult:
         with ScrollableContainer(id="produce-root", can_focus=False):
-            with Vertical(id="produce-form"):
+            with VerticalScroll(id="produce-form", can_focus=False):
                 yield Static("Record", classes="section")
                 yield from _row("Topic", Select[str]([], prompt="no topics yet", id="topic"))
                 yield from _row(
@@ -135,20 +134,21 @@ class ProducePanel(Panel):
                 with Horizontal(classes="line"):
                     yield Label("acks", classes="field-label")
                     with RadioSet(id="acks", compact=True):
-                        yield RadioButton("0", id="acks-0")
-                        yield RadioButton("1", id="acks-1")
+                        # Strongest first, so the default is also where the cursor starts.
                         yield RadioButton("all", id="acks-all", value=True)
+                        yield RadioButton("1", id="acks-1")
+                        yield RadioButton("0", id="acks-0")
                 yield Static(_ACKS_HELP["all"], id="acks-help", classes="msg")
                 note = "arrives with the delivery-semantics issue"
                 with Horizontal(classes="line", id="idempotence-row"):
                     yield Label("idempotent", classes="field-label")
                     yield Switch(id="idempotence", classes="toggle", disabled=True,
                                  tooltip=f"enable.idempotence {note}")  # fmt: skip
-                    yield Static(note, classes="note")
-                with Horizontal(classes="row"):
+                yield Static(note, classes="msg")
+                with Horizontal(classes="row spaced"):
                     yield Button("Send", id="send", variant="primary")
-                    yield Static("ctrl+s, or enter in a field", id="send-hint")
-            with Vertical(id="produce-side"):
+                    yield Static("ctrl+s · enter", id="send-hint")
+            with VerticalScroll(id="produce-side", can_focus=False):
                 yield Static("Producer path", classes="section -first")
                 yield ProducerPath(id="path")
                 yield Static("Auto-produce", classes="section")

@@ -41,11 +41,11 @@ class TopicsPanel(Panel):
     DEFAULT_CSS = """
     TopicsPanel { padding: 0 1; }
     TopicsPanel #topics-empty { color: $text-muted; padding: 1 0; }
-    TopicsPanel #topic-list { height: 1fr; min-height: 6; }
+    TopicsPanel #topic-list { height: auto; max-height: 12; }
     TopicsPanel #topic-details { height: 1fr; }
     TopicsPanel .section { text-style: bold; color: $primary; padding-top: 1; }
-    TopicsPanel #partitions { width: 1fr; }
-    TopicsPanel #configs { width: 1fr; }
+    TopicsPanel #partitions-box { width: 52; margin-right: 2; }
+    TopicsPanel #configs-box { width: 1fr; }
     """
 
     def compose(self) -> ComposeResult:
@@ -54,15 +54,15 @@ class TopicsPanel(Panel):
         topics.add_columns("Topic", "Partitions", "RF", "Records", "Size")
         yield topics
         with Horizontal(id="topic-details"):
-            with Vertical():
+            with Vertical(id="partitions-box"):
                 yield Static("Partitions", classes="section", id="partitions-title")
                 partitions: DataTable[str] = DataTable(id="partitions", cursor_type="row")
-                partitions.add_columns("Partition", "Leader", "Replicas", "ISR", "Log end", "High watermark")
+                partitions.add_columns("Partition", "Leader", "Replicas", "ISR", "LEO", "HW")
                 yield partitions
-            with Vertical():
+            with Vertical(id="configs-box"):
                 yield Static("Configs", classes="section", id="configs-title")
                 configs: DataTable[str] = DataTable(id="configs", cursor_type="row")
-                configs.add_columns("Config", "Value", "Source")
+                configs.add_columns("Config", "Source", "Value")
                 yield configs
 
     @property
@@ -105,9 +105,11 @@ class TopicsPanel(Panel):
                 ",".join(map(str, p.isr)), str(p.log_end_offset), str(p.high_watermark),
             )  # fmt: skip
         self.query_one("#configs-title", Static).update(f"Configs of {topic}")
-        for entry in self.backend.topic_configs(topic):
+        # Overrides first: they are what makes this topic different.
+        entries = sorted(self.backend.topic_configs(topic), key=lambda e: (e.is_default, e.name))
+        for entry in entries:
             source = "default" if entry.is_default else "topic override"
-            configs.add_row(entry.name, entry.value if entry.value is not None else "null", source)
+            configs.add_row(entry.name, source, entry.value if entry.value is not None else "null")
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.id == "topic-list":

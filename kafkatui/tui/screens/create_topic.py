@@ -32,13 +32,17 @@ class CreateTopicScreen(ModalScreen[TopicSpec | None]):
     DEFAULT_CSS = """
     CreateTopicScreen { align: center middle; }
     CreateTopicScreen > Vertical {
+        max-height: 100%;
         width: 72; height: auto; padding: 1 2; border: thick $primary; background: $surface;
     }
-    CreateTopicScreen .title { text-style: bold; padding-bottom: 1; }
+    CreateTopicScreen .title { text-style: bold; }
     CreateTopicScreen Label { padding-top: 1; }
     CreateTopicScreen .hint { color: $text-muted; }
     CreateTopicScreen .error { color: $error; height: auto; }
-    CreateTopicScreen Horizontal { height: auto; padding-top: 1; align-horizontal: right; }
+    CreateTopicScreen .error.-empty { display: none; }
+    CreateTopicScreen Horizontal { height: auto; align-horizontal: right; }
+    CreateTopicScreen .pair Vertical { height: auto; width: 1fr; }
+    CreateTopicScreen .pair Vertical:first-of-type { margin-right: 2; }
     CreateTopicScreen Button { margin-left: 2; }
     """
 
@@ -52,13 +56,16 @@ class CreateTopicScreen(ModalScreen[TopicSpec | None]):
             yield Static("Create topic", classes="title")
             yield Label("Name")
             yield Input(placeholder="sales", id="name")
-            yield Static("", id="name-error", classes="error")
-            yield Label("Partitions")
-            yield Input("3", id="partitions", type="integer")
-            yield Static("", id="partitions-error", classes="error")
-            yield Label(f"Replication factor (1..{self.broker_count})")
-            yield Input("1", id="replication", type="integer")
-            yield Static("", id="replication-error", classes="error")
+            yield Static("", id="name-error", classes="error -empty")
+            with Horizontal(classes="pair"):
+                with Vertical():
+                    yield Label("Partitions")
+                    yield Input("3", id="partitions", type="integer")
+                    yield Static("", id="partitions-error", classes="error -empty")
+                with Vertical():
+                    yield Label(f"Replication factor (1..{self.broker_count})")
+                    yield Input("1", id="replication", type="integer")
+                    yield Static("", id="replication-error", classes="error -empty")
             yield Label("Configs")
             yield Input(placeholder="retention.ms=60000, cleanup.policy=compact", id="configs")
             yield Static("key=value pairs separated by commas", id="configs-error", classes="hint")
@@ -100,7 +107,9 @@ class CreateTopicScreen(ModalScreen[TopicSpec | None]):
 
     def _show(self, errors: dict[str, str]) -> None:
         for field in ("name", "partitions", "replication"):
-            self.query_one(f"#{field}-error", Static).update(errors.get(field, ""))
+            line = self.query_one(f"#{field}-error", Static)
+            line.update(errors.get(field, ""))
+            line.set_class(field not in errors, "-empty")
         hint = self.query_one("#configs-error", Static)
         hint.update(errors.get("configs", "key=value pairs separated by commas"))
         hint.set_class("configs" in errors, "error")

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Container
 from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widget import Widget
@@ -22,8 +22,7 @@ class StepBox(Static):
 
     DEFAULT_CSS = """
     StepBox {
-        width: 1fr;
-        height: auto;
+        height: 100%;
         min-height: 5;
         border: round $panel-lighten-2;
         border-title-color: $text-muted;
@@ -70,9 +69,16 @@ class ProducerPath(Widget):
 
     DEFAULT_CSS = """
     ProducerPath { height: auto; }
-    ProducerPath #path-steps { height: auto; }
+    /* A grid, so all four boxes take the height of the tallest. */
+    ProducerPath #path-steps {
+        layout: grid;
+        grid-size: 7 1;
+        grid-columns: 1fr 2 1fr 2 1fr 2 1fr;
+        grid-rows: auto;
+        height: auto;
+    }
     ProducerPath .arrow {
-        width: 3;
+        width: 2;
         height: 100%;
         content-align: center middle;
         color: $text-muted;
@@ -96,7 +102,7 @@ class ProducerPath(Widget):
         self._reveal_timers: list[Timer] = []
 
     def compose(self) -> ComposeResult:
-        with Horizontal(id="path-steps"):
+        with Container(id="path-steps"):
             for i, name in enumerate(STEP_NAMES):
                 if i:
                     yield Static("→", classes="arrow")
@@ -173,6 +179,6 @@ def _outcome(trace: ProduceTrace) -> tuple[str, str]:
         )
     return (
         f"✔ landed in {where} at offset {trace.offset} (leader broker {trace.leader}) "
-        f"· {trace.topic} · {trace.latency_ms:.1f} ms",
+        f"· {trace.latency_ms:.1f} ms",
         "-landed",
     )

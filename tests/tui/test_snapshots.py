@@ -1,0 +1,86 @@
+"""Snapshots of every screen and dialog of the shell, on seeded, manual-clock data."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from textual.pilot import Pilot
+
+from kafkatui.tui.app import KafkaTuiApp
+from tests.tui.conftest import SIZE, make_app, sales
+
+Steps = Callable[[Pilot], Awaitable[None]]
+
+
+def driven(app: KafkaTuiApp, *keys: str, typed: str = "") -> Steps:
+    async def run_before(pilot: Pilot) -> None:
+        await app.ready.wait()
+        await pilot.pause()
+        app.clear_notifications()
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause()
+        if typed:
+            await pilot.press(*typed)
+        await pilot.pause(0.2)
+        app.clear_notifications()
+        await pilot.pause()
+
+    return run_before
+
+
+def test_welcome(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(welcome=True)
+    assert snap_compare(app, terminal_size=SIZE, run_before=driven(app))
+
+
+def test_cluster(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(sales)
+    assert snap_compare(app, terminal_size=SIZE, run_before=driven(app, "1"))
+
+
+def test_topics(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(sales)
+    assert snap_compare(app, terminal_size=SIZE, run_before=driven(app, "2", "down"))
+
+
+def test_create_topic_dialog_with_errors(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(sales)
+    assert snap_compare(app, terminal_size=SIZE, run_before=driven(app, "2", "n", typed="bad name!"))
+
+
+def test_delete_confirmation(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(sales)
+    assert snap_compare(app, terminal_size=SIZE, run_before=driven(app, "2", "d"))
+
+
+def test_events(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(sales)
+
+    async def run_before(pilot: Pilot) -> None:
+        await driven(app, "5")(pilot)
+        assert app.backend is not None
+        await app.backend.create_topic("orders", 2)
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_help_english(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(sales)
+    assert snap_compare(app, terminal_size=SIZE, run_before=driven(app, "2", "f1"))
+
+
+def test_help_portuguese(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(sales, language="pt")
+    assert snap_compare(app, terminal_size=SIZE, run_before=driven(app, "1", "f1"))
+
+
+def test_light_theme(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(sales, theme="kafkatui-light")
+    assert snap_compare(app, terminal_size=SIZE, run_before=driven(app, "2"))
+
+
+def test_high_contrast_theme(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(sales, theme="kafkatui-high-contrast")
+    assert snap_compare(app, terminal_size=SIZE, run_before=driven(app, "1"))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kafkatui.engine.broker import EARLIEST, LATEST, FetchedPartition, FetchPartition
 from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.records import Headers, TimestampType, decode_batch
+from kafkatui.engine.records import Headers, TimestampType, decode_record_tuples, read_header
 
 if TYPE_CHECKING:
     from kafkatui.engine.cluster import Cluster
@@ -233,23 +233,34 @@ class Consumer:
         assert position is not None
         topic, partition = tp
         key_of, value_of = self._key_deserializer, self._value_deserializer
-        append = self._buffer.append
+        raw = key_of is _identity and value_of is _identity
+        extend = self._buffer.extend
+        make = tuple.__new__
         for data in result.batches:
-            batch = decode_batch(data)
-            header = batch.header
+            header = read_header(data)
             if header.is_control:
                 position = max(position, header.last_offset + 1)
                 continue
             timestamp_type = header.timestamp_type
             epoch = header.partition_leader_epoch
-            for offset, timestamp, key, value, headers in batch.records:
-                if offset >= position:
-                    append(
-                        ConsumerRecord(
-                            topic, partition, offset, timestamp, timestamp_type,
-                            key_of(key), value_of(value), headers, epoch,
-                        )
-                    )  # fmt: skip
+            records = decode_record_tuples(data, header)
+            if records and records[0][0] < position:
+                records = [r for r in records if r[0] >= position]
+            # tuple.__new__ skips the NamedTuple's Python-level __new__: this is the
+            # consumer's hot path, and deserializers are skipped when they are identity.
+            if raw:
+                extend(
+                    make(ConsumerRecord, (topic, partition, o, ts, timestamp_type, k, v, h, epoch))
+                    for o, ts, k, v, h in records
+                )
+            else:
+                extend(
+                    make(
+                        ConsumerRecord,
+                        (topic, partition, o, ts, timestamp_type, key_of(k), value_of(v), h, epoch),
+                    )
+                    for o, ts, k, v, h in records
+                )
             position = max(position, header.last_offset + 1)
         self._positions[tp] = position
         return False

@@ -19,6 +19,7 @@ offset_delta varint | key | value | headers, with lengths as zig-zag varints (-1
 from __future__ import annotations
 
 import enum
+import os
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,13 @@ from typing import NamedTuple
 from crc32c import crc32c
 
 from kafkatui.engine.errors import ErrorCode, KafkaError
+
+try:  # the optional C decoder (setup.py); KAFKATUI_PURE_PYTHON=1 turns it off
+    if os.environ.get("KAFKATUI_PURE_PYTHON"):
+        raise ImportError
+    from kafkatui.engine import _recordsc
+except ImportError:
+    _recordsc = None
 
 MAGIC = 2
 HEADER_SIZE = 61
@@ -355,20 +363,54 @@ def iter_headers(data: bytes) -> list[BatchHeader]:
     return headers
 
 
+RecordTuple = tuple[int, int, bytes | None, bytes | None, Headers]
+
+
 def decode_batch(data: bytes, pos: int = 0) -> RecordBatch:
     """Decode one uncompressed batch at `pos` with absolute offsets and timestamps."""
     header = read_header(data, pos)
+    return RecordBatch(header, list(map(_as_record, decode_record_tuples(data, header, pos))))
+
+
+def _as_record(values: RecordTuple) -> Record:
+    return tuple.__new__(Record, values)
+
+
+def decode_record_tuples(data: bytes, header: BatchHeader, pos: int = 0) -> list[RecordTuple]:
+    """The batch's records as plain (offset, timestamp, key, value, headers) tuples.
+
+    The consumer's hot path: uses the optional C decoder when it was built, else the
+    pure-Python loop; both raise CORRUPT_MESSAGE for a malformed record.
+    """
     if header.compression is not Compression.NONE:
         raise KafkaError(
             ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
             f"{header.compression.name.lower()} batches are not readable yet",
         )
+    if _recordsc is not None:
+        log_append_time = header.max_timestamp if header.attributes & ATTR_TIMESTAMP_TYPE else -1
+        try:
+            return _recordsc.decode_records(
+                data,
+                pos + HEADER_SIZE,
+                pos + header.size,
+                header.records_count,
+                header.base_offset,
+                header.base_timestamp,
+                log_append_time,
+            )
+        except ValueError as exc:
+            raise KafkaError(ErrorCode.CORRUPT_MESSAGE, str(exc)) from None
+    return _decode_records_py(data, header, pos)
+
+
+def _decode_records_py(data: bytes, header: BatchHeader, pos: int) -> list[RecordTuple]:
     base_offset = header.base_offset
     base_timestamp = header.base_timestamp
     log_append = header.attributes & ATTR_TIMESTAMP_TYPE
     p = pos + HEADER_SIZE
     end = pos + header.size
-    records = []
+    records: list[RecordTuple] = []
     varint = decode_varint
     append = records.append
     try:
@@ -431,6 +473,8 @@ def decode_batch(data: bytes, pos: int = 0) -> RecordBatch:
             else:
                 nheaders, p = varint(data, p)
             headers: Headers = ()
+            if nheaders < 0:
+                raise KafkaError(ErrorCode.CORRUPT_MESSAGE, f"invalid number of record headers {nheaders}")
             if nheaders:
                 hs = []
                 for _ in range(nheaders):
@@ -448,10 +492,10 @@ def decode_batch(data: bytes, pos: int = 0) -> RecordBatch:
             if p != record_end or p > end:
                 raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "record length does not match its fields")
             timestamp = header.max_timestamp if log_append else base_timestamp + ts_delta
-            append(Record(base_offset + off_delta, timestamp, key, value, headers))
+            append((base_offset + off_delta, timestamp, key, value, headers))
     except (IndexError, UnicodeDecodeError) as exc:
         raise KafkaError(ErrorCode.CORRUPT_MESSAGE, f"malformed record: {exc}") from None
-    return RecordBatch(header, records)
+    return records
 
 
 # --- rewriting (what a broker does on append) ------------------------------------------

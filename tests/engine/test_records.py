@@ -124,3 +124,66 @@ def test_iter_headers_walks_concatenated_batches() -> None:
     a = _batch()
     b = with_base_offset(_batch(), 2)
     assert [h.base_offset for h in iter_headers(a + b)] == [0, 2]
+
+
+# --- the optional C decoder must agree with the pure-Python one -------------------------
+
+from kafkatui.engine import records as records_module  # noqa: E402
+
+needs_c = pytest.mark.skipif(records_module._recordsc is None, reason="C decoder not built")
+
+
+def _decode_both(data: bytes) -> tuple[object, object]:
+    header = read_header(data)
+    results = []
+    for decoder in ("c", "py"):
+        try:
+            if decoder == "c":
+                c = records_module._recordsc
+                assert c is not None
+                results.append(
+                    c.decode_records(
+                        data, HEADER_SIZE, header.size, header.records_count,
+                        header.base_offset, header.base_timestamp, -1,
+                    )
+                )  # fmt: skip
+            else:
+                results.append(records_module._decode_records_py(data, header, 0))
+        except ValueError:
+            results.append("corrupt")
+        except KafkaError as error:
+            assert error.code is ErrorCode.CORRUPT_MESSAGE
+            results.append("corrupt")
+    return results[0], results[1]
+
+
+@needs_c
+@given(records_strategy)
+def test_c_decoder_matches_python(raw: list) -> None:
+    records = [Record(i, ts, key, value, tuple(h)) for i, (ts, key, value, h) in enumerate(raw)]
+    c, py = _decode_both(encode_batch(records))
+    assert c == py == [tuple(r) for r in records]
+
+
+@needs_c
+@given(records_strategy, st.data())
+def test_c_decoder_rejects_what_python_rejects(raw: list, data: st.DataObject) -> None:
+    """Flip bytes in the record area: both decoders agree, or both call it corrupt."""
+    records = [Record(i, ts, key, value, tuple(h)) for i, (ts, key, value, h) in enumerate(raw)]
+    encoded = bytearray(encode_batch(records))
+    for _ in range(data.draw(st.integers(min_value=1, max_value=4))):
+        index = data.draw(st.integers(min_value=HEADER_SIZE, max_value=len(encoded) - 1))
+        encoded[index] = data.draw(st.integers(min_value=0, max_value=255))
+    c, py = _decode_both(bytes(encoded))
+    assert c == py
+
+
+def test_negative_header_count_is_corrupt() -> None:
+    # Kafka: "Found invalid number of record headers"; both decoders must refuse it.
+    data = bytearray(encode_batch([Record(0, 0, None, None, ())]))
+    data[-1] = 0x01  # zig-zag(-1) as the header count
+    with pytest.raises(KafkaError) as info:
+        decode_batch(bytes(data))
+    assert info.value.code is ErrorCode.CORRUPT_MESSAGE
+    with pytest.raises(KafkaError):
+        records_module._decode_records_py(bytes(data), read_header(bytes(data)), 0)

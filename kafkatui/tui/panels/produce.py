@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from dataclasses import replace
 
@@ -14,6 +15,7 @@ from textual.events import Resize
 from textual.message import Message
 from textual.reactive import reactive
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, Static, Switch
 
 from kafkatui.backends.base import Backend, ProduceRequest, ProduceTrace
@@ -26,6 +28,7 @@ AUTO_PARTITION = -1
 MAX_RATE = 20_000
 _NARROW_WIDTH = 100  # below this the form and the path stack instead of sitting side by side
 _TICK = 0.02  # seconds between auto-produce rounds at high rates (several records per round)
+_PULSES_PER_SECOND = 4  # how often auto-produce's counters are redrawn
 _TOPIC_EVENTS = (TopicCreated, TopicDeleted, PartitionsCreated)
 _ACKS_HELP = {
     "0": "fire and forget: no offset comes back",
@@ -105,7 +108,9 @@ class ProducePanel(Panel):
         self._auto_stop = asyncio.Event()
         self._bucket_count = 0
         self._bucket_latency = 0.0
-        self._sampler: Timer | None = None
+        self._pulse_timer: Timer | None = None
+        self._pulses = 0
+        self._last_trace: ProduceTrace | None = None
         self._rate = 10.0
 
     # --- layout ----------------------------------------------------------------------
@@ -141,7 +146,9 @@ class ProducePanel(Panel):
                 yield Static(_ACKS_HELP["all"], id="acks-help", classes="msg")
                 note = "arrives with the delivery-semantics issue"
                 with Horizontal(classes="line", id="idempotence-row"):
-                    yield Label("idempotent", classes="field-label")
+                    label = Label("idempotent", classes="field-label")
+                    label.tooltip = f"enable.idempotence {note}"
+                    yield label
                     yield Switch(id="idempotence", classes="toggle", disabled=True,
                                  tooltip=f"enable.idempotence {note}")  # fmt: skip
                 yield Static(note, classes="msg")
@@ -157,7 +164,7 @@ class ProducePanel(Panel):
                     yield Input("10", id="rate", type="number", tooltip=f"records/s, up to {MAX_RATE:,}")
                     yield Label("records/s", classes="field-label")
                     yield Switch(id="auto", classes="toggle", tooltip="Start or stop auto-produce (a)")
-                    yield Static("stopped", id="auto-counters")
+                    yield AutoCounters(id="auto-counters")
                 yield Static("", id="rate-msg", classes="msg -empty")
                 yield RateChart("throughput", "records/s", id="throughput")
                 yield RateChart("latency", "ms", precision=1, id="latency")
@@ -212,19 +219,15 @@ class ProducePanel(Panel):
     def _acks_changed(self) -> None:
         self.query_one("#acks-help", Static).update(_ACKS_HELP[self._acks()])
 
-    @on(Input.Changed, "#value")
+    @on(Input.Changed, "#value, #headers")
     def _value_changed(self) -> None:
-        self._validate_value()
+        self._validate_form()
 
     @on(Switch.Changed, "#json")
     def _format_changed(self, event: Switch.Changed) -> None:
         self.query_one("#format-text").set_class(not event.value, "-chosen")
         self.query_one("#format-json").set_class(event.value, "-chosen")
-        self._validate_value()
-
-    @on(Input.Changed, "#headers")
-    def _headers_changed(self) -> None:
-        self._validate_headers()
+        self._validate_form()
 
     @on(Input.Changed, "#rate")
     def _rate_changed(self) -> None:
@@ -242,23 +245,25 @@ class ProducePanel(Panel):
         pressed = self.query_one("#acks", RadioSet).pressed_button
         return pressed.id.removeprefix("acks-") if pressed is not None and pressed.id else "all"
 
-    def _validate_value(self) -> bool:
+    def _validate_form(self) -> bool:
+        """Check value (in JSON mode) and headers, say why inline, and allow Send only if valid."""
         value = self.query_one("#value", Input).value
-        error = json_error(value) if self.query_one("#json", Switch).value and value else None
-        if error is None and self.query_one("#json", Switch).value and value:
-            _message(self.query_one("#value-msg", Static), "✔ valid JSON", "-ok")
+        value_msg = self.query_one("#value-msg", Static)
+        value_error = None
+        if self.query_one("#json", Switch).value and value:
+            value_error = json_error(value)
+            _message(value_msg, value_error or "✔ valid JSON", "-error" if value_error else "-ok")
         else:
-            _message(self.query_one("#value-msg", Static), error or "", "-error")
-        return error is None
-
-    def _validate_headers(self) -> bool:
+            _message(value_msg, "", "")
+        headers_error = None
         try:
             parse_headers(self.query_one("#headers", Input).value)
         except ValueError as error:
-            _message(self.query_one("#headers-msg", Static), str(error), "-error")
-            return False
-        _message(self.query_one("#headers-msg", Static), "", "")
-        return True
+            headers_error = str(error)
+        _message(self.query_one("#headers-msg", Static), headers_error or "", "-error")
+        valid = value_error is None and headers_error is None
+        self.query_one("#send", Button).disabled = not valid
+        return valid
 
     def _validate_rate(self) -> bool:
         try:
@@ -271,7 +276,7 @@ class ProducePanel(Panel):
 
     def _request(self) -> ProduceRequest | None:
         """The record the form describes, or None (with the reasons shown inline)."""
-        valid = self._validate_value() & self._validate_headers()
+        valid = self._validate_form()
         topic = self.query_one("#topic", Select).value
         if not isinstance(topic, str):
             self.query_one(ProducerPath).show_failure("choose a topic first")
@@ -304,19 +309,25 @@ class ProducePanel(Panel):
         except Exception as error:
             self._failed(error)
             return
-        self.query_one(ProducerPath).show_trace(trace)
+        path = self.query_one(ProducerPath)
+        path.show_trace(trace)
+        path.scroll_visible(animate=False)  # on a small terminal the path is below the form
         self.post_message(RecordProduced(trace))
 
     def _failed(self, error: Exception) -> None:
-        self.query_one(ProducerPath).show_failure(str(error))
+        path = self.query_one(ProducerPath)
+        path.show_failure(str(error))
+        path.scroll_visible(animate=False)
         self.report(error)
 
     # --- auto-produce ----------------------------------------------------------------
 
     def action_toggle_auto(self) -> None:
-        """Start or stop auto-produce (through the switch, so both stay in step)."""
-        switch = self.query_one("#auto", Switch)
-        switch.value = not switch.value
+        """Stop auto-produce at once, or start it (through the switch, which checks the form)."""
+        if self.auto_running:
+            self.auto_running = False
+        else:
+            self.query_one("#auto", Switch).value = True
 
     @on(Switch.Changed, "#auto")
     def _auto_switched(self, event: Switch.Changed) -> None:
@@ -344,27 +355,36 @@ class ProducePanel(Panel):
         if running:
             self.auto_sent = self.auto_errors = 0
             self._bucket_count, self._bucket_latency = 0, 0.0
+            self._pulses = 0
             self._auto_stop.clear()
             for chart in self.query(RateChart):
                 chart.clear()
-            self._sampler = self.set_interval(1.0, self._sample)
+            self._pulse_timer = self.set_interval(1 / _PULSES_PER_SECOND, self._pulse)
         else:
             self._auto_stop.set()
-            if self._sampler is not None:
-                self._sampler.stop()
-                self._sampler = None
+            if self._pulse_timer is not None:
+                self._pulse_timer.stop()
+                self._pulse_timer = None
         self._show_counters()
 
     async def _auto_produce(self, template: ProduceRequest, numbered: bool) -> None:
         """Send at `self._rate` records/s until stopped; pacing is wall time (a UI action).
 
-        Text values get a counter appended so the records differ; JSON stays as typed.
+        Only counters are updated here; `_pulse` shows them a few times a second, since
+        redrawing per record would cost more than producing it.
         """
+        try:
+            await self._produce_at_rate(template, numbered)
+        finally:
+            # The round in flight when stopped still counts; show its records too.
+            if self.is_attached:
+                self._show_counters()
+
+    async def _produce_at_rate(self, template: ProduceRequest, numbered: bool) -> None:
         loop = asyncio.get_running_loop()
         last = loop.time()
         due = 0.0
         seq = 0
-        last_path_update = 0.0
         while self.auto_running:
             now = loop.time()
             # Catch up at most a quarter-second's worth, so a stall is not followed by a flood.
@@ -383,10 +403,8 @@ class ProducePanel(Panel):
             self.auto_errors += len(errors)
             self._bucket_count += len(traces)
             self._bucket_latency += sum(t.latency_ms for t in traces)
-            if traces and now - last_path_update >= 0.5:
-                last_path_update = now
-                self.query_one(ProducerPath).show_trace(traces[-1], animate=False)
-            self._show_counters()
+            if traces:
+                self._last_trace = traces[-1]
             if errors:
                 if self.auto_running:
                     self.auto_running = False
@@ -395,23 +413,36 @@ class ProducePanel(Panel):
                 return
             pause = max(_TICK, 1 / self._rate) - (loop.time() - now)
             if pause > 0:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._auto_stop.wait(), pause)
-                except TimeoutError:
-                    pass
 
-    def _sample(self) -> None:
-        """Once a second: records/s and mean latency over the last second."""
-        latency = self._bucket_latency / self._bucket_count if self._bucket_count else 0.0
-        self.query_one("#throughput", RateChart).push(self._bucket_count)
-        self.query_one("#latency", RateChart).push(latency)
-        self._bucket_count, self._bucket_latency = 0, 0.0
+    def _pulse(self) -> None:
+        """While auto-producing: counters and the latest path often, the charts once a second."""
+        self._pulses += 1
+        self._show_counters()
+        if self._last_trace is not None and self._pulses % 2 == 0:
+            self.query_one(ProducerPath).show_trace(self._last_trace, animate=False)
+            self._last_trace = None
+        if self._pulses % _PULSES_PER_SECOND == 0:
+            count, latency = self._bucket_count, self._bucket_latency
+            self.query_one("#throughput", RateChart).push(count)
+            self.query_one("#latency", RateChart).push(latency / count if count else 0.0)
+            self._bucket_count, self._bucket_latency = 0, 0.0
 
     def _show_counters(self) -> None:
-        counters = self.query_one("#auto-counters", Static)
+        counters = self.query_one(AutoCounters)
         state = "running" if self.auto_running else "stopped"
-        counters.update(f"{state} · sent {self.auto_sent:,} · errors {self.auto_errors:,}")
+        counters.text = f"{state} · sent {self.auto_sent:,} · errors {self.auto_errors:,}"
         counters.set_class(self.auto_running, "-running")
+
+
+class AutoCounters(Widget):
+    """Auto-produce's counters; redrawn in place (no layout pass), as they change often."""
+
+    text: reactive[str] = reactive("stopped")
+
+    def render(self) -> str:
+        return self.text
 
 
 def _row(label: str, field: Input | Select[str] | Select[int]) -> ComposeResult:

@@ -12,6 +12,8 @@ import argparse
 import asyncio
 from pathlib import Path
 
+from textual.widgets import Input, Select
+
 from kafkatui.backends.base import ProduceRequest
 from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.engine.clock import ManualClock
@@ -57,12 +59,21 @@ async def shoot(out: Path) -> list[Path]:
         save("create-topic")
         await pilot.press("escape")
         await pilot.press("3")
-        await pilot.pause(0.5)
+        await pilot.pause(0.3)
+        await app.panel("log").show("sales", 0, 1)  # type: ignore[attr-defined]
+        await pilot.pause(0.3)
         await pilot.press("enter")
         await pilot.pause(0.3)
         save("log")
         await pilot.press("4")
         await pilot.pause(0.3)
+        produce = app.panel("produce")
+        produce.query_one("#topic", Select).value = "sales"
+        produce.query_one("#key", Input).value = "client-1"
+        produce.query_one("#value", Input).value = '{"product": "lamp", "price": 30}'
+        await pilot.pause(0.2)
+        await pilot.press("ctrl+s")
+        await pilot.pause(1.5)
         save("produce")
         await pilot.press("5")
         await pilot.pause(0.3)

@@ -220,7 +220,15 @@ class KafkaTuiApp(App[None]):
                 f"Switch to the {p.TITLE} panel ({p.KEY})",
                 lambda p=p: self.action_show_panel(p.PANEL_ID),
             )
-        yield SystemCommand("Create topic", "Open the create-topic dialog", self._palette_create_topic)
+        # Every panel action, from the panels' own bindings, so the palette never lags them.
+        for p in PANELS:
+            for binding in p.BINDINGS:
+                if isinstance(binding, Binding) and binding.description:
+                    yield SystemCommand(
+                        f"{p.TITLE}: {binding.description}",
+                        f"{binding.action} ({binding.key})",
+                        lambda p=p, action=binding.action: self._run_panel_action(p.PANEL_ID, action),
+                    )
         yield SystemCommand("Help for this panel", "Explain the current panel (F1)", self.action_help)
         yield SystemCommand("Help: overview", "What kafkatui is and its keys", self.action_overview_help)
         yield SystemCommand(
@@ -230,9 +238,9 @@ class KafkaTuiApp(App[None]):
             "Sample setup", "Create topics sales and clients with records", self._palette_sample
         )
 
-    def _palette_create_topic(self) -> None:
-        self.action_show_panel("topics")
-        self.panel("topics").run_action("create")
+    def _run_panel_action(self, panel_id: str, action: str) -> None:
+        self.action_show_panel(panel_id)
+        self.run_worker(self.panel(panel_id).run_action(action), exit_on_error=False)
 
     def _palette_sample(self) -> None:
         self.run_worker(self._welcomed("sample"), exit_on_error=False)

@@ -168,3 +168,22 @@ async def test_cluster_panel_lists_brokers_with_controller() -> None:
         first = table.get_row_at(0)  # type: ignore[attr-defined]
         assert first[0] == "broker 1" and "controller" in first[2]
         assert sum(int(table.get_row_at(i)[3]) for i in range(3)) == 6  # type: ignore[attr-defined]
+
+
+async def test_palette_offers_every_panel_action() -> None:
+    from kafkatui.tui.panels import PANELS
+
+    app = make_app(sales)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(app, pilot)
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        for panel in PANELS:
+            assert f"Show {panel.TITLE}" in titles
+            for binding in panel.BINDINGS:
+                if getattr(binding, "description", ""):
+                    assert f"{panel.TITLE}: {binding.description}" in titles  # type: ignore[union-attr]
+        assert "Topics: New topic" in titles
+        command = next(c for c in app.get_system_commands(app.screen) if c.title == "Topics: New topic")
+        command.callback()
+        await pilot.pause(0.2)
+        assert type(app.screen).__name__ == "CreateTopicScreen"

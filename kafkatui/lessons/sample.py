@@ -33,4 +33,4 @@ async def sample_setup(backend: Backend) -> None:
             await backend.create_topic(topic, 3, rf)
     for topic, records in (("sales", SALES), ("clients", CLIENTS)):
         for key, value in records:
-            await backend.produce(ProduceRequest(topic, json.dumps(value), key=key))
+            await backend.produce(ProduceRequest(topic, json.dumps(value, ensure_ascii=False), key=key))

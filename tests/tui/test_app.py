@@ -183,6 +183,7 @@ async def test_palette_offers_every_panel_action() -> None:
                 if getattr(binding, "description", ""):
                     assert f"{panel.TITLE}: {binding.description}" in titles  # type: ignore[union-attr]
         assert "Topics: New topic" in titles
+        assert "Theme" in titles  # Textual's theme picker lists the themes/ files
         command = next(c for c in app.get_system_commands(app.screen) if c.title == "Topics: New topic")
         command.callback()
         await pilot.pause(0.2)

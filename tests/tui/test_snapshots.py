@@ -84,3 +84,8 @@ def test_light_theme(snap_compare) -> None:  # type: ignore[no-untyped-def]
 def test_high_contrast_theme(snap_compare) -> None:  # type: ignore[no-untyped-def]
     app = make_app(sales, theme="kafkatui-high-contrast")
     assert snap_compare(app, terminal_size=SIZE, run_before=driven(app, "1"))
+
+
+def test_jump_to_offset_dialog(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(sales)
+    assert snap_compare(app, terminal_size=SIZE, run_before=driven(app, "3", "g", typed="99"))

@@ -370,17 +370,26 @@ class ProducePanel(Panel):
     async def _auto_produce(self, template: ProduceRequest, numbered: bool) -> None:
         """Send at `self._rate` records/s until stopped; pacing is wall time (a UI action).
 
-        Only counters are updated here; `_pulse` shows them a few times a second, since
-        redrawing per record would cost more than producing it.
+        Sends are not awaited one round at a time: like a real producer, records keep
+        going while earlier ones wait for acknowledgement (at most a second's worth in
+        flight), so one slow record does not stall the stream, and a failing send stops
+        it at once. Counters change per acknowledgement; `_pulse` shows them a few times
+        a second, since redrawing per record would cost more than producing it.
         """
+        in_flight: set[asyncio.Future[ProduceTrace]] = set()
         try:
-            await self._produce_at_rate(template, numbered)
+            await self._produce_at_rate(template, numbered, in_flight)
+            if in_flight:  # records already sent when stopped still count
+                await asyncio.wait(in_flight)
         finally:
-            # The round in flight when stopped still counts; show its records too.
+            for future in in_flight:
+                future.cancel()
             if self.is_attached:
                 self._show_counters()
 
-    async def _produce_at_rate(self, template: ProduceRequest, numbered: bool) -> None:
+    async def _produce_at_rate(
+        self, template: ProduceRequest, numbered: bool, in_flight: set[asyncio.Future[ProduceTrace]]
+    ) -> None:
         loop = asyncio.get_running_loop()
         last = loop.time()
         due = 0.0
@@ -392,29 +401,36 @@ class ProducePanel(Panel):
             last = now
             count = int(due)
             due -= count
-            requests = [_numbered(template, seq + i + 1) if numbered else template for i in range(count)]
-            seq += count
-            results = await asyncio.gather(
-                *(self.backend.produce(r) for r in requests), return_exceptions=True
-            )
-            traces = [r for r in results if isinstance(r, ProduceTrace)]
-            errors = [r for r in results if isinstance(r, BaseException)]
-            self.auto_sent += len(traces)
-            self.auto_errors += len(errors)
-            self._bucket_count += len(traces)
-            self._bucket_latency += sum(t.latency_ms for t in traces)
-            if traces:
-                self._last_trace = traces[-1]
-            if errors:
-                if self.auto_running:
-                    self.auto_running = False
-                    error = errors[0]
-                    self._failed(error if isinstance(error, Exception) else RuntimeError(str(error)))
-                return
+            for _ in range(count):
+                seq += 1
+                future = asyncio.ensure_future(
+                    self.backend.produce(_numbered(template, seq) if numbered else template)
+                )
+                in_flight.add(future)
+                future.add_done_callback(in_flight.discard)
+                future.add_done_callback(self._acknowledged)
+            while len(in_flight) > max(self._rate, 1) and self.auto_running:
+                await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
             pause = max(_TICK, 1 / self._rate) - (loop.time() - now)
-            if pause > 0:
+            if pause > 0 and self.auto_running:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._auto_stop.wait(), pause)
+
+    def _acknowledged(self, future: asyncio.Future[ProduceTrace]) -> None:
+        if future.cancelled() or not self.is_attached:
+            return
+        error = future.exception()
+        if error is None:
+            trace = future.result()
+            self.auto_sent += 1
+            self._bucket_count += 1
+            self._bucket_latency += trace.latency_ms
+            self._last_trace = trace
+            return
+        self.auto_errors += 1
+        if self.auto_running:  # the first error stops the stream and is the one reported
+            self.auto_running = False
+            self._failed(error if isinstance(error, Exception) else RuntimeError(str(error)))
 
     def _pulse(self) -> None:
         """While auto-producing: counters and the latest path often, the charts once a second."""

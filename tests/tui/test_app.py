@@ -188,3 +188,41 @@ async def test_palette_offers_every_panel_action() -> None:
         command.callback()
         await pilot.pause(0.2)
         assert type(app.screen).__name__ == "CreateTopicScreen"
+
+
+async def test_produce_in_the_form_then_see_it_in_the_log_view() -> None:
+    """The whole loop a learner does: send keyed records, open the log, find them."""
+    from textual.widgets import Input, Select
+
+    from kafkatui.engine.partitioner import partition_for_key
+
+    app = make_app(sales)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(app, pilot)
+        await pilot.press("4")
+        await pilot.pause()
+        produce = app.panel("produce")
+        produce.query_one("#topic", Select).value = "sales"
+        produce.query_one("#key", Input).value = "client-7"
+        for price in (1, 2):
+            produce.query_one("#value", Input).value = f'{{"price": {price}}}'
+            await pilot.pause()
+            await pilot.press("ctrl+s")
+            await pilot.pause(0.5)
+        expected = partition_for_key(b"client-7", 3)
+        assert app.backend is not None
+        end = app.backend.describe_topic("sales").partitions[expected].log_end_offset
+        await pilot.press("3")
+        await pilot.pause()
+        log = app.panel("log")
+        await log.show("sales")  # type: ignore[attr-defined]
+        await pilot.pause(0.3)
+        view = log.log_view  # type: ignore[attr-defined]
+        view.move_to(expected, end - 2)
+        await pilot.pause(0.3)
+        first = view.record_at(view.cursor)
+        await pilot.press("right")
+        await pilot.pause(0.3)
+        second = view.record_at(view.cursor)
+        assert (first.partition, first.offset, first.key, first.value) == (expected, end - 2, b"client-7", b'{"price": 1}')
+        assert (second.partition, second.offset, second.value) == (expected, end - 1, b'{"price": 2}')

@@ -224,5 +224,32 @@ async def test_produce_in_the_form_then_see_it_in_the_log_view() -> None:
         await pilot.press("right")
         await pilot.pause(0.3)
         second = view.record_at(view.cursor)
-        assert (first.partition, first.offset, first.key, first.value) == (expected, end - 2, b"client-7", b'{"price": 1}')
+        assert (first.partition, first.offset, first.key, first.value) == (
+            expected,
+            end - 2,
+            b"client-7",
+            b'{"price": 1}',
+        )
         assert (second.partition, second.offset, second.value) == (expected, end - 1, b'{"price": 2}')
+
+
+async def test_a_cluster_that_cannot_open_ends_with_one_clear_line(tmp_path, capfd) -> None:  # type: ignore[no-untyped-def]
+    """A held data dir (or any start-up failure) exits with the error, not a traceback."""
+    from kafkatui.engine.cluster import Cluster
+    from kafkatui.tui.config import Settings
+
+    holder = await Cluster.open(tmp_path, command="kafkatui serve")
+
+    async def factory():  # type: ignore[no-untyped-def]
+        return await Cluster.open(tmp_path)
+
+    app = KafkaTuiApp(factory, settings=Settings(), language="en", welcome=False)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause(0.2)
+        assert app.return_code == 1
+        err = " ".join(capfd.readouterr().err.split())
+        assert err.startswith("error: DATA_DIR_LOCKED:") and "(kafkatui serve)" in err
+        assert "Traceback" not in err
+    finally:
+        await holder.close()

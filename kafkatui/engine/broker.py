@@ -9,7 +9,7 @@ it leads and fetch requests up to the high watermark.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from kafkatui.engine.clock import Clock, wait_event
@@ -23,12 +23,14 @@ from kafkatui.engine.events import (
 from kafkatui.engine.log import PartitionLog
 from kafkatui.engine.metadata import MetadataImage, PartitionInfo, TopicInfo
 from kafkatui.engine.records import TimestampType, read_header
+from kafkatui.engine.replication import REPLICA_FETCH_MAX_BYTES, ReplicaFetcher, ReplicaFetchResult
 from kafkatui.engine.storage import BrokerStorage
 
 # ListOffsets' special timestamps (ListOffsetsRequest.EARLIEST_TIMESTAMP / LATEST_TIMESTAMP).
 EARLIEST = -2
 LATEST = -1
 VALID_ACKS = (-1, 0, 1)
+REQUEST_TIMEOUT_MS = 30_000  # request.timeout.ms: how long acks=all waits for the ISR
 
 
 @dataclass(frozen=True)
@@ -88,17 +90,38 @@ class Broker:
         self._image = MetadataImage()
         self.logs: dict[tuple[str, int], PartitionLog] = {}  # (topic_id, partition) -> log
         self.running = False
+        self._peers: Callable[[int], Broker | None] = lambda _: None
+        self._fetchers: dict[tuple[str, int], ReplicaFetcher] = {}
+        # Leader side: how far each follower has fetched, per partition this broker leads.
+        self._follower_ends: dict[tuple[str, int], dict[int, int]] = {}
+
+    def connect(self, peers: Callable[[int], Broker | None]) -> None:
+        """How this broker reaches the others (in-process 'network')."""
+        self._peers = peers
 
     async def start(self, image: MetadataImage) -> None:
-        """Recover the logs on disk, then host the replicas the metadata assigns here."""
+        """Recover the logs on disk, then host the replicas the metadata assigns here.
+
+        (A cluster starting several brokers calls `recover` on each, then
+        `apply_metadata` on each, then `sync_fetchers`, so no follower looks for a
+        leader, or a leader's log, that is not there yet.)
+        """
+        await self.recover()
+        await self.apply_metadata(image)
+        self.sync_fetchers()
+
+    async def recover(self) -> None:
+        """Open the partition logs found on disk and start serving."""
         for state in await self.storage.load_logs():
             log = PartitionLog(self.storage, state)
             self._watch(log)
             self.logs[(state.topic_id, state.partition)] = log
         self.running = True
-        await self.apply_metadata(image)
 
     async def stop(self) -> None:
+        for fetcher in self._fetchers.values():
+            fetcher.stop()
+        self._fetchers.clear()
         for log in self.logs.values():
             await log.checkpoint()
         self.running = False
@@ -126,18 +149,52 @@ class Broker:
         for topic in image.topics.values():
             for info in topic.partitions:
                 log = self.logs.get((topic.topic_id, info.partition))
-                if log is not None:
+                if log is not None and info.leader == self.broker_id:
                     self._maybe_advance_high_watermark(log, info)
+
+    def sync_fetchers(self) -> None:
+        """Run one replica fetcher per partition this broker follows, toward its leader."""
+        followed: set[tuple[str, int]] = set()
+        for topic in self._image.topics.values():
+            for info in topic.partitions:
+                key = (topic.topic_id, info.partition)
+                log = self.logs.get(key)
+                if log is not None and self.running and 0 <= info.leader != self.broker_id:
+                    followed.add(key)
+                    self._follow(key, topic.name, info, log)
+        for key in [k for k in self._fetchers if k not in followed]:
+            self._fetchers.pop(key).stop()
+
+    def _follow(self, key: tuple[str, int], topic: str, info: PartitionInfo, log: PartitionLog) -> None:
+        fetcher = self._fetchers.get(key)
+        if fetcher is not None and fetcher.leader_id == info.leader:
+            return
+        if fetcher is not None:
+            fetcher.stop()
+        leader_id = info.leader
+        fetcher = ReplicaFetcher(
+            self.broker_id, topic, info.partition, log, lambda: self._peers(leader_id), self._clock
+        )
+        fetcher.leader_id = leader_id
+        self._fetchers[key] = fetcher
+        fetcher.start()
 
     def _maybe_advance_high_watermark(self, log: PartitionLog, info: PartitionInfo) -> None:
         """A leader's HW is the smallest log end offset in the ISR (Kafka's
-        `maybeIncrementLeaderHW`); when the ISR is the leader alone, that is its own LEO,
-        including right after a restart from a checkpoint that lagged behind."""
-        if info.leader == self.broker_id and set(info.isr) <= {self.broker_id}:
-            log.advance_high_watermark(log.log_end_offset)
+        `maybeIncrementLeaderHW`): its own LEO and what each in-sync follower has fetched.
+        With the leader alone in the ISR that is its own LEO, also right after a restart
+        from a checkpoint that lagged behind."""
+        if info.leader != self.broker_id:
+            return
+        ends = self._follower_ends.get((log.topic_id, info.partition), {})
+        followers = [ends.get(b, 0) for b in info.isr if b != self.broker_id]
+        log.advance_high_watermark(min([log.log_end_offset, *followers]))
 
     def _watch(self, log: PartitionLog) -> None:
         def published(high_watermark: int) -> None:
+            topic = self._image.topics.get(log.topic)
+            if topic is None or topic.partitions[log.partition].leader != self.broker_id:
+                return  # followers' copies of the HW are not news
             self._bus.publish(
                 HighWatermarkAdvanced(
                     timestamp_ms=self._clock.now_ms(),
@@ -169,7 +226,13 @@ class Broker:
                 ErrorCode.NOT_LEADER_OR_FOLLOWER,
                 f"broker {self.broker_id} is not the leader of {topic}-{partition} (leader: {part.leader})",
             )
-        return info, part, self.logs[(info.topic_id, partition)]
+        log = self.logs.get((info.topic_id, partition))
+        if log is None:  # metadata arrived before the log was opened: retriable
+            raise KafkaError(
+                ErrorCode.NOT_LEADER_OR_FOLLOWER,
+                f"broker {self.broker_id} is not serving {topic}-{partition} yet",
+            )
+        return info, part, log
 
     def _log(self, topic: str, partition: int) -> PartitionLog | None:
         info = self._image.topics.get(topic)
@@ -193,8 +256,8 @@ class Broker:
     async def produce(self, topic: str, partition: int, data: bytes, *, acks: int = -1) -> ProduceResult:
         """Append one producer batch to a partition this broker leads.
 
-        With no followers replicating yet, the leader is the whole ISR: the high
-        watermark moves with the log end offset, so acks=1 and acks=all behave alike.
+        acks=1 answers once the leader has written it; acks=all once every in-sync
+        replica has fetched it (the high watermark covers it); acks=0 callers don't wait.
         """
         try:
             if acks not in VALID_ACKS:
@@ -245,8 +308,31 @@ class Broker:
             )
         )
         self._maybe_advance_high_watermark(log, part)
+        if acks == -1:
+            await self._await_replication(topic, partition, log, header.last_offset + 1)
         log_append_time = now if timestamp_type is TimestampType.LOG_APPEND_TIME else -1
         return ProduceResult(header.base_offset, log_append_time, log.log_start_offset)
+
+    async def _await_replication(self, topic: str, partition: int, log: PartitionLog, needed: int) -> None:
+        """acks=all: answer once the high watermark covers the batch (Kafka's DelayedProduce),
+        or REQUEST_TIMED_OUT after request.timeout.ms."""
+        if log.high_watermark >= needed:
+            return
+        moved = asyncio.Event()
+        log.add_waiter(moved)
+        deadline = self._clock.now_ms() + REQUEST_TIMEOUT_MS
+        try:
+            while log.high_watermark < needed:
+                remaining = deadline - self._clock.now_ms()
+                if remaining <= 0 or not await wait_event(self._clock, moved, remaining / 1000):
+                    raise KafkaError(
+                        ErrorCode.REQUEST_TIMED_OUT,
+                        f"{topic}-{partition}: in-sync replicas did not acknowledge offset {needed - 1} "
+                        f"within request.timeout.ms={REQUEST_TIMEOUT_MS}",
+                    )
+                moved.clear()
+        finally:
+            log.remove_waiter(moved)
 
     def _validate_timestamps(self, data: bytes, info: TopicInfo, now: int) -> None:
         """message.timestamp.before.max.ms / after.max.ms (KIP-937), on the batch's bounds."""
@@ -332,6 +418,39 @@ class Broker:
         offset = min(max(offset, log.log_start_offset), log.log_end_offset)
         stored = await log.read(offset, max_bytes, log.log_end_offset)
         return [b.data for b in stored]
+
+    async def fetch_as_follower(
+        self, topic: str, partition: int, *, replica_id: int, fetch_offset: int, max_wait_ms: int
+    ) -> ReplicaFetchResult:
+        """A follower's fetch: record how far it got, advance the HW, return new batches.
+
+        Followers read past the high watermark (up to the LEO) — that is how records
+        reach them before they count as committed. Long-polls up to `max_wait_ms` for
+        new records like Kafka's replica fetch.
+        """
+        info, part, log = self._leader_log(topic, partition)
+        if replica_id not in part.replicas:
+            raise KafkaError(
+                ErrorCode.NOT_LEADER_OR_FOLLOWER,
+                f"broker {replica_id} is not a replica of {topic}-{partition}",
+            )
+        if fetch_offset > log.log_end_offset:
+            raise KafkaError(
+                ErrorCode.OFFSET_OUT_OF_RANGE,
+                f"follower {replica_id} fetches {topic}-{partition} at {fetch_offset}, "
+                f"past the leader's end {log.log_end_offset}",
+            )
+        self._follower_ends.setdefault((info.topic_id, partition), {})[replica_id] = fetch_offset
+        self._maybe_advance_high_watermark(log, part)
+        if fetch_offset == log.log_end_offset and max_wait_ms > 0:
+            grew = asyncio.Event()
+            log.add_end_waiter(grew)
+            try:
+                await wait_event(self._clock, grew, max_wait_ms / 1000)
+            finally:
+                log.remove_end_waiter(grew)
+        stored = await log.read(fetch_offset, REPLICA_FETCH_MAX_BYTES, log.log_end_offset)
+        return ReplicaFetchResult([b.data for b in stored], log.high_watermark, log.log_start_offset)
 
     def list_offset(self, topic: str, partition: int, timestamp: int) -> int:
         """ListOffsets for EARLIEST (-2) or LATEST (-1): log start offset or high watermark."""

@@ -196,7 +196,11 @@ class Cluster:
                 )
             await self.controller.register_brokers(ids)
             for broker in self.brokers.values():
-                await broker.start(self.controller.image)
+                broker.connect(self._reachable)
+            for broker in self.brokers.values():
+                await broker.recover()
+            await self._apply_metadata(self.controller.image)
+            for broker in self.brokers.values():
                 self.bus.publish(BrokerStarted(timestamp_ms=self.clock.now_ms(), broker_id=broker.broker_id))
             self.controller.on_change(self._apply_metadata)
         except BaseException:
@@ -204,10 +208,17 @@ class Cluster:
                 await broker.close()
             raise
 
+    def _reachable(self, broker_id: int) -> Broker | None:
+        broker = self.brokers.get(broker_id)
+        return broker if broker is not None and broker.running else None
+
     async def _apply_metadata(self, image: MetadataImage) -> None:
-        for broker in self.brokers.values():
-            if broker.running:
-                await broker.apply_metadata(image)
+        """Every broker opens its new logs first; only then do followers start fetching."""
+        running = [b for b in self.brokers.values() if b.running]
+        for broker in running:
+            await broker.apply_metadata(image)
+        for broker in running:
+            broker.sync_fetchers()
 
     async def close(self) -> None:
         """Checkpoint and close every broker, the metadata log, then release the data dir."""

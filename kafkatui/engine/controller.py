@@ -217,8 +217,8 @@ class Controller:
     def _partition_records(
         self, topic_id: str, assignment: list[list[int]], start: int = 0
     ) -> list[MetadataRecord]:
-        # Until followers replicate (the replication issue), a new partition's ISR is its
-        # leader alone: claiming replicas that hold no data would be a lie.
+        # As in Kafka, a new partition's ISR is all its replicas: they are all empty, so
+        # all caught up.
         return [
             MetadataRecord(
                 PARTITION,
@@ -226,7 +226,7 @@ class Controller:
                     "topic_id": topic_id,
                     "partition": start + i,
                     "replicas": replicas,
-                    "isr": replicas[:1],
+                    "isr": replicas,
                     "leader": replicas[0],
                     "leader_epoch": 0,
                     "partition_epoch": 0,

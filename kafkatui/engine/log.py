@@ -2,9 +2,9 @@
 
 Kafka's `UnifiedLog` in miniature. The leader assigns offsets on append (the producer
 sends a batch with base offset 0); the log end offset (LEO) is the next offset to be
-written; the high watermark (HW) is the end of what consumers may read. With a single
-replica the HW follows the LEO; the replication issue makes the leader advance it only
-once every in-sync replica has the records.
+written; the high watermark (HW) is the end of what consumers may read. The leader
+moves its HW to the smallest LEO among the in-sync replicas; followers copy batches
+with their offsets and take the HW from the leader's fetch responses (see `Broker`).
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ class PartitionLog:
         self._append_lock = asyncio.Lock()
         # Woken whenever the high watermark moves, for fetches waiting on new data.
         self._hw_waiters: list[asyncio.Event] = []
+        # Woken whenever the log end offset moves, for followers waiting to replicate.
+        self._leo_waiters: list[asyncio.Event] = []
         self.on_high_watermark: Callable[[int], None] | None = None
 
     async def append_as_leader(
@@ -76,9 +78,40 @@ class PartitionLog:
             stored = with_partition_leader_epoch(stored, leader_epoch)
             stored_header = read_header(stored)
             await self._storage.append(self.log_id, [(stored_header, stored)], leader_epoch)
-            self.log_end_offset = stored_header.last_offset + 1
-            self.size_bytes += stored_header.size
+            self._extend(stored_header.last_offset + 1, stored_header.size)
         return stored_header
+
+    async def append_as_follower(self, batches: list[bytes]) -> int:
+        """Append batches fetched from the leader, keeping their offsets; returns the new LEO.
+
+        A follower's log is a copy of the leader's, so each batch must start exactly at
+        this log's end (Kafka's follower append checks the same).
+        """
+        if not batches:
+            return self.log_end_offset
+        async with self._append_lock:
+            rows = []
+            expected = self.log_end_offset
+            for data in batches:
+                header = read_header(data)
+                verify_crc(data, header)
+                if header.base_offset != expected:
+                    raise KafkaError(
+                        ErrorCode.OFFSET_OUT_OF_RANGE,
+                        f"{self.topic}-{self.partition}: leader sent offset {header.base_offset}, "
+                        f"this replica ends at {expected}",
+                    )
+                rows.append((header, data))
+                expected = header.last_offset + 1
+            await self._storage.append(self.log_id, rows, rows[-1][0].partition_leader_epoch)
+            self._extend(expected, sum(h.size for h, _ in rows))
+        return self.log_end_offset
+
+    def _extend(self, log_end_offset: int, size: int) -> None:
+        self.log_end_offset = log_end_offset
+        self.size_bytes += size
+        for waiter in self._leo_waiters:
+            waiter.set()
 
     async def read(self, offset: int, max_bytes: int, upper_offset: int) -> list[StoredBatch]:
         """Whole batches from `offset` up to (not including) `upper_offset`.
@@ -113,6 +146,13 @@ class PartitionLog:
 
     def remove_waiter(self, event: asyncio.Event) -> None:
         self._hw_waiters.remove(event)
+
+    def add_end_waiter(self, event: asyncio.Event) -> None:
+        """Set `event` whenever the log end offset advances (until `remove_end_waiter`)."""
+        self._leo_waiters.append(event)
+
+    def remove_end_waiter(self, event: asyncio.Event) -> None:
+        self._leo_waiters.remove(event)
 
     async def checkpoint(self) -> None:
         """Persist the high watermark (Kafka's replication-offset-checkpoint file)."""

@@ -68,7 +68,7 @@ async def test_create_topic_places_partitions_over_brokers(cluster: Cluster) -> 
     assert leaders == {1, 2, 3}  # one leader per broker, as in the seed's picture
     for p in desc.partitions:
         assert len(p.replicas) == 2 and p.leader == p.replicas[0]
-        assert p.isr == (p.leader,)
+        assert p.isr == p.replicas  # a new partition: every (empty) replica is in sync
     kinds = Counter(type(e).__name__ for e in events.drain())
     assert kinds == {"TopicCreated": 2, "LeaderElected": 6}
 

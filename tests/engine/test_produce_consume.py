@@ -140,8 +140,19 @@ async def test_acks_zero_returns_no_offset_but_writes(cluster: Cluster) -> None:
     assert len(await read_all(cluster, "t")) == 1
 
 
-async def test_acks_all_needs_min_insync_replicas(cluster: Cluster, clock: ManualClock) -> None:
+async def test_acks_all_waits_for_every_in_sync_replica(cluster: Cluster) -> None:
     await cluster.create_topic("t", 1, 3, configs={"min.insync.replicas": "2"})
+    async with fast_producer(cluster, acks="all") as producer:
+        meta = await producer.send_and_wait("t", "v")
+    assert meta.offset == 0
+    [p] = cluster.describe_topic("t").partitions
+    # Acknowledged under acks=all: every in-sync replica already has it.
+    assert p.isr == p.replicas and p.high_watermark == 1
+    assert sorted((s.broker_id, s.log_end_offset) for s in p.replica_states) == [(1, 1), (2, 1), (3, 1)]
+
+
+async def test_acks_all_needs_min_insync_replicas(cluster: Cluster, clock: ManualClock) -> None:
+    await cluster.create_topic("t", 1, 1, configs={"min.insync.replicas": "2"})
     rejected = cluster.bus.subscribe(ProduceRejected)
     async with fast_producer(cluster, acks="all", delivery_timeout_ms=1000) as producer:
         future = await producer.send("t", "v")

@@ -144,7 +144,7 @@ class ProducePanel(Panel):
                         yield RadioButton("1", id="acks-1")
                         yield RadioButton("0", id="acks-0")
                 yield Static(_ACKS_HELP["all"], id="acks-help", classes="msg")
-                note = "arrives with the delivery-semantics issue"
+                note = "coming in a later version"
                 with Horizontal(classes="line", id="idempotence-row"):
                     label = Label("idempotent", classes="field-label")
                     label.tooltip = f"enable.idempotence {note}"

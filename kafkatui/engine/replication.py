@@ -1,0 +1,85 @@
+"""Follower replication: each follower replica fetches from its leader, in process.
+
+Kafka's `ReplicaFetcherThread`, one task per followed partition: fetch from the
+leader at this replica's log end offset, append what comes back with its offsets,
+take the high watermark from the response, repeat. The fetch offset tells the leader
+how far this follower has got, which is how the leader computes the high watermark.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kafkatui.engine.clock import Clock
+from kafkatui.engine.errors import KafkaError
+from kafkatui.engine.log import PartitionLog
+
+if TYPE_CHECKING:
+    from kafkatui.engine.broker import Broker
+
+# Kafka's replica.fetch.wait.max.ms and replica.fetch.backoff.ms.
+REPLICA_FETCH_WAIT_MAX_MS = 500
+REPLICA_FETCH_BACKOFF_MS = 1000
+REPLICA_FETCH_MAX_BYTES = 1_048_576
+
+
+@dataclass(frozen=True)
+class ReplicaFetchResult:
+    """The leader's answer to a follower: batches from the fetch offset, and its HW."""
+
+    batches: list[bytes]
+    high_watermark: int
+    log_start_offset: int
+
+
+class ReplicaFetcher:
+    """Keeps one follower replica copying its leader's log until cancelled."""
+
+    def __init__(
+        self,
+        broker_id: int,
+        topic: str,
+        partition: int,
+        log: PartitionLog,
+        leader: Callable[[], Broker | None],
+        clock: Clock,
+    ) -> None:
+        self.broker_id = broker_id
+        self.topic = topic
+        self.partition = partition
+        self.log = log
+        self._leader = leader
+        self._clock = clock
+        self.leader_id = -1
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.ensure_future(self.run())
+
+    def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+    async def run(self) -> None:
+        while True:
+            leader = self._leader()
+            if leader is None:
+                await self._clock.sleep(REPLICA_FETCH_BACKOFF_MS / 1000)
+                continue
+            try:
+                result = await leader.fetch_as_follower(
+                    self.topic,
+                    self.partition,
+                    replica_id=self.broker_id,
+                    fetch_offset=self.log.log_end_offset,
+                    max_wait_ms=REPLICA_FETCH_WAIT_MAX_MS,
+                )
+                await self.log.append_as_follower(result.batches)
+                self.log.advance_high_watermark(min(result.high_watermark, self.log.log_end_offset))
+            except KafkaError:
+                # Leader gone or moved: back off and ask the metadata again (Kafka's
+                # replica.fetch.backoff.ms); the broker restarts fetchers on leader changes.
+                await self._clock.sleep(REPLICA_FETCH_BACKOFF_MS / 1000)

@@ -189,7 +189,7 @@ class BrokerStorage:
             WHERE log_id = ? AND last_offset >= ? AND base_offset < ?
             ORDER BY last_offset LIMIT ?
         """
-        # Estimate a row limit from max_bytes so a huge log is never read whole.
+        # At most 512 batches per read, so a huge log is never pulled into memory whole.
         async with self._db.execute(sql, (log_id, from_offset, upper_offset, 512)) as cursor:
             out: list[StoredBatch] = []
             total = 0

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from kafkatui import __version__
-from kafkatui.cli import consume, produce, topic
+from kafkatui.cli import broker, consume, produce, topic
 from kafkatui.cli.context import ClusterOptions, default_data_dir
 
 app = typer.Typer(
@@ -22,6 +22,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(topic.app, name="topic")
+app.add_typer(broker.app, name="broker")
 app.command()(produce.produce)
 app.command()(consume.consume)
 

@@ -9,7 +9,7 @@ it leads and fetch requests up to the high watermark.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from kafkatui.engine.clock import Clock, wait_event
@@ -94,10 +94,18 @@ class Broker:
         self._fetchers: dict[tuple[str, int], ReplicaFetcher] = {}
         # Leader side: how far each follower has fetched, per partition this broker leads.
         self._follower_ends: dict[tuple[str, int], dict[int, int]] = {}
+        self._expand_isr: Callable[[str, int, int, int], Awaitable[None]] | None = None
+        self._isr_requests: set[asyncio.Task[None]] = set()
 
-    def connect(self, peers: Callable[[int], Broker | None]) -> None:
-        """How this broker reaches the others (in-process 'network')."""
+    def connect(
+        self,
+        peers: Callable[[int], Broker | None],
+        expand_isr: Callable[[str, int, int, int], Awaitable[None]] | None = None,
+    ) -> None:
+        """How this broker reaches the others (in-process 'network') and the controller
+        (AlterPartition, to add a caught-up follower to the ISR)."""
         self._peers = peers
+        self._expand_isr = expand_isr
 
     async def start(self, image: MetadataImage) -> None:
         """Recover the logs on disk, then host the replicas the metadata assigns here.
@@ -118,12 +126,24 @@ class Broker:
             self.logs[(state.topic_id, state.partition)] = log
         self.running = True
 
-    async def stop(self) -> None:
+    async def stop_fetchers(self) -> None:
+        tasks = [f.task for f in self._fetchers.values() if f.task is not None]
         for fetcher in self._fetchers.values():
             fetcher.stop()
         self._fetchers.clear()
+        # Wait for them to finish, so none touches the database after it closes.
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def stop(self) -> None:
+        await self.stop_fetchers()
         for log in self.logs.values():
             await log.checkpoint()
+        self.running = False
+
+    async def crash(self) -> None:
+        """Die without a clean shutdown: no checkpoint, fetchers just stop (kill -9)."""
+        await self.stop_fetchers()
+        self._follower_ends.clear()
         self.running = False
 
     async def close(self) -> None:
@@ -442,6 +462,11 @@ class Broker:
             )
         self._follower_ends.setdefault((info.topic_id, partition), {})[replica_id] = fetch_offset
         self._maybe_advance_high_watermark(log, part)
+        if replica_id not in part.isr and fetch_offset >= log.high_watermark and self._expand_isr:
+            # Caught up with the HW: ask the controller to add it back (AlterPartition).
+            request = asyncio.ensure_future(self._expand_isr(topic, partition, replica_id, part.leader_epoch))
+            self._isr_requests.add(request)
+            request.add_done_callback(self._isr_requests.discard)
         if fetch_offset == log.log_end_offset and max_wait_ms > 0:
             grew = asyncio.Event()
             log.add_end_waiter(grew)
@@ -451,6 +476,11 @@ class Broker:
                 log.remove_end_waiter(grew)
         stored = await log.read(fetch_offset, REPLICA_FETCH_MAX_BYTES, log.log_end_offset)
         return ReplicaFetchResult([b.data for b in stored], log.high_watermark, log.log_start_offset)
+
+    async def end_offset_for_epoch(self, topic: str, partition: int, epoch: int) -> int:
+        """OffsetForLeaderEpoch (KIP-101): where `epoch` ends in the leader's log."""
+        _, _, log = self._leader_log(topic, partition)
+        return await log.end_offset_for_epoch(epoch)
 
     def list_offset(self, topic: str, partition: int, timestamp: int) -> int:
         """ListOffsets for EARLIEST (-2) or LATEST (-1): log start offset or high watermark."""

@@ -195,13 +195,18 @@ class Cluster:
                     broker_id, await BrokerStorage.open(db), self.clock, self.bus
                 )
             await self.controller.register_brokers(ids)
+            fenced = {b for b, info in self.controller.image.brokers.items() if info.fenced}
             for broker in self.brokers.values():
-                broker.connect(self._reachable)
+                broker.connect(self._reachable, self.controller.expand_isr)
             for broker in self.brokers.values():
-                await broker.recover()
+                if broker.broker_id not in fenced:  # a broker stopped earlier stays stopped
+                    await broker.recover()
             await self._apply_metadata(self.controller.image)
             for broker in self.brokers.values():
-                self.bus.publish(BrokerStarted(timestamp_ms=self.clock.now_ms(), broker_id=broker.broker_id))
+                if broker.running:
+                    self.bus.publish(
+                        BrokerStarted(timestamp_ms=self.clock.now_ms(), broker_id=broker.broker_id)
+                    )
             self.controller.on_change(self._apply_metadata)
         except BaseException:
             for broker in self.brokers.values():
@@ -223,6 +228,9 @@ class Cluster:
     async def close(self) -> None:
         """Checkpoint and close every broker, the metadata log, then release the data dir."""
         try:
+            # First silence every follower, so none fetches from a broker being closed.
+            for broker in self.brokers.values():
+                await broker.stop_fetchers()
             for broker in self.brokers.values():
                 was_running = broker.running
                 await broker.close()
@@ -323,6 +331,39 @@ class Cluster:
 
     async def alter_topic_configs(self, name: str, changes: Mapping[str, str | None]) -> TopicInfo:
         return await self.controller.alter_topic_configs(name, changes)
+
+    async def stop_broker(self, broker_id: int, *, crash: bool = False) -> None:
+        """Stop a broker. Gracefully, it hands leadership over first (controlled shutdown);
+        a crash just dies, and the controller fences it. Persisted: it stays stopped."""
+        broker = self._broker(broker_id)
+        if not broker.running:
+            raise KafkaError(ErrorCode.BROKER_NOT_AVAILABLE, f"broker {broker_id} is already stopped")
+        if crash:
+            await broker.crash()
+            await self.controller.fence_broker(broker_id)
+        else:
+            await self.controller.fence_broker(broker_id)
+            await broker.stop()
+        self.bus.publish(BrokerStopped(timestamp_ms=self.clock.now_ms(), broker_id=broker_id, crashed=crash))
+
+    async def start_broker(self, broker_id: int) -> None:
+        """Restart a stopped broker: recover its logs, rejoin as follower (truncating what
+        its leaders never had) or as leader of partitions waiting for it."""
+        broker = self._broker(broker_id)
+        if broker.running:
+            raise KafkaError(ErrorCode.INVALID_REQUEST, f"broker {broker_id} is already running")
+        await broker.recover()
+        await self.controller.unfence_broker(broker_id)
+        self.bus.publish(BrokerStarted(timestamp_ms=self.clock.now_ms(), broker_id=broker_id))
+
+    def _broker(self, broker_id: int) -> Broker:
+        broker = self.brokers.get(broker_id)
+        if broker is None:
+            raise KafkaError(
+                ErrorCode.BROKER_NOT_AVAILABLE,
+                f"there is no broker {broker_id} (brokers: {', '.join(map(str, sorted(self.brokers)))})",
+            )
+        return broker
 
     @property
     def controller_id(self) -> int:

@@ -8,6 +8,7 @@ then apply the new image.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
 import uuid
@@ -19,6 +20,8 @@ from kafkatui.engine.configs import validate_topic_configs
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.events import (
     EventBus,
+    IsrExpanded,
+    IsrShrunk,
     LeaderElected,
     PartitionsCreated,
     TopicConfigChanged,
@@ -26,8 +29,10 @@ from kafkatui.engine.events import (
     TopicDeleted,
 )
 from kafkatui.engine.metadata import (
+    BROKER_REGISTRATION_CHANGE,
     CONFIG,
     PARTITION,
+    PARTITION_CHANGE,
     REGISTER_BROKER,
     REMOVE_TOPIC,
     TOPIC,
@@ -126,12 +131,24 @@ class Controller:
         self._bus = bus
         self.defaults = defaults or BrokerDefaults()
         self._listeners: list[MetadataListener] = []
+        self._lock = asyncio.Lock()
+        # (topic_id, partition) -> (leader, epoch) last announced, so only changes are news.
+        self._published_leaders: dict[tuple[str, int], tuple[int, int]] = {
+            (t.topic_id, p.partition): (p.leader, p.leader_epoch)
+            for t in image.topics.values()
+            for p in t.partitions
+        }
 
     def on_change(self, listener: MetadataListener) -> None:
         """Call `listener` with the image after every committed change."""
         self._listeners.append(listener)
 
     async def _commit(self, records: Sequence[MetadataRecord]) -> None:
+        async with self._lock:
+            await self._commit_locked(records)
+
+    async def _commit_locked(self, records: Sequence[MetadataRecord]) -> None:
+        """Append to the metadata log, apply, tell the brokers; one change at a time."""
         self.image.offset = await self._log.append(records, self._clock.now_ms(), self.image.offset + 1)
         for record in records:
             self.image.apply(record)
@@ -239,6 +256,7 @@ class Controller:
         now = self._clock.now_ms()
         for p in partitions:
             part = info.partitions[p]
+            self._published_leaders[(info.topic_id, p)] = (part.leader, part.leader_epoch)
             self._bus.publish(
                 LeaderElected(
                     timestamp_ms=now,
@@ -307,3 +325,119 @@ class Controller:
                 )
             )
         return info
+
+    # --- broker liveness and leadership ------------------------------------------------
+
+    def _live(self, exclude: int | None = None) -> set[int]:
+        return {b for b, info in self.image.brokers.items() if not info.fenced and b != exclude}
+
+    async def fence_broker(self, broker_id: int) -> None:
+        """A broker is gone (stopped, or missed its session timeout): take it out of every
+        ISR and elect new leaders for the partitions it led.
+
+        Clean election picks the first replica, in assignment order, that is live and in
+        the ISR. With none, the partition goes offline (leader -1) and keeps its last ISR
+        member, unless `unclean.leader.election.enable` lets any live replica lead.
+        """
+        if broker_id not in self.image.brokers:
+            raise KafkaError(ErrorCode.BROKER_NOT_AVAILABLE, f"there is no broker {broker_id}")
+        live = self._live(exclude=broker_id)
+        records = [MetadataRecord(BROKER_REGISTRATION_CHANGE, {"broker_id": broker_id, "fenced": True})]
+        shrunk: list[tuple[str, int, tuple[int, ...]]] = []
+        for topic in self.image.topics.values():
+            unclean = bool(topic.config.get("unclean.leader.election.enable"))
+            for p in topic.partitions:
+                if broker_id not in p.replicas:
+                    continue
+                isr = [b for b in p.isr if b != broker_id]
+                leader = p.leader
+                if leader == broker_id or leader == -1:
+                    candidates = [b for b in p.replicas if b in isr and b in live]
+                    if not candidates and unclean:
+                        candidates = [b for b in p.replicas if b in live]
+                        isr = candidates[:1]
+                    leader = candidates[0] if candidates else -1
+                if leader == -1 and not isr:
+                    isr = [broker_id]  # Kafka keeps the last in-sync replica to come back to
+                if leader == p.leader and tuple(isr) == p.isr:
+                    continue
+                change: dict[str, object] = {"topic_id": topic.topic_id, "partition": p.partition, "isr": isr}
+                if leader != p.leader:
+                    change.update(leader=leader, leader_epoch=p.leader_epoch + 1)
+                records.append(MetadataRecord(PARTITION_CHANGE, change))
+                if tuple(isr) != p.isr:
+                    shrunk.append((topic.name, p.partition, p.isr))
+        await self._commit(records)
+        self._publish_changes(shrunk)
+
+    async def unfence_broker(self, broker_id: int) -> None:
+        """A broker is back: offline partitions whose last in-sync replica it is get it as
+        leader again; elsewhere it is a follower and rejoins the ISR once caught up."""
+        if broker_id not in self.image.brokers:
+            raise KafkaError(ErrorCode.BROKER_NOT_AVAILABLE, f"there is no broker {broker_id}")
+        records = [MetadataRecord(BROKER_REGISTRATION_CHANGE, {"broker_id": broker_id, "fenced": False})]
+        for topic in self.image.topics.values():
+            unclean = bool(topic.config.get("unclean.leader.election.enable"))
+            for p in topic.partitions:
+                if p.leader != -1 or broker_id not in p.replicas:
+                    continue
+                if broker_id in p.isr:
+                    isr = list(p.isr)
+                elif unclean:
+                    isr = [broker_id]  # an out-of-sync replica leads: what it lacks is lost
+                else:
+                    continue
+                records.append(
+                    MetadataRecord(
+                        PARTITION_CHANGE,
+                        {
+                            "topic_id": topic.topic_id, "partition": p.partition, "isr": isr,
+                            "leader": broker_id, "leader_epoch": p.leader_epoch + 1,
+                        },
+                    )
+                )  # fmt: skip
+        await self._commit(records)
+        self._publish_changes([])
+
+    async def expand_isr(self, topic: str, partition: int, replica: int, leader_epoch: int) -> None:
+        """AlterPartition from a leader: `replica` has caught up and joins the ISR."""
+        async with self._lock:  # decide on the image as it is when this change commits
+            info = self.image.topics.get(topic)
+            if info is None or partition >= len(info.partitions):
+                return
+            p = info.partitions[partition]
+            if p.leader_epoch != leader_epoch or replica in p.isr or replica not in self._live():
+                return  # stale request (a newer leader, or it is already in)
+            isr = [b for b in p.replicas if b in p.isr or b == replica]
+            await self._commit_locked(
+                [
+                    MetadataRecord(
+                        PARTITION_CHANGE, {"topic_id": info.topic_id, "partition": partition, "isr": isr}
+                    )
+                ]
+            )
+        self._bus.publish(
+            IsrExpanded(
+                timestamp_ms=self._clock.now_ms(), topic=topic, partition=partition, isr=tuple(isr),
+                added=replica,
+            )
+        )  # fmt: skip
+
+    def _publish_changes(self, shrunk: list[tuple[str, int, tuple[int, ...]]]) -> None:
+        now = self._clock.now_ms()
+        for name, partition, old_isr in shrunk:
+            p = self.image.topics[name].partitions[partition]
+            removed = tuple(b for b in old_isr if b not in p.isr)
+            self._bus.publish(
+                IsrShrunk(timestamp_ms=now, topic=name, partition=partition, isr=p.isr, removed=removed)
+            )
+        for topic in self.image.topics.values():
+            for p in topic.partitions:
+                if self._published_leaders.get((topic.topic_id, p.partition)) != (p.leader, p.leader_epoch):
+                    self._published_leaders[(topic.topic_id, p.partition)] = (p.leader, p.leader_epoch)
+                    self._bus.publish(
+                        LeaderElected(
+                            timestamp_ms=now, topic=topic.name, partition=p.partition, leader=p.leader,
+                            leader_epoch=p.leader_epoch,
+                        )
+                    )  # fmt: skip

@@ -67,6 +67,26 @@ class LeaderElected(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class IsrShrunk(Event):
+    """Replicas left a partition's in-sync set (their broker was fenced, or they lag)."""
+
+    topic: str
+    partition: int
+    isr: tuple[int, ...]
+    removed: tuple[int, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class IsrExpanded(Event):
+    """A follower caught up with the leader's high watermark and rejoined the ISR."""
+
+    topic: str
+    partition: int
+    isr: tuple[int, ...]
+    added: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class RecordAppended(Event):
     """A batch was appended to a partition replica's log."""
 

@@ -77,7 +77,7 @@ class PartitionLog:
                 stored = with_log_append_time(stored, now_ms)
             stored = with_partition_leader_epoch(stored, leader_epoch)
             stored_header = read_header(stored)
-            await self._storage.append(self.log_id, [(stored_header, stored)], leader_epoch)
+            await self._storage.append(self.log_id, [(stored_header, stored)])
             self._extend(stored_header.last_offset + 1, stored_header.size)
         return stored_header
 
@@ -103,9 +103,27 @@ class PartitionLog:
                     )
                 rows.append((header, data))
                 expected = header.last_offset + 1
-            await self._storage.append(self.log_id, rows, rows[-1][0].partition_leader_epoch)
+            await self._storage.append(self.log_id, rows)
             self._extend(expected, sum(h.size for h, _ in rows))
         return self.log_end_offset
+
+    async def truncate_to(self, offset: int) -> None:
+        """Drop everything from `offset` on: a returning replica discarding what its new
+        leader never had (KIP-101). The high watermark never stays above the log end."""
+        async with self._append_lock:
+            if offset >= self.log_end_offset:
+                return
+            self.size_bytes -= await self._storage.truncate(self.log_id, offset)
+            self.log_end_offset = offset
+            self.high_watermark = min(self.high_watermark, offset)
+
+    async def last_epoch(self) -> int:
+        return await self._storage.last_epoch(self.log_id)
+
+    async def end_offset_for_epoch(self, epoch: int) -> int:
+        """OffsetForLeaderEpoch: where `epoch` ended in this log (its LEO if still current)."""
+        later = await self._storage.first_offset_after_epoch(self.log_id, epoch)
+        return self.log_end_offset if later is None else later
 
     def _extend(self, log_end_offset: int, size: int) -> None:
         self.log_end_offset = log_end_offset

@@ -64,12 +64,16 @@ class ReplicaFetcher:
             self.task.cancel()
 
     async def run(self) -> None:
+        truncated = False
         while True:
             leader = self._leader()
             if leader is None:
                 await self._clock.sleep(REPLICA_FETCH_BACKOFF_MS / 1000)
                 continue
             try:
+                if not truncated:
+                    await self._truncate(leader)
+                    truncated = True
                 result = await leader.fetch_as_follower(
                     self.topic,
                     self.partition,
@@ -83,3 +87,12 @@ class ReplicaFetcher:
                 # Leader gone or moved: back off and ask the metadata again (Kafka's
                 # replica.fetch.backoff.ms); the broker restarts fetchers on leader changes.
                 await self._clock.sleep(REPLICA_FETCH_BACKOFF_MS / 1000)
+
+    async def _truncate(self, leader: Broker) -> None:
+        """Before fetching from a (new) leader, drop what it never had (KIP-101/KIP-279):
+        ask where this replica's last epoch ends in the leader's log, cut there."""
+        epoch = await self.log.last_epoch()
+        if epoch < 0:
+            return
+        end = await leader.end_offset_for_epoch(self.topic, self.partition, epoch)
+        await self.log.truncate_to(min(end, self.log.log_end_offset))

@@ -143,10 +143,8 @@ class BrokerStorage:
     async def delete_log(self, log_id: int) -> None:
         await self._db.execute("DELETE FROM logs WHERE log_id = ?", (log_id,))
 
-    async def append(
-        self, log_id: int, batches: Sequence[tuple[BatchHeader, bytes]], leader_epoch: int
-    ) -> None:
-        """Write batches in one transaction (all or nothing)."""
+    async def append(self, log_id: int, batches: Sequence[tuple[BatchHeader, bytes]]) -> None:
+        """Write batches in one transaction (all or nothing), each indexed by its leader epoch."""
         rows = [
             (
                 log_id,
@@ -157,7 +155,7 @@ class BrokerStorage:
                 h.producer_epoch,
                 h.base_sequence,
                 h.attributes,
-                leader_epoch,
+                h.partition_leader_epoch,
                 h.records_count,
                 h.size,
                 data,
@@ -199,6 +197,32 @@ class BrokerStorage:
                 out.append(StoredBatch(base, last, data))
                 total += size
         return out
+
+    async def truncate(self, log_id: int, offset: int) -> int:
+        """Remove batches from `offset` on (they start at or after it); returns bytes freed."""
+        async with self._db.execute(
+            "SELECT COALESCE(SUM(size), 0) FROM batches WHERE log_id = ? AND base_offset >= ?",
+            (log_id, offset),
+        ) as cursor:
+            (freed,) = await cursor.fetchone()  # type: ignore[misc]
+        await self._db.execute("DELETE FROM batches WHERE log_id = ? AND base_offset >= ?", (log_id, offset))
+        return int(freed)
+
+    async def last_epoch(self, log_id: int) -> int:
+        """The leader epoch of the log's last batch (-1 for an empty log)."""
+        async with self._db.execute(
+            "SELECT leader_epoch FROM batches WHERE log_id = ? ORDER BY last_offset DESC LIMIT 1", (log_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return -1 if row is None else int(row[0])
+
+    async def first_offset_after_epoch(self, log_id: int, epoch: int) -> int | None:
+        """Where the first batch of a later epoch starts (Kafka's leader-epoch cache lookup)."""
+        async with self._db.execute(
+            "SELECT MIN(base_offset) FROM batches WHERE log_id = ? AND leader_epoch > ?", (log_id, epoch)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None or row[0] is None else int(row[0])
 
     async def checkpoint_high_watermark(self, log_id: int, high_watermark: int) -> None:
         await self._db.execute(

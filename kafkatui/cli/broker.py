@@ -1,0 +1,98 @@
+"""`kafkatui broker ...`: list, stop (gracefully or as a crash) and start brokers.
+
+A stopped broker is part of the cluster's persisted state: it stays stopped, its
+partitions led elsewhere, until `kafkatui broker start`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from kafkatui.backends.embedded import EmbeddedBackend
+from kafkatui.cli.context import cluster_command, console
+from kafkatui.cli.output import human_bytes, print_json
+from kafkatui.engine.cluster import Cluster
+
+app = typer.Typer(help="List, stop and start brokers (leaders move, ISRs change).", no_args_is_help=True)
+
+
+def _leadership(cluster: Cluster) -> str:
+    moved = []
+    for name in cluster.topic_names():
+        for p in cluster.describe_topic(name).partitions:
+            moved.append(f"{name}-{p.partition}: leader {p.leader if p.leader >= 0 else 'none (offline)'}")
+    return "; ".join(moved)
+
+
+@app.command("list")
+def list_brokers(
+    ctx: typer.Context,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Brokers with status, controller, partitions led, replicas hosted and bytes on disk."""
+
+    @cluster_command("kafkatui broker list")
+    async def body(cluster: Cluster) -> None:
+        backend = EmbeddedBackend(cluster)
+        await backend.refresh_disk_usage()
+        brokers = backend.brokers()
+        if json_out:
+            print_json(
+                [
+                    {
+                        "broker_id": b.broker_id, "running": b.running, "controller": b.is_controller,
+                        "partitions_led": b.partitions_led, "replicas": b.replicas_hosted,
+                        "bytes_on_disk": b.bytes_on_disk,
+                    }
+                    for b in brokers
+                ]
+            )  # fmt: skip
+            return
+        table = Table(
+            "Broker", "Status", "Controller", "Partitions led", "Replicas", "On disk", title="Brokers"
+        )
+        for b in brokers:
+            table.add_row(
+                str(b.broker_id), "running" if b.running else "stopped", "★" if b.is_controller else "",
+                str(b.partitions_led), str(b.replicas_hosted), human_bytes(b.bytes_on_disk),
+            )  # fmt: skip
+        console.print(table)
+
+    body(ctx)
+
+
+@app.command()
+def stop(
+    ctx: typer.Context,
+    broker_id: Annotated[int, typer.Argument(help="Broker to stop.")],
+    crash: Annotated[
+        bool, typer.Option("--crash", help="Die without a controlled shutdown (like kill -9).")
+    ] = False,
+) -> None:
+    """Stop a broker: its partitions get new leaders from their in-sync replicas."""
+
+    @cluster_command("kafkatui broker stop")
+    async def body(cluster: Cluster) -> None:
+        await cluster.stop_broker(broker_id, crash=crash)
+        how = "crashed" if crash else "stopped"
+        console.print(f"Broker {broker_id} {how}. {_leadership(cluster)}", markup=False)
+
+    body(ctx)
+
+
+@app.command()
+def start(
+    ctx: typer.Context,
+    broker_id: Annotated[int, typer.Argument(help="Broker to start again.")],
+) -> None:
+    """Start a stopped broker: it catches up as a follower and rejoins the ISR."""
+
+    @cluster_command("kafkatui broker start")
+    async def body(cluster: Cluster) -> None:
+        await cluster.start_broker(broker_id)
+        console.print(f"Broker {broker_id} started. {_leadership(cluster)}", markup=False)
+
+    body(ctx)

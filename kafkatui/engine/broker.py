@@ -96,6 +96,8 @@ class Broker:
         self._follower_ends: dict[tuple[str, int], dict[int, int]] = {}
         self._expand_isr: Callable[[str, int, int, int], Awaitable[None]] | None = None
         self._isr_requests: set[asyncio.Task[None]] = set()
+        # Simulated network delay from this broker to each other broker (ms per fetch).
+        self.link_latency_ms: dict[int, int] = {}
 
     def connect(
         self,
@@ -145,6 +147,8 @@ class Broker:
         await self.stop_fetchers()
         self._follower_ends.clear()
         self.running = False
+        for log in self.logs.values():
+            log.wake_waiters()  # requests waiting on this broker fail now, as on a dropped connection
 
     async def close(self) -> None:
         if self.running:
@@ -193,7 +197,13 @@ class Broker:
             fetcher.stop()
         leader_id = info.leader
         fetcher = ReplicaFetcher(
-            self.broker_id, topic, info.partition, log, lambda: self._peers(leader_id), self._clock
+            self.broker_id,
+            topic,
+            info.partition,
+            log,
+            lambda: self._peers(leader_id),
+            self._clock,
+            lambda: self.link_latency_ms.get(leader_id, 0),
         )
         fetcher.leader_id = leader_id
         self._fetchers[key] = fetcher
@@ -343,6 +353,11 @@ class Broker:
         deadline = self._clock.now_ms() + REQUEST_TIMEOUT_MS
         try:
             while log.high_watermark < needed:
+                if not self.running:
+                    raise KafkaError(
+                        ErrorCode.NETWORK_EXCEPTION,
+                        f"broker {self.broker_id} went away before {topic}-{partition} was replicated",
+                    )
                 remaining = deadline - self._clock.now_ms()
                 if remaining <= 0 or not await wait_event(self._clock, moved, remaining / 1000):
                     raise KafkaError(

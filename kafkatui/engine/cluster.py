@@ -10,6 +10,7 @@ On disk a cluster is a data directory:
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import json
 import os
@@ -355,6 +356,38 @@ class Cluster:
         await broker.recover()
         await self.controller.unfence_broker(broker_id)
         self.bus.publish(BrokerStarted(timestamp_ms=self.clock.now_ms(), broker_id=broker_id))
+
+    def set_latency(self, ms: int, a: int | None = None, b: int | None = None) -> None:
+        """Delay replica fetches between brokers `a` and `b` (both ways), or between all."""
+        pairs = [(x, y) for x in self.brokers for y in self.brokers if x != y]
+        for x, y in pairs:
+            if a is None or {x, y} == {a, b}:
+                self.brokers[x].link_latency_ms[y] = ms
+
+    def progress(self) -> tuple[object, ...]:
+        """A fingerprint of everything that can move: logs, HWs, metadata, sleepers.
+
+        Unchanged over a few real-time checks means the cluster is idle until the
+        clock moves (see `settle`)."""
+        logs = tuple(
+            (b.broker_id, key, log.log_end_offset, log.high_watermark)
+            for b in self.brokers.values()
+            for key, log in sorted(b.logs.items())
+        )
+        busy = sum(b.storage.in_flight for b in self.brokers.values())
+        return (logs, self.metadata.offset, getattr(self.clock, "pending", None), busy)
+
+    async def settle(self, checks: int = 3, interval: float = 0.002) -> None:
+        """Wait until nothing moves without the clock: deterministic steps on a ManualClock
+        (SQLite answers from its own threads, so 'idle' must be observed, not assumed)."""
+        stable = 0
+        last = self.progress()
+        while stable < checks:
+            await asyncio.sleep(interval)
+            now = self.progress()
+            idle = now == last and now[-1] == 0
+            stable = stable + 1 if idle else 0
+            last = now
 
     def _broker(self, broker_id: int) -> Broker:
         broker = self.brokers.get(broker_id)

@@ -165,6 +165,11 @@ class PartitionLog:
     def remove_waiter(self, event: asyncio.Event) -> None:
         self._hw_waiters.remove(event)
 
+    def wake_waiters(self) -> None:
+        """Wake everyone waiting on this log (its broker is going away)."""
+        for waiter in (*self._hw_waiters, *self._leo_waiters):
+            waiter.set()
+
     def add_end_waiter(self, event: asyncio.Event) -> None:
         """Set `event` whenever the log end offset advances (until `remove_end_waiter`)."""
         self._leo_waiters.append(event)

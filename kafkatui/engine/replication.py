@@ -46,6 +46,7 @@ class ReplicaFetcher:
         log: PartitionLog,
         leader: Callable[[], Broker | None],
         clock: Clock,
+        latency_ms: Callable[[], int] = lambda: 0,
     ) -> None:
         self.broker_id = broker_id
         self.topic = topic
@@ -53,6 +54,7 @@ class ReplicaFetcher:
         self.log = log
         self._leader = leader
         self._clock = clock
+        self._latency_ms = latency_ms
         self.leader_id = -1
         self.task: asyncio.Task[None] | None = None
 
@@ -71,6 +73,9 @@ class ReplicaFetcher:
                 await self._clock.sleep(REPLICA_FETCH_BACKOFF_MS / 1000)
                 continue
             try:
+                delay = self._latency_ms()
+                if delay > 0:  # the round trip to the leader, as configured for this link
+                    await self._clock.sleep(delay / 1000)
                 if not truncated:
                     await self._truncate(leader)
                     truncated = True

@@ -102,6 +102,8 @@ class BrokerStorage:
     def __init__(self, db: aiosqlite.Connection, path: Path | None) -> None:
         self._db = db
         self.path = path
+        # Reads and writes waiting on SQLite's thread: a cluster is only idle at zero.
+        self.in_flight = 0
 
     @classmethod
     async def open(cls, path: Path | None) -> BrokerStorage:
@@ -145,6 +147,13 @@ class BrokerStorage:
 
     async def append(self, log_id: int, batches: Sequence[tuple[BatchHeader, bytes]]) -> None:
         """Write batches in one transaction (all or nothing), each indexed by its leader epoch."""
+        self.in_flight += 1
+        try:
+            await self._append(log_id, batches)
+        finally:
+            self.in_flight -= 1
+
+    async def _append(self, log_id: int, batches: Sequence[tuple[BatchHeader, bytes]]) -> None:
         rows = [
             (
                 log_id,
@@ -175,6 +184,15 @@ class BrokerStorage:
             raise
 
     async def read(
+        self, log_id: int, from_offset: int, upper_offset: int, max_bytes: int
+    ) -> list[StoredBatch]:
+        self.in_flight += 1
+        try:
+            return await self._read(log_id, from_offset, upper_offset, max_bytes)
+        finally:
+            self.in_flight -= 1
+
+    async def _read(
         self, log_id: int, from_offset: int, upper_offset: int, max_bytes: int
     ) -> list[StoredBatch]:
         """Batches holding offsets in [from_offset, upper_offset), whole, up to max_bytes.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
@@ -42,8 +44,16 @@ class Harness(App[None]):
         await self.mount(ProducePanel(self.backend), before=0)
 
     async def on_unmount(self) -> None:
-        if self.backend is not None:
-            await self.backend.close()
+        if self.backend is None:
+            return
+        # A batch caught in flight by a topic deletion retries UNKNOWN_TOPIC_OR_PARTITION
+        # (retriable, as in Kafka) until delivery.timeout.ms of engine time, and close()
+        # waits for it; on the manual clock that time must be made to pass.
+        closing = asyncio.ensure_future(self.backend.close())
+        clock = self.backend.clock
+        while not closing.done() and isinstance(clock, ManualClock):
+            await clock.advance(1_000)
+        await closing
 
     def on_record_produced(self, message: RecordProduced) -> None:
         self.produced.append(message)
@@ -124,9 +134,9 @@ async def test_chosen_partition_is_honoured_and_headers_arrive() -> None:
     app = Harness()
     async with app.run_test(size=(120, 36)) as pilot:
         panel = await ready(pilot)
-        other = (KEY_PARTITION + 1) % 3
+        other = (partition_for_key(b"[client-1]", 3) + 1) % 3  # not where the key would go
         panel.query_one("#partition", Select).value = other
-        await fill(pilot, panel, key="client-1", value="hello", headers="source=web, trace=abc")
+        await fill(pilot, panel, key="[client-1]", value="hello", headers="source=web, trace=abc")
         await pilot.click("#send")
         path = await path_shown(pilot, panel)
 
@@ -134,7 +144,8 @@ async def test_chosen_partition_is_honoured_and_headers_arrive() -> None:
         assert "chosen explicitly" in str(path.query_one("#step-partition", StepBox).content)
         assert app.backend is not None
         [record] = await app.backend.read_log("sales", other, 0, 10)
-        assert (record.key, record.value) == (b"client-1", b"hello")
+        assert (record.key, record.value) == (b"[client-1]", b"hello")
+        assert "'[client-1]'" in str(path.query_one("#step-send", StepBox).content)
         assert record.headers == (("source", b"web"), ("trace", b"abc"))
 
 
@@ -189,8 +200,9 @@ async def test_malformed_headers_are_refused_inline() -> None:
     app = Harness()
     async with app.run_test(size=(120, 36)) as pilot:
         panel = await ready(pilot)
-        await fill(pilot, panel, value="v", headers="source=web, oops")
-        assert "header 2 ('oops') must be key=value" in text_of(panel, "#headers-msg")
+        await fill(pilot, panel, value="v", headers="source=web, [oops")
+        assert "header 2 ('[oops') must be key=value" in text_of(panel, "#headers-msg")
+        assert panel.query_one("#send").disabled
         await pilot.press("enter")
         await pilot.app.workers.wait_for_complete()
         assert records(app) == 0

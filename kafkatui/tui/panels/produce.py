@@ -7,6 +7,7 @@ import contextlib
 import json
 from dataclasses import replace
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -468,7 +469,7 @@ def _row(label: str, field: Input | Select[str] | Select[int]) -> ComposeResult:
 
 
 def _message(target: Static, text: str, state: str) -> None:
-    target.update(text)
+    target.update(Text(text))  # not markup: messages quote what the user typed
     target.set_class(not text, "-empty")
     target.set_class(state == "-error", "-error")
     target.set_class(state == "-ok", "-ok")

@@ -35,27 +35,19 @@ class StepBox(Static):
         border-title-style: bold;
         color: $text;
     }
-    StepBox.-failed {
-        border: round $error;
-        border-title-color: $error;
-    }
     """
 
     def __init__(self, index: int, name: str) -> None:
-        super().__init__("waiting", id=f"step-{name}")
+        super().__init__(Text("waiting"), id=f"step-{name}")
         self.index = index
         self.border_title = name
 
     def show(self, step: TraceStep | None) -> None:
         """Fill the box with a step, or empty it (None)."""
         self.set_class(step is not None, "-done")
-        self.remove_class("-failed")
-        if step is None:
-            self.border_title = STEP_NAMES[self.index]
-            self.update("waiting")
-        else:
-            self.border_title = step.name
-            self.update(step.detail)
+        self.border_title = STEP_NAMES[self.index] if step is None else step.name
+        # Text, not markup: details quote the user's key, which may contain "[".
+        self.update(Text("waiting" if step is None else step.detail))
 
 
 class ProducerPath(Widget):

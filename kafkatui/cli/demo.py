@@ -1,0 +1,47 @@
+"""`kafkatui demo ...`: scripted scenarios that show a Kafka rule with numbers."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated
+
+import typer
+
+from kafkatui.cli.context import console, run_async
+from kafkatui.cli.output import print_json
+from kafkatui.lessons.acks import acks_scenario
+
+app = typer.Typer(
+    help="Scripted scenarios: crash, count, explain (in memory, deterministic).", no_args_is_help=True
+)
+
+
+class Acks(enum.StrEnum):
+    zero = "0"
+    one = "1"
+    all = "all"
+
+
+@app.command()
+def acks(
+    acks_: Annotated[Acks, typer.Option("--acks", help="The producer's acks: 0, 1 or all.")] = Acks.one,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same story.")] = 1,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object with the counts.")] = False,
+) -> None:
+    """Crash the partition leader mid-stream; count acknowledged records that were lost.
+
+    acks=1 loses what the leader had acknowledged alone; acks=all with
+    min.insync.replicas=2 loses nothing.
+    """
+
+    async def main() -> None:
+        narrate = None if json_out else (lambda line: console.print(line, markup=False))
+        report = await acks_scenario(acks_.value, seed, narrate=narrate)
+        if json_out:
+            data = report.to_json()
+            data.pop("story")
+            print_json(data)
+        elif report.lost:
+            console.print(f"Lost acknowledged records: {', '.join(report.lost_values)}", markup=False)
+
+    run_async(main)

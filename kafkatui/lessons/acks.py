@@ -1,0 +1,126 @@
+"""The acks lesson: crash the partition leader mid-stream and count what survives.
+
+The seed's "ACK 0 / 1 / -1" made measurable. Three brokers, one partition replicated
+three times, min.insync.replicas=2, and replication that takes `latency_ms` per fetch.
+A producer sends one record per millisecond; at a seeded moment the leader crashes
+before its followers have fetched the newest records; an in-sync follower takes over;
+the old leader comes back, truncates to the new leader's log and catches up. Then we
+read the partition and compare with what the producer was told.
+
+As in Kafka: acks=1 loses records the leader had acknowledged alone; acks=all (with
+min.insync.replicas=2) loses none; retries without idempotence may duplicate.
+Deterministic for a seed: the cluster runs on a ManualClock and each millisecond is
+played only once the cluster has settled.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+from kafkatui.engine.clock import ManualClock
+from kafkatui.engine.cluster import Cluster
+from kafkatui.engine.consumer import Consumer, ConsumerConfig
+from kafkatui.engine.events import BrokerStarted, BrokerStopped, Event, IsrExpanded, IsrShrunk, LeaderElected
+from kafkatui.engine.producer import Producer, ProducerConfig
+
+TOPIC = "payments"
+NARRATED = (BrokerStopped, BrokerStarted, LeaderElected, IsrShrunk, IsrExpanded)
+
+
+@dataclass
+class AcksReport:
+    acks: str
+    seed: int
+    sent: int
+    acked: int
+    lost: int
+    duplicated: int
+    leader_before: int
+    leader_after: int
+    crashed_at_ms: int
+    lost_values: list[str] = field(default_factory=list)
+    story: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+async def acks_scenario(
+    acks: str,
+    seed: int = 1,
+    *,
+    records: int = 60,
+    latency_ms: int = 15,
+    narrate: Callable[[str], None] | None = None,
+) -> AcksReport:
+    rng = random.Random(seed)
+    crash_at = rng.randrange(records // 3, 2 * records // 3)
+    clock = ManualClock()
+    story: list[str] = []
+    start = clock.now_ms()
+
+    def say(line: str) -> None:
+        text = f"t={clock.now_ms() - start:>4} ms  {line}"
+        story.append(text)
+        if narrate is not None:
+            narrate(text)
+
+    cluster = await Cluster.open(None, brokers=3, clock=clock, seed=seed)
+    try:
+        await cluster.create_topic(TOPIC, 1, 3, configs={"min.insync.replicas": "2"})
+        cluster.set_latency(latency_ms)
+
+        def on_event(event: Event) -> None:
+            if isinstance(event, NARRATED):
+                fields = {k: v for k, v in asdict(event).items() if k != "timestamp_ms"}
+                say(f"{type(event).__name__} {fields}")
+
+        stop_listening = cluster.bus.listen(on_event)
+        leader_before = cluster.describe_topic(TOPIC).partitions[0].leader
+        say(f"leader is broker {leader_before}; replication takes {latency_ms} ms per fetch; acks={acks}")
+        producer = Producer(cluster, ProducerConfig(acks=acks, linger_ms=0, retry_backoff_ms=20))
+        futures = []
+        restart_at = crash_at + 10 * latency_ms
+        for t in range(restart_at + 20 * latency_ms):
+            await cluster.settle()  # what the last tick woke up has finished
+            if t < records:
+                futures.append((f"r{t}", await producer.send(TOPIC, f"r{t}")))
+                await cluster.settle()
+            if t == crash_at:
+                say(f"crashing leader broker {leader_before} (its newest records are not on followers yet)")
+                await cluster.stop_broker(leader_before, crash=True)
+            if t == restart_at:
+                say(f"restarting broker {leader_before}: it truncates to the new leader and catches up")
+                await cluster.start_broker(leader_before)
+            await cluster.settle()
+            await clock.advance(1)
+        # Let retries and replication finish: the clock only moves when we move it.
+        for _ in range(60_000):
+            if all(f.done() for _, f in futures):
+                break
+            await cluster.settle()
+            await clock.advance(1)
+        await cluster.settle()
+        acked = [v for v, f in futures if f.done() and f.exception() is None]
+        consumer = Consumer(cluster, ConsumerConfig(auto_offset_reset="earliest", max_poll_records=10_000))
+        consumer.assign([(TOPIC, 0)])
+        stored = Counter(r.value.decode() for r in await consumer.poll(0) if r.value is not None)
+        lost = [v for v in acked if v not in stored]
+        leader_after = cluster.describe_topic(TOPIC).partitions[0].leader
+        report = AcksReport(
+            acks, seed, len(futures), len(acked), len(lost),
+            sum(n - 1 for n in stored.values() if n > 1),
+            leader_before, leader_after, crash_at, lost, story,
+        )  # fmt: skip
+        say(
+            f"sent {report.sent}, acknowledged {report.acked}, lost {report.lost}, "
+            f"duplicated {report.duplicated}"
+        )
+        await producer.close()
+        stop_listening()
+        return report
+    finally:
+        await cluster.close()

@@ -1,0 +1,28 @@
+"""`kafkatui demo acks`: the narrated scenario and its JSON counts."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from kafkatui.cli.main import app
+
+runner = CliRunner()
+
+
+def test_demo_acks_json_counts_like_kafka() -> None:
+    one = json.loads(runner.invoke(app, ["demo", "acks", "--acks", "1", "--seed", "2", "--json"]).stdout)
+    every = json.loads(runner.invoke(app, ["demo", "acks", "--acks", "all", "--seed", "2", "--json"]).stdout)
+    assert one["acked"] == one["sent"] and one["lost"] > 0
+    assert every["acked"] == every["sent"] and every["lost"] == 0
+    assert set(one) >= {"acked", "lost", "duplicated", "leader_before", "leader_after"}
+
+
+def test_demo_acks_narrates() -> None:
+    result = runner.invoke(app, ["demo", "acks", "--acks", "1", "--seed", "2"])
+    assert result.exit_code == 0
+    assert "crashing leader broker" in result.stdout and "LeaderElected" in result.stdout
+    assert "Lost acknowledged records:" in result.stdout
+    bad = runner.invoke(app, ["demo", "acks", "--acks", "2"])
+    assert bad.exit_code == 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from collections.abc import Mapping
 
@@ -153,9 +155,13 @@ class EmbeddedBackend:
             tuple(steps),
         )
 
-    async def close(self) -> None:
+    async def close(self, timeout: float = 5.0) -> None:
+        """Give in-flight records `timeout` seconds (of real time: quitting is a person
+        waiting) to be acknowledged, fail the rest, then close the cluster."""
         for producer in self._producers.values():
-            await producer.close()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(producer.flush(), timeout)
+            producer.abort()
         await self.cluster.close()
 
 

@@ -143,6 +143,7 @@ class Producer:
         self._open: dict[tuple[str, int], _Batch] = {}
         self._ready: dict[tuple[str, int], deque[_Batch]] = {}
         self._senders: dict[tuple[str, int], asyncio.Task[None]] = {}
+        self._sending: dict[tuple[str, int], _Batch] = {}  # the batch each sender is on
         self._timers: set[asyncio.Task[None]] = set()
         self._closed = False
 
@@ -251,7 +252,12 @@ class Producer:
     async def _run_sender(self, tp: tuple[str, int]) -> None:
         queue = self._ready[tp]
         while queue:
-            await self._send_batch(queue.popleft())
+            batch = queue.popleft()
+            self._sending[tp] = batch
+            try:
+                await self._send_batch(batch)
+            finally:
+                del self._sending[tp]
 
     async def _send_batch(self, batch: _Batch) -> None:
         clock = self._cluster.clock
@@ -309,6 +315,19 @@ class Producer:
         self._closed = True
         for timer in list(self._timers):
             timer.cancel()
+
+    def abort(self, reason: str = "the producer was closed before it was acknowledged") -> None:
+        """Close at once (Kafka's close with a zero timeout): every record not yet
+        acknowledged fails with REQUEST_TIMED_OUT instead of being retried."""
+        self._closed = True
+        for task in [*self._timers, *self._senders.values()]:
+            task.cancel()
+        error = KafkaError(ErrorCode.REQUEST_TIMED_OUT, reason)
+        pending = [*self._open.values(), *self._sending.values()]
+        for batch in [*pending, *(b for q in self._ready.values() for b in q)]:
+            _fail(batch, error)
+        self._open.clear()
+        self._ready.clear()
 
     async def __aenter__(self) -> Producer:
         return self

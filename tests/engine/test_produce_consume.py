@@ -248,3 +248,18 @@ def test_log_invariants(records: list[tuple[str | None, bytes]], partitions: int
             assert got == sent
 
     asyncio.run(scenario())
+
+
+async def test_abort_fails_what_is_still_retrying(cluster: Cluster, clock: ManualClock) -> None:
+    """A topic deleted under a lingering record: the producer would retry the retriable
+    UNKNOWN_TOPIC_OR_PARTITION until delivery.timeout.ms; abort() fails it now."""
+    await cluster.create_topic("t", 1)
+    producer = Producer(cluster, ProducerConfig(linger_ms=50))
+    future = await producer.send("t", "v")
+    await cluster.delete_topic("t")
+    await clock.advance(300)
+    assert not future.done()
+    producer.abort()
+    with pytest.raises(KafkaError) as info:
+        await future
+    assert info.value.code is ErrorCode.REQUEST_TIMED_OUT

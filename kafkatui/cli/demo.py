@@ -10,6 +10,7 @@ import typer
 from kafkatui.cli.context import console, run_async
 from kafkatui.cli.output import print_json
 from kafkatui.lessons.acks import acks_scenario
+from kafkatui.lessons.failover import failover_scenario
 
 app = typer.Typer(
     help="Scripted scenarios: crash, count, explain (in memory, deterministic).", no_args_is_help=True
@@ -43,5 +44,24 @@ def acks(
             print_json(data)
         elif report.lost:
             console.print(f"Lost acknowledged records: {', '.join(report.lost_values)}", markup=False)
+
+    run_async(main)
+
+
+@app.command()
+def failover(
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same story.")] = 1,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object with the outcome.")] = False,
+) -> None:
+    """A partition leader dies; a consumer keeps reading from the new leader.
+
+    Shows who led before and after, and that nothing below the high watermark was lost.
+    """
+
+    async def main() -> None:
+        narrate = None if json_out else (lambda line: console.print(line, markup=False))
+        report = await failover_scenario(seed, narrate=narrate)
+        if json_out:
+            print_json(report.to_json())
 
     run_async(main)

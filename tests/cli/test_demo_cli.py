@@ -26,3 +26,11 @@ def test_demo_acks_narrates() -> None:
     assert "Lost acknowledged records:" in result.stdout
     bad = runner.invoke(app, ["demo", "acks", "--acks", "2"])
     assert bad.exit_code == 2
+
+
+def test_demo_failover_json() -> None:
+    result = runner.invoke(app, ["demo", "failover", "--seed", "3", "--json"])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["lost_below_high_watermark"] == 0 and data["read"] == data["produced"]
+    assert any(p["leader_before"] != p["leader_after"] for p in data["partitions"])

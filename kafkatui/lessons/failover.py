@@ -1,0 +1,121 @@
+"""The failover lesson: a partition leader dies; a consumer keeps reading from the new one.
+
+Three brokers, a topic with three partitions replicated three times. Records are
+produced with acks=all; a consumer reads half of them; the broker leading partition 0
+crashes; the controller elects in-sync followers; the consumer goes on from the new
+leaders, and more records arrive. Nothing below the high watermark before the crash is
+lost, because every in-sync replica had it. Deterministic for a seed (ManualClock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+from kafkatui.engine.clock import ManualClock
+from kafkatui.engine.cluster import Cluster
+from kafkatui.engine.consumer import Consumer, ConsumerConfig
+from kafkatui.engine.events import Event, IsrShrunk, LeaderElected
+from kafkatui.engine.producer import Producer, ProducerConfig
+
+TOPIC = "orders"
+
+
+@dataclass
+class PartitionFailover:
+    partition: int
+    leader_before: int
+    leader_after: int
+    high_watermark_before_crash: int
+
+
+@dataclass
+class FailoverReport:
+    seed: int
+    crashed_broker: int
+    produced: int
+    read: int
+    lost_below_high_watermark: int
+    partitions: list[PartitionFailover]
+    story: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data.pop("story")
+        return data
+
+
+async def failover_scenario(
+    seed: int = 1, *, records: int = 60, narrate: Callable[[str], None] | None = None
+) -> FailoverReport:
+    clock = ManualClock()
+    story: list[str] = []
+
+    def say(line: str) -> None:
+        story.append(line)
+        if narrate is not None:
+            narrate(line)
+
+    cluster = await Cluster.open(None, brokers=3, clock=clock, seed=seed)
+    try:
+        await cluster.create_topic(TOPIC, 3, 3, configs={"min.insync.replicas": "2"})
+
+        def on_event(event: Event) -> None:
+            if isinstance(event, LeaderElected):
+                say(f"  {TOPIC}-{event.partition}: broker {event.leader} leads (epoch {event.leader_epoch})")
+            elif isinstance(event, IsrShrunk):
+                say(f"  {TOPIC}-{event.partition}: ISR is now {list(event.isr)}")
+
+        producer = Producer(cluster, ProducerConfig(acks="all", linger_ms=0))
+        consumer = Consumer(
+            cluster, ConsumerConfig(auto_offset_reset="earliest", max_poll_records=records // 2)
+        )
+        consumer.assign_topic(TOPIC)
+        half = records // 2
+        for i in range(half):
+            await producer.send_and_wait(TOPIC, f"o{i}", key=f"customer-{i % 7}")
+        seen: list[bytes | None] = []
+        while len(seen) < half // 2 and (batch := await consumer.poll(0)):
+            seen.extend(r.value for r in batch)
+        before = cluster.describe_topic(TOPIC).partitions
+        say(f"produced {half} records with acks=all; the consumer has read {len(seen)}")
+        for p in before:
+            say(
+                f"  {TOPIC}-{p.partition}: leader broker {p.leader}, ISR {list(p.isr)}, HW {p.high_watermark}"
+            )
+        victim = before[0].leader
+        say(f"broker {victim} crashes")
+        stop_listening = cluster.bus.listen(on_event)
+        await cluster.stop_broker(victim, crash=True)
+        stop_listening()
+        for i in range(half, records):
+            await producer.send_and_wait(TOPIC, f"o{i}", key=f"customer-{i % 7}")
+        while batch := await consumer.poll(0):
+            seen.extend(r.value for r in batch)
+        after = cluster.describe_topic(TOPIC).partitions
+        below_hw = []
+        for p in before:
+            consumer_check = Consumer(cluster, ConsumerConfig(auto_offset_reset="earliest"))
+            consumer_check.assign([(TOPIC, p.partition)])
+            kept = []
+            while batch := await consumer_check.poll(0):
+                kept.extend(r.offset for r in batch)
+            below_hw.append(p.high_watermark - len([o for o in kept if o < p.high_watermark]))
+        say(f"produced {records - half} more; the consumer read {len(seen)} in all, from the new leaders")
+        report = FailoverReport(
+            seed,
+            victim,
+            records,
+            len(seen),
+            sum(below_hw),
+            [
+                PartitionFailover(b.partition, b.leader, a.leader, b.high_watermark)
+                for b, a in zip(before, after, strict=True)
+            ],
+            story,
+        )
+        say(f"records below the pre-crash high watermark that were lost: {report.lost_below_high_watermark}")
+        await producer.close()
+        return report
+    finally:
+        await cluster.close()

@@ -133,7 +133,7 @@ class EmbeddedBackend:
         value = request.value.encode() if request.value is not None else None
         steps = [
             TraceStep("send", f"topic {request.topic}, key {request.key!r}, acks={request.acks}"),
-            TraceStep("serialize", _serialized(key, value, request.headers)),
+            TraceStep("serialize", _serialized(key, value)),
         ]
         meta = await self._producer(request.acks).send_and_wait(
             request.topic,
@@ -165,7 +165,7 @@ class EmbeddedBackend:
         await self.cluster.close()
 
 
-def _serialized(key: bytes | None, value: bytes | None, headers: object) -> str:
+def _serialized(key: bytes | None, value: bytes | None) -> str:
     kind = "JSON" if value is not None and _is_json(value) else "text"
     key_part = "null key" if key is None else f"key {len(key)} B"
     value_part = "null value (tombstone)" if value is None else f"{kind} value {len(value)} B"

@@ -195,17 +195,16 @@ class Broker:
             return
         if fetcher is not None:
             fetcher.stop()
-        leader_id = info.leader
         fetcher = ReplicaFetcher(
             self.broker_id,
             topic,
             info.partition,
             log,
-            lambda: self._peers(leader_id),
+            info.leader,
+            self._peers,
             self._clock,
-            lambda: self.link_latency_ms.get(leader_id, 0),
+            lambda leader: self.link_latency_ms.get(leader, 0),
         )
-        fetcher.leader_id = leader_id
         self._fetchers[key] = fetcher
         fetcher.start()
 

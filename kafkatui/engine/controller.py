@@ -228,7 +228,7 @@ class Controller:
                 replication_factor=rf,
             )
         )
-        self._publish_leaders(info, range(partitions))
+        self._publish_changes([])
         return info
 
     def _partition_records(
@@ -251,21 +251,6 @@ class Controller:
             )
             for i, replicas in enumerate(assignment)
         ]
-
-    def _publish_leaders(self, info: TopicInfo, partitions: range) -> None:
-        now = self._clock.now_ms()
-        for p in partitions:
-            part = info.partitions[p]
-            self._published_leaders[(info.topic_id, p)] = (part.leader, part.leader_epoch)
-            self._bus.publish(
-                LeaderElected(
-                    timestamp_ms=now,
-                    topic=info.name,
-                    partition=p,
-                    leader=part.leader,
-                    leader_epoch=part.leader_epoch,
-                )
-            )
 
     async def delete_topic(self, name: str) -> None:
         info = self.topic(name)
@@ -300,7 +285,7 @@ class Controller:
         self._bus.publish(
             PartitionsCreated(timestamp_ms=self._clock.now_ms(), topic=name, old_count=old, new_count=total)
         )
-        self._publish_leaders(info, range(old, total))
+        self._publish_changes([])
         return info
 
     async def alter_topic_configs(self, name: str, changes: Mapping[str, str | None]) -> TopicInfo:
@@ -424,6 +409,8 @@ class Controller:
         )  # fmt: skip
 
     def _publish_changes(self, shrunk: list[tuple[str, int, tuple[int, ...]]]) -> None:
+        """IsrShrunk for `shrunk`, then LeaderElected for every partition whose leader or
+        epoch differs from the last one announced (new partitions included)."""
         now = self._clock.now_ms()
         for name, partition, old_isr in shrunk:
             p = self.image.topics[name].partitions[partition]

@@ -44,18 +44,19 @@ class ReplicaFetcher:
         topic: str,
         partition: int,
         log: PartitionLog,
-        leader: Callable[[], Broker | None],
+        leader_id: int,
+        peers: Callable[[int], Broker | None],
         clock: Clock,
-        latency_ms: Callable[[], int] = lambda: 0,
+        latency_ms: Callable[[int], int] = lambda _: 0,
     ) -> None:
         self.broker_id = broker_id
         self.topic = topic
         self.partition = partition
         self.log = log
-        self._leader = leader
+        self.leader_id = leader_id
+        self._peers = peers
         self._clock = clock
         self._latency_ms = latency_ms
-        self.leader_id = -1
         self.task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -68,12 +69,12 @@ class ReplicaFetcher:
     async def run(self) -> None:
         truncated = False
         while True:
-            leader = self._leader()
+            leader = self._peers(self.leader_id)
             if leader is None:
                 await self._clock.sleep(REPLICA_FETCH_BACKOFF_MS / 1000)
                 continue
             try:
-                delay = self._latency_ms()
+                delay = self._latency_ms(self.leader_id)
                 if delay > 0:  # the round trip to the leader, as configured for this link
                     await self._clock.sleep(delay / 1000)
                 if not truncated:

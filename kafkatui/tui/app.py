@@ -184,10 +184,9 @@ class KafkaTuiApp(App[None]):
     def action_show_panel(self, panel_id: str) -> None:
         if not self.ready.is_set():
             return
+        # Activating the tab refreshes the panel (on_tabbed_content_tab_activated).
         self.query_one("#tabs", TabbedContent).active = f"tab-{panel_id}"
-        panel = self.panel(panel_id)
-        panel.focus_default()
-        self.run_worker(panel.refresh_data, group=f"refresh-{panel_id}", exclusive=True, exit_on_error=False)
+        self.panel(panel_id).focus_default()
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         pane_id = event.pane.id or ""

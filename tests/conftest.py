@@ -37,3 +37,10 @@ def fast_producer(cluster: Cluster, **overrides: object) -> Producer:
     """A producer that sends without lingering, so tests need not move the clock."""
     settings: dict[str, object] = {"linger_ms": 0, **overrides}
     return Producer(cluster, ProducerConfig(**settings))  # type: ignore[arg-type]
+
+
+async def crash_broker(cluster: Cluster, clock: ManualClock, broker_id: int) -> int:
+    """Crash a broker and move the clock until the controller has fenced it (after
+    broker.session.timeout.ms without heartbeats); returns how long that took."""
+    await cluster.stop_broker(broker_id, crash=True)
+    return await cluster.advance_until(lambda: cluster.broker_state(broker_id) == "stopped")

@@ -6,15 +6,18 @@ partitions led elsewhere, until `kafkatui broker start`.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from kafkatui.backends.embedded import EmbeddedBackend
-from kafkatui.cli.context import cluster_command, console
+from kafkatui.cli.context import cluster_command, console, err_console
 from kafkatui.cli.output import human_bytes, print_json
 from kafkatui.engine.cluster import Cluster
+from kafkatui.engine.errors import ErrorCode, KafkaError
 
 app = typer.Typer(help="List, stop and start brokers (leaders move, ISRs change).", no_args_is_help=True)
 
@@ -72,13 +75,45 @@ def stop(
         bool, typer.Option("--crash", help="Die without a controlled shutdown (like kill -9).")
     ] = False,
 ) -> None:
-    """Stop a broker: its partitions get new leaders from their in-sync replicas."""
+    """Stop a broker: its partitions get new leaders from their in-sync replicas.
+
+    A graceful stop hands leadership over at once (controlled shutdown). With --crash
+    nothing happens until the controller misses the broker's heartbeats for
+    broker.session.timeout.ms (9 s); this command waits for that, as the cluster does.
+    """
 
     @cluster_command("kafkatui broker stop")
     async def body(cluster: Cluster) -> None:
+        was_controller = cluster.controller_id == broker_id
         await cluster.stop_broker(broker_id, crash=crash)
-        how = "crashed" if crash else "stopped"
-        console.print(f"Broker {broker_id} {how}. {_leadership(cluster)}", markup=False)
+        if not crash:
+            console.print(f"Broker {broker_id} stopped. {_leadership(cluster)}", markup=False)
+            return
+        d = cluster.defaults
+        wait = d.broker_session_timeout_ms + d.broker_heartbeat_interval_ms
+        why = f"broker.session.timeout.ms={d.broker_session_timeout_ms}"
+        if was_controller:
+            wait += d.controller_quorum_election_timeout_ms
+            why = (
+                f"controller.quorum.election.timeout.ms={d.controller_quorum_election_timeout_ms}, then "
+                + why
+            )
+        started = time.monotonic()
+        with err_console.status(
+            f"Broker {broker_id} crashed. Waiting for the controller to miss its heartbeats ({why})…"
+        ):
+            while cluster.broker_state(broker_id) != "stopped":
+                if time.monotonic() - started > wait / 1000 + 10:
+                    raise KafkaError(
+                        ErrorCode.REQUEST_TIMED_OUT, f"broker {broker_id} was not fenced in time"
+                    )
+                await asyncio.sleep(0.05)
+        took = time.monotonic() - started
+        console.print(
+            f"Broker {broker_id} crashed; the controller (broker {cluster.controller_id}) fenced it after "
+            f"{took:.1f} s without heartbeats. {_leadership(cluster)}",
+            markup=False,
+        )
 
     body(ctx)
 

@@ -9,6 +9,7 @@ it leads and fetch requests up to the high watermark.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -22,9 +23,14 @@ from kafkatui.engine.events import (
 )
 from kafkatui.engine.log import PartitionLog
 from kafkatui.engine.metadata import MetadataImage, PartitionInfo, TopicInfo
+from kafkatui.engine.network import Network
 from kafkatui.engine.records import TimestampType, read_header
 from kafkatui.engine.replication import REPLICA_FETCH_MAX_BYTES, ReplicaFetcher, ReplicaFetchResult
 from kafkatui.engine.storage import BrokerStorage
+
+# AlterPartition requests to the controller (topic, partition, replica(s), leader epoch).
+AlterPartition = Callable[[str, int, int, int], Awaitable[None]]
+ShrinkIsr = Callable[[str, int, Sequence[int], int], Awaitable[None]]
 
 # ListOffsets' special timestamps (ListOffsetsRequest.EARLIEST_TIMESTAMP / LATEST_TIMESTAMP).
 EARLIEST = -2
@@ -68,6 +74,16 @@ class FetchedPartition:
         return sum(len(b) for b in self.batches)
 
 
+@dataclass
+class FollowerState:
+    """What a leader knows of one follower (Kafka's `Replica` state on the leader)."""
+
+    log_end_offset: int = 0  # the follower's last fetch offset: it has everything below
+    last_caught_up_ms: int = 0  # last time it had all the leader had (replica.lag.time.max.ms)
+    last_fetch_leader_end: int = 0
+    last_fetch_ms: int = 0
+
+
 @dataclass(frozen=True)
 class ReplicaSnapshot:
     """A replica's log positions, for describe and the UI."""
@@ -82,7 +98,16 @@ class ReplicaSnapshot:
 class Broker:
     """One Kafka broker with its own SQLite database."""
 
-    def __init__(self, broker_id: int, storage: BrokerStorage, clock: Clock, bus: EventBus) -> None:
+    def __init__(
+        self,
+        broker_id: int,
+        storage: BrokerStorage,
+        clock: Clock,
+        bus: EventBus,
+        *,
+        network: Network | None = None,
+        replica_lag_time_max_ms: int = 30_000,
+    ) -> None:
         self.broker_id = broker_id
         self.storage = storage
         self._clock = clock
@@ -92,22 +117,29 @@ class Broker:
         self.running = False
         self._peers: Callable[[int], Broker | None] = lambda _: None
         self._fetchers: dict[tuple[str, int], ReplicaFetcher] = {}
-        # Leader side: how far each follower has fetched, per partition this broker leads.
-        self._follower_ends: dict[tuple[str, int], dict[int, int]] = {}
-        self._expand_isr: Callable[[str, int, int, int], Awaitable[None]] | None = None
+        # Leader side: each follower's progress, per partition this broker leads, and
+        # the leader epoch that state belongs to (a new epoch starts it afresh).
+        self._followers: dict[tuple[str, int], dict[int, FollowerState]] = {}
+        self._led_epochs: dict[tuple[str, int], int] = {}
+        self._expand_isr: AlterPartition | None = None
+        self._shrink_isr: ShrinkIsr | None = None
         self._isr_requests: set[asyncio.Task[None]] = set()
-        # Simulated network delay from this broker to each other broker (ms per fetch).
-        self.link_latency_ms: dict[int, int] = {}
+        self._isr_expiration: asyncio.Task[None] | None = None
+        self.network = network or Network(random.Random(0))
+        self.replica_lag_time_max_ms = replica_lag_time_max_ms
 
     def connect(
         self,
         peers: Callable[[int], Broker | None],
-        expand_isr: Callable[[str, int, int, int], Awaitable[None]] | None = None,
+        expand_isr: AlterPartition | None = None,
+        shrink_isr: ShrinkIsr | None = None,
     ) -> None:
-        """How this broker reaches the others (in-process 'network') and the controller
-        (AlterPartition, to add a caught-up follower to the ISR)."""
+        """How this broker reaches the others (in-process; `network` decides whether a
+        request gets through) and the controller (AlterPartition: a caught-up follower
+        joins the ISR, a lagging one leaves it)."""
         self._peers = peers
         self._expand_isr = expand_isr
+        self._shrink_isr = shrink_isr
 
     async def start(self, image: MetadataImage) -> None:
         """Recover the logs on disk, then host the replicas the metadata assigns here.
@@ -127,12 +159,20 @@ class Broker:
             self._watch(log)
             self.logs[(state.topic_id, state.partition)] = log
         self.running = True
+        self._isr_expiration = asyncio.ensure_future(self._expire_isr_loop())
 
     async def stop_fetchers(self) -> None:
         tasks = [f.task for f in self._fetchers.values() if f.task is not None]
         for fetcher in self._fetchers.values():
             fetcher.stop()
         self._fetchers.clear()
+        if self._isr_expiration is not None:
+            self._isr_expiration.cancel()
+            tasks.append(self._isr_expiration)
+            self._isr_expiration = None
+        for request in self._isr_requests:
+            request.cancel()
+        tasks.extend(self._isr_requests)
         # Wait for them to finish, so none touches the database after it closes.
         await asyncio.gather(*tasks, return_exceptions=True)
 
@@ -140,12 +180,15 @@ class Broker:
         await self.stop_fetchers()
         for log in self.logs.values():
             await log.checkpoint()
+        self._followers.clear()
+        self._led_epochs.clear()
         self.running = False
 
     async def crash(self) -> None:
         """Die without a clean shutdown: no checkpoint, fetchers just stop (kill -9)."""
         await self.stop_fetchers()
-        self._follower_ends.clear()
+        self._followers.clear()
+        self._led_epochs.clear()
         self.running = False
         for log in self.logs.values():
             log.wake_waiters()  # requests waiting on this broker fail now, as on a dropped connection
@@ -174,6 +217,7 @@ class Broker:
             for info in topic.partitions:
                 log = self.logs.get((topic.topic_id, info.partition))
                 if log is not None and info.leader == self.broker_id:
+                    self._become_leader(log, info)
                     self._maybe_advance_high_watermark(log, info)
 
     def sync_fetchers(self) -> None:
@@ -203,7 +247,7 @@ class Broker:
             info.leader,
             self._peers,
             self._clock,
-            lambda leader: self.link_latency_ms.get(leader, 0),
+            self.network,
         )
         self._fetchers[key] = fetcher
         fetcher.start()
@@ -215,9 +259,55 @@ class Broker:
         from a checkpoint that lagged behind."""
         if info.leader != self.broker_id:
             return
-        ends = self._follower_ends.get((log.topic_id, info.partition), {})
-        followers = [ends.get(b, 0) for b in info.isr if b != self.broker_id]
+        states = self._followers.get((log.topic_id, info.partition), {})
+        followers = [s.log_end_offset if (s := states.get(b)) else 0 for b in info.isr if b != self.broker_id]
         log.advance_high_watermark(min([log.log_end_offset, *followers]))
+
+    def _become_leader(self, log: PartitionLog, info: PartitionInfo) -> None:
+        """On a new leader epoch, forget what followers had (they may have truncated):
+        the HW waits for each in-sync follower's next fetch. In-sync followers count as
+        caught up now, the others never (Kafka's `Partition.makeLeader`)."""
+        key = (log.topic_id, info.partition)
+        if self._led_epochs.get(key) == info.leader_epoch:
+            return
+        self._led_epochs[key] = info.leader_epoch
+        now = self._clock.now_ms()
+        self._followers[key] = {
+            b: FollowerState(last_caught_up_ms=now if b in info.isr else 0)
+            for b in info.replicas
+            if b != self.broker_id
+        }
+
+    async def _expire_isr_loop(self) -> None:
+        """Kafka's isr-expiration task: every replica.lag.time.max.ms / 2, ask the
+        controller to drop followers that have not caught up for replica.lag.time.max.ms."""
+        while True:
+            await self._clock.sleep(max(1, self.replica_lag_time_max_ms // 2) / 1000)
+            self.expire_isr()
+
+    def expire_isr(self) -> None:
+        now = self._clock.now_ms()
+        for topic in self._image.topics.values():
+            for info in topic.partitions:
+                key = (topic.topic_id, info.partition)
+                if info.leader != self.broker_id or key not in self._followers:
+                    continue
+                states = self._followers[key]
+                lagging = [
+                    b
+                    for b in info.isr
+                    if b != self.broker_id
+                    and now - (states[b].last_caught_up_ms if b in states else 0)
+                    > self.replica_lag_time_max_ms
+                ]
+                if lagging and self._shrink_isr is not None:
+                    self._request(self._shrink_isr(topic.name, info.partition, lagging, info.leader_epoch))
+
+    def _request(self, call: Awaitable[None]) -> None:
+        """Send an AlterPartition to the controller without waiting for it."""
+        request = asyncio.ensure_future(call)
+        self._isr_requests.add(request)
+        request.add_done_callback(self._isr_requests.discard)
 
     def _watch(self, log: PartitionLog) -> None:
         def published(high_watermark: int) -> None:
@@ -474,13 +564,11 @@ class Broker:
                 f"follower {replica_id} fetches {topic}-{partition} at {fetch_offset}, "
                 f"past the leader's end {log.log_end_offset}",
             )
-        self._follower_ends.setdefault((info.topic_id, partition), {})[replica_id] = fetch_offset
+        self._record_follower_fetch(info.topic_id, part, log, replica_id, fetch_offset)
         self._maybe_advance_high_watermark(log, part)
         if replica_id not in part.isr and fetch_offset >= log.high_watermark and self._expand_isr:
             # Caught up with the HW: ask the controller to add it back (AlterPartition).
-            request = asyncio.ensure_future(self._expand_isr(topic, partition, replica_id, part.leader_epoch))
-            self._isr_requests.add(request)
-            request.add_done_callback(self._isr_requests.discard)
+            self._request(self._expand_isr(topic, partition, replica_id, part.leader_epoch))
         if fetch_offset == log.log_end_offset and max_wait_ms > 0:
             grew = asyncio.Event()
             log.add_end_waiter(grew)
@@ -490,6 +578,25 @@ class Broker:
                 log.remove_end_waiter(grew)
         stored = await log.read(fetch_offset, REPLICA_FETCH_MAX_BYTES, log.log_end_offset)
         return ReplicaFetchResult([b.data for b in stored], log.high_watermark, log.log_start_offset)
+
+    def _record_follower_fetch(
+        self, topic_id: str, part: PartitionInfo, log: PartitionLog, replica_id: int, fetch_offset: int
+    ) -> None:
+        """Kafka's `Replica.updateFetchState`: a follower fetching at the leader's end is
+        caught up now; one fetching at least where the leader ended at its previous
+        fetch was caught up then."""
+        key = (topic_id, part.partition)
+        if self._led_epochs.get(key) != part.leader_epoch:
+            return  # leadership is changing under us; the next fetch counts
+        state = self._followers[key].setdefault(replica_id, FollowerState())
+        now = self._clock.now_ms()
+        if fetch_offset >= log.log_end_offset:
+            state.last_caught_up_ms = now
+        elif fetch_offset >= state.last_fetch_leader_end:
+            state.last_caught_up_ms = max(state.last_caught_up_ms, state.last_fetch_ms)
+        state.log_end_offset = fetch_offset
+        state.last_fetch_leader_end = log.log_end_offset
+        state.last_fetch_ms = now
 
     async def end_offset_for_epoch(self, topic: str, partition: int, epoch: int) -> int:
         """OffsetForLeaderEpoch (KIP-101): where `epoch` ends in the leader's log."""

@@ -15,17 +15,19 @@ import fcntl
 import json
 import os
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from kafkatui.engine.broker import Broker, ReplicaSnapshot
-from kafkatui.engine.clock import Clock, RealClock
+from kafkatui.engine.broker import AlterPartition, Broker, ReplicaSnapshot, ShrinkIsr
+from kafkatui.engine.clock import Clock, ManualClock, RealClock
 from kafkatui.engine.controller import BrokerDefaults, Controller
 from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.events import BrokerStarted, BrokerStopped, EventBus
+from kafkatui.engine.events import BrokerStarted, BrokerStopped, EventBus, LinkChanged
 from kafkatui.engine.metadata import MetadataImage, MetadataLog, TopicInfo
+from kafkatui.engine.network import LinkState, Network
+from kafkatui.engine.quorum import ControllerQuorum
 from kafkatui.engine.records import RecordBatch, decode_batch
 from kafkatui.engine.storage import BrokerStorage
 
@@ -127,6 +129,7 @@ class Cluster:
         controller: Controller,
         metadata_log: MetadataLog,
         lock: _DataDirLock | None,
+        network: Network | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.clock = clock
@@ -136,6 +139,12 @@ class Cluster:
         self._metadata_log = metadata_log
         self._lock = lock
         self.brokers: dict[int, Broker] = {}
+        self.defaults = controller.defaults
+        self.network = network or Network(random.Random())
+        self.network.on_change = self._link_changed
+        self.quorum = ControllerQuorum(controller, self.brokers, self.network, clock, bus, self.defaults)
+        self.errors: list[BaseException] = []
+        self.quorum.on_error = self.errors.append
 
     @classmethod
     async def open(
@@ -167,7 +176,9 @@ class Cluster:
             metadata_log = await MetadataLog.open(path / METADATA_FILE if path else None)
             image = await metadata_log.replay()
             controller = Controller(metadata_log, image, clock, rng, bus, defaults)
-            cluster = cls(path, clock, rng, bus, controller, metadata_log, lock)
+            # Link loss draws from its own RNG, so it never shifts topic ids or placements.
+            network = Network(random.Random(None if seed is None else f"{seed}/network"))
+            cluster = cls(path, clock, rng, bus, controller, metadata_log, lock, network)
             await cluster._start(image, brokers)
         except BaseException:
             if metadata_log is not None:
@@ -193,12 +204,17 @@ class Cluster:
             for broker_id in ids:
                 db = self.data_dir / f"broker-{broker_id}.db" if self.data_dir else None
                 self.brokers[broker_id] = Broker(
-                    broker_id, await BrokerStorage.open(db), self.clock, self.bus
+                    broker_id,
+                    await BrokerStorage.open(db),
+                    self.clock,
+                    self.bus,
+                    network=self.network,
+                    replica_lag_time_max_ms=self.defaults.replica_lag_time_max_ms,
                 )
             await self.controller.register_brokers(ids)
             fenced = {b for b, info in self.controller.image.brokers.items() if info.fenced}
             for broker in self.brokers.values():
-                broker.connect(self._reachable, self.controller.expand_isr)
+                broker.connect(self._reachable, *self._alter_partition(broker.broker_id))
             for broker in self.brokers.values():
                 if broker.broker_id not in fenced:  # a broker stopped earlier stays stopped
                     await broker.recover()
@@ -209,6 +225,7 @@ class Cluster:
                         BrokerStarted(timestamp_ms=self.clock.now_ms(), broker_id=broker.broker_id)
                     )
             self.controller.on_change(self._apply_metadata)
+            self.quorum.start()
         except BaseException:
             for broker in self.brokers.values():
                 await broker.close()
@@ -217,6 +234,28 @@ class Cluster:
     def _reachable(self, broker_id: int) -> Broker | None:
         broker = self.brokers.get(broker_id)
         return broker if broker is not None and broker.running else None
+
+    def _alter_partition(self, broker_id: int) -> tuple[AlterPartition, ShrinkIsr]:
+        """A leader's AlterPartition requests, which reach the controller only over a
+        working link (else they are dropped and the leader asks again later)."""
+
+        async def expand(topic: str, partition: int, replica: int, epoch: int) -> None:
+            if self.quorum.reachable_from(broker_id):
+                await self.controller.expand_isr(topic, partition, replica, epoch)
+
+        async def shrink(topic: str, partition: int, lagging: Sequence[int], epoch: int) -> None:
+            if self.quorum.reachable_from(broker_id):
+                await self.controller.shrink_isr(topic, partition, lagging, epoch)
+
+        return expand, shrink
+
+    def _link_changed(self, link: LinkState) -> None:
+        self.bus.publish(
+            LinkChanged(
+                timestamp_ms=self.clock.now_ms(), a=link.a, b=link.b, latency_ms=link.latency_ms,
+                loss=link.loss, cut=link.cut,
+            )
+        )  # fmt: skip
 
     async def _apply_metadata(self, image: MetadataImage) -> None:
         """Every broker opens its new logs first; only then do followers start fetching."""
@@ -229,6 +268,7 @@ class Cluster:
     async def close(self) -> None:
         """Checkpoint and close every broker, the metadata log, then release the data dir."""
         try:
+            await self.quorum.stop()
             # First silence every follower, so none fetches from a broker being closed.
             for broker in self.brokers.values():
                 await broker.stop_fetchers()
@@ -311,6 +351,16 @@ class Cluster:
 
     # --- admin -----------------------------------------------------------------------
 
+    def _require_controller(self) -> None:
+        """Admin requests need an active controller; between a controller's death and
+        the election that replaces it there is none (Kafka's clients retry on this)."""
+        if self.quorum.active == -1:
+            raise KafkaError(
+                ErrorCode.NOT_CONTROLLER,
+                "no active controller right now: the quorum is electing one (controller.quorum."
+                f"election.timeout.ms={self.defaults.controller_quorum_election_timeout_ms}); try again",
+            )
+
     async def create_topic(
         self,
         name: str,
@@ -320,49 +370,109 @@ class Cluster:
         *,
         validate_only: bool = False,
     ) -> TopicInfo:
+        self._require_controller()
         return await self.controller.create_topic(
             name, partitions, replication_factor, configs, validate_only=validate_only
         )
 
     async def delete_topic(self, name: str) -> None:
+        self._require_controller()
         await self.controller.delete_topic(name)
 
     async def create_partitions(self, name: str, total: int) -> TopicInfo:
+        self._require_controller()
         return await self.controller.create_partitions(name, total)
 
     async def alter_topic_configs(self, name: str, changes: Mapping[str, str | None]) -> TopicInfo:
+        self._require_controller()
         return await self.controller.alter_topic_configs(name, changes)
 
+    async def elect_leaders(
+        self, election_type: str = "preferred", partitions: Sequence[tuple[str, int]] | None = None
+    ) -> dict[tuple[str, int], KafkaError | None]:
+        """ElectLeaders: preferred (leadership back to each partition's first replica)
+        or unclean (an offline partition takes any live replica). See Controller."""
+        self._require_controller()
+        return await self.controller.elect_leaders(election_type, partitions)
+
+    # --- faults ----------------------------------------------------------------------
+
     async def stop_broker(self, broker_id: int, *, crash: bool = False) -> None:
-        """Stop a broker. Gracefully, it hands leadership over first (controlled shutdown);
-        a crash just dies, and the controller fences it. Persisted: it stays stopped."""
+        """Stop a broker. Gracefully, it hands leadership over first (controlled
+        shutdown) and the controller fences it at once. A crash just dies: nothing
+        changes until the controller misses its heartbeats for broker.session.timeout.ms
+        (or, if it was the controller, until the others elect a new one). A fenced
+        broker is persisted as such: it stays stopped in later processes."""
         broker = self._broker(broker_id)
         if not broker.running:
             raise KafkaError(ErrorCode.BROKER_NOT_AVAILABLE, f"broker {broker_id} is already stopped")
-        if crash:
+        was_controller = self.quorum.active == broker_id
+        if crash or self.quorum.active == -1:
             await broker.crash()
-            await self.controller.fence_broker(broker_id)
+            if was_controller:
+                self.quorum.lost()
         else:
             await self.controller.fence_broker(broker_id)
             await broker.stop()
+            if was_controller:
+                self.quorum.resign()
         self.bus.publish(BrokerStopped(timestamp_ms=self.clock.now_ms(), broker_id=broker_id, crashed=crash))
 
     async def start_broker(self, broker_id: int) -> None:
-        """Restart a stopped broker: recover its logs, rejoin as follower (truncating what
-        its leaders never had) or as leader of partitions waiting for it."""
+        """Restart a stopped broker: recover its logs, register with the controller and
+        rejoin as follower (truncating what its leaders never had) or as leader of
+        partitions waiting for it. A broker that crashed and returns before its session
+        expired registers as a new incarnation: the controller fences the old one first."""
         broker = self._broker(broker_id)
         if broker.running:
             raise KafkaError(ErrorCode.INVALID_REQUEST, f"broker {broker_id} is already running")
         await broker.recover()
+        if self.quorum.active == -1:
+            self.quorum.elect()
+        if not self.metadata.brokers[broker_id].fenced:
+            await self.controller.fence_broker(broker_id, reason="restarted as a new incarnation")
         await self.controller.unfence_broker(broker_id)
+        self.quorum.last_heartbeat_ms[broker_id] = self.clock.now_ms()
         self.bus.publish(BrokerStarted(timestamp_ms=self.clock.now_ms(), broker_id=broker_id))
 
+    def broker_state(self, broker_id: int) -> str:
+        """running | fenced (running, but the controller cannot hear it) | crashed (dead,
+        the controller has not noticed yet) | stopped (dead and fenced)."""
+        broker = self._broker(broker_id)
+        info = self.metadata.brokers.get(broker_id)
+        fenced = info is not None and info.fenced
+        if broker.running:
+            return "fenced" if fenced else "running"
+        return "stopped" if fenced else "crashed"
+
     def set_latency(self, ms: int, a: int | None = None, b: int | None = None) -> None:
-        """Delay replica fetches between brokers `a` and `b` (both ways), or between all."""
-        pairs = [(x, y) for x in self.brokers for y in self.brokers if x != y]
-        for x, y in pairs:
-            if a is None or {x, y} == {a, b}:
-                self.brokers[x].link_latency_ms[y] = ms
+        """Delay every request between brokers `a` and `b` (both ways), or between all."""
+        for x in self.brokers:
+            for y in self.brokers:
+                if x < y and (a is None or {x, y} == {a, b}):
+                    self.network.set_latency(x, y, ms)
+
+    def set_loss(self, a: int, b: int, loss: float) -> None:
+        """Drop each request between `a` and `b` with probability `loss` (0..1)."""
+        self._broker(a), self._broker(b)
+        self.network.set_loss(a, b, loss)
+
+    def cut_link(self, a: int, b: int) -> None:
+        """Cut the network between two brokers: no fetches, no heartbeats across it."""
+        self._check_link(a, b)
+        self.network.cut(a, b)
+
+    def heal_link(self, a: int, b: int) -> None:
+        """Reconnect two brokers (and clear the link's loss)."""
+        self._check_link(a, b)
+        self.network.heal(a, b)
+
+    def _check_link(self, a: int, b: int) -> None:
+        self._broker(a), self._broker(b)
+        if a == b:
+            raise KafkaError(
+                ErrorCode.INVALID_REQUEST, f"a link joins two different brokers, not {a} and {b}"
+            )
 
     def progress(self) -> tuple[object, ...]:
         """A fingerprint of everything that can move: logs, HWs, metadata, sleepers.
@@ -389,6 +499,22 @@ class Cluster:
             stable = stable + 1 if idle else 0
             last = now
 
+    async def advance_until(self, check: Callable[[], bool], *, limit_ms: int = 120_000) -> int:
+        """On a ManualClock: move time a controller tick at a time, settling between steps,
+        until `check()` holds; returns the clock time that took. For scripted scenarios
+        (a crash is only noticed after broker.session.timeout.ms of cluster time)."""
+        clock = self.clock
+        if not isinstance(clock, ManualClock):
+            raise TypeError("advance_until drives a ManualClock; on a real clock, wait instead")
+        start = clock.now_ms()
+        await self.settle()
+        while not check():
+            if clock.now_ms() - start >= limit_ms:
+                raise TimeoutError(f"condition not reached within {limit_ms} ms of cluster time")
+            await clock.advance(self.quorum.tick_ms)
+            await self.settle()
+        return clock.now_ms() - start
+
     def _broker(self, broker_id: int) -> Broker:
         broker = self.brokers.get(broker_id)
         if broker is None:
@@ -400,9 +526,8 @@ class Cluster:
 
     @property
     def controller_id(self) -> int:
-        """The broker acting as the active controller (the lowest running id, for now)."""
-        running = [b for b, broker in sorted(self.brokers.items()) if broker.running]
-        return running[0] if running else -1
+        """The broker holding the active controller role, or -1 during an election."""
+        return self.quorum.active
 
     async def read_log(
         self, topic: str, partition: int, offset: int, max_records: int = 500

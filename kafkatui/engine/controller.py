@@ -19,6 +19,8 @@ from kafkatui.engine.clock import Clock
 from kafkatui.engine.configs import validate_topic_configs
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.events import (
+    BrokerFenced,
+    BrokerUnfenced,
     EventBus,
     IsrExpanded,
     IsrShrunk,
@@ -39,6 +41,7 @@ from kafkatui.engine.metadata import (
     MetadataImage,
     MetadataLog,
     MetadataRecord,
+    PartitionInfo,
     TopicInfo,
 )
 
@@ -52,6 +55,17 @@ class BrokerDefaults:
 
     num_partitions: int = 1  # num.partitions
     default_replication_factor: int = 1  # default.replication.factor
+    # Liveness (KIP-631): brokers heartbeat the active controller; one silent for the
+    # session timeout is fenced. The quorum elects a new controller when it dies.
+    broker_heartbeat_interval_ms: int = 2_000  # broker.heartbeat.interval.ms
+    broker_session_timeout_ms: int = 9_000  # broker.session.timeout.ms
+    controller_quorum_election_timeout_ms: int = 1_000  # controller.quorum.election.timeout.ms
+    # A follower that has not caught up with its leader for this long leaves the ISR.
+    replica_lag_time_max_ms: int = 30_000  # replica.lag.time.max.ms
+    # Preferred leaders get their partitions back when a broker leads too few of them.
+    auto_leader_rebalance_enable: bool = True  # auto.leader.rebalance.enable
+    leader_imbalance_check_interval_ms: int = 300_000  # leader.imbalance.check.interval.seconds
+    leader_imbalance_per_broker_percentage: int = 10  # leader.imbalance.per.broker.percentage
 
 
 def validate_topic_name(name: str) -> None:
@@ -316,7 +330,7 @@ class Controller:
     def _live(self, exclude: int | None = None) -> set[int]:
         return {b for b, info in self.image.brokers.items() if not info.fenced and b != exclude}
 
-    async def fence_broker(self, broker_id: int) -> None:
+    async def fence_broker(self, broker_id: int, reason: str = "controlled shutdown") -> None:
         """A broker is gone (stopped, or missed its session timeout): take it out of every
         ISR and elect new leaders for the partitions it led.
 
@@ -324,8 +338,16 @@ class Controller:
         the ISR. With none, the partition goes offline (leader -1) and keeps its last ISR
         member, unless `unclean.leader.election.enable` lets any live replica lead.
         """
-        if broker_id not in self.image.brokers:
-            raise KafkaError(ErrorCode.BROKER_NOT_AVAILABLE, f"there is no broker {broker_id}")
+        async with self._lock:
+            if broker_id not in self.image.brokers:
+                raise KafkaError(ErrorCode.BROKER_NOT_AVAILABLE, f"there is no broker {broker_id}")
+            if self.image.brokers[broker_id].fenced:
+                return
+            shrunk = await self._fence_locked(broker_id)
+        self._bus.publish(BrokerFenced(timestamp_ms=self._clock.now_ms(), broker_id=broker_id, reason=reason))
+        self._publish_changes(shrunk)
+
+    async def _fence_locked(self, broker_id: int) -> list[tuple[str, int, tuple[int, ...]]]:
         live = self._live(exclude=broker_id)
         records = [MetadataRecord(BROKER_REGISTRATION_CHANGE, {"broker_id": broker_id, "fenced": True})]
         shrunk: list[tuple[str, int, tuple[int, ...]]] = []
@@ -346,67 +368,172 @@ class Controller:
                     isr = [broker_id]  # Kafka keeps the last in-sync replica to come back to
                 if leader == p.leader and tuple(isr) == p.isr:
                     continue
-                change: dict[str, object] = {"topic_id": topic.topic_id, "partition": p.partition, "isr": isr}
-                if leader != p.leader:
-                    change.update(leader=leader, leader_epoch=p.leader_epoch + 1)
-                records.append(MetadataRecord(PARTITION_CHANGE, change))
+                records.append(self._change(topic, p, isr, leader))
                 if tuple(isr) != p.isr:
                     shrunk.append((topic.name, p.partition, p.isr))
-        await self._commit(records)
-        self._publish_changes(shrunk)
+        await self._commit_locked(records)
+        return shrunk
+
+    @staticmethod
+    def _change(topic: TopicInfo, p: PartitionInfo, isr: Sequence[int], leader: int) -> MetadataRecord:
+        """A PartitionChangeRecord; a new leader means a new leader epoch."""
+        change: dict[str, object] = {"topic_id": topic.topic_id, "partition": p.partition, "isr": list(isr)}
+        if leader != p.leader:
+            change.update(leader=leader, leader_epoch=p.leader_epoch + 1)
+        return MetadataRecord(PARTITION_CHANGE, change)
 
     async def unfence_broker(self, broker_id: int) -> None:
         """A broker is back: offline partitions whose last in-sync replica it is get it as
         leader again; elsewhere it is a follower and rejoins the ISR once caught up."""
-        if broker_id not in self.image.brokers:
-            raise KafkaError(ErrorCode.BROKER_NOT_AVAILABLE, f"there is no broker {broker_id}")
-        records = [MetadataRecord(BROKER_REGISTRATION_CHANGE, {"broker_id": broker_id, "fenced": False})]
-        for topic in self.image.topics.values():
-            unclean = bool(topic.config.get("unclean.leader.election.enable"))
-            for p in topic.partitions:
-                if p.leader != -1 or broker_id not in p.replicas:
-                    continue
-                if broker_id in p.isr:
-                    isr = list(p.isr)
-                elif unclean:
-                    isr = [broker_id]  # an out-of-sync replica leads: what it lacks is lost
-                else:
-                    continue
-                records.append(
-                    MetadataRecord(
-                        PARTITION_CHANGE,
-                        {
-                            "topic_id": topic.topic_id, "partition": p.partition, "isr": isr,
-                            "leader": broker_id, "leader_epoch": p.leader_epoch + 1,
-                        },
-                    )
-                )  # fmt: skip
-        await self._commit(records)
+        async with self._lock:
+            if broker_id not in self.image.brokers:
+                raise KafkaError(ErrorCode.BROKER_NOT_AVAILABLE, f"there is no broker {broker_id}")
+            if not self.image.brokers[broker_id].fenced:
+                return
+            records = [MetadataRecord(BROKER_REGISTRATION_CHANGE, {"broker_id": broker_id, "fenced": False})]
+            for topic in self.image.topics.values():
+                unclean = bool(topic.config.get("unclean.leader.election.enable"))
+                for p in topic.partitions:
+                    if p.leader != -1 or broker_id not in p.replicas:
+                        continue
+                    if broker_id in p.isr:
+                        isr = list(p.isr)
+                    elif unclean:
+                        isr = [broker_id]  # an out-of-sync replica leads: what it lacks is lost
+                    else:
+                        continue
+                    records.append(self._change(topic, p, isr, broker_id))
+            await self._commit_locked(records)
+        self._bus.publish(BrokerUnfenced(timestamp_ms=self._clock.now_ms(), broker_id=broker_id))
         self._publish_changes([])
+
+    def _partition_at(
+        self, topic: str, partition: int, leader_epoch: int
+    ) -> tuple[TopicInfo, PartitionInfo] | None:
+        info = self.image.topics.get(topic)
+        if info is None or partition >= len(info.partitions):
+            return None
+        p = info.partitions[partition]
+        return (info, p) if p.leader_epoch == leader_epoch else None  # else: a stale leader asks
 
     async def expand_isr(self, topic: str, partition: int, replica: int, leader_epoch: int) -> None:
         """AlterPartition from a leader: `replica` has caught up and joins the ISR."""
         async with self._lock:  # decide on the image as it is when this change commits
-            info = self.image.topics.get(topic)
-            if info is None or partition >= len(info.partitions):
+            found = self._partition_at(topic, partition, leader_epoch)
+            if found is None:
                 return
-            p = info.partitions[partition]
-            if p.leader_epoch != leader_epoch or replica in p.isr or replica not in self._live():
-                return  # stale request (a newer leader, or it is already in)
+            info, p = found
+            if replica in p.isr or replica not in self._live():
+                return  # already in, or fenced (Kafka: INELIGIBLE_REPLICA)
             isr = [b for b in p.replicas if b in p.isr or b == replica]
-            await self._commit_locked(
-                [
-                    MetadataRecord(
-                        PARTITION_CHANGE, {"topic_id": info.topic_id, "partition": partition, "isr": isr}
-                    )
-                ]
-            )
+            await self._commit_locked([self._change(info, p, isr, p.leader)])
         self._bus.publish(
             IsrExpanded(
                 timestamp_ms=self._clock.now_ms(), topic=topic, partition=partition, isr=tuple(isr),
                 added=replica,
             )
         )  # fmt: skip
+
+    async def shrink_isr(self, topic: str, partition: int, lagging: Sequence[int], leader_epoch: int) -> None:
+        """AlterPartition from a leader: followers that have not caught up for
+        `replica.lag.time.max.ms` leave the ISR (the leader itself always stays)."""
+        async with self._lock:
+            found = self._partition_at(topic, partition, leader_epoch)
+            if found is None:
+                return
+            info, p = found
+            isr = [b for b in p.isr if b not in lagging or b == p.leader]
+            if tuple(isr) == p.isr:
+                return
+            await self._commit_locked([self._change(info, p, isr, p.leader)])
+        self._publish_changes([(topic, partition, p.isr)])
+
+    async def elect_leaders(
+        self, election_type: str = "preferred", partitions: Sequence[tuple[str, int]] | None = None
+    ) -> dict[tuple[str, int], KafkaError | None]:
+        """ElectLeaders (KIP-460): move leadership to the preferred replica (the first in
+        the assignment) when it is live and in sync, or, with "unclean", give an offline
+        partition any live replica. Returns each partition's result: None when a new
+        leader was elected, else Kafka's error (ELECTION_NOT_NEEDED, ...)."""
+        if election_type not in ("preferred", "unclean"):
+            raise KafkaError(
+                ErrorCode.INVALID_REQUEST, f"election type is preferred or unclean, not {election_type}"
+            )
+        async with self._lock:
+            wanted = partitions
+            if wanted is None:
+                wanted = [(t.name, p.partition) for t in self.image.topics.values() for p in t.partitions]
+            live = self._live()
+            results: dict[tuple[str, int], KafkaError | None] = {}
+            records = []
+            for name, partition in wanted:
+                info = self.image.topics.get(name)
+                if info is None or not 0 <= partition < len(info.partitions):
+                    results[(name, partition)] = KafkaError(
+                        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{name}-{partition} does not exist"
+                    )
+                    continue
+                p = info.partitions[partition]
+                isr = list(p.isr)
+                if election_type == "preferred":
+                    leader = p.preferred_leader
+                    if p.leader == leader:
+                        results[(name, partition)] = KafkaError(
+                            ErrorCode.ELECTION_NOT_NEEDED, f"broker {leader} already leads {name}-{partition}"
+                        )
+                        continue
+                    if leader not in live or leader not in p.isr:
+                        results[(name, partition)] = KafkaError(
+                            ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE,
+                            f"preferred leader {leader} of {name}-{partition} is "
+                            + ("not in the ISR" if leader in live else "not running"),
+                        )
+                        continue
+                else:
+                    if p.leader != -1:
+                        results[(name, partition)] = KafkaError(
+                            ErrorCode.ELECTION_NOT_NEEDED,
+                            f"{name}-{partition} has a leader (broker {p.leader})",
+                        )
+                        continue
+                    candidates = [b for b in p.replicas if b in live]
+                    if not candidates:
+                        results[(name, partition)] = KafkaError(
+                            ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE,
+                            f"no replica of {name}-{partition} is running",
+                        )
+                        continue
+                    leader = candidates[0]
+                    isr = [leader]  # what it lacks is lost, as with unclean.leader.election.enable
+                records.append(self._change(info, p, isr, leader))
+                results[(name, partition)] = None
+            if records:
+                await self._commit_locked(records)
+        self._publish_changes([])
+        return results
+
+    def imbalanced_brokers(self, percentage: int) -> list[int]:
+        """Brokers leading fewer of their preferred partitions than they should
+        (`leader.imbalance.per.broker.percentage`), as Kafka's auto leader rebalance
+        checks every `leader.imbalance.check.interval.seconds`."""
+        preferred: dict[int, int] = {}
+        not_leading: dict[int, int] = {}
+        live = self._live()
+        for topic in self.image.topics.values():
+            for p in topic.partitions:
+                b = p.preferred_leader
+                preferred[b] = preferred.get(b, 0) + 1
+                if p.leader != b and b in live and b in p.isr:
+                    not_leading[b] = not_leading.get(b, 0) + 1
+        return sorted(b for b, n in not_leading.items() if n * 100 / preferred[b] > percentage)
+
+    def preferred_partitions_of(self, broker_id: int) -> list[tuple[str, int]]:
+        return [
+            (t.name, p.partition)
+            for t in self.image.topics.values()
+            for p in t.partitions
+            if p.preferred_leader == broker_id and p.leader != broker_id
+        ]
 
     def _publish_changes(self, shrunk: list[tuple[str, int, tuple[int, ...]]]) -> None:
         """IsrShrunk for `shrunk`, then LeaderElected for every partition whose leader or

@@ -32,6 +32,42 @@ class BrokerStopped(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class BrokerFenced(Event):
+    """The controller took a broker out of service: it shut down, or missed heartbeats
+    for `broker.session.timeout.ms` (`reason` says which)."""
+
+    broker_id: int
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class BrokerUnfenced(Event):
+    """A fenced broker is back in service (restarted, or heartbeating again)."""
+
+    broker_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ControllerElected(Event):
+    """A broker took the controller role (KRaft's quorum leader); -1 while none holds it."""
+
+    controller_id: int
+    epoch: int
+    previous: int = -1
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinkChanged(Event):
+    """The simulated network between two brokers changed (latency, loss, cut)."""
+
+    a: int
+    b: int
+    latency_ms: int
+    loss: float
+    cut: bool
+
+
+@dataclass(frozen=True, kw_only=True)
 class TopicCreated(Event):
     topic: str
     topic_id: str

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from kafkatui.engine.clock import Clock
 from kafkatui.engine.errors import KafkaError
 from kafkatui.engine.log import PartitionLog
+from kafkatui.engine.network import Network
 
 if TYPE_CHECKING:
     from kafkatui.engine.broker import Broker
@@ -47,7 +48,7 @@ class ReplicaFetcher:
         leader_id: int,
         peers: Callable[[int], Broker | None],
         clock: Clock,
-        latency_ms: Callable[[int], int] = lambda _: 0,
+        network: Network,
     ) -> None:
         self.broker_id = broker_id
         self.topic = topic
@@ -56,7 +57,7 @@ class ReplicaFetcher:
         self.leader_id = leader_id
         self._peers = peers
         self._clock = clock
-        self._latency_ms = latency_ms
+        self._network = network
         self.task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -74,9 +75,13 @@ class ReplicaFetcher:
                 await self._clock.sleep(REPLICA_FETCH_BACKOFF_MS / 1000)
                 continue
             try:
-                delay = self._latency_ms(self.leader_id)
+                delay = self._network.latency_ms(self.broker_id, self.leader_id)
                 if delay > 0:  # the round trip to the leader, as configured for this link
                     await self._clock.sleep(delay / 1000)
+                if not self._network.delivers(self.broker_id, self.leader_id):
+                    # Cut or lost on the way: the request times out and is retried.
+                    await self._clock.sleep(REPLICA_FETCH_BACKOFF_MS / 1000)
+                    continue
                 if not truncated:
                     await self._truncate(leader)
                     truncated = True

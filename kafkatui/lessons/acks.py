@@ -23,11 +23,29 @@ from dataclasses import asdict, dataclass, field
 from kafkatui.engine.clock import ManualClock
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.consumer import Consumer, ConsumerConfig
-from kafkatui.engine.events import BrokerStarted, BrokerStopped, Event, IsrExpanded, IsrShrunk, LeaderElected
+from kafkatui.engine.controller import BrokerDefaults
+from kafkatui.engine.events import (
+    BrokerFenced,
+    BrokerStarted,
+    BrokerStopped,
+    ControllerElected,
+    Event,
+    IsrExpanded,
+    IsrShrunk,
+    LeaderElected,
+)
 from kafkatui.engine.producer import Producer, ProducerConfig
 
 TOPIC = "payments"
-NARRATED = (BrokerStopped, BrokerStarted, LeaderElected, IsrShrunk, IsrExpanded)
+NARRATED = (
+    BrokerStopped,
+    BrokerStarted,
+    BrokerFenced,
+    ControllerElected,
+    LeaderElected,
+    IsrShrunk,
+    IsrExpanded,
+)
 
 
 @dataclass
@@ -68,7 +86,14 @@ async def acks_scenario(
         if narrate is not None:
             narrate(text)
 
-    cluster = await Cluster.open(None, brokers=3, clock=clock, seed=seed)
+    # Kafka's liveness timers shrunk to the scale of this story (defaults: heartbeat
+    # 2000 ms, session 9000 ms, election 1000 ms), so the crash is noticed in time.
+    defaults = BrokerDefaults(
+        broker_heartbeat_interval_ms=10,
+        broker_session_timeout_ms=6 * latency_ms,
+        controller_quorum_election_timeout_ms=2 * latency_ms,
+    )
+    cluster = await Cluster.open(None, brokers=3, clock=clock, seed=seed, defaults=defaults)
     try:
         await cluster.create_topic(TOPIC, 1, 3, configs={"min.insync.replicas": "2"})
         cluster.set_latency(latency_ms)
@@ -81,9 +106,13 @@ async def acks_scenario(
         stop_listening = cluster.bus.listen(on_event)
         leader_before = cluster.describe_topic(TOPIC).partitions[0].leader
         say(f"leader is broker {leader_before}; replication takes {latency_ms} ms per fetch; acks={acks}")
+        say(
+            f"the controller fences a broker it has not heard from for broker.session.timeout.ms="
+            f"{defaults.broker_session_timeout_ms} (shortened for this demo; Kafka's default is 9000)"
+        )
         producer = Producer(cluster, ProducerConfig(acks=acks, linger_ms=0, retry_backoff_ms=20))
         futures = []
-        restart_at = crash_at + 10 * latency_ms
+        restart_at = crash_at + 20 * latency_ms
         for t in range(restart_at + 20 * latency_ms):
             await cluster.settle()  # what the last tick woke up has finished
             if t < records:

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from kafkatui.engine.clock import ManualClock
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.consumer import Consumer, ConsumerConfig
-from kafkatui.engine.events import Event, IsrShrunk, LeaderElected
+from kafkatui.engine.events import ControllerElected, Event, IsrShrunk, LeaderElected
 from kafkatui.engine.producer import Producer, ProducerConfig
 
 TOPIC = "orders"
@@ -63,6 +63,8 @@ async def failover_scenario(
         def on_event(event: Event) -> None:
             if isinstance(event, LeaderElected):
                 say(f"  {TOPIC}-{event.partition}: broker {event.leader} leads (epoch {event.leader_epoch})")
+            elif isinstance(event, ControllerElected) and event.controller_id != -1:
+                say(f"  broker {event.controller_id} is the controller now (epoch {event.epoch})")
             elif isinstance(event, IsrShrunk):
                 say(f"  {TOPIC}-{event.partition}: ISR is now {list(event.isr)}")
 
@@ -87,7 +89,12 @@ async def failover_scenario(
         say(f"broker {victim} crashes")
         stop_listening = cluster.bus.listen(on_event)
         await cluster.stop_broker(victim, crash=True)
+        waited = await cluster.advance_until(lambda: cluster.broker_state(victim) == "stopped")
         stop_listening()
+        say(
+            f"the controller fenced broker {victim} after {waited} ms without its heartbeats "
+            f"(broker.session.timeout.ms={cluster.defaults.broker_session_timeout_ms})"
+        )
         for i in range(half, records):
             await producer.send_and_wait(TOPIC, f"o{i}", key=f"customer-{i % 7}")
         while batch := await consumer.poll(0):

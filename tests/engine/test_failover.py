@@ -12,7 +12,7 @@ from kafkatui.engine.clock import ManualClock
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.events import BrokerStopped, IsrExpanded, IsrShrunk, LeaderElected
-from tests.conftest import fast_producer
+from tests.conftest import crash_broker, fast_producer
 from tests.engine.test_produce_consume import read_all
 from tests.engine.test_replication import replica_bytes
 
@@ -68,7 +68,7 @@ async def test_returning_broker_catches_up_and_rejoins_the_isr(cluster: Cluster,
     follower = p.replicas[2]
     expanded = cluster.bus.subscribe(IsrExpanded)
     async with fast_producer(cluster, acks="all") as producer:
-        await cluster.stop_broker(follower, crash=True)
+        await crash_broker(cluster, clock, follower)
         for i in range(5):
             await producer.send_and_wait("t", f"v{i}")  # ISR is two brokers now
         await cluster.start_broker(follower)
@@ -91,10 +91,10 @@ async def test_unclean_election_loses_acked_records_and_the_old_leader_truncates
         for i in range(5):
             await producer.send_and_wait("t", f"a{i}")
         await eventually(replicas_caught_up(cluster, "t"))
-        await cluster.stop_broker(follower, crash=True)
+        await crash_broker(cluster, clock, follower)
         for i in range(5):
             await producer.send_and_wait("t", f"b{i}")  # acknowledged by the leader alone
-        await cluster.stop_broker(leader, crash=True)
+        await crash_broker(cluster, clock, leader)
         assert cluster.describe_topic("t").partitions[0].leader == -1  # offline
         await cluster.start_broker(follower)  # unclean: out of sync, but allowed to lead
         [p] = cluster.describe_topic("t").partitions
@@ -112,8 +112,8 @@ async def test_unclean_election_loses_acked_records_and_the_old_leader_truncates
 async def test_offline_partition_without_unclean_election(cluster: Cluster, clock: ManualClock) -> None:
     await cluster.create_topic("t", 1, 2)
     [p] = cluster.describe_topic("t").partitions
-    await cluster.stop_broker(p.replicas[1], crash=True)
-    await cluster.stop_broker(p.replicas[0], crash=True)
+    await crash_broker(cluster, clock, p.replicas[1])
+    await crash_broker(cluster, clock, p.replicas[0])
     [offline] = cluster.describe_topic("t").partitions
     assert offline.leader == -1 and offline.isr == (p.replicas[0],)
     async with fast_producer(cluster, acks="1", delivery_timeout_ms=500) as producer:

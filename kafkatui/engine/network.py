@@ -1,0 +1,96 @@
+"""The simulated network between brokers: latency, loss and cuts, per link.
+
+Brokers live in one process, so "the network" is this object: a replica fetch or a
+heartbeat from broker `a` to broker `b` first asks it whether the request gets through
+(`delivers`) and how long the round trip takes (`latency_ms`). Links are undirected, as
+a cable is. Loss draws from the cluster's seeded RNG, so a scenario on a manual clock
+replays the same drops.
+
+Only broker-to-broker traffic crosses it (replication, heartbeats to the controller,
+AlterPartition); clients inside the workbench reach brokers directly, and metadata
+reaches every running broker (kafkatui does not model a broker that misses metadata).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LinkState:
+    """One link as the UI shows it."""
+
+    a: int
+    b: int
+    latency_ms: int = 0
+    loss: float = 0.0
+    cut: bool = False
+
+
+def _link(a: int, b: int) -> tuple[int, int]:
+    return (a, b) if a < b else (b, a)
+
+
+class Network:
+    """Latency, loss and cuts between pairs of brokers."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self._rng = rng
+        self._latency: dict[tuple[int, int], int] = {}
+        self._loss: dict[tuple[int, int], float] = {}
+        self._cut: set[tuple[int, int]] = set()
+        self.on_change: Callable[[LinkState], None] | None = None
+
+    def link(self, a: int, b: int) -> LinkState:
+        key = _link(a, b)
+        return LinkState(*key, self._latency.get(key, 0), self._loss.get(key, 0.0), key in self._cut)
+
+    def links(self) -> list[LinkState]:
+        """Every link that differs from a perfect one."""
+        keys = sorted(set(self._latency) | set(self._loss) | self._cut)
+        return [state for key in keys if (state := self.link(*key)) != LinkState(*key)]
+
+    def set_latency(self, a: int, b: int, ms: int) -> None:
+        if ms < 0:
+            raise ValueError(f"latency must be 0 ms or more, not {ms}")
+        self._latency[_link(a, b)] = ms
+        self._changed(a, b)
+
+    def set_loss(self, a: int, b: int, loss: float) -> None:
+        if not 0.0 <= loss <= 1.0:
+            raise ValueError(f"loss is a fraction from 0 to 1, not {loss}")
+        self._loss[_link(a, b)] = loss
+        self._changed(a, b)
+
+    def cut(self, a: int, b: int) -> None:
+        self._cut.add(_link(a, b))
+        self._changed(a, b)
+
+    def heal(self, a: int, b: int) -> None:
+        """Reconnect a cut link and drop its loss (latency stays as set)."""
+        self._cut.discard(_link(a, b))
+        self._loss.pop(_link(a, b), None)
+        self._changed(a, b)
+
+    def reachable(self, a: int, b: int) -> bool:
+        return a == b or _link(a, b) not in self._cut
+
+    def delivers(self, a: int, b: int) -> bool:
+        """Does one request from `a` to `b` get through? (A cut never does; a lossy link
+        drops a request with its loss probability.)"""
+        if a == b:
+            return True
+        key = _link(a, b)
+        if key in self._cut:
+            return False
+        loss = self._loss.get(key, 0.0)
+        return loss <= 0.0 or self._rng.random() >= loss
+
+    def latency_ms(self, a: int, b: int) -> int:
+        return 0 if a == b else self._latency.get(_link(a, b), 0)
+
+    def _changed(self, a: int, b: int) -> None:
+        if self.on_change is not None:
+            self.on_change(self.link(a, b))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import NamedTuple
 
 import pytest
 from textual.app import App, ComposeResult
@@ -14,6 +15,7 @@ from kafkatui.engine.clock import ManualClock
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.partitioner import partition_for_key
 from kafkatui.tui.panels.produce import AutoCounters, ProducePanel, RecordProduced
+from kafkatui.tui.widgets.acks_latency import AcksLatency, AcksLatencyStats
 from kafkatui.tui.widgets.producer_path import ProducerPath, StepBox
 
 KEY_PARTITION = partition_for_key(b"client-1", 3)
@@ -99,6 +101,44 @@ def records(app: Harness, topic: str = "sales") -> int:
 
 def text_of(panel: ProducePanel, selector: str) -> str:
     return str(panel.query_one(selector, Static).content)
+
+
+class LatencyRow(NamedTuple):
+    """One row of the acks latency view, as read on screen."""
+
+    chosen: bool  # marked ▸: the setting new sends use
+    sends: int
+    median: str  # "–" before the first send
+    p95: str
+    bar: str
+
+
+def latency_rows(panel: ProducePanel) -> dict[str, LatencyRow]:
+    lines = panel.query_one(AcksLatency).render().plain.splitlines()
+    assert lines[0].split()[:4] == ["acks", "sends", "median", "p95"]
+    rows = {}
+    for line in lines[1:]:
+        chosen = line.startswith("▸")
+        acks, sends, median, p95, *bar = [cell for cell in line.lstrip("▸").split() if cell != "ms"]
+        count = 0 if sends == "–" else int(sends.replace(",", ""))
+        rows[acks] = LatencyRow(chosen, count, median, p95, "".join(bar))
+    return rows
+
+
+def sends_by_acks(panel: ProducePanel) -> dict[str, int]:
+    return {acks: row.sends for acks, row in latency_rows(panel).items()}
+
+
+def chosen_acks(panel: ProducePanel) -> str:
+    [acks] = [acks for acks, row in latency_rows(panel).items() if row.chosen]
+    return acks
+
+
+async def send_with_acks(pilot: Pilot[None], panel: ProducePanel, acks: str) -> None:
+    panel.query_one(f"#acks-{acks}", RadioButton).value = True
+    await pilot.pause()
+    panel.action_send()
+    await path_shown(pilot, panel)
 
 
 async def test_keyed_json_record_walks_the_path_to_its_murmur2_partition() -> None:
@@ -316,6 +356,101 @@ async def test_small_terminal_still_sends() -> None:
         await pilot.press("enter")
         path = await path_shown(pilot, panel)
         assert f"partition {KEY_PARTITION} at offset 0" in path.outcome
+        # Stacked under the form, the acks latency view gets the full width, bars included.
+        assert panel.query_one(AcksLatency).size.width >= 70
+        assert sends_by_acks(panel)["all"] == 1
+
+
+async def test_acks_latency_counts_sends_per_acks_setting() -> None:
+    app = Harness()
+    async with app.run_test(size=(120, 36)) as pilot:
+        panel = await ready(pilot)
+        assert sends_by_acks(panel) == {"0": 0, "1": 0, "all": 0}
+        assert chosen_acks(panel) == "all"
+        assert "every in-sync replica has fetched the batch" in text_of(panel, "#acks-latency-note")
+
+        await fill(pilot, panel, key="client-1", value="v")
+        for acks in ("1", "all", "1", "0"):
+            await send_with_acks(pilot, panel, acks)
+        assert sends_by_acks(panel) == {"0": 1, "1": 2, "all": 1}
+        assert chosen_acks(panel) == "0"
+        # On the manual clock no time passes while a record is acknowledged.
+        assert {acks: (row.median, row.p95) for acks, row in latency_rows(panel).items()} == {
+            "0": ("0.0", "0.0"),
+            "1": ("0.0", "0.0"),
+            "all": ("0.0", "0.0"),
+        }
+
+
+async def test_acks_all_is_slower_when_replication_lags() -> None:
+    app = Harness()
+    async with app.run_test(size=(120, 36)) as pilot:
+        panel = await ready(pilot)
+        assert app.backend is not None
+        cluster = app.backend.cluster
+        await app.backend.create_topic("replicated", 1, 3)
+        await panel.refresh_data()
+        panel.query_one("#topic", Select).value = "replicated"
+        await fill(pilot, panel, value="v")
+
+        async def send_on_the_clock(acks: str, n: int) -> None:
+            """Send with `acks`, moving cluster time 5 ms at a time until it is measured."""
+            panel.query_one(f"#acks-{acks}", RadioButton).value = True
+            await pilot.pause()
+            panel.action_send()
+            await cluster.settle()
+            while sends_by_acks(panel)[acks] < n:
+                await cluster.clock.advance(5)  # type: ignore[attr-defined]
+                await cluster.settle()
+
+        cluster.set_latency(40)  # a follower's fetch round trip takes 40 ms of cluster time
+        for n in (1, 2, 3):
+            await send_on_the_clock("1", n)
+            await send_on_the_clock("all", n)
+            await send_on_the_clock("0", n)
+        rows = latency_rows(panel)
+        assert float(rows["all"].median) >= 40
+        assert float(rows["1"].median) == float(rows["0"].median) == 0.0
+        assert rows["all"].bar and rows["1"].bar == rows["0"].bar == ""  # only acks=all has a bar
+
+
+async def test_acks_latency_builds_up_live_for_the_setting_switched_to() -> None:
+    app = Harness()
+    async with app.run_test(size=(120, 36)) as pilot:
+        panel = await ready(pilot)
+        panel.query_one("#acks-1", RadioButton).value = True
+        await fill(pilot, panel, value="tick", rate="100")
+        panel.query_one("#auto", Switch).value = True
+        await pilot.pause(0.6)
+        running = sends_by_acks(panel)
+        assert running["1"] > 0 and running["0"] == running["all"] == 0
+
+        panel.query_one("#acks-0", RadioButton).value = True  # while records flow
+        await pilot.pause(0.6)
+        assert panel.auto_running
+        first = sends_by_acks(panel)
+        assert chosen_acks(panel) == "0"
+        assert first["0"] > 0
+        await pilot.pause(0.6)
+        second = sends_by_acks(panel)
+        assert second["0"] > first["0"]  # redrawn while auto-produce runs, not only at the end
+        assert second["1"] == first["1"]  # the new records went out with acks=0
+
+        panel.query_one("#send").focus()
+        await pilot.press("a")
+        await pilot.pause(0.2)
+        assert sum(sends_by_acks(panel).values()) == panel.auto_sent
+
+
+def test_acks_latency_keeps_a_window_of_recent_sends() -> None:
+    stats = AcksLatencyStats(window=200)
+    for ms in range(1, 301):
+        stats.record("1", float(ms))
+    stats.record("all", 7.0)
+    zero, one, every = stats.summaries()
+    assert (zero.sends, one.sends, every.sends) == (0, 300, 1)
+    assert (one.median_ms, one.p95_ms) == (200.5, 290.0)  # over sends 101..300
+    assert (every.median_ms, every.p95_ms) == (7.0, 7.0)
 
 
 def test_snapshot_after_one_send(snap_compare) -> None:  # type: ignore[no-untyped-def]

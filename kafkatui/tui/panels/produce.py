@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 from dataclasses import replace
+from functools import partial
 
 from rich.text import Text
 from textual import on
@@ -22,6 +23,7 @@ from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select,
 from kafkatui.backends.base import Backend, ProduceRequest, ProduceTrace
 from kafkatui.engine.events import Event, PartitionsCreated, TopicCreated, TopicDeleted
 from kafkatui.tui.panels.base import Panel
+from kafkatui.tui.widgets.acks_latency import AcksLatency, AcksLatencyStats
 from kafkatui.tui.widgets.producer_path import ProducerPath
 from kafkatui.tui.widgets.rate_chart import RateChart
 
@@ -36,6 +38,10 @@ _ACKS_HELP = {
     "1": "the leader's write is enough",
     "all": "waits for every in-sync replica",
 }
+_ACKS_LATENCY_NOTE = (
+    "acks=all waits until every in-sync replica has fetched the batch "
+    "— see replica latency on the Partitions panel"
+)
 
 
 class RecordProduced(Message):
@@ -50,8 +56,10 @@ class ProducePanel(Panel):
     """Kafka's producer by hand: one record from a form, or a steady stream at a rate.
 
     Every send shows the seed's producer path (send → serialize → partition → write) as
-    the backend reports it. Differs from a real client in that each form send waits for
-    its acknowledgement before showing where the record landed.
+    the backend reports it, and its latency joins the figures for its acks setting (the
+    "Latency by acks" view), so acks=all's wait for the followers shows beside acks=1.
+    Differs from a real client in that each form send waits for its acknowledgement
+    before showing where the record landed.
     """
 
     PANEL_ID = "produce"
@@ -97,6 +105,7 @@ class ProducePanel(Panel):
     ProducePanel #auto { margin-top: 1; }
     ProducePanel #auto-counters { width: 1fr; height: 3; padding-left: 1; content-align: left middle; }
     ProducePanel #auto-counters.-running { color: $accent; text-style: bold; }
+    ProducePanel #acks-latency-note { height: auto; color: $text-muted; }
     """
 
     auto_running: reactive[bool] = reactive(False, init=False)
@@ -113,6 +122,9 @@ class ProducePanel(Panel):
         self._pulses = 0
         self._last_trace: ProduceTrace | None = None
         self._rate = 10.0
+        self._auto_acks = "all"  # what auto-produce sends with: follows the acks toggle live
+        self._latencies = AcksLatencyStats()
+        self._latencies_shown = 0  # the stats' version last drawn
 
     # --- layout ----------------------------------------------------------------------
 
@@ -169,6 +181,9 @@ class ProducePanel(Panel):
                 yield Static("", id="rate-msg", classes="msg -empty")
                 yield RateChart("throughput", "records/s", id="throughput")
                 yield RateChart("latency", "ms", precision=1, id="latency")
+                yield Static("Latency by acks", classes="section")
+                yield AcksLatency(id="acks-latency")
+                yield Static(_ACKS_LATENCY_NOTE, id="acks-latency-note")
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width < _NARROW_WIDTH, "-narrow")
@@ -218,7 +233,10 @@ class ProducePanel(Panel):
 
     @on(RadioSet.Changed, "#acks")
     def _acks_changed(self) -> None:
-        self.query_one("#acks-help", Static).update(_ACKS_HELP[self._acks()])
+        acks = self._acks()
+        self.query_one("#acks-help", Static).update(_ACKS_HELP[acks])
+        self.query_one(AcksLatency).chosen = acks
+        self._auto_acks = acks
 
     @on(Input.Changed, "#value, #headers")
     def _value_changed(self) -> None:
@@ -310,6 +328,8 @@ class ProducePanel(Panel):
         except Exception as error:
             self._failed(error)
             return
+        self._latencies.record(request.acks, trace.latency_ms)
+        self._show_latencies()
         path = self.query_one(ProducerPath)
         path.show_trace(trace)
         path.scroll_visible(animate=False)  # on a small terminal the path is below the form
@@ -342,6 +362,7 @@ class ProducePanel(Panel):
             with self.prevent(Switch.Changed):
                 event.switch.value = False
             return
+        self._auto_acks = request.acks
         self.auto_running = True
         numbered = not self.query_one("#json", Switch).value
         self.run_worker(
@@ -374,8 +395,10 @@ class ProducePanel(Panel):
         Sends are not awaited one round at a time: like a real producer, records keep
         going while earlier ones wait for acknowledgement (at most a second's worth in
         flight), so one slow record does not stall the stream, and a failing send stops
-        it at once. Counters change per acknowledgement; `_pulse` shows them a few times
-        a second, since redrawing per record would cost more than producing it.
+        it at once. The acks toggle applies from the next round, so the latency of each
+        setting can be compared while records flow; the rest of the form is read once.
+        Counters change per acknowledgement; `_pulse` shows them a few times a second,
+        since redrawing per record would cost more than producing it.
         """
         in_flight: set[asyncio.Future[ProduceTrace]] = set()
         try:
@@ -387,6 +410,7 @@ class ProducePanel(Panel):
                 future.cancel()
             if self.is_attached:
                 self._show_counters()
+                self._show_latencies()
 
     async def _produce_at_rate(
         self, template: ProduceRequest, numbered: bool, in_flight: set[asyncio.Future[ProduceTrace]]
@@ -402,6 +426,9 @@ class ProducePanel(Panel):
             last = now
             count = int(due)
             due -= count
+            if template.acks != self._auto_acks:
+                template = replace(template, acks=self._auto_acks)
+            acknowledged = partial(self._acknowledged, template.acks)
             for _ in range(count):
                 seq += 1
                 future = asyncio.ensure_future(
@@ -409,7 +436,7 @@ class ProducePanel(Panel):
                 )
                 in_flight.add(future)
                 future.add_done_callback(in_flight.discard)
-                future.add_done_callback(self._acknowledged)
+                future.add_done_callback(acknowledged)
             while len(in_flight) > max(self._rate, 1) and self.auto_running:
                 await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
             pause = max(_TICK, 1 / self._rate) - (loop.time() - now)
@@ -417,7 +444,7 @@ class ProducePanel(Panel):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._auto_stop.wait(), pause)
 
-    def _acknowledged(self, future: asyncio.Future[ProduceTrace]) -> None:
+    def _acknowledged(self, acks: str, future: asyncio.Future[ProduceTrace]) -> None:
         if future.cancelled() or not self.is_attached:
             return
         error = future.exception()
@@ -426,6 +453,7 @@ class ProducePanel(Panel):
             self.auto_sent += 1
             self._bucket_count += 1
             self._bucket_latency += trace.latency_ms
+            self._latencies.record(acks, trace.latency_ms)
             self._last_trace = trace
             return
         self.auto_errors += 1
@@ -434,9 +462,10 @@ class ProducePanel(Panel):
             self._failed(error if isinstance(error, Exception) else RuntimeError(str(error)))
 
     def _pulse(self) -> None:
-        """While auto-producing: counters and the latest path often, the charts once a second."""
+        """While auto-producing: counters, acks latency and the path often, the charts once a second."""
         self._pulses += 1
         self._show_counters()
+        self._show_latencies()
         if self._last_trace is not None and self._pulses % 2 == 0:
             self.query_one(ProducerPath).show_trace(self._last_trace, animate=False)
             self._last_trace = None
@@ -445,6 +474,12 @@ class ProducePanel(Panel):
             self.query_one("#throughput", RateChart).push(count)
             self.query_one("#latency", RateChart).push(latency / count if count else 0.0)
             self._bucket_count, self._bucket_latency = 0, 0.0
+
+    def _show_latencies(self) -> None:
+        """Redraw the acks latency view if a send was measured since it was last drawn."""
+        if self._latencies.version != self._latencies_shown:
+            self._latencies_shown = self._latencies.version
+            self.query_one(AcksLatency).summaries = self._latencies.summaries()
 
     def _show_counters(self) -> None:
         counters = self.query_one(AutoCounters)

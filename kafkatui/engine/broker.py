@@ -25,7 +25,13 @@ from kafkatui.engine.log import PartitionLog
 from kafkatui.engine.metadata import MetadataImage, PartitionInfo, TopicInfo
 from kafkatui.engine.network import Network
 from kafkatui.engine.records import TimestampType, read_header
-from kafkatui.engine.replication import REPLICA_FETCH_MAX_BYTES, ReplicaFetcher, ReplicaFetchResult
+from kafkatui.engine.replication import (
+    REPLICA_FETCH_BACKOFF_MS,
+    REPLICA_FETCH_MAX_BYTES,
+    REPLICA_FETCH_WAIT_MAX_MS,
+    ReplicaFetcher,
+    ReplicaFetchResult,
+)
 from kafkatui.engine.storage import BrokerStorage
 
 # AlterPartition requests to the controller (topic, partition, replica(s), leader epoch).
@@ -107,6 +113,8 @@ class Broker:
         *,
         network: Network | None = None,
         replica_lag_time_max_ms: int = 30_000,
+        replica_fetch_wait_max_ms: int = REPLICA_FETCH_WAIT_MAX_MS,
+        replica_fetch_backoff_ms: int = REPLICA_FETCH_BACKOFF_MS,
     ) -> None:
         self.broker_id = broker_id
         self.storage = storage
@@ -127,6 +135,8 @@ class Broker:
         self._isr_expiration: asyncio.Task[None] | None = None
         self.network = network or Network(random.Random(0))
         self.replica_lag_time_max_ms = replica_lag_time_max_ms
+        self.replica_fetch_wait_max_ms = replica_fetch_wait_max_ms
+        self.replica_fetch_backoff_ms = replica_fetch_backoff_ms
 
     def connect(
         self,
@@ -154,6 +164,8 @@ class Broker:
 
     async def recover(self) -> None:
         """Open the partition logs found on disk and start serving."""
+        for old in self.logs.values():
+            await old.quiesce()  # a write that was under way when it stopped lands first
         for state in await self.storage.load_logs():
             log = PartitionLog(self.storage, state)
             self._watch(log)
@@ -183,6 +195,8 @@ class Broker:
         self._followers.clear()
         self._led_epochs.clear()
         self.running = False
+        for log in self.logs.values():
+            log.close()
 
     async def crash(self) -> None:
         """Die without a clean shutdown: no checkpoint, fetchers just stop (kill -9)."""
@@ -191,7 +205,7 @@ class Broker:
         self._led_epochs.clear()
         self.running = False
         for log in self.logs.values():
-            log.wake_waiters()  # requests waiting on this broker fail now, as on a dropped connection
+            log.close()  # requests waiting on this broker fail now, as on a dropped connection
 
     async def close(self) -> None:
         if self.running:
@@ -216,9 +230,15 @@ class Broker:
         for topic in image.topics.values():
             for info in topic.partitions:
                 log = self.logs.get((topic.topic_id, info.partition))
-                if log is not None and info.leader == self.broker_id:
+                if log is None:
+                    continue
+                log.leader_epoch = info.leader_epoch if info.leader == self.broker_id else -1
+                if info.leader == self.broker_id:
                     self._become_leader(log, info)
                     self._maybe_advance_high_watermark(log, info)
+                elif self._led_epochs.pop((topic.topic_id, info.partition), None) is not None:
+                    self._followers.pop((topic.topic_id, info.partition), None)
+                    log.wake_waiters()  # acks=all requests waiting here fail: not the leader now
 
     def sync_fetchers(self) -> None:
         """Run one replica fetcher per partition this broker follows, toward its leader."""
@@ -248,6 +268,8 @@ class Broker:
             self._peers,
             self._clock,
             self.network,
+            self.replica_fetch_wait_max_ms,
+            self.replica_fetch_backoff_ms,
         )
         self._fetchers[key] = fetcher
         fetcher.start()
@@ -271,6 +293,7 @@ class Broker:
         if self._led_epochs.get(key) == info.leader_epoch:
             return
         self._led_epochs[key] = info.leader_epoch
+        log.wake_waiters()  # produce requests of an earlier epoch re-check and fail
         now = self._clock.now_ms()
         self._followers[key] = {
             b: FollowerState(last_caught_up_ms=now if b in info.isr else 0)
@@ -428,25 +451,47 @@ class Broker:
         )
         self._maybe_advance_high_watermark(log, part)
         if acks == -1:
-            await self._await_replication(topic, partition, log, header.last_offset + 1)
+            await self._await_replication(
+                topic, partition, log, header.last_offset + 1, part.leader_epoch, config.min_insync_replicas
+            )
         log_append_time = now if timestamp_type is TimestampType.LOG_APPEND_TIME else -1
         return ProduceResult(header.base_offset, log_append_time, log.log_start_offset)
 
-    async def _await_replication(self, topic: str, partition: int, log: PartitionLog, needed: int) -> None:
-        """acks=all: answer once the high watermark covers the batch (Kafka's DelayedProduce),
-        or REQUEST_TIMED_OUT after request.timeout.ms."""
-        if log.high_watermark >= needed:
-            return
+    async def _await_replication(
+        self, topic: str, partition: int, log: PartitionLog, needed: int, leader_epoch: int, min_isr: int
+    ) -> None:
+        """acks=all: answer once the high watermark covers the batch (Kafka's DelayedProduce).
+
+        Fails with NOT_LEADER_OR_FOLLOWER if this broker stops leading the partition
+        meanwhile (the batch may be truncated away by the new leader), with
+        NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank below min.insync.replicas
+        before it was covered, and with REQUEST_TIMED_OUT after request.timeout.ms."""
         moved = asyncio.Event()
         log.add_waiter(moved)
         deadline = self._clock.now_ms() + REQUEST_TIMEOUT_MS
         try:
-            while log.high_watermark < needed:
+            while True:
                 if not self.running:
                     raise KafkaError(
                         ErrorCode.NETWORK_EXCEPTION,
                         f"broker {self.broker_id} went away before {topic}-{partition} was replicated",
                     )
+                info = self._image.topics.get(topic)
+                part = info.partitions[partition] if info and partition < len(info.partitions) else None
+                if part is None or part.leader != self.broker_id or part.leader_epoch != leader_epoch:
+                    raise KafkaError(
+                        ErrorCode.NOT_LEADER_OR_FOLLOWER,
+                        f"broker {self.broker_id} lost the leadership of {topic}-{partition} before "
+                        f"offset {needed - 1} was replicated",
+                    )
+                if log.high_watermark >= needed:
+                    if len(part.isr) < min_isr:
+                        raise KafkaError(
+                            ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+                            f"{topic}-{partition}: the ISR shrank to {len(part.isr)} replica(s), fewer than "
+                            f"min.insync.replicas={min_isr}, before offset {needed - 1} was replicated",
+                        )
+                    return
                 remaining = deadline - self._clock.now_ms()
                 if remaining <= 0 or not await wait_event(self._clock, moved, remaining / 1000):
                     raise KafkaError(

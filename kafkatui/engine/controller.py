@@ -62,10 +62,20 @@ class BrokerDefaults:
     controller_quorum_election_timeout_ms: int = 1_000  # controller.quorum.election.timeout.ms
     # A follower that has not caught up with its leader for this long leaves the ISR.
     replica_lag_time_max_ms: int = 30_000  # replica.lag.time.max.ms
+    replica_fetch_wait_max_ms: int = 500  # replica.fetch.wait.max.ms (a follower's long-poll)
+    replica_fetch_backoff_ms: int = 1_000  # replica.fetch.backoff.ms (after a failed fetch)
     # Preferred leaders get their partitions back when a broker leads too few of them.
     auto_leader_rebalance_enable: bool = True  # auto.leader.rebalance.enable
     leader_imbalance_check_interval_ms: int = 300_000  # leader.imbalance.check.interval.seconds
     leader_imbalance_per_broker_percentage: int = 10  # leader.imbalance.per.broker.percentage
+
+    def __post_init__(self) -> None:
+        # Kafka refuses both at startup (KafkaConfig): an idle follower long-polling
+        # longer than the lag limit would leave the ISR; heartbeats must beat the session.
+        if self.replica_fetch_wait_max_ms >= self.replica_lag_time_max_ms:
+            raise ValueError("replica.fetch.wait.max.ms should always be less than replica.lag.time.max.ms")
+        if self.broker_heartbeat_interval_ms >= self.broker_session_timeout_ms:
+            raise ValueError("broker.heartbeat.interval.ms must be less than broker.session.timeout.ms")
 
 
 def validate_topic_name(name: str) -> None:

@@ -10,7 +10,9 @@ with their offsets and take the HW from the leader's fetch responses (see `Broke
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.records import (
@@ -23,6 +25,26 @@ from kafkatui.engine.records import (
     with_partition_leader_epoch,
 )
 from kafkatui.engine.storage import BrokerStorage, LogState, StoredBatch
+
+T = TypeVar("T")
+
+
+async def _to_completion(write: Awaitable[T]) -> T:
+    """Finish a write even if the caller is cancelled meanwhile (a replica fetcher
+    stopped mid-append): SQLite runs it in its thread regardless, and the log's offsets
+    in memory must match what the database holds. The cancellation is delivered again
+    at the caller's next await, after it has recorded the write."""
+    task = asyncio.ensure_future(write)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        while not task.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait({task})
+        current = asyncio.current_task()
+        if current is not None:
+            current.cancel()
+        return task.result()
 
 
 class PartitionLog:
@@ -44,6 +66,11 @@ class PartitionLog:
         # Woken whenever the log end offset moves, for followers waiting to replicate.
         self._leo_waiters: list[asyncio.Event] = []
         self.on_high_watermark: Callable[[int], None] | None = None
+        # The epoch in which this replica leads, or -1 while it follows; set by its broker
+        # from the metadata. A leader append of another epoch is refused under the append
+        # lock, so nothing is appended as leader once the replica has started following.
+        self.leader_epoch = -1
+        self.closed = False  # its broker stopped; a restart opens a new PartitionLog
 
     async def append_as_leader(
         self,
@@ -71,13 +98,18 @@ class PartitionLog:
                 "a producer batch must hold records with offset deltas 0..count-1",
             )
         async with self._append_lock:
+            if leader_epoch != self.leader_epoch or self.closed:
+                raise KafkaError(
+                    ErrorCode.NOT_LEADER_OR_FOLLOWER,
+                    f"{self.topic}-{self.partition}: leadership changed (epoch {leader_epoch} is over)",
+                )
             base_offset = self.log_end_offset
             stored = with_base_offset(data, base_offset)
             if timestamp_type is TimestampType.LOG_APPEND_TIME:
                 stored = with_log_append_time(stored, now_ms)
             stored = with_partition_leader_epoch(stored, leader_epoch)
             stored_header = read_header(stored)
-            await self._storage.append(self.log_id, [(stored_header, stored)])
+            await _to_completion(self._storage.append(self.log_id, [(stored_header, stored)]))
             self._extend(stored_header.last_offset + 1, stored_header.size)
         return stored_header
 
@@ -90,6 +122,8 @@ class PartitionLog:
         if not batches:
             return self.log_end_offset
         async with self._append_lock:
+            if self.closed:
+                raise KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, f"{self.topic}-{self.partition} is closed")
             rows = []
             expected = self.log_end_offset
             for data in batches:
@@ -103,7 +137,7 @@ class PartitionLog:
                     )
                 rows.append((header, data))
                 expected = header.last_offset + 1
-            await self._storage.append(self.log_id, rows)
+            await _to_completion(self._storage.append(self.log_id, rows))
             self._extend(expected, sum(h.size for h, _ in rows))
         return self.log_end_offset
 
@@ -113,9 +147,22 @@ class PartitionLog:
         async with self._append_lock:
             if offset >= self.log_end_offset:
                 return
-            self.size_bytes -= await self._storage.truncate(self.log_id, offset)
+            self.size_bytes -= await _to_completion(self._storage.truncate(self.log_id, offset))
             self.log_end_offset = offset
             self.high_watermark = min(self.high_watermark, offset)
+
+    def close(self) -> None:
+        """Its broker stopped or crashed: requests still holding this object (a produce
+        suspended mid-way) must not write behind the back of the log that replaces it."""
+        self.closed = True
+        self.leader_epoch = -1
+        self.wake_waiters()
+
+    async def quiesce(self) -> None:
+        """Wait for appends in progress to finish (a new follower does, before it
+        compares its log with its leader's)."""
+        async with self._append_lock:
+            pass
 
     async def last_epoch(self) -> int:
         return await self._storage.last_epoch(self.log_id)

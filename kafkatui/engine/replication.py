@@ -49,6 +49,8 @@ class ReplicaFetcher:
         peers: Callable[[int], Broker | None],
         clock: Clock,
         network: Network,
+        fetch_wait_max_ms: int = REPLICA_FETCH_WAIT_MAX_MS,
+        fetch_backoff_ms: int = REPLICA_FETCH_BACKOFF_MS,
     ) -> None:
         self.broker_id = broker_id
         self.topic = topic
@@ -58,6 +60,8 @@ class ReplicaFetcher:
         self._peers = peers
         self._clock = clock
         self._network = network
+        self._fetch_wait_max_ms = fetch_wait_max_ms
+        self._fetch_backoff_ms = fetch_backoff_ms
         self.task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -72,7 +76,7 @@ class ReplicaFetcher:
         while True:
             leader = self._peers(self.leader_id)
             if leader is None:
-                await self._clock.sleep(REPLICA_FETCH_BACKOFF_MS / 1000)
+                await self._clock.sleep(self._fetch_backoff_ms / 1000)
                 continue
             try:
                 delay = self._network.latency_ms(self.broker_id, self.leader_id)
@@ -80,7 +84,7 @@ class ReplicaFetcher:
                     await self._clock.sleep(delay / 1000)
                 if not self._network.delivers(self.broker_id, self.leader_id):
                     # Cut or lost on the way: the request times out and is retried.
-                    await self._clock.sleep(REPLICA_FETCH_BACKOFF_MS / 1000)
+                    await self._clock.sleep(self._fetch_backoff_ms / 1000)
                     continue
                 if not truncated:
                     await self._truncate(leader)
@@ -90,18 +94,19 @@ class ReplicaFetcher:
                     self.partition,
                     replica_id=self.broker_id,
                     fetch_offset=self.log.log_end_offset,
-                    max_wait_ms=REPLICA_FETCH_WAIT_MAX_MS,
+                    max_wait_ms=self._fetch_wait_max_ms,
                 )
                 await self.log.append_as_follower(result.batches)
                 self.log.advance_high_watermark(min(result.high_watermark, self.log.log_end_offset))
             except KafkaError:
                 # Leader gone or moved: back off and ask the metadata again (Kafka's
                 # replica.fetch.backoff.ms); the broker restarts fetchers on leader changes.
-                await self._clock.sleep(REPLICA_FETCH_BACKOFF_MS / 1000)
+                await self._clock.sleep(self._fetch_backoff_ms / 1000)
 
     async def _truncate(self, leader: Broker) -> None:
         """Before fetching from a (new) leader, drop what it never had (KIP-101/KIP-279):
         ask where this replica's last epoch ends in the leader's log, cut there."""
+        await self.log.quiesce()  # a leader append of the epoch before must land first
         epoch = await self.log.last_epoch()
         if epoch < 0:
             return

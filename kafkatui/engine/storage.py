@@ -11,6 +11,7 @@ commits, as with Kafka's default of leaving fsync to the OS.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,6 +105,10 @@ class BrokerStorage:
         self.path = path
         # Reads and writes waiting on SQLite's thread: a cluster is only idle at zero.
         self.in_flight = 0
+        # One connection serves every partition of the broker, and a transaction spans
+        # several awaits (BEGIN, executemany, COMMIT): another partition's write must not
+        # run inside it (it would share its fate on ROLLBACK) or open its own within it.
+        self._write_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path | None) -> BrokerStorage:
@@ -133,23 +138,26 @@ class BrokerStorage:
         return states
 
     async def create_log(self, topic_id: str, topic: str, partition: int) -> LogState:
-        cursor = await self._db.execute(
-            "INSERT INTO logs (topic_id, topic, partition) VALUES (?, ?, ?)",
-            (topic_id, topic, partition),
-        )
+        async with self._write_lock:
+            cursor = await self._db.execute(
+                "INSERT INTO logs (topic_id, topic, partition) VALUES (?, ?, ?)",
+                (topic_id, topic, partition),
+            )
         log_id = cursor.lastrowid
         await cursor.close()
         assert log_id is not None
         return LogState(log_id, topic_id, topic, partition, 0, 0, 0, 0)
 
     async def delete_log(self, log_id: int) -> None:
-        await self._db.execute("DELETE FROM logs WHERE log_id = ?", (log_id,))
+        async with self._write_lock:
+            await self._db.execute("DELETE FROM logs WHERE log_id = ?", (log_id,))
 
     async def append(self, log_id: int, batches: Sequence[tuple[BatchHeader, bytes]]) -> None:
         """Write batches in one transaction (all or nothing), each indexed by its leader epoch."""
         self.in_flight += 1
         try:
-            await self._append(log_id, batches)
+            async with self._write_lock:
+                await self._append(log_id, batches)
         finally:
             self.in_flight -= 1
 
@@ -218,6 +226,10 @@ class BrokerStorage:
 
     async def truncate(self, log_id: int, offset: int) -> int:
         """Remove batches from `offset` on (they start at or after it); returns bytes freed."""
+        async with self._write_lock:
+            return await self._truncate(log_id, offset)
+
+    async def _truncate(self, log_id: int, offset: int) -> int:
         async with self._db.execute(
             "SELECT COALESCE(SUM(size), 0) FROM batches WHERE log_id = ? AND base_offset >= ?",
             (log_id, offset),
@@ -243,9 +255,10 @@ class BrokerStorage:
         return None if row is None or row[0] is None else int(row[0])
 
     async def checkpoint_high_watermark(self, log_id: int, high_watermark: int) -> None:
-        await self._db.execute(
-            "UPDATE logs SET high_watermark = ? WHERE log_id = ?", (high_watermark, log_id)
-        )
+        async with self._write_lock:
+            await self._db.execute(
+                "UPDATE logs SET high_watermark = ? WHERE log_id = ?", (high_watermark, log_id)
+            )
 
     async def file_size(self) -> int:
         """Bytes the database uses (pages in use), as shown for 'bytes on disk'."""

@@ -643,8 +643,8 @@ class Broker:
         state.last_fetch_leader_end = log.log_end_offset
         state.last_fetch_ms = now
 
-    async def end_offset_for_epoch(self, topic: str, partition: int, epoch: int) -> int:
-        """OffsetForLeaderEpoch (KIP-101): where `epoch` ends in the leader's log."""
+    async def end_offset_for_epoch(self, topic: str, partition: int, epoch: int) -> tuple[int, int]:
+        """OffsetForLeaderEpoch (KIP-101/279): the leader's largest epoch not above `epoch`, and its end."""
         _, _, log = self._leader_log(topic, partition)
         return await log.end_offset_for_epoch(epoch)
 

@@ -167,10 +167,16 @@ class PartitionLog:
     async def last_epoch(self) -> int:
         return await self._storage.last_epoch(self.log_id)
 
-    async def end_offset_for_epoch(self, epoch: int) -> int:
-        """OffsetForLeaderEpoch: where `epoch` ended in this log (its LEO if still current)."""
-        later = await self._storage.first_offset_after_epoch(self.log_id, epoch)
-        return self.log_end_offset if later is None else later
+    async def end_offset_for_epoch(self, epoch: int) -> tuple[int, int]:
+        """OffsetForLeaderEpoch (KIP-279): the largest epoch in this log not above `epoch`,
+        and where it ends (the first offset of a later epoch, or the LEO). (-1, log start
+        offset) if the log holds no such epoch."""
+        async with self._append_lock:  # one view of the log: not mid-append
+            found = await self._storage.largest_epoch_at_most(self.log_id, epoch)
+            if found is None:
+                return -1, self.log_start_offset
+            later = await self._storage.first_offset_after_epoch(self.log_id, found)
+            return found, self.log_end_offset if later is None else later
 
     def _extend(self, log_end_offset: int, size: int) -> None:
         self.log_end_offset = log_end_offset

@@ -110,5 +110,10 @@ class ReplicaFetcher:
         epoch = await self.log.last_epoch()
         if epoch < 0:
             return
-        end = await leader.end_offset_for_epoch(self.topic, self.partition, epoch)
+        leader_epoch, end = await leader.end_offset_for_epoch(self.topic, self.partition, epoch)
+        if leader_epoch != epoch:
+            # The leader never had our last epoch (KIP-279): both logs agree only up to
+            # where the last epoch they share ends in each of them.
+            _, own_end = await self.log.end_offset_for_epoch(leader_epoch)
+            end = min(end, own_end)
         await self.log.truncate_to(min(end, self.log.log_end_offset))

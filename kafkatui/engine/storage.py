@@ -254,6 +254,14 @@ class BrokerStorage:
             row = await cursor.fetchone()
         return None if row is None or row[0] is None else int(row[0])
 
+    async def largest_epoch_at_most(self, log_id: int, epoch: int) -> int | None:
+        """The largest leader epoch in the log that is not above `epoch`."""
+        async with self._db.execute(
+            "SELECT MAX(leader_epoch) FROM batches WHERE log_id = ? AND leader_epoch <= ?", (log_id, epoch)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
     async def checkpoint_high_watermark(self, log_id: int, high_watermark: int) -> None:
         async with self._write_lock:
             await self._db.execute(

@@ -6,6 +6,8 @@ election 1 s, replica.lag.time.max.ms 30 s, leader imbalance check 300 s).
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from kafkatui.engine.clock import ManualClock
@@ -19,6 +21,7 @@ from kafkatui.engine.events import (
     IsrShrunk,
     LeaderElected,
 )
+from kafkatui.engine.records import Record, encode_batch
 from tests.conftest import crash_broker, fast_producer
 from tests.engine.test_produce_consume import read_all
 from tests.engine.test_replication import replica_bytes
@@ -238,3 +241,43 @@ async def test_links_are_validated_and_listed(cluster: Cluster) -> None:
 async def test_crash_broker_helper_reports_the_wait(cluster: Cluster, clock: ManualClock) -> None:
     took = await crash_broker(cluster, clock, 3)
     assert SESSION_MS <= took <= SESSION_MS + HEARTBEAT_MS + cluster.quorum.tick_ms
+
+
+def one_record(value: str, now_ms: int) -> bytes:
+    return encode_batch([Record(0, now_ms, None, value.encode(), ())])
+
+
+async def test_acks_all_fails_when_the_isr_shrinks_below_min_insync_before_it_is_covered(
+    cluster: Cluster, clock: ManualClock
+) -> None:
+    """Kafka's DelayedProduce: NOT_ENOUGH_REPLICAS_AFTER_APPEND, although the HW moved."""
+    await cluster.create_topic("t", 3, 3, configs={"min.insync.replicas": "2"})
+    # Broker 2 leads; 3 cannot fetch from it; 1 (the controller) dies and 2 takes over
+    # the role. The ISR shrinks to 2 alone: first 1 (session timeout), then 3 (lag).
+    p = next(p for p in cluster.describe_topic("t").partitions if p.leader == 2)
+    cluster.cut_link(2, 3)
+    await cluster.stop_broker(1, crash=True)
+    data = one_record("x", clock.now_ms())
+    request = asyncio.ensure_future(cluster.brokers[2].produce("t", p.partition, data, acks=-1))
+    await cluster.advance_until(request.done)
+    with pytest.raises(KafkaError) as info:
+        request.result()
+    assert info.value.code is ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND
+    assert cluster.describe_topic("t").partitions[p.partition].isr == (p.leader,)
+
+
+async def test_acks_all_fails_when_leadership_moves_before_it_is_covered(
+    cluster: Cluster, clock: ManualClock
+) -> None:
+    await cluster.create_topic("t", 1, 3, configs={"min.insync.replicas": "2"})
+    [p] = cluster.describe_topic("t").partitions
+    for follower in p.replicas[1:]:
+        cluster.set_latency(1_000, p.leader, follower)
+    leader = cluster.brokers[p.leader]
+    request = asyncio.ensure_future(leader.produce("t", 0, one_record("x", clock.now_ms()), acks=-1))
+    await cluster.settle()
+    await cluster.stop_broker(p.leader)  # controlled shutdown: leadership moves at once
+    await cluster.advance_until(request.done)
+    with pytest.raises(KafkaError) as info:
+        request.result()
+    assert info.value.code in (ErrorCode.NOT_LEADER_OR_FOLLOWER, ErrorCode.NETWORK_EXCEPTION)

@@ -19,6 +19,8 @@ from kafkatui.cli.output import human_bytes, print_json
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.errors import ErrorCode, KafkaError
 
+CATCH_UP_SECONDS = 15  # how long `broker start` waits for the broker to rejoin its ISRs
+
 app = typer.Typer(help="List, stop and start brokers (leaders move, ISRs change).", no_args_is_help=True)
 
 
@@ -128,6 +130,23 @@ def start(
     @cluster_command("kafkatui broker start")
     async def body(cluster: Cluster) -> None:
         await cluster.start_broker(broker_id)
-        console.print(f"Broker {broker_id} started. {_leadership(cluster)}", markup=False)
+
+        def behind() -> list[str]:
+            return [
+                f"{t}-{p.partition}"
+                for t in cluster.topic_names()
+                for p in cluster.describe_topic(t).partitions
+                if broker_id in p.replicas and broker_id not in p.isr and p.leader != -1
+            ]
+
+        started = time.monotonic()
+        with err_console.status(
+            f"Broker {broker_id} started; catching up with its leaders to rejoin the ISR…"
+        ):
+            while behind() and time.monotonic() - started < CATCH_UP_SECONDS:
+                await asyncio.sleep(0.05)
+        lagging = behind()
+        note = f" Still catching up (not in the ISR yet): {', '.join(lagging)}." if lagging else ""
+        console.print(f"Broker {broker_id} started.{note} {_leadership(cluster)}", markup=False)
 
     body(ctx)

@@ -203,3 +203,66 @@ def alter(
         )
 
     body(ctx)
+
+
+@app.command("elect-leaders")
+def elect_leaders(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Argument(help="Topic (default: every topic).")] = None,
+    partition: Annotated[
+        int | None, typer.Option("--partition", "-p", help="Only this partition of the topic.")
+    ] = None,
+    election_type: Annotated[
+        str,
+        typer.Option(
+            "--election-type",
+            help="preferred: give leadership back to each partition's first replica if it is in sync; "
+            "unclean: let an out-of-sync replica lead an offline partition (loses what it lacks).",
+        ),
+    ] = "preferred",
+    json_out: JsonOption = False,
+) -> None:
+    """Elect leaders, like kafka-leader-election.sh (ElectLeaders, KIP-460)."""
+    if partition is not None and name is None:
+        raise typer.BadParameter("--partition needs a topic", param_hint="--partition")
+    if election_type not in ("preferred", "unclean"):
+        raise typer.BadParameter("preferred or unclean", param_hint="--election-type")
+
+    @cluster_command("kafkatui topic elect-leaders")
+    async def body(cluster: Cluster) -> None:
+        wanted = None
+        if name is not None:
+            count = len(cluster.topic(name).partitions)
+            if partition is not None and not 0 <= partition < count:
+                cluster.leader(name, partition)  # raises Kafka's error naming the range
+            wanted = [(name, p) for p in range(count) if partition is None or p == partition]
+        results = await cluster.elect_leaders(election_type, wanted)
+        rows = []
+        for (topic, p), error in sorted(results.items()):
+            leader = cluster.topic(topic).partitions[p].leader if topic in cluster.metadata.topics else -1
+            rows.append(
+                {
+                    "topic": topic,
+                    "partition": p,
+                    "leader": leader,
+                    "error": error.name if error else None,
+                    "message": error.message if error else None,
+                }
+            )
+        if json_out:
+            print_json(rows)
+            return
+        moved = [r for r in rows if r["error"] is None]
+        for r in moved:
+            console.print(f"{r['topic']}-{r['partition']}: broker {r['leader']} leads now", markup=False)
+        for r in rows:
+            if r["error"] not in (None, "ELECTION_NOT_NEEDED"):
+                console.print(f"{r['topic']}-{r['partition']}: {r['error']}: {r['message']}", markup=False)
+        needed = len(rows) - sum(1 for r in rows if r["error"] == "ELECTION_NOT_NEEDED")
+        console.print(
+            f"{len(moved)} partition(s) got a new leader; {len(rows) - needed} already had the "
+            f"{'preferred' if election_type == 'preferred' else 'a'} leader.",
+            markup=False,
+        )
+
+    body(ctx)

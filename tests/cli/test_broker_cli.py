@@ -35,3 +35,22 @@ def test_stop_moves_leadership_and_is_remembered(tmp_path: Path) -> None:
     assert "error: BROKER_NOT_AVAILABLE: broker 3 is already stopped" in again.output
     unknown = run(tmp_path, "broker", "start", "7")
     assert unknown.exit_code == 1 and "no broker 7" in unknown.output
+
+
+def test_preferred_leader_election_from_the_cli(tmp_path: Path) -> None:
+    assert run(tmp_path, "topic", "create", "sales", "-p", "3", "-r", "3").exit_code == 0
+    before = json.loads(run(tmp_path, "topic", "describe", "sales", "--json").stdout)
+    assert run(tmp_path, "broker", "stop", "2").exit_code == 0
+    assert run(tmp_path, "broker", "start", "2").exit_code == 0
+    moved = [p for p in before["partitions"] if p["replicas"][0] == 2]
+    result = run(tmp_path, "topic", "elect-leaders", "sales", "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert {r["partition"] for r in rows if r["error"] is None} == {p["partition"] for p in moved}
+    assert {r["error"] for r in rows if r["error"]} <= {"ELECTION_NOT_NEEDED"}
+    after = json.loads(run(tmp_path, "topic", "describe", "sales", "--json").stdout)
+    assert all(p["leader"] == p["replicas"][0] for p in after["partitions"])
+    text = run(tmp_path, "topic", "elect-leaders")
+    assert text.exit_code == 0 and "0 partition(s) got a new leader" in text.output
+    bad = run(tmp_path, "topic", "elect-leaders", "sales", "--partition", "9")
+    assert bad.exit_code == 1 and "UNKNOWN_TOPIC_OR_PARTITION" in bad.output

@@ -395,7 +395,9 @@ class Broker:
 
     # --- produce ---------------------------------------------------------------------
 
-    async def produce(self, topic: str, partition: int, data: bytes, *, acks: int = -1) -> ProduceResult:
+    async def produce(
+        self, topic: str, partition: int, data: bytes, *, acks: int = -1, timeout_ms: int = REQUEST_TIMEOUT_MS
+    ) -> ProduceResult:
         """Append one producer batch to a partition this broker leads.
 
         acks=1 answers once the leader has written it; acks=all once every in-sync
@@ -452,13 +454,26 @@ class Broker:
         self._maybe_advance_high_watermark(log, part)
         if acks == -1:
             await self._await_replication(
-                topic, partition, log, header.last_offset + 1, part.leader_epoch, config.min_insync_replicas
+                topic,
+                partition,
+                log,
+                header.last_offset + 1,
+                part.leader_epoch,
+                config.min_insync_replicas,
+                timeout_ms,
             )
         log_append_time = now if timestamp_type is TimestampType.LOG_APPEND_TIME else -1
         return ProduceResult(header.base_offset, log_append_time, log.log_start_offset)
 
     async def _await_replication(
-        self, topic: str, partition: int, log: PartitionLog, needed: int, leader_epoch: int, min_isr: int
+        self,
+        topic: str,
+        partition: int,
+        log: PartitionLog,
+        needed: int,
+        leader_epoch: int,
+        min_isr: int,
+        timeout_ms: int,
     ) -> None:
         """acks=all: answer once the high watermark covers the batch (Kafka's DelayedProduce).
 
@@ -468,7 +483,7 @@ class Broker:
         before it was covered, and with REQUEST_TIMED_OUT after request.timeout.ms."""
         moved = asyncio.Event()
         log.add_waiter(moved)
-        deadline = self._clock.now_ms() + REQUEST_TIMEOUT_MS
+        deadline = self._clock.now_ms() + timeout_ms
         try:
             while True:
                 if not self.running:
@@ -497,7 +512,7 @@ class Broker:
                     raise KafkaError(
                         ErrorCode.REQUEST_TIMED_OUT,
                         f"{topic}-{partition}: in-sync replicas did not acknowledge offset {needed - 1} "
-                        f"within request.timeout.ms={REQUEST_TIMEOUT_MS}",
+                        f"within request.timeout.ms={timeout_ms}",
                     )
                 moved.clear()
         finally:

@@ -77,6 +77,7 @@ class ProducerConfig:
     retries: int = 2_147_483_647
     retry_backoff_ms: int = 100
     delivery_timeout_ms: int = 120_000
+    request_timeout_ms: int = 30_000  # how long the leader may hold an acks=all request
     partitioner: str = "default"  # default | round_robin
 
     def __post_init__(self) -> None:
@@ -86,6 +87,13 @@ class ProducerConfig:
                 ErrorCode.INVALID_CONFIG,
                 f"Invalid value {self.partitioner} for configuration partitioner: "
                 "must be default or round_robin",
+            )
+        if self.delivery_timeout_ms < self.linger_ms + self.request_timeout_ms:
+            # Kafka's ProducerConfig check, so a record gets at least one full attempt.
+            raise KafkaError(
+                ErrorCode.INVALID_CONFIG,
+                f"delivery.timeout.ms should be equal to or larger than linger.ms + request.timeout.ms "
+                f"({self.delivery_timeout_ms} < {self.linger_ms} + {self.request_timeout_ms})",
             )
         for name in ("linger_ms", "batch_size", "max_request_size", "retries", "retry_backoff_ms"):
             if getattr(self, name) < 0:
@@ -273,7 +281,13 @@ class Producer:
                     with contextlib.suppress(KafkaError):
                         await leader.produce(batch.topic, batch.partition, data, acks=0)
                     return
-                result = await leader.produce(batch.topic, batch.partition, data, acks=self._acks)
+                result = await leader.produce(
+                    batch.topic,
+                    batch.partition,
+                    data,
+                    acks=self._acks,
+                    timeout_ms=self.config.request_timeout_ms,
+                )
                 _complete(batch, result.base_offset, result.log_append_time)
                 return
             except KafkaError as error:

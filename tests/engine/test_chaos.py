@@ -121,7 +121,9 @@ async def run_schedule(seed: int) -> Outcome:
     cluster = await Cluster.open(None, brokers=3, clock=clock, seed=seed, defaults=FAST)
     try:
         await cluster.create_topic(TOPIC, PARTITIONS, 3, configs={"min.insync.replicas": "2"})
-        config = ProducerConfig(acks="all", linger_ms=0, retry_backoff_ms=10, delivery_timeout_ms=3_000)
+        config = ProducerConfig(
+            acks="all", linger_ms=0, retry_backoff_ms=10, delivery_timeout_ms=3_000, request_timeout_ms=1_000
+        )
         producer = Producer(cluster, config)
         sent: list[tuple[str, asyncio.Future[RecordMetadata]]] = []
         for step in range(STEPS):

@@ -116,7 +116,7 @@ async def test_offline_partition_without_unclean_election(cluster: Cluster, cloc
     await crash_broker(cluster, clock, p.replicas[0])
     [offline] = cluster.describe_topic("t").partitions
     assert offline.leader == -1 and offline.isr == (p.replicas[0],)
-    async with fast_producer(cluster, acks="1", delivery_timeout_ms=500) as producer:
+    async with fast_producer(cluster, acks="1", delivery_timeout_ms=500, request_timeout_ms=400) as producer:
         future = await producer.send("t", "x")
         await clock.advance(600)
         with pytest.raises(KafkaError) as info:

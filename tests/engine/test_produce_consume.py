@@ -59,7 +59,7 @@ async def test_batching_puts_records_of_a_linger_window_in_one_batch(
 async def test_batch_size_closes_batches(cluster: Cluster) -> None:
     await cluster.create_topic("t", 1)
     appended = cluster.bus.subscribe(RecordAppended)
-    async with fast_producer(cluster, batch_size=1000, linger_ms=100_000) as producer:
+    async with fast_producer(cluster, batch_size=1000, linger_ms=60_000) as producer:
         for _i in range(30):
             await producer.send("t", "x" * 80, key=None, partition=0)
     counts = [e.record_count for e in appended.drain()]  # type: ignore[attr-defined]
@@ -154,7 +154,9 @@ async def test_acks_all_waits_for_every_in_sync_replica(cluster: Cluster) -> Non
 async def test_acks_all_needs_min_insync_replicas(cluster: Cluster, clock: ManualClock) -> None:
     await cluster.create_topic("t", 1, 1, configs={"min.insync.replicas": "2"})
     rejected = cluster.bus.subscribe(ProduceRejected)
-    async with fast_producer(cluster, acks="all", delivery_timeout_ms=1000) as producer:
+    async with fast_producer(
+        cluster, acks="all", delivery_timeout_ms=1000, request_timeout_ms=500
+    ) as producer:
         future = await producer.send("t", "v")
         # NOT_ENOUGH_REPLICAS is retriable: the producer retries until delivery.timeout.ms.
         await clock.advance(900)
@@ -263,3 +265,8 @@ async def test_abort_fails_what_is_still_retrying(cluster: Cluster, clock: Manua
     with pytest.raises(KafkaError) as info:
         await future
     assert info.value.code is ErrorCode.REQUEST_TIMED_OUT
+
+
+def test_delivery_timeout_must_cover_linger_and_request_timeout() -> None:
+    with pytest.raises(KafkaError, match=r"delivery\.timeout\.ms should be equal to or larger"):
+        ProducerConfig(delivery_timeout_ms=1_000, linger_ms=5, request_timeout_ms=30_000)

@@ -4,17 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol
 
 from kafkatui.engine.clock import Clock
 from kafkatui.engine.cluster import TopicDescription
 from kafkatui.engine.configs import ConfigEntry
 from kafkatui.engine.events import EventBus
+from kafkatui.engine.network import LinkState
+
+
+class BrokerState(StrEnum):
+    """A broker as the controller sees it (KRaft fencing, KIP-631)."""
+
+    RUNNING = "running"
+    FENCED = "fenced"  # running, but the controller cannot hear its heartbeats
+    CRASHED = "crashed"  # dead, and the controller has not noticed yet
+    STOPPED = "stopped"  # dead and fenced
 
 
 @dataclass(frozen=True)
 class BrokerView:
-    """A broker as the Cluster panel shows it."""
+    """A broker as the Cluster and Partitions panels show it.
+
+    `session_remaining_ms` is set while the controller is not hearing from the broker
+    (it crashed, or its link to the controller is cut) but has not fenced it yet: how
+    long until broker.session.timeout.ms runs out. None otherwise.
+    """
 
     broker_id: int
     running: bool
@@ -22,6 +38,8 @@ class BrokerView:
     partitions_led: int
     replicas_hosted: int
     bytes_on_disk: int
+    state: BrokerState = BrokerState.RUNNING
+    session_remaining_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -88,13 +106,31 @@ class ProduceTrace:
 
 
 class Backend(Protocol):
-    """What a workbench screen may ask of a cluster."""
+    """What a workbench screen may ask of a cluster.
+
+    Fault injection (stopping and restarting brokers, the network between them) only
+    exists where the backend owns the brokers: one that cannot do it sets
+    `supports_faults` False, says why in `faults_unsupported_reason` (one line for the
+    UI), raises KafkaError(UNSUPPORTED_VERSION) from those methods and lists no links.
+    Preferred-leader election is an admin request (ElectLeaders) every backend offers.
+    """
 
     bus: EventBus
     clock: Clock
+    supports_faults: bool
+    faults_unsupported_reason: str
 
     @property
     def description(self) -> str: ...
+    @property
+    def controller_id(self) -> int:
+        """The broker holding the active controller role; -1 while one is being elected."""
+        ...
+
+    @property
+    def broker_session_timeout_ms(self) -> int:
+        """broker.session.timeout.ms: how long the controller waits for a silent broker."""
+        ...
 
     def brokers(self) -> list[BrokerView]: ...
     def topic_names(self) -> list[str]: ...
@@ -114,4 +150,18 @@ class Backend(Protocol):
     async def alter_topic_configs(self, name: str, changes: Mapping[str, str | None]) -> None: ...
     async def read_log(self, topic: str, partition: int, offset: int, limit: int) -> list[LogRecordView]: ...
     async def produce(self, request: ProduceRequest) -> ProduceTrace: ...
+    async def elect_preferred_leaders(self) -> int:
+        """ElectLeaders(PREFERRED) for every partition; how many changed leader."""
+        ...
+
+    # --- faults (only when supports_faults) -----------------------------------------
+    async def stop_broker(self, broker_id: int, crash: bool = False) -> None: ...
+    async def start_broker(self, broker_id: int) -> None: ...
+    async def cut_link(self, a: int, b: int) -> None: ...
+    async def heal_link(self, a: int, b: int) -> None: ...
+    async def set_latency(self, a: int, b: int, ms: int) -> None: ...
+    def links(self) -> list[LinkState]:
+        """Links between brokers that differ from a perfect one (latency, loss, cut)."""
+        ...
+
     async def close(self) -> None: ...

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 from kafkatui.backends.base import (
     BatchView,
+    BrokerState,
     BrokerView,
     LogRecordView,
     ProduceRequest,
@@ -17,12 +18,17 @@ from kafkatui.backends.base import (
 )
 from kafkatui.engine.cluster import Cluster, TopicDescription
 from kafkatui.engine.configs import ConfigEntry
+from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.engine.network import LinkState
 from kafkatui.engine.partitioner import murmur2, to_positive
 from kafkatui.engine.producer import Producer, ProducerConfig
 
 
 class EmbeddedBackend:
     """A cluster inside this process; the TUI's default backend."""
+
+    supports_faults = True
+    faults_unsupported_reason = ""
 
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
@@ -45,17 +51,40 @@ class EmbeddedBackend:
                 for b in p.replicas:
                     hosted[b] = hosted.get(b, 0) + 1
         controller = self.cluster.controller_id
-        return [
-            BrokerView(
-                b.broker_id,
-                b.running,
-                b.broker_id == controller,
-                led.get(b.broker_id, 0),
-                hosted.get(b.broker_id, 0),
-                self._disk.get(b.broker_id, 0),
+        views = []
+        for b in self.cluster.brokers.values():
+            state = BrokerState(self.cluster.broker_state(b.broker_id))
+            views.append(
+                BrokerView(
+                    b.broker_id,
+                    b.running,
+                    b.broker_id == controller,
+                    led.get(b.broker_id, 0),
+                    hosted.get(b.broker_id, 0),
+                    self._disk.get(b.broker_id, 0),
+                    state,
+                    self._session_remaining_ms(b.broker_id, state, controller),
+                )
             )
-            for b in self.cluster.brokers.values()
-        ]
+        return views
+
+    def _session_remaining_ms(self, broker_id: int, state: BrokerState, controller: int) -> int | None:
+        """Only while the controller is not hearing from the broker: a healthy broker's
+        session restarts with every heartbeat, so its countdown would mean nothing."""
+        silent = state is BrokerState.CRASHED or (
+            state is BrokerState.RUNNING
+            and controller not in (-1, broker_id)
+            and not self.cluster.network.reachable(broker_id, controller)
+        )
+        return self.cluster.quorum.session_remaining_ms(broker_id) if silent else None
+
+    @property
+    def controller_id(self) -> int:
+        return self.cluster.controller_id
+
+    @property
+    def broker_session_timeout_ms(self) -> int:
+        return self.cluster.defaults.broker_session_timeout_ms
 
     async def refresh_disk_usage(self) -> None:
         self._disk = await self.cluster.broker_disk_usage()
@@ -116,6 +145,46 @@ class EmbeddedBackend:
                     if len(out) >= limit:
                         return out
         return out
+
+    async def elect_preferred_leaders(self) -> int:
+        results = await self.cluster.elect_leaders("preferred")
+        return sum(1 for error in results.values() if error is None)
+
+    # --- faults ----------------------------------------------------------------------
+
+    async def stop_broker(self, broker_id: int, crash: bool = False) -> None:
+        await self.cluster.stop_broker(broker_id, crash=crash)
+
+    async def start_broker(self, broker_id: int) -> None:
+        await self.cluster.start_broker(broker_id)
+
+    async def cut_link(self, a: int, b: int) -> None:
+        self.cluster.cut_link(a, b)
+
+    async def heal_link(self, a: int, b: int) -> None:
+        self.cluster.heal_link(a, b)
+
+    async def set_latency(self, a: int, b: int, ms: int) -> None:
+        # Cluster.set_latency quietly does nothing for an unknown or repeated broker id.
+        self._check_link(a, b)
+        if ms < 0:
+            raise KafkaError(ErrorCode.INVALID_REQUEST, f"latency must be 0 ms or more, not {ms}")
+        self.cluster.set_latency(ms, a, b)
+
+    def links(self) -> list[LinkState]:
+        return self.cluster.network.links()
+
+    def _check_link(self, a: int, b: int) -> None:
+        for broker_id in (a, b):
+            if broker_id not in self.cluster.brokers:
+                known = ", ".join(map(str, sorted(self.cluster.brokers)))
+                raise KafkaError(
+                    ErrorCode.BROKER_NOT_AVAILABLE, f"there is no broker {broker_id} (brokers: {known})"
+                )
+        if a == b:
+            raise KafkaError(
+                ErrorCode.INVALID_REQUEST, f"a link joins two different brokers, not {a} and {b}"
+            )
 
     def _producer(self, acks: str) -> Producer:
         producer = self._producers.get(acks)

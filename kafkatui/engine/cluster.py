@@ -409,7 +409,13 @@ class Cluster:
         if not broker.running:
             raise KafkaError(ErrorCode.BROKER_NOT_AVAILABLE, f"broker {broker_id} is already stopped")
         was_controller = self.quorum.active == broker_id
-        if crash or self.quorum.active == -1:
+        if not crash and self.quorum.active == -1:
+            raise KafkaError(
+                ErrorCode.NOT_CONTROLLER,
+                f"a controlled shutdown of broker {broker_id} needs the active controller, and the "
+                "quorum is electing one; try again in a moment (or crash the broker)",
+            )
+        if crash:
             await broker.crash()
             if was_controller:
                 self.quorum.lost()
@@ -449,6 +455,10 @@ class Cluster:
 
     def set_latency(self, ms: int, a: int | None = None, b: int | None = None) -> None:
         """Delay every request between brokers `a` and `b` (both ways), or between all."""
+        if ms < 0:
+            raise KafkaError(ErrorCode.INVALID_REQUEST, f"latency must be 0 ms or more, not {ms}")
+        if a is not None or b is not None:
+            self._check_link(a if a is not None else -1, b if b is not None else -1)
         for x in self.brokers:
             for y in self.brokers:
                 if x < y and (a is None or {x, y} == {a, b}):
@@ -456,7 +466,9 @@ class Cluster:
 
     def set_loss(self, a: int, b: int, loss: float) -> None:
         """Drop each request between `a` and `b` with probability `loss` (0..1)."""
-        self._broker(a), self._broker(b)
+        self._check_link(a, b)
+        if not 0.0 <= loss <= 1.0:
+            raise KafkaError(ErrorCode.INVALID_REQUEST, f"loss is a fraction from 0 to 1, not {loss}")
         self.network.set_loss(a, b, loss)
 
     def cut_link(self, a: int, b: int) -> None:

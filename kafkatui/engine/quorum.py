@@ -110,7 +110,8 @@ class ControllerQuorum:
         return self.active != -1 and self._network.delivers(broker_id, self.active)
 
     def session_remaining_ms(self, broker_id: int) -> int | None:
-        """How long until the controller fences a silent broker (None: not tracked)."""
+        """How long until the controller fences a broker if it stays silent from now (None
+        while no controller is active, or for a broker it does not track)."""
         last = self.last_heartbeat_ms.get(broker_id)
         if last is None or self.active == -1:
             return None

@@ -281,3 +281,22 @@ async def test_acks_all_fails_when_leadership_moves_before_it_is_covered(
     with pytest.raises(KafkaError) as info:
         request.result()
     assert info.value.code in (ErrorCode.NOT_LEADER_OR_FOLLOWER, ErrorCode.NETWORK_EXCEPTION)
+
+
+async def test_latency_and_loss_are_validated(cluster: Cluster) -> None:
+    with pytest.raises(KafkaError, match="no broker 7"):
+        cluster.set_latency(10, 1, 7)
+    with pytest.raises(KafkaError, match="0 ms or more"):
+        cluster.set_latency(-1, 1, 2)
+    with pytest.raises(KafkaError, match="fraction from 0 to 1"):
+        cluster.set_loss(1, 2, 1.5)
+    with pytest.raises(KafkaError, match="two different brokers"):
+        cluster.set_latency(10, 2, 2)
+
+
+async def test_a_controlled_shutdown_needs_the_controller(cluster: Cluster) -> None:
+    await cluster.stop_broker(1, crash=True)  # the controller: no one holds the role now
+    with pytest.raises(KafkaError) as info:
+        await cluster.stop_broker(2)
+    assert info.value.code is ErrorCode.NOT_CONTROLLER
+    assert cluster.brokers[2].running

@@ -81,6 +81,15 @@ async def shoot(out: Path) -> list[Path]:
         await pilot.press("f1")
         await pilot.pause(0.3)
         save("help")
+        await pilot.press("escape")
+        # Mid-election: broker 2 crashed; on the manual clock the controller never notices.
+        await pilot.press("6", "right", "k")
+        await app.backend.cluster.settle()  # type: ignore[attr-defined]
+        await app.panel("partitions").refresh_data()
+        await pilot.pause(0.3)
+        app.clear_notifications()
+        await pilot.pause()
+        save("partitions")
     return written
 
 

@@ -152,7 +152,9 @@ class KafkaTuiApp(App[None]):
         """Hand panels everything since the last tick: one redraw per burst."""
         if not self._pending:
             return
-        events, self._pending = self._pending, []
+        # In place: the bus listener holds this very list.
+        events = self._pending[:]
+        self._pending.clear()
         for panel in self.query(Panel):
             try:
                 panel.on_engine_events(events)

@@ -8,16 +8,17 @@ import pytest
 
 from kafkatui.tui.i18n import LANGUAGES, UI, detect_language, help_pages, help_text, other_language, t
 
-PAGES = ("overview", "cluster", "topics", "log", "produce", "events")
+PAGES = ("overview", "cluster", "topics", "log", "produce", "events", "partitions")
 
 # The keys each panel binds; its help page must name every one of them (in backticks).
 PAGE_KEYS = {
-    "overview": ("1", "2", "3", "4", "5", "F1", "?", "l", "ctrl+p", "q"),
+    "overview": ("1", "2", "3", "4", "5", "6", "F1", "?", "l", "ctrl+p", "q"),
     "cluster": ("1",),
     "topics": ("2", "n", "d", "enter"),
     "log": ("3", "g", "enter", "home", "end", "pageup", "pagedown"),
     "produce": ("4", "ctrl+s", "a"),
     "events": ("5", "p", "f", "c"),
+    "partitions": ("6", "s", "k", "r", "c", "l", "p"),
 }
 
 

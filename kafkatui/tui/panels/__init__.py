@@ -6,9 +6,10 @@ from kafkatui.tui.panels.base import Panel
 from kafkatui.tui.panels.cluster import ClusterPanel
 from kafkatui.tui.panels.events import EventsPanel
 from kafkatui.tui.panels.log import LogPanel
+from kafkatui.tui.panels.partitions import PartitionsPanel
 from kafkatui.tui.panels.produce import ProducePanel
 from kafkatui.tui.panels.topics import TopicsPanel
 
-PANELS: list[type[Panel]] = [ClusterPanel, TopicsPanel, LogPanel, ProducePanel, EventsPanel]
+PANELS: list[type[Panel]] = [ClusterPanel, TopicsPanel, LogPanel, ProducePanel, EventsPanel, PartitionsPanel]
 
 __all__ = ["PANELS", "Panel"]

@@ -5,9 +5,13 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
+from kafkatui.backends.base import BrokerState, BrokerView
 from kafkatui.engine.events import (
+    BrokerFenced,
     BrokerStarted,
     BrokerStopped,
+    BrokerUnfenced,
+    ControllerElected,
     Event,
     LeaderElected,
     PartitionsCreated,
@@ -19,9 +23,35 @@ from kafkatui.formatting import human_bytes
 from kafkatui.tui.panels.base import Panel
 
 _RELEVANT = (
-    BrokerStarted, BrokerStopped, LeaderElected, PartitionsCreated, TopicCreated, TopicDeleted,
-    RecordAppended,
+    BrokerStarted, BrokerStopped, BrokerFenced, BrokerUnfenced, ControllerElected, LeaderElected,
+    PartitionsCreated, TopicCreated, TopicDeleted, RecordAppended,
 )  # fmt: skip
+_STATE_MARKS = {
+    BrokerState.RUNNING: "● running",
+    BrokerState.FENCED: "⚠ fenced",
+    BrokerState.CRASHED: "✖ crashed",
+    BrokerState.STOPPED: "○ stopped",
+}
+
+
+def broker_status(broker: BrokerView) -> str:
+    """A broker's state in one line, as the controller sees it."""
+    return _STATE_MARKS.get(broker.state, str(broker.state))
+
+
+def session_countdown(broker: BrokerView) -> str:
+    """How long until the controller acts on a silent broker ("" if it is not silent)."""
+    if broker.session_remaining_ms is None:
+        return ""
+    seconds = broker.session_remaining_ms / 1000
+    if broker.state is BrokerState.CRASHED:
+        return f"controller notices in {seconds:.1f} s"
+    return f"controller fences it in {seconds:.1f} s"
+
+
+def any_silent(brokers: list[BrokerView]) -> bool:
+    """Is the controller counting down a broker's session (so countdowns should tick)?"""
+    return any(b.session_remaining_ms is not None for b in brokers)
 
 
 class ClusterPanel(Panel):
@@ -38,6 +68,14 @@ class ClusterPanel(Panel):
     ClusterPanel DataTable { height: auto; max-height: 1fr; }
     """
 
+    def on_mount(self) -> None:
+        # A silent broker's countdown ticks; on a ManualClock it stays put, as time does.
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        if self.is_on_screen and any_silent(self.backend.brokers()):
+            self.run_worker(self.refresh_data, group="refresh", exclusive=True)
+
     def compose(self) -> ComposeResult:
         yield Static(id="cluster-summary")
         table: DataTable[str] = DataTable(id="brokers", cursor_type="row", zebra_stripes=True)
@@ -50,9 +88,10 @@ class ClusterPanel(Panel):
         table = self.query_one("#brokers", DataTable)
         table.clear()
         for b in brokers:
+            countdown = session_countdown(b)
             table.add_row(
                 f"broker {b.broker_id}",
-                "● running" if b.running else "○ stopped",
+                f"{broker_status(b)} — {countdown}" if countdown else broker_status(b),
                 "★ controller" if b.is_controller else "",
                 str(b.partitions_led),
                 str(b.replicas_hosted),
@@ -61,9 +100,12 @@ class ClusterPanel(Panel):
             )
         topics = self.backend.topic_names()
         partitions = sum(len(self.backend.describe_topic(t).partitions) for t in topics)
+        electing = (
+            " No active controller: the quorum is electing one." if self.backend.controller_id == -1 else ""
+        )
         self.query_one("#cluster-summary", Static).update(
             f"{self.backend.description} · {len(topics)} topic(s), {partitions} partition(s). "
-            "Each broker keeps its partitions in its own SQLite database (broker-<id>.db)."
+            f"Each broker keeps its partitions in its own SQLite database (broker-<id>.db).{electing}"
         )
 
     def on_engine_events(self, events: list[Event]) -> None:

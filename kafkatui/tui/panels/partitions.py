@@ -1,0 +1,635 @@
+"""The Partitions panel: the seed's picture of distributed partitions, and faults to inject.
+
+One row per topic-partition, one column per broker: which broker leads, which followers
+are in sync, how far each replica's log goes. Stop, crash and restart brokers, cut or
+slow the links between them, and watch the controller react.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from enum import Enum
+from typing import ClassVar
+
+from textual import events, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.reactive import reactive
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Input, Label, Static
+
+from kafkatui.backends.base import BrokerState, BrokerView
+from kafkatui.engine.cluster import PartitionDescription
+from kafkatui.engine.errors import KafkaError
+from kafkatui.engine.events import (
+    BrokerFenced,
+    BrokerStarted,
+    BrokerStopped,
+    BrokerUnfenced,
+    ControllerElected,
+    Event,
+    HighWatermarkAdvanced,
+    IsrExpanded,
+    IsrShrunk,
+    LeaderElected,
+    LinkChanged,
+    PartitionsCreated,
+    RecordAppended,
+    TopicCreated,
+    TopicDeleted,
+)
+from kafkatui.engine.network import LinkState
+from kafkatui.tui.panels.base import Panel
+from kafkatui.tui.panels.cluster import any_silent, broker_status, session_countdown
+
+_RELEVANT = (
+    BrokerStarted, BrokerStopped, BrokerFenced, BrokerUnfenced, ControllerElected, LinkChanged,
+    LeaderElected, IsrShrunk, IsrExpanded, HighWatermarkAdvanced, RecordAppended,
+    PartitionsCreated, TopicCreated, TopicDeleted,
+)  # fmt: skip
+_FAULT_ACTIONS = {"stop", "crash", "restart", "cut", "latency"}
+_ALIVE = (BrokerState.RUNNING, BrokerState.FENCED)
+MAX_LATENCY_MS = 60_000
+NO_TOPICS = "No topics yet: create one in Topics (2, then n), or run “Sample setup” from the palette."
+
+
+class Role(Enum):
+    """What a broker's replica of a partition is doing, as the grid colours it."""
+
+    NONE = "none"  # the broker hosts no replica of this partition
+    LEADER = "leader"
+    UNREACHABLE = "unreachable"  # the leader's broker crashed; the controller has not noticed
+    IN_SYNC = "in-sync"
+    OUT_OF_SYNC = "out-of-sync"
+    OFFLINE = "offline"  # the replica's broker is down
+
+
+def replica_role(p: PartitionDescription, broker: BrokerView) -> Role:
+    if broker.broker_id not in p.replicas:
+        return Role.NONE
+    alive = broker.state in _ALIVE
+    if broker.broker_id == p.leader:
+        return Role.LEADER if alive else Role.UNREACHABLE
+    if not alive:
+        return Role.OFFLINE
+    return Role.IN_SYNC if broker.broker_id in p.isr else Role.OUT_OF_SYNC
+
+
+def cell_text(p: PartitionDescription, broker: BrokerView, role: Role) -> str:
+    """Two lines: the replica's role, then its own log end offset and high watermark."""
+    if role is Role.NONE:
+        return ""
+    if role is Role.UNREACHABLE:
+        return "leader unreachable\nelection pending"
+    snapshot = next((s for s in p.replica_states if s.broker_id == broker.broker_id), None)
+    offsets = (
+        "no log" if snapshot is None else f"LEO {snapshot.log_end_offset} · HW {snapshot.high_watermark}"
+    )
+    first = {
+        Role.LEADER: f"leader · epoch {p.leader_epoch}",
+        Role.IN_SYNC: "follower · in sync",
+        Role.OUT_OF_SYNC: "follower · out of sync",
+        Role.OFFLINE: "down · still in ISR" if broker.broker_id in p.isr else "offline",
+    }[role]
+    return f"{first}\n{offsets}"
+
+
+def link_text(link: LinkState) -> str:
+    """'1 ⇹ 3 cut', '2 ⇹ 3 40 ms', '1 ⇹ 2 10% loss'."""
+    parts = ["cut"] if link.cut else []
+    if link.latency_ms:
+        parts.append(f"{link.latency_ms} ms")
+    if link.loss:
+        parts.append(f"{link.loss:.0%} loss")
+    return f"{link.a} ⇹ {link.b} {', '.join(parts)}"
+
+
+class _Cell(Static):
+    """A grid cell or header belonging to one broker's column (clicking selects it)."""
+
+    def __init__(self, broker_id: int, classes: str) -> None:
+        super().__init__(classes=classes)
+        self.broker_id = broker_id
+        self._shown_text = ""
+
+    def show(self, text: str, classes: list[str]) -> None:
+        """Redraw only what changed: LEO/HW events come several times a second."""
+        if text != self._shown_text:
+            self._shown_text = text
+            self.update(Content(text))
+        if set(classes) != set(self.classes):
+            self.set_classes(classes)
+
+
+class PartitionsPanel(Panel):
+    """Every partition's replicas across the brokers, live, with broker and network faults.
+
+    The controller's view is the truth here: a crashed broker stays the leader of its
+    partitions until the controller misses its heartbeats for broker.session.timeout.ms,
+    exactly as in KRaft.
+    """
+
+    PANEL_ID = "partitions"
+    TITLE = "Partitions"
+    TITLE_PT = "Partições"
+    KEY = "6"
+    FLASH_SECONDS = 1.0
+    can_focus = True  # the panel itself takes the keys; ←/→ choose a broker, not scroll
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left", "select_broker(-1)", "Previous broker", show=False, id="partitions.previous"),
+        Binding("right", "select_broker(1)", "Next broker", show=False, id="partitions.next"),
+        Binding("s", "stop", "Stop", id="partitions.stop"),
+        Binding("k", "crash", "Crash", id="partitions.crash"),
+        Binding("r", "restart", "Restart", id="partitions.restart"),
+        Binding("c", "cut", "Cut/heal link", id="partitions.cut"),
+        Binding("l", "latency", "Latency", id="partitions.latency"),
+        Binding("p", "elect_preferred", "Preferred leaders", id="partitions.elect"),
+    ]
+
+    DEFAULT_CSS = """
+    PartitionsPanel { layout: vertical; padding: 0 1; }
+    PartitionsPanel #partitions-summary { color: $text-muted; height: 1; }
+    PartitionsPanel #partitions-unsupported { color: $text-warning; height: 1; display: none; }
+    PartitionsPanel #partitions-unsupported.-shown { display: block; }
+    PartitionsPanel #partitions-header { height: 3; margin-top: 1; padding-right: 1; }
+    PartitionsPanel #partitions-body { height: 1fr; scrollbar-size-vertical: 1; scrollbar-gutter: stable; }
+    PartitionsPanel #partitions-empty { color: $text-muted; padding: 1 0; }
+    PartitionsPanel .partition-row { height: 2; margin-top: 1; }
+    PartitionsPanel .label { width: 18; height: 100%; text-wrap: nowrap; text-overflow: ellipsis; }
+    PartitionsPanel .partition-row .label { text-style: bold; }
+    PartitionsPanel .partition-row .label.-offline { color: $text-error; }
+    PartitionsPanel .cell, PartitionsPanel .broker { width: 1fr; height: 100%; padding: 0 1; margin-left: 1; }
+    PartitionsPanel .broker { color: $text; }
+    PartitionsPanel .broker.-crashed, PartitionsPanel .broker.-stopped { color: $text-error; }
+    PartitionsPanel .broker.-fenced { color: $text-warning; }
+    PartitionsPanel .broker.-selected { background: $accent; color: $text; text-style: bold; }
+    PartitionsPanel .cell.-selected { border-left: outer $accent; padding-left: 0; }
+    PartitionsPanel .-leader { background: $primary; color: $text; text-style: bold; }
+    PartitionsPanel .-in-sync { background: $panel; color: $text; }
+    PartitionsPanel .-out-of-sync { background: $warning-muted; color: $text-warning; }
+    PartitionsPanel .-offline { background: $error-muted; color: $text-error; text-style: dim; }
+    PartitionsPanel .-unreachable { background: $error-muted; color: $text-error; text-style: bold; }
+    PartitionsPanel .cell.-flash { tint: $accent 45%; }
+    PartitionsPanel #partitions-links { height: 1; margin-top: 1; }
+    PartitionsPanel #partitions-legend { height: 1; }
+    PartitionsPanel .chip { width: auto; padding: 0 1; margin-right: 1; }
+    PartitionsPanel #legend-text { width: 1fr; color: $text-muted; }
+    """
+
+    selected_broker: reactive[int] = reactive(0, init=False)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._brokers: list[BrokerView] = []
+        self._shape: tuple[object, ...] | None = None
+        self._headers: dict[int, _Cell] = {}
+        self._labels: dict[tuple[str, int], Static] = {}
+        self._cells: dict[tuple[str, int, int], _Cell] = {}
+        self._seen: dict[tuple[str, int], tuple[int, frozenset[int]]] = {}
+        self._flashing: set[tuple[str, int, int]] = set()
+        self._leaderless = 0
+        self._lock = asyncio.Lock()
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="partitions-summary")
+        yield Static(id="partitions-unsupported")
+        with Horizontal(id="partitions-header"):
+            yield Static("partition", classes="label", id="partitions-corner")
+        yield VerticalScroll(id="partitions-body", can_focus=False)
+        yield Static(id="partitions-links")
+        with Horizontal(id="partitions-legend"):
+            for role, word in (
+                (Role.LEADER, "leader"),
+                (Role.IN_SYNC, "in sync"),
+                (Role.OUT_OF_SYNC, "out of sync"),
+                (Role.OFFLINE, "down / offline"),
+            ):
+                yield Static(word, classes=f"chip -{role.value}")
+            yield Static(
+                "LEO log end offset · HW high watermark · ★ controller",
+                id="legend-text",
+            )
+
+    def on_mount(self) -> None:
+        # A silent broker's countdown ticks; on a ManualClock it stays put, as time does.
+        self.set_interval(1.0, self._tick)
+        if not self.backend.supports_faults:
+            line = self.query_one("#partitions-unsupported", Static)
+            line.update(
+                Content(f"Stop, crash, restart and links are off: {self.backend.faults_unsupported_reason}")
+            )
+            line.add_class("-shown")
+
+    def focus_default(self) -> None:
+        self.focus()
+
+    def replica_cell(self, topic: str, partition: int, broker_id: int) -> Static | None:
+        """The grid cell showing one broker's replica of a partition (None if not drawn)."""
+        return self._cells.get((topic, partition, broker_id))
+
+    # --- keeping up with the cluster -------------------------------------------------
+
+    @property
+    def _shown(self) -> bool:
+        """Is the panel's tab the one on screen? (Hidden panels catch up when shown.)"""
+        return all(node.display for node in self.ancestors_with_self if isinstance(node, Widget))
+
+    def on_engine_events(self, events: list[Event]) -> None:
+        if self._shown and any(isinstance(e, _RELEVANT) for e in events):
+            self.run_worker(self.refresh_data, group="partitions-refresh", exclusive=True)
+
+    def _tick(self) -> None:
+        if self._shown and any_silent(self._brokers):
+            self._brokers = self.backend.brokers()
+            self._draw_headers()
+
+    async def refresh_data(self) -> None:
+        async with self._lock:
+            brokers = self.backend.brokers()
+            rows: list[tuple[str, PartitionDescription]] = []
+            for name in self.backend.topic_names():
+                try:
+                    rows.extend((name, p) for p in self.backend.describe_topic(name).partitions)
+                except KafkaError:
+                    continue  # deleted under us; the next event redraws
+            shape = (tuple(b.broker_id for b in brokers), tuple((t, p.partition) for t, p in rows))
+            if shape != self._shape:
+                await self._rebuild(shape)
+            self._brokers = brokers
+            ids = [b.broker_id for b in brokers]
+            if self.selected_broker not in ids and ids:
+                self.selected_broker = ids[0]
+            self._draw_rows(rows)
+            self._draw_headers()
+
+    async def _rebuild(self, shape: tuple[tuple[int, ...], tuple[tuple[str, int], ...]]) -> None:
+        broker_ids, partitions = shape
+        header = self.query_one("#partitions-header", Horizontal)
+        await header.query(_Cell).remove()
+        self._headers = {b: _Cell(b, "broker") for b in broker_ids}
+        await header.mount_all(self._headers.values())
+        body = self.query_one("#partitions-body", VerticalScroll)
+        await body.remove_children()
+        self._labels, self._cells = {}, {}
+        rows = []
+        for topic, partition in partitions:
+            label = self._labels[(topic, partition)] = Static(classes="label")
+            cells = [_Cell(b, "cell") for b in broker_ids]
+            self._cells.update(((topic, partition, c.broker_id), c) for c in cells)
+            rows.append(Horizontal(label, *cells, classes="partition-row"))
+        await body.mount_all(rows or [Static(NO_TOPICS, id="partitions-empty")])
+        self._shape = shape
+
+    def _draw_headers(self) -> None:
+        controller = self.backend.controller_id
+        corner = "partition\n\n★ electing…" if controller == -1 else "partition"
+        self.query_one("#partitions-corner", Static).update(Content(corner))
+        for b in self._brokers:
+            header = self._headers.get(b.broker_id)
+            if header is None:
+                continue
+            selected = b.broker_id == self.selected_broker
+            name = (
+                f"{'▸ ' if selected else ''}broker {b.broker_id}{' ★ controller' if b.is_controller else ''}"
+            )
+            header.show(
+                f"{name}\n{broker_status(b)}\n{session_countdown(b)}",
+                ["broker", f"-{b.state}", *(["-selected"] if selected else [])],
+            )
+        who = "none — electing…" if controller == -1 else f"broker {controller}"
+        waiting = f" ({self._leaderless} without a reachable leader)" if self._leaderless else ""
+        self.query_one("#partitions-summary", Static).update(
+            Content(
+                f"{len(self._labels)} partition(s){waiting} on {len(self._brokers)} brokers · "
+                f"controller: {who} · selected: broker {self.selected_broker} (←/→)"
+            )
+        )
+        links = self.backend.links()
+        text = " · ".join(link_text(link) for link in links) if links else "every link healthy"
+        self.query_one("#partitions-links", Static).update(Content(f"links: {text}"))
+
+    def _draw_rows(self, rows: list[tuple[str, PartitionDescription]]) -> None:
+        seen: dict[tuple[str, int], tuple[int, frozenset[int]]] = {}
+        flashed: list[tuple[str, int, int]] = []
+        for topic, p in rows:
+            key = (topic, p.partition)
+            now = seen[key] = (p.leader, frozenset(p.isr))
+            before = self._seen.get(key)
+            if before is not None and before != now:
+                # A leader or ISR change flashes the replicas it concerns (never on first sight).
+                changed = set(before[1] ^ now[1])
+                if before[0] != now[0]:
+                    changed |= {before[0], now[0]}
+                flashed.extend((topic, p.partition, b) for b in changed if b in p.replicas)
+            label = self._labels[key]
+            offline = p.leader == -1
+            isr = ",".join(map(str, p.isr)) or "empty"
+            label.update(
+                Content(f"{topic}-{p.partition}\n{'offline · no leader' if offline else f'ISR {isr}'}")
+            )
+            label.set_class(offline, "-offline")
+        self._seen = seen
+        alive = {b.broker_id for b in self._brokers if b.state in _ALIVE}
+        self._leaderless = sum(1 for _, p in rows if p.leader not in alive)
+        if flashed:
+            self._flashing.update(flashed)
+            self.set_timer(self.FLASH_SECONDS, lambda: self._unflash(flashed))
+        self._draw_cells(rows)
+
+    def _draw_cells(self, rows: list[tuple[str, PartitionDescription]]) -> None:
+        for topic, p in rows:
+            for b in self._brokers:
+                cell = self._cells.get((topic, p.partition, b.broker_id))
+                if cell is None:
+                    continue
+                role = replica_role(p, b)
+                classes = ["cell", f"-{role.value}"]
+                if b.broker_id == self.selected_broker:
+                    classes.append("-selected")
+                if (topic, p.partition, b.broker_id) in self._flashing:
+                    classes.append("-flash")
+                cell.show(cell_text(p, b, role), classes)
+
+    def _unflash(self, keys: list[tuple[str, int, int]]) -> None:
+        self._flashing.difference_update(keys)
+        for key in keys:
+            cell = self._cells.get(key)
+            if cell is not None:
+                cell.remove_class("-flash")
+
+    def watch_selected_broker(self) -> None:
+        self._draw_headers()
+        for (_, _, broker_id), cell in self._cells.items():
+            cell.set_class(broker_id == self.selected_broker, "-selected")
+
+    # --- what the user does ----------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in _FAULT_ACTIONS and not self.backend.supports_faults:
+            return None  # shown, but disabled; the panel's top line says why
+        return True
+
+    def on_click(self, event: events.Click) -> None:
+        broker_id = getattr(event.widget, "broker_id", None)
+        if broker_id is not None:
+            self.selected_broker = broker_id
+
+    def action_select_broker(self, step: int) -> None:
+        ids = [b.broker_id for b in self._brokers]
+        if ids:
+            at = ids.index(self.selected_broker) if self.selected_broker in ids else 0
+            self.selected_broker = ids[(at + step) % len(ids)]
+
+    def _state(self, broker_id: int) -> BrokerState | None:
+        return next((b.state for b in self.backend.brokers() if b.broker_id == broker_id), None)
+
+    async def action_stop(self) -> None:
+        b = self.selected_broker
+        try:
+            await self.backend.stop_broker(b)
+        except Exception as error:
+            self.report(error)
+            return
+        if self._state(b) is BrokerState.CRASHED:
+            self.app.notify(
+                f"No active controller to coordinate a controlled shutdown, so broker {b} simply "
+                f"died; the next controller fences it after broker.session.timeout.ms="
+                f"{self.backend.broker_session_timeout_ms} without heartbeats.",
+                title=f"Broker {b} stopped",
+            )
+        else:
+            self.app.notify(
+                f"Controlled shutdown: the controller fenced broker {b} and moved its leaderships "
+                "to in-sync followers at once; its replicas left every ISR.",
+                title=f"Broker {b} stopped",
+            )
+        await self.refresh_data()
+
+    async def action_crash(self) -> None:
+        b = self.selected_broker
+        was_controller = self.backend.controller_id == b
+        try:
+            await self.backend.stop_broker(b, crash=True)
+        except Exception as error:
+            self.report(error)
+            return
+        timeout = f"broker.session.timeout.ms={self.backend.broker_session_timeout_ms}"
+        if was_controller:
+            message = (
+                f"Broker {b} crashed and it held the controller role: the others elect a new "
+                f"controller (controller.quorum.election.timeout.ms), which fences broker {b} "
+                f"after {timeout} without heartbeats."
+            )
+        else:
+            message = (
+                f"Broker {b} crashed; the controller fences it after {timeout} without "
+                "heartbeats. Until then its partitions keep a leader nobody can reach."
+            )
+        self.app.notify(message, title=f"Broker {b} crashed (kill -9)", severity="warning")
+        await self.refresh_data()
+
+    async def action_restart(self) -> None:
+        b = self.selected_broker
+        try:
+            await self.backend.start_broker(b)
+        except Exception as error:
+            self.report(error)
+            return
+        self.app.notify(
+            f"Broker {b} recovered its logs and registered with the controller. Its followers "
+            "fetch from their leaders and rejoin the ISR once they reach the high watermark; "
+            "p gives preferred leaders their partitions back.",
+            title=f"Broker {b} restarted",
+        )
+        await self.refresh_data()
+
+    def _link(self, a: int, b: int) -> LinkState:
+        key = (min(a, b), max(a, b))
+        return next((x for x in self.backend.links() if (x.a, x.b) == key), LinkState(*key))
+
+    @work(exit_on_error=False)
+    async def action_cut(self) -> None:
+        me = self.selected_broker
+        choice = await self.app.push_screen_wait(LinkScreen(me, self._others(me), self.backend.links()))
+        if choice is None:
+            return
+        a, b = sorted((me, choice.other))
+        try:
+            if self._link(a, b).cut:
+                await self.backend.heal_link(a, b)
+                self.app.notify(
+                    "Replica fetches and heartbeats cross it again: lagging followers catch up "
+                    "and rejoin the ISR, and a fenced broker is unfenced at its next heartbeat.",
+                    title=f"Link {a} ⇹ {b} healed",
+                )
+            else:
+                await self.backend.cut_link(a, b)
+                self.app.notify(self._cut_message(a, b), title=f"Link {a} ⇹ {b} cut", severity="warning")
+        except Exception as error:
+            self.report(error)
+            return
+        await self.refresh_data()
+
+    def _cut_message(self, a: int, b: int) -> str:
+        controller = self.backend.controller_id
+        message = "No replica fetches or heartbeats cross it."
+        if controller in (a, b):
+            other = b if controller == a else a
+            message += (
+                f" Broker {other} cannot reach the controller (broker {controller}): it is fenced "
+                f"after broker.session.timeout.ms={self.backend.broker_session_timeout_ms}."
+            )
+        return message + " A follower cut off from its leader leaves the ISR after replica.lag.time.max.ms."
+
+    @work(exit_on_error=False)
+    async def action_latency(self) -> None:
+        me = self.selected_broker
+        screen = LinkScreen(me, self._others(me), self.backend.links(), latency=True)
+        choice = await self.app.push_screen_wait(screen)
+        if choice is None or choice.latency_ms is None:
+            return
+        a, b = sorted((me, choice.other))
+        try:
+            await self.backend.set_latency(a, b, choice.latency_ms)
+        except Exception as error:
+            self.report(error)
+            return
+        if choice.latency_ms:
+            message = (
+                f"{choice.latency_ms} ms each way: replica fetches across it arrive late, so the "
+                "high watermark (and acks=all producers) wait for the slower follower."
+            )
+        else:
+            message = "No added latency: replica fetches across it are immediate again."
+        self.app.notify(message, title=f"Link {a} ⇹ {b}")
+        await self.refresh_data()
+
+    def _others(self, me: int) -> list[int]:
+        return [b.broker_id for b in self._brokers if b.broker_id != me]
+
+    async def action_elect_preferred(self) -> None:
+        try:
+            moved = await self.backend.elect_preferred_leaders()
+        except Exception as error:
+            self.report(error)
+            return
+        if moved:
+            message = (
+                f"{moved} partition(s) moved leadership back to the preferred replica (the first "
+                "in the assignment); each new leader's epoch went up by one."
+            )
+        else:
+            message = (
+                "No partition changed leader: each is led by its preferred replica already "
+                "(ELECTION_NOT_NEEDED), or that replica is not running and in sync "
+                "(PREFERRED_LEADER_NOT_AVAILABLE)."
+            )
+        self.app.notify(message, title="Preferred-leader election")
+        await self.refresh_data()
+
+
+@dataclass(frozen=True)
+class LinkChoice:
+    """The other end of a link, and the latency to set on it (None: cut or heal it)."""
+
+    other: int
+    latency_ms: int | None = None
+
+
+def check_link(other: str, me: int, brokers: list[int], latency: str | None = None) -> LinkChoice | str:
+    """The link typed in the dialog, or why it cannot be changed."""
+    choices = " or ".join(map(str, brokers))
+    text = other.strip()
+    if not text:
+        return f"Type the broker at the other end: {choices}."
+    try:
+        broker_id = int(text)
+    except ValueError:
+        return f"{text!r} is not a broker id; type {choices}."
+    if broker_id == me:
+        return f"That is broker {me} itself: a link joins two brokers ({choices})."
+    if broker_id not in brokers:
+        return f"There is no broker {broker_id}; type {choices}."
+    if latency is None:
+        return LinkChoice(broker_id)
+    text = latency.strip().replace("_", "")
+    if not text:
+        return "Type a latency in milliseconds (0 removes it)."
+    try:
+        ms = int(text)
+    except ValueError:
+        return f"{text!r} is not a number of milliseconds."
+    if not 0 <= ms <= MAX_LATENCY_MS:
+        return f"Latency is 0 to {MAX_LATENCY_MS:,} ms, not {ms:,}."
+    return LinkChoice(broker_id, ms)
+
+
+class LinkScreen(ModalScreen[LinkChoice | None]):
+    """Which link of a broker to cut/heal, or to slow down (and by how much)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="link.cancel")]
+
+    DEFAULT_CSS = """
+    LinkScreen { align: center middle; }
+    LinkScreen > #link-dialog {
+        width: 60; height: auto; padding: 1 2;
+        border: thick $primary; background: $surface;
+    }
+    LinkScreen #link-title { text-style: bold; }
+    LinkScreen #link-state { color: $text-muted; margin-bottom: 1; }
+    LinkScreen #link-error { color: $error; width: 100%; height: auto; }
+    LinkScreen #link-hint { color: $text-muted; margin-top: 1; }
+    """
+
+    def __init__(
+        self, broker_id: int, others: list[int], links: list[LinkState], latency: bool = False
+    ) -> None:
+        super().__init__()
+        self.broker_id = broker_id
+        self.others = others
+        self.latency = latency
+        self.links = {(x.b if x.a == broker_id else x.a): x for x in links if broker_id in (x.a, x.b)}
+
+    def compose(self) -> ComposeResult:
+        me = self.broker_id
+        title = "Link latency" if self.latency else "Cut or heal a link"
+        state = " · ".join(
+            link_text(self.links[b]) if b in self.links else f"{min(me, b)} ⇹ {max(me, b)} healthy"
+            for b in self.others
+        )
+        with Vertical(id="link-dialog"):
+            yield Label(f"{title} · broker {me}", id="link-title")
+            yield Label(state or "no other broker", id="link-state")
+            yield Label("Other broker")
+            default = str(self.others[0]) if self.others else ""
+            yield Input(value=default, type="integer", id="link-other")
+            if self.latency:
+                yield Label("Latency in ms (0 removes it)")
+                yield Input(placeholder=f"0…{MAX_LATENCY_MS}", type="integer", id="link-ms")
+            yield Label("", id="link-error")
+            verb = "set the latency" if self.latency else "cut a healthy link, heal a cut one"
+            yield Label(f"enter {verb} · esc cancel", id="link-hint")
+
+    def on_input_changed(self, _: Input.Changed) -> None:
+        self.query_one("#link-error", Label).update("")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        other = self.query_one("#link-other", Input).value
+        latency = self.query_one("#link-ms", Input).value if self.latency else None
+        if event.input.id == "link-other" and latency == "":
+            self.query_one("#link-ms", Input).focus()  # enter moves on to the latency
+            return
+        result = check_link(other, self.broker_id, self.others, latency)
+        if isinstance(result, str):
+            self.query_one("#link-error", Label).update(result)
+        else:
+            self.dismiss(result)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

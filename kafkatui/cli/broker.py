@@ -48,7 +48,8 @@ def list_brokers(
             print_json(
                 [
                     {
-                        "broker_id": b.broker_id, "running": b.running, "controller": b.is_controller,
+                        "broker_id": b.broker_id, "running": b.running, "state": str(b.state),
+                        "controller": b.is_controller,
                         "partitions_led": b.partitions_led, "replicas": b.replicas_hosted,
                         "bytes_on_disk": b.bytes_on_disk,
                     }
@@ -61,7 +62,7 @@ def list_brokers(
         )
         for b in brokers:
             table.add_row(
-                str(b.broker_id), "running" if b.running else "stopped", "★" if b.is_controller else "",
+                str(b.broker_id), str(b.state), "★" if b.is_controller else "",
                 str(b.partitions_led), str(b.replicas_hosted), human_bytes(b.bytes_on_disk),
             )  # fmt: skip
         console.print(table)

@@ -1,0 +1,640 @@
+"""Consumer partition assignors, as the group leader runs them (`org.apache.kafka.clients.consumer`).
+
+- `range` (`RangeAssignor`): per topic, members sorted (static members by `group.instance.id`
+  first, then dynamic ones by member id, `AbstractPartitionAssignor.MemberInfo`) get contiguous
+  ranges; the first `partitions % members` get one extra.
+- `roundrobin` (`RoundRobinAssignor`): every subscribed partition in (topic, partition) order
+  dealt to the sorted members in turn, skipping members not subscribed to its topic.
+- `sticky` (`StickyAssignor`, KIP-54) and `cooperative-sticky` (`CooperativeStickyAssignor`,
+  KIP-429): `AbstractStickyAssignor` — balanced, keeping as many previous owners as possible.
+  With equal subscriptions the "constrained" builder runs, otherwise the "general" one.
+  `cooperative-sticky` then withholds partitions still owned by another member (KIP-429).
+
+The output is Kafka's for the same input, including where Kafka's depends on `HashMap`
+iteration order: `subscriptions` is taken in JoinGroup order, as `ConsumerCoordinator` puts it
+into its `HashMap`, and that order is reproduced (`_java_hash_order`). Racks (KIP-881) are not
+modelled. Where this differs from Kafka on purpose (inputs Kafka mishandles):
+
+- a member's `generation` below 0 means "none", as in `Subscription`; claims of partitions that
+  no longer exist, and duplicate claims, are dropped first;
+- subscriptions count as equal only when every member's topic set is the same (Kafka's check
+  lets members with an empty subscription through when they come first, then gives them
+  partitions of topics they did not subscribe to);
+- the general builder moves a partition back to its previous-generation owner only if that
+  owner still subscribes to its topic (Kafka would assign it to a non-subscriber);
+- `maxGeneration` is the highest generation in this call (Kafka's assignor object keeps the
+  highest seen across all the rebalances it led).
+"""
+
+from __future__ import annotations
+
+import bisect
+import enum
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from kafkatui.engine.errors import ErrorCode, KafkaError
+
+TopicPartition = tuple[str, int]
+Assignment = dict[str, list[TopicPartition]]
+
+ASSIGNORS = ("range", "roundrobin", "sticky", "cooperative-sticky")
+DEFAULT_GENERATION = -1
+
+
+class RebalanceProtocol(enum.StrEnum):
+    """`ConsumerPartitionAssignor.RebalanceProtocol` (KIP-429)."""
+
+    EAGER = "EAGER"  # every member revokes everything before rejoining
+    COOPERATIVE = "COOPERATIVE"  # members keep what they own; moves take two rebalances
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One member's JoinGroup metadata (`ConsumerPartitionAssignor.Subscription`).
+
+    `owned` and `generation` are what the member last got: `ownedPartitions` + `generationId`
+    for cooperative-sticky, the `StickyAssignor` userdata for sticky.
+    """
+
+    member_id: str
+    topics: tuple[str, ...]
+    owned: tuple[TopicPartition, ...] = ()
+    generation: int = DEFAULT_GENERATION
+    group_instance_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CooperativeStep:
+    """One cooperative rebalance (KIP-429): what each member gets now, and what it must give up.
+
+    A partition moving between members is absent from `assignment` until its owner has revoked
+    it; members with something in `revoked` rejoin, and that follow-up rebalance hands it over.
+    """
+
+    assignment: Assignment
+    revoked: Assignment
+
+    @property
+    def needs_follow_up(self) -> bool:
+        return any(self.revoked.values())
+
+
+def protocol_type(name: str) -> RebalanceProtocol:
+    """The protocol a group gets when all its members use assignor `name`.
+
+    Kafka picks the highest protocol all assignors support: only `CooperativeStickyAssignor`
+    lists COOPERATIVE (before EAGER).
+    """
+    _check_name(name)
+    return RebalanceProtocol.COOPERATIVE if name == "cooperative-sticky" else RebalanceProtocol.EAGER
+
+
+def assign(
+    name: str, partitions_per_topic: Mapping[str, int], subscriptions: Sequence[Subscription]
+) -> Assignment:
+    """Run assignor `name` as the group leader does; every member maps to its sorted partitions.
+
+    `partitions_per_topic` is the leader's metadata: subscribed topics missing from it (or with
+    no partitions) are skipped, like `AbstractPartitionAssignor.assign(Cluster, ...)`.
+    """
+    _check_name(name)
+    members = _normalize(subscriptions, partitions_per_topic)
+    subscribed = {t for s in members for t in s.topics}
+    counts = {t: n for t, n in partitions_per_topic.items() if n > 0 and t in subscribed}
+    if name == "range":
+        result = _range(counts, members)
+    elif name == "roundrobin":
+        result = _round_robin(counts, members)
+    else:
+        result, transferring = _sticky(counts, members)
+        if name == "cooperative-sticky":
+            if transferring is None:  # the general builder leaves it to the cooperative assignor
+                transferring = _transferring(result, {s.member_id: s.owned for s in members})
+            for tp, member in transferring.items():
+                result[member].remove(tp)
+    return {s.member_id: sorted(result[s.member_id]) for s in members}
+
+
+def cooperative_step(
+    owned: Mapping[str, Iterable[TopicPartition]], target: Mapping[str, Sequence[TopicPartition]]
+) -> CooperativeStep:
+    """Split a target assignment into this generation's part and the revocations it needs.
+
+    `CooperativeStickyAssignor.computePartitionsTransferringOwnership` + `adjustAssignment`:
+    a partition newly given to one member while another member gives it up is held back.
+    Each member then revokes what it owns but was not given (`ConsumerCoordinator`).
+    """
+    owned_sets = {member: set(tps) for member, tps in owned.items()}
+    transferring = _transferring(target, owned_sets)
+    assignment = {m: sorted(tp for tp in tps if transferring.get(tp) != m) for m, tps in target.items()}
+    revoked = {m: sorted(owned_sets.get(m, set()) - set(assignment[m])) for m in target}
+    return CooperativeStep(assignment, revoked)
+
+
+def _check_name(name: str) -> None:
+    if name not in ASSIGNORS:
+        raise KafkaError(
+            ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
+            f"Unknown assignor {name!r}; known: {', '.join(ASSIGNORS)}.",
+        )
+
+
+def _normalize(subscriptions: Sequence[Subscription], counts: Mapping[str, int]) -> list[Subscription]:
+    seen: set[str] = set()
+    members = []
+    for s in subscriptions:
+        if s.member_id in seen:
+            raise ValueError(f"member {s.member_id!r} appears twice")
+        seen.add(s.member_id)
+        owned = dict.fromkeys(tp for tp in s.owned if 0 <= tp[1] < counts.get(tp[0], 0))
+        generation = s.generation if s.generation >= 0 else DEFAULT_GENERATION
+        members.append(
+            Subscription(
+                s.member_id, tuple(dict.fromkeys(s.topics)), tuple(owned), generation, s.group_instance_id
+            )
+        )
+    return members
+
+
+def _member_order(s: Subscription) -> tuple[int, str]:
+    """`MemberInfo.compareTo`: static members (by instance id) before dynamic ones (by member id)."""
+    return (0, s.group_instance_id) if s.group_instance_id is not None else (1, s.member_id)
+
+
+def _range(counts: Mapping[str, int], members: Sequence[Subscription]) -> Assignment:
+    result: Assignment = {s.member_id: [] for s in members}
+    for topic, n in counts.items():
+        consumers = sorted((s for s in members if topic in s.topics), key=_member_order)
+        quota, extra = divmod(n, len(consumers))
+        start = 0
+        for i, s in enumerate(consumers):
+            end = start + quota + (i < extra)
+            result[s.member_id].extend((topic, p) for p in range(start, end))
+            start = end
+    return result
+
+
+def _round_robin(counts: Mapping[str, int], members: Sequence[Subscription]) -> Assignment:
+    result: Assignment = {s.member_id: [] for s in members}
+    ring = sorted(members, key=_member_order)
+    i = 0
+    for topic in sorted(counts):
+        for p in range(counts[topic]):
+            while topic not in ring[i].topics:
+                i = (i + 1) % len(ring)
+            result[ring[i].member_id].append((topic, p))
+            i = (i + 1) % len(ring)
+    return result
+
+
+def _transferring(
+    target: Mapping[str, Sequence[TopicPartition]], owned: Mapping[str, Iterable[TopicPartition]]
+) -> dict[TopicPartition, str]:
+    """Partitions given to a member that did not own them while some member gives them up."""
+    added: dict[TopicPartition, str] = {}
+    revoked: set[TopicPartition] = set()
+    for member, tps in target.items():
+        mine = set(owned.get(member, ()))
+        added.update((tp, member) for tp in tps if tp not in mine)
+        revoked |= mine - set(tps)
+    return {tp: member for tp, member in added.items() if tp in revoked}
+
+
+# --- Java collection iteration order -------------------------------------------------------
+
+
+def _java_string_hash(s: str) -> int:
+    """`String.hashCode` (over UTF-16 code units), as an unsigned 32-bit int."""
+    units = s.encode("utf-16-be", "surrogatepass")
+    h = 0
+    for i in range(0, len(units), 2):
+        h = (31 * h + (units[i] << 8 | units[i + 1])) & 0xFFFFFFFF
+    return h
+
+
+def _java_tp_hash(tp: TopicPartition) -> int:
+    """`TopicPartition.hashCode`."""
+    return (31 * (31 + tp[1]) + _java_string_hash(tp[0])) & 0xFFFFFFFF
+
+
+def _bucket(h: int, capacity: int) -> int:
+    return (h ^ (h >> 16)) & (capacity - 1)  # HashMap.hash spreads the high bits down
+
+
+def _capacity(max_size: int) -> int:
+    capacity = 16  # a default-constructed HashMap, doubled whenever size exceeds 3/4 of it
+    while max_size > capacity * 3 // 4:
+        capacity *= 2
+    return capacity
+
+
+def _java_hash_order(keys: Sequence[str]) -> list[str]:
+    """The iteration order of a `new HashMap<>()` that had `keys` put in this order.
+
+    Bins are visited in index order and keep insertion order (Java 8+ appends, and a resize
+    splits a bin without reordering). Bins of 8+ colliding keys (treeified, or forcing an early
+    resize) are not modelled.
+    """
+    capacity = _capacity(len(keys))
+    return [
+        k for _, _, k in sorted((_bucket(_java_string_hash(k), capacity), i, k) for i, k in enumerate(keys))
+    ]
+
+
+class _JavaHashSet:
+    """A `HashSet<TopicPartition>` that knows which element its iterator yields first."""
+
+    def __init__(self) -> None:
+        self._seq: dict[TopicPartition, int] = {}
+        self._next = 0
+        self._capacity = 16
+
+    def add(self, tp: TopicPartition) -> None:
+        if tp not in self._seq:
+            self._seq[tp] = self._next
+            self._next += 1
+            self._capacity = max(self._capacity, _capacity(len(self._seq)))
+
+    def remove(self, tp: TopicPartition) -> None:
+        del self._seq[tp]  # capacity never shrinks
+
+    def __bool__(self) -> bool:
+        return bool(self._seq)
+
+    def first(self) -> TopicPartition:
+        return min(self._seq, key=lambda tp: (_bucket(_java_tp_hash(tp), self._capacity), self._seq[tp]))
+
+
+# --- AbstractStickyAssignor ----------------------------------------------------------------
+
+
+def _sticky(
+    counts: Mapping[str, int], members: Sequence[Subscription]
+) -> tuple[Assignment, dict[TopicPartition, str] | None]:
+    """`AbstractStickyAssignor.assignPartitions`: the assignment and, for the constrained
+    builder, the partitions transferring ownership (None from the general builder)."""
+    if not members:
+        return {}, {}
+    by_id = {s.member_id: s for s in members}
+    order = _java_hash_order([s.member_id for s in members])
+    owned, multiply_claimed = _previous_owners(order, by_id, counts)
+    if all(set(s.topics) == set(members[0].topics) for s in members):
+        return _constrained(counts, order, owned, multiply_claimed)
+    general = _GeneralAssignmentBuilder(counts, order, by_id, owned)
+    return general.build(), None
+
+
+def _previous_owners(
+    order: Sequence[str], by_id: Mapping[str, Subscription], counts: Mapping[str, int]
+) -> tuple[dict[str, list[TopicPartition]], set[TopicPartition]]:
+    """`allSubscriptionsEqual`'s second job: each member's valid previously owned partitions.
+
+    When members claim the same partition the higher generation keeps it; with equal
+    generations nobody does and the partition is marked as claimed by multiple owners.
+    """
+    owned: dict[str, list[TopicPartition]] = {}
+    claimant: dict[TopicPartition, str] = {}
+    multiply_claimed: set[TopicPartition] = set()
+    for member in order:
+        generation = by_id[member].generation
+        mine = owned[member] = []
+        for tp in by_id[member].owned:
+            if tp[0] not in counts:  # a topic nobody subscribes to any more
+                continue
+            other = claimant.get(tp)
+            if other is None:
+                mine.append(tp)
+                claimant[tp] = member
+            elif generation >= by_id[other].generation:
+                if tp in owned[other]:
+                    owned[other].remove(tp)
+                if generation == by_id[other].generation:
+                    multiply_claimed.add(tp)
+                else:
+                    mine.append(tp)
+                claimant[tp] = member
+    return owned, multiply_claimed
+
+
+def _constrained(
+    counts: Mapping[str, int],
+    order: Sequence[str],
+    owned: Mapping[str, list[TopicPartition]],
+    multiply_claimed: set[TopicPartition],
+) -> tuple[Assignment, dict[TopicPartition, str]]:
+    """`ConstrainedAssignmentBuilder`: everyone subscribes to the same topics.
+
+    Members keep owned partitions up to their quota (maxQuota for the first members owning that
+    many, while such slots remain), then the rest are dealt round-robin to unfilled members.
+    """
+    total = sum(counts.values())
+    min_quota, extra = divmod(total, len(order))
+    max_quota = min_quota + (extra > 0)
+    over_min = 0  # members given maxQuota so far; `extra` of them are expected
+    assignment: Assignment = {m: [] for m in order}
+    maybe_revoked: dict[TopicPartition, str] = {}
+    under_min: list[str] = []
+    exactly_min: list[str] = []  # may still take one more, while over_min < extra
+    for member in order:
+        mine = sorted(
+            (tp for tp in owned[member] if tp not in multiply_claimed), key=lambda tp: (tp[1], tp[0])
+        )
+        if len(mine) < min_quota:
+            keep = len(mine)
+            under_min.append(member)
+        elif len(mine) >= max_quota and over_min < extra:
+            keep = max_quota
+            over_min += 1
+            if over_min == extra:
+                exactly_min.clear()
+        else:
+            keep = min_quota
+            if over_min < extra:
+                exactly_min.append(member)
+        assignment[member].extend(mine[:keep])
+        maybe_revoked.update((tp, member) for tp in mine[keep:])
+
+    assigned = {tp for tps in assignment.values() for tp in tps}
+    unassigned = [(t, p) for t in sorted(counts) for p in range(counts[t]) if (t, p) not in assigned]
+    under_min.sort()
+    filled_to_min = deque(sorted(exactly_min))
+    transferring: dict[TopicPartition, str] = {}
+    pos = 0  # a LinkedList iterator over under_min, restarted when it runs out
+    for tp in unassigned:
+        if pos < len(under_min):
+            member = under_min[pos]
+            pos += 1
+        elif under_min:
+            member, pos = under_min[0], 1
+        elif filled_to_min:
+            member = filled_to_min.popleft()
+        else:
+            raise RuntimeError("No more unfilled consumers to be assigned.")
+        assignment[member].append(tp)
+        if (tp in maybe_revoked and maybe_revoked[tp] != member) or tp in multiply_claimed:
+            transferring[tp] = member
+        if len(assignment[member]) == min_quota:
+            pos -= 1
+            del under_min[pos]
+            filled_to_min.append(member)
+        elif len(assignment[member]) == max_quota:
+            over_min += 1
+    if under_min and (over_min != extra or any(len(assignment[m]) != min_quota for m in under_min)):
+        raise RuntimeError("A consumer did not reach minQuota partitions.")
+    return assignment, transferring
+
+
+class _SortedMembers:
+    """`sortedCurrentSubscriptions`: a TreeSet of members by (partitions assigned, member id).
+
+    Keys are fixed when a member is added, so callers remove a member before changing its
+    assignment and add it back afterwards, as Kafka does.
+    """
+
+    def __init__(self, assignment: Assignment) -> None:
+        self._assignment = assignment
+        self._keys: list[tuple[int, str]] = []
+
+    def add(self, member: str) -> None:
+        key = (len(self._assignment[member]), member)
+        i = bisect.bisect_left(self._keys, key)
+        if i == len(self._keys) or self._keys[i] != key:
+            self._keys.insert(i, key)
+
+    def remove(self, member: str) -> None:
+        for i, (_, m) in enumerate(self._keys):
+            if m == member:
+                del self._keys[i]
+                return
+
+    def __iter__(self):
+        return iter([m for _, m in self._keys])
+
+    def first(self) -> str:
+        return self._keys[0][1]
+
+    def last(self) -> str:
+        return self._keys[-1][1]
+
+
+class _PartitionMovements:
+    """`AbstractStickyAssignor.PartitionMovements`: where each partition moved from this round.
+
+    Used to move a partition back along a recorded move rather than a second one of the same
+    topic the other way, which would undo stickiness.
+    """
+
+    def __init__(self) -> None:
+        self._by_topic: dict[str, dict[tuple[str, str], _JavaHashSet]] = {}
+        self._moves: dict[TopicPartition, tuple[str, str]] = {}
+
+    def _remove_record(self, tp: TopicPartition) -> tuple[str, str]:
+        pair = self._moves.pop(tp)
+        pairs = self._by_topic[tp[0]]
+        pairs[pair].remove(tp)
+        if not pairs[pair]:
+            del pairs[pair]
+        if not pairs:
+            del self._by_topic[tp[0]]
+        return pair
+
+    def _add_record(self, tp: TopicPartition, pair: tuple[str, str]) -> None:
+        self._moves[tp] = pair
+        self._by_topic.setdefault(tp[0], {}).setdefault(pair, _JavaHashSet()).add(tp)
+
+    def move(self, tp: TopicPartition, old: str, new: str) -> None:
+        if tp in self._moves:
+            src, _ = self._remove_record(tp)
+            if src != new:  # not simply moving back to where it came from
+                self._add_record(tp, (src, new))
+        else:
+            self._add_record(tp, (old, new))
+
+    def partition_to_move(self, tp: TopicPartition, old: str, new: str) -> TopicPartition:
+        pairs = self._by_topic.get(tp[0])
+        if pairs is None:
+            return tp
+        if tp in self._moves:
+            old = self._moves[tp][0]
+        reverse = pairs.get((new, old))
+        return tp if reverse is None else reverse.first()
+
+
+class _GeneralAssignmentBuilder:
+    """`GeneralAssignmentBuilder`: members subscribe to different topics.
+
+    Keeps every still-valid owned partition, gives each unassigned one to the least loaded
+    subscriber, then moves partitions from more to less loaded subscribers until balanced,
+    reverting if that did not lower the balance score.
+    """
+
+    def __init__(
+        self,
+        counts: Mapping[str, int],
+        order: Sequence[str],
+        by_id: Mapping[str, Subscription],
+        owned: dict[str, list[TopicPartition]],
+    ) -> None:
+        self.counts = counts
+        self.total = sum(counts.values())
+        self.order = order
+        self.by_id = by_id
+        self.current = owned
+        self.topic_consumers: dict[str, list[str]] = {t: [] for t in counts}
+        self.consumer_topics: dict[str, list[str]] = {}
+        for member in order:
+            topics = [t for t in by_id[member].topics if t in counts]
+            self.consumer_topics[member] = topics
+            for t in topics:
+                self.topic_consumers[t].append(member)
+        self.owner = {tp: m for m, tps in self.current.items() for tp in tps}
+        topics_sorted = sorted(counts, key=lambda t: (len(self.topic_consumers[t]), t))
+        self.all_partitions = [(t, p) for t in topics_sorted for p in range(counts[t])]
+        self.sorted_members = _SortedMembers(self.current)
+        self.movements = _PartitionMovements()
+        self.revocation_required = False
+
+    def build(self) -> Assignment:
+        previous = self._previous_generation_owners()
+        assigned = set()
+        for member, tps in self.current.items():
+            subscribed = self.by_id[member].topics
+            for tp in list(tps):
+                if tp[0] in subscribed:
+                    assigned.add(tp)
+                else:  # no longer subscribed to its topic
+                    tps.remove(tp)
+                    self.revocation_required = True
+        unassigned = [tp for tp in self.all_partitions if tp not in assigned]
+        for member in self.current:
+            self.sorted_members.add(member)
+        self._balance(previous, unassigned)
+        return self.current
+
+    def _previous_generation_owners(self) -> dict[TopicPartition, tuple[str, int]]:
+        """`prepopulateCurrentAssignments`: who owned each partition in an older generation."""
+        max_generation = max(self.by_id[m].generation for m in self.order)
+        previous: dict[TopicPartition, tuple[str, int]] = {}
+        for member in self.order:
+            generation = self.by_id[member].generation
+            if generation < max_generation:
+                for tp in self.by_id[member].owned:
+                    if tp not in previous or generation > previous[tp][1]:
+                        previous[tp] = (member, generation)
+        return previous
+
+    def _max_size(self, member: str) -> int:
+        return sum(self.counts[t] for t in self.consumer_topics[member])
+
+    def _can_topic_move(self, topic: str) -> bool:
+        return len(self.topic_consumers[topic]) >= 2
+
+    def _can_member_move(self, member: str) -> bool:
+        tps = self.current[member]
+        return len(tps) < self._max_size(member) or any(self._can_topic_move(tp[0]) for tp in tps)
+
+    def _assign_to_least_loaded(self, tp: TopicPartition) -> None:
+        for member in self.sorted_members:
+            if tp[0] in self.consumer_topics[member]:
+                self.sorted_members.remove(member)
+                self.current[member].append(tp)
+                self.owner[tp] = member
+                self.sorted_members.add(member)
+                return
+
+    def _balance(
+        self, previous: dict[TopicPartition, tuple[str, int]], unassigned: list[TopicPartition]
+    ) -> None:
+        initializing = not self.current[self.sorted_members.last()]
+        for tp in unassigned:
+            if self.topic_consumers[tp[0]]:
+                self._assign_to_least_loaded(tp)
+
+        # Only partitions with a choice of consumer, and consumers with a choice, take part.
+        movable = [tp for tp in self.all_partitions if self._can_topic_move(tp[0])]
+        unassigned = [tp for tp in unassigned if self._can_topic_move(tp[0])]
+        fixed: Assignment = {}
+        for member in self.consumer_topics:
+            if not self._can_member_move(member):
+                self.sorted_members.remove(member)
+                fixed[member] = self.current.pop(member)
+
+        before = {m: list(tps) for m, tps in self.current.items()}
+        owner_before = dict(self.owner)
+        if not self.revocation_required:  # first try to balance by moving only new partitions
+            self._reassign(unassigned, previous)
+        moved = self._reassign(movable, previous)
+        if not initializing and moved and _balance_score(self.current) >= _balance_score(before):
+            self.current.clear()
+            self.current.update(before)
+            self.owner = owner_before
+        self.current.update(fixed)
+
+    def _is_balanced(self) -> bool:
+        if (
+            len(self.current[self.sorted_members.first()])
+            >= len(self.current[self.sorted_members.last()]) - 1
+        ):
+            return True
+        owners = {tp: m for m, tps in self.current.items() for tp in tps}
+        for member in self.sorted_members:
+            count = len(self.current[member])
+            if count == self._max_size(member):
+                continue
+            mine = set(self.current[member])
+            for topic in self.consumer_topics[member]:
+                for p in range(self.counts[topic]):
+                    other = owners.get((topic, p))
+                    if (topic, p) not in mine and other is not None and count + 1 < len(self.current[other]):
+                        return False
+        return True
+
+    def _reassign(
+        self, partitions: Sequence[TopicPartition], previous: dict[TopicPartition, tuple[str, int]]
+    ) -> bool:
+        """`performReassignments`: move partitions to less loaded subscribers until balanced."""
+        performed = False
+        modified = True
+        while modified:
+            modified = False
+            for tp in partitions:
+                if self._is_balanced():
+                    break
+                size = len(self.current[self.owner[tp]])
+                prev = previous.get(tp)
+                if (
+                    prev is not None
+                    and self._may_return(tp, prev[0])
+                    and size > len(self.current[prev[0]]) + 1
+                ):
+                    self._move(tp, prev[0])
+                    performed = modified = True
+                    continue
+                if any(size > len(self.current[other]) + 1 for other in self.topic_consumers[tp[0]]):
+                    new = next(m for m in self.sorted_members if tp[0] in self.consumer_topics[m])
+                    self._move(tp, new)
+                    performed = modified = True
+        return performed
+
+    def _may_return(self, tp: TopicPartition, member: str) -> bool:
+        return member in self.current and tp[0] in self.consumer_topics[member]
+
+    def _move(self, tp: TopicPartition, new: str) -> None:
+        tp = self.movements.partition_to_move(tp, self.owner[tp], new)
+        old = self.owner[tp]
+        self.sorted_members.remove(old)
+        self.sorted_members.remove(new)
+        self.movements.move(tp, old, new)
+        self.current[old].remove(tp)
+        self.current[new].append(tp)
+        self.owner[tp] = new
+        self.sorted_members.add(new)
+        self.sorted_members.add(old)
+
+
+def _balance_score(assignment: Assignment) -> int:
+    """`getBalanceScore`: the sum of size differences over all pairs of members."""
+    sizes = [len(tps) for tps in assignment.values()]
+    return sum(abs(a - b) for i, a in enumerate(sizes) for b in sizes[i + 1 :])

@@ -24,6 +24,7 @@ from kafkatui.engine.events import (
 from kafkatui.engine.log import PartitionLog
 from kafkatui.engine.metadata import MetadataImage, PartitionInfo, TopicInfo
 from kafkatui.engine.network import Network
+from kafkatui.engine.offsets import OFFSETS_TOPIC, OffsetManager
 from kafkatui.engine.records import TimestampType, read_header
 from kafkatui.engine.replication import (
     REPLICA_FETCH_BACKOFF_MS,
@@ -134,6 +135,7 @@ class Broker:
         self._isr_requests: set[asyncio.Task[None]] = set()
         self._isr_expiration: asyncio.Task[None] | None = None
         self.network = network or Network(random.Random(0))
+        self.offsets = OffsetManager(self)  # the offsets half of this broker's group coordinator
         self.replica_lag_time_max_ms = replica_lag_time_max_ms
         self.replica_fetch_wait_max_ms = replica_fetch_wait_max_ms
         self.replica_fetch_backoff_ms = replica_fetch_backoff_ms
@@ -194,6 +196,7 @@ class Broker:
             await log.checkpoint()
         self._followers.clear()
         self._led_epochs.clear()
+        self.offsets.stop()
         self.running = False
         for log in self.logs.values():
             log.close()
@@ -203,6 +206,7 @@ class Broker:
         await self.stop_fetchers()
         self._followers.clear()
         self._led_epochs.clear()
+        self.offsets.stop()
         self.running = False
         for log in self.logs.values():
             log.close()  # requests waiting on this broker fail now, as on a dropped connection
@@ -227,6 +231,12 @@ class Broker:
                         self.logs[(topic.topic_id, info.partition)] = log
         for key in [k for k in self.logs if k not in hosted]:
             await self.storage.delete_log(self.logs.pop(key).log_id)
+        offsets_topic = image.topics.get(OFFSETS_TOPIC)
+        if offsets_topic is not None:
+            led = {
+                p.partition: p.leader_epoch for p in offsets_topic.partitions if p.leader == self.broker_id
+            }
+            self.offsets.on_leadership(led, len(offsets_topic.partitions))
         for topic in image.topics.values():
             for info in topic.partitions:
                 log = self.logs.get((topic.topic_id, info.partition))

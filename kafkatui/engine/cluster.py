@@ -27,6 +27,13 @@ from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.events import BrokerStarted, BrokerStopped, EventBus, LinkChanged
 from kafkatui.engine.metadata import MetadataImage, MetadataLog, TopicInfo
 from kafkatui.engine.network import LinkState, Network
+from kafkatui.engine.offsets import (
+    OFFSETS_TOPIC,
+    OFFSETS_TOPIC_CONFIGS,
+    OffsetAndMetadata,
+    OffsetManager,
+    partition_for,
+)
 from kafkatui.engine.quorum import ControllerQuorum
 from kafkatui.engine.records import RecordBatch, decode_batch
 from kafkatui.engine.storage import BrokerStorage
@@ -396,6 +403,64 @@ class Cluster:
         or unclean (an offline partition takes any live replica). See Controller."""
         self._require_controller()
         return await self.controller.elect_leaders(election_type, partitions)
+
+    # --- group coordinator: committed offsets ----------------------------------------
+
+    async def find_coordinator(self, group_id: str) -> int:
+        """FindCoordinator: the broker leading the group's `__consumer_offsets` partition
+        (the topic is created on first use, as Kafka does)."""
+        if not group_id:
+            raise KafkaError(ErrorCode.INVALID_GROUP_ID, "the group id is empty")
+        topic = self.metadata.topics.get(OFFSETS_TOPIC)
+        if topic is None:
+            self._require_controller()
+            live = sum(1 for info in self.metadata.brokers.values() if not info.fenced)
+            try:
+                await self.controller.create_topic(
+                    OFFSETS_TOPIC,
+                    self.defaults.offsets_topic_num_partitions,
+                    max(1, min(self.defaults.offsets_topic_replication_factor, live)),
+                    OFFSETS_TOPIC_CONFIGS,
+                )
+            except KafkaError as error:
+                if error.code is not ErrorCode.TOPIC_ALREADY_EXISTS:
+                    raise KafkaError(
+                        ErrorCode.COORDINATOR_NOT_AVAILABLE, f"cannot create {OFFSETS_TOPIC}: {error.message}"
+                    ) from error
+            topic = self.metadata.topics[OFFSETS_TOPIC]
+        leader = topic.partitions[partition_for(group_id, len(topic.partitions))].leader
+        if leader == -1 or not self.brokers[leader].running:
+            raise KafkaError(
+                ErrorCode.COORDINATOR_NOT_AVAILABLE, f"the coordinator of group '{group_id}' is not available"
+            )
+        return leader
+
+    async def _coordinator(self, group_id: str) -> OffsetManager:
+        broker = self.brokers[await self.find_coordinator(group_id)]
+        await broker.offsets.ensure_loaded(partition_for(group_id, broker.offsets.partition_count))
+        return broker.offsets
+
+    async def commit_offsets(
+        self, group_id: str, offsets: Mapping[tuple[str, int], OffsetAndMetadata]
+    ) -> None:
+        """OffsetCommit (for a group without active members, as an admin or a consumer
+        with manual assignment does): stored in `__consumer_offsets` with acks=all."""
+        for topic, partition in offsets:
+            info = self.topic(topic)
+            if not 0 <= partition < len(info.partitions):
+                raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{topic}-{partition} does not exist")
+        coordinator = await self._coordinator(group_id)
+        await coordinator.commit(group_id, offsets, self.clock.now_ms())
+
+    async def fetch_offsets(
+        self, group_id: str, partitions: Sequence[tuple[str, int]] | None = None
+    ) -> dict[tuple[str, int], OffsetAndMetadata]:
+        """OffsetFetch: the group's committed offsets (all, or those of `partitions`)."""
+        return (await self._coordinator(group_id)).fetch(group_id, partitions)
+
+    async def delete_group_offsets(self, group_id: str) -> int:
+        """Tombstone a group's committed offsets; returns how many there were."""
+        return await (await self._coordinator(group_id)).delete(group_id, self.clock.now_ms())
 
     # --- faults ----------------------------------------------------------------------
 

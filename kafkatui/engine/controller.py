@@ -68,6 +68,9 @@ class BrokerDefaults:
     auto_leader_rebalance_enable: bool = True  # auto.leader.rebalance.enable
     leader_imbalance_check_interval_ms: int = 300_000  # leader.imbalance.check.interval.seconds
     leader_imbalance_per_broker_percentage: int = 10  # leader.imbalance.per.broker.percentage
+    # __consumer_offsets, created on the first FindCoordinator.
+    offsets_topic_num_partitions: int = 50  # offsets.topic.num.partitions
+    offsets_topic_replication_factor: int = 3  # offsets.topic.replication.factor
 
     def __post_init__(self) -> None:
         # Kafka refuses both at startup (KafkaConfig): an idle follower long-polling

@@ -1,0 +1,284 @@
+"""Committed offsets in `__consumer_offsets`, kept by each group's coordinator.
+
+Kafka's `GroupMetadataManager` in miniature. A group's coordinator is the leader of
+partition `abs(groupId.hashCode()) % offsets.topic.num.partitions` of the internal,
+compacted topic `__consumer_offsets`; an offset commit is a record appended there with
+acks=all (`offsets.commit.required.acks=-1`), keyed by (group, topic, partition), and
+the coordinator answers fetches from a cache. When a broker becomes the leader of an
+offsets partition it loads the cache by replaying the partition (the latest record per
+key wins, a null value deletes); until then requests get COORDINATOR_LOAD_IN_PROGRESS,
+and a broker that stopped leading answers NOT_COORDINATOR, so clients look again.
+
+Keys and values use Kafka's own binary schemas (OffsetCommitKey v1, OffsetCommitValue
+v3, GroupMetadataKey v2), so the topic reads as it would in Kafka.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING
+
+from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.engine.records import Record, decode_batch, encode_batch
+
+if TYPE_CHECKING:
+    from kafkatui.engine.broker import Broker
+
+OFFSETS_TOPIC = "__consumer_offsets"
+# The topic's configs when it is created (Kafka's GroupCoordinator.offsetsTopicConfigs).
+OFFSETS_TOPIC_CONFIGS = {
+    "cleanup.policy": "compact",
+    "compression.type": "producer",
+    "segment.bytes": "104857600",
+}
+
+TopicPartition = tuple[str, int]
+
+
+def java_string_hash(s: str) -> int:
+    """Java's `String.hashCode` (over UTF-16 code units), as a signed 32-bit int."""
+    units = s.encode("utf-16-be", "surrogatepass")
+    h = 0
+    for i in range(0, len(units), 2):
+        h = (31 * h + (units[i] << 8 | units[i + 1])) & 0xFFFFFFFF
+    return h - (1 << 32) if h >= 1 << 31 else h
+
+
+def partition_for(group_id: str, partitions: int) -> int:
+    """The `__consumer_offsets` partition of a group (Kafka's `Utils.abs(hash) % n`)."""
+    h = java_string_hash(group_id)
+    return (0 if h == -(1 << 31) else abs(h)) % partitions
+
+
+@dataclass(frozen=True)
+class OffsetAndMetadata:
+    """A committed offset: the next record the group will read, with the client's note."""
+
+    offset: int
+    leader_epoch: int = -1
+    metadata: str = ""
+    commit_timestamp: int = -1
+
+
+# --- Kafka's record schemas ------------------------------------------------------------
+
+
+def _string(value: str) -> bytes:
+    data = value.encode()
+    return struct.pack(">h", len(data)) + data
+
+
+def _read_string(data: bytes, pos: int) -> tuple[str, int]:
+    (length,) = struct.unpack_from(">h", data, pos)
+    pos += 2
+    if length < 0:
+        raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "a non-nullable string is null in __consumer_offsets")
+    return data[pos : pos + length].decode(), pos + length
+
+
+def offset_key(group_id: str, topic: str, partition: int) -> bytes:
+    """OffsetCommitKey (version 1): group, topic, partition."""
+    return struct.pack(">h", 1) + _string(group_id) + _string(topic) + struct.pack(">i", partition)
+
+
+def offset_value(value: OffsetAndMetadata) -> bytes:
+    """OffsetCommitValue (version 3): offset, leader epoch, metadata, commit timestamp."""
+    return (
+        struct.pack(">hqi", 3, value.offset, value.leader_epoch)
+        + _string(value.metadata)
+        + struct.pack(">q", value.commit_timestamp)
+    )
+
+
+def group_key(group_id: str) -> bytes:
+    """GroupMetadataKey (version 2): group."""
+    return struct.pack(">h", 2) + _string(group_id)
+
+
+class KeyType(Enum):
+    OFFSET = "offset"
+    GROUP = "group"
+
+
+def parse_key(key: bytes) -> tuple[KeyType, str, TopicPartition | None]:
+    """(kind, group, topic-partition or None) of a `__consumer_offsets` key."""
+    (version,) = struct.unpack_from(">h", key, 0)
+    group, pos = _read_string(key, 2)
+    if version in (0, 1):
+        topic, pos = _read_string(key, pos)
+        (partition,) = struct.unpack_from(">i", key, pos)
+        return KeyType.OFFSET, group, (topic, partition)
+    if version == 2:
+        return KeyType.GROUP, group, None
+    raise KafkaError(ErrorCode.CORRUPT_MESSAGE, f"unknown __consumer_offsets key version {version}")
+
+
+def parse_offset_value(value: bytes) -> OffsetAndMetadata:
+    (version,) = struct.unpack_from(">h", value, 0)
+    if version != 3:
+        raise KafkaError(ErrorCode.CORRUPT_MESSAGE, f"unsupported OffsetCommitValue version {version}")
+    offset, leader_epoch = struct.unpack_from(">qi", value, 2)
+    metadata, pos = _read_string(value, 14)
+    (timestamp,) = struct.unpack_from(">q", value, pos)
+    return OffsetAndMetadata(offset, leader_epoch, metadata, timestamp)
+
+
+# --- the coordinator's cache -----------------------------------------------------------
+
+
+@dataclass
+class _Partition:
+    """One `__consumer_offsets` partition this broker leads: its groups' offsets."""
+
+    leader_epoch: int
+    loaded: bool = False
+    loading: asyncio.Task[None] | None = None
+    offsets: dict[str, dict[TopicPartition, OffsetAndMetadata]] = field(default_factory=dict)
+
+
+class OffsetManager:
+    """The offsets half of one broker's group coordinator."""
+
+    def __init__(self, broker: Broker) -> None:
+        self._broker = broker
+        self._partitions: dict[int, _Partition] = {}
+        self.partition_count = 0
+
+    # --- leadership ----------------------------------------------------------------
+
+    def on_leadership(self, led: Mapping[int, int], partition_count: int) -> list[int]:
+        """The offsets partitions this broker leads now (partition -> leader epoch).
+        Forget the others; return the ones to load (new, or led in a new epoch)."""
+        self.partition_count = partition_count
+        for p in [p for p, state in self._partitions.items() if led.get(p) != state.leader_epoch]:
+            gone = self._partitions.pop(p)
+            if gone.loading is not None:
+                gone.loading.cancel()
+        to_load = [p for p in led if p not in self._partitions]
+        for p in to_load:
+            self._partitions[p] = _Partition(led[p])
+        return to_load
+
+    async def ensure_loaded(self, partition: int) -> None:
+        """Load a partition this broker leads, once (concurrent callers share the load)."""
+        state = self._partitions.get(partition)
+        if state is None or state.loaded:
+            return
+        if state.loading is None:
+            state.loading = asyncio.ensure_future(self._load(partition, state))
+        await asyncio.shield(state.loading)
+
+    def stop(self) -> None:
+        for state in self._partitions.values():
+            if state.loading is not None:
+                state.loading.cancel()
+        self._partitions.clear()
+
+    async def _load(self, partition: int, state: _Partition) -> None:
+        """Replay a partition into the cache (Kafka's `loadGroupsAndOffsets`)."""
+        offsets: dict[str, dict[TopicPartition, OffsetAndMetadata]] = {}
+        offset = 0
+        while True:
+            datas = await self._broker.read_replica(OFFSETS_TOPIC, partition, offset, 1 << 20)
+            if not datas:
+                break
+            for data in datas:
+                batch = decode_batch(data)
+                for record in batch.records:
+                    self._replay(offsets, record.key, record.value)
+                offset = batch.header.last_offset + 1
+        if self._partitions.get(partition) is state:  # still ours after the reads
+            state.offsets = offsets
+            state.loaded = True
+
+    @staticmethod
+    def _replay(
+        offsets: dict[str, dict[TopicPartition, OffsetAndMetadata]], key: bytes | None, value: bytes | None
+    ) -> None:
+        if key is None:
+            return
+        kind, group, tp = parse_key(key)
+        if kind is not KeyType.OFFSET or tp is None:
+            return  # group metadata: the membership half of the coordinator
+        if value is None:
+            offsets.get(group, {}).pop(tp, None)
+            if group in offsets and not offsets[group]:
+                del offsets[group]
+        else:
+            offsets.setdefault(group, {})[tp] = parse_offset_value(value)
+
+    def _state(self, group_id: str) -> tuple[int, _Partition]:
+        if self.partition_count == 0:
+            raise KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, f"{OFFSETS_TOPIC} does not exist yet")
+        partition = partition_for(group_id, self.partition_count)
+        state = self._partitions.get(partition)
+        if state is None or not self._broker.running:
+            raise KafkaError(
+                ErrorCode.NOT_COORDINATOR,
+                f"broker {self._broker.broker_id} is not the coordinator of group '{group_id}' "
+                f"({OFFSETS_TOPIC}-{partition})",
+            )
+        if not state.loaded:
+            raise KafkaError(
+                ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+                f"broker {self._broker.broker_id} is still loading {OFFSETS_TOPIC}-{partition}",
+            )
+        return partition, state
+
+    # --- requests ------------------------------------------------------------------
+
+    async def commit(
+        self, group_id: str, offsets: Mapping[TopicPartition, OffsetAndMetadata], now_ms: int
+    ) -> None:
+        """OffsetCommit: append the offsets to the group's partition (acks=all), then
+        cache them. All or nothing: one batch."""
+        if not group_id:
+            raise KafkaError(ErrorCode.INVALID_GROUP_ID, "the group id is empty")
+        partition, state = self._state(group_id)
+        if not offsets:
+            return
+        stamped = {
+            tp: value
+            if value.commit_timestamp >= 0
+            else OffsetAndMetadata(value.offset, value.leader_epoch, value.metadata, now_ms)
+            for tp, value in offsets.items()
+        }
+        records = [
+            Record(i, now_ms, offset_key(group_id, tp[0], tp[1]), offset_value(value), ())
+            for i, (tp, value) in enumerate(sorted(stamped.items()))
+        ]
+        await self._broker.produce(OFFSETS_TOPIC, partition, encode_batch(records), acks=-1)
+        state.offsets.setdefault(group_id, {}).update(stamped)
+
+    def fetch(
+        self, group_id: str, partitions: Sequence[TopicPartition] | None = None
+    ) -> dict[TopicPartition, OffsetAndMetadata]:
+        """OffsetFetch: the group's committed offsets (all of them when `partitions` is
+        None; partitions without a commit are left out)."""
+        _, state = self._state(group_id)
+        committed = state.offsets.get(group_id, {})
+        if partitions is None:
+            return dict(sorted(committed.items()))
+        return {tp: committed[tp] for tp in partitions if tp in committed}
+
+    def groups(self) -> list[str]:
+        """Groups with committed offsets in the partitions this broker has loaded."""
+        return sorted(g for s in self._partitions.values() if s.loaded for g in s.offsets)
+
+    async def delete(self, group_id: str, now_ms: int) -> int:
+        """Tombstone every committed offset of a group (DeleteGroups / OffsetDelete)."""
+        partition, state = self._state(group_id)
+        committed = state.offsets.get(group_id, {})
+        if not committed:
+            return 0
+        records = [
+            Record(i, now_ms, offset_key(group_id, tp[0], tp[1]), None, ())
+            for i, tp in enumerate(sorted(committed))
+        ]
+        await self._broker.produce(OFFSETS_TOPIC, partition, encode_batch(records), acks=-1)
+        state.offsets.pop(group_id, None)
+        return len(records)

@@ -233,7 +233,7 @@ class Controller:
         normalized = validate_topic_configs(configs or {})
         if validate_only:
             return TopicInfo(name, "")
-        topic_id = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        topic_id = self._new_topic_id()
         records = [MetadataRecord(TOPIC, {"name": name, "topic_id": topic_id})]
         records += self._partition_records(topic_id, assign_replicas(brokers, partitions, rf, self._rng))
         records += [
@@ -257,6 +257,17 @@ class Controller:
         )
         self._publish_changes([])
         return info
+
+    def _new_topic_id(self) -> str:
+        """A topic id (Kafka's random UUID) that no topic has had in this cluster. The
+        seeded RNG restarts with every process, so the metadata log's offset is mixed
+        in: two processes with the same --seed must not hand out the same id."""
+        used = {t.topic_id for t in self.image.topics.values()}
+        while True:
+            bits = self._rng.getrandbits(128) ^ (self.image.offset * 0x9E3779B97F4A7C15)
+            topic_id = str(uuid.UUID(int=bits & ((1 << 128) - 1), version=4))
+            if topic_id not in used:
+                return topic_id
 
     def _partition_records(
         self, topic_id: str, assignment: list[list[int]], start: int = 0

@@ -643,3 +643,11 @@ def test_help(cli: CliFn, data_dir: Path, command: str) -> None:
         for text in HELP_MENTIONS[command]:
             assert text in result.stdout, f"`kafkatui {command} {flag}` does not mention {text}\n{result}"
     assert not data_dir.exists()  # help never opens a cluster
+
+
+def test_topics_created_by_different_processes_with_one_seed_get_different_ids(cli: CliFn) -> None:
+    """A regression: each process restarts the seeded RNG, so ids once repeated and the
+    second topic's logs collided with the first's."""
+    for name in ("a", "b"):
+        cli("topic", "create", name, opts=["--seed", "4"]).ok()
+    assert describe(cli, "a")["topic_id"] != describe(cli, "b")["topic_id"]

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from kafkatui import __version__
-from kafkatui.cli import broker, consume, demo, produce, topic
+from kafkatui.cli import broker, consume, demo, group, produce, topic
 from kafkatui.cli.context import ClusterOptions, default_data_dir
 
 app = typer.Typer(
@@ -23,6 +23,7 @@ app = typer.Typer(
 )
 app.add_typer(topic.app, name="topic")
 app.add_typer(broker.app, name="broker")
+app.add_typer(group.app, name="group")
 app.add_typer(demo.app, name="demo")
 app.command()(produce.produce)
 app.command()(consume.consume)

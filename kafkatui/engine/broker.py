@@ -25,7 +25,7 @@ from kafkatui.engine.log import PartitionLog
 from kafkatui.engine.metadata import MetadataImage, PartitionInfo, TopicInfo
 from kafkatui.engine.network import Network
 from kafkatui.engine.offsets import OFFSETS_TOPIC, OffsetManager
-from kafkatui.engine.records import TimestampType, read_header
+from kafkatui.engine.records import TimestampType, decode_batch, read_header
 from kafkatui.engine.replication import (
     REPLICA_FETCH_BACKOFF_MS,
     REPLICA_FETCH_MAX_BYTES,
@@ -672,6 +672,20 @@ class Broker:
         """OffsetForLeaderEpoch (KIP-101/279): the leader's largest epoch not above `epoch`, and its end."""
         _, _, log = self._leader_log(topic, partition)
         return await log.end_offset_for_epoch(epoch)
+
+    async def offset_for_timestamp(self, topic: str, partition: int, timestamp: int) -> int:
+        """ListOffsets by time: the first offset (below the HW) whose record timestamp is
+        at least `timestamp`, or -1 if there is none (Kafka answers offset -1 too)."""
+        if timestamp in (EARLIEST, LATEST):
+            return self.list_offset(topic, partition, timestamp)
+        _, _, log = self._leader_log(topic, partition)
+        data = await self.storage.first_batch_at_or_after_time(log.log_id, timestamp, log.high_watermark)
+        if data is None:
+            return -1
+        for record in decode_batch(data).records:
+            if record.timestamp >= timestamp and record.offset < log.high_watermark:
+                return record.offset
+        return -1
 
     def list_offset(self, topic: str, partition: int, timestamp: int) -> int:
         """ListOffsets for EARLIEST (-2) or LATEST (-1): log start offset or high watermark."""

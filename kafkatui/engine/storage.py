@@ -254,6 +254,19 @@ class BrokerStorage:
             row = await cursor.fetchone()
         return None if row is None or row[0] is None else int(row[0])
 
+    async def first_batch_at_or_after_time(
+        self, log_id: int, timestamp: int, upper_offset: int
+    ) -> bytes | None:
+        """The first batch (by offset, below `upper_offset`) whose max timestamp is at
+        least `timestamp` (what Kafka's time index answers)."""
+        async with self._db.execute(
+            "SELECT data FROM batches WHERE log_id = ? AND max_timestamp >= ? AND base_offset < ? "
+            "ORDER BY last_offset LIMIT 1",
+            (log_id, timestamp, upper_offset),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else bytes(row[0])
+
     async def largest_epoch_at_most(self, log_id: int, epoch: int) -> int | None:
         """The largest leader epoch in the log that is not above `epoch`."""
         async with self._db.execute(

@@ -1,0 +1,172 @@
+"""`kafkatui group ...`: consumer groups' committed offsets and lag, like
+kafka-consumer-groups.sh: list, describe, reset-offsets (a dry run unless --execute),
+delete."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from kafkatui.cli.context import cluster_command, console
+from kafkatui.cli.output import print_json
+from kafkatui.engine.cluster import Cluster
+from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.engine.group_admin import describe_group, execute_reset, list_groups, plan_reset
+
+app = typer.Typer(
+    help="Consumer groups: committed offsets, lag, reset and delete (like kafka-consumer-groups.sh).",
+    no_args_is_help=True,
+)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+@app.command("list")
+def list_command(ctx: typer.Context, json_out: JsonOption = False) -> None:
+    """Groups that have committed offsets."""
+
+    @cluster_command("kafkatui group list")
+    async def body(cluster: Cluster) -> None:
+        groups = await list_groups(cluster)
+        if json_out:
+            print_json(groups)
+        elif not groups:
+            console.print("No consumer groups have committed offsets yet.")
+        else:
+            for group in groups:
+                console.print(group, markup=False)
+
+    body(ctx)
+
+
+@app.command()
+def describe(
+    ctx: typer.Context,
+    group: Annotated[str, typer.Argument(help="Group id.")],
+    json_out: JsonOption = False,
+) -> None:
+    """Committed offset, log end offset (high watermark) and lag per partition."""
+
+    @cluster_command("kafkatui group describe")
+    async def body(cluster: Cluster) -> None:
+        rows = await describe_group(cluster, group)
+        coordinator = await cluster.find_coordinator(group)
+        if json_out:
+            print_json(
+                {
+                    "group": group, "coordinator": coordinator,
+                    "partitions": [r.to_json() for r in rows], "total_lag": sum(max(r.lag, 0) for r in rows),
+                }
+            )  # fmt: skip
+            return
+        if not rows:
+            console.print(
+                f"Group [bold]{group}[/] has no committed offsets (coordinator: broker {coordinator})."
+            )
+            return
+        console.print(f"Group [bold]{group}[/]  coordinator: broker {coordinator}")
+        table = Table("Topic", "Partition", "Current offset", "Log end offset", "Lag")
+        for r in rows:
+            table.add_row(r.topic, str(r.partition), str(r.committed), str(r.log_end_offset), str(r.lag))
+        console.print(table)
+        console.print(f"Total lag: {sum(max(r.lag, 0) for r in rows)}")
+
+    body(ctx)
+
+
+def _parse_datetime(text: str) -> int:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not an ISO date-time (e.g. 2026-11-30T10:00:00 or 2026-11-30T10:00:00+00:00)",
+            param_hint="--to-datetime",
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.astimezone()  # local time, as kafka-consumer-groups.sh takes it
+    return int(moment.timestamp() * 1000)
+
+
+@app.command("reset-offsets")
+def reset_offsets(
+    ctx: typer.Context,
+    group: Annotated[str, typer.Argument(help="Group id.")],
+    topic: Annotated[str, typer.Option("--topic", help="Topic, or TOPIC:0,2 for some partitions.")],
+    to_earliest: Annotated[
+        bool, typer.Option("--to-earliest", help="Reset to the log start offset.")
+    ] = False,
+    to_latest: Annotated[bool, typer.Option("--to-latest", help="Reset to the high watermark.")] = False,
+    to_offset: Annotated[int | None, typer.Option("--to-offset", help="Reset to this offset.")] = None,
+    shift_by: Annotated[
+        int | None, typer.Option("--shift-by", help="Move the committed offset by N (negative goes back).")
+    ] = None,
+    to_datetime: Annotated[
+        str | None, typer.Option("--to-datetime", help="Reset to the first record at or after this ISO time.")
+    ] = None,
+    execute: Annotated[
+        bool, typer.Option("--execute", help="Commit the new offsets (default: dry run).")
+    ] = False,
+    json_out: JsonOption = False,
+) -> None:
+    """Plan (and with --execute, commit) new offsets for a group: exactly one strategy."""
+    chosen = [
+        (name, value)
+        for name, flag, value in (
+            ("to-earliest", to_earliest, None),
+            ("to-latest", to_latest, None),
+            ("to-offset", to_offset is not None, to_offset),
+            ("shift-by", shift_by is not None, shift_by),
+            ("to-datetime", to_datetime is not None, to_datetime),
+        )
+        if flag
+    ]
+    if len(chosen) != 1:
+        raise typer.BadParameter(
+            "choose exactly one of --to-earliest, --to-latest, --to-offset, --shift-by, --to-datetime",
+            param_hint="strategy",
+        )
+    strategy, raw = chosen[0]
+    value = _parse_datetime(raw) if strategy == "to-datetime" else raw  # type: ignore[arg-type]
+    name, _, parts = topic.partition(":")
+    try:
+        partitions = [int(p) for p in parts.split(",")] if parts else None
+    except ValueError:
+        raise typer.BadParameter(
+            f"{topic!r}: partitions are numbers, as in sales:0,2", param_hint="--topic"
+        ) from None
+
+    @cluster_command("kafkatui group reset-offsets")
+    async def body(cluster: Cluster) -> None:
+        plan = await plan_reset(cluster, group, name, strategy, value, partitions)  # type: ignore[arg-type]
+        if execute:
+            await execute_reset(cluster, group, plan)
+        if json_out:
+            rows = [{"topic": r.topic, "partition": r.partition, "old": r.old, "new": r.new} for r in plan]
+            print_json({"group": group, "executed": execute, "partitions": rows})
+            return
+        table = Table("Topic", "Partition", "Current offset", "New offset", title=f"Group {group}")
+        for r in plan:
+            table.add_row(r.topic, str(r.partition), "-" if r.old < 0 else str(r.old), str(r.new))
+        console.print(table)
+        if execute:
+            console.print(f"Committed {len(plan)} offset(s) for group {group}.", markup=False)
+        else:
+            console.print("Dry run: nothing changed. Add --execute to commit these offsets.")
+
+    body(ctx)
+
+
+@app.command()
+def delete(ctx: typer.Context, group: Annotated[str, typer.Argument(help="Group id.")]) -> None:
+    """Delete a group's committed offsets (tombstones in __consumer_offsets)."""
+
+    @cluster_command("kafkatui group delete")
+    async def body(cluster: Cluster) -> None:
+        removed = await cluster.delete_group_offsets(group)
+        if removed == 0:
+            raise KafkaError(ErrorCode.GROUP_ID_NOT_FOUND, f"group '{group}' does not exist")
+        console.print(f"Deleted group {group} ({removed} committed offset(s)).", markup=False)
+
+    body(ctx)

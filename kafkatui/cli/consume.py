@@ -65,8 +65,22 @@ def consume(
         Format,
         typer.Option("--format", "-f", help="text for people, json for one object per line."),
     ] = Format.text,
+    group: Annotated[
+        str | None,
+        typer.Option(
+            "--group",
+            "-g",
+            help="Start from this group's committed offsets and commit what was read on exit "
+            "(see `kafkatui group describe`).",
+        ),
+    ] = None,
 ) -> None:
-    """Read records from the partitions' leaders, up to the high watermark."""
+    """Read records from the partitions' leaders, up to the high watermark.
+
+    With --group the consumer resumes where the group's committed offsets say (new
+    partitions start per --from-beginning) and commits its position when it stops, so
+    the group's lag shrinks; it reads every partition itself (manual assignment:
+    members sharing the partitions come with group membership)."""
     start = _start_offset(offset)
     if max_records is not None and max_records < 0:
         raise typer.BadParameter("must be >= 0", param_hint="--max")
@@ -74,7 +88,7 @@ def consume(
 
     @cluster_command("kafkatui consume")
     async def body(cluster: Cluster) -> None:
-        consumer = Consumer(cluster, ConsumerConfig(auto_offset_reset=reset))
+        consumer = Consumer(cluster, ConsumerConfig(auto_offset_reset=reset, group_id=group))
         if partition is None:
             assigned = consumer.assign_topic(topic)
         else:
@@ -91,14 +105,30 @@ def consume(
             records = await consumer.poll(wait_ms)
             if not records and timeout is not None:
                 break
-            for record in records:
+            for i, record in enumerate(records):
                 if max_records is not None and seen >= max_records:
+                    _rewind(consumer, records[i:])  # what was not printed is not consumed
                     break
                 _print_record(record, fmt)
                 seen += 1
+        if group is not None:
+            committed = await consumer.commit()
+            err_console.print(
+                f"group {group} committed: "
+                + (", ".join(f"{tp}@{o}" for tp, o in sorted(committed.items())) or "nothing"),
+                markup=False,
+            )
         await consumer.close()
 
     body(ctx)
+
+
+def _rewind(consumer: Consumer, unread: list[ConsumerRecord]) -> None:
+    first: dict[tuple[str, int], int] = {}
+    for record in unread:
+        first.setdefault((record.topic, record.partition), record.offset)
+    for tp, offset in first.items():
+        consumer.seek(tp, offset)
 
 
 def _print_record(record: ConsumerRecord, fmt: Format) -> None:

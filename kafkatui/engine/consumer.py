@@ -1,9 +1,13 @@
-"""The consumer client: assign partitions, keep positions, poll records.
+"""The consumer client: assign partitions, keep positions, poll records, commit.
 
-Kafka's `KafkaConsumer` without groups (those arrive with the consumer-groups issue):
-partitions are assigned by hand, each has a position (the next offset to read), and
-`poll` fetches from each partition's leader, never past the high watermark. A position
-with no offset yet, or one outside the log, is reset by `auto.offset.reset`.
+Kafka's `KafkaConsumer` with manual assignment: partitions are assigned by hand, each
+has a position (the next offset to read), and `poll` fetches from each partition's
+leader, never past the high watermark. With a `group.id` the consumer starts from the
+group's committed offsets and commits its positions to the group's coordinator
+(`commit`, or every `auto.commit.interval.ms` and on close with
+`enable.auto.commit`), as KafkaConsumer does with assign() and a group id. A position
+with no committed offset, or one outside the log, is reset by `auto.offset.reset`.
+(Group membership and rebalances — subscribe() — come with the group coordinator.)
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kafkatui.engine.broker import EARLIEST, LATEST, FetchedPartition, FetchPartition
 from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.engine.offsets import OffsetAndMetadata
 from kafkatui.engine.records import Headers, TimestampType, decode_record_tuples, read_header
 
 if TYPE_CHECKING:
@@ -54,6 +59,9 @@ class ConsumerConfig:
     fetch_max_wait_ms: int = 500
     fetch_min_bytes: int = 1
     max_partition_fetch_bytes: int = 1_048_576
+    group_id: str | None = None
+    enable_auto_commit: bool = True
+    auto_commit_interval_ms: int = 5_000
 
     def __post_init__(self) -> None:
         if self.auto_offset_reset not in ("earliest", "latest", "none"):
@@ -91,6 +99,7 @@ class Consumer:
         self._value_deserializer = value_deserializer
         self._positions: dict[TopicPartition, int | None] = {}
         self._buffer: list[ConsumerRecord] = []
+        self._next_auto_commit_ms = cluster.clock.now_ms() + self.config.auto_commit_interval_ms
 
     # --- assignment and positions ----------------------------------------------------
 
@@ -132,6 +141,7 @@ class Consumer:
     async def position(self, tp: TopicPartition | tuple[str, int]) -> int:
         """The offset of the next record `poll` will return for `tp`."""
         tp = self._assigned(tp)
+        await self._fill_from_committed()
         position = self._positions[tp]
         if position is None:
             position = self._reset(tp)
@@ -169,8 +179,62 @@ class Consumer:
 
     # --- poll ------------------------------------------------------------------------
 
+    # --- committed offsets (with a group.id) -----------------------------------------
+
+    def _group(self) -> str:
+        if not self.config.group_id:
+            raise KafkaError(
+                ErrorCode.INVALID_GROUP_ID, "committing offsets needs a group.id (ConsumerConfig.group_id)"
+            )
+        return self.config.group_id
+
+    async def _fill_from_committed(self) -> None:
+        """Positions not known yet start at the group's committed offset, if any."""
+        missing = [tp for tp, position in self._positions.items() if position is None]
+        if not missing or not self.config.group_id:
+            return
+        committed = await self._cluster.fetch_offsets(self.config.group_id, missing)
+        for tp in missing:
+            if tp in committed and self._positions.get(tp) is None:
+                self._positions[tp] = committed[tp].offset
+
+    async def committed(self, tps: Iterable[TopicPartition | tuple[str, int]]) -> dict[TopicPartition, int]:
+        """The group's committed offsets for `tps` (partitions without one are left out)."""
+        found = await self._cluster.fetch_offsets(self._group(), [TopicPartition(*tp) for tp in tps])
+        return {TopicPartition(*tp): value.offset for tp, value in found.items()}
+
+    async def commit(self, offsets: dict[TopicPartition, int] | None = None) -> dict[TopicPartition, int]:
+        """commitSync: the given offsets, or the position (next offset to read) of every
+        assigned partition that has one; returns what was committed."""
+        group = self._group()
+        if offsets is None:
+            offsets = {}
+            for tp in self._positions:
+                position = await self.position(tp) if self._positions[tp] is not None else None
+                if position is not None:
+                    offsets[tp] = position
+        if offsets:
+            await self._cluster.commit_offsets(group, {tp: OffsetAndMetadata(o) for tp, o in offsets.items()})
+        self._next_auto_commit_ms = self._cluster.clock.now_ms() + self.config.auto_commit_interval_ms
+        return dict(offsets)
+
+    async def _maybe_auto_commit(self) -> None:
+        if (
+            self.config.group_id
+            and self.config.enable_auto_commit
+            and self._cluster.clock.now_ms() >= self._next_auto_commit_ms
+        ):
+            await self.commit()
+
+    # --- poll ------------------------------------------------------------------------
+
     async def poll(self, timeout_ms: int = 0) -> list[ConsumerRecord]:
-        """Up to `max.poll.records` records, waiting up to `timeout_ms` for some to arrive."""
+        """Up to `max.poll.records` records, waiting up to `timeout_ms` for some to arrive.
+
+        With auto commit, the positions reached by earlier polls are committed first
+        once `auto.commit.interval.ms` has passed (at-least-once, as in Kafka)."""
+        await self._maybe_auto_commit()
+        await self._fill_from_committed()
         if not self._buffer and self._positions:
             await self._fetch(timeout_ms)
         records = self._buffer[: self.config.max_poll_records]
@@ -266,6 +330,9 @@ class Consumer:
         return False
 
     async def close(self) -> None:
+        """Close; with auto commit, commit the positions reached first (as Kafka does)."""
+        if self.config.group_id and self.config.enable_auto_commit and self._positions:
+            await self.commit()
         self._positions.clear()
         self._buffer.clear()
 

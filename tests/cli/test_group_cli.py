@@ -97,3 +97,18 @@ def test_reset_errors_are_clear(tmp_path: Path) -> None:
     assert bad_time.exit_code == 2 and "ISO date-time" in bad_time.output
     unknown = run(tmp_path, "group", "reset-offsets", "g", "--topic", "nope", "--to-latest")
     assert unknown.exit_code == 1 and "UNKNOWN_TOPIC_OR_PARTITION" in unknown.output
+
+
+def test_consume_with_a_group_resumes_and_shrinks_the_lag(tmp_path: Path) -> None:
+    assert run(tmp_path, "topic", "create", "sales", "-p", "1").exit_code == 0
+    lines = "".join(f"v{i}\n" for i in range(6))
+    assert run(tmp_path, "produce", "sales", stdin=lines).exit_code == 0
+    first = run(
+        tmp_path, "consume", "sales", "--group", "g", "-b", "--max", "4", "--timeout", "0.2", "-f", "json"
+    )
+    assert first.exit_code == 0, first.output
+    assert [json.loads(line)["offset"] for line in first.stdout.splitlines()] == [0, 1, 2, 3]
+    assert json.loads(run(tmp_path, "group", "describe", "g", "--json").stdout)["total_lag"] == 2
+    rest = run(tmp_path, "consume", "sales", "--group", "g", "--timeout", "0.2", "-f", "json")
+    assert [json.loads(line)["offset"] for line in rest.stdout.splitlines()] == [4, 5]
+    assert json.loads(run(tmp_path, "group", "describe", "g", "--json").stdout)["total_lag"] == 0

@@ -146,3 +146,41 @@ async def test_a_coordinator_that_is_down_is_not_available(cluster: Cluster, clo
     with pytest.raises(KafkaError) as info:
         await cluster.fetch_offsets("g")
     assert info.value.code is ErrorCode.COORDINATOR_NOT_AVAILABLE
+
+
+async def test_a_consumer_with_a_group_id_resumes_from_committed_offsets(
+    cluster: Cluster, clock: ManualClock
+) -> None:
+    from kafkatui.engine.consumer import Consumer, ConsumerConfig
+    from tests.conftest import fast_producer
+
+    await cluster.create_topic("sales", 1, 3)
+    async with fast_producer(cluster, acks="all") as producer:
+        for i in range(10):
+            await producer.send_and_wait("sales", f"v{i}")
+    config = ConsumerConfig(group_id="billing", auto_offset_reset="earliest", max_poll_records=4)
+    first = Consumer(cluster, config)
+    first.assign([("sales", 0)])
+    assert [r.offset for r in await first.poll(0)] == [0, 1, 2, 3]
+    assert await first.commit() == {("sales", 0): 4}
+    assert [r.offset for r in await first.poll(0)] == [4, 5, 6, 7]
+    await first.close()  # auto commit on close: 8
+    second = Consumer(cluster, config)
+    second.assign([("sales", 0)])
+    assert await second.committed([("sales", 0)]) == {("sales", 0): 8}
+    assert [r.offset for r in await second.poll(0)] == [8, 9]
+    # enable.auto.commit: the next poll after auto.commit.interval.ms commits the position
+    await clock.advance(config.auto_commit_interval_ms)
+    assert await second.poll(0) == []
+    assert (await cluster.fetch_offsets("billing"))[("sales", 0)].offset == 10
+
+
+async def test_committing_without_a_group_id_is_refused(cluster: Cluster) -> None:
+    from kafkatui.engine.consumer import Consumer
+
+    await cluster.create_topic("sales", 1, 1)
+    consumer = Consumer(cluster)
+    consumer.assign([("sales", 0)])
+    with pytest.raises(KafkaError) as info:
+        await consumer.commit()
+    assert info.value.code is ErrorCode.INVALID_GROUP_ID

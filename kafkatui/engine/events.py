@@ -154,6 +154,49 @@ class ProduceRejected(Event):
     message: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class GroupStateChanged(Event):
+    """A consumer group moved between Kafka's classic group states (`ClassicGroupState`:
+    Empty, PreparingRebalance, CompletingRebalance, Stable, Dead)."""
+
+    group_id: str
+    old_state: str
+    new_state: str
+    generation: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class GroupMemberJoined(Event):
+    """A member entered a consumer group (a static member replacing its old member id
+    enters under its new id)."""
+
+    group_id: str
+    member_id: str
+    group_instance_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class GroupMemberRemoved(Event):
+    """A member left a consumer group; `reason` is "left", "session timeout", "rebalance
+    timeout", "fenced" (its group.instance.id rejoined under a new member id), "group max
+    size" or "not persisted" (a static rejoin the coordinator could not store)."""
+
+    group_id: str
+    member_id: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class GroupRebalanceCompleted(Event):
+    """The leader's assignment is stored and handed out: the group is Stable at `generation`."""
+
+    group_id: str
+    generation: int
+    leader_id: str
+    protocol: str
+    members: tuple[str, ...]
+
+
 Listener = Callable[[Event], None]
 
 

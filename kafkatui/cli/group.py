@@ -53,20 +53,33 @@ def describe(
     async def body(cluster: Cluster) -> None:
         rows = await describe_group(cluster, group)
         coordinator = await cluster.find_coordinator(group)
+        membership = await cluster.describe_group(group)
+        if membership is None and not rows:
+            raise KafkaError(ErrorCode.GROUP_ID_NOT_FOUND, f"group '{group}' does not exist")
+        state = str(membership.state) if membership else "Empty"
+        members = [
+            {"member_id": m.member_id, "group_instance_id": m.group_instance_id, "client_id": m.client_id}
+            for m in (membership.members if membership else ())
+        ]
         if json_out:
             print_json(
                 {
-                    "group": group, "coordinator": coordinator,
+                    "group": group, "coordinator": coordinator, "state": state,
+                    "generation": membership.generation_id if membership else 0,
+                    "protocol": membership.protocol if membership else "", "members": members,
                     "partitions": [r.to_json() for r in rows], "total_lag": sum(max(r.lag, 0) for r in rows),
                 }
             )  # fmt: skip
             return
+        console.print(
+            f"Group [bold]{group}[/]  state: {state}  coordinator: broker {coordinator}  "
+            f"members: {len(members)}"
+        )
+        for m in members:
+            console.print(f"  member {m['member_id']} (client {m['client_id']})", markup=False)
         if not rows:
-            console.print(
-                f"Group [bold]{group}[/] has no committed offsets (coordinator: broker {coordinator})."
-            )
+            console.print("No committed offsets.")
             return
-        console.print(f"Group [bold]{group}[/]  coordinator: broker {coordinator}")
         table = Table("Topic", "Partition", "Current offset", "Log end offset", "Lag")
         for r in rows:
             table.add_row(r.topic, str(r.partition), str(r.committed), str(r.log_end_offset), str(r.lag))
@@ -164,9 +177,7 @@ def delete(ctx: typer.Context, group: Annotated[str, typer.Argument(help="Group 
 
     @cluster_command("kafkatui group delete")
     async def body(cluster: Cluster) -> None:
-        removed = await cluster.delete_group_offsets(group)
-        if removed == 0:
-            raise KafkaError(ErrorCode.GROUP_ID_NOT_FOUND, f"group '{group}' does not exist")
+        removed = await cluster.delete_group(group)
         console.print(f"Deleted group {group} ({removed} committed offset(s)).", markup=False)
 
     body(ctx)

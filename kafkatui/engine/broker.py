@@ -24,7 +24,7 @@ from kafkatui.engine.events import (
 from kafkatui.engine.log import PartitionLog
 from kafkatui.engine.metadata import MetadataImage, PartitionInfo, TopicInfo
 from kafkatui.engine.network import Network
-from kafkatui.engine.offsets import OFFSETS_TOPIC, OffsetManager
+from kafkatui.engine.offsets import OFFSETS_TOPIC, GroupCoordinator
 from kafkatui.engine.records import TimestampType, decode_batch, read_header
 from kafkatui.engine.replication import (
     REPLICA_FETCH_BACKOFF_MS,
@@ -135,7 +135,9 @@ class Broker:
         self._isr_requests: set[asyncio.Task[None]] = set()
         self._isr_expiration: asyncio.Task[None] | None = None
         self.network = network or Network(random.Random(0))
-        self.offsets = OffsetManager(self)  # the offsets half of this broker's group coordinator
+        self.coordinator = GroupCoordinator(
+            self, clock, bus
+        )  # groups whose __consumer_offsets partition it leads
         self.replica_lag_time_max_ms = replica_lag_time_max_ms
         self.replica_fetch_wait_max_ms = replica_fetch_wait_max_ms
         self.replica_fetch_backoff_ms = replica_fetch_backoff_ms
@@ -196,7 +198,7 @@ class Broker:
             await log.checkpoint()
         self._followers.clear()
         self._led_epochs.clear()
-        self.offsets.stop()
+        self.coordinator.stop()
         self.running = False
         for log in self.logs.values():
             log.close()
@@ -206,7 +208,7 @@ class Broker:
         await self.stop_fetchers()
         self._followers.clear()
         self._led_epochs.clear()
-        self.offsets.stop()
+        self.coordinator.stop()
         self.running = False
         for log in self.logs.values():
             log.close()  # requests waiting on this broker fail now, as on a dropped connection
@@ -236,7 +238,7 @@ class Broker:
             led = {
                 p.partition: p.leader_epoch for p in offsets_topic.partitions if p.leader == self.broker_id
             }
-            self.offsets.on_leadership(led, len(offsets_topic.partitions))
+            self.coordinator.on_leadership(led, len(offsets_topic.partitions))
         for topic in image.topics.values():
             for info in topic.partitions:
                 log = self.logs.get((topic.topic_id, info.partition))

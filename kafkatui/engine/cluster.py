@@ -25,13 +25,14 @@ from kafkatui.engine.clock import Clock, ManualClock, RealClock
 from kafkatui.engine.controller import BrokerDefaults, Controller
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.events import BrokerStarted, BrokerStopped, EventBus, LinkChanged
+from kafkatui.engine.group import GroupDescription, JoinResult
 from kafkatui.engine.metadata import MetadataImage, MetadataLog, TopicInfo
 from kafkatui.engine.network import LinkState, Network
 from kafkatui.engine.offsets import (
     OFFSETS_TOPIC,
     OFFSETS_TOPIC_CONFIGS,
+    GroupCoordinator,
     OffsetAndMetadata,
-    OffsetManager,
     partition_for,
 )
 from kafkatui.engine.quorum import ControllerQuorum
@@ -435,10 +436,10 @@ class Cluster:
             )
         return leader
 
-    async def _coordinator(self, group_id: str) -> OffsetManager:
+    async def _coordinator(self, group_id: str) -> GroupCoordinator:
         broker = self.brokers[await self.find_coordinator(group_id)]
-        await broker.offsets.ensure_loaded(partition_for(group_id, broker.offsets.partition_count))
-        return broker.offsets
+        await broker.coordinator.ensure_loaded(partition_for(group_id, broker.coordinator.partition_count))
+        return broker.coordinator
 
     async def commit_offsets(
         self, group_id: str, offsets: Mapping[tuple[str, int], OffsetAndMetadata]
@@ -458,9 +459,32 @@ class Cluster:
         """OffsetFetch: the group's committed offsets (all, or those of `partitions`)."""
         return (await self._coordinator(group_id)).fetch(group_id, partitions)
 
-    async def delete_group_offsets(self, group_id: str) -> int:
-        """Tombstone a group's committed offsets; returns how many there were."""
+    async def delete_group(self, group_id: str) -> int:
+        """DeleteGroups: an Empty group's metadata and committed offsets are tombstoned
+        (NON_EMPTY_GROUP while it has members); returns how many offsets it had."""
         return await (await self._coordinator(group_id)).delete(group_id, self.clock.now_ms())
+
+    # --- group coordinator: membership (the classic protocol) -------------------------
+
+    async def join_group(self, group_id: str, member_id: str, **request: Any) -> JoinResult:
+        """JoinGroup at the group's coordinator (see ClassicGroup.join for the fields)."""
+        group = (await self._coordinator(group_id)).group(group_id, create=True)
+        return await group.join(member_id, **request)
+
+    async def sync_group(self, group_id: str, member_id: str, generation_id: int, **request: Any) -> bytes:
+        group = (await self._coordinator(group_id)).group(group_id)
+        return await group.sync(member_id, generation_id, **request)
+
+    async def heartbeat(self, group_id: str, member_id: str, generation_id: int, **request: Any) -> None:
+        (await self._coordinator(group_id)).group(group_id).heartbeat(member_id, generation_id, **request)
+
+    async def leave_group(self, group_id: str, members: Sequence[tuple[str, str | None]]) -> None:
+        (await self._coordinator(group_id)).group(group_id).leave(members)
+
+    async def describe_group(self, group_id: str) -> GroupDescription | None:
+        """DescribeGroups: state, protocol, generation and members (None: no such group)."""
+        group = (await self._coordinator(group_id)).describe(group_id)
+        return None if group is None else group.describe()
 
     # --- faults ----------------------------------------------------------------------
 

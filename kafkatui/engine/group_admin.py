@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from kafkatui.engine.broker import EARLIEST, LATEST
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.engine.group import GroupState
 from kafkatui.engine.offsets import OFFSETS_TOPIC, OffsetAndMetadata
 
 RESET_STRATEGIES = ("to-earliest", "to-latest", "to-offset", "shift-by", "to-datetime")
@@ -52,8 +53,8 @@ async def list_groups(cluster: Cluster) -> list[str]:
         broker = cluster.brokers.get(p.leader)
         if broker is None or not broker.running:
             continue
-        await broker.offsets.ensure_loaded(p.partition)
-        groups.update(broker.offsets.groups())
+        await broker.coordinator.ensure_loaded(p.partition)
+        groups.update(broker.coordinator.groups())
     return sorted(groups)
 
 
@@ -97,6 +98,14 @@ async def plan_reset(
     for p in wanted:
         if not 0 <= p < len(info.partitions):
             raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{topic}-{p} does not exist")
+    described = await cluster.describe_group(group_id)
+    if described is not None and described.state not in (GroupState.EMPTY, GroupState.DEAD):
+        # ConsumerGroupCommand refuses too: the members would overwrite the reset.
+        raise KafkaError(
+            ErrorCode.NON_EMPTY_GROUP,
+            f"Assignments can only be reset if the group '{group_id}' is inactive, but the current "
+            f"state is {described.state}.",
+        )
     committed = await cluster.fetch_offsets(group_id, [(topic, p) for p in wanted])
     plan = []
     for p in wanted:

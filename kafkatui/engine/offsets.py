@@ -23,10 +23,13 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.engine.group import ClassicGroup, GroupConfig, GroupSnapshot, GroupState, MemberSnapshot
 from kafkatui.engine.records import Record, decode_batch, encode_batch
 
 if TYPE_CHECKING:
     from kafkatui.engine.broker import Broker
+    from kafkatui.engine.clock import Clock
+    from kafkatui.engine.events import EventBus
 
 OFFSETS_TOPIC = "__consumer_offsets"
 # The topic's configs when it is created (Kafka's GroupCoordinator.offsetsTopicConfigs).
@@ -117,6 +120,77 @@ def parse_key(key: bytes) -> tuple[KeyType, str, TopicPartition | None]:
     raise KafkaError(ErrorCode.CORRUPT_MESSAGE, f"unknown __consumer_offsets key version {version}")
 
 
+def _nullable(value: str | None) -> bytes:
+    return struct.pack(">h", -1) if value is None else _string(value)
+
+
+def _read_nullable(data: bytes, pos: int) -> tuple[str | None, int]:
+    (length,) = struct.unpack_from(">h", data, pos)
+    if length < 0:
+        return None, pos + 2
+    return _read_string(data, pos)
+
+
+def _bytes(value: bytes) -> bytes:
+    return struct.pack(">i", len(value)) + value
+
+
+def _read_bytes(data: bytes, pos: int) -> tuple[bytes, int]:
+    (length,) = struct.unpack_from(">i", data, pos)
+    pos += 4
+    return data[pos : pos + max(length, 0)], pos + max(length, 0)
+
+
+def group_value(snapshot: GroupSnapshot) -> bytes:
+    """GroupMetadataValue (version 3): protocol type, generation, protocol, leader, state
+    timestamp, and each member with its subscription and assignment."""
+    out = [
+        struct.pack(">h", 3),
+        _string(snapshot.protocol_type or ""),
+        struct.pack(">i", snapshot.generation_id),
+        _nullable(snapshot.protocol_name),
+        _nullable(snapshot.leader_id),
+        struct.pack(">qi", snapshot.current_state_timestamp_ms, len(snapshot.members)),
+    ]
+    for m in snapshot.members:
+        out += [
+            _string(m.member_id), _nullable(m.group_instance_id), _string(m.client_id),
+            _string(m.client_host), struct.pack(">ii", m.rebalance_timeout_ms, m.session_timeout_ms),
+            _bytes(m.subscription), _bytes(m.assignment),
+        ]  # fmt: skip
+    return b"".join(out)
+
+
+def parse_group_value(group_id: str, value: bytes) -> GroupSnapshot:
+    (version,) = struct.unpack_from(">h", value, 0)
+    if version != 3:
+        raise KafkaError(ErrorCode.CORRUPT_MESSAGE, f"unsupported GroupMetadataValue version {version}")
+    protocol_type, pos = _read_string(value, 2)
+    (generation,) = struct.unpack_from(">i", value, pos)
+    protocol, pos = _read_nullable(value, pos + 4)
+    leader, pos = _read_nullable(value, pos)
+    timestamp, count = struct.unpack_from(">qi", value, pos)
+    pos += 12
+    members = []
+    for _ in range(count):
+        member_id, pos = _read_string(value, pos)
+        instance_id, pos = _read_nullable(value, pos)
+        client_id, pos = _read_string(value, pos)
+        client_host, pos = _read_string(value, pos)
+        rebalance_timeout, session_timeout = struct.unpack_from(">ii", value, pos)
+        subscription, pos = _read_bytes(value, pos + 8)
+        assignment, pos = _read_bytes(value, pos)
+        members.append(
+            MemberSnapshot(
+                member_id, instance_id, client_id, client_host, rebalance_timeout, session_timeout,
+                subscription, assignment,
+            )
+        )  # fmt: skip
+    return GroupSnapshot(
+        group_id, protocol_type or None, generation, protocol, leader, timestamp, tuple(members)
+    )
+
+
 def parse_offset_value(value: bytes) -> OffsetAndMetadata:
     (version,) = struct.unpack_from(">h", value, 0)
     if version != 3:
@@ -127,41 +201,56 @@ def parse_offset_value(value: bytes) -> OffsetAndMetadata:
     return OffsetAndMetadata(offset, leader_epoch, metadata, timestamp)
 
 
-# --- the coordinator's cache -----------------------------------------------------------
+# --- the coordinator ---------------------------------------------------------------------
 
 
 @dataclass
 class _Partition:
-    """One `__consumer_offsets` partition this broker leads: its groups' offsets."""
+    """One `__consumer_offsets` partition this broker leads: its groups and offsets."""
 
     leader_epoch: int
     loaded: bool = False
     loading: asyncio.Task[None] | None = None
     offsets: dict[str, dict[TopicPartition, OffsetAndMetadata]] = field(default_factory=dict)
+    groups: dict[str, ClassicGroup] = field(default_factory=dict)
 
 
-class OffsetManager:
-    """The offsets half of one broker's group coordinator."""
+class GroupCoordinator:
+    """One broker's group coordinator: membership (`ClassicGroup`) and committed offsets
+    of the groups whose `__consumer_offsets` partition it leads."""
 
-    def __init__(self, broker: Broker) -> None:
+    def __init__(
+        self, broker: Broker, clock: Clock, bus: EventBus, config: GroupConfig | None = None
+    ) -> None:
         self._broker = broker
+        self._clock = clock
+        self._bus = bus
+        self.config = config or GroupConfig()
         self._partitions: dict[int, _Partition] = {}
         self.partition_count = 0
 
     # --- leadership ----------------------------------------------------------------
 
-    def on_leadership(self, led: Mapping[int, int], partition_count: int) -> list[int]:
+    def on_leadership(self, led: Mapping[int, int], partition_count: int) -> None:
         """The offsets partitions this broker leads now (partition -> leader epoch).
-        Forget the others; return the ones to load (new, or led in a new epoch)."""
+        Forget (and unload the groups of) the others; new ones load on first use."""
         self.partition_count = partition_count
         for p in [p for p, state in self._partitions.items() if led.get(p) != state.leader_epoch]:
-            gone = self._partitions.pop(p)
-            if gone.loading is not None:
-                gone.loading.cancel()
-        to_load = [p for p in led if p not in self._partitions]
-        for p in to_load:
-            self._partitions[p] = _Partition(led[p])
-        return to_load
+            self._unload(self._partitions.pop(p))
+        for p, epoch in led.items():
+            self._partitions.setdefault(p, _Partition(epoch))
+
+    @staticmethod
+    def _unload(state: _Partition) -> None:
+        if state.loading is not None:
+            state.loading.cancel()
+        for group in state.groups.values():
+            group.close()  # waiting requests get NOT_COORDINATOR
+
+    def stop(self) -> None:
+        for state in self._partitions.values():
+            self._unload(state)
+        self._partitions.clear()
 
     async def ensure_loaded(self, partition: int) -> None:
         """Load a partition this broker leads, once (concurrent callers share the load)."""
@@ -172,15 +261,11 @@ class OffsetManager:
             state.loading = asyncio.ensure_future(self._load(partition, state))
         await asyncio.shield(state.loading)
 
-    def stop(self) -> None:
-        for state in self._partitions.values():
-            if state.loading is not None:
-                state.loading.cancel()
-        self._partitions.clear()
-
     async def _load(self, partition: int, state: _Partition) -> None:
-        """Replay a partition into the cache (Kafka's `loadGroupsAndOffsets`)."""
+        """Replay a partition into the cache (Kafka's `loadGroupsAndOffsets`): the latest
+        record per key wins, a null value deletes."""
         offsets: dict[str, dict[TopicPartition, OffsetAndMetadata]] = {}
+        snapshots: dict[str, GroupSnapshot] = {}
         offset = 0
         while True:
             datas = await self._broker.read_replica(OFFSETS_TOPIC, partition, offset, 1 << 20)
@@ -189,29 +274,45 @@ class OffsetManager:
             for data in datas:
                 batch = decode_batch(data)
                 for record in batch.records:
-                    self._replay(offsets, record.key, record.value)
+                    self._replay(offsets, snapshots, record.key, record.value)
                 offset = batch.header.last_offset + 1
-        if self._partitions.get(partition) is state:  # still ours after the reads
-            state.offsets = offsets
-            state.loaded = True
+        if self._partitions.get(partition) is not state:
+            return  # no longer ours
+        state.offsets = offsets
+        state.groups = {
+            group_id: ClassicGroup.load(
+                snapshot, self._clock, self._bus, self.config, on_assignment=self._store
+            )
+            for group_id, snapshot in snapshots.items()
+        }
+        state.loaded = True
 
     @staticmethod
     def _replay(
-        offsets: dict[str, dict[TopicPartition, OffsetAndMetadata]], key: bytes | None, value: bytes | None
+        offsets: dict[str, dict[TopicPartition, OffsetAndMetadata]],
+        snapshots: dict[str, GroupSnapshot],
+        key: bytes | None,
+        value: bytes | None,
     ) -> None:
         if key is None:
             return
         kind, group, tp = parse_key(key)
-        if kind is not KeyType.OFFSET or tp is None:
-            return  # group metadata: the membership half of the coordinator
-        if value is None:
-            offsets.get(group, {}).pop(tp, None)
-            if group in offsets and not offsets[group]:
-                del offsets[group]
-        else:
-            offsets.setdefault(group, {})[tp] = parse_offset_value(value)
+        if kind is KeyType.GROUP:
+            if value is None:
+                snapshots.pop(group, None)
+            else:
+                snapshots[group] = parse_group_value(group, value)
+        elif tp is not None:
+            if value is None:
+                offsets.get(group, {}).pop(tp, None)
+                if group in offsets and not offsets[group]:
+                    del offsets[group]
+            else:
+                offsets.setdefault(group, {})[tp] = parse_offset_value(value)
 
     def _state(self, group_id: str) -> tuple[int, _Partition]:
+        if not group_id:
+            raise KafkaError(ErrorCode.INVALID_GROUP_ID, "the group id is empty")
         if self.partition_count == 0:
             raise KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, f"{OFFSETS_TOPIC} does not exist yet")
         partition = partition_for(group_id, self.partition_count)
@@ -229,15 +330,40 @@ class OffsetManager:
             )
         return partition, state
 
-    # --- requests ------------------------------------------------------------------
+    async def _append(self, partition: int, records: list[Record]) -> None:
+        # offsets.commit.required.acks=-1: a commit is acknowledged once the ISR has it.
+        await self._broker.produce(OFFSETS_TOPIC, partition, encode_batch(records), acks=-1)
+
+    # --- membership ----------------------------------------------------------------
+
+    def group(self, group_id: str, *, create: bool = False) -> ClassicGroup:
+        """The group's state machine (JoinGroup creates it; other requests need it)."""
+        _, state = self._state(group_id)
+        group = state.groups.get(group_id)
+        if group is None or group.state is GroupState.DEAD:
+            if not create:
+                raise KafkaError(ErrorCode.GROUP_ID_NOT_FOUND, f"group '{group_id}' does not exist")
+            group = ClassicGroup(group_id, self._clock, self._bus, self.config, on_assignment=self._store)
+            state.groups[group_id] = group
+        return group
+
+    def describe(self, group_id: str) -> ClassicGroup | None:
+        _, state = self._state(group_id)
+        return state.groups.get(group_id)
+
+    async def _store(self, group: ClassicGroup) -> None:
+        """Persist a group's metadata before answering (Kafka's `storeGroup`)."""
+        partition, _ = self._state(group.group_id)
+        record = Record(0, self._clock.now_ms(), group_key(group.group_id), group_value(group.snapshot()), ())
+        await self._append(partition, [record])
+
+    # --- offsets -------------------------------------------------------------------
 
     async def commit(
         self, group_id: str, offsets: Mapping[TopicPartition, OffsetAndMetadata], now_ms: int
     ) -> None:
         """OffsetCommit: append the offsets to the group's partition (acks=all), then
         cache them. All or nothing: one batch."""
-        if not group_id:
-            raise KafkaError(ErrorCode.INVALID_GROUP_ID, "the group id is empty")
         partition, state = self._state(group_id)
         if not offsets:
             return
@@ -251,7 +377,7 @@ class OffsetManager:
             Record(i, now_ms, offset_key(group_id, tp[0], tp[1]), offset_value(value), ())
             for i, (tp, value) in enumerate(sorted(stamped.items()))
         ]
-        await self._broker.produce(OFFSETS_TOPIC, partition, encode_batch(records), acks=-1)
+        await self._append(partition, records)
         state.offsets.setdefault(group_id, {}).update(stamped)
 
     def fetch(
@@ -266,19 +392,37 @@ class OffsetManager:
         return {tp: committed[tp] for tp in partitions if tp in committed}
 
     def groups(self) -> list[str]:
-        """Groups with committed offsets in the partitions this broker has loaded."""
-        return sorted(g for s in self._partitions.values() if s.loaded for g in s.offsets)
+        """Groups (with members or committed offsets) in the partitions loaded here."""
+        found: set[str] = set()
+        for s in self._partitions.values():
+            if s.loaded:
+                found.update(s.offsets)
+                found.update(g for g, group in s.groups.items() if group.state is not GroupState.DEAD)
+        return sorted(found)
 
     async def delete(self, group_id: str, now_ms: int) -> int:
-        """Tombstone every committed offset of a group (DeleteGroups / OffsetDelete)."""
+        """DeleteGroups: only an Empty group (else NON_EMPTY_GROUP). Tombstones its
+        metadata and offsets; returns how many committed offsets it had."""
         partition, state = self._state(group_id)
+        group = state.groups.get(group_id)
+        if group is not None and group.state not in (GroupState.EMPTY, GroupState.DEAD):
+            raise KafkaError(
+                ErrorCode.NON_EMPTY_GROUP, f"group '{group_id}' has active members (state {group.state})"
+            )
         committed = state.offsets.get(group_id, {})
-        if not committed:
-            return 0
+        if not committed and group is None:
+            raise KafkaError(ErrorCode.GROUP_ID_NOT_FOUND, f"group '{group_id}' does not exist")
         records = [
             Record(i, now_ms, offset_key(group_id, tp[0], tp[1]), None, ())
             for i, tp in enumerate(sorted(committed))
         ]
-        await self._broker.produce(OFFSETS_TOPIC, partition, encode_batch(records), acks=-1)
+        if group is not None:
+            records.append(Record(len(records), now_ms, group_key(group_id), None, ()))
+        await self._append(partition, records)
         state.offsets.pop(group_id, None)
-        return len(records)
+        if group is not None:
+            if group.state is not GroupState.DEAD:
+                group.delete()
+            group.close()
+            del state.groups[group_id]
+        return len(committed)

@@ -112,3 +112,8 @@ def test_consume_with_a_group_resumes_and_shrinks_the_lag(tmp_path: Path) -> Non
     rest = run(tmp_path, "consume", "sales", "--group", "g", "--timeout", "0.2", "-f", "json")
     assert [json.loads(line)["offset"] for line in rest.stdout.splitlines()] == [4, 5]
     assert json.loads(run(tmp_path, "group", "describe", "g", "--json").stdout)["total_lag"] == 0
+
+
+def test_describing_an_unknown_group_is_an_error(tmp_path: Path) -> None:
+    result = run(tmp_path, "group", "describe", "nobody")
+    assert result.exit_code == 1 and "GROUP_ID_NOT_FOUND" in result.output

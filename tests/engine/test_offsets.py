@@ -111,7 +111,7 @@ async def test_offsets_survive_a_restart_and_deletes_too(tmp_path: Path) -> None
             "a", {("sales", 0): OffsetAndMetadata(4), ("sales", 1): OffsetAndMetadata(2)}
         )
         await cluster.commit_offsets("b", {("sales", 1): OffsetAndMetadata(7)})
-        assert await cluster.delete_group_offsets("b") == 1
+        assert await cluster.delete_group("b") == 1
     async with await Cluster.open(tmp_path, clock=ManualClock()) as cluster:
         committed = await cluster.fetch_offsets("a")
         assert {tp: v.offset for tp, v in committed.items()} == {("sales", 0): 4, ("sales", 1): 2}
@@ -130,7 +130,7 @@ async def test_offsets_survive_a_coordinator_failover(cluster: Cluster, clock: M
     # The old coordinator comes back as a follower: it answers NOT_COORDINATOR.
     await cluster.start_broker(old)
     with pytest.raises(KafkaError) as info:
-        cluster.brokers[old].offsets.fetch("billing")
+        cluster.brokers[old].coordinator.fetch("billing")
     assert info.value.code is ErrorCode.NOT_COORDINATOR
     assert {tp: v.offset for tp, v in (await cluster.fetch_offsets("billing")).items()} == {
         ("sales", 0): 10,
@@ -184,3 +184,60 @@ async def test_committing_without_a_group_id_is_refused(cluster: Cluster) -> Non
     with pytest.raises(KafkaError) as info:
         await consumer.commit()
     assert info.value.code is ErrorCode.INVALID_GROUP_ID
+
+
+async def join_one(cluster: Cluster, group_id: str, client: str) -> tuple[str, int]:
+    """A dynamic member joins (answering MEMBER_ID_REQUIRED) and syncs; (member id, generation)."""
+    from kafkatui.engine.group import MemberIdRequired
+
+    request = dict(
+        client_id=client, client_host="/127.0.0.1", protocol_type="consumer", protocols=[("range", b"sub")],
+        session_timeout_ms=10_000, rebalance_timeout_ms=30_000,
+    )  # fmt: skip
+    try:
+        await cluster.join_group(group_id, "", **request)
+    except MemberIdRequired as required:
+        member_id = required.member_id
+    joined = await cluster.join_group(group_id, member_id, **request)
+    return joined.member_id, joined.generation_id
+
+
+async def test_group_membership_survives_a_coordinator_failover(cluster: Cluster, clock: ManualClock) -> None:
+    import asyncio
+
+    from kafkatui.engine.group import GroupState
+    from kafkatui.engine.group_admin import plan_reset
+
+    await cluster.create_topic("sales", 1, 3)
+    joining = asyncio.ensure_future(join_one(cluster, "billing", "c1"))
+    await cluster.advance_until(joining.done)  # group.initial.rebalance.delay.ms
+    member_id, generation = joining.result()
+    assignment = await cluster.sync_group(
+        "billing", member_id, generation, assignments={member_id: b"sales-0"}
+    )
+    assert assignment == b"sales-0"
+    desc = await cluster.describe_group("billing")
+    assert (
+        desc is not None
+        and desc.state is GroupState.STABLE
+        and [m.member_id for m in desc.members] == [member_id]
+    )
+    with pytest.raises(KafkaError) as info:
+        await plan_reset(cluster, "billing", "sales", "to-earliest")
+    assert info.value.code is ErrorCode.NON_EMPTY_GROUP
+    with pytest.raises(KafkaError) as info:
+        await cluster.delete_group("billing")
+    assert info.value.code is ErrorCode.NON_EMPTY_GROUP
+
+    # The group's metadata is a GroupMetadataValue record: a new coordinator loads it.
+    old = await cluster.find_coordinator("billing")
+    await cluster.stop_broker(old)
+    moved = await cluster.describe_group("billing")
+    assert moved is not None and moved.state is GroupState.STABLE and moved.generation_id == generation
+    await cluster.heartbeat("billing", member_id, generation)  # the member goes on, no rebalance
+    assert await cluster.sync_group("billing", member_id, generation) == b"sales-0"
+
+    await cluster.leave_group("billing", [(member_id, None)])
+    assert (await cluster.describe_group("billing")).state is GroupState.EMPTY  # type: ignore[union-attr]
+    assert await cluster.delete_group("billing") == 0
+    assert await cluster.describe_group("billing") is None

@@ -13,12 +13,14 @@ with no committed offset, or one outside the log, is reset by `auto.offset.reset
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kafkatui.engine.broker import EARLIEST, LATEST, FetchedPartition, FetchPartition
 from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.engine.membership import GroupMembership
 from kafkatui.engine.offsets import OffsetAndMetadata
 from kafkatui.engine.records import Headers, TimestampType, decode_record_tuples, read_header
 
@@ -62,6 +64,14 @@ class ConsumerConfig:
     group_id: str | None = None
     enable_auto_commit: bool = True
     auto_commit_interval_ms: int = 5_000
+    # Group membership (subscribe): Kafka 3.x defaults, but only the eager assignors
+    # (Kafka's default list is range, cooperative-sticky; the group picks range).
+    client_id: str = "kafkatui-consumer"
+    group_instance_id: str | None = None
+    partition_assignment_strategy: tuple[str, ...] = ("range",)
+    session_timeout_ms: int = 45_000
+    heartbeat_interval_ms: int = 3_000
+    max_poll_interval_ms: int = 300_000
 
     def __post_init__(self) -> None:
         if self.auto_offset_reset not in ("earliest", "latest", "none"):
@@ -100,6 +110,8 @@ class Consumer:
         self._positions: dict[TopicPartition, int | None] = {}
         self._buffer: list[ConsumerRecord] = []
         self._next_auto_commit_ms = cluster.clock.now_ms() + self.config.auto_commit_interval_ms
+        self._membership: GroupMembership | None = None
+        self.on_assignment: Callable[[list[TopicPartition]], None] | None = None
 
     # --- assignment and positions ----------------------------------------------------
 
@@ -119,6 +131,44 @@ class Consumer:
 
     def assignment(self) -> list[TopicPartition]:
         return list(self._positions)
+
+    def subscribe(self, topics: Iterable[str]) -> None:
+        """Join the consumer's group and read the partitions it assigns (rebalancing as
+        members come and go); the next `poll` joins. Needs a group.id."""
+        group = self._group()
+        wanted = sorted(set(topics))
+        for topic in wanted:
+            self._cluster.topic(topic)  # raises if unknown
+        if self._membership is None:
+            c = self.config
+            self._membership = GroupMembership(
+                self._cluster, group, client_id=c.client_id, group_instance_id=c.group_instance_id,
+                assignors=c.partition_assignment_strategy, session_timeout_ms=c.session_timeout_ms,
+                rebalance_timeout_ms=c.max_poll_interval_ms, heartbeat_interval_ms=c.heartbeat_interval_ms,
+                on_revoke=self._revoke,
+            )  # fmt: skip
+        self._membership.subscribe(wanted)
+
+    @property
+    def membership(self) -> GroupMembership | None:
+        return self._membership
+
+    async def _revoke(self, partitions: list[TopicPartition]) -> None:
+        """Eager rebalance: commit what was consumed (with auto commit), then let go."""
+        if self.config.enable_auto_commit and self._positions:
+            with contextlib.suppress(KafkaError):  # a dropped member cannot commit: fine
+                await self.commit()
+        self._positions = {}
+        self._buffer = []
+
+    async def _ensure_membership(self) -> None:
+        if self._membership is None or not self._membership.needs_join:
+            return
+        if await self._membership.ensure_active():
+            assigned = [TopicPartition(*tp) for tp in self._membership.assignment]
+            self._positions = dict.fromkeys(assigned)
+            if self.on_assignment is not None:
+                self.on_assignment(assigned)
 
     def seek(self, tp: TopicPartition | tuple[str, int], offset: int) -> None:
         """Set the next offset to read; it is checked against the log on the next fetch."""
@@ -233,10 +283,13 @@ class Consumer:
 
         With auto commit, the positions reached by earlier polls are committed first
         once `auto.commit.interval.ms` has passed (at-least-once, as in Kafka)."""
+        await self._ensure_membership()
         await self._maybe_auto_commit()
         await self._fill_from_committed()
         if not self._buffer and self._positions:
             await self._fetch(timeout_ms)
+        elif not self._positions and self._membership is not None and timeout_ms > 0:
+            await self._cluster.clock.sleep(timeout_ms / 1000)  # an idle member: nothing assigned
         records = self._buffer[: self.config.max_poll_records]
         self._buffer = self._buffer[self.config.max_poll_records :]
         return records
@@ -332,7 +385,10 @@ class Consumer:
     async def close(self) -> None:
         """Close; with auto commit, commit the positions reached first (as Kafka does)."""
         if self.config.group_id and self.config.enable_auto_commit and self._positions:
-            await self.commit()
+            with contextlib.suppress(KafkaError):
+                await self.commit()
+        if self._membership is not None:
+            await self._membership.leave()
         self._positions.clear()
         self._buffer.clear()
 

@@ -1,0 +1,135 @@
+"""Consumers in a group: subscribe, the leader assigns, members come and go, commits."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from kafkatui.engine.clock import ManualClock
+from kafkatui.engine.cluster import Cluster
+from kafkatui.engine.consumer import Consumer, ConsumerConfig
+from kafkatui.engine.errors import KafkaError
+from kafkatui.engine.group import GroupState
+from kafkatui.engine.membership import (
+    decode_assignment,
+    decode_subscription,
+    encode_assignment,
+    encode_subscription,
+)
+from tests.conftest import fast_producer
+
+
+def test_consumer_protocol_bytes_round_trip() -> None:
+    data = encode_subscription(["b", "a"], [("a", 1), ("a", 0), ("b", 2)])
+    assert decode_subscription(data) == (["a", "b"], [("a", 0), ("a", 1), ("b", 2)])
+    assert decode_assignment(encode_assignment([("t", 2), ("t", 0)])) == [("t", 0), ("t", 2)]
+    assert decode_assignment(b"") == []
+    # ConsumerProtocolAssignment v0: version, [topic, [partitions]], user data (null).
+    assert (
+        encode_assignment([("t", 0)])
+        == b"\x00\x00"
+        + b"\x00\x00\x00\x01"
+        + b"\x00\x01t"
+        + b"\x00\x00\x00\x01"
+        + b"\x00\x00\x00\x00"
+        + b"\xff\xff\xff\xff"
+    )
+
+
+def member(cluster: Cluster, name: str, **overrides: object) -> Consumer:
+    config = ConsumerConfig(
+        group_id="billing",
+        client_id=name,
+        auto_offset_reset="earliest",
+        session_timeout_ms=10_000,
+        **overrides,
+    )  # type: ignore[arg-type]
+    consumer = Consumer(cluster, config)
+    consumer.subscribe(["orders"])
+    return consumer
+
+
+async def poll_all(cluster: Cluster, consumers: list[Consumer]) -> None:
+    """Every consumer polls once, concurrently (a rebalance waits for all of them)."""
+    polls = [asyncio.ensure_future(c.poll(0)) for c in consumers]
+    await cluster.advance_until(lambda: all(p.done() for p in polls), limit_ms=120_000)
+    for p in polls:
+        p.result()
+
+
+async def test_members_share_partitions_and_rebalance_when_one_joins_or_leaves(
+    cluster: Cluster, clock: ManualClock
+) -> None:
+    await cluster.create_topic("orders", 6, 3)
+    a, b = member(cluster, "a"), member(cluster, "b")
+    await poll_all(cluster, [a, b])
+    first = {c.config.client_id: sorted(p for _, p in c.assignment()) for c in (a, b)}
+    assert sorted(first["a"] + first["b"]) == list(range(6)) and len(first["a"]) == len(first["b"]) == 3
+    desc = await cluster.describe_group("billing")
+    assert desc is not None and desc.state is GroupState.STABLE and desc.protocol == "range"
+
+    c = member(cluster, "c")
+    joining = asyncio.ensure_future(c.poll(0))
+    # a and b learn of the rebalance from their heartbeats and rejoin on their next poll
+    await cluster.advance_until(lambda: a.membership.needs_join and b.membership.needs_join)  # type: ignore[union-attr]
+    await poll_all(cluster, [a, b])
+    await cluster.advance_until(joining.done)
+    assert sorted(len(x.assignment()) for x in (a, b, c)) == [2, 2, 2]
+    generation = (await cluster.describe_group("billing")).generation_id  # type: ignore[union-attr]
+
+    await c.close()  # a graceful close leaves at once: a rebalance gives its partitions back
+    await cluster.advance_until(lambda: a.membership.needs_join and b.membership.needs_join)  # type: ignore[union-attr]
+    await poll_all(cluster, [a, b])
+    assert sorted(len(x.assignment()) for x in (a, b)) == [3, 3]
+    assert (await cluster.describe_group("billing")).generation_id == generation + 1  # type: ignore[union-attr]
+    await a.close()
+    await b.close()
+    assert (await cluster.describe_group("billing")).state is GroupState.EMPTY  # type: ignore[union-attr]
+
+
+async def test_a_crashed_member_is_dropped_after_its_session_timeout(
+    cluster: Cluster, clock: ManualClock
+) -> None:
+    await cluster.create_topic("orders", 4, 3)
+    a, b = member(cluster, "a"), member(cluster, "b")
+    await poll_all(cluster, [a, b])
+    b.membership._heartbeats.cancel()  # type: ignore[union-attr]  # b dies without a word
+    took = await cluster.advance_until(lambda: a.membership.needs_join)  # type: ignore[union-attr]
+    assert took <= 10_000 + 3_000 + 1_000  # session.timeout.ms, then a's next heartbeat
+    await poll_all(cluster, [a])
+    assert len(a.assignment()) == 4
+
+
+async def test_group_members_commit_and_a_successor_resumes(cluster: Cluster, clock: ManualClock) -> None:
+    await cluster.create_topic("orders", 2, 3)
+    async with fast_producer(cluster, acks="all") as producer:
+        for i in range(10):
+            await producer.send_and_wait("orders", f"o{i}", partition=i % 2)
+    a = member(cluster, "a")
+    seen: list[int] = []
+    polling = asyncio.ensure_future(a.poll(0))
+    await cluster.advance_until(polling.done)
+    seen += [r.offset for r in polling.result()]
+    while batch := await a.poll(0):
+        seen += [r.offset for r in batch]
+    assert len(seen) == 10
+    await a.close()  # commits, then leaves
+    lag = {tp: v.offset for tp, v in (await cluster.fetch_offsets("billing")).items()}
+    assert lag == {("orders", 0): 5, ("orders", 1): 5}
+    b = member(cluster, "b")
+    polling = asyncio.ensure_future(b.poll(0))
+    await cluster.advance_until(polling.done)
+    assert polling.result() == []  # nothing new after the committed offsets
+    await b.close()
+
+
+def test_subscribing_needs_a_group_and_eager_assignors(cluster: Cluster) -> None:
+    with pytest.raises(KafkaError, match=r"group\.id"):
+        Consumer(cluster).subscribe(["x"])
+
+
+async def test_cooperative_sticky_is_refused_clearly(cluster: Cluster) -> None:
+    await cluster.create_topic("orders", 1, 1)
+    with pytest.raises(KafkaError, match="cooperative protocol"):
+        member(cluster, "a", partition_assignment_strategy=("cooperative-sticky",))

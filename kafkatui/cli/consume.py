@@ -10,7 +10,7 @@ import typer
 from kafkatui.cli.context import cluster_command, console, err_console
 from kafkatui.cli.output import bytes_to_json, print_json
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.consumer import Consumer, ConsumerConfig, ConsumerRecord
+from kafkatui.engine.consumer import Consumer, ConsumerConfig, ConsumerRecord, TopicPartition
 
 
 class Format(enum.StrEnum):
@@ -70,18 +70,24 @@ def consume(
         typer.Option(
             "--group",
             "-g",
-            help="Start from this group's committed offsets and commit what was read on exit "
-            "(see `kafkatui group describe`).",
+            help="Join this consumer group: share the topic's partitions with its other members "
+            "(rebalances are reported on stderr), resume from its committed offsets and commit what "
+            "was read (see `kafkatui group describe`).",
         ),
     ] = None,
 ) -> None:
     """Read records from the partitions' leaders, up to the high watermark.
 
-    With --group the consumer resumes where the group's committed offsets say (new
-    partitions start per --from-beginning) and commits its position when it stops, so
-    the group's lag shrinks; it reads every partition itself (manual assignment:
-    members sharing the partitions come with group membership)."""
+    With --group the consumer joins the group (after group.initial.rebalance.delay.ms,
+    3 s, for a new group), reads the partitions the group assigns it from the committed
+    offsets (new ones start per --from-beginning) and commits when it stops, so the
+    group's lag shrinks. With --partition as well it reads that partition itself and only
+    uses the group for committed offsets (manual assignment)."""
     start = _start_offset(offset)
+    if group is not None and partition is None and isinstance(start, int):
+        raise typer.BadParameter(
+            "a group member starts at the group's offsets; add --partition", param_hint="--offset"
+        )
     if max_records is not None and max_records < 0:
         raise typer.BadParameter("must be >= 0", param_hint="--max")
     reset = "earliest" if from_beginning or start == "beginning" else "latest"
@@ -89,7 +95,18 @@ def consume(
     @cluster_command("kafkatui consume")
     async def body(cluster: Cluster) -> None:
         consumer = Consumer(cluster, ConsumerConfig(auto_offset_reset=reset, group_id=group))
-        if partition is None:
+        if group is not None and partition is None:
+            consumer.subscribe([topic])
+
+            def report(assigned: list[TopicPartition]) -> None:
+                where = (
+                    ", ".join(str(tp) for tp in sorted(assigned)) or "nothing (more members than partitions)"
+                )
+                err_console.print(f"group {group}: assigned {where}", markup=False)
+
+            consumer.on_assignment = report
+            assigned: list[TopicPartition] = []
+        elif partition is None:
             assigned = consumer.assign_topic(topic)
         else:
             consumer.assign([(topic, partition)])

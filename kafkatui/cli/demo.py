@@ -11,6 +11,7 @@ from kafkatui.cli.context import console, run_async
 from kafkatui.cli.output import print_json
 from kafkatui.lessons.acks import acks_scenario
 from kafkatui.lessons.failover import failover_scenario
+from kafkatui.lessons.rebalance import rebalance_scenario
 
 app = typer.Typer(
     help="Scripted scenarios: crash, count, explain (in memory, deterministic).", no_args_is_help=True
@@ -61,6 +62,34 @@ def failover(
     async def main() -> None:
         narrate = None if json_out else (lambda line: console.print(line, markup=False))
         report = await failover_scenario(seed, narrate=narrate)
+        if json_out:
+            print_json(report.to_json())
+
+    run_async(main)
+
+
+class Assignor(enum.StrEnum):
+    range = "range"
+    roundrobin = "roundrobin"
+    sticky = "sticky"
+
+
+@app.command()
+def rebalance(
+    assignor: Annotated[
+        Assignor, typer.Option("--assignor", help="partition.assignment.strategy of the consumers.")
+    ] = Assignor.range,
+    json_out: Annotated[bool, typer.Option("--json", help="The generations with their assignments.")] = False,
+) -> None:
+    """Three consumers share six partitions; one crashes, one joins: watch the generations.
+
+    A crash is noticed after session.timeout.ms; a join rebalances at once. Compare how
+    many partitions change reader with range, roundrobin and sticky.
+    """
+
+    async def main() -> None:
+        narrate = None if json_out else (lambda line: console.print(line, markup=False))
+        report = await rebalance_scenario(assignor.value, narrate=narrate)
         if json_out:
             print_json(report.to_json())
 

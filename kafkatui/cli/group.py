@@ -56,7 +56,7 @@ def describe(
         membership = await cluster.describe_group(group)
         if membership is None and not rows:
             raise KafkaError(ErrorCode.GROUP_ID_NOT_FOUND, f"group '{group}' does not exist")
-        state = str(membership.state) if membership else "Empty"
+        state = membership.state.value if membership else "Empty"
         members = [
             {"member_id": m.member_id, "group_instance_id": m.group_instance_id, "client_id": m.client_id}
             for m in (membership.members if membership else ())

@@ -69,13 +69,16 @@ def _read_partitions(data: bytes, pos: int) -> tuple[list[TopicPartition], int]:
     return out, pos
 
 
-def encode_subscription(topics: Sequence[str], owned: Sequence[TopicPartition] = ()) -> bytes:
-    """ConsumerProtocolSubscription v1: topics, user data (null), owned partitions."""
-    body = struct.pack(">hi", 1, len(topics)) + b"".join(_string(t) for t in sorted(topics))
-    return body + struct.pack(">i", -1) + _partitions(owned)
+def encode_subscription(
+    topics: Sequence[str], owned: Sequence[TopicPartition] = (), generation: int = -1
+) -> bytes:
+    """ConsumerProtocolSubscription v2: topics, user data (null), owned partitions and the
+    generation they were owned in (what sticky assignors keep to)."""
+    body = struct.pack(">hi", 2, len(topics)) + b"".join(_string(t) for t in sorted(topics))
+    return body + struct.pack(">i", -1) + _partitions(owned) + struct.pack(">i", generation)
 
 
-def decode_subscription(data: bytes) -> tuple[list[str], list[TopicPartition]]:
+def decode_subscription(data: bytes) -> tuple[list[str], list[TopicPartition], int]:
     (version, count) = struct.unpack_from(">hi", data, 0)
     pos, topics = 6, []
     for _ in range(count):
@@ -84,9 +87,12 @@ def decode_subscription(data: bytes) -> tuple[list[str], list[TopicPartition]]:
     (user_data,) = struct.unpack_from(">i", data, pos)
     pos += 4 + max(user_data, 0)
     owned: list[TopicPartition] = []
+    generation = -1
     if version >= 1 and pos < len(data):
         owned, pos = _read_partitions(data, pos)
-    return topics, owned
+    if version >= 2 and pos + 4 <= len(data):
+        (generation,) = struct.unpack_from(">i", data, pos)
+    return topics, owned, generation
 
 
 def encode_assignment(partitions: Sequence[TopicPartition]) -> bytes:
@@ -137,6 +143,7 @@ class GroupMembership:
         self.member_id = ""
         self.generation_id = -1
         self.assignment: list[TopicPartition] = []
+        self._owned: tuple[list[TopicPartition], int] = ([], -1)  # last assignment, its generation
         self.leader = False
         self._needs_join = True
         self._heartbeats: asyncio.Task[None] | None = None
@@ -156,6 +163,8 @@ class GroupMembership:
             return False
         if self.assignment and self._on_revoke is not None:
             await self._on_revoke(list(self.assignment))  # eager: give everything up first
+        if self.assignment:
+            self._owned = (list(self.assignment), self.generation_id)
         self.assignment = []
         await self._join_and_sync()
         self._needs_join = False
@@ -167,7 +176,7 @@ class GroupMembership:
         request = dict(
             group_instance_id=self.group_instance_id, client_id=self.client_id, client_host="/127.0.0.1",
             protocol_type="consumer",
-            protocols=[(name, encode_subscription(self.topics)) for name in self._assignors],
+            protocols=[(name, encode_subscription(self.topics, *self._owned)) for name in self._assignors],
             session_timeout_ms=self._session_timeout_ms, rebalance_timeout_ms=self._rebalance_timeout_ms,
         )  # fmt: skip
         while True:
@@ -196,9 +205,11 @@ class GroupMembership:
     def _assign(self, protocol: str, members: Sequence[object]) -> dict[str, bytes]:
         subscriptions = []
         for member in members:
-            topics, owned = decode_subscription(member.metadata)  # type: ignore[attr-defined]
+            topics, owned, generation = decode_subscription(member.metadata)  # type: ignore[attr-defined]
             subscriptions.append(
-                Subscription(member.member_id, tuple(topics), tuple(owned), -1, member.group_instance_id)  # type: ignore[attr-defined]
+                Subscription(
+                    member.member_id, tuple(topics), tuple(owned), generation, member.group_instance_id
+                )  # type: ignore[attr-defined]
             )
         topics = {t for s in subscriptions for t in s.topics}
         partitions = {

@@ -34,3 +34,22 @@ def test_demo_failover_json() -> None:
     data = json.loads(result.stdout)
     assert data["lost_below_high_watermark"] == 0 and data["read"] == data["produced"]
     assert any(p["leader_before"] != p["leader_after"] for p in data["partitions"])
+
+
+def test_demo_rebalance_shows_generations_and_sticky_moves_less() -> None:
+    runs = {}
+    for assignor in ("range", "sticky"):
+        result = CliRunner().invoke(app, ["demo", "rebalance", "--assignor", assignor, "--json"])
+        assert result.exit_code == 0, result.output
+        runs[assignor] = json.loads(result.stdout)
+    for report in runs.values():
+        generations = report["generations"]
+        assert [len(g["members"]) for g in generations] == [3, 2, 3]
+        for g in generations:
+            owned = sorted(p for ps in g["members"].values() for p in ps)
+            assert owned == list(range(6))  # every partition has exactly one reader
+        assert "c2" not in generations[1]["members"] and "c4" in generations[2]["members"]
+    moved = {a: sum(len(g["moved"]) for g in r["generations"]) for a, r in runs.items()}
+    assert moved["sticky"] < moved["range"]
+    again = CliRunner().invoke(app, ["demo", "rebalance", "--assignor", "range", "--json"])
+    assert json.loads(again.stdout) == runs["range"]  # deterministic

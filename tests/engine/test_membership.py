@@ -21,8 +21,8 @@ from tests.conftest import fast_producer
 
 
 def test_consumer_protocol_bytes_round_trip() -> None:
-    data = encode_subscription(["b", "a"], [("a", 1), ("a", 0), ("b", 2)])
-    assert decode_subscription(data) == (["a", "b"], [("a", 0), ("a", 1), ("b", 2)])
+    data = encode_subscription(["b", "a"], [("a", 1), ("a", 0), ("b", 2)], 7)
+    assert decode_subscription(data) == (["a", "b"], [("a", 0), ("a", 1), ("b", 2)], 7)
     assert decode_assignment(encode_assignment([("t", 2), ("t", 0)])) == [("t", 0), ("t", 2)]
     assert decode_assignment(b"") == []
     # ConsumerProtocolAssignment v0: version, [topic, [partitions]], user data (null).

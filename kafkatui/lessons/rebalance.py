@@ -1,0 +1,139 @@
+"""The rebalance lesson: three consumers share six partitions; one crashes, one joins.
+
+The seed's "Consumer group" and "Consumer rebalances" made visible. Each generation of
+the group is one assignment: who reads which partitions. A crashed member is noticed
+only after `session.timeout.ms` without heartbeats; a new member triggers a rebalance
+at once. The assignor decides how much moves: range and roundrobin recompute from
+scratch, sticky keeps what it can. Deterministic (ManualClock).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+from kafkatui.engine.clock import ManualClock
+from kafkatui.engine.cluster import Cluster
+from kafkatui.engine.consumer import Consumer, ConsumerConfig
+from kafkatui.engine.group import GroupState
+
+TOPIC = "orders"
+GROUP = "shipping"
+PARTITIONS = 6
+SESSION_TIMEOUT_MS = 10_000
+
+
+@dataclass
+class Generation:
+    generation: int
+    why: str
+    members: dict[str, list[int]]
+    moved: list[int]  # partitions whose reader changed since the previous generation
+    at_ms: int
+
+
+@dataclass
+class RebalanceReport:
+    assignor: str
+    generations: list[Generation] = field(default_factory=list)
+    story: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data.pop("story")
+        return data
+
+
+async def rebalance_scenario(
+    assignor: str = "range", *, narrate: Callable[[str], None] | None = None
+) -> RebalanceReport:
+    clock = ManualClock()
+    start = clock.now_ms()
+    report = RebalanceReport(assignor)
+
+    def say(line: str) -> None:
+        text = f"t={(clock.now_ms() - start) / 1000:>5.1f} s  {line}"
+        report.story.append(text)
+        if narrate is not None:
+            narrate(text)
+
+    cluster = await Cluster.open(None, brokers=3, clock=clock, seed=1)
+    consumers: dict[str, Consumer] = {}
+    try:
+        await cluster.create_topic(TOPIC, PARTITIONS, 3)
+
+        def join(name: str) -> Consumer:
+            config = ConsumerConfig(
+                group_id=GROUP, client_id=name, auto_offset_reset="earliest",
+                partition_assignment_strategy=(assignor,), session_timeout_ms=SESSION_TIMEOUT_MS,
+            )  # fmt: skip
+            consumer = Consumer(cluster, config)
+            consumer.subscribe([TOPIC])
+            consumers[name] = consumer
+            return consumer
+
+        async def settle_group(why: str) -> None:
+            """Every consumer keeps polling (as an application's loop does) until the group
+            is Stable, nobody needs to rejoin and every poll has returned."""
+            polling: dict[str, asyncio.Future[object]] = {}
+            for _ in range(2_000):
+                for name, consumer in consumers.items():
+                    if name in polling and polling[name].done():
+                        polling.pop(name).result()
+                    if name not in polling:
+                        polling[name] = asyncio.ensure_future(consumer.poll(0))
+                await cluster.settle()
+                await clock.advance(250)
+                await cluster.settle()
+                desc = await cluster.describe_group(GROUP)
+                if (
+                    desc is not None
+                    and desc.state is GroupState.STABLE
+                    and all(p.done() for p in polling.values())
+                    and not any(
+                        c.membership is not None and c.membership.needs_join for c in consumers.values()
+                    )
+                ):
+                    break
+            for future in polling.values():
+                future.result()
+            members = {n: sorted(p for _, p in c.assignment()) for n, c in sorted(consumers.items())}
+            owner_before = {
+                p: n
+                for n, ps in (report.generations[-1].members if report.generations else {}).items()
+                for p in ps
+            }
+            moved = sorted(p for n, ps in members.items() for p in ps if owner_before.get(p) not in (None, n))
+            generation = desc.generation_id
+            report.generations.append(Generation(generation, why, members, moved, clock.now_ms() - start))
+            say(
+                f"generation {generation} ({why}): "
+                + "; ".join(f"{n} reads {ps}" for n, ps in members.items())
+            )
+            if report.generations[:-1]:
+                say(f"  partitions that changed reader: {moved or 'none'}")
+
+        say(f"three consumers join group {GROUP} on {TOPIC} ({PARTITIONS} partitions), assignor {assignor}")
+        for name in ("c1", "c2", "c3"):
+            join(name)
+        await settle_group("three members joined")
+
+        crashed = consumers.pop("c2")
+        crashed.membership._heartbeats.cancel()  # type: ignore[union-attr]  # dies without LeaveGroup
+        say(f"c2 crashes: no LeaveGroup; the coordinator waits session.timeout.ms={SESSION_TIMEOUT_MS}")
+        await cluster.advance_until(
+            lambda: any(c.membership.needs_join for c in consumers.values()),  # type: ignore[union-attr]
+            limit_ms=60_000,
+        )
+        say("the coordinator dropped c2; the others learn it from their heartbeats (REBALANCE_IN_PROGRESS)")
+        await settle_group("c2's session expired")
+
+        say("c4 joins: a new member triggers a rebalance at once")
+        join("c4")
+        await settle_group("c4 joined")
+        for consumer in consumers.values():
+            await consumer.close()
+        return report
+    finally:
+        await cluster.close()

@@ -283,6 +283,8 @@ class Consumer:
 
         With auto commit, the positions reached by earlier polls are committed first
         once `auto.commit.interval.ms` has passed (at-least-once, as in Kafka)."""
+        if self._membership is not None:
+            self._membership.polled()
         await self._ensure_membership()
         await self._maybe_auto_commit()
         await self._fill_from_committed()

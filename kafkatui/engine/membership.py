@@ -147,6 +147,8 @@ class GroupMembership:
         self.leader = False
         self._needs_join = True
         self._heartbeats: asyncio.Task[None] | None = None
+        self.last_poll_ms = cluster.clock.now_ms()
+        self.poll_timeouts = 0  # times max.poll.interval.ms expired and this member left
 
     def subscribe(self, topics: Sequence[str]) -> None:
         if sorted(topics) != sorted(self.topics):
@@ -218,10 +220,22 @@ class GroupMembership:
         result = assign(protocol, partitions, subscriptions)
         return {member_id: encode_assignment(tps) for member_id, tps in result.items()}
 
+    def polled(self) -> None:
+        self.last_poll_ms = self._cluster.clock.now_ms()
+
     async def _heartbeat_loop(self) -> None:
         while True:
             await self._cluster.clock.sleep(self._heartbeat_interval_ms / 1000)
             if self._needs_join or not self.member_id:
+                continue
+            if self._cluster.clock.now_ms() - self.last_poll_ms > self._rebalance_timeout_ms:
+                # Kafka's heartbeat thread: the application stopped polling for longer
+                # than max.poll.interval.ms, so this member leaves and its partitions move.
+                self.poll_timeouts += 1
+                with contextlib.suppress(KafkaError):
+                    await self._cluster.leave_group(self.group_id, [(self.member_id, self.group_instance_id)])
+                self.member_id, self.generation_id = "", -1
+                self._needs_join = True
                 continue
             try:
                 await self._cluster.heartbeat(

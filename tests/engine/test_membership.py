@@ -133,3 +133,25 @@ async def test_cooperative_sticky_is_refused_clearly(cluster: Cluster) -> None:
     await cluster.create_topic("orders", 1, 1)
     with pytest.raises(KafkaError, match="cooperative protocol"):
         member(cluster, "a", partition_assignment_strategy=("cooperative-sticky",))
+
+
+async def test_a_member_that_stops_polling_leaves_after_max_poll_interval(
+    cluster: Cluster, clock: ManualClock
+) -> None:
+    await cluster.create_topic("orders", 4, 3)
+    a = member(cluster, "a", max_poll_interval_ms=20_000)
+    b = member(cluster, "b", max_poll_interval_ms=20_000)
+    await poll_all(cluster, [a, b])
+    # b's application hangs (heartbeats go on, polls stop); a keeps polling.
+    for _ in range(30):
+        await poll_all(cluster, [a])
+        await clock.advance(1_000)
+        await cluster.settle()
+        if b.membership.poll_timeouts:  # type: ignore[union-attr]
+            break
+    assert b.membership.poll_timeouts == 1  # type: ignore[union-attr]
+    await cluster.advance_until(lambda: a.membership.needs_join)  # type: ignore[union-attr]
+    await poll_all(cluster, [a])
+    assert len(a.assignment()) == 4
+    desc = await cluster.describe_group("billing")
+    assert desc is not None and [m.client_id for m in desc.members] == ["a"]

@@ -72,6 +72,7 @@ class Assignor(enum.StrEnum):
     range = "range"
     roundrobin = "roundrobin"
     sticky = "sticky"
+    cooperative_sticky = "cooperative-sticky"
 
 
 @app.command()
@@ -84,7 +85,9 @@ def rebalance(
     """Three consumers share six partitions; one crashes, one joins: watch the generations.
 
     A crash is noticed after session.timeout.ms; a join rebalances at once. Compare how
-    many partitions change reader with range, roundrobin and sticky.
+    many partitions change reader with range, roundrobin and sticky, and how
+    cooperative-sticky (KIP-429) hands partitions over in two rebalances without
+    stopping the others.
     """
 
     async def main() -> None:

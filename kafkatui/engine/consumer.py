@@ -153,20 +153,29 @@ class Consumer:
     def membership(self) -> GroupMembership | None:
         return self._membership
 
-    async def _revoke(self, partitions: list[TopicPartition]) -> None:
-        """Eager rebalance: commit what was consumed (with auto commit), then let go."""
-        if self.config.enable_auto_commit and self._positions:
+    async def _revoke(self, partitions: list[tuple[str, int]]) -> None:
+        """A rebalance takes partitions away (all of them with the eager protocol, only
+        those that move with the cooperative one): commit what was consumed from them
+        (with auto commit), then let go."""
+        revoked = [TopicPartition(*tp) for tp in partitions if TopicPartition(*tp) in self._positions]
+        if self.config.enable_auto_commit:
+            offsets = {}
+            for tp in revoked:
+                if self._positions[tp] is not None:
+                    offsets[tp] = await self.position(tp)
             with contextlib.suppress(KafkaError):  # a dropped member cannot commit: fine
-                await self.commit()
-        self._positions = {}
-        self._buffer = []
+                await self.commit(offsets)
+        for tp in revoked:
+            self._positions.pop(tp, None)
+            self._drop_buffered(tp)
 
     async def _ensure_membership(self) -> None:
         if self._membership is None or not self._membership.needs_join:
             return
         if await self._membership.ensure_active():
             assigned = [TopicPartition(*tp) for tp in self._membership.assignment]
-            self._positions = dict.fromkeys(assigned)
+            self._positions = {tp: self._positions.get(tp) for tp in assigned}  # kept ones keep their place
+            self._buffer = [r for r in self._buffer if (r.topic, r.partition) in self._positions]
             if self.on_assignment is not None:
                 self.on_assignment(assigned)
 

@@ -1,14 +1,20 @@
-"""The consumer's side of a group: Kafka's `ConsumerCoordinator` (eager rebalancing).
+"""The consumer's side of a group: Kafka's `ConsumerCoordinator`.
 
 A subscribed consumer finds its group's coordinator, joins (JoinGroup, answering
 MEMBER_ID_REQUIRED once), and if it is the leader runs the assignor over every member's
 subscription; SyncGroup hands each member its partitions. A heartbeat every
 `heartbeat.interval.ms` keeps the session; REBALANCE_IN_PROGRESS means rejoin, and
 UNKNOWN_MEMBER_ID / ILLEGAL_GENERATION mean this member was dropped (its session or
-`max.poll.interval.ms` expired) and must join afresh. With the eager protocol a member
-commits (with auto commit) and gives up all its partitions before rejoining.
+`max.poll.interval.ms` expired) and must join afresh.
 
-Subscriptions and assignments travel as Kafka's ConsumerProtocolSubscription (v1) and
+Eager protocol (range, roundrobin, sticky): a member commits (with auto commit) and
+gives up all its partitions before rejoining. Cooperative protocol (KIP-429, when every
+configured assignor is cooperative-sticky): members keep reading what they own while
+rejoining; the leader's assignment holds back partitions that change owner; their old
+owner revokes just those and rejoins at once, and the follow-up rebalance hands them to
+the new owner — a partition is never read by two members at the same time.
+
+Subscriptions and assignments travel as Kafka's ConsumerProtocolSubscription (v2) and
 ConsumerProtocolAssignment (v0) bytes, so a real client could share the group.
 """
 
@@ -123,13 +129,10 @@ class GroupMembership:
         group_instance_id: str | None = None,
         on_revoke: Callable[[list[TopicPartition]], Awaitable[None]] | None = None,
     ) -> None:
-        for name in assignors:
-            if protocol_type(name) != "EAGER":
-                raise KafkaError(
-                    ErrorCode.INVALID_CONFIG,
-                    f"partition.assignment.strategy {name} needs the cooperative protocol, which the "
-                    "kafkatui consumer does not run yet; use range, roundrobin or sticky",
-                )
+        if not assignors:
+            raise KafkaError(ErrorCode.INVALID_CONFIG, "partition.assignment.strategy is empty")
+        # Kafka's ConsumerCoordinator uses the highest protocol all its assignors support.
+        self.cooperative = all(protocol_type(name) == "COOPERATIVE" for name in assignors)
         self._cluster = cluster
         self.group_id = group_id
         self.client_id = client_id
@@ -163,13 +166,21 @@ class GroupMembership:
         """Join and sync if needed; True if the assignment changed (a new generation)."""
         if not self._needs_join:
             return False
-        if self.assignment and self._on_revoke is not None:
-            await self._on_revoke(list(self.assignment))  # eager: give everything up first
         if self.assignment:
             self._owned = (list(self.assignment), self.generation_id)
-        self.assignment = []
+        if not self.cooperative and self.assignment:
+            if self._on_revoke is not None:
+                await self._on_revoke(list(self.assignment))  # eager: give everything up first
+            self.assignment = []
+        owned = list(self.assignment)
         await self._join_and_sync()
         self._needs_join = False
+        revoked = [tp for tp in owned if tp not in self.assignment]
+        if self.cooperative and revoked:
+            # KIP-429: give up only what moves, then rejoin so its new owner gets it.
+            if self._on_revoke is not None:
+                await self._on_revoke(revoked)
+            self._needs_join = True
         if self._heartbeats is None or self._heartbeats.done():
             self._heartbeats = asyncio.ensure_future(self._heartbeat_loop())
         return True

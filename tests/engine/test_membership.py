@@ -129,10 +129,44 @@ def test_subscribing_needs_a_group_and_eager_assignors(cluster: Cluster) -> None
         Consumer(cluster).subscribe(["x"])
 
 
-async def test_cooperative_sticky_is_refused_clearly(cluster: Cluster) -> None:
-    await cluster.create_topic("orders", 1, 1)
-    with pytest.raises(KafkaError, match="cooperative protocol"):
-        member(cluster, "a", partition_assignment_strategy=("cooperative-sticky",))
+async def test_cooperative_rebalance_never_lets_two_members_read_one_partition(
+    cluster: Cluster, clock: ManualClock
+) -> None:
+    """KIP-429: members keep what does not move; moved partitions are revoked first and
+    handed over in a follow-up rebalance."""
+    await cluster.create_topic("orders", 6, 3)
+    coop = {"partition_assignment_strategy": ("cooperative-sticky",)}
+    a, b = member(cluster, "a", **coop), member(cluster, "b", **coop)
+    await poll_all(cluster, [a, b])
+    kept_a = set(a.assignment())
+    assert len(kept_a) == 3
+    c = member(cluster, "c", **coop)
+    consumers = [a, b, c]
+    polling = {id(x): asyncio.ensure_future(x.poll(0)) for x in consumers}
+    generations = set()
+    for _ in range(400):  # every consumer keeps polling; check ownership at every step
+        owned = [tp for x in consumers for tp in x.assignment()]
+        assert len(owned) == len(set(owned)), "a partition is assigned to two members"
+        assert len(set(a.assignment()) & kept_a) >= 2  # a never gives up everything
+        for x in consumers:
+            if polling[id(x)].done():
+                polling[id(x)].result()
+                polling[id(x)] = asyncio.ensure_future(x.poll(0))
+        await cluster.settle()
+        await clock.advance(250)
+        await cluster.settle()
+        desc = await cluster.describe_group("billing")
+        generations.add(desc.generation_id)  # type: ignore[union-attr]
+        if sorted(len(x.assignment()) for x in consumers) == [2, 2, 2] and not any(
+            x.membership.needs_join
+            for x in consumers  # type: ignore[union-attr]
+        ):
+            break
+    assert sorted(len(x.assignment()) for x in consumers) == [2, 2, 2]
+    assert (await cluster.describe_group("billing")).protocol == "cooperative-sticky"  # type: ignore[union-attr]
+    assert len(generations) >= 2  # the join, then the follow-up that hands over the moved ones
+    for task in polling.values():
+        await task
 
 
 async def test_a_member_that_stops_polling_leaves_after_max_poll_interval(

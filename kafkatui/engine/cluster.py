@@ -442,16 +442,26 @@ class Cluster:
         return broker.coordinator
 
     async def commit_offsets(
-        self, group_id: str, offsets: Mapping[tuple[str, int], OffsetAndMetadata]
+        self,
+        group_id: str,
+        offsets: Mapping[tuple[str, int], OffsetAndMetadata],
+        *,
+        generation_id: int = -1,
+        member_id: str = "",
+        group_instance_id: str | None = None,
     ) -> None:
-        """OffsetCommit (for a group without active members, as an admin or a consumer
-        with manual assignment does): stored in `__consumer_offsets` with acks=all."""
+        """OffsetCommit, stored in `__consumer_offsets` with acks=all. A group member
+        names itself and its generation; generation -1 (an admin, or a consumer with
+        manual assignment) is accepted only while the group has no members."""
         for topic, partition in offsets:
             info = self.topic(topic)
             if not 0 <= partition < len(info.partitions):
                 raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{topic}-{partition} does not exist")
         coordinator = await self._coordinator(group_id)
-        await coordinator.commit(group_id, offsets, self.clock.now_ms())
+        await coordinator.commit(
+            group_id, offsets, self.clock.now_ms(), generation_id=generation_id, member_id=member_id,
+            group_instance_id=group_instance_id,
+        )  # fmt: skip
 
     async def fetch_offsets(
         self, group_id: str, partitions: Sequence[tuple[str, int]] | None = None

@@ -273,7 +273,14 @@ class Consumer:
                 if position is not None:
                     offsets[tp] = position
         if offsets:
-            await self._cluster.commit_offsets(group, {tp: OffsetAndMetadata(o) for tp, o in offsets.items()})
+            m = self._membership
+            await self._cluster.commit_offsets(
+                group,
+                {tp: OffsetAndMetadata(o) for tp, o in offsets.items()},
+                generation_id=m.generation_id if m is not None and m.member_id else -1,
+                member_id=m.member_id if m is not None else "",
+                group_instance_id=self.config.group_instance_id if m is not None else None,
+            )
         self._next_auto_commit_ms = self._cluster.clock.now_ms() + self.config.auto_commit_interval_ms
         return dict(offsets)
 

@@ -1088,6 +1088,25 @@ class ClassicGroup:
             raise KafkaError(ErrorCode.REBALANCE_IN_PROGRESS)
         # CompletingRebalance: members may heartbeat between JoinGroup and SyncGroup.
 
+    def validate_offset_commit(
+        self, member_id: str, generation_id: int, *, group_instance_id: str | None = None
+    ) -> None:
+        """OffsetCommit's checks (Kafka's `GroupCoordinator.doCommitOffsets`): a commit
+        with generation -1 is accepted only while the group is Empty (an admin or a
+        consumer with manual assignment); otherwise it must come from a member of the
+        current generation, and it counts as a heartbeat."""
+        self._check_loaded()
+        if self._state is GroupState.DEAD:
+            raise KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE)
+        if generation_id < 0 and self._state is GroupState.EMPTY:
+            return
+        if self._state is GroupState.COMPLETING_REBALANCE:
+            raise KafkaError(ErrorCode.REBALANCE_IN_PROGRESS)
+        self._validate_member(member_id, group_instance_id)
+        if generation_id != self._generation_id:
+            raise KafkaError(ErrorCode.ILLEGAL_GENERATION)
+        self._schedule_heartbeat(self._members[member_id])
+
     def _schedule_heartbeat(self, member: _Member, timeout_ms: int | None = None) -> None:
         delay = member.session_timeout_ms if timeout_ms is None else timeout_ms
         self._timers.schedule(

@@ -189,3 +189,31 @@ async def test_a_member_that_stops_polling_leaves_after_max_poll_interval(
     assert len(a.assignment()) == 4
     desc = await cluster.describe_group("billing")
     assert desc is not None and [m.client_id for m in desc.members] == ["a"]
+
+
+async def test_commits_are_checked_against_the_group(cluster: Cluster, clock: ManualClock) -> None:
+    """OffsetCommit from outside an active group, or from an old generation, is refused."""
+    from kafkatui.engine.errors import ErrorCode
+    from kafkatui.engine.offsets import OffsetAndMetadata
+
+    await cluster.create_topic("orders", 2, 3)
+    a = member(cluster, "a")
+    await poll_all(cluster, [a])
+    generation = a.membership.generation_id  # type: ignore[union-attr]
+    offsets = {("orders", 0): OffsetAndMetadata(1)}
+    with pytest.raises(KafkaError) as info:
+        await cluster.commit_offsets("billing", offsets)  # an admin while a member is active
+    assert info.value.code is ErrorCode.UNKNOWN_MEMBER_ID
+    with pytest.raises(KafkaError) as info:
+        await cluster.commit_offsets(
+            "billing",
+            offsets,
+            generation_id=generation - 1,
+            member_id=a.membership.member_id,  # type: ignore[union-attr]
+        )
+    assert info.value.code is ErrorCode.ILLEGAL_GENERATION
+    await cluster.commit_offsets(
+        "billing", offsets, generation_id=generation, member_id=a.membership.member_id
+    )  # type: ignore[union-attr]
+    await a.close()
+    await cluster.commit_offsets("billing", {("orders", 0): OffsetAndMetadata(2)})  # Empty again: allowed

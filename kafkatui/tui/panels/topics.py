@@ -6,6 +6,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.widgets import DataTable, Static
 
 from kafkatui.engine.events import (
@@ -74,7 +75,10 @@ class TopicsPanel(Panel):
         return row_key.value
 
     async def refresh_data(self) -> None:
-        table = self.query_one("#topic-list", DataTable)
+        try:
+            table = self.query_one("#topic-list", DataTable)
+        except NoMatches:
+            return  # a refresh queued while the panel is being torn down (the app is quitting)
         selected = self.selected_topic
         names = self.backend.topic_names()
         table.clear()

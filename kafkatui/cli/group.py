@@ -24,19 +24,42 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts
 
 
 @app.command("list")
-def list_command(ctx: typer.Context, json_out: JsonOption = False) -> None:
-    """Groups that have committed offsets."""
+def list_command(
+    ctx: typer.Context,
+    state: Annotated[bool, typer.Option("--state", help="Show each group's state and member count.")] = False,
+    json_out: JsonOption = False,
+) -> None:
+    """Groups known to the coordinators (with members or committed offsets)."""
 
     @cluster_command("kafkatui group list")
     async def body(cluster: Cluster) -> None:
         groups = await list_groups(cluster)
+        if not state:
+            if json_out:
+                print_json(groups)
+            elif not groups:
+                console.print("No consumer groups yet.")
+            else:
+                for group in groups:
+                    console.print(group, markup=False)
+            return
+        rows = []
+        for group in groups:
+            described = await cluster.describe_group(group)
+            rows.append(
+                {
+                    "group": group,
+                    "state": described.state.value if described else "Empty",
+                    "members": len(described.members) if described else 0,
+                }
+            )
         if json_out:
-            print_json(groups)
-        elif not groups:
-            console.print("No consumer groups have committed offsets yet.")
-        else:
-            for group in groups:
-                console.print(group, markup=False)
+            print_json(rows)
+            return
+        table = Table("Group", "State", "Members")
+        for row in rows:
+            table.add_row(row["group"], row["state"], str(row["members"]))
+        console.print(table)
 
     body(ctx)
 

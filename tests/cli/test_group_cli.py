@@ -117,3 +117,17 @@ def test_consume_with_a_group_resumes_and_shrinks_the_lag(tmp_path: Path) -> Non
 def test_describing_an_unknown_group_is_an_error(tmp_path: Path) -> None:
     result = run(tmp_path, "group", "describe", "nobody")
     assert result.exit_code == 1 and "GROUP_ID_NOT_FOUND" in result.output
+
+
+def test_group_list_with_state(tmp_path: Path) -> None:
+    assert run(tmp_path, "topic", "create", "sales", "-p", "1").exit_code == 0
+    assert (
+        run(
+            tmp_path, "group", "reset-offsets", "g", "--topic", "sales", "--to-earliest", "--execute"
+        ).exit_code
+        == 0
+    )
+    listed = run(tmp_path, "group", "list", "--state", "--json")
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.stdout) == [{"group": "g", "state": "Empty", "members": 0}]
+    assert "Empty" in run(tmp_path, "group", "list", "--state").output

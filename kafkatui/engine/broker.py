@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from kafkatui.engine.clock import Clock, wait_event
+from kafkatui.engine.controller import BrokerDefaults
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.events import (
     EventBus,
@@ -26,13 +27,7 @@ from kafkatui.engine.metadata import MetadataImage, PartitionInfo, TopicInfo
 from kafkatui.engine.network import Network
 from kafkatui.engine.offsets import OFFSETS_TOPIC, GroupCoordinator
 from kafkatui.engine.records import TimestampType, decode_batch, read_header
-from kafkatui.engine.replication import (
-    REPLICA_FETCH_BACKOFF_MS,
-    REPLICA_FETCH_MAX_BYTES,
-    REPLICA_FETCH_WAIT_MAX_MS,
-    ReplicaFetcher,
-    ReplicaFetchResult,
-)
+from kafkatui.engine.replication import REPLICA_FETCH_MAX_BYTES, ReplicaFetcher, ReplicaFetchResult
 from kafkatui.engine.storage import BrokerStorage
 
 # AlterPartition requests to the controller (topic, partition, replica(s), leader epoch).
@@ -113,9 +108,7 @@ class Broker:
         bus: EventBus,
         *,
         network: Network | None = None,
-        replica_lag_time_max_ms: int = 30_000,
-        replica_fetch_wait_max_ms: int = REPLICA_FETCH_WAIT_MAX_MS,
-        replica_fetch_backoff_ms: int = REPLICA_FETCH_BACKOFF_MS,
+        defaults: BrokerDefaults | None = None,
     ) -> None:
         self.broker_id = broker_id
         self.storage = storage
@@ -138,9 +131,7 @@ class Broker:
         self.coordinator = GroupCoordinator(
             self, clock, bus
         )  # groups whose __consumer_offsets partition it leads
-        self.replica_lag_time_max_ms = replica_lag_time_max_ms
-        self.replica_fetch_wait_max_ms = replica_fetch_wait_max_ms
-        self.replica_fetch_backoff_ms = replica_fetch_backoff_ms
+        self.defaults = defaults or BrokerDefaults()  # replica.* settings
 
     def connect(
         self,
@@ -193,25 +184,26 @@ class Broker:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def stop(self) -> None:
+        """A clean shutdown: fetchers stop, high watermarks are checkpointed."""
         await self.stop_fetchers()
         for log in self.logs.values():
             await log.checkpoint()
+        self._go_down()
+
+    async def crash(self) -> None:
+        """Die without a clean shutdown: no checkpoint, fetchers just stop (kill -9)."""
+        await self.stop_fetchers()
+        self._go_down()
+
+    def _go_down(self) -> None:
+        """What stopping and crashing share: leader state, the group coordinator and the
+        logs go; requests waiting on this broker fail now, as on a dropped connection."""
         self._followers.clear()
         self._led_epochs.clear()
         self.coordinator.stop()
         self.running = False
         for log in self.logs.values():
             log.close()
-
-    async def crash(self) -> None:
-        """Die without a clean shutdown: no checkpoint, fetchers just stop (kill -9)."""
-        await self.stop_fetchers()
-        self._followers.clear()
-        self._led_epochs.clear()
-        self.coordinator.stop()
-        self.running = False
-        for log in self.logs.values():
-            log.close()  # requests waiting on this broker fail now, as on a dropped connection
 
     async def close(self) -> None:
         if self.running:
@@ -280,8 +272,8 @@ class Broker:
             self._peers,
             self._clock,
             self.network,
-            self.replica_fetch_wait_max_ms,
-            self.replica_fetch_backoff_ms,
+            self.defaults.replica_fetch_wait_max_ms,
+            self.defaults.replica_fetch_backoff_ms,
         )
         self._fetchers[key] = fetcher
         fetcher.start()
@@ -317,7 +309,7 @@ class Broker:
         """Kafka's isr-expiration task: every replica.lag.time.max.ms / 2, ask the
         controller to drop followers that have not caught up for replica.lag.time.max.ms."""
         while True:
-            await self._clock.sleep(max(1, self.replica_lag_time_max_ms // 2) / 1000)
+            await self._clock.sleep(max(1, self.defaults.replica_lag_time_max_ms // 2) / 1000)
             self.expire_isr()
 
     def expire_isr(self) -> None:
@@ -333,7 +325,7 @@ class Broker:
                     for b in info.isr
                     if b != self.broker_id
                     and now - (states[b].last_caught_up_ms if b in states else 0)
-                    > self.replica_lag_time_max_ms
+                    > self.defaults.replica_lag_time_max_ms
                 ]
                 if lagging and self._shrink_isr is not None:
                     self._request(self._shrink_isr(topic.name, info.partition, lagging, info.leader_epoch))

@@ -217,9 +217,7 @@ class Cluster:
                     self.clock,
                     self.bus,
                     network=self.network,
-                    replica_lag_time_max_ms=self.defaults.replica_lag_time_max_ms,
-                    replica_fetch_wait_max_ms=self.defaults.replica_fetch_wait_max_ms,
-                    replica_fetch_backoff_ms=self.defaults.replica_fetch_backoff_ms,
+                    defaults=self.defaults,
                 )
             await self.controller.register_brokers(ids)
             fenced = {b for b, info in self.controller.image.brokers.items() if info.fenced}

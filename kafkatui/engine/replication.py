@@ -21,9 +21,7 @@ from kafkatui.engine.network import Network
 if TYPE_CHECKING:
     from kafkatui.engine.broker import Broker
 
-# Kafka's replica.fetch.wait.max.ms and replica.fetch.backoff.ms.
-REPLICA_FETCH_WAIT_MAX_MS = 500
-REPLICA_FETCH_BACKOFF_MS = 1000
+# replica.fetch.max.bytes (replica.fetch.wait.max.ms and .backoff.ms are in BrokerDefaults).
 REPLICA_FETCH_MAX_BYTES = 1_048_576
 
 
@@ -49,8 +47,8 @@ class ReplicaFetcher:
         peers: Callable[[int], Broker | None],
         clock: Clock,
         network: Network,
-        fetch_wait_max_ms: int = REPLICA_FETCH_WAIT_MAX_MS,
-        fetch_backoff_ms: int = REPLICA_FETCH_BACKOFF_MS,
+        fetch_wait_max_ms: int,
+        fetch_backoff_ms: int,
     ) -> None:
         self.broker_id = broker_id
         self.topic = topic

@@ -35,6 +35,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.engine.partitioner import java_string_hash
 
 TopicPartition = tuple[str, int]
 Assignment = dict[str, list[TopicPartition]]
@@ -205,18 +206,9 @@ def _transferring(
 # --- Java collection iteration order -------------------------------------------------------
 
 
-def _java_string_hash(s: str) -> int:
-    """`String.hashCode` (over UTF-16 code units), as an unsigned 32-bit int."""
-    units = s.encode("utf-16-be", "surrogatepass")
-    h = 0
-    for i in range(0, len(units), 2):
-        h = (31 * h + (units[i] << 8 | units[i + 1])) & 0xFFFFFFFF
-    return h
-
-
 def _java_tp_hash(tp: TopicPartition) -> int:
     """`TopicPartition.hashCode`."""
-    return (31 * (31 + tp[1]) + _java_string_hash(tp[0])) & 0xFFFFFFFF
+    return (31 * (31 + tp[1]) + (java_string_hash(tp[0]) & 0xFFFFFFFF)) & 0xFFFFFFFF
 
 
 def _bucket(h: int, capacity: int) -> int:
@@ -239,7 +231,10 @@ def _java_hash_order(keys: Sequence[str]) -> list[str]:
     """
     capacity = _capacity(len(keys))
     return [
-        k for _, _, k in sorted((_bucket(_java_string_hash(k), capacity), i, k) for i, k in enumerate(keys))
+        k
+        for _, _, k in sorted(
+            (_bucket(java_string_hash(k) & 0xFFFFFFFF, capacity), i, k) for i, k in enumerate(keys)
+        )
     ]
 
 

@@ -128,9 +128,8 @@ class Broker:
         self._isr_requests: set[asyncio.Task[None]] = set()
         self._isr_expiration: asyncio.Task[None] | None = None
         self.network = network or Network(random.Random(0))
-        self.coordinator = GroupCoordinator(
-            self, clock, bus
-        )  # groups whose __consumer_offsets partition it leads
+        # The groups whose __consumer_offsets partition this broker leads.
+        self.coordinator = GroupCoordinator(self, clock, bus)
         self.defaults = defaults or BrokerDefaults()  # replica.* settings
 
     def connect(

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.group import ClassicGroup, GroupConfig, GroupSnapshot, GroupState, MemberSnapshot
+from kafkatui.engine.partitioner import java_string_hash
 from kafkatui.engine.records import Record, decode_batch, encode_batch
 
 if TYPE_CHECKING:
@@ -40,15 +41,6 @@ OFFSETS_TOPIC_CONFIGS = {
 }
 
 TopicPartition = tuple[str, int]
-
-
-def java_string_hash(s: str) -> int:
-    """Java's `String.hashCode` (over UTF-16 code units), as a signed 32-bit int."""
-    units = s.encode("utf-16-be", "surrogatepass")
-    h = 0
-    for i in range(0, len(units), 2):
-        h = (31 * h + (units[i] << 8 | units[i + 1])) & 0xFFFFFFFF
-    return h - (1 << 32) if h >= 1 << 31 else h
 
 
 def partition_for(group_id: str, partitions: int) -> int:

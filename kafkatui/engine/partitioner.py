@@ -17,6 +17,15 @@ _SEED = 0x9747B28C
 _MASK = 0xFFFFFFFF
 
 
+def java_string_hash(s: str) -> int:
+    """Java's `String.hashCode` (over UTF-16 code units), as a signed 32-bit int."""
+    units = s.encode("utf-16-be", "surrogatepass")
+    h = 0
+    for i in range(0, len(units), 2):
+        h = (31 * h + (units[i] << 8 | units[i + 1])) & 0xFFFFFFFF
+    return h - (1 << 32) if h >= 1 << 31 else h
+
+
 def murmur2(data: bytes) -> int:
     """Kafka's `Utils.murmur2`: 32-bit MurmurHash2, returned as a signed Java int."""
     length = len(data)

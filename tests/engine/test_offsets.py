@@ -16,13 +16,13 @@ from kafkatui.engine.offsets import (
     OFFSETS_TOPIC,
     KeyType,
     OffsetAndMetadata,
-    java_string_hash,
     offset_key,
     offset_value,
     parse_key,
     parse_offset_value,
     partition_for,
 )
+from kafkatui.engine.partitioner import java_string_hash
 from kafkatui.engine.records import decode_batch
 from tests.conftest import crash_broker
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from kafkatui.engine.assignors import Subscription, assign, protocol_type
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.group import MemberIdRequired
+from kafkatui.engine.kafka_types import read_string, write_string
 
 if TYPE_CHECKING:
     from kafkatui.engine.cluster import Cluster
@@ -43,23 +44,13 @@ _FIND_AGAIN = (
 )
 
 
-def _string(value: str) -> bytes:
-    data = value.encode()
-    return struct.pack(">h", len(data)) + data
-
-
-def _read_string(data: bytes, pos: int) -> tuple[str, int]:
-    (length,) = struct.unpack_from(">h", data, pos)
-    return data[pos + 2 : pos + 2 + length].decode(), pos + 2 + length
-
-
 def _partitions(owned: Sequence[TopicPartition]) -> bytes:
     by_topic: dict[str, list[int]] = {}
     for topic, partition in sorted(owned):
         by_topic.setdefault(topic, []).append(partition)
     out = [struct.pack(">i", len(by_topic))]
     for topic, partitions in by_topic.items():
-        out += [_string(topic), struct.pack(f">i{len(partitions)}i", len(partitions), *partitions)]
+        out += [write_string(topic), struct.pack(f">i{len(partitions)}i", len(partitions), *partitions)]
     return b"".join(out)
 
 
@@ -68,7 +59,7 @@ def _read_partitions(data: bytes, pos: int) -> tuple[list[TopicPartition], int]:
     pos += 4
     out = []
     for _ in range(count):
-        topic, pos = _read_string(data, pos)
+        topic, pos = read_string(data, pos)
         (n,) = struct.unpack_from(">i", data, pos)
         out += [(topic, p) for p in struct.unpack_from(f">{n}i", data, pos + 4)]
         pos += 4 + 4 * n
@@ -80,7 +71,7 @@ def encode_subscription(
 ) -> bytes:
     """ConsumerProtocolSubscription v2: topics, user data (null), owned partitions and the
     generation they were owned in (what sticky assignors keep to)."""
-    body = struct.pack(">hi", 2, len(topics)) + b"".join(_string(t) for t in sorted(topics))
+    body = struct.pack(">hi", 2, len(topics)) + b"".join(write_string(t) for t in sorted(topics))
     return body + struct.pack(">i", -1) + _partitions(owned) + struct.pack(">i", generation)
 
 
@@ -88,7 +79,7 @@ def decode_subscription(data: bytes) -> tuple[list[str], list[TopicPartition], i
     (version, count) = struct.unpack_from(">hi", data, 0)
     pos, topics = 6, []
     for _ in range(count):
-        topic, pos = _read_string(data, pos)
+        topic, pos = read_string(data, pos)
         topics.append(topic)
     (user_data,) = struct.unpack_from(">i", data, pos)
     pos += 4 + max(user_data, 0)

@@ -24,6 +24,14 @@ from typing import TYPE_CHECKING
 
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.group import ClassicGroup, GroupConfig, GroupSnapshot, GroupState, MemberSnapshot
+from kafkatui.engine.kafka_types import (
+    read_bytes,
+    read_nullable_string,
+    read_string,
+    write_bytes,
+    write_nullable_string,
+    write_string,
+)
 from kafkatui.engine.partitioner import java_string_hash
 from kafkatui.engine.records import Record, decode_batch, encode_batch
 
@@ -62,36 +70,23 @@ class OffsetAndMetadata:
 # --- Kafka's record schemas ------------------------------------------------------------
 
 
-def _string(value: str) -> bytes:
-    data = value.encode()
-    return struct.pack(">h", len(data)) + data
-
-
-def _read_string(data: bytes, pos: int) -> tuple[str, int]:
-    (length,) = struct.unpack_from(">h", data, pos)
-    pos += 2
-    if length < 0:
-        raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "a non-nullable string is null in __consumer_offsets")
-    return data[pos : pos + length].decode(), pos + length
-
-
 def offset_key(group_id: str, topic: str, partition: int) -> bytes:
     """OffsetCommitKey (version 1): group, topic, partition."""
-    return struct.pack(">h", 1) + _string(group_id) + _string(topic) + struct.pack(">i", partition)
+    return struct.pack(">h", 1) + write_string(group_id) + write_string(topic) + struct.pack(">i", partition)
 
 
 def offset_value(value: OffsetAndMetadata) -> bytes:
     """OffsetCommitValue (version 3): offset, leader epoch, metadata, commit timestamp."""
     return (
         struct.pack(">hqi", 3, value.offset, value.leader_epoch)
-        + _string(value.metadata)
+        + write_string(value.metadata)
         + struct.pack(">q", value.commit_timestamp)
     )
 
 
 def group_key(group_id: str) -> bytes:
     """GroupMetadataKey (version 2): group."""
-    return struct.pack(">h", 2) + _string(group_id)
+    return struct.pack(">h", 2) + write_string(group_id)
 
 
 class KeyType(Enum):
@@ -102,9 +97,9 @@ class KeyType(Enum):
 def parse_key(key: bytes) -> tuple[KeyType, str, TopicPartition | None]:
     """(kind, group, topic-partition or None) of a `__consumer_offsets` key."""
     (version,) = struct.unpack_from(">h", key, 0)
-    group, pos = _read_string(key, 2)
+    group, pos = read_string(key, 2)
     if version in (0, 1):
-        topic, pos = _read_string(key, pos)
+        topic, pos = read_string(key, pos)
         (partition,) = struct.unpack_from(">i", key, pos)
         return KeyType.OFFSET, group, (topic, partition)
     if version == 2:
@@ -112,43 +107,22 @@ def parse_key(key: bytes) -> tuple[KeyType, str, TopicPartition | None]:
     raise KafkaError(ErrorCode.CORRUPT_MESSAGE, f"unknown __consumer_offsets key version {version}")
 
 
-def _nullable(value: str | None) -> bytes:
-    return struct.pack(">h", -1) if value is None else _string(value)
-
-
-def _read_nullable(data: bytes, pos: int) -> tuple[str | None, int]:
-    (length,) = struct.unpack_from(">h", data, pos)
-    if length < 0:
-        return None, pos + 2
-    return _read_string(data, pos)
-
-
-def _bytes(value: bytes) -> bytes:
-    return struct.pack(">i", len(value)) + value
-
-
-def _read_bytes(data: bytes, pos: int) -> tuple[bytes, int]:
-    (length,) = struct.unpack_from(">i", data, pos)
-    pos += 4
-    return data[pos : pos + max(length, 0)], pos + max(length, 0)
-
-
 def group_value(snapshot: GroupSnapshot) -> bytes:
     """GroupMetadataValue (version 3): protocol type, generation, protocol, leader, state
     timestamp, and each member with its subscription and assignment."""
     out = [
         struct.pack(">h", 3),
-        _string(snapshot.protocol_type or ""),
+        write_string(snapshot.protocol_type or ""),
         struct.pack(">i", snapshot.generation_id),
-        _nullable(snapshot.protocol_name),
-        _nullable(snapshot.leader_id),
+        write_nullable_string(snapshot.protocol_name),
+        write_nullable_string(snapshot.leader_id),
         struct.pack(">qi", snapshot.current_state_timestamp_ms, len(snapshot.members)),
     ]
     for m in snapshot.members:
         out += [
-            _string(m.member_id), _nullable(m.group_instance_id), _string(m.client_id),
-            _string(m.client_host), struct.pack(">ii", m.rebalance_timeout_ms, m.session_timeout_ms),
-            _bytes(m.subscription), _bytes(m.assignment),
+            write_string(m.member_id), write_nullable_string(m.group_instance_id), write_string(m.client_id),
+            write_string(m.client_host), struct.pack(">ii", m.rebalance_timeout_ms, m.session_timeout_ms),
+            write_bytes(m.subscription), write_bytes(m.assignment),
         ]  # fmt: skip
     return b"".join(out)
 
@@ -157,21 +131,21 @@ def parse_group_value(group_id: str, value: bytes) -> GroupSnapshot:
     (version,) = struct.unpack_from(">h", value, 0)
     if version != 3:
         raise KafkaError(ErrorCode.CORRUPT_MESSAGE, f"unsupported GroupMetadataValue version {version}")
-    protocol_type, pos = _read_string(value, 2)
+    protocol_type, pos = read_string(value, 2)
     (generation,) = struct.unpack_from(">i", value, pos)
-    protocol, pos = _read_nullable(value, pos + 4)
-    leader, pos = _read_nullable(value, pos)
+    protocol, pos = read_nullable_string(value, pos + 4)
+    leader, pos = read_nullable_string(value, pos)
     timestamp, count = struct.unpack_from(">qi", value, pos)
     pos += 12
     members = []
     for _ in range(count):
-        member_id, pos = _read_string(value, pos)
-        instance_id, pos = _read_nullable(value, pos)
-        client_id, pos = _read_string(value, pos)
-        client_host, pos = _read_string(value, pos)
+        member_id, pos = read_string(value, pos)
+        instance_id, pos = read_nullable_string(value, pos)
+        client_id, pos = read_string(value, pos)
+        client_host, pos = read_string(value, pos)
         rebalance_timeout, session_timeout = struct.unpack_from(">ii", value, pos)
-        subscription, pos = _read_bytes(value, pos + 8)
-        assignment, pos = _read_bytes(value, pos)
+        subscription, pos = read_bytes(value, pos + 8)
+        assignment, pos = read_bytes(value, pos)
         members.append(
             MemberSnapshot(
                 member_id, instance_id, client_id, client_host, rebalance_timeout, session_timeout,
@@ -188,7 +162,7 @@ def parse_offset_value(value: bytes) -> OffsetAndMetadata:
     if version != 3:
         raise KafkaError(ErrorCode.CORRUPT_MESSAGE, f"unsupported OffsetCommitValue version {version}")
     offset, leader_epoch = struct.unpack_from(">qi", value, 2)
-    metadata, pos = _read_string(value, 14)
+    metadata, pos = read_string(value, 14)
     (timestamp,) = struct.unpack_from(">q", value, pos)
     return OffsetAndMetadata(offset, leader_epoch, metadata, timestamp)
 

@@ -171,10 +171,8 @@ class ControllerQuorum:
             self._next_heartbeat_ms[broker_id] = now + d.broker_heartbeat_interval_ms
             if self.reachable_from(broker_id):
                 self.last_heartbeat_ms[broker_id] = now
-                if (
-                    self._controller.image.brokers.get(broker_id)
-                    and self._controller.image.brokers[broker_id].fenced
-                ):
+                registration = self._controller.image.brokers.get(broker_id)
+                if registration is not None and registration.fenced:
                     # A broker cut off from the controller is heard again: back in service.
                     await self._controller.unfence_broker(broker_id)
         for broker_id, info in sorted(self._controller.image.brokers.items()):

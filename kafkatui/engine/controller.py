@@ -203,47 +203,50 @@ class Controller:
         validate_only: bool = False,
     ) -> TopicInfo:
         """CreateTopics for one topic; raises Kafka's error if the request is invalid."""
-        validate_topic_name(name)
-        if name in self.image.topics:
-            raise KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, f"Topic '{name}' already exists.")
-        for existing in self.image.topics:
-            if _collision_key(existing) == _collision_key(name):
+        async with self._lock:  # checked and committed as one step: two creates race
+            validate_topic_name(name)
+            if name in self.image.topics:
+                raise KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, f"Topic '{name}' already exists.")
+            for existing in self.image.topics:
+                if _collision_key(existing) == _collision_key(name):
+                    raise KafkaError(
+                        ErrorCode.INVALID_TOPIC_EXCEPTION,
+                        f"Topic '{name}' collides with existing topic: {existing}",
+                    )
+            partitions = self.defaults.num_partitions if partitions is None else partitions
+            if partitions < 1:
                 raise KafkaError(
-                    ErrorCode.INVALID_TOPIC_EXCEPTION,
-                    f"Topic '{name}' collides with existing topic: {existing}",
+                    ErrorCode.INVALID_PARTITIONS,
+                    f"Number of partitions must be larger than 0, not {partitions}.",
                 )
-        partitions = self.defaults.num_partitions if partitions is None else partitions
-        if partitions < 1:
-            raise KafkaError(
-                ErrorCode.INVALID_PARTITIONS,
-                f"Number of partitions must be larger than 0, not {partitions}.",
+            rf = (
+                self.defaults.default_replication_factor if replication_factor is None else replication_factor
             )
-        rf = self.defaults.default_replication_factor if replication_factor is None else replication_factor
-        brokers = sorted(b for b, info in self.image.brokers.items() if not info.fenced)
-        if rf < 1:
-            raise KafkaError(
-                ErrorCode.INVALID_REPLICATION_FACTOR,
-                f"Replication factor must be larger than 0, not {rf}.",
-            )
-        if rf > len(brokers):
-            raise KafkaError(
-                ErrorCode.INVALID_REPLICATION_FACTOR,
-                f"Replication factor: {rf} larger than available brokers: {len(brokers)}.",
-            )
-        normalized = validate_topic_configs(configs or {})
-        if validate_only:
-            return TopicInfo(name, "")
-        topic_id = self._new_topic_id()
-        records = [MetadataRecord(TOPIC, {"name": name, "topic_id": topic_id})]
-        records += self._partition_records(topic_id, assign_replicas(brokers, partitions, rf, self._rng))
-        records += [
-            MetadataRecord(
-                CONFIG,
-                {"resource_type": "topic", "resource_name": name, "name": k, "value": v},
-            )
-            for k, v in sorted(normalized.items())
-        ]
-        await self._commit(records)
+            brokers = sorted(b for b, info in self.image.brokers.items() if not info.fenced)
+            if rf < 1:
+                raise KafkaError(
+                    ErrorCode.INVALID_REPLICATION_FACTOR,
+                    f"Replication factor must be larger than 0, not {rf}.",
+                )
+            if rf > len(brokers):
+                raise KafkaError(
+                    ErrorCode.INVALID_REPLICATION_FACTOR,
+                    f"Replication factor: {rf} larger than available brokers: {len(brokers)}.",
+                )
+            normalized = validate_topic_configs(configs or {})
+            if validate_only:
+                return TopicInfo(name, "")
+            topic_id = self._new_topic_id()
+            records = [MetadataRecord(TOPIC, {"name": name, "topic_id": topic_id})]
+            records += self._partition_records(topic_id, assign_replicas(brokers, partitions, rf, self._rng))
+            records += [
+                MetadataRecord(
+                    CONFIG,
+                    {"resource_type": "topic", "resource_name": name, "name": k, "value": v},
+                )
+                for k, v in sorted(normalized.items())
+            ]
+            await self._commit_locked(records)
         info = self.image.topics[name]
         now = self._clock.now_ms()
         self._bus.publish(
@@ -291,35 +294,41 @@ class Controller:
         ]
 
     async def delete_topic(self, name: str) -> None:
-        info = self.topic(name)
-        if info.is_internal:
-            raise KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, f"internal topic '{name}' cannot be deleted")
-        await self._commit([MetadataRecord(REMOVE_TOPIC, {"topic_id": info.topic_id})])
+        async with self._lock:
+            info = self.topic(name)
+            if info.is_internal:
+                raise KafkaError(
+                    ErrorCode.INVALID_TOPIC_EXCEPTION, f"internal topic '{name}' cannot be deleted"
+                )
+            await self._commit_locked([MetadataRecord(REMOVE_TOPIC, {"topic_id": info.topic_id})])
         self._bus.publish(TopicDeleted(timestamp_ms=self._clock.now_ms(), topic=name, topic_id=info.topic_id))
 
     async def create_partitions(self, name: str, total: int) -> TopicInfo:
         """CreatePartitions: raise the partition count (Kafka never lowers it)."""
-        info = self.topic(name)
-        old = len(info.partitions)
-        if total <= old:
-            raise KafkaError(
-                ErrorCode.INVALID_PARTITIONS,
-                f"Topic currently has {old} partitions, {total} would not be an increase.",
+        async with self._lock:
+            info = self.topic(name)
+            old = len(info.partitions)
+            if total <= old:
+                raise KafkaError(
+                    ErrorCode.INVALID_PARTITIONS,
+                    f"Topic currently has {old} partitions, {total} would not be an increase.",
+                )
+            brokers = sorted(b for b, bi in self.image.brokers.items() if not bi.fenced)
+            # Kafka continues the existing layout: start from partition 0's first replica.
+            start_index = (
+                brokers.index(info.partitions[0].replicas[0])
+                if info.partitions[0].replicas[0] in brokers
+                else -1
             )
-        brokers = sorted(b for b, bi in self.image.brokers.items() if not bi.fenced)
-        # Kafka continues the existing layout: start from partition 0's first replica.
-        start_index = (
-            brokers.index(info.partitions[0].replicas[0]) if info.partitions[0].replicas[0] in brokers else -1
-        )
-        assignment = assign_replicas(
-            brokers,
-            total - old,
-            info.replication_factor,
-            self._rng,
-            start_partition=old,
-            fixed_start_index=start_index,
-        )
-        await self._commit(self._partition_records(info.topic_id, assignment, start=old))
+            assignment = assign_replicas(
+                brokers,
+                total - old,
+                info.replication_factor,
+                self._rng,
+                start_partition=old,
+                fixed_start_index=start_index,
+            )
+            await self._commit_locked(self._partition_records(info.topic_id, assignment, start=old))
         self._bus.publish(
             PartitionsCreated(timestamp_ms=self._clock.now_ms(), topic=name, old_count=old, new_count=total)
         )
@@ -328,25 +337,26 @@ class Controller:
 
     async def alter_topic_configs(self, name: str, changes: Mapping[str, str | None]) -> TopicInfo:
         """IncrementalAlterConfigs for a topic: set values, or None to delete an override."""
-        info = self.topic(name)
-        normalized = validate_topic_configs(changes)
-        info.config.with_changes(normalized)  # validates the combination before committing
-        records = [
-            MetadataRecord(
-                CONFIG,
-                {"resource_type": "topic", "resource_name": name, "name": k, "value": v},
-            )
-            for k, v in sorted(normalized.items())
-        ]
-        if records:
-            await self._commit(records)
-            self._bus.publish(
-                TopicConfigChanged(
-                    timestamp_ms=self._clock.now_ms(),
-                    topic=name,
-                    changes=tuple(sorted(normalized.items())),
+        async with self._lock:
+            info = self.topic(name)
+            normalized = validate_topic_configs(changes)
+            info.config.with_changes(normalized)  # validates the combination before committing
+            records = [
+                MetadataRecord(
+                    CONFIG,
+                    {"resource_type": "topic", "resource_name": name, "name": k, "value": v},
                 )
-            )
+                for k, v in sorted(normalized.items())
+            ]
+            if records:
+                await self._commit_locked(records)
+                self._bus.publish(
+                    TopicConfigChanged(
+                        timestamp_ms=self._clock.now_ms(),
+                        topic=name,
+                        changes=tuple(sorted(normalized.items())),
+                    )
+                )
         return info
 
     # --- broker liveness and leadership ------------------------------------------------

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import random
 from collections import Counter
 
@@ -99,6 +100,30 @@ async def test_duplicate_and_colliding_topics(cluster: Cluster) -> None:
         await cluster.create_topic("a_b")
     assert info.value.code is ErrorCode.INVALID_TOPIC_EXCEPTION
     assert "collides" in info.value.message
+
+
+async def test_concurrent_admin_requests_are_checked_one_at_a_time(cluster: Cluster) -> None:
+    # Each check is made against the image its change commits on: two creates of one
+    # name (a TUI refresh and a consumer both finding the group coordinator created
+    # __consumer_offsets twice) give one topic and one TOPIC_ALREADY_EXISTS.
+    results = await asyncio.gather(*(cluster.create_topic("t", 2) for _ in range(3)), return_exceptions=True)
+    errors = [r for r in results if isinstance(r, KafkaError)]
+    assert len(errors) == 2 and all(e.code is ErrorCode.TOPIC_ALREADY_EXISTS for e in errors)
+    assert cluster.topic_names() == ["t"]
+    created: list[TopicCreated] = []
+    cluster.bus.listen(lambda e: created.append(e) if isinstance(e, TopicCreated) else None)
+    coordinators = await asyncio.gather(*(cluster.find_coordinator(f"g{i}") for i in range(4)))
+    assert all(c in cluster.brokers for c in coordinators)
+    assert [e.topic for e in created] == ["__consumer_offsets"]
+    results = await asyncio.gather(
+        cluster.create_partitions("t", 4), cluster.create_partitions("t", 4), return_exceptions=True
+    )
+    assert [type(r).__name__ for r in results].count("KafkaError") == 1
+    assert len(cluster.describe_topic("t").partitions) == 4
+    results = await asyncio.gather(
+        cluster.delete_topic("t"), cluster.delete_topic("t"), return_exceptions=True
+    )
+    assert [r.code for r in results if isinstance(r, KafkaError)] == [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]
 
 
 async def test_add_partitions_only_increases(cluster: Cluster) -> None:

@@ -82,6 +82,27 @@ async def shoot(out: Path) -> list[Path]:
         await pilot.pause(0.3)
         save("help")
         await pilot.press("escape")
+        # A group of two consumers on clients; consumer-1 paused while records arrive.
+        cluster = app.backend.cluster  # type: ignore[attr-defined]
+        await pilot.press("7", "a", "a")
+        await cluster.advance_until(
+            lambda: sum(len(c.partitions) for c in app.backend.consumers()) == 3,  # type: ignore[union-attr]
+            limit_ms=60_000,
+        )
+        start = cluster.clock.now_ms()  # past auto.commit.interval.ms: offsets committed
+        await cluster.advance_until(lambda: cluster.clock.now_ms() >= start + 6_000)
+        await pilot.click("#groups-members _Column")
+        await pilot.press("p")
+        for i in range(9):
+            await app.backend.produce(ProduceRequest("clients", f"visit-{i}", partition=i % 3, acks="1"))
+            await cluster.advance_until(lambda: True)
+            start = cluster.clock.now_ms()
+            await cluster.advance_until(lambda: cluster.clock.now_ms() >= start + 1_000)  # noqa: B023
+        await app.panel("groups").refresh_data()  # type: ignore[attr-defined]
+        await pilot.pause(0.3)
+        app.clear_notifications()
+        await pilot.pause()
+        save("groups")
         # Mid-election: broker 2 crashed; on the manual clock the controller never notices.
         await pilot.press("6", "right", "k")
         await app.backend.cluster.settle()  # type: ignore[attr-defined]

@@ -105,6 +105,71 @@ class ProduceTrace:
     steps: tuple[TraceStep, ...] = field(default_factory=tuple)
 
 
+class ConsumerStatus(StrEnum):
+    """What a workbench consumer's application loop is doing."""
+
+    POLLING = "polling"
+    PAUSED = "paused"  # not polling, still heartbeating: max.poll.interval.ms runs out
+    CRASHED = "crashed"  # gone without LeaveGroup: session.timeout.ms runs out
+
+
+@dataclass(frozen=True)
+class ConsumerView:
+    """A consumer the workbench runs itself (subscribe() and a poll loop)."""
+
+    consumer_id: int
+    client_id: str
+    group_id: str
+    topic: str
+    assignor: str
+    status: ConsumerStatus
+    member_id: str  # "" while it is not a member (joining, or left)
+    generation_id: int
+    joined: bool  # in the group with an assignment of the current generation
+    partitions: tuple[tuple[str, int], ...]
+    error: str = ""  # the last error its poll loop met, if any
+    # Its step in a rebalance: revoking, joining, syncing, stable, rejoining, left.
+    phase: str = "joining"
+
+
+@dataclass(frozen=True)
+class GroupMemberView:
+    """One member of a group as DescribeGroups shows it, with its partitions; the
+    workbench consumer behind it, if the workbench runs it."""
+
+    member_id: str
+    client_id: str
+    partitions: tuple[tuple[str, int], ...]
+    consumer: ConsumerView | None = None
+
+
+@dataclass(frozen=True)
+class GroupPartitionView:
+    """One row of `kafka-consumer-groups.sh --describe`, with who reads the partition."""
+
+    topic: str
+    partition: int
+    committed: int  # -1: nothing committed
+    high_watermark: int
+    lag: int  # -1 when nothing is committed
+    owner: str | None  # the member reading it; None while unassigned
+
+
+@dataclass(frozen=True)
+class GroupView:
+    """A consumer group: DescribeGroups plus committed offsets and lag."""
+
+    group_id: str
+    state: str  # Kafka's name: Empty, PreparingRebalance, CompletingRebalance, Stable, Dead
+    protocol: str
+    generation_id: int
+    leader_id: str | None
+    members: tuple[GroupMemberView, ...]
+    partitions: tuple[GroupPartitionView, ...]
+    crashed: tuple[ConsumerView, ...] = ()  # crashed consumers the coordinator still counts
+    outside: tuple[ConsumerView, ...] = ()  # workbench consumers not members now (joining, left)
+
+
 class Backend(Protocol):
     """What a workbench screen may ask of a cluster.
 
@@ -162,6 +227,32 @@ class Backend(Protocol):
     async def set_latency(self, a: int, b: int, ms: int) -> None: ...
     def links(self) -> list[LinkState]:
         """Links between brokers that differ from a perfect one (latency, loss, cut)."""
+        ...
+
+    # --- consumer groups --------------------------------------------------------------
+    async def groups(self) -> list[str]:
+        """Every group: those with committed offsets and those of workbench consumers."""
+        ...
+
+    async def describe_group(self, group_id: str) -> GroupView: ...
+    def consumers(self, group_id: str | None = None) -> list[ConsumerView]:
+        """The consumers the workbench runs (of one group, or all)."""
+        ...
+
+    async def add_consumer(self, group_id: str, topic: str, assignor: str) -> ConsumerView:
+        """Start a consumer that subscribes to `topic` in `group_id` and polls in a loop."""
+        ...
+
+    async def crash_consumer(self, consumer_id: int) -> None:
+        """Kill it: no LeaveGroup, no heartbeats; the coordinator waits session.timeout.ms."""
+        ...
+
+    async def stop_consumer(self, consumer_id: int) -> None:
+        """Close it: commit, then LeaveGroup at once."""
+        ...
+
+    async def pause_consumer(self, consumer_id: int) -> bool:
+        """Stop (or resume) polling while heartbeats go on; True if now paused."""
         ...
 
     async def close(self) -> None: ...

@@ -6,21 +6,70 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from kafkatui.backends.base import (
     BatchView,
     BrokerState,
     BrokerView,
+    ConsumerStatus,
+    ConsumerView,
+    GroupMemberView,
+    GroupPartitionView,
+    GroupView,
     LogRecordView,
     ProduceRequest,
     ProduceTrace,
     TraceStep,
 )
+from kafkatui.engine import group_admin
+from kafkatui.engine.assignors import ASSIGNORS
 from kafkatui.engine.cluster import Cluster, TopicDescription
 from kafkatui.engine.configs import ConfigEntry
+from kafkatui.engine.consumer import Consumer, ConsumerConfig
+from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.engine.membership import decode_assignment
 from kafkatui.engine.network import LinkState
 from kafkatui.engine.partitioner import murmur2, to_positive
 from kafkatui.engine.producer import Producer, ProducerConfig
+
+# Shorter than Kafka's 45 s / 5 min so a crash or a pause shows within a lesson's attention span.
+CONSUMER_SESSION_TIMEOUT_MS = 10_000
+CONSUMER_MAX_POLL_INTERVAL_MS = 30_000
+POLL_TIMEOUT_MS = 500
+
+
+@dataclass
+class _WorkbenchConsumer:
+    """A consumer the workbench runs: the engine Consumer and its application loop."""
+
+    consumer_id: int
+    group_id: str
+    topic: str
+    assignor: str
+    consumer: Consumer
+    task: asyncio.Task[None] | None = None
+    status: ConsumerStatus = ConsumerStatus.POLLING
+    error: str = ""
+
+    def view(self) -> ConsumerView:
+        m = self.consumer.membership
+        member_id = m.member_id if m is not None else ""
+        joined = m is not None and bool(m.member_id) and not m.needs_join
+        return ConsumerView(
+            self.consumer_id,
+            self.consumer.config.client_id,
+            self.group_id,
+            self.topic,
+            self.assignor,
+            self.status,
+            member_id,
+            m.generation_id if m is not None else -1,
+            joined,
+            tuple(sorted(tuple(tp) for tp in self.consumer.assignment())),  # type: ignore[misc]
+            self.error,
+            m.phase if m is not None else "joining",
+        )
 
 
 class EmbeddedBackend:
@@ -35,6 +84,8 @@ class EmbeddedBackend:
         self.clock = cluster.clock
         self._producers: dict[str, Producer] = {}
         self._disk: dict[int, int] = {}
+        self._consumers: dict[int, _WorkbenchConsumer] = {}
+        self._next_consumer_id = 1
 
     @property
     def description(self) -> str:
@@ -207,14 +258,176 @@ class EmbeddedBackend:
             tuple(steps),
         )
 
+    # --- consumer groups --------------------------------------------------------------
+
+    async def groups(self) -> list[str]:
+        known = set(await group_admin.list_groups(self.cluster))
+        known.update(wc.group_id for wc in self._consumers.values())
+        return sorted(known)
+
+    def consumers(self, group_id: str | None = None) -> list[ConsumerView]:
+        return [wc.view() for wc in self._consumers.values() if group_id is None or wc.group_id == group_id]
+
+    async def describe_group(self, group_id: str) -> GroupView:
+        described = await self.cluster.describe_group(group_id)
+        ours = {
+            wc.consumer.membership.member_id: wc
+            for wc in self._consumers.values()
+            if wc.group_id == group_id
+            and wc.consumer.membership is not None
+            and wc.consumer.membership.member_id
+        }
+        members: list[GroupMemberView] = []
+        for m in described.members if described is not None else ():
+            wc = ours.get(m.member_id)
+            if wc is not None:
+                view = wc.view()
+                members.append(GroupMemberView(m.member_id, m.client_id, view.partitions, view))
+            else:
+                owned = decode_assignment(m.assignment) if m.assignment else []
+                members.append(
+                    GroupMemberView(m.member_id, m.client_id, tuple(sorted((t, p) for t, p in owned)))
+                )
+        present = {m.member_id for m in members}
+        # A crashed consumer the coordinator has dropped is gone for good.
+        for cid, wc in list(self._consumers.items()):
+            m = wc.consumer.membership
+            if wc.status is ConsumerStatus.CRASHED and (m is None or m.member_id not in present):
+                del self._consumers[cid]
+        owners = {tp: m.member_id for m in members for tp in m.partitions}
+        rows = {(r.topic, r.partition): r for r in await group_admin.describe_group(self.cluster, group_id)}
+        topics = {t for t, _ in rows} | {t for t, _ in owners}
+        topics |= {wc.topic for wc in self._consumers.values() if wc.group_id == group_id}
+        partitions: list[GroupPartitionView] = []
+        for topic in sorted(topics):
+            try:
+                described_topic = self.cluster.describe_topic(topic)
+            except KafkaError:
+                continue  # deleted since
+            for p in described_topic.partitions:
+                row = rows.get((topic, p.partition))
+                committed = row.committed if row is not None else -1
+                lag = max(0, p.high_watermark - committed) if committed >= 0 else -1
+                partitions.append(
+                    GroupPartitionView(
+                        topic, p.partition, committed, p.high_watermark, lag, owners.get((topic, p.partition))
+                    )
+                )
+        crashed = tuple(
+            wc.view()
+            for wc in self._consumers.values()
+            if wc.group_id == group_id and wc.status is ConsumerStatus.CRASHED
+        )
+        outside = tuple(
+            wc.view()
+            for wc in self._consumers.values()
+            if wc.group_id == group_id
+            and wc.status is not ConsumerStatus.CRASHED
+            and wc.view().member_id not in present
+        )
+        if described is None:
+            return GroupView(group_id, "Dead", "", -1, None, (), tuple(partitions), crashed, outside)
+        return GroupView(
+            group_id,
+            described.state.value,
+            described.protocol,
+            described.generation_id,
+            described.leader_id,
+            tuple(members),
+            tuple(partitions),
+            crashed,
+            outside,
+        )
+
+    async def add_consumer(self, group_id: str, topic: str, assignor: str) -> ConsumerView:
+        if assignor not in ASSIGNORS:
+            raise KafkaError(
+                ErrorCode.INVALID_CONFIG,
+                f"Invalid value {assignor} for configuration partition.assignment.strategy: "
+                f"one of {', '.join(ASSIGNORS)}",
+            )
+        if not group_id.strip():
+            raise KafkaError(ErrorCode.INVALID_GROUP_ID, "a consumer group needs a non-empty group.id")
+        consumer_id = self._next_consumer_id
+        config = ConsumerConfig(
+            group_id=group_id, client_id=f"consumer-{consumer_id}", auto_offset_reset="earliest",
+            partition_assignment_strategy=(assignor,), session_timeout_ms=CONSUMER_SESSION_TIMEOUT_MS,
+            max_poll_interval_ms=CONSUMER_MAX_POLL_INTERVAL_MS,
+        )  # fmt: skip
+        consumer = Consumer(self.cluster, config)
+        consumer.subscribe([topic])  # raises UNKNOWN_TOPIC_OR_PARTITION before anything starts
+        self._next_consumer_id += 1
+        wc = _WorkbenchConsumer(consumer_id, group_id, topic, assignor, consumer)
+        wc.task = asyncio.ensure_future(self._poll_loop(wc))
+        self._consumers[consumer_id] = wc
+        return wc.view()
+
+    async def _poll_loop(self, wc: _WorkbenchConsumer) -> None:
+        """The application's loop: poll, again and again (records are dropped: the point
+        is the group and its offsets). Paused, it skips polling; heartbeats go on."""
+        sleep = self.clock.sleep
+        while True:
+            if wc.status is ConsumerStatus.PAUSED:
+                await sleep(POLL_TIMEOUT_MS / 1000)
+                continue
+            try:
+                await wc.consumer.poll(POLL_TIMEOUT_MS)
+                wc.error = ""
+            except KafkaError as error:
+                wc.error = f"{error.name}: {error.message}"
+                await sleep(1.0)  # retry.backoff, generously
+            await asyncio.sleep(0)  # a poll that returns at once must not starve the loop
+
+    def _workbench(self, consumer_id: int) -> _WorkbenchConsumer:
+        wc = self._consumers.get(consumer_id)
+        if wc is None or wc.status is ConsumerStatus.CRASHED:
+            raise KafkaError(
+                ErrorCode.INVALID_REQUEST, f"there is no running workbench consumer {consumer_id}"
+            )
+        return wc
+
+    async def crash_consumer(self, consumer_id: int) -> None:
+        wc = self._workbench(consumer_id)
+        await _cancel(wc.task)
+        membership = wc.consumer.membership
+        if membership is not None:
+            await _cancel(membership._heartbeats)  # no LeaveGroup: as kill -9
+        wc.status = ConsumerStatus.CRASHED
+        if membership is None or not membership.member_id:
+            del self._consumers[consumer_id]  # never joined: nothing for the coordinator to notice
+
+    async def stop_consumer(self, consumer_id: int) -> None:
+        wc = self._workbench(consumer_id)
+        await _cancel(wc.task)
+        del self._consumers[consumer_id]
+        await wc.consumer.close()
+
+    async def pause_consumer(self, consumer_id: int) -> bool:
+        wc = self._workbench(consumer_id)
+        paused = wc.status is ConsumerStatus.POLLING
+        wc.status = ConsumerStatus.PAUSED if paused else ConsumerStatus.POLLING
+        return paused
+
     async def close(self, timeout: float = 5.0) -> None:
         """Give in-flight records `timeout` seconds (of real time: quitting is a person
         waiting) to be acknowledged, fail the rest, then close the cluster."""
+        for wc in list(self._consumers.values()):
+            await _cancel(wc.task)
+            if wc.consumer.membership is not None:
+                await _cancel(wc.consumer.membership._heartbeats)
+        self._consumers.clear()
         for producer in self._producers.values():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(producer.flush(), timeout)
             producer.abort()
         await self.cluster.close()
+
+
+async def _cancel(task: asyncio.Task[None] | None) -> None:
+    if task is not None and not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, KafkaError):
+            await task
 
 
 def _serialized(key: bytes | None, value: bytes | None) -> str:

@@ -140,6 +140,11 @@ class GroupMembership:
         self._owned: tuple[list[TopicPartition], int] = ([], -1)  # last assignment, its generation
         self.leader = False
         self._needs_join = True
+        # Where the member is in a rebalance, for people watching: "revoking" (giving
+        # partitions up), "joining" (JoinGroup sent, waiting for the others), "syncing"
+        # (SyncGroup sent, waiting for the leader's assignment), "stable"; "rejoining"
+        # (a heartbeat answered that a rebalance started), "left" (max.poll.interval.ms).
+        self.phase = "joining"
         self._heartbeats: asyncio.Task[None] | None = None
         self.last_poll_ms = cluster.clock.now_ms()
         self.poll_timeouts = 0  # times max.poll.interval.ms expired and this member left
@@ -160,6 +165,7 @@ class GroupMembership:
         if self.assignment:
             self._owned = (list(self.assignment), self.generation_id)
         if not self.cooperative and self.assignment:
+            self.phase = "revoking"
             if self._on_revoke is not None:
                 await self._on_revoke(list(self.assignment))  # eager: give everything up first
             self.assignment = []
@@ -169,9 +175,11 @@ class GroupMembership:
         revoked = [tp for tp in owned if tp not in self.assignment]
         if self.cooperative and revoked:
             # KIP-429: give up only what moves, then rejoin so its new owner gets it.
+            self.phase = "revoking"
             if self._on_revoke is not None:
                 await self._on_revoke(revoked)
             self._needs_join = True
+        self.phase = "joining" if self._needs_join else "stable"
         if self._heartbeats is None or self._heartbeats.done():
             self._heartbeats = asyncio.ensure_future(self._heartbeat_loop())
         return True
@@ -185,7 +193,9 @@ class GroupMembership:
         )  # fmt: skip
         while True:
             try:
+                self.phase = "joining"
                 joined = await self._cluster.join_group(self.group_id, self.member_id, **request)
+                self.phase = "syncing"
                 self.member_id, self.generation_id = joined.member_id, joined.generation_id
                 self.leader = joined.is_leader
                 assignments = None
@@ -238,6 +248,7 @@ class GroupMembership:
                     await self._cluster.leave_group(self.group_id, [(self.member_id, self.group_instance_id)])
                 self.member_id, self.generation_id = "", -1
                 self._needs_join = True
+                self.phase = "left"  # until the application polls again
                 continue
             try:
                 await self._cluster.heartbeat(
@@ -250,6 +261,7 @@ class GroupMembership:
                 if error.code in _RESET:
                     self.member_id, self.generation_id = "", -1
                 self._needs_join = True  # the next poll rejoins
+                self.phase = "rejoining"
 
     async def leave(self) -> None:
         """Close: stop heartbeating and, for a dynamic member, LeaveGroup at once."""

@@ -35,7 +35,9 @@ class KafkaTuiApp(App[None]):
     CSS_PATH = "styles/app.tcss"
     BINDINGS = [
         *(
-            Binding(p.KEY, f"show_panel('{p.PANEL_ID}')", p.TITLE, id=f"app.show.{p.PANEL_ID}")
+            # The tabs already show each panel's key: kept out of the footer, which they
+            # would crowd past the panel's own keys.
+            Binding(p.KEY, f"show_panel('{p.PANEL_ID}')", p.TITLE, show=False, id=f"app.show.{p.PANEL_ID}")
             for p in PANELS
         ),
         Binding("f1,question_mark", "help", "Help", id="app.help"),

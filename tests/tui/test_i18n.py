@@ -8,7 +8,7 @@ import pytest
 
 from kafkatui.tui.i18n import LANGUAGES, UI, detect_language, help_pages, help_text, other_language, t
 
-PAGES = ("overview", "cluster", "topics", "log", "produce", "events", "partitions")
+PAGES = ("overview", "cluster", "topics", "log", "produce", "events", "partitions", "groups")
 
 # The keys each panel binds; its help page must name every one of them (in backticks).
 PAGE_KEYS = {
@@ -19,6 +19,7 @@ PAGE_KEYS = {
     "produce": ("4", "ctrl+s", "a"),
     "events": ("5", "p", "f", "c"),
     "partitions": ("6", "s", "k", "r", "c", "l", "p"),
+    "groups": ("7", "a", "s", "k", "x", "p"),
 }
 
 

@@ -5,11 +5,20 @@ here; the app builds its tab, key binding, palette command and help page from it
 from kafkatui.tui.panels.base import Panel
 from kafkatui.tui.panels.cluster import ClusterPanel
 from kafkatui.tui.panels.events import EventsPanel
+from kafkatui.tui.panels.groups import GroupsPanel
 from kafkatui.tui.panels.log import LogPanel
 from kafkatui.tui.panels.partitions import PartitionsPanel
 from kafkatui.tui.panels.produce import ProducePanel
 from kafkatui.tui.panels.topics import TopicsPanel
 
-PANELS: list[type[Panel]] = [ClusterPanel, TopicsPanel, LogPanel, ProducePanel, EventsPanel, PartitionsPanel]
+PANELS: list[type[Panel]] = [
+    ClusterPanel,
+    TopicsPanel,
+    LogPanel,
+    ProducePanel,
+    EventsPanel,
+    PartitionsPanel,
+    GroupsPanel,
+]
 
 __all__ = ["PANELS", "Panel"]

@@ -1,0 +1,469 @@
+"""The Groups panel: consumer groups, their members and who reads which partition.
+
+The workbench runs consumers of its own (subscribe() and a poll loop each): add them,
+crash one, stop one, pause one, and watch the group coordinator rebalance, with each
+partition's committed offset and lag.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import ClassVar
+
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import Worker
+
+from kafkatui.backends.base import ConsumerStatus, GroupMemberView, GroupPartitionView, GroupView
+from kafkatui.engine.assignors import ASSIGNORS
+from kafkatui.engine.events import (
+    Event,
+    GroupMemberJoined,
+    GroupMemberRemoved,
+    GroupRebalanceCompleted,
+    GroupStateChanged,
+)
+from kafkatui.tui.panels.base import Panel
+
+_RELEVANT = (GroupStateChanged, GroupMemberJoined, GroupMemberRemoved, GroupRebalanceCompleted)
+DEFAULT_GROUP = "workbench"
+SPARK = "▁▂▃▄▅▆▇█"
+HISTORY = 12  # lag samples kept per partition, one per second of cluster time
+
+
+def sparkline(values: list[int]) -> str:
+    """Lag over time in block characters, scaled to the largest value shown."""
+    if not values:
+        return ""
+    top = max(values)
+    if top <= 0:
+        return SPARK[0] * len(values)
+    return "".join(SPARK[min(len(SPARK) - 1, v * (len(SPARK) - 1) // top)] for v in values)
+
+
+def partition_lines(p: GroupPartitionView, history: list[int], mark: str = " ") -> str:
+    """Two lines: the partition, its lag and the lag's sparkline; its committed offset."""
+    committed = "—" if p.committed < 0 else str(p.committed)
+    lag = "—" if p.lag < 0 else str(p.lag)
+    return f"{mark} {p.topic}-{p.partition} · lag {lag} {sparkline(history)}".rstrip() + (
+        f"\n    committed {committed}"
+    )
+
+
+class _Column(Static):
+    """One member of the group and the partitions it reads (clicking selects it)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(classes="member")
+        self.key = key
+        self._shown = ""
+
+    def show(self, text: str, selected: bool, status: str, rebalancing: bool) -> None:
+        if text != self._shown:
+            self._shown = text
+            self.update(Content(text))
+        flags = [*(["-selected"] if selected else []), *(["-rebalancing"] if rebalancing else [])]
+        self.set_classes(["member", f"-{status}", *flags])
+
+
+class GroupsPanel(Panel):
+    """A consumer group as the coordinator sees it: state, generation, members and
+    their partitions, committed offsets and lag; the workbench's own consumers to play
+    with. Only the classic group protocol (JoinGroup/SyncGroup), as the engine has it."""
+
+    PANEL_ID = "groups"
+    TITLE = "Groups"
+    TITLE_PT = "Grupos"
+    KEY = "7"
+    can_focus = True
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left", "select_member(-1)", "Previous consumer", show=False, id="groups.previous"),
+        Binding("right", "select_member(1)", "Next consumer", show=False, id="groups.next"),
+        Binding("a", "add_consumer", "Add consumer", id="groups.add"),
+        Binding("s", "cycle_assignor", "Assignor", id="groups.assignor"),
+        Binding("k", "crash", "Crash", id="groups.crash"),
+        Binding("x", "stop", "Stop", id="groups.stop"),
+        Binding("p", "pause", "Pause/resume", id="groups.pause"),
+    ]
+
+    DEFAULT_CSS = """
+    GroupsPanel { layout: vertical; padding: 0 1; }
+    GroupsPanel #groups-summary { height: 2; }
+    GroupsPanel #groups-main { height: 1fr; margin-top: 1; }
+    GroupsPanel #groups-list { width: 24; height: 100%; }
+    GroupsPanel #groups-detail { width: 1fr; height: 100%; padding-left: 1; }
+    GroupsPanel #groups-members { height: 1fr; }
+    GroupsPanel #groups-empty { color: $text-muted; }
+    GroupsPanel .member { width: 1fr; height: 100%; padding: 0 1; margin-right: 1; background: $panel; }
+    GroupsPanel .member.-paused { color: $text-warning; }
+    GroupsPanel .member.-rebalancing { background: $warning-muted; }
+    GroupsPanel .member.-crashed { background: $error-muted; color: $text-error; }
+    GroupsPanel .member.-selected { border-left: outer $accent; padding-left: 0; }
+    GroupsPanel #groups-unassigned { height: 1; color: $text-warning; }
+    GroupsPanel #groups-hint { height: 1; color: $text-muted; }
+    """
+
+    selected_member: reactive[str] = reactive("", init=False)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.assignor = ASSIGNORS[0]
+        self.group: str | None = None
+        self.view: GroupView | None = None
+        self._groups: list[str] = []
+        self._columns: dict[str, _Column] = {}
+        self._history: dict[tuple[str, str, int], deque[int]] = {}
+        # consumer -> (generation, partitions it owned then, partitions that generation gave it)
+        self._owned: dict[str, tuple[int, frozenset[tuple[str, int]], frozenset[tuple[str, int]]]] = {}
+        self._sampled_at: dict[tuple[str, str, int], int] = {}
+        self._lock = asyncio.Lock()  # one refresh or draw at a time: both remount columns
+        self._pending = False
+        self._refresher: Worker[None] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="groups-summary")
+        with Horizontal(id="groups-main"):
+            yield OptionList(id="groups-list")
+            with Vertical(id="groups-detail"):
+                yield Horizontal(id="groups-members")
+                yield Static(id="groups-unassigned")
+        yield Static(
+            "a add consumer · s assignor · ←/→ choose · k crash · x stop · p pause · "
+            "+ new to it in this generation",
+            id="groups-hint",
+        )
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._tick)  # lag moves without group events
+
+    def focus_default(self) -> None:
+        self.focus()
+
+    @property
+    def _shown(self) -> bool:
+        return all(node.display for node in self.ancestors_with_self if isinstance(node, Widget))
+
+    def on_engine_events(self, events: list[Event]) -> None:
+        if self._shown and any(isinstance(e, _RELEVANT) for e in events):
+            self._refresh_soon()
+
+    def _tick(self) -> None:
+        if self._shown:
+            self._refresh_soon()
+
+    def _refresh_soon(self) -> None:
+        """Refresh after the running refresh, if any: never cancel one half-way through
+        remounting the columns (a cancelled one left blank columns behind)."""
+        self._pending = True
+        if self._refresher is None or self._refresher.is_finished:
+            self._refresher = self.run_worker(self._refresh_while_pending(), exit_on_error=False)
+
+    async def _refresh_while_pending(self) -> None:
+        while self._pending:
+            self._pending = False
+            await self.refresh_data()
+
+    def member_column(self, key: str) -> Static | None:
+        """The column drawn for a member (client id of a workbench consumer, else member id)."""
+        return self._columns.get(key)
+
+    # --- keeping up with the groups --------------------------------------------------
+
+    async def refresh_data(self) -> None:
+        async with self._lock:
+            try:
+                groups = await self.backend.groups()
+                if self.group not in groups:
+                    self.group = groups[0] if groups else None
+                view = await self.backend.describe_group(self.group) if self.group else None
+            except Exception as error:
+                self.report(error)
+                return
+            self._draw_list(groups)
+            self.view = view
+            self._sample(view)
+            await self._draw(view)
+
+    def _draw_list(self, groups: list[str]) -> None:
+        options = self.query_one("#groups-list", OptionList)
+        if groups != self._groups:
+            self._groups = groups
+            options.clear_options()
+            options.add_options([Option(g, id=g) for g in groups])
+        if self.group in groups:
+            at = groups.index(self.group)
+            if options.highlighted != at:
+                options.highlighted = at
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        if event.option.id is not None and event.option.id != self.group:
+            self.group = event.option.id
+            self.selected_member = ""
+            self._refresh_soon()
+
+    def _sample(self, view: GroupView | None) -> None:
+        """One lag sample per partition per second of cluster time: a ManualClock that
+        stands still adds nothing, so what is drawn depends only on the cluster."""
+        if view is None:
+            return
+        second = self.backend.clock.now_ms() // 1000
+        for p in view.partitions:
+            key = (view.group_id, p.topic, p.partition)
+            if p.lag < 0 or self._sampled_at.get(key) == second:
+                continue
+            self._sampled_at[key] = second
+            self._history.setdefault(key, deque(maxlen=HISTORY)).append(p.lag)
+
+    async def _draw(self, view: GroupView | None) -> None:
+        summary = self.query_one("#groups-summary", Static)
+        box = self.query_one("#groups-members", Horizontal)
+        unassigned = self.query_one("#groups-unassigned", Static)
+        if view is None:
+            summary.update(
+                Content(
+                    f"No consumer groups yet: press a to start a consumer (group {DEFAULT_GROUP!r}).\n"
+                    f"assignor for new consumers: {self.assignor} (s)"
+                )
+            )
+            await box.remove_children()
+            self._columns = {}
+            unassigned.update("")
+            return
+        outside = [GroupMemberView("", c.client_id, (), c) for c in view.outside]
+        members = [*view.members, *outside]
+        crashed_keys = {c.client_id for c in view.crashed}
+        keys = [_key(m) for m in members]
+        if keys != list(self._columns):
+            await box.remove_children()
+            self._columns = {key: _Column(key) for key in keys}
+            if self._columns:
+                await box.mount_all(self._columns.values())
+            else:
+                await box.mount(Static("no members", id="groups-empty"))
+        if keys and self.selected_member not in keys:
+            self.selected_member = keys[0]
+        by_owner: dict[str, list[GroupPartitionView]] = {}
+        for p in view.partitions:
+            if p.owner is not None:
+                by_owner.setdefault(p.owner, []).append(p)
+        leader = next((_key(m) for m in members if m.member_id == view.leader_id), "—")
+        for m in members:
+            key = _key(m)
+            status = "external"
+            if m.consumer is not None:
+                status = "crashed" if key in crashed_keys else str(m.consumer.status)
+            lines = [f"{'▸ ' if key == self.selected_member else ''}{key}{' ★' if key == leader else ''}"]
+            lines.append(_status_line(status, m) + ("" if m.member_id else " · not a member"))
+            lines.append(_phase_line(m) if status not in ("crashed", "external") else "")
+            rows = by_owner.get(m.member_id, []) if m.member_id else []
+            gained = self._gained(key, m)
+            lines.extend(
+                partition_lines(
+                    p,
+                    list(self._history.get((view.group_id, p.topic, p.partition), ())),
+                    "+" if (p.topic, p.partition) in gained else " ",
+                )
+                for p in rows
+            )
+            if not rows:
+                lines.append("no partitions")
+            rebalancing = m.consumer is not None and m.consumer.phase not in ("stable", "left")
+            self._columns[key].show(
+                "\n".join(lines), key == self.selected_member, status, rebalancing and status != "crashed"
+            )
+        total_lag = sum(p.lag for p in view.partitions if p.lag > 0)
+        summary.update(
+            Content(
+                f"group {view.group_id} · {view.state} · generation {view.generation_id} · "
+                f"protocol {view.protocol or '—'} · leader {leader} · {len(view.members)} member(s) · "
+                f"total lag {total_lag}\n"
+                f"assignor for new consumers: {self.assignor} (s)"
+            )
+        )
+        free = [f"{p.topic}-{p.partition}" for p in view.partitions if p.owner is None]
+        unassigned.update(Content(f"unassigned: {', '.join(free)}" if free else ""))
+
+    def _gained(self, key: str, m: GroupMemberView) -> frozenset[tuple[str, int]]:
+        """The partitions a consumer got in its latest generation that it did not own in
+        the one before (marked + : what the rebalance moved to it)."""
+        if m.consumer is None or m.consumer.phase != "stable":
+            return frozenset()
+        generation, owned = m.consumer.generation_id, frozenset(m.consumer.partitions)
+        known = self._owned.get(key)
+        if known is None or known[0] != generation:
+            before = known[1] if known is not None else frozenset()
+            known = (generation, owned, owned - before)
+            self._owned[key] = known
+        return known[2]
+
+    def watch_selected_member(self) -> None:
+        if self.view is not None:
+            self._refresh_soon()
+
+    # --- what the user does ----------------------------------------------------------
+
+    def on_click(self, event: events.Click) -> None:
+        key = getattr(event.widget, "key", None)
+        if isinstance(key, str):
+            self.selected_member = key
+
+    def action_select_member(self, step: int) -> None:
+        keys = list(self._columns)
+        if keys:
+            at = keys.index(self.selected_member) if self.selected_member in keys else 0
+            self.selected_member = keys[(at + step) % len(keys)]
+
+    def action_cycle_assignor(self) -> None:
+        self.assignor = ASSIGNORS[(ASSIGNORS.index(self.assignor) + 1) % len(ASSIGNORS)]
+        eager = "cooperative: only moving partitions are revoked (KIP-429)"
+        if self.assignor != "cooperative-sticky":
+            eager = "eager: every member gives up all its partitions at each rebalance"
+        self.app.notify(
+            f"New consumers use partition.assignment.strategy={self.assignor} ({eager}). The group "
+            "uses an assignor every member supports.",
+            title="Assignor",
+        )
+        self._refresh_soon()
+
+    def _topic(self) -> str | None:
+        if self.view is not None:
+            for m in self.view.members:
+                if m.consumer is not None:
+                    return m.consumer.topic
+            if self.view.partitions:
+                return self.view.partitions[0].topic
+        names = self.backend.topic_names()
+        return names[0] if names else None
+
+    async def action_add_consumer(self) -> None:
+        group = self.group or DEFAULT_GROUP
+        topic = self._topic()
+        if topic is None:
+            self.app.notify(
+                "No topics yet: create one in Topics (2, then n) first.", title="No topic", severity="warning"
+            )
+            return
+        try:
+            view = await self.backend.add_consumer(group, topic, self.assignor)
+        except Exception as error:
+            self.report(error)
+            return
+        self.group = group
+        self.selected_member = view.client_id
+        self.app.notify(
+            f"{view.client_id} subscribes to {topic} and polls: its JoinGroup makes the coordinator "
+            "start a rebalance (a new group waits group.initial.rebalance.delay.ms=3 s for more "
+            "members first).",
+            title=f"{view.client_id} joins {group}",
+        )
+        await self.refresh_data()
+
+    def _selected_consumer_id(self) -> int | None:
+        if self.view is not None:
+            crashed = {c.client_id for c in self.view.crashed}
+            running = [m.consumer for m in self.view.members if m.consumer is not None]
+            for consumer in [*running, *self.view.outside]:  # outside: joining, or left
+                if consumer.client_id == self.selected_member and consumer.client_id not in crashed:
+                    return consumer.consumer_id
+        self.app.notify(
+            "Choose one of the workbench's running consumers (←/→); press a to start one.",
+            title="No consumer selected",
+            severity="warning",
+        )
+        return None
+
+    async def action_crash(self) -> None:
+        cid = self._selected_consumer_id()
+        if cid is None:
+            return
+        try:
+            await self.backend.crash_consumer(cid)
+        except Exception as error:
+            self.report(error)
+            return
+        self.app.notify(
+            f"{self.selected_member} died without a LeaveGroup: the coordinator keeps it, and its "
+            "partitions stay unread, until session.timeout.ms passes without a heartbeat; then the "
+            "others rebalance.",
+            title=f"{self.selected_member} crashed",
+            severity="warning",
+        )
+        await self.refresh_data()
+
+    async def action_stop(self) -> None:
+        cid = self._selected_consumer_id()
+        if cid is None:
+            return
+        try:
+            await self.backend.stop_consumer(cid)
+        except Exception as error:
+            self.report(error)
+            return
+        self.app.notify(
+            f"{self.selected_member} committed its offsets and sent LeaveGroup: the coordinator "
+            "rebalances at once.",
+            title=f"{self.selected_member} stopped",
+        )
+        await self.refresh_data()
+
+    async def action_pause(self) -> None:
+        cid = self._selected_consumer_id()
+        if cid is None:
+            return
+        try:
+            paused = await self.backend.pause_consumer(cid)
+        except Exception as error:
+            self.report(error)
+            return
+        if paused:
+            message = (
+                "It stops polling but keeps heartbeating: it stays in the group while its lag "
+                "grows, until max.poll.interval.ms passes and it leaves."
+            )
+        else:
+            message = "It polls again (rejoining the group if it had left) and its lag shrinks."
+        title = f"{self.selected_member} {'paused' if paused else 'resumed'}"
+        self.app.notify(message, title=title)
+        await self.refresh_data()
+
+
+def _key(m: GroupMemberView) -> str:
+    return m.consumer.client_id if m.consumer is not None else m.member_id
+
+
+_PHASES = {
+    "revoking": "⟲ revoking its partitions",
+    "joining": "→ JoinGroup sent: waiting for the others",
+    "syncing": "→ SyncGroup sent: waiting for its assignment",
+    "rejoining": "⟲ rebalance: rejoins at its next poll",
+    "left": "left: no poll within max.poll.interval.ms",
+}
+
+
+def _phase_line(m: GroupMemberView) -> str:
+    assert m.consumer is not None
+    if m.consumer.phase == "stable":
+        return f"✔ generation {m.consumer.generation_id}"
+    return _PHASES.get(m.consumer.phase, m.consumer.phase)
+
+
+def _status_line(status: str, m: GroupMemberView) -> str:
+    if status == "external":
+        return f"{m.client_id} · not run by the workbench"
+    if status == str(ConsumerStatus.CRASHED):
+        return "crashed · session expiring"
+    assert m.consumer is not None
+    line = f"{status} · {m.consumer.assignor}"
+    if m.consumer.error:
+        line += f" · {m.consumer.error}"
+    return line

@@ -130,6 +130,8 @@ class ConsumerView:
     error: str = ""  # the last error its poll loop met, if any
     # Its step in a rebalance: revoking, joining, syncing, stable, rejoining, left.
     phase: str = "joining"
+    # (topic, partition, position): the offset its next poll returns, where known.
+    positions: tuple[tuple[str, int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -230,8 +232,9 @@ class Backend(Protocol):
         ...
 
     # --- consumer groups --------------------------------------------------------------
-    async def groups(self) -> list[str]:
-        """Every group: those with committed offsets and those of workbench consumers."""
+    async def groups(self) -> list[tuple[str, str]]:
+        """Every group with its state (ListGroups): those with committed offsets and
+        those of workbench consumers."""
         ...
 
     async def describe_group(self, group_id: str) -> GroupView: ...

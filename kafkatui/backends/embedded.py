@@ -69,6 +69,7 @@ class _WorkbenchConsumer:
             tuple(sorted(tuple(tp) for tp in self.consumer.assignment())),  # type: ignore[misc]
             self.error,
             m.phase if m is not None else "joining",
+            tuple(sorted((tp.topic, tp.partition, at) for tp, at in self.consumer.known_positions().items())),
         )
 
 
@@ -260,10 +261,14 @@ class EmbeddedBackend:
 
     # --- consumer groups --------------------------------------------------------------
 
-    async def groups(self) -> list[str]:
+    async def groups(self) -> list[tuple[str, str]]:
         known = set(await group_admin.list_groups(self.cluster))
         known.update(wc.group_id for wc in self._consumers.values())
-        return sorted(known)
+        listed = []
+        for group_id in sorted(known):
+            described = await self.cluster.describe_group(group_id)
+            listed.append((group_id, described.state.value if described is not None else "Empty"))
+        return listed
 
     def consumers(self, group_id: str | None = None) -> list[ConsumerView]:
         return [wc.view() for wc in self._consumers.values() if group_id is None or wc.group_id == group_id]

@@ -197,6 +197,16 @@ class Consumer:
             self._positions[self._assigned(tp)] = self._list_offset(tp, LATEST)
             self._drop_buffered(tp)
 
+    def known_positions(self) -> dict[TopicPartition, int]:
+        """The next offset `poll` returns for each assigned partition whose position is
+        known already (no reset, no committed-offset lookup): for watching, not reading."""
+        known = {tp: p for tp, p in self._positions.items() if p is not None}
+        for record in reversed(self._buffer):  # fetched but not yet returned by poll
+            tp = TopicPartition(record.topic, record.partition)
+            if tp in known:
+                known[tp] = record.offset
+        return known
+
     async def position(self, tp: TopicPartition | tuple[str, int]) -> int:
         """The offset of the next record `poll` will return for `tp`."""
         tp = self._assigned(tp)

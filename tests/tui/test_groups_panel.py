@@ -15,6 +15,7 @@ from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.engine.errors import KafkaError
 from kafkatui.tui.app import KafkaTuiApp
 from kafkatui.tui.panels.groups import GroupsPanel, sparkline
+from kafkatui.tui.panels.log import LogPanel
 from tests.tui.conftest import SIZE, make_app, sales
 from tests.tui.test_snapshots import driven
 
@@ -189,3 +190,55 @@ async def _mid_rebalance(backend: EmbeddedBackend) -> None:
 def test_snapshot_mid_rebalance(snap_compare) -> None:  # type: ignore[no-untyped-def]
     app = make_app(_mid_rebalance)
     assert snap_compare(app, terminal_size=SIZE, run_before=driven(app, "7"))
+
+
+async def test_the_log_view_shows_where_each_consumer_reads() -> None:
+    app = make_app(_two_stable_consumers)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.ready.wait()
+        await pilot.press("3")
+        log = app.panel("log")
+        assert isinstance(log, LogPanel)
+        await log.show("sales")
+        log._show_readers()
+        readers = log.log_view.readers
+        # range over sales' 3 partitions: consumer-1 reads 0 and 1, consumer-2 reads 2,
+        # each caught up: its next poll starts at the log end.
+        ends = {p.partition: p.log_end_offset for p in _backend(app).describe_topic("sales").partitions}
+        assert readers == {
+            0: (("consumer-1", ends[0]),),
+            1: (("consumer-1", ends[1]),),
+            2: (("consumer-2", ends[2]),),
+        }
+        await backend_pause_and_produce(_backend(app))
+        log._show_readers()
+        assert log.log_view.readers[0] == (("consumer-1", ends[0]),)  # paused: stays put
+        assert log.log_view.readers[2] == (("consumer-2", ends[2] + 1),)  # read the new record
+
+
+async def backend_pause_and_produce(backend: EmbeddedBackend) -> None:
+    await backend.pause_consumer(backend.consumers(GROUP)[0].consumer_id)
+    start = backend.clock.now_ms()  # let the poll under way (500 ms long-poll) end
+    await backend.cluster.advance_until(lambda: backend.clock.now_ms() >= start + 1_000)
+    for partition in range(3):
+        await backend.produce(ProduceRequest("sales", f"new-{partition}", partition=partition, acks="1"))
+    start = backend.clock.now_ms()
+    await backend.cluster.advance_until(lambda: backend.clock.now_ms() >= start + 2_000)
+
+
+def test_snapshot_log_with_consumers(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    async def setup(backend: EmbeddedBackend) -> None:
+        await _two_stable_consumers(backend)
+        await backend_pause_and_produce(backend)
+
+    app = make_app(setup)
+
+    async def run_before(pilot: Pilot) -> None:
+        await driven(app, "3")(pilot)
+        log = app.panel("log")
+        assert isinstance(log, LogPanel)
+        await log.show("sales", 0, 0)
+        log._show_readers()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

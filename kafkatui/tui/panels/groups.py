@@ -119,7 +119,7 @@ class GroupsPanel(Panel):
         self.assignor = ASSIGNORS[0]
         self.group: str | None = None
         self.view: GroupView | None = None
-        self._groups: list[str] = []
+        self._groups: list[tuple[str, str]] = []
         self._columns: dict[str, _Column] = {}
         self._history: dict[tuple[str, str, int], deque[int]] = {}
         # consumer -> (generation, partitions it owned then, partitions that generation gave it)
@@ -181,24 +181,30 @@ class GroupsPanel(Panel):
     async def refresh_data(self) -> None:
         async with self._lock:
             try:
-                groups = await self.backend.groups()
+                listed = await self.backend.groups()
+                groups = [g for g, _ in listed]
                 if self.group not in groups:
                     self.group = groups[0] if groups else None
                 view = await self.backend.describe_group(self.group) if self.group else None
             except Exception as error:
                 self.report(error)
                 return
-            self._draw_list(groups)
+            self._draw_list(listed)
             self.view = view
             self._sample(view)
             await self._draw(view)
 
-    def _draw_list(self, groups: list[str]) -> None:
+    def _draw_list(self, listed: list[tuple[str, str]]) -> None:
         options = self.query_one("#groups-list", OptionList)
-        if groups != self._groups:
-            self._groups = groups
+        groups = [g for g, _ in listed]
+        if groups != [g for g, _ in self._groups]:
             options.clear_options()
-            options.add_options([Option(g, id=g) for g in groups])
+            options.add_options([Option(_list_entry(g, state), id=g) for g, state in listed])
+        else:  # same groups: new states only, the highlight stays where it is
+            for (g, state), (_, before) in zip(listed, self._groups, strict=True):
+                if state != before:
+                    options.replace_option_prompt(g, _list_entry(g, state))
+        self._groups = listed
         if self.group in groups:
             at = groups.index(self.group)
             if options.highlighted != at:
@@ -435,6 +441,10 @@ class GroupsPanel(Panel):
         title = f"{self.selected_member} {'paused' if paused else 'resumed'}"
         self.app.notify(message, title=title)
         await self.refresh_data()
+
+
+def _list_entry(group_id: str, state: str) -> str:
+    return f"{group_id}\n  {state}"
 
 
 def _key(m: GroupMemberView) -> str:

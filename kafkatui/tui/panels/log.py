@@ -75,6 +75,18 @@ class LogPanel(Panel):
 
     def on_mount(self) -> None:
         self._show_empty_state()
+        self.set_interval(0.5, self._show_readers)  # consumers move without log events
+
+    def _show_readers(self) -> None:
+        """The workbench's consumers reading this topic: where each one's next poll starts."""
+        if self.topic is None or not self.display:
+            return
+        readers: dict[int, list[tuple[str, int]]] = {}
+        for consumer in self.backend.consumers():
+            for topic, partition, offset in consumer.positions:
+                if topic == self.topic and str(consumer.status) != "crashed":
+                    readers.setdefault(partition, []).append((consumer.client_id, offset))
+        self.log_view.set_readers({p: tuple(sorted(r)) for p, r in readers.items()})
 
     def on_show(self) -> None:
         # Arriving at the panel (its tab, or "open in log"), the arrows should move the cursor.

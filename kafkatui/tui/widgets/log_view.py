@@ -213,6 +213,7 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         "log-view--placeholder",
         "log-view--value",
         "log-view--marker",
+        "log-view--reader",
     }
 
     DEFAULT_CSS = """
@@ -226,6 +227,7 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
     LogView > .log-view--placeholder { color: $text-disabled; }
     LogView > .log-view--value { color: $text-muted; }
     LogView > .log-view--marker { color: $warning; text-style: bold; }
+    LogView > .log-view--reader { color: $success; text-style: bold; }
     """
 
     class Highlighted(Message):
@@ -257,6 +259,9 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         self.bounds: tuple[PartitionBounds, ...] = ()
         self.pages = LogPages(backend, "")
         self.window_start = 0
+        # partition -> (consumer, the offset its next poll returns): the group panel's
+        # consumers, drawn where they read.
+        self.readers: dict[int, tuple[tuple[str, int], ...]] = {}
         self._goal: int | None = None  # offset kept while moving across partitions
         self._center = False
         # Styles and sizes for one render, computed once in render_lines, not per line.
@@ -290,6 +295,12 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         else:
             self.cursor = self.cursor  # re-clamped if the log shrank
         self.refresh()
+
+    def set_readers(self, readers: dict[int, tuple[tuple[str, int], ...]]) -> None:
+        """Where consumers read now (partition -> (name, next offset)); redrawn if it moved."""
+        if readers != self.readers:
+            self.readers = readers
+            self.refresh()
 
     def move_to(self, partition: int, offset: int) -> None:
         """Put the cursor on `offset` (clamped to the log), a third into the window."""
@@ -490,6 +501,9 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         ]
         if here and self.following and not b.empty:
             segments.append(Segment(" · following", paint["log-view--marker"]))
+        for name, offset in self.readers.get(b.partition, ()):
+            lag = max(0, b.high_watermark - offset)
+            segments.append(Segment(f" · {name} ▸ {offset} (lag {lag})", paint["log-view--reader"]))
         return segments
 
     def _box_line(self, b: PartitionBounds, line: int) -> list[Segment]:
@@ -519,6 +533,9 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         return segments
 
     def _marker(self, b: PartitionBounds, line: int) -> Segment:
+        caught_up = [name for name, offset in self.readers.get(b.partition, ()) if offset >= b.log_end]
+        if line == 3 and caught_up:  # consumers waiting for the next record
+            return Segment(fit("▴" + ",".join(caught_up), BOX_WIDTH), self._paint["log-view--reader"])
         text = {1: f"╎HW {b.high_watermark}", 2: f"╎LEO {b.log_end}", 3: "╎"}[line]
         return Segment(fit(text, BOX_WIDTH), self._paint["log-view--marker"])
 
@@ -550,6 +567,16 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         if line == 1:
             top = str(offset)
             top = top if len(top) <= inner else "…" + top[-(inner - 1) :]
+            reading = [name for name, at in self.readers.get(b.partition, ()) if at == offset]
+            if reading:  # the next record these consumers read
+                mark = f"▾{','.join(reading)}"
+                if cell_len(mark) > inner - len(top):
+                    mark = fit(mark, inner - len(top))
+                return [
+                    Segment("┌" + top, border),
+                    Segment(mark, paint["log-view--reader"]),
+                    Segment("─" * (inner - len(top) - cell_len(mark)) + "┐", border),
+                ]
             return [Segment("┌" + top + "─" * (inner - len(top)) + "┐", border)]
         if line == 2:
             return [Segment("│", border), Segment(fit(label, inner), text), Segment("│", border)]

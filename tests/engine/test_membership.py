@@ -58,6 +58,20 @@ async def poll_all(cluster: Cluster, consumers: list[Consumer]) -> None:
         p.result()
 
 
+async def test_more_consumers_than_partitions_leaves_some_idle(cluster: Cluster) -> None:
+    # The seed: as many consumers as partitions is best; the extra ones get nothing
+    # (each partition is read by exactly one member of the group).
+    await cluster.create_topic("orders", 3, 3)
+    consumers = [member(cluster, name, partition_assignment_strategy=("roundrobin",)) for name in "abcd"]
+    await poll_all(cluster, consumers)
+    owned = sorted(tp for c in consumers for tp in c.assignment())
+    assert owned == [("orders", 0), ("orders", 1), ("orders", 2)]
+    assert sorted(len(c.assignment()) for c in consumers) == [0, 1, 1, 1]
+    described = await cluster.describe_group("billing")
+    assert described is not None and described.state is GroupState.STABLE
+    assert len(described.members) == 4  # the idle one is still a member, ready to take over
+
+
 async def test_members_share_partitions_and_rebalance_when_one_joins_or_leaves(
     cluster: Cluster, clock: ManualClock
 ) -> None:

@@ -63,6 +63,31 @@ class BatchView:
 
 
 @dataclass(frozen=True)
+class LogLayout:
+    """How a partition's (leader) log is laid out: its segments, and for a compacted
+    topic where the dirty (not yet cleaned) part starts."""
+
+    segment_bases: tuple[int, ...]  # the last one is the active segment's
+    first_dirty: int | None  # None unless cleanup.policy includes compact
+    compacted: bool = False
+
+
+@dataclass(frozen=True)
+class CleaningView:
+    """What one run of the log cleaner did to one replica."""
+
+    partition: int
+    broker_id: int
+    first_offset: int
+    end_offset: int
+    records_before: int
+    records_after: int
+    tombstones_removed: int
+    bytes_freed: int
+    removed: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class LogRecordView:
     """One record in a partition's log, with its batch."""
 
@@ -217,6 +242,18 @@ class Backend(Protocol):
     async def alter_topic_configs(self, name: str, changes: Mapping[str, str | None]) -> None: ...
     async def read_log(self, topic: str, partition: int, offset: int, limit: int) -> list[LogRecordView]: ...
     async def produce(self, request: ProduceRequest) -> ProduceTrace: ...
+    async def log_layout(self, topic: str) -> dict[int, LogLayout]:
+        """Each partition's segments and, if compacted, its first dirty offset."""
+        ...
+
+    async def compact_topic(self, topic: str) -> list[CleaningView]:
+        """Run the log cleaner now on every replica of a compacted topic."""
+        ...
+
+    async def enforce_retention(self, topic: str) -> list[tuple[int, int, int]]:
+        """Run the retention check now: (broker, partition, new log start offset)."""
+        ...
+
     async def elect_preferred_leaders(self) -> int:
         """ElectLeaders(PREFERRED) for every partition; how many changed leader."""
         ...

@@ -12,11 +12,13 @@ from kafkatui.backends.base import (
     BatchView,
     BrokerState,
     BrokerView,
+    CleaningView,
     ConsumerStatus,
     ConsumerView,
     GroupMemberView,
     GroupPartitionView,
     GroupView,
+    LogLayout,
     LogRecordView,
     ProduceRequest,
     ProduceTrace,
@@ -196,6 +198,29 @@ class EmbeddedBackend:
                     if len(out) >= limit:
                         return out
         return out
+
+    async def log_layout(self, topic: str) -> dict[int, LogLayout]:
+        layout = {}
+        compacted = "compact" in self.cluster.topic(topic).config.cleanup_policy
+        for p in self.cluster.describe_topic(topic).partitions:
+            if p.leader < 0:
+                continue
+            segments, _, first_dirty = await self.cluster.log_segments(topic, p.partition)
+            bases = tuple(s.base_offset for s in segments)
+            layout[p.partition] = LogLayout(bases, first_dirty if compacted else None, compacted)
+        return layout
+
+    async def compact_topic(self, topic: str) -> list[CleaningView]:
+        return [
+            CleaningView(
+                partition, broker, r.first_offset, r.end_offset, r.records_before, r.records_after,
+                r.tombstones_removed, r.bytes_freed, r.removed,
+            )
+            for broker, partition, r in await self.cluster.compact_topic(topic)
+        ]  # fmt: skip
+
+    async def enforce_retention(self, topic: str) -> list[tuple[int, int, int]]:
+        return await self.cluster.enforce_retention(topic)
 
     async def elect_preferred_leaders(self) -> int:
         results = await self.cluster.elect_leaders("preferred")

@@ -10,6 +10,7 @@ import typer
 from kafkatui.cli.context import console, run_async
 from kafkatui.cli.output import print_json
 from kafkatui.lessons.acks import acks_scenario
+from kafkatui.lessons.compaction import compaction_scenario
 from kafkatui.lessons.failover import failover_scenario
 from kafkatui.lessons.rebalance import rebalance_scenario
 
@@ -93,6 +94,28 @@ def rebalance(
     async def main() -> None:
         narrate = None if json_out else (lambda line: console.print(line, markup=False))
         report = await rebalance_scenario(assignor.value, narrate=narrate)
+        if json_out:
+            print_json(report.to_json())
+
+    run_async(main)
+
+
+@app.command()
+def compaction(
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Counts before/after, surviving offsets, latest value per key.")
+    ] = False,
+) -> None:
+    """Customers change address many times, one is deleted: compact the log.
+
+    Only the latest record of each key stays, at its own offset (gaps remain); the
+    tombstone (null value) stays for delete.retention.ms, then goes too. The active
+    segment is never cleaned.
+    """
+
+    async def main() -> None:
+        narrate = None if json_out else (lambda line: console.print(line, markup=False))
+        report = await compaction_scenario(narrate=narrate)
         if json_out:
             print_json(report.to_json())
 

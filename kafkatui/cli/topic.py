@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -123,8 +123,12 @@ def describe(
     @cluster_command("kafkatui topic describe")
     async def body(cluster: Cluster) -> None:
         desc = cluster.describe_topic(name)
+        logs = {p.partition: await _segments(cluster, name, p.partition, p.leader) for p in desc.partitions}
         if json_out:
-            print_json(describe_json(desc))
+            described = describe_json(desc)
+            for row in described["partitions"]:
+                row.update(logs[row["partition"]])
+            print_json(described)
             return
         configs = ",".join(f"{k}={v}" for k, v in sorted(desc.configs.items())) or "(defaults)"
         console.print(
@@ -132,8 +136,13 @@ def describe(
             f"PartitionCount: {len(desc.partitions)}  ReplicationFactor: {desc.replication_factor}  "
             f"Configs: {configs}"
         )
-        table = Table("Partition", "Leader", "Replicas", "Isr", "LogStart", "LogEnd", "HighWatermark", "Size")
+        table = Table(
+            "Partition", "Leader", "Replicas", "Isr", "LogStart", "LogEnd", "HighWatermark", "Size",
+            "Segments", "DirtyRatio",
+        )  # fmt: skip
         for p in desc.partitions:
+            log = logs[p.partition]
+            segments = log["segments"]
             table.add_row(
                 str(p.partition),
                 str(p.leader),
@@ -143,8 +152,18 @@ def describe(
                 str(p.log_end_offset),
                 str(p.high_watermark),
                 human_bytes(p.size_bytes),
+                str(len(segments)) if segments else "-",
+                f"{log['dirty_ratio']:.2f}" if log["dirty_ratio"] is not None else "-",
             )
         console.print(table)
+        for p in desc.partitions:
+            log = logs[p.partition]
+            if len(log["segments"]) > 1:
+                bases = [str(s["base_offset"]) for s in log["segments"]]
+                line = f"{name}-{p.partition}: segments start at {', '.join(bases)} (the last is active)"
+                if log["first_dirty_offset"] is not None:
+                    line += f"; cleaned below offset {log['first_dirty_offset']}"
+                console.print(line, markup=False)
 
     body(ctx)
 
@@ -201,6 +220,71 @@ def alter(
             f"Altered topic [bold]{name}[/]: {len(desc.partitions)} partition(s), configs "
             + (",".join(f"{k}={v}" for k, v in sorted(desc.configs.items())) or "(defaults)")
         )
+
+    body(ctx)
+
+
+async def _segments(cluster: Cluster, name: str, partition: int, leader: int) -> dict[str, Any]:
+    """The leader replica's segments and dirty ratio (nothing while the partition is offline)."""
+    if leader < 0:
+        return {"segments": [], "dirty_ratio": None, "first_dirty_offset": None}
+    segments, ratio, first_dirty = await cluster.log_segments(name, partition)
+    compacted = "compact" in cluster.topic(name).config.cleanup_policy
+    return {
+        "segments": [
+            {
+                "base_offset": s.base_offset,
+                "last_offset": s.last_offset,
+                "batches": s.batches,
+                "size_bytes": s.size,
+            }
+            for s in segments
+        ],
+        "dirty_ratio": round(ratio, 4) if compacted else None,
+        "first_dirty_offset": first_dirty if compacted else None,
+    }
+
+
+@app.command()
+def compact(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="A topic with cleanup.policy=compact.")],
+    json_out: JsonOption = False,
+) -> None:
+    """Run the log cleaner now on every replica (Kafka waits for min.cleanable.dirty.ratio).
+
+    Of each key only the latest record stays, at its own offset (the log keeps the gaps);
+    a tombstone (null value) stays for delete.retention.ms after the cleaner first sees it.
+    The active (last) segment is never cleaned: lower segment.bytes to see more cleaned.
+    """
+
+    @cluster_command("kafkatui topic compact")
+    async def body(cluster: Cluster) -> None:
+        done = await cluster.compact_topic(name)
+        rows = [
+            {
+                "broker": broker, "partition": partition, "cleaned_offsets": [r.first_offset, r.end_offset],
+                "records_before": r.records_before, "records_after": r.records_after,
+                "tombstones_removed": r.tombstones_removed, "bytes_freed": r.bytes_freed,
+            }
+            for broker, partition, r in sorted(done, key=lambda d: (d[1], d[0]))
+        ]  # fmt: skip
+        if json_out:
+            print_json(rows)
+            return
+        if not rows:
+            console.print(
+                f"Nothing to clean in {name}: every record is still in its partition's active segment.",
+                markup=False,
+            )
+        for r in rows:
+            first, end = r["cleaned_offsets"]
+            console.print(
+                f"{name}-{r['partition']} on broker {r['broker']}: offsets {first}..{end - 1}: "
+                f"{r['records_before']} → {r['records_after']} records, {r['tombstones_removed']} "
+                f"tombstone(s) removed, {human_bytes(r['bytes_freed'])} freed",
+                markup=False,
+            )
 
     body(ctx)
 

@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from kafkatui.engine.broker import AlterPartition, Broker, ReplicaSnapshot, ShrinkIsr
+from kafkatui.engine.cleaner import CleanResult, LogHousekeeping, Segment, dirty_ratio, segments
 from kafkatui.engine.clock import Clock, ManualClock, RealClock
+from kafkatui.engine.configs import TopicConfig
 from kafkatui.engine.controller import BrokerDefaults, Controller
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.events import BrokerStarted, BrokerStopped, EventBus, LinkChanged
@@ -153,6 +155,15 @@ class Cluster:
         self.quorum = ControllerQuorum(controller, self.brokers, self.network, clock, bus, self.defaults)
         self.errors: list[BaseException] = []
         self.quorum.on_error = self.errors.append
+        self.housekeeping = LogHousekeeping(
+            self.brokers, self._topic_config, clock, bus,
+            cleaner_backoff_ms=self.defaults.log_cleaner_backoff_ms,
+            retention_check_interval_ms=self.defaults.log_retention_check_interval_ms,
+        )  # fmt: skip
+
+    def _topic_config(self, name: str) -> TopicConfig | None:
+        info = self.metadata.topics.get(name)
+        return None if info is None else info.config
 
     @classmethod
     async def open(
@@ -234,6 +245,7 @@ class Cluster:
                     )
             self.controller.on_change(self._apply_metadata)
             self.quorum.start()
+            self.housekeeping.start()
         except BaseException:
             for broker in self.brokers.values():
                 await broker.close()
@@ -276,6 +288,7 @@ class Cluster:
     async def close(self) -> None:
         """Checkpoint and close every broker, the metadata log, then release the data dir."""
         try:
+            await self.housekeeping.stop()
             await self.quorum.stop()
             # First silence every follower, so none fetches from a broker being closed.
             for broker in self.brokers.values():
@@ -394,6 +407,36 @@ class Cluster:
     async def alter_topic_configs(self, name: str, changes: Mapping[str, str | None]) -> TopicInfo:
         self._require_controller()
         return await self.controller.alter_topic_configs(name, changes)
+
+    # --- segments, retention, compaction (see cleaner.py) -----------------------------
+
+    async def compact_topic(self, name: str) -> list[tuple[int, int, CleanResult]]:
+        """Run the log cleaner now on every replica of a compacted topic, however dirty
+        (Kafka waits for min.cleanable.dirty.ratio): (broker, partition, what it did)."""
+        info = self.topic(name)
+        if "compact" not in info.config.cleanup_policy:
+            raise KafkaError(
+                ErrorCode.INVALID_CONFIG,
+                f"topic '{name}' has cleanup.policy={','.join(info.config.cleanup_policy)}; the log "
+                "cleaner only compacts topics with cleanup.policy=compact",
+            )
+        return await self.housekeeping.clean_all(name, force=True)
+
+    async def enforce_retention(self, name: str | None = None) -> list[tuple[int, int, int]]:
+        """Run the retention check now (Kafka runs it every
+        log.retention.check.interval.ms): (broker, partition, new log start offset)."""
+        if name is not None:
+            self.topic(name)
+        return await self.housekeeping.retain_all(name)
+
+    async def log_segments(self, name: str, partition: int) -> tuple[list[Segment], float, int]:
+        """The leader replica's segments, its dirty ratio and first dirty offset."""
+        info = self.topic(name)
+        broker = self.leader(name, partition)
+        log = broker.logs[(info.topic_id, partition)]
+        found = await segments(log, info.config)
+        ratio, first_dirty, _ = await dirty_ratio(log, info.config, self.clock.now_ms())
+        return found, ratio, first_dirty
 
     async def elect_leaders(
         self, election_type: str = "preferred", partitions: Sequence[tuple[str, int]] | None = None

@@ -487,3 +487,23 @@ class TopicConfig:
     def segment_bytes(self) -> int:
         """segment.bytes: the size at which the log rolls to a new segment."""
         return self._values["segment.bytes"]
+
+    @property
+    def segment_ms(self) -> int:
+        """segment.ms: the age (by record timestamps) at which the log rolls anyway."""
+        return self._values["segment.ms"]
+
+    @property
+    def min_cleanable_dirty_ratio(self) -> float:
+        """min.cleanable.dirty.ratio: how dirty a compacted log gets before it is cleaned."""
+        return self._values["min.cleanable.dirty.ratio"]
+
+    @property
+    def min_compaction_lag_ms(self) -> int:
+        """min.compaction.lag.ms: how long a record stays uncompacted at least."""
+        return self._values["min.compaction.lag.ms"]
+
+    @property
+    def delete_retention_ms(self) -> int:
+        """delete.retention.ms: how long a tombstone stays after the cleaner first sees it."""
+        return self._values["delete.retention.ms"]

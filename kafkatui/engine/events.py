@@ -197,6 +197,32 @@ class GroupRebalanceCompleted(Event):
     members: tuple[str, ...]
 
 
+@dataclass(frozen=True, kw_only=True)
+class LogCleaned(Event):
+    """The log cleaner compacted a replica: [first_offset, end_offset) kept only the
+    latest record per key (and tombstones younger than delete.retention.ms)."""
+
+    broker_id: int
+    topic: str
+    partition: int
+    first_offset: int
+    end_offset: int
+    records_before: int
+    records_after: int
+    bytes_freed: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogStartOffsetAdvanced(Event):
+    """Retention deleted a replica's oldest segments: its log now starts later."""
+
+    broker_id: int
+    topic: str
+    partition: int
+    log_start_offset: int
+    previous: int
+
+
 Listener = Callable[[Event], None]
 
 

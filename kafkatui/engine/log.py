@@ -233,3 +233,14 @@ class PartitionLog:
     async def checkpoint(self) -> None:
         """Persist the high watermark (Kafka's replication-offset-checkpoint file)."""
         await self._storage.checkpoint_high_watermark(self.log_id, self.high_watermark)
+
+    # --- for segments, retention and the log cleaner (`cleaner.py`) -------------------
+
+    @property
+    def storage(self) -> BrokerStorage:
+        return self._storage
+
+    def exclusive(self) -> asyncio.Lock:
+        """Hold it (`async with`) to change the log's old batches: no append or
+        truncation runs meanwhile."""
+        return self._append_lock

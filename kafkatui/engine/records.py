@@ -242,18 +242,22 @@ def encode_batch(
     is_transactional: bool = False,
     is_control: bool = False,
     partition_leader_epoch: int = NO_PARTITION_LEADER_EPOCH,
+    last_offset_delta: int | None = None,
+    delete_horizon_ms: int | None = None,
 ) -> bytes:
     """Encode `records` as one uncompressed RecordBatch v2.
 
     Offset deltas are each record's offset minus `base_offset` (default: the first
-    record's offset), so a compacted batch with offset gaps encodes faithfully.
+    record's offset), so a compacted batch with offset gaps encodes faithfully; the
+    log cleaner also keeps the original `last_offset_delta`, and may set the batch's
+    delete horizon (KIP-534: the base timestamp holds it, flagged in the attributes).
     """
     if not records:
         raise ValueError("a record batch holds at least one record")
     if base_offset is None:
         base_offset = records[0].offset
-    base_timestamp = records[0].timestamp
-    max_timestamp = base_timestamp
+    base_timestamp = records[0].timestamp if delete_horizon_ms is None else delete_horizon_ms
+    max_timestamp = records[0].timestamp
     body = bytearray()
     varint = encode_varint
     for offset, ts, key, value, headers in records:
@@ -294,11 +298,15 @@ def encode_batch(
         attributes |= ATTR_TRANSACTIONAL
     if is_control:
         attributes |= ATTR_CONTROL
+    if delete_horizon_ms is not None:
+        attributes |= ATTR_DELETE_HORIZON
+    if last_offset_delta is None:
+        last_offset_delta = records[-1].offset - base_offset
     tail = (
         struct.pack(
             ">hiqqqhii",
             attributes,
-            records[-1].offset - base_offset,
+            last_offset_delta,
             base_timestamp,
             max_timestamp,
             producer_id,

@@ -12,7 +12,8 @@ commits, as with Kafka's default of leaving fsync to the OS.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +49,17 @@ _BROKER_MIGRATIONS: tuple[str, ...] = (
         data BLOB NOT NULL
     );
     CREATE UNIQUE INDEX batches_by_offset ON batches (log_id, last_offset);
+    """,
+    # Segments (issue 8): where closed segments start, so cleaning a segment (which
+    # shrinks its batches) never moves a boundary; and the log cleaner's checkpoint,
+    # the first offset not yet cleaned (Kafka's cleaner-offset-checkpoint file).
+    """
+    CREATE TABLE segments (
+        log_id INTEGER NOT NULL REFERENCES logs(log_id) ON DELETE CASCADE,
+        base_offset INTEGER NOT NULL,
+        PRIMARY KEY (log_id, base_offset)
+    );
+    ALTER TABLE logs ADD COLUMN cleaner_checkpoint INTEGER NOT NULL DEFAULT 0;
     """,
 )
 
@@ -89,6 +101,23 @@ class LogState:
 
 
 @dataclass(frozen=True, slots=True)
+class BatchIndexEntry:
+    """A batch's place in the log, without its bytes (for segments and retention)."""
+
+    base_offset: int
+    last_offset: int
+    size: int
+    max_timestamp: int
+
+
+def _row(log_id: int, h: BatchHeader, data: bytes) -> tuple[object, ...]:
+    return (
+        log_id, h.base_offset, h.last_offset, h.max_timestamp, h.producer_id, h.producer_epoch,
+        h.base_sequence, h.attributes, h.partition_leader_epoch, h.records_count, h.size, data,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
 class StoredBatch:
     """A batch as read back: its header fields and the exact bytes."""
 
@@ -109,6 +138,15 @@ class BrokerStorage:
         # several awaits (BEGIN, executemany, COMMIT): another partition's write must not
         # run inside it (it would share its fate on ROLLBACK) or open its own within it.
         self._write_lock = asyncio.Lock()
+
+    @contextlib.contextmanager
+    def _busy(self) -> Iterator[None]:
+        """Count a call waiting on SQLite's thread (see `in_flight`)."""
+        self.in_flight += 1
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
 
     @classmethod
     async def open(cls, path: Path | None) -> BrokerStorage:
@@ -162,23 +200,7 @@ class BrokerStorage:
             self.in_flight -= 1
 
     async def _append(self, log_id: int, batches: Sequence[tuple[BatchHeader, bytes]]) -> None:
-        rows = [
-            (
-                log_id,
-                h.base_offset,
-                h.last_offset,
-                h.max_timestamp,
-                h.producer_id,
-                h.producer_epoch,
-                h.base_sequence,
-                h.attributes,
-                h.partition_leader_epoch,
-                h.records_count,
-                h.size,
-                data,
-            )
-            for h, data in batches
-        ]
+        rows = [_row(log_id, h, data) for h, data in batches]
         sql = "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         if len(rows) == 1:
             await self._db.execute(sql, rows[0])
@@ -280,6 +302,118 @@ class BrokerStorage:
             await self._db.execute(
                 "UPDATE logs SET high_watermark = ? WHERE log_id = ?", (high_watermark, log_id)
             )
+
+    # --- segments, retention and the log cleaner (see `cleaner.py`) --------------------
+
+    async def batch_index(self, log_id: int, from_offset: int = 0) -> list[BatchIndexEntry]:
+        """The log's batches from `from_offset` on, without their bytes."""
+        with self._busy():
+            async with self._db.execute(
+                "SELECT base_offset, last_offset, size, max_timestamp FROM batches "
+                "WHERE log_id = ? AND last_offset >= ? ORDER BY last_offset",
+                (log_id, from_offset),
+            ) as cursor:
+                return [BatchIndexEntry(*row) async for row in cursor]
+
+    async def segment_bases(self, log_id: int) -> list[int]:
+        with self._busy():
+            async with self._db.execute(
+                "SELECT base_offset FROM segments WHERE log_id = ? ORDER BY base_offset", (log_id,)
+            ) as cursor:
+                return [int(row[0]) async for row in cursor]
+
+    async def save_segment_bases(self, log_id: int, bases: Sequence[int]) -> None:
+        """Record where closed segments start; boundaries from `bases[0]` on are replaced."""
+        with self._busy():
+            if not bases:
+                return
+            async with self._write_lock:
+                await self._db.execute("BEGIN")
+                try:
+                    await self._db.execute(
+                        "DELETE FROM segments WHERE log_id = ? AND base_offset >= ?", (log_id, bases[0])
+                    )
+                    await self._db.executemany(
+                        "INSERT INTO segments VALUES (?, ?)", [(log_id, base) for base in bases]
+                    )
+                    await self._db.execute("COMMIT")
+                except BaseException:
+                    await self._db.execute("ROLLBACK")
+                    raise
+
+    async def delete_before(self, log_id: int, offset: int) -> int:
+        """Retention: drop the batches below `offset` and move the log start offset there;
+        returns the bytes freed."""
+        with self._busy():
+            async with self._write_lock:
+                async with self._db.execute(
+                    "SELECT COALESCE(SUM(size), 0) FROM batches WHERE log_id = ? AND last_offset < ?",
+                    (log_id, offset),
+                ) as cursor:
+                    (freed,) = await cursor.fetchone()  # type: ignore[misc]
+                await self._db.execute("BEGIN")
+                try:
+                    await self._db.execute(
+                        "DELETE FROM batches WHERE log_id = ? AND last_offset < ?", (log_id, offset)
+                    )
+                    await self._db.execute(
+                        "DELETE FROM segments WHERE log_id = ? AND base_offset < ?", (log_id, offset)
+                    )
+                    await self._db.execute(
+                        "UPDATE logs SET log_start_offset = MAX(log_start_offset, ?) WHERE log_id = ?",
+                        (offset, log_id),
+                    )
+                    await self._db.execute("COMMIT")
+                except BaseException:
+                    await self._db.execute("ROLLBACK")
+                    raise
+            return int(freed)
+
+    async def cleaner_checkpoint(self, log_id: int) -> int:
+        with self._busy():
+            async with self._db.execute(
+                "SELECT cleaner_checkpoint FROM logs WHERE log_id = ?", (log_id,)
+            ) as c:
+                row = await c.fetchone()
+            return 0 if row is None else int(row[0])
+
+    async def replace_batches(
+        self,
+        log_id: int,
+        first: int,
+        end: int,
+        batches: Sequence[tuple[BatchHeader, bytes]],
+        checkpoint: int,
+    ) -> int:
+        """The log cleaner's swap (Kafka's `replaceSegments`): the batches in offsets
+        [first, end) become `batches` (the same offsets, fewer records), and the cleaner
+        checkpoint moves to `checkpoint`, in one transaction. Returns the bytes freed."""
+        with self._busy():
+            async with self._write_lock:
+                async with self._db.execute(
+                    "SELECT COALESCE(SUM(size), 0) FROM batches WHERE log_id = ? AND base_offset >= ? "
+                    "AND last_offset < ?",
+                    (log_id, first, end),
+                ) as cursor:
+                    (before,) = await cursor.fetchone()  # type: ignore[misc]
+                await self._db.execute("BEGIN")
+                try:
+                    await self._db.execute(
+                        "DELETE FROM batches WHERE log_id = ? AND base_offset >= ? AND last_offset < ?",
+                        (log_id, first, end),
+                    )
+                    await self._db.executemany(
+                        "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [_row(log_id, h, data) for h, data in batches],
+                    )
+                    await self._db.execute(
+                        "UPDATE logs SET cleaner_checkpoint = ? WHERE log_id = ?", (checkpoint, log_id)
+                    )
+                    await self._db.execute("COMMIT")
+                except BaseException:
+                    await self._db.execute("ROLLBACK")
+                    raise
+            return int(before) - sum(h.size for h, _ in batches)
 
     async def file_size(self) -> int:
         """Bytes the database uses (pages in use), as shown for 'bytes on disk'."""

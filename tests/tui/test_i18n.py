@@ -15,7 +15,7 @@ PAGE_KEYS = {
     "overview": ("1", "2", "3", "4", "5", "6", "F1", "?", "l", "ctrl+p", "q"),
     "cluster": ("1",),
     "topics": ("2", "n", "d", "enter"),
-    "log": ("3", "g", "enter", "home", "end", "pageup", "pagedown"),
+    "log": ("3", "g", "c", "r", "enter", "home", "end", "pageup", "pagedown"),
     "produce": ("4", "ctrl+s", "a"),
     "events": ("5", "p", "f", "c"),
     "partitions": ("6", "s", "k", "r", "c", "l", "p"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import ClassVar
 
 from textual import on
@@ -19,8 +20,11 @@ from kafkatui.engine.events import (
     Event,
     HighWatermarkAdvanced,
     LeaderElected,
+    LogCleaned,
+    LogStartOffsetAdvanced,
     PartitionsCreated,
     RecordAppended,
+    TopicConfigChanged,
     TopicCreated,
     TopicDeleted,
 )
@@ -31,7 +35,13 @@ from kafkatui.tui.widgets.record_detail import RecordDetail
 
 NO_TOPICS = "No topics yet — create one in Topics (n)"
 NO_TOPIC_CHOSEN = "Choose a topic above."
-_BOUNDS_EVENTS = (HighWatermarkAdvanced, LeaderElected, PartitionsCreated, BrokerStarted, BrokerStopped)
+_BOUNDS_EVENTS = (
+    HighWatermarkAdvanced, LeaderElected, PartitionsCreated, BrokerStarted, BrokerStopped,
+    LogStartOffsetAdvanced,
+)  # fmt: skip
+_LAYOUT_EVENTS = (LogCleaned, LogStartOffsetAdvanced, TopicConfigChanged)
+LAYOUT_EVERY = 2.0  # seconds between segment reads while records arrive
+CLEANED_SHOWN = 4.0  # seconds the removed offsets stay marked "cleaned"
 
 
 class LogPanel(Panel):
@@ -44,6 +54,8 @@ class LogPanel(Panel):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("g", "jump", "Jump to offset", id="log.jump"),
+        Binding("c", "compact", "Compact now", id="log.compact"),
+        Binding("r", "retention", "Retention now", id="log.retention"),
         Binding("escape", "close_details", "Close details", show=False, id="log.close_details"),
     ]
 
@@ -63,6 +75,7 @@ class LogPanel(Panel):
         super().__init__(backend)
         self.topic: str | None = None
         self._topic_names: list[str] = []
+        self._layout_read_at = 0.0
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="log-bar"):
@@ -133,7 +146,9 @@ class LogPanel(Panel):
             p = min(max(partition or 0, 0), len(bounds) - 1)
             cursor = Cursor(p, bounds[p].last if offset is None else offset)
         self.log_view.show_topic(topic, bounds, cursor)
+        self.log_view.set_layout({})
         self._show_empty_state()
+        self._read_layout_soon(force=True)
         if self.is_on_screen:
             self.call_after_refresh(self.log_view.focus)
 
@@ -141,7 +156,7 @@ class LogPanel(Panel):
         topics_changed = False
         recreated = False
         appended: set[int] = set()
-        bounds_changed = False
+        bounds_changed = layout_changed = False
         for event in events:
             if isinstance(event, TopicCreated | TopicDeleted):
                 topics_changed = True
@@ -150,6 +165,8 @@ class LogPanel(Panel):
                 appended.add(event.partition)
             elif isinstance(event, _BOUNDS_EVENTS) and getattr(event, "topic", self.topic) == self.topic:
                 bounds_changed = True
+            if isinstance(event, _LAYOUT_EVENTS) and event.topic == self.topic:
+                layout_changed = True
         if topics_changed:
             self._reload_topics()
         if self.topic is None:
@@ -160,6 +177,8 @@ class LogPanel(Panel):
             self.run_worker(self.show(self.topic), group="log-show", exclusive=True)
         elif appended or bounds_changed:
             self._reload_bounds(appended)
+        if self.topic is not None and (appended or layout_changed):
+            self._read_layout_soon(force=layout_changed)
 
     # --- keeping up with the cluster -------------------------------------------------
 
@@ -185,6 +204,78 @@ class LogPanel(Panel):
             self._reload_topics()  # deleted under us
             return
         self.log_view.update_bounds([PartitionBounds.of(p) for p in description.partitions], appended)
+
+    def _read_layout_soon(self, *, force: bool = False) -> None:
+        """Read the segments again: at once after a cleaning or a config change, at most
+        every LAYOUT_EVERY seconds while records arrive (it scans the log's index)."""
+        now = time.monotonic()
+        if force or now - self._layout_read_at >= LAYOUT_EVERY:
+            self._layout_read_at = now
+            self.run_worker(self._read_layout(), group="log-layout", exclusive=True, exit_on_error=False)
+
+    async def _read_layout(self) -> None:
+        topic = self.topic
+        if topic is None:
+            return
+        try:
+            layout = await self.backend.log_layout(topic)
+        except KafkaError:
+            return  # deleted, or no leader: the bounds say so already
+        if topic == self.topic:
+            self.log_view.set_layout(layout)
+
+    async def action_compact(self) -> None:
+        topic = self.topic
+        if topic is None:
+            return
+        try:
+            done = await self.backend.compact_topic(topic)
+        except KafkaError as error:
+            self.report(error)
+            return
+        leaders = {p.partition: p.leader for p in self.backend.describe_topic(topic).partitions}
+        shown = [d for d in done if d.broker_id == leaders.get(d.partition)]  # the view shows leaders
+        self.log_view.show_cleaned({d.partition: frozenset(d.removed) for d in shown})
+        self.set_timer(CLEANED_SHOWN, lambda: self.log_view.show_cleaned({}))
+        await self._read_layout()
+        if not done:
+            self.app.notify(
+                "Nothing to clean: every record is still in its partition's active segment, which the "
+                "cleaner never touches (a smaller segment.bytes closes segments sooner).",
+                title="Log cleaner",
+            )
+            return
+        before = sum(d.records_before for d in shown)
+        after = sum(d.records_after for d in shown)
+        self.app.notify(
+            f"Of each key only the latest record stays, at its own offset: {before} → {after} records "
+            f"below the active segments ({sum(d.tombstones_removed for d in shown)} tombstone(s) past "
+            "delete.retention.ms removed). Every replica cleans its own copy.",
+            title=f"Compacted {topic}",
+        )
+
+    async def action_retention(self) -> None:
+        topic = self.topic
+        if topic is None:
+            return
+        try:
+            moved = await self.backend.enforce_retention(topic)
+        except KafkaError as error:
+            self.report(error)
+            return
+        self._reload_bounds(())
+        await self._read_layout()
+        if not moved:
+            self.app.notify(
+                "No closed segment is past retention.ms or beyond retention.bytes (the active "
+                "segment is never deleted). Kafka checks every log.retention.check.interval.ms.",
+                title="Retention",
+            )
+            return
+        starts = ", ".join(sorted({f"P{p} from {start}" for _, p, start in moved}))
+        self.app.notify(
+            f"Old segments deleted; the logs now start at {starts}.", title=f"Retention on {topic}"
+        )
 
     def _show_empty_state(self) -> None:
         empty = self.query_one("#log-empty", Static)
@@ -223,7 +314,7 @@ class LogPanel(Panel):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "close_details":
             return self.details_open
-        if action == "jump":
+        if action in ("jump", "compact", "retention"):
             return self.topic is not None
         return True
 

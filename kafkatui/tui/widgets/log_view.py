@@ -25,7 +25,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from kafkatui.backends.base import Backend, LogRecordView
+from kafkatui.backends.base import Backend, LogLayout, LogRecordView
 from kafkatui.engine.cluster import PartitionDescription
 from kafkatui.engine.errors import KafkaError
 
@@ -188,6 +188,11 @@ class LogPages:
     def forget_failures(self) -> None:
         self._failed.clear()
 
+    def clear(self) -> None:
+        """Read everything again (the log cleaner rewrote old records)."""
+        self._pages.clear()
+        self._failed.clear()
+
 
 class LogView(ScrollView, can_focus=True, inherit_bindings=False):
     """A topic's partitions as rows of offset boxes, with a cursor on one record."""
@@ -214,6 +219,8 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         "log-view--value",
         "log-view--marker",
         "log-view--reader",
+        "log-view--segment",
+        "log-view--cleaned",
     }
 
     DEFAULT_CSS = """
@@ -228,6 +235,8 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
     LogView > .log-view--value { color: $text-muted; }
     LogView > .log-view--marker { color: $warning; text-style: bold; }
     LogView > .log-view--reader { color: $success; text-style: bold; }
+    LogView > .log-view--segment { color: $accent; text-style: bold; }
+    LogView > .log-view--cleaned { color: $error; text-style: bold; }
     """
 
     class Highlighted(Message):
@@ -262,6 +271,10 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         # partition -> (consumer, the offset its next poll returns): the group panel's
         # consumers, drawn where they read.
         self.readers: dict[int, tuple[tuple[str, int], ...]] = {}
+        # partition -> segments and the dirty split (compacted topics), and the offsets
+        # the log cleaner just removed (drawn as "cleaned" for a moment, then gaps).
+        self.log_layout: dict[int, LogLayout] = {}
+        self.cleaned: dict[int, frozenset[int]] = {}
         self._goal: int | None = None  # offset kept while moving across partitions
         self._center = False
         # Styles and sizes for one render, computed once in render_lines, not per line.
@@ -294,6 +307,17 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
             self.cursor = Cursor(self.cursor.partition, self.bounds[self.cursor.partition].last)
         else:
             self.cursor = self.cursor  # re-clamped if the log shrank
+        self.refresh()
+
+    def set_layout(self, layout: dict[int, LogLayout]) -> None:
+        if layout != self.log_layout:
+            self.log_layout = layout
+            self.refresh()
+
+    def show_cleaned(self, cleaned: dict[int, frozenset[int]]) -> None:
+        """The cleaner rewrote the log: read it again, marking the offsets it removed."""
+        self.cleaned = cleaned
+        self.pages.clear()
         self.refresh()
 
     def set_readers(self, readers: dict[int, tuple[tuple[str, int], ...]]) -> None:
@@ -501,6 +525,14 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         ]
         if here and self.following and not b.empty:
             segments.append(Segment(" · following", paint["log-view--marker"]))
+        layout = self.log_layout.get(b.partition)
+        if layout is not None and len(layout.segment_bases) > 1:
+            text = f" · {len(layout.segment_bases)} segments (╒ starts one)"
+            if layout.first_dirty is not None and layout.first_dirty > b.log_start:
+                text += f" · cleaned below {layout.first_dirty}, dirty ┄ from there"
+            elif layout.first_dirty is not None:
+                text += " · not cleaned yet (┄ dirty)"
+            segments.append(Segment(text, paint["log-view--info"]))
         for name, offset in self.readers.get(b.partition, ()):
             lag = max(0, b.high_watermark - offset)
             segments.append(Segment(f" · {name} ▸ {offset} (lag {lag})", paint["log-view--reader"]))
@@ -543,9 +575,13 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         paint = self._paint
         record = self.pages.get(b.partition, offset)
         inner = BOX_WIDTH - 2
+        layout = self.log_layout.get(b.partition)
         if record is None:
             border = text = value = paint["log-view--placeholder"]
             label = "…" if not self.pages.loaded(b.partition, offset) else "(gap)"
+            if label == "(gap)" and offset in self.cleaned.get(b.partition, ()):
+                border = text = value = paint["log-view--cleaned"]
+                label = "✂ cleaned"
         elif record.batch.is_control:
             border = text = paint["log-view--null-key"]
             value = paint["log-view--value"]
@@ -567,22 +603,34 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         if line == 1:
             top = str(offset)
             top = top if len(top) <= inner else "…" + top[-(inner - 1) :]
+            corner, dash = "┌", "─"
+            if layout is not None:
+                if offset in layout.segment_bases[1:]:
+                    corner = "╒"  # a segment starts here
+                if layout.first_dirty is not None and offset >= layout.first_dirty:
+                    dash = "┄"  # not cleaned yet
             reading = [name for name, at in self.readers.get(b.partition, ()) if at == offset]
             if reading:  # the next record these consumers read
                 mark = f"▾{','.join(reading)}"
                 if cell_len(mark) > inner - len(top):
                     mark = fit(mark, inner - len(top))
                 return [
-                    Segment("┌" + top, border),
+                    Segment(corner + top, border),
                     Segment(mark, paint["log-view--reader"]),
-                    Segment("─" * (inner - len(top) - cell_len(mark)) + "┐", border),
+                    Segment(dash * (inner - len(top) - cell_len(mark)) + "┐", border),
                 ]
-            return [Segment("┌" + top + "─" * (inner - len(top)) + "┐", border)]
+            if corner == "╒":
+                return [
+                    Segment(corner, paint["log-view--segment"]),
+                    Segment(top + dash * (inner - len(top)) + "┐", border),
+                ]
+            return [Segment(corner + top + dash * (inner - len(top)) + "┐", border)]
         if line == 2:
             return [Segment("│", border), Segment(fit(label, inner), text), Segment("│", border)]
         preview = ""
         if record is not None:
-            preview = "∅ null" if record.value is None else printable(record.value)
+            tombstone = "∅tombstone" if layout is not None and layout.compacted else "∅ null"
+            preview = tombstone if record.value is None else printable(record.value)
         preview = fit(preview, inner) if cell_len(preview) > inner else preview
         return [
             Segment("└", border),

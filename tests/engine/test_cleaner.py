@@ -1,0 +1,233 @@
+"""Segments, retention and compaction (cleaner.py), against a dict model of the log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kafkatui.engine.cleaner import segments
+from kafkatui.engine.clock import ManualClock
+from kafkatui.engine.cluster import Cluster
+from kafkatui.engine.consumer import Consumer, ConsumerConfig
+from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.engine.events import LogCleaned, LogStartOffsetAdvanced
+from kafkatui.engine.records import Record, encode_batch
+
+HOUR = 3_600_000
+
+
+async def produce(cluster: Cluster, topic: str, records: list[tuple[str, str | None]], ts: int) -> None:
+    """One batch per record (so segments can roll between any two), acks=all."""
+    broker = cluster.leader(topic, 0)
+    for key, value in records:
+        batch = encode_batch([Record(0, ts, key.encode(), None if value is None else value.encode())])
+        await broker.produce(topic, 0, batch, acks=-1)
+
+
+def log_of(cluster: Cluster, topic: str, broker_id: int | None = None):  # type: ignore[no-untyped-def]
+    info = cluster.topic(topic)
+    broker = cluster.brokers[broker_id] if broker_id is not None else cluster.leader(topic, 0)
+    return broker.logs[(info.topic_id, 0)]
+
+
+async def read_all(cluster: Cluster, topic: str, broker_id: int | None = None) -> list[Record]:
+    log = log_of(cluster, topic, broker_id)
+    out: list[Record] = []
+    for batch in await cluster.read_log(topic, 0, log.log_start_offset, 100_000):
+        out.extend(batch.records)
+    if broker_id is not None:  # a follower's own copy
+        from kafkatui.engine.records import decode_batch
+
+        out = []
+        offset = log.log_start_offset
+        while offset < log.log_end_offset:
+            stored = await log.read(offset, 1 << 20, log.log_end_offset)
+            for s in stored:
+                out.extend(decode_batch(s.data).records)
+            offset = stored[-1].last_offset + 1
+    return out
+
+
+async def test_segments_roll_by_size_and_by_time(cluster: Cluster, clock: ManualClock) -> None:
+    await cluster.create_topic("t", 1, 1, {"segment.bytes": "300", "segment.ms": str(HOUR)})
+    now = clock.now_ms()
+    await produce(cluster, "t", [(f"k{i}", "v" * 20) for i in range(6)], now)
+    log = log_of(cluster, "t")
+    found = await segments(log, cluster.topic("t").config)
+    # each batch is 90 bytes (61 of header, a 29-byte record): three fit in 300
+    assert [s.base_offset for s in found] == [0, 3]
+    assert [s.batches for s in found] == [3, 3]
+    await produce(cluster, "t", [("late", "v")], now + HOUR + 1)  # segment.ms passed
+    found = await segments(log, cluster.topic("t").config)
+    assert [s.base_offset for s in found] == [0, 3, 6]
+
+
+async def test_retention_by_size_deletes_closed_segments_and_moves_the_log_start(
+    cluster: Cluster, clock: ManualClock
+) -> None:
+    await cluster.create_topic("t", 1, 3, {"segment.bytes": "300", "retention.bytes": "200"})
+    seen: list[LogStartOffsetAdvanced] = []
+    cluster.bus.listen(lambda e: seen.append(e) if isinstance(e, LogStartOffsetAdvanced) else None)
+    await produce(cluster, "t", [(f"k{i}", "v" * 20) for i in range(9)], clock.now_ms())
+    await cluster.settle()
+    moved = await cluster.enforce_retention("t")
+    # 9 batches in segments [0..2] [3..5] [6..8] of 270 bytes; deleting the oldest while the
+    # rest is still at least retention.bytes=200 leaves the active one
+    assert sorted(moved) == [(1, 0, 6), (2, 0, 6), (3, 0, 6)]  # every replica on its own
+    assert {e.broker_id for e in seen} == {1, 2, 3}
+    p = cluster.describe_topic("t").partitions[0]
+    assert p.log_start_offset == 6 and p.log_end_offset == 9
+    assert [r.offset for r in await read_all(cluster, "t")] == [6, 7, 8]
+    # The active segment is never deleted, however small retention.bytes is.
+    await cluster.alter_topic_configs("t", {"retention.bytes": "0"})
+    assert await cluster.enforce_retention("t") == []
+
+
+async def test_retention_by_time_and_a_consumer_below_the_log_start(
+    cluster: Cluster, clock: ManualClock
+) -> None:
+    await cluster.create_topic("t", 1, 1, {"segment.bytes": "300", "retention.ms": str(HOUR)})
+    start = clock.now_ms()
+    await produce(cluster, "t", [(f"old{i}", "v" * 20) for i in range(3)], start)
+    await produce(cluster, "t", [(f"new{i}", "v" * 20) for i in range(3)], start + HOUR)
+    consumer = Consumer(cluster, ConsumerConfig(auto_offset_reset="earliest"))
+    consumer.assign([("t", 0)])
+    consumer.seek(("t", 0), 1)
+    await clock.advance(HOUR + 1_000)  # the old segment (timestamps at start) is now too old
+    assert [(p, start) for _, p, start in await cluster.enforce_retention("t")] == [(0, 3)]
+    # Its position (1) is below the log start: auto.offset.reset=earliest moves it to 3.
+    records = await consumer.poll(0)
+    assert [r.offset for r in records][:1] == [3]
+    strict = Consumer(cluster, ConsumerConfig(auto_offset_reset="none"))
+    strict.assign([("t", 0)])
+    strict.seek(("t", 0), 0)
+    with pytest.raises(KafkaError) as info:
+        await strict.poll(0)
+    assert info.value.code in (ErrorCode.OFFSET_OUT_OF_RANGE, ErrorCode.INVALID_CONFIG)
+
+
+async def test_compaction_keeps_the_latest_record_per_key_and_its_offset(
+    cluster: Cluster, clock: ManualClock
+) -> None:
+    await cluster.create_topic(
+        "c", 1, 3, {"cleanup.policy": "compact", "segment.bytes": "250", "delete.retention.ms": "1000"}
+    )
+    cleaned: list[LogCleaned] = []
+    cluster.bus.listen(lambda e: cleaned.append(e) if isinstance(e, LogCleaned) else None)
+    updates = [
+        ("a", "1"),
+        ("b", "1"),
+        ("a", "2"),
+        ("c", "1"),
+        ("b", "2"),
+        ("a", "3"),
+        ("c", None),
+        ("d", "1"),
+    ]
+    await produce(cluster, "c", updates, clock.now_ms())
+    await cluster.settle()
+    done = await cluster.compact_topic("c")
+    assert len(done) == 3 and {b for b, _, _ in done} == {1, 2, 3}  # each replica cleans itself
+    assert len(cleaned) == 3
+    records = await read_all(cluster, "c")
+    by_offset = {r.offset: (r.key.decode(), r.value) for r in records}  # type: ignore[union-attr]
+    # Cleaned part: offsets below the active segment. a@5 and b@4 are the latest; c's
+    # tombstone (6) stays for delete.retention.ms; the active segment is untouched.
+    assert 0 not in by_offset and 1 not in by_offset and 2 not in by_offset
+    assert by_offset[4] == ("b", b"2") and by_offset[5] == ("a", b"3")
+    assert by_offset[6] == ("c", None)
+    offsets = sorted(by_offset)
+    assert offsets == sorted(set(offsets)) and offsets[-1] == 7  # increasing, gaps kept, LEO kept
+    assert cluster.describe_topic("c").partitions[0].log_end_offset == 8
+    # The replicas agree.
+    for broker_id in (1, 2, 3):
+        assert [(r.offset, r.key, r.value) for r in await read_all(cluster, "c", broker_id)] == [
+            (r.offset, r.key, r.value) for r in records
+        ]
+    # Once the tombstone's segment is closed the cleaner sees it and starts its clock
+    # (KIP-534: the delete horizon goes in the batch); after delete.retention.ms it goes.
+    await produce(cluster, "c", [("e", "1")] * 3, clock.now_ms())
+    await cluster.compact_topic("c")
+    assert (b"c", None) in [(r.key, r.value) for r in await read_all(cluster, "c")]
+    await clock.advance(2_000)
+    await cluster.compact_topic("c")
+    assert b"c" not in [r.key for r in await read_all(cluster, "c")]
+
+
+async def test_compacting_a_topic_that_is_not_compacted_is_refused(cluster: Cluster) -> None:
+    await cluster.create_topic("d", 1, 1)
+    with pytest.raises(KafkaError) as info:
+        await cluster.compact_topic("d")
+    assert info.value.code is ErrorCode.INVALID_CONFIG and "cleanup.policy" in info.value.message
+
+
+async def test_the_cleaner_runs_by_itself_past_the_dirty_ratio(cluster: Cluster, clock: ManualClock) -> None:
+    await cluster.create_topic("c", 1, 1, {"cleanup.policy": "compact", "segment.bytes": "250"})
+    await produce(cluster, "c", [("k", str(i)) for i in range(9)], clock.now_ms())
+    cleaned: list[LogCleaned] = []
+    cluster.bus.listen(lambda e: cleaned.append(e) if isinstance(e, LogCleaned) else None)
+    await cluster.advance_until(lambda: bool(cleaned), limit_ms=20_000)  # log.cleaner.backoff.ms 15 s
+    assert cleaned[0].records_before == 6 and cleaned[0].records_after == 1  # k@5 stays
+
+
+async def test_segments_and_compaction_survive_a_restart(tmp_path: Path) -> None:
+    clock = ManualClock()
+    async with await Cluster.open(tmp_path, brokers=1, clock=clock, seed=7) as cluster:
+        await cluster.create_topic("c", 1, 1, {"cleanup.policy": "compact", "segment.bytes": "250"})
+        await produce(cluster, "c", [("k", str(i)) for i in range(9)], clock.now_ms())
+        await cluster.compact_topic("c")
+        before = [(r.offset, r.value) for r in await read_all(cluster, "c")]
+        bases = [s.base_offset for s in await segments(log_of(cluster, "c"), cluster.topic("c").config)]
+    async with await Cluster.open(tmp_path, brokers=1, clock=clock, seed=7) as cluster:
+        assert [(r.offset, r.value) for r in await read_all(cluster, "c")] == before
+        again = [s.base_offset for s in await segments(log_of(cluster, "c"), cluster.topic("c").config)]
+        assert again == bases  # cleaning shrank the segments; their boundaries stayed
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("abcdef"), st.one_of(st.none(), st.text("xyz", min_size=1, max_size=3))),
+        min_size=1,
+        max_size=40,
+    ),
+    st.integers(min_value=100, max_value=600),
+)
+async def test_compaction_matches_a_dict_model(
+    updates: list[tuple[str, str | None]], segment_bytes: int
+) -> None:
+    clock = ManualClock()
+    async with await Cluster.open(None, brokers=1, clock=clock, seed=7) as cluster:
+        await cluster.create_topic(
+            "c",
+            1,
+            1,
+            {"cleanup.policy": "compact", "segment.bytes": str(segment_bytes), "delete.retention.ms": "0"},
+        )
+        await produce(cluster, "c", updates, clock.now_ms())
+        log = log_of(cluster, "c")
+        active = (await segments(log, cluster.topic("c").config))[-1].base_offset
+        await cluster.compact_topic("c")
+        await clock.advance(1)
+        await cluster.compact_topic("c")  # tombstones past their horizon go now
+        records = await read_all(cluster, "c")
+        offsets = [r.offset for r in records]
+        assert offsets == sorted(set(offsets))
+        assert log.log_end_offset == len(updates)
+        # The active segment is untouched.
+        assert [(r.offset, r.key, r.value) for r in records if r.offset >= active] == [
+            (o, k.encode(), None if v is None else v.encode())
+            for o, (k, v) in enumerate(updates)
+            if o >= active
+        ]
+        # The cleaned part holds exactly the latest record of each key written there
+        # (the cleaner's offset map covers the closed segments only), and no tombstone.
+        latest: dict[str, int] = {}
+        for o, (k, _) in enumerate(updates[:active]):
+            latest[k] = o
+        expected = sorted(o for o in latest.values() if updates[o][1] is not None)
+        kept_below = [r.offset for r in records if r.offset < active]
+        assert kept_below == expected

@@ -231,3 +231,24 @@ async def test_compaction_matches_a_dict_model(
         expected = sorted(o for o in latest.values() if updates[o][1] is not None)
         kept_below = [r.offset for r in records if r.offset < active]
         assert kept_below == expected
+
+
+async def test_min_compaction_lag_and_compact_plus_delete(cluster: Cluster, clock: ManualClock) -> None:
+    configs = {
+        "cleanup.policy": "compact,delete",
+        "segment.bytes": "250",
+        "min.compaction.lag.ms": str(HOUR),
+        "retention.ms": str(2 * HOUR),
+    }
+    await cluster.create_topic("c", 1, 1, configs)
+    start = clock.now_ms()
+    await produce(cluster, "c", [("k", str(i)) for i in range(9)], start)
+    # Younger than min.compaction.lag.ms: nothing may be cleaned yet.
+    assert await cluster.compact_topic("c") == []
+    await clock.advance(HOUR + 1)
+    done = await cluster.compact_topic("c")
+    assert [r.records_after for _, _, r in done] == [1]
+    # And delete applies too: past retention.ms the closed segments go.
+    await clock.advance(HOUR + 1)
+    moved = await cluster.enforce_retention("c")
+    assert moved and moved[0][2] > 0

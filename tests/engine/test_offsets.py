@@ -241,3 +241,25 @@ async def test_group_membership_survives_a_coordinator_failover(cluster: Cluster
     assert (await cluster.describe_group("billing")).state is GroupState.EMPTY  # type: ignore[union-attr]
     assert await cluster.delete_group("billing") == 0
     assert await cluster.describe_group("billing") is None
+
+
+async def test_a_compacted_offsets_partition_still_loads_the_latest_commits(
+    cluster: Cluster, clock: ManualClock
+) -> None:
+    # __consumer_offsets is compacted like any topic: after cleaning only each key's
+    # latest commit is left, and a new coordinator replaying it finds the same offsets.
+    await cluster.create_topic("sales", 2, 3)
+    await cluster.find_coordinator("billing")  # creates __consumer_offsets
+    await cluster.alter_topic_configs("__consumer_offsets", {"segment.bytes": "300"})
+    for i in range(20):
+        await cluster.commit_offsets("billing", {("sales", i % 2): OffsetAndMetadata(i)})
+    await cluster.settle()
+    done = await cluster.compact_topic("__consumer_offsets")
+    assert done and all(r.records_after < r.records_before for _, _, r in done)
+    old = await cluster.find_coordinator("billing")
+    await crash_broker(cluster, clock, old)
+    assert await cluster.find_coordinator("billing") != old
+    assert {tp: v.offset for tp, v in (await cluster.fetch_offsets("billing")).items()} == {
+        ("sales", 0): 18,
+        ("sales", 1): 19,
+    }

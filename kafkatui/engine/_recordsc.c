@@ -1,16 +1,19 @@
 /*
- * Optional C speed-up for decoding RecordBatch v2 records (see records.py).
+ * Optional C speed-ups for RecordBatch v2 records (see records.py).
  *
  * decode_records(data, pos, end, count, base_offset, base_timestamp, log_append_time)
  *   -> list of (offset, timestamp, key, value, headers) tuples
+ * encode_records(records, base_offset, base_timestamp) -> (body bytes, max timestamp)
  *
- * Mirrors records.decode_batch's record loop exactly; every read is bounds-checked and
- * any malformation raises ValueError, which the caller turns into CORRUPT_MESSAGE.
- * If this module does not build, records.py uses its pure-Python loop instead.
+ * Both mirror records.py's pure-Python loops exactly (a property test compares them);
+ * every read is bounds-checked and any malformation raises ValueError, which the
+ * caller turns into CORRUPT_MESSAGE. If this module does not build, records.py uses its
+ * pure-Python loops instead.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <string.h>
 
 static int read_varint(const unsigned char *buf, Py_ssize_t end, Py_ssize_t *pos, int64_t *out) {
     uint64_t z = 0;
@@ -128,8 +131,124 @@ fail:
     return NULL;
 }
 
+/* --- encoding ------------------------------------------------------------------------- */
+
+typedef struct {
+    char *buf;
+    Py_ssize_t len, cap;
+} Out;
+
+static int out_reserve(Out *o, Py_ssize_t more) {
+    if (o->len + more <= o->cap) return 0;
+    Py_ssize_t cap = o->cap ? o->cap : 256;
+    while (cap < o->len + more) cap *= 2;
+    char *grown = PyMem_Realloc(o->buf, (size_t)cap);
+    if (grown == NULL) { PyErr_NoMemory(); return -1; }
+    o->buf = grown;
+    o->cap = cap;
+    return 0;
+}
+
+static void put_varint(Out *o, int64_t n) {  /* room reserved by the caller */
+    uint64_t z = ((uint64_t)n << 1) ^ (uint64_t)(n >> 63);
+    while (z >= 0x80) { o->buf[o->len++] = (char)((z & 0x7F) | 0x80); z >>= 7; }
+    o->buf[o->len++] = (char)z;
+}
+
+/* A bytes-or-None field: its length (-1 for None) and data. */
+static int field(PyObject *obj, const char **data, Py_ssize_t *len) {
+    if (obj == Py_None) { *data = NULL; *len = -1; return 0; }
+    if (!PyBytes_Check(obj)) { PyErr_SetString(PyExc_TypeError, "keys, values and header values must be bytes or None"); return -1; }
+    *data = PyBytes_AS_STRING(obj);
+    *len = PyBytes_GET_SIZE(obj);
+    return 0;
+}
+
+static int put_field(Out *o, const char *data, Py_ssize_t len) {
+    if (out_reserve(o, 10 + (len > 0 ? len : 0)) < 0) return -1;
+    put_varint(o, len);
+    if (len > 0) { memcpy(o->buf + o->len, data, (size_t)len); o->len += len; }
+    return 0;
+}
+
+static PyObject *encode_records(PyObject *self, PyObject *args) {
+    PyObject *records;
+    long long base_offset, base_timestamp;
+    if (!PyArg_ParseTuple(args, "OLL", &records, &base_offset, &base_timestamp)) return NULL;
+    PyObject *seq = PySequence_Fast(records, "records must be a sequence");
+    if (seq == NULL) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    Out o = {NULL, 0, 0};
+    Out body = {NULL, 0, 0};
+    long long max_timestamp = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *r = PySequence_Fast_GET_ITEM(seq, i);
+        if (!PyTuple_Check(r) || PyTuple_GET_SIZE(r) != 5) {
+            PyErr_SetString(PyExc_TypeError, "a record is (offset, timestamp, key, value, headers)");
+            goto fail;
+        }
+        long long offset = PyLong_AsLongLong(PyTuple_GET_ITEM(r, 0));
+        long long ts = PyLong_AsLongLong(PyTuple_GET_ITEM(r, 1));
+        if (PyErr_Occurred()) goto fail;
+        if (i == 0 || ts > max_timestamp) max_timestamp = ts;
+        const char *key, *value;
+        Py_ssize_t key_len, value_len;
+        if (field(PyTuple_GET_ITEM(r, 2), &key, &key_len) < 0) goto fail;
+        if (field(PyTuple_GET_ITEM(r, 3), &value, &value_len) < 0) goto fail;
+        PyObject *headers = PySequence_Fast(PyTuple_GET_ITEM(r, 4), "headers must be a sequence");
+        if (headers == NULL) goto fail;
+        Py_ssize_t nh = PySequence_Fast_GET_SIZE(headers);
+        /* The record body (without its length prefix) into `body`, then both into `o`. */
+        body.len = 0;
+        if (out_reserve(&body, 1 + 20) < 0) { Py_DECREF(headers); goto fail; }
+        body.buf[body.len++] = 0;  /* record attributes: unused in v2 */
+        put_varint(&body, ts - base_timestamp);
+        put_varint(&body, offset - base_offset);
+        if (put_field(&body, key, key_len) < 0 || put_field(&body, value, value_len) < 0) {
+            Py_DECREF(headers);
+            goto fail;
+        }
+        if (out_reserve(&body, 10) < 0) { Py_DECREF(headers); goto fail; }
+        put_varint(&body, nh);
+        for (Py_ssize_t h = 0; h < nh; h++) {
+            PyObject *pair = PySequence_Fast_GET_ITEM(headers, h);
+            if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2 || !PyUnicode_Check(PyTuple_GET_ITEM(pair, 0))) {
+                PyErr_SetString(PyExc_TypeError, "a header is (str, bytes | None)");
+                Py_DECREF(headers);
+                goto fail;
+            }
+            Py_ssize_t name_len;
+            const char *name = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(pair, 0), &name_len);
+            const char *hv;
+            Py_ssize_t hv_len;
+            if (name == NULL || field(PyTuple_GET_ITEM(pair, 1), &hv, &hv_len) < 0 ||
+                put_field(&body, name, name_len) < 0 || put_field(&body, hv, hv_len) < 0) {
+                Py_DECREF(headers);
+                goto fail;
+            }
+        }
+        Py_DECREF(headers);
+        if (out_reserve(&o, 10 + body.len) < 0) goto fail;
+        put_varint(&o, body.len);
+        memcpy(o.buf + o.len, body.buf, (size_t)body.len);
+        o.len += body.len;
+    }
+    PyObject *bytes = PyBytes_FromStringAndSize(o.buf ? o.buf : "", o.len);
+    PyMem_Free(o.buf);
+    PyMem_Free(body.buf);
+    Py_DECREF(seq);
+    if (bytes == NULL) return NULL;
+    return Py_BuildValue("(NL)", bytes, max_timestamp);
+fail:
+    PyMem_Free(o.buf);
+    PyMem_Free(body.buf);
+    Py_DECREF(seq);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"decode_records", decode_records, METH_VARARGS, "Decode the records of a RecordBatch v2."},
+    {"encode_records", encode_records, METH_VARARGS, "Encode records as a RecordBatch v2 body."},
     {NULL, NULL, 0, NULL},
 };
 

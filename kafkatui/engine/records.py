@@ -257,6 +257,47 @@ def encode_batch(
     if base_offset is None:
         base_offset = records[0].offset
     base_timestamp = records[0].timestamp if delete_horizon_ms is None else delete_horizon_ms
+    if _recordsc is not None:
+        body, max_timestamp = _recordsc.encode_records(records, base_offset, base_timestamp)
+    else:
+        body, max_timestamp = _encode_records_py(records, base_offset, base_timestamp)
+    attributes = int(timestamp_type) << 3
+    if is_transactional:
+        attributes |= ATTR_TRANSACTIONAL
+    if is_control:
+        attributes |= ATTR_CONTROL
+    if delete_horizon_ms is not None:
+        attributes |= ATTR_DELETE_HORIZON
+    if last_offset_delta is None:
+        last_offset_delta = records[-1].offset - base_offset
+    tail = (
+        struct.pack(
+            ">hiqqqhii",
+            attributes,
+            last_offset_delta,
+            base_timestamp,
+            max_timestamp,
+            producer_id,
+            producer_epoch,
+            base_sequence,
+            len(records),
+        )
+        + body
+    )
+    head = struct.pack(
+        ">qiibI",
+        base_offset,
+        len(tail) + 9,  # partition_leader_epoch + magic + crc + tail
+        partition_leader_epoch,
+        MAGIC,
+        crc32c(tail),
+    )
+    return head + tail
+
+
+def _encode_records_py(records: Sequence[Record], base_offset: int, base_timestamp: int) -> tuple[bytes, int]:
+    """The records of a batch, each with its length prefix; and their max timestamp.
+    (The C encoder in _recordsc does the same, faster.)"""
     max_timestamp = records[0].timestamp
     body = bytearray()
     varint = encode_varint
@@ -293,38 +334,7 @@ def encode_batch(
         if value is not None:
             body += value
         body += b"\x00"
-    attributes = int(timestamp_type) << 3
-    if is_transactional:
-        attributes |= ATTR_TRANSACTIONAL
-    if is_control:
-        attributes |= ATTR_CONTROL
-    if delete_horizon_ms is not None:
-        attributes |= ATTR_DELETE_HORIZON
-    if last_offset_delta is None:
-        last_offset_delta = records[-1].offset - base_offset
-    tail = (
-        struct.pack(
-            ">hiqqqhii",
-            attributes,
-            last_offset_delta,
-            base_timestamp,
-            max_timestamp,
-            producer_id,
-            producer_epoch,
-            base_sequence,
-            len(records),
-        )
-        + body
-    )
-    head = struct.pack(
-        ">qiibI",
-        base_offset,
-        len(tail) + 9,  # partition_leader_epoch + magic + crc + tail
-        partition_leader_epoch,
-        MAGIC,
-        crc32c(tail),
-    )
-    return head + tail
+    return bytes(body), max_timestamp
 
 
 # --- decoding --------------------------------------------------------------------------

@@ -166,6 +166,34 @@ def test_c_decoder_matches_python(raw: list) -> None:
 
 
 @needs_c
+@given(
+    records_strategy,
+    st.integers(min_value=0, max_value=2**40),
+    st.integers(min_value=-(2**40), max_value=2**40),
+)
+def test_c_encoder_matches_python(raw: list, base_offset: int, timestamp_shift: int) -> None:
+    # Offsets with gaps (a compacted batch) and timestamps around the base (a delete horizon).
+    records = [
+        Record(base_offset + 3 * i, ts, key, value, tuple(h)) for i, (ts, key, value, h) in enumerate(raw)
+    ]
+    base_timestamp = raw[0][0] + timestamp_shift
+    c = records_module._recordsc
+    assert c is not None
+    assert c.encode_records(records, base_offset, base_timestamp) == records_module._encode_records_py(
+        records, base_offset, base_timestamp
+    )
+
+
+@needs_c
+def test_c_encoder_refuses_what_is_not_a_record() -> None:
+    c = records_module._recordsc
+    assert c is not None
+    for bad in ([(0, 0, "str key", None, ())], [(0, 0, None, None, [("h", "str")])], [(0, 0)]):
+        with pytest.raises(TypeError):
+            c.encode_records(bad, 0, 0)
+
+
+@needs_c
 @given(records_strategy, st.data())
 def test_c_decoder_rejects_what_python_rejects(raw: list, data: st.DataObject) -> None:
     """Flip bytes in the record area: both decoders agree, or both call it corrupt."""

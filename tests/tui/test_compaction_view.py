@@ -7,6 +7,7 @@ from textual.pilot import Pilot
 
 from kafkatui.backends.base import ProduceRequest
 from kafkatui.backends.embedded import EmbeddedBackend
+from kafkatui.tui.app import KafkaTuiApp
 from kafkatui.tui.panels.log import LogPanel
 from tests.tui.conftest import SIZE, make_app, sales
 
@@ -21,15 +22,21 @@ async def _compacted(backend: EmbeddedBackend) -> None:
     await backend.cluster.settle()
 
 
+async def _open(app: KafkaTuiApp, pilot: Pilot) -> LogPanel:
+    """The Log panel on the compacted topic, its segments read."""
+    await app.ready.wait()
+    await pilot.press("3")
+    panel = app.panel("log")
+    assert isinstance(panel, LogPanel)
+    await panel.show("addresses", 0, 0)
+    await panel._read_layout()
+    return panel
+
+
 async def test_compact_now_removes_old_records_and_shows_where() -> None:
     app = make_app(_compacted)
     async with app.run_test(size=SIZE) as pilot:
-        await app.ready.wait()
-        await pilot.press("3")
-        panel = app.panel("log")
-        assert isinstance(panel, LogPanel)
-        await panel.show("addresses", 0, 0)
-        await panel._read_layout()
+        panel = await _open(app, pilot)
         layout = panel.log_view.log_layout[0]
         assert layout.compacted and layout.segment_bases[0] == 0 and len(layout.segment_bases) >= 3
         await pilot.press("c")
@@ -60,12 +67,7 @@ def test_snapshot_log_after_compaction(snap_compare) -> None:  # type: ignore[no
     app = make_app(_compacted)
 
     async def run_before(pilot: Pilot) -> None:
-        await app.ready.wait()
-        await pilot.press("3")
-        panel = app.panel("log")
-        assert isinstance(panel, LogPanel)
-        await panel.show("addresses", 0, 0)
-        await panel._read_layout()
+        panel = await _open(app, pilot)
         await pilot.press("c")
         await pilot.pause()
         panel.log_view.show_cleaned({})  # the "cleaned" marks fade after a few seconds
@@ -79,12 +81,7 @@ def test_snapshot_log_before_compaction(snap_compare) -> None:  # type: ignore[n
     app = make_app(_compacted)
 
     async def run_before(pilot: Pilot) -> None:
-        await app.ready.wait()
-        await pilot.press("3")
-        panel = app.panel("log")
-        assert isinstance(panel, LogPanel)
-        await panel.show("addresses", 0, 0)
-        await panel._read_layout()
+        await _open(app, pilot)
         await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -57,13 +57,19 @@ async def _column(panel: GroupsPanel, key: str) -> str:
     return str(column.render())
 
 
+async def _two_joined(app: KafkaTuiApp, pilot: Pilot) -> tuple[GroupsPanel, EmbeddedBackend]:
+    """`a` twice, then the clock until both consumers are members of one generation."""
+    panel = await _open(app, pilot, "a", "a")
+    backend = _backend(app)
+    await backend.cluster.advance_until(_stable_with(backend, 2), limit_ms=60_000)
+    await panel.refresh_data()
+    return panel, backend
+
+
 async def test_two_consumers_share_the_partitions_and_a_crash_moves_them() -> None:
     app = make_app(sales)
     async with app.run_test(size=SIZE) as pilot:
-        panel = await _open(app, pilot, "a", "a")
-        backend = _backend(app)
-        await backend.cluster.advance_until(_stable_with(backend, 2), limit_ms=60_000)
-        await panel.refresh_data()
+        panel, backend = await _two_joined(app, pilot)
         assert panel.view is not None and panel.view.state == "Stable"
         assert len(panel.view.members) == 2
         summary = str(panel.query_one("#groups-summary").render())
@@ -89,10 +95,7 @@ async def test_two_consumers_share_the_partitions_and_a_crash_moves_them() -> No
 async def test_stop_leaves_at_once_and_a_paused_consumer_lags_then_leaves() -> None:
     app = make_app(sales)
     async with app.run_test(size=SIZE) as pilot:
-        panel = await _open(app, pilot, "a", "a")
-        backend = _backend(app)
-        await backend.cluster.advance_until(_stable_with(backend, 2), limit_ms=60_000)
-        await panel.refresh_data()
+        panel, backend = await _two_joined(app, pilot)
         await pilot.click("#groups-members _Column")
         await pilot.press("right")
         assert panel.selected_member == "consumer-2"

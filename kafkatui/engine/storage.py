@@ -50,11 +50,13 @@ _BROKER_MIGRATIONS: tuple[str, ...] = (
     );
     CREATE UNIQUE INDEX batches_by_offset ON batches (log_id, last_offset);
     """,
-    # Producer state is rebuilt from the batches of idempotent producers (KIP-98); the
-    # partial index leaves plain batches (producer id -1) out of it.
+    # Producer state is rebuilt from the batches of idempotent producers (KIP-98): this
+    # index covers that query, so a rebuild never reads the batch rows; being partial it
+    # leaves plain batches (producer id -1) out.
     """
-    CREATE INDEX batches_by_producer ON batches (log_id, producer_id, last_offset)
-        WHERE producer_id >= 0;
+    CREATE INDEX batches_by_producer ON batches (
+        log_id, producer_id, last_offset, producer_epoch, base_sequence, base_offset, attributes
+    ) WHERE producer_id >= 0;
     """,
 )
 
@@ -289,7 +291,8 @@ class BrokerStorage:
         try:
             sql = """
                 SELECT producer_id, producer_epoch, base_sequence, base_offset, last_offset FROM (
-                    SELECT *, ROW_NUMBER() OVER (
+                    SELECT producer_id, producer_epoch, base_sequence, base_offset, last_offset,
+                    ROW_NUMBER() OVER (
                         PARTITION BY producer_id ORDER BY last_offset DESC
                     ) AS newest
                     FROM batches WHERE log_id = ? AND producer_id >= 0 AND (attributes & 32) = 0

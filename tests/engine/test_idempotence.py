@@ -124,6 +124,34 @@ async def test_truncation_forgets_the_batches_it_removes(cluster: Cluster) -> No
     assert leader.duplicates_dropped == 0
 
 
+async def test_a_truncated_follower_keeps_the_producer_state_of_its_new_leader(
+    cluster: Cluster, clock: ManualClock
+) -> None:
+    """The old leader had a batch no one else had; after an unclean election it truncates it
+    away and must then agree with the new leader about where each sequence landed."""
+    await cluster.create_topic(TOPIC, 1, 2, configs={"unclean.leader.election.enable": "true"})
+    leader_id, follower_id = cluster.describe_topic(TOPIC).partitions[0].replicas
+    pid, _ = await cluster.init_producer_id()
+    other, _ = await cluster.init_producer_id()
+    await cluster.brokers[leader_id].produce(TOPIC, 0, batch(pid, 0, 0), acks=-1)
+    await crash_broker(cluster, clock, follower_id)
+    await cluster.brokers[leader_id].produce(TOPIC, 0, batch(pid, 0, 1), acks=1)  # leader alone
+    await crash_broker(cluster, clock, leader_id)
+    await cluster.start_broker(follower_id)  # unclean: it never had sequence 1
+    new_leader = cluster.brokers[follower_id]
+    assert (await new_leader.produce(TOPIC, 0, batch(other, 0, 0), acks=1)).base_offset == 1
+    assert (await new_leader.produce(TOPIC, 0, batch(pid, 0, 1), acks=1)).base_offset == 2  # not a duplicate
+    await cluster.start_broker(leader_id)  # truncates offset 1, fetches the new leader's batches
+    old = cluster.brokers[leader_id]
+    await cluster.advance_until(lambda: old.replica(TOPIC, 0).log_end_offset == 3)  # type: ignore[union-attr]
+
+    def landed(broker: Broker) -> list[tuple[int, int]]:
+        [log] = broker.logs.values()
+        return [(b.first_seq, b.first_offset) for b in log.producer_state.producers[pid].batches]
+
+    assert landed(old) == landed(new_leader) == [(0, 0), (1, 2)]
+
+
 # --- producer ids --------------------------------------------------------------------------
 
 

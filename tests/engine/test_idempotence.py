@@ -263,6 +263,19 @@ async def test_the_producer_bumps_its_epoch_after_a_failed_batch(cluster: Cluste
     await producer.close()
 
 
+async def test_a_split_batch_hands_its_sequence_numbers_to_the_pieces(
+    cluster: Cluster, clock: ManualClock
+) -> None:
+    await cluster.create_topic(TOPIC, 1, 1, configs={"max.message.bytes": "300"})
+    producer = Producer(cluster, ProducerConfig(linger_ms=10))
+    futures = [await producer.send(TOPIC, "x" * 100) for _ in range(4)]  # one batch, too large
+    await cluster.advance_until(lambda: all(f.done() for f in futures))
+    futures.append(await producer.send(TOPIC, "y"))
+    await cluster.advance_until(futures[-1].done)
+    assert [f.result().offset for f in futures] == [0, 1, 2, 3, 4]
+    await producer.close()
+
+
 # --- property: random lost acks and retries ---------------------------------------------------
 
 schedules = st.lists(

@@ -119,6 +119,12 @@ class PartitionLog:
                 ErrorCode.INVALID_RECORD,
                 "a producer batch must hold records with offset deltas 0..count-1",
             )
+        if header.producer_id >= 0 and header.base_sequence < 0:  # LogValidator.validateBatch
+            raise KafkaError(
+                ErrorCode.INVALID_RECORD,
+                f"Invalid sequence number {header.base_sequence} in record batch with producerId "
+                f"{header.producer_id}",
+            )
         async with self._append_lock:
             if leader_epoch != self.leader_epoch or self.closed:
                 raise KafkaError(

@@ -86,6 +86,9 @@ async def test_an_unknown_producer_id_must_start_at_sequence_zero(cluster: Clust
     with pytest.raises(KafkaError) as unknown:
         await leader.produce(TOPIC, 0, batch(424242, 0, 5), acks=1)
     assert unknown.value.code is ErrorCode.UNKNOWN_PRODUCER_ID
+    with pytest.raises(KafkaError) as no_sequence:  # a producer id needs a sequence (LogValidator)
+        await leader.produce(TOPIC, 0, batch(424242, 0, -1), acks=1)
+    assert no_sequence.value.code is ErrorCode.INVALID_RECORD
     assert cluster.describe_topic(TOPIC).partitions[0].log_end_offset == 0
 
 

@@ -12,6 +12,7 @@ from kafkatui.cli.output import print_json
 from kafkatui.lessons.acks import acks_scenario
 from kafkatui.lessons.compaction import compaction_scenario
 from kafkatui.lessons.failover import failover_scenario
+from kafkatui.lessons.idempotence import IdempotenceRun, idempotence_scenario
 from kafkatui.lessons.rebalance import rebalance_scenario
 
 app = typer.Typer(
@@ -120,3 +121,36 @@ def compaction(
             print_json(report.to_json())
 
     run_async(main)
+
+
+@app.command()
+def idempotence(
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same story.")] = 1,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object with both runs' counts.")] = False,
+) -> None:
+    """Lose some acknowledgements; the producer retries. Count the copies in the log.
+
+    The same schedule runs with enable.idempotence=false (each lost ack becomes a
+    duplicate record) and true (KIP-98: the leader recognises the retried batch by its
+    producer id and sequence numbers, drops it and answers with the first offset).
+    """
+
+    async def main() -> None:
+        narrate = None if json_out else (lambda line: console.print(line, markup=False))
+        report = await idempotence_scenario(seed, narrate=narrate)
+        if json_out:
+            print_json(report.to_json())
+            return
+        console.print()
+        for run in (report.off, report.on):
+            console.print(_idempotence_summary(run), markup=False)
+
+    run_async(main)
+
+
+def _idempotence_summary(run: IdempotenceRun) -> str:
+    return (
+        f"enable.idempotence={str(run.idempotence).lower():<5}  sent {run.sent}, acked {run.acked}, "
+        f"acks lost {run.acks_lost}, records in log {run.records_in_log}, duplicates in log "
+        f"{run.duplicates_in_log}, duplicates dropped by the broker {run.duplicates_dropped}"
+    )

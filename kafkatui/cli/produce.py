@@ -106,6 +106,15 @@ def produce(
     batch_size: Annotated[
         int, typer.Option("--batch-size", help="batch.size: bytes per batch before it is sent.")
     ] = 16_384,
+    idempotent: Annotated[
+        bool | None,
+        typer.Option(
+            "--idempotent/--no-idempotent",
+            help="enable.idempotence (KIP-98): retries never duplicate. Default: on when acks=all, "
+            "as in Kafka 3.x; --idempotent with acks 0 or 1 is an error.",
+            show_default=False,
+        ),
+    ] = None,
     json_out: Annotated[
         bool, typer.Option("--json", help="Print one JSON object per record (or a summary object).")
     ] = False,
@@ -120,7 +129,9 @@ def produce(
     if rate is not None and rate <= 0:
         raise typer.BadParameter("must be > 0", param_hint="--rate")
     with kafka_errors():  # bad acks, linger.ms or batch.size fail before opening the cluster
-        config = ProducerConfig(acks=acks, linger_ms=linger_ms, batch_size=batch_size)
+        config = ProducerConfig(
+            acks=acks, linger_ms=linger_ms, batch_size=batch_size, enable_idempotence=idempotent
+        )
 
     @cluster_command("kafkatui produce")
     async def body(cluster: Cluster) -> None:

@@ -17,15 +17,19 @@ from kafkatui.engine.clock import Clock, wait_event
 from kafkatui.engine.controller import BrokerDefaults
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.events import (
+    AckLost,
+    DuplicateBatchDropped,
     EventBus,
     HighWatermarkAdvanced,
     ProduceRejected,
     RecordAppended,
 )
-from kafkatui.engine.log import PartitionLog
+from kafkatui.engine.log import LogAppendInfo, PartitionLog
 from kafkatui.engine.metadata import MetadataImage, PartitionInfo, TopicInfo
 from kafkatui.engine.network import Network
 from kafkatui.engine.offsets import OFFSETS_TOPIC, GroupCoordinator
+from kafkatui.engine.producer_ids import AllocateProducerIds, ProducerIdManager
+from kafkatui.engine.producer_state import last_sequence
 from kafkatui.engine.records import TimestampType, decode_batch, read_header
 from kafkatui.engine.replication import REPLICA_FETCH_MAX_BYTES, ReplicaFetcher, ReplicaFetchResult
 from kafkatui.engine.storage import BrokerStorage
@@ -117,6 +121,9 @@ class Broker:
         self._image = MetadataImage()
         self.logs: dict[tuple[str, int], PartitionLog] = {}  # (topic_id, partition) -> log
         self.running = False
+        # Set while stop()/crash() runs: a metadata change committed meanwhile (e.g. a
+        # producer-id block) must not start fetchers on logs about to close.
+        self._stopping = False
         self._peers: Callable[[int], Broker | None] = lambda _: None
         self._fetchers: dict[tuple[str, int], ReplicaFetcher] = {}
         # Leader side: each follower's progress, per partition this broker leads, and
@@ -131,19 +138,24 @@ class Broker:
         # The groups whose __consumer_offsets partition this broker leads.
         self.coordinator = GroupCoordinator(self, clock, bus)
         self.defaults = defaults or BrokerDefaults()  # replica.* settings
+        self.producer_ids = ProducerIdManager(broker_id)
+        # Retried batches of idempotent producers this broker did not append twice.
+        self.duplicates_dropped = 0
 
     def connect(
         self,
         peers: Callable[[int], Broker | None],
         expand_isr: AlterPartition | None = None,
         shrink_isr: ShrinkIsr | None = None,
+        allocate_producer_ids: AllocateProducerIds | None = None,
     ) -> None:
         """How this broker reaches the others (in-process; `network` decides whether a
         request gets through) and the controller (AlterPartition: a caught-up follower
-        joins the ISR, a lagging one leaves it)."""
+        joins the ISR, a lagging one leaves it; AllocateProducerIds, KIP-730)."""
         self._peers = peers
         self._expand_isr = expand_isr
         self._shrink_isr = shrink_isr
+        self.producer_ids.allocate = allocate_producer_ids
 
     async def start(self, image: MetadataImage) -> None:
         """Recover the logs on disk, then host the replicas the metadata assigns here.
@@ -162,12 +174,15 @@ class Broker:
             await old.quiesce()  # a write that was under way when it stopped lands first
         for state in await self.storage.load_logs():
             log = PartitionLog(self.storage, state)
+            await log.load_producer_state()
             self._watch(log)
             self.logs[(state.topic_id, state.partition)] = log
         self.running = True
+        self._stopping = False
         self._isr_expiration = asyncio.ensure_future(self._expire_isr_loop())
 
     async def stop_fetchers(self) -> None:
+        self._stopping = True  # until recover(): no new fetchers on these logs
         tasks = [f.task for f in self._fetchers.values() if f.task is not None]
         for fetcher in self._fetchers.values():
             fetcher.stop()
@@ -200,6 +215,7 @@ class Broker:
         self._followers.clear()
         self._led_epochs.clear()
         self.coordinator.stop()
+        self.producer_ids.reset()
         self.running = False
         for log in self.logs.values():
             log.close()
@@ -250,7 +266,12 @@ class Broker:
             for info in topic.partitions:
                 key = (topic.topic_id, info.partition)
                 log = self.logs.get(key)
-                if log is not None and self.running and 0 <= info.leader != self.broker_id:
+                if (
+                    log is not None
+                    and self.running
+                    and not self._stopping
+                    and 0 <= info.leader != self.broker_id
+                ):
                     followed.add(key)
                     self._follow(key, topic.name, info, log)
         for key in [k for k in self._fetchers if k not in followed]:
@@ -426,7 +447,7 @@ class Broker:
             now = self._clock.now_ms()
             self._validate_timestamps(data, info, now)
             timestamp_type = TimestampType.from_config(config.message_timestamp_type)
-            header = await log.append_as_leader(
+            appended = await log.append_as_leader(
                 data, leader_epoch=part.leader_epoch, timestamp_type=timestamp_type, now_ms=now
             )
         except KafkaError as error:
@@ -441,32 +462,76 @@ class Broker:
                 )
             )
             raise
-        self._bus.publish(
-            RecordAppended(
-                timestamp_ms=now,
-                broker_id=self.broker_id,
-                topic=topic,
-                partition=partition,
-                base_offset=header.base_offset,
-                last_offset=header.last_offset,
-                record_count=header.records_count,
-                size_bytes=header.size,
-                producer_id=header.producer_id,
+        if appended.duplicate:
+            self._dropped_duplicate(topic, partition, data, appended, now)
+        else:
+            self._bus.publish(
+                RecordAppended(
+                    timestamp_ms=now,
+                    broker_id=self.broker_id,
+                    topic=topic,
+                    partition=partition,
+                    base_offset=appended.base_offset,
+                    last_offset=appended.last_offset,
+                    record_count=appended.record_count,
+                    size_bytes=appended.size_bytes,
+                    producer_id=appended.producer_id,
+                )
             )
-        )
-        self._maybe_advance_high_watermark(log, part)
+            self._maybe_advance_high_watermark(log, part)
         if acks == -1:
+            # A duplicate waits too: its first append may not be replicated yet.
             await self._await_replication(
                 topic,
                 partition,
                 log,
-                header.last_offset + 1,
+                appended.last_offset + 1,
                 part.leader_epoch,
                 config.min_insync_replicas,
                 timeout_ms,
             )
+        if acks != 0 and self.network.loses_ack(topic):
+            self._bus.publish(
+                AckLost(
+                    timestamp_ms=self._clock.now_ms(), broker_id=self.broker_id, topic=topic,
+                    partition=partition, base_offset=appended.base_offset, last_offset=appended.last_offset,
+                )
+            )  # fmt: skip
+            raise KafkaError(
+                ErrorCode.NETWORK_EXCEPTION,
+                f"the response for {topic}-{partition} offsets {appended.base_offset}.."
+                f"{appended.last_offset} was lost on its way to the producer (a lost-ack fault)",
+            )
         log_append_time = now if timestamp_type is TimestampType.LOG_APPEND_TIME else -1
-        return ProduceResult(header.base_offset, log_append_time, log.log_start_offset)
+        return ProduceResult(appended.base_offset, log_append_time, log.log_start_offset)
+
+    def _dropped_duplicate(
+        self, topic: str, partition: int, data: bytes, appended: LogAppendInfo, now: int
+    ) -> None:
+        """Count and announce a retried batch the log already holds (KIP-98)."""
+        self.duplicates_dropped += 1
+        header = read_header(data)
+        self._bus.publish(
+            DuplicateBatchDropped(
+                timestamp_ms=now,
+                broker_id=self.broker_id,
+                topic=topic,
+                partition=partition,
+                producer_id=header.producer_id,
+                producer_epoch=header.producer_epoch,
+                base_sequence=header.base_sequence,
+                last_sequence=last_sequence(header.base_sequence, header.last_offset_delta),
+                base_offset=appended.base_offset,
+                last_offset=appended.last_offset,
+            )
+        )
+
+    async def init_producer_id(self) -> tuple[int, int]:
+        """InitProducerId without a transactional.id (KIP-98): a new producer id from
+        this broker's block, epoch 0."""
+        if not self.running:
+            raise KafkaError(ErrorCode.NETWORK_EXCEPTION, f"broker {self.broker_id} is not running")
+        return await self.producer_ids.generate(), 0
 
     async def _await_replication(
         self,

@@ -37,6 +37,7 @@ from kafkatui.engine.offsets import (
     OffsetAndMetadata,
     partition_for,
 )
+from kafkatui.engine.producer_ids import AllocateProducerIds
 from kafkatui.engine.quorum import ControllerQuorum
 from kafkatui.engine.records import RecordBatch, decode_batch
 from kafkatui.engine.storage import BrokerStorage
@@ -233,7 +234,11 @@ class Cluster:
             await self.controller.register_brokers(ids)
             fenced = {b for b, info in self.controller.image.brokers.items() if info.fenced}
             for broker in self.brokers.values():
-                broker.connect(self._reachable, *self._alter_partition(broker.broker_id))
+                broker.connect(
+                    self._reachable,
+                    *self._alter_partition(broker.broker_id),
+                    self._allocate_producer_ids(broker.broker_id),
+                )
             for broker in self.brokers.values():
                 if broker.broker_id not in fenced:  # a broker stopped earlier stays stopped
                     await broker.recover()
@@ -268,6 +273,20 @@ class Cluster:
                 await self.controller.shrink_isr(topic, partition, lagging, epoch)
 
         return expand, shrink
+
+    def _allocate_producer_ids(self, broker_id: int) -> AllocateProducerIds:
+        """A broker's AllocateProducerIds request (KIP-730), which needs the active
+        controller; without one Kafka's broker answers COORDINATOR_LOAD_IN_PROGRESS."""
+
+        async def allocate(_: int) -> range:
+            if self.quorum.active == -1 or not self.quorum.reachable_from(broker_id):
+                raise KafkaError(
+                    ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+                    f"broker {broker_id} cannot get producer ids: no controller reachable right now",
+                )
+            return await self.controller.allocate_producer_ids(broker_id)
+
+        return allocate
 
     def _link_changed(self, link: LinkState) -> None:
         self.bus.publish(
@@ -445,6 +464,33 @@ class Cluster:
         or unclean (an offline partition takes any live replica). See Controller."""
         self._require_controller()
         return await self.controller.elect_leaders(election_type, partitions)
+
+    # --- idempotent producers (KIP-98) ------------------------------------------------
+
+    async def init_producer_id(self) -> tuple[int, int]:
+        """InitProducerId: a producer id never handed out before in this data dir, with
+        epoch 0. Like a Kafka client, ask a broker (here the lowest running one)."""
+        running = [b for _, b in sorted(self.brokers.items()) if b.running]
+        if not running:
+            raise KafkaError(ErrorCode.BROKER_NOT_AVAILABLE, "no broker is running to ask for a producer id")
+        return await running[0].init_producer_id()
+
+    def drop_next_acks(self, count: int = 1, topic: str | None = None) -> None:
+        """A fault: the next `count` produce responses (for `topic`, or any topic) are
+        lost after the leader appended the batch, so the producer retries it. Without
+        idempotence the retry is appended again; with it the leader drops the duplicate."""
+        if count < 1:
+            raise KafkaError(
+                ErrorCode.INVALID_REQUEST, f"the number of acks to drop must be at least 1, not {count}"
+            )
+        if topic is not None:
+            self.topic(topic)
+        self.network.drop_acks(count, topic)
+
+    @property
+    def duplicates_dropped(self) -> int:
+        """Retried batches the brokers recognised and did not append again (since start)."""
+        return sum(b.duplicates_dropped for b in self.brokers.values())
 
     # --- group coordinator: committed offsets ----------------------------------------
 
@@ -638,7 +684,7 @@ class Cluster:
             for b in self.brokers.values()
             for key, log in sorted(b.logs.items())
         )
-        busy = sum(b.storage.in_flight for b in self.brokers.values())
+        busy = sum(b.storage.in_flight for b in self.brokers.values()) + self._metadata_log.in_flight
         return (logs, self.metadata.offset, getattr(self.clock, "pending", None), busy)
 
     async def settle(self, checks: int = 3, interval: float = 0.002) -> None:

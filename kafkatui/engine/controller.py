@@ -26,6 +26,7 @@ from kafkatui.engine.events import (
     IsrShrunk,
     LeaderElected,
     PartitionsCreated,
+    ProducerIdsAllocated,
     TopicConfigChanged,
     TopicCreated,
     TopicDeleted,
@@ -35,6 +36,7 @@ from kafkatui.engine.metadata import (
     CONFIG,
     PARTITION,
     PARTITION_CHANGE,
+    PRODUCER_IDS,
     REGISTER_BROKER,
     REMOVE_TOPIC,
     TOPIC,
@@ -46,6 +48,8 @@ from kafkatui.engine.metadata import (
 )
 
 MAX_TOPIC_NAME_LENGTH = 249
+# Producer ids per AllocateProducerIds (Kafka's ProducerIdsBlock.PRODUCER_ID_BLOCK_SIZE).
+PRODUCER_ID_BLOCK_SIZE = 1000
 _LEGAL_TOPIC_CHARS = re.compile(r"^[a-zA-Z0-9._-]+$")
 
 
@@ -188,6 +192,25 @@ class Controller:
         new = [b for b in broker_ids if b not in self.image.brokers]
         if new:
             await self._commit([MetadataRecord(REGISTER_BROKER, {"broker_id": b}) for b in new])
+
+    async def allocate_producer_ids(self, broker_id: int) -> range:
+        """AllocateProducerIds (KIP-730): hand a broker the next block of producer ids,
+        committed as a ProducerIdsRecord first, so no later process hands them out again
+        (Kafka's `ProducerIdControlManager`)."""
+        async with self._lock:
+            first = self.image.next_producer_id
+            block = range(first, first + PRODUCER_ID_BLOCK_SIZE)
+            record = {"broker_id": broker_id, "next_producer_id": block.stop}
+            await self._commit_locked([MetadataRecord(PRODUCER_IDS, record)])
+        self._bus.publish(
+            ProducerIdsAllocated(
+                timestamp_ms=self._clock.now_ms(),
+                broker_id=broker_id,
+                first_producer_id=block.start,
+                last_producer_id=block.stop - 1,
+            )
+        )
+        return block
 
     def topic(self, name: str) -> TopicInfo:
         info = self.image.topics.get(name)

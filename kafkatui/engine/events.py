@@ -155,6 +155,45 @@ class ProduceRejected(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DuplicateBatchDropped(Event):
+    """A partition leader recognised a retried batch of an idempotent producer (its
+    sequence range is one of the producer's last five, KIP-98) and did not append it
+    again; the producer was answered with the offsets of the first append."""
+
+    broker_id: int
+    topic: str
+    partition: int
+    producer_id: int
+    producer_epoch: int
+    base_sequence: int
+    last_sequence: int
+    base_offset: int
+    last_offset: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class AckLost(Event):
+    """A fault: the leader appended a batch (and replicated it as acks asked), but its
+    produce response never reached the producer, which will retry the batch."""
+
+    broker_id: int
+    topic: str
+    partition: int
+    base_offset: int
+    last_offset: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProducerIdsAllocated(Event):
+    """The controller handed a broker a block of producer ids (KIP-730's
+    AllocateProducerIds, committed as a ProducerIdsRecord)."""
+
+    broker_id: int
+    first_producer_id: int
+    last_producer_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class GroupStateChanged(Event):
     """A consumer group moved between Kafka's classic group states (`ClassicGroupState`:
     Empty, PreparingRebalance, CompletingRebalance, Stable, Dead)."""

@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.engine.producer_state import ProducerStateManager, last_sequence
 from kafkatui.engine.records import (
-    BatchHeader,
     TimestampType,
     read_header,
     verify_crc,
@@ -47,6 +48,20 @@ async def _to_completion(write: Awaitable[T]) -> T:
         return task.result()
 
 
+@dataclass(frozen=True, slots=True)
+class LogAppendInfo:
+    """Where a leader append put a batch (Kafka's `LogAppendInfo`). `duplicate`: the
+    batch was a producer's retry of one already in the log (KIP-98), so nothing was
+    written and the offsets are those of the first append."""
+
+    base_offset: int
+    last_offset: int
+    record_count: int
+    size_bytes: int
+    producer_id: int
+    duplicate: bool = False
+
+
 class PartitionLog:
     """One replica's log of one partition, stored in its broker's database."""
 
@@ -71,6 +86,12 @@ class PartitionLog:
         # lock, so nothing is appended as leader once the replica has started following.
         self.leader_epoch = -1
         self.closed = False  # its broker stopped; a restart opens a new PartitionLog
+        # Idempotent producers' epochs and last batches (KIP-98), on leader and followers.
+        self.producer_state = ProducerStateManager()
+
+    async def load_producer_state(self) -> None:
+        """Rebuild the producer state from the log (on open, and after a truncation)."""
+        self.producer_state.load(await self._storage.producer_batches(self.log_id))
 
     async def append_as_leader(
         self,
@@ -79,11 +100,12 @@ class PartitionLog:
         leader_epoch: int,
         timestamp_type: TimestampType,
         now_ms: int,
-    ) -> BatchHeader:
-        """Validate a producer's batch, assign its offsets, write it; returns the stored header.
+    ) -> LogAppendInfo:
+        """Validate a producer's batch, assign its offsets, write it; returns where it went.
 
         Offsets are assigned and written under one lock, so concurrent producers to the
-        same partition get contiguous, non-overlapping offsets in append order.
+        same partition get contiguous, non-overlapping offsets in append order. A batch
+        with a producer id is checked against the producer state first (KIP-98).
         """
         header = read_header(data)
         if header.size != len(data):
@@ -97,12 +119,37 @@ class PartitionLog:
                 ErrorCode.INVALID_RECORD,
                 "a producer batch must hold records with offset deltas 0..count-1",
             )
+        if header.producer_id >= 0 and header.base_sequence < 0:  # LogValidator.validateBatch
+            raise KafkaError(
+                ErrorCode.INVALID_RECORD,
+                f"Invalid sequence number {header.base_sequence} in record batch with producerId "
+                f"{header.producer_id}",
+            )
         async with self._append_lock:
             if leader_epoch != self.leader_epoch or self.closed:
                 raise KafkaError(
                     ErrorCode.NOT_LEADER_OR_FOLLOWER,
                     f"{self.topic}-{self.partition}: leadership changed (epoch {leader_epoch} is over)",
                 )
+            producer_id = header.producer_id
+            if producer_id >= 0 and not header.is_control:
+                first_seq = header.base_sequence
+                duplicate = self.producer_state.check(
+                    f"{self.topic}-{self.partition}",
+                    producer_id,
+                    header.producer_epoch,
+                    first_seq,
+                    last_sequence(first_seq, header.last_offset_delta),
+                )
+                if duplicate is not None:
+                    return LogAppendInfo(
+                        duplicate.first_offset,
+                        duplicate.last_offset,
+                        header.records_count,
+                        header.size,
+                        producer_id,
+                        duplicate=True,
+                    )
             base_offset = self.log_end_offset
             stored = with_base_offset(data, base_offset)
             if timestamp_type is TimestampType.LOG_APPEND_TIME:
@@ -111,7 +158,17 @@ class PartitionLog:
             stored_header = read_header(stored)
             await _to_completion(self._storage.append(self.log_id, [(stored_header, stored)]))
             self._extend(stored_header.last_offset + 1, stored_header.size)
-        return stored_header
+            if producer_id >= 0 and not header.is_control:
+                self.producer_state.update(
+                    producer_id,
+                    header.producer_epoch,
+                    header.base_sequence,
+                    base_offset,
+                    stored_header.last_offset,
+                )
+        return LogAppendInfo(
+            base_offset, stored_header.last_offset, header.records_count, stored_header.size, producer_id
+        )
 
     async def append_as_follower(self, batches: list[bytes]) -> int:
         """Append batches fetched from the leader, keeping their offsets; returns the new LEO.
@@ -139,6 +196,11 @@ class PartitionLog:
                 expected = header.last_offset + 1
             await _to_completion(self._storage.append(self.log_id, rows))
             self._extend(expected, sum(h.size for h, _ in rows))
+            for h, _ in rows:  # ProducerAppendInfo with origin REPLICATION: no checks
+                if h.producer_id >= 0 and not h.is_control:
+                    self.producer_state.update(
+                        h.producer_id, h.producer_epoch, h.base_sequence, h.base_offset, h.last_offset
+                    )
         return self.log_end_offset
 
     async def truncate_to(self, offset: int) -> None:
@@ -150,6 +212,9 @@ class PartitionLog:
             self.size_bytes -= await _to_completion(self._storage.truncate(self.log_id, offset))
             self.log_end_offset = offset
             self.high_watermark = min(self.high_watermark, offset)
+            # Batches cut away must not count as duplicates (Kafka truncates its
+            # producer state with the log and reloads it).
+            self.producer_state.load(await _to_completion(self._storage.producer_batches(self.log_id)))
 
     def close(self) -> None:
         """Its broker stopped or crashed: requests still holding this object (a produce

@@ -39,6 +39,7 @@ PARTITION = "PartitionRecord"
 PARTITION_CHANGE = "PartitionChangeRecord"
 CONFIG = "ConfigRecord"
 REMOVE_TOPIC = "RemoveTopicRecord"
+PRODUCER_IDS = "ProducerIdsRecord"  # KIP-730: the next producer id not yet handed out
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,8 @@ class MetadataImage:
         self.topics: dict[str, TopicInfo] = {}
         self.topics_by_id: dict[str, TopicInfo] = {}
         self.offset = -1
+        # The first producer id no broker has been given yet (ProducerIdControlManager).
+        self.next_producer_id = 0
 
     def apply(self, record: MetadataRecord) -> None:
         d = record.data
@@ -139,6 +142,8 @@ class MetadataImage:
             case "RemoveTopicRecord":
                 topic = self.topics_by_id.pop(d["topic_id"])
                 del self.topics[topic.name]
+            case "ProducerIdsRecord":
+                self.next_producer_id = d["next_producer_id"]
             case other:
                 raise ValueError(f"unknown metadata record type {other}")
 
@@ -148,6 +153,7 @@ class MetadataLog:
 
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
+        self.in_flight = 0  # appends waiting on SQLite's thread (see Cluster.settle)
 
     @classmethod
     async def open(cls, path: Path | None) -> MetadataLog:
@@ -172,11 +178,15 @@ class MetadataLog:
             (next_offset + i, timestamp_ms, r.type, json.dumps(r.data, sort_keys=True))
             for i, r in enumerate(records)
         ]
-        await self._db.execute("BEGIN")
+        self.in_flight += 1
         try:
-            await self._db.executemany("INSERT INTO metadata_log VALUES (?, ?, ?, ?)", rows)
-            await self._db.execute("COMMIT")
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
+            await self._db.execute("BEGIN")
+            try:
+                await self._db.executemany("INSERT INTO metadata_log VALUES (?, ?, ?, ?)", rows)
+                await self._db.execute("COMMIT")
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+        finally:
+            self.in_flight -= 1
         return next_offset + len(rows) - 1

@@ -9,6 +9,9 @@ replays the same drops.
 Only broker-to-broker traffic crosses it (replication, heartbeats to the controller,
 AlterPartition); clients inside the workbench reach brokers directly, and metadata
 reaches every running broker (kafkatui does not model a broker that misses metadata).
+The one client fault is a lost acknowledgement: `drop_acks` makes the next produce
+responses vanish after the leader appended the batch, so the producer retries it —
+the case the idempotent producer (KIP-98) exists for.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ class Network:
         self._loss: dict[tuple[int, int], float] = {}
         self._cut: set[tuple[int, int]] = set()
         self.on_change: Callable[[LinkState], None] | None = None
+        # Produce responses still to lose: per topic, and for any topic (key None).
+        self._acks_to_drop: dict[str | None, int] = {}
 
     def link(self, a: int, b: int) -> LinkState:
         key = _link(a, b)
@@ -84,6 +89,28 @@ class Network:
             return False
         loss = self._loss.get(key, 0.0)
         return loss <= 0.0 or self._rng.random() >= loss
+
+    def drop_acks(self, count: int, topic: str | None = None) -> None:
+        """Lose the next `count` produce responses (of `topic`, or of any topic)."""
+        self._acks_to_drop[topic] = self._acks_to_drop.get(topic, 0) + count
+
+    def pending_ack_drops(self) -> int:
+        return sum(self._acks_to_drop.values())
+
+    def loses_ack(self, topic: str) -> bool:
+        """Is this produce response lost? (Consumes one drop of the topic, or else one
+        of any topic.)"""
+        if not self._acks_to_drop:
+            return False
+        for key in (topic, None):
+            left = self._acks_to_drop.get(key, 0)
+            if left > 0:
+                if left == 1:
+                    del self._acks_to_drop[key]
+                else:
+                    self._acks_to_drop[key] = left - 1
+                return True
+        return False
 
     def latency_ms(self, a: int, b: int) -> int:
         return 0 if a == b else self._latency.get(_link(a, b), 0)

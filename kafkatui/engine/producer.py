@@ -6,8 +6,16 @@ records), gathered per partition into batches that close when `batch.size` fills
 `linger.ms` passes, and each batch is sent to the partition leader as one RecordBatch.
 Batches of one partition are sent in order, one at a time, so per-partition order holds.
 
-Differences from Kafka: there is no buffer.memory back-pressure, and idempotence and
-transactions arrive with the delivery-semantics issue.
+Idempotence (KIP-98, `enable.idempotence`): the producer gets a producer id from
+InitProducerId on first use, gives each batch the next sequence numbers of its partition
+when it is first sent, and resends the same bytes on a retry, so a leader that already
+appended it (the acknowledgement was lost) answers with the first offsets instead of
+writing it twice. After a batch with a sequence fails for good, the producer bumps its
+epoch and starts every partition's sequence again at 0 (KIP-360's idempotent epoch bump).
+
+Differences from Kafka: there is no buffer.memory back-pressure, each partition has one
+batch in flight at a time (so `max.in.flight.requests.per.connection` only takes part in
+the idempotence rules), and transactions arrive with the delivery-semantics issue.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.partitioner import RoundRobinPartitioner, StickyPartitioner, partition_for_key
+from kafkatui.engine.producer_state import INT32_MAX
 from kafkatui.engine.records import Headers, Record, encode_batch
 
 if TYPE_CHECKING:
@@ -32,6 +41,9 @@ Serializer = Callable[[Any], bytes | None]
 # Bytes a record costs in a batch beyond its key, value and headers (varints, attributes).
 _RECORD_OVERHEAD = 21
 _BATCH_OVERHEAD = 61
+# ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION_FOR_IDEMPOTENCE
+MAX_IN_FLIGHT_FOR_IDEMPOTENCE = 5
+INT16_MAX = 2**15 - 1
 
 
 def serialize(value: Any) -> bytes | None:
@@ -79,9 +91,22 @@ class ProducerConfig:
     delivery_timeout_ms: int = 120_000
     request_timeout_ms: int = 30_000  # how long the leader may hold an acks=all request
     partitioner: str = "default"  # default | round_robin
+    # None = not set: Kafka's default (true), silently off when acks, retries or
+    # max.in.flight.requests.per.connection do not allow it (Kafka 3.2+, KAFKA-13673).
+    enable_idempotence: bool | None = None
+    max_in_flight_requests_per_connection: int = 5
 
     def __post_init__(self) -> None:
         parse_acks(self.acks)
+        if self.max_in_flight_requests_per_connection < 1:
+            raise KafkaError(
+                ErrorCode.INVALID_CONFIG,
+                f"Invalid value {self.max_in_flight_requests_per_connection} for configuration "
+                "max.in.flight.requests.per.connection: must be at least 1",
+            )
+        if self.enable_idempotence:
+            for problem in self._idempotence_conflicts():
+                raise KafkaError(ErrorCode.INVALID_CONFIG, f"{problem} (enable.idempotence=true)")
         if self.partitioner not in ("default", "round_robin"):
             raise KafkaError(
                 ErrorCode.INVALID_CONFIG,
@@ -102,6 +127,30 @@ class ProducerConfig:
                     f"Invalid value {getattr(self, name)} for configuration "
                     f"{name.replace('_', '.')}: must be at least 0",
                 )
+
+    def _idempotence_conflicts(self) -> list[str]:
+        """Kafka's `postProcessAndValidateIdempotenceConfigs`, in its words."""
+        problems = []
+        if self.retries == 0:
+            problems.append("Must set retries to non-zero when using the idempotent producer.")
+        if parse_acks(self.acks) != -1:
+            problems.append(
+                "Must set acks to all in order to use the idempotent producer. "
+                "Otherwise we cannot guarantee idempotence."
+            )
+        if self.max_in_flight_requests_per_connection > MAX_IN_FLIGHT_FOR_IDEMPOTENCE:
+            problems.append(
+                "Must set max.in.flight.requests.per.connection to at most 5 to use the idempotent producer."
+            )
+        return problems
+
+    @property
+    def idempotent(self) -> bool:
+        """Whether this producer is idempotent: enable.idempotence as set, or by default
+        whenever acks=all, retries > 0 and max.in.flight ≤ 5 allow it."""
+        if self.enable_idempotence is None:
+            return not self._idempotence_conflicts()
+        return self.enable_idempotence
 
 
 class RecordMetadata(NamedTuple):
@@ -124,6 +173,9 @@ class _Batch:
     futures: list[asyncio.Future[RecordMetadata]] = field(default_factory=list)
     size: int = _BATCH_OVERHEAD
     sealed: bool = False
+    # Idempotence: the epoch and first sequence given when it was first sent (-1: not yet).
+    producer_epoch: int = -1
+    base_sequence: int = -1
 
 
 class Producer:
@@ -154,6 +206,13 @@ class Producer:
         self._sending: dict[tuple[str, int], _Batch] = {}  # the batch each sender is on
         self._timers: set[asyncio.Task[None]] = set()
         self._closed = False
+        # Idempotence (KIP-98): the id and epoch from InitProducerId, and per partition
+        # the sequence number the next batch starts at.
+        self.idempotent = self.config.idempotent
+        self.producer_id = -1
+        self.producer_epoch = -1
+        self._next_sequence: dict[tuple[str, int], int] = {}
+        self._init_lock = asyncio.Lock()
 
     # --- the producer path -----------------------------------------------------------
 
@@ -270,10 +329,12 @@ class Producer:
     async def _send_batch(self, batch: _Batch) -> None:
         clock = self._cluster.clock
         deadline = batch.created_ms + self.config.delivery_timeout_ms
-        data = encode_batch(batch.records, base_offset=0)
+        data = None if self.idempotent else encode_batch(batch.records, base_offset=0)
         attempt = 0
         while True:
             try:
+                if data is None:  # the same bytes, sequence and all, for every retry
+                    data = await self._encode_idempotent(batch)
                 leader = self._cluster.leader(batch.topic, batch.partition)
                 if self._acks == 0:
                     # Fire and forget: the producer learns nothing, not even errors.
@@ -292,7 +353,9 @@ class Producer:
                 return
             except KafkaError as error:
                 if error.code is ErrorCode.MESSAGE_TOO_LARGE and len(batch.records) > 1:
-                    # Kafka splits an oversized batch and retries its records one by one.
+                    # Kafka splits an oversized batch and retries its records one by one
+                    # (the broker refused it, so its sequence numbers go to the pieces).
+                    self._reuse_sequence(batch)
                     for single in _split(batch):
                         await self._send_batch(single)
                     return
@@ -302,12 +365,53 @@ class Producer:
                     or attempt > self.config.retries
                     or clock.now_ms() + self.config.retry_backoff_ms > deadline
                 ):
-                    _fail(batch, error)
+                    self._failed(batch, error)
                     return
                 await clock.sleep(self.config.retry_backoff_ms / 1000)
             except Exception as error:  # a bug must not leave senders waiting forever
-                _fail(batch, error)
+                self._failed(batch, error)
                 return
+
+    # --- idempotence (KIP-98) --------------------------------------------------------
+
+    async def _encode_idempotent(self, batch: _Batch) -> bytes:
+        """Encode a batch with the producer id, epoch and its partition's next sequence
+        numbers (InitProducerId first, once per producer)."""
+        if self.producer_id < 0:
+            async with self._init_lock:
+                if self.producer_id < 0:
+                    self.producer_id, self.producer_epoch = await self._cluster.init_producer_id()
+        if batch.base_sequence < 0:
+            tp = (batch.topic, batch.partition)
+            batch.producer_epoch = self.producer_epoch
+            batch.base_sequence = self._next_sequence.get(tp, 0)
+            # Sequence numbers wrap from Int32.MAX to 0, as Kafka's do.
+            self._next_sequence[tp] = (batch.base_sequence + len(batch.records)) % (INT32_MAX + 1)
+        return encode_batch(
+            batch.records,
+            base_offset=0,
+            producer_id=self.producer_id,
+            producer_epoch=batch.producer_epoch,
+            base_sequence=batch.base_sequence,
+        )
+
+    def _reuse_sequence(self, batch: _Batch) -> None:
+        """A batch the broker refused whole gives its sequence numbers back (its
+        partition's later batches have none yet: one batch is in flight per partition)."""
+        if batch.base_sequence >= 0 and batch.producer_epoch == self.producer_epoch:
+            self._next_sequence[(batch.topic, batch.partition)] = batch.base_sequence
+
+    def _failed(self, batch: _Batch, error: BaseException) -> None:
+        """Fail a batch's records. If it carried sequence numbers, the broker may or may
+        not have it, so the sequences can no longer be trusted: bump the epoch and start
+        every partition at 0 again (Kafka's `bumpIdempotentEpochAndResetIdIfNeeded`)."""
+        if batch.base_sequence >= 0 and batch.producer_epoch == self.producer_epoch:
+            self._next_sequence.clear()
+            if self.producer_epoch < INT16_MAX:
+                self.producer_epoch += 1
+            else:  # epoch exhausted: get a new producer id on the next send
+                self.producer_id = self.producer_epoch = -1
+        _fail(batch, error)
 
     # --- lifecycle -------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from kafkatui.engine.producer_state import NUM_BATCHES_TO_RETAIN, ProducerBatch
 from kafkatui.engine.records import BatchHeader
 
 MEMORY = ":memory:"
@@ -60,6 +61,14 @@ _BROKER_MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (log_id, base_offset)
     );
     ALTER TABLE logs ADD COLUMN cleaner_checkpoint INTEGER NOT NULL DEFAULT 0;
+    """,
+    # Producer state is rebuilt from the batches of idempotent producers (KIP-98): this
+    # index covers that query, so a rebuild never reads the batch rows; being partial it
+    # leaves plain batches (producer id -1) out.
+    """
+    CREATE INDEX batches_by_producer ON batches (
+        log_id, producer_id, last_offset, producer_epoch, base_sequence, base_offset, attributes
+    ) WHERE producer_id >= 0;
     """,
 )
 
@@ -296,6 +305,25 @@ class BrokerStorage:
         ) as cursor:
             row = await cursor.fetchone()
         return None if row is None or row[0] is None else int(row[0])
+
+    async def producer_batches(self, log_id: int) -> list[ProducerBatch]:
+        """The last batches of each producer id in a log, oldest first: enough to rebuild
+        its producer state (Kafka reloads a snapshot and replays the log after it)."""
+        self.in_flight += 1
+        try:
+            sql = """
+                SELECT producer_id, producer_epoch, base_sequence, base_offset, last_offset FROM (
+                    SELECT producer_id, producer_epoch, base_sequence, base_offset, last_offset,
+                    ROW_NUMBER() OVER (
+                        PARTITION BY producer_id ORDER BY last_offset DESC
+                    ) AS newest
+                    FROM batches WHERE log_id = ? AND producer_id >= 0 AND (attributes & 32) = 0
+                ) WHERE newest <= ? ORDER BY last_offset
+            """
+            async with self._db.execute(sql, (log_id, NUM_BATCHES_TO_RETAIN)) as cursor:
+                return [ProducerBatch(*row) async for row in cursor]
+        finally:
+            self.in_flight -= 1
 
     async def checkpoint_high_watermark(self, log_id: int, high_watermark: int) -> None:
         async with self._write_lock:

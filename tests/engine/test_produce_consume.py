@@ -158,6 +158,7 @@ async def test_acks_all_needs_min_insync_replicas(cluster: Cluster, clock: Manua
         cluster, acks="all", delivery_timeout_ms=1000, request_timeout_ms=500
     ) as producer:
         future = await producer.send("t", "v")
+        await cluster.settle()  # idempotent by default: InitProducerId comes first
         # NOT_ENOUGH_REPLICAS is retriable: the producer retries until delivery.timeout.ms.
         await clock.advance(900)
         assert not future.done()

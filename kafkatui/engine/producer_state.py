@@ -1,0 +1,152 @@
+"""Per-partition producer state: what the idempotent producer (KIP-98) relies on.
+
+Kafka's `ProducerStateManager`. For each producer id that wrote to a partition the
+replica keeps the producer's current epoch and the metadata of its last five batches
+(`ProducerStateEntry.NUM_BATCHES_TO_RETAIN`): first and last sequence, first and last
+offset. A leader checks every batch with a producer id against it before appending
+(`ProducerAppendInfo` with origin CLIENT):
+
+- an epoch lower than the known one is refused (`INVALID_PRODUCER_EPOCH`);
+- a batch whose sequence range is one of the cached five is a retry of a batch already
+  in the log: it is not appended again, and the producer is answered with the offsets
+  it got the first time (`UnifiedLog.analyzeAndValidateProducerState`);
+- otherwise its first sequence must follow the last one (`OUT_OF_ORDER_SEQUENCE_NUMBER`);
+  a new epoch starts again at 0; an id never seen must start at 0 (else
+  `UNKNOWN_PRODUCER_ID`, as Kafka did before KIP-360).
+
+Followers update the state from replicated batches without checking (origin
+REPLICATION), and a replica rebuilds it from the log's batch headers when the log is
+opened or truncated, so a new leader after a failover or a restarted process dedups
+as the old leader did. *Differs from Kafka:* no snapshot files and no expiry after
+`transactional.id.expiration.ms`; the rebuild reads the last five batch headers of each
+producer from the broker's database.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from kafkatui.engine.errors import ErrorCode, KafkaError
+
+NUM_BATCHES_TO_RETAIN = 5  # ProducerStateEntry.NUM_BATCHES_TO_RETAIN
+INT32_MAX = 2**31 - 1
+
+
+def last_sequence(base_sequence: int, last_offset_delta: int) -> int:
+    """The sequence of a batch's last record; sequences wrap from Int32.MAX to 0
+    (`DefaultRecordBatch.incrementSequence`)."""
+    if base_sequence > INT32_MAX - last_offset_delta:
+        return base_sequence - (INT32_MAX - last_offset_delta) - 1
+    return base_sequence + last_offset_delta
+
+
+def in_sequence(last_seq: int, next_seq: int) -> bool:
+    """Does `next_seq` directly follow `last_seq`? (`ProducerAppendInfo.inSequence`)"""
+    return next_seq == last_seq + 1 or (next_seq == 0 and last_seq == INT32_MAX)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchMetadata:
+    """Kafka's `BatchMetadata`: where one producer batch landed."""
+
+    first_seq: int
+    last_seq: int
+    first_offset: int
+    last_offset: int
+
+
+@dataclass(slots=True)
+class ProducerStateEntry:
+    """One producer id's epoch and its last batches on this partition."""
+
+    producer_id: int
+    epoch: int
+    batches: deque[BatchMetadata] = field(default_factory=lambda: deque(maxlen=NUM_BATCHES_TO_RETAIN))
+
+    @property
+    def last_seq(self) -> int:
+        return self.batches[-1].last_seq if self.batches else -1
+
+    def find_duplicate(self, epoch: int, first_seq: int, last_seq: int) -> BatchMetadata | None:
+        if epoch != self.epoch:
+            return None
+        for batch in self.batches:
+            if batch.first_seq == first_seq and batch.last_seq == last_seq:
+                return batch
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ProducerBatch:
+    """The producer fields of one stored batch (what the rebuild reads back)."""
+
+    producer_id: int
+    epoch: int
+    base_sequence: int
+    first_offset: int
+    last_offset: int
+
+
+class ProducerStateManager:
+    """The producer state of one partition replica."""
+
+    def __init__(self) -> None:
+        self.producers: dict[int, ProducerStateEntry] = {}
+
+    def check(
+        self, topic_partition: str, producer_id: int, epoch: int, first_seq: int, last_seq: int
+    ) -> BatchMetadata | None:
+        """Validate a client's batch before a leader appends it. Returns the cached
+        batch if this one is a duplicate (do not append), None if it may be appended;
+        raises INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER or UNKNOWN_PRODUCER_ID."""
+        entry = self.producers.get(producer_id)
+        if entry is None:
+            if first_seq != 0:
+                raise KafkaError(
+                    ErrorCode.UNKNOWN_PRODUCER_ID,
+                    f"{topic_partition} has no record of producer id {producer_id}; "
+                    f"its first batch must have sequence 0, not {first_seq}",
+                )
+            return None
+        if epoch < entry.epoch:
+            raise KafkaError(
+                ErrorCode.INVALID_PRODUCER_EPOCH,
+                f"producer id {producer_id} wrote to {topic_partition} with epoch {epoch}, "
+                f"older than its current epoch {entry.epoch}",
+            )
+        duplicate = entry.find_duplicate(epoch, first_seq, last_seq)
+        if duplicate is not None:
+            return duplicate
+        if epoch > entry.epoch:
+            if first_seq != 0:
+                raise KafkaError(
+                    ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+                    f"producer id {producer_id} started epoch {epoch} on {topic_partition} at "
+                    f"sequence {first_seq}; a new epoch starts at 0",
+                )
+        elif not in_sequence(entry.last_seq, first_seq):
+            raise KafkaError(
+                ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+                f"producer id {producer_id} sent sequence {first_seq} to {topic_partition}, "
+                f"expected {0 if entry.last_seq == INT32_MAX else entry.last_seq + 1}",
+            )
+        return None
+
+    def update(
+        self, producer_id: int, epoch: int, first_seq: int, first_offset: int, last_offset: int
+    ) -> None:
+        """Record an appended batch (leader or follower): a new epoch forgets the old
+        one's batches (`ProducerStateEntry.update`)."""
+        entry = self.producers.get(producer_id)
+        if entry is None or epoch != entry.epoch:
+            entry = self.producers[producer_id] = ProducerStateEntry(producer_id, epoch)
+        seq = last_sequence(first_seq, last_offset - first_offset)
+        entry.batches.append(BatchMetadata(first_seq, seq, first_offset, last_offset))
+
+    def load(self, batches: Iterable[ProducerBatch]) -> None:
+        """Rebuild from the log's producer batches, oldest first."""
+        self.producers.clear()
+        for b in batches:
+            self.update(b.producer_id, b.epoch, b.base_sequence, b.first_offset, b.last_offset)

@@ -1,0 +1,157 @@
+"""The idempotence lesson: lose acknowledgements, let the producer retry, count copies.
+
+The seed's "exactly once per partition" made measurable. Three brokers, one partition
+replicated three times, acks=all. A producer sends one record at a time; for a few of
+them (chosen by the seed) the leader appends the batch and replicates it, but the
+response never reaches the producer (`Cluster.drop_next_acks`), so it sends the batch
+again after retry.backoff.ms.
+
+The same schedule runs twice. With `enable.idempotence=false` each retry is a new batch
+to the broker and the log holds the record twice. With `enable.idempotence=true`
+(KIP-98) the batch carries the producer id, epoch and sequence numbers it had the first
+time; the leader finds that sequence range among the producer's last five batches,
+answers with the first offsets and appends nothing. Deterministic for a seed: the
+cluster runs on a ManualClock.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+from kafkatui.engine.clock import ManualClock
+from kafkatui.engine.cluster import Cluster
+from kafkatui.engine.consumer import Consumer, ConsumerConfig
+from kafkatui.engine.events import AckLost, DuplicateBatchDropped, Event, ProducerIdsAllocated
+from kafkatui.engine.producer import Producer, ProducerConfig
+
+TOPIC = "payments"
+
+
+@dataclass
+class IdempotenceRun:
+    """One pass of the schedule, with idempotence off or on."""
+
+    idempotence: bool
+    sent: int
+    acked: int
+    acks_lost: int
+    records_in_log: int
+    duplicates_in_log: int
+    duplicates_dropped: int  # retried batches the leader recognised and did not append
+    producer_id: int
+    story: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IdempotenceReport:
+    seed: int
+    records: int
+    lost_ack_records: list[str]
+    off: IdempotenceRun
+    on: IdempotenceRun
+
+    def to_json(self, *, story: bool = False) -> dict[str, object]:
+        data = asdict(self)
+        if not story:
+            for run in ("off", "on"):
+                data[run].pop("story")
+        return data
+
+
+def lost_ack_schedule(seed: int, records: int) -> list[int]:
+    """Which sends lose their acknowledgement (about one in five, at least one)."""
+    rng = random.Random(seed)
+    return sorted(rng.sample(range(records), max(1, records // 5)))
+
+
+async def idempotence_run(
+    idempotent: bool,
+    seed: int,
+    records: int,
+    lost: list[int],
+    narrate: Callable[[str], None] | None = None,
+) -> IdempotenceRun:
+    clock = ManualClock()
+    story: list[str] = []
+    start = clock.now_ms()
+
+    def say(line: str) -> None:
+        text = f"t={clock.now_ms() - start:>5} ms  {line}"
+        story.append(text)
+        if narrate is not None:
+            narrate(text)
+
+    cluster = await Cluster.open(None, brokers=3, clock=clock, seed=seed)
+    try:
+        await cluster.create_topic(TOPIC, 1, 3, configs={"min.insync.replicas": "2"})
+        config = ProducerConfig(acks="all", linger_ms=0, enable_idempotence=idempotent)
+        flag = str(idempotent).lower()
+        say(f"enable.idempotence={flag}, acks=all, retry.backoff.ms={config.retry_backoff_ms}")
+
+        def on_event(event: Event) -> None:
+            if isinstance(event, AckLost):
+                say(
+                    f"the ack for offset {event.base_offset} is lost on its way back: the producer will retry"
+                )
+            elif isinstance(event, DuplicateBatchDropped):
+                say(
+                    f"leader {event.broker_id} already has producer {event.producer_id}'s sequence "
+                    f"{event.base_sequence} (offset {event.base_offset}): duplicate dropped, answered with "
+                    "the first offset"
+                )
+            elif isinstance(event, ProducerIdsAllocated):
+                say(f"InitProducerId: broker {event.broker_id} got producer ids from the controller")
+
+        stop_listening = cluster.bus.listen(on_event)
+        producer = Producer(cluster, config)
+        futures = []
+        acks_lost = 0
+        for i in range(records):
+            if i in lost:
+                cluster.drop_next_acks(1, TOPIC)
+                acks_lost += 1
+            future = await producer.send(TOPIC, f"r{i}")
+            futures.append(future)
+            while not future.done():  # 10 ms at a time, settled, so the story repeats exactly
+                await cluster.settle()
+                if not future.done():
+                    await clock.advance(10)
+            if future.exception() is None:
+                where = future.result().offset
+                say(f"r{i} acknowledged at offset {where}" + (" (after a retry)" if i in lost else ""))
+        await producer.close()
+        consumer = Consumer(cluster, ConsumerConfig(auto_offset_reset="earliest", max_poll_records=10_000))
+        consumer.assign([(TOPIC, 0)])
+        stored = Counter(r.value for r in await consumer.poll(0))
+        run = IdempotenceRun(
+            idempotent, records, sum(f.exception() is None for f in futures), acks_lost,
+            sum(stored.values()), sum(n - 1 for n in stored.values()), cluster.duplicates_dropped,
+            producer.producer_id, story,
+        )  # fmt: skip
+        say(
+            f"sent {run.sent}, acked {run.acked}, records in the log {run.records_in_log}, "
+            f"duplicates in the log {run.duplicates_in_log}, duplicates dropped by the broker "
+            f"{run.duplicates_dropped}"
+        )
+        stop_listening()
+        return run
+    finally:
+        await cluster.close()
+
+
+async def idempotence_scenario(
+    seed: int = 1, *, records: int = 20, narrate: Callable[[str], None] | None = None
+) -> IdempotenceReport:
+    """The same lost-ack schedule without and with idempotence."""
+    lost = lost_ack_schedule(seed, records)
+    if narrate is not None:
+        narrate(f"{records} records; the acks of {', '.join(f'r{i}' for i in lost)} will be lost")
+    runs = []
+    for idempotent in (False, True):
+        if narrate is not None:
+            narrate(f"--- enable.idempotence={str(idempotent).lower()} ---")
+        runs.append(await idempotence_run(idempotent, seed, records, lost, narrate))
+    return IdempotenceReport(seed, records, [f"r{i}" for i in lost], runs[0], runs[1])

@@ -239,6 +239,7 @@ async def _generate(
         "topic": topic,
         "records": count,
         "acked": acked,
+        "idempotent": producer.idempotent,
         "failed": dict(errors),
         "elapsed_s": round(elapsed, 3),
         "records_per_s": round(count / elapsed, 1),

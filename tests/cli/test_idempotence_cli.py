@@ -19,6 +19,9 @@ def test_produce_is_idempotent_by_default_and_either_flag_works(cli: CliFn) -> N
     out = cli("produce", "sales", "--value", "c", "--partition", "0", "--no-idempotent", "--json").ok()
     assert out.json()["offset"] == 2
     cli("produce", "sales", "--value", "d", "--partition", "0", "--acks", "1").ok()  # silently off
+    assert cli("produce", "sales", "--count", "5", "--json").ok().json()["idempotent"] is True
+    summary = cli("produce", "sales", "--count", "5", "--acks", "1", "--json").ok().json()
+    assert summary["idempotent"] is False and summary["acked"] == 5
 
 
 def test_idempotent_with_acks_1_is_a_config_error(cli: CliFn) -> None:

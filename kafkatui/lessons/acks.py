@@ -35,6 +35,7 @@ from kafkatui.engine.events import (
     LeaderElected,
 )
 from kafkatui.engine.producer import Producer, ProducerConfig
+from kafkatui.lessons import Story
 
 TOPIC = "payments"
 NARRATED = (
@@ -77,14 +78,8 @@ async def acks_scenario(
     rng = random.Random(seed)
     crash_at = rng.randrange(records // 3, 2 * records // 3)
     clock = ManualClock()
-    story: list[str] = []
-    start = clock.now_ms()
-
-    def say(line: str) -> None:
-        text = f"t={clock.now_ms() - start:>4} ms  {line}"
-        story.append(text)
-        if narrate is not None:
-            narrate(text)
+    story = Story(narrate, clock, lambda ms: f"t={ms:>4} ms")
+    say = story.say
 
     # Kafka's liveness timers shrunk to the scale of this story (defaults: heartbeat
     # 2000 ms, session 9000 ms, election 1000 ms), so the crash is noticed in time.
@@ -142,7 +137,7 @@ async def acks_scenario(
         report = AcksReport(
             acks, seed, len(futures), len(acked), len(lost),
             sum(n - 1 for n in stored.values() if n > 1),
-            leader_before, leader_after, crash_at, lost, story,
+            leader_before, leader_after, crash_at, lost, story.lines,
         )  # fmt: skip
         say(
             f"sent {report.sent}, acknowledged {report.acked}, lost {report.lost}, "

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from kafkatui.engine.clock import ManualClock
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.producer import Producer, ProducerConfig
+from kafkatui.lessons import Story
 
 TOPIC = "customer-addresses"
 DELETE_RETENTION_MS = 60_000
@@ -45,12 +46,8 @@ class CompactionReport:
 
 async def compaction_scenario(narrate: Callable[[str], None] | None = None) -> CompactionReport:
     clock = ManualClock()
-    story: list[str] = []
-
-    def say(line: str) -> None:
-        story.append(line)
-        if narrate is not None:
-            narrate(line)
+    story = Story(narrate)
+    say = story.say
 
     cluster = await Cluster.open(None, brokers=1, clock=clock, seed=1)
     try:
@@ -110,7 +107,7 @@ async def compaction_scenario(narrate: Callable[[str], None] | None = None) -> C
         for _, key, value in final:
             latest[key] = value
         return CompactionReport(
-            len(before), len(cleaned), len(final), [o for o, _, _ in final], latest, active, story
+            len(before), len(cleaned), len(final), [o for o, _, _ in final], latest, active, story.lines
         )
     finally:
         await cluster.close()

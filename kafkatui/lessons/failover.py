@@ -17,6 +17,7 @@ from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.consumer import Consumer, ConsumerConfig
 from kafkatui.engine.events import ControllerElected, Event, IsrShrunk, LeaderElected
 from kafkatui.engine.producer import Producer, ProducerConfig
+from kafkatui.lessons import Story
 
 TOPIC = "orders"
 
@@ -49,12 +50,8 @@ async def failover_scenario(
     seed: int = 1, *, records: int = 60, narrate: Callable[[str], None] | None = None
 ) -> FailoverReport:
     clock = ManualClock()
-    story: list[str] = []
-
-    def say(line: str) -> None:
-        story.append(line)
-        if narrate is not None:
-            narrate(line)
+    story = Story(narrate)
+    say = story.say
 
     cluster = await Cluster.open(None, brokers=3, clock=clock, seed=seed)
     try:
@@ -119,7 +116,7 @@ async def failover_scenario(
                 PartitionFailover(b.partition, b.leader, a.leader, b.high_watermark)
                 for b, a in zip(before, after, strict=True)
             ],
-            story,
+            story.lines,
         )
         say(f"records below the pre-crash high watermark that were lost: {report.lost_below_high_watermark}")
         await producer.close()

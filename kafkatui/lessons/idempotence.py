@@ -26,6 +26,7 @@ from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.consumer import Consumer, ConsumerConfig
 from kafkatui.engine.events import AckLost, DuplicateBatchDropped, Event, ProducerIdsAllocated
 from kafkatui.engine.producer import Producer, ProducerConfig
+from kafkatui.lessons import Story
 
 TOPIC = "payments"
 
@@ -75,14 +76,8 @@ async def idempotence_run(
     narrate: Callable[[str], None] | None = None,
 ) -> IdempotenceRun:
     clock = ManualClock()
-    story: list[str] = []
-    start = clock.now_ms()
-
-    def say(line: str) -> None:
-        text = f"t={clock.now_ms() - start:>5} ms  {line}"
-        story.append(text)
-        if narrate is not None:
-            narrate(text)
+    story = Story(narrate, clock, lambda ms: f"t={ms:>5} ms")
+    say = story.say
 
     cluster = await Cluster.open(None, brokers=3, clock=clock, seed=seed)
     try:
@@ -129,7 +124,7 @@ async def idempotence_run(
         run = IdempotenceRun(
             idempotent, records, sum(f.exception() is None for f in futures), acks_lost,
             sum(stored.values()), sum(n - 1 for n in stored.values()), cluster.duplicates_dropped,
-            producer.producer_id, story,
+            producer.producer_id, story.lines,
         )  # fmt: skip
         say(
             f"sent {run.sent}, acked {run.acked}, records in the log {run.records_in_log}, "

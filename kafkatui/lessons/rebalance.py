@@ -17,6 +17,7 @@ from kafkatui.engine.clock import ManualClock
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.consumer import Consumer, ConsumerConfig
 from kafkatui.engine.group import GroupState
+from kafkatui.lessons import Story
 
 TOPIC = "orders"
 GROUP = "shipping"
@@ -51,12 +52,7 @@ async def rebalance_scenario(
     clock = ManualClock()
     start = clock.now_ms()
     report = RebalanceReport(assignor)
-
-    def say(line: str) -> None:
-        text = f"t={(clock.now_ms() - start) / 1000:>5.1f} s  {line}"
-        report.story.append(text)
-        if narrate is not None:
-            narrate(text)
+    say = Story(narrate, clock, lambda ms: f"t={ms / 1000:>5.1f} s", report.story).say
 
     cluster = await Cluster.open(None, brokers=3, clock=clock, seed=1)
     consumers: dict[str, Consumer] = {}

@@ -108,6 +108,20 @@ class ProduceRequest:
     headers: Sequence[tuple[str, str]] = ()
     partition: int | None = None
     acks: str = "all"
+    # enable.idempotence: None is Kafka 3's default (on with acks=all, else off); True
+    # with acks other than all is Kafka's INVALID_CONFIG.
+    idempotent: bool | None = None
+
+
+@dataclass(frozen=True)
+class IdempotenceView:
+    """The workbench's idempotent producer as the brokers know it (KIP-98)."""
+
+    producer_id: int  # -1 until its first send (InitProducerId)
+    producer_epoch: int
+    next_sequence: tuple[tuple[int, int], ...]  # (partition, next sequence) of one topic
+    duplicates_dropped: int  # retried batches the brokers recognised (all producers)
+    acks_to_drop: int  # the lost-ack fault, armed this many times
 
 
 @dataclass(frozen=True)
@@ -242,6 +256,15 @@ class Backend(Protocol):
     async def alter_topic_configs(self, name: str, changes: Mapping[str, str | None]) -> None: ...
     async def read_log(self, topic: str, partition: int, offset: int, limit: int) -> list[LogRecordView]: ...
     async def produce(self, request: ProduceRequest) -> ProduceTrace: ...
+    def idempotence(self, topic: str | None) -> IdempotenceView:
+        """The idempotent producer's id, epoch and next sequence per partition of `topic`."""
+        ...
+
+    def drop_next_ack(self, topic: str) -> None:
+        """A fault: the next produce response for `topic` is lost after the append, so
+        the producer retries (a duplicate unless it is idempotent)."""
+        ...
+
     async def log_layout(self, topic: str) -> dict[int, LogLayout]:
         """Each partition's segments and, if compacted, its first dirty offset."""
         ...

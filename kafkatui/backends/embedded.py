@@ -18,6 +18,7 @@ from kafkatui.backends.base import (
     GroupMemberView,
     GroupPartitionView,
     GroupView,
+    IdempotenceView,
     LogLayout,
     LogRecordView,
     ProduceRequest,
@@ -85,7 +86,7 @@ class EmbeddedBackend:
         self.cluster = cluster
         self.bus = cluster.bus
         self.clock = cluster.clock
-        self._producers: dict[str, Producer] = {}
+        self._producers: dict[tuple[str, bool | None], Producer] = {}
         self._disk: dict[int, int] = {}
         self._consumers: dict[int, _WorkbenchConsumer] = {}
         self._next_consumer_id = 1
@@ -246,12 +247,32 @@ class EmbeddedBackend:
     def links(self) -> list[LinkState]:
         return self.cluster.network.links()
 
-    def _producer(self, acks: str) -> Producer:
-        producer = self._producers.get(acks)
+    def _producer(self, acks: str, idempotent: bool | None = None) -> Producer:
+        """One producer per (acks, enable.idempotence); asking for idempotence with acks
+        other than all is Kafka's INVALID_CONFIG."""
+        producer = self._producers.get((acks, idempotent))
         if producer is None:
-            producer = Producer(self.cluster, ProducerConfig(acks=acks, linger_ms=0))
-            self._producers[acks] = producer
+            config = ProducerConfig(acks=acks, linger_ms=0, enable_idempotence=idempotent)
+            producer = Producer(self.cluster, config)
+            self._producers[(acks, idempotent)] = producer
         return producer
+
+    def idempotence(self, topic: str | None) -> IdempotenceView:
+        producer = next(
+            (p for (acks, _), p in self._producers.items() if acks == "all" and p.idempotent), None
+        )
+        pid, epoch, sequences = -1, -1, ()
+        if producer is not None:
+            pid, epoch = producer.producer_id, producer.producer_epoch
+            sequences = tuple(
+                sorted((p, seq) for (t, p), seq in producer.next_sequences().items() if t == topic)
+            )
+        return IdempotenceView(
+            pid, epoch, sequences, self.cluster.duplicates_dropped, self.cluster.network.pending_ack_drops()
+        )
+
+    def drop_next_ack(self, topic: str) -> None:
+        self.cluster.drop_next_acks(1, topic)
 
     async def produce(self, request: ProduceRequest) -> ProduceTrace:
         """Send one record and report each step of the producer path."""
@@ -261,10 +282,14 @@ class EmbeddedBackend:
         key = request.key.encode() if request.key is not None else None
         value = request.value.encode() if request.value is not None else None
         steps = [
-            TraceStep("send", f"topic {request.topic}, key {request.key!r}, acks={request.acks}"),
+            TraceStep(
+                "send",
+                f"topic {request.topic}, key {request.key!r}, acks={request.acks}"
+                + (", idempotent" if self._producer(request.acks, request.idempotent).idempotent else ""),
+            ),
             TraceStep("serialize", _serialized(key, value)),
         ]
-        meta = await self._producer(request.acks).send_and_wait(
+        meta = await self._producer(request.acks, request.idempotent).send_and_wait(
             request.topic,
             value,
             key=key,

@@ -214,6 +214,10 @@ class Producer:
         self._next_sequence: dict[tuple[str, int], int] = {}
         self._init_lock = asyncio.Lock()
 
+    def next_sequences(self) -> dict[tuple[str, int], int]:
+        """Per partition, the sequence number this idempotent producer's next batch gets."""
+        return dict(self._next_sequence)
+
     # --- the producer path -----------------------------------------------------------
 
     async def send(

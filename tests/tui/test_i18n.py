@@ -16,7 +16,7 @@ PAGE_KEYS = {
     "cluster": ("1",),
     "topics": ("2", "n", "d", "enter"),
     "log": ("3", "g", "c", "r", "enter", "home", "end", "pageup", "pagedown"),
-    "produce": ("4", "ctrl+s", "a"),
+    "produce": ("4", "ctrl+s", "a", "d"),
     "events": ("5", "p", "f", "c"),
     "partitions": ("6", "s", "k", "r", "c", "l", "p"),
     "groups": ("7", "a", "s", "k", "x", "p"),

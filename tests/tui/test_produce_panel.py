@@ -464,3 +464,40 @@ def test_snapshot_after_one_send(snap_compare) -> None:  # type: ignore[no-untyp
         await pilot.pause()
 
     assert snap_compare(Harness(), terminal_size=(120, 36), run_before=send_one)
+
+
+async def _send_through_a_lost_ack(pilot: Pilot[None], app: Harness, panel: ProducePanel) -> None:
+    """Arm the lost-ack fault (d), send the form, and move the clock through the retry."""
+    assert app.backend is not None
+    panel.query_one("#send").focus()
+    await pilot.press("d")
+    assert "next ack(s) to lose: 1" in text_of(panel, "#idempotence-msg")
+    before = len(app.produced)
+    await pilot.press("ctrl+s")
+    await app.backend.cluster.advance_until(lambda: len(app.produced) > before, limit_ms=30_000)
+    await path_shown(pilot, panel)
+
+
+async def test_idempotence_drops_the_retry_of_a_lost_ack_and_off_it_is_written_twice() -> None:
+    app = Harness()
+    async with app.run_test(size=(120, 60)) as pilot:
+        panel = await ready(pilot)
+        assert "first send asks for a producer id" in text_of(panel, "#idempotence-msg")
+        await fill(pilot, panel, key="client-1", value="v1")
+        await _send_through_a_lost_ack(pilot, app, panel)
+        assert records(app) == 1  # the retry was recognised and dropped
+        shown = text_of(panel, "#idempotence-msg")
+        assert "producer id" in shown and "duplicates dropped by brokers: 1" in shown
+        assert f"P{KEY_PARTITION} 1" in shown  # the next batch there gets sequence 1
+
+        panel.query_one("#idempotence", Switch).value = False
+        await pilot.pause()
+        assert "writes the record again" in text_of(panel, "#idempotence-msg")
+        await _send_through_a_lost_ack(pilot, app, panel)
+        assert records(app) == 3  # written, lost ack, written again
+        assert "duplicates dropped by brokers: 1" in text_of(panel, "#idempotence-msg")
+
+        panel.query_one("#acks-1", RadioButton).value = True
+        await pilot.pause()
+        assert panel.query_one("#idempotence", Switch).disabled
+        assert "needs acks=all" in text_of(panel, "#idempotence-msg")

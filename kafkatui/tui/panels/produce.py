@@ -21,7 +21,15 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, Static, Switch
 
 from kafkatui.backends.base import Backend, ProduceRequest, ProduceTrace
-from kafkatui.engine.events import Event, PartitionsCreated, TopicCreated, TopicDeleted
+from kafkatui.engine.events import (
+    AckLost,
+    DuplicateBatchDropped,
+    Event,
+    PartitionsCreated,
+    RecordAppended,
+    TopicCreated,
+    TopicDeleted,
+)
 from kafkatui.tui.panels.base import Panel
 from kafkatui.tui.widgets.acks_latency import AcksLatency, AcksLatencyStats
 from kafkatui.tui.widgets.producer_path import ProducerPath
@@ -33,6 +41,11 @@ _NARROW_WIDTH = 100  # below this the form and the path stack instead of sitting
 _TICK = 0.02  # seconds between auto-produce rounds at high rates (several records per round)
 _PULSES_PER_SECOND = 4  # how often auto-produce's counters are redrawn
 _TOPIC_EVENTS = (TopicCreated, TopicDeleted, PartitionsCreated)
+_PRODUCER_EVENTS = (AckLost, DuplicateBatchDropped, RecordAppended)
+_IDEMPOTENCE_TIP = (
+    "enable.idempotence (KIP-98): the producer numbers its batches per partition, so a "
+    "leader that already has a retried batch drops it instead of writing it twice"
+)
 _ACKS_HELP = {
     "0": "fire and forget: no offset comes back",
     "1": "the leader's write is enough",
@@ -70,6 +83,7 @@ class ProducePanel(Panel):
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", id="produce.send"),
         Binding("a", "toggle_auto", "Auto-produce", id="produce.auto"),
+        Binding("d", "drop_ack", "Drop next ack", id="produce.drop_ack"),
     ]
 
     DEFAULT_CSS = """
@@ -157,14 +171,12 @@ class ProducePanel(Panel):
                         yield RadioButton("1", id="acks-1")
                         yield RadioButton("0", id="acks-0")
                 yield Static(_ACKS_HELP["all"], id="acks-help", classes="msg")
-                note = "coming in a later version"
                 with Horizontal(classes="line", id="idempotence-row"):
                     label = Label("idempotent", classes="field-label")
-                    label.tooltip = f"enable.idempotence {note}"
+                    label.tooltip = _IDEMPOTENCE_TIP
                     yield label
-                    yield Switch(id="idempotence", classes="toggle", disabled=True,
-                                 tooltip=f"enable.idempotence {note}")  # fmt: skip
-                yield Static(note, classes="msg")
+                    yield Switch(True, id="idempotence", classes="toggle", tooltip=_IDEMPOTENCE_TIP)
+                yield Static("", id="idempotence-msg", classes="msg")
                 with Horizontal(classes="row spaced"):
                     yield Button("Send", id="send", variant="primary")
                     yield Static("ctrl+s · enter", id="send-hint")
@@ -196,10 +208,38 @@ class ProducePanel(Panel):
     async def refresh_data(self) -> None:
         """Reload the topic list, keeping the chosen topic (and partition) if they still exist."""
         self._reload_topics()
+        self._show_idempotence()
 
     def on_engine_events(self, events: list[Event]) -> None:
         if any(isinstance(e, _TOPIC_EVENTS) for e in events):
             self._reload_topics()
+        if any(isinstance(e, _PRODUCER_EVENTS) for e in events):
+            self._show_idempotence()
+
+    def _show_idempotence(self) -> None:
+        """The idempotent producer's id, epoch and next sequence per partition, the
+        duplicates the brokers dropped, and the lost-ack fault if armed."""
+        topic = self.query_one("#topic", Select).value
+        view = self.backend.idempotence(topic if isinstance(topic, str) else None)
+        msg = self.query_one("#idempotence-msg", Static)
+        if self._acks() != "all":
+            lines = [
+                "off: enable.idempotence needs acks=all (Kafka refuses it with acks=" + self._acks() + ")"
+            ]
+        elif not self.query_one("#idempotence", Switch).value:
+            lines = ["off: a retry after a lost ack writes the record again"]
+        elif view.producer_id < 0:
+            lines = ["on: the first send asks for a producer id (InitProducerId)"]
+        else:
+            sequences = ", ".join(f"P{p} {seq}" for p, seq in view.next_sequence) or "—"
+            lines = [
+                f"producer id {view.producer_id} · epoch {view.producer_epoch}",
+                f"next sequence: {sequences}",
+            ]
+        lines.append(f"duplicates dropped by brokers: {view.duplicates_dropped}")
+        if view.acks_to_drop:
+            lines.append(f"next ack(s) to lose: {view.acks_to_drop} (d)")
+        msg.update("\n".join(lines))
 
     def _reload_topics(self) -> None:
         topics = self.query_one("#topic", Select)
@@ -228,6 +268,7 @@ class ProducePanel(Panel):
     @on(Select.Changed, "#topic")
     def _topic_changed(self) -> None:
         self._reload_partitions()
+        self._show_idempotence()
 
     # --- the form --------------------------------------------------------------------
 
@@ -237,6 +278,37 @@ class ProducePanel(Panel):
         self.query_one("#acks-help", Static).update(_ACKS_HELP[acks])
         self.query_one(AcksLatency).chosen = acks
         self._auto_acks = acks
+        switch = self.query_one("#idempotence", Switch)
+        switch.disabled = acks != "all"  # Kafka: enable.idempotence=true requires acks=all
+        self._show_idempotence()
+
+    @on(Switch.Changed, "#idempotence")
+    def _idempotence_changed(self) -> None:
+        self._show_idempotence()
+
+    def _idempotent(self) -> bool:
+        switch = self.query_one("#idempotence", Switch)
+        return switch.value and not switch.disabled
+
+    def action_drop_ack(self) -> None:
+        """The lost-acknowledgement fault: the next produce response for this topic is
+        lost after the leader appended the batch, so the producer retries."""
+        topic = self.query_one("#topic", Select).value
+        if not isinstance(topic, str):
+            self.app.notify("Choose a topic first.", title="Drop next ack", severity="warning")
+            return
+        try:
+            self.backend.drop_next_ack(topic)
+        except Exception as error:
+            self.report(error)
+            return
+        self._show_idempotence()
+        self.app.notify(
+            f"The leader will append the next batch for {topic}, but its acknowledgement will be "
+            "lost: the producer retries it. Idempotent, the leader knows the batch by its producer "
+            "id and sequence and drops it; without idempotence the record is written twice.",
+            title="Next ack will be lost",
+        )
 
     @on(Input.Changed, "#value, #headers")
     def _value_changed(self) -> None:
@@ -312,6 +384,7 @@ class ProducePanel(Panel):
             headers=parse_headers(self.query_one("#headers", Input).value),
             partition=partition if isinstance(partition, int) and partition >= 0 else None,
             acks=self._acks(),
+            idempotent=self._idempotent(),
         )
 
     # --- sending ---------------------------------------------------------------------
@@ -330,6 +403,7 @@ class ProducePanel(Panel):
             return
         self._latencies.record(request.acks, trace.latency_ms)
         self._show_latencies()
+        self._show_idempotence()
         path = self.query_one(ProducerPath)
         path.show_trace(trace)
         path.scroll_visible(animate=False)  # on a small terminal the path is below the form

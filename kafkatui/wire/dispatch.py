@@ -1,0 +1,10 @@
+"""Every API this server speaks, by key (what ApiVersions advertises)."""
+
+from __future__ import annotations
+
+from kafkatui.wire import admin, api_versions, fetch, list_offsets, metadata, produce
+from kafkatui.wire.api import Api
+
+APIS: dict[int, Api] = {
+    a.key: a for module in (produce, fetch, list_offsets, metadata, api_versions, admin) for a in module.APIS
+}

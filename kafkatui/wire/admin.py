@@ -46,7 +46,7 @@ async def create_topics(ctx: RequestContext, request: Any) -> Any:
                     num_partitions=-1,
                     replication_factor=-1,
                     configs=None,
-                )  # fmt: skip
+                )
             )
             continue
         results.append(
@@ -59,7 +59,7 @@ async def create_topics(ctx: RequestContext, request: Any) -> Any:
                 num_partitions=len(info.partitions),
                 replication_factor=info.replication_factor,
                 configs=(),
-            )  # fmt: skip
+            )
         )
     return build(cls, throttle_time=0, topics=tuple(results))
 
@@ -92,7 +92,7 @@ async def delete_topics(ctx: RequestContext, request: Any) -> Any:
                 topic_id=topic_id,
                 error_code=error or ErrorCode.NONE,
                 error_message=error.message if error else None,
-            )  # fmt: skip
+            )
         )
     return build(cls, throttle_time=0, responses=tuple(results))
 

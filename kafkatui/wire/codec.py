@@ -88,7 +88,7 @@ def decode_request(frame: bytes) -> Request:
         raise MalformedRequest(f"no schema for api key {api_key} version {version}") from error
     try:
         header, pos = _reader(cls.__header_schema__)(frame, 0)
-        body, used = _reader(cls)(frame, pos)
+        body, _ = _reader(cls)(frame, pos)
     except (SerialError, ValueError, TypeError, OverflowError, UnicodeDecodeError) as error:
         raise MalformedRequest(f"cannot parse api key {api_key} v{version}: {error}") from error
     return Request(api_key, version, header.correlation_id, header.client_id, body)

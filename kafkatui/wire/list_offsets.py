@@ -22,8 +22,12 @@ async def _offset(ctx: RequestContext, topic: str, partition: int, timestamp: in
     try:
         epoch = ctx.cluster.topic(topic).partitions[partition].leader_epoch if partition >= 0 else -1
         if timestamp in (EARLIEST, LATEST):
-            return {"offset": broker.list_offset(topic, partition, timestamp), "timestamp": -1,
-                    "leader_epoch": epoch, "error_code": ErrorCode.NONE}  # fmt: skip
+            return {
+                "offset": broker.list_offset(topic, partition, timestamp),
+                "timestamp": -1,
+                "leader_epoch": epoch,
+                "error_code": ErrorCode.NONE,
+            }
         if timestamp < 0:
             raise KafkaError(
                 ErrorCode.UNSUPPORTED_VERSION, f"ListOffsets timestamp {timestamp} is not supported"

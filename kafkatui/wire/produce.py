@@ -34,11 +34,24 @@ async def _append(
             )
         result = await ctx.broker.produce(topic, partition, bytes(data), acks=acks, timeout_ms=timeout_ms)
     except KafkaError as error:
-        return {"index": partition, "error_code": error, "base_offset": -1, "log_append_time": -1,
-                "log_start_offset": -1, "record_errors": (), "error_message": error.message}  # fmt: skip
-    return {"index": partition, "error_code": ErrorCode.NONE, "base_offset": result.base_offset,
-            "log_append_time": result.log_append_time, "log_start_offset": result.log_start_offset,
-            "record_errors": (), "error_message": None}  # fmt: skip
+        return {
+            "index": partition,
+            "error_code": error,
+            "base_offset": -1,
+            "log_append_time": -1,
+            "log_start_offset": -1,
+            "record_errors": (),
+            "error_message": error.message,
+        }
+    return {
+        "index": partition,
+        "error_code": ErrorCode.NONE,
+        "base_offset": result.base_offset,
+        "log_append_time": result.log_append_time,
+        "log_start_offset": result.log_start_offset,
+        "record_errors": (),
+        "error_message": None,
+    }
 
 
 async def handle(ctx: RequestContext, request: Any) -> Any:
@@ -56,7 +69,7 @@ async def handle(ctx: RequestContext, request: Any) -> Any:
                     "error_message": error.message,
                 }
                 for p in t.partition_data
-            ]  # fmt: skip
+            ]
             for t in request.topic_data
         ]
     else:

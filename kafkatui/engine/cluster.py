@@ -25,7 +25,7 @@ from kafkatui.engine.clock import Clock, ManualClock, RealClock
 from kafkatui.engine.controller import BrokerDefaults, Controller
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.events import BrokerStarted, BrokerStopped, EventBus, LinkChanged
-from kafkatui.engine.group import GroupDescription, JoinResult
+from kafkatui.engine.group import GroupDescription, JoinResult, LeaveResult
 from kafkatui.engine.metadata import MetadataImage, MetadataLog, TopicInfo
 from kafkatui.engine.network import LinkState, Network
 from kafkatui.engine.offsets import (
@@ -486,8 +486,11 @@ class Cluster:
     async def heartbeat(self, group_id: str, member_id: str, generation_id: int, **request: Any) -> None:
         (await self._coordinator(group_id)).group(group_id).heartbeat(member_id, generation_id, **request)
 
-    async def leave_group(self, group_id: str, members: Sequence[tuple[str, str | None]]) -> None:
-        (await self._coordinator(group_id)).group(group_id).leave(members)
+    async def leave_group(
+        self, group_id: str, members: Sequence[tuple[str, str | None]]
+    ) -> tuple[LeaveResult, ...]:
+        """LeaveGroup: each member's outcome (v3+ answers them one by one)."""
+        return (await self._coordinator(group_id)).group(group_id).leave(members)
 
     async def describe_group(self, group_id: str) -> GroupDescription | None:
         """DescribeGroups: state, protocol, generation and members (None: no such group)."""

@@ -21,6 +21,7 @@ class RequestContext:
     server: WireServer
     broker_id: int
     request: Request
+    client_host: str = ""
 
     @property
     def cluster(self) -> Cluster:

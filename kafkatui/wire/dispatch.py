@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from kafkatui.wire import admin, api_versions, fetch, list_offsets, metadata, produce
+from kafkatui.wire import admin, api_versions, fetch, group_offsets, groups, list_offsets, metadata, produce
 from kafkatui.wire.api import Api
 
 APIS: dict[int, Api] = {
-    a.key: a for module in (produce, fetch, list_offsets, metadata, api_versions, admin) for a in module.APIS
+    a.key: a
+    for module in (produce, fetch, list_offsets, metadata, api_versions, admin, groups, group_offsets)
+    for a in module.APIS
 }

@@ -126,6 +126,8 @@ class WireServer:
         self._connections.add(task)
         self.stats.connections += 1
         self.stats.connections_total += 1
+        peername = writer.get_extra_info("peername")
+        peer = f"/{peername[0]}" if peername else ""
         try:
             while True:
                 size_bytes = await reader.readexactly(4)
@@ -137,7 +139,7 @@ class WireServer:
                 if broker is None or not broker.running:
                     return  # a stopped broker answers nothing, like a dead process
                 self.stats.requests += 1
-                response = await self._handle(broker_id, frame)
+                response = await self._handle(broker_id, frame, peer)
                 if response is not None:
                     writer.write(response)
                     await writer.drain()
@@ -158,7 +160,7 @@ class WireServer:
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
-    async def _handle(self, broker_id: int, frame: bytes) -> bytes | None:
+    async def _handle(self, broker_id: int, frame: bytes, client_host: str = "") -> bytes | None:
         api_key, version, correlation_id = peek_key_version(frame)
         api = self.apis.get(api_key)
         if api is None:
@@ -170,5 +172,5 @@ class WireServer:
                 f"{api.name} v{version} is not supported ({api.min_version}..{api.max_version})"
             )
         request = decode_request(frame)
-        body = await api.handler(RequestContext(self, broker_id, request), request.body)
+        body = await api.handler(RequestContext(self, broker_id, request, client_host), request.body)
         return None if body is None else encode_response(correlation_id, body)

@@ -112,7 +112,8 @@ class WireServer:
         self._servers.clear()
 
     async def __aenter__(self) -> WireServer:
-        await self.start()
+        if not self._servers:
+            await self.start()
         return self
 
     async def __aexit__(self, *exc: object) -> None:

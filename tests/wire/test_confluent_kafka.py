@@ -10,7 +10,7 @@ from tests.wire.conftest import ServedCluster
 
 ck = pytest.importorskip("confluent_kafka")
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition  # noqa: E402
-from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic  # noqa: E402
 
 
 def create(served: ServedCluster, name: str, partitions: int = 3, rf: int = 3) -> None:
@@ -133,8 +133,27 @@ def test_subscribed_group_reads_everything_and_commits(served: ServedCluster) ->
     consumer.commit(asynchronous=False)
     committed = consumer.committed([TopicPartition("jobs", p) for p in range(3)], timeout=10)
     group = served.call(served.cluster.describe_group("workers"))
+    admin = AdminClient({"bootstrap.servers": served.bootstrap})
+    listed = admin.list_consumer_groups().result(10).valid
+    assert [(g.group_id, g.state.name) for g in listed] == [("workers", "STABLE")]
+    described = admin.describe_consumer_groups(["workers"])["workers"].result(10)
+    assert described.state.name == "STABLE" and described.partition_assignor == "range"
+    assert sorted(tp.partition for tp in described.members[0].assignment.topic_partitions) == [0, 1, 2]
     consumer.close()
     ends = {p.partition: p.high_watermark for p in served.cluster.describe_topic("jobs").partitions}
     assert {tp.partition: tp.offset for tp in committed} == ends
     assert group is not None and len(group.members) == 1
     assert served.call(served.cluster.describe_group("workers")).members == ()  # LeaveGroup on close
+
+
+def test_describe_configs_of_a_topic_and_a_broker(served: ServedCluster) -> None:
+    served.call(served.cluster.create_topic("audit", 1, 1, {"retention.ms": "3600000"}))
+    admin = AdminClient({"bootstrap.servers": served.bootstrap})
+    futures = admin.describe_configs([ConfigResource("topic", "audit"), ConfigResource("broker", "2")])
+    topic, broker = (f.result(10) for f in futures.values())
+    assert topic["retention.ms"].value == "3600000" and not topic["retention.ms"].is_default
+    assert topic["cleanup.policy"].value == "delete" and topic["cleanup.policy"].is_default
+    assert broker["node.id"].value == "2" and broker["auto.create.topics.enable"].value == "false"
+    with pytest.raises(KafkaException) as failure:
+        admin.describe_configs([ConfigResource("topic", "nope")])[ConfigResource("topic", "nope")].result(10)
+    assert failure.value.args[0].code() == KafkaError.UNKNOWN_TOPIC_OR_PART

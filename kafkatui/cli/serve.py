@@ -67,6 +67,7 @@ async def _serve(opts: ClusterOptions, host: str, port_base: int) -> None:
             await server.start()
         except ListenError as error:
             raise fail(error.name, str(error)) from None
+        cluster.advertise_listeners(server.bootstrap)
         async with server:
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()

@@ -54,7 +54,11 @@ class DataDirLockedError(Exception):
         self.owner = dict(owner)
         pid = owner.get("pid", "?")
         command = owner.get("command", "kafkatui")
-        super().__init__(f"{data_dir} is in use by pid {pid} ({command}); stop it or use another --data-dir")
+        listeners = owner.get("listeners")
+        serving = f", Kafka clients can use {listeners}" if listeners else ""
+        super().__init__(
+            f"{data_dir} is in use by pid {pid} ({command}{serving}); stop it or use another --data-dir"
+        )
 
 
 class _DataDirLock:
@@ -63,6 +67,7 @@ class _DataDirLock:
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / LOCK_FILE
         self._file: IO[str] | None = None
+        self.owner: dict[str, Any] | None = None
 
     def acquire(self, command: str) -> None:
         handle = open(self.path, "a+")  # noqa: SIM115 - held open for the cluster's lifetime
@@ -76,11 +81,17 @@ class _DataDirLock:
                 owner = {}
             handle.close()
             raise DataDirLockedError(self.path.parent, owner) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(json.dumps({"pid": os.getpid(), "command": command}))
-        handle.flush()
         self._file = handle
+        self.record({"pid": os.getpid(), "command": command})
+
+    def record(self, owner: Mapping[str, Any]) -> None:
+        """Write what a second process is told about the owner (pid, command, listeners)."""
+        if self._file is not None:
+            self.owner = dict(owner)
+            self._file.seek(0)
+            self._file.truncate()
+            self._file.write(json.dumps(self.owner))
+            self._file.flush()
 
     def release(self) -> None:
         if self._file is not None:
@@ -291,6 +302,13 @@ class Cluster:
         finally:
             if self._lock is not None:
                 self._lock.release()
+
+    def advertise_listeners(self, bootstrap: str | None) -> None:
+        """Record the wire listeners (`host:port,...`) in the data dir's lock file, so a
+        second kafkatui process can say where the running cluster is served."""
+        if self._lock is not None and self._lock.owner is not None:
+            owner = {k: v for k, v in self._lock.owner.items() if k != "listeners"}
+            self._lock.record(owner if bootstrap is None else {**owner, "listeners": bootstrap})
 
     async def __aenter__(self) -> Cluster:
         return self

@@ -118,9 +118,14 @@ def test_subscribed_group_reads_everything_and_commits(served: ServedCluster) ->
     create(served, "jobs", partitions=3, rf=2)
     produce(served, "jobs", [(b"%d" % i, b"job") for i in range(90)])
     consumer = Consumer(
-        {"bootstrap.servers": served.bootstrap, "group.id": "workers", "auto.offset.reset": "earliest",
-         "enable.auto.commit": False, "session.timeout.ms": 6000}
-    )  # fmt: skip
+        {
+            "bootstrap.servers": served.bootstrap,
+            "group.id": "workers",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+            "session.timeout.ms": 6000,
+        }
+    )
     consumer.subscribe(["jobs"])
     seen = 0
     deadline = time.monotonic() + 20
@@ -157,3 +162,25 @@ def test_describe_configs_of_a_topic_and_a_broker(served: ServedCluster) -> None
     with pytest.raises(KafkaException) as failure:
         admin.describe_configs([ConfigResource("topic", "nope")])[ConfigResource("topic", "nope")].result(10)
     assert failure.value.args[0].code() == KafkaError.UNKNOWN_TOPIC_OR_PART
+
+
+def test_producing_follows_the_new_leader_when_a_broker_stops(served: ServedCluster) -> None:
+    create(served, "failover", partitions=1, rf=3)
+    first_leader = served.cluster.describe_topic("failover").partitions[0].leader
+    assert [err for err, _ in produce(served, "failover", [(None, b"before")], acks="all")] == [None]
+    served.call(served.cluster.stop_broker(first_leader))
+    new_leader = served.cluster.describe_topic("failover").partitions[0].leader
+    assert new_leader not in (first_leader, -1)
+    reports = produce(served, "failover", [(None, b"after %d" % i) for i in range(5)], acks="all")
+    assert [err for err, _ in reports] == [None] * 5
+    admin = AdminClient(
+        {
+            "bootstrap.servers": ",".join(
+                f"{h}:{p}" for b, (h, p) in served.server.addresses.items() if b != first_leader
+            )
+        }
+    )
+    meta = admin.list_topics(timeout=10)
+    assert first_leader not in meta.brokers and meta.topics["failover"].partitions[0].leader == new_leader
+    got = consume_assigned(served, "failover", 1, 6)
+    assert [m.value() for m in got] == [b"before"] + [b"after %d" % i for i in range(5)]

@@ -94,7 +94,7 @@ def _status(server: WireServer, cluster: Cluster) -> Text:
         ("● ", "green"),
         f"{running}/{len(cluster.brokers)} brokers up · {len(cluster.topic_names())} topics · "
         f"{s.connections} connection(s) open ({s.connections_total} total) · {s.requests:,} requests"
-        + (f" · {s.errors} closed on errors" if s.errors else ""),
+        + (f" · {s.errors + s.internal_errors} closed on errors" if s.errors + s.internal_errors else ""),
     )
 
 

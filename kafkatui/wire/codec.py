@@ -15,6 +15,8 @@ import datetime
 import functools
 import io
 import struct
+import types
+import typing
 from types import ModuleType
 from typing import Any
 
@@ -55,7 +57,7 @@ def response_module(api_key: int, version: int) -> ModuleType:
 
 
 @functools.cache
-def _request_class(api_key: int, version: int) -> type:
+def request_class(api_key: int, version: int) -> type:
     module = request_module(api_key, version)
     return next(v for v in vars(module).values() if getattr(v, "__type__", None) is EntityType.request)
 
@@ -83,15 +85,44 @@ def decode_request(frame: bytes) -> Request:
     """Parse one request frame (without its size prefix)."""
     api_key, version, _ = peek_key_version(frame)
     try:
-        cls = _request_class(api_key, version)
+        cls = request_class(api_key, version)
     except Exception as error:  # kio's UnknownAPIKey / UnknownEntity
         raise MalformedRequest(f"no schema for api key {api_key} version {version}") from error
     try:
         header, pos = _reader(cls.__header_schema__)(frame, 0)
         body, _ = _reader(cls)(frame, pos)
-    except (SerialError, ValueError, TypeError, OverflowError, UnicodeDecodeError) as error:
+    except (SerialError, ValueError, TypeError, OverflowError, KeyError, IndexError) as error:
+        # KeyError: kio refuses a tagged field its schema does not know (Kafka skips those).
         raise MalformedRequest(f"cannot parse api key {api_key} v{version}: {error}") from error
+    missing = _null_in_non_nullable(body)
+    if missing is not None:
+        raise MalformedRequest(f"api key {api_key} v{version}: {missing} is null but may not be")
     return Request(api_key, version, header.correlation_id, header.client_id, body)
+
+
+@functools.cache
+def _non_nullable(cls: type) -> tuple[tuple[str, bool], ...]:
+    """(field name, may hold nested entities) for each field that may not be null."""
+    out = []
+    for f in dataclasses.fields(cls):
+        kind = f.type
+        if isinstance(kind, types.UnionType) and type(None) in kind.__args__:
+            continue
+        out.append((f.name, typing.get_origin(kind) is tuple or dataclasses.is_dataclass(kind)))
+    return tuple(out)
+
+
+def _null_in_non_nullable(entity: Any) -> str | None:
+    """The first non-nullable field kio read as null (a -1 length it accepts), if any."""
+    for name, nested_entities in _non_nullable(type(entity)):
+        value = getattr(entity, name)
+        if value is None:
+            return f"{type(entity).__name__}.{name}"
+        if nested_entities:
+            for item in value if isinstance(value, tuple) else (value,):
+                if dataclasses.is_dataclass(item) and (found := _null_in_non_nullable(item)) is not None:
+                    return found
+    return None
 
 
 def encode_response(correlation_id: int, body: Any) -> bytes:

@@ -73,7 +73,7 @@ async def handle(ctx: RequestContext, request: Any) -> Any:
         return build(
             topic_cls,
             error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION if name else ErrorCode.UNKNOWN_TOPIC_ID,
-            name=name,
+            name=name if name is not None or ctx.version >= 12 else "",  # nullable from v12
             topic_id=topic_id or _NO_ID,
             partitions=(),
         )

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import errno
 import logging
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -46,7 +47,8 @@ class WireStats:
     connections: int = 0  # open now
     connections_total: int = 0
     requests: int = 0
-    errors: int = 0  # connections closed on a bad frame or a handler failure
+    errors: int = 0  # connections closed on a bad frame
+    internal_errors: int = 0  # connections closed on a handler failure (a kafkatui bug)
 
 
 class WireServer:
@@ -151,9 +153,16 @@ class WireServer:
             log.info("broker %d: closing a connection: %s", broker_id, error)
         except asyncio.CancelledError:
             pass
-        except Exception:  # a handler bug must cost one connection, never the server
-            self.stats.errors += 1
-            log.exception("broker %d: request failed", broker_id)
+        except Exception as error:  # a handler bug must cost one connection, never the server
+            self.stats.internal_errors += 1
+            log.error(
+                "broker %d: closed a connection after an internal error: %s: %s "
+                "(a kafkatui bug: rerun with KAFKATUI_DEBUG=1 for the traceback and report it)",
+                broker_id,
+                type(error).__name__,
+                error,
+                exc_info=bool(os.environ.get("KAFKATUI_DEBUG")),
+            )
         finally:
             self.stats.connections -= 1
             self._connections.discard(task)

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from kio.schema.api_versions.v0.request import ApiVersionsRequest as ApiVersionsV0
 from kio.schema.api_versions.v3.request import ApiVersionsRequest as ApiVersionsV3
 from kio.serial import entity_reader, entity_writer
+from kio.static.primitive import Records
 
-from kafkatui.wire.codec import response_class
+from kafkatui.wire.codec import request_class, response_class
 from kafkatui.wire.dispatch import APIS
 from tests.wire.conftest import ServedCluster
 
@@ -127,6 +128,7 @@ def test_bad_input_closes_the_connection_and_the_server_keeps_serving(
             sock.shutdown(socket.SHUT_WR)
         assert read_frame(sock) is None
     assert api_versions(served).error_code == 0
+    assert served.server.stats.internal_errors == 0
 
 
 _frames = st.one_of(
@@ -153,3 +155,32 @@ def test_random_frames_never_take_the_server_down(served: ServedCluster, frame: 
             while read_frame(sock) is not None:
                 pass
     assert api_versions(served).error_code == 0
+    assert served.server.stats.internal_errors == 0  # bad input is the client's error, never a crash
+
+
+st.register_type_strategy(Records, st.binary(max_size=100).map(Records))
+_request_classes = [
+    request_class(key, version)
+    for key, api in sorted(APIS.items())
+    for version in range(api.min_version, api.max_version + 1)
+]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(request=st.sampled_from(_request_classes).flatmap(st.from_type))
+def test_well_formed_requests_with_random_fields_never_hit_a_handler_bug(
+    served: ServedCluster, request: object
+) -> None:
+    """Every advertised (API, version) with random field values: an answer, an error or a
+    close, never an internal error (2,500 examples found two; this keeps them fixed)."""
+    try:
+        frame = request_frame(request)
+    except Exception:  # kio cannot write it (a value out of its range): not a request
+        return
+    before = served.server.stats.internal_errors
+    with connect(served) as sock:
+        sock.settimeout(0.3)
+        sock.sendall(frame)
+        with contextlib.suppress(TimeoutError, ConnectionError):
+            read_frame(sock)
+    assert served.server.stats.internal_errors == before

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from kafkatui import __version__
-from kafkatui.cli import broker, consume, demo, group, produce, topic
+from kafkatui.cli import broker, consume, demo, group, produce, serve, topic
 from kafkatui.cli.context import ClusterOptions, default_data_dir
 
 app = typer.Typer(
@@ -27,6 +27,7 @@ app.add_typer(group.app, name="group")
 app.add_typer(demo.app, name="demo")
 app.command()(produce.produce)
 app.command()(consume.consume)
+app.command()(serve.serve)
 
 
 def _version(value: bool) -> None:

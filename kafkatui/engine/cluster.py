@@ -27,7 +27,7 @@ from kafkatui.engine.configs import TopicConfig
 from kafkatui.engine.controller import BrokerDefaults, Controller
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.events import BrokerStarted, BrokerStopped, EventBus, LinkChanged
-from kafkatui.engine.group import GroupDescription, JoinResult
+from kafkatui.engine.group import GroupDescription, JoinResult, LeaveResult
 from kafkatui.engine.metadata import MetadataImage, MetadataLog, TopicInfo
 from kafkatui.engine.network import LinkState, Network
 from kafkatui.engine.offsets import (
@@ -57,7 +57,11 @@ class DataDirLockedError(Exception):
         self.owner = dict(owner)
         pid = owner.get("pid", "?")
         command = owner.get("command", "kafkatui")
-        super().__init__(f"{data_dir} is in use by pid {pid} ({command}); stop it or use another --data-dir")
+        listeners = owner.get("listeners")
+        serving = f", Kafka clients can use {listeners}" if listeners else ""
+        super().__init__(
+            f"{data_dir} is in use by pid {pid} ({command}{serving}); stop it or use another --data-dir"
+        )
 
 
 class _DataDirLock:
@@ -66,6 +70,7 @@ class _DataDirLock:
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / LOCK_FILE
         self._file: IO[str] | None = None
+        self.owner: dict[str, Any] | None = None
 
     def acquire(self, command: str) -> None:
         handle = open(self.path, "a+")  # noqa: SIM115 - held open for the cluster's lifetime
@@ -79,11 +84,17 @@ class _DataDirLock:
                 owner = {}
             handle.close()
             raise DataDirLockedError(self.path.parent, owner) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(json.dumps({"pid": os.getpid(), "command": command}))
-        handle.flush()
         self._file = handle
+        self.record({"pid": os.getpid(), "command": command})
+
+    def record(self, owner: Mapping[str, Any]) -> None:
+        """Write what a second process is told about the owner (pid, command, listeners)."""
+        if self._file is not None:
+            self.owner = dict(owner)
+            self._file.seek(0)
+            self._file.truncate()
+            self._file.write(json.dumps(self.owner))
+            self._file.flush()
 
     def release(self) -> None:
         if self._file is not None:
@@ -323,6 +334,13 @@ class Cluster:
         finally:
             if self._lock is not None:
                 self._lock.release()
+
+    def advertise_listeners(self, bootstrap: str | None) -> None:
+        """Record the wire listeners (`host:port,...`) in the data dir's lock file, so a
+        second kafkatui process can say where the running cluster is served."""
+        if self._lock is not None and self._lock.owner is not None:
+            owner = {k: v for k, v in self._lock.owner.items() if k != "listeners"}
+            self._lock.record(owner if bootstrap is None else {**owner, "listeners": bootstrap})
 
     async def __aenter__(self) -> Cluster:
         return self
@@ -575,8 +593,11 @@ class Cluster:
     async def heartbeat(self, group_id: str, member_id: str, generation_id: int, **request: Any) -> None:
         (await self._coordinator(group_id)).group(group_id).heartbeat(member_id, generation_id, **request)
 
-    async def leave_group(self, group_id: str, members: Sequence[tuple[str, str | None]]) -> None:
-        (await self._coordinator(group_id)).group(group_id).leave(members)
+    async def leave_group(
+        self, group_id: str, members: Sequence[tuple[str, str | None]]
+    ) -> tuple[LeaveResult, ...]:
+        """LeaveGroup: each member's outcome (v3+ answers them one by one)."""
+        return (await self._coordinator(group_id)).group(group_id).leave(members)
 
     async def describe_group(self, group_id: str) -> GroupDescription | None:
         """DescribeGroups: state, protocol, generation and members (None: no such group)."""

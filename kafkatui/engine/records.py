@@ -491,12 +491,14 @@ def _decode_records_py(data: bytes, header: BatchHeader, pos: int) -> list[Recor
             else:
                 nheaders, p = varint(data, p)
             headers: Headers = ()
-            if nheaders < 0:
+            if nheaders < 0 or nheaders > record_end - p:  # the C decoder's bounds, too
                 raise KafkaError(ErrorCode.CORRUPT_MESSAGE, f"invalid number of record headers {nheaders}")
             if nheaders:
                 hs = []
                 for _ in range(nheaders):
                     hklen, p = decode_varint(data, p)
+                    if hklen < 0:  # else p would walk backwards (a near-endless loop)
+                        raise KafkaError(ErrorCode.CORRUPT_MESSAGE, f"invalid record header key size {hklen}")
                     hkey = data[p : p + hklen].decode()
                     p += hklen
                     hvlen, p = decode_varint(data, p)

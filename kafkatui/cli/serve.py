@@ -1,0 +1,110 @@
+"""`kafkatui serve`: run the cluster without the workbench, speaking the Kafka protocol.
+
+Each broker listens on its own port (127.0.0.1:9092 upward by default), so kcat,
+confluent-kafka, kafka-python and aiokafka use it like a real cluster. Ctrl-C or
+SIGTERM closes the listeners and the cluster, which releases the data dir.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from typing import Annotated
+
+import typer
+from rich.live import Live
+from rich.text import Text
+
+from kafkatui.cli.context import ClusterOptions, console, fail, options, run_async
+from kafkatui.engine.cluster import Cluster
+from kafkatui.wire import ListenError, WireServer
+from kafkatui.wire.server import DEFAULT_HOST, DEFAULT_PORT_BASE
+
+STATUS_INTERVAL_S = 0.5
+
+
+def serve(
+    ctx: typer.Context,
+    brokers: Annotated[
+        int | None,
+        typer.Option(
+            "--brokers", help="Number of brokers for a new cluster (default 3; same as the global option)."
+        ),
+    ] = None,
+    port_base: Annotated[
+        int,
+        typer.Option(
+            "--port-base",
+            help="Broker 1 listens here, broker 2 on the next port, and so on; 0 picks free ports.",
+            min=0,
+            max=65535,
+        ),
+    ] = DEFAULT_PORT_BASE,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on and advertise.")] = DEFAULT_HOST,
+) -> None:
+    """Serve the cluster to real Kafka clients over the wire protocol (no workbench).
+
+    Prints the bootstrap servers, then a live status line (connections, requests).
+    Ctrl-C or SIGTERM shuts down cleanly. Example:
+
+        kafkatui --memory serve --port-base 19092
+        kcat -b 127.0.0.1:19092 -L
+    """
+    opts = options(ctx)
+    if brokers is not None:
+        if brokers < 1:
+            raise typer.BadParameter("a cluster needs at least 1 broker", param_hint="--brokers")
+        opts = ClusterOptions(opts.data_dir, opts.memory, brokers, opts.cluster_name, opts.seed)
+    run_async(lambda: _serve(opts, host, port_base))
+
+
+async def _serve(opts: ClusterOptions, host: str, port_base: int) -> None:
+    cluster = await opts.open("kafkatui serve")
+    try:
+        server = WireServer(cluster, host=host, port_base=port_base)
+        try:
+            await server.start()
+        except ListenError as error:
+            raise fail(error.name, str(error)) from None
+        cluster.advertise_listeners(server.bootstrap)
+        async with server:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            try:
+                where = "in memory" if cluster.data_dir is None else str(cluster.data_dir)
+                console.print(f"kafkatui: {len(cluster.brokers)} broker(s), data: {where}")
+                console.print(f"bootstrap servers: [bold]{server.bootstrap}[/]")
+                console.file.flush()
+                await _status_until(stop, server, cluster)
+            finally:
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.remove_signal_handler(sig)
+    finally:
+        await cluster.close()
+    console.print("kafkatui: stopped")
+
+
+def _status(server: WireServer, cluster: Cluster) -> Text:
+    s = server.stats
+    running = sum(1 for b in cluster.brokers.values() if b.running)
+    return Text.assemble(
+        ("● ", "green"),
+        f"{running}/{len(cluster.brokers)} brokers up · {len(cluster.topic_names())} topics · "
+        f"{s.connections} connection(s) open ({s.connections_total} total) · {s.requests:,} requests"
+        + (f" · {s.errors + s.internal_errors} closed on errors" if s.errors + s.internal_errors else ""),
+    )
+
+
+async def _status_until(stop: asyncio.Event, server: WireServer, cluster: Cluster) -> None:
+    """Redraw the status line until `stop` (only on a terminal: logs stay clean)."""
+    if not console.is_terminal:
+        await stop.wait()
+        return
+    with Live(_status(server, cluster), console=console, auto_refresh=False, transient=False) as live:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), STATUS_INTERVAL_S)
+            live.update(_status(server, cluster), refresh=True)

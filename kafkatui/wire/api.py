@@ -1,0 +1,51 @@
+"""What a request handler sees, and how the handlers of each API family are listed."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kafkatui.wire.codec import Request
+
+if TYPE_CHECKING:
+    from kafkatui.engine.broker import Broker
+    from kafkatui.engine.cluster import Cluster
+    from kafkatui.wire.server import WireServer
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """One request as it reaches a broker's listener (Kafka's `RequestContext`)."""
+
+    server: WireServer
+    broker_id: int
+    request: Request
+    client_host: str = ""
+
+    @property
+    def cluster(self) -> Cluster:
+        return self.server.cluster
+
+    @property
+    def broker(self) -> Broker:
+        return self.server.cluster.brokers[self.broker_id]
+
+    @property
+    def version(self) -> int:
+        return self.request.api_version
+
+
+# A handler returns the response body (a kio dataclass), or None for no response (acks=0).
+Handler = Callable[[RequestContext, Any], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Api:
+    """One API this server speaks: Kafka's key, the versions it advertises, its handler."""
+
+    key: int
+    name: str
+    min_version: int
+    max_version: int
+    handler: Handler

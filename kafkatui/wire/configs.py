@@ -1,0 +1,129 @@
+"""DescribeConfigs (key 32): a topic's configs (its overrides over Kafka's defaults, from
+the engine's `TopicConfig.entries`) and a broker's (the engine's `BrokerDefaults`, read-only:
+kafkatui has no dynamic broker configs). AlterConfigs is not served yet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kafkatui.engine.configs import ConfigEntry, ConfigSource, ConfigType
+from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.wire.api import Api, RequestContext
+from kafkatui.wire.codec import build, nested, response_class
+
+API_KEY = 32
+TOPIC = 2  # ConfigResource.Type
+BROKER = 4
+# DescribeConfigsResponse.ConfigSource and .ConfigType as Kafka numbers them.
+SOURCES = {ConfigSource.DYNAMIC_TOPIC_CONFIG: 1, ConfigSource.DEFAULT_CONFIG: 5}
+STATIC_BROKER_CONFIG = 4
+TYPES = {t: i for i, t in enumerate(ConfigType, start=1)}
+
+
+def _broker_entries(ctx: RequestContext, broker_id: int) -> list[tuple[str, str, int]]:
+    """(name, value, ConfigType number) of the broker settings kafkatui has."""
+    d = ctx.cluster.defaults
+    boolean, integer, long = TYPES[ConfigType.BOOLEAN], TYPES[ConfigType.INT], TYPES[ConfigType.LONG]
+    host, port = ctx.server.addresses[broker_id]
+    entries = [
+        ("auto.create.topics.enable", "false", boolean),  # kafkatui: typos show (DESIGN.md)
+        ("auto.leader.rebalance.enable", str(d.auto_leader_rebalance_enable).lower(), boolean),
+        ("broker.heartbeat.interval.ms", str(d.broker_heartbeat_interval_ms), integer),
+        ("broker.session.timeout.ms", str(d.broker_session_timeout_ms), integer),
+        ("default.replication.factor", str(d.default_replication_factor), integer),
+        ("leader.imbalance.check.interval.seconds", str(d.leader_imbalance_check_interval_ms // 1000), long),
+        ("leader.imbalance.per.broker.percentage", str(d.leader_imbalance_per_broker_percentage), integer),
+        ("listeners", f"PLAINTEXT://{host}:{port}", TYPES[ConfigType.LIST]),
+        ("node.id", str(broker_id), integer),
+        ("num.partitions", str(d.num_partitions), integer),
+        ("offsets.topic.num.partitions", str(d.offsets_topic_num_partitions), integer),
+        (
+            "offsets.topic.replication.factor",
+            str(d.offsets_topic_replication_factor),
+            TYPES[ConfigType.SHORT],
+        ),
+        ("replica.fetch.wait.max.ms", str(d.replica_fetch_wait_max_ms), integer),
+        ("replica.lag.time.max.ms", str(d.replica_lag_time_max_ms), long),
+    ]
+    return entries
+
+
+async def handle(ctx: RequestContext, request: Any) -> Any:
+    cls = response_class(API_KEY, ctx.version)
+    result_cls = nested(cls, "DescribeConfigsResult")
+    entry_cls = nested(cls, "DescribeConfigsResourceResult")
+    synonym_cls = nested(cls, "DescribeConfigsSynonym")
+    synonyms = getattr(request, "include_synonyms", False)
+    docs = getattr(request, "include_documentation", False)
+
+    def entry(
+        name: str, value: str | None, source: int, read_only: bool, sensitive: bool, kind: int, doc: str
+    ) -> Any:
+        return build(
+            entry_cls,
+            name=name,
+            value=value,
+            read_only=read_only,
+            config_source=source,
+            is_default=source == 5,
+            is_sensitive=sensitive,
+            synonyms=(build(synonym_cls, name=name, value=value, source=source),) if synonyms else (),
+            config_type=kind,
+            documentation=doc if docs else None,
+        )
+
+    def topic_entry(e: ConfigEntry) -> Any:
+        return entry(
+            e.name, e.value, SOURCES[ConfigSource(e.source)], e.read_only, e.sensitive, TYPES[e.type], e.doc
+        )
+
+    results = []
+    for resource in request.resources:
+        wanted = None if resource.configuration_keys is None else set(resource.configuration_keys)
+        try:
+            if resource.resource_type == TOPIC:
+                configs = [topic_entry(e) for e in ctx.cluster.topic(resource.resource_name).config.entries()]
+            elif resource.resource_type == BROKER:
+                broker_id = int(resource.resource_name or ctx.broker_id)
+                if broker_id not in ctx.server.addresses:
+                    raise KafkaError(ErrorCode.INVALID_REQUEST, f"there is no broker {broker_id}")
+                configs = [
+                    entry(n, v, STATIC_BROKER_CONFIG, True, False, t, "")
+                    for n, v, t in _broker_entries(ctx, broker_id)
+                ]
+            else:
+                raise KafkaError(
+                    ErrorCode.INVALID_REQUEST, f"resource type {resource.resource_type} is not supported"
+                )
+        except (KafkaError, ValueError) as error:
+            failure = (
+                error if isinstance(error, KafkaError) else KafkaError(ErrorCode.INVALID_REQUEST, str(error))
+            )
+            results.append(
+                build(
+                    result_cls,
+                    error_code=failure,
+                    error_message=failure.message,
+                    resource_type=resource.resource_type,
+                    resource_name=resource.resource_name,
+                    configs=(),
+                )
+            )
+            continue
+        if wanted is not None:
+            configs = [c for c in configs if c.name in wanted]
+        results.append(
+            build(
+                result_cls,
+                error_code=ErrorCode.NONE,
+                error_message=None,
+                resource_type=resource.resource_type,
+                resource_name=resource.resource_name,
+                configs=tuple(configs),
+            )
+        )
+    return build(cls, throttle_time=0, results=tuple(results))
+
+
+APIS = [Api(API_KEY, "DescribeConfigs", 1, 4, handle)]

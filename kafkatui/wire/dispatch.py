@@ -1,0 +1,34 @@
+"""Every API this server speaks, by key (what ApiVersions advertises)."""
+
+from __future__ import annotations
+
+from kafkatui.wire import (
+    admin,
+    api_versions,
+    configs,
+    fetch,
+    group_admin,
+    group_offsets,
+    groups,
+    list_offsets,
+    metadata,
+    produce,
+)
+from kafkatui.wire.api import Api
+
+APIS: dict[int, Api] = {
+    a.key: a
+    for module in (
+        produce,
+        fetch,
+        list_offsets,
+        metadata,
+        api_versions,
+        admin,
+        groups,
+        group_offsets,
+        configs,
+        group_admin,
+    )
+    for a in module.APIS
+}

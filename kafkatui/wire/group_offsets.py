@@ -1,0 +1,103 @@
+"""OffsetCommit (8) and OffsetFetch (9): a group's committed offsets in `__consumer_offsets`.
+
+The engine commits a request's offsets together (one acks=all append), so an error
+answers every partition of the request. OffsetFetch answers -1 for a partition with
+no committed offset; v8's batched groups are not offered yet (versions stop at 7).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.engine.offsets import OffsetAndMetadata
+from kafkatui.wire.api import Api, RequestContext
+from kafkatui.wire.codec import build, nested, response_class
+from kafkatui.wire.groups import check_coordinator
+
+OFFSET_COMMIT = 8
+OFFSET_FETCH = 9
+
+
+async def offset_commit(ctx: RequestContext, request: Any) -> Any:
+    cls = response_class(OFFSET_COMMIT, ctx.version)
+    topic_cls = nested(cls, "OffsetCommitResponseTopic")
+    partition_cls = nested(cls, "OffsetCommitResponsePartition")
+    offsets = {
+        (t.name, p.partition_index): OffsetAndMetadata(
+            p.committed_offset, getattr(p, "committed_leader_epoch", -1), p.committed_metadata or ""
+        )
+        for t in request.topics
+        for p in t.partitions
+    }
+    error: KafkaError | None = None
+    try:
+        await check_coordinator(ctx, request.group_id)
+        await ctx.cluster.commit_offsets(
+            request.group_id,
+            offsets,
+            generation_id=request.generation_id_or_member_epoch,
+            member_id=request.member_id,
+            group_instance_id=getattr(request, "group_instance_id", None),
+        )
+    except KafkaError as failure:
+        error = failure
+    return build(
+        cls,
+        throttle_time=0,
+        topics=tuple(
+            build(
+                topic_cls,
+                name=t.name,
+                partitions=tuple(
+                    build(
+                        partition_cls, partition_index=p.partition_index, error_code=error or ErrorCode.NONE
+                    )
+                    for p in t.partitions
+                ),
+            )
+            for t in request.topics
+        ),
+    )
+
+
+async def offset_fetch(ctx: RequestContext, request: Any) -> Any:
+    cls = response_class(OFFSET_FETCH, ctx.version)
+    topic_cls = nested(cls, "OffsetFetchResponseTopic")
+    partition_cls = nested(cls, "OffsetFetchResponsePartition")
+    wanted = (
+        None
+        if request.topics is None
+        else [(t.name, p) for t in request.topics for p in (t.partition_indexes or ())]
+    )
+    try:
+        await check_coordinator(ctx, request.group_id)
+        committed = await ctx.cluster.fetch_offsets(request.group_id, wanted)
+    except KafkaError as error:
+        return build(cls, throttle_time=0, error_code=error, topics=())
+    keys = wanted if wanted is not None else sorted(committed)
+    by_topic: dict[str, list[Any]] = {}
+    for topic, partition in keys:
+        found = committed.get((topic, partition))
+        by_topic.setdefault(topic, []).append(
+            build(
+                partition_cls,
+                partition_index=partition,
+                committed_offset=found.offset if found else -1,
+                committed_leader_epoch=found.leader_epoch if found else -1,
+                metadata=found.metadata if found else "",
+                error_code=ErrorCode.NONE,
+            )
+        )
+    return build(
+        cls,
+        throttle_time=0,
+        error_code=ErrorCode.NONE,
+        topics=tuple(build(topic_cls, name=t, partitions=tuple(ps)) for t, ps in by_topic.items()),
+    )
+
+
+APIS = [
+    Api(OFFSET_COMMIT, "OffsetCommit", 2, 8, offset_commit),
+    Api(OFFSET_FETCH, "OffsetFetch", 1, 7, offset_fetch),
+]

@@ -1,0 +1,104 @@
+"""Metadata (key 3): the brokers clients may connect to and who leads each partition.
+
+Each broker is advertised at its own listener address. Only unfenced (running,
+registered) brokers are listed, as in KRaft. `allow_auto_topic_creation` is ignored:
+kafkatui does not implement `auto.create.topics.enable` (see DESIGN.md), so an unknown
+topic is UNKNOWN_TOPIC_OR_PARTITION.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from kafkatui.engine.errors import ErrorCode
+from kafkatui.engine.metadata import TopicInfo
+from kafkatui.wire.api import Api, RequestContext
+from kafkatui.wire.codec import build, nested, response_class
+
+API_KEY = 3
+CLUSTER_ID = "kafkatui"
+_NO_ID = uuid.UUID(int=0)
+
+
+def live_brokers(ctx: RequestContext) -> list[int]:
+    image = ctx.cluster.metadata
+    return [
+        b
+        for b in sorted(ctx.server.addresses)
+        if b in image.brokers and not image.brokers[b].fenced and ctx.cluster.brokers[b].running
+    ]
+
+
+async def handle(ctx: RequestContext, request: Any) -> Any:
+    cls = response_class(API_KEY, ctx.version)
+    broker_cls = nested(cls, "MetadataResponseBroker")
+    topic_cls = nested(cls, "MetadataResponseTopic")
+    partition_cls = nested(cls, "MetadataResponsePartition")
+    image = ctx.cluster.metadata
+    live = live_brokers(ctx)
+    brokers = tuple(
+        build(
+            broker_cls, node_id=b, host=ctx.server.addresses[b][0], port=ctx.server.addresses[b][1], rack=None
+        )
+        for b in live
+    )
+
+    def describe(info: TopicInfo) -> Any:
+        partitions = []
+        for p in info.partitions:
+            error = ErrorCode.NONE if p.leader in live else ErrorCode.LEADER_NOT_AVAILABLE
+            partitions.append(
+                build(
+                    partition_cls,
+                    error_code=error,
+                    partition_index=p.partition,
+                    leader_id=p.leader if p.leader in live else -1,
+                    leader_epoch=p.leader_epoch,
+                    replica_nodes=p.replicas,
+                    isr_nodes=p.isr,
+                    offline_replicas=tuple(r for r in p.replicas if r not in live),
+                )
+            )
+        return build(
+            topic_cls,
+            error_code=ErrorCode.NONE,
+            name=info.name,
+            topic_id=uuid.UUID(info.topic_id),
+            is_internal=info.is_internal,
+            partitions=tuple(partitions),
+        )
+
+    def missing(name: str | None, topic_id: uuid.UUID | None) -> Any:
+        return build(
+            topic_cls,
+            error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION if name else ErrorCode.UNKNOWN_TOPIC_ID,
+            name=name if name is not None or ctx.version >= 12 else "",  # nullable from v12
+            topic_id=topic_id or _NO_ID,
+            partitions=(),
+        )
+
+    wanted = request.topics
+    if wanted is None or (ctx.version == 0 and not wanted):  # v0: an empty list means all
+        topics = tuple(describe(t) for _, t in sorted(image.topics.items()))
+    else:
+        out = []
+        for t in wanted:
+            topic_id = getattr(t, "topic_id", None)
+            info = image.topics.get(t.name) if t.name else None
+            if info is None and topic_id is not None and topic_id != _NO_ID:
+                info = image.topics_by_id.get(str(topic_id))
+            out.append(describe(info) if info is not None else missing(t.name, topic_id))
+        topics = tuple(out)
+    controller = ctx.cluster.controller_id
+    return build(
+        cls,
+        throttle_time=0,
+        brokers=brokers,
+        cluster_id=CLUSTER_ID,
+        controller_id=controller if controller in live else -1,
+        topics=topics,
+    )
+
+
+APIS = [Api(API_KEY, "Metadata", 0, 12, handle)]

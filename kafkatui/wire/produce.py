@@ -1,0 +1,105 @@
+"""Produce (key 0): one RecordBatch per partition, appended by the partition's leader.
+
+The hot path touches batches, not records: the engine checks the header and CRC,
+patches the base offset and stores the bytes as received. Compressed batches are
+refused with UNSUPPORTED_COMPRESSION_TYPE: the engine reads only uncompressed batches
+(the log view, ListOffsets by time). acks=0 gets no response at all, as in Kafka.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.engine.records import Compression, read_header
+from kafkatui.wire.api import Api, RequestContext
+from kafkatui.wire.codec import build, millis, nested, response_class
+
+API_KEY = 0
+
+
+async def _append(
+    ctx: RequestContext, topic: str, partition: int, data: bytes | None, acks: int, timeout_ms: int
+) -> dict[str, Any]:
+    try:
+        if not data:
+            raise KafkaError(ErrorCode.INVALID_RECORD, "the produce request holds no record batch")
+        header = read_header(data)
+        if header.compression is not Compression.NONE:
+            raise KafkaError(
+                ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
+                f"{header.compression.name.lower()} batches are not supported yet; "
+                "produce with compression.type=none",
+            )
+        result = await ctx.broker.produce(topic, partition, bytes(data), acks=acks, timeout_ms=timeout_ms)
+    except KafkaError as error:
+        return {
+            "index": partition,
+            "error_code": error,
+            "base_offset": -1,
+            "log_append_time": -1,
+            "log_start_offset": -1,
+            "record_errors": (),
+            "error_message": error.message,
+        }
+    return {
+        "index": partition,
+        "error_code": ErrorCode.NONE,
+        "base_offset": result.base_offset,
+        "log_append_time": result.log_append_time,
+        "log_start_offset": result.log_start_offset,
+        "record_errors": (),
+        "error_message": None,
+    }
+
+
+async def handle(ctx: RequestContext, request: Any) -> Any:
+    if request.transactional_id is not None:
+        error = KafkaError(
+            ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "transactions are not supported yet"
+        )
+        answers = [
+            [
+                {
+                    "index": p.index,
+                    "error_code": error,
+                    "base_offset": -1,
+                    "record_errors": (),
+                    "error_message": error.message,
+                }
+                for p in t.partition_data
+            ]
+            for t in request.topic_data
+        ]
+    else:
+        timeout_ms = millis(request.timeout)
+        answers = await asyncio.gather(
+            *(
+                asyncio.gather(
+                    *(
+                        _append(ctx, t.name, p.index, p.records, request.acks, timeout_ms)
+                        for p in t.partition_data
+                    )
+                )
+                for t in request.topic_data
+            )
+        )
+    if request.acks == 0:
+        return None
+    cls = response_class(API_KEY, ctx.version)
+    topic_cls = nested(cls, "TopicProduceResponse")
+    partition_cls = nested(cls, "PartitionProduceResponse")
+    return build(
+        cls,
+        throttle_time=0,
+        responses=tuple(
+            build(
+                topic_cls, name=t.name, partition_responses=tuple(build(partition_cls, **a) for a in answer)
+            )
+            for t, answer in zip(request.topic_data, answers, strict=True)
+        ),
+    )
+
+
+APIS = [Api(API_KEY, "Produce", 3, 10, handle)]

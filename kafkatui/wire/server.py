@@ -1,0 +1,186 @@
+"""The listeners: one TCP port per broker, Kafka's size-prefixed request/response frames.
+
+Like Kafka's `SocketServer`, a connection handles one request at a time (the channel
+is muted until its response is sent), so responses leave in request order. A frame
+this server cannot parse, an API it does not speak or a version it does not advertise
+closes the connection (as Kafka does), except ApiVersions, which answers an unknown
+version with UNSUPPORTED_VERSION and the list of what it speaks (KIP-511).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from kafkatui.engine.cluster import Cluster
+from kafkatui.wire import api_versions
+from kafkatui.wire.api import Api, RequestContext
+from kafkatui.wire.codec import (
+    MAX_FRAME_BYTES,
+    MalformedRequest,
+    decode_request,
+    encode_response,
+    peek_key_version,
+)
+from kafkatui.wire.dispatch import APIS
+
+log = logging.getLogger(__name__)
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT_BASE = 9092
+
+
+class ListenError(Exception):
+    """A broker's port cannot be opened (Kafka: 'Socket server failed to bind')."""
+
+    name = "LISTENER_BIND_FAILED"
+
+
+@dataclass
+class WireStats:
+    """Counters for `kafkatui serve`'s status line."""
+
+    connections: int = 0  # open now
+    connections_total: int = 0
+    requests: int = 0
+    errors: int = 0  # connections closed on a bad frame
+    internal_errors: int = 0  # connections closed on a handler failure (a kafkatui bug)
+
+
+class WireServer:
+    """Every broker of a `Cluster` speaking the Kafka protocol on its own port.
+
+    Broker `i` (ids start at 1) listens on `port_base + i - 1`; `port_base=0` gives
+    every broker a free port (tests). Metadata and FindCoordinator advertise these
+    addresses, so clients reach each broker directly as with a real cluster.
+    """
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        *,
+        host: str = DEFAULT_HOST,
+        port_base: int = DEFAULT_PORT_BASE,
+        apis: Mapping[int, Api] | None = None,
+    ) -> None:
+        self.cluster = cluster
+        self.host = host
+        self.port_base = port_base
+        self.apis: Mapping[int, Api] = APIS if apis is None else apis
+        self.addresses: dict[int, tuple[str, int]] = {}
+        self.stats = WireStats()
+        self._servers: list[asyncio.Server] = []
+        self._connections: set[asyncio.Task[None]] = set()
+
+    @property
+    def bootstrap(self) -> str:
+        """`host:port,...` of every broker, for `bootstrap.servers`."""
+        return ",".join(f"{h}:{p}" for _, (h, p) in sorted(self.addresses.items()))
+
+    async def start(self) -> None:
+        try:
+            for index, broker_id in enumerate(sorted(self.cluster.brokers)):
+                port = 0 if self.port_base == 0 else self.port_base + index
+                try:
+                    server = await asyncio.start_server(
+                        lambda r, w, b=broker_id: self._serve(b, r, w), self.host, port
+                    )
+                except OSError as error:
+                    reason = "address already in use" if error.errno == errno.EADDRINUSE else error.strerror
+                    raise ListenError(
+                        f"broker {broker_id} cannot listen on {self.host}:{port}: {reason} "
+                        "(is another Kafka or kafkatui running? try --port-base)"
+                    ) from None
+                self._servers.append(server)
+                self.addresses[broker_id] = server.sockets[0].getsockname()[:2]
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        for server in self._servers:
+            server.close()
+        for task in list(self._connections):
+            task.cancel()
+        for server in self._servers:
+            with contextlib.suppress(Exception):
+                await server.wait_closed()
+        if self._connections:
+            await asyncio.gather(*self._connections, return_exceptions=True)
+        self._servers.clear()
+
+    async def __aenter__(self) -> WireServer:
+        if not self._servers:
+            await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _serve(
+        self, broker_id: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections.add(task)
+        self.stats.connections += 1
+        self.stats.connections_total += 1
+        peername = writer.get_extra_info("peername")
+        peer = f"/{peername[0]}" if peername else ""
+        try:
+            while True:
+                size_bytes = await reader.readexactly(4)
+                size = int.from_bytes(size_bytes, "big", signed=True)
+                if not 0 < size <= MAX_FRAME_BYTES:
+                    raise MalformedRequest(f"frame size {size} outside 1..{MAX_FRAME_BYTES}")
+                frame = await reader.readexactly(size)
+                broker = self.cluster.brokers.get(broker_id)
+                if broker is None or not broker.running:
+                    return  # a stopped broker answers nothing, like a dead process
+                self.stats.requests += 1
+                response = await self._handle(broker_id, frame, peer)
+                if response is not None:
+                    writer.write(response)
+                    await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        except MalformedRequest as error:
+            self.stats.errors += 1
+            log.info("broker %d: closing a connection: %s", broker_id, error)
+        except asyncio.CancelledError:
+            pass
+        except Exception as error:  # a handler bug must cost one connection, never the server
+            self.stats.internal_errors += 1
+            log.error(
+                "broker %d: closed a connection after an internal error: %s: %s "
+                "(a kafkatui bug: rerun with KAFKATUI_DEBUG=1 for the traceback and report it)",
+                broker_id,
+                type(error).__name__,
+                error,
+                exc_info=bool(os.environ.get("KAFKATUI_DEBUG")),
+            )
+        finally:
+            self.stats.connections -= 1
+            self._connections.discard(task)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _handle(self, broker_id: int, frame: bytes, client_host: str = "") -> bytes | None:
+        api_key, version, correlation_id = peek_key_version(frame)
+        api = self.apis.get(api_key)
+        if api is None:
+            raise MalformedRequest(f"unknown api key {api_key}")
+        if not api.min_version <= version <= api.max_version:
+            if api_key == api_versions.API_KEY:
+                return encode_response(correlation_id, api_versions.unsupported_version(self.apis))
+            raise MalformedRequest(
+                f"{api.name} v{version} is not supported ({api.min_version}..{api.max_version})"
+            )
+        request = decode_request(frame)
+        body = await api.handler(RequestContext(self, broker_id, request, client_host), request.body)
+        return None if body is None else encode_response(correlation_id, body)

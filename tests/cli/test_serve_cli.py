@@ -1,0 +1,77 @@
+"""`kafkatui serve`: the cluster on the wire as a real process, used by a real client."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import CliFn, kafkatui_command, subprocess_env
+
+kafka = pytest.importorskip("kafka")
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer  # noqa: E402
+from kafka.admin import NewTopic  # noqa: E402
+
+
+def start_serve(data_dir: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
+    """Run `kafkatui serve` and wait for its bootstrap line."""
+    proc = subprocess.Popen(
+        [*kafkatui_command(), "--data-dir", str(data_dir), "serve", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=subprocess_env(data_dir),
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("bootstrap servers: "):
+            return proc, line.removeprefix("bootstrap servers: ").strip()
+    proc.wait(10)
+    raise AssertionError(f"serve exited {proc.returncode}: {proc.stderr.read() if proc.stderr else ''}")
+
+
+def test_serve_answers_clients_and_sigterm_releases_the_data_dir(data_dir: Path, kafkatui: CliFn) -> None:
+    proc, bootstrap = start_serve(data_dir, "--brokers", "2", "--port-base", "0")
+    try:
+        assert len(bootstrap.split(",")) == 2
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+        admin.create_topics([NewTopic("greetings", 1, 2)])
+        admin.close()
+        producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False)
+        producer.send("greetings", key=b"en", value=b"hello").get(timeout=10)
+        producer.close()
+        consumer = KafkaConsumer(
+            "greetings", bootstrap_servers=bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=5000
+        )
+        record = next(iter(consumer))
+        assert (record.key, record.value) == (b"en", b"hello")
+        consumer.close()
+        # Another command cannot open the data dir meanwhile, and is told where it is served.
+        kafkatui("topic", "list").assert_error("DATA_DIR_LOCKED", "kafkatui serve", bootstrap)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "kafkatui: stopped" in out and "Traceback" not in err
+    # The data dir is free again, and what the client wrote is on disk.
+    run = kafkatui("consume", "greetings", "--from-beginning", "--max", "1", "--timeout", "5").ok()
+    assert "hello" in run.stdout
+
+
+def test_a_busy_port_is_one_clear_error(data_dir: Path, kafkatui: CliFn) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        run = kafkatui("--memory", "serve", "--brokers", "1", "--port-base", str(port), timeout=30)
+    run.assert_error("LISTENER_BIND_FAILED", f"127.0.0.1:{port}", "address already in use")
+
+
+def test_serve_help_explains_the_ports(kafkatui: CliFn) -> None:
+    run = kafkatui("serve", "--help").ok()
+    flat = " ".join(run.stdout.split())
+    assert "--port-base" in flat and "0 picks free ports" in flat and "SIGTERM" in flat

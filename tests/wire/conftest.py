@@ -1,0 +1,57 @@
+"""A served cluster for client tests: the engine and its listeners run in a background
+thread's event loop (real clock, free ports), so the real clients — which block — run
+in the test's own thread, as they would in a user's program."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+import pytest
+
+from kafkatui.engine.cluster import Cluster
+from kafkatui.wire import WireServer
+
+T = TypeVar("T")
+
+
+class ServedCluster:
+    """A 3-broker in-memory cluster speaking the Kafka protocol on free ports."""
+
+    def __init__(self, brokers: int = 3) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="wire-server", daemon=True)
+        self._thread.start()
+        self.cluster: Cluster = self.call(Cluster.open(None, brokers=brokers, seed=11))
+        self.server = WireServer(self.cluster, port_base=0)
+        self.call(self.server.start())
+
+    @property
+    def bootstrap(self) -> str:
+        return self.server.bootstrap
+
+    def call(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
+        """Run a coroutine on the server's loop (engine calls must stay on it)."""
+        future: Future[T] = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        return future.result(timeout)
+
+    def close(self) -> None:
+        try:
+            self.call(self.server.close())
+            self.call(self.cluster.close())
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(10)
+            self.loop.close()
+
+
+@pytest.fixture
+def served() -> Iterator[ServedCluster]:
+    s = ServedCluster()
+    try:
+        yield s
+    finally:
+        s.close()

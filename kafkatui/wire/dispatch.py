@@ -13,6 +13,7 @@ from kafkatui.wire import (
     list_offsets,
     metadata,
     produce,
+    producer_ids,
 )
 from kafkatui.wire.api import Api
 
@@ -29,6 +30,7 @@ APIS: dict[int, Api] = {
         group_offsets,
         configs,
         group_admin,
+        producer_ids,
     )
     for a in module.APIS
 }

@@ -14,8 +14,8 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic  # noqa: E402
 from kafka.errors import TopicAlreadyExistsError  # noqa: E402
 
-# Idempotence needs InitProducerId, which kafkatui does not serve yet; kafka-python
-# turns it on by default against brokers it thinks are new enough.
+# Most tests use a plain producer; kafka-python turns idempotence on by default (see
+# test_an_idempotent_producer_gets_a_producer_id).
 PRODUCER = {"enable_idempotence": False, "linger_ms": 5}
 
 
@@ -124,3 +124,19 @@ def test_group_consumer_commits_and_reads_its_committed_offsets(served: ServedCl
     assert committed == {p.partition: p.high_watermark for p in ends}
     stored = served.call(served.cluster.fetch_offsets("auditors"))
     assert {tp: o.offset for tp, o in stored.items()} == {("events", p): committed[p] for p in range(2)}
+
+
+def test_an_idempotent_producer_gets_a_producer_id_and_numbers_its_batches(served: ServedCluster) -> None:
+    make_topic(served, "ledger", partitions=1, rf=3)
+    producer = KafkaProducer(bootstrap_servers=served.bootstrap, acks="all", enable_idempotence=True)
+    try:
+        for i in range(5):
+            producer.send("ledger", key=b"k", value=f"v{i}".encode()).get(timeout=10)
+    finally:
+        producer.close()
+    batches = served.call(served.cluster.read_log("ledger", 0, 0))
+    headers = [b.header for b in batches]
+    assert sum(h.records_count for h in headers) == 5
+    assert {h.producer_id for h in headers} != {-1} and len({h.producer_id for h in headers}) == 1
+    sequences = [h.base_sequence for h in headers]
+    assert sequences[0] == 0 and sequences == sorted(sequences)  # KIP-98 numbering, from 0

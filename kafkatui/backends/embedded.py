@@ -86,7 +86,7 @@ class EmbeddedBackend:
         self.cluster = cluster
         self.bus = cluster.bus
         self.clock = cluster.clock
-        self._producers: dict[tuple[str, bool | None], Producer] = {}
+        self._producers: dict[tuple[str, bool], Producer] = {}
         self._disk: dict[int, int] = {}
         self._consumers: dict[int, _WorkbenchConsumer] = {}
         self._next_consumer_id = 1
@@ -248,19 +248,17 @@ class EmbeddedBackend:
         return self.cluster.network.links()
 
     def _producer(self, acks: str, idempotent: bool | None = None) -> Producer:
-        """One producer per (acks, enable.idempotence); asking for idempotence with acks
-        other than all is Kafka's INVALID_CONFIG."""
-        producer = self._producers.get((acks, idempotent))
+        """One producer per (acks, whether it is idempotent): asking for idempotence with
+        acks other than all is Kafka's INVALID_CONFIG; None takes Kafka's default."""
+        config = ProducerConfig(acks=acks, linger_ms=0, enable_idempotence=idempotent)
+        key = (acks, config.idempotent)
+        producer = self._producers.get(key)
         if producer is None:
-            config = ProducerConfig(acks=acks, linger_ms=0, enable_idempotence=idempotent)
-            producer = Producer(self.cluster, config)
-            self._producers[(acks, idempotent)] = producer
+            producer = self._producers[key] = Producer(self.cluster, config)
         return producer
 
     def idempotence(self, topic: str | None) -> IdempotenceView:
-        producer = next(
-            (p for (acks, _), p in self._producers.items() if acks == "all" and p.idempotent), None
-        )
+        producer = self._producers.get(("all", True))
         pid, epoch, sequences = -1, -1, ()
         if producer is not None:
             pid, epoch = producer.producer_id, producer.producer_epoch

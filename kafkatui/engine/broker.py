@@ -30,7 +30,7 @@ from kafkatui.engine.network import Network
 from kafkatui.engine.offsets import OFFSETS_TOPIC, GroupCoordinator
 from kafkatui.engine.producer_ids import AllocateProducerIds, ProducerIdManager
 from kafkatui.engine.producer_state import last_sequence
-from kafkatui.engine.records import TimestampType, decode_batch, read_header
+from kafkatui.engine.records import TimestampType, decode_batch, decode_record_tuples, read_header
 from kafkatui.engine.replication import REPLICA_FETCH_MAX_BYTES, ReplicaFetcher, ReplicaFetchResult
 from kafkatui.engine.storage import BrokerStorage
 
@@ -446,6 +446,8 @@ class Broker:
                 )
             now = self._clock.now_ms()
             self._validate_timestamps(data, info, now)
+            if "compact" in config.cleanup_policy:
+                _require_keys(data, topic, partition)
             timestamp_type = TimestampType.from_config(config.message_timestamp_type)
             appended = await log.append_as_leader(
                 data, leader_epoch=part.leader_epoch, timestamp_type=timestamp_type, now_ms=now
@@ -753,3 +755,16 @@ class Broker:
         if timestamp == LATEST:
             return log.high_watermark
         raise KafkaError(ErrorCode.INVALID_REQUEST, f"unsupported ListOffsets timestamp {timestamp}")
+
+
+def _require_keys(data: bytes, topic: str, partition: int) -> None:
+    """A compacted topic keeps the latest record per key, so a record must have one
+    (Kafka's LogValidator: INVALID_RECORD)."""
+    header = read_header(data)
+    if header.is_control:
+        return
+    if any(key is None for _, _, key, _, _ in decode_record_tuples(data, header)):
+        raise KafkaError(
+            ErrorCode.INVALID_RECORD,
+            f"Compacted topic cannot accept message without key in topic partition {topic}-{partition}.",
+        )

@@ -252,3 +252,11 @@ async def test_min_compaction_lag_and_compact_plus_delete(cluster: Cluster, cloc
     await clock.advance(HOUR + 1)
     moved = await cluster.enforce_retention("c")
     assert moved and moved[0][2] > 0
+
+
+async def test_a_compacted_topic_refuses_records_without_a_key(cluster: Cluster) -> None:
+    await cluster.create_topic("c", 1, 1, {"cleanup.policy": "compact"})
+    batch = encode_batch([Record(0, 0, None, b"no key")])
+    with pytest.raises(KafkaError) as info:
+        await cluster.leader("c", 0).produce("c", 0, batch, acks=1)
+    assert info.value.code is ErrorCode.INVALID_RECORD and "without key" in info.value.message

@@ -77,6 +77,13 @@ async def find_coordinator(ctx: RequestContext, request: Any) -> Any:
     return build(cls, throttle_time=0, **answers[0])
 
 
+def _join_failed(cls: type, ctx: RequestContext, error: KafkaError, member_id: str) -> Any:
+    return build(
+        cls, throttle_time=0, error_code=error, generation_id=-1, protocol_type=None,
+        protocol_name=None if ctx.version >= 7 else "", leader="", member_id=member_id, members=(),
+    )  # fmt: skip
+
+
 async def join_group(ctx: RequestContext, request: Any) -> Any:
     cls = response_class(JOIN_GROUP, ctx.version)
     member_cls = nested(cls, "JoinGroupResponseMember")
@@ -96,29 +103,9 @@ async def join_group(ctx: RequestContext, request: Any) -> Any:
             require_known_member_id=ctx.version >= 4,
         )
     except MemberIdRequired as error:
-        return build(
-            cls,
-            throttle_time=0,
-            error_code=error,
-            generation_id=-1,
-            protocol_type=None,
-            protocol_name=None if ctx.version >= 7 else "",
-            leader="",
-            member_id=error.member_id,
-            members=(),
-        )
+        return _join_failed(cls, ctx, error, error.member_id)  # KIP-394: rejoin with this id
     except KafkaError as error:
-        return build(
-            cls,
-            throttle_time=0,
-            error_code=error,
-            generation_id=-1,
-            protocol_type=None,
-            protocol_name=None if ctx.version >= 7 else "",
-            leader="",
-            member_id=request.member_id,
-            members=(),
-        )
+        return _join_failed(cls, ctx, error, request.member_id)
     members = tuple(
         build(member_cls, member_id=m.member_id, group_instance_id=m.group_instance_id, metadata=m.metadata)
         for m in result.members

@@ -289,6 +289,31 @@ def compact(
     body(ctx)
 
 
+@app.command("delete-records")
+def delete_records(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Topic whose oldest records go.")],
+    partition: Annotated[int, typer.Option("--partition", "-p", help="The partition.")],
+    offset: Annotated[
+        int,
+        typer.Option("--offset", help="The new start of the log; -1 for the high watermark (everything)."),
+    ],
+    json_out: JsonOption = False,
+) -> None:
+    """Delete a partition's records below an offset, like kafka-delete-records.sh
+    (DeleteRecords): the log start offset (low watermark) moves up on every replica."""
+
+    @cluster_command("kafkatui topic delete-records")
+    async def body(cluster: Cluster) -> None:
+        low = await cluster.delete_records(name, partition, offset)
+        if json_out:
+            print_json({"topic": name, "partition": partition, "low_watermark": low})
+            return
+        console.print(f"{name}-{partition}: the log now starts at offset {low}", markup=False)
+
+    body(ctx)
+
+
 @app.command("elect-leaders")
 def elect_leaders(
     ctx: typer.Context,

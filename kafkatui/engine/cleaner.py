@@ -331,6 +331,31 @@ class LogHousekeeping:
                 )  # fmt: skip
         return done
 
+    async def delete_before(self, topic: str, partition: int, offset: int) -> list[int]:
+        """DeleteRecords on every running replica of one partition: the log start offset
+        moves to `offset` (never back) and batches wholly below it go."""
+        starts = []
+        for broker, log, _ in self._logs(topic):
+            if log.partition != partition:
+                continue
+            async with log.exclusive():
+                before = log.log_start_offset
+                if offset <= before or offset > log.log_end_offset:
+                    # Not behind, or an out-of-sync follower that has not reached it yet
+                    # (in-sync replicas all have the high watermark).
+                    starts.append(before)
+                    continue
+                log.size_bytes -= await log.storage.delete_before(log.log_id, offset)
+                log.log_start_offset = offset
+            starts.append(offset)
+            self._bus.publish(
+                LogStartOffsetAdvanced(
+                    timestamp_ms=self._clock.now_ms(), broker_id=broker.broker_id, topic=topic,
+                    partition=partition, log_start_offset=offset, previous=before,
+                )
+            )  # fmt: skip
+        return starts
+
     async def retain_all(self, topic: str | None = None) -> list[tuple[int, int, int]]:
         """Retention over every replica (of `topic`): (broker, partition, new log start)."""
         moved = []

@@ -466,6 +466,24 @@ class Cluster:
             self.topic(name)
         return await self.housekeeping.retain_all(name)
 
+    async def delete_records(self, name: str, partition: int, offset: int) -> int:
+        """DeleteRecords (kafka-delete-records.sh): move the partition's log start offset
+        up to `offset` (-1: the high watermark) on every running replica and drop the
+        batches wholly below it; returns the new log start offset (the low watermark).
+        An offset above the high watermark is OFFSET_OUT_OF_RANGE, as in Kafka."""
+        info = self.topic(name)
+        leader = self.leader(name, partition)
+        log = leader.logs[(info.topic_id, partition)]
+        target = log.high_watermark if offset == -1 else offset
+        if not 0 <= target <= log.high_watermark:
+            raise KafkaError(
+                ErrorCode.OFFSET_OUT_OF_RANGE,
+                f"cannot delete records of {name}-{partition} below offset {offset}: it must be between 0 "
+                f"and the high watermark {log.high_watermark} (-1 for the high watermark)",
+            )
+        moved = await self.housekeeping.delete_before(name, partition, target)
+        return max([log.log_start_offset, *moved])
+
     async def log_segments(self, name: str, partition: int) -> tuple[list[Segment], float, int]:
         """The leader replica's segments, its dirty ratio and first dirty offset."""
         info = self.topic(name)

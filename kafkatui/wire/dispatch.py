@@ -5,6 +5,7 @@ from __future__ import annotations
 from kafkatui.wire import (
     admin,
     api_versions,
+    cluster_admin,
     configs,
     fetch,
     group_admin,
@@ -31,6 +32,7 @@ APIS: dict[int, Api] = {
         configs,
         group_admin,
         producer_ids,
+        cluster_admin,
     )
     for a in module.APIS
 }

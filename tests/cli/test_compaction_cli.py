@@ -52,3 +52,23 @@ def test_demo_compaction_counts_and_narrates() -> None:
     assert offsets == sorted(offsets) and offsets[-1] == 11 and len(offsets) < 12
     story = CliRunner().invoke(app, ["demo", "compaction"]).stdout
     assert "tombstone" in story and "active segment" in story
+
+
+def test_delete_records_moves_the_log_start(cli: CliFn) -> None:
+    cli("topic", "create", "events").ok()
+    for i in range(5):
+        cli("produce", "events", "--value", f"e{i}").ok()
+    assert cli("topic", "delete-records", "events", "-p", "0", "--offset", "3", "--json").ok().json() == {
+        "topic": "events",
+        "partition": 0,
+        "low_watermark": 3,
+    }
+    records = cli("consume", "events", "--from-beginning", "--timeout", "0", "--format", "json").ok().stdout
+    assert [json.loads(line)["value"] for line in records.splitlines()] == ["e3", "e4"]
+    cli("topic", "delete-records", "events", "-p", "0", "--offset", "9").assert_error(
+        "OFFSET_OUT_OF_RANGE", "high watermark"
+    )
+    assert (
+        "starts at offset 5"
+        in cli("topic", "delete-records", "events", "-p", "0", "--offset", "-1").ok().stdout
+    )

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from kafkatui.engine.offsets import OffsetAndMetadata
 from tests.wire.conftest import ServedCluster
 
 ck = pytest.importorskip("confluent_kafka")
@@ -184,3 +185,43 @@ def test_producing_follows_the_new_leader_when_a_broker_stops(served: ServedClus
     assert first_leader not in meta.brokers and meta.topics["failover"].partitions[0].leader == new_leader
     got = consume_assigned(served, "failover", 1, 6)
     assert [m.value() for m in got] == [b"before"] + [b"after %d" % i for i in range(5)]
+
+
+def test_admin_partitions_configs_records_groups_and_cluster(served: ServedCluster) -> None:
+    from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, NewPartitions
+
+    create(served, "admin-t", partitions=1)
+    produce(served, "admin-t", [(None, f"v{i}".encode()) for i in range(6)], acks="all")
+    admin = AdminClient({"bootstrap.servers": served.bootstrap})
+    # CreatePartitions: 1 -> 3; lowering is refused with Kafka's error.
+    admin.create_partitions([NewPartitions("admin-t", 3)])["admin-t"].result(10)
+    assert len(served.cluster.describe_topic("admin-t").partitions) == 3
+    with pytest.raises(KafkaException) as info:
+        admin.create_partitions([NewPartitions("admin-t", 2)])["admin-t"].result(10)
+    assert info.value.args[0].code() == KafkaError.INVALID_PARTITIONS
+    # IncrementalAlterConfigs: set one, append to a list config.
+    resource = ConfigResource(
+        ConfigResource.Type.TOPIC,
+        "admin-t",
+        incremental_configs=[
+            ConfigEntry("retention.ms", "60000", incremental_operation=AlterConfigOpType.SET),
+            ConfigEntry("cleanup.policy", "compact", incremental_operation=AlterConfigOpType.APPEND),
+        ],
+    )
+    admin.incremental_alter_configs([resource])[resource].result(10)
+    assert served.cluster.topic("admin-t").config.get("retention.ms") == 60000
+    assert served.cluster.topic("admin-t").config.cleanup_policy == ["delete", "compact"]
+    # DeleteRecords: the log now starts at offset 4; past the high watermark is refused.
+    deleted = admin.delete_records([TopicPartition("admin-t", 0, 4)])
+    assert next(iter(deleted.values())).result(10).low_watermark == 4
+    assert served.cluster.describe_topic("admin-t").partitions[0].log_start_offset == 4
+    with pytest.raises(KafkaException):
+        next(iter(admin.delete_records([TopicPartition("admin-t", 0, 99)]).values())).result(10)
+    # DescribeCluster: the brokers and the active controller.
+    cluster = admin.describe_cluster().result(10)
+    assert sorted(n.id for n in cluster.nodes) == [1, 2, 3]
+    assert cluster.controller.id == served.cluster.controller_id
+    # DeleteGroups: an empty group with committed offsets goes.
+    served.call(served.cluster.commit_offsets("gone", {("admin-t", 0): OffsetAndMetadata(2)}))
+    admin.delete_consumer_groups(["gone"])["gone"].result(10)
+    assert served.call(served.cluster.fetch_offsets("gone")) == {}

@@ -1,0 +1,158 @@
+"""More admin APIs: DeleteRecords (21), CreatePartitions (37), DeleteGroups (42),
+IncrementalAlterConfigs (44) and DescribeCluster (60), each mapped onto the engine's
+own admin call (any broker accepts them: KRaft forwards to the active controller)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.wire.api import Api, RequestContext
+from kafkatui.wire.codec import build, nested, response_class
+from kafkatui.wire.metadata import CLUSTER_ID
+
+DELETE_RECORDS = 21
+CREATE_PARTITIONS = 37
+DELETE_GROUPS = 42
+INCREMENTAL_ALTER_CONFIGS = 44
+DESCRIBE_CLUSTER = 60
+
+TOPIC_RESOURCE = 2  # ConfigResource.Type.TOPIC
+SET, DELETE, APPEND, SUBTRACT = 0, 1, 2, 3  # AlterConfigOp.OpType
+
+
+async def delete_records(ctx: RequestContext, request: Any) -> Any:
+    cls = response_class(DELETE_RECORDS, ctx.version)
+    topic_cls = nested(cls, "DeleteRecordsTopicResult")
+    partition_cls = nested(cls, "DeleteRecordsPartitionResult")
+    topics = []
+    for t in request.topics:
+        results = []
+        for p in t.partitions:
+            try:
+                low = await ctx.cluster.delete_records(t.name, p.partition_index, p.offset)
+                results.append(build(partition_cls, partition_index=p.partition_index, low_watermark=low,
+                                     error_code=ErrorCode.NONE))  # fmt: skip
+            except KafkaError as error:
+                results.append(build(partition_cls, partition_index=p.partition_index, low_watermark=-1,
+                                     error_code=error))  # fmt: skip
+        topics.append(build(topic_cls, name=t.name, partitions=tuple(results)))
+    return build(cls, throttle_time=0, topics=tuple(topics))
+
+
+async def create_partitions(ctx: RequestContext, request: Any) -> Any:
+    cls = response_class(CREATE_PARTITIONS, ctx.version)
+    result_cls = nested(cls, "CreatePartitionsTopicResult")
+    results = []
+    for t in request.topics:
+        try:
+            if t.assignments:
+                raise KafkaError(
+                    ErrorCode.INVALID_REQUEST, "manual replica assignments are not supported yet"
+                )
+            current = len(ctx.cluster.topic(t.name).partitions)
+            if t.count <= current:
+                raise KafkaError(
+                    ErrorCode.INVALID_PARTITIONS,
+                    f"Topic currently has {current} partitions, {t.count} would not be an increase.",
+                )
+            if not request.validate_only:
+                await ctx.cluster.create_partitions(t.name, t.count)
+            results.append(build(result_cls, name=t.name, error_code=ErrorCode.NONE, error_message=None))
+        except KafkaError as error:
+            results.append(build(result_cls, name=t.name, error_code=error, error_message=error.message))
+    return build(cls, throttle_time=0, results=tuple(results))
+
+
+async def delete_groups(ctx: RequestContext, request: Any) -> Any:
+    cls = response_class(DELETE_GROUPS, ctx.version)
+    result_cls = nested(cls, "DeletableGroupResult")
+    results = []
+    for group_id in request.groups_names:
+        try:
+            await ctx.cluster.delete_group(group_id)
+            results.append(build(result_cls, group_id=group_id, error_code=ErrorCode.NONE))
+        except KafkaError as error:
+            results.append(build(result_cls, group_id=group_id, error_code=error))
+    return build(cls, throttle_time=0, results=tuple(results))
+
+
+def _topic_changes(ctx: RequestContext, name: str, configs: Any) -> dict[str, str | None]:
+    """The resource's AlterableConfigs as engine changes (None deletes an override)."""
+    current = ctx.cluster.topic(name).config
+    changes: dict[str, str | None] = {}
+    for c in configs:
+        op = int(c.config_operation)
+        if op == SET:
+            changes[c.name] = c.value
+        elif op == DELETE:
+            changes[c.name] = None
+        elif op in (APPEND, SUBTRACT):
+            value = current.get(c.name)
+            if not isinstance(value, list):
+                raise KafkaError(
+                    ErrorCode.INVALID_CONFIG, f"{c.name} is not a list: APPEND/SUBTRACT need one"
+                )
+            items = [v.strip() for v in (c.value or "").split(",") if v.strip()]
+            kept = (
+                [v for v in value if v not in items]
+                if op == SUBTRACT
+                else value + [v for v in items if v not in value]
+            )
+            changes[c.name] = ",".join(kept)
+        else:
+            raise KafkaError(ErrorCode.INVALID_REQUEST, f"unknown config operation {op} for {c.name}")
+    return changes
+
+
+async def incremental_alter_configs(ctx: RequestContext, request: Any) -> Any:
+    cls = response_class(INCREMENTAL_ALTER_CONFIGS, ctx.version)
+    result_cls = nested(cls, "AlterConfigsResourceResponse")
+    results = []
+    for r in request.resources:
+        try:
+            if int(r.resource_type) != TOPIC_RESOURCE:
+                raise KafkaError(
+                    ErrorCode.INVALID_REQUEST,
+                    "only topic configs can be altered here (broker configs are fixed)",
+                )
+            changes = _topic_changes(ctx, r.resource_name, r.configs)
+            if request.validate_only:
+                ctx.cluster.topic(r.resource_name).config.with_changes(changes)
+            else:
+                await ctx.cluster.alter_topic_configs(r.resource_name, changes)
+            error: KafkaError | None = None
+        except KafkaError as failure:
+            error = failure
+        results.append(
+            build(
+                result_cls, error_code=error or ErrorCode.NONE,
+                error_message=error.message if error else None, resource_type=r.resource_type,
+                resource_name=r.resource_name,
+            )
+        )  # fmt: skip
+    return build(cls, throttle_time=0, responses=tuple(results))
+
+
+async def describe_cluster(ctx: RequestContext, request: Any) -> Any:
+    cls = response_class(DESCRIBE_CLUSTER, ctx.version)
+    broker_cls = nested(cls, "DescribeClusterBroker")
+    brokers = tuple(
+        build(broker_cls, broker_id=b, host=host, port=port, rack=None)
+        for b, (host, port) in sorted(ctx.server.addresses.items())
+        if ctx.cluster.brokers[b].running
+    )
+    return build(
+        cls, throttle_time=0, error_code=ErrorCode.NONE, error_message=None, endpoint_type=1,
+        cluster_id=CLUSTER_ID, controller_id=ctx.cluster.controller_id, brokers=brokers,
+        cluster_authorized_operations=-2147483648,
+    )  # fmt: skip
+
+
+APIS = [
+    Api(DELETE_RECORDS, "DeleteRecords", 0, 2, delete_records),
+    Api(CREATE_PARTITIONS, "CreatePartitions", 0, 3, create_partitions),
+    Api(DELETE_GROUPS, "DeleteGroups", 0, 2, delete_groups),
+    Api(INCREMENTAL_ALTER_CONFIGS, "IncrementalAlterConfigs", 0, 1, incremental_alter_configs),
+    Api(DESCRIBE_CLUSTER, "DescribeCluster", 0, 1, describe_cluster),
+]

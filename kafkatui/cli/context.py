@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 
 from kafkatui.engine.cluster import Cluster, DataDirLockedError
+from kafkatui.engine.controller import BrokerDefaults
 from kafkatui.engine.errors import KafkaError
 
 T = TypeVar("T")
@@ -49,9 +50,9 @@ class ClusterOptions:
             return None
         return self.data_dir or default_data_dir(self.cluster_name)
 
-    async def open(self, command: str) -> Cluster:
+    async def open(self, command: str, defaults: BrokerDefaults | None = None) -> Cluster:
         return await Cluster.open(
-            self.resolved_data_dir(), brokers=self.brokers, seed=self.seed, command=command
+            self.resolved_data_dir(), brokers=self.brokers, seed=self.seed, command=command, defaults=defaults
         )
 
 

@@ -18,6 +18,7 @@ from rich.text import Text
 
 from kafkatui.cli.context import ClusterOptions, console, fail, options, run_async
 from kafkatui.engine.cluster import Cluster
+from kafkatui.engine.controller import BrokerDefaults
 from kafkatui.wire import ListenError, WireServer
 from kafkatui.wire.server import DEFAULT_HOST, DEFAULT_PORT_BASE
 
@@ -42,6 +43,15 @@ def serve(
         ),
     ] = DEFAULT_PORT_BASE,
     host: Annotated[str, typer.Option("--host", help="Address to listen on and advertise.")] = DEFAULT_HOST,
+    rebalance_delay_ms: Annotated[
+        int,
+        typer.Option(
+            "--group-initial-rebalance-delay-ms",
+            help="How long a new group waits for more members before its first rebalance "
+            "(group.initial.rebalance.delay.ms; Kafka's default 3000, its dev setting 0).",
+            min=0,
+        ),
+    ] = 3_000,
 ) -> None:
     """Serve the cluster to real Kafka clients over the wire protocol (no workbench).
 
@@ -56,11 +66,12 @@ def serve(
         if brokers < 1:
             raise typer.BadParameter("a cluster needs at least 1 broker", param_hint="--brokers")
         opts = ClusterOptions(opts.data_dir, opts.memory, brokers, opts.cluster_name, opts.seed)
-    run_async(lambda: _serve(opts, host, port_base))
+    defaults = BrokerDefaults(group_initial_rebalance_delay_ms=rebalance_delay_ms)
+    run_async(lambda: _serve(opts, host, port_base, defaults))
 
 
-async def _serve(opts: ClusterOptions, host: str, port_base: int) -> None:
-    cluster = await opts.open("kafkatui serve")
+async def _serve(opts: ClusterOptions, host: str, port_base: int, defaults: BrokerDefaults) -> None:
+    cluster = await opts.open("kafkatui serve", defaults)
     try:
         server = WireServer(cluster, host=host, port_base=port_base)
         try:

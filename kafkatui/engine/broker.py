@@ -24,6 +24,7 @@ from kafkatui.engine.events import (
     ProduceRejected,
     RecordAppended,
 )
+from kafkatui.engine.group import GroupConfig
 from kafkatui.engine.log import LogAppendInfo, PartitionLog
 from kafkatui.engine.metadata import MetadataImage, PartitionInfo, TopicInfo
 from kafkatui.engine.network import Network
@@ -136,8 +137,11 @@ class Broker:
         self._isr_expiration: asyncio.Task[None] | None = None
         self.network = network or Network(random.Random(0))
         # The groups whose __consumer_offsets partition this broker leads.
-        self.coordinator = GroupCoordinator(self, clock, bus)
         self.defaults = defaults or BrokerDefaults()  # replica.* settings
+        group_config = GroupConfig(
+            group_initial_rebalance_delay_ms=self.defaults.group_initial_rebalance_delay_ms
+        )
+        self.coordinator = GroupCoordinator(self, clock, bus, group_config)
         self.producer_ids = ProducerIdManager(broker_id)
         # Retried batches of idempotent producers this broker did not append twice.
         self.duplicates_dropped = 0

@@ -73,6 +73,7 @@ class BrokerDefaults:
     leader_imbalance_check_interval_ms: int = 300_000  # leader.imbalance.check.interval.seconds
     leader_imbalance_per_broker_percentage: int = 10  # leader.imbalance.per.broker.percentage
     # __consumer_offsets, created on the first FindCoordinator.
+    group_initial_rebalance_delay_ms: int = 3_000  # group.initial.rebalance.delay.ms (0 in dev)
     log_cleaner_backoff_ms: int = 15_000  # log.cleaner.backoff.ms
     log_retention_check_interval_ms: int = 300_000  # log.retention.check.interval.ms
     offsets_topic_num_partitions: int = 50  # offsets.topic.num.partitions

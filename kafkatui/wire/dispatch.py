@@ -11,6 +11,7 @@ from kafkatui.wire import (
     group_admin,
     group_offsets,
     groups,
+    leader_epochs,
     list_offsets,
     metadata,
     produce,
@@ -33,6 +34,7 @@ APIS: dict[int, Api] = {
         group_admin,
         producer_ids,
         cluster_admin,
+        leader_epochs,
     )
     for a in module.APIS
 }

@@ -35,17 +35,23 @@ def start_serve(data_dir: Path, *args: str) -> tuple[subprocess.Popen[str], str]
 
 
 def test_serve_answers_clients_and_sigterm_releases_the_data_dir(data_dir: Path, kafkatui: CliFn) -> None:
-    proc, bootstrap = start_serve(data_dir, "--brokers", "2", "--port-base", "0")
+    proc, bootstrap = start_serve(
+        data_dir, "--brokers", "2", "--port-base", "0", "--group-initial-rebalance-delay-ms", "0"
+    )
     try:
         assert len(bootstrap.split(",")) == 2
         admin = KafkaAdminClient(bootstrap_servers=bootstrap)
         admin.create_topics([NewTopic("greetings", 1, 2)])
         admin.close()
-        producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False)
+        producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")  # idempotent: InitProducerId
         producer.send("greetings", key=b"en", value=b"hello").get(timeout=10)
         producer.close()
         consumer = KafkaConsumer(
-            "greetings", bootstrap_servers=bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=5000
+            "greetings",
+            bootstrap_servers=bootstrap,
+            group_id="readers",  # a new group: no 3 s initial rebalance delay with the option
+            auto_offset_reset="earliest",
+            consumer_timeout_ms=10000,
         )
         record = next(iter(consumer))
         assert (record.key, record.value) == (b"en", b"hello")
@@ -75,3 +81,4 @@ def test_serve_help_explains_the_ports(kafkatui: CliFn) -> None:
     run = kafkatui("serve", "--help").ok()
     flat = " ".join(run.stdout.split())
     assert "--port-base" in flat and "0 picks free ports" in flat and "SIGTERM" in flat
+    assert "--group-initial-rebalance-delay-ms" in flat

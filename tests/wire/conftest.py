@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import pytest
 
 from kafkatui.engine.cluster import Cluster
+from kafkatui.engine.controller import BrokerDefaults
 from kafkatui.wire import WireServer
 
 T = TypeVar("T")
@@ -25,7 +26,10 @@ class ServedCluster:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="wire-server", daemon=True)
         self._thread.start()
-        self.cluster: Cluster = self.call(Cluster.open(None, brokers=brokers, seed=11))
+        # Kafka's development setting: a new group rebalances at once instead of waiting
+        # 3 s for more members (group.initial.rebalance.delay.ms=0).
+        defaults = BrokerDefaults(group_initial_rebalance_delay_ms=0)
+        self.cluster: Cluster = self.call(Cluster.open(None, brokers=brokers, seed=11, defaults=defaults))
         self.server = WireServer(self.cluster, port_base=0)
         self.call(self.server.start())
 

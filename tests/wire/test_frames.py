@@ -15,7 +15,9 @@ from kio.schema.api_versions.v3.request import ApiVersionsRequest as ApiVersions
 from kio.serial import entity_reader, entity_writer
 from kio.static.primitive import Records
 
-from kafkatui.wire.codec import request_class, response_class
+from kafkatui.engine.errors import ErrorCode
+from kafkatui.engine.records import Record, encode_batch
+from kafkatui.wire.codec import nested, request_class, response_class
 from kafkatui.wire.dispatch import APIS
 from tests.wire.conftest import ServedCluster
 
@@ -184,3 +186,45 @@ def test_well_formed_requests_with_random_fields_never_hit_a_handler_bug(
         with contextlib.suppress(TimeoutError, ConnectionError):
             read_frame(sock)
     assert served.server.stats.internal_errors == before
+
+
+def offset_for_leader_epoch(served: ServedCluster, broker_id: int, current: int, epoch: int) -> object:
+    request_cls = request_class(23, 4)
+    topic_cls = nested(request_cls, "OffsetForLeaderTopic")
+    partition_cls = nested(request_cls, "OffsetForLeaderPartition")
+    request = request_cls(
+        replica_id=-1,
+        topics=(
+            topic_cls(
+                topic="epochs",
+                partitions=(partition_cls(partition=0, current_leader_epoch=current, leader_epoch=epoch),),
+            ),
+        ),
+    )
+    with connect(served, broker_id) as sock:
+        sock.sendall(request_frame(request))
+        frame = read_frame(sock)
+    assert frame is not None
+    body, _ = entity_reader(response_class(23, 4))(frame, 5)  # header v1: correlation id + tags
+    return body.topics[0].partitions[0]
+
+
+def test_offset_for_leader_epoch_answers_where_an_epoch_ends_and_fences_old_epochs(
+    served: ServedCluster,
+) -> None:
+    served.call(served.cluster.create_topic("epochs", 1, 3))
+    leader = served.cluster.topic("epochs").partitions[0].leader
+    for _ in range(3):
+        served.call(
+            served.cluster.leader("epochs", 0).produce(
+                "epochs", 0, encode_batch([Record(0, 0, None, b"x")]), acks=1
+            )
+        )
+    answer = offset_for_leader_epoch(served, leader, 0, 0)
+    assert int(answer.error_code) == 0 and answer.leader_epoch == 0 and answer.end_offset == 3
+    served.call(served.cluster.stop_broker(leader))  # a new leader, epoch 1
+    new_leader = served.cluster.topic("epochs").partitions[0].leader
+    fenced = offset_for_leader_epoch(served, new_leader, 0, 0)
+    assert int(fenced.error_code) == ErrorCode.FENCED_LEADER_EPOCH.value
+    answer = offset_for_leader_epoch(served, new_leader, 1, 0)
+    assert int(answer.error_code) == 0 and answer.end_offset == 3  # epoch 0 ended at 3

@@ -318,4 +318,9 @@ class Backend(Protocol):
         """Stop (or resume) polling while heartbeats go on; True if now paused."""
         ...
 
+    def listener_status(self) -> str | None:
+        """Where Kafka clients can connect, and how many are, if the cluster is served
+        over the wire protocol; None if not."""
+        ...
+
     async def close(self) -> None: ...

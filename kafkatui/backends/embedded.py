@@ -35,6 +35,8 @@ from kafkatui.engine.membership import decode_assignment
 from kafkatui.engine.network import LinkState
 from kafkatui.engine.partitioner import murmur2, to_positive
 from kafkatui.engine.producer import Producer, ProducerConfig
+from kafkatui.wire import ListenError, WireServer
+from kafkatui.wire.server import DEFAULT_HOST, DEFAULT_PORT_BASE
 
 # Shorter than Kafka's 45 s / 5 min so a crash or a pause shows within a lesson's attention span.
 CONSUMER_SESSION_TIMEOUT_MS = 10_000
@@ -89,6 +91,8 @@ class EmbeddedBackend:
         self._producers: dict[tuple[str, bool], Producer] = {}
         self._disk: dict[int, int] = {}
         self._consumers: dict[int, _WorkbenchConsumer] = {}
+        self._wire: WireServer | None = None
+        self.notices: list[str] = []  # for the person at the workbench when it opens
         self._next_consumer_id = 1
 
     @property
@@ -461,9 +465,41 @@ class EmbeddedBackend:
         wc.status = ConsumerStatus.PAUSED if paused else ConsumerStatus.POLLING
         return paused
 
+    # --- the wire protocol ------------------------------------------------------------
+
+    async def listen(self, port_base: int = DEFAULT_PORT_BASE, host: str = DEFAULT_HOST) -> str:
+        """Serve the cluster to real Kafka clients, as `kafkatui serve` does; if the
+        ports are taken, on free ones instead (said in `notices`). Returns the bootstrap."""
+        server = WireServer(self.cluster, host=host, port_base=port_base)
+        try:
+            await server.start()
+        except ListenError as error:
+            if port_base == 0:
+                raise
+            server = WireServer(self.cluster, host=host, port_base=0)
+            await server.start()
+            self.notices.append(
+                f"{error}. Kafka clients can connect on free ports instead: {server.bootstrap}"
+            )
+        self._wire = server
+        self.cluster.advertise_listeners(server.bootstrap)
+        return server.bootstrap
+
+    def listener_status(self) -> str | None:
+        if self._wire is None:
+            return None
+        s = self._wire.stats
+        return (
+            f"Kafka clients: {self._wire.bootstrap} · {s.connections} connection(s) open "
+            f"({s.connections_total} in all) · {s.requests:,} requests"
+        )
+
     async def close(self, timeout: float = 5.0) -> None:
         """Give in-flight records `timeout` seconds (of real time: quitting is a person
         waiting) to be acknowledged, fail the rest, then close the cluster."""
+        if self._wire is not None:
+            await self._wire.close()
+            self._wire = None
         for wc in list(self._consumers.values()):
             await _cancel(wc.task)
             if wc.consumer.membership is not None:

@@ -79,6 +79,24 @@ def main(
         str | None,
         typer.Option("--language", help="Workbench language: en or pt (default: from your locale)."),
     ] = None,
+    listen: Annotated[
+        bool,
+        typer.Option(
+            "--listen/--no-listen",
+            help="Workbench: also serve the cluster to real Kafka clients (kcat, client libraries) "
+            "over the wire protocol, as `kafkatui serve` does.",
+        ),
+    ] = True,
+    port_base: Annotated[
+        int,
+        typer.Option(
+            "--port-base",
+            help="Workbench: broker 1 listens here for Kafka clients, broker 2 on the next port, and "
+            "so on; if they are taken, free ports are used (the workbench says which).",
+            min=0,
+            max=65535,
+        ),
+    ] = 9092,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
@@ -89,7 +107,7 @@ def main(
     if ctx.invoked_subcommand is None:
         if language is not None and language not in ("en", "pt"):
             raise typer.BadParameter("must be en or pt", param_hint="--language")
-        run_workbench(ctx.obj, theme=theme, language=language)
+        run_workbench(ctx.obj, theme=theme, language=language, port_base=port_base if listen else None)
 
 
 @app.command("where")
@@ -100,13 +118,23 @@ def where(ctx: typer.Context) -> None:
     typer.echo("(in memory)" if path is None else str(path or default_data_dir(opts.cluster_name)))
 
 
-def run_workbench(opts: ClusterOptions, *, theme: str | None, language: str | None) -> None:
-    """Open the Textual workbench; it owns the cluster (and its data dir) while it runs."""
+def run_workbench(
+    opts: ClusterOptions, *, theme: str | None, language: str | None, port_base: int | None = None
+) -> None:
+    """Open the Textual workbench; it owns the cluster (and its data dir) while it runs,
+    and serves it over the wire protocol unless `port_base` is None."""
     from kafkatui.backends.embedded import EmbeddedBackend
     from kafkatui.tui.app import KafkaTuiApp
 
     async def open_backend() -> EmbeddedBackend:
-        return EmbeddedBackend(await opts.open("kafkatui (workbench)"))
+        backend = EmbeddedBackend(await opts.open("kafkatui (workbench)"))
+        if port_base is not None:
+            try:
+                await backend.listen(port_base)
+            except BaseException:
+                await backend.close()
+                raise
+        return backend
 
     app = KafkaTuiApp(open_backend, theme=theme, language=language)
     app.run()

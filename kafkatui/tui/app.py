@@ -88,6 +88,8 @@ class KafkaTuiApp(App[None]):
             self._fatal(error)
             return
         self.sub_title = self.backend.description
+        for notice in getattr(self.backend, "notices", ()):
+            self.notify(notice, title="Kafka protocol", severity="warning", timeout=10)
         main = self.query_one("#main")
         await main.remove_children()
         tabs = TabbedContent(id="tabs")

@@ -65,6 +65,7 @@ class ClusterPanel(Panel):
     DEFAULT_CSS = """
     ClusterPanel { padding: 0 1; }
     ClusterPanel #cluster-summary { color: $text-muted; padding: 0 0 1 0; }
+    ClusterPanel #cluster-listener { color: $text-accent; padding: 0 0 1 0; display: none; }
     ClusterPanel DataTable { height: auto; max-height: 1fr; }
     """
 
@@ -75,9 +76,18 @@ class ClusterPanel(Panel):
     def _tick(self) -> None:
         if self.is_on_screen and any_silent(self.backend.brokers()):
             self.run_worker(self.refresh_data, group="refresh", exclusive=True)
+        elif self.is_on_screen:
+            self._show_listener()  # clients come and go without engine events
+
+    def _show_listener(self) -> None:
+        status = self.backend.listener_status()
+        listener = self.query_one("#cluster-listener", Static)
+        listener.display = status is not None
+        listener.update(status or "")
 
     def compose(self) -> ComposeResult:
         yield Static(id="cluster-summary")
+        yield Static(id="cluster-listener")
         table: DataTable[str] = DataTable(id="brokers", cursor_type="row", zebra_stripes=True)
         table.add_columns("Broker", "Status", "Controller", "Partitions led", "Replicas", "On disk")
         yield table
@@ -107,6 +117,7 @@ class ClusterPanel(Panel):
             f"{self.backend.description} · {len(topics)} topic(s), {partitions} partition(s). "
             f"Each broker keeps its partitions in its own SQLite database (broker-<id>.db).{electing}"
         )
+        self._show_listener()
 
     def on_engine_events(self, events: list[Event]) -> None:
         if any(isinstance(e, _RELEVANT) for e in events):

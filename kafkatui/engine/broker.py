@@ -797,13 +797,16 @@ class Broker:
                 return record.offset
         return -1
 
-    def list_offset(self, topic: str, partition: int, timestamp: int) -> int:
-        """ListOffsets for EARLIEST (-2) or LATEST (-1): log start offset or high watermark."""
+    def list_offset(
+        self, topic: str, partition: int, timestamp: int, isolation_level: int = READ_UNCOMMITTED
+    ) -> int:
+        """ListOffsets for EARLIEST (-2) or LATEST (-1): log start offset or high watermark
+        (the last stable offset for read_committed, KIP-98)."""
         _, _, log = self._leader_log(topic, partition)
         if timestamp == EARLIEST:
             return log.log_start_offset
         if timestamp == LATEST:
-            return log.high_watermark
+            return log.last_stable_offset if isolation_level == READ_COMMITTED else log.high_watermark
         raise KafkaError(ErrorCode.INVALID_REQUEST, f"unsupported ListOffsets timestamp {timestamp}")
 
 

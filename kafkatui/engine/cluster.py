@@ -261,6 +261,9 @@ class Cluster:
                     *self._alter_partition(broker.broker_id),
                     self._allocate_producer_ids(broker.broker_id),
                 )
+                # WriteTxnMarkers and the offsets of committed transactions.
+                broker.txn_coordinator.write_marker = self._write_marker
+                broker.txn_coordinator.commit_offsets = self._commit_txn_offsets
             for broker in self.brokers.values():
                 if broker.broker_id not in fenced:  # a broker stopped earlier stays stopped
                     await broker.recover()
@@ -545,8 +548,6 @@ class Cluster:
     async def _txn_coordinator(self, transactional_id: str) -> TransactionCoordinator:
         broker = self.brokers[await self.find_transaction_coordinator(transactional_id)]
         coordinator = broker.txn_coordinator
-        coordinator.write_marker = self._write_marker
-        coordinator.commit_offsets = self._commit_txn_offsets
         await coordinator.ensure_loaded(
             transaction_partition_for(transactional_id, coordinator.partition_count)
         )
@@ -624,8 +625,6 @@ class Cluster:
         aborted: list[str] = []
         for broker in self.brokers.values():
             if broker.running and broker.txn_coordinator.partition_count:
-                broker.txn_coordinator.write_marker = self._write_marker
-                broker.txn_coordinator.commit_offsets = self._commit_txn_offsets
                 aborted += await broker.txn_coordinator.abort_timed_out()
         return aborted
 

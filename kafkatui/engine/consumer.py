@@ -254,7 +254,10 @@ class Consumer:
         self._buffer = [r for r in self._buffer if (r.topic, r.partition) != tp]
 
     def _list_offset(self, tp: TopicPartition, which: int) -> int:
-        return self._cluster.leader(tp.topic, tp.partition).list_offset(tp.topic, tp.partition, which)
+        isolation = READ_COMMITTED if self.config.isolation_level == "read_committed" else READ_UNCOMMITTED
+        return self._cluster.leader(tp.topic, tp.partition).list_offset(
+            tp.topic, tp.partition, which, isolation
+        )
 
     def _reset(self, tp: TopicPartition) -> int:
         policy = self.config.auto_offset_reset
@@ -410,7 +413,9 @@ class Consumer:
         make = tuple.__new__
         # read_committed: aborted transactions by first offset, and the producers whose
         # aborted transaction the batches are inside (Kafka's `Fetcher` does the same).
-        aborted = sorted(result.aborted_transactions or (), key=lambda a: a[1])
+        aborted = (
+            sorted(result.aborted_transactions, key=lambda a: a[1]) if result.aborted_transactions else []
+        )
         aborting: set[int] = set()
         for data in result.batches:
             header = read_header(data)

@@ -9,7 +9,7 @@ import pytest
 
 from kafkatui.engine.clock import ManualClock
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.consumer import Consumer, ConsumerConfig
+from kafkatui.engine.consumer import Consumer, ConsumerConfig, TopicPartition
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.events import Event, TransactionStateChanged
 from kafkatui.engine.producer import Producer, ProducerConfig, TransactionState
@@ -97,6 +97,10 @@ async def test_the_lso_stops_read_committed_at_an_open_transaction(cluster: Clus
     log = leader.logs[(cluster.topic(TOPIC).topic_id, 0)]
     assert (log.last_stable_offset, log.high_watermark) == (1, 3)
     assert await values(cluster, "read_committed") == [b"before"]
+    committed = Consumer(cluster, ConsumerConfig(isolation_level="read_committed"))
+    uncommitted = Consumer(cluster, ConsumerConfig())
+    tp = TopicPartition(TOPIC, 0)
+    assert (await committed.end_offsets([tp]), await uncommitted.end_offsets([tp])) == ({tp: 1}, {tp: 3})
     await producer.commit_transaction()
     await cluster.settle()
     assert log.last_stable_offset == log.high_watermark == 4

@@ -230,6 +230,34 @@ async def test_a_new_coordinator_resumes_the_transaction_after_a_crash(
     assert await values(cluster, "read_committed") == [b"a", b"b"]
 
 
+async def test_a_new_coordinator_finishes_a_commit_the_old_one_prepared(
+    cluster: Cluster, clock: ManualClock
+) -> None:
+    await cluster.create_topic(TOPIC, 2, 3)
+    producer = txn_producer(cluster)
+    await producer.init_transactions()
+    producer.begin_transaction()
+    await producer.send_and_wait(TOPIC, b"a", partition=0)
+    await producer.send_and_wait(TOPIC, b"b", partition=1)
+    old = await cluster.find_transaction_coordinator("tx-1")
+
+    async def unreachable(*_: object) -> None:
+        raise KafkaError(ErrorCode.INVALID_REQUEST, "the markers never get out")
+
+    cluster.brokers[old].txn_coordinator.write_marker = unreachable
+    with pytest.raises(KafkaError):
+        await producer.commit_transaction()
+    described = await cluster.describe_transaction("tx-1")
+    assert described is not None and described.state == "PrepareCommit"
+    assert await values(cluster, "read_committed") == []
+    await crash_broker(cluster, clock, old)
+    await cluster.describe_transaction("tx-1")  # the new coordinator loads, and resumes
+    await cluster.settle()
+    described = await cluster.describe_transaction("tx-1")
+    assert described is not None and described.state == "CompleteCommit"
+    assert await values(cluster, "read_committed") == [b"a", b"b"]
+
+
 async def test_transaction_state_survives_a_restart(tmp_path: Path, clock: ManualClock) -> None:
     cluster = await Cluster.open(tmp_path, brokers=3, clock=clock, seed=7)
     await cluster.create_topic(TOPIC, 1, 3)

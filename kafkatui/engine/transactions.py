@@ -26,7 +26,7 @@ import contextlib
 import enum
 import struct
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from kafkatui.engine.errors import ErrorCode, KafkaError
@@ -359,21 +359,21 @@ class TransactionCoordinator:
     ) -> None:
         """AddPartitionsToTxn: the transaction starts (Ongoing) with its first partition."""
         async with self._lock(transactional_id):
-            meta = self._ongoing(transactional_id, producer_id, epoch)
+            meta, started = self._ongoing(transactional_id, producer_id, epoch)
             new = set(partitions) - meta.partitions
-            if not new and meta.state is TransactionState.ONGOING:
-                return
-            meta.partitions |= new
-            await self._persist(meta, "AddPartitionsToTxn")
+            if new or started:
+                meta.partitions |= new
+                await self._persist(meta, "AddPartitionsToTxn")
 
     async def add_offsets(self, transactional_id: str, producer_id: int, epoch: int, group_id: str) -> None:
         """AddOffsetsToTxn: the group's offsets will be committed with the transaction."""
         async with self._lock(transactional_id):
-            meta = self._ongoing(transactional_id, producer_id, epoch)
-            was_ongoing = meta.state is TransactionState.ONGOING
+            meta, started = self._ongoing(transactional_id, producer_id, epoch)
             meta.pending_offsets.setdefault(group_id, {})
-            if not was_ongoing:
+            if started:
                 await self._persist(meta, "AddOffsetsToTxn")
+            else:
+                self._state(transactional_id)[1].transactions[transactional_id] = meta
 
     def txn_offset_commit(
         self,
@@ -394,7 +394,11 @@ class TransactionCoordinator:
             )
         meta.pending_offsets[group_id].update(offsets)
 
-    def _ongoing(self, transactional_id: str, producer_id: int, epoch: int) -> TransactionMetadata:
+    def _ongoing(
+        self, transactional_id: str, producer_id: int, epoch: int
+    ) -> tuple[TransactionMetadata, bool]:
+        """A copy of the id's metadata in state Ongoing (True: it starts now). A copy, so
+        a failed write leaves the coordinator's state as the log has it."""
         _, state = self._state(transactional_id)
         meta = self._check_producer(state.transactions.get(transactional_id), producer_id, epoch)
         if meta.state in (TransactionState.PREPARE_COMMIT, TransactionState.PREPARE_ABORT):
@@ -402,12 +406,14 @@ class TransactionCoordinator:
                 ErrorCode.CONCURRENT_TRANSACTIONS,
                 f"the previous transaction of '{transactional_id}' is still completing",
             )
-        if meta.state is not TransactionState.ONGOING:
-            meta.state = TransactionState.ONGOING
-            meta.partitions = set()
-            meta.pending_offsets = {}
-            meta.start_ms = self._clock.now_ms()
-        return meta
+        if meta.state is TransactionState.ONGOING:
+            return replace(
+                meta, partitions=set(meta.partitions), pending_offsets=dict(meta.pending_offsets)
+            ), False
+        now = self._clock.now_ms()
+        return replace(
+            meta, state=TransactionState.ONGOING, partitions=set(), pending_offsets={}, start_ms=now
+        ), True
 
     async def end_txn(self, transactional_id: str, producer_id: int, epoch: int, commit: bool) -> None:
         """EndTxn: PrepareCommit/PrepareAbort, markers to every partition, then Complete."""
@@ -472,7 +478,11 @@ class TransactionCoordinator:
             for meta in list(state.transactions.values()):
                 if meta.state is TransactionState.ONGOING and now - meta.start_ms > meta.timeout_ms:
                     async with self._lock(meta.transactional_id):
-                        if meta.state is not TransactionState.ONGOING:
+                        meta = state.transactions.get(meta.transactional_id, meta)  # the latest copy
+                        if (
+                            meta.state is not TransactionState.ONGOING
+                            or now - meta.start_ms <= meta.timeout_ms
+                        ):
                             continue
                         self._bump(meta)
                         await self._end(

@@ -31,9 +31,16 @@ from kafkatui.engine.network import Network
 from kafkatui.engine.offsets import OFFSETS_TOPIC, GroupCoordinator
 from kafkatui.engine.producer_ids import AllocateProducerIds, ProducerIdManager
 from kafkatui.engine.producer_state import last_sequence
-from kafkatui.engine.records import TimestampType, decode_batch, decode_record_tuples, read_header
+from kafkatui.engine.records import (
+    TimestampType,
+    decode_batch,
+    decode_record_tuples,
+    encode_txn_marker,
+    read_header,
+)
 from kafkatui.engine.replication import REPLICA_FETCH_MAX_BYTES, ReplicaFetcher, ReplicaFetchResult
 from kafkatui.engine.storage import BrokerStorage
+from kafkatui.engine.transactions import TRANSACTION_STATE_TOPIC, TransactionCoordinator
 
 # AlterPartition requests to the controller (topic, partition, replica(s), leader epoch).
 AlterPartition = Callable[[str, int, int, int], Awaitable[None]]
@@ -43,6 +50,8 @@ ShrinkIsr = Callable[[str, int, Sequence[int], int], Awaitable[None]]
 EARLIEST = -2
 LATEST = -1
 VALID_ACKS = (-1, 0, 1)
+READ_UNCOMMITTED = 0  # Fetch's isolation_level (KIP-98)
+READ_COMMITTED = 1
 REQUEST_TIMEOUT_MS = 30_000  # request.timeout.ms: how long acks=all waits for the ISR
 
 
@@ -75,6 +84,9 @@ class FetchedPartition:
     log_start_offset: int = -1
     batches: list[bytes] = field(default_factory=list)
     error: KafkaError | None = None
+    last_stable_offset: int = -1
+    # read_committed: (producer id, first offset) of aborted transactions in the batches.
+    aborted_transactions: list[tuple[int, int]] | None = None
 
     @property
     def size(self) -> int:
@@ -136,12 +148,14 @@ class Broker:
         self._isr_requests: set[asyncio.Task[None]] = set()
         self._isr_expiration: asyncio.Task[None] | None = None
         self.network = network or Network(random.Random(0))
-        # The groups whose __consumer_offsets partition this broker leads.
         self.defaults = defaults or BrokerDefaults()  # replica.* settings
         group_config = GroupConfig(
             group_initial_rebalance_delay_ms=self.defaults.group_initial_rebalance_delay_ms
         )
+        # The groups whose __consumer_offsets partition this broker leads.
         self.coordinator = GroupCoordinator(self, clock, bus, group_config)
+        # The transactional ids whose __transaction_state partition this broker leads.
+        self.txn_coordinator = TransactionCoordinator(self, clock, bus)
         self.producer_ids = ProducerIdManager(broker_id)
         # Retried batches of idempotent producers this broker did not append twice.
         self.duplicates_dropped = 0
@@ -219,6 +233,7 @@ class Broker:
         self._followers.clear()
         self._led_epochs.clear()
         self.coordinator.stop()
+        self.txn_coordinator.stop()
         self.producer_ids.reset()
         self.running = False
         for log in self.logs.values():
@@ -250,6 +265,10 @@ class Broker:
                 p.partition: p.leader_epoch for p in offsets_topic.partitions if p.leader == self.broker_id
             }
             self.coordinator.on_leadership(led, len(offsets_topic.partitions))
+        txn_topic = image.topics.get(TRANSACTION_STATE_TOPIC)
+        if txn_topic is not None:
+            led = {p.partition: p.leader_epoch for p in txn_topic.partitions if p.leader == self.broker_id}
+            self.txn_coordinator.on_leadership(led, len(txn_topic.partitions))
         for topic in image.topics.values():
             for info in topic.partitions:
                 log = self.logs.get((topic.topic_id, info.partition))
@@ -532,6 +551,22 @@ class Broker:
             )
         )
 
+    async def write_txn_marker(
+        self,
+        topic: str,
+        partition: int,
+        producer_id: int,
+        producer_epoch: int,
+        commit: bool,
+        coordinator_epoch: int,
+    ) -> None:
+        """WriteTxnMarkers for one partition this broker leads: append a COMMIT or ABORT
+        control batch with acks=all (the coordinator's side of EndTxn)."""
+        marker = encode_txn_marker(
+            producer_id, producer_epoch, commit, coordinator_epoch, self._clock.now_ms()
+        )
+        await self.produce(topic, partition, marker, acks=-1)
+
     async def init_producer_id(self) -> tuple[int, int]:
         """InitProducerId without a transactional.id (KIP-98): a new producer id from
         this broker's block, epoch 0."""
@@ -616,13 +651,16 @@ class Broker:
         *,
         max_wait_ms: int = 500,
         min_bytes: int = 1,
+        isolation_level: int = READ_UNCOMMITTED,
     ) -> list[FetchedPartition]:
         """Read from led partitions up to the high watermark, long-polling like Kafka.
 
         Returns at once if at least `min_bytes` are available or any partition has an
         error; otherwise waits up to `max_wait_ms` for a high watermark to move.
+        read_committed (KIP-98) reads only up to the last stable offset and lists the
+        aborted transactions among the batches, for the consumer to drop.
         """
-        results = await self._read(partitions)
+        results = await self._read(partitions, isolation_level)
         if self._satisfied(results, min_bytes) or max_wait_ms <= 0:
             return results
         moved = asyncio.Event()
@@ -636,7 +674,7 @@ class Broker:
                 if remaining <= 0 or not await wait_event(self._clock, moved, remaining / 1000):
                     break
                 moved.clear()
-                results = await self._read(partitions)
+                results = await self._read(partitions, isolation_level)
         finally:
             for log in logs:
                 log.remove_waiter(moved)
@@ -646,7 +684,9 @@ class Broker:
     def _satisfied(results: list[FetchedPartition], min_bytes: int) -> bool:
         return any(r.error for r in results) or sum(r.size for r in results) >= min_bytes
 
-    async def _read(self, partitions: Sequence[FetchPartition]) -> list[FetchedPartition]:
+    async def _read(
+        self, partitions: Sequence[FetchPartition], isolation_level: int = READ_UNCOMMITTED
+    ) -> list[FetchedPartition]:
         results = []
         for p in partitions:
             result = FetchedPartition(p.topic, p.partition)
@@ -654,8 +694,18 @@ class Broker:
                 _, _, log = self._leader_log(p.topic, p.partition)
                 result.high_watermark = log.high_watermark
                 result.log_start_offset = log.log_start_offset
-                stored = await log.read(p.fetch_offset, p.max_bytes, log.high_watermark)
+                result.last_stable_offset = log.last_stable_offset
+                upper = log.high_watermark
+                if isolation_level == READ_COMMITTED:
+                    upper = result.last_stable_offset
+                stored = await log.read(p.fetch_offset, p.max_bytes, upper)
                 result.batches = [b.data for b in stored]
+                if isolation_level == READ_COMMITTED:
+                    end = stored[-1].last_offset + 1 if stored else p.fetch_offset
+                    result.aborted_transactions = [
+                        (a.producer_id, a.first_offset)
+                        for a in log.producer_state.aborted_between(p.fetch_offset, end)
+                    ]
             except KafkaError as error:
                 result.error = error
             results.append(result)
@@ -751,13 +801,16 @@ class Broker:
                 return record.offset
         return -1
 
-    def list_offset(self, topic: str, partition: int, timestamp: int) -> int:
-        """ListOffsets for EARLIEST (-2) or LATEST (-1): log start offset or high watermark."""
+    def list_offset(
+        self, topic: str, partition: int, timestamp: int, isolation_level: int = READ_UNCOMMITTED
+    ) -> int:
+        """ListOffsets for EARLIEST (-2) or LATEST (-1): log start offset or high watermark
+        (the last stable offset for read_committed, KIP-98)."""
         _, _, log = self._leader_log(topic, partition)
         if timestamp == EARLIEST:
             return log.log_start_offset
         if timestamp == LATEST:
-            return log.high_watermark
+            return log.last_stable_offset if isolation_level == READ_COMMITTED else log.high_watermark
         raise KafkaError(ErrorCode.INVALID_REQUEST, f"unsupported ListOffsets timestamp {timestamp}")
 
 

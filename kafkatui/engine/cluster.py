@@ -11,6 +11,7 @@ On disk a cluster is a data directory:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import json
 import os
@@ -41,6 +42,15 @@ from kafkatui.engine.producer_ids import AllocateProducerIds
 from kafkatui.engine.quorum import ControllerQuorum
 from kafkatui.engine.records import RecordBatch, decode_batch
 from kafkatui.engine.storage import BrokerStorage
+from kafkatui.engine.transactions import (
+    ABORT_TIMED_OUT_INTERVAL_MS,
+    DEFAULT_TRANSACTION_TIMEOUT_MS,
+    TRANSACTION_STATE_TOPIC,
+    TRANSACTION_STATE_TOPIC_CONFIGS,
+    TransactionCoordinator,
+    TransactionDescription,
+    transaction_partition_for,
+)
 
 DEFAULT_BROKERS = 3
 LOCK_FILE = "kafkatui.lock"
@@ -167,6 +177,7 @@ class Cluster:
         self.quorum = ControllerQuorum(controller, self.brokers, self.network, clock, bus, self.defaults)
         self.errors: list[BaseException] = []
         self.quorum.on_error = self.errors.append
+        self._txn_timeouts: asyncio.Task[None] | None = None
         self.housekeeping = LogHousekeeping(
             self.brokers, self._topic_config, clock, bus,
             cleaner_backoff_ms=self.defaults.log_cleaner_backoff_ms,
@@ -250,6 +261,9 @@ class Cluster:
                     *self._alter_partition(broker.broker_id),
                     self._allocate_producer_ids(broker.broker_id),
                 )
+                # WriteTxnMarkers and the offsets of committed transactions.
+                broker.txn_coordinator.write_marker = self._write_marker
+                broker.txn_coordinator.commit_offsets = self._commit_txn_offsets
             for broker in self.brokers.values():
                 if broker.broker_id not in fenced:  # a broker stopped earlier stays stopped
                     await broker.recover()
@@ -262,6 +276,7 @@ class Cluster:
             self.controller.on_change(self._apply_metadata)
             self.quorum.start()
             self.housekeeping.start()
+            self._txn_timeouts = asyncio.ensure_future(self._abort_timed_out_loop())
         except BaseException:
             for broker in self.brokers.values():
                 await broker.close()
@@ -319,6 +334,10 @@ class Cluster:
         """Checkpoint and close every broker, the metadata log, then release the data dir."""
         try:
             await self.housekeeping.stop()
+            if self._txn_timeouts is not None:
+                self._txn_timeouts.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._txn_timeouts
             await self.quorum.stop()
             # First silence every follower, so none fetches from a broker being closed.
             for broker in self.brokers.values():
@@ -503,13 +522,139 @@ class Cluster:
 
     # --- idempotent producers (KIP-98) ------------------------------------------------
 
-    async def init_producer_id(self) -> tuple[int, int]:
-        """InitProducerId: a producer id never handed out before in this data dir, with
-        epoch 0. Like a Kafka client, ask a broker (here the lowest running one)."""
+    async def init_producer_id(
+        self,
+        transactional_id: str | None = None,
+        transaction_timeout_ms: int = DEFAULT_TRANSACTION_TIMEOUT_MS,
+    ) -> tuple[int, int]:
+        """InitProducerId. Without a transactional id: a producer id never handed out
+        before in this data dir, with epoch 0, from a broker (here the lowest running
+        one). With one: from its transaction coordinator, the same producer id as
+        before with the epoch bumped, which fences the previous producer (its ongoing
+        transaction is aborted)."""
+        if transactional_id is not None:
+            coordinator = await self._txn_coordinator(transactional_id)
+            return await coordinator.init_producer_id(
+                transactional_id, transaction_timeout_ms, coordinator._broker.producer_ids.generate
+            )
         running = [b for _, b in sorted(self.brokers.items()) if b.running]
         if not running:
             raise KafkaError(ErrorCode.BROKER_NOT_AVAILABLE, "no broker is running to ask for a producer id")
         return await running[0].init_producer_id()
+
+    # --- transactions (KIP-98) --------------------------------------------------------
+
+    async def find_transaction_coordinator(self, transactional_id: str) -> int:
+        """FindCoordinator(TRANSACTION): the broker leading the id's `__transaction_state`
+        partition (the topic is created on first use)."""
+        if not transactional_id:
+            raise KafkaError(ErrorCode.INVALID_REQUEST, "the transactional id is empty")
+        topic = await self._internal_topic(
+            TRANSACTION_STATE_TOPIC,
+            self.defaults.transaction_state_log_num_partitions,
+            self.defaults.transaction_state_log_replication_factor,
+            TRANSACTION_STATE_TOPIC_CONFIGS,
+        )
+        leader = topic.partitions[transaction_partition_for(transactional_id, len(topic.partitions))].leader
+        if leader == -1 or not self.brokers[leader].running:
+            raise KafkaError(
+                ErrorCode.COORDINATOR_NOT_AVAILABLE,
+                f"the transaction coordinator of '{transactional_id}' is not available",
+            )
+        return leader
+
+    async def _txn_coordinator(self, transactional_id: str) -> TransactionCoordinator:
+        broker = self.brokers[await self.find_transaction_coordinator(transactional_id)]
+        coordinator = broker.txn_coordinator
+        await coordinator.ensure_loaded(
+            transaction_partition_for(transactional_id, coordinator.partition_count)
+        )
+        return coordinator
+
+    async def _write_marker(
+        self, tp: tuple[str, int], producer_id: int, epoch: int, commit: bool, coordinator_epoch: int
+    ) -> None:
+        """WriteTxnMarkers to the partition's current leader."""
+        leader = self.leader(*tp)
+        if not leader.running:
+            raise KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, f"the leader of {tp[0]}-{tp[1]} is down")
+        await leader.write_txn_marker(tp[0], tp[1], producer_id, epoch, commit, coordinator_epoch)
+
+    async def _commit_txn_offsets(
+        self, group_id: str, offsets: Mapping[tuple[str, int], OffsetAndMetadata]
+    ) -> None:
+        coordinator = await self._coordinator(group_id)
+        await coordinator.commit(group_id, offsets, self.clock.now_ms(), transactional=True)
+
+    async def add_partitions_to_txn(
+        self,
+        transactional_id: str,
+        producer_id: int,
+        producer_epoch: int,
+        partitions: Sequence[tuple[str, int]],
+    ) -> None:
+        """AddPartitionsToTxn: the partitions the transaction writes to (it starts here)."""
+        for topic, partition in partitions:
+            info = self.topic(topic)
+            if not 0 <= partition < len(info.partitions):
+                raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{topic}-{partition} does not exist")
+        coordinator = await self._txn_coordinator(transactional_id)
+        await coordinator.add_partitions(transactional_id, producer_id, producer_epoch, partitions)
+
+    async def add_offsets_to_txn(
+        self, transactional_id: str, producer_id: int, producer_epoch: int, group_id: str
+    ) -> None:
+        """AddOffsetsToTxn: the group's offsets will be committed by this transaction."""
+        await self.find_coordinator(group_id)
+        coordinator = await self._txn_coordinator(transactional_id)
+        await coordinator.add_offsets(transactional_id, producer_id, producer_epoch, group_id)
+
+    async def txn_offset_commit(
+        self,
+        transactional_id: str,
+        producer_id: int,
+        producer_epoch: int,
+        group_id: str,
+        offsets: Mapping[tuple[str, int], OffsetAndMetadata],
+    ) -> None:
+        """TxnOffsetCommit: offsets that become the group's committed offsets only when
+        the transaction commits."""
+        for topic, partition in offsets:
+            info = self.topic(topic)
+            if not 0 <= partition < len(info.partitions):
+                raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{topic}-{partition} does not exist")
+        coordinator = await self._txn_coordinator(transactional_id)
+        coordinator.txn_offset_commit(transactional_id, producer_id, producer_epoch, group_id, offsets)
+
+    async def end_txn(
+        self, transactional_id: str, producer_id: int, producer_epoch: int, commit: bool
+    ) -> None:
+        """EndTxn: commit or abort; answered once every partition has its marker."""
+        coordinator = await self._txn_coordinator(transactional_id)
+        await coordinator.end_txn(transactional_id, producer_id, producer_epoch, commit)
+
+    async def describe_transaction(self, transactional_id: str) -> TransactionDescription | None:
+        """DescribeTransactions: the id's producer, epoch, state and partitions (None: unknown)."""
+        return (await self._txn_coordinator(transactional_id)).describe(transactional_id)
+
+    async def abort_timed_out_transactions(self) -> list[str]:
+        """What the coordinators do every 10 s: abort transactions older than their
+        transaction.timeout.ms (the producer is fenced). Returns the ids aborted."""
+        aborted: list[str] = []
+        for broker in self.brokers.values():
+            if broker.running and broker.txn_coordinator.partition_count:
+                aborted += await broker.txn_coordinator.abort_timed_out()
+        return aborted
+
+    async def _abort_timed_out_loop(self) -> None:
+        while True:
+            await self.clock.sleep(ABORT_TIMED_OUT_INTERVAL_MS / 1000)
+            try:
+                await self.abort_timed_out_transactions()
+            except KafkaError:
+                pass  # a leader moving under us: the next round
+            except Exception as error:
+                self.errors.append(error)
 
     def drop_next_acks(self, count: int = 1, topic: str | None = None) -> None:
         """A fault: the next `count` produce responses (for `topic`, or any topic) are
@@ -535,29 +680,39 @@ class Cluster:
         (the topic is created on first use, as Kafka does)."""
         if not group_id:
             raise KafkaError(ErrorCode.INVALID_GROUP_ID, "the group id is empty")
-        topic = self.metadata.topics.get(OFFSETS_TOPIC)
-        if topic is None:
-            self._require_controller()
-            live = sum(1 for info in self.metadata.brokers.values() if not info.fenced)
-            try:
-                await self.controller.create_topic(
-                    OFFSETS_TOPIC,
-                    self.defaults.offsets_topic_num_partitions,
-                    max(1, min(self.defaults.offsets_topic_replication_factor, live)),
-                    OFFSETS_TOPIC_CONFIGS,
-                )
-            except KafkaError as error:
-                if error.code is not ErrorCode.TOPIC_ALREADY_EXISTS:
-                    raise KafkaError(
-                        ErrorCode.COORDINATOR_NOT_AVAILABLE, f"cannot create {OFFSETS_TOPIC}: {error.message}"
-                    ) from error
-            topic = self.metadata.topics[OFFSETS_TOPIC]
+        topic = await self._internal_topic(
+            OFFSETS_TOPIC,
+            self.defaults.offsets_topic_num_partitions,
+            self.defaults.offsets_topic_replication_factor,
+            OFFSETS_TOPIC_CONFIGS,
+        )
         leader = topic.partitions[partition_for(group_id, len(topic.partitions))].leader
         if leader == -1 or not self.brokers[leader].running:
             raise KafkaError(
                 ErrorCode.COORDINATOR_NOT_AVAILABLE, f"the coordinator of group '{group_id}' is not available"
             )
         return leader
+
+    async def _internal_topic(
+        self, name: str, partitions: int, replication_factor: int, configs: Mapping[str, str]
+    ) -> TopicInfo:
+        """An internal topic, created on first use with its replication capped by the
+        live brokers (Kafka's `AutoTopicCreationManager` for coordinator topics)."""
+        topic = self.metadata.topics.get(name)
+        if topic is None:
+            self._require_controller()
+            live = sum(1 for info in self.metadata.brokers.values() if not info.fenced)
+            try:
+                await self.controller.create_topic(
+                    name, partitions, max(1, min(replication_factor, live)), configs
+                )
+            except KafkaError as error:
+                if error.code is not ErrorCode.TOPIC_ALREADY_EXISTS:
+                    raise KafkaError(
+                        ErrorCode.COORDINATOR_NOT_AVAILABLE, f"cannot create {name}: {error.message}"
+                    ) from error
+            topic = self.metadata.topics[name]
+        return topic
 
     async def _coordinator(self, group_id: str) -> GroupCoordinator:
         broker = self.brokers[await self.find_coordinator(group_id)]

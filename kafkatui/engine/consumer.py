@@ -18,11 +18,24 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from kafkatui.engine.broker import EARLIEST, LATEST, FetchedPartition, FetchPartition
+from kafkatui.engine.broker import (
+    EARLIEST,
+    LATEST,
+    READ_COMMITTED,
+    READ_UNCOMMITTED,
+    FetchedPartition,
+    FetchPartition,
+)
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.membership import GroupMembership
 from kafkatui.engine.offsets import OffsetAndMetadata
-from kafkatui.engine.records import Headers, TimestampType, decode_record_tuples, read_header
+from kafkatui.engine.records import (
+    Headers,
+    TimestampType,
+    decode_record_tuples,
+    marker_is_commit,
+    read_header,
+)
 
 if TYPE_CHECKING:
     from kafkatui.engine.cluster import Cluster
@@ -72,6 +85,8 @@ class ConsumerConfig:
     session_timeout_ms: int = 45_000
     heartbeat_interval_ms: int = 3_000
     max_poll_interval_ms: int = 300_000
+    # read_committed (KIP-98): only records of committed transactions, up to the LSO.
+    isolation_level: str = "read_uncommitted"
 
     def __post_init__(self) -> None:
         if self.auto_offset_reset not in ("earliest", "latest", "none"):
@@ -79,6 +94,12 @@ class ConsumerConfig:
                 ErrorCode.INVALID_CONFIG,
                 f"Invalid value {self.auto_offset_reset} for configuration auto.offset.reset: "
                 "String must be one of: latest, earliest, none",
+            )
+        if self.isolation_level not in ("read_uncommitted", "read_committed"):
+            raise KafkaError(
+                ErrorCode.INVALID_CONFIG,
+                f"Invalid value {self.isolation_level} for configuration isolation.level: "
+                "String must be one of: read_committed, read_uncommitted",
             )
         if self.max_poll_records < 1:
             raise KafkaError(
@@ -233,7 +254,10 @@ class Consumer:
         self._buffer = [r for r in self._buffer if (r.topic, r.partition) != tp]
 
     def _list_offset(self, tp: TopicPartition, which: int) -> int:
-        return self._cluster.leader(tp.topic, tp.partition).list_offset(tp.topic, tp.partition, which)
+        isolation = READ_COMMITTED if self.config.isolation_level == "read_committed" else READ_UNCOMMITTED
+        return self._cluster.leader(tp.topic, tp.partition).list_offset(
+            tp.topic, tp.partition, which, isolation
+        )
 
     def _reset(self, tp: TopicPartition) -> int:
         policy = self.config.auto_offset_reset
@@ -326,13 +350,19 @@ class Consumer:
         """Fetch from every leader at once until records arrive or `timeout_ms` passes."""
         clock = self._cluster.clock
         deadline = clock.now_ms() + timeout_ms
+        isolation_level = (
+            READ_COMMITTED if self.config.isolation_level == "read_committed" else READ_UNCOMMITTED
+        )
         while True:
             remaining = deadline - clock.now_ms()
             max_wait = max(0, min(remaining, self.config.fetch_max_wait_ms))
             fetches = [
                 asyncio.ensure_future(
                     self._cluster.brokers[broker_id].fetch(
-                        requests, max_wait_ms=max_wait, min_bytes=self.config.fetch_min_bytes
+                        requests,
+                        max_wait_ms=max_wait,
+                        min_bytes=self.config.fetch_min_bytes,
+                        isolation_level=isolation_level,
                     )
                 )
                 for broker_id, requests in self._fetch_requests().items()
@@ -381,9 +411,23 @@ class Consumer:
         raw = key_of is _identity and value_of is _identity
         extend = self._buffer.extend
         make = tuple.__new__
+        # read_committed: aborted transactions by first offset, and the producers whose
+        # aborted transaction the batches are inside (Kafka's `Fetcher` does the same).
+        aborted = (
+            sorted(result.aborted_transactions, key=lambda a: a[1]) if result.aborted_transactions else []
+        )
+        aborting: set[int] = set()
         for data in result.batches:
             header = read_header(data)
+            if aborted:
+                while aborted and aborted[0][1] <= header.last_offset:
+                    aborting.add(aborted.pop(0)[0])
             if header.is_control:
+                if header.producer_id in aborting and not marker_is_commit(data, header):
+                    aborting.discard(header.producer_id)
+                position = max(position, header.last_offset + 1)
+                continue
+            if aborting and header.is_transactional and header.producer_id in aborting:
                 position = max(position, header.last_offset + 1)
                 continue
             timestamp_type = header.timestamp_type

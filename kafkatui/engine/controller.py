@@ -78,6 +78,9 @@ class BrokerDefaults:
     log_retention_check_interval_ms: int = 300_000  # log.retention.check.interval.ms
     offsets_topic_num_partitions: int = 50  # offsets.topic.num.partitions
     offsets_topic_replication_factor: int = 3  # offsets.topic.replication.factor
+    # __transaction_state, created on the first FindCoordinator(TRANSACTION).
+    transaction_state_log_num_partitions: int = 50  # transaction.state.log.num.partitions
+    transaction_state_log_replication_factor: int = 3  # transaction.state.log.replication.factor
 
     def __post_init__(self) -> None:
         # Kafka refuses both at startup (KafkaConfig): an idle follower long-polling

@@ -265,6 +265,20 @@ class LogStartOffsetAdvanced(Event):
 Listener = Callable[[Event], None]
 
 
+@dataclass(frozen=True, kw_only=True)
+class TransactionStateChanged(Event):
+    """A transaction coordinator wrote a new state for a `transactional.id` (KIP-98):
+    Empty, Ongoing, PrepareCommit, PrepareAbort, CompleteCommit or CompleteAbort."""
+
+    broker_id: int
+    transactional_id: str
+    producer_id: int
+    producer_epoch: int
+    state: str
+    partitions: tuple[tuple[str, int], ...] = ()
+    reason: str = ""
+
+
 class Subscription:
     """A bounded queue of events; when a slow reader falls behind, the oldest are dropped."""
 

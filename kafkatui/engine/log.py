@@ -19,6 +19,7 @@ from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.producer_state import ProducerStateManager, last_sequence
 from kafkatui.engine.records import (
     TimestampType,
+    marker_is_commit,
     read_header,
     verify_crc,
     with_base_offset,
@@ -92,6 +93,27 @@ class PartitionLog:
     async def load_producer_state(self) -> None:
         """Rebuild the producer state from the log (on open, and after a truncation)."""
         self.producer_state.load(await self._storage.producer_batches(self.log_id))
+        await self._load_transactions()
+
+    async def _load_transactions(self) -> None:
+        state = self.producer_state
+        state.ongoing.clear()
+        state.aborted.clear()
+        for producer_id, epoch, base, last, control in await self._storage.transaction_batches(self.log_id):
+            self._track(producer_id, epoch, base, last, control)
+
+    def _track(self, producer_id: int, epoch: int, base: int, last: int, control: bytes | None) -> None:
+        """Open or close a transaction for an appended transactional batch."""
+        if control is None:
+            self.producer_state.track_transaction(producer_id, base)
+        else:
+            self.producer_state.complete_transaction(producer_id, epoch, marker_is_commit(control), last)
+
+    @property
+    def last_stable_offset(self) -> int:
+        """The LSO: the HW, or the first offset of the earliest open transaction below it."""
+        first = self.producer_state.first_unstable_offset()
+        return self.high_watermark if first is None else min(first, self.high_watermark)
 
     async def append_as_leader(
         self,
@@ -119,7 +141,7 @@ class PartitionLog:
                 ErrorCode.INVALID_RECORD,
                 "a producer batch must hold records with offset deltas 0..count-1",
             )
-        if header.producer_id >= 0 and header.base_sequence < 0:  # LogValidator.validateBatch
+        if header.producer_id >= 0 and header.base_sequence < 0 and not header.is_control:
             raise KafkaError(
                 ErrorCode.INVALID_RECORD,
                 f"Invalid sequence number {header.base_sequence} in record batch with producerId "
@@ -166,6 +188,14 @@ class PartitionLog:
                     base_offset,
                     stored_header.last_offset,
                 )
+            if header.is_transactional and producer_id >= 0:
+                self._track(
+                    producer_id,
+                    header.producer_epoch,
+                    base_offset,
+                    stored_header.last_offset,
+                    stored if header.is_control else None,
+                )
         return LogAppendInfo(
             base_offset, stored_header.last_offset, header.records_count, stored_header.size, producer_id
         )
@@ -196,11 +226,16 @@ class PartitionLog:
                 expected = header.last_offset + 1
             await _to_completion(self._storage.append(self.log_id, rows))
             self._extend(expected, sum(h.size for h, _ in rows))
-            for h, _ in rows:  # ProducerAppendInfo with origin REPLICATION: no checks
+            for h, data in rows:  # ProducerAppendInfo with origin REPLICATION: no checks
                 if h.producer_id >= 0 and not h.is_control:
                     self.producer_state.update(
                         h.producer_id, h.producer_epoch, h.base_sequence, h.base_offset, h.last_offset
                     )
+                if h.is_transactional and h.producer_id >= 0:
+                    self._track(
+                        h.producer_id, h.producer_epoch, h.base_offset, h.last_offset,
+                        data if h.is_control else None,
+                    )  # fmt: skip
         return self.log_end_offset
 
     async def truncate_to(self, offset: int) -> None:
@@ -215,6 +250,7 @@ class PartitionLog:
             # Batches cut away must not count as duplicates (Kafka truncates its
             # producer state with the log and reloads it).
             self.producer_state.load(await _to_completion(self._storage.producer_batches(self.log_id)))
+            await _to_completion(self._load_transactions())
 
     def close(self) -> None:
         """Its broker stopped or crashed: requests still holding this object (a produce

@@ -334,13 +334,18 @@ class GroupCoordinator:
         generation_id: int = -1,
         member_id: str = "",
         group_instance_id: str | None = None,
+        transactional: bool = False,
     ) -> None:
         """OffsetCommit: check the committer against the group (a stale member gets
         ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID), append the offsets to the group's
-        partition (acks=all), then cache them. All or nothing: one batch."""
+        partition (acks=all), then cache them. All or nothing: one batch.
+        `transactional`: offsets of a committed transaction (TxnOffsetCommit), which
+        the group took when they were sent, so they are not checked again."""
         partition, state = self._state(group_id)
         group = state.groups.get(group_id)
-        if group is not None:
+        if transactional:
+            pass
+        elif group is not None:
             group.validate_offset_commit(member_id, generation_id, group_instance_id=group_instance_id)
         elif generation_id >= 0:
             raise KafkaError(ErrorCode.UNKNOWN_MEMBER_ID, f"group '{group_id}' has no member {member_id!r}")

@@ -22,16 +22,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import json
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.engine.offsets import OffsetAndMetadata
 from kafkatui.engine.partitioner import RoundRobinPartitioner, StickyPartitioner, partition_for_key
 from kafkatui.engine.producer_state import INT32_MAX
 from kafkatui.engine.records import Headers, Record, encode_batch
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from kafkatui.engine.cluster import Cluster
@@ -95,6 +99,9 @@ class ProducerConfig:
     # max.in.flight.requests.per.connection do not allow it (Kafka 3.2+, KAFKA-13673).
     enable_idempotence: bool | None = None
     max_in_flight_requests_per_connection: int = 5
+    # Transactions (KIP-98): a transactional.id implies idempotence.
+    transactional_id: str | None = None
+    transaction_timeout_ms: int = 60_000
 
     def __post_init__(self) -> None:
         parse_acks(self.acks)
@@ -104,7 +111,11 @@ class ProducerConfig:
                 f"Invalid value {self.max_in_flight_requests_per_connection} for configuration "
                 "max.in.flight.requests.per.connection: must be at least 1",
             )
-        if self.enable_idempotence:
+        if self.transactional_id is not None and self.enable_idempotence is False:
+            raise KafkaError(
+                ErrorCode.INVALID_CONFIG, "Cannot set a transactional.id without also enabling idempotence."
+            )
+        if self.enable_idempotence or self.transactional_id is not None:
             for problem in self._idempotence_conflicts():
                 raise KafkaError(ErrorCode.INVALID_CONFIG, f"{problem} (enable.idempotence=true)")
         if self.partitioner not in ("default", "round_robin"):
@@ -148,9 +159,23 @@ class ProducerConfig:
     def idempotent(self) -> bool:
         """Whether this producer is idempotent: enable.idempotence as set, or by default
         whenever acks=all, retries > 0 and max.in.flight ≤ 5 allow it."""
+        if self.transactional_id is not None:
+            return True
         if self.enable_idempotence is None:
             return not self._idempotence_conflicts()
         return self.enable_idempotence
+
+
+class TransactionState(enum.Enum):
+    """The client's side of a transaction (Kafka's `TransactionManager.State`)."""
+
+    UNINITIALIZED = "UNINITIALIZED"
+    READY = "READY"
+    IN_TRANSACTION = "IN_TRANSACTION"
+    COMMITTING_TRANSACTION = "COMMITTING_TRANSACTION"
+    ABORTING_TRANSACTION = "ABORTING_TRANSACTION"
+    ABORTABLE_ERROR = "ABORTABLE_ERROR"
+    FATAL_ERROR = "FATAL_ERROR"
 
 
 class RecordMetadata(NamedTuple):
@@ -213,6 +238,12 @@ class Producer:
         self.producer_epoch = -1
         self._next_sequence: dict[tuple[str, int], int] = {}
         self._init_lock = asyncio.Lock()
+        # Transactions (KIP-98): the state, and what the current transaction touched.
+        self.transactional_id = self.config.transactional_id
+        self.transaction_state = TransactionState.UNINITIALIZED
+        self._txn_partitions: set[tuple[str, int]] = set()
+        self._txn_offsets = False
+        self._txn_error: KafkaError | None = None
 
     def next_sequences(self) -> dict[tuple[str, int], int]:
         """Per partition, the sequence number this idempotent producer's next batch gets."""
@@ -233,6 +264,16 @@ class Producer:
         """Queue a record for sending; the future resolves when it is acknowledged."""
         if self._closed:
             raise RuntimeError("the producer is closed")
+        if (
+            self.transactional_id is not None
+            and self.transaction_state is not TransactionState.IN_TRANSACTION
+        ):
+            self._txn_fail_if_fatal()
+            raise KafkaError(
+                ErrorCode.INVALID_TXN_STATE,
+                f"Cannot call send in state {self.transaction_state.value}: a transactional producer "
+                "sends only between begin_transaction() and commit/abort",
+            )
         key_bytes = self._key_serializer(key)
         value_bytes = self._value_serializer(value)
         size = _RECORD_OVERHEAD + len(key_bytes or b"") + len(value_bytes or b"")
@@ -385,6 +426,15 @@ class Producer:
             async with self._init_lock:
                 if self.producer_id < 0:
                     self.producer_id, self.producer_epoch = await self._cluster.init_producer_id()
+        tp = (batch.topic, batch.partition)
+        if self.transactional_id is not None and tp not in self._txn_partitions:
+            # AddPartitionsToTxn before the first batch to a partition in a transaction.
+            await self._txn_call(
+                self._cluster.add_partitions_to_txn(
+                    self.transactional_id, self.producer_id, self.producer_epoch, [tp]
+                )
+            )
+            self._txn_partitions.add(tp)
         if batch.base_sequence < 0:
             tp = (batch.topic, batch.partition)
             batch.producer_epoch = self.producer_epoch
@@ -397,6 +447,7 @@ class Producer:
             producer_id=self.producer_id,
             producer_epoch=batch.producer_epoch,
             base_sequence=batch.base_sequence,
+            is_transactional=self.transactional_id is not None,
         )
 
     def _reuse_sequence(self, batch: _Batch) -> None:
@@ -409,13 +460,157 @@ class Producer:
         """Fail a batch's records. If it carried sequence numbers, the broker may or may
         not have it, so the sequences can no longer be trusted: bump the epoch and start
         every partition at 0 again (Kafka's `bumpIdempotentEpochAndResetIdIfNeeded`)."""
-        if batch.base_sequence >= 0 and batch.producer_epoch == self.producer_epoch:
+        if self.transactional_id is not None:
+            # A transaction cannot bump its epoch on its own: it must be aborted, or the
+            # producer was fenced (the broker's INVALID_PRODUCER_EPOCH means just that).
+            if isinstance(error, KafkaError) and error.code in (
+                ErrorCode.INVALID_PRODUCER_EPOCH,
+                ErrorCode.PRODUCER_FENCED,
+            ):
+                error = self._fenced(error)
+            elif self.transaction_state is not TransactionState.FATAL_ERROR:
+                self.transaction_state = TransactionState.ABORTABLE_ERROR
+                if isinstance(error, KafkaError):
+                    self._txn_error = error
+        elif batch.base_sequence >= 0 and batch.producer_epoch == self.producer_epoch:
             self._next_sequence.clear()
             if self.producer_epoch < INT16_MAX:
                 self.producer_epoch += 1
             else:  # epoch exhausted: get a new producer id on the next send
                 self.producer_id = self.producer_epoch = -1
         _fail(batch, error)
+
+    # --- transactions (KIP-98) -------------------------------------------------------
+
+    async def init_transactions(self) -> None:
+        """InitProducerId at the transaction coordinator: this transactional.id's producer
+        id with a new epoch, which fences any older producer with the same id and aborts
+        its open transaction."""
+        if self.transactional_id is None:
+            raise KafkaError(
+                ErrorCode.INVALID_TXN_STATE,
+                "Transactional method invoked on a non-transactional producer (set transactional_id)",
+            )
+        if self.transaction_state not in (TransactionState.UNINITIALIZED, TransactionState.READY):
+            raise KafkaError(
+                ErrorCode.INVALID_TXN_STATE,
+                f"Cannot call init_transactions in state {self.transaction_state.value}",
+            )
+        self.producer_id, self.producer_epoch = await self._cluster.init_producer_id(
+            self.transactional_id, self.config.transaction_timeout_ms
+        )
+        self._next_sequence.clear()
+        self.transaction_state = TransactionState.READY
+
+    def begin_transaction(self) -> None:
+        """Start a transaction (client side only: the coordinator hears of it with the
+        first partition or offsets added)."""
+        self._require_txn_state("begin_transaction", TransactionState.READY)
+        self._txn_partitions = set()
+        self._txn_offsets = False
+        self._txn_error = None
+        self.transaction_state = TransactionState.IN_TRANSACTION
+
+    async def send_offsets_to_transaction(
+        self, offsets: Mapping[tuple[str, int], int | OffsetAndMetadata], group_id: str
+    ) -> None:
+        """Commit a consumer group's offsets as part of this transaction
+        (AddOffsetsToTxn, then TxnOffsetCommit): they count only if it commits."""
+        self._require_txn_state("send_offsets_to_transaction", TransactionState.IN_TRANSACTION)
+        assert self.transactional_id is not None
+        stamped = {
+            tp: o if isinstance(o, OffsetAndMetadata) else OffsetAndMetadata(o) for tp, o in offsets.items()
+        }
+        await self._txn_call(
+            self._cluster.add_offsets_to_txn(
+                self.transactional_id, self.producer_id, self.producer_epoch, group_id
+            )
+        )
+        self._txn_offsets = True
+        await self._txn_call(
+            self._cluster.txn_offset_commit(
+                self.transactional_id, self.producer_id, self.producer_epoch, group_id, stamped
+            )
+        )
+
+    async def commit_transaction(self) -> None:
+        """Flush, then EndTxn(commit): every record of the transaction becomes visible
+        to read_committed consumers at once. A send that failed makes the transaction
+        abortable only (the error is raised; call abort_transaction)."""
+        self._require_txn_state("commit_transaction", TransactionState.IN_TRANSACTION)
+        await self.flush()
+        if self.transaction_state is not TransactionState.IN_TRANSACTION:
+            self._txn_fail_if_fatal()
+            raise KafkaError(
+                ErrorCode.INVALID_TXN_STATE,
+                "Cannot commit transaction: a send failed, abort it"
+                + (f" ({self._txn_error.name}: {self._txn_error.message})" if self._txn_error else ""),
+            )
+        await self._end(commit=True)
+
+    async def abort_transaction(self) -> None:
+        """Wait for the records in flight, then EndTxn(abort): none of them is ever
+        shown to read_committed consumers."""
+        self._require_txn_state(
+            "abort_transaction", TransactionState.IN_TRANSACTION, TransactionState.ABORTABLE_ERROR
+        )
+        await self.flush()
+        self._txn_fail_if_fatal()
+        await self._end(commit=False)
+
+    async def _end(self, *, commit: bool) -> None:
+        assert self.transactional_id is not None
+        self.transaction_state = (
+            TransactionState.COMMITTING_TRANSACTION if commit else TransactionState.ABORTING_TRANSACTION
+        )
+        if self._txn_partitions or self._txn_offsets:
+            try:
+                await self._txn_call(
+                    self._cluster.end_txn(
+                        self.transactional_id, self.producer_id, self.producer_epoch, commit
+                    )
+                )
+            except KafkaError:
+                if self.transaction_state is not TransactionState.FATAL_ERROR:
+                    self.transaction_state = TransactionState.ABORTABLE_ERROR
+                raise
+        self._txn_partitions = set()
+        self._txn_offsets = False
+        self.transaction_state = TransactionState.READY
+
+    async def _txn_call(self, call: Awaitable[T]) -> T:
+        """A request to the transaction coordinator: fencing is fatal for this producer."""
+        try:
+            return await call
+        except KafkaError as error:
+            if error.code in (ErrorCode.PRODUCER_FENCED, ErrorCode.INVALID_PRODUCER_EPOCH):
+                raise self._fenced(error) from error
+            raise
+
+    def _fenced(self, error: KafkaError) -> KafkaError:
+        self.transaction_state = TransactionState.FATAL_ERROR
+        self._txn_error = KafkaError(
+            ErrorCode.PRODUCER_FENCED,
+            f"There is a newer producer with the same transactionalId '{self.transactional_id}' "
+            f"which fences the current one ({error.message})",
+        )
+        return self._txn_error
+
+    def _txn_fail_if_fatal(self) -> None:
+        if self.transaction_state is TransactionState.FATAL_ERROR and self._txn_error is not None:
+            raise self._txn_error
+
+    def _require_txn_state(self, method: str, *allowed: TransactionState) -> None:
+        if self.transactional_id is None:
+            raise KafkaError(
+                ErrorCode.INVALID_TXN_STATE,
+                "Transactional method invoked on a non-transactional producer (set transactional_id)",
+            )
+        self._txn_fail_if_fatal()
+        if self.transaction_state not in allowed:
+            raise KafkaError(
+                ErrorCode.INVALID_TXN_STATE, f"Cannot call {method} in state {self.transaction_state.value}"
+            )
 
     # --- lifecycle -------------------------------------------------------------------
 

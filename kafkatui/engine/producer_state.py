@@ -89,11 +89,47 @@ class ProducerBatch:
     last_offset: int
 
 
+@dataclass(frozen=True, slots=True)
+class AbortedTxn:
+    """Kafka's `AbortedTxn` (the aborted transaction index): a transaction of
+    `producer_id` that began at `first_offset` and was aborted by the marker at
+    `last_offset`. A read_committed consumer drops that producer's records in between."""
+
+    producer_id: int
+    first_offset: int
+    last_offset: int
+
+
 class ProducerStateManager:
-    """The producer state of one partition replica."""
+    """The producer state of one partition replica, with its open transactions (the
+    first offset of each producer's ongoing transaction) and the aborted ones."""
 
     def __init__(self) -> None:
         self.producers: dict[int, ProducerStateEntry] = {}
+        self.ongoing: dict[int, int] = {}  # producer id -> first offset of its open transaction
+        self.aborted: list[AbortedTxn] = []
+
+    def first_unstable_offset(self) -> int | None:
+        """The first offset of the earliest open transaction (bounds the LSO)."""
+        return min(self.ongoing.values()) if self.ongoing else None
+
+    def track_transaction(self, producer_id: int, first_offset: int) -> None:
+        """A transactional batch was appended: it opens a transaction if none is open."""
+        self.ongoing.setdefault(producer_id, first_offset)
+
+    def complete_transaction(self, producer_id: int, epoch: int, commit: bool, marker_offset: int) -> None:
+        """A COMMIT/ABORT marker was appended: the transaction is over; an abort is
+        indexed. The marker's epoch (bumped when a producer was fenced) becomes current."""
+        first = self.ongoing.pop(producer_id, None)
+        if not commit and first is not None:
+            self.aborted.append(AbortedTxn(producer_id, first, marker_offset))
+        entry = self.producers.get(producer_id)
+        if entry is None or epoch > entry.epoch:
+            self.producers[producer_id] = ProducerStateEntry(producer_id, epoch)
+
+    def aborted_between(self, start: int, end: int) -> list[AbortedTxn]:
+        """Aborted transactions overlapping [start, end) (`collectAbortedTxns`)."""
+        return [a for a in self.aborted if a.last_offset >= start and a.first_offset < end]
 
     def check(
         self, topic_partition: str, producer_id: int, epoch: int, first_seq: int, last_seq: int

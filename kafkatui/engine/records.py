@@ -543,3 +543,32 @@ def with_log_append_time(data: bytes, timestamp: int) -> bytes:
     struct.pack_into(">h", body, 0, attributes)
     struct.pack_into(">q", body, 2 + 4 + 8, timestamp)  # after attributes, delta, base ts
     return data[:17] + struct.pack(">I", crc32c(body)) + bytes(body)
+
+
+# --- transaction markers (KIP-98) ------------------------------------------------------
+
+CONTROL_ABORT = 0  # ControlRecordType.ABORT
+CONTROL_COMMIT = 1  # ControlRecordType.COMMIT
+
+
+def encode_txn_marker(
+    producer_id: int, producer_epoch: int, commit: bool, coordinator_epoch: int, timestamp: int
+) -> bytes:
+    """A control batch holding one `EndTransactionMarker`: key = version 0 + type
+    (0 abort, 1 commit), value = version 0 + coordinator epoch (Kafka's layout)."""
+    key = struct.pack(">hh", 0, CONTROL_COMMIT if commit else CONTROL_ABORT)
+    value = struct.pack(">hi", 0, coordinator_epoch)
+    return encode_batch(
+        [Record(0, timestamp, key, value, ())],
+        producer_id=producer_id,
+        producer_epoch=producer_epoch,
+        is_transactional=True,
+        is_control=True,
+    )
+
+
+def marker_is_commit(data: bytes, header: BatchHeader | None = None) -> bool:
+    """Whether a control batch is a COMMIT marker (else ABORT)."""
+    header = header or read_header(data)
+    key = decode_record_tuples(data, header)[0][2]
+    return key is not None and len(key) >= 4 and struct.unpack_from(">h", key, 2)[0] == CONTROL_COMMIT

@@ -325,6 +325,23 @@ class BrokerStorage:
         finally:
             self.in_flight -= 1
 
+    async def transaction_batches(self, log_id: int) -> list[tuple[int, int, int, int, bytes | None]]:
+        """Transactional batches of a log, oldest first: (producer id, epoch, base offset,
+        last offset, the bytes of a control batch else None). What rebuilding the open
+        and aborted transactions needs (Kafka reads its `.txnindex` files instead)."""
+        self.in_flight += 1
+        try:
+            sql = """
+                SELECT producer_id, producer_epoch, base_offset, last_offset,
+                       CASE WHEN (attributes & 32) != 0 THEN data ELSE NULL END
+                FROM batches WHERE log_id = ? AND producer_id >= 0 AND (attributes & 16) != 0
+                ORDER BY last_offset
+            """
+            async with self._db.execute(sql, (log_id,)) as cursor:
+                return [tuple(row) async for row in cursor]  # type: ignore[misc]
+        finally:
+            self.in_flight -= 1
+
     async def checkpoint_high_watermark(self, log_id: int, high_watermark: int) -> None:
         async with self._write_lock:
             await self._db.execute(

@@ -1,0 +1,503 @@
+"""Transactions (KIP-98): each `transactional.id`'s state, kept by its coordinator.
+
+Kafka's `TransactionCoordinator` + `TransactionStateManager` in miniature. The
+coordinator of a transactional id is the leader of partition
+`abs(transactionalId.hashCode()) % transaction.state.log.num.partitions` of the internal,
+compacted topic `__transaction_state`. Every state change (InitProducerId,
+AddPartitionsToTxn, EndTxn's PrepareCommit/PrepareAbort and CompleteCommit/CompleteAbort)
+is a record appended there with acks=all before the client is answered; a broker that
+becomes the leader replays the partition, and finishes any transaction it finds in a
+Prepare state by writing its markers again (Kafka does the same on failover).
+
+Keys and values use Kafka's binary schemas (TransactionLogKey v0, TransactionLogValue
+v0). *Differs from Kafka:* offsets sent to a transaction (TxnOffsetCommit) wait in the
+coordinator's memory and are committed through the group coordinator when the
+transaction commits, instead of being appended to `__consumer_offsets` as transactional
+records completed by a marker: a coordinator failover mid-transaction loses them (the
+transaction then aborts or commits without them). InitProducerId on an ongoing
+transaction bumps the epoch once and aborts it at once, rather than answering
+CONCURRENT_TRANSACTIONS and bumping again on the retry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import struct
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.engine.events import TransactionStateChanged
+from kafkatui.engine.kafka_types import read_string, write_string
+from kafkatui.engine.offsets import OffsetAndMetadata, partition_for
+from kafkatui.engine.records import Record, decode_batch, encode_batch
+
+if TYPE_CHECKING:
+    from kafkatui.engine.broker import Broker
+    from kafkatui.engine.clock import Clock
+    from kafkatui.engine.events import EventBus
+
+TRANSACTION_STATE_TOPIC = "__transaction_state"
+# Kafka's TransactionLog.transactionTopicConfigs (min.insync.replicas left at the
+# default, so a small demo cluster with a broker down still runs transactions).
+TRANSACTION_STATE_TOPIC_CONFIGS = {
+    "cleanup.policy": "compact",
+    "compression.type": "uncompressed",
+    "segment.bytes": "104857600",
+}
+DEFAULT_TRANSACTION_TIMEOUT_MS = 60_000  # transaction.timeout.ms (producer)
+MAX_TRANSACTION_TIMEOUT_MS = 900_000  # transaction.max.timeout.ms (broker)
+ABORT_TIMED_OUT_INTERVAL_MS = 10_000  # transaction.abort.timed.out.transaction.cleanup.interval.ms
+MARKER_RETRY_BACKOFF_MS = 100
+MARKER_TIMEOUT_MS = 30_000
+INT16_MAX = 2**15 - 1
+
+TopicPartition = tuple[str, int]
+# Write a COMMIT/ABORT marker to a partition's leader: (tp, pid, epoch, commit, coordinator epoch).
+WriteMarker = Callable[[TopicPartition, int, int, bool, int], Awaitable[None]]
+# Commit a group's offsets through its group coordinator.
+CommitOffsets = Callable[[str, Mapping[TopicPartition, OffsetAndMetadata]], Awaitable[None]]
+
+
+class TransactionState(enum.IntEnum):
+    """Kafka's `TransactionState` with its byte ids in the log."""
+
+    EMPTY = 0
+    ONGOING = 1
+    PREPARE_COMMIT = 2
+    PREPARE_ABORT = 3
+    COMPLETE_COMMIT = 4
+    COMPLETE_ABORT = 5
+
+    @property
+    def kafka_name(self) -> str:
+        return self.name.title().replace("_", "")
+
+
+@dataclass
+class TransactionMetadata:
+    """Kafka's `TransactionMetadata` for one transactional id."""
+
+    transactional_id: str
+    producer_id: int
+    producer_epoch: int
+    timeout_ms: int
+    state: TransactionState = TransactionState.EMPTY
+    partitions: set[TopicPartition] = field(default_factory=set)
+    last_update_ms: int = -1
+    start_ms: int = -1
+    # Not in the log (see the module docstring): group -> offsets to commit on commit.
+    pending_offsets: dict[str, dict[TopicPartition, OffsetAndMetadata]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TransactionDescription:
+    """DescribeTransactions: a snapshot of one transactional id's state."""
+
+    transactional_id: str
+    coordinator: int
+    producer_id: int
+    producer_epoch: int
+    state: str
+    timeout_ms: int
+    start_ms: int
+    partitions: tuple[TopicPartition, ...]
+
+
+def transaction_partition_for(transactional_id: str, partitions: int) -> int:
+    """The `__transaction_state` partition of an id (`Utils.abs(hash) % n`, as for groups)."""
+    return partition_for(transactional_id, partitions)
+
+
+# --- Kafka's record schemas ------------------------------------------------------------
+
+
+def txn_key(transactional_id: str) -> bytes:
+    """TransactionLogKey (version 0): the transactional id."""
+    return struct.pack(">h", 0) + write_string(transactional_id)
+
+
+def txn_value(meta: TransactionMetadata) -> bytes:
+    """TransactionLogValue (version 0): producer id and epoch, timeout, state, partitions
+    by topic, last update and start timestamps."""
+    by_topic: dict[str, list[int]] = {}
+    for topic, partition in sorted(meta.partitions):
+        by_topic.setdefault(topic, []).append(partition)
+    out = bytearray(
+        struct.pack(">hqhib", 0, meta.producer_id, meta.producer_epoch, meta.timeout_ms, meta.state)
+    )
+    out += struct.pack(">i", len(by_topic))
+    for topic, parts in by_topic.items():
+        out += write_string(topic) + struct.pack(f">i{len(parts)}i", len(parts), *parts)
+    out += struct.pack(">qq", meta.last_update_ms, meta.start_ms)
+    return bytes(out)
+
+
+def parse_txn_key(key: bytes) -> str:
+    (version,) = struct.unpack_from(">h", key, 0)
+    if version != 0:
+        raise KafkaError(
+            ErrorCode.CORRUPT_MESSAGE, f"unknown {TRANSACTION_STATE_TOPIC} key version {version}"
+        )
+    return read_string(key, 2)[0]
+
+
+def parse_txn_value(transactional_id: str, value: bytes) -> TransactionMetadata:
+    version, producer_id, epoch, timeout, state = struct.unpack_from(">hqhib", value, 0)
+    if version != 0:
+        raise KafkaError(ErrorCode.CORRUPT_MESSAGE, f"unsupported TransactionLogValue version {version}")
+    pos = 17
+    (topics,) = struct.unpack_from(">i", value, pos)
+    pos += 4
+    partitions: set[TopicPartition] = set()
+    for _ in range(max(topics, 0)):
+        topic, pos = read_string(value, pos)
+        (count,) = struct.unpack_from(">i", value, pos)
+        pos += 4
+        for p in struct.unpack_from(f">{count}i", value, pos):
+            partitions.add((topic, p))
+        pos += 4 * count
+    last_update, start = struct.unpack_from(">qq", value, pos)
+    return TransactionMetadata(
+        transactional_id, producer_id, epoch, timeout, TransactionState(state), partitions, last_update, start
+    )
+
+
+# --- the coordinator ---------------------------------------------------------------------
+
+
+@dataclass
+class _Partition:
+    """One `__transaction_state` partition this broker leads."""
+
+    leader_epoch: int
+    loaded: bool = False
+    loading: asyncio.Task[None] | None = None
+    transactions: dict[str, TransactionMetadata] = field(default_factory=dict)
+
+
+class TransactionCoordinator:
+    """One broker's transaction coordinator: the transactional ids whose
+    `__transaction_state` partition it leads."""
+
+    def __init__(self, broker: Broker, clock: Clock, bus: EventBus) -> None:
+        self._broker = broker
+        self._clock = clock
+        self._bus = bus
+        self._partitions: dict[int, _Partition] = {}
+        self.partition_count = 0
+        self.write_marker: WriteMarker | None = None
+        self.commit_offsets: CommitOffsets | None = None
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._completions: set[asyncio.Task[None]] = set()
+
+    # --- leadership ----------------------------------------------------------------
+
+    def on_leadership(self, led: Mapping[int, int], partition_count: int) -> None:
+        """The partitions this broker leads now (partition -> leader epoch)."""
+        self.partition_count = partition_count
+        for p in [p for p, state in self._partitions.items() if led.get(p) != state.leader_epoch]:
+            state = self._partitions.pop(p)
+            if state.loading is not None:
+                state.loading.cancel()
+        for p, epoch in led.items():
+            self._partitions.setdefault(p, _Partition(epoch))
+
+    def stop(self) -> None:
+        for state in self._partitions.values():
+            if state.loading is not None:
+                state.loading.cancel()
+        self._partitions.clear()
+        for task in self._completions:
+            task.cancel()
+        self._completions.clear()
+
+    async def ensure_loaded(self, partition: int) -> None:
+        state = self._partitions.get(partition)
+        if state is None or state.loaded:
+            return
+        if state.loading is None:
+            state.loading = asyncio.ensure_future(self._load(partition, state))
+        await asyncio.shield(state.loading)
+
+    async def _load(self, partition: int, state: _Partition) -> None:
+        """Replay the partition (latest record per id wins), then finish the transactions
+        a previous coordinator left in PrepareCommit/PrepareAbort."""
+        transactions: dict[str, TransactionMetadata] = {}
+        offset = 0
+        while True:
+            datas = await self._broker.read_replica(TRANSACTION_STATE_TOPIC, partition, offset, 1 << 20)
+            if not datas:
+                break
+            for data in datas:
+                batch = decode_batch(data)
+                if not batch.header.is_control:
+                    for record in batch.records:
+                        if record.key is None:
+                            continue
+                        tid = parse_txn_key(record.key)
+                        if record.value is None:
+                            transactions.pop(tid, None)
+                        else:
+                            transactions[tid] = parse_txn_value(tid, record.value)
+                offset = batch.header.last_offset + 1
+        if self._partitions.get(partition) is not state:
+            return
+        state.transactions = transactions
+        state.loaded = True
+        for meta in transactions.values():
+            if meta.state in (TransactionState.PREPARE_COMMIT, TransactionState.PREPARE_ABORT):
+                task = asyncio.ensure_future(self._complete_quietly(meta))
+                self._completions.add(task)
+                task.add_done_callback(self._completions.discard)
+
+    def _state(self, transactional_id: str) -> tuple[int, _Partition]:
+        if not transactional_id:
+            raise KafkaError(ErrorCode.INVALID_REQUEST, "the transactional id is empty")
+        if self.partition_count == 0:
+            raise KafkaError(
+                ErrorCode.COORDINATOR_NOT_AVAILABLE, f"{TRANSACTION_STATE_TOPIC} does not exist yet"
+            )
+        partition = transaction_partition_for(transactional_id, self.partition_count)
+        state = self._partitions.get(partition)
+        if state is None or not self._broker.running:
+            raise KafkaError(
+                ErrorCode.NOT_COORDINATOR,
+                f"broker {self._broker.broker_id} is not the coordinator of transactional id "
+                f"'{transactional_id}' ({TRANSACTION_STATE_TOPIC}-{partition})",
+            )
+        if not state.loaded:
+            raise KafkaError(
+                ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+                f"broker {self._broker.broker_id} is still loading {TRANSACTION_STATE_TOPIC}-{partition}",
+            )
+        return partition, state
+
+    def _lock(self, transactional_id: str) -> asyncio.Lock:
+        return self._locks.setdefault(transactional_id, asyncio.Lock())
+
+    async def _persist(self, meta: TransactionMetadata, reason: str = "") -> None:
+        """Append the id's new state (acks=all) before anyone is answered."""
+        partition, state = self._state(meta.transactional_id)
+        meta.last_update_ms = self._clock.now_ms()
+        record = Record(0, meta.last_update_ms, txn_key(meta.transactional_id), txn_value(meta), ())
+        await self._broker.produce(TRANSACTION_STATE_TOPIC, partition, encode_batch([record]), acks=-1)
+        state.transactions[meta.transactional_id] = meta
+        self._bus.publish(
+            TransactionStateChanged(
+                timestamp_ms=meta.last_update_ms, broker_id=self._broker.broker_id,
+                transactional_id=meta.transactional_id, producer_id=meta.producer_id,
+                producer_epoch=meta.producer_epoch, state=meta.state.kafka_name,
+                partitions=tuple(sorted(meta.partitions)), reason=reason,
+            )
+        )  # fmt: skip
+
+    def _coordinator_epoch(self, transactional_id: str) -> int:
+        return self._state(transactional_id)[1].leader_epoch
+
+    @staticmethod
+    def _check_producer(
+        meta: TransactionMetadata | None, producer_id: int, epoch: int
+    ) -> TransactionMetadata:
+        if meta is None or meta.producer_id != producer_id:
+            raise KafkaError(
+                ErrorCode.INVALID_PRODUCER_ID_MAPPING,
+                f"producer id {producer_id} is not the one of this transactional id",
+            )
+        if epoch != meta.producer_epoch:
+            raise KafkaError(
+                ErrorCode.PRODUCER_FENCED,
+                f"producer epoch {epoch} of producer id {producer_id} is fenced: the current epoch "
+                f"is {meta.producer_epoch} (another producer with the same transactional.id started)",
+            )
+        return meta
+
+    # --- requests --------------------------------------------------------------------
+
+    async def init_producer_id(
+        self, transactional_id: str, timeout_ms: int, generate: Callable[[], Awaitable[int]]
+    ) -> tuple[int, int]:
+        """InitProducerId with a transactional id: the same producer id, the epoch bumped
+        (fencing the previous producer); its ongoing transaction is aborted first."""
+        if not 0 < timeout_ms <= MAX_TRANSACTION_TIMEOUT_MS:
+            raise KafkaError(
+                ErrorCode.INVALID_TRANSACTION_TIMEOUT,
+                f"transaction.timeout.ms={timeout_ms} must be from 1 to "
+                f"transaction.max.timeout.ms={MAX_TRANSACTION_TIMEOUT_MS}",
+            )
+        async with self._lock(transactional_id):
+            _, state = self._state(transactional_id)
+            meta = state.transactions.get(transactional_id)
+            if meta is None:
+                meta = TransactionMetadata(transactional_id, await generate(), 0, timeout_ms)
+                await self._persist(meta, "InitProducerId")
+                return meta.producer_id, meta.producer_epoch
+            if meta.state in (TransactionState.PREPARE_COMMIT, TransactionState.PREPARE_ABORT):
+                await self._complete(meta)
+            if meta.state is TransactionState.ONGOING:
+                self._bump(meta)
+                await self._end(meta, commit=False, reason="fenced by a new producer (InitProducerId)")
+            else:
+                self._bump(meta)
+            meta.state = TransactionState.EMPTY
+            meta.partitions = set()
+            meta.timeout_ms = timeout_ms
+            meta.start_ms = -1
+            await self._persist(meta, "InitProducerId")
+            return meta.producer_id, meta.producer_epoch
+
+    @staticmethod
+    def _bump(meta: TransactionMetadata) -> None:
+        # Epoch exhaustion would need a new producer id (KIP-360); 32767 inits is plenty here.
+        meta.producer_epoch = min(meta.producer_epoch + 1, INT16_MAX)
+
+    async def add_partitions(
+        self, transactional_id: str, producer_id: int, epoch: int, partitions: Sequence[TopicPartition]
+    ) -> None:
+        """AddPartitionsToTxn: the transaction starts (Ongoing) with its first partition."""
+        async with self._lock(transactional_id):
+            meta, started = self._ongoing(transactional_id, producer_id, epoch)
+            new = set(partitions) - meta.partitions
+            if new or started:
+                meta.partitions |= new
+                await self._persist(meta, "AddPartitionsToTxn")
+
+    async def add_offsets(self, transactional_id: str, producer_id: int, epoch: int, group_id: str) -> None:
+        """AddOffsetsToTxn: the group's offsets will be committed with the transaction."""
+        async with self._lock(transactional_id):
+            meta, started = self._ongoing(transactional_id, producer_id, epoch)
+            meta.pending_offsets.setdefault(group_id, {})
+            if started:
+                await self._persist(meta, "AddOffsetsToTxn")
+            else:
+                self._state(transactional_id)[1].transactions[transactional_id] = meta
+
+    def txn_offset_commit(
+        self,
+        transactional_id: str,
+        producer_id: int,
+        epoch: int,
+        group_id: str,
+        offsets: Mapping[TopicPartition, OffsetAndMetadata],
+    ) -> None:
+        """TxnOffsetCommit: held until the transaction commits (dropped if it aborts)."""
+        _, state = self._state(transactional_id)
+        meta = self._check_producer(state.transactions.get(transactional_id), producer_id, epoch)
+        if meta.state is not TransactionState.ONGOING or group_id not in meta.pending_offsets:
+            raise KafkaError(
+                ErrorCode.INVALID_TXN_STATE,
+                f"group '{group_id}' was not added to the transaction of '{transactional_id}' "
+                "(AddOffsetsToTxn comes first)",
+            )
+        meta.pending_offsets[group_id].update(offsets)
+
+    def _ongoing(
+        self, transactional_id: str, producer_id: int, epoch: int
+    ) -> tuple[TransactionMetadata, bool]:
+        """A copy of the id's metadata in state Ongoing (True: it starts now). A copy, so
+        a failed write leaves the coordinator's state as the log has it."""
+        _, state = self._state(transactional_id)
+        meta = self._check_producer(state.transactions.get(transactional_id), producer_id, epoch)
+        if meta.state in (TransactionState.PREPARE_COMMIT, TransactionState.PREPARE_ABORT):
+            raise KafkaError(
+                ErrorCode.CONCURRENT_TRANSACTIONS,
+                f"the previous transaction of '{transactional_id}' is still completing",
+            )
+        if meta.state is TransactionState.ONGOING:
+            return replace(
+                meta, partitions=set(meta.partitions), pending_offsets=dict(meta.pending_offsets)
+            ), False
+        now = self._clock.now_ms()
+        return replace(
+            meta, state=TransactionState.ONGOING, partitions=set(), pending_offsets={}, start_ms=now
+        ), True
+
+    async def end_txn(self, transactional_id: str, producer_id: int, epoch: int, commit: bool) -> None:
+        """EndTxn: PrepareCommit/PrepareAbort, markers to every partition, then Complete."""
+        async with self._lock(transactional_id):
+            _, state = self._state(transactional_id)
+            meta = self._check_producer(state.transactions.get(transactional_id), producer_id, epoch)
+            done = TransactionState.COMPLETE_COMMIT if commit else TransactionState.COMPLETE_ABORT
+            if meta.state is done:
+                return  # a retry of an EndTxn that completed
+            if meta.state is not TransactionState.ONGOING:
+                raise KafkaError(
+                    ErrorCode.INVALID_TXN_STATE,
+                    f"cannot {'commit' if commit else 'abort'} the transaction of '{transactional_id}' "
+                    f"in state {meta.state.kafka_name}",
+                )
+            await self._end(meta, commit=commit, reason="EndTxn")
+
+    async def _end(self, meta: TransactionMetadata, *, commit: bool, reason: str) -> None:
+        meta.state = TransactionState.PREPARE_COMMIT if commit else TransactionState.PREPARE_ABORT
+        await self._persist(meta, reason)
+        await self._complete(meta)
+
+    async def _complete(self, meta: TransactionMetadata) -> None:
+        """Write the markers (retrying while leaders move), commit the offsets, Complete."""
+        commit = meta.state is TransactionState.PREPARE_COMMIT
+        coordinator_epoch = self._coordinator_epoch(meta.transactional_id)
+        assert self.write_marker is not None
+        for tp in sorted(meta.partitions):
+            deadline = self._clock.now_ms() + MARKER_TIMEOUT_MS
+            while True:
+                try:
+                    await self.write_marker(
+                        tp, meta.producer_id, meta.producer_epoch, commit, coordinator_epoch
+                    )
+                    break
+                except KafkaError as error:
+                    if not error.code.retriable or self._clock.now_ms() >= deadline:
+                        raise
+                    await self._clock.sleep(MARKER_RETRY_BACKOFF_MS / 1000)
+        if commit and self.commit_offsets is not None:
+            for group_id, offsets in meta.pending_offsets.items():
+                if offsets:
+                    await self.commit_offsets(group_id, offsets)
+        meta.pending_offsets = {}
+        meta.state = TransactionState.COMPLETE_COMMIT if commit else TransactionState.COMPLETE_ABORT
+        await self._persist(meta, "markers written")
+
+    async def _complete_quietly(self, meta: TransactionMetadata) -> None:
+        async with self._lock(meta.transactional_id):
+            # If it fails, the next coordinator (or InitProducerId) finishes it.
+            with contextlib.suppress(KafkaError):
+                await self._complete(meta)
+
+    async def abort_timed_out(self) -> list[str]:
+        """Abort transactions open longer than their timeout, bumping the epoch so the
+        producer is fenced (Kafka's `abortTimedOutTransactions`); returns their ids."""
+        now = self._clock.now_ms()
+        aborted = []
+        for state in list(self._partitions.values()):
+            if not state.loaded:
+                continue
+            for meta in list(state.transactions.values()):
+                if meta.state is TransactionState.ONGOING and now - meta.start_ms > meta.timeout_ms:
+                    async with self._lock(meta.transactional_id):
+                        meta = state.transactions.get(meta.transactional_id, meta)  # the latest copy
+                        if (
+                            meta.state is not TransactionState.ONGOING
+                            or now - meta.start_ms <= meta.timeout_ms
+                        ):
+                            continue
+                        self._bump(meta)
+                        await self._end(
+                            meta, commit=False,
+                            reason=f"timed out after transaction.timeout.ms={meta.timeout_ms}",
+                        )  # fmt: skip
+                        aborted.append(meta.transactional_id)
+        return aborted
+
+    def describe(self, transactional_id: str) -> TransactionDescription | None:
+        _, state = self._state(transactional_id)
+        meta = state.transactions.get(transactional_id)
+        if meta is None:
+            return None
+        return TransactionDescription(
+            transactional_id, self._broker.broker_id, meta.producer_id, meta.producer_epoch,
+            meta.state.kafka_name, meta.timeout_ms, meta.start_ms, tuple(sorted(meta.partitions)),
+        )  # fmt: skip

@@ -1,0 +1,301 @@
+"""Transactions (KIP-98): atomic writes across partitions, read_committed, fencing,
+timeouts, offsets in a transaction, coordinator failover and restart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kafkatui.engine.clock import ManualClock
+from kafkatui.engine.cluster import Cluster
+from kafkatui.engine.consumer import Consumer, ConsumerConfig, TopicPartition
+from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.engine.events import Event, TransactionStateChanged
+from kafkatui.engine.producer import Producer, ProducerConfig, TransactionState
+from kafkatui.engine.transactions import (
+    TransactionMetadata,
+    parse_txn_value,
+    txn_value,
+)
+from kafkatui.engine.transactions import TransactionState as TxnState
+from tests.conftest import crash_broker
+
+TOPIC = "orders"
+
+
+def txn_producer(cluster: Cluster, tid: str = "tx-1", **overrides: object) -> Producer:
+    settings: dict[str, object] = {"linger_ms": 0, "transactional_id": tid, **overrides}
+    return Producer(cluster, ProducerConfig(**settings))  # type: ignore[arg-type]
+
+
+async def values(cluster: Cluster, isolation: str, topic: str = TOPIC) -> list[bytes | None]:
+    """Every value a fresh consumer with this isolation level reads, partition by partition."""
+    consumer = Consumer(cluster, ConsumerConfig(auto_offset_reset="earliest", isolation_level=isolation))
+    consumer.assign_topic(topic)
+    found: list[bytes | None] = []
+    while batch := await consumer.poll(0):
+        found += [r.value for r in batch]
+    await consumer.close()
+    return sorted(found, key=lambda v: v or b"")
+
+
+async def test_a_committed_transaction_appears_in_both_partitions_at_once(cluster: Cluster) -> None:
+    await cluster.create_topic(TOPIC, 2, 3)
+    producer = txn_producer(cluster)
+    await producer.init_transactions()
+    producer.begin_transaction()
+    await producer.send_and_wait(TOPIC, b"a", partition=0)
+    await producer.send_and_wait(TOPIC, b"b", partition=1)
+    await cluster.settle()
+    assert await values(cluster, "read_committed") == []  # open: the LSO holds them back
+    assert await values(cluster, "read_uncommitted") == [b"a", b"b"]
+    await producer.commit_transaction()
+    await cluster.settle()
+    assert await values(cluster, "read_committed") == [b"a", b"b"]
+    described = await cluster.describe_transaction("tx-1")
+    assert described is not None and described.state == "CompleteCommit"
+
+
+async def test_an_aborted_transaction_is_invisible_to_read_committed_only(cluster: Cluster) -> None:
+    await cluster.create_topic(TOPIC, 2, 3)
+    producer = txn_producer(cluster)
+    await producer.init_transactions()
+    producer.begin_transaction()
+    await producer.send_and_wait(TOPIC, b"kept", partition=0)
+    await producer.commit_transaction()
+    producer.begin_transaction()
+    await producer.send_and_wait(TOPIC, b"gone-0", partition=0)
+    await producer.send_and_wait(TOPIC, b"gone-1", partition=1)
+    await producer.abort_transaction()
+    producer.begin_transaction()
+    await producer.send_and_wait(TOPIC, b"after", partition=0)
+    await producer.commit_transaction()
+    await cluster.settle()
+    assert await values(cluster, "read_committed") == [b"after", b"kept"]
+    assert await values(cluster, "read_uncommitted") == [b"after", b"gone-0", b"gone-1", b"kept"]
+    # The markers are control batches in the log, never records for the application.
+    batches = await cluster.read_log(TOPIC, 1, 0)
+    assert [read_header_is_control(b) for b in batches] == [False, True]
+
+
+def read_header_is_control(batch: object) -> bool:
+    return batch.header.is_control  # type: ignore[attr-defined]
+
+
+async def test_the_lso_stops_read_committed_at_an_open_transaction(cluster: Cluster) -> None:
+    await cluster.create_topic(TOPIC, 1, 3)
+    plain = Producer(cluster, ProducerConfig(linger_ms=0))
+    await plain.send_and_wait(TOPIC, b"before")
+    producer = txn_producer(cluster)
+    await producer.init_transactions()
+    producer.begin_transaction()
+    await producer.send_and_wait(TOPIC, b"open")
+    await plain.send_and_wait(TOPIC, b"behind")  # not transactional, but after the open one
+    await cluster.settle()
+    leader = cluster.leader(TOPIC, 0)
+    log = leader.logs[(cluster.topic(TOPIC).topic_id, 0)]
+    assert (log.last_stable_offset, log.high_watermark) == (1, 3)
+    assert await values(cluster, "read_committed") == [b"before"]
+    committed = Consumer(cluster, ConsumerConfig(isolation_level="read_committed"))
+    uncommitted = Consumer(cluster, ConsumerConfig())
+    tp = TopicPartition(TOPIC, 0)
+    assert (await committed.end_offsets([tp]), await uncommitted.end_offsets([tp])) == ({tp: 1}, {tp: 3})
+    await producer.commit_transaction()
+    await cluster.settle()
+    assert log.last_stable_offset == log.high_watermark == 4
+    assert await values(cluster, "read_committed") == [b"before", b"behind", b"open"]
+
+
+async def test_a_second_producer_with_the_same_id_fences_the_first(cluster: Cluster) -> None:
+    await cluster.create_topic(TOPIC, 2, 3)
+    zombie = txn_producer(cluster)
+    await zombie.init_transactions()
+    zombie.begin_transaction()
+    await zombie.send_and_wait(TOPIC, b"zombie", partition=0)
+    successor = txn_producer(cluster)
+    await successor.init_transactions()  # aborts the zombie's open transaction
+    assert successor.producer_id == zombie.producer_id
+    assert successor.producer_epoch == zombie.producer_epoch + 1
+    # Its next send (a partition already in its transaction) is refused by the broker...
+    with pytest.raises(KafkaError) as sent:
+        await zombie.send_and_wait(TOPIC, b"late", partition=0)
+    assert sent.value.code is ErrorCode.PRODUCER_FENCED
+    assert zombie.transaction_state is TransactionState.FATAL_ERROR
+    with pytest.raises(KafkaError) as committed:
+        await zombie.commit_transaction()
+    assert committed.value.code is ErrorCode.PRODUCER_FENCED
+    successor.begin_transaction()
+    await successor.send_and_wait(TOPIC, b"fresh", partition=0)
+    await successor.commit_transaction()
+    await cluster.settle()
+    assert await values(cluster, "read_committed") == [b"fresh"]
+
+
+async def test_a_fenced_producer_cannot_commit_at_the_coordinator(cluster: Cluster) -> None:
+    await cluster.create_topic(TOPIC, 2, 3)
+    zombie = txn_producer(cluster)
+    await zombie.init_transactions()
+    await txn_producer(cluster).init_transactions()
+    zombie.begin_transaction()
+    with pytest.raises(KafkaError) as sent:
+        await zombie.send_and_wait(TOPIC, b"late", partition=1)  # AddPartitionsToTxn refused
+    assert sent.value.code is ErrorCode.PRODUCER_FENCED
+
+
+async def test_transactional_producer_state_rules(cluster: Cluster) -> None:
+    await cluster.create_topic(TOPIC, 1, 3)
+    producer = txn_producer(cluster)
+    with pytest.raises(KafkaError) as early:
+        await producer.send(TOPIC, b"x")
+    assert early.value.code is ErrorCode.INVALID_TXN_STATE
+    await producer.init_transactions()
+    with pytest.raises(KafkaError):
+        await producer.send(TOPIC, b"x")  # outside a transaction
+    with pytest.raises(KafkaError):
+        await producer.commit_transaction()
+    producer.begin_transaction()
+    with pytest.raises(KafkaError):
+        producer.begin_transaction()
+    await producer.commit_transaction()  # empty: nothing to tell the coordinator
+    with pytest.raises(KafkaError) as config:
+        ProducerConfig(transactional_id="t", enable_idempotence=False)
+    assert config.value.code is ErrorCode.INVALID_CONFIG
+    with pytest.raises(KafkaError) as timeout:
+        await txn_producer(cluster, "t2", transaction_timeout_ms=900_001).init_transactions()
+    assert timeout.value.code is ErrorCode.INVALID_TRANSACTION_TIMEOUT
+
+
+async def test_the_coordinator_aborts_a_transaction_that_outlives_its_timeout(
+    cluster: Cluster, clock: ManualClock
+) -> None:
+    await cluster.create_topic(TOPIC, 1, 3)
+    events: list[Event] = []
+    cluster.bus.listen(events.append)
+    producer = txn_producer(cluster, transaction_timeout_ms=5_000)
+    await producer.init_transactions()
+    producer.begin_transaction()
+    await producer.send_and_wait(TOPIC, b"slow")
+
+    async def state() -> str | None:
+        d = await cluster.describe_transaction("tx-1")
+        return d.state if d else None
+
+    await cluster.advance_until(
+        lambda: any(isinstance(e, TransactionStateChanged) and e.state == "CompleteAbort" for e in events),
+        limit_ms=30_000,
+    )
+    assert await state() == "CompleteAbort"
+    assert await values(cluster, "read_committed") == []
+    with pytest.raises(KafkaError) as late:
+        await producer.commit_transaction()
+    assert late.value.code is ErrorCode.PRODUCER_FENCED  # the abort bumped the epoch
+
+
+async def test_offsets_sent_to_a_transaction_count_only_when_it_commits(cluster: Cluster) -> None:
+    await cluster.create_topic(TOPIC, 1, 3)
+    producer = txn_producer(cluster)
+    await producer.init_transactions()
+    producer.begin_transaction()
+    await producer.send_and_wait(TOPIC, b"out")
+    await producer.send_offsets_to_transaction({(TOPIC, 0): 5}, "app")
+    assert await cluster.fetch_offsets("app") == {}
+    await producer.abort_transaction()
+    assert await cluster.fetch_offsets("app") == {}
+    producer.begin_transaction()
+    await producer.send_offsets_to_transaction({(TOPIC, 0): 7}, "app")
+    await producer.commit_transaction()
+    committed = await cluster.fetch_offsets("app")
+    assert {tp: o.offset for tp, o in committed.items()} == {(TOPIC, 0): 7}
+
+
+async def test_a_new_coordinator_resumes_the_transaction_after_a_crash(
+    cluster: Cluster, clock: ManualClock
+) -> None:
+    await cluster.create_topic(TOPIC, 2, 3)
+    producer = txn_producer(cluster)
+    await producer.init_transactions()
+    producer.begin_transaction()
+    await producer.send_and_wait(TOPIC, b"a", partition=0)
+    await producer.send_and_wait(TOPIC, b"b", partition=1)
+    old = await cluster.find_transaction_coordinator("tx-1")
+    await crash_broker(cluster, clock, old)
+    new = await cluster.find_transaction_coordinator("tx-1")
+    assert new != old
+    described = await cluster.describe_transaction("tx-1")
+    assert described is not None and described.state == "Ongoing"
+    assert set(described.partitions) == {(TOPIC, 0), (TOPIC, 1)}
+    await producer.commit_transaction()
+    await cluster.settle()
+    assert await values(cluster, "read_committed") == [b"a", b"b"]
+
+
+async def test_a_new_coordinator_finishes_a_commit_the_old_one_prepared(
+    cluster: Cluster, clock: ManualClock
+) -> None:
+    await cluster.create_topic(TOPIC, 2, 3)
+    producer = txn_producer(cluster)
+    await producer.init_transactions()
+    producer.begin_transaction()
+    await producer.send_and_wait(TOPIC, b"a", partition=0)
+    await producer.send_and_wait(TOPIC, b"b", partition=1)
+    old = await cluster.find_transaction_coordinator("tx-1")
+
+    async def unreachable(*_: object) -> None:
+        raise KafkaError(ErrorCode.INVALID_REQUEST, "the markers never get out")
+
+    cluster.brokers[old].txn_coordinator.write_marker = unreachable
+    with pytest.raises(KafkaError):
+        await producer.commit_transaction()
+    described = await cluster.describe_transaction("tx-1")
+    assert described is not None and described.state == "PrepareCommit"
+    assert await values(cluster, "read_committed") == []
+    await crash_broker(cluster, clock, old)
+    await cluster.describe_transaction("tx-1")  # the new coordinator loads, and resumes
+    await cluster.settle()
+    described = await cluster.describe_transaction("tx-1")
+    assert described is not None and described.state == "CompleteCommit"
+    assert await values(cluster, "read_committed") == [b"a", b"b"]
+
+
+async def test_transaction_state_survives_a_restart(tmp_path: Path, clock: ManualClock) -> None:
+    cluster = await Cluster.open(tmp_path, brokers=3, clock=clock, seed=7)
+    await cluster.create_topic(TOPIC, 1, 3)
+    first = txn_producer(cluster)
+    await first.init_transactions()
+    first.begin_transaction()
+    await first.send_and_wait(TOPIC, b"committed")
+    await first.commit_transaction()
+    first.begin_transaction()
+    await first.send_and_wait(TOPIC, b"aborted")
+    await first.abort_transaction()
+    first.begin_transaction()
+    await first.send_and_wait(TOPIC, b"open")
+    pid, epoch = first.producer_id, first.producer_epoch
+    await cluster.settle()
+    await cluster.close()
+
+    cluster = await Cluster.open(tmp_path, clock=clock, seed=7)
+    try:
+        await cluster.settle()
+        log = cluster.leader(TOPIC, 0).logs[(cluster.topic(TOPIC).topic_id, 0)]
+        assert log.last_stable_offset == 4  # the open transaction's first offset
+        assert await values(cluster, "read_committed") == [b"committed"]
+        described = await cluster.describe_transaction("tx-1")
+        assert described is not None and described.state == "Ongoing"
+        second = txn_producer(cluster)
+        await second.init_transactions()  # aborts the open one, fences the old epoch
+        assert (second.producer_id, second.producer_epoch) == (pid, epoch + 1)
+        await cluster.settle()
+        assert await values(cluster, "read_committed") == [b"committed"]
+        assert log.last_stable_offset == log.high_watermark
+    finally:
+        await cluster.close()
+
+
+def test_transaction_log_value_round_trips() -> None:
+    meta = TransactionMetadata("t", 42, 3, 60_000, TxnState.ONGOING, {("a", 0), ("a", 2), ("b", 1)}, 10, 5)
+    back = parse_txn_value("t", txn_value(meta))
+    assert (back.producer_id, back.producer_epoch, back.timeout_ms) == (42, 3, 60_000)
+    assert back.state is TxnState.ONGOING and back.partitions == meta.partitions
+    assert (back.last_update_ms, back.start_ms) == (10, 5)

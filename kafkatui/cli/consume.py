@@ -18,6 +18,11 @@ class Format(enum.StrEnum):
     json = "json"
 
 
+class IsolationLevel(enum.StrEnum):
+    read_uncommitted = "read_uncommitted"
+    read_committed = "read_committed"
+
+
 def _start_offset(text: str | None) -> int | str | None:
     if text is None or text in ("beginning", "end"):
         return text
@@ -75,6 +80,15 @@ def consume(
             "was read (see `kafkatui group describe`).",
         ),
     ] = None,
+    isolation_level: Annotated[
+        IsolationLevel,
+        typer.Option(
+            "--isolation-level",
+            help="read_uncommitted (Kafka's default) reads up to the high watermark, records of "
+            "aborted and open transactions too; read_committed stops at the last stable offset "
+            "and skips aborted transactions.",
+        ),
+    ] = IsolationLevel.read_uncommitted,
 ) -> None:
     """Read records from the partitions' leaders, up to the high watermark.
 
@@ -94,7 +108,10 @@ def consume(
 
     @cluster_command("kafkatui consume")
     async def body(cluster: Cluster) -> None:
-        consumer = Consumer(cluster, ConsumerConfig(auto_offset_reset=reset, group_id=group))
+        config = ConsumerConfig(
+            auto_offset_reset=reset, group_id=group, isolation_level=isolation_level.value
+        )
+        consumer = Consumer(cluster, config)
         if group is not None and partition is None:
             consumer.subscribe([topic])
 

@@ -115,6 +115,23 @@ def produce(
             show_default=False,
         ),
     ] = None,
+    transactional_id: Annotated[
+        str | None,
+        typer.Option(
+            "--transactional-id",
+            help="transactional.id: the records of this command are one transaction (KIP-98), "
+            "committed at the end; read_committed consumers see all of them or none. A second "
+            "producer with the same id fences this one.",
+        ),
+    ] = None,
+    abort: Annotated[
+        bool,
+        typer.Option(
+            "--abort",
+            help="With --transactional-id: abort instead of committing (for teaching): the records "
+            "stay in the log, read_committed consumers skip them.",
+        ),
+    ] = False,
     json_out: Annotated[
         bool, typer.Option("--json", help="Print one JSON object per record (or a summary object).")
     ] = False,
@@ -123,6 +140,8 @@ def produce(
 
     Prints the partition and offset where each record landed.
     """
+    if abort and transactional_id is None:
+        raise typer.BadParameter("--abort needs --transactional-id", param_hint="--abort")
     headers = [_parse_header(h) for h in header or []]
     if count is not None and count < 0:
         raise typer.BadParameter("must be >= 0", param_hint="--count")
@@ -130,36 +149,48 @@ def produce(
         raise typer.BadParameter("must be > 0", param_hint="--rate")
     with kafka_errors():  # bad acks, linger.ms or batch.size fail before opening the cluster
         config = ProducerConfig(
-            acks=acks, linger_ms=linger_ms, batch_size=batch_size, enable_idempotence=idempotent
-        )
+            acks=acks, linger_ms=linger_ms, batch_size=batch_size, enable_idempotence=idempotent,
+            transactional_id=transactional_id,
+        )  # fmt: skip
+
+    async def _send(producer: Producer) -> None:
+        """The records: --count generated ones, --value, or stdin lines."""
+        if count is not None:
+            await _generate(
+                producer,
+                topic,
+                key,
+                value,
+                headers,
+                partition,
+                count,
+                rate,
+                record_size,
+                json_out,
+            )
+            return
+        if value is not None:
+            records: Iterator[tuple[str | None, str]] = iter([(key, value)])
+        else:
+            if stdin_is_interactive():
+                err_console.print("Type one record per line; Ctrl-D to finish.")
+            records = _stdin_records(key_separator, key)
+        for k, v in records:
+            future = await producer.send(topic, v, key=k, headers=headers, partition=partition)
+            _report(await future, k, config.acks, json_out)
 
     @cluster_command("kafkatui produce")
     async def body(cluster: Cluster) -> None:
         cluster.topic(topic)  # a clear UNKNOWN_TOPIC_OR_PARTITION before reading any input
         async with Producer(cluster, config) as producer:
-            if count is not None:
-                await _generate(
-                    producer,
-                    topic,
-                    key,
-                    value,
-                    headers,
-                    partition,
-                    count,
-                    rate,
-                    record_size,
-                    json_out,
-                )
-                return
-            if value is not None:
-                records: Iterator[tuple[str | None, str]] = iter([(key, value)])
-            else:
-                if stdin_is_interactive():
-                    err_console.print("Type one record per line; Ctrl-D to finish.")
-                records = _stdin_records(key_separator, key)
-            for k, v in records:
-                future = await producer.send(topic, v, key=k, headers=headers, partition=partition)
-                _report(await future, k, config.acks, json_out)
+            if transactional_id is not None:
+                await producer.init_transactions()  # fences an older producer with this id
+                producer.begin_transaction()
+            await _send(producer)
+            if transactional_id is not None:
+                await (producer.abort_transaction() if abort else producer.commit_transaction())
+                what = "aborted: its records stay in the log, read_committed consumers skip them"
+                err_console.print(f"transaction {transactional_id} {'committed' if not abort else what}")
 
     body(ctx)
 

@@ -11,6 +11,7 @@ from kafkatui.cli.context import console, run_async
 from kafkatui.cli.output import print_json
 from kafkatui.lessons.acks import acks_scenario
 from kafkatui.lessons.compaction import compaction_scenario
+from kafkatui.lessons.delivery import MODES, delivery_scenario
 from kafkatui.lessons.failover import failover_scenario
 from kafkatui.lessons.idempotence import IdempotenceRun, idempotence_scenario
 from kafkatui.lessons.rebalance import rebalance_scenario
@@ -154,3 +155,34 @@ def _idempotence_summary(run: IdempotenceRun) -> str:
         f"acks lost {run.acks_lost}, records in log {run.records_in_log}, duplicates in log "
         f"{run.duplicates_in_log}, duplicates dropped by the broker {run.duplicates_dropped}"
     )
+
+
+class DeliveryMode(enum.StrEnum):
+    at_most_once = MODES[0]
+    at_least_once = MODES[1]
+    exactly_once = MODES[2]
+
+
+@app.command()
+def delivery(
+    mode: Annotated[
+        DeliveryMode,
+        typer.Option("--mode", help="Commit before the work, after it, or in one transaction with it."),
+    ] = DeliveryMode.at_least_once,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same crash point.")] = 1,
+    json_out: Annotated[bool, typer.Option("--json", help="The counts as one JSON object.")] = False,
+) -> None:
+    """A consume → process → produce pipeline crashes mid-batch; count lost and duplicated.
+
+    at-most-once commits first (the crash loses work, never repeats it); at-least-once
+    commits after (never loses, but repeats the crashed batch's work); exactly-once puts
+    the output and the offsets in one transaction read with read_committed (neither).
+    """
+
+    async def main() -> None:
+        narrate = None if json_out else (lambda line: console.print(line, markup=False))
+        report = await delivery_scenario(mode.value, seed, narrate=narrate)
+        if json_out:
+            print_json(report.to_json())
+
+    run_async(main)

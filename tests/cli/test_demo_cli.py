@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from kafkatui.cli.main import app
@@ -53,3 +54,21 @@ def test_demo_rebalance_shows_generations_and_sticky_moves_less() -> None:
     assert moved["sticky"] < moved["range"]
     again = CliRunner().invoke(app, ["demo", "rebalance", "--assignor", "range", "--json"])
     assert json.loads(again.stdout) == runs["range"]  # deterministic
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_demo_delivery_counts_like_the_three_guarantees(seed: int) -> None:
+    counts = {}
+    for mode in ("at-most-once", "at-least-once", "exactly-once"):
+        result = CliRunner().invoke(app, ["demo", "delivery", "--mode", mode, "--seed", str(seed), "--json"])
+        assert result.exit_code == 0, result.output
+        counts[mode] = json.loads(result.stdout)
+        assert counts[mode]["input"] == 20
+    assert counts["at-most-once"]["lost"] > 0 and counts["at-most-once"]["duplicated"] == 0
+    assert counts["at-least-once"]["lost"] == 0 and counts["at-least-once"]["duplicated"] > 0
+    assert counts["exactly-once"]["lost"] == 0 and counts["exactly-once"]["duplicated"] == 0
+    assert counts["exactly-once"]["output"] == 20
+    again = CliRunner().invoke(
+        app, ["demo", "delivery", "--mode", "at-most-once", "--seed", str(seed), "--json"]
+    )
+    assert json.loads(again.stdout) == counts["at-most-once"]  # deterministic per seed

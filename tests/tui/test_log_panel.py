@@ -364,3 +364,14 @@ def test_pages_stay_bounded_and_hold_the_right_records(
 
     asyncio.run(run())
     assert pages.records_fetched <= len(reads) * (page_size + 7)
+
+
+def test_transaction_markers_are_named() -> None:
+    from kafkatui.engine.records import decode_batch, encode_txn_marker
+    from kafkatui.tui.widgets.log_view import control_label
+
+    commit = decode_batch(encode_txn_marker(7, 0, True, 0, 0)).records[0]
+    abort = decode_batch(encode_txn_marker(7, 0, False, 0, 0)).records[0]
+    assert control_label(commit.key) == "✔ COMMIT"
+    assert control_label(abort.key) == "✘ ABORT"
+    assert control_label(None) == control_label(b"\x00") == "(control)"

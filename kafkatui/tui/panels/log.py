@@ -30,7 +30,7 @@ from kafkatui.engine.events import (
 )
 from kafkatui.tui.panels.base import Panel
 from kafkatui.tui.screens.jump import JumpScreen
-from kafkatui.tui.widgets.log_view import Cursor, LogView, PartitionBounds, printable
+from kafkatui.tui.widgets.log_view import Cursor, LogView, PartitionBounds, control_label, printable
 from kafkatui.tui.widgets.record_detail import RecordDetail
 
 NO_TOPICS = "No topics yet — create one in Topics (n)"
@@ -344,8 +344,11 @@ class LogPanel(Panel):
             where = f"P{cursor.partition} · empty"
         else:
             record = view.record_at(cursor)
-            key = "…" if record is None else ("(null)" if record.key is None else printable(record.key))
-            where = f"P{cursor.partition} · offset {cursor.offset} · key {key}"
+            if record is not None and record.batch.is_control:
+                where = f"P{cursor.partition} · offset {cursor.offset} · {control_label(record.key)} marker"
+            else:
+                key = "…" if record is None else ("(null)" if record.key is None else printable(record.key))
+                where = f"P{cursor.partition} · offset {cursor.offset} · key {key}"
         total = sum(p.log_end - p.log_start for p in view.bounds)
         following = " · following new records" if view.following and not b.empty else ""
         self.query_one("#log-status", Static).update(

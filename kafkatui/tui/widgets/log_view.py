@@ -66,6 +66,16 @@ def printable(data: bytes) -> str:
     return "".join(ch if ch.isprintable() else "·" for ch in text[:200])
 
 
+def control_label(key: bytes | None) -> str:
+    """A control record's kind: a transaction's COMMIT or ABORT marker (Kafka's
+    `ControlRecordType`: key = version + type, 0 abort, 1 commit), else "(control)"."""
+    if key is not None and len(key) >= 4:
+        kind = int.from_bytes(key[2:4], "big", signed=True)
+        if kind in (0, 1):
+            return "✔ COMMIT" if kind == 1 else "✘ ABORT"
+    return "(control)"
+
+
 def fit(text: str, width: int) -> str:
     """`text` in exactly `width` cells, cut with an ellipsis if too long."""
     if cell_len(text) > width:
@@ -583,9 +593,9 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
                 border = text = value = paint["log-view--cleaned"]
                 label = "✂ cleaned"
         elif record.batch.is_control:
-            border = text = paint["log-view--null-key"]
+            border = text = paint["log-view--marker"]
             value = paint["log-view--value"]
-            label = "(control)"
+            label = control_label(record.key)
         elif record.key is None:
             border = text = paint["log-view--null-key"]
             value = paint["log-view--value"]
@@ -628,7 +638,9 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         if line == 2:
             return [Segment("│", border), Segment(fit(label, inner), text), Segment("│", border)]
         preview = ""
-        if record is not None:
+        if record is not None and record.batch.is_control:
+            preview = f"pid {record.batch.producer_id}"  # whose transaction it ends
+        elif record is not None:
             tombstone = "∅tombstone" if layout is not None and layout.compacted else "∅ null"
             preview = tombstone if record.value is None else printable(record.value)
         preview = fit(preview, inner) if cell_len(preview) > inner else preview

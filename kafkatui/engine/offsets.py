@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.group import ClassicGroup, GroupConfig, GroupSnapshot, GroupState, MemberSnapshot
@@ -170,6 +170,34 @@ def parse_offset_value(value: bytes) -> OffsetAndMetadata:
 # --- the coordinator ---------------------------------------------------------------------
 
 
+class _Loadable(Protocol):
+    loaded: bool
+    loading: asyncio.Task[None] | None
+
+
+async def load_once(state: _Loadable, load: Callable[[], Awaitable[None]]) -> None:
+    """Load a coordinator's partition once; concurrent callers share the one load."""
+    if state.loaded:
+        return
+    if state.loading is None:
+        state.loading = asyncio.ensure_future(load())
+    await asyncio.shield(state.loading)
+
+
+async def replay_records(broker: Broker, topic: str, partition: int) -> AsyncIterator[Record]:
+    """Every record of this broker's replica of an internal topic's partition, in
+    offset order, control batches left out: what a coordinator replays when it takes
+    the partition over (`loadGroupsAndOffsets`, `loadTransactionsForTxnTopicPartition`)."""
+    offset = 0
+    while datas := await broker.read_replica(topic, partition, offset, 1 << 20):
+        for data in datas:
+            batch = decode_batch(data)
+            if not batch.header.is_control:
+                for record in batch.records:
+                    yield record
+            offset = batch.header.last_offset + 1
+
+
 @dataclass
 class _Partition:
     """One `__consumer_offsets` partition this broker leads: its groups and offsets."""
@@ -221,27 +249,16 @@ class GroupCoordinator:
     async def ensure_loaded(self, partition: int) -> None:
         """Load a partition this broker leads, once (concurrent callers share the load)."""
         state = self._partitions.get(partition)
-        if state is None or state.loaded:
-            return
-        if state.loading is None:
-            state.loading = asyncio.ensure_future(self._load(partition, state))
-        await asyncio.shield(state.loading)
+        if state is not None:
+            await load_once(state, lambda: self._load(partition, state))
 
     async def _load(self, partition: int, state: _Partition) -> None:
         """Replay a partition into the cache (Kafka's `loadGroupsAndOffsets`): the latest
         record per key wins, a null value deletes."""
         offsets: dict[str, dict[TopicPartition, OffsetAndMetadata]] = {}
         snapshots: dict[str, GroupSnapshot] = {}
-        offset = 0
-        while True:
-            datas = await self._broker.read_replica(OFFSETS_TOPIC, partition, offset, 1 << 20)
-            if not datas:
-                break
-            for data in datas:
-                batch = decode_batch(data)
-                for record in batch.records:
-                    self._replay(offsets, snapshots, record.key, record.value)
-                offset = batch.header.last_offset + 1
+        async for record in replay_records(self._broker, OFFSETS_TOPIC, partition):
+            self._replay(offsets, snapshots, record.key, record.value)
         if self._partitions.get(partition) is not state:
             return  # no longer ours
         state.offsets = offsets

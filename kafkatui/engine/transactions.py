@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.events import TransactionStateChanged
 from kafkatui.engine.kafka_types import read_string, write_string
-from kafkatui.engine.offsets import OffsetAndMetadata, partition_for
-from kafkatui.engine.records import Record, decode_batch, encode_batch
+from kafkatui.engine.offsets import OffsetAndMetadata, load_once, partition_for, replay_records
+from kafkatui.engine.records import Record, encode_batch
 
 if TYPE_CHECKING:
     from kafkatui.engine.broker import Broker
@@ -217,33 +217,21 @@ class TransactionCoordinator:
 
     async def ensure_loaded(self, partition: int) -> None:
         state = self._partitions.get(partition)
-        if state is None or state.loaded:
-            return
-        if state.loading is None:
-            state.loading = asyncio.ensure_future(self._load(partition, state))
-        await asyncio.shield(state.loading)
+        if state is not None:
+            await load_once(state, lambda: self._load(partition, state))
 
     async def _load(self, partition: int, state: _Partition) -> None:
         """Replay the partition (latest record per id wins), then finish the transactions
         a previous coordinator left in PrepareCommit/PrepareAbort."""
         transactions: dict[str, TransactionMetadata] = {}
-        offset = 0
-        while True:
-            datas = await self._broker.read_replica(TRANSACTION_STATE_TOPIC, partition, offset, 1 << 20)
-            if not datas:
-                break
-            for data in datas:
-                batch = decode_batch(data)
-                if not batch.header.is_control:
-                    for record in batch.records:
-                        if record.key is None:
-                            continue
-                        tid = parse_txn_key(record.key)
-                        if record.value is None:
-                            transactions.pop(tid, None)
-                        else:
-                            transactions[tid] = parse_txn_value(tid, record.value)
-                offset = batch.header.last_offset + 1
+        async for record in replay_records(self._broker, TRANSACTION_STATE_TOPIC, partition):
+            if record.key is None:
+                continue
+            tid = parse_txn_key(record.key)
+            if record.value is None:
+                transactions.pop(tid, None)
+            else:
+                transactions[tid] = parse_txn_value(tid, record.value)
         if self._partitions.get(partition) is not state:
             return
         state.transactions = transactions

@@ -456,9 +456,9 @@ class Cluster:
         self._require_controller()
         await self.controller.delete_topic(name)
 
-    async def create_partitions(self, name: str, total: int) -> TopicInfo:
+    async def create_partitions(self, name: str, total: int, *, validate_only: bool = False) -> TopicInfo:
         self._require_controller()
-        return await self.controller.create_partitions(name, total)
+        return await self.controller.create_partitions(name, total, validate_only=validate_only)
 
     async def alter_topic_configs(self, name: str, changes: Mapping[str, str | None]) -> TopicInfo:
         self._require_controller()

@@ -332,8 +332,9 @@ class Controller:
             await self._commit_locked([MetadataRecord(REMOVE_TOPIC, {"topic_id": info.topic_id})])
         self._bus.publish(TopicDeleted(timestamp_ms=self._clock.now_ms(), topic=name, topic_id=info.topic_id))
 
-    async def create_partitions(self, name: str, total: int) -> TopicInfo:
-        """CreatePartitions: raise the partition count (Kafka never lowers it)."""
+    async def create_partitions(self, name: str, total: int, *, validate_only: bool = False) -> TopicInfo:
+        """CreatePartitions: raise the partition count (Kafka never lowers it);
+        `validate_only` checks the request without changing anything."""
         async with self._lock:
             info = self.topic(name)
             old = len(info.partitions)
@@ -342,6 +343,8 @@ class Controller:
                     ErrorCode.INVALID_PARTITIONS,
                     f"Topic currently has {old} partitions, {total} would not be an increase.",
                 )
+            if validate_only:
+                return info
             brokers = sorted(b for b, bi in self.image.brokers.items() if not bi.fenced)
             # Kafka continues the existing layout: start from partition 0's first replica.
             start_index = (

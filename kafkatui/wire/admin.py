@@ -18,16 +18,19 @@ DELETE_TOPICS = 20
 _NO_ID = uuid.UUID(int=0)
 
 
+def refuse_manual_assignments(assignments: Any) -> None:
+    """Manual replica assignments (CreateTopics, CreatePartitions) are not supported yet."""
+    if assignments:
+        raise KafkaError(ErrorCode.INVALID_REQUEST, "manual replica assignments are not supported yet")
+
+
 async def create_topics(ctx: RequestContext, request: Any) -> Any:
     cls = response_class(CREATE_TOPICS, ctx.version)
     result_cls = nested(cls, "CreatableTopicResult")
     results = []
     for t in request.topics:
         try:
-            if t.assignments:
-                raise KafkaError(
-                    ErrorCode.INVALID_REQUEST, "manual replica assignments are not supported yet"
-                )
+            refuse_manual_assignments(t.assignments)
             info = await ctx.cluster.create_topic(
                 t.name,
                 None if t.num_partitions == -1 else t.num_partitions,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.wire.admin import refuse_manual_assignments
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, nested, response_class
 from kafkatui.wire.metadata import CLUSTER_ID
@@ -46,18 +47,8 @@ async def create_partitions(ctx: RequestContext, request: Any) -> Any:
     results = []
     for t in request.topics:
         try:
-            if t.assignments:
-                raise KafkaError(
-                    ErrorCode.INVALID_REQUEST, "manual replica assignments are not supported yet"
-                )
-            current = len(ctx.cluster.topic(t.name).partitions)
-            if t.count <= current:
-                raise KafkaError(
-                    ErrorCode.INVALID_PARTITIONS,
-                    f"Topic currently has {current} partitions, {t.count} would not be an increase.",
-                )
-            if not request.validate_only:
-                await ctx.cluster.create_partitions(t.name, t.count)
+            refuse_manual_assignments(t.assignments)
+            await ctx.cluster.create_partitions(t.name, t.count, validate_only=request.validate_only)
             results.append(build(result_cls, name=t.name, error_code=ErrorCode.NONE, error_message=None))
         except KafkaError as error:
             results.append(build(result_cls, name=t.name, error_code=error, error_message=error.message))

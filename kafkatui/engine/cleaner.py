@@ -147,9 +147,13 @@ async def delete_old_segments(log: PartitionLog, config: TopicConfig, now_ms: in
     return start
 
 
-async def dirty_ratio(log: PartitionLog, config: TopicConfig, now_ms: int) -> tuple[float, int, int]:
-    """(dirty bytes / cleanable bytes, first dirty offset, first uncleanable offset)."""
-    found = await segments(log, config)
+async def dirty_ratio(
+    log: PartitionLog, config: TopicConfig, now_ms: int, found: list[Segment] | None = None
+) -> tuple[float, int, int]:
+    """(dirty bytes / cleanable bytes, first dirty offset, first uncleanable offset);
+    `found` is the log's `segments` if the caller has them already."""
+    if found is None:
+        found = await segments(log, config)
     first_dirty = max(await log.storage.cleaner_checkpoint(log.log_id), log.log_start_offset)
     uncleanable = min(found[-1].base_offset, log.high_watermark)
     for segment in found[:-1]:  # min.compaction.lag.ms: too recent to clean yet

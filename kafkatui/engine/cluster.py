@@ -509,7 +509,7 @@ class Cluster:
         broker = self.leader(name, partition)
         log = broker.logs[(info.topic_id, partition)]
         found = await segments(log, info.config)
-        ratio, first_dirty, _ = await dirty_ratio(log, info.config, self.clock.now_ms())
+        ratio, first_dirty, _ = await dirty_ratio(log, info.config, self.clock.now_ms(), found)
         return found, ratio, first_dirty
 
     async def elect_leaders(

@@ -89,6 +89,9 @@ class EmbeddedBackend:
         self.bus = cluster.bus
         self.clock = cluster.clock
         self._producers: dict[tuple[str, bool], Producer] = {}
+        # What each (acks, enable.idempotence as asked) resolved to, so a send does not
+        # build and check a ProducerConfig again.
+        self._asked: dict[tuple[str, bool | None], Producer] = {}
         self._disk: dict[int, int] = {}
         self._consumers: dict[int, _WorkbenchConsumer] = {}
         self._wire: WireServer | None = None
@@ -254,11 +257,14 @@ class EmbeddedBackend:
     def _producer(self, acks: str, idempotent: bool | None = None) -> Producer:
         """One producer per (acks, whether it is idempotent): asking for idempotence with
         acks other than all is Kafka's INVALID_CONFIG; None takes Kafka's default."""
-        config = ProducerConfig(acks=acks, linger_ms=0, enable_idempotence=idempotent)
-        key = (acks, config.idempotent)
-        producer = self._producers.get(key)
+        producer = self._asked.get((acks, idempotent))
         if producer is None:
-            producer = self._producers[key] = Producer(self.cluster, config)
+            config = ProducerConfig(acks=acks, linger_ms=0, enable_idempotence=idempotent)
+            key = (acks, config.idempotent)
+            producer = self._producers.get(key)
+            if producer is None:
+                producer = self._producers[key] = Producer(self.cluster, config)
+            self._asked[(acks, idempotent)] = producer
         return producer
 
     def idempotence(self, topic: str | None) -> IdempotenceView:
@@ -283,15 +289,16 @@ class EmbeddedBackend:
         n = len(topic.partitions)
         key = request.key.encode() if request.key is not None else None
         value = request.value.encode() if request.value is not None else None
+        producer = self._producer(request.acks, request.idempotent)
         steps = [
             TraceStep(
                 "send",
                 f"topic {request.topic}, key {request.key!r}, acks={request.acks}"
-                + (", idempotent" if self._producer(request.acks, request.idempotent).idempotent else ""),
+                + (", idempotent" if producer.idempotent else ""),
             ),
             TraceStep("serialize", _serialized(key, value)),
         ]
-        meta = await self._producer(request.acks, request.idempotent).send_and_wait(
+        meta = await producer.send_and_wait(
             request.topic,
             value,
             key=key,

@@ -73,6 +73,38 @@ class LogLayout:
 
 
 @dataclass(frozen=True)
+class StableOffsets:
+    """Transactions in one partition (KIP-98): the last stable offset, where
+    read_committed consumers stop (the first offset of the oldest open transaction, else
+    the HW), the open transactions and the aborted ones."""
+
+    last_stable_offset: int
+    open_transactions: tuple[tuple[int, int], ...]  # (producer id, first offset)
+    aborted: tuple[AbortedRange, ...]
+
+    def status(self, producer_id: int, offset: int) -> str | None:
+        """A transactional record's fate: "aborted", "open" (not decided yet) or None."""
+        if any(a.covers(producer_id, offset) for a in self.aborted):
+            return "aborted"
+        if any(pid == producer_id and offset >= first for pid, first in self.open_transactions):
+            return "open"
+        return None
+
+
+@dataclass(frozen=True)
+class AbortedRange:
+    """An aborted transaction in one partition (Kafka's aborted transaction index):
+    `producer_id`'s records from `first_offset` up to its ABORT marker at `last_offset`."""
+
+    producer_id: int
+    first_offset: int
+    last_offset: int
+
+    def covers(self, producer_id: int, offset: int) -> bool:
+        return producer_id == self.producer_id and self.first_offset <= offset <= self.last_offset
+
+
+@dataclass(frozen=True)
 class CleaningView:
     """What one run of the log cleaner did to one replica."""
 
@@ -111,6 +143,9 @@ class ProduceRequest:
     # enable.idempotence: None is Kafka 3's default (on with acks=all, else off); True
     # with acks other than all is Kafka's INVALID_CONFIG.
     idempotent: bool | None = None
+    # Send with the transactional producer of this transactional.id, inside the
+    # transaction begun with Backend.begin_transaction (KIP-98).
+    transactional_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +157,24 @@ class IdempotenceView:
     next_sequence: tuple[tuple[int, int], ...]  # (partition, next sequence) of one topic
     duplicates_dropped: int  # retried batches the brokers recognised (all producers)
     acks_to_drop: int  # the lost-ack fault, armed this many times
+
+
+@dataclass(frozen=True)
+class TransactionView:
+    """The workbench's transactional producer of one `transactional.id` (KIP-98): the
+    client's state (Kafka's TransactionManager states) and the coordinator's."""
+
+    transactional_id: str
+    state: str  # UNINITIALIZED, READY, IN_TRANSACTION, ... FATAL_ERROR (fenced)
+    producer_id: int  # -1 before InitProducerId
+    producer_epoch: int
+    coordinator: int  # the broker leading its __transaction_state partition; -1 unknown
+    coordinator_state: str  # Empty, Ongoing, PrepareCommit, CompleteCommit, ...; "" unknown
+    partitions: tuple[tuple[str, int], ...]  # in the open transaction (AddPartitionsToTxn)
+    records: int  # sent in the open transaction
+    committed: int  # transactions this producer committed
+    aborted: int  # and aborted
+    error: str = ""  # why it is FATAL_ERROR (fenced by a newer producer)
 
 
 @dataclass(frozen=True)
@@ -256,8 +309,27 @@ class Backend(Protocol):
     async def alter_topic_configs(self, name: str, changes: Mapping[str, str | None]) -> None: ...
     async def read_log(self, topic: str, partition: int, offset: int, limit: int) -> list[LogRecordView]: ...
     async def produce(self, request: ProduceRequest) -> ProduceTrace: ...
-    def idempotence(self, topic: str | None) -> IdempotenceView:
-        """The idempotent producer's id, epoch and next sequence per partition of `topic`."""
+    def idempotence(self, topic: str | None, transactional_id: str | None = None) -> IdempotenceView:
+        """The idempotent producer's id, epoch and next sequence per partition of `topic`
+        (the transactional producer's, given its transactional.id)."""
+        ...
+
+    def transaction(self, transactional_id: str) -> TransactionView:
+        """The transactional producer of `transactional_id` (UNINITIALIZED if none yet)."""
+        ...
+
+    async def begin_transaction(self, transactional_id: str) -> TransactionView:
+        """Begin a transaction (InitProducerId first, if this id has no producer yet,
+        or a new producer after the last one was fenced)."""
+        ...
+
+    async def end_transaction(self, transactional_id: str, *, commit: bool) -> TransactionView:
+        """Commit or abort the open transaction (EndTxn: markers on every partition)."""
+        ...
+
+    async def fence_transaction(self, transactional_id: str) -> TransactionView:
+        """Start a second producer with the same transactional.id (InitProducerId bumps
+        the epoch): the workbench's producer becomes a fenced zombie."""
         ...
 
     def drop_next_ack(self, topic: str) -> None:
@@ -267,6 +339,10 @@ class Backend(Protocol):
 
     async def log_layout(self, topic: str) -> dict[int, LogLayout]:
         """Each partition's segments and, if compacted, its first dirty offset."""
+        ...
+
+    def stable_offsets(self, topic: str) -> dict[int, StableOffsets]:
+        """Per partition (of its leader), the LSO and the open and aborted transactions."""
         ...
 
     async def compact_topic(self, topic: str) -> list[CleaningView]:

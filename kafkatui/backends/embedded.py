@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kafkatui.backends.base import (
+    AbortedRange,
     BatchView,
     BrokerState,
     BrokerView,
@@ -23,7 +24,9 @@ from kafkatui.backends.base import (
     LogRecordView,
     ProduceRequest,
     ProduceTrace,
+    StableOffsets,
     TraceStep,
+    TransactionView,
 )
 from kafkatui.engine import group_admin
 from kafkatui.engine.assignors import ASSIGNORS
@@ -34,7 +37,7 @@ from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.membership import decode_assignment
 from kafkatui.engine.network import LinkState
 from kafkatui.engine.partitioner import murmur2, to_positive
-from kafkatui.engine.producer import Producer, ProducerConfig
+from kafkatui.engine.producer import Producer, ProducerConfig, TransactionState
 from kafkatui.wire import ListenError, WireServer
 from kafkatui.wire.server import DEFAULT_HOST, DEFAULT_PORT_BASE
 
@@ -78,6 +81,16 @@ class _WorkbenchConsumer:
         )
 
 
+@dataclass
+class _WorkbenchTransaction:
+    """The workbench's transactional producer of one transactional.id, with counts."""
+
+    producer: Producer
+    records: int = 0
+    committed: int = 0
+    aborted: int = 0
+
+
 class EmbeddedBackend:
     """A cluster inside this process; the TUI's default backend."""
 
@@ -94,6 +107,7 @@ class EmbeddedBackend:
         self._asked: dict[tuple[str, bool | None], Producer] = {}
         self._disk: dict[int, int] = {}
         self._consumers: dict[int, _WorkbenchConsumer] = {}
+        self._transactions: dict[str, _WorkbenchTransaction] = {}
         self._wire: WireServer | None = None
         self.notices: list[str] = []  # for the person at the workbench when it opens
         self._next_consumer_id = 1
@@ -218,6 +232,19 @@ class EmbeddedBackend:
             layout[p.partition] = LogLayout(bases, first_dirty if compacted else None, compacted)
         return layout
 
+    def stable_offsets(self, topic: str) -> dict[int, StableOffsets]:
+        out = {}
+        for p in self.cluster.describe_topic(topic).partitions:
+            if p.leader < 0 or not self.cluster.brokers[p.leader].running:
+                continue
+            lso, ongoing, aborted = self.cluster.stable_offsets(topic, p.partition)
+            out[p.partition] = StableOffsets(
+                lso,
+                tuple(sorted(ongoing.items())),
+                tuple(AbortedRange(a.producer_id, a.first_offset, a.last_offset) for a in aborted),
+            )
+        return out
+
     async def compact_topic(self, topic: str) -> list[CleaningView]:
         return [
             CleaningView(
@@ -267,8 +294,12 @@ class EmbeddedBackend:
             self._asked[(acks, idempotent)] = producer
         return producer
 
-    def idempotence(self, topic: str | None) -> IdempotenceView:
-        producer = self._producers.get(("all", True))
+    def idempotence(self, topic: str | None, transactional_id: str | None = None) -> IdempotenceView:
+        if transactional_id is not None:
+            txn = self._transactions.get(transactional_id)
+            producer = txn.producer if txn is not None else None
+        else:
+            producer = self._producers.get(("all", True))
         pid, epoch, sequences = -1, -1, ()
         if producer is not None:
             pid, epoch = producer.producer_id, producer.producer_epoch
@@ -282,6 +313,72 @@ class EmbeddedBackend:
     def drop_next_ack(self, topic: str) -> None:
         self.cluster.drop_next_acks(1, topic)
 
+    # --- transactions (KIP-98) --------------------------------------------------------
+
+    def transaction(self, transactional_id: str) -> TransactionView:
+        txn = self._transactions.get(transactional_id)
+        coordinator, coordinator_state = self.cluster.transaction_coordinator_id(transactional_id), ""
+        if coordinator >= 0 and self.cluster.brokers[coordinator].running:
+            with contextlib.suppress(KafkaError):  # still loading its partition
+                described = self.cluster.brokers[coordinator].txn_coordinator.describe(transactional_id)
+                coordinator_state = described.state if described is not None else ""
+        if txn is None:
+            return TransactionView(
+                transactional_id, TransactionState.UNINITIALIZED.value, -1, -1, coordinator,
+                coordinator_state, (), 0, 0, 0,
+            )  # fmt: skip
+        p = txn.producer
+        error = p.transaction_error
+        return TransactionView(
+            transactional_id, p.transaction_state.value, p.producer_id, p.producer_epoch, coordinator,
+            coordinator_state, tuple(sorted(p.transaction_partitions)), txn.records, txn.committed,
+            txn.aborted, f"{error.name}: {error.message}" if error is not None else "",
+        )  # fmt: skip
+
+    async def begin_transaction(self, transactional_id: str) -> TransactionView:
+        txn = self._transactions.get(transactional_id)
+        if txn is not None and txn.producer.transaction_state is TransactionState.FATAL_ERROR:
+            # A fenced producer can only be closed (Kafka's ProducerFencedException is
+            # fatal); the application starts a new one, whose InitProducerId bumps the epoch.
+            txn.producer.abort("fenced")
+            txn.producer = self._transactional_producer(transactional_id)
+        if txn is None:
+            txn = _WorkbenchTransaction(self._transactional_producer(transactional_id))
+            self._transactions[transactional_id] = txn
+        if txn.producer.transaction_state is TransactionState.UNINITIALIZED:
+            await txn.producer.init_transactions()
+        txn.producer.begin_transaction()
+        txn.records = 0
+        return self.transaction(transactional_id)
+
+    def _transactional_producer(self, transactional_id: str) -> Producer:
+        return Producer(
+            self.cluster, ProducerConfig(acks="all", linger_ms=0, transactional_id=transactional_id)
+        )
+
+    async def end_transaction(self, transactional_id: str, *, commit: bool) -> TransactionView:
+        txn = self._transactions.get(transactional_id)
+        if txn is None:
+            raise KafkaError(
+                ErrorCode.INVALID_TXN_STATE,
+                f"no transaction is open for transactional.id {transactional_id!r}: begin one first",
+            )
+        if commit:
+            await txn.producer.commit_transaction()
+            txn.committed += 1
+        else:
+            await txn.producer.abort_transaction()
+            txn.aborted += 1
+        txn.records = 0
+        return self.transaction(transactional_id)
+
+    async def fence_transaction(self, transactional_id: str) -> TransactionView:
+        """Kafka's zombie fencing, by hand: InitProducerId for the same id, as a new
+        instance of the application would; the coordinator aborts the open transaction
+        and the workbench's producer, on its next call, learns it was fenced."""
+        await self.cluster.init_producer_id(transactional_id)
+        return self.transaction(transactional_id)
+
     async def produce(self, request: ProduceRequest) -> ProduceTrace:
         """Send one record and report each step of the producer path."""
         started = self.clock.now_ms()
@@ -289,12 +386,23 @@ class EmbeddedBackend:
         n = len(topic.partitions)
         key = request.key.encode() if request.key is not None else None
         value = request.value.encode() if request.value is not None else None
-        producer = self._producer(request.acks, request.idempotent)
+        txn = None
+        if request.transactional_id is not None:
+            txn = self._transactions.get(request.transactional_id)
+            if txn is None:
+                raise KafkaError(
+                    ErrorCode.INVALID_TXN_STATE,
+                    f"transactional.id {request.transactional_id!r} has no open transaction: begin one first",
+                )
+            producer = txn.producer
+        else:
+            producer = self._producer(request.acks, request.idempotent)
         steps = [
             TraceStep(
                 "send",
-                f"topic {request.topic}, key {request.key!r}, acks={request.acks}"
-                + (", idempotent" if producer.idempotent else ""),
+                f"topic {request.topic}, key {request.key!r}, acks={producer.config.acks}"
+                + (", idempotent" if producer.idempotent else "")
+                + (f", in transaction {request.transactional_id!r}" if txn is not None else ""),
             ),
             TraceStep("serialize", _serialized(key, value)),
         ]
@@ -305,6 +413,8 @@ class EmbeddedBackend:
             headers=list(request.headers),
             partition=request.partition,
         )
+        if txn is not None:
+            txn.records += 1
         steps.append(TraceStep("partition", _partition_reason(key, request.partition, meta.partition, n)))
         leader = topic.partitions[meta.partition].leader
         where = f"offset {meta.offset}" if meta.offset >= 0 else "no offset returned (acks=0)"
@@ -512,7 +622,8 @@ class EmbeddedBackend:
             if wc.consumer.membership is not None:
                 await _cancel(wc.consumer.membership._heartbeats)
         self._consumers.clear()
-        for producer in self._producers.values():
+        producers = [*self._producers.values(), *(t.producer for t in self._transactions.values())]
+        for producer in producers:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(producer.flush(), timeout)
             producer.abort()

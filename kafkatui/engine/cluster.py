@@ -39,6 +39,7 @@ from kafkatui.engine.offsets import (
     partition_for,
 )
 from kafkatui.engine.producer_ids import AllocateProducerIds
+from kafkatui.engine.producer_state import AbortedTxn
 from kafkatui.engine.quorum import ControllerQuorum
 from kafkatui.engine.records import RecordBatch, decode_batch
 from kafkatui.engine.storage import BrokerStorage
@@ -512,6 +513,14 @@ class Cluster:
         ratio, first_dirty, _ = await dirty_ratio(log, info.config, self.clock.now_ms(), found)
         return found, ratio, first_dirty
 
+    def stable_offsets(self, name: str, partition: int) -> tuple[int, dict[int, int], list[AbortedTxn]]:
+        """The leader replica's last stable offset, its open transactions (producer id
+        → first offset) and its aborted ones (what a read_committed fetch skips)."""
+        info = self.topic(name)
+        log = self.leader(name, partition).logs[(info.topic_id, partition)]
+        state = log.producer_state
+        return log.last_stable_offset, dict(state.ongoing), list(state.aborted)
+
     async def elect_leaders(
         self, election_type: str = "preferred", partitions: Sequence[tuple[str, int]] | None = None
     ) -> dict[tuple[str, int], KafkaError | None]:
@@ -562,6 +571,14 @@ class Cluster:
                 f"the transaction coordinator of '{transactional_id}' is not available",
             )
         return leader
+
+    def transaction_coordinator_id(self, transactional_id: str) -> int:
+        """Where FindCoordinator(TRANSACTION) would point now, without creating
+        `__transaction_state`: -1 if it does not exist yet or has no leader."""
+        topic = self.metadata.topics.get(TRANSACTION_STATE_TOPIC)
+        if topic is None:
+            return -1
+        return topic.partitions[transaction_partition_for(transactional_id, len(topic.partitions))].leader
 
     async def _txn_coordinator(self, transactional_id: str) -> TransactionCoordinator:
         broker = self.brokers[await self.find_transaction_coordinator(transactional_id)]

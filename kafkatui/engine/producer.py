@@ -245,6 +245,16 @@ class Producer:
         self._txn_offsets = False
         self._txn_error: KafkaError | None = None
 
+    @property
+    def transaction_partitions(self) -> frozenset[tuple[str, int]]:
+        """The partitions the open transaction added (AddPartitionsToTxn)."""
+        return frozenset(self._txn_partitions)
+
+    @property
+    def transaction_error(self) -> KafkaError | None:
+        """Why the producer is in FATAL_ERROR (fenced), or ABORTABLE_ERROR."""
+        return self._txn_error
+
     def next_sequences(self) -> dict[tuple[str, int], int]:
         """Per partition, the sequence number this idempotent producer's next batch gets."""
         return dict(self._next_sequence)

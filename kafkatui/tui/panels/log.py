@@ -27,6 +27,7 @@ from kafkatui.engine.events import (
     TopicConfigChanged,
     TopicCreated,
     TopicDeleted,
+    TransactionStateChanged,
 )
 from kafkatui.tui.panels.base import Panel
 from kafkatui.tui.screens.jump import JumpScreen
@@ -56,6 +57,7 @@ class LogPanel(Panel):
         Binding("g", "jump", "Jump to offset", id="log.jump"),
         Binding("c", "compact", "Compact now", id="log.compact"),
         Binding("r", "retention", "Retention now", id="log.retention"),
+        Binding("i", "isolation", "Isolation", id="log.isolation"),
         Binding("escape", "close_details", "Close details", show=False, id="log.close_details"),
     ]
 
@@ -147,6 +149,7 @@ class LogPanel(Panel):
             cursor = Cursor(p, bounds[p].last if offset is None else offset)
         self.log_view.show_topic(topic, bounds, cursor)
         self.log_view.set_layout({})
+        self._read_stable_offsets()
         self._show_empty_state()
         self._read_layout_soon(force=True)
         if self.is_on_screen:
@@ -165,6 +168,10 @@ class LogPanel(Panel):
                 appended.add(event.partition)
             elif isinstance(event, _BOUNDS_EVENTS) and getattr(event, "topic", self.topic) == self.topic:
                 bounds_changed = True
+            elif isinstance(event, TransactionStateChanged) and any(
+                t == self.topic for t, _ in event.partitions
+            ):
+                bounds_changed = True  # markers written: the LSO moves, aborted records known
             if isinstance(event, _LAYOUT_EVENTS) and event.topic == self.topic:
                 layout_changed = True
         if topics_changed:
@@ -204,6 +211,16 @@ class LogPanel(Panel):
             self._reload_topics()  # deleted under us
             return
         self.log_view.update_bounds([PartitionBounds.of(p) for p in description.partitions], appended)
+        self._read_stable_offsets()
+
+    def _read_stable_offsets(self) -> None:
+        """The LSO and the open and aborted transactions (in memory: cheap to ask often)."""
+        if self.topic is None:
+            return
+        try:
+            self.log_view.set_stable_offsets(self.backend.stable_offsets(self.topic))
+        except KafkaError:
+            self.log_view.set_stable_offsets({})
 
     def _read_layout_soon(self, *, force: bool = False) -> None:
         """Read the segments again: at once after a cleaning or a config change, at most
@@ -314,9 +331,25 @@ class LogPanel(Panel):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "close_details":
             return self.details_open
-        if action in ("jump", "compact", "retention"):
+        if action in ("jump", "compact", "retention", "isolation"):
             return self.topic is not None
         return True
+
+    def action_isolation(self) -> None:
+        """Switch the view between isolation.level read_uncommitted (everything up to the
+        HW, aborted records struck through) and read_committed (up to the LSO, without
+        aborted records or markers), as a consumer with that setting would read."""
+        view = self.log_view
+        view.set_read_committed(not view.read_committed)
+        self._update_status(view.cursor)
+        level = "read_committed" if view.read_committed else "read_uncommitted"
+        self.app.notify(
+            "Only records of committed transactions, up to the last stable offset (LSO): "
+            "aborted records and markers are skipped, an open transaction holds back what follows it."
+            if view.read_committed
+            else "Everything up to the high watermark, aborted and undecided transactions included.",
+            title=f"isolation.level={level}",
+        )
 
     def action_close_details(self) -> None:
         self.detail.remove_class("-open")
@@ -349,8 +382,13 @@ class LogPanel(Panel):
             else:
                 key = "…" if record is None else ("(null)" if record.key is None else printable(record.key))
                 where = f"P{cursor.partition} · offset {cursor.offset} · key {key}"
+                txn = view.txn_status(record) if record is not None else None
+                if txn is not None and record is not None:
+                    fate = "aborted transaction" if txn == "aborted" else "transaction still open"
+                    where += f" · {fate} of producer {record.batch.producer_id}"
         total = sum(p.log_end - p.log_start for p in view.bounds)
         following = " · following new records" if view.following and not b.empty else ""
+        isolation = " · read_committed" if view.read_committed else ""
         self.query_one("#log-status", Static).update(
-            Content(f"{where} · {len(view.bounds)} partitions, {total} records{following}")
+            Content(f"{where} · {len(view.bounds)} partitions, {total} records{following}{isolation}")
         )

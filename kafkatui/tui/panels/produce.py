@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Awaitable
 from dataclasses import replace
 from functools import partial
 
@@ -13,6 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, ScrollableContainer, VerticalScroll
+from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.message import Message
 from textual.reactive import reactive
@@ -20,7 +22,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, Static, Switch
 
-from kafkatui.backends.base import Backend, ProduceRequest, ProduceTrace
+from kafkatui.backends.base import Backend, ProduceRequest, ProduceTrace, TransactionView
 from kafkatui.engine.events import (
     AckLost,
     DuplicateBatchDropped,
@@ -29,6 +31,7 @@ from kafkatui.engine.events import (
     RecordAppended,
     TopicCreated,
     TopicDeleted,
+    TransactionStateChanged,
 )
 from kafkatui.tui.panels.base import Panel
 from kafkatui.tui.widgets.acks_latency import AcksLatency, AcksLatencyStats
@@ -41,10 +44,15 @@ _NARROW_WIDTH = 100  # below this the form and the path stack instead of sitting
 _TICK = 0.02  # seconds between auto-produce rounds at high rates (several records per round)
 _PULSES_PER_SECOND = 4  # how often auto-produce's counters are redrawn
 _TOPIC_EVENTS = (TopicCreated, TopicDeleted, PartitionsCreated)
-_PRODUCER_EVENTS = (AckLost, DuplicateBatchDropped, RecordAppended)
+_PRODUCER_EVENTS = (AckLost, DuplicateBatchDropped, RecordAppended, TransactionStateChanged)
+DEFAULT_TRANSACTIONAL_ID = "workbench-txn"
 _IDEMPOTENCE_TIP = (
     "enable.idempotence (KIP-98): the producer numbers its batches per partition, so a "
     "leader that already has a retried batch drops it instead of writing it twice"
+)
+_TRANSACTIONAL_TIP = (
+    "transactional.id (KIP-98): records sent between begin (b) and commit (c) or abort (x) "
+    "become visible to read_committed consumers all at once, or never"
 )
 _ACKS_HELP = {
     "0": "fire and forget: no offset comes back",
@@ -84,6 +92,10 @@ class ProducePanel(Panel):
         Binding("ctrl+s", "send", "Send", id="produce.send"),
         Binding("a", "toggle_auto", "Auto-produce", id="produce.auto"),
         Binding("d", "drop_ack", "Drop next ack", id="produce.drop_ack"),
+        Binding("b", "begin_txn", "Begin txn", id="produce.begin"),
+        Binding("c", "end_txn(True)", "Commit", id="produce.commit"),
+        Binding("x", "end_txn(False)", "Abort", id="produce.abort"),
+        Binding("z", "fence", "Zombie", show=False, id="produce.fence"),
     ]
 
     DEFAULT_CSS = """
@@ -113,6 +125,10 @@ class ProducePanel(Panel):
     ProducePanel .msg.-empty { display: none; }
     ProducePanel .msg.-error { color: $error; }
     ProducePanel .msg.-ok { color: $success; }
+    ProducePanel #txn-id { width: 1fr; height: 1; border: none; padding: 0 1; }
+    ProducePanel #txn-buttons { height: auto; padding-left: 11; }
+    ProducePanel #txn-buttons > Button { min-width: 8; margin-right: 1; }
+    ProducePanel #txn-msg.-open { color: $warning; }
     ProducePanel #send { margin-left: 11; }
     ProducePanel #send-hint { padding-left: 1; height: 3; content-align: left middle; color: $text-muted; }
     ProducePanel #rate { width: 12; }
@@ -177,6 +193,17 @@ class ProducePanel(Panel):
                     yield label
                     yield Switch(True, id="idempotence", classes="toggle", tooltip=_IDEMPOTENCE_TIP)
                 yield Static("", id="idempotence-msg", classes="msg")
+                with Horizontal(classes="line spaced", id="transactional-row"):
+                    label = Label("txn", classes="field-label")
+                    label.tooltip = _TRANSACTIONAL_TIP
+                    yield label
+                    yield Switch(False, id="transactional", classes="toggle", tooltip=_TRANSACTIONAL_TIP)
+                    yield Input(DEFAULT_TRANSACTIONAL_ID, id="txn-id", tooltip="transactional.id")
+                with Horizontal(id="txn-buttons"):
+                    yield Button("Begin", id="txn-begin", compact=True)
+                    yield Button("Commit", id="txn-commit", variant="success", compact=True)
+                    yield Button("Abort", id="txn-abort", variant="error", compact=True)
+                yield Static("", id="txn-msg", classes="msg")
                 with Horizontal(classes="row spaced"):
                     yield Button("Send", id="send", variant="primary")
                     yield Static("ctrl+s · enter", id="send-hint")
@@ -209,18 +236,20 @@ class ProducePanel(Panel):
         """Reload the topic list, keeping the chosen topic (and partition) if they still exist."""
         self._reload_topics()
         self._show_idempotence()
+        self._show_transaction()
 
     def on_engine_events(self, events: list[Event]) -> None:
         if any(isinstance(e, _TOPIC_EVENTS) for e in events):
             self._reload_topics()
         if any(isinstance(e, _PRODUCER_EVENTS) for e in events):
             self._show_idempotence()
+            self._show_transaction()
 
     def _show_idempotence(self) -> None:
         """The idempotent producer's id, epoch and next sequence per partition, the
         duplicates the brokers dropped, and the lost-ack fault if armed."""
         topic = self.query_one("#topic", Select).value
-        view = self.backend.idempotence(topic if isinstance(topic, str) else None)
+        view = self.backend.idempotence(topic if isinstance(topic, str) else None, self._transactional_id())
         msg = self.query_one("#idempotence-msg", Static)
         if self._acks() != "all":
             lines = [
@@ -280,11 +309,53 @@ class ProducePanel(Panel):
         self._auto_acks = acks
         switch = self.query_one("#idempotence", Switch)
         switch.disabled = acks != "all"  # Kafka: enable.idempotence=true requires acks=all
-        self._show_idempotence()
+        self._idempotence_changed()
 
     @on(Switch.Changed, "#idempotence")
     def _idempotence_changed(self) -> None:
+        # A transactional.id needs enable.idempotence (Kafka's INVALID_CONFIG otherwise).
+        transactional = self.query_one("#transactional", Switch)
+        transactional.disabled = not self._idempotent()
+        if transactional.disabled:
+            transactional.value = False
         self._show_idempotence()
+        self._show_transaction()
+
+    @on(Switch.Changed, "#transactional")
+    def _transactional_changed(self) -> None:
+        self._show_transaction()
+
+    @on(Input.Changed, "#txn-id")
+    def _txn_id_changed(self) -> None:
+        self._show_transaction()
+
+    def _transactional_id(self) -> str | None:
+        """The transactional.id sends use, or None when the toggle is off."""
+        switch = self.query_one("#transactional", Switch)
+        if not switch.value or switch.disabled:
+            return None
+        return self.query_one("#txn-id", Input).value.strip() or DEFAULT_TRANSACTIONAL_ID
+
+    def _show_transaction(self) -> None:
+        """The transactional producer's state, the coordinator's, and what the open
+        transaction holds."""
+        tid = self._transactional_id()
+        self.refresh_bindings()
+        msg = self.query_one("#txn-msg", Static)
+        buttons = self.query_one("#txn-buttons")
+        buttons.display = tid is not None
+        msg.set_class(False, "-open")
+        if tid is None:
+            hint = "needs idempotence" if self.query_one("#transactional", Switch).disabled else "off"
+            msg.update(f"{hint}: each record is visible on its own")
+            return
+        view = self.backend.transaction(tid)
+        self.query_one("#txn-begin", Button).disabled = view.state == "IN_TRANSACTION"
+        open_ = view.state == "IN_TRANSACTION"
+        self.query_one("#txn-commit", Button).disabled = not open_
+        self.query_one("#txn-abort", Button).disabled = not open_
+        msg.set_class(open_, "-open")
+        msg.update(transaction_summary(view))
 
     def _idempotent(self) -> bool:
         switch = self.query_one("#idempotence", Switch)
@@ -385,7 +456,88 @@ class ProducePanel(Panel):
             partition=partition if isinstance(partition, int) and partition >= 0 else None,
             acks=self._acks(),
             idempotent=self._idempotent(),
+            transactional_id=self._transactional_id(),
         )
+
+    # --- transactions ----------------------------------------------------------------
+
+    @on(Button.Pressed, "#txn-begin")
+    def _begin_pressed(self) -> None:
+        self.action_begin_txn()
+
+    @on(Button.Pressed, "#txn-commit")
+    def _commit_pressed(self) -> None:
+        self.action_end_txn(True)
+
+    @on(Button.Pressed, "#txn-abort")
+    def _abort_pressed(self) -> None:
+        self.action_end_txn(False)
+
+    def action_begin_txn(self) -> None:
+        """beginTransaction (with InitProducerId first for a new transactional.id)."""
+        tid = self._needs_transactional("Begin")
+        if tid is not None:
+            self.run_worker(self._txn_call(self.backend.begin_transaction(tid)), group="produce-txn")
+
+    def action_end_txn(self, commit: bool) -> None:
+        """commitTransaction / abortTransaction: EndTxn, then markers on every partition."""
+        tid = self._needs_transactional("Commit" if commit else "Abort")
+        if tid is not None:
+            call = self.backend.end_transaction(tid, commit=commit)
+            self.run_worker(
+                self._txn_call(call, ended="committed" if commit else "aborted"), group="produce-txn"
+            )
+
+    def action_fence(self) -> None:
+        """A zombie's successor: InitProducerId with the same transactional.id."""
+        tid = self._needs_transactional("Fence")
+        if tid is not None:
+            self.run_worker(
+                self._txn_call(self.backend.fence_transaction(tid), fenced=True), group="produce-txn"
+            )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("begin_txn", "end_txn", "fence"):
+            try:
+                on = self._transactional_id() is not None
+            except NoMatches:  # not composed yet
+                return None
+            return True if on else None  # None: shown disabled
+        return True
+
+    def _needs_transactional(self, what: str) -> str | None:
+        tid = self._transactional_id()
+        if tid is None:
+            self.app.notify(
+                "Turn on txn first (it needs acks=all and idempotence).", title=what, severity="warning"
+            )
+        return tid
+
+    async def _txn_call(
+        self, call: Awaitable[TransactionView], *, ended: str = "", fenced: bool = False
+    ) -> None:
+        try:
+            view = await call
+        except Exception as error:
+            self._show_transaction()
+            self.report(error)
+            return
+        self._show_transaction()
+        self._show_idempotence()
+        if ended:
+            self.app.notify(
+                f"Markers written on every partition of the transaction: its records are {ended} "
+                + ("and visible to read_committed consumers." if ended == "committed" else
+                   "and read_committed consumers skip them."),
+                title=f"Transaction {ended}",
+            )  # fmt: skip
+        elif fenced:
+            self.app.notify(
+                f"A new producer with transactional.id {view.transactional_id!r} called InitProducerId: "
+                "the epoch went up, the open transaction was aborted, and this producer is a zombie — "
+                "its next send or commit fails with PRODUCER_FENCED.",
+                title="Zombie fenced",
+            )
 
     # --- sending ---------------------------------------------------------------------
 
@@ -404,12 +556,14 @@ class ProducePanel(Panel):
         self._latencies.record(request.acks, trace.latency_ms)
         self._show_latencies()
         self._show_idempotence()
+        self._show_transaction()
         path = self.query_one(ProducerPath)
         path.show_trace(trace)
         path.scroll_visible(animate=False)  # on a small terminal the path is below the form
         self.post_message(RecordProduced(trace))
 
     def _failed(self, error: Exception) -> None:
+        self._show_transaction()
         path = self.query_one(ProducerPath)
         path.show_failure(str(error))
         path.scroll_visible(animate=False)
@@ -569,6 +723,25 @@ class AutoCounters(Widget):
 
     def render(self) -> str:
         return self.text
+
+
+def transaction_summary(view: TransactionView) -> str:
+    """What the Produce panel says of a transactional producer, in a few lines."""
+    if view.state == "UNINITIALIZED":
+        return f"{view.transactional_id}: no producer yet · b begins (InitProducerId first)"
+    where = f"coordinator broker {view.coordinator}" if view.coordinator >= 0 else "no coordinator"
+    if view.coordinator_state:
+        where += f" ({view.coordinator_state})"
+    lines = [f"{view.state} · producer id {view.producer_id} · epoch {view.producer_epoch}", where]
+    if view.state == "IN_TRANSACTION":
+        parts = ", ".join(f"{t}-{p}" for t, p in view.partitions) or "none yet"
+        lines.append(f"open: {view.records} record(s) · partitions {parts} · c commits, x aborts")
+    elif view.error:
+        lines.append(f"fenced: {view.error} · b starts a new producer")
+    else:
+        lines.append("b begins a transaction")
+    lines.append(f"transactions committed {view.committed} · aborted {view.aborted}")
+    return "\n".join(lines)
 
 
 def _row(label: str, field: Input | Select[str] | Select[int]) -> ComposeResult:

@@ -25,7 +25,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from kafkatui.backends.base import Backend, LogLayout, LogRecordView
+from kafkatui.backends.base import Backend, LogLayout, LogRecordView, StableOffsets
 from kafkatui.engine.cluster import PartitionDescription
 from kafkatui.engine.errors import KafkaError
 
@@ -231,6 +231,8 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         "log-view--reader",
         "log-view--segment",
         "log-view--cleaned",
+        "log-view--aborted",
+        "log-view--open-txn",
     }
 
     DEFAULT_CSS = """
@@ -247,6 +249,8 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
     LogView > .log-view--reader { color: $success; text-style: bold; }
     LogView > .log-view--segment { color: $accent; text-style: bold; }
     LogView > .log-view--cleaned { color: $error; text-style: bold; }
+    LogView > .log-view--aborted { color: $text-disabled; text-style: strike; }
+    LogView > .log-view--open-txn { color: $warning; text-style: italic; }
     """
 
     class Highlighted(Message):
@@ -285,6 +289,10 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         # the log cleaner just removed (drawn as "cleaned" for a moment, then gaps).
         self.log_layout: dict[int, LogLayout] = {}
         self.cleaned: dict[int, frozenset[int]] = {}
+        # Transactions (KIP-98): per partition the LSO and the open and aborted
+        # transactions; read_committed draws only what such a consumer is given.
+        self.stable: dict[int, StableOffsets] = {}
+        self.read_committed = False
         self._goal: int | None = None  # offset kept while moving across partitions
         self._center = False
         # Styles and sizes for one render, computed once in render_lines, not per line.
@@ -323,6 +331,36 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         if layout != self.log_layout:
             self.log_layout = layout
             self.refresh()
+
+    def set_stable_offsets(self, stable: dict[int, StableOffsets]) -> None:
+        if stable != self.stable:
+            self.stable = stable
+            self.refresh()
+
+    def set_read_committed(self, on: bool) -> None:
+        self.read_committed = on
+        self.refresh()
+
+    def visible_end(self, b: PartitionBounds) -> int:
+        """Where this view's consumer stops: the LSO (read_committed) or the HW."""
+        stable = self.stable.get(b.partition)
+        if self.read_committed and stable is not None and stable.last_stable_offset >= 0:
+            return min(stable.last_stable_offset, b.high_watermark)
+        return b.high_watermark
+
+    def txn_status(self, record: LogRecordView) -> str | None:
+        """A transactional record's fate ("aborted", "open"), None otherwise."""
+        if not record.batch.is_transactional or record.batch.is_control:
+            return None
+        stable = self.stable.get(record.partition)
+        return stable.status(record.batch.producer_id, record.offset) if stable is not None else None
+
+    def _lso_mark(self, b: PartitionBounds) -> int:
+        """The offset to mark as the LSO: only while an open transaction holds it below the HW."""
+        stable = self.stable.get(b.partition)
+        if stable is None or not 0 <= stable.last_stable_offset < b.high_watermark:
+            return -1
+        return stable.last_stable_offset
 
     def show_cleaned(self, cleaned: dict[int, frozenset[int]]) -> None:
         """The cleaner rewrote the log: read it again, marking the offsets it removed."""
@@ -535,6 +573,14 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         ]
         if here and self.following and not b.empty:
             segments.append(Segment(" · following", paint["log-view--marker"]))
+        stable = self.stable.get(b.partition)
+        if stable is not None and (self.read_committed or stable.last_stable_offset < b.high_watermark):
+            text = f" · LSO {stable.last_stable_offset}"
+            if stable.open_transactions:
+                text += f" ({len(stable.open_transactions)} open transaction(s))"
+            if self.read_committed:
+                text += " · read_committed reads below it"
+            segments.append(Segment(text, paint["log-view--open-txn"]))
         layout = self.log_layout.get(b.partition)
         if layout is not None and len(layout.segment_bases) > 1:
             text = f" · {len(layout.segment_bases)} segments (╒ starts one)"
@@ -605,9 +651,21 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
             text = border + Style(bold=True)
             value = paint["log-view--value"]
             label = printable(record.key)
+        txn = self.txn_status(record) if record is not None else None
+        hidden = self.read_committed and record is not None and (record.batch.is_control or txn == "aborted")
+        if hidden:  # a read_committed consumer never sees it: markers, aborted records
+            border = text = value = paint["log-view--placeholder"]
+        elif txn == "aborted":
+            border, text, value = (
+                border + Style(dim=True),
+                paint["log-view--aborted"],
+                paint["log-view--aborted"],
+            )
+        elif txn == "open":
+            text, value = text + Style(italic=True), paint["log-view--open-txn"]
         if (b.partition, offset) == self.cursor:
             border = text = value = paint["log-view--cursor"]
-        elif offset >= b.high_watermark:
+        elif offset >= self.visible_end(b):
             dim = Style(dim=True)
             border, text, value = border + dim, text + dim, value + dim
         if line == 1:
@@ -620,13 +678,17 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
                 if layout.first_dirty is not None and offset >= layout.first_dirty:
                     dash = "┄"  # not cleaned yet
             reading = [name for name, at in self.readers.get(b.partition, ()) if at == offset]
+            mark, mark_style = "", paint["log-view--reader"]
             if reading:  # the next record these consumers read
                 mark = f"▾{','.join(reading)}"
+            elif offset == self._lso_mark(b):  # read_committed consumers stop here
+                mark, mark_style = "▾LSO", paint["log-view--open-txn"]
+            if mark:
                 if cell_len(mark) > inner - len(top):
                     mark = fit(mark, inner - len(top))
                 return [
                     Segment(corner + top, border),
-                    Segment(mark, paint["log-view--reader"]),
+                    Segment(mark, mark_style),
                     Segment(dash * (inner - len(top) - cell_len(mark)) + "┐", border),
                 ]
             if corner == "╒":
@@ -636,10 +698,16 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
                 ]
             return [Segment(corner + top + dash * (inner - len(top)) + "┐", border)]
         if line == 2:
+            if hidden:
+                label = "skipped"
             return [Segment("│", border), Segment(fit(label, inner), text), Segment("│", border)]
         preview = ""
         if record is not None and record.batch.is_control:
             preview = f"pid {record.batch.producer_id}"  # whose transaction it ends
+        elif txn == "aborted":
+            preview = "✘ aborted"
+        elif txn == "open":
+            preview = "◌ open txn"
         elif record is not None:
             tombstone = "∅tombstone" if layout is not None and layout.compacted else "∅ null"
             preview = tombstone if record.value is None else printable(record.value)

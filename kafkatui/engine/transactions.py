@@ -306,10 +306,19 @@ class TransactionCoordinator:
     # --- requests --------------------------------------------------------------------
 
     async def init_producer_id(
-        self, transactional_id: str, timeout_ms: int, generate: Callable[[], Awaitable[int]]
+        self,
+        transactional_id: str,
+        timeout_ms: int,
+        generate: Callable[[], Awaitable[int]],
+        expected: tuple[int, int] | None = None,
     ) -> tuple[int, int]:
         """InitProducerId with a transactional id: the same producer id, the epoch bumped
-        (fencing the previous producer); its ongoing transaction is aborted first."""
+        (fencing the previous producer); its ongoing transaction is aborted first.
+
+        `expected`: the producer id and epoch a v3+ client sends to bump its own epoch
+        after an abortable error (KIP-360); any other pair than the current one is a
+        fenced producer (PRODUCER_FENCED). *Differs from Kafka:* no `lastProducerEpoch`,
+        so a retry of a bump whose answer was lost is fenced too."""
         if not 0 < timeout_ms <= MAX_TRANSACTION_TIMEOUT_MS:
             raise KafkaError(
                 ErrorCode.INVALID_TRANSACTION_TIMEOUT,
@@ -323,6 +332,12 @@ class TransactionCoordinator:
                 meta = TransactionMetadata(transactional_id, await generate(), 0, timeout_ms)
                 await self._persist(meta, "InitProducerId")
                 return meta.producer_id, meta.producer_epoch
+            if expected is not None and expected != (meta.producer_id, meta.producer_epoch):
+                raise KafkaError(
+                    ErrorCode.PRODUCER_FENCED,
+                    f"producer id {expected[0]} epoch {expected[1]} is not the current producer of "
+                    f"'{transactional_id}' (id {meta.producer_id}, epoch {meta.producer_epoch})",
+                )
             if meta.state in (TransactionState.PREPARE_COMMIT, TransactionState.PREPARE_ABORT):
                 await self._complete(meta)
             if meta.state is TransactionState.ONGOING:
@@ -381,6 +396,29 @@ class TransactionCoordinator:
                 "(AddOffsetsToTxn comes first)",
             )
         meta.pending_offsets[group_id].update(offsets)
+
+    def verify_partitions(
+        self, transactional_id: str, producer_id: int, epoch: int, partitions: Sequence[TopicPartition]
+    ) -> None:
+        """Is each partition in the id's ongoing transaction? What a partition leader asks
+        before the first transactional batch of a producer it has no open transaction for
+        (KIP-890 part 1, AddPartitionsToTxn v4 with VerifyOnly; Kafka's
+        `handleVerifyPartitionsInTransaction`)."""
+        _, state = self._state(transactional_id)
+        meta = self._check_producer(state.transactions.get(transactional_id), producer_id, epoch)
+        if meta.state in (TransactionState.PREPARE_COMMIT, TransactionState.PREPARE_ABORT):
+            raise KafkaError(
+                ErrorCode.CONCURRENT_TRANSACTIONS,
+                f"the previous transaction of '{transactional_id}' is still completing",
+            )
+        missing = sorted(set(partitions) - meta.partitions) if meta.state is TransactionState.ONGOING else []
+        if meta.state is not TransactionState.ONGOING or missing:
+            tp = (missing or sorted(partitions))[0]
+            raise KafkaError(
+                ErrorCode.INVALID_TXN_STATE,
+                f"Partition {tp[0]}-{tp[1]} was not added to the transaction of '{transactional_id}' "
+                "(AddPartitionsToTxn comes before the first batch)",
+            )
 
     def _ongoing(
         self, transactional_id: str, producer_id: int, epoch: int

@@ -16,6 +16,7 @@ from kafkatui.wire import (
     metadata,
     produce,
     producer_ids,
+    transactions,
 )
 from kafkatui.wire.api import Api
 
@@ -35,6 +36,7 @@ APIS: dict[int, Api] = {
         producer_ids,
         cluster_admin,
         leader_epochs,
+        transactions,
     )
     for a in module.APIS
 }

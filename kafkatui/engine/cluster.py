@@ -677,6 +677,16 @@ class Cluster:
         coordinator = await self._txn_coordinator(transactional_id)
         await coordinator.end_txn(transactional_id, producer_id, producer_epoch, commit)
 
+    def pending_txn_offsets(self, group_id: str) -> set[tuple[str, int]]:
+        """The group's partitions with offsets in an open transaction (sent with
+        TxnOffsetCommit, not yet committed or aborted), on any coordinator."""
+        return {
+            tp
+            for broker in self.brokers.values()
+            if broker.running
+            for tp in broker.txn_coordinator.pending_offsets(group_id)
+        }
+
     async def describe_transaction(self, transactional_id: str) -> TransactionDescription | None:
         """DescribeTransactions: the id's producer, epoch, state and partitions (None: unknown)."""
         return (await self._txn_coordinator(transactional_id)).describe(transactional_id)

@@ -493,6 +493,17 @@ class TransactionCoordinator:
             with contextlib.suppress(KafkaError):
                 await self._complete(meta)
 
+    def pending_offsets(self, group_id: str) -> set[TopicPartition]:
+        """Partitions of the group with offsets waiting in an open transaction here (what
+        makes OffsetFetch with require_stable answer UNSTABLE_OFFSET_COMMIT, KIP-447)."""
+        return {
+            tp
+            for state in self._partitions.values()
+            for meta in state.transactions.values()
+            if meta.state is TransactionState.ONGOING
+            for tp in meta.pending_offsets.get(group_id, {})
+        }
+
     async def abort_timed_out(self) -> list[str]:
         """Abort transactions open longer than their timeout, bumping the epoch so the
         producer is fenced (Kafka's `abortTimedOutTransactions`); returns their ids."""

@@ -453,8 +453,20 @@ def test_txn_offset_commit_goes_to_the_group_coordinator_after_add_offsets(serve
     ]
     assert commit(group_coordinator, version=0) == [ErrorCode.NONE]
     assert served.call(served.cluster.fetch_offsets(group)) == {}  # not before the commit
+
+    def offset_fetch(require_stable: bool) -> tuple[ErrorCode, int]:
+        cls = request_class(9, 7)
+        topic = nested(cls, "OffsetFetchRequestTopic")(name="clicks", partition_indexes=(0,))
+        body = cls(group_id=group, topics=(topic,), require_stable=require_stable)
+        found = ask(served, group_coordinator, body).topics[0].partitions[0]
+        return ErrorCode(found.error_code), found.committed_offset
+
+    # KIP-447: a read_committed consumer (require_stable) waits for the open transaction.
+    assert offset_fetch(require_stable=True) == (ErrorCode.UNSTABLE_OFFSET_COMMIT, -1)
+    assert offset_fetch(require_stable=False) == (ErrorCode.NONE, -1)
     assert end_txn(served, tid, pid, epoch, commit=True) is ErrorCode.NONE
     assert served.call(served.cluster.fetch_offsets(group))[("clicks", 0)].offset == 7
+    assert offset_fetch(require_stable=True) == (ErrorCode.NONE, 7)
 
 
 # --- kafka-python --------------------------------------------------------------------------

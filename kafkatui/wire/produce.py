@@ -41,7 +41,9 @@ async def _append(
                 f"{header.compression.name.lower()} batches are not supported yet; "
                 "produce with compression.type=none",
             )
-        if header.is_transactional and not header.is_control:
+        if header.is_control:  # only coordinators write markers (Kafka's LogValidator)
+            raise KafkaError(ErrorCode.INVALID_RECORD, "Clients are not allowed to write control records")
+        if header.is_transactional:
             if transactional_id is None:
                 raise KafkaError(
                     ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,

@@ -15,7 +15,7 @@ from kio.static.primitive import Records
 
 from kafkatui.engine.broker import LATEST, READ_COMMITTED
 from kafkatui.engine.errors import ErrorCode
-from kafkatui.engine.records import Record, encode_batch
+from kafkatui.engine.records import Record, encode_batch, encode_txn_marker
 from kafkatui.wire.codec import nested, request_class, response_class
 from tests.wire.conftest import ServedCluster
 from tests.wire.test_frames import connect, read_frame, request_frame
@@ -157,9 +157,16 @@ def end_txn(
 
 
 def produce_txn(
-    served: ServedCluster, tid: str | None, pid: int, epoch: int, topic: str, partition: int, seq: int
+    served: ServedCluster,
+    tid: str | None,
+    pid: int,
+    epoch: int,
+    topic: str,
+    partition: int,
+    seq: int,
+    batch: bytes | None = None,
 ) -> ErrorCode:
-    batch = encode_batch(
+    batch = batch or encode_batch(
         [Record(0, int(time.time() * 1000), None, b"raw", ())],
         producer_id=pid,
         producer_epoch=epoch,
@@ -406,6 +413,8 @@ def test_transactional_produce_needs_its_partition_in_the_transaction(served: Se
     assert produce_txn(served, tid, pid, epoch, "audit", 0, 1) is ErrorCode.NONE
     assert produce_txn(served, tid, pid, epoch, "audit", 1, 0) is ErrorCode.INVALID_TXN_STATE  # not added
     assert offsets(served, "audit", 0) == (0, 2)
+    forged = encode_txn_marker(pid, epoch, True, 0, int(time.time() * 1000))
+    assert produce_txn(served, tid, pid, epoch, "audit", 0, 2, forged) is ErrorCode.INVALID_RECORD
     assert end_txn(served, tid, pid, epoch, commit=True) is ErrorCode.NONE
     assert offsets(served, "audit", 0) == (3, 3)
     assert markers(served, "audit", 0) == [(2, True)]

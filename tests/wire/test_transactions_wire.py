@@ -327,6 +327,24 @@ def test_confluent_a_second_producer_with_the_same_id_fences_the_first(served: S
     assert markers(served, "payments", 0) == [(1, False), (3, True)]
 
 
+def test_confluent_follows_its_transaction_coordinator_to_a_new_broker(served: ServedCluster) -> None:
+    create(served, "shipments")
+    producer = ck_producer(served, "shipper")
+    producer.begin_transaction()
+    producer.produce("shipments", b"before", partition=0)
+    producer.commit_transaction(15)
+    old = coordinator_of(served, "shipper")
+    served.call(served.cluster.stop_broker(old))  # the new leader of its partition replays it
+    producer.begin_transaction()
+    producer.produce("shipments", b"after-0", partition=0)
+    producer.produce("shipments", b"after-1", partition=1)
+    producer.commit_transaction(30)
+    assert coordinator_of(served, "shipper") != old
+    described = served.call(served.cluster.describe_transaction("shipper"))
+    assert described is not None and (described.state, described.producer_epoch) == ("CompleteCommit", 0)
+    assert ck_read_all(served, "shipments", 2, "read_committed") == [b"after-0", b"after-1", b"before"]
+
+
 # --- raw requests: coordinators and Kafka's error codes, version by version ---------------
 
 

@@ -449,6 +449,12 @@ class TransactionCoordinator:
             done = TransactionState.COMPLETE_COMMIT if commit else TransactionState.COMPLETE_ABORT
             if meta.state is done:
                 return  # a retry of an EndTxn that completed
+            preparing = TransactionState.PREPARE_COMMIT if commit else TransactionState.PREPARE_ABORT
+            if meta.state is preparing:
+                # A retry of an EndTxn whose markers could not all be written: write them
+                # now (Kafka answers CONCURRENT_TRANSACTIONS while its marker sender retries).
+                await self._complete(meta)
+                return
             if meta.state is not TransactionState.ONGOING:
                 raise KafkaError(
                     ErrorCode.INVALID_TXN_STATE,

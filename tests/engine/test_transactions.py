@@ -357,3 +357,27 @@ async def test_txn_offset_commit_checks_the_member_and_generation_it_names(
     assert await commit(generation_id=generation, member_id="stranger") is ErrorCode.UNKNOWN_MEMBER_ID
     assert await commit() is ErrorCode.NONE  # v0-2 name no member: not checked, as in Kafka
     assert await commit(generation_id=generation, member_id=member_id) is ErrorCode.NONE
+
+
+async def test_a_retried_end_txn_finishes_markers_that_failed(cluster: Cluster) -> None:
+    """An EndTxn whose markers could not be written leaves PrepareCommit; the client's
+    retry completes it instead of meeting INVALID_TXN_STATE (a fatal error for it)."""
+    await cluster.create_topic(TOPIC, 1, 3)
+    pid, epoch = await cluster.init_producer_id("tx-r")
+    await cluster.add_partitions_to_txn("tx-r", pid, epoch, [(TOPIC, 0)])
+    coordinator = cluster.brokers[await cluster.find_transaction_coordinator("tx-r")].txn_coordinator
+    write_marker = coordinator.write_marker
+
+    async def unreachable(*args: object) -> None:
+        raise KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, "the partition leader is unreachable")
+
+    coordinator.write_marker = unreachable
+    with pytest.raises(KafkaError):
+        await cluster.end_txn("tx-r", pid, epoch, commit=True)
+    assert (await cluster.describe_transaction("tx-r")).state == "PrepareCommit"  # type: ignore[union-attr]
+    coordinator.write_marker = write_marker
+    with pytest.raises(KafkaError) as other:
+        await cluster.end_txn("tx-r", pid, epoch, commit=False)
+    assert other.value.code is ErrorCode.INVALID_TXN_STATE  # it is committing, not aborting
+    await cluster.end_txn("tx-r", pid, epoch, commit=True)
+    assert (await cluster.describe_transaction("tx-r")).state == "CompleteCommit"  # type: ignore[union-attr]

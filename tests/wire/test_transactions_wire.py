@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import shutil
+import subprocess
 import time
 from typing import Any
 
@@ -642,3 +644,38 @@ async def test_aiokafka_transactions_and_read_committed(served: ServedCluster) -
     assert await read("read_uncommitted") == sorted(
         [b"committed-0", b"committed-1", b"aborted", b"zombie", b"successor"]
     )
+
+
+# --- kcat (an older librdkafka) ------------------------------------------------------------
+
+
+def test_kcat_reads_committed_records_only_under_read_committed(served: ServedCluster) -> None:
+    kcat = shutil.which("kcat") or shutil.which("kafkacat")
+    if kcat is None:
+        pytest.skip("kcat is not installed (apt-get install kcat)")
+    create(served, "receipts", partitions=1)
+    producer = ck_producer(served, "receipt-writer")
+    for value, commit in ((b"kept", True), (b"dropped", False)):
+        producer.begin_transaction()
+        producer.produce("receipts", value, partition=0)
+        producer.flush(10)
+        if commit:
+            producer.commit_transaction(15)
+        else:
+            producer.abort_transaction(15)
+
+    def read(isolation_level: str) -> list[str]:
+        broker = served.bootstrap.split(",")[0]
+        args = ["-C", "-t", "receipts", "-o", "beginning", "-e", "-X", f"isolation.level={isolation_level}"]
+        run = subprocess.run(
+            [kcat, "-b", broker, *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert run.returncode == 0, run.stderr
+        return sorted(run.stdout.split())
+
+    assert read("read_committed") == ["kept"]
+    assert read("read_uncommitted") == ["dropped", "kept"]

@@ -538,9 +538,22 @@ class TransactionCoordinator:
     def describe(self, transactional_id: str) -> TransactionDescription | None:
         _, state = self._state(transactional_id)
         meta = state.transactions.get(transactional_id)
-        if meta is None:
-            return None
+        return None if meta is None else self._description(meta)
+
+    async def list_transactions(self) -> list[TransactionDescription]:
+        """ListTransactions (KIP-664): every transactional id in the partitions this
+        coordinator leads, which it loads first (they load on first use otherwise)."""
+        for partition in list(self._partitions):
+            await self.ensure_loaded(partition)
+        return [
+            self._description(meta)
+            for state in list(self._partitions.values())
+            if state.loaded
+            for meta in state.transactions.values()
+        ]
+
+    def _description(self, meta: TransactionMetadata) -> TransactionDescription:
         return TransactionDescription(
-            transactional_id, self._broker.broker_id, meta.producer_id, meta.producer_epoch,
+            meta.transactional_id, self._broker.broker_id, meta.producer_id, meta.producer_epoch,
             meta.state.kafka_name, meta.timeout_ms, meta.start_ms, tuple(sorted(meta.partitions)),
         )  # fmt: skip

@@ -16,6 +16,7 @@ from kafkatui.wire import (
     metadata,
     produce,
     producer_ids,
+    transaction_admin,
     transactions,
 )
 from kafkatui.wire.api import Api
@@ -37,6 +38,7 @@ APIS: dict[int, Api] = {
         cluster_admin,
         leader_epochs,
         transactions,
+        transaction_admin,
     )
     for a in module.APIS
 }

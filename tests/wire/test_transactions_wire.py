@@ -687,3 +687,52 @@ def test_kcat_reads_committed_records_only_under_read_committed(served: ServedCl
 
     assert read("read_committed") == ["kept"]
     assert read("read_uncommitted") == ["dropped", "kept"]
+
+
+def test_kafka_python_admin_describes_and_lists_transactions(served: ServedCluster) -> None:
+    pytest.importorskip("kafka")
+    from kafka import KafkaProducer
+    from kafka.admin import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=served.bootstrap)
+    if not hasattr(admin, "describe_transactions"):
+        admin.close()
+        pytest.skip("this kafka-python has no transaction admin (DescribeTransactions, KIP-664)")
+    create(served, "refunds", partitions=2)
+    producer = KafkaProducer(bootstrap_servers=served.bootstrap, transactional_id="refunder")
+    producer.init_transactions()
+    producer.begin_transaction()
+    producer.send("refunds", b"r", partition=1)
+    producer.flush(10)
+    try:
+        described = admin.describe_transactions(["refunder"])["refunder"]
+        assert described.coordinator_id == coordinator_of(served, "refunder")
+        assert str(described.state.value) == "Ongoing"
+        assert {(tp.topic, tp.partition) for tp in described.topic_partitions} == {("refunds", 1)}
+        assert described.transaction_timeout_ms == 60_000
+        listed = admin.list_transactions(state_filters=["Ongoing"])
+        assert [(b, t.transactional_id) for b, ts in listed.items() for t in ts] == [
+            (coordinator_of(served, "refunder"), "refunder")
+        ]
+        producer.commit_transaction()
+        assert admin.list_transactions(state_filters=["Ongoing"]) == {1: [], 2: [], 3: []}
+        described = admin.describe_transactions(["refunder"])["refunder"]
+        assert str(described.state.value) == "CompleteCommit" and described.topic_partitions == set()
+    finally:
+        producer.close(5)
+        admin.close()
+
+
+def test_describe_and_list_transactions_errors(served: ServedCluster) -> None:
+    tid = "nobody"
+    coordinator = coordinator_of(served, tid)
+    elsewhere = next(b for b in (1, 2, 3) if b != coordinator)
+    for broker, expected in (
+        (coordinator, ErrorCode.TRANSACTIONAL_ID_NOT_FOUND),
+        (elsewhere, ErrorCode.NOT_COORDINATOR),
+    ):
+        answer = ask(served, broker, request(65, 0, transactional_ids=(tid,))).transaction_states[0]
+        assert ErrorCode(answer.error_code) is expected
+    listed = ask(served, 1, request(66, 1, state_filters=("Ongoing", "Sleeping"), producer_id_filters=()))
+    assert ErrorCode(listed.error_code) is ErrorCode.NONE
+    assert listed.unknown_state_filters == ("Sleeping",)

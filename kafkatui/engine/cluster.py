@@ -640,15 +640,26 @@ class Cluster:
         coordinator.txn_offset_commit(transactional_id, producer_id, producer_epoch, group_id, offsets)
 
     async def verify_transaction(
-        self, transactional_id: str, producer_id: int, producer_epoch: int, tp: tuple[str, int]
+        self,
+        transactional_id: str,
+        producer_id: int,
+        producer_epoch: int,
+        tp: tuple[str, int],
+        broker_id: int,
     ) -> None:
-        """A partition leader's check before appending the first transactional batch of a
-        producer with no open transaction there (KIP-890 part 1's verification): the
-        partition must be in the id's ongoing transaction. Raises what a produce answers:
-        INVALID_TXN_STATE when it is not, INVALID_PRODUCER_EPOCH for a fenced producer,
-        and NOT_ENOUGH_REPLICAS (retriable, as Kafka's ReplicaManager translates it) while
-        the coordinator cannot tell."""
-        log = self.leader(*tp).logs.get((self.topic(tp[0]).topic_id, tp[1]))
+        """Broker `broker_id`'s check before appending the first transactional batch of a
+        producer with no open transaction at a partition it leads (KIP-890 part 1's
+        verification): the partition must be in the id's ongoing transaction. Raises what
+        a produce answers: NOT_LEADER_OR_FOLLOWER first if it does not lead it,
+        INVALID_TXN_STATE when the partition is not in the transaction,
+        INVALID_PRODUCER_EPOCH for a fenced producer, and NOT_ENOUGH_REPLICAS (retriable,
+        as Kafka's ReplicaManager translates it) while the coordinator cannot tell."""
+        leader = self.leader(*tp)
+        if leader.broker_id != broker_id:
+            raise KafkaError(
+                ErrorCode.NOT_LEADER_OR_FOLLOWER, f"broker {broker_id} is not the leader of {tp[0]}-{tp[1]}"
+            )
+        log = leader.logs.get((self.topic(tp[0]).topic_id, tp[1]))
         if log is not None and producer_id in log.producer_state.ongoing:
             return  # its transaction is open here already: verified by its first batch
         try:

@@ -50,7 +50,7 @@ async def _append(
                     "a transactional batch needs the produce request's transactional id",
                 )
             await ctx.cluster.verify_transaction(
-                transactional_id, header.producer_id, header.producer_epoch, (topic, partition)
+                transactional_id, header.producer_id, header.producer_epoch, (topic, partition), ctx.broker_id
             )
         result = await ctx.broker.produce(topic, partition, bytes(data), acks=acks, timeout_ms=timeout_ms)
     except KafkaError as error:

@@ -307,9 +307,12 @@ async def test_a_leader_appends_a_transactional_batch_only_for_an_added_partitio
     await cluster.create_topic(TOPIC, 2, 3)
     pid, epoch = await cluster.init_producer_id("tx-v")
 
-    async def verify(partition: int, producer_epoch: int = epoch) -> ErrorCode:
+    async def verify(partition: int, producer_epoch: int = epoch, broker: int | None = None) -> ErrorCode:
+        leader = cluster.leader(TOPIC, partition).broker_id
         try:
-            await cluster.verify_transaction("tx-v", pid, producer_epoch, (TOPIC, partition))
+            await cluster.verify_transaction(
+                "tx-v", pid, producer_epoch, (TOPIC, partition), leader if broker is None else broker
+            )
         except KafkaError as error:
             return error.code
         return ErrorCode.NONE
@@ -318,6 +321,8 @@ async def test_a_leader_appends_a_transactional_batch_only_for_an_added_partitio
     await cluster.add_partitions_to_txn("tx-v", pid, epoch, [(TOPIC, 0)])
     assert await verify(0) is ErrorCode.NONE
     assert await verify(1) is ErrorCode.INVALID_TXN_STATE  # this one was not added
+    follower = next(b for b in cluster.brokers if b != cluster.leader(TOPIC, 1).broker_id)
+    assert await verify(1, broker=follower) is ErrorCode.NOT_LEADER_OR_FOLLOWER  # leadership first
     await cluster.init_producer_id("tx-v")  # fences epoch 0 and aborts its transaction
     assert await verify(0) is ErrorCode.INVALID_PRODUCER_EPOCH
 

@@ -169,6 +169,7 @@ def produce_txn(
     partition: int,
     seq: int,
     batch: bytes | None = None,
+    broker: int | None = None,
 ) -> ErrorCode:
     batch = batch or encode_batch(
         [Record(0, int(time.time() * 1000), None, b"raw", ())],
@@ -192,7 +193,7 @@ def produce_txn(
         ),
     )
     leader = served.cluster.describe_topic(topic).partitions[partition].leader
-    response = ask(served, leader, body)
+    response = ask(served, leader if broker is None else broker, body)
     return ErrorCode(response.responses[0].partition_responses[0].error_code)
 
 
@@ -426,6 +427,11 @@ def test_transactional_produce_needs_its_partition_in_the_transaction(served: Se
     init = init_pid(served, coordinator_of(served, tid), tid)
     pid, epoch = init.producer_id, init.producer_epoch
     assert produce_txn(served, tid, pid, epoch, "audit", 0, 0) is ErrorCode.INVALID_TXN_STATE
+    follower = next(b for b in (1, 2, 3) if b != served.cluster.describe_topic("audit").partitions[0].leader)
+    assert (
+        produce_txn(served, tid, pid, epoch, "audit", 0, 0, broker=follower)
+        is ErrorCode.NOT_LEADER_OR_FOLLOWER
+    )
     assert (
         produce_txn(served, None, pid, epoch, "audit", 0, 0)
         is ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED

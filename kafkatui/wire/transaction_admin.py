@@ -5,8 +5,8 @@ DescribeTransactions is answered per id by its coordinator (NOT_COORDINATOR else
 TRANSACTIONAL_ID_NOT_FOUND for an id it has no state for); ListTransactions by every
 broker for the ids whose `__transaction_state` partitions it leads, filtered by state
 name, producer id and (v1, KIP-994) how long they have been running. As in Kafka a
-transaction names its partitions only while it is Ongoing or Prepare*; the engine's
-description keeps the last transaction's partitions after it completes, for the TUI.
+transaction names its partitions only while it is Ongoing or Prepare* (the engine keeps
+the last transaction's partitions after it completes, where Kafka empties them).
 """
 
 from __future__ import annotations

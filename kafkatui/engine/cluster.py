@@ -535,16 +535,21 @@ class Cluster:
         self,
         transactional_id: str | None = None,
         transaction_timeout_ms: int = DEFAULT_TRANSACTION_TIMEOUT_MS,
+        expected: tuple[int, int] | None = None,
     ) -> tuple[int, int]:
         """InitProducerId. Without a transactional id: a producer id never handed out
         before in this data dir, with epoch 0, from a broker (here the lowest running
         one). With one: from its transaction coordinator, the same producer id as
         before with the epoch bumped, which fences the previous producer (its ongoing
-        transaction is aborted)."""
+        transaction is aborted); `expected` is the (producer id, epoch) a producer
+        bumping its own epoch names (KIP-360), PRODUCER_FENCED if it is not current."""
         if transactional_id is not None:
             coordinator = await self._txn_coordinator(transactional_id)
             return await coordinator.init_producer_id(
-                transactional_id, transaction_timeout_ms, coordinator._broker.producer_ids.generate
+                transactional_id,
+                transaction_timeout_ms,
+                coordinator._broker.producer_ids.generate,
+                expected,
             )
         running = [b for _, b in sorted(self.brokers.items()) if b.running]
         if not running:
@@ -633,15 +638,65 @@ class Cluster:
         producer_epoch: int,
         group_id: str,
         offsets: Mapping[tuple[str, int], OffsetAndMetadata],
+        *,
+        generation_id: int = -1,
+        member_id: str = "",
+        group_instance_id: str | None = None,
     ) -> None:
         """TxnOffsetCommit: offsets that become the group's committed offsets only when
-        the transaction commits."""
+        the transaction commits. A consumer that names its member and generation
+        (TxnOffsetCommit v3, KIP-447) is checked against the group first."""
         for topic, partition in offsets:
             info = self.topic(topic)
             if not 0 <= partition < len(info.partitions):
                 raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{topic}-{partition} does not exist")
+        (await self._coordinator(group_id)).validate_txn_offset_commit(
+            group_id, member_id, generation_id, group_instance_id
+        )
         coordinator = await self._txn_coordinator(transactional_id)
         coordinator.txn_offset_commit(transactional_id, producer_id, producer_epoch, group_id, offsets)
+
+    async def verify_transaction(
+        self,
+        transactional_id: str,
+        producer_id: int,
+        producer_epoch: int,
+        tp: tuple[str, int],
+        broker_id: int,
+    ) -> None:
+        """Broker `broker_id`'s check before appending the first transactional batch of a
+        producer with no open transaction at a partition it leads (KIP-890 part 1's
+        verification): the partition must be in the id's ongoing transaction. Raises what
+        a produce answers: NOT_LEADER_OR_FOLLOWER first if it does not lead it,
+        INVALID_TXN_STATE when the partition is not in the transaction,
+        INVALID_PRODUCER_EPOCH for a fenced producer, and NOT_ENOUGH_REPLICAS (retriable,
+        as Kafka's ReplicaManager translates it) while the coordinator cannot tell."""
+        leader = self.leader(*tp)
+        if leader.broker_id != broker_id:
+            raise KafkaError(
+                ErrorCode.NOT_LEADER_OR_FOLLOWER, f"broker {broker_id} is not the leader of {tp[0]}-{tp[1]}"
+            )
+        log = leader.logs.get((self.topic(tp[0]).topic_id, tp[1]))
+        if log is not None and producer_id in log.producer_state.ongoing:
+            return  # its transaction is open here already: verified by its first batch
+        try:
+            coordinator = await self._txn_coordinator(transactional_id)
+            coordinator.verify_partitions(transactional_id, producer_id, producer_epoch, [tp])
+        except KafkaError as error:
+            if error.code is ErrorCode.PRODUCER_FENCED:
+                raise KafkaError(ErrorCode.INVALID_PRODUCER_EPOCH, error.message) from error
+            if error.code in (
+                ErrorCode.CONCURRENT_TRANSACTIONS,
+                ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+                ErrorCode.COORDINATOR_NOT_AVAILABLE,
+                ErrorCode.NOT_COORDINATOR,
+            ):
+                raise KafkaError(
+                    ErrorCode.NOT_ENOUGH_REPLICAS,
+                    f"Unable to verify the partition has been added to the transaction. "
+                    f"Underlying error: {error.name}",
+                ) from error
+            raise
 
     async def end_txn(
         self, transactional_id: str, producer_id: int, producer_epoch: int, commit: bool
@@ -649,6 +704,16 @@ class Cluster:
         """EndTxn: commit or abort; answered once every partition has its marker."""
         coordinator = await self._txn_coordinator(transactional_id)
         await coordinator.end_txn(transactional_id, producer_id, producer_epoch, commit)
+
+    def pending_txn_offsets(self, group_id: str) -> set[tuple[str, int]]:
+        """The group's partitions with offsets in an open transaction (sent with
+        TxnOffsetCommit, not yet committed or aborted), on any coordinator."""
+        return {
+            tp
+            for broker in self.brokers.values()
+            if broker.running
+            for tp in broker.txn_coordinator.pending_offsets(group_id)
+        }
 
     async def describe_transaction(self, transactional_id: str) -> TransactionDescription | None:
         """DescribeTransactions: the id's producer, epoch, state and partitions (None: unknown)."""

@@ -330,6 +330,22 @@ class GroupCoordinator:
             state.groups[group_id] = group
         return group
 
+    def validate_txn_offset_commit(
+        self, group_id: str, member_id: str, generation_id: int, group_instance_id: str | None
+    ) -> None:
+        """TxnOffsetCommit's group checks (Kafka's `validateTransactionalOffsetCommit`):
+        an unknown group accepts only generation -1; a known one checks the member and
+        generation if the request names them (v3+)."""
+        _, state = self._state(group_id)
+        group = state.groups.get(group_id)
+        if group is None or group.state is GroupState.DEAD:
+            if generation_id >= 0:
+                raise KafkaError(ErrorCode.ILLEGAL_GENERATION, f"group '{group_id}' has no generation")
+            return
+        group.validate_offset_commit(
+            member_id, generation_id, group_instance_id=group_instance_id, transactional=True
+        )
+
     def describe(self, group_id: str) -> ClassicGroup | None:
         _, state = self._state(group_id)
         return state.groups.get(group_id)

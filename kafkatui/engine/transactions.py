@@ -306,10 +306,19 @@ class TransactionCoordinator:
     # --- requests --------------------------------------------------------------------
 
     async def init_producer_id(
-        self, transactional_id: str, timeout_ms: int, generate: Callable[[], Awaitable[int]]
+        self,
+        transactional_id: str,
+        timeout_ms: int,
+        generate: Callable[[], Awaitable[int]],
+        expected: tuple[int, int] | None = None,
     ) -> tuple[int, int]:
         """InitProducerId with a transactional id: the same producer id, the epoch bumped
-        (fencing the previous producer); its ongoing transaction is aborted first."""
+        (fencing the previous producer); its ongoing transaction is aborted first.
+
+        `expected`: the producer id and epoch a v3+ client sends to bump its own epoch
+        after an abortable error (KIP-360); any other pair than the current one is a
+        fenced producer (PRODUCER_FENCED). *Differs from Kafka:* no `lastProducerEpoch`,
+        so a retry of a bump whose answer was lost is fenced too."""
         if not 0 < timeout_ms <= MAX_TRANSACTION_TIMEOUT_MS:
             raise KafkaError(
                 ErrorCode.INVALID_TRANSACTION_TIMEOUT,
@@ -323,6 +332,12 @@ class TransactionCoordinator:
                 meta = TransactionMetadata(transactional_id, await generate(), 0, timeout_ms)
                 await self._persist(meta, "InitProducerId")
                 return meta.producer_id, meta.producer_epoch
+            if expected is not None and expected != (meta.producer_id, meta.producer_epoch):
+                raise KafkaError(
+                    ErrorCode.PRODUCER_FENCED,
+                    f"producer id {expected[0]} epoch {expected[1]} is not the current producer of "
+                    f"'{transactional_id}' (id {meta.producer_id}, epoch {meta.producer_epoch})",
+                )
             if meta.state in (TransactionState.PREPARE_COMMIT, TransactionState.PREPARE_ABORT):
                 await self._complete(meta)
             if meta.state is TransactionState.ONGOING:
@@ -382,6 +397,29 @@ class TransactionCoordinator:
             )
         meta.pending_offsets[group_id].update(offsets)
 
+    def verify_partitions(
+        self, transactional_id: str, producer_id: int, epoch: int, partitions: Sequence[TopicPartition]
+    ) -> None:
+        """Is each partition in the id's ongoing transaction? What a partition leader asks
+        before the first transactional batch of a producer it has no open transaction for
+        (KIP-890 part 1, AddPartitionsToTxn v4 with VerifyOnly; Kafka's
+        `handleVerifyPartitionsInTransaction`)."""
+        _, state = self._state(transactional_id)
+        meta = self._check_producer(state.transactions.get(transactional_id), producer_id, epoch)
+        if meta.state in (TransactionState.PREPARE_COMMIT, TransactionState.PREPARE_ABORT):
+            raise KafkaError(
+                ErrorCode.CONCURRENT_TRANSACTIONS,
+                f"the previous transaction of '{transactional_id}' is still completing",
+            )
+        missing = sorted(set(partitions) - meta.partitions) if meta.state is TransactionState.ONGOING else []
+        if meta.state is not TransactionState.ONGOING or missing:
+            tp = (missing or sorted(partitions))[0]
+            raise KafkaError(
+                ErrorCode.INVALID_TXN_STATE,
+                f"Partition {tp[0]}-{tp[1]} was not added to the transaction of '{transactional_id}' "
+                "(AddPartitionsToTxn comes before the first batch)",
+            )
+
     def _ongoing(
         self, transactional_id: str, producer_id: int, epoch: int
     ) -> tuple[TransactionMetadata, bool]:
@@ -411,6 +449,12 @@ class TransactionCoordinator:
             done = TransactionState.COMPLETE_COMMIT if commit else TransactionState.COMPLETE_ABORT
             if meta.state is done:
                 return  # a retry of an EndTxn that completed
+            preparing = TransactionState.PREPARE_COMMIT if commit else TransactionState.PREPARE_ABORT
+            if meta.state is preparing:
+                # A retry of an EndTxn whose markers could not all be written: write them
+                # now (Kafka answers CONCURRENT_TRANSACTIONS while its marker sender retries).
+                await self._complete(meta)
+                return
             if meta.state is not TransactionState.ONGOING:
                 raise KafkaError(
                     ErrorCode.INVALID_TXN_STATE,
@@ -455,6 +499,17 @@ class TransactionCoordinator:
             with contextlib.suppress(KafkaError):
                 await self._complete(meta)
 
+    def pending_offsets(self, group_id: str) -> set[TopicPartition]:
+        """Partitions of the group with offsets waiting in an open transaction here (what
+        makes OffsetFetch with require_stable answer UNSTABLE_OFFSET_COMMIT, KIP-447)."""
+        return {
+            tp
+            for state in self._partitions.values()
+            for meta in state.transactions.values()
+            if meta.state is TransactionState.ONGOING
+            for tp in meta.pending_offsets.get(group_id, {})
+        }
+
     async def abort_timed_out(self) -> list[str]:
         """Abort transactions open longer than their timeout, bumping the epoch so the
         producer is fenced (Kafka's `abortTimedOutTransactions`); returns their ids."""
@@ -483,9 +538,22 @@ class TransactionCoordinator:
     def describe(self, transactional_id: str) -> TransactionDescription | None:
         _, state = self._state(transactional_id)
         meta = state.transactions.get(transactional_id)
-        if meta is None:
-            return None
+        return None if meta is None else self._description(meta)
+
+    async def list_transactions(self) -> list[TransactionDescription]:
+        """ListTransactions (KIP-664): every transactional id in the partitions this
+        coordinator leads, which it loads first (they load on first use otherwise)."""
+        for partition in list(self._partitions):
+            await self.ensure_loaded(partition)
+        return [
+            self._description(meta)
+            for state in list(self._partitions.values())
+            if state.loaded
+            for meta in state.transactions.values()
+        ]
+
+    def _description(self, meta: TransactionMetadata) -> TransactionDescription:
         return TransactionDescription(
-            transactional_id, self._broker.broker_id, meta.producer_id, meta.producer_epoch,
+            meta.transactional_id, self._broker.broker_id, meta.producer_id, meta.producer_epoch,
             meta.state.kafka_name, meta.timeout_ms, meta.start_ms, tuple(sorted(meta.partitions)),
         )  # fmt: skip

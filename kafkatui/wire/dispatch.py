@@ -16,6 +16,8 @@ from kafkatui.wire import (
     metadata,
     produce,
     producer_ids,
+    transaction_admin,
+    transactions,
 )
 from kafkatui.wire.api import Api
 
@@ -35,6 +37,8 @@ APIS: dict[int, Api] = {
         producer_ids,
         cluster_admin,
         leader_epochs,
+        transactions,
+        transaction_admin,
     )
     for a in module.APIS
 }

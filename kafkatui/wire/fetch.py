@@ -2,15 +2,23 @@
 
 `max_wait_ms` / `min_bytes` are the engine's `Broker.fetch` long-poll (woken when a
 high watermark moves, never a busy loop). No fetch sessions (KIP-227): every response
-says session 0, so clients send full requests. No transactions yet, so the last
-stable offset is the high watermark and no aborted transactions are listed.
+says session 0, so clients send full requests.
+
+Transactions (KIP-98): every response carries the partition's real last stable offset
+(the HW, or the first offset of the earliest open transaction below it). With
+`isolation_level` read_committed (1) the batches stop at the LSO and
+`aborted_transactions` lists (producer id, first offset) of each aborted transaction
+overlapping the returned range, from the replica's aborted-transaction index, so the
+client drops those producers' records from that offset until their ABORT marker;
+read_uncommitted gets null there, as from Kafka. Control batches (the COMMIT/ABORT
+markers) are returned like any batch: clients skip them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from kafkatui.engine.broker import FetchPartition
+from kafkatui.engine.broker import READ_COMMITTED, READ_UNCOMMITTED, FetchPartition
 from kafkatui.engine.errors import ErrorCode
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, millis, nested, response_class
@@ -24,12 +32,17 @@ async def handle(ctx: RequestContext, request: Any) -> Any:
         for t in request.topics
         for p in t.partitions
     ]
+    isolation_level = READ_COMMITTED if request.isolation_level == READ_COMMITTED else READ_UNCOMMITTED
     results = await ctx.broker.fetch(
-        wanted, max_wait_ms=millis(request.max_wait), min_bytes=request.min_bytes
+        wanted,
+        max_wait_ms=millis(request.max_wait),
+        min_bytes=request.min_bytes,
+        isolation_level=isolation_level,
     )
     cls = response_class(API_KEY, ctx.version)
     topic_cls = nested(cls, "FetchableTopicResponse")
     partition_cls = nested(cls, "PartitionData")
+    aborted_cls = nested(cls, "AbortedTransaction")
     by_topic: dict[str, list[Any]] = {}
     for r in results:
         by_topic.setdefault(r.topic, []).append(
@@ -38,9 +51,14 @@ async def handle(ctx: RequestContext, request: Any) -> Any:
                 partition_index=r.partition,
                 error_code=r.error or ErrorCode.NONE,
                 high_watermark=r.high_watermark,
-                last_stable_offset=r.high_watermark,
+                last_stable_offset=r.last_stable_offset,
                 log_start_offset=r.log_start_offset,
-                aborted_transactions=None,
+                aborted_transactions=None
+                if r.aborted_transactions is None
+                else tuple(
+                    build(aborted_cls, producer_id=producer_id, first_offset=first_offset)
+                    for producer_id, first_offset in r.aborted_transactions
+                ),
                 preferred_read_replica=-1,
                 records=b"".join(r.batches),
             )

@@ -3,6 +3,9 @@
 The engine commits a request's offsets together (one acks=all append), so an error
 answers every partition of the request. OffsetFetch answers -1 for a partition with
 no committed offset; v8's batched groups are not offered yet (versions stop at 7).
+A v7 request with `require_stable` (a read_committed consumer, KIP-447) gets
+UNSTABLE_OFFSET_COMMIT (retriable) for partitions whose offsets wait in an open
+transaction, so it does not start from offsets that transaction is about to replace.
 """
 
 from __future__ import annotations
@@ -76,9 +79,14 @@ async def offset_fetch(ctx: RequestContext, request: Any) -> Any:
     except KafkaError as error:
         return build(cls, throttle_time=0, error_code=error, topics=())
     keys = wanted if wanted is not None else sorted(committed)
+    unstable = (
+        ctx.cluster.pending_txn_offsets(request.group_id)
+        if getattr(request, "require_stable", False)
+        else set()
+    )
     by_topic: dict[str, list[Any]] = {}
     for topic, partition in keys:
-        found = committed.get((topic, partition))
+        found = None if (topic, partition) in unstable else committed.get((topic, partition))
         by_topic.setdefault(topic, []).append(
             build(
                 partition_cls,
@@ -86,7 +94,9 @@ async def offset_fetch(ctx: RequestContext, request: Any) -> Any:
                 committed_offset=found.offset if found else -1,
                 committed_leader_epoch=found.leader_epoch if found else -1,
                 metadata=found.metadata if found else "",
-                error_code=ErrorCode.NONE,
+                error_code=ErrorCode.UNSTABLE_OFFSET_COMMIT
+                if (topic, partition) in unstable
+                else ErrorCode.NONE,
             )
         )
     return build(

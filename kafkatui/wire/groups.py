@@ -3,7 +3,8 @@ the classic consumer-group protocol, answered by the engine's group coordinator.
 
 A group's requests must reach its coordinator (the leader of its `__consumer_offsets`
 partition); any other broker answers NOT_COORDINATOR, as in Kafka, so clients follow
-FindCoordinator. Only group coordinators (key type 0) exist: transactions come later.
+FindCoordinator. FindCoordinator also finds transaction coordinators (key type 1,
+KIP-98): the leader of the id's `__transaction_state` partition, created on first use.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ JOIN_GROUP = 11
 HEARTBEAT = 12
 LEAVE_GROUP = 13
 SYNC_GROUP = 14
+GROUP_KEY, TRANSACTION_KEY = 0, 1  # FindCoordinator's CoordinatorType
 
 
 async def check_coordinator(ctx: RequestContext, group_id: str) -> None:
@@ -46,9 +48,12 @@ async def find_coordinator(ctx: RequestContext, request: Any) -> Any:
     answers = []
     for key in keys:
         try:
-            if key_type != 0:
-                raise KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, "transactions are not supported yet")
-            node = await ctx.cluster.find_coordinator(key)
+            if key_type == GROUP_KEY:
+                node = await ctx.cluster.find_coordinator(key)
+            elif key_type == TRANSACTION_KEY:
+                node = await ctx.cluster.find_transaction_coordinator(key)
+            else:  # Kafka's CoordinatorType.forId refuses it (share groups, KIP-932, are not here)
+                raise KafkaError(ErrorCode.INVALID_REQUEST, f"unknown coordinator key type {key_type}")
             host, port = ctx.server.addresses[node]
             answers.append(
                 {

@@ -4,6 +4,9 @@ The hot path touches batches, not records: the engine checks the header and CRC,
 patches the base offset and stores the bytes as received. Compressed batches are
 refused with UNSUPPORTED_COMPRESSION_TYPE: the engine reads only uncompressed batches
 (the log view, ListOffsets by time). acks=0 gets no response at all, as in Kafka.
+A transactional batch needs the request's transactional id and, as the first batch of
+its transaction at the partition, the coordinator's word that the partition was added
+(KIP-890 part 1's verification; INVALID_TXN_STATE if not, as Kafka 3.6+ answers).
 """
 
 from __future__ import annotations
@@ -20,7 +23,13 @@ API_KEY = 0
 
 
 async def _append(
-    ctx: RequestContext, topic: str, partition: int, data: bytes | None, acks: int, timeout_ms: int
+    ctx: RequestContext,
+    topic: str,
+    partition: int,
+    data: bytes | None,
+    acks: int,
+    timeout_ms: int,
+    transactional_id: str | None = None,
 ) -> dict[str, Any]:
     try:
         if not data:
@@ -31,6 +40,17 @@ async def _append(
                 ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
                 f"{header.compression.name.lower()} batches are not supported yet; "
                 "produce with compression.type=none",
+            )
+        if header.is_control:  # only coordinators write markers (Kafka's LogValidator)
+            raise KafkaError(ErrorCode.INVALID_RECORD, "Clients are not allowed to write control records")
+        if header.is_transactional:
+            if transactional_id is None:
+                raise KafkaError(
+                    ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+                    "a transactional batch needs the produce request's transactional id",
+                )
+            await ctx.cluster.verify_transaction(
+                transactional_id, header.producer_id, header.producer_epoch, (topic, partition), ctx.broker_id
             )
         result = await ctx.broker.produce(topic, partition, bytes(data), acks=acks, timeout_ms=timeout_ms)
     except KafkaError as error:
@@ -55,36 +75,20 @@ async def _append(
 
 
 async def handle(ctx: RequestContext, request: Any) -> Any:
-    if request.transactional_id is not None:
-        error = KafkaError(
-            ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "transactions are not supported yet"
-        )
-        answers = [
-            [
-                {
-                    "index": p.index,
-                    "error_code": error,
-                    "base_offset": -1,
-                    "record_errors": (),
-                    "error_message": error.message,
-                }
-                for p in t.partition_data
-            ]
-            for t in request.topic_data
-        ]
-    else:
-        timeout_ms = millis(request.timeout)
-        answers = await asyncio.gather(
-            *(
-                asyncio.gather(
-                    *(
-                        _append(ctx, t.name, p.index, p.records, request.acks, timeout_ms)
-                        for p in t.partition_data
+    timeout_ms = millis(request.timeout)
+    answers = await asyncio.gather(
+        *(
+            asyncio.gather(
+                *(
+                    _append(
+                        ctx, t.name, p.index, p.records, request.acks, timeout_ms, request.transactional_id
                     )
+                    for p in t.partition_data
                 )
-                for t in request.topic_data
             )
+            for t in request.topic_data
         )
+    )
     if request.acks == 0:
         return None
     cls = response_class(API_KEY, ctx.version)

@@ -12,6 +12,7 @@ from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.consumer import Consumer, ConsumerConfig, TopicPartition
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.events import Event, TransactionStateChanged
+from kafkatui.engine.offsets import OffsetAndMetadata
 from kafkatui.engine.producer import Producer, ProducerConfig, TransactionState
 from kafkatui.engine.transactions import (
     TransactionMetadata,
@@ -299,3 +300,89 @@ def test_transaction_log_value_round_trips() -> None:
     assert (back.producer_id, back.producer_epoch, back.timeout_ms) == (42, 3, 60_000)
     assert back.state is TxnState.ONGOING and back.partitions == meta.partitions
     assert (back.last_update_ms, back.start_ms) == (10, 5)
+
+
+async def test_a_leader_appends_a_transactional_batch_only_for_an_added_partition(cluster: Cluster) -> None:
+    """KIP-890 part 1's verification, as the wire's produce asks it."""
+    await cluster.create_topic(TOPIC, 2, 3)
+    pid, epoch = await cluster.init_producer_id("tx-v")
+
+    async def verify(partition: int, producer_epoch: int = epoch, broker: int | None = None) -> ErrorCode:
+        leader = cluster.leader(TOPIC, partition).broker_id
+        try:
+            await cluster.verify_transaction(
+                "tx-v", pid, producer_epoch, (TOPIC, partition), leader if broker is None else broker
+            )
+        except KafkaError as error:
+            return error.code
+        return ErrorCode.NONE
+
+    assert await verify(0) is ErrorCode.INVALID_TXN_STATE  # no transaction at all
+    await cluster.add_partitions_to_txn("tx-v", pid, epoch, [(TOPIC, 0)])
+    assert await verify(0) is ErrorCode.NONE
+    assert await verify(1) is ErrorCode.INVALID_TXN_STATE  # this one was not added
+    follower = next(b for b in cluster.brokers if b != cluster.leader(TOPIC, 1).broker_id)
+    assert await verify(1, broker=follower) is ErrorCode.NOT_LEADER_OR_FOLLOWER  # leadership first
+    await cluster.init_producer_id("tx-v")  # fences epoch 0 and aborts its transaction
+    assert await verify(0) is ErrorCode.INVALID_PRODUCER_EPOCH
+
+
+async def test_init_producer_id_bumps_a_named_epoch_only_if_it_is_current(cluster: Cluster) -> None:
+    """KIP-360: a producer may bump its own epoch by naming it; a stale one is fenced."""
+    pid, epoch = await cluster.init_producer_id("tx-b")
+    assert await cluster.init_producer_id("tx-b", expected=(pid, epoch)) == (pid, epoch + 1)
+    with pytest.raises(KafkaError) as stale:
+        await cluster.init_producer_id("tx-b", expected=(pid, epoch))
+    assert stale.value.code is ErrorCode.PRODUCER_FENCED
+
+
+async def test_txn_offset_commit_checks_the_member_and_generation_it_names(
+    cluster: Cluster, clock: ManualClock
+) -> None:
+    import asyncio
+
+    from tests.engine.test_offsets import join_one
+
+    await cluster.create_topic(TOPIC, 1, 3)
+    joining = asyncio.ensure_future(join_one(cluster, "etl", "c1"))
+    await cluster.advance_until(joining.done)  # group.initial.rebalance.delay.ms
+    member_id, generation = joining.result()
+    pid, epoch = await cluster.init_producer_id("tx-o")
+    await cluster.add_offsets_to_txn("tx-o", pid, epoch, "etl")
+    offsets = {(TOPIC, 0): OffsetAndMetadata(3)}
+
+    async def commit(**member: object) -> ErrorCode:
+        try:
+            await cluster.txn_offset_commit("tx-o", pid, epoch, "etl", offsets, **member)  # type: ignore[arg-type]
+        except KafkaError as error:
+            return error.code
+        return ErrorCode.NONE
+
+    assert await commit(generation_id=generation + 1, member_id=member_id) is ErrorCode.ILLEGAL_GENERATION
+    assert await commit(generation_id=generation, member_id="stranger") is ErrorCode.UNKNOWN_MEMBER_ID
+    assert await commit() is ErrorCode.NONE  # v0-2 name no member: not checked, as in Kafka
+    assert await commit(generation_id=generation, member_id=member_id) is ErrorCode.NONE
+
+
+async def test_a_retried_end_txn_finishes_markers_that_failed(cluster: Cluster) -> None:
+    """An EndTxn whose markers could not be written leaves PrepareCommit; the client's
+    retry completes it instead of meeting INVALID_TXN_STATE (a fatal error for it)."""
+    await cluster.create_topic(TOPIC, 1, 3)
+    pid, epoch = await cluster.init_producer_id("tx-r")
+    await cluster.add_partitions_to_txn("tx-r", pid, epoch, [(TOPIC, 0)])
+    coordinator = cluster.brokers[await cluster.find_transaction_coordinator("tx-r")].txn_coordinator
+    write_marker = coordinator.write_marker
+
+    async def unreachable(*args: object) -> None:
+        raise KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, "the partition leader is unreachable")
+
+    coordinator.write_marker = unreachable
+    with pytest.raises(KafkaError):
+        await cluster.end_txn("tx-r", pid, epoch, commit=True)
+    assert (await cluster.describe_transaction("tx-r")).state == "PrepareCommit"  # type: ignore[union-attr]
+    coordinator.write_marker = write_marker
+    with pytest.raises(KafkaError) as other:
+        await cluster.end_txn("tx-r", pid, epoch, commit=False)
+    assert other.value.code is ErrorCode.INVALID_TXN_STATE  # it is committing, not aborting
+    await cluster.end_txn("tx-r", pid, epoch, commit=True)
+    assert (await cluster.describe_transaction("tx-r")).state == "CompleteCommit"  # type: ignore[union-attr]

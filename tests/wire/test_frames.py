@@ -217,7 +217,7 @@ def test_offset_for_leader_epoch_answers_where_an_epoch_ends_and_fences_old_epoc
     for _ in range(3):
         served.call(
             served.cluster.leader("epochs", 0).produce(
-                "epochs", 0, encode_batch([Record(0, 0, None, b"x")]), acks=1
+                "epochs", 0, encode_batch([Record(0, 0, None, b"x")]), acks=-1
             )
         )
     answer = offset_for_leader_epoch(served, leader, 0, 0)

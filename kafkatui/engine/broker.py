@@ -147,6 +147,7 @@ class Broker:
         self._shrink_isr: ShrinkIsr | None = None
         self._isr_requests: set[asyncio.Task[None]] = set()
         self._isr_expiration: asyncio.Task[None] | None = None
+        self._producer_expiration: asyncio.Task[None] | None = None
         self.network = network or Network(random.Random(0))
         self.defaults = defaults or BrokerDefaults()  # replica.* settings
         group_config = GroupConfig(
@@ -198,6 +199,7 @@ class Broker:
         self.running = True
         self._stopping = False
         self._isr_expiration = asyncio.ensure_future(self._expire_isr_loop())
+        self._producer_expiration = asyncio.ensure_future(self._expire_producers_loop())
 
     async def stop_fetchers(self) -> None:
         self._stopping = True  # until recover(): no new fetchers on these logs
@@ -205,10 +207,11 @@ class Broker:
         for fetcher in self._fetchers.values():
             fetcher.stop()
         self._fetchers.clear()
-        if self._isr_expiration is not None:
-            self._isr_expiration.cancel()
-            tasks.append(self._isr_expiration)
-            self._isr_expiration = None
+        for task in (self._isr_expiration, self._producer_expiration):
+            if task is not None:
+                task.cancel()
+                tasks.append(task)
+        self._isr_expiration = self._producer_expiration = None
         for request in self._isr_requests:
             request.cancel()
         tasks.extend(self._isr_requests)
@@ -354,6 +357,21 @@ class Broker:
         while True:
             await self._clock.sleep(max(1, self.defaults.replica_lag_time_max_ms // 2) / 1000)
             self.expire_isr()
+
+    async def _expire_producers_loop(self) -> None:
+        """Kafka's producer-expiry task: every producer.id.expiration.check.interval.ms,
+        each replica forgets producers silent for producer.id.expiration.ms (KIP-854)."""
+        while True:
+            await self._clock.sleep(self.defaults.producer_id_expiration_check_interval_ms / 1000)
+            self.expire_producers()
+
+    def expire_producers(self) -> int:
+        """Forget expired producer ids in every replica; how many entries went."""
+        now = self._clock.now_ms()
+        return sum(
+            len(log.producer_state.remove_expired(now, self.defaults.producer_id_expiration_ms))
+            for log in self.logs.values()
+        )
 
     def expire_isr(self) -> None:
         now = self._clock.now_ms()

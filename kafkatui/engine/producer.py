@@ -414,9 +414,22 @@ class Producer:
                     for single in _split(batch):
                         await self._send_batch(single)
                     return
+                reset = (
+                    error.code is ErrorCode.UNKNOWN_PRODUCER_ID
+                    and self.transactional_id is None
+                    and batch.base_sequence >= 0
+                )
+                if reset:
+                    # KIP-360: the leader forgot this producer (producer.id.expiration.ms,
+                    # or its batches were deleted) and did not write the batch: bump the
+                    # epoch, start every partition at 0 again and resend it.
+                    if batch.producer_epoch == self.producer_epoch:
+                        self._bump_epoch()
+                    batch.base_sequence = -1
+                    data = None
                 attempt += 1
                 if (
-                    not error.retriable
+                    not (error.retriable or reset)
                     or attempt > self.config.retries
                     or clock.now_ms() + self.config.retry_backoff_ms > deadline
                 ):
@@ -483,12 +496,17 @@ class Producer:
                 if isinstance(error, KafkaError):
                     self._txn_error = error
         elif batch.base_sequence >= 0 and batch.producer_epoch == self.producer_epoch:
-            self._next_sequence.clear()
-            if self.producer_epoch < INT16_MAX:
-                self.producer_epoch += 1
-            else:  # epoch exhausted: get a new producer id on the next send
-                self.producer_id = self.producer_epoch = -1
+            self._bump_epoch()
         _fail(batch, error)
+
+    def _bump_epoch(self) -> None:
+        """A new epoch of this idempotent producer: every partition's sequence starts at
+        0 again (a new producer id once the epoch is exhausted)."""
+        self._next_sequence.clear()
+        if self.producer_epoch < INT16_MAX:
+            self.producer_epoch += 1
+        else:  # epoch exhausted: get a new producer id on the next send
+            self.producer_id = self.producer_epoch = -1
 
     # --- transactions (KIP-98) -------------------------------------------------------
 

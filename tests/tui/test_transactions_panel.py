@@ -219,6 +219,7 @@ def test_snapshot_produce_panel_with_an_open_transaction(snap_compare) -> None: 
         await press(pilot, "b")
         await send(pilot, panel, "client-1", "debit 10")
         await send(pilot, panel, "client-2", "credit 10")
+        pilot.app.set_focus(None)  # no blinking cursor in the picture
         pilot.app.clear_notifications()
         await pilot.pause(0.2)
 

@@ -139,3 +139,20 @@ def test_an_unknown_codec_id_is_corrupt() -> None:
     with pytest.raises(KafkaError) as refused:
         decode_batch(bytes(data))
     assert refused.value.code is ErrorCode.CORRUPT_MESSAGE
+
+
+async def test_the_cleaner_keeps_a_batchs_codec(cluster: Cluster, clock: ManualClock) -> None:
+    await cluster.create_topic("prices", 1, 1, {"cleanup.policy": "compact", "segment.bytes": "100"})
+    producer = fast_producer(cluster, compression_type="snappy", acks="1", linger_ms=10)
+    async with producer:
+        for keys in ([b"a", b"b", b"c"], [b"a", b"b"], [b"d"]):  # one batch each
+            futures = [await producer.send("prices", b"v", key=k) for k in keys]
+            await clock.advance(10)
+            for f in futures:
+                await f
+    await cluster.settle()
+    await cluster.compact_topic("prices")
+    batches = await cluster.leader("prices", 0).read_replica("prices", 0, 0, 1 << 20)
+    first = decode_batch(batches[0])
+    assert [r.key for r in first.records] == [b"c"]  # rewritten: a and b were superseded
+    assert {read_header(b).compression for b in batches} == {Compression.SNAPPY}

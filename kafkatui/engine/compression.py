@@ -13,10 +13,10 @@ Kafka's own codecs write, so batches compressed here are readable by every clien
 - zstd: a zstd frame (KIP-110).
 
 Decompression is bounded: the records of one batch may not decompress to more than
-`limit` bytes (the broker passes `DECOMPRESSED_LIMIT_FACTOR` x `max.message.bytes`), so a
-small batch that inflates to gigabytes ("a decompression bomb") is refused with
-MESSAGE_TOO_LARGE after at most `limit` bytes of work and memory. Output goes into an
-anonymous mmap, so the bound costs no more memory than the records actually take.
+`limit` bytes (the broker passes `decompressed_limit(max.message.bytes)`: 32 times it, at
+most 1 GiB), so a small batch that inflates to gigabytes ("a decompression bomb") is
+refused with MESSAGE_TOO_LARGE after at most `limit` bytes of work and memory. Output
+goes into an anonymous mmap, so the bound costs no more memory than the records take.
 """
 
 from __future__ import annotations
@@ -45,6 +45,15 @@ class Compression(enum.IntEnum):
 # compressed size; honest producers stay far below this (librdkafka caps a batch's
 # uncompressed size at batch.size, 1 MB; Java's batch.size is 16 KiB compressed).
 DECOMPRESSED_LIMIT_FACTOR = 32
+# ...and never more than this, whatever max.message.bytes says (its maximum is 2 GiB - 1:
+# 32 times that would be a 64 GiB map, which the kernel may refuse outright).
+DECOMPRESSED_LIMIT_MAX = 1 << 30
+
+
+def decompressed_limit(max_message_bytes: int) -> int:
+    """The most a producer batch's records may decompress to, for a topic's max.message.bytes."""
+    return min(DECOMPRESSED_LIMIT_FACTOR * max_message_bytes, DECOMPRESSED_LIMIT_MAX)
+
 
 _XERIAL_HEADER = b"\x82SNAPPY\x00" + struct.pack(">ii", 1, 1)
 _XERIAL_BLOCK = 32 * 1024
@@ -123,7 +132,7 @@ def _too_large(name: str, limit: int) -> KafkaError:
     return KafkaError(
         ErrorCode.MESSAGE_TOO_LARGE,
         f"{name} records decompress to more than {limit} bytes "
-        f"({DECOMPRESSED_LIMIT_FACTOR} x max.message.bytes)",
+        f"({DECOMPRESSED_LIMIT_FACTOR} x max.message.bytes, at most {DECOMPRESSED_LIMIT_MAX})",
     )
 
 

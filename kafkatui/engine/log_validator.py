@@ -18,7 +18,7 @@ Control batches (transaction markers) are never recompressed, as in Kafka.
 
 from __future__ import annotations
 
-from kafkatui.engine.compression import DECOMPRESSED_LIMIT_FACTOR, Compression, target_compression
+from kafkatui.engine.compression import Compression, decompressed_limit, target_compression
 from kafkatui.engine.configs import TopicConfig
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.records import (
@@ -52,7 +52,7 @@ def validate_compression(data: bytes, config: TopicConfig) -> tuple[bytes, list[
             f"produce request holds {len(data)} bytes but its batch says {header.size}",
         )
     verify_crc(data, header)  # before inflating: garbage must not reach a codec
-    limit = DECOMPRESSED_LIMIT_FACTOR * config.max_message_bytes
+    limit = decompressed_limit(config.max_message_bytes)
     records = decode_record_tuples(data, header, max_decompressed=limit)
     if not records:
         raise KafkaError(ErrorCode.INVALID_RECORD, "a producer batch must hold at least one record")

@@ -241,3 +241,37 @@ def test_librdkafka_reads_what_the_broker_recompressed(served: ServedCluster, co
             got.append(msg.value())
     consumer.close()
     assert got == VALUES
+
+
+def test_compressed_transactions_commit_and_abort(served: ServedCluster) -> None:
+    """Transactional batches compressed by librdkafka, in a topic that recompresses them:
+    read_committed readers still skip the aborted ones (markers stay uncompressed)."""
+    ck = pytest.importorskip("confluent_kafka")
+    served.call(served.cluster.create_topic("ledger", 1, 3, configs={"compression.type": "zstd"}))
+    producer = ck.Producer(
+        {"bootstrap.servers": served.bootstrap, "transactional.id": "ledger-writer",
+         "compression.type": "gzip", "linger.ms": 5}
+    )  # fmt: skip
+    producer.init_transactions(15)
+    for outcome in ("commit", "abort"):
+        producer.begin_transaction()
+        for i in range(50):
+            producer.produce("ledger", b"%s %d " % (outcome.encode(), i) + b"z" * 40, partition=0)
+        producer.flush(10)
+        getattr(producer, f"{outcome}_transaction")(15)
+    leader = served.cluster.leader("ledger", 0)
+    batches = [read_header(b) for b in served.call(leader.read_replica("ledger", 0, 0, 1 << 24))]
+    assert {h.compression.name for h in batches if not h.is_control} == {"ZSTD"}
+    assert {h.compression.name for h in batches if h.is_control} == {"NONE"}
+    consumer = ck.Consumer(
+        {"bootstrap.servers": served.bootstrap, "group.id": "auditor", "isolation.level": "read_committed"}
+    )
+    consumer.assign([ck.TopicPartition("ledger", 0, 0)])
+    got: list[bytes] = []
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and len(got) < 50:
+        got += [m.value() for m in consumer.consume(100, 0.5) if m.error() is None]
+    time.sleep(0.5)
+    got += [m.value() for m in consumer.consume(100, 0.5) if m.error() is None]
+    consumer.close()
+    assert [v.split()[0] for v in got] == [b"commit"] * 50

@@ -26,12 +26,14 @@ from kafkatui.engine.events import (
 )
 from kafkatui.engine.group import GroupConfig
 from kafkatui.engine.log import LogAppendInfo, PartitionLog
+from kafkatui.engine.log_validator import validate_compression
 from kafkatui.engine.metadata import MetadataImage, PartitionInfo, TopicInfo
 from kafkatui.engine.network import Network
 from kafkatui.engine.offsets import OFFSETS_TOPIC, GroupCoordinator
 from kafkatui.engine.producer_ids import AllocateProducerIds, ProducerIdManager
 from kafkatui.engine.producer_state import last_sequence
 from kafkatui.engine.records import (
+    RecordTuple,
     TimestampType,
     decode_batch,
     decode_record_tuples,
@@ -485,10 +487,11 @@ class Broker:
                     f"{topic}-{partition} has {len(part.isr)} in-sync replica(s), fewer than "
                     f"min.insync.replicas={config.min_insync_replicas}",
                 )
+            data, records = validate_compression(data, config)
             now = self._clock.now_ms()
             self._validate_timestamps(data, info, now)
             if "compact" in config.cleanup_policy:
-                _require_keys(data, topic, partition)
+                _require_keys(data, topic, partition, records)
             timestamp_type = TimestampType.from_config(config.message_timestamp_type)
             appended = await log.append_as_leader(
                 data, leader_epoch=part.leader_epoch, timestamp_type=timestamp_type, now_ms=now
@@ -832,13 +835,15 @@ class Broker:
         raise KafkaError(ErrorCode.INVALID_REQUEST, f"unsupported ListOffsets timestamp {timestamp}")
 
 
-def _require_keys(data: bytes, topic: str, partition: int) -> None:
+def _require_keys(data: bytes, topic: str, partition: int, records: list[RecordTuple] | None) -> None:
     """A compacted topic keeps the latest record per key, so a record must have one
     (Kafka's LogValidator: INVALID_RECORD)."""
     header = read_header(data)
     if header.is_control:
         return
-    if any(key is None for _, _, key, _, _ in decode_record_tuples(data, header)):
+    if records is None:
+        records = decode_record_tuples(data, header)
+    if any(key is None for _, _, key, _, _ in records):
         raise KafkaError(
             ErrorCode.INVALID_RECORD,
             f"Compacted topic cannot accept message without key in topic partition {topic}-{partition}.",

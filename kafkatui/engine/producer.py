@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
+from kafkatui.engine.compression import Compression, compression_from_name
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.offsets import OffsetAndMetadata
 from kafkatui.engine.partitioner import RoundRobinPartitioner, StickyPartitioner, partition_for_key
@@ -102,9 +103,13 @@ class ProducerConfig:
     # Transactions (KIP-98): a transactional.id implies idempotence.
     transactional_id: str | None = None
     transaction_timeout_ms: int = 60_000
+    # none | gzip | snappy | lz4 | zstd, at the codec's Kafka default level. Batches still
+    # close on their uncompressed size (Kafka estimates the compressed one).
+    compression_type: str = "none"
 
     def __post_init__(self) -> None:
         parse_acks(self.acks)
+        compression_from_name(self.compression_type)
         if self.max_in_flight_requests_per_connection < 1:
             raise KafkaError(
                 ErrorCode.INVALID_CONFIG,
@@ -154,6 +159,11 @@ class ProducerConfig:
                 "Must set max.in.flight.requests.per.connection to at most 5 to use the idempotent producer."
             )
         return problems
+
+    @property
+    def compression(self) -> Compression:
+        """The codec `compression.type` names."""
+        return compression_from_name(self.compression_type)
 
     @property
     def idempotent(self) -> bool:
@@ -384,7 +394,11 @@ class Producer:
     async def _send_batch(self, batch: _Batch) -> None:
         clock = self._cluster.clock
         deadline = batch.created_ms + self.config.delivery_timeout_ms
-        data = None if self.idempotent else encode_batch(batch.records, base_offset=0)
+        data = (
+            None
+            if self.idempotent
+            else encode_batch(batch.records, base_offset=0, compression=self.config.compression)
+        )
         attempt = 0
         while True:
             try:
@@ -471,6 +485,7 @@ class Producer:
             producer_epoch=batch.producer_epoch,
             base_sequence=batch.base_sequence,
             is_transactional=self.transactional_id is not None,
+            compression=self.config.compression,
         )
 
     def _reuse_sequence(self, batch: _Batch) -> None:

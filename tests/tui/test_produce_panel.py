@@ -508,3 +508,17 @@ async def test_idempotence_drops_the_retry_of_a_lost_ack_and_off_it_is_written_t
         await pilot.pause()
         assert panel.query_one("#idempotence", Switch).disabled
         assert "needs acks=all" in text_of(panel, "#idempotence-msg")
+
+
+async def test_compression_type_is_what_the_batch_carries() -> None:
+    app = Harness()
+    async with app.run_test(size=(120, 60)) as pilot:
+        panel = await ready(pilot)
+        panel.query_one("#compression", Select).value = "zstd"
+        await fill(pilot, panel, key="client-1", value="squeeze me " * 20)
+        panel.action_send()
+        path = await path_shown(pilot, panel)
+        assert "zstd" in str(path.query(StepBox).first().content)
+        assert app.backend is not None
+        [record] = await app.backend.read_log("sales", KEY_PARTITION, 0, 10)
+        assert record.batch.compression == "zstd" and record.value == b"squeeze me " * 20

@@ -50,6 +50,11 @@ _IDEMPOTENCE_TIP = (
     "enable.idempotence (KIP-98): the producer numbers its batches per partition, so a "
     "leader that already has a retried batch drops it instead of writing it twice"
 )
+COMPRESSION_TYPES = ("none", "gzip", "snappy", "lz4", "zstd")
+_COMPRESSION_TIP = (
+    "compression.type: the producer compresses each batch; the broker stores it as sent "
+    "(topic compression.type=producer) and consumers decompress it"
+)
 _DROP_ACK_TIP = "The leader writes the next batch but its ack is lost: the producer retries (d)"
 _TRANSACTIONAL_TIP = (
     "transactional.id (KIP-98): records sent between begin (b) and commit (c) or abort (x) "
@@ -127,6 +132,7 @@ class ProducePanel(Panel):
     ProducePanel .msg.-error { color: $error; }
     ProducePanel .msg.-ok { color: $success; }
     ProducePanel #drop-ack { margin-left: 2; }
+    ProducePanel #compression { width: 16; }
     ProducePanel #txn-id { width: 1fr; height: 1; border: none; padding: 0 1; }
     ProducePanel #txn-buttons { height: auto; padding-left: 11; }
     ProducePanel #txn-buttons > Button { min-width: 8; margin-right: 1; }
@@ -181,6 +187,14 @@ class ProducePanel(Panel):
                 yield Static("", id="value-msg", classes="msg -empty")
                 yield from _row("Headers", Input(placeholder="k=v, k2=v2", id="headers"))
                 yield Static("", id="headers-msg", classes="msg -empty")
+                with Horizontal(classes="line"):
+                    label = Label("compress", classes="field-label")
+                    label.tooltip = _COMPRESSION_TIP
+                    yield label
+                    yield Select[str](
+                        [(c, c) for c in COMPRESSION_TYPES], value="none", allow_blank=False,
+                        compact=True, id="compression", tooltip=_COMPRESSION_TIP,
+                    )  # fmt: skip
                 with Horizontal(classes="line"):
                     yield Label("acks", classes="field-label")
                     with RadioSet(id="acks", compact=True):
@@ -459,6 +473,7 @@ class ProducePanel(Panel):
             partition=partition if isinstance(partition, int) and partition >= 0 else None,
             acks=self._acks(),
             idempotent=self._idempotent(),
+            compression=str(self.query_one("#compression", Select).value),
             transactional_id=self._transactional_id(),
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime
 import io
 import socket
 import struct
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from kio.schema.api_versions.v0.request import ApiVersionsRequest as ApiVersionsV0
 from kio.schema.api_versions.v3.request import ApiVersionsRequest as ApiVersionsV3
 from kio.serial import entity_reader, entity_writer
-from kio.static.primitive import Records
+from kio.static.primitive import Records, i16, i32
 
 from kafkatui.engine.errors import ErrorCode
 from kafkatui.engine.records import Record, encode_batch
@@ -231,3 +232,75 @@ def test_offset_for_leader_epoch_answers_where_an_epoch_ends_and_fences_old_epoc
     assert int(fenced.error_code) == ErrorCode.FENCED_LEADER_EPOCH.value
     answer = offset_for_leader_epoch(served, new_leader, 1, 0)
     assert int(answer.error_code) == 0 and answer.end_offset == 3  # epoch 0 ended at 3
+
+
+# --- mutated produce requests against acknowledged records ------------------------------------
+
+LEDGER = "ledger"
+
+
+def _produce_frame(records: bytes, acks: int = -1, partition: int = 0) -> bytes:
+    cls = request_class(0, 9)
+    topic_cls = nested(cls, "TopicProduceData")
+    partition_cls = nested(cls, "PartitionProduceData")
+    body = cls(
+        transactional_id=None,
+        acks=i16(acks),
+        timeout=datetime.timedelta(seconds=5),
+        topic_data=(
+            topic_cls(
+                name=LEDGER, partition_data=(partition_cls(index=i32(partition), records=Records(records)),)
+            ),
+        ),
+    )
+    return request_frame(body)
+
+
+def _mutate(frame: bytes, data: st.DataObject) -> bytes:
+    """A byte flipped, a run cut out, or the frame cut short (its length prefix kept)."""
+    body = bytearray(frame[4:])
+    kind = data.draw(st.sampled_from(["flip", "cut", "truncate"]))
+    at = data.draw(st.integers(0, len(body) - 1))
+    if kind == "flip":
+        body[at] ^= data.draw(st.integers(1, 255))
+    elif kind == "cut":
+        del body[at : at + data.draw(st.integers(1, 16))]
+    else:
+        del body[at:]
+    return struct.pack(">i", len(body)) + bytes(body)
+
+
+@pytest.fixture
+def ledger(served: ServedCluster) -> list[tuple[int, bytes | None]]:
+    """A 3-replica topic with five acknowledged records: (offset, value) as read back."""
+    served.call(served.cluster.create_topic(LEDGER, 1, 3))
+    for i in range(5):
+        batch = encode_batch([Record(0, 1_000, b"k", f"acked-{i}".encode())])
+        served.call(served.cluster.leader(LEDGER, 0).produce(LEDGER, 0, batch, acks=-1))
+    return _ledger_records(served)
+
+
+def _ledger_records(served: ServedCluster) -> list[tuple[int, bytes | None]]:
+    batches = served.call(served.cluster.read_log(LEDGER, 0, 0, 1_000))
+    return [(r.offset, r.value) for b in batches for r in b.records]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_mutated_produce_requests_never_change_acknowledged_records(
+    served: ServedCluster, ledger: list[tuple[int, bytes | None]], data: st.DataObject
+) -> None:
+    """A valid Produce to the topic, mutated: refused (an error answer or a close) or, if
+    still valid, appended after the acknowledged records, which stay as they were."""
+    leader = served.cluster.topic(LEDGER).partitions[0].leader
+    valid = encode_batch([Record(0, 1_000, b"k", b"fuzz")])
+    frame = _mutate(_produce_frame(valid), data)
+    with connect(served, leader) as sock:
+        sock.settimeout(1)
+        sock.sendall(frame)
+        sock.shutdown(socket.SHUT_WR)
+        with contextlib.suppress(TimeoutError, ConnectionError):
+            while read_frame(sock) is not None:
+                pass
+    assert served.server.stats.internal_errors == 0
+    assert _ledger_records(served)[: len(ledger)] == ledger

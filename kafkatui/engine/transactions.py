@@ -161,6 +161,8 @@ def parse_txn_value(transactional_id: str, value: bytes) -> TransactionMetadata:
             partitions.add((topic, p))
         pos += 4 * count
     last_update, start = struct.unpack_from(">qq", value, pos)
+    if state in (TransactionState.COMPLETE_COMMIT, TransactionState.COMPLETE_ABORT):
+        partitions = set()  # written by a kafkatui that kept them (before Kafka's rule)
     return TransactionMetadata(
         transactional_id, producer_id, epoch, timeout, TransactionState(state), partitions, last_update, start
     )
@@ -491,6 +493,9 @@ class TransactionCoordinator:
                     await self.commit_offsets(group_id, offsets)
         meta.pending_offsets = {}
         meta.state = TransactionState.COMPLETE_COMMIT if commit else TransactionState.COMPLETE_ABORT
+        # Kafka's `TransactionMetadata.prepareComplete`: a finished transaction names no
+        # partitions (in memory and in its TransactionLogValue).
+        meta.partitions = set()
         await self._persist(meta, "markers written")
 
     async def _complete_quietly(self, meta: TransactionMetadata) -> None:

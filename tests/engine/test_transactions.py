@@ -386,3 +386,36 @@ async def test_a_retried_end_txn_finishes_markers_that_failed(cluster: Cluster) 
     assert other.value.code is ErrorCode.INVALID_TXN_STATE  # it is committing, not aborting
     await cluster.end_txn("tx-r", pid, epoch, commit=True)
     assert (await cluster.describe_transaction("tx-r")).state == "CompleteCommit"  # type: ignore[union-attr]
+
+
+async def test_a_completed_transaction_names_no_partitions(cluster: Cluster) -> None:
+    """Kafka's `prepareComplete` empties the partition set, in memory and in the log."""
+    from kafkatui.engine.offsets import replay_records
+    from kafkatui.engine.transactions import TRANSACTION_STATE_TOPIC, parse_txn_key, transaction_partition_for
+
+    await cluster.create_topic(TOPIC, 2, 3)
+    producer = txn_producer(cluster)
+    await producer.init_transactions()
+    producer.begin_transaction()
+    await producer.send_and_wait(TOPIC, b"a", partition=0)
+    await producer.commit_transaction()
+    described = await cluster.describe_transaction("tx-1")
+    assert described is not None and described.state == "CompleteCommit" and described.partitions == ()
+    coordinator = cluster.brokers[await cluster.find_transaction_coordinator("tx-1")]
+    partition = transaction_partition_for("tx-1", coordinator.txn_coordinator.partition_count)
+    stored = [
+        parse_txn_value("tx-1", r.value)
+        async for r in replay_records(coordinator, TRANSACTION_STATE_TOPIC, partition)
+        if r.key is not None and r.value is not None and parse_txn_key(r.key) == "tx-1"
+    ]
+    assert [(m.state, m.partitions) for m in stored[-2:]] == [
+        (TxnState.PREPARE_COMMIT, {(TOPIC, 0)}),
+        (TxnState.COMPLETE_COMMIT, set()),
+    ]
+
+
+def test_a_stored_complete_state_with_partitions_replays_without_them() -> None:
+    """Values written before the partitions were emptied still load as Kafka's would."""
+    meta = TransactionMetadata("t", 42, 3, 60_000, TxnState.COMPLETE_ABORT, {("a", 0)}, 10, 5)
+    assert parse_txn_value("t", txn_value(meta)).partitions == set()
+

@@ -144,6 +144,7 @@ async def delete_old_segments(log: PartitionLog, config: TopicConfig, now_ms: in
         start = found[doomed].base_offset
         log.size_bytes -= await log.storage.delete_before(log.log_id, start)
         log.log_start_offset = start
+        log.producer_state.truncate_head(start)
     return start
 
 
@@ -351,6 +352,7 @@ class LogHousekeeping:
                     continue
                 log.size_bytes -= await log.storage.delete_before(log.log_id, offset)
                 log.log_start_offset = offset
+                log.producer_state.truncate_head(offset)
             starts.append(offset)
             self._bus.publish(
                 LogStartOffsetAdvanced(

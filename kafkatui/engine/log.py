@@ -113,7 +113,11 @@ class PartitionLog:
     def last_stable_offset(self) -> int:
         """The LSO: the HW, or the first offset of the earliest open transaction below it."""
         first = self.producer_state.first_unstable_offset()
-        return self.high_watermark if first is None else min(first, self.high_watermark)
+        if first is None:
+            return self.high_watermark
+        # An open transaction that began below the log start is unstable from there
+        # (Kafka's `maybeIncrementFirstUnstableOffset`).
+        return min(max(first, self.log_start_offset), self.high_watermark)
 
     async def append_as_leader(
         self,

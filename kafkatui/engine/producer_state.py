@@ -127,6 +127,12 @@ class ProducerStateManager:
         if entry is None or epoch > entry.epoch:
             self.producers[producer_id] = ProducerStateEntry(producer_id, epoch)
 
+    def truncate_head(self, log_start_offset: int) -> None:
+        """The log start offset moved (retention, DeleteRecords): aborted transactions
+        whose marker is below it leave the index, as Kafka's `.txnindex` goes with the
+        segment holding the marker (`LogSegment.deleteIfExists`)."""
+        self.aborted = [a for a in self.aborted if a.last_offset >= log_start_offset]
+
     def aborted_between(self, start: int, end: int) -> list[AbortedTxn]:
         """Aborted transactions overlapping [start, end) (`collectAbortedTxns`)."""
         return [a for a in self.aborted if a.last_offset >= start and a.first_offset < end]

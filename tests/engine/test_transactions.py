@@ -419,3 +419,21 @@ def test_a_stored_complete_state_with_partitions_replays_without_them() -> None:
     meta = TransactionMetadata("t", 42, 3, 60_000, TxnState.COMPLETE_ABORT, {("a", 0)}, 10, 5)
     assert parse_txn_value("t", txn_value(meta)).partitions == set()
 
+
+async def test_aborted_transactions_below_the_log_start_leave_the_index(cluster: Cluster) -> None:
+    """Kafka's `.txnindex` goes with the segment holding the abort marker."""
+    await cluster.create_topic(TOPIC, 1, 3)
+    producer = txn_producer(cluster)
+    await producer.init_transactions()
+    for value in (b"x", b"y"):  # two aborted transactions: data at 0 and 2, markers at 1 and 3
+        producer.begin_transaction()
+        await producer.send_and_wait(TOPIC, value)
+        await producer.abort_transaction()
+    await cluster.settle()
+    assert [(a.first_offset, a.last_offset) for a in cluster.stable_offsets(TOPIC, 0)[2]] == [(0, 1), (2, 3)]
+    assert await cluster.delete_records(TOPIC, 0, 2) == 2
+    assert [(a.first_offset, a.last_offset) for a in cluster.stable_offsets(TOPIC, 0)[2]] == [(2, 3)]
+    for broker in cluster.brokers.values():  # every replica trimmed its own index
+        for log in broker.logs.values():
+            if log.topic == TOPIC:
+                assert [a.last_offset for a in log.producer_state.aborted] == [3]

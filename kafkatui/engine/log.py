@@ -126,12 +126,15 @@ class PartitionLog:
         leader_epoch: int,
         timestamp_type: TimestampType,
         now_ms: int,
+        from_coordinator: bool = False,
     ) -> LogAppendInfo:
         """Validate a producer's batch, assign its offsets, write it; returns where it went.
 
         Offsets are assigned and written under one lock, so concurrent producers to the
         same partition get contiguous, non-overlapping offsets in append order. A batch
-        with a producer id is checked against the producer state first (KIP-98).
+        with a producer id is checked against the producer state first (KIP-98); a
+        coordinator's own batch (`from_coordinator`, Kafka's `AppendOrigin.COORDINATOR`:
+        TxnOffsetCommit's records in `__consumer_offsets`) only for its epoch.
         """
         header = read_header(data)
         if header.size != len(data):
@@ -158,7 +161,11 @@ class PartitionLog:
                     f"{self.topic}-{self.partition}: leadership changed (epoch {leader_epoch} is over)",
                 )
             producer_id = header.producer_id
-            if producer_id >= 0 and not header.is_control:
+            if producer_id >= 0 and not header.is_control and from_coordinator:
+                self.producer_state.check_epoch(
+                    f"{self.topic}-{self.partition}", producer_id, header.producer_epoch
+                )
+            elif producer_id >= 0 and not header.is_control:
                 first_seq = header.base_sequence
                 duplicate = self.producer_state.check(
                     f"{self.topic}-{self.partition}",

@@ -176,6 +176,18 @@ class ProducerStateManager:
             )
         return None
 
+    def check_epoch(self, topic_partition: str, producer_id: int, epoch: int) -> None:
+        """A coordinator's transactional batch (`AppendOrigin.COORDINATOR`, such as
+        TxnOffsetCommit's records): only the epoch is checked, not sequences
+        (`ProducerAppendInfo.checkProducerEpoch`)."""
+        entry = self.producers.get(producer_id)
+        if entry is not None and epoch < entry.epoch:
+            raise KafkaError(
+                ErrorCode.INVALID_PRODUCER_EPOCH,
+                f"producer id {producer_id} wrote to {topic_partition} with epoch {epoch}, "
+                f"older than its current epoch {entry.epoch}",
+            )
+
     def update(
         self, producer_id: int, epoch: int, first_seq: int, first_offset: int, last_offset: int
     ) -> None:

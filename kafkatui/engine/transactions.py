@@ -10,13 +10,11 @@ becomes the leader replays the partition, and finishes any transaction it finds 
 Prepare state by writing its markers again (Kafka does the same on failover).
 
 Keys and values use Kafka's binary schemas (TransactionLogKey v0, TransactionLogValue
-v0). *Differs from Kafka:* offsets sent to a transaction (TxnOffsetCommit) wait in the
-coordinator's memory and are committed through the group coordinator when the
-transaction commits, instead of being appended to `__consumer_offsets` as transactional
-records completed by a marker: a coordinator failover mid-transaction loses them (the
-transaction then aborts or commits without them). InitProducerId on an ongoing
-transaction bumps the epoch once and aborts it at once, rather than answering
-CONCURRENT_TRANSACTIONS and bumping again on the retry.
+v0). Offsets sent to a transaction are the group coordinator's business (`offsets.py`):
+AddOffsetsToTxn adds the group's `__consumer_offsets` partition to the transaction, so
+the markers reach it like any other partition. *Differs from Kafka:* InitProducerId on
+an ongoing transaction bumps the epoch once and aborts it at once, rather than
+answering CONCURRENT_TRANSACTIONS and bumping again on the retry.
 """
 
 from __future__ import annotations
@@ -32,7 +30,7 @@ from typing import TYPE_CHECKING
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.events import TransactionStateChanged
 from kafkatui.engine.kafka_types import read_string, write_string
-from kafkatui.engine.offsets import OffsetAndMetadata, load_once, partition_for, replay_records
+from kafkatui.engine.offsets import load_once, partition_for, replay_records
 from kafkatui.engine.records import Record, encode_batch
 
 if TYPE_CHECKING:
@@ -58,8 +56,6 @@ INT16_MAX = 2**15 - 1
 TopicPartition = tuple[str, int]
 # Write a COMMIT/ABORT marker to a partition's leader: (tp, pid, epoch, commit, coordinator epoch).
 WriteMarker = Callable[[TopicPartition, int, int, bool, int], Awaitable[None]]
-# Commit a group's offsets through its group coordinator.
-CommitOffsets = Callable[[str, Mapping[TopicPartition, OffsetAndMetadata]], Awaitable[None]]
 
 
 class TransactionState(enum.IntEnum):
@@ -89,8 +85,6 @@ class TransactionMetadata:
     partitions: set[TopicPartition] = field(default_factory=set)
     last_update_ms: int = -1
     start_ms: int = -1
-    # Not in the log (see the module docstring): group -> offsets to commit on commit.
-    pending_offsets: dict[str, dict[TopicPartition, OffsetAndMetadata]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -192,7 +186,6 @@ class TransactionCoordinator:
         self._partitions: dict[int, _Partition] = {}
         self.partition_count = 0
         self.write_marker: WriteMarker | None = None
-        self.commit_offsets: CommitOffsets | None = None
         self._locks: dict[str, asyncio.Lock] = {}
         self._completions: set[asyncio.Task[None]] = set()
 
@@ -370,34 +363,33 @@ class TransactionCoordinator:
                 meta.partitions |= new
                 await self._persist(meta, "AddPartitionsToTxn")
 
-    async def add_offsets(self, transactional_id: str, producer_id: int, epoch: int, group_id: str) -> None:
-        """AddOffsetsToTxn: the group's offsets will be committed with the transaction."""
-        async with self._lock(transactional_id):
-            meta, started = self._ongoing(transactional_id, producer_id, epoch)
-            meta.pending_offsets.setdefault(group_id, {})
-            if started:
-                await self._persist(meta, "AddOffsetsToTxn")
-            else:
-                self._state(transactional_id)[1].transactions[transactional_id] = meta
+    async def add_offsets(
+        self, transactional_id: str, producer_id: int, epoch: int, offsets_partition: TopicPartition
+    ) -> None:
+        """AddOffsetsToTxn: the group's `__consumer_offsets` partition joins the
+        transaction, so its marker completes the offsets TxnOffsetCommit appends there
+        (Kafka's `handleAddOffsetsToTransaction` adds that one partition)."""
+        await self.add_partitions(transactional_id, producer_id, epoch, [offsets_partition])
 
-    def txn_offset_commit(
+    def verify_offsets(
         self,
         transactional_id: str,
         producer_id: int,
         epoch: int,
         group_id: str,
-        offsets: Mapping[TopicPartition, OffsetAndMetadata],
+        offsets_partition: TopicPartition,
     ) -> None:
-        """TxnOffsetCommit: held until the transaction commits (dropped if it aborts)."""
+        """TxnOffsetCommit's check with the coordinator before the group coordinator
+        appends (KIP-890 part 1 verifies these too): the producer is current and the
+        group's partition is in its ongoing transaction."""
         _, state = self._state(transactional_id)
         meta = self._check_producer(state.transactions.get(transactional_id), producer_id, epoch)
-        if meta.state is not TransactionState.ONGOING or group_id not in meta.pending_offsets:
+        if meta.state is not TransactionState.ONGOING or offsets_partition not in meta.partitions:
             raise KafkaError(
                 ErrorCode.INVALID_TXN_STATE,
                 f"group '{group_id}' was not added to the transaction of '{transactional_id}' "
                 "(AddOffsetsToTxn comes first)",
             )
-        meta.pending_offsets[group_id].update(offsets)
 
     def verify_partitions(
         self, transactional_id: str, producer_id: int, epoch: int, partitions: Sequence[TopicPartition]
@@ -435,13 +427,9 @@ class TransactionCoordinator:
                 f"the previous transaction of '{transactional_id}' is still completing",
             )
         if meta.state is TransactionState.ONGOING:
-            return replace(
-                meta, partitions=set(meta.partitions), pending_offsets=dict(meta.pending_offsets)
-            ), False
+            return replace(meta, partitions=set(meta.partitions)), False
         now = self._clock.now_ms()
-        return replace(
-            meta, state=TransactionState.ONGOING, partitions=set(), pending_offsets={}, start_ms=now
-        ), True
+        return replace(meta, state=TransactionState.ONGOING, partitions=set(), start_ms=now), True
 
     async def end_txn(self, transactional_id: str, producer_id: int, epoch: int, commit: bool) -> None:
         """EndTxn: PrepareCommit/PrepareAbort, markers to every partition, then Complete."""
@@ -471,7 +459,7 @@ class TransactionCoordinator:
         await self._complete(meta)
 
     async def _complete(self, meta: TransactionMetadata) -> None:
-        """Write the markers (retrying while leaders move), commit the offsets, Complete."""
+        """Write the markers (retrying while leaders move), then Complete."""
         commit = meta.state is TransactionState.PREPARE_COMMIT
         coordinator_epoch = self._coordinator_epoch(meta.transactional_id)
         assert self.write_marker is not None
@@ -487,11 +475,6 @@ class TransactionCoordinator:
                     if not error.code.retriable or self._clock.now_ms() >= deadline:
                         raise
                     await self._clock.sleep(MARKER_RETRY_BACKOFF_MS / 1000)
-        if commit and self.commit_offsets is not None:
-            for group_id, offsets in meta.pending_offsets.items():
-                if offsets:
-                    await self.commit_offsets(group_id, offsets)
-        meta.pending_offsets = {}
         meta.state = TransactionState.COMPLETE_COMMIT if commit else TransactionState.COMPLETE_ABORT
         # Kafka's `TransactionMetadata.prepareComplete`: a finished transaction names no
         # partitions (in memory and in its TransactionLogValue).
@@ -503,17 +486,6 @@ class TransactionCoordinator:
             # If it fails, the next coordinator (or InitProducerId) finishes it.
             with contextlib.suppress(KafkaError):
                 await self._complete(meta)
-
-    def pending_offsets(self, group_id: str) -> set[TopicPartition]:
-        """Partitions of the group with offsets waiting in an open transaction here (what
-        makes OffsetFetch with require_stable answer UNSTABLE_OFFSET_COMMIT, KIP-447)."""
-        return {
-            tp
-            for state in self._partitions.values()
-            for meta in state.transactions.values()
-            if meta.state is TransactionState.ONGOING
-            for tp in meta.pending_offsets.get(group_id, {})
-        }
 
     async def abort_timed_out(self) -> list[str]:
         """Abort transactions open longer than their timeout, bumping the epoch so the

@@ -437,3 +437,100 @@ async def test_aborted_transactions_below_the_log_start_leave_the_index(cluster:
         for log in broker.logs.values():
             if log.topic == TOPIC:
                 assert [a.last_offset for a in log.producer_state.aborted] == [3]
+
+
+# --- offsets in a transaction live in __consumer_offsets (KIP-98, KIP-447) ------------
+
+
+async def _offsets(cluster: Cluster, group: str = "app") -> dict[tuple[str, int], int]:
+    return {tp: o.offset for tp, o in (await cluster.fetch_offsets(group)).items()}
+
+
+@pytest.mark.parametrize("commit", [True, False])
+@pytest.mark.parametrize("failing", ["group", "transaction"])
+async def test_transactional_offsets_survive_a_coordinator_failover(
+    cluster: Cluster, clock: ManualClock, commit: bool, failing: str
+) -> None:
+    """TxnOffsetCommit appends to __consumer_offsets at once; the marker decides them."""
+    await cluster.create_topic(TOPIC, 1, 3)
+    producer = txn_producer(cluster)
+    await producer.init_transactions()
+    producer.begin_transaction()
+    await producer.send_and_wait(TOPIC, b"out")
+    await producer.send_offsets_to_transaction({(TOPIC, 0): 5}, "app")
+    assert await _offsets(cluster) == {}
+    assert cluster.pending_txn_offsets("app") == {(TOPIC, 0)}
+    if failing == "group":
+        old = await cluster.find_coordinator("app")
+    else:
+        old = await cluster.find_transaction_coordinator("tx-1")
+    await crash_broker(cluster, clock, old)
+    assert await _offsets(cluster) == {}  # the new group coordinator replays them as pending
+    assert cluster.pending_txn_offsets("app") == {(TOPIC, 0)}
+    if commit:
+        await producer.commit_transaction()
+    else:
+        await producer.abort_transaction()
+    assert await _offsets(cluster) == ({(TOPIC, 0): 5} if commit else {})
+    assert cluster.pending_txn_offsets("app") == set()
+
+
+async def test_transactional_offsets_survive_a_restart(tmp_path: Path, clock: ManualClock) -> None:
+    cluster = await Cluster.open(tmp_path, brokers=3, clock=clock, seed=7)
+    await cluster.create_topic(TOPIC, 2, 3)
+    ids = {}
+    for tid, group, offset in (("tx-c", "committer", 7), ("tx-a", "aborter", 9)):
+        pid, epoch = await cluster.init_producer_id(tid)
+        await cluster.add_offsets_to_txn(tid, pid, epoch, group)
+        await cluster.txn_offset_commit(tid, pid, epoch, group, {(TOPIC, 0): OffsetAndMetadata(offset)})
+        ids[tid] = (pid, epoch)
+    await cluster.settle()
+    await cluster.close()
+
+    cluster = await Cluster.open(tmp_path, clock=clock, seed=7)
+    try:
+        for group in ("committer", "aborter"):
+            assert await _offsets(cluster, group) == {}
+            assert cluster.pending_txn_offsets(group) == {(TOPIC, 0)}  # UNSTABLE_OFFSET_COMMIT
+        await cluster.end_txn("tx-c", *ids["tx-c"], commit=True)
+        await cluster.end_txn("tx-a", *ids["tx-a"], commit=False)
+        assert await _offsets(cluster, "committer") == {(TOPIC, 0): 7}
+        assert await _offsets(cluster, "aborter") == {}
+        assert cluster.pending_txn_offsets("committer") == cluster.pending_txn_offsets("aborter") == set()
+    finally:
+        await cluster.close()
+    cluster = await Cluster.open(tmp_path, clock=clock, seed=7)
+    try:  # and the markers replay the same way
+        assert await _offsets(cluster, "committer") == {(TOPIC, 0): 7}
+        assert await _offsets(cluster, "aborter") == {}
+        assert cluster.pending_txn_offsets("committer") == set()
+    finally:
+        await cluster.close()
+
+
+async def test_a_commit_appended_after_a_transactions_offsets_wins(cluster: Cluster) -> None:
+    """Kafka's `completePendingTxnOffsetCommit` keeps the later record of a partition."""
+    await cluster.create_topic(TOPIC, 2, 3)
+    pid, epoch = await cluster.init_producer_id("tx-w")
+    await cluster.add_offsets_to_txn("tx-w", pid, epoch, "app")
+    offsets = {(TOPIC, 0): OffsetAndMetadata(5), (TOPIC, 1): OffsetAndMetadata(5)}
+    await cluster.txn_offset_commit("tx-w", pid, epoch, "app", offsets)
+    await cluster.commit_offsets("app", {(TOPIC, 0): OffsetAndMetadata(9)})
+    await cluster.end_txn("tx-w", pid, epoch, commit=True)
+    assert await _offsets(cluster) == {(TOPIC, 0): 9, (TOPIC, 1): 5}
+
+
+async def test_txn_offset_commit_needs_the_groups_partition_and_a_current_epoch(cluster: Cluster) -> None:
+    await cluster.create_topic(TOPIC, 1, 3)
+    pid, epoch = await cluster.init_producer_id("tx-g")
+    offsets = {(TOPIC, 0): OffsetAndMetadata(1)}
+    with pytest.raises(KafkaError) as not_added:
+        await cluster.txn_offset_commit("tx-g", pid, epoch, "app", offsets)
+    assert not_added.value.code is ErrorCode.INVALID_TXN_STATE
+    await cluster.add_offsets_to_txn("tx-g", pid, epoch, "app")
+    described = await cluster.describe_transaction("tx-g")
+    assert described is not None and [t for t, _ in described.partitions] == ["__consumer_offsets"]
+    await cluster.init_producer_id("tx-g")  # fences epoch 0
+    with pytest.raises(KafkaError) as fenced:
+        await cluster.txn_offset_commit("tx-g", pid, epoch, "app", offsets)
+    assert fenced.value.code is ErrorCode.PRODUCER_FENCED

@@ -173,6 +173,8 @@ class _Partition:
     loaded: bool = False
     loading: asyncio.Task[None] | None = None
     transactions: dict[str, TransactionMetadata] = field(default_factory=dict)
+    # The partitions of a Prepare* transaction still without their marker, by id.
+    unmarked: dict[str, set[TopicPartition]] = field(default_factory=dict)
 
 
 class TransactionCoordinator:
@@ -188,6 +190,8 @@ class TransactionCoordinator:
         self.write_marker: WriteMarker | None = None
         self._locks: dict[str, asyncio.Lock] = {}
         self._completions: set[asyncio.Task[None]] = set()
+        # The ids whose markers the background sender is retrying.
+        self._retrying: set[str] = set()
 
     # --- leadership ----------------------------------------------------------------
 
@@ -209,6 +213,7 @@ class TransactionCoordinator:
         for task in self._completions:
             task.cancel()
         self._completions.clear()
+        self._retrying.clear()
 
     async def ensure_loaded(self, partition: int) -> None:
         state = self._partitions.get(partition)
@@ -233,9 +238,12 @@ class TransactionCoordinator:
         state.loaded = True
         for meta in transactions.values():
             if meta.state in (TransactionState.PREPARE_COMMIT, TransactionState.PREPARE_ABORT):
-                task = asyncio.ensure_future(self._complete_quietly(meta))
-                self._completions.add(task)
-                task.add_done_callback(self._completions.discard)
+                self._spawn(self._complete_quietly(meta))
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._completions.add(task)
+        task.add_done_callback(self._completions.discard)
 
     def _state(self, transactional_id: str) -> tuple[int, _Partition]:
         if not transactional_id:
@@ -277,9 +285,6 @@ class TransactionCoordinator:
                 partitions=tuple(sorted(meta.partitions)), reason=reason,
             )
         )  # fmt: skip
-
-    def _coordinator_epoch(self, transactional_id: str) -> int:
-        return self._state(transactional_id)[1].leader_epoch
 
     @staticmethod
     def _check_producer(
@@ -459,31 +464,89 @@ class TransactionCoordinator:
         await self._complete(meta)
 
     async def _complete(self, meta: TransactionMetadata) -> None:
-        """Write the markers (retrying while leaders move), then Complete."""
+        """Write the markers (retrying while leaders move), then Complete. If a partition
+        still has no marker after MARKER_TIMEOUT_MS, the caller gets the error and the
+        background sender keeps trying (below)."""
         commit = meta.state is TransactionState.PREPARE_COMMIT
-        coordinator_epoch = self._coordinator_epoch(meta.transactional_id)
+        _, state = self._state(meta.transactional_id)
         assert self.write_marker is not None
-        for tp in sorted(meta.partitions):
+        unmarked = state.unmarked.setdefault(meta.transactional_id, set(meta.partitions))
+        for tp in sorted(unmarked):
             deadline = self._clock.now_ms() + MARKER_TIMEOUT_MS
             while True:
                 try:
                     await self.write_marker(
-                        tp, meta.producer_id, meta.producer_epoch, commit, coordinator_epoch
+                        tp, meta.producer_id, meta.producer_epoch, commit, state.leader_epoch
                     )
+                    unmarked.discard(tp)
                     break
                 except KafkaError as error:
                     if not error.code.retriable or self._clock.now_ms() >= deadline:
+                        self._retry_markers_later(meta.transactional_id)
                         raise
                     await self._clock.sleep(MARKER_RETRY_BACKOFF_MS / 1000)
+        state.unmarked.pop(meta.transactional_id, None)
         meta.state = TransactionState.COMPLETE_COMMIT if commit else TransactionState.COMPLETE_ABORT
         # Kafka's `TransactionMetadata.prepareComplete`: a finished transaction names no
         # partitions (in memory and in its TransactionLogValue).
         meta.partitions = set()
         await self._persist(meta, "markers written")
 
+    def _retry_markers_later(self, transactional_id: str) -> None:
+        """Kafka's `TransactionMarkerChannelManager`: markers that could not be written
+        are retried in the background, every MARKER_RETRY_BACKOFF_MS of cluster time,
+        until every partition has its marker and the state is Complete*; it stops when
+        the transaction is no longer in Prepare* here (finished by a client's retry of
+        EndTxn or InitProducerId) or this broker no longer coordinates it."""
+        if transactional_id not in self._retrying:
+            self._retrying.add(transactional_id)
+            self._spawn(self._retry_markers(transactional_id))
+
+    async def _retry_markers(self, transactional_id: str) -> None:
+        try:
+            _, state = self._state(transactional_id)
+            while True:
+                await self._clock.sleep(MARKER_RETRY_BACKOFF_MS / 1000)
+                async with self._lock(transactional_id):
+                    try:
+                        if self._state(transactional_id)[1] is not state:
+                            return  # the partition moved: its new coordinator finishes it
+                    except KafkaError:
+                        return
+                    meta = state.transactions.get(transactional_id)
+                    if meta is None or meta.state not in (
+                        TransactionState.PREPARE_COMMIT,
+                        TransactionState.PREPARE_ABORT,
+                    ):
+                        return
+                    with contextlib.suppress(KafkaError):
+                        await self._complete_once(meta)
+                        return
+        except KafkaError:
+            return
+        finally:
+            self._retrying.discard(transactional_id)
+
+    async def _complete_once(self, meta: TransactionMetadata) -> None:
+        """One attempt at each partition still without its marker, then Complete."""
+        commit = meta.state is TransactionState.PREPARE_COMMIT
+        _, state = self._state(meta.transactional_id)
+        assert self.write_marker is not None
+        unmarked = state.unmarked.setdefault(meta.transactional_id, set(meta.partitions))
+        for tp in sorted(unmarked):
+            try:
+                await self.write_marker(tp, meta.producer_id, meta.producer_epoch, commit, state.leader_epoch)
+            except KafkaError as error:
+                if error.code is not ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
+                    raise
+                # Deleted meanwhile: no marker is owed (Kafka's marker manager skips
+                # partitions missing from its metadata cache).
+            unmarked.discard(tp)
+        await self._complete(meta)  # nothing left to mark: persists Complete*
+
     async def _complete_quietly(self, meta: TransactionMetadata) -> None:
         async with self._lock(meta.transactional_id):
-            # If it fails, the next coordinator (or InitProducerId) finishes it.
+            # If it fails, the background sender (or the next coordinator) finishes it.
             with contextlib.suppress(KafkaError):
                 await self._complete(meta)
 

@@ -534,3 +534,42 @@ async def test_txn_offset_commit_needs_the_groups_partition_and_a_current_epoch(
     with pytest.raises(KafkaError) as fenced:
         await cluster.txn_offset_commit("tx-g", pid, epoch, "app", offsets)
     assert fenced.value.code is ErrorCode.PRODUCER_FENCED
+
+
+async def test_markers_are_retried_in_the_background_until_a_leader_takes_them(
+    cluster: Cluster, clock: ManualClock
+) -> None:
+    """Kafka's TransactionMarkerChannelManager: a partition without a leader gets its
+    marker once it has one again, and the transaction completes without the client."""
+    import asyncio
+
+    await cluster.create_topic(TOPIC, 1, 1)  # one replica: no leader while it is down
+    down = cluster.leader(TOPIC, 0).broker_id
+    tid = ""
+    for tid in (f"tx-{i}" for i in range(100)):
+        if await cluster.find_transaction_coordinator(tid) != down:
+            break
+    producer = txn_producer(cluster, tid)
+    await producer.init_transactions()
+    producer.begin_transaction()
+    await producer.send_and_wait(TOPIC, b"v")
+    log = cluster.leader(TOPIC, 0).logs[(cluster.topic(TOPIC).topic_id, 0)]
+    assert log.last_stable_offset == 0  # the open transaction holds it
+    coordinator = cluster.brokers[await cluster.find_transaction_coordinator(tid)].txn_coordinator
+    await cluster.stop_broker(down)
+    ending = asyncio.ensure_future(
+        cluster.end_txn(tid, producer.producer_id, producer.producer_epoch, commit=True)
+    )
+    await cluster.advance_until(ending.done)
+    assert isinstance(ending.exception(), KafkaError)  # no marker within the timeout
+
+    def state() -> str:
+        described = coordinator.describe(tid)
+        return "" if described is None else described.state
+
+    assert state() == "PrepareCommit"
+    await cluster.start_broker(down)
+    await cluster.advance_until(lambda: state() == "CompleteCommit")
+    log = cluster.leader(TOPIC, 0).logs[(cluster.topic(TOPIC).topic_id, 0)]
+    assert log.last_stable_offset == log.high_watermark == 2  # the record and its marker
+    assert await values(cluster, "read_committed") == [b"v"]

@@ -95,6 +95,11 @@ class PartitionLog:
         self.producer_state.load(await self._storage.producer_batches(self.log_id))
         await self._load_transactions()
 
+    async def reload_transactions(self) -> None:
+        """Rebuild the open and aborted transactions from the log (after the cleaner
+        removed aborted records and markers; hold `exclusive()`)."""
+        await self._load_transactions()
+
     async def _load_transactions(self) -> None:
         state = self.producer_state
         state.ongoing.clear()

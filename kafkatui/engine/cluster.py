@@ -654,12 +654,12 @@ class Cluster:
         group_coordinator = await self._coordinator(group_id)
         group_coordinator.validate_txn_offset_commit(group_id, member_id, generation_id, group_instance_id)
         coordinator = await self._txn_coordinator(transactional_id)
-        coordinator.verify_offsets(
-            transactional_id, producer_id, producer_epoch, group_id, self._offsets_partition(group_id)
-        )
-        await group_coordinator.commit_transactional(
-            group_id, producer_id, producer_epoch, offsets, self.clock.now_ms()
-        )
+        await coordinator.txn_offset_commit(
+            transactional_id, producer_id, producer_epoch, group_id, self._offsets_partition(group_id),
+            lambda: group_coordinator.commit_transactional(
+                group_id, producer_id, producer_epoch, offsets, self.clock.now_ms()
+            ),
+        )  # fmt: skip
 
     async def verify_transaction(
         self,

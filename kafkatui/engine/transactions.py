@@ -376,25 +376,30 @@ class TransactionCoordinator:
         (Kafka's `handleAddOffsetsToTransaction` adds that one partition)."""
         await self.add_partitions(transactional_id, producer_id, epoch, [offsets_partition])
 
-    def verify_offsets(
+    async def txn_offset_commit(
         self,
         transactional_id: str,
         producer_id: int,
         epoch: int,
         group_id: str,
         offsets_partition: TopicPartition,
+        append: Callable[[], Awaitable[None]],
     ) -> None:
         """TxnOffsetCommit's check with the coordinator before the group coordinator
         appends (KIP-890 part 1 verifies these too): the producer is current and the
-        group's partition is in its ongoing transaction."""
-        _, state = self._state(transactional_id)
-        meta = self._check_producer(state.transactions.get(transactional_id), producer_id, epoch)
-        if meta.state is not TransactionState.ONGOING or offsets_partition not in meta.partitions:
-            raise KafkaError(
-                ErrorCode.INVALID_TXN_STATE,
-                f"group '{group_id}' was not added to the transaction of '{transactional_id}' "
-                "(AddOffsetsToTxn comes first)",
-            )
+        group's partition is in its ongoing transaction. `append` runs under the id's
+        lock, so EndTxn cannot write the markers between the check and the append (what
+        Kafka's `VerificationGuard` ensures)."""
+        async with self._lock(transactional_id):
+            _, state = self._state(transactional_id)
+            meta = self._check_producer(state.transactions.get(transactional_id), producer_id, epoch)
+            if meta.state is not TransactionState.ONGOING or offsets_partition not in meta.partitions:
+                raise KafkaError(
+                    ErrorCode.INVALID_TXN_STATE,
+                    f"group '{group_id}' was not added to the transaction of '{transactional_id}' "
+                    "(AddOffsetsToTxn comes first)",
+                )
+            await append()
 
     def verify_partitions(
         self, transactional_id: str, producer_id: int, epoch: int, partitions: Sequence[TopicPartition]

@@ -573,3 +573,32 @@ async def test_markers_are_retried_in_the_background_until_a_leader_takes_them(
     log = cluster.leader(TOPIC, 0).logs[(cluster.topic(TOPIC).topic_id, 0)]
     assert log.last_stable_offset == log.high_watermark == 2  # the record and its marker
     assert await values(cluster, "read_committed") == [b"v"]
+
+
+async def test_a_compacted_offsets_partition_keeps_commits_an_aborted_transaction_touched(
+    cluster: Cluster, clock: ManualClock
+) -> None:
+    """The cleaner on __consumer_offsets: an aborted TxnOffsetCommit never shadows the
+    committed offset it would have replaced, and a new coordinator still finds it."""
+    from kafkatui.engine.offsets import partition_for
+
+    await cluster.create_topic(TOPIC, 2, 3)
+    await cluster.commit_offsets("app", {(TOPIC, 0): OffsetAndMetadata(5)})
+    await cluster.alter_topic_configs("__consumer_offsets", {"segment.bytes": "200"})
+    pid, epoch = await cluster.init_producer_id("tx-k")
+    for offsets, commit in (({(TOPIC, 0): 9}, False), ({(TOPIC, 1): 11}, True)):
+        await cluster.add_offsets_to_txn("tx-k", pid, epoch, "app")
+        await cluster.txn_offset_commit(
+            "tx-k", pid, epoch, "app", {tp: OffsetAndMetadata(o) for tp, o in offsets.items()}
+        )
+        await cluster.end_txn("tx-k", pid, epoch, commit=commit)
+    count = len(cluster.topic("__consumer_offsets").partitions)
+    home = partition_for("app", count)
+    neighbours = [g for g in (f"other-{i}" for i in range(1000)) if partition_for(g, count) == home]
+    for i, group in enumerate(neighbours[:4]):  # their commits close the segments
+        await cluster.commit_offsets(group, {(TOPIC, 0): OffsetAndMetadata(i)})
+    await cluster.settle()
+    done = await cluster.compact_topic("__consumer_offsets")
+    assert [r.aborted_removed for _, _, r in done] == [1, 1, 1]  # on each replica
+    await crash_broker(cluster, clock, await cluster.find_coordinator("app"))
+    assert await _offsets(cluster) == {(TOPIC, 0): 5, (TOPIC, 1): 11}

@@ -332,3 +332,43 @@ async def test_compaction_drops_aborted_transactions_and_then_their_markers(
         seen.update((r.key, r.value) for r in polled)
     await consumer.close()
     assert seen == {b"a": b"open", b"b": b"2", b"z": b"pad"}
+
+
+async def test_a_cleaned_transactional_log_reopens_the_same(tmp_path: Path) -> None:
+    """After the cleaner removed aborted records and markers, a restarted replica rebuilds
+    the same open/aborted transactions and reads the same committed records."""
+    from kafkatui.engine.producer import Producer, ProducerConfig
+
+    clock = ManualClock()
+    cluster = await Cluster.open(tmp_path, brokers=1, clock=clock, seed=7)
+    config = {"cleanup.policy": "compact", "segment.bytes": "250", "delete.retention.ms": "0"}
+    await cluster.create_topic("c", 1, 1, config)
+    producer = Producer(cluster, ProducerConfig(linger_ms=0, transactional_id="tx-r"))
+    await producer.init_transactions()
+    for value, commit in ((b"1", True), (b"2", False), (b"3", False), (b"4", True)):
+        producer.begin_transaction()
+        await producer.send_and_wait("c", value, key=b"k" + value, partition=0)
+        await (producer.commit_transaction() if commit else producer.abort_transaction())
+    await produce(cluster, "c", [("z", "pad")] * 6, clock.now_ms())
+    await cluster.compact_topic("c")
+    results = await cluster.compact_topic("c")  # delete.retention.ms=0: the empty abort markers go
+    assert [r.markers_removed for _, _, r in results] == [2]
+    log = log_of(cluster, "c")
+    before = (log.last_stable_offset, list(log.producer_state.aborted), dict(log.producer_state.ongoing))
+    kept = [(r.offset, r.key, r.value) for r in await read_all(cluster, "c")]
+    assert b"2" not in [v for _, _, v in kept] and b"3" not in [v for _, _, v in kept]
+    await cluster.close()
+
+    cluster = await Cluster.open(tmp_path, clock=clock, seed=7)
+    try:
+        log = log_of(cluster, "c")
+        after = (log.last_stable_offset, list(log.producer_state.aborted), dict(log.producer_state.ongoing))
+        assert after == before and log.last_stable_offset == log.high_watermark
+        assert [(r.offset, r.key, r.value) for r in await read_all(cluster, "c")] == kept
+        producer = Producer(cluster, ProducerConfig(linger_ms=0, transactional_id="tx-r"))
+        await producer.init_transactions()
+        producer.begin_transaction()
+        await producer.send_and_wait("c", b"5", key=b"k5", partition=0)
+        await producer.commit_transaction()
+    finally:
+        await cluster.close()

@@ -270,8 +270,12 @@ class TransactionCoordinator:
     def _lock(self, transactional_id: str) -> asyncio.Lock:
         return self._locks.setdefault(transactional_id, asyncio.Lock())
 
-    async def _persist(self, meta: TransactionMetadata, reason: str = "") -> None:
-        """Append the id's new state (acks=all) before anyone is answered."""
+    async def _persist(
+        self, meta: TransactionMetadata, reason: str = "", marked: set[TopicPartition] | None = None
+    ) -> None:
+        """Append the id's new state (acks=all) before anyone is answered. `marked`: the
+        partitions that just got their markers, for the event of a Complete* state
+        (which itself names none)."""
         partition, state = self._state(meta.transactional_id)
         meta.last_update_ms = self._clock.now_ms()
         record = Record(0, meta.last_update_ms, txn_key(meta.transactional_id), txn_value(meta), ())
@@ -282,7 +286,7 @@ class TransactionCoordinator:
                 timestamp_ms=meta.last_update_ms, broker_id=self._broker.broker_id,
                 transactional_id=meta.transactional_id, producer_id=meta.producer_id,
                 producer_epoch=meta.producer_epoch, state=meta.state.kafka_name,
-                partitions=tuple(sorted(meta.partitions)), reason=reason,
+                partitions=tuple(sorted(meta.partitions if marked is None else marked)), reason=reason,
             )
         )  # fmt: skip
 
@@ -494,8 +498,8 @@ class TransactionCoordinator:
         meta.state = TransactionState.COMPLETE_COMMIT if commit else TransactionState.COMPLETE_ABORT
         # Kafka's `TransactionMetadata.prepareComplete`: a finished transaction names no
         # partitions (in memory and in its TransactionLogValue).
-        meta.partitions = set()
-        await self._persist(meta, "markers written")
+        marked, meta.partitions = meta.partitions, set()
+        await self._persist(meta, "markers written", marked)
 
     def _retry_markers_later(self, transactional_id: str) -> None:
         """Kafka's `TransactionMarkerChannelManager`: markers that could not be written

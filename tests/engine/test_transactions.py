@@ -394,6 +394,8 @@ async def test_a_completed_transaction_names_no_partitions(cluster: Cluster) -> 
     from kafkatui.engine.transactions import TRANSACTION_STATE_TOPIC, parse_txn_key, transaction_partition_for
 
     await cluster.create_topic(TOPIC, 2, 3)
+    events: list[Event] = []
+    cluster.bus.listen(events.append)
     producer = txn_producer(cluster)
     await producer.init_transactions()
     producer.begin_transaction()
@@ -401,6 +403,8 @@ async def test_a_completed_transaction_names_no_partitions(cluster: Cluster) -> 
     await producer.commit_transaction()
     described = await cluster.describe_transaction("tx-1")
     assert described is not None and described.state == "CompleteCommit" and described.partitions == ()
+    done = [e for e in events if isinstance(e, TransactionStateChanged) and e.state == "CompleteCommit"]
+    assert done[-1].partitions == ((TOPIC, 0),)  # the event still says where markers went
     coordinator = cluster.brokers[await cluster.find_transaction_coordinator("tx-1")]
     partition = transaction_partition_for("tx-1", coordinator.txn_coordinator.partition_count)
     stored = [

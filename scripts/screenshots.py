@@ -12,17 +12,19 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from textual.widgets import Input, Select
+from textual.widgets import Button, Input, Select, Switch
 
 from kafkatui.backends.base import ProduceRequest
 from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.engine.clock import ManualClock
 from kafkatui.engine.cluster import Cluster
+from kafkatui.engine.partitioner import partition_for_key
 from kafkatui.lessons.sample import sample_setup
 from kafkatui.tui.app import KafkaTuiApp
 from kafkatui.tui.config import Settings
 
 SIZE = (120, 36)
+KEY_PARTITION = partition_for_key(b"client-1", 3)  # where the produce screenshots' key goes
 
 
 async def shoot(out: Path) -> list[Path]:
@@ -75,6 +77,30 @@ async def shoot(out: Path) -> list[Path]:
         await pilot.press("ctrl+s")
         await pilot.pause(1.5)
         save("produce")
+        # Transactions: one aborted, one committed, one left open; the Log view as a
+        # read_committed consumer sees it.
+        produce.query_one("#transactional", Switch).value = True
+        for value, end in (("refund", "x"), ("paid", "c"), ("pending", None)):
+            produce.query_one("#send", Button).focus()
+            await pilot.press("b")
+            await app.workers.wait_for_complete()
+            produce.query_one("#value", Input).value = f'{{"order": 7, "status": "{value}"}}'
+            await pilot.press("ctrl+s")
+            await pilot.pause(0.5)
+            await app.workers.wait_for_complete()
+            if end is not None:
+                produce.query_one("#send", Button).focus()
+                await pilot.press(end)
+                await app.workers.wait_for_complete()
+        await pilot.press("3")
+        await app.panel("log").show("sales", KEY_PARTITION, 1)  # type: ignore[attr-defined]
+        await pilot.pause(0.3)
+        await pilot.press("escape", "i")  # details closed: the whole row shows
+        await pilot.pause(0.3)
+        app.clear_notifications()
+        await pilot.pause()
+        save("transactions")
+        await pilot.press("i")
         await pilot.press("5")
         await pilot.pause(0.3)
         save("events")

@@ -12,6 +12,7 @@ from kafkatui.engine.cluster import TopicDescription
 from kafkatui.engine.configs import ConfigEntry
 from kafkatui.engine.events import EventBus
 from kafkatui.engine.network import LinkState
+from kafkatui.wire.server import ConnectedClient
 
 
 class BrokerState(StrEnum):
@@ -397,6 +398,10 @@ class Backend(Protocol):
     def listener_status(self) -> str | None:
         """Where Kafka clients can connect, and how many are, if the cluster is served
         over the wire protocol; None if not."""
+        ...
+
+    def connected_clients(self) -> list[ConnectedClient]:
+        """The Kafka clients connected over the wire protocol now (none if not served)."""
         ...
 
     async def close(self) -> None: ...

@@ -39,7 +39,7 @@ from kafkatui.engine.network import LinkState
 from kafkatui.engine.partitioner import murmur2, to_positive
 from kafkatui.engine.producer import Producer, ProducerConfig, TransactionState
 from kafkatui.wire import ListenError, WireServer
-from kafkatui.wire.server import DEFAULT_HOST, DEFAULT_PORT_BASE
+from kafkatui.wire.server import DEFAULT_HOST, DEFAULT_PORT_BASE, ConnectedClient
 
 # Shorter than Kafka's 45 s / 5 min so a crash or a pause shows within a lesson's attention span.
 CONSUMER_SESSION_TIMEOUT_MS = 10_000
@@ -601,6 +601,9 @@ class EmbeddedBackend:
         self._wire = server
         self.cluster.advertise_listeners(server.bootstrap)
         return server.bootstrap
+
+    def connected_clients(self) -> list[ConnectedClient]:
+        return [] if self._wire is None else self._wire.clients()
 
     def listener_status(self) -> str | None:
         if self._wire is None:

@@ -106,6 +106,15 @@ def produce(
     batch_size: Annotated[
         int, typer.Option("--batch-size", help="batch.size: bytes per batch before it is sent.")
     ] = 16_384,
+    compression_type: Annotated[
+        str,
+        typer.Option(
+            "--compression-type",
+            "-z",
+            help="compression.type: none, gzip, snappy, lz4 or zstd (like kcat -z). The topic's own "
+            "compression.type decides what is stored ('producer' keeps this codec).",
+        ),
+    ] = "none",
     idempotent: Annotated[
         bool | None,
         typer.Option(
@@ -150,7 +159,7 @@ def produce(
     with kafka_errors():  # bad acks, linger.ms or batch.size fail before opening the cluster
         config = ProducerConfig(
             acks=acks, linger_ms=linger_ms, batch_size=batch_size, enable_idempotence=idempotent,
-            transactional_id=transactional_id,
+            transactional_id=transactional_id, compression_type=compression_type,
         )  # fmt: skip
 
     async def _send(producer: Producer) -> None:

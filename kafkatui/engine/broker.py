@@ -26,12 +26,14 @@ from kafkatui.engine.events import (
 )
 from kafkatui.engine.group import GroupConfig
 from kafkatui.engine.log import LogAppendInfo, PartitionLog
+from kafkatui.engine.log_validator import validate_compression
 from kafkatui.engine.metadata import MetadataImage, PartitionInfo, TopicInfo
 from kafkatui.engine.network import Network
 from kafkatui.engine.offsets import OFFSETS_TOPIC, GroupCoordinator
 from kafkatui.engine.producer_ids import AllocateProducerIds, ProducerIdManager
 from kafkatui.engine.producer_state import last_sequence
 from kafkatui.engine.records import (
+    RecordTuple,
     TimestampType,
     decode_batch,
     decode_record_tuples,
@@ -147,6 +149,7 @@ class Broker:
         self._shrink_isr: ShrinkIsr | None = None
         self._isr_requests: set[asyncio.Task[None]] = set()
         self._isr_expiration: asyncio.Task[None] | None = None
+        self._producer_expiration: asyncio.Task[None] | None = None
         self.network = network or Network(random.Random(0))
         self.defaults = defaults or BrokerDefaults()  # replica.* settings
         group_config = GroupConfig(
@@ -198,6 +201,7 @@ class Broker:
         self.running = True
         self._stopping = False
         self._isr_expiration = asyncio.ensure_future(self._expire_isr_loop())
+        self._producer_expiration = asyncio.ensure_future(self._expire_producers_loop())
 
     async def stop_fetchers(self) -> None:
         self._stopping = True  # until recover(): no new fetchers on these logs
@@ -205,10 +209,11 @@ class Broker:
         for fetcher in self._fetchers.values():
             fetcher.stop()
         self._fetchers.clear()
-        if self._isr_expiration is not None:
-            self._isr_expiration.cancel()
-            tasks.append(self._isr_expiration)
-            self._isr_expiration = None
+        for task in (self._isr_expiration, self._producer_expiration):
+            if task is not None:
+                task.cancel()
+                tasks.append(task)
+        self._isr_expiration = self._producer_expiration = None
         for request in self._isr_requests:
             request.cancel()
         tasks.extend(self._isr_requests)
@@ -355,6 +360,21 @@ class Broker:
             await self._clock.sleep(max(1, self.defaults.replica_lag_time_max_ms // 2) / 1000)
             self.expire_isr()
 
+    async def _expire_producers_loop(self) -> None:
+        """Kafka's producer-expiry task: every producer.id.expiration.check.interval.ms,
+        each replica forgets producers silent for producer.id.expiration.ms (KIP-854)."""
+        while True:
+            await self._clock.sleep(self.defaults.producer_id_expiration_check_interval_ms / 1000)
+            self.expire_producers()
+
+    def expire_producers(self) -> int:
+        """Forget expired producer ids in every replica; how many entries went."""
+        now = self._clock.now_ms()
+        return sum(
+            len(log.producer_state.remove_expired(now, self.defaults.producer_id_expiration_ms))
+            for log in self.logs.values()
+        )
+
     def expire_isr(self) -> None:
         now = self._clock.now_ms()
         for topic in self._image.topics.values():
@@ -475,10 +495,11 @@ class Broker:
                     f"{topic}-{partition} has {len(part.isr)} in-sync replica(s), fewer than "
                     f"min.insync.replicas={config.min_insync_replicas}",
                 )
+            data, records = validate_compression(data, config)
             now = self._clock.now_ms()
             self._validate_timestamps(data, info, now)
             if "compact" in config.cleanup_policy:
-                _require_keys(data, topic, partition)
+                _require_keys(data, topic, partition, records)
             timestamp_type = TimestampType.from_config(config.message_timestamp_type)
             appended = await log.append_as_leader(
                 data, leader_epoch=part.leader_epoch, timestamp_type=timestamp_type, now_ms=now,
@@ -827,13 +848,15 @@ class Broker:
         raise KafkaError(ErrorCode.INVALID_REQUEST, f"unsupported ListOffsets timestamp {timestamp}")
 
 
-def _require_keys(data: bytes, topic: str, partition: int) -> None:
+def _require_keys(data: bytes, topic: str, partition: int, records: list[RecordTuple] | None) -> None:
     """A compacted topic keeps the latest record per key, so a record must have one
     (Kafka's LogValidator: INVALID_RECORD)."""
     header = read_header(data)
     if header.is_control:
         return
-    if any(key is None for _, _, key, _, _ in decode_record_tuples(data, header)):
+    if records is None:
+        records = decode_record_tuples(data, header)
+    if any(key is None for _, _, key, _, _ in records):
         raise KafkaError(
             ErrorCode.INVALID_RECORD,
             f"Compacted topic cannot accept message without key in topic partition {topic}-{partition}.",

@@ -265,6 +265,7 @@ async def clean(
                 producer_epoch=header.producer_epoch, base_sequence=header.base_sequence,
                 is_transactional=header.is_transactional,
                 partition_leader_epoch=header.partition_leader_epoch, delete_horizon_ms=horizon,
+                compression=header.compression,  # kept, as Kafka's MemoryRecords.filterTo does
             )  # fmt: skip
             kept.append((read_header(data), data))
         freed = await log.storage.replace_batches(log.log_id, start, end, kept, end)

@@ -81,6 +81,9 @@ class BrokerDefaults:
     # __transaction_state, created on the first FindCoordinator(TRANSACTION).
     transaction_state_log_num_partitions: int = 50  # transaction.state.log.num.partitions
     transaction_state_log_replication_factor: int = 3  # transaction.state.log.replication.factor
+    # Idempotent producers' state is forgotten after this long without a batch (KIP-854).
+    producer_id_expiration_ms: int = 86_400_000  # producer.id.expiration.ms (1 day)
+    producer_id_expiration_check_interval_ms: int = 600_000  # producer.id.expiration.check.interval.ms
 
     def __post_init__(self) -> None:
         # Kafka refuses both at startup (KafkaConfig): an idle follower long-polling

@@ -203,6 +203,7 @@ class PartitionLog:
                     header.base_sequence,
                     base_offset,
                     stored_header.last_offset,
+                    stored_header.max_timestamp,
                 )
             if header.is_transactional and producer_id >= 0:
                 self._track(
@@ -245,8 +246,9 @@ class PartitionLog:
             for h, data in rows:  # ProducerAppendInfo with origin REPLICATION: no checks
                 if h.producer_id >= 0 and not h.is_control:
                     self.producer_state.update(
-                        h.producer_id, h.producer_epoch, h.base_sequence, h.base_offset, h.last_offset
-                    )
+                        h.producer_id, h.producer_epoch, h.base_sequence, h.base_offset, h.last_offset,
+                        h.max_timestamp,
+                    )  # fmt: skip
                 if h.is_transactional and h.producer_id >= 0:
                     self._track(
                         h.producer_id, h.producer_epoch, h.base_offset, h.last_offset,

@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
+from kafkatui.engine.compression import Compression, compression_from_name
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.offsets import OffsetAndMetadata
 from kafkatui.engine.partitioner import RoundRobinPartitioner, StickyPartitioner, partition_for_key
@@ -102,9 +103,13 @@ class ProducerConfig:
     # Transactions (KIP-98): a transactional.id implies idempotence.
     transactional_id: str | None = None
     transaction_timeout_ms: int = 60_000
+    # none | gzip | snappy | lz4 | zstd, at the codec's Kafka default level. Batches still
+    # close on their uncompressed size (Kafka estimates the compressed one).
+    compression_type: str = "none"
 
     def __post_init__(self) -> None:
         parse_acks(self.acks)
+        compression_from_name(self.compression_type)
         if self.max_in_flight_requests_per_connection < 1:
             raise KafkaError(
                 ErrorCode.INVALID_CONFIG,
@@ -154,6 +159,11 @@ class ProducerConfig:
                 "Must set max.in.flight.requests.per.connection to at most 5 to use the idempotent producer."
             )
         return problems
+
+    @property
+    def compression(self) -> Compression:
+        """The codec `compression.type` names."""
+        return compression_from_name(self.compression_type)
 
     @property
     def idempotent(self) -> bool:
@@ -384,7 +394,11 @@ class Producer:
     async def _send_batch(self, batch: _Batch) -> None:
         clock = self._cluster.clock
         deadline = batch.created_ms + self.config.delivery_timeout_ms
-        data = None if self.idempotent else encode_batch(batch.records, base_offset=0)
+        data = (
+            None
+            if self.idempotent
+            else encode_batch(batch.records, base_offset=0, compression=self.config.compression)
+        )
         attempt = 0
         while True:
             try:
@@ -414,9 +428,22 @@ class Producer:
                     for single in _split(batch):
                         await self._send_batch(single)
                     return
+                reset = (
+                    error.code is ErrorCode.UNKNOWN_PRODUCER_ID
+                    and self.transactional_id is None
+                    and batch.base_sequence >= 0
+                )
+                if reset:
+                    # KIP-360: the leader forgot this producer (producer.id.expiration.ms,
+                    # or its batches were deleted) and did not write the batch: bump the
+                    # epoch, start every partition at 0 again and resend it.
+                    if batch.producer_epoch == self.producer_epoch:
+                        self._bump_epoch()
+                    batch.base_sequence = -1
+                    data = None
                 attempt += 1
                 if (
-                    not error.retriable
+                    not (error.retriable or reset)
                     or attempt > self.config.retries
                     or clock.now_ms() + self.config.retry_backoff_ms > deadline
                 ):
@@ -458,6 +485,7 @@ class Producer:
             producer_epoch=batch.producer_epoch,
             base_sequence=batch.base_sequence,
             is_transactional=self.transactional_id is not None,
+            compression=self.config.compression,
         )
 
     def _reuse_sequence(self, batch: _Batch) -> None:
@@ -483,12 +511,17 @@ class Producer:
                 if isinstance(error, KafkaError):
                     self._txn_error = error
         elif batch.base_sequence >= 0 and batch.producer_epoch == self.producer_epoch:
-            self._next_sequence.clear()
-            if self.producer_epoch < INT16_MAX:
-                self.producer_epoch += 1
-            else:  # epoch exhausted: get a new producer id on the next send
-                self.producer_id = self.producer_epoch = -1
+            self._bump_epoch()
         _fail(batch, error)
+
+    def _bump_epoch(self) -> None:
+        """A new epoch of this idempotent producer: every partition's sequence starts at
+        0 again (a new producer id once the epoch is exhausted)."""
+        self._next_sequence.clear()
+        if self.producer_epoch < INT16_MAX:
+            self.producer_epoch += 1
+        else:  # epoch exhausted: get a new producer id on the next send
+            self.producer_id = self.producer_epoch = -1
 
     # --- transactions (KIP-98) -------------------------------------------------------
 

@@ -17,9 +17,12 @@ offset. A leader checks every batch with a producer id against it before appendi
 Followers update the state from replicated batches without checking (origin
 REPLICATION), and a replica rebuilds it from the log's batch headers when the log is
 opened or truncated, so a new leader after a failover or a restarted process dedups
-as the old leader did. *Differs from Kafka:* no snapshot files and no expiry after
-`transactional.id.expiration.ms`; the rebuild reads the last five batch headers of each
-producer from the broker's database.
+as the old leader did. A producer silent for `producer.id.expiration.ms` (KIP-854;
+measured from its last batch's max timestamp, as Kafka's `lastTimestamp`) and without an
+open transaction is forgotten by the broker's periodic check, so its next batch with a
+sequence other than 0 is `UNKNOWN_PRODUCER_ID` (the client bumps its epoch and starts
+again at 0, KIP-360). *Differs from Kafka:* no snapshot files; the rebuild reads the last
+five batch headers of each producer from the broker's database.
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ class ProducerStateEntry:
     producer_id: int
     epoch: int
     batches: deque[BatchMetadata] = field(default_factory=lambda: deque(maxlen=NUM_BATCHES_TO_RETAIN))
+    last_timestamp: int = -1  # the newest batch's max timestamp (producer.id.expiration.ms)
 
     @property
     def last_seq(self) -> int:
@@ -87,6 +91,7 @@ class ProducerBatch:
     base_sequence: int
     first_offset: int
     last_offset: int
+    max_timestamp: int = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +194,13 @@ class ProducerStateManager:
             )
 
     def update(
-        self, producer_id: int, epoch: int, first_seq: int, first_offset: int, last_offset: int
+        self,
+        producer_id: int,
+        epoch: int,
+        first_seq: int,
+        first_offset: int,
+        last_offset: int,
+        max_timestamp: int = -1,
     ) -> None:
         """Record an appended batch (leader or follower): a new epoch forgets the old
         one's batches (`ProducerStateEntry.update`)."""
@@ -198,9 +209,24 @@ class ProducerStateManager:
             entry = self.producers[producer_id] = ProducerStateEntry(producer_id, epoch)
         seq = last_sequence(first_seq, last_offset - first_offset)
         entry.batches.append(BatchMetadata(first_seq, seq, first_offset, last_offset))
+        entry.last_timestamp = max(entry.last_timestamp, max_timestamp)
+
+    def remove_expired(self, now_ms: int, expiration_ms: int) -> list[int]:
+        """Forget producers silent for `producer.id.expiration.ms` that have no open
+        transaction (`ProducerStateManager.removeExpiredProducers`); their ids."""
+        expired = [
+            pid
+            for pid, entry in self.producers.items()
+            if pid not in self.ongoing and now_ms - entry.last_timestamp >= expiration_ms
+        ]
+        for pid in expired:
+            del self.producers[pid]
+        return expired
 
     def load(self, batches: Iterable[ProducerBatch]) -> None:
         """Rebuild from the log's producer batches, oldest first."""
         self.producers.clear()
         for b in batches:
-            self.update(b.producer_id, b.epoch, b.base_sequence, b.first_offset, b.last_offset)
+            self.update(
+                b.producer_id, b.epoch, b.base_sequence, b.first_offset, b.last_offset, b.max_timestamp
+            )

@@ -27,6 +27,7 @@ from typing import NamedTuple
 
 from crc32c import crc32c
 
+from kafkatui.engine.compression import Compression, compress, decompress
 from kafkatui.engine.errors import ErrorCode, KafkaError
 
 try:  # the optional C decoder (setup.py); KAFKATUI_PURE_PYTHON=1 turns it off
@@ -65,16 +66,6 @@ class TimestampType(enum.IntEnum):
     @classmethod
     def from_config(cls, name: str) -> TimestampType:
         return cls.LOG_APPEND_TIME if name == "LogAppendTime" else cls.CREATE_TIME
-
-
-class Compression(enum.IntEnum):
-    """The codec in bits 0-2 of a batch's attributes."""
-
-    NONE = 0
-    GZIP = 1
-    SNAPPY = 2
-    LZ4 = 3
-    ZSTD = 4
 
 
 # Attribute bits of a v2 batch.
@@ -244,8 +235,10 @@ def encode_batch(
     partition_leader_epoch: int = NO_PARTITION_LEADER_EPOCH,
     last_offset_delta: int | None = None,
     delete_horizon_ms: int | None = None,
+    compression: Compression = Compression.NONE,
+    compression_level: int | None = None,
 ) -> bytes:
-    """Encode `records` as one uncompressed RecordBatch v2.
+    """Encode `records` as one RecordBatch v2, its records compressed with `compression`.
 
     Offset deltas are each record's offset minus `base_offset` (default: the first
     record's offset), so a compacted batch with offset gaps encodes faithfully; the
@@ -261,7 +254,9 @@ def encode_batch(
         body, max_timestamp = _recordsc.encode_records(records, base_offset, base_timestamp)
     else:
         body, max_timestamp = _encode_records_py(records, base_offset, base_timestamp)
-    attributes = int(timestamp_type) << 3
+    attributes = int(timestamp_type) << 3 | compression
+    if compression:
+        body = compress(compression, body, compression_level)
     if is_transactional:
         attributes |= ATTR_TRANSACTIONAL
     if is_control:
@@ -385,7 +380,7 @@ RecordTuple = tuple[int, int, bytes | None, bytes | None, Headers]
 
 
 def decode_batch(data: bytes, pos: int = 0) -> RecordBatch:
-    """Decode one uncompressed batch at `pos` with absolute offsets and timestamps."""
+    """Decode one batch at `pos` with absolute offsets and timestamps."""
     header = read_header(data, pos)
     return RecordBatch(header, list(map(_as_record, decode_record_tuples(data, header, pos))))
 
@@ -394,24 +389,32 @@ def _as_record(values: RecordTuple) -> Record:
     return tuple.__new__(Record, values)
 
 
-def decode_record_tuples(data: bytes, header: BatchHeader, pos: int = 0) -> list[RecordTuple]:
+def decode_record_tuples(
+    data: bytes, header: BatchHeader, pos: int = 0, max_decompressed: int | None = None
+) -> list[RecordTuple]:
     """The batch's records as plain (offset, timestamp, key, value, headers) tuples.
 
     The consumer's hot path: uses the optional C decoder when it was built, else the
-    pure-Python loop; both raise CORRUPT_MESSAGE for a malformed record.
+    pure-Python loop; both raise CORRUPT_MESSAGE for a malformed record. A compressed
+    batch is inflated first: at most `max_decompressed` bytes (else MESSAGE_TOO_LARGE)
+    for a producer's batch; None, no bound, for a batch from a log (bounded on append).
     """
-    if header.compression is not Compression.NONE:
-        raise KafkaError(
-            ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
-            f"{header.compression.name.lower()} batches are not readable yet",
-        )
+    start, end = pos + HEADER_SIZE, pos + header.size
+    codec = header.attributes & ATTR_COMPRESSION_MASK
+    if codec:
+        if codec > Compression.ZSTD:
+            raise KafkaError(ErrorCode.CORRUPT_MESSAGE, f"record batch names an unknown codec {codec}")
+        # The records after the header are one compressed stream (Kafka's
+        # DefaultRecordBatch.compressedIterator); decode them from the inflated bytes.
+        data = decompress(Compression(codec), memoryview(data)[start:end], max_decompressed)
+        start, end = 0, len(data)
     if _recordsc is not None:
         log_append_time = header.max_timestamp if header.attributes & ATTR_TIMESTAMP_TYPE else -1
         try:
             return _recordsc.decode_records(
                 data,
-                pos + HEADER_SIZE,
-                pos + header.size,
+                start,
+                end,
                 header.records_count,
                 header.base_offset,
                 header.base_timestamp,
@@ -419,15 +422,14 @@ def decode_record_tuples(data: bytes, header: BatchHeader, pos: int = 0) -> list
             )
         except ValueError as exc:
             raise KafkaError(ErrorCode.CORRUPT_MESSAGE, str(exc)) from None
-    return _decode_records_py(data, header, pos)
+    return _decode_records_py(data, header, start, end)
 
 
-def _decode_records_py(data: bytes, header: BatchHeader, pos: int) -> list[RecordTuple]:
+def _decode_records_py(data: bytes, header: BatchHeader, start: int, end: int) -> list[RecordTuple]:
     base_offset = header.base_offset
     base_timestamp = header.base_timestamp
     log_append = header.attributes & ATTR_TIMESTAMP_TYPE
-    p = pos + HEADER_SIZE
-    end = pos + header.size
+    p = start
     records: list[RecordTuple] = []
     varint = decode_varint
     append = records.append

@@ -311,16 +311,22 @@ class BrokerStorage:
         its producer state (Kafka reloads a snapshot and replays the log after it)."""
         self.in_flight += 1
         try:
+            # The window runs over the covering index; only the newest batches' rows are
+            # read for their max timestamp (producer.id.expiration.ms counts from it).
             sql = """
-                SELECT producer_id, producer_epoch, base_sequence, base_offset, last_offset FROM (
+                SELECT n.producer_id, n.producer_epoch, n.base_sequence, n.base_offset, n.last_offset,
+                       b.max_timestamp
+                FROM (
                     SELECT producer_id, producer_epoch, base_sequence, base_offset, last_offset,
                     ROW_NUMBER() OVER (
                         PARTITION BY producer_id ORDER BY last_offset DESC
                     ) AS newest
                     FROM batches WHERE log_id = ? AND producer_id >= 0 AND (attributes & 32) = 0
-                ) WHERE newest <= ? ORDER BY last_offset
+                ) AS n
+                JOIN batches AS b ON b.log_id = ? AND b.last_offset = n.last_offset
+                WHERE n.newest <= ? ORDER BY n.last_offset
             """
-            async with self._db.execute(sql, (log_id, NUM_BATCHES_TO_RETAIN)) as cursor:
+            async with self._db.execute(sql, (log_id, log_id, NUM_BATCHES_TO_RETAIN)) as cursor:
                 return [ProducerBatch(*row) async for row in cursor]
         finally:
             self.in_flight -= 1

@@ -49,3 +49,6 @@ class Api:
     min_version: int
     max_version: int
     handler: Handler
+    # What ApiVersions advertises as the lowest version, when it differs from what is
+    # served (Produce: see produce.py, KAFKA-18659).
+    advertised_min_version: int | None = None

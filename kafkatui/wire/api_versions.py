@@ -21,7 +21,11 @@ def _body(version: int, apis: Mapping[int, Api], error: ErrorCode = ErrorCode.NO
     cls = response_class(API_KEY, version)
     entry = nested(cls, "ApiVersion")
     keys = tuple(
-        entry(api_key=a.key, min_version=a.min_version, max_version=a.max_version)
+        entry(
+            api_key=a.key,
+            min_version=a.min_version if a.advertised_min_version is None else a.advertised_min_version,
+            max_version=a.max_version,
+        )
         for a in sorted(apis.values(), key=lambda a: a.key)
     )
     return build(cls, error_code=error, api_keys=keys, throttle_time=0)

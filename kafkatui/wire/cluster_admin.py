@@ -10,6 +10,7 @@ from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.wire.admin import refuse_manual_assignments
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, nested, response_class
+from kafkatui.wire.configs import apply_topic_changes
 from kafkatui.wire.metadata import CLUSTER_ID
 
 DELETE_RECORDS = 21
@@ -108,10 +109,7 @@ async def incremental_alter_configs(ctx: RequestContext, request: Any) -> Any:
                     "only topic configs can be altered here (broker configs are fixed)",
                 )
             changes = _topic_changes(ctx, r.resource_name, r.configs)
-            if request.validate_only:
-                ctx.cluster.topic(r.resource_name).config.with_changes(changes)
-            else:
-                await ctx.cluster.alter_topic_configs(r.resource_name, changes)
+            await apply_topic_changes(ctx, r.resource_type, r.resource_name, changes, request.validate_only)
             error: KafkaError | None = None
         except KafkaError as failure:
             error = failure

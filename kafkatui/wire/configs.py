@@ -1,6 +1,11 @@
 """DescribeConfigs (key 32): a topic's configs (its overrides over Kafka's defaults, from
 the engine's `TopicConfig.entries`) and a broker's (the engine's `BrokerDefaults`, read-only:
-kafkatui has no dynamic broker configs). AlterConfigs is not served yet.
+kafkatui has no dynamic broker configs).
+
+AlterConfigs (key 33, the old non-incremental API, deprecated by KIP-339): the configs
+sent replace a topic's whole set of overrides; every override not named goes back to its
+default, as Kafka's `ConfigurationControlManager.legacyAlterConfigs` does (a null value
+removes one too). Validated by the engine's `TopicConfig` like IncrementalAlterConfigs.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, nested, response_class
 
 API_KEY = 32
+ALTER_CONFIGS = 33
 TOPIC = 2  # ConfigResource.Type
 BROKER = 4
 # DescribeConfigsResponse.ConfigSource and .ConfigType as Kafka numbers them.
@@ -126,4 +132,46 @@ async def handle(ctx: RequestContext, request: Any) -> Any:
     return build(cls, throttle_time=0, results=tuple(results))
 
 
-APIS = [Api(API_KEY, "DescribeConfigs", 1, 4, handle)]
+async def apply_topic_changes(
+    ctx: RequestContext, resource_type: int, name: str, changes: dict[str, str | None], validate_only: bool
+) -> None:
+    """Change a topic's overrides through the controller, or only check that the change
+    would be accepted (`validate_only`); broker configs are fixed here."""
+    if int(resource_type) != TOPIC:
+        raise KafkaError(
+            ErrorCode.INVALID_REQUEST, "only topic configs can be altered here (broker configs are fixed)"
+        )
+    if validate_only:
+        ctx.cluster.topic(name).config.with_changes(changes)
+    else:
+        await ctx.cluster.alter_topic_configs(name, changes)
+
+
+async def alter_configs(ctx: RequestContext, request: Any) -> Any:
+    cls = response_class(ALTER_CONFIGS, ctx.version)
+    result_cls = nested(cls, "AlterConfigsResourceResponse")
+    results = []
+    for r in request.resources:
+        error: KafkaError | None = None
+        try:
+            wanted: dict[str, str | None] = {c.name: c.value for c in r.configs}
+            if int(r.resource_type) == TOPIC:
+                current = ctx.cluster.topic(r.resource_name).config.overrides
+                wanted = {name: None for name in current if name not in wanted} | wanted
+            await apply_topic_changes(ctx, r.resource_type, r.resource_name, wanted, request.validate_only)
+        except KafkaError as failure:
+            error = failure
+        results.append(
+            build(
+                result_cls, error_code=error or ErrorCode.NONE,
+                error_message=error.message if error else None, resource_type=r.resource_type,
+                resource_name=r.resource_name,
+            )
+        )  # fmt: skip
+    return build(cls, throttle_time=0, responses=tuple(results))
+
+
+APIS = [
+    Api(API_KEY, "DescribeConfigs", 1, 4, handle),
+    Api(ALTER_CONFIGS, "AlterConfigs", 0, 2, alter_configs),
+]

@@ -1,9 +1,10 @@
 """Produce (key 0): one RecordBatch per partition, appended by the partition's leader.
 
 The hot path touches batches, not records: the engine checks the header and CRC,
-patches the base offset and stores the bytes as received. Compressed batches are
-refused with UNSUPPORTED_COMPRESSION_TYPE: the engine reads only uncompressed batches
-(the log view, ListOffsets by time). acks=0 gets no response at all, as in Kafka.
+patches the base offset and stores the bytes as received. A compressed batch is
+decompressed and checked, and kept in the producer's codec or rebuilt in the topic's
+`compression.type` (the engine's `log_validator`). acks=0 gets no response at all, as
+in Kafka.
 A transactional batch needs the request's transactional id and, as the first batch of
 its transaction at the partition, the coordinator's word that the partition was added
 (KIP-890 part 1's verification; INVALID_TXN_STATE if not, as Kafka 3.6+ answers).
@@ -15,7 +16,7 @@ import asyncio
 from typing import Any
 
 from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.records import Compression, read_header
+from kafkatui.engine.records import read_header
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, millis, nested, response_class
 
@@ -35,12 +36,6 @@ async def _append(
         if not data:
             raise KafkaError(ErrorCode.INVALID_RECORD, "the produce request holds no record batch")
         header = read_header(data)
-        if header.compression is not Compression.NONE:
-            raise KafkaError(
-                ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
-                f"{header.compression.name.lower()} batches are not supported yet; "
-                "produce with compression.type=none",
-            )
         if header.is_control:  # only coordinators write markers (Kafka's LogValidator)
             raise KafkaError(ErrorCode.INVALID_RECORD, "Clients are not allowed to write control records")
         if header.is_transactional:
@@ -106,4 +101,8 @@ async def handle(ctx: RequestContext, request: Any) -> Any:
     )
 
 
-APIS = [Api(API_KEY, "Produce", 3, 10, handle)]
+# Produce v0-2 are advertised but not served, as Kafka 4 does (KAFKA-18659): librdkafka
+# before 2.10 (kcat 1.7.1's 2.0.2 among them) only compresses with gzip, snappy or lz4
+# when the broker's Produce range includes v0, and otherwise silently sends uncompressed.
+# Clients pick the highest version both sides speak, so nobody asks for v0-2.
+APIS = [Api(API_KEY, "Produce", 3, 10, handle, advertised_min_version=0)]

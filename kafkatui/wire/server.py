@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import errno
 import logging
 import os
@@ -51,6 +52,39 @@ class WireStats:
     internal_errors: int = 0  # connections closed on a handler failure (a kafkatui bug)
 
 
+@dataclass(frozen=True)
+class ConnectedClient:
+    """One open client connection, as a broker knows it: the request header's client id
+    and, from ApiVersions v3+, the client's software name and version (KIP-511, which
+    Kafka reports in its per-connection metrics)."""
+
+    broker_id: int
+    address: str  # the client's host:port
+    client_id: str | None
+    software_name: str | None
+    software_version: str | None
+    connected_since_ms: int  # on the cluster's clock
+    requests: int
+    last_api: str | None
+
+    @property
+    def software(self) -> str:
+        """ "name version", or "" for a client that never said (ApiVersions below v3)."""
+        return " ".join(p for p in (self.software_name, self.software_version) if p)
+
+
+@dataclass(slots=True)
+class _Connection:
+    broker_id: int
+    address: str
+    connected_since_ms: int
+    client_id: str | None = None
+    software_name: str | None = None
+    software_version: str | None = None
+    requests: int = 0
+    last_api: str | None = None
+
+
 class WireServer:
     """Every broker of a `Cluster` speaking the Kafka protocol on its own port.
 
@@ -74,7 +108,15 @@ class WireServer:
         self.addresses: dict[int, tuple[str, int]] = {}
         self.stats = WireStats()
         self._servers: list[asyncio.Server] = []
-        self._connections: set[asyncio.Task[None]] = set()
+        self._connections: dict[asyncio.Task[None], _Connection] = {}
+
+    def clients(self) -> list[ConnectedClient]:
+        """The open connections, oldest first."""
+        return sorted(
+            # list() copies in one step: `kafkatui serve`'s status line may ask from another thread.
+            (ConnectedClient(**dataclasses.asdict(c)) for c in list(self._connections.values())),
+            key=lambda c: (c.connected_since_ms, c.broker_id, c.address),
+        )
 
     @property
     def bootstrap(self) -> str:
@@ -126,11 +168,13 @@ class WireServer:
     ) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._connections.add(task)
-        self.stats.connections += 1
-        self.stats.connections_total += 1
         peername = writer.get_extra_info("peername")
         peer = f"/{peername[0]}" if peername else ""
+        address = f"{peername[0]}:{peername[1]}" if peername else "?"
+        connection = _Connection(broker_id, address, self.cluster.clock.now_ms())
+        self._connections[task] = connection
+        self.stats.connections += 1
+        self.stats.connections_total += 1
         try:
             while True:
                 size_bytes = await reader.readexactly(4)
@@ -142,7 +186,7 @@ class WireServer:
                 if broker is None or not broker.running:
                     return  # a stopped broker answers nothing, like a dead process
                 self.stats.requests += 1
-                response = await self._handle(broker_id, frame, peer)
+                response = await self._handle(broker_id, frame, peer, connection)
                 if response is not None:
                     writer.write(response)
                     await writer.drain()
@@ -165,16 +209,21 @@ class WireServer:
             )
         finally:
             self.stats.connections -= 1
-            self._connections.discard(task)
+            self._connections.pop(task, None)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
-    async def _handle(self, broker_id: int, frame: bytes, client_host: str = "") -> bytes | None:
+    async def _handle(
+        self, broker_id: int, frame: bytes, client_host: str = "", connection: _Connection | None = None
+    ) -> bytes | None:
         api_key, version, correlation_id = peek_key_version(frame)
         api = self.apis.get(api_key)
         if api is None:
             raise MalformedRequest(f"unknown api key {api_key}")
+        if connection is not None:
+            connection.requests += 1
+            connection.last_api = api.name
         if not api.min_version <= version <= api.max_version:
             if api_key == api_versions.API_KEY:
                 return encode_response(correlation_id, api_versions.unsupported_version(self.apis))
@@ -182,5 +231,10 @@ class WireServer:
                 f"{api.name} v{version} is not supported ({api.min_version}..{api.max_version})"
             )
         request = decode_request(frame)
+        if connection is not None:
+            connection.client_id = request.client_id
+            if api_key == api_versions.API_KEY and version >= 3:  # KIP-511
+                connection.software_name = request.body.client_software_name
+                connection.software_version = request.body.client_software_version
         body = await api.handler(RequestContext(self, broker_id, request, client_host), request.body)
         return None if body is None else encode_response(correlation_id, body)

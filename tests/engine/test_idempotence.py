@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from kafkatui.engine.broker import Broker
 from kafkatui.engine.clock import ManualClock
 from kafkatui.engine.cluster import Cluster
+from kafkatui.engine.controller import BrokerDefaults
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.events import AckLost, DuplicateBatchDropped, Event
 from kafkatui.engine.producer import Producer, ProducerConfig
@@ -331,3 +332,78 @@ def test_lost_acks_without_idempotence_duplicate(schedule: list[tuple[int, int]]
     stored, sent = asyncio.run(run_schedule(schedule, idempotent=False))
     drops = sum(d for _, d in schedule)
     assert sum(map(len, stored.values())) == sum(map(len, sent.values())) + drops
+
+
+# --- producer id expiration (KIP-854) -----------------------------------------------------
+
+EXPIRING = BrokerDefaults(producer_id_expiration_ms=60_000, producer_id_expiration_check_interval_ms=10_000)
+
+
+def stamped(clock: ManualClock, producer_id: int, epoch: int, sequence: int) -> bytes:
+    """A one-record batch written now (expiration counts from the batch's max timestamp)."""
+    records = [Record(0, clock.now_ms(), None, f"v{sequence}".encode())]
+    return encode_batch(
+        records, base_offset=0, producer_id=producer_id, producer_epoch=epoch, base_sequence=sequence
+    )
+
+
+async def wait(cluster: Cluster, clock: ManualClock, ms: int) -> None:
+    until = clock.now_ms() + ms
+    await cluster.advance_until(lambda: clock.now_ms() >= until, limit_ms=ms + 1_000)
+
+
+async def test_a_silent_producer_is_forgotten_after_producer_id_expiration_ms(clock: ManualClock) -> None:
+    async with await Cluster.open(None, brokers=1, clock=clock, seed=1, defaults=EXPIRING) as cluster:
+        leader = await leader_of(cluster)
+        pid, epoch = await cluster.init_producer_id()
+        await leader.produce(TOPIC, 0, stamped(clock, pid, epoch, 0), acks=1)
+        await wait(cluster, clock, 45_000)  # silent, but not for long enough
+        await leader.produce(TOPIC, 0, stamped(clock, pid, epoch, 1), acks=1)
+        await wait(cluster, clock, 75_000)  # now past producer.id.expiration.ms
+        with pytest.raises(KafkaError) as refused:
+            await leader.produce(TOPIC, 0, stamped(clock, pid, epoch, 2), acks=1)
+        assert refused.value.code is ErrorCode.UNKNOWN_PRODUCER_ID
+        assert cluster.describe_topic(TOPIC).partitions[0].log_end_offset == 2  # nothing written
+
+
+async def test_a_producer_with_an_open_transaction_does_not_expire(clock: ManualClock) -> None:
+    async with await Cluster.open(None, brokers=1, clock=clock, seed=1, defaults=EXPIRING) as cluster:
+        leader = await leader_of(cluster)
+        leader.expire_producers()
+        log = next(iter(leader.logs.values()))
+        log.producer_state.update(5, 0, 0, 0, 0, clock.now_ms() - 120_000)
+        log.producer_state.update(6, 0, 0, 1, 1, clock.now_ms() - 120_000)
+        log.producer_state.track_transaction(6, 1)
+        assert leader.expire_producers() == 1
+        assert set(log.producer_state.producers) == {6}
+
+
+async def test_the_producer_starts_a_new_epoch_when_the_broker_forgot_it(clock: ManualClock) -> None:
+    async with await Cluster.open(None, brokers=1, clock=clock, seed=1, defaults=EXPIRING) as cluster:
+        await cluster.create_topic(TOPIC, 1, 1)
+        producer = fast_producer(cluster)
+        await producer.send_and_wait(TOPIC, b"before", partition=0)
+        epoch = producer.producer_epoch
+        await wait(cluster, clock, 75_000)
+        sent = await producer.send(TOPIC, b"after", partition=0)  # UNKNOWN_PRODUCER_ID, then again
+        await cluster.advance_until(sent.done, limit_ms=10_000)  # through retry.backoff.ms
+        assert sent.result().offset == 1
+        assert producer.producer_epoch == epoch + 1 and producer.next_sequences()[(TOPIC, 0)] == 1
+        assert [r.value for r in await read_all(cluster, TOPIC)] == [b"before", b"after"]
+        await producer.close()
+
+
+async def test_expiration_counts_from_the_last_batch_after_a_restart(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    async with await Cluster.open(tmp_path, brokers=1, clock=clock, seed=1, defaults=EXPIRING) as cluster:
+        leader = await leader_of(cluster)
+        pid, _ = await cluster.init_producer_id()
+        await leader.produce(TOPIC, 0, stamped(clock, pid, 0, 0), acks=1)
+    async with await Cluster.open(tmp_path, clock=clock, seed=1, defaults=EXPIRING) as cluster:
+        leader = cluster.leader(TOPIC, 0)
+        [entry] = next(iter(leader.logs.values())).producer_state.producers.values()
+        assert entry.last_timestamp == clock.now_ms()  # read back from the batch
+        await wait(cluster, clock, 75_000)
+        with pytest.raises(KafkaError, match="no record of producer id"):
+            await leader.produce(TOPIC, 0, stamped(clock, pid, 0, 1), acks=1)

@@ -148,7 +148,7 @@ def _decode_both(data: bytes) -> tuple[object, object]:
                     )
                 )  # fmt: skip
             else:
-                results.append(records_module._decode_records_py(data, header, 0))
+                results.append(records_module._decode_records_py(data, header, HEADER_SIZE, header.size))
         except ValueError:
             results.append("corrupt")
         except KafkaError as error:
@@ -214,4 +214,4 @@ def test_negative_header_count_is_corrupt() -> None:
         decode_batch(bytes(data))
     assert info.value.code is ErrorCode.CORRUPT_MESSAGE
     with pytest.raises(KafkaError):
-        records_module._decode_records_py(bytes(data), read_header(bytes(data)), 0)
+        records_module._decode_records_py(bytes(data), read_header(bytes(data)), HEADER_SIZE, len(data))

@@ -466,11 +466,18 @@ def test_snapshot_after_one_send(snap_compare) -> None:  # type: ignore[no-untyp
     assert snap_compare(Harness(), terminal_size=(120, 36), run_before=send_one)
 
 
-async def _send_through_a_lost_ack(pilot: Pilot[None], app: Harness, panel: ProducePanel) -> None:
-    """Arm the lost-ack fault (d), send the form, and move the clock through the retry."""
+async def _send_through_a_lost_ack(
+    pilot: Pilot[None], app: Harness, panel: ProducePanel, *, button: bool = False
+) -> None:
+    """Arm the lost-ack fault (d, or its button), send the form, and move the clock through the retry."""
     assert app.backend is not None
     panel.query_one("#send").focus()
-    await pilot.press("d")
+    if button:
+        await pilot.click("#drop-ack")
+        await pilot.pause()
+        panel.query_one("#send").focus()
+    else:
+        await pilot.press("d")
     assert "next ack(s) to lose: 1" in text_of(panel, "#idempotence-msg")
     before = len(app.produced)
     await pilot.press("ctrl+s")
@@ -493,7 +500,7 @@ async def test_idempotence_drops_the_retry_of_a_lost_ack_and_off_it_is_written_t
         panel.query_one("#idempotence", Switch).value = False
         await pilot.pause()
         assert "writes the record again" in text_of(panel, "#idempotence-msg")
-        await _send_through_a_lost_ack(pilot, app, panel)
+        await _send_through_a_lost_ack(pilot, app, panel, button=True)
         assert records(app) == 3  # written, lost ack, written again
         assert "duplicates dropped by brokers: 1" in text_of(panel, "#idempotence-msg")
 

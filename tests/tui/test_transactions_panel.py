@@ -33,6 +33,14 @@ async def transactional(pilot: Pilot[None]) -> ProducePanel:
     return panel
 
 
+async def transactional_with_backend(
+    pilot: Pilot[None], app: Harness
+) -> tuple[ProducePanel, EmbeddedBackend]:
+    panel = await transactional(pilot)
+    assert app.backend is not None
+    return panel, app.backend
+
+
 async def press(pilot: Pilot[None], key: str) -> None:
     """A panel key, with focus off the text fields (where it would be typed)."""
     pilot.app.query_one(ProducePanel).query_one("#send", Button).focus()
@@ -87,9 +95,7 @@ async def test_binding_is_off_until_txn_is_on_and_txn_needs_idempotence() -> Non
 async def test_commit_makes_the_records_visible_to_read_committed_at_once() -> None:
     app = Harness()
     async with app.run_test(size=(120, 36)) as pilot:
-        panel = await transactional(pilot)
-        backend = app.backend
-        assert backend is not None
+        panel, backend = await transactional_with_backend(pilot, app)
         await press(pilot, "b")
         shown = text_of(panel, "#txn-msg")
         assert "IN_TRANSACTION" in shown and "producer id" in shown
@@ -110,9 +116,7 @@ async def test_commit_makes_the_records_visible_to_read_committed_at_once() -> N
 async def test_abort_hides_the_records_and_a_send_outside_a_transaction_is_refused() -> None:
     app = Harness()
     async with app.run_test(size=(120, 36)) as pilot:
-        panel = await transactional(pilot)
-        backend = app.backend
-        assert backend is not None
+        panel, backend = await transactional_with_backend(pilot, app)
         await fill(pilot, panel, key="k", value="too early")
         panel.action_send()
         await pilot.app.workers.wait_for_complete()
@@ -135,9 +139,7 @@ async def test_abort_hides_the_records_and_a_send_outside_a_transaction_is_refus
 async def test_a_zombie_is_fenced_and_begin_starts_a_new_producer() -> None:
     app = Harness()
     async with app.run_test(size=(120, 36)) as pilot:
-        panel = await transactional(pilot)
-        backend = app.backend
-        assert backend is not None
+        panel, backend = await transactional_with_backend(pilot, app)
         await press(pilot, "b")
         epoch = backend.transaction(TXN).producer_epoch
         await send(pilot, panel, "client-1", "zombie's")
@@ -217,6 +219,7 @@ def test_snapshot_produce_panel_with_an_open_transaction(snap_compare) -> None: 
         await press(pilot, "b")
         await send(pilot, panel, "client-1", "debit 10")
         await send(pilot, panel, "client-2", "credit 10")
+        pilot.app.set_focus(None)  # no blinking cursor in the picture
         pilot.app.clear_notifications()
         await pilot.pause(0.2)
 

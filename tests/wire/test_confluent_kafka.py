@@ -108,13 +108,6 @@ def test_watermarks_and_offsets_for_times(served: ServedCluster) -> None:
     consumer.close()
 
 
-def test_compressed_batches_are_refused_with_unsupported_compression_type(served: ServedCluster) -> None:
-    create(served, "zipped", partitions=1, rf=1)
-    reports = produce(served, "zipped", [(None, b"x" * 100)], **{"compression.type": "gzip", "retries": 0})
-    assert [err.code() for err, _ in reports] == [KafkaError.UNSUPPORTED_COMPRESSION_TYPE]
-    assert served.cluster.describe_topic("zipped").record_count == 0
-
-
 def test_subscribed_group_reads_everything_and_commits(served: ServedCluster) -> None:
     create(served, "jobs", partitions=3, rf=2)
     produce(served, "jobs", [(b"%d" % i, b"job") for i in range(90)])

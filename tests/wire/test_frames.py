@@ -84,7 +84,10 @@ def test_api_versions_lists_every_api_it_serves(served: ServedCluster) -> None:
         body = api_versions(served, version)
         assert body.error_code == 0
         advertised = {k.api_key: (k.min_version, k.max_version) for k in body.api_keys}
-        assert advertised == {key: (a.min_version, a.max_version) for key, a in APIS.items()}
+        served_versions = {key: (a.min_version, a.max_version) for key, a in APIS.items()}
+        # Produce v0-2 are advertised, not served, as Kafka 4 does (KAFKA-18659), so old
+        # librdkafka (kcat 1.7.1) compresses; a v1 request still closes the connection.
+        assert advertised == {**served_versions, 0: (0, served_versions[0][1])}
         assert advertised[18] == (0, 3)
 
 
@@ -217,7 +220,7 @@ def test_offset_for_leader_epoch_answers_where_an_epoch_ends_and_fences_old_epoc
     for _ in range(3):
         served.call(
             served.cluster.leader("epochs", 0).produce(
-                "epochs", 0, encode_batch([Record(0, 0, None, b"x")]), acks=1
+                "epochs", 0, encode_batch([Record(0, 0, None, b"x")]), acks=-1
             )
         )
     answer = offset_for_leader_epoch(served, leader, 0, 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
-from kafkatui.backends.base import BrokerState, BrokerView
+from kafkatui.backends.base import BrokerState, BrokerView, ConnectedClient
 from kafkatui.engine.events import (
     BrokerFenced,
     BrokerStarted,
@@ -54,6 +54,18 @@ def any_silent(brokers: list[BrokerView]) -> bool:
     return any(b.session_remaining_ms is not None for b in brokers)
 
 
+def client_row(client: ConnectedClient) -> tuple[str, ...]:
+    """One connected client as the Clients table shows it."""
+    return (
+        client.client_id or "—",
+        client.software or "—",
+        client.address,
+        str(client.broker_id),
+        f"{client.requests:,}",
+        client.last_api or "—",
+    )
+
+
 class ClusterPanel(Panel):
     """Brokers: status, controller marker, partitions led, replicas hosted, bytes on disk."""
 
@@ -67,6 +79,8 @@ class ClusterPanel(Panel):
     ClusterPanel #cluster-summary { color: $text-muted; padding: 0 0 1 0; }
     ClusterPanel #cluster-listener { color: $text-accent; padding: 0 0 1 0; display: none; }
     ClusterPanel DataTable { height: auto; max-height: 1fr; }
+    ClusterPanel #clients-title { text-style: bold; padding: 1 0 0 0; display: none; }
+    ClusterPanel #clients { display: none; }
     """
 
     def on_mount(self) -> None:
@@ -84,6 +98,19 @@ class ClusterPanel(Panel):
         listener = self.query_one("#cluster-listener", Static)
         listener.display = status is not None
         listener.update(status or "")
+        self._show_clients(status is not None)
+
+    def _show_clients(self, listening: bool) -> None:
+        """The Kafka clients connected over the wire: who they say they are (client.id,
+        and KIP-511's software name/version), from where, and what they last asked."""
+        self.query_one("#clients-title", Static).display = listening
+        table = self.query_one("#clients", DataTable)
+        table.display = listening
+        if not listening:
+            return
+        table.clear()
+        for c in self.backend.connected_clients():
+            table.add_row(*client_row(c))
 
     def compose(self) -> ComposeResult:
         yield Static(id="cluster-summary")
@@ -91,6 +118,10 @@ class ClusterPanel(Panel):
         table: DataTable[str] = DataTable(id="brokers", cursor_type="row", zebra_stripes=True)
         table.add_columns("Broker", "Status", "Controller", "Partitions led", "Replicas", "On disk")
         yield table
+        yield Static("Clients", id="clients-title")
+        clients: DataTable[str] = DataTable(id="clients", cursor_type="none", zebra_stripes=True)
+        clients.add_columns("Client id", "Software", "Address", "Broker", "Requests", "Last API")
+        yield clients
 
     async def refresh_data(self) -> None:
         await self.backend.refresh_disk_usage()

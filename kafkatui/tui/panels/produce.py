@@ -50,6 +50,7 @@ _IDEMPOTENCE_TIP = (
     "enable.idempotence (KIP-98): the producer numbers its batches per partition, so a "
     "leader that already has a retried batch drops it instead of writing it twice"
 )
+_DROP_ACK_TIP = "The leader writes the next batch but its ack is lost: the producer retries (d)"
 _TRANSACTIONAL_TIP = (
     "transactional.id (KIP-98): records sent between begin (b) and commit (c) or abort (x) "
     "become visible to read_committed consumers all at once, or never"
@@ -125,6 +126,7 @@ class ProducePanel(Panel):
     ProducePanel .msg.-empty { display: none; }
     ProducePanel .msg.-error { color: $error; }
     ProducePanel .msg.-ok { color: $success; }
+    ProducePanel #drop-ack { margin-left: 2; }
     ProducePanel #txn-id { width: 1fr; height: 1; border: none; padding: 0 1; }
     ProducePanel #txn-buttons { height: auto; padding-left: 11; }
     ProducePanel #txn-buttons > Button { min-width: 8; margin-right: 1; }
@@ -192,6 +194,7 @@ class ProducePanel(Panel):
                     label.tooltip = _IDEMPOTENCE_TIP
                     yield label
                     yield Switch(True, id="idempotence", classes="toggle", tooltip=_IDEMPOTENCE_TIP)
+                    yield Button("Lose next ack", id="drop-ack", compact=True, tooltip=_DROP_ACK_TIP)
                 yield Static("", id="idempotence-msg", classes="msg")
                 with Horizontal(classes="line spaced", id="transactional-row"):
                     label = Label("txn", classes="field-label")
@@ -460,6 +463,10 @@ class ProducePanel(Panel):
         )
 
     # --- transactions ----------------------------------------------------------------
+
+    @on(Button.Pressed, "#drop-ack")
+    def _drop_ack_pressed(self) -> None:
+        self.action_drop_ack()
 
     @on(Button.Pressed, "#txn-begin")
     def _begin_pressed(self) -> None:

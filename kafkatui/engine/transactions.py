@@ -7,14 +7,17 @@ compacted topic `__transaction_state`. Every state change (InitProducerId,
 AddPartitionsToTxn, EndTxn's PrepareCommit/PrepareAbort and CompleteCommit/CompleteAbort)
 is a record appended there with acks=all before the client is answered; a broker that
 becomes the leader replays the partition, and finishes any transaction it finds in a
-Prepare state by writing its markers again (Kafka does the same on failover).
+Prepare state by writing its markers again (Kafka does the same on failover). Markers
+that cannot be written (a partition without a leader) are retried in the background
+until every partition has one (Kafka's `TransactionMarkerChannelManager`).
 
 Keys and values use Kafka's binary schemas (TransactionLogKey v0, TransactionLogValue
 v0). Offsets sent to a transaction are the group coordinator's business (`offsets.py`):
 AddOffsetsToTxn adds the group's `__consumer_offsets` partition to the transaction, so
 the markers reach it like any other partition. *Differs from Kafka:* InitProducerId on
 an ongoing transaction bumps the epoch once and aborts it at once, rather than
-answering CONCURRENT_TRANSACTIONS and bumping again on the retry.
+answering CONCURRENT_TRANSACTIONS and bumping again on the retry. EndTxn is answered
+once the markers are written (up to MARKER_TIMEOUT_MS), not after Prepare*.
 """
 
 from __future__ import annotations

@@ -606,3 +606,16 @@ async def test_a_compacted_offsets_partition_keeps_commits_an_aborted_transactio
     assert [r.aborted_removed for _, _, r in done] == [1, 1, 1]  # on each replica
     await crash_broker(cluster, clock, await cluster.find_coordinator("app"))
     assert await _offsets(cluster) == {(TOPIC, 0): 5, (TOPIC, 1): 11}
+
+
+async def test_a_fenced_producers_pending_offsets_are_dropped(cluster: Cluster) -> None:
+    """InitProducerId aborts the open transaction: its ABORT marker reaches the group's
+    partition too, so its offsets are neither committed nor left unstable."""
+    await cluster.create_topic(TOPIC, 1, 3)
+    pid, epoch = await cluster.init_producer_id("tx-z")
+    await cluster.add_offsets_to_txn("tx-z", pid, epoch, "app")
+    await cluster.txn_offset_commit("tx-z", pid, epoch, "app", {(TOPIC, 0): OffsetAndMetadata(3)})
+    assert cluster.pending_txn_offsets("app") == {(TOPIC, 0)}
+    await cluster.init_producer_id("tx-z")  # a new producer with the same id
+    assert cluster.pending_txn_offsets("app") == set()
+    assert await _offsets(cluster) == {}

@@ -526,11 +526,13 @@ class GroupCoordinator:
         return {tp: committed[tp] for tp in partitions if tp in committed}
 
     def groups(self) -> list[str]:
-        """Groups (with members or committed offsets) in the partitions loaded here."""
+        """Groups (with members, committed offsets, or offsets pending in a transaction,
+        which Kafka's TxnOffsetCommit creates the group for) in the partitions loaded here."""
         found: set[str] = set()
         for s in self._partitions.values():
             if s.loaded:
                 found.update(s.offsets)
+                found.update(g for pending in s.pending_txn.values() for g, _ in pending)
                 found.update(g for g, group in s.groups.items() if group.state is not GroupState.DEAD)
         return sorted(found)
 

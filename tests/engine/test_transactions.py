@@ -12,6 +12,7 @@ from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.consumer import Consumer, ConsumerConfig, TopicPartition
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.events import Event, TransactionStateChanged
+from kafkatui.engine.group_admin import list_groups
 from kafkatui.engine.offsets import OffsetAndMetadata
 from kafkatui.engine.producer import Producer, ProducerConfig, TransactionState
 from kafkatui.engine.transactions import (
@@ -616,6 +617,7 @@ async def test_a_fenced_producers_pending_offsets_are_dropped(cluster: Cluster) 
     await cluster.add_offsets_to_txn("tx-z", pid, epoch, "app")
     await cluster.txn_offset_commit("tx-z", pid, epoch, "app", {(TOPIC, 0): OffsetAndMetadata(3)})
     assert cluster.pending_txn_offsets("app") == {(TOPIC, 0)}
+    assert await list_groups(cluster) == ["app"]  # the group exists, as Kafka creates it
     await cluster.init_producer_id("tx-z")  # a new producer with the same id
     assert cluster.pending_txn_offsets("app") == set()
     assert await _offsets(cluster) == {}

@@ -463,12 +463,20 @@ class Broker:
     # --- produce ---------------------------------------------------------------------
 
     async def produce(
-        self, topic: str, partition: int, data: bytes, *, acks: int = -1, timeout_ms: int = REQUEST_TIMEOUT_MS
+        self,
+        topic: str,
+        partition: int,
+        data: bytes,
+        *,
+        acks: int = -1,
+        timeout_ms: int = REQUEST_TIMEOUT_MS,
+        from_coordinator: bool = False,
     ) -> ProduceResult:
         """Append one producer batch to a partition this broker leads.
 
         acks=1 answers once the leader has written it; acks=all once every in-sync
         replica has fetched it (the high watermark covers it); acks=0 callers don't wait.
+        `from_coordinator`: a group coordinator's transactional batch (no sequence checks).
         """
         try:
             if acks not in VALID_ACKS:
@@ -494,8 +502,9 @@ class Broker:
                 _require_keys(data, topic, partition, records)
             timestamp_type = TimestampType.from_config(config.message_timestamp_type)
             appended = await log.append_as_leader(
-                data, leader_epoch=part.leader_epoch, timestamp_type=timestamp_type, now_ms=now
-            )
+                data, leader_epoch=part.leader_epoch, timestamp_type=timestamp_type, now_ms=now,
+                from_coordinator=from_coordinator,
+            )  # fmt: skip
         except KafkaError as error:
             self._bus.publish(
                 ProduceRejected(
@@ -587,6 +596,10 @@ class Broker:
             producer_id, producer_epoch, commit, coordinator_epoch, self._clock.now_ms()
         )
         await self.produce(topic, partition, marker, acks=-1)
+        if topic == OFFSETS_TOPIC:
+            # The group coordinator materializes or drops the producer's pending offsets
+            # (Kafka's `GroupCoordinator.scheduleHandleTxnCompletion`).
+            await self.coordinator.complete_txn_offsets(partition, producer_id, commit)
 
     async def init_producer_id(self) -> tuple[int, int]:
         """InitProducerId without a transactional.id (KIP-98): a new producer id from

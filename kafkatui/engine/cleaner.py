@@ -15,6 +15,12 @@ cleanup policies work on, each replica on its own:
   in the batch), so consumers catching up still see the delete. Cleaning starts when
   the dirty part (written since the last cleaning) is at least `min.cleanable.dirty.
   ratio` of the closed log, and skips records newer than `min.compaction.lag.ms`.
+  Transactions (`CleanedTransactionMetadata`): the cleaner stops at the last stable
+  offset, drops the records of aborted transactions (they never enter the offset map
+  either), and removes a COMMIT/ABORT marker once no batch of its transaction is left
+  and its own delete horizon (`delete.retention.ms`, set the first time it could go)
+  has passed; a producer's last data batch and a marker that is its last batch stay,
+  for the producer state (epoch, sequences) a rebuilt replica needs.
 
 Here the batches of all segments are rows of the broker's `batches` table; a segment
 is the run of batches from one recorded boundary to the next (`segments` table).
@@ -34,6 +40,7 @@ from kafkatui.engine.configs import TopicConfig
 from kafkatui.engine.errors import KafkaError
 from kafkatui.engine.events import EventBus, LogCleaned, LogStartOffsetAdvanced
 from kafkatui.engine.log import PartitionLog
+from kafkatui.engine.producer_state import AbortedTxn
 from kafkatui.engine.records import (
     ATTR_DELETE_HORIZON,
     BatchHeader,
@@ -75,6 +82,8 @@ class CleanResult:
     dirty_ratio: float
     next_horizon: int | None  # the earliest delete horizon of a tombstone kept, if any
     removed: tuple[int, ...] = ()  # the offsets it removed
+    aborted_removed: int = 0  # records of aborted transactions
+    markers_removed: int = 0  # transaction markers past their delete horizon
 
 
 async def segments(log: PartitionLog, config: TopicConfig) -> list[Segment]:
@@ -144,6 +153,7 @@ async def delete_old_segments(log: PartitionLog, config: TopicConfig, now_ms: in
         start = found[doomed].base_offset
         log.size_bytes -= await log.storage.delete_before(log.log_id, start)
         log.log_start_offset = start
+        log.producer_state.truncate_head(start)
     return start
 
 
@@ -155,7 +165,9 @@ async def dirty_ratio(
     if found is None:
         found = await segments(log, config)
     first_dirty = max(await log.storage.cleaner_checkpoint(log.log_id), log.log_start_offset)
-    uncleanable = min(found[-1].base_offset, log.high_watermark)
+    # Never past the last stable offset: an open transaction's outcome is not known yet
+    # (Kafka's `LogCleanerManager.cleanableOffsets`).
+    uncleanable = min(found[-1].base_offset, log.last_stable_offset)
     for segment in found[:-1]:  # min.compaction.lag.ms: too recent to clean yet
         if now_ms - segment.max_timestamp < config.min_compaction_lag_ms:
             uncleanable = min(uncleanable, segment.base_offset)
@@ -181,19 +193,46 @@ async def clean(
         if start >= end or (not force and (first_dirty >= end or ratio < config.min_cleanable_dirty_ratio)):
             return None
         latest: dict[bytes, int] = {}  # Kafka's OffsetMap, over the dirty part
+        txns = CleanedTransactionMetadata(log.producer_state.aborted_between(first_dirty, end))
         for header, records, _ in await _batches(log, first_dirty, end):
-            if not header.is_control:
+            if header.is_control:
+                txns.on_control_batch_read(header, records)
+            elif not txns.on_batch_read(header):  # an aborted batch's keys do not count
                 for record in records:
                     if record.key is not None:
                         latest[record.key] = record.offset
+        # The producer state a rebuilt replica needs (Kafka's `lastRecordsOfActiveProducers`).
+        last_of = await log.storage.last_offsets_of_producers(log.log_id)
+        txns = CleanedTransactionMetadata(log.producer_state.aborted_between(start, end))
         kept: list[tuple[BatchHeader, bytes]] = []
-        before = after = tombstones = 0
+        before = after = tombstones = aborted = markers = 0
         horizons: list[int] = []
         removed: list[int] = []
         for header, records, original in await _batches(log, start, end):
+            last_data, last_any = last_of.get(header.producer_id, (-1, -1))
             if header.is_control:
-                kept.append((header, original))  # transaction markers are not compacted here
+                horizon = header.base_timestamp if header.attributes & ATTR_DELETE_HORIZON else None
+                empty = txns.on_control_batch_read(header, records)
+                if not empty or header.last_offset == last_any:
+                    kept.append((header, original))  # needed: its transaction's data, or the epoch
+                    continue
+                if horizon is not None and now_ms >= horizon:
+                    markers += 1
+                    removed.append(header.base_offset)
+                    continue  # past delete.retention.ms with nothing left of its transaction
+                if horizon is None:
+                    horizon = now_ms + config.delete_retention_ms  # first seen empty: the clock starts
+                    data = _reencode(header, records, horizon)
+                    kept.append((read_header(data), data))
+                else:
+                    kept.append((header, original))
+                horizons.append(horizon)
                 continue
+            if txns.on_batch_read(header) and header.last_offset != last_data:
+                aborted += len(records)
+                before += len(records)
+                removed.extend(r.offset for r in records)
+                continue  # an aborted transaction's records (Kafka's `shouldDiscardBatch`)
             horizon = header.base_timestamp if header.attributes & ATTR_DELETE_HORIZON else None
             survivors = []
             for record in records:
@@ -209,6 +248,8 @@ async def clean(
             after += len(survivors)
             if not survivors:
                 continue  # Kafka keeps an empty batch only for a producer's state
+            if header.is_transactional:
+                txns.kept(header.producer_id)
             if any(r.value is None for r in survivors):
                 if horizon is None:
                     horizon = now_ms + config.delete_retention_ms  # first seen: the clock starts
@@ -229,9 +270,62 @@ async def clean(
             kept.append((read_header(data), data))
         freed = await log.storage.replace_batches(log.log_id, start, end, kept, end)
         log.size_bytes -= freed
+        if aborted or markers:
+            await log.reload_transactions()  # the aborted index follows what is left
     return CleanResult(
-        start, end, before, after, tombstones, freed, ratio, min(horizons, default=None), tuple(removed)
-    )
+        start, end, before, after, tombstones, freed, ratio, min(horizons, default=None), tuple(removed),
+        aborted, markers,
+    )  # fmt: skip
+
+
+def _reencode(header: BatchHeader, records: list[Record], delete_horizon_ms: int) -> bytes:
+    """A marker batch again, with its delete horizon set (KIP-534)."""
+    return encode_batch(
+        records, base_offset=header.base_offset, last_offset_delta=header.last_offset_delta,
+        timestamp_type=header.timestamp_type, producer_id=header.producer_id,
+        producer_epoch=header.producer_epoch, base_sequence=header.base_sequence,
+        is_transactional=header.is_transactional, is_control=header.is_control,
+        partition_leader_epoch=header.partition_leader_epoch, delete_horizon_ms=delete_horizon_ms,
+    )  # fmt: skip
+
+
+class CleanedTransactionMetadata:
+    """Kafka's `CleanedTransactionMetadata`: follows transactions through one pass of
+    the cleaner, in offset order, knowing the aborted ones in range (the aborted
+    transaction index). A data batch of an aborted transaction may go; a marker may go
+    (after its delete horizon) once no batch of its transaction stays in the log.
+    *Differs from Kafka:* a marker counts as empty in the pass that removes its
+    transaction's last batch (Kafka waits for the next pass to see none), so its delete
+    horizon starts when its data goes."""
+
+    def __init__(self, aborted: list[AbortedTxn]) -> None:
+        self._aborted = sorted(aborted, key=lambda a: a.first_offset)
+        self._next = 0
+        self._ongoing_aborted: set[int] = set()  # producer ids
+        self._kept: set[int] = set()  # producer ids whose open transaction keeps a batch
+
+    def _consume_aborted_up_to(self, offset: int) -> None:
+        while self._next < len(self._aborted) and self._aborted[self._next].first_offset <= offset:
+            self._ongoing_aborted.add(self._aborted[self._next].producer_id)
+            self._next += 1
+
+    def on_batch_read(self, header: BatchHeader) -> bool:
+        """A data batch: True if it belongs to an aborted transaction."""
+        self._consume_aborted_up_to(header.last_offset)
+        return header.is_transactional and header.producer_id in self._ongoing_aborted
+
+    def kept(self, producer_id: int) -> None:
+        """A batch of the producer's transaction stays in the log."""
+        self._kept.add(producer_id)
+
+    def on_control_batch_read(self, header: BatchHeader, records: list[Record]) -> bool:
+        """A marker ends its producer's transaction: True if nothing of it is left."""
+        self._consume_aborted_up_to(header.last_offset)
+        self._ongoing_aborted.discard(header.producer_id)
+        if header.producer_id in self._kept:
+            self._kept.discard(header.producer_id)
+            return False
+        return True
 
 
 async def _batches(log: PartitionLog, first: int, end: int) -> list[tuple[BatchHeader, list[Record], bytes]]:
@@ -352,6 +446,7 @@ class LogHousekeeping:
                     continue
                 log.size_bytes -= await log.storage.delete_before(log.log_id, offset)
                 log.log_start_offset = offset
+                log.producer_state.truncate_head(offset)
             starts.append(offset)
             self._bus.publish(
                 LogStartOffsetAdvanced(

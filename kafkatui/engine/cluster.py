@@ -262,9 +262,8 @@ class Cluster:
                     *self._alter_partition(broker.broker_id),
                     self._allocate_producer_ids(broker.broker_id),
                 )
-                # WriteTxnMarkers and the offsets of committed transactions.
+                # WriteTxnMarkers (to data partitions and `__consumer_offsets` alike).
                 broker.txn_coordinator.write_marker = self._write_marker
-                broker.txn_coordinator.commit_offsets = self._commit_txn_offsets
             for broker in self.brokers.values():
                 if broker.broker_id not in fenced:  # a broker stopped earlier stays stopped
                     await broker.recover()
@@ -602,12 +601,6 @@ class Cluster:
             raise KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, f"the leader of {tp[0]}-{tp[1]} is down")
         await leader.write_txn_marker(tp[0], tp[1], producer_id, epoch, commit, coordinator_epoch)
 
-    async def _commit_txn_offsets(
-        self, group_id: str, offsets: Mapping[tuple[str, int], OffsetAndMetadata]
-    ) -> None:
-        coordinator = await self._coordinator(group_id)
-        await coordinator.commit(group_id, offsets, self.clock.now_ms(), transactional=True)
-
     async def add_partitions_to_txn(
         self,
         transactional_id: str,
@@ -626,10 +619,15 @@ class Cluster:
     async def add_offsets_to_txn(
         self, transactional_id: str, producer_id: int, producer_epoch: int, group_id: str
     ) -> None:
-        """AddOffsetsToTxn: the group's offsets will be committed by this transaction."""
+        """AddOffsetsToTxn: the group's `__consumer_offsets` partition joins the transaction."""
         await self.find_coordinator(group_id)
         coordinator = await self._txn_coordinator(transactional_id)
-        await coordinator.add_offsets(transactional_id, producer_id, producer_epoch, group_id)
+        await coordinator.add_offsets(
+            transactional_id, producer_id, producer_epoch, self._offsets_partition(group_id)
+        )
+
+    def _offsets_partition(self, group_id: str) -> tuple[str, int]:
+        return OFFSETS_TOPIC, partition_for(group_id, len(self.topic(OFFSETS_TOPIC).partitions))
 
     async def txn_offset_commit(
         self,
@@ -643,18 +641,25 @@ class Cluster:
         member_id: str = "",
         group_instance_id: str | None = None,
     ) -> None:
-        """TxnOffsetCommit: offsets that become the group's committed offsets only when
-        the transaction commits. A consumer that names its member and generation
-        (TxnOffsetCommit v3, KIP-447) is checked against the group first."""
+        """TxnOffsetCommit: offsets appended to the group's partition as the producer's
+        transactional records, which become the group's committed offsets only when the
+        transaction's COMMIT marker reaches that partition. A consumer that names its
+        member and generation (TxnOffsetCommit v3, KIP-447) is checked against the group
+        first; then the transaction coordinator checks the producer and that the group's
+        partition is in its transaction."""
         for topic, partition in offsets:
             info = self.topic(topic)
             if not 0 <= partition < len(info.partitions):
                 raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{topic}-{partition} does not exist")
-        (await self._coordinator(group_id)).validate_txn_offset_commit(
-            group_id, member_id, generation_id, group_instance_id
-        )
+        group_coordinator = await self._coordinator(group_id)
+        group_coordinator.validate_txn_offset_commit(group_id, member_id, generation_id, group_instance_id)
         coordinator = await self._txn_coordinator(transactional_id)
-        coordinator.txn_offset_commit(transactional_id, producer_id, producer_epoch, group_id, offsets)
+        await coordinator.txn_offset_commit(
+            transactional_id, producer_id, producer_epoch, group_id, self._offsets_partition(group_id),
+            lambda: group_coordinator.commit_transactional(
+                group_id, producer_id, producer_epoch, offsets, self.clock.now_ms()
+            ),
+        )  # fmt: skip
 
     async def verify_transaction(
         self,
@@ -712,7 +717,7 @@ class Cluster:
             tp
             for broker in self.brokers.values()
             if broker.running
-            for tp in broker.txn_coordinator.pending_offsets(group_id)
+            for tp in broker.coordinator.pending_txn_partitions(group_id)
         }
 
     async def describe_transaction(self, transactional_id: str) -> TransactionDescription | None:

@@ -95,6 +95,11 @@ class PartitionLog:
         self.producer_state.load(await self._storage.producer_batches(self.log_id))
         await self._load_transactions()
 
+    async def reload_transactions(self) -> None:
+        """Rebuild the open and aborted transactions from the log (after the cleaner
+        removed aborted records and markers; hold `exclusive()`)."""
+        await self._load_transactions()
+
     async def _load_transactions(self) -> None:
         state = self.producer_state
         state.ongoing.clear()
@@ -113,7 +118,11 @@ class PartitionLog:
     def last_stable_offset(self) -> int:
         """The LSO: the HW, or the first offset of the earliest open transaction below it."""
         first = self.producer_state.first_unstable_offset()
-        return self.high_watermark if first is None else min(first, self.high_watermark)
+        if first is None:
+            return self.high_watermark
+        # An open transaction that began below the log start is unstable from there
+        # (Kafka's `maybeIncrementFirstUnstableOffset`).
+        return min(max(first, self.log_start_offset), self.high_watermark)
 
     async def append_as_leader(
         self,
@@ -122,12 +131,15 @@ class PartitionLog:
         leader_epoch: int,
         timestamp_type: TimestampType,
         now_ms: int,
+        from_coordinator: bool = False,
     ) -> LogAppendInfo:
         """Validate a producer's batch, assign its offsets, write it; returns where it went.
 
         Offsets are assigned and written under one lock, so concurrent producers to the
         same partition get contiguous, non-overlapping offsets in append order. A batch
-        with a producer id is checked against the producer state first (KIP-98).
+        with a producer id is checked against the producer state first (KIP-98); a
+        coordinator's own batch (`from_coordinator`, Kafka's `AppendOrigin.COORDINATOR`:
+        TxnOffsetCommit's records in `__consumer_offsets`) only for its epoch.
         """
         header = read_header(data)
         if header.size != len(data):
@@ -154,7 +166,11 @@ class PartitionLog:
                     f"{self.topic}-{self.partition}: leadership changed (epoch {leader_epoch} is over)",
                 )
             producer_id = header.producer_id
-            if producer_id >= 0 and not header.is_control:
+            if producer_id >= 0 and not header.is_control and from_coordinator:
+                self.producer_state.check_epoch(
+                    f"{self.topic}-{self.partition}", producer_id, header.producer_epoch
+                )
+            elif producer_id >= 0 and not header.is_control:
                 first_seq = header.base_sequence
                 duplicate = self.producer_state.check(
                     f"{self.topic}-{self.partition}",

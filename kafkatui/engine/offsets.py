@@ -11,6 +11,14 @@ and a broker that stopped leading answers NOT_COORDINATOR, so clients look again
 
 Keys and values use Kafka's own binary schemas (OffsetCommitKey v1, OffsetCommitValue
 v3, GroupMetadataKey v2), so the topic reads as it would in Kafka.
+
+Offsets sent to a transaction (TxnOffsetCommit, KIP-98/KIP-447) are appended at once as
+a *transactional* batch with the producer's id and epoch; they are pending for that
+producer in the group until the COMMIT or ABORT marker the transaction coordinator
+writes to this partition (AddOffsetsToTxn added it to the transaction) materializes or
+drops them (Kafka's `GroupMetadata.completePendingTxnOffsetCommit`). Replay resolves them
+the same way, by producer id; ones still open at the end stay pending, which OffsetFetch
+with require_stable answers with UNSTABLE_OFFSET_COMMIT.
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ from kafkatui.engine.kafka_types import (
     write_string,
 )
 from kafkatui.engine.partitioner import java_string_hash
-from kafkatui.engine.records import Record, decode_batch, encode_batch
+from kafkatui.engine.records import CONTROL_COMMIT, Record, RecordBatch, decode_batch, encode_batch
 
 if TYPE_CHECKING:
     from kafkatui.engine.broker import Broker
@@ -49,6 +57,10 @@ OFFSETS_TOPIC_CONFIGS = {
 }
 
 TopicPartition = tuple[str, int]
+GroupTopicPartition = tuple[str, TopicPartition]
+# A transaction's offset commits: (group, partition) -> (offset of the batch holding the
+# record, the offset committed) (Kafka's `CommitRecordMetadataAndOffset`).
+PendingOffsets = dict[GroupTopicPartition, tuple[int, "OffsetAndMetadata"]]
 
 
 def partition_for(group_id: str, partitions: int) -> int:
@@ -184,18 +196,44 @@ async def load_once(state: _Loadable, load: Callable[[], Awaitable[None]]) -> No
     await asyncio.shield(state.loading)
 
 
-async def replay_records(broker: Broker, topic: str, partition: int) -> AsyncIterator[Record]:
-    """Every record of this broker's replica of an internal topic's partition, in
-    offset order, control batches left out: what a coordinator replays when it takes
-    the partition over (`loadGroupsAndOffsets`, `loadTransactionsForTxnTopicPartition`)."""
+async def replay_batches(broker: Broker, topic: str, partition: int) -> AsyncIterator[RecordBatch]:
+    """Every batch of this broker's replica of an internal topic's partition, decoded,
+    in offset order: what a coordinator replays when it takes the partition over
+    (`loadGroupsAndOffsets`, `loadTransactionsForTxnTopicPartition`)."""
     offset = 0
     while datas := await broker.read_replica(topic, partition, offset, 1 << 20):
         for data in datas:
             batch = decode_batch(data)
-            if not batch.header.is_control:
-                for record in batch.records:
-                    yield record
+            yield batch
             offset = batch.header.last_offset + 1
+
+
+async def replay_records(broker: Broker, topic: str, partition: int) -> AsyncIterator[Record]:
+    """Every record of a replica of an internal topic's partition, control batches left out."""
+    async for batch in replay_batches(broker, topic, partition):
+        if not batch.header.is_control:
+            for record in batch.records:
+                yield record
+
+
+def is_commit_marker(batch: RecordBatch) -> bool:
+    """A control batch's record key is (version, ControlRecordType): COMMIT or ABORT."""
+    key = batch.records[0].key if batch.records else None
+    return key is not None and len(key) >= 4 and struct.unpack_from(">h", key, 2)[0] == CONTROL_COMMIT
+
+
+def complete_pending(
+    offsets: dict[str, dict[TopicPartition, OffsetAndMetadata]],
+    committed_at: dict[GroupTopicPartition, int],
+    pending: PendingOffsets,
+) -> None:
+    """A transaction committed: its offsets become the groups' committed offsets,
+    except where a commit appended later already holds the partition
+    (`completePendingTxnOffsetCommit`: `olderThan` compares the batches' offsets)."""
+    for (group, tp), (at, value) in pending.items():
+        if committed_at.get((group, tp), -1) < at:
+            offsets.setdefault(group, {})[tp] = value
+            committed_at[(group, tp)] = at
 
 
 @dataclass
@@ -207,6 +245,10 @@ class _Partition:
     loading: asyncio.Task[None] | None = None
     offsets: dict[str, dict[TopicPartition, OffsetAndMetadata]] = field(default_factory=dict)
     groups: dict[str, ClassicGroup] = field(default_factory=dict)
+    # Where each committed offset's record is (the offset of its batch).
+    committed_at: dict[GroupTopicPartition, int] = field(default_factory=dict)
+    # Transactional offset commits by producer id, until the transaction's marker.
+    pending_txn: dict[int, PendingOffsets] = field(default_factory=dict)
 
 
 class GroupCoordinator:
@@ -254,14 +296,29 @@ class GroupCoordinator:
 
     async def _load(self, partition: int, state: _Partition) -> None:
         """Replay a partition into the cache (Kafka's `loadGroupsAndOffsets`): the latest
-        record per key wins, a null value deletes."""
+        record per key wins, a null value deletes; a transaction's offsets wait for its
+        marker (by producer id), and those still waiting at the end stay pending."""
         offsets: dict[str, dict[TopicPartition, OffsetAndMetadata]] = {}
         snapshots: dict[str, GroupSnapshot] = {}
-        async for record in replay_records(self._broker, OFFSETS_TOPIC, partition):
-            self._replay(offsets, snapshots, record.key, record.value)
+        committed_at: dict[GroupTopicPartition, int] = {}
+        pending: dict[int, PendingOffsets] = {}
+        async for batch in replay_batches(self._broker, OFFSETS_TOPIC, partition):
+            header = batch.header
+            if header.is_control:
+                done = pending.pop(header.producer_id, {})
+                if is_commit_marker(batch):
+                    complete_pending(offsets, committed_at, done)
+                continue
+            if header.is_transactional:
+                self._replay_pending(pending.setdefault(header.producer_id, {}), header.base_offset, batch)
+                continue
+            for record in batch.records:
+                self._replay(offsets, snapshots, committed_at, header.base_offset, record.key, record.value)
         if self._partitions.get(partition) is not state:
             return  # no longer ours
         state.offsets = offsets
+        state.committed_at = committed_at
+        state.pending_txn = {pid: p for pid, p in pending.items() if p}
         state.groups = {
             group_id: ClassicGroup.load(
                 snapshot, self._clock, self._bus, self.config, on_assignment=self._store
@@ -271,9 +328,23 @@ class GroupCoordinator:
         state.loaded = True
 
     @staticmethod
+    def _replay_pending(pending: PendingOffsets, at: int, batch: RecordBatch) -> None:
+        for record in batch.records:
+            if record.key is None:
+                continue
+            kind, group, tp = parse_key(record.key)
+            if kind is KeyType.OFFSET and tp is not None:
+                if record.value is None:
+                    pending.pop((group, tp), None)
+                else:
+                    pending[(group, tp)] = (at, parse_offset_value(record.value))
+
+    @staticmethod
     def _replay(
         offsets: dict[str, dict[TopicPartition, OffsetAndMetadata]],
         snapshots: dict[str, GroupSnapshot],
+        committed_at: dict[GroupTopicPartition, int],
+        at: int,
         key: bytes | None,
         value: bytes | None,
     ) -> None:
@@ -288,10 +359,12 @@ class GroupCoordinator:
         elif tp is not None:
             if value is None:
                 offsets.get(group, {}).pop(tp, None)
+                committed_at.pop((group, tp), None)
                 if group in offsets and not offsets[group]:
                     del offsets[group]
             else:
                 offsets.setdefault(group, {})[tp] = parse_offset_value(value)
+                committed_at[(group, tp)] = at
 
     def _state(self, group_id: str) -> tuple[int, _Partition]:
         if not group_id:
@@ -313,9 +386,11 @@ class GroupCoordinator:
             )
         return partition, state
 
-    async def _append(self, partition: int, records: list[Record]) -> None:
+    async def _append(self, partition: int, records: list[Record]) -> int:
+        """Append one batch; returns its base offset."""
         # offsets.commit.required.acks=-1: a commit is acknowledged once the ISR has it.
-        await self._broker.produce(OFFSETS_TOPIC, partition, encode_batch(records), acks=-1)
+        result = await self._broker.produce(OFFSETS_TOPIC, partition, encode_batch(records), acks=-1)
+        return result.base_offset
 
     # --- membership ----------------------------------------------------------------
 
@@ -367,35 +442,77 @@ class GroupCoordinator:
         generation_id: int = -1,
         member_id: str = "",
         group_instance_id: str | None = None,
-        transactional: bool = False,
     ) -> None:
         """OffsetCommit: check the committer against the group (a stale member gets
         ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID), append the offsets to the group's
-        partition (acks=all), then cache them. All or nothing: one batch.
-        `transactional`: offsets of a committed transaction (TxnOffsetCommit), which
-        the group took when they were sent, so they are not checked again."""
+        partition (acks=all), then cache them. All or nothing: one batch."""
         partition, state = self._state(group_id)
         group = state.groups.get(group_id)
-        if transactional:
-            pass
-        elif group is not None:
+        if group is not None:
             group.validate_offset_commit(member_id, generation_id, group_instance_id=group_instance_id)
         elif generation_id >= 0:
             raise KafkaError(ErrorCode.UNKNOWN_MEMBER_ID, f"group '{group_id}' has no member {member_id!r}")
         if not offsets:
             return
-        stamped = {
-            tp: value
-            if value.commit_timestamp >= 0
-            else OffsetAndMetadata(value.offset, value.leader_epoch, value.metadata, now_ms)
-            for tp, value in offsets.items()
-        }
-        records = [
-            Record(i, now_ms, offset_key(group_id, tp[0], tp[1]), offset_value(value), ())
-            for i, (tp, value) in enumerate(sorted(stamped.items()))
-        ]
-        await self._append(partition, records)
+        stamped = _stamped(offsets, now_ms)
+        at = await self._append(partition, _offset_records(group_id, stamped, now_ms))
         state.offsets.setdefault(group_id, {}).update(stamped)
+        for tp in stamped:
+            state.committed_at[(group_id, tp)] = at
+
+    async def commit_transactional(
+        self,
+        group_id: str,
+        producer_id: int,
+        producer_epoch: int,
+        offsets: Mapping[TopicPartition, OffsetAndMetadata],
+        now_ms: int,
+    ) -> None:
+        """TxnOffsetCommit (after the caller's group and transaction checks): append the
+        offsets as a transactional batch of the producer (acks=all; the log refuses a
+        fenced epoch), pending until the transaction's marker reaches this partition
+        (Kafka's `GroupMetadataManager.storeOffsets` with a producer id)."""
+        partition, state = self._state(group_id)
+        if not offsets:
+            return
+        stamped = _stamped(offsets, now_ms)
+        # Kafka's coordinator writes base sequence 0: its batches skip sequence checks.
+        data = encode_batch(
+            _offset_records(group_id, stamped, now_ms), producer_id=producer_id,
+            producer_epoch=producer_epoch, base_sequence=0, is_transactional=True,
+        )  # fmt: skip
+        result = await self._broker.produce(OFFSETS_TOPIC, partition, data, acks=-1, from_coordinator=True)
+        pending = state.pending_txn.setdefault(producer_id, {})
+        for tp, value in stamped.items():
+            pending[(group_id, tp)] = (result.base_offset, value)
+
+    async def complete_txn_offsets(self, partition: int, producer_id: int, commit: bool) -> None:
+        """A COMMIT/ABORT marker of the producer was appended to this partition (which this
+        broker leads): its pending offsets become committed, or are dropped."""
+        state = self._partitions.get(partition)
+        if state is None:
+            return  # no longer the leader: the next one replays the marker
+        if not state.loaded:
+            if state.loading is None:
+                return  # the load, when it comes, replays the marker
+            await asyncio.wait({state.loading})  # it may or may not have read the marker
+            if not state.loaded or self._partitions.get(partition) is not state:
+                return
+        done = state.pending_txn.pop(producer_id, {})
+        if commit:
+            complete_pending(state.offsets, state.committed_at, done)
+
+    def pending_txn_partitions(self, group_id: str) -> set[TopicPartition]:
+        """The group's partitions with offsets in an open transaction (KIP-447: what
+        OffsetFetch with require_stable answers UNSTABLE_OFFSET_COMMIT for)."""
+        return {
+            tp
+            for state in self._partitions.values()
+            if state.loaded
+            for pending in state.pending_txn.values()
+            for group, tp in pending
+            if group == group_id
+        }
 
     def fetch(
         self, group_id: str, partitions: Sequence[TopicPartition] | None = None
@@ -409,11 +526,13 @@ class GroupCoordinator:
         return {tp: committed[tp] for tp in partitions if tp in committed}
 
     def groups(self) -> list[str]:
-        """Groups (with members or committed offsets) in the partitions loaded here."""
+        """Groups (with members, committed offsets, or offsets pending in a transaction,
+        which Kafka's TxnOffsetCommit creates the group for) in the partitions loaded here."""
         found: set[str] = set()
         for s in self._partitions.values():
             if s.loaded:
                 found.update(s.offsets)
+                found.update(g for pending in s.pending_txn.values() for g, _ in pending)
                 found.update(g for g, group in s.groups.items() if group.state is not GroupState.DEAD)
         return sorted(found)
 
@@ -437,9 +556,32 @@ class GroupCoordinator:
             records.append(Record(len(records), now_ms, group_key(group_id), None, ()))
         await self._append(partition, records)
         state.offsets.pop(group_id, None)
+        for tp in committed:
+            state.committed_at.pop((group_id, tp), None)
         if group is not None:
             if group.state is not GroupState.DEAD:
                 group.delete()
             group.close()
             del state.groups[group_id]
         return len(committed)
+
+
+def _stamped(
+    offsets: Mapping[TopicPartition, OffsetAndMetadata], now_ms: int
+) -> dict[TopicPartition, OffsetAndMetadata]:
+    """The offsets with the commit timestamp set (now, where the client left it -1)."""
+    return {
+        tp: value
+        if value.commit_timestamp >= 0
+        else OffsetAndMetadata(value.offset, value.leader_epoch, value.metadata, now_ms)
+        for tp, value in offsets.items()
+    }
+
+
+def _offset_records(
+    group_id: str, offsets: Mapping[TopicPartition, OffsetAndMetadata], now_ms: int
+) -> list[Record]:
+    return [
+        Record(i, now_ms, offset_key(group_id, tp[0], tp[1]), offset_value(value), ())
+        for i, (tp, value) in enumerate(sorted(offsets.items()))
+    ]

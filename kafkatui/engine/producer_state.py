@@ -132,6 +132,12 @@ class ProducerStateManager:
         if entry is None or epoch > entry.epoch:
             self.producers[producer_id] = ProducerStateEntry(producer_id, epoch)
 
+    def truncate_head(self, log_start_offset: int) -> None:
+        """The log start offset moved (retention, DeleteRecords): aborted transactions
+        whose marker is below it leave the index, as Kafka's `.txnindex` goes with the
+        segment holding the marker (`LogSegment.deleteIfExists`)."""
+        self.aborted = [a for a in self.aborted if a.last_offset >= log_start_offset]
+
     def aborted_between(self, start: int, end: int) -> list[AbortedTxn]:
         """Aborted transactions overlapping [start, end) (`collectAbortedTxns`)."""
         return [a for a in self.aborted if a.last_offset >= start and a.first_offset < end]
@@ -174,6 +180,18 @@ class ProducerStateManager:
                 f"expected {0 if entry.last_seq == INT32_MAX else entry.last_seq + 1}",
             )
         return None
+
+    def check_epoch(self, topic_partition: str, producer_id: int, epoch: int) -> None:
+        """A coordinator's transactional batch (`AppendOrigin.COORDINATOR`, such as
+        TxnOffsetCommit's records): only the epoch is checked, not sequences
+        (`ProducerAppendInfo.checkProducerEpoch`)."""
+        entry = self.producers.get(producer_id)
+        if entry is not None and epoch < entry.epoch:
+            raise KafkaError(
+                ErrorCode.INVALID_PRODUCER_EPOCH,
+                f"producer id {producer_id} wrote to {topic_partition} with epoch {epoch}, "
+                f"older than its current epoch {entry.epoch}",
+            )
 
     def update(
         self,

@@ -348,6 +348,19 @@ class BrokerStorage:
         finally:
             self.in_flight -= 1
 
+    async def last_offsets_of_producers(self, log_id: int) -> dict[int, tuple[int, int]]:
+        """Each producer id's last data batch and last batch of any kind (by last offset;
+        -1 without a data batch): what the log cleaner keeps for the producer state."""
+        with self._busy():
+            sql = """
+                SELECT producer_id,
+                       COALESCE(MAX(CASE WHEN (attributes & 32) = 0 THEN last_offset END), -1),
+                       MAX(last_offset)
+                FROM batches WHERE log_id = ? AND producer_id >= 0 GROUP BY producer_id
+            """
+            async with self._db.execute(sql, (log_id,)) as cursor:
+                return {int(pid): (int(data), int(last)) async for pid, data, last in cursor}
+
     async def checkpoint_high_watermark(self, log_id: int, high_watermark: int) -> None:
         async with self._write_lock:
             await self._db.execute(

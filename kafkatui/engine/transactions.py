@@ -7,16 +7,17 @@ compacted topic `__transaction_state`. Every state change (InitProducerId,
 AddPartitionsToTxn, EndTxn's PrepareCommit/PrepareAbort and CompleteCommit/CompleteAbort)
 is a record appended there with acks=all before the client is answered; a broker that
 becomes the leader replays the partition, and finishes any transaction it finds in a
-Prepare state by writing its markers again (Kafka does the same on failover).
+Prepare state by writing its markers again (Kafka does the same on failover). Markers
+that cannot be written (a partition without a leader) are retried in the background
+until every partition has one (Kafka's `TransactionMarkerChannelManager`).
 
 Keys and values use Kafka's binary schemas (TransactionLogKey v0, TransactionLogValue
-v0). *Differs from Kafka:* offsets sent to a transaction (TxnOffsetCommit) wait in the
-coordinator's memory and are committed through the group coordinator when the
-transaction commits, instead of being appended to `__consumer_offsets` as transactional
-records completed by a marker: a coordinator failover mid-transaction loses them (the
-transaction then aborts or commits without them). InitProducerId on an ongoing
-transaction bumps the epoch once and aborts it at once, rather than answering
-CONCURRENT_TRANSACTIONS and bumping again on the retry.
+v0). Offsets sent to a transaction are the group coordinator's business (`offsets.py`):
+AddOffsetsToTxn adds the group's `__consumer_offsets` partition to the transaction, so
+the markers reach it like any other partition. *Differs from Kafka:* InitProducerId on
+an ongoing transaction bumps the epoch once and aborts it at once, rather than
+answering CONCURRENT_TRANSACTIONS and bumping again on the retry. EndTxn is answered
+once the markers are written (up to MARKER_TIMEOUT_MS), not after Prepare*.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.events import TransactionStateChanged
 from kafkatui.engine.kafka_types import read_string, write_string
-from kafkatui.engine.offsets import OffsetAndMetadata, load_once, partition_for, replay_records
+from kafkatui.engine.offsets import load_once, partition_for, replay_records
 from kafkatui.engine.records import Record, encode_batch
 
 if TYPE_CHECKING:
@@ -58,8 +59,6 @@ INT16_MAX = 2**15 - 1
 TopicPartition = tuple[str, int]
 # Write a COMMIT/ABORT marker to a partition's leader: (tp, pid, epoch, commit, coordinator epoch).
 WriteMarker = Callable[[TopicPartition, int, int, bool, int], Awaitable[None]]
-# Commit a group's offsets through its group coordinator.
-CommitOffsets = Callable[[str, Mapping[TopicPartition, OffsetAndMetadata]], Awaitable[None]]
 
 
 class TransactionState(enum.IntEnum):
@@ -89,8 +88,6 @@ class TransactionMetadata:
     partitions: set[TopicPartition] = field(default_factory=set)
     last_update_ms: int = -1
     start_ms: int = -1
-    # Not in the log (see the module docstring): group -> offsets to commit on commit.
-    pending_offsets: dict[str, dict[TopicPartition, OffsetAndMetadata]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -161,6 +158,8 @@ def parse_txn_value(transactional_id: str, value: bytes) -> TransactionMetadata:
             partitions.add((topic, p))
         pos += 4 * count
     last_update, start = struct.unpack_from(">qq", value, pos)
+    if state in (TransactionState.COMPLETE_COMMIT, TransactionState.COMPLETE_ABORT):
+        partitions = set()  # written by a kafkatui that kept them (before Kafka's rule)
     return TransactionMetadata(
         transactional_id, producer_id, epoch, timeout, TransactionState(state), partitions, last_update, start
     )
@@ -177,6 +176,8 @@ class _Partition:
     loaded: bool = False
     loading: asyncio.Task[None] | None = None
     transactions: dict[str, TransactionMetadata] = field(default_factory=dict)
+    # The partitions of a Prepare* transaction still without their marker, by id.
+    unmarked: dict[str, set[TopicPartition]] = field(default_factory=dict)
 
 
 class TransactionCoordinator:
@@ -190,9 +191,10 @@ class TransactionCoordinator:
         self._partitions: dict[int, _Partition] = {}
         self.partition_count = 0
         self.write_marker: WriteMarker | None = None
-        self.commit_offsets: CommitOffsets | None = None
         self._locks: dict[str, asyncio.Lock] = {}
         self._completions: set[asyncio.Task[None]] = set()
+        # The ids whose markers the background sender is retrying.
+        self._retrying: set[str] = set()
 
     # --- leadership ----------------------------------------------------------------
 
@@ -214,6 +216,7 @@ class TransactionCoordinator:
         for task in self._completions:
             task.cancel()
         self._completions.clear()
+        self._retrying.clear()
 
     async def ensure_loaded(self, partition: int) -> None:
         state = self._partitions.get(partition)
@@ -238,9 +241,12 @@ class TransactionCoordinator:
         state.loaded = True
         for meta in transactions.values():
             if meta.state in (TransactionState.PREPARE_COMMIT, TransactionState.PREPARE_ABORT):
-                task = asyncio.ensure_future(self._complete_quietly(meta))
-                self._completions.add(task)
-                task.add_done_callback(self._completions.discard)
+                self._spawn(self._complete_quietly(meta))
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._completions.add(task)
+        task.add_done_callback(self._completions.discard)
 
     def _state(self, transactional_id: str) -> tuple[int, _Partition]:
         if not transactional_id:
@@ -267,8 +273,12 @@ class TransactionCoordinator:
     def _lock(self, transactional_id: str) -> asyncio.Lock:
         return self._locks.setdefault(transactional_id, asyncio.Lock())
 
-    async def _persist(self, meta: TransactionMetadata, reason: str = "") -> None:
-        """Append the id's new state (acks=all) before anyone is answered."""
+    async def _persist(
+        self, meta: TransactionMetadata, reason: str = "", marked: set[TopicPartition] | None = None
+    ) -> None:
+        """Append the id's new state (acks=all) before anyone is answered. `marked`: the
+        partitions that just got their markers, for the event of a Complete* state
+        (which itself names none)."""
         partition, state = self._state(meta.transactional_id)
         meta.last_update_ms = self._clock.now_ms()
         record = Record(0, meta.last_update_ms, txn_key(meta.transactional_id), txn_value(meta), ())
@@ -279,12 +289,9 @@ class TransactionCoordinator:
                 timestamp_ms=meta.last_update_ms, broker_id=self._broker.broker_id,
                 transactional_id=meta.transactional_id, producer_id=meta.producer_id,
                 producer_epoch=meta.producer_epoch, state=meta.state.kafka_name,
-                partitions=tuple(sorted(meta.partitions)), reason=reason,
+                partitions=tuple(sorted(meta.partitions if marked is None else marked)), reason=reason,
             )
         )  # fmt: skip
-
-    def _coordinator_epoch(self, transactional_id: str) -> int:
-        return self._state(transactional_id)[1].leader_epoch
 
     @staticmethod
     def _check_producer(
@@ -368,34 +375,38 @@ class TransactionCoordinator:
                 meta.partitions |= new
                 await self._persist(meta, "AddPartitionsToTxn")
 
-    async def add_offsets(self, transactional_id: str, producer_id: int, epoch: int, group_id: str) -> None:
-        """AddOffsetsToTxn: the group's offsets will be committed with the transaction."""
-        async with self._lock(transactional_id):
-            meta, started = self._ongoing(transactional_id, producer_id, epoch)
-            meta.pending_offsets.setdefault(group_id, {})
-            if started:
-                await self._persist(meta, "AddOffsetsToTxn")
-            else:
-                self._state(transactional_id)[1].transactions[transactional_id] = meta
+    async def add_offsets(
+        self, transactional_id: str, producer_id: int, epoch: int, offsets_partition: TopicPartition
+    ) -> None:
+        """AddOffsetsToTxn: the group's `__consumer_offsets` partition joins the
+        transaction, so its marker completes the offsets TxnOffsetCommit appends there
+        (Kafka's `handleAddOffsetsToTransaction` adds that one partition)."""
+        await self.add_partitions(transactional_id, producer_id, epoch, [offsets_partition])
 
-    def txn_offset_commit(
+    async def txn_offset_commit(
         self,
         transactional_id: str,
         producer_id: int,
         epoch: int,
         group_id: str,
-        offsets: Mapping[TopicPartition, OffsetAndMetadata],
+        offsets_partition: TopicPartition,
+        append: Callable[[], Awaitable[None]],
     ) -> None:
-        """TxnOffsetCommit: held until the transaction commits (dropped if it aborts)."""
-        _, state = self._state(transactional_id)
-        meta = self._check_producer(state.transactions.get(transactional_id), producer_id, epoch)
-        if meta.state is not TransactionState.ONGOING or group_id not in meta.pending_offsets:
-            raise KafkaError(
-                ErrorCode.INVALID_TXN_STATE,
-                f"group '{group_id}' was not added to the transaction of '{transactional_id}' "
-                "(AddOffsetsToTxn comes first)",
-            )
-        meta.pending_offsets[group_id].update(offsets)
+        """TxnOffsetCommit's check with the coordinator before the group coordinator
+        appends (KIP-890 part 1 verifies these too): the producer is current and the
+        group's partition is in its ongoing transaction. `append` runs under the id's
+        lock, so EndTxn cannot write the markers between the check and the append (what
+        Kafka's `VerificationGuard` ensures)."""
+        async with self._lock(transactional_id):
+            _, state = self._state(transactional_id)
+            meta = self._check_producer(state.transactions.get(transactional_id), producer_id, epoch)
+            if meta.state is not TransactionState.ONGOING or offsets_partition not in meta.partitions:
+                raise KafkaError(
+                    ErrorCode.INVALID_TXN_STATE,
+                    f"group '{group_id}' was not added to the transaction of '{transactional_id}' "
+                    "(AddOffsetsToTxn comes first)",
+                )
+            await append()
 
     def verify_partitions(
         self, transactional_id: str, producer_id: int, epoch: int, partitions: Sequence[TopicPartition]
@@ -433,13 +444,9 @@ class TransactionCoordinator:
                 f"the previous transaction of '{transactional_id}' is still completing",
             )
         if meta.state is TransactionState.ONGOING:
-            return replace(
-                meta, partitions=set(meta.partitions), pending_offsets=dict(meta.pending_offsets)
-            ), False
+            return replace(meta, partitions=set(meta.partitions)), False
         now = self._clock.now_ms()
-        return replace(
-            meta, state=TransactionState.ONGOING, partitions=set(), pending_offsets={}, start_ms=now
-        ), True
+        return replace(meta, state=TransactionState.ONGOING, partitions=set(), start_ms=now), True
 
     async def end_txn(self, transactional_id: str, producer_id: int, epoch: int, commit: bool) -> None:
         """EndTxn: PrepareCommit/PrepareAbort, markers to every partition, then Complete."""
@@ -469,46 +476,91 @@ class TransactionCoordinator:
         await self._complete(meta)
 
     async def _complete(self, meta: TransactionMetadata) -> None:
-        """Write the markers (retrying while leaders move), commit the offsets, Complete."""
+        """Write the markers (retrying while leaders move), then Complete. If a partition
+        still has no marker after MARKER_TIMEOUT_MS, the caller gets the error and the
+        background sender keeps trying (below)."""
         commit = meta.state is TransactionState.PREPARE_COMMIT
-        coordinator_epoch = self._coordinator_epoch(meta.transactional_id)
+        _, state = self._state(meta.transactional_id)
         assert self.write_marker is not None
-        for tp in sorted(meta.partitions):
+        unmarked = state.unmarked.setdefault(meta.transactional_id, set(meta.partitions))
+        for tp in sorted(unmarked):
             deadline = self._clock.now_ms() + MARKER_TIMEOUT_MS
             while True:
                 try:
                     await self.write_marker(
-                        tp, meta.producer_id, meta.producer_epoch, commit, coordinator_epoch
+                        tp, meta.producer_id, meta.producer_epoch, commit, state.leader_epoch
                     )
+                    unmarked.discard(tp)
                     break
                 except KafkaError as error:
                     if not error.code.retriable or self._clock.now_ms() >= deadline:
+                        self._retry_markers_later(meta.transactional_id)
                         raise
                     await self._clock.sleep(MARKER_RETRY_BACKOFF_MS / 1000)
-        if commit and self.commit_offsets is not None:
-            for group_id, offsets in meta.pending_offsets.items():
-                if offsets:
-                    await self.commit_offsets(group_id, offsets)
-        meta.pending_offsets = {}
+        state.unmarked.pop(meta.transactional_id, None)
         meta.state = TransactionState.COMPLETE_COMMIT if commit else TransactionState.COMPLETE_ABORT
-        await self._persist(meta, "markers written")
+        # Kafka's `TransactionMetadata.prepareComplete`: a finished transaction names no
+        # partitions (in memory and in its TransactionLogValue).
+        marked, meta.partitions = meta.partitions, set()
+        await self._persist(meta, "markers written", marked)
+
+    def _retry_markers_later(self, transactional_id: str) -> None:
+        """Kafka's `TransactionMarkerChannelManager`: markers that could not be written
+        are retried in the background, every MARKER_RETRY_BACKOFF_MS of cluster time,
+        until every partition has its marker and the state is Complete*; it stops when
+        the transaction is no longer in Prepare* here (finished by a client's retry of
+        EndTxn or InitProducerId) or this broker no longer coordinates it."""
+        if transactional_id not in self._retrying:
+            self._retrying.add(transactional_id)
+            self._spawn(self._retry_markers(transactional_id))
+
+    async def _retry_markers(self, transactional_id: str) -> None:
+        try:
+            _, state = self._state(transactional_id)
+            while True:
+                await self._clock.sleep(MARKER_RETRY_BACKOFF_MS / 1000)
+                async with self._lock(transactional_id):
+                    try:
+                        if self._state(transactional_id)[1] is not state:
+                            return  # the partition moved: its new coordinator finishes it
+                    except KafkaError:
+                        return
+                    meta = state.transactions.get(transactional_id)
+                    if meta is None or meta.state not in (
+                        TransactionState.PREPARE_COMMIT,
+                        TransactionState.PREPARE_ABORT,
+                    ):
+                        return
+                    with contextlib.suppress(KafkaError):
+                        await self._complete_once(meta)
+                        return
+        except KafkaError:
+            return
+        finally:
+            self._retrying.discard(transactional_id)
+
+    async def _complete_once(self, meta: TransactionMetadata) -> None:
+        """One attempt at each partition still without its marker, then Complete."""
+        commit = meta.state is TransactionState.PREPARE_COMMIT
+        _, state = self._state(meta.transactional_id)
+        assert self.write_marker is not None
+        unmarked = state.unmarked.setdefault(meta.transactional_id, set(meta.partitions))
+        for tp in sorted(unmarked):
+            try:
+                await self.write_marker(tp, meta.producer_id, meta.producer_epoch, commit, state.leader_epoch)
+            except KafkaError as error:
+                if error.code is not ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
+                    raise
+                # Deleted meanwhile: no marker is owed (Kafka's marker manager skips
+                # partitions missing from its metadata cache).
+            unmarked.discard(tp)
+        await self._complete(meta)  # nothing left to mark: persists Complete*
 
     async def _complete_quietly(self, meta: TransactionMetadata) -> None:
         async with self._lock(meta.transactional_id):
-            # If it fails, the next coordinator (or InitProducerId) finishes it.
+            # If it fails, the background sender (or the next coordinator) finishes it.
             with contextlib.suppress(KafkaError):
                 await self._complete(meta)
-
-    def pending_offsets(self, group_id: str) -> set[TopicPartition]:
-        """Partitions of the group with offsets waiting in an open transaction here (what
-        makes OffsetFetch with require_stable answer UNSTABLE_OFFSET_COMMIT, KIP-447)."""
-        return {
-            tp
-            for state in self._partitions.values()
-            for meta in state.transactions.values()
-            if meta.state is TransactionState.ONGOING
-            for tp in meta.pending_offsets.get(group_id, {})
-        }
 
     async def abort_timed_out(self) -> list[str]:
         """Abort transactions open longer than their timeout, bumping the epoch so the

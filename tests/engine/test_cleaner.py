@@ -260,3 +260,115 @@ async def test_a_compacted_topic_refuses_records_without_a_key(cluster: Cluster)
     with pytest.raises(KafkaError) as info:
         await cluster.leader("c", 0).produce("c", 0, batch, acks=1)
     assert info.value.code is ErrorCode.INVALID_RECORD and "without key" in info.value.message
+
+
+async def test_compaction_drops_aborted_transactions_and_then_their_markers(
+    cluster: Cluster, clock: ManualClock
+) -> None:
+    """Kafka's LogCleaner with CleanedTransactionMetadata: aborted records go (and never
+    shadow a committed key), a marker goes after delete.retention.ms once nothing of its
+    transaction is left, and the cleaner stops at the last stable offset."""
+    from kafkatui.engine.producer import Producer, ProducerConfig
+
+    await cluster.create_topic(
+        "c", 1, 3, {"cleanup.policy": "compact", "segment.bytes": "250", "delete.retention.ms": "1000"}
+    )
+    producer = Producer(cluster, ProducerConfig(linger_ms=0, transactional_id="tx-c"))
+    await producer.init_transactions()
+
+    async def transaction(records: list[tuple[bytes, bytes]], commit: bool) -> None:
+        producer.begin_transaction()
+        for key, value in records:
+            await producer.send_and_wait("c", value, key=key, partition=0)
+        await (producer.commit_transaction() if commit else producer.abort_transaction())
+
+    await transaction([(b"a", b"1"), (b"b", b"1")], commit=True)  # 0, 1, marker 2
+    await transaction([(b"a", b"X"), (b"c", b"X")], commit=False)  # 3, 4, marker 5
+    await transaction([(b"b", b"2")], commit=True)  # 6, marker 7
+    producer.begin_transaction()  # open from offset 8: the cleaner must stop there
+    await producer.send_and_wait("c", b"open", key=b"a", partition=0)
+    await produce(cluster, "c", [("z", "pad")] * 6, clock.now_ms())
+    await cluster.settle()
+    log = log_of(cluster, "c")
+    assert log.last_stable_offset == 8
+
+    async def batches() -> dict[int, tuple[bool, list[tuple[bytes | None, bytes | None]]]]:
+        found = {}
+        for batch in await cluster.read_log("c", 0, log.log_start_offset, 100_000):
+            found[batch.header.base_offset] = (
+                batch.header.is_control, [(r.key, r.value) for r in batch.records],
+            )  # fmt: skip
+        return found
+
+    done = await cluster.compact_topic("c")
+    assert all(r.end_offset <= 8 for _, _, r in done)  # not past the LSO
+    after = await batches()
+    assert 3 not in after and 4 not in after  # the aborted records
+    assert after[0] == (False, [(b"a", b"1")])  # a's aborted update did not shadow it
+    assert 1 not in after and after[6] == (False, [(b"b", b"2")])
+    assert after[2][0] and after[5][0] and after[7][0]  # markers: 5 waits for its horizon
+    assert 8 in after  # the open transaction is untouched
+    assert log.producer_state.aborted == []  # nothing of the aborted transaction is left
+    assert all(r.aborted_removed == 2 for _, _, r in done)
+    await clock.advance(2_000)
+    await cluster.compact_topic("c")
+    after = await batches()
+    assert 5 not in after  # past delete.retention.ms: the empty abort marker goes
+    assert after[2][0] and after[7][0]  # their transactions still have records
+    await producer.commit_transaction()  # a@0 is now superseded by a@8
+    await produce(cluster, "c", [("z", "pad")] * 6, clock.now_ms())
+    await cluster.settle()
+    await cluster.compact_topic("c")
+    assert 0 not in await batches() and (await batches())[2][0]  # the commit marker's clock starts
+    await clock.advance(2_000)
+    await cluster.compact_topic("c")
+    after = await batches()
+    assert 2 not in after and after[7][0]  # nothing is left of transaction 1; 3 keeps b@6
+    config = ConsumerConfig(auto_offset_reset="earliest", isolation_level="read_committed")
+    consumer = Consumer(cluster, config)
+    consumer.assign_topic("c")
+    seen: dict[bytes | None, bytes | None] = {}
+    while polled := await consumer.poll(0):
+        seen.update((r.key, r.value) for r in polled)
+    await consumer.close()
+    assert seen == {b"a": b"open", b"b": b"2", b"z": b"pad"}
+
+
+async def test_a_cleaned_transactional_log_reopens_the_same(tmp_path: Path) -> None:
+    """After the cleaner removed aborted records and markers, a restarted replica rebuilds
+    the same open/aborted transactions and reads the same committed records."""
+    from kafkatui.engine.producer import Producer, ProducerConfig
+
+    clock = ManualClock()
+    cluster = await Cluster.open(tmp_path, brokers=1, clock=clock, seed=7)
+    config = {"cleanup.policy": "compact", "segment.bytes": "250", "delete.retention.ms": "0"}
+    await cluster.create_topic("c", 1, 1, config)
+    producer = Producer(cluster, ProducerConfig(linger_ms=0, transactional_id="tx-r"))
+    await producer.init_transactions()
+    for value, commit in ((b"1", True), (b"2", False), (b"3", False), (b"4", True)):
+        producer.begin_transaction()
+        await producer.send_and_wait("c", value, key=b"k" + value, partition=0)
+        await (producer.commit_transaction() if commit else producer.abort_transaction())
+    await produce(cluster, "c", [("z", "pad")] * 6, clock.now_ms())
+    await cluster.compact_topic("c")
+    results = await cluster.compact_topic("c")  # delete.retention.ms=0: the empty abort markers go
+    assert [r.markers_removed for _, _, r in results] == [2]
+    log = log_of(cluster, "c")
+    before = (log.last_stable_offset, list(log.producer_state.aborted), dict(log.producer_state.ongoing))
+    kept = [(r.offset, r.key, r.value) for r in await read_all(cluster, "c")]
+    assert b"2" not in [v for _, _, v in kept] and b"3" not in [v for _, _, v in kept]
+    await cluster.close()
+
+    cluster = await Cluster.open(tmp_path, clock=clock, seed=7)
+    try:
+        log = log_of(cluster, "c")
+        after = (log.last_stable_offset, list(log.producer_state.aborted), dict(log.producer_state.ongoing))
+        assert after == before and log.last_stable_offset == log.high_watermark
+        assert [(r.offset, r.key, r.value) for r in await read_all(cluster, "c")] == kept
+        producer = Producer(cluster, ProducerConfig(linger_ms=0, transactional_id="tx-r"))
+        await producer.init_transactions()
+        producer.begin_transaction()
+        await producer.send_and_wait("c", b"5", key=b"k5", partition=0)
+        await producer.commit_transaction()
+    finally:
+        await cluster.close()

@@ -12,6 +12,7 @@ from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.consumer import Consumer, ConsumerConfig, TopicPartition
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.events import Event, TransactionStateChanged
+from kafkatui.engine.group_admin import list_groups
 from kafkatui.engine.offsets import OffsetAndMetadata
 from kafkatui.engine.producer import Producer, ProducerConfig, TransactionState
 from kafkatui.engine.transactions import (
@@ -386,3 +387,237 @@ async def test_a_retried_end_txn_finishes_markers_that_failed(cluster: Cluster) 
     assert other.value.code is ErrorCode.INVALID_TXN_STATE  # it is committing, not aborting
     await cluster.end_txn("tx-r", pid, epoch, commit=True)
     assert (await cluster.describe_transaction("tx-r")).state == "CompleteCommit"  # type: ignore[union-attr]
+
+
+async def test_a_completed_transaction_names_no_partitions(cluster: Cluster) -> None:
+    """Kafka's `prepareComplete` empties the partition set, in memory and in the log."""
+    from kafkatui.engine.offsets import replay_records
+    from kafkatui.engine.transactions import TRANSACTION_STATE_TOPIC, parse_txn_key, transaction_partition_for
+
+    await cluster.create_topic(TOPIC, 2, 3)
+    events: list[Event] = []
+    cluster.bus.listen(events.append)
+    producer = txn_producer(cluster)
+    await producer.init_transactions()
+    producer.begin_transaction()
+    await producer.send_and_wait(TOPIC, b"a", partition=0)
+    await producer.commit_transaction()
+    described = await cluster.describe_transaction("tx-1")
+    assert described is not None and described.state == "CompleteCommit" and described.partitions == ()
+    done = [e for e in events if isinstance(e, TransactionStateChanged) and e.state == "CompleteCommit"]
+    assert done[-1].partitions == ((TOPIC, 0),)  # the event still says where markers went
+    coordinator = cluster.brokers[await cluster.find_transaction_coordinator("tx-1")]
+    partition = transaction_partition_for("tx-1", coordinator.txn_coordinator.partition_count)
+    stored = [
+        parse_txn_value("tx-1", r.value)
+        async for r in replay_records(coordinator, TRANSACTION_STATE_TOPIC, partition)
+        if r.key is not None and r.value is not None and parse_txn_key(r.key) == "tx-1"
+    ]
+    assert [(m.state, m.partitions) for m in stored[-2:]] == [
+        (TxnState.PREPARE_COMMIT, {(TOPIC, 0)}),
+        (TxnState.COMPLETE_COMMIT, set()),
+    ]
+
+
+def test_a_stored_complete_state_with_partitions_replays_without_them() -> None:
+    """Values written before the partitions were emptied still load as Kafka's would."""
+    meta = TransactionMetadata("t", 42, 3, 60_000, TxnState.COMPLETE_ABORT, {("a", 0)}, 10, 5)
+    assert parse_txn_value("t", txn_value(meta)).partitions == set()
+
+
+async def test_aborted_transactions_below_the_log_start_leave_the_index(cluster: Cluster) -> None:
+    """Kafka's `.txnindex` goes with the segment holding the abort marker."""
+    await cluster.create_topic(TOPIC, 1, 3)
+    producer = txn_producer(cluster)
+    await producer.init_transactions()
+    for value in (b"x", b"y"):  # two aborted transactions: data at 0 and 2, markers at 1 and 3
+        producer.begin_transaction()
+        await producer.send_and_wait(TOPIC, value)
+        await producer.abort_transaction()
+    await cluster.settle()
+    assert [(a.first_offset, a.last_offset) for a in cluster.stable_offsets(TOPIC, 0)[2]] == [(0, 1), (2, 3)]
+    assert await cluster.delete_records(TOPIC, 0, 2) == 2
+    assert [(a.first_offset, a.last_offset) for a in cluster.stable_offsets(TOPIC, 0)[2]] == [(2, 3)]
+    for broker in cluster.brokers.values():  # every replica trimmed its own index
+        for log in broker.logs.values():
+            if log.topic == TOPIC:
+                assert [a.last_offset for a in log.producer_state.aborted] == [3]
+
+
+# --- offsets in a transaction live in __consumer_offsets (KIP-98, KIP-447) ------------
+
+
+async def _offsets(cluster: Cluster, group: str = "app") -> dict[tuple[str, int], int]:
+    return {tp: o.offset for tp, o in (await cluster.fetch_offsets(group)).items()}
+
+
+@pytest.mark.parametrize("commit", [True, False])
+@pytest.mark.parametrize("failing", ["group", "transaction"])
+async def test_transactional_offsets_survive_a_coordinator_failover(
+    cluster: Cluster, clock: ManualClock, commit: bool, failing: str
+) -> None:
+    """TxnOffsetCommit appends to __consumer_offsets at once; the marker decides them."""
+    await cluster.create_topic(TOPIC, 1, 3)
+    producer = txn_producer(cluster)
+    await producer.init_transactions()
+    producer.begin_transaction()
+    await producer.send_and_wait(TOPIC, b"out")
+    await producer.send_offsets_to_transaction({(TOPIC, 0): 5}, "app")
+    assert await _offsets(cluster) == {}
+    assert cluster.pending_txn_offsets("app") == {(TOPIC, 0)}
+    if failing == "group":
+        old = await cluster.find_coordinator("app")
+    else:
+        old = await cluster.find_transaction_coordinator("tx-1")
+    await crash_broker(cluster, clock, old)
+    assert await _offsets(cluster) == {}  # the new group coordinator replays them as pending
+    assert cluster.pending_txn_offsets("app") == {(TOPIC, 0)}
+    if commit:
+        await producer.commit_transaction()
+    else:
+        await producer.abort_transaction()
+    assert await _offsets(cluster) == ({(TOPIC, 0): 5} if commit else {})
+    assert cluster.pending_txn_offsets("app") == set()
+
+
+async def test_transactional_offsets_survive_a_restart(tmp_path: Path, clock: ManualClock) -> None:
+    cluster = await Cluster.open(tmp_path, brokers=3, clock=clock, seed=7)
+    await cluster.create_topic(TOPIC, 2, 3)
+    ids = {}
+    for tid, group, offset in (("tx-c", "committer", 7), ("tx-a", "aborter", 9)):
+        pid, epoch = await cluster.init_producer_id(tid)
+        await cluster.add_offsets_to_txn(tid, pid, epoch, group)
+        await cluster.txn_offset_commit(tid, pid, epoch, group, {(TOPIC, 0): OffsetAndMetadata(offset)})
+        ids[tid] = (pid, epoch)
+    await cluster.settle()
+    await cluster.close()
+
+    cluster = await Cluster.open(tmp_path, clock=clock, seed=7)
+    try:
+        for group in ("committer", "aborter"):
+            assert await _offsets(cluster, group) == {}
+            assert cluster.pending_txn_offsets(group) == {(TOPIC, 0)}  # UNSTABLE_OFFSET_COMMIT
+        await cluster.end_txn("tx-c", *ids["tx-c"], commit=True)
+        await cluster.end_txn("tx-a", *ids["tx-a"], commit=False)
+        assert await _offsets(cluster, "committer") == {(TOPIC, 0): 7}
+        assert await _offsets(cluster, "aborter") == {}
+        assert cluster.pending_txn_offsets("committer") == cluster.pending_txn_offsets("aborter") == set()
+    finally:
+        await cluster.close()
+    cluster = await Cluster.open(tmp_path, clock=clock, seed=7)
+    try:  # and the markers replay the same way
+        assert await _offsets(cluster, "committer") == {(TOPIC, 0): 7}
+        assert await _offsets(cluster, "aborter") == {}
+        assert cluster.pending_txn_offsets("committer") == set()
+    finally:
+        await cluster.close()
+
+
+async def test_a_commit_appended_after_a_transactions_offsets_wins(cluster: Cluster) -> None:
+    """Kafka's `completePendingTxnOffsetCommit` keeps the later record of a partition."""
+    await cluster.create_topic(TOPIC, 2, 3)
+    pid, epoch = await cluster.init_producer_id("tx-w")
+    await cluster.add_offsets_to_txn("tx-w", pid, epoch, "app")
+    offsets = {(TOPIC, 0): OffsetAndMetadata(5), (TOPIC, 1): OffsetAndMetadata(5)}
+    await cluster.txn_offset_commit("tx-w", pid, epoch, "app", offsets)
+    await cluster.commit_offsets("app", {(TOPIC, 0): OffsetAndMetadata(9)})
+    await cluster.end_txn("tx-w", pid, epoch, commit=True)
+    assert await _offsets(cluster) == {(TOPIC, 0): 9, (TOPIC, 1): 5}
+
+
+async def test_txn_offset_commit_needs_the_groups_partition_and_a_current_epoch(cluster: Cluster) -> None:
+    await cluster.create_topic(TOPIC, 1, 3)
+    pid, epoch = await cluster.init_producer_id("tx-g")
+    offsets = {(TOPIC, 0): OffsetAndMetadata(1)}
+    with pytest.raises(KafkaError) as not_added:
+        await cluster.txn_offset_commit("tx-g", pid, epoch, "app", offsets)
+    assert not_added.value.code is ErrorCode.INVALID_TXN_STATE
+    await cluster.add_offsets_to_txn("tx-g", pid, epoch, "app")
+    described = await cluster.describe_transaction("tx-g")
+    assert described is not None and [t for t, _ in described.partitions] == ["__consumer_offsets"]
+    await cluster.init_producer_id("tx-g")  # fences epoch 0
+    with pytest.raises(KafkaError) as fenced:
+        await cluster.txn_offset_commit("tx-g", pid, epoch, "app", offsets)
+    assert fenced.value.code is ErrorCode.PRODUCER_FENCED
+
+
+async def test_markers_are_retried_in_the_background_until_a_leader_takes_them(
+    cluster: Cluster, clock: ManualClock
+) -> None:
+    """Kafka's TransactionMarkerChannelManager: a partition without a leader gets its
+    marker once it has one again, and the transaction completes without the client."""
+    import asyncio
+
+    await cluster.create_topic(TOPIC, 1, 1)  # one replica: no leader while it is down
+    down = cluster.leader(TOPIC, 0).broker_id
+    tid = ""
+    for tid in (f"tx-{i}" for i in range(100)):
+        if await cluster.find_transaction_coordinator(tid) != down:
+            break
+    producer = txn_producer(cluster, tid)
+    await producer.init_transactions()
+    producer.begin_transaction()
+    await producer.send_and_wait(TOPIC, b"v")
+    log = cluster.leader(TOPIC, 0).logs[(cluster.topic(TOPIC).topic_id, 0)]
+    assert log.last_stable_offset == 0  # the open transaction holds it
+    coordinator = cluster.brokers[await cluster.find_transaction_coordinator(tid)].txn_coordinator
+    await cluster.stop_broker(down)
+    ending = asyncio.ensure_future(
+        cluster.end_txn(tid, producer.producer_id, producer.producer_epoch, commit=True)
+    )
+    await cluster.advance_until(ending.done)
+    assert isinstance(ending.exception(), KafkaError)  # no marker within the timeout
+
+    def state() -> str:
+        described = coordinator.describe(tid)
+        return "" if described is None else described.state
+
+    assert state() == "PrepareCommit"
+    await cluster.start_broker(down)
+    await cluster.advance_until(lambda: state() == "CompleteCommit")
+    log = cluster.leader(TOPIC, 0).logs[(cluster.topic(TOPIC).topic_id, 0)]
+    assert log.last_stable_offset == log.high_watermark == 2  # the record and its marker
+    assert await values(cluster, "read_committed") == [b"v"]
+
+
+async def test_a_compacted_offsets_partition_keeps_commits_an_aborted_transaction_touched(
+    cluster: Cluster, clock: ManualClock
+) -> None:
+    """The cleaner on __consumer_offsets: an aborted TxnOffsetCommit never shadows the
+    committed offset it would have replaced, and a new coordinator still finds it."""
+    from kafkatui.engine.offsets import partition_for
+
+    await cluster.create_topic(TOPIC, 2, 3)
+    await cluster.commit_offsets("app", {(TOPIC, 0): OffsetAndMetadata(5)})
+    await cluster.alter_topic_configs("__consumer_offsets", {"segment.bytes": "200"})
+    pid, epoch = await cluster.init_producer_id("tx-k")
+    for offsets, commit in (({(TOPIC, 0): 9}, False), ({(TOPIC, 1): 11}, True)):
+        await cluster.add_offsets_to_txn("tx-k", pid, epoch, "app")
+        await cluster.txn_offset_commit(
+            "tx-k", pid, epoch, "app", {tp: OffsetAndMetadata(o) for tp, o in offsets.items()}
+        )
+        await cluster.end_txn("tx-k", pid, epoch, commit=commit)
+    count = len(cluster.topic("__consumer_offsets").partitions)
+    home = partition_for("app", count)
+    neighbours = [g for g in (f"other-{i}" for i in range(1000)) if partition_for(g, count) == home]
+    for i, group in enumerate(neighbours[:4]):  # their commits close the segments
+        await cluster.commit_offsets(group, {(TOPIC, 0): OffsetAndMetadata(i)})
+    await cluster.settle()
+    done = await cluster.compact_topic("__consumer_offsets")
+    assert [r.aborted_removed for _, _, r in done] == [1, 1, 1]  # on each replica
+    await crash_broker(cluster, clock, await cluster.find_coordinator("app"))
+    assert await _offsets(cluster) == {(TOPIC, 0): 5, (TOPIC, 1): 11}
+
+
+async def test_a_fenced_producers_pending_offsets_are_dropped(cluster: Cluster) -> None:
+    """InitProducerId aborts the open transaction: its ABORT marker reaches the group's
+    partition too, so its offsets are neither committed nor left unstable."""
+    await cluster.create_topic(TOPIC, 1, 3)
+    pid, epoch = await cluster.init_producer_id("tx-z")
+    await cluster.add_offsets_to_txn("tx-z", pid, epoch, "app")
+    await cluster.txn_offset_commit("tx-z", pid, epoch, "app", {(TOPIC, 0): OffsetAndMetadata(3)})
+    assert cluster.pending_txn_offsets("app") == {(TOPIC, 0)}
+    assert await list_groups(cluster) == ["app"]  # the group exists, as Kafka creates it
+    await cluster.init_producer_id("tx-z")  # a new producer with the same id
+    assert cluster.pending_txn_offsets("app") == set()
+    assert await _offsets(cluster) == {}

@@ -5,8 +5,8 @@ DescribeTransactions is answered per id by its coordinator (NOT_COORDINATOR else
 TRANSACTIONAL_ID_NOT_FOUND for an id it has no state for); ListTransactions by every
 broker for the ids whose `__transaction_state` partitions it leads, filtered by state
 name, producer id and (v1, KIP-994) how long they have been running. As in Kafka a
-transaction names its partitions only while it is Ongoing or Prepare* (the engine keeps
-the last transaction's partitions after it completes, where Kafka empties them).
+transaction names its partitions only while it is Ongoing or Prepare* (a completed one
+has none).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ DESCRIBE_TRANSACTIONS = 65
 LIST_TRANSACTIONS = 66
 # Kafka's TransactionState names (PrepareEpochFence and Dead are never kept here).
 STATE_NAMES = ("Empty", "Ongoing", "PrepareCommit", "PrepareAbort", "CompleteCommit", "CompleteAbort")
-OPEN_STATES = ("Ongoing", "PrepareCommit", "PrepareAbort")
 
 
 def _millis_as_datetime(ms: int) -> datetime.datetime:
@@ -34,9 +33,8 @@ def _millis_as_datetime(ms: int) -> datetime.datetime:
 
 def _described(cls: type, transactional_id: str, found: TransactionDescription) -> Any:
     by_topic: dict[str, list[int]] = {}
-    if found.state in OPEN_STATES:
-        for topic, partition in found.partitions:
-            by_topic.setdefault(topic, []).append(partition)
+    for topic, partition in found.partitions:
+        by_topic.setdefault(topic, []).append(partition)
     return build(
         cls,
         error_code=ErrorCode.NONE,

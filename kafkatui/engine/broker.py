@@ -24,7 +24,7 @@ from kafkatui.engine.events import (
     ProduceRejected,
     RecordAppended,
 )
-from kafkatui.engine.group import GroupConfig
+from kafkatui.engine.group_model import GroupConfig
 from kafkatui.engine.log import LogAppendInfo, PartitionLog
 from kafkatui.engine.log_validator import validate_compression
 from kafkatui.engine.metadata import MetadataImage, PartitionInfo, TopicInfo

@@ -28,7 +28,7 @@ from kafkatui.engine.configs import TopicConfig
 from kafkatui.engine.controller import BrokerDefaults, Controller
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.events import BrokerStarted, BrokerStopped, EventBus, LinkChanged
-from kafkatui.engine.group import GroupDescription, JoinResult, LeaveResult
+from kafkatui.engine.group_model import GroupDescription, JoinResult, LeaveResult
 from kafkatui.engine.metadata import MetadataImage, MetadataLog, TopicInfo
 from kafkatui.engine.network import LinkState, Network
 from kafkatui.engine.offsets import (

@@ -24,17 +24,13 @@ Where it differs from Kafka:
 from __future__ import annotations
 
 import asyncio
-import base64
-import enum
-import json
-import random
-import uuid
-from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
 from kafkatui.engine.clock import Clock
+from kafkatui.engine.deadlines import Deadlines
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.events import (
     EventBus,
@@ -43,13 +39,22 @@ from kafkatui.engine.events import (
     GroupRebalanceCompleted,
     GroupStateChanged,
 )
-
-UNKNOWN_MEMBER_ID = ""  # JoinGroupRequest.UNKNOWN_MEMBER_ID
-NO_GENERATION = -1  # GroupCoordinator.NoGeneration
-# GroupCoordinator.NewMemberJoinTimeoutMs: a new member's JoinGroup may wait this long; it
-# cannot heartbeat before it has an answer, so its session timeout does not apply yet.
-NEW_MEMBER_JOIN_TIMEOUT_MS = 5 * 60 * 1000
-INT_MAX = 2_147_483_647
+from kafkatui.engine.group_model import (
+    NEW_MEMBER_JOIN_TIMEOUT_MS,
+    UNKNOWN_MEMBER_ID,
+    VALID_PREVIOUS_STATES,
+    GroupConfig,
+    GroupDescription,
+    GroupSnapshot,
+    GroupState,
+    JoinGroupMember,
+    JoinResult,
+    LeaveResult,
+    MemberDescription,
+    MemberIdRequired,
+    MemberSnapshot,
+    member_id_generator,
+)
 
 # How Kafka turns a failed append of the group's metadata record into the error SyncGroup
 # answers (GroupMetadataManager.storeGroup); anything else is passed on unchanged.
@@ -64,199 +69,6 @@ _STORE_ERRORS = {
     ErrorCode.RECORD_LIST_TOO_LARGE: ErrorCode.UNKNOWN_SERVER_ERROR,
     ErrorCode.INVALID_FETCH_SIZE: ErrorCode.UNKNOWN_SERVER_ERROR,
 }
-
-
-class GroupState(enum.Enum):
-    """Kafka's `ClassicGroupState`; the value is Kafka's name, as DescribeGroups reports it."""
-
-    EMPTY = "Empty"
-    PREPARING_REBALANCE = "PreparingRebalance"
-    COMPLETING_REBALANCE = "CompletingRebalance"
-    STABLE = "Stable"
-    DEAD = "Dead"
-
-
-_S = GroupState
-# ClassicGroupState's validPreviousStates (GroupMetadata.validPreviousStates in Scala).
-VALID_PREVIOUS_STATES: Mapping[GroupState, frozenset[GroupState]] = {
-    _S.EMPTY: frozenset({_S.PREPARING_REBALANCE}),
-    _S.PREPARING_REBALANCE: frozenset({_S.STABLE, _S.COMPLETING_REBALANCE, _S.EMPTY}),
-    _S.COMPLETING_REBALANCE: frozenset({_S.PREPARING_REBALANCE}),
-    _S.STABLE: frozenset({_S.COMPLETING_REBALANCE}),
-    _S.DEAD: frozenset(GroupState),
-}
-
-
-@dataclass(frozen=True)
-class GroupConfig:
-    """The broker's classic group configs (Kafka's names with '_' for '.', Kafka's defaults)."""
-
-    group_initial_rebalance_delay_ms: int = 3_000  # group.initial.rebalance.delay.ms
-    group_min_session_timeout_ms: int = 6_000  # group.min.session.timeout.ms
-    group_max_session_timeout_ms: int = 1_800_000  # group.max.session.timeout.ms
-    group_max_size: int = INT_MAX  # group.max.size
-
-    def __post_init__(self) -> None:
-        # Kafka's ConfigDef only insists on group.max.size >= 1; the other two checks keep
-        # the delay and the session range meaningful.
-        if self.group_max_size < 1:
-            _invalid("group.max.size", self.group_max_size, "Value must be at least 1")
-        if self.group_initial_rebalance_delay_ms < 0:
-            _invalid(
-                "group.initial.rebalance.delay.ms",
-                self.group_initial_rebalance_delay_ms,
-                "Value must be at least 0",
-            )
-        if self.group_max_session_timeout_ms < self.group_min_session_timeout_ms:
-            _invalid(
-                "group.max.session.timeout.ms",
-                self.group_max_session_timeout_ms,
-                "Value must be at least group.min.session.timeout.ms",
-            )
-
-
-def _invalid(name: str, value: int, why: str) -> None:
-    raise KafkaError(ErrorCode.INVALID_CONFIG, f"Invalid value {value} for configuration {name}: {why}")
-
-
-# --- requests' answers ------------------------------------------------------------------------
-
-
-class MemberIdRequired(KafkaError):
-    """JoinGroup's MEMBER_ID_REQUIRED (KIP-394): rejoin with `member_id`."""
-
-    def __init__(self, member_id: str) -> None:
-        super().__init__(ErrorCode.MEMBER_ID_REQUIRED)
-        self.member_id = member_id
-
-
-@dataclass(frozen=True)
-class JoinGroupMember:
-    """One entry of the member list the leader receives (`JoinGroupResponseMember`)."""
-
-    member_id: str
-    group_instance_id: str | None
-    metadata: bytes
-
-
-@dataclass(frozen=True)
-class JoinResult:
-    """A successful JoinGroup response. Only the leader gets `members`; `skip_assignment`
-    tells a static leader that rejoined a Stable group not to run its assignor (v9+)."""
-
-    member_id: str
-    generation_id: int
-    protocol_type: str | None
-    protocol_name: str | None
-    leader_id: str
-    members: tuple[JoinGroupMember, ...] = ()
-    skip_assignment: bool = False
-
-    @property
-    def is_leader(self) -> bool:
-        return self.member_id == self.leader_id
-
-
-@dataclass(frozen=True)
-class LeaveResult:
-    """One member's outcome in a LeaveGroup (v3+) batch."""
-
-    member_id: str
-    group_instance_id: str | None
-    error: ErrorCode
-
-
-@dataclass(frozen=True)
-class MemberDescription:
-    """A member as DescribeGroups shows it; metadata and assignment only while Stable."""
-
-    member_id: str
-    group_instance_id: str | None
-    client_id: str
-    client_host: str
-    metadata: bytes
-    assignment: bytes
-
-
-@dataclass(frozen=True)
-class GroupDescription:
-    """DescribeGroups for one group, plus its generation and leader."""
-
-    group_id: str
-    state: GroupState
-    protocol_type: str
-    protocol: str  # the chosen protocol while Stable, else "" (as Kafka reports it)
-    generation_id: int
-    leader_id: str | None
-    members: tuple[MemberDescription, ...]
-
-
-# --- persistence -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MemberSnapshot:
-    """A member as Kafka's GroupMetadataValue stores it (metadata of the chosen protocol only)."""
-
-    member_id: str
-    group_instance_id: str | None
-    client_id: str
-    client_host: str
-    rebalance_timeout_ms: int
-    session_timeout_ms: int
-    subscription: bytes
-    assignment: bytes
-
-
-@dataclass(frozen=True)
-class GroupSnapshot:
-    """What Kafka writes to `__consumer_offsets` for a group (GroupMetadataValue v3)."""
-
-    group_id: str
-    protocol_type: str | None
-    generation_id: int
-    protocol_name: str | None
-    leader_id: str | None
-    current_state_timestamp_ms: int
-    members: tuple[MemberSnapshot, ...] = ()
-
-    def to_json(self) -> str:
-        data: dict[str, Any] = {k: v for k, v in vars(self).items() if k != "members"}
-        data["members"] = [
-            {
-                **{k: v for k, v in vars(m).items() if k not in ("subscription", "assignment")},
-                "subscription": base64.b64encode(m.subscription).decode(),
-                "assignment": base64.b64encode(m.assignment).decode(),
-            }
-            for m in self.members
-        ]
-        return json.dumps(data, sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> GroupSnapshot:
-        data = json.loads(text)
-        members = tuple(
-            MemberSnapshot(
-                **{
-                    **m,
-                    "subscription": base64.b64decode(m["subscription"]),
-                    "assignment": base64.b64decode(m["assignment"]),
-                }
-            )
-            for m in data.pop("members")
-        )
-        return cls(**data, members=members)
-
-
-def member_id_generator(seed: int | str) -> Callable[[str], str]:
-    """Member ids as Kafka makes them (`<client.id or group.instance.id>-<UUID>`), drawn from
-    a seeded RNG so runs repeat."""
-    rng = random.Random(seed)
-
-    def generate(prefix: str) -> str:
-        return f"{prefix}-{uuid.UUID(int=rng.getrandbits(128), version=4)}"
-
-    return generate
 
 
 # --- internals ---------------------------------------------------------------------------------
@@ -302,67 +114,6 @@ class _Member:
     def vote(self, candidates: set[str]) -> str:
         # The member's first preference that every member supports.
         return next(name for name in self.protocol_names if name in candidates)
-
-
-class _Timers:
-    """Keyed deadlines on the clock (the new coordinator's `CoordinatorTimer`): one per key,
-    re-scheduling replaces it. One task sleeps until the earliest; deadlines that only move
-    later (heartbeats) cost no wake-up, the task just finds nothing due and sleeps again."""
-
-    def __init__(self, clock: Clock) -> None:
-        self._clock = clock
-        self._deadlines: dict[Hashable, tuple[int, Callable[[], None]]] = {}
-        self._task: asyncio.Task[None] | None = None
-        self._wake_at: int | None = None
-        self._firing = False
-
-    def schedule(self, key: Hashable, delay_ms: int, callback: Callable[[], None]) -> None:
-        deadline = self._clock.now_ms() + max(0, delay_ms)
-        self._deadlines.pop(key, None)  # ties fire in scheduling order
-        self._deadlines[key] = (deadline, callback)
-        if self._firing:
-            return  # the running loop looks again after the callback
-        if self._task is None or self._wake_at is None or deadline < self._wake_at:
-            if self._task is not None:
-                self._task.cancel()
-            self._wake_at = None
-            self._task = asyncio.get_running_loop().create_task(self._run())
-
-    def cancel(self, key: Hashable) -> None:
-        self._deadlines.pop(key, None)
-
-    def deadline(self, key: Hashable) -> int | None:
-        entry = self._deadlines.get(key)
-        return None if entry is None else entry[0]
-
-    def close(self) -> None:
-        self._deadlines.clear()
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
-
-    async def _run(self) -> None:
-        me = asyncio.current_task()
-        while self._deadlines:
-            key, (deadline, callback) = min(self._deadlines.items(), key=lambda kv: kv[1][0])
-            now = self._clock.now_ms()
-            if deadline > now:
-                self._wake_at = deadline
-                await self._clock.sleep((deadline - now) / 1000)
-                continue
-            del self._deadlines[key]
-            self._firing = True
-            try:
-                callback()
-            except Exception as error:  # a timer must not die silently, nor stop the others
-                asyncio.get_running_loop().call_exception_handler(
-                    {"message": f"group timer {key!r} failed", "exception": error}
-                )
-            finally:
-                self._firing = False
-        if self._task is me:
-            self._task = None
-            self._wake_at = None
 
 
 def _answer(future: asyncio.Future[Any] | None, result: Any = None, error: KafkaError | None = None) -> None:
@@ -420,7 +171,7 @@ class ClassicGroup:
         self._pending_sync: set[str] = set()  # joined this generation, not yet synced
         self._new_member_added = False
         self._initial_join = False  # the join phase is the initial delay (InitialDelayedJoin)
-        self._timers = _Timers(clock)
+        self._timers = Deadlines(clock)
         self._tasks: set[asyncio.Task[None]] = set()
         self._unloaded = False
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from kafkatui.engine.broker import EARLIEST, LATEST
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.group import GroupState
+from kafkatui.engine.group_model import GroupState
 from kafkatui.engine.offsets import OFFSETS_TOPIC, OffsetAndMetadata
 
 RESET_STRATEGIES = ("to-earliest", "to-latest", "to-offset", "shift-by", "to-datetime")

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from kafkatui.engine.assignors import Subscription, assign, protocol_type
 from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.group import MemberIdRequired
+from kafkatui.engine.group_model import MemberIdRequired
 from kafkatui.engine.kafka_types import read_string, write_string
 
 if TYPE_CHECKING:

@@ -31,7 +31,8 @@ from enum import Enum
 from typing import TYPE_CHECKING, Protocol
 
 from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.group import ClassicGroup, GroupConfig, GroupSnapshot, GroupState, MemberSnapshot
+from kafkatui.engine.group import ClassicGroup
+from kafkatui.engine.group_model import GroupConfig, GroupSnapshot, GroupState, MemberSnapshot
 from kafkatui.engine.kafka_types import (
     read_bytes,
     read_nullable_string,

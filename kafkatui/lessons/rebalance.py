@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from kafkatui.engine.clock import ManualClock
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.consumer import Consumer, ConsumerConfig
-from kafkatui.engine.group import GroupState
+from kafkatui.engine.group_model import GroupState
 from kafkatui.lessons import Story
 
 TOPIC = "orders"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.group import MemberIdRequired
+from kafkatui.engine.group_model import MemberIdRequired
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, millis, nested, response_class
 

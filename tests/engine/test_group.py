@@ -24,9 +24,9 @@ from kafkatui.engine.events import (
     GroupStateChanged,
     Subscription,
 )
-from kafkatui.engine.group import (
+from kafkatui.engine.group import ClassicGroup
+from kafkatui.engine.group_model import (
     VALID_PREVIOUS_STATES,
-    ClassicGroup,
     GroupConfig,
     GroupSnapshot,
     GroupState,

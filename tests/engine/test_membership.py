@@ -10,7 +10,7 @@ from kafkatui.engine.clock import ManualClock
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.consumer import Consumer, ConsumerConfig
 from kafkatui.engine.errors import KafkaError
-from kafkatui.engine.group import GroupState
+from kafkatui.engine.group_model import GroupState
 from kafkatui.engine.membership import (
     decode_assignment,
     decode_subscription,

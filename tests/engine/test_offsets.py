@@ -188,7 +188,7 @@ async def test_committing_without_a_group_id_is_refused(cluster: Cluster) -> Non
 
 async def join_one(cluster: Cluster, group_id: str, client: str) -> tuple[str, int]:
     """A dynamic member joins (answering MEMBER_ID_REQUIRED) and syncs; (member id, generation)."""
-    from kafkatui.engine.group import MemberIdRequired
+    from kafkatui.engine.group_model import MemberIdRequired
 
     request = dict(
         client_id=client, client_host="/127.0.0.1", protocol_type="consumer", protocols=[("range", b"sub")],
@@ -205,8 +205,8 @@ async def join_one(cluster: Cluster, group_id: str, client: str) -> tuple[str, i
 async def test_group_membership_survives_a_coordinator_failover(cluster: Cluster, clock: ManualClock) -> None:
     import asyncio
 
-    from kafkatui.engine.group import GroupState
     from kafkatui.engine.group_admin import plan_reset
+    from kafkatui.engine.group_model import GroupState
 
     await cluster.create_topic("sales", 1, 3)
     joining = asyncio.ensure_future(join_one(cluster, "billing", "c1"))

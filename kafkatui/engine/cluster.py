@@ -26,6 +26,7 @@ from kafkatui.engine.cleaner import CleanResult, LogHousekeeping, Segment, dirty
 from kafkatui.engine.clock import Clock, ManualClock, RealClock
 from kafkatui.engine.configs import TopicConfig
 from kafkatui.engine.controller import BrokerDefaults, Controller
+from kafkatui.engine.coordinator import partition_for
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.events import BrokerStarted, BrokerStopped, EventBus, LinkChanged
 from kafkatui.engine.group_model import GroupDescription, JoinResult, LeaveResult
@@ -36,7 +37,6 @@ from kafkatui.engine.offsets import (
     OFFSETS_TOPIC_CONFIGS,
     GroupCoordinator,
     OffsetAndMetadata,
-    partition_for,
 )
 from kafkatui.engine.producer_ids import AllocateProducerIds
 from kafkatui.engine.producer_state import AbortedTxn

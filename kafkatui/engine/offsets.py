@@ -25,11 +25,16 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
+from kafkatui.engine.coordinator import (
+    CoordinatorPartition,
+    PartitionedCoordinator,
+    replay_batches,
+)
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.group import ClassicGroup
 from kafkatui.engine.group_model import GroupConfig, GroupSnapshot, GroupState, MemberSnapshot
@@ -41,8 +46,7 @@ from kafkatui.engine.kafka_types import (
     write_nullable_string,
     write_string,
 )
-from kafkatui.engine.partitioner import java_string_hash
-from kafkatui.engine.records import CONTROL_COMMIT, Record, RecordBatch, decode_batch, encode_batch
+from kafkatui.engine.records import CONTROL_COMMIT, Record, RecordBatch, encode_batch
 
 if TYPE_CHECKING:
     from kafkatui.engine.broker import Broker
@@ -62,12 +66,6 @@ GroupTopicPartition = tuple[str, TopicPartition]
 # A transaction's offset commits: (group, partition) -> (offset of the batch holding the
 # record, the offset committed) (Kafka's `CommitRecordMetadataAndOffset`).
 PendingOffsets = dict[GroupTopicPartition, tuple[int, "OffsetAndMetadata"]]
-
-
-def partition_for(group_id: str, partitions: int) -> int:
-    """The `__consumer_offsets` partition of a group (Kafka's `Utils.abs(hash) % n`)."""
-    h = java_string_hash(group_id)
-    return (0 if h == -(1 << 31) else abs(h)) % partitions
 
 
 @dataclass(frozen=True)
@@ -183,40 +181,6 @@ def parse_offset_value(value: bytes) -> OffsetAndMetadata:
 # --- the coordinator ---------------------------------------------------------------------
 
 
-class _Loadable(Protocol):
-    loaded: bool
-    loading: asyncio.Task[None] | None
-
-
-async def load_once(state: _Loadable, load: Callable[[], Awaitable[None]]) -> None:
-    """Load a coordinator's partition once; concurrent callers share the one load."""
-    if state.loaded:
-        return
-    if state.loading is None:
-        state.loading = asyncio.ensure_future(load())
-    await asyncio.shield(state.loading)
-
-
-async def replay_batches(broker: Broker, topic: str, partition: int) -> AsyncIterator[RecordBatch]:
-    """Every batch of this broker's replica of an internal topic's partition, decoded,
-    in offset order: what a coordinator replays when it takes the partition over
-    (`loadGroupsAndOffsets`, `loadTransactionsForTxnTopicPartition`)."""
-    offset = 0
-    while datas := await broker.read_replica(topic, partition, offset, 1 << 20):
-        for data in datas:
-            batch = decode_batch(data)
-            yield batch
-            offset = batch.header.last_offset + 1
-
-
-async def replay_records(broker: Broker, topic: str, partition: int) -> AsyncIterator[Record]:
-    """Every record of a replica of an internal topic's partition, control batches left out."""
-    async for batch in replay_batches(broker, topic, partition):
-        if not batch.header.is_control:
-            for record in batch.records:
-                yield record
-
-
 def is_commit_marker(batch: RecordBatch) -> bool:
     """A control batch's record key is (version, ControlRecordType): COMMIT or ABORT."""
     key = batch.records[0].key if batch.records else None
@@ -238,12 +202,9 @@ def complete_pending(
 
 
 @dataclass
-class _Partition:
+class _Partition(CoordinatorPartition):
     """One `__consumer_offsets` partition this broker leads: its groups and offsets."""
 
-    leader_epoch: int
-    loaded: bool = False
-    loading: asyncio.Task[None] | None = None
     offsets: dict[str, dict[TopicPartition, OffsetAndMetadata]] = field(default_factory=dict)
     groups: dict[str, ClassicGroup] = field(default_factory=dict)
     # Where each committed offset's record is (the offset of its batch).
@@ -252,48 +213,31 @@ class _Partition:
     pending_txn: dict[int, PendingOffsets] = field(default_factory=dict)
 
 
-class GroupCoordinator:
+class GroupCoordinator(PartitionedCoordinator[_Partition]):
     """One broker's group coordinator: membership (`ClassicGroup`) and committed offsets
     of the groups whose `__consumer_offsets` partition it leads."""
+
+    TOPIC = OFFSETS_TOPIC
+    KEY_NAME = "group"
+    EMPTY_KEY = (ErrorCode.INVALID_GROUP_ID, "the group id is empty")
 
     def __init__(
         self, broker: Broker, clock: Clock, bus: EventBus, config: GroupConfig | None = None
     ) -> None:
-        self._broker = broker
+        super().__init__(broker)
         self._clock = clock
         self._bus = bus
         self.config = config or GroupConfig()
-        self._partitions: dict[int, _Partition] = {}
-        self.partition_count = 0
 
     # --- leadership ----------------------------------------------------------------
 
-    def on_leadership(self, led: Mapping[int, int], partition_count: int) -> None:
-        """The offsets partitions this broker leads now (partition -> leader epoch).
-        Forget (and unload the groups of) the others; new ones load on first use."""
-        self.partition_count = partition_count
-        for p in [p for p, state in self._partitions.items() if led.get(p) != state.leader_epoch]:
-            self._unload(self._partitions.pop(p))
-        for p, epoch in led.items():
-            self._partitions.setdefault(p, _Partition(epoch))
+    def _new_partition(self, leader_epoch: int) -> _Partition:
+        return _Partition(leader_epoch)
 
-    @staticmethod
-    def _unload(state: _Partition) -> None:
-        if state.loading is not None:
-            state.loading.cancel()
+    def _unload(self, state: _Partition) -> None:
+        super()._unload(state)
         for group in state.groups.values():
             group.close()  # waiting requests get NOT_COORDINATOR
-
-    def stop(self) -> None:
-        for state in self._partitions.values():
-            self._unload(state)
-        self._partitions.clear()
-
-    async def ensure_loaded(self, partition: int) -> None:
-        """Load a partition this broker leads, once (concurrent callers share the load)."""
-        state = self._partitions.get(partition)
-        if state is not None:
-            await load_once(state, lambda: self._load(partition, state))
 
     async def _load(self, partition: int, state: _Partition) -> None:
         """Replay a partition into the cache (Kafka's `loadGroupsAndOffsets`): the latest
@@ -366,26 +310,6 @@ class GroupCoordinator:
             else:
                 offsets.setdefault(group, {})[tp] = parse_offset_value(value)
                 committed_at[(group, tp)] = at
-
-    def _state(self, group_id: str) -> tuple[int, _Partition]:
-        if not group_id:
-            raise KafkaError(ErrorCode.INVALID_GROUP_ID, "the group id is empty")
-        if self.partition_count == 0:
-            raise KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, f"{OFFSETS_TOPIC} does not exist yet")
-        partition = partition_for(group_id, self.partition_count)
-        state = self._partitions.get(partition)
-        if state is None or not self._broker.running:
-            raise KafkaError(
-                ErrorCode.NOT_COORDINATOR,
-                f"broker {self._broker.broker_id} is not the coordinator of group '{group_id}' "
-                f"({OFFSETS_TOPIC}-{partition})",
-            )
-        if not state.loaded:
-            raise KafkaError(
-                ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
-                f"broker {self._broker.broker_id} is still loading {OFFSETS_TOPIC}-{partition}",
-            )
-        return partition, state
 
     async def _append(self, partition: int, records: list[Record]) -> int:
         """Append one batch; returns its base offset."""

@@ -26,14 +26,19 @@ import asyncio
 import contextlib
 import enum
 import struct
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from kafkatui.engine.coordinator import (
+    CoordinatorPartition,
+    PartitionedCoordinator,
+    partition_for,
+    replay_records,
+)
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.events import TransactionStateChanged
 from kafkatui.engine.kafka_types import read_string, write_string
-from kafkatui.engine.offsets import load_once, partition_for, replay_records
 from kafkatui.engine.records import Record, encode_batch
 
 if TYPE_CHECKING:
@@ -169,27 +174,26 @@ def parse_txn_value(transactional_id: str, value: bytes) -> TransactionMetadata:
 
 
 @dataclass
-class _Partition:
+class _Partition(CoordinatorPartition):
     """One `__transaction_state` partition this broker leads."""
 
-    leader_epoch: int
-    loaded: bool = False
-    loading: asyncio.Task[None] | None = None
     transactions: dict[str, TransactionMetadata] = field(default_factory=dict)
     # The partitions of a Prepare* transaction still without their marker, by id.
     unmarked: dict[str, set[TopicPartition]] = field(default_factory=dict)
 
 
-class TransactionCoordinator:
+class TransactionCoordinator(PartitionedCoordinator[_Partition]):
     """One broker's transaction coordinator: the transactional ids whose
     `__transaction_state` partition it leads."""
 
+    TOPIC = TRANSACTION_STATE_TOPIC
+    KEY_NAME = "transactional id"
+    EMPTY_KEY = (ErrorCode.INVALID_REQUEST, "the transactional id is empty")
+
     def __init__(self, broker: Broker, clock: Clock, bus: EventBus) -> None:
-        self._broker = broker
+        super().__init__(broker)
         self._clock = clock
         self._bus = bus
-        self._partitions: dict[int, _Partition] = {}
-        self.partition_count = 0
         self.write_marker: WriteMarker | None = None
         self._locks: dict[str, asyncio.Lock] = {}
         self._completions: set[asyncio.Task[None]] = set()
@@ -198,30 +202,15 @@ class TransactionCoordinator:
 
     # --- leadership ----------------------------------------------------------------
 
-    def on_leadership(self, led: Mapping[int, int], partition_count: int) -> None:
-        """The partitions this broker leads now (partition -> leader epoch)."""
-        self.partition_count = partition_count
-        for p in [p for p, state in self._partitions.items() if led.get(p) != state.leader_epoch]:
-            state = self._partitions.pop(p)
-            if state.loading is not None:
-                state.loading.cancel()
-        for p, epoch in led.items():
-            self._partitions.setdefault(p, _Partition(epoch))
+    def _new_partition(self, leader_epoch: int) -> _Partition:
+        return _Partition(leader_epoch)
 
     def stop(self) -> None:
-        for state in self._partitions.values():
-            if state.loading is not None:
-                state.loading.cancel()
-        self._partitions.clear()
+        super().stop()
         for task in self._completions:
             task.cancel()
         self._completions.clear()
         self._retrying.clear()
-
-    async def ensure_loaded(self, partition: int) -> None:
-        state = self._partitions.get(partition)
-        if state is not None:
-            await load_once(state, lambda: self._load(partition, state))
 
     async def _load(self, partition: int, state: _Partition) -> None:
         """Replay the partition (latest record per id wins), then finish the transactions
@@ -247,28 +236,6 @@ class TransactionCoordinator:
         task = asyncio.ensure_future(work)
         self._completions.add(task)
         task.add_done_callback(self._completions.discard)
-
-    def _state(self, transactional_id: str) -> tuple[int, _Partition]:
-        if not transactional_id:
-            raise KafkaError(ErrorCode.INVALID_REQUEST, "the transactional id is empty")
-        if self.partition_count == 0:
-            raise KafkaError(
-                ErrorCode.COORDINATOR_NOT_AVAILABLE, f"{TRANSACTION_STATE_TOPIC} does not exist yet"
-            )
-        partition = transaction_partition_for(transactional_id, self.partition_count)
-        state = self._partitions.get(partition)
-        if state is None or not self._broker.running:
-            raise KafkaError(
-                ErrorCode.NOT_COORDINATOR,
-                f"broker {self._broker.broker_id} is not the coordinator of transactional id "
-                f"'{transactional_id}' ({TRANSACTION_STATE_TOPIC}-{partition})",
-            )
-        if not state.loaded:
-            raise KafkaError(
-                ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
-                f"broker {self._broker.broker_id} is still loading {TRANSACTION_STATE_TOPIC}-{partition}",
-            )
-        return partition, state
 
     def _lock(self, transactional_id: str) -> asyncio.Lock:
         return self._locks.setdefault(transactional_id, asyncio.Lock())

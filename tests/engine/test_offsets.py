@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from kafkatui.engine.clock import ManualClock
 from kafkatui.engine.cluster import Cluster
+from kafkatui.engine.coordinator import partition_for
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.offsets import (
     OFFSETS_TOPIC,
@@ -20,7 +21,6 @@ from kafkatui.engine.offsets import (
     offset_value,
     parse_key,
     parse_offset_value,
-    partition_for,
 )
 from kafkatui.engine.partitioner import java_string_hash
 from kafkatui.engine.records import decode_batch

@@ -391,7 +391,7 @@ async def test_a_retried_end_txn_finishes_markers_that_failed(cluster: Cluster) 
 
 async def test_a_completed_transaction_names_no_partitions(cluster: Cluster) -> None:
     """Kafka's `prepareComplete` empties the partition set, in memory and in the log."""
-    from kafkatui.engine.offsets import replay_records
+    from kafkatui.engine.coordinator import replay_records
     from kafkatui.engine.transactions import TRANSACTION_STATE_TOPIC, parse_txn_key, transaction_partition_for
 
     await cluster.create_topic(TOPIC, 2, 3)
@@ -585,7 +585,7 @@ async def test_a_compacted_offsets_partition_keeps_commits_an_aborted_transactio
 ) -> None:
     """The cleaner on __consumer_offsets: an aborted TxnOffsetCommit never shadows the
     committed offset it would have replaced, and a new coordinator still finds it."""
-    from kafkatui.engine.offsets import partition_for
+    from kafkatui.engine.coordinator import partition_for
 
     await cluster.create_topic(TOPIC, 2, 3)
     await cluster.commit_offsets("app", {(TOPIC, 0): OffsetAndMetadata(5)})

@@ -52,6 +52,14 @@ def serve(
             min=0,
         ),
     ] = 3_000,
+    auto_create: Annotated[
+        bool,
+        typer.Option(
+            "--auto-create-topics/--no-auto-create-topics",
+            help="Create a topic a client asks for in a Metadata request (auto.create.topics.enable, "
+            "Kafka's default on), with 1 partition and replication factor 1.",
+        ),
+    ] = True,
 ) -> None:
     """Serve the cluster to real Kafka clients over the wire protocol (no workbench).
 
@@ -66,7 +74,9 @@ def serve(
         if brokers < 1:
             raise typer.BadParameter("a cluster needs at least 1 broker", param_hint="--brokers")
         opts = ClusterOptions(opts.data_dir, opts.memory, brokers, opts.cluster_name, opts.seed)
-    defaults = BrokerDefaults(group_initial_rebalance_delay_ms=rebalance_delay_ms)
+    defaults = BrokerDefaults(
+        group_initial_rebalance_delay_ms=rebalance_delay_ms, auto_create_topics_enable=auto_create
+    )
     run_async(lambda: _serve(opts, host, port_base, defaults))
 
 

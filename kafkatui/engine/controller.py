@@ -59,6 +59,9 @@ class BrokerDefaults:
 
     num_partitions: int = 1  # num.partitions
     default_replication_factor: int = 1  # default.replication.factor
+    # A Metadata request for an unknown topic creates it (clients ask for it: producers
+    # and consumers by default), with num.partitions and default.replication.factor.
+    auto_create_topics_enable: bool = True  # auto.create.topics.enable
     # Liveness (KIP-631): brokers heartbeat the active controller; one silent for the
     # session timeout is fenced. The quorum elects a new controller when it dies.
     broker_heartbeat_interval_ms: int = 2_000  # broker.heartbeat.interval.ms

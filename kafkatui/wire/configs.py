@@ -33,7 +33,7 @@ def _broker_entries(ctx: RequestContext, broker_id: int) -> list[tuple[str, str,
     boolean, integer, long = TYPES[ConfigType.BOOLEAN], TYPES[ConfigType.INT], TYPES[ConfigType.LONG]
     host, port = ctx.server.addresses[broker_id]
     entries = [
-        ("auto.create.topics.enable", "false", boolean),  # kafkatui: typos show (DESIGN.md)
+        ("auto.create.topics.enable", str(d.auto_create_topics_enable).lower(), boolean),
         ("auto.leader.rebalance.enable", str(d.auto_leader_rebalance_enable).lower(), boolean),
         ("broker.heartbeat.interval.ms", str(d.broker_heartbeat_interval_ms), integer),
         ("broker.session.timeout.ms", str(d.broker_session_timeout_ms), integer),

@@ -1,9 +1,13 @@
 """Metadata (key 3): the brokers clients may connect to and who leads each partition.
 
 Each broker is advertised at its own listener address. Only unfenced (running,
-registered) brokers are listed, as in KRaft. `allow_auto_topic_creation` is ignored:
-kafkatui does not implement `auto.create.topics.enable` (see DESIGN.md), so an unknown
-topic is UNKNOWN_TOPIC_OR_PARTITION.
+registered) brokers are listed, as in KRaft. A topic asked for by name that does not
+exist is created when the broker's `auto.create.topics.enable` and the request's
+`allow_auto_topic_creation` (v4+; older versions always allow it) both say so, with
+`num.partitions` and `default.replication.factor` (Kafka's `AutoTopicCreationManager`);
+`__consumer_offsets` and `__transaction_state` are left to their coordinators, which
+create them on first use. *Differs from Kafka:* the topic is created before the answer,
+so it is described at once where Kafka first answers LEADER_NOT_AVAILABLE.
 """
 
 from __future__ import annotations
@@ -11,8 +15,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from kafkatui.engine.errors import ErrorCode
+from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.metadata import TopicInfo
+from kafkatui.engine.offsets import OFFSETS_TOPIC
+from kafkatui.engine.transactions import TRANSACTION_STATE_TOPIC
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, nested, response_class
 
@@ -69,16 +75,20 @@ async def handle(ctx: RequestContext, request: Any) -> Any:
             partitions=tuple(partitions),
         )
 
-    def missing(name: str | None, topic_id: uuid.UUID | None) -> Any:
+    def missing(name: str | None, topic_id: uuid.UUID | None, error: ErrorCode | None = None) -> Any:
         return build(
             topic_cls,
-            error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION if name else ErrorCode.UNKNOWN_TOPIC_ID,
+            error_code=error
+            or (ErrorCode.UNKNOWN_TOPIC_OR_PARTITION if name else ErrorCode.UNKNOWN_TOPIC_ID),
             name=name if name is not None or ctx.version >= 12 else "",  # nullable from v12
             topic_id=topic_id or _NO_ID,
             partitions=(),
         )
 
     wanted = request.topics
+    auto_create = ctx.cluster.defaults.auto_create_topics_enable and getattr(
+        request, "allow_auto_topic_creation", True
+    )
     if wanted is None or (ctx.version == 0 and not wanted):  # v0: an empty list means all
         topics = tuple(describe(t) for _, t in sorted(image.topics.items()))
     else:
@@ -88,6 +98,12 @@ async def handle(ctx: RequestContext, request: Any) -> Any:
             info = image.topics.get(t.name) if t.name else None
             if info is None and topic_id is not None and topic_id != _NO_ID:
                 info = image.topics_by_id.get(str(topic_id))
+            if info is None and t.name and auto_create:
+                try:
+                    info = await _auto_create(ctx, t.name)
+                except KafkaError as error:
+                    out.append(missing(t.name, topic_id, error.code))
+                    continue
             out.append(describe(info) if info is not None else missing(t.name, topic_id))
         topics = tuple(out)
     controller = ctx.cluster.controller_id
@@ -99,6 +115,18 @@ async def handle(ctx: RequestContext, request: Any) -> Any:
         controller_id=controller if controller in live else -1,
         topics=topics,
     )
+
+
+async def _auto_create(ctx: RequestContext, name: str) -> TopicInfo | None:
+    """Create a topic a client asked for (None if it was an internal topic's name)."""
+    if name in (OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC):
+        return None  # created by their coordinators (on the first FindCoordinator) only
+    try:
+        return await ctx.cluster.create_topic(name)
+    except KafkaError as error:
+        if error.code is ErrorCode.TOPIC_ALREADY_EXISTS:  # created meanwhile
+            return ctx.cluster.metadata.topics.get(name)
+        raise
 
 
 APIS = [Api(API_KEY, "Metadata", 0, 12, handle)]

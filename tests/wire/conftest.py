@@ -22,13 +22,13 @@ T = TypeVar("T")
 class ServedCluster:
     """A 3-broker in-memory cluster speaking the Kafka protocol on free ports."""
 
-    def __init__(self, brokers: int = 3) -> None:
+    def __init__(self, brokers: int = 3, defaults: BrokerDefaults | None = None) -> None:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="wire-server", daemon=True)
         self._thread.start()
         # Kafka's development setting: a new group rebalances at once instead of waiting
         # 3 s for more members (group.initial.rebalance.delay.ms=0).
-        defaults = BrokerDefaults(group_initial_rebalance_delay_ms=0)
+        defaults = defaults or BrokerDefaults(group_initial_rebalance_delay_ms=0)
         self.cluster: Cluster = self.call(Cluster.open(None, brokers=brokers, seed=11, defaults=defaults))
         self.server = WireServer(self.cluster, port_base=0)
         self.call(self.server.start())

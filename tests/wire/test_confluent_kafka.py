@@ -152,7 +152,7 @@ def test_describe_configs_of_a_topic_and_a_broker(served: ServedCluster) -> None
     topic, broker = (f.result(10) for f in futures.values())
     assert topic["retention.ms"].value == "3600000" and not topic["retention.ms"].is_default
     assert topic["cleanup.policy"].value == "delete" and topic["cleanup.policy"].is_default
-    assert broker["node.id"].value == "2" and broker["auto.create.topics.enable"].value == "false"
+    assert broker["node.id"].value == "2" and broker["auto.create.topics.enable"].value == "true"
     with pytest.raises(KafkaException) as failure:
         admin.describe_configs([ConfigResource("topic", "nope")])[ConfigResource("topic", "nope")].result(10)
     assert failure.value.args[0].code() == KafkaError.UNKNOWN_TOPIC_OR_PART

@@ -16,6 +16,7 @@ from kafkatui.backends.base import (
     CleaningView,
     ConsumerStatus,
     ConsumerView,
+    Feature,
     GroupMemberView,
     GroupPartitionView,
     GroupView,
@@ -118,6 +119,9 @@ class EmbeddedBackend:
         where = str(self.cluster.data_dir) if self.cluster.data_dir else "in memory"
         return f"embedded cluster · {len(self.cluster.brokers)} brokers · {where}"
 
+    def unavailable(self, feature: Feature) -> str | None:
+        return None  # it owns the brokers: everything is possible
+
     def brokers(self) -> list[BrokerView]:
         led: dict[int, int] = {}
         hosted: dict[int, int] = {}
@@ -189,6 +193,9 @@ class EmbeddedBackend:
 
     async def delete_topic(self, name: str) -> None:
         await self.cluster.delete_topic(name)
+
+    async def create_partitions(self, name: str, count: int) -> None:
+        await self.cluster.create_partitions(name, count)
 
     async def alter_topic_configs(self, name: str, changes: Mapping[str, str | None]) -> None:
         await self.cluster.alter_topic_configs(name, changes)
@@ -592,6 +599,14 @@ class EmbeddedBackend:
         paused = wc.status is ConsumerStatus.POLLING
         wc.status = ConsumerStatus.PAUSED if paused else ConsumerStatus.POLLING
         return paused
+
+    # --- clients ---------------------------------------------------------------------
+
+    def producer(self, config: ProducerConfig) -> Producer:
+        return Producer(self.cluster, config)
+
+    def consumer(self, config: ConsumerConfig) -> Consumer:
+        return Consumer(self.cluster, config)
 
     # --- the wire protocol ------------------------------------------------------------
 

@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
+from confluent_kafka import OFFSET_STORED, KafkaException
 from confluent_kafka import Consumer as CKConsumer
 from confluent_kafka import KafkaError as CKError
-from confluent_kafka import KafkaException
 from confluent_kafka import Producer as CKProducer
 from confluent_kafka import TopicPartition as CKTopicPartition
 
@@ -249,6 +249,7 @@ class RemoteConsumer:
         self._assigned: list[TopicPartition] = []
         self._positions: dict[TopicPartition, int] = {}  # next offset to read, as far as we know
         self._seeks: dict[TopicPartition, int] = {}
+        self._subscribed = False
         self._loop = asyncio.get_running_loop()
         self.on_assignment: Callable[[list[TopicPartition]], None] | None = None
 
@@ -279,6 +280,7 @@ class RemoteConsumer:
                 self._loop.call_soon_threadsafe(self.on_assignment, list(self._assigned))
 
         self._consumer.subscribe(names, on_assign=assigned)
+        self._subscribed = True
 
     def seek(self, tp: TopicPartition | tuple[str, int], offset: int) -> None:
         """Where the next poll starts (applied before it, in the consumer's thread)."""
@@ -287,22 +289,24 @@ class RemoteConsumer:
     def _apply_seeks(self) -> None:
         if not self._seeks:
             return
-        if all(tp in self._assigned for tp in self._seeks) and not self._group_managed():
-            self._consumer.assign(
-                [CKTopicPartition(t, p, self._seeks.get((t, p), -1000)) for t, p in self._assigned]
-            )
+        if not self._subscribed and all(tp in self._assigned for tp in self._seeks):
+            # Before the first fetch a seek cannot land yet: assign at the offsets instead.
+            at = [CKTopicPartition(t, p, self._seeks.get((t, p), OFFSET_STORED)) for t, p in self._assigned]
+            self._consumer.assign(at)
         else:
             for (t, p), offset in self._seeks.items():
                 self._consumer.seek(CKTopicPartition(t, p, offset))
         self._seeks.clear()
 
-    def _group_managed(self) -> bool:
-        return self.on_assignment is not None
-
     def _poll(self, timeout_ms: int) -> list[ConsumerRecord]:
         self._apply_seeks()
+        # Wait for the first record only, then take what is already here (consume() alone
+        # would wait the whole timeout for max.poll.records).
+        first = self._consumer.poll(timeout_ms / 1000)
+        if first is None:
+            return []
         records = []
-        for message in self._consumer.consume(self.config.max_poll_records, timeout_ms / 1000):
+        for message in [first, *self._consumer.consume(self.config.max_poll_records - 1, 0)]:
             error = message.error()
             if error is not None:
                 if error.code() == CKError._PARTITION_EOF:

@@ -37,6 +37,7 @@ from kafkatui.engine.consumer import Consumer, ConsumerConfig
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.membership import decode_assignment
 from kafkatui.engine.network import LinkState
+from kafkatui.engine.offsets import OFFSETS_TOPIC
 from kafkatui.engine.partitioner import murmur2, to_positive
 from kafkatui.engine.producer import Producer, ProducerConfig, TransactionState
 from kafkatui.wire import ListenError, WireServer
@@ -169,8 +170,8 @@ class EmbeddedBackend:
     async def refresh_disk_usage(self) -> None:
         self._disk = await self.cluster.broker_disk_usage()
 
-    def topic_names(self) -> list[str]:
-        return self.cluster.topic_names()
+    def topic_names(self, include_internal: bool = False) -> list[str]:
+        return self.cluster.topic_names(include_internal=include_internal)
 
     def describe_topic(self, name: str) -> TopicDescription:
         return self.cluster.describe_topic(name)
@@ -474,12 +475,13 @@ class EmbeddedBackend:
             wc = ours.get(m.member_id)
             if wc is not None:
                 view = wc.view()
-                members.append(GroupMemberView(m.member_id, m.client_id, view.partitions, view))
+                members.append(
+                    GroupMemberView(m.member_id, m.client_id, view.partitions, view, m.group_instance_id)
+                )
             else:
                 owned = decode_assignment(m.assignment) if m.assignment else []
-                members.append(
-                    GroupMemberView(m.member_id, m.client_id, tuple(sorted((t, p) for t, p in owned)))
-                )
+                parts = tuple(sorted((t, p) for t, p in owned))
+                members.append(GroupMemberView(m.member_id, m.client_id, parts, None, m.group_instance_id))
         present = {m.member_id for m in members}
         # A crashed consumer the coordinator has dropped is gone for good.
         for cid, wc in list(self._consumers.items()):
@@ -517,8 +519,14 @@ class EmbeddedBackend:
             and wc.status is not ConsumerStatus.CRASHED
             and wc.view().member_id not in present
         )
+        coordinator = -1
+        if OFFSETS_TOPIC in self.cluster.metadata.topics:  # FindCoordinator would create it
+            with contextlib.suppress(KafkaError):
+                coordinator = await self.cluster.find_coordinator(group_id)
         if described is None:
-            return GroupView(group_id, "Dead", "", -1, None, (), tuple(partitions), crashed, outside)
+            return GroupView(
+                group_id, "Dead", "", -1, None, (), tuple(partitions), crashed, outside, coordinator
+            )
         return GroupView(
             group_id,
             described.state.value,
@@ -529,6 +537,7 @@ class EmbeddedBackend:
             tuple(partitions),
             crashed,
             outside,
+            coordinator,
         )
 
     async def add_consumer(self, group_id: str, topic: str, assignor: str) -> ConsumerView:

@@ -9,6 +9,7 @@ run in whichever thread polls: everything here is awaited through `asyncio.to_th
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
@@ -26,6 +27,16 @@ from kafkatui.engine.producer import ProducerConfig, RecordMetadata
 from kafkatui.engine.records import TimestampType
 
 T = TypeVar("T")
+
+# librdkafka logs to stderr, which would draw over the workbench and clutter the CLI's
+# one-line errors: its lines go to this logger instead, silent unless configured.
+LOGGER = logging.getLogger("kafkatui.librdkafka")
+LOGGER.addHandler(logging.NullHandler())
+
+
+def client_conf(bootstrap: str, **conf: Any) -> dict[str, Any]:
+    """The settings every client here shares, plus `conf`."""
+    return {"bootstrap.servers": bootstrap, "logger": LOGGER, **conf}
 
 # librdkafka's own (negative) error codes that have a Kafka equivalent.
 _LOCAL_ERRORS = {
@@ -100,7 +111,7 @@ class RemoteProducer:
     def __init__(self, bootstrap: str, config: ProducerConfig, client_id: str = "kafkatui-producer") -> None:
         self.config = config
         conf: dict[str, Any] = {
-            "bootstrap.servers": bootstrap,
+            **client_conf(bootstrap),
             "client.id": client_id,
             "acks": _acks(config.acks),
             "enable.idempotence": config.idempotent,
@@ -212,7 +223,7 @@ def _set(
 
 def consumer_conf(bootstrap: str, config: ConsumerConfig) -> dict[str, Any]:
     return {
-        "bootstrap.servers": bootstrap,
+        **client_conf(bootstrap),
         "client.id": config.client_id,
         # librdkafka needs a group.id even to assign(); without --group nothing commits.
         "group.id": config.group_id or "kafkatui-reader",

@@ -121,7 +121,10 @@ class EmbeddedBackend:
         return f"embedded cluster · {len(self.cluster.brokers)} brokers · {where}"
 
     def unavailable(self, feature: Feature) -> str | None:
-        return None  # it owns the brokers: everything is possible
+        # It owns the brokers: everything is possible, unless faults are switched off.
+        if feature in (Feature.STOP_BROKER, Feature.NETWORK) and not self.supports_faults:
+            return self.faults_unsupported_reason
+        return None
 
     def brokers(self) -> list[BrokerView]:
         led: dict[int, int] = {}

@@ -58,6 +58,7 @@ from kafkatui.backends.confluent import (
     RemoteConsumer,
     RemoteProducer,
     call,
+    client_conf,
     consumer_conf,
     offsets_of,
     record_of,
@@ -133,7 +134,7 @@ class RemoteBackend:
         self.clock = RealClock()
         self.bus = EventBus()
         self.notices: list[str] = []
-        self._admin = AdminClient({"bootstrap.servers": bootstrap_servers})
+        self._admin = AdminClient(client_conf(bootstrap_servers))
         self._snapshot = _Snapshot()
         self._refresh_lock = asyncio.Lock()
         self._reader: Any = None

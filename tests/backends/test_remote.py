@@ -1,0 +1,174 @@
+"""RemoteBackend against a served kafkatui cluster: what the workbench shows of a
+cluster it reaches only over the wire, checked against the engine that serves it."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from confluent_kafka import Consumer
+from confluent_kafka import TopicPartition as CKTopicPartition
+
+from kafkatui.backends.base import Feature, FeatureUnavailable, ProduceRequest
+from kafkatui.backends.remote import RemoteBackend
+from kafkatui.engine.errors import KafkaError
+from kafkatui.engine.events import HighWatermarkAdvanced, RecordAppended, TopicCreated
+from kafkatui.engine.partitioner import murmur2, to_positive
+from tests.backends.conftest import ServedCluster
+
+
+async def _engine_partitions(
+    served: ServedCluster, topic: str
+) -> list[tuple[int, tuple[int, ...], tuple[int, ...]]]:
+    async def read() -> list[tuple[int, tuple[int, ...], tuple[int, ...]]]:
+        return [(p.leader, p.replicas, p.isr) for p in served.cluster.describe_topic(topic).partitions]
+
+    return await asyncio.to_thread(served.call, read())
+
+
+async def test_topics_with_leaders_replicas_and_isr_as_the_engine_has_them(served: ServedCluster) -> None:
+    backend = await RemoteBackend.connect(served.bootstrap)
+    try:
+        assert [b.broker_id for b in backend.brokers()] == [1, 2, 3]
+        assert backend.controller_id == 1
+        await backend.create_topic("sales", 3, 2, {"retention.ms": "60000"})
+        assert backend.topic_names() == ["sales"]
+        described = backend.describe_topic("sales")
+        assert described.replication_factor == 2
+        shown = [(p.leader, p.replicas, p.isr) for p in described.partitions]
+        assert shown == await _engine_partitions(served, "sales")
+        overrides = {c.name: c.value for c in backend.topic_configs("sales") if not c.is_default}
+        assert overrides == {"retention.ms": "60000"}
+        await backend.alter_topic_configs("sales", {"retention.ms": None, "cleanup.policy": "compact"})
+        assert backend.describe_topic("sales").configs == {"cleanup.policy": "compact"}
+        await backend.create_partitions("sales", 4)
+        assert len(backend.describe_topic("sales").partitions) == 4
+        with pytest.raises(KafkaError) as error:
+            await backend.create_topic("sales")
+        assert error.value.name == "TOPIC_ALREADY_EXISTS"
+        await backend.delete_topic("sales")
+        assert backend.topic_names() == []
+        with pytest.raises(KafkaError, match="does not exist"):
+            backend.describe_topic("sales")
+    finally:
+        await backend.close()
+
+
+async def test_produce_lands_where_the_engine_would_put_it_and_reads_back(served: ServedCluster) -> None:
+    backend = await RemoteBackend.connect(served.bootstrap)
+    try:
+        await backend.create_topic("orders", 3, 3)
+        trace = await backend.produce(
+            ProduceRequest("orders", '{"n": 1}', key="customer-7", headers=[("h", "v")])
+        )
+        assert trace.partition == to_positive(murmur2(b"customer-7")) % 3  # Java's partitioner
+        assert trace.offset == 0
+        assert trace.leader == backend.describe_topic("orders").partitions[trace.partition].leader
+        assert [s.name for s in trace.steps] == ["send", "serialize", "partition", "write"]
+        assert "JSON value" in trace.steps[1].detail
+        one = await backend.produce(ProduceRequest("orders", "two", key="customer-7", acks="1"))
+        assert (one.partition, one.offset) == (trace.partition, 1)
+        explicit = await backend.produce(ProduceRequest("orders", "three", partition=0, acks="all"))
+        assert explicit.partition == 0
+        records = await backend.read_log("orders", trace.partition, 0, 10)
+        assert [(r.offset, r.key, r.value) for r in records] == [
+            (0, b"customer-7", b'{"n": 1}'),
+            (1, b"customer-7", b"two"),
+        ]
+        assert records[0].headers == (("h", b"v"),)
+        assert [r.offset for r in await backend.read_log("orders", trace.partition, 1, 10)] == [1]
+        assert await backend.read_log("orders", trace.partition, 5, 10) == []
+        await backend.refresh()
+        assert backend.describe_topic("orders").partitions[trace.partition].high_watermark == 2
+        with pytest.raises(KafkaError) as error:
+            await backend.produce(ProduceRequest("orders", "x", acks="1", idempotent=True))
+        assert error.value.name == "INVALID_CONFIG"
+    finally:
+        await backend.close()
+
+
+async def test_what_another_client_does_arrives_as_events(served: ServedCluster) -> None:
+    backend = await RemoteBackend.connect(served.bootstrap)
+    seen = []
+    backend.bus.listen(seen.append)
+    other = await RemoteBackend.connect(served.bootstrap)
+    try:
+        await other.create_topic("news", 1, 1)
+        await backend.refresh()
+        await other.produce(ProduceRequest("news", "a"))
+        await other.produce(ProduceRequest("news", "b"))
+        await backend.refresh()
+        assert any(isinstance(e, TopicCreated) and e.topic == "news" for e in seen)
+        appended = [e for e in seen if isinstance(e, RecordAppended)]
+        assert [(e.base_offset, e.last_offset) for e in appended] == [(0, 1)]
+        assert any(isinstance(e, HighWatermarkAdvanced) and e.high_watermark == 2 for e in seen)
+    finally:
+        await other.close()
+        await backend.close()
+
+
+def _commit(bootstrap: str, group: str, topic: str, offsets: dict[int, int]) -> None:
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    try:
+        consumer.commit(
+            offsets=[CKTopicPartition(topic, p, o) for p, o in offsets.items()], asynchronous=False
+        )
+    finally:
+        consumer.close()
+
+
+async def test_group_lag_from_committed_offsets_and_high_watermarks(served: ServedCluster) -> None:
+    backend = await RemoteBackend.connect(served.bootstrap)
+    try:
+        await backend.create_topic("clicks", 2, 2)
+        for n in range(5):
+            await backend.produce(ProduceRequest("clicks", f"c{n}", partition=n % 2))
+        await asyncio.to_thread(_commit, served.bootstrap, "dashboard", "clicks", {0: 1, 1: 2})
+        assert ("dashboard", "Empty") in await backend.groups()
+        view = await backend.describe_group("dashboard")
+        rows = {(p.partition, p.committed, p.high_watermark, p.lag) for p in view.partitions}
+        assert rows == {(0, 1, 3, 2), (1, 2, 2, 0)}
+        assert view.members == ()
+        assert view.coordinator in (1, 2, 3)
+    finally:
+        await backend.close()
+
+
+async def test_engine_only_features_say_why_in_one_line(served: ServedCluster) -> None:
+    backend = await RemoteBackend.connect(served.bootstrap)
+    try:
+        reason = backend.unavailable(Feature.STOP_BROKER)
+        assert reason is not None and served.bootstrap in reason and "\n" not in reason
+        assert "needs kafkatui's own cluster" in reason
+        with pytest.raises(FeatureUnavailable) as error:
+            await backend.stop_broker(1, crash=True)
+        assert error.value.name == "FEATURE_UNAVAILABLE"
+        assert error.value.message == reason
+        for call in (
+            backend.cut_link(1, 2),
+            backend.set_latency(1, 2, 50),
+            backend.compact_topic("x"),
+            backend.enforce_retention("x"),
+            backend.add_consumer("g", "x", "range"),
+        ):
+            with pytest.raises(FeatureUnavailable):
+                await call
+        with pytest.raises(FeatureUnavailable):
+            backend.drop_next_ack("x")
+        assert backend.links() == [] and backend.consumers() == []
+        assert await backend.log_layout("x") == {}
+        assert not backend.supports_faults
+    finally:
+        await backend.close()
+
+
+async def test_nothing_listening_is_one_clear_error() -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing answers there
+    with pytest.raises(KafkaError) as error:
+        await asyncio.wait_for(RemoteBackend.connect(f"127.0.0.1:{port}"), 60)
+    assert error.value.name == "NETWORK_EXCEPTION"
+    assert f"127.0.0.1:{port}" in error.value.message

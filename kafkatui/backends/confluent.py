@@ -38,6 +38,7 @@ def client_conf(bootstrap: str, **conf: Any) -> dict[str, Any]:
     """The settings every client here shares, plus `conf`."""
     return {"bootstrap.servers": bootstrap, "logger": LOGGER, **conf}
 
+
 # librdkafka's own (negative) error codes that have a Kafka equivalent.
 _LOCAL_ERRORS = {
     CKError._UNKNOWN_TOPIC: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,

@@ -104,6 +104,9 @@ _GROUP_STATES = {
 }
 
 
+_Offsets = dict[tuple[str, int], tuple[int, int]]  # (topic, partition) → (offset, leader epoch)
+
+
 @dataclass
 class _Snapshot:
     """The cluster as last read: brokers, the controller, topics with offsets, configs."""
@@ -127,9 +130,7 @@ class RemoteBackend:
 
     def __init__(self, bootstrap_servers: str, *, attached_to: str | None = None) -> None:
         self.bootstrap_servers = bootstrap_servers
-        self.faults_unsupported_reason = (
-            f"kafkatui is attached to {bootstrap_servers}, whose brokers it does not own"
-        )
+        self.faults_unsupported_reason = "over the wire, the brokers are not kafkatui's own to stop"
         self._attached_to = attached_to  # "the kafkatui process 1234 (it owns DATA_DIR)"
         self.clock = RealClock()
         self.bus = EventBus()
@@ -197,12 +198,12 @@ class RemoteBackend:
                 partitions = []
                 for pid in sorted(t.partitions):
                     pm = t.partitions[pid]
-                    start = earliest.get((name, pid), 0)
-                    hw = latest.get((name, pid), 0)
+                    start = earliest[(name, pid)][0] if (name, pid) in earliest else 0
+                    hw, epoch = latest.get((name, pid), (0, -1))
                     isr = tuple(pm.isrs)
                     partitions.append(
                         PartitionDescription(
-                            pid, pm.leader, -1, tuple(pm.replicas), isr, start, hw, hw, 0,
+                            pid, pm.leader, epoch, tuple(pm.replicas), isr, start, hw, hw, 0,
                             tuple(ReplicaSnapshot(b, start, hw, hw, 0) for b in isr),
                         )
                     )  # fmt: skip
@@ -219,19 +220,20 @@ class RemoteBackend:
             for event in _changes(old, new, self.clock.now_ms()):
                 self.bus.publish(event)
 
-    async def _offsets(
-        self, tps: list[CKTopicPartition]
-    ) -> tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]:
-        """ListOffsets earliest and latest (the log start and the high watermark)."""
+    async def _offsets(self, tps: list[CKTopicPartition]) -> tuple[_Offsets, _Offsets]:
+        """ListOffsets earliest and latest: the log start and the high watermark, each
+        with the leader epoch of the answer (Metadata through librdkafka lacks it)."""
         if not tps:
             return {}, {}
-        out: list[dict[tuple[str, int], int]] = []
+        out: list[_Offsets] = []
         for spec in (OffsetSpec.earliest(), OffsetSpec.latest()):
             futures = self._admin.list_offsets({tp: spec for tp in tps}, request_timeout=TIMEOUT_S)
-            found: dict[tuple[str, int], int] = {}
+            found: _Offsets = {}
             for tp, future in futures.items():
                 with contextlib.suppress(KafkaError):  # a partition without a leader
-                    found[(tp.topic, tp.partition)] = (await result(future)).offset
+                    answer = await result(future)
+                    epoch = answer.leader_epoch
+                    found[(tp.topic, tp.partition)] = (answer.offset, epoch if epoch is not None else -1)
             out.append(found)
         return out[0], out[1]
 

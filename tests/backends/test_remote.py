@@ -19,9 +19,12 @@ from tests.backends.conftest import ServedCluster
 
 async def _engine_partitions(
     served: ServedCluster, topic: str
-) -> list[tuple[int, tuple[int, ...], tuple[int, ...]]]:
-    async def read() -> list[tuple[int, tuple[int, ...], tuple[int, ...]]]:
-        return [(p.leader, p.replicas, p.isr) for p in served.cluster.describe_topic(topic).partitions]
+) -> list[tuple[int, int, tuple[int, ...], tuple[int, ...]]]:
+    async def read() -> list[tuple[int, int, tuple[int, ...], tuple[int, ...]]]:
+        return [
+            (p.leader, p.leader_epoch, p.replicas, p.isr)
+            for p in served.cluster.describe_topic(topic).partitions
+        ]
 
     return await asyncio.to_thread(served.call, read())
 
@@ -35,7 +38,7 @@ async def test_topics_with_leaders_replicas_and_isr_as_the_engine_has_them(serve
         assert backend.topic_names() == ["sales"]
         described = backend.describe_topic("sales")
         assert described.replication_factor == 2
-        shown = [(p.leader, p.replicas, p.isr) for p in described.partitions]
+        shown = [(p.leader, p.leader_epoch, p.replicas, p.isr) for p in described.partitions]
         assert shown == await _engine_partitions(served, "sales")
         overrides = {c.name: c.value for c in backend.topic_configs("sales") if not c.is_default}
         assert overrides == {"retention.ms": "60000"}

@@ -27,7 +27,7 @@ class Feature(StrEnum):
     LOST_ACKS = "losing a produce acknowledgement"
     LOG_CLEANER = "running the log cleaner or retention now"
     LOG_SEGMENTS = "showing log segments"
-    WORKBENCH_CONSUMERS = "running workbench consumers"
+    CRASH_CONSUMER = "crashing a consumer (gone without LeaveGroup)"
     ENGINE = "this command"
 
 

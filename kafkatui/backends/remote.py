@@ -65,6 +65,7 @@ from kafkatui.backends.confluent import (
     result,
 )
 from kafkatui.backends.embedded import _partition_reason, _serialized
+from kafkatui.backends.remote_consumers import WorkbenchConsumer, as_view, member_consumer
 from kafkatui.engine.broker import ReplicaSnapshot
 from kafkatui.engine.clock import RealClock
 from kafkatui.engine.cluster import PartitionDescription, TopicDescription
@@ -141,6 +142,8 @@ class RemoteBackend:
         self._reader: Any = None
         self._reader_lock = asyncio.Lock()
         self._producers: dict[tuple[str, bool], RemoteProducer] = {}
+        self._consumers: dict[int, WorkbenchConsumer] = {}
+        self._next_consumer_id = 1
         self._watch: asyncio.Task[None] | None = None
 
     @classmethod
@@ -510,18 +513,21 @@ class RemoteBackend:
         futures = self._admin.list_consumer_group_offsets(request, request_timeout=TIMEOUT_S)
         committed_tps = (await result(futures[group_id])).topic_partitions or []
         committed = {k: v for k, v in offsets_of(committed_tps).items() if v >= 0}
-        members = tuple(
-            GroupMemberView(
-                m.member_id,
-                m.client_id,
-                tuple(sorted((tp.topic, tp.partition) for tp in (m.assignment.topic_partitions or []))),
-            )
-            for m in described.members
-        )
+        members = []
+        for m in described.members:
+            owned = tuple(sorted((tp.topic, tp.partition) for tp in (m.assignment.topic_partitions or [])))
+            ours = member_consumer(self._consumers, m.member_id)
+            view = ours.view() if ours is not None else None
+            members.append(GroupMemberView(m.member_id, m.client_id, owned, view, m.group_instance_id))
+        present = {m.member_id for m in members}
+        outside = tuple(v for v in self.consumers(group_id) if v.member_id not in present)
         owners = {tp: m.member_id for m in members for tp in m.partitions}
         await self.refresh()  # fresh high watermarks for the lag
         partitions = []
-        for topic in sorted({t for t, _ in committed} | {t for t, _ in owners}):
+        topics = (
+            {t for t, _ in committed} | {t for t, _ in owners} | {v.topic for v in self.consumers(group_id)}
+        )
+        for topic in sorted(topics):
             with contextlib.suppress(KafkaError):  # deleted since
                 for p in self.describe_topic(topic).partitions:
                     at = committed.get((topic, p.partition), -1)
@@ -534,23 +540,38 @@ class RemoteBackend:
         coordinator = described.coordinator.id if described.coordinator is not None else -1
         return GroupView(
             group_id, _group_state(described.state), described.partition_assignor or "", -1,
-            None, members, tuple(partitions), coordinator=coordinator,
+            None, tuple(members), tuple(partitions), (), outside, coordinator,
         )  # fmt: skip
 
     def consumers(self, group_id: str | None = None) -> list[ConsumerView]:
-        return []
+        return as_view(self._consumers, group_id)
 
     async def add_consumer(self, group_id: str, topic: str, assignor: str) -> ConsumerView:
-        raise self._unavailable(Feature.WORKBENCH_CONSUMERS)
+        """A confluent-kafka consumer that subscribes to `topic` in `group_id` and polls
+        on its own thread."""
+        self.describe_topic(topic)  # UNKNOWN_TOPIC_OR_PARTITION before anything starts
+        consumer_id = self._next_consumer_id
+        consumer = WorkbenchConsumer(consumer_id, self.bootstrap_servers, group_id, topic, assignor)
+        self._next_consumer_id += 1
+        self._consumers[consumer_id] = consumer
+        return consumer.view()
+
+    def _workbench(self, consumer_id: int) -> WorkbenchConsumer:
+        consumer = self._consumers.get(consumer_id)
+        if consumer is None:
+            raise KafkaError(
+                ErrorCode.INVALID_REQUEST, f"there is no running workbench consumer {consumer_id}"
+            )
+        return consumer
 
     async def crash_consumer(self, consumer_id: int) -> None:
-        raise self._unavailable(Feature.WORKBENCH_CONSUMERS)
+        raise self._unavailable(Feature.CRASH_CONSUMER)
 
     async def stop_consumer(self, consumer_id: int) -> None:
-        raise self._unavailable(Feature.WORKBENCH_CONSUMERS)
+        await self._consumers.pop(self._workbench(consumer_id).consumer_id).stop()
 
     async def pause_consumer(self, consumer_id: int) -> bool:
-        raise self._unavailable(Feature.WORKBENCH_CONSUMERS)
+        return self._workbench(consumer_id).pause()
 
     def listener_status(self) -> str | None:
         return None  # it listens nowhere: it is a client
@@ -561,6 +582,9 @@ class RemoteBackend:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watch
             self._watch = None
+        for consumer in list(self._consumers.values()):
+            await consumer.stop()
+        self._consumers.clear()
         for producer in self._producers.values():
             producer.abort()
             await producer.close()

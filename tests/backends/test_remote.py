@@ -152,7 +152,7 @@ async def test_engine_only_features_say_why_in_one_line(served: ServedCluster) -
             backend.set_latency(1, 2, 50),
             backend.compact_topic("x"),
             backend.enforce_retention("x"),
-            backend.add_consumer("g", "x", "range"),
+            backend.crash_consumer(1),
         ):
             with pytest.raises(FeatureUnavailable):
                 await call
@@ -175,3 +175,47 @@ async def test_nothing_listening_is_one_clear_error() -> None:
         await asyncio.wait_for(RemoteBackend.connect(f"127.0.0.1:{port}"), 60)
     assert error.value.name == "NETWORK_EXCEPTION"
     assert f"127.0.0.1:{port}" in error.value.message
+
+
+async def _until(check, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.2)
+
+
+async def test_workbench_consumers_share_a_group_over_the_wire(served: ServedCluster) -> None:
+    backend = await RemoteBackend.connect(served.bootstrap)
+    try:
+        await backend.create_topic("events", 4, 1)
+        for n in range(8):
+            await backend.produce(ProduceRequest("events", f"e{n}", partition=n % 4))
+        first = await backend.add_consumer("workers", "events", "range")
+        second = await backend.add_consumer("workers", "events", "range")
+        assert (first.client_id, second.client_id) == ("consumer-1", "consumer-2")
+
+        async def split() -> bool:
+            view = await backend.describe_group("workers")
+            mine = [m for m in view.members if m.consumer is not None]
+            return view.state == "Stable" and len(mine) == 2 and all(len(m.partitions) == 2 for m in mine)
+
+        await _until(split)
+        with pytest.raises(KafkaError) as error:  # librdkafka has no eager sticky assignor
+            await backend.add_consumer("workers", "events", "sticky")
+        assert error.value.name == "INVALID_CONFIG"
+        assert await backend.pause_consumer(first.consumer_id) is True
+        assert [c.status for c in backend.consumers("workers")] == ["paused", "polling"]
+        assert await backend.pause_consumer(first.consumer_id) is False
+        await backend.stop_consumer(first.consumer_id)
+
+        async def alone() -> bool:
+            view = await backend.describe_group("workers")
+            return len(view.members) == 1 and len(view.members[0].partitions) == 4
+
+        await _until(alone)
+        # Everything read and committed by the consumers: no lag once the survivor commits.
+        await backend.stop_consumer(second.consumer_id)
+        view = await backend.describe_group("workers")
+        assert view.members == () and sum(p.lag for p in view.partitions) == 0
+    finally:
+        await backend.close()

@@ -91,7 +91,9 @@ async def test_engine_only_keys_are_dimmed_and_explain_themselves(served: Served
         await pilot.press("4", "d")  # Produce: drop next ack
         await pilot.pause(0.1)
         assert list(app._notifications)[-1].message.startswith("losing a produce acknowledgement needs")
-        await pilot.press("7", "a")  # Groups: add a workbench consumer
+        await pilot.press("7", "k")  # Groups: crash a consumer (librdkafka always leaves)
         await pilot.pause(0.1)
-        assert list(app._notifications)[-1].message.startswith("running workbench consumers needs")
+        assert list(app._notifications)[-1].message.startswith(
+            "crashing a consumer (gone without LeaveGroup) needs"
+        )
         assert app.is_running

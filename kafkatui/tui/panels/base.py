@@ -23,10 +23,7 @@ ENGINE_ACTIONS: dict[tuple[str, str], Feature] = {
     ("produce", "drop_ack"): Feature.LOST_ACKS,
     ("log", "compact"): Feature.LOG_CLEANER,
     ("log", "retention"): Feature.LOG_CLEANER,
-    ("groups", "add_consumer"): Feature.WORKBENCH_CONSUMERS,
-    ("groups", "crash"): Feature.WORKBENCH_CONSUMERS,
-    ("groups", "stop"): Feature.WORKBENCH_CONSUMERS,
-    ("groups", "pause"): Feature.WORKBENCH_CONSUMERS,
+    ("groups", "crash"): Feature.CRASH_CONSUMER,
 }
 
 

@@ -49,6 +49,7 @@ _LOCAL_ERRORS = {
     CKError._ALL_BROKERS_DOWN: ErrorCode.NETWORK_EXCEPTION,
     CKError._INVALID_ARG: ErrorCode.INVALID_REQUEST,
     CKError._FENCED: ErrorCode.PRODUCER_FENCED,
+    CKError._UNSUPPORTED_FEATURE: ErrorCode.UNSUPPORTED_VERSION,  # an API the broker lacks
 }
 
 

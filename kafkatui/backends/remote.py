@@ -364,8 +364,10 @@ class RemoteBackend:
         before = {
             (t.name, p.partition): p.leader for t in self._snapshot.topics.values() for p in t.partitions
         }
-        with contextlib.suppress(KafkaError):  # ELECTION_NOT_NEEDED everywhere is not a failure
-            await result(self._admin.elect_leaders(ElectionType.PREFERRED, None, request_timeout=TIMEOUT_S))
+        # Per partition, ELECTION_NOT_NEEDED is the usual answer, not a failure; a broker
+        # without ElectLeaders (KIP-460) fails the whole call. (No timeout argument:
+        # confluent-kafka 2.16's elect_leaders raises SystemError with one.)
+        await result(self._admin.elect_leaders(ElectionType.PREFERRED, None))
         await self.refresh()
         after = {
             (t.name, p.partition): p.leader for t in self._snapshot.topics.values() for p in t.partitions

@@ -21,6 +21,7 @@ import pytest
 
 from kafkatui.backends.base import ProduceRequest
 from kafkatui.backends.remote import RemoteBackend
+from kafkatui.engine.errors import KafkaError
 
 
 def _tansu() -> str | None:
@@ -87,7 +88,40 @@ async def test_create_produce_read_back_and_groups_on_tansu(tansu: str) -> None:
         assert await backend.groups() == []
         # tansu 0.6 answers DescribeConfigs with no entries: no configs to show.
         assert backend.topic_configs("sales") == []
+        # Nor CreatePartitions: librdkafka says so, and so do we, in one line.
+        with pytest.raises(KafkaError) as error:
+            await backend.create_partitions("sales", 4)
+        assert error.value.name == "UNSUPPORTED_VERSION" and "CreatePartitions" in error.value.message
         await backend.delete_topic("sales")
         assert backend.topic_names() == []
+    finally:
+        await backend.close()
+
+
+def _commit(bootstrap: str, group: str, topic: str, offsets: dict[int, int]) -> None:
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    try:
+        consumer.commit(offsets=[TopicPartition(topic, p, o) for p, o in offsets.items()], asynchronous=False)
+    finally:
+        consumer.close()
+
+
+async def test_group_lag_on_tansu(tansu: str) -> None:
+    backend = await asyncio.wait_for(RemoteBackend.connect(tansu), 30)
+    try:
+        await backend.create_topic("clicks", 2, 1)
+        for n in range(5):
+            await backend.produce(ProduceRequest("clicks", f"c{n}", partition=n % 2))
+        await asyncio.to_thread(_commit, tansu, "dashboard", "clicks", {0: 1, 1: 2})
+        # tansu's ListGroups carries no state (Kafka's v4+ field): shown as Unknown.
+        assert await backend.groups() == [("dashboard", "Unknown")]
+        view = await backend.describe_group("dashboard")
+        assert view.state == "Empty"
+        assert {(p.partition, p.committed, p.high_watermark, p.lag) for p in view.partitions} == {
+            (0, 1, 3, 2),
+            (1, 2, 2, 0),
+        }
     finally:
         await backend.close()

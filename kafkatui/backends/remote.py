@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from confluent_kafka import ConsumerGroupTopicPartitions
@@ -66,6 +65,7 @@ from kafkatui.backends.confluent import (
 )
 from kafkatui.backends.embedded import _partition_reason, _serialized
 from kafkatui.backends.remote_consumers import WorkbenchConsumer, as_view, member_consumer
+from kafkatui.backends.remote_snapshot import ClusterSnapshot, events_between
 from kafkatui.engine.broker import ReplicaSnapshot
 from kafkatui.engine.clock import RealClock
 from kafkatui.engine.cluster import PartitionDescription, TopicDescription
@@ -73,17 +73,7 @@ from kafkatui.engine.configs import TOPIC_CONFIGS, ConfigEntry, ConfigType
 from kafkatui.engine.consumer import ConsumerConfig
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.events import (
-    Event,
     EventBus,
-    HighWatermarkAdvanced,
-    IsrExpanded,
-    IsrShrunk,
-    LeaderElected,
-    PartitionsCreated,
-    RecordAppended,
-    TopicConfigChanged,
-    TopicCreated,
-    TopicDeleted,
 )
 from kafkatui.engine.network import LinkState
 from kafkatui.engine.producer import ProducerConfig
@@ -108,16 +98,6 @@ _GROUP_STATES = {
 _Offsets = dict[tuple[str, int], tuple[int, int]]  # (topic, partition) → (offset, leader epoch)
 
 
-@dataclass
-class _Snapshot:
-    """The cluster as last read: brokers, the controller, topics with offsets, configs."""
-
-    brokers: dict[int, str] = field(default_factory=dict)
-    controller: int = -1
-    topics: dict[str, TopicDescription] = field(default_factory=dict)
-    configs: dict[str, list[ConfigEntry]] = field(default_factory=dict)
-
-
 class RemoteBackend:
     """A Kafka cluster reached over the wire with confluent-kafka (librdkafka).
 
@@ -137,7 +117,7 @@ class RemoteBackend:
         self.bus = EventBus()
         self.notices: list[str] = []
         self._admin = AdminClient(client_conf(bootstrap_servers))
-        self._snapshot = _Snapshot()
+        self._snapshot = ClusterSnapshot()
         self._refresh_lock = asyncio.Lock()
         self._reader: Any = None
         self._reader_lock = asyncio.Lock()
@@ -213,14 +193,14 @@ class RemoteBackend:
                 overrides = {e.name: e.value or "" for e in configs.get(name, ()) if not e.is_default}
                 rf = len(partitions[0].replicas) if partitions else 0
                 topics[name] = TopicDescription(name, "", rf, tuple(partitions), overrides)
-            new = _Snapshot(
+            new = ClusterSnapshot(
                 {b.id: f"{b.host}:{b.port}" for b in metadata.brokers.values()},
                 metadata.controller_id,
                 topics,
                 configs,
             )
             old, self._snapshot = self._snapshot, new
-            for event in _changes(old, new, self.clock.now_ms()):
+            for event in events_between(old, new, self.clock.now_ms()):
                 self.bus.publish(event)
 
     async def _offsets(self, tps: list[CKTopicPartition]) -> tuple[_Offsets, _Offsets]:
@@ -630,66 +610,3 @@ def _record_view(r: Any, message: Any) -> LogRecordView:
     )  # fmt: skip
     headers = tuple((k, v) for k, v in r.headers)
     return LogRecordView(r.partition, r.offset, r.timestamp, r.key, r.value, headers, batch)
-
-
-def _changes(old: _Snapshot, new: _Snapshot, now: int) -> list[Event]:
-    """The engine's events for what changed between two reads of the cluster."""
-    events: list[Event] = []
-    for name in sorted(old.topics.keys() - new.topics.keys()):
-        events.append(TopicDeleted(timestamp_ms=now, topic=name, topic_id=old.topics[name].topic_id))
-    for name, topic in sorted(new.topics.items()):
-        before = old.topics.get(name)
-        if before is None:
-            events.append(
-                TopicCreated(
-                    timestamp_ms=now, topic=name, topic_id=topic.topic_id,
-                    partitions=len(topic.partitions), replication_factor=topic.replication_factor,
-                )
-            )  # fmt: skip
-            continue
-        if len(topic.partitions) > len(before.partitions):
-            events.append(
-                PartitionsCreated(
-                    timestamp_ms=now,
-                    topic=name,
-                    old_count=len(before.partitions),
-                    new_count=len(topic.partitions),
-                )
-            )
-        if topic.configs != before.configs:
-            changed = tuple(
-                (k, topic.configs.get(k)) for k in sorted(topic.configs.keys() | before.configs.keys())
-                if topic.configs.get(k) != before.configs.get(k)
-            )  # fmt: skip
-            events.append(TopicConfigChanged(timestamp_ms=now, topic=name, changes=changed))
-        for p, q in zip(before.partitions, topic.partitions, strict=False):
-            if q.leader != p.leader:
-                events.append(
-                    LeaderElected(
-                        timestamp_ms=now, topic=name, partition=q.partition, leader=q.leader, leader_epoch=-1
-                    )
-                )
-            removed = tuple(b for b in p.isr if b not in q.isr)
-            if removed:
-                events.append(
-                    IsrShrunk(timestamp_ms=now, topic=name, partition=q.partition, isr=q.isr, removed=removed)
-                )
-            for b in q.isr:
-                if b not in p.isr:
-                    events.append(
-                        IsrExpanded(timestamp_ms=now, topic=name, partition=q.partition, isr=q.isr, added=b)
-                    )
-            if q.high_watermark > p.high_watermark:
-                events.append(
-                    RecordAppended(
-                        timestamp_ms=now, broker_id=q.leader, topic=name, partition=q.partition,
-                        base_offset=p.high_watermark, last_offset=q.high_watermark - 1,
-                        record_count=q.high_watermark - p.high_watermark, size_bytes=0,
-                    )
-                )  # fmt: skip
-                events.append(
-                    HighWatermarkAdvanced(
-                        timestamp_ms=now, topic=name, partition=q.partition, high_watermark=q.high_watermark
-                    )
-                )
-    return events

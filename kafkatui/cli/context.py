@@ -18,7 +18,7 @@ import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import platformdirs
 import typer
@@ -28,6 +28,9 @@ from kafkatui.backends.base import Backend, Feature, FeatureUnavailable
 from kafkatui.engine.cluster import Cluster, DataDirLockedError
 from kafkatui.engine.controller import BrokerDefaults
 from kafkatui.engine.errors import KafkaError
+
+if TYPE_CHECKING:
+    from kafkatui.backends.remote import RemoteBackend
 
 T = TypeVar("T")
 
@@ -81,10 +84,9 @@ async def open_backend(opts: ClusterOptions, command: str, *, announce: bool = T
     (`--no-listen`) is still DATA_DIR_LOCKED. The attach notice goes to stderr if
     `announce`, and always to the backend's `notices` (the workbench shows those)."""
     from kafkatui.backends.embedded import EmbeddedBackend
-    from kafkatui.backends.remote import RemoteBackend
 
     if opts.bootstrap_server is not None:
-        return await RemoteBackend.connect(opts.bootstrap_server)
+        return await _remote(opts.bootstrap_server)
     try:
         return EmbeddedBackend(await opts.open(command))
     except DataDirLockedError as error:
@@ -95,9 +97,16 @@ async def open_backend(opts: ClusterOptions, command: str, *, announce: bool = T
         notice = f"attached to {owner} at {listeners} (it owns {error.data_dir})"
         if announce:
             err_console.print(notice, markup=False, highlight=False)
-        backend = await RemoteBackend.connect(listeners, attached_to=owner)
+        backend = await _remote(listeners, attached_to=owner)
         backend.notices.append(notice)
         return backend
+
+
+async def _remote(bootstrap: str, attached_to: str | None = None) -> RemoteBackend:
+    # Imported here: the engine's commands never load librdkafka.
+    from kafkatui.backends.remote import RemoteBackend
+
+    return await RemoteBackend.connect(bootstrap, attached_to=attached_to)
 
 
 def options(ctx: typer.Context) -> ClusterOptions:

@@ -99,7 +99,10 @@ class _Poller:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._producer.poll(0.05)
+            try:
+                self._producer.poll(0.05)
+            except KafkaException:  # fatal (fenced): the producer's next call reports it
+                self._stop.wait(0.05)
 
     def stop(self) -> None:
         self._stop.set()
@@ -126,7 +129,12 @@ class RemoteProducer:
         if config.transactional_id is not None:
             conf["transactional.id"] = config.transactional_id
             conf["transaction.timeout.ms"] = config.transaction_timeout_ms
-        self._producer = CKProducer(conf)
+            # librdkafka insists a record's delivery fits in the transaction.
+            conf["message.timeout.ms"] = min(config.delivery_timeout_ms, config.transaction_timeout_ms)
+        try:
+            self._producer = CKProducer(conf)
+        except KafkaException as error:
+            raise kafka_error(error) from None
         self._poller = _Poller(self._producer)
         self._loop = asyncio.get_running_loop()
 

@@ -21,7 +21,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from confluent_kafka import ConsumerGroupTopicPartitions
+from confluent_kafka import ConsumerGroupTopicPartitions, IsolationLevel
 from confluent_kafka import TopicPartition as CKTopicPartition
 from confluent_kafka.admin import (
     AdminClient,
@@ -51,7 +51,9 @@ from kafkatui.backends.base import (
     LogRecordView,
     ProduceRequest,
     ProduceTrace,
+    StableOffsets,
     TraceStep,
+    TransactionView,
 )
 from kafkatui.backends.confluent import (
     RemoteConsumer,
@@ -66,6 +68,7 @@ from kafkatui.backends.confluent import (
 from kafkatui.backends.embedded import _partition_reason, _serialized
 from kafkatui.backends.remote_consumers import WorkbenchConsumer, as_view, member_consumer
 from kafkatui.backends.remote_snapshot import ClusterSnapshot, events_between
+from kafkatui.backends.remote_transactions import RemoteTransaction
 from kafkatui.engine.broker import ReplicaSnapshot
 from kafkatui.engine.clock import RealClock
 from kafkatui.engine.cluster import PartitionDescription, TopicDescription
@@ -123,6 +126,7 @@ class RemoteBackend:
         self._reader_lock = asyncio.Lock()
         self._producers: dict[tuple[str, bool], RemoteProducer] = {}
         self._consumers: dict[int, WorkbenchConsumer] = {}
+        self._transactions: dict[str, RemoteTransaction] = {}
         self._next_consumer_id = 1
         self._watch: asyncio.Task[None] | None = None
 
@@ -173,7 +177,7 @@ class RemoteBackend:
             names = sorted(n for n, t in metadata.topics.items() if t.error is None)
             user = [n for n in names if not n.startswith("__")]
             tps = [CKTopicPartition(n, p) for n in user for p in metadata.topics[n].partitions]
-            earliest, latest = await self._offsets(tps)
+            earliest, latest, stable = await self._offsets(tps)
             configs = await self._configs(user)
             topics = {}
             for name in names:
@@ -198,19 +202,27 @@ class RemoteBackend:
                 metadata.controller_id,
                 topics,
                 configs,
+                {tp: offset for tp, (offset, _) in stable.items()},
             )
             old, self._snapshot = self._snapshot, new
             for event in events_between(old, new, self.clock.now_ms()):
                 self.bus.publish(event)
 
-    async def _offsets(self, tps: list[CKTopicPartition]) -> tuple[_Offsets, _Offsets]:
-        """ListOffsets earliest and latest: the log start and the high watermark, each
-        with the leader epoch of the answer (Metadata through librdkafka lacks it)."""
+    async def _offsets(self, tps: list[CKTopicPartition]) -> tuple[_Offsets, _Offsets, _Offsets]:
+        """ListOffsets earliest, latest, and latest under read_committed: the log start,
+        the high watermark and the last stable offset, each with the leader epoch of the
+        answer (Metadata through librdkafka lacks it)."""
         if not tps:
-            return {}, {}
+            return {}, {}, {}
         out: list[_Offsets] = []
-        for spec in (OffsetSpec.earliest(), OffsetSpec.latest()):
-            futures = self._admin.list_offsets({tp: spec for tp in tps}, request_timeout=TIMEOUT_S)
+        for spec, isolation in (
+            (OffsetSpec.earliest(), IsolationLevel.READ_UNCOMMITTED),
+            (OffsetSpec.latest(), IsolationLevel.READ_UNCOMMITTED),
+            (OffsetSpec.latest(), IsolationLevel.READ_COMMITTED),
+        ):
+            futures = self._admin.list_offsets(
+                {tp: spec for tp in tps}, isolation_level=isolation, request_timeout=TIMEOUT_S
+            )
             found: _Offsets = {}
             for tp, future in futures.items():
                 with contextlib.suppress(KafkaError):  # a partition without a leader
@@ -218,7 +230,7 @@ class RemoteBackend:
                     epoch = answer.leader_epoch
                     found[(tp.topic, tp.partition)] = (answer.offset, epoch if epoch is not None else -1)
             out.append(found)
-        return out[0], out[1]
+        return out[0], out[1], out[2]
 
     async def _configs(self, names: list[str]) -> dict[str, list[ConfigEntry]]:
         if not names:
@@ -426,19 +438,30 @@ class RemoteBackend:
         n = len(self.describe_topic(request.topic).partitions)
         key = request.key.encode() if request.key is not None else None
         value = request.value.encode() if request.value is not None else None
-        producer = self._producer(request.acks, request.idempotent)
+        txn = None
+        if request.transactional_id is not None:
+            txn = self._transactions.get(request.transactional_id)
+            if txn is None:
+                txn = RemoteTransaction(request.transactional_id, self.bootstrap_servers)
+            producer = txn.sending()
+        else:
+            producer = self._producer(request.acks, request.idempotent)
         steps = [
             TraceStep(
                 "send",
-                f"topic {request.topic}, key {request.key!r}, acks={request.acks}"
+                f"topic {request.topic}, key {request.key!r}, acks={producer.config.acks}"
                 + (", idempotent" if producer.idempotent else "")
+                + (f", in transaction {request.transactional_id!r}" if txn is not None else "")
                 + " (confluent-kafka)",
             ),
             TraceStep("serialize", _serialized(key, value)),
         ]
-        meta = await producer.send_and_wait(
+        sending = producer.send_and_wait(
             request.topic, value, key=key, headers=list(request.headers), partition=request.partition
         )
+        meta = await (txn.call(sending) if txn is not None else sending)
+        if txn is not None:
+            txn.sent(meta.topic, meta.partition)
         steps.append(TraceStep("partition", _partition_reason(key, request.partition, meta.partition, n)))
         leader = self.describe_topic(request.topic).partitions[meta.partition].leader
         where = f"offset {meta.offset}" if meta.offset >= 0 else "no offset returned (acks=0)"
@@ -452,7 +475,46 @@ class RemoteBackend:
             tuple(steps),
         )
 
-    def idempotence(self, topic: str | None) -> IdempotenceView:
+    # --- transactions (KIP-98) --------------------------------------------------------
+
+    def _transaction(self, transactional_id: str) -> RemoteTransaction:
+        txn = self._transactions.get(transactional_id)
+        if txn is None:
+            txn = self._transactions[transactional_id] = RemoteTransaction(
+                transactional_id, self.bootstrap_servers
+            )
+        return txn
+
+    def transaction(self, transactional_id: str) -> TransactionView:
+        txn = self._transactions.get(transactional_id)
+        return (txn or RemoteTransaction(transactional_id, self.bootstrap_servers)).view()
+
+    async def begin_transaction(self, transactional_id: str) -> TransactionView:
+        txn = self._transaction(transactional_id)
+        await txn.begin()
+        return txn.view()
+
+    async def end_transaction(self, transactional_id: str, *, commit: bool) -> TransactionView:
+        txn = self._transaction(transactional_id)
+        await txn.end(commit=commit)
+        return txn.view()
+
+    async def fence_transaction(self, transactional_id: str) -> TransactionView:
+        txn = self._transaction(transactional_id)
+        await txn.fence()
+        return txn.view()
+
+    def stable_offsets(self, topic: str) -> dict[int, StableOffsets]:
+        """The last stable offsets (ListOffsets with read_committed); which transactions
+        are open or aborted is in Fetch responses, which librdkafka keeps to itself."""
+        return {
+            p.partition: StableOffsets(
+                self._snapshot.stable.get((topic, p.partition), p.high_watermark), (), ()
+            )
+            for p in self.describe_topic(topic).partitions
+        }
+
+    def idempotence(self, topic: str | None, transactional_id: str | None = None) -> IdempotenceView:
         # librdkafka keeps its producer id and sequences to itself; the brokers' counts
         # of dropped duplicates are not in the protocol.
         return IdempotenceView(-1, -1, (), 0, 0)
@@ -567,6 +629,9 @@ class RemoteBackend:
         for consumer in list(self._consumers.values()):
             await consumer.stop()
         self._consumers.clear()
+        for txn in self._transactions.values():
+            await txn.close()
+        self._transactions.clear()
         for producer in self._producers.values():
             producer.abort()
             await producer.close()

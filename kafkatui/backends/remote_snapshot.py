@@ -29,6 +29,7 @@ class ClusterSnapshot:
     controller: int = -1
     topics: dict[str, TopicDescription] = field(default_factory=dict)
     configs: dict[str, list[ConfigEntry]] = field(default_factory=dict)
+    stable: dict[tuple[str, int], int] = field(default_factory=dict)  # last stable offsets
 
 
 def events_between(old: ClusterSnapshot, new: ClusterSnapshot, now: int) -> list[Event]:

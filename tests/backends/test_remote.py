@@ -223,3 +223,39 @@ async def test_workbench_consumers_share_a_group_over_the_wire(served: ServedClu
         assert view.members == () and sum(p.lag for p in view.partitions) == 0
     finally:
         await backend.close()
+
+
+async def test_transactions_over_the_wire(served: ServedCluster) -> None:
+    backend = await RemoteBackend.connect(served.bootstrap)
+    try:
+        await backend.create_topic("payments", 1, 3)
+        assert backend.transaction("pay-1").state == "UNINITIALIZED"
+        view = await backend.begin_transaction("pay-1")
+        assert view.state == "IN_TRANSACTION"
+        for n in range(2):
+            await backend.produce(ProduceRequest("payments", f"p{n}", transactional_id="pay-1"))
+        assert backend.transaction("pay-1").records == 2
+        assert backend.transaction("pay-1").partitions == (("payments", 0),)
+        await backend.refresh()
+        # Open: read_committed consumers stop at the first record of the transaction.
+        assert backend.stable_offsets("payments")[0].last_stable_offset == 0
+        assert backend.describe_topic("payments").partitions[0].high_watermark == 2
+        view = await backend.end_transaction("pay-1", commit=True)
+        assert (view.state, view.committed) == ("READY", 1)
+        await backend.refresh()
+        assert backend.stable_offsets("payments")[0].last_stable_offset == 3  # after the marker
+
+        # A zombie's successor fences it: its next call fails for good, b starts anew.
+        await backend.begin_transaction("pay-1")
+        await backend.produce(ProduceRequest("payments", "zombie", transactional_id="pay-1"))
+        await backend.fence_transaction("pay-1")
+        with pytest.raises(KafkaError):
+            await backend.end_transaction("pay-1", commit=True)
+        assert backend.transaction("pay-1").state == "FATAL_ERROR"
+        assert (await backend.begin_transaction("pay-1")).state == "IN_TRANSACTION"
+        await backend.end_transaction("pay-1", commit=False)
+        with pytest.raises(KafkaError) as error:
+            await backend.produce(ProduceRequest("payments", "x", transactional_id="pay-1"))
+        assert error.value.name == "INVALID_TXN_STATE"
+    finally:
+        await backend.close()

@@ -95,6 +95,21 @@ def test_produce_consume_and_group_lag_over_the_wire(remote: CliFn) -> None:
     remote("group", "describe", "nobody").assert_error("GROUP_ID_NOT_FOUND")
 
 
+def test_transactional_produce_over_the_wire(remote: CliFn) -> None:
+    remote("topic", "create", "ledger").ok()
+    committed = remote("produce", "ledger", "--transactional-id", "t1", "--value", "kept")
+    assert "transaction t1 committed" in committed.ok().stderr
+    aborted = remote("produce", "ledger", "--transactional-id", "t1", "--value", "dropped", "--abort")
+    assert "transaction t1 aborted" in aborted.ok().stderr
+
+    def read(isolation: str) -> list[str]:
+        run = remote("consume", "ledger", "-b", "-t", "3", "-f", "json", "--isolation-level", isolation)
+        return [r["value"] for r in run.ok().json_lines()]
+
+    assert read("read_committed") == ["kept"]
+    assert read("read_uncommitted") == ["kept", "dropped"]
+
+
 @pytest.mark.parametrize(
     "args",
     [

@@ -44,7 +44,7 @@ def _cell(app: KafkaTuiApp, table_id: str, row: str, column: int) -> str:
     return str(table.get_row(row)[column])
 
 
-async def _until(check, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+async def _until(check, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
     deadline = asyncio.get_running_loop().time() + timeout
     while not check():
         assert asyncio.get_running_loop().time() < deadline, "timed out"

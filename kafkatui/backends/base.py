@@ -28,7 +28,6 @@ class Feature(StrEnum):
     LOG_CLEANER = "running the log cleaner or retention now"
     LOG_SEGMENTS = "showing log segments"
     CRASH_CONSUMER = "crashing a consumer (gone without LeaveGroup)"
-    ENGINE = "this command"
 
 
 class FeatureUnavailable(KafkaError):

@@ -24,7 +24,7 @@ import platformdirs
 import typer
 from rich.console import Console
 
-from kafkatui.backends.base import Backend, Feature, FeatureUnavailable
+from kafkatui.backends.base import Backend, FeatureUnavailable
 from kafkatui.engine.cluster import Cluster, DataDirLockedError
 from kafkatui.engine.controller import BrokerDefaults
 from kafkatui.engine.errors import KafkaError
@@ -194,13 +194,6 @@ def backend_command(command: str) -> Callable[..., Any]:
         return wrapper
 
     return decorate
-
-
-def require_engine(backend: Backend, feature: Feature = Feature.ENGINE) -> None:
-    """Stop at FEATURE_UNAVAILABLE if `backend` cannot do `feature`."""
-    reason = backend.unavailable(feature)
-    if reason is not None:
-        raise FeatureUnavailable(reason)
 
 
 def stdin_is_interactive() -> bool:

@@ -88,6 +88,7 @@ async def test_engine_only_keys_are_dimmed_and_explain_themselves(served: Served
         )
         assert served.bootstrap in last.message
         assert served.cluster.brokers[1].running  # nothing happened to the broker
+        assert app.panel("produce").check_action("drop_ack", ()) is None
         await pilot.press("4", "d")  # Produce: drop next ack
         await pilot.pause(0.1)
         assert list(app._notifications)[-1].message.startswith("losing a produce acknowledgement needs")

@@ -50,6 +50,7 @@ class WorkbenchConsumer:
         self.member_id = ""
         self.partitions: tuple[tuple[str, int], ...] = ()
         self.positions: tuple[tuple[str, int, int], ...] = ()
+        self._committed: dict[tuple[str, int], int] = {}
         conf = client_conf(
             bootstrap,
             **{
@@ -90,9 +91,21 @@ class WorkbenchConsumer:
     def _observe(self) -> None:
         self.member_id = self._consumer.memberid() or ""
         assigned = self._consumer.assignment()
-        self.partitions = tuple(sorted((tp.topic, tp.partition) for tp in assigned))
-        at = self._consumer.position(assigned) if assigned else []
-        self.positions = tuple(sorted((tp.topic, tp.partition, tp.offset) for tp in at if tp.offset >= 0))
+        partitions = tuple(sorted((tp.topic, tp.partition) for tp in assigned))
+        if partitions != self.partitions:
+            # A partition it has read nothing from yet starts at the group's committed
+            # offset: asked once per new assignment (OffsetFetch), not at every poll.
+            self._committed = {
+                (tp.topic, tp.partition): tp.offset
+                for tp in (self._consumer.committed(assigned, timeout=5) if assigned else [])
+                if tp.offset >= 0
+            }
+            self.partitions = partitions
+        at = {
+            (tp.topic, tp.partition): tp.offset for tp in self._consumer.position(assigned) if tp.offset >= 0
+        }
+        known = {**self._committed, **at}
+        self.positions = tuple(sorted((t, p, o) for (t, p), o in known.items() if (t, p) in partitions))
 
     def view(self) -> ConsumerView:
         joined = bool(self.member_id) and self.status is not ConsumerStatus.CRASHED

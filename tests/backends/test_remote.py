@@ -223,6 +223,12 @@ async def test_workbench_consumers_share_a_group_over_the_wire(served: ServedClu
             return len(view.members) == 1 and len(view.members[0].partitions) == 4
 
         await _until(alone)
+
+        async def survivor_knows_where_it_is() -> bool:  # read itself, or committed by the other
+            [survivor] = backend.consumers("workers")
+            return sorted(survivor.positions) == [("events", p, 2) for p in range(4)]
+
+        await _until(survivor_knows_where_it_is)
         # Everything was read (each stopped consumer commits what it read): no lag.
         await backend.stop_consumer(second.consumer_id)
         view = await backend.describe_group("workers")

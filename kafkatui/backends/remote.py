@@ -80,6 +80,7 @@ from kafkatui.engine.events import (
 )
 from kafkatui.engine.network import LinkState
 from kafkatui.engine.producer import ProducerConfig
+from kafkatui.wire.server import ConnectedClient
 
 REFRESH_INTERVAL_S = 1.0
 TIMEOUT_S = 10.0
@@ -619,6 +620,9 @@ class RemoteBackend:
 
     def listener_status(self) -> str | None:
         return None  # it listens nowhere: it is a client
+
+    def connected_clients(self) -> list[ConnectedClient]:
+        return []  # a client cannot see the others (the owner's Cluster panel lists them)
 
     async def close(self) -> None:
         if self._watch is not None:

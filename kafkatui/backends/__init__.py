@@ -1,13 +1,16 @@
 """Backends: what the TUI and CLI talk to instead of reaching into a cluster directly.
 
-`EmbeddedBackend` wraps this package's own engine. A backend for a real Kafka cluster
-(through a client library) will implement the same `Backend` protocol.
+`EmbeddedBackend` wraps this package's own engine; `remote.RemoteBackend` reaches any
+Kafka over the wire through confluent-kafka (imported from its module, so that only the
+commands that use it load librdkafka).
 """
 
 from kafkatui.backends.base import (
     Backend,
     BatchView,
     BrokerView,
+    Feature,
+    FeatureUnavailable,
     LogRecordView,
     ProduceRequest,
     ProduceTrace,
@@ -20,6 +23,8 @@ __all__ = [
     "BatchView",
     "BrokerView",
     "EmbeddedBackend",
+    "Feature",
+    "FeatureUnavailable",
     "LogRecordView",
     "ProduceRequest",
     "ProduceTrace",

@@ -10,9 +10,37 @@ from typing import Protocol
 from kafkatui.engine.clock import Clock
 from kafkatui.engine.cluster import TopicDescription
 from kafkatui.engine.configs import ConfigEntry
+from kafkatui.engine.consumer import Consumer, ConsumerConfig
+from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.events import EventBus
 from kafkatui.engine.network import LinkState
+from kafkatui.engine.producer import Producer, ProducerConfig
 from kafkatui.wire.server import ConnectedClient
+
+
+class Feature(StrEnum):
+    """What only a backend that owns the brokers can do; the value finishes the sentence
+    "… needs kafkatui's own cluster"."""
+
+    STOP_BROKER = "stopping, crashing or restarting a broker"
+    NETWORK = "cutting a link or adding latency between brokers"
+    LOST_ACKS = "losing a produce acknowledgement"
+    LOG_CLEANER = "running the log cleaner or retention now"
+    LOG_SEGMENTS = "showing log segments"
+    CRASH_CONSUMER = "crashing a consumer (gone without LeaveGroup)"
+
+
+class FeatureUnavailable(KafkaError):
+    """An action this backend cannot do (it does not own the brokers). The CLI prints
+    `error: FEATURE_UNAVAILABLE: reason`; the TUI shows the reason as a notification.
+    A KafkaError (UNSUPPORTED_VERSION underneath) so every `except KafkaError` reports it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(ErrorCode.UNSUPPORTED_VERSION, reason)
+
+    @property
+    def name(self) -> str:
+        return "FEATURE_UNAVAILABLE"
 
 
 class BrokerState(StrEnum):
@@ -238,6 +266,7 @@ class GroupMemberView:
     client_id: str
     partitions: tuple[tuple[str, int], ...]
     consumer: ConsumerView | None = None
+    group_instance_id: str | None = None  # a static member's id (KIP-345)
 
 
 @dataclass(frozen=True)
@@ -265,15 +294,18 @@ class GroupView:
     partitions: tuple[GroupPartitionView, ...]
     crashed: tuple[ConsumerView, ...] = ()  # crashed consumers the coordinator still counts
     outside: tuple[ConsumerView, ...] = ()  # workbench consumers not members now (joining, left)
+    coordinator: int = -1  # the broker coordinating the group (FindCoordinator); -1 if unknown
 
 
 class Backend(Protocol):
-    """What a workbench screen may ask of a cluster.
+    """What a workbench screen (and a CLI command that can run over the wire) may ask
+    of a cluster.
 
-    Fault injection (stopping and restarting brokers, the network between them) only
-    exists where the backend owns the brokers: one that cannot do it sets
-    `supports_faults` False, says why in `faults_unsupported_reason` (one line for the
-    UI), raises KafkaError(UNSUPPORTED_VERSION) from those methods and lists no links.
+    Some things only exist where the backend owns the brokers (faults, the log cleaner,
+    segments, workbench consumers): `unavailable(feature)` says why not in one line, or
+    None if the backend can; the methods behind an unavailable feature raise
+    `FeatureUnavailable` with that line, and `links()` is empty. `supports_faults` and
+    `faults_unsupported_reason` say the same for broker and network faults.
     Preferred-leader election is an admin request (ElectLeaders) every backend offers.
     """
 
@@ -294,8 +326,12 @@ class Backend(Protocol):
         """broker.session.timeout.ms: how long the controller waits for a silent broker."""
         ...
 
+    def unavailable(self, feature: Feature) -> str | None:
+        """Why `feature` cannot be used here (one line for the UI), or None if it can."""
+        ...
+
     def brokers(self) -> list[BrokerView]: ...
-    def topic_names(self) -> list[str]: ...
+    def topic_names(self, include_internal: bool = False) -> list[str]: ...
     def describe_topic(self, name: str) -> TopicDescription: ...
     def topic_configs(self, name: str) -> list[ConfigEntry]: ...
     async def refresh_disk_usage(self) -> None: ...
@@ -309,6 +345,10 @@ class Backend(Protocol):
         validate_only: bool = False,
     ) -> None: ...
     async def delete_topic(self, name: str) -> None: ...
+    async def create_partitions(self, name: str, count: int) -> None:
+        """CreatePartitions: grow the topic to `count` partitions."""
+        ...
+
     async def alter_topic_configs(self, name: str, changes: Mapping[str, str | None]) -> None: ...
     async def read_log(self, topic: str, partition: int, offset: int, limit: int) -> list[LogRecordView]: ...
     async def produce(self, request: ProduceRequest) -> ProduceTrace: ...
@@ -395,6 +435,16 @@ class Backend(Protocol):
 
     async def pause_consumer(self, consumer_id: int) -> bool:
         """Stop (or resume) polling while heartbeats go on; True if now paused."""
+        ...
+
+    # --- clients (the CLI's produce and consume) -------------------------------------
+    def producer(self, config: ProducerConfig) -> Producer:
+        """A producer with the engine Producer's interface (send, flush, transactions)."""
+        ...
+
+    def consumer(self, config: ConsumerConfig) -> Consumer:
+        """A consumer with the engine Consumer's interface (assign, subscribe, seek, poll,
+        commit, close)."""
         ...
 
     def listener_status(self) -> str | None:

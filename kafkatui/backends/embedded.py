@@ -16,6 +16,7 @@ from kafkatui.backends.base import (
     CleaningView,
     ConsumerStatus,
     ConsumerView,
+    Feature,
     GroupMemberView,
     GroupPartitionView,
     GroupView,
@@ -36,6 +37,7 @@ from kafkatui.engine.consumer import Consumer, ConsumerConfig
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.membership import decode_assignment
 from kafkatui.engine.network import LinkState
+from kafkatui.engine.offsets import OFFSETS_TOPIC
 from kafkatui.engine.partitioner import murmur2, to_positive
 from kafkatui.engine.producer import Producer, ProducerConfig, TransactionState
 from kafkatui.wire import ListenError, WireServer
@@ -118,6 +120,12 @@ class EmbeddedBackend:
         where = str(self.cluster.data_dir) if self.cluster.data_dir else "in memory"
         return f"embedded cluster · {len(self.cluster.brokers)} brokers · {where}"
 
+    def unavailable(self, feature: Feature) -> str | None:
+        # It owns the brokers: everything is possible, unless faults are switched off.
+        if feature in (Feature.STOP_BROKER, Feature.NETWORK) and not self.supports_faults:
+            return self.faults_unsupported_reason
+        return None
+
     def brokers(self) -> list[BrokerView]:
         led: dict[int, int] = {}
         hosted: dict[int, int] = {}
@@ -165,8 +173,8 @@ class EmbeddedBackend:
     async def refresh_disk_usage(self) -> None:
         self._disk = await self.cluster.broker_disk_usage()
 
-    def topic_names(self) -> list[str]:
-        return self.cluster.topic_names()
+    def topic_names(self, include_internal: bool = False) -> list[str]:
+        return self.cluster.topic_names(include_internal=include_internal)
 
     def describe_topic(self, name: str) -> TopicDescription:
         return self.cluster.describe_topic(name)
@@ -189,6 +197,9 @@ class EmbeddedBackend:
 
     async def delete_topic(self, name: str) -> None:
         await self.cluster.delete_topic(name)
+
+    async def create_partitions(self, name: str, count: int) -> None:
+        await self.cluster.create_partitions(name, count)
 
     async def alter_topic_configs(self, name: str, changes: Mapping[str, str | None]) -> None:
         await self.cluster.alter_topic_configs(name, changes)
@@ -467,12 +478,13 @@ class EmbeddedBackend:
             wc = ours.get(m.member_id)
             if wc is not None:
                 view = wc.view()
-                members.append(GroupMemberView(m.member_id, m.client_id, view.partitions, view))
+                members.append(
+                    GroupMemberView(m.member_id, m.client_id, view.partitions, view, m.group_instance_id)
+                )
             else:
                 owned = decode_assignment(m.assignment) if m.assignment else []
-                members.append(
-                    GroupMemberView(m.member_id, m.client_id, tuple(sorted((t, p) for t, p in owned)))
-                )
+                parts = tuple(sorted((t, p) for t, p in owned))
+                members.append(GroupMemberView(m.member_id, m.client_id, parts, None, m.group_instance_id))
         present = {m.member_id for m in members}
         # A crashed consumer the coordinator has dropped is gone for good.
         for cid, wc in list(self._consumers.items()):
@@ -510,8 +522,14 @@ class EmbeddedBackend:
             and wc.status is not ConsumerStatus.CRASHED
             and wc.view().member_id not in present
         )
+        coordinator = -1
+        if OFFSETS_TOPIC in self.cluster.metadata.topics:  # FindCoordinator would create it
+            with contextlib.suppress(KafkaError):
+                coordinator = await self.cluster.find_coordinator(group_id)
         if described is None:
-            return GroupView(group_id, "Dead", "", -1, None, (), tuple(partitions), crashed, outside)
+            return GroupView(
+                group_id, "Dead", "", -1, None, (), tuple(partitions), crashed, outside, coordinator
+            )
         return GroupView(
             group_id,
             described.state.value,
@@ -522,6 +540,7 @@ class EmbeddedBackend:
             tuple(partitions),
             crashed,
             outside,
+            coordinator,
         )
 
     async def add_consumer(self, group_id: str, topic: str, assignor: str) -> ConsumerView:
@@ -592,6 +611,14 @@ class EmbeddedBackend:
         paused = wc.status is ConsumerStatus.POLLING
         wc.status = ConsumerStatus.PAUSED if paused else ConsumerStatus.POLLING
         return paused
+
+    # --- clients ---------------------------------------------------------------------
+
+    def producer(self, config: ProducerConfig) -> Producer:
+        return Producer(self.cluster, config)
+
+    def consumer(self, config: ConsumerConfig) -> Consumer:
+        return Consumer(self.cluster, config)
 
     # --- the wire protocol ------------------------------------------------------------
 

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from kafkatui.cli.context import cluster_command, console, err_console
+from kafkatui.backends.base import Backend
+from kafkatui.cli.context import backend_command, console, err_console
 from kafkatui.cli.output import bytes_to_json, print_json
-from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.consumer import Consumer, ConsumerConfig, ConsumerRecord, TopicPartition
 
 
@@ -106,12 +106,12 @@ def consume(
         raise typer.BadParameter("must be >= 0", param_hint="--max")
     reset = "earliest" if from_beginning or start == "beginning" else "latest"
 
-    @cluster_command("kafkatui consume")
-    async def body(cluster: Cluster) -> None:
+    @backend_command("kafkatui consume")
+    async def body(backend: Backend) -> None:
         config = ConsumerConfig(
             auto_offset_reset=reset, group_id=group, isolation_level=isolation_level.value
         )
-        consumer = Consumer(cluster, config)
+        consumer = backend.consumer(config)
         if group is not None and partition is None:
             consumer.subscribe([topic])
 

@@ -1,4 +1,12 @@
-"""What every command shares: which cluster to open, and how errors leave the process."""
+"""What every command shares: which cluster to open, and how errors leave the process.
+
+Two kinds of command. Those a Kafka client can do (topics, produce, consume, groups'
+lag) are `backend_command`s: they get a `Backend`, the data dir's engine
+(`EmbeddedBackend`) or, with `--bootstrap-server` or when another kafkatui process owns
+the data dir and serves it, any Kafka over the wire (`RemoteBackend`). The rest need the
+engine itself (faults, the cleaner, lessons) and are `cluster_command`s; with
+`--bootstrap-server` they stop at FEATURE_UNAVAILABLE.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +18,19 @@ import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import platformdirs
 import typer
 from rich.console import Console
 
+from kafkatui.backends.base import Backend, FeatureUnavailable
 from kafkatui.engine.cluster import Cluster, DataDirLockedError
 from kafkatui.engine.controller import BrokerDefaults
 from kafkatui.engine.errors import KafkaError
+
+if TYPE_CHECKING:
+    from kafkatui.backends.remote import RemoteBackend
 
 T = TypeVar("T")
 
@@ -44,6 +56,7 @@ class ClusterOptions:
     brokers: int | None = None
     cluster_name: str = "default"
     seed: int | None = None
+    bootstrap_server: str | None = None  # any Kafka, over the wire, instead of the data dir
 
     def resolved_data_dir(self) -> Path | None:
         if self.memory:
@@ -51,9 +64,49 @@ class ClusterOptions:
         return self.data_dir or default_data_dir(self.cluster_name)
 
     async def open(self, command: str, defaults: BrokerDefaults | None = None) -> Cluster:
+        if self.bootstrap_server is not None:
+            raise engine_only(command, self.bootstrap_server)
         return await Cluster.open(
             self.resolved_data_dir(), brokers=self.brokers, seed=self.seed, command=command, defaults=defaults
         )
+
+
+def engine_only(command: str, bootstrap: str) -> FeatureUnavailable:
+    return FeatureUnavailable(
+        f"{command} needs kafkatui's own cluster (not available when attached to {bootstrap})"
+    )
+
+
+async def open_backend(opts: ClusterOptions, command: str, *, announce: bool = True) -> Backend:
+    """The cluster a client-side command talks to: `--bootstrap-server`; else the data
+    dir's own engine; else, when a live kafkatui process owns the data dir and serves it
+    over the wire, that process (said on stderr). An owner without listeners
+    (`--no-listen`) is still DATA_DIR_LOCKED. The attach notice goes to stderr if
+    `announce`, and always to the backend's `notices` (the workbench shows those)."""
+    from kafkatui.backends.embedded import EmbeddedBackend
+
+    if opts.bootstrap_server is not None:
+        return await _remote(opts.bootstrap_server)
+    try:
+        return EmbeddedBackend(await opts.open(command))
+    except DataDirLockedError as error:
+        listeners = error.owner.get("listeners")
+        if not listeners:
+            raise
+        owner = f"the kafkatui process {error.owner.get('pid', '?')}"
+        notice = f"attached to {owner} at {listeners} (it owns {error.data_dir})"
+        if announce:
+            err_console.print(notice, markup=False, highlight=False)
+        backend = await _remote(listeners, attached_to=owner)
+        backend.notices.append(notice)
+        return backend
+
+
+async def _remote(bootstrap: str, attached_to: str | None = None) -> RemoteBackend:
+    # Imported here: the engine's commands never load librdkafka.
+    from kafkatui.backends.remote import RemoteBackend
+
+    return await RemoteBackend.connect(bootstrap, attached_to=attached_to)
 
 
 def options(ctx: typer.Context) -> ClusterOptions:
@@ -114,6 +167,29 @@ def cluster_command(command: str) -> Callable[..., Any]:
         @functools.wraps(body)
         def wrapper(ctx: typer.Context, *args: Any, **kwargs: Any) -> T:
             return run_async(lambda: with_cluster(ctx, command, lambda c: body(c, *args, **kwargs)))
+
+        return wrapper
+
+    return decorate
+
+
+async def with_backend(ctx: typer.Context, command: str, body: Callable[[Backend], Awaitable[T]]) -> T:
+    """Open the backend, run `body`, close it (even on error)."""
+    backend = await open_backend(options(ctx), command)
+    try:
+        return await body(backend)
+    finally:
+        await backend.close()
+
+
+def backend_command(command: str) -> Callable[..., Any]:
+    """Decorator for `async def body(backend, ...)` helpers run under `with_backend`:
+    commands a Kafka client can do, so they work over the wire too."""
+
+    def decorate(body: Callable[..., Awaitable[T]]) -> Callable[..., T]:
+        @functools.wraps(body)
+        def wrapper(ctx: typer.Context, *args: Any, **kwargs: Any) -> T:
+            return run_async(lambda: with_backend(ctx, command, lambda b: body(b, *args, **kwargs)))
 
         return wrapper
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from kafkatui.cli.context import console, run_async
+from kafkatui.cli.context import console, engine_only, fail, options, run_async
 from kafkatui.cli.output import print_json
 from kafkatui.lessons.acks import acks_scenario
 from kafkatui.lessons.compaction import compaction_scenario
@@ -19,6 +19,15 @@ from kafkatui.lessons.rebalance import rebalance_scenario
 app = typer.Typer(
     help="Scripted scenarios: crash, count, explain (in memory, deterministic).", no_args_is_help=True
 )
+
+
+@app.callback()
+def _needs_the_engine(ctx: typer.Context) -> None:
+    """The lessons crash brokers and lose acks: kafkatui's own (in-memory) cluster only."""
+    bootstrap = options(ctx).bootstrap_server
+    if bootstrap is not None and ctx.invoked_subcommand is not None:
+        error = engine_only(f"kafkatui demo {ctx.invoked_subcommand}", bootstrap)
+        raise fail(error.name, error.message)
 
 
 class Acks(enum.StrEnum):

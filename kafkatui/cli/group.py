@@ -10,11 +10,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from kafkatui.cli.context import cluster_command, console
+from kafkatui.backends.base import Backend
+from kafkatui.cli.context import backend_command, cluster_command, console
 from kafkatui.cli.output import print_json
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.group_admin import describe_group, execute_reset, list_groups, plan_reset
+from kafkatui.engine.group_admin import PartitionLag, execute_reset, plan_reset
 
 app = typer.Typer(
     help="Consumer groups: committed offsets, lag, reset and delete (like kafka-consumer-groups.sh).",
@@ -31,9 +32,9 @@ def list_command(
 ) -> None:
     """Groups known to the coordinators (with members or committed offsets)."""
 
-    @cluster_command("kafkatui group list")
-    async def body(cluster: Cluster) -> None:
-        groups = await list_groups(cluster)
+    @backend_command("kafkatui group list")
+    async def body(backend: Backend) -> None:
+        groups = [group for group, _ in await backend.groups()]
         if not state:
             if json_out:
                 print_json(groups)
@@ -45,14 +46,9 @@ def list_command(
             return
         rows = []
         for group in groups:
-            described = await cluster.describe_group(group)
-            rows.append(
-                {
-                    "group": group,
-                    "state": described.state.value if described else "Empty",
-                    "members": len(described.members) if described else 0,
-                }
-            )
+            view = await backend.describe_group(group)
+            shown = "Empty" if view.state == "Dead" else view.state  # offsets, no membership
+            rows.append({"group": group, "state": shown, "members": len(view.members)})
         if json_out:
             print_json(rows)
             return
@@ -72,24 +68,28 @@ def describe(
 ) -> None:
     """Committed offset, log end offset (high watermark) and lag per partition."""
 
-    @cluster_command("kafkatui group describe")
-    async def body(cluster: Cluster) -> None:
-        rows = await describe_group(cluster, group)
-        coordinator = await cluster.find_coordinator(group)
-        membership = await cluster.describe_group(group)
-        if membership is None and not rows:
+    @backend_command("kafkatui group describe")
+    async def body(backend: Backend) -> None:
+        view = await backend.describe_group(group)
+        rows = [
+            PartitionLag(p.topic, p.partition, p.committed, p.high_watermark, p.lag)
+            for p in view.partitions
+            if p.committed >= 0
+        ]
+        membership = view.state not in ("Dead", "Unknown")
+        if not membership and not rows:
             raise KafkaError(ErrorCode.GROUP_ID_NOT_FOUND, f"group '{group}' does not exist")
-        state = membership.state.value if membership else "Empty"
+        state = view.state if membership else "Empty"
+        coordinator = view.coordinator
         members = [
             {"member_id": m.member_id, "group_instance_id": m.group_instance_id, "client_id": m.client_id}
-            for m in (membership.members if membership else ())
+            for m in view.members
         ]
         if json_out:
             print_json(
                 {
                     "group": group, "coordinator": coordinator, "state": state,
-                    "generation": membership.generation_id if membership else 0,
-                    "protocol": membership.protocol if membership else "", "members": members,
+                    "generation": max(view.generation_id, 0), "protocol": view.protocol, "members": members,
                     "partitions": [r.to_json() for r in rows], "total_lag": sum(max(r.lag, 0) for r in rows),
                 }
             )  # fmt: skip

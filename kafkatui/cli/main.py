@@ -9,7 +9,7 @@ import typer
 
 from kafkatui import __version__
 from kafkatui.cli import broker, consume, demo, group, produce, serve, topic
-from kafkatui.cli.context import ClusterOptions, default_data_dir
+from kafkatui.cli.context import ClusterOptions, default_data_dir, open_backend
 
 app = typer.Typer(
     name="kafkatui",
@@ -68,6 +68,17 @@ def main(
             help="Seed the cluster's random choices (placement, sticky partitions) for repeatable runs.",
         ),
     ] = None,
+    bootstrap_server: Annotated[
+        str | None,
+        typer.Option(
+            "--bootstrap-server",
+            envvar="KAFKATUI_BOOTSTRAP_SERVER",
+            metavar="HOST:PORT",
+            help="Work against this Kafka (any: Apache Kafka, a `kafkatui serve`…) over the wire "
+            "instead of the data dir's own cluster. Faults, the log cleaner and lessons need "
+            "kafkatui's own cluster and are unavailable.",
+        ),
+    ] = None,
     theme: Annotated[
         str | None,
         typer.Option(
@@ -103,7 +114,7 @@ def main(
     ] = False,
 ) -> None:
     """Without a command, open the workbench (the Textual app) on the cluster."""
-    ctx.obj = ClusterOptions(data_dir, memory, brokers, cluster_name, seed)
+    ctx.obj = ClusterOptions(data_dir, memory, brokers, cluster_name, seed, bootstrap_server)
     if ctx.invoked_subcommand is None:
         if language is not None and language not in ("en", "pt"):
             raise typer.BadParameter("must be en or pt", param_hint="--language")
@@ -122,13 +133,20 @@ def run_workbench(
     opts: ClusterOptions, *, theme: str | None, language: str | None, port_base: int | None = None
 ) -> None:
     """Open the Textual workbench; it owns the cluster (and its data dir) while it runs,
-    and serves it over the wire protocol unless `port_base` is None."""
+    and serves it over the wire protocol unless `port_base` is None. With
+    --bootstrap-server, or when another kafkatui process owns the data dir and serves it,
+    it works over the wire instead (RemoteBackend, re-read every second)."""
+    from kafkatui.backends.base import Backend
     from kafkatui.backends.embedded import EmbeddedBackend
+    from kafkatui.backends.remote import RemoteBackend
     from kafkatui.tui.app import KafkaTuiApp
 
-    async def open_backend() -> EmbeddedBackend:
-        backend = EmbeddedBackend(await opts.open("kafkatui (workbench)"))
-        if port_base is not None:
+    async def open_workbench_backend() -> Backend:
+        backend = await open_backend(opts, "kafkatui (workbench)", announce=False)
+        if isinstance(backend, RemoteBackend):
+            backend.watch()
+            return backend
+        if port_base is not None and isinstance(backend, EmbeddedBackend):
             try:
                 await backend.listen(port_base)
             except BaseException:
@@ -136,7 +154,7 @@ def run_workbench(
                 raise
         return backend
 
-    app = KafkaTuiApp(open_backend, theme=theme, language=language)
+    app = KafkaTuiApp(open_workbench_backend, theme=theme, language=language)
     app.run()
     if app.return_code:
         raise typer.Exit(app.return_code)

@@ -13,9 +13,9 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from kafkatui.cli.context import cluster_command, console, err_console, kafka_errors, stdin_is_interactive
+from kafkatui.backends.base import Backend
+from kafkatui.cli.context import backend_command, console, err_console, kafka_errors, stdin_is_interactive
 from kafkatui.cli.output import human_bytes, print_json
-from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.producer import Producer, ProducerConfig, RecordMetadata
 
 
@@ -188,10 +188,10 @@ def produce(
             future = await producer.send(topic, v, key=k, headers=headers, partition=partition)
             _report(await future, k, config.acks, json_out)
 
-    @cluster_command("kafkatui produce")
-    async def body(cluster: Cluster) -> None:
-        cluster.topic(topic)  # a clear UNKNOWN_TOPIC_OR_PARTITION before reading any input
-        async with Producer(cluster, config) as producer:
+    @backend_command("kafkatui produce")
+    async def body(backend: Backend) -> None:
+        backend.describe_topic(topic)  # a clear UNKNOWN_TOPIC_OR_PARTITION before reading any input
+        async with backend.producer(config) as producer:
             if transactional_id is not None:
                 await producer.init_transactions()  # fences an older producer with this id
                 producer.begin_transaction()

@@ -7,7 +7,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from kafkatui.cli.context import cluster_command, console, kafka_errors
+from kafkatui.backends.base import Backend
+from kafkatui.backends.embedded import EmbeddedBackend
+from kafkatui.cli.context import backend_command, cluster_command, console, kafka_errors
 from kafkatui.cli.output import describe_json, human_bytes, print_json
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.configs import parse_config_assignment
@@ -47,12 +49,12 @@ def create(
     with kafka_errors():
         configs = dict(parse_config_assignment(c) for c in config or [])
 
-    @cluster_command("kafkatui topic create")
-    async def body(cluster: Cluster) -> None:
-        existed = if_not_exists and name in cluster.metadata.topics
+    @backend_command("kafkatui topic create")
+    async def body(backend: Backend) -> None:
+        existed = if_not_exists and name in backend.topic_names(include_internal=True)
         if not existed:
-            await cluster.create_topic(name, partitions, replication_factor, configs)
-        desc = cluster.describe_topic(name)
+            await backend.create_topic(name, partitions, replication_factor, configs)
+        desc = backend.describe_topic(name)
         if json_out:
             print_json(describe_json(desc))
             return
@@ -78,9 +80,9 @@ def list_topics(
 ) -> None:
     """List topics with partitions, replication factor, records and size."""
 
-    @cluster_command("kafkatui topic list")
-    async def body(cluster: Cluster) -> None:
-        descs = [cluster.describe_topic(n) for n in cluster.topic_names(include_internal=internal)]
+    @backend_command("kafkatui topic list")
+    async def body(backend: Backend) -> None:
+        descs = [backend.describe_topic(n) for n in backend.topic_names(include_internal=internal)]
         if json_out:
             print_json(
                 [
@@ -120,9 +122,11 @@ def describe(
 ) -> None:
     """Show partitions (leader, replicas, ISR, offsets) and configs of a topic."""
 
-    @cluster_command("kafkatui topic describe")
-    async def body(cluster: Cluster) -> None:
-        desc = cluster.describe_topic(name)
+    @backend_command("kafkatui topic describe")
+    async def body(backend: Backend) -> None:
+        desc = backend.describe_topic(name)
+        # Segments are the brokers' own: only kafkatui's engine can show them.
+        cluster = backend.cluster if isinstance(backend, EmbeddedBackend) else None
         logs = {p.partition: await _segments(cluster, name, p.partition, p.leader) for p in desc.partitions}
         if json_out:
             described = describe_json(desc)
@@ -175,9 +179,9 @@ def delete(
 ) -> None:
     """Delete a topic and its data on every broker."""
 
-    @cluster_command("kafkatui topic delete")
-    async def body(cluster: Cluster) -> None:
-        await cluster.delete_topic(name)
+    @backend_command("kafkatui topic delete")
+    async def body(backend: Backend) -> None:
+        await backend.delete_topic(name)
         console.print(f"Deleted topic [bold]{name}[/].")
 
     body(ctx)
@@ -203,16 +207,16 @@ def alter(
         changes: dict[str, str | None] = dict(parse_config_assignment(c) for c in config or [])
     changes.update({k: None for k in delete_config or []})
 
-    @cluster_command("kafkatui topic alter")
-    async def body(cluster: Cluster) -> None:
-        cluster.topic(name)
+    @backend_command("kafkatui topic alter")
+    async def body(backend: Backend) -> None:
+        backend.describe_topic(name)
         if partitions is None and not changes:
             raise typer.BadParameter("nothing to change: give --partitions, --config or --delete-config")
         if changes:
-            await cluster.alter_topic_configs(name, changes)
+            await backend.alter_topic_configs(name, changes)
         if partitions is not None:
-            await cluster.create_partitions(name, partitions)
-        desc = cluster.describe_topic(name)
+            await backend.create_partitions(name, partitions)
+        desc = backend.describe_topic(name)
         if json_out:
             print_json(describe_json(desc))
             return
@@ -224,9 +228,10 @@ def alter(
     body(ctx)
 
 
-async def _segments(cluster: Cluster, name: str, partition: int, leader: int) -> dict[str, Any]:
-    """The leader replica's segments and dirty ratio (nothing while the partition is offline)."""
-    if leader < 0:
+async def _segments(cluster: Cluster | None, name: str, partition: int, leader: int) -> dict[str, Any]:
+    """The leader replica's segments and dirty ratio (nothing while the partition is
+    offline, or over the wire)."""
+    if leader < 0 or cluster is None:
         return {"segments": [], "dirty_ratio": None, "first_dirty_offset": None}
     segments, ratio, first_dirty = await cluster.log_segments(name, partition)
     compacted = "compact" in cluster.topic(name).config.cleanup_policy

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 
+from textual.actions import ActionParseResult, parse
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import Footer, Header, LoadingIndicator, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
@@ -186,6 +188,21 @@ class KafkaTuiApp(App[None]):
         await log.show(message.topic, message.partition, message.offset)  # type: ignore[attr-defined]
 
     # --- actions ---------------------------------------------------------------------
+
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """A panel action its backend cannot do (dimmed in the footer) says why instead."""
+        if isinstance(default_namespace, Panel):
+            namespace, name, _ = parse(action) if isinstance(action, str) else action
+            reason = None if namespace else default_namespace.unavailable(name)
+            if reason is not None:
+                self.notify(reason, title="Not available here", severity="warning", timeout=6)
+                return True
+        return await super().run_action(action, default_namespace, namespaces)
 
     def action_show_panel(self, panel_id: str) -> None:
         if not self.ready.is_set():

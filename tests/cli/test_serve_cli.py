@@ -56,8 +56,12 @@ def test_serve_answers_clients_and_sigterm_releases_the_data_dir(data_dir: Path,
         record = next(iter(consumer))
         assert (record.key, record.value) == (b"en", b"hello")
         consumer.close()
-        # Another command cannot open the data dir meanwhile, and is told where it is served.
-        kafkatui("topic", "list").assert_error("DATA_DIR_LOCKED", "kafkatui serve", bootstrap)
+        # Another command works over the wire meanwhile (it says so); one that needs the
+        # engine itself cannot open the data dir, and is told where it is served.
+        listed = kafkatui("topic", "list").ok()
+        assert "greetings" in listed.stdout
+        assert f"attached to the kafkatui process {proc.pid} at {bootstrap}" in listed.stderr
+        kafkatui("broker", "list").assert_error("DATA_DIR_LOCKED", "kafkatui serve", bootstrap)
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=20)

@@ -7,9 +7,24 @@ from typing import ClassVar
 from textual.message import Message
 from textual.widget import Widget
 
-from kafkatui.backends.base import Backend
+from kafkatui.backends.base import Backend, Feature
 from kafkatui.engine.errors import KafkaError
 from kafkatui.engine.events import Event
+
+# Panel actions that need kafkatui's own cluster, by (panel id, action name). On a
+# backend that cannot do one (`Backend.unavailable`), its key shows dimmed in the footer
+# and pressing it explains why (KafkaTuiApp.run_action); panels need not check.
+ENGINE_ACTIONS: dict[tuple[str, str], Feature] = {
+    ("partitions", "stop"): Feature.STOP_BROKER,
+    ("partitions", "crash"): Feature.STOP_BROKER,
+    ("partitions", "restart"): Feature.STOP_BROKER,
+    ("partitions", "cut"): Feature.NETWORK,
+    ("partitions", "latency"): Feature.NETWORK,
+    ("produce", "drop_ack"): Feature.LOST_ACKS,
+    ("log", "compact"): Feature.LOG_CLEANER,
+    ("log", "retention"): Feature.LOG_CLEANER,
+    ("groups", "crash"): Feature.CRASH_CONSUMER,
+}
 
 
 class Panel(Widget):
@@ -40,6 +55,15 @@ class Panel(Widget):
 
     def on_engine_events(self, events: list[Event]) -> None:
         """Engine events since the last call (only while the app runs)."""
+
+    def unavailable(self, action: str) -> str | None:
+        """Why this panel's `action` cannot run on its backend (one line), or None."""
+        feature = ENGINE_ACTIONS.get((self.PANEL_ID, action))
+        return None if feature is None else self.backend.unavailable(feature)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # None: the binding stays in the footer, dimmed (Textual's disabled state).
+        return None if self.unavailable(action) is not None else True
 
     def focus_default(self) -> None:
         """Put the focus where a user starts on this panel (the first focusable widget),

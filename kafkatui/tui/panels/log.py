@@ -329,6 +329,8 @@ class LogPanel(Panel):
         self.report(message.error)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if super().check_action(action, parameters) is None:
+            return None  # needs kafkatui's own cluster (panels/base.py)
         if action == "close_details":
             return self.details_open
         if action in ("jump", "compact", "retention", "isolation"):

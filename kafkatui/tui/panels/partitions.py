@@ -51,7 +51,6 @@ _RELEVANT = (
     LeaderElected, IsrShrunk, IsrExpanded, HighWatermarkAdvanced, RecordAppended,
     PartitionsCreated, TopicCreated, TopicDeleted,
 )  # fmt: skip
-_FAULT_ACTIONS = {"stop", "crash", "restart", "cut", "latency"}
 _ALIVE = (BrokerState.RUNNING, BrokerState.FENCED)
 MAX_LATENCY_MS = 60_000
 NO_TOPICS = "No topics yet: create one in Topics (2, then n), or run “Sample setup” from the palette."
@@ -368,11 +367,6 @@ class PartitionsPanel(Panel):
             cell.set_class(broker_id == self.selected_broker, "-selected")
 
     # --- what the user does ----------------------------------------------------------
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in _FAULT_ACTIONS and not self.backend.supports_faults:
-            return None  # shown, but disabled; the panel's top line says why
-        return True
 
     def on_click(self, event: events.Click) -> None:
         broker_id = getattr(event.widget, "broker_id", None)

@@ -525,7 +525,7 @@ class ProducePanel(Panel):
             except NoMatches:  # not composed yet
                 return None
             return True if on else None  # None: shown disabled
-        return True
+        return super().check_action(action, parameters)  # drop_ack needs kafkatui's own cluster
 
     def _needs_transactional(self, what: str) -> str | None:
         tid = self._transactional_id()

@@ -1,0 +1,681 @@
+"""The backend over any Kafka (a `kafkatui serve`, another workbench, Apache Kafka,
+tansu…) through confluent-kafka: what a client can ask a cluster over the wire.
+
+Screens ask synchronous questions (topic names, a description, the brokers); a client
+learns those from Metadata, ListOffsets and DescribeConfigs, so the backend keeps a
+snapshot, refreshed after every admin call and, while `watch()`ing, every second. Each
+refresh is compared with the last and the differences are published on the backend's
+own `EventBus` as the engine's events (topic created, leader elected, ISR shrunk, high
+watermark advanced…), so the panels follow a remote cluster as they follow the engine:
+a `kafkatui produce` in another terminal shows up within a second.
+
+What only the brokers' owner can do (faults, the log cleaner, segments) raises
+`FeatureUnavailable` with one line saying so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from confluent_kafka import ConsumerGroupTopicPartitions, IsolationLevel
+from confluent_kafka import TopicPartition as CKTopicPartition
+from confluent_kafka.admin import (
+    AdminClient,
+    AlterConfigOpType,
+    ConfigResource,
+    NewPartitions,
+    NewTopic,
+    OffsetSpec,
+    ResourceType,
+)
+from confluent_kafka.admin import ConfigEntry as CKConfigEntry
+from confluent_kafka.admin import ConfigSource as CKConfigSource
+
+from kafkatui.backends.base import (
+    BatchView,
+    BrokerState,
+    BrokerView,
+    CleaningView,
+    ConsumerView,
+    Feature,
+    FeatureUnavailable,
+    GroupMemberView,
+    GroupPartitionView,
+    GroupView,
+    IdempotenceView,
+    LogLayout,
+    LogRecordView,
+    ProduceRequest,
+    ProduceTrace,
+    StableOffsets,
+    TraceStep,
+    TransactionView,
+)
+from kafkatui.backends.confluent import (
+    RemoteConsumer,
+    RemoteProducer,
+    call,
+    client_conf,
+    consumer_conf,
+    offsets_of,
+    record_of,
+    result,
+)
+from kafkatui.backends.embedded import _partition_reason, _serialized
+from kafkatui.backends.remote_consumers import WorkbenchConsumer, as_view, member_consumer
+from kafkatui.backends.remote_snapshot import ClusterSnapshot, events_between
+from kafkatui.backends.remote_transactions import RemoteTransaction
+from kafkatui.engine.broker import ReplicaSnapshot
+from kafkatui.engine.clock import RealClock
+from kafkatui.engine.cluster import PartitionDescription, TopicDescription
+from kafkatui.engine.configs import TOPIC_CONFIGS, ConfigEntry, ConfigType
+from kafkatui.engine.consumer import ConsumerConfig
+from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.engine.events import (
+    EventBus,
+)
+from kafkatui.engine.network import LinkState
+from kafkatui.engine.producer import ProducerConfig
+from kafkatui.wire.server import ConnectedClient
+
+REFRESH_INTERVAL_S = 1.0
+TIMEOUT_S = 10.0
+# Kafka's broker.session.timeout.ms default: what a client can assume of a broker it
+# cannot ask.
+KAFKA_BROKER_SESSION_TIMEOUT_MS = 9_000
+
+# confluent-kafka's ConsumerGroupState names → Kafka's (ListGroups / DescribeGroups).
+_GROUP_STATES = {
+    "PREPARING_REBALANCING": "PreparingRebalance",
+    "COMPLETING_REBALANCING": "CompletingRebalance",
+    "STABLE": "Stable",
+    "DEAD": "Dead",
+    "EMPTY": "Empty",
+    "UNKNOWN": "Unknown",
+}
+
+
+_Offsets = dict[tuple[str, int], tuple[int, int]]  # (topic, partition) → (offset, leader epoch)
+
+
+class RemoteBackend:
+    """A Kafka cluster reached over the wire with confluent-kafka (librdkafka).
+
+    Differs from `EmbeddedBackend`: a partition's log end offset is shown as its high
+    watermark and followers' positions are not known (clients only see the HW); broker
+    disk usage is unknown (0); each record read back is shown as its own batch (a client
+    gets records, not the batch headers: CRC, producer id and sequence read as unknown).
+    """
+
+    supports_faults = False
+
+    def __init__(self, bootstrap_servers: str, *, attached_to: str | None = None) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.faults_unsupported_reason = "over the wire, the brokers are not kafkatui's own to stop"
+        self._attached_to = attached_to  # "the kafkatui process 1234 (it owns DATA_DIR)"
+        self.clock = RealClock()
+        self.bus = EventBus()
+        self.notices: list[str] = []
+        self._admin = AdminClient(client_conf(bootstrap_servers))
+        self._snapshot = ClusterSnapshot()
+        self._refresh_lock = asyncio.Lock()
+        self._reader: Any = None
+        self._reader_lock = asyncio.Lock()
+        self._producers: dict[tuple[str, bool], RemoteProducer] = {}
+        self._consumers: dict[int, WorkbenchConsumer] = {}
+        self._transactions: dict[str, RemoteTransaction] = {}
+        self._next_consumer_id = 1
+        self._watch: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def connect(cls, bootstrap_servers: str, *, attached_to: str | None = None) -> RemoteBackend:
+        """Reach the cluster (a clear NETWORK_EXCEPTION if nothing answers) and read it."""
+        backend = cls(bootstrap_servers, attached_to=attached_to)
+        try:
+            await call(backend._admin.list_topics, timeout=TIMEOUT_S)
+        except KafkaError as error:
+            raise KafkaError(
+                ErrorCode.NETWORK_EXCEPTION,
+                f"cannot reach a Kafka broker at {bootstrap_servers}: {error.message}",
+            ) from None
+        await backend.refresh()
+        return backend
+
+    def watch(self, interval: float = REFRESH_INTERVAL_S) -> None:
+        """Re-read the cluster every `interval` seconds and publish what changed."""
+        if self._watch is None:
+            self._watch = asyncio.ensure_future(self._watch_loop(interval))
+
+    async def _watch_loop(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            with contextlib.suppress(KafkaError):  # a broker away for a moment: try again
+                await self.refresh()
+
+    @property
+    def description(self) -> str:
+        where = self._attached_to or f"Kafka at {self.bootstrap_servers}"
+        return f"{where} · {len(self._snapshot.brokers)} brokers · over the wire (confluent-kafka)"
+
+    def unavailable(self, feature: Feature) -> str | None:
+        where = self.bootstrap_servers
+        return f"{feature.value} needs kafkatui's own cluster (not available when attached to {where})"
+
+    def _unavailable(self, feature: Feature) -> FeatureUnavailable:
+        return FeatureUnavailable(self.unavailable(feature) or feature.value)
+
+    # --- reading the cluster -----------------------------------------------------------
+
+    async def refresh(self) -> None:
+        """Read metadata, every partition's log start and high watermark, and topic
+        configs; publish the differences from the last read as events."""
+        async with self._refresh_lock:
+            metadata = await call(self._admin.list_topics, timeout=TIMEOUT_S)
+            names = sorted(n for n, t in metadata.topics.items() if t.error is None)
+            user = [n for n in names if not n.startswith("__")]
+            tps = [CKTopicPartition(n, p) for n in user for p in metadata.topics[n].partitions]
+            earliest, latest, stable = await self._offsets(tps)
+            configs = await self._configs(user)
+            topics = {}
+            for name in names:
+                t = metadata.topics[name]
+                partitions = []
+                for pid in sorted(t.partitions):
+                    pm = t.partitions[pid]
+                    start = earliest[(name, pid)][0] if (name, pid) in earliest else 0
+                    hw, epoch = latest.get((name, pid), (0, -1))
+                    isr = tuple(pm.isrs)
+                    partitions.append(
+                        PartitionDescription(
+                            pid, pm.leader, epoch, tuple(pm.replicas), isr, start, hw, hw, 0,
+                            tuple(ReplicaSnapshot(b, start, hw, hw, 0) for b in isr),
+                        )
+                    )  # fmt: skip
+                overrides = {e.name: e.value or "" for e in configs.get(name, ()) if not e.is_default}
+                rf = len(partitions[0].replicas) if partitions else 0
+                topics[name] = TopicDescription(name, "", rf, tuple(partitions), overrides)
+            new = ClusterSnapshot(
+                {b.id: f"{b.host}:{b.port}" for b in metadata.brokers.values()},
+                metadata.controller_id,
+                topics,
+                configs,
+                {tp: offset for tp, (offset, _) in stable.items()},
+            )
+            old, self._snapshot = self._snapshot, new
+            for event in events_between(old, new, self.clock.now_ms()):
+                self.bus.publish(event)
+
+    async def _offsets(self, tps: list[CKTopicPartition]) -> tuple[_Offsets, _Offsets, _Offsets]:
+        """ListOffsets earliest, latest, and latest under read_committed: the log start,
+        the high watermark and the last stable offset, each with the leader epoch of the
+        answer (Metadata through librdkafka lacks it)."""
+        if not tps:
+            return {}, {}, {}
+        out: list[_Offsets] = []
+        for spec, isolation in (
+            (OffsetSpec.earliest(), IsolationLevel.READ_UNCOMMITTED),
+            (OffsetSpec.latest(), IsolationLevel.READ_UNCOMMITTED),
+            (OffsetSpec.latest(), IsolationLevel.READ_COMMITTED),
+        ):
+            futures = self._admin.list_offsets(
+                {tp: spec for tp in tps}, isolation_level=isolation, request_timeout=TIMEOUT_S
+            )
+            found: _Offsets = {}
+            for tp, future in futures.items():
+                with contextlib.suppress(KafkaError):  # a partition without a leader
+                    answer = await result(future)
+                    epoch = answer.leader_epoch
+                    found[(tp.topic, tp.partition)] = (answer.offset, epoch if epoch is not None else -1)
+            out.append(found)
+        return out[0], out[1], out[2]
+
+    async def _configs(self, names: list[str]) -> dict[str, list[ConfigEntry]]:
+        if not names:
+            return {}
+        futures = self._admin.describe_configs(
+            [ConfigResource(ResourceType.TOPIC, n) for n in names], request_timeout=TIMEOUT_S
+        )
+        configs: dict[str, list[ConfigEntry]] = {}
+        for resource, future in futures.items():
+            with contextlib.suppress(KafkaError):
+                entries = await result(future)
+                configs[resource.name] = sorted(
+                    (_config_entry(e) for e in entries.values()), key=lambda e: e.name
+                )
+        return configs
+
+    @property
+    def controller_id(self) -> int:
+        return self._snapshot.controller
+
+    @property
+    def broker_session_timeout_ms(self) -> int:
+        return KAFKA_BROKER_SESSION_TIMEOUT_MS
+
+    def brokers(self) -> list[BrokerView]:
+        led: dict[int, int] = {}
+        hosted: dict[int, int] = {}
+        for topic in self._snapshot.topics.values():
+            for p in topic.partitions:
+                led[p.leader] = led.get(p.leader, 0) + 1
+                for b in p.replicas:
+                    hosted[b] = hosted.get(b, 0) + 1
+        # Metadata lists live brokers only: one that is down is simply not there.
+        return [
+            BrokerView(
+                b,
+                True,
+                b == self._snapshot.controller,
+                led.get(b, 0),
+                hosted.get(b, 0),
+                0,
+                BrokerState.RUNNING,
+            )
+            for b in sorted(self._snapshot.brokers)
+        ]
+
+    async def refresh_disk_usage(self) -> None:
+        await self.refresh()  # the Cluster panel's periodic reload: keep the snapshot fresh
+
+    def topic_names(self, include_internal: bool = False) -> list[str]:
+        return sorted(n for n in self._snapshot.topics if include_internal or not n.startswith("__"))
+
+    def describe_topic(self, name: str) -> TopicDescription:
+        described = self._snapshot.topics.get(name)
+        if described is None:
+            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"topic '{name}' does not exist")
+        return described
+
+    def topic_configs(self, name: str) -> list[ConfigEntry]:
+        self.describe_topic(name)
+        return list(self._snapshot.configs.get(name, ()))
+
+    # --- admin -------------------------------------------------------------------------
+
+    async def create_topic(
+        self,
+        name: str,
+        partitions: int | None = None,
+        replication_factor: int | None = None,
+        configs: Mapping[str, str] | None = None,
+        *,
+        validate_only: bool = False,
+    ) -> None:
+        new = NewTopic(
+            name,
+            num_partitions=partitions if partitions is not None else -1,
+            replication_factor=replication_factor if replication_factor is not None else -1,
+            config=dict(configs or {}),
+        )
+        futures = self._admin.create_topics([new], validate_only=validate_only, request_timeout=TIMEOUT_S)
+        await result(futures[name])
+        if not validate_only:
+            await self._refresh_until(lambda: name in self._snapshot.topics)
+
+    async def delete_topic(self, name: str) -> None:
+        await result(self._admin.delete_topics([name], request_timeout=TIMEOUT_S)[name])
+        await self._refresh_until(lambda: name not in self._snapshot.topics)
+
+    async def create_partitions(self, name: str, count: int) -> None:
+        futures = self._admin.create_partitions([NewPartitions(name, count)], request_timeout=TIMEOUT_S)
+        await result(futures[name])
+        await self._refresh_until(lambda: len(self.describe_topic(name).partitions) == count)
+
+    async def alter_topic_configs(self, name: str, changes: Mapping[str, str | None]) -> None:
+        entries = [
+            CKConfigEntry(
+                key,
+                value if value is not None else "",
+                incremental_operation=AlterConfigOpType.SET
+                if value is not None
+                else AlterConfigOpType.DELETE,
+            )
+            for key, value in changes.items()
+        ]
+        resource = ConfigResource(ResourceType.TOPIC, name, incremental_configs=entries)
+        futures = self._admin.incremental_alter_configs([resource], request_timeout=TIMEOUT_S)
+        for future in futures.values():
+            await result(future)
+        await self.refresh()
+
+    async def _refresh_until(self, done: Any, attempts: int = 20) -> None:
+        """Metadata reaches every broker a moment after the controller answers."""
+        for _ in range(attempts):
+            await self.refresh()
+            with contextlib.suppress(KafkaError):
+                if done():
+                    return
+            await asyncio.sleep(0.1)
+
+    async def elect_preferred_leaders(self) -> int:
+        from confluent_kafka import ElectionType
+
+        before = {
+            (t.name, p.partition): p.leader for t in self._snapshot.topics.values() for p in t.partitions
+        }
+        # Per partition, ELECTION_NOT_NEEDED is the usual answer, not a failure; a broker
+        # without ElectLeaders (KIP-460) fails the whole call. (No timeout argument:
+        # confluent-kafka 2.16's elect_leaders raises SystemError with one.)
+        await result(self._admin.elect_leaders(ElectionType.PREFERRED, None))
+        await self.refresh()
+        after = {
+            (t.name, p.partition): p.leader for t in self._snapshot.topics.values() for p in t.partitions
+        }
+        return sum(1 for tp, leader in after.items() if before.get(tp, leader) != leader)
+
+    # --- the log -------------------------------------------------------------------------
+
+    async def read_log(self, topic: str, partition: int, offset: int, limit: int) -> list[LogRecordView]:
+        """Records from `offset` on (at most `limit`, up to the high watermark), read by
+        a consumer that assigns the partition and seeks there."""
+        p = next((p for p in self.describe_topic(topic).partitions if p.partition == partition), None)
+        if p is None:
+            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{topic}-{partition} does not exist")
+        async with self._reader_lock:
+            if self._reader is None:
+                from confluent_kafka import Consumer
+
+                config = ConsumerConfig(auto_offset_reset="earliest", client_id="kafkatui-log-view")
+                self._reader = Consumer(
+                    {**consumer_conf(self.bootstrap_servers, config), "enable.partition.eof": True}
+                )
+            return await call(self._read, self._reader, topic, partition, offset, limit)
+
+    @staticmethod
+    def _read(reader: Any, topic: str, partition: int, offset: int, limit: int) -> list[LogRecordView]:
+        low, high = reader.get_watermark_offsets(CKTopicPartition(topic, partition), timeout=TIMEOUT_S)
+        start = max(offset, low)
+        if start >= high or limit <= 0:
+            return []
+        reader.assign([CKTopicPartition(topic, partition, start)])
+        out: list[LogRecordView] = []
+        deadline = time.monotonic() + TIMEOUT_S
+        while len(out) < limit and time.monotonic() < deadline:
+            for message in reader.consume(min(limit - len(out), 500), 0.5):
+                error = message.error()
+                if error is not None:
+                    if error.code() == -191:  # _PARTITION_EOF: read up to the high watermark
+                        return out
+                    continue
+                r = record_of(message)
+                out.append(_record_view(r, message))
+                if r.offset >= high - 1 or len(out) >= limit:
+                    return out
+        return out
+
+    async def log_layout(self, topic: str) -> dict[int, LogLayout]:
+        return {}  # segments are the brokers' own business: nothing to draw
+
+    async def compact_topic(self, topic: str) -> list[CleaningView]:
+        raise self._unavailable(Feature.LOG_CLEANER)
+
+    async def enforce_retention(self, topic: str) -> list[tuple[int, int, int]]:
+        raise self._unavailable(Feature.LOG_CLEANER)
+
+    # --- producing ---------------------------------------------------------------------
+
+    def producer(self, config: ProducerConfig) -> RemoteProducer:
+        return RemoteProducer(self.bootstrap_servers, config)
+
+    def consumer(self, config: ConsumerConfig) -> RemoteConsumer:
+        return RemoteConsumer(
+            self.bootstrap_servers, config, lambda topic: len(self.describe_topic(topic).partitions)
+        )
+
+    def _producer(self, acks: str, idempotent: bool | None) -> RemoteProducer:
+        config = ProducerConfig(acks=acks, linger_ms=0, enable_idempotence=idempotent)
+        key = (acks, config.idempotent)
+        if key not in self._producers:
+            self._producers[key] = self.producer(config)
+        return self._producers[key]
+
+    async def produce(self, request: ProduceRequest) -> ProduceTrace:
+        """Send one record with confluent-kafka; the trace says what a client can know."""
+        started = time.monotonic()
+        n = len(self.describe_topic(request.topic).partitions)
+        key = request.key.encode() if request.key is not None else None
+        value = request.value.encode() if request.value is not None else None
+        txn = None
+        if request.transactional_id is not None:
+            txn = self._transactions.get(request.transactional_id)
+            if txn is None:
+                txn = RemoteTransaction(request.transactional_id, self.bootstrap_servers)
+            producer = txn.sending()
+        else:
+            producer = self._producer(request.acks, request.idempotent)
+        steps = [
+            TraceStep(
+                "send",
+                f"topic {request.topic}, key {request.key!r}, acks={producer.config.acks}"
+                + (", idempotent" if producer.idempotent else "")
+                + (f", in transaction {request.transactional_id!r}" if txn is not None else "")
+                + " (confluent-kafka)",
+            ),
+            TraceStep("serialize", _serialized(key, value)),
+        ]
+        sending = producer.send_and_wait(
+            request.topic, value, key=key, headers=list(request.headers), partition=request.partition
+        )
+        meta = await (txn.call(sending) if txn is not None else sending)
+        if txn is not None:
+            txn.sent(meta.topic, meta.partition)
+        steps.append(TraceStep("partition", _partition_reason(key, request.partition, meta.partition, n)))
+        leader = self.describe_topic(request.topic).partitions[meta.partition].leader
+        where = f"offset {meta.offset}" if meta.offset >= 0 else "no offset returned (acks=0)"
+        steps.append(TraceStep("write", f"leader broker {leader}, partition {meta.partition}, {where}"))
+        return ProduceTrace(
+            request.topic,
+            meta.partition,
+            meta.offset,
+            leader,
+            (time.monotonic() - started) * 1000,
+            tuple(steps),
+        )
+
+    # --- transactions (KIP-98) --------------------------------------------------------
+
+    def _transaction(self, transactional_id: str) -> RemoteTransaction:
+        txn = self._transactions.get(transactional_id)
+        if txn is None:
+            txn = self._transactions[transactional_id] = RemoteTransaction(
+                transactional_id, self.bootstrap_servers
+            )
+        return txn
+
+    def transaction(self, transactional_id: str) -> TransactionView:
+        txn = self._transactions.get(transactional_id)
+        return (txn or RemoteTransaction(transactional_id, self.bootstrap_servers)).view()
+
+    async def begin_transaction(self, transactional_id: str) -> TransactionView:
+        txn = self._transaction(transactional_id)
+        await txn.begin()
+        return txn.view()
+
+    async def end_transaction(self, transactional_id: str, *, commit: bool) -> TransactionView:
+        txn = self._transaction(transactional_id)
+        await txn.end(commit=commit)
+        return txn.view()
+
+    async def fence_transaction(self, transactional_id: str) -> TransactionView:
+        txn = self._transaction(transactional_id)
+        await txn.fence()
+        return txn.view()
+
+    def stable_offsets(self, topic: str) -> dict[int, StableOffsets]:
+        """The last stable offsets (ListOffsets with read_committed); which transactions
+        are open or aborted is in Fetch responses, which librdkafka keeps to itself."""
+        return {
+            p.partition: StableOffsets(
+                self._snapshot.stable.get((topic, p.partition), p.high_watermark), (), ()
+            )
+            for p in self.describe_topic(topic).partitions
+        }
+
+    def idempotence(self, topic: str | None, transactional_id: str | None = None) -> IdempotenceView:
+        # librdkafka keeps its producer id and sequences to itself; the brokers' counts
+        # of dropped duplicates are not in the protocol.
+        return IdempotenceView(-1, -1, (), 0, 0)
+
+    def drop_next_ack(self, topic: str) -> None:
+        raise self._unavailable(Feature.LOST_ACKS)
+
+    # --- faults --------------------------------------------------------------------------
+
+    async def stop_broker(self, broker_id: int, crash: bool = False) -> None:
+        raise self._unavailable(Feature.STOP_BROKER)
+
+    async def start_broker(self, broker_id: int) -> None:
+        raise self._unavailable(Feature.STOP_BROKER)
+
+    async def cut_link(self, a: int, b: int) -> None:
+        raise self._unavailable(Feature.NETWORK)
+
+    async def heal_link(self, a: int, b: int) -> None:
+        raise self._unavailable(Feature.NETWORK)
+
+    async def set_latency(self, a: int, b: int, ms: int) -> None:
+        raise self._unavailable(Feature.NETWORK)
+
+    def links(self) -> list[LinkState]:
+        return []
+
+    # --- consumer groups -----------------------------------------------------------------
+
+    async def groups(self) -> list[tuple[str, str]]:
+        listed = await result(self._admin.list_consumer_groups(request_timeout=TIMEOUT_S))
+        return sorted((g.group_id, _group_state(g.state)) for g in listed.valid)
+
+    async def describe_group(self, group_id: str) -> GroupView:
+        """DescribeGroups, the group's committed offsets (OffsetFetch) and the partitions'
+        high watermarks: lag as kafka-consumer-groups.sh shows it."""
+        futures = self._admin.describe_consumer_groups([group_id], request_timeout=TIMEOUT_S)
+        described = await result(futures[group_id])
+        request = [ConsumerGroupTopicPartitions(group_id)]
+        futures = self._admin.list_consumer_group_offsets(request, request_timeout=TIMEOUT_S)
+        committed_tps = (await result(futures[group_id])).topic_partitions or []
+        committed = {k: v for k, v in offsets_of(committed_tps).items() if v >= 0}
+        members = []
+        for m in described.members:
+            owned = tuple(sorted((tp.topic, tp.partition) for tp in (m.assignment.topic_partitions or [])))
+            ours = member_consumer(self._consumers, m.member_id)
+            view = ours.view() if ours is not None else None
+            members.append(GroupMemberView(m.member_id, m.client_id, owned, view, m.group_instance_id))
+        present = {m.member_id for m in members}
+        outside = tuple(v for v in self.consumers(group_id) if v.member_id not in present)
+        owners = {tp: m.member_id for m in members for tp in m.partitions}
+        await self.refresh()  # fresh high watermarks for the lag
+        partitions = []
+        topics = (
+            {t for t, _ in committed} | {t for t, _ in owners} | {v.topic for v in self.consumers(group_id)}
+        )
+        for topic in sorted(topics):
+            with contextlib.suppress(KafkaError):  # deleted since
+                for p in self.describe_topic(topic).partitions:
+                    at = committed.get((topic, p.partition), -1)
+                    lag = max(0, p.high_watermark - at) if at >= 0 else -1
+                    partitions.append(
+                        GroupPartitionView(
+                            topic, p.partition, at, p.high_watermark, lag, owners.get((topic, p.partition))
+                        )
+                    )
+        coordinator = described.coordinator.id if described.coordinator is not None else -1
+        return GroupView(
+            group_id, _group_state(described.state), described.partition_assignor or "", -1,
+            None, tuple(members), tuple(partitions), (), outside, coordinator,
+        )  # fmt: skip
+
+    def consumers(self, group_id: str | None = None) -> list[ConsumerView]:
+        return as_view(self._consumers, group_id)
+
+    async def add_consumer(self, group_id: str, topic: str, assignor: str) -> ConsumerView:
+        """A confluent-kafka consumer that subscribes to `topic` in `group_id` and polls
+        on its own thread."""
+        self.describe_topic(topic)  # UNKNOWN_TOPIC_OR_PARTITION before anything starts
+        consumer_id = self._next_consumer_id
+        consumer = WorkbenchConsumer(consumer_id, self.bootstrap_servers, group_id, topic, assignor)
+        self._next_consumer_id += 1
+        self._consumers[consumer_id] = consumer
+        return consumer.view()
+
+    def _workbench(self, consumer_id: int) -> WorkbenchConsumer:
+        consumer = self._consumers.get(consumer_id)
+        if consumer is None:
+            raise KafkaError(
+                ErrorCode.INVALID_REQUEST, f"there is no running workbench consumer {consumer_id}"
+            )
+        return consumer
+
+    async def crash_consumer(self, consumer_id: int) -> None:
+        raise self._unavailable(Feature.CRASH_CONSUMER)
+
+    async def stop_consumer(self, consumer_id: int) -> None:
+        await self._consumers.pop(self._workbench(consumer_id).consumer_id).stop()
+
+    async def pause_consumer(self, consumer_id: int) -> bool:
+        return self._workbench(consumer_id).pause()
+
+    def listener_status(self) -> str | None:
+        return None  # it listens nowhere: it is a client
+
+    def connected_clients(self) -> list[ConnectedClient]:
+        return []  # a client cannot see the others (the owner's Cluster panel lists them)
+
+    async def close(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+            self._watch = None
+        for consumer in list(self._consumers.values()):
+            await consumer.stop()
+        self._consumers.clear()
+        for txn in self._transactions.values():
+            await txn.close()
+        self._transactions.clear()
+        for producer in self._producers.values():
+            producer.abort()
+            await producer.close()
+        self._producers.clear()
+        if self._reader is not None:
+            async with self._reader_lock:
+                await call(self._reader.close)
+                self._reader = None
+
+
+def _group_state(state: Any) -> str:
+    return _GROUP_STATES.get(getattr(state, "name", str(state)), str(state))
+
+
+def _config_entry(entry: Any) -> ConfigEntry:
+    definition = TOPIC_CONFIGS.get(entry.name)
+    return ConfigEntry(
+        name=entry.name,
+        value=entry.value,
+        source=_config_source(entry.source),
+        is_default=bool(entry.is_default),
+        read_only=bool(entry.is_read_only),
+        sensitive=bool(entry.is_sensitive),
+        type=definition.type if definition is not None else ConfigType.STRING,
+        doc=definition.doc if definition is not None else "",
+    )
+
+
+def _config_source(source: Any) -> str:
+    with contextlib.suppress(ValueError):
+        return CKConfigSource(source).name
+    return str(source)
+
+
+def _record_view(r: Any, message: Any) -> LogRecordView:
+    size = len(r.key or b"") + len(r.value or b"")
+    epoch = r.leader_epoch
+    batch = BatchView(
+        r.offset, r.offset, 1, size, 0, epoch, -1, -1, -1, False, False, "unknown",
+        r.timestamp_type.config_name, r.timestamp,
+    )  # fmt: skip
+    headers = tuple((k, v) for k, v in r.headers)
+    return LogRecordView(r.partition, r.offset, r.timestamp, r.key, r.value, headers, batch)

@@ -123,6 +123,7 @@ class RemoteProducer:
             "linger.ms": config.linger_ms,
             "batch.size": max(config.batch_size, 1),
             "partitioner": "murmur2_random",
+            "compression.type": config.compression_type,
             "message.timeout.ms": config.delivery_timeout_ms,
             "request.timeout.ms": config.request_timeout_ms,
         }

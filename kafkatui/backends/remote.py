@@ -125,7 +125,7 @@ class RemoteBackend:
         self._refresh_lock = asyncio.Lock()
         self._reader: Any = None
         self._reader_lock = asyncio.Lock()
-        self._producers: dict[tuple[str, bool], RemoteProducer] = {}
+        self._producers: dict[tuple[str, bool, str], RemoteProducer] = {}
         self._consumers: dict[int, WorkbenchConsumer] = {}
         self._transactions: dict[str, RemoteTransaction] = {}
         self._next_consumer_id = 1
@@ -426,9 +426,11 @@ class RemoteBackend:
             self.bootstrap_servers, config, lambda topic: len(self.describe_topic(topic).partitions)
         )
 
-    def _producer(self, acks: str, idempotent: bool | None) -> RemoteProducer:
-        config = ProducerConfig(acks=acks, linger_ms=0, enable_idempotence=idempotent)
-        key = (acks, config.idempotent)
+    def _producer(self, acks: str, idempotent: bool | None, compression: str = "none") -> RemoteProducer:
+        config = ProducerConfig(
+            acks=acks, linger_ms=0, enable_idempotence=idempotent, compression_type=compression
+        )
+        key = (acks, config.idempotent, compression)
         if key not in self._producers:
             self._producers[key] = self.producer(config)
         return self._producers[key]
@@ -446,12 +448,17 @@ class RemoteBackend:
                 txn = RemoteTransaction(request.transactional_id, self.bootstrap_servers)
             producer = txn.sending()
         else:
-            producer = self._producer(request.acks, request.idempotent)
+            producer = self._producer(request.acks, request.idempotent, request.compression)
         steps = [
             TraceStep(
                 "send",
                 f"topic {request.topic}, key {request.key!r}, acks={producer.config.acks}"
                 + (", idempotent" if producer.idempotent else "")
+                + (
+                    f", {producer.config.compression_type}"
+                    if producer.config.compression_type != "none"
+                    else ""
+                )
                 + (f", in transaction {request.transactional_id!r}" if txn is not None else "")
                 + " (confluent-kafka)",
             ),

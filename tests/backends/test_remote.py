@@ -86,6 +86,10 @@ async def test_produce_lands_where_the_engine_would_put_it_and_reads_back(served
         with pytest.raises(KafkaError) as error:
             await backend.produce(ProduceRequest("orders", "x", acks="1", idempotent=True))
         assert error.value.name == "INVALID_CONFIG"
+        squeezed = await backend.produce(ProduceRequest("orders", "z" * 500, partition=1, compression="lz4"))
+        assert "lz4" in squeezed.steps[0].detail
+        [stored] = served.call(served.cluster.read_log("orders", 1, squeezed.offset, 1))
+        assert stored.header.compression.name == "LZ4"  # the batch as librdkafka compressed it
     finally:
         await backend.close()
 

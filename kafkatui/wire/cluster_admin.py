@@ -1,9 +1,10 @@
-"""More admin APIs: DeleteRecords (21), CreatePartitions (37), DeleteGroups (42),
-IncrementalAlterConfigs (44) and DescribeCluster (60), each mapped onto the engine's
+"""More admin APIs: DeleteRecords (21), AlterConfigs (33), CreatePartitions (37),
+DeleteGroups (42), IncrementalAlterConfigs (44) and DescribeCluster (60), each mapped onto the engine's
 own admin call (any broker accepts them: KRaft forwards to the active controller)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kafkatui.engine.errors import ErrorCode, KafkaError
@@ -13,6 +14,7 @@ from kafkatui.wire.codec import build, nested, response_class
 from kafkatui.wire.metadata import CLUSTER_ID
 
 DELETE_RECORDS = 21
+ALTER_CONFIGS = 33
 CREATE_PARTITIONS = 37
 DELETE_GROUPS = 42
 INCREMENTAL_ALTER_CONFIGS = 44
@@ -96,8 +98,25 @@ def _topic_changes(ctx: RequestContext, name: str, configs: Any) -> dict[str, st
     return changes
 
 
-async def incremental_alter_configs(ctx: RequestContext, request: Any) -> Any:
-    cls = response_class(INCREMENTAL_ALTER_CONFIGS, ctx.version)
+def _replacement(ctx: RequestContext, name: str, configs: Any) -> dict[str, str | None]:
+    """AlterConfigs (the legacy, whole-resource form) as engine changes: the request's
+    configs become the topic's overrides and every other override goes. A null value
+    is dropped, as Kafka drops it (so it resets that config too)."""
+    given = {c.name: c.value for c in configs if c.value is not None}
+    changes: dict[str, str | None] = {
+        k: None for k in ctx.cluster.topic(name).config.overrides if k not in given
+    }
+    changes.update(given)
+    return changes
+
+
+async def _alter_configs(
+    ctx: RequestContext,
+    api_key: int,
+    request: Any,
+    changes_of: Callable[[RequestContext, str, Any], dict[str, str | None]],
+) -> Any:
+    cls = response_class(api_key, ctx.version)
     result_cls = nested(cls, "AlterConfigsResourceResponse")
     results = []
     for r in request.resources:
@@ -107,7 +126,7 @@ async def incremental_alter_configs(ctx: RequestContext, request: Any) -> Any:
                     ErrorCode.INVALID_REQUEST,
                     "only topic configs can be altered here (broker configs are fixed)",
                 )
-            changes = _topic_changes(ctx, r.resource_name, r.configs)
+            changes = changes_of(ctx, r.resource_name, r.configs)
             if request.validate_only:
                 ctx.cluster.topic(r.resource_name).config.with_changes(changes)
             else:
@@ -123,6 +142,14 @@ async def incremental_alter_configs(ctx: RequestContext, request: Any) -> Any:
             )
         )  # fmt: skip
     return build(cls, throttle_time=0, responses=tuple(results))
+
+
+async def alter_configs(ctx: RequestContext, request: Any) -> Any:
+    return await _alter_configs(ctx, ALTER_CONFIGS, request, _replacement)
+
+
+async def incremental_alter_configs(ctx: RequestContext, request: Any) -> Any:
+    return await _alter_configs(ctx, INCREMENTAL_ALTER_CONFIGS, request, _topic_changes)
 
 
 async def describe_cluster(ctx: RequestContext, request: Any) -> Any:
@@ -142,6 +169,7 @@ async def describe_cluster(ctx: RequestContext, request: Any) -> Any:
 
 APIS = [
     Api(DELETE_RECORDS, "DeleteRecords", 0, 2, delete_records),
+    Api(ALTER_CONFIGS, "AlterConfigs", 0, 2, alter_configs),
     Api(CREATE_PARTITIONS, "CreatePartitions", 0, 3, create_partitions),
     Api(DELETE_GROUPS, "DeleteGroups", 0, 2, delete_groups),
     Api(INCREMENTAL_ALTER_CONFIGS, "IncrementalAlterConfigs", 0, 1, incremental_alter_configs),

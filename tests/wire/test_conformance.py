@@ -13,7 +13,7 @@ import pytest
 
 from kafkatui.engine.partitioner import partition_for_key
 from kafkatui.engine.producer import Producer, ProducerConfig
-from tests.wire.clients import CLIENTS, KCAT, Client, Rec, high_watermarks, poll_until
+from tests.wire.clients import CLIENTS, KCAT, Client, logged, poll_until
 from tests.wire.conftest import ServedCluster
 
 _NEEDS = {"confluent-kafka": "confluent_kafka", "kafka-python": "kafka", "aiokafka": "aiokafka"}
@@ -40,16 +40,6 @@ def require(client: Client, scenario: str) -> None:
 
 def create(served: ServedCluster, name: str, partitions: int, rf: int = 3, **configs: str) -> None:
     served.call(served.cluster.create_topic(name, partitions, rf, configs))
-
-
-def logged(served: ServedCluster, topic: str) -> list[Rec]:
-    """Every record in the leaders' logs, partition by partition, in offset order."""
-    out: list[Rec] = []
-    for p in sorted(high_watermarks(served, topic)):
-        for batch in served.call(served.cluster.read_log(topic, p, 0)):
-            if not batch.header.is_control:
-                out += [Rec(p, r.offset, r.key, r.value) for r in batch.records]
-    return out
 
 
 def seed(served: ServedCluster, topic: str, records: list[tuple[int, bytes | None, bytes]]) -> None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tests.wire.clients.aio import AioKafkaClient
-from tests.wire.clients.base import Client, Member, Rec, high_watermarks, poll_until
+from tests.wire.clients.base import Client, Member, Rec, high_watermarks, logged, poll_until
 from tests.wire.clients.confluent import ConfluentClient
 from tests.wire.clients.kafka_python import KafkaPythonClient
 from tests.wire.clients.kcat import KCAT, KcatClient
 from tests.wire.conftest import ServedCluster
 
-__all__ = ["CLIENTS", "KCAT", "Client", "Member", "Rec", "high_watermarks", "poll_until"]
+__all__ = ["CLIENTS", "KCAT", "Client", "Member", "Rec", "high_watermarks", "logged", "poll_until"]
 
 CLIENTS: dict[str, Callable[[ServedCluster], Client]] = {
     "confluent-kafka": ConfluentClient,

@@ -4,7 +4,6 @@ test's thread."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +15,6 @@ from tests.wire.clients.base import (
     Member,
     Rec,
     Records,
-    high_watermarks,
 )
 from tests.wire.conftest import ServedCluster
 
@@ -36,6 +34,10 @@ class AioMember:
 
     def assignment(self) -> set[int]:
         return {tp.partition for tp in self.consumer.assignment()}
+
+    def position(self, partition: int) -> int:
+        tp = next(tp for tp in self.consumer.assignment() if tp.partition == partition)
+        return self.client.run(self.consumer.position(tp))
 
     def commit(self) -> None:
         self.client.run(self.consumer.commit())
@@ -125,19 +127,12 @@ class AioKafkaClient(Client):
 
         self.run(send())
 
-    def read(self, topic: str, *, isolation: str = "read_uncommitted") -> list[Rec]:
-        ends = high_watermarks(self.served, topic)
+    def reader(self, topic: str, *, isolation: str = "read_uncommitted") -> Member:
         consumer = self._consumer(isolation_level=isolation)
-        member = AioMember(self, consumer)
-        tps = [self.aiokafka.TopicPartition(topic, p) for p in sorted(ends)]
-        self.make(consumer.assign, tps)
+        partitions = len(self.served.cluster.describe_topic(topic).partitions)
+        self.make(consumer.assign, [self.aiokafka.TopicPartition(topic, p) for p in range(partitions)])
         self.run(consumer.seek_to_beginning())
-        deadline = time.monotonic() + 15
-        while any(self.run(consumer.position(tp)) < ends[tp.partition] for tp in tps):
-            assert time.monotonic() < deadline, f"did not reach {ends}"
-            member.poll()
-        member.close()
-        return member.records
+        return AioMember(self, consumer)
 
     def member(self, group: str, topic: str) -> Member:
         consumer = self._consumer(

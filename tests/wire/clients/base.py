@@ -35,6 +35,7 @@ class Member(Protocol):
 
     def poll(self) -> None: ...
     def assignment(self) -> set[int]: ...
+    def position(self, partition: int) -> int: ...
     def commit(self) -> None: ...
     def close(self) -> None: ...
 
@@ -53,6 +54,16 @@ def poll_until(members: Iterable[Member], done: Callable[[], bool], what: str, t
 
 def high_watermarks(served: ServedCluster, topic: str) -> dict[int, int]:
     return {p.partition: p.high_watermark for p in served.cluster.describe_topic(topic).partitions}
+
+
+def logged(served: ServedCluster, topic: str) -> list[Rec]:
+    """Every record in the leaders' logs, partition by partition, in offset order."""
+    out: list[Rec] = []
+    for p in sorted(high_watermarks(served, topic)):
+        for batch in served.call(served.cluster.read_log(topic, p, 0)):
+            if not batch.header.is_control:
+                out += [Rec(p, r.offset, r.key, r.value) for r in batch.records]
+    return out
 
 
 class Client:
@@ -87,10 +98,22 @@ class Client:
         """Send with acks=all and wait until every record is acknowledged."""
         raise NotImplementedError
 
-    def read(self, topic: str, *, isolation: str = "read_uncommitted") -> list[Rec]:
-        """Every record from the beginning of each partition to its current end (assigned,
-        no group), in the order the client returned them."""
+    def reader(self, topic: str, *, isolation: str = "read_uncommitted") -> Member:
+        """A consumer assigned every partition of `topic` from its beginning (no group)."""
         raise NotImplementedError
+
+    def read(self, topic: str, *, isolation: str = "read_uncommitted") -> list[Rec]:
+        """Every record from the beginning of each partition to its current end, in the
+        order the client returned them."""
+        ends = high_watermarks(self.served, topic)
+        reader = self.reader(topic, isolation=isolation)
+        poll_until(
+            [reader],
+            lambda: all(end == 0 or reader.position(p) >= end for p, end in ends.items()),
+            f"reading {topic} to {ends}",
+        )
+        reader.close()
+        return reader.records
 
     def member(self, group: str, topic: str) -> Member:
         raise NotImplementedError

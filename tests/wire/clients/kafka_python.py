@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from tests.wire.clients.base import (
@@ -13,7 +12,6 @@ from tests.wire.clients.base import (
     Member,
     Rec,
     Records,
-    high_watermarks,
 )
 from tests.wire.conftest import ServedCluster
 
@@ -29,6 +27,11 @@ class KafkaPythonMember:
 
     def assignment(self) -> set[int]:
         return {tp.partition for tp in self.consumer.assignment()}
+
+    def position(self, partition: int) -> int:
+        return self.consumer.position(
+            next(tp for tp in self.consumer.assignment() if tp.partition == partition)
+        )
 
     def commit(self) -> None:
         self.consumer.commit()
@@ -86,19 +89,12 @@ class KafkaPythonClient(Client):
             f.get(timeout=0)  # raises the send's error, if any
         producer.close()
 
-    def read(self, topic: str, *, isolation: str = "read_uncommitted") -> list[Rec]:
-        ends = high_watermarks(self.served, topic)
+    def reader(self, topic: str, *, isolation: str = "read_uncommitted") -> Member:
         consumer = self._consumer(isolation_level=isolation)
-        tps = [self.kafka.TopicPartition(topic, p) for p in sorted(ends)]
-        consumer.assign(tps)
+        partitions = len(self.served.cluster.describe_topic(topic).partitions)
+        consumer.assign([self.kafka.TopicPartition(topic, p) for p in range(partitions)])
         consumer.seek_to_beginning()
-        member = KafkaPythonMember(consumer)
-        deadline = time.monotonic() + 15
-        while any(consumer.position(tp) < ends[tp.partition] for tp in tps):
-            assert time.monotonic() < deadline, f"did not reach {ends}"
-            member.poll()
-        consumer.close()
-        return member.records
+        return KafkaPythonMember(consumer)
 
     def member(self, group: str, topic: str) -> Member:
         consumer = self._consumer(

@@ -33,7 +33,8 @@ def _kcat_rec(line: str) -> Rec:
 
 class KcatMember:
     """`kcat -G`, librdkafka's balanced consumer, in a subprocess: its records come on
-    stdout, its assignments as "% Group … rebalanced …" lines on stderr."""
+    stdout, its assignments as "% Group … rebalanced …" lines on stderr (any child that
+    prints those lines will do: test_client_faults.py's confluent-kafka member does)."""
 
     def __init__(self, args: list[str]) -> None:
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -73,6 +74,9 @@ class KcatMember:
     def assignment(self) -> set[int]:
         return self._assignment
 
+    def position(self, partition: int) -> int:
+        raise NotImplementedError  # kcat does not print its positions
+
     def commit(self) -> None:
         pass  # kcat commits automatically, and what it consumed when it closes
 
@@ -80,6 +84,14 @@ class KcatMember:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)  # kcat closes the consumer: commit, LeaveGroup
         assert self.proc.wait(15) == 0, self.stderr
+        for t in self._readers:
+            t.join(5)
+
+    def kill(self) -> None:
+        """Die without a word (SIGKILL): no commit, no LeaveGroup."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(15)
         for t in self._readers:
             t.join(5)
 

@@ -6,6 +6,7 @@ import contextlib
 import io
 import socket
 import struct
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -228,3 +229,29 @@ def test_offset_for_leader_epoch_answers_where_an_epoch_ends_and_fences_old_epoc
     assert int(fenced.error_code) == ErrorCode.FENCED_LEADER_EPOCH.value
     answer = offset_for_leader_epoch(served, new_leader, 1, 0)
     assert int(answer.error_code) == 0 and answer.end_offset == 3  # epoch 0 ended at 3
+
+
+def test_a_stopped_broker_refuses_connections_and_drops_its_open_ones(served: ServedCluster) -> None:
+    """Like a dead process: clients notice at once, instead of connecting to a broker
+    that never answers; started again, it listens on the same port."""
+    request = request_frame(ApiVersionsV0())
+    with connect(served, 2) as idle:
+        served.call(served.cluster.stop_broker(2))
+        with contextlib.suppress(ConnectionResetError):  # closed or reset, unasked
+            assert read_frame(idle) is None
+    with pytest.raises(ConnectionRefusedError):
+        connect(served, 2)
+    with connect(served, 1) as other:  # the others serve on
+        other.sendall(request)
+        assert read_frame(other) is not None
+    served.call(served.cluster.start_broker(2))
+    deadline = time.monotonic() + TIMEOUT_S
+    while True:  # the listener reopens just after the broker starts
+        try:
+            with connect(served, 2) as again:
+                again.sendall(request)
+                assert read_frame(again) is not None
+            break
+        except ConnectionRefusedError:
+            assert time.monotonic() < deadline, "broker 2 did not listen again"
+            time.sleep(0.01)

@@ -1,6 +1,7 @@
 """Real clients through the engine's faults (issue 9): a consumer keeps reading while its
-partition's leader stops, and a group gives a killed member's partitions to the
-survivor once the member's session times out."""
+partition's leader stops, a group member stays put while its coordinator moves, and a
+group gives a killed member's partitions to the survivor once the member's session
+times out."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from kafkatui.engine.group import GroupState
-from tests.wire.clients import CLIENTS, Client, logged, poll_until
+from tests.wire.clients import CLIENTS, Client, high_watermarks, logged, poll_until
 from tests.wire.clients.base import HEARTBEAT_INTERVAL_MS, SESSION_TIMEOUT_MS
 from tests.wire.clients.kcat import KcatMember
 from tests.wire.conftest import ServedCluster
@@ -63,6 +64,37 @@ def read_across_failover(served: ServedCluster, client: Client, *, crash: bool) 
     # partition, as received, exactly the new leader's log.
     assert sorted(reader.records, key=lambda r: r.partition) == logged(served, "ticks")
     assert sorted(r.value for r in reader.records) == sorted(v for _, v in before + after)
+
+
+def test_a_group_member_stays_when_its_coordinator_moves(served: ServedCluster, client: Client) -> None:
+    """The coordinator's broker stops: the new coordinator loads the group from
+    __consumer_offsets, so the member keeps its id, generation and partitions (no
+    rebalance, nothing read twice) and its commits land there."""
+    served.call(served.cluster.create_topic("jobs", 2, 3))
+    client.produce("jobs", [(None, b"before %d" % i) for i in range(10)])
+    member = client.member("keepers", "jobs")
+    poll_until([member], lambda: len(member.records) == 10, "the records from before")
+    member.commit()
+    coordinator = served.call(served.cluster.find_coordinator("keepers"))
+    before = served.call(served.cluster.describe_group("keepers"))
+    served.call(served.cluster.stop_broker(coordinator))
+    client.produce("jobs", [(None, b"after %d" % i) for i in range(10)])
+    poll_until([member], lambda: len(member.records) >= 20, "the records from after")
+    member.poll()  # anything more would be a duplicate
+    member.commit()
+    assert served.call(served.cluster.find_coordinator("keepers")) != coordinator
+    after = served.call(served.cluster.describe_group("keepers"))
+    assert before is not None and after is not None and after.state is GroupState.STABLE
+    assert (after.generation_id, after.members[0].member_id) == (
+        before.generation_id,
+        before.members[0].member_id,
+    )
+    assert sorted(r.value for r in member.records) == sorted(
+        [b"before %d" % i for i in range(10)] + [b"after %d" % i for i in range(10)]
+    )
+    committed = served.call(served.cluster.fetch_offsets("keepers"))
+    assert {p: o.offset for (_, p), o in committed.items()} == high_watermarks(served, "jobs")
+    member.close()
 
 
 # A group member in another process, so it can die without a word (kill -9): it prints

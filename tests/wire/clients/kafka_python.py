@@ -103,13 +103,15 @@ class KafkaPythonClient(Client):
             session_timeout_ms=SESSION_TIMEOUT_MS,
             heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
         )
-        # Know the topic's partitions before joining. A leader that joins without them
-        # assigns nothing, rejoins when its metadata arrives, and kafka-python 3.0.12 can
-        # then lose that rejoin's SyncGroup answer if a poll times out during it (its
-        # need_rejoin() turns False as soon as it has computed the assignment): the
-        # member stays with no partitions. A client bug, met only with short polls.
-        assert consumer.partitions_for_topic(topic)
         consumer.subscribe([topic])
+        # Have the subscribed topic's partitions before the first join. kafka-python
+        # notes them only on a metadata update after subscribe(); a leader that joins
+        # first assigns against an empty note, and rejoins when the update comes. With
+        # short polls, that rejoin can then lose its SyncGroup answer (kafka-python
+        # 3.0.12: need_rejoin() turns False once it has computed the assignment, so the
+        # join is never completed), and the member stays without partitions, refusing
+        # commits. topics() fetches metadata now, so the note is right from the start.
+        assert topic in consumer.topics()
         return KafkaPythonMember(consumer)
 
     def committed(self, group: str, topic: str, partitions: int) -> dict[int, int]:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from kafkatui.engine.group import GroupState
-from tests.wire.clients import CLIENTS, Client, high_watermarks, logged, poll_until
+from tests.wire.clients import Client, high_watermarks, logged, open_client, poll_until
 from tests.wire.clients.base import HEARTBEAT_INTERVAL_MS, SESSION_TIMEOUT_MS
 from tests.wire.clients.kcat import KcatMember
 from tests.wire.conftest import ServedCluster
@@ -20,10 +20,7 @@ from tests.wire.conftest import ServedCluster
 
 @pytest.fixture(params=["confluent-kafka", "kafka-python", "aiokafka"])
 def client(request: pytest.FixtureRequest, served: ServedCluster) -> Iterator[Client]:
-    pytest.importorskip(
-        {"confluent-kafka": "confluent_kafka", "kafka-python": "kafka"}.get(request.param, "aiokafka")
-    )
-    adapter = CLIENTS[request.param](served)
+    adapter = open_client(request.param, served)
     try:
         yield adapter
     finally:
@@ -38,8 +35,7 @@ def test_a_consumer_keeps_reading_when_the_leader_crashes(served: ServedCluster)
     """No controlled shutdown: the partition has no leader until the controller misses
     the broker's heartbeats for broker.session.timeout.ms, and the consumer waits
     (librdkafka reports its fetch's lost connection, and retries)."""
-    pytest.importorskip("confluent_kafka")
-    client = CLIENTS["confluent-kafka"](served)
+    client = open_client("confluent-kafka", served)
     try:
         read_across_failover(served, client, crash=True)
     finally:
@@ -121,10 +117,9 @@ while True:
 
 
 def test_a_group_rebalances_when_a_real_consumer_dies(served: ServedCluster) -> None:
-    pytest.importorskip("confluent_kafka")
+    survivor_client = open_client("confluent-kafka", served)
     served.call(served.cluster.create_topic("work", 4, 2))
     everything = {0, 1, 2, 3}
-    survivor_client = CLIENTS["confluent-kafka"](served)
     doomed = KcatMember(
         [
             sys.executable,

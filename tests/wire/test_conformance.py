@@ -1,6 +1,6 @@
 """The conformance matrix (issue 9): every real client × every scenario, against a
 3-broker `WireServer`. Each test is one scenario parametrized over the clients of
-`tests/wire/clients.py`; a client that cannot do a scenario skips that cell, saying why.
+`tests/wire/clients/`; a client that cannot do a scenario skips that cell, saying why.
 What landed is checked from the engine's side (its logs, groups and configs), so a
 client is never only checked against itself."""
 
@@ -13,20 +13,13 @@ import pytest
 
 from kafkatui.engine.partitioner import partition_for_key
 from kafkatui.engine.producer import Producer, ProducerConfig
-from tests.wire.clients import CLIENTS, KCAT, Client, logged, poll_until
+from tests.wire.clients import CLIENTS, Client, logged, open_client, poll_until
 from tests.wire.conftest import ServedCluster
-
-_NEEDS = {"confluent-kafka": "confluent_kafka", "kafka-python": "kafka", "aiokafka": "aiokafka"}
 
 
 @pytest.fixture(params=list(CLIENTS))
 def client(request: pytest.FixtureRequest, served: ServedCluster) -> Iterator[Client]:
-    name = request.param
-    if name == "kcat" and KCAT is None:
-        pytest.skip("kcat is not installed (apt-get install kcat)")
-    if name in _NEEDS:
-        pytest.importorskip(_NEEDS[name])
-    adapter = CLIENTS[name](served)
+    adapter = open_client(request.param, served)
     try:
         yield adapter
     finally:

@@ -29,7 +29,7 @@ class Rec(NamedTuple):
 
 
 class Member(Protocol):
-    """A subscribed group consumer."""
+    """A consumer: a group member (`Client.member`) or assigned every partition (`Client.reader`)."""
 
     records: list[Rec]  # everything it has read so far
 

@@ -13,7 +13,7 @@ import pytest
 
 from kafkatui.engine.partitioner import partition_for_key
 from kafkatui.engine.producer import Producer, ProducerConfig
-from tests.wire.clients import CLIENTS, Client, logged, open_client, poll_until
+from tests.wire.clients import CLIENTS, Client, Member, logged, open_client, poll_until
 from tests.wire.conftest import ServedCluster
 
 
@@ -124,6 +124,38 @@ def test_group_of_two_members_rebalances(served: ServedCluster, client: Client) 
     group = served.call(served.cluster.describe_group("crew"))
     assert group is not None and len(group.members) == 1
     first.close()
+
+
+def test_one_group_of_every_client(served: ServedCluster) -> None:
+    """Interoperability: the four clients join one group in turn and always share the
+    partitions between them (the coordinator picks the assignor all offer: aiokafka
+    offers only roundrobin), read every record once, and leave in turn."""
+    create(served, "shared", partitions=8, rf=2)
+    clients = [open_client(name, served) for name in CLIENTS]
+    try:
+        members: list[Member] = []
+
+        def shared() -> bool:
+            owned = [m.assignment() for m in members]
+            return all(owned) and sorted(p for o in owned for p in o) == list(range(8))
+
+        for client in clients:
+            members.append(client.member("everyone", "shared"))
+            poll_until(members, shared, f"{len(members)} members to share the partitions")
+        group = served.call(served.cluster.describe_group("everyone"))
+        assert group is not None and (len(group.members), group.protocol) == (4, "roundrobin")
+        seed(served, "shared", [(p, None, b"job %d" % p) for p in range(8)])
+        poll_until(members, lambda: sum(len(m.records) for m in members) >= 8, "every job")
+        for m in members:
+            m.poll()  # anything more would be a duplicate
+        assert sorted(r.value for m in members for r in m.records) == [b"job %d" % p for p in range(8)]
+        while len(members) > 1:
+            members.pop(0).close()
+            poll_until(members, shared, f"{len(members)} members to take over")
+        members.pop().close()
+    finally:
+        for client in clients:
+            client.close()
 
 
 def test_commit_and_fetch_offsets(served: ServedCluster, client: Client) -> None:

@@ -20,14 +20,25 @@ from tests.wire.conftest import ServedCluster
 
 
 class AioMember:
-    def __init__(self, client: AioKafkaClient, consumer: Any) -> None:
+    def __init__(
+        self, client: AioKafkaClient, consumer: Any, starting: asyncio.Task[None] | None = None
+    ) -> None:
         self.client = client
         self.consumer = consumer
         self.records: list[Rec] = []
+        self.starting = starting
 
     def poll(self) -> None:
         # The loop runs only inside run(): this also drives every other member's
         # heartbeats and joins, as one program's event loop would.
+        if self.starting is not None:
+            # start() joins the group, which waits for the other members to rejoin:
+            # members of other clients rejoin only when they are polled in turn.
+            self.client.run(asyncio.wait([self.starting], timeout=POLL_S))
+            if not self.starting.done():
+                return
+            self.starting.result()  # raises what start() raised
+            self.starting = None
         batch = self.client.run(self.consumer.getmany(timeout_ms=int(POLL_S * 1000)))
         for records in batch.values():
             self.records += [Rec(r.partition, r.offset, r.key, r.value) for r in records]
@@ -73,7 +84,7 @@ class AioKafkaClient(Client):
 
         return self.run(call())
 
-    def _consumer(self, *topics: str, **conf: Any) -> Any:
+    def _consumer(self, *topics: str, start: bool = True, **conf: Any) -> Any:
         consumer = self.make(
             self.aiokafka.AIOKafkaConsumer,
             *topics,
@@ -81,7 +92,8 @@ class AioKafkaClient(Client):
             enable_auto_commit=False,
             **conf,
         )
-        self.run(consumer.start())
+        if start:
+            self.run(consumer.start())
         self._open.append(AioMember(self, consumer))
         return consumer
 
@@ -137,12 +149,13 @@ class AioKafkaClient(Client):
     def member(self, group: str, topic: str) -> Member:
         consumer = self._consumer(
             topic,
+            start=False,
             group_id=group,
             auto_offset_reset="earliest",
             session_timeout_ms=SESSION_TIMEOUT_MS,
             heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
         )
-        return AioMember(self, consumer)
+        return AioMember(self, consumer, self.loop.create_task(consumer.start()))
 
     def committed(self, group: str, topic: str, partitions: int) -> dict[int, int]:
         consumer = self._consumer(group_id=group)

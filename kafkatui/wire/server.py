@@ -15,10 +15,11 @@ import dataclasses
 import errno
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from kafkatui.engine.cluster import Cluster
+from kafkatui.engine.events import BrokerStarted, BrokerStopped, Event
 from kafkatui.wire import api_versions
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import (
@@ -107,8 +108,11 @@ class WireServer:
         self.apis: Mapping[int, Api] = APIS if apis is None else apis
         self.addresses: dict[int, tuple[str, int]] = {}
         self.stats = WireStats()
-        self._servers: list[asyncio.Server] = []
+        self._servers: dict[int, asyncio.Server] = {}  # the running brokers' listeners
         self._connections: dict[asyncio.Task[None], _Connection] = {}
+        self._writers: dict[int, set[asyncio.StreamWriter]] = {}  # open connections by broker
+        self._relistens: set[asyncio.Task[None]] = set()
+        self._unlisten: Callable[[], None] | None = None
 
     def clients(self) -> list[ConnectedClient]:
         """The open connections, oldest first."""
@@ -127,28 +131,70 @@ class WireServer:
         try:
             for index, broker_id in enumerate(sorted(self.cluster.brokers)):
                 port = 0 if self.port_base == 0 else self.port_base + index
-                try:
-                    server = await asyncio.start_server(
-                        lambda r, w, b=broker_id: self._serve(b, r, w), self.host, port
-                    )
-                except OSError as error:
-                    reason = "address already in use" if error.errno == errno.EADDRINUSE else error.strerror
-                    raise ListenError(
-                        f"broker {broker_id} cannot listen on {self.host}:{port}: {reason} "
-                        "(is another Kafka or kafkatui running? try --port-base)"
-                    ) from None
-                self._servers.append(server)
+                server = await self._listen(broker_id, port)
                 self.addresses[broker_id] = server.sockets[0].getsockname()[:2]
+                self._servers[broker_id] = server
+                if not self.cluster.brokers[broker_id].running:
+                    self._stop_listening(broker_id)  # its port is kept for when it starts
+            self._unlisten = self.cluster.bus.listen(self._on_event)
         except BaseException:
             await self.close()
             raise
 
+    async def _listen(self, broker_id: int, port: int) -> asyncio.Server:
+        try:
+            return await asyncio.start_server(lambda r, w: self._serve(broker_id, r, w), self.host, port)
+        except OSError as error:
+            reason = "address already in use" if error.errno == errno.EADDRINUSE else error.strerror
+            raise ListenError(
+                f"broker {broker_id} cannot listen on {self.host}:{port}: {reason} "
+                "(is another Kafka or kafkatui running? try --port-base)"
+            ) from None
+
+    def _on_event(self, event: Event) -> None:
+        # A stopped broker is a dead process: its port refuses connections and the
+        # ones it had are reset. Clients notice at once (accepting and then closing
+        # each connection kept kafka-python retrying a stopped coordinator forever).
+        if isinstance(event, BrokerStopped):
+            self._stop_listening(event.broker_id)
+        elif isinstance(event, BrokerStarted) and event.broker_id in self.addresses:
+            task = asyncio.get_running_loop().create_task(self._relisten(event.broker_id))
+            self._relistens.add(task)
+            task.add_done_callback(self._relistens.discard)
+
+    def _stop_listening(self, broker_id: int) -> None:
+        server = self._servers.pop(broker_id, None)
+        if server is not None:
+            server.close()
+        for writer in self._writers.get(broker_id, set()):
+            writer.transport.abort()
+
+    async def _relisten(self, broker_id: int) -> None:
+        if broker_id in self._servers:
+            return
+        try:
+            server = await self._listen(broker_id, self.addresses[broker_id][1])
+        except ListenError as error:
+            log.warning("%s", error)
+            return
+        broker = self.cluster.brokers.get(broker_id)
+        if broker is None or not broker.running or broker_id in self._servers:
+            server.close()  # it stopped again (or another start won) meanwhile
+        else:
+            self._servers[broker_id] = server
+
     async def close(self) -> None:
-        for server in self._servers:
+        if self._unlisten is not None:
+            self._unlisten()
+            self._unlisten = None
+        for task in list(self._relistens):
+            task.cancel()
+        servers = list(self._servers.values())
+        for server in servers:
             server.close()
         for task in list(self._connections):
             task.cancel()
-        for server in self._servers:
+        for server in servers:
             with contextlib.suppress(Exception):
                 await server.wait_closed()
         if self._connections:
@@ -156,7 +202,7 @@ class WireServer:
         self._servers.clear()
 
     async def __aenter__(self) -> WireServer:
-        if not self._servers:
+        if self._unlisten is None:
             await self.start()
         return self
 
@@ -175,6 +221,7 @@ class WireServer:
         self._connections[task] = connection
         self.stats.connections += 1
         self.stats.connections_total += 1
+        self._writers.setdefault(broker_id, set()).add(writer)
         try:
             while True:
                 size_bytes = await reader.readexactly(4)
@@ -210,6 +257,7 @@ class WireServer:
         finally:
             self.stats.connections -= 1
             self._connections.pop(task, None)
+            self._writers[broker_id].discard(writer)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()

@@ -7,6 +7,7 @@ import datetime
 import io
 import socket
 import struct
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -304,3 +305,29 @@ def test_mutated_produce_requests_never_change_acknowledged_records(
                 pass
     assert served.server.stats.internal_errors == 0
     assert _ledger_records(served)[: len(ledger)] == ledger
+
+
+def test_a_stopped_broker_refuses_connections_and_drops_its_open_ones(served: ServedCluster) -> None:
+    """Like a dead process: clients notice at once, instead of connecting to a broker
+    that never answers; started again, it listens on the same port."""
+    request = request_frame(ApiVersionsV0())
+    with connect(served, 2) as idle:
+        served.call(served.cluster.stop_broker(2))
+        with contextlib.suppress(ConnectionResetError):  # closed or reset, unasked
+            assert read_frame(idle) is None
+    with pytest.raises(ConnectionRefusedError):
+        connect(served, 2)
+    with connect(served, 1) as other:  # the others serve on
+        other.sendall(request)
+        assert read_frame(other) is not None
+    served.call(served.cluster.start_broker(2))
+    deadline = time.monotonic() + TIMEOUT_S
+    while True:  # the listener reopens just after the broker starts
+        try:
+            with connect(served, 2) as again:
+                again.sendall(request)
+                assert read_frame(again) is not None
+            break
+        except ConnectionRefusedError:
+            assert time.monotonic() < deadline, "broker 2 did not listen again"
+            time.sleep(0.01)

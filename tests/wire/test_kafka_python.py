@@ -1,4 +1,5 @@
-"""kafka-python (a pure-Python client with its own codec) against `WireServer`."""
+"""kafka-python (a pure-Python client with its own codec) against `WireServer`: what the
+conformance matrix (`test_conformance.py`) does not already check for every client."""
 
 from __future__ import annotations
 
@@ -95,48 +96,3 @@ def test_keyless_records_spread_and_offsets_are_listed(served: ServedCluster) ->
     assert all(found[tp] is None or found[tp].offset == 0 for tp in partitions)
     consumer.close()
     assert len(read_all(served, "clicks", 20)) == 20
-
-
-def test_group_consumer_commits_and_reads_its_committed_offsets(served: ServedCluster) -> None:
-    make_topic(served, "events", partitions=2, rf=2)
-    producer = KafkaProducer(bootstrap_servers=served.bootstrap, **PRODUCER)
-    for i in range(30):
-        producer.send("events", key=b"k%d" % i, value=b"v")
-    producer.close()
-    consumer = KafkaConsumer(
-        "events",
-        bootstrap_servers=served.bootstrap,
-        group_id="auditors",
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        consumer_timeout_ms=10_000,
-    )
-    seen = 0
-    for _ in consumer:
-        seen += 1
-        if seen == 30:
-            break
-    consumer.commit()
-    committed = {p: consumer.committed(TopicPartition("events", p)) for p in range(2)}
-    consumer.close()
-    assert seen == 30
-    ends = served.cluster.describe_topic("events").partitions
-    assert committed == {p.partition: p.high_watermark for p in ends}
-    stored = served.call(served.cluster.fetch_offsets("auditors"))
-    assert {tp: o.offset for tp, o in stored.items()} == {("events", p): committed[p] for p in range(2)}
-
-
-def test_an_idempotent_producer_gets_a_producer_id_and_numbers_its_batches(served: ServedCluster) -> None:
-    make_topic(served, "ledger", partitions=1, rf=3)
-    producer = KafkaProducer(bootstrap_servers=served.bootstrap, acks="all", enable_idempotence=True)
-    try:
-        for i in range(5):
-            producer.send("ledger", key=b"k", value=f"v{i}".encode()).get(timeout=10)
-    finally:
-        producer.close()
-    batches = served.call(served.cluster.read_log("ledger", 0, 0))
-    headers = [b.header for b in batches]
-    assert sum(h.records_count for h in headers) == 5
-    assert {h.producer_id for h in headers} != {-1} and len({h.producer_id for h in headers}) == 1
-    sequences = [h.base_sequence for h in headers]
-    assert sequences[0] == 0 and sequences == sorted(sequences)  # KIP-98 numbering, from 0

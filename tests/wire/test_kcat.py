@@ -1,6 +1,6 @@
-"""kcat (Debian's 1.7.1, built on an old librdkafka) against `WireServer`. kcat is a
-system tool, not a Python package: these tests skip when it is not installed
-(`apt-get install kcat`)."""
+"""kcat (Debian's 1.7.1, built on an old librdkafka) against `WireServer`, beyond the
+conformance matrix (`test_conformance.py`). kcat is a system tool, not a Python package:
+these tests skip when it is not installed (`apt-get install kcat`)."""
 
 from __future__ import annotations
 
@@ -35,18 +35,3 @@ def test_kcat_lists_the_brokers_and_topics(served: ServedCluster) -> None:
     for broker_id, (host, port) in served.server.addresses.items():
         assert f"broker {broker_id} at {host}:{port}" in run.stdout
     assert 'topic "inventory" with 2 partitions:' in run.stdout
-
-
-def test_kcat_produces_keyed_records_and_consumes_them_from_the_beginning(served: ServedCluster) -> None:
-    served.call(served.cluster.create_topic("stock", 2, 2))
-    lines = [f"sku-{i % 3}:qty {i}" for i in range(12)]
-    run = kcat(served, "-P", "-t", "stock", "-K:", stdin="\n".join(lines) + "\n")
-    assert run.returncode == 0, run.stderr
-    run = kcat(served, "-C", "-t", "stock", "-o", "beginning", "-e", "-f", "%p %o %k=%s\\n")
-    assert run.returncode == 0, run.stderr
-    got = [line.split(" ", 2) for line in run.stdout.splitlines()]
-    assert sorted(kv.replace("=", ":") for _, _, kv in got) == sorted(lines)
-    partitions_per_key: dict[str, set[str]] = {}
-    for partition, _, kv in got:
-        partitions_per_key.setdefault(kv.split("=")[0], set()).add(partition)
-    assert all(len(p) == 1 for p in partitions_per_key.values())

@@ -1,6 +1,7 @@
 """More admin APIs: DeleteRecords (21), CreatePartitions (37), DeleteGroups (42),
-IncrementalAlterConfigs (44) and DescribeCluster (60), each mapped onto the engine's
-own admin call (any broker accepts them: KRaft forwards to the active controller)."""
+ElectLeaders (43), IncrementalAlterConfigs (44) and DescribeCluster (60), each mapped onto
+the engine's own admin call (any broker accepts them: KRaft forwards to the active
+controller)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from kafkatui.wire.metadata import CLUSTER_ID
 DELETE_RECORDS = 21
 CREATE_PARTITIONS = 37
 DELETE_GROUPS = 42
+ELECT_LEADERS = 43
+ELECTION_TYPES = {0: "preferred", 1: "unclean"}  # ElectionType (KIP-460)
 INCREMENTAL_ALTER_CONFIGS = 44
 DESCRIBE_CLUSTER = 60
 
@@ -138,10 +141,43 @@ async def describe_cluster(ctx: RequestContext, request: Any) -> Any:
     )  # fmt: skip
 
 
+async def elect_leaders(ctx: RequestContext, request: Any) -> Any:
+    """ElectLeaders (KIP-460): preferred (v0's only kind) or unclean elections. Asked for
+    every partition (a null list), partitions already led by their preferred replica are
+    left out of the answer, as Kafka's controller leaves out ELECTION_NOT_NEEDED then."""
+    cls = response_class(ELECT_LEADERS, ctx.version)
+    result_cls = nested(cls, "ReplicaElectionResult")
+    partition_cls = nested(cls, "PartitionResult")
+    election = ELECTION_TYPES.get(int(getattr(request, "election_type", 0)))
+    if election is None:
+        return build(cls, throttle_time=0, error_code=ErrorCode.INVALID_REQUEST, replica_election_results=())
+    wanted = None
+    if request.topic_partitions is not None:
+        wanted = [(t.topic, int(p)) for t in request.topic_partitions for p in t.partitions]
+    results = await ctx.cluster.elect_leaders(election, wanted)
+    by_topic: dict[str, list[Any]] = {}
+    for (topic, partition), error in sorted(results.items()):
+        if wanted is None and error is not None and error.code is ErrorCode.ELECTION_NOT_NEEDED:
+            continue
+        by_topic.setdefault(topic, []).append(
+            build(partition_cls, partition_id=partition, error_code=error.code if error else ErrorCode.NONE,
+                  error_message=error.message if error else None)
+        )  # fmt: skip
+    return build(
+        cls,
+        throttle_time=0,
+        error_code=ErrorCode.NONE,
+        replica_election_results=tuple(
+            build(result_cls, topic=t, partition_result=tuple(ps)) for t, ps in by_topic.items()
+        ),
+    )
+
+
 APIS = [
     Api(DELETE_RECORDS, "DeleteRecords", 0, 2, delete_records),
     Api(CREATE_PARTITIONS, "CreatePartitions", 0, 3, create_partitions),
     Api(DELETE_GROUPS, "DeleteGroups", 0, 2, delete_groups),
+    Api(ELECT_LEADERS, "ElectLeaders", 0, 2, elect_leaders),
     Api(INCREMENTAL_ALTER_CONFIGS, "IncrementalAlterConfigs", 0, 1, incremental_alter_configs),
     Api(DESCRIBE_CLUSTER, "DescribeCluster", 0, 1, describe_cluster),
 ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -29,6 +28,7 @@ from kafkatui.backends.base import (
     TraceStep,
     TransactionView,
 )
+from kafkatui.backends.trace import partition_step, send_step, serialize_step
 from kafkatui.engine import group_admin
 from kafkatui.engine.assignors import ASSIGNORS
 from kafkatui.engine.cluster import Cluster, TopicDescription
@@ -38,7 +38,6 @@ from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.membership import decode_assignment
 from kafkatui.engine.network import LinkState
 from kafkatui.engine.offsets import OFFSETS_TOPIC
-from kafkatui.engine.partitioner import murmur2, to_positive
 from kafkatui.engine.producer import Producer, ProducerConfig, TransactionState
 from kafkatui.wire import ListenError, WireServer
 from kafkatui.wire.server import DEFAULT_HOST, DEFAULT_PORT_BASE, ConnectedClient
@@ -414,20 +413,7 @@ class EmbeddedBackend:
             producer = self._producer(request.acks, request.idempotent, request.compression)
             if producer.idempotent:
                 self._last_idempotent = producer  # the one the idempotence view shows
-        steps = [
-            TraceStep(
-                "send",
-                f"topic {request.topic}, key {request.key!r}, acks={producer.config.acks}"
-                + (", idempotent" if producer.idempotent else "")
-                + (
-                    f", {producer.config.compression_type}"
-                    if producer.config.compression_type != "none"
-                    else ""
-                )
-                + (f", in transaction {request.transactional_id!r}" if txn is not None else ""),
-            ),
-            TraceStep("serialize", _serialized(key, value)),
-        ]
+        steps = [send_step(request, producer.config, producer.idempotent), serialize_step(key, value)]
         meta = await producer.send_and_wait(
             request.topic,
             value,
@@ -437,7 +423,7 @@ class EmbeddedBackend:
         )
         if txn is not None:
             txn.records += 1
-        steps.append(TraceStep("partition", _partition_reason(key, request.partition, meta.partition, n)))
+        steps.append(partition_step(key, request.partition, meta.partition, n))
         leader = topic.partitions[meta.partition].leader
         where = f"offset {meta.offset}" if meta.offset >= 0 else "no offset returned (acks=0)"
         steps.append(TraceStep("write", f"leader broker {leader}, partition {meta.partition}, {where}"))
@@ -676,27 +662,3 @@ async def _cancel(task: asyncio.Task[None] | None) -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, KafkaError):
             await task
-
-
-def _serialized(key: bytes | None, value: bytes | None) -> str:
-    kind = "JSON" if value is not None and _is_json(value) else "text"
-    key_part = "null key" if key is None else f"key {len(key)} B"
-    value_part = "null value (tombstone)" if value is None else f"{kind} value {len(value)} B"
-    return f"{key_part}, {value_part}, UTF-8"
-
-
-def _is_json(data: bytes) -> bool:
-    try:
-        json.loads(data)
-    except ValueError:
-        return False
-    return True
-
-
-def _partition_reason(key: bytes | None, explicit: int | None, chosen: int, n: int) -> str:
-    if explicit is not None:
-        return f"partition {chosen}, chosen explicitly"
-    if key is not None:
-        h = to_positive(murmur2(key))
-        return f"murmur2(key) = {h}; {h} % {n} partitions = {chosen}"
-    return f"no key: sticky partitioner keeps partition {chosen} until a batch fills"

@@ -65,10 +65,10 @@ from kafkatui.backends.confluent import (
     record_of,
     result,
 )
-from kafkatui.backends.embedded import _partition_reason, _serialized
 from kafkatui.backends.remote_consumers import WorkbenchConsumer, as_view, member_consumer
 from kafkatui.backends.remote_snapshot import ClusterSnapshot, events_between
 from kafkatui.backends.remote_transactions import RemoteTransaction
+from kafkatui.backends.trace import partition_step, send_step, serialize_step
 from kafkatui.engine.broker import ReplicaSnapshot
 from kafkatui.engine.clock import RealClock
 from kafkatui.engine.cluster import PartitionDescription, TopicDescription
@@ -450,19 +450,8 @@ class RemoteBackend:
         else:
             producer = self._producer(request.acks, request.idempotent, request.compression)
         steps = [
-            TraceStep(
-                "send",
-                f"topic {request.topic}, key {request.key!r}, acks={producer.config.acks}"
-                + (", idempotent" if producer.idempotent else "")
-                + (
-                    f", {producer.config.compression_type}"
-                    if producer.config.compression_type != "none"
-                    else ""
-                )
-                + (f", in transaction {request.transactional_id!r}" if txn is not None else "")
-                + " (confluent-kafka)",
-            ),
-            TraceStep("serialize", _serialized(key, value)),
+            send_step(request, producer.config, producer.idempotent, via="confluent-kafka"),
+            serialize_step(key, value),
         ]
         sending = producer.send_and_wait(
             request.topic, value, key=key, headers=list(request.headers), partition=request.partition
@@ -470,7 +459,7 @@ class RemoteBackend:
         meta = await (txn.call(sending) if txn is not None else sending)
         if txn is not None:
             txn.sent(meta.topic, meta.partition)
-        steps.append(TraceStep("partition", _partition_reason(key, request.partition, meta.partition, n)))
+        steps.append(partition_step(key, request.partition, meta.partition, n))
         leader = self.describe_topic(request.topic).partitions[meta.partition].leader
         where = f"offset {meta.offset}" if meta.offset >= 0 else "no offset returned (acks=0)"
         steps.append(TraceStep("write", f"leader broker {leader}, partition {meta.partition}, {where}"))

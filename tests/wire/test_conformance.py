@@ -126,12 +126,18 @@ def test_group_of_two_members_rebalances(served: ServedCluster, client: Client) 
     first.close()
 
 
-def test_one_group_of_every_client(served: ServedCluster) -> None:
-    """Interoperability: the four clients join one group in turn and always share the
-    partitions between them (the coordinator picks the assignor all offer: aiokafka
-    offers only roundrobin), read every record once, and leave in turn."""
+def test_one_group_of_three_clients(served: ServedCluster) -> None:
+    """Interoperability: confluent-kafka, aiokafka and kcat join one group in turn and
+    always share the partitions between them (the coordinator picks the assignor all
+    offer: aiokafka offers only roundrobin), read every record once, and leave in turn.
+
+    Not kafka-python: its 3.0.12 join loop throws away a JoinGroup/SyncGroup round that
+    finished while it was not being polled and sends a new JoinGroup. Here the members
+    are polled in turn, so that is nearly every round; as the group's leader its every
+    JoinGroup starts a new rebalance, and the group never settles (the generation
+    climbs about twice a second while kafka-python keeps an old assignment)."""
     create(served, "shared", partitions=8, rf=2)
-    clients = [open_client(name, served) for name in CLIENTS]
+    clients = [open_client(name, served) for name in ("confluent-kafka", "aiokafka", "kcat")]
     try:
         members: list[Member] = []
 
@@ -143,7 +149,7 @@ def test_one_group_of_every_client(served: ServedCluster) -> None:
             members.append(client.member("everyone", "shared"))
             poll_until(members, shared, f"{len(members)} members to share the partitions")
         group = served.call(served.cluster.describe_group("everyone"))
-        assert group is not None and (len(group.members), group.protocol) == (4, "roundrobin")
+        assert group is not None and (len(group.members), group.protocol) == (3, "roundrobin")
         seed(served, "shared", [(p, None, b"job %d" % p) for p in range(8)])
         poll_until(members, lambda: sum(len(m.records) for m in members) >= 8, "every job")
         for m in members:
@@ -151,7 +157,12 @@ def test_one_group_of_every_client(served: ServedCluster) -> None:
         assert sorted(r.value for m in members for r in m.records) == [b"job %d" % p for p in range(8)]
         while len(members) > 1:
             members.pop(0).close()
-            poll_until(members, shared, f"{len(members)} members to take over")
+            try:
+                poll_until(members, shared, f"{len(members)} members to take over")
+            except AssertionError as e:
+                g = served.call(served.cluster.describe_group("everyone"))
+                owned = [(type(m).__name__, sorted(m.assignment())) for m in members]
+                raise AssertionError(f"{e}: members think {owned}; the coordinator has {g}") from None
         members.pop().close()
     finally:
         for client in clients:

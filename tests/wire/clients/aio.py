@@ -20,26 +20,32 @@ from tests.wire.conftest import ServedCluster
 
 
 class AioMember:
-    def __init__(
-        self, client: AioKafkaClient, consumer: Any, starting: asyncio.Task[None] | None = None
-    ) -> None:
+    def __init__(self, client: AioKafkaClient, consumer: Any, *, started: bool = True) -> None:
         self.client = client
         self.consumer = consumer
         self.records: list[Rec] = []
-        self.starting = starting
+        self._started = started
+        self._step: asyncio.Task[None] | None = None
 
     def poll(self) -> None:
         # The loop runs only inside run(): this also drives every other member's
-        # heartbeats and joins, as one program's event loop would.
-        if self.starting is not None:
-            # start() joins the group, which waits for the other members to rejoin:
-            # members of other clients rejoin only when they are polled in turn.
-            self.client.run(asyncio.wait([self.starting], timeout=POLL_S))
-            if not self.starting.done():
-                return
-            self.starting.result()  # raises what start() raised
-            self.starting = None
-        batch = self.client.run(self.consumer.getmany(timeout_ms=int(POLL_S * 1000)))
+        # heartbeats and joins, as one program's event loop would. One step may outlast
+        # a poll: start() joins the group and getmany() waits out a rebalance (whatever
+        # its timeout), both waiting for the other members, and members of other
+        # clients rejoin only when they are polled in turn.
+        if self._step is None:
+            self._step = self.client.loop.create_task(self._next())
+        self.client.run(asyncio.wait([self._step], timeout=POLL_S))
+        if self._step.done():
+            step, self._step = self._step, None
+            step.result()  # raises what the step raised
+
+    async def _next(self) -> None:
+        if not self._started:
+            await self.consumer.start()
+            self._started = True
+            return
+        batch = await self.consumer.getmany(timeout_ms=int(POLL_S * 1000))
         for records in batch.values():
             self.records += [Rec(r.partition, r.offset, r.key, r.value) for r in records]
 
@@ -54,6 +60,10 @@ class AioMember:
         self.client.run(self.consumer.commit())
 
     def close(self) -> None:
+        if self._step is not None:
+            self._step.cancel()
+            self.client.run(asyncio.wait([self._step]))
+            self._step = None
         self.client.run(self.consumer.stop())
 
 
@@ -155,7 +165,7 @@ class AioKafkaClient(Client):
             session_timeout_ms=SESSION_TIMEOUT_MS,
             heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
         )
-        return AioMember(self, consumer, self.loop.create_task(consumer.start()))
+        return AioMember(self, consumer, started=False)
 
     def committed(self, group: str, topic: str, partitions: int) -> dict[int, int]:
         consumer = self._consumer(group_id=group)

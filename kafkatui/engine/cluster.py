@@ -568,13 +568,9 @@ class Cluster:
             self.defaults.transaction_state_log_replication_factor,
             TRANSACTION_STATE_TOPIC_CONFIGS,
         )
-        leader = topic.partitions[transaction_partition_for(transactional_id, len(topic.partitions))].leader
-        if leader == -1 or not self.brokers[leader].running:
-            raise KafkaError(
-                ErrorCode.COORDINATOR_NOT_AVAILABLE,
-                f"the transaction coordinator of '{transactional_id}' is not available",
-            )
-        return leader
+        return self._coordinator_of(
+            topic, transactional_id, f"the transaction coordinator of '{transactional_id}'"
+        )
 
     def transaction_coordinator_id(self, transactional_id: str) -> int:
         """Where FindCoordinator(TRANSACTION) would point now, without creating
@@ -773,11 +769,14 @@ class Cluster:
             self.defaults.offsets_topic_replication_factor,
             OFFSETS_TOPIC_CONFIGS,
         )
-        leader = topic.partitions[partition_for(group_id, len(topic.partitions))].leader
+        return self._coordinator_of(topic, group_id, f"the coordinator of group '{group_id}'")
+
+    def _coordinator_of(self, topic: TopicInfo, key: str, what: str) -> int:
+        """The running leader of `key`'s partition of a coordinator topic
+        (`abs(hashCode) % partitions`), else COORDINATOR_NOT_AVAILABLE."""
+        leader = topic.partitions[partition_for(key, len(topic.partitions))].leader
         if leader == -1 or not self.brokers[leader].running:
-            raise KafkaError(
-                ErrorCode.COORDINATOR_NOT_AVAILABLE, f"the coordinator of group '{group_id}' is not available"
-            )
+            raise KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, f"{what} is not available")
         return leader
 
     async def _internal_topic(

@@ -382,13 +382,7 @@ class TransactionCoordinator(PartitionedCoordinator[_Partition]):
         before the first transactional batch of a producer it has no open transaction for
         (KIP-890 part 1, AddPartitionsToTxn v4 with VerifyOnly; Kafka's
         `handleVerifyPartitionsInTransaction`)."""
-        _, state = self._state(transactional_id)
-        meta = self._check_producer(state.transactions.get(transactional_id), producer_id, epoch)
-        if meta.state in (TransactionState.PREPARE_COMMIT, TransactionState.PREPARE_ABORT):
-            raise KafkaError(
-                ErrorCode.CONCURRENT_TRANSACTIONS,
-                f"the previous transaction of '{transactional_id}' is still completing",
-            )
+        meta = self._not_completing(transactional_id, producer_id, epoch)
         missing = sorted(set(partitions) - meta.partitions) if meta.state is TransactionState.ONGOING else []
         if meta.state is not TransactionState.ONGOING or missing:
             tp = (missing or sorted(partitions))[0]
@@ -398,11 +392,9 @@ class TransactionCoordinator(PartitionedCoordinator[_Partition]):
                 "(AddPartitionsToTxn comes before the first batch)",
             )
 
-    def _ongoing(
-        self, transactional_id: str, producer_id: int, epoch: int
-    ) -> tuple[TransactionMetadata, bool]:
-        """A copy of the id's metadata in state Ongoing (True: it starts now). A copy, so
-        a failed write leaves the coordinator's state as the log has it."""
+    def _not_completing(self, transactional_id: str, producer_id: int, epoch: int) -> TransactionMetadata:
+        """The id's metadata, checked against the producer; CONCURRENT_TRANSACTIONS while
+        its previous transaction is still in PrepareCommit/PrepareAbort."""
         _, state = self._state(transactional_id)
         meta = self._check_producer(state.transactions.get(transactional_id), producer_id, epoch)
         if meta.state in (TransactionState.PREPARE_COMMIT, TransactionState.PREPARE_ABORT):
@@ -410,6 +402,14 @@ class TransactionCoordinator(PartitionedCoordinator[_Partition]):
                 ErrorCode.CONCURRENT_TRANSACTIONS,
                 f"the previous transaction of '{transactional_id}' is still completing",
             )
+        return meta
+
+    def _ongoing(
+        self, transactional_id: str, producer_id: int, epoch: int
+    ) -> tuple[TransactionMetadata, bool]:
+        """A copy of the id's metadata in state Ongoing (True: it starts now). A copy, so
+        a failed write leaves the coordinator's state as the log has it."""
+        meta = self._not_completing(transactional_id, producer_id, epoch)
         if meta.state is TransactionState.ONGOING:
             return replace(meta, partitions=set(meta.partitions)), False
         now = self._clock.now_ms()

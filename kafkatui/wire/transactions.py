@@ -17,6 +17,7 @@ produce verifies in-process (`Cluster.verify_transaction`).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from kafkatui.engine.errors import ErrorCode, KafkaError
@@ -79,28 +80,35 @@ async def add_partitions_to_txn(ctx: RequestContext, request: Any) -> Any:
     )
 
 
-async def add_offsets_to_txn(ctx: RequestContext, request: Any) -> Any:
+async def _at_coordinator(
+    ctx: RequestContext, api_key: int, transactional_id: str, call: Callable[[], Awaitable[None]]
+) -> Any:
+    """A request answered with one error code by the id's transaction coordinator."""
     try:
-        await check_txn_coordinator(ctx, request.transactional_id)
-        await ctx.cluster.add_offsets_to_txn(
-            request.transactional_id, request.producer_id, request.producer_epoch, request.group_id
-        )
+        await check_txn_coordinator(ctx, transactional_id)
+        await call()
         error: KafkaError | ErrorCode = ErrorCode.NONE
     except KafkaError as failure:
         error = fenced_for(ctx.version, FIRST_WITH_PRODUCER_FENCED, failure)
-    return build(response_class(ADD_OFFSETS_TO_TXN, ctx.version), throttle_time=0, error_code=error)
+    return build(response_class(api_key, ctx.version), throttle_time=0, error_code=error)
+
+
+async def add_offsets_to_txn(ctx: RequestContext, request: Any) -> Any:
+    return await _at_coordinator(
+        ctx, ADD_OFFSETS_TO_TXN, request.transactional_id,
+        lambda: ctx.cluster.add_offsets_to_txn(
+            request.transactional_id, request.producer_id, request.producer_epoch, request.group_id
+        ),
+    )  # fmt: skip
 
 
 async def end_txn(ctx: RequestContext, request: Any) -> Any:
-    try:
-        await check_txn_coordinator(ctx, request.transactional_id)
-        await ctx.cluster.end_txn(
+    return await _at_coordinator(
+        ctx, END_TXN, request.transactional_id,
+        lambda: ctx.cluster.end_txn(
             request.transactional_id, request.producer_id, request.producer_epoch, request.committed
-        )
-        error: KafkaError | ErrorCode = ErrorCode.NONE
-    except KafkaError as failure:
-        error = fenced_for(ctx.version, FIRST_WITH_PRODUCER_FENCED, failure)
-    return build(response_class(END_TXN, ctx.version), throttle_time=0, error_code=error)
+        ),
+    )  # fmt: skip
 
 
 async def txn_offset_commit(ctx: RequestContext, request: Any) -> Any:

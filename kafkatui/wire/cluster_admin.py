@@ -11,7 +11,7 @@ from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.wire.admin import refuse_manual_assignments
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, nested, response_class
-from kafkatui.wire.configs import apply_topic_changes
+from kafkatui.wire.configs import alter_resource_configs
 from kafkatui.wire.metadata import CLUSTER_ID
 
 DELETE_RECORDS = 21
@@ -22,7 +22,6 @@ ELECTION_TYPES = {0: "preferred", 1: "unclean"}  # ElectionType (KIP-460)
 INCREMENTAL_ALTER_CONFIGS = 44
 DESCRIBE_CLUSTER = 60
 
-TOPIC_RESOURCE = 2  # ConfigResource.Type.TOPIC
 SET, DELETE, APPEND, SUBTRACT = 0, 1, 2, 3  # AlterConfigOp.OpType
 
 
@@ -101,29 +100,7 @@ def _topic_changes(ctx: RequestContext, name: str, configs: Any) -> dict[str, st
 
 
 async def incremental_alter_configs(ctx: RequestContext, request: Any) -> Any:
-    cls = response_class(INCREMENTAL_ALTER_CONFIGS, ctx.version)
-    result_cls = nested(cls, "AlterConfigsResourceResponse")
-    results = []
-    for r in request.resources:
-        try:
-            if int(r.resource_type) != TOPIC_RESOURCE:
-                raise KafkaError(
-                    ErrorCode.INVALID_REQUEST,
-                    "only topic configs can be altered here (broker configs are fixed)",
-                )
-            changes = _topic_changes(ctx, r.resource_name, r.configs)
-            await apply_topic_changes(ctx, r.resource_type, r.resource_name, changes, request.validate_only)
-            error: KafkaError | None = None
-        except KafkaError as failure:
-            error = failure
-        results.append(
-            build(
-                result_cls, error_code=error or ErrorCode.NONE,
-                error_message=error.message if error else None, resource_type=r.resource_type,
-                resource_name=r.resource_name,
-            )
-        )  # fmt: skip
-    return build(cls, throttle_time=0, responses=tuple(results))
+    return await alter_resource_configs(ctx, INCREMENTAL_ALTER_CONFIGS, request, _topic_changes)
 
 
 async def describe_cluster(ctx: RequestContext, request: Any) -> Any:

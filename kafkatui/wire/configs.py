@@ -10,6 +10,7 @@ removes one too). Validated by the engine's `TopicConfig` like IncrementalAlterC
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kafkatui.engine.configs import ConfigEntry, ConfigSource, ConfigType
@@ -132,33 +133,31 @@ async def handle(ctx: RequestContext, request: Any) -> Any:
     return build(cls, throttle_time=0, results=tuple(results))
 
 
-async def apply_topic_changes(
-    ctx: RequestContext, resource_type: int, name: str, changes: dict[str, str | None], validate_only: bool
-) -> None:
-    """Change a topic's overrides through the controller, or only check that the change
-    would be accepted (`validate_only`); broker configs are fixed here."""
-    if int(resource_type) != TOPIC:
-        raise KafkaError(
-            ErrorCode.INVALID_REQUEST, "only topic configs can be altered here (broker configs are fixed)"
-        )
-    if validate_only:
-        ctx.cluster.topic(name).config.with_changes(changes)
-    else:
-        await ctx.cluster.alter_topic_configs(name, changes)
-
-
-async def alter_configs(ctx: RequestContext, request: Any) -> Any:
-    cls = response_class(ALTER_CONFIGS, ctx.version)
+async def alter_resource_configs(
+    ctx: RequestContext,
+    api_key: int,
+    request: Any,
+    changes_of: Callable[[RequestContext, str, Any], dict[str, str | None]],
+) -> Any:
+    """AlterConfigs and IncrementalAlterConfigs: per resource, the topic's changed
+    overrides (`changes_of` reads the request's configs) through the controller, or only
+    checked (`validate_only`); broker configs are fixed here (INVALID_REQUEST)."""
+    cls = response_class(api_key, ctx.version)
     result_cls = nested(cls, "AlterConfigsResourceResponse")
     results = []
     for r in request.resources:
         error: KafkaError | None = None
         try:
-            wanted: dict[str, str | None] = {c.name: c.value for c in r.configs}
-            if int(r.resource_type) == TOPIC:
-                current = ctx.cluster.topic(r.resource_name).config.overrides
-                wanted = {name: None for name in current if name not in wanted} | wanted
-            await apply_topic_changes(ctx, r.resource_type, r.resource_name, wanted, request.validate_only)
+            if int(r.resource_type) != TOPIC:
+                raise KafkaError(
+                    ErrorCode.INVALID_REQUEST,
+                    "only topic configs can be altered here (broker configs are fixed)",
+                )
+            changes = changes_of(ctx, r.resource_name, r.configs)
+            if request.validate_only:
+                ctx.cluster.topic(r.resource_name).config.with_changes(changes)
+            else:
+                await ctx.cluster.alter_topic_configs(r.resource_name, changes)
         except KafkaError as failure:
             error = failure
         results.append(
@@ -169,6 +168,18 @@ async def alter_configs(ctx: RequestContext, request: Any) -> Any:
             )
         )  # fmt: skip
     return build(cls, throttle_time=0, responses=tuple(results))
+
+
+def _replacement(ctx: RequestContext, name: str, configs: Any) -> dict[str, str | None]:
+    """AlterConfigs' configs as changes: the named ones become the topic's overrides and
+    every other override goes back to its default."""
+    wanted: dict[str, str | None] = {c.name: c.value for c in configs}
+    current = ctx.cluster.topic(name).config.overrides
+    return {name: None for name in current if name not in wanted} | wanted
+
+
+async def alter_configs(ctx: RequestContext, request: Any) -> Any:
+    return await alter_resource_configs(ctx, ALTER_CONFIGS, request, _replacement)
 
 
 APIS = [

@@ -30,6 +30,7 @@ from kafkatui.engine.coordinator import partition_for
 from kafkatui.engine.errors import ErrorCode, KafkaError
 from kafkatui.engine.events import BrokerStarted, BrokerStopped, EventBus, LinkChanged
 from kafkatui.engine.group_model import GroupDescription, JoinResult, LeaveResult
+from kafkatui.engine.log import PartitionLog
 from kafkatui.engine.metadata import MetadataImage, MetadataLog, TopicInfo
 from kafkatui.engine.network import LinkState, Network
 from kafkatui.engine.offsets import (
@@ -490,9 +491,7 @@ class Cluster:
         up to `offset` (-1: the high watermark) on every running replica and drop the
         batches wholly below it; returns the new log start offset (the low watermark).
         An offset above the high watermark is OFFSET_OUT_OF_RANGE, as in Kafka."""
-        info = self.topic(name)
-        leader = self.leader(name, partition)
-        log = leader.logs[(info.topic_id, partition)]
+        log = self._leader_log(name, partition)[1]
         target = log.high_watermark if offset == -1 else offset
         if not 0 <= target <= log.high_watermark:
             raise KafkaError(
@@ -503,11 +502,14 @@ class Cluster:
         moved = await self.housekeeping.delete_before(name, partition, target)
         return max([log.log_start_offset, *moved])
 
+    def _leader_log(self, name: str, partition: int) -> tuple[TopicInfo, PartitionLog]:
+        """A topic and the leader's replica of one of its partitions."""
+        info = self.topic(name)
+        return info, self.leader(name, partition).logs[(info.topic_id, partition)]
+
     async def log_segments(self, name: str, partition: int) -> tuple[list[Segment], float, int]:
         """The leader replica's segments, its dirty ratio and first dirty offset."""
-        info = self.topic(name)
-        broker = self.leader(name, partition)
-        log = broker.logs[(info.topic_id, partition)]
+        info, log = self._leader_log(name, partition)
         found = await segments(log, info.config)
         ratio, first_dirty, _ = await dirty_ratio(log, info.config, self.clock.now_ms(), found)
         return found, ratio, first_dirty
@@ -515,8 +517,7 @@ class Cluster:
     def stable_offsets(self, name: str, partition: int) -> tuple[int, dict[int, int], list[AbortedTxn]]:
         """The leader replica's last stable offset, its open transactions (producer id
         → first offset) and its aborted ones (what a read_committed fetch skips)."""
-        info = self.topic(name)
-        log = self.leader(name, partition).logs[(info.topic_id, partition)]
+        log = self._leader_log(name, partition)[1]
         state = log.producer_state
         return log.last_stable_offset, dict(state.ongoing), list(state.aborted)
 

@@ -8,6 +8,6 @@ from setuptools import Extension, setup
 
 setup(
     ext_modules=[
-        Extension("kafkatui.engine._recordsc", ["kafkatui/engine/_recordsc.c"], optional=True),
+        Extension("kafkatui.engine.log._recordsc", ["kafkatui/engine/log/_recordsc.c"], optional=True),
     ]
 )

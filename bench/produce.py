@@ -21,9 +21,9 @@ from pathlib import Path
 
 import aiosqlite
 
+from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig
+from kafkatui.engine.clients.producer import Producer, ProducerConfig
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.consumer import Consumer, ConsumerConfig
-from kafkatui.engine.producer import Producer, ProducerConfig
 
 RAW_BATCH = 1000
 

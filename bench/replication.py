@@ -30,8 +30,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from kafkatui.engine.clients.producer import Producer, ProducerConfig
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.producer import Producer, ProducerConfig
 
 BROKERS = 3
 CATCH_UP_TIMEOUT_S = 30.0

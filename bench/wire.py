@@ -39,9 +39,9 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 from kafka import KafkaProducer
 
+from kafkatui.engine.clients.producer import Producer as EngineProducer
+from kafkatui.engine.clients.producer import ProducerConfig
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.producer import Producer as EngineProducer
-from kafkatui.engine.producer import ProducerConfig
 
 
 async def engine_produce(data_dir: Path, values: list[bytes]) -> float:

@@ -16,9 +16,9 @@ from textual.widgets import Button, Input, Select, Switch
 
 from kafkatui.backends.base import ProduceRequest
 from kafkatui.backends.embedded import EmbeddedBackend
-from kafkatui.engine.clock import ManualClock
+from kafkatui.common.clock import ManualClock
+from kafkatui.engine.clients.partitioner import partition_for_key
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.partitioner import partition_for_key
 from kafkatui.lessons.sample import sample_setup
 from kafkatui.tui.app import KafkaTuiApp
 from kafkatui.tui.config import Settings

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from kafkatui.engine.clock import ManualClock
+from kafkatui.common.clock import ManualClock
+from kafkatui.engine.clients.producer import Producer, ProducerConfig
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.producer import Producer, ProducerConfig
 
 
 @pytest.fixture

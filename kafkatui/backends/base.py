@@ -7,15 +7,15 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from kafkatui.engine.clock import Clock
+from kafkatui.common.clock import Clock
+from kafkatui.common.connections import ConnectedClient
+from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.common.events import EventBus
+from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig
+from kafkatui.engine.clients.producer import Producer, ProducerConfig
 from kafkatui.engine.cluster import TopicDescription
-from kafkatui.engine.configs import ConfigEntry
-from kafkatui.engine.consumer import Consumer, ConsumerConfig
-from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.events import EventBus
-from kafkatui.engine.network import LinkState
-from kafkatui.engine.producer import Producer, ProducerConfig
-from kafkatui.wire.server import ConnectedClient
+from kafkatui.engine.log.configs import ConfigEntry
+from kafkatui.engine.server.network import LinkState
 
 
 class Feature(StrEnum):
@@ -295,6 +295,15 @@ class GroupView:
     crashed: tuple[ConsumerView, ...] = ()  # crashed consumers the coordinator still counts
     outside: tuple[ConsumerView, ...] = ()  # workbench consumers not members now (joining, left)
     coordinator: int = -1  # the broker coordinating the group (FindCoordinator); -1 if unknown
+
+
+class Listeners(Protocol):
+    """Where a cluster is served to outside clients (`serve.ServiceHost`, which lives
+    above the backends): how it stands, who is connected, and closing it."""
+
+    def status(self) -> str | None: ...
+    def clients(self) -> list[ConnectedClient]: ...
+    async def close(self) -> None: ...
 
 
 class Backend(Protocol):

@@ -21,10 +21,10 @@ from confluent_kafka import KafkaError as CKError
 from confluent_kafka import Producer as CKProducer
 from confluent_kafka import TopicPartition as CKTopicPartition
 
-from kafkatui.engine.consumer import ConsumerConfig, ConsumerRecord, TopicPartition
-from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.producer import ProducerConfig, RecordMetadata
-from kafkatui.engine.records import TimestampType
+from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.engine.clients.consumer import ConsumerConfig, ConsumerRecord, TopicPartition
+from kafkatui.engine.clients.producer import ProducerConfig, RecordMetadata
+from kafkatui.engine.log.records import TimestampType
 
 T = TypeVar("T")
 

@@ -20,6 +20,7 @@ from kafkatui.backends.base import (
     GroupPartitionView,
     GroupView,
     IdempotenceView,
+    Listeners,
     LogLayout,
     LogRecordView,
     ProduceRequest,
@@ -29,18 +30,17 @@ from kafkatui.backends.base import (
     TransactionView,
 )
 from kafkatui.backends.trace import partition_step, send_step, serialize_step
-from kafkatui.engine import group_admin
-from kafkatui.engine.assignors import ASSIGNORS
+from kafkatui.common.connections import ConnectedClient
+from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.engine.clients import group_admin
+from kafkatui.engine.clients.assignors import ASSIGNORS
+from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig
+from kafkatui.engine.clients.membership import decode_assignment
+from kafkatui.engine.clients.producer import Producer, ProducerConfig, TransactionState
 from kafkatui.engine.cluster import Cluster, TopicDescription
-from kafkatui.engine.configs import ConfigEntry
-from kafkatui.engine.consumer import Consumer, ConsumerConfig
-from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.membership import decode_assignment
-from kafkatui.engine.network import LinkState
-from kafkatui.engine.offsets import OFFSETS_TOPIC
-from kafkatui.engine.producer import Producer, ProducerConfig, TransactionState
-from kafkatui.wire import ListenError, WireServer
-from kafkatui.wire.server import DEFAULT_HOST, DEFAULT_PORT_BASE, ConnectedClient
+from kafkatui.engine.coordinator.group.coordinator import OFFSETS_TOPIC
+from kafkatui.engine.log.configs import ConfigEntry
+from kafkatui.engine.server.network import LinkState
 
 # Shorter than Kafka's 45 s / 5 min so a crash or a pause shows within a lesson's attention span.
 CONSUMER_SESSION_TIMEOUT_MS = 10_000
@@ -110,7 +110,7 @@ class EmbeddedBackend:
         self._consumers: dict[int, _WorkbenchConsumer] = {}
         self._transactions: dict[str, _WorkbenchTransaction] = {}
         self._last_idempotent: Producer | None = None
-        self._wire: WireServer | None = None
+        self._listeners: Listeners | None = None
         self.notices: list[str] = []  # for the person at the workbench when it opens
         self._next_consumer_id = 1
 
@@ -606,44 +606,25 @@ class EmbeddedBackend:
     def consumer(self, config: ConsumerConfig) -> Consumer:
         return Consumer(self.cluster, config)
 
-    # --- the wire protocol ------------------------------------------------------------
+    # --- listeners (hosted above, by kafkatui.serve) -------------------------------
 
-    async def listen(self, port_base: int = DEFAULT_PORT_BASE, host: str = DEFAULT_HOST) -> str:
-        """Serve the cluster to real Kafka clients, as `kafkatui serve` does; if the
-        ports are taken, on free ones instead (said in `notices`). Returns the bootstrap."""
-        server = WireServer(self.cluster, host=host, port_base=port_base)
-        try:
-            await server.start()
-        except ListenError as error:
-            if port_base == 0:
-                raise
-            server = WireServer(self.cluster, host=host, port_base=0)
-            await server.start()
-            self.notices.append(
-                f"{error}. Kafka clients can connect on free ports instead: {server.bootstrap}"
-            )
-        self._wire = server
-        self.cluster.advertise_listeners(server.bootstrap)
-        return server.bootstrap
+    def attach_listeners(self, listeners: Listeners) -> None:
+        """The listeners serving this cluster (`serve.ServiceHost`): the workbench shows
+        them, and `close()` closes them before the cluster."""
+        self._listeners = listeners
 
     def connected_clients(self) -> list[ConnectedClient]:
-        return [] if self._wire is None else self._wire.clients()
+        return [] if self._listeners is None else self._listeners.clients()
 
     def listener_status(self) -> str | None:
-        if self._wire is None:
-            return None
-        s = self._wire.stats
-        return (
-            f"Kafka clients: {self._wire.bootstrap} · {s.connections} connection(s) open "
-            f"({s.connections_total} in all) · {s.requests:,} requests"
-        )
+        return None if self._listeners is None else self._listeners.status()
 
     async def close(self, timeout: float = 5.0) -> None:
         """Give in-flight records `timeout` seconds (of real time: quitting is a person
         waiting) to be acknowledged, fail the rest, then close the cluster."""
-        if self._wire is not None:
-            await self._wire.close()
-            self._wire = None
+        if self._listeners is not None:
+            await self._listeners.close()
+            self._listeners = None
         for wc in list(self._consumers.values()):
             await _cancel(wc.task)
             if wc.consumer.membership is not None:

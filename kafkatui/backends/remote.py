@@ -69,18 +69,18 @@ from kafkatui.backends.remote_consumers import WorkbenchConsumer, as_view, membe
 from kafkatui.backends.remote_snapshot import ClusterSnapshot, events_between
 from kafkatui.backends.remote_transactions import RemoteTransaction
 from kafkatui.backends.trace import partition_step, send_step, serialize_step
-from kafkatui.engine.broker import ReplicaSnapshot
-from kafkatui.engine.clock import RealClock
-from kafkatui.engine.cluster import PartitionDescription, TopicDescription
-from kafkatui.engine.configs import TOPIC_CONFIGS, ConfigEntry, ConfigType
-from kafkatui.engine.consumer import ConsumerConfig
-from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.events import (
+from kafkatui.common.clock import RealClock
+from kafkatui.common.connections import ConnectedClient
+from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.common.events import (
     EventBus,
 )
-from kafkatui.engine.network import LinkState
-from kafkatui.engine.producer import ProducerConfig
-from kafkatui.wire.server import ConnectedClient
+from kafkatui.engine.clients.consumer import ConsumerConfig
+from kafkatui.engine.clients.producer import ProducerConfig
+from kafkatui.engine.cluster import PartitionDescription, TopicDescription
+from kafkatui.engine.log.configs import TOPIC_CONFIGS, ConfigEntry, ConfigType
+from kafkatui.engine.server.broker import ReplicaSnapshot
+from kafkatui.engine.server.network import LinkState
 
 REFRESH_INTERVAL_S = 1.0
 TIMEOUT_S = 10.0

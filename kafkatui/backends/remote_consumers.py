@@ -17,7 +17,7 @@ from confluent_kafka import Consumer, KafkaException
 
 from kafkatui.backends.base import ConsumerStatus, ConsumerView
 from kafkatui.backends.confluent import client_conf, kafka_error
-from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.common.errors import ErrorCode, KafkaError
 
 # As the embedded backend's, so a pause shows within a lesson's attention span.
 SESSION_TIMEOUT_MS = 10_000

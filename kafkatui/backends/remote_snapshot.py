@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kafkatui.engine.cluster import TopicDescription
-from kafkatui.engine.configs import ConfigEntry
-from kafkatui.engine.events import (
+from kafkatui.common.events import (
     Event,
     HighWatermarkAdvanced,
     IsrExpanded,
@@ -19,6 +17,8 @@ from kafkatui.engine.events import (
     TopicCreated,
     TopicDeleted,
 )
+from kafkatui.engine.cluster import TopicDescription
+from kafkatui.engine.log.configs import ConfigEntry
 
 
 @dataclass

@@ -16,8 +16,8 @@ from rich.table import Table
 from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.cli.context import cluster_command, console, err_console
 from kafkatui.cli.output import human_bytes, print_json
+from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.errors import ErrorCode, KafkaError
 
 CATCH_UP_SECONDS = 15  # how long `broker start` waits for the broker to rejoin its ISRs
 

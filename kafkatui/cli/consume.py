@@ -10,7 +10,7 @@ import typer
 from kafkatui.backends.base import Backend
 from kafkatui.cli.context import backend_command, console, err_console
 from kafkatui.cli.output import bytes_to_json, print_json
-from kafkatui.engine.consumer import Consumer, ConsumerConfig, ConsumerRecord, TopicPartition
+from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig, ConsumerRecord, TopicPartition
 
 
 class Format(enum.StrEnum):

@@ -25,9 +25,9 @@ import typer
 from rich.console import Console
 
 from kafkatui.backends.base import Backend, FeatureUnavailable
+from kafkatui.common.errors import KafkaError
 from kafkatui.engine.cluster import Cluster, DataDirLockedError
-from kafkatui.engine.controller import BrokerDefaults
-from kafkatui.engine.errors import KafkaError
+from kafkatui.engine.server.config import BrokerDefaults
 
 if TYPE_CHECKING:
     from kafkatui.backends.remote import RemoteBackend

@@ -13,9 +13,9 @@ from rich.table import Table
 from kafkatui.backends.base import Backend
 from kafkatui.cli.context import backend_command, cluster_command, console
 from kafkatui.cli.output import print_json
+from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.engine.clients.group_admin import PartitionLag, execute_reset, plan_reset
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.group_admin import PartitionLag, execute_reset, plan_reset
 
 app = typer.Typer(
     help="Consumer groups: committed offsets, lag, reset and delete (like kafka-consumer-groups.sh).",

@@ -139,6 +139,7 @@ def run_workbench(
     from kafkatui.backends.base import Backend
     from kafkatui.backends.embedded import EmbeddedBackend
     from kafkatui.backends.remote import RemoteBackend
+    from kafkatui.serve.host import serve_backend
     from kafkatui.tui.app import KafkaTuiApp
 
     async def open_workbench_backend() -> Backend:
@@ -148,7 +149,7 @@ def run_workbench(
             return backend
         if port_base is not None and isinstance(backend, EmbeddedBackend):
             try:
-                await backend.listen(port_base)
+                await serve_backend(backend, port_base)
             except BaseException:
                 await backend.close()
                 raise

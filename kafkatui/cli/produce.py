@@ -16,7 +16,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from kafkatui.backends.base import Backend
 from kafkatui.cli.context import backend_command, console, err_console, kafka_errors, stdin_is_interactive
 from kafkatui.cli.output import human_bytes, print_json
-from kafkatui.engine.producer import Producer, ProducerConfig, RecordMetadata
+from kafkatui.engine.clients.producer import Producer, ProducerConfig, RecordMetadata
 
 
 def _parse_header(text: str) -> tuple[str, str]:

@@ -18,9 +18,9 @@ from rich.text import Text
 
 from kafkatui.cli.context import ClusterOptions, console, fail, options, run_async
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.controller import BrokerDefaults
-from kafkatui.wire import ListenError, WireServer
-from kafkatui.wire.server import DEFAULT_HOST, DEFAULT_PORT_BASE
+from kafkatui.engine.server.config import BrokerDefaults
+from kafkatui.serve.host import ServiceHost
+from kafkatui.wire.server import DEFAULT_HOST, DEFAULT_PORT_BASE, ListenError, WireStats
 
 STATUS_INTERVAL_S = 0.5
 
@@ -82,34 +82,33 @@ def serve(
 
 async def _serve(opts: ClusterOptions, host: str, port_base: int, defaults: BrokerDefaults) -> None:
     cluster = await opts.open("kafkatui serve", defaults)
+    services = ServiceHost(cluster)
     try:
-        server = WireServer(cluster, host=host, port_base=port_base)
         try:
-            await server.start()
+            bootstrap = await services.listen_wire(port_base, host, fall_back=False)
         except ListenError as error:
             raise fail(error.name, str(error)) from None
-        cluster.advertise_listeners(server.bootstrap)
-        async with server:
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            where = "in memory" if cluster.data_dir is None else str(cluster.data_dir)
+            console.print(f"kafkatui: {len(cluster.brokers)} broker(s), data: {where}")
+            console.print(f"bootstrap servers: [bold]{bootstrap}[/]")
+            console.file.flush()
+            await _status_until(stop, services, cluster)
+        finally:
             for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, stop.set)
-            try:
-                where = "in memory" if cluster.data_dir is None else str(cluster.data_dir)
-                console.print(f"kafkatui: {len(cluster.brokers)} broker(s), data: {where}")
-                console.print(f"bootstrap servers: [bold]{server.bootstrap}[/]")
-                console.file.flush()
-                await _status_until(stop, server, cluster)
-            finally:
-                for sig in (signal.SIGINT, signal.SIGTERM):
-                    loop.remove_signal_handler(sig)
+                loop.remove_signal_handler(sig)
     finally:
+        await services.close()
         await cluster.close()
     console.print("kafkatui: stopped")
 
 
-def _status(server: WireServer, cluster: Cluster) -> Text:
-    s = server.stats
+def _status(services: ServiceHost, cluster: Cluster) -> Text:
+    s = services.stats or WireStats()
     running = sum(1 for b in cluster.brokers.values() if b.running)
     return Text.assemble(
         ("● ", "green"),
@@ -119,13 +118,13 @@ def _status(server: WireServer, cluster: Cluster) -> Text:
     )
 
 
-async def _status_until(stop: asyncio.Event, server: WireServer, cluster: Cluster) -> None:
+async def _status_until(stop: asyncio.Event, services: ServiceHost, cluster: Cluster) -> None:
     """Redraw the status line until `stop` (only on a terminal: logs stay clean)."""
     if not console.is_terminal:
         await stop.wait()
         return
-    with Live(_status(server, cluster), console=console, auto_refresh=False, transient=False) as live:
+    with Live(_status(services, cluster), console=console, auto_refresh=False, transient=False) as live:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), STATUS_INTERVAL_S)
-            live.update(_status(server, cluster), refresh=True)
+            live.update(_status(services, cluster), refresh=True)

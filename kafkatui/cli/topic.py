@@ -12,7 +12,7 @@ from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.cli.context import backend_command, cluster_command, console, kafka_errors
 from kafkatui.cli.output import describe_json, human_bytes, print_json
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.configs import parse_config_assignment
+from kafkatui.engine.log.configs import parse_config_assignment
 
 app = typer.Typer(help="Create, list, describe, alter and delete topics.", no_args_is_help=True)
 

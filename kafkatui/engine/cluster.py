@@ -21,30 +21,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from kafkatui.engine.broker import AlterPartition, Broker, ReplicaSnapshot, ShrinkIsr
-from kafkatui.engine.cleaner import CleanResult, LogHousekeeping, Segment, dirty_ratio, segments
-from kafkatui.engine.clock import Clock, ManualClock, RealClock
-from kafkatui.engine.configs import TopicConfig
-from kafkatui.engine.controller import BrokerDefaults, Controller
-from kafkatui.engine.coordinator import partition_for
-from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.events import BrokerStarted, BrokerStopped, EventBus, LinkChanged
-from kafkatui.engine.group_model import GroupDescription, JoinResult, LeaveResult
-from kafkatui.engine.log import PartitionLog
-from kafkatui.engine.metadata import MetadataImage, MetadataLog, TopicInfo
-from kafkatui.engine.network import LinkState, Network
-from kafkatui.engine.offsets import (
+from kafkatui.common.clock import Clock, ManualClock, RealClock
+from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.common.events import BrokerStarted, BrokerStopped, EventBus, LinkChanged
+from kafkatui.engine.controller.controller import Controller
+from kafkatui.engine.controller.quorum import ControllerQuorum
+from kafkatui.engine.coordinator.group.coordinator import (
     OFFSETS_TOPIC,
     OFFSETS_TOPIC_CONFIGS,
     GroupCoordinator,
     OffsetAndMetadata,
 )
-from kafkatui.engine.producer_ids import AllocateProducerIds
-from kafkatui.engine.producer_state import AbortedTxn
-from kafkatui.engine.quorum import ControllerQuorum
-from kafkatui.engine.records import RecordBatch, decode_batch
-from kafkatui.engine.storage import BrokerStorage
-from kafkatui.engine.transactions import (
+from kafkatui.engine.coordinator.group.model import GroupDescription, JoinResult, LeaveResult
+from kafkatui.engine.coordinator.runtime import partition_for
+from kafkatui.engine.coordinator.transaction.coordinator import (
     ABORT_TIMED_OUT_INTERVAL_MS,
     DEFAULT_TRANSACTION_TIMEOUT_MS,
     TRANSACTION_STATE_TOPIC,
@@ -53,6 +43,17 @@ from kafkatui.engine.transactions import (
     TransactionDescription,
     transaction_partition_for,
 )
+from kafkatui.engine.coordinator.transaction.producer_ids import AllocateProducerIds
+from kafkatui.engine.log.cleaner import CleanResult, LogHousekeeping, Segment, dirty_ratio, segments
+from kafkatui.engine.log.configs import TopicConfig
+from kafkatui.engine.log.partition_log import PartitionLog
+from kafkatui.engine.log.producer_state import AbortedTxn
+from kafkatui.engine.log.records import RecordBatch, decode_batch
+from kafkatui.engine.log.storage import BrokerStorage
+from kafkatui.engine.metadata.image import MetadataImage, MetadataLog, TopicInfo
+from kafkatui.engine.server.broker import AlterPartition, Broker, ReplicaSnapshot, ShrinkIsr
+from kafkatui.engine.server.config import BrokerDefaults
+from kafkatui.engine.server.network import LinkState, Network
 
 DEFAULT_BROKERS = 3
 LOCK_FILE = "kafkatui.lock"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from kafkatui.engine.clock import Clock
+from kafkatui.common.clock import Clock
 
 
 class Story:

@@ -20,11 +20,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from kafkatui.engine.clock import ManualClock
-from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.consumer import Consumer, ConsumerConfig
-from kafkatui.engine.controller import BrokerDefaults
-from kafkatui.engine.events import (
+from kafkatui.common.clock import ManualClock
+from kafkatui.common.events import (
     BrokerFenced,
     BrokerStarted,
     BrokerStopped,
@@ -34,7 +31,10 @@ from kafkatui.engine.events import (
     IsrShrunk,
     LeaderElected,
 )
-from kafkatui.engine.producer import Producer, ProducerConfig
+from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig
+from kafkatui.engine.clients.producer import Producer, ProducerConfig
+from kafkatui.engine.cluster import Cluster
+from kafkatui.engine.server.config import BrokerDefaults
 from kafkatui.lessons import Story
 
 TOPIC = "payments"

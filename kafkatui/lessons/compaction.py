@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from kafkatui.engine.clock import ManualClock
+from kafkatui.common.clock import ManualClock
+from kafkatui.engine.clients.producer import Producer, ProducerConfig
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.producer import Producer, ProducerConfig
 from kafkatui.lessons import Story
 
 TOPIC = "customer-addresses"

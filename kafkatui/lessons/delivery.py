@@ -26,11 +26,11 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from kafkatui.engine.clock import ManualClock
+from kafkatui.common.clock import ManualClock
+from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig
+from kafkatui.engine.clients.producer import Producer, ProducerConfig
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.consumer import Consumer, ConsumerConfig
-from kafkatui.engine.offsets import OffsetAndMetadata
-from kafkatui.engine.producer import Producer, ProducerConfig
+from kafkatui.engine.coordinator.group.coordinator import OffsetAndMetadata
 from kafkatui.lessons import Story
 
 MODES = ("at-most-once", "at-least-once", "exactly-once")

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from kafkatui.engine.clock import ManualClock
+from kafkatui.common.clock import ManualClock
+from kafkatui.common.events import ControllerElected, Event, IsrShrunk, LeaderElected
+from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig
+from kafkatui.engine.clients.producer import Producer, ProducerConfig
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.consumer import Consumer, ConsumerConfig
-from kafkatui.engine.events import ControllerElected, Event, IsrShrunk, LeaderElected
-from kafkatui.engine.producer import Producer, ProducerConfig
 from kafkatui.lessons import Story
 
 TOPIC = "orders"

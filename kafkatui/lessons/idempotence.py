@@ -21,11 +21,11 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from kafkatui.engine.clock import ManualClock
+from kafkatui.common.clock import ManualClock
+from kafkatui.common.events import AckLost, DuplicateBatchDropped, Event, ProducerIdsAllocated
+from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig
+from kafkatui.engine.clients.producer import Producer, ProducerConfig
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.consumer import Consumer, ConsumerConfig
-from kafkatui.engine.events import AckLost, DuplicateBatchDropped, Event, ProducerIdsAllocated
-from kafkatui.engine.producer import Producer, ProducerConfig
 from kafkatui.lessons import Story
 
 TOPIC = "payments"

@@ -13,10 +13,10 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from kafkatui.engine.clock import ManualClock
+from kafkatui.common.clock import ManualClock
+from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.consumer import Consumer, ConsumerConfig
-from kafkatui.engine.group_model import GroupState
+from kafkatui.engine.coordinator.group.model import GroupState
 from kafkatui.lessons import Story
 
 TOPIC = "orders"

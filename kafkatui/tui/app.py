@@ -16,8 +16,8 @@ from textual.widgets import Footer, Header, LoadingIndicator, TabbedContent, Tab
 from textual.worker import Worker, WorkerState
 
 from kafkatui.backends.base import Backend
-from kafkatui.engine.errors import KafkaError
-from kafkatui.engine.events import Event
+from kafkatui.common.errors import KafkaError
+from kafkatui.common.events import Event
 from kafkatui.lessons.sample import sample_setup
 from kafkatui.tui.config import Settings, load_settings
 from kafkatui.tui.i18n import detect_language

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, nested, response_class
 

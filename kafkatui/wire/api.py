@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kafkatui.wire.codec import Request
 
 if TYPE_CHECKING:
-    from kafkatui.engine.broker import Broker
     from kafkatui.engine.cluster import Cluster
-    from kafkatui.wire.server import WireServer
+    from kafkatui.engine.server.broker import Broker
+
+
+class Listeners(Protocol):
+    """What a handler may ask of the server it runs in (`WireServer` is one): the
+    cluster, each broker's advertised address, and the APIs served."""
+
+    cluster: Cluster
+    addresses: Mapping[int, tuple[str, int]]
+    apis: Mapping[int, Api]
 
 
 @dataclass(frozen=True)
 class RequestContext:
     """One request as it reaches a broker's listener (Kafka's `RequestContext`)."""
 
-    server: WireServer
+    server: Listeners
     broker_id: int
     request: Request
     client_host: str = ""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.wire.admin import refuse_manual_assignments
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, nested, response_class

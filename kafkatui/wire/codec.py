@@ -26,7 +26,7 @@ from kio.serial import entity_reader, entity_writer
 from kio.serial.errors import SerialError
 from kio.static.constants import EntityType
 
-from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.common.errors import ErrorCode, KafkaError
 
 _SIZE = struct.Struct(">i")
 _KEY_VERSION = struct.Struct(">hh")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.offsets import OFFSETS_TOPIC
+from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.engine.coordinator.group.coordinator import OFFSETS_TOPIC
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, nested, response_class
 from kafkatui.wire.groups import check_coordinator

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.group_model import MemberIdRequired
+from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.engine.coordinator.group.model import MemberIdRequired
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, millis, nested, response_class
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from kafkatui.engine.broker import EARLIEST, LATEST, READ_COMMITTED, READ_UNCOMMITTED
-from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.records import decode_batch
+from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.engine.log.records import decode_batch
+from kafkatui.engine.server.broker import EARLIEST, LATEST, READ_COMMITTED, READ_UNCOMMITTED
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, nested, response_class
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.metadata import TopicInfo
-from kafkatui.engine.offsets import OFFSETS_TOPIC
-from kafkatui.engine.transactions import TRANSACTION_STATE_TOPIC
+from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.engine.coordinator.group.coordinator import OFFSETS_TOPIC
+from kafkatui.engine.coordinator.transaction.coordinator import TRANSACTION_STATE_TOPIC
+from kafkatui.engine.metadata.image import TopicInfo
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, nested, response_class
 

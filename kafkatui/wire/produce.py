@@ -15,8 +15,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.records import read_header
+from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.engine.log.records import read_header
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, millis, nested, response_class
 

@@ -18,8 +18,9 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from kafkatui.common.connections import ConnectedClient
+from kafkatui.common.events import BrokerStarted, BrokerStopped, Event
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.events import BrokerStarted, BrokerStopped, Event
 from kafkatui.wire import api_versions
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import (
@@ -51,27 +52,6 @@ class WireStats:
     requests: int = 0
     errors: int = 0  # connections closed on a bad frame
     internal_errors: int = 0  # connections closed on a handler failure (a kafkatui bug)
-
-
-@dataclass(frozen=True)
-class ConnectedClient:
-    """One open client connection, as a broker knows it: the request header's client id
-    and, from ApiVersions v3+, the client's software name and version (KIP-511, which
-    Kafka reports in its per-connection metrics)."""
-
-    broker_id: int
-    address: str  # the client's host:port
-    client_id: str | None
-    software_name: str | None
-    software_version: str | None
-    connected_since_ms: int  # on the cluster's clock
-    requests: int
-    last_api: str | None
-
-    @property
-    def software(self) -> str:
-        """ "name version", or "" for a client that never said (ApiVersions below v3)."""
-        return " ".join(p for p in (self.software_name, self.software_version) if p)
 
 
 @dataclass(slots=True)

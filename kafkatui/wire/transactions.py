@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.offsets import OffsetAndMetadata
+from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.engine.coordinator.group.coordinator import OffsetAndMetadata
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, nested, response_class
 from kafkatui.wire.groups import check_coordinator

@@ -11,9 +11,9 @@ from confluent_kafka import TopicPartition as CKTopicPartition
 
 from kafkatui.backends.base import Feature, FeatureUnavailable, ProduceRequest
 from kafkatui.backends.remote import RemoteBackend
-from kafkatui.engine.errors import KafkaError
-from kafkatui.engine.events import HighWatermarkAdvanced, RecordAppended, TopicCreated
-from kafkatui.engine.partitioner import murmur2, to_positive
+from kafkatui.common.errors import KafkaError
+from kafkatui.common.events import HighWatermarkAdvanced, RecordAppended, TopicCreated
+from kafkatui.common.utils import murmur2, to_positive
 from tests.backends.conftest import ServedCluster
 
 

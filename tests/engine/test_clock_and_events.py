@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import asyncio
 
-from kafkatui.engine.clock import ManualClock, wait_event
-from kafkatui.engine.events import BrokerStarted, EventBus, TopicCreated
+from kafkatui.common.clock import ManualClock, wait_event
+from kafkatui.common.events import BrokerStarted, EventBus, TopicCreated
 
 
 async def test_manual_clock_wakes_sleepers_in_deadline_order() -> None:

@@ -10,14 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kafkatui.engine.clock import ManualClock
+from kafkatui.common.clock import ManualClock
+from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.engine.clients.producer import ProducerConfig
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.compression import Compression, compress, decompress
-from kafkatui.engine.configs import TopicConfig
-from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.log_validator import validate_compression
-from kafkatui.engine.producer import ProducerConfig
-from kafkatui.engine.records import Record, decode_batch, encode_batch, read_header
+from kafkatui.engine.log.compression import Compression, compress, decompress
+from kafkatui.engine.log.configs import TopicConfig
+from kafkatui.engine.log.records import Record, decode_batch, encode_batch, read_header
+from kafkatui.engine.log.validator import validate_compression
 from tests.conftest import fast_producer
 from tests.engine.test_produce_consume import read_all
 from tests.engine.test_records import records_strategy

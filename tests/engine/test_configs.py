@@ -1,4 +1,4 @@
-"""Tests for kafkatui.engine.configs: Kafka's topic configs, their validation and a topic's view."""
+"""Tests for kafkatui.engine.log.configs: Kafka's topic configs, their validation and a topic's view."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kafkatui.engine.configs import (
+from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.engine.log.configs import (
     TOPIC_CONFIGS,
     ConfigDef,
     ConfigSource,
@@ -16,7 +17,6 @@ from kafkatui.engine.configs import (
     parse_config_assignment,
     validate_topic_configs,
 )
-from kafkatui.engine.errors import ErrorCode, KafkaError
 
 MIN_LONG, MAX_LONG = -(2**63), 2**63 - 1
 

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.common.events import LeaderElected, TopicCreated
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.controller import assign_replicas, validate_topic_name
-from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.events import LeaderElected, TopicCreated
+from kafkatui.engine.controller.controller import assign_replicas, validate_topic_name
 
 
 def test_assignment_matches_kafkas_admin_utils_test() -> None:

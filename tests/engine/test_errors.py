@@ -1,4 +1,4 @@
-"""Tests for kafkatui.engine.errors: Kafka's protocol error codes and KafkaError."""
+"""Tests for kafkatui.common.errors: Kafka's protocol error codes and KafkaError."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kafkatui.engine.errors import ErrorCode, KafkaError
+from kafkatui.common.errors import ErrorCode, KafkaError
 
 # (name, code) pairs straight from Kafka's Errors.java.
 WELL_KNOWN = [

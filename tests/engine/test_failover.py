@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from kafkatui.engine.clock import ManualClock
+from kafkatui.common.clock import ManualClock
+from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.common.events import BrokerStopped, IsrExpanded, IsrShrunk, LeaderElected
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.events import BrokerStopped, IsrExpanded, IsrShrunk, LeaderElected
 from tests.conftest import crash_broker, fast_producer
 from tests.engine.test_produce_consume import read_all
 from tests.engine.test_replication import replica_bytes

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kafkatui.engine.clock import ManualClock
-from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.events import (
+from kafkatui.common.clock import ManualClock
+from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.common.events import (
     Event,
     EventBus,
     GroupMemberJoined,
@@ -24,8 +24,8 @@ from kafkatui.engine.events import (
     GroupStateChanged,
     Subscription,
 )
-from kafkatui.engine.group import ClassicGroup
-from kafkatui.engine.group_model import (
+from kafkatui.engine.coordinator.group.classic_group import ClassicGroup
+from kafkatui.engine.coordinator.group.model import (
     VALID_PREVIOUS_STATES,
     GroupConfig,
     GroupSnapshot,

@@ -9,15 +9,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kafkatui.engine.broker import Broker
-from kafkatui.engine.clock import ManualClock
+from kafkatui.common.clock import ManualClock
+from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.common.events import AckLost, DuplicateBatchDropped, Event
+from kafkatui.engine.clients.producer import Producer, ProducerConfig
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.controller import BrokerDefaults
-from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.events import AckLost, DuplicateBatchDropped, Event
-from kafkatui.engine.producer import Producer, ProducerConfig
-from kafkatui.engine.producer_state import INT32_MAX, ProducerStateManager, last_sequence
-from kafkatui.engine.records import Record, encode_batch
+from kafkatui.engine.log.producer_state import INT32_MAX, ProducerStateManager, last_sequence
+from kafkatui.engine.log.records import Record, encode_batch
+from kafkatui.engine.server.broker import Broker
+from kafkatui.engine.server.config import BrokerDefaults
 from tests.conftest import crash_broker, fast_producer
 from tests.engine.test_produce_consume import read_all
 

@@ -10,10 +10,9 @@ import asyncio
 
 import pytest
 
-from kafkatui.engine.clock import ManualClock
-from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.events import (
+from kafkatui.common.clock import ManualClock
+from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.common.events import (
     BrokerFenced,
     BrokerUnfenced,
     ControllerElected,
@@ -21,7 +20,8 @@ from kafkatui.engine.events import (
     IsrShrunk,
     LeaderElected,
 )
-from kafkatui.engine.records import Record, encode_batch
+from kafkatui.engine.cluster import Cluster
+from kafkatui.engine.log.records import Record, encode_batch
 from tests.conftest import crash_broker, fast_producer
 from tests.engine.test_produce_consume import read_all
 from tests.engine.test_replication import replica_bytes

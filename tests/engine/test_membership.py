@@ -6,17 +6,17 @@ import asyncio
 
 import pytest
 
-from kafkatui.engine.clock import ManualClock
-from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.consumer import Consumer, ConsumerConfig
-from kafkatui.engine.errors import KafkaError
-from kafkatui.engine.group_model import GroupState
-from kafkatui.engine.membership import (
+from kafkatui.common.clock import ManualClock
+from kafkatui.common.errors import KafkaError
+from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig
+from kafkatui.engine.clients.membership import (
     decode_assignment,
     decode_subscription,
     encode_assignment,
     encode_subscription,
 )
+from kafkatui.engine.cluster import Cluster
+from kafkatui.engine.coordinator.group.model import GroupState
 from tests.conftest import fast_producer
 
 
@@ -207,8 +207,8 @@ async def test_a_member_that_stops_polling_leaves_after_max_poll_interval(
 
 async def test_commits_are_checked_against_the_group(cluster: Cluster, clock: ManualClock) -> None:
     """OffsetCommit from outside an active group, or from an old generation, is refused."""
-    from kafkatui.engine.errors import ErrorCode
-    from kafkatui.engine.offsets import OffsetAndMetadata
+    from kafkatui.common.errors import ErrorCode
+    from kafkatui.engine.coordinator.group.coordinator import OffsetAndMetadata
 
     await cluster.create_topic("orders", 2, 3)
     a = member(cluster, "a")

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kafkatui.engine.clock import ManualClock
+from kafkatui.common.clock import ManualClock
+from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.common.utils import java_string_hash
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.coordinator import partition_for
-from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.offsets import (
+from kafkatui.engine.coordinator.group.coordinator import (
     OFFSETS_TOPIC,
     KeyType,
     OffsetAndMetadata,
@@ -22,8 +22,8 @@ from kafkatui.engine.offsets import (
     parse_key,
     parse_offset_value,
 )
-from kafkatui.engine.partitioner import java_string_hash
-from kafkatui.engine.records import decode_batch
+from kafkatui.engine.coordinator.runtime import partition_for
+from kafkatui.engine.log.records import decode_batch
 from tests.conftest import crash_broker
 
 
@@ -151,7 +151,7 @@ async def test_a_coordinator_that_is_down_is_not_available(cluster: Cluster, clo
 async def test_a_consumer_with_a_group_id_resumes_from_committed_offsets(
     cluster: Cluster, clock: ManualClock
 ) -> None:
-    from kafkatui.engine.consumer import Consumer, ConsumerConfig
+    from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig
     from tests.conftest import fast_producer
 
     await cluster.create_topic("sales", 1, 3)
@@ -176,7 +176,7 @@ async def test_a_consumer_with_a_group_id_resumes_from_committed_offsets(
 
 
 async def test_committing_without_a_group_id_is_refused(cluster: Cluster) -> None:
-    from kafkatui.engine.consumer import Consumer
+    from kafkatui.engine.clients.consumer import Consumer
 
     await cluster.create_topic("sales", 1, 1)
     consumer = Consumer(cluster)
@@ -188,7 +188,7 @@ async def test_committing_without_a_group_id_is_refused(cluster: Cluster) -> Non
 
 async def join_one(cluster: Cluster, group_id: str, client: str) -> tuple[str, int]:
     """A dynamic member joins (answering MEMBER_ID_REQUIRED) and syncs; (member id, generation)."""
-    from kafkatui.engine.group_model import MemberIdRequired
+    from kafkatui.engine.coordinator.group.model import MemberIdRequired
 
     request = dict(
         client_id=client, client_host="/127.0.0.1", protocol_type="consumer", protocols=[("range", b"sub")],
@@ -205,8 +205,8 @@ async def join_one(cluster: Cluster, group_id: str, client: str) -> tuple[str, i
 async def test_group_membership_survives_a_coordinator_failover(cluster: Cluster, clock: ManualClock) -> None:
     import asyncio
 
-    from kafkatui.engine.group_admin import plan_reset
-    from kafkatui.engine.group_model import GroupState
+    from kafkatui.engine.clients.group_admin import plan_reset
+    from kafkatui.engine.coordinator.group.model import GroupState
 
     await cluster.create_topic("sales", 1, 3)
     joining = asyncio.ensure_future(join_one(cluster, "billing", "c1"))

@@ -7,13 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kafkatui.engine.partitioner import (
-    RoundRobinPartitioner,
-    StickyPartitioner,
-    murmur2,
-    partition_for_key,
-    to_positive,
-)
+from kafkatui.common.utils import murmur2, to_positive
+from kafkatui.engine.clients.partitioner import RoundRobinPartitioner, StickyPartitioner, partition_for_key
 
 # Apache Kafka's own vectors (UtilsTest.testMurmur2).
 KAFKA_VECTORS = [

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from kafkatui.engine.clock import ManualClock
+from kafkatui.common.clock import ManualClock
+from kafkatui.common.errors import KafkaError
 from kafkatui.engine.cluster import Cluster, DataDirLockedError
-from kafkatui.engine.errors import KafkaError
 from tests.conftest import fast_producer
 from tests.engine.test_produce_consume import read_all
 
@@ -63,7 +63,7 @@ def test_acknowledged_records_survive_kill_9(tmp_path: Path) -> None:
         """
         import asyncio, os, signal, sys
         from kafkatui.engine.cluster import Cluster
-        from kafkatui.engine.producer import Producer, ProducerConfig
+        from kafkatui.engine.clients.producer import Producer, ProducerConfig
 
         async def main():
             cluster = await Cluster.open(sys.argv[1], seed=1)

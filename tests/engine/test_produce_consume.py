@@ -7,14 +7,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kafkatui.engine.clock import ManualClock
+from kafkatui.common.clock import ManualClock
+from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.common.events import HighWatermarkAdvanced, ProduceRejected, RecordAppended
+from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig, TopicPartition
+from kafkatui.engine.clients.partitioner import partition_for_key
+from kafkatui.engine.clients.producer import Producer, ProducerConfig, serialize_json
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.consumer import Consumer, ConsumerConfig, TopicPartition
-from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.events import HighWatermarkAdvanced, ProduceRejected, RecordAppended
-from kafkatui.engine.partitioner import partition_for_key
-from kafkatui.engine.producer import Producer, ProducerConfig, serialize_json
-from kafkatui.engine.records import TimestampType
+from kafkatui.engine.log.records import TimestampType
 from tests.conftest import fast_producer
 
 

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.records import (
+from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.engine.log.records import (
     HEADER_SIZE,
     Record,
     TimestampType,
@@ -128,7 +128,7 @@ def test_iter_headers_walks_concatenated_batches() -> None:
 
 # --- the optional C decoder must agree with the pure-Python one -------------------------
 
-from kafkatui.engine import records as records_module  # noqa: E402
+from kafkatui.engine.log import records as records_module  # noqa: E402
 
 needs_c = pytest.mark.skipif(records_module._recordsc is None, reason="C decoder not built")
 

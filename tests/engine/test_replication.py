@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kafkatui.engine.clock import ManualClock
+from kafkatui.common.clock import ManualClock
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.records import iter_headers
+from kafkatui.engine.log.records import iter_headers
 from tests.conftest import fast_producer
 from tests.engine.test_produce_consume import read_all
 

@@ -7,20 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from kafkatui.engine.clock import ManualClock
+from kafkatui.common.clock import ManualClock
+from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.common.events import Event, TransactionStateChanged
+from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig, TopicPartition
+from kafkatui.engine.clients.group_admin import list_groups
+from kafkatui.engine.clients.producer import Producer, ProducerConfig, TransactionState
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.consumer import Consumer, ConsumerConfig, TopicPartition
-from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.events import Event, TransactionStateChanged
-from kafkatui.engine.group_admin import list_groups
-from kafkatui.engine.offsets import OffsetAndMetadata
-from kafkatui.engine.producer import Producer, ProducerConfig, TransactionState
-from kafkatui.engine.transactions import (
+from kafkatui.engine.coordinator.group.coordinator import OffsetAndMetadata
+from kafkatui.engine.coordinator.transaction.coordinator import (
     TransactionMetadata,
     parse_txn_value,
     txn_value,
 )
-from kafkatui.engine.transactions import TransactionState as TxnState
+from kafkatui.engine.coordinator.transaction.coordinator import TransactionState as TxnState
 from tests.conftest import crash_broker
 
 TOPIC = "orders"
@@ -391,8 +391,12 @@ async def test_a_retried_end_txn_finishes_markers_that_failed(cluster: Cluster) 
 
 async def test_a_completed_transaction_names_no_partitions(cluster: Cluster) -> None:
     """Kafka's `prepareComplete` empties the partition set, in memory and in the log."""
-    from kafkatui.engine.coordinator import replay_records
-    from kafkatui.engine.transactions import TRANSACTION_STATE_TOPIC, parse_txn_key, transaction_partition_for
+    from kafkatui.engine.coordinator.runtime import replay_records
+    from kafkatui.engine.coordinator.transaction.coordinator import (
+        TRANSACTION_STATE_TOPIC,
+        parse_txn_key,
+        transaction_partition_for,
+    )
 
     await cluster.create_topic(TOPIC, 2, 3)
     events: list[Event] = []
@@ -585,7 +589,7 @@ async def test_a_compacted_offsets_partition_keeps_commits_an_aborted_transactio
 ) -> None:
     """The cleaner on __consumer_offsets: an aborted TxnOffsetCommit never shadows the
     committed offset it would have replaced, and a new coordinator still finds it."""
-    from kafkatui.engine.coordinator import partition_for
+    from kafkatui.engine.coordinator.runtime import partition_for
 
     await cluster.create_topic(TOPIC, 2, 3)
     await cluster.commit_offsets("app", {(TOPIC, 0): OffsetAndMetadata(5)})

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from kafkatui.backends.embedded import EmbeddedBackend
-from kafkatui.engine.clock import ManualClock
+from kafkatui.common.clock import ManualClock
 from kafkatui.engine.cluster import Cluster
 from kafkatui.tui.app import KafkaTuiApp
 from kafkatui.tui.config import Settings

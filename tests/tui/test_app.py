@@ -194,7 +194,7 @@ async def test_produce_in_the_form_then_see_it_in_the_log_view() -> None:
     """The whole loop a learner does: send keyed records, open the log, find them."""
     from textual.widgets import Input, Select
 
-    from kafkatui.engine.partitioner import partition_for_key
+    from kafkatui.engine.clients.partitioner import partition_for_key
 
     app = make_app(sales)
     async with app.run_test(size=SIZE) as pilot:

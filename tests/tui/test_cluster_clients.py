@@ -9,6 +9,7 @@ import pytest
 from textual.widgets import DataTable
 
 from kafkatui.backends.embedded import EmbeddedBackend
+from kafkatui.serve.host import serve_backend
 from tests.tui.conftest import SIZE, make_app
 
 kafka = pytest.importorskip("kafka")
@@ -18,7 +19,7 @@ async def test_a_connected_kafka_python_client_appears_in_the_clients_table() ->
     bootstrap: list[str] = []
 
     async def listening(backend: EmbeddedBackend) -> None:
-        bootstrap.append(await backend.listen(0))  # free ports
+        bootstrap.append(await serve_backend(backend, 0))  # free ports
 
     app = make_app(listening)
     async with app.run_test(size=SIZE) as pilot:

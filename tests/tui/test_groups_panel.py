@@ -12,7 +12,7 @@ from textual.pilot import Pilot
 
 from kafkatui.backends.base import ProduceRequest
 from kafkatui.backends.embedded import EmbeddedBackend
-from kafkatui.engine.errors import KafkaError
+from kafkatui.common.errors import KafkaError
 from kafkatui.tui.app import KafkaTuiApp
 from kafkatui.tui.panels.groups import GroupsPanel, sparkline
 from kafkatui.tui.panels.log import LogPanel

@@ -15,10 +15,10 @@ from textual.widgets import Input, Label
 
 from kafkatui.backends.base import BatchView, LogRecordView, ProduceRequest
 from kafkatui.backends.embedded import EmbeddedBackend
-from kafkatui.engine.clock import ManualClock
+from kafkatui.common.clock import ManualClock
+from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.engine.clients.producer import Producer, ProducerConfig
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.errors import ErrorCode, KafkaError
-from kafkatui.engine.producer import Producer, ProducerConfig
 from kafkatui.tui.panels.log import NO_TOPICS, LogPanel
 from kafkatui.tui.screens.jump import JumpScreen
 from kafkatui.tui.widgets.log_view import PAGE_SIZE, Cursor, LogPages, LogView, PartitionBounds
@@ -367,7 +367,7 @@ def test_pages_stay_bounded_and_hold_the_right_records(
 
 
 def test_transaction_markers_are_named() -> None:
-    from kafkatui.engine.records import decode_batch, encode_txn_marker
+    from kafkatui.engine.log.records import decode_batch, encode_txn_marker
     from kafkatui.tui.widgets.log_view import control_label
 
     commit = decode_batch(encode_txn_marker(7, 0, True, 0, 0)).records[0]

@@ -222,7 +222,7 @@ async def test_restarting_a_running_broker_is_an_error_notification() -> None:
 
 
 async def test_a_backend_without_faults_disables_them_and_says_why() -> None:
-    from kafkatui.engine.clock import ManualClock
+    from kafkatui.common.clock import ManualClock
     from kafkatui.engine.cluster import Cluster
     from kafkatui.tui.config import Settings
 

@@ -11,9 +11,9 @@ from textual.pilot import Pilot
 from textual.widgets import Footer, Input, RadioButton, Select, Static, Switch
 
 from kafkatui.backends.embedded import EmbeddedBackend
-from kafkatui.engine.clock import ManualClock
+from kafkatui.common.clock import ManualClock
+from kafkatui.engine.clients.partitioner import partition_for_key
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.partitioner import partition_for_key
 from kafkatui.tui.panels.produce import AutoCounters, ProducePanel, RecordProduced
 from kafkatui.tui.widgets.acks_latency import AcksLatency, AcksLatencyStats
 from kafkatui.tui.widgets.producer_path import ProducerPath, StepBox

@@ -10,7 +10,7 @@ from textual.widgets import Button, RadioButton, Switch
 
 from kafkatui.backends.base import ProduceRequest
 from kafkatui.backends.embedded import EmbeddedBackend
-from kafkatui.engine.consumer import Consumer, ConsumerConfig
+from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig
 from kafkatui.tui.panels.log import LogPanel
 from kafkatui.tui.panels.produce import ProducePanel
 from kafkatui.tui.widgets.producer_path import ProducerPath

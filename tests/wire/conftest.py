@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 import pytest
 
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.controller import BrokerDefaults
-from kafkatui.wire import WireServer
+from kafkatui.engine.server.config import BrokerDefaults
+from kafkatui.wire.server import WireServer
 
 T = TypeVar("T")
 

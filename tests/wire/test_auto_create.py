@@ -10,7 +10,7 @@ import pytest
 from confluent_kafka import Consumer, KafkaError, Producer
 from kafka import KafkaProducer
 
-from kafkatui.engine.controller import BrokerDefaults
+from kafkatui.engine.server.config import BrokerDefaults
 from tests.wire.conftest import ServedCluster
 
 

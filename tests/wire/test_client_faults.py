@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from kafkatui.engine.group import GroupState
+from kafkatui.engine.coordinator.group.classic_group import GroupState
 from tests.wire.clients import Client, high_watermarks, logged, open_client, poll_until
 from tests.wire.clients.base import HEARTBEAT_INTERVAL_MS, SESSION_TIMEOUT_MS
 from tests.wire.clients.kcat import KcatMember

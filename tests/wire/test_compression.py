@@ -14,8 +14,8 @@ import time
 import pytest
 from crc32c import crc32c
 
-from kafkatui.engine.compression import Compression, compress
-from kafkatui.engine.records import Record, encode_batch, read_header
+from kafkatui.engine.log.compression import Compression, compress
+from kafkatui.engine.log.records import Record, encode_batch, read_header
 from tests.wire.conftest import ServedCluster
 
 CODECS = ["gzip", "snappy", "lz4", "zstd"]

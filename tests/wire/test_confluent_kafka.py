@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from kafkatui.engine.offsets import OffsetAndMetadata
+from kafkatui.engine.coordinator.group.coordinator import OffsetAndMetadata
 from tests.wire.conftest import ServedCluster
 
 ck = pytest.importorskip("confluent_kafka")

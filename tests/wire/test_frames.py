@@ -17,8 +17,8 @@ from kio.schema.api_versions.v3.request import ApiVersionsRequest as ApiVersions
 from kio.serial import entity_reader, entity_writer
 from kio.static.primitive import Records, i16, i32
 
-from kafkatui.engine.errors import ErrorCode
-from kafkatui.engine.records import Record, encode_batch
+from kafkatui.common.errors import ErrorCode
+from kafkatui.engine.log.records import Record, encode_batch
 from kafkatui.wire.codec import nested, request_class, response_class
 from kafkatui.wire.dispatch import APIS
 from tests.wire.conftest import ServedCluster

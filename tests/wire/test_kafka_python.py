@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from kafkatui.engine.partitioner import partition_for_key
+from kafkatui.engine.clients.partitioner import partition_for_key
 from tests.wire.conftest import ServedCluster
 
 kafka = pytest.importorskip("kafka")

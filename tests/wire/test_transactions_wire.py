@@ -15,9 +15,9 @@ import pytest
 from kio.serial import entity_reader
 from kio.static.primitive import Records
 
-from kafkatui.engine.broker import LATEST, READ_COMMITTED
-from kafkatui.engine.errors import ErrorCode
-from kafkatui.engine.records import Record, encode_batch, encode_txn_marker
+from kafkatui.common.errors import ErrorCode
+from kafkatui.engine.log.records import Record, encode_batch, encode_txn_marker
+from kafkatui.engine.server.broker import LATEST, READ_COMMITTED
 from kafkatui.wire.codec import nested, request_class, response_class
 from tests.wire.conftest import ServedCluster
 from tests.wire.test_frames import connect, read_frame, request_frame

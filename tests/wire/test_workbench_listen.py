@@ -1,4 +1,4 @@
-"""The workbench serves its cluster over the wire too (EmbeddedBackend.listen), moving to
+"""The workbench serves its cluster over the wire too (serve.host.serve_backend), moving to
 free ports when the asked ones are taken."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import pytest
 
 from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.engine.cluster import Cluster
+from kafkatui.serve.host import serve_backend
 
 kafka = pytest.importorskip("kafka")
 from kafka import KafkaAdminClient  # noqa: E402
@@ -23,7 +24,7 @@ async def test_a_taken_port_moves_the_listeners_to_free_ports_and_says_so() -> N
     backend = EmbeddedBackend(await Cluster.open(None, brokers=2, seed=3))
     try:
         await backend.create_topic("orders", 1, 2)
-        bootstrap = await backend.listen(port)
+        bootstrap = await serve_backend(backend, port)
         assert f":{port}," not in bootstrap + ","  # not on the taken port
         assert len(backend.notices) == 1 and "address already in use" in backend.notices[0]
         status = backend.listener_status()

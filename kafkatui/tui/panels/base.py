@@ -8,8 +8,8 @@ from textual.message import Message
 from textual.widget import Widget
 
 from kafkatui.backends.base import Backend, Feature
-from kafkatui.engine.errors import KafkaError
-from kafkatui.engine.events import Event
+from kafkatui.common.errors import KafkaError
+from kafkatui.common.events import Event
 
 # Panel actions that need kafkatui's own cluster, by (panel id, action name). On a
 # backend that cannot do one (`Backend.unavailable`), its key shows dimmed in the footer

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
 from kafkatui.backends.base import BrokerState, BrokerView, ConnectedClient
-from kafkatui.engine.events import (
+from kafkatui.common.events import (
     BrokerFenced,
     BrokerStarted,
     BrokerStopped,

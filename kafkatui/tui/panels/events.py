@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import RichLog, Select, Static
 
-from kafkatui.engine import events as ev
+from kafkatui.common import events as ev
 from kafkatui.formatting import clock_time
 from kafkatui.tui.panels.base import Panel
 

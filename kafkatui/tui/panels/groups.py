@@ -23,14 +23,14 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker
 
 from kafkatui.backends.base import ConsumerStatus, GroupMemberView, GroupPartitionView, GroupView
-from kafkatui.engine.assignors import ASSIGNORS
-from kafkatui.engine.events import (
+from kafkatui.common.events import (
     Event,
     GroupMemberJoined,
     GroupMemberRemoved,
     GroupRebalanceCompleted,
     GroupStateChanged,
 )
+from kafkatui.engine.clients.assignors import ASSIGNORS
 from kafkatui.tui.panels.base import Panel
 
 _RELEVANT = (GroupStateChanged, GroupMemberJoined, GroupMemberRemoved, GroupRebalanceCompleted)

@@ -13,8 +13,8 @@ from textual.content import Content
 from textual.widgets import Select, Static
 
 from kafkatui.backends.base import Backend
-from kafkatui.engine.errors import KafkaError
-from kafkatui.engine.events import (
+from kafkatui.common.errors import KafkaError
+from kafkatui.common.events import (
     BrokerStarted,
     BrokerStopped,
     Event,

@@ -23,9 +23,8 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
 from kafkatui.backends.base import BrokerState, BrokerView
-from kafkatui.engine.cluster import PartitionDescription
-from kafkatui.engine.errors import KafkaError
-from kafkatui.engine.events import (
+from kafkatui.common.errors import KafkaError
+from kafkatui.common.events import (
     BrokerFenced,
     BrokerStarted,
     BrokerStopped,
@@ -42,7 +41,8 @@ from kafkatui.engine.events import (
     TopicCreated,
     TopicDeleted,
 )
-from kafkatui.engine.network import LinkState
+from kafkatui.engine.cluster import PartitionDescription
+from kafkatui.engine.server.network import LinkState
 from kafkatui.tui.panels.base import Panel
 from kafkatui.tui.panels.cluster import any_silent, broker_status, session_countdown
 

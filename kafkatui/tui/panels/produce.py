@@ -23,7 +23,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, Static, Switch
 
 from kafkatui.backends.base import Backend, ProduceRequest, ProduceTrace, TransactionView
-from kafkatui.engine.events import (
+from kafkatui.common.events import (
     AckLost,
     DuplicateBatchDropped,
     Event,

@@ -9,7 +9,7 @@ from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.widgets import DataTable, Static
 
-from kafkatui.engine.events import (
+from kafkatui.common.events import (
     Event,
     HighWatermarkAdvanced,
     PartitionsCreated,

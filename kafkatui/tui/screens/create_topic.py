@@ -11,9 +11,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from kafkatui.backends.base import Backend
-from kafkatui.engine.configs import parse_config_assignment, validate_topic_configs
-from kafkatui.engine.controller import validate_topic_name
-from kafkatui.engine.errors import KafkaError
+from kafkatui.common.errors import KafkaError
+from kafkatui.engine.controller.controller import validate_topic_name
+from kafkatui.engine.log.configs import parse_config_assignment, validate_topic_configs
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,732 @@
+"""The producer client: send → serialize → partition → batch → write to the leader.
+
+Kafka's `KafkaProducer` in miniature, following the seed's producer path. Records are
+serialized, given a partition (explicit, murmur2 of the key, or sticky for keyless
+records), gathered per partition into batches that close when `batch.size` fills or
+`linger.ms` passes, and each batch is sent to the partition leader as one RecordBatch.
+Batches of one partition are sent in order, one at a time, so per-partition order holds.
+
+Idempotence (KIP-98, `enable.idempotence`): the producer gets a producer id from
+InitProducerId on first use, gives each batch the next sequence numbers of its partition
+when it is first sent, and resends the same bytes on a retry, so a leader that already
+appended it (the acknowledgement was lost) answers with the first offsets instead of
+writing it twice. After a batch with a sequence fails for good, the producer bumps its
+epoch and starts every partition's sequence again at 0 (KIP-360's idempotent epoch bump).
+
+Differences from Kafka: there is no buffer.memory back-pressure, each partition has one
+batch in flight at a time (so `max.in.flight.requests.per.connection` only takes part in
+the idempotence rules), and transactions arrive with the delivery-semantics issue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import json
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.engine.clients.partitioner import RoundRobinPartitioner, StickyPartitioner, partition_for_key
+from kafkatui.engine.coordinator.group.coordinator import OffsetAndMetadata
+from kafkatui.engine.log.compression import Compression, compression_from_name
+from kafkatui.engine.log.producer_state import INT32_MAX
+from kafkatui.engine.log.records import Headers, Record, encode_batch
+
+T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from kafkatui.engine.cluster import Cluster
+
+Serializer = Callable[[Any], bytes | None]
+
+# Bytes a record costs in a batch beyond its key, value and headers (varints, attributes).
+_RECORD_OVERHEAD = 21
+_BATCH_OVERHEAD = 61
+# ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION_FOR_IDEMPOTENCE
+MAX_IN_FLIGHT_FOR_IDEMPOTENCE = 5
+INT16_MAX = 2**15 - 1
+
+
+def serialize(value: Any) -> bytes | None:
+    """The default serializer: bytes as they are, str as UTF-8, None as null."""
+    if value is None or isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode()
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    raise TypeError(
+        f"cannot serialize {type(value).__name__} with the default serializer; "
+        "pass bytes or str, or use value_serializer=serialize_json"
+    )
+
+
+def serialize_json(value: Any) -> bytes | None:
+    """JSON serializer (compact, UTF-8); None stays null so tombstones remain possible."""
+    return None if value is None else json.dumps(value, separators=(",", ":")).encode()
+
+
+def parse_acks(acks: str | int) -> int:
+    """Kafka's `acks`: "all" or -1, 0, 1."""
+    text = str(acks).strip().lower()
+    if text in ("all", "-1"):
+        return -1
+    if text in ("0", "1"):
+        return int(text)
+    raise KafkaError(
+        ErrorCode.INVALID_CONFIG,
+        f"Invalid value {acks} for configuration acks: must be one of 0, 1, all",
+    )
+
+
+@dataclass(frozen=True)
+class ProducerConfig:
+    """Producer configs, named as Kafka's with '_' for '.' (defaults are Kafka 3.x's)."""
+
+    acks: str = "all"
+    linger_ms: int = 5
+    batch_size: int = 16_384
+    max_request_size: int = 1_048_576
+    retries: int = 2_147_483_647
+    retry_backoff_ms: int = 100
+    delivery_timeout_ms: int = 120_000
+    request_timeout_ms: int = 30_000  # how long the leader may hold an acks=all request
+    partitioner: str = "default"  # default | round_robin
+    # None = not set: Kafka's default (true), silently off when acks, retries or
+    # max.in.flight.requests.per.connection do not allow it (Kafka 3.2+, KAFKA-13673).
+    enable_idempotence: bool | None = None
+    max_in_flight_requests_per_connection: int = 5
+    # Transactions (KIP-98): a transactional.id implies idempotence.
+    transactional_id: str | None = None
+    transaction_timeout_ms: int = 60_000
+    # none | gzip | snappy | lz4 | zstd, at the codec's Kafka default level. Batches still
+    # close on their uncompressed size (Kafka estimates the compressed one).
+    compression_type: str = "none"
+
+    def __post_init__(self) -> None:
+        parse_acks(self.acks)
+        compression_from_name(self.compression_type)
+        if self.max_in_flight_requests_per_connection < 1:
+            raise KafkaError(
+                ErrorCode.INVALID_CONFIG,
+                f"Invalid value {self.max_in_flight_requests_per_connection} for configuration "
+                "max.in.flight.requests.per.connection: must be at least 1",
+            )
+        if self.transactional_id is not None and self.enable_idempotence is False:
+            raise KafkaError(
+                ErrorCode.INVALID_CONFIG, "Cannot set a transactional.id without also enabling idempotence."
+            )
+        if self.enable_idempotence or self.transactional_id is not None:
+            for problem in self._idempotence_conflicts():
+                raise KafkaError(ErrorCode.INVALID_CONFIG, f"{problem} (enable.idempotence=true)")
+        if self.partitioner not in ("default", "round_robin"):
+            raise KafkaError(
+                ErrorCode.INVALID_CONFIG,
+                f"Invalid value {self.partitioner} for configuration partitioner: "
+                "must be default or round_robin",
+            )
+        if self.delivery_timeout_ms < self.linger_ms + self.request_timeout_ms:
+            # Kafka's ProducerConfig check, so a record gets at least one full attempt.
+            raise KafkaError(
+                ErrorCode.INVALID_CONFIG,
+                f"delivery.timeout.ms should be equal to or larger than linger.ms + request.timeout.ms "
+                f"({self.delivery_timeout_ms} < {self.linger_ms} + {self.request_timeout_ms})",
+            )
+        for name in ("linger_ms", "batch_size", "max_request_size", "retries", "retry_backoff_ms"):
+            if getattr(self, name) < 0:
+                raise KafkaError(
+                    ErrorCode.INVALID_CONFIG,
+                    f"Invalid value {getattr(self, name)} for configuration "
+                    f"{name.replace('_', '.')}: must be at least 0",
+                )
+
+    def _idempotence_conflicts(self) -> list[str]:
+        """Kafka's `postProcessAndValidateIdempotenceConfigs`, in its words."""
+        problems = []
+        if self.retries == 0:
+            problems.append("Must set retries to non-zero when using the idempotent producer.")
+        if parse_acks(self.acks) != -1:
+            problems.append(
+                "Must set acks to all in order to use the idempotent producer. "
+                "Otherwise we cannot guarantee idempotence."
+            )
+        if self.max_in_flight_requests_per_connection > MAX_IN_FLIGHT_FOR_IDEMPOTENCE:
+            problems.append(
+                "Must set max.in.flight.requests.per.connection to at most 5 to use the idempotent producer."
+            )
+        return problems
+
+    @property
+    def compression(self) -> Compression:
+        """The codec `compression.type` names."""
+        return compression_from_name(self.compression_type)
+
+    @property
+    def idempotent(self) -> bool:
+        """Whether this producer is idempotent: enable.idempotence as set, or by default
+        whenever acks=all, retries > 0 and max.in.flight ≤ 5 allow it."""
+        if self.transactional_id is not None:
+            return True
+        if self.enable_idempotence is None:
+            return not self._idempotence_conflicts()
+        return self.enable_idempotence
+
+
+class TransactionState(enum.Enum):
+    """The client's side of a transaction (Kafka's `TransactionManager.State`)."""
+
+    UNINITIALIZED = "UNINITIALIZED"
+    READY = "READY"
+    IN_TRANSACTION = "IN_TRANSACTION"
+    COMMITTING_TRANSACTION = "COMMITTING_TRANSACTION"
+    ABORTING_TRANSACTION = "ABORTING_TRANSACTION"
+    ABORTABLE_ERROR = "ABORTABLE_ERROR"
+    FATAL_ERROR = "FATAL_ERROR"
+
+
+class RecordMetadata(NamedTuple):
+    """Where an acknowledged record landed. Offset -1 with acks=0 (nobody told us)."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp: int
+    serialized_key_size: int
+    serialized_value_size: int
+
+
+@dataclass
+class _Batch:
+    topic: str
+    partition: int
+    created_ms: int
+    records: list[Record] = field(default_factory=list)
+    futures: list[asyncio.Future[RecordMetadata]] = field(default_factory=list)
+    size: int = _BATCH_OVERHEAD
+    sealed: bool = False
+    # Idempotence: the epoch and first sequence given when it was first sent (-1: not yet).
+    producer_epoch: int = -1
+    base_sequence: int = -1
+
+
+class Producer:
+    """An asynchronous producer bound to a cluster (aiokafka-like API).
+
+    `await producer.send(...)` queues a record and returns a future for its
+    RecordMetadata; `await producer.send_and_wait(...)` waits for the acknowledgement.
+    """
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        config: ProducerConfig | None = None,
+        *,
+        key_serializer: Serializer = serialize,
+        value_serializer: Serializer = serialize,
+    ) -> None:
+        self._cluster = cluster
+        self.config = config or ProducerConfig()
+        self._acks = parse_acks(self.config.acks)
+        self._key_serializer = key_serializer
+        self._value_serializer = value_serializer
+        self._sticky = StickyPartitioner(cluster.rng, self.config.batch_size)
+        self._round_robin = RoundRobinPartitioner()
+        self._open: dict[tuple[str, int], _Batch] = {}
+        self._ready: dict[tuple[str, int], deque[_Batch]] = {}
+        self._senders: dict[tuple[str, int], asyncio.Task[None]] = {}
+        self._sending: dict[tuple[str, int], _Batch] = {}  # the batch each sender is on
+        self._timers: set[asyncio.Task[None]] = set()
+        self._closed = False
+        # Idempotence (KIP-98): the id and epoch from InitProducerId, and per partition
+        # the sequence number the next batch starts at.
+        self.idempotent = self.config.idempotent
+        self.producer_id = -1
+        self.producer_epoch = -1
+        self._next_sequence: dict[tuple[str, int], int] = {}
+        self._init_lock = asyncio.Lock()
+        # Transactions (KIP-98): the state, and what the current transaction touched.
+        self.transactional_id = self.config.transactional_id
+        self.transaction_state = TransactionState.UNINITIALIZED
+        self._txn_partitions: set[tuple[str, int]] = set()
+        self._txn_offsets = False
+        self._txn_error: KafkaError | None = None
+
+    @property
+    def transaction_partitions(self) -> frozenset[tuple[str, int]]:
+        """The partitions the open transaction added (AddPartitionsToTxn)."""
+        return frozenset(self._txn_partitions)
+
+    @property
+    def transaction_error(self) -> KafkaError | None:
+        """Why the producer is in FATAL_ERROR (fenced), or ABORTABLE_ERROR."""
+        return self._txn_error
+
+    def next_sequences(self) -> dict[tuple[str, int], int]:
+        """Per partition, the sequence number this idempotent producer's next batch gets."""
+        return dict(self._next_sequence)
+
+    # --- the producer path -----------------------------------------------------------
+
+    async def send(
+        self,
+        topic: str,
+        value: Any = None,
+        *,
+        key: Any = None,
+        headers: Iterable[tuple[str, bytes | str | None]] | None = None,
+        partition: int | None = None,
+        timestamp: int | None = None,
+    ) -> asyncio.Future[RecordMetadata]:
+        """Queue a record for sending; the future resolves when it is acknowledged."""
+        if self._closed:
+            raise RuntimeError("the producer is closed")
+        if (
+            self.transactional_id is not None
+            and self.transaction_state is not TransactionState.IN_TRANSACTION
+        ):
+            self._txn_fail_if_fatal()
+            raise KafkaError(
+                ErrorCode.INVALID_TXN_STATE,
+                f"Cannot call send in state {self.transaction_state.value}: a transactional producer "
+                "sends only between begin_transaction() and commit/abort",
+            )
+        key_bytes = self._key_serializer(key)
+        value_bytes = self._value_serializer(value)
+        size = _RECORD_OVERHEAD + len(key_bytes or b"") + len(value_bytes or b"")
+        record_headers: Headers = ()
+        if headers:
+            record_headers = tuple((k, v.encode() if isinstance(v, str) else v) for k, v in headers)
+            size += sum(len(k) + len(v or b"") + 2 for k, v in record_headers)
+        if size + _BATCH_OVERHEAD > self.config.max_request_size:
+            raise KafkaError(
+                ErrorCode.MESSAGE_TOO_LARGE,
+                f"The message is {size + _BATCH_OVERHEAD} bytes when serialized which is larger "
+                f"than {self.config.max_request_size}, the value of max.request.size",
+            )
+        num_partitions = len(self._cluster.topic(topic).partitions)
+        chosen = self._choose_partition(topic, key_bytes, partition, num_partitions)
+        ts = self._cluster.clock.now_ms() if timestamp is None else timestamp
+        future = self._append(topic, chosen, key_bytes, value_bytes, record_headers, ts, size)
+        if key_bytes is None and partition is None and self.config.partitioner == "default":
+            self._sticky.record_appended(topic, chosen, size, num_partitions)
+        return future
+
+    async def send_and_wait(self, topic: str, value: Any = None, **kwargs: Any) -> RecordMetadata:
+        return await (await self.send(topic, value, **kwargs))
+
+    def _choose_partition(
+        self, topic: str, key: bytes | None, partition: int | None, num_partitions: int
+    ) -> int:
+        if partition is not None:
+            if not 0 <= partition < num_partitions:
+                raise KafkaError(
+                    ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                    f"Invalid partition given with record: {partition} is not in the range "
+                    f"[0...{num_partitions}) of topic '{topic}'",
+                )
+            return partition
+        if self.config.partitioner == "round_robin":
+            return self._round_robin.partition(topic, num_partitions)
+        if key is not None:
+            return partition_for_key(key, num_partitions)
+        return self._sticky.partition(topic, num_partitions)
+
+    def _append(
+        self,
+        topic: str,
+        partition: int,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Headers,
+        timestamp: int,
+        size: int,
+    ) -> asyncio.Future[RecordMetadata]:
+        tp = (topic, partition)
+        batch = self._open.get(tp)
+        if batch is not None and batch.size + size > self.config.batch_size:
+            self._seal(batch)
+            batch = None
+        if batch is None:
+            batch = _Batch(topic, partition, self._cluster.clock.now_ms())
+            self._open[tp] = batch
+            timer = asyncio.ensure_future(self._linger(batch))
+            self._timers.add(timer)
+            timer.add_done_callback(self._timers.discard)
+        future: asyncio.Future[RecordMetadata] = asyncio.get_running_loop().create_future()
+        batch.records.append(Record(len(batch.records), timestamp, key, value, headers))
+        batch.futures.append(future)
+        batch.size += size
+        if batch.size >= self.config.batch_size:
+            self._seal(batch)
+        return future
+
+    async def _linger(self, batch: _Batch) -> None:
+        await self._cluster.clock.sleep(self.config.linger_ms / 1000)
+        self._seal(batch)
+
+    def _seal(self, batch: _Batch) -> None:
+        """Close a batch to new records and queue it for its partition's sender."""
+        if batch.sealed:
+            return
+        batch.sealed = True
+        tp = (batch.topic, batch.partition)
+        if self._open.get(tp) is batch:
+            del self._open[tp]
+        self._ready.setdefault(tp, deque()).append(batch)
+        sender = self._senders.get(tp)
+        if sender is None or sender.done():
+            self._senders[tp] = asyncio.ensure_future(self._run_sender(tp))
+
+    async def _run_sender(self, tp: tuple[str, int]) -> None:
+        queue = self._ready[tp]
+        while queue:
+            batch = queue.popleft()
+            self._sending[tp] = batch
+            try:
+                await self._send_batch(batch)
+            finally:
+                del self._sending[tp]
+
+    async def _send_batch(self, batch: _Batch) -> None:
+        clock = self._cluster.clock
+        deadline = batch.created_ms + self.config.delivery_timeout_ms
+        data = (
+            None
+            if self.idempotent
+            else encode_batch(batch.records, base_offset=0, compression=self.config.compression)
+        )
+        attempt = 0
+        while True:
+            try:
+                if data is None:  # the same bytes, sequence and all, for every retry
+                    data = await self._encode_idempotent(batch)
+                leader = self._cluster.leader(batch.topic, batch.partition)
+                if self._acks == 0:
+                    # Fire and forget: the producer learns nothing, not even errors.
+                    _complete(batch, -1, -1)
+                    with contextlib.suppress(KafkaError):
+                        await leader.produce(batch.topic, batch.partition, data, acks=0)
+                    return
+                result = await leader.produce(
+                    batch.topic,
+                    batch.partition,
+                    data,
+                    acks=self._acks,
+                    timeout_ms=self.config.request_timeout_ms,
+                )
+                _complete(batch, result.base_offset, result.log_append_time)
+                return
+            except KafkaError as error:
+                if error.code is ErrorCode.MESSAGE_TOO_LARGE and len(batch.records) > 1:
+                    # Kafka splits an oversized batch and retries its records one by one
+                    # (the broker refused it, so its sequence numbers go to the pieces).
+                    self._reuse_sequence(batch)
+                    for single in _split(batch):
+                        await self._send_batch(single)
+                    return
+                reset = (
+                    error.code is ErrorCode.UNKNOWN_PRODUCER_ID
+                    and self.transactional_id is None
+                    and batch.base_sequence >= 0
+                )
+                if reset:
+                    # KIP-360: the leader forgot this producer (producer.id.expiration.ms,
+                    # or its batches were deleted) and did not write the batch: bump the
+                    # epoch, start every partition at 0 again and resend it.
+                    if batch.producer_epoch == self.producer_epoch:
+                        self._bump_epoch()
+                    batch.base_sequence = -1
+                    data = None
+                attempt += 1
+                if (
+                    not (error.retriable or reset)
+                    or attempt > self.config.retries
+                    or clock.now_ms() + self.config.retry_backoff_ms > deadline
+                ):
+                    self._failed(batch, error)
+                    return
+                await clock.sleep(self.config.retry_backoff_ms / 1000)
+            except Exception as error:  # a bug must not leave senders waiting forever
+                self._failed(batch, error)
+                return
+
+    # --- idempotence (KIP-98) --------------------------------------------------------
+
+    async def _encode_idempotent(self, batch: _Batch) -> bytes:
+        """Encode a batch with the producer id, epoch and its partition's next sequence
+        numbers (InitProducerId first, once per producer)."""
+        if self.producer_id < 0:
+            async with self._init_lock:
+                if self.producer_id < 0:
+                    self.producer_id, self.producer_epoch = await self._cluster.init_producer_id()
+        tp = (batch.topic, batch.partition)
+        if self.transactional_id is not None and tp not in self._txn_partitions:
+            # AddPartitionsToTxn before the first batch to a partition in a transaction.
+            await self._txn_call(
+                self._cluster.add_partitions_to_txn(
+                    self.transactional_id, self.producer_id, self.producer_epoch, [tp]
+                )
+            )
+            self._txn_partitions.add(tp)
+        if batch.base_sequence < 0:
+            tp = (batch.topic, batch.partition)
+            batch.producer_epoch = self.producer_epoch
+            batch.base_sequence = self._next_sequence.get(tp, 0)
+            # Sequence numbers wrap from Int32.MAX to 0, as Kafka's do.
+            self._next_sequence[tp] = (batch.base_sequence + len(batch.records)) % (INT32_MAX + 1)
+        return encode_batch(
+            batch.records,
+            base_offset=0,
+            producer_id=self.producer_id,
+            producer_epoch=batch.producer_epoch,
+            base_sequence=batch.base_sequence,
+            is_transactional=self.transactional_id is not None,
+            compression=self.config.compression,
+        )
+
+    def _reuse_sequence(self, batch: _Batch) -> None:
+        """A batch the broker refused whole gives its sequence numbers back (its
+        partition's later batches have none yet: one batch is in flight per partition)."""
+        if batch.base_sequence >= 0 and batch.producer_epoch == self.producer_epoch:
+            self._next_sequence[(batch.topic, batch.partition)] = batch.base_sequence
+
+    def _failed(self, batch: _Batch, error: BaseException) -> None:
+        """Fail a batch's records. If it carried sequence numbers, the broker may or may
+        not have it, so the sequences can no longer be trusted: bump the epoch and start
+        every partition at 0 again (Kafka's `bumpIdempotentEpochAndResetIdIfNeeded`)."""
+        if self.transactional_id is not None:
+            # A transaction cannot bump its epoch on its own: it must be aborted, or the
+            # producer was fenced (the broker's INVALID_PRODUCER_EPOCH means just that).
+            if isinstance(error, KafkaError) and error.code in (
+                ErrorCode.INVALID_PRODUCER_EPOCH,
+                ErrorCode.PRODUCER_FENCED,
+            ):
+                error = self._fenced(error)
+            elif self.transaction_state is not TransactionState.FATAL_ERROR:
+                self.transaction_state = TransactionState.ABORTABLE_ERROR
+                if isinstance(error, KafkaError):
+                    self._txn_error = error
+        elif batch.base_sequence >= 0 and batch.producer_epoch == self.producer_epoch:
+            self._bump_epoch()
+        _fail(batch, error)
+
+    def _bump_epoch(self) -> None:
+        """A new epoch of this idempotent producer: every partition's sequence starts at
+        0 again (a new producer id once the epoch is exhausted)."""
+        self._next_sequence.clear()
+        if self.producer_epoch < INT16_MAX:
+            self.producer_epoch += 1
+        else:  # epoch exhausted: get a new producer id on the next send
+            self.producer_id = self.producer_epoch = -1
+
+    # --- transactions (KIP-98) -------------------------------------------------------
+
+    async def init_transactions(self) -> None:
+        """InitProducerId at the transaction coordinator: this transactional.id's producer
+        id with a new epoch, which fences any older producer with the same id and aborts
+        its open transaction."""
+        if self.transactional_id is None:
+            raise KafkaError(
+                ErrorCode.INVALID_TXN_STATE,
+                "Transactional method invoked on a non-transactional producer (set transactional_id)",
+            )
+        if self.transaction_state not in (TransactionState.UNINITIALIZED, TransactionState.READY):
+            raise KafkaError(
+                ErrorCode.INVALID_TXN_STATE,
+                f"Cannot call init_transactions in state {self.transaction_state.value}",
+            )
+        self.producer_id, self.producer_epoch = await self._cluster.init_producer_id(
+            self.transactional_id, self.config.transaction_timeout_ms
+        )
+        self._next_sequence.clear()
+        self.transaction_state = TransactionState.READY
+
+    def begin_transaction(self) -> None:
+        """Start a transaction (client side only: the coordinator hears of it with the
+        first partition or offsets added)."""
+        self._require_txn_state("begin_transaction", TransactionState.READY)
+        self._txn_partitions = set()
+        self._txn_offsets = False
+        self._txn_error = None
+        self.transaction_state = TransactionState.IN_TRANSACTION
+
+    async def send_offsets_to_transaction(
+        self, offsets: Mapping[tuple[str, int], int | OffsetAndMetadata], group_id: str
+    ) -> None:
+        """Commit a consumer group's offsets as part of this transaction
+        (AddOffsetsToTxn, then TxnOffsetCommit): they count only if it commits."""
+        self._require_txn_state("send_offsets_to_transaction", TransactionState.IN_TRANSACTION)
+        assert self.transactional_id is not None
+        stamped = {
+            tp: o if isinstance(o, OffsetAndMetadata) else OffsetAndMetadata(o) for tp, o in offsets.items()
+        }
+        await self._txn_call(
+            self._cluster.add_offsets_to_txn(
+                self.transactional_id, self.producer_id, self.producer_epoch, group_id
+            )
+        )
+        self._txn_offsets = True
+        await self._txn_call(
+            self._cluster.txn_offset_commit(
+                self.transactional_id, self.producer_id, self.producer_epoch, group_id, stamped
+            )
+        )
+
+    async def commit_transaction(self) -> None:
+        """Flush, then EndTxn(commit): every record of the transaction becomes visible
+        to read_committed consumers at once. A send that failed makes the transaction
+        abortable only (the error is raised; call abort_transaction)."""
+        self._require_txn_state("commit_transaction", TransactionState.IN_TRANSACTION)
+        await self.flush()
+        if self.transaction_state is not TransactionState.IN_TRANSACTION:
+            self._txn_fail_if_fatal()
+            raise KafkaError(
+                ErrorCode.INVALID_TXN_STATE,
+                "Cannot commit transaction: a send failed, abort it"
+                + (f" ({self._txn_error.name}: {self._txn_error.message})" if self._txn_error else ""),
+            )
+        await self._end(commit=True)
+
+    async def abort_transaction(self) -> None:
+        """Wait for the records in flight, then EndTxn(abort): none of them is ever
+        shown to read_committed consumers."""
+        self._require_txn_state(
+            "abort_transaction", TransactionState.IN_TRANSACTION, TransactionState.ABORTABLE_ERROR
+        )
+        await self.flush()
+        self._txn_fail_if_fatal()
+        await self._end(commit=False)
+
+    async def _end(self, *, commit: bool) -> None:
+        assert self.transactional_id is not None
+        self.transaction_state = (
+            TransactionState.COMMITTING_TRANSACTION if commit else TransactionState.ABORTING_TRANSACTION
+        )
+        if self._txn_partitions or self._txn_offsets:
+            try:
+                await self._txn_call(
+                    self._cluster.end_txn(
+                        self.transactional_id, self.producer_id, self.producer_epoch, commit
+                    )
+                )
+            except KafkaError:
+                if self.transaction_state is not TransactionState.FATAL_ERROR:
+                    self.transaction_state = TransactionState.ABORTABLE_ERROR
+                raise
+        self._txn_partitions = set()
+        self._txn_offsets = False
+        self.transaction_state = TransactionState.READY
+
+    async def _txn_call(self, call: Awaitable[T]) -> T:
+        """A request to the transaction coordinator: fencing is fatal for this producer."""
+        try:
+            return await call
+        except KafkaError as error:
+            if error.code in (ErrorCode.PRODUCER_FENCED, ErrorCode.INVALID_PRODUCER_EPOCH):
+                raise self._fenced(error) from error
+            raise
+
+    def _fenced(self, error: KafkaError) -> KafkaError:
+        self.transaction_state = TransactionState.FATAL_ERROR
+        self._txn_error = KafkaError(
+            ErrorCode.PRODUCER_FENCED,
+            f"There is a newer producer with the same transactionalId '{self.transactional_id}' "
+            f"which fences the current one ({error.message})",
+        )
+        return self._txn_error
+
+    def _txn_fail_if_fatal(self) -> None:
+        if self.transaction_state is TransactionState.FATAL_ERROR and self._txn_error is not None:
+            raise self._txn_error
+
+    def _require_txn_state(self, method: str, *allowed: TransactionState) -> None:
+        if self.transactional_id is None:
+            raise KafkaError(
+                ErrorCode.INVALID_TXN_STATE,
+                "Transactional method invoked on a non-transactional producer (set transactional_id)",
+            )
+        self._txn_fail_if_fatal()
+        if self.transaction_state not in allowed:
+            raise KafkaError(
+                ErrorCode.INVALID_TXN_STATE, f"Cannot call {method} in state {self.transaction_state.value}"
+            )
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    async def flush(self) -> None:
+        """Send everything queued and wait until each record is acknowledged or failed.
+
+        Senders complete every future of the batches they send, so waiting for the
+        senders is enough (and far cheaper than waiting on each record's future).
+        """
+        for batch in list(self._open.values()):
+            self._seal(batch)
+        while senders := [t for t in self._senders.values() if not t.done()]:
+            await asyncio.gather(*senders)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        await self.flush()
+        self._closed = True
+        for timer in list(self._timers):
+            timer.cancel()
+
+    def abort(self, reason: str = "the producer was closed before it was acknowledged") -> None:
+        """Close at once (Kafka's close with a zero timeout): every record not yet
+        acknowledged fails with REQUEST_TIMED_OUT instead of being retried."""
+        self._closed = True
+        for task in [*self._timers, *self._senders.values()]:
+            task.cancel()
+        error = KafkaError(ErrorCode.REQUEST_TIMED_OUT, reason)
+        pending = [*self._open.values(), *self._sending.values()]
+        for batch in [*pending, *(b for q in self._ready.values() for b in q)]:
+            _fail(batch, error)
+        self._open.clear()
+        self._ready.clear()
+
+    async def __aenter__(self) -> Producer:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+def _complete(batch: _Batch, base_offset: int, log_append_time: int) -> None:
+    for i, (record, future) in enumerate(zip(batch.records, batch.futures, strict=True)):
+        if future.done():
+            continue
+        future.set_result(
+            RecordMetadata(
+                batch.topic,
+                batch.partition,
+                base_offset + i if base_offset >= 0 else -1,
+                log_append_time if log_append_time >= 0 else record.timestamp,
+                len(record.key) if record.key is not None else -1,
+                len(record.value) if record.value is not None else -1,
+            )
+        )
+
+
+def _fail(batch: _Batch, error: BaseException) -> None:
+    for future in batch.futures:
+        if not future.done():
+            future.set_exception(error)
+
+
+def _split(batch: _Batch) -> Sequence[_Batch]:
+    return [
+        _Batch(
+            batch.topic,
+            batch.partition,
+            batch.created_ms,
+            [Record(0, r.timestamp, r.key, r.value, r.headers)],
+            [f],
+            sealed=True,
+        )
+        for r, f in zip(batch.records, batch.futures, strict=True)
+    ]

@@ -1,0 +1,488 @@
+"""Each broker's SQLite database: partition logs stored as RecordBatch blobs.
+
+One row per batch, like a Kafka segment file with its offset index: the encoded batch
+as a blob plus the header fields an index needs. A batch is one row, so it is written
+in one transaction and a crash either keeps the whole batch or none of it.
+
+Databases run in WAL mode with `synchronous=NORMAL`: a committed append survives the
+process being killed (`kill -9`); only an operating-system crash could lose the last
+commits, as with Kafka's default of leaving fsync to the OS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiosqlite
+
+from kafkatui.engine.log.producer_state import NUM_BATCHES_TO_RETAIN, ProducerBatch
+from kafkatui.engine.log.records import BatchHeader
+
+MEMORY = ":memory:"
+
+_BROKER_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE logs (
+        log_id INTEGER PRIMARY KEY,
+        topic_id TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        partition INTEGER NOT NULL,
+        log_start_offset INTEGER NOT NULL DEFAULT 0,
+        high_watermark INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (topic_id, partition)
+    );
+    CREATE TABLE batches (
+        log_id INTEGER NOT NULL REFERENCES logs(log_id) ON DELETE CASCADE,
+        base_offset INTEGER NOT NULL,
+        last_offset INTEGER NOT NULL,
+        max_timestamp INTEGER NOT NULL,
+        producer_id INTEGER NOT NULL,
+        producer_epoch INTEGER NOT NULL,
+        base_sequence INTEGER NOT NULL,
+        attributes INTEGER NOT NULL,
+        leader_epoch INTEGER NOT NULL,
+        record_count INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        data BLOB NOT NULL
+    );
+    CREATE UNIQUE INDEX batches_by_offset ON batches (log_id, last_offset);
+    """,
+    # Segments (issue 8): where closed segments start, so cleaning a segment (which
+    # shrinks its batches) never moves a boundary; and the log cleaner's checkpoint,
+    # the first offset not yet cleaned (Kafka's cleaner-offset-checkpoint file).
+    """
+    CREATE TABLE segments (
+        log_id INTEGER NOT NULL REFERENCES logs(log_id) ON DELETE CASCADE,
+        base_offset INTEGER NOT NULL,
+        PRIMARY KEY (log_id, base_offset)
+    );
+    ALTER TABLE logs ADD COLUMN cleaner_checkpoint INTEGER NOT NULL DEFAULT 0;
+    """,
+    # Producer state is rebuilt from the batches of idempotent producers (KIP-98): this
+    # index covers that query, so a rebuild never reads the batch rows; being partial it
+    # leaves plain batches (producer id -1) out.
+    """
+    CREATE INDEX batches_by_producer ON batches (
+        log_id, producer_id, last_offset, producer_epoch, base_sequence, base_offset, attributes
+    ) WHERE producer_id >= 0;
+    """,
+)
+
+
+async def open_database(path: Path | str, migrations: Sequence[str]) -> aiosqlite.Connection:
+    """Open (or create) a database in WAL mode and bring its schema up to date."""
+    db = await aiosqlite.connect(str(path), isolation_level=None)
+    try:
+        if str(path) != MEMORY:
+            await db.execute("PRAGMA journal_mode=WAL")
+        await db.execute("PRAGMA synchronous=NORMAL")
+        await db.execute("PRAGMA foreign_keys=ON")
+        async with db.execute("PRAGMA user_version") as cursor:
+            (version,) = await cursor.fetchone()  # type: ignore[misc]
+        if version > len(migrations):
+            raise RuntimeError(
+                f"{path} was written by a newer kafkatui (schema {version} > {len(migrations)})"
+            )
+        for number, script in enumerate(migrations[version:], start=version + 1):
+            await db.executescript(f"BEGIN; {script}; PRAGMA user_version={number}; COMMIT;")
+    except BaseException:
+        await db.close()
+        raise
+    return db
+
+
+@dataclass
+class LogState:
+    """Where a partition replica's log stands when it is opened."""
+
+    log_id: int
+    topic_id: str
+    topic: str
+    partition: int
+    log_start_offset: int
+    log_end_offset: int
+    high_watermark: int
+    size_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class BatchIndexEntry:
+    """A batch's place in the log, without its bytes (for segments and retention)."""
+
+    base_offset: int
+    last_offset: int
+    size: int
+    max_timestamp: int
+
+
+def _row(log_id: int, h: BatchHeader, data: bytes) -> tuple[object, ...]:
+    return (
+        log_id, h.base_offset, h.last_offset, h.max_timestamp, h.producer_id, h.producer_epoch,
+        h.base_sequence, h.attributes, h.partition_leader_epoch, h.records_count, h.size, data,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBatch:
+    """A batch as read back: its header fields and the exact bytes."""
+
+    base_offset: int
+    last_offset: int
+    data: bytes
+
+
+class BrokerStorage:
+    """The SQLite database of one broker (`broker-<id>.db`)."""
+
+    def __init__(self, db: aiosqlite.Connection, path: Path | None) -> None:
+        self._db = db
+        self.path = path
+        # Reads and writes waiting on SQLite's thread: a cluster is only idle at zero.
+        self.in_flight = 0
+        # One connection serves every partition of the broker, and a transaction spans
+        # several awaits (BEGIN, executemany, COMMIT): another partition's write must not
+        # run inside it (it would share its fate on ROLLBACK) or open its own within it.
+        self._write_lock = asyncio.Lock()
+
+    @contextlib.contextmanager
+    def _busy(self) -> Iterator[None]:
+        """Count a call waiting on SQLite's thread (see `in_flight`)."""
+        self.in_flight += 1
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+
+    @classmethod
+    async def open(cls, path: Path | None) -> BrokerStorage:
+        """Open the broker's database; `None` keeps it in memory."""
+        db = await open_database(path if path is not None else MEMORY, _BROKER_MIGRATIONS)
+        return cls(db, path)
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def load_logs(self) -> list[LogState]:
+        """Every partition replica this broker stores, with its recovered end offset."""
+        sql = """
+            SELECT l.log_id, l.topic_id, l.topic, l.partition, l.log_start_offset,
+                   l.high_watermark,
+                   (SELECT MAX(last_offset) FROM batches b WHERE b.log_id = l.log_id),
+                   (SELECT COALESCE(SUM(size), 0) FROM batches b WHERE b.log_id = l.log_id)
+            FROM logs l ORDER BY l.topic, l.partition
+        """
+        async with self._db.execute(sql) as cursor:
+            rows = await cursor.fetchall()
+        states = []
+        for log_id, topic_id, topic, partition, start, hw, last, size in rows:
+            leo = start if last is None else last + 1
+            # The checkpointed high watermark can never be ahead of what is on disk.
+            states.append(LogState(log_id, topic_id, topic, partition, start, leo, min(hw, leo), size))
+        return states
+
+    async def create_log(self, topic_id: str, topic: str, partition: int) -> LogState:
+        async with self._write_lock:
+            cursor = await self._db.execute(
+                "INSERT INTO logs (topic_id, topic, partition) VALUES (?, ?, ?)",
+                (topic_id, topic, partition),
+            )
+        log_id = cursor.lastrowid
+        await cursor.close()
+        assert log_id is not None
+        return LogState(log_id, topic_id, topic, partition, 0, 0, 0, 0)
+
+    async def delete_log(self, log_id: int) -> None:
+        async with self._write_lock:
+            await self._db.execute("DELETE FROM logs WHERE log_id = ?", (log_id,))
+
+    async def append(self, log_id: int, batches: Sequence[tuple[BatchHeader, bytes]]) -> None:
+        """Write batches in one transaction (all or nothing), each indexed by its leader epoch."""
+        self.in_flight += 1
+        try:
+            async with self._write_lock:
+                await self._append(log_id, batches)
+        finally:
+            self.in_flight -= 1
+
+    async def _append(self, log_id: int, batches: Sequence[tuple[BatchHeader, bytes]]) -> None:
+        rows = [_row(log_id, h, data) for h, data in batches]
+        sql = "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        if len(rows) == 1:
+            await self._db.execute(sql, rows[0])
+            return
+        await self._db.execute("BEGIN")
+        try:
+            await self._db.executemany(sql, rows)
+            await self._db.execute("COMMIT")
+        except BaseException:
+            await self._db.execute("ROLLBACK")
+            raise
+
+    async def read(
+        self, log_id: int, from_offset: int, upper_offset: int, max_bytes: int
+    ) -> list[StoredBatch]:
+        self.in_flight += 1
+        try:
+            return await self._read(log_id, from_offset, upper_offset, max_bytes)
+        finally:
+            self.in_flight -= 1
+
+    async def _read(
+        self, log_id: int, from_offset: int, upper_offset: int, max_bytes: int
+    ) -> list[StoredBatch]:
+        """Batches holding offsets in [from_offset, upper_offset), whole, up to max_bytes.
+
+        Like Kafka's fetch, the first batch is returned even if it alone exceeds
+        max_bytes, so a consumer can always make progress.
+        """
+        sql = """
+            SELECT base_offset, last_offset, size, data FROM batches
+            WHERE log_id = ? AND last_offset >= ? AND base_offset < ?
+            ORDER BY last_offset LIMIT ?
+        """
+        # At most 512 batches per read, so a huge log is never pulled into memory whole.
+        async with self._db.execute(sql, (log_id, from_offset, upper_offset, 512)) as cursor:
+            out: list[StoredBatch] = []
+            total = 0
+            async for base, last, size, data in cursor:
+                if out and total + size > max_bytes:
+                    break
+                out.append(StoredBatch(base, last, data))
+                total += size
+        return out
+
+    async def truncate(self, log_id: int, offset: int) -> int:
+        """Remove batches from `offset` on (they start at or after it); returns bytes freed."""
+        async with self._write_lock:
+            return await self._truncate(log_id, offset)
+
+    async def _truncate(self, log_id: int, offset: int) -> int:
+        async with self._db.execute(
+            "SELECT COALESCE(SUM(size), 0) FROM batches WHERE log_id = ? AND base_offset >= ?",
+            (log_id, offset),
+        ) as cursor:
+            (freed,) = await cursor.fetchone()  # type: ignore[misc]
+        await self._db.execute("DELETE FROM batches WHERE log_id = ? AND base_offset >= ?", (log_id, offset))
+        return int(freed)
+
+    async def last_epoch(self, log_id: int) -> int:
+        """The leader epoch of the log's last batch (-1 for an empty log)."""
+        async with self._db.execute(
+            "SELECT leader_epoch FROM batches WHERE log_id = ? ORDER BY last_offset DESC LIMIT 1", (log_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return -1 if row is None else int(row[0])
+
+    async def first_offset_after_epoch(self, log_id: int, epoch: int) -> int | None:
+        """Where the first batch of a later epoch starts (Kafka's leader-epoch cache lookup)."""
+        async with self._db.execute(
+            "SELECT MIN(base_offset) FROM batches WHERE log_id = ? AND leader_epoch > ?", (log_id, epoch)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    async def first_batch_at_or_after_time(
+        self, log_id: int, timestamp: int, upper_offset: int
+    ) -> bytes | None:
+        """The first batch (by offset, below `upper_offset`) whose max timestamp is at
+        least `timestamp` (what Kafka's time index answers)."""
+        async with self._db.execute(
+            "SELECT data FROM batches WHERE log_id = ? AND max_timestamp >= ? AND base_offset < ? "
+            "ORDER BY last_offset LIMIT 1",
+            (log_id, timestamp, upper_offset),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else bytes(row[0])
+
+    async def largest_epoch_at_most(self, log_id: int, epoch: int) -> int | None:
+        """The largest leader epoch in the log that is not above `epoch`."""
+        async with self._db.execute(
+            "SELECT MAX(leader_epoch) FROM batches WHERE log_id = ? AND leader_epoch <= ?", (log_id, epoch)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    async def producer_batches(self, log_id: int) -> list[ProducerBatch]:
+        """The last batches of each producer id in a log, oldest first: enough to rebuild
+        its producer state (Kafka reloads a snapshot and replays the log after it)."""
+        self.in_flight += 1
+        try:
+            # The window runs over the covering index; only the newest batches' rows are
+            # read for their max timestamp (producer.id.expiration.ms counts from it).
+            sql = """
+                SELECT n.producer_id, n.producer_epoch, n.base_sequence, n.base_offset, n.last_offset,
+                       b.max_timestamp
+                FROM (
+                    SELECT producer_id, producer_epoch, base_sequence, base_offset, last_offset,
+                    ROW_NUMBER() OVER (
+                        PARTITION BY producer_id ORDER BY last_offset DESC
+                    ) AS newest
+                    FROM batches WHERE log_id = ? AND producer_id >= 0 AND (attributes & 32) = 0
+                ) AS n
+                JOIN batches AS b ON b.log_id = ? AND b.last_offset = n.last_offset
+                WHERE n.newest <= ? ORDER BY n.last_offset
+            """
+            async with self._db.execute(sql, (log_id, log_id, NUM_BATCHES_TO_RETAIN)) as cursor:
+                return [ProducerBatch(*row) async for row in cursor]
+        finally:
+            self.in_flight -= 1
+
+    async def transaction_batches(self, log_id: int) -> list[tuple[int, int, int, int, bytes | None]]:
+        """Transactional batches of a log, oldest first: (producer id, epoch, base offset,
+        last offset, the bytes of a control batch else None). What rebuilding the open
+        and aborted transactions needs (Kafka reads its `.txnindex` files instead)."""
+        self.in_flight += 1
+        try:
+            sql = """
+                SELECT producer_id, producer_epoch, base_offset, last_offset,
+                       CASE WHEN (attributes & 32) != 0 THEN data ELSE NULL END
+                FROM batches WHERE log_id = ? AND producer_id >= 0 AND (attributes & 16) != 0
+                ORDER BY last_offset
+            """
+            async with self._db.execute(sql, (log_id,)) as cursor:
+                return [tuple(row) async for row in cursor]  # type: ignore[misc]
+        finally:
+            self.in_flight -= 1
+
+    async def last_offsets_of_producers(self, log_id: int) -> dict[int, tuple[int, int]]:
+        """Each producer id's last data batch and last batch of any kind (by last offset;
+        -1 without a data batch): what the log cleaner keeps for the producer state."""
+        with self._busy():
+            sql = """
+                SELECT producer_id,
+                       COALESCE(MAX(CASE WHEN (attributes & 32) = 0 THEN last_offset END), -1),
+                       MAX(last_offset)
+                FROM batches WHERE log_id = ? AND producer_id >= 0 GROUP BY producer_id
+            """
+            async with self._db.execute(sql, (log_id,)) as cursor:
+                return {int(pid): (int(data), int(last)) async for pid, data, last in cursor}
+
+    async def checkpoint_high_watermark(self, log_id: int, high_watermark: int) -> None:
+        async with self._write_lock:
+            await self._db.execute(
+                "UPDATE logs SET high_watermark = ? WHERE log_id = ?", (high_watermark, log_id)
+            )
+
+    # --- segments, retention and the log cleaner (see `cleaner.py`) --------------------
+
+    async def batch_index(self, log_id: int, from_offset: int = 0) -> list[BatchIndexEntry]:
+        """The log's batches from `from_offset` on, without their bytes."""
+        with self._busy():
+            async with self._db.execute(
+                "SELECT base_offset, last_offset, size, max_timestamp FROM batches "
+                "WHERE log_id = ? AND last_offset >= ? ORDER BY last_offset",
+                (log_id, from_offset),
+            ) as cursor:
+                return [BatchIndexEntry(*row) async for row in cursor]
+
+    async def segment_bases(self, log_id: int) -> list[int]:
+        with self._busy():
+            async with self._db.execute(
+                "SELECT base_offset FROM segments WHERE log_id = ? ORDER BY base_offset", (log_id,)
+            ) as cursor:
+                return [int(row[0]) async for row in cursor]
+
+    async def save_segment_bases(self, log_id: int, bases: Sequence[int]) -> None:
+        """Record where closed segments start; boundaries from `bases[0]` on are replaced."""
+        with self._busy():
+            if not bases:
+                return
+            async with self._write_lock:
+                await self._db.execute("BEGIN")
+                try:
+                    await self._db.execute(
+                        "DELETE FROM segments WHERE log_id = ? AND base_offset >= ?", (log_id, bases[0])
+                    )
+                    await self._db.executemany(
+                        "INSERT INTO segments VALUES (?, ?)", [(log_id, base) for base in bases]
+                    )
+                    await self._db.execute("COMMIT")
+                except BaseException:
+                    await self._db.execute("ROLLBACK")
+                    raise
+
+    async def delete_before(self, log_id: int, offset: int) -> int:
+        """Retention: drop the batches below `offset` and move the log start offset there;
+        returns the bytes freed."""
+        with self._busy():
+            async with self._write_lock:
+                async with self._db.execute(
+                    "SELECT COALESCE(SUM(size), 0) FROM batches WHERE log_id = ? AND last_offset < ?",
+                    (log_id, offset),
+                ) as cursor:
+                    (freed,) = await cursor.fetchone()  # type: ignore[misc]
+                await self._db.execute("BEGIN")
+                try:
+                    await self._db.execute(
+                        "DELETE FROM batches WHERE log_id = ? AND last_offset < ?", (log_id, offset)
+                    )
+                    await self._db.execute(
+                        "DELETE FROM segments WHERE log_id = ? AND base_offset < ?", (log_id, offset)
+                    )
+                    await self._db.execute(
+                        "UPDATE logs SET log_start_offset = MAX(log_start_offset, ?) WHERE log_id = ?",
+                        (offset, log_id),
+                    )
+                    await self._db.execute("COMMIT")
+                except BaseException:
+                    await self._db.execute("ROLLBACK")
+                    raise
+            return int(freed)
+
+    async def cleaner_checkpoint(self, log_id: int) -> int:
+        with self._busy():
+            async with self._db.execute(
+                "SELECT cleaner_checkpoint FROM logs WHERE log_id = ?", (log_id,)
+            ) as c:
+                row = await c.fetchone()
+            return 0 if row is None else int(row[0])
+
+    async def replace_batches(
+        self,
+        log_id: int,
+        first: int,
+        end: int,
+        batches: Sequence[tuple[BatchHeader, bytes]],
+        checkpoint: int,
+    ) -> int:
+        """The log cleaner's swap (Kafka's `replaceSegments`): the batches in offsets
+        [first, end) become `batches` (the same offsets, fewer records), and the cleaner
+        checkpoint moves to `checkpoint`, in one transaction. Returns the bytes freed."""
+        with self._busy():
+            async with self._write_lock:
+                async with self._db.execute(
+                    "SELECT COALESCE(SUM(size), 0) FROM batches WHERE log_id = ? AND base_offset >= ? "
+                    "AND last_offset < ?",
+                    (log_id, first, end),
+                ) as cursor:
+                    (before,) = await cursor.fetchone()  # type: ignore[misc]
+                await self._db.execute("BEGIN")
+                try:
+                    await self._db.execute(
+                        "DELETE FROM batches WHERE log_id = ? AND base_offset >= ? AND last_offset < ?",
+                        (log_id, first, end),
+                    )
+                    await self._db.executemany(
+                        "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [_row(log_id, h, data) for h, data in batches],
+                    )
+                    await self._db.execute(
+                        "UPDATE logs SET cleaner_checkpoint = ? WHERE log_id = ?", (checkpoint, log_id)
+                    )
+                    await self._db.execute("COMMIT")
+                except BaseException:
+                    await self._db.execute("ROLLBACK")
+                    raise
+            return int(before) - sum(h.size for h, _ in batches)
+
+    async def file_size(self) -> int:
+        """Bytes the database uses (pages in use), as shown for 'bytes on disk'."""
+        async with self._db.execute("PRAGMA page_count") as c1:
+            (pages,) = await c1.fetchone()  # type: ignore[misc]
+        async with self._db.execute("PRAGMA page_size") as c2:
+            (page_size,) = await c2.fetchone()  # type: ignore[misc]
+        return int(pages) * int(page_size)

@@ -1,0 +1,85 @@
+"""`ServiceHost`: the listeners one embedded cluster serves (the Kafka wire protocol
+today; Schema Registry, REST Proxy, Connect and ksqlDB on their own ports next), started
+and stopped together by `kafkatui serve` and by the workbench."""
+
+from __future__ import annotations
+
+from kafkatui.backends.embedded import EmbeddedBackend
+from kafkatui.common.connections import ConnectedClient
+from kafkatui.engine.cluster import Cluster
+from kafkatui.wire.server import DEFAULT_HOST, DEFAULT_PORT_BASE, ListenError, WireServer, WireStats
+
+
+class ServiceHost:
+    """The listeners of one cluster. The embedded backend holds it (as its
+    `backends.base.Listeners`) so the workbench can show where clients connect, and
+    closes it before the cluster."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self.wire: WireServer | None = None
+        self.notices: list[str] = []
+
+    async def listen_wire(
+        self, port_base: int = DEFAULT_PORT_BASE, host: str = DEFAULT_HOST, *, fall_back: bool = True
+    ) -> str:
+        """Serve the cluster to real Kafka clients, each broker on its own port from
+        `port_base`. If those ports are taken and `fall_back`, on free ones instead
+        (said in `notices`); otherwise `ListenError`. Returns the bootstrap servers."""
+        server = WireServer(self.cluster, host=host, port_base=port_base)
+        try:
+            await server.start()
+        except ListenError as error:
+            if port_base == 0 or not fall_back:
+                raise
+            server = WireServer(self.cluster, host=host, port_base=0)
+            await server.start()
+            self.notices.append(
+                f"{error}. Kafka clients can connect on free ports instead: {server.bootstrap}"
+            )
+        self.wire = server
+        self.cluster.advertise_listeners(server.bootstrap)
+        return server.bootstrap
+
+    @property
+    def bootstrap(self) -> str | None:
+        return None if self.wire is None else self.wire.bootstrap
+
+    @property
+    def stats(self) -> WireStats | None:
+        return None if self.wire is None else self.wire.stats
+
+    def clients(self) -> list[ConnectedClient]:
+        return [] if self.wire is None else self.wire.clients()
+
+    def status(self) -> str | None:
+        if self.wire is None:
+            return None
+        s = self.wire.stats
+        return (
+            f"Kafka clients: {self.wire.bootstrap} · {s.connections} connection(s) open "
+            f"({s.connections_total} in all) · {s.requests:,} requests"
+        )
+
+    async def close(self) -> None:
+        if self.wire is not None:
+            await self.wire.close()
+            self.wire = None
+
+
+async def serve_backend(
+    backend: EmbeddedBackend, port_base: int = DEFAULT_PORT_BASE, host: str = DEFAULT_HOST
+) -> str:
+    """What the workbench does with its own cluster: serve it to real Kafka clients (on
+    free ports, said in the backend's notices, if these are taken) and hand the
+    listeners to the backend, which shows them and closes them with the cluster.
+    Returns the bootstrap servers."""
+    services = ServiceHost(backend.cluster)
+    try:
+        bootstrap = await services.listen_wire(port_base, host)
+    except BaseException:
+        await services.close()
+        raise
+    backend.attach_listeners(services)
+    backend.notices.extend(services.notices)
+    return bootstrap

@@ -804,7 +804,9 @@ class Cluster:
 
     async def _coordinator(self, group_id: str) -> GroupCoordinator:
         broker = self.brokers[await self.find_coordinator(group_id)]
-        await broker.coordinator.ensure_loaded(partition_for(group_id, broker.coordinator.partition_count))
+        # The partition from the metadata: the coordinator may not have heard of its
+        # leadership yet (partition_count 0); it then answers a retriable error itself.
+        await broker.coordinator.ensure_loaded(self._offsets_partition(group_id)[1])
         return broker.coordinator
 
     async def commit_offsets(

@@ -55,8 +55,11 @@ def test_illegal_topic_names(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["sales", "a.b_c-D9", "x" * 249, "__internal"])
-def test_legal_topic_names(name: str) -> None:
-    validate_topic_name(name)
+async def test_legal_topic_names_are_accepted_and_created(cluster: Cluster, name: str) -> None:
+    validate_topic_name(name)  # raises KafkaError for an illegal name
+    await cluster.create_topic(name, 1, 1)
+    assert name in cluster.topic_names(include_internal=True)
+    assert cluster.describe_topic(name).name == name
 
 
 async def test_create_topic_places_partitions_over_brokers(cluster: Cluster) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 
 import pytest
 from hypothesis import given, settings
@@ -28,6 +29,7 @@ from kafkatui.engine.coordinator.group.classic_group import ClassicGroup
 from kafkatui.engine.coordinator.group.model import (
     VALID_PREVIOUS_STATES,
     GroupConfig,
+    GroupDescription,
     GroupSnapshot,
     GroupState,
     JoinGroupMember,
@@ -1048,10 +1050,28 @@ OPS = st.lists(
 def test_random_schedules_keep_the_group_consistent_and_it_always_settles(
     ops: list[tuple[str, int, int]],
 ) -> None:
-    asyncio.run(_run_schedule(ops))
+    """Whatever the schedule (joins, leaves, restarts leaving zombie requests, stalls,
+    silences, store failures), every step keeps the invariants `_run_schedule` checks,
+    and once the clients behave the group is Stable with exactly them as members."""
+    settled = asyncio.run(_run_schedule(ops))
+    assert settled.state is GroupState.STABLE
+    assert {m.member_id for m in settled.group.members} == settled.clients
+    assert settled.group.leader_id in settled.clients
+    assert all(m.assignment for m in settled.group.members)
+    assert settled.generations == sorted(settled.generations)  # never went backwards
 
 
-async def _run_schedule(ops: list[tuple[str, int, int]]) -> None:
+@dataclass(frozen=True)
+class Settled:
+    """How a schedule ended: the group as DescribeGroups shows it once everyone behaved."""
+
+    state: GroupState
+    group: GroupDescription
+    clients: set[str]
+    generations: list[int]
+
+
+async def _run_schedule(ops: list[tuple[str, int, int]]) -> Settled:
     clock, bus = ManualClock(), EventBus()
     failures: list[KafkaError] = []
 
@@ -1128,6 +1148,8 @@ async def _run_schedule(ops: list[tuple[str, int, int]]) -> None:
         check()
     else:
         raise AssertionError(f"the group did not settle: {group.describe()}")
+    settled_state, settled_view = group.state, group.describe()
+    settled_members = {c.member_id for c in clients}
 
     group.close()
     tasks = [c.task for c in clients if c.task is not None] + zombies
@@ -1139,3 +1161,4 @@ async def _run_schedule(ops: list[tuple[str, int, int]]) -> None:
         assert GroupState(change.old_state) in VALID_PREVIOUS_STATES[GroupState(change.new_state)]
         state = change.new_state
     assert [c.generation for c in changes] == sorted(c.generation for c in changes)
+    return Settled(settled_state, settled_view, settled_members, generations)

@@ -152,12 +152,25 @@ async def test_a_broker_cut_off_from_the_controller_is_fenced_and_returns(
 
 
 async def test_a_controller_cut_off_from_everyone_steps_down(cluster: Cluster, clock: ManualClock) -> None:
+    await cluster.create_topic("t", 3, 3)
     controller = cluster.controller_id
+    led = [p.partition for p in cluster.describe_topic("t").partitions if p.leader == controller]
+    assert led  # one leader per broker: the controller's broker leads one of them
+    elected = cluster.bus.subscribe(ControllerElected)
     for b in cluster.brokers:
         if b != controller:
             cluster.cut_link(controller, b)
-    await cluster.advance_until(lambda: cluster.controller_id not in (-1, controller))
+    took = await cluster.advance_until(lambda: cluster.controller_id not in (-1, controller))
+    # The others notice after controller.quorum.election.timeout.ms without it.
+    assert took >= cluster.defaults.controller_quorum_election_timeout_ms
+    successor = cluster.controller_id
+    taken = [e.controller_id for e in elected.drain() if e.controller_id != -1]  # type: ignore[attr-defined]
+    assert taken == [successor]
     await cluster.advance_until(lambda: cluster.broker_state(controller) == "fenced")
+    # Fenced by its successor: it leads nothing and is in no ISR, so its partitions
+    # moved to in-sync replicas that the new controller can hear.
+    partitions = cluster.describe_topic("t").partitions
+    assert all(p.leader not in (-1, controller) and controller not in p.isr for p in partitions)
 
 
 async def test_preferred_leader_election_moves_leadership_back(cluster: Cluster, clock: ManualClock) -> None:

@@ -506,7 +506,14 @@ class Cluster:
     def _leader_log(self, name: str, partition: int) -> tuple[TopicInfo, PartitionLog]:
         """A topic and the leader's replica of one of its partitions."""
         info = self.topic(name)
-        return info, self.leader(name, partition).logs[(info.topic_id, partition)]
+        leader = self.leader(name, partition)
+        log = leader.logs.get((info.topic_id, partition))
+        if log is None:  # the metadata named the leader before its log was opened: retriable
+            raise KafkaError(
+                ErrorCode.NOT_LEADER_OR_FOLLOWER,
+                f"broker {leader.broker_id} is not serving {name}-{partition} yet",
+            )
+        return info, log
 
     async def log_segments(self, name: str, partition: int) -> tuple[list[Segment], float, int]:
         """The leader replica's segments, its dirty ratio and first dirty offset."""
@@ -804,9 +811,16 @@ class Cluster:
 
     async def _coordinator(self, group_id: str) -> GroupCoordinator:
         broker = self.brokers[await self.find_coordinator(group_id)]
-        # The partition from the metadata: the coordinator may not have heard of its
-        # leadership yet (partition_count 0); it then answers a retriable error itself.
-        await broker.coordinator.ensure_loaded(self._offsets_partition(group_id)[1])
+        # The partition from the metadata. The broker may lead it before its coordinator
+        # has heard (on_leadership comes with the next image): Kafka answers that window
+        # with COORDINATOR_LOAD_IN_PROGRESS, which clients retry on the same broker.
+        partition = self._offsets_partition(group_id)[1]
+        if not broker.coordinator.leads(partition):
+            raise KafkaError(
+                ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+                f"broker {broker.broker_id} is becoming the coordinator of {OFFSETS_TOPIC}-{partition}",
+            )
+        await broker.coordinator.ensure_loaded(partition)
         return broker.coordinator
 
     async def commit_offsets(

@@ -91,6 +91,10 @@ class PartitionedCoordinator(Generic[P]):
             if p not in self._partitions:
                 self._partitions[p] = self._new_partition(epoch)
 
+    def leads(self, partition: int) -> bool:
+        """Whether this coordinator has taken `partition` on (loaded or not)."""
+        return partition in self._partitions
+
     def stop(self) -> None:
         for state in self._partitions.values():
             self._unload(state)

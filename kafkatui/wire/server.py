@@ -31,6 +31,7 @@ from kafkatui.wire.codec import (
     peek_key_version,
 )
 from kafkatui.wire.dispatch import APIS
+from kafkatui.wire.quotas import ConnectionQuotas, RefusalLog
 
 log = logging.getLogger(__name__)
 DEFAULT_HOST = "127.0.0.1"
@@ -52,6 +53,14 @@ class WireStats:
     requests: int = 0
     errors: int = 0  # connections closed on a bad frame
     internal_errors: int = 0  # connections closed on a handler failure (a kafkatui bug)
+    too_large: int = 0  # frames over socket.request.max.bytes (their connections closed)
+    idle_closed: int = 0  # connections idle for connections.max.idle.ms
+    refused_per_ip: int = 0  # connections over max.connections.per.ip
+    waiting: int = 0  # connections waiting for a slot under max.connections
+
+    @property
+    def refusals(self) -> int:
+        return self.too_large + self.idle_closed + self.refused_per_ip
 
 
 @dataclass(slots=True)
@@ -93,6 +102,9 @@ class WireServer:
         self._writers: dict[int, set[asyncio.StreamWriter]] = {}  # open connections by broker
         self._relistens: set[asyncio.Task[None]] = set()
         self._unlisten: Callable[[], None] | None = None
+        d = cluster.defaults
+        self.quotas = ConnectionQuotas(d.max_connections, d.max_connections_per_ip)
+        self.refusals = RefusalLog(log)
 
     def clients(self) -> list[ConnectedClient]:
         """The open connections, oldest first."""
@@ -195,33 +207,87 @@ class WireServer:
         task = asyncio.current_task()
         assert task is not None
         peername = writer.get_extra_info("peername")
-        peer = f"/{peername[0]}" if peername else ""
+        ip = peername[0] if peername else "?"
         address = f"{peername[0]}:{peername[1]}" if peername else "?"
+        if not self.quotas.admit_ip(ip):
+            self.stats.refused_per_ip += 1
+            self.refusals.refused(
+                "connection refused", broker_id, address,
+                f"{ip} already has max.connections.per.ip={self.quotas.max_connections_per_ip} open",
+            )  # fmt: skip
+            writer.transport.abort()
+            return
+        self._writers.setdefault(broker_id, set()).add(writer)
+        slot = False
+        try:
+            if not self.quotas.has_slot(broker_id):
+                # Kafka's acceptor stops accepting at max.connections: the client waits.
+                self.stats.waiting += 1
+                try:
+                    await self.quotas.take_slot(broker_id)
+                finally:
+                    self.stats.waiting -= 1
+            else:
+                await self.quotas.take_slot(broker_id)
+            slot = True
+            await self._serve_requests(task, broker_id, reader, writer, ip, address)
+        finally:
+            self.quotas.release_ip(ip)
+            if slot:
+                await self.quotas.release_slot(broker_id)
+            self._writers[broker_id].discard(writer)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _serve_requests(
+        self,
+        task: asyncio.Task[None],
+        broker_id: int,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        ip: str,
+        address: str,
+    ) -> None:
         connection = _Connection(broker_id, address, self.cluster.clock.now_ms())
         self._connections[task] = connection
         self.stats.connections += 1
         self.stats.connections_total += 1
-        self._writers.setdefault(broker_id, set()).add(writer)
+        limits = self.cluster.defaults
+        idle_s = limits.connections_max_idle_ms / 1000
         try:
             while True:
-                size_bytes = await reader.readexactly(4)
-                size = int.from_bytes(size_bytes, "big", signed=True)
+                size = int.from_bytes(await _read(reader, 4, idle_s), "big", signed=True)
+                if size > limits.socket_request_max_bytes:
+                    self.stats.too_large += 1
+                    self.refusals.refused(
+                        "request too large", broker_id, address,
+                        f"a frame of {size:,} bytes is larger than "
+                        f"socket.request.max.bytes={limits.socket_request_max_bytes:,}",
+                    )  # fmt: skip
+                    return
                 if not 0 < size <= MAX_FRAME_BYTES:
                     raise MalformedRequest(f"frame size {size} outside 1..{MAX_FRAME_BYTES}")
-                frame = await reader.readexactly(size)
+                frame = await _read(reader, size, idle_s)
                 broker = self.cluster.brokers.get(broker_id)
                 if broker is None or not broker.running:
                     return  # a stopped broker answers nothing, like a dead process
                 self.stats.requests += 1
-                response = await self._handle(broker_id, frame, peer, connection)
+                response = await self._handle(broker_id, frame, f"/{ip}", connection)
                 if response is not None:
                     writer.write(response)
                     await writer.drain()
+        except TimeoutError:
+            self.stats.idle_closed += 1
+            self.refusals.refused(
+                "idle connection closed", broker_id, address,
+                f"nothing received for connections.max.idle.ms={limits.connections_max_idle_ms:,}",
+            )  # fmt: skip
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         except MalformedRequest as error:
             self.stats.errors += 1
-            log.info("broker %d: closing a connection: %s", broker_id, error)
+            self.refusals.refused("malformed request", broker_id, address, str(error))
         except asyncio.CancelledError:
             pass
         except Exception as error:  # a handler bug must cost one connection, never the server
@@ -237,10 +303,6 @@ class WireServer:
         finally:
             self.stats.connections -= 1
             self._connections.pop(task, None)
-            self._writers[broker_id].discard(writer)
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
 
     async def _handle(
         self, broker_id: int, frame: bytes, client_host: str = "", connection: _Connection | None = None
@@ -266,3 +328,20 @@ class WireServer:
                 connection.software_version = request.body.client_software_version
         body = await api.handler(RequestContext(self, broker_id, request, client_host), request.body)
         return None if body is None else encode_response(correlation_id, body)
+
+
+async def _read(reader: asyncio.StreamReader, n: int, idle_s: float) -> bytes:
+    """`n` bytes, or TimeoutError once nothing has arrived for `idle_s` (Kafka's idle
+    check counts any bytes as activity, so a slow but steady sender is not idle)."""
+    if len(reader._buffer) >= n:
+        return await reader.readexactly(n)
+    loop = asyncio.get_running_loop()
+    chunks = bytearray()
+    async with asyncio.timeout(idle_s) as deadline:
+        while len(chunks) < n:
+            chunk = await reader.read(n - len(chunks))
+            if not chunk:
+                raise asyncio.IncompleteReadError(bytes(chunks), n)
+            chunks += chunk
+            deadline.reschedule(loop.time() + idle_s)
+    return bytes(chunks)

@@ -16,6 +16,7 @@ from kafkatui.engine.clients.producer import Producer, ProducerConfig, Transacti
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.coordinator.group.coordinator import OffsetAndMetadata
 from kafkatui.engine.coordinator.transaction.coordinator import (
+    ABORT_TIMED_OUT_INTERVAL_MS,
     TransactionMetadata,
     parse_txn_value,
     txn_value,
@@ -625,3 +626,39 @@ async def test_a_fenced_producers_pending_offsets_are_dropped(cluster: Cluster) 
     await cluster.init_producer_id("tx-z")  # a new producer with the same id
     assert cluster.pending_txn_offsets("app") == set()
     assert await _offsets(cluster) == {}
+
+
+async def test_an_open_transaction_past_its_timeout_is_aborted_after_a_restart(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """A process killed with a transaction open (issue 17): after the restart nobody
+    asks for that transactional id again, yet the coordinator must load its
+    `__transaction_state` partition and abort the transaction once transaction.timeout.ms
+    has passed, or read_committed consumers stay stuck at its first offset for good."""
+    cluster = await Cluster.open(tmp_path, brokers=3, clock=clock, seed=7)
+    await cluster.create_topic(TOPIC, 1, 3)
+    doomed = txn_producer(cluster, transaction_timeout_ms=10_000)
+    await doomed.init_transactions()
+    doomed.begin_transaction()
+    await doomed.send_and_wait(TOPIC, b"never committed")
+    await cluster.settle()
+    await cluster.close()  # the producer never comes back
+
+    cluster = await Cluster.open(tmp_path, clock=clock, seed=7)
+    try:
+        await cluster.settle()
+        plain = Producer(cluster, ProducerConfig(linger_ms=0))
+        await plain.send_and_wait(TOPIC, b"after the restart")
+        log = cluster.leader(TOPIC, 0).logs[(cluster.topic(TOPIC).topic_id, 0)]
+        assert log.last_stable_offset == 0  # stuck behind the open transaction, for now
+        assert await values(cluster, "read_committed") == []
+        took = await cluster.advance_until(
+            lambda: log.last_stable_offset == log.high_watermark, limit_ms=60_000
+        )
+        # transaction.abort.timed.out.transaction.cleanup.interval.ms after the timeout, at most
+        assert took <= 10_000 + ABORT_TIMED_OUT_INTERVAL_MS + cluster.quorum.tick_ms
+        assert await values(cluster, "read_committed") == [b"after the restart"]
+        described = await cluster.describe_transaction("tx-1")
+        assert described is not None and described.state == "CompleteAbort"
+    finally:
+        await cluster.close()

@@ -41,6 +41,16 @@ class BrokerDefaults:
     producer_id_expiration_ms: int = 86_400_000  # producer.id.expiration.ms (1 day)
     producer_id_expiration_check_interval_ms: int = 600_000  # producer.id.expiration.check.interval.ms
 
+    # The socket server (Kafka's SocketServer and ConnectionQuotas): a frame announcing
+    # more than this is refused and its connection closed; a connection with no request
+    # in flight and no bytes arriving for the idle time is closed; per broker (all its
+    # listeners) at most max.connections are served at once, the next wait for a slot,
+    # and one client address holds at most max.connections.per.ip (Kafka refuses more).
+    socket_request_max_bytes: int = 104_857_600  # socket.request.max.bytes (100 MiB)
+    connections_max_idle_ms: int = 600_000  # connections.max.idle.ms (10 min)
+    max_connections: int = 2_147_483_647  # max.connections
+    max_connections_per_ip: int = 2_147_483_647  # max.connections.per.ip
+
     def __post_init__(self) -> None:
         # Kafka refuses both at startup (KafkaConfig): an idle follower long-polling
         # longer than the lag limit would leave the ISR; heartbeats must beat the session.

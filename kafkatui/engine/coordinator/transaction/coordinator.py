@@ -532,6 +532,12 @@ class TransactionCoordinator(PartitionedCoordinator[_Partition]):
     async def abort_timed_out(self) -> list[str]:
         """Abort transactions open longer than their timeout, bumping the epoch so the
         producer is fenced (Kafka's `abortTimedOutTransactions`); returns their ids."""
+        # Kafka loads a partition of __transaction_state as soon as it leads it; here a
+        # partition loads on first use, so load them all first: after a restart nobody
+        # may ever ask for the id of a transaction its dead producer left open.
+        for partition in list(self._partitions):
+            with contextlib.suppress(KafkaError):  # a partition moving away: next round
+                await self.ensure_loaded(partition)
         now = self._clock.now_ms()
         aborted = []
         for state in list(self._partitions.values()):

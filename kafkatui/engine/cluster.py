@@ -51,9 +51,11 @@ from kafkatui.engine.log.producer_state import AbortedTxn
 from kafkatui.engine.log.records import RecordBatch, decode_batch
 from kafkatui.engine.log.storage import BrokerStorage
 from kafkatui.engine.metadata.image import MetadataImage, MetadataLog, TopicInfo
-from kafkatui.engine.server.broker import AlterPartition, Broker, ReplicaSnapshot, ShrinkIsr
+from kafkatui.engine.server.broker import Broker
 from kafkatui.engine.server.config import BrokerDefaults
 from kafkatui.engine.server.network import LinkState, Network
+from kafkatui.engine.server.partition import ReplicaSnapshot
+from kafkatui.engine.server.replica_manager import AlterPartition, ShrinkIsr
 
 DEFAULT_BROKERS = 3
 LOCK_FILE = "kafkatui.lock"

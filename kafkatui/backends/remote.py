@@ -77,7 +77,7 @@ from kafkatui.common.events import (
 )
 from kafkatui.engine.clients.consumer import ConsumerConfig
 from kafkatui.engine.clients.producer import ProducerConfig
-from kafkatui.engine.cluster import PartitionDescription, TopicDescription
+from kafkatui.engine.descriptions import PartitionDescription, TopicDescription
 from kafkatui.engine.log.configs import TOPIC_CONFIGS, ConfigEntry, ConfigType
 from kafkatui.engine.server.network import LinkState
 from kafkatui.engine.server.partition import ReplicaSnapshot

@@ -13,7 +13,7 @@ from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.events import EventBus
 from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig
 from kafkatui.engine.clients.producer import Producer, ProducerConfig
-from kafkatui.engine.cluster import TopicDescription
+from kafkatui.engine.descriptions import TopicDescription
 from kafkatui.engine.log.configs import ConfigEntry
 from kafkatui.engine.server.network import LinkState
 

@@ -37,8 +37,9 @@ from kafkatui.engine.clients.assignors import ASSIGNORS
 from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig
 from kafkatui.engine.clients.membership import decode_assignment
 from kafkatui.engine.clients.producer import Producer, ProducerConfig, TransactionState
-from kafkatui.engine.cluster import Cluster, TopicDescription
+from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.coordinator.group.coordinator import OFFSETS_TOPIC
+from kafkatui.engine.descriptions import TopicDescription
 from kafkatui.engine.log.configs import ConfigEntry
 from kafkatui.engine.server.network import LinkState
 

@@ -77,10 +77,10 @@ from kafkatui.common.events import (
 )
 from kafkatui.engine.clients.consumer import ConsumerConfig
 from kafkatui.engine.clients.producer import ProducerConfig
-from kafkatui.engine.cluster import PartitionDescription, TopicDescription
+from kafkatui.engine.descriptions import PartitionDescription, TopicDescription
 from kafkatui.engine.log.configs import TOPIC_CONFIGS, ConfigEntry, ConfigType
-from kafkatui.engine.server.broker import ReplicaSnapshot
 from kafkatui.engine.server.network import LinkState
+from kafkatui.engine.server.partition import ReplicaSnapshot
 
 REFRESH_INTERVAL_S = 1.0
 TIMEOUT_S = 10.0

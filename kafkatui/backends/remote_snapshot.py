@@ -17,7 +17,7 @@ from kafkatui.common.events import (
     TopicCreated,
     TopicDeleted,
 )
-from kafkatui.engine.cluster import TopicDescription
+from kafkatui.engine.descriptions import TopicDescription
 from kafkatui.engine.log.configs import ConfigEntry
 
 

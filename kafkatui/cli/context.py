@@ -26,7 +26,8 @@ from rich.console import Console
 
 from kafkatui.backends.base import Backend, FeatureUnavailable
 from kafkatui.common.errors import KafkaError
-from kafkatui.engine.cluster import Cluster, DataDirLockedError
+from kafkatui.engine.cluster import Cluster
+from kafkatui.engine.lockfile import DataDirLockedError
 from kafkatui.engine.server.config import BrokerDefaults
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ import base64
 import json
 from typing import Any
 
-from kafkatui.engine.cluster import TopicDescription
+from kafkatui.engine.descriptions import TopicDescription
 from kafkatui.formatting import human_bytes
 
 __all__ = ["bytes_to_json", "describe_json", "human_bytes", "print_json"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from kafkatui.common.errors import ErrorCode
-from kafkatui.engine.server.broker import READ_COMMITTED, READ_UNCOMMITTED, FetchPartition
+from kafkatui.engine.server.requests import READ_COMMITTED, READ_UNCOMMITTED, FetchPartition
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, millis, nested, response_class
 

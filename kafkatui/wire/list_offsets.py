@@ -12,7 +12,7 @@ from typing import Any
 
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.engine.log.records import decode_batch
-from kafkatui.engine.server.broker import EARLIEST, LATEST, READ_COMMITTED, READ_UNCOMMITTED
+from kafkatui.engine.server.requests import EARLIEST, LATEST, READ_COMMITTED, READ_UNCOMMITTED
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, nested, response_class
 

@@ -10,7 +10,8 @@ import pytest
 
 from kafkatui.common.clock import ManualClock
 from kafkatui.common.errors import KafkaError
-from kafkatui.engine.cluster import Cluster, DataDirLockedError
+from kafkatui.engine.cluster import Cluster
+from kafkatui.engine.lockfile import DataDirLockedError
 from tests.conftest import fast_producer
 from tests.engine.test_produce_consume import read_all
 

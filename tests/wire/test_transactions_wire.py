@@ -17,7 +17,7 @@ from kio.static.primitive import Records
 
 from kafkatui.common.errors import ErrorCode
 from kafkatui.engine.log.records import Record, encode_batch, encode_txn_marker
-from kafkatui.engine.server.broker import LATEST, READ_COMMITTED
+from kafkatui.engine.server.requests import LATEST, READ_COMMITTED
 from kafkatui.wire.codec import nested, request_class, response_class
 from tests.wire.conftest import ServedCluster
 from tests.wire.test_frames import connect, read_frame, request_frame

@@ -28,7 +28,7 @@ from kafkatui.engine.log.records import (
     marker_is_commit,
     read_header,
 )
-from kafkatui.engine.server.broker import (
+from kafkatui.engine.server.requests import (
     EARLIEST,
     LATEST,
     READ_COMMITTED,

@@ -11,7 +11,7 @@ from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.coordinator.group.coordinator import OFFSETS_TOPIC, OffsetAndMetadata
 from kafkatui.engine.coordinator.group.model import GroupState
-from kafkatui.engine.server.broker import EARLIEST, LATEST
+from kafkatui.engine.server.requests import EARLIEST, LATEST
 
 RESET_STRATEGIES = ("to-earliest", "to-latest", "to-offset", "shift-by", "to-datetime")
 

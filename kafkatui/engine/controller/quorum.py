@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+import functools
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from kafkatui.common.clock import Clock
+from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.events import ControllerElected, EventBus
 from kafkatui.engine.controller.controller import Controller
 from kafkatui.engine.server.config import BrokerDefaults
@@ -29,6 +31,9 @@ from kafkatui.engine.server.network import Network
 
 if TYPE_CHECKING:
     from kafkatui.engine.server.broker import Broker
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class ControllerQuorum:
@@ -109,6 +114,27 @@ class ControllerQuorum:
     def reachable_from(self, broker_id: int) -> bool:
         """Can a request from `broker_id` reach the active controller right now?"""
         return self.active != -1 and self._network.delivers(broker_id, self.active)
+
+    def require_active(self) -> None:
+        """Admin requests need an active controller; between a controller's death and
+        the election that replaces it there is none (Kafka's clients retry on this)."""
+        if self.active == -1:
+            raise KafkaError(
+                ErrorCode.NOT_CONTROLLER,
+                "no active controller right now: the quorum is electing one (controller.quorum."
+                f"election.timeout.ms={self._defaults.controller_quorum_election_timeout_ms}); try again",
+            )
+
+    def through_active(self, call: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        """`call`, one of the controller's admin requests, as clients reach it: answered
+        NOT_CONTROLLER while the quorum has no active controller (`require_active`)."""
+
+        @functools.wraps(call)
+        async def on_active_controller(*args: P.args, **kwargs: P.kwargs) -> R:
+            self.require_active()
+            return await call(*args, **kwargs)
+
+        return on_active_controller
 
     def session_remaining_ms(self, broker_id: int) -> int | None:
         """How long until the controller fences a broker if it stays silent from now (None

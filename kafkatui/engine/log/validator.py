@@ -1,5 +1,6 @@
-"""What a leader does to a compressed producer batch before appending it: the compression
-half of Kafka's `LogValidator` (`validateMessagesAndAssignOffsetsCompressed`).
+"""What a leader checks and does to a producer batch before appending it: Kafka's
+`LogValidator`, the compression half (`validateMessagesAndAssignOffsetsCompressed`) and the
+checks on timestamps (`validateTimestamp`) and, for a compacted topic, keys (`validateKey`).
 
 An uncompressed batch bound for an uncompressed topic is not touched here (the hot
 path: the log checks its header and CRC and stores the bytes). Otherwise:
@@ -14,6 +15,9 @@ path: the log checks its header and CRC and stores the bytes). Otherwise:
   sequence and transactional flag; a rebuilt batch must still fit `max.message.bytes`.
 
 Control batches (transaction markers) are never recompressed, as in Kafka.
+
+Timestamps must lie within `message.timestamp.before.max.ms` / `after.max.ms` of the
+broker's clock (KIP-937); a compacted topic refuses a record without a key (INVALID_RECORD).
 """
 
 from __future__ import annotations
@@ -88,3 +92,34 @@ def validate_compression(data: bytes, config: TopicConfig) -> tuple[bytes, list[
             f"max.message.bytes={config.max_message_bytes}",
         )
     return rebuilt, records
+
+
+def validate_timestamps(data: bytes, config: TopicConfig, now: int) -> None:
+    """message.timestamp.before.max.ms / after.max.ms (KIP-937), on the batch's bounds."""
+    if config.message_timestamp_type != "CreateTime":
+        return
+    header = read_header(data)
+    before = config.message_timestamp_before_max_ms
+    after = config.message_timestamp_after_max_ms
+    if now - header.base_timestamp > before or header.max_timestamp - now > after:
+        raise KafkaError(
+            ErrorCode.INVALID_TIMESTAMP,
+            f"timestamp {header.base_timestamp}..{header.max_timestamp} is outside the "
+            f"range allowed by message.timestamp.before.max.ms={before} and "
+            f"message.timestamp.after.max.ms={after} (now {now})",
+        )
+
+
+def validate_keys(data: bytes, topic: str, partition: int, records: list[RecordTuple] | None) -> None:
+    """A compacted topic keeps the latest record per key, so a record must have one
+    (Kafka's LogValidator: INVALID_RECORD)."""
+    header = read_header(data)
+    if header.is_control:
+        return
+    if records is None:
+        records = decode_record_tuples(data, header)
+    if any(key is None for _, _, key, _, _ in records):
+        raise KafkaError(
+            ErrorCode.INVALID_RECORD,
+            f"Compacted topic cannot accept message without key in topic partition {topic}-{partition}.",
+        )

@@ -41,7 +41,7 @@ from kafkatui.common.events import (
     TopicCreated,
     TopicDeleted,
 )
-from kafkatui.engine.cluster import PartitionDescription
+from kafkatui.engine.descriptions import PartitionDescription
 from kafkatui.engine.server.network import LinkState
 from kafkatui.tui.panels.base import Panel
 from kafkatui.tui.panels.cluster import any_silent, broker_status, session_countdown

@@ -1,7 +1,7 @@
 """The classic group protocol's data: states, settings, what JoinGroup and LeaveGroup answer,
 DescribeGroups' view, and the snapshot a coordinator stores (GroupMetadataValue's content).
 
-Kept apart from `group.py`'s state machine (`ClassicGroup`) so the coordinator, the
+Kept apart from the state machine (`classic_group.py`'s `ClassicGroup`) so the coordinator, the
 membership client and the wire can use them without the machinery.
 """
 

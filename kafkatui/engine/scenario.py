@@ -1,0 +1,56 @@
+"""Stepping a cluster deterministically, for scripted scenarios (the lessons, the tests,
+the screenshots): wait until nothing moves without the clock, and move a `ManualClock` a
+controller tick at a time until a condition holds."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from kafkatui.common.clock import ManualClock
+from kafkatui.engine.cluster_core import ClusterCore
+
+
+class ScenarioDriver(ClusterCore):
+    """`progress`, `settle` and `advance_until`; part of `Cluster`."""
+
+    def progress(self) -> tuple[object, ...]:
+        """A fingerprint of everything that can move: logs, HWs, metadata, sleepers.
+
+        Unchanged over a few real-time checks means the cluster is idle until the
+        clock moves (see `settle`)."""
+        logs = tuple(
+            (b.broker_id, key, log.log_end_offset, log.high_watermark)
+            for b in self.brokers.values()
+            for key, log in sorted(b.logs.items())
+        )
+        busy = sum(b.storage.in_flight for b in self.brokers.values()) + self._metadata_log.in_flight
+        return (logs, self.metadata.offset, getattr(self.clock, "pending", None), busy)
+
+    async def settle(self, checks: int = 3, interval: float = 0.002) -> None:
+        """Wait until nothing moves without the clock: deterministic steps on a ManualClock
+        (SQLite answers from its own threads, so 'idle' must be observed, not assumed)."""
+        stable = 0
+        last = self.progress()
+        while stable < checks:
+            await asyncio.sleep(interval)
+            now = self.progress()
+            idle = now == last and now[-1] == 0
+            stable = stable + 1 if idle else 0
+            last = now
+
+    async def advance_until(self, check: Callable[[], bool], *, limit_ms: int = 120_000) -> int:
+        """On a ManualClock: move time a controller tick at a time, settling between steps,
+        until `check()` holds; returns the clock time that took. For scripted scenarios
+        (a crash is only noticed after broker.session.timeout.ms of cluster time)."""
+        clock = self.clock
+        if not isinstance(clock, ManualClock):
+            raise TypeError("advance_until drives a ManualClock; on a real clock, wait instead")
+        start = clock.now_ms()
+        await self.settle()
+        while not check():
+            if clock.now_ms() - start >= limit_ms:
+                raise TimeoutError(f"condition not reached within {limit_ms} ms of cluster time")
+            await clock.advance(self.quorum.tick_ms)
+            await self.settle()
+        return clock.now_ms() - start

@@ -92,13 +92,28 @@ class BatchView:
 
 
 @dataclass(frozen=True)
+class SegmentView:
+    """One segment of a partition's log (Kafka's `LogSegment`): its offsets and size."""
+
+    base_offset: int
+    last_offset: int
+    batches: int
+    size_bytes: int
+
+
+@dataclass(frozen=True)
 class LogLayout:
     """How a partition's (leader) log is laid out: its segments, and for a compacted
-    topic where the dirty (not yet cleaned) part starts."""
+    topic where the dirty (not yet cleaned) part starts and how dirty it is."""
 
-    segment_bases: tuple[int, ...]  # the last one is the active segment's
+    segments: tuple[SegmentView, ...]  # the last one is the active segment
     first_dirty: int | None  # None unless cleanup.policy includes compact
     compacted: bool = False
+    dirty_ratio: float | None = None  # the cleaner's dirty ratio; None unless compacted
+
+    @property
+    def segment_bases(self) -> tuple[int, ...]:
+        return tuple(s.base_offset for s in self.segments)
 
 
 @dataclass(frozen=True)
@@ -297,6 +312,41 @@ class GroupView:
     coordinator: int = -1  # the broker coordinating the group (FindCoordinator); -1 if unknown
 
 
+# ListOffsets' special timestamps (Kafka's ListOffsetsRequest.EARLIEST_TIMESTAMP and
+# LATEST_TIMESTAMP): the log start offset, and the high watermark.
+EARLIEST_TIMESTAMP = -2
+LATEST_TIMESTAMP = -1
+
+
+class EngineControls(Protocol):
+    """What only the owner of the brokers can do to them: kafkatui's own cluster
+    (`EmbeddedBackend`), never a client of a real Kafka. Ask for it with
+    `Backend.engine_controls(feature)`; a backend that cannot raises `FeatureUnavailable`
+    with its one-line reason instead of handing one out."""
+
+    async def stop_broker(self, broker_id: int, crash: bool = False) -> None:
+        """Stop a broker: a controlled shutdown, or with `crash` a kill -9 that the
+        controller only notices after broker.session.timeout.ms."""
+        ...
+
+    async def start_broker(self, broker_id: int) -> None: ...
+    async def cut_link(self, a: int, b: int) -> None: ...
+    async def heal_link(self, a: int, b: int) -> None: ...
+    async def set_latency(self, a: int, b: int, ms: int) -> None: ...
+    def drop_next_ack(self, topic: str) -> None:
+        """A fault: the next produce response for `topic` is lost after the append, so
+        the producer retries (a duplicate unless it is idempotent)."""
+        ...
+
+    async def compact_topic(self, topic: str) -> list[CleaningView]:
+        """Run the log cleaner now on every replica of a compacted topic."""
+        ...
+
+    async def enforce_retention(self, topic: str) -> list[tuple[int, int, int]]:
+        """Run the retention check now: (broker, partition, new log start offset)."""
+        ...
+
+
 class Listeners(Protocol):
     """Where a cluster is served to outside clients (`serve.ServiceHost`, which lives
     above the backends): how it stands, who is connected, and closing it."""
@@ -307,15 +357,17 @@ class Listeners(Protocol):
 
 
 class Backend(Protocol):
-    """What a workbench screen (and a CLI command that can run over the wire) may ask
-    of a cluster.
+    """What a workbench screen and a CLI command may ask of a cluster: the one door to
+    it, whether kafkatui's own engine or any Kafka over the wire.
 
-    Some things only exist where the backend owns the brokers (faults, the log cleaner,
-    segments, workbench consumers): `unavailable(feature)` says why not in one line, or
-    None if the backend can; the methods behind an unavailable feature raise
-    `FeatureUnavailable` with that line, and `links()` is empty. `supports_faults` and
-    `faults_unsupported_reason` say the same for broker and network faults.
-    Preferred-leader election is an admin request (ElectLeaders) every backend offers.
+    Everything here is what Kafka's clients and admin API can do (Metadata, ListOffsets,
+    DescribeConfigs, CreatePartitions, DeleteRecords, ElectLeaders, the group APIs…), so
+    every backend serves it. What only the owner of the brokers can do (stop them, cut
+    their links, lose an ack, run the cleaner now) is `engine_controls(feature)`, a
+    separate capability; `unavailable(feature)` says in one line why a backend cannot,
+    and what a client cannot see is empty (`links()`, `log_layout()`).
+    `supports_faults` and `faults_unsupported_reason` say the same for broker and
+    network faults.
     """
 
     bus: EventBus
@@ -339,7 +391,16 @@ class Backend(Protocol):
         """Why `feature` cannot be used here (one line for the UI), or None if it can."""
         ...
 
+    def engine_controls(self, feature: Feature) -> EngineControls:
+        """The controls only kafkatui's own cluster has, for `feature`; raises
+        `FeatureUnavailable` (with `unavailable(feature)`'s line) where they are not."""
+        ...
+
     def brokers(self) -> list[BrokerView]: ...
+    async def broker_configs(self, broker_id: int) -> list[ConfigEntry]:
+        """DescribeConfigs(BROKER): the broker's settings."""
+        ...
+
     def topic_names(self, include_internal: bool = False) -> list[str]: ...
     def describe_topic(self, name: str) -> TopicDescription: ...
     def topic_configs(self, name: str) -> list[ConfigEntry]: ...
@@ -384,37 +445,38 @@ class Backend(Protocol):
         the epoch): the workbench's producer becomes a fenced zombie."""
         ...
 
-    def drop_next_ack(self, topic: str) -> None:
-        """A fault: the next produce response for `topic` is lost after the append, so
-        the producer retries (a duplicate unless it is idempotent)."""
-        ...
-
     async def log_layout(self, topic: str) -> dict[int, LogLayout]:
-        """Each partition's segments and, if compacted, its first dirty offset."""
+        """Each partition's segments and, if compacted, its first dirty offset (empty
+        where the segments are the brokers' own business: over the wire)."""
         ...
 
     def stable_offsets(self, topic: str) -> dict[int, StableOffsets]:
         """Per partition (of its leader), the LSO and the open and aborted transactions."""
         ...
 
-    async def compact_topic(self, topic: str) -> list[CleaningView]:
-        """Run the log cleaner now on every replica of a compacted topic."""
+    async def list_offsets(self, topic: str, partitions: Sequence[int], timestamp: int) -> dict[int, int]:
+        """ListOffsets: per partition, the log start (`EARLIEST_TIMESTAMP`), the high
+        watermark (`LATEST_TIMESTAMP`), or the first offset whose record is at or after
+        `timestamp` (epoch ms; -1 if none is that recent)."""
         ...
 
-    async def enforce_retention(self, topic: str) -> list[tuple[int, int, int]]:
-        """Run the retention check now: (broker, partition, new log start offset)."""
+    async def delete_records(self, topic: str, partition: int, offset: int) -> int:
+        """DeleteRecords: the partition's log start moves up to `offset` (-1: the high
+        watermark) on every replica; returns the new low watermark."""
+        ...
+
+    async def elect_leaders(
+        self, election_type: str, partitions: Sequence[tuple[str, int]] | None = None
+    ) -> dict[tuple[str, int], KafkaError | None]:
+        """ElectLeaders (KIP-460), "preferred" or "unclean": each partition's outcome
+        (None: it has a new leader). Asked for every partition (None), those that needed
+        no election are left out, as Kafka's controller leaves them out."""
         ...
 
     async def elect_preferred_leaders(self) -> int:
         """ElectLeaders(PREFERRED) for every partition; how many changed leader."""
         ...
 
-    # --- faults (only when supports_faults) -----------------------------------------
-    async def stop_broker(self, broker_id: int, crash: bool = False) -> None: ...
-    async def start_broker(self, broker_id: int) -> None: ...
-    async def cut_link(self, a: int, b: int) -> None: ...
-    async def heal_link(self, a: int, b: int) -> None: ...
-    async def set_latency(self, a: int, b: int, ms: int) -> None: ...
     def links(self) -> list[LinkState]:
         """Links between brokers that differ from a perfect one (latency, loss, cut)."""
         ...
@@ -426,6 +488,16 @@ class Backend(Protocol):
         ...
 
     async def describe_group(self, group_id: str) -> GroupView: ...
+    async def alter_group_offsets(self, group_id: str, offsets: Mapping[tuple[str, int], int]) -> None:
+        """AlterConsumerGroupOffsets: commit these offsets for the group, as an admin
+        (refused while the group has members)."""
+        ...
+
+    async def delete_group(self, group_id: str) -> None:
+        """DeleteGroups: an empty group's committed offsets and metadata go
+        (NON_EMPTY_GROUP while it has members, GROUP_ID_NOT_FOUND if there is none)."""
+        ...
+
     def consumers(self, group_id: str | None = None) -> list[ConsumerView]:
         """The consumers the workbench runs (of one group, or all)."""
         ...

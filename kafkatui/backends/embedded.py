@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from kafkatui.backends.base import (
+    EARLIEST_TIMESTAMP,
+    LATEST_TIMESTAMP,
     AbortedRange,
     BatchView,
     BrokerState,
     BrokerView,
-    CleaningView,
     ConsumerStatus,
     ConsumerView,
+    EngineControls,
     Feature,
+    FeatureUnavailable,
     GroupMemberView,
     GroupPartitionView,
     GroupView,
@@ -25,10 +28,12 @@ from kafkatui.backends.base import (
     LogRecordView,
     ProduceRequest,
     ProduceTrace,
+    SegmentView,
     StableOffsets,
     TraceStep,
     TransactionView,
 )
+from kafkatui.backends.embedded_controls import EmbeddedControls
 from kafkatui.backends.trace import partition_step, send_step, serialize_step
 from kafkatui.common.connections import ConnectedClient
 from kafkatui.common.errors import ErrorCode, KafkaError
@@ -38,7 +43,7 @@ from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig
 from kafkatui.engine.clients.membership import decode_assignment
 from kafkatui.engine.clients.producer import Producer, ProducerConfig, TransactionState
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.coordinator.group.coordinator import OFFSETS_TOPIC
+from kafkatui.engine.coordinator.group.coordinator import OFFSETS_TOPIC, OffsetAndMetadata
 from kafkatui.engine.descriptions import TopicDescription
 from kafkatui.engine.log.configs import ConfigEntry
 from kafkatui.engine.server.network import LinkState
@@ -113,6 +118,7 @@ class EmbeddedBackend:
         self._last_idempotent: Producer | None = None
         self._listeners: Listeners | None = None
         self.notices: list[str] = []  # for the person at the workbench when it opens
+        self._controls = EmbeddedControls(cluster)
         self._next_consumer_id = 1
 
     @property
@@ -125,6 +131,12 @@ class EmbeddedBackend:
         if feature in (Feature.STOP_BROKER, Feature.NETWORK) and not self.supports_faults:
             return self.faults_unsupported_reason
         return None
+
+    def engine_controls(self, feature: Feature) -> EngineControls:
+        reason = self.unavailable(feature)
+        if reason is not None:
+            raise FeatureUnavailable(reason)
+        return self._controls
 
     def brokers(self) -> list[BrokerView]:
         led: dict[int, int] = {}
@@ -161,6 +173,9 @@ class EmbeddedBackend:
             and not self.cluster.network.reachable(broker_id, controller)
         )
         return self.cluster.quorum.session_remaining_ms(broker_id) if silent else None
+
+    async def broker_configs(self, broker_id: int) -> list[ConfigEntry]:
+        return self.cluster.broker_configs(broker_id)
 
     @property
     def controller_id(self) -> int:
@@ -239,9 +254,11 @@ class EmbeddedBackend:
         for p in self.cluster.describe_topic(topic).partitions:
             if p.leader < 0:
                 continue
-            segments, _, first_dirty = await self.cluster.log_segments(topic, p.partition)
-            bases = tuple(s.base_offset for s in segments)
-            layout[p.partition] = LogLayout(bases, first_dirty if compacted else None, compacted)
+            segments, ratio, first_dirty = await self.cluster.log_segments(topic, p.partition)
+            views = tuple(SegmentView(s.base_offset, s.last_offset, s.batches, s.size) for s in segments)
+            layout[p.partition] = LogLayout(
+                views, first_dirty if compacted else None, compacted, ratio if compacted else None
+            )
         return layout
 
     def stable_offsets(self, topic: str) -> dict[int, StableOffsets]:
@@ -257,38 +274,34 @@ class EmbeddedBackend:
             )
         return out
 
-    async def compact_topic(self, topic: str) -> list[CleaningView]:
-        return [
-            CleaningView(
-                partition, broker, r.first_offset, r.end_offset, r.records_before, r.records_after,
-                r.tombstones_removed, r.bytes_freed, r.removed,
-            )
-            for broker, partition, r in await self.cluster.compact_topic(topic)
-        ]  # fmt: skip
+    async def list_offsets(self, topic: str, partitions: Sequence[int], timestamp: int) -> dict[int, int]:
+        found = {}
+        for p in partitions:
+            leader = self.cluster.leader(topic, p)
+            if timestamp in (EARLIEST_TIMESTAMP, LATEST_TIMESTAMP):
+                found[p] = leader.list_offset(topic, p, timestamp)
+            else:
+                found[p] = await leader.offset_for_timestamp(topic, p, timestamp)
+        return found
 
-    async def enforce_retention(self, topic: str) -> list[tuple[int, int, int]]:
-        return await self.cluster.enforce_retention(topic)
+    async def delete_records(self, topic: str, partition: int, offset: int) -> int:
+        return await self.cluster.delete_records(topic, partition, offset)
+
+    async def elect_leaders(
+        self, election_type: str, partitions: Sequence[tuple[str, int]] | None = None
+    ) -> dict[tuple[str, int], KafkaError | None]:
+        results = await self.cluster.elect_leaders(election_type, partitions)
+        if partitions is not None:
+            return results
+        return {
+            tp: error
+            for tp, error in results.items()
+            if error is None or error.code is not ErrorCode.ELECTION_NOT_NEEDED
+        }
 
     async def elect_preferred_leaders(self) -> int:
-        results = await self.cluster.elect_leaders("preferred")
+        results = await self.elect_leaders("preferred")
         return sum(1 for error in results.values() if error is None)
-
-    # --- faults ----------------------------------------------------------------------
-
-    async def stop_broker(self, broker_id: int, crash: bool = False) -> None:
-        await self.cluster.stop_broker(broker_id, crash=crash)
-
-    async def start_broker(self, broker_id: int) -> None:
-        await self.cluster.start_broker(broker_id)
-
-    async def cut_link(self, a: int, b: int) -> None:
-        self.cluster.cut_link(a, b)
-
-    async def heal_link(self, a: int, b: int) -> None:
-        self.cluster.heal_link(a, b)
-
-    async def set_latency(self, a: int, b: int, ms: int) -> None:
-        self.cluster.set_latency(ms, a, b)
 
     def links(self) -> list[LinkState]:
         return self.cluster.network.links()
@@ -324,9 +337,6 @@ class EmbeddedBackend:
         return IdempotenceView(
             pid, epoch, sequences, self.cluster.duplicates_dropped, self.cluster.network.pending_ack_drops()
         )
-
-    def drop_next_ack(self, topic: str) -> None:
-        self.cluster.drop_next_acks(1, topic)
 
     # --- transactions (KIP-98) --------------------------------------------------------
 
@@ -529,6 +539,12 @@ class EmbeddedBackend:
             outside,
             coordinator,
         )
+
+    async def alter_group_offsets(self, group_id: str, offsets: Mapping[tuple[str, int], int]) -> None:
+        await self.cluster.commit_offsets(group_id, {tp: OffsetAndMetadata(o) for tp, o in offsets.items()})
+
+    async def delete_group(self, group_id: str) -> None:
+        await self.cluster.delete_group(group_id)
 
     async def add_consumer(self, group_id: str, topic: str, assignor: str) -> ConsumerView:
         if assignor not in ASSIGNORS:

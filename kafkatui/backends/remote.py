@@ -9,8 +9,8 @@ own `EventBus` as the engine's events (topic created, leader elected, ISR shrunk
 watermark advanced…), so the panels follow a remote cluster as they follow the engine:
 a `kafkatui produce` in another terminal shows up within a second.
 
-What only the brokers' owner can do (faults, the log cleaner, segments) raises
-`FeatureUnavailable` with one line saying so.
+What only the brokers' owner can do (faults, the log cleaner: `engine_controls`) raises
+`FeatureUnavailable` with one line saying so; segments are not a client's to see.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from confluent_kafka import ConsumerGroupTopicPartitions, IsolationLevel
@@ -33,14 +33,14 @@ from confluent_kafka.admin import (
     ResourceType,
 )
 from confluent_kafka.admin import ConfigEntry as CKConfigEntry
-from confluent_kafka.admin import ConfigSource as CKConfigSource
 
+from kafkatui.backends import remote_admin
 from kafkatui.backends.base import (
     BatchView,
     BrokerState,
     BrokerView,
-    CleaningView,
     ConsumerView,
+    EngineControls,
     Feature,
     FeatureUnavailable,
     GroupMemberView,
@@ -78,7 +78,7 @@ from kafkatui.common.events import (
 from kafkatui.engine.clients.consumer import ConsumerConfig
 from kafkatui.engine.clients.producer import ProducerConfig
 from kafkatui.engine.descriptions import PartitionDescription, TopicDescription
-from kafkatui.engine.log.configs import TOPIC_CONFIGS, ConfigEntry, ConfigType
+from kafkatui.engine.log.configs import ConfigEntry
 from kafkatui.engine.server.network import LinkState
 from kafkatui.engine.server.partition import ReplicaSnapshot
 
@@ -162,11 +162,20 @@ class RemoteBackend:
         return f"{where} · {len(self._snapshot.brokers)} brokers · over the wire (confluent-kafka)"
 
     def unavailable(self, feature: Feature) -> str | None:
-        where = self.bootstrap_servers
-        return f"{feature.value} needs kafkatui's own cluster (not available when attached to {where})"
+        if self._attached_to is None:
+            where = self.bootstrap_servers
+            return f"{feature.value} needs kafkatui's own cluster (not available when attached to {where})"
+        # The cluster is kafkatui's, but another process owns it: say who, and how to get it.
+        return (
+            f"{feature.value} needs kafkatui's own cluster, and {self._attached_to} owns it (attached "
+            f"to it at {self.bootstrap_servers}): do it there, or stop that process first"
+        )
 
     def _unavailable(self, feature: Feature) -> FeatureUnavailable:
         return FeatureUnavailable(self.unavailable(feature) or feature.value)
+
+    def engine_controls(self, feature: Feature) -> EngineControls:
+        raise self._unavailable(feature)
 
     # --- reading the cluster -----------------------------------------------------------
 
@@ -244,7 +253,7 @@ class RemoteBackend:
             with contextlib.suppress(KafkaError):
                 entries = await result(future)
                 configs[resource.name] = sorted(
-                    (_config_entry(e) for e in entries.values()), key=lambda e: e.name
+                    (remote_admin.config_entry(e) for e in entries.values()), key=lambda e: e.name
                 )
         return configs
 
@@ -277,6 +286,15 @@ class RemoteBackend:
             )
             for b in sorted(self._snapshot.brokers)
         ]
+
+    async def broker_configs(self, broker_id: int) -> list[ConfigEntry]:
+        if broker_id not in self._snapshot.brokers:  # librdkafka would wait for it to appear
+            known = ", ".join(map(str, sorted(self._snapshot.brokers)))
+            raise KafkaError(
+                ErrorCode.BROKER_NOT_AVAILABLE,
+                f"there is no broker {broker_id} in the cluster's metadata (brokers: {known})",
+            )
+        return await remote_admin.broker_configs(self._admin, broker_id)
 
     async def refresh_disk_usage(self) -> None:
         await self.refresh()  # the Cluster panel's periodic reload: keep the snapshot fresh
@@ -351,21 +369,35 @@ class RemoteBackend:
                     return
             await asyncio.sleep(0.1)
 
-    async def elect_preferred_leaders(self) -> int:
-        from confluent_kafka import ElectionType
-
-        before = {
-            (t.name, p.partition): p.leader for t in self._snapshot.topics.values() for p in t.partitions
-        }
-        # Per partition, ELECTION_NOT_NEEDED is the usual answer, not a failure; a broker
-        # without ElectLeaders (KIP-460) fails the whole call. (No timeout argument:
-        # confluent-kafka 2.16's elect_leaders raises SystemError with one.)
-        await result(self._admin.elect_leaders(ElectionType.PREFERRED, None))
+    async def delete_records(self, topic: str, partition: int, offset: int) -> int:
+        low = await remote_admin.delete_records(self._admin, topic, partition, offset)
         await self.refresh()
-        after = {
-            (t.name, p.partition): p.leader for t in self._snapshot.topics.values() for p in t.partitions
-        }
-        return sum(1 for tp, leader in after.items() if before.get(tp, leader) != leader)
+        return low
+
+    async def elect_leaders(
+        self, election_type: str, partitions: Sequence[tuple[str, int]] | None = None
+    ) -> dict[tuple[str, int], KafkaError | None]:
+        # A broker without ElectLeaders (KIP-460) fails the whole call.
+        results = await remote_admin.elect_leaders(self._admin, election_type, partitions)
+        elected = [tp for tp, error in results.items() if error is None]
+
+        def shown() -> bool:  # metadata reaches every broker a moment after the controller
+            for topic, p in elected:
+                described = self.describe_topic(topic).partitions[p]
+                wanted = described.replicas[:1] if election_type == "preferred" else described.isr
+                if described.leader not in wanted:
+                    return False
+            return True
+
+        await self._refresh_until(shown)
+        return results
+
+    async def elect_preferred_leaders(self) -> int:
+        results = await self.elect_leaders("preferred")
+        return sum(1 for error in results.values() if error is None)
+
+    async def list_offsets(self, topic: str, partitions: Sequence[int], timestamp: int) -> dict[int, int]:
+        return await remote_admin.list_offsets(self._admin, topic, partitions, timestamp)
 
     # --- the log -------------------------------------------------------------------------
 
@@ -409,12 +441,6 @@ class RemoteBackend:
 
     async def log_layout(self, topic: str) -> dict[int, LogLayout]:
         return {}  # segments are the brokers' own business: nothing to draw
-
-    async def compact_topic(self, topic: str) -> list[CleaningView]:
-        raise self._unavailable(Feature.LOG_CLEANER)
-
-    async def enforce_retention(self, topic: str) -> list[tuple[int, int, int]]:
-        raise self._unavailable(Feature.LOG_CLEANER)
 
     # --- producing ---------------------------------------------------------------------
 
@@ -516,26 +542,6 @@ class RemoteBackend:
         # of dropped duplicates are not in the protocol.
         return IdempotenceView(-1, -1, (), 0, 0)
 
-    def drop_next_ack(self, topic: str) -> None:
-        raise self._unavailable(Feature.LOST_ACKS)
-
-    # --- faults --------------------------------------------------------------------------
-
-    async def stop_broker(self, broker_id: int, crash: bool = False) -> None:
-        raise self._unavailable(Feature.STOP_BROKER)
-
-    async def start_broker(self, broker_id: int) -> None:
-        raise self._unavailable(Feature.STOP_BROKER)
-
-    async def cut_link(self, a: int, b: int) -> None:
-        raise self._unavailable(Feature.NETWORK)
-
-    async def heal_link(self, a: int, b: int) -> None:
-        raise self._unavailable(Feature.NETWORK)
-
-    async def set_latency(self, a: int, b: int, ms: int) -> None:
-        raise self._unavailable(Feature.NETWORK)
-
     def links(self) -> list[LinkState]:
         return []
 
@@ -583,6 +589,12 @@ class RemoteBackend:
             group_id, _group_state(described.state), described.partition_assignor or "", -1,
             None, tuple(members), tuple(partitions), (), outside, coordinator,
         )  # fmt: skip
+
+    async def alter_group_offsets(self, group_id: str, offsets: Mapping[tuple[str, int], int]) -> None:
+        await remote_admin.alter_group_offsets(self._admin, group_id, offsets)
+
+    async def delete_group(self, group_id: str) -> None:
+        await remote_admin.delete_group(self._admin, group_id)
 
     def consumers(self, group_id: str | None = None) -> list[ConsumerView]:
         return as_view(self._consumers, group_id)
@@ -644,26 +656,6 @@ class RemoteBackend:
 
 def _group_state(state: Any) -> str:
     return _GROUP_STATES.get(getattr(state, "name", str(state)), str(state))
-
-
-def _config_entry(entry: Any) -> ConfigEntry:
-    definition = TOPIC_CONFIGS.get(entry.name)
-    return ConfigEntry(
-        name=entry.name,
-        value=entry.value,
-        source=_config_source(entry.source),
-        is_default=bool(entry.is_default),
-        read_only=bool(entry.is_read_only),
-        sensitive=bool(entry.is_sensitive),
-        type=definition.type if definition is not None else ConfigType.STRING,
-        doc=definition.doc if definition is not None else "",
-    )
-
-
-def _config_source(source: Any) -> str:
-    with contextlib.suppress(ValueError):
-        return CKConfigSource(source).name
-    return str(source)
 
 
 def _record_view(r: Any, message: Any) -> LogRecordView:

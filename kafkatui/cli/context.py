@@ -1,11 +1,11 @@
 """What every command shares: which cluster to open, and how errors leave the process.
 
-Two kinds of command. Those a Kafka client can do (topics, produce, consume, groups'
-lag) are `backend_command`s: they get a `Backend`, the data dir's engine
-(`EmbeddedBackend`) or, with `--bootstrap-server` or when another kafkatui process owns
-the data dir and serves it, any Kafka over the wire (`RemoteBackend`). The rest need the
-engine itself (faults, the cleaner, lessons) and are `cluster_command`s; with
-`--bootstrap-server` they stop at FEATURE_UNAVAILABLE.
+Every command that works on a cluster is a `backend_command`: it gets a `Backend`, the
+data dir's engine (`EmbeddedBackend`) or, with `--bootstrap-server` or when another
+kafkatui process owns the data dir and serves it, any Kafka over the wire
+(`RemoteBackend`). What only kafkatui's own cluster can do (faults, the cleaner) it asks
+of `Backend.engine_controls`, which over the wire stops at FEATURE_UNAVAILABLE with the
+reason. The demos and `serve` run an engine of their own (`ClusterOptions.open`).
 """
 
 from __future__ import annotations
@@ -150,28 +150,6 @@ def run_async(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
             f"{type(error).__name__}: {error} (a kafkatui bug: rerun with KAFKATUI_DEBUG=1 "
             "for the traceback and report it)",
         ) from None
-
-
-async def with_cluster(ctx: typer.Context, command: str, body: Callable[[Cluster], Awaitable[T]]) -> T:
-    """Open the cluster, run `body`, close the cluster (even on error)."""
-    cluster = await options(ctx).open(command)
-    try:
-        return await body(cluster)
-    finally:
-        await cluster.close()
-
-
-def cluster_command(command: str) -> Callable[..., Any]:
-    """Decorator for `async def body(cluster, ...)` helpers run under `with_cluster`."""
-
-    def decorate(body: Callable[..., Awaitable[T]]) -> Callable[..., T]:
-        @functools.wraps(body)
-        def wrapper(ctx: typer.Context, *args: Any, **kwargs: Any) -> T:
-            return run_async(lambda: with_cluster(ctx, command, lambda c: body(c, *args, **kwargs)))
-
-        return wrapper
-
-    return decorate
 
 
 async def with_backend(ctx: typer.Context, command: str, body: Callable[[Backend], Awaitable[T]]) -> T:

@@ -4,6 +4,7 @@ delete."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated
 
@@ -11,11 +12,10 @@ import typer
 from rich.table import Table
 
 from kafkatui.backends.base import Backend
-from kafkatui.cli.context import backend_command, cluster_command, console
+from kafkatui.backends.offset_reset import ResetStrategy, execute_reset, plan_reset
+from kafkatui.cli.context import backend_command, console
 from kafkatui.cli.output import print_json
 from kafkatui.common.errors import ErrorCode, KafkaError
-from kafkatui.engine.clients.group_admin import PartitionLag, execute_reset, plan_reset
-from kafkatui.engine.cluster import Cluster
 
 app = typer.Typer(
     help="Consumer groups: committed offsets, lag, reset and delete (like kafka-consumer-groups.sh).",
@@ -71,11 +71,7 @@ def describe(
     @backend_command("kafkatui group describe")
     async def body(backend: Backend) -> None:
         view = await backend.describe_group(group)
-        rows = [
-            PartitionLag(p.topic, p.partition, p.committed, p.high_watermark, p.lag)
-            for p in view.partitions
-            if p.committed >= 0
-        ]
+        rows = [p for p in view.partitions if p.committed >= 0]
         membership = view.state not in ("Dead", "Unknown")
         if not membership and not rows:
             raise KafkaError(ErrorCode.GROUP_ID_NOT_FOUND, f"group '{group}' does not exist")
@@ -90,7 +86,12 @@ def describe(
                 {
                     "group": group, "coordinator": coordinator, "state": state,
                     "generation": max(view.generation_id, 0), "protocol": view.protocol, "members": members,
-                    "partitions": [r.to_json() for r in rows], "total_lag": sum(max(r.lag, 0) for r in rows),
+                    "partitions": [
+                        {"topic": r.topic, "partition": r.partition, "committed_offset": r.committed,
+                         "log_end_offset": r.high_watermark, "lag": r.lag}
+                        for r in rows
+                    ],
+                    "total_lag": sum(max(r.lag, 0) for r in rows),
                 }
             )  # fmt: skip
             return
@@ -105,7 +106,7 @@ def describe(
             return
         table = Table("Topic", "Partition", "Current offset", "Log end offset", "Lag")
         for r in rows:
-            table.add_row(r.topic, str(r.partition), str(r.committed), str(r.log_end_offset), str(r.lag))
+            table.add_row(r.topic, str(r.partition), str(r.committed), str(r.high_watermark), str(r.lag))
         console.print(table)
         console.print(f"Total lag: {sum(max(r.lag, 0) for r in rows)}")
 
@@ -125,6 +126,25 @@ def _parse_datetime(text: str) -> int:
     return int(moment.timestamp() * 1000)
 
 
+# Java's Duration.parse for the days, hours, minutes and seconds kafka-consumer-groups.sh's
+# --by-duration takes ("PnDTnHnMnS").
+_DURATION = re.compile(
+    r"P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?", re.IGNORECASE
+)
+
+
+def _parse_duration(text: str) -> int:
+    """An ISO-8601 duration such as PT15M or P1DT2H, in ms."""
+    match = _DURATION.fullmatch(text.strip())
+    if match is None or not any(match.groupdict().values()) or text.strip().upper().endswith("T"):
+        raise typer.BadParameter(
+            f"{text!r} is not a duration like PnDTnHnMnS (e.g. PT15M, PT1H30M, P2D)",
+            param_hint="--by-duration",
+        )
+    d, h, m, sec = (float(match.group(g) or 0) for g in "dhms")
+    return int((((d * 24 + h) * 60 + m) * 60 + sec) * 1000)
+
+
 @app.command("reset-offsets")
 def reset_offsets(
     ctx: typer.Context,
@@ -141,30 +161,49 @@ def reset_offsets(
     to_datetime: Annotated[
         str | None, typer.Option("--to-datetime", help="Reset to the first record at or after this ISO time.")
     ] = None,
+    by_duration: Annotated[
+        str | None,
+        typer.Option(
+            "--by-duration", help="Reset to the first record at most this long ago (PnDTnHnMnS, e.g. PT15M)."
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only show the new offsets (the default, as in Kafka).")
+    ] = False,
     execute: Annotated[
         bool, typer.Option("--execute", help="Commit the new offsets (default: dry run).")
     ] = False,
     json_out: JsonOption = False,
 ) -> None:
-    """Plan (and with --execute, commit) new offsets for a group: exactly one strategy."""
+    """Plan (and with --execute, commit) new offsets for a group: exactly one strategy.
+
+    Works on any Kafka (ListOffsets, AlterConsumerGroupOffsets); refused, as by
+    kafka-consumer-groups.sh, while the group has members.
+    """
     chosen = [
-        (name, value)
-        for name, flag, value in (
-            ("to-earliest", to_earliest, None),
-            ("to-latest", to_latest, None),
-            ("to-offset", to_offset is not None, to_offset),
-            ("shift-by", shift_by is not None, shift_by),
-            ("to-datetime", to_datetime is not None, to_datetime),
+        (strategy, value)
+        for strategy, flag, value in (
+            (ResetStrategy.TO_EARLIEST, to_earliest, None),
+            (ResetStrategy.TO_LATEST, to_latest, None),
+            (ResetStrategy.TO_OFFSET, to_offset is not None, to_offset),
+            (ResetStrategy.SHIFT_BY, shift_by is not None, shift_by),
+            (ResetStrategy.TO_DATETIME, to_datetime is not None, to_datetime),
+            (ResetStrategy.BY_DURATION, by_duration is not None, by_duration),
         )
         if flag
     ]
     if len(chosen) != 1:
         raise typer.BadParameter(
-            "choose exactly one of --to-earliest, --to-latest, --to-offset, --shift-by, --to-datetime",
+            "choose exactly one of --to-earliest, --to-latest, --to-offset, --shift-by, --to-datetime, "
+            "--by-duration",
             param_hint="strategy",
         )
+    if dry_run and execute:
+        raise typer.BadParameter("give --dry-run or --execute, not both", param_hint="--execute")
     strategy, raw = chosen[0]
-    value = _parse_datetime(raw) if strategy == "to-datetime" else raw  # type: ignore[arg-type]
+    value = raw
+    if isinstance(raw, str):  # a moment or a duration: in ms
+        value = _parse_datetime(raw) if strategy is ResetStrategy.TO_DATETIME else _parse_duration(raw)
     name, _, parts = topic.partition(":")
     try:
         partitions = [int(p) for p in parts.split(",")] if parts else None
@@ -173,11 +212,11 @@ def reset_offsets(
             f"{topic!r}: partitions are numbers, as in sales:0,2", param_hint="--topic"
         ) from None
 
-    @cluster_command("kafkatui group reset-offsets")
-    async def body(cluster: Cluster) -> None:
-        plan = await plan_reset(cluster, group, name, strategy, value, partitions)  # type: ignore[arg-type]
+    @backend_command("kafkatui group reset-offsets")
+    async def body(backend: Backend) -> None:
+        plan = await plan_reset(backend, group, name, strategy, value, partitions)
         if execute:
-            await execute_reset(cluster, group, plan)
+            await execute_reset(backend, group, plan)
         if json_out:
             rows = [{"topic": r.topic, "partition": r.partition, "old": r.old, "new": r.new} for r in plan]
             print_json({"group": group, "executed": execute, "partitions": rows})
@@ -196,11 +235,13 @@ def reset_offsets(
 
 @app.command()
 def delete(ctx: typer.Context, group: Annotated[str, typer.Argument(help="Group id.")]) -> None:
-    """Delete a group's committed offsets (tombstones in __consumer_offsets)."""
+    """Delete an empty group and its committed offsets (DeleteGroups: tombstones in
+    __consumer_offsets); refused while it has members."""
 
-    @cluster_command("kafkatui group delete")
-    async def body(cluster: Cluster) -> None:
-        removed = await cluster.delete_group(group)
-        console.print(f"Deleted group {group} ({removed} committed offset(s)).", markup=False)
+    @backend_command("kafkatui group delete")
+    async def body(backend: Backend) -> None:
+        committed = sum(1 for p in (await backend.describe_group(group)).partitions if p.committed >= 0)
+        await backend.delete_group(group)
+        console.print(f"Deleted group {group} ({committed} committed offset(s)).", markup=False)
 
     body(ctx)

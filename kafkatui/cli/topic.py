@@ -7,11 +7,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from kafkatui.backends.base import Backend
-from kafkatui.backends.embedded import EmbeddedBackend
-from kafkatui.cli.context import backend_command, cluster_command, console, kafka_errors
+from kafkatui.backends.base import Backend, Feature, LogLayout
+from kafkatui.cli.context import backend_command, console, kafka_errors
 from kafkatui.cli.output import describe_json, human_bytes, print_json
-from kafkatui.engine.cluster import Cluster
+from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.engine.log.configs import parse_config_assignment
 
 app = typer.Typer(help="Create, list, describe, alter and delete topics.", no_args_is_help=True)
@@ -125,9 +124,9 @@ def describe(
     @backend_command("kafkatui topic describe")
     async def body(backend: Backend) -> None:
         desc = backend.describe_topic(name)
-        # Segments are the brokers' own: only kafkatui's engine can show them.
-        cluster = backend.cluster if isinstance(backend, EmbeddedBackend) else None
-        logs = {p.partition: await _segments(cluster, name, p.partition, p.leader) for p in desc.partitions}
+        # Segments are the brokers' own: only kafkatui's engine shows them (none over the wire).
+        layout = await backend.log_layout(name)
+        logs = {p.partition: _segments(layout.get(p.partition)) for p in desc.partitions}
         if json_out:
             described = describe_json(desc)
             for row in described["partitions"]:
@@ -228,25 +227,24 @@ def alter(
     body(ctx)
 
 
-async def _segments(cluster: Cluster | None, name: str, partition: int, leader: int) -> dict[str, Any]:
-    """The leader replica's segments and dirty ratio (nothing while the partition is
-    offline, or over the wire)."""
-    if leader < 0 or cluster is None:
+def _segments(layout: LogLayout | None) -> dict[str, Any]:
+    """The leader replica's segments and, if compacted, its dirty ratio (nothing while
+    the partition is offline, or over the wire)."""
+    if layout is None:
         return {"segments": [], "dirty_ratio": None, "first_dirty_offset": None}
-    segments, ratio, first_dirty = await cluster.log_segments(name, partition)
-    compacted = "compact" in cluster.topic(name).config.cleanup_policy
+    ratio = layout.dirty_ratio
     return {
         "segments": [
             {
                 "base_offset": s.base_offset,
                 "last_offset": s.last_offset,
                 "batches": s.batches,
-                "size_bytes": s.size,
+                "size_bytes": s.size_bytes,
             }
-            for s in segments
+            for s in layout.segments
         ],
-        "dirty_ratio": round(ratio, 4) if compacted else None,
-        "first_dirty_offset": first_dirty if compacted else None,
+        "dirty_ratio": round(ratio, 4) if ratio is not None else None,
+        "first_dirty_offset": layout.first_dirty,
     }
 
 
@@ -263,16 +261,17 @@ def compact(
     The active (last) segment is never cleaned: lower segment.bytes to see more cleaned.
     """
 
-    @cluster_command("kafkatui topic compact")
-    async def body(cluster: Cluster) -> None:
-        done = await cluster.compact_topic(name)
+    @backend_command("kafkatui topic compact")
+    async def body(backend: Backend) -> None:
+        done = await backend.engine_controls(Feature.LOG_CLEANER).compact_topic(name)
         rows = [
             {
-                "broker": broker, "partition": partition, "cleaned_offsets": [r.first_offset, r.end_offset],
-                "records_before": r.records_before, "records_after": r.records_after,
-                "tombstones_removed": r.tombstones_removed, "bytes_freed": r.bytes_freed,
+                "broker": r.broker_id, "partition": r.partition,
+                "cleaned_offsets": [r.first_offset, r.end_offset], "records_before": r.records_before,
+                "records_after": r.records_after, "tombstones_removed": r.tombstones_removed,
+                "bytes_freed": r.bytes_freed,
             }
-            for broker, partition, r in sorted(done, key=lambda d: (d[1], d[0]))
+            for r in sorted(done, key=lambda r: (r.partition, r.broker_id))
         ]  # fmt: skip
         if json_out:
             print_json(rows)
@@ -308,9 +307,9 @@ def delete_records(
     """Delete a partition's records below an offset, like kafka-delete-records.sh
     (DeleteRecords): the log start offset (low watermark) moves up on every replica."""
 
-    @cluster_command("kafkatui topic delete-records")
-    async def body(cluster: Cluster) -> None:
-        low = await cluster.delete_records(name, partition, offset)
+    @backend_command("kafkatui topic delete-records")
+    async def body(backend: Backend) -> None:
+        low = await backend.delete_records(name, partition, offset)
         if json_out:
             print_json({"topic": name, "partition": partition, "low_watermark": low})
             return
@@ -342,18 +341,22 @@ def elect_leaders(
     if election_type not in ("preferred", "unclean"):
         raise typer.BadParameter("preferred or unclean", param_hint="--election-type")
 
-    @cluster_command("kafkatui topic elect-leaders")
-    async def body(cluster: Cluster) -> None:
+    @backend_command("kafkatui topic elect-leaders")
+    async def body(backend: Backend) -> None:
         wanted = None
         if name is not None:
-            count = len(cluster.topic(name).partitions)
+            count = len(backend.describe_topic(name).partitions)
             if partition is not None and not 0 <= partition < count:
-                cluster.leader(name, partition)  # raises Kafka's error naming the range
+                raise KafkaError(
+                    ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                    f"topic '{name}' has no partition {partition} (it has {count}: 0..{count - 1})",
+                )
             wanted = [(name, p) for p in range(count) if partition is None or p == partition]
-        results = await cluster.elect_leaders(election_type, wanted)
+        results = await backend.elect_leaders(election_type, wanted)
+        topics = set(backend.topic_names(include_internal=True))
         rows = []
         for (topic, p), error in sorted(results.items()):
-            leader = cluster.topic(topic).partitions[p].leader if topic in cluster.metadata.topics else -1
+            leader = backend.describe_topic(topic).partitions[p].leader if topic in topics else -1
             rows.append(
                 {
                     "topic": topic,
@@ -372,11 +375,11 @@ def elect_leaders(
         for r in rows:
             if r["error"] not in (None, "ELECTION_NOT_NEEDED"):
                 console.print(f"{r['topic']}-{r['partition']}: {r['error']}: {r['message']}", markup=False)
-        needed = len(rows) - sum(1 for r in rows if r["error"] == "ELECTION_NOT_NEEDED")
-        console.print(
-            f"{len(moved)} partition(s) got a new leader; {len(rows) - needed} already had the "
-            f"{'preferred' if election_type == 'preferred' else 'a'} leader.",
-            markup=False,
-        )
+        summary = f"{len(moved)} partition(s) got a new leader"
+        if wanted is not None:  # asked for every partition, Kafka leaves the others out
+            kept = sum(1 for r in rows if r["error"] == "ELECTION_NOT_NEEDED")
+            which = "preferred" if election_type == "preferred" else "a"
+            summary += f"; {kept} already had the {which} leader"
+        console.print(summary + ".", markup=False)
 
     body(ctx)

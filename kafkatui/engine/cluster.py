@@ -31,6 +31,7 @@ from kafkatui.engine.descriptions import PartitionDescription, TopicDescription
 from kafkatui.engine.faults import FaultInjection
 from kafkatui.engine.lockfile import DataDirLock
 from kafkatui.engine.log.cleaner import CleanResult, Segment, dirty_ratio, segments
+from kafkatui.engine.log.configs import ConfigEntry, ConfigSource, ConfigType
 from kafkatui.engine.log.partition_log import PartitionLog
 from kafkatui.engine.log.producer_state import AbortedTxn
 from kafkatui.engine.log.records import RecordBatch, decode_batch
@@ -322,6 +323,43 @@ class Cluster(CoordinatorApis, FaultInjection, ScenarioDriver):
     def duplicates_dropped(self) -> int:
         """Retried batches the brokers recognised and did not append again (since start)."""
         return sum(b.duplicates_dropped for b in self.brokers.values())
+
+    def broker_configs(self, broker_id: int) -> list[ConfigEntry]:
+        """DescribeConfigs(BROKER): the broker settings kafkatui has (`BrokerDefaults`),
+        by Kafka's names and types; read-only, as kafkatui has no dynamic broker configs."""
+        self._broker(broker_id)
+        d = self.defaults
+        boolean, integer, long, short = ConfigType.BOOLEAN, ConfigType.INT, ConfigType.LONG, ConfigType.SHORT
+        settings = [
+            ("auto.create.topics.enable", str(d.auto_create_topics_enable).lower(), boolean),
+            ("auto.leader.rebalance.enable", str(d.auto_leader_rebalance_enable).lower(), boolean),
+            ("broker.heartbeat.interval.ms", d.broker_heartbeat_interval_ms, integer),
+            ("broker.session.timeout.ms", d.broker_session_timeout_ms, integer),
+            ("connections.max.idle.ms", d.connections_max_idle_ms, long),
+            ("controller.quorum.election.timeout.ms", d.controller_quorum_election_timeout_ms, integer),
+            ("default.replication.factor", d.default_replication_factor, integer),
+            ("group.initial.rebalance.delay.ms", d.group_initial_rebalance_delay_ms, integer),
+            ("leader.imbalance.check.interval.seconds", d.leader_imbalance_check_interval_ms // 1000, long),
+            ("leader.imbalance.per.broker.percentage", d.leader_imbalance_per_broker_percentage, integer),
+            ("log.cleaner.backoff.ms", d.log_cleaner_backoff_ms, long),
+            ("log.retention.check.interval.ms", d.log_retention_check_interval_ms, long),
+            ("max.connections", d.max_connections, integer),
+            ("max.connections.per.ip", d.max_connections_per_ip, integer),
+            ("node.id", broker_id, integer),
+            ("num.partitions", d.num_partitions, integer),
+            ("offsets.topic.num.partitions", d.offsets_topic_num_partitions, integer),
+            ("offsets.topic.replication.factor", d.offsets_topic_replication_factor, short),
+            ("producer.id.expiration.check.interval.ms", d.producer_id_expiration_check_interval_ms, integer),
+            ("producer.id.expiration.ms", d.producer_id_expiration_ms, integer),
+            ("replica.fetch.backoff.ms", d.replica_fetch_backoff_ms, integer),
+            ("replica.fetch.wait.max.ms", d.replica_fetch_wait_max_ms, integer),
+            ("replica.lag.time.max.ms", d.replica_lag_time_max_ms, long),
+            ("socket.request.max.bytes", d.socket_request_max_bytes, integer),
+            ("transaction.state.log.num.partitions", d.transaction_state_log_num_partitions, integer),
+            ("transaction.state.log.replication.factor", d.transaction_state_log_replication_factor, short),
+        ]
+        source = ConfigSource.STATIC_BROKER_CONFIG
+        return [ConfigEntry(n, str(v), source, False, True, False, t, "") for n, v, t in settings]
 
     async def read_log(
         self, topic: str, partition: int, offset: int, max_records: int = 500

@@ -1,6 +1,6 @@
 """DescribeConfigs (key 32): a topic's configs (its overrides over Kafka's defaults, from
-the engine's `TopicConfig.entries`) and a broker's (the engine's `BrokerDefaults`, read-only:
-kafkatui has no dynamic broker configs).
+the engine's `TopicConfig.entries`) and a broker's (`Cluster.broker_configs` and its
+listener, read-only: kafkatui has no dynamic broker configs).
 
 AlterConfigs (key 33, the old non-incremental API, deprecated by KIP-339): the configs
 sent replace a topic's whole set of overrides; every override not named goes back to its
@@ -23,41 +23,22 @@ ALTER_CONFIGS = 33
 TOPIC = 2  # ConfigResource.Type
 BROKER = 4
 # DescribeConfigsResponse.ConfigSource and .ConfigType as Kafka numbers them.
-SOURCES = {ConfigSource.DYNAMIC_TOPIC_CONFIG: 1, ConfigSource.DEFAULT_CONFIG: 5}
-STATIC_BROKER_CONFIG = 4
+SOURCES = {
+    ConfigSource.DYNAMIC_TOPIC_CONFIG: 1,
+    ConfigSource.STATIC_BROKER_CONFIG: 4,
+    ConfigSource.DEFAULT_CONFIG: 5,
+}
 TYPES = {t: i for i, t in enumerate(ConfigType, start=1)}
 
 
-def _broker_entries(ctx: RequestContext, broker_id: int) -> list[tuple[str, str, int]]:
-    """(name, value, ConfigType number) of the broker settings kafkatui has."""
-    d = ctx.cluster.defaults
-    boolean, integer, long = TYPES[ConfigType.BOOLEAN], TYPES[ConfigType.INT], TYPES[ConfigType.LONG]
+def _broker_entries(ctx: RequestContext, broker_id: int) -> list[ConfigEntry]:
+    """The broker's settings (the engine's) and, as only the server knows it, its listener."""
     host, port = ctx.server.addresses[broker_id]
-    entries = [
-        ("auto.create.topics.enable", str(d.auto_create_topics_enable).lower(), boolean),
-        ("auto.leader.rebalance.enable", str(d.auto_leader_rebalance_enable).lower(), boolean),
-        ("broker.heartbeat.interval.ms", str(d.broker_heartbeat_interval_ms), integer),
-        ("broker.session.timeout.ms", str(d.broker_session_timeout_ms), integer),
-        ("connections.max.idle.ms", str(d.connections_max_idle_ms), long),
-        ("default.replication.factor", str(d.default_replication_factor), integer),
-        ("leader.imbalance.check.interval.seconds", str(d.leader_imbalance_check_interval_ms // 1000), long),
-        ("leader.imbalance.per.broker.percentage", str(d.leader_imbalance_per_broker_percentage), integer),
-        ("listeners", f"PLAINTEXT://{host}:{port}", TYPES[ConfigType.LIST]),
-        ("max.connections", str(d.max_connections), integer),
-        ("max.connections.per.ip", str(d.max_connections_per_ip), integer),
-        ("node.id", str(broker_id), integer),
-        ("num.partitions", str(d.num_partitions), integer),
-        ("offsets.topic.num.partitions", str(d.offsets_topic_num_partitions), integer),
-        (
-            "offsets.topic.replication.factor",
-            str(d.offsets_topic_replication_factor),
-            TYPES[ConfigType.SHORT],
-        ),
-        ("replica.fetch.wait.max.ms", str(d.replica_fetch_wait_max_ms), integer),
-        ("replica.lag.time.max.ms", str(d.replica_lag_time_max_ms), long),
-        ("socket.request.max.bytes", str(d.socket_request_max_bytes), integer),
-    ]
-    return entries
+    listeners = ConfigEntry(
+        "listeners", f"PLAINTEXT://{host}:{port}", ConfigSource.STATIC_BROKER_CONFIG, False, True, False,
+        ConfigType.LIST, "",
+    )  # fmt: skip
+    return sorted([*ctx.cluster.broker_configs(broker_id), listeners], key=lambda e: e.name)
 
 
 async def handle(ctx: RequestContext, request: Any) -> Any:
@@ -84,7 +65,7 @@ async def handle(ctx: RequestContext, request: Any) -> Any:
             documentation=doc if docs else None,
         )
 
-    def topic_entry(e: ConfigEntry) -> Any:
+    def config_entry(e: ConfigEntry) -> Any:
         return entry(
             e.name, e.value, SOURCES[ConfigSource(e.source)], e.read_only, e.sensitive, TYPES[e.type], e.doc
         )
@@ -94,15 +75,13 @@ async def handle(ctx: RequestContext, request: Any) -> Any:
         wanted = None if resource.configuration_keys is None else set(resource.configuration_keys)
         try:
             if resource.resource_type == TOPIC:
-                configs = [topic_entry(e) for e in ctx.cluster.topic(resource.resource_name).config.entries()]
+                entries = ctx.cluster.topic(resource.resource_name).config.entries()
+                configs = [config_entry(e) for e in entries]
             elif resource.resource_type == BROKER:
                 broker_id = int(resource.resource_name or ctx.broker_id)
                 if broker_id not in ctx.server.addresses:
                     raise KafkaError(ErrorCode.INVALID_REQUEST, f"there is no broker {broker_id}")
-                configs = [
-                    entry(n, v, STATIC_BROKER_CONFIG, True, False, t, "")
-                    for n, v, t in _broker_entries(ctx, broker_id)
-                ]
+                configs = [config_entry(e) for e in _broker_entries(ctx, broker_id)]
             else:
                 raise KafkaError(
                     ErrorCode.INVALID_REQUEST, f"resource type {resource.resource_type} is not supported"

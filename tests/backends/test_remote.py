@@ -148,20 +148,15 @@ async def test_engine_only_features_say_why_in_one_line(served: ServedCluster) -
         assert reason is not None and served.bootstrap in reason and "\n" not in reason
         assert "needs kafkatui's own cluster" in reason
         with pytest.raises(FeatureUnavailable) as error:
-            await backend.stop_broker(1, crash=True)
+            backend.engine_controls(Feature.STOP_BROKER)
         assert error.value.name == "FEATURE_UNAVAILABLE"
         assert error.value.message == reason
-        for call in (
-            backend.cut_link(1, 2),
-            backend.set_latency(1, 2, 50),
-            backend.compact_topic("x"),
-            backend.enforce_retention("x"),
-            backend.crash_consumer(1),
-        ):
-            with pytest.raises(FeatureUnavailable):
-                await call
+        for feature in (Feature.NETWORK, Feature.LOST_ACKS, Feature.LOG_CLEANER):
+            with pytest.raises(FeatureUnavailable) as error:
+                backend.engine_controls(feature)
+            assert error.value.message == backend.unavailable(feature)
         with pytest.raises(FeatureUnavailable):
-            backend.drop_next_ack("x")
+            await backend.crash_consumer(1)
         assert backend.links() == [] and backend.consumers() == []
         assert await backend.log_layout("x") == {}
         # ElectLeaders (KIP-460) is an admin request: it works over the wire (nothing to move here).

@@ -37,10 +37,11 @@ class ConfigType(enum.Enum):
 
 
 class ConfigSource(enum.StrEnum):
-    """Where a described value comes from: the topic-level names of the admin client's
-    ``ConfigEntry.ConfigSource`` (Kafka has more, for broker-level configs)."""
+    """Where a described value comes from: the names of the admin client's
+    ``ConfigEntry.ConfigSource`` that kafkatui has (Kafka has more: dynamic broker configs)."""
 
     DYNAMIC_TOPIC_CONFIG = "DYNAMIC_TOPIC_CONFIG"  # an override set on the topic
+    STATIC_BROKER_CONFIG = "STATIC_BROKER_CONFIG"  # a broker's setting (server.properties)
     DEFAULT_CONFIG = "DEFAULT_CONFIG"  # Kafka's built-in default
 
 

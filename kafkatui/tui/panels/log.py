@@ -12,7 +12,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Select, Static
 
-from kafkatui.backends.base import Backend
+from kafkatui.backends.base import Backend, Feature
 from kafkatui.common.errors import KafkaError
 from kafkatui.common.events import (
     BrokerStarted,
@@ -246,7 +246,7 @@ class LogPanel(Panel):
         if topic is None:
             return
         try:
-            done = await self.backend.compact_topic(topic)
+            done = await self.backend.engine_controls(Feature.LOG_CLEANER).compact_topic(topic)
         except KafkaError as error:
             self.report(error)
             return
@@ -276,7 +276,7 @@ class LogPanel(Panel):
         if topic is None:
             return
         try:
-            moved = await self.backend.enforce_retention(topic)
+            moved = await self.backend.engine_controls(Feature.LOG_CLEANER).enforce_retention(topic)
         except KafkaError as error:
             self.report(error)
             return

@@ -22,7 +22,7 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
-from kafkatui.backends.base import BrokerState, BrokerView
+from kafkatui.backends.base import BrokerState, BrokerView, Feature
 from kafkatui.common.errors import KafkaError
 from kafkatui.common.events import (
     BrokerFenced,
@@ -385,7 +385,7 @@ class PartitionsPanel(Panel):
     async def action_stop(self) -> None:
         b = self.selected_broker
         try:
-            await self.backend.stop_broker(b)
+            await self.backend.engine_controls(Feature.STOP_BROKER).stop_broker(b)
         except Exception as error:
             self.report(error)
             return
@@ -408,7 +408,7 @@ class PartitionsPanel(Panel):
         b = self.selected_broker
         was_controller = self.backend.controller_id == b
         try:
-            await self.backend.stop_broker(b, crash=True)
+            await self.backend.engine_controls(Feature.STOP_BROKER).stop_broker(b, crash=True)
         except Exception as error:
             self.report(error)
             return
@@ -430,7 +430,7 @@ class PartitionsPanel(Panel):
     async def action_restart(self) -> None:
         b = self.selected_broker
         try:
-            await self.backend.start_broker(b)
+            await self.backend.engine_controls(Feature.STOP_BROKER).start_broker(b)
         except Exception as error:
             self.report(error)
             return
@@ -455,14 +455,14 @@ class PartitionsPanel(Panel):
         a, b = sorted((me, choice.other))
         try:
             if self._link(a, b).cut:
-                await self.backend.heal_link(a, b)
+                await self.backend.engine_controls(Feature.NETWORK).heal_link(a, b)
                 self.app.notify(
                     "Replica fetches and heartbeats cross it again: lagging followers catch up "
                     "and rejoin the ISR, and a fenced broker is unfenced at its next heartbeat.",
                     title=f"Link {a} ⇹ {b} healed",
                 )
             else:
-                await self.backend.cut_link(a, b)
+                await self.backend.engine_controls(Feature.NETWORK).cut_link(a, b)
                 self.app.notify(self._cut_message(a, b), title=f"Link {a} ⇹ {b} cut", severity="warning")
         except Exception as error:
             self.report(error)
@@ -489,7 +489,7 @@ class PartitionsPanel(Panel):
             return
         a, b = sorted((me, choice.other))
         try:
-            await self.backend.set_latency(a, b, choice.latency_ms)
+            await self.backend.engine_controls(Feature.NETWORK).set_latency(a, b, choice.latency_ms)
         except Exception as error:
             self.report(error)
             return

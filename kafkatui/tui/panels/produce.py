@@ -22,7 +22,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, Static, Switch
 
-from kafkatui.backends.base import Backend, ProduceRequest, ProduceTrace, TransactionView
+from kafkatui.backends.base import Backend, Feature, ProduceRequest, ProduceTrace, TransactionView
 from kafkatui.common.events import (
     AckLost,
     DuplicateBatchDropped,
@@ -386,7 +386,7 @@ class ProducePanel(Panel):
             self.app.notify("Choose a topic first.", title="Drop next ack", severity="warning")
             return
         try:
-            self.backend.drop_next_ack(topic)
+            self.backend.engine_controls(Feature.LOST_ACKS).drop_next_ack(topic)
         except Exception as error:
             self.report(error)
             return

@@ -16,6 +16,8 @@ import fcntl
 import json
 import os
 import random
+import re
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +77,45 @@ class DataDirLockedError(Exception):
         super().__init__(
             f"{data_dir} is in use by pid {pid} ({command}{serving}); stop it or use another --data-dir"
         )
+
+
+def _storage_error(message: str) -> KafkaError:
+    return KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, message)
+
+
+# What kafkatui keeps in a data dir (SQLite adds -wal and -shm files next to a database).
+_OWN_FILES = re.compile(r"(cluster-metadata|broker-\d+)\.db(-wal|-shm|-journal)?|kafkatui\.lock")
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _check_data_dir(path: Path) -> None:
+    """Create the data dir, or refuse it naming the path, as Kafka refuses a log dir it
+    cannot use at start-up ("Failed to create or validate data directory"): a file, a
+    directory that cannot be made, someone else's directory (its files would get our
+    databases beside them), or a database that is not SQLite (damaged, or not ours)."""
+    if path.exists() and not path.is_dir():
+        raise _storage_error(f"the data dir {path} is a file, not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        entries = sorted(entry.name for entry in path.iterdir())
+    except OSError as error:
+        raise _storage_error(f"cannot create or read the data dir {path}: {error.strerror}") from None
+    foreign = [name for name in entries if not _OWN_FILES.fullmatch(name)]
+    if foreign and METADATA_FILE not in entries:
+        more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        raise _storage_error(
+            f"{path} is not a kafkatui data dir: it holds {', '.join(foreign[:3])}{more} and no "
+            f"{METADATA_FILE}; use an empty or new directory"
+        )
+    for name in entries:
+        if name.endswith(".db"):
+            try:
+                with (path / name).open("rb") as file:
+                    header = file.read(len(_SQLITE_HEADER))
+            except OSError as error:
+                raise _storage_error(f"cannot read {path / name}: {error.strerror}") from None
+            if header and header != _SQLITE_HEADER:  # an empty file is a new database
+                raise _storage_error(f"{path / name} is not a SQLite database (damaged, or not kafkatui's)")
 
 
 class _DataDirLock:
@@ -213,9 +254,12 @@ class Cluster:
         path = Path(data_dir).expanduser() if data_dir is not None else None
         lock = None
         if path is not None:
-            path.mkdir(parents=True, exist_ok=True)
+            _check_data_dir(path)
             lock = _DataDirLock(path)
-            lock.acquire(command)
+            try:
+                lock.acquire(command)
+            except OSError as error:
+                raise _storage_error(f"cannot write to the data dir {path}: {error.strerror}") from None
         metadata_log = None
         try:
             metadata_log = await MetadataLog.open(path / METADATA_FILE if path else None)
@@ -225,11 +269,15 @@ class Cluster:
             network = Network(random.Random(None if seed is None else f"{seed}/network"))
             cluster = cls(path, clock, rng, bus, controller, metadata_log, lock, network)
             await cluster._start(image, brokers)
-        except BaseException:
+        except BaseException as error:
             if metadata_log is not None:
                 await metadata_log.close()
             if lock is not None:
                 lock.release()
+            # SQLite's own failures (unreadable, read-only, full, damaged); not its
+            # IntegrityError or ProgrammingError, which would be kafkatui's bugs.
+            if path is not None and type(error) in (sqlite3.DatabaseError, sqlite3.OperationalError):
+                raise _storage_error(f"cannot open the databases in {path}: {error}") from error
             raise
         return cluster
 
@@ -333,7 +381,10 @@ class Cluster:
             broker.sync_fetchers()
 
     async def close(self) -> None:
-        """Checkpoint and close every broker, the metadata log, then release the data dir."""
+        """Checkpoint and close every broker, the metadata log, then release the data dir.
+        Every database is closed even if one fails (a full disk): one left open keeps its
+        SQLite thread, and so the process, alive. The first failure is raised after."""
+        failures: list[BaseException] = []
         try:
             await self.housekeeping.stop()
             if self._txn_timeouts is not None:
@@ -344,17 +395,25 @@ class Cluster:
             # First silence every follower, so none fetches from a broker being closed.
             for broker in self.brokers.values():
                 await broker.stop_fetchers()
+        finally:
             for broker in self.brokers.values():
                 was_running = broker.running
-                await broker.close()
+                try:
+                    await broker.close()
+                except Exception as error:
+                    failures.append(error)
+                    continue
                 if was_running:
                     self.bus.publish(
                         BrokerStopped(timestamp_ms=self.clock.now_ms(), broker_id=broker.broker_id)
                     )
-            await self._metadata_log.close()
-        finally:
-            if self._lock is not None:
-                self._lock.release()
+            try:
+                await self._metadata_log.close()
+            finally:
+                if self._lock is not None:
+                    self._lock.release()
+        if failures:
+            raise failures[0]
 
     def advertise_listeners(self, bootstrap: str | None) -> None:
         """Record the wire listeners (`host:port,...`) in the data dir's lock file, so a

@@ -10,10 +10,11 @@ reason. The demos and `serve` run an engine of their own (`ClusterOptions.open`)
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import errno
 import functools
 import os
+import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass
@@ -22,21 +23,38 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import platformdirs
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
+from rich.markup import escape
 
-from kafkatui.backends.base import Backend, FeatureUnavailable
-from kafkatui.common.errors import KafkaError
-from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.lockfile import DataDirLockedError
-from kafkatui.engine.server.config import BrokerDefaults
+from kafkatui.common.errors import ErrorCode, KafkaError
 
+# The engine, the backends and confluent-kafka load when a command runs, not when the
+# command line is parsed (tests/cli/test_startup_imports.py).
 if TYPE_CHECKING:
+    from kafkatui.backends.base import Backend, FeatureUnavailable
     from kafkatui.backends.remote import RemoteBackend
+    from kafkatui.engine.cluster import Cluster
+    from kafkatui.engine.server.config import BrokerDefaults
 
 T = TypeVar("T")
 
 DATA_DIR_ENV = "KAFKATUI_DATA_DIR"
-console = Console(highlight=False, soft_wrap=True)
+# Wide enough for any table kafkatui prints; narrow enough that nothing which fills the
+# width (none does on stdout today) writes megabytes of spaces.
+PIPE_WIDTH = 10_000
+
+
+class _StdoutConsole(Console):
+    """Rich's console, but off a terminal (`| cat`, a file) as wide as what it prints:
+    Rich would fit a table into 80 columns and cut its headers to `Part…`."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        size = super().size
+        return size if self.is_terminal else ConsoleDimensions(PIPE_WIDTH, size.height)
+
+
+console = _StdoutConsole(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -65,6 +83,8 @@ class ClusterOptions:
         return self.data_dir or default_data_dir(self.cluster_name)
 
     async def open(self, command: str, defaults: BrokerDefaults | None = None) -> Cluster:
+        from kafkatui.engine.cluster import Cluster
+
         if self.bootstrap_server is not None:
             raise engine_only(command, self.bootstrap_server)
         return await Cluster.open(
@@ -73,6 +93,8 @@ class ClusterOptions:
 
 
 def engine_only(command: str, bootstrap: str) -> FeatureUnavailable:
+    from kafkatui.backends.base import FeatureUnavailable
+
     return FeatureUnavailable(
         f"{command} needs kafkatui's own cluster (not available when attached to {bootstrap})"
     )
@@ -85,6 +107,7 @@ async def open_backend(opts: ClusterOptions, command: str, *, announce: bool = T
     (`--no-listen`) is still DATA_DIR_LOCKED. The attach notice goes to stderr if
     `announce`, and always to the backend's `notices` (the workbench shows those)."""
     from kafkatui.backends.embedded import EmbeddedBackend
+    from kafkatui.engine.lockfile import DataDirLockedError
 
     if opts.bootstrap_server is not None:
         return await _remote(opts.bootstrap_server)
@@ -117,7 +140,7 @@ def options(ctx: typer.Context) -> ClusterOptions:
 
 def fail(name: str, message: str, code: int = 1) -> typer.Exit:
     """Print `error: NAME: message` on stderr; return the Exit to raise."""
-    err_console.print(f"[bold red]error:[/] {name}: {message}", markup=True)
+    err_console.print(f"[bold red]error:[/] {name}: {escape(message)}", markup=True)
     return typer.Exit(code)
 
 
@@ -131,25 +154,51 @@ def kafka_errors() -> Iterator[None]:
 
 
 def run_async(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run a command's coroutine, turning Kafka errors into one line and an exit code."""
+    """Run a command's coroutine; any error leaves as one line and an exit code."""
+    import asyncio
+
     try:
         return asyncio.run(main())
-    except KafkaError as error:
-        raise fail(error.name, error.message) from None
-    except DataDirLockedError as error:
-        raise fail(error.name, str(error)) from None
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     except Exception as error:
         # Typer/Click's own exits and usage errors carry an exit_code: let them through.
-        # Anything else is a bug: never a traceback for users, KAFKATUI_DEBUG=1 shows it.
-        if hasattr(error, "exit_code") or os.environ.get("KAFKATUI_DEBUG"):
+        if hasattr(error, "exit_code"):
             raise
-        raise fail(
-            "INTERNAL_ERROR",
-            f"{type(error).__name__}: {error} (a kafkatui bug: rerun with KAFKATUI_DEBUG=1 "
-            "for the traceback and report it)",
-        ) from None
+        name, message = error_line(error)
+        # KAFKATUI_DEBUG=1 shows the traceback of anything that is not a Kafka error.
+        if os.environ.get("KAFKATUI_DEBUG") and not isinstance(error, KafkaError):
+            raise
+        raise fail(name, message) from None
+
+
+# What the OS says when a disk or a directory cannot be used (the CLI's own files are
+# the data dir's: it reads no other).
+_STORAGE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO}
+
+
+def error_line(error: Exception) -> tuple[str, str]:
+    """`(NAME, message)` for `error: NAME: message`. A storage failure is Kafka's
+    KAFKA_STORAGE_ERROR (what a broker answers when a log dir fails); INTERNAL_ERROR, and
+    the request to report it, is only for what can only be a kafkatui bug."""
+    if isinstance(error, KafkaError):
+        return error.name, error.message
+    from kafkatui.engine.lockfile import DataDirLockedError
+
+    if isinstance(error, DataDirLockedError):
+        return error.name, str(error)
+    # SQLite's own failures (disk full, read-only, damaged file); not its IntegrityError
+    # or ProgrammingError, which are bugs.
+    if type(error) in (sqlite3.DatabaseError, sqlite3.OperationalError):
+        return ErrorCode.KAFKA_STORAGE_ERROR.name, f"the data dir's databases failed: {error}"
+    if isinstance(error, OSError) and error.errno in _STORAGE_ERRNOS:
+        where = f": {error.filename}" if error.filename else ""
+        return ErrorCode.KAFKA_STORAGE_ERROR.name, f"{error.strerror}{where}"
+    return (
+        "INTERNAL_ERROR",
+        f"{type(error).__name__}: {error} (a kafkatui bug: rerun with KAFKATUI_DEBUG=1 "
+        "for the traceback and report it)",
+    )
 
 
 async def with_backend(ctx: typer.Context, command: str, body: Callable[[Backend], Awaitable[T]]) -> T:

@@ -1,15 +1,18 @@
-"""The `kafkatui` command: global options and the command groups."""
+"""The `kafkatui` command: global options and the workbench. The commands themselves
+are listed in `kafkatui.cli.root`, which imports each one when it is used."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from kafkatui import __version__
-from kafkatui.cli import broker, consume, demo, group, produce, serve, topic
-from kafkatui.cli.context import ClusterOptions, default_data_dir, open_backend
+from kafkatui.cli.root import RootGroup
+
+if TYPE_CHECKING:
+    from kafkatui.cli.context import ClusterOptions
 
 app = typer.Typer(
     name="kafkatui",
@@ -18,16 +21,14 @@ app = typer.Typer(
         "Each broker keeps its partitions in its own SQLite database under the data dir, "
         "so what you produce is still there next time."
     ),
+    cls=RootGroup,
+    # Click's plain help: Typer 0.29's Rich help shows every flag as taking a value
+    # (`--memory <bool>`) and keeps a docstring's line breaks (its "rich" markup mode);
+    # plain help shows flags as flags and reflows paragraphs to the terminal's width.
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.add_typer(topic.app, name="topic")
-app.add_typer(broker.app, name="broker")
-app.add_typer(group.app, name="group")
-app.add_typer(demo.app, name="demo")
-app.command()(produce.produce)
-app.command()(consume.consume)
-app.command()(serve.serve)
 
 
 def _version(value: bool) -> None:
@@ -114,6 +115,8 @@ def main(
     ] = False,
 ) -> None:
     """Without a command, open the workbench (the Textual app) on the cluster."""
+    from kafkatui.cli.context import ClusterOptions
+
     ctx.obj = ClusterOptions(data_dir, memory, brokers, cluster_name, seed, bootstrap_server)
     if ctx.invoked_subcommand is None:
         if language is not None and language not in ("en", "pt"):
@@ -121,9 +124,10 @@ def main(
         run_workbench(ctx.obj, theme=theme, language=language, port_base=port_base if listen else None)
 
 
-@app.command("where")
 def where(ctx: typer.Context) -> None:
     """Print the data dir this command line would use."""
+    from kafkatui.cli.context import default_data_dir
+
     opts: ClusterOptions = ctx.find_root().obj
     path = opts.resolved_data_dir()
     typer.echo("(in memory)" if path is None else str(path or default_data_dir(opts.cluster_name)))
@@ -139,6 +143,7 @@ def run_workbench(
     from kafkatui.backends.base import Backend
     from kafkatui.backends.embedded import EmbeddedBackend
     from kafkatui.backends.remote import RemoteBackend
+    from kafkatui.cli.context import open_backend
     from kafkatui.serve.host import serve_backend
     from kafkatui.tui.app import KafkaTuiApp
 

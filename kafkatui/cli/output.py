@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kafkatui.engine.descriptions import TopicDescription
 from kafkatui.formatting import human_bytes
+
+if TYPE_CHECKING:  # the engine loads when a command runs, not when it is parsed
+    from kafkatui.engine.descriptions import TopicDescription
 
 __all__ = ["bytes_to_json", "describe_json", "human_bytes", "print_json"]
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from kafkatui.engine.coordinator.transaction.producer_ids import AllocateProduce
 from kafkatui.engine.coordinator_apis import CoordinatorApis
 from kafkatui.engine.descriptions import PartitionDescription, TopicDescription
 from kafkatui.engine.faults import FaultInjection
-from kafkatui.engine.lockfile import DataDirLock
+from kafkatui.engine.lockfile import METADATA_FILE, DataDirLock, check_data_dir, storage_error
 from kafkatui.engine.log.cleaner import CleanResult, Segment, dirty_ratio, segments
 from kafkatui.engine.log.configs import ConfigEntry, ConfigSource, ConfigType
 from kafkatui.engine.log.partition_log import PartitionLog
@@ -44,7 +45,6 @@ from kafkatui.engine.server.network import Network
 from kafkatui.engine.server.replica_manager import AlterPartition, ShrinkIsr
 
 DEFAULT_BROKERS = 3
-METADATA_FILE = "cluster-metadata.db"
 
 
 class Cluster(CoordinatorApis, FaultInjection, ScenarioDriver):
@@ -72,9 +72,12 @@ class Cluster(CoordinatorApis, FaultInjection, ScenarioDriver):
         path = Path(data_dir).expanduser() if data_dir is not None else None
         lock = None
         if path is not None:
-            path.mkdir(parents=True, exist_ok=True)
+            check_data_dir(path)
             lock = DataDirLock(path)
-            lock.acquire(command)
+            try:
+                lock.acquire(command)
+            except OSError as error:
+                raise storage_error(f"cannot write to the data dir {path}: {error.strerror}") from None
         metadata_log = None
         try:
             metadata_log = await MetadataLog.open(path / METADATA_FILE if path else None)
@@ -84,11 +87,15 @@ class Cluster(CoordinatorApis, FaultInjection, ScenarioDriver):
             network = Network(random.Random(None if seed is None else f"{seed}/network"))
             cluster = cls(path, clock, rng, bus, controller, metadata_log, lock, network)
             await cluster._start(image, brokers)
-        except BaseException:
+        except BaseException as error:
             if metadata_log is not None:
                 await metadata_log.close()
             if lock is not None:
                 lock.release()
+            # SQLite's own failures (unreadable, read-only, full, damaged); not its
+            # IntegrityError or ProgrammingError, which would be kafkatui's bugs.
+            if path is not None and type(error) in (sqlite3.DatabaseError, sqlite3.OperationalError):
+                raise storage_error(f"cannot open the databases in {path}: {error}") from error
             raise
         return cluster
 
@@ -184,7 +191,10 @@ class Cluster(CoordinatorApis, FaultInjection, ScenarioDriver):
             broker.sync_fetchers()
 
     async def close(self) -> None:
-        """Checkpoint and close every broker, the metadata log, then release the data dir."""
+        """Checkpoint and close every broker, the metadata log, then release the data dir.
+        Every database is closed even if one fails (a full disk): one left open keeps its
+        SQLite thread, and so the process, alive. The first failure is raised after."""
+        failures: list[BaseException] = []
         try:
             await self.housekeeping.stop()
             if self._txn_timeouts is not None:
@@ -195,17 +205,25 @@ class Cluster(CoordinatorApis, FaultInjection, ScenarioDriver):
             # First silence every follower, so none fetches from a broker being closed.
             for broker in self.brokers.values():
                 await broker.stop_fetchers()
+        finally:
             for broker in self.brokers.values():
                 was_running = broker.running
-                await broker.close()
+                try:
+                    await broker.close()
+                except Exception as error:
+                    failures.append(error)
+                    continue
                 if was_running:
                     self.bus.publish(
                         BrokerStopped(timestamp_ms=self.clock.now_ms(), broker_id=broker.broker_id)
                     )
-            await self._metadata_log.close()
-        finally:
-            if self._lock is not None:
-                self._lock.release()
+            try:
+                await self._metadata_log.close()
+            finally:
+                if self._lock is not None:
+                    self._lock.release()
+        if failures:
+            raise failures[0]
 
     def advertise_listeners(self, bootstrap: str | None) -> None:
         """Record the wire listeners (`host:port,...`) in the data dir's lock file, so a

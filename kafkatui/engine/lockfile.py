@@ -2,7 +2,8 @@
 the cluster (Kafka's `.lock` file in each log directory, taken by `LogManager.lockLogDirs`).
 
 The file also says who the owner is (pid, command, and the wire listeners once it serves
-them), so a second process can name it, or attach to it as a Kafka client.
+them), so a second process can name it, or attach to it as a Kafka client. Before
+taking it, `check_data_dir` refuses a directory kafkatui cannot or must not use.
 """
 
 from __future__ import annotations
@@ -10,11 +11,15 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from kafkatui.common.errors import ErrorCode, KafkaError
+
 LOCK_FILE = "kafkatui.lock"
+METADATA_FILE = "cluster-metadata.db"
 
 
 class DataDirLockedError(Exception):
@@ -73,3 +78,42 @@ class DataDirLock:
             fcntl.flock(self._file, fcntl.LOCK_UN)
             self._file.close()
             self._file = None
+
+
+def storage_error(message: str) -> KafkaError:
+    return KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, message)
+
+
+# What kafkatui keeps in a data dir (SQLite adds -wal and -shm files next to a database).
+_OWN_FILES = re.compile(r"(cluster-metadata|broker-\d+)\.db(-wal|-shm|-journal)?|kafkatui\.lock")
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def check_data_dir(path: Path) -> None:
+    """Create the data dir, or refuse it naming the path, as Kafka refuses a log dir it
+    cannot use at start-up ("Failed to create or validate data directory"): a file, a
+    directory that cannot be made, someone else's directory (its files would get our
+    databases beside them), or a database that is not SQLite (damaged, or not ours)."""
+    if path.exists() and not path.is_dir():
+        raise storage_error(f"the data dir {path} is a file, not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        entries = sorted(entry.name for entry in path.iterdir())
+    except OSError as error:
+        raise storage_error(f"cannot create or read the data dir {path}: {error.strerror}") from None
+    foreign = [name for name in entries if not _OWN_FILES.fullmatch(name)]
+    if foreign and METADATA_FILE not in entries:
+        more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        raise storage_error(
+            f"{path} is not a kafkatui data dir: it holds {', '.join(foreign[:3])}{more} and no "
+            f"{METADATA_FILE}; use an empty or new directory"
+        )
+    for name in entries:
+        if name.endswith(".db"):
+            try:
+                with (path / name).open("rb") as file:
+                    header = file.read(len(_SQLITE_HEADER))
+            except OSError as error:
+                raise storage_error(f"cannot read {path / name}: {error.strerror}") from None
+            if header and header != _SQLITE_HEADER:  # an empty file is a new database
+                raise storage_error(f"{path / name} is not a SQLite database (damaged, or not kafkatui's)")

@@ -175,9 +175,13 @@ class ReplicaManager:
             log.close()
 
     async def close(self) -> None:
-        if self.running:
-            await self.stop()
-        await self.storage.close()
+        try:
+            if self.running:
+                await self.stop()
+        finally:
+            # Even when the checkpoint fails (a full disk): an open database keeps its
+            # SQLite thread, and so the process, alive.
+            await self.storage.close()
 
     async def apply_metadata(self, image: MetadataImage) -> None:
         """Create logs for new replicas here, delete logs of removed topics, then lead or

@@ -74,7 +74,9 @@ async def read_json(request: web.Request) -> Any:
     accepted = request.app[_MEDIA_KEY]
     content_type = request.content_type if request.headers.get("Content-Type") else GENERIC_REQUEST
     if content_type not in (*accepted, GENERIC_REQUEST):
-        raise HttpError(415, 415, f"HTTP 415 Unsupported Media Type: {content_type} is not one of {', '.join(accepted)}")
+        raise HttpError(
+            415, 415, f"HTTP 415 Unsupported Media Type: {content_type} is not one of {', '.join(accepted)}"
+        )
     raw = await request.read()
     try:
         return json.loads(raw)
@@ -123,14 +125,20 @@ async def _confluent_errors(
     except HttpError as error:
         return json_response(request, error_body(error.error_code, error.message), error.status)
     except web.HTTPRequestEntityTooLarge as error:
-        return json_response(request, error_body(413, f"HTTP 413 Request Entity Too Large: {error.text}"), 413)
+        return json_response(
+            request, error_body(413, f"HTTP 413 Request Entity Too Large: {error.text}"), 413
+        )
     except web.HTTPException as error:
         if error.status < 400:
             raise
-        return json_response(request, error_body(error.status, f"HTTP {error.status} {error.reason}"), error.status)
+        return json_response(
+            request, error_body(error.status, f"HTTP {error.status} {error.reason}"), error.status
+        )
     except Exception as error:
         log.exception("%s %s failed", request.method, request.path)
-        return json_response(request, error_body(500, f"Internal Server Error: {type(error).__name__}: {error}"), 500)
+        return json_response(
+            request, error_body(500, f"Internal Server Error: {type(error).__name__}: {error}"), 500
+        )
 
 
 def json_app(media_types: Sequence[str] = (JSON,), *, max_body: int = DEFAULT_MAX_BODY) -> web.Application:

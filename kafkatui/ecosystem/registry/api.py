@@ -81,13 +81,18 @@ async def lookup(request: web.Request) -> web.Response:
     registry = _registry(request)
     subject = request.match_info["subject"]
     value = registry.lookup(
-        subject, await _schema_request(request), normalize=_flag(request, "normalize"), deleted=_flag(request, "deleted")
+        subject,
+        await _schema_request(request),
+        normalize=_flag(request, "normalize"),
+        deleted=_flag(request, "deleted"),
     )
     return json_response(request, version_json(registry, value, request))
 
 
 async def delete_subject(request: web.Request) -> web.Response:
-    versions = await _registry(request).delete_subject(request.match_info["subject"], permanent=_flag(request, "permanent"))
+    versions = await _registry(request).delete_subject(
+        request.match_info["subject"], permanent=_flag(request, "permanent")
+    )
     return json_response(request, versions)
 
 
@@ -101,18 +106,24 @@ async def register(request: web.Request) -> web.Response:
     value = await registry.register(
         request.match_info["subject"], await _schema_request(request), normalize=_flag(request, "normalize")
     )
-    return json_response(request, _typed(value, {"id": value.id, "version": value.version, "schema": value.schema}))
+    return json_response(
+        request, _typed(value, {"id": value.id, "version": value.version, "schema": value.schema})
+    )
 
 
 async def get_version(request: web.Request) -> web.Response:
     registry = _registry(request)
-    value = registry.version(request.match_info["subject"], request.match_info["version"], deleted=_flag(request, "deleted"))
+    value = registry.version(
+        request.match_info["subject"], request.match_info["version"], deleted=_flag(request, "deleted")
+    )
     return json_response(request, version_json(registry, value, request))
 
 
 async def get_version_schema(request: web.Request) -> web.Response:
     registry = _registry(request)
-    value = registry.version(request.match_info["subject"], request.match_info["version"], deleted=_flag(request, "deleted"))
+    value = registry.version(
+        request.match_info["subject"], request.match_info["version"], deleted=_flag(request, "deleted")
+    )
     return _raw(request, _schema_text(registry, value, request))
 
 
@@ -151,13 +162,17 @@ async def schema_by_id_raw(request: web.Request) -> web.Response:
 
 
 async def schema_subjects(request: web.Request) -> web.Response:
-    uses = _registry(request).id_versions(_schema_id(request.match_info["id"]), deleted=_flag(request, "deleted"))
+    uses = _registry(request).id_versions(
+        _schema_id(request.match_info["id"]), deleted=_flag(request, "deleted")
+    )
     wanted = request.query.get("subject")
     return json_response(request, sorted({v.subject for v in uses if wanted is None or v.subject == wanted}))
 
 
 async def schema_versions(request: web.Request) -> web.Response:
-    uses = _registry(request).id_versions(_schema_id(request.match_info["id"]), deleted=_flag(request, "deleted"))
+    uses = _registry(request).id_versions(
+        _schema_id(request.match_info["id"]), deleted=_flag(request, "deleted")
+    )
     return json_response(request, [{"subject": v.subject, "version": v.version} for v in uses])
 
 
@@ -190,7 +205,9 @@ async def get_config(request: web.Request) -> web.Response:
 
 
 async def put_config(request: web.Request) -> web.Response:
-    return json_response(request, await _registry(request).set_config(_subject(request), await read_json(request)))
+    return json_response(
+        request, await _registry(request).set_config(_subject(request), await read_json(request))
+    )
 
 
 async def delete_config(request: web.Request) -> web.Response:
@@ -203,11 +220,15 @@ async def get_mode(request: web.Request) -> web.Response:
 
 
 async def put_mode(request: web.Request) -> web.Response:
-    return json_response(request, {"mode": await _registry(request).set_mode(_subject(request), await read_json(request))})
+    return json_response(
+        request, {"mode": await _registry(request).set_mode(_subject(request), await read_json(request))}
+    )
 
 
 async def delete_mode(request: web.Request) -> web.Response:
-    return json_response(request, {"mode": await _registry(request).delete_mode(request.match_info["subject"])})
+    return json_response(
+        request, {"mode": await _registry(request).delete_mode(request.match_info["subject"])}
+    )
 
 
 async def test_compatibility(request: web.Request) -> web.Response:
@@ -217,7 +238,9 @@ async def test_compatibility(request: web.Request) -> web.Response:
     schema = await _schema_request(request)
     if version is not None:
         registry.version(subject, version)  # 40401 / 40402 / 42202 before the body is judged
-    compatible, messages = registry.test_compatibility(subject, version, schema, normalize=_flag(request, "normalize"))
+    compatible, messages = registry.test_compatibility(
+        subject, version, schema, normalize=_flag(request, "normalize")
+    )
     body: dict[str, Any] = {"is_compatible": compatible}
     if _flag(request, "verbose"):
         body["messages"] = messages
@@ -232,7 +255,9 @@ async def contexts(request: web.Request) -> web.Response:
 
 
 async def metadata_id(request: web.Request) -> web.Response:
-    return json_response(request, {"scope": {"path": [], "clusters": {"schema-registry-cluster": "schema-registry"}}})
+    return json_response(
+        request, {"scope": {"path": [], "clusters": {"schema-registry-cluster": "schema-registry"}}}
+    )
 
 
 async def metadata_version(request: web.Request) -> web.Response:

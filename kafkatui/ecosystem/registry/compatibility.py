@@ -70,7 +70,10 @@ def messages(level: CompatibilityLevel, problems: list[tuple[int, list[Incompati
     """Confluent's verbose messages: one line per problem, then which version and level."""
     out = []
     for version, found in problems:
-        out += [f"{{errorType:'{i.kind}', description:'{i.text}'" + (f", path:'{i.path}'}}" if i.path else "}") for i in found]
+        out += [
+            f"{{errorType:'{i.kind}', description:'{i.text}'" + (f", path:'{i.path}'}}" if i.path else "}")
+            for i in found
+        ]
         out.append(f"{{oldSchemaVersion: {version}}}")
     if out:
         out.append(f"{{compatibility: '{level.value}'}}")

@@ -47,7 +47,9 @@ def version_not_found(version: int | str) -> RegistryError:
 
 
 def schema_not_found(schema_id: int | None = None) -> RegistryError:
-    return RegistryError(SCHEMA_NOT_FOUND, "Schema not found" if schema_id is None else f"Schema {schema_id} not found")
+    return RegistryError(
+        SCHEMA_NOT_FOUND, "Schema not found" if schema_id is None else f"Schema {schema_id} not found"
+    )
 
 
 def subject_soft_deleted(subject: str) -> RegistryError:
@@ -58,7 +60,8 @@ def subject_soft_deleted(subject: str) -> RegistryError:
 
 def subject_not_soft_deleted(subject: str) -> RegistryError:
     return RegistryError(
-        SUBJECT_NOT_SOFT_DELETED, f"Subject '{subject}' was not deleted first before being permanently deleted"
+        SUBJECT_NOT_SOFT_DELETED,
+        f"Subject '{subject}' was not deleted first before being permanently deleted",
     )
 
 
@@ -97,7 +100,9 @@ def invalid_compatibility(level: object) -> RegistryError:
 
 
 def invalid_mode(mode: object) -> RegistryError:
-    return RegistryError(INVALID_MODE, f"Invalid mode {mode!r}. Valid values are: READWRITE, READONLY, IMPORT")
+    return RegistryError(
+        INVALID_MODE, f"Invalid mode {mode!r}. Valid values are: READWRITE, READONLY, IMPORT"
+    )
 
 
 def not_permitted(message: str) -> RegistryError:
@@ -111,7 +116,9 @@ def read_only(subject: str | None) -> RegistryError:
 
 def reference_exists(subject: str, version: int) -> RegistryError:
     return RegistryError(
-        REFERENCE_EXISTS, f"One or more references exist to the schema {{magic=1,keytype=SCHEMA,subject={subject},version={version}}}."
+        REFERENCE_EXISTS,
+        "One or more references exist to the schema "
+        f"{{magic=1,keytype=SCHEMA,subject={subject},version={version}}}.",
     )
 
 

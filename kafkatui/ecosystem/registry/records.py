@@ -111,13 +111,22 @@ def schema_value(key: Key, data: dict[str, Any]) -> SchemaValue:
     try:
         schema_id, text = data["id"], data["schema"]
         kind = SchemaType(data.get("schemaType") or "AVRO")
-        refs = tuple(Reference(r["name"], r["subject"], int(r["version"])) for r in data.get("references") or ())
+        refs = tuple(
+            Reference(r["name"], r["subject"], int(r["version"])) for r in data.get("references") or ()
+        )
     except (KeyError, TypeError, ValueError) as error:
         raise CorruptRecord(f"a SCHEMA value lacks or garbles {error}") from None
-    if not isinstance(schema_id, int) or isinstance(schema_id, bool) or schema_id < 0 or not isinstance(text, str):
+    if (
+        not isinstance(schema_id, int)
+        or isinstance(schema_id, bool)
+        or schema_id < 0
+        or not isinstance(text, str)
+    ):
         raise CorruptRecord("a SCHEMA value needs an integer id and a schema string")
     if data.get("subject", key.subject) != key.subject or data.get("version", key.version) != key.version:
         raise CorruptRecord("a SCHEMA value names another subject or version than its key")
     known = {"subject", "version", "id", "schemaType", "references", "schema", "deleted", "md5"}
     extra = {k: v for k, v in data.items() if k not in known}
-    return SchemaValue(key.subject or "", key.version or 0, schema_id, text, kind, refs, bool(data.get("deleted")), extra)
+    return SchemaValue(
+        key.subject or "", key.version or 0, schema_id, text, kind, refs, bool(data.get("deleted")), extra
+    )

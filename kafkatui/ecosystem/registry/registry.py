@@ -14,7 +14,13 @@ from kafkatui.backends.base import Backend
 from kafkatui.ecosystem.registry import compatibility, errors
 from kafkatui.ecosystem.registry.compatibility import DEFAULT_LEVEL, CompatibilityLevel
 from kafkatui.ecosystem.registry.records import Key, SchemaValue
-from kafkatui.ecosystem.registry.schemas import InvalidSchema, ParsedSchema, Reference, SchemaType, parse_schema
+from kafkatui.ecosystem.registry.schemas import (
+    InvalidSchema,
+    ParsedSchema,
+    Reference,
+    SchemaType,
+    parse_schema,
+)
 from kafkatui.ecosystem.registry.state import RegistryState
 from kafkatui.ecosystem.registry.store import TOPIC, SchemaLog
 
@@ -39,13 +45,17 @@ class SchemaRequest:
     @classmethod
     def from_json(cls, body: Any) -> SchemaRequest:
         if not isinstance(body, dict):
-            raise errors.invalid_schema("Invalid schema: the request body must be a JSON object with a `schema`")
+            raise errors.invalid_schema(
+                "Invalid schema: the request body must be a JSON object with a `schema`"
+            )
         text = body.get("schema")
         if not isinstance(text, str) or not text.strip():
             raise errors.invalid_schema("Invalid schema: `schema` must be a non-empty string")
         kind = body.get("schemaType") or "AVRO"
         if not isinstance(kind, str) or kind.upper() not in SchemaType.__members__:
-            raise errors.invalid_schema(f"Invalid schema type {kind!r}: the types are AVRO, JSON and PROTOBUF")
+            raise errors.invalid_schema(
+                f"Invalid schema type {kind!r}: the types are AVRO, JSON and PROTOBUF"
+            )
         refs = []
         for ref in body.get("references") or ():
             try:
@@ -90,7 +100,8 @@ class SchemaRegistry:
             found = next((v for v in versions if v.version == ref.version), None)
         if found is None:
             raise errors.invalid_schema(
-                f"Invalid schema: reference {ref.name} names {ref.subject} version {ref.version}, which does not exist"
+                f"Invalid schema: reference {ref.name} names {ref.subject} version {ref.version}, "
+                "which does not exist"
             )
         return self.parsed(found)
 
@@ -111,7 +122,7 @@ class SchemaRegistry:
             raise errors.read_only(subject)
 
     def level(self, subject: str | None) -> CompatibilityLevel:
-        for scope in ((subject, None) if subject is not None else (None,)):
+        for scope in (subject, None) if subject is not None else (None,):
             found = CompatibilityLevel.parse((self.state.configs.get(scope) or {}).get("compatibilityLevel"))
             if found is not None:
                 return found
@@ -129,7 +140,9 @@ class SchemaRegistry:
         self._writable(subject)
         parsed = self._parse(request, normalize=self._normalize(subject, normalize))
         async with self.log.lock():
-            candidate = SchemaValue(subject, 0, 0, parsed.canonical(), request.schema_type, request.references)
+            candidate = SchemaValue(
+                subject, 0, 0, parsed.canonical(), request.schema_type, request.references
+            )
             identity = (candidate.schema_type, candidate.schema, candidate.references)
             existing_id = self.state.by_identity.get(identity)
             live = self.state.subject_versions(subject)
@@ -151,13 +164,17 @@ class SchemaRegistry:
             schema_id = existing_id if existing_id is not None else self.state.max_id + 1
             for old in every:
                 if old.deleted and old.id == schema_id and not self._referrers(old):
-                    await self.log.put(Key("SCHEMA", subject, old.version), None)  # as Confluent: one version per id
+                    await self.log.put(
+                        Key("SCHEMA", subject, old.version), None
+                    )  # as Confluent: one version per id
             value = replace(candidate, version=version, id=schema_id)
             await self.log.put(Key("SCHEMA", subject, version), value.to_json())
             self._parsed.setdefault(schema_id, parsed)
             return value
 
-    def lookup(self, subject: str, request: SchemaRequest, *, normalize: bool = False, deleted: bool = False) -> SchemaValue:
+    def lookup(
+        self, subject: str, request: SchemaRequest, *, normalize: bool = False, deleted: bool = False
+    ) -> SchemaValue:
         """POST /subjects/{subject}: the version of `subject` holding this schema."""
         versions = self.state.subject_versions(subject, deleted=deleted)
         if not versions:
@@ -167,7 +184,9 @@ class SchemaRegistry:
         for value in reversed(versions):
             if value.schema_type is request.schema_type and value.references == request.references:
                 stored = self.parsed(value)
-                if value.schema == text or (stored.normalized().canonical() == parsed.normalized().canonical()):
+                if value.schema == text or (
+                    stored.normalized().canonical() == parsed.normalized().canonical()
+                ):
                     return value
         raise errors.schema_not_found()
 
@@ -326,7 +345,8 @@ class SchemaRegistry:
     def get_mode(self, subject: str | None, *, default_to_global: bool = False) -> str:
         if subject is not None and subject not in self.state.modes and not default_to_global:
             raise errors.RegistryError(
-                errors.SUBJECT_MODE_NOT_CONFIGURED, f"Subject '{subject}' does not have subject-level mode configured"
+                errors.SUBJECT_MODE_NOT_CONFIGURED,
+                f"Subject '{subject}' does not have subject-level mode configured",
             )
         return self.mode(subject).value
 

@@ -44,7 +44,9 @@ class RegistryState:
             key = decode_key(raw_key)
             value = decode_value(raw_value)
             if key.keytype == "SCHEMA":
-                self._schema(key.subject or "", key.version or 0, None if value is None else schema_value(key, value))
+                self._schema(
+                    key.subject or "", key.version or 0, None if value is None else schema_value(key, value)
+                )
             elif key.keytype == "CONFIG":
                 self._set(self.configs, key.subject, value)
             elif key.keytype == "MODE":

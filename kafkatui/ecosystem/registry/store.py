@@ -66,7 +66,9 @@ class SchemaLog:
                 raise
             policy = self.backend.describe_topic(self.topic).configs.get("cleanup.policy", "compact")
             if "compact" not in policy:
-                log.warning("%s has cleanup.policy=%s: old schemas may be deleted by retention", self.topic, policy)
+                log.warning(
+                    "%s has cleanup.policy=%s: old schemas may be deleted by retention", self.topic, policy
+                )
 
     async def _read(self) -> None:
         while True:

@@ -28,12 +28,30 @@ NAMED = frozenset({"record", "error", "enum", "fixed"})
 # Avro's promotions: what a reader of the right-hand type accepts from a writer of the left.
 PROMOTIONS = frozenset(
     {
-        ("int", "long"), ("int", "float"), ("int", "double"), ("long", "float"), ("long", "double"),
-        ("float", "double"), ("string", "bytes"), ("bytes", "string"),
+        ("int", "long"),
+        ("int", "float"),
+        ("int", "double"),
+        ("long", "float"),
+        ("long", "double"),
+        ("float", "double"),
+        ("string", "bytes"),
+        ("bytes", "string"),
     }
-)  # fmt: skip
+)
 # Java's Schema.toJson writes a named type's keys in this order, then other properties.
-_KEY_ORDER = ("type", "name", "namespace", "doc", "fields", "symbols", "items", "values", "size", "default", "aliases")
+_KEY_ORDER = (
+    "type",
+    "name",
+    "namespace",
+    "doc",
+    "fields",
+    "symbols",
+    "items",
+    "values",
+    "size",
+    "default",
+    "aliases",
+)
 _FIELD_ORDER = ("name", "type", "doc", "default", "order", "aliases")
 
 
@@ -104,7 +122,9 @@ def _check_shape(raw: Any, path: str) -> None:
                 raise InvalidSchema(f"Invalid schema: record {raw.get('name', path)!r} has no fields")
             for f in fields:
                 if not isinstance(f, dict) or "name" not in f or "type" not in f:
-                    raise InvalidSchema(f"Invalid schema: a field of record {raw.get('name')!r} lacks a name or type")
+                    raise InvalidSchema(
+                        f"Invalid schema: a field of record {raw.get('name')!r} lacks a name or type"
+                    )
                 _check_shape(f["type"], f"{path}.{f['name']}")
         elif kind == "array":
             _check_shape(raw.get("items"), path)
@@ -164,10 +184,32 @@ def _normal(node: Any, namespace: str, env: dict[str, str]) -> Any:
     kind = node.get("type")
     if isinstance(kind, dict | list):
         return _normal(kind, namespace, env)
-    props = {k: v for k, v in node.items() if k not in ("type", "name", "namespace", "doc", "fields", "symbols",
-                                                         "items", "values", "size", "default", "aliases",
-                                                         "logicalType", "precision", "scale")}  # fmt: skip
-    logical = {k: node[k] for k in ("logicalType", "precision", "scale") if k in node and not (k == "scale" and node[k] == 0)}
+    props = {
+        k: v
+        for k, v in node.items()
+        if k
+        not in (
+            "type",
+            "name",
+            "namespace",
+            "doc",
+            "fields",
+            "symbols",
+            "items",
+            "values",
+            "size",
+            "default",
+            "aliases",
+            "logicalType",
+            "precision",
+            "scale",
+        )
+    }
+    logical = {
+        k: node[k]
+        for k in ("logicalType", "precision", "scale")
+        if k in node and not (k == "scale" and node[k] == 0)
+    }
     if kind in NAMED:
         full = _full_name(node["name"], node.get("namespace", namespace))
         if full in env:
@@ -239,11 +281,15 @@ class _Issue:
                 "need it and cannot fill it in for new records"
             )
         elif self.kind == "TYPE_MISMATCH":
-            text = f"{where} changed type from {old} to {new}, which Avro cannot convert ({reader_name} reads {writer_name}'s data)"
+            text = (
+                f"{where} changed type from {old} to {new}, which Avro cannot convert "
+                f"({reader_name} reads {writer_name}'s data)"
+            )
         elif self.kind == "MISSING_ENUM_SYMBOLS":
             symbols = ", ".join(f"`{s}`" for s in self.detail)
             text = (
-                f"enum {where} lost symbol(s) {symbols}: old records may hold them and the new enum has no default"
+                f"enum {where} lost symbol(s) {symbols}: old records may hold them and the new enum "
+                "has no default"
                 if reader_is_new
                 else f"enum {where} gained symbol(s) {symbols}: readers of the old schema do not know them "
                 "and the old enum has no default"
@@ -255,7 +301,9 @@ class _Issue:
                 else f"{where} now also accepts {self.writer}, which readers of the old schema cannot read"
             )
         elif self.kind == "NAME_MISMATCH":
-            text = f"{where} was renamed from {old} to {new} (add the old name as an alias to keep it readable)"
+            text = (
+                f"{where} was renamed from {old} to {new} (add the old name as an alias to keep it readable)"
+            )
         else:  # FIXED_SIZE_MISMATCH
             text = f"fixed {where} changed size from {old} to {new} bytes"
         return Incompatibility(self.kind, self.path, text)
@@ -264,9 +312,12 @@ class _Issue:
 def _resolve(schema: Any, named: dict[str, Any]) -> Any:
     while isinstance(schema, str) and schema not in PRIMITIVES and schema in named:
         schema = named[schema]
-    if isinstance(schema, dict) and set(schema) <= {"type", "logicalType", "precision", "scale"} and isinstance(schema["type"], str):
-        if schema["type"] in PRIMITIVES:
-            return schema["type"]
+    if (
+        isinstance(schema, dict)
+        and set(schema) <= {"type", "logicalType", "precision", "scale"}
+        and schema["type"] in PRIMITIVES
+    ):
+        return schema["type"]
     return schema
 
 
@@ -300,8 +351,15 @@ def _names_match(reader: dict[str, Any], writer: dict[str, Any]) -> bool:
     return _short(writer["name"]) in {_short(a) for a in reader.get("aliases", ())}
 
 
-def _check(reader: Any, writer: Any, rn: dict[str, Any], wn: dict[str, Any], path: str,
-           found: list[_Issue], seen: set[tuple[int, int]]) -> None:  # fmt: skip
+def _check(
+    reader: Any,
+    writer: Any,
+    rn: dict[str, Any],
+    wn: dict[str, Any],
+    path: str,
+    found: list[_Issue],
+    seen: set[tuple[int, int]],
+) -> None:
     reader, writer = _resolve(reader, rn), _resolve(writer, wn)
     pair = (id(reader), id(writer))
     if pair in seen:  # a recursive type: this pair is being checked further up
@@ -311,7 +369,9 @@ def _check(reader: Any, writer: Any, rn: dict[str, Any], wn: dict[str, Any], pat
     if wt == "union":
         for branch in writer:
             if not _readable(reader, branch, rn, wn, seen):
-                found.append(_Issue("MISSING_UNION_BRANCH", path, _describe(reader), _describe(_resolve(branch, wn))))
+                found.append(
+                    _Issue("MISSING_UNION_BRANCH", path, _describe(reader), _describe(_resolve(branch, wn)))
+                )
         return
     if rt == "union":
         if not any(_readable(branch, writer, rn, wn, seen) for branch in reader):
@@ -322,7 +382,9 @@ def _check(reader: Any, writer: Any, rn: dict[str, Any], wn: dict[str, Any], pat
             found.append(_Issue("TYPE_MISMATCH", path, _describe(reader), _describe(writer)))
         return
     if rt in ("record", "enum", "fixed") and not _names_match(reader, writer):
-        found.append(_Issue("NAME_MISMATCH", path or reader["name"], f"`{reader['name']}`", f"`{writer['name']}`"))
+        found.append(
+            _Issue("NAME_MISMATCH", path or reader["name"], f"`{reader['name']}`", f"`{writer['name']}`")
+        )
         return
     if rt == "record":
         writer_fields = {f["name"]: f for f in writer["fields"]}
@@ -339,7 +401,9 @@ def _check(reader: Any, writer: Any, rn: dict[str, Any], wn: dict[str, Any], pat
     elif rt == "enum":
         missing = [s for s in writer["symbols"] if s not in reader["symbols"]]
         if missing and "default" not in reader:
-            found.append(_Issue("MISSING_ENUM_SYMBOLS", path or _short(reader["name"]), detail=tuple(missing)))
+            found.append(
+                _Issue("MISSING_ENUM_SYMBOLS", path or _short(reader["name"]), detail=tuple(missing))
+            )
     elif rt == "fixed":
         if reader["size"] != writer["size"]:
             found.append(_Issue("FIXED_SIZE_MISMATCH", path, str(reader["size"]), str(writer["size"])))
@@ -349,7 +413,9 @@ def _check(reader: Any, writer: Any, rn: dict[str, Any], wn: dict[str, Any], pat
         _check(reader["values"], writer["values"], rn, wn, f"{path}{{}}", found, seen)
 
 
-def _readable(reader: Any, writer: Any, rn: dict[str, Any], wn: dict[str, Any], seen: set[tuple[int, int]]) -> bool:
+def _readable(
+    reader: Any, writer: Any, rn: dict[str, Any], wn: dict[str, Any], seen: set[tuple[int, int]]
+) -> bool:
     found: list[_Issue] = []
     _check(reader, writer, rn, wn, "", found, set(seen))
     return not found

@@ -65,7 +65,9 @@ class JsonSchema:
 
     def incompatibilities(self, writer: ParsedSchema, *, reader_is_new: bool) -> list[Incompatibility]:
         if not isinstance(writer, JsonSchema):
-            return [Incompatibility("TYPE_CHANGED", "", "the schema type changed (it is no longer JSON Schema)")]
+            return [
+                Incompatibility("TYPE_CHANGED", "", "the schema type changed (it is no longer JSON Schema)")
+            ]
         found: list[Incompatibility] = []
         _Compare(self.raw, writer.raw, reader_is_new, found).node(self.raw, writer.raw, "#", set())
         return found
@@ -96,7 +98,9 @@ def parse(text: str, references: Mapping[str, ParsedSchema]) -> JsonSchema:
         cls.check_schema(raw)
     except SchemaError as error:
         where = "/".join(str(p) for p in error.absolute_path)
-        raise InvalidSchema(f"Invalid schema: {error.message}" + (f" (at {where})" if where else "")) from None
+        raise InvalidSchema(
+            f"Invalid schema: {error.message}" + (f" (at {where})" if where else "")
+        ) from None
     return JsonSchema(raw, refs)
 
 
@@ -111,7 +115,9 @@ def _types(node: Any) -> set[str] | None:
 
 
 class _Compare:
-    def __init__(self, reader_root: Any, writer_root: Any, reader_is_new: bool, found: list[Incompatibility]) -> None:
+    def __init__(
+        self, reader_root: Any, writer_root: Any, reader_is_new: bool, found: list[Incompatibility]
+    ) -> None:
         self.roots = (reader_root, writer_root)
         self.reader_is_new = reader_is_new
         self.found = found
@@ -122,10 +128,19 @@ class _Compare:
 
     def deref(self, node: Any, root: Any) -> Any:
         seen = 0
-        while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/") and seen < 32:
+        while (
+            isinstance(node, dict)
+            and isinstance(node.get("$ref"), str)
+            and node["$ref"].startswith("#/")
+            and seen < 32
+        ):
             target = root
             for part in node["$ref"][2:].split("/"):
-                target = target.get(part.replace("~1", "/").replace("~0", "~"), {}) if isinstance(target, dict) else {}
+                target = (
+                    target.get(part.replace("~1", "/").replace("~0", "~"), {})
+                    if isinstance(target, dict)
+                    else {}
+                )
             node, seen = target, seen + 1
         return node
 
@@ -145,7 +160,11 @@ class _Compare:
             writer = {}
         if "$ref" in reader or "$ref" in writer:
             if reader.get("$ref") != writer.get("$ref"):
-                self.add("REFERENCE_CHANGED", path, f"{path} now refers to {reader.get('$ref') or writer.get('$ref')}")
+                self.add(
+                    "REFERENCE_CHANGED",
+                    path,
+                    f"{path} now refers to {reader.get('$ref') or writer.get('$ref')}",
+                )
             return
         for combinator in ("oneOf", "anyOf", "allOf", "not"):
             if reader.get(combinator) != writer.get(combinator):
@@ -164,7 +183,9 @@ class _Compare:
         widened = r | ({"integer"} if "number" in r else set())
         lost = sorted((w or {"any type"}) - widened)
         if lost:
-            old_types, new_types = (sorted(w or {"any"}), sorted(r)) if self.reader_is_new else (sorted(r), sorted(w or {"any"}))
+            old_types, new_types = (
+                (sorted(w or {"any"}), sorted(r)) if self.reader_is_new else (sorted(r), sorted(w or {"any"}))
+            )
             self.add(
                 "TYPE_NARROWED" if self.reader_is_new else "TYPE_CHANGED",
                 path,
@@ -178,61 +199,86 @@ class _Compare:
             extra = None if allowed is None else [v for v in allowed if v not in reader["enum"]]
             if allowed is None or extra:
                 values = ", ".join(json.dumps(v) for v in extra) if extra else "any value"
-                self.add("ENUM_ARRAY_NARROWED", path, f"{_field(path)} no longer allows {values} in {self.reader_name}")
+                self.add(
+                    "ENUM_ARRAY_NARROWED",
+                    path,
+                    f"{_field(path)} no longer allows {values} in {self.reader_name}",
+                )
         if "const" in reader and writer.get("const", object()) != reader["const"]:
             self.add("CONST_CHANGED", path, f"{_field(path)} must now be {json.dumps(reader['const'])}")
         for key in ("pattern", "format"):
             if key in reader and reader[key] != writer.get(key):
-                self.add(f"{key.upper()}_CHANGED", path, f"{_field(path)} has a new {key} {reader[key]!r} in {self.reader_name}")
+                self.add(
+                    f"{key.upper()}_CHANGED",
+                    path,
+                    f"{_field(path)} has a new {key} {reader[key]!r} in {self.reader_name}",
+                )
 
     def bounds(self, reader: dict[str, Any], writer: dict[str, Any], path: str) -> None:
-        for key in _LOWER:
-            if isinstance(reader.get(key), int | float) and not isinstance(reader.get(key), bool):
-                if not isinstance(writer.get(key), int | float) or writer[key] < reader[key]:
-                    self.add(f"{key.upper()}_INCREASED", path,
-                             f"{_field(path)}: {key} {reader[key]} in {self.reader_name} refuses values "
-                             f"{self.writer_name} allows ({key} {writer.get(key, 'unset')})")  # fmt: skip
-        for key in _UPPER:
-            if isinstance(reader.get(key), int | float) and not isinstance(reader.get(key), bool):
-                if not isinstance(writer.get(key), int | float) or writer[key] > reader[key]:
-                    self.add(f"{key.upper()}_DECREASED", path,
-                             f"{_field(path)}: {key} {reader[key]} in {self.reader_name} refuses values "
-                             f"{self.writer_name} allows ({key} {writer.get(key, 'unset')})")  # fmt: skip
+        for keys, wider, change in ((_LOWER, float.__lt__, "INCREASED"), (_UPPER, float.__gt__, "DECREASED")):
+            for key in keys:
+                mine, theirs = reader.get(key), writer.get(key)
+                if not _number(mine):
+                    continue
+                if not _number(theirs) or wider(float(theirs), float(mine)):
+                    self.add(
+                        f"{key.upper()}_{change}",
+                        path,
+                        f"{_field(path)}: {key} {mine} in {self.reader_name} refuses values "
+                        f"{self.writer_name} allows ({key} {'unset' if theirs is None else theirs})",
+                    )
 
-    def properties(self, reader: dict[str, Any], writer: dict[str, Any], path: str, seen: set[tuple[int, int]]) -> None:
+    def properties(
+        self, reader: dict[str, Any], writer: dict[str, Any], path: str, seen: set[tuple[int, int]]
+    ) -> None:
         r_props, w_props = reader.get("properties", {}), writer.get("properties", {})
         if not isinstance(r_props, dict) or not isinstance(w_props, dict):
             return
         reader_closed = reader.get("additionalProperties") is False
         writer_closed = writer.get("additionalProperties") is False
         if reader_closed and not writer_closed:
-            self.add("ADDITIONAL_PROPERTIES_NARROWED", path,
-                     f"{_field(path)} is closed (additionalProperties: false) in {self.reader_name} but open in "
-                     f"{self.writer_name}, whose documents may hold other properties")  # fmt: skip
+            self.add(
+                "ADDITIONAL_PROPERTIES_NARROWED",
+                path,
+                f"{_field(path)} is closed (additionalProperties: false) in {self.reader_name} but open in "
+                f"{self.writer_name}, whose documents may hold other properties",
+            )
         for name, schema in r_props.items():
             here = f"{path}/properties/{name}"
             if name in w_props:
                 self.node(schema, w_props[name], here, seen)
             elif not writer_closed and schema not in (True, {}):
                 added = self.reader_is_new
-                self.add("PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL" if added else "PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL",
-                         here,
-                         f"property `{name}` was {'added' if added else 'removed'} while {self.writer_name} allows any "
-                         f"extra property (an open content model), so its documents may already hold a `{name}` "
-                         "that does not fit; close the object with additionalProperties: false")  # fmt: skip
+                self.add(
+                    "PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"
+                    if added
+                    else "PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL",
+                    here,
+                    f"property `{name}` was {'added' if added else 'removed'} while {self.writer_name} "
+                    "allows any extra property (an open content model), so its documents may already "
+                    f"hold a `{name}` that does not fit; close the object with additionalProperties: false",
+                )
         if reader_closed:
             for name in w_props:
                 if name not in r_props:
-                    self.add("PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL" if self.reader_is_new else "PROPERTY_ADDED_TO_CLOSED_CONTENT_MODEL",
-                             f"{path}/properties/{name}",
-                             f"property `{name}` was {'removed' if self.reader_is_new else 'added'} but the "
-                             f"object is closed in {self.reader_name}, which then refuses documents holding it")  # fmt: skip
+                    self.add(
+                        "PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL"
+                        if self.reader_is_new
+                        else "PROPERTY_ADDED_TO_CLOSED_CONTENT_MODEL",
+                        f"{path}/properties/{name}",
+                        f"property `{name}` was {'removed' if self.reader_is_new else 'added'} but the "
+                        f"object is closed in {self.reader_name}, which then refuses documents holding it",
+                    )
         newly_required = sorted(set(reader.get("required", ())) - set(writer.get("required", ())))
         for name in newly_required:
-            self.add("REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL" if self.reader_is_new else "REQUIRED_PROPERTY_REMOVED",
-                     f"{path}/properties/{name}",
-                     f"property `{name}` is required by {self.reader_name} but not by {self.writer_name}, "
-                     "whose documents may lack it")  # fmt: skip
+            self.add(
+                "REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL"
+                if self.reader_is_new
+                else "REQUIRED_PROPERTY_REMOVED",
+                f"{path}/properties/{name}",
+                f"property `{name}` is required by {self.reader_name} but not by {self.writer_name}, "
+                "whose documents may lack it",
+            )
 
 
 def _field(path: str) -> str:
@@ -240,3 +286,6 @@ def _field(path: str) -> str:
         return "the document"
     return "`" + path.removeprefix("#/").replace("properties/", "").replace("/", ".") + "`"
 
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

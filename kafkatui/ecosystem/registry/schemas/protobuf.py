@@ -27,12 +27,22 @@ FieldProto = descriptor_pb2.FieldDescriptorProto
 MAIN_FILE = "kafkatui_schema.proto"  # the scratch name of the schema being compiled
 
 _SCALARS = {
-    FieldProto.TYPE_DOUBLE: "double", FieldProto.TYPE_FLOAT: "float", FieldProto.TYPE_INT64: "int64",
-    FieldProto.TYPE_UINT64: "uint64", FieldProto.TYPE_INT32: "int32", FieldProto.TYPE_FIXED64: "fixed64",
-    FieldProto.TYPE_FIXED32: "fixed32", FieldProto.TYPE_BOOL: "bool", FieldProto.TYPE_STRING: "string",
-    FieldProto.TYPE_BYTES: "bytes", FieldProto.TYPE_UINT32: "uint32", FieldProto.TYPE_SFIXED32: "sfixed32",
-    FieldProto.TYPE_SFIXED64: "sfixed64", FieldProto.TYPE_SINT32: "sint32", FieldProto.TYPE_SINT64: "sint64",
-}  # fmt: skip
+    FieldProto.TYPE_DOUBLE: "double",
+    FieldProto.TYPE_FLOAT: "float",
+    FieldProto.TYPE_INT64: "int64",
+    FieldProto.TYPE_UINT64: "uint64",
+    FieldProto.TYPE_INT32: "int32",
+    FieldProto.TYPE_FIXED64: "fixed64",
+    FieldProto.TYPE_FIXED32: "fixed32",
+    FieldProto.TYPE_BOOL: "bool",
+    FieldProto.TYPE_STRING: "string",
+    FieldProto.TYPE_BYTES: "bytes",
+    FieldProto.TYPE_UINT32: "uint32",
+    FieldProto.TYPE_SFIXED32: "sfixed32",
+    FieldProto.TYPE_SFIXED64: "sfixed64",
+    FieldProto.TYPE_SINT32: "sint32",
+    FieldProto.TYPE_SINT64: "sint64",
+}
 # Scalars that share a wire encoding, so one can be read as another (Protobuf's
 # "updating a message type" rules, as Confluent groups them).
 _WIRE_GROUPS = (
@@ -131,7 +141,9 @@ def compile_proto(text: str, refs: Mapping[str, ProtobufSchema]) -> descriptor_p
         _write_tree(root, refs)
         (root / MAIN_FILE).write_text(text)
         try:
-            generated = _protoc_compiler.get_protos(MAIN_FILE.encode(), [scratch.encode(), _include_dir().encode()])
+            generated = _protoc_compiler.get_protos(
+                MAIN_FILE.encode(), [scratch.encode(), _include_dir().encode()]
+            )
         except _protoc_compiler.ProtocErrors as errors:
             lines = [f"line {e.line + 1}:{e.column + 1}: {_text(e.message)}" for e in errors.errors()]
             raise InvalidSchema("Invalid schema: " + "; ".join(lines)) from None
@@ -246,7 +258,9 @@ def _field_type(f: FieldProto) -> str:
     return _SCALARS.get(f.type) or f.type_name
 
 
-def _field(f: FieldProto, fd: descriptor_pb2.FileDescriptorProto, maps: dict[str, descriptor_pb2.DescriptorProto]) -> str:
+def _field(
+    f: FieldProto, fd: descriptor_pb2.FileDescriptorProto, maps: dict[str, descriptor_pb2.DescriptorProto]
+) -> str:
     entry = maps.get(f.type_name)
     if entry is not None:
         key, value = entry.field[0], entry.field[1]
@@ -269,7 +283,9 @@ def _field(f: FieldProto, fd: descriptor_pb2.FileDescriptorProto, maps: dict[str
     return f"{head} {f.name} = {f.number}{tail};"
 
 
-def _message(m: descriptor_pb2.DescriptorProto, fd: descriptor_pb2.FileDescriptorProto, indent: str) -> list[str]:
+def _message(
+    m: descriptor_pb2.DescriptorProto, fd: descriptor_pb2.FileDescriptorProto, indent: str
+) -> list[str]:
     inner = indent + "  "
     out = [f"{indent}message {m.name} {{"]
     out.extend(_options(m.options, inner, frozenset({"map_entry"})))
@@ -283,7 +299,11 @@ def _message(m: descriptor_pb2.DescriptorProto, fd: descriptor_pb2.FileDescripto
         if index in synthetic:
             continue
         out.append(f"{inner}oneof {oneof.name} {{")
-        out.extend(inner + "  " + _field(f, fd, maps) for f in m.field if f.HasField("oneof_index") and f.oneof_index == index and not f.proto3_optional)
+        out.extend(
+            inner + "  " + _field(f, fd, maps)
+            for f in m.field
+            if f.HasField("oneof_index") and f.oneof_index == index and not f.proto3_optional
+        )
         out.append(f"{inner}}}")
     for r in m.reserved_range:
         out.append(f"{inner}reserved {r.start}" + (f" to {r.end - 1}" if r.end - 1 > r.start else "") + ";")
@@ -318,8 +338,15 @@ def _enum(e: descriptor_pb2.EnumDescriptorProto, indent: str) -> list[str]:
 
 # --- compatibility --------------------------------------------------------------------
 
-_BOTH = {"PACKAGE_CHANGED", "MESSAGE_REMOVED", "FIELD_KIND_CHANGED", "FIELD_SCALAR_KIND_CHANGED",
-         "FIELD_NAMED_TYPE_CHANGED", "ONEOF_FIELD_REMOVED", "MULTIPLE_FIELDS_MOVED_TO_ONEOF"}  # fmt: skip
+_BOTH = {
+    "PACKAGE_CHANGED",
+    "MESSAGE_REMOVED",
+    "FIELD_KIND_CHANGED",
+    "FIELD_SCALAR_KIND_CHANGED",
+    "FIELD_NAMED_TYPE_CHANGED",
+    "ONEOF_FIELD_REMOVED",
+    "MULTIPLE_FIELDS_MOVED_TO_ONEOF",
+}
 _BACKWARD = _BOTH | {"REQUIRED_FIELD_ADDED"}
 _FORWARD = _BOTH | {"REQUIRED_FIELD_REMOVED"}
 
@@ -332,10 +359,16 @@ def _kind(f: FieldProto) -> str:
     return "scalar"
 
 
-def _differences(old: descriptor_pb2.FileDescriptorProto, new: descriptor_pb2.FileDescriptorProto) -> list[Incompatibility]:
+def _differences(
+    old: descriptor_pb2.FileDescriptorProto, new: descriptor_pb2.FileDescriptorProto
+) -> list[Incompatibility]:
     found: list[Incompatibility] = []
     if old.package != new.package:
-        found.append(Incompatibility("PACKAGE_CHANGED", "", f"the package changed from `{old.package}` to `{new.package}`"))
+        found.append(
+            Incompatibility(
+                "PACKAGE_CHANGED", "", f"the package changed from `{old.package}` to `{new.package}`"
+            )
+        )
         return found
     new_messages = dict(_messages(list(new.message_type), ""))
     for name, message in _messages(list(old.message_type), ""):
@@ -349,7 +382,9 @@ def _differences(old: descriptor_pb2.FileDescriptorProto, new: descriptor_pb2.Fi
     return found
 
 
-def _message_differences(name: str, old: descriptor_pb2.DescriptorProto, new: descriptor_pb2.DescriptorProto) -> list[Incompatibility]:
+def _message_differences(
+    name: str, old: descriptor_pb2.DescriptorProto, new: descriptor_pb2.DescriptorProto
+) -> list[Incompatibility]:
     found = []
     new_fields = {f.number: f for f in new.field}
     old_fields = {f.number: f for f in old.field}
@@ -359,29 +394,68 @@ def _message_differences(name: str, old: descriptor_pb2.DescriptorProto, new: de
         g = new_fields.get(number)
         if g is None:
             if real_oneof(old, f):
-                found.append(Incompatibility("ONEOF_FIELD_REMOVED", path, f"field `{path}` (number {number}) was removed from its oneof"))
+                found.append(
+                    Incompatibility(
+                        "ONEOF_FIELD_REMOVED",
+                        path,
+                        f"field `{path}` (number {number}) was removed from its oneof",
+                    )
+                )
             if f.label == FieldProto.LABEL_REQUIRED:
-                found.append(Incompatibility("REQUIRED_FIELD_REMOVED", path, f"required field `{path}` was removed: readers of the old schema need it"))
+                found.append(
+                    Incompatibility(
+                        "REQUIRED_FIELD_REMOVED",
+                        path,
+                        f"required field `{path}` was removed: readers of the old schema need it",
+                    )
+                )
             continue
-        if _kind(f) != _kind(g) or (f.label == FieldProto.LABEL_REPEATED) != (g.label == FieldProto.LABEL_REPEATED):
-            found.append(Incompatibility("FIELD_KIND_CHANGED", path,
-                                         f"field `{path}` (number {number}) changed from {_shape(f)} to {_shape(g)}"))  # fmt: skip
+        if _kind(f) != _kind(g) or (f.label == FieldProto.LABEL_REPEATED) != (
+            g.label == FieldProto.LABEL_REPEATED
+        ):
+            found.append(
+                Incompatibility(
+                    "FIELD_KIND_CHANGED",
+                    path,
+                    f"field `{path}` (number {number}) changed from {_shape(f)} to {_shape(g)}",
+                )
+            )
         elif _kind(f) == "scalar" and f.type != g.type:
             a, b = _SCALARS[f.type], _SCALARS[g.type]
             if not any(a in group and b in group for group in _WIRE_GROUPS):
-                found.append(Incompatibility("FIELD_SCALAR_KIND_CHANGED", path,
-                                             f"field `{path}` (number {number}) changed type from {a} to {b}, "
-                                             "which is encoded differently on the wire"))  # fmt: skip
+                found.append(
+                    Incompatibility(
+                        "FIELD_SCALAR_KIND_CHANGED",
+                        path,
+                        f"field `{path}` (number {number}) changed type from {a} to {b}, "
+                        "which is encoded differently on the wire",
+                    )
+                )
         elif _kind(f) != "scalar" and f.type_name != g.type_name:
-            found.append(Incompatibility("FIELD_NAMED_TYPE_CHANGED", path,
-                                         f"field `{path}` (number {number}) changed type from "
-                                         f"{f.type_name.lstrip('.')} to {g.type_name.lstrip('.')}"))  # fmt: skip
+            found.append(
+                Incompatibility(
+                    "FIELD_NAMED_TYPE_CHANGED",
+                    path,
+                    f"field `{path}` (number {number}) changed type from "
+                    f"{f.type_name.lstrip('.')} to {g.type_name.lstrip('.')}",
+                )
+            )
         if g.label == FieldProto.LABEL_REQUIRED and f.label != FieldProto.LABEL_REQUIRED:
-            found.append(Incompatibility("REQUIRED_FIELD_ADDED", path, f"field `{path}` became required: old records may lack it"))
+            found.append(
+                Incompatibility(
+                    "REQUIRED_FIELD_ADDED", path, f"field `{path}` became required: old records may lack it"
+                )
+            )
     for number, g in new_fields.items():
         if number not in old_fields and g.label == FieldProto.LABEL_REQUIRED:
             path = f"{name}.{g.name}"
-            found.append(Incompatibility("REQUIRED_FIELD_ADDED", path, f"required field `{path}` was added: old records do not have it"))
+            found.append(
+                Incompatibility(
+                    "REQUIRED_FIELD_ADDED",
+                    path,
+                    f"required field `{path}` was added: old records do not have it",
+                )
+            )
     moved: dict[int, int] = {}
     for number, g in new_fields.items():
         f = old_fields.get(number)
@@ -390,9 +464,14 @@ def _message_differences(name: str, old: descriptor_pb2.DescriptorProto, new: de
     for index, count in moved.items():
         if count > 1:
             oneof = new.oneof_decl[index].name
-            found.append(Incompatibility("MULTIPLE_FIELDS_MOVED_TO_ONEOF", f"{name}.{oneof}",
-                                         f"{count} existing fields of `{name}` were moved into oneof `{oneof}`: "
-                                         "old records may set several of them at once"))  # fmt: skip
+            found.append(
+                Incompatibility(
+                    "MULTIPLE_FIELDS_MOVED_TO_ONEOF",
+                    f"{name}.{oneof}",
+                    f"{count} existing fields of `{name}` were moved into oneof `{oneof}`: "
+                    "old records may set several of them at once",
+                )
+            )
     return found
 
 

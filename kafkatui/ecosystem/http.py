@@ -32,7 +32,7 @@ GENERIC_REQUEST = "application/octet-stream"
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
 
 _MEDIA_KEY = web.AppKey("media_types", tuple)
-_RESPONSE_TYPE = "kafkatui.response_type"
+_RESPONSE_TYPE = web.RequestKey("response_type", str)
 
 
 class HttpError(Exception):

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.schema_registry import Schema, SchemaReference, SchemaRegistryClient
-from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer, ProtobufSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
@@ -101,7 +101,12 @@ def order_pb2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     root: Path = tmp_path_factory.mktemp("proto")
     (root / "kafkatui_test_order.proto").write_text(ORDER_PROTO)
     include = str(Path(protoc.__file__).parent / "_proto")
-    assert protoc.main(["protoc", f"-I{root}", f"-I{include}", f"--python_out={root}", "kafkatui_test_order.proto"]) == 0
+    assert (
+        protoc.main(
+            ["protoc", f"-I{root}", f"-I{include}", f"--python_out={root}", "kafkatui_test_order.proto"]
+        )
+        == 0
+    )
     sys.path.insert(0, str(root))
     try:
         yield importlib.import_module("kafkatui_test_order_pb2")
@@ -109,7 +114,9 @@ def order_pb2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         sys.path.remove(str(root))
 
 
-def test_protobuf_records_round_trip_with_a_well_known_import(served_registry: ServedRegistry, order_pb2: Any) -> None:
+def test_protobuf_records_round_trip_with_a_well_known_import(
+    served_registry: ServedRegistry, order_pb2: Any
+) -> None:
     client = SchemaRegistryClient({"url": served_registry.url})
     serializer = ProtobufSerializer(order_pb2.Order, client, {"use.deprecated.format": False})
     orders = []
@@ -131,12 +138,16 @@ def test_protobuf_records_round_trip_with_a_well_known_import(served_registry: S
     assert framed[5:7] == b"\x02\x02"  # one index (zigzag 1 → 2), the index 1 (→ 2)
 
 
-def test_same_schema_keeps_its_id_across_subjects_and_re_registering_returns_it(registry: ServedRegistry) -> None:
+def test_same_schema_keeps_its_id_across_subjects_and_re_registering_returns_it(
+    registry: ServedRegistry,
+) -> None:
     client = SchemaRegistryClient({"url": registry.url})
     first = client.register_schema("orders-value", Schema(ORDER_AVRO, "AVRO"))
     # The same schema written differently (spacing, key order) is the same schema.
-    respelled = '{"name":"Order","namespace":"shop","type":"record","fields":[{"type":"string","name":"id"},' \
+    respelled = (
+        '{"name":"Order","namespace":"shop","type":"record","fields":[{"type":"string","name":"id"},'
         '{"name":"price","type":"double"},{"name":"tags","default":[],"type":{"items":"string","type":"array"}}]}'
+    )
     fresh = SchemaRegistryClient({"url": registry.url})
     assert fresh.register_schema("orders-value", Schema(respelled, "AVRO")) == first
     assert fresh.get_versions("orders-value") == [1]
@@ -153,13 +164,19 @@ def test_references_resolve_for_avro(registry: ServedRegistry) -> None:
     client = SchemaRegistryClient({"url": registry.url})
     item = '{"type":"record","name":"Item","namespace":"shop","fields":[{"name":"sku","type":"string"}]}'
     client.register_schema("item", Schema(item, "AVRO"))
-    cart = '{"type":"record","name":"Cart","namespace":"shop","fields":[{"name":"items","type":{"type":"array","items":"shop.Item"}}]}'
-    cart_id = client.register_schema("cart-value", Schema(cart, "AVRO", [SchemaReference("shop.Item", "item", 1)]))
+    cart = '{"type":"record","name":"Cart","namespace":"shop","fields":[{"name":"items","type":{"type":"array","items":"shop.Item"}}]}'  # noqa: E501
+    cart_id = client.register_schema(
+        "cart-value", Schema(cart, "AVRO", [SchemaReference("shop.Item", "item", 1)])
+    )
     back = client.get_schema(cart_id)
     assert [(r.name, r.subject, r.version) for r in back.references] == [("shop.Item", "item", 1)]
-    serializer = AvroSerializer(client, back, conf={"auto.register.schemas": False, "use.latest.version": True})
+    serializer = AvroSerializer(
+        client, back, conf={"auto.register.schemas": False, "use.latest.version": True}
+    )
     framed = serializer({"items": [{"sku": "a"}]}, SerializationContext("cart", MessageField.VALUE))
-    assert AvroDeserializer(client)(framed, SerializationContext("cart", MessageField.VALUE)) == {"items": [{"sku": "a"}]}
+    assert AvroDeserializer(client)(framed, SerializationContext("cart", MessageField.VALUE)) == {
+        "items": [{"sku": "a"}]
+    }
     # A referenced schema cannot go while something refers to it (42206); a soft-deleted
     # referrer still counts against a permanent delete.
     with pytest.raises(SchemaRegistryError) as refused:

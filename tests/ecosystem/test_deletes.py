@@ -35,7 +35,9 @@ def test_version_deletes(registry: ServedRegistry) -> None:
     assert code(c.delete_version, "s", 3, permanent=True) == 40407  # not soft-deleted first
     assert c.delete_version("s", 2, permanent=True) == 2
     assert code(c.get_version, "s", 2, deleted=True) == 40402
-    assert code(SchemaRegistryClient({"url": registry.url}).get_schema, ids[1]) == 40403  # gone for good: no version has it
+    assert (
+        code(SchemaRegistryClient({"url": registry.url}).get_schema, ids[1]) == 40403
+    )  # gone for good: no version has it
     assert code(c.delete_version, "s", 9) == 40402
     assert code(c.delete_version, "nope", 1) == 40401
     # A new version after deletes continues the numbering (the client caches by id: a

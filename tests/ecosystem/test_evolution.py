@@ -40,7 +40,11 @@ CASES = [
 
 @pytest.mark.parametrize(("level", "old", "new", "allowed"), CASES)
 def test_each_level_accepts_and_refuses_what_it_should(
-    registry: ServedRegistry, level: str, old: list[dict[str, object]], new: list[dict[str, object]], allowed: bool
+    registry: ServedRegistry,
+    level: str,
+    old: list[dict[str, object]],
+    new: list[dict[str, object]],
+    allowed: bool,
 ) -> None:
     client = SchemaRegistryClient({"url": registry.url})
     subject = f"orders-{level.lower()}"
@@ -127,13 +131,15 @@ JSON_V1 = {"type": "object", "properties": {"id": {"type": "string"}, "price": {
 @pytest.mark.parametrize(
     ("change", "allowed", "reason"),
     [
-        ({"properties": {"id": {"type": "string"}, "price": {"type": "number"}, "note": {"type": "string"}}}, True, ""),
+        ({"properties": {"id": {"type": "string"}, "price": {"type": "number"}, "note": {"type": "string"}}}, True, ""),  # noqa: E501
         ({"required": ["id"]}, False, "property `id` is required by the new schema"),
-        ({"properties": {"id": {"type": "string"}, "price": {"type": "integer"}}}, False, "changed type from number to integer"),
+        ({"properties": {"id": {"type": "string"}, "price": {"type": "integer"}}}, False, "changed type from number to integer"),  # noqa: E501
         ({"properties": {"id": {"type": "string"}}}, False, "property `price` was removed"),
     ],
 )  # fmt: skip
-def test_json_schema_evolution_rules(registry: ServedRegistry, change: dict[str, object], allowed: bool, reason: str) -> None:
+def test_json_schema_evolution_rules(
+    registry: ServedRegistry, change: dict[str, object], allowed: bool, reason: str
+) -> None:
     client = SchemaRegistryClient({"url": registry.url})
     client.register_schema("doc-value", Schema(json.dumps(JSON_V1), "JSON"))
     new = Schema(json.dumps({**JSON_V1, **change}), "JSON")
@@ -151,14 +157,16 @@ PROTO_V1 = 'syntax = "proto3"; package shop; message Order { string id = 1; doub
 @pytest.mark.parametrize(
     ("new", "allowed", "reason"),
     [
-        ('syntax = "proto3"; package shop; message Order { string id = 1; double price = 2; int32 qty = 3; }', True, ""),
-        ('syntax = "proto3"; package shop; message Order { string id = 1; }', True, ""),  # unknown fields are skipped
-        ('syntax = "proto3"; package shop; message Order { string id = 1; string price = 2; }', False, "changed type from double to string"),
+        ('syntax = "proto3"; package shop; message Order { string id = 1; double price = 2; int32 qty = 3; }', True, ""),  # noqa: E501
+        ('syntax = "proto3"; package shop; message Order { string id = 1; }', True, ""),  # unknown fields are skipped  # noqa: E501
+        ('syntax = "proto3"; package shop; message Order { string id = 1; string price = 2; }', False, "changed type from double to string"),  # noqa: E501
         ('syntax = "proto3"; package shop; message Order { bytes id = 1; double price = 2; }', True, ""),
-        ('syntax = "proto3"; package other; message Order { string id = 1; double price = 2; }', False, "the package changed"),
+        ('syntax = "proto3"; package other; message Order { string id = 1; double price = 2; }', False, "the package changed"),  # noqa: E501
     ],
 )  # fmt: skip
-def test_protobuf_evolution_follows_the_wire_rules(registry: ServedRegistry, new: str, allowed: bool, reason: str) -> None:
+def test_protobuf_evolution_follows_the_wire_rules(
+    registry: ServedRegistry, new: str, allowed: bool, reason: str
+) -> None:
     client = SchemaRegistryClient({"url": registry.url})
     client.register_schema("pb-value", Schema(PROTO_V1, "PROTOBUF"))
     client.set_compatibility("pb-value", "FULL")

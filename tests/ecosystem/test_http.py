@@ -42,14 +42,14 @@ def nothing_stored(served: ServedRegistry) -> None:
 
 BAD_SCHEMAS = [
     ({"schema": '{"type": "recrod", "name": "X"}'}, 42201, "unknown type"),
-    ({"schema": '{"type":"record","name":"X","fields":[{"name":"a","type":"int","default":"x"}]}'}, 42201, "Default value"),
+    ({"schema": '{"type":"record","name":"X","fields":[{"name":"a","type":"int","default":"x"}]}'}, 42201, "Default value"),  # noqa: E501
     ({"schema": "{not json"}, 42201, "not valid JSON"),
     ({"schema": '{"type": "objekt"}', "schemaType": "JSON"}, 42201, "Invalid schema"),
-    ({"schema": 'syntax = "proto3"; message X { strin id = 1; }', "schemaType": "PROTOBUF"}, 42201, "not defined"),
+    ({"schema": 'syntax = "proto3"; message X { strin id = 1; }', "schemaType": "PROTOBUF"}, 42201, "not defined"),  # noqa: E501
     ({"schema": '"string"', "schemaType": "XML"}, 42201, "Invalid schema type"),
     ({"schema": ""}, 42201, "non-empty"),
     ({"schemas": '"string"'}, 42201, "non-empty"),
-    ({"schema": '"string"', "references": [{"name": "x", "subject": "nope", "version": 1}]}, 42201, "does not exist"),
+    ({"schema": '"string"', "references": [{"name": "x", "subject": "nope", "version": 1}]}, 42201, "does not exist"),  # noqa: E501
 ]  # fmt: skip
 
 

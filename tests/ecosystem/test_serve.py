@@ -34,7 +34,7 @@ def test_serve_prints_the_registry_url_and_it_answers(data_dir: Path) -> None:
         assert client.register_schema("greetings-value", Schema('"string"')) == 1
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
 

@@ -15,7 +15,7 @@ from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from tests.ecosystem.conftest import BACKENDS, ServedRegistry
 
 V1 = '{"type":"record","name":"Order","fields":[{"name":"id","type":"string"}]}'
-V2 = '{"type":"record","name":"Order","fields":[{"name":"id","type":"string"},{"name":"n","type":"int","default":0}]}'
+V2 = '{"type":"record","name":"Order","fields":[{"name":"id","type":"string"},{"name":"n","type":"int","default":0}]}'  # noqa: E501
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

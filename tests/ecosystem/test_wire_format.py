@@ -68,7 +68,9 @@ def test_kafkatui_serde_and_confluent_serde_read_each_other(registry: ServedRegi
             with pytest.raises(ValueRefused, match="price"):
                 serializer({"id": "a", "price": "cheap"})
             decoded = await Deserializer(client)(theirs)
-            record = await Serializer.create(client, "orders", schema, strategy=SubjectNameStrategy.TOPIC_RECORD)
+            record = await Serializer.create(
+                client, "orders", schema, strategy=SubjectNameStrategy.TOPIC_RECORD
+            )
             return framed, decoded, record.subject
         finally:
             await client.close()

@@ -1,8 +1,10 @@
 """`kafkatui serve`: run the cluster without the workbench, speaking the Kafka protocol.
 
 Each broker listens on its own port (127.0.0.1:9092 upward by default), so kcat,
-confluent-kafka, kafka-python and aiokafka use it like a real cluster. Ctrl-C or
-SIGTERM closes the listeners and the cluster, which releases the data dir.
+confluent-kafka, kafka-python and aiokafka use it like a real cluster; a Confluent-
+compatible Schema Registry listens on 127.0.0.1:8081 beside it (`--schema-registry-port`,
+`--no-schema-registry`). Ctrl-C or SIGTERM closes the listeners and the cluster, which
+releases the data dir.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from rich.live import Live
 from rich.text import Text
 
 from kafkatui.cli.context import ClusterOptions, console, fail, options, run_async
+from kafkatui.ecosystem.http import HttpListenError
+from kafkatui.ecosystem.registry.service import DEFAULT_PORT as REGISTRY_PORT
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.server.config import BrokerDefaults
 from kafkatui.serve.host import ServiceHost
@@ -60,6 +64,22 @@ def serve(
             "Kafka's default on), with 1 partition and replication factor 1.",
         ),
     ] = True,
+    registry_port: Annotated[
+        int,
+        typer.Option(
+            "--schema-registry-port",
+            help="The Schema Registry's port (Confluent's REST API; schemas kept in the _schemas topic); "
+            "0 picks a free one.",
+            min=0,
+            max=65535,
+        ),
+    ] = REGISTRY_PORT,
+    schema_registry: Annotated[
+        bool,
+        typer.Option(
+            "--schema-registry/--no-schema-registry", help="Run the Schema Registry beside the brokers."
+        ),
+    ] = True,
 ) -> None:
     """Serve the cluster to real Kafka clients over the wire protocol (no workbench).
 
@@ -77,16 +97,22 @@ def serve(
     defaults = BrokerDefaults(
         group_initial_rebalance_delay_ms=rebalance_delay_ms, auto_create_topics_enable=auto_create
     )
-    run_async(lambda: _serve(opts, host, port_base, defaults))
+    registry = registry_port if schema_registry else None
+    run_async(lambda: _serve(opts, host, port_base, defaults, registry))
 
 
-async def _serve(opts: ClusterOptions, host: str, port_base: int, defaults: BrokerDefaults) -> None:
+async def _serve(
+    opts: ClusterOptions, host: str, port_base: int, defaults: BrokerDefaults, registry_port: int | None
+) -> None:
     cluster = await opts.open("kafkatui serve", defaults)
     services = ServiceHost(cluster)
     try:
         try:
             bootstrap = await services.listen_wire(port_base, host, fall_back=False)
-        except ListenError as error:
+            registry = None
+            if registry_port is not None:
+                registry = await services.listen_registry(registry_port, host, fall_back=False)
+        except (ListenError, HttpListenError) as error:
             raise fail(error.name, str(error)) from None
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -96,6 +122,8 @@ async def _serve(opts: ClusterOptions, host: str, port_base: int, defaults: Brok
             where = "in memory" if cluster.data_dir is None else str(cluster.data_dir)
             console.print(f"kafkatui: {len(cluster.brokers)} broker(s), data: {where}")
             console.print(f"bootstrap servers: [bold]{bootstrap}[/]")
+            if registry is not None:
+                console.print(f"schema registry: [bold]{registry}[/]")
             console.file.flush()
             await _status_until(stop, services, cluster)
         finally:

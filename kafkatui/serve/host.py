@@ -4,8 +4,12 @@ and stopped together by `kafkatui serve` and by the workbench."""
 
 from __future__ import annotations
 
+from kafkatui.backends.base import Backend
 from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.common.connections import ConnectedClient
+from kafkatui.ecosystem.http import HttpListenError
+from kafkatui.ecosystem.registry.service import DEFAULT_PORT as REGISTRY_PORT
+from kafkatui.ecosystem.registry.service import RegistryService
 from kafkatui.engine.cluster import Cluster
 from kafkatui.wire.server import DEFAULT_HOST, DEFAULT_PORT_BASE, ListenError, WireServer, WireStats
 
@@ -18,6 +22,7 @@ class ServiceHost:
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
         self.wire: WireServer | None = None
+        self.registry: RegistryService | None = None
         self.notices: list[str] = []
 
     async def listen_wire(
@@ -41,6 +46,34 @@ class ServiceHost:
         self.cluster.advertise_listeners(server.bootstrap)
         return server.bootstrap
 
+    async def listen_registry(
+        self,
+        port: int = REGISTRY_PORT,
+        host: str = DEFAULT_HOST,
+        *,
+        backend: Backend | None = None,
+        fall_back: bool = True,
+    ) -> str:
+        """Run the Schema Registry on this cluster (its `_schemas` topic) and serve its
+        REST API on host:port. A busy port is `HttpListenError` naming the port and
+        --schema-registry-port, unless `fall_back`: then a free port, said in `notices`.
+        Returns the registry's URL."""
+        service = RegistryService(backend or EmbeddedBackend(self.cluster))
+        try:
+            url = await service.start(port, host)
+        except HttpListenError as error:
+            if port == 0 or not fall_back:
+                raise
+            service = RegistryService(backend or EmbeddedBackend(self.cluster))
+            url = await service.start(0, host)
+            self.notices.append(f"{error}. The Schema Registry listens on {url} instead")
+        self.registry = service
+        return url
+
+    @property
+    def registry_url(self) -> str | None:
+        return None if self.registry is None else self.registry.url
+
     @property
     def bootstrap(self) -> str | None:
         return None if self.wire is None else self.wire.bootstrap
@@ -56,27 +89,37 @@ class ServiceHost:
         if self.wire is None:
             return None
         s = self.wire.stats
+        registry = f" · Schema Registry: {self.registry_url}" if self.registry_url else ""
         return (
             f"Kafka clients: {self.wire.bootstrap} · {s.connections} connection(s) open "
-            f"({s.connections_total} in all) · {s.requests:,} requests"
+            f"({s.connections_total} in all) · {s.requests:,} requests{registry}"
         )
 
     async def close(self) -> None:
+        if self.registry is not None:
+            await self.registry.close()
+            self.registry = None
         if self.wire is not None:
             await self.wire.close()
             self.wire = None
 
 
 async def serve_backend(
-    backend: EmbeddedBackend, port_base: int = DEFAULT_PORT_BASE, host: str = DEFAULT_HOST
+    backend: EmbeddedBackend,
+    port_base: int = DEFAULT_PORT_BASE,
+    host: str = DEFAULT_HOST,
+    registry_port: int | None = None,
 ) -> str:
     """What the workbench does with its own cluster: serve it to real Kafka clients (on
-    free ports, said in the backend's notices, if these are taken) and hand the
-    listeners to the backend, which shows them and closes them with the cluster.
-    Returns the bootstrap servers."""
+    free ports, said in the backend's notices, if these are taken) and, given a
+    `registry_port`, the Schema Registry there (likewise), and hand the listeners to the
+    backend, which shows them and closes them with the cluster. Returns the bootstrap
+    servers."""
     services = ServiceHost(backend.cluster)
     try:
         bootstrap = await services.listen_wire(port_base, host)
+        if registry_port is not None:
+            await services.listen_registry(registry_port, host, backend=backend)
     except BaseException:
         await services.close()
         raise

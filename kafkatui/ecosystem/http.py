@@ -1,0 +1,200 @@
+"""What every kafkatui HTTP service shares (aiohttp; DESIGN.md "HTTP services" says why):
+starting and stopping a site on host:port inside the running event loop, JSON in and
+out with Confluent's media types, Confluent-style error bodies `{"error_code",
+"message"}`, request size limits, and no traceback ever reaching a client.
+
+A service builds an `aiohttp.web.Application` with `json_app()`, adds its routes, and
+hands it to `HttpService`, which owns the listening socket."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+log = logging.getLogger("kafkatui.ecosystem")
+
+# Confluent's media types, most specific first: a response is in the first one the
+# client accepts (Confluent's rest-utils default is the versioned one).
+SCHEMA_REGISTRY_V1 = "application/vnd.schemaregistry.v1+json"
+SCHEMA_REGISTRY = "application/vnd.schemaregistry+json"
+JSON = "application/json"
+REGISTRY_MEDIA_TYPES = (SCHEMA_REGISTRY_V1, SCHEMA_REGISTRY, JSON)
+# A body without a Content-Type is octet-stream to Jersey, which Confluent accepts
+# ("GENERIC_REQUEST"), so curl -d with -H 'Content-Type: ...' forgotten still works.
+GENERIC_REQUEST = "application/octet-stream"
+
+# Requests larger than this are refused before they are read (413).
+DEFAULT_MAX_BODY = 16 * 1024 * 1024
+
+_MEDIA_KEY = web.AppKey("media_types", tuple)
+_RESPONSE_TYPE = web.RequestKey("response_type", str)
+
+
+class HttpError(Exception):
+    """An error answered as Confluent does: HTTP `status` and the body
+    `{"error_code": error_code, "message": message}`."""
+
+    def __init__(self, status: int, error_code: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_code = error_code
+        self.message = message
+
+
+class HttpListenError(Exception):
+    """A service's port cannot be opened; the message names the port and the flag that
+    changes it."""
+
+    name = "LISTENER_BIND_FAILED"
+
+
+def error_body(error_code: int, message: str) -> dict[str, Any]:
+    return {"error_code": error_code, "message": message}
+
+
+def json_response(request: web.Request, data: Any, status: int = 200) -> web.Response:
+    """`data` as JSON in the media type the client asked for (negotiated by the
+    middleware; Confluent's v1 type by default)."""
+    content_type = request.get(_RESPONSE_TYPE, request.app[_MEDIA_KEY][0])
+    return web.Response(
+        body=json.dumps(data, separators=(",", ":")).encode(),
+        status=status,
+        headers={"Content-Type": content_type},
+    )
+
+
+async def read_json(request: web.Request) -> Any:
+    """The request body as JSON. A media type the service does not take is 415, a body
+    that is not JSON 400, as Confluent's rest-utils answers."""
+    accepted = request.app[_MEDIA_KEY]
+    content_type = request.content_type if request.headers.get("Content-Type") else GENERIC_REQUEST
+    if content_type not in (*accepted, GENERIC_REQUEST):
+        raise HttpError(
+            415, 415, f"HTTP 415 Unsupported Media Type: {content_type} is not one of {', '.join(accepted)}"
+        )
+    raw = await request.read()
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise HttpError(400, 400, f"The request body is not valid JSON: {error}") from None
+
+
+def _negotiate(accept: str, offered: Sequence[str]) -> str | None:
+    """The media type to answer in for an Accept header (q values honoured), or None."""
+    if not accept.strip():
+        return offered[0]
+    choices: list[tuple[float, int, str]] = []
+    for position, part in enumerate(accept.split(",")):
+        fields = [f.strip() for f in part.split(";")]
+        quality = 1.0
+        for parameter in fields[1:]:
+            if parameter.startswith("q="):
+                try:
+                    quality = float(parameter[2:])
+                except ValueError:
+                    quality = 0.0
+        if quality > 0:
+            choices.append((-quality, position, fields[0].lower()))
+    for _, _, wanted in sorted(choices):
+        if wanted in ("*/*", "application/*", GENERIC_REQUEST):
+            return offered[0]
+        if wanted in offered:
+            return wanted
+    return None
+
+
+@web.middleware
+async def _confluent_errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Every failure becomes a Confluent-style JSON body; an unexpected one is a 500
+    with a one-line message, and its traceback goes to the log, not to the client."""
+    offered = request.app[_MEDIA_KEY]
+    chosen = _negotiate(request.headers.get("Accept", ""), offered)
+    if chosen is None:
+        request[_RESPONSE_TYPE] = offered[0]
+        return json_response(request, error_body(406, "HTTP 406 Not Acceptable"), 406)
+    request[_RESPONSE_TYPE] = chosen
+    try:
+        return await handler(request)
+    except HttpError as error:
+        return json_response(request, error_body(error.error_code, error.message), error.status)
+    except web.HTTPRequestEntityTooLarge as error:
+        return json_response(
+            request, error_body(413, f"HTTP 413 Request Entity Too Large: {error.text}"), 413
+        )
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        return json_response(
+            request, error_body(error.status, f"HTTP {error.status} {error.reason}"), error.status
+        )
+    except Exception as error:
+        log.exception("%s %s failed", request.method, request.path)
+        return json_response(
+            request, error_body(500, f"Internal Server Error: {type(error).__name__}: {error}"), 500
+        )
+
+
+def json_app(media_types: Sequence[str] = (JSON,), *, max_body: int = DEFAULT_MAX_BODY) -> web.Application:
+    """An application whose handlers answer with `json_response` and raise `HttpError`;
+    `media_types` are what it reads and writes, the first being its default."""
+    app = web.Application(middlewares=[_confluent_errors], client_max_size=max_body)
+    app[_MEDIA_KEY] = tuple(media_types)
+    return app
+
+
+@dataclass(frozen=True)
+class Listening:
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+
+class HttpService:
+    """One HTTP service on one port, in the caller's event loop (the workbench's
+    Textual loop or `kafkatui serve`'s), so handlers may call the backend directly."""
+
+    def __init__(self, app: web.Application, *, name: str, port_flag: str) -> None:
+        self.app = app
+        self.name = name  # "the Schema Registry", for messages
+        self.port_flag = port_flag  # "--schema-registry-port", for the busy-port message
+        self._runner: web.AppRunner | None = None
+        self.listening: Listening | None = None
+
+    @property
+    def url(self) -> str | None:
+        return None if self.listening is None else self.listening.url
+
+    async def start(self, host: str, port: int) -> str:
+        """Listen on host:port (0 picks a free port); returns the service's URL."""
+        runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port, reuse_address=True)
+        try:
+            await site.start()
+        except OSError as error:
+            await runner.cleanup()
+            raise HttpListenError(
+                f"{self.name} cannot listen on {host}:{port} ({error.strerror or error}): "
+                f"another program has the port; choose another with {self.port_flag}"
+            ) from None
+        self._runner = runner
+        bound = runner.addresses[0]
+        self.listening = Listening(host, int(bound[1]))
+        return self.listening.url
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+            self.listening = None

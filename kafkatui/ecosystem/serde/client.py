@@ -1,0 +1,125 @@
+"""A Schema Registry client for kafkatui's serde: kafkatui's own registry or any
+Confluent-compatible URL, over aiohttp. Ids never change meaning, so schemas by id are
+cached for good; registrations are cached per (subject, schema)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from kafkatui.ecosystem.http import SCHEMA_REGISTRY_V1
+from kafkatui.ecosystem.registry.schemas import ParsedSchema, Reference, SchemaType, parse_schema
+
+
+class RegistryClientError(Exception):
+    """The registry refused (its Confluent error code and message) or could not be reached."""
+
+    def __init__(self, status: int, error_code: int, message: str) -> None:
+        super().__init__(f"{message} (HTTP {status}, error code {error_code})")
+        self.status = status
+        self.error_code = error_code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class RegisteredSchema:
+    schema_id: int
+    schema: ParsedSchema
+    subject: str | None = None
+    version: int | None = None
+
+
+class RegistryClient:
+    def __init__(self, url: str, *, timeout_s: float = 30.0) -> None:
+        self.url = url.rstrip("/")
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._session: aiohttp.ClientSession | None = None
+        self._by_id: dict[int, ParsedSchema] = {}
+        self._registered: dict[tuple[str, SchemaType, str, tuple[Reference, ...]], int] = {}
+        self._versions: dict[tuple[str, int], dict[str, Any]] = {}
+        self.requests = 0  # HTTP requests sent, to see the caches work
+
+    async def _call(self, method: str, path: str, body: Any = None, **query: str) -> Any:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        headers = {"Accept": SCHEMA_REGISTRY_V1}
+        if body is not None:
+            headers["Content-Type"] = SCHEMA_REGISTRY_V1
+        self.requests += 1
+        try:
+            async with self._session.request(
+                method, self.url + path, json=body, params=query, headers=headers
+            ) as r:
+                data = await r.json(content_type=None)
+                if r.status >= 400:
+                    code = data.get("error_code", r.status) if isinstance(data, dict) else r.status
+                    message = data.get("message", r.reason) if isinstance(data, dict) else str(r.reason)
+                    raise RegistryClientError(r.status, code, message)
+                return data
+        except aiohttp.ClientError as error:
+            raise RegistryClientError(
+                0, 0, f"the Schema Registry at {self.url} cannot be reached: {error}"
+            ) from None
+
+    async def _references(self, refs: list[dict[str, Any]]) -> dict[str, ParsedSchema]:
+        resolved = {}
+        for ref in refs:
+            key = (ref["subject"], int(ref["version"]))
+            if key not in self._versions:
+                self._versions[key] = await self._call("GET", f"/subjects/{_quote(key[0])}/versions/{key[1]}")
+            found = self._versions[key]
+            resolved[ref["name"]] = await self._parse(found)
+        return resolved
+
+    async def _parse(self, body: dict[str, Any]) -> ParsedSchema:
+        kind = SchemaType(body.get("schemaType") or "AVRO")
+        return parse_schema(kind, body["schema"], await self._references(body.get("references") or []))
+
+    async def schema_by_id(self, schema_id: int) -> ParsedSchema:
+        """The writer's schema of a framed record (cached: an id's schema never changes)."""
+        cached = self._by_id.get(schema_id)
+        if cached is None:
+            cached = await self._parse(await self._call("GET", f"/schemas/ids/{schema_id}"))
+            self._by_id[schema_id] = cached
+        return cached
+
+    async def register(
+        self,
+        subject: str,
+        schema: str,
+        schema_type: SchemaType = SchemaType.AVRO,
+        references: tuple[Reference, ...] = (),
+    ) -> int:
+        key = (subject, schema_type, schema, references)
+        if key not in self._registered:
+            body: dict[str, Any] = {"schema": schema, "schemaType": schema_type.value}
+            if references:
+                body["references"] = [r.to_json() for r in references]
+            answer = await self._call("POST", f"/subjects/{_quote(subject)}/versions", body)
+            self._registered[key] = int(answer["id"])
+        return self._registered[key]
+
+    async def latest(self, subject: str) -> RegisteredSchema:
+        body = await self._call("GET", f"/subjects/{_quote(subject)}/versions/latest")
+        parsed = await self._parse(body)
+        self._by_id.setdefault(int(body["id"]), parsed)
+        return RegisteredSchema(int(body["id"]), parsed, body.get("subject"), body.get("version"))
+
+    def forget(self) -> None:
+        """Drop every cache (the bench's uncached lookups)."""
+        self._by_id.clear()
+        self._registered.clear()
+        self._versions.clear()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+def _quote(subject: str) -> str:
+    from urllib.parse import quote
+
+    return quote(subject, safe="")

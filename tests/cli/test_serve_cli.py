@@ -18,7 +18,10 @@ from kafka.admin import NewTopic  # noqa: E402
 
 
 def start_serve(data_dir: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
-    """Run `kafkatui serve` and wait for its bootstrap line."""
+    """Run `kafkatui serve` and wait for its bootstrap line (its schema registry on a
+    free port, so tests never depend on 8081 being free)."""
+    if not {"--schema-registry-port", "--no-schema-registry"} & set(args):
+        args = (*args, "--schema-registry-port", "0")
     proc = subprocess.Popen(
         [*kafkatui_command(), "--data-dir", str(data_dir), "serve", *args],
         stdout=subprocess.PIPE,

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import aiosqlite
 
-from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig
-from kafkatui.engine.clients.producer import Producer, ProducerConfig
+from kafkatui.common.clients import ConsumerConfig, ProducerConfig
+from kafkatui.engine.clients.consumer import Consumer
+from kafkatui.engine.clients.producer import Producer
 from kafkatui.engine.cluster import Cluster
 
 RAW_BATCH = 1000

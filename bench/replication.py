@@ -30,7 +30,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from kafkatui.engine.clients.producer import Producer, ProducerConfig
+from kafkatui.common.clients import ProducerConfig
+from kafkatui.engine.clients.producer import Producer
 from kafkatui.engine.cluster import Cluster
 
 BROKERS = 3

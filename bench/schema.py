@@ -20,12 +20,13 @@ import time
 from typing import Any
 
 from kafkatui.backends.embedded import EmbeddedBackend
+from kafkatui.common.clients import ProducerConfig
 from kafkatui.ecosystem.registry.schemas import SchemaType, parse_schema
 from kafkatui.ecosystem.registry.service import RegistryService
 from kafkatui.ecosystem.serde import wire
 from kafkatui.ecosystem.serde.client import RegistryClient
 from kafkatui.ecosystem.serde.codecs import Deserializer, Serializer
-from kafkatui.engine.clients.producer import Producer, ProducerConfig
+from kafkatui.engine.clients.producer import Producer
 from kafkatui.engine.cluster import Cluster
 
 ORDER = {

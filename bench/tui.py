@@ -23,7 +23,8 @@ from pathlib import Path
 from textual import events
 
 from kafkatui.backends.embedded import EmbeddedBackend
-from kafkatui.engine.clients.producer import Producer, ProducerConfig
+from kafkatui.common.clients import ProducerConfig
+from kafkatui.engine.clients.producer import Producer
 from kafkatui.engine.cluster import Cluster
 from kafkatui.tui.app import KafkaTuiApp
 from kafkatui.tui.config import Settings

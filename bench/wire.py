@@ -39,8 +39,8 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 from kafka import KafkaProducer
 
+from kafkatui.common.clients import ProducerConfig
 from kafkatui.engine.clients.producer import Producer as EngineProducer
-from kafkatui.engine.clients.producer import ProducerConfig
 from kafkatui.engine.cluster import Cluster
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from kafkatui.common.clients import ProducerConfig
 from kafkatui.common.clock import ManualClock
-from kafkatui.engine.clients.producer import Producer, ProducerConfig
+from kafkatui.engine.clients.producer import Producer
 from kafkatui.engine.cluster import Cluster
 
 

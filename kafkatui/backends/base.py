@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol, Self
 
+from kafkatui.common.admin import ConfigEntry, LinkState, TopicDescription
+from kafkatui.common.clients import (
+    ConsumerConfig,
+    ConsumerRecord,
+    ProducerConfig,
+    RecordMetadata,
+    TopicPartition,
+)
 from kafkatui.common.clock import Clock
 from kafkatui.common.connections import ConnectedClient
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.events import EventBus
-from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig
-from kafkatui.engine.clients.producer import Producer, ProducerConfig
-from kafkatui.engine.descriptions import TopicDescription
-from kafkatui.engine.log.configs import ConfigEntry
-from kafkatui.engine.server.network import LinkState
 
 
 class Feature(StrEnum):
@@ -347,6 +351,52 @@ class EngineControls(Protocol):
         ...
 
 
+class ProducerClient(Protocol):
+    """A producer as the CLI and the services use it, whichever backend made it (the
+    engine's in-process `Producer`, or confluent-kafka's behind the remote backend):
+    Kafka's `Producer` interface with kafkatui's names."""
+
+    @property
+    def idempotent(self) -> bool: ...
+    async def send(
+        self,
+        topic: str,
+        value: Any = None,
+        *,
+        key: Any = None,
+        headers: Sequence[tuple[str, Any]] = (),
+        partition: int | None = None,
+    ) -> asyncio.Future[RecordMetadata]:
+        """Queue a record; the future resolves when it is acknowledged."""
+        ...
+
+    async def send_and_wait(self, topic: str, value: Any = None, **kwargs: Any) -> RecordMetadata: ...
+    async def flush(self) -> None: ...
+    async def init_transactions(self) -> None: ...
+    def begin_transaction(self) -> None: ...
+    async def commit_transaction(self) -> None: ...
+    async def abort_transaction(self) -> None: ...
+    async def close(self) -> None: ...
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(self, *exc: object) -> None: ...
+
+
+class ConsumerClient(Protocol):
+    """A consumer as the CLI and the services use it, whichever backend made it: Kafka's
+    `Consumer` interface (assign or subscribe, seek, poll, commit, close)."""
+
+    on_assignment: Callable[[list[TopicPartition]], None] | None
+
+    def assign(self, partitions: Iterable[TopicPartition | tuple[str, int]]) -> None: ...
+    def assign_topic(self, topic: str) -> list[TopicPartition]: ...
+    def assignment(self) -> list[TopicPartition]: ...
+    def subscribe(self, topics: Iterable[str]) -> None: ...
+    def seek(self, tp: TopicPartition | tuple[str, int], offset: int) -> None: ...
+    async def poll(self, timeout_ms: int = 0) -> list[ConsumerRecord]: ...
+    async def commit(self, offsets: dict[TopicPartition, int] | None = None) -> dict[TopicPartition, int]: ...
+    async def close(self) -> None: ...
+
+
 class Listeners(Protocol):
     """Where a cluster is served to outside clients (`serve.ServiceHost`, which lives
     above the backends): how it stands, who is connected, and closing it."""
@@ -371,6 +421,8 @@ class Backend(Protocol):
     """
 
     bus: EventBus
+    # partition.assignment.strategy values a workbench consumer can take, the default first.
+    assignors: tuple[str, ...]
     clock: Clock
     supports_faults: bool
     faults_unsupported_reason: str
@@ -519,13 +571,12 @@ class Backend(Protocol):
         ...
 
     # --- clients (the CLI's produce and consume) -------------------------------------
-    def producer(self, config: ProducerConfig) -> Producer:
-        """A producer with the engine Producer's interface (send, flush, transactions)."""
+    def producer(self, config: ProducerConfig) -> ProducerClient:
+        """A producer for this cluster (send, flush, transactions)."""
         ...
 
-    def consumer(self, config: ConsumerConfig) -> Consumer:
-        """A consumer with the engine Consumer's interface (assign, subscribe, seek, poll,
-        commit, close)."""
+    def consumer(self, config: ConsumerConfig) -> ConsumerClient:
+        """A consumer for this cluster (assign, subscribe, seek, poll, commit, close)."""
         ...
 
     def listener_status(self) -> str | None:

@@ -21,10 +21,15 @@ from confluent_kafka import KafkaError as CKError
 from confluent_kafka import Producer as CKProducer
 from confluent_kafka import TopicPartition as CKTopicPartition
 
+from kafkatui.common.clients import (
+    ConsumerConfig,
+    ConsumerRecord,
+    ProducerConfig,
+    RecordMetadata,
+    TimestampType,
+    TopicPartition,
+)
 from kafkatui.common.errors import ErrorCode, KafkaError
-from kafkatui.engine.clients.consumer import ConsumerConfig, ConsumerRecord, TopicPartition
-from kafkatui.engine.clients.producer import ProducerConfig, RecordMetadata
-from kafkatui.engine.log.records import TimestampType
 
 T = TypeVar("T")
 

@@ -35,18 +35,17 @@ from kafkatui.backends.base import (
 )
 from kafkatui.backends.embedded_controls import EmbeddedControls
 from kafkatui.backends.trace import partition_step, send_step, serialize_step
+from kafkatui.common.admin import ConfigEntry, LinkState, TopicDescription
+from kafkatui.common.clients import ConsumerConfig, ProducerConfig, TransactionState
 from kafkatui.common.connections import ConnectedClient
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.engine.clients import group_admin
 from kafkatui.engine.clients.assignors import ASSIGNORS
-from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig
+from kafkatui.engine.clients.consumer import Consumer
 from kafkatui.engine.clients.membership import decode_assignment
-from kafkatui.engine.clients.producer import Producer, ProducerConfig, TransactionState
+from kafkatui.engine.clients.producer import Producer
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.coordinator.group.coordinator import OFFSETS_TOPIC, OffsetAndMetadata
-from kafkatui.engine.descriptions import TopicDescription
-from kafkatui.engine.log.configs import ConfigEntry
-from kafkatui.engine.server.network import LinkState
 
 # Shorter than Kafka's 45 s / 5 min so a crash or a pause shows within a lesson's attention span.
 CONSUMER_SESSION_TIMEOUT_MS = 10_000
@@ -102,6 +101,7 @@ class EmbeddedBackend:
     """A cluster inside this process; the TUI's default backend."""
 
     supports_faults = True
+    assignors = ASSIGNORS
     faults_unsupported_reason = ""
 
     def __init__(self, cluster: Cluster) -> None:

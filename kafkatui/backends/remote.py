@@ -65,22 +65,25 @@ from kafkatui.backends.confluent import (
     record_of,
     result,
 )
+from kafkatui.backends.remote_consumers import ASSIGNORS as REMOTE_ASSIGNORS
 from kafkatui.backends.remote_consumers import WorkbenchConsumer, as_view, member_consumer
 from kafkatui.backends.remote_snapshot import ClusterSnapshot, events_between
 from kafkatui.backends.remote_transactions import RemoteTransaction
 from kafkatui.backends.trace import partition_step, send_step, serialize_step
+from kafkatui.common.admin import (
+    ConfigEntry,
+    LinkState,
+    PartitionDescription,
+    ReplicaSnapshot,
+    TopicDescription,
+)
+from kafkatui.common.clients import ConsumerConfig, ProducerConfig
 from kafkatui.common.clock import RealClock
 from kafkatui.common.connections import ConnectedClient
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.events import (
     EventBus,
 )
-from kafkatui.engine.clients.consumer import ConsumerConfig
-from kafkatui.engine.clients.producer import ProducerConfig
-from kafkatui.engine.descriptions import PartitionDescription, TopicDescription
-from kafkatui.engine.log.configs import ConfigEntry
-from kafkatui.engine.server.network import LinkState
-from kafkatui.engine.server.partition import ReplicaSnapshot
 
 REFRESH_INTERVAL_S = 1.0
 TIMEOUT_S = 10.0
@@ -112,6 +115,7 @@ class RemoteBackend:
     """
 
     supports_faults = False
+    assignors = REMOTE_ASSIGNORS
 
     def __init__(self, bootstrap_servers: str, *, attached_to: str | None = None) -> None:
         self.bootstrap_servers = bootstrap_servers

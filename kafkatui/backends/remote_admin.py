@@ -20,8 +20,9 @@ from confluent_kafka.admin import ConfigSource as CKConfigSource
 
 from kafkatui.backends.base import EARLIEST_TIMESTAMP, LATEST_TIMESTAMP
 from kafkatui.backends.confluent import kafka_error, result
+from kafkatui.common.admin import ConfigEntry, ConfigType
 from kafkatui.common.errors import ErrorCode, KafkaError
-from kafkatui.engine.log.configs import TOPIC_CONFIGS, ConfigEntry, ConfigType
+from kafkatui.engine.log.configs import TOPIC_CONFIGS
 
 TIMEOUT_S = 10.0
 ELECTION_TYPES = {"preferred": ElectionType.PREFERRED, "unclean": ElectionType.UNCLEAN}

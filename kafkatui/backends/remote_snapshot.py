@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kafkatui.common.admin import ConfigEntry, TopicDescription
 from kafkatui.common.events import (
     Event,
     HighWatermarkAdvanced,
@@ -17,8 +18,6 @@ from kafkatui.common.events import (
     TopicCreated,
     TopicDeleted,
 )
-from kafkatui.engine.descriptions import TopicDescription
-from kafkatui.engine.log.configs import ConfigEntry
 
 
 @dataclass

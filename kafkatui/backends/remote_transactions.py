@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from kafkatui.backends.base import TransactionView
 from kafkatui.backends.confluent import RemoteProducer
+from kafkatui.common.clients import ProducerConfig
 from kafkatui.common.errors import ErrorCode, KafkaError
-from kafkatui.engine.clients.producer import ProducerConfig
 
 # What a fenced producer's calls fail with: fatal, as Kafka's ProducerFencedException.
 _FENCED = {ErrorCode.PRODUCER_FENCED, ErrorCode.INVALID_PRODUCER_EPOCH}

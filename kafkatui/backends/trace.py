@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 from kafkatui.backends.base import ProduceRequest, TraceStep
+from kafkatui.common.clients import ProducerConfig
 from kafkatui.common.utils import murmur2, to_positive
-from kafkatui.engine.clients.producer import ProducerConfig
 
 
 def send_step(request: ProduceRequest, config: ProducerConfig, idempotent: bool, via: str = "") -> TraceStep:

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from kafkatui.backends.base import Backend
+from kafkatui.backends.base import Backend, ConsumerClient
 from kafkatui.cli.context import backend_command, console, err_console
 from kafkatui.cli.output import bytes_to_json, print_json
-from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig, ConsumerRecord, TopicPartition
+from kafkatui.common.clients import ConsumerConfig, ConsumerRecord, TopicPartition
 
 
 class Format(enum.StrEnum):
@@ -157,7 +157,7 @@ def consume(
     body(ctx)
 
 
-def _rewind(consumer: Consumer, unread: list[ConsumerRecord]) -> None:
+def _rewind(consumer: ConsumerClient, unread: list[ConsumerRecord]) -> None:
     first: dict[tuple[str, int], int] = {}
     for record in unread:
         first.setdefault((record.topic, record.partition), record.offset)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from kafkatui.formatting import human_bytes
 
 if TYPE_CHECKING:  # the engine loads when a command runs, not when it is parsed
-    from kafkatui.engine.descriptions import TopicDescription
+    from kafkatui.common.admin import TopicDescription
 
 __all__ = ["bytes_to_json", "describe_json", "human_bytes", "print_json"]
 

@@ -13,10 +13,10 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from kafkatui.backends.base import Backend
+from kafkatui.backends.base import Backend, ProducerClient
 from kafkatui.cli.context import backend_command, console, err_console, kafka_errors, stdin_is_interactive
 from kafkatui.cli.output import human_bytes, print_json
-from kafkatui.engine.clients.producer import Producer, ProducerConfig, RecordMetadata
+from kafkatui.common.clients import ProducerConfig, RecordMetadata
 
 
 def _parse_header(text: str) -> tuple[str, str]:
@@ -162,7 +162,7 @@ def produce(
             transactional_id=transactional_id, compression_type=compression_type,
         )  # fmt: skip
 
-    async def _send(producer: Producer) -> None:
+    async def _send(producer: ProducerClient) -> None:
         """The records: --count generated ones, --value, or stdin lines."""
         if count is not None:
             await _generate(
@@ -222,7 +222,7 @@ def _report(meta: RecordMetadata, key: str | None, acks: str, json_out: bool) ->
 
 
 async def _generate(
-    producer: Producer,
+    producer: ProducerClient,
     topic: str,
     key: str | None,
     value: str | None,

@@ -11,7 +11,7 @@ from kafkatui.backends.base import Backend, Feature, LogLayout
 from kafkatui.cli.context import backend_command, console, kafka_errors
 from kafkatui.cli.output import describe_json, human_bytes, print_json
 from kafkatui.common.errors import ErrorCode, KafkaError
-from kafkatui.engine.log.configs import parse_config_assignment
+from kafkatui.common.topic import parse_config_assignment
 
 app = typer.Typer(help="Create, list, describe, alter and delete topics.", no_args_is_help=True)
 

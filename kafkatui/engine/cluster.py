@@ -22,17 +22,22 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
+from kafkatui.common.admin import (
+    ConfigEntry,
+    ConfigSource,
+    ConfigType,
+    PartitionDescription,
+    TopicDescription,
+)
 from kafkatui.common.clock import Clock, RealClock
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.events import BrokerStarted, BrokerStopped, EventBus
 from kafkatui.engine.controller.controller import Controller
 from kafkatui.engine.coordinator.transaction.producer_ids import AllocateProducerIds
 from kafkatui.engine.coordinator_apis import CoordinatorApis
-from kafkatui.engine.descriptions import PartitionDescription, TopicDescription
 from kafkatui.engine.faults import FaultInjection
 from kafkatui.engine.lockfile import METADATA_FILE, DataDirLock, check_data_dir, storage_error
 from kafkatui.engine.log.cleaner import CleanResult, Segment, dirty_ratio, segments
-from kafkatui.engine.log.configs import ConfigEntry, ConfigSource, ConfigType
 from kafkatui.engine.log.partition_log import PartitionLog
 from kafkatui.engine.log.producer_state import AbortedTxn
 from kafkatui.engine.log.records import RecordBatch, decode_batch

@@ -9,6 +9,7 @@ import asyncio
 import random
 from pathlib import Path
 
+from kafkatui.common.admin import LinkState
 from kafkatui.common.clock import Clock
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.events import EventBus, LinkChanged
@@ -19,7 +20,7 @@ from kafkatui.engine.log.cleaner import LogHousekeeping
 from kafkatui.engine.log.configs import TopicConfig
 from kafkatui.engine.metadata.image import MetadataImage, MetadataLog, TopicInfo
 from kafkatui.engine.server.broker import Broker
-from kafkatui.engine.server.network import LinkState, Network
+from kafkatui.engine.server.network import Network
 
 
 class ClusterCore:

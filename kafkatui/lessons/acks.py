@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from kafkatui.common.clients import ConsumerConfig, ProducerConfig
 from kafkatui.common.clock import ManualClock
 from kafkatui.common.events import (
     BrokerFenced,
@@ -31,8 +32,8 @@ from kafkatui.common.events import (
     IsrShrunk,
     LeaderElected,
 )
-from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig
-from kafkatui.engine.clients.producer import Producer, ProducerConfig
+from kafkatui.engine.clients.consumer import Consumer
+from kafkatui.engine.clients.producer import Producer
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.server.config import BrokerDefaults
 from kafkatui.lessons import Story

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from kafkatui.common.clients import ConsumerConfig, ProducerConfig
 from kafkatui.common.clock import ManualClock
 from kafkatui.common.events import ControllerElected, Event, IsrShrunk, LeaderElected
-from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig
-from kafkatui.engine.clients.producer import Producer, ProducerConfig
+from kafkatui.engine.clients.consumer import Consumer
+from kafkatui.engine.clients.producer import Producer
 from kafkatui.engine.cluster import Cluster
 from kafkatui.lessons import Story
 

@@ -13,8 +13,9 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from kafkatui.common.clients import ConsumerConfig
 from kafkatui.common.clock import ManualClock
-from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig
+from kafkatui.engine.clients.consumer import Consumer
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.coordinator.group.model import GroupState
 from kafkatui.lessons import Story

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from kafkatui.common.admin import ConfigEntry, ConfigSource, ConfigType
 from kafkatui.common.errors import ErrorCode, KafkaError
-from kafkatui.engine.log.configs import ConfigEntry, ConfigSource, ConfigType
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, nested, response_class
 

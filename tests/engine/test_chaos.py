@@ -19,9 +19,10 @@ import os
 import random
 from dataclasses import dataclass, field
 
+from kafkatui.common.clients import ProducerConfig, RecordMetadata
 from kafkatui.common.clock import ManualClock
 from kafkatui.common.errors import KafkaError
-from kafkatui.engine.clients.producer import Producer, ProducerConfig, RecordMetadata
+from kafkatui.engine.clients.producer import Producer
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.server.config import BrokerDefaults
 from tests.engine.test_produce_consume import read_all

@@ -8,10 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kafkatui.common.clients import ConsumerConfig
 from kafkatui.common.clock import ManualClock
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.events import LogCleaned, LogStartOffsetAdvanced
-from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig
+from kafkatui.engine.clients.consumer import Consumer
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.log.cleaner import segments
 from kafkatui.engine.log.records import Record, encode_batch
@@ -268,7 +269,8 @@ async def test_compaction_drops_aborted_transactions_and_then_their_markers(
     """Kafka's LogCleaner with CleanedTransactionMetadata: aborted records go (and never
     shadow a committed key), a marker goes after delete.retention.ms once nothing of its
     transaction is left, and the cleaner stops at the last stable offset."""
-    from kafkatui.engine.clients.producer import Producer, ProducerConfig
+    from kafkatui.common.clients import ProducerConfig
+    from kafkatui.engine.clients.producer import Producer
 
     await cluster.create_topic(
         "c", 1, 3, {"cleanup.policy": "compact", "segment.bytes": "250", "delete.retention.ms": "1000"}
@@ -337,7 +339,8 @@ async def test_compaction_drops_aborted_transactions_and_then_their_markers(
 async def test_a_cleaned_transactional_log_reopens_the_same(tmp_path: Path) -> None:
     """After the cleaner removed aborted records and markers, a restarted replica rebuilds
     the same open/aborted transactions and reads the same committed records."""
-    from kafkatui.engine.clients.producer import Producer, ProducerConfig
+    from kafkatui.common.clients import ProducerConfig
+    from kafkatui.engine.clients.producer import Producer
 
     clock = ManualClock()
     cluster = await Cluster.open(tmp_path, brokers=1, clock=clock, seed=7)

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kafkatui.common.clients import Compression, ProducerConfig
 from kafkatui.common.clock import ManualClock
 from kafkatui.common.errors import ErrorCode, KafkaError
-from kafkatui.engine.clients.producer import ProducerConfig
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.log.compression import Compression, compress, decompress
+from kafkatui.engine.log.compression import compress, decompress
 from kafkatui.engine.log.configs import TopicConfig
 from kafkatui.engine.log.records import Record, decode_batch, encode_batch, read_header
 from kafkatui.engine.log.validator import validate_compression

@@ -6,17 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kafkatui.common.admin import ConfigSource, ConfigType
 from kafkatui.common.errors import ErrorCode, KafkaError
-from kafkatui.engine.log.configs import (
-    TOPIC_CONFIGS,
-    ConfigDef,
-    ConfigSource,
-    ConfigType,
-    Range,
-    TopicConfig,
-    parse_config_assignment,
-    validate_topic_configs,
-)
+from kafkatui.common.topic import parse_config_assignment
+from kafkatui.engine.log.configs import TOPIC_CONFIGS, ConfigDef, Range, TopicConfig, validate_topic_configs
 
 MIN_LONG, MAX_LONG = -(2**63), 2**63 - 1
 

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.events import LeaderElected, TopicCreated
+from kafkatui.common.topic import validate_topic_name
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.controller.controller import assign_replicas, validate_topic_name
+from kafkatui.engine.controller.controller import assign_replicas
 
 
 def test_assignment_matches_kafkas_admin_utils_test() -> None:

@@ -9,10 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kafkatui.common.clients import ProducerConfig
 from kafkatui.common.clock import ManualClock
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.events import AckLost, DuplicateBatchDropped, Event
-from kafkatui.engine.clients.producer import Producer, ProducerConfig
+from kafkatui.engine.clients.producer import Producer
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.log.producer_state import INT32_MAX, ProducerStateManager, last_sequence
 from kafkatui.engine.log.records import Record, encode_batch

@@ -6,9 +6,10 @@ import asyncio
 
 import pytest
 
+from kafkatui.common.clients import ConsumerConfig
 from kafkatui.common.clock import ManualClock
 from kafkatui.common.errors import KafkaError
-from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig
+from kafkatui.engine.clients.consumer import Consumer
 from kafkatui.engine.clients.membership import (
     decode_assignment,
     decode_subscription,

@@ -151,7 +151,8 @@ async def test_a_coordinator_that_is_down_is_not_available(cluster: Cluster, clo
 async def test_a_consumer_with_a_group_id_resumes_from_committed_offsets(
     cluster: Cluster, clock: ManualClock
 ) -> None:
-    from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig
+    from kafkatui.common.clients import ConsumerConfig
+    from kafkatui.engine.clients.consumer import Consumer
     from tests.conftest import fast_producer
 
     await cluster.create_topic("sales", 1, 3)

@@ -7,14 +7,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kafkatui.common.clients import (
+    ConsumerConfig,
+    ProducerConfig,
+    TimestampType,
+    TopicPartition,
+    serialize_json,
+)
 from kafkatui.common.clock import ManualClock
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.events import HighWatermarkAdvanced, ProduceRejected, RecordAppended
-from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig, TopicPartition
+from kafkatui.engine.clients.consumer import Consumer
 from kafkatui.engine.clients.partitioner import partition_for_key
-from kafkatui.engine.clients.producer import Producer, ProducerConfig, serialize_json
+from kafkatui.engine.clients.producer import Producer
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.log.records import TimestampType
 from tests.conftest import fast_producer
 
 

@@ -4,11 +4,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kafkatui.common.clients import TimestampType
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.engine.log.records import (
     HEADER_SIZE,
     Record,
-    TimestampType,
     decode_batch,
     decode_varint,
     encode_batch,

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from kafkatui.common.clients import ConsumerConfig, ProducerConfig, TopicPartition, TransactionState
 from kafkatui.common.clock import ManualClock
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.events import Event, TransactionStateChanged
-from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig, TopicPartition
+from kafkatui.engine.clients.consumer import Consumer
 from kafkatui.engine.clients.group_admin import list_groups
-from kafkatui.engine.clients.producer import Producer, ProducerConfig, TransactionState
+from kafkatui.engine.clients.producer import Producer
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.coordinator.group.coordinator import OffsetAndMetadata
 from kafkatui.engine.coordinator.transaction.coordinator import (

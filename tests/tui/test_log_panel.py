@@ -15,9 +15,10 @@ from textual.widgets import Input, Label
 
 from kafkatui.backends.base import BatchView, LogRecordView, ProduceRequest
 from kafkatui.backends.embedded import EmbeddedBackend
+from kafkatui.common.clients import ProducerConfig
 from kafkatui.common.clock import ManualClock
 from kafkatui.common.errors import ErrorCode, KafkaError
-from kafkatui.engine.clients.producer import Producer, ProducerConfig
+from kafkatui.engine.clients.producer import Producer
 from kafkatui.engine.cluster import Cluster
 from kafkatui.tui.panels.log import NO_TOPICS, LogPanel
 from kafkatui.tui.screens.jump import JumpScreen

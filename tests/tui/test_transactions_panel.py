@@ -10,7 +10,8 @@ from textual.widgets import Button, RadioButton, Switch
 
 from kafkatui.backends.base import ProduceRequest
 from kafkatui.backends.embedded import EmbeddedBackend
-from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig
+from kafkatui.common.clients import ConsumerConfig
+from kafkatui.engine.clients.consumer import Consumer
 from kafkatui.tui.panels.log import LogPanel
 from kafkatui.tui.panels.produce import ProducePanel
 from kafkatui.tui.widgets.producer_path import ProducerPath

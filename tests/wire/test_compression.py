@@ -14,7 +14,8 @@ import time
 import pytest
 from crc32c import crc32c
 
-from kafkatui.engine.log.compression import Compression, compress
+from kafkatui.common.clients import Compression
+from kafkatui.engine.log.compression import compress
 from kafkatui.engine.log.records import Record, encode_batch, read_header
 from tests.wire.conftest import ServedCluster
 

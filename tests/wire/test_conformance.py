@@ -11,8 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from kafkatui.common.clients import ProducerConfig
 from kafkatui.engine.clients.partitioner import partition_for_key
-from kafkatui.engine.clients.producer import Producer, ProducerConfig
+from kafkatui.engine.clients.producer import Producer
 from tests.wire.clients import CLIENTS, Client, Member, logged, open_client, poll_until
 from tests.wire.conftest import ServedCluster
 

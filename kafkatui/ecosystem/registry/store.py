@@ -14,7 +14,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from kafkatui.backends.base import Backend, ConsumerConfig, ProducerConfig
+from kafkatui.backends.base import Backend
+from kafkatui.common.clients import ConsumerConfig, ProducerConfig
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.ecosystem.registry import errors
 from kafkatui.ecosystem.registry.records import NOOP, Key, encode_value

@@ -15,19 +15,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
+from kafkatui.common.clients import ConsumerConfig, ConsumerRecord, TopicPartition
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.engine.clients.membership import GroupMembership
 from kafkatui.engine.coordinator.group.coordinator import OffsetAndMetadata
-from kafkatui.engine.log.records import (
-    Headers,
-    TimestampType,
-    decode_record_tuples,
-    marker_is_commit,
-    read_header,
-)
+from kafkatui.engine.log.records import decode_record_tuples, marker_is_commit, read_header
 from kafkatui.engine.server.requests import (
     EARLIEST,
     LATEST,
@@ -41,72 +35,6 @@ if TYPE_CHECKING:
     from kafkatui.engine.cluster import Cluster
 
 Deserializer = Callable[[bytes | None], Any]
-
-
-class TopicPartition(NamedTuple):
-    topic: str
-    partition: int
-
-    def __str__(self) -> str:
-        return f"{self.topic}-{self.partition}"
-
-
-class ConsumerRecord(NamedTuple):
-    """A record as `poll` returns it."""
-
-    topic: str
-    partition: int
-    offset: int
-    timestamp: int
-    timestamp_type: TimestampType
-    key: Any
-    value: Any
-    headers: Headers
-    leader_epoch: int
-
-
-@dataclass(frozen=True)
-class ConsumerConfig:
-    """Consumer configs, named as Kafka's with '_' for '.' (defaults are Kafka 3.x's)."""
-
-    auto_offset_reset: str = "latest"  # earliest | latest | none
-    max_poll_records: int = 500
-    fetch_max_wait_ms: int = 500
-    fetch_min_bytes: int = 1
-    max_partition_fetch_bytes: int = 1_048_576
-    group_id: str | None = None
-    enable_auto_commit: bool = True
-    auto_commit_interval_ms: int = 5_000
-    # Group membership (subscribe): Kafka 3.x defaults, but only the eager assignors
-    # (Kafka's default list is range, cooperative-sticky; the group picks range).
-    client_id: str = "kafkatui-consumer"
-    group_instance_id: str | None = None
-    partition_assignment_strategy: tuple[str, ...] = ("range",)
-    session_timeout_ms: int = 45_000
-    heartbeat_interval_ms: int = 3_000
-    max_poll_interval_ms: int = 300_000
-    # read_committed (KIP-98): only records of committed transactions, up to the LSO.
-    isolation_level: str = "read_uncommitted"
-
-    def __post_init__(self) -> None:
-        if self.auto_offset_reset not in ("earliest", "latest", "none"):
-            raise KafkaError(
-                ErrorCode.INVALID_CONFIG,
-                f"Invalid value {self.auto_offset_reset} for configuration auto.offset.reset: "
-                "String must be one of: latest, earliest, none",
-            )
-        if self.isolation_level not in ("read_uncommitted", "read_committed"):
-            raise KafkaError(
-                ErrorCode.INVALID_CONFIG,
-                f"Invalid value {self.isolation_level} for configuration isolation.level: "
-                "String must be one of: read_committed, read_uncommitted",
-            )
-        if self.max_poll_records < 1:
-            raise KafkaError(
-                ErrorCode.INVALID_CONFIG,
-                f"Invalid value {self.max_poll_records} for configuration max.poll.records: "
-                "Value must be at least 1",
-            )
 
 
 def _identity(data: bytes | None) -> bytes | None:

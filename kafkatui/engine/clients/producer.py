@@ -22,19 +22,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
-import json
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from kafkatui.common.clients import (
+    Headers,
+    ProducerConfig,
+    RecordMetadata,
+    TransactionState,
+    parse_acks,
+    serialize,
+)
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.engine.clients.partitioner import RoundRobinPartitioner, StickyPartitioner, partition_for_key
 from kafkatui.engine.coordinator.group.coordinator import OffsetAndMetadata
-from kafkatui.engine.log.compression import Compression, compression_from_name
 from kafkatui.engine.log.producer_state import INT32_MAX
-from kafkatui.engine.log.records import Headers, Record, encode_batch
+from kafkatui.engine.log.records import Record, encode_batch
 
 T = TypeVar("T")
 
@@ -46,157 +51,7 @@ Serializer = Callable[[Any], bytes | None]
 # Bytes a record costs in a batch beyond its key, value and headers (varints, attributes).
 _RECORD_OVERHEAD = 21
 _BATCH_OVERHEAD = 61
-# ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION_FOR_IDEMPOTENCE
-MAX_IN_FLIGHT_FOR_IDEMPOTENCE = 5
 INT16_MAX = 2**15 - 1
-
-
-def serialize(value: Any) -> bytes | None:
-    """The default serializer: bytes as they are, str as UTF-8, None as null."""
-    if value is None or isinstance(value, bytes):
-        return value
-    if isinstance(value, str):
-        return value.encode()
-    if isinstance(value, bytearray | memoryview):
-        return bytes(value)
-    raise TypeError(
-        f"cannot serialize {type(value).__name__} with the default serializer; "
-        "pass bytes or str, or use value_serializer=serialize_json"
-    )
-
-
-def serialize_json(value: Any) -> bytes | None:
-    """JSON serializer (compact, UTF-8); None stays null so tombstones remain possible."""
-    return None if value is None else json.dumps(value, separators=(",", ":")).encode()
-
-
-def parse_acks(acks: str | int) -> int:
-    """Kafka's `acks`: "all" or -1, 0, 1."""
-    text = str(acks).strip().lower()
-    if text in ("all", "-1"):
-        return -1
-    if text in ("0", "1"):
-        return int(text)
-    raise KafkaError(
-        ErrorCode.INVALID_CONFIG,
-        f"Invalid value {acks} for configuration acks: must be one of 0, 1, all",
-    )
-
-
-@dataclass(frozen=True)
-class ProducerConfig:
-    """Producer configs, named as Kafka's with '_' for '.' (defaults are Kafka 3.x's)."""
-
-    acks: str = "all"
-    linger_ms: int = 5
-    batch_size: int = 16_384
-    max_request_size: int = 1_048_576
-    retries: int = 2_147_483_647
-    retry_backoff_ms: int = 100
-    delivery_timeout_ms: int = 120_000
-    request_timeout_ms: int = 30_000  # how long the leader may hold an acks=all request
-    partitioner: str = "default"  # default | round_robin
-    # None = not set: Kafka's default (true), silently off when acks, retries or
-    # max.in.flight.requests.per.connection do not allow it (Kafka 3.2+, KAFKA-13673).
-    enable_idempotence: bool | None = None
-    max_in_flight_requests_per_connection: int = 5
-    # Transactions (KIP-98): a transactional.id implies idempotence.
-    transactional_id: str | None = None
-    transaction_timeout_ms: int = 60_000
-    # none | gzip | snappy | lz4 | zstd, at the codec's Kafka default level. Batches still
-    # close on their uncompressed size (Kafka estimates the compressed one).
-    compression_type: str = "none"
-
-    def __post_init__(self) -> None:
-        parse_acks(self.acks)
-        compression_from_name(self.compression_type)
-        if self.max_in_flight_requests_per_connection < 1:
-            raise KafkaError(
-                ErrorCode.INVALID_CONFIG,
-                f"Invalid value {self.max_in_flight_requests_per_connection} for configuration "
-                "max.in.flight.requests.per.connection: must be at least 1",
-            )
-        if self.transactional_id is not None and self.enable_idempotence is False:
-            raise KafkaError(
-                ErrorCode.INVALID_CONFIG, "Cannot set a transactional.id without also enabling idempotence."
-            )
-        if self.enable_idempotence or self.transactional_id is not None:
-            for problem in self._idempotence_conflicts():
-                raise KafkaError(ErrorCode.INVALID_CONFIG, f"{problem} (enable.idempotence=true)")
-        if self.partitioner not in ("default", "round_robin"):
-            raise KafkaError(
-                ErrorCode.INVALID_CONFIG,
-                f"Invalid value {self.partitioner} for configuration partitioner: "
-                "must be default or round_robin",
-            )
-        if self.delivery_timeout_ms < self.linger_ms + self.request_timeout_ms:
-            # Kafka's ProducerConfig check, so a record gets at least one full attempt.
-            raise KafkaError(
-                ErrorCode.INVALID_CONFIG,
-                f"delivery.timeout.ms should be equal to or larger than linger.ms + request.timeout.ms "
-                f"({self.delivery_timeout_ms} < {self.linger_ms} + {self.request_timeout_ms})",
-            )
-        for name in ("linger_ms", "batch_size", "max_request_size", "retries", "retry_backoff_ms"):
-            if getattr(self, name) < 0:
-                raise KafkaError(
-                    ErrorCode.INVALID_CONFIG,
-                    f"Invalid value {getattr(self, name)} for configuration "
-                    f"{name.replace('_', '.')}: must be at least 0",
-                )
-
-    def _idempotence_conflicts(self) -> list[str]:
-        """Kafka's `postProcessAndValidateIdempotenceConfigs`, in its words."""
-        problems = []
-        if self.retries == 0:
-            problems.append("Must set retries to non-zero when using the idempotent producer.")
-        if parse_acks(self.acks) != -1:
-            problems.append(
-                "Must set acks to all in order to use the idempotent producer. "
-                "Otherwise we cannot guarantee idempotence."
-            )
-        if self.max_in_flight_requests_per_connection > MAX_IN_FLIGHT_FOR_IDEMPOTENCE:
-            problems.append(
-                "Must set max.in.flight.requests.per.connection to at most 5 to use the idempotent producer."
-            )
-        return problems
-
-    @property
-    def compression(self) -> Compression:
-        """The codec `compression.type` names."""
-        return compression_from_name(self.compression_type)
-
-    @property
-    def idempotent(self) -> bool:
-        """Whether this producer is idempotent: enable.idempotence as set, or by default
-        whenever acks=all, retries > 0 and max.in.flight ≤ 5 allow it."""
-        if self.transactional_id is not None:
-            return True
-        if self.enable_idempotence is None:
-            return not self._idempotence_conflicts()
-        return self.enable_idempotence
-
-
-class TransactionState(enum.Enum):
-    """The client's side of a transaction (Kafka's `TransactionManager.State`)."""
-
-    UNINITIALIZED = "UNINITIALIZED"
-    READY = "READY"
-    IN_TRANSACTION = "IN_TRANSACTION"
-    COMMITTING_TRANSACTION = "COMMITTING_TRANSACTION"
-    ABORTING_TRANSACTION = "ABORTING_TRANSACTION"
-    ABORTABLE_ERROR = "ABORTABLE_ERROR"
-    FATAL_ERROR = "FATAL_ERROR"
-
-
-class RecordMetadata(NamedTuple):
-    """Where an acknowledged record landed. Offset -1 with acks=0 (nobody told us)."""
-
-    topic: str
-    partition: int
-    offset: int
-    timestamp: int
-    serialized_key_size: int
-    serialized_value_size: int
 
 
 @dataclass

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
@@ -29,6 +28,7 @@ from kafkatui.common.events import (
     TopicCreated,
     TopicDeleted,
 )
+from kafkatui.common.topic import validate_topic_name
 from kafkatui.engine.log.configs import validate_topic_configs
 from kafkatui.engine.metadata.image import (
     BROKER_REGISTRATION_CHANGE,
@@ -47,30 +47,8 @@ from kafkatui.engine.metadata.image import (
 )
 from kafkatui.engine.server.config import BrokerDefaults
 
-MAX_TOPIC_NAME_LENGTH = 249
 # Producer ids per AllocateProducerIds (Kafka's ProducerIdsBlock.PRODUCER_ID_BLOCK_SIZE).
 PRODUCER_ID_BLOCK_SIZE = 1000
-_LEGAL_TOPIC_CHARS = re.compile(r"^[a-zA-Z0-9._-]+$")
-
-
-def validate_topic_name(name: str) -> None:
-    """Kafka's `Topic.validate`: legal characters, at most 249 of them, not '.' or '..'."""
-    if not name:
-        raise KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, "Topic name is illegal, it can't be empty")
-    if name in (".", ".."):
-        raise KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, f'Topic name cannot be "{name}"')
-    if len(name) > MAX_TOPIC_NAME_LENGTH:
-        raise KafkaError(
-            ErrorCode.INVALID_TOPIC_EXCEPTION,
-            f"Topic name is illegal, it can't be longer than {MAX_TOPIC_NAME_LENGTH} characters, "
-            f"topic name: {name[:40]}…",
-        )
-    if not _LEGAL_TOPIC_CHARS.match(name):
-        raise KafkaError(
-            ErrorCode.INVALID_TOPIC_EXCEPTION,
-            f'Topic name "{name}" is illegal, it contains a character other than ASCII '
-            "alphanumerics, '.', '_' and '-'",
-        )
 
 
 def _collision_key(name: str) -> str:

@@ -21,24 +21,13 @@ goes into an anonymous mmap, so the bound costs no more memory than the records 
 
 from __future__ import annotations
 
-import enum
 import mmap
 import struct
 
 import cramjam
 
+from kafkatui.common.clients import Compression, compression_from_name
 from kafkatui.common.errors import ErrorCode, KafkaError
-
-
-class Compression(enum.IntEnum):
-    """The codec in bits 0-2 of a batch's attributes (Kafka's `CompressionType`)."""
-
-    NONE = 0
-    GZIP = 1
-    SNAPPY = 2
-    LZ4 = 3
-    ZSTD = 4
-
 
 # The broker refuses a batch whose records decompress to more than this many times the
 # topic's max.message.bytes (32 MiB at Kafka's default of 1 MiB). Kafka bounds only the
@@ -60,18 +49,6 @@ _XERIAL_BLOCK = 32 * 1024
 
 # Kafka's default levels (KIP-390: compression.gzip.level etc., -1 = the codec's own).
 DEFAULT_LEVELS = {Compression.GZIP: 6, Compression.LZ4: 9, Compression.ZSTD: 3}
-
-
-def compression_from_name(name: str) -> Compression:
-    """`compression.type` as a producer names it: none, gzip, snappy, lz4, zstd."""
-    try:
-        return Compression[name.upper()]
-    except KeyError:
-        raise KafkaError(
-            ErrorCode.INVALID_CONFIG,
-            f"Invalid value {name} for configuration compression.type: "
-            "String must be one of: none, gzip, snappy, lz4, zstd",
-        ) from None
 
 
 def target_compression(topic_compression_type: str, source: Compression) -> Compression:

@@ -11,7 +11,6 @@ to the config; the two configs Kafka 4.0 removed (``message.format.version`` and
 
 from __future__ import annotations
 
-import enum
 import math
 import re
 from collections.abc import Mapping
@@ -19,30 +18,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from kafkatui.common.admin import ConfigEntry, ConfigSource, ConfigType
 from kafkatui.common.errors import ErrorCode, KafkaError
-
-
-class ConfigType(enum.Enum):
-    """The value types of Kafka's ``ConfigDef.Type``."""
-
-    BOOLEAN = "BOOLEAN"
-    STRING = "STRING"
-    INT = "INT"
-    SHORT = "SHORT"
-    LONG = "LONG"
-    DOUBLE = "DOUBLE"
-    LIST = "LIST"
-    CLASS = "CLASS"
-    PASSWORD = "PASSWORD"
-
-
-class ConfigSource(enum.StrEnum):
-    """Where a described value comes from: the names of the admin client's
-    ``ConfigEntry.ConfigSource`` that kafkatui has (Kafka has more: dynamic broker configs)."""
-
-    DYNAMIC_TOPIC_CONFIG = "DYNAMIC_TOPIC_CONFIG"  # an override set on the topic
-    STATIC_BROKER_CONFIG = "STATIC_BROKER_CONFIG"  # a broker's setting (server.properties)
-    DEFAULT_CONFIG = "DEFAULT_CONFIG"  # Kafka's built-in default
 
 
 def _invalid(name: str, value: object, reason: str) -> KafkaError:
@@ -352,34 +329,6 @@ def validate_topic_configs(configs: Mapping[str, str | None]) -> dict[str, str |
             f"max.compaction.lag.ms ({max_lag})",
         )
     return normalized
-
-
-def parse_config_assignment(text: str) -> tuple[str, str]:
-    """Split a ``key=value`` CLI argument (``--config retention.ms=1000``) as kafka-topics does."""
-    # TopicCommand splits on "\s*=\s*", dropping trailing empty parts, and wants exactly two parts.
-    parts = re.split(r"\s*=\s*", text, flags=re.ASCII)
-    while parts and not parts[-1]:
-        parts.pop()
-    if len(parts) != 2:
-        raise KafkaError(
-            ErrorCode.INVALID_CONFIG,
-            f'Invalid topic config {text!r}: all configs to be added must be in the format "key=val".',
-        )
-    return parts[0].strip(), parts[1].strip()
-
-
-@dataclass(frozen=True)
-class ConfigEntry:
-    """One config of a resource as ``DescribeConfigs`` reports it."""
-
-    name: str
-    value: str | None  # None when sensitive, as Kafka hides those values
-    source: str  # a ConfigSource name
-    is_default: bool
-    read_only: bool
-    sensitive: bool
-    type: ConfigType
-    doc: str
 
 
 class TopicConfig:

@@ -15,10 +15,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from kafkatui.common.clients import TimestampType
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.engine.log.producer_state import ProducerStateManager, last_sequence
 from kafkatui.engine.log.records import (
-    TimestampType,
     marker_is_commit,
     read_header,
     verify_crc,

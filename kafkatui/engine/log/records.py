@@ -18,7 +18,6 @@ offset_delta varint | key | value | headers, with lengths as zig-zag varints (-1
 
 from __future__ import annotations
 
-import enum
 import os
 import struct
 from collections.abc import Sequence
@@ -27,8 +26,9 @@ from typing import NamedTuple
 
 from crc32c import crc32c
 
+from kafkatui.common.clients import Compression, Headers, TimestampType
 from kafkatui.common.errors import ErrorCode, KafkaError
-from kafkatui.engine.log.compression import Compression, compress, decompress
+from kafkatui.engine.log.compression import compress, decompress
 
 try:  # the optional C decoder (setup.py); KAFKATUI_PURE_PYTHON=1 turns it off
     if os.environ.get("KAFKATUI_PURE_PYTHON"):
@@ -49,23 +49,6 @@ NO_PRODUCER_EPOCH = -1
 NO_SEQUENCE = -1
 NO_PARTITION_LEADER_EPOCH = -1
 NO_TIMESTAMP = -1
-
-Headers = tuple[tuple[str, bytes | None], ...]
-
-
-class TimestampType(enum.IntEnum):
-    """`message.timestamp.type`: who sets a record's timestamp."""
-
-    CREATE_TIME = 0
-    LOG_APPEND_TIME = 1
-
-    @property
-    def config_name(self) -> str:
-        return "CreateTime" if self is TimestampType.CREATE_TIME else "LogAppendTime"
-
-    @classmethod
-    def from_config(cls, name: str) -> TimestampType:
-        return cls.LOG_APPEND_TIME if name == "LogAppendTime" else cls.CREATE_TIME
 
 
 # Attribute bits of a v2 batch.

@@ -22,8 +22,9 @@ broker's clock (KIP-937); a compacted topic refuses a record without a key (INVA
 
 from __future__ import annotations
 
+from kafkatui.common.clients import Compression
 from kafkatui.common.errors import ErrorCode, KafkaError
-from kafkatui.engine.log.compression import Compression, decompressed_limit, target_compression
+from kafkatui.engine.log.compression import decompressed_limit, target_compression
 from kafkatui.engine.log.configs import TopicConfig
 from kafkatui.engine.log.records import (
     ATTR_COMPRESSION_MASK,

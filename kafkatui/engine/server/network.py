@@ -18,18 +18,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class LinkState:
-    """One link as the UI shows it."""
-
-    a: int
-    b: int
-    latency_ms: int = 0
-    loss: float = 0.0
-    cut: bool = False
+from kafkatui.common.admin import LinkState
 
 
 def _link(a: int, b: int) -> tuple[int, int]:

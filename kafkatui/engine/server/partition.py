@@ -26,17 +26,6 @@ class FollowerState:
     last_fetch_ms: int = 0
 
 
-@dataclass(frozen=True)
-class ReplicaSnapshot:
-    """A replica's log positions, for describe and the UI."""
-
-    broker_id: int
-    log_start_offset: int
-    log_end_offset: int
-    high_watermark: int
-    size_bytes: int
-
-
 @dataclass
 class Partition:
     """A partition this broker leads in `leader_epoch`, and its followers' progress."""

@@ -17,6 +17,8 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 
+from kafkatui.common.admin import ReplicaSnapshot
+from kafkatui.common.clients import TimestampType
 from kafkatui.common.clock import Clock, wait_event
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.events import (
@@ -29,13 +31,13 @@ from kafkatui.common.events import (
 )
 from kafkatui.engine.log.partition_log import LogAppendInfo, PartitionLog
 from kafkatui.engine.log.producer_state import last_sequence
-from kafkatui.engine.log.records import TimestampType, decode_batch, read_header
+from kafkatui.engine.log.records import decode_batch, read_header
 from kafkatui.engine.log.storage import BrokerStorage
 from kafkatui.engine.log.validator import validate_compression, validate_keys, validate_timestamps
 from kafkatui.engine.metadata.image import MetadataImage, PartitionInfo, TopicInfo
 from kafkatui.engine.server.config import BrokerDefaults
 from kafkatui.engine.server.network import Network
-from kafkatui.engine.server.partition import Partition, ReplicaSnapshot, leader_high_watermark
+from kafkatui.engine.server.partition import Partition, leader_high_watermark
 from kafkatui.engine.server.purgatory import DelayedFetch, DelayedProduce
 from kafkatui.engine.server.replication import (
     REPLICA_FETCH_MAX_BYTES,

@@ -30,7 +30,6 @@ from kafkatui.common.events import (
     GroupRebalanceCompleted,
     GroupStateChanged,
 )
-from kafkatui.engine.clients.assignors import ASSIGNORS
 from kafkatui.tui.panels.base import Panel
 
 _RELEVANT = (GroupStateChanged, GroupMemberJoined, GroupMemberRemoved, GroupRebalanceCompleted)
@@ -116,7 +115,7 @@ class GroupsPanel(Panel):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.assignor = ASSIGNORS[0]
+        self.assignor = self.backend.assignors[0]
         self.group: str | None = None
         self.view: GroupView | None = None
         self._groups: list[tuple[str, str]] = []
@@ -330,7 +329,8 @@ class GroupsPanel(Panel):
             self.selected_member = keys[(at + step) % len(keys)]
 
     def action_cycle_assignor(self) -> None:
-        self.assignor = ASSIGNORS[(ASSIGNORS.index(self.assignor) + 1) % len(ASSIGNORS)]
+        offered = self.backend.assignors
+        self.assignor = offered[(offered.index(self.assignor) + 1) % len(offered)]
         eager = "cooperative: only moving partitions are revoked (KIP-429)"
         if self.assignor != "cooperative-sticky":
             eager = "eager: every member gives up all its partitions at each rebalance"

@@ -23,6 +23,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
 from kafkatui.backends.base import BrokerState, BrokerView, Feature
+from kafkatui.common.admin import LinkState, PartitionDescription
 from kafkatui.common.errors import KafkaError
 from kafkatui.common.events import (
     BrokerFenced,
@@ -41,8 +42,6 @@ from kafkatui.common.events import (
     TopicCreated,
     TopicDeleted,
 )
-from kafkatui.engine.descriptions import PartitionDescription
-from kafkatui.engine.server.network import LinkState
 from kafkatui.tui.panels.base import Panel
 from kafkatui.tui.panels.cluster import any_silent, broker_status, session_countdown
 

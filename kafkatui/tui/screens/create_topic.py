@@ -1,9 +1,12 @@
-"""The create-topic dialog, validating as you type with the controller's own rules."""
+"""The create-topic dialog, validating as you type: the name as Kafka's clients check it,
+the rest by asking the cluster (CreateTopics with validateOnly), so the same rules hold
+on kafkatui's own cluster and on a real Kafka."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -12,8 +15,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from kafkatui.backends.base import Backend
 from kafkatui.common.errors import KafkaError
-from kafkatui.engine.controller.controller import validate_topic_name
-from kafkatui.engine.log.configs import parse_config_assignment, validate_topic_configs
+from kafkatui.common.topic import parse_config_assignment, validate_topic_name
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class CreateTopicScreen(ModalScreen[TopicSpec | None]):
         super().__init__()
         self.backend = backend
         self.broker_count = len(backend.brokers())
+        self._touched: set[str] = set()
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -77,6 +80,8 @@ class CreateTopicScreen(ModalScreen[TopicSpec | None]):
         self.query_one("#name", Input).focus()
 
     def _errors(self) -> tuple[dict[str, str], TopicSpec | None]:
+        """What can be told without the cluster: the name (Kafka's `Topic.validate`, which
+        clients run too), the numbers, the config syntax. The spec to ask about, if any."""
         errors: dict[str, str] = {}
         name = self.query_one("#name", Input).value.strip()
         try:
@@ -98,12 +103,28 @@ class CreateTopicScreen(ModalScreen[TopicSpec | None]):
         try:
             if text:
                 configs = dict(parse_config_assignment(part.strip()) for part in text.split(","))
-            validate_topic_configs(configs)
         except KafkaError as error:
             errors["configs"] = f"{error.name}: {error.message}"
-        if errors or partitions is None or rf is None:
             return errors, None
-        return errors, TopicSpec(name, partitions, rf, configs)
+        return errors, TopicSpec(name, partitions or 1, rf or 1, configs)
+
+    async def _check(self) -> tuple[dict[str, str], TopicSpec | None]:
+        """The local checks, then the cluster's: a CreateTopics request with validateOnly
+        (nothing is created). The broker answers one error at a time, so with a name
+        that is already wrong it is asked about a legal stand-in, and a bad config shows
+        beside the bad name."""
+        errors, spec = self._errors()
+        if spec is None:
+            return errors, None
+        name = spec.name if "name" not in errors else "kafkatui-validate-only"
+        try:
+            await self.backend.create_topic(
+                name, spec.partitions, spec.replication_factor, spec.configs, validate_only=True
+            )
+        except KafkaError as error:
+            field = _FIELD_OF_ERROR.get(error.name, "configs")
+            errors.setdefault(field, f"{error.name}: {error.message}")
+        return errors, (None if errors else spec)
 
     def _show(self, errors: dict[str, str]) -> None:
         for field in ("name", "partitions", "replication"):
@@ -116,12 +137,16 @@ class CreateTopicScreen(ModalScreen[TopicSpec | None]):
         hint.set_class("configs" not in errors, "hint")
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        errors, _ = self._errors()
         # Only complain about fields the user has touched (and always about the name once typed).
-        touched = {event.input.id or ""}
+        self._touched.add(event.input.id or "")
         if self.query_one("#name", Input).value:
-            touched.add("name")
-        self._show({k: v for k, v in errors.items() if k in touched})
+            self._touched.add("name")
+        self._validate()
+
+    @work(exclusive=True, group="validate")
+    async def _validate(self) -> None:
+        errors, _ = await self._check()  # the latest keystroke's check wins (exclusive)
+        self._show({k: v for k, v in errors.items() if k in self._touched})
 
     def on_input_submitted(self) -> None:
         self._submit()
@@ -132,8 +157,9 @@ class CreateTopicScreen(ModalScreen[TopicSpec | None]):
         else:
             self.dismiss(None)
 
-    def _submit(self) -> None:
-        errors, spec = self._errors()
+    @work(exclusive=True, group="validate")
+    async def _submit(self) -> None:
+        errors, spec = await self._check()
         self._show(errors)
         if spec is not None:
             self.dismiss(spec)
@@ -147,3 +173,12 @@ def _int(text: str) -> int | None:
         return int(text)
     except ValueError:
         return None
+
+
+# Which field a CreateTopics error belongs to (the rest are about the configs).
+_FIELD_OF_ERROR = {
+    "INVALID_TOPIC_EXCEPTION": "name",
+    "TOPIC_ALREADY_EXISTS": "name",
+    "INVALID_PARTITIONS": "partitions",
+    "INVALID_REPLICATION_FACTOR": "replication",
+}

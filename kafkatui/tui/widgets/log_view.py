@@ -26,8 +26,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from kafkatui.backends.base import Backend, LogLayout, LogRecordView, StableOffsets
+from kafkatui.common.admin import PartitionDescription
 from kafkatui.common.errors import KafkaError
-from kafkatui.engine.descriptions import PartitionDescription
 
 PAGE_SIZE = 512  # offsets per page read (read_log decodes whole batches anyway)
 PAGE_CAPACITY = 32  # pages kept; raised if the screen needs more at once

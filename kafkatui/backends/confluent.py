@@ -89,6 +89,28 @@ async def result(future: Future[T]) -> T:
         raise kafka_error(error) from None
 
 
+# What Java's AdminClient retries a group call on: the coordinator is moving or loading.
+COORDINATOR_RETRIABLE = (
+    ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+    ErrorCode.COORDINATOR_NOT_AVAILABLE,
+    ErrorCode.NOT_COORDINATOR,
+)
+
+
+async def coordinator_call(call: Callable[[], Future[T]], *, attempts: int = 20, backoff_s: float = 0.1) -> T:
+    """An admin call to a group's coordinator, retried while the coordinator is loading
+    or moving, as Java's AdminClient does (librdkafka's DescribeConsumerGroups and
+    ListConsumerGroupOffsets hand those errors back instead)."""
+    for attempt in range(attempts):
+        try:
+            return await result(call())
+        except KafkaError as error:
+            if error.code not in COORDINATOR_RETRIABLE or attempt == attempts - 1:
+                raise
+            await asyncio.sleep(backoff_s)
+    raise AssertionError("unreachable")
+
+
 def _acks(acks: str) -> str:
     return "all" if acks in ("all", "-1") else acks
 

@@ -61,6 +61,7 @@ from kafkatui.backends.confluent import (
     call,
     client_conf,
     consumer_conf,
+    coordinator_call,
     offsets_of,
     record_of,
     result,
@@ -558,11 +559,14 @@ class RemoteBackend:
     async def describe_group(self, group_id: str) -> GroupView:
         """DescribeGroups, the group's committed offsets (OffsetFetch) and the partitions'
         high watermarks: lag as kafka-consumer-groups.sh shows it."""
-        futures = self._admin.describe_consumer_groups([group_id], request_timeout=TIMEOUT_S)
-        described = await result(futures[group_id])
+        described = await coordinator_call(
+            lambda: self._admin.describe_consumer_groups([group_id], request_timeout=TIMEOUT_S)[group_id]
+        )
         request = [ConsumerGroupTopicPartitions(group_id)]
-        futures = self._admin.list_consumer_group_offsets(request, request_timeout=TIMEOUT_S)
-        committed_tps = (await result(futures[group_id])).topic_partitions or []
+        offsets = await coordinator_call(
+            lambda: self._admin.list_consumer_group_offsets(request, request_timeout=TIMEOUT_S)[group_id]
+        )
+        committed_tps = offsets.topic_partitions or []
         committed = {k: v for k, v in offsets_of(committed_tps).items() if v >= 0}
         members = []
         for m in described.members:

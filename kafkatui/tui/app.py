@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from textual.actions import ActionParseResult, parse
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
 from textual.dom import DOMNode
-from textual.screen import Screen
 from textual.widgets import Footer, Header, LoadingIndicator, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
@@ -19,6 +19,7 @@ from kafkatui.backends.base import Backend
 from kafkatui.common.errors import KafkaError
 from kafkatui.common.events import Event
 from kafkatui.lessons.sample import sample_setup
+from kafkatui.tui.commands import PaletteCommand, WorkbenchCommands
 from kafkatui.tui.config import Settings, load_settings
 from kafkatui.tui.i18n import detect_language
 from kafkatui.tui.panels import PANELS, Panel
@@ -35,6 +36,7 @@ class KafkaTuiApp(App[None]):
 
     TITLE = "kafkatui"
     CSS_PATH = "styles/app.tcss"
+    COMMANDS = App.COMMANDS | {WorkbenchCommands}
     BINDINGS = [
         *(
             # The tabs already show each panel's key: kept out of the footer, which they
@@ -195,12 +197,13 @@ class KafkaTuiApp(App[None]):
         default_namespace: DOMNode | None = None,
         namespaces: Mapping[str, DOMNode] | None = None,
     ) -> bool:
-        """A panel action its backend cannot do (dimmed in the footer) says why instead."""
+        """A panel action that cannot run now (dimmed in the footer) says why instead."""
         if isinstance(default_namespace, Panel):
             namespace, name, _ = parse(action) if isinstance(action, str) else action
             reason = None if namespace else default_namespace.unavailable(name)
             if reason is not None:
-                self.notify(reason, title="Not available here", severity="warning", timeout=6)
+                title = default_namespace.action_label(action if isinstance(action, str) else name)
+                self.notify(reason, title=f"{title}: not available", severity="warning", timeout=6)
                 return True
         return await super().run_action(action, default_namespace, namespaces)
 
@@ -234,31 +237,54 @@ class KafkaTuiApp(App[None]):
     def action_overview_help(self) -> None:
         self.push_screen(HelpScreen("overview", self.language))
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+    def palette_commands(self) -> list[PaletteCommand]:
+        """The command palette's workbench commands (WorkbenchCommands): every panel,
+        every action of every panel from its own bindings (so the palette never lags
+        them), help, language and the sample setup. Choosing a panel's action shows
+        that panel first."""
+        commands = []
         for p in PANELS:
-            yield SystemCommand(
-                f"Show {p.TITLE}",
-                f"Switch to the {p.TITLE} panel ({p.KEY})",
-                lambda p=p: self.action_show_panel(p.PANEL_ID),
+            key = self._keys(Binding(p.KEY, "", id=f"app.show.{p.PANEL_ID}"))
+            commands.append(
+                PaletteCommand(
+                    f"Show {p.TITLE}", f"Switch to the {p.TITLE} panel (key {key})", self._shower(p)
+                )
             )
-        # Every panel action, from the panels' own bindings, so the palette never lags them.
         for p in PANELS:
             for binding in p.BINDINGS:
                 if isinstance(binding, Binding) and binding.description:
-                    yield SystemCommand(
-                        f"{p.TITLE}: {binding.description}",
-                        f"{binding.action} ({binding.key})",
-                        lambda p=p, action=binding.action: self._run_panel_action(p.PANEL_ID, action),
+                    what = binding.tooltip or binding.description
+                    commands.append(
+                        PaletteCommand(
+                            f"{p.TITLE}: {binding.description}",
+                            f"{what} (key {self._keys(binding)} on {p.TITLE})",
+                            self._runner(p.PANEL_ID, binding.action),
+                        )
                     )
-        yield SystemCommand("Help for this panel", "Explain the current panel (F1)", self.action_help)
-        yield SystemCommand("Help: overview", "What kafkatui is and its keys", self.action_overview_help)
-        yield SystemCommand(
-            "Switch language", "English ⇄ Português for help and titles", self.action_switch_language
-        )
-        yield SystemCommand(
-            "Sample setup", "Create topics sales and clients with records", self._palette_sample
-        )
+        commands += [
+            PaletteCommand("Help for this panel", "Explain the current panel (F1 or ?)", self.action_help),
+            PaletteCommand(
+                "Help: overview", "What kafkatui is: its panels and keys", self.action_overview_help
+            ),
+            PaletteCommand(
+                "Switch language", "English ⇄ Português for help and titles", self.action_switch_language
+            ),
+            PaletteCommand(
+                "Sample setup", "Create topics sales and clients with keyed records", self._palette_sample
+            ),
+        ]
+        return commands
+
+    def _keys(self, binding: Binding) -> str:
+        """The key(s) of a binding as the footer writes them, after the user's remapping."""
+        keys = self.settings.keys.get(binding.id or "", binding.key)
+        return " or ".join(self.get_key_display(replace(binding, key=k.strip())) for k in keys.split(","))
+
+    def _shower(self, panel: type[Panel]) -> Callable[[], None]:
+        return lambda: self.action_show_panel(panel.PANEL_ID)
+
+    def _runner(self, panel_id: str, action: str) -> Callable[[], None]:
+        return lambda: self._run_panel_action(panel_id, action)
 
     def _run_panel_action(self, panel_id: str, action: str) -> None:
         self.action_show_panel(panel_id)

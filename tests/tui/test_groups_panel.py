@@ -144,6 +144,30 @@ async def test_assignor_cycles_and_new_consumers_use_it() -> None:
         assert panel.assignor == "range"
 
 
+async def test_the_topic_a_new_consumer_subscribes_to_is_said_before_and_after() -> None:
+    app = make_app(sales)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = await _open(app, pilot)
+        summary = str(panel.query_one("#groups-summary").render())
+        assert "new consumers subscribe to clients (the first topic; t)" in summary
+        await pilot.press("t")  # choose another before adding
+        await pilot.pause(0.2)
+        assert list(app._notifications)[-1].message.startswith("New consumers (a) subscribe to sales.")
+        summary = str(panel.query_one("#groups-summary").render())
+        assert "new consumers subscribe to sales (chosen; t)" in summary
+        await pilot.press("a")
+        await pilot.pause(0.2)
+        last = list(app._notifications)[-1]
+        assert last.title == "consumer-1 joins workbench on sales"
+        assert last.message.startswith("consumer-1 subscribes to sales (chosen; t chooses another)")
+        [consumer] = _backend(app).consumers(GROUP)
+        assert consumer.topic == "sales"
+        panel.chosen_topic = None  # the group's own topic now wins over the first topic
+        await panel.refresh_data()
+        summary = str(panel.query_one("#groups-summary").render())
+        assert "new consumers subscribe to sales (the group's topic; t)" in summary
+
+
 async def test_errors_are_notifications() -> None:
     app = make_app()  # no topics at all
     async with app.run_test(size=SIZE) as pilot:

@@ -7,19 +7,20 @@ import re
 import pytest
 
 from kafkatui.tui.i18n import LANGUAGES, UI, detect_language, help_pages, help_text, other_language, t
+from kafkatui.tui.screens.welcome import WELCOME
 
 PAGES = ("overview", "cluster", "topics", "log", "produce", "events", "partitions", "groups")
 
 # The keys each panel binds; its help page must name every one of them (in backticks).
 PAGE_KEYS = {
-    "overview": ("1", "2", "3", "4", "5", "6", "F1", "?", "l", "ctrl+p", "q"),
+    "overview": ("1", "2", "3", "4", "5", "6", "F1", "?", "l", "ctrl+p", "q", "esc"),
     "cluster": ("1",),
     "topics": ("2", "n", "d", "enter"),
     "log": ("3", "g", "c", "r", "i", "enter", "home", "end", "pageup", "pagedown"),
-    "produce": ("4", "ctrl+s", "a", "d", "b", "c", "x", "z"),
+    "produce": ("4", "ctrl+s", "enter", "esc", "a", "d", "b", "c", "x", "z"),
     "events": ("5", "p", "f", "c"),
     "partitions": ("6", "s", "k", "r", "c", "l", "p"),
-    "groups": ("7", "a", "s", "k", "x", "p"),
+    "groups": ("7", "a", "t", "s", "k", "x", "p"),
 }
 
 
@@ -150,3 +151,18 @@ def test_ui_strings() -> None:
     assert t("close", "pt") == "esc: fechar"
     assert t("close", "xx") == "esc: close"
     assert t("no-such-key", "pt") == "no-such-key"
+
+
+# What the texts once pointed at and a user never sees: the notes the project was born
+# from, and their broker names. Kafka's own documentation is what a user can look up.
+_PRIVATE_SOURCES = re.compile(
+    r"\bseed\b|\bnotes\b|born from|\bbroker [ABC]\b|anotaç|\bnotas\b|deram origem", re.IGNORECASE
+)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_texts_refer_to_what_a_user_can_see(language: str) -> None:
+    texts = {page: help_text(page, language) for page in PAGES} | {"welcome": WELCOME[language]}
+    for page, text in texts.items():
+        assert not _PRIVATE_SOURCES.search(text), (page, _PRIVATE_SOURCES.search(text))
+    assert "ZooKeeper" in texts["cluster"] and "KRaft" in texts["cluster"]

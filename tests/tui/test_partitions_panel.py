@@ -11,7 +11,9 @@ from __future__ import annotations
 from textual.pilot import Pilot
 from textual.widgets import Input, Label, Static
 
+from kafkatui.backends.base import Feature
 from kafkatui.backends.embedded import EmbeddedBackend
+from kafkatui.common.clock import ManualClock
 from kafkatui.tui.app import KafkaTuiApp
 from kafkatui.tui.panels.partitions import LinkChoice, LinkScreen, PartitionsPanel, check_link
 from tests.tui.conftest import SIZE, make_app, sales
@@ -102,7 +104,8 @@ async def test_crash_holds_leadership_until_the_session_times_out() -> None:
             assert _leaders(backend)[(topic, partition)] == 3
             assert _cell(panel, topic, partition, 3).startswith("leader · epoch 1")
             assert _cell(panel, topic, partition, 2).startswith("offline")
-        assert _header(panel, 2) == "▸ broker 2\n○ stopped\n"
+        # Fenced, as the crash notice and the legend promised (and down).
+        assert _header(panel, 2) == "▸ broker 2\n○ fenced · down\n"
         assert app.is_running
 
 
@@ -251,7 +254,47 @@ async def test_cluster_panel_shows_the_new_broker_states() -> None:
         await pilot.pause(0.2)
         table = app.query_one("#brokers")
         statuses = [table.get_row_at(i)[1] for i in range(3)]  # type: ignore[attr-defined]
-        assert statuses == ["● running", "✖ crashed — controller notices in 9.0 s", "○ stopped"]
+        assert statuses == ["● running", "✖ crashed — controller notices in 9.0 s", "○ fenced · down"]
+
+
+async def test_a_broker_cut_off_from_the_controller_is_fenced_while_up() -> None:
+    app = make_app(sales)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = await _open(app, pilot)
+        backend = _backend(app)
+        cluster = backend.cluster
+        assert backend.controller_id == 1
+        await backend.engine_controls(Feature.NETWORK).cut_link(1, 3)
+        await cluster.advance_until(lambda: cluster.broker_state(3) == "fenced")
+        await pilot.pause(0.3)
+        assert _header(panel, 3).startswith("broker 3\n⚠ fenced · up")
+
+
+async def test_a_follower_shows_its_own_hw_and_the_leaders_until_its_next_fetch() -> None:
+    """Kafka's leader computes the HW; a follower learns it from the answer to its next
+    fetch. On the manual clock that fetch waits (replica.fetch.wait.max.ms) until the
+    clock moves, so the follower's HW stays behind, and the cell says so."""
+    app = make_app(sales)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = await _open(app, pilot)
+        backend = _backend(app)
+        p = backend.describe_topic("sales").partitions[0]
+        followers = [b for b in p.replicas if b != p.leader]
+        hw = p.high_watermark
+        for b in followers:
+            assert _cell(panel, "sales", 0, b) == f"follower · in sync\nLEO {hw} · HW {hw - 1} → {hw}"
+        assert _cell(panel, "sales", 0, p.leader).endswith(f"LEO {hw} · HW {hw}")
+        # The followers' next fetch answers: the engine publishes no event for a
+        # follower's HW, and the panel still catches up (it looks again while behind).
+        clock = backend.cluster.clock
+        assert isinstance(clock, ManualClock)
+        await clock.advance(backend.cluster.defaults.replica_fetch_wait_max_ms)
+        for _ in range(100):
+            if all(_cell(panel, "sales", 0, b).endswith(f"HW {hw}") for b in followers):
+                break
+            await pilot.pause(0.05)
+        for b in followers:
+            assert _cell(panel, "sales", 0, b) == f"follower · in sync\nLEO {hw} · HW {hw}"
 
 
 def test_check_link() -> None:

@@ -82,7 +82,7 @@ async def test_engine_only_keys_are_dimmed_and_explain_themselves(served: Served
         await pilot.press("k")
         await pilot.pause(0.1)
         last = list(app._notifications)[-1]
-        assert last.title == "Not available here"
+        assert last.title == "Crash: not available"
         assert last.message.startswith(
             "stopping, crashing or restarting a broker needs kafkatui's own cluster"
         )

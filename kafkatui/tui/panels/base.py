@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widget import Widget
+from textual.widgets import Input, RadioSet, Select, Switch, TextArea
 
 from kafkatui.backends.base import Backend, Feature
 from kafkatui.common.errors import KafkaError
@@ -26,6 +28,10 @@ ENGINE_ACTIONS: dict[tuple[str, str], Feature] = {
     ("groups", "crash"): Feature.CRASH_CONSUMER,
 }
 
+# What Escape leaves: the widgets of a form. A text field keeps number keys and letters
+# to itself, so without a way out the panel keys (and 1–7) would be unreachable.
+FIELDS = (Input, TextArea, Select, Switch, RadioSet)
+
 
 class Panel(Widget):
     """One tab of the workbench.
@@ -41,6 +47,14 @@ class Panel(Widget):
     TITLE: ClassVar[str] = ""
     TITLE_PT: ClassVar[str] = ""
     KEY: ClassVar[str] = ""
+    can_focus = True  # Escape from a field gives the keys back to the panel itself
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "escape", "leave_field", "Leave field", id="panel.leave_field",
+            tooltip="Give the keys back to the panel: 1–7 switch panels, letters run its actions",
+        ),
+    ]  # fmt: skip
 
     DEFAULT_CSS = """
     Panel { height: 1fr; }
@@ -57,13 +71,39 @@ class Panel(Widget):
         """Engine events since the last call (only while the app runs)."""
 
     def unavailable(self, action: str) -> str | None:
-        """Why this panel's `action` cannot run on its backend (one line), or None."""
+        """Why this panel's `action` cannot run now (one line), or None.
+
+        Here: actions its backend cannot do. Panels add their own reasons (no topic
+        chosen yet, a switch that must be on first); the footer shows such an action
+        dimmed and pressing its key says why (KafkaTuiApp.run_action).
+        """
         feature = ENGINE_ACTIONS.get((self.PANEL_ID, action))
         return None if feature is None else self.backend.unavailable(feature)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_field":
+            return self.in_field  # False: hidden, and Escape goes to the next binding
         # None: the binding stays in the footer, dimmed (Textual's disabled state).
         return None if self.unavailable(action) is not None else True
+
+    def action_label(self, action: str) -> str:
+        """What the footer calls `action` ("end_txn(False)": "Abort"), for messages
+        about it; an action named without its parameters gets its first binding's."""
+        bindings = [b for found in self._bindings.key_to_bindings.values() for b in found if b.description]
+        name = action.partition("(")[0]
+        for binding in sorted(bindings, key=lambda b: b.action != action):
+            if binding.action.partition("(")[0] == name:
+                return binding.description
+        return name.replace("_", " ").capitalize()
+
+    @property
+    def in_field(self) -> bool:
+        """Is the focus in one of this panel's form fields?"""
+        focused = self.screen.focused if self.is_attached else None
+        return isinstance(focused, FIELDS) and self in focused.ancestors
+
+    def action_leave_field(self) -> None:
+        self.focus()
 
     def focus_default(self) -> None:
         """Put the focus where a user starts on this panel (the first focusable widget),

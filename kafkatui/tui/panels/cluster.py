@@ -26,11 +26,15 @@ _RELEVANT = (
     BrokerStarted, BrokerStopped, BrokerFenced, BrokerUnfenced, ControllerElected, LeaderElected,
     PartitionsCreated, TopicCreated, TopicDeleted, RecordAppended,
 )  # fmt: skip
+# The engine's states (Cluster.broker_state): is the broker's process up, and has the
+# controller fenced it? Down and fenced reads the same after a stop (controlled shutdown
+# fences at once) and after a crash (once broker.session.timeout.ms ran out): by then the
+# controller treats both alike, as KRaft does.
 _STATE_MARKS = {
     BrokerState.RUNNING: "● running",
-    BrokerState.FENCED: "⚠ fenced",
+    BrokerState.FENCED: "⚠ fenced · up",
     BrokerState.CRASHED: "✖ crashed",
-    BrokerState.STOPPED: "○ stopped",
+    BrokerState.STOPPED: "○ fenced · down",
 }
 
 

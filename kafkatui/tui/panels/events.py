@@ -58,10 +58,13 @@ class EventsPanel(Panel):
     HISTORY = 5000
 
     BINDINGS = [
-        Binding("p", "pause", "Pause/resume", id="events.pause"),
-        Binding("f", "filter", "Filter", id="events.filter"),
-        Binding("c", "clear", "Clear", id="events.clear"),
-    ]
+        Binding(
+            "p", "pause", "Pause/resume", id="events.pause",
+            tooltip="Hold the list still while events keep coming (counted, shown on resume)",
+        ),
+        Binding("f", "filter", "Filter", id="events.filter", tooltip="Show only one event type"),
+        Binding("c", "clear", "Clear", id="events.clear", tooltip="Empty the list of events"),
+    ]  # fmt: skip
 
     DEFAULT_CSS = """
     EventsPanel { padding: 0 1; }

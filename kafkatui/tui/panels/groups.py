@@ -85,14 +85,39 @@ class GroupsPanel(Panel):
     can_focus = True
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("left", "select_member(-1)", "Previous consumer", show=False, id="groups.previous"),
-        Binding("right", "select_member(1)", "Next consumer", show=False, id="groups.next"),
-        Binding("a", "add_consumer", "Add consumer", id="groups.add"),
-        Binding("s", "cycle_assignor", "Assignor", id="groups.assignor"),
-        Binding("k", "crash", "Crash", id="groups.crash"),
-        Binding("x", "stop", "Stop", id="groups.stop"),
-        Binding("p", "pause", "Pause/resume", id="groups.pause"),
-    ]
+        Binding(
+            "left", "select_member(-1)", "Previous consumer", show=False, id="groups.previous",
+            tooltip="Select the consumer to the left",
+        ),
+        Binding(
+            "right", "select_member(1)", "Next consumer", show=False, id="groups.next",
+            tooltip="Select the consumer to the right",
+        ),
+        Binding(
+            "a", "add_consumer", "Add consumer", id="groups.add",
+            tooltip="Start a consumer in the group, subscribed to the topic shown on top",
+        ),
+        Binding(
+            "t", "cycle_topic", "Topic", id="groups.topic",
+            tooltip="Choose the topic new consumers subscribe to",
+        ),
+        Binding(
+            "s", "cycle_assignor", "Assignor", id="groups.assignor",
+            tooltip="Choose the partition.assignment.strategy of new consumers",
+        ),
+        Binding(
+            "k", "crash", "Crash", id="groups.crash",
+            tooltip="Kill the selected consumer: no LeaveGroup, its session must time out",
+        ),
+        Binding(
+            "x", "stop", "Stop", id="groups.stop",
+            tooltip="Close the selected consumer: it commits, leaves, and the group rebalances",
+        ),
+        Binding(
+            "p", "pause", "Pause/resume", id="groups.pause",
+            tooltip="Stop or restart the selected consumer's polling (it keeps heartbeating)",
+        ),
+    ]  # fmt: skip
 
     DEFAULT_CSS = """
     GroupsPanel { layout: vertical; padding: 0 1; }
@@ -116,6 +141,7 @@ class GroupsPanel(Panel):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.assignor = self.backend.assignors[0]
+        self.chosen_topic: str | None = None  # picked with t; else the group's own topic
         self.group: str | None = None
         self.view: GroupView | None = None
         self._groups: list[tuple[str, str]] = []
@@ -136,7 +162,7 @@ class GroupsPanel(Panel):
                 yield Horizontal(id="groups-members")
                 yield Static(id="groups-unassigned")
         yield Static(
-            "a add consumer · s assignor · ←/→ choose · k crash · x stop · p pause · "
+            "a add consumer · t topic · s assignor · ←/→ choose · k crash · x stop · p pause · "
             "+ new to it in this generation",
             id="groups-hint",
         )
@@ -237,7 +263,7 @@ class GroupsPanel(Panel):
             summary.update(
                 Content(
                     f"No consumer groups yet: press a to start a consumer (group {DEFAULT_GROUP!r}).\n"
-                    f"assignor for new consumers: {self.assignor} (s)"
+                    + self._new_consumers_line()
                 )
             )
             await box.remove_children()
@@ -291,8 +317,7 @@ class GroupsPanel(Panel):
             Content(
                 f"group {view.group_id} · {view.state} · generation {view.generation_id} · "
                 f"protocol {view.protocol or '—'} · leader {leader} · {len(view.members)} member(s) · "
-                f"total lag {total_lag}\n"
-                f"assignor for new consumers: {self.assignor} (s)"
+                f"total lag {total_lag}\n" + self._new_consumers_line()
             )
         )
         free = [f"{p.topic}-{p.partition}" for p in view.partitions if p.owner is None]
@@ -341,19 +366,45 @@ class GroupsPanel(Panel):
         )
         self._refresh_soon()
 
-    def _topic(self) -> str | None:
+    def _new_consumers_line(self) -> str:
+        topic, why = self._topic()
+        if topic is None:
+            return f"new consumers: no topic to subscribe to yet · assignor {self.assignor} (s)"
+        return f"new consumers subscribe to {topic} ({why}; t) · assignor {self.assignor} (s)"
+
+    def _topic(self) -> tuple[str | None, str]:
+        """The topic a consumer added with a subscribes to, and why that one."""
+        names = self.backend.topic_names()
+        if self.chosen_topic in names:
+            return self.chosen_topic, "chosen"
         if self.view is not None:
             for m in self.view.members:
-                if m.consumer is not None:
-                    return m.consumer.topic
-            if self.view.partitions:
-                return self.view.partitions[0].topic
+                if m.consumer is not None and m.consumer.topic in names:
+                    return m.consumer.topic, "the group's topic"
+            for p in self.view.partitions:
+                if p.topic in names:
+                    return p.topic, "the group's topic"
+        return (names[0], "the first topic") if names else (None, "")
+
+    def action_cycle_topic(self) -> None:
         names = self.backend.topic_names()
-        return names[0] if names else None
+        if not names:
+            self.app.notify(
+                "No topics yet: create one in Topics (2, then n) first.", title="No topic", severity="warning"
+            )
+            return
+        current, _ = self._topic()
+        self.chosen_topic = names[(names.index(current) + 1) % len(names)] if current in names else names[0]
+        self.app.notify(
+            f"New consumers (a) subscribe to {self.chosen_topic}. Members of one group may subscribe to "
+            "different topics: the assignor shares each topic's partitions among its subscribers.",
+            title="Topic",
+        )
+        self._refresh_soon()
 
     async def action_add_consumer(self) -> None:
         group = self.group or DEFAULT_GROUP
-        topic = self._topic()
+        topic, why = self._topic()
         if topic is None:
             self.app.notify(
                 "No topics yet: create one in Topics (2, then n) first.", title="No topic", severity="warning"
@@ -367,10 +418,10 @@ class GroupsPanel(Panel):
         self.group = group
         self.selected_member = view.client_id
         self.app.notify(
-            f"{view.client_id} subscribes to {topic} and polls: its JoinGroup makes the coordinator "
-            "start a rebalance (a new group waits group.initial.rebalance.delay.ms=3 s for more "
-            "members first).",
-            title=f"{view.client_id} joins {group}",
+            f"{view.client_id} subscribes to {topic} ({why}; t chooses another) and polls: its "
+            "JoinGroup makes the coordinator start a rebalance (a new group waits "
+            "group.initial.rebalance.delay.ms=3 s for more members first).",
+            title=f"{view.client_id} joins {group} on {topic}",
         )
         await self.refresh_data()
 

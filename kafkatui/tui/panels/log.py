@@ -1,4 +1,4 @@
-"""The Log panel: a topic drawn as the seed draws it, each partition a row of offset boxes."""
+"""The Log panel: a topic as Kafka's documentation draws it, each partition a row of offset boxes."""
 
 from __future__ import annotations
 
@@ -54,12 +54,26 @@ class LogPanel(Panel):
     KEY = "3"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("g", "jump", "Jump to offset", id="log.jump"),
-        Binding("c", "compact", "Compact now", id="log.compact"),
-        Binding("r", "retention", "Retention now", id="log.retention"),
-        Binding("i", "isolation", "Isolation", id="log.isolation"),
-        Binding("escape", "close_details", "Close details", show=False, id="log.close_details"),
-    ]
+        Binding(
+            "g", "jump", "Jump to offset", id="log.jump", tooltip="Move the cursor to the offset you type",
+        ),
+        Binding(
+            "c", "compact", "Compact now", id="log.compact",
+            tooltip="Run the log cleaner now: each key keeps its latest record (cleanup.policy=compact)",
+        ),
+        Binding(
+            "r", "retention", "Retention now", id="log.retention",
+            tooltip="Apply retention.ms and retention.bytes now: old closed segments are deleted",
+        ),
+        Binding(
+            "i", "isolation", "Isolation", id="log.isolation",
+            tooltip="Read as isolation.level read_committed or read_uncommitted (transactions)",
+        ),
+        Binding(
+            "escape", "close_details", "Close details", show=False, id="log.close_details",
+            tooltip="Close the record details",
+        ),
+    ]  # fmt: skip
 
     DEFAULT_CSS = """
     LogPanel { layout: vertical; }
@@ -139,6 +153,7 @@ class LogPanel(Panel):
             return
         self._reload_topics()
         self.topic = topic
+        self.refresh_bindings()  # g, c, r and i have a topic to work on now
         select = self.query_one("#log-topic", Select)
         with select.prevent(Select.Changed):
             select.value = topic
@@ -200,6 +215,7 @@ class LogPanel(Panel):
                     select.value = self.topic
         if self.topic is not None and self.topic not in names:
             self.topic = None
+            self.refresh_bindings()
             self.detail.remove_class("-open")
         self._show_empty_state()
 
@@ -329,13 +345,14 @@ class LogPanel(Panel):
         self.report(message.error)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if super().check_action(action, parameters) is None:
-            return None  # needs kafkatui's own cluster (panels/base.py)
         if action == "close_details":
-            return self.details_open
-        if action in ("jump", "compact", "retention", "isolation"):
-            return self.topic is not None
-        return True
+            return self.details_open  # False: hidden, and escape goes to the next binding
+        return super().check_action(action, parameters)
+
+    def unavailable(self, action: str) -> str | None:
+        if action in ("jump", "compact", "retention", "isolation") and self.topic is None:
+            return "No topic shown: choose one above (or create one in Topics, 2 then n)."
+        return super().unavailable(action)  # compact and retention need kafkatui's own cluster
 
     def action_isolation(self) -> None:
         """Switch the view between isolation.level read_uncommitted (everything up to the

@@ -1,4 +1,4 @@
-"""The Partitions panel: the seed's picture of distributed partitions, and faults to inject.
+"""The Partitions panel: a topic's partitions spread over the brokers, and faults to inject.
 
 One row per topic-partition, one column per broker: which broker leads, which followers
 are in sync, how far each replica's log goes. Stop, crash and restart brokers, cut or
@@ -44,6 +44,7 @@ from kafkatui.common.events import (
 )
 from kafkatui.tui.panels.base import Panel
 from kafkatui.tui.panels.cluster import any_silent, broker_status, session_countdown
+from kafkatui.tui.widgets.field import Field
 
 _RELEVANT = (
     BrokerStarted, BrokerStopped, BrokerFenced, BrokerUnfenced, ControllerElected, LinkChanged,
@@ -78,15 +79,24 @@ def replica_role(p: PartitionDescription, broker: BrokerView) -> Role:
 
 
 def cell_text(p: PartitionDescription, broker: BrokerView, role: Role) -> str:
-    """Two lines: the replica's role, then its own log end offset and high watermark."""
+    """Two lines: the replica's role, then its own log end offset and high watermark.
+
+    A follower's HW is its own copy, as in Kafka: the leader computes the HW and each
+    follower learns it from the answer to its next fetch, up to replica.fetch.wait.max.ms
+    later (longer after a restart). Until then it shows "HW 0 → 4": its HW, then the
+    leader's, which it is about to take.
+    """
     if role is Role.NONE:
         return ""
     if role is Role.UNREACHABLE:
         return "leader unreachable\nelection pending"
     snapshot = next((s for s in p.replica_states if s.broker_id == broker.broker_id), None)
-    offsets = (
-        "no log" if snapshot is None else f"LEO {snapshot.log_end_offset} · HW {snapshot.high_watermark}"
-    )
+    if snapshot is None:
+        offsets = "no log"
+    else:
+        offsets = f"LEO {snapshot.log_end_offset} · HW {snapshot.high_watermark}"
+        if role in (Role.IN_SYNC, Role.OUT_OF_SYNC) and snapshot.high_watermark < p.high_watermark:
+            offsets += f" → {p.high_watermark}"
     first = {
         Role.LEADER: f"leader · epoch {p.leader_epoch}",
         Role.IN_SYNC: "follower · in sync",
@@ -139,15 +149,39 @@ class PartitionsPanel(Panel):
     can_focus = True  # the panel itself takes the keys; ←/→ choose a broker, not scroll
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("left", "select_broker(-1)", "Previous broker", show=False, id="partitions.previous"),
-        Binding("right", "select_broker(1)", "Next broker", show=False, id="partitions.next"),
-        Binding("s", "stop", "Stop", id="partitions.stop"),
-        Binding("k", "crash", "Crash", id="partitions.crash"),
-        Binding("r", "restart", "Restart", id="partitions.restart"),
-        Binding("c", "cut", "Cut/heal link", id="partitions.cut"),
-        Binding("l", "latency", "Latency", id="partitions.latency"),
-        Binding("p", "elect_preferred", "Preferred leaders", id="partitions.elect"),
-    ]
+        Binding(
+            "left", "select_broker(-1)", "Previous broker", show=False, id="partitions.previous",
+            tooltip="Select the broker to the left",
+        ),
+        Binding(
+            "right", "select_broker(1)", "Next broker", show=False, id="partitions.next",
+            tooltip="Select the broker to the right",
+        ),
+        Binding(
+            "s", "stop", "Stop", id="partitions.stop",
+            tooltip="Stop the selected broker gracefully: a controlled shutdown moves its leaderships",
+        ),
+        Binding(
+            "k", "crash", "Crash", id="partitions.crash",
+            tooltip="Kill the selected broker (kill -9): nothing moves until its session times out",
+        ),
+        Binding(
+            "r", "restart", "Restart", id="partitions.restart",
+            tooltip="Start the selected broker again: its followers catch up and rejoin the ISR",
+        ),
+        Binding(
+            "c", "cut", "Cut/heal link", id="partitions.cut",
+            tooltip="Cut or heal the network link between the selected broker and another",
+        ),
+        Binding(
+            "l", "latency", "Latency", id="partitions.latency",
+            tooltip="Add delay to a link between the selected broker and another",
+        ),
+        Binding(
+            "p", "elect_preferred", "Preferred leaders", id="partitions.elect",
+            tooltip="Preferred-leader election: each partition goes back to its first replica",
+        ),
+    ]  # fmt: skip
 
     DEFAULT_CSS = """
     PartitionsPanel { layout: vertical; padding: 0 1; }
@@ -174,7 +208,7 @@ class PartitionsPanel(Panel):
     PartitionsPanel .-unreachable { background: $error-muted; color: $text-error; text-style: bold; }
     PartitionsPanel .cell.-flash { tint: $accent 45%; }
     PartitionsPanel #partitions-links { height: 1; margin-top: 1; }
-    PartitionsPanel #partitions-legend { height: 1; }
+    PartitionsPanel #partitions-legend { height: 2; }
     PartitionsPanel .chip { width: auto; padding: 0 1; margin-right: 1; }
     PartitionsPanel #legend-text { width: 1fr; color: $text-muted; }
     """
@@ -191,6 +225,7 @@ class PartitionsPanel(Panel):
         self._seen: dict[tuple[str, int], tuple[int, frozenset[int]]] = {}
         self._flashing: set[tuple[str, int, int]] = set()
         self._leaderless = 0
+        self._catching_up = False  # a running follower's LEO or HW is behind its leader's
         self._lock = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
@@ -209,7 +244,8 @@ class PartitionsPanel(Panel):
             ):
                 yield Static(word, classes=f"chip -{role.value}")
             yield Static(
-                "LEO log end offset · HW high watermark · ★ controller",
+                "LEO log end offset · HW high watermark (a follower's → the leader's, at its "
+                "next fetch) · ★ controller",
                 id="legend-text",
             )
 
@@ -242,7 +278,13 @@ class PartitionsPanel(Panel):
             self.run_worker(self.refresh_data, group="partitions-refresh", exclusive=True)
 
     def _tick(self) -> None:
-        if self._shown and any_silent(self._brokers):
+        if not self._shown:
+            return
+        if self._catching_up:
+            # Followers copy the leader's log and learn its HW without an event (the
+            # engine publishes only the leader's HW): look again until they have caught up.
+            self.run_worker(self.refresh_data, group="partitions-refresh", exclusive=True)
+        elif any_silent(self._brokers):
             self._brokers = self.backend.brokers()
             self._draw_headers()
 
@@ -340,6 +382,14 @@ class PartitionsPanel(Panel):
         self._draw_cells(rows)
 
     def _draw_cells(self, rows: list[tuple[str, PartitionDescription]]) -> None:
+        running = {b.broker_id for b in self._brokers if b.state is BrokerState.RUNNING}
+        self._catching_up = any(
+            p.leader in running
+            and (s.log_end_offset < p.log_end_offset or s.high_watermark < p.high_watermark)
+            for _, p in rows
+            for s in p.replica_states
+            if s.broker_id in running
+        )
         for topic, p in rows:
             for b in self._brokers:
                 cell = self._cells.get((topic, p.partition, b.broker_id))
@@ -600,10 +650,10 @@ class LinkScreen(ModalScreen[LinkChoice | None]):
             yield Label(state or "no other broker", id="link-state")
             yield Label("Other broker")
             default = str(self.others[0]) if self.others else ""
-            yield Input(value=default, type="integer", id="link-other")
+            yield Field(value=default, type="integer", id="link-other")
             if self.latency:
                 yield Label("Latency in ms (0 removes it)")
-                yield Input(placeholder=f"0…{MAX_LATENCY_MS}", type="integer", id="link-ms")
+                yield Field(placeholder=f"0…{MAX_LATENCY_MS}", type="integer", id="link-ms")
             yield Label("", id="link-error")
             verb = "set the latency" if self.latency else "cut a healthy link, heal a cut one"
             yield Label(f"enter {verb} · esc cancel", id="link-hint")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from dataclasses import replace
 from functools import partial
 
@@ -34,7 +34,9 @@ from kafkatui.common.events import (
     TransactionStateChanged,
 )
 from kafkatui.tui.panels.base import Panel
+from kafkatui.tui.screens.confirm import ConfirmScreen
 from kafkatui.tui.widgets.acks_latency import AcksLatency, AcksLatencyStats
+from kafkatui.tui.widgets.field import Field
 from kafkatui.tui.widgets.producer_path import ProducerPath
 from kafkatui.tui.widgets.rate_chart import RateChart
 
@@ -82,7 +84,7 @@ class RecordProduced(Message):
 class ProducePanel(Panel):
     """Kafka's producer by hand: one record from a form, or a steady stream at a rate.
 
-    Every send shows the seed's producer path (send → serialize → partition → write) as
+    Every send shows the producer path (send → serialize → partition → write) as
     the backend reports it, and its latency joins the figures for its acks setting (the
     "Latency by acks" view), so acks=all's wait for the followers shows beside acks=1.
     Differs from a real client in that each form send waits for its acknowledgement
@@ -95,14 +97,32 @@ class ProducePanel(Panel):
     KEY = "4"
 
     BINDINGS = [
-        Binding("ctrl+s", "send", "Send", id="produce.send"),
-        Binding("a", "toggle_auto", "Auto-produce", id="produce.auto"),
-        Binding("d", "drop_ack", "Drop next ack", id="produce.drop_ack"),
-        Binding("b", "begin_txn", "Begin txn", id="produce.begin"),
-        Binding("c", "end_txn(True)", "Commit", id="produce.commit"),
-        Binding("x", "end_txn(False)", "Abort", id="produce.abort"),
-        Binding("z", "fence", "Zombie", show=False, id="produce.fence"),
-    ]
+        Binding("ctrl+s", "send", "Send", id="produce.send", tooltip="Send the form's record once"),
+        Binding(
+            "a", "toggle_auto", "Auto-produce", id="produce.auto",
+            tooltip="Start or stop sending records at the chosen rate",
+        ),
+        Binding(
+            "d", "drop_ack", "Drop next ack", id="produce.drop_ack",
+            tooltip="Lose the acknowledgement of the next batch: the producer retries it",
+        ),
+        Binding(
+            "b", "begin_txn", "Begin txn", id="produce.begin",
+            tooltip="Begin a transaction (beginTransaction) with the txn switch on",
+        ),
+        Binding(
+            "c", "end_txn(True)", "Commit", id="produce.commit",
+            tooltip="Commit the open transaction: its records become visible to read_committed",
+        ),
+        Binding(
+            "x", "end_txn(False)", "Abort", id="produce.abort",
+            tooltip="Abort the open transaction: read_committed consumers skip its records",
+        ),
+        Binding(
+            "z", "fence", "Zombie", show=False, id="produce.fence",
+            tooltip="Fence this transactional producer: a new one with the same transactional.id starts",
+        ),
+    ]  # fmt: skip
 
     DEFAULT_CSS = """
     ProducePanel #produce-root { layout: horizontal; }
@@ -175,8 +195,8 @@ class ProducePanel(Panel):
                     "Partition", Select[int]([("auto", AUTO_PARTITION)], value=AUTO_PARTITION,
                                              allow_blank=False, id="partition"),
                 )  # fmt: skip
-                yield from _row("Key", Input(placeholder="empty = no key", id="key"))
-                yield from _row("Value", Input(placeholder="empty = null (tombstone)", id="value"))
+                yield from _row("Key", Field(placeholder="empty = no key", id="key"))
+                yield from _row("Value", Field(placeholder="empty = null (tombstone)", id="value"))
                 with Horizontal(classes="line"):
                     yield Label("Format", classes="field-label")
                     yield Label("text", id="format-text", classes="toggle-label -chosen")
@@ -185,7 +205,7 @@ class ProducePanel(Panel):
                     )
                     yield Label("JSON", id="format-json", classes="toggle-label")
                 yield Static("", id="value-msg", classes="msg -empty")
-                yield from _row("Headers", Input(placeholder="k=v, k2=v2", id="headers"))
+                yield from _row("Headers", Field(placeholder="k=v, k2=v2", id="headers"))
                 yield Static("", id="headers-msg", classes="msg -empty")
                 with Horizontal(classes="line"):
                     label = Label("compress", classes="field-label")
@@ -215,7 +235,7 @@ class ProducePanel(Panel):
                     label.tooltip = _TRANSACTIONAL_TIP
                     yield label
                     yield Switch(False, id="transactional", classes="toggle", tooltip=_TRANSACTIONAL_TIP)
-                    yield Input(DEFAULT_TRANSACTIONAL_ID, id="txn-id", tooltip="transactional.id")
+                    yield Field(DEFAULT_TRANSACTIONAL_ID, id="txn-id", tooltip="transactional.id")
                 with Horizontal(id="txn-buttons"):
                     yield Button("Begin", id="txn-begin", compact=True)
                     yield Button("Commit", id="txn-commit", variant="success", compact=True)
@@ -230,7 +250,7 @@ class ProducePanel(Panel):
                 yield Static("Auto-produce", classes="section")
                 with Horizontal(classes="row"):
                     yield Label("Rate", classes="field-label")
-                    yield Input("10", id="rate", type="number", tooltip=f"records/s, up to {MAX_RATE:,}")
+                    yield Field("10", id="rate", type="number", tooltip=f"records/s, up to {MAX_RATE:,}")
                     yield Label("records/s", classes="field-label")
                     yield Switch(id="auto", classes="toggle", tooltip="Start or stop auto-produce (a)")
                     yield AutoCounters(id="auto-counters")
@@ -413,8 +433,10 @@ class ProducePanel(Panel):
         self._validate_rate()
 
     @on(Input.Submitted, "#key, #value, #headers")
-    def _submitted(self) -> None:
-        self.action_send()
+    def _submitted(self, event: Input.Submitted) -> None:
+        # What the field held when enter was pressed, not what it holds now: keys typed
+        # after enter (ctrl+u, the next record) may have reached it already.
+        self._send_form({event.input.id or "": event.value})
 
     @on(Button.Pressed, "#send")
     def _send_pressed(self) -> None:
@@ -453,8 +475,14 @@ class ProducePanel(Panel):
         _message(self.query_one("#rate-msg", Static), "", "")
         return True
 
-    def _request(self) -> ProduceRequest | None:
-        """The record the form describes, or None (with the reasons shown inline)."""
+    def _request(self, typed: Mapping[str, str] | None = None) -> ProduceRequest | None:
+        """The record the form describes, or None (with the reasons shown inline).
+        `typed`: field values as they were when submitted, by field id."""
+        typed = typed or {}
+
+        def text(field_id: str) -> str:
+            return typed.get(field_id, self.query_one(f"#{field_id}", Input).value)
+
         valid = self._validate_form()
         topic = self.query_one("#topic", Select).value
         if not isinstance(topic, str):
@@ -463,13 +491,13 @@ class ProducePanel(Panel):
         if not valid:
             return None
         partition = self.query_one("#partition", Select).value
-        key = self.query_one("#key", Input).value
-        value = self.query_one("#value", Input).value
+        key = text("key")
+        value = text("value")
         return ProduceRequest(
             topic=topic,
             value=value or None,
             key=key or None,
-            headers=parse_headers(self.query_one("#headers", Input).value),
+            headers=parse_headers(text("headers")),
             partition=partition if isinstance(partition, int) and partition >= 0 else None,
             acks=self._acks(),
             idempotent=self._idempotent(),
@@ -497,13 +525,13 @@ class ProducePanel(Panel):
 
     def action_begin_txn(self) -> None:
         """beginTransaction (with InitProducerId first for a new transactional.id)."""
-        tid = self._needs_transactional("Begin")
-        if tid is not None:
+        tid = self._transactional_id()
+        if tid is not None:  # else unavailable() said why (the buttons are hidden then)
             self.run_worker(self._txn_call(self.backend.begin_transaction(tid)), group="produce-txn")
 
     def action_end_txn(self, commit: bool) -> None:
         """commitTransaction / abortTransaction: EndTxn, then markers on every partition."""
-        tid = self._needs_transactional("Commit" if commit else "Abort")
+        tid = self._transactional_id()
         if tid is not None:
             call = self.backend.end_transaction(tid, commit=commit)
             self.run_worker(
@@ -512,28 +540,29 @@ class ProducePanel(Panel):
 
     def action_fence(self) -> None:
         """A zombie's successor: InitProducerId with the same transactional.id."""
-        tid = self._needs_transactional("Fence")
+        tid = self._transactional_id()
         if tid is not None:
             self.run_worker(
                 self._txn_call(self.backend.fence_transaction(tid), fenced=True), group="produce-txn"
             )
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("begin_txn", "end_txn", "fence"):
-            try:
-                on = self._transactional_id() is not None
-            except NoMatches:  # not composed yet
-                return None
-            return True if on else None  # None: shown disabled
-        return super().check_action(action, parameters)  # drop_ack needs kafkatui's own cluster
-
-    def _needs_transactional(self, what: str) -> str | None:
-        tid = self._transactional_id()
+    def unavailable(self, action: str) -> str | None:
+        if action not in ("begin_txn", "end_txn", "fence"):
+            return super().unavailable(action)  # drop_ack needs kafkatui's own cluster
+        try:
+            tid = self._transactional_id()
+        except NoMatches:  # not composed yet
+            return "the form is not ready yet"
         if tid is None:
-            self.app.notify(
-                "Turn on txn first (it needs acks=all and idempotence).", title=what, severity="warning"
-            )
-        return tid
+            if self.query_one("#transactional", Switch).disabled:
+                return "Transactions need an idempotent producer: acks=all, idempotent on, then txn."
+            return "Turn on the txn switch first (transactional.id; it needs acks=all and idempotence)."
+        state = self.backend.transaction(tid).state
+        if action == "begin_txn" and state == "IN_TRANSACTION":
+            return "A transaction is open already: c commits it, x aborts it."
+        if action == "end_txn" and state != "IN_TRANSACTION":
+            return "No transaction is open: b begins one."
+        return None
 
     async def _txn_call(
         self, call: Awaitable[TransactionView], *, ended: str = "", fenced: bool = False
@@ -565,9 +594,22 @@ class ProducePanel(Panel):
 
     def action_send(self) -> None:
         """Send the form's record once."""
-        request = self._request()
-        if request is not None:
+        self._send_form()
+
+    def _send_form(self, typed: Mapping[str, str] | None = None) -> None:
+        """Send the form's record; an empty value (a tombstone) only once confirmed."""
+        request = self._request(typed)
+        if request is None:
+            return
+        if request.value is not None:
             self.run_worker(self._send(request), group="produce-send", exit_on_error=False)
+            return
+
+        def answered(send: bool | None) -> None:
+            if send:
+                self.run_worker(self._send(request), group="produce-send", exit_on_error=False)
+
+        self.app.push_screen(ConfirmScreen(tombstone_question(request), yes="Send tombstone"), answered)
 
     async def _send(self, request: ProduceRequest) -> None:
         try:
@@ -745,6 +787,15 @@ class AutoCounters(Widget):
 
     def render(self) -> str:
         return self.text
+
+
+def tombstone_question(request: ProduceRequest) -> str:
+    """What the Produce panel asks before it sends a record with a null value."""
+    if request.key is None:
+        whose = "It has no key either, so it deletes nothing; a compacted topic refuses it."
+    else:
+        whose = f"On a compacted topic it deletes key {request.key!r} once the cleaner runs."
+    return f"The value is empty: send a tombstone (a record with a null value) to {request.topic}? {whose}"
 
 
 def transaction_summary(view: TransactionView) -> str:

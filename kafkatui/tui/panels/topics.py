@@ -34,10 +34,19 @@ class TopicsPanel(Panel):
     KEY = "2"
 
     BINDINGS = [
-        Binding("n", "create", "New topic", id="topics.create"),
-        Binding("d", "delete", "Delete", id="topics.delete"),
-        Binding("enter", "open", "Open in log", id="topics.open", show=True),
-    ]
+        Binding(
+            "n", "create", "New topic", id="topics.create",
+            tooltip="Create a topic: name, partitions, replication factor and configs",
+        ),
+        Binding(
+            "d", "delete", "Delete", id="topics.delete",
+            tooltip="Delete the selected topic and its records on every broker (asks first)",
+        ),
+        Binding(
+            "enter", "open", "Open in log", id="topics.open", show=True,
+            tooltip="Show the selected topic's partitions as offset boxes in the Log panel",
+        ),
+    ]  # fmt: skip
 
     DEFAULT_CSS = """
     TopicsPanel { padding: 0 1; }
@@ -95,6 +104,7 @@ class TopicsPanel(Panel):
 
     def _show_details(self) -> None:
         topic = self.selected_topic
+        self.refresh_bindings()  # d and enter need a topic
         partitions = self.query_one("#partitions", DataTable)
         configs = self.query_one("#configs", DataTable)
         partitions.clear()
@@ -126,6 +136,11 @@ class TopicsPanel(Panel):
     def on_engine_events(self, events: list[Event]) -> None:
         if any(isinstance(e, _RELEVANT) for e in events):
             self.run_worker(self.refresh_data, group="refresh", exclusive=True)
+
+    def unavailable(self, action: str) -> str | None:
+        if action in ("delete", "open") and self.is_mounted and self.selected_topic is None:
+            return "No topic yet: n creates one."
+        return super().unavailable(action)
 
     def action_open(self) -> None:
         if self.selected_topic is not None:

@@ -16,6 +16,7 @@ from textual.widgets import Button, Input, Label, Static
 from kafkatui.backends.base import Backend
 from kafkatui.common.errors import KafkaError
 from kafkatui.common.topic import parse_config_assignment, validate_topic_name
+from kafkatui.tui.widgets.field import Field
 
 
 @dataclass(frozen=True)
@@ -58,19 +59,19 @@ class CreateTopicScreen(ModalScreen[TopicSpec | None]):
         with Vertical():
             yield Static("Create topic", classes="title")
             yield Label("Name")
-            yield Input(placeholder="sales", id="name")
+            yield Field(placeholder="sales", id="name")
             yield Static("", id="name-error", classes="error -empty")
             with Horizontal(classes="pair"):
                 with Vertical():
                     yield Label("Partitions")
-                    yield Input("3", id="partitions", type="integer")
+                    yield Field("3", id="partitions", type="integer")
                     yield Static("", id="partitions-error", classes="error -empty")
                 with Vertical():
                     yield Label(f"Replication factor (1..{self.broker_count})")
-                    yield Input("1", id="replication", type="integer")
+                    yield Field("1", id="replication", type="integer")
                     yield Static("", id="replication-error", classes="error -empty")
             yield Label("Configs")
-            yield Input(placeholder="retention.ms=60000, cleanup.policy=compact", id="configs")
+            yield Field(placeholder="retention.ms=60000, cleanup.policy=compact", id="configs")
             yield Static("key=value pairs separated by commas", id="configs-error", classes="hint")
             with Horizontal():
                 yield Button("Cancel", id="cancel")

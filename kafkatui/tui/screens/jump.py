@@ -10,6 +10,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from kafkatui.tui.widgets.field import Field
+
 
 def check_offset(text: str, partition: int, log_start: int, log_end: int) -> int | str:
     """The offset typed, or why it cannot be jumped to."""
@@ -57,7 +59,7 @@ class JumpScreen(ModalScreen[int | None]):
         with Vertical(id="jump-dialog"):
             yield Label(f"Jump to offset · {self.topic} P{self.partition}", id="jump-title")
             placeholder = f"{self.log_start}…{self.log_end - 1}" if self.log_end > self.log_start else ""
-            yield Input(placeholder=placeholder, type="integer", id="jump-offset")
+            yield Field(placeholder=placeholder, type="integer", id="jump-offset")
             yield Label("", id="jump-error")
             yield Label("enter jump · esc cancel", id="jump-hint")
 

@@ -1,4 +1,4 @@
-"""First start on an empty cluster: offer the seed's sample setup or an empty cluster."""
+"""First start on an empty cluster: offer the sample setup or an empty cluster."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ WELCOME = {
 This cluster is empty: **{brokers} brokers**, each with its own SQLite database, and a
 controller keeping the metadata.
 
-- **Sample setup** creates the topics `sales` and `clients` from the notes this project
-  was born from — 3 partitions each, spread over the brokers — and produces a few keyed
-  records so the log view has something to show.
+- **Sample setup** creates two example topics, `sales` and `clients` — 3 partitions
+  each, spread over the brokers — and produces a few keyed records so the log view has
+  something to show.
 - **Empty cluster** leaves it to you: press `2` for Topics, then `n`.
 
 Press **F1** or **?** on any panel for the concept behind it.
@@ -28,9 +28,9 @@ Press **F1** or **?** on any panel for the concept behind it.
 Este cluster está vazio: **{brokers} brokers**, cada um com seu próprio banco SQLite, e
 um controller guardando os metadados.
 
-- **Exemplo** cria os tópicos `sales` e `clients` das anotações que deram origem ao
-  projeto — 3 partições cada, distribuídas entre os brokers — e produz algumas
-  mensagens com key para o log ter o que mostrar.
+- **Exemplo** cria dois tópicos de exemplo, `sales` e `clients` — 3 partições cada,
+  distribuídas entre os brokers — e produz algumas mensagens com key para o log ter o
+  que mostrar.
 - **Cluster vazio** deixa com você: tecle `2` para Tópicos e depois `n`.
 
 Tecle **F1** ou **?** em qualquer painel para ver o conceito por trás dele.

@@ -1,4 +1,4 @@
-"""The seed's producer path drawn as four boxes: send → serialize → partition → write."""
+"""The producer path drawn as four boxes: send → serialize → partition → write."""
 
 from __future__ import annotations
 

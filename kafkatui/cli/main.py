@@ -109,6 +109,23 @@ def main(
             max=65535,
         ),
     ] = 9092,
+    registry_port: Annotated[
+        int,
+        typer.Option(
+            "--schema-registry-port",
+            help="Workbench: the Schema Registry's port (Confluent's REST API); if it is taken, a "
+            "free one is used (the workbench says which).",
+            min=0,
+            max=65535,
+        ),
+    ] = 8081,
+    schema_registry: Annotated[
+        bool,
+        typer.Option(
+            "--schema-registry/--no-schema-registry",
+            help="Workbench: run the Schema Registry beside the brokers (with --listen).",
+        ),
+    ] = True,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
@@ -121,7 +138,13 @@ def main(
     if ctx.invoked_subcommand is None:
         if language is not None and language not in ("en", "pt"):
             raise typer.BadParameter("must be en or pt", param_hint="--language")
-        run_workbench(ctx.obj, theme=theme, language=language, port_base=port_base if listen else None)
+        run_workbench(
+            ctx.obj,
+            theme=theme,
+            language=language,
+            port_base=port_base if listen else None,
+            registry_port=registry_port if listen and schema_registry else None,
+        )
 
 
 def where(ctx: typer.Context) -> None:
@@ -134,10 +157,16 @@ def where(ctx: typer.Context) -> None:
 
 
 def run_workbench(
-    opts: ClusterOptions, *, theme: str | None, language: str | None, port_base: int | None = None
+    opts: ClusterOptions,
+    *,
+    theme: str | None,
+    language: str | None,
+    port_base: int | None = None,
+    registry_port: int | None = None,
 ) -> None:
     """Open the Textual workbench; it owns the cluster (and its data dir) while it runs,
-    and serves it over the wire protocol unless `port_base` is None. With
+    and serves it over the wire protocol unless `port_base` is None (and the Schema
+    Registry on `registry_port`, unless that is None). With
     --bootstrap-server, or when another kafkatui process owns the data dir and serves it,
     it works over the wire instead (RemoteBackend, re-read every second)."""
     from kafkatui.backends.base import Backend
@@ -154,7 +183,7 @@ def run_workbench(
             return backend
         if port_base is not None and isinstance(backend, EmbeddedBackend):
             try:
-                await serve_backend(backend, port_base)
+                await serve_backend(backend, port_base, registry_port=registry_port)
             except BaseException:
                 await backend.close()
                 raise

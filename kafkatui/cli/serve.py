@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -24,9 +25,15 @@ from kafkatui.ecosystem.registry.service import DEFAULT_PORT as REGISTRY_PORT
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.server.config import BrokerDefaults
 from kafkatui.serve.host import ServiceHost
+from kafkatui.serve.logs import configure_logging
 from kafkatui.wire.server import DEFAULT_HOST, DEFAULT_PORT_BASE, ListenError, WireStats
 
 STATUS_INTERVAL_S = 0.5
+
+
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
 
 
 def serve(
@@ -80,6 +87,14 @@ def serve(
             "--schema-registry/--no-schema-registry", help="Run the Schema Registry beside the brokers."
         ),
     ] = True,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(
+            "--log-format",
+            help="How warnings (refused connections and requests, with the peer and why) go to "
+            "stderr: text, or json for log shippers (one object per line).",
+        ),
+    ] = LogFormat.TEXT,
 ) -> None:
     """Serve the cluster to real Kafka clients over the wire protocol (no workbench).
 
@@ -98,6 +113,7 @@ def serve(
         group_initial_rebalance_delay_ms=rebalance_delay_ms, auto_create_topics_enable=auto_create
     )
     registry = registry_port if schema_registry else None
+    configure_logging(log_format.value)
     run_async(lambda: _serve(opts, host, port_base, defaults, registry))
 
 
@@ -142,7 +158,8 @@ def _status(services: ServiceHost, cluster: Cluster) -> Text:
         ("● ", "green"),
         f"{running}/{len(cluster.brokers)} brokers up · {len(cluster.topic_names())} topics · "
         f"{s.connections} connection(s) open ({s.connections_total} total) · {s.requests:,} requests"
-        + (f" · {s.errors + s.internal_errors} closed on errors" if s.errors + s.internal_errors else ""),
+        + (f" · {s.errors + s.internal_errors} closed on errors" if s.errors + s.internal_errors else "")
+        + (f" · {s.refusals} refused (limits)" if s.refusals else ""),
     )
 
 

@@ -90,3 +90,22 @@ def test_serve_help_explains_the_ports(kafkatui: CliFn) -> None:
     flat = " ".join(run.stdout.split())
     assert "--port-base" in flat and "0 picks free ports" in flat and "SIGTERM" in flat
     assert "--group-initial-rebalance-delay-ms" in flat
+
+
+def test_serve_logs_a_refused_request_as_a_json_line(data_dir: Path) -> None:
+    """Under a process manager there is no status line: refusals reach stderr as log
+    lines, here JSON (`--log-format json`), with the peer and the reason."""
+    proc, bootstrap = start_serve(data_dir, "--brokers", "1", "--port-base", "0", "--log-format", "json")
+    try:
+        host, port = bootstrap.split(",")[0].rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=5) as sock:
+            sock.sendall((200 * 1024 * 1024).to_bytes(4, "big"))  # > socket.request.max.bytes
+            assert sock.recv(1) == b""  # closed at once
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    [refused] = [line for line in lines if line.get("reason") == "request too large"]
+    assert refused["level"] == "WARNING" and refused["broker"] == 1
+    assert refused["peer"].startswith("127.0.0.1:")
+    assert "socket.request.max.bytes=104,857,600" in refused["message"]

@@ -25,6 +25,7 @@ from pathlib import Path
 from kafkatui.common.clock import Clock, RealClock
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.events import BrokerStarted, BrokerStopped, EventBus
+from kafkatui.engine.cluster_core import kafka_uuid
 from kafkatui.engine.controller.controller import Controller
 from kafkatui.engine.coordinator.transaction.producer_ids import AllocateProducerIds
 from kafkatui.engine.coordinator_apis import CoordinatorApis
@@ -36,8 +37,7 @@ from kafkatui.engine.log.configs import ConfigEntry, ConfigSource, ConfigType
 from kafkatui.engine.log.partition_log import PartitionLog
 from kafkatui.engine.log.producer_state import AbortedTxn
 from kafkatui.engine.log.records import RecordBatch, decode_batch
-from kafkatui.engine.log.storage import BrokerStorage
-from kafkatui.engine.metadata.image import MetadataImage, MetadataLog, TopicInfo
+from kafkatui.engine.metadata.image import MetadataDamaged, MetadataImage, MetadataLog, TopicInfo
 from kafkatui.engine.scenario import ScenarioDriver
 from kafkatui.engine.server.broker import Broker
 from kafkatui.engine.server.config import BrokerDefaults
@@ -45,6 +45,17 @@ from kafkatui.engine.server.network import Network
 from kafkatui.engine.server.replica_manager import AlterPartition, ShrinkIsr
 
 DEFAULT_BROKERS = 3
+
+
+def _metadata_damaged(path: Path, error: BaseException) -> KafkaError:
+    """The metadata log cannot be read: no broker can start without it (KRaft keeps a
+    copy on every controller; kafkatui has one file). Say which, and what to do."""
+    file = path / METADATA_FILE
+    return storage_error(
+        f"{file} is damaged ({error}): the cluster's topics, partitions, leaders and configs "
+        f"cannot be read from it, so no broker starts. The brokers' logs (broker-N.db) are not "
+        f"touched. Restore {METADATA_FILE} from a backup, or move {path} aside and start a new cluster"
+    )
 
 
 class Cluster(CoordinatorApis, FaultInjection, ScenarioDriver):
@@ -79,21 +90,31 @@ class Cluster(CoordinatorApis, FaultInjection, ScenarioDriver):
             except OSError as error:
                 raise storage_error(f"cannot write to the data dir {path}: {error.strerror}") from None
         metadata_log = None
+        # Link loss and ids draw from their own RNGs, so they never shift topic ids or
+        # placements; on disk ids are random (they must differ from any earlier run's).
+        ids = random.Random(f"{seed}/ids") if path is None and seed is not None else None
         try:
-            metadata_log = await MetadataLog.open(path / METADATA_FILE if path else None)
-            image = await metadata_log.replay()
+            try:
+                metadata_log = await MetadataLog.open(
+                    path / METADATA_FILE if path else None, lambda: kafka_uuid(ids)
+                )
+                image = await metadata_log.replay()
+            except (sqlite3.DatabaseError, MetadataDamaged) as error:
+                if path is None or isinstance(error, (sqlite3.IntegrityError, sqlite3.ProgrammingError)):
+                    raise
+                raise _metadata_damaged(path, error) from error
             controller = Controller(metadata_log, image, clock, rng, bus, defaults)
-            # Link loss draws from its own RNG, so it never shifts topic ids or placements.
             network = Network(random.Random(None if seed is None else f"{seed}/network"))
-            cluster = cls(path, clock, rng, bus, controller, metadata_log, lock, network)
+            cluster = cls(path, clock, rng, bus, controller, metadata_log, lock, network, ids)
             await cluster._start(image, brokers)
         except BaseException as error:
             if metadata_log is not None:
                 await metadata_log.close()
             if lock is not None:
                 lock.release()
-            # SQLite's own failures (unreadable, read-only, full, damaged); not its
-            # IntegrityError or ProgrammingError, which would be kafkatui's bugs.
+            # SQLite's own failures (unreadable, read-only, full); not its IntegrityError
+            # or ProgrammingError, which would be kafkatui's bugs. A broker's database
+            # that fails does not get here: that broker starts with its log dir offline.
             if path is not None and type(error) in (sqlite3.DatabaseError, sqlite3.OperationalError):
                 raise storage_error(f"cannot open the databases in {path}: {error}") from error
             raise
@@ -113,16 +134,19 @@ class Cluster(CoordinatorApis, FaultInjection, ScenarioDriver):
         ids = list(range(1, wanted + 1))
         try:
             for broker_id in ids:
-                db = self.data_dir / f"broker-{broker_id}.db" if self.data_dir else None
                 self.brokers[broker_id] = Broker(
                     broker_id,
-                    await BrokerStorage.open(db),
+                    await self._open_storage(broker_id),
                     self.clock,
                     self.bus,
                     network=self.network,
                     defaults=self.defaults,
                 )
             await self.controller.register_brokers(ids)
+            # Before any broker leads or follows: a database that is not the one its
+            # replicas were in, or that is offline, takes them out of ISRs and leadership.
+            for broker in self.brokers.values():
+                await self._register_log_dir(broker)
             fenced = {b for b, info in self.controller.image.brokers.items() if info.fenced}
             for broker in self.brokers.values():
                 broker.connect(
@@ -130,6 +154,7 @@ class Cluster(CoordinatorApis, FaultInjection, ScenarioDriver):
                     *self._alter_partition(broker.broker_id),
                     self._allocate_producer_ids(broker.broker_id),
                 )
+                broker.report_log_dir_failure = self._report_log_dir_failure
                 # WriteTxnMarkers (to data partitions and `__consumer_offsets` alike).
                 broker.txn_coordinator.write_marker = self._write_marker
             for broker in self.brokers.values():
@@ -404,5 +429,11 @@ class Cluster(CoordinatorApis, FaultInjection, ScenarioDriver):
         return batches
 
     async def broker_disk_usage(self) -> dict[int, int]:
-        """Bytes each broker's database occupies."""
-        return {b.broker_id: await b.storage.file_size() for b in self.brokers.values()}
+        """Bytes each broker's database occupies (0 for one offline)."""
+        usage = {}
+        for b in self.brokers.values():
+            try:
+                usage[b.broker_id] = await b.storage.file_size()
+            except KafkaError:
+                usage[b.broker_id] = 0
+        return usage

@@ -6,8 +6,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import base64
+import contextlib
 import random
 import uuid
 from pathlib import Path

@@ -8,8 +8,9 @@ On disk a cluster is a data directory:
     <data-dir>/kafkatui.lock         held by the process that owns the cluster (`lockfile.py`)
 
 `Cluster` is `ClusterCore` (its parts and lookups) with the coordinators' requests
-(`coordinator_apis.py`), fault injection (`faults.py`) and deterministic stepping
-(`scenario.py`), so every caller holds one object; what it says about a topic is in
+(`coordinator_apis.py`), fault injection (`faults.py`) with checking and repairing a
+broker's database over it (`log_dirs.py`), and deterministic stepping (`scenario.py`),
+so every caller holds one object; what it says about a topic is in
 `descriptions.py`.
 """
 
@@ -30,13 +31,13 @@ from kafkatui.engine.controller.controller import Controller
 from kafkatui.engine.coordinator.transaction.producer_ids import AllocateProducerIds
 from kafkatui.engine.coordinator_apis import CoordinatorApis
 from kafkatui.engine.descriptions import PartitionDescription, TopicDescription
-from kafkatui.engine.faults import FaultInjection
 from kafkatui.engine.lockfile import METADATA_FILE, DataDirLock, check_data_dir, storage_error
 from kafkatui.engine.log.cleaner import CleanResult, Segment, dirty_ratio, segments
 from kafkatui.engine.log.configs import ConfigEntry, ConfigSource, ConfigType
 from kafkatui.engine.log.partition_log import PartitionLog
 from kafkatui.engine.log.producer_state import AbortedTxn
 from kafkatui.engine.log.records import RecordBatch, decode_batch
+from kafkatui.engine.log_dirs import LogDirControls
 from kafkatui.engine.metadata.image import MetadataDamaged, MetadataImage, MetadataLog, TopicInfo
 from kafkatui.engine.scenario import ScenarioDriver
 from kafkatui.engine.server.broker import Broker
@@ -58,7 +59,7 @@ def _metadata_damaged(path: Path, error: BaseException) -> KafkaError:
     )
 
 
-class Cluster(CoordinatorApis, FaultInjection, ScenarioDriver):
+class Cluster(CoordinatorApis, LogDirControls, ScenarioDriver):
     """A small Kafka cluster: N brokers with their own SQLite databases and a controller."""
 
     @classmethod

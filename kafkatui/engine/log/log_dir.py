@@ -46,7 +46,14 @@ class LogDirFailure(KafkaError):
         self.reason = reason
         self.damaged = damaged
         where = str(path) if path is not None else f"broker {broker_id}'s in-memory database"
-        super().__init__(ErrorCode.KAFKA_STORAGE_ERROR, f"{where} (broker {broker_id}) is offline: {reason}")
+        todo = (
+            f"`kafkatui broker repair {broker_id}` rebuilds it from the other replicas"
+            if damaged
+            else "it is opened again when the broker restarts"
+        )
+        super().__init__(
+            ErrorCode.KAFKA_STORAGE_ERROR, f"{where} (broker {broker_id}) is offline: {reason}; {todo}"
+        )
 
 
 def is_storage_failure(error: BaseException) -> bool:

@@ -258,7 +258,8 @@ class BrokerStorage:
         async with self._db.execute("PRAGMA quick_check(5)") as cursor:
             verdict = [str(row[0]) async for row in cursor]
         if verdict != ["ok"]:
-            raise self.fail(f"SQLite's quick check failed: {'; '.join(verdict)}", damaged=True)
+            found = " ".join(" ".join(verdict).split())
+            raise self.fail(f"SQLite's quick check failed: {found}", damaged=True)
         self.identity = await read_identity(self._db)
         async with self._db.execute("SELECT log_id, topic, partition FROM logs") as cursor:
             logs = [tuple(row) async for row in cursor]

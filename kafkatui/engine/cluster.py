@@ -28,6 +28,7 @@ from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.events import BrokerStarted, BrokerStopped, EventBus
 from kafkatui.engine.cluster_core import kafka_uuid
 from kafkatui.engine.controller.controller import Controller
+from kafkatui.engine.controller.log_dirs import rebuilding
 from kafkatui.engine.coordinator.transaction.producer_ids import AllocateProducerIds
 from kafkatui.engine.coordinator_apis import CoordinatorApis
 from kafkatui.engine.descriptions import PartitionDescription, TopicDescription
@@ -288,6 +289,12 @@ class Cluster(CoordinatorApis, LogDirControls, ScenarioDriver):
                     lead.high_watermark if lead else -1,
                     lead.size_bytes if lead else 0,
                     states,
+                    tuple(
+                        b
+                        for b in p.replicas
+                        if (r := self.metadata.brokers.get(b)) is not None and not r.dir_online
+                    ),
+                    rebuilding(self.metadata, p),
                 )
             )
         return TopicDescription(

@@ -65,6 +65,9 @@ class ClusterCore:
         # Directory ids (KIP-858) must differ from every earlier one of this data dir, so
         # on disk they are random; in memory they follow the seed, like topic ids.
         self._ids = ids
+        # Every LogDirFailed / LogDirNewIncarnation so far, those of the start-up too
+        # (published before anyone could subscribe): the workbench shows them on opening.
+        self.log_dir_events: list[LogDirFailed | LogDirNewIncarnation] = []
         self.quorum = ControllerQuorum(controller, self.brokers, self.network, clock, bus, self.defaults)
         self.errors: list[BaseException] = []
         self.quorum.on_error = self.errors.append
@@ -140,6 +143,14 @@ class ClusterCore:
         registered = self.metadata.brokers.get(broker_id)
         why_new = None if storage.offline else self._new_incarnation_reason(broker)
         identity = storage.identity
+        if identity is not None and (
+            identity.cluster_id != self.metadata.cluster_id or identity.broker_id != broker_id
+        ):
+            # Another cluster's or broker's logs: their leader epochs mean nothing here,
+            # so no truncation could make them a copy of ours. Kept aside, never deleted.
+            kept = await self._set_aside(broker, identity)
+            why_new = f"{why_new}; it was kept aside as {kept}" if kept else why_new
+            storage, identity = broker.storage, None
         if not storage.offline and (
             identity is None
             or identity.cluster_id != self.metadata.cluster_id
@@ -174,7 +185,7 @@ class ClusterCore:
         )
         now = self.clock.now_ms()
         if offline is not None and (registered is None or registered.offline_reason != offline[0]):
-            self.bus.publish(
+            self._log_dir_event(
                 LogDirFailed(
                     timestamp_ms=now, broker_id=broker_id, path=self._where(broker_id), reason=offline[0],
                     damaged=offline[1],
@@ -184,17 +195,36 @@ class ClusterCore:
             rebuilt = sum(
                 broker_id in p.replicas for t in self.metadata.topics.values() for p in t.partitions
             )
-            self.bus.publish(
+            self._log_dir_event(
                 LogDirNewIncarnation(
                     timestamp_ms=now, broker_id=broker_id, path=self._where(broker_id), reason=why_new,
                     directory_id=directory_id, partitions=rebuilt,
                 )
             )  # fmt: skip
 
+    async def _set_aside(self, broker: Broker, identity: StorageIdentity) -> str | None:
+        """Move a foreign database out of the way and give the broker a new one; returns
+        the name it was kept under (None in memory, where it is simply replaced)."""
+        await broker.storage.close()
+        path = self.database_path(broker.broker_id)
+        kept = None
+        if path is not None:
+            kept = f"{path.name}.from-cluster-{identity.cluster_id}-broker-{identity.broker_id}"
+            for suffix in ("-wal", "-shm", ""):
+                source = path.with_name(path.name + suffix)
+                if source.exists():
+                    source.rename(path.with_name(kept + suffix))
+        broker.use_storage(await self._open_storage(broker.broker_id))
+        return kept
+
+    def _log_dir_event(self, event: LogDirFailed | LogDirNewIncarnation) -> None:
+        self.log_dir_events.append(event)
+        self.bus.publish(event)
+
     async def _report_log_dir_failure(self, broker_id: int, failure: LogDirFailure) -> None:
         """A running broker's database failed (KIP-112): announce it, and the controller
         moves leadership off it."""
-        self.bus.publish(
+        self._log_dir_event(
             LogDirFailed(
                 timestamp_ms=self.clock.now_ms(), broker_id=broker_id, path=self._where(broker_id),
                 reason=failure.reason, damaged=failure.damaged,
@@ -224,7 +254,19 @@ class ClusterCore:
                 f"topic '{topic}' has no partition {partition} "
                 f"(it has {len(info.partitions)}: 0..{len(info.partitions) - 1})",
             )
-        leader = info.partitions[partition].leader
+        p = info.partitions[partition]
+        if p.leader == -1:
+            waiting = (
+                f"waiting for broker {', '.join(map(str, p.isr))}, its last in-sync replica"
+                if p.isr
+                else "no replica has all its records any more"
+            )
+            raise KafkaError(
+                ErrorCode.LEADER_NOT_AVAILABLE,
+                f"{topic}-{partition} is offline ({waiting}); unclean.leader.election.enable=true or an "
+                "unclean election lets an out-of-sync replica lead, losing what it lacks",
+            )
+        leader = p.leader
         if leader not in self.brokers:
             raise KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, f"{topic}-{partition} has no leader right now")
         return self.brokers[leader]

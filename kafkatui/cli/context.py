@@ -112,7 +112,10 @@ async def open_backend(opts: ClusterOptions, command: str, *, announce: bool = T
     if opts.bootstrap_server is not None:
         return await _remote(opts.bootstrap_server)
     try:
-        return EmbeddedBackend(await opts.open(command))
+        embedded = EmbeddedBackend(await opts.open(command))
+        for notice in embedded.notices:  # a broker database offline or replaced at start-up
+            err_console.print(f"warning: {notice}", markup=False, highlight=False)
+        return embedded
     except DataDirLockedError as error:
         listeners = error.owner.get("listeners")
         if not listeners:

@@ -176,7 +176,7 @@ async def test_the_last_in_sync_replica_losing_its_database_leaves_the_partition
     async with await Cluster.open(data, clock=ManualClock()) as cluster:
         for p in cluster.describe_topic(TOPIC).partitions:
             assert (p.leader, p.isr) == (-1, ())
-        with pytest.raises(KafkaError, match="offline .*no replica has all its records") as info:
+        with pytest.raises(KafkaError, match=r"offline .*no replica has all its records") as info:
             cluster.leader(TOPIC, 0)
         assert info.value.code is ErrorCode.LEADER_NOT_AVAILABLE
         await cluster.start_broker(1)
@@ -358,5 +358,5 @@ async def test_a_metadata_record_that_cannot_be_replayed_is_damage(tmp_path: Pat
     await new_data_dir(data, 3)
     with sqlite3.connect(data / "cluster-metadata.db") as db:
         db.execute("UPDATE metadata_log SET payload = '{\"topic_id\": 7' WHERE type = 'PartitionRecord'")
-    with pytest.raises(KafkaError, match="cluster-metadata.db is damaged .*offset"):
+    with pytest.raises(KafkaError, match=r"cluster-metadata\.db is damaged .*offset"):
         await Cluster.open(data, clock=ManualClock())

@@ -20,7 +20,7 @@ from kafkatui.engine.controller.quorum import ControllerQuorum
 from kafkatui.engine.lockfile import DataDirLock
 from kafkatui.engine.log.cleaner import LogHousekeeping
 from kafkatui.engine.log.configs import TopicConfig
-from kafkatui.engine.log.log_dir import LogDirFailure, StorageIdentity
+from kafkatui.engine.log.log_dir import LogDirFailure, StorageIdentity, StorageUnavailable
 from kafkatui.engine.log.storage import BrokerStorage
 from kafkatui.engine.metadata.image import MetadataImage, MetadataLog, TopicInfo
 from kafkatui.engine.server.broker import Broker
@@ -179,12 +179,19 @@ class ClusterCore:
             and (registered.offline_reason, registered.damaged) == (offline or (None, False))
             and directory_id
         ):
+            if offline is not None:  # still offline, as registered: said again at each start
+                self._log_dir_event(
+                    LogDirFailed(
+                        timestamp_ms=self.clock.now_ms(), broker_id=broker_id, path=self._where(broker_id),
+                        reason=offline[0], damaged=offline[1],
+                    )
+                )  # fmt: skip
             return  # nothing new to register
         await self.controller.register_log_dir(
             broker_id, directory_id, new_incarnation=why_new is not None, offline=offline
         )
         now = self.clock.now_ms()
-        if offline is not None and (registered is None or registered.offline_reason != offline[0]):
+        if offline is not None:
             self._log_dir_event(
                 LogDirFailed(
                     timestamp_ms=now, broker_id=broker_id, path=self._where(broker_id), reason=offline[0],
@@ -230,7 +237,11 @@ class ClusterCore:
                 reason=failure.reason, damaged=failure.damaged,
             )
         )  # fmt: skip
-        await self.controller.fail_log_dir(broker_id, failure.reason, damaged=failure.damaged)
+        try:
+            await self.controller.fail_log_dir(broker_id, failure.reason, damaged=failure.damaged)
+        except Exception as error:  # the metadata log's own disk too: `leader()` says so
+            if self._metadata_log.failure is None:
+                self.errors.append(error)
 
     # --- metadata --------------------------------------------------------------------
 
@@ -255,6 +266,19 @@ class ClusterCore:
                 f"(it has {len(info.partitions)}: 0..{len(info.partitions) - 1})",
             )
         p = info.partitions[partition]
+        if self._metadata_log.failure is not None:
+            raise StorageUnavailable(
+                f"the metadata log cannot be written ({self._metadata_log.failure}): the controller cannot "
+                "move leaders or change anything; free the disk and restart kafkatui"
+            )
+        registrations = self.metadata.brokers
+        failed = [b for b in p.isr if b in registrations and not registrations[b].dir_online]
+        if p.leader == -1 and p.isr and len(failed) == len(p.isr):
+            reasons = "; ".join(f"{self._where(b)}: {registrations[b].offline_reason}" for b in failed)
+            raise StorageUnavailable(
+                f"{topic}-{partition} is offline: the log dir of its last in-sync replica (broker "
+                f"{', '.join(map(str, failed))}) is offline ({reasons})"
+            )
         if p.leader == -1:
             waiting = (
                 f"waiting for broker {', '.join(map(str, p.isr))}, its last in-sync replica"

@@ -56,6 +56,20 @@ class LogDirFailure(KafkaError):
         )
 
 
+class StorageUnavailable(KafkaError):
+    """KAFKA_STORAGE_ERROR that retrying in this process cannot cure: a partition whose
+    every in-sync replica is on an offline log dir, or a metadata log that cannot be
+    written. (Kafka's clients retry storage errors, waiting for another process — a
+    restarted broker — to bring the data back; here nothing else would.)"""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(ErrorCode.KAFKA_STORAGE_ERROR, message)
+
+    @property
+    def retriable(self) -> bool:
+        return False
+
+
 def is_storage_failure(error: BaseException) -> bool:
     """An error of the disk or the file, not of kafkatui: SQLite's own failures (I/O,
     full, read-only, malformed, not a database) and the OS's. Constraint and API misuse

@@ -9,6 +9,7 @@ leaders and configs exactly as they were.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -18,6 +19,7 @@ from typing import Any
 import aiosqlite
 
 from kafkatui.engine.log.configs import TopicConfig
+from kafkatui.engine.log.log_dir import is_storage_failure
 from kafkatui.engine.log.storage import MEMORY, open_database_created
 
 _METADATA_MIGRATIONS: tuple[str, ...] = (
@@ -195,6 +197,7 @@ class MetadataLog:
     def __init__(self, db: aiosqlite.Connection, cluster_id: str = "") -> None:
         self._db = db
         self.cluster_id = cluster_id
+        self.failure: str | None = None  # why an append failed (the disk): no change can commit
         self.in_flight = 0  # appends waiting on SQLite's thread (see Cluster.settle)
 
     @classmethod
@@ -247,8 +250,11 @@ class MetadataLog:
             try:
                 await self._db.executemany("INSERT INTO metadata_log VALUES (?, ?, ?, ?)", rows)
                 await self._db.execute("COMMIT")
-            except BaseException:
-                await self._db.execute("ROLLBACK")
+            except BaseException as error:
+                with contextlib.suppress(Exception):
+                    await self._db.execute("ROLLBACK")
+                if is_storage_failure(error):
+                    self.failure = str(error)
                 raise
         finally:
             self.in_flight -= 1

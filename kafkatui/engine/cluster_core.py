@@ -26,6 +26,8 @@ from kafkatui.engine.metadata.image import MetadataImage, MetadataLog, TopicInfo
 from kafkatui.engine.server.broker import Broker
 from kafkatui.engine.server.network import LinkState, Network
 
+_NOT_REPAIRED = " (found earlier; not repaired)"
+
 
 def kafka_uuid(rng: random.Random | None = None) -> str:
     """A Kafka `Uuid` in its text form (22 characters of URL-safe base64): random, or
@@ -171,27 +173,21 @@ class ClusterCore:
             and registered.directory_id == directory_id
         ):
             # Damage found in an earlier run stays until the broker is repaired.
-            offline = (f"{registered.offline_reason} (found earlier; not repaired)", True)
-        if (
+            earlier = str(registered.offline_reason)
+            offline = (earlier if earlier.endswith(_NOT_REPAIRED) else earlier + _NOT_REPAIRED, True)
+        unchanged = (
             registered is not None
             and why_new is None
+            and directory_id
             and registered.directory_id == directory_id
             and (registered.offline_reason, registered.damaged) == (offline or (None, False))
-            and directory_id
-        ):
-            if offline is not None:  # still offline, as registered: said again at each start
-                self._log_dir_event(
-                    LogDirFailed(
-                        timestamp_ms=self.clock.now_ms(), broker_id=broker_id, path=self._where(broker_id),
-                        reason=offline[0], damaged=offline[1],
-                    )
-                )  # fmt: skip
-            return  # nothing new to register
-        await self.controller.register_log_dir(
-            broker_id, directory_id, new_incarnation=why_new is not None, offline=offline
         )
+        if not unchanged:
+            await self.controller.register_log_dir(
+                broker_id, directory_id, new_incarnation=why_new is not None, offline=offline
+            )
         now = self.clock.now_ms()
-        if offline is not None:
+        if offline is not None:  # said at every start while it lasts
             self._log_dir_event(
                 LogDirFailed(
                     timestamp_ms=now, broker_id=broker_id, path=self._where(broker_id), reason=offline[0],

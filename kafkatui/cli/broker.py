@@ -54,8 +54,9 @@ def list_brokers(
             "Broker", "Status", "Controller", "Partitions led", "Replicas", "On disk", title="Brokers"
         )
         for b in brokers:
+            status = f"{b.state} · log dir offline" if b.log_dir_offline is not None else str(b.state)
             table.add_row(
-                str(b.broker_id), str(b.state), "★" if b.is_controller else "",
+                str(b.broker_id), status, "★" if b.is_controller else "",
                 str(b.partitions_led), str(b.replicas_hosted), human_bytes(b.bytes_on_disk),
             )  # fmt: skip
         console.print(table)
@@ -67,6 +68,7 @@ def _broker_json(b: BrokerView) -> dict[str, object]:
     return {
         "broker_id": b.broker_id, "running": b.running, "state": str(b.state), "controller": b.is_controller,
         "partitions_led": b.partitions_led, "replicas": b.replicas_hosted, "bytes_on_disk": b.bytes_on_disk,
+        "log_dir_offline": b.log_dir_offline,
     }  # fmt: skip
 
 

@@ -99,6 +99,10 @@ def test_a_broker_database_that_is_not_sqlite_leaves_that_broker_offline(cli: Cl
     listed = cli("broker", "list", "--json").ok()
     assert f"broker 2's database {db} is offline" in listed.stderr
     no_bug(listed)
+    views = {b["broker_id"]: b for b in listed.json()}
+    assert views[2]["running"] and "not a database" in views[2]["log_dir_offline"]
+    assert views[1]["log_dir_offline"] is None
+    assert "running · log dir offline" in cli("broker", "list").ok().stdout
     described = cli("topic", "describe", "t").ok()
     assert all(
         p["leader"] != 2 and 2 not in p["isr"]

@@ -11,14 +11,14 @@ from kafkatui.common.clock import Clock
 from kafkatui.common.connections import ConnectedClient
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.events import EventBus
+
+# What `EngineControls.check_broker` answers, re-exported for the CLI and the TUI.
+from kafkatui.common.log_dirs import BrokerCheck as BrokerCheck
+from kafkatui.common.log_dirs import ReplicaReport as ReplicaReport
 from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig
 from kafkatui.engine.clients.producer import Producer, ProducerConfig
 from kafkatui.engine.descriptions import TopicDescription
 from kafkatui.engine.log.configs import ConfigEntry
-
-# What `EngineControls.check_broker` answers, re-exported for the CLI and the TUI.
-from kafkatui.engine.log_dirs import BrokerCheck as BrokerCheck
-from kafkatui.engine.log_dirs import ReplicaReport as ReplicaReport
 from kafkatui.engine.server.network import LinkState
 
 

@@ -6,8 +6,8 @@ a broker's database)."""
 from __future__ import annotations
 
 from kafkatui.backends.base import CleaningView
+from kafkatui.common.log_dirs import BrokerCheck
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.log_dirs import BrokerCheck
 
 
 class EmbeddedControls:

@@ -21,6 +21,10 @@ from kafkatui.common.connections import ConnectedClient
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.events import EventBus
 
+# What `EngineControls.check_broker` answers, re-exported for the CLI and the TUI.
+from kafkatui.common.log_dirs import BrokerCheck as BrokerCheck
+from kafkatui.common.log_dirs import ReplicaReport as ReplicaReport
+
 
 class Feature(StrEnum):
     """What only a backend that owns the brokers can do; the value finishes the sentence
@@ -32,6 +36,7 @@ class Feature(StrEnum):
     LOG_CLEANER = "running the log cleaner or retention now"
     LOG_SEGMENTS = "showing log segments"
     CRASH_CONSUMER = "crashing a consumer (gone without LeaveGroup)"
+    BROKER_STORAGE = "checking or repairing a broker's database"
 
 
 class FeatureUnavailable(KafkaError):
@@ -73,6 +78,8 @@ class BrokerView:
     bytes_on_disk: int
     state: BrokerState = BrokerState.RUNNING
     session_remaining_ms: int | None = None
+    # Why its log dir (database) is offline (KIP-112), None while online or unknown.
+    log_dir_offline: str | None = None
 
 
 @dataclass(frozen=True)
@@ -348,6 +355,16 @@ class EngineControls(Protocol):
 
     async def enforce_retention(self, topic: str) -> list[tuple[int, int, int]]:
         """Run the retention check now: (broker, partition, new log start offset)."""
+        ...
+
+    async def check_broker(self, broker_id: int) -> BrokerCheck:
+        """Read every batch of a broker's database and say, per partition replica, what
+        is damaged (CRC-32C, offsets, SQLite's integrity check) and where it stands."""
+        ...
+
+    async def repair_broker(self, broker_id: int, force: bool = False) -> list[tuple[str, int]]:
+        """Rebuild a broker's logs from the other replicas: its database is dropped and
+        it restarts as a new incarnation that refetches every replica. Returns them."""
         ...
 
 

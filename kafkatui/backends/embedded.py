@@ -39,6 +39,7 @@ from kafkatui.common.admin import ConfigEntry, LinkState, TopicDescription
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig, TransactionState
 from kafkatui.common.connections import ConnectedClient
 from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.common.events import LogDirFailed, LogDirNewIncarnation
 from kafkatui.engine.clients import group_admin
 from kafkatui.engine.clients.assignors import ASSIGNORS
 from kafkatui.engine.clients.consumer import Consumer
@@ -97,6 +98,28 @@ class _WorkbenchTransaction:
     aborted: int = 0
 
 
+def log_dir_notice(event: LogDirFailed | LogDirNewIncarnation) -> str:
+    """One line for a broker database that went offline or was replaced: which file,
+    which broker, and what to do."""
+    b = event.broker_id
+    if isinstance(event, LogDirNewIncarnation):
+        return (
+            f"broker {b}'s database {event.path}: {event.reason}. Broker {b} starts as a new incarnation: "
+            f"it leads none of its {event.partitions} partition(s) and refetches them from their leaders, "
+            "rejoining each ISR when caught up"
+        )
+    todo = (
+        f"`kafkatui broker check {b}` shows what is damaged, `kafkatui broker repair {b}` rebuilds it "
+        "from the other replicas"
+        if event.damaged
+        else f"it is opened again when broker {b} restarts (`kafkatui broker stop {b}`, then start)"
+    )
+    return (
+        f"broker {b}'s database {event.path} is offline: {event.reason}. The cluster runs without it "
+        f"(its partitions are led by in-sync replicas elsewhere); {todo}"
+    )
+
+
 class EmbeddedBackend:
     """A cluster inside this process; the TUI's default backend."""
 
@@ -117,7 +140,9 @@ class EmbeddedBackend:
         self._transactions: dict[str, _WorkbenchTransaction] = {}
         self._last_idempotent: Producer | None = None
         self._listeners: Listeners | None = None
-        self.notices: list[str] = []  # for the person at the workbench when it opens
+        # For the person at the workbench (or the command line) when it opens: first
+        # any broker database found offline or replaced at start-up.
+        self.notices: list[str] = [log_dir_notice(e) for e in cluster.log_dir_events]
         self._controls = EmbeddedControls(cluster)
         self._next_consumer_id = 1
 
@@ -160,9 +185,14 @@ class EmbeddedBackend:
                     self._disk.get(b.broker_id, 0),
                     state,
                     self._session_remaining_ms(b.broker_id, state, controller),
+                    self._log_dir_offline(b.broker_id),
                 )
             )
         return views
+
+    def _log_dir_offline(self, broker_id: int) -> str | None:
+        registration = self.cluster.metadata.brokers.get(broker_id)
+        return registration.offline_reason if registration is not None else None
 
     def _session_remaining_ms(self, broker_id: int, state: BrokerState, controller: int) -> int | None:
         """Only while the controller is not hearing from the broker: a healthy broker's

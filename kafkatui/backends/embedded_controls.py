@@ -1,10 +1,12 @@
 """What only the owner of the brokers can do to them, over kafkatui's own engine: the
 embedded backend's `EngineControls` (stop and crash brokers, the network between them,
-a lost acknowledgement, the log cleaner and retention on demand)."""
+a lost acknowledgement, the log cleaner and retention on demand, checking and repairing
+a broker's database)."""
 
 from __future__ import annotations
 
 from kafkatui.backends.base import CleaningView
+from kafkatui.common.log_dirs import BrokerCheck
 from kafkatui.engine.cluster import Cluster
 
 
@@ -43,3 +45,9 @@ class EmbeddedControls:
 
     async def enforce_retention(self, topic: str) -> list[tuple[int, int, int]]:
         return await self.cluster.enforce_retention(topic)
+
+    async def check_broker(self, broker_id: int) -> BrokerCheck:
+        return await self.cluster.check_broker(broker_id)
+
+    async def repair_broker(self, broker_id: int, force: bool = False) -> list[tuple[str, int]]:
+        return await self.cluster.repair_broker(broker_id, force=force)

@@ -1,8 +1,10 @@
 """`kafkatui broker ...`: list and describe brokers (any Kafka), stop them (gracefully or
-as a crash) and start them (kafkatui's own cluster only: `Backend.engine_controls`).
+as a crash), start them, and check or repair their databases (kafkatui's own cluster
+only: `Backend.engine_controls`).
 
 A stopped broker is part of the cluster's persisted state: it stays stopped, its
-partitions led elsewhere, until `kafkatui broker start`.
+partitions led elsewhere, until `kafkatui broker start`. A broker whose database is
+damaged runs with its log dir offline until `kafkatui broker repair` rebuilds it.
 """
 
 from __future__ import annotations
@@ -14,14 +16,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from kafkatui.backends.base import Backend, BrokerState, BrokerView, Feature
+from kafkatui.backends.base import Backend, BrokerCheck, BrokerState, BrokerView, Feature
 from kafkatui.cli.context import backend_command, console, err_console
 from kafkatui.cli.output import human_bytes, print_json
 from kafkatui.common.errors import ErrorCode, KafkaError
 
 CATCH_UP_SECONDS = 15  # how long `broker start` waits for the broker to rejoin its ISRs
 
-app = typer.Typer(help="List, stop and start brokers (leaders move, ISRs change).", no_args_is_help=True)
+app = typer.Typer(
+    help="List, stop, start, check and repair brokers (leaders move, ISRs change).", no_args_is_help=True
+)
 
 
 def _leadership(backend: Backend) -> str:
@@ -50,8 +54,9 @@ def list_brokers(
             "Broker", "Status", "Controller", "Partitions led", "Replicas", "On disk", title="Brokers"
         )
         for b in brokers:
+            status = f"{b.state} · log dir offline" if b.log_dir_offline is not None else str(b.state)
             table.add_row(
-                str(b.broker_id), str(b.state), "★" if b.is_controller else "",
+                str(b.broker_id), status, "★" if b.is_controller else "",
                 str(b.partitions_led), str(b.replicas_hosted), human_bytes(b.bytes_on_disk),
             )  # fmt: skip
         console.print(table)
@@ -63,6 +68,7 @@ def _broker_json(b: BrokerView) -> dict[str, object]:
     return {
         "broker_id": b.broker_id, "running": b.running, "state": str(b.state), "controller": b.is_controller,
         "partitions_led": b.partitions_led, "replicas": b.replicas_hosted, "bytes_on_disk": b.bytes_on_disk,
+        "log_dir_offline": b.log_dir_offline,
     }  # fmt: skip
 
 
@@ -193,5 +199,124 @@ def start(
         lagging = behind()
         note = f" Still catching up (not in the ISR yet): {', '.join(lagging)}." if lagging else ""
         console.print(f"Broker {broker_id} started.{note} {_leadership(backend)}", markup=False)
+
+    body(ctx)
+
+
+def _check_json(check: BrokerCheck) -> dict[str, object]:
+    return {
+        "broker_id": check.broker_id, "path": check.path, "log_dir_online": check.online,
+        "offline_reason": check.offline_reason, "directory_id": check.directory_id,
+        "database_directory_id": check.database_directory_id,
+        "sqlite_integrity": list(check.sqlite) or ["ok"],
+        "unreadable": check.unreadable, "damaged": check.damaged,
+        "replicas": [
+            {
+                "topic": r.topic, "partition": r.partition, "status": r.status, "detail": r.detail,
+                "batches": r.batches, "first_offset": r.first_offset, "last_offset": r.last_offset,
+            }
+            for r in check.replicas
+        ],
+    }  # fmt: skip
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    broker_id: Annotated[int, typer.Argument(help="Broker whose database to check.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Read every batch of a broker's database: what is damaged, per partition replica.
+
+    Each batch is checked against its CRC-32C and the offsets it is indexed by, offsets
+    must run without gaps, and SQLite's integrity check runs over the whole file. Exits
+    with KAFKA_STORAGE_ERROR when anything is damaged (`kafkatui broker repair` then
+    rebuilds the database from the other replicas).
+    """
+
+    @backend_command("kafkatui broker check")
+    async def body(backend: Backend) -> None:
+        found = await backend.engine_controls(Feature.BROKER_STORAGE).check_broker(broker_id)
+        if json_out:
+            print_json(_check_json(found))
+        else:
+            state = "online" if found.online else f"offline ({found.offline_reason})"
+            console.print(f"Broker {broker_id}: {found.path}; log dir {state}", markup=False)
+            directory = found.database_directory_id or "unreadable"
+            integrity = "; ".join(found.sqlite) or ("unreadable" if found.unreadable else "ok")
+            console.print(
+                f"Directory id {directory} (the controller's: {found.directory_id or 'none yet'}); "
+                f"SQLite integrity: {integrity}",
+                markup=False,
+            )
+            table = Table(
+                "Partition", "Status", "Batches", "Offsets", "Detail", title=f"Broker {broker_id} replicas"
+            )
+            for r in found.replicas:
+                offsets = f"{r.first_offset}..{r.last_offset}" if r.batches else "-"
+                table.add_row(f"{r.topic}-{r.partition}", r.status, str(r.batches), offsets, r.detail)
+            console.print(table)
+        if found.damaged:
+            bad = [f"{r.topic}-{r.partition}" for r in found.replicas if r.status == "damaged"]
+            what = f"{len(bad)} replica(s) damaged ({', '.join(bad[:5])})" if bad else "the file is damaged"
+            raise KafkaError(
+                ErrorCode.KAFKA_STORAGE_ERROR,
+                f"{found.path}: {what}; `kafkatui broker repair {broker_id}` rebuilds it from the other "
+                "replicas",
+            )
+
+    body(ctx)
+
+
+@app.command()
+def repair(
+    ctx: typer.Context,
+    broker_id: Annotated[int, typer.Argument(help="Broker whose database to rebuild.")],
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Repair even where no other in-sync replica holds the records."),
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Rebuild a broker's database from the other replicas.
+
+    The broker stops, its database is dropped and it starts on a new one: a new
+    incarnation (KIP-858) that leads nothing and refetches every replica from its
+    leader, rejoining each ISR when caught up. Refused where the broker holds a
+    partition's only in-sync copy, unless --force.
+    """
+
+    @backend_command("kafkatui broker repair")
+    async def body(backend: Backend) -> None:
+        rebuilt = await backend.engine_controls(Feature.BROKER_STORAGE).repair_broker(broker_id, force=force)
+
+        def behind() -> list[str]:
+            out = []
+            for name, partition in rebuilt:
+                p = backend.describe_topic(name).partitions[partition]
+                if broker_id not in p.isr and p.leader != -1:
+                    out.append(f"{name}-{partition}")
+            return out
+
+        started = time.monotonic()
+        with err_console.status(f"Broker {broker_id} restarted on a new database; refetching its replicas…"):
+            while behind() and time.monotonic() - started < CATCH_UP_SECONDS:
+                await asyncio.sleep(0.05)
+        lagging = behind()
+        if json_out:
+            print_json(
+                {
+                    "broker_id": broker_id,
+                    "rebuilt": [f"{n}-{p}" for n, p in rebuilt],
+                    "catching_up": lagging,
+                }
+            )
+            return
+        note = f" Still catching up (not in the ISR yet): {', '.join(lagging)}." if lagging else ""
+        console.print(
+            f"Broker {broker_id} repaired: a new database, {len(rebuilt)} replica(s) refetched from their "
+            f"leaders.{note} {_leadership(backend)}",
+            markup=False,
+        )
 
     body(ctx)

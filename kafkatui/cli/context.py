@@ -112,7 +112,10 @@ async def open_backend(opts: ClusterOptions, command: str, *, announce: bool = T
     if opts.bootstrap_server is not None:
         return await _remote(opts.bootstrap_server)
     try:
-        return EmbeddedBackend(await opts.open(command))
+        embedded = EmbeddedBackend(await opts.open(command))
+        for notice in embedded.notices:  # a broker database offline or replaced at start-up
+            err_console.print(f"warning: {notice}", markup=False, highlight=False)
+        return embedded
     except DataDirLockedError as error:
         listeners = error.owner.get("listeners")
         if not listeners:
@@ -204,10 +207,22 @@ def error_line(error: Exception) -> tuple[str, str]:
 async def with_backend(ctx: typer.Context, command: str, body: Callable[[Backend], Awaitable[T]]) -> T:
     """Open the backend, run `body`, close it (even on error)."""
     backend = await open_backend(options(ctx), command)
+    stop_warning = backend.bus.listen(_warn_of_log_dir_failure)
     try:
         return await body(backend)
     finally:
+        stop_warning()
         await backend.close()
+
+
+def _warn_of_log_dir_failure(event: object) -> None:
+    """A broker database failing while the command runs is said as it happens (KIP-112:
+    the cluster goes on without it), naming the file, the broker and what to do."""
+    from kafkatui.backends.embedded import log_dir_notice
+    from kafkatui.common.events import LogDirFailed
+
+    if isinstance(event, LogDirFailed):
+        err_console.print(f"warning: {log_dir_notice(event)}", markup=False, highlight=False)
 
 
 def backend_command(command: str) -> Callable[..., Any]:

@@ -56,7 +56,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "where": LazyCommand("kafkatui.cli.main:where", "Print the data dir this command line would use."),
     "topic": LazyCommand("kafkatui.cli.topic:app", "Create, list, describe, alter and delete topics."),
     "broker": LazyCommand(
-        "kafkatui.cli.broker:app", "List, stop and start brokers (leaders move, ISRs change)."
+        "kafkatui.cli.broker:app", "List, stop, start, check and repair brokers (leaders move, ISRs change)."
     ),
     "group": LazyCommand(
         "kafkatui.cli.group:app",

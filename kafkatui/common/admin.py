@@ -36,6 +36,10 @@ class PartitionDescription:
     high_watermark: int
     size_bytes: int
     replica_states: tuple[ReplicaSnapshot, ...]
+    # Kafka's offlineReplicas: replicas whose broker's log dir is offline (KIP-112).
+    offline_replicas: tuple[int, ...] = ()
+    # New incarnations refetching their log from the leader (KIP-858), not in the ISR yet.
+    rebuilding: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

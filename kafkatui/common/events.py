@@ -48,6 +48,33 @@ class BrokerUnfenced(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class LogDirFailed(Event):
+    """A broker's database (its log dir) went offline (KIP-112): an I/O error, or damage
+    found on open, at the startup check or in a batch read (CRC-32C). Its replicas
+    leave the ISRs and its leaderships move. `damaged`: it stays offline until
+    `kafkatui broker repair`; else until the broker restarts."""
+
+    broker_id: int
+    path: str
+    reason: str
+    damaged: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogDirNewIncarnation(Event):
+    """A broker came back with another database than the one its replicas were in (new,
+    missing, emptied, from another cluster or broker: KIP-858's directory ids): it leads
+    none of its partitions and refetches each from its leader, rejoining the ISR when
+    caught up (`partitions` are those it rebuilds)."""
+
+    broker_id: int
+    path: str
+    reason: str
+    directory_id: str
+    partitions: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
 class ControllerElected(Event):
     """A broker took the controller role (KRaft's quorum leader); -1 while none holds it."""
 

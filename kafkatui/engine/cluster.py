@@ -8,8 +8,9 @@ On disk a cluster is a data directory:
     <data-dir>/kafkatui.lock         held by the process that owns the cluster (`lockfile.py`)
 
 `Cluster` is `ClusterCore` (its parts and lookups) with the coordinators' requests
-(`coordinator_apis.py`), fault injection (`faults.py`) and deterministic stepping
-(`scenario.py`), so every caller holds one object; what it says about a topic is in
+(`coordinator_apis.py`), fault injection (`faults.py`) with checking and repairing a
+broker's database over it (`log_dirs.py`), and deterministic stepping (`scenario.py`),
+so every caller holds one object; what it says about a topic is in
 `descriptions.py`.
 """
 
@@ -32,17 +33,18 @@ from kafkatui.common.admin import (
 from kafkatui.common.clock import Clock, RealClock
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.events import BrokerStarted, BrokerStopped, EventBus
+from kafkatui.engine.cluster_core import kafka_uuid
 from kafkatui.engine.controller.controller import Controller
+from kafkatui.engine.controller.log_dirs import rebuilding
 from kafkatui.engine.coordinator.transaction.producer_ids import AllocateProducerIds
 from kafkatui.engine.coordinator_apis import CoordinatorApis
-from kafkatui.engine.faults import FaultInjection
 from kafkatui.engine.lockfile import METADATA_FILE, DataDirLock, check_data_dir, storage_error
 from kafkatui.engine.log.cleaner import CleanResult, Segment, dirty_ratio, segments
 from kafkatui.engine.log.partition_log import PartitionLog
 from kafkatui.engine.log.producer_state import AbortedTxn
 from kafkatui.engine.log.records import RecordBatch, decode_batch
-from kafkatui.engine.log.storage import BrokerStorage
-from kafkatui.engine.metadata.image import MetadataImage, MetadataLog, TopicInfo
+from kafkatui.engine.log_dirs import LogDirControls
+from kafkatui.engine.metadata.image import MetadataDamaged, MetadataImage, MetadataLog, TopicInfo
 from kafkatui.engine.scenario import ScenarioDriver
 from kafkatui.engine.server.broker import Broker
 from kafkatui.engine.server.config import BrokerDefaults
@@ -52,7 +54,18 @@ from kafkatui.engine.server.replica_manager import AlterPartition, ShrinkIsr
 DEFAULT_BROKERS = 3
 
 
-class Cluster(CoordinatorApis, FaultInjection, ScenarioDriver):
+def _metadata_damaged(path: Path, error: BaseException) -> KafkaError:
+    """The metadata log cannot be read: no broker can start without it (KRaft keeps a
+    copy on every controller; kafkatui has one file). Say which, and what to do."""
+    file = path / METADATA_FILE
+    return storage_error(
+        f"{file} is damaged ({error}): the cluster's topics, partitions, leaders and configs "
+        f"cannot be read from it, so no broker starts. The brokers' logs (broker-N.db) are not "
+        f"touched. Restore {METADATA_FILE} from a backup, or move {path} aside and start a new cluster"
+    )
+
+
+class Cluster(CoordinatorApis, LogDirControls, ScenarioDriver):
     """A small Kafka cluster: N brokers with their own SQLite databases and a controller."""
 
     @classmethod
@@ -84,21 +97,31 @@ class Cluster(CoordinatorApis, FaultInjection, ScenarioDriver):
             except OSError as error:
                 raise storage_error(f"cannot write to the data dir {path}: {error.strerror}") from None
         metadata_log = None
+        # Link loss and ids draw from their own RNGs, so they never shift topic ids or
+        # placements; on disk ids are random (they must differ from any earlier run's).
+        ids = random.Random(f"{seed}/ids") if path is None and seed is not None else None
         try:
-            metadata_log = await MetadataLog.open(path / METADATA_FILE if path else None)
-            image = await metadata_log.replay()
+            try:
+                metadata_log = await MetadataLog.open(
+                    path / METADATA_FILE if path else None, lambda: kafka_uuid(ids)
+                )
+                image = await metadata_log.replay()
+            except (sqlite3.DatabaseError, MetadataDamaged) as error:
+                if path is None or isinstance(error, (sqlite3.IntegrityError, sqlite3.ProgrammingError)):
+                    raise
+                raise _metadata_damaged(path, error) from error
             controller = Controller(metadata_log, image, clock, rng, bus, defaults)
-            # Link loss draws from its own RNG, so it never shifts topic ids or placements.
             network = Network(random.Random(None if seed is None else f"{seed}/network"))
-            cluster = cls(path, clock, rng, bus, controller, metadata_log, lock, network)
+            cluster = cls(path, clock, rng, bus, controller, metadata_log, lock, network, ids)
             await cluster._start(image, brokers)
         except BaseException as error:
             if metadata_log is not None:
                 await metadata_log.close()
             if lock is not None:
                 lock.release()
-            # SQLite's own failures (unreadable, read-only, full, damaged); not its
-            # IntegrityError or ProgrammingError, which would be kafkatui's bugs.
+            # SQLite's own failures (unreadable, read-only, full); not its IntegrityError
+            # or ProgrammingError, which would be kafkatui's bugs. A broker's database
+            # that fails does not get here: that broker starts with its log dir offline.
             if path is not None and type(error) in (sqlite3.DatabaseError, sqlite3.OperationalError):
                 raise storage_error(f"cannot open the databases in {path}: {error}") from error
             raise
@@ -118,16 +141,19 @@ class Cluster(CoordinatorApis, FaultInjection, ScenarioDriver):
         ids = list(range(1, wanted + 1))
         try:
             for broker_id in ids:
-                db = self.data_dir / f"broker-{broker_id}.db" if self.data_dir else None
                 self.brokers[broker_id] = Broker(
                     broker_id,
-                    await BrokerStorage.open(db),
+                    await self._open_storage(broker_id),
                     self.clock,
                     self.bus,
                     network=self.network,
                     defaults=self.defaults,
                 )
             await self.controller.register_brokers(ids)
+            # Before any broker leads or follows: a database that is not the one its
+            # replicas were in, or that is offline, takes them out of ISRs and leadership.
+            for broker in self.brokers.values():
+                await self._register_log_dir(broker)
             fenced = {b for b, info in self.controller.image.brokers.items() if info.fenced}
             for broker in self.brokers.values():
                 broker.connect(
@@ -135,6 +161,7 @@ class Cluster(CoordinatorApis, FaultInjection, ScenarioDriver):
                     *self._alter_partition(broker.broker_id),
                     self._allocate_producer_ids(broker.broker_id),
                 )
+                broker.report_log_dir_failure = self._report_log_dir_failure
                 # WriteTxnMarkers (to data partitions and `__consumer_offsets` alike).
                 broker.txn_coordinator.write_marker = self._write_marker
             for broker in self.brokers.values():
@@ -267,6 +294,12 @@ class Cluster(CoordinatorApis, FaultInjection, ScenarioDriver):
                     lead.high_watermark if lead else -1,
                     lead.size_bytes if lead else 0,
                     states,
+                    tuple(
+                        b
+                        for b in p.replicas
+                        if (r := self.metadata.brokers.get(b)) is not None and not r.dir_online
+                    ),
+                    rebuilding(self.metadata, p),
                 )
             )
         return TopicDescription(
@@ -409,5 +442,11 @@ class Cluster(CoordinatorApis, FaultInjection, ScenarioDriver):
         return batches
 
     async def broker_disk_usage(self) -> dict[int, int]:
-        """Bytes each broker's database occupies."""
-        return {b.broker_id: await b.storage.file_size() for b in self.brokers.values()}
+        """Bytes each broker's database occupies (0 for one offline)."""
+        usage = {}
+        for b in self.brokers.values():
+            try:
+                usage[b.broker_id] = await b.storage.file_size()
+            except KafkaError:
+                usage[b.broker_id] = 0
+        return usage

@@ -51,6 +51,12 @@ class FaultInjection(ClusterCore):
         broker = self._broker(broker_id)
         if broker.running:
             raise KafkaError(ErrorCode.INVALID_REQUEST, f"broker {broker_id} is already running")
+        if broker.storage.offline:
+            # Like a Kafka broker restarting after a log dir failure: open and check it
+            # again (an I/O error may have passed; damage found before stays).
+            await broker.storage.close()
+            broker.use_storage(await self._open_storage(broker_id))
+        await self._register_log_dir(broker)
         await broker.recover()
         if self.quorum.active == -1:
             self.quorum.elect()

@@ -108,12 +108,18 @@ def check_data_dir(path: Path) -> None:
             f"{path} is not a kafkatui data dir: it holds {', '.join(foreign[:3])}{more} and no "
             f"{METADATA_FILE}; use an empty or new directory"
         )
-    for name in entries:
-        if name.endswith(".db"):
-            try:
-                with (path / name).open("rb") as file:
-                    header = file.read(len(_SQLITE_HEADER))
-            except OSError as error:
-                raise storage_error(f"cannot read {path / name}: {error.strerror}") from None
-            if header and header != _SQLITE_HEADER:  # an empty file is a new database
-                raise storage_error(f"{path / name} is not a SQLite database (damaged, or not kafkatui's)")
+    # A broker's database that is damaged or not SQLite does not stop the cluster: that
+    # broker starts with its log dir offline (KIP-112). Without the metadata log nothing
+    # can start, so it is refused here, naming it.
+    if METADATA_FILE in entries:
+        try:
+            with (path / METADATA_FILE).open("rb") as file:
+                header = file.read(len(_SQLITE_HEADER))
+        except OSError as error:
+            raise storage_error(f"cannot read {path / METADATA_FILE}: {error.strerror}") from None
+        if header and header != _SQLITE_HEADER:  # an empty file is a new database
+            raise storage_error(
+                f"{path / METADATA_FILE} is not a SQLite database (damaged, or not kafkatui's): the "
+                f"cluster's topics, partitions and configs are in it, so no broker starts. Restore it "
+                f"from a backup, or move {path} aside and start a new cluster"
+            )

@@ -41,6 +41,20 @@ def _identity(data: bytes | None) -> bytes | None:
     return data
 
 
+# Fetch errors that mean "ask the metadata again" (Kafka's `FetchCollector`): leadership
+# moved, or the leader's log dir went offline (KIP-112).
+_METADATA_ERRORS = frozenset(
+    {
+        ErrorCode.NOT_LEADER_OR_FOLLOWER,
+        ErrorCode.REPLICA_NOT_AVAILABLE,
+        ErrorCode.KAFKA_STORAGE_ERROR,
+        ErrorCode.FENCED_LEADER_EPOCH,
+        ErrorCode.OFFSET_NOT_AVAILABLE,
+    }
+)
+_LEADER_MOVE_RETRIES = 20
+
+
 class Consumer:
     """A consumer with manually assigned partitions."""
 
@@ -58,6 +72,7 @@ class Consumer:
         self._value_deserializer = value_deserializer
         self._positions: dict[TopicPartition, int | None] = {}
         self._buffer: list[ConsumerRecord] = []
+        self._moved = False  # a fetch met a moved leader or an offline log dir
         self._next_auto_commit_ms = cluster.clock.now_ms() + self.config.auto_commit_interval_ms
         self._membership: GroupMembership | None = None
         self.on_assignment: Callable[[list[TopicPartition]], None] | None = None
@@ -281,6 +296,7 @@ class Consumer:
         isolation_level = (
             READ_COMMITTED if self.config.isolation_level == "read_committed" else READ_UNCOMMITTED
         )
+        retries = 0
         while True:
             remaining = deadline - clock.now_ms()
             max_wait = max(0, min(remaining, self.config.fetch_max_wait_ms))
@@ -306,9 +322,16 @@ class Consumer:
             finally:
                 for task in pending:
                     task.cancel()
-            # A position reset by auto.offset.reset is fetched again at once.
-            if self._buffer or (clock.now_ms() >= deadline and not was_reset):
+            # A position reset by auto.offset.reset is fetched again at once, and so is a
+            # partition whose leader moved (a few times: the metadata may lag a moment).
+            moved, self._moved = self._moved, False
+            retries += moved
+            if moved and retries > _LEADER_MOVE_RETRIES:
                 return
+            if self._buffer or (clock.now_ms() >= deadline and not was_reset and not moved):
+                return
+            if moved:
+                await asyncio.sleep(0)  # let the controller's change land
 
     def _fetch_requests(self) -> dict[int, list[FetchPartition]]:
         """One fetch request per leader broker, covering the partitions it leads."""
@@ -331,6 +354,9 @@ class Consumer:
             if result.error.code is ErrorCode.OFFSET_OUT_OF_RANGE:
                 self._reset(tp)
                 return True
+            if result.error.code in _METADATA_ERRORS:
+                self._moved = True  # Kafka's fetcher refreshes metadata and fetches again
+                return False
             raise result.error
         position = self._positions[tp]
         assert position is not None

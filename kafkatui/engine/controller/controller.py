@@ -29,12 +29,20 @@ from kafkatui.common.events import (
     TopicDeleted,
 )
 from kafkatui.common.topic import validate_topic_name
+from kafkatui.engine.controller.log_dirs import (
+    adopt_directory,
+    eligible_brokers,
+    leaders_for_offline,
+    partition_change,
+    unclean_candidates,
+    with_directory,
+    without_replica,
+)
 from kafkatui.engine.log.configs import validate_topic_configs
 from kafkatui.engine.metadata.image import (
     BROKER_REGISTRATION_CHANGE,
     CONFIG,
     PARTITION,
-    PARTITION_CHANGE,
     PRODUCER_IDS,
     REGISTER_BROKER,
     REMOVE_TOPIC,
@@ -191,7 +199,7 @@ class Controller:
             rf = (
                 self.defaults.default_replication_factor if replication_factor is None else replication_factor
             )
-            brokers = sorted(b for b, info in self.image.brokers.items() if not info.fenced)
+            brokers = sorted(self._live())
             if rf < 1:
                 raise KafkaError(
                     ErrorCode.INVALID_REPLICATION_FACTOR,
@@ -245,7 +253,8 @@ class Controller:
         self, topic_id: str, assignment: list[list[int]], start: int = 0
     ) -> list[MetadataRecord]:
         # As in Kafka, a new partition's ISR is all its replicas: they are all empty, so
-        # all caught up.
+        # all caught up; each lives in its broker's log directory (KIP-858).
+        brokers = self.image.brokers
         return [
             MetadataRecord(
                 PARTITION,
@@ -257,6 +266,7 @@ class Controller:
                     "leader": replicas[0],
                     "leader_epoch": 0,
                     "partition_epoch": 0,
+                    "directories": [brokers[b].directory_id if b in brokers else "" for b in replicas],
                 },
             )
             for i, replicas in enumerate(assignment)
@@ -285,7 +295,7 @@ class Controller:
                 )
             if validate_only:
                 return info
-            brokers = sorted(b for b, bi in self.image.brokers.items() if not bi.fenced)
+            brokers = sorted(self._live())
             # Kafka continues the existing layout: start from partition 0's first replica.
             start_index = (
                 brokers.index(info.partitions[0].replicas[0])
@@ -334,7 +344,8 @@ class Controller:
     # --- broker liveness and leadership ------------------------------------------------
 
     def _live(self, exclude: int | None = None) -> set[int]:
-        return {b for b, info in self.image.brokers.items() if not info.fenced and b != exclude}
+        """Brokers that may lead and be in ISRs: not fenced, log directory online."""
+        return eligible_brokers(self.image, exclude)
 
     async def fence_broker(self, broker_id: int, reason: str = "controlled shutdown") -> None:
         """A broker is gone (stopped, or missed its session timeout): take it out of every
@@ -354,39 +365,14 @@ class Controller:
         self._publish_changes(shrunk)
 
     async def _fence_locked(self, broker_id: int) -> list[tuple[str, int, tuple[int, ...]]]:
-        live = self._live(exclude=broker_id)
-        records = [MetadataRecord(BROKER_REGISTRATION_CHANGE, {"broker_id": broker_id, "fenced": True})]
-        shrunk: list[tuple[str, int, tuple[int, ...]]] = []
-        for topic in self.image.topics.values():
-            unclean = bool(topic.config.get("unclean.leader.election.enable"))
-            for p in topic.partitions:
-                if broker_id not in p.replicas:
-                    continue
-                isr = [b for b in p.isr if b != broker_id]
-                leader = p.leader
-                if leader == broker_id or leader == -1:
-                    candidates = [b for b in p.replicas if b in isr and b in live]
-                    if not candidates and unclean:
-                        candidates = [b for b in p.replicas if b in live]
-                        isr = candidates[:1]
-                    leader = candidates[0] if candidates else -1
-                if leader == -1 and not isr:
-                    isr = [broker_id]  # Kafka keeps the last in-sync replica to come back to
-                if leader == p.leader and tuple(isr) == p.isr:
-                    continue
-                records.append(self._change(topic, p, isr, leader))
-                if tuple(isr) != p.isr:
-                    shrunk.append((topic.name, p.partition, p.isr))
-        await self._commit_locked(records)
+        records, shrunk = without_replica(self.image, broker_id)
+        fenced = MetadataRecord(BROKER_REGISTRATION_CHANGE, {"broker_id": broker_id, "fenced": True})
+        await self._commit_locked([fenced, *records])
         return shrunk
 
     @staticmethod
     def _change(topic: TopicInfo, p: PartitionInfo, isr: Sequence[int], leader: int) -> MetadataRecord:
-        """A PartitionChangeRecord; a new leader means a new leader epoch."""
-        change: dict[str, object] = {"topic_id": topic.topic_id, "partition": p.partition, "isr": list(isr)}
-        if leader != p.leader:
-            change.update(leader=leader, leader_epoch=p.leader_epoch + 1)
-        return MetadataRecord(PARTITION_CHANGE, change)
+        return partition_change(topic, p, isr, leader)
 
     async def unfence_broker(self, broker_id: int) -> None:
         """A broker is back: offline partitions whose last in-sync replica it is get it as
@@ -397,21 +383,76 @@ class Controller:
             if not self.image.brokers[broker_id].fenced:
                 return
             records = [MetadataRecord(BROKER_REGISTRATION_CHANGE, {"broker_id": broker_id, "fenced": False})]
-            for topic in self.image.topics.values():
-                unclean = bool(topic.config.get("unclean.leader.election.enable"))
-                for p in topic.partitions:
-                    if p.leader != -1 or broker_id not in p.replicas:
-                        continue
-                    if broker_id in p.isr:
-                        isr = list(p.isr)
-                    elif unclean:
-                        isr = [broker_id]  # an out-of-sync replica leads: what it lacks is lost
-                    else:
-                        continue
-                    records.append(self._change(topic, p, isr, broker_id))
+            if self.image.brokers[broker_id].dir_online:
+                records += leaders_for_offline(self.image, broker_id)
             await self._commit_locked(records)
         self._bus.publish(BrokerUnfenced(timestamp_ms=self._clock.now_ms(), broker_id=broker_id))
         self._publish_changes([])
+
+    # --- log directories (KIP-858, KIP-112) -------------------------------------------
+
+    async def register_log_dir(
+        self,
+        broker_id: int,
+        directory_id: str,
+        *,
+        new_incarnation: bool = False,
+        offline: tuple[str, bool] | None = None,
+    ) -> list[tuple[str, int, tuple[int, ...]]]:
+        """A broker (re)starting says which directory it has (`BrokerRegistration`'s
+        logDirs) and whether it could open it (`offline`: reason, damaged).
+
+        A new incarnation (its database is not the one its replicas were in) leaves every
+        ISR and every leadership and is not a candidate for them until it has refetched
+        its log and the leader adds it back; nothing is truncated anywhere for it. An
+        offline directory takes the broker's replicas out as a failed one does; one back
+        online (an earlier I/O error) leads again the offline partitions waiting for it.
+        Returns the partitions whose ISR shrank."""
+        async with self._lock:
+            records = [
+                MetadataRecord(
+                    BROKER_REGISTRATION_CHANGE,
+                    {
+                        "broker_id": broker_id,
+                        "log_dirs": [directory_id],
+                        "offline_dir": None
+                        if offline is None
+                        else {"reason": offline[0], "damaged": offline[1]},
+                    },
+                )
+            ]
+            shrunk: list[tuple[str, int, tuple[int, ...]]] = []
+            if new_incarnation:
+                changes, shrunk = without_replica(self.image, broker_id, lost_data=True)
+                records += changes
+            elif offline is not None:
+                changes, shrunk = without_replica(self.image, broker_id)
+                records += changes
+            await self._commit_locked(records)
+            if offline is None and not new_incarnation:
+                follow_up = adopt_directory(self.image, broker_id, directory_id)
+                if not self.image.brokers[broker_id].fenced:
+                    follow_up += leaders_for_offline(self.image, broker_id)
+                if follow_up:
+                    await self._commit_locked(follow_up)
+        self._publish_changes(shrunk)
+        return shrunk
+
+    async def fail_log_dir(self, broker_id: int, reason: str, *, damaged: bool) -> None:
+        """A broker's log dir failed while in use (KIP-112: the broker reports it offline
+        and the controller moves leadership to in-sync replicas): as a fenced broker's,
+        its replicas leave every ISR and lose their leaderships. It stays registered."""
+        async with self._lock:
+            info = self.image.brokers.get(broker_id)
+            if info is None or not info.dir_online:
+                return
+            change = MetadataRecord(
+                BROKER_REGISTRATION_CHANGE,
+                {"broker_id": broker_id, "offline_dir": {"reason": reason, "damaged": damaged}},
+            )
+            records, shrunk = without_replica(self.image, broker_id)
+            await self._commit_locked([change, *records])
+        self._publish_changes(shrunk)
 
     def _partition_at(
         self, topic: str, partition: int, leader_epoch: int
@@ -430,9 +471,11 @@ class Controller:
                 return
             info, p = found
             if replica in p.isr or replica not in self._live():
-                return  # already in, or fenced (Kafka: INELIGIBLE_REPLICA)
+                return  # already in, or fenced or its log dir offline (Kafka: INELIGIBLE_REPLICA)
             isr = [b for b in p.replicas if b in p.isr or b == replica]
-            await self._commit_locked([self._change(info, p, isr, p.leader)])
+            # In sync on its broker's directory now: a new incarnation has rebuilt its log.
+            dirs = with_directory(p, replica, self.image.brokers[replica].directory_id)
+            await self._commit_locked([partition_change(info, p, isr, p.leader, dirs)])
         self._bus.publish(
             IsrExpanded(
                 timestamp_ms=self._clock.now_ms(), topic=topic, partition=partition, isr=tuple(isr),
@@ -502,11 +545,11 @@ class Controller:
                             f"{name}-{partition} has a leader (broker {p.leader})",
                         )
                         continue
-                    candidates = [b for b in p.replicas if b in live]
+                    candidates = unclean_candidates(self.image, p, live)
                     if not candidates:
                         results[(name, partition)] = KafkaError(
                             ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE,
-                            f"no replica of {name}-{partition} is running",
+                            f"no replica of {name}-{partition} is running with its log dir online",
                         )
                         continue
                     leader = candidates[0]

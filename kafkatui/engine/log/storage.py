@@ -13,12 +13,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator, Sequence
+import functools
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
 import aiosqlite
 
+from kafkatui.engine.log.log_dir import (
+    DatabaseCheck,
+    LogDirFailure,
+    StorageIdentity,
+    check_database,
+    is_damage,
+    is_storage_failure,
+    read_identity,
+    stored_batch_problem,
+    write_identity,
+)
 from kafkatui.engine.log.producer_state import NUM_BATCHES_TO_RETAIN, ProducerBatch
 from kafkatui.engine.log.records import BatchHeader
 
@@ -70,11 +83,28 @@ _BROKER_MIGRATIONS: tuple[str, ...] = (
         log_id, producer_id, last_offset, producer_epoch, base_sequence, base_offset, attributes
     ) WHERE producer_id >= 0;
     """,
+    # Storage identity (KIP-858): Kafka's meta.properties, `cluster.id`, `node.id` and
+    # `directory.id`, written when the database is first used by a broker.
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
 )
+
+# Batches at the end of each log checked against their CRC when a broker opens its
+# database (Kafka re-reads the segments after its recovery point after an unclean stop).
+STARTUP_CHECKED_BATCHES = 8
 
 
 async def open_database(path: Path | str, migrations: Sequence[str]) -> aiosqlite.Connection:
     """Open (or create) a database in WAL mode and bring its schema up to date."""
+    return (await open_database_created(path, migrations))[0]
+
+
+async def open_database_created(
+    path: Path | str, migrations: Sequence[str]
+) -> tuple[aiosqlite.Connection, bool]:
+    """`open_database`, also saying whether the database was new (no schema yet: a
+    missing or empty file)."""
     db = await aiosqlite.connect(str(path), isolation_level=None)
     try:
         if str(path) != MEMORY:
@@ -92,7 +122,31 @@ async def open_database(path: Path | str, migrations: Sequence[str]) -> aiosqlit
     except BaseException:
         await db.close()
         raise
-    return db
+    return db, version == 0
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _guarded(
+    method: Callable[Concatenate[BrokerStorage, P], Awaitable[R]],
+) -> Callable[Concatenate[BrokerStorage, P], Awaitable[R]]:
+    """A storage call whose disk or file fails takes the database offline (KIP-112):
+    the caller gets `LogDirFailure` (KAFKA_STORAGE_ERROR), and so does every later call."""
+
+    @functools.wraps(method)
+    async def guarded(self: BrokerStorage, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await method(self, *args, **kwargs)
+        except LogDirFailure:
+            raise
+        except Exception as error:
+            if not is_storage_failure(error):
+                raise
+            raise self.fail(str(error), damaged=is_damage(error)) from error
+
+    return guarded
 
 
 @dataclass
@@ -136,11 +190,22 @@ class StoredBatch:
 
 
 class BrokerStorage:
-    """The SQLite database of one broker (`broker-<id>.db`)."""
+    """The SQLite database of one broker (`broker-<id>.db`), Kafka's log directory.
 
-    def __init__(self, db: aiosqlite.Connection, path: Path | None) -> None:
-        self._db = db
+    Once a call meets an I/O error or damage the database is offline (`failure`): every
+    call raises that `LogDirFailure`, and `on_failure` tells the broker once."""
+
+    def __init__(
+        self, db: aiosqlite.Connection | None, path: Path | None, broker_id: int = 0, *, created: bool = False
+    ) -> None:
+        self._connection = db
         self.path = path
+        self.broker_id = broker_id
+        self.created = created  # the database had no schema when opened (new, missing, emptied)
+        self.identity: StorageIdentity | None = None
+        self.failure: LogDirFailure | None = None
+        self.on_failure: Callable[[LogDirFailure], None] | None = None
+        self._names: dict[int, str] = {}  # log id -> "topic-partition", for messages
         # Reads and writes waiting on SQLite's thread: a cluster is only idle at zero.
         self.in_flight = 0
         # One connection serves every partition of the broker, and a transaction spans
@@ -157,15 +222,92 @@ class BrokerStorage:
         finally:
             self.in_flight -= 1
 
+    @property
+    def _db(self) -> aiosqlite.Connection:
+        if self.failure is not None:
+            raise self.failure
+        assert self._connection is not None
+        return self._connection
+
+    @property
+    def offline(self) -> bool:
+        return self.failure is not None
+
     @classmethod
-    async def open(cls, path: Path | None) -> BrokerStorage:
-        """Open the broker's database; `None` keeps it in memory."""
-        db = await open_database(path if path is not None else MEMORY, _BROKER_MIGRATIONS)
-        return cls(db, path)
+    async def open(cls, path: Path | None, broker_id: int = 0) -> BrokerStorage:
+        """Open the broker's database (`None` keeps it in memory) and check it: SQLite's
+        quick check, and the CRC of the last batches of every log. A database that
+        cannot be opened or fails the check comes back offline, its `failure` saying why."""
+        try:
+            db, created = await open_database_created(
+                path if path is not None else MEMORY, _BROKER_MIGRATIONS
+            )
+        except Exception as error:
+            if not is_storage_failure(error):
+                raise
+            storage = cls(None, path, broker_id)
+            storage.fail(str(error), damaged=is_damage(error))
+            return storage
+        storage = cls(db, path, broker_id, created=created)
+        with contextlib.suppress(LogDirFailure):  # it stays offline, `failure` says why
+            await storage._startup_check()
+        return storage
+
+    @_guarded
+    async def _startup_check(self) -> None:
+        async with self._db.execute("PRAGMA quick_check(5)") as cursor:
+            verdict = [str(row[0]) async for row in cursor]
+        if verdict != ["ok"]:
+            found = " ".join(" ".join(verdict).split())
+            raise self.fail(f"SQLite's quick check failed: {found}", damaged=True)
+        self.identity = await read_identity(self._db)
+        async with self._db.execute("SELECT log_id, topic, partition FROM logs") as cursor:
+            logs = [tuple(row) async for row in cursor]
+        for log_id, topic, partition in logs:
+            async with self._db.execute(
+                "SELECT base_offset, last_offset, data FROM batches WHERE log_id = ? "
+                "ORDER BY last_offset DESC LIMIT ?",
+                (log_id, STARTUP_CHECKED_BATCHES),
+            ) as cursor:
+                async for base, last, data in cursor:
+                    if (problem := stored_batch_problem(bytes(data), base, last)) is not None:
+                        raise self.fail(
+                            f"{topic}-{partition}: the batch at offset {base} {problem}", damaged=True
+                        )
+
+    def fail(self, reason: str, *, damaged: bool) -> LogDirFailure:
+        """Take the database offline (the first failure is the one kept) and return the
+        error its callers get; the broker hears of it once (`on_failure`)."""
+        if self.failure is None:
+            self.failure = LogDirFailure(self.path, self.broker_id, reason, damaged=damaged)
+            if self.on_failure is not None:
+                self.on_failure(self.failure)
+        return self.failure
 
     async def close(self) -> None:
-        await self._db.close()
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):  # a failed database may fail to close too
+                await connection.close()
 
+    @_guarded
+    async def stamp(self, identity: StorageIdentity) -> None:
+        """Record who this database belongs to (KIP-858's meta.properties)."""
+        await write_identity(self._db, identity)
+        self.identity = identity
+
+    async def check(self) -> DatabaseCheck:
+        """Every batch checked (for `kafkatui broker check`); never takes it offline."""
+        if self._connection is None:
+            raise self.failure or LogDirFailure(self.path, self.broker_id, "closed", damaged=False)
+        with self._busy():
+            return await check_database(self._connection)
+
+    def _corrupt(self, log_id: int, base: int, problem: str) -> LogDirFailure:
+        name = self._names.get(log_id, f"log {log_id}")
+        return self.fail(f"{name}: the batch at offset {base} {problem}", damaged=True)
+
+    @_guarded
     async def load_logs(self) -> list[LogState]:
         """Every partition replica this broker stores, with its recovered end offset."""
         sql = """
@@ -179,11 +321,13 @@ class BrokerStorage:
             rows = await cursor.fetchall()
         states = []
         for log_id, topic_id, topic, partition, start, hw, last, size in rows:
+            self._names[log_id] = f"{topic}-{partition}"
             leo = start if last is None else last + 1
             # The checkpointed high watermark can never be ahead of what is on disk.
             states.append(LogState(log_id, topic_id, topic, partition, start, leo, min(hw, leo), size))
         return states
 
+    @_guarded
     async def create_log(self, topic_id: str, topic: str, partition: int) -> LogState:
         async with self._write_lock:
             cursor = await self._db.execute(
@@ -193,12 +337,15 @@ class BrokerStorage:
         log_id = cursor.lastrowid
         await cursor.close()
         assert log_id is not None
+        self._names[log_id] = f"{topic}-{partition}"
         return LogState(log_id, topic_id, topic, partition, 0, 0, 0, 0)
 
+    @_guarded
     async def delete_log(self, log_id: int) -> None:
         async with self._write_lock:
             await self._db.execute("DELETE FROM logs WHERE log_id = ?", (log_id,))
 
+    @_guarded
     async def append(self, log_id: int, batches: Sequence[tuple[BatchHeader, bytes]]) -> None:
         """Write batches in one transaction (all or nothing), each indexed by its leader epoch."""
         self.in_flight += 1
@@ -222,6 +369,7 @@ class BrokerStorage:
             await self._db.execute("ROLLBACK")
             raise
 
+    @_guarded
     async def read(
         self, log_id: int, from_offset: int, upper_offset: int, max_bytes: int
     ) -> list[StoredBatch]:
@@ -251,10 +399,14 @@ class BrokerStorage:
             async for base, last, size, data in cursor:
                 if out and total + size > max_bytes:
                     break
+                # Damage is found, not served: a batch must match its CRC and its index.
+                if (problem := stored_batch_problem(data, base, last)) is not None:
+                    raise self._corrupt(log_id, base, problem)
                 out.append(StoredBatch(base, last, data))
                 total += size
         return out
 
+    @_guarded
     async def truncate(self, log_id: int, offset: int) -> int:
         """Remove batches from `offset` on (they start at or after it); returns bytes freed."""
         async with self._write_lock:
@@ -269,6 +421,7 @@ class BrokerStorage:
         await self._db.execute("DELETE FROM batches WHERE log_id = ? AND base_offset >= ?", (log_id, offset))
         return int(freed)
 
+    @_guarded
     async def last_epoch(self, log_id: int) -> int:
         """The leader epoch of the log's last batch (-1 for an empty log)."""
         async with self._db.execute(
@@ -277,6 +430,7 @@ class BrokerStorage:
             row = await cursor.fetchone()
         return -1 if row is None else int(row[0])
 
+    @_guarded
     async def first_offset_after_epoch(self, log_id: int, epoch: int) -> int | None:
         """Where the first batch of a later epoch starts (Kafka's leader-epoch cache lookup)."""
         async with self._db.execute(
@@ -285,19 +439,26 @@ class BrokerStorage:
             row = await cursor.fetchone()
         return None if row is None or row[0] is None else int(row[0])
 
+    @_guarded
     async def first_batch_at_or_after_time(
         self, log_id: int, timestamp: int, upper_offset: int
     ) -> bytes | None:
         """The first batch (by offset, below `upper_offset`) whose max timestamp is at
         least `timestamp` (what Kafka's time index answers)."""
         async with self._db.execute(
-            "SELECT data FROM batches WHERE log_id = ? AND max_timestamp >= ? AND base_offset < ? "
-            "ORDER BY last_offset LIMIT 1",
+            "SELECT data, base_offset, last_offset FROM batches WHERE log_id = ? AND max_timestamp >= ? "
+            "AND base_offset < ? ORDER BY last_offset LIMIT 1",
             (log_id, timestamp, upper_offset),
         ) as cursor:
             row = await cursor.fetchone()
-        return None if row is None else bytes(row[0])
+        if row is None:
+            return None
+        data = bytes(row[0])
+        if (problem := stored_batch_problem(data, row[1], row[2])) is not None:
+            raise self._corrupt(log_id, row[1], problem)
+        return data
 
+    @_guarded
     async def largest_epoch_at_most(self, log_id: int, epoch: int) -> int | None:
         """The largest leader epoch in the log that is not above `epoch`."""
         async with self._db.execute(
@@ -306,6 +467,7 @@ class BrokerStorage:
             row = await cursor.fetchone()
         return None if row is None or row[0] is None else int(row[0])
 
+    @_guarded
     async def producer_batches(self, log_id: int) -> list[ProducerBatch]:
         """The last batches of each producer id in a log, oldest first: enough to rebuild
         its producer state (Kafka reloads a snapshot and replays the log after it)."""
@@ -331,6 +493,7 @@ class BrokerStorage:
         finally:
             self.in_flight -= 1
 
+    @_guarded
     async def transaction_batches(self, log_id: int) -> list[tuple[int, int, int, int, bytes | None]]:
         """Transactional batches of a log, oldest first: (producer id, epoch, base offset,
         last offset, the bytes of a control batch else None). What rebuilding the open
@@ -344,10 +507,15 @@ class BrokerStorage:
                 ORDER BY last_offset
             """
             async with self._db.execute(sql, (log_id,)) as cursor:
-                return [tuple(row) async for row in cursor]  # type: ignore[misc]
+                rows = [tuple(row) async for row in cursor]
+            for _, _, base, last, data in rows:
+                if data is not None and (problem := stored_batch_problem(data, base, last)) is not None:
+                    raise self._corrupt(log_id, base, problem)
+            return rows  # type: ignore[return-value]
         finally:
             self.in_flight -= 1
 
+    @_guarded
     async def last_offsets_of_producers(self, log_id: int) -> dict[int, tuple[int, int]]:
         """Each producer id's last data batch and last batch of any kind (by last offset;
         -1 without a data batch): what the log cleaner keeps for the producer state."""
@@ -361,6 +529,7 @@ class BrokerStorage:
             async with self._db.execute(sql, (log_id,)) as cursor:
                 return {int(pid): (int(data), int(last)) async for pid, data, last in cursor}
 
+    @_guarded
     async def checkpoint_high_watermark(self, log_id: int, high_watermark: int) -> None:
         async with self._write_lock:
             await self._db.execute(
@@ -369,6 +538,7 @@ class BrokerStorage:
 
     # --- segments, retention and the log cleaner (see `cleaner.py`) --------------------
 
+    @_guarded
     async def batch_index(self, log_id: int, from_offset: int = 0) -> list[BatchIndexEntry]:
         """The log's batches from `from_offset` on, without their bytes."""
         with self._busy():
@@ -379,6 +549,7 @@ class BrokerStorage:
             ) as cursor:
                 return [BatchIndexEntry(*row) async for row in cursor]
 
+    @_guarded
     async def segment_bases(self, log_id: int) -> list[int]:
         with self._busy():
             async with self._db.execute(
@@ -386,6 +557,7 @@ class BrokerStorage:
             ) as cursor:
                 return [int(row[0]) async for row in cursor]
 
+    @_guarded
     async def save_segment_bases(self, log_id: int, bases: Sequence[int]) -> None:
         """Record where closed segments start; boundaries from `bases[0]` on are replaced."""
         with self._busy():
@@ -405,6 +577,7 @@ class BrokerStorage:
                     await self._db.execute("ROLLBACK")
                     raise
 
+    @_guarded
     async def delete_before(self, log_id: int, offset: int) -> int:
         """Retention: drop the batches below `offset` and move the log start offset there;
         returns the bytes freed."""
@@ -433,6 +606,7 @@ class BrokerStorage:
                     raise
             return int(freed)
 
+    @_guarded
     async def cleaner_checkpoint(self, log_id: int) -> int:
         with self._busy():
             async with self._db.execute(
@@ -441,6 +615,7 @@ class BrokerStorage:
                 row = await c.fetchone()
             return 0 if row is None else int(row[0])
 
+    @_guarded
     async def replace_batches(
         self,
         log_id: int,
@@ -479,6 +654,7 @@ class BrokerStorage:
                     raise
             return int(before) - sum(h.size for h, _ in batches)
 
+    @_guarded
     async def file_size(self) -> int:
         """Bytes the database uses (pages in use), as shown for 'bytes on disk'."""
         async with self._db.execute("PRAGMA page_count") as c1:

@@ -9,16 +9,18 @@ leaders and configs exactly as they were.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
 from kafkatui.engine.log.configs import TopicConfig
-from kafkatui.engine.log.storage import MEMORY, open_database
+from kafkatui.engine.log.log_dir import is_storage_failure
+from kafkatui.engine.log.storage import MEMORY, open_database_created
 
 _METADATA_MIGRATIONS: tuple[str, ...] = (
     """
@@ -28,6 +30,10 @@ _METADATA_MIGRATIONS: tuple[str, ...] = (
         type TEXT NOT NULL,
         payload TEXT NOT NULL
     );
+    """,
+    # The cluster id (Kafka's meta.properties `cluster.id` in the metadata log dir).
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
 )
 
@@ -59,10 +65,18 @@ class PartitionInfo:
     leader: int  # -1 when offline
     leader_epoch: int
     partition_epoch: int
+    # PartitionRecord.directories (KIP-858): per replica, the directory its log was in
+    # when it last was in sync ("" before directory ids). A replica whose broker now has
+    # another directory is a new incarnation, rebuilding its log from the leader.
+    directories: tuple[str, ...] = ()
 
     @property
     def preferred_leader(self) -> int:
         return self.replicas[0]
+
+    def directory_of(self, broker_id: int) -> str:
+        index = self.replicas.index(broker_id)
+        return self.directories[index] if index < len(self.directories) else ""
 
 
 @dataclass
@@ -85,8 +99,19 @@ class TopicInfo:
 
 @dataclass(frozen=True)
 class BrokerInfo:
+    """A broker's registration: fenced or not (KIP-631), its log directory (KIP-858's
+    `logDirs`, "" before directory ids) and whether that directory is offline (KIP-112:
+    `offline_reason` says why; `damaged` keeps it offline until the broker is repaired)."""
+
     broker_id: int
     fenced: bool = False
+    directory_id: str = ""
+    offline_reason: str | None = None
+    damaged: bool = False
+
+    @property
+    def dir_online(self) -> bool:
+        return self.offline_reason is None
 
 
 class MetadataImage:
@@ -97,6 +122,7 @@ class MetadataImage:
         self.topics: dict[str, TopicInfo] = {}
         self.topics_by_id: dict[str, TopicInfo] = {}
         self.offset = -1
+        self.cluster_id = ""  # from the metadata log's meta table (`MetadataLog.open`)
         # The first producer id no broker has been given yet (ProducerIdControlManager).
         self.next_producer_id = 0
 
@@ -104,9 +130,20 @@ class MetadataImage:
         d = record.data
         match record.type:
             case "RegisterBrokerRecord":
-                self.brokers[d["broker_id"]] = BrokerInfo(d["broker_id"], d.get("fenced", False))
+                dirs = d.get("log_dirs") or [""]
+                self.brokers[d["broker_id"]] = BrokerInfo(d["broker_id"], d.get("fenced", False), dirs[0])
             case "BrokerRegistrationChangeRecord":
-                self.brokers[d["broker_id"]] = BrokerInfo(d["broker_id"], d["fenced"])
+                old = self.brokers[d["broker_id"]]
+                changes: dict[str, Any] = {}
+                if "fenced" in d:
+                    changes["fenced"] = d["fenced"]
+                if "log_dirs" in d:
+                    changes["directory_id"] = d["log_dirs"][0]
+                if "offline_dir" in d:
+                    offline = d["offline_dir"]
+                    changes["offline_reason"] = None if offline is None else offline["reason"]
+                    changes["damaged"] = bool(offline and offline["damaged"])
+                self.brokers[d["broker_id"]] = replace(old, **changes)
             case "TopicRecord":
                 topic = TopicInfo(d["name"], d["topic_id"])
                 self.topics[topic.name] = topic
@@ -121,6 +158,7 @@ class MetadataImage:
                     d["leader"],
                     d["leader_epoch"],
                     d["partition_epoch"],
+                    tuple(d.get("directories", ())),
                 )
                 topic.partitions.append(info)
                 topic.partitions.sort(key=lambda p: p.partition)
@@ -135,6 +173,7 @@ class MetadataImage:
                     d.get("leader", old.leader),
                     d.get("leader_epoch", old.leader_epoch),
                     old.partition_epoch + 1,
+                    tuple(d.get("directories", old.directories)),
                 )
             case "ConfigRecord":
                 topic = self.topics[d["resource_name"]]
@@ -148,27 +187,54 @@ class MetadataImage:
                 raise ValueError(f"unknown metadata record type {other}")
 
 
+class MetadataDamaged(Exception):
+    """The metadata log holds a record that cannot be replayed."""
+
+
 class MetadataLog:
     """The durable metadata log (`cluster-metadata.db`), appended atomically per change."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, cluster_id: str = "") -> None:
         self._db = db
+        self.cluster_id = cluster_id
+        self.failure: str | None = None  # why an append failed (the disk): no change can commit
         self.in_flight = 0  # appends waiting on SQLite's thread (see Cluster.settle)
 
     @classmethod
-    async def open(cls, path: Path | None) -> MetadataLog:
-        return cls(await open_database(path if path is not None else MEMORY, _METADATA_MIGRATIONS))
+    async def open(cls, path: Path | None, new_cluster_id: Callable[[], str] = lambda: "") -> MetadataLog:
+        """Open the metadata log; a new one (or one from before cluster ids) gets
+        `new_cluster_id()` as its cluster id."""
+        db, _ = await open_database_created(path if path is not None else MEMORY, _METADATA_MIGRATIONS)
+        try:
+            async with db.execute("SELECT value FROM meta WHERE key = 'cluster.id'") as cursor:
+                row = await cursor.fetchone()
+            cluster_id = str(row[0]) if row is not None else new_cluster_id()
+            if row is None:
+                await db.execute("INSERT INTO meta VALUES ('cluster.id', ?)", (cluster_id,))
+        except BaseException:
+            await db.close()
+            raise
+        return cls(db, cluster_id)
 
     async def close(self) -> None:
         await self._db.close()
 
     async def replay(self) -> MetadataImage:
+        """The image the log builds. A record that cannot be read or applied is damage
+        (`MetadataDamaged`, naming its offset), never skipped: a replay that missed a
+        change could hand leadership to a replica that no longer has the data."""
         image = MetadataImage()
+        image.cluster_id = self.cluster_id
         async with self._db.execute(
             "SELECT offset, type, payload FROM metadata_log ORDER BY offset"
         ) as cursor:
             async for offset, type_, payload in cursor:
-                image.apply(MetadataRecord(type_, json.loads(payload)))
+                try:
+                    image.apply(MetadataRecord(type_, json.loads(payload)))
+                except (ValueError, KeyError, TypeError, IndexError, AttributeError) as error:
+                    raise MetadataDamaged(
+                        f"the record at offset {offset} ({type_!r}) cannot be read: {error!r}"
+                    ) from None
                 image.offset = offset
         return image
 
@@ -184,8 +250,11 @@ class MetadataLog:
             try:
                 await self._db.executemany("INSERT INTO metadata_log VALUES (?, ?, ?, ?)", rows)
                 await self._db.execute("COMMIT")
-            except BaseException:
-                await self._db.execute("ROLLBACK")
+            except BaseException as error:
+                with contextlib.suppress(Exception):
+                    await self._db.execute("ROLLBACK")
+                if is_storage_failure(error):
+                    self.failure = str(error)
                 raise
         finally:
             self.in_flight -= 1

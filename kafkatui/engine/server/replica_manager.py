@@ -13,6 +13,7 @@ grows. Produce appends to partitions it leads (an acks=all produce then waits as
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
@@ -29,6 +30,7 @@ from kafkatui.common.events import (
     ProduceRejected,
     RecordAppended,
 )
+from kafkatui.engine.log.log_dir import LogDirFailure
 from kafkatui.engine.log.partition_log import LogAppendInfo, PartitionLog
 from kafkatui.engine.log.producer_state import last_sequence
 from kafkatui.engine.log.records import decode_batch, read_header
@@ -60,6 +62,8 @@ from kafkatui.engine.server.requests import (
 # AlterPartition requests to the controller (topic, partition, replica(s), leader epoch).
 AlterPartition = Callable[[str, int, int, int], Awaitable[None]]
 ShrinkIsr = Callable[[str, int, Sequence[int], int], Awaitable[None]]
+# A broker telling the controller its log dir is offline (KIP-112, in the heartbeat).
+ReportLogDirFailure = Callable[[int, LogDirFailure], Awaitable[None]]
 
 
 class ReplicaManager:
@@ -78,6 +82,9 @@ class ReplicaManager:
     ) -> None:
         self.broker_id = broker_id
         self.storage = storage
+        storage.on_failure = self._log_dir_failed
+        self.report_log_dir_failure: ReportLogDirFailure | None = None
+        self._offline_handling: asyncio.Task[None] | None = None
         self._clock = clock
         self._bus = bus
         self._image = MetadataImage()
@@ -125,15 +132,30 @@ class ReplicaManager:
         await self.apply_metadata(image)
         self.sync_fetchers()
 
+    def use_storage(self, storage: BrokerStorage) -> None:
+        """Replace a stopped broker's database (reopened after a failure, or a repair's
+        new one): the logs of the old one are forgotten."""
+        assert not self.running
+        for log in self.logs.values():
+            log.close()
+        self.logs.clear()
+        self.storage = storage
+        storage.on_failure = self._log_dir_failed
+
     async def recover(self) -> None:
-        """Open the partition logs found on disk and start serving."""
+        """Open the partition logs found on disk and start serving. A broker whose
+        database is offline runs without replicas (KIP-112): it still heartbeats and can
+        hold the controller role, and its partitions are led elsewhere."""
         for old in self.logs.values():
             await old.quiesce()  # a write that was under way when it stopped lands first
-        for state in await self.storage.load_logs():
-            log = PartitionLog(self.storage, state)
-            await log.load_producer_state()
-            self._watch(log)
-            self.logs[(state.topic_id, state.partition)] = log
+        try:
+            for state in await self.storage.load_logs():
+                log = PartitionLog(self.storage, state)
+                await log.load_producer_state()
+                self._watch(log)
+                self.logs[(state.topic_id, state.partition)] = log
+        except LogDirFailure:
+            self.logs.clear()
         self.running = True
         self._stopping = False
         self._isr_expiration = asyncio.ensure_future(self._expire_isr_loop())
@@ -159,9 +181,13 @@ class ReplicaManager:
     async def stop(self) -> None:
         """A clean shutdown: fetchers stop, high watermarks are checkpointed."""
         await self.stop_fetchers()
-        for log in self.logs.values():
-            await log.checkpoint()
-        self._go_down()
+        try:
+            for log in self.logs.values():
+                await log.checkpoint()
+        except LogDirFailure:
+            pass  # offline now: nothing more can be written there
+        finally:
+            self._go_down()
 
     async def crash(self) -> None:
         """Die without a clean shutdown: no checkpoint, fetchers just stop (kill -9)."""
@@ -180,6 +206,8 @@ class ReplicaManager:
         try:
             if self.running:
                 await self.stop()
+            if self._offline_handling is not None:
+                await asyncio.gather(self._offline_handling, return_exceptions=True)
         finally:
             # Even when the checkpoint fails (a full disk): an open database keeps its
             # SQLite thread, and so the process, alive.
@@ -194,6 +222,13 @@ class ReplicaManager:
     async def _host_replicas(self, image: MetadataImage) -> None:
         """Create logs for new replicas here, delete logs of removed topics."""
         self._image = image
+        if self.storage.offline:
+            return  # no replicas on an offline log dir
+        # The dir may go offline under us: `_log_dir_failed` takes it from there.
+        with contextlib.suppress(LogDirFailure):
+            await self._host_replicas_in(image)
+
+    async def _host_replicas_in(self, image: MetadataImage) -> None:
         hosted: set[tuple[str, int]] = set()
         for topic in image.topics.values():
             for info in topic.partitions:
@@ -315,6 +350,35 @@ class ReplicaManager:
                 if lagging and self._shrink_isr is not None:
                     self._request(self._shrink_isr(topic.name, info.partition, lagging, info.leader_epoch))
 
+    # --- an offline log dir (KIP-112's LogDirFailureChannel) ---------------------------
+
+    def _log_dir_failed(self, failure: LogDirFailure) -> None:
+        """The database failed under some request: take it offline in a task of its own
+        (the failing call may be a fetcher that going offline stops)."""
+        if self._offline_handling is None or self._offline_handling.done():
+            self._offline_handling = asyncio.ensure_future(self._take_log_dir_offline(failure))
+
+    async def _take_log_dir_offline(self, failure: LogDirFailure) -> None:
+        """Stop following, forget leaderships and logs (waiting requests fail), close the
+        database, then tell the controller, which moves leadership to in-sync replicas."""
+        tasks = [f.task for f in self._fetchers.values() if f.task is not None]
+        for fetcher in self._fetchers.values():
+            fetcher.stop()
+        self._fetchers.clear()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._leading.clear()
+        for log in self.logs.values():
+            log.close()
+        self.logs.clear()
+        await self.storage.close()
+        if self.running and self.report_log_dir_failure is not None:
+            await self.report_log_dir_failure(self.broker_id, failure)
+
+    @property
+    def log_dir_offline(self) -> LogDirFailure | None:
+        """Why this broker's database is offline, or None."""
+        return self.storage.failure
+
     def _request(self, call: Awaitable[None]) -> None:
         """Send an AlterPartition to the controller without waiting for it."""
         request = asyncio.ensure_future(call)
@@ -357,6 +421,8 @@ class ReplicaManager:
                 ErrorCode.NOT_LEADER_OR_FOLLOWER,
                 f"broker {self.broker_id} is not the leader of {topic}-{partition} (leader: {part.leader})",
             )
+        if self.storage.failure is not None:  # the controller has not moved it yet
+            raise self.storage.failure
         log = self.logs.get((info.topic_id, partition))
         if log is None:  # metadata arrived before the log was opened: retriable
             raise KafkaError(

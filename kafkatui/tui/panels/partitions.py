@@ -37,6 +37,8 @@ from kafkatui.common.events import (
     IsrShrunk,
     LeaderElected,
     LinkChanged,
+    LogDirFailed,
+    LogDirNewIncarnation,
     PartitionsCreated,
     RecordAppended,
     TopicCreated,
@@ -49,7 +51,7 @@ from kafkatui.tui.widgets.field import Field
 _RELEVANT = (
     BrokerStarted, BrokerStopped, BrokerFenced, BrokerUnfenced, ControllerElected, LinkChanged,
     LeaderElected, IsrShrunk, IsrExpanded, HighWatermarkAdvanced, RecordAppended,
-    PartitionsCreated, TopicCreated, TopicDeleted,
+    PartitionsCreated, TopicCreated, TopicDeleted, LogDirFailed, LogDirNewIncarnation,
 )  # fmt: skip
 _ALIVE = (BrokerState.RUNNING, BrokerState.FENCED)
 MAX_LATENCY_MS = 60_000
@@ -73,7 +75,7 @@ def replica_role(p: PartitionDescription, broker: BrokerView) -> Role:
     alive = broker.state in _ALIVE
     if broker.broker_id == p.leader:
         return Role.LEADER if alive else Role.UNREACHABLE
-    if not alive:
+    if not alive or broker.log_dir_offline is not None:
         return Role.OFFLINE
     return Role.IN_SYNC if broker.broker_id in p.isr else Role.OUT_OF_SYNC
 
@@ -100,9 +102,14 @@ def cell_text(p: PartitionDescription, broker: BrokerView, role: Role) -> str:
     first = {
         Role.LEADER: f"leader · epoch {p.leader_epoch}",
         Role.IN_SYNC: "follower · in sync",
-        Role.OUT_OF_SYNC: "follower · out of sync",
+        # A new incarnation (its database was lost or replaced) refetching its log.
+        Role.OUT_OF_SYNC: "rebuilding · new db"
+        if broker.broker_id in p.rebuilding
+        else "follower · out of sync",
         Role.OFFLINE: "down · still in ISR" if broker.broker_id in p.isr else "offline",
     }[role]
+    if role is Role.OFFLINE and broker.log_dir_offline is not None and broker.state in _ALIVE:
+        return "log dir offline\ndatabase failed"
     return f"{first}\n{offsets}"
 
 

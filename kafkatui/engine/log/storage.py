@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator, Sequence
+import functools
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
 import aiosqlite
 
@@ -23,6 +25,9 @@ from kafkatui.engine.log.producer_state import NUM_BATCHES_TO_RETAIN, ProducerBa
 from kafkatui.engine.log.records import BatchHeader
 
 MEMORY = ":memory:"
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _BROKER_MIGRATIONS: tuple[str, ...] = (
     """
@@ -135,6 +140,20 @@ class StoredBatch:
     data: bytes
 
 
+def _counted(
+    method: Callable[Concatenate[BrokerStorage, P], Awaitable[R]],
+) -> Callable[Concatenate[BrokerStorage, P], Awaitable[R]]:
+    """Count the call in `in_flight` while it waits on SQLite's thread: `Cluster.settle`
+    calls a cluster idle only when nothing is, so every call must be counted."""
+
+    @functools.wraps(method)
+    async def counted(self: BrokerStorage, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._busy():
+            return await method(self, *args, **kwargs)
+
+    return counted
+
+
 class BrokerStorage:
     """The SQLite database of one broker (`broker-<id>.db`)."""
 
@@ -166,6 +185,7 @@ class BrokerStorage:
     async def close(self) -> None:
         await self._db.close()
 
+    @_counted
     async def load_logs(self) -> list[LogState]:
         """Every partition replica this broker stores, with its recovered end offset."""
         sql = """
@@ -184,6 +204,7 @@ class BrokerStorage:
             states.append(LogState(log_id, topic_id, topic, partition, start, leo, min(hw, leo), size))
         return states
 
+    @_counted
     async def create_log(self, topic_id: str, topic: str, partition: int) -> LogState:
         async with self._write_lock:
             cursor = await self._db.execute(
@@ -195,6 +216,7 @@ class BrokerStorage:
         assert log_id is not None
         return LogState(log_id, topic_id, topic, partition, 0, 0, 0, 0)
 
+    @_counted
     async def delete_log(self, log_id: int) -> None:
         async with self._write_lock:
             await self._db.execute("DELETE FROM logs WHERE log_id = ?", (log_id,))
@@ -255,6 +277,7 @@ class BrokerStorage:
                 total += size
         return out
 
+    @_counted
     async def truncate(self, log_id: int, offset: int) -> int:
         """Remove batches from `offset` on (they start at or after it); returns bytes freed."""
         async with self._write_lock:
@@ -269,6 +292,7 @@ class BrokerStorage:
         await self._db.execute("DELETE FROM batches WHERE log_id = ? AND base_offset >= ?", (log_id, offset))
         return int(freed)
 
+    @_counted
     async def last_epoch(self, log_id: int) -> int:
         """The leader epoch of the log's last batch (-1 for an empty log)."""
         async with self._db.execute(
@@ -277,6 +301,7 @@ class BrokerStorage:
             row = await cursor.fetchone()
         return -1 if row is None else int(row[0])
 
+    @_counted
     async def first_offset_after_epoch(self, log_id: int, epoch: int) -> int | None:
         """Where the first batch of a later epoch starts (Kafka's leader-epoch cache lookup)."""
         async with self._db.execute(
@@ -285,6 +310,7 @@ class BrokerStorage:
             row = await cursor.fetchone()
         return None if row is None or row[0] is None else int(row[0])
 
+    @_counted
     async def first_batch_at_or_after_time(
         self, log_id: int, timestamp: int, upper_offset: int
     ) -> bytes | None:
@@ -298,6 +324,7 @@ class BrokerStorage:
             row = await cursor.fetchone()
         return None if row is None else bytes(row[0])
 
+    @_counted
     async def largest_epoch_at_most(self, log_id: int, epoch: int) -> int | None:
         """The largest leader epoch in the log that is not above `epoch`."""
         async with self._db.execute(
@@ -361,6 +388,7 @@ class BrokerStorage:
             async with self._db.execute(sql, (log_id,)) as cursor:
                 return {int(pid): (int(data), int(last)) async for pid, data, last in cursor}
 
+    @_counted
     async def checkpoint_high_watermark(self, log_id: int, high_watermark: int) -> None:
         async with self._write_lock:
             await self._db.execute(

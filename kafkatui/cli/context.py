@@ -25,6 +25,7 @@ import typer
 from rich.console import Console
 
 from kafkatui.backends.base import Backend, FeatureUnavailable
+from kafkatui.cli.pipe import EXIT_BROKEN_PIPE, closed_output
 from kafkatui.common.errors import KafkaError
 from kafkatui.engine.cluster import Cluster, DataDirLockedError
 from kafkatui.engine.server.config import BrokerDefaults
@@ -35,8 +36,27 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 DATA_DIR_ENV = "KAFKATUI_DATA_DIR"
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _Console(Console):
+    """Rich's Console, but a closed pipe stops the command (`pipe.closed_output`) instead
+    of raising SystemExit wherever the write happened (in a lesson, that is inside the
+    engine's event listeners, and the command would wait forever for the task it killed)."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        if closed_output.closed:
+            closed_output.stop_here()
+            return
+        super().print(*objects, **kwargs)
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        closed_output.close(self.file)
+        closed_output.stop_here()
+
+
+console = _Console(highlight=False, soft_wrap=True)
+err_console = _Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def default_data_dir(cluster_name: str) -> Path:
@@ -130,9 +150,13 @@ def kafka_errors() -> Iterator[None]:
 
 
 def run_async(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run a command's coroutine, turning Kafka errors into one line and an exit code."""
+    """Run a command's coroutine, turning Kafka errors into one line and an exit code;
+    a closed stdout ends it quietly with 141 (`pipe.closed_output`)."""
     try:
-        return asyncio.run(main())
+        return asyncio.run(_as_command(main))
+    except BrokenPipeError:
+        closed_output.close()  # a plain print() may have met the closed pipe first
+        raise typer.Exit(EXIT_BROKEN_PIPE) from None
     except KafkaError as error:
         raise fail(error.name, error.message) from None
     except DataDirLockedError as error:
@@ -149,6 +173,15 @@ def run_async(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
             f"{type(error).__name__}: {error} (a kafkatui bug: rerun with KAFKATUI_DEBUG=1 "
             "for the traceback and report it)",
         ) from None
+
+
+async def _as_command(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """`main()` as the task a closed stdout stops (see `ClosedOutput.stop_here`)."""
+    closed_output.command = asyncio.current_task()
+    try:
+        return await main()
+    finally:
+        closed_output.command = None
 
 
 async def with_cluster(ctx: typer.Context, command: str, body: Callable[[Cluster], Awaitable[T]]) -> T:

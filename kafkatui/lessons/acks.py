@@ -35,7 +35,7 @@ from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig
 from kafkatui.engine.clients.producer import Producer, ProducerConfig
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.server.config import BrokerDefaults
-from kafkatui.lessons import Story
+from kafkatui.lessons import Story, close_lesson
 
 TOPIC = "payments"
 NARRATED = (
@@ -147,4 +147,4 @@ async def acks_scenario(
         stop_listening()
         return report
     finally:
-        await cluster.close()
+        await close_lesson(cluster)

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from kafkatui.common.clock import ManualClock
 from kafkatui.engine.clients.producer import Producer, ProducerConfig
 from kafkatui.engine.cluster import Cluster
-from kafkatui.lessons import Story
+from kafkatui.lessons import Story, close_lesson
 
 TOPIC = "customer-addresses"
 DELETE_RETENTION_MS = 60_000
@@ -110,4 +110,4 @@ async def compaction_scenario(narrate: Callable[[str], None] | None = None) -> C
             len(before), len(cleaned), len(final), [o for o, _, _ in final], latest, active, story.lines
         )
     finally:
-        await cluster.close()
+        await close_lesson(cluster)

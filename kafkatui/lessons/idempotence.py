@@ -26,7 +26,7 @@ from kafkatui.common.events import AckLost, DuplicateBatchDropped, Event, Produc
 from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig
 from kafkatui.engine.clients.producer import Producer, ProducerConfig
 from kafkatui.engine.cluster import Cluster
-from kafkatui.lessons import Story
+from kafkatui.lessons import Story, close_lesson
 
 TOPIC = "payments"
 
@@ -134,7 +134,7 @@ async def idempotence_run(
         stop_listening()
         return run
     finally:
-        await cluster.close()
+        await close_lesson(cluster)
 
 
 async def idempotence_scenario(

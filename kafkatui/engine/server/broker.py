@@ -226,7 +226,7 @@ class Broker:
     async def stop(self) -> None:
         """A clean shutdown: fetchers stop, high watermarks are checkpointed."""
         await self.stop_fetchers()
-        for log in self.logs.values():
+        for log in list(self.logs.values()):  # a metadata change may add logs meanwhile
             await log.checkpoint()
         self._go_down()
 

@@ -53,6 +53,16 @@ def assert_quiet_exit(status: int, stderr: str, *allowed: str) -> None:
     assert unexpected == [], stderr  # no traceback, no "Exception ignored", no error line
 
 
+def test_a_demo_piped_into_head_exits(data_dir: Path) -> None:
+    # --pace keeps the story writing after the reader has gone (at full speed it could
+    # fit in the pipe's buffer before head closes it); the rest is told unheard, fast.
+    first, status, stderr = first_line_then_close(
+        data_dir, "--memory", "demo", "acks", "--acks", "1", "--seed", "1", "--pace", "0.5"
+    )
+    assert first.startswith("t=   0 ms  leader is broker 1")
+    assert_quiet_exit(status, stderr)
+
+
 def test_consume_piped_into_head_exits(data_dir: Path, kafkatui: CliFn) -> None:
     kafkatui("topic", "create", "clicks", "--partitions", "2").ok()
     kafkatui("produce", "clicks", "--count", "3000").ok()  # ~400 kB of output: more than a pipe holds

@@ -203,7 +203,7 @@ def produce(
             if stdin.ended and not held:
                 return  # an empty stdin: nothing to send, as a producer with no records
         elif value_bytes is not None:
-            held = [InputRecord(1, key_bytes, value_bytes)]
+            held = [InputRecord(key_bytes, value_bytes)]
         await with_backend(ctx, "kafkatui produce", lambda backend: body(backend, stdin, held))
 
     async def body(backend: Backend, stdin: StdinRecords | None, held: list[InputRecord]) -> None:

@@ -38,7 +38,6 @@ class InputFormat(enum.StrEnum):
 
 @dataclass(frozen=True)
 class InputRecord:
-    line: int  # where it starts in stdin, from 1
     key: bytes | None
     value: bytes
 
@@ -70,9 +69,8 @@ class LineParser:
 
     def parse(self, line: bytes) -> InputRecord | None:
         self.lines += 1
-        line = line.removesuffix(b"\n")
         if self.fmt is InputFormat.text:
-            line = line.rstrip(b"\r\n")
+            line = line.rstrip(b"\r")  # "\r\n" ends a line of text too
             try:
                 line.decode()
             except UnicodeDecodeError as error:
@@ -86,8 +84,8 @@ class LineParser:
         if self.separator is not None:
             key, sep, value = line.partition(self.separator)
             if sep:
-                return InputRecord(self.lines, key, value)
-        return InputRecord(self.lines, self.key, line)
+                return InputRecord(key, value)
+        return InputRecord(self.key, line)
 
 
 class StdinRecords:
@@ -176,7 +174,7 @@ class StdinRecords:
             if not chunk:
                 self.ended = True
                 if self._partial:
-                    yield InputRecord(1, self._parser.key, self._partial)
+                    yield InputRecord(self._parser.key, self._partial)
             return
         if not chunk:  # the end: a last line without its newline
             self.ended = True

@@ -58,9 +58,10 @@ from kafkatui.engine.server.network import LinkState, Network
 DEFAULT_BROKERS = 3
 LOCK_FILE = "kafkatui.lock"
 METADATA_FILE = "cluster-metadata.db"
-# Rounds a settle on a ManualClock yields to other ready work before it falls back to
-# timed checks (a task that keeps rescheduling itself would otherwise hold it forever).
-_SETTLE_SPINS = 10_000
+# Quiet rounds of the event loop, with other work still ready, after which a settle on a
+# ManualClock checks by the clock (chains of awaits take a few rounds; another cluster in
+# the same loop keeps it busy for good).
+_BUSY_ROUNDS = 20
 
 
 class DataDirLockedError(Exception):
@@ -974,28 +975,31 @@ class Cluster:
 
     async def settle(self, checks: int = 3, interval: float = 0.002) -> None:
         """Wait until nothing moves without the clock: deterministic steps on a ManualClock
-        (SQLite answers from its own threads, so 'idle' must be observed, not assumed).
+        (SQLite answers from its own threads, so 'idle' must be observed, not assumed):
+        `checks` quiet checks `interval` apart.
 
-        On a ManualClock this costs no wall time: the cluster is idle once no SQLite call
-        is in flight and the event loop has nothing else ready to run (CPython's loop keeps
-        those callbacks in `_ready`). Sleeping `interval` per check instead made the demos
-        spend 90% of their time waiting. On a real clock, or a task that never stops
-        being ready, it falls back to `checks` quiet checks `interval` apart."""
+        On a ManualClock the checks cost no wall time while they can: the cluster is idle
+        once no SQLite call is in flight and the event loop has nothing else ready to run
+        (CPython's loop keeps those callbacks in `_ready`). Sleeping `interval` per check
+        made the demos spend 90% of their time waiting. Only when other work keeps the loop
+        busy for `_BUSY_ROUNDS` quiet rounds (other clusters in the same loop) does it
+        check by the clock again."""
         loop = asyncio.get_running_loop()
         ready = getattr(loop, "_ready", None) if isinstance(self.clock, ManualClock) else None
-        stable = spins = 0
+        busy = 0 if ready is not None else _BUSY_ROUNDS
+        stable = 0
         last = self.progress()
         while stable < checks:
-            quick = ready is not None and spins < _SETTLE_SPINS
+            quick = busy < _BUSY_ROUNDS
             await asyncio.sleep(0 if quick else interval)
             now = self.progress()
-            idle = now == last and now[-1] == 0
-            if quick and idle and ready:  # something else runs next: not quiet yet
-                spins += 1
-                idle = False
-            elif now != last:
-                spins = 0
-            stable = stable + 1 if idle else 0
+            if now != last or now[-1]:
+                stable = 0
+            elif quick and ready:  # quiet here, but the loop has more to run first
+                busy += 1
+                stable = 0
+            else:
+                stable += 1
             last = now
 
     async def advance_until(self, check: Callable[[], bool], *, limit_ms: int = 120_000) -> int:

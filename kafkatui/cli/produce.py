@@ -94,11 +94,11 @@ def produce(
         typer.Option(
             "--input",
             "-i",
-            help="How stdin becomes records: text (UTF-8 lines; a line that is not UTF-8 is an "
-            "error naming it), raw (lines of bytes, sent as they are, like kcat) or whole (all of "
-            "stdin is one record). Nothing is sent until stdin ends, so a bad line sends nothing; "
-            "a stdin still open after a second (tail -f) or a terminal is sent line by line.",
-            show_default="text",
+            help="How stdin becomes records: text (the default: UTF-8 lines; a line that is not "
+            "UTF-8 is an error naming it), raw (lines of bytes, sent as they are, like kcat) or whole "
+            "(all of stdin is one record). Nothing is sent until stdin ends, so a bad line sends "
+            "nothing; a stdin still open after a second (tail -f) or a terminal is sent line by line.",
+            show_default=False,
         ),
     ] = None,
     count: Annotated[
@@ -160,7 +160,9 @@ def produce(
 ) -> None:
     """Produce records: one from --value, many from stdin lines, or --count generated ones.
 
-    Prints the partition and offset where each record landed.
+    Prints the partition and offset where each record landed. A topic that does not exist
+    is created, as a Kafka producer's first request creates it, when the cluster's
+    auto.create.topics.enable is on (Kafka's default; said on stderr).
     """
     if abort and transactional_id is None:
         raise typer.BadParameter("--abort needs --transactional-id", param_hint="--abort")

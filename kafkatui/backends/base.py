@@ -52,6 +52,17 @@ class FeatureUnavailable(KafkaError):
         return "FEATURE_UNAVAILABLE"
 
 
+def no_auto_create(name: str, where: str) -> KafkaError:
+    """A producer's unknown topic when auto.create.topics.enable is off: which setting
+    to change, and the command that creates it instead."""
+    return KafkaError(
+        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        f"topic '{name}' does not exist and auto.create.topics.enable is false {where}: create it "
+        f"with `kafkatui topic create {name}`, or set auto.create.topics.enable=true (`kafkatui serve` "
+        "does, unless --no-auto-create-topics)",
+    )
+
+
 class BrokerState(StrEnum):
     """A broker as the controller sees it (KRaft fencing, KIP-631)."""
 
@@ -483,6 +494,13 @@ class Backend(Protocol):
         *,
         validate_only: bool = False,
     ) -> None: ...
+    async def auto_create_topic(self, name: str) -> bool:
+        """What a producer's Metadata request for `name` does (allow_auto_topic_creation):
+        nothing if the topic exists (False); else the cluster creates it, with its
+        num.partitions and default.replication.factor, if its auto.create.topics.enable
+        is on (True), or it is UNKNOWN_TOPIC_OR_PARTITION naming that setting."""
+        ...
+
     async def delete_topic(self, name: str) -> None: ...
     async def create_partitions(self, name: str, count: int) -> None:
         """CreatePartitions: grow the topic to `count` partitions."""

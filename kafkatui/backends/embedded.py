@@ -32,6 +32,7 @@ from kafkatui.backends.base import (
     StableOffsets,
     TraceStep,
     TransactionView,
+    no_auto_create,
 )
 from kafkatui.backends.embedded_controls import EmbeddedControls
 from kafkatui.backends.trace import partition_step, send_step, serialize_step
@@ -47,6 +48,7 @@ from kafkatui.engine.clients.membership import decode_assignment
 from kafkatui.engine.clients.producer import Producer
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.coordinator.group.coordinator import OFFSETS_TOPIC, OffsetAndMetadata
+from kafkatui.engine.coordinator.transaction.coordinator import TRANSACTION_STATE_TOPIC
 
 # Shorter than Kafka's 45 s / 5 min so a crash or a pause shows within a lesson's attention span.
 CONSUMER_SESSION_TIMEOUT_MS = 10_000
@@ -239,6 +241,24 @@ class EmbeddedBackend:
         await self.cluster.create_topic(
             name, partitions, replication_factor, configs, validate_only=validate_only
         )
+
+    async def auto_create_topic(self, name: str) -> bool:
+        if name in self.cluster.metadata.topics:
+            return False
+        if name in (OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC):  # as the wire's Metadata answers
+            raise KafkaError(
+                ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                f"topic '{name}' does not exist (its coordinator creates it when first needed)",
+            )
+        if not self.cluster.defaults.auto_create_topics_enable:
+            raise no_auto_create(name, "for this cluster")
+        try:
+            await self.cluster.create_topic(name)
+        except KafkaError as error:
+            if error.code is not ErrorCode.TOPIC_ALREADY_EXISTS:  # created meanwhile
+                raise
+            return False
+        return True
 
     async def delete_topic(self, name: str) -> None:
         await self.cluster.delete_topic(name)

@@ -54,6 +54,7 @@ from kafkatui.backends.base import (
     StableOffsets,
     TraceStep,
     TransactionView,
+    no_auto_create,
 )
 from kafkatui.backends.confluent import (
     RemoteConsumer,
@@ -62,6 +63,7 @@ from kafkatui.backends.confluent import (
     client_conf,
     consumer_conf,
     coordinator_call,
+    kafka_error,
     offsets_of,
     record_of,
     result,
@@ -338,6 +340,42 @@ class RemoteBackend:
         await result(futures[name])
         if not validate_only:
             await self._refresh_until(lambda: name in self._snapshot.topics)
+
+    async def auto_create_topic(self, name: str) -> bool:
+        if name in self._snapshot.topics:
+            return False
+        # librdkafka asks Metadata for this one topic with allow_auto_topic_creation=true,
+        # as its producer does before a first send: the brokers' setting decides.
+        metadata = await call(self._admin.list_topics, topic=name, timeout=TIMEOUT_S)
+        found = metadata.topics.get(name)
+        error = None if found is None else found.error
+        code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION if found is None else error and error.code()
+        if code == ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
+            if await self._broker_config("auto.create.topics.enable") == "false":
+                raise no_auto_create(name, f"on the brokers at {self.bootstrap_servers}")
+            raise KafkaError(
+                ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                f"topic '{name}' does not exist and the brokers at {self.bootstrap_servers} did not "
+                f"create it (their auto.create.topics.enable decides): create it with "
+                f"`kafkatui topic create {name}`",
+            )
+        # Kafka answers the Metadata that created a topic with LEADER_NOT_AVAILABLE.
+        if error is not None and code != ErrorCode.LEADER_NOT_AVAILABLE:
+            raise kafka_error(error)
+        await self._refresh_until(lambda: name in self._snapshot.topics)
+        return True
+
+    async def _broker_config(self, name: str) -> str | None:
+        """A setting of the first broker (DescribeConfigs), None if it will not say."""
+        broker = min(self._snapshot.brokers, default=None)
+        if broker is None:
+            return None
+        resource = ConfigResource(ResourceType.BROKER, str(broker))
+        with contextlib.suppress(KafkaError):
+            futures = self._admin.describe_configs([resource], request_timeout=TIMEOUT_S)
+            entry = (await result(futures[resource])).get(name)
+            return None if entry is None else entry.value
+        return None
 
     async def delete_topic(self, name: str) -> None:
         await result(self._admin.delete_topics([name], request_timeout=TIMEOUT_S)[name])

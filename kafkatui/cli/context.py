@@ -26,6 +26,7 @@ import typer
 from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 
+from kafkatui.cli.pipe import EXIT_BROKEN_PIPE, closed_output
 from kafkatui.common.errors import ErrorCode, KafkaError
 
 # The engine, the backends and confluent-kafka load when a command runs, not when the
@@ -44,9 +45,26 @@ DATA_DIR_ENV = "KAFKATUI_DATA_DIR"
 PIPE_WIDTH = 10_000
 
 
-class _StdoutConsole(Console):
-    """Rich's console, but off a terminal (`| cat`, a file) as wide as what it prints:
-    Rich would fit a table into 80 columns and cut its headers to `Part…`."""
+class _Console(Console):
+    """Rich's Console, but a closed pipe stops the command (`pipe.closed_output`) instead
+    of raising SystemExit wherever the write happened (in a lesson, that is inside the
+    engine's event listeners, and the command would wait forever for the task it killed)."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        if closed_output.closed:
+            closed_output.stop_here()
+            return
+        super().print(*objects, **kwargs)
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        closed_output.close(self.file)
+        closed_output.stop_here()
+
+
+class _StdoutConsole(_Console):
+    """And off a terminal (`| cat`, a file) as wide as what it prints: Rich would fit a
+    table into 80 columns and cut its headers to `Part…`."""
 
     @property
     def size(self) -> ConsoleDimensions:
@@ -55,7 +73,7 @@ class _StdoutConsole(Console):
 
 
 console = _StdoutConsole(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+err_console = _Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def default_data_dir(cluster_name: str) -> Path:
@@ -157,11 +175,15 @@ def kafka_errors() -> Iterator[None]:
 
 
 def run_async(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run a command's coroutine; any error leaves as one line and an exit code."""
+    """Run a command's coroutine; any error leaves as one line and an exit code, and a
+    closed stdout ends it quietly with 141 (`pipe.closed_output`)."""
     import asyncio
 
     try:
-        return asyncio.run(main())
+        return asyncio.run(_as_command(main))
+    except BrokenPipeError:
+        closed_output.close()  # a plain print() may have met the closed pipe first
+        raise typer.Exit(EXIT_BROKEN_PIPE) from None
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     except Exception as error:
@@ -173,6 +195,17 @@ def run_async(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
         if os.environ.get("KAFKATUI_DEBUG") and not isinstance(error, KafkaError):
             raise
         raise fail(name, message) from None
+
+
+async def _as_command(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """`main()` as the task a closed stdout stops (see `ClosedOutput.stop_here`)."""
+    import asyncio
+
+    closed_output.command = asyncio.current_task()
+    try:
+        return await main()
+    finally:
+        closed_output.command = None
 
 
 # What the OS says when a disk or a directory cannot be used (the CLI's own files are

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import enum
+import time
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
 from kafkatui.cli.context import console, engine_only, fail, options, run_async
 from kafkatui.cli.output import print_json
+from kafkatui.cli.pipe import closed_output
 from kafkatui.lessons.acks import acks_scenario
 from kafkatui.lessons.compaction import compaction_scenario
 from kafkatui.lessons.delivery import MODES, delivery_scenario
@@ -17,7 +20,8 @@ from kafkatui.lessons.idempotence import IdempotenceRun, idempotence_scenario
 from kafkatui.lessons.rebalance import rebalance_scenario
 
 app = typer.Typer(
-    help="Scripted scenarios: crash, count, explain (in memory, deterministic).", no_args_is_help=True
+    help="Scripted scenarios: crash, count, explain (in memory, deterministic; --pace slows the telling).",
+    no_args_is_help=True,
 )
 
 
@@ -28,6 +32,40 @@ def _needs_the_engine(ctx: typer.Context) -> None:
     if bootstrap is not None and ctx.invoked_subcommand is not None:
         error = engine_only(f"kafkatui demo {ctx.invoked_subcommand}", bootstrap)
         raise fail(error.name, error.message)
+
+
+Pace = Annotated[
+    float,
+    typer.Option(
+        "--pace",
+        min=0,
+        metavar="SECONDS",
+        help="Wait this long after each line of the story, to talk about it; 0 tells it as fast "
+        "as the machine goes (its clock is simulated: the story and its times stay the same).",
+    ),
+]
+
+
+def _narrator(json_out: bool, pace: float) -> Callable[[str], None] | None:
+    """Each line on stdout as it is told, then `pace` seconds of wall time (the lesson's
+    clock is a ManualClock: nothing in the story moves while we wait)."""
+    if json_out:
+        return None
+
+    def narrate(line: str) -> None:
+        if closed_output.closed:
+            return
+        try:
+            console.print(line, markup=False)
+        except BrokenPipeError:
+            # The reader left (`| head`). Lines are told from inside the engine (event
+            # listeners, the cluster closing), where an exception would break it: the
+            # story ends unheard, at full speed, and the command exits 141 after it.
+            return
+        if pace:
+            time.sleep(pace)
+
+    return narrate
 
 
 class Acks(enum.StrEnum):
@@ -41,6 +79,7 @@ def acks(
     acks_: Annotated[Acks, typer.Option("--acks", help="The producer's acks: 0, 1 or all.")] = Acks.one,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same story.")] = 1,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object with the counts.")] = False,
+    pace: Pace = 0,
 ) -> None:
     """Crash the partition leader mid-stream; count acknowledged records that were lost.
 
@@ -49,7 +88,7 @@ def acks(
     """
 
     async def main() -> None:
-        narrate = None if json_out else (lambda line: console.print(line, markup=False))
+        narrate = _narrator(json_out, pace)
         report = await acks_scenario(acks_.value, seed, narrate=narrate)
         if json_out:
             data = report.to_json()
@@ -65,6 +104,7 @@ def acks(
 def failover(
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same story.")] = 1,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object with the outcome.")] = False,
+    pace: Pace = 0,
 ) -> None:
     """A partition leader dies; a consumer keeps reading from the new leader.
 
@@ -72,7 +112,7 @@ def failover(
     """
 
     async def main() -> None:
-        narrate = None if json_out else (lambda line: console.print(line, markup=False))
+        narrate = _narrator(json_out, pace)
         report = await failover_scenario(seed, narrate=narrate)
         if json_out:
             print_json(report.to_json())
@@ -93,6 +133,7 @@ def rebalance(
         Assignor, typer.Option("--assignor", help="partition.assignment.strategy of the consumers.")
     ] = Assignor.range,
     json_out: Annotated[bool, typer.Option("--json", help="The generations with their assignments.")] = False,
+    pace: Pace = 0,
 ) -> None:
     """Three consumers share six partitions; one crashes, one joins: watch the generations.
 
@@ -103,7 +144,7 @@ def rebalance(
     """
 
     async def main() -> None:
-        narrate = None if json_out else (lambda line: console.print(line, markup=False))
+        narrate = _narrator(json_out, pace)
         report = await rebalance_scenario(assignor.value, narrate=narrate)
         if json_out:
             print_json(report.to_json())
@@ -116,6 +157,7 @@ def compaction(
     json_out: Annotated[
         bool, typer.Option("--json", help="Counts before/after, surviving offsets, latest value per key.")
     ] = False,
+    pace: Pace = 0,
 ) -> None:
     """Customers change address many times, one is deleted: compact the log.
 
@@ -125,7 +167,7 @@ def compaction(
     """
 
     async def main() -> None:
-        narrate = None if json_out else (lambda line: console.print(line, markup=False))
+        narrate = _narrator(json_out, pace)
         report = await compaction_scenario(narrate=narrate)
         if json_out:
             print_json(report.to_json())
@@ -137,6 +179,7 @@ def compaction(
 def idempotence(
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same story.")] = 1,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object with both runs' counts.")] = False,
+    pace: Pace = 0,
 ) -> None:
     """Lose some acknowledgements; the producer retries. Count the copies in the log.
 
@@ -146,7 +189,7 @@ def idempotence(
     """
 
     async def main() -> None:
-        narrate = None if json_out else (lambda line: console.print(line, markup=False))
+        narrate = _narrator(json_out, pace)
         report = await idempotence_scenario(seed, narrate=narrate)
         if json_out:
             print_json(report.to_json())
@@ -180,6 +223,7 @@ def delivery(
     ] = DeliveryMode.at_least_once,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same crash point.")] = 1,
     json_out: Annotated[bool, typer.Option("--json", help="The counts as one JSON object.")] = False,
+    pace: Pace = 0,
 ) -> None:
     """A consume → process → produce pipeline crashes mid-batch; count lost and duplicated.
 
@@ -189,7 +233,7 @@ def delivery(
     """
 
     async def main() -> None:
-        narrate = None if json_out else (lambda line: console.print(line, markup=False))
+        narrate = _narrator(json_out, pace)
         report = await delivery_scenario(mode.value, seed, narrate=narrate)
         if json_out:
             print_json(report.to_json())

@@ -196,5 +196,18 @@ def run_workbench(
 
 
 def run() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point. Every command's output that meets a closed pipe
+    (`| head`) ends it quietly with status 141 (see `kafkatui.cli.pipe`)."""
+    from kafkatui.cli.pipe import EXIT_BROKEN_PIPE, closed_output
+
+    try:
+        app()
+    except BrokenPipeError:  # Typer turns EPIPE into exit 1 itself; this is the rest
+        closed_output.close()
+        raise SystemExit(EXIT_BROKEN_PIPE) from None
+    except SystemExit:
+        if closed_output.closed:
+            raise SystemExit(EXIT_BROKEN_PIPE) from None
+        raise
+    if closed_output.closed:
+        raise SystemExit(EXIT_BROKEN_PIPE)

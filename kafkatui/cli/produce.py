@@ -3,40 +3,41 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from kafkatui.backends.base import Backend, ProducerClient
-from kafkatui.cli.context import backend_command, console, err_console, kafka_errors, stdin_is_interactive
-from kafkatui.cli.output import human_bytes, print_json
+from kafkatui.cli.context import (
+    console,
+    err_console,
+    kafka_errors,
+    run_async,
+    stdin_is_interactive,
+    with_backend,
+)
+from kafkatui.cli.output import bytes_to_json, human_bytes, print_json
+from kafkatui.cli.produce_input import InputError, InputFormat, InputRecord, LineParser, StdinRecords
 from kafkatui.common.clients import ProducerConfig, RecordMetadata
 
 
-def _parse_header(text: str) -> tuple[str, str]:
+def _parse_header(text: str) -> tuple[str, bytes]:
     key, sep, value = text.partition("=")
     if not sep or not key:
         raise typer.BadParameter(f"header '{text}' is not key=value", param_hint="--header")
-    return key, value
-
-
-def _stdin_records(separator: str | None, key: str | None) -> Iterator[tuple[str | None, str]]:
-    """kcat -K style: each line is a value, or key<sep>value when a separator is given."""
-    for line in sys.stdin:
-        line = line.rstrip("\r\n")
-        if not line:
-            continue
-        if separator is not None:
-            k, sep, v = line.partition(separator)
-            yield (k, v) if sep else (key, line)
-        else:
-            yield key, line
+    try:
+        key.encode()
+    except UnicodeEncodeError:
+        raise typer.BadParameter(f"header key '{key}' is not UTF-8 text", param_hint="--header") from None
+    return key, os.fsencode(value)  # a value is bytes: exactly what the command line held
 
 
 def _generated_value(seq: int, size: int) -> str:
@@ -86,6 +87,18 @@ def produce(
             "--key-separator",
             "-K",
             help="Split stdin lines into key and value at this string (like kcat -K).",
+        ),
+    ] = None,
+    input_format: Annotated[
+        InputFormat | None,
+        typer.Option(
+            "--input",
+            "-i",
+            help="How stdin becomes records: text (the default: UTF-8 lines; a line that is not "
+            "UTF-8 is an error naming it), raw (lines of bytes, sent as they are, like kcat) or whole "
+            "(all of stdin is one record). Nothing is sent until stdin ends, so a bad line sends "
+            "nothing; a stdin still open after a second (tail -f) or a terminal is sent line by line.",
+            show_default=False,
         ),
     ] = None,
     count: Annotated[
@@ -147,7 +160,9 @@ def produce(
 ) -> None:
     """Produce records: one from --value, many from stdin lines, or --count generated ones.
 
-    Prints the partition and offset where each record landed.
+    Prints the partition and offset where each record landed. A topic that does not exist
+    is created, as a Kafka producer's first request creates it, when the cluster's
+    auto.create.topics.enable is on (Kafka's default; said on stderr).
     """
     if abort and transactional_id is None:
         raise typer.BadParameter("--abort needs --transactional-id", param_hint="--abort")
@@ -156,65 +171,144 @@ def produce(
         raise typer.BadParameter("must be >= 0", param_hint="--count")
     if rate is not None and rate <= 0:
         raise typer.BadParameter("must be > 0", param_hint="--rate")
+    if input_format is not None and (value is not None or count is not None):
+        raise typer.BadParameter("reads stdin: not with --value or --count", param_hint="--input")
+    fmt = input_format or InputFormat.text
+    if fmt is InputFormat.whole and key_separator is not None:
+        raise typer.BadParameter(
+            "--input whole is one record: no lines to split", param_hint="--key-separator"
+        )
     with kafka_errors():  # bad acks, linger.ms or batch.size fail before opening the cluster
         config = ProducerConfig(
             acks=acks, linger_ms=linger_ms, batch_size=batch_size, enable_idempotence=idempotent,
             transactional_id=transactional_id, compression_type=compression_type,
         )  # fmt: skip
+    # Bytes as the command line held them (os.fsencode undoes Python's surrogateescape).
+    key_bytes = None if key is None else os.fsencode(key)
+    value_bytes = None if value is None else os.fsencode(value)
+    sink = _Sink(topic, headers, partition, config.acks, json_out)
 
-    async def _send(producer: ProducerClient) -> None:
-        """The records: --count generated ones, --value, or stdin lines."""
-        if count is not None:
-            await _generate(
-                producer,
-                topic,
-                key,
-                value,
-                headers,
-                partition,
-                count,
-                rate,
-                record_size,
-                json_out,
-            )
-            return
-        if value is not None:
-            records: Iterator[tuple[str | None, str]] = iter([(key, value)])
-        else:
-            if stdin_is_interactive():
-                err_console.print("Type one record per line; Ctrl-D to finish.")
-            records = _stdin_records(key_separator, key)
-        for k, v in records:
-            future = await producer.send(topic, v, key=k, headers=headers, partition=partition)
-            _report(await future, k, config.acks, json_out)
+    async def main() -> None:
+        stdin = None
+        held: list[InputRecord] = []
+        if count is None and value is None:
+            separator = None if key_separator is None else os.fsencode(key_separator)
+            parser = LineParser(fmt, separator, key_bytes)
+            if sys.stdin is None:  # started without a stdin: nothing to read
+                stdin = StdinRecords(io.BytesIO(), parser, interactive=False)
+            else:
+                stdin = StdinRecords(sys.stdin.buffer, parser, interactive=stdin_is_interactive())
+            try:
+                held = await stdin.read_ahead()  # before any cluster is opened
+            except InputError as error:
+                raise error.saying("nothing was produced") from None
+            if stdin.ended and not held:
+                return  # an empty stdin: nothing to send, as a producer with no records
+        elif value_bytes is not None:
+            held = [InputRecord(key_bytes, value_bytes)]
+        await with_backend(ctx, "kafkatui produce", lambda backend: body(backend, stdin, held))
 
-    @backend_command("kafkatui produce")
-    async def body(backend: Backend) -> None:
-        backend.describe_topic(topic)  # a clear UNKNOWN_TOPIC_OR_PARTITION before reading any input
+    async def body(backend: Backend, stdin: StdinRecords | None, held: list[InputRecord]) -> None:
+        sink.first = lambda: _topic_for_producing(backend, topic)
         async with backend.producer(config) as producer:
             if transactional_id is not None:
                 await producer.init_transactions()  # fences an older producer with this id
                 producer.begin_transaction()
-            await _send(producer)
+            if count is not None and sink.first is not None:
+                await sink.first()
+                await _generate(producer, topic, key_bytes, value_bytes, headers, partition, count,
+                                rate, record_size, json_out)  # fmt: skip
+            elif stdin is not None and not stdin.ended:
+                await _stream(producer, stdin, held, sink, abort_txn=transactional_id is not None)
+            else:
+                await sink.send(producer, held)
             if transactional_id is not None:
                 await (producer.abort_transaction() if abort else producer.commit_transaction())
                 what = "aborted: its records stay in the log, read_committed consumers skip them"
                 err_console.print(f"transaction {transactional_id} {'committed' if not abort else what}")
 
-    body(ctx)
+    run_async(main)
 
 
-def _report(meta: RecordMetadata, key: str | None, acks: str, json_out: bool) -> None:
-    if json_out:
-        print_json(
-            {
-                "topic": meta.topic,
-                "partition": meta.partition,
-                "offset": meta.offset,
-                "timestamp": meta.timestamp,
-                "key": key,
-            }
+async def _topic_for_producing(backend: Backend, topic: str) -> None:
+    """Kafka's rule for a topic a producer names (auto.create.topics.enable, the broker's):
+    said on stderr when it creates one, since a typo creates one too."""
+    if await backend.auto_create_topic(topic):
+        desc = backend.describe_topic(topic)
+        err_console.print(
+            f"created topic {topic} with {len(desc.partitions)} partition(s), replication factor "
+            f"{desc.replication_factor} (auto.create.topics.enable: a producer's first request for "
+            "a topic creates it)",
+            markup=False,
         )
+
+
+async def _stream(
+    producer: ProducerClient, stdin: StdinRecords, held: list[InputRecord], sink: _Sink, *, abort_txn: bool
+) -> None:
+    """The records of a stdin that stays open (`held` so far), each sent as its line arrives."""
+    if stdin.interactive:
+        err_console.print("Type one record per line; Ctrl-D to finish.")
+    else:
+        err_console.print(
+            "stdin is still open: producing its records as they come (a bad line then stops there)"
+        )
+    try:
+        await sink.send(producer, held)
+        async for record in stdin.rest():
+            await sink.send(producer, [record])
+    except InputError as error:
+        what = f"the {sink.sent} record(s) before it were produced, nothing from line {error.line} on"
+        if abort_txn:
+            await producer.abort_transaction()
+            what += "; their transaction is aborted (read_committed consumers skip them)"
+        raise error.saying(what) from None
+
+
+class _Sink:
+    """Sends records in order, each acknowledged before the next (a failure stops there),
+    and prints where each landed. `first()` runs before the first record: where a Kafka
+    producer first asks for the topic's metadata (and may create it)."""
+
+    first: Callable[[], Awaitable[None]] | None = None
+
+    def __init__(
+        self,
+        topic: str,
+        headers: list[tuple[str, bytes]],
+        partition: int | None,
+        acks: str,
+        json_out: bool,
+    ) -> None:
+        self.topic, self.headers, self.partition = topic, headers, partition
+        self.acks, self.json_out = acks, json_out
+        self.sent = 0
+
+    async def send(self, producer: ProducerClient, records: Iterable[InputRecord]) -> None:
+        for record in records:
+            if self.first is not None:
+                first, self.first = self.first, None
+                await first()
+            future = await producer.send(
+                self.topic, record.value, key=record.key, headers=self.headers, partition=self.partition
+            )
+            _report(await future, record.key, self.acks, self.json_out)
+            self.sent += 1
+
+
+def _report(meta: RecordMetadata, key: bytes | None, acks: str, json_out: bool) -> None:
+    if json_out:
+        shown, base64 = bytes_to_json(key)
+        out = {
+            "topic": meta.topic,
+            "partition": meta.partition,
+            "offset": meta.offset,
+            "timestamp": meta.timestamp,
+            "key": shown,
+        }
+        if base64:
+            out["key_encoding"] = "base64"  # as `kafkatui consume -f json` shows it
+        print_json(out)
     elif meta.offset < 0:
         console.print(f"sent to {meta.topic} partition {meta.partition} (acks=0: no offset is returned)")
     else:
@@ -224,9 +318,9 @@ def _report(meta: RecordMetadata, key: str | None, acks: str, json_out: bool) ->
 async def _generate(
     producer: ProducerClient,
     topic: str,
-    key: str | None,
-    value: str | None,
-    headers: list[tuple[str, str]],
+    key: bytes | None,
+    value: bytes | None,
+    headers: list[tuple[str, bytes]],
     partition: int | None,
     count: int,
     rate: float | None,

@@ -66,7 +66,7 @@ COMMANDS: dict[str, LazyCommand] = {
     # command, is refused there).
     "demo": LazyCommand(
         "kafkatui.cli.demo:app",
-        "Scripted scenarios: crash, count, explain (in memory, deterministic).",
+        "Scripted scenarios: crash, count, explain (in memory, deterministic; --pace slows the telling).",
         global_options=False,
     ),
 }

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from kafkatui.common.clock import Clock
+
+if TYPE_CHECKING:
+    from kafkatui.engine.cluster import Cluster
 
 
 class Story:
@@ -30,3 +34,11 @@ class Story:
         self.lines.append(line)
         if self._narrate is not None:
             self._narrate(line)
+
+
+async def close_lesson(cluster: Cluster) -> None:
+    """Close a lesson's cluster once nothing moves: a lesson stopped midway (a closed
+    stdout cancels it) leaves appends and metadata changes in flight, and a database
+    closed under them would answer after the event loop is gone."""
+    await cluster.settle()
+    await cluster.close()

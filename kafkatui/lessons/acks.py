@@ -36,7 +36,7 @@ from kafkatui.engine.clients.consumer import Consumer
 from kafkatui.engine.clients.producer import Producer
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.server.config import BrokerDefaults
-from kafkatui.lessons import Story
+from kafkatui.lessons import Story, close_lesson
 
 TOPIC = "payments"
 NARRATED = (
@@ -148,4 +148,4 @@ async def acks_scenario(
         stop_listening()
         return report
     finally:
-        await cluster.close()
+        await close_lesson(cluster)

@@ -16,7 +16,7 @@ from kafkatui.common.clients import ProducerConfig
 from kafkatui.common.clock import ManualClock
 from kafkatui.engine.clients.producer import Producer
 from kafkatui.engine.cluster import Cluster
-from kafkatui.lessons import Story
+from kafkatui.lessons import Story, close_lesson
 
 TOPIC = "customer-addresses"
 DELETE_RETENTION_MS = 60_000
@@ -111,4 +111,4 @@ async def compaction_scenario(narrate: Callable[[str], None] | None = None) -> C
             len(before), len(cleaned), len(final), [o for o, _, _ in final], latest, active, story.lines
         )
     finally:
-        await cluster.close()
+        await close_lesson(cluster)

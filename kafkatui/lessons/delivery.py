@@ -32,7 +32,7 @@ from kafkatui.engine.clients.consumer import Consumer
 from kafkatui.engine.clients.producer import Producer
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.coordinator.group.coordinator import OffsetAndMetadata
-from kafkatui.lessons import Story
+from kafkatui.lessons import Story, close_lesson
 
 MODES = ("at-most-once", "at-least-once", "exactly-once")
 INPUT, OUTPUT, GROUP = "orders", "receipts", "billing"
@@ -157,4 +157,4 @@ async def delivery_scenario(
             mode, seed, crash_batch, ORDERS, sum(receipts.values()), lost, duplicated, story.lines
         )
     finally:
-        await cluster.close()
+        await close_lesson(cluster)

@@ -18,7 +18,7 @@ from kafkatui.common.events import ControllerElected, Event, IsrShrunk, LeaderEl
 from kafkatui.engine.clients.consumer import Consumer
 from kafkatui.engine.clients.producer import Producer
 from kafkatui.engine.cluster import Cluster
-from kafkatui.lessons import Story
+from kafkatui.lessons import Story, close_lesson
 
 TOPIC = "orders"
 
@@ -123,4 +123,4 @@ async def failover_scenario(
         await producer.close()
         return report
     finally:
-        await cluster.close()
+        await close_lesson(cluster)

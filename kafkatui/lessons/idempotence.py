@@ -27,7 +27,7 @@ from kafkatui.common.events import AckLost, DuplicateBatchDropped, Event, Produc
 from kafkatui.engine.clients.consumer import Consumer
 from kafkatui.engine.clients.producer import Producer
 from kafkatui.engine.cluster import Cluster
-from kafkatui.lessons import Story
+from kafkatui.lessons import Story, close_lesson
 
 TOPIC = "payments"
 
@@ -135,7 +135,7 @@ async def idempotence_run(
         stop_listening()
         return run
     finally:
-        await cluster.close()
+        await close_lesson(cluster)
 
 
 async def idempotence_scenario(

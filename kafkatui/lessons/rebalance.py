@@ -18,7 +18,7 @@ from kafkatui.common.clock import ManualClock
 from kafkatui.engine.clients.consumer import Consumer
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.coordinator.group.model import GroupState
-from kafkatui.lessons import Story
+from kafkatui.lessons import Story, close_lesson
 
 TOPIC = "orders"
 GROUP = "shipping"
@@ -74,25 +74,31 @@ async def rebalance_scenario(
             """Every consumer keeps polling (as an application's loop does) until the group
             is Stable, nobody needs to rejoin and every poll has returned."""
             polling: dict[str, asyncio.Future[object]] = {}
-            for _ in range(2_000):
-                for name, consumer in consumers.items():
-                    if name in polling and polling[name].done():
-                        polling.pop(name).result()
-                    if name not in polling:
-                        polling[name] = asyncio.ensure_future(consumer.poll(0))
-                await cluster.settle()
-                await clock.advance(250)
-                await cluster.settle()
-                desc = await cluster.describe_group(GROUP)
-                if (
-                    desc is not None
-                    and desc.state is GroupState.STABLE
-                    and all(p.done() for p in polling.values())
-                    and not any(
-                        c.membership is not None and c.membership.needs_join for c in consumers.values()
-                    )
-                ):
-                    break
+            try:
+                for _ in range(2_000):
+                    for name, consumer in consumers.items():
+                        if name in polling and polling[name].done():
+                            polling.pop(name).result()
+                        if name not in polling:
+                            polling[name] = asyncio.ensure_future(consumer.poll(0))
+                    await cluster.settle()
+                    await clock.advance(250)
+                    await cluster.settle()
+                    desc = await cluster.describe_group(GROUP)
+                    if (
+                        desc is not None
+                        and desc.state is GroupState.STABLE
+                        and all(p.done() for p in polling.values())
+                        and not any(
+                            c.membership is not None and c.membership.needs_join for c in consumers.values()
+                        )
+                    ):
+                        break
+            except BaseException:  # stopped (a closed stdout): no poll outlives the cluster
+                for future in polling.values():
+                    future.cancel()
+                await asyncio.gather(*polling.values(), return_exceptions=True)
+                raise
             for future in polling.values():
                 future.result()
             members = {n: sorted(p for _, p in c.assignment()) for n, c in sorted(consumers.items())}
@@ -133,4 +139,4 @@ async def rebalance_scenario(
             await consumer.close()
         return report
     finally:
-        await cluster.close()
+        await close_lesson(cluster)

@@ -1,12 +1,15 @@
-"""`kafkatui demo acks`: the narrated scenario and its JSON counts."""
+"""`kafkatui demo …`: the narrated scenarios, their JSON counts, their pace."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import selectors
 
 import pytest
 from typer.testing import CliRunner
 
+from kafkatui.cli import demo as demo_cli
 from kafkatui.cli.main import app
 
 runner = CliRunner()
@@ -72,3 +75,47 @@ def test_demo_delivery_counts_like_the_three_guarantees(seed: int) -> None:
         app, ["demo", "delivery", "--mode", "at-most-once", "--seed", str(seed), "--json"]
     )
     assert json.loads(again.stdout) == counts["at-most-once"]  # deterministic per seed
+
+
+class _WaitRecorder(selectors.DefaultSelector):
+    """The event loop's selector, noting every wait that a timer bounds (wall time)."""
+
+    timed_waits: list[float] = []
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        if timeout is not None and timeout > 0:
+            self.timed_waits.append(timeout)
+        return super().select(timeout)
+
+
+class _RecordingPolicy(asyncio.DefaultEventLoopPolicy):
+    def new_event_loop(self) -> asyncio.AbstractEventLoop:
+        return asyncio.SelectorEventLoop(_WaitRecorder())
+
+
+@pytest.mark.parametrize("demo", [["acks", "--acks", "all"], ["idempotence"], ["rebalance"]])
+def test_demos_never_wait_on_the_wall_clock(demo: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The story runs on a ManualClock: between steps it waits for the cluster to be idle
+    (SQLite's threads answering), never for a timer, so it runs as fast as the machine
+    goes. (Cluster.settle slept 2 ms per check: 9-12 s of a 1 s demo.)"""
+    monkeypatch.setattr(_WaitRecorder, "timed_waits", [])
+    asyncio.set_event_loop_policy(_RecordingPolicy())
+    try:
+        result = runner.invoke(app, ["demo", *demo])
+        control = asyncio.run(asyncio.sleep(0.001))  # the recorder does see a timer
+    finally:
+        asyncio.set_event_loop_policy(None)
+    assert result.exit_code == 0, result.output
+    assert control is None and _WaitRecorder.timed_waits.pop() > 0
+    assert _WaitRecorder.timed_waits == []
+
+
+def test_pace_waits_after_each_line_and_tells_the_same_story(monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = runner.invoke(app, ["demo", "acks", "--acks", "1", "--seed", "2"])
+    waits: list[float] = []
+    monkeypatch.setattr(demo_cli.time, "sleep", waits.append)
+    paced = runner.invoke(app, ["demo", "acks", "--acks", "1", "--seed", "2", "--pace", "1.5"])
+    assert paced.exit_code == 0 and paced.stdout == fast.stdout
+    story = [line for line in paced.stdout.splitlines() if line.startswith("t=")]
+    assert waits == [1.5] * len(story)  # after each line of the story, not after the summary
+    assert runner.invoke(app, ["demo", "acks", "--pace", "-1"]).exit_code == 2

@@ -37,6 +37,9 @@ from kafkatui.engine.log.records import BatchHeader
 
 MEMORY = ":memory:"
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 _BROKER_MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE logs (
@@ -149,6 +152,20 @@ def _guarded(
     return guarded
 
 
+def _counted(
+    method: Callable[Concatenate[BrokerStorage, P], Awaitable[R]],
+) -> Callable[Concatenate[BrokerStorage, P], Awaitable[R]]:
+    """Count the call in `in_flight` while it waits on SQLite's thread: `Cluster.settle`
+    calls a cluster idle only when nothing is, so every call must be counted."""
+
+    @functools.wraps(method)
+    async def counted(self: BrokerStorage, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._busy():
+            return await method(self, *args, **kwargs)
+
+    return counted
+
+
 @dataclass
 class LogState:
     """Where a partition replica's log stands when it is opened."""
@@ -187,6 +204,20 @@ class StoredBatch:
     base_offset: int
     last_offset: int
     data: bytes
+
+
+def _counted(
+    method: Callable[Concatenate[BrokerStorage, P], Awaitable[R]],
+) -> Callable[Concatenate[BrokerStorage, P], Awaitable[R]]:
+    """Count the call in `in_flight` while it waits on SQLite's thread: `Cluster.settle`
+    calls a cluster idle only when nothing is, so every call must be counted."""
+
+    @functools.wraps(method)
+    async def counted(self: BrokerStorage, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._busy():
+            return await method(self, *args, **kwargs)
+
+    return counted
 
 
 class BrokerStorage:
@@ -308,6 +339,7 @@ class BrokerStorage:
         return self.fail(f"{name}: the batch at offset {base} {problem}", damaged=True)
 
     @_guarded
+    @_counted
     async def load_logs(self) -> list[LogState]:
         """Every partition replica this broker stores, with its recovered end offset."""
         sql = """
@@ -328,6 +360,7 @@ class BrokerStorage:
         return states
 
     @_guarded
+    @_counted
     async def create_log(self, topic_id: str, topic: str, partition: int) -> LogState:
         async with self._write_lock:
             cursor = await self._db.execute(
@@ -341,6 +374,7 @@ class BrokerStorage:
         return LogState(log_id, topic_id, topic, partition, 0, 0, 0, 0)
 
     @_guarded
+    @_counted
     async def delete_log(self, log_id: int) -> None:
         async with self._write_lock:
             await self._db.execute("DELETE FROM logs WHERE log_id = ?", (log_id,))
@@ -407,6 +441,7 @@ class BrokerStorage:
         return out
 
     @_guarded
+    @_counted
     async def truncate(self, log_id: int, offset: int) -> int:
         """Remove batches from `offset` on (they start at or after it); returns bytes freed."""
         async with self._write_lock:
@@ -422,6 +457,7 @@ class BrokerStorage:
         return int(freed)
 
     @_guarded
+    @_counted
     async def last_epoch(self, log_id: int) -> int:
         """The leader epoch of the log's last batch (-1 for an empty log)."""
         async with self._db.execute(
@@ -431,6 +467,7 @@ class BrokerStorage:
         return -1 if row is None else int(row[0])
 
     @_guarded
+    @_counted
     async def first_offset_after_epoch(self, log_id: int, epoch: int) -> int | None:
         """Where the first batch of a later epoch starts (Kafka's leader-epoch cache lookup)."""
         async with self._db.execute(
@@ -440,6 +477,7 @@ class BrokerStorage:
         return None if row is None or row[0] is None else int(row[0])
 
     @_guarded
+    @_counted
     async def first_batch_at_or_after_time(
         self, log_id: int, timestamp: int, upper_offset: int
     ) -> bytes | None:
@@ -459,6 +497,7 @@ class BrokerStorage:
         return data
 
     @_guarded
+    @_counted
     async def largest_epoch_at_most(self, log_id: int, epoch: int) -> int | None:
         """The largest leader epoch in the log that is not above `epoch`."""
         async with self._db.execute(
@@ -530,6 +569,7 @@ class BrokerStorage:
                 return {int(pid): (int(data), int(last)) async for pid, data, last in cursor}
 
     @_guarded
+    @_counted
     async def checkpoint_high_watermark(self, log_id: int, high_watermark: int) -> None:
         async with self._write_lock:
             await self._db.execute(

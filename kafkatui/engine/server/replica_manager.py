@@ -182,7 +182,7 @@ class ReplicaManager:
         """A clean shutdown: fetchers stop, high watermarks are checkpointed."""
         await self.stop_fetchers()
         try:
-            for log in self.logs.values():
+            for log in list(self.logs.values()):  # a metadata change may add logs meanwhile
                 await log.checkpoint()
         except LogDirFailure:
             pass  # offline now: nothing more can be written there

@@ -18,6 +18,7 @@ from kafkatui.lessons.delivery import MODES, delivery_scenario
 from kafkatui.lessons.failover import failover_scenario
 from kafkatui.lessons.idempotence import IdempotenceRun, idempotence_scenario
 from kafkatui.lessons.rebalance import rebalance_scenario
+from kafkatui.lessons.schema_registry import schema_registry_scenario
 
 app = typer.Typer(
     help="Scripted scenarios: crash, count, explain (in memory, deterministic; --pace slows the telling).",
@@ -235,6 +236,39 @@ def delivery(
     async def main() -> None:
         narrate = _narrator(json_out, pace)
         report = await delivery_scenario(mode.value, seed, narrate=narrate)
+        if json_out:
+            print_json(report.to_json())
+
+    run_async(main)
+
+
+class Language(enum.StrEnum):
+    en = "en"
+    pt = "pt"
+
+
+@app.command("schema-registry")
+def schema_registry(
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same orders.")] = 1,
+    language: Annotated[
+        Language | None, typer.Option("--language", help="en or pt (default: from your locale).")
+    ] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Versions, framing bytes, records and refusals as one JSON object.")
+    ] = False,
+) -> None:
+    """Register a schema, produce Avro, evolve it; watch a bad record and incompatible changes refused.
+
+    Each schema gets an id, and every record starts with it (magic byte 0, the 4-byte id,
+    then the payload): the lesson shows those bytes. A field added with a default is
+    compatible; a type change is not, nor (under FULL) a field removed without a default.
+    """
+    from kafkatui.tui.i18n import detect_language
+
+    async def main() -> None:
+        narrate = None if json_out else (lambda line: console.print(line, markup=False))
+        told_in = language.value if language is not None else detect_language()
+        report = await schema_registry_scenario(seed, told_in, narrate=narrate)
         if json_out:
             print_json(report.to_json())
 

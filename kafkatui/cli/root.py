@@ -62,6 +62,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "kafkatui.cli.group:app",
         "Consumer groups: committed offsets, lag, reset and delete (like kafka-consumer-groups.sh).",
     ),
+    "schema": LazyCommand(
+        "kafkatui.cli.schema:app",
+        "Schema Registry: register, list, show, diff and check schemas; delete; compatibility config.",
+    ),
     # The lessons run on their own in-memory cluster (only --bootstrap-server, before the
     # command, is refused there).
     "demo": LazyCommand(

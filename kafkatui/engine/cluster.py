@@ -38,7 +38,14 @@ from kafkatui.engine.controller.controller import Controller
 from kafkatui.engine.controller.log_dirs import rebuilding
 from kafkatui.engine.coordinator.transaction.producer_ids import AllocateProducerIds
 from kafkatui.engine.coordinator_apis import CoordinatorApis
-from kafkatui.engine.lockfile import METADATA_FILE, DataDirLock, check_data_dir, storage_error
+from kafkatui.engine.lockfile import (
+    LISTENERS,
+    METADATA_FILE,
+    SCHEMA_REGISTRY,
+    DataDirLock,
+    check_data_dir,
+    storage_error,
+)
 from kafkatui.engine.log.cleaner import CleanResult, Segment, dirty_ratio, segments
 from kafkatui.engine.log.partition_log import PartitionLog
 from kafkatui.engine.log.producer_state import AbortedTxn
@@ -260,9 +267,14 @@ class Cluster(CoordinatorApis, LogDirControls, ScenarioDriver):
     def advertise_listeners(self, bootstrap: str | None) -> None:
         """Record the wire listeners (`host:port,...`) in the data dir's lock file, so a
         second kafkatui process can say where the running cluster is served."""
-        if self._lock is not None and self._lock.owner is not None:
-            owner = {k: v for k, v in self._lock.owner.items() if k != "listeners"}
-            self._lock.record(owner if bootstrap is None else {**owner, "listeners": bootstrap})
+        if self._lock is not None:
+            self._lock.advertise(LISTENERS, bootstrap)
+
+    def advertise_schema_registry(self, url: str | None) -> None:
+        """Record the Schema Registry's URL there too, so `kafkatui schema` in a second
+        process talks to this registry rather than starting its own."""
+        if self._lock is not None:
+            self._lock.advertise(SCHEMA_REGISTRY, url)
 
     async def __aenter__(self) -> Cluster:
         return self

@@ -1,6 +1,7 @@
-"""`ServiceHost`: the listeners one embedded cluster serves (the Kafka wire protocol
-today; Schema Registry, REST Proxy, Connect and ksqlDB on their own ports next), started
-and stopped together by `kafkatui serve` and by the workbench."""
+"""`ServiceHost`: the listeners one embedded cluster serves (the Kafka wire protocol and
+the Schema Registry; REST Proxy, Connect and ksqlDB on their own ports next), started
+and stopped together by `kafkatui serve` and by the workbench, and recorded in the data
+dir's lock file so a second kafkatui process can use them."""
 
 from __future__ import annotations
 
@@ -57,7 +58,8 @@ class ServiceHost:
         """Run the Schema Registry on this cluster (its `_schemas` topic) and serve its
         REST API on host:port. A busy port is `HttpListenError` naming the port and
         --schema-registry-port, unless `fall_back`: then a free port, said in `notices`.
-        Returns the registry's URL."""
+        The URL goes into the data dir's lock file beside the listeners, where `kafkatui
+        schema` in another process finds it. Returns the registry's URL."""
         service = RegistryService(backend or EmbeddedBackend(self.cluster))
         try:
             url = await service.start(port, host)
@@ -68,6 +70,7 @@ class ServiceHost:
             url = await service.start(0, host)
             self.notices.append(f"{error}. The Schema Registry listens on {url} instead")
         self.registry = service
+        self.cluster.advertise_schema_registry(url)
         return url
 
     @property
@@ -97,6 +100,7 @@ class ServiceHost:
 
     async def close(self) -> None:
         if self.registry is not None:
+            self.cluster.advertise_schema_registry(None)
             await self.registry.close()
             self.registry = None
         if self.wire is not None:

@@ -3,6 +3,8 @@ Errors`): the HTTP status, the error code in the body and Confluent's message.""
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from kafkatui.ecosystem.http import HttpError
 
 SUBJECT_NOT_FOUND = 40401
@@ -21,10 +23,26 @@ INVALID_COMPATIBILITY_LEVEL = 42203
 INVALID_MODE = 42204
 OPERATION_NOT_PERMITTED = 42205
 REFERENCE_EXISTS = 42206
+ID_DOES_NOT_MATCH = 42207  # IMPORT mode's; kafkatui's registry never answers it
 INVALID_SUBJECT = 42208
 SCHEMA_TOO_LARGE = 42209
 STORE_ERROR = 50001
 OPERATION_TIMEOUT = 50002
+REQUEST_FORWARDING_FAILED = 50003  # a follower registry's; kafkatui runs one registry
+UNKNOWN_LEADER = 50004
+
+
+def error_name(code: int) -> str:
+    """Confluent's name for an error code (its Errors constants without `_ERROR_CODE`),
+    or the HTTP status's for the plain ones (404 NOT_FOUND, 415 UNSUPPORTED_MEDIA_TYPE)
+    that rest-utils answers itself."""
+    for name, value in globals().items():
+        if name.isupper() and isinstance(value, int) and value == code:
+            return name
+    try:
+        return HTTPStatus(code).name
+    except ValueError:
+        return f"ERROR_{code}"
 
 
 class RegistryError(HttpError):

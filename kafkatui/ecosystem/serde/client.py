@@ -4,6 +4,7 @@ cached for good; registrations are cached per (subject, schema)."""
 
 from __future__ import annotations
 
+import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +42,9 @@ class RegistryClient:
         self._versions: dict[tuple[str, int], dict[str, Any]] = {}
         self.requests = 0  # HTTP requests sent, to see the caches work
 
-    async def _call(self, method: str, path: str, body: Any = None, **query: str) -> Any:
+    async def request(self, method: str, path: str, body: Any = None, **query: str) -> Any:
+        """One REST call (`path` with its subject already quoted, see `quote`); the JSON
+        answer, or `RegistryClientError` with the registry's error code and message."""
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
         headers = {"Accept": SCHEMA_REGISTRY_V1}
@@ -52,15 +55,23 @@ class RegistryClient:
             async with self._session.request(
                 method, self.url + path, json=body, params=query, headers=headers
             ) as r:
-                data = await r.json(content_type=None)
+                try:
+                    data = await r.json(content_type=None)
+                except ValueError:  # not JSON: not a Schema Registry (a proxy's page, another server)
+                    raise RegistryClientError(
+                        r.status,
+                        r.status,
+                        f"{self.url} answered HTTP {r.status} with a body that is not JSON: "
+                        "is it a Schema Registry?",
+                    ) from None
                 if r.status >= 400:
                     code = data.get("error_code", r.status) if isinstance(data, dict) else r.status
                     message = data.get("message", r.reason) if isinstance(data, dict) else str(r.reason)
                     raise RegistryClientError(r.status, code, message)
                 return data
-        except aiohttp.ClientError as error:
+        except (aiohttp.ClientError, TimeoutError) as error:
             raise RegistryClientError(
-                0, 0, f"the Schema Registry at {self.url} cannot be reached: {error}"
+                0, 0, f"the Schema Registry at {self.url} cannot be reached: {error or 'timed out'}"
             ) from None
 
     async def _references(self, refs: list[dict[str, Any]]) -> dict[str, ParsedSchema]:
@@ -68,7 +79,9 @@ class RegistryClient:
         for ref in refs:
             key = (ref["subject"], int(ref["version"]))
             if key not in self._versions:
-                self._versions[key] = await self._call("GET", f"/subjects/{_quote(key[0])}/versions/{key[1]}")
+                self._versions[key] = await self.request(
+                    "GET", f"/subjects/{quote(key[0])}/versions/{key[1]}"
+                )
             found = self._versions[key]
             resolved[ref["name"]] = await self._parse(found)
         return resolved
@@ -81,7 +94,7 @@ class RegistryClient:
         """The writer's schema of a framed record (cached: an id's schema never changes)."""
         cached = self._by_id.get(schema_id)
         if cached is None:
-            cached = await self._parse(await self._call("GET", f"/schemas/ids/{schema_id}"))
+            cached = await self._parse(await self.request("GET", f"/schemas/ids/{schema_id}"))
             self._by_id[schema_id] = cached
         return cached
 
@@ -97,12 +110,12 @@ class RegistryClient:
             body: dict[str, Any] = {"schema": schema, "schemaType": schema_type.value}
             if references:
                 body["references"] = [r.to_json() for r in references]
-            answer = await self._call("POST", f"/subjects/{_quote(subject)}/versions", body)
+            answer = await self.request("POST", f"/subjects/{quote(subject)}/versions", body)
             self._registered[key] = int(answer["id"])
         return self._registered[key]
 
     async def latest(self, subject: str) -> RegisteredSchema:
-        body = await self._call("GET", f"/subjects/{_quote(subject)}/versions/latest")
+        body = await self.request("GET", f"/subjects/{quote(subject)}/versions/latest")
         parsed = await self._parse(body)
         self._by_id.setdefault(int(body["id"]), parsed)
         return RegisteredSchema(int(body["id"]), parsed, body.get("subject"), body.get("version"))
@@ -119,7 +132,6 @@ class RegistryClient:
             self._session = None
 
 
-def _quote(subject: str) -> str:
-    from urllib.parse import quote
-
-    return quote(subject, safe="")
+def quote(subject: str) -> str:
+    """A subject as one path segment (a `/` or `%` in it must not change the path)."""
+    return urllib.parse.quote(subject, safe="")

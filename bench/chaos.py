@@ -35,11 +35,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from kafkatui.chaos.disk import Damage
 from kafkatui.chaos.plan import ALL_FAMILIES, ChaosConfig, Family
 from kafkatui.chaos.runner import ChaosReport, run_seeds
 
 TOPIC = "bench-chaos"
-SHOWN = 10  # seeds listed with their replay command
+SHOWN = 10  # seeds listed with their replay command (those without database damage first)
+DAMAGE = frozenset(d.value for d in Damage)
 
 
 def harness(args: argparse.Namespace) -> ChaosReport:
@@ -76,14 +78,18 @@ def harness(args: argparse.Namespace) -> ChaosReport:
     print(f"  runs that broke a promise: {totals['runs_with_violations']}")
     for promise, n in totals["violations"].items():
         print(f"    {promise}: {n} runs")
-    by_kind: Counter[str] = Counter()
-    for r in report.failed:
-        by_kind.update({f.kind for f in r.faults})
-    if by_kind:
+    print("  by the damage done to a broker's database in the run (at most one per run):")
+    damage_of = {r.seed: next((f.kind for f in r.faults if f.kind in DAMAGE), None) for r in report.results}
+    for kind in [*sorted(DAMAGE), None]:
+        runs = [r for r in report.results if damage_of[r.seed] == kind]
+        broken = [r for r in runs if not r.ok]
+        promises = Counter(v.promise.value for r in broken for v in r.violations)
+        detail = f": {', '.join(f'{p} {n}' for p, n in promises.most_common())}" if promises else ""
         print(
-            f"  faults in the runs that broke one: {', '.join(f'{k} {n}' for k, n in by_kind.most_common())}"
+            f"    {kind or 'no database damage'}: {len(broken)} of {len(runs)} runs broke a promise{detail}"
         )
-    for r in report.failed[:SHOWN]:
+    undamaged = [r for r in report.failed if damage_of[r.seed] is None]
+    for r in (undamaged or report.failed)[:SHOWN]:
         print(f"  seed {r.seed}: {'; '.join(str(f) for f in r.faults)}")
         for v in r.violations:
             print(f"    {v.promise.value}: {v.detail[:300]}")

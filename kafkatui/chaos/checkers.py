@@ -4,7 +4,9 @@
   `min.insync.replicas` replicas have it, NOT_ENOUGH_REPLICAS otherwise) is in the log,
   at the offset it was acknowledged with, after any crash, restart or failover.
 - **order**: a producer's acknowledged records of one partition have increasing
-  offsets in the order it sent them.
+  offsets in the order it sent them (idempotence guarantees it with up to 5 requests
+  in flight; the engine's producer keeps one, so the plain acks=all one is held to it
+  too, as Kafka's is with max.in.flight.requests.per.connection=1).
 - **no-duplicates**: an idempotent or transactional producer's record (KIP-98) is in
   the log at most once, retries and lost acknowledgements notwithstanding.
 - **read-committed**: a read_committed consumer never sees a record of an aborted (or

@@ -9,6 +9,7 @@ written by hand to show that each checker catches what it is meant to catch.
 from __future__ import annotations
 
 import enum
+import traceback
 from dataclasses import dataclass, field
 
 
@@ -130,3 +131,17 @@ class History:
 
     def client_error(self, name: str) -> None:
         self.client_errors[name] = self.client_errors.get(name, 0) + 1
+
+    def unexpected(self, who: str, error: BaseException) -> None:
+        """Record an error that is not a Kafka error, with where kafkatui raised it (the
+        innermost frame outside the harness)."""
+        frames = [
+            f
+            for f in traceback.extract_tb(error.__traceback__)
+            if "/kafkatui/" in f.filename and "/kafkatui/chaos/" not in f.filename
+        ]
+        where = ""
+        if frames:
+            path = frames[-1].filename.rsplit("/kafkatui/", 1)[1]
+            where = f" (at kafkatui/{path}:{frames[-1].lineno} in {frames[-1].name})"
+        self.errors.append(f"{who}: {type(error).__name__}: {error}{where}")

@@ -151,6 +151,8 @@ class _Run:
                 self._start_fleet()
                 if await self._steps():
                     await self._finish()
+        except Exception as error:  # the engine failed a call a run makes: a finding, checked
+            self.history.unexpected("the run", error)
         finally:
             if self.fleet is not None:
                 self.fleet.cancel()
@@ -158,7 +160,7 @@ class _Run:
                 try:
                     await self.cluster.close()
                 except Exception as error:
-                    self.history.errors.append(f"close: {type(error).__name__}: {error}")
+                    self.history.unexpected("close", error)
         self.result.violations = check(self.history)
         self.result.cluster_ms = self.clock.now_ms() - self._start
         self._count()
@@ -276,7 +278,7 @@ class _Run:
         except KafkaError as error:
             self.history.unavailable.append(f"reading the healed cluster: {error.name}: {error.message}")
         except Exception as error:  # not a Kafka error: what a damaged database does today
-            self.history.errors.append(f"reading the healed cluster: {type(error).__name__}: {error}")
+            self.history.unexpected("reading the healed cluster", error)
         self.history.errors.extend(f"engine timer: {e!r}" for e in cluster.errors)
 
     def _healed(self, *, lso: bool) -> bool:

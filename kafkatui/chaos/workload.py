@@ -13,6 +13,7 @@ import asyncio
 import functools
 import random
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from kafkatui.chaos.history import (
     Delivery,
@@ -33,17 +34,19 @@ TOPIC = "chaos"
 PARTITIONS = 3
 GROUP = "readers"
 MEMBERS = 2
-# transaction.timeout.ms, scaled down like the brokers' timers: an abandoned transaction
-# is aborted by the coordinator's next scan after it (every 10 s of cluster time).
+# transaction.timeout.ms, scaled down like the brokers' timers: a transaction left open
+# is aborted by the first scan after it (while healing, readback.ABORT_SCAN_MS).
 TRANSACTION_TIMEOUT_MS = 1_000
 # Retries within a short delivery.timeout.ms, so a client stuck behind a dead broker gives
 # up within a few hundred steps of cluster time.
-PRODUCER = {"linger_ms": 0, "retry_backoff_ms": 10, "delivery_timeout_ms": 3_000, "request_timeout_ms": 1_000}
+PRODUCER = ProducerConfig(
+    linger_ms=0, retry_backoff_ms=10, delivery_timeout_ms=3_000, request_timeout_ms=1_000
+)
 CONFIGS = {
-    ProducerKind.ACKS_0: ProducerConfig(acks="0", **PRODUCER),  # type: ignore[arg-type]
-    ProducerKind.ACKS_1: ProducerConfig(acks="1", **PRODUCER),  # type: ignore[arg-type]
-    ProducerKind.ACKS_ALL: ProducerConfig(acks="all", enable_idempotence=False, **PRODUCER),  # type: ignore[arg-type]
-    ProducerKind.IDEMPOTENT: ProducerConfig(acks="all", enable_idempotence=True, **PRODUCER),  # type: ignore[arg-type]
+    ProducerKind.ACKS_0: replace(PRODUCER, acks="0"),
+    ProducerKind.ACKS_1: replace(PRODUCER, acks="1"),
+    ProducerKind.ACKS_ALL: replace(PRODUCER, acks="all", enable_idempotence=False),
+    ProducerKind.IDEMPOTENT: replace(PRODUCER, acks="all", enable_idempotence=True),
 }
 CONSUMER = ConsumerConfig(
     group_id=GROUP,
@@ -112,7 +115,7 @@ class Fleet:
         except asyncio.CancelledError:
             raise
         except Exception as error:
-            self.history.errors.append(f"{name}: {type(error).__name__}: {error}")
+            self.history.unexpected(name, error)
 
     async def _pause(self, rng: random.Random, low_ms: int, high_ms: int) -> None:
         await self.cluster.clock.sleep(rng.randint(low_ms, high_ms) / 1000)
@@ -143,7 +146,7 @@ class Fleet:
         elif (error := future.exception()) is not None:
             delivery.failed = error.name if isinstance(error, KafkaError) else type(error).__name__
             if not isinstance(error, KafkaError):
-                self.history.errors.append(f"{delivery.producer}: {type(error).__name__}: {error}")
+                self.history.unexpected(delivery.producer, error)
         else:
             delivery.acked, delivery.offset = True, future.result().offset
 
@@ -153,9 +156,10 @@ class Fleet:
         number = 0
         while not self.stopping:
             if producer is None:
-                producer = Producer(self.cluster, ProducerConfig(
-                    transactional_id=self._txn_id, transaction_timeout_ms=TRANSACTION_TIMEOUT_MS, **PRODUCER,  # type: ignore[arg-type]
-                ))  # fmt: skip
+                config = replace(
+                    PRODUCER, transactional_id=self._txn_id, transaction_timeout_ms=TRANSACTION_TIMEOUT_MS
+                )
+                producer = Producer(self.cluster, config)
                 try:
                     await producer.init_transactions()
                 except KafkaError as error:
@@ -238,13 +242,17 @@ class Fleet:
 
 
 async def observe_offsets(cluster: Cluster, history: History) -> bool:
-    """One OffsetFetch of the group's partitions into the history; False if refused."""
+    """One OffsetFetch of the group's partitions into the history; False if refused with
+    a Kafka error (worth asking again), True if answered or failed otherwise (recorded)."""
     seq = history.seq()
     try:
         found = await cluster.fetch_offsets(GROUP, [(TOPIC, p) for p in range(PARTITIONS)])
     except KafkaError as error:
         history.client_error(error.name)
         return False
+    except Exception as error:  # e.g. a damaged offsets record the coordinator cannot decode
+        history.unexpected("OffsetFetch", error)
+        return True
     for partition in range(PARTITIONS):
         committed = found.get((TOPIC, partition))
         history.observations.append(

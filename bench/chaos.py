@@ -75,6 +75,8 @@ def harness(args: argparse.Namespace) -> ChaosReport:
         f"aborted {counts['transactions aborted']}, abandoned {counts['transactions abandoned']}, "
         f"unknown {counts['transactions unknown']}"
     )
+    refused = sum(1 for r in report.results for x in r.repairs if "not repaired" in x)
+    print(f"  offline log dirs repaired while healing: {totals['repairs'] - refused} (refused: {refused})")
     print(f"  runs that broke a promise: {totals['runs_with_violations']}")
     for promise, n in totals["violations"].items():
         print(f"    {promise}: {n} runs")
@@ -88,6 +90,12 @@ def harness(args: argparse.Namespace) -> ChaosReport:
         print(
             f"    {kind or 'no database damage'}: {len(broken)} of {len(runs)} runs broke a promise{detail}"
         )
+    alone = [r for r in report.results if r.only_copy_damaged]
+    print(
+        f"  runs whose damaged database held a partition's only in-sync replica: {len(alone)}, of which "
+        f"{sum(not r.ok for r in alone)} broke a promise; the other runs with damage: "
+        f"{sum(not r.ok for r in report.results if damage_of[r.seed] and not r.only_copy_damaged)} did"
+    )
     undamaged = [r for r in report.failed if damage_of[r.seed] is None]
     for r in (undamaged or report.failed)[:SHOWN]:
         print(f"  seed {r.seed}: {'; '.join(str(f) for f in r.faults)}")

@@ -9,8 +9,9 @@ transaction timeouts. The clock moves only when the run moves it, and SQLite ans
 in call order (`determinism.py`), so the same seed gives the same faults and the same
 outcome.
 
-Healing: every broker started, every link whole, the clients finish (producers flush,
-transactions end, members leave), then the clock runs until each partition has a
+Healing: every broker started, every link whole, every offline log dir repaired as an
+operator would (a new disk, a restart: `Cluster.repair_broker`), the clients finish
+(producers flush, transactions end, members leave), then the clock runs until each partition has a
 full ISR with replicas at the high watermark and no open transaction holds the last
 stable offset back; then everything is read back from the beginning.
 
@@ -21,6 +22,7 @@ others in memory.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import random
@@ -94,6 +96,11 @@ class RunResult:
     acked: int = 0  # acknowledged with acks=all, plus the records of committed transactions
     counts: dict[str, int] = field(default_factory=dict)
     cluster_ms: int = 0
+    repairs: list[str] = field(default_factory=list)  # offline log dirs rebuilt while healing
+    # Partitions whose only in-sync replica was on the database the run damaged: a second
+    # fault, beyond what Kafka 3.x survives (the partition stays offline; KIP-966's eligible
+    # leader replicas would elect a replica that has every acknowledged record).
+    only_copy_damaged: list[str] = field(default_factory=list)
     history: History = field(default_factory=History, repr=False)  # what the checkers read
 
     @property
@@ -109,6 +116,8 @@ class RunResult:
             "violations": [v.to_json() for v in self.violations],
             "counts": self.counts,
             "cluster_ms": self.cluster_ms,
+            "repairs": self.repairs,
+            "only_copy_damaged": self.only_copy_damaged,
         }
 
 
@@ -161,10 +170,27 @@ class _Run:
                     await self.cluster.close()
                 except Exception as error:
                     self.history.unexpected("close", error)
+        self._scrub_data_dir()
         self.result.violations = check(self.history)
         self.result.cluster_ms = self.clock.now_ms() - self._start
         self._count()
         return self.result
+
+    def _scrub_data_dir(self) -> None:
+        """The temporary data dir's name is random: out of every text a run kept, so the
+        same seed gives the same result."""
+        if self.data_dir is None:
+            return
+        here = str(self.data_dir)
+        h, r = self.history, self.result
+
+        def scrub(text: str) -> str:
+            return text.replace(here, "<data dir>")
+
+        h.errors, h.unavailable = [scrub(e) for e in h.errors], [scrub(e) for e in h.unavailable]
+        h.not_healed = scrub(h.not_healed) if h.not_healed is not None else None
+        r.repairs = [scrub(x) for x in r.repairs]
+        r.faults = [InjectedFault(f.at_ms, f.kind, scrub(f.what)) for f in r.faults]
 
     def _cluster(self) -> Cluster:
         assert self.cluster is not None
@@ -180,8 +206,6 @@ class _Run:
                 said = f"{error.name}: {error.message}"
             else:
                 said = f"{type(error).__name__}: {error}"
-            if self.data_dir is not None:  # its name is random: keep results comparable
-                said = said.replace(str(self.data_dir), "<data dir>")
             self.history.unavailable.append(f"the cluster did not start: {said}")
             return False
         return True
@@ -239,14 +263,24 @@ class _Run:
         perhaps damage to one broker's database, then a start on the same data dir."""
         assert self.data_dir is not None
         abandon = self.rng.random() < 0.5
+        victim = self.rng.randint(1, BROKERS)
         killed = await self._stop_fleet(abandon=abandon, limit_ms=RESTART_STOP_MS)
+        alone = sorted(
+            f"{t.name}-{p.partition}"
+            for t in self._cluster().metadata.topics.values()
+            for p in t.partitions
+            if list(p.isr) == [victim]
+        )
         await self._cluster().close()
         self.cluster = None
         what = "restart" + (" (a transaction left open)" if abandon else "")
         if killed:
             what += f" (stopped while busy: {', '.join(killed)})"
         if harm is not None:
-            what += f", {damage(self.data_dir, self.rng.randint(1, BROKERS), harm, self.rng)}"
+            what += f", {damage(self.data_dir, victim, harm, self.rng)}"
+            if alone:
+                what += f" (the only in-sync replica of {', '.join(alone)})"
+                self.result.only_copy_damaged = alone
         self._say(harm.value if harm is not None else Fault.RESTART.value, what)
         if not await self._open():
             return False
@@ -258,11 +292,14 @@ class _Run:
         """Heal, let the clients finish, wait for the cluster to converge, read it back."""
         cluster = self._cluster()
         await heal(cluster)
+        offline = await self._repair_offline_log_dirs(cluster)
         if busy := await self._stop_fleet(abandon=False, limit_ms=STOP_LIMIT_MS):
             self.history.errors.append(
                 f"clients still busy {STOP_LIMIT_MS} ms after healing: {', '.join(busy)}"
             )
         try:
+            if offline:  # no waiting will bring those partitions back
+                raise TimeoutError("; ".join(offline))
             await self._wait(lambda: self._healed(lso=False), HEAL_LIMIT_MS, "a full ISR everywhere")
             scans = ScanForTimedOutTransactions(cluster)
             await self._wait(lambda: scans.step(self.clock.now_ms()) and self._healed(lso=True),
@@ -280,6 +317,34 @@ class _Run:
         except Exception as error:  # not a Kafka error: what a damaged database does today
             self.history.unexpected("reading the healed cluster", error)
         self.history.errors.extend(f"engine timer: {e!r}" for e in cluster.errors)
+
+    async def _repair_offline_log_dirs(self, cluster: Cluster) -> list[str]:
+        """What an operator does about a log dir that went offline (KIP-112): replace the
+        disk and restart the broker (`Cluster.repair_broker`: a new incarnation that
+        refetches every replica). Refused where that broker holds a partition's only
+        in-sync copy: then the partition stays offline, as Kafka keeps it. Returns what
+        was refused."""
+        refused = []
+        for broker_id, broker in sorted(cluster.brokers.items()):
+            failure = broker.log_dir_offline
+            if failure is None:
+                continue
+            with contextlib.suppress(TimeoutError):  # the quorum may be electing a controller
+                await self._wait(lambda: cluster.quorum.active != -1, HEAL_LIMIT_MS, "a controller")
+            repair = asyncio.ensure_future(cluster.repair_broker(broker_id))
+            try:
+                await self._wait(repair.done, HEAL_LIMIT_MS, f"broker {broker_id} repaired")
+            except TimeoutError:
+                repair.cancel()
+            error = None if repair.cancelled() else repair.exception()
+            if isinstance(error, KafkaError):
+                refused.append(f"broker {broker_id} not repaired: {error.name}: {error.message}")
+                self.result.repairs.append(refused[-1])
+            elif error is not None:
+                self.history.unexpected(f"repairing broker {broker_id}", error)
+            elif not repair.cancelled():
+                self.result.repairs.append(f"broker {broker_id} repaired ({failure.reason})")
+        return refused
 
     def _healed(self, *, lso: bool) -> bool:
         return (self.fleet is None or self.fleet.done()) and healed(self._cluster(), lso=lso)

@@ -42,6 +42,7 @@ class ChaosReport:
             "runs_with_violations": len(self.failed),
             "violations": dict(sorted(broken.items())),
             "cluster_ms": sum(r.cluster_ms for r in self.results),
+            "repairs": sum(len(r.repairs) for r in self.results),
         }
 
     def to_json(self) -> dict[str, Any]:

@@ -158,6 +158,8 @@ def _print(report: ChaosReport) -> None:
     )
     for r in report.failed[:MAX_EXPLAINED]:
         console.print(f"\nseed {r.seed}: {'; '.join(str(f) for f in r.faults) or 'no faults'}", markup=False)
+        for repair in r.repairs:
+            console.print(f"  while healing: {repair}", markup=False)
         for v in r.violations:
             console.print(f"  {v.promise.value}: {v.detail}", markup=False)
         console.print(f"  replay: {report.replay_command(r.seed)}", markup=False)

@@ -293,10 +293,10 @@ class _Run:
         cluster = self._cluster()
         await heal(cluster)
         offline = await self._repair_offline_log_dirs(cluster)
+        problems = []  # what kept the healed cluster from converging
         if busy := await self._stop_fleet(abandon=False, limit_ms=STOP_LIMIT_MS):
-            self.history.errors.append(
-                f"clients still busy {STOP_LIMIT_MS} ms after healing: {', '.join(busy)}"
-            )
+            # e.g. an EndTxn whose markers cannot be written to an offline partition
+            problems.append(f"clients still busy {STOP_LIMIT_MS} ms after healing: {', '.join(busy)}")
         try:
             if offline:  # no waiting will bring those partitions back
                 raise TimeoutError("; ".join(offline))
@@ -305,7 +305,9 @@ class _Run:
             await self._wait(lambda: scans.step(self.clock.now_ms()) and self._healed(lso=True),
                              HEAL_LIMIT_MS, "no open transaction")  # fmt: skip
         except TimeoutError as error:
-            self.history.not_healed = f"did not converge after healing: {error}"
+            problems.append(f"did not converge after healing: {error}")
+        if problems:
+            self.history.not_healed = "; ".join(problems)
         for _ in range(50 if Client.GROUP in self.plan.clients else 0):  # its coordinator may be moving
             if await observe_offsets(cluster, self.history):
                 break

@@ -73,6 +73,12 @@ COMMANDS: dict[str, LazyCommand] = {
         "Scripted scenarios: crash, count, explain (in memory, deterministic; --pace slows the telling).",
         global_options=False,
     ),
+    # Chaos runs its own throwaway clusters, like the lessons.
+    "chaos": LazyCommand(
+        "kafkatui.cli.chaos:app",
+        "Seeded fault schedules against throwaway clusters; check what Kafka promises.",
+        global_options=False,
+    ),
 }
 
 

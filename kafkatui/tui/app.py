@@ -26,6 +26,7 @@ from kafkatui.tui.panels import PANELS, Panel
 from kafkatui.tui.panels.base import ShowTopic, TopicsChanged
 from kafkatui.tui.screens.help import HelpScreen
 from kafkatui.tui.screens.welcome import WelcomeScreen
+from kafkatui.tui.stylesheets import stylesheets
 from kafkatui.tui.themes import DEFAULT_THEME, load_themes
 
 BackendFactory = Callable[[], Awaitable[Backend]]
@@ -35,7 +36,7 @@ class KafkaTuiApp(App[None]):
     """The kafkatui workbench."""
 
     TITLE = "kafkatui"
-    CSS_PATH = "styles/app.tcss"
+    CSS_PATH = stylesheets()
     COMMANDS = App.COMMANDS | {WorkbenchCommands}
     BINDINGS = [
         *(

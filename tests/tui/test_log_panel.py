@@ -22,6 +22,7 @@ from kafkatui.engine.clients.producer import Producer
 from kafkatui.engine.cluster import Cluster
 from kafkatui.tui.panels.log import NO_TOPICS, LogPanel
 from kafkatui.tui.screens.jump import JumpScreen
+from kafkatui.tui.stylesheets import component_stylesheets
 from kafkatui.tui.widgets.log_view import PAGE_SIZE, Cursor, LogPages, LogView, PartitionBounds
 
 SIZE = (120, 36)
@@ -38,6 +39,8 @@ ORDERS = [  # (partition, key, value)
 
 class LogApp(App[None]):
     """Just the Log panel over a fresh three-broker cluster prepared by `setup`."""
+
+    CSS_PATH = component_stylesheets()
 
     def __init__(self, setup: Setup | None = None) -> None:
         super().__init__()

@@ -15,6 +15,7 @@ from kafkatui.common.clock import ManualClock
 from kafkatui.engine.clients.partitioner import partition_for_key
 from kafkatui.engine.cluster import Cluster
 from kafkatui.tui.panels.produce import AutoCounters, ProducePanel, RecordProduced
+from kafkatui.tui.stylesheets import component_stylesheets
 from kafkatui.tui.widgets.acks_latency import AcksLatency, AcksLatencyStats
 from kafkatui.tui.widgets.producer_path import ProducerPath, StepBox
 
@@ -30,6 +31,8 @@ def quick_reveal(monkeypatch: pytest.MonkeyPatch) -> None:
 class Harness(App[None]):
     """The panel alone on a screen, over a cluster the app opens in its own event loop
     (so the same harness serves `run_test` and `snap_compare`)."""
+
+    CSS_PATH = component_stylesheets()
 
     def __init__(self) -> None:
         super().__init__()

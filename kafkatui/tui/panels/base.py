@@ -56,10 +56,6 @@ class Panel(Widget):
         ),
     ]  # fmt: skip
 
-    DEFAULT_CSS = """
-    Panel { height: 1fr; }
-    """
-
     def __init__(self, backend: Backend) -> None:
         super().__init__(id=f"panel-{self.PANEL_ID}")
         self.backend = backend

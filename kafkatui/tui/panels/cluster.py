@@ -78,15 +78,6 @@ class ClusterPanel(Panel):
     TITLE_PT = "Cluster"
     KEY = "1"
 
-    DEFAULT_CSS = """
-    ClusterPanel { padding: 0 1; }
-    ClusterPanel #cluster-summary { color: $text-muted; padding: 0 0 1 0; }
-    ClusterPanel #cluster-listener { color: $text-accent; padding: 0 0 1 0; display: none; }
-    ClusterPanel DataTable { height: auto; max-height: 1fr; }
-    ClusterPanel #clients-title { text-style: bold; padding: 1 0 0 0; display: none; }
-    ClusterPanel #clients { display: none; }
-    """
-
     def on_mount(self) -> None:
         # A silent broker's countdown ticks; on a ManualClock it stays put, as time does.
         self.set_interval(1.0, self._tick)

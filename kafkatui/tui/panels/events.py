@@ -66,14 +66,6 @@ class EventsPanel(Panel):
         Binding("c", "clear", "Clear", id="events.clear", tooltip="Empty the list of events"),
     ]  # fmt: skip
 
-    DEFAULT_CSS = """
-    EventsPanel { padding: 0 1; }
-    EventsPanel Horizontal { height: auto; }
-    EventsPanel Select { width: 36; }
-    EventsPanel #events-status { padding: 1 2; color: $text-muted; width: 1fr; }
-    EventsPanel RichLog { height: 1fr; border: round $panel; }
-    """
-
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.history: deque[ev.Event] = deque(maxlen=self.HISTORY)

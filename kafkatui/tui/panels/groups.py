@@ -119,23 +119,6 @@ class GroupsPanel(Panel):
         ),
     ]  # fmt: skip
 
-    DEFAULT_CSS = """
-    GroupsPanel { layout: vertical; padding: 0 1; }
-    GroupsPanel #groups-summary { height: 2; }
-    GroupsPanel #groups-main { height: 1fr; margin-top: 1; }
-    GroupsPanel #groups-list { width: 24; height: 100%; }
-    GroupsPanel #groups-detail { width: 1fr; height: 100%; padding-left: 1; }
-    GroupsPanel #groups-members { height: 1fr; }
-    GroupsPanel #groups-empty { color: $text-muted; }
-    GroupsPanel .member { width: 1fr; height: 100%; padding: 0 1; margin-right: 1; background: $panel; }
-    GroupsPanel .member.-paused { color: $text-warning; }
-    GroupsPanel .member.-rebalancing { background: $warning-muted; }
-    GroupsPanel .member.-crashed { background: $error-muted; color: $text-error; }
-    GroupsPanel .member.-selected { border-left: outer $accent; padding-left: 0; }
-    GroupsPanel #groups-unassigned { height: 1; color: $text-warning; }
-    GroupsPanel #groups-hint { height: 1; color: $text-muted; }
-    """
-
     selected_member: reactive[str] = reactive("", init=False)
 
     def __init__(self, *args: object, **kwargs: object) -> None:

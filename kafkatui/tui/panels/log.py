@@ -75,18 +75,6 @@ class LogPanel(Panel):
         ),
     ]  # fmt: skip
 
-    DEFAULT_CSS = """
-    LogPanel { layout: vertical; }
-    LogPanel #log-bar { height: 3; }
-    LogPanel #log-topic { width: 36; }
-    LogPanel #log-status { width: 1fr; height: 3; padding: 1 1 0 1; color: $text-muted; }
-    LogPanel #log-empty { height: 1fr; content-align: center middle; color: $text-muted; }
-    LogPanel #log-body { height: 1fr; }
-    LogPanel LogView { width: 1fr; height: 1fr; }
-    LogPanel RecordDetail { width: 52; height: 1fr; display: none; border-left: tall $primary; }
-    LogPanel RecordDetail.-open { display: block; }
-    """
-
     def __init__(self, backend: Backend) -> None:
         super().__init__(backend)
         self.topic: str | None = None

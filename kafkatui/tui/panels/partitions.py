@@ -190,36 +190,6 @@ class PartitionsPanel(Panel):
         ),
     ]  # fmt: skip
 
-    DEFAULT_CSS = """
-    PartitionsPanel { layout: vertical; padding: 0 1; }
-    PartitionsPanel #partitions-summary { color: $text-muted; height: 1; }
-    PartitionsPanel #partitions-unsupported { color: $text-warning; height: 1; display: none; }
-    PartitionsPanel #partitions-unsupported.-shown { display: block; }
-    PartitionsPanel #partitions-header { height: 3; margin-top: 1; padding-right: 1; }
-    PartitionsPanel #partitions-body { height: 1fr; scrollbar-size-vertical: 1; scrollbar-gutter: stable; }
-    PartitionsPanel #partitions-empty { color: $text-muted; padding: 1 0; }
-    PartitionsPanel .partition-row { height: 2; margin-top: 1; }
-    PartitionsPanel .label { width: 18; height: 100%; text-wrap: nowrap; text-overflow: ellipsis; }
-    PartitionsPanel .partition-row .label { text-style: bold; }
-    PartitionsPanel .partition-row .label.-offline { color: $text-error; }
-    PartitionsPanel .cell, PartitionsPanel .broker { width: 1fr; height: 100%; padding: 0 1; margin-left: 1; }
-    PartitionsPanel .broker { color: $text; }
-    PartitionsPanel .broker.-crashed, PartitionsPanel .broker.-stopped { color: $text-error; }
-    PartitionsPanel .broker.-fenced { color: $text-warning; }
-    PartitionsPanel .broker.-selected { background: $accent; color: $text; text-style: bold; }
-    PartitionsPanel .cell.-selected { border-left: outer $accent; padding-left: 0; }
-    PartitionsPanel .-leader { background: $primary; color: $text; text-style: bold; }
-    PartitionsPanel .-in-sync { background: $panel; color: $text; }
-    PartitionsPanel .-out-of-sync { background: $warning-muted; color: $text-warning; }
-    PartitionsPanel .-offline { background: $error-muted; color: $text-error; text-style: dim; }
-    PartitionsPanel .-unreachable { background: $error-muted; color: $text-error; text-style: bold; }
-    PartitionsPanel .cell.-flash { tint: $accent 45%; }
-    PartitionsPanel #partitions-links { height: 1; margin-top: 1; }
-    PartitionsPanel #partitions-legend { height: 2; }
-    PartitionsPanel .chip { width: auto; padding: 0 1; margin-right: 1; }
-    PartitionsPanel #legend-text { width: 1fr; color: $text-muted; }
-    """
-
     selected_broker: reactive[int] = reactive(0, init=False)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -623,18 +593,6 @@ class LinkScreen(ModalScreen[LinkChoice | None]):
     """Which link of a broker to cut/heal, or to slow down (and by how much)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="link.cancel")]
-
-    DEFAULT_CSS = """
-    LinkScreen { align: center middle; }
-    LinkScreen > #link-dialog {
-        width: 60; height: auto; padding: 1 2;
-        border: thick $primary; background: $surface;
-    }
-    LinkScreen #link-title { text-style: bold; }
-    LinkScreen #link-state { color: $text-muted; margin-bottom: 1; }
-    LinkScreen #link-error { color: $error; width: 100%; height: auto; }
-    LinkScreen #link-hint { color: $text-muted; margin-top: 1; }
-    """
 
     def __init__(
         self, broker_id: int, others: list[int], links: list[LinkState], latency: bool = False

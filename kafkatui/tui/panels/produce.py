@@ -124,48 +124,6 @@ class ProducePanel(Panel):
         ),
     ]  # fmt: skip
 
-    DEFAULT_CSS = """
-    ProducePanel #produce-root { layout: horizontal; }
-    ProducePanel #produce-form { width: 46; height: 1fr; padding: 0 1; }
-    ProducePanel #produce-side { width: 1fr; height: 1fr; padding: 0 1; }
-    ProducePanel.-narrow #produce-root { layout: vertical; }
-    ProducePanel.-narrow #produce-form, ProducePanel.-narrow #produce-side {
-        width: 100%; height: auto; overflow-y: hidden;
-    }
-    ProducePanel .section { text-style: bold; color: $primary; }
-    ProducePanel #produce-side .section { margin-top: 1; }
-    ProducePanel #produce-side .section.-first { margin-top: 0; }
-    ProducePanel .row { height: auto; }
-    ProducePanel .line { height: 1; }
-    ProducePanel .spaced { margin-top: 1; }
-    ProducePanel .field-label { width: 11; height: 3; content-align: left middle; color: $text-muted; }
-    ProducePanel .line > .field-label { height: 1; }
-    ProducePanel .row > Input, ProducePanel .row > Select { width: 1fr; }
-    ProducePanel #acks { layout: horizontal; width: auto; }
-    ProducePanel #acks > RadioButton { width: auto; margin-right: 1; }
-    ProducePanel .toggle { border: none; height: 1; padding: 0 1; }
-    ProducePanel .toggle:focus { background: $block-cursor-blurred-background; }
-    ProducePanel .toggle-label { width: auto; height: 1; color: $text-muted; }
-    ProducePanel .toggle-label.-chosen { color: $text; text-style: bold; }
-    ProducePanel .msg { height: auto; padding-left: 11; color: $text-muted; }
-    ProducePanel .msg.-empty { display: none; }
-    ProducePanel .msg.-error { color: $error; }
-    ProducePanel .msg.-ok { color: $success; }
-    ProducePanel #drop-ack { margin-left: 2; }
-    ProducePanel #compression { width: 16; }
-    ProducePanel #txn-id { width: 1fr; height: 1; border: none; padding: 0 1; }
-    ProducePanel #txn-buttons { height: auto; padding-left: 11; }
-    ProducePanel #txn-buttons > Button { min-width: 8; margin-right: 1; }
-    ProducePanel #txn-msg.-open { color: $warning; }
-    ProducePanel #send { margin-left: 11; }
-    ProducePanel #send-hint { padding-left: 1; height: 3; content-align: left middle; color: $text-muted; }
-    ProducePanel #rate { width: 12; }
-    ProducePanel #auto { margin-top: 1; }
-    ProducePanel #auto-counters { width: 1fr; height: 3; padding-left: 1; content-align: left middle; }
-    ProducePanel #auto-counters.-running { color: $accent; text-style: bold; }
-    ProducePanel #acks-latency-note { height: auto; color: $text-muted; }
-    """
-
     auto_running: reactive[bool] = reactive(False, init=False)
     """Whether auto-produce is on."""
 

@@ -48,16 +48,6 @@ class TopicsPanel(Panel):
         ),
     ]  # fmt: skip
 
-    DEFAULT_CSS = """
-    TopicsPanel { padding: 0 1; }
-    TopicsPanel #topics-empty { color: $text-muted; padding: 1 0; }
-    TopicsPanel #topic-list { height: auto; max-height: 12; }
-    TopicsPanel #topic-details { height: 1fr; }
-    TopicsPanel .section { text-style: bold; color: $primary; padding-top: 1; }
-    TopicsPanel #partitions-box { width: 52; margin-right: 2; }
-    TopicsPanel #configs-box { width: 1fr; }
-    """
-
     def compose(self) -> ComposeResult:
         yield Static("No topics yet. Press n to create one.", id="topics-empty")
         topics: DataTable[str] = DataTable(id="topic-list", cursor_type="row", zebra_stripes=True)

@@ -16,16 +16,6 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No", id="dialog.no"),
     ]
 
-    DEFAULT_CSS = """
-    ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical {
-        width: 64; height: auto; padding: 1 2; border: thick $error; background: $surface;
-    }
-    ConfirmScreen .question { padding-bottom: 1; }
-    ConfirmScreen Horizontal { height: auto; align-horizontal: right; }
-    ConfirmScreen Button { margin-left: 2; }
-    """
-
     def __init__(self, question: str, yes: str = "Delete") -> None:
         super().__init__()
         self.question = question

@@ -32,23 +32,6 @@ class CreateTopicScreen(ModalScreen[TopicSpec | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
-    DEFAULT_CSS = """
-    CreateTopicScreen { align: center middle; }
-    CreateTopicScreen > Vertical {
-        max-height: 100%;
-        width: 72; height: auto; padding: 1 2; border: thick $primary; background: $surface;
-    }
-    CreateTopicScreen .title { text-style: bold; }
-    CreateTopicScreen Label { padding-top: 1; }
-    CreateTopicScreen .hint { color: $text-muted; }
-    CreateTopicScreen .error { color: $error; height: auto; }
-    CreateTopicScreen .error.-empty { display: none; }
-    CreateTopicScreen Horizontal { height: auto; align-horizontal: right; }
-    CreateTopicScreen .pair Vertical { height: auto; width: 1fr; }
-    CreateTopicScreen .pair Vertical:first-of-type { margin-right: 2; }
-    CreateTopicScreen Button { margin-left: 2; }
-    """
-
     def __init__(self, backend: Backend) -> None:
         super().__init__()
         self.backend = backend

@@ -19,16 +19,6 @@ class HelpScreen(ModalScreen[str]):
         Binding("l", "switch_language", "Language", id="help.language"),
     ]
 
-    DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > Vertical {
-        width: 90%; max-width: 110; height: 90%; border: thick $primary; background: $surface;
-    }
-    HelpScreen VerticalScroll { height: 1fr; padding: 0 1; }
-    HelpScreen Markdown { background: $surface; }
-    HelpScreen #help-footer { dock: bottom; color: $text-muted; padding: 0 2; height: 1; }
-    """
-
     def __init__(self, page: str, language: str) -> None:
         super().__init__()
         self.page = page

@@ -37,17 +37,6 @@ class JumpScreen(ModalScreen[int | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="jump.cancel")]
 
-    DEFAULT_CSS = """
-    JumpScreen { align: center middle; }
-    JumpScreen > #jump-dialog {
-        width: 60; height: auto; padding: 1 2;
-        border: thick $primary; background: $surface;
-    }
-    JumpScreen #jump-title { text-style: bold; margin-bottom: 1; }
-    JumpScreen #jump-error { color: $error; width: 100%; height: auto; }
-    JumpScreen #jump-hint { color: $text-muted; margin-top: 1; }
-    """
-
     def __init__(self, topic: str, partition: int, log_start: int, log_end: int) -> None:
         super().__init__()
         self.topic = topic

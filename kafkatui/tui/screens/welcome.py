@@ -46,16 +46,6 @@ class WelcomeScreen(ModalScreen[str]):
         Binding("e,escape", "choose('empty')", "Empty cluster", id="welcome.empty"),
     ]
 
-    DEFAULT_CSS = """
-    WelcomeScreen { align: center middle; }
-    WelcomeScreen > Vertical {
-        width: 80; height: auto; padding: 1 2; border: thick $primary; background: $surface;
-    }
-    WelcomeScreen Markdown { background: $surface; }
-    WelcomeScreen Horizontal { height: auto; align-horizontal: center; }
-    WelcomeScreen Button { margin: 0 2; }
-    """
-
     def __init__(self, brokers: int, language: str = "en") -> None:
         super().__init__()
         self.brokers = brokers

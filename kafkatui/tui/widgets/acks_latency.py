@@ -86,15 +86,6 @@ class AcksLatency(Widget):
         "acks-latency--p95",
     }
 
-    DEFAULT_CSS = """
-    AcksLatency { height: 4; }
-    AcksLatency > .acks-latency--header { color: $text-muted; }
-    AcksLatency > .acks-latency--chosen { color: $text; text-style: bold; }
-    AcksLatency > .acks-latency--empty { color: $text-muted; }
-    AcksLatency > .acks-latency--median { color: $accent; }
-    AcksLatency > .acks-latency--p95 { color: $accent 50%; }
-    """
-
     summaries: reactive[tuple[LatencySummary, ...]] = reactive(
         tuple(LatencySummary(acks, 0, 0.0, 0.0) for acks in ACKS_SETTINGS)
     )

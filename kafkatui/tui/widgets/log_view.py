@@ -235,24 +235,6 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         "log-view--open-txn",
     }
 
-    DEFAULT_CSS = """
-    LogView { overflow-x: hidden; overflow-y: auto; background: $surface; }
-    LogView > .log-view--cursor { background: $accent 45%; color: $text; text-style: bold; }
-    LogView:focus > .log-view--cursor { background: $accent; color: $text; text-style: bold; }
-    LogView > .log-view--label { color: $text; text-style: bold; }
-    LogView > .log-view--label-cursor { color: $accent; text-style: bold reverse; }
-    LogView > .log-view--info { color: $text-muted; }
-    LogView > .log-view--null-key { color: $text-muted; text-style: italic; }
-    LogView > .log-view--placeholder { color: $text-disabled; }
-    LogView > .log-view--value { color: $text-muted; }
-    LogView > .log-view--marker { color: $warning; text-style: bold; }
-    LogView > .log-view--reader { color: $success; text-style: bold; }
-    LogView > .log-view--segment { color: $accent; text-style: bold; }
-    LogView > .log-view--cleaned { color: $error; text-style: bold; }
-    LogView > .log-view--aborted { color: $text-disabled; text-style: strike; }
-    LogView > .log-view--open-txn { color: $warning; text-style: italic; }
-    """
-
     class Highlighted(Message):
         """The cursor moved, or the record under it was just read (`record` is None if unread)."""
 

@@ -20,23 +20,6 @@ STEP_NAMES = ("send", "serialize", "partition", "write")
 class StepBox(Static):
     """One step of the path: its name in the border, what happened inside."""
 
-    DEFAULT_CSS = """
-    StepBox {
-        height: 100%;
-        min-height: 5;
-        border: round $panel-lighten-2;
-        border-title-color: $text-muted;
-        color: $text-muted;
-        padding: 0 1;
-    }
-    StepBox.-done {
-        border: round $success;
-        border-title-color: $success;
-        border-title-style: bold;
-        color: $text;
-    }
-    """
-
     def __init__(self, index: int, name: str) -> None:
         super().__init__(Text("waiting"), id=f"step-{name}")
         self.index = index
@@ -57,29 +40,6 @@ class ProducerPath(Widget):
     `set_timer` between steps, so the path reads as a sequence), then states where the
     record landed. Timers are the UI's own, not the engine clock, so the final state is
     reached on a `ManualClock` too; `complete` says when it is.
-    """
-
-    DEFAULT_CSS = """
-    ProducerPath { height: auto; }
-    /* A grid, so all four boxes take the height of the tallest. */
-    ProducerPath #path-steps {
-        layout: grid;
-        grid-size: 7 1;
-        grid-columns: 1fr 2 1fr 2 1fr 2 1fr;
-        grid-rows: auto;
-        height: auto;
-    }
-    ProducerPath .arrow {
-        width: 2;
-        height: 100%;
-        content-align: center middle;
-        color: $text-muted;
-    }
-    ProducerPath .arrow.-done { color: $success; text-style: bold; }
-    ProducerPath #path-outcome { height: auto; padding: 0 1; color: $text-muted; }
-    ProducerPath #path-outcome.-landed { color: $success; text-style: bold; }
-    ProducerPath #path-outcome.-unacked { color: $warning; text-style: bold; }
-    ProducerPath #path-outcome.-failed { color: $error; text-style: bold; }
     """
 
     STEP_DELAY: ClassVar[float] = 0.12

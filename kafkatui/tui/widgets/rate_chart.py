@@ -16,13 +16,6 @@ class RateChart(Widget):
     the same speed, however few samples exist yet.
     """
 
-    DEFAULT_CSS = """
-    RateChart { height: 1; layout: horizontal; }
-    RateChart .chart-title { width: 12; color: $text-muted; }
-    RateChart Sparkline { width: 1fr; }
-    RateChart .chart-value { width: 14; padding-left: 1; text-align: right; color: $accent; }
-    """
-
     def __init__(
         self, title: str, unit: str, *, window: int = 60, precision: int = 0, id: str | None = None
     ) -> None:

@@ -66,12 +66,6 @@ class RecordDetail(VerticalScroll):
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"record-detail--section", "record-detail--field"}
 
-    DEFAULT_CSS = """
-    RecordDetail { background: $surface; padding: 0 1; }
-    RecordDetail > .record-detail--section { color: $primary; text-style: bold; }
-    RecordDetail > .record-detail--field { color: $text-muted; }
-    """
-
     record: reactive[LogRecordView | None] = reactive(None, init=False)
 
     def compose(self) -> ComposeResult:

@@ -206,20 +206,6 @@ class StoredBatch:
     data: bytes
 
 
-def _counted(
-    method: Callable[Concatenate[BrokerStorage, P], Awaitable[R]],
-) -> Callable[Concatenate[BrokerStorage, P], Awaitable[R]]:
-    """Count the call in `in_flight` while it waits on SQLite's thread: `Cluster.settle`
-    calls a cluster idle only when nothing is, so every call must be counted."""
-
-    @functools.wraps(method)
-    async def counted(self: BrokerStorage, *args: P.args, **kwargs: P.kwargs) -> R:
-        with self._busy():
-            return await method(self, *args, **kwargs)
-
-    return counted
-
-
 class BrokerStorage:
     """The SQLite database of one broker (`broker-<id>.db`), Kafka's log directory.
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from kafkatui.common.clock import ManualClock
 from kafkatui.engine.cluster_core import ClusterCore
+from kafkatui.engine.log.in_flight import InFlight
 
 # Quiet rounds of the event loop, with other work still ready, after which a settle on a
 # ManualClock checks by the clock (chains of awaits take a few rounds; another cluster in
@@ -29,8 +30,11 @@ class ScenarioDriver(ClusterCore):
             for b in self.brokers.values()
             for key, log in sorted(b.logs.items())
         )
-        busy = sum(b.storage.in_flight for b in self.brokers.values()) + self._metadata_log.in_flight
+        busy = sum(calls.count for calls in self._sqlite_calls())
         return (logs, self.metadata.offset, getattr(self.clock, "pending", None), busy)
+
+    def _sqlite_calls(self) -> list[InFlight]:
+        return [b.storage.calls for b in self.brokers.values()] + [self._metadata_log.calls]
 
     async def settle(self, checks: int = 3, interval: float = 0.002) -> None:
         """Wait until nothing moves without the clock: deterministic steps on a ManualClock
@@ -50,6 +54,8 @@ class ScenarioDriver(ClusterCore):
         last = self.progress()
         while stable < checks:
             quick = busy < _BUSY_ROUNDS
+            if last[-1]:  # wait for SQLite's thread to answer, without polling for it
+                await asyncio.gather(*(calls.idle() for calls in self._sqlite_calls()))
             await asyncio.sleep(0 if quick else interval)
             now = self.progress()
             if now != last or now[-1]:

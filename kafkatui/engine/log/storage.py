@@ -14,13 +14,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
 import aiosqlite
 
+from kafkatui.engine.log.in_flight import InFlight
 from kafkatui.engine.log.log_dir import (
     DatabaseCheck,
     LogDirFailure,
@@ -224,20 +225,20 @@ class BrokerStorage:
         self.on_failure: Callable[[LogDirFailure], None] | None = None
         self._names: dict[int, str] = {}  # log id -> "topic-partition", for messages
         # Reads and writes waiting on SQLite's thread: a cluster is only idle at zero.
-        self.in_flight = 0
+        self.calls = InFlight()
         # One connection serves every partition of the broker, and a transaction spans
         # several awaits (BEGIN, executemany, COMMIT): another partition's write must not
         # run inside it (it would share its fate on ROLLBACK) or open its own within it.
         self._write_lock = asyncio.Lock()
 
-    @contextlib.contextmanager
-    def _busy(self) -> Iterator[None]:
+    @property
+    def in_flight(self) -> int:
+        """Calls waiting on SQLite's thread (`calls.count`)."""
+        return self.calls.count
+
+    def _busy(self) -> InFlight:
         """Count a call waiting on SQLite's thread (see `in_flight`)."""
-        self.in_flight += 1
-        try:
-            yield
-        finally:
-            self.in_flight -= 1
+        return self.calls
 
     @property
     def _db(self) -> aiosqlite.Connection:
@@ -368,12 +369,9 @@ class BrokerStorage:
     @_guarded
     async def append(self, log_id: int, batches: Sequence[tuple[BatchHeader, bytes]]) -> None:
         """Write batches in one transaction (all or nothing), each indexed by its leader epoch."""
-        self.in_flight += 1
-        try:
+        with self._busy():
             async with self._write_lock:
                 await self._append(log_id, batches)
-        finally:
-            self.in_flight -= 1
 
     async def _append(self, log_id: int, batches: Sequence[tuple[BatchHeader, bytes]]) -> None:
         rows = [_row(log_id, h, data) for h, data in batches]
@@ -393,11 +391,8 @@ class BrokerStorage:
     async def read(
         self, log_id: int, from_offset: int, upper_offset: int, max_bytes: int
     ) -> list[StoredBatch]:
-        self.in_flight += 1
-        try:
+        with self._busy():
             return await self._read(log_id, from_offset, upper_offset, max_bytes)
-        finally:
-            self.in_flight -= 1
 
     async def _read(
         self, log_id: int, from_offset: int, upper_offset: int, max_bytes: int
@@ -496,8 +491,7 @@ class BrokerStorage:
     async def producer_batches(self, log_id: int) -> list[ProducerBatch]:
         """The last batches of each producer id in a log, oldest first: enough to rebuild
         its producer state (Kafka reloads a snapshot and replays the log after it)."""
-        self.in_flight += 1
-        try:
+        with self._busy():
             # The window runs over the covering index; only the newest batches' rows are
             # read for their max timestamp (producer.id.expiration.ms counts from it).
             sql = """
@@ -515,16 +509,13 @@ class BrokerStorage:
             """
             async with self._db.execute(sql, (log_id, log_id, NUM_BATCHES_TO_RETAIN)) as cursor:
                 return [ProducerBatch(*row) async for row in cursor]
-        finally:
-            self.in_flight -= 1
 
     @_guarded
     async def transaction_batches(self, log_id: int) -> list[tuple[int, int, int, int, bytes | None]]:
         """Transactional batches of a log, oldest first: (producer id, epoch, base offset,
         last offset, the bytes of a control batch else None). What rebuilding the open
         and aborted transactions needs (Kafka reads its `.txnindex` files instead)."""
-        self.in_flight += 1
-        try:
+        with self._busy():
             sql = """
                 SELECT producer_id, producer_epoch, base_offset, last_offset,
                        CASE WHEN (attributes & 32) != 0 THEN data ELSE NULL END
@@ -537,8 +528,6 @@ class BrokerStorage:
                 if data is not None and (problem := stored_batch_problem(data, base, last)) is not None:
                     raise self._corrupt(log_id, base, problem)
             return rows  # type: ignore[return-value]
-        finally:
-            self.in_flight -= 1
 
     @_guarded
     async def last_offsets_of_producers(self, log_id: int) -> dict[int, tuple[int, int]]:

@@ -19,6 +19,7 @@ from typing import Any
 import aiosqlite
 
 from kafkatui.engine.log.configs import TopicConfig
+from kafkatui.engine.log.in_flight import InFlight
 from kafkatui.engine.log.log_dir import is_storage_failure
 from kafkatui.engine.log.storage import MEMORY, open_database_created
 
@@ -198,7 +199,7 @@ class MetadataLog:
         self._db = db
         self.cluster_id = cluster_id
         self.failure: str | None = None  # why an append failed (the disk): no change can commit
-        self.in_flight = 0  # appends waiting on SQLite's thread (see Cluster.settle)
+        self.calls = InFlight()  # appends waiting on SQLite's thread (see Cluster.settle)
 
     @classmethod
     async def open(cls, path: Path | None, new_cluster_id: Callable[[], str] = lambda: "") -> MetadataLog:
@@ -244,8 +245,7 @@ class MetadataLog:
             (next_offset + i, timestamp_ms, r.type, json.dumps(r.data, sort_keys=True))
             for i, r in enumerate(records)
         ]
-        self.in_flight += 1
-        try:
+        with self.calls:
             await self._db.execute("BEGIN")
             try:
                 await self._db.executemany("INSERT INTO metadata_log VALUES (?, ?, ?, ?)", rows)
@@ -256,6 +256,4 @@ class MetadataLog:
                 if is_storage_failure(error):
                     self.failure = str(error)
                 raise
-        finally:
-            self.in_flight -= 1
         return next_offset + len(rows) - 1

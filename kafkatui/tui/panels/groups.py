@@ -31,46 +31,98 @@ from kafkatui.common.events import (
     GroupStateChanged,
 )
 from kafkatui.tui.panels.base import Panel
+from kafkatui.tui.widgets.sparkline import Sparkline, bars
 
 _RELEVANT = (GroupStateChanged, GroupMemberJoined, GroupMemberRemoved, GroupRebalanceCompleted)
 DEFAULT_GROUP = "workbench"
-SPARK = "▁▂▃▄▅▆▇█"
 HISTORY = 12  # lag samples kept per partition, one per second of cluster time
 
 
-def sparkline(values: list[int]) -> str:
-    """Lag over time in block characters, scaled to the largest value shown."""
-    if not values:
-        return ""
-    top = max(values)
-    if top <= 0:
-        return SPARK[0] * len(values)
-    return "".join(SPARK[min(len(SPARK) - 1, v * (len(SPARK) - 1) // top)] for v in values)
+def lag_line(p: GroupPartitionView, mark: str = " ") -> str:
+    """A partition a member reads and its lag (its sparkline follows)."""
+    return f"{mark} {p.topic}-{p.partition} · lag {'—' if p.lag < 0 else p.lag}"
 
 
-def partition_lines(p: GroupPartitionView, history: list[int], mark: str = " ") -> str:
-    """Two lines: the partition, its lag and the lag's sparkline; its committed offset."""
-    committed = "—" if p.committed < 0 else str(p.committed)
-    lag = "—" if p.lag < 0 else str(p.lag)
-    return f"{mark} {p.topic}-{p.partition} · lag {lag} {sparkline(history)}".rstrip() + (
-        f"\n    committed {committed}"
-    )
+def committed_line(p: GroupPartitionView) -> str:
+    return f"    committed {'—' if p.committed < 0 else p.committed}"
 
 
-class _Column(Static):
+class _PartitionLag(Vertical):
+    """Two lines of a member's column: a partition, its lag and the lag's sparkline; its
+    committed offset."""
+
+    def __init__(self) -> None:
+        super().__init__(classes="partition")
+        self._shown: tuple[str, tuple[int, ...], str] | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="lag-line"):
+            yield Static(classes="lag")
+            yield Sparkline(classes="lag-history")
+        yield Static(classes="committed")
+
+    def show(self, lag: str, history: tuple[int, ...], committed: str) -> None:
+        if (lag, history, committed) == self._shown:
+            return  # redrawn every second: only what changed
+        self._shown = (lag, history, committed)
+        self.query_one(".lag", Static).update(Content(f"{lag} " if history else lag))
+        self.query_one(Sparkline).data = history
+        self.query_one(".committed", Static).update(Content(committed))
+
+    @property
+    def text(self) -> str:
+        lag, history, committed = self._shown or ("", (), "")
+        return f"{lag} {bars(history)}".rstrip() + f"\n{committed}"
+
+
+class _Partitions(Vertical):
+    """The lag rows below a member's head, down to the column's foot."""
+
+    BLANK = True  # its empty lines in the column's text style, as a Static draws its own
+
+
+class _Column(Vertical):
     """One member of the group and the partitions it reads (clicking selects it)."""
 
     def __init__(self, key: str) -> None:
         super().__init__(classes="member")
         self.key = key
-        self._shown = ""
+        self._head = ""
+        self._rows: list[_PartitionLag] | None = None  # None: nothing below the head yet
 
-    def show(self, text: str, selected: bool, status: str, rebalancing: bool) -> None:
-        if text != self._shown:
-            self._shown = text
-            self.update(Content(text))
+    def compose(self) -> ComposeResult:
+        yield Static(classes="member-head")
+        yield _Partitions(classes="member-partitions")
+
+    async def show(
+        self,
+        head: list[str],
+        rows: list[tuple[str, tuple[int, ...], str]],
+        *,
+        selected: bool,
+        status: str,
+        rebalancing: bool,
+    ) -> None:
+        """The member's lines (name, status, rebalance step), then a lag row per partition."""
+        text = "\n".join(head)
+        if text != self._head:
+            self._head = text
+            self.query_one(".member-head", Static).update(Content(text))
+        if self._rows is None or len(self._rows) != len(rows):
+            box = self.query_one(_Partitions)
+            await box.remove_children()
+            self._rows = [_PartitionLag() for _ in rows]
+            await box.mount_all(self._rows or [Static("no partitions")])
+        for row, (lag, history, committed) in zip(self._rows, rows, strict=True):
+            row.show(lag, history, committed)
         flags = [*(["-selected"] if selected else []), *(["-rebalancing"] if rebalancing else [])]
         self.set_classes(["member", f"-{status}", *flags])
+
+    @property
+    def text(self) -> str:
+        """What the column says, line by line, a sparkline as its bars."""
+        rows = [row.text for row in self._rows or ()] or ["no partitions"]
+        return "\n".join([self._head, *rows])
 
 
 class GroupsPanel(Panel):
@@ -180,7 +232,7 @@ class GroupsPanel(Panel):
             self._pending = False
             await self.refresh_data()
 
-    def member_column(self, key: str) -> Static | None:
+    def member_column(self, key: str) -> _Column | None:
         """The column drawn for a member (client id of a workbench consumer, else member id)."""
         return self._columns.get(key)
 
@@ -276,24 +328,25 @@ class GroupsPanel(Panel):
             status = "external"
             if m.consumer is not None:
                 status = "crashed" if key in crashed_keys else str(m.consumer.status)
-            lines = [f"{'▸ ' if key == self.selected_member else ''}{key}{' ★' if key == leader else ''}"]
-            lines.append(_status_line(status, m) + ("" if m.member_id else " · not a member"))
-            lines.append(_phase_line(m) if status not in ("crashed", "external") else "")
-            rows = by_owner.get(m.member_id, []) if m.member_id else []
+            head = [f"{'▸ ' if key == self.selected_member else ''}{key}{' ★' if key == leader else ''}"]
+            head.append(_status_line(status, m) + ("" if m.member_id else " · not a member"))
+            head.append(_phase_line(m) if status not in ("crashed", "external") else "")
             gained = self._gained(key, m)
-            lines.extend(
-                partition_lines(
-                    p,
-                    list(self._history.get((view.group_id, p.topic, p.partition), ())),
-                    "+" if (p.topic, p.partition) in gained else " ",
+            rows = [
+                (
+                    lag_line(p, "+" if (p.topic, p.partition) in gained else " "),
+                    tuple(self._history.get((view.group_id, p.topic, p.partition), ())),
+                    committed_line(p),
                 )
-                for p in rows
-            )
-            if not rows:
-                lines.append("no partitions")
+                for p in (by_owner.get(m.member_id, []) if m.member_id else [])
+            ]
             rebalancing = m.consumer is not None and m.consumer.phase not in ("stable", "left")
-            self._columns[key].show(
-                "\n".join(lines), key == self.selected_member, status, rebalancing and status != "crashed"
+            await self._columns[key].show(
+                head,
+                rows,
+                selected=key == self.selected_member,
+                status=status,
+                rebalancing=rebalancing and status != "crashed",
             )
         total_lag = sum(p.lag for p in view.partitions if p.lag > 0)
         summary.update(
@@ -326,9 +379,10 @@ class GroupsPanel(Panel):
     # --- what the user does ----------------------------------------------------------
 
     def on_click(self, event: events.Click) -> None:
-        key = getattr(event.widget, "key", None)
-        if isinstance(key, str):
-            self.selected_member = key
+        under = event.widget.ancestors_with_self if event.widget is not None else []
+        column = next((w for w in under if isinstance(w, _Column)), None)
+        if column is not None:
+            self.selected_member = column.key
 
     def action_select_member(self, step: int) -> None:
         keys = list(self._columns)

@@ -17,20 +17,24 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.reactive import reactive
-from textual.widget import Widget
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
-from textual.worker import Worker
 
-from kafkatui.backends.base import ConsumerStatus, GroupMemberView, GroupPartitionView, GroupView
+from kafkatui.backends.base import (
+    Backend,
+    ConsumerStatus,
+    Feature,
+    GroupMemberView,
+    GroupPartitionView,
+    GroupView,
+)
 from kafkatui.common.events import (
-    Event,
     GroupMemberJoined,
     GroupMemberRemoved,
     GroupRebalanceCompleted,
     GroupStateChanged,
 )
-from kafkatui.tui.panels.base import Panel
+from kafkatui.tui.panels.base import Panel, arrow_bindings, reports_errors
 from kafkatui.tui.widgets.sparkline import Sparkline, bars
 
 _RELEVANT = (GroupStateChanged, GroupMemberJoined, GroupMemberRemoved, GroupRebalanceCompleted)
@@ -134,17 +138,14 @@ class GroupsPanel(Panel):
     TITLE = "Groups"
     TITLE_PT = "Grupos"
     KEY = "7"
-    can_focus = True
+    ENGINE_ACTIONS = {"crash": Feature.CRASH_CONSUMER}
+    REFRESH_ON = _RELEVANT
+    REFRESH_HIDDEN = False  # a redraw may remount the columns: hidden, it waits for its tab
+    TICK = 1.0  # lag moves without group events
+    FOCUS_SELF = True  # ←/→ choose a consumer
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "left", "select_member(-1)", "Previous consumer", show=False, id="groups.previous",
-            tooltip="Select the consumer to the left",
-        ),
-        Binding(
-            "right", "select_member(1)", "Next consumer", show=False, id="groups.next",
-            tooltip="Select the consumer to the right",
-        ),
+        *arrow_bindings("groups", "select_member", "consumer"),
         Binding(
             "a", "add_consumer", "Add consumer", id="groups.add",
             tooltip="Start a consumer in the group, subscribed to the topic shown on top",
@@ -173,8 +174,8 @@ class GroupsPanel(Panel):
 
     selected_member: reactive[str] = reactive("", init=False)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, backend: Backend) -> None:
+        super().__init__(backend)
         self.assignor = self.backend.assignors[0]
         self.chosen_topic: str | None = None  # picked with t; else the group's own topic
         self.group: str | None = None
@@ -186,8 +187,6 @@ class GroupsPanel(Panel):
         self._owned: dict[str, tuple[int, frozenset[tuple[str, int]], frozenset[tuple[str, int]]]] = {}
         self._sampled_at: dict[tuple[str, str, int], int] = {}
         self._lock = asyncio.Lock()  # one refresh or draw at a time: both remount columns
-        self._pending = False
-        self._refresher: Worker[None] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="groups-summary")
@@ -202,35 +201,8 @@ class GroupsPanel(Panel):
             id="groups-hint",
         )
 
-    def on_mount(self) -> None:
-        self.set_interval(1.0, self._tick)  # lag moves without group events
-
-    def focus_default(self) -> None:
-        self.focus()
-
-    @property
-    def _shown(self) -> bool:
-        return all(node.display for node in self.ancestors_with_self if isinstance(node, Widget))
-
-    def on_engine_events(self, events: list[Event]) -> None:
-        if self._shown and any(isinstance(e, _RELEVANT) for e in events):
-            self._refresh_soon()
-
-    def _tick(self) -> None:
-        if self._shown:
-            self._refresh_soon()
-
-    def _refresh_soon(self) -> None:
-        """Refresh after the running refresh, if any: never cancel one half-way through
-        remounting the columns (a cancelled one left blank columns behind)."""
-        self._pending = True
-        if self._refresher is None or self._refresher.is_finished:
-            self._refresher = self.run_worker(self._refresh_while_pending(), exit_on_error=False)
-
-    async def _refresh_while_pending(self) -> None:
-        while self._pending:
-            self._pending = False
-            await self.refresh_data()
+    def on_tick(self) -> None:
+        self.refresh_soon()
 
     def member_column(self, key: str) -> _Column | None:
         """The column drawn for a member (client id of a workbench consumer, else member id)."""
@@ -238,17 +210,14 @@ class GroupsPanel(Panel):
 
     # --- keeping up with the groups --------------------------------------------------
 
+    @reports_errors
     async def refresh_data(self) -> None:
         async with self._lock:
-            try:
-                listed = await self.backend.groups()
-                groups = [g for g, _ in listed]
-                if self.group not in groups:
-                    self.group = groups[0] if groups else None
-                view = await self.backend.describe_group(self.group) if self.group else None
-            except Exception as error:
-                self.report(error)
-                return
+            listed = await self.backend.groups()
+            groups = [g for g, _ in listed]
+            if self.group not in groups:
+                self.group = groups[0] if groups else None
+            view = await self.backend.describe_group(self.group) if self.group else None
             self._draw_list(listed)
             self.view = view
             self._sample(view)
@@ -275,7 +244,7 @@ class GroupsPanel(Panel):
         if event.option.id is not None and event.option.id != self.group:
             self.group = event.option.id
             self.selected_member = ""
-            self._refresh_soon()
+            self.refresh_soon()
 
     def _sample(self, view: GroupView | None) -> None:
         """One lag sample per partition per second of cluster time: a ManualClock that
@@ -374,7 +343,7 @@ class GroupsPanel(Panel):
 
     def watch_selected_member(self) -> None:
         if self.view is not None:
-            self._refresh_soon()
+            self.refresh_soon()
 
     # --- what the user does ----------------------------------------------------------
 
@@ -401,7 +370,7 @@ class GroupsPanel(Panel):
             "uses an assignor every member supports.",
             title="Assignor",
         )
-        self._refresh_soon()
+        self.refresh_soon()
 
     def _new_consumers_line(self) -> str:
         topic, why = self._topic()
@@ -437,8 +406,9 @@ class GroupsPanel(Panel):
             "different topics: the assignor shares each topic's partitions among its subscribers.",
             title="Topic",
         )
-        self._refresh_soon()
+        self.refresh_soon()
 
+    @reports_errors
     async def action_add_consumer(self) -> None:
         group = self.group or DEFAULT_GROUP
         topic, why = self._topic()
@@ -447,11 +417,7 @@ class GroupsPanel(Panel):
                 "No topics yet: create one in Topics (2, then n) first.", title="No topic", severity="warning"
             )
             return
-        try:
-            view = await self.backend.add_consumer(group, topic, self.assignor)
-        except Exception as error:
-            self.report(error)
-            return
+        view = await self.backend.add_consumer(group, topic, self.assignor)
         self.group = group
         self.selected_member = view.client_id
         self.app.notify(
@@ -476,15 +442,12 @@ class GroupsPanel(Panel):
         )
         return None
 
+    @reports_errors
     async def action_crash(self) -> None:
         cid = self._selected_consumer_id()
         if cid is None:
             return
-        try:
-            await self.backend.crash_consumer(cid)
-        except Exception as error:
-            self.report(error)
-            return
+        await self.backend.crash_consumer(cid)
         self.app.notify(
             f"{self.selected_member} died without a LeaveGroup: the coordinator keeps it, and its "
             "partitions stay unread, until session.timeout.ms passes without a heartbeat; then the "
@@ -494,15 +457,12 @@ class GroupsPanel(Panel):
         )
         await self.refresh_data()
 
+    @reports_errors
     async def action_stop(self) -> None:
         cid = self._selected_consumer_id()
         if cid is None:
             return
-        try:
-            await self.backend.stop_consumer(cid)
-        except Exception as error:
-            self.report(error)
-            return
+        await self.backend.stop_consumer(cid)
         self.app.notify(
             f"{self.selected_member} committed its offsets and sent LeaveGroup: the coordinator "
             "rebalances at once.",
@@ -510,15 +470,12 @@ class GroupsPanel(Panel):
         )
         await self.refresh_data()
 
+    @reports_errors
     async def action_pause(self) -> None:
         cid = self._selected_consumer_id()
         if cid is None:
             return
-        try:
-            paused = await self.backend.pause_consumer(cid)
-        except Exception as error:
-            self.report(error)
-            return
+        paused = await self.backend.pause_consumer(cid)
         if paused:
             message = (
                 "It stops polling but keeps heartbeating: it stays in the group while its lag "

@@ -23,7 +23,7 @@ from kafkatui.tui.commands import PaletteCommand, WorkbenchCommands
 from kafkatui.tui.config import Settings, load_settings
 from kafkatui.tui.i18n import detect_language
 from kafkatui.tui.panels import PANELS, Panel
-from kafkatui.tui.panels.base import ShowTopic, TopicsChanged
+from kafkatui.tui.panels.base import ShowTopic, TopicsChanged, notify_error
 from kafkatui.tui.screens.help import HelpScreen
 from kafkatui.tui.screens.welcome import WelcomeScreen
 from kafkatui.tui.stylesheets import stylesheets
@@ -171,12 +171,7 @@ class KafkaTuiApp(App[None]):
                 self.report(error)
 
     def report(self, error: BaseException) -> None:
-        if isinstance(error, KafkaError):
-            self.notify(error.message, title=error.name, severity="error", timeout=6)
-        else:
-            self.notify(
-                str(error) or type(error).__name__, title=type(error).__name__, severity="error", timeout=6
-            )
+        notify_error(self, error)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
@@ -218,8 +213,7 @@ class KafkaTuiApp(App[None]):
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         pane_id = event.pane.id or ""
         panel_id = pane_id.removeprefix("tab-")
-        panel = self.panel(panel_id)
-        self.run_worker(panel.refresh_data, group=f"refresh-{panel_id}", exclusive=True, exit_on_error=False)
+        self.panel(panel_id).refresh_soon()
 
     @property
     def current_panel_id(self) -> str:

@@ -14,8 +14,9 @@ from kafkatui.backends.base import ProduceRequest
 from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.common.errors import KafkaError
 from kafkatui.tui.app import KafkaTuiApp
-from kafkatui.tui.panels.groups import GroupsPanel, sparkline
+from kafkatui.tui.panels.groups import GroupsPanel
 from kafkatui.tui.panels.log import LogPanel
+from kafkatui.tui.widgets.sparkline import Sparkline
 from tests.tui.conftest import SIZE, make_app, sales
 from tests.tui.test_snapshots import driven
 
@@ -54,7 +55,7 @@ async def _column(panel: GroupsPanel, key: str) -> str:
     await panel.refresh_data()
     column = panel.member_column(key)
     assert column is not None, f"no column for {key}"
-    return str(column.render())
+    return column.text
 
 
 async def _two_joined(app: KafkaTuiApp, pilot: Pilot) -> tuple[GroupsPanel, EmbeddedBackend]:
@@ -115,6 +116,16 @@ async def test_stop_leaves_at_once_and_a_paused_consumer_lags_then_leaves() -> N
         assert panel.view is not None and len(panel.view.members) == 1
         assert sum(p.lag for p in panel.view.partitions) == 6
         assert "lag 2" in await _column(panel, "consumer-1")
+        # Each partition's lag over time, a sample a second: flat while it read, then the
+        # top bar once the next second's sample shows it lagging.
+        start = backend.clock.now_ms()
+        await backend.cluster.advance_until(lambda: backend.clock.now_ms() >= start + 1_000)
+        await panel.refresh_data()
+        column = panel.member_column("consumer-1")
+        assert column is not None
+        lines = column.query(Sparkline)
+        assert len(lines) == 3 and all(line.data[-1] == 2 for line in lines)
+        assert all(str(line.render()).endswith("█") for line in lines)
 
         # ... until max.poll.interval.ms (30 s) passes without a poll: it leaves the group.
         left = await backend.cluster.advance_until(
@@ -178,12 +189,6 @@ async def test_errors_are_notifications() -> None:
             await _backend(app).add_consumer(GROUP, "nope", "range")
         with pytest.raises(KafkaError):
             await _backend(app).crash_consumer(99)
-
-
-def test_sparkline() -> None:
-    assert sparkline([]) == ""
-    assert sparkline([0, 0]) == "▁▁"
-    assert sparkline([0, 7, 14]) == "▁▄█"
 
 
 async def _two_stable_consumers(backend: EmbeddedBackend) -> None:

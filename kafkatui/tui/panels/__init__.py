@@ -1,6 +1,7 @@
-"""The workbench's panels, in tab order. Adding a panel: write a `Panel` subclass in its
-own module (PANEL_ID, TITLE, TITLE_PT, KEY, refresh_data, on_engine_events) and list it
-here; the app builds its tab, key binding, palette command and help page from it."""
+"""The workbench's panels, in tab order. Adding a panel: a `Panel` subclass in its own
+module (see `Panel` in base.py for what it declares), its look in a .tcss beside it, help
+pages in tui/help/<language>/<PANEL_ID>.md, and one line here; the app builds its tab, key
+binding, palette commands and help from it (DESIGN.md, TUI: "Adding a panel")."""
 
 from kafkatui.tui.panels.base import Panel
 from kafkatui.tui.panels.cluster import ClusterPanel

@@ -12,7 +12,6 @@ from kafkatui.common.events import (
     BrokerStopped,
     BrokerUnfenced,
     ControllerElected,
-    Event,
     LeaderElected,
     PartitionsCreated,
     RecordAppended,
@@ -77,15 +76,13 @@ class ClusterPanel(Panel):
     TITLE = "Cluster"
     TITLE_PT = "Cluster"
     KEY = "1"
+    REFRESH_ON = _RELEVANT
+    TICK = 1.0  # a silent broker's countdown; on a ManualClock it stays put, as time does
 
-    def on_mount(self) -> None:
-        # A silent broker's countdown ticks; on a ManualClock it stays put, as time does.
-        self.set_interval(1.0, self._tick)
-
-    def _tick(self) -> None:
-        if self.is_on_screen and any_silent(self.backend.brokers()):
-            self.run_worker(self.refresh_data, group="refresh", exclusive=True)
-        elif self.is_on_screen:
+    def on_tick(self) -> None:
+        if any_silent(self.backend.brokers()):
+            self.refresh_soon()
+        else:
             self._show_listener()  # clients come and go without engine events
 
     def _show_listener(self) -> None:
@@ -144,7 +141,3 @@ class ClusterPanel(Panel):
             f"Each broker keeps its partitions in its own SQLite database (broker-<id>.db).{electing}"
         )
         self._show_listener()
-
-    def on_engine_events(self, events: list[Event]) -> None:
-        if any(isinstance(e, _RELEVANT) for e in events):
-            self.run_worker(self.refresh_data, group="refresh", exclusive=True)

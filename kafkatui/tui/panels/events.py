@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import RichLog, Select, Static
 
+from kafkatui.backends.base import Backend
 from kafkatui.common import events as ev
 from kafkatui.formatting import clock_time
 from kafkatui.tui.panels.base import Panel
@@ -66,8 +67,8 @@ class EventsPanel(Panel):
         Binding("c", "clear", "Clear", id="events.clear", tooltip="Empty the list of events"),
     ]  # fmt: skip
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, backend: Backend) -> None:
+        super().__init__(backend)
         self.history: deque[ev.Event] = deque(maxlen=self.HISTORY)
         self.paused = False
         self.type_filter: str | None = None

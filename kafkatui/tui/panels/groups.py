@@ -17,60 +17,116 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.reactive import reactive
-from textual.widget import Widget
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
-from textual.worker import Worker
 
-from kafkatui.backends.base import ConsumerStatus, GroupMemberView, GroupPartitionView, GroupView
+from kafkatui.backends.base import (
+    Backend,
+    ConsumerStatus,
+    Feature,
+    GroupMemberView,
+    GroupPartitionView,
+    GroupView,
+)
 from kafkatui.common.events import (
-    Event,
     GroupMemberJoined,
     GroupMemberRemoved,
     GroupRebalanceCompleted,
     GroupStateChanged,
 )
-from kafkatui.tui.panels.base import Panel
+from kafkatui.tui.panels.base import Panel, arrow_bindings, reports_errors
+from kafkatui.tui.widgets.sparkline import Sparkline, bars
 
 _RELEVANT = (GroupStateChanged, GroupMemberJoined, GroupMemberRemoved, GroupRebalanceCompleted)
 DEFAULT_GROUP = "workbench"
-SPARK = "▁▂▃▄▅▆▇█"
 HISTORY = 12  # lag samples kept per partition, one per second of cluster time
 
 
-def sparkline(values: list[int]) -> str:
-    """Lag over time in block characters, scaled to the largest value shown."""
-    if not values:
-        return ""
-    top = max(values)
-    if top <= 0:
-        return SPARK[0] * len(values)
-    return "".join(SPARK[min(len(SPARK) - 1, v * (len(SPARK) - 1) // top)] for v in values)
+def lag_line(p: GroupPartitionView, mark: str = " ") -> str:
+    """A partition a member reads and its lag (its sparkline follows)."""
+    return f"{mark} {p.topic}-{p.partition} · lag {'—' if p.lag < 0 else p.lag}"
 
 
-def partition_lines(p: GroupPartitionView, history: list[int], mark: str = " ") -> str:
-    """Two lines: the partition, its lag and the lag's sparkline; its committed offset."""
-    committed = "—" if p.committed < 0 else str(p.committed)
-    lag = "—" if p.lag < 0 else str(p.lag)
-    return f"{mark} {p.topic}-{p.partition} · lag {lag} {sparkline(history)}".rstrip() + (
-        f"\n    committed {committed}"
-    )
+def committed_line(p: GroupPartitionView) -> str:
+    return f"    committed {'—' if p.committed < 0 else p.committed}"
 
 
-class _Column(Static):
+class _PartitionLag(Vertical):
+    """Two lines of a member's column: a partition, its lag and the lag's sparkline; its
+    committed offset."""
+
+    def __init__(self) -> None:
+        super().__init__(classes="partition")
+        self._shown: tuple[str, tuple[int, ...], str] | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="lag-line"):
+            yield Static(classes="lag")
+            yield Sparkline(classes="lag-history")
+        yield Static(classes="committed")
+
+    def show(self, lag: str, history: tuple[int, ...], committed: str) -> None:
+        if (lag, history, committed) == self._shown:
+            return  # redrawn every second: only what changed
+        self._shown = (lag, history, committed)
+        self.query_one(".lag", Static).update(Content(f"{lag} " if history else lag))
+        self.query_one(Sparkline).data = history
+        self.query_one(".committed", Static).update(Content(committed))
+
+    @property
+    def text(self) -> str:
+        lag, history, committed = self._shown or ("", (), "")
+        return f"{lag} {bars(history)}".rstrip() + f"\n{committed}"
+
+
+class _Partitions(Vertical):
+    """The lag rows below a member's head, down to the column's foot."""
+
+    BLANK = True  # its empty lines in the column's text style, as a Static draws its own
+
+
+class _Column(Vertical):
     """One member of the group and the partitions it reads (clicking selects it)."""
 
     def __init__(self, key: str) -> None:
         super().__init__(classes="member")
         self.key = key
-        self._shown = ""
+        self._head = ""
+        self._rows: list[_PartitionLag] | None = None  # None: nothing below the head yet
 
-    def show(self, text: str, selected: bool, status: str, rebalancing: bool) -> None:
-        if text != self._shown:
-            self._shown = text
-            self.update(Content(text))
+    def compose(self) -> ComposeResult:
+        yield Static(classes="member-head")
+        yield _Partitions(classes="member-partitions")
+
+    async def show(
+        self,
+        head: list[str],
+        rows: list[tuple[str, tuple[int, ...], str]],
+        *,
+        selected: bool,
+        status: str,
+        rebalancing: bool,
+    ) -> None:
+        """The member's lines (name, status, rebalance step), then a lag row per partition."""
+        text = "\n".join(head)
+        if text != self._head:
+            self._head = text
+            self.query_one(".member-head", Static).update(Content(text))
+        if self._rows is None or len(self._rows) != len(rows):
+            box = self.query_one(_Partitions)
+            await box.remove_children()
+            self._rows = [_PartitionLag() for _ in rows]
+            await box.mount_all(self._rows or [Static("no partitions")])
+        for row, (lag, history, committed) in zip(self._rows, rows, strict=True):
+            row.show(lag, history, committed)
         flags = [*(["-selected"] if selected else []), *(["-rebalancing"] if rebalancing else [])]
         self.set_classes(["member", f"-{status}", *flags])
+
+    @property
+    def text(self) -> str:
+        """What the column says, line by line, a sparkline as its bars."""
+        rows = [row.text for row in self._rows or ()] or ["no partitions"]
+        return "\n".join([self._head, *rows])
 
 
 class GroupsPanel(Panel):
@@ -82,17 +138,14 @@ class GroupsPanel(Panel):
     TITLE = "Groups"
     TITLE_PT = "Grupos"
     KEY = "7"
-    can_focus = True
+    ENGINE_ACTIONS = {"crash": Feature.CRASH_CONSUMER}
+    REFRESH_ON = _RELEVANT
+    REFRESH_HIDDEN = False  # a redraw may remount the columns: hidden, it waits for its tab
+    TICK = 1.0  # lag moves without group events
+    FOCUS_SELF = True  # ←/→ choose a consumer
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "left", "select_member(-1)", "Previous consumer", show=False, id="groups.previous",
-            tooltip="Select the consumer to the left",
-        ),
-        Binding(
-            "right", "select_member(1)", "Next consumer", show=False, id="groups.next",
-            tooltip="Select the consumer to the right",
-        ),
+        *arrow_bindings("groups", "select_member", "consumer"),
         Binding(
             "a", "add_consumer", "Add consumer", id="groups.add",
             tooltip="Start a consumer in the group, subscribed to the topic shown on top",
@@ -121,8 +174,8 @@ class GroupsPanel(Panel):
 
     selected_member: reactive[str] = reactive("", init=False)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, backend: Backend) -> None:
+        super().__init__(backend)
         self.assignor = self.backend.assignors[0]
         self.chosen_topic: str | None = None  # picked with t; else the group's own topic
         self.group: str | None = None
@@ -134,8 +187,6 @@ class GroupsPanel(Panel):
         self._owned: dict[str, tuple[int, frozenset[tuple[str, int]], frozenset[tuple[str, int]]]] = {}
         self._sampled_at: dict[tuple[str, str, int], int] = {}
         self._lock = asyncio.Lock()  # one refresh or draw at a time: both remount columns
-        self._pending = False
-        self._refresher: Worker[None] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="groups-summary")
@@ -150,53 +201,23 @@ class GroupsPanel(Panel):
             id="groups-hint",
         )
 
-    def on_mount(self) -> None:
-        self.set_interval(1.0, self._tick)  # lag moves without group events
+    def on_tick(self) -> None:
+        self.refresh_soon()
 
-    def focus_default(self) -> None:
-        self.focus()
-
-    @property
-    def _shown(self) -> bool:
-        return all(node.display for node in self.ancestors_with_self if isinstance(node, Widget))
-
-    def on_engine_events(self, events: list[Event]) -> None:
-        if self._shown and any(isinstance(e, _RELEVANT) for e in events):
-            self._refresh_soon()
-
-    def _tick(self) -> None:
-        if self._shown:
-            self._refresh_soon()
-
-    def _refresh_soon(self) -> None:
-        """Refresh after the running refresh, if any: never cancel one half-way through
-        remounting the columns (a cancelled one left blank columns behind)."""
-        self._pending = True
-        if self._refresher is None or self._refresher.is_finished:
-            self._refresher = self.run_worker(self._refresh_while_pending(), exit_on_error=False)
-
-    async def _refresh_while_pending(self) -> None:
-        while self._pending:
-            self._pending = False
-            await self.refresh_data()
-
-    def member_column(self, key: str) -> Static | None:
+    def member_column(self, key: str) -> _Column | None:
         """The column drawn for a member (client id of a workbench consumer, else member id)."""
         return self._columns.get(key)
 
     # --- keeping up with the groups --------------------------------------------------
 
+    @reports_errors
     async def refresh_data(self) -> None:
         async with self._lock:
-            try:
-                listed = await self.backend.groups()
-                groups = [g for g, _ in listed]
-                if self.group not in groups:
-                    self.group = groups[0] if groups else None
-                view = await self.backend.describe_group(self.group) if self.group else None
-            except Exception as error:
-                self.report(error)
-                return
+            listed = await self.backend.groups()
+            groups = [g for g, _ in listed]
+            if self.group not in groups:
+                self.group = groups[0] if groups else None
+            view = await self.backend.describe_group(self.group) if self.group else None
             self._draw_list(listed)
             self.view = view
             self._sample(view)
@@ -223,7 +244,7 @@ class GroupsPanel(Panel):
         if event.option.id is not None and event.option.id != self.group:
             self.group = event.option.id
             self.selected_member = ""
-            self._refresh_soon()
+            self.refresh_soon()
 
     def _sample(self, view: GroupView | None) -> None:
         """One lag sample per partition per second of cluster time: a ManualClock that
@@ -276,24 +297,25 @@ class GroupsPanel(Panel):
             status = "external"
             if m.consumer is not None:
                 status = "crashed" if key in crashed_keys else str(m.consumer.status)
-            lines = [f"{'▸ ' if key == self.selected_member else ''}{key}{' ★' if key == leader else ''}"]
-            lines.append(_status_line(status, m) + ("" if m.member_id else " · not a member"))
-            lines.append(_phase_line(m) if status not in ("crashed", "external") else "")
-            rows = by_owner.get(m.member_id, []) if m.member_id else []
+            head = [f"{'▸ ' if key == self.selected_member else ''}{key}{' ★' if key == leader else ''}"]
+            head.append(_status_line(status, m) + ("" if m.member_id else " · not a member"))
+            head.append(_phase_line(m) if status not in ("crashed", "external") else "")
             gained = self._gained(key, m)
-            lines.extend(
-                partition_lines(
-                    p,
-                    list(self._history.get((view.group_id, p.topic, p.partition), ())),
-                    "+" if (p.topic, p.partition) in gained else " ",
+            rows = [
+                (
+                    lag_line(p, "+" if (p.topic, p.partition) in gained else " "),
+                    tuple(self._history.get((view.group_id, p.topic, p.partition), ())),
+                    committed_line(p),
                 )
-                for p in rows
-            )
-            if not rows:
-                lines.append("no partitions")
+                for p in (by_owner.get(m.member_id, []) if m.member_id else [])
+            ]
             rebalancing = m.consumer is not None and m.consumer.phase not in ("stable", "left")
-            self._columns[key].show(
-                "\n".join(lines), key == self.selected_member, status, rebalancing and status != "crashed"
+            await self._columns[key].show(
+                head,
+                rows,
+                selected=key == self.selected_member,
+                status=status,
+                rebalancing=rebalancing and status != "crashed",
             )
         total_lag = sum(p.lag for p in view.partitions if p.lag > 0)
         summary.update(
@@ -321,14 +343,15 @@ class GroupsPanel(Panel):
 
     def watch_selected_member(self) -> None:
         if self.view is not None:
-            self._refresh_soon()
+            self.refresh_soon()
 
     # --- what the user does ----------------------------------------------------------
 
     def on_click(self, event: events.Click) -> None:
-        key = getattr(event.widget, "key", None)
-        if isinstance(key, str):
-            self.selected_member = key
+        under = event.widget.ancestors_with_self if event.widget is not None else []
+        column = next((w for w in under if isinstance(w, _Column)), None)
+        if column is not None:
+            self.selected_member = column.key
 
     def action_select_member(self, step: int) -> None:
         keys = list(self._columns)
@@ -347,7 +370,7 @@ class GroupsPanel(Panel):
             "uses an assignor every member supports.",
             title="Assignor",
         )
-        self._refresh_soon()
+        self.refresh_soon()
 
     def _new_consumers_line(self) -> str:
         topic, why = self._topic()
@@ -383,8 +406,9 @@ class GroupsPanel(Panel):
             "different topics: the assignor shares each topic's partitions among its subscribers.",
             title="Topic",
         )
-        self._refresh_soon()
+        self.refresh_soon()
 
+    @reports_errors
     async def action_add_consumer(self) -> None:
         group = self.group or DEFAULT_GROUP
         topic, why = self._topic()
@@ -393,11 +417,7 @@ class GroupsPanel(Panel):
                 "No topics yet: create one in Topics (2, then n) first.", title="No topic", severity="warning"
             )
             return
-        try:
-            view = await self.backend.add_consumer(group, topic, self.assignor)
-        except Exception as error:
-            self.report(error)
-            return
+        view = await self.backend.add_consumer(group, topic, self.assignor)
         self.group = group
         self.selected_member = view.client_id
         self.app.notify(
@@ -422,15 +442,12 @@ class GroupsPanel(Panel):
         )
         return None
 
+    @reports_errors
     async def action_crash(self) -> None:
         cid = self._selected_consumer_id()
         if cid is None:
             return
-        try:
-            await self.backend.crash_consumer(cid)
-        except Exception as error:
-            self.report(error)
-            return
+        await self.backend.crash_consumer(cid)
         self.app.notify(
             f"{self.selected_member} died without a LeaveGroup: the coordinator keeps it, and its "
             "partitions stay unread, until session.timeout.ms passes without a heartbeat; then the "
@@ -440,15 +457,12 @@ class GroupsPanel(Panel):
         )
         await self.refresh_data()
 
+    @reports_errors
     async def action_stop(self) -> None:
         cid = self._selected_consumer_id()
         if cid is None:
             return
-        try:
-            await self.backend.stop_consumer(cid)
-        except Exception as error:
-            self.report(error)
-            return
+        await self.backend.stop_consumer(cid)
         self.app.notify(
             f"{self.selected_member} committed its offsets and sent LeaveGroup: the coordinator "
             "rebalances at once.",
@@ -456,15 +470,12 @@ class GroupsPanel(Panel):
         )
         await self.refresh_data()
 
+    @reports_errors
     async def action_pause(self) -> None:
         cid = self._selected_consumer_id()
         if cid is None:
             return
-        try:
-            paused = await self.backend.pause_consumer(cid)
-        except Exception as error:
-            self.report(error)
-            return
+        paused = await self.backend.pause_consumer(cid)
         if paused:
             message = (
                 "It stops polling but keeps heartbeating: it stays in the group while its lag "

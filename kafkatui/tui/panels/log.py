@@ -29,7 +29,7 @@ from kafkatui.common.events import (
     TopicDeleted,
     TransactionStateChanged,
 )
-from kafkatui.tui.panels.base import Panel
+from kafkatui.tui.panels.base import Panel, reports_errors
 from kafkatui.tui.screens.jump import JumpScreen
 from kafkatui.tui.widgets.log_view import Cursor, LogView, PartitionBounds, control_label, printable
 from kafkatui.tui.widgets.record_detail import RecordDetail
@@ -52,6 +52,8 @@ class LogPanel(Panel):
     TITLE = "Log"
     TITLE_PT = "Log"
     KEY = "3"
+    ENGINE_ACTIONS = {"compact": Feature.LOG_CLEANER, "retention": Feature.LOG_CLEANER}
+    TICK = 0.5  # the workbench's consumers move without log events (on_tick)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -92,11 +94,13 @@ class LogPanel(Panel):
 
     def on_mount(self) -> None:
         self._show_empty_state()
-        self.set_interval(0.5, self._show_readers)  # consumers move without log events
+
+    def on_tick(self) -> None:
+        self._show_readers()
 
     def _show_readers(self) -> None:
         """The workbench's consumers reading this topic: where each one's next poll starts."""
-        if self.topic is None or not self.display:
+        if self.topic is None:
             return
         readers: dict[int, list[tuple[str, int]]] = {}
         for consumer in self.backend.consumers():
@@ -131,14 +135,12 @@ class LogPanel(Panel):
             await self.show(self._topic_names[0])
         elif self.topic is not None:
             self._reload_bounds(())
+        self._show_readers()  # they moved while the panel was hidden
 
+    @reports_errors
     async def show(self, topic: str, partition: int | None = None, offset: int | None = None) -> None:
         """Show `topic`; at `offset` of `partition` if given, else at partition 0's last record."""
-        try:
-            description = self.backend.describe_topic(topic)
-        except KafkaError as error:
-            self.report(error)
-            return
+        description = self.backend.describe_topic(topic)
         self._reload_topics()
         self.topic = topic
         self.refresh_bindings()  # g, c, r and i have a topic to work on now
@@ -245,15 +247,12 @@ class LogPanel(Panel):
         if topic == self.topic:
             self.log_view.set_layout(layout)
 
+    @reports_errors
     async def action_compact(self) -> None:
         topic = self.topic
         if topic is None:
             return
-        try:
-            done = await self.backend.engine_controls(Feature.LOG_CLEANER).compact_topic(topic)
-        except KafkaError as error:
-            self.report(error)
-            return
+        done = await self.backend.engine_controls(Feature.LOG_CLEANER).compact_topic(topic)
         leaders = {p.partition: p.leader for p in self.backend.describe_topic(topic).partitions}
         shown = [d for d in done if d.broker_id == leaders.get(d.partition)]  # the view shows leaders
         self.log_view.show_cleaned({d.partition: frozenset(d.removed) for d in shown})
@@ -275,15 +274,12 @@ class LogPanel(Panel):
             title=f"Compacted {topic}",
         )
 
+    @reports_errors
     async def action_retention(self) -> None:
         topic = self.topic
         if topic is None:
             return
-        try:
-            moved = await self.backend.engine_controls(Feature.LOG_CLEANER).enforce_retention(topic)
-        except KafkaError as error:
-            self.report(error)
-            return
+        moved = await self.backend.engine_controls(Feature.LOG_CLEANER).enforce_retention(topic)
         self._reload_bounds(())
         await self._read_layout()
         if not moved:
@@ -320,12 +316,9 @@ class LogPanel(Panel):
         if self.details_open and message.record is not None:
             self.detail.record = message.record
 
+    @reports_errors
     async def on_log_view_chosen(self, message: LogView.Chosen) -> None:
-        try:
-            record = await self.log_view.load_record(message.cursor)
-        except KafkaError as error:
-            self.report(error)
-            return
+        record = await self.log_view.load_record(message.cursor)
         self.detail.record = record
         self.detail.add_class("-open")
 

@@ -19,10 +19,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.reactive import reactive
 from textual.screen import ModalScreen
-from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
-from kafkatui.backends.base import BrokerState, BrokerView, Feature
+from kafkatui.backends.base import Backend, BrokerState, BrokerView, Feature
 from kafkatui.common.admin import LinkState, PartitionDescription
 from kafkatui.common.errors import KafkaError
 from kafkatui.common.events import (
@@ -31,7 +30,6 @@ from kafkatui.common.events import (
     BrokerStopped,
     BrokerUnfenced,
     ControllerElected,
-    Event,
     HighWatermarkAdvanced,
     IsrExpanded,
     IsrShrunk,
@@ -44,7 +42,7 @@ from kafkatui.common.events import (
     TopicCreated,
     TopicDeleted,
 )
-from kafkatui.tui.panels.base import Panel
+from kafkatui.tui.panels.base import Panel, arrow_bindings, reports_errors
 from kafkatui.tui.panels.cluster import any_silent, broker_status, session_countdown
 from kafkatui.tui.widgets.field import Field
 
@@ -152,18 +150,23 @@ class PartitionsPanel(Panel):
     TITLE = "Partitions"
     TITLE_PT = "Partições"
     KEY = "6"
+    ENGINE_ACTIONS = {
+        "stop": Feature.STOP_BROKER,
+        "crash": Feature.STOP_BROKER,
+        "restart": Feature.STOP_BROKER,
+        "cut": Feature.NETWORK,
+        "latency": Feature.NETWORK,
+    }
+    REFRESH_ON = _RELEVANT
+    REFRESH_HIDDEN = False  # a redraw may remount the grid: hidden, it waits for its tab
+    # A silent broker's countdown ticks (on a ManualClock it stays put, as time does), and
+    # followers catch up without events.
+    TICK = 1.0
+    FOCUS_SELF = True  # ←/→ choose a broker, not scroll
     FLASH_SECONDS = 1.0
-    can_focus = True  # the panel itself takes the keys; ←/→ choose a broker, not scroll
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "left", "select_broker(-1)", "Previous broker", show=False, id="partitions.previous",
-            tooltip="Select the broker to the left",
-        ),
-        Binding(
-            "right", "select_broker(1)", "Next broker", show=False, id="partitions.next",
-            tooltip="Select the broker to the right",
-        ),
+        *arrow_bindings("partitions", "select_broker", "broker"),
         Binding(
             "s", "stop", "Stop", id="partitions.stop",
             tooltip="Stop the selected broker gracefully: a controlled shutdown moves its leaderships",
@@ -192,8 +195,8 @@ class PartitionsPanel(Panel):
 
     selected_broker: reactive[int] = reactive(0, init=False)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, backend: Backend) -> None:
+        super().__init__(backend)
         self._brokers: list[BrokerView] = []
         self._shape: tuple[object, ...] | None = None
         self._headers: dict[int, _Cell] = {}
@@ -227,8 +230,6 @@ class PartitionsPanel(Panel):
             )
 
     def on_mount(self) -> None:
-        # A silent broker's countdown ticks; on a ManualClock it stays put, as time does.
-        self.set_interval(1.0, self._tick)
         if not self.backend.supports_faults:
             line = self.query_one("#partitions-unsupported", Static)
             line.update(
@@ -236,31 +237,17 @@ class PartitionsPanel(Panel):
             )
             line.add_class("-shown")
 
-    def focus_default(self) -> None:
-        self.focus()
-
     def replica_cell(self, topic: str, partition: int, broker_id: int) -> Static | None:
         """The grid cell showing one broker's replica of a partition (None if not drawn)."""
         return self._cells.get((topic, partition, broker_id))
 
     # --- keeping up with the cluster -------------------------------------------------
 
-    @property
-    def _shown(self) -> bool:
-        """Is the panel's tab the one on screen? (Hidden panels catch up when shown.)"""
-        return all(node.display for node in self.ancestors_with_self if isinstance(node, Widget))
-
-    def on_engine_events(self, events: list[Event]) -> None:
-        if self._shown and any(isinstance(e, _RELEVANT) for e in events):
-            self.run_worker(self.refresh_data, group="partitions-refresh", exclusive=True)
-
-    def _tick(self) -> None:
-        if not self._shown:
-            return
+    def on_tick(self) -> None:
         if self._catching_up:
             # Followers copy the leader's log and learn its HW without an event (the
             # engine publishes only the leader's HW): look again until they have caught up.
-            self.run_worker(self.refresh_data, group="partitions-refresh", exclusive=True)
+            self.refresh_soon()
         elif any_silent(self._brokers):
             self._brokers = self.backend.brokers()
             self._draw_headers()
@@ -299,7 +286,7 @@ class PartitionsPanel(Panel):
             cells = [_Cell(b, "cell") for b in broker_ids]
             self._cells.update(((topic, partition, c.broker_id), c) for c in cells)
             rows.append(Horizontal(label, *cells, classes="partition-row"))
-        await body.mount_all(rows or [Static(NO_TOPICS, id="partitions-empty")])
+        await body.mount_all(rows or [Static(NO_TOPICS, id="partitions-empty", classes="empty")])
         self._shape = shape
 
     def _draw_headers(self) -> None:
@@ -408,13 +395,10 @@ class PartitionsPanel(Panel):
     def _state(self, broker_id: int) -> BrokerState | None:
         return next((b.state for b in self.backend.brokers() if b.broker_id == broker_id), None)
 
+    @reports_errors
     async def action_stop(self) -> None:
         b = self.selected_broker
-        try:
-            await self.backend.engine_controls(Feature.STOP_BROKER).stop_broker(b)
-        except Exception as error:
-            self.report(error)
-            return
+        await self.backend.engine_controls(Feature.STOP_BROKER).stop_broker(b)
         if self._state(b) is BrokerState.CRASHED:
             self.app.notify(
                 f"No active controller to coordinate a controlled shutdown, so broker {b} simply "
@@ -430,14 +414,11 @@ class PartitionsPanel(Panel):
             )
         await self.refresh_data()
 
+    @reports_errors
     async def action_crash(self) -> None:
         b = self.selected_broker
         was_controller = self.backend.controller_id == b
-        try:
-            await self.backend.engine_controls(Feature.STOP_BROKER).stop_broker(b, crash=True)
-        except Exception as error:
-            self.report(error)
-            return
+        await self.backend.engine_controls(Feature.STOP_BROKER).stop_broker(b, crash=True)
         timeout = f"broker.session.timeout.ms={self.backend.broker_session_timeout_ms}"
         if was_controller:
             message = (
@@ -453,13 +434,10 @@ class PartitionsPanel(Panel):
         self.app.notify(message, title=f"Broker {b} crashed (kill -9)", severity="warning")
         await self.refresh_data()
 
+    @reports_errors
     async def action_restart(self) -> None:
         b = self.selected_broker
-        try:
-            await self.backend.engine_controls(Feature.STOP_BROKER).start_broker(b)
-        except Exception as error:
-            self.report(error)
-            return
+        await self.backend.engine_controls(Feature.STOP_BROKER).start_broker(b)
         self.app.notify(
             f"Broker {b} recovered its logs and registered with the controller. Its followers "
             "fetch from their leaders and rejoin the ISR once they reach the high watermark; "
@@ -473,26 +451,23 @@ class PartitionsPanel(Panel):
         return next((x for x in self.backend.links() if (x.a, x.b) == key), LinkState(*key))
 
     @work(exit_on_error=False)
+    @reports_errors
     async def action_cut(self) -> None:
         me = self.selected_broker
         choice = await self.app.push_screen_wait(LinkScreen(me, self._others(me), self.backend.links()))
         if choice is None:
             return
         a, b = sorted((me, choice.other))
-        try:
-            if self._link(a, b).cut:
-                await self.backend.engine_controls(Feature.NETWORK).heal_link(a, b)
-                self.app.notify(
-                    "Replica fetches and heartbeats cross it again: lagging followers catch up "
-                    "and rejoin the ISR, and a fenced broker is unfenced at its next heartbeat.",
-                    title=f"Link {a} ⇹ {b} healed",
-                )
-            else:
-                await self.backend.engine_controls(Feature.NETWORK).cut_link(a, b)
-                self.app.notify(self._cut_message(a, b), title=f"Link {a} ⇹ {b} cut", severity="warning")
-        except Exception as error:
-            self.report(error)
-            return
+        if self._link(a, b).cut:
+            await self.backend.engine_controls(Feature.NETWORK).heal_link(a, b)
+            self.app.notify(
+                "Replica fetches and heartbeats cross it again: lagging followers catch up "
+                "and rejoin the ISR, and a fenced broker is unfenced at its next heartbeat.",
+                title=f"Link {a} ⇹ {b} healed",
+            )
+        else:
+            await self.backend.engine_controls(Feature.NETWORK).cut_link(a, b)
+            self.app.notify(self._cut_message(a, b), title=f"Link {a} ⇹ {b} cut", severity="warning")
         await self.refresh_data()
 
     def _cut_message(self, a: int, b: int) -> str:
@@ -507,6 +482,7 @@ class PartitionsPanel(Panel):
         return message + " A follower cut off from its leader leaves the ISR after replica.lag.time.max.ms."
 
     @work(exit_on_error=False)
+    @reports_errors
     async def action_latency(self) -> None:
         me = self.selected_broker
         screen = LinkScreen(me, self._others(me), self.backend.links(), latency=True)
@@ -514,11 +490,7 @@ class PartitionsPanel(Panel):
         if choice is None or choice.latency_ms is None:
             return
         a, b = sorted((me, choice.other))
-        try:
-            await self.backend.engine_controls(Feature.NETWORK).set_latency(a, b, choice.latency_ms)
-        except Exception as error:
-            self.report(error)
-            return
+        await self.backend.engine_controls(Feature.NETWORK).set_latency(a, b, choice.latency_ms)
         if choice.latency_ms:
             message = (
                 f"{choice.latency_ms} ms each way: replica fetches across it arrive late, so the "
@@ -532,12 +504,9 @@ class PartitionsPanel(Panel):
     def _others(self, me: int) -> list[int]:
         return [b.broker_id for b in self._brokers if b.broker_id != me]
 
+    @reports_errors
     async def action_elect_preferred(self) -> None:
-        try:
-            moved = await self.backend.elect_preferred_leaders()
-        except Exception as error:
-            self.report(error)
-            return
+        moved = await self.backend.elect_preferred_leaders()
         if moved:
             message = (
                 f"{moved} partition(s) moved leadership back to the preferred replica (the first "

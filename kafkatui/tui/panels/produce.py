@@ -95,6 +95,7 @@ class ProducePanel(Panel):
     TITLE = "Produce"
     TITLE_PT = "Produzir"
     KEY = "4"
+    ENGINE_ACTIONS = {"drop_ack": Feature.LOST_ACKS}
 
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", id="produce.send", tooltip="Send the form's record once"),
@@ -506,7 +507,7 @@ class ProducePanel(Panel):
 
     def unavailable(self, action: str) -> str | None:
         if action not in ("begin_txn", "end_txn", "fence"):
-            return super().unavailable(action)  # drop_ack needs kafkatui's own cluster
+            return super().unavailable(action)  # drop_ack needs kafkatui's own cluster (ENGINE_ACTIONS)
         try:
             tid = self._transactional_id()
         except NoMatches:  # not composed yet

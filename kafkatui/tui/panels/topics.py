@@ -10,7 +10,6 @@ from textual.css.query import NoMatches
 from textual.widgets import DataTable, Static
 
 from kafkatui.common.events import (
-    Event,
     HighWatermarkAdvanced,
     PartitionsCreated,
     TopicConfigChanged,
@@ -18,7 +17,7 @@ from kafkatui.common.events import (
     TopicDeleted,
 )
 from kafkatui.formatting import human_bytes
-from kafkatui.tui.panels.base import Panel, ShowTopic, TopicsChanged
+from kafkatui.tui.panels.base import Panel, ShowTopic, TopicsChanged, reports_errors
 from kafkatui.tui.screens.confirm import ConfirmScreen
 from kafkatui.tui.screens.create_topic import CreateTopicScreen, TopicSpec
 
@@ -32,6 +31,7 @@ class TopicsPanel(Panel):
     TITLE = "Topics"
     TITLE_PT = "Tópicos"
     KEY = "2"
+    REFRESH_ON = _RELEVANT
 
     BINDINGS = [
         Binding(
@@ -49,7 +49,7 @@ class TopicsPanel(Panel):
     ]  # fmt: skip
 
     def compose(self) -> ComposeResult:
-        yield Static("No topics yet. Press n to create one.", id="topics-empty")
+        yield Static("No topics yet. Press n to create one.", id="topics-empty", classes="empty")
         topics: DataTable[str] = DataTable(id="topic-list", cursor_type="row", zebra_stripes=True)
         topics.add_columns("Topic", "Partitions", "RF", "Records", "Size")
         yield topics
@@ -123,10 +123,6 @@ class TopicsPanel(Panel):
         if event.data_table.id == "topic-list":
             self.action_open()
 
-    def on_engine_events(self, events: list[Event]) -> None:
-        if any(isinstance(e, _RELEVANT) for e in events):
-            self.run_worker(self.refresh_data, group="refresh", exclusive=True)
-
     def unavailable(self, action: str) -> str | None:
         if action in ("delete", "open") and self.is_mounted and self.selected_topic is None:
             return "No topic yet: n creates one."
@@ -142,12 +138,9 @@ class TopicsPanel(Panel):
         if spec is not None:
             await self.create(spec)
 
+    @reports_errors
     async def create(self, spec: TopicSpec) -> None:
-        try:
-            await self.backend.create_topic(spec.name, spec.partitions, spec.replication_factor, spec.configs)
-        except Exception as error:
-            self.report(error)
-            return
+        await self.backend.create_topic(spec.name, spec.partitions, spec.replication_factor, spec.configs)
         self.app.notify(
             f"{spec.partitions} partition(s), replication factor {spec.replication_factor}",
             title=f"Created topic {spec.name}",
@@ -159,6 +152,7 @@ class TopicsPanel(Panel):
         self.post_message(TopicsChanged())
 
     @work
+    @reports_errors
     async def action_delete(self) -> None:
         topic = self.selected_topic
         if topic is None:
@@ -167,11 +161,7 @@ class TopicsPanel(Panel):
         question = f"Delete topic {topic} and its {records:,} record(s) on every broker?"
         if not await self.app.push_screen_wait(ConfirmScreen(question)):
             return
-        try:
-            await self.backend.delete_topic(topic)
-        except Exception as error:
-            self.report(error)
-            return
+        await self.backend.delete_topic(topic)
         self.app.notify(f"Deleted topic {topic}")
         await self.refresh_data()
         self.post_message(TopicsChanged())

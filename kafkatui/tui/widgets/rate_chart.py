@@ -6,14 +6,16 @@ from collections import deque
 
 from textual.app import ComposeResult
 from textual.widget import Widget
-from textual.widgets import Label, Sparkline
+from textual.widgets import Label
+
+from kafkatui.tui.widgets.sparkline import Sparkline
 
 
 class RateChart(Widget):
     """One time series (e.g. records/s, sampled once a second) as title, bars and last value.
 
-    The window is padded with zeros on the left so time always flows right to left at
-    the same speed, however few samples exist yet.
+    The bars are a padded `Sparkline`, so time always flows right to left at the same
+    speed, however few samples exist yet.
     """
 
     def __init__(
@@ -27,20 +29,16 @@ class RateChart(Widget):
 
     def compose(self) -> ComposeResult:
         yield Label(self.title, classes="chart-title")
-        yield Sparkline(self._padded())
+        yield Sparkline(padded=True)
         yield Label("–", classes="chart-value")
 
     def push(self, value: float) -> None:
         """Add the newest sample."""
         self.samples.append(value)
-        self.query_one(Sparkline).data = self._padded()
+        self.query_one(Sparkline).data = tuple(self.samples)
         self.query_one(".chart-value", Label).update(f"{value:,.{self.precision}f} {self.unit}")
 
     def clear(self) -> None:
         self.samples.clear()
-        self.query_one(Sparkline).data = self._padded()
+        self.query_one(Sparkline).data = ()
         self.query_one(".chart-value", Label).update("–")
-
-    def _padded(self) -> list[float]:
-        assert self.samples.maxlen is not None
-        return [0.0] * (self.samples.maxlen - len(self.samples)) + list(self.samples)

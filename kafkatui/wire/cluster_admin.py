@@ -12,7 +12,7 @@ from kafkatui.wire.admin import refuse_manual_assignments
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, nested, response_class
 from kafkatui.wire.configs import alter_resource_configs
-from kafkatui.wire.metadata import CLUSTER_ID
+from kafkatui.wire.metadata import cluster_id
 
 DELETE_RECORDS = 21
 CREATE_PARTITIONS = 37
@@ -113,7 +113,7 @@ async def describe_cluster(ctx: RequestContext, request: Any) -> Any:
     )
     return build(
         cls, throttle_time=0, error_code=ErrorCode.NONE, error_message=None, endpoint_type=1,
-        cluster_id=CLUSTER_ID, controller_id=ctx.cluster.controller_id, brokers=brokers,
+        cluster_id=cluster_id(ctx), controller_id=ctx.cluster.controller_id, brokers=brokers,
         cluster_authorized_operations=-2147483648,
     )  # fmt: skip
 

@@ -23,8 +23,20 @@ from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, nested, response_class
 
 API_KEY = 3
-CLUSTER_ID = "kafkatui"
 _NO_ID = uuid.UUID(int=0)
+
+
+def cluster_id(ctx: RequestContext) -> str:
+    """The id in the metadata log (`cluster.id`, as `kafka-storage format` writes to
+    meta.properties): clients compare it across brokers and reconnects."""
+    return ctx.cluster.metadata.cluster_id
+
+
+def offline_replicas(ctx: RequestContext, replicas: tuple[int, ...], live: list[int]) -> tuple[int, ...]:
+    """Replicas on a broker that is not live or whose log dir is offline (KIP-112; as
+    Kafka's `KRaftMetadataCache.getOfflineReplicas`)."""
+    brokers = ctx.cluster.metadata.brokers
+    return tuple(r for r in replicas if r not in live or not brokers[r].dir_online)
 
 
 def live_brokers(ctx: RequestContext) -> list[int]:
@@ -63,7 +75,7 @@ async def handle(ctx: RequestContext, request: Any) -> Any:
                     leader_epoch=p.leader_epoch,
                     replica_nodes=p.replicas,
                     isr_nodes=p.isr,
-                    offline_replicas=tuple(r for r in p.replicas if r not in live),
+                    offline_replicas=offline_replicas(ctx, p.replicas, live),
                 )
             )
         return build(
@@ -111,7 +123,7 @@ async def handle(ctx: RequestContext, request: Any) -> Any:
         cls,
         throttle_time=0,
         brokers=brokers,
-        cluster_id=CLUSTER_ID,
+        cluster_id=cluster_id(ctx),
         controller_id=controller if controller in live else -1,
         topics=topics,
     )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime
 import io
 import socket
 import struct
 import time
+import uuid
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -331,3 +333,41 @@ def test_a_stopped_broker_refuses_connections_and_drops_its_open_ones(served: Se
         except ConnectionRefusedError:
             assert time.monotonic() < deadline, "broker 2 did not listen again"
             time.sleep(0.01)
+
+
+def metadata(served: ServedCluster, topic: str, version: int = 12) -> object:
+    request_cls = request_class(3, version)
+    topic_cls = nested(request_cls, "MetadataRequestTopic")
+    request = request_cls(
+        topics=(topic_cls(name=topic, topic_id=uuid.UUID(int=0)),),
+        allow_auto_topic_creation=False,
+        include_topic_authorized_operations=False,
+    )
+    with connect(served) as sock:
+        sock.sendall(request_frame(request))
+        frame = read_frame(sock)
+    assert frame is not None
+    body, _ = entity_reader(response_class(3, version))(frame, 5)  # header v1
+    return body
+
+
+def test_metadata_names_the_cluster_and_replicas_on_an_offline_log_dir(served: ServedCluster) -> None:
+    """The cluster id is the one in the metadata log (not a constant), and a replica whose
+    broker is up but whose log dir failed is listed offline (KIP-112), as Kafka's
+    `KRaftMetadataCache.getOfflineReplicas` does."""
+    served.call(served.cluster.create_topic("dirs", 1, 3))
+    before = metadata(served, "dirs")
+    assert before.cluster_id == served.cluster.metadata.cluster_id and len(before.cluster_id) == 22
+    assert before.topics[0].partitions[0].offline_replicas == ()
+
+    async def fail_disk() -> None:
+        served.cluster.brokers[2].storage.fail("disk I/O error (test)", damaged=False)
+        for _ in range(200):  # the controller hears of it through the broker's callback
+            if not served.cluster.metadata.brokers[2].dir_online:
+                break
+            await asyncio.sleep(0.01)
+
+    served.call(fail_disk())
+    partition = metadata(served, "dirs").topics[0].partitions[0]
+    assert served.cluster.brokers[2].running
+    assert partition.offline_replicas == (2,) and partition.leader_id in (1, 3)

@@ -71,12 +71,9 @@ def test_json_round_trip_to_a_partition(served_rest: ServedRest) -> None:
     assert raw[:3] == [b'{"n":1,"tags":["a","\xc3\xa9"]}', b'"plain text"', b"42"] and raw[3] is None
 
     instance = served_rest.consumer("event-readers", format="json", **{"auto.offset.reset": "earliest"})
-    assert (
-        served_rest.post(
-            f"{instance}/assignments", {"partitions": [{"topic": "events", "partition": 1}]}
-        ).status_code
-        == 204
-    )  # noqa: E501
+    one = {"partitions": [{"topic": "events", "partition": 1}]}
+    assigned = served_rest.post(f"{instance}/assignments", one)
+    assert assigned.status_code == 204
     got = served_rest.read_until(instance, 4)
     assert [r["value"] for r in got] == values
     assert {(r["topic"], r["partition"]) for r in got} == {("events", 1)}

@@ -103,7 +103,7 @@ def from_avro_json(schema: AvroSchema, data: Any) -> Any:
     except Exception:  # fastavro's reader raises whatever its shape checks meet
         raise DataError(
             f"{json.dumps(data)} is not the Avro JSON encoding of a value of schema "
-            f"{schema.canonical()} (a union's value is written as {{\"type name\": value}})"
+            f'{schema.canonical()} (a union\'s value is written as {{"type name": value}})'
         ) from None
 
 

@@ -4,7 +4,12 @@ backend (`ConsumerClient`) in the instance's group, driven by HTTP requests.
 Differences from Confluent, on purpose: a commit without offsets commits what reads
 have *returned* (Confluent commits the consumer's position, which includes records it
 fetched but kept back for `max_bytes`), and auto commit (auto.commit.enable) is done
-here, every auto.commit.interval.ms at a read and at close, for the same reason."""
+here, every auto.commit.interval.ms at a read and at close, for the same reason.
+
+A read's poll may outlive the read: a poll that is joining the group waits for the
+other members to rejoin, and they rejoin in their own requests (Kafka's consumer polls
+the join forward the same way). So the poll is a task; a read that runs out of time
+leaves it going, and the next request takes its records."""
 
 from __future__ import annotations
 
@@ -59,6 +64,7 @@ class ConsumerInstance:
         self._buffer: deque[ConsumerRecord] = deque()  # fetched, not yet returned
         self._returned: dict[TopicPartition, int] = {}  # next offset after what reads returned
         self._last_commit_ms = now_ms
+        self._polling: asyncio.Future[list[ConsumerRecord]] | None = None
 
     @property
     def name(self) -> str:
@@ -82,7 +88,20 @@ class ConsumerInstance:
         self._buffer = deque(r for r in self._buffer if (r.topic, r.partition) in kept)
         self._returned = {tp: at for tp, at in self._returned.items() if tp in kept}
 
+    async def _settle(self) -> None:
+        """Before changing the consumer: let a poll still going finish (its records are
+        kept, so a seek or a commit after it sees where it got to)."""
+        if self._polling is not None:
+            polling, self._polling = self._polling, None
+            with contextlib.suppress(KafkaError):
+                self._buffer.extend(await polling)
+
     async def _drop_client(self) -> None:
+        if self._polling is not None:
+            self._polling.cancel()
+            with contextlib.suppress(asyncio.CancelledError, KafkaError):
+                await self._polling
+            self._polling = None
         client, self._client = self._client, None
         self._topics, self._pattern, self._assigned_by_hand = (), None, False
         self._buffer.clear()
@@ -96,6 +115,7 @@ class ConsumerInstance:
     async def subscribe(self, topics: list[str] | None, pattern: str | None) -> None:
         if self._assigned_by_hand:
             raise errors.illegal_state(_EXCLUSIVE)
+        await self._settle()
         if topics is not None:
             self._pattern = None
             self._subscribe(tuple(sorted(set(topics))))
@@ -140,6 +160,7 @@ class ConsumerInstance:
             return
         for tp in partitions:
             self._check_partition(tp)
+        await self._settle()
         self._client_or_new().assign(partitions)
         self._assigned_by_hand = True
         self._assigned(partitions)
@@ -164,6 +185,7 @@ class ConsumerInstance:
                 raise errors.illegal_state(f"No current assignment for partition {tp}")
 
     async def seek(self, offsets: dict[TopicPartition, int]) -> None:
+        await self._settle()
         self._assigned_now(offsets)
         assert self._client is not None
         for tp, offset in offsets.items():
@@ -176,6 +198,7 @@ class ConsumerInstance:
     async def seek_to(self, tps: list[TopicPartition], timestamp: int) -> None:
         """Seek to the log start (EARLIEST_TIMESTAMP), the end (LATEST_TIMESTAMP) or the
         first record at or after an epoch-ms timestamp (partitions without one stay)."""
+        await self._settle()
         self._assigned_now(tps)
         by_topic: dict[str, list[int]] = {}
         for tp in tps:
@@ -197,8 +220,12 @@ class ConsumerInstance:
 
     # --- offsets ----------------------------------------------------------------------
 
-    async def commit(self, offsets: dict[TopicPartition, int] | None, now_ms: int) -> None:
+    async def commit(
+        self, offsets: dict[TopicPartition, int] | None, now_ms: int, *, settle: bool = True
+    ) -> None:
         """commitSync: the given offsets (the next offset to read), else what reads returned."""
+        if settle:
+            await self._settle()
         wanted = dict(self._returned) if offsets is None else offsets
         self._last_commit_ms = now_ms
         if not wanted:
@@ -229,7 +256,7 @@ class ConsumerInstance:
         if due_only and now_ms - self._last_commit_ms < AUTO_COMMIT_INTERVAL_MS:
             return
         try:
-            await self.commit(None, now_ms)
+            await self.commit(None, now_ms, settle=False)
         except errors.RestError as error:  # as Kafka's async auto commit: logged, retried later
             log.warning("auto commit of REST consumer %s/%s failed: %s", self.group, self.name, error)
 
@@ -269,8 +296,14 @@ class ConsumerInstance:
             remaining = deadline - now_ms()
             if remaining <= 0:
                 break
+            if self._polling is None:
+                self._polling = asyncio.ensure_future(client.poll(remaining))
+            done, _ = await asyncio.wait({self._polling}, timeout=remaining / 1000)
+            if not done:
+                break
+            polling, self._polling = self._polling, None
             try:
-                polled = await client.poll(remaining)  # may rebalance: `_assigned` runs
+                polled = polling.result()  # it may have rebalanced: `_assigned` ran
             except KafkaError as error:
                 if out:
                     return out

@@ -124,8 +124,6 @@ def serve(
 
         kafkatui --memory serve --port-base 19092
         kcat -b 127.0.0.1:19092 -L
-        curl -H 'Content-Type: application/vnd.kafka.json.v2+json' \
-          -d '{"records":[{"value":{"hello":"world"}}]}' http://127.0.0.1:8082/topics/greetings
     """
     opts = options(ctx)
     if brokers is not None:

@@ -74,6 +74,7 @@ def serve(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
             # for more members (the first-message timing below measures this path).
             "--group-initial-rebalance-delay-ms",
             "0",
+            "--no-rest-proxy",
         ],
         stdout=subprocess.PIPE,
         text=True,

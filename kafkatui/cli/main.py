@@ -126,6 +126,23 @@ def main(
             help="Workbench: run the Schema Registry beside the brokers (with --listen).",
         ),
     ] = True,
+    rest_port: Annotated[
+        int,
+        typer.Option(
+            "--rest-port",
+            help="Workbench: the REST Proxy's port (Confluent's v2 API); if it is taken, a free one "
+            "is used (the workbench says which).",
+            min=0,
+            max=65535,
+        ),
+    ] = 8082,
+    rest_proxy: Annotated[
+        bool,
+        typer.Option(
+            "--rest-proxy/--no-rest-proxy",
+            help="Workbench: run the REST Proxy beside the brokers (with --listen).",
+        ),
+    ] = True,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
@@ -144,6 +161,7 @@ def main(
             language=language,
             port_base=port_base if listen else None,
             registry_port=registry_port if listen and schema_registry else None,
+            rest_port=rest_port if listen and rest_proxy else None,
         )
 
 
@@ -163,10 +181,11 @@ def run_workbench(
     language: str | None,
     port_base: int | None = None,
     registry_port: int | None = None,
+    rest_port: int | None = None,
 ) -> None:
     """Open the Textual workbench; it owns the cluster (and its data dir) while it runs,
     and serves it over the wire protocol unless `port_base` is None (and the Schema
-    Registry on `registry_port`, unless that is None). With
+    Registry on `registry_port`, the REST Proxy on `rest_port`, unless None). With
     --bootstrap-server, or when another kafkatui process owns the data dir and serves it,
     it works over the wire instead (RemoteBackend, re-read every second)."""
     from kafkatui.backends.base import Backend
@@ -183,7 +202,7 @@ def run_workbench(
             return backend
         if port_base is not None and isinstance(backend, EmbeddedBackend):
             try:
-                await serve_backend(backend, port_base, registry_port=registry_port)
+                await serve_backend(backend, port_base, registry_port=registry_port, rest_port=rest_port)
             except BaseException:
                 await backend.close()
                 raise

@@ -3,7 +3,8 @@
 Each broker listens on its own port (127.0.0.1:9092 upward by default), so kcat,
 confluent-kafka, kafka-python and aiokafka use it like a real cluster; a Confluent-
 compatible Schema Registry listens on 127.0.0.1:8081 beside it (`--schema-registry-port`,
-`--no-schema-registry`). Ctrl-C or SIGTERM closes the listeners and the cluster, which
+`--no-schema-registry`) and a Confluent-compatible REST Proxy (v2) on 127.0.0.1:8082
+(`--rest-port`, `--no-rest-proxy`). Ctrl-C or SIGTERM closes the listeners and the cluster, which
 releases the data dir.
 """
 
@@ -22,6 +23,7 @@ from rich.text import Text
 from kafkatui.cli.context import ClusterOptions, console, fail, options, run_async
 from kafkatui.ecosystem.http import HttpListenError
 from kafkatui.ecosystem.registry.service import DEFAULT_PORT as REGISTRY_PORT
+from kafkatui.ecosystem.rest.service import DEFAULT_PORT as REST_PORT
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.server.config import BrokerDefaults
 from kafkatui.serve.host import ServiceHost
@@ -87,6 +89,24 @@ def serve(
             "--schema-registry/--no-schema-registry", help="Run the Schema Registry beside the brokers."
         ),
     ] = True,
+    rest_port: Annotated[
+        int,
+        typer.Option(
+            "--rest-port",
+            help="The REST Proxy's port (Confluent's v2 API: produce and consume over HTTP); "
+            "0 picks a free one.",
+            min=0,
+            max=65535,
+        ),
+    ] = REST_PORT,
+    rest_proxy: Annotated[
+        bool,
+        typer.Option(
+            "--rest-proxy/--no-rest-proxy",
+            help="Run the REST Proxy beside the brokers (its Avro, JSON Schema and Protobuf formats "
+            "need the Schema Registry).",
+        ),
+    ] = True,
     log_format: Annotated[
         LogFormat,
         typer.Option(
@@ -98,8 +118,9 @@ def serve(
 ) -> None:
     """Serve the cluster to real Kafka clients over the wire protocol (no workbench).
 
-    Prints the bootstrap servers, then a live status line (connections, requests).
-    Ctrl-C or SIGTERM shuts down cleanly. Example:
+    Prints the bootstrap servers (and the Schema Registry's and REST Proxy's URLs),
+    then a live status line (connections, requests). Ctrl-C or SIGTERM shuts down
+    cleanly. Example:
 
         kafkatui --memory serve --port-base 19092
         kcat -b 127.0.0.1:19092 -L
@@ -113,12 +134,18 @@ def serve(
         group_initial_rebalance_delay_ms=rebalance_delay_ms, auto_create_topics_enable=auto_create
     )
     registry = registry_port if schema_registry else None
+    rest = rest_port if rest_proxy else None
     configure_logging(log_format.value)
-    run_async(lambda: _serve(opts, host, port_base, defaults, registry))
+    run_async(lambda: _serve(opts, host, port_base, defaults, registry, rest))
 
 
 async def _serve(
-    opts: ClusterOptions, host: str, port_base: int, defaults: BrokerDefaults, registry_port: int | None
+    opts: ClusterOptions,
+    host: str,
+    port_base: int,
+    defaults: BrokerDefaults,
+    registry_port: int | None,
+    rest_port: int | None,
 ) -> None:
     cluster = await opts.open("kafkatui serve", defaults)
     services = ServiceHost(cluster)
@@ -128,6 +155,9 @@ async def _serve(
             registry = None
             if registry_port is not None:
                 registry = await services.listen_registry(registry_port, host, fall_back=False)
+            rest = None
+            if rest_port is not None:
+                rest = await services.listen_rest(rest_port, host, fall_back=False)
         except (ListenError, HttpListenError) as error:
             raise fail(error.name, str(error)) from None
         stop = asyncio.Event()
@@ -140,6 +170,8 @@ async def _serve(
             console.print(f"bootstrap servers: [bold]{bootstrap}[/]")
             if registry is not None:
                 console.print(f"schema registry: [bold]{registry}[/]")
+            if rest is not None:
+                console.print(f"rest proxy: [bold]{rest}[/]")
             console.file.flush()
             await _status_until(stop, services, cluster)
         finally:

@@ -33,6 +33,50 @@ DEFAULT_MAX_BODY = 16 * 1024 * 1024
 
 _MEDIA_KEY = web.AppKey("media_types", tuple)
 _RESPONSE_TYPE = web.RequestKey("response_type", str)
+_ROUTE_MEDIA = "_kafkatui_media"  # a handler's own media types (`media`), on the function
+
+
+@dataclass(frozen=True)
+class RouteMedia:
+    """One resource method's media types, as Jersey's `@Produces` / `@Consumes` declare
+    them where a service's are not the same on every path (the REST Proxy's embedded
+    formats). `consumes[0]` is what a body without a Content-Type is taken as."""
+
+    produces: tuple[str, ...] = ()
+    consumes: tuple[str, ...] = ()
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def media(*, produces: Sequence[str] = (), consumes: Sequence[str] = ()) -> Callable[[Handler], Handler]:
+    """Give one handler its own media types instead of the application's (`json_app`)."""
+
+    def mark(handler: Handler) -> Handler:
+        setattr(handler, _ROUTE_MEDIA, RouteMedia(tuple(produces), tuple(consumes)))
+        return handler
+
+    return mark
+
+
+def _route_media(request: web.Request) -> RouteMedia | None:
+    route = request.match_info.route
+    handler = getattr(route, "handler", None)
+    return getattr(handler, _ROUTE_MEDIA, None)
+
+
+def response_type(request: web.Request) -> str:
+    """The media type this request is answered in (negotiated from its Accept)."""
+    return request.get(_RESPONSE_TYPE, request.app[_MEDIA_KEY][0])
+
+
+def request_type(request: web.Request) -> str:
+    """The body's media type; without a Content-Type, the handler's first `consumes`
+    (Jersey matches such a request to any method) or octet-stream."""
+    if request.headers.get("Content-Type"):
+        return request.content_type
+    route = _route_media(request)
+    return route.consumes[0] if route is not None and route.consumes else GENERIC_REQUEST
 
 
 class HttpError(Exception):
@@ -60,7 +104,7 @@ def error_body(error_code: int, message: str) -> dict[str, Any]:
 def json_response(request: web.Request, data: Any, status: int = 200) -> web.Response:
     """`data` as JSON in the media type the client asked for (negotiated by the
     middleware; Confluent's v1 type by default)."""
-    content_type = request.get(_RESPONSE_TYPE, request.app[_MEDIA_KEY][0])
+    content_type = response_type(request)
     return web.Response(
         body=json.dumps(data, separators=(",", ":")).encode(),
         status=status,
@@ -68,16 +112,23 @@ def json_response(request: web.Request, data: Any, status: int = 200) -> web.Res
     )
 
 
-async def read_json(request: web.Request) -> Any:
-    """The request body as JSON. A media type the service does not take is 415, a body
-    that is not JSON 400, as Confluent's rest-utils answers."""
-    accepted = request.app[_MEDIA_KEY]
-    content_type = request.content_type if request.headers.get("Content-Type") else GENERIC_REQUEST
-    if content_type not in (*accepted, GENERIC_REQUEST):
+async def read_json(request: web.Request, *, empty: Any = ...) -> Any:
+    """The request body as JSON. A media type the service (or the handler, `media`) does
+    not take is 415, a body that is not JSON 400, as Confluent's rest-utils answers; an
+    empty body is `empty` where given (an optional entity, as Jersey passes null)."""
+    route = _route_media(request)
+    if route is not None and route.consumes:
+        accepted: tuple[str, ...] = route.consumes
+    else:
+        accepted = (*request.app[_MEDIA_KEY], GENERIC_REQUEST)
+    content_type = request_type(request)
+    if content_type not in accepted:
         raise HttpError(
             415, 415, f"HTTP 415 Unsupported Media Type: {content_type} is not one of {', '.join(accepted)}"
         )
     raw = await request.read()
+    if empty is not ... and not raw.strip():
+        return empty
     try:
         return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -109,12 +160,11 @@ def _negotiate(accept: str, offered: Sequence[str]) -> str | None:
 
 
 @web.middleware
-async def _confluent_errors(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
+async def _confluent_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every failure becomes a Confluent-style JSON body; an unexpected one is a 500
     with a one-line message, and its traceback goes to the log, not to the client."""
-    offered = request.app[_MEDIA_KEY]
+    route = _route_media(request)
+    offered = route.produces if route is not None and route.produces else request.app[_MEDIA_KEY]
     chosen = _negotiate(request.headers.get("Accept", ""), offered)
     if chosen is None:
         request[_RESPONSE_TYPE] = offered[0]

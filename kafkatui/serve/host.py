@@ -1,5 +1,5 @@
-"""`ServiceHost`: the listeners one embedded cluster serves (the Kafka wire protocol and
-the Schema Registry; REST Proxy, Connect and ksqlDB on their own ports next), started
+"""`ServiceHost`: the listeners one embedded cluster serves (the Kafka wire protocol, the
+Schema Registry and the REST Proxy; Connect and ksqlDB on their own ports next), started
 and stopped together by `kafkatui serve` and by the workbench, and recorded in the data
 dir's lock file so a second kafkatui process can use them."""
 
@@ -11,6 +11,8 @@ from kafkatui.common.connections import ConnectedClient
 from kafkatui.ecosystem.http import HttpListenError
 from kafkatui.ecosystem.registry.service import DEFAULT_PORT as REGISTRY_PORT
 from kafkatui.ecosystem.registry.service import RegistryService
+from kafkatui.ecosystem.rest.service import DEFAULT_PORT as REST_PORT
+from kafkatui.ecosystem.rest.service import RestService
 from kafkatui.engine.cluster import Cluster
 from kafkatui.wire.server import DEFAULT_HOST, DEFAULT_PORT_BASE, ListenError, WireServer, WireStats
 
@@ -24,6 +26,7 @@ class ServiceHost:
         self.cluster = cluster
         self.wire: WireServer | None = None
         self.registry: RegistryService | None = None
+        self.rest: RestService | None = None
         self.notices: list[str] = []
 
     async def listen_wire(
@@ -73,6 +76,40 @@ class ServiceHost:
         self.cluster.advertise_schema_registry(url)
         return url
 
+    async def listen_rest(
+        self,
+        port: int = REST_PORT,
+        host: str = DEFAULT_HOST,
+        *,
+        backend: Backend | None = None,
+        fall_back: bool = True,
+    ) -> str:
+        """Run the REST Proxy (Confluent's v2 API) on this cluster on host:port, its
+        schema formats through this host's Schema Registry when it runs one (call
+        `listen_registry` first). A busy port is `HttpListenError` naming the port and
+        --rest-port, unless `fall_back`: then a free port, said in `notices`. Returns
+        the REST Proxy's URL."""
+
+        def service() -> RestService:
+            over = backend or EmbeddedBackend(self.cluster)
+            return RestService(over, schema_registry_url=self.registry_url)
+
+        rest = service()
+        try:
+            url = await rest.start(port, host)
+        except HttpListenError as error:
+            if port == 0 or not fall_back:
+                raise
+            rest = service()
+            url = await rest.start(0, host)
+            self.notices.append(f"{error}. The REST Proxy listens on {url} instead")
+        self.rest = rest
+        return url
+
+    @property
+    def rest_url(self) -> str | None:
+        return None if self.rest is None else self.rest.url
+
     @property
     def registry_url(self) -> str | None:
         return None if self.registry is None else self.registry.url
@@ -93,12 +130,16 @@ class ServiceHost:
             return None
         s = self.wire.stats
         registry = f" · Schema Registry: {self.registry_url}" if self.registry_url else ""
+        rest = f" · REST Proxy: {self.rest_url}" if self.rest_url else ""
         return (
             f"Kafka clients: {self.wire.bootstrap} · {s.connections} connection(s) open "
-            f"({s.connections_total} in all) · {s.requests:,} requests{registry}"
+            f"({s.connections_total} in all) · {s.requests:,} requests{registry}{rest}"
         )
 
     async def close(self) -> None:
+        if self.rest is not None:  # first: its consumer instances leave their groups
+            await self.rest.close()
+            self.rest = None
         if self.registry is not None:
             self.cluster.advertise_schema_registry(None)
             await self.registry.close()
@@ -113,17 +154,20 @@ async def serve_backend(
     port_base: int = DEFAULT_PORT_BASE,
     host: str = DEFAULT_HOST,
     registry_port: int | None = None,
+    rest_port: int | None = None,
 ) -> str:
     """What the workbench does with its own cluster: serve it to real Kafka clients (on
     free ports, said in the backend's notices, if these are taken) and, given a
-    `registry_port`, the Schema Registry there (likewise), and hand the listeners to the
-    backend, which shows them and closes them with the cluster. Returns the bootstrap
-    servers."""
+    `registry_port` or a `rest_port`, the Schema Registry or the REST Proxy there
+    (likewise), and hand the listeners to the backend, which shows them and closes them
+    with the cluster. Returns the bootstrap servers."""
     services = ServiceHost(backend.cluster)
     try:
         bootstrap = await services.listen_wire(port_base, host)
         if registry_port is not None:
             await services.listen_registry(registry_port, host, backend=backend)
+        if rest_port is not None:
+            await services.listen_rest(rest_port, host, backend=backend)
     except BaseException:
         await services.close()
         raise

@@ -18,10 +18,12 @@ from kafka.admin import NewTopic  # noqa: E402
 
 
 def start_serve(data_dir: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
-    """Run `kafkatui serve` and wait for its bootstrap line (its schema registry on a
-    free port, so tests never depend on 8081 being free)."""
+    """Run `kafkatui serve` and wait for its bootstrap line (its schema registry and REST
+    Proxy on free ports, so tests never depend on 8081 and 8082 being free)."""
     if not {"--schema-registry-port", "--no-schema-registry"} & set(args):
         args = (*args, "--schema-registry-port", "0")
+    if not {"--rest-port", "--no-rest-proxy"} & set(args):
+        args = (*args, "--rest-port", "0")
     proc = subprocess.Popen(
         [*kafkatui_command(), "--data-dir", str(data_dir), "serve", *args],
         stdout=subprocess.PIPE,

@@ -18,7 +18,7 @@ __all__ = ["data_dir", "kafkatui"]
 def test_serve_prints_the_registry_url_and_it_answers(data_dir: Path) -> None:
     proc = subprocess.Popen(
         [*kafkatui_command(), "--data-dir", str(data_dir), "serve", "--brokers", "1", "--port-base", "0",
-         "--schema-registry-port", "0"],
+         "--schema-registry-port", "0", "--no-rest-proxy"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
         env=subprocess_env(data_dir),
     )  # fmt: skip
@@ -53,7 +53,7 @@ def test_a_busy_registry_port_is_one_clear_error(kafkatui: CliFn) -> None:
 def test_no_schema_registry(kafkatui: CliFn, data_dir: Path) -> None:
     proc = subprocess.Popen(
         [*kafkatui_command(), "--data-dir", str(data_dir), "serve", "--brokers", "1", "--port-base", "0",
-         "--no-schema-registry"],
+         "--no-schema-registry", "--no-rest-proxy"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
         env=subprocess_env(data_dir),
     )  # fmt: skip

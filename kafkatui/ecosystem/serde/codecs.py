@@ -109,6 +109,15 @@ class Serializer:
         serializer._prepare()
         return serializer
 
+    @classmethod
+    def bound(cls, schema_id: int, schema: ParsedSchema, subject: str) -> Serializer:
+        """A serializer for a schema already registered under `schema_id` (a producer
+        given the id rather than the schema, as `value_schema_id` in the REST Proxy)."""
+        name = record_name(schema)
+        serializer = cls(schema_id, schema, subject, name if isinstance(schema, ProtobufSchema) else None)
+        serializer._prepare()
+        return serializer
+
     def _prepare(self) -> None:
         if isinstance(self.schema, ProtobufSchema):
             assert self.message is not None

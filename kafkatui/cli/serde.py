@@ -366,7 +366,7 @@ class RecordEncoder:
             raise _refused(
                 record,
                 f"{what} fit the {side} schema ({serializer.subject}, schema id {serializer.schema_id}): "
-                f"{_one_line(str(error))}",
+                f"{_one_line(str(error)).rstrip('.')}",
             ) from None
 
 
@@ -433,6 +433,7 @@ class RecordDecoder:
         self.topic = topic
         self._open_registry = open_registry
         self._on_unregistered = on_unregistered  # called once: framed records, and no registry
+        self._noted = False
         self._opened = False
         self._client: RegistryClient | None = None
         self._deserializer: Deserializer | None = None
@@ -443,9 +444,7 @@ class RecordDecoder:
         if not self._opened:
             self._opened = True
             self._client = await self._open_registry()
-            if self._client is None:
-                self._on_unregistered()
-            else:
+            if self._client is not None:
                 from kafkatui.ecosystem.serde.codecs import Deserializer
 
                 self._deserializer = Deserializer(self._client)
@@ -466,9 +465,12 @@ class RecordDecoder:
             raise Undecodable("INVALID_RECORD", f"not in Confluent's wire format: {error}") from None
         client = await self._registry()
         if client is None or self._deserializer is None:
-            if fmt is ReadFormat.auto:
-                return Shown(data)
-            raise _no_registry(schema_id)
+            if fmt is not ReadFormat.auto:
+                raise _no_registry(schema_id)
+            if not self._noted:
+                self._noted = True
+                self._on_unregistered()
+            return Shown(data)
         if schema_id in self._unknown:
             raise self._unknown[schema_id]
         try:
@@ -485,9 +487,11 @@ class RecordDecoder:
             raise unknown from None
         except FramingError as error:
             raise Undecodable("INVALID_RECORD", f"schema id {schema_id}: {error}") from None
+        side = "key" if is_key else "value"
         if fmt is not ReadFormat.auto and decoded.schema_type != SCHEMA_TYPES[fmt.value]:
             raise Undecodable(
-                "INVALID_RECORD", f"schema id {schema_id} is a {decoded.schema_type} schema, not {fmt.value}"
+                "INVALID_RECORD",
+                f"schema id {schema_id} is {decoded.schema_type}, not {fmt.value} (--{side}-format)",
             )
         return Shown(data, True, _as_json(decoded.value), await self._schema(client, decoded, is_key))
 

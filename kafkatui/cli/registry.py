@@ -6,7 +6,8 @@ workbench: its URL is in the lock file); else one started inside the command for
 as it runs, over the cluster the command would otherwise open (the data dir's own, the
 owner's listeners, `--bootstrap-server`). A registry keeps nothing but the `_schemas`
 topic, so each of these is the same registry. The command speaks Confluent's REST API
-to it, whichever it is.
+to it, whichever it is. `produce` and `consume`, which have their cluster open already,
+get theirs from `command_registry` (the same order, over that cluster).
 """
 
 from __future__ import annotations

@@ -10,10 +10,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from kafkatui.backends.base import Backend, ConsumerClient
+from kafkatui.cli.consume_decode import (
+    KeyReadOption,
+    ReadFormat,
+    RecordDecoder,
+    Shown,
+    Undecodable,
+    ValueReadOption,
+)
 from kafkatui.cli.context import backend_command, console, err_console, fail, options
 from kafkatui.cli.output import bytes_to_json, print_json
 from kafkatui.cli.registry import UrlOption, command_registry, registry_errors
-from kafkatui.cli.serde import KeyReadOption, ReadFormat, RecordDecoder, Shown, Undecodable, ValueReadOption
 from kafkatui.common.clients import ConsumerConfig, ConsumerRecord, TopicPartition
 
 if TYPE_CHECKING:

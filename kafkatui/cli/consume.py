@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
-from typing import Annotated
+import json
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from kafkatui.backends.base import Backend, ConsumerClient
-from kafkatui.cli.context import backend_command, console, err_console
+from kafkatui.cli.consume_decode import (
+    KeyReadOption,
+    ReadFormat,
+    RecordDecoder,
+    Shown,
+    Undecodable,
+    ValueReadOption,
+)
+from kafkatui.cli.context import backend_command, console, err_console, fail, options
 from kafkatui.cli.output import bytes_to_json, print_json
+from kafkatui.cli.registry import UrlOption, command_registry, registry_errors
 from kafkatui.common.clients import ConsumerConfig, ConsumerRecord, TopicPartition
+
+if TYPE_CHECKING:
+    from kafkatui.ecosystem.serde.client import RegistryClient
 
 
 class Format(enum.StrEnum):
@@ -70,6 +84,17 @@ def consume(
         Format,
         typer.Option("--format", "-f", help="text for people, json for one object per line."),
     ] = Format.text,
+    json_out: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Same as --format json; a decoded key or value comes with its schema (id, type, subject, "
+            "version; a Protobuf message and its message indexes).",
+        ),
+    ] = False,
+    value_format: ValueReadOption = ReadFormat.auto,
+    key_format: KeyReadOption = ReadFormat.auto,
+    url: UrlOption = None,
     group: Annotated[
         str | None,
         typer.Option(
@@ -96,7 +121,11 @@ def consume(
     3 s, for a new group), reads the partitions the group assigns it from the committed
     offsets (new ones start per --from-beginning) and commits when it stops, so the
     group's lag shrinks. With --partition as well it reads that partition itself and only
-    uses the group for committed offsets (manual assignment)."""
+    uses the group for committed offsets (manual assignment).
+
+    Keys and values in Confluent's wire format are shown decoded, as JSON, by the schema id
+    they carry; one that does not decode (an id the registry does not know) is an error
+    line on stderr, shown as it is, and the exit code is 1."""
     start = _start_offset(offset)
     if group is not None and partition is None and isinstance(start, int):
         raise typer.BadParameter(
@@ -105,13 +134,32 @@ def consume(
     if max_records is not None and max_records < 0:
         raise typer.BadParameter("must be >= 0", param_hint="--max")
     reset = "earliest" if from_beginning or start == "beginning" else "latest"
+    if json_out:
+        fmt = Format.json
 
     @backend_command("kafkatui consume")
     async def body(backend: Backend) -> None:
-        config = ConsumerConfig(
-            auto_offset_reset=reset, group_id=group, isolation_level=isolation_level.value
-        )
-        consumer = backend.consumer(config)
+        async with contextlib.AsyncExitStack() as stack:
+
+            async def open_registry() -> RegistryClient | None:
+                # No _schemas topic, no registry to start: nothing was registered on this cluster.
+                return await stack.enter_async_context(
+                    command_registry(backend, options(ctx), url, create=False)
+                )
+
+            config = ConsumerConfig(
+                auto_offset_reset=reset, group_id=group, isolation_level=isolation_level.value
+            )
+            consumer = backend.consumer(config)
+            stack.push_async_callback(consumer.close)  # also when the registry cannot be reached
+            decoder = RecordDecoder(topic, open_registry, on_unregistered=_say_unregistered)
+            with registry_errors():
+                failed = await read(consumer, decoder)
+        if failed:
+            raise typer.Exit(1)
+
+    async def read(consumer: ConsumerClient, decoder: RecordDecoder) -> int:
+        """Print records until --max or --timeout; how many did not decode."""
         if group is not None and partition is None:
             consumer.subscribe([topic])
 
@@ -133,7 +181,7 @@ def consume(
                 consumer.seek(tp, start)
         if timeout is None and max_records is None and err_console.is_terminal:
             err_console.print(f"Waiting for records on {topic}… (Ctrl-C to stop)")
-        seen = 0
+        seen = failed = 0
         while max_records is None or seen < max_records:
             wait_ms = 1000 if timeout is None else int(timeout * 1000)
             records = await consumer.poll(wait_ms)
@@ -143,7 +191,10 @@ def consume(
                 if max_records is not None and seen >= max_records:
                     _rewind(consumer, records[i:])  # what was not printed is not consumed
                     break
-                _print_record(record, fmt)
+                key = await _decoded(decoder, record, key_format, is_key=True)
+                value = await _decoded(decoder, record, value_format, is_key=False)
+                failed += key is None or value is None
+                _print_record(record, fmt, key or Shown(record.key), value or Shown(record.value))
                 seen += 1
         if group is not None:
             committed = await consumer.commit()
@@ -152,9 +203,30 @@ def consume(
                 + (", ".join(f"{tp}@{o}" for tp, o in sorted(committed.items())) or "nothing"),
                 markup=False,
             )
-        await consumer.close()
+        return failed
 
     body(ctx)
+
+
+async def _decoded(
+    decoder: RecordDecoder, record: ConsumerRecord, fmt: ReadFormat, *, is_key: bool
+) -> Shown | None:
+    """The key or value decoded; None, after its error line, when it does not decode."""
+    side = "key" if is_key else "value"
+    try:
+        return await decoder.decode(record.key if is_key else record.value, fmt, is_key=is_key)
+    except Undecodable as error:
+        where = f"{record.topic} partition {record.partition} offset {record.offset}"
+        fail(error.name, f"{where}: the {side} does not decode: {error.message}; shown as it is")
+        return None
+
+
+def _say_unregistered() -> None:
+    err_console.print(
+        "note: records look Confluent-framed (magic byte 0, a schema id), but the cluster has no Schema "
+        "Registry (no _schemas topic): shown as they are; --schema-registry-url URL decodes them",
+        markup=False,
+    )
 
 
 def _rewind(consumer: ConsumerClient, unread: list[ConsumerRecord]) -> None:
@@ -165,9 +237,7 @@ def _rewind(consumer: ConsumerClient, unread: list[ConsumerRecord]) -> None:
         consumer.seek(tp, offset)
 
 
-def _print_record(record: ConsumerRecord, fmt: Format) -> None:
-    key, key_b64 = bytes_to_json(record.key)
-    value, value_b64 = bytes_to_json(record.value)
+def _print_record(record: ConsumerRecord, fmt: Format, key_shown: Shown, value_shown: Shown) -> None:
     headers = [[k, bytes_to_json(v)[0]] for k, v in record.headers]
     if fmt is Format.json:
         obj = {
@@ -176,19 +246,33 @@ def _print_record(record: ConsumerRecord, fmt: Format) -> None:
             "offset": record.offset,
             "timestamp": record.timestamp,
             "timestamp_type": record.timestamp_type.config_name,
-            "key": key,
-            "value": value,
+            "key": _json(key_shown),
+            "value": _json(value_shown),
             "headers": headers,
         }
-        if key_b64:
-            obj["key_encoding"] = "base64"
-        if value_b64:
-            obj["value_encoding"] = "base64"
+        for side, shown in (("key", key_shown), ("value", value_shown)):
+            if shown.decoded:
+                obj[f"{side}_schema"] = shown.schema
+            elif bytes_to_json(shown.data)[1]:
+                obj[f"{side}_encoding"] = "base64"
         print_json(obj)
         return
     shown_headers = "  headers=" + ",".join(f"{k}={v}" for k, v in headers) if headers else ""
     console.print(
-        f"partition={record.partition} offset={record.offset} key={key if key is not None else '(null)'} "
-        f"value={value if value is not None else '(null)'}{shown_headers}",
+        f"partition={record.partition} offset={record.offset} key={_text(key_shown)} "
+        f"value={_text(value_shown)}{shown_headers}",
         markup=False,
     )
+
+
+def _json(shown: Shown) -> Any:
+    """A side for scripts: decoded as its JSON, else its bytes as text or base64."""
+    return shown.value if shown.decoded else bytes_to_json(shown.data)[0]
+
+
+def _text(shown: Shown) -> str:
+    """A side for people: decoded as compact JSON, else its bytes as text or base64."""
+    if shown.decoded:
+        return json.dumps(shown.value, ensure_ascii=False, separators=(",", ":"))
+    text, _ = bytes_to_json(shown.data)
+    return text if text is not None else "(null)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import os
@@ -20,12 +21,31 @@ from kafkatui.cli.context import (
     console,
     err_console,
     kafka_errors,
+    options,
     run_async,
     stdin_is_interactive,
     with_backend,
 )
 from kafkatui.cli.output import bytes_to_json, human_bytes, print_json
 from kafkatui.cli.produce_input import InputError, InputFormat, InputRecord, LineParser, StdinRecords
+from kafkatui.cli.registry import UrlOption, command_registry, registry_errors
+from kafkatui.cli.serde import (
+    KeyFormatOption,
+    KeyMessageOption,
+    KeySchemaOption,
+    KeySubjectOption,
+    KeyVersionOption,
+    RecordEncoder,
+    SideSchema,
+    Strategy,
+    StrategyOption,
+    ValueFormatOption,
+    ValueMessageOption,
+    ValueSchemaOption,
+    ValueSubjectOption,
+    ValueVersionOption,
+    encoder_for,
+)
 from kafkatui.common.clients import ProducerConfig, RecordMetadata
 
 
@@ -101,6 +121,18 @@ def produce(
             show_default=False,
         ),
     ] = None,
+    value_format: ValueFormatOption = None,
+    value_schema: ValueSchemaOption = None,
+    value_subject: ValueSubjectOption = None,
+    value_version: ValueVersionOption = None,
+    value_message: ValueMessageOption = None,
+    key_format: KeyFormatOption = None,
+    key_schema: KeySchemaOption = None,
+    key_subject: KeySubjectOption = None,
+    key_version: KeyVersionOption = None,
+    key_message: KeyMessageOption = None,
+    subject_name_strategy: StrategyOption = Strategy.topic,
+    url: UrlOption = None,
     count: Annotated[
         int | None,
         typer.Option("--count", "-n", help="Generate N records (load test) instead of reading stdin."),
@@ -163,6 +195,11 @@ def produce(
     Prints the partition and offset where each record landed. A topic that does not exist
     is created, as a Kafka producer's first request creates it, when the cluster's
     auto.create.topics.enable is on (Kafka's default; said on stderr).
+
+    With --value-format (or --key-format) each value is JSON, serialized with an Avro, JSON
+    Schema or Protobuf schema from the Schema Registry into Confluent's wire format; a
+    value that does not fit is refused, naming its line and field, and nothing is sent.
+    JSON null is a tombstone.
     """
     if abort and transactional_id is None:
         raise typer.BadParameter("--abort needs --transactional-id", param_hint="--abort")
@@ -183,6 +220,16 @@ def produce(
             acks=acks, linger_ms=linger_ms, batch_size=batch_size, enable_idempotence=idempotent,
             transactional_id=transactional_id, compression_type=compression_type,
         )  # fmt: skip
+    key_side = SideSchema("key", key_format, key_schema, key_subject, key_version, key_message)
+    value_side = SideSchema("value", value_format, value_schema, value_subject, value_version, value_message)
+    for side in (key_side, value_side):
+        side.check(subject_name_strategy)
+    if value_side.used and count is not None and value is None:
+        raise typer.BadParameter(
+            "--count generates its values: give the one --value, serialized once", param_hint="--value-format"
+        )
+    for side in (key_side, value_side):
+        side.load()  # a schema file that cannot be read or is not valid: before the cluster opens
     # Bytes as the command line held them (os.fsencode undoes Python's surrogateescape).
     key_bytes = None if key is None else os.fsencode(key)
     value_bytes = None if value is None else os.fsencode(value)
@@ -209,19 +256,33 @@ def produce(
         await with_backend(ctx, "kafkatui produce", lambda backend: body(backend, stdin, held))
 
     async def body(backend: Backend, stdin: StdinRecords | None, held: list[InputRecord]) -> None:
+        async with contextlib.AsyncExitStack() as stack:
+            if key_side.used or value_side.used:
+                with registry_errors():
+                    client = await stack.enter_async_context(command_registry(backend, options(ctx), url))
+                    assert client is not None
+                    sink.encode = await encoder_for(
+                        client, topic, key_side, value_side, subject_name_strategy
+                    )
+            await produce_to(backend, stdin, held)
+
+    async def produce_to(backend: Backend, stdin: StdinRecords | None, held: list[InputRecord]) -> None:
         sink.first = lambda: _topic_for_producing(backend, topic)
+        streaming = stdin is not None and not stdin.ended
+        ready = [] if count is not None or streaming else sink.encoded(held)  # all, before any is sent
+        one = sink.encode(InputRecord(key_bytes, value_bytes))  # --count's one key and value
         async with backend.producer(config) as producer:
             if transactional_id is not None:
                 await producer.init_transactions()  # fences an older producer with this id
                 producer.begin_transaction()
             if count is not None and sink.first is not None:
                 await sink.first()
-                await _generate(producer, topic, key_bytes, value_bytes, headers, partition, count,
+                await _generate(producer, topic, one.key, one.value, headers, partition, count,
                                 rate, record_size, json_out)  # fmt: skip
-            elif stdin is not None and not stdin.ended:
+            elif stdin is not None and streaming:
                 await _stream(producer, stdin, held, sink, abort_txn=transactional_id is not None)
             else:
-                await sink.send(producer, held)
+                await sink.send(producer, ready)
             if transactional_id is not None:
                 await (producer.abort_transaction() if abort else producer.commit_transaction())
                 what = "aborted: its records stay in the log, read_committed consumers skip them"
@@ -254,9 +315,9 @@ async def _stream(
             "stdin is still open: producing its records as they come (a bad line then stops there)"
         )
     try:
-        await sink.send(producer, held)
+        await sink.send(producer, sink.encoded(held, streaming=True))
         async for record in stdin.rest():
-            await sink.send(producer, [record])
+            await sink.send(producer, sink.encoded([record], streaming=True))
     except InputError as error:
         what = f"the {sink.sent} record(s) before it were produced, nothing from line {error.line} on"
         if abort_txn:
@@ -268,9 +329,11 @@ async def _stream(
 class _Sink:
     """Sends records in order, each acknowledged before the next (a failure stops there),
     and prints where each landed. `first()` runs before the first record: where a Kafka
-    producer first asks for the topic's metadata (and may create it)."""
+    producer first asks for the topic's metadata (and may create it). `encode` turns a
+    record as read into the record sent (its key and value serialized by their schemas)."""
 
     first: Callable[[], Awaitable[None]] | None = None
+    encode: RecordEncoder = RecordEncoder()
 
     def __init__(
         self,
@@ -284,19 +347,35 @@ class _Sink:
         self.acks, self.json_out = acks, json_out
         self.sent = 0
 
-    async def send(self, producer: ProducerClient, records: Iterable[InputRecord]) -> None:
-        for record in records:
+    def encoded(
+        self, records: Iterable[InputRecord], *, streaming: bool = False
+    ) -> list[tuple[InputRecord, InputRecord]]:
+        """Each record beside the one to send. Held records are all encoded before any is
+        sent, so one that does not fit its schema sends nothing."""
+        try:
+            return [(record, self.encode(record)) for record in records]
+        except InputError as error:
+            if streaming:
+                raise
+            raise error.saying("nothing was produced") from None
+
+    async def send(
+        self, producer: ProducerClient, records: Iterable[tuple[InputRecord, InputRecord]]
+    ) -> None:
+        for record, wire in records:
             if self.first is not None:
                 first, self.first = self.first, None
                 await first()
             future = await producer.send(
-                self.topic, record.value, key=record.key, headers=self.headers, partition=self.partition
+                self.topic, wire.value, key=wire.key, headers=self.headers, partition=self.partition
             )
-            _report(await future, record.key, self.acks, self.json_out)
+            _report(await future, record.key, self.acks, self.json_out, self.encode.schema_ids)
             self.sent += 1
 
 
-def _report(meta: RecordMetadata, key: bytes | None, acks: str, json_out: bool) -> None:
+def _report(
+    meta: RecordMetadata, key: bytes | None, acks: str, json_out: bool, schema_ids: dict[str, int]
+) -> None:
     if json_out:
         shown, base64 = bytes_to_json(key)
         out = {
@@ -308,7 +387,7 @@ def _report(meta: RecordMetadata, key: bytes | None, acks: str, json_out: bool) 
         }
         if base64:
             out["key_encoding"] = "base64"  # as `kafkatui consume -f json` shows it
-        print_json(out)
+        print_json(out | schema_ids)
     elif meta.offset < 0:
         console.print(f"sent to {meta.topic} partition {meta.partition} (acks=0: no offset is returned)")
     else:

@@ -39,7 +39,8 @@ class InputFormat(enum.StrEnum):
 @dataclass(frozen=True)
 class InputRecord:
     key: bytes | None
-    value: bytes
+    value: bytes | None  # None: a tombstone (a schema's JSON null)
+    line: int | None = None  # stdin's line it came from, for errors that name it
 
 
 class InputError(KafkaError):
@@ -84,8 +85,8 @@ class LineParser:
         if self.separator is not None:
             key, sep, value = line.partition(self.separator)
             if sep:
-                return InputRecord(key, value)
-        return InputRecord(self.key, line)
+                return InputRecord(key, value, self.lines)
+        return InputRecord(self.key, line, self.lines)
 
 
 class StdinRecords:
@@ -174,7 +175,7 @@ class StdinRecords:
             if not chunk:
                 self.ended = True
                 if self._partial:
-                    yield InputRecord(self._parser.key, self._partial)
+                    yield InputRecord(self._parser.key, self._partial, 1)
             return
         if not chunk:  # the end: a last line without its newline
             self.ended = True

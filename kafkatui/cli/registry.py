@@ -6,22 +6,27 @@ workbench: its URL is in the lock file); else one started inside the command for
 as it runs, over the cluster the command would otherwise open (the data dir's own, the
 owner's listeners, `--bootstrap-server`). A registry keeps nothing but the `_schemas`
 topic, so each of these is the same registry. The command speaks Confluent's REST API
-to it, whichever it is.
+to it, whichever it is. `produce` and `consume`, which have their cluster open already,
+get theirs from `command_registry` (the same order, over that cluster).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Annotated, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from kafkatui.cli.context import ClusterOptions, err_console, fail, open_backend, options, run_async
-from kafkatui.ecosystem.http import HttpError
-from kafkatui.ecosystem.registry import errors
-from kafkatui.ecosystem.registry.compatibility import Reason, read_messages
-from kafkatui.ecosystem.serde.client import RegistryClient, RegistryClientError
+
+# The registry's code (aiohttp, the schema types) and the backends load when a command
+# needs them: `produce` and `consume` take --schema-registry-url from here.
+if TYPE_CHECKING:
+    from kafkatui.backends.base import Backend
+    from kafkatui.ecosystem.registry.compatibility import Reason
+    from kafkatui.ecosystem.serde.client import RegistryClient, RegistryClientError
 
 T = TypeVar("T")
 
@@ -37,19 +42,22 @@ UrlOption = Annotated[
     ),
 ]
 
-# What to do about a refusal, when the command line has the answer.
-_HINTS = {
-    errors.SUBJECT_NOT_SOFT_DELETED: "delete it without --permanent first",
-    errors.SCHEMAVERSION_NOT_SOFT_DELETED: "delete it without --permanent first",
-    errors.SUBJECT_SOFT_DELETED: "it is soft-deleted already: --permanent removes it for good",
-    errors.SCHEMAVERSION_SOFT_DELETED: "it is soft-deleted already: --permanent removes it for good",
-}
+
+def _hints() -> dict[int, str]:
+    """What to do about a refusal, when the command line has the answer."""
+    from kafkatui.ecosystem.registry import errors
+
+    return {
+        errors.SUBJECT_NOT_SOFT_DELETED: "delete it without --permanent first",
+        errors.SCHEMAVERSION_NOT_SOFT_DELETED: "delete it without --permanent first",
+        errors.SUBJECT_SOFT_DELETED: "it is soft-deleted already: --permanent removes it for good",
+        errors.SCHEMAVERSION_SOFT_DELETED: "it is soft-deleted already: --permanent removes it for good",
+    }
 
 
 @contextlib.asynccontextmanager
 async def registry_url(opts: ClusterOptions, command: str) -> AsyncIterator[str]:
     """The URL of the data dir owner's registry, or of one run here until the block ends."""
-    from kafkatui.backends.base import Backend
     from kafkatui.backends.embedded import EmbeddedBackend
     from kafkatui.ecosystem.registry.service import RegistryService
     from kafkatui.engine.lockfile import SCHEMA_REGISTRY, DataDirLockedError
@@ -61,11 +69,7 @@ async def registry_url(opts: ClusterOptions, command: str) -> AsyncIterator[str]
         except DataDirLockedError as error:
             served = error.owner.get(SCHEMA_REGISTRY)
             if served:
-                owner = f"the kafkatui process {error.owner.get('pid', '?')}"
-                err_console.print(
-                    f"attached to the Schema Registry of {owner} at {served} (it owns {error.data_dir})",
-                    markup=False,
-                )
+                _say_attached(error.owner, served, error.data_dir)
                 yield served
                 return
     if backend is None:  # the owner's listeners (said on stderr), or --bootstrap-server
@@ -81,9 +85,13 @@ async def registry_url(opts: ClusterOptions, command: str) -> AsyncIterator[str]
         await backend.close()
 
 
-def refused(error: RegistryClientError) -> typer.Exit:
+def refused(error: RegistryClientError, hint: str | None = None) -> typer.Exit:
     """The registry's refusal as `error: NAME: message (error code N)`; an incompatible
-    schema's as its reasons, not Confluent's list of `{errorType:…}` items."""
+    schema's as its reasons, not Confluent's list of `{errorType:…}` items. `hint`: what
+    to do, when the command knows better than the error code."""
+    from kafkatui.ecosystem.registry import errors
+    from kafkatui.ecosystem.registry.compatibility import read_messages
+
     if error.status == 0:
         return fail("NETWORK_EXCEPTION", error.message)
     message = error.message.rstrip(". ")
@@ -94,7 +102,7 @@ def refused(error: RegistryClientError) -> typer.Exit:
             message = f"{subject} refuses the schema under {level or 'its compatibility level'}: " + (
                 "; ".join(reason_text(r) for r in reasons)
             )
-    hint = _HINTS.get(error.error_code)
+    hint = hint or _hints().get(error.error_code)
     return fail(
         errors.error_name(error.error_code),
         f"{message} ({hint}; error code {error.error_code})"
@@ -108,10 +116,12 @@ def registry_command(
 ) -> T:
     """Run `body` with a client of the registry this command line means; its refusals
     leave as one line and exit code 1."""
+    from kafkatui.ecosystem.serde.client import RegistryClient
+
     opts = options(ctx)
 
     async def main() -> T:
-        try:
+        with registry_errors():
             async with contextlib.AsyncExitStack() as stack:
                 where = (
                     url if url is not None else await stack.enter_async_context(registry_url(opts, command))
@@ -119,12 +129,73 @@ def registry_command(
                 client = RegistryClient(where)
                 stack.push_async_callback(client.close)
                 return await body(client)
-        except RegistryClientError as error:
-            raise refused(error) from None
-        except HttpError as error:  # the in-process registry could not start (its _schemas topic)
-            raise fail(errors.error_name(error.error_code), error.message) from None
 
     return run_async(main)
+
+
+@contextlib.contextmanager
+def registry_errors() -> Iterator[None]:
+    """A registry's refusal, or one that cannot be reached or started, as one line."""
+    from kafkatui.ecosystem.http import HttpError
+    from kafkatui.ecosystem.registry import errors
+    from kafkatui.ecosystem.serde.client import RegistryClientError
+
+    try:
+        yield
+    except RegistryClientError as error:
+        raise refused(error) from None
+    except HttpError as error:  # the in-process registry could not start (its _schemas topic)
+        raise fail(errors.error_name(error.error_code), error.message) from None
+
+
+@contextlib.asynccontextmanager
+async def command_registry(
+    backend: Backend, opts: ClusterOptions, url: str | None, *, create: bool = True
+) -> AsyncIterator[RegistryClient | None]:
+    """A client of the registry meant by a command that has `backend` open already
+    (`produce`, `consume`): `url`; else the owner's, when `backend` is attached to the
+    kafkatui process that owns the data dir and it serves one; else one run here over
+    `backend` until the block ends. With `create` False and no `_schemas` topic on the
+    cluster (nothing was ever registered there) there is none: None, and nothing made."""
+    from kafkatui.ecosystem.registry.service import RegistryService
+    from kafkatui.ecosystem.registry.store import TOPIC
+    from kafkatui.ecosystem.serde.client import RegistryClient
+
+    async with contextlib.AsyncExitStack() as stack:
+        where = url or _owner_registry(backend, opts)
+        if where is None:
+            if not create and TOPIC not in backend.topic_names(include_internal=True):
+                yield None
+                return
+            service = RegistryService(backend)
+            where = await service.start(0)
+            stack.push_async_callback(service.close)
+        client = RegistryClient(where)
+        stack.push_async_callback(client.close)
+        yield client
+
+
+def _owner_registry(backend: Backend, opts: ClusterOptions) -> str | None:
+    """The registry the data dir's owner serves, if `backend` is attached to that owner."""
+    from kafkatui.backends.embedded import EmbeddedBackend
+    from kafkatui.engine.lockfile import SCHEMA_REGISTRY, recorded_owner
+
+    data_dir = opts.resolved_data_dir()
+    if opts.bootstrap_server is not None or data_dir is None or isinstance(backend, EmbeddedBackend):
+        return None
+    owner = recorded_owner(data_dir)
+    served = owner.get(SCHEMA_REGISTRY)
+    if served:
+        _say_attached(owner, served, data_dir)
+    return served if isinstance(served, str) and served else None
+
+
+def _say_attached(owner: Mapping[str, Any], url: str, data_dir: Path) -> None:
+    err_console.print(
+        f"attached to the Schema Registry of the kafkatui process {owner.get('pid', '?')} at {url} "
+        f"(it owns {data_dir})",
+        markup=False,
+    )
 
 
 def reason_text(reason: Reason) -> str:

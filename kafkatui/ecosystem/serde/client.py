@@ -115,7 +115,11 @@ class RegistryClient:
         return self._registered[key]
 
     async def latest(self, subject: str) -> RegisteredSchema:
-        body = await self.request("GET", f"/subjects/{quote(subject)}/versions/latest")
+        return await self.version(subject, "latest")
+
+    async def version(self, subject: str, version: int | str) -> RegisteredSchema:
+        """A subject's version (a number, or "latest": Confluent's use.latest.version)."""
+        body = await self.request("GET", f"/subjects/{quote(subject)}/versions/{version}")
         parsed = await self._parse(body)
         self._by_id.setdefault(int(body["id"]), parsed)
         return RegisteredSchema(int(body["id"]), parsed, body.get("subject"), body.get("version"))

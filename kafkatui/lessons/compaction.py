@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.common.clients import ProducerConfig
 from kafkatui.common.clock import ManualClock
 from kafkatui.engine.clients.producer import Producer
@@ -111,4 +112,4 @@ async def compaction_scenario(narrate: Callable[[str], None] | None = None) -> C
             len(before), len(cleaned), len(final), [o for o, _, _ in final], latest, active, story.lines
         )
     finally:
-        await close_lesson(cluster)
+        await close_lesson(EmbeddedBackend(cluster))  # until this lesson opens a Backend itself

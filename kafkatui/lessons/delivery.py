@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig
 from kafkatui.common.clock import ManualClock
 from kafkatui.engine.clients.consumer import Consumer
@@ -157,4 +158,4 @@ async def delivery_scenario(
             mode, seed, crash_batch, ORDERS, sum(receipts.values()), lost, duplicated, story.lines
         )
     finally:
-        await close_lesson(cluster)
+        await close_lesson(EmbeddedBackend(cluster))  # until this lesson opens a Backend itself

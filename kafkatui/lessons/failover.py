@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig
 from kafkatui.common.clock import ManualClock
 from kafkatui.common.events import ControllerElected, Event, IsrShrunk, LeaderElected
@@ -123,4 +124,4 @@ async def failover_scenario(
         await producer.close()
         return report
     finally:
-        await close_lesson(cluster)
+        await close_lesson(EmbeddedBackend(cluster))  # until this lesson opens a Backend itself

@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.common.clients import ConsumerConfig
 from kafkatui.common.clock import ManualClock
 from kafkatui.engine.clients.consumer import Consumer
@@ -139,4 +140,4 @@ async def rebalance_scenario(
             await consumer.close()
         return report
     finally:
-        await close_lesson(cluster)
+        await close_lesson(EmbeddedBackend(cluster))  # until this lesson opens a Backend itself

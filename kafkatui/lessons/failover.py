@@ -12,13 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from kafkatui.backends.base import Backend, BrokerState, Feature
 from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig
 from kafkatui.common.clock import ManualClock
 from kafkatui.common.events import ControllerElected, Event, IsrShrunk, LeaderElected
-from kafkatui.engine.clients.consumer import Consumer
-from kafkatui.engine.clients.producer import Producer
-from kafkatui.engine.cluster import Cluster
 from kafkatui.lessons import Story, close_lesson
 
 TOPIC = "orders"
@@ -55,9 +53,9 @@ async def failover_scenario(
     story = Story(narrate)
     say = story.say
 
-    cluster = await Cluster.open(None, brokers=3, clock=clock, seed=seed)
+    backend = await EmbeddedBackend.open(brokers=3, clock=clock, seed=seed)
     try:
-        await cluster.create_topic(TOPIC, 3, 3, configs={"min.insync.replicas": "2"})
+        await backend.create_topic(TOPIC, 3, 3, configs={"min.insync.replicas": "2"})
 
         def on_event(event: Event) -> None:
             if isinstance(event, LeaderElected):
@@ -67,9 +65,9 @@ async def failover_scenario(
             elif isinstance(event, IsrShrunk):
                 say(f"  {TOPIC}-{event.partition}: ISR is now {list(event.isr)}")
 
-        producer = Producer(cluster, ProducerConfig(acks="all", linger_ms=0))
-        consumer = Consumer(
-            cluster, ConsumerConfig(auto_offset_reset="earliest", max_poll_records=records // 2)
+        producer = backend.producer(ProducerConfig(acks="all", linger_ms=0))
+        consumer = backend.consumer(
+            ConsumerConfig(auto_offset_reset="earliest", max_poll_records=records // 2)
         )
         consumer.assign_topic(TOPIC)
         half = records // 2
@@ -78,7 +76,7 @@ async def failover_scenario(
         seen: list[bytes | None] = []
         while len(seen) < half // 2 and (batch := await consumer.poll(0)):
             seen.extend(r.value for r in batch)
-        before = cluster.describe_topic(TOPIC).partitions
+        before = backend.describe_topic(TOPIC).partitions
         say(f"produced {half} records with acks=all; the consumer has read {len(seen)}")
         for p in before:
             say(
@@ -86,22 +84,24 @@ async def failover_scenario(
             )
         victim = before[0].leader
         say(f"broker {victim} crashes")
-        stop_listening = cluster.bus.listen(on_event)
-        await cluster.stop_broker(victim, crash=True)
-        waited = await cluster.advance_until(lambda: cluster.broker_state(victim) == "stopped")
+        stop_listening = backend.bus.listen(on_event)
+        await backend.engine_controls(Feature.STOP_BROKER).stop_broker(victim, crash=True)
+        waited = await backend.engine_controls(Feature.SCENARIO).advance_until(
+            lambda: _state(backend, victim) is BrokerState.STOPPED
+        )
         stop_listening()
         say(
             f"the controller fenced broker {victim} after {waited} ms without its heartbeats "
-            f"(broker.session.timeout.ms={cluster.defaults.broker_session_timeout_ms})"
+            f"(broker.session.timeout.ms={backend.broker_session_timeout_ms})"
         )
         for i in range(half, records):
             await producer.send_and_wait(TOPIC, f"o{i}", key=f"customer-{i % 7}")
         while batch := await consumer.poll(0):
             seen.extend(r.value for r in batch)
-        after = cluster.describe_topic(TOPIC).partitions
+        after = backend.describe_topic(TOPIC).partitions
         below_hw = []
         for p in before:
-            consumer_check = Consumer(cluster, ConsumerConfig(auto_offset_reset="earliest"))
+            consumer_check = backend.consumer(ConsumerConfig(auto_offset_reset="earliest"))
             consumer_check.assign([(TOPIC, p.partition)])
             kept = []
             while batch := await consumer_check.poll(0):
@@ -124,4 +124,8 @@ async def failover_scenario(
         await producer.close()
         return report
     finally:
-        await close_lesson(EmbeddedBackend(cluster))  # until this lesson opens a Backend itself
+        await close_lesson(backend)
+
+
+def _state(backend: Backend, broker_id: int) -> BrokerState:
+    return next(b.state for b in backend.brokers() if b.broker_id == broker_id)

@@ -50,24 +50,21 @@ _HINTS = {
 async def registry_url(opts: ClusterOptions, command: str) -> AsyncIterator[str]:
     """The URL of the data dir owner's registry, or of one run here until the block ends."""
     from kafkatui.backends.base import Backend
-    from kafkatui.backends.embedded import EmbeddedBackend
+    from kafkatui.cli.context import DataDirOwner, open_data_dir
     from kafkatui.ecosystem.registry.service import RegistryService
-    from kafkatui.engine.lockfile import SCHEMA_REGISTRY, DataDirLockedError
 
     backend: Backend | None = None
     if opts.bootstrap_server is None:
-        try:
-            backend = EmbeddedBackend(await opts.open(command))
-        except DataDirLockedError as error:
-            served = error.owner.get(SCHEMA_REGISTRY)
-            if served:
-                owner = f"the kafkatui process {error.owner.get('pid', '?')}"
-                err_console.print(
-                    f"attached to the Schema Registry of {owner} at {served} (it owns {error.data_dir})",
-                    markup=False,
-                )
-                yield served
-                return
+        opened = await open_data_dir(opts, command)
+        if not isinstance(opened, DataDirOwner):
+            backend = opened
+        elif (served := opened.schema_registry) is not None:
+            err_console.print(
+                f"attached to the Schema Registry of {opened.name} at {served} (it owns {opened.data_dir})",
+                markup=False,
+            )
+            yield served
+            return
     if backend is None:  # the owner's listeners (said on stderr), or --bootstrap-server
         backend = await open_backend(opts, command)
     try:

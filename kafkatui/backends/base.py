@@ -399,10 +399,13 @@ class EngineControls(Protocol):
         the same every time."""
         ...
 
-    async def advance_until(self, check: Callable[[], bool], *, limit_ms: int = 120_000) -> int:
-        """Move the ManualClock a controller tick at a time, settling between steps, until
-        `check()` holds; returns the cluster time that took (TimeoutError past
-        `limit_ms`)."""
+    async def advance_until(
+        self, check: Callable[[], bool], *, limit_ms: int = 120_000, step_ms: int | None = None
+    ) -> int:
+        """Move the ManualClock a controller tick (or `step_ms`) at a time, settling
+        between steps, until `check()` holds; returns the cluster time that took
+        (TimeoutError past `limit_ms`). Steps of 1 ms keep chains of short waits (a slow
+        link's fetches) deterministic."""
         ...
 
     def rejoin_needed(self, consumer: ConsumerClient) -> bool:

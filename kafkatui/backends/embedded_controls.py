@@ -71,8 +71,10 @@ class EmbeddedControls:
     async def settle(self) -> None:
         await self.cluster.settle()
 
-    async def advance_until(self, check: Callable[[], bool], *, limit_ms: int = 120_000) -> int:
-        return await self.cluster.advance_until(check, limit_ms=limit_ms)
+    async def advance_until(
+        self, check: Callable[[], bool], *, limit_ms: int = 120_000, step_ms: int | None = None
+    ) -> int:
+        return await self.cluster.advance_until(check, limit_ms=limit_ms, step_ms=step_ms)
 
     def rejoin_needed(self, consumer: ConsumerClient) -> bool:
         membership = _membership(consumer)

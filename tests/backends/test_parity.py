@@ -265,7 +265,10 @@ async def _until(check, timeout: float = 60.0) -> None:  # type: ignore[no-untyp
 async def test_engine_controls_only_where_the_brokers_are_ours(own_side: Side) -> None:
     b = own_side.backend
     if own_side.served is not None:
-        for feature in (Feature.STOP_BROKER, Feature.NETWORK, Feature.LOST_ACKS, Feature.LOG_CLEANER):
+        for feature in (
+            Feature.STOP_BROKER, Feature.NETWORK, Feature.LOST_ACKS, Feature.LOG_CLEANER,
+            Feature.LOSE_DATABASE, Feature.SCENARIO,
+        ):  # fmt: skip
             reason = b.unavailable(feature)
             assert reason is not None and "needs kafkatui's own cluster" in reason
             with pytest.raises(FeatureUnavailable) as error:

@@ -4,7 +4,9 @@ Three brokers, a topic with three partitions replicated three times. Records are
 produced with acks=all; a consumer reads half of them; the broker leading partition 0
 crashes; the controller elects in-sync followers; the consumer goes on from the new
 leaders, and more records arrive. Nothing below the high watermark before the crash is
-lost, because every in-sync replica had it. Deterministic for a seed (ManualClock).
+lost, because every in-sync replica had it. Told in English or Brazilian Portuguese;
+deterministic for a seed (ManualClock). Its second scenario, a broker that comes back
+with an empty database, is `lessons/lost_disk.py`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,34 @@ from kafkatui.common.events import ControllerElected, Event, IsrShrunk, LeaderEl
 from kafkatui.lessons import Story, close_lesson
 
 TOPIC = "orders"
+LANGUAGES = ("en", "pt")
+
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "produced": "produced {count} records with acks=all; the consumer has read {read}",
+        "partition": "  {topic}-{partition}: leader broker {leader}, ISR {isr}, HW {hw}",
+        "crash": "broker {broker} crashes",
+        "leads": "  {topic}-{partition}: broker {leader} leads (epoch {epoch})",
+        "controller": "  broker {broker} is the controller now (epoch {epoch})",
+        "isr": "  {topic}-{partition}: ISR is now {isr}",
+        "fenced": "the controller fenced broker {broker} after {waited} ms without its heartbeats "
+        "(broker.session.timeout.ms={timeout})",
+        "more": "produced {count} more; the consumer read {read} in all, from the new leaders",
+        "lost": "records below the pre-crash high watermark that were lost: {lost}",
+    },
+    "pt": {
+        "produced": "produzidos {count} registros com acks=all; o consumidor já leu {read}",
+        "partition": "  {topic}-{partition}: líder broker {leader}, ISR {isr}, HW {hw}",
+        "crash": "o broker {broker} cai",
+        "leads": "  {topic}-{partition}: o broker {leader} passa a liderar (época {epoch})",
+        "controller": "  o broker {broker} agora é o controller (época {epoch})",
+        "isr": "  {topic}-{partition}: o ISR agora é {isr}",
+        "fenced": "o controller isolou (fenced) o broker {broker} depois de {waited} ms sem seus heartbeats "
+        "(broker.session.timeout.ms={timeout})",
+        "more": "produzidos mais {count}; o consumidor leu {read} no total, dos novos líderes",
+        "lost": "registros abaixo do high watermark de antes da queda que se perderam: {lost}",
+    },
+}
 
 
 @dataclass
@@ -47,11 +77,20 @@ class FailoverReport:
 
 
 async def failover_scenario(
-    seed: int = 1, *, records: int = 60, narrate: Callable[[str], None] | None = None
+    seed: int = 1,
+    *,
+    records: int = 60,
+    language: str = "en",
+    narrate: Callable[[str], None] | None = None,
 ) -> FailoverReport:
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}")
+    texts = TEXTS[language]
     clock = ManualClock()
     story = Story(narrate)
-    say = story.say
+
+    def say(key: str, **values: object) -> None:
+        story.say(texts[key].format(topic=TOPIC, **values))
 
     backend = await EmbeddedBackend.open(brokers=3, clock=clock, seed=seed)
     try:
@@ -59,11 +98,11 @@ async def failover_scenario(
 
         def on_event(event: Event) -> None:
             if isinstance(event, LeaderElected):
-                say(f"  {TOPIC}-{event.partition}: broker {event.leader} leads (epoch {event.leader_epoch})")
+                say("leads", partition=event.partition, leader=event.leader, epoch=event.leader_epoch)
             elif isinstance(event, ControllerElected) and event.controller_id != -1:
-                say(f"  broker {event.controller_id} is the controller now (epoch {event.epoch})")
+                say("controller", broker=event.controller_id, epoch=event.epoch)
             elif isinstance(event, IsrShrunk):
-                say(f"  {TOPIC}-{event.partition}: ISR is now {list(event.isr)}")
+                say("isr", partition=event.partition, isr=list(event.isr))
 
         producer = backend.producer(ProducerConfig(acks="all", linger_ms=0))
         consumer = backend.consumer(
@@ -77,23 +116,18 @@ async def failover_scenario(
         while len(seen) < half // 2 and (batch := await consumer.poll(0)):
             seen.extend(r.value for r in batch)
         before = backend.describe_topic(TOPIC).partitions
-        say(f"produced {half} records with acks=all; the consumer has read {len(seen)}")
+        say("produced", count=half, read=len(seen))
         for p in before:
-            say(
-                f"  {TOPIC}-{p.partition}: leader broker {p.leader}, ISR {list(p.isr)}, HW {p.high_watermark}"
-            )
+            say("partition", partition=p.partition, leader=p.leader, isr=list(p.isr), hw=p.high_watermark)
         victim = before[0].leader
-        say(f"broker {victim} crashes")
+        say("crash", broker=victim)
         stop_listening = backend.bus.listen(on_event)
         await backend.engine_controls(Feature.STOP_BROKER).stop_broker(victim, crash=True)
         waited = await backend.engine_controls(Feature.SCENARIO).advance_until(
             lambda: _state(backend, victim) is BrokerState.STOPPED
         )
         stop_listening()
-        say(
-            f"the controller fenced broker {victim} after {waited} ms without its heartbeats "
-            f"(broker.session.timeout.ms={backend.broker_session_timeout_ms})"
-        )
+        say("fenced", broker=victim, waited=waited, timeout=backend.broker_session_timeout_ms)
         for i in range(half, records):
             await producer.send_and_wait(TOPIC, f"o{i}", key=f"customer-{i % 7}")
         while batch := await consumer.poll(0):
@@ -107,7 +141,7 @@ async def failover_scenario(
             while batch := await consumer_check.poll(0):
                 kept.extend(r.offset for r in batch)
             below_hw.append(p.high_watermark - len([o for o in kept if o < p.high_watermark]))
-        say(f"produced {records - half} more; the consumer read {len(seen)} in all, from the new leaders")
+        say("more", count=records - half, read=len(seen))
         report = FailoverReport(
             seed,
             victim,
@@ -120,7 +154,7 @@ async def failover_scenario(
             ],
             story.lines,
         )
-        say(f"records below the pre-crash high watermark that were lost: {report.lost_below_high_watermark}")
+        say("lost", lost=report.lost_below_high_watermark)
         await producer.close()
         return report
     finally:

@@ -37,6 +37,8 @@ class Feature(StrEnum):
     LOG_SEGMENTS = "showing log segments"
     CRASH_CONSUMER = "crashing a consumer (gone without LeaveGroup)"
     BROKER_STORAGE = "checking or repairing a broker's database"
+    LOSE_DATABASE = "deleting a broker's database"
+    SCENARIO = "stepping the cluster on a manual clock (the lessons)"
 
 
 class FeatureUnavailable(KafkaError):
@@ -378,6 +380,40 @@ class EngineControls(Protocol):
         it restarts as a new incarnation that refetches every replica. Returns them."""
         ...
 
+    async def lose_database(self, broker_id: int) -> None:
+        """A fault: a stopped broker's database is gone (deleted, or an empty file, as a
+        disk or a user can leave it). It starts on an empty one, as a new incarnation
+        (KIP-858): it leads nothing and refetches every replica from its leader."""
+        ...
+
+    async def crash_consumer_client(self, consumer: ConsumerClient) -> None:
+        """A consumer made by `Backend.consumer` dies as with kill -9: its heartbeats stop,
+        no LeaveGroup, so its coordinator notices only after session.timeout.ms."""
+        ...
+
+    # --- deterministic stepping (Feature.SCENARIO): lessons on a ManualClock ----------
+
+    async def settle(self) -> None:
+        """Wait until nothing in the cluster moves without the clock (appends, fetches,
+        metadata, SQLite calls in flight): on a ManualClock the next step then plays out
+        the same every time."""
+        ...
+
+    async def advance_until(
+        self, check: Callable[[], bool], *, limit_ms: int = 120_000, step_ms: int | None = None
+    ) -> int:
+        """Move the ManualClock a controller tick (or `step_ms`) at a time, settling
+        between steps, until `check()` holds; returns the cluster time that took
+        (TimeoutError past `limit_ms`). Steps of 1 ms keep chains of short waits (a slow
+        link's fetches) deterministic."""
+        ...
+
+    def rejoin_needed(self, consumer: ConsumerClient) -> bool:
+        """Whether a group consumer made by `Backend.consumer` must join its group again:
+        it has not joined yet, or it learned of a rebalance (Kafka's
+        `rejoinNeededOrPending`; librdkafka keeps this to itself)."""
+        ...
+
 
 class ProducerClient(Protocol):
     """A producer as the CLI and the services use it, whichever backend made it (the
@@ -402,8 +438,20 @@ class ProducerClient(Protocol):
     async def flush(self) -> None: ...
     async def init_transactions(self) -> None: ...
     def begin_transaction(self) -> None: ...
+    async def send_offsets_to_transaction(
+        self, offsets: Mapping[tuple[str, int], int], group_id: str
+    ) -> None:
+        """Commit `group_id`'s offsets (the next offset to read, per partition) in the open
+        transaction (AddOffsetsToTxn, TxnOffsetCommit): they count only if it commits."""
+        ...
+
     async def commit_transaction(self) -> None: ...
     async def abort_transaction(self) -> None: ...
+    def abort(self) -> None:
+        """Give up at once (Kafka's close with a zero timeout): what is not acknowledged
+        yet fails instead of being retried."""
+        ...
+
     async def close(self) -> None: ...
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *exc: object) -> None: ...

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
@@ -142,6 +142,7 @@ class RemoteProducer:
 
     def __init__(self, bootstrap: str, config: ProducerConfig, client_id: str = "kafkatui-producer") -> None:
         self.config = config
+        self._bootstrap = bootstrap
         conf: dict[str, Any] = {
             **client_conf(bootstrap),
             "client.id": client_id,
@@ -224,6 +225,23 @@ class RemoteProducer:
             self._producer.begin_transaction()
         except KafkaException as error:
             raise kafka_error(error) from None
+
+    async def send_offsets_to_transaction(
+        self, offsets: Mapping[tuple[str, int], int], group_id: str
+    ) -> None:
+        """librdkafka takes the group from a consumer's metadata (KIP-447); one that never
+        joins gives the group id alone, what Kafka's sendOffsetsToTransaction(offsets,
+        groupId) sends (no generation, so the coordinator checks no membership)."""
+
+        def send() -> None:
+            group = CKConsumer(client_conf(self._bootstrap, **{"group.id": group_id}))
+            try:
+                positions = [CKTopicPartition(t, p, o) for (t, p), o in offsets.items()]
+                self._producer.send_offsets_to_transaction(positions, group.consumer_group_metadata(), 30)
+            finally:
+                group.close()
+
+        await call(send)
 
     async def commit_transaction(self) -> None:
         await call(self._producer.commit_transaction, 30)

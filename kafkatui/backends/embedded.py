@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from kafkatui.backends.base import (
     EARLIEST_TIMESTAMP,
@@ -34,10 +35,11 @@ from kafkatui.backends.base import (
     TransactionView,
     no_auto_create,
 )
-from kafkatui.backends.embedded_controls import EmbeddedControls
+from kafkatui.backends.embedded_controls import EmbeddedControls, stop_heartbeats
 from kafkatui.backends.trace import partition_step, send_step, serialize_step
 from kafkatui.common.admin import ConfigEntry, LinkState, TopicDescription
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig, TransactionState
+from kafkatui.common.clock import Clock
 from kafkatui.common.connections import ConnectedClient
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.events import LogDirFailed, LogDirNewIncarnation
@@ -49,6 +51,7 @@ from kafkatui.engine.clients.producer import Producer
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.coordinator.group.coordinator import OFFSETS_TOPIC, OffsetAndMetadata
 from kafkatui.engine.coordinator.transaction.coordinator import TRANSACTION_STATE_TOPIC
+from kafkatui.engine.server.config import BrokerDefaults
 
 # Shorter than Kafka's 45 s / 5 min so a crash or a pause shows within a lesson's attention span.
 CONSUMER_SESSION_TIMEOUT_MS = 10_000
@@ -147,6 +150,23 @@ class EmbeddedBackend:
         self.notices: list[str] = [log_dir_notice(e) for e in cluster.log_dir_events]
         self._controls = EmbeddedControls(cluster)
         self._next_consumer_id = 1
+
+    @classmethod
+    async def open(
+        cls,
+        data_dir: Path | str | None = None,
+        *,
+        brokers: int | None = None,
+        clock: Clock | None = None,
+        seed: int | None = None,
+        broker_configs: Mapping[str, str | int | bool] | None = None,
+    ) -> EmbeddedBackend:
+        """kafkatui's own cluster in `data_dir` (None: in memory), and this backend over
+        it: where a lesson starts. `broker_configs` are server.properties settings by
+        Kafka's names (`broker.session.timeout.ms`), over Kafka's defaults; a `seed`
+        with a ManualClock makes an in-memory cluster play out the same every time."""
+        defaults = BrokerDefaults.from_properties(broker_configs) if broker_configs else None
+        return cls(await Cluster.open(data_dir, brokers=brokers, clock=clock, seed=seed, defaults=defaults))
 
     @property
     def description(self) -> str:
@@ -648,7 +668,7 @@ class EmbeddedBackend:
         await _cancel(wc.task)
         membership = wc.consumer.membership
         if membership is not None:
-            await _cancel(membership._heartbeats)  # no LeaveGroup: as kill -9
+            await stop_heartbeats(membership)  # no LeaveGroup: as kill -9
         wc.status = ConsumerStatus.CRASHED
         if membership is None or not membership.member_id:
             del self._consumers[consumer_id]  # never joined: nothing for the coordinator to notice
@@ -695,7 +715,7 @@ class EmbeddedBackend:
         for wc in list(self._consumers.values()):
             await _cancel(wc.task)
             if wc.consumer.membership is not None:
-                await _cancel(wc.consumer.membership._heartbeats)
+                await stop_heartbeats(wc.consumer.membership)
         self._consumers.clear()
         producers = [*self._producers.values(), *(t.producer for t in self._transactions.values())]
         for producer in producers:

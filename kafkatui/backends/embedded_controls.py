@@ -1,12 +1,20 @@
 """What only the owner of the brokers can do to them, over kafkatui's own engine: the
 embedded backend's `EngineControls` (stop and crash brokers, the network between them,
-a lost acknowledgement, the log cleaner and retention on demand, checking and repairing
-a broker's database)."""
+a lost acknowledgement, the log cleaner and retention on demand, checking, repairing and
+losing a broker's database, crashing a consumer, and the lessons' deterministic stepping
+on a ManualClock)."""
 
 from __future__ import annotations
 
-from kafkatui.backends.base import CleaningView
+import asyncio
+import contextlib
+from collections.abc import Callable
+
+from kafkatui.backends.base import CleaningView, ConsumerClient
+from kafkatui.common.errors import KafkaError
 from kafkatui.common.log_dirs import BrokerCheck
+from kafkatui.engine.clients.consumer import Consumer
+from kafkatui.engine.clients.membership import GroupMembership
 from kafkatui.engine.cluster import Cluster
 
 
@@ -51,3 +59,40 @@ class EmbeddedControls:
 
     async def repair_broker(self, broker_id: int, force: bool = False) -> list[tuple[str, int]]:
         return await self.cluster.repair_broker(broker_id, force=force)
+
+    async def lose_database(self, broker_id: int) -> None:
+        await self.cluster.lose_database(broker_id)
+
+    async def crash_consumer_client(self, consumer: ConsumerClient) -> None:
+        membership = _membership(consumer)
+        if membership is not None:
+            await stop_heartbeats(membership)
+
+    async def settle(self) -> None:
+        await self.cluster.settle()
+
+    async def advance_until(
+        self, check: Callable[[], bool], *, limit_ms: int = 120_000, step_ms: int | None = None
+    ) -> int:
+        return await self.cluster.advance_until(check, limit_ms=limit_ms, step_ms=step_ms)
+
+    def rejoin_needed(self, consumer: ConsumerClient) -> bool:
+        membership = _membership(consumer)
+        return membership is not None and membership.needs_join
+
+
+def _membership(consumer: ConsumerClient) -> GroupMembership | None:
+    """The group membership of one of this cluster's own consumers (None without a
+    group.id); a consumer of another backend has none that we can reach."""
+    if not isinstance(consumer, Consumer):
+        raise TypeError(f"not a consumer of kafkatui's own cluster: {type(consumer).__name__}")
+    return consumer.membership
+
+
+async def stop_heartbeats(membership: GroupMembership) -> None:
+    """The member goes silent, as a process killed with -9: no heartbeat, no LeaveGroup."""
+    task = membership._heartbeats
+    if task is not None and not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, KafkaError):
+            await task

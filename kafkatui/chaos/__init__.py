@@ -12,5 +12,6 @@ bench/chaos.py). Like Jepsen's analyses of Kafka, but deterministic: a seed repl
 - `determinism.py`: SQLite calls in call order, so a seed replays exactly
 - `run.py`: one run, from plan to verdict; `runner.py`: many, and their totals
 
-It drives the engine directly, like the lessons (DESIGN.md's layer block).
+It drives the engine directly: a fault harness reaches inside, where the lessons go
+through the backend interface (DESIGN.md's layer block).
 """

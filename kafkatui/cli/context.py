@@ -33,6 +33,7 @@ from kafkatui.common.errors import ErrorCode, KafkaError
 # command line is parsed (tests/cli/test_startup_imports.py).
 if TYPE_CHECKING:
     from kafkatui.backends.base import Backend, FeatureUnavailable
+    from kafkatui.backends.embedded import EmbeddedBackend
     from kafkatui.backends.remote import RemoteBackend
     from kafkatui.engine.cluster import Cluster
     from kafkatui.engine.server.config import BrokerDefaults
@@ -118,33 +119,63 @@ def engine_only(command: str, bootstrap: str) -> FeatureUnavailable:
     )
 
 
+@dataclass(frozen=True)
+class DataDirOwner:
+    """The live kafkatui process holding the data dir's lock (`kafkatui.lock`): who it
+    is, and where it serves the cluster, as it recorded there."""
+
+    locked: Exception  # the DATA_DIR_LOCKED error, for when it does not serve what is asked
+    data_dir: Path
+    name: str  # "the kafkatui process PID"
+    listeners: str | None  # the wire listeners, host:port,...
+    schema_registry: str | None  # the Schema Registry's URL
+
+
+async def open_data_dir(opts: ClusterOptions, command: str) -> EmbeddedBackend | DataDirOwner:
+    """The data dir's own engine, or, when another kafkatui process owns the data dir,
+    that owner and what it serves (the one place the CLI reads the lock file)."""
+    from kafkatui.backends.embedded import EmbeddedBackend
+    from kafkatui.engine.lockfile import LISTENERS, SCHEMA_REGISTRY, DataDirLockedError
+
+    try:
+        return EmbeddedBackend(await opts.open(command))
+    except DataDirLockedError as error:
+        return DataDirOwner(
+            error,
+            error.data_dir,
+            f"the kafkatui process {error.owner.get('pid', '?')}",
+            error.owner.get(LISTENERS) or None,
+            error.owner.get(SCHEMA_REGISTRY) or None,
+        )
+
+
 async def open_backend(opts: ClusterOptions, command: str, *, announce: bool = True) -> Backend:
     """The cluster a client-side command talks to: `--bootstrap-server`; else the data
     dir's own engine; else, when a live kafkatui process owns the data dir and serves it
     over the wire, that process (said on stderr). An owner without listeners
     (`--no-listen`) is still DATA_DIR_LOCKED. The attach notice goes to stderr if
     `announce`, and always to the backend's `notices` (the workbench shows those)."""
-    from kafkatui.backends.embedded import EmbeddedBackend
-    from kafkatui.engine.lockfile import DataDirLockedError
-
     if opts.bootstrap_server is not None:
         return await _remote(opts.bootstrap_server)
-    try:
-        embedded = EmbeddedBackend(await opts.open(command))
-        for notice in embedded.notices:  # a broker database offline or replaced at start-up
-            err_console.print(f"warning: {notice}", markup=False, highlight=False)
-        return embedded
-    except DataDirLockedError as error:
-        listeners = error.owner.get("listeners")
-        if not listeners:
-            raise
-        owner = f"the kafkatui process {error.owner.get('pid', '?')}"
-        notice = f"attached to {owner} at {listeners} (it owns {error.data_dir})"
-        if announce:
-            err_console.print(notice, markup=False, highlight=False)
-        backend = await _remote(listeners, attached_to=owner)
-        backend.notices.append(notice)
-        return backend
+    opened = await open_data_dir(opts, command)
+    if isinstance(opened, DataDirOwner):
+        return await _attach(opened, announce=announce)
+    for notice in opened.notices:  # a broker database offline or replaced at start-up
+        err_console.print(f"warning: {notice}", markup=False, highlight=False)
+    return opened
+
+
+async def _attach(owner: DataDirOwner, *, announce: bool = True) -> RemoteBackend:
+    """A Kafka client of the data dir's owner, at its listeners (DATA_DIR_LOCKED if it
+    serves none)."""
+    if owner.listeners is None:
+        raise owner.locked
+    notice = f"attached to {owner.name} at {owner.listeners} (it owns {owner.data_dir})"
+    if announce:
+        err_console.print(notice, markup=False, highlight=False)
+    backend = await _remote(owner.listeners, attached_to=owner.name)
+    backend.notices.append(notice)
+    return backend
 
 
 async def _remote(bootstrap: str, attached_to: str | None = None) -> RemoteBackend:

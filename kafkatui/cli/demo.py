@@ -17,6 +17,7 @@ from kafkatui.lessons.compaction import compaction_scenario
 from kafkatui.lessons.delivery import MODES, delivery_scenario
 from kafkatui.lessons.failover import failover_scenario
 from kafkatui.lessons.idempotence import IdempotenceRun, idempotence_scenario
+from kafkatui.lessons.lost_disk import lost_disk_scenario
 from kafkatui.lessons.rebalance import rebalance_scenario
 from kafkatui.lessons.schema_registry import schema_registry_scenario
 
@@ -101,20 +102,58 @@ def acks(
     run_async(main)
 
 
+class Language(enum.StrEnum):
+    en = "en"
+    pt = "pt"
+
+
+LanguageOption = Annotated[
+    Language | None, typer.Option("--language", help="en or pt (default: from your locale).")
+]
+
+
+def _language(language: Language | None) -> str:
+    from kafkatui.tui.i18n import detect_language
+
+    return language.value if language is not None else detect_language()
+
+
+class FailoverScenario(enum.StrEnum):
+    crash = "crash"
+    lost_disk = "lost-disk"
+
+
 @app.command()
 def failover(
+    scenario: Annotated[
+        FailoverScenario,
+        typer.Option(
+            "--scenario",
+            help="crash: the leader dies; lost-disk: a broker comes back with an empty database.",
+        ),
+    ] = FailoverScenario.crash,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same story.")] = 1,
+    language: LanguageOption = None,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object with the outcome.")] = False,
     pace: Pace = 0,
 ) -> None:
     """A partition leader dies; a consumer keeps reading from the new leader.
 
     Shows who led before and after, and that nothing below the high watermark was lost.
+    With --scenario lost-disk a broker is killed, its database deleted and it restarts at
+    once: a new incarnation (KIP-858) that may not lead or count as in sync with an empty
+    log; it refetches, rejoins the ISR, and every acknowledged record is still there.
     """
 
     async def main() -> None:
         narrate = _narrator(json_out, pace)
-        report = await failover_scenario(seed, narrate=narrate)
+        told_in = _language(language)
+        if scenario is FailoverScenario.lost_disk:
+            lost = await lost_disk_scenario(seed, language=told_in, narrate=narrate)
+            if json_out:
+                print_json(lost.to_json())
+            return
+        report = await failover_scenario(seed, language=told_in, narrate=narrate)
         if json_out:
             print_json(report.to_json())
 
@@ -242,17 +281,10 @@ def delivery(
     run_async(main)
 
 
-class Language(enum.StrEnum):
-    en = "en"
-    pt = "pt"
-
-
 @app.command("schema-registry")
 def schema_registry(
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same orders.")] = 1,
-    language: Annotated[
-        Language | None, typer.Option("--language", help="en or pt (default: from your locale).")
-    ] = None,
+    language: LanguageOption = None,
     json_out: Annotated[
         bool, typer.Option("--json", help="Versions, framing bytes, records and refusals as one JSON object.")
     ] = False,
@@ -263,12 +295,10 @@ def schema_registry(
     then the payload): the lesson shows those bytes. A field added with a default is
     compatible; a type change is not, nor (under FULL) a field removed without a default.
     """
-    from kafkatui.tui.i18n import detect_language
 
     async def main() -> None:
         narrate = None if json_out else (lambda line: console.print(line, markup=False))
-        told_in = language.value if language is not None else detect_language()
-        report = await schema_registry_scenario(seed, told_in, narrate=narrate)
+        report = await schema_registry_scenario(seed, _language(language), narrate=narrate)
         if json_out:
             print_json(report.to_json())
 

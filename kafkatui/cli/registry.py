@@ -13,9 +13,9 @@ get theirs from `command_registry` (the same order, over that cluster).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
@@ -58,20 +58,18 @@ def _hints() -> dict[int, str]:
 @contextlib.asynccontextmanager
 async def registry_url(opts: ClusterOptions, command: str) -> AsyncIterator[str]:
     """The URL of the data dir owner's registry, or of one run here until the block ends."""
-    from kafkatui.backends.embedded import EmbeddedBackend
+    from kafkatui.cli.context import DataDirOwner, open_data_dir
     from kafkatui.ecosystem.registry.service import RegistryService
-    from kafkatui.engine.lockfile import SCHEMA_REGISTRY, DataDirLockedError
 
     backend: Backend | None = None
     if opts.bootstrap_server is None:
-        try:
-            backend = EmbeddedBackend(await opts.open(command))
-        except DataDirLockedError as error:
-            served = error.owner.get(SCHEMA_REGISTRY)
-            if served:
-                _say_attached(error.owner, served, error.data_dir)
-                yield served
-                return
+        opened = await open_data_dir(opts, command)
+        if not isinstance(opened, DataDirOwner):
+            backend = opened
+        elif (served := opened.schema_registry) is not None:
+            _say_attached(opened.name, served, opened.data_dir)
+            yield served
+            return
     if backend is None:  # the owner's listeners (said on stderr), or --bootstrap-server
         backend = await open_backend(opts, command)
     try:
@@ -186,15 +184,13 @@ def _owner_registry(backend: Backend, opts: ClusterOptions) -> str | None:
     owner = recorded_owner(data_dir)
     served = owner.get(SCHEMA_REGISTRY)
     if served:
-        _say_attached(owner, served, data_dir)
+        _say_attached(f"the kafkatui process {owner.get('pid', '?')}", served, data_dir)
     return served if isinstance(served, str) and served else None
 
 
-def _say_attached(owner: Mapping[str, Any], url: str, data_dir: Path) -> None:
+def _say_attached(owner: str, url: str, data_dir: Path) -> None:
     err_console.print(
-        f"attached to the Schema Registry of the kafkatui process {owner.get('pid', '?')} at {url} "
-        f"(it owns {data_dir})",
-        markup=False,
+        f"attached to the Schema Registry of {owner} at {url} (it owns {data_dir})", markup=False
     )
 
 

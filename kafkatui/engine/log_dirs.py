@@ -137,11 +137,26 @@ class LogDirControls(FaultInjection):
             )
         if broker.running:
             await self.stop_broker(broker_id)
+        await self._drop_database(broker_id)
+        await self.start_broker(broker_id)
+        return [(name, p.partition) for name, p in hosted]
+
+    async def lose_database(self, broker_id: int) -> None:
+        """A fault: a stopped broker's database is gone (deleted, or emptied), as a disk or
+        a user can leave it. The broker finds a new, empty one when it starts: a new
+        incarnation (`_register_log_dir`), unlike `repair_broker` nothing is checked first."""
+        if self._broker(broker_id).running:
+            raise KafkaError(
+                ErrorCode.INVALID_REQUEST,
+                f"broker {broker_id} is running: stop or crash it before its database can be deleted",
+            )
+        await self._drop_database(broker_id)
+
+    async def _drop_database(self, broker_id: int) -> None:
+        broker = self._broker(broker_id)
         await broker.storage.close()
         path = self.database_path(broker_id)
         if path is not None:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 path.with_name(path.name + suffix).unlink(missing_ok=True)
         broker.use_storage(await self._open_storage(broker_id))
-        await self.start_broker(broker_id)
-        return [(name, p.partition) for name, p in hosted]

@@ -67,10 +67,14 @@ class ScenarioDriver(ClusterCore):
                 stable += 1
             last = now
 
-    async def advance_until(self, check: Callable[[], bool], *, limit_ms: int = 120_000) -> int:
-        """On a ManualClock: move time a controller tick at a time, settling between steps,
-        until `check()` holds; returns the clock time that took. For scripted scenarios
-        (a crash is only noticed after broker.session.timeout.ms of cluster time)."""
+    async def advance_until(
+        self, check: Callable[[], bool], *, limit_ms: int = 120_000, step_ms: int | None = None
+    ) -> int:
+        """On a ManualClock: move time a controller tick (or `step_ms`) at a time, settling
+        between steps, until `check()` holds; returns the clock time that took. For
+        scripted scenarios (a crash is only noticed after broker.session.timeout.ms of
+        cluster time). Steps of 1 ms keep chains of short waits (replication over a slow
+        link) in step: each wait ends, and its SQLite calls answer, before the next ms."""
         clock = self.clock
         if not isinstance(clock, ManualClock):
             raise TypeError("advance_until drives a ManualClock; on a real clock, wait instead")
@@ -79,6 +83,6 @@ class ScenarioDriver(ClusterCore):
         while not check():
             if clock.now_ms() - start >= limit_ms:
                 raise TimeoutError(f"condition not reached within {limit_ms} ms of cluster time")
-            await clock.advance(self.quorum.tick_ms)
+            await clock.advance(step_ms or self.quorum.tick_ms)
             await self.settle()
         return clock.now_ms() - start

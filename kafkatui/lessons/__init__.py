@@ -1,14 +1,14 @@
-"""Guided scenarios that drive the engine (sample data, demos)."""
+"""Guided scenarios (sample data, demos). They reach a cluster only through the backend
+interface: a `Backend`, and for what only kafkatui's own cluster can do (crash a broker,
+lose an ack, step a ManualClock) its `EngineControls`. The demos open an in-memory
+embedded cluster with `EmbeddedBackend.open`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
+from kafkatui.backends.base import Backend, Feature
 from kafkatui.common.clock import Clock
-
-if TYPE_CHECKING:
-    from kafkatui.engine.cluster import Cluster
 
 
 class Story:
@@ -36,9 +36,9 @@ class Story:
             self._narrate(line)
 
 
-async def close_lesson(cluster: Cluster) -> None:
+async def close_lesson(backend: Backend) -> None:
     """Close a lesson's cluster once nothing moves: a lesson stopped midway (a closed
     stdout cancels it) leaves appends and metadata changes in flight, and a database
     closed under them would answer after the event loop is gone."""
-    await cluster.settle()
-    await cluster.close()
+    await backend.engine_controls(Feature.SCENARIO).settle()
+    await backend.close()

@@ -15,11 +15,14 @@ played only once the cluster has settled.
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from kafkatui.backends.base import Feature
+from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig
 from kafkatui.common.clock import ManualClock
 from kafkatui.common.events import (
@@ -32,10 +35,6 @@ from kafkatui.common.events import (
     IsrShrunk,
     LeaderElected,
 )
-from kafkatui.engine.clients.consumer import Consumer
-from kafkatui.engine.clients.producer import Producer
-from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.server.config import BrokerDefaults
 from kafkatui.lessons import Story, close_lesson
 
 TOPIC = "payments"
@@ -84,57 +83,62 @@ async def acks_scenario(
 
     # Kafka's liveness timers shrunk to the scale of this story (defaults: heartbeat
     # 2000 ms, session 9000 ms, election 1000 ms), so the crash is noticed in time.
-    defaults = BrokerDefaults(
-        broker_heartbeat_interval_ms=10,
-        broker_session_timeout_ms=6 * latency_ms,
-        controller_quorum_election_timeout_ms=2 * latency_ms,
-    )
-    cluster = await Cluster.open(None, brokers=3, clock=clock, seed=seed, defaults=defaults)
+    session_timeout_ms = 6 * latency_ms
+    broker_configs = {
+        "broker.heartbeat.interval.ms": 10,
+        "broker.session.timeout.ms": session_timeout_ms,
+        "controller.quorum.election.timeout.ms": 2 * latency_ms,
+    }
+    backend = await EmbeddedBackend.open(brokers=3, clock=clock, seed=seed, broker_configs=broker_configs)
     try:
-        await cluster.create_topic(TOPIC, 1, 3, configs={"min.insync.replicas": "2"})
-        cluster.set_latency(latency_ms)
+        await backend.create_topic(TOPIC, 1, 3, configs={"min.insync.replicas": "2"})
+        faults = backend.engine_controls(Feature.STOP_BROKER)
+        scenario = backend.engine_controls(Feature.SCENARIO)
+        network = backend.engine_controls(Feature.NETWORK)
+        for a, b in itertools.combinations([b.broker_id for b in backend.brokers()], 2):
+            await network.set_latency(a, b, latency_ms)  # every link
 
         def on_event(event: Event) -> None:
             if isinstance(event, NARRATED):
                 fields = {k: v for k, v in asdict(event).items() if k != "timestamp_ms"}
                 say(f"{type(event).__name__} {fields}")
 
-        stop_listening = cluster.bus.listen(on_event)
-        leader_before = cluster.describe_topic(TOPIC).partitions[0].leader
+        stop_listening = backend.bus.listen(on_event)
+        leader_before = backend.describe_topic(TOPIC).partitions[0].leader
         say(f"leader is broker {leader_before}; replication takes {latency_ms} ms per fetch; acks={acks}")
         say(
             f"the controller fences a broker it has not heard from for broker.session.timeout.ms="
-            f"{defaults.broker_session_timeout_ms} (shortened for this demo; Kafka's default is 9000)"
+            f"{session_timeout_ms} (shortened for this demo; Kafka's default is 9000)"
         )
-        producer = Producer(cluster, ProducerConfig(acks=acks, linger_ms=0, retry_backoff_ms=20))
+        producer = backend.producer(ProducerConfig(acks=acks, linger_ms=0, retry_backoff_ms=20))
         futures = []
         restart_at = crash_at + 20 * latency_ms
         for t in range(restart_at + 20 * latency_ms):
-            await cluster.settle()  # what the last tick woke up has finished
+            await scenario.settle()  # what the last tick woke up has finished
             if t < records:
                 futures.append((f"r{t}", await producer.send(TOPIC, f"r{t}")))
-                await cluster.settle()
+                await scenario.settle()
             if t == crash_at:
                 say(f"crashing leader broker {leader_before} (its newest records are not on followers yet)")
-                await cluster.stop_broker(leader_before, crash=True)
+                await faults.stop_broker(leader_before, crash=True)
             if t == restart_at:
                 say(f"restarting broker {leader_before}: it truncates to the new leader and catches up")
-                await cluster.start_broker(leader_before)
-            await cluster.settle()
+                await faults.start_broker(leader_before)
+            await scenario.settle()
             await clock.advance(1)
         # Let retries and replication finish: the clock only moves when we move it.
         for _ in range(60_000):
             if all(f.done() for _, f in futures):
                 break
-            await cluster.settle()
+            await scenario.settle()
             await clock.advance(1)
-        await cluster.settle()
+        await scenario.settle()
         acked = [v for v, f in futures if f.done() and f.exception() is None]
-        consumer = Consumer(cluster, ConsumerConfig(auto_offset_reset="earliest", max_poll_records=10_000))
+        consumer = backend.consumer(ConsumerConfig(auto_offset_reset="earliest", max_poll_records=10_000))
         consumer.assign([(TOPIC, 0)])
         stored = Counter(r.value.decode() for r in await consumer.poll(0) if r.value is not None)
         lost = [v for v in acked if v not in stored]
-        leader_after = cluster.describe_topic(TOPIC).partitions[0].leader
+        leader_after = backend.describe_topic(TOPIC).partitions[0].leader
         report = AcksReport(
             acks, seed, len(futures), len(acked), len(lost),
             sum(n - 1 for n in stored.values() if n > 1),
@@ -148,4 +152,4 @@ async def acks_scenario(
         stop_listening()
         return report
     finally:
-        await close_lesson(cluster)
+        await close_lesson(backend)

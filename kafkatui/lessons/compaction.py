@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from kafkatui.backends.base import Feature
+from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.common.clients import ProducerConfig
 from kafkatui.common.clock import ManualClock
-from kafkatui.engine.clients.producer import Producer
-from kafkatui.engine.cluster import Cluster
 from kafkatui.lessons import Story, close_lesson
 
 TOPIC = "customer-addresses"
@@ -50,39 +50,39 @@ async def compaction_scenario(narrate: Callable[[str], None] | None = None) -> C
     story = Story(narrate)
     say = story.say
 
-    cluster = await Cluster.open(None, brokers=1, clock=clock, seed=1)
+    backend = await EmbeddedBackend.open(brokers=1, clock=clock, seed=1)
     try:
         configs = {
             "cleanup.policy": "compact",
             "segment.bytes": "300",  # about three records a segment: many close
             "delete.retention.ms": str(DELETE_RETENTION_MS),
         }
-        await cluster.create_topic(TOPIC, 1, 1, configs)
+        await backend.create_topic(TOPIC, 1, 1, configs)
+        cleaner = backend.engine_controls(Feature.LOG_CLEANER)
         say(
             f"Topic {TOPIC}: cleanup.policy=compact, segment.bytes=300, "
             f"delete.retention.ms={DELETE_RETENTION_MS}"
         )
-        producer = Producer(cluster, ProducerConfig(linger_ms=0))
+        producer = backend.producer(ProducerConfig(linger_ms=0))
         for key, value in UPDATES:
             meta = await producer.send_and_wait(TOPIC, value, key=key)
             say(f"  offset {meta.offset:2}: {key} → {value if value is not None else 'null (tombstone)'}")
 
         async def log() -> list[tuple[int, str, str | None]]:
-            out = []
-            for batch in await cluster.read_log(TOPIC, 0, 0, 10_000):
-                for r in batch.records:
-                    value = None if r.value is None else r.value.decode()
-                    out.append((r.offset, (r.key or b"").decode(), value))
-            return out
+            return [
+                (r.offset, (r.key or b"").decode(), None if r.value is None else r.value.decode())
+                for r in await backend.read_log(TOPIC, 0, 0, 10_000)
+            ]
 
         before = await log()
-        segments, ratio, _ = await cluster.log_segments(TOPIC, 0)
+        layout = (await backend.log_layout(TOPIC))[0]
+        segments, ratio = layout.segments, layout.dirty_ratio  # set: the topic is compacted
         active = segments[-1].base_offset
         say(
             f"{len(before)} records in {len(segments)} segments; the active one starts at offset {active} "
             f"and is never cleaned; dirty ratio {ratio:.2f}"
         )
-        await cluster.compact_topic(TOPIC)
+        await cleaner.compact_topic(TOPIC)
         cleaned = await log()
         say(f"After the log cleaner: {len(cleaned)} records, offsets {[o for o, _, _ in cleaned]}")
         for offset, key, value in cleaned:
@@ -97,7 +97,7 @@ async def compaction_scenario(narrate: Callable[[str], None] | None = None) -> C
                 "segment, which the cleaner neither cleans nor reads)"
             )
         await clock.advance(DELETE_RETENTION_MS + 1)
-        await cluster.compact_topic(TOPIC)
+        await cleaner.compact_topic(TOPIC)
         final = await log()
         gone = sorted({k for _, k, _ in cleaned} - {k for _, k, _ in final})
         say(
@@ -111,4 +111,4 @@ async def compaction_scenario(narrate: Callable[[str], None] | None = None) -> C
             len(before), len(cleaned), len(final), [o for o, _, _ in final], latest, active, story.lines
         )
     finally:
-        await close_lesson(cluster)
+        await close_lesson(backend)

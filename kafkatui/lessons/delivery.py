@@ -26,12 +26,10 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from kafkatui.backends.base import Backend, ConsumerClient, ProducerClient
+from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig
 from kafkatui.common.clock import ManualClock
-from kafkatui.engine.clients.consumer import Consumer
-from kafkatui.engine.clients.producer import Producer
-from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.coordinator.group.coordinator import OffsetAndMetadata
 from kafkatui.lessons import Story, close_lesson
 
 MODES = ("at-most-once", "at-least-once", "exactly-once")
@@ -57,9 +55,8 @@ class DeliveryReport:
         return data
 
 
-def _processor(cluster: Cluster, mode: str) -> tuple[Consumer, Producer]:
-    consumer = Consumer(
-        cluster,
+def _processor(backend: Backend, mode: str) -> tuple[ConsumerClient, ProducerClient]:
+    consumer = backend.consumer(
         ConsumerConfig(
             group_id=GROUP, auto_offset_reset="earliest", enable_auto_commit=False, max_poll_records=BATCH,
             isolation_level="read_committed",
@@ -67,7 +64,7 @@ def _processor(cluster: Cluster, mode: str) -> tuple[Consumer, Producer]:
     )  # fmt: skip
     consumer.assign([(INPUT, 0)])
     transactional_id = "billing-processor" if mode == "exactly-once" else None
-    producer = Producer(cluster, ProducerConfig(acks="all", linger_ms=0, transactional_id=transactional_id))
+    producer = backend.producer(ProducerConfig(acks="all", linger_ms=0, transactional_id=transactional_id))
     return consumer, producer
 
 
@@ -80,17 +77,17 @@ async def delivery_scenario(
     clock = ManualClock()
     story = Story(narrate)
     say = story.say
-    cluster = await Cluster.open(None, brokers=3, clock=clock, seed=seed)
+    backend = await EmbeddedBackend.open(brokers=3, clock=clock, seed=seed)
     try:
-        await cluster.create_topic(INPUT, 1, 3)
-        await cluster.create_topic(OUTPUT, 1, 3)
-        async with Producer(cluster, ProducerConfig(acks="all", linger_ms=0)) as source:
+        await backend.create_topic(INPUT, 1, 3)
+        await backend.create_topic(OUTPUT, 1, 3)
+        async with backend.producer(ProducerConfig(acks="all", linger_ms=0)) as source:
             for i in range(ORDERS):
                 await source.send_and_wait(INPUT, f"order-{i}")
         say(f"{ORDERS} orders in {INPUT}; the processor reads {BATCH} at a time ({mode})")
         say(f"it will crash in batch {crash_batch}, after its first receipt")
 
-        consumer, producer = _processor(cluster, mode)
+        consumer, producer = _processor(backend, mode)
         transactional = mode == "exactly-once"
         if transactional:
             await producer.init_transactions()
@@ -116,14 +113,15 @@ async def delivery_scenario(
             if mode == "at-least-once":
                 await consumer.commit({(INPUT, 0): end})  # ...or the offsets after the work
             elif transactional:
-                await producer.send_offsets_to_transaction({(INPUT, 0): OffsetAndMetadata(end)}, GROUP)
+                await producer.send_offsets_to_transaction({(INPUT, 0): end}, GROUP)
                 await producer.commit_transaction()
             batch_no += 1
         producer.abort()  # the crashed instance's sender stops; no commit, no LeaveGroup
 
-        committed = (await cluster.fetch_offsets(GROUP)).get((INPUT, 0))
-        say(f"a new instance starts at the committed offset {committed.offset if committed else 0}")
-        consumer, producer = _processor(cluster, mode)
+        group = await backend.describe_group(GROUP)  # -1: nothing committed
+        committed = next((p.committed for p in group.partitions if (p.topic, p.partition) == (INPUT, 0)), -1)
+        say(f"a new instance starts at the committed offset {max(committed, 0)}")
+        consumer, producer = _processor(backend, mode)
         if transactional:
             await producer.init_transactions()  # fences the crashed one; its transaction is aborted
         while records := await consumer.poll(0):
@@ -133,14 +131,13 @@ async def delivery_scenario(
             for record in records:
                 await producer.send_and_wait(OUTPUT, f"receipt-{(record.value or b'').decode()}")
             if transactional:
-                await producer.send_offsets_to_transaction({(INPUT, 0): OffsetAndMetadata(end)}, GROUP)
+                await producer.send_offsets_to_transaction({(INPUT, 0): end}, GROUP)
                 await producer.commit_transaction()
             else:
                 await consumer.commit({(INPUT, 0): end})
         await producer.close()
 
-        reader = Consumer(
-            cluster,
+        reader = backend.consumer(
             ConsumerConfig(
                 auto_offset_reset="earliest",
                 isolation_level="read_committed" if transactional else "read_uncommitted",
@@ -157,4 +154,4 @@ async def delivery_scenario(
             mode, seed, crash_batch, ORDERS, sum(receipts.values()), lost, duplicated, story.lines
         )
     finally:
-        await close_lesson(cluster)
+        await close_lesson(backend)

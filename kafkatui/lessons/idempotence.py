@@ -3,8 +3,8 @@
 The seed's "exactly once per partition" made measurable. Three brokers, one partition
 replicated three times, acks=all. A producer sends one record at a time; for a few of
 them (chosen by the seed) the leader appends the batch and replicates it, but the
-response never reaches the producer (`Cluster.drop_next_acks`), so it sends the batch
-again after retry.backoff.ms.
+response never reaches the producer (`EngineControls.drop_next_ack`), so it sends the
+batch again after retry.backoff.ms.
 
 The same schedule runs twice. With `enable.idempotence=false` each retry is a new batch
 to the broker and the log holds the record twice. With `enable.idempotence=true`
@@ -21,12 +21,11 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from kafkatui.backends.base import Feature
+from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig
 from kafkatui.common.clock import ManualClock
 from kafkatui.common.events import AckLost, DuplicateBatchDropped, Event, ProducerIdsAllocated
-from kafkatui.engine.clients.consumer import Consumer
-from kafkatui.engine.clients.producer import Producer
-from kafkatui.engine.cluster import Cluster
 from kafkatui.lessons import Story, close_lesson
 
 TOPIC = "payments"
@@ -80,9 +79,11 @@ async def idempotence_run(
     story = Story(narrate, clock, lambda ms: f"t={ms:>5} ms")
     say = story.say
 
-    cluster = await Cluster.open(None, brokers=3, clock=clock, seed=seed)
+    backend = await EmbeddedBackend.open(brokers=3, clock=clock, seed=seed)
     try:
-        await cluster.create_topic(TOPIC, 1, 3, configs={"min.insync.replicas": "2"})
+        await backend.create_topic(TOPIC, 1, 3, configs={"min.insync.replicas": "2"})
+        lose_acks = backend.engine_controls(Feature.LOST_ACKS)
+        scenario = backend.engine_controls(Feature.SCENARIO)
         config = ProducerConfig(acks="all", linger_ms=0, enable_idempotence=idempotent)
         flag = str(idempotent).lower()
         say(f"enable.idempotence={flag}, acks=all, retry.backoff.ms={config.retry_backoff_ms}")
@@ -101,31 +102,33 @@ async def idempotence_run(
             elif isinstance(event, ProducerIdsAllocated):
                 say(f"InitProducerId: broker {event.broker_id} got producer ids from the controller")
 
-        stop_listening = cluster.bus.listen(on_event)
-        producer = Producer(cluster, config)
+        stop_listening = backend.bus.listen(on_event)
+        producer = backend.producer(config)
         futures = []
         acks_lost = 0
         for i in range(records):
             if i in lost:
-                cluster.drop_next_acks(1, TOPIC)
+                lose_acks.drop_next_ack(TOPIC)
                 acks_lost += 1
             future = await producer.send(TOPIC, f"r{i}")
             futures.append(future)
             while not future.done():  # 10 ms at a time, settled, so the story repeats exactly
-                await cluster.settle()
+                await scenario.settle()
                 if not future.done():
                     await clock.advance(10)
             if future.exception() is None:
                 where = future.result().offset
                 say(f"r{i} acknowledged at offset {where}" + (" (after a retry)" if i in lost else ""))
         await producer.close()
-        consumer = Consumer(cluster, ConsumerConfig(auto_offset_reset="earliest", max_poll_records=10_000))
+        consumer = backend.consumer(ConsumerConfig(auto_offset_reset="earliest", max_poll_records=10_000))
         consumer.assign([(TOPIC, 0)])
         stored = Counter(r.value for r in await consumer.poll(0))
+        # The producer id as the brokers know it: in every batch it wrote (-1 without idempotence).
+        producer_id = (await backend.read_log(TOPIC, 0, 0, 1))[0].batch.producer_id
         run = IdempotenceRun(
             idempotent, records, sum(f.exception() is None for f in futures), acks_lost,
-            sum(stored.values()), sum(n - 1 for n in stored.values()), cluster.duplicates_dropped,
-            producer.producer_id, story.lines,
+            sum(stored.values()), sum(n - 1 for n in stored.values()),
+            backend.idempotence(TOPIC).duplicates_dropped, producer_id, story.lines,
         )  # fmt: skip
         say(
             f"sent {run.sent}, acked {run.acked}, records in the log {run.records_in_log}, "
@@ -135,7 +138,7 @@ async def idempotence_run(
         stop_listening()
         return run
     finally:
-        await close_lesson(cluster)
+        await close_lesson(backend)
 
 
 async def idempotence_scenario(

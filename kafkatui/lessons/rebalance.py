@@ -13,11 +13,10 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from kafkatui.backends.base import ConsumerClient, Feature
+from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.common.clients import ConsumerConfig
 from kafkatui.common.clock import ManualClock
-from kafkatui.engine.clients.consumer import Consumer
-from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.coordinator.group.model import GroupState
 from kafkatui.lessons import Story, close_lesson
 
 TOPIC = "orders"
@@ -55,17 +54,18 @@ async def rebalance_scenario(
     report = RebalanceReport(assignor)
     say = Story(narrate, clock, lambda ms: f"t={ms / 1000:>5.1f} s", report.story).say
 
-    cluster = await Cluster.open(None, brokers=3, clock=clock, seed=1)
-    consumers: dict[str, Consumer] = {}
+    backend = await EmbeddedBackend.open(brokers=3, clock=clock, seed=1)
+    scenario = backend.engine_controls(Feature.SCENARIO)
+    consumers: dict[str, ConsumerClient] = {}
     try:
-        await cluster.create_topic(TOPIC, PARTITIONS, 3)
+        await backend.create_topic(TOPIC, PARTITIONS, 3)
 
-        def join(name: str) -> Consumer:
+        def join(name: str) -> ConsumerClient:
             config = ConsumerConfig(
                 group_id=GROUP, client_id=name, auto_offset_reset="earliest",
                 partition_assignment_strategy=(assignor,), session_timeout_ms=SESSION_TIMEOUT_MS,
             )  # fmt: skip
-            consumer = Consumer(cluster, config)
+            consumer = backend.consumer(config)
             consumer.subscribe([TOPIC])
             consumers[name] = consumer
             return consumer
@@ -81,17 +81,14 @@ async def rebalance_scenario(
                             polling.pop(name).result()
                         if name not in polling:
                             polling[name] = asyncio.ensure_future(consumer.poll(0))
-                    await cluster.settle()
+                    await scenario.settle()
                     await clock.advance(250)
-                    await cluster.settle()
-                    desc = await cluster.describe_group(GROUP)
+                    await scenario.settle()
+                    desc = await backend.describe_group(GROUP)
                     if (
-                        desc is not None
-                        and desc.state is GroupState.STABLE
+                        desc.state == "Stable"
                         and all(p.done() for p in polling.values())
-                        and not any(
-                            c.membership is not None and c.membership.needs_join for c in consumers.values()
-                        )
+                        and not any(scenario.rejoin_needed(c) for c in consumers.values())
                     ):
                         break
             except BaseException:  # stopped (a closed stdout): no poll outlives the cluster
@@ -122,12 +119,10 @@ async def rebalance_scenario(
             join(name)
         await settle_group("three members joined")
 
-        crashed = consumers.pop("c2")
-        crashed.membership._heartbeats.cancel()  # type: ignore[union-attr]  # dies without LeaveGroup
+        await backend.engine_controls(Feature.CRASH_CONSUMER).crash_consumer_client(consumers.pop("c2"))
         say(f"c2 crashes: no LeaveGroup; the coordinator waits session.timeout.ms={SESSION_TIMEOUT_MS}")
-        await cluster.advance_until(
-            lambda: any(c.membership.needs_join for c in consumers.values()),  # type: ignore[union-attr]
-            limit_ms=60_000,
+        await scenario.advance_until(
+            lambda: any(scenario.rejoin_needed(c) for c in consumers.values()), limit_ms=60_000
         )
         say("the coordinator dropped c2; the others learn it from their heartbeats (REBALANCE_IN_PROGRESS)")
         await settle_group("c2's session expired")
@@ -139,4 +134,4 @@ async def rebalance_scenario(
             await consumer.close()
         return report
     finally:
-        await close_lesson(cluster)
+        await close_lesson(backend)

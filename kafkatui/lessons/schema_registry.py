@@ -37,7 +37,6 @@ from kafkatui.ecosystem.registry.service import RegistryService
 from kafkatui.ecosystem.serde import wire
 from kafkatui.ecosystem.serde.client import RegistryClient, RegistryClientError, quote
 from kafkatui.ecosystem.serde.codecs import Deserializer, Serializer, ValueRefused
-from kafkatui.engine.cluster import Cluster
 from kafkatui.lessons import Story
 
 TOPIC = "orders"
@@ -223,8 +222,7 @@ async def schema_registry_scenario(
         story.say(texts[key].format(**values))
 
     rng = random.Random(seed)
-    cluster = await Cluster.open(None, brokers=1, clock=ManualClock(), seed=seed)
-    backend = EmbeddedBackend(cluster)
+    backend = await EmbeddedBackend.open(brokers=1, clock=ManualClock(), seed=seed)
     service = RegistryService(backend)
     client: RegistryClient | None = None
     try:

@@ -23,6 +23,7 @@ from kafkatui.backends.base import (
 from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.backends.offset_reset import ResetStrategy, execute_reset, plan_reset
 from kafkatui.backends.remote import RemoteBackend
+from kafkatui.common.clients import ProducerConfig
 from kafkatui.common.errors import KafkaError
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.server.config import BrokerDefaults
@@ -230,6 +231,30 @@ async def test_reset_offsets_every_strategy_then_delete_the_group(side: Side) ->
     assert error.value.name == "GROUP_ID_NOT_FOUND"
 
 
+async def test_offsets_sent_to_a_transaction_count_only_if_it_commits(side: Side) -> None:
+    """Exactly-once's consume-process-produce step (KIP-98): the group's offsets travel in
+    the producer's transaction (AddOffsetsToTxn, TxnOffsetCommit), committed with it or
+    dropped with it."""
+    b, topic, group = side.backend, f"receipts-{side.name}", f"processor-{side.name}"
+    await b.create_topic(topic, 1, 3)
+    producer = b.producer(ProducerConfig(acks="all", linger_ms=0, transactional_id=f"txn-{side.name}"))
+    try:
+        await producer.init_transactions()
+        producer.begin_transaction()
+        await producer.send_and_wait(topic, "receipt-0")
+        await producer.send_offsets_to_transaction({(topic, 0): 5}, group)
+        await producer.abort_transaction()
+        assert await side.engine(side.cluster.fetch_offsets(group)) == {}
+        producer.begin_transaction()
+        await producer.send_and_wait(topic, "receipt-1")
+        await producer.send_offsets_to_transaction({(topic, 0): 7}, group)
+        await producer.commit_transaction()
+        committed = await side.engine(side.cluster.fetch_offsets(group))
+        assert {tp: v.offset for tp, v in committed.items()} == {(topic, 0): 7}
+    finally:
+        await producer.close()
+
+
 async def _until(check, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
     deadline = asyncio.get_running_loop().time() + timeout
     while not await check():
@@ -240,7 +265,10 @@ async def _until(check, timeout: float = 60.0) -> None:  # type: ignore[no-untyp
 async def test_engine_controls_only_where_the_brokers_are_ours(own_side: Side) -> None:
     b = own_side.backend
     if own_side.served is not None:
-        for feature in (Feature.STOP_BROKER, Feature.NETWORK, Feature.LOST_ACKS, Feature.LOG_CLEANER):
+        for feature in (
+            Feature.STOP_BROKER, Feature.NETWORK, Feature.LOST_ACKS, Feature.LOG_CLEANER,
+            Feature.LOSE_DATABASE, Feature.SCENARIO,
+        ):  # fmt: skip
             reason = b.unavailable(feature)
             assert reason is not None and "needs kafkatui's own cluster" in reason
             with pytest.raises(FeatureUnavailable) as error:

@@ -40,6 +40,38 @@ def test_demo_failover_json() -> None:
     assert any(p["leader_before"] != p["leader_after"] for p in data["partitions"])
 
 
+def test_demo_failover_lost_disk_json_counts_nothing_lost() -> None:
+    args = ["demo", "failover", "--scenario", "lost-disk", "--seed", "2", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["read_back"] == data["acknowledged"] == data["produced"] and data["lost"] == 0
+    assert data["records_after_restart"] == 0 and data["records_refetched"] == data["produced"]
+    assert not data["led_while_rebuilding"] and not data["in_isr_while_rebuilding"]
+    assert json.loads(runner.invoke(app, args).stdout) == data  # deterministic
+
+
+PORTUGUESE = {"LC_ALL": None, "LC_MESSAGES": None, "LANGUAGE": None, "LANG": "pt_BR.UTF-8"}
+
+
+def test_demo_failover_is_told_in_the_locales_language() -> None:
+    lost_disk = runner.invoke(app, ["demo", "failover", "--scenario", "lost-disk"], env=PORTUGUESE)
+    assert lost_disk.exit_code == 0, lost_disk.output
+    assert "é uma nova encarnação do broker" in lost_disk.stdout
+    assert lost_disk.stdout.splitlines()[-1] == "lidos de volta: 60 dos 60 registros confirmados; perdidos: 0"
+    asked = runner.invoke(
+        app, ["demo", "failover", "--scenario", "lost-disk", "--language", "en"], env=PORTUGUESE
+    )
+    assert "this is a new incarnation of broker" in asked.stdout
+    crash = runner.invoke(app, ["demo", "failover", "--seed", "3", "--language", "pt"])
+    assert crash.exit_code == 0, crash.output
+    assert "o controller isolou (fenced) o broker" in crash.stdout and "o ISR agora é" in crash.stdout
+    assert "registros abaixo do high watermark de antes da queda que se perderam: 0" in crash.stdout
+    english = runner.invoke(app, ["demo", "failover", "--seed", "3", "--language", "en", "--json"])
+    portuguese = runner.invoke(app, ["demo", "failover", "--seed", "3", "--language", "pt", "--json"])
+    assert json.loads(portuguese.stdout) == json.loads(english.stdout)  # only the words change
+
+
 def test_demo_rebalance_shows_generations_and_sticky_moves_less() -> None:
     runs = {}
     for assignor in ("range", "sticky"):

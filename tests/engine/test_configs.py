@@ -1,4 +1,5 @@
-"""Tests for kafkatui.engine.log.configs: Kafka's topic configs, their validation and a topic's view."""
+"""Tests for kafkatui.engine.log.configs (Kafka's topic configs, their validation and a
+topic's view) and for the broker's own settings by their Kafka names."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from kafkatui.common.admin import ConfigSource, ConfigType
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.topic import parse_config_assignment
 from kafkatui.engine.log.configs import TOPIC_CONFIGS, ConfigDef, Range, TopicConfig, validate_topic_configs
+from kafkatui.engine.server.config import BrokerDefaults
 
 MIN_LONG, MAX_LONG = -(2**63), 2**63 - 1
 
@@ -259,3 +261,36 @@ def test_any_long_outside_the_range_is_rejected(name: str, data: st.DataObject) 
 def test_dirty_ratio_floats_round_trip_through_javas_notation(ratio: float) -> None:
     shown = validate_topic_configs({"min.cleanable.dirty.ratio": repr(ratio)})
     assert float(str(shown["min.cleanable.dirty.ratio"])) == ratio  # Python reads "1.0E-5" too
+
+
+def test_broker_settings_by_their_kafka_names() -> None:
+    """server.properties names over Kafka's defaults (how a lesson scales the timers
+    down); leader.imbalance.check.interval.seconds is in seconds, as in Kafka."""
+    defaults = BrokerDefaults.from_properties(
+        {
+            "broker.heartbeat.interval.ms": 10,
+            "broker.session.timeout.ms": "90",
+            "auto.create.topics.enable": "false",
+            "leader.imbalance.check.interval.seconds": 3,
+        }
+    )
+    assert (defaults.broker_heartbeat_interval_ms, defaults.broker_session_timeout_ms) == (10, 90)
+    assert defaults.auto_create_topics_enable is False
+    assert defaults.leader_imbalance_check_interval_ms == 3_000
+    assert defaults.replica_lag_time_max_ms == BrokerDefaults().replica_lag_time_max_ms
+
+
+@pytest.mark.parametrize(
+    ("properties", "message"),
+    [
+        ({"broker.session.timeout": 5}, "Unknown broker configuration broker.session.timeout"),
+        ({"leader.imbalance.check.interval.ms": 5}, "Unknown broker configuration leader.imbalance"),
+        ({"broker.session.timeout.ms": "soon"}, "Invalid value soon for configuration broker.session"),
+        ({"auto.create.topics.enable": "yes"}, "Invalid value yes for configuration auto.create"),
+        ({"broker.session.timeout.ms": 1}, "broker.heartbeat.interval.ms must be less than"),
+    ],
+)
+def test_broker_settings_kafka_would_refuse(properties: dict[str, object], message: str) -> None:
+    with pytest.raises(KafkaError) as caught:
+        BrokerDefaults.from_properties(properties)  # type: ignore[arg-type]
+    assert caught.value.code is ErrorCode.INVALID_CONFIG and caught.value.message.startswith(message)

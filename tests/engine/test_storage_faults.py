@@ -127,6 +127,33 @@ async def test_a_lost_database_rejoins_as_a_follower_and_nothing_is_lost(tmp_pat
         assert all(p.directory_of(2) == directory for p in cluster.topic(TOPIC).partitions)
 
 
+async def test_a_database_lost_while_the_cluster_runs_is_a_new_incarnation(tmp_path: Path) -> None:
+    """`lose_database` (the lesson's fault): broker 2 killed, its file deleted, back before
+    the controller noticed, when it still leads and is in every ISR. The new file makes it
+    a new incarnation: out of every ISR and leadership at once, then rebuilt."""
+    data = tmp_path / "data"
+    await new_data_dir(data, 300)
+    async with await Cluster.open(data, clock=ManualClock()) as cluster:
+        old = cluster.metadata.brokers[2].directory_id
+        assert any(p.leader == 2 for p in cluster.describe_topic(TOPIC).partitions)
+        with pytest.raises(KafkaError) as error:
+            await cluster.lose_database(2)
+        assert error.value.code is ErrorCode.INVALID_REQUEST and "is running" in error.value.message
+        await cluster.stop_broker(2, crash=True)
+        await cluster.lose_database(2)
+        storage = cluster.brokers[2].storage  # a new file in its place: no schema, no identity
+        assert storage.created and storage.identity is None and storage.path == data / "broker-2.db"
+        await cluster.start_broker(2)
+        (event,) = events(cluster, LogDirNewIncarnation)
+        assert event.broker_id == 2 and "new" in event.reason
+        described = cluster.describe_topic(TOPIC).partitions
+        assert all(p.leader != 2 and 2 not in p.isr and p.rebuilding == (2,) for p in described)
+        await cluster.advance_until(lambda: all(2 in p.isr for p in cluster.describe_topic(TOPIC).partitions))
+        assert cluster.metadata.brokers[2].directory_id not in ("", old)
+        assert values(await read_everything(cluster)) == expected(300)
+        await assert_replicas_identical(cluster)
+
+
 async def test_a_database_from_another_cluster_is_a_new_incarnation(tmp_path: Path) -> None:
     ours, theirs = tmp_path / "ours", tmp_path / "theirs"
     await new_data_dir(ours, 3000)

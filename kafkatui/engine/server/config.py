@@ -3,7 +3,14 @@ defaults topics inherit, liveness and replication timings, the internal topics' 
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from kafkatui.common.errors import ErrorCode, KafkaError
+
+# The one setting whose field is not its Kafka name with dots as underscores.
+_SECONDS = {"leader.imbalance.check.interval.seconds": "leader_imbalance_check_interval_ms"}
 
 
 @dataclass(frozen=True)
@@ -58,3 +65,27 @@ class BrokerDefaults:
             raise ValueError("replica.fetch.wait.max.ms should always be less than replica.lag.time.max.ms")
         if self.broker_heartbeat_interval_ms >= self.broker_session_timeout_ms:
             raise ValueError("broker.heartbeat.interval.ms must be less than broker.session.timeout.ms")
+
+    @classmethod
+    def from_properties(cls, properties: Mapping[str, str | int | bool]) -> BrokerDefaults:
+        """Kafka's defaults with these server.properties settings, by Kafka's names
+        (`broker.session.timeout.ms=6000`); an unknown name or a bad value is
+        INVALID_CONFIG, as KafkaConfig refuses it at start-up."""
+        types = {f.name: f.type for f in dataclasses.fields(cls)}
+        names = {f.replace("_", "."): f for f in types if f not in _SECONDS.values()} | _SECONDS
+        values: dict[str, int | bool] = {}
+        for name, raw in properties.items():
+            field = names.get(name)
+            if field is None:
+                raise KafkaError(ErrorCode.INVALID_CONFIG, f"Unknown broker configuration {name}")
+            text = str(raw).strip().lower()
+            if types[field] == "bool" and text in ("true", "false"):
+                values[field] = text == "true"
+            elif types[field] == "int" and text.lstrip("-").isdigit():
+                values[field] = int(text) * (1000 if name in _SECONDS else 1)
+            else:
+                raise KafkaError(ErrorCode.INVALID_CONFIG, f"Invalid value {raw} for configuration {name}")
+        try:
+            return cls(**values)  # type: ignore[arg-type]
+        except ValueError as error:  # the checks KafkaConfig makes between settings
+            raise KafkaError(ErrorCode.INVALID_CONFIG, str(error)) from None

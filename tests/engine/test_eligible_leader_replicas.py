@@ -104,6 +104,22 @@ async def test_the_isr_left_below_min_insync_is_eligible_and_leads_when_the_last
         assert await read_all(cluster) == expected(range(200))
 
 
+async def cut_off_followers(cluster: Cluster) -> tuple[int, int, list[int]]:
+    """On 4 brokers, the partition the controller holds no replica of: its leader is cut
+    off from its followers, which fences nobody (all reach the controller); they fall
+    behind and the ISR shrinks to the leader alone. Returns (partition, leader,
+    followers) once it has, records 0-99 acknowledged before."""
+    await cluster.create_topic(TOPIC, 4, 3, configs={"min.insync.replicas": "2"})
+    part = next(p.partition for p in cluster.describe_topic(TOPIC).partitions
+                if cluster.quorum.active not in p.replicas)  # fmt: skip
+    leader, *followers = partition(cluster, part).replicas
+    await produce(cluster, range(100), part=part)
+    for follower in followers:
+        cluster.cut_link(leader, follower)
+    await cluster.advance_until(lambda: partition(cluster, part).isr == (leader,))
+    return part, leader, followers
+
+
 async def test_a_live_eligible_replica_takes_over_when_the_last_in_sync_disk_fails(tmp_path: Path) -> None:
     """The chaos runs' case: both followers run but are cut off from the leader, so the
     ISR shrinks to the leader alone and they are its ELR. Below min.insync.replicas the
@@ -111,16 +127,7 @@ async def test_a_live_eligible_replica_takes_over_when_the_last_in_sync_disk_fai
     disk fills up: a live ELR member leads at once, no unclean election needed, with
     every acknowledged record."""
     async with await Cluster.open(tmp_path / "data", brokers=4, clock=ManualClock(), seed=1) as cluster:
-        # The partition the controller holds no replica of: cutting its leader off from
-        # the followers fences nobody, they only fall behind.
-        await cluster.create_topic(TOPIC, 4, 3, configs={"min.insync.replicas": "2"})
-        part = next(p.partition for p in cluster.describe_topic(TOPIC).partitions
-                    if cluster.quorum.active not in p.replicas)  # fmt: skip
-        leader, *followers = partition(cluster, part).replicas
-        await produce(cluster, range(100), part=part)
-        for follower in followers:
-            cluster.cut_link(leader, follower)
-        await cluster.advance_until(lambda: partition(cluster, part).isr == (leader,))
+        part, leader, followers = await cut_off_followers(cluster)
         assert partition(cluster, part).eligible_leader_replicas == tuple(followers)
         with pytest.raises(KafkaError) as info:
             data = encode_batch([Record(0, 0, None, b"x", ())])
@@ -147,6 +154,25 @@ async def test_a_live_eligible_replica_takes_over_when_the_last_in_sync_disk_fai
         # Never offline, never unclean: the records acks=1 left above the old HW are gone.
         assert await read_all(cluster, part) == expected(range(100)) + expected(range(110, 400))
         assert partition(cluster, part).eligible_leader_replicas == ()  # back at 2 in sync
+
+
+async def test_repairing_the_last_in_sync_replica_is_allowed_with_a_live_eligible_one(tmp_path: Path) -> None:
+    """`broker repair` refuses to drop the only in-sync copy, unless a running ELR
+    member has every committed record: then it leads, and nothing is lost."""
+    async with await Cluster.open(tmp_path / "data", brokers=4, clock=ManualClock(), seed=1) as cluster:
+        part, leader, followers = await cut_off_followers(cluster)
+        for follower in followers:
+            await cluster.stop_broker(follower)
+        with pytest.raises(KafkaError, match="no other in-sync replica") as info:
+            await cluster.repair_broker(leader)
+        assert info.value.code is ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE
+        await cluster.start_broker(followers[1])
+        assert partition(cluster, part).eligible_leader_replicas == tuple(followers)
+        await cluster.repair_broker(leader)
+        p = partition(cluster, part)
+        assert p.leader == followers[1] and leader in p.rebuilding
+        await cluster.start_broker(followers[0])
+        assert await read_all(cluster, part) == expected(range(100))
 
 
 async def test_a_new_incarnation_is_never_eligible(tmp_path: Path) -> None:

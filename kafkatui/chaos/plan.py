@@ -50,9 +50,9 @@ FAULTS: dict[Family, tuple[Fault | Damage, ...]] = {
 }
 ALL_FAMILIES = frozenset(Family)
 # What the engine survives in every run. `disk` too, except where the damaged database
-# held a partition's only in-sync replica (`RunResult.only_copy_damaged`): Kafka 3.x keeps
-# such a partition offline, and KIP-966's eligible leader replicas, which would not, are
-# not in the engine yet.
+# held a partition's only in-sync replica (`RunResult.only_copy_damaged`) and the ISR had
+# not fallen below min.insync.replicas first (the internal topics, at 1): with no
+# eligible leader replica (KIP-966) Kafka keeps such a partition offline.
 SURVIVED = ALL_FAMILIES - {Family.DISK}
 
 MAX_RESTARTS = 2  # a restart costs a clean stop and a start: keep runs short

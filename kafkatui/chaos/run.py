@@ -98,8 +98,8 @@ class RunResult:
     cluster_ms: int = 0
     repairs: list[str] = field(default_factory=list)  # offline log dirs rebuilt while healing
     # Partitions whose only in-sync replica was on the database the run damaged: a second
-    # fault, beyond what Kafka 3.x survives (the partition stays offline; KIP-966's eligible
-    # leader replicas would elect a replica that has every acknowledged record).
+    # fault, survived only where an eligible leader replica (KIP-966) has every committed
+    # record; else the partition stays offline, as in Kafka.
     only_copy_damaged: list[str] = field(default_factory=list)
     history: History = field(default_factory=History, repr=False)  # what the checkers read
 

@@ -40,6 +40,11 @@ class PartitionDescription:
     offline_replicas: tuple[int, ...] = ()
     # New incarnations refetching their log from the leader (KIP-858), not in the ISR yet.
     rebuilding: tuple[int, ...] = ()
+    # KIP-966: out of the ISR but holding every committed record, so eligible to lead
+    # cleanly; and those dropped from it as they may have lost data (Kafka's
+    # DescribeTopicPartitions `eligibleLeaderReplicas`, `lastKnownElr`).
+    eligible_leader_replicas: tuple[int, ...] = ()
+    last_known_elr: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -312,6 +312,8 @@ class Cluster(CoordinatorApis, LogDirControls, ScenarioDriver):
                         if (r := self.metadata.brokers.get(b)) is not None and not r.dir_online
                     ),
                     rebuilding(self.metadata, p),
+                    p.eligible_leader_replicas,
+                    p.last_known_elr,
                 )
             )
         return TopicDescription(

@@ -277,11 +277,13 @@ class ClusterCore:
                 f"{', '.join(map(str, failed))}) is offline ({reasons})"
             )
         if p.leader == -1:
-            waiting = (
-                f"waiting for broker {', '.join(map(str, p.isr))}, its last in-sync replica"
-                if p.isr
-                else "no replica has all its records any more"
-            )
+            if p.isr:
+                waiting = f"waiting for broker {', '.join(map(str, p.isr))}, its last in-sync replica"
+            elif p.eligible_leader_replicas:  # KIP-966: any of them may lead, with every record
+                brokers = ", ".join(map(str, p.eligible_leader_replicas))
+                waiting = f"waiting for broker {brokers}, an eligible leader replica"
+            else:
+                waiting = "no replica has all its records any more"
             raise KafkaError(
                 ErrorCode.LEADER_NOT_AVAILABLE,
                 f"{topic}-{partition} is offline ({waiting}); unclean.leader.election.enable=true or an "

@@ -116,7 +116,7 @@ class LogDirControls(FaultInjection):
         """Drop the broker's database and start it on a new one (a new incarnation): it
         refetches every replica from its leader. Refused, unless `force`, where another
         replica has nothing to rebuild from (the broker holds the partition's only
-        in-sync copy): returns the partitions it rebuilds."""
+        in-sync copy, and no eligible leader replica is running): returns the partitions it rebuilds."""
         broker = self._broker(broker_id)
         self.quorum.require_active()
         hosted = [
@@ -126,7 +126,12 @@ class LogDirControls(FaultInjection):
             if broker_id in p.replicas
         ]
         others = eligible_brokers(self.metadata, exclude=broker_id)
-        alone = [f"{name}-{p.partition}" for name, p in hosted if not any(b in others for b in p.isr)]
+        # A live eligible leader replica (KIP-966) holds every committed record too.
+        alone = [
+            f"{name}-{p.partition}"
+            for name, p in hosted
+            if not any(b in others for b in (*p.isr, *p.eligible_leader_replicas))
+        ]
         if alone and not force:
             shown = ", ".join(alone[:5]) + (f" and {len(alone) - 5} more" if len(alone) > 5 else "")
             raise KafkaError(

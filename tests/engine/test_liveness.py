@@ -260,10 +260,12 @@ def one_record(value: str, now_ms: int) -> bytes:
     return encode_batch([Record(0, now_ms, None, value.encode(), ())])
 
 
-async def test_acks_all_fails_when_the_isr_shrinks_below_min_insync_before_it_is_covered(
+async def test_acks_all_times_out_when_the_isr_shrinks_below_min_insync_before_it_is_covered(
     cluster: Cluster, clock: ManualClock
 ) -> None:
-    """Kafka's DelayedProduce: NOT_ENOUGH_REPLICAS_AFTER_APPEND, although the HW moved."""
+    """KIP-966: below min.insync.replicas the high watermark stops (the replicas that left
+    the ISR, its eligible leader replicas, hold everything under it), so the record is
+    never covered and Kafka's DelayedProduce times out; no consumer sees it either."""
     await cluster.create_topic("t", 3, 3, configs={"min.insync.replicas": "2"})
     # Broker 2 leads; 3 cannot fetch from it; 1 (the controller) dies and 2 takes over
     # the role. The ISR shrinks to 2 alone: first 1 (session timeout), then 3 (lag).
@@ -275,8 +277,11 @@ async def test_acks_all_fails_when_the_isr_shrinks_below_min_insync_before_it_is
     await cluster.advance_until(request.done)
     with pytest.raises(KafkaError) as info:
         request.result()
-    assert info.value.code is ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND
-    assert cluster.describe_topic("t").partitions[p.partition].isr == (p.leader,)
+    assert info.value.code is ErrorCode.REQUEST_TIMED_OUT
+    now = cluster.describe_topic("t").partitions[p.partition]
+    assert now.isr == (p.leader,)
+    assert (now.log_end_offset, now.high_watermark) == (1, 0)
+    assert now.eligible_leader_replicas == (3,)  # 1 left first, while the ISR was still at 2
 
 
 async def test_acks_all_fails_when_leadership_moves_before_it_is_covered(

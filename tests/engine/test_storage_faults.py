@@ -190,11 +190,13 @@ async def test_the_last_in_sync_replica_losing_its_database_leaves_the_partition
     tmp_path: Path,
 ) -> None:
     """Brokers 1 and 3 stopped, so broker 2 alone is in sync; then broker-2.db is lost.
-    With unclean.leader.election.enable=false (the default) nothing may lead: the
-    partition is offline and says why; an unclean election picks a replica that holds
-    data (broker 1 or 3), never the empty new incarnation."""
+    With min.insync.replicas=1 the ISR never fell below it, so there are no eligible
+    leader replicas (KIP-966; tests/engine/test_eligible_leader_replicas.py has the
+    case with them). With unclean.leader.election.enable=false (the default) nothing may
+    lead: the partition is offline and says why; an unclean election picks a replica
+    that holds data (broker 1 or 3), never the empty new incarnation."""
     data = tmp_path / "data"
-    await new_data_dir(data, 300)
+    await new_data_dir(data, 300, configs={"min.insync.replicas": "1"})
     async with await Cluster.open(data, clock=ManualClock()) as cluster:
         await cluster.stop_broker(1)
         await cluster.stop_broker(3)

@@ -43,6 +43,7 @@ from kafkatui.engine.metadata.image import (
     BROKER_REGISTRATION_CHANGE,
     CONFIG,
     PARTITION,
+    PARTITION_CHANGE,
     PRODUCER_IDS,
     REGISTER_BROKER,
     REMOVE_TOPIC,
@@ -92,6 +93,18 @@ def assign_replicas(
             replicas.append(brokers[(first + 1 + (shift + j) % (n - 1)) % n])
         assignment.append(replicas)
     return assignment
+
+
+def _elr_cleared(info: TopicInfo) -> list[MetadataRecord]:
+    """A new min.insync.replicas voids the ELRs (KIP-966, Kafka's
+    `ReplicationControlManager.getPartitionElrUpdatesForConfigChanges`): they were kept
+    against the old one, and the next ISR change rebuilds them against the new."""
+    cleared = {"eligible_leader_replicas": [], "last_known_elr": []}
+    return [
+        MetadataRecord(PARTITION_CHANGE, {"topic_id": info.topic_id, "partition": p.partition, **cleared})
+        for p in info.partitions
+        if p.eligible_leader_replicas or p.last_known_elr
+    ]
 
 
 MetadataListener = Callable[[MetadataImage], Awaitable[None]]
@@ -330,6 +343,8 @@ class Controller:
                 )
                 for k, v in sorted(normalized.items())
             ]
+            if "min.insync.replicas" in normalized:
+                records += _elr_cleared(info)
             if records:
                 await self._commit_locked(records)
                 self._bus.publish(
@@ -426,7 +441,7 @@ class Controller:
                 changes, shrunk = without_replica(self.image, broker_id, lost_data=True)
                 records += changes
             elif offline is not None:
-                changes, shrunk = without_replica(self.image, broker_id)
+                changes, shrunk = without_replica(self.image, broker_id, damaged=offline[1])
                 records += changes
             await self._commit_locked(records)
             if offline is None and not new_incarnation:
@@ -450,7 +465,7 @@ class Controller:
                 BROKER_REGISTRATION_CHANGE,
                 {"broker_id": broker_id, "offline_dir": {"reason": reason, "damaged": damaged}},
             )
-            records, shrunk = without_replica(self.image, broker_id)
+            records, shrunk = without_replica(self.image, broker_id, damaged=damaged)
             await self._commit_locked([change, *records])
         self._publish_changes(shrunk)
 
@@ -554,7 +569,9 @@ class Controller:
                         continue
                     leader = candidates[0]
                     isr = [leader]  # what it lacks is lost, as with unclean.leader.election.enable
-                records.append(self._change(info, p, isr, leader))
+                # An unclean election also empties the ELR: the new leader's log is the truth.
+                unclean = election_type == "unclean"
+                records.append(partition_change(info, p, isr, leader, unclean=unclean))
                 results[(name, partition)] = None
             if records:
                 await self._commit_locked(records)

@@ -70,6 +70,13 @@ class PartitionInfo:
     # when it last was in sync ("" before directory ids). A replica whose broker now has
     # another directory is a new incarnation, rebuilding its log from the leader.
     directories: tuple[str, ...] = ()
+    # KIP-966: replicas out of the ISR that still hold every committed record (they left
+    # it while it was below min.insync.replicas, when the high watermark stops), so one
+    # may lead cleanly when no ISR member is live; and those dropped from it because they
+    # may have lost data (a new incarnation, a damaged log dir), cleared with the ELR once
+    # the ISR is back at min.insync.replicas.
+    eligible_leader_replicas: tuple[int, ...] = ()
+    last_known_elr: tuple[int, ...] = ()
 
     @property
     def preferred_leader(self) -> int:
@@ -92,6 +99,13 @@ class TopicInfo:
     @property
     def replication_factor(self) -> int:
         return len(self.partitions[0].replicas) if self.partitions else 0
+
+    @property
+    def effective_min_isr(self) -> int:
+        """min.insync.replicas, at most the replication factor (Kafka's
+        `getTopicEffectiveMinIsr`): a topic with fewer replicas would never reach it, and
+        with KIP-966 its high watermark would never move."""
+        return min(self.config.min_insync_replicas, max(1, self.replication_factor))
 
     @property
     def is_internal(self) -> bool:
@@ -160,6 +174,8 @@ class MetadataImage:
                     d["leader_epoch"],
                     d["partition_epoch"],
                     tuple(d.get("directories", ())),
+                    tuple(d.get("eligible_leader_replicas", ())),
+                    tuple(d.get("last_known_elr", ())),
                 )
                 topic.partitions.append(info)
                 topic.partitions.sort(key=lambda p: p.partition)
@@ -175,6 +191,8 @@ class MetadataImage:
                     d.get("leader_epoch", old.leader_epoch),
                     old.partition_epoch + 1,
                     tuple(d.get("directories", old.directories)),
+                    tuple(d.get("eligible_leader_replicas", old.eligible_leader_replicas)),
+                    tuple(d.get("last_known_elr", old.last_known_elr)),
                 )
             case "ConfigRecord":
                 topic = self.topics[d["resource_name"]]

@@ -298,8 +298,13 @@ class ReplicaManager:
 
     def _maybe_advance_high_watermark(self, log: PartitionLog, info: PartitionInfo) -> None:
         """A leader's HW is the smallest log end offset in the ISR (see
-        `leader_high_watermark`)."""
+        `leader_high_watermark`), and stays where it is while the ISR is below
+        min.insync.replicas (KIP-966): what the replicas that left it hold, the eligible
+        leader replicas, is then still every committed record."""
         if info.leader != self.broker_id:
+            return
+        topic = self._image.topics.get(info.topic)
+        if topic is not None and len(info.isr) < topic.effective_min_isr:
             return
         led = self._leading.get((log.topic_id, info.partition))
         followers = led.followers if led is not None else {}

@@ -105,13 +105,14 @@ class Serializer:
         name = record_name(schema, message)
         subject = strategy.subject(topic, is_key=is_key, record_name=name)
         schema_id = await client.register(subject, schema.canonical(), schema.schema_type, references)
-        serializer = cls(schema_id, schema, subject, name if isinstance(schema, ProtobufSchema) else None)
-        serializer._prepare()
-        return serializer
+        return cls(schema_id, schema, subject, name if isinstance(schema, ProtobufSchema) else None)
 
-    def _prepare(self) -> None:
+    def __post_init__(self) -> None:
+        # Also for a schema already registered (use.latest.version): built from its id.
         if isinstance(self.schema, ProtobufSchema):
-            assert self.message is not None
+            if self.message is None:  # Confluent's default: the file's first message
+                self.message = record_name(self.schema)
+            assert self.message is not None, "a .proto without messages cannot serialize"
             self._cls = message_class(self.schema, self.message)
             self._indexes = tuple(message_indexes(self.schema.descriptor, self.message))
         elif isinstance(self.schema, JsonSchema):
@@ -155,10 +156,20 @@ def _avro_problem(schema: AvroSchema, value: Any) -> str:
             where = getattr(item, "field", None) or "the value"
             problems.append(
                 f"`{where}` cannot be {json.dumps(getattr(item, 'datum', None), default=str)} "
-                f"(its type is {json.dumps(getattr(item, 'schema', None), default=str)})"
+                f"(its type is {json.dumps(_avro_type(getattr(item, 'schema', None)), default=str)})"
             )
         return "; ".join(problems) or str(error)
     return "the value does not fit the Avro schema"
+
+
+def _avro_type(schema: Any) -> Any:
+    """A type as a person names it: a record, enum or fixed by its name, not the whole
+    parsed schema (which would fill the error line)."""
+    if isinstance(schema, dict):
+        return schema.get("name") or _avro_type(schema.get("type"))
+    if isinstance(schema, list):
+        return [_avro_type(branch) for branch in schema]
+    return schema
 
 
 # --- deserializing ------------------------------------------------------------------------

@@ -201,7 +201,9 @@ class LogRecordView:
 @dataclass(frozen=True)
 class ProduceRequest:
     topic: str
-    value: str | None
+    # A str is sent as its UTF-8 bytes; bytes as they are (a serializer's output, e.g.
+    # Confluent's wire format from the Schema Registry's serde).
+    value: str | bytes | None
     key: str | None = None
     headers: Sequence[tuple[str, str]] = ()
     partition: int | None = None
@@ -214,6 +216,9 @@ class ProduceRequest:
     # Send with the transactional producer of this transactional.id, inside the
     # transaction begun with Backend.begin_transaction (KIP-98).
     transactional_id: str | None = None
+    # What made a bytes `value` (the producer's value.serializer, in words), for the
+    # producer path's serialize step.
+    value_serializer: str = ""
 
 
 @dataclass(frozen=True)

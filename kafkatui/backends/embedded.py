@@ -460,7 +460,7 @@ class EmbeddedBackend:
         topic = self.cluster.topic(request.topic)
         n = len(topic.partitions)
         key = request.key.encode() if request.key is not None else None
-        value = request.value.encode() if request.value is not None else None
+        value = request.value.encode() if isinstance(request.value, str) else request.value
         txn = None
         if request.transactional_id is not None:
             txn = self._transactions.get(request.transactional_id)
@@ -474,7 +474,10 @@ class EmbeddedBackend:
             producer = self._producer(request.acks, request.idempotent, request.compression)
             if producer.idempotent:
                 self._last_idempotent = producer  # the one the idempotence view shows
-        steps = [send_step(request, producer.config, producer.idempotent), serialize_step(key, value)]
+        steps = [
+            send_step(request, producer.config, producer.idempotent),
+            serialize_step(key, value, request.value_serializer),
+        ]
         meta = await producer.send_and_wait(
             request.topic,
             value,

@@ -511,7 +511,7 @@ class RemoteBackend:
         started = time.monotonic()
         n = len(self.describe_topic(request.topic).partitions)
         key = request.key.encode() if request.key is not None else None
-        value = request.value.encode() if request.value is not None else None
+        value = request.value.encode() if isinstance(request.value, str) else request.value
         txn = None
         if request.transactional_id is not None:
             txn = self._transactions.get(request.transactional_id)
@@ -522,7 +522,7 @@ class RemoteBackend:
             producer = self._producer(request.acks, request.idempotent, request.compression)
         steps = [
             send_step(request, producer.config, producer.idempotent, via="confluent-kafka"),
-            serialize_step(key, value),
+            serialize_step(key, value, request.value_serializer),
         ]
         sending = producer.send_and_wait(
             request.topic, value, key=key, headers=list(request.headers), partition=request.partition

@@ -1,7 +1,8 @@
 """The Produce panel: write records by hand or at a steady rate, and watch the producer path.
 
 Its parts: the form (`produce_form.ProduceForm`: the record and the producer's
-settings), auto-produce (`produce_auto.AutoProduce`: the rate loop, its counters and
+settings; its `produce_schema.SchemaChooser` picks a subject of the Schema Registry for
+the value), auto-produce (`produce_auto.AutoProduce`: the rate loop, its counters and
 charts), and here what joins them to the backend: sending, transactions, the lost-ack
 fault, the producer path and the latency per acks setting.
 """
@@ -33,6 +34,7 @@ from kafkatui.common.events import (
 from kafkatui.tui.panels.base import Panel
 from kafkatui.tui.panels.produce_auto import AutoCounters, AutoProduce
 from kafkatui.tui.panels.produce_form import ProduceForm
+from kafkatui.tui.panels.produce_schema import SchemaChooser
 from kafkatui.tui.screens.confirm import ConfirmScreen
 from kafkatui.tui.widgets.acks_latency import AcksLatency, AcksLatencyStats
 from kafkatui.tui.widgets.producer_path import ProducerPath
@@ -109,7 +111,7 @@ class ProducePanel(Panel):
 
     def compose(self) -> ComposeResult:
         with ScrollableContainer(id="produce-root", can_focus=False):
-            yield ProduceForm(id="produce-form", can_focus=False)
+            yield ProduceForm(self.backend.schema_registry_url(), id="produce-form")
             with VerticalScroll(id="produce-side", can_focus=False):
                 yield Static("Producer path", classes="section -first")
                 yield ProducerPath(id="path")
@@ -142,6 +144,11 @@ class ProducePanel(Panel):
         if any(isinstance(e, _PRODUCER_EVENTS) for e in events):
             self._show_idempotence()
             self._show_transaction()
+        registry = self.query_one(SchemaChooser).registry
+        if registry is not None and any(
+            isinstance(e, RecordAppended) and e.topic == registry.topic for e in events
+        ):
+            self.query_one(SchemaChooser).reload()  # the registry wrote there: a subject or version changed
 
     def _reload_topics(self) -> None:
         self.form.set_topics(self.backend.topic_names())

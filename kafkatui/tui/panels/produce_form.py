@@ -9,12 +9,15 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
+from textual.timer import Timer
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, Static, Switch
 
 from kafkatui.backends.base import IdempotenceView, ProduceRequest, TransactionView
+from kafkatui.tui.panels.produce_schema import SchemaChooser
 from kafkatui.tui.widgets.field import Field
 
 AUTO_PARTITION = -1
+SCHEMA_CHECK_DELAY = 0.3  # seconds without a key press before a value is checked against its schema
 DEFAULT_TRANSACTIONAL_ID = "workbench-txn"
 COMPRESSION_TYPES = ("none", "gzip", "snappy", "lz4", "zstd")
 _IDEMPOTENCE_TIP = (
@@ -38,15 +41,23 @@ _ACKS_HELP = {
 
 
 class ProduceForm(VerticalScroll):
-    """The record to send (topic, partition, key, value, headers) and the producer's
-    settings (compression.type, acks, enable.idempotence, transactional.id).
+    """The record to send (topic, partition, key, value and its schema, headers) and the
+    producer's settings (compression.type, acks, enable.idempotence, transactional.id).
 
     It keeps its fields consistent the way Kafka's producer config does (idempotence
     needs acks=all, a transactional.id needs idempotence) and says inline what is wrong
-    with a value or the headers. It never calls the backend: the panel gives it the
-    topics, the partition count and the producer's state to show, and asks it for the
-    `request` its fields describe.
+    with a value or the headers; a value with a schema is checked as it is typed (once
+    typing pauses) and sent in Confluent's wire format. It never calls the backend: the
+    panel gives it the topics, the partition count and the producer's state to show,
+    and asks it for the `request` its fields describe. The schema chooser asks the
+    Schema Registry at `registry_url` (None: none runs).
     """
+
+    def __init__(self, registry_url: str | None, *, id: str | None = None, can_focus: bool = False) -> None:
+        super().__init__(id=id, can_focus=can_focus)
+        self.registry_url = registry_url
+        self._check_timer: Timer | None = None
+        self._json_before_schema = False  # the JSON switch as it was before a schema was chosen
 
     def compose(self) -> ComposeResult:
         yield Static("Record", classes="section")
@@ -62,6 +73,7 @@ class ProduceForm(VerticalScroll):
             yield Label("text", id="format-text", classes="toggle-label -chosen")
             yield Switch(id="json", classes="toggle", tooltip="Check the value is JSON before sending")
             yield Label("JSON", id="format-json", classes="toggle-label")
+        yield SchemaChooser(self.registry_url, id="schema-chooser")
         yield Static("", id="value-msg", classes="msg -empty")
         yield from _row("Headers", Field(placeholder="k=v, k2=v2", id="headers"))
         yield Static("", id="headers-msg", classes="msg -empty")
@@ -145,10 +157,18 @@ class ProduceForm(VerticalScroll):
         topic = self.topic
         if topic is None or not valid:
             return None
+        value: str | bytes | None = text("value") or None
+        schema = self.query_one(SchemaChooser).schema
+        if schema is not None and value is not None:  # a null value (a tombstone) is not serialized
+            try:
+                value = schema.serialize(json.loads(value))
+            except ValueError as error:  # as typed when enter was pressed: it may not be checked yet
+                show_message(self.query_one("#value-msg", Static), str(error), "-error")
+                return None
         partition = self.query_one("#partition", Select).value
         return ProduceRequest(
             topic=topic,
-            value=text("value") or None,
+            value=value,
             key=text("key") or None,
             headers=parse_headers(text("headers")),
             partition=partition if isinstance(partition, int) and partition >= 0 else None,
@@ -156,16 +176,29 @@ class ProduceForm(VerticalScroll):
             idempotent=self.idempotent,
             compression=str(self.query_one("#compression", Select).value),
             transactional_id=self.transactional_id,
+            value_serializer="" if schema is None else schema.serializer_name,
         )
 
     def validate(self) -> bool:
-        """Check value (in JSON mode) and headers, say why inline, and allow Send only if valid."""
+        """Check value (as JSON, against the schema if one is chosen) and headers, say
+        why inline, and allow Send only if valid."""
+        if self._check_timer is not None:
+            self._check_timer.stop()
+            self._check_timer = None
         value = self.query_one("#value", Input).value
         value_msg = self.query_one("#value-msg", Static)
+        chooser = self.query_one(SchemaChooser)
         value_error = None
-        if self.checks_json and value:
+        if chooser.schema_type is not None and chooser.schema is None:
+            value_error = chooser.problem or "choose a subject"  # the chooser shows it
+            show_message(value_msg, "", "")
+        elif self.checks_json and value:
             value_error = json_error(value)
-            show_message(value_msg, value_error or "✔ valid JSON", "-error" if value_error else "-ok")
+            schema = chooser.schema
+            if value_error is None and schema is not None:
+                value_error = schema.problem(json.loads(value))
+            fits = "✔ valid JSON" if schema is None else f"✔ fits {schema.subject} v{schema.version}"
+            show_message(value_msg, value_error or fits, "-error" if value_error else "-ok")
         else:
             show_message(value_msg, "", "")
         headers_error = None
@@ -181,15 +214,20 @@ class ProduceForm(VerticalScroll):
     # --- what the panel gives it -----------------------------------------------------
 
     def set_topics(self, names: list[str]) -> None:
-        """The topics to choose from, keeping the chosen one if it is still there."""
+        """The topics to choose from, keeping the chosen one if it is still there; else
+        the first that is not a service's own (names starting with `_`, as `_schemas`):
+        those are sent to only when chosen."""
         topics = self.query_one("#topic", Select)
         current = topics.value
         with self.prevent(Select.Changed):
             topics.set_options((name, name) for name in names)
+            topics.prompt = "choose a topic" if names else "no topics yet"
         if current in names:
             topics.value = current
-        elif names:
-            topics.value = names[0]
+        else:
+            ordinary = next((name for name in names if not name.startswith("_")), None)
+            if ordinary is not None:
+                topics.value = ordinary
 
     def set_partitions(self, count: int) -> None:
         """The chosen topic's partitions, keeping the chosen one if it still exists."""
@@ -254,8 +292,35 @@ class ProduceForm(VerticalScroll):
         if transactional.disabled:
             transactional.value = False
 
-    @on(Input.Changed, "#value, #headers")
+    @on(Input.Changed, "#value")
     def _value_changed(self) -> None:
+        if self.query_one(SchemaChooser).schema_type is None:
+            self.validate()
+        elif self._check_timer is None:  # against a schema: once typing pauses
+            self._check_timer = self.set_timer(SCHEMA_CHECK_DELAY, self.validate)
+        else:
+            self._check_timer.reset()
+
+    @on(Input.Changed, "#headers")
+    def _headers_changed(self) -> None:
+        self.validate()
+
+    @on(Select.Changed, "#topic")
+    def _topic_changed(self) -> None:
+        chooser = self.query_one(SchemaChooser)
+        chooser.topic = self.topic
+        chooser.reload(prefer_topic=True)
+
+    @on(SchemaChooser.Changed)
+    def _schema_changed(self) -> None:
+        # A value with a schema is typed as JSON, which the schema then checks.
+        switch = self.query_one("#json", Switch)
+        with_schema = self.query_one(SchemaChooser).schema_type is not None
+        if with_schema and not switch.disabled:
+            self._json_before_schema = switch.value
+            switch.value, switch.disabled = True, True
+        elif not with_schema and switch.disabled:
+            switch.value, switch.disabled = self._json_before_schema, False
         self.validate()
 
     @on(Switch.Changed, "#json")

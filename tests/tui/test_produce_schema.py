@@ -255,6 +255,28 @@ async def test_json_schema_and_protobuf_values_are_framed_and_checked(
         assert await decoded(app, data) == value
 
 
+async def test_choosing_another_topic_chooses_its_value_subject() -> None:
+    app = with_registry()
+    async with app.run_test(size=SIZE) as pilot:
+        panel = await ready(pilot)
+        assert app.backend is not None
+        await app.backend.create_topic("audit", 1)
+        await panel.refresh_data()
+        await choose(pilot, panel, "AVRO")
+        assert panel.query_one("#subject", Select).value == "sales-value"
+
+        panel.query_one("#topic", Select).value = "audit"
+        await until(
+            pilot, lambda: text_of(panel, "#schema-msg") == "version 1 · schema id 1 · Avro", "audit-value"
+        )
+        assert panel.query_one("#subject", Select).value == "audit-value"
+        await fill(pilot, panel, value='{"who": "ana"}')
+        await pilot.press("enter")
+        await path_shown(pilot, panel)
+        [record] = await app.backend.read_log("audit", 0, 0, 10)
+        assert record.value is not None and wire.unframe(record.value).schema_id == 1
+
+
 async def test_auto_produce_with_a_schema_sends_the_framed_value() -> None:
     app = with_registry()
     async with app.run_test(size=SIZE) as pilot:

@@ -3,6 +3,8 @@ schema from the Schema Registry (Avro, JSON Schema, Protobuf)."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -74,8 +76,13 @@ class SchemaChooser(Widget):
         """List the chosen type's subjects again, keeping the chosen one, or with
         `prefer_topic` choosing the topic's `<topic>-value` when there is one."""
         if self.registry is not None and self.schema_type is not None:
+            # Workers get a callable, not a coroutine: one replaced (exclusive) before it
+            # started then leaves no coroutine that was never awaited.
             self.run_worker(
-                self._reload(prefer_topic), group="schema-subjects", exclusive=True, exit_on_error=False
+                partial(self._reload, prefer_topic),
+                group="schema-subjects",
+                exclusive=True,
+                exit_on_error=False,
             )
 
     @on(Select.Changed, "#value-schema")
@@ -90,7 +97,9 @@ class SchemaChooser(Widget):
         subject = self.query_one("#subject", Select).value
         if isinstance(subject, str):
             self._state(None, f"loading {subject}…", waiting=True)
-            self.run_worker(self._load(subject), group="schema-load", exclusive=True, exit_on_error=False)
+            self.run_worker(
+                partial(self._load, subject), group="schema-load", exclusive=True, exit_on_error=False
+            )
 
     async def _reload(self, prefer_topic: bool) -> None:
         assert self.registry is not None and self.schema_type is not None
@@ -118,8 +127,10 @@ class SchemaChooser(Widget):
             self._state(None, f"no {SCHEMA_TYPES[kind]} subject yet: register one ({where})")
             return
         # Loaded again even if it was chosen already: the subject may have a new version.
-        self._state(self.schema, f"loading {chosen}…", waiting=True)
-        self.run_worker(self._load(chosen), group="schema-load", exclusive=True, exit_on_error=False)
+        # Meanwhile the version loaded stays usable if it is the same subject's.
+        same = self.schema is not None and self.schema.subject == chosen
+        self._state(self.schema if same else None, f"loading {chosen}…", waiting=True)
+        self.run_worker(partial(self._load, chosen), group="schema-load", exclusive=True, exit_on_error=False)
 
     async def _load(self, subject: str) -> None:
         assert self.registry is not None

@@ -203,7 +203,9 @@ class LogRecordView:
 @dataclass(frozen=True)
 class ProduceRequest:
     topic: str
-    value: str | None
+    # A str is sent as its UTF-8 bytes; bytes as they are (a serializer's output, e.g.
+    # Confluent's wire format from the Schema Registry's serde).
+    value: str | bytes | None
     key: str | None = None
     headers: Sequence[tuple[str, str]] = ()
     partition: int | None = None
@@ -216,6 +218,9 @@ class ProduceRequest:
     # Send with the transactional producer of this transactional.id, inside the
     # transaction begun with Backend.begin_transaction (KIP-98).
     transactional_id: str | None = None
+    # What made a bytes `value` (the producer's value.serializer, in words), for the
+    # producer path's serialize step.
+    value_serializer: str = ""
 
 
 @dataclass(frozen=True)
@@ -479,6 +484,8 @@ class Listeners(Protocol):
 
     def status(self) -> str | None: ...
     def clients(self) -> list[ConnectedClient]: ...
+    @property
+    def registry_url(self) -> str | None: ...
     async def close(self) -> None: ...
 
 
@@ -669,6 +676,12 @@ class Backend(Protocol):
 
     def connected_clients(self) -> list[ConnectedClient]:
         """The Kafka clients connected over the wire protocol now (none if not served)."""
+        ...
+
+    def schema_registry_url(self) -> str | None:
+        """Where the Schema Registry over this cluster's `_schemas` answers (Confluent's
+        REST API): the one served beside the listeners, or the owner's when attached to a
+        kafkatui process; None if none is known to run."""
         ...
 
     async def close(self) -> None: ...

@@ -480,7 +480,7 @@ class EmbeddedBackend:
         topic = self.cluster.topic(request.topic)
         n = len(topic.partitions)
         key = request.key.encode() if request.key is not None else None
-        value = request.value.encode() if request.value is not None else None
+        value = request.value.encode() if isinstance(request.value, str) else request.value
         txn = None
         if request.transactional_id is not None:
             txn = self._transactions.get(request.transactional_id)
@@ -494,7 +494,10 @@ class EmbeddedBackend:
             producer = self._producer(request.acks, request.idempotent, request.compression)
             if producer.idempotent:
                 self._last_idempotent = producer  # the one the idempotence view shows
-        steps = [send_step(request, producer.config, producer.idempotent), serialize_step(key, value)]
+        steps = [
+            send_step(request, producer.config, producer.idempotent),
+            serialize_step(key, value, request.value_serializer),
+        ]
         meta = await producer.send_and_wait(
             request.topic,
             value,
@@ -705,6 +708,9 @@ class EmbeddedBackend:
 
     def listener_status(self) -> str | None:
         return None if self._listeners is None else self._listeners.status()
+
+    def schema_registry_url(self) -> str | None:
+        return None if self._listeners is None else self._listeners.registry_url
 
     async def close(self, timeout: float = 5.0) -> None:
         """Give in-flight records `timeout` seconds (of real time: quitting is a person

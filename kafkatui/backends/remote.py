@@ -127,6 +127,8 @@ class RemoteBackend:
         self.clock = RealClock()
         self.bus = EventBus()
         self.notices: list[str] = []
+        # The owner's Schema Registry, when attached to a kafkatui process that runs one.
+        self.schema_registry: str | None = None
         self._admin = AdminClient(client_conf(bootstrap_servers))
         self._snapshot = ClusterSnapshot()
         self._refresh_lock = asyncio.Lock()
@@ -509,7 +511,7 @@ class RemoteBackend:
         started = time.monotonic()
         n = len(self.describe_topic(request.topic).partitions)
         key = request.key.encode() if request.key is not None else None
-        value = request.value.encode() if request.value is not None else None
+        value = request.value.encode() if isinstance(request.value, str) else request.value
         txn = None
         if request.transactional_id is not None:
             txn = self._transactions.get(request.transactional_id)
@@ -520,7 +522,7 @@ class RemoteBackend:
             producer = self._producer(request.acks, request.idempotent, request.compression)
         steps = [
             send_step(request, producer.config, producer.idempotent, via="confluent-kafka"),
-            serialize_step(key, value),
+            serialize_step(key, value, request.value_serializer),
         ]
         sending = producer.send_and_wait(
             request.topic, value, key=key, headers=list(request.headers), partition=request.partition
@@ -674,6 +676,9 @@ class RemoteBackend:
 
     def listener_status(self) -> str | None:
         return None  # it listens nowhere: it is a client
+
+    def schema_registry_url(self) -> str | None:
+        return self.schema_registry
 
     def connected_clients(self) -> list[ConnectedClient]:
         return []  # a client cannot see the others (the owner's Cluster panel lists them)

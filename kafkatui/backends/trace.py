@@ -22,9 +22,13 @@ def send_step(request: ProduceRequest, config: ProducerConfig, idempotent: bool,
     return TraceStep("send", detail + (f" ({via})" if via else ""))
 
 
-def serialize_step(key: bytes | None, value: bytes | None) -> TraceStep:
-    kind = "JSON" if value is not None and _is_json(value) else "text"
+def serialize_step(key: bytes | None, value: bytes | None, value_serializer: str = "") -> TraceStep:
+    """How the key and value became bytes: UTF-8 text, or what `value_serializer` names."""
     key_part = "null key" if key is None else f"key {len(key)} B"
+    if value is not None and value_serializer:
+        key_part += "" if key is None else " (UTF-8)"
+        return TraceStep("serialize", f"{key_part}, value {len(value)} B: {value_serializer}")
+    kind = "JSON" if value is not None and _is_json(value) else "text"
     value_part = "null value (tombstone)" if value is None else f"{kind} value {len(value)} B"
     return TraceStep("serialize", f"{key_part}, {value_part}, UTF-8")
 

@@ -175,6 +175,7 @@ async def _attach(owner: DataDirOwner, *, announce: bool = True) -> RemoteBacken
         err_console.print(notice, markup=False, highlight=False)
     backend = await _remote(owner.listeners, attached_to=owner.name)
     backend.notices.append(notice)
+    backend.schema_registry = owner.schema_registry
     return backend
 
 

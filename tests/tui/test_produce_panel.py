@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import pytest
@@ -12,14 +13,30 @@ from textual.widgets import Footer, Input, RadioButton, Select, Static, Switch
 
 from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.common.clock import ManualClock
+from kafkatui.ecosystem.serde.client import RegistryClient
 from kafkatui.engine.clients.partitioner import partition_for_key
 from kafkatui.engine.cluster import Cluster
+from kafkatui.serve.host import ServiceHost
 from kafkatui.tui.panels.produce import AutoCounters, ProducePanel, RecordProduced
 from kafkatui.tui.stylesheets import component_stylesheets
 from kafkatui.tui.widgets.acks_latency import AcksLatency, AcksLatencyStats
 from kafkatui.tui.widgets.producer_path import ProducerPath, StepBox
 
 KEY_PARTITION = partition_for_key(b"client-1", 3)
+Registered = Sequence[tuple[str, str, str]]  # (subject, schema type, schema), registered in order
+
+
+async def register(backend: EmbeddedBackend, schemas: Registered) -> None:
+    """What any client of the registry does: register versions over its REST API."""
+    url = backend.schema_registry_url()
+    assert url is not None
+    client = RegistryClient(url)
+    try:
+        for subject, schema_type, schema in schemas:
+            body = {"schema": schema, "schemaType": schema_type}
+            await client.request("POST", f"/subjects/{subject}/versions", body)
+    finally:
+        await client.close()
 
 
 @pytest.fixture(autouse=True)
@@ -30,14 +47,18 @@ def quick_reveal(monkeypatch: pytest.MonkeyPatch) -> None:
 
 class Harness(App[None]):
     """The panel alone on a screen, over a cluster the app opens in its own event loop
-    (so the same harness serves `run_test` and `snap_compare`)."""
+    (so the same harness serves `run_test` and `snap_compare`); with `schema_registry`,
+    the Schema Registry runs beside it as the workbench runs it (on a free port), holding
+    the subjects `registered` gives it, in order."""
 
     CSS_PATH = component_stylesheets()
 
-    def __init__(self) -> None:
+    def __init__(self, *, schema_registry: bool = False, registered: Registered = ()) -> None:
         super().__init__()
         self.backend: EmbeddedBackend | None = None
         self.produced: list[RecordProduced] = []
+        self.schema_registry = schema_registry
+        self.registered = registered
 
     def compose(self) -> ComposeResult:
         yield Footer()
@@ -46,6 +67,11 @@ class Harness(App[None]):
         cluster = await Cluster.open(None, brokers=3, clock=ManualClock(), seed=7)
         self.backend = EmbeddedBackend(cluster)
         await self.backend.create_topic("sales", 3)
+        if self.schema_registry:
+            services = ServiceHost(cluster)
+            await services.listen_registry(0, backend=self.backend)
+            self.backend.attach_listeners(services)
+            await register(self.backend, self.registered)
         await self.mount(ProducePanel(self.backend), before=0)
 
     async def on_unmount(self) -> None:

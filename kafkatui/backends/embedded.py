@@ -686,6 +686,9 @@ class EmbeddedBackend:
     def listener_status(self) -> str | None:
         return None if self._listeners is None else self._listeners.status()
 
+    def schema_registry_url(self) -> str | None:
+        return None if self._listeners is None else self._listeners.registry_url
+
     async def close(self, timeout: float = 5.0) -> None:
         """Give in-flight records `timeout` seconds (of real time: quitting is a person
         waiting) to be acknowledged, fail the rest, then close the cluster."""

@@ -127,6 +127,8 @@ class RemoteBackend:
         self.clock = RealClock()
         self.bus = EventBus()
         self.notices: list[str] = []
+        # The owner's Schema Registry, when attached to a kafkatui process that runs one.
+        self.schema_registry: str | None = None
         self._admin = AdminClient(client_conf(bootstrap_servers))
         self._snapshot = ClusterSnapshot()
         self._refresh_lock = asyncio.Lock()
@@ -674,6 +676,9 @@ class RemoteBackend:
 
     def listener_status(self) -> str | None:
         return None  # it listens nowhere: it is a client
+
+    def schema_registry_url(self) -> str | None:
+        return self.schema_registry
 
     def connected_clients(self) -> list[ConnectedClient]:
         return []  # a client cannot see the others (the owner's Cluster panel lists them)

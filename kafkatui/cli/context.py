@@ -125,7 +125,7 @@ async def open_backend(opts: ClusterOptions, command: str, *, announce: bool = T
     (`--no-listen`) is still DATA_DIR_LOCKED. The attach notice goes to stderr if
     `announce`, and always to the backend's `notices` (the workbench shows those)."""
     from kafkatui.backends.embedded import EmbeddedBackend
-    from kafkatui.engine.lockfile import SCHEMA_REGISTRY, DataDirLockedError
+    from kafkatui.engine.lockfile import DataDirLockedError
 
     if opts.bootstrap_server is not None:
         return await _remote(opts.bootstrap_server)
@@ -144,7 +144,6 @@ async def open_backend(opts: ClusterOptions, command: str, *, announce: bool = T
             err_console.print(notice, markup=False, highlight=False)
         backend = await _remote(listeners, attached_to=owner)
         backend.notices.append(notice)
-        backend.schema_registry = error.owner.get(SCHEMA_REGISTRY)
         return backend
 
 

@@ -7,8 +7,6 @@ run for the command). Its refusals are one line naming Confluent's error:
 
 from __future__ import annotations
 
-import difflib
-import json
 import sys
 from collections.abc import Awaitable
 from pathlib import Path
@@ -24,6 +22,7 @@ from kafkatui.ecosystem.registry import errors
 from kafkatui.ecosystem.registry.compatibility import CompatibilityLevel, Reason, read_messages
 from kafkatui.ecosystem.registry.schemas import SchemaType
 from kafkatui.ecosystem.serde.client import RegistryClient, RegistryClientError, quote
+from kafkatui.formatting import pretty_schema, schema_diff
 
 T = TypeVar("T")
 
@@ -107,18 +106,6 @@ def schema_body(text: str, kind: SchemaType, references: list[dict[str, Any]]) -
     if references:
         body["references"] = references
     return body
-
-
-def pretty(schema: str, kind: str | None) -> str:
-    """A stored schema for people: Avro and JSON Schema indented (in the registry's
-    canonical key order, so two versions differ only where they really do), Protobuf as
-    its .proto text."""
-    if (kind or "AVRO") == "PROTOBUF":
-        return schema.rstrip("\n")
-    try:
-        return json.dumps(json.loads(schema), indent=2, ensure_ascii=False)
-    except json.JSONDecodeError:
-        return schema
 
 
 def _type(answer: dict[str, Any]) -> str:
@@ -281,7 +268,7 @@ def show(
             console.print(
                 f"  refers to {ref['name']}: {ref['subject']} version {ref['version']}", markup=False
             )
-        console.print(pretty(answer["schema"], answer.get("schemaType")), markup=False)
+        console.print(pretty_schema(answer["schema"], answer.get("schemaType")), markup=False)
 
     registry_command(ctx, url, "kafkatui schema show", run)
 
@@ -319,14 +306,11 @@ def diff(
             older = await version(str(earlier[-1]))
         else:
             older = await version(old)
-        lines = list(
-            difflib.unified_diff(
-                pretty(older["schema"], older.get("schemaType")).splitlines(),
-                pretty(newer["schema"], newer.get("schemaType")).splitlines(),
-                fromfile=f"{subject} version {older['version']} (id {older['id']})",
-                tofile=f"{subject} version {newer['version']} (id {newer['id']})",
-                lineterm="",
-            )
+        lines = schema_diff(
+            (older["schema"], older.get("schemaType")),
+            (newer["schema"], newer.get("schemaType")),
+            f"{subject} version {older['version']} (id {older['id']})",
+            f"{subject} version {newer['version']} (id {newer['id']})",
         )
         if json_out:
             print_json({"subject": subject, "old": {"version": older["version"], "id": older["id"]},

@@ -9,6 +9,7 @@ import pytest
 from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.common.clock import ManualClock
 from kafkatui.engine.cluster import Cluster
+from kafkatui.serve.host import ServiceHost
 from kafkatui.tui.app import KafkaTuiApp
 from kafkatui.tui.config import Settings
 
@@ -21,12 +22,19 @@ def make_app(
     welcome: bool = False,
     theme: str | None = None,
     language: str = "en",
+    schema_registry: bool = False,
 ) -> KafkaTuiApp:
-    """An app whose backend is a fresh 3-broker cluster, optionally prepared by `setup`."""
+    """An app whose backend is a fresh 3-broker cluster, optionally prepared by `setup`;
+    with `schema_registry`, the Schema Registry runs beside it (on a free port), as the
+    workbench runs it."""
 
     async def factory() -> EmbeddedBackend:
         cluster = await Cluster.open(None, brokers=3, clock=ManualClock(), seed=7)
         backend = EmbeddedBackend(cluster)
+        if schema_registry:
+            services = ServiceHost(cluster)
+            await services.listen_registry(0, backend=backend)
+            backend.attach_listeners(services)
         if setup is not None:
             await setup(backend)
         return backend

@@ -9,7 +9,7 @@ import pytest
 from kafkatui.tui.i18n import LANGUAGES, UI, detect_language, help_pages, help_text, other_language, t
 from kafkatui.tui.screens.welcome import WELCOME
 
-PAGES = ("overview", "cluster", "topics", "log", "produce", "events", "partitions", "groups")
+PAGES = ("overview", "cluster", "topics", "log", "produce", "events", "partitions", "groups", "schemas")
 
 # The keys each panel binds; its help page must name every one of them (in backticks).
 PAGE_KEYS = {

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from rich.style import Style
 from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import Input, Label
+from textual.widgets import Input, Label, Select
 
 from kafkatui.backends.base import BatchView, LogRecordView, ProduceRequest
 from kafkatui.backends.embedded import EmbeddedBackend
@@ -379,3 +379,16 @@ def test_transaction_markers_are_named() -> None:
     assert control_label(commit.key) == "✔ COMMIT"
     assert control_label(abort.key) == "✘ ABORT"
     assert control_label(None) == control_label(b"\x00") == "(control)"
+
+
+async def test_escape_leaves_the_topic_field_before_it_closes_the_details() -> None:
+    app = LogApp(orders)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")  # details open
+        await settle(pilot)
+        app.query_one("#log-topic", Select).focus()
+        await pilot.press("escape")
+        assert app.focused is app.panel and app.panel.details_open
+        await pilot.press("escape")
+        assert not app.panel.details_open

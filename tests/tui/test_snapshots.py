@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from textual.pilot import Pilot
+from textual.widgets import TextArea
 
+from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.tui.app import KafkaTuiApp
+from kafkatui.tui.widgets.schema_editor import SchemaEditor
 from tests.tui.conftest import SIZE, make_app, sales
+from tests.tui.test_framing_view import framed_records
+from tests.tui.test_schemas_panel import V1, V2, avro, paste, register, until
 
 Steps = Callable[[Pilot], Awaitable[None]]
 
@@ -89,3 +94,56 @@ def test_high_contrast_theme(snap_compare) -> None:  # type: ignore[no-untyped-d
 def test_jump_to_offset_dialog(snap_compare) -> None:  # type: ignore[no-untyped-def]
     app = make_app(sales)
     assert snap_compare(app, terminal_size=SIZE, run_before=driven(app, "3", "g", typed="99"))
+
+
+# --- the Schemas panel and the Log panel's framing view (a Schema Registry beside the cluster)
+
+
+async def _registered(backend: EmbeddedBackend) -> None:
+    await register(backend, "orders-value", V1, V2)
+    await register(backend, "clients-value", avro({"name": "name", "type": "string"}))
+
+
+def test_schemas_panel(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(_registered, schema_registry=True)
+    assert snap_compare(app, terminal_size=SIZE, run_before=driven(app, "8", "down", "enter"))
+
+
+def test_schemas_diff(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(_registered, schema_registry=True)
+    assert snap_compare(app, terminal_size=SIZE, run_before=driven(app, "8", "down", "enter", "d"))
+
+
+def test_schemas_editor_refusing_a_change(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(_registered, schema_registry=True)
+
+    async def run_before(pilot: Pilot) -> None:
+        await driven(app, "8", "down", "enter", "n")(pilot)
+        app.query_one(TextArea).cursor_blink = False  # a blinking cursor is there or not
+        await paste(pilot, avro({"name": "id", "type": "string"}, {"name": "quantity", "type": "int"}))
+        editor = app.query_one(SchemaEditor)
+        await until(pilot, lambda: editor.check is not None, "the registry's answer")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_schemas_without_a_registry(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(sales)
+    assert snap_compare(app, terminal_size=SIZE, run_before=driven(app, "8"))
+
+
+def test_framing_view(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(framed_records, schema_registry=True)
+
+    async def run_before(pilot: Pilot) -> None:
+        await driven(app, "3")(pilot)
+        await app.panel("log").show("orders", 0, 2)  # type: ignore[attr-defined]
+        await pilot.pause()
+        await pilot.press("enter")
+        for _ in range(3):
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

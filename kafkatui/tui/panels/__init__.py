@@ -10,6 +10,7 @@ from kafkatui.tui.panels.groups import GroupsPanel
 from kafkatui.tui.panels.log import LogPanel
 from kafkatui.tui.panels.partitions import PartitionsPanel
 from kafkatui.tui.panels.produce import ProducePanel
+from kafkatui.tui.panels.schemas import SchemasPanel
 from kafkatui.tui.panels.topics import TopicsPanel
 
 PANELS: list[type[Panel]] = [
@@ -20,6 +21,7 @@ PANELS: list[type[Panel]] = [
     EventsPanel,
     PartitionsPanel,
     GroupsPanel,
+    SchemasPanel,
 ]
 
 __all__ = ["PANELS", "Panel"]

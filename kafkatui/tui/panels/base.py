@@ -20,7 +20,7 @@ from kafkatui.common.errors import KafkaError
 from kafkatui.common.events import Event
 
 # What Escape leaves: the widgets of a form. A text field keeps number keys and letters
-# to itself, so without a way out the panel keys (and 1–7) would be unreachable.
+# to itself, so without a way out the panel keys (and 1–8) would be unreachable.
 FIELDS = (Input, TextArea, Select, Switch, RadioSet)
 
 P = ParamSpec("P")
@@ -107,7 +107,7 @@ class Panel(Widget):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "escape", "leave_field", "Leave field", id="panel.leave_field",
-            tooltip="Give the keys back to the panel: 1–7 switch panels, letters run its actions",
+            tooltip="Give the keys back to the panel: 1–8 switch panels, letters run its actions",
         ),
     ]  # fmt: skip
 

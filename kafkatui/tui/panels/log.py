@@ -12,7 +12,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Select, Static
 
-from kafkatui.backends.base import Backend, Feature
+from kafkatui.backends.base import Backend, Feature, LogRecordView
 from kafkatui.common.errors import KafkaError
 from kafkatui.common.events import (
     BrokerStarted,
@@ -30,7 +30,9 @@ from kafkatui.common.events import (
     TransactionStateChanged,
 )
 from kafkatui.tui.panels.base import Panel, reports_errors
+from kafkatui.tui.registry import FramingView, RegistryBrowser, framing_without_registry, looks_framed
 from kafkatui.tui.screens.jump import JumpScreen
+from kafkatui.tui.widgets.framing import RecordFraming
 from kafkatui.tui.widgets.log_view import Cursor, LogView, PartitionBounds, control_label, printable
 from kafkatui.tui.widgets.record_detail import RecordDetail
 
@@ -55,7 +57,10 @@ class LogPanel(Panel):
     ENGINE_ACTIONS = {"compact": Feature.LOG_CLEANER, "retention": Feature.LOG_CLEANER}
     TICK = 0.5  # the workbench's consumers move without log events (on_tick)
 
+    # Panel's own (escape leaves a field) first: a class's binding for a key replaces its
+    # base's, so without it escape would no longer leave the topic field.
     BINDINGS: ClassVar[list[BindingType]] = [
+        *Panel.BINDINGS,
         Binding(
             "g", "jump", "Jump to offset", id="log.jump", tooltip="Move the cursor to the offset you type",
         ),
@@ -82,6 +87,7 @@ class LogPanel(Panel):
         self.topic: str | None = None
         self._topic_names: list[str] = []
         self._layout_read_at = 0.0
+        self._registry: RegistryBrowser | None = None  # decodes framed records' details
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="log-bar"):
@@ -93,7 +99,14 @@ class LogPanel(Panel):
             yield RecordDetail(id="log-detail")
 
     def on_mount(self) -> None:
+        super().on_mount()
+        url = self.backend.schema_registry_url()
+        self._registry = RegistryBrowser(url) if url else None
         self._show_empty_state()
+
+    async def on_unmount(self) -> None:
+        if self._registry is not None:
+            await self._registry.close()
 
     def on_tick(self) -> None:
         self._show_readers()
@@ -314,13 +327,34 @@ class LogPanel(Panel):
     def on_log_view_highlighted(self, message: LogView.Highlighted) -> None:
         self._update_status(message.cursor)
         if self.details_open and message.record is not None:
-            self.detail.record = message.record
+            self._show_record(message.record)
 
     @reports_errors
     async def on_log_view_chosen(self, message: LogView.Chosen) -> None:
         record = await self.log_view.load_record(message.cursor)
-        self.detail.record = record
+        self._show_record(record)
         self.detail.add_class("-open")
+
+    def _show_record(self, record: LogRecordView | None) -> None:
+        """Show a record's details; a key or value in Confluent's wire format is then
+        taken apart and decoded through the Schema Registry."""
+        self.detail.record = record
+        if record is not None and (looks_framed(record.key) or looks_framed(record.value)):
+            self.run_worker(
+                self._read_framing(record), group="log-framing", exclusive=True, exit_on_error=False
+            )
+
+    async def _read_framing(self, record: LogRecordView) -> None:
+        key, value = await self._framing(record.key), await self._framing(record.value)
+        if self.detail.record == record:
+            self.detail.framing = RecordFraming(record, key, value)
+
+    async def _framing(self, data: bytes | None) -> FramingView | None:
+        if data is None or not looks_framed(data):
+            return None
+        if self._registry is None:
+            return framing_without_registry(data)
+        return await self._registry.framing(data)
 
     def on_log_view_read_failed(self, message: LogView.ReadFailed) -> None:
         self.report(message.error)

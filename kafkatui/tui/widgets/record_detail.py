@@ -17,6 +17,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from kafkatui.backends.base import LogRecordView
+from kafkatui.tui.widgets.framing import RecordFraming, framing_renderable
 
 MAX_VALUE_BYTES = 64 * 1024  # beyond this the detail shows the start only
 
@@ -62,17 +63,23 @@ def _yes_no(flag: bool) -> str:
 
 
 class RecordDetail(VerticalScroll):
-    """One record as Kafka stores it: the record, then its RecordBatch header (v2)."""
+    """One record as Kafka stores it: the record, then its RecordBatch header (v2). A key
+    or value in Confluent's wire format shows its framing beside the decoded value once
+    the panel has read it (`framing`, for the record shown)."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"record-detail--section", "record-detail--field"}
 
     record: reactive[LogRecordView | None] = reactive(None, init=False)
+    framing: reactive[RecordFraming | None] = reactive(None, init=False)
 
     def compose(self) -> ComposeResult:
         yield Static(Text("No record selected.", style="dim"), id="record-detail-body")
 
     def watch_record(self, record: LogRecordView | None) -> None:
         self.query_one("#record-detail-body", Static).update(self.render_record(record))
+
+    def watch_framing(self) -> None:
+        self.watch_record(self.record)
 
     def render_record(self, record: LogRecordView | None) -> RenderableType:
         if record is None:
@@ -83,6 +90,16 @@ class RecordDetail(VerticalScroll):
         headers: RenderableType = Text("none", style="dim")
         if record.headers:
             headers = self._grid(field, [(name, bytes_text(value)) for name, value in record.headers])
+        framing = self.framing if self.framing is not None and self.framing.record == record else None
+        framed_key = framing.key if framing is not None else None
+        framed_value = framing.value if framing is not None else None
+        key_parts: list[RenderableType] = []
+        if framed_key is not None:
+            key_parts = [
+                Text(""),
+                Text("Key · Confluent framing", style=section),
+                framing_renderable(framed_key, field),
+            ]
         return Group(
             Text("Record", style=section),
             self._grid(
@@ -92,12 +109,15 @@ class RecordDetail(VerticalScroll):
                     ("offset", str(record.offset)),
                     ("timestamp", iso_timestamp(record.timestamp)),
                     ("", f"{record.timestamp} ms · {b.timestamp_type}"),
-                    ("key", bytes_text(record.key)),
+                    ("key", "framed: see below" if framed_key is not None else bytes_text(record.key)),
                 ],
             ),
+            *key_parts,
             Text(""),
-            Text("Value", style=section),
-            value_renderable(record.value),
+            Text("Value · Confluent framing" if framed_value is not None else "Value", style=section),
+            value_renderable(record.value)
+            if framed_value is None
+            else framing_renderable(framed_value, field),
             Text(""),
             Text("Headers", style=section),
             headers,

@@ -106,7 +106,9 @@ class KafkaTuiApp(App[None]):
         self._unlisten = self.backend.bus.listen(self._pending.append)
         self.set_interval(self._event_interval, self._pump_events)
         await self._refresh_panels()
-        if self._welcome and not self.backend.topic_names():
+        # A new cluster still greets: the services' own topics (`_schemas`, created by
+        # the Schema Registry at start) are not the user's.
+        if self._welcome and not [t for t in self.backend.topic_names() if not t.startswith("_")]:
             self.push_screen(WelcomeScreen(len(self.backend.brokers()), self.language), self._welcomed)
         self.ready.set()
 

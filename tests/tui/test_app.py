@@ -39,6 +39,15 @@ async def test_welcome_empty_leaves_cluster_empty() -> None:
         assert app.backend is not None and app.backend.topic_names() == []
 
 
+async def test_welcome_greets_a_new_cluster_that_runs_a_schema_registry() -> None:
+    """The registry creates `_schemas` as it starts; that is not a topic of the user's."""
+    app = make_app(welcome=True, schema_registry=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(app, pilot)
+        assert app.backend is not None and "_schemas" in app.backend.topic_names()
+        assert isinstance(app.screen, WelcomeScreen)
+
+
 async def test_create_topic_valid() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -56,11 +56,13 @@ async def create_topics(ctx: RequestContext, request: Any) -> Any:
             build(
                 result_cls,
                 name=t.name,
-                topic_id=uuid.UUID(info.topic_id),
+                # validate_only creates nothing: no topic id (zero, as for an error) and
+                # no partitions yet, so the counts are the request's.
+                topic_id=uuid.UUID(info.topic_id) if info.topic_id else _NO_ID,
                 error_code=ErrorCode.NONE,
                 error_message=None,
-                num_partitions=len(info.partitions),
-                replication_factor=info.replication_factor,
+                num_partitions=len(info.partitions) if info.partitions else t.num_partitions,
+                replication_factor=info.replication_factor if info.partitions else t.replication_factor,
                 configs=(),
             )
         )

@@ -1,4 +1,5 @@
-"""App fixtures: the workbench on a seeded, manual-clock, in-memory cluster."""
+"""App fixtures: the workbench on a seeded, manual-clock, in-memory cluster, or over
+the wire on a RemoteBackend (as `kafkatui --bootstrap-server` runs it)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+from kafkatui.backends.base import Backend
 from kafkatui.backends.embedded import EmbeddedBackend
+from kafkatui.backends.remote import RemoteBackend
 from kafkatui.common.clock import ManualClock
 from kafkatui.engine.cluster import Cluster
 from kafkatui.serve.host import ServiceHost
@@ -44,7 +47,22 @@ def make_app(
     )
 
 
-async def sales(backend: EmbeddedBackend) -> None:
+def make_remote_app(bootstrap: str, setup: Callable[[Backend], Awaitable[None]] | None = None) -> KafkaTuiApp:
+    """An app on a RemoteBackend attached to `bootstrap` (a served cluster: real clock),
+    optionally prepared through the same backend by `setup`."""
+
+    async def factory() -> RemoteBackend:
+        backend = await RemoteBackend.connect(bootstrap)
+        if setup is not None:
+            await setup(backend)
+            await backend.refresh()
+        backend.watch(0.2)  # what other clients do shows within a fifth of a second
+        return backend
+
+    return KafkaTuiApp(factory, settings=Settings(), language="en", welcome=False, event_interval=0.05)
+
+
+async def sales(backend: Backend) -> None:
     """Topic sales (3 partitions) with keyed records, deterministic."""
     from kafkatui.lessons.sample import sample_setup
 

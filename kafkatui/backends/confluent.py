@@ -191,8 +191,10 @@ class RemoteProducer:
             else:
                 _, timestamp = message.timestamp()
                 offset = message.offset()
+                if offset is None or offset < 0:  # None under acks=0: no offset comes back
+                    offset = -1
                 meta = RecordMetadata(
-                    message.topic(), message.partition(), offset if offset >= 0 else -1, timestamp,
+                    message.topic(), message.partition(), offset, timestamp,
                     len(key_b) if key_b else -1, len(value_b) if value_b else -1,
                 )  # fmt: skip
                 outcome = lambda: _set(future, meta)  # noqa: E731

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Select, Static
+from textual.widgets import DataTable, Input, RadioButton, Select, Static
 
 from kafkatui.backends.base import Feature
 from kafkatui.backends.offset_reset import ResetStrategy, execute_reset, plan_reset
@@ -421,3 +421,26 @@ async def test_every_engine_only_action_is_dimmed_and_pressing_it_says_why(
         assert last.message == f"{feature.value} needs kafkatui's own cluster ({where})"
         assert all(b.running for b in served.cluster.brokers.values())
         assert app.is_running
+
+
+async def test_acks_0_has_no_offset_and_the_latency_view_counts_per_setting(served: ServedCluster) -> None:
+    app = make_remote_app(served.bootstrap, sales)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = await _produce_panel(app, pilot)
+        for acks in ("1", "all", "0"):
+            panel.query_one(f"#acks-{acks}", RadioButton).value = True
+            await pilot.pause()
+            path = await _send(pilot, panel, "client-1", f"acks={acks}")
+        expected = partition_for_key(b"client-1", 3)
+        assert f"sent to partition {expected}" in path.outcome and "no offset" in path.outcome
+        lines = panel.query_one("#acks-latency").render().plain.splitlines()  # type: ignore[attr-defined]
+        sends = {line.lstrip("▸").split()[0]: line.lstrip("▸").split()[1] for line in lines[1:]}
+        assert sends == {"0": "1", "1": "1", "all": "1"}
+        # All three were written, the unacknowledged one too.
+        await _until(
+            lambda: _truth(served, "sales").partitions[expected].high_watermark == 3 + 3,
+            pilot,
+        )
+
+
+# --- log -------------------------------------------------------------------------------

@@ -680,6 +680,11 @@ class RemoteBackend:
     def schema_registry_url(self) -> str | None:
         return self.schema_registry
 
+    @property
+    def attached_to(self) -> str | None:
+        """The kafkatui process this backend reached through a data dir it owns, if so."""
+        return self._attached_to
+
     def connected_clients(self) -> list[ConnectedClient]:
         return []  # a client cannot see the others (the owner's Cluster panel lists them)
 

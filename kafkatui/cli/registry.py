@@ -174,18 +174,17 @@ async def command_registry(
 
 
 def _owner_registry(backend: Backend, opts: ClusterOptions) -> str | None:
-    """The registry the data dir's owner serves, if `backend` is attached to that owner."""
-    from kafkatui.backends.embedded import EmbeddedBackend
-    from kafkatui.engine.lockfile import SCHEMA_REGISTRY, recorded_owner
+    """The registry the data dir's owner serves, if `backend` is attached to that owner
+    (`open_backend` recorded it on the backend from the owner's lock file)."""
+    from kafkatui.backends.remote import RemoteBackend
 
     data_dir = opts.resolved_data_dir()
-    if opts.bootstrap_server is not None or data_dir is None or isinstance(backend, EmbeddedBackend):
+    if opts.bootstrap_server is not None or data_dir is None or not isinstance(backend, RemoteBackend):
         return None
-    owner = recorded_owner(data_dir)
-    served = owner.get(SCHEMA_REGISTRY)
-    if served:
-        _say_attached(f"the kafkatui process {owner.get('pid', '?')}", served, data_dir)
-    return served if isinstance(served, str) and served else None
+    served = backend.schema_registry_url()
+    if served and backend.attached_to is not None:
+        _say_attached(backend.attached_to, served, data_dir)
+    return served or None
 
 
 def _say_attached(owner: str, url: str, data_dir: Path) -> None:

@@ -92,16 +92,6 @@ class DataDirLock:
             self._file = None
 
 
-def recorded_owner(data_dir: Path) -> dict[str, Any]:
-    """What the owner of `data_dir` recorded in its lock file ({} if nothing readable is
-    there): for a process already attached to its listeners that also wants its registry."""
-    try:
-        owner = json.loads((data_dir / LOCK_FILE).read_text() or "{}")
-    except (OSError, json.JSONDecodeError):
-        return {}
-    return owner if isinstance(owner, dict) else {}
-
-
 def storage_error(message: str) -> KafkaError:
     return KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, message)
 

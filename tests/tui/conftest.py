@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import pytest
+from textual.pilot import Pilot
 
 from kafkatui.backends.base import Backend
 from kafkatui.backends.embedded import EmbeddedBackend
@@ -45,6 +46,17 @@ def make_app(
     return KafkaTuiApp(
         factory, settings=Settings(), language=language, theme=theme, welcome=welcome, event_interval=0.05
     )
+
+
+async def until(pilot: Pilot[None], condition: Callable[[], bool], what: str, *, rounds: int = 400) -> None:
+    """Wait for something an async answer brings (a log page, a registry reply): a
+    bounded number of short pauses, never one fixed sleep, so a loaded machine (CI's
+    two workers) only makes it slower, not wrong."""
+    for _ in range(rounds):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"never saw {what}")
 
 
 def make_remote_app(bootstrap: str, setup: Callable[[Backend], Awaitable[None]] | None = None) -> KafkaTuiApp:

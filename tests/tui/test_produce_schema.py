@@ -5,7 +5,6 @@ checked as they are typed and sent in Confluent's wire format."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
 import pytest
 from textual.pilot import Pilot
@@ -25,7 +24,7 @@ from kafkatui.tui.panels import produce_form
 from kafkatui.tui.panels.produce import ProducePanel
 from kafkatui.tui.panels.produce_schema import SchemaChooser
 from kafkatui.tui.widgets.producer_path import ProducerPath, StepBox
-from tests.tui.conftest import SIZE
+from tests.tui.conftest import SIZE, until
 from tests.tui.test_produce_panel import (
     KEY_PARTITION,
     Harness,
@@ -79,15 +78,6 @@ SUBJECTS = (
 
 def with_registry() -> Harness:
     return Harness(schema_registry=True, registered=SUBJECTS)
-
-
-async def until(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
-    """Wait (a bounded number of redraws) for what the registry's answer brings."""
-    for _ in range(200):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(f"never saw {what}")
 
 
 def chooser(panel: ProducePanel) -> SchemaChooser:

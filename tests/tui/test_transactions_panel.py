@@ -15,7 +15,7 @@ from kafkatui.engine.clients.consumer import Consumer
 from kafkatui.tui.panels.log import LogPanel
 from kafkatui.tui.panels.produce import ProducePanel
 from kafkatui.tui.widgets.producer_path import ProducerPath
-from tests.tui.conftest import SIZE, make_app
+from tests.tui.conftest import SIZE, make_app, until
 from tests.tui.test_produce_panel import Harness, fill, path_shown, ready, records, text_of
 
 TXN = "workbench-txn"
@@ -176,7 +176,7 @@ async def _log(app, pilot: Pilot[None]) -> LogPanel:  # type: ignore[no-untyped-
     panel = app.panel("log")
     assert isinstance(panel, LogPanel)
     await panel.show("orders", 0, 0)
-    await pilot.pause(0.2)
+    await until(pilot, lambda: panel.log_view.pages.get(0, 0) is not None, "the first log page")
     return panel
 
 

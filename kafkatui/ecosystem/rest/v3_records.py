@@ -142,28 +142,33 @@ class ProduceStream:
         self._last_ms = -1
         self._last_iso = ""
 
-    async def add(self, item: Any) -> None:
-        slot: str | tuple[asyncio.Future[RecordMetadata], str]
-        if isinstance(item, RestError):
-            slot = _error_text(item)
-        else:
+    async def add(self, items: list[Any]) -> None:
+        """Convert and send each of `items` (parsed records, or a RestError the parse
+        met), queueing its report's place in order."""
+        append, send, topic, prepare = self._slots.append, self.producer.send, self.topic, self.serde.prepare
+        for item in items:
+            slot: str | tuple[asyncio.Future[RecordMetadata], str]
+            if item.__class__ is RestError:
+                append(_error_text(item))
+                continue
             try:
                 try:
-                    prepared = self.serde.prepare(item)
+                    partition, key, value, headers, timestamp, tail = prepare(item)
                 except NeedsSchema as needed:
                     await self.serde.resolve(needed.spec)
-                    prepared = self.serde.prepare(item)
-                extra = {"timestamp": prepared.timestamp} if self._timestamps and prepared.timestamp else {}
-                future = await self.producer.send(
-                    self.topic, prepared.value, key=prepared.key, headers=prepared.headers,
-                    partition=prepared.partition, **extra,
-                )  # fmt: skip
-                slot = (future, prepared.tail)
+                    partition, key, value, headers, timestamp, tail = prepare(item)
+                if timestamp is not None and self._timestamps:
+                    sent = send(
+                        topic, value, key=key, headers=headers, partition=partition, timestamp=timestamp
+                    )  # type: ignore[call-arg]
+                else:
+                    sent = send(topic, value, key=key, headers=headers, partition=partition)
+                slot = (await sent, tail)
             except RestError as error:
                 slot = _error_text(error)
             except KafkaError as error:
                 slot = _error_text(_produce_error(error))
-        self._slots.append(slot)
+            append(slot)
         self._wake.set()
 
     def close(self) -> None:
@@ -258,8 +263,7 @@ async def produce_records(request: web.Request) -> web.StreamResponse:
     writer = asyncio.ensure_future(stream.write_reports(response))
     try:
         while not stream.broken:
-            for value in values:
-                await stream.add(value)
+            await stream.add(values)
             if body.done:
                 break
             values = await body.next_values()

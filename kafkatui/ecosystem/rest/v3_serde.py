@@ -17,7 +17,7 @@ import base64
 import binascii
 import datetime
 import json
-from dataclasses import dataclass
+from binascii import a2b_base64
 from typing import Any
 
 from kafkatui.ecosystem.registry.schemas import InvalidSchema, SchemaType, parse_schema
@@ -39,17 +39,13 @@ _STRATEGIES = {
 _SCHEMA_FIELDS = ("schema_id", "schema_version", "schema", "subject", "subject_name_strategy")
 
 
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """One record ready to send, and the end of its answer (its key's and value's type
-    and size), written once here so a result only adds where it landed."""
-
-    partition: int | None
-    key: bytes | None
-    value: bytes | None
-    headers: tuple[tuple[str, bytes | None], ...]
-    timestamp: int | None  # epoch ms
-    tail: str
+# One record ready to send: (partition, key, value, headers, timestamp ms or None, tail),
+# the tail being the end of its answer (its key's and value's type and size), written
+# here once so a report only adds where the record landed. A plain tuple: this is made
+# once per record of a stream.
+Prepared = tuple[
+    int | None, bytes | None, bytes | None, tuple[tuple[str, bytes | None], ...], int | None, str
+]
 
 
 class NeedsSchema(Exception):
@@ -114,28 +110,40 @@ class RecordSerde:
 
     def prepare(self, record: Any) -> Prepared:
         """The record as bytes (RestError if it cannot be; NeedsSchema to look one up)."""
-        if not isinstance(record, dict):
+        if record.__class__ is not dict:
             raise _bad("a record must be a JSON object")
-        partition = record.get("partition_id")
+        get = record.get
+        partition = get("partition_id")
         if partition is not None:
-            if not isinstance(partition, int) or isinstance(partition, bool):
+            if partition.__class__ is not int:
                 raise _bad(f"`partition_id` must be an integer, not {json.dumps(partition)}")
             if not 0 <= partition < self.partitions:
                 raise errors.partition_not_found()
-        key, key_tail = self._side(record.get("key"), is_key=True)
-        value, value_tail = self._side(record.get("value"), is_key=False)
-        headers = _headers(record.get("headers"))
-        tail = ",".join(t for t in (key_tail, value_tail) if t)
-        return Prepared(partition, key, value, headers, _timestamp_ms(record.get("timestamp")),
-                        ("," + tail if tail else "") + "}")  # fmt: skip
+        key, value = get("key"), get("value")
+        key_bytes, key_tail = (None, "") if key is None else self._side(key, is_key=True)
+        value_bytes, value_tail = (None, "") if value is None else self._side(value, is_key=False)
+        headers = get("headers")
+        timestamp = get("timestamp")
+        if key_tail:
+            tail = f",{key_tail},{value_tail}}}" if value_tail else f",{key_tail}}}"
+        else:
+            tail = f",{value_tail}}}" if value_tail else "}"
+        return (
+            partition, key_bytes, value_bytes, _headers(headers) if headers else (),
+            None if timestamp is None else _timestamp_ms(timestamp), tail,
+        )  # fmt: skip
 
     def _side(self, data: Any, *, is_key: bool) -> tuple[bytes | None, str]:
-        if data is None:
-            return None, ""
-        if not isinstance(data, dict):
+        if data.__class__ is not dict:
             raise _bad(f"`{'key' if is_key else 'value'}` must be an object with `type` and `data`")
         kind = data.get("type")
         payload = data.get("data")
+        if kind == "BINARY" and payload.__class__ is str and len(data) == 2:
+            try:  # the common case, without decode_binary's checks in Python
+                out = a2b_base64(payload, strict_mode=True)
+            except (binascii.Error, ValueError):
+                out = self._plain(kind, payload)  # its error says why
+            return out, self._tail(is_key, kind, len(out))
         if kind is None and not any(data.get(f) is not None for f in _SCHEMA_FIELDS):
             return self._plain("BINARY", payload), ""  # no format: BINARY, not answered
         if kind in ("BINARY", "JSON", "STRING"):

@@ -6,7 +6,8 @@ cluster_id, topic_name, partition_id, offset, timestamp, key: {type, size}, valu
 or `{"error_code", "message"}` for a record that could not be sent. The HTTP status is
 200 once the stream is open; a bad record gets its own error and the stream goes on.
 JSON that does not parse ends the stream with an error (Jackson's parser cannot find
-the next record after it either), as does a record larger than the request limit.
+the next record after it either), as does a record larger than the request limit
+(whether or not it arrived whole: where it ends is not looked for).
 
 Records are parsed as the body arrives, each converted whole (`v3_serde`) and handed
 to the producer the v2 resources share, which batches them (linger.ms, batch.size);
@@ -117,7 +118,11 @@ class ConcatenatedJson:
             if stop == end and not final and not isinstance(value, dict | list):
                 break  # a number may go on in the next chunk
             self._count += 1
-            out.append(RestError(413, TOO_LARGE) if stop - at > self._limit else value)
+            if stop - at > self._limit:  # as if it had not arrived whole yet: the stream ends
+                out.append(RestError(413, TOO_LARGE))
+                self.done = True
+                break
+            out.append(value)
             at = stop
         self._buffer = "" if self.done else buffer[at:]
         return out

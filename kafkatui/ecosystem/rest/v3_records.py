@@ -47,7 +47,8 @@ from kafkatui.ecosystem.rest.v3_serde import NeedsSchema, RecordSerde
 # The v3 OpenAPI's 413 text (RecordTooLargeException, ProduceRequestTooLargeException).
 TOO_LARGE = "The request included a message larger than the maximum message size the server can accept."
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
-_decode = json.JSONDecoder().raw_decode
+# The C scanner itself, not raw_decode's Python frame around it: it is called per record.
+_scan = json.JSONDecoder().scan_once
 # A parse error this close to the end of what has arrived may be a record cut by a
 # chunk boundary (a literal, a number or an escape not complete yet).
 _CUT_MARGIN = 12
@@ -62,6 +63,12 @@ def _produce_error(error: KafkaError) -> RestError:
     if error.code in (ErrorCode.MESSAGE_TOO_LARGE, ErrorCode.RECORD_LIST_TOO_LARGE):
         return RestError(413, TOO_LARGE)
     return from_kafka(error)
+
+
+def _expecting_value(buffer: str, at: int) -> json.JSONDecodeError:
+    """What raw_decode makes of the scanner's StopIteration: no value where one must be
+    (`at`, maybe inside the record, as where a chunk cut it)."""
+    return json.JSONDecodeError("Expecting value", buffer, at)
 
 
 class ConcatenatedJson:
@@ -102,8 +109,13 @@ class ConcatenatedJson:
             if at >= end:
                 break
             try:
-                value, stop = _decode(buffer, at)
-            except json.JSONDecodeError as error:
+                value, stop = _scan(buffer, at)
+            except (json.JSONDecodeError, StopIteration) as failed:
+                error = (
+                    failed
+                    if isinstance(failed, json.JSONDecodeError)
+                    else _expecting_value(buffer, failed.value)
+                )
                 cut = error.pos >= end - _CUT_MARGIN or error.msg.startswith("Unterminated string")
                 if not final and cut:
                     if end - at > self._limit:

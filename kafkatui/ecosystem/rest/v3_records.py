@@ -21,6 +21,7 @@ import codecs
 import datetime
 import inspect
 import json
+import logging
 import re
 from collections import deque
 from typing import Any
@@ -44,6 +45,7 @@ from kafkatui.ecosystem.rest.v3_common import (
 )
 from kafkatui.ecosystem.rest.v3_serde import NeedsSchema, RecordSerde
 
+log = logging.getLogger("kafkatui.ecosystem")
 # The v3 OpenAPI's 413 text (RecordTooLargeException, ProduceRequestTooLargeException).
 TOO_LARGE = "The request included a message larger than the maximum message size the server can accept."
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
@@ -185,6 +187,9 @@ class ProduceStream:
                 slot = _error_text(error)
             except KafkaError as error:
                 slot = _error_text(_produce_error(error))
+            except Exception as error:  # the registry unreachable, a bug: this record's 500, not the stream's
+                log.exception("v3 produce to %s: a record failed", topic)
+                slot = _error_text(RestError(500, f"Internal Server Error: {type(error).__name__}: {error}"))
             append(slot)
         self._wake.set()
 

@@ -107,6 +107,9 @@ class RecordSerde:
         self.registry = registry
         self._serializers: dict[tuple[Any, ...], tuple[Serializer, int | None]] = {}
         self._tails: dict[tuple[bool, str, int], str] = {}
+        # BINARY's, by size, for the value (0) and the key (1): the common case, looked up
+        # without building a key.
+        self._binary_tails: tuple[dict[int, str], dict[int, str]] = ({}, {})
 
     def prepare(self, record: Any) -> Prepared:
         """The record as bytes (RestError if it cannot be; NeedsSchema to look one up)."""
@@ -143,7 +146,11 @@ class RecordSerde:
                 out = a2b_base64(payload, strict_mode=True)
             except (binascii.Error, ValueError):
                 out = self._plain(kind, payload)  # its error says why
-            return out, self._tail(is_key, kind, len(out))
+            tails = self._binary_tails[is_key]
+            tail = tails.get(len(out))
+            if tail is None:
+                tail = tails[len(out)] = self._tail(is_key, kind, len(out))
+            return out, tail
         if kind is None and not any(data.get(f) is not None for f in _SCHEMA_FIELDS):
             return self._plain("BINARY", payload), ""  # no format: BINARY, not answered
         if kind in ("BINARY", "JSON", "STRING"):

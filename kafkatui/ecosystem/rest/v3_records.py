@@ -179,7 +179,7 @@ class ProduceStream:
                 if timestamp is not None and self._timestamps:
                     sent = send(
                         topic, value, key=key, headers=headers, partition=partition, timestamp=timestamp
-                    )  # type: ignore[call-arg]
+                    )
                 else:
                     sent = send(topic, value, key=key, headers=headers, partition=partition)
                 slot = (await sent, tail)

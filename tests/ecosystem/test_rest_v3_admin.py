@@ -220,6 +220,9 @@ def test_group_members_and_lag_after_a_wire_consumer_commits(served_rest: Served
         assert summary["max_lag_consumer"]["related"].endswith(f"/consumers/{member_id}")
     finally:
         consumer.close()
+    # The commit made __consumer_offsets: internal, so not listed (ListTopics' default).
+    assert get(s, f"{b}/topics/__consumer_offsets")["is_internal"] is True
+    assert "__consumer_offsets" not in {t["topic_name"] for t in get(s, f"{b}/topics")["data"]}
     assert (
         get(s, f"{base(s)}/consumer-groups/nobody", 404)["message"]
         == "Consumer Group nobody could not be found."

@@ -69,11 +69,10 @@ def _internal(c: Cluster, name: str) -> bool:
 @v3_media
 async def list_topics(request: web.Request) -> web.Response:
     c = await cluster(request)
-    public = set(c.backend.topic_names())
     data = []
-    for name in c.backend.topic_names(include_internal=True):  # ListTopics with listInternal
+    for name in c.backend.topic_names():  # ListTopics' default: internal topics left out
         try:
-            data.append(topic_json(c, c.backend.describe_topic(name), name not in public))
+            data.append(topic_json(c, c.backend.describe_topic(name), False))
         except KafkaError:
             continue  # deleted while listing
     return respond(request, c.collection("KafkaTopicList", ("topics",), data))

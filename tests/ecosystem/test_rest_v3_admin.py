@@ -146,6 +146,10 @@ def test_partitions_replicas_and_reassignments(rest: ServedRest) -> None:
     ]
     replica = get(rest, f"{b}/topics/parts/partitions/1/replicas/{leader}")
     assert replica["kind"] == "KafkaReplica" and replica["broker"]["related"].endswith(f"/brokers/{leader}")
+    hosted = get(rest, f"{b}/brokers/{leader}/partition-replicas")
+    assert hosted["kind"] == "KafkaReplicaList"
+    assert {(r["topic_name"], r["partition_id"]) for r in hosted["data"]} >= {("parts", 0), ("parts", 1)}
+    assert get(rest, f"{b}/brokers/42/partition-replicas", 404)["message"] == "Broker 42 cannot be found."
     assert get(rest, f"{b}/topics/parts/partitions/7", 404)["error_code"] == 40403
     assert get(rest, f"{b}/topics/parts/partitions/x", 404)["error_code"] == 40403
     for path in ("topics/-/partitions/-/reassignment", "topics/parts/partitions/-/reassignment"):

@@ -302,6 +302,26 @@ async def get_replica(request: web.Request) -> web.Response:
 
 
 @v3_media
+async def broker_replicas(request: web.Request) -> web.Response:
+    """`/brokers/{id}/partition-replicas`: every partition replica the broker hosts."""
+    c = await cluster(request)
+    raw = request.match_info["broker_id"]
+    broker_id = path_int(request, "broker_id", lambda: not_found(f"Broker {raw} cannot be found."))
+    if broker_id not in {b.broker_id for b in c.backend.brokers() if b.running}:
+        raise not_found(f"Broker {broker_id} cannot be found.")
+    data = []
+    for name in c.backend.topic_names():
+        try:
+            topic = c.backend.describe_topic(name)
+        except KafkaError:
+            continue  # deleted while listing
+        data += [replica_json(c, name, p, broker_id) for p in topic.partitions if broker_id in p.replicas]
+    return respond(
+        request, c.collection("KafkaReplicaList", ("brokers", broker_id, "partition-replicas"), data)
+    )
+
+
+@v3_media
 async def list_reassignments(request: web.Request) -> web.Response:
     """ListPartitionReassignments: kafkatui never moves replicas, so there are none
     (a topic named in the path must exist)."""
@@ -332,4 +352,5 @@ def routes(prefix: str) -> list[web.RouteDef]:
         web.get(partition, get_partition),
         web.get(f"{partition}/replicas", list_replicas),
         web.get(f"{partition}/replicas/{{broker_id}}", get_replica),
+        web.get(f"{prefix}/brokers/{{broker_id}}/partition-replicas", broker_replicas),
     ]

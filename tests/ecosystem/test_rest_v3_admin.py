@@ -63,6 +63,8 @@ def test_cluster_and_brokers(served_rest: ServedRest) -> None:
     everyone = get(s, f"{b}/brokers/-/configs")
     assert {x["broker_id"] for x in everyone["data"]} == set(ids)
 
+    dynamic = get(s, f"{b}/broker-configs")  # none: kafkatui's brokers take settings at start-up
+    assert (dynamic["kind"], dynamic["data"]) == ("KafkaClusterConfigList", [])
     assert get(s, f"{b}/brokers/99", 404) == {"error_code": 404, "message": "Broker 99 cannot be found."}
     assert get(s, f"{b}/brokers/{ids[0]}/configs/no.such", 404)["error_code"] == 404
     assert get(s, "/v3/clusters/other", 404) == {
@@ -210,6 +212,12 @@ def test_group_members_and_lag_after_a_wire_consumer_commits(served_rest: Served
         assert [(m["kind"], m["client_id"]) for m in members] == [("KafkaConsumer", "biller")]
         member_id = members[0]["consumer_id"]
         assert get(s, f"{b}/consumer-groups/billing/consumers/{member_id}")["client_id"] == "biller"
+        owned = get(s, f"{b}/consumer-groups/billing/consumers/{member_id}/assignments")
+        assert owned["kind"] == "KafkaConsumerAssignmentList"
+        assert sorted((a["topic_name"], a["partition_id"]) for a in owned["data"]) == [
+            ("payments", 0),
+            ("payments", 1),
+        ]
 
         lags = get(s, f"{b}/consumer-groups/billing/lags")
         assert lags["kind"] == "KafkaConsumerLagList"

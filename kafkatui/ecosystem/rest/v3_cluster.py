@@ -144,10 +144,19 @@ async def get_broker_config(request: web.Request) -> web.Response:
     return respond(request, found)
 
 
+@v3_media
+async def cluster_broker_configs(request: web.Request) -> web.Response:
+    """`/broker-configs`: the cluster-wide dynamic broker configs (DYNAMIC_DEFAULT_BROKER_CONFIG).
+    kafkatui's brokers take their settings at start-up only, so there are none."""
+    c = await cluster(request)
+    return respond(request, c.collection("KafkaClusterConfigList", ("broker-configs",), []))
+
+
 def routes(prefix: str) -> list[web.RouteDef]:
     return [
         web.get("/v3/clusters", list_clusters),
         web.get(prefix, get_cluster),
+        web.get(f"{prefix}/broker-configs", cluster_broker_configs),
         web.get(f"{prefix}/brokers", list_brokers),
         web.get(f"{prefix}/brokers/-/configs", all_broker_configs),
         web.get(f"{prefix}/brokers/{{broker_id}}", get_broker),

@@ -103,11 +103,48 @@ async def list_consumers(request: web.Request) -> web.Response:
 async def get_consumer(request: web.Request) -> web.Response:
     c = await cluster(request)
     g = await _group(c, request.match_info["group_id"])
+    return respond(request, consumer_json(c, g.group_id, _member(g, request)))
+
+
+def _assignment_json(c: Cluster, group_id: str, member_id: str, topic: str, partition: int) -> dict[str, Any]:
+    here = (
+        "consumer-groups",
+        group_id,
+        "consumers",
+        member_id,
+        "assignments",
+        topic,
+        "partitions",
+        partition,
+    )
+    return c.resource(
+        "KafkaConsumerAssignment", here,
+        ("consumer-group", group_id, "consumer", member_id, "assignment", topic, "partition", partition),
+        consumer_group_id=group_id, consumer_id=member_id, topic_name=topic, partition_id=partition,
+        partition=c.related("topics", topic, "partitions", partition),
+        lag=c.related("consumer-groups", group_id, "lags", topic, "partitions", partition),
+    )  # fmt: skip
+
+
+def _member(g: GroupView, request: web.Request) -> GroupMemberView:
     wanted = request.match_info["consumer_id"]
     found = next((m for m in g.members if m.member_id == wanted), None)
     if found is None:
         raise not_found(f"Consumer {wanted} does not exist.")
-    return respond(request, consumer_json(c, g.group_id, found))
+    return found
+
+
+@v3_media
+async def list_assignments(request: web.Request) -> web.Response:
+    """The partitions the group's assignment gave this member (ConsumerAssignmentData)."""
+    c = await cluster(request)
+    g = await _group(c, request.match_info["group_id"])
+    m = _member(g, request)
+    here = ("consumer-groups", g.group_id, "consumers", m.member_id, "assignments")
+    data = [
+        _assignment_json(c, g.group_id, m.member_id, topic, partition) for topic, partition in m.partitions
+    ]
+    return respond(request, c.collection("KafkaConsumerAssignmentList", here, data))
 
 
 @v3_media
@@ -163,6 +200,7 @@ def routes(prefix: str) -> list[web.RouteDef]:
         web.get(group, get_group),
         web.get(f"{group}/consumers", list_consumers),
         web.get(f"{group}/consumers/{{consumer_id}}", get_consumer),
+        web.get(f"{group}/consumers/{{consumer_id}}/assignments", list_assignments),
         web.get(f"{group}/lag-summary", lag_summary),
         web.get(f"{group}/lags", list_lags),
         web.get(f"{group}/lags/{{topic_name}}/partitions/{{partition_id}}", get_lag),

@@ -154,6 +154,9 @@ def test_partitions_replicas_and_reassignments(rest: ServedRest) -> None:
     assert get(rest, f"{b}/brokers/42/partition-replicas", 404)["message"] == "Broker 42 cannot be found."
     assert get(rest, f"{b}/topics/parts/partitions/7", 404)["error_code"] == 40403
     assert get(rest, f"{b}/topics/parts/partitions/x", 404)["error_code"] == 40403
+    none_here = get(rest, f"{b}/topics/parts/partitions/1/reassignment", 404)
+    assert none_here == {"error_code": 404, "message": "HTTP 404 Not Found"}
+    assert get(rest, f"{b}/topics/parts/partitions/9/reassignment", 404)["error_code"] == 40403
     for path in ("topics/-/partitions/-/reassignment", "topics/parts/partitions/-/reassignment"):
         none = get(rest, f"{b}/{path}")
         assert none["kind"] == "KafkaReassignmentList" and none["data"] == []

@@ -333,6 +333,15 @@ async def list_reassignments(request: web.Request) -> web.Response:
     return respond(request, c.collection("KafkaReassignmentList", where, []))
 
 
+@v3_media
+async def get_reassignment(request: web.Request) -> web.Response:
+    """One partition's reassignment: never one in progress, so GetReassignmentAction's
+    bare NotFoundException (once the partition is known to exist)."""
+    c = await cluster(request)
+    _partition(c, request)
+    raise not_found("HTTP 404 Not Found")
+
+
 def routes(prefix: str) -> list[web.RouteDef]:
     topic = f"{prefix}/topics/{{topic_name}}"
     partition = f"{topic}/partitions/{{partition_id}}"
@@ -351,6 +360,7 @@ def routes(prefix: str) -> list[web.RouteDef]:
         web.get(f"{topic}/partitions", list_partitions),
         web.get(partition, get_partition),
         web.get(f"{partition}/replicas", list_replicas),
+        web.get(f"{partition}/reassignment", get_reassignment),
         web.get(f"{partition}/replicas/{{broker_id}}", get_replica),
         web.get(f"{prefix}/brokers/{{broker_id}}/partition-replicas", broker_replicas),
     ]

@@ -10,16 +10,20 @@ program does). The ratio rest/wire is the part of the wire rate an HTTP client k
 (goal ≥ 0.3; Confluent's proxy is well below its wire clients too). Then v2 consume: a
 consumer instance reading everything back with `GET .../records`.
 
-The v3 streaming produce the issue names is not built yet; when it is, it gets a row here.
+Then v3 streaming produce: one `POST /v3/clusters/{id}/topics/{t}/records` whose chunked
+body is every record as concatenated JSON (`{"partition_id": 0, "value": {"type":
+"BINARY", "data": ...}}`), the answer one delivery report per record.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import json
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 import httpx
 from confluent_kafka import Producer
@@ -76,6 +80,31 @@ def rest_produce(http: httpx.Client, topic: str, values: list[bytes], batch: int
     return time.perf_counter() - started
 
 
+def rest_v3_stream(http: httpx.Client, topic: str, values: list[bytes], chunk: int) -> float:
+    cluster_id = http.get("/v3/clusters").json()["data"][0]["cluster_id"]
+    records = [
+        json.dumps({"partition_id": 0, "value": {"type": "BINARY", "data": base64.b64encode(v).decode()}})
+        for v in values
+    ]
+
+    def body() -> Iterator[bytes]:
+        for at in range(0, len(records), chunk):
+            yield "".join(records[at : at + chunk]).encode()
+
+    started = time.perf_counter()
+    answer = http.post(
+        f"/v3/clusters/{cluster_id}/topics/{topic}/records",
+        content=body(),
+        headers={"Content-Type": "application/json"},
+    )
+    answer.raise_for_status()
+    elapsed = time.perf_counter() - started
+    reports = [json.loads(line) for line in answer.text.splitlines()]
+    assert len(reports) == len(values) and all(r["error_code"] == 200 for r in reports), reports[:3]
+    assert [r["offset"] for r in reports] == sorted(r["offset"] for r in reports)
+    return elapsed
+
+
 def rest_consume(http: httpx.Client, topic: str, count: int) -> float:
     headers = {"Content-Type": V2, "Accept": V2}
     created = http.post(
@@ -106,20 +135,24 @@ def main() -> None:
     proc, bootstrap, rest = serve()
     try:
         admin = AdminClient({"bootstrap.servers": bootstrap})
-        for future in admin.create_topics([NewTopic(t, 1, 1) for t in ("wire", "rest")]).values():
+        for future in admin.create_topics([NewTopic(t, 1, 1) for t in ("wire", "rest", "v3")]).values():
             future.result(10)
         wire_s = wire_produce(bootstrap, "wire", values)
         with httpx.Client(base_url=rest, timeout=60) as http:
             rest_s = rest_produce(http, "rest", values, args.batch)
+            v3_s = rest_v3_stream(http, "v3", values, args.batch)
             read_s = rest_consume(http, "rest", args.records)
     finally:
         proc.terminate()
         proc.wait(10)
-    wire_rate, rest_rate, read_rate = (args.records / s for s in (wire_s, rest_s, read_s))
+    wire_rate, rest_rate, v3_rate, read_rate = (args.records / s for s in (wire_s, rest_s, v3_s, read_s))
     print(f"{args.records:,} records of 100 bytes, one partition, kafkatui serve in memory")
     print(f"  confluent-kafka over the wire     {wire_rate:>10,.0f} rec/s")
     label = f"REST v2 produce, {args.batch} per request"
     print(f"  {label:<33} {rest_rate:>10,.0f} rec/s   rest/wire {rest_rate / wire_rate:.2f}")
+    print(
+        f"  {'REST v3 streaming produce':<33} {v3_rate:>10,.0f} rec/s   rest/wire {v3_rate / wire_rate:.2f}"
+    )
     print(f"  REST v2 consume (GET records)     {read_rate:>10,.0f} rec/s")
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from kafkatui.backends.base import Backend, ProducerClient
 from kafkatui.common.clients import ProducerConfig, RecordMetadata
 from kafkatui.common.errors import ErrorCode, KafkaError
-from kafkatui.ecosystem.registry.schemas import InvalidSchema, parse_schema
+from kafkatui.ecosystem.registry.schemas import InvalidSchema, SchemaType, parse_schema
 from kafkatui.ecosystem.registry.schemas.avro import AvroSchema
 from kafkatui.ecosystem.rest import errors
 from kafkatui.ecosystem.rest.formats import (
@@ -125,8 +125,8 @@ class RestProducer:
             out.append(
                 OutgoingRecord(
                     own if own is not None else partition,
-                    None if key is None else _serialize(key_serializer, key),
-                    None if value is None else _serialize(value_serializer, value),
+                    None if key is None else serialize_with(key_serializer, key),
+                    None if value is None else serialize_with(value_serializer, value),
                 )
             )
         return ProduceBatch(
@@ -163,17 +163,7 @@ class RestProducer:
         assert fmt.schema_type is not None
         subject = SubjectNameStrategy.TOPIC.subject(topic, is_key=is_key, record_name=None)
         if schema_id is not None:
-            try:
-                schema = await self.registry.schema_by_id(schema_id)
-            except RegistryClientError as error:
-                raise errors.serialization(
-                    f"Error when fetching schema by id. schemaId = {schema_id}\n{error.message}"
-                ) from None
-            if schema.schema_type is not fmt.schema_type:
-                raise errors.serialization(
-                    f"schema {schema_id} is a {schema.schema_type.value} schema, not {fmt.schema_type.value}"
-                )
-            return Serializer.bound(schema_id, schema, subject)
+            return await serializer_by_id(self.registry, fmt.schema_type, schema_id, subject)
         try:
             parsed = parse_schema(fmt.schema_type, text, {})
         except InvalidSchema as error:
@@ -186,7 +176,7 @@ class RestProducer:
             ) from None
 
     async def _send(self, topic: str, batch: ProduceBatch) -> dict[str, Any]:
-        producer = self._producer_client()
+        producer = self.client()
         sent: list[asyncio.Future[RecordMetadata] | KafkaError] = []
         for r in batch.records:
             try:
@@ -210,7 +200,8 @@ class RestProducer:
             "value_schema_id": batch.value_schema_id,
         }
 
-    def _producer_client(self) -> ProducerClient:
+    def client(self) -> ProducerClient:
+        """The producer every produce request shares (v2's and v3's)."""
         if self._producer is None:
             # kafka-rest sets nothing of its own: Kafka's producer defaults (acks=all).
             self._producer = self.backend.producer(ProducerConfig())
@@ -222,7 +213,27 @@ class RestProducer:
             await producer.close()
 
 
-def _serialize(serializer: Serializer | None, data: Any) -> bytes:
+async def serializer_by_id(
+    registry: RegistryClient, schema_type: SchemaType, schema_id: int, subject: str
+) -> Serializer:
+    """A serializer for the registered schema `schema_id` (42207 if there is none, or it
+    is of another type than the embedded format's)."""
+    try:
+        schema = await registry.schema_by_id(schema_id)
+    except RegistryClientError as error:
+        raise errors.serialization(
+            f"Error when fetching schema by id. schemaId = {schema_id}\n{error.message}"
+        ) from None
+    if schema.schema_type is not schema_type:
+        raise errors.serialization(
+            f"schema {schema_id} is a {schema.schema_type.value} schema, not {schema_type.value}"
+        )
+    return Serializer.bound(schema_id, schema, subject)
+
+
+def serialize_with(serializer: Serializer | None, data: Any) -> bytes:
+    """`data` (the embedded JSON) in the serializer's schema and wire format; 42203 if it
+    does not fit."""
     assert serializer is not None
     try:
         if isinstance(serializer.schema, AvroSchema):

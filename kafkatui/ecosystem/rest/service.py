@@ -3,8 +3,8 @@ port (127.0.0.1:8082, Confluent's default, unless told otherwise). Avro, JSON Sc
 and Protobuf records go through the Schema Registry at `schema_registry_url`
 (Confluent's `schema.registry.url`); without one those formats are refused (42207).
 
-v3 (`/v3/clusters/...`, application/json) will be a second module of routes added to
-the same application beside `v2.add_routes`."""
+v3 (`/v3/clusters/...`, application/json) is a second set of routes on the same
+application (`v3.add_routes`), sharing v2's producer."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from aiohttp import web
 from kafkatui.backends.base import Backend
 from kafkatui.common.errors import KafkaError
 from kafkatui.ecosystem.http import DEFAULT_MAX_BODY, HttpService, json_app
-from kafkatui.ecosystem.rest import errors, v2
+from kafkatui.ecosystem.rest import errors, v2, v3
 from kafkatui.ecosystem.rest.consumers import INSTANCE_TIMEOUT_MS, REQUEST_TIMEOUT_MS, ConsumerManager
 from kafkatui.ecosystem.rest.formats import V2_RESPONSE_TYPES
 from kafkatui.ecosystem.rest.produce import RestProducer
@@ -67,6 +67,7 @@ class RestService:
         app[v2.PRODUCER] = self.producer
         app[v2.CONSUMERS] = self.consumers
         v2.add_routes(app)
+        v3.add_routes(app, backend, self.producer, max_body=max_body)
         self.http = HttpService(app, name="the REST Proxy", port_flag=port_flag)
 
     @property

@@ -1,0 +1,303 @@
+"""REST Proxy v3 produce (kafka-rest's `ProduceAction` and `StreamingResponse`):
+`POST /v3/clusters/{c}/topics/{t}/records` takes one record, or many concatenated JSON
+records in one request (streaming, `Transfer-Encoding: chunked`), and answers one
+delivery report per record, in order, as each is acknowledged: `{"error_code": 200,
+cluster_id, topic_name, partition_id, offset, timestamp, key: {type, size}, value}`,
+or `{"error_code", "message"}` for a record that could not be sent. The HTTP status is
+200 once the stream is open; a bad record gets its own error and the stream goes on.
+JSON that does not parse ends the stream with an error (Jackson's parser cannot find
+the next record after it either), as does a record larger than the request limit
+(whether or not it arrived whole: where it ends is not looked for).
+
+Records are parsed as the body arrives, each converted whole (`v3_serde`) and handed
+to the producer the v2 resources share, which batches them (linger.ms, batch.size);
+a writer task awaits the acknowledgements in order and writes the reports in chunks,
+so reading the request never waits for the client to read the answer."""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import datetime
+import inspect
+import json
+import logging
+import re
+from collections import deque
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from aiohttp.streams import StreamReader
+
+from kafkatui.backends.base import ProducerClient
+from kafkatui.common.clients import RecordMetadata
+from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.ecosystem.http import JSON, HttpError, error_body, request_type
+from kafkatui.ecosystem.rest.errors import RestError
+from kafkatui.ecosystem.rest.v3_common import (
+    Cluster,
+    cluster,
+    from_kafka,
+    payload_error,
+    unknown_topic_or_partition,
+    v3_media,
+)
+from kafkatui.ecosystem.rest.v3_serde import NeedsSchema, RecordSerde
+
+log = logging.getLogger("kafkatui.ecosystem")
+# The v3 OpenAPI's 413 text (RecordTooLargeException, ProduceRequestTooLargeException).
+TOO_LARGE = "The request included a message larger than the maximum message size the server can accept."
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+# The C scanner itself, not raw_decode's Python frame around it: it is called per record.
+_scan = json.JSONDecoder().scan_once
+# A parse error this close to the end of what has arrived may be a record cut by a
+# chunk boundary (a literal, a number or an escape not complete yet).
+_CUT_MARGIN = 12
+_FLUSH_EVERY = 1000  # reports per write
+
+
+def _error_text(error: RestError) -> str:
+    return json.dumps(error_body(error.error_code, error.message), separators=(",", ":")) + "\n"
+
+
+def _produce_error(error: KafkaError) -> RestError:
+    if error.code in (ErrorCode.MESSAGE_TOO_LARGE, ErrorCode.RECORD_LIST_TOO_LARGE):
+        return RestError(413, TOO_LARGE)
+    return from_kafka(error)
+
+
+def _expecting_value(buffer: str, at: int) -> json.JSONDecodeError:
+    """What raw_decode makes of the scanner's StopIteration: no value where one must be
+    (`at`, maybe inside the record, as where a chunk cut it)."""
+    return json.JSONDecodeError("Expecting value", buffer, at)
+
+
+class ConcatenatedJson:
+    """The request body as a sequence of JSON values (Jackson's MappingIterator over a
+    stream), read as it arrives. A value that does not parse, or grows past `limit`
+    characters, is a RestError, the last item."""
+
+    def __init__(self, content: StreamReader, limit: int) -> None:
+        self._content = content
+        self._limit = limit
+        self._text = codecs.getincrementaldecoder("utf-8")()
+        self._buffer = ""
+        self._count = 0
+        self.done = False
+
+    async def next_values(self) -> list[Any]:
+        """The values complete in what arrived next (at least one, unless the body ended)."""
+        while not self.done:
+            chunk = await self._content.readany()
+            final = not chunk
+            try:
+                text = self._text.decode(chunk, final)
+            except UnicodeDecodeError as error:
+                self.done = True
+                return [RestError(400, f"The request body is not UTF-8: {error.reason}")]
+            values = self._parse(self._buffer + text if self._buffer else text, final)
+            if final:
+                self.done = True
+            if values or self.done:
+                return values
+        return []
+
+    def _parse(self, buffer: str, final: bool) -> list[Any]:
+        out: list[Any] = []
+        at, end = 0, len(buffer)
+        while True:
+            at = _WHITESPACE.match(buffer, at).end()  # type: ignore[union-attr]
+            if at >= end:
+                break
+            try:
+                value, stop = _scan(buffer, at)
+            except (json.JSONDecodeError, StopIteration) as failed:
+                error = (
+                    failed
+                    if isinstance(failed, json.JSONDecodeError)
+                    else _expecting_value(buffer, failed.value)
+                )
+                cut = error.pos >= end - _CUT_MARGIN or error.msg.startswith("Unterminated string")
+                if not final and cut:
+                    if end - at > self._limit:
+                        out.append(RestError(413, TOO_LARGE))
+                        self.done = True
+                    break
+                out.append(
+                    RestError(400, f"Unexpected JSON in record {self._count + 1} of the stream: {error.msg}")
+                )
+                self.done = True
+                break
+            if stop == end and not final and not isinstance(value, dict | list):
+                break  # a number may go on in the next chunk
+            self._count += 1
+            if stop - at > self._limit:  # as if it had not arrived whole yet: the stream ends
+                out.append(RestError(413, TOO_LARGE))
+                self.done = True
+                break
+            out.append(value)
+            at = stop
+        self._buffer = "" if self.done else buffer[at:]
+        return out
+
+
+class ProduceStream:
+    """One request's records in flight: sent in order, reported in order."""
+
+    def __init__(self, c: Cluster, topic: str, producer: ProducerClient, serde: RecordSerde) -> None:
+        self.topic = topic
+        self.producer = producer
+        self.serde = serde
+        self._prefix = (
+            f'{{"error_code":200,"cluster_id":{json.dumps(c.cluster_id)},"topic_name":{json.dumps(topic)},'
+        )
+        # ProducerClient.send has no record timestamp; the engine's producer takes one.
+        self._timestamps = "timestamp" in inspect.signature(producer.send).parameters
+        self._slots: deque[str | tuple[asyncio.Future[RecordMetadata], str]] = deque()
+        self._wake = asyncio.Event()
+        self._closed = False
+        self.broken = False  # the client went away
+        self._last_ms = -1
+        self._last_iso = ""
+
+    async def add(self, items: list[Any]) -> None:
+        """Convert and send each of `items` (parsed records, or a RestError the parse
+        met), queueing its report's place in order."""
+        append, send, topic, prepare = self._slots.append, self.producer.send, self.topic, self.serde.prepare
+        for item in items:
+            slot: str | tuple[asyncio.Future[RecordMetadata], str]
+            if item.__class__ is RestError:
+                append(_error_text(item))
+                continue
+            try:
+                try:
+                    partition, key, value, headers, timestamp, tail = prepare(item)
+                except NeedsSchema as needed:
+                    await self.serde.resolve(needed.spec)
+                    partition, key, value, headers, timestamp, tail = prepare(item)
+                if timestamp is not None and self._timestamps:
+                    sent = send(
+                        topic, value, key=key, headers=headers, partition=partition, timestamp=timestamp
+                    )
+                else:
+                    sent = send(topic, value, key=key, headers=headers, partition=partition)
+                slot = (await sent, tail)
+            except RestError as error:
+                slot = _error_text(error)
+            except KafkaError as error:
+                slot = _error_text(_produce_error(error))
+            except Exception as error:  # the registry unreachable, a bug: this record's 500, not the stream's
+                log.exception("v3 produce to %s: a record failed", topic)
+                slot = _error_text(RestError(500, f"Internal Server Error: {type(error).__name__}: {error}"))
+            append(slot)
+        self._wake.set()
+
+    def close(self) -> None:
+        self._closed = True
+        self._wake.set()
+
+    def _iso(self, ms: int) -> str:
+        if ms != self._last_ms:
+            when = datetime.datetime.fromtimestamp(ms / 1000, datetime.UTC)
+            self._last_ms, self._last_iso = ms, when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+        return self._last_iso
+
+    def _report(self, future: asyncio.Future[RecordMetadata], tail: str) -> str:
+        error = future.exception()
+        if error is not None:
+            if isinstance(error, KafkaError):
+                return _error_text(_produce_error(error))
+            return _error_text(RestError(500, f"Internal Server Error: {type(error).__name__}: {error}"))
+        md = future.result()
+        where = f'"partition_id":{md.partition},"offset":{md.offset},"timestamp":"{self._iso(md.timestamp)}"'
+        return f"{self._prefix}{where}{tail}\n"
+
+    async def write_reports(self, response: web.StreamResponse) -> None:
+        """Write each report as its record is acknowledged, in the records' order."""
+        slots, parts = self._slots, []
+        try:
+            while True:
+                if not slots:
+                    if parts:
+                        await response.write("".join(parts).encode())
+                        parts = []
+                        continue  # more may have come while writing
+                    if self._closed:
+                        return
+                    self._wake.clear()
+                    await self._wake.wait()
+                    continue
+                slot = slots[0]
+                if isinstance(slot, str):
+                    parts.append(slot)
+                else:
+                    future, tail = slot
+                    if not future.done():
+                        if parts:
+                            await response.write("".join(parts).encode())
+                            parts = []
+                        await asyncio.wait((future,))
+                    parts.append(self._report(future, tail))
+                slots.popleft()
+                if len(parts) >= _FLUSH_EVERY:
+                    await response.write("".join(parts).encode())
+                    parts = []
+        except (ConnectionError, aiohttp.ClientError):
+            self.broken = True
+
+
+async def _partitions(c: Cluster, topic: str) -> int:
+    """How many partitions `topic` has; one that does not exist is created as a
+    producer's Metadata request would (auto.create.topics.enable), else 40403."""
+    try:
+        await c.backend.auto_create_topic(topic)
+        return len(c.backend.describe_topic(topic).partitions)
+    except KafkaError as error:
+        if error.code in (ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.INVALID_TOPIC_EXCEPTION):
+            raise unknown_topic_or_partition() from None
+        raise from_kafka(error) from None
+
+
+@v3_media
+async def produce_records(request: web.Request) -> web.StreamResponse:
+    c = await cluster(request)
+    if request_type(request) != JSON:
+        raise HttpError(415, 415, "HTTP 415 Unsupported Media Type")
+    limit = c.context.max_body
+    if request.content_length is not None and request.content_length > limit:
+        raise RestError(413, TOO_LARGE)
+    topic = request.match_info["topic_name"]
+    partitions = await _partitions(c, topic)
+    body = ConcatenatedJson(request.content, limit)
+    try:
+        values = await body.next_values()
+    except (ConnectionError, aiohttp.ClientError):
+        return web.Response(status=400)
+    if not values:
+        raise payload_error("Request body is empty. Data is required.")
+    stream = ProduceStream(
+        c, topic, c.context.producer.client(), RecordSerde(topic, partitions, c.context.producer.registry)
+    )
+    response = web.StreamResponse(headers={"Content-Type": JSON})
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    writer = asyncio.ensure_future(stream.write_reports(response))
+    try:
+        while not stream.broken:
+            await stream.add(values)
+            if body.done:
+                break
+            values = await body.next_values()
+    except (ConnectionError, aiohttp.ClientError):
+        stream.broken = True  # the client went away mid-stream: what it sent whole is sent
+    finally:
+        stream.close()
+        await writer
+    if not stream.broken:
+        await response.write_eof()
+    return response
+
+
+def routes(prefix: str) -> list[web.RouteDef]:
+    return [web.post(f"{prefix}/topics/{{topic_name}}/records", produce_records)]

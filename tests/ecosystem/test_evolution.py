@@ -162,6 +162,9 @@ PROTO_V1 = 'syntax = "proto3"; package shop; message Order { string id = 1; doub
         ('syntax = "proto3"; package shop; message Order { string id = 1; string price = 2; }', False, "changed type from double to string"),  # noqa: E501
         ('syntax = "proto3"; package shop; message Order { bytes id = 1; double price = 2; }', True, ""),
         ('syntax = "proto3"; package other; message Order { string id = 1; double price = 2; }', False, "the package changed"),  # noqa: E501
+        ('syntax = "proto3"; package shop; enum Status { NEW = 0; } message Order { string id = 1; double price = 2; Status status = 3; }', True, ""),  # noqa: E501
+        ('syntax = "proto3"; package shop; message Order { string id = 1; repeated double price = 2; }', True, ""),  # noqa: E501
+        ('syntax = "proto3"; package shop; message Order { oneof key { string id = 1; double price = 2; } }', False, "are in oneof `key`"),  # noqa: E501
     ],
 )  # fmt: skip
 def test_protobuf_evolution_follows_the_wire_rules(

@@ -135,6 +135,8 @@ JSON_V1 = {"type": "object", "properties": {"id": {"type": "string"}, "price": {
         ({"required": ["id"]}, False, "property `id` is required by the new schema"),
         ({"properties": {"id": {"type": "string"}, "price": {"type": "integer"}}}, False, "changed type from number to integer"),  # noqa: E501
         ({"properties": {"id": {"type": "string"}}}, False, "property `price` was removed"),
+        ({"properties": {"id": {"type": "string"}, "price": {"oneOf": [{"type": "number"}, {"type": "string"}]}}}, True, ""),  # noqa: E501
+        ({"properties": {"id": {"type": "string"}, "price": {"allOf": [{"type": "number"}, {"minimum": 0}]}}}, False, "`price` is a plain schema in the old schema but `allOf` in the new schema"),  # noqa: E501
     ],
 )  # fmt: skip
 def test_json_schema_evolution_rules(

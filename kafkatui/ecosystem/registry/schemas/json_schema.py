@@ -19,7 +19,20 @@ allows the reader allows too:
    writer's; `pattern` and `format` unchanged unless the reader drops them.
 9. `items` compared recursively; local `$ref`s (`#/definitions/...`, `#/$defs/...`)
    are followed, others must name the same schema.
-Combinators (`oneOf`, `anyOf`, `allOf`, `not`) must be unchanged.
+10. Combinators follow Confluent's CombinedSchemaDiff and NotSchemaDiff (`json/diff/`).
+   As the everit library Confluent parses with sees it, a schema with `allOf`, `anyOf`,
+   `oneOf` or `not` is a combined schema, and one with other keywords beside them the
+   `allOf` of its parts. Two combined schemas: a changed combinator is fine when the
+   reader's is `anyOf`, or one side has a single subschema that allows it
+   (COMBINED_TYPE_EXTENDED), else refused (COMBINED_TYPE_CHANGED); fewer alternatives
+   in the reader's `anyOf`/`oneOf` (SUM_TYPE_NARROWED) or more parts in its `allOf`
+   (PRODUCT_TYPE_EXTENDED) are refused; and every subschema of the smaller side must
+   pair with its own compatible subschema of the other (a maximum bipartite matching,
+   else COMBINED_TYPE_SUBSCHEMAS_CHANGED). A plain writer is read by a combined reader
+   when its only subschema, or any alternative of its `anyOf`/`oneOf`, reads it
+   (SUM_TYPE_EXTENDED); a combined writer by a plain reader when its only subschema,
+   or any part of its `allOf`, is read (PRODUCT_TYPE_NARROWED); otherwise TYPE_CHANGED.
+   `not`: the writer's excluded schema must read the reader's (else NOT_TYPE_EXTENDED).
 """
 
 from __future__ import annotations
@@ -41,6 +54,8 @@ from kafkatui.ecosystem.registry.schemas.base import (
     SchemaType,
     old_new,
 )
+from kafkatui.ecosystem.registry.schemas.json_combined import CombinedRules
+from kafkatui.ecosystem.registry.schemas.json_combined import field_name as _field
 
 _LOWER = ("minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties")
 _UPPER = ("maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties")
@@ -114,7 +129,7 @@ def _types(node: Any) -> set[str] | None:
     return {kind} if isinstance(kind, str) else set(kind)
 
 
-class _Compare:
+class _Compare(CombinedRules):
     def __init__(
         self, reader_root: Any, writer_root: Any, reader_is_new: bool, found: list[Incompatibility]
     ) -> None:
@@ -122,6 +137,7 @@ class _Compare:
         self.reader_is_new = reader_is_new
         self.found = found
         self.reader_name, self.writer_name = old_new(reader_is_new)
+        self._alive: list[Any] = []
 
     def add(self, kind: str, path: str, text: str) -> None:
         self.found.append(Incompatibility(kind, path, text))
@@ -166,9 +182,8 @@ class _Compare:
                     f"{path} now refers to {reader.get('$ref') or writer.get('$ref')}",
                 )
             return
-        for combinator in ("oneOf", "anyOf", "allOf", "not"):
-            if reader.get(combinator) != writer.get(combinator):
-                self.add("COMBINED_TYPE_CHANGED", path, f"`{combinator}` at {path} changed")
+        if self.combined(reader, writer, path, seen):
+            return
         self.types(reader, writer, path)
         self.values(reader, writer, path)
         self.bounds(reader, writer, path)
@@ -279,12 +294,6 @@ class _Compare:
                 f"property `{name}` is required by {self.reader_name} but not by {self.writer_name}, "
                 "whose documents may lack it",
             )
-
-
-def _field(path: str) -> str:
-    if path == "#":
-        return "the document"
-    return "`" + path.removeprefix("#/").replace("properties/", "").replace("/", ".") + "`"
 
 
 def _number(value: object) -> bool:

@@ -232,3 +232,10 @@ def test_the_reasons_say_old_and_new_the_right_way_round() -> None:
     retyped = parse(proto("message Order { string id = 1; oneof pay { string card = 2; int64 iban = 3; } }"))
     [(_, [kind])] = check(CompatibilityLevel.FORWARD, retyped, [(1, parse(proto(ONEOF_2)))])
     assert "changed type from string to int64" in kind.text
+
+
+def test_full_says_a_change_found_both_ways_once() -> None:
+    before = parse(proto("message Node { Node child = 1; int32 v = 2; }"))  # recursive: walked once
+    after = parse(proto("message Node { Node child = 1; sint32 v = 2; }"))
+    [(_, found)] = check(CompatibilityLevel.FULL, after, [(1, before)])
+    assert [(i.kind, i.path) for i in found] == [("FIELD_SCALAR_KIND_CHANGED", "Node.v")]

@@ -151,7 +151,6 @@ def _real_oneof(f: FieldProto) -> bool:
 class _Side:
     def __init__(self, schema: ProtoFile) -> None:
         self.syntax = schema.descriptor.syntax or "proto2"
-        self.package = schema.descriptor.package
         self.types = _types(schema)
 
     def local(self, full_name: str) -> str:
@@ -184,6 +183,7 @@ class _Diff:
         # message pairs compared (True: found incompatible) or being compared, which
         # Confluent's SchemaScope takes as compatible to end recursive types
         self.done: dict[tuple[int, int], bool] = {}
+        self.compared: list[tuple[MessageProto, MessageProto]] = []  # keeps those ids unique
         old, new = ("old", "new") if original_is_old else ("new", "old")
         self.original_name, self.update_name = f"the {old} schema", f"the {new} schema"
 
@@ -226,6 +226,7 @@ class _Diff:
         if pair in self.done:
             return self.done[pair]
         self.done[pair] = False
+        self.compared.append((original, update))
         before = len(self.found)
         self.fields(original, update, name)
         self.types(original.nested_type, update.nested_type, name)

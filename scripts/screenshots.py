@@ -1,6 +1,6 @@
 """Drive the workbench with a pilot and write one SVG per main screen to screenshots/.
 
-    python scripts/screenshots.py [--out screenshots]
+    python scripts/screenshots.py [--out screenshots] [--only schemas]
 
 The cluster is in memory, seeded and on a manual clock, so the pictures only change when
 the UI does. Regenerate them whenever a screen changes and commit the SVGs.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 from pathlib import Path
 
 from textual.widgets import Button, Input, Select, Switch
@@ -17,9 +18,11 @@ from textual.widgets import Button, Input, Select, Switch
 from kafkatui.backends.base import ProduceRequest
 from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.common.clock import ManualClock
+from kafkatui.ecosystem.serde.client import RegistryClient
 from kafkatui.engine.clients.partitioner import partition_for_key
 from kafkatui.engine.cluster import Cluster
 from kafkatui.lessons.sample import sample_setup
+from kafkatui.serve.host import ServiceHost
 from kafkatui.tui.app import KafkaTuiApp
 from kafkatui.tui.config import Settings
 
@@ -137,7 +140,65 @@ async def shoot(out: Path) -> list[Path]:
         app.clear_notifications()
         await pilot.pause()
         save("partitions")
+    written.append(await shoot_schemas(out))
     return written
+
+
+ORDER_V1 = {"type": "record", "name": "Order", "namespace": "shop", "fields": [
+    {"name": "id", "type": "string"}, {"name": "price", "type": "double"}]}  # fmt: skip
+ORDER_V2 = {**ORDER_V1, "fields": [*ORDER_V1["fields"], {"name": "note", "type": "string", "default": ""}]}
+PAYMENT = """syntax = "proto3";
+package shop;
+message Payment {
+  string order_id = 1;
+  int64 amount_cents = 2;
+  Method method = 3;
+  enum Method { CARD = 0; PIX = 1; }
+}
+"""
+CLIENT = {"type": "object", "properties": {"name": {"type": "string"}, "email": {"type": "string",
+          "format": "email"}}, "required": ["name"]}  # fmt: skip
+
+
+async def shoot_schemas(out: Path) -> Path:
+    """The Schemas panel on a workbench that runs the Schema Registry (on a free port),
+    in an app of its own so the other pictures keep a cluster without `_schemas`."""
+
+    async def factory() -> EmbeddedBackend:
+        cluster = await Cluster.open(None, brokers=3, clock=ManualClock(), seed=7)
+        backend = EmbeddedBackend(cluster)
+        services = ServiceHost(cluster)
+        url = await services.listen_registry(0, backend=backend)
+        backend.attach_listeners(services)  # closed with the cluster
+        client = RegistryClient(url)
+        try:
+            for subject, schema, schema_type in (
+                ("orders-value", json.dumps(ORDER_V1), "AVRO"),
+                ("orders-value", json.dumps(ORDER_V2), "AVRO"),
+                ("payments-value", PAYMENT, "PROTOBUF"),
+                ("clients-value", json.dumps(CLIENT), "JSON"),
+            ):
+                body = {"schema": schema, "schemaType": schema_type}
+                await client.request("POST", f"/subjects/{subject}/versions", body)
+        finally:
+            await client.close()
+        return backend
+
+    app = KafkaTuiApp(factory, settings=Settings(), language="en", welcome=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.ready.wait()
+        await pilot.press("8")
+        await pilot.pause(0.3)
+        await app.workers.wait_for_complete()
+        await pilot.press("down")  # orders-value, its latest version
+        await pilot.pause(0.3)
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.3)
+        app.clear_notifications()
+        await pilot.pause()
+        path = out / "schemas.svg"
+        path.write_text(app.export_screenshot(title="kafkatui — schemas"), encoding="utf-8")
+    return path
 
 
 def main() -> None:
@@ -145,9 +206,11 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--out", type=Path, default=Path("screenshots"))
+    parser.add_argument("--only", choices=["schemas"], help="write that screen's picture alone")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    for path in asyncio.run(shoot(args.out)):
+    paths = [asyncio.run(shoot_schemas(args.out))] if args.only == "schemas" else asyncio.run(shoot(args.out))
+    for path in paths:
         print(path)
 
 

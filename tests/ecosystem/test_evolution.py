@@ -135,6 +135,8 @@ JSON_V1 = {"type": "object", "properties": {"id": {"type": "string"}, "price": {
         ({"required": ["id"]}, False, "property `id` is required by the new schema"),
         ({"properties": {"id": {"type": "string"}, "price": {"type": "integer"}}}, False, "changed type from number to integer"),  # noqa: E501
         ({"properties": {"id": {"type": "string"}}}, False, "property `price` was removed"),
+        ({"properties": {"id": {"type": "string"}, "price": {"oneOf": [{"type": "number"}, {"type": "string"}]}}}, True, ""),  # noqa: E501
+        ({"properties": {"id": {"type": "string"}, "price": {"allOf": [{"type": "number"}, {"minimum": 0}]}}}, False, "`price` is a plain schema in the old schema but `allOf` in the new schema"),  # noqa: E501
     ],
 )  # fmt: skip
 def test_json_schema_evolution_rules(
@@ -162,6 +164,9 @@ PROTO_V1 = 'syntax = "proto3"; package shop; message Order { string id = 1; doub
         ('syntax = "proto3"; package shop; message Order { string id = 1; string price = 2; }', False, "changed type from double to string"),  # noqa: E501
         ('syntax = "proto3"; package shop; message Order { bytes id = 1; double price = 2; }', True, ""),
         ('syntax = "proto3"; package other; message Order { string id = 1; double price = 2; }', False, "the package changed"),  # noqa: E501
+        ('syntax = "proto3"; package shop; enum Status { NEW = 0; } message Order { string id = 1; double price = 2; Status status = 3; }', True, ""),  # noqa: E501
+        ('syntax = "proto3"; package shop; message Order { string id = 1; repeated double price = 2; }', True, ""),  # noqa: E501
+        ('syntax = "proto3"; package shop; message Order { oneof key { string id = 1; double price = 2; } }', False, "are in oneof `key`"),  # noqa: E501
     ],
 )  # fmt: skip
 def test_protobuf_evolution_follows_the_wire_rules(

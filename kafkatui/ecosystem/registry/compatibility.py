@@ -81,7 +81,8 @@ def check(
         if level.forward:
             found += old.incompatibilities(new, reader_is_new=False)
         if found:
-            problems.append((version, found))
+            # FULL finds a symmetric change (a field's type) once each way, in one sentence.
+            problems.append((version, list(dict.fromkeys(found))))
     return problems
 
 

@@ -4,7 +4,8 @@ compiled by the real protoc (grpcio-tools' bundled compiler, run in-process on a
 scratch directory holding the file and its references under their import names), and
 stored as .proto text printed from the descriptor, so both spellings of one schema
 compare equal (Confluent's canonicalString is likewise its own printing). Compatibility
-follows Protobuf's wire rules as Confluent's `ProtobufSchema` checks them."""
+follows Protobuf's wire rules as Confluent's `ProtobufSchema` checks them
+(`protobuf_diff.py`)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from pathlib import Path
 from google.protobuf import descriptor_pb2
 from google.protobuf.message import DecodeError
 
+from kafkatui.ecosystem.registry.schemas import protobuf_diff
 from kafkatui.ecosystem.registry.schemas.base import Incompatibility, InvalidSchema, ParsedSchema, SchemaType
 
 FieldProto = descriptor_pb2.FieldDescriptorProto
@@ -43,15 +45,6 @@ _SCALARS = {
     FieldProto.TYPE_SINT32: "sint32",
     FieldProto.TYPE_SINT64: "sint64",
 }
-# Scalars that share a wire encoding, so one can be read as another (Protobuf's
-# "updating a message type" rules, as Confluent groups them).
-_WIRE_GROUPS = (
-    {"int32", "uint32", "int64", "uint64", "bool"},
-    {"sint32", "sint64"},
-    {"fixed32", "sfixed32"},
-    {"fixed64", "sfixed64"},
-    {"string", "bytes"},
-)
 
 
 @dataclass
@@ -80,9 +73,8 @@ class ProtobufSchema:
     def incompatibilities(self, writer: ParsedSchema, *, reader_is_new: bool) -> list[Incompatibility]:
         if not isinstance(writer, ProtobufSchema):
             return [Incompatibility("TYPE_CHANGED", "", "the schema type changed (it is no longer Protobuf)")]
-        old, new = (writer, self) if reader_is_new else (self, writer)
-        wrong = _BACKWARD if reader_is_new else _FORWARD
-        return [issue for issue in _differences(old.descriptor, new.descriptor) if issue.kind in wrong]
+        # Confluent diffs the writer's schema (original) against the reader's (update).
+        return protobuf_diff.differences(writer, self, original_is_old=reader_is_new)
 
 
 def parse(text: str, references: Mapping[str, ParsedSchema]) -> ProtobufSchema:
@@ -250,8 +242,14 @@ def _options(options: object, indent: str, skip: frozenset[str] = frozenset()) -
     return [
         f"{indent}option {field.name} = {_literal(field, value)};"
         for field, value in options.ListFields()  # type: ignore[attr-defined]
-        if field.name not in skip and field.type != field.TYPE_MESSAGE and field.label != field.LABEL_REPEATED
+        if field.name not in skip and field.type != field.TYPE_MESSAGE and not _repeated(field)
     ]
+
+
+def _repeated(field: object) -> bool:
+    # protobuf 7's descriptors dropped `label` for `is_repeated`, which 5 lacks.
+    is_repeated = getattr(field, "is_repeated", None)
+    return field.label == field.LABEL_REPEATED if is_repeated is None else bool(is_repeated)  # type: ignore[attr-defined]
 
 
 def _field_type(f: FieldProto) -> str:
@@ -334,147 +332,3 @@ def _enum(e: descriptor_pb2.EnumDescriptorProto, indent: str) -> list[str]:
         out.append(f"{inner}reserved {r.start}" + (f" to {r.end}" if r.end > r.start else "") + ";")
     out.append(f"{indent}}}")
     return out
-
-
-# --- compatibility --------------------------------------------------------------------
-
-_BOTH = {
-    "PACKAGE_CHANGED",
-    "MESSAGE_REMOVED",
-    "FIELD_KIND_CHANGED",
-    "FIELD_SCALAR_KIND_CHANGED",
-    "FIELD_NAMED_TYPE_CHANGED",
-    "ONEOF_FIELD_REMOVED",
-    "MULTIPLE_FIELDS_MOVED_TO_ONEOF",
-}
-_BACKWARD = _BOTH | {"REQUIRED_FIELD_ADDED"}
-_FORWARD = _BOTH | {"REQUIRED_FIELD_REMOVED"}
-
-
-def _kind(f: FieldProto) -> str:
-    if f.type == FieldProto.TYPE_MESSAGE:
-        return "message"
-    if f.type == FieldProto.TYPE_ENUM:
-        return "enum"
-    return "scalar"
-
-
-def _differences(
-    old: descriptor_pb2.FileDescriptorProto, new: descriptor_pb2.FileDescriptorProto
-) -> list[Incompatibility]:
-    found: list[Incompatibility] = []
-    if old.package != new.package:
-        found.append(
-            Incompatibility(
-                "PACKAGE_CHANGED", "", f"the package changed from `{old.package}` to `{new.package}`"
-            )
-        )
-        return found
-    new_messages = dict(_messages(list(new.message_type), ""))
-    for name, message in _messages(list(old.message_type), ""):
-        if message.options.map_entry:
-            continue
-        other = new_messages.get(name)
-        if other is None:
-            found.append(Incompatibility("MESSAGE_REMOVED", name, f"message `{name}` was removed"))
-            continue
-        found.extend(_message_differences(name, message, other))
-    return found
-
-
-def _message_differences(
-    name: str, old: descriptor_pb2.DescriptorProto, new: descriptor_pb2.DescriptorProto
-) -> list[Incompatibility]:
-    found = []
-    new_fields = {f.number: f for f in new.field}
-    old_fields = {f.number: f for f in old.field}
-    real_oneof = lambda m, f: f.HasField("oneof_index") and not f.proto3_optional  # noqa: E731
-    for number, f in old_fields.items():
-        path = f"{name}.{f.name}"
-        g = new_fields.get(number)
-        if g is None:
-            if real_oneof(old, f):
-                found.append(
-                    Incompatibility(
-                        "ONEOF_FIELD_REMOVED",
-                        path,
-                        f"field `{path}` (number {number}) was removed from its oneof",
-                    )
-                )
-            if f.label == FieldProto.LABEL_REQUIRED:
-                found.append(
-                    Incompatibility(
-                        "REQUIRED_FIELD_REMOVED",
-                        path,
-                        f"required field `{path}` was removed: readers of the old schema need it",
-                    )
-                )
-            continue
-        if _kind(f) != _kind(g) or (f.label == FieldProto.LABEL_REPEATED) != (
-            g.label == FieldProto.LABEL_REPEATED
-        ):
-            found.append(
-                Incompatibility(
-                    "FIELD_KIND_CHANGED",
-                    path,
-                    f"field `{path}` (number {number}) changed from {_shape(f)} to {_shape(g)}",
-                )
-            )
-        elif _kind(f) == "scalar" and f.type != g.type:
-            a, b = _SCALARS[f.type], _SCALARS[g.type]
-            if not any(a in group and b in group for group in _WIRE_GROUPS):
-                found.append(
-                    Incompatibility(
-                        "FIELD_SCALAR_KIND_CHANGED",
-                        path,
-                        f"field `{path}` (number {number}) changed type from {a} to {b}, "
-                        "which is encoded differently on the wire",
-                    )
-                )
-        elif _kind(f) != "scalar" and f.type_name != g.type_name:
-            found.append(
-                Incompatibility(
-                    "FIELD_NAMED_TYPE_CHANGED",
-                    path,
-                    f"field `{path}` (number {number}) changed type from "
-                    f"{f.type_name.lstrip('.')} to {g.type_name.lstrip('.')}",
-                )
-            )
-        if g.label == FieldProto.LABEL_REQUIRED and f.label != FieldProto.LABEL_REQUIRED:
-            found.append(
-                Incompatibility(
-                    "REQUIRED_FIELD_ADDED", path, f"field `{path}` became required: old records may lack it"
-                )
-            )
-    for number, g in new_fields.items():
-        if number not in old_fields and g.label == FieldProto.LABEL_REQUIRED:
-            path = f"{name}.{g.name}"
-            found.append(
-                Incompatibility(
-                    "REQUIRED_FIELD_ADDED",
-                    path,
-                    f"required field `{path}` was added: old records do not have it",
-                )
-            )
-    moved: dict[int, int] = {}
-    for number, g in new_fields.items():
-        f = old_fields.get(number)
-        if f is not None and real_oneof(new, g) and not real_oneof(old, f):
-            moved[g.oneof_index] = moved.get(g.oneof_index, 0) + 1
-    for index, count in moved.items():
-        if count > 1:
-            oneof = new.oneof_decl[index].name
-            found.append(
-                Incompatibility(
-                    "MULTIPLE_FIELDS_MOVED_TO_ONEOF",
-                    f"{name}.{oneof}",
-                    f"{count} existing fields of `{name}` were moved into oneof `{oneof}`: "
-                    "old records may set several of them at once",
-                )
-            )
-    return found
-
-
-def _shape(f: FieldProto) -> str:
-    base = _SCALARS.get(f.type) or f"{_kind(f)} {f.type_name.lstrip('.')}"
-    return f"repeated {base}" if f.label == FieldProto.LABEL_REPEATED else base

@@ -5,20 +5,20 @@ the Cluster panel's REST clients follow "HTTP in, Kafka records out" as it happe
 
 It sits at the HTTP layer (one aiohttp middleware) rather than in the resources, so a
 new route is observed without a line of its own. What records a request moved is read
-from Confluent's answers: a produce's per-record `offsets` (v2) or its one record's
-`offset` (v3), a read's list of records."""
+from Confluent's answers, as the handler gave them to `json_response` (nothing decoded
+again): a produce's per-record `offsets` (v2) or its one record's `offset` (v3), a
+read's list of records. A streamed answer (v3's streaming produce) says none."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiohttp import web
 
 from kafkatui.backends.base import Backend
 from kafkatui.common.events import RestConsumerChanged, RestRequestServed
+from kafkatui.ecosystem.http import answered
 from kafkatui.ecosystem.rest.consumers import ConsumerManager
 from kafkatui.ecosystem.rest.instance import ConsumerInstance
 
@@ -37,17 +37,6 @@ def _peer(request: web.Request) -> str:
     return request.remote or "?"
 
 
-def _json_body(response: web.StreamResponse) -> Any:
-    if not isinstance(response, web.Response) or not isinstance(response.body, bytes | bytearray):
-        return None  # streamed (v3's streaming produce): its results went out as they came
-    if "json" not in (response.content_type or ""):
-        return None
-    try:
-        return json.loads(response.body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None
-
-
 def records_moved(request: web.Request, response: web.StreamResponse) -> tuple[int | None, int | None]:
     """(records produced, records returned) by one answered request, where its answer
     says: a v2 produce's `offsets` without an error, a v3 produce's one record, a
@@ -58,7 +47,7 @@ def records_moved(request: web.Request, response: web.StreamResponse) -> tuple[i
     read = request.method == "GET" and request.path.rstrip("/").endswith("/records")
     if not (produce or read):
         return None, None
-    body = _json_body(response)
+    body = answered(request)  # the answer as data, before it was encoded
     if read and isinstance(body, list):
         return None, len(body)
     if produce and isinstance(body, dict):

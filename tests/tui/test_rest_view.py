@@ -139,8 +139,11 @@ async def test_the_rest_view_shows_requests_and_live_instances() -> None:
             "/consumers/billing/instances/reader",
             "204",
         ]
-        # r again: back to the events.
+        # r again: back to the events; f (the timeline's filter) from the view goes there too.
         await pilot.press("r")
+        await pilot.pause()
+        assert app.query_one("#events-switcher", ContentSwitcher).current == "events-timeline"
+        await pilot.press("r", "f")
         await pilot.pause()
         assert app.query_one("#events-switcher", ContentSwitcher).current == "events-timeline"
 

@@ -171,6 +171,8 @@ class EventsPanel(Panel):
             self.query_one("#rest-requests").focus()
 
     def action_filter(self) -> None:
+        if self.showing_rest:  # the filter is the timeline's
+            self.query_one("#events-switcher", ContentSwitcher).current = "events-timeline"
         select = self.query_one("#event-filter", Select)
         select.focus()
         select.action_show_overlay()

@@ -129,6 +129,7 @@ class RemoteBackend:
         self.notices: list[str] = []
         # The owner's Schema Registry, when attached to a kafkatui process that runs one.
         self.schema_registry: str | None = None
+        self.rest_proxy: str | None = None  # and its REST Proxy
         self._admin = AdminClient(client_conf(bootstrap_servers))
         self._snapshot = ClusterSnapshot()
         self._refresh_lock = asyncio.Lock()
@@ -679,6 +680,9 @@ class RemoteBackend:
 
     def schema_registry_url(self) -> str | None:
         return self.schema_registry
+
+    def rest_proxy_url(self) -> str | None:
+        return self.rest_proxy
 
     @property
     def attached_to(self) -> str | None:

@@ -129,13 +129,14 @@ class DataDirOwner:
     name: str  # "the kafkatui process PID"
     listeners: str | None  # the wire listeners, host:port,...
     schema_registry: str | None  # the Schema Registry's URL
+    rest_proxy: str | None = None  # the REST Proxy's URL
 
 
 async def open_data_dir(opts: ClusterOptions, command: str) -> EmbeddedBackend | DataDirOwner:
     """The data dir's own engine, or, when another kafkatui process owns the data dir,
     that owner and what it serves (the one place the CLI reads the lock file)."""
     from kafkatui.backends.embedded import EmbeddedBackend
-    from kafkatui.engine.lockfile import LISTENERS, SCHEMA_REGISTRY, DataDirLockedError
+    from kafkatui.engine.lockfile import LISTENERS, REST_PROXY, SCHEMA_REGISTRY, DataDirLockedError
 
     try:
         return EmbeddedBackend(await opts.open(command))
@@ -146,6 +147,7 @@ async def open_data_dir(opts: ClusterOptions, command: str) -> EmbeddedBackend |
             f"the kafkatui process {error.owner.get('pid', '?')}",
             error.owner.get(LISTENERS) or None,
             error.owner.get(SCHEMA_REGISTRY) or None,
+            error.owner.get(REST_PROXY) or None,
         )
 
 
@@ -176,6 +178,7 @@ async def _attach(owner: DataDirOwner, *, announce: bool = True) -> RemoteBacken
     backend = await _remote(owner.listeners, attached_to=owner.name)
     backend.notices.append(notice)
     backend.schema_registry = owner.schema_registry
+    backend.rest_proxy = owner.rest_proxy
     return backend
 
 

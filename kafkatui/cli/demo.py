@@ -19,6 +19,7 @@ from kafkatui.lessons.failover import failover_scenario
 from kafkatui.lessons.idempotence import IdempotenceRun, idempotence_scenario
 from kafkatui.lessons.lost_disk import lost_disk_scenario
 from kafkatui.lessons.rebalance import rebalance_scenario
+from kafkatui.lessons.rest_proxy import rest_proxy_scenario
 from kafkatui.lessons.schema_registry import schema_registry_scenario
 
 app = typer.Typer(
@@ -299,6 +300,34 @@ def schema_registry(
     async def main() -> None:
         narrate = None if json_out else (lambda line: console.print(line, markup=False))
         report = await schema_registry_scenario(seed, _language(language), narrate=narrate)
+        if json_out:
+            print_json(report.to_json())
+
+    run_async(main)
+
+
+@app.command("rest-proxy")
+def rest_proxy(
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same orders.")] = 1,
+    language: LanguageOption = None,
+    json_out: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Offsets, the log, records read, the group and the requests as one JSON object."
+        ),
+    ] = False,
+) -> None:
+    """Produce and consume over HTTP: a REST Proxy on an in-memory cluster, real requests, curl lines.
+
+    One POST produces two orders (they are records in the log like any client's); a
+    consumer instance subscribes, reads them back over HTTP and is a real member of its
+    group; it commits, and deleting it leaves the group. Each request is shown as the
+    curl command that sends it.
+    """
+
+    async def main() -> None:
+        narrate = None if json_out else (lambda line: console.print(line, markup=False, highlight=False))
+        report = await rest_proxy_scenario(seed, _language(language), narrate=narrate)
         if json_out:
             print_json(report.to_json())
 

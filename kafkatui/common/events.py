@@ -289,6 +289,40 @@ class LogStartOffsetAdvanced(Event):
     previous: int
 
 
+@dataclass(frozen=True, kw_only=True)
+class RestRequestServed(Event):
+    """The REST Proxy answered one HTTP request (any route, v2 or v3): what a teacher
+    shows as "HTTP in, Kafka records out". `latency_ms` is wall time from the request
+    line to the answer; `records_in` are records the request produced, `records_out`
+    records it returned (None where the route moves none or the answer does not say).
+    `peer` is the client's host:port, `user_agent` its User-Agent header if sent;
+    `group_id`/`instance_id` name the v2 consumer instance the path addresses."""
+
+    method: str
+    path: str
+    status: int
+    latency_ms: float
+    peer: str
+    user_agent: str | None = None
+    records_in: int | None = None
+    records_out: int | None = None
+    group_id: str | None = None
+    instance_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RestConsumerChanged(Event):
+    """A REST Proxy consumer instance (Confluent's v2 `/consumers/{group}/instances/
+    {name}`) was created, subscribed or assigned, or closed: `closed` says why ("deleted",
+    "expired" after consumer.instance.timeout.ms, "shutdown"), None while it lives."""
+
+    group_id: str
+    instance_id: str
+    format: str
+    topics: tuple[str, ...] = ()
+    closed: str | None = None
+
+
 Listener = Callable[[Event], None]
 
 

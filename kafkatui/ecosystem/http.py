@@ -33,6 +33,7 @@ DEFAULT_MAX_BODY = 16 * 1024 * 1024
 
 _MEDIA_KEY = web.AppKey("media_types", tuple)
 _RESPONSE_TYPE = web.RequestKey("response_type", str)
+_ANSWERED = web.RequestKey("answered", object)  # what json_response sent, before encoding
 _ROUTE_MEDIA = "_kafkatui_media"  # a handler's own media types (`media`), on the function
 
 
@@ -105,11 +106,18 @@ def json_response(request: web.Request, data: Any, status: int = 200) -> web.Res
     """`data` as JSON in the media type the client asked for (negotiated by the
     middleware; Confluent's v1 type by default)."""
     content_type = response_type(request)
+    request[_ANSWERED] = data
     return web.Response(
         body=json.dumps(data, separators=(",", ":")).encode(),
         status=status,
         headers={"Content-Type": content_type},
     )
+
+
+def answered(request: web.Request) -> Any:
+    """The data `json_response` answered this request with (None if it did not), for a
+    middleware that looks at answers without decoding them again."""
+    return request.get(_ANSWERED)
 
 
 async def read_json(request: web.Request, *, empty: Any = ...) -> Any:

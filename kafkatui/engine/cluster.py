@@ -41,6 +41,7 @@ from kafkatui.engine.coordinator_apis import CoordinatorApis
 from kafkatui.engine.lockfile import (
     LISTENERS,
     METADATA_FILE,
+    REST_PROXY,
     SCHEMA_REGISTRY,
     DataDirLock,
     check_data_dir,
@@ -275,6 +276,12 @@ class Cluster(CoordinatorApis, LogDirControls, ScenarioDriver):
         process talks to this registry rather than starting its own."""
         if self._lock is not None:
             self._lock.advertise(SCHEMA_REGISTRY, url)
+
+    def advertise_rest_proxy(self, url: str | None) -> None:
+        """And the REST Proxy's, so a second kafkatui process (an attached workbench, its
+        REST lesson) sends HTTP clients to this one."""
+        if self._lock is not None:
+            self._lock.advertise(REST_PROXY, url)
 
     async def __aenter__(self) -> Cluster:
         return self

@@ -1,9 +1,9 @@
 """One owner per data directory: `kafkatui.lock`, held with `flock` by the process that owns
 the cluster (Kafka's `.lock` file in each log directory, taken by `LogManager.lockLogDirs`).
 
-The file also says who the owner is (pid, command, and the wire listeners and the Schema
-Registry's URL once it serves them), so a second process can name it, or attach to it as
-a Kafka client and a Schema Registry client. Before
+The file also says who the owner is (pid, command, and the wire listeners, the Schema
+Registry's URL and the REST Proxy's once it serves them), so a second process can name
+it, or attach to it as a Kafka client, a Schema Registry client and a REST client. Before
 taking it, `check_data_dir` refuses a directory kafkatui cannot or must not use.
 """
 
@@ -21,10 +21,11 @@ from kafkatui.common.errors import ErrorCode, KafkaError
 
 LOCK_FILE = "kafkatui.lock"
 METADATA_FILE = "cluster-metadata.db"
-# What the owner serves, as recorded in the lock file: the wire listeners (`host:port,...`)
-# and the Schema Registry's URL.
+# What the owner serves, as recorded in the lock file: the wire listeners (`host:port,...`),
+# the Schema Registry's URL and the REST Proxy's.
 LISTENERS = "listeners"
 SCHEMA_REGISTRY = "schema_registry"
+REST_PROXY = "rest_proxy"
 
 
 class DataDirLockedError(Exception):
@@ -77,7 +78,7 @@ class DataDirLock:
             self._file.flush()
 
     def advertise(self, service: str, address: str | None) -> None:
-        """Record where the owner serves `service` (LISTENERS, SCHEMA_REGISTRY), keeping
+        """Record where the owner serves `service` (LISTENERS, SCHEMA_REGISTRY, REST_PROXY), keeping
         what it recorded of the others; None: it no longer serves it."""
         if self.owner is not None:
             owner = {k: v for k, v in self.owner.items() if k != service}

@@ -87,8 +87,8 @@ class ServiceHost:
         """Run the REST Proxy (Confluent's v2 API) on this cluster on host:port, its
         schema formats through this host's Schema Registry when it runs one (call
         `listen_registry` first). A busy port is `HttpListenError` naming the port and
-        --rest-port, unless `fall_back`: then a free port, said in `notices`. Returns
-        the REST Proxy's URL."""
+        --rest-port, unless `fall_back`: then a free port, said in `notices`. The URL
+        goes into the lock file, as the registry's does. Returns the REST Proxy's URL."""
 
         def service() -> RestService:
             over = backend or EmbeddedBackend(self.cluster)
@@ -104,6 +104,7 @@ class ServiceHost:
             url = await rest.start(0, host)
             self.notices.append(f"{error}. The REST Proxy listens on {url} instead")
         self.rest = rest
+        self.cluster.advertise_rest_proxy(url)
         return url
 
     @property
@@ -138,6 +139,7 @@ class ServiceHost:
 
     async def close(self) -> None:
         if self.rest is not None:  # first: its consumer instances leave their groups
+            self.cluster.advertise_rest_proxy(None)
             await self.rest.close()
             self.rest = None
         if self.registry is not None:

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from kafkatui.backends.base import Backend
@@ -99,6 +100,8 @@ class ConsumerManager:
         self.request_max_bytes = request_max_bytes
         self._instances: dict[tuple[str, str], ConsumerInstance] = {}
         self._expiry: asyncio.Task[None] | None = None
+        # Told of an instance closed without a request for it: "expired", "shutdown".
+        self.on_closed: Callable[[ConsumerInstance, str], None] | None = None
 
     def now_ms(self) -> int:
         return self.backend.clock.now_ms()
@@ -153,6 +156,7 @@ class ConsumerManager:
                 if not busy and now - instance.last_used_ms >= self.instance_timeout_ms:
                     del self._instances[key]
                     log.info("REST consumer %s/%s expired (consumer.instance.timeout.ms)", *key)
+                    self._closed(instance, "expired")
                     with contextlib.suppress(Exception):  # a broker being down must not stop expiry
                         await instance.close(now)
 
@@ -163,6 +167,11 @@ class ConsumerManager:
                 await self._expiry
             self._expiry = None
         for instance in self._instances.values():
+            self._closed(instance, "shutdown")
             with contextlib.suppress(Exception):
                 await instance.close(self.now_ms())
         self._instances.clear()
+
+    def _closed(self, instance: ConsumerInstance, reason: str) -> None:
+        if self.on_closed is not None:
+            self.on_closed(instance, reason)

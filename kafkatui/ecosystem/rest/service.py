@@ -9,6 +9,7 @@ application (`v3.add_routes`), sharing v2's producer."""
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -19,6 +20,7 @@ from kafkatui.ecosystem.http import DEFAULT_MAX_BODY, HttpService, json_app
 from kafkatui.ecosystem.rest import errors, v2, v3
 from kafkatui.ecosystem.rest.consumers import INSTANCE_TIMEOUT_MS, REQUEST_TIMEOUT_MS, ConsumerManager
 from kafkatui.ecosystem.rest.formats import V2_RESPONSE_TYPES
+from kafkatui.ecosystem.rest.observe import RestObserver, Timer
 from kafkatui.ecosystem.rest.produce import RestProducer
 from kafkatui.ecosystem.serde.client import RegistryClient
 
@@ -51,6 +53,7 @@ class RestService:
         instance_timeout_ms: int = INSTANCE_TIMEOUT_MS,
         request_timeout_ms: int = REQUEST_TIMEOUT_MS,
         max_body: int = DEFAULT_MAX_BODY,
+        timer: Timer = time.perf_counter,
     ) -> None:
         self.backend = backend
         self.registry = None if schema_registry_url is None else RegistryClient(schema_registry_url)
@@ -63,6 +66,10 @@ class RestService:
         )
         app = json_app(V2_RESPONSE_TYPES, max_body=max_body)
         app.middlewares.append(_kafka_errors)
+        # Each request an event on the backend's bus (the workbench's Events and REST view).
+        self.observer = RestObserver(backend, self.consumers, timer=timer)
+        self.observer.install(app)
+        self.consumers.on_closed = self.observer.instance_closed
         app[v2.BACKEND] = backend
         app[v2.PRODUCER] = self.producer
         app[v2.CONSUMERS] = self.consumers

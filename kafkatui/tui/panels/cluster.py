@@ -5,21 +5,23 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
-from kafkatui.backends.base import BrokerState, BrokerView, ConnectedClient
+from kafkatui.backends.base import Backend, BrokerState, BrokerView, ConnectedClient
 from kafkatui.common.events import (
     BrokerFenced,
     BrokerStarted,
     BrokerStopped,
     BrokerUnfenced,
     ControllerElected,
+    Event,
     LeaderElected,
     PartitionsCreated,
     RecordAppended,
     TopicCreated,
     TopicDeleted,
 )
-from kafkatui.formatting import human_bytes
+from kafkatui.formatting import clock_time, human_bytes
 from kafkatui.tui.panels.base import Panel
+from kafkatui.tui.rest_activity import RestActivity, RestClient
 
 _RELEVANT = (
     BrokerStarted, BrokerStopped, BrokerFenced, BrokerUnfenced, ControllerElected, LeaderElected,
@@ -69,6 +71,17 @@ def client_row(client: ConnectedClient) -> tuple[str, ...]:
     )
 
 
+def rest_client_row(client: RestClient) -> tuple[str, ...]:
+    """One HTTP client of the REST Proxy as the REST clients table shows it."""
+    return (
+        client.host,
+        client.user_agent or "—",
+        f"{client.requests:,}",
+        client.last_request,
+        clock_time(client.last_ms),
+    )
+
+
 class ClusterPanel(Panel):
     """Brokers: status, controller marker, partitions led, replicas hosted, bytes on disk."""
 
@@ -78,6 +91,15 @@ class ClusterPanel(Panel):
     KEY = "1"
     REFRESH_ON = _RELEVANT
     TICK = 1.0  # a silent broker's countdown; on a ManualClock it stays put, as time does
+
+    def __init__(self, backend: Backend) -> None:
+        super().__init__(backend)
+        self.rest = RestActivity()  # the REST Proxy's HTTP clients, from its events
+
+    def on_engine_events(self, events: list[Event]) -> None:
+        if self.rest.add(events) and self.is_mounted:
+            self._show_rest_clients()
+        super().on_engine_events(events)
 
     def on_tick(self) -> None:
         if any_silent(self.backend.brokers()):
@@ -103,6 +125,21 @@ class ClusterPanel(Panel):
         table.clear()
         for c in self.backend.connected_clients():
             table.add_row(*client_row(c))
+        self._show_rest_clients()
+
+    def _show_rest_clients(self) -> None:
+        """Beside the wire clients, the REST Proxy's: HTTP clients have no connection to
+        list (curl opens one per command), so each is a host and its User-Agent, with
+        the requests it sent since the workbench started."""
+        shown = bool(self.rest.clients) or self.backend.rest_proxy_url() is not None
+        self.query_one("#rest-clients-title", Static).display = shown
+        table = self.query_one("#rest-clients", DataTable)
+        table.display = shown
+        if not shown:
+            return
+        table.clear()
+        for client in sorted(self.rest.clients.values(), key=lambda c: -c.order):
+            table.add_row(*rest_client_row(client))
 
     def compose(self) -> ComposeResult:
         yield Static(id="cluster-summary")
@@ -114,6 +151,10 @@ class ClusterPanel(Panel):
         clients: DataTable[str] = DataTable(id="clients", cursor_type="none", zebra_stripes=True)
         clients.add_columns("Client id", "Software", "Address", "Broker", "Requests", "Last API")
         yield clients
+        yield Static("REST clients (HTTP, through the REST Proxy)", id="rest-clients-title")
+        rest: DataTable[str] = DataTable(id="rest-clients", cursor_type="none", zebra_stripes=True)
+        rest.add_columns("Host", "User agent", "Requests", "Last request", "At")
+        yield rest
 
     async def refresh_data(self) -> None:
         await self.backend.refresh_disk_usage()

@@ -104,13 +104,24 @@ class EmbeddedBackend(EmbeddedGroups, EmbeddedTransactions):
         clock: Clock | None = None,
         seed: int | None = None,
         broker_configs: Mapping[str, str | int | bool] | None = None,
+        command: str = "kafkatui",
     ) -> EmbeddedBackend:
         """kafkatui's own cluster in `data_dir` (None: in memory), and this backend over
-        it: where a lesson starts. `broker_configs` are server.properties settings by
-        Kafka's names (`broker.session.timeout.ms`), over Kafka's defaults; a `seed`
-        with a ManualClock makes an in-memory cluster play out the same every time."""
+        it: where a lesson, a CLI command and `kafkatui serve` start. `broker_configs`
+        are server.properties settings by Kafka's names (`broker.session.timeout.ms`),
+        over Kafka's defaults (INVALID_CONFIG for an unknown name or a bad value); a
+        `seed` with a ManualClock makes an in-memory cluster play out the same every
+        time. `command` is what the data dir's lock file says holds it."""
         defaults = BrokerDefaults.from_properties(broker_configs) if broker_configs else None
-        return cls(await Cluster.open(data_dir, brokers=brokers, clock=clock, seed=seed, defaults=defaults))
+        cluster = await Cluster.open(
+            data_dir, brokers=brokers, clock=clock, seed=seed, defaults=defaults, command=command
+        )
+        return cls(cluster)
+
+    @property
+    def data_dir(self) -> Path | None:
+        """Where the cluster lives; None in memory."""
+        return self.cluster.data_dir
 
     @property
     def description(self) -> str:

@@ -35,7 +35,13 @@ from kafkatui.backends.views import (
     TraceStep,
     TransactionView,
 )
-from kafkatui.common.admin import ConfigEntry, LinkState, TopicDescription
+from kafkatui.common.admin import (
+    ConfigEntry,
+    LinkState,
+    TopicDescription,
+    TransactionDescription,
+    TransactionListing,
+)
 from kafkatui.common.clients import (
     ConsumerConfig,
     ConsumerRecord,
@@ -364,6 +370,15 @@ class Backend(Protocol):
     async def fence_transaction(self, transactional_id: str) -> TransactionView:
         """Start a second producer with the same transactional.id (InitProducerId bumps
         the epoch): the workbench's producer becomes a fenced zombie."""
+        ...
+
+    async def list_transactions(self) -> list[TransactionListing]:
+        """Every transactional id the coordinators hold, sorted (ListTransactions, KIP-664)."""
+        ...
+
+    async def describe_transactions(self, transactional_ids: Sequence[str]) -> list[TransactionDescription]:
+        """Each id's state at its coordinator, in the order asked (DescribeTransactions);
+        TRANSACTIONAL_ID_NOT_FOUND for the first id it does not know."""
         ...
 
     async def log_layout(self, topic: str) -> dict[int, LogLayout]:

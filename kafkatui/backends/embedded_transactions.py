@@ -1,18 +1,22 @@
 """The embedded backend's transactions (KIP-98): the Produce panel's transactional
 producers, one engine `Producer` per transactional.id, with what the coordinator says
-of each.
+of each; and the coordinators' transactions as `kafka-transactions.sh list|describe`
+shows them (KIP-664).
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kafkatui.backends.base import TransactionView
+from kafkatui.common.admin import TransactionDescription, TransactionListing
 from kafkatui.common.clients import ProducerConfig, TransactionState
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.engine.clients.producer import Producer
 from kafkatui.engine.cluster import Cluster
+from kafkatui.engine.coordinator.transaction.coordinator import TRANSACTION_STATE_TOPIC
 
 
 @dataclass
@@ -94,3 +98,28 @@ class EmbeddedTransactions:
         and the workbench's producer, on its next call, learns it was fenced."""
         await self.cluster.init_producer_id(transactional_id)
         return self.transaction(transactional_id)
+
+    async def list_transactions(self) -> list[TransactionListing]:
+        # As ListTransactions asks every broker: each running coordinator lists the ids
+        # of the `__transaction_state` partitions it leads.
+        listed = [
+            TransactionListing(t.transactional_id, t.coordinator, t.producer_id, t.state)
+            for broker in self.cluster.brokers.values()
+            if broker.running and broker.txn_coordinator.partition_count
+            for t in await broker.txn_coordinator.list_transactions()
+        ]
+        return sorted(listed, key=lambda t: t.transactional_id)
+
+    async def describe_transactions(self, transactional_ids: Sequence[str]) -> list[TransactionDescription]:
+        described = []
+        for transactional_id in transactional_ids:
+            found = None
+            # FindCoordinator would create `__transaction_state`: without it no id is known.
+            if TRANSACTION_STATE_TOPIC in self.cluster.metadata.topics:
+                found = await self.cluster.describe_transaction(transactional_id)
+            if found is None:
+                raise KafkaError(
+                    ErrorCode.TRANSACTIONAL_ID_NOT_FOUND, f"no transactional id '{transactional_id}'"
+                )
+            described.append(found)
+        return described

@@ -34,7 +34,7 @@ from confluent_kafka.admin import (
 )
 from confluent_kafka.admin import ConfigEntry as CKConfigEntry
 
-from kafkatui.backends import remote_admin
+from kafkatui.backends import remote_admin, remote_txn_admin
 from kafkatui.backends.base import (
     BrokerState,
     BrokerView,
@@ -73,6 +73,8 @@ from kafkatui.common.admin import (
     PartitionDescription,
     ReplicaSnapshot,
     TopicDescription,
+    TransactionDescription,
+    TransactionListing,
 )
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig
 from kafkatui.common.clock import RealClock
@@ -520,6 +522,13 @@ class RemoteBackend(RemoteGroups):
         txn = self._transaction(transactional_id)
         await txn.fence()
         return txn.view()
+
+    async def list_transactions(self) -> list[TransactionListing]:
+        await self.refresh()  # every broker is asked: the ones there now
+        return await remote_txn_admin.list_transactions(self._snapshot.brokers)
+
+    async def describe_transactions(self, transactional_ids: Sequence[str]) -> list[TransactionDescription]:
+        return await remote_txn_admin.describe_transactions(self.bootstrap_servers, transactional_ids)
 
     def stable_offsets(self, topic: str) -> dict[int, StableOffsets]:
         """The last stable offsets (ListOffsets with read_committed); which transactions

@@ -4,12 +4,10 @@ confluent-kafka transactional producer holds a transaction open."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from confluent_kafka import Producer
 
-from tests.cli.conftest import CliFn, Run
+from tests.cli.conftest import CliFn
+from tests.cli.test_remote_cli import remote, served
 from tests.wire.conftest import ServedCluster
 
 DESCRIBE_COLUMNS = (
@@ -18,21 +16,7 @@ DESCRIBE_COLUMNS = (
 )  # fmt: skip
 
 
-@pytest.fixture
-def served() -> Iterator[ServedCluster]:
-    s = ServedCluster()
-    try:
-        yield s
-    finally:
-        s.close()
-
-
-@pytest.fixture
-def remote(served: ServedCluster, cli: CliFn) -> CliFn:
-    def run(*args: str) -> Run:
-        return cli(*args, opts=["--bootstrap-server", served.bootstrap], data_dir=None)
-
-    return run
+__all__ = ["remote", "served"]  # fixtures, used below
 
 
 def test_committed_and_aborted_transactions_of_the_data_dir(cli: CliFn) -> None:

@@ -4,7 +4,7 @@ the Groups panel starts, pauses, crashes and stops.
 
 A crash stops the member's heartbeats without a LeaveGroup, as `kill -9` would, so the
 coordinator notices only when session.timeout.ms passes; a pause stops polling while
-heartbeats go on, so the member stays until max.poll.interval.ms (KIP-62).
+heartbeats go on, so the member stays in the group and its lag grows.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """A SQLite database as the engine keeps one (each broker's log, the metadata log's
 image): opened in WAL mode with `synchronous=NORMAL` and its schema brought up to date
-by numbered migrations (`PRAGMA user_version`); and the two wrappers every broker
-storage call goes through, which take the database offline on an I/O error or damage
+by numbered migrations (`PRAGMA user_version`); and the two wrappers a broker's
+storage calls go through, which take the database offline on an I/O error or damage
 (KIP-112's log dir failure) and count the call while it waits on SQLite's thread.
 """
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from kafkatui.backends.base import (
@@ -15,14 +14,9 @@ from kafkatui.backends.base import (
     BatchView,
     BrokerState,
     BrokerView,
-    ConsumerStatus,
-    ConsumerView,
     EngineControls,
     Feature,
     FeatureUnavailable,
-    GroupMemberView,
-    GroupPartitionView,
-    GroupView,
     IdempotenceView,
     Listeners,
     LogLayout,
@@ -32,75 +26,25 @@ from kafkatui.backends.base import (
     SegmentView,
     StableOffsets,
     TraceStep,
-    TransactionView,
     no_auto_create,
 )
-from kafkatui.backends.embedded_controls import EmbeddedControls, stop_heartbeats
+from kafkatui.backends.embedded_controls import EmbeddedControls
+from kafkatui.backends.embedded_groups import EmbeddedGroups, WorkbenchConsumer
+from kafkatui.backends.embedded_transactions import EmbeddedTransactions, WorkbenchTransaction
 from kafkatui.backends.trace import partition_step, send_step, serialize_step
 from kafkatui.common.admin import ConfigEntry, LinkState, TopicDescription
-from kafkatui.common.clients import ConsumerConfig, ProducerConfig, TransactionState
+from kafkatui.common.clients import ConsumerConfig, ProducerConfig
 from kafkatui.common.clock import Clock
 from kafkatui.common.connections import ConnectedClient
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.events import LogDirFailed, LogDirNewIncarnation
-from kafkatui.engine.clients import group_admin
 from kafkatui.engine.clients.assignors import ASSIGNORS
 from kafkatui.engine.clients.consumer import Consumer
-from kafkatui.engine.clients.membership import decode_assignment
 from kafkatui.engine.clients.producer import Producer
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.coordinator.group.coordinator import OFFSETS_TOPIC, OffsetAndMetadata
+from kafkatui.engine.coordinator.group.coordinator import OFFSETS_TOPIC
 from kafkatui.engine.coordinator.transaction.coordinator import TRANSACTION_STATE_TOPIC
 from kafkatui.engine.server.config import BrokerDefaults
-
-# Shorter than Kafka's 45 s / 5 min so a crash or a pause shows within a lesson's attention span.
-CONSUMER_SESSION_TIMEOUT_MS = 10_000
-CONSUMER_MAX_POLL_INTERVAL_MS = 30_000
-POLL_TIMEOUT_MS = 500
-
-
-@dataclass
-class _WorkbenchConsumer:
-    """A consumer the workbench runs: the engine Consumer and its application loop."""
-
-    consumer_id: int
-    group_id: str
-    topic: str
-    assignor: str
-    consumer: Consumer
-    task: asyncio.Task[None] | None = None
-    status: ConsumerStatus = ConsumerStatus.POLLING
-    error: str = ""
-
-    def view(self) -> ConsumerView:
-        m = self.consumer.membership
-        member_id = m.member_id if m is not None else ""
-        joined = m is not None and bool(m.member_id) and not m.needs_join
-        return ConsumerView(
-            self.consumer_id,
-            self.consumer.config.client_id,
-            self.group_id,
-            self.topic,
-            self.assignor,
-            self.status,
-            member_id,
-            m.generation_id if m is not None else -1,
-            joined,
-            tuple(sorted(tuple(tp) for tp in self.consumer.assignment())),  # type: ignore[misc]
-            self.error,
-            m.phase if m is not None else "joining",
-            tuple(sorted((tp.topic, tp.partition, at) for tp, at in self.consumer.known_positions().items())),
-        )
-
-
-@dataclass
-class _WorkbenchTransaction:
-    """The workbench's transactional producer of one transactional.id, with counts."""
-
-    producer: Producer
-    records: int = 0
-    committed: int = 0
-    aborted: int = 0
 
 
 def log_dir_notice(event: LogDirFailed | LogDirNewIncarnation) -> str:
@@ -125,7 +69,7 @@ def log_dir_notice(event: LogDirFailed | LogDirNewIncarnation) -> str:
     )
 
 
-class EmbeddedBackend:
+class EmbeddedBackend(EmbeddedGroups, EmbeddedTransactions):
     """A cluster inside this process; the TUI's default backend."""
 
     supports_faults = True
@@ -141,8 +85,8 @@ class EmbeddedBackend:
         # a send does not build and check a ProducerConfig again.
         self._asked: dict[tuple[str, bool | None, str], Producer] = {}
         self._disk: dict[int, int] = {}
-        self._consumers: dict[int, _WorkbenchConsumer] = {}
-        self._transactions: dict[str, _WorkbenchTransaction] = {}
+        self._consumers: dict[int, WorkbenchConsumer] = {}
+        self._transactions: dict[str, WorkbenchTransaction] = {}
         self._last_idempotent: Producer | None = None
         self._listeners: Listeners | None = None
         # For the person at the workbench (or the command line) when it opens: first
@@ -160,13 +104,24 @@ class EmbeddedBackend:
         clock: Clock | None = None,
         seed: int | None = None,
         broker_configs: Mapping[str, str | int | bool] | None = None,
+        command: str = "kafkatui",
     ) -> EmbeddedBackend:
         """kafkatui's own cluster in `data_dir` (None: in memory), and this backend over
-        it: where a lesson starts. `broker_configs` are server.properties settings by
-        Kafka's names (`broker.session.timeout.ms`), over Kafka's defaults; a `seed`
-        with a ManualClock makes an in-memory cluster play out the same every time."""
+        it: where a lesson, a CLI command and `kafkatui serve` start. `broker_configs`
+        are server.properties settings by Kafka's names (`broker.session.timeout.ms`),
+        over Kafka's defaults (INVALID_CONFIG for an unknown name or a bad value); a
+        `seed` with a ManualClock makes an in-memory cluster play out the same every
+        time. `command` is what the data dir's lock file says holds it."""
         defaults = BrokerDefaults.from_properties(broker_configs) if broker_configs else None
-        return cls(await Cluster.open(data_dir, brokers=brokers, clock=clock, seed=seed, defaults=defaults))
+        cluster = await Cluster.open(
+            data_dir, brokers=brokers, clock=clock, seed=seed, defaults=defaults, command=command
+        )
+        return cls(cluster)
+
+    @property
+    def data_dir(self) -> Path | None:
+        """Where the cluster lives; None in memory."""
+        return self.cluster.data_dir
 
     @property
     def description(self) -> str:
@@ -408,72 +363,6 @@ class EmbeddedBackend:
             pid, epoch, sequences, self.cluster.duplicates_dropped, self.cluster.network.pending_ack_drops()
         )
 
-    # --- transactions (KIP-98) --------------------------------------------------------
-
-    def transaction(self, transactional_id: str) -> TransactionView:
-        txn = self._transactions.get(transactional_id)
-        coordinator, coordinator_state = self.cluster.transaction_coordinator_id(transactional_id), ""
-        if coordinator >= 0 and self.cluster.brokers[coordinator].running:
-            with contextlib.suppress(KafkaError):  # still loading its partition
-                described = self.cluster.brokers[coordinator].txn_coordinator.describe(transactional_id)
-                coordinator_state = described.state if described is not None else ""
-        if txn is None:
-            return TransactionView(
-                transactional_id, TransactionState.UNINITIALIZED.value, -1, -1, coordinator,
-                coordinator_state, (), 0, 0, 0,
-            )  # fmt: skip
-        p = txn.producer
-        error = p.transaction_error
-        return TransactionView(
-            transactional_id, p.transaction_state.value, p.producer_id, p.producer_epoch, coordinator,
-            coordinator_state, tuple(sorted(p.transaction_partitions)), txn.records, txn.committed,
-            txn.aborted, f"{error.name}: {error.message}" if error is not None else "",
-        )  # fmt: skip
-
-    async def begin_transaction(self, transactional_id: str) -> TransactionView:
-        txn = self._transactions.get(transactional_id)
-        if txn is not None and txn.producer.transaction_state is TransactionState.FATAL_ERROR:
-            # A fenced producer can only be closed (Kafka's ProducerFencedException is
-            # fatal); the application starts a new one, whose InitProducerId bumps the epoch.
-            txn.producer.abort("fenced")
-            txn.producer = self._transactional_producer(transactional_id)
-        if txn is None:
-            txn = _WorkbenchTransaction(self._transactional_producer(transactional_id))
-            self._transactions[transactional_id] = txn
-        if txn.producer.transaction_state is TransactionState.UNINITIALIZED:
-            await txn.producer.init_transactions()
-        txn.producer.begin_transaction()
-        txn.records = 0
-        return self.transaction(transactional_id)
-
-    def _transactional_producer(self, transactional_id: str) -> Producer:
-        return Producer(
-            self.cluster, ProducerConfig(acks="all", linger_ms=0, transactional_id=transactional_id)
-        )
-
-    async def end_transaction(self, transactional_id: str, *, commit: bool) -> TransactionView:
-        txn = self._transactions.get(transactional_id)
-        if txn is None:
-            raise KafkaError(
-                ErrorCode.INVALID_TXN_STATE,
-                f"no transaction is open for transactional.id {transactional_id!r}: begin one first",
-            )
-        if commit:
-            await txn.producer.commit_transaction()
-            txn.committed += 1
-        else:
-            await txn.producer.abort_transaction()
-            txn.aborted += 1
-        txn.records = 0
-        return self.transaction(transactional_id)
-
-    async def fence_transaction(self, transactional_id: str) -> TransactionView:
-        """Kafka's zombie fencing, by hand: InitProducerId for the same id, as a new
-        instance of the application would; the coordinator aborts the open transaction
-        and the workbench's producer, on its next call, learns it was fenced."""
-        await self.cluster.init_producer_id(transactional_id)
-        return self.transaction(transactional_id)
-
     async def produce(self, request: ProduceRequest) -> ProduceTrace:
         """Send one record and report each step of the producer path."""
         started = self.clock.now_ms()
@@ -520,174 +409,6 @@ class EmbeddedBackend:
             tuple(steps),
         )
 
-    # --- consumer groups --------------------------------------------------------------
-
-    async def groups(self) -> list[tuple[str, str]]:
-        known = set(await group_admin.list_groups(self.cluster))
-        known.update(wc.group_id for wc in self._consumers.values())
-        listed = []
-        for group_id in sorted(known):
-            described = await self.cluster.describe_group(group_id)
-            listed.append((group_id, described.state.value if described is not None else "Empty"))
-        return listed
-
-    def consumers(self, group_id: str | None = None) -> list[ConsumerView]:
-        return [wc.view() for wc in self._consumers.values() if group_id is None or wc.group_id == group_id]
-
-    async def describe_group(self, group_id: str) -> GroupView:
-        described = await self.cluster.describe_group(group_id)
-        ours = {
-            wc.consumer.membership.member_id: wc
-            for wc in self._consumers.values()
-            if wc.group_id == group_id
-            and wc.consumer.membership is not None
-            and wc.consumer.membership.member_id
-        }
-        members: list[GroupMemberView] = []
-        for m in described.members if described is not None else ():
-            wc = ours.get(m.member_id)
-            if wc is not None:
-                view = wc.view()
-                members.append(
-                    GroupMemberView(m.member_id, m.client_id, view.partitions, view, m.group_instance_id)
-                )
-            else:
-                owned = decode_assignment(m.assignment) if m.assignment else []
-                parts = tuple(sorted((t, p) for t, p in owned))
-                members.append(GroupMemberView(m.member_id, m.client_id, parts, None, m.group_instance_id))
-        present = {m.member_id for m in members}
-        # A crashed consumer the coordinator has dropped is gone for good.
-        for cid, wc in list(self._consumers.items()):
-            m = wc.consumer.membership
-            if wc.status is ConsumerStatus.CRASHED and (m is None or m.member_id not in present):
-                del self._consumers[cid]
-        owners = {tp: m.member_id for m in members for tp in m.partitions}
-        rows = {(r.topic, r.partition): r for r in await group_admin.describe_group(self.cluster, group_id)}
-        topics = {t for t, _ in rows} | {t for t, _ in owners}
-        topics |= {wc.topic for wc in self._consumers.values() if wc.group_id == group_id}
-        partitions: list[GroupPartitionView] = []
-        for topic in sorted(topics):
-            try:
-                described_topic = self.cluster.describe_topic(topic)
-            except KafkaError:
-                continue  # deleted since
-            for p in described_topic.partitions:
-                row = rows.get((topic, p.partition))
-                committed = row.committed if row is not None else -1
-                lag = max(0, p.high_watermark - committed) if committed >= 0 else -1
-                partitions.append(
-                    GroupPartitionView(
-                        topic, p.partition, committed, p.high_watermark, lag, owners.get((topic, p.partition))
-                    )
-                )
-        crashed = tuple(
-            wc.view()
-            for wc in self._consumers.values()
-            if wc.group_id == group_id and wc.status is ConsumerStatus.CRASHED
-        )
-        outside = tuple(
-            wc.view()
-            for wc in self._consumers.values()
-            if wc.group_id == group_id
-            and wc.status is not ConsumerStatus.CRASHED
-            and wc.view().member_id not in present
-        )
-        coordinator = -1
-        if OFFSETS_TOPIC in self.cluster.metadata.topics:  # FindCoordinator would create it
-            with contextlib.suppress(KafkaError):
-                coordinator = await self.cluster.find_coordinator(group_id)
-        if described is None:
-            return GroupView(
-                group_id, "Dead", "", -1, None, (), tuple(partitions), crashed, outside, coordinator
-            )
-        return GroupView(
-            group_id,
-            described.state.value,
-            described.protocol,
-            described.generation_id,
-            described.leader_id,
-            tuple(members),
-            tuple(partitions),
-            crashed,
-            outside,
-            coordinator,
-        )
-
-    async def alter_group_offsets(self, group_id: str, offsets: Mapping[tuple[str, int], int]) -> None:
-        await self.cluster.commit_offsets(group_id, {tp: OffsetAndMetadata(o) for tp, o in offsets.items()})
-
-    async def delete_group(self, group_id: str) -> None:
-        await self.cluster.delete_group(group_id)
-
-    async def add_consumer(self, group_id: str, topic: str, assignor: str) -> ConsumerView:
-        if assignor not in ASSIGNORS:
-            raise KafkaError(
-                ErrorCode.INVALID_CONFIG,
-                f"Invalid value {assignor} for configuration partition.assignment.strategy: "
-                f"one of {', '.join(ASSIGNORS)}",
-            )
-        if not group_id.strip():
-            raise KafkaError(ErrorCode.INVALID_GROUP_ID, "a consumer group needs a non-empty group.id")
-        consumer_id = self._next_consumer_id
-        config = ConsumerConfig(
-            group_id=group_id, client_id=f"consumer-{consumer_id}", auto_offset_reset="earliest",
-            partition_assignment_strategy=(assignor,), session_timeout_ms=CONSUMER_SESSION_TIMEOUT_MS,
-            max_poll_interval_ms=CONSUMER_MAX_POLL_INTERVAL_MS,
-        )  # fmt: skip
-        consumer = Consumer(self.cluster, config)
-        consumer.subscribe([topic])  # raises UNKNOWN_TOPIC_OR_PARTITION before anything starts
-        self._next_consumer_id += 1
-        wc = _WorkbenchConsumer(consumer_id, group_id, topic, assignor, consumer)
-        wc.task = asyncio.ensure_future(self._poll_loop(wc))
-        self._consumers[consumer_id] = wc
-        return wc.view()
-
-    async def _poll_loop(self, wc: _WorkbenchConsumer) -> None:
-        """The application's loop: poll, again and again (records are dropped: the point
-        is the group and its offsets). Paused, it skips polling; heartbeats go on."""
-        sleep = self.clock.sleep
-        while True:
-            if wc.status is ConsumerStatus.PAUSED:
-                await sleep(POLL_TIMEOUT_MS / 1000)
-                continue
-            try:
-                await wc.consumer.poll(POLL_TIMEOUT_MS)
-                wc.error = ""
-            except KafkaError as error:
-                wc.error = f"{error.name}: {error.message}"
-                await sleep(1.0)  # retry.backoff, generously
-            await asyncio.sleep(0)  # a poll that returns at once must not starve the loop
-
-    def _workbench(self, consumer_id: int) -> _WorkbenchConsumer:
-        wc = self._consumers.get(consumer_id)
-        if wc is None or wc.status is ConsumerStatus.CRASHED:
-            raise KafkaError(
-                ErrorCode.INVALID_REQUEST, f"there is no running workbench consumer {consumer_id}"
-            )
-        return wc
-
-    async def crash_consumer(self, consumer_id: int) -> None:
-        wc = self._workbench(consumer_id)
-        await _cancel(wc.task)
-        membership = wc.consumer.membership
-        if membership is not None:
-            await stop_heartbeats(membership)  # no LeaveGroup: as kill -9
-        wc.status = ConsumerStatus.CRASHED
-        if membership is None or not membership.member_id:
-            del self._consumers[consumer_id]  # never joined: nothing for the coordinator to notice
-
-    async def stop_consumer(self, consumer_id: int) -> None:
-        wc = self._workbench(consumer_id)
-        await _cancel(wc.task)
-        del self._consumers[consumer_id]
-        await wc.consumer.close()
-
-    async def pause_consumer(self, consumer_id: int) -> bool:
-        wc = self._workbench(consumer_id)
-        paused = wc.status is ConsumerStatus.POLLING
-        wc.status = ConsumerStatus.PAUSED if paused else ConsumerStatus.POLLING
-        return paused
-
     # --- clients ---------------------------------------------------------------------
 
     def producer(self, config: ProducerConfig) -> Producer:
@@ -721,21 +442,10 @@ class EmbeddedBackend:
         if self._listeners is not None:
             await self._listeners.close()
             self._listeners = None
-        for wc in list(self._consumers.values()):
-            await _cancel(wc.task)
-            if wc.consumer.membership is not None:
-                await stop_heartbeats(wc.consumer.membership)
-        self._consumers.clear()
+        await self._close_consumers()
         producers = [*self._producers.values(), *(t.producer for t in self._transactions.values())]
         for producer in producers:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(producer.flush(), timeout)
             producer.abort()
         await self.cluster.close()
-
-
-async def _cancel(task: asyncio.Task[None] | None) -> None:
-    if task is not None and not task.done():
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, KafkaError):
-            await task

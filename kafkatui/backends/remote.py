@@ -21,7 +21,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from confluent_kafka import ConsumerGroupTopicPartitions, IsolationLevel
+from confluent_kafka import IsolationLevel
 from confluent_kafka import TopicPartition as CKTopicPartition
 from confluent_kafka.admin import (
     AdminClient,
@@ -34,18 +34,13 @@ from confluent_kafka.admin import (
 )
 from confluent_kafka.admin import ConfigEntry as CKConfigEntry
 
-from kafkatui.backends import remote_admin
+from kafkatui.backends import remote_admin, remote_txn_admin
 from kafkatui.backends.base import (
-    BatchView,
     BrokerState,
     BrokerView,
-    ConsumerView,
     EngineControls,
     Feature,
     FeatureUnavailable,
-    GroupMemberView,
-    GroupPartitionView,
-    GroupView,
     IdempotenceView,
     LogLayout,
     LogRecordView,
@@ -61,15 +56,14 @@ from kafkatui.backends.confluent import (
     RemoteProducer,
     call,
     client_conf,
-    consumer_conf,
-    coordinator_call,
     kafka_error,
-    offsets_of,
-    record_of,
     result,
 )
+from kafkatui.backends.remote_admin import TIMEOUT_S
 from kafkatui.backends.remote_consumers import ASSIGNORS as REMOTE_ASSIGNORS
-from kafkatui.backends.remote_consumers import WorkbenchConsumer, as_view, member_consumer
+from kafkatui.backends.remote_consumers import WorkbenchConsumer
+from kafkatui.backends.remote_groups import RemoteGroups
+from kafkatui.backends.remote_log import LogReader
 from kafkatui.backends.remote_snapshot import ClusterSnapshot, events_between
 from kafkatui.backends.remote_transactions import RemoteTransaction
 from kafkatui.backends.trace import partition_step, send_step, serialize_step
@@ -79,6 +73,8 @@ from kafkatui.common.admin import (
     PartitionDescription,
     ReplicaSnapshot,
     TopicDescription,
+    TransactionDescription,
+    TransactionListing,
 )
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig
 from kafkatui.common.clock import RealClock
@@ -89,26 +85,14 @@ from kafkatui.common.events import (
 )
 
 REFRESH_INTERVAL_S = 1.0
-TIMEOUT_S = 10.0
 # Kafka's broker.session.timeout.ms default: what a client can assume of a broker it
 # cannot ask.
 KAFKA_BROKER_SESSION_TIMEOUT_MS = 9_000
 
-# confluent-kafka's ConsumerGroupState names → Kafka's (ListGroups / DescribeGroups).
-_GROUP_STATES = {
-    "PREPARING_REBALANCING": "PreparingRebalance",
-    "COMPLETING_REBALANCING": "CompletingRebalance",
-    "STABLE": "Stable",
-    "DEAD": "Dead",
-    "EMPTY": "Empty",
-    "UNKNOWN": "Unknown",
-}
-
-
 _Offsets = dict[tuple[str, int], tuple[int, int]]  # (topic, partition) → (offset, leader epoch)
 
 
-class RemoteBackend:
+class RemoteBackend(RemoteGroups):
     """A Kafka cluster reached over the wire with confluent-kafka (librdkafka).
 
     Differs from `EmbeddedBackend`: a partition's log end offset is shown as its high
@@ -133,8 +117,7 @@ class RemoteBackend:
         self._admin = AdminClient(client_conf(bootstrap_servers))
         self._snapshot = ClusterSnapshot()
         self._refresh_lock = asyncio.Lock()
-        self._reader: Any = None
-        self._reader_lock = asyncio.Lock()
+        self._log = LogReader(bootstrap_servers)
         self._producers: dict[tuple[str, bool, str], RemoteProducer] = {}
         self._consumers: dict[int, WorkbenchConsumer] = {}
         self._transactions: dict[str, RemoteTransaction] = {}
@@ -448,42 +431,10 @@ class RemoteBackend:
     # --- the log -------------------------------------------------------------------------
 
     async def read_log(self, topic: str, partition: int, offset: int, limit: int) -> list[LogRecordView]:
-        """Records from `offset` on (at most `limit`, up to the high watermark), read by
-        a consumer that assigns the partition and seeks there."""
-        p = next((p for p in self.describe_topic(topic).partitions if p.partition == partition), None)
-        if p is None:
+        """Records from `offset` on (at most `limit`, up to the high watermark)."""
+        if not any(p.partition == partition for p in self.describe_topic(topic).partitions):
             raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{topic}-{partition} does not exist")
-        async with self._reader_lock:
-            if self._reader is None:
-                from confluent_kafka import Consumer
-
-                config = ConsumerConfig(auto_offset_reset="earliest", client_id="kafkatui-log-view")
-                self._reader = Consumer(
-                    {**consumer_conf(self.bootstrap_servers, config), "enable.partition.eof": True}
-                )
-            return await call(self._read, self._reader, topic, partition, offset, limit)
-
-    @staticmethod
-    def _read(reader: Any, topic: str, partition: int, offset: int, limit: int) -> list[LogRecordView]:
-        low, high = reader.get_watermark_offsets(CKTopicPartition(topic, partition), timeout=TIMEOUT_S)
-        start = max(offset, low)
-        if start >= high or limit <= 0:
-            return []
-        reader.assign([CKTopicPartition(topic, partition, start)])
-        out: list[LogRecordView] = []
-        deadline = time.monotonic() + TIMEOUT_S
-        while len(out) < limit and time.monotonic() < deadline:
-            for message in reader.consume(min(limit - len(out), 500), 0.5):
-                error = message.error()
-                if error is not None:
-                    if error.code() == -191:  # _PARTITION_EOF: read up to the high watermark
-                        return out
-                    continue
-                r = record_of(message)
-                out.append(_record_view(r, message))
-                if r.offset >= high - 1 or len(out) >= limit:
-                    return out
-        return out
+        return await self._log.read(topic, partition, offset, limit)
 
     async def log_layout(self, topic: str) -> dict[int, LogLayout]:
         return {}  # segments are the brokers' own business: nothing to draw
@@ -573,6 +524,13 @@ class RemoteBackend:
         await txn.fence()
         return txn.view()
 
+    async def list_transactions(self) -> list[TransactionListing]:
+        await self.refresh()  # every broker is asked: the ones there now
+        return await remote_txn_admin.list_transactions(self._snapshot.brokers)
+
+    async def describe_transactions(self, transactional_ids: Sequence[str]) -> list[TransactionDescription]:
+        return await remote_txn_admin.describe_transactions(self.bootstrap_servers, transactional_ids)
+
     def stable_offsets(self, topic: str) -> dict[int, StableOffsets]:
         """The last stable offsets (ListOffsets with read_committed); which transactions
         are open or aborted is in Fetch responses, which librdkafka keeps to itself."""
@@ -590,90 +548,6 @@ class RemoteBackend:
 
     def links(self) -> list[LinkState]:
         return []
-
-    # --- consumer groups -----------------------------------------------------------------
-
-    async def groups(self) -> list[tuple[str, str]]:
-        listed = await result(self._admin.list_consumer_groups(request_timeout=TIMEOUT_S))
-        return sorted((g.group_id, _group_state(g.state)) for g in listed.valid)
-
-    async def describe_group(self, group_id: str) -> GroupView:
-        """DescribeGroups, the group's committed offsets (OffsetFetch) and the partitions'
-        high watermarks: lag as kafka-consumer-groups.sh shows it."""
-        described = await coordinator_call(
-            lambda: self._admin.describe_consumer_groups([group_id], request_timeout=TIMEOUT_S)[group_id]
-        )
-        request = [ConsumerGroupTopicPartitions(group_id)]
-        offsets = await coordinator_call(
-            lambda: self._admin.list_consumer_group_offsets(request, request_timeout=TIMEOUT_S)[group_id]
-        )
-        committed_tps = offsets.topic_partitions or []
-        committed = {k: v for k, v in offsets_of(committed_tps).items() if v >= 0}
-        members = []
-        for m in described.members:
-            owned = tuple(sorted((tp.topic, tp.partition) for tp in (m.assignment.topic_partitions or [])))
-            ours = member_consumer(self._consumers, m.member_id)
-            view = ours.view() if ours is not None else None
-            members.append(GroupMemberView(m.member_id, m.client_id, owned, view, m.group_instance_id))
-        present = {m.member_id for m in members}
-        outside = tuple(v for v in self.consumers(group_id) if v.member_id not in present)
-        owners = {tp: m.member_id for m in members for tp in m.partitions}
-        await self.refresh()  # fresh high watermarks for the lag
-        partitions = []
-        topics = (
-            {t for t, _ in committed} | {t for t, _ in owners} | {v.topic for v in self.consumers(group_id)}
-        )
-        for topic in sorted(topics):
-            with contextlib.suppress(KafkaError):  # deleted since
-                for p in self.describe_topic(topic).partitions:
-                    at = committed.get((topic, p.partition), -1)
-                    lag = max(0, p.high_watermark - at) if at >= 0 else -1
-                    partitions.append(
-                        GroupPartitionView(
-                            topic, p.partition, at, p.high_watermark, lag, owners.get((topic, p.partition))
-                        )
-                    )
-        coordinator = described.coordinator.id if described.coordinator is not None else -1
-        return GroupView(
-            group_id, _group_state(described.state), described.partition_assignor or "", -1,
-            None, tuple(members), tuple(partitions), (), outside, coordinator,
-        )  # fmt: skip
-
-    async def alter_group_offsets(self, group_id: str, offsets: Mapping[tuple[str, int], int]) -> None:
-        await remote_admin.alter_group_offsets(self._admin, group_id, offsets)
-
-    async def delete_group(self, group_id: str) -> None:
-        await remote_admin.delete_group(self._admin, group_id)
-
-    def consumers(self, group_id: str | None = None) -> list[ConsumerView]:
-        return as_view(self._consumers, group_id)
-
-    async def add_consumer(self, group_id: str, topic: str, assignor: str) -> ConsumerView:
-        """A confluent-kafka consumer that subscribes to `topic` in `group_id` and polls
-        on its own thread."""
-        self.describe_topic(topic)  # UNKNOWN_TOPIC_OR_PARTITION before anything starts
-        consumer_id = self._next_consumer_id
-        consumer = WorkbenchConsumer(consumer_id, self.bootstrap_servers, group_id, topic, assignor)
-        self._next_consumer_id += 1
-        self._consumers[consumer_id] = consumer
-        return consumer.view()
-
-    def _workbench(self, consumer_id: int) -> WorkbenchConsumer:
-        consumer = self._consumers.get(consumer_id)
-        if consumer is None:
-            raise KafkaError(
-                ErrorCode.INVALID_REQUEST, f"there is no running workbench consumer {consumer_id}"
-            )
-        return consumer
-
-    async def crash_consumer(self, consumer_id: int) -> None:
-        raise self._unavailable(Feature.CRASH_CONSUMER)
-
-    async def stop_consumer(self, consumer_id: int) -> None:
-        await self._consumers.pop(self._workbench(consumer_id).consumer_id).stop()
-
-    async def pause_consumer(self, consumer_id: int) -> bool:
-        return self._workbench(consumer_id).pause()
 
     def listener_status(self) -> str | None:
         return None  # it listens nowhere: it is a client
@@ -708,22 +582,4 @@ class RemoteBackend:
             producer.abort()
             await producer.close()
         self._producers.clear()
-        if self._reader is not None:
-            async with self._reader_lock:
-                await call(self._reader.close)
-                self._reader = None
-
-
-def _group_state(state: Any) -> str:
-    return _GROUP_STATES.get(getattr(state, "name", str(state)), str(state))
-
-
-def _record_view(r: Any, message: Any) -> LogRecordView:
-    size = len(r.key or b"") + len(r.value or b"")
-    epoch = r.leader_epoch
-    batch = BatchView(
-        r.offset, r.offset, 1, size, 0, epoch, -1, -1, -1, False, False, "unknown",
-        r.timestamp_type.config_name, r.timestamp,
-    )  # fmt: skip
-    headers = tuple((k, v) for k, v in r.headers)
-    return LogRecordView(r.partition, r.offset, r.timestamp, r.key, r.value, headers, batch)
+        await self._log.close()

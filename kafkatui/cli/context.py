@@ -16,7 +16,7 @@ import functools
 import os
 import sqlite3
 import sys
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -35,8 +35,6 @@ if TYPE_CHECKING:
     from kafkatui.backends.base import Backend, FeatureUnavailable
     from kafkatui.backends.embedded import EmbeddedBackend
     from kafkatui.backends.remote import RemoteBackend
-    from kafkatui.engine.cluster import Cluster
-    from kafkatui.engine.server.config import BrokerDefaults
 
 T = TypeVar("T")
 
@@ -101,13 +99,21 @@ class ClusterOptions:
             return None
         return self.data_dir or default_data_dir(self.cluster_name)
 
-    async def open(self, command: str, defaults: BrokerDefaults | None = None) -> Cluster:
-        from kafkatui.engine.cluster import Cluster
+    async def open(
+        self, command: str, broker_configs: Mapping[str, str | int | bool] | None = None
+    ) -> EmbeddedBackend:
+        """The data dir's own cluster (`EmbeddedBackend.open`), locked by `command`;
+        `broker_configs` by Kafka's server.properties names."""
+        from kafkatui.backends.embedded import EmbeddedBackend
 
         if self.bootstrap_server is not None:
             raise engine_only(command, self.bootstrap_server)
-        return await Cluster.open(
-            self.resolved_data_dir(), brokers=self.brokers, seed=self.seed, command=command, defaults=defaults
+        return await EmbeddedBackend.open(
+            self.resolved_data_dir(),
+            brokers=self.brokers,
+            seed=self.seed,
+            broker_configs=broker_configs,
+            command=command,
         )
 
 
@@ -135,11 +141,10 @@ class DataDirOwner:
 async def open_data_dir(opts: ClusterOptions, command: str) -> EmbeddedBackend | DataDirOwner:
     """The data dir's own engine, or, when another kafkatui process owns the data dir,
     that owner and what it serves (the one place the CLI reads the lock file)."""
-    from kafkatui.backends.embedded import EmbeddedBackend
     from kafkatui.engine.lockfile import LISTENERS, REST_PROXY, SCHEMA_REGISTRY, DataDirLockedError
 
     try:
-        return EmbeddedBackend(await opts.open(command))
+        return await opts.open(command)
     except DataDirLockedError as error:
         return DataDirOwner(
             error,

@@ -62,6 +62,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "kafkatui.cli.group:app",
         "Consumer groups: committed offsets, lag, reset and delete (like kafka-consumer-groups.sh).",
     ),
+    "transactions": LazyCommand(
+        "kafkatui.cli.transactions:app",
+        "Transactions: list them, or describe them by transactional.id (as Kafka's own tool does).",
+    ),
     "schema": LazyCommand(
         "kafkatui.cli.schema:app",
         "Schema Registry: register, list, show, diff and check schemas; delete; compatibility config.",

@@ -75,62 +75,56 @@ def _format_option(side: str) -> Any:
 
 ValueFormatOption = Annotated[WriteFormat | None, _format_option("value")]
 KeyFormatOption = Annotated[WriteFormat | None, _format_option("key")]
-ValueSchemaOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--value-schema",
+
+
+def _schema_option(side: str) -> Any:
+    return typer.Option(
+        f"--{side}-schema",
         metavar="FILE",
-        help="The values' schema (.avsc, .json, .proto): registered under the subject the "
-        "--subject-name-strategy names (orders-value for topic orders), or its id reused when the subject "
-        "has it already (Confluent's auto.register.schemas). A schema with references: register it with "
-        "`kafkatui schema register --reference`, then use --value-subject.",
-    ),
-]
-KeySchemaOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--key-schema", metavar="FILE", help="The keys' schema, as --value-schema (subject orders-key)."
-    ),
-]
-ValueSubjectOption = Annotated[
-    str | None,
-    typer.Option(
-        "--value-subject",
-        "--subject",
-        help="Use the schema registered under this subject (at --value-version) instead of a file: "
-        "Confluent's use.latest.version. With only --value-format: the strategy's subject, latest.",
-    ),
-]
-KeySubjectOption = Annotated[
-    str | None, typer.Option("--key-subject", help="Use the keys' schema registered under this subject.")
-]
-ValueVersionOption = Annotated[
-    str | None,
-    typer.Option(
-        "--value-version",
-        "--version",
+        help=f"The {side}s' schema (.avsc, .json, .proto): registered under the subject the "
+        f"--subject-name-strategy names (orders-{side} for topic orders), or its id reused when the "
+        "subject has it already (Confluent's auto.register.schemas). A schema with references: register "
+        f"it with `kafkatui schema register --reference`, then use --{side}-subject.",
+    )
+
+
+def _subject_option(side: str) -> Any:
+    # The value's also go by the shorter --subject and --version: most topics have a
+    # schema for their values only.
+    return typer.Option(
+        f"--{side}-subject",
+        *(("--subject",) if side == "value" else ()),
+        help=f"Use the {side}s' schema registered under this subject (at --{side}-version) instead of a "
+        f"file: Confluent's use.latest.version. With only --{side}-format: the strategy's subject, latest.",
+    )
+
+
+def _version_option(side: str) -> Any:
+    return typer.Option(
+        f"--{side}-version",
+        *(("--version",) if side == "value" else ()),
         metavar="N|latest",
-        help="With --value-subject: which version (default latest).",
-    ),
-]
-KeyVersionOption = Annotated[
-    str | None,
-    typer.Option(
-        "--key-version", metavar="N|latest", help="With --key-subject: which version (default latest)."
-    ),
-]
-ValueMessageOption = Annotated[
-    str | None,
-    typer.Option(
-        "--value-message",
+        help=f"With --{side}-subject: which version (default latest).",
+    )
+
+
+def _message_option(side: str) -> Any:
+    return typer.Option(
+        f"--{side}-message",
         metavar="NAME",
-        help="Protobuf: which message of the .proto the values are (default the first; a nested one as "
+        help=f"Protobuf: which message of the .proto the {side}s are (default the first; a nested one as "
         "Outer.Inner). Its place among the file's messages goes in every record (its message indexes).",
-    ),
-]
-KeyMessageOption = Annotated[
-    str | None, typer.Option("--key-message", metavar="NAME", help="Protobuf: which message the keys are.")
-]
+    )
+
+
+ValueSchemaOption = Annotated[Path | None, _schema_option("value")]
+KeySchemaOption = Annotated[Path | None, _schema_option("key")]
+ValueSubjectOption = Annotated[str | None, _subject_option("value")]
+KeySubjectOption = Annotated[str | None, _subject_option("key")]
+ValueVersionOption = Annotated[str | None, _version_option("value")]
+KeyVersionOption = Annotated[str | None, _version_option("key")]
+ValueMessageOption = Annotated[str | None, _message_option("value")]
+KeyMessageOption = Annotated[str | None, _message_option("key")]
 StrategyOption = Annotated[
     Strategy,
     typer.Option(

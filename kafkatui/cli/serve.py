@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated
 
@@ -20,12 +21,11 @@ import typer
 from rich.live import Live
 from rich.text import Text
 
+from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.cli.context import ClusterOptions, console, fail, options, run_async
 from kafkatui.ecosystem.http import HttpListenError
 from kafkatui.ecosystem.registry.service import DEFAULT_PORT as REGISTRY_PORT
 from kafkatui.ecosystem.rest.service import DEFAULT_PORT as REST_PORT
-from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.server.config import BrokerDefaults
 from kafkatui.serve.host import ServiceHost
 from kafkatui.serve.logs import configure_logging
 from kafkatui.wire.server import DEFAULT_HOST, DEFAULT_PORT_BASE, ListenError, WireStats
@@ -130,34 +130,37 @@ def serve(
         if brokers < 1:
             raise typer.BadParameter("a cluster needs at least 1 broker", param_hint="--brokers")
         opts = ClusterOptions(opts.data_dir, opts.memory, brokers, opts.cluster_name, opts.seed)
-    defaults = BrokerDefaults(
-        group_initial_rebalance_delay_ms=rebalance_delay_ms, auto_create_topics_enable=auto_create
-    )
+    broker_configs = {
+        "group.initial.rebalance.delay.ms": rebalance_delay_ms,
+        "auto.create.topics.enable": auto_create,
+    }
     registry = registry_port if schema_registry else None
     rest = rest_port if rest_proxy else None
     configure_logging(log_format.value)
-    run_async(lambda: _serve(opts, host, port_base, defaults, registry, rest))
+    run_async(lambda: _serve(opts, host, port_base, broker_configs, registry, rest))
 
 
 async def _serve(
     opts: ClusterOptions,
     host: str,
     port_base: int,
-    defaults: BrokerDefaults,
+    broker_configs: Mapping[str, int | bool],
     registry_port: int | None,
     rest_port: int | None,
 ) -> None:
-    cluster = await opts.open("kafkatui serve", defaults)
-    services = ServiceHost(cluster)
+    backend = await opts.open("kafkatui serve", broker_configs)
+    services = ServiceHost(backend.cluster)
     try:
         try:
             bootstrap = await services.listen_wire(port_base, host, fall_back=False)
             registry = None
             if registry_port is not None:
-                registry = await services.listen_registry(registry_port, host, fall_back=False)
+                registry = await services.listen_registry(
+                    registry_port, host, backend=backend, fall_back=False
+                )
             rest = None
             if rest_port is not None:
-                rest = await services.listen_rest(rest_port, host, fall_back=False)
+                rest = await services.listen_rest(rest_port, host, backend=backend, fall_back=False)
         except (ListenError, HttpListenError) as error:
             raise fail(error.name, str(error)) from None
         stop = asyncio.Event()
@@ -165,43 +168,44 @@ async def _serve(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         try:
-            where = "in memory" if cluster.data_dir is None else str(cluster.data_dir)
-            console.print(f"kafkatui: {len(cluster.brokers)} broker(s), data: {where}")
+            where = "in memory" if backend.data_dir is None else str(backend.data_dir)
+            console.print(f"kafkatui: {len(backend.brokers())} broker(s), data: {where}")
             console.print(f"bootstrap servers: [bold]{bootstrap}[/]")
             if registry is not None:
                 console.print(f"schema registry: [bold]{registry}[/]")
             if rest is not None:
                 console.print(f"rest proxy: [bold]{rest}[/]")
             console.file.flush()
-            await _status_until(stop, services, cluster)
+            await _status_until(stop, services, backend)
         finally:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
     finally:
         await services.close()
-        await cluster.close()
+        await backend.close()
     console.print("kafkatui: stopped")
 
 
-def _status(services: ServiceHost, cluster: Cluster) -> Text:
+def _status(services: ServiceHost, backend: EmbeddedBackend) -> Text:
     s = services.stats or WireStats()
-    running = sum(1 for b in cluster.brokers.values() if b.running)
+    brokers = backend.brokers()
+    running = sum(1 for b in brokers if b.running)
     return Text.assemble(
         ("● ", "green"),
-        f"{running}/{len(cluster.brokers)} brokers up · {len(cluster.topic_names())} topics · "
+        f"{running}/{len(brokers)} brokers up · {len(backend.topic_names())} topics · "
         f"{s.connections} connection(s) open ({s.connections_total} total) · {s.requests:,} requests"
         + (f" · {s.errors + s.internal_errors} closed on errors" if s.errors + s.internal_errors else "")
         + (f" · {s.refusals} refused (limits)" if s.refusals else ""),
     )
 
 
-async def _status_until(stop: asyncio.Event, services: ServiceHost, cluster: Cluster) -> None:
+async def _status_until(stop: asyncio.Event, services: ServiceHost, backend: EmbeddedBackend) -> None:
     """Redraw the status line until `stop` (only on a terminal: logs stay clean)."""
     if not console.is_terminal:
         await stop.wait()
         return
-    with Live(_status(services, cluster), console=console, auto_refresh=False, transient=False) as live:
+    with Live(_status(services, backend), console=console, auto_refresh=False, transient=False) as live:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), STATUS_INTERVAL_S)
-            live.update(_status(services, cluster), refresh=True)
+            live.update(_status(services, backend), refresh=True)

@@ -1,9 +1,11 @@
 """What a cluster tells an admin client about itself (Kafka's admin result types in
 `org.apache.kafka.clients.admin`): a topic and its partitions as DescribeTopics and
 `topic describe` give them (`TopicDescription`, `TopicPartitionInfo`, with each
-replica's log positions), a config as DescribeConfigs gives it (`ConfigEntry`), and a
-link between two brokers as the workbench shows it. The engine builds these; the
-backends hand them to the TUI, the CLI and the services unchanged."""
+replica's log positions), a config as DescribeConfigs gives it (`ConfigEntry`), a
+transaction as ListTransactions and DescribeTransactions give it (`TransactionListing`,
+`TransactionDescription`, KIP-664), and a link between two brokers as the workbench
+shows it. The engine builds these; the backends hand them to the TUI, the CLI and the
+services unchanged."""
 
 from __future__ import annotations
 
@@ -113,3 +115,30 @@ class LinkState:
     latency_ms: int = 0
     loss: float = 0.0
     cut: bool = False
+
+
+@dataclass(frozen=True)
+class TransactionListing:
+    """One transactional id as ListTransactions gives it (Kafka's `TransactionListing`),
+    with the broker that answered: its transaction coordinator."""
+
+    transactional_id: str
+    coordinator: int
+    producer_id: int
+    state: str  # Kafka's TransactionState name: Empty, Ongoing, PrepareCommit, CompleteAbort…
+
+
+@dataclass(frozen=True)
+class TransactionDescription:
+    """DescribeTransactions (Kafka's `TransactionDescription`): a snapshot of one
+    transactional id's state at its coordinator. `start_ms` is -1 unless a transaction
+    has begun; `partitions` are named only while it is Ongoing or Prepare*."""
+
+    transactional_id: str
+    coordinator: int
+    producer_id: int
+    producer_epoch: int
+    state: str
+    timeout_ms: int
+    start_ms: int
+    partitions: tuple[tuple[str, int], ...]

@@ -57,7 +57,7 @@ from kafkatui.engine.scenario import ScenarioDriver
 from kafkatui.engine.server.broker import Broker
 from kafkatui.engine.server.config import BrokerDefaults
 from kafkatui.engine.server.network import Network
-from kafkatui.engine.server.replica_manager import AlterPartition, ShrinkIsr
+from kafkatui.engine.server.requests import AlterPartition, ShrinkIsr
 
 DEFAULT_BROKERS = 3
 

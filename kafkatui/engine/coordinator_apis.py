@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kafkatui.common.admin import TransactionDescription
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.engine.cluster_core import ClusterCore
 from kafkatui.engine.coordinator.group.coordinator import (
@@ -26,7 +27,6 @@ from kafkatui.engine.coordinator.transaction.coordinator import (
     TRANSACTION_STATE_TOPIC,
     TRANSACTION_STATE_TOPIC_CONFIGS,
     TransactionCoordinator,
-    TransactionDescription,
     transaction_partition_for,
 )
 from kafkatui.engine.metadata.image import TopicInfo

@@ -53,6 +53,39 @@ TEXTS: dict[str, dict[str, str]] = {
 
 
 @dataclass
+class Telling:
+    """How a failover lesson tells its story (this one and `lost_disk.py`): in one of
+    `LANGUAGES`, on a manual clock, every line kept in `story`."""
+
+    texts: dict[str, str]
+    clock: ManualClock
+    story: Story
+
+    @classmethod
+    def begin(
+        cls, language: str, texts: dict[str, dict[str, str]], narrate: Callable[[str], None] | None
+    ) -> Telling:
+        if language not in LANGUAGES:
+            raise ValueError(f"language must be one of {', '.join(LANGUAGES)}")
+        return cls(texts[language], ManualClock(), Story(narrate))
+
+    def say(self, key: str, **values: object) -> None:
+        self.story.say(self.texts[key].format(topic=TOPIC, **values))
+
+
+async def open_orders(seed: int, clock: ManualClock) -> EmbeddedBackend:
+    """Where both failover lessons start: three brokers, and TOPIC with three partitions
+    replicated three times, min.insync.replicas=2 (so acks=all means two copies at least)."""
+    backend = await EmbeddedBackend.open(brokers=3, clock=clock, seed=seed)
+    try:
+        await backend.create_topic(TOPIC, 3, 3, configs={"min.insync.replicas": "2"})
+    except BaseException:
+        await close_lesson(backend)
+        raise
+    return backend
+
+
+@dataclass
 class PartitionFailover:
     partition: int
     leader_before: int
@@ -83,18 +116,10 @@ async def failover_scenario(
     language: str = "en",
     narrate: Callable[[str], None] | None = None,
 ) -> FailoverReport:
-    if language not in LANGUAGES:
-        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}")
-    texts = TEXTS[language]
-    clock = ManualClock()
-    story = Story(narrate)
-
-    def say(key: str, **values: object) -> None:
-        story.say(texts[key].format(topic=TOPIC, **values))
-
-    backend = await EmbeddedBackend.open(brokers=3, clock=clock, seed=seed)
+    telling = Telling.begin(language, TEXTS, narrate)
+    clock, story, say = telling.clock, telling.story, telling.say
+    backend = await open_orders(seed, clock)
     try:
-        await backend.create_topic(TOPIC, 3, 3, configs={"min.insync.replicas": "2"})
 
         def on_event(event: Event) -> None:
             if isinstance(event, LeaderElected):

@@ -23,16 +23,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 from kafkatui.backends.base import Backend, Feature
-from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.common.admin import PartitionDescription
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig
-from kafkatui.common.clock import ManualClock
 from kafkatui.common.events import Event, IsrExpanded, IsrShrunk, LeaderElected, LogDirNewIncarnation
-from kafkatui.lessons import Story, close_lesson
+from kafkatui.lessons import close_lesson
+from kafkatui.lessons.failover import TOPIC, Telling, open_orders
 
-TOPIC = "orders"
 LATENCY_MS = 20  # per fetch between brokers once the damage is done: the refetch takes a moment
-LANGUAGES = ("en", "pt")
 
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
@@ -147,22 +144,15 @@ async def lost_disk_scenario(
     language: str = "en",
     narrate: Callable[[str], None] | None = None,
 ) -> LostDiskReport:
-    if language not in LANGUAGES:
-        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}")
-    texts = TEXTS[language]
-    clock = ManualClock()
-    story = Story(narrate)
-
-    def say(key: str, **values: object) -> None:
-        story.say(texts[key].format(topic=TOPIC, **values))
+    telling = Telling.begin(language, TEXTS, narrate)
+    texts, clock, story, say = telling.texts, telling.clock, telling.story, telling.say
 
     def names(partitions: Sequence[int]) -> str:
         shown = [f"{TOPIC}-{p}" for p in partitions]
         return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} {texts['and']} {shown[-1]}"
 
-    backend = await EmbeddedBackend.open(brokers=3, clock=clock, seed=seed)
+    backend = await open_orders(seed, clock)
     try:
-        await backend.create_topic(TOPIC, 3, 3, configs={"min.insync.replicas": "2"})
         faults = backend.engine_controls(Feature.STOP_BROKER)
         scenario = backend.engine_controls(Feature.SCENARIO)
         say("intro")

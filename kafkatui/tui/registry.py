@@ -6,7 +6,8 @@ holding the registry's Python object: the same code then works on the workbench'
 registry, on the one of the kafkatui process it attached to, and on Confluent's; what it
 shows is what clients get (Confluent's error codes, its verbose compatibility messages);
 and the TUI needs nothing of the registry's insides. No Textual here: the Schemas panel
-and the Log panel's framing view draw what these calls return.
+and the Log panel's framing view draw what these calls return. What every panel shares
+of a registry (the client, the text when none runs) is in `registry_serde.py`.
 """
 
 from __future__ import annotations
@@ -18,21 +19,15 @@ from typing import Any, TypeVar
 from kafkatui.ecosystem.registry import errors
 from kafkatui.ecosystem.registry.compatibility import CompatibilityLevel, Reason, read_messages
 from kafkatui.ecosystem.serde import wire
-from kafkatui.ecosystem.serde.client import RegistryClient, RegistryClientError, quote
+from kafkatui.ecosystem.serde.client import RegistryClientError, quote
 from kafkatui.ecosystem.serde.codecs import Deserializer
+from kafkatui.tui.registry_serde import registry_client
 
 T = TypeVar("T")
 
 DEFAULT_LEVEL = CompatibilityLevel.BACKWARD.value  # Confluent's, when nothing is configured
 FOLLOW_GLOBAL = "follow global"  # a subject's choice: no level of its own (DELETE /config/{s})
 PAYLOAD_SHOWN = 32  # payload bytes a framing view shows (the rest is counted)
-
-NO_REGISTRY = (
-    "No Schema Registry runs for this workbench. Started without --no-schema-registry "
-    "(and with --listen, the default), the workbench serves one on 127.0.0.1:8081 over its "
-    "cluster's _schemas topic; `kafkatui serve` runs one too. Attached to another kafkatui "
-    "process, the workbench uses that process's registry."
-)
 
 
 @dataclass(frozen=True)
@@ -163,7 +158,7 @@ class RegistryBrowser:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.client = RegistryClient(url, timeout_s=10.0)
+        self.client = registry_client(url)
         self._deserializer = Deserializer(self.client)
 
     async def close(self) -> None:

@@ -2,7 +2,8 @@
 type, and a subject's latest version as the serializer a value typed as JSON is checked
 against and sent with, in Confluent's wire format.
 
-Like the Schemas panel's glue, it speaks Confluent's REST API to the registry's URL
+Like the Schemas panel's glue (`registry.py`, which takes its client and its "no
+registry" text from here), it speaks Confluent's REST API to the registry's URL
 (`Backend.schema_registry_url`) through the serde's `RegistryClient`, so the same code
 serves the workbench's own registry, the one of the kafkatui process it attached to, and
 Confluent's. No Textual here. The codecs (fastavro, protobuf, jsonschema) and the HTTP
@@ -15,16 +16,27 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from kafkatui.ecosystem.serde.client import RegistryClient
     from kafkatui.ecosystem.serde.codecs import Serializer
 
 # The registry's schemaType values, as the panel names them.
 SCHEMA_TYPES = {"AVRO": "Avro", "JSON": "JSON Schema", "PROTOBUF": "Protobuf"}
 
+# What the Schemas and Produce panels say where a registry would be.
 NO_REGISTRY = (
-    "No Schema Registry runs for this workbench. It serves one beside its brokers "
-    "(127.0.0.1:8081) unless started with --no-schema-registry or --no-listen; attached "
-    "to another kafkatui process, it uses that process's registry."
+    "No Schema Registry runs for this workbench. Started without --no-schema-registry "
+    "(and with --listen, the default), the workbench serves one on 127.0.0.1:8081 over its "
+    "cluster's _schemas topic; `kafkatui serve` runs one too. Attached to another kafkatui "
+    "process, the workbench uses that process's registry."
 )
+REGISTRY_TIMEOUT_S = 10.0  # a panel's call to the registry gives up after this
+
+
+def registry_client(url: str) -> RegistryClient:
+    """The REST client every panel reaches the registry at `url` with."""
+    from kafkatui.ecosystem.serde.client import RegistryClient
+
+    return RegistryClient(url, timeout_s=REGISTRY_TIMEOUT_S)
 
 
 @dataclass(frozen=True)
@@ -81,10 +93,9 @@ class SubjectSchemas:
 
     def __init__(self, url: str) -> None:
         from kafkatui.ecosystem.registry.store import TOPIC
-        from kafkatui.ecosystem.serde.client import RegistryClient
 
         self.url = url
-        self.client = RegistryClient(url, timeout_s=10.0)
+        self.client = registry_client(url)
         self.topic = TOPIC  # where the workbench's registry keeps schemas: it grows as they change
 
     async def subjects(self, schema_type: str) -> list[str]:

@@ -14,8 +14,8 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from kafkatui.common.admin import TransactionDescription
 from kafkatui.common.errors import ErrorCode, KafkaError
-from kafkatui.engine.coordinator.transaction.coordinator import TransactionDescription
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, nested, response_class
 from kafkatui.wire.producer_ids import check_txn_coordinator

@@ -23,7 +23,8 @@ from kafkatui.engine.cluster import Cluster
 from kafkatui.tui.panels.log import NO_TOPICS, LogPanel
 from kafkatui.tui.screens.jump import JumpScreen
 from kafkatui.tui.stylesheets import component_stylesheets
-from kafkatui.tui.widgets.log_view import PAGE_SIZE, Cursor, LogPages, LogView, PartitionBounds
+from kafkatui.tui.widgets.log_pages import PAGE_SIZE, Cursor, LogPages, PartitionBounds
+from kafkatui.tui.widgets.log_view import LogView
 
 SIZE = (120, 36)
 Setup = Callable[[EmbeddedBackend], Awaitable[None]]
@@ -314,7 +315,7 @@ def test_snapshot_of_records_and_details(snap_compare: Callable[..., bool]) -> N
 
 
 def test_same_key_same_colour() -> None:
-    from kafkatui.tui.widgets.log_view import KEY_PALETTE, key_style
+    from kafkatui.tui.widgets.record_text import KEY_PALETTE, key_style
 
     assert key_style(b"client-1") == key_style(b"client-1")
     assert {key_style(f"k{i}".encode()) for i in range(200)} == {Style(color=c) for c in KEY_PALETTE}
@@ -372,7 +373,7 @@ def test_pages_stay_bounded_and_hold_the_right_records(
 
 def test_transaction_markers_are_named() -> None:
     from kafkatui.engine.log.records import decode_batch, encode_txn_marker
-    from kafkatui.tui.widgets.log_view import control_label
+    from kafkatui.tui.widgets.record_text import control_label
 
     commit = decode_batch(encode_txn_marker(7, 0, True, 0, 0)).records[0]
     abort = decode_batch(encode_txn_marker(7, 0, False, 0, 0)).records[0]

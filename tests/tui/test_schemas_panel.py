@@ -15,7 +15,7 @@ from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.ecosystem.serde.client import RegistryClient
 from kafkatui.tui.app import KafkaTuiApp
 from kafkatui.tui.panels.schemas import SchemasPanel
-from kafkatui.tui.registry import NO_REGISTRY
+from kafkatui.tui.registry_serde import NO_REGISTRY
 from tests.tui.conftest import SIZE, make_app
 
 

@@ -6,21 +6,21 @@ in one transaction and a crash either keeps the whole batch or none of it.
 
 Databases run in WAL mode with `synchronous=NORMAL`: a committed append survives the
 process being killed (`kill -9`); only an operating-system crash could lose the last
-commits, as with Kafka's default of leaving fsync to the OS.
+commits, as with Kafka's default of leaving fsync to the OS (`database.py` opens it and
+wraps each call; what segments and the cleaner ask of it is `segment_store.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
 
 import aiosqlite
 
+from kafkatui.engine.log.database import MEMORY, counted, guarded, open_database_created
 from kafkatui.engine.log.in_flight import InFlight
 from kafkatui.engine.log.log_dir import (
     DatabaseCheck,
@@ -35,11 +35,7 @@ from kafkatui.engine.log.log_dir import (
 )
 from kafkatui.engine.log.producer_state import NUM_BATCHES_TO_RETAIN, ProducerBatch
 from kafkatui.engine.log.records import BatchHeader
-
-MEMORY = ":memory:"
-
-P = ParamSpec("P")
-R = TypeVar("R")
+from kafkatui.engine.log.segment_store import SegmentStore, batch_row
 
 _BROKER_MIGRATIONS: tuple[str, ...] = (
     """
@@ -99,74 +95,6 @@ _BROKER_MIGRATIONS: tuple[str, ...] = (
 STARTUP_CHECKED_BATCHES = 8
 
 
-async def open_database(path: Path | str, migrations: Sequence[str]) -> aiosqlite.Connection:
-    """Open (or create) a database in WAL mode and bring its schema up to date."""
-    return (await open_database_created(path, migrations))[0]
-
-
-async def open_database_created(
-    path: Path | str, migrations: Sequence[str]
-) -> tuple[aiosqlite.Connection, bool]:
-    """`open_database`, also saying whether the database was new (no schema yet: a
-    missing or empty file)."""
-    db = await aiosqlite.connect(str(path), isolation_level=None)
-    try:
-        if str(path) != MEMORY:
-            await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA synchronous=NORMAL")
-        await db.execute("PRAGMA foreign_keys=ON")
-        async with db.execute("PRAGMA user_version") as cursor:
-            (version,) = await cursor.fetchone()  # type: ignore[misc]
-        if version > len(migrations):
-            raise RuntimeError(
-                f"{path} was written by a newer kafkatui (schema {version} > {len(migrations)})"
-            )
-        for number, script in enumerate(migrations[version:], start=version + 1):
-            await db.executescript(f"BEGIN; {script}; PRAGMA user_version={number}; COMMIT;")
-    except BaseException:
-        await db.close()
-        raise
-    return db, version == 0
-
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _guarded(
-    method: Callable[Concatenate[BrokerStorage, P], Awaitable[R]],
-) -> Callable[Concatenate[BrokerStorage, P], Awaitable[R]]:
-    """A storage call whose disk or file fails takes the database offline (KIP-112):
-    the caller gets `LogDirFailure` (KAFKA_STORAGE_ERROR), and so does every later call."""
-
-    @functools.wraps(method)
-    async def guarded(self: BrokerStorage, *args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return await method(self, *args, **kwargs)
-        except LogDirFailure:
-            raise
-        except Exception as error:
-            if not is_storage_failure(error):
-                raise
-            raise self.fail(str(error), damaged=is_damage(error)) from error
-
-    return guarded
-
-
-def _counted(
-    method: Callable[Concatenate[BrokerStorage, P], Awaitable[R]],
-) -> Callable[Concatenate[BrokerStorage, P], Awaitable[R]]:
-    """Count the call in `in_flight` while it waits on SQLite's thread: `Cluster.settle`
-    calls a cluster idle only when nothing is, so every call must be counted."""
-
-    @functools.wraps(method)
-    async def counted(self: BrokerStorage, *args: P.args, **kwargs: P.kwargs) -> R:
-        with self._busy():
-            return await method(self, *args, **kwargs)
-
-    return counted
-
-
 @dataclass
 class LogState:
     """Where a partition replica's log stands when it is opened."""
@@ -182,23 +110,6 @@ class LogState:
 
 
 @dataclass(frozen=True, slots=True)
-class BatchIndexEntry:
-    """A batch's place in the log, without its bytes (for segments and retention)."""
-
-    base_offset: int
-    last_offset: int
-    size: int
-    max_timestamp: int
-
-
-def _row(log_id: int, h: BatchHeader, data: bytes) -> tuple[object, ...]:
-    return (
-        log_id, h.base_offset, h.last_offset, h.max_timestamp, h.producer_id, h.producer_epoch,
-        h.base_sequence, h.attributes, h.partition_leader_epoch, h.records_count, h.size, data,
-    )  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
 class StoredBatch:
     """A batch as read back: its header fields and the exact bytes."""
 
@@ -207,7 +118,7 @@ class StoredBatch:
     data: bytes
 
 
-class BrokerStorage:
+class BrokerStorage(SegmentStore):
     """The SQLite database of one broker (`broker-<id>.db`), Kafka's log directory.
 
     Once a call meets an I/O error or damage the database is offline (`failure`): every
@@ -271,7 +182,7 @@ class BrokerStorage:
             await storage._startup_check()
         return storage
 
-    @_guarded
+    @guarded
     async def _startup_check(self) -> None:
         async with self._db.execute("PRAGMA quick_check(5)") as cursor:
             verdict = [str(row[0]) async for row in cursor]
@@ -308,7 +219,7 @@ class BrokerStorage:
             with contextlib.suppress(Exception):  # a failed database may fail to close too
                 await connection.close()
 
-    @_guarded
+    @guarded
     async def stamp(self, identity: StorageIdentity) -> None:
         """Record who this database belongs to (KIP-858's meta.properties)."""
         await write_identity(self._db, identity)
@@ -325,8 +236,8 @@ class BrokerStorage:
         name = self._names.get(log_id, f"log {log_id}")
         return self.fail(f"{name}: the batch at offset {base} {problem}", damaged=True)
 
-    @_guarded
-    @_counted
+    @guarded
+    @counted
     async def load_logs(self) -> list[LogState]:
         """Every partition replica this broker stores, with its recovered end offset."""
         sql = """
@@ -346,8 +257,8 @@ class BrokerStorage:
             states.append(LogState(log_id, topic_id, topic, partition, start, leo, min(hw, leo), size))
         return states
 
-    @_guarded
-    @_counted
+    @guarded
+    @counted
     async def create_log(self, topic_id: str, topic: str, partition: int) -> LogState:
         async with self._write_lock:
             cursor = await self._db.execute(
@@ -360,13 +271,13 @@ class BrokerStorage:
         self._names[log_id] = f"{topic}-{partition}"
         return LogState(log_id, topic_id, topic, partition, 0, 0, 0, 0)
 
-    @_guarded
-    @_counted
+    @guarded
+    @counted
     async def delete_log(self, log_id: int) -> None:
         async with self._write_lock:
             await self._db.execute("DELETE FROM logs WHERE log_id = ?", (log_id,))
 
-    @_guarded
+    @guarded
     async def append(self, log_id: int, batches: Sequence[tuple[BatchHeader, bytes]]) -> None:
         """Write batches in one transaction (all or nothing), each indexed by its leader epoch."""
         with self._busy():
@@ -374,7 +285,7 @@ class BrokerStorage:
                 await self._append(log_id, batches)
 
     async def _append(self, log_id: int, batches: Sequence[tuple[BatchHeader, bytes]]) -> None:
-        rows = [_row(log_id, h, data) for h, data in batches]
+        rows = [batch_row(log_id, h, data) for h, data in batches]
         sql = "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         if len(rows) == 1:
             await self._db.execute(sql, rows[0])
@@ -387,7 +298,7 @@ class BrokerStorage:
             await self._db.execute("ROLLBACK")
             raise
 
-    @_guarded
+    @guarded
     async def read(
         self, log_id: int, from_offset: int, upper_offset: int, max_bytes: int
     ) -> list[StoredBatch]:
@@ -421,8 +332,8 @@ class BrokerStorage:
                 total += size
         return out
 
-    @_guarded
-    @_counted
+    @guarded
+    @counted
     async def truncate(self, log_id: int, offset: int) -> int:
         """Remove batches from `offset` on (they start at or after it); returns bytes freed."""
         async with self._write_lock:
@@ -437,8 +348,8 @@ class BrokerStorage:
         await self._db.execute("DELETE FROM batches WHERE log_id = ? AND base_offset >= ?", (log_id, offset))
         return int(freed)
 
-    @_guarded
-    @_counted
+    @guarded
+    @counted
     async def last_epoch(self, log_id: int) -> int:
         """The leader epoch of the log's last batch (-1 for an empty log)."""
         async with self._db.execute(
@@ -447,8 +358,8 @@ class BrokerStorage:
             row = await cursor.fetchone()
         return -1 if row is None else int(row[0])
 
-    @_guarded
-    @_counted
+    @guarded
+    @counted
     async def first_offset_after_epoch(self, log_id: int, epoch: int) -> int | None:
         """Where the first batch of a later epoch starts (Kafka's leader-epoch cache lookup)."""
         async with self._db.execute(
@@ -457,8 +368,8 @@ class BrokerStorage:
             row = await cursor.fetchone()
         return None if row is None or row[0] is None else int(row[0])
 
-    @_guarded
-    @_counted
+    @guarded
+    @counted
     async def first_batch_at_or_after_time(
         self, log_id: int, timestamp: int, upper_offset: int
     ) -> bytes | None:
@@ -477,8 +388,8 @@ class BrokerStorage:
             raise self._corrupt(log_id, row[1], problem)
         return data
 
-    @_guarded
-    @_counted
+    @guarded
+    @counted
     async def largest_epoch_at_most(self, log_id: int, epoch: int) -> int | None:
         """The largest leader epoch in the log that is not above `epoch`."""
         async with self._db.execute(
@@ -487,7 +398,7 @@ class BrokerStorage:
             row = await cursor.fetchone()
         return None if row is None or row[0] is None else int(row[0])
 
-    @_guarded
+    @guarded
     async def producer_batches(self, log_id: int) -> list[ProducerBatch]:
         """The last batches of each producer id in a log, oldest first: enough to rebuild
         its producer state (Kafka reloads a snapshot and replays the log after it)."""
@@ -510,7 +421,7 @@ class BrokerStorage:
             async with self._db.execute(sql, (log_id, log_id, NUM_BATCHES_TO_RETAIN)) as cursor:
                 return [ProducerBatch(*row) async for row in cursor]
 
-    @_guarded
+    @guarded
     async def transaction_batches(self, log_id: int) -> list[tuple[int, int, int, int, bytes | None]]:
         """Transactional batches of a log, oldest first: (producer id, epoch, base offset,
         last offset, the bytes of a control batch else None). What rebuilding the open
@@ -529,7 +440,7 @@ class BrokerStorage:
                     raise self._corrupt(log_id, base, problem)
             return rows  # type: ignore[return-value]
 
-    @_guarded
+    @guarded
     async def last_offsets_of_producers(self, log_id: int) -> dict[int, tuple[int, int]]:
         """Each producer id's last data batch and last batch of any kind (by last offset;
         -1 without a data batch): what the log cleaner keeps for the producer state."""
@@ -543,133 +454,15 @@ class BrokerStorage:
             async with self._db.execute(sql, (log_id,)) as cursor:
                 return {int(pid): (int(data), int(last)) async for pid, data, last in cursor}
 
-    @_guarded
-    @_counted
+    @guarded
+    @counted
     async def checkpoint_high_watermark(self, log_id: int, high_watermark: int) -> None:
         async with self._write_lock:
             await self._db.execute(
                 "UPDATE logs SET high_watermark = ? WHERE log_id = ?", (high_watermark, log_id)
             )
 
-    # --- segments, retention and the log cleaner (see `cleaner.py`) --------------------
-
-    @_guarded
-    async def batch_index(self, log_id: int, from_offset: int = 0) -> list[BatchIndexEntry]:
-        """The log's batches from `from_offset` on, without their bytes."""
-        with self._busy():
-            async with self._db.execute(
-                "SELECT base_offset, last_offset, size, max_timestamp FROM batches "
-                "WHERE log_id = ? AND last_offset >= ? ORDER BY last_offset",
-                (log_id, from_offset),
-            ) as cursor:
-                return [BatchIndexEntry(*row) async for row in cursor]
-
-    @_guarded
-    async def segment_bases(self, log_id: int) -> list[int]:
-        with self._busy():
-            async with self._db.execute(
-                "SELECT base_offset FROM segments WHERE log_id = ? ORDER BY base_offset", (log_id,)
-            ) as cursor:
-                return [int(row[0]) async for row in cursor]
-
-    @_guarded
-    async def save_segment_bases(self, log_id: int, bases: Sequence[int]) -> None:
-        """Record where closed segments start; boundaries from `bases[0]` on are replaced."""
-        with self._busy():
-            if not bases:
-                return
-            async with self._write_lock:
-                await self._db.execute("BEGIN")
-                try:
-                    await self._db.execute(
-                        "DELETE FROM segments WHERE log_id = ? AND base_offset >= ?", (log_id, bases[0])
-                    )
-                    await self._db.executemany(
-                        "INSERT INTO segments VALUES (?, ?)", [(log_id, base) for base in bases]
-                    )
-                    await self._db.execute("COMMIT")
-                except BaseException:
-                    await self._db.execute("ROLLBACK")
-                    raise
-
-    @_guarded
-    async def delete_before(self, log_id: int, offset: int) -> int:
-        """Retention: drop the batches below `offset` and move the log start offset there;
-        returns the bytes freed."""
-        with self._busy():
-            async with self._write_lock:
-                async with self._db.execute(
-                    "SELECT COALESCE(SUM(size), 0) FROM batches WHERE log_id = ? AND last_offset < ?",
-                    (log_id, offset),
-                ) as cursor:
-                    (freed,) = await cursor.fetchone()  # type: ignore[misc]
-                await self._db.execute("BEGIN")
-                try:
-                    await self._db.execute(
-                        "DELETE FROM batches WHERE log_id = ? AND last_offset < ?", (log_id, offset)
-                    )
-                    await self._db.execute(
-                        "DELETE FROM segments WHERE log_id = ? AND base_offset < ?", (log_id, offset)
-                    )
-                    await self._db.execute(
-                        "UPDATE logs SET log_start_offset = MAX(log_start_offset, ?) WHERE log_id = ?",
-                        (offset, log_id),
-                    )
-                    await self._db.execute("COMMIT")
-                except BaseException:
-                    await self._db.execute("ROLLBACK")
-                    raise
-            return int(freed)
-
-    @_guarded
-    async def cleaner_checkpoint(self, log_id: int) -> int:
-        with self._busy():
-            async with self._db.execute(
-                "SELECT cleaner_checkpoint FROM logs WHERE log_id = ?", (log_id,)
-            ) as c:
-                row = await c.fetchone()
-            return 0 if row is None else int(row[0])
-
-    @_guarded
-    async def replace_batches(
-        self,
-        log_id: int,
-        first: int,
-        end: int,
-        batches: Sequence[tuple[BatchHeader, bytes]],
-        checkpoint: int,
-    ) -> int:
-        """The log cleaner's swap (Kafka's `replaceSegments`): the batches in offsets
-        [first, end) become `batches` (the same offsets, fewer records), and the cleaner
-        checkpoint moves to `checkpoint`, in one transaction. Returns the bytes freed."""
-        with self._busy():
-            async with self._write_lock:
-                async with self._db.execute(
-                    "SELECT COALESCE(SUM(size), 0) FROM batches WHERE log_id = ? AND base_offset >= ? "
-                    "AND last_offset < ?",
-                    (log_id, first, end),
-                ) as cursor:
-                    (before,) = await cursor.fetchone()  # type: ignore[misc]
-                await self._db.execute("BEGIN")
-                try:
-                    await self._db.execute(
-                        "DELETE FROM batches WHERE log_id = ? AND base_offset >= ? AND last_offset < ?",
-                        (log_id, first, end),
-                    )
-                    await self._db.executemany(
-                        "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [_row(log_id, h, data) for h, data in batches],
-                    )
-                    await self._db.execute(
-                        "UPDATE logs SET cleaner_checkpoint = ? WHERE log_id = ?", (checkpoint, log_id)
-                    )
-                    await self._db.execute("COMMIT")
-                except BaseException:
-                    await self._db.execute("ROLLBACK")
-                    raise
-            return int(before) - sum(h.size for h, _ in batches)
-
-    @_guarded
+    @guarded
     async def file_size(self) -> int:
         """Bytes the database uses (pages in use), as shown for 'bytes on disk'."""
         async with self._db.execute("PRAGMA page_count") as c1:

@@ -19,9 +19,9 @@ from typing import Any
 import aiosqlite
 
 from kafkatui.engine.log.configs import TopicConfig
+from kafkatui.engine.log.database import MEMORY, open_database_created
 from kafkatui.engine.log.in_flight import InFlight
 from kafkatui.engine.log.log_dir import is_storage_failure
-from kafkatui.engine.log.storage import MEMORY, open_database_created
 
 _METADATA_MIGRATIONS: tuple[str, ...] = (
     """

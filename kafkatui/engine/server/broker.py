@@ -27,7 +27,8 @@ from kafkatui.engine.log.storage import BrokerStorage
 from kafkatui.engine.metadata.image import MetadataImage
 from kafkatui.engine.server.config import BrokerDefaults
 from kafkatui.engine.server.network import Network
-from kafkatui.engine.server.replica_manager import AlterPartition, ReplicaManager, ShrinkIsr
+from kafkatui.engine.server.replica_manager import ReplicaManager
+from kafkatui.engine.server.requests import AlterPartition, ShrinkIsr
 
 
 class Broker(ReplicaManager):

@@ -5,9 +5,9 @@ A broker learns which replicas it hosts from the metadata image (as a KRaft brok
 from the metadata log), opens or creates their logs in its own database, runs a replica
 fetcher for each partition it follows, and for each one it leads keeps its followers'
 progress (`partition.py`), from which the high watermark advances and the ISR shrinks or
-grows. Produce appends to partitions it leads (an acks=all produce then waits as a
-`DelayedProduce`); fetch reads up to the high watermark, long-polling as a `DelayedFetch`
-(`purgatory.py`); followers read up to the log end.
+grows. Produce appends to partitions it leads (`produce_path.py`: an acks=all produce then
+waits as a `DelayedProduce`); fetch reads up to the high watermark, long-polling as a
+`DelayedFetch` (`fetch_path.py`, `purgatory.py`); followers read up to the log end.
 """
 
 from __future__ import annotations
@@ -15,58 +15,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Awaitable, Callable, Sequence
-from functools import partial
+from collections.abc import Awaitable, Callable
 
 from kafkatui.common.admin import ReplicaSnapshot
-from kafkatui.common.clients import TimestampType
-from kafkatui.common.clock import Clock, wait_event
+from kafkatui.common.clock import Clock
 from kafkatui.common.errors import ErrorCode, KafkaError
-from kafkatui.common.events import (
-    AckLost,
-    DuplicateBatchDropped,
-    EventBus,
-    HighWatermarkAdvanced,
-    ProduceRejected,
-    RecordAppended,
-)
+from kafkatui.common.events import EventBus, HighWatermarkAdvanced
 from kafkatui.engine.log.log_dir import LogDirFailure
-from kafkatui.engine.log.partition_log import LogAppendInfo, PartitionLog
-from kafkatui.engine.log.producer_state import last_sequence
-from kafkatui.engine.log.records import decode_batch, read_header
+from kafkatui.engine.log.partition_log import PartitionLog
 from kafkatui.engine.log.storage import BrokerStorage
-from kafkatui.engine.log.validator import validate_compression, validate_keys, validate_timestamps
 from kafkatui.engine.metadata.image import MetadataImage, PartitionInfo, TopicInfo
 from kafkatui.engine.server.config import BrokerDefaults
+from kafkatui.engine.server.fetch_path import FetchPath
 from kafkatui.engine.server.network import Network
 from kafkatui.engine.server.partition import Partition, leader_high_watermark
-from kafkatui.engine.server.purgatory import DelayedFetch, DelayedProduce
-from kafkatui.engine.server.replication import (
-    REPLICA_FETCH_MAX_BYTES,
-    LeaderEndPoint,
-    ReplicaFetcher,
-    ReplicaFetchResult,
-)
-from kafkatui.engine.server.requests import (
-    EARLIEST,
-    LATEST,
-    READ_COMMITTED,
-    READ_UNCOMMITTED,
-    REQUEST_TIMEOUT_MS,
-    VALID_ACKS,
-    FetchedPartition,
-    FetchPartition,
-    ProduceResult,
-)
-
-# AlterPartition requests to the controller (topic, partition, replica(s), leader epoch).
-AlterPartition = Callable[[str, int, int, int], Awaitable[None]]
-ShrinkIsr = Callable[[str, int, Sequence[int], int], Awaitable[None]]
-# A broker telling the controller its log dir is offline (KIP-112, in the heartbeat).
-ReportLogDirFailure = Callable[[int, LogDirFailure], Awaitable[None]]
+from kafkatui.engine.server.produce_path import ProducePath
+from kafkatui.engine.server.replication import LeaderEndPoint, ReplicaFetcher
+from kafkatui.engine.server.requests import AlterPartition, ReportLogDirFailure, ShrinkIsr
 
 
-class ReplicaManager:
+class ReplicaManager(ProducePath, FetchPath):
     """One broker's partition replicas, in its own SQLite database (Kafka's
     `ReplicaManager`); `Broker` adds the coordinators it hosts."""
 
@@ -457,266 +425,3 @@ class ReplicaManager:
             log.high_watermark,
             log.size_bytes,
         )
-
-    # --- produce ---------------------------------------------------------------------
-
-    async def produce(
-        self,
-        topic: str,
-        partition: int,
-        data: bytes,
-        *,
-        acks: int = -1,
-        timeout_ms: int = REQUEST_TIMEOUT_MS,
-        from_coordinator: bool = False,
-    ) -> ProduceResult:
-        """Append one producer batch to a partition this broker leads.
-
-        acks=1 answers once the leader has written it; acks=all once every in-sync
-        replica has fetched it (the high watermark covers it); acks=0 callers don't wait.
-        `from_coordinator`: a group coordinator's transactional batch (no sequence checks).
-        """
-        try:
-            if acks not in VALID_ACKS:
-                raise KafkaError(ErrorCode.INVALID_REQUIRED_ACKS, f"acks must be -1, 0 or 1, not {acks}")
-            info, part, log = self._leader_log(topic, partition)
-            config = info.config
-            max_bytes = config.max_message_bytes
-            if len(data) > max_bytes:
-                raise KafkaError(
-                    ErrorCode.MESSAGE_TOO_LARGE,
-                    f"record batch of {len(data)} bytes exceeds {topic}'s max.message.bytes={max_bytes}",
-                )
-            if acks == -1 and len(part.isr) < config.min_insync_replicas:
-                raise KafkaError(
-                    ErrorCode.NOT_ENOUGH_REPLICAS,
-                    f"{topic}-{partition} has {len(part.isr)} in-sync replica(s), fewer than "
-                    f"min.insync.replicas={config.min_insync_replicas}",
-                )
-            data, records = validate_compression(data, config)
-            now = self._clock.now_ms()
-            validate_timestamps(data, config, now)
-            if "compact" in config.cleanup_policy:
-                validate_keys(data, topic, partition, records)
-            timestamp_type = TimestampType.from_config(config.message_timestamp_type)
-            appended = await log.append_as_leader(
-                data, leader_epoch=part.leader_epoch, timestamp_type=timestamp_type, now_ms=now,
-                from_coordinator=from_coordinator,
-            )  # fmt: skip
-        except KafkaError as error:
-            self._bus.publish(
-                ProduceRejected(
-                    timestamp_ms=self._clock.now_ms(),
-                    broker_id=self.broker_id,
-                    topic=topic,
-                    partition=partition,
-                    error=error.name,
-                    message=error.message,
-                )
-            )
-            raise
-        if appended.duplicate:
-            self._dropped_duplicate(topic, partition, data, appended, now)
-        else:
-            self._bus.publish(
-                RecordAppended(
-                    timestamp_ms=now,
-                    broker_id=self.broker_id,
-                    topic=topic,
-                    partition=partition,
-                    base_offset=appended.base_offset,
-                    last_offset=appended.last_offset,
-                    record_count=appended.record_count,
-                    size_bytes=appended.size_bytes,
-                    producer_id=appended.producer_id,
-                )
-            )
-            self._maybe_advance_high_watermark(log, part)
-        if acks == -1:
-            # A duplicate waits too: its first append may not be replicated yet.
-            await DelayedProduce(
-                self, self._clock, topic, partition, log, appended.last_offset + 1, part.leader_epoch,
-                config.min_insync_replicas, timeout_ms,
-            ).wait()  # fmt: skip
-        if acks != 0 and self.network.loses_ack(topic):
-            self._bus.publish(
-                AckLost(
-                    timestamp_ms=self._clock.now_ms(), broker_id=self.broker_id, topic=topic,
-                    partition=partition, base_offset=appended.base_offset, last_offset=appended.last_offset,
-                )
-            )  # fmt: skip
-            raise KafkaError(
-                ErrorCode.NETWORK_EXCEPTION,
-                f"the response for {topic}-{partition} offsets {appended.base_offset}.."
-                f"{appended.last_offset} was lost on its way to the producer (a lost-ack fault)",
-            )
-        log_append_time = now if timestamp_type is TimestampType.LOG_APPEND_TIME else -1
-        return ProduceResult(appended.base_offset, log_append_time, log.log_start_offset)
-
-    def _dropped_duplicate(
-        self, topic: str, partition: int, data: bytes, appended: LogAppendInfo, now: int
-    ) -> None:
-        """Count and announce a retried batch the log already holds (KIP-98)."""
-        self.duplicates_dropped += 1
-        header = read_header(data)
-        self._bus.publish(
-            DuplicateBatchDropped(
-                timestamp_ms=now,
-                broker_id=self.broker_id,
-                topic=topic,
-                partition=partition,
-                producer_id=header.producer_id,
-                producer_epoch=header.producer_epoch,
-                base_sequence=header.base_sequence,
-                last_sequence=last_sequence(header.base_sequence, header.last_offset_delta),
-                base_offset=appended.base_offset,
-                last_offset=appended.last_offset,
-            )
-        )
-
-    # --- fetch -----------------------------------------------------------------------
-
-    async def fetch(
-        self,
-        partitions: Sequence[FetchPartition],
-        *,
-        max_wait_ms: int = 500,
-        min_bytes: int = 1,
-        isolation_level: int = READ_UNCOMMITTED,
-    ) -> list[FetchedPartition]:
-        """Read from led partitions up to the high watermark, long-polling like Kafka.
-
-        Returns at once if at least `min_bytes` are available or any partition has an
-        error; otherwise waits up to `max_wait_ms` for a high watermark to move.
-        read_committed (KIP-98) reads only up to the last stable offset and lists the
-        aborted transactions among the batches, for the consumer to drop.
-        """
-        results = await self._read(partitions, isolation_level)
-        delayed = DelayedFetch(
-            self._clock,
-            [log for p in partitions if (log := self._log(p.topic, p.partition)) is not None],
-            min_bytes,
-            max_wait_ms,
-            partial(self._read, partitions, isolation_level),
-        )
-        if delayed.try_complete(results) or max_wait_ms <= 0:
-            return results
-        return await delayed.wait(results)
-
-    async def _read(
-        self, partitions: Sequence[FetchPartition], isolation_level: int = READ_UNCOMMITTED
-    ) -> list[FetchedPartition]:
-        results = []
-        for p in partitions:
-            result = FetchedPartition(p.topic, p.partition)
-            try:
-                _, _, log = self._leader_log(p.topic, p.partition)
-                result.high_watermark = log.high_watermark
-                result.log_start_offset = log.log_start_offset
-                result.last_stable_offset = log.last_stable_offset
-                upper = log.high_watermark
-                if isolation_level == READ_COMMITTED:
-                    upper = result.last_stable_offset
-                stored = await log.read(p.fetch_offset, p.max_bytes, upper)
-                result.batches = [b.data for b in stored]
-                if isolation_level == READ_COMMITTED:
-                    end = stored[-1].last_offset + 1 if stored else p.fetch_offset
-                    result.aborted_transactions = [
-                        (a.producer_id, a.first_offset)
-                        for a in log.producer_state.aborted_between(p.fetch_offset, end)
-                    ]
-            except KafkaError as error:
-                result.error = error
-            results.append(result)
-        return results
-
-    async def read_replica(self, topic: str, partition: int, offset: int, max_bytes: int) -> list[bytes]:
-        """Batches of this broker's replica from `offset` up to its log end (not the HW).
-
-        For inspection (the log view), not for consumers: it also shows records the
-        high watermark has not reached yet.
-        """
-        log = self._log(topic, partition)
-        if log is None:
-            raise KafkaError(
-                ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-                f"broker {self.broker_id} has no replica of {topic}-{partition}",
-            )
-        offset = min(max(offset, log.log_start_offset), log.log_end_offset)
-        stored = await log.read(offset, max_bytes, log.log_end_offset)
-        return [b.data for b in stored]
-
-    async def fetch_as_follower(
-        self, topic: str, partition: int, *, replica_id: int, fetch_offset: int, max_wait_ms: int
-    ) -> ReplicaFetchResult:
-        """A follower's fetch: record how far it got, advance the HW, return new batches.
-
-        Followers read past the high watermark (up to the LEO) — that is how records
-        reach them before they count as committed. Long-polls up to `max_wait_ms` for
-        new records like Kafka's replica fetch.
-        """
-        info, part, log = self._leader_log(topic, partition)
-        if replica_id not in part.replicas:
-            raise KafkaError(
-                ErrorCode.NOT_LEADER_OR_FOLLOWER,
-                f"broker {replica_id} is not a replica of {topic}-{partition}",
-            )
-        if fetch_offset > log.log_end_offset:
-            raise KafkaError(
-                ErrorCode.OFFSET_OUT_OF_RANGE,
-                f"follower {replica_id} fetches {topic}-{partition} at {fetch_offset}, "
-                f"past the leader's end {log.log_end_offset}",
-            )
-        self._record_follower_fetch(info.topic_id, part, log, replica_id, fetch_offset)
-        self._maybe_advance_high_watermark(log, part)
-        if replica_id not in part.isr and fetch_offset >= log.high_watermark and self._expand_isr:
-            # Caught up with the HW: ask the controller to add it back (AlterPartition).
-            self._request(self._expand_isr(topic, partition, replica_id, part.leader_epoch))
-        if fetch_offset == log.log_end_offset and max_wait_ms > 0:
-            grew = asyncio.Event()
-            log.add_end_waiter(grew)
-            try:
-                await wait_event(self._clock, grew, max_wait_ms / 1000)
-            finally:
-                log.remove_end_waiter(grew)
-        stored = await log.read(fetch_offset, REPLICA_FETCH_MAX_BYTES, log.log_end_offset)
-        return ReplicaFetchResult([b.data for b in stored], log.high_watermark, log.log_start_offset)
-
-    def _record_follower_fetch(
-        self, topic_id: str, part: PartitionInfo, log: PartitionLog, replica_id: int, fetch_offset: int
-    ) -> None:
-        led = self._leading.get((topic_id, part.partition))
-        if led is None or led.leader_epoch != part.leader_epoch:
-            return  # leadership is changing under us; the next fetch counts
-        led.update_follower_fetch_state(replica_id, fetch_offset, log.log_end_offset, self._clock.now_ms())
-
-    async def end_offset_for_epoch(self, topic: str, partition: int, epoch: int) -> tuple[int, int]:
-        """OffsetForLeaderEpoch (KIP-101/279): the leader's largest epoch not above `epoch`, and its end."""
-        _, _, log = self._leader_log(topic, partition)
-        return await log.end_offset_for_epoch(epoch)
-
-    async def offset_for_timestamp(self, topic: str, partition: int, timestamp: int) -> int:
-        """ListOffsets by time: the first offset (below the HW) whose record timestamp is
-        at least `timestamp`, or -1 if there is none (Kafka answers offset -1 too)."""
-        if timestamp in (EARLIEST, LATEST):
-            return self.list_offset(topic, partition, timestamp)
-        _, _, log = self._leader_log(topic, partition)
-        data = await self.storage.first_batch_at_or_after_time(log.log_id, timestamp, log.high_watermark)
-        if data is None:
-            return -1
-        for record in decode_batch(data).records:
-            if record.timestamp >= timestamp and record.offset < log.high_watermark:
-                return record.offset
-        return -1
-
-    def list_offset(
-        self, topic: str, partition: int, timestamp: int, isolation_level: int = READ_UNCOMMITTED
-    ) -> int:
-        """ListOffsets for EARLIEST (-2) or LATEST (-1): log start offset or high watermark
-        (the last stable offset for read_committed, KIP-98)."""
-        _, _, log = self._leader_log(topic, partition)
-        if timestamp == EARLIEST:
-            return log.log_start_offset
-        if timestamp == LATEST:
-            return log.last_stable_offset if isolation_level == READ_COMMITTED else log.high_watermark
-        raise KafkaError(ErrorCode.INVALID_REQUEST, f"unsupported ListOffsets timestamp {timestamp}")

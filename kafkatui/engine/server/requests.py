@@ -1,12 +1,15 @@
 """What a broker's produce, fetch and ListOffsets paths take and answer, in process (Kafka's
 `ProduceResponse.PartitionResponse`, `FetchRequest.PartitionData`, `FetchPartitionData`,
-`ListOffsetsRequest`'s special timestamps and `IsolationLevel`)."""
+`ListOffsetsRequest`'s special timestamps and `IsolationLevel`), and the requests a broker
+sends its controller."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from kafkatui.common.errors import KafkaError
+from kafkatui.engine.log.log_dir import LogDirFailure
 
 # ListOffsets' special timestamps (ListOffsetsRequest.EARLIEST_TIMESTAMP / LATEST_TIMESTAMP).
 EARLIEST = -2
@@ -15,6 +18,12 @@ VALID_ACKS = (-1, 0, 1)
 READ_UNCOMMITTED = 0  # Fetch's isolation_level (KIP-98)
 READ_COMMITTED = 1
 REQUEST_TIMEOUT_MS = 30_000  # request.timeout.ms: how long acks=all waits for the ISR
+
+# AlterPartition requests to the controller (topic, partition, replica(s), leader epoch).
+AlterPartition = Callable[[str, int, int, int], Awaitable[None]]
+ShrinkIsr = Callable[[str, int, Sequence[int], int], Awaitable[None]]
+# A broker telling the controller its log dir is offline (KIP-112, in the heartbeat).
+ReportLogDirFailure = Callable[[int, LogDirFailure], Awaitable[None]]
 
 
 @dataclass(frozen=True)

@@ -33,8 +33,10 @@ from kafkatui.tui.panels.base import Panel, reports_errors
 from kafkatui.tui.registry import FramingView, RegistryBrowser, framing_without_registry, looks_framed
 from kafkatui.tui.screens.jump import JumpScreen
 from kafkatui.tui.widgets.framing import RecordFraming
-from kafkatui.tui.widgets.log_view import Cursor, LogView, PartitionBounds, control_label, printable
+from kafkatui.tui.widgets.log_pages import Cursor, PartitionBounds
+from kafkatui.tui.widgets.log_view import LogView
 from kafkatui.tui.widgets.record_detail import RecordDetail
+from kafkatui.tui.widgets.record_text import control_label, printable
 
 NO_TOPICS = "No topics yet — create one in Topics (n)"
 NO_TOPIC_CHOSEN = "Choose a topic above."

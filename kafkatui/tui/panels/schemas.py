@@ -22,7 +22,6 @@ from kafkatui.ecosystem.serde.client import RegistryClientError
 from kafkatui.formatting import pretty_schema, schema_diff
 from kafkatui.tui.panels.base import Panel, reports_errors
 from kafkatui.tui.registry import (
-    NO_REGISTRY,
     Compatibility,
     RegistryBrowser,
     SubjectRow,
@@ -31,6 +30,7 @@ from kafkatui.tui.registry import (
     refusal_text,
     refusal_title,
 )
+from kafkatui.tui.registry_serde import NO_REGISTRY
 from kafkatui.tui.screens.compatibility import CompatibilityScreen
 from kafkatui.tui.screens.confirm import ConfirmScreen
 from kafkatui.tui.widgets.schema_editor import SchemaEditor

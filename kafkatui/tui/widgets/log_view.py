@@ -2,19 +2,17 @@
 
 Virtualized: only the boxes on screen are rendered (Textual's Line API), and only the
 pages of the log around them are read through `Backend.read_log` into a bounded LRU
-(`LogPages`), so a million-record partition costs what the screen shows. Every row shows
-the same window of offsets, which follows the cursor, so offsets line up vertically.
+(`log_pages.LogPages`), so a million-record partition costs what the screen shows. Every
+row shows the same window of offsets, which follows the cursor, so offsets line up
+vertically. How a record's bytes read as text: `record_text.py`.
 """
 
 from __future__ import annotations
 
-import zlib
-from collections import OrderedDict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
-from typing import ClassVar, NamedTuple
+from typing import ClassVar
 
-from rich.cells import cell_len, set_cell_size
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -26,182 +24,14 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from kafkatui.backends.base import Backend, LogLayout, LogRecordView, StableOffsets
-from kafkatui.common.admin import PartitionDescription
 from kafkatui.common.errors import KafkaError
+from kafkatui.tui.widgets.log_pages import PAGE_CAPACITY, Cursor, LogPages, PartitionBounds
+from kafkatui.tui.widgets.record_text import control_label, fit, key_style, printable
 
-PAGE_SIZE = 512  # offsets per page read (read_log decodes whole batches anyway)
-PAGE_CAPACITY = 32  # pages kept; raised if the screen needs more at once
 PREFETCH = 64  # offsets either side of the window read ahead, so scrolling rarely waits
 ROW_HEIGHT = 4  # info line + the three lines of a box
 BOX_WIDTH = 12
 GUTTER = 1
-
-# Mid-luminance colours that stay readable on dark and light themes.
-KEY_PALETTE = (
-    "#e0712c",
-    "#3b8fd4",
-    "#3aa757",
-    "#9a6fd6",
-    "#d9534f",
-    "#1aa6b7",
-    "#b59b00",
-    "#d45aa8",
-    "#8d6e4c",
-    "#6574e0",
-)
-_KEY_STYLES = tuple(Style(color=c) for c in KEY_PALETTE)
-
-
-def key_style(key: bytes) -> Style:
-    """The key's colour: stable across runs and machines (CRC-32, not `hash`)."""
-    return _KEY_STYLES[zlib.crc32(key) % len(_KEY_STYLES)]
-
-
-def printable(data: bytes) -> str:
-    """Bytes as one line of text: UTF-8 if it decodes, else hex."""
-    try:
-        text = data.decode()
-    except UnicodeDecodeError:
-        return "0x" + data[:32].hex()
-    return "".join(ch if ch.isprintable() else "·" for ch in text[:200])
-
-
-def control_label(key: bytes | None) -> str:
-    """A control record's kind: a transaction's COMMIT or ABORT marker (Kafka's
-    `ControlRecordType`: key = version + type, 0 abort, 1 commit), else "(control)"."""
-    if key is not None and len(key) >= 4:
-        kind = int.from_bytes(key[2:4], "big", signed=True)
-        if kind in (0, 1):
-            return "✔ COMMIT" if kind == 1 else "✘ ABORT"
-    return "(control)"
-
-
-def fit(text: str, width: int) -> str:
-    """`text` in exactly `width` cells, cut with an ellipsis if too long."""
-    if cell_len(text) > width:
-        return set_cell_size(text, width - 1) + "…"
-    return set_cell_size(text, width)
-
-
-class Cursor(NamedTuple):
-    partition: int
-    offset: int
-
-
-@dataclass(frozen=True)
-class PartitionBounds:
-    """A partition's log start, high watermark and log end offset (LEO)."""
-
-    partition: int
-    leader: int
-    log_start: int
-    high_watermark: int
-    log_end: int
-
-    @classmethod
-    def of(cls, p: PartitionDescription) -> PartitionBounds:
-        # -1 means no leader to ask; draw that as an empty log.
-        start = max(p.log_start_offset, 0)
-        return cls(p.partition, p.leader, start, max(p.high_watermark, start), max(p.log_end_offset, start))
-
-    @property
-    def empty(self) -> bool:
-        return self.log_end <= self.log_start
-
-    @property
-    def last(self) -> int:
-        """The last offset (or the log start when empty)."""
-        return max(self.log_start, self.log_end - 1)
-
-
-@dataclass
-class _Page:
-    records: dict[int, LogRecordView]
-    complete: bool  # the log already reached the page's end when it was read
-    stale: bool = False
-
-
-class LogPages:
-    """A bounded LRU of one topic's log pages (`page_size` offsets each)."""
-
-    def __init__(
-        self, backend: Backend, topic: str, page_size: int = PAGE_SIZE, capacity: int = PAGE_CAPACITY
-    ) -> None:
-        self.backend = backend
-        self.topic = topic
-        self.page_size = page_size
-        self.capacity = capacity
-        self._pages: OrderedDict[tuple[int, int], _Page] = OrderedDict()
-        self._reading: set[tuple[int, int]] = set()
-        self._failed: set[tuple[int, int]] = set()
-        self.reads = 0
-        self.records_fetched = 0
-
-    @property
-    def cached_records(self) -> int:
-        return sum(len(p.records) for p in self._pages.values())
-
-    @property
-    def cached_pages(self) -> int:
-        return len(self._pages)
-
-    def get(self, partition: int, offset: int) -> LogRecordView | None:
-        page = self._pages.get((partition, offset // self.page_size))
-        return None if page is None else page.records.get(offset)
-
-    def loaded(self, partition: int, offset: int) -> bool:
-        return (partition, offset // self.page_size) in self._pages
-
-    def claim(self, partition: int, first: int, last: int) -> list[int]:
-        """Pages over offsets [first, last] to read now (absent or stale, not already being read).
-
-        Marks them as being read; also makes the present ones most recently used.
-        """
-        claimed = []
-        for index in range(first // self.page_size, last // self.page_size + 1):
-            key = (partition, index)
-            page = self._pages.get(key)
-            if page is not None:
-                self._pages.move_to_end(key)
-            if (page is None or page.stale) and key not in self._reading and key not in self._failed:
-                self._reading.add(key)
-                claimed.append(index)
-        return claimed
-
-    async def load(self, partition: int, index: int, log_end: int) -> None:
-        """Read one page (raises KafkaError, and then leaves it alone until `forget_failures`)."""
-        key = (partition, index)
-        start = index * self.page_size
-        end = start + self.page_size
-        self._reading.add(key)
-        try:
-            records = await self.backend.read_log(self.topic, partition, start, self.page_size)
-        except KafkaError:
-            self._failed.add(key)
-            raise
-        finally:
-            self._reading.discard(key)
-        self.reads += 1
-        self.records_fetched += len(records)
-        complete = log_end >= end or any(r.offset >= end - 1 for r in records)
-        self._pages[key] = _Page({r.offset: r for r in records if start <= r.offset < end}, complete)
-        self._pages.move_to_end(key)
-        while len(self._pages) > self.capacity:
-            self._pages.popitem(last=False)
-
-    def appended(self, partition: int) -> None:
-        """New records in `partition`: its unfinished pages need reading again."""
-        for (p, _), page in self._pages.items():
-            if p == partition and not page.complete:
-                page.stale = True
-
-    def forget_failures(self) -> None:
-        self._failed.clear()
-
-    def clear(self) -> None:
-        """Read everything again (the log cleaner rewrote old records)."""
-        self._pages.clear()
-        self._failed.clear()
 
 
 class LogView(ScrollView, can_focus=True, inherit_bindings=False):

@@ -30,6 +30,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from kafkatui.common.admin import TransactionDescription
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.events import TransactionStateChanged
 from kafkatui.common.kafka_types import read_string, write_string
@@ -93,20 +94,6 @@ class TransactionMetadata:
     partitions: set[TopicPartition] = field(default_factory=set)
     last_update_ms: int = -1
     start_ms: int = -1
-
-
-@dataclass(frozen=True)
-class TransactionDescription:
-    """DescribeTransactions: a snapshot of one transactional id's state."""
-
-    transactional_id: str
-    coordinator: int
-    producer_id: int
-    producer_epoch: int
-    state: str
-    timeout_ms: int
-    start_ms: int
-    partitions: tuple[TopicPartition, ...]
 
 
 def transaction_partition_for(transactional_id: str, partitions: int) -> int:

@@ -70,6 +70,7 @@ from kafkatui.backends.confluent import (
 )
 from kafkatui.backends.remote_consumers import ASSIGNORS as REMOTE_ASSIGNORS
 from kafkatui.backends.remote_consumers import WorkbenchConsumer, as_view, member_consumer
+from kafkatui.backends.remote_partitions import EligibleLeaderReplicas
 from kafkatui.backends.remote_snapshot import ClusterSnapshot, events_between
 from kafkatui.backends.remote_transactions import RemoteTransaction
 from kafkatui.backends.trace import partition_step, send_step, serialize_step
@@ -131,6 +132,7 @@ class RemoteBackend:
         self.schema_registry: str | None = None
         self._admin = AdminClient(client_conf(bootstrap_servers))
         self._snapshot = ClusterSnapshot()
+        self._elr = EligibleLeaderReplicas(TIMEOUT_S)  # KIP-966, when the brokers speak key 75
         self._refresh_lock = asyncio.Lock()
         self._reader: Any = None
         self._reader_lock = asyncio.Lock()
@@ -216,8 +218,10 @@ class RemoteBackend:
                 overrides = {e.name: e.value or "" for e in configs.get(name, ()) if not e.is_default}
                 rf = len(partitions[0].replicas) if partitions else 0
                 topics[name] = TopicDescription(name, "", rf, tuple(partitions), overrides)
+            addresses = {b.id: f"{b.host}:{b.port}" for b in metadata.brokers.values()}
+            topics = await self._elr.fill(addresses, topics)
             new = ClusterSnapshot(
-                {b.id: f"{b.host}:{b.port}" for b in metadata.brokers.values()},
+                addresses,
                 metadata.controller_id,
                 topics,
                 configs,
@@ -704,6 +708,7 @@ class RemoteBackend:
             producer.abort()
             await producer.close()
         self._producers.clear()
+        await self._elr.close()
         if self._reader is not None:
             async with self._reader_lock:
                 await call(self._reader.close)

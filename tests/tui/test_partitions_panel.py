@@ -15,7 +15,8 @@ from kafkatui.backends.base import Feature
 from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.common.clock import ManualClock
 from kafkatui.tui.app import KafkaTuiApp
-from kafkatui.tui.panels.partitions import LinkChoice, LinkScreen, PartitionsPanel, check_link
+from kafkatui.tui.panels.partitions import PartitionsPanel
+from kafkatui.tui.panels.partitions_links import LinkChoice, LinkScreen, check_link
 from tests.tui.conftest import SIZE, make_app, sales
 from tests.tui.test_snapshots import driven
 

@@ -75,33 +75,67 @@ def replica_role(p: PartitionDescription, broker: BrokerView) -> Role:
     return Role.IN_SYNC if broker.broker_id in p.isr else Role.OUT_OF_SYNC
 
 
-def cell_text(p: PartitionDescription, broker: BrokerView, role: Role) -> str:
+def hw_held(p: PartitionDescription, min_isr: int) -> bool:
+    """Whether the leader's high watermark stands still because the ISR is below the
+    topic's (effective) min.insync.replicas: since KIP-966 it moves only with that many
+    in sync, so what the leader has past it is not committed yet."""
+    return p.leader != -1 and len(p.isr) < min_isr
+
+
+def elr_text(p: PartitionDescription) -> str:
+    """The label's second line: the ISR, and the eligible leader replicas when any."""
+    elr = f" · ELR {','.join(map(str, p.eligible_leader_replicas))}" if p.eligible_leader_replicas else ""
+    if p.leader == -1:
+        return f"no leader{elr}" if elr else "offline · no leader"
+    return f"ISR {','.join(map(str, p.isr)) or 'empty'}{elr}"
+
+
+def _standing(p: PartitionDescription, broker_id: int, otherwise: str) -> str:
+    """A replica out of the ISR: eligible to lead (KIP-966's ELR: it left the ISR while
+    the high watermark stood still, so it holds every committed record), in the last
+    known ELR (it may have lost records, so it may not lead), or `otherwise`."""
+    if broker_id in p.eligible_leader_replicas:
+        return "eligible (ELR)"
+    if broker_id in p.last_known_elr:
+        return "last known ELR"
+    return otherwise
+
+
+def _down(p: PartitionDescription, broker_id: int) -> str:
+    standing = _standing(p, broker_id, "")
+    return f"down · {standing}" if standing else "offline"
+
+
+def cell_text(p: PartitionDescription, broker: BrokerView, role: Role, min_isr: int = 1) -> str:
     """Two lines: the replica's role, then its own log end offset and high watermark.
 
     A follower's HW is its own copy, as in Kafka: the leader computes the HW and each
     follower learns it from the answer to its next fetch, up to replica.fetch.wait.max.ms
     later (longer after a restart). Until then it shows "HW 0 → 4": its HW, then the
-    leader's, which it is about to take.
+    leader's, which it is about to take. The leader's HW reads "held" while the ISR is
+    below `min_isr` (`hw_held`).
     """
     if role is Role.NONE:
         return ""
     if role is Role.UNREACHABLE:
         return "leader unreachable\nelection pending"
-    snapshot = next((s for s in p.replica_states if s.broker_id == broker.broker_id), None)
+    b = broker.broker_id
+    snapshot = next((s for s in p.replica_states if s.broker_id == b), None)
     if snapshot is None:
         offsets = "no log"
     else:
         offsets = f"LEO {snapshot.log_end_offset} · HW {snapshot.high_watermark}"
         if role in (Role.IN_SYNC, Role.OUT_OF_SYNC) and snapshot.high_watermark < p.high_watermark:
             offsets += f" → {p.high_watermark}"
+        if role is Role.LEADER and hw_held(p, min_isr):
+            offsets += " held"
     first = {
         Role.LEADER: f"leader · epoch {p.leader_epoch}",
         Role.IN_SYNC: "follower · in sync",
         # A new incarnation (its database was lost or replaced) refetching its log.
-        Role.OUT_OF_SYNC: "rebuilding · new db"
-        if broker.broker_id in p.rebuilding
-        else "follower · out of sync",
-        Role.OFFLINE: "down · still in ISR" if broker.broker_id in p.isr else "offline",
+        Role.OUT_OF_SYNC: ("rebuilding · " if b in p.rebuilding else "follower · ")
+        + _standing(p, b, "new db" if b in p.rebuilding else "out of sync"),
+        Role.OFFLINE: "down · still in ISR" if b in p.isr else _down(p, b),
     }[role]
     if role is Role.OFFLINE and broker.log_dir_offline is not None and broker.state in _ALIVE:
         return "log dir offline\ndatabase failed"
@@ -193,6 +227,7 @@ class PartitionsPanel(Panel):
         self._flashing: set[tuple[str, int, int]] = set()
         self._leaderless = 0
         self._catching_up = False  # a running follower's LEO or HW is behind its leader's
+        self._min_isr: dict[str, int] = {}  # topics with a partition short of in-sync replicas
         self._lock = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
@@ -201,6 +236,7 @@ class PartitionsPanel(Panel):
         with Horizontal(id="partitions-header"):
             yield Static("partition", classes="label", id="partitions-corner")
         yield VerticalScroll(id="partitions-body", can_focus=False)
+        yield Static(id="partitions-held")
         yield Static(id="partitions-links")
         with Horizontal(id="partitions-legend"):
             for role, word in (
@@ -248,6 +284,7 @@ class PartitionsPanel(Panel):
                     rows.extend((name, p) for p in self.backend.describe_topic(name).partitions)
                 except KafkaError:
                     continue  # deleted under us; the next event redraws
+            self._min_isr = {t: self._topic_min_isr(t, p) for t, p in rows if len(p.isr) < len(p.replicas)}
             shape = (tuple(b.broker_id for b in brokers), tuple((t, p.partition) for t, p in rows))
             if shape != self._shape:
                 await self._rebuild(shape)
@@ -257,6 +294,18 @@ class PartitionsPanel(Panel):
                 self.selected_broker = ids[0]
             self._draw_rows(rows)
             self._draw_headers()
+
+    def _topic_min_isr(self, topic: str, p: PartitionDescription) -> int:
+        """The topic's min.insync.replicas, at most its replication factor (Kafka's
+        effective min ISR): asked only of topics with a partition short of replicas."""
+        try:
+            entry = next(
+                (e for e in self.backend.topic_configs(topic) if e.name == "min.insync.replicas"), None
+            )
+            value = int(entry.value) if entry is not None and entry.value else 1
+        except (KafkaError, ValueError):
+            value = 1
+        return min(value, max(1, len(p.replicas)))
 
     async def _rebuild(self, shape: tuple[tuple[int, ...], tuple[tuple[str, int], ...]]) -> None:
         broker_ids, partitions = shape
@@ -318,19 +367,35 @@ class PartitionsPanel(Panel):
                     changed |= {before[0], now[0]}
                 flashed.extend((topic, p.partition, b) for b in changed if b in p.replicas)
             label = self._labels[key]
-            offline = p.leader == -1
-            isr = ",".join(map(str, p.isr)) or "empty"
-            label.update(
-                Content(f"{topic}-{p.partition}\n{'offline · no leader' if offline else f'ISR {isr}'}")
-            )
-            label.set_class(offline, "-offline")
+            label.update(Content(f"{topic}-{p.partition}\n{elr_text(p)}"))
+            label.set_class(p.leader == -1, "-offline")
         self._seen = seen
         alive = {b.broker_id for b in self._brokers if b.state in _ALIVE}
         self._leaderless = sum(1 for _, p in rows if p.leader not in alive)
         if flashed:
             self._flashing.update(flashed)
             self.set_timer(self.FLASH_SECONDS, lambda: self._unflash(flashed))
+        self._draw_held(rows)
         self._draw_cells(rows)
+
+    def _draw_held(self, rows: list[tuple[str, PartitionDescription]]) -> None:
+        held = [(t, p) for t, p in rows if hw_held(p, self._min_isr.get(t, 1))]
+        line = self.query_one("#partitions-held", Static)
+        line.set_class(bool(held), "-shown")
+        if not held:
+            return
+        shown = " · ".join(
+            f"{t}-{p.partition} (ISR {len(p.isr)} < min.insync.replicas {self._min_isr[t]})"
+            for t, p in held[:3]
+        )
+        more = f" and {len(held) - 3} more" if len(held) > 3 else ""
+        line.update(
+            Content(
+                f"HW held: {shown}{more}. Below min.insync.replicas the high watermark stays put "
+                "(KIP-966) and acks=all produce fails with NOT_ENOUGH_REPLICAS, until a replica "
+                "rejoins the ISR."
+            )
+        )
 
     def _draw_cells(self, rows: list[tuple[str, PartitionDescription]]) -> None:
         running = {b.broker_id for b in self._brokers if b.state is BrokerState.RUNNING}
@@ -352,7 +417,7 @@ class PartitionsPanel(Panel):
                     classes.append("-selected")
                 if (topic, p.partition, b.broker_id) in self._flashing:
                     classes.append("-flash")
-                cell.show(cell_text(p, b, role), classes)
+                cell.show(cell_text(p, b, role, self._min_isr.get(topic, 1)), classes)
 
     def _unflash(self, keys: list[tuple[str, int, int]]) -> None:
         self._flashing.difference_update(keys)

@@ -446,6 +446,30 @@ async def test_the_longest_copy_wins_a_stopped_brokers_copy_lags(tmp_path: Path)
     assert last > offset and any('"late"' in n for n in names) and any('"later"' in n for n in names)
 
 
+async def test_a_copy_that_is_not_a_prefix_of_the_log_starts_again(tmp_path: Path) -> None:
+    """The controller's log restored from an older backup: the copies went further on
+    another history, so each is emptied and refetched, as a follower truncates to its
+    leader's log, rather than kept with records the log never had."""
+    data = tmp_path / "data"
+    await new_data_dir(data, 3)
+    backup = tmp_path / "backup.db"
+    shutil.copyfile(data / "cluster-metadata.db", backup)
+    async with await Cluster.open(data, clock=ManualClock()) as cluster:
+        await cluster.create_topic("gone", 1, 1)
+    shutil.copyfile(backup, data / "cluster-metadata.db")
+    async with await Cluster.open(data, clock=ManualClock()) as cluster:
+        assert "gone" not in cluster.metadata.topics and cluster.metadata_rebuilt is None
+        await cluster.create_topic("kept", 1, 1)
+
+    def rows(path: Path) -> list[tuple[object, ...]]:
+        with sqlite3.connect(path) as db:
+            return db.execute("SELECT * FROM metadata_log ORDER BY offset").fetchall()
+
+    log = rows(data / "cluster-metadata.db")
+    assert all(rows(copy) == log for copy in copies(data))
+    assert not any('"gone"' in row[3] for row in log if isinstance(row[3], str))
+
+
 @pytest.mark.parametrize("where", ["header", "middle"])
 async def test_a_damaged_metadata_log_without_a_whole_copy_is_named_and_nothing_is_touched(
     tmp_path: Path, where: str

@@ -85,28 +85,34 @@ class MetadataCopies:
         # The catch-up at start-up runs beside the controller's first commits.
         self._lock = asyncio.Lock()
 
-    async def _open(self, broker_id: int) -> _Copy | None:
+    async def _open(self, broker_id: int, primary: aiosqlite.Connection) -> _Copy | None:
         copy = self._copies.get(broker_id)
         if copy is not None or broker_id in self._failed:
             return copy
         path = copy_path(self._dir, broker_id)
+        db = None
         try:
             db, new = await open_database_created(path, METADATA_MIGRATIONS)
             if new:
                 await db.execute("INSERT INTO meta VALUES ('cluster.id', ?)", (self._cluster_id,))
             async with db.execute("SELECT value FROM meta WHERE key = 'cluster.id'") as cursor:
                 row = await cursor.fetchone()
-            async with db.execute("SELECT COALESCE(MAX(offset), -1) FROM metadata_log") as cursor:
-                (last,) = await cursor.fetchone()  # type: ignore[misc]
-        except (sqlite3.Error, OSError, RuntimeError) as error:
+            if row is None or row[0] != self._cluster_id:
+                # Another cluster's file: not ours to write into (nor to rebuild from).
+                raise ValueError(f"it belongs to cluster {row[0] if row else '?'}")
+            last = await _last_offset(db)
+            if last >= 0 and await _row(db, last) != await _row(primary, last):
+                # Not a prefix of the controller's log (a log restored from a backup, say):
+                # as a follower truncates to its leader's log, start it again.
+                await db.execute("DELETE FROM metadata_log")
+                last = -1
+        except (sqlite3.Error, OSError, RuntimeError, ValueError) as error:
+            if db is not None:
+                with contextlib.suppress(sqlite3.Error, OSError, ValueError):
+                    await db.close()
             self._fail(broker_id, path, error)
             return None
-        if row is None or row[0] != self._cluster_id:
-            # Another cluster's file: not ours to write into (nor to rebuild from).
-            await db.close()
-            self._fail(broker_id, path, ValueError(f"it belongs to cluster {row[0] if row else '?'}"))
-            return None
-        copy = self._copies[broker_id] = _Copy(broker_id, db, int(last))
+        copy = self._copies[broker_id] = _Copy(broker_id, db, last)
         return copy
 
     def _fail(self, broker_id: int, path: Path, error: BaseException) -> None:
@@ -123,7 +129,7 @@ class MetadataCopies:
 
     async def _append_to(self, broker_id: int, primary: aiosqlite.Connection, rows: Sequence[Row]) -> None:
         first = rows[0][0] if rows else None
-        copy = await self._open(broker_id)
+        copy = await self._open(broker_id, primary)
         if copy is None:
             return
         try:
@@ -158,6 +164,18 @@ class MetadataCopies:
             with contextlib.suppress(sqlite3.Error, OSError):
                 await copy.db.close()
         self._copies.clear()
+
+
+async def _last_offset(db: aiosqlite.Connection) -> int:
+    async with db.execute("SELECT COALESCE(MAX(offset), -1) FROM metadata_log") as cursor:
+        (last,) = await cursor.fetchone()  # type: ignore[misc]
+    return int(last)
+
+
+async def _row(db: aiosqlite.Connection, offset: int) -> tuple[object, ...] | None:
+    async with db.execute("SELECT * FROM metadata_log WHERE offset = ?", (offset,)) as cursor:
+        found = await cursor.fetchone()
+    return None if found is None else tuple(found)
 
 
 def copies_in(data_dir: Path) -> dict[int, Path]:

@@ -90,20 +90,15 @@ def elr_text(p: PartitionDescription) -> str:
     return f"ISR {','.join(map(str, p.isr)) or 'empty'}{elr}"
 
 
-def _standing(p: PartitionDescription, broker_id: int, otherwise: str) -> str:
-    """A replica out of the ISR: eligible to lead (KIP-966's ELR: it left the ISR while
-    the high watermark stood still, so it holds every committed record), in the last
-    known ELR (it may have lost records, so it may not lead), or `otherwise`."""
+def elr_standing(p: PartitionDescription, broker_id: int) -> str | None:
+    """A replica out of the ISR that KIP-966 names: eligible to lead (in the ELR: it left
+    the ISR while the high watermark stood still, so it holds every committed record) or
+    in the last known ELR (it may have lost records, so it may not lead)."""
     if broker_id in p.eligible_leader_replicas:
         return "eligible (ELR)"
     if broker_id in p.last_known_elr:
         return "last known ELR"
-    return otherwise
-
-
-def _down(p: PartitionDescription, broker_id: int) -> str:
-    standing = _standing(p, broker_id, "")
-    return f"down · {standing}" if standing else "offline"
+    return None
 
 
 def cell_text(p: PartitionDescription, broker: BrokerView, role: Role, min_isr: int = 1) -> str:
@@ -129,13 +124,19 @@ def cell_text(p: PartitionDescription, broker: BrokerView, role: Role, min_isr: 
             offsets += f" → {p.high_watermark}"
         if role is Role.LEADER and hw_held(p, min_isr):
             offsets += " held"
+    standing = elr_standing(p, b)
     first = {
         Role.LEADER: f"leader · epoch {p.leader_epoch}",
         Role.IN_SYNC: "follower · in sync",
         # A new incarnation (its database was lost or replaced) refetching its log.
-        Role.OUT_OF_SYNC: ("rebuilding · " if b in p.rebuilding else "follower · ")
-        + _standing(p, b, "new db" if b in p.rebuilding else "out of sync"),
-        Role.OFFLINE: "down · still in ISR" if b in p.isr else _down(p, b),
+        Role.OUT_OF_SYNC: f"rebuilding · {standing or 'new db'}"
+        if b in p.rebuilding
+        else f"follower · {standing or 'out of sync'}",
+        Role.OFFLINE: "down · still in ISR"
+        if b in p.isr
+        else f"down · {standing}"
+        if standing
+        else "offline",
     }[role]
     if role is Role.OFFLINE and broker.log_dir_offline is not None and broker.state in _ALIVE:
         return "log dir offline\ndatabase failed"

@@ -125,6 +125,7 @@ def cell_text(p: PartitionDescription, broker: BrokerView, role: Role, min_isr: 
         if role is Role.LEADER and hw_held(p, min_isr):
             offsets += " held"
     standing = elr_standing(p, b)
+    down = f"down · {standing}" if standing else "offline"
     first = {
         Role.LEADER: f"leader · epoch {p.leader_epoch}",
         Role.IN_SYNC: "follower · in sync",
@@ -132,11 +133,7 @@ def cell_text(p: PartitionDescription, broker: BrokerView, role: Role, min_isr: 
         Role.OUT_OF_SYNC: f"rebuilding · {standing or 'new db'}"
         if b in p.rebuilding
         else f"follower · {standing or 'out of sync'}",
-        Role.OFFLINE: "down · still in ISR"
-        if b in p.isr
-        else f"down · {standing}"
-        if standing
-        else "offline",
+        Role.OFFLINE: "down · still in ISR" if b in p.isr else down,
     }[role]
     if role is Role.OFFLINE and broker.log_dir_offline is not None and broker.state in _ALIVE:
         return "log dir offline\ndatabase failed"

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from kafkatui.backends import remote_partitions
 from kafkatui.backends.remote import RemoteBackend
 from kafkatui.common.admin import PartitionDescription
 from kafkatui.wire.dispatch import APIS
@@ -46,3 +49,34 @@ async def test_without_key_75_the_elr_is_left_as_metadata_gives_it() -> None:
         assert (p.leader, p.isr, p.eligible_leader_replicas) == (leader, (leader,), ())
     finally:
         await asyncio.to_thread(served.close)
+
+
+async def test_every_page_is_read_when_the_partitions_do_not_fit_one(
+    served: ServedCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One partition a response: the backend follows NextCursor across the topics."""
+    monkeypatch.setattr(remote_partitions, "PARTITION_LIMIT", 1)
+
+    def setup() -> dict[tuple[str, int], tuple[int, ...]]:
+        for name in ("a", "b"):
+            served.call(served.cluster.create_topic(name, 3, 3, configs={"min.insync.replicas": "2"}))
+        served.call(served.cluster.stop_broker(2))
+        served.call(served.cluster.stop_broker(3))
+        return {
+            (name, p.partition): p.eligible_leader_replicas
+            for name in ("a", "b")
+            for p in served.cluster.describe_topic(name).partitions
+        }
+
+    engine = await asyncio.to_thread(setup)
+    assert all(engine.values())  # every partition has an ELR
+    backend = await RemoteBackend.connect(served.bootstrap)
+    try:
+        remote = {
+            (name, p.partition): p.eligible_leader_replicas
+            for name in ("a", "b")
+            for p in backend.describe_topic(name).partitions
+        }
+    finally:
+        await backend.close()
+    assert remote == engine

@@ -92,6 +92,8 @@ class EmbeddedBackend(EmbeddedGroups, EmbeddedTransactions):
         # For the person at the workbench (or the command line) when it opens: first
         # any broker database found offline or replaced at start-up.
         self.notices: list[str] = [log_dir_notice(e) for e in cluster.log_dir_events]
+        if cluster.metadata_rebuilt is not None:  # cluster-metadata.db rebuilt from a broker's copy
+            self.notices.insert(0, cluster.metadata_rebuilt.message)
         self._controls = EmbeddedControls(cluster)
         self._next_consumer_id = 1
 

@@ -64,6 +64,7 @@ from kafkatui.backends.remote_consumers import ASSIGNORS as REMOTE_ASSIGNORS
 from kafkatui.backends.remote_consumers import WorkbenchConsumer
 from kafkatui.backends.remote_groups import RemoteGroups
 from kafkatui.backends.remote_log import LogReader
+from kafkatui.backends.remote_partitions import EligibleLeaderReplicas
 from kafkatui.backends.remote_snapshot import ClusterSnapshot, events_between
 from kafkatui.backends.remote_transactions import RemoteTransaction
 from kafkatui.backends.trace import partition_step, send_step, serialize_step
@@ -116,6 +117,7 @@ class RemoteBackend(RemoteGroups):
         self.rest_proxy: str | None = None  # and its REST Proxy
         self._admin = AdminClient(client_conf(bootstrap_servers))
         self._snapshot = ClusterSnapshot()
+        self._elr = EligibleLeaderReplicas(TIMEOUT_S)  # KIP-966, when the brokers speak key 75
         self._refresh_lock = asyncio.Lock()
         self._log = LogReader(bootstrap_servers)
         self._producers: dict[tuple[str, bool, str], RemoteProducer] = {}
@@ -200,8 +202,10 @@ class RemoteBackend(RemoteGroups):
                 overrides = {e.name: e.value or "" for e in configs.get(name, ()) if not e.is_default}
                 rf = len(partitions[0].replicas) if partitions else 0
                 topics[name] = TopicDescription(name, "", rf, tuple(partitions), overrides)
+            addresses = {b.id: f"{b.host}:{b.port}" for b in metadata.brokers.values()}
+            topics = await self._elr.fill(addresses, topics)
             new = ClusterSnapshot(
-                {b.id: f"{b.host}:{b.port}" for b in metadata.brokers.values()},
+                addresses,
                 metadata.controller_id,
                 topics,
                 configs,
@@ -582,4 +586,5 @@ class RemoteBackend(RemoteGroups):
             producer.abort()
             await producer.close()
         self._producers.clear()
+        await self._elr.close()
         await self._log.close()

@@ -75,6 +75,29 @@ class LogDirNewIncarnation(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class MetadataLogRebuilt(Event):
+    """`cluster-metadata.db` was damaged or missing at start-up and was rebuilt from the
+    longest copy of the metadata log that replays whole (KRaft refetches a node's
+    `__cluster_metadata` from the others); the damaged file is `kept_as` ("" if none)."""
+
+    path: str
+    source: str
+    broker_id: int
+    reason: str
+    last_offset: int
+    kept_as: str = ""
+
+    @property
+    def message(self) -> str:
+        """One line for the workbench and the CLI's start-up warnings."""
+        kept = f"; the damaged file is kept as {self.kept_as}" if self.kept_as else ""
+        return (
+            f"{self.path} {self.reason}: rebuilt from broker {self.broker_id}'s copy of the metadata "
+            f"log ({self.source}, up to offset {self.last_offset}){kept}"
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
 class ControllerElected(Event):
     """A broker took the controller role (KRaft's quorum leader); -1 while none holds it."""
 

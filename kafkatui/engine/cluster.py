@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 import sqlite3
 from collections.abc import Sequence
@@ -32,7 +33,7 @@ from kafkatui.common.admin import (
 )
 from kafkatui.common.clock import Clock, RealClock
 from kafkatui.common.errors import ErrorCode, KafkaError
-from kafkatui.common.events import BrokerStarted, BrokerStopped, EventBus
+from kafkatui.common.events import BrokerStarted, BrokerStopped, EventBus, MetadataLogRebuilt
 from kafkatui.engine.cluster_core import kafka_uuid
 from kafkatui.engine.controller.controller import Controller
 from kafkatui.engine.controller.log_dirs import rebuilding
@@ -52,7 +53,8 @@ from kafkatui.engine.log.partition_log import PartitionLog
 from kafkatui.engine.log.producer_state import AbortedTxn
 from kafkatui.engine.log.records import RecordBatch, decode_batch
 from kafkatui.engine.log_dirs import LogDirControls
-from kafkatui.engine.metadata.image import MetadataDamaged, MetadataImage, MetadataLog, TopicInfo
+from kafkatui.engine.metadata.image import MetadataDamaged, MetadataImage, TopicInfo
+from kafkatui.engine.metadata.replicas import MetadataCopies, Rebuilt, open_metadata_log
 from kafkatui.engine.scenario import ScenarioDriver
 from kafkatui.engine.server.broker import Broker
 from kafkatui.engine.server.config import BrokerDefaults
@@ -60,21 +62,25 @@ from kafkatui.engine.server.network import Network
 from kafkatui.engine.server.requests import AlterPartition, ShrinkIsr
 
 DEFAULT_BROKERS = 3
+log = logging.getLogger(__name__)
 
 
 def _metadata_damaged(path: Path, error: BaseException) -> KafkaError:
-    """The metadata log cannot be read: no broker can start without it (KRaft keeps a
-    copy on every controller; kafkatui has one file). Say which, and what to do."""
+    """The metadata log cannot be read and no broker's copy could replace it: no broker
+    can start without it. Say which, and what to do."""
     file = path / METADATA_FILE
     return storage_error(
-        f"{file} is damaged ({error}): the cluster's topics, partitions, leaders and configs "
-        f"cannot be read from it, so no broker starts. The brokers' logs (broker-N.db) are not "
-        f"touched. Restore {METADATA_FILE} from a backup, or move {path} aside and start a new cluster"
+        f"{file} is damaged ({error}) and no broker's copy of it (cluster-metadata.broker-N.db) "
+        f"replays whole: the cluster's topics, partitions, leaders and configs cannot be read, so "
+        f"no broker starts. The brokers' logs (broker-N.db) are not touched. Restore "
+        f"{METADATA_FILE} from a backup, or move {path} aside and start a new cluster"
     )
 
 
 class Cluster(CoordinatorApis, LogDirControls, ScenarioDriver):
     """A small Kafka cluster: N brokers with their own SQLite databases and a controller."""
+
+    metadata_rebuilt: MetadataLogRebuilt | None = None  # this start rebuilt cluster-metadata.db
 
     @classmethod
     async def open(
@@ -110,10 +116,7 @@ class Cluster(CoordinatorApis, LogDirControls, ScenarioDriver):
         ids = random.Random(f"{seed}/ids") if path is None and seed is not None else None
         try:
             try:
-                metadata_log = await MetadataLog.open(
-                    path / METADATA_FILE if path else None, lambda: kafka_uuid(ids)
-                )
-                image = await metadata_log.replay()
+                metadata_log, image, rebuilt = await open_metadata_log(path, lambda: kafka_uuid(ids))
             except (sqlite3.DatabaseError, MetadataDamaged) as error:
                 if path is None or isinstance(error, (sqlite3.IntegrityError, sqlite3.ProgrammingError)):
                     raise
@@ -122,6 +125,8 @@ class Cluster(CoordinatorApis, LogDirControls, ScenarioDriver):
             network = Network(random.Random(None if seed is None else f"{seed}/network"))
             cluster = cls(path, clock, rng, bus, controller, metadata_log, lock, network, ids)
             await cluster._start(image, brokers)
+            if path is not None:
+                await cluster._replicate_metadata(path, rebuilt)
         except BaseException as error:
             if metadata_log is not None:
                 await metadata_log.close()
@@ -134,6 +139,22 @@ class Cluster(CoordinatorApis, LogDirControls, ScenarioDriver):
                 raise storage_error(f"cannot open the databases in {path}: {error}") from error
             raise
         return cluster
+
+    async def _replicate_metadata(self, path: Path, rebuilt: Rebuilt | None) -> None:
+        """Every running broker keeps a copy of the metadata log (replicas.py), and a
+        rebuilt `cluster-metadata.db` is announced (before anyone could subscribe, so
+        also kept in `metadata_rebuilt`)."""
+        running = lambda: [b for b, broker in self.brokers.items() if broker.running]  # noqa: E731
+        copies = MetadataCopies(path, self._metadata_log.cluster_id, sorted(self.brokers), running)
+        await self._metadata_log.replicate(copies)
+        if rebuilt is not None:
+            self.metadata_rebuilt = MetadataLogRebuilt(
+                timestamp_ms=self.clock.now_ms(), path=str(rebuilt.path), source=str(rebuilt.source),
+                broker_id=rebuilt.broker_id, reason=rebuilt.reason, last_offset=rebuilt.last_offset,
+                kept_as=str(rebuilt.kept_as or ""),
+            )  # fmt: skip
+            log.warning("%s", self.metadata_rebuilt.message)
+            self.bus.publish(self.metadata_rebuilt)
 
     async def _start(self, image: MetadataImage, broker_count: int | None) -> None:
         existing = sorted(image.brokers)

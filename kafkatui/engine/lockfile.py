@@ -98,7 +98,13 @@ def storage_error(message: str) -> KafkaError:
 
 
 # What kafkatui keeps in a data dir (SQLite adds -wal and -shm files next to a database).
-_OWN_FILES = re.compile(r"(cluster-metadata|broker-\d+)\.db(-wal|-shm|-journal)?|kafkatui\.lock")
+# The brokers' copies of the metadata log and a damaged one kept aside
+# (engine/metadata/replicas.py) are kafkatui's too.
+_OWN_FILES = re.compile(
+    r"(cluster-metadata|broker-\d+|cluster-metadata\.broker-\d+)\.db(-wal|-shm|-journal)?"
+    r"|cluster-metadata\.db\.damaged-\d+(-wal|-shm)?|kafkatui\.lock"
+)
+_METADATA_COPY = re.compile(r"cluster-metadata\.broker-\d+\.db")
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
 
@@ -130,7 +136,9 @@ def check_data_dir(path: Path) -> None:
                 header = file.read(len(_SQLITE_HEADER))
         except OSError as error:
             raise storage_error(f"cannot read {path / METADATA_FILE}: {error.strerror}") from None
-        if header and header != _SQLITE_HEADER:  # an empty file is a new database
+        copies = any(_METADATA_COPY.fullmatch(name) for name in entries)
+        # With the brokers' copies it is rebuilt from them when the cluster opens.
+        if header and header != _SQLITE_HEADER and not copies:  # an empty file is a new database
             raise storage_error(
                 f"{path / METADATA_FILE} is not a SQLite database (damaged, or not kafkatui's): the "
                 f"cluster's topics, partitions and configs are in it, so no broker starts. Restore it "

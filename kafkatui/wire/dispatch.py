@@ -16,6 +16,7 @@ from kafkatui.wire import (
     metadata,
     produce,
     producer_ids,
+    topic_partitions,
     transaction_admin,
     transactions,
 )
@@ -39,6 +40,7 @@ APIS: dict[int, Api] = {
         leader_epochs,
         transactions,
         transaction_admin,
+        topic_partitions,
     )
     for a in module.APIS
 }

@@ -49,24 +49,44 @@ def test_an_empty_directory_is_fine(cli: CliFn, tmp_path: Path) -> None:
     cli("topic", "create", "t", data_dir=tmp_path / "empty").ok()
 
 
-def test_a_file_that_is_not_a_database(cli: CliFn, data_dir: Path) -> None:
-    """The metadata log: nothing can start without it. (A broker's database that is not
-    SQLite only takes that broker's log dir offline: tests/cli/test_broker_check_cli.py.)"""
+def test_a_damaged_metadata_log_is_rebuilt_from_a_brokers_copy(cli: CliFn, data_dir: Path) -> None:
+    """Each broker keeps a copy of the metadata log (KRaft's `__cluster_metadata`): the
+    controller's, damaged, is rebuilt from one, and the command says so on stderr."""
     cli("topic", "create", "t").ok()
+    (data_dir / "cluster-metadata.db").write_bytes(b"this is not SQLite at all, just text\n" * 100)
+    run = cli("topic", "list").ok()
+    assert "t" in run.stdout.split()
+    assert f"warning: {data_dir / 'cluster-metadata.db'} is damaged" in run.stderr
+    assert "rebuilt from broker 1's copy" in run.stderr and "cluster-metadata.db.damaged-1" in run.stderr
+
+
+def _without_copies(data_dir: Path) -> None:
+    for copy in data_dir.glob("cluster-metadata.broker-*.db*"):
+        copy.unlink()
+
+
+def test_a_file_that_is_not_a_database(cli: CliFn, data_dir: Path) -> None:
+    """The metadata log with no broker's copy: nothing can start without it. (A broker's
+    database that is not SQLite only takes that broker's log dir offline:
+    tests/cli/test_broker_check_cli.py.)"""
+    cli("topic", "create", "t").ok()
+    _without_copies(data_dir)
     (data_dir / "cluster-metadata.db").write_bytes(b"this is not SQLite at all, just text\n" * 100)
     run = cli("topic", "list")
     run.assert_error(STORAGE, str(data_dir / "cluster-metadata.db"), "not a SQLite database")
 
 
 def test_a_damaged_database(cli: CliFn, data_dir: Path) -> None:
-    """A SQLite file whose pages are garbage (its header intact): SQLite's own word."""
+    """A SQLite file whose pages are garbage (its header intact), and so are the brokers'
+    copies: SQLite's own word."""
     cli("topic", "create", "t").ok()
-    path = data_dir / "cluster-metadata.db"
-    data = path.read_bytes()
-    path.write_bytes(data[:100] + b"\xff" * (len(data) - 100))
+    for path in [data_dir / "cluster-metadata.db", *data_dir.glob("cluster-metadata.broker-*.db")]:
+        data = path.read_bytes()
+        path.write_bytes(data[:100] + b"\xff" * (len(data) - 100))
     run = cli("topic", "list")
     message = run.assert_error(STORAGE, str(data_dir))
     assert "malformed" in message or "not a database" in message, str(run)
+    assert "no broker's copy" in message
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")

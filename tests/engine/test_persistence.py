@@ -25,7 +25,9 @@ async def test_data_and_metadata_survive_reopen(tmp_path: Path) -> None:
                 await producer.send("sales", f"v{i}", key=f"k{i % 4}")
         before = cluster.describe_topic("sales")
     assert sorted(p.name for p in data.iterdir()) == [
-        "broker-1.db", "broker-2.db", "broker-3.db", "cluster-metadata.db", "kafkatui.lock",
+        "broker-1.db", "broker-2.db", "broker-3.db", "cluster-metadata.broker-1.db",
+        "cluster-metadata.broker-2.db", "cluster-metadata.broker-3.db", "cluster-metadata.db",
+        "kafkatui.lock",
     ]  # fmt: skip
     async with await Cluster.open(data, clock=ManualClock()) as cluster:
         after = cluster.describe_topic("sales")

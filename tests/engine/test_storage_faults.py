@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -370,28 +371,140 @@ async def test_random_damage_never_loses_or_serves_wrong_records(tmp_path: Path)
 # --- the metadata log --------------------------------------------------------------------
 
 
+def flip(path: Path, where: str) -> None:
+    raw = bytearray(path.read_bytes())
+    at = 0 if where == "header" else len(raw) // 2
+    raw[at : at + 64] = bytes(b ^ 0xFF for b in raw[at : at + 64])
+    path.write_bytes(bytes(raw))
+
+
+def copies(data: Path) -> list[Path]:
+    """The brokers' copies of the metadata log (KRaft: each node's `__cluster_metadata`)."""
+    return sorted(data.glob("cluster-metadata.broker-*.db"))
+
+
 @pytest.mark.parametrize("where", ["header", "middle"])
-async def test_a_damaged_metadata_log_is_named_and_nothing_is_touched(tmp_path: Path, where: str) -> None:
+async def test_a_damaged_metadata_log_is_rebuilt_from_a_brokers_copy(tmp_path: Path, where: str) -> None:
+    data = tmp_path / "data"
+    await new_data_dir(data, 300)
+    assert [p.name for p in copies(data)] == [f"cluster-metadata.broker-{b}.db" for b in (1, 2, 3)]
+    meta = data / "cluster-metadata.db"
+    flip(meta, where)
+    async with await Cluster.open(data, clock=ManualClock()) as cluster:
+        rebuilt = cluster.metadata_rebuilt
+        assert rebuilt is not None and rebuilt.path == str(meta) and "is damaged" in rebuilt.reason
+        assert rebuilt.source.endswith("cluster-metadata.broker-1.db") and rebuilt.broker_id == 1
+        assert rebuilt.kept_as.endswith("cluster-metadata.db.damaged-1")
+        # The same cluster: no broker's database is taken for another cluster's.
+        assert not [e for e in cluster.log_dir_events if isinstance(e, LogDirNewIncarnation)]
+        records = await read_everything(cluster)
+        assert len(records) == 300 and values(records) == expected(300)
+    assert (data / "cluster-metadata.db.damaged-1").exists()  # kept, never deleted
+    async with await Cluster.open(data, clock=ManualClock()) as cluster:
+        assert cluster.metadata_rebuilt is None  # what was rebuilt is the log from now on
+
+
+@pytest.mark.parametrize("how", ["missing", "empty"])
+async def test_a_missing_metadata_log_is_rebuilt_and_the_cluster_keeps_its_id(
+    tmp_path: Path, how: str
+) -> None:
+    data = tmp_path / "data"
+    await new_data_dir(data, 300)
+    async with await Cluster.open(data, clock=ManualClock()) as cluster:
+        cluster_id = cluster.metadata.cluster_id
+    for suffix in ("", "-wal", "-shm"):
+        (data / f"cluster-metadata.db{suffix}").unlink(missing_ok=True)
+    if how == "empty":
+        (data / "cluster-metadata.db").write_bytes(b"")
+    async with await Cluster.open(data, clock=ManualClock()) as cluster:
+        assert cluster.metadata_rebuilt is not None and cluster.metadata_rebuilt.reason == f"is {how}"
+        assert (cluster.metadata_rebuilt.kept_as == "") == (how == "missing")
+        assert cluster.metadata.cluster_id == cluster_id
+        assert not [e for e in cluster.log_dir_events if isinstance(e, LogDirNewIncarnation)]
+        records = await read_everything(cluster)
+        assert len(records) == 300 and values(records) == expected(300)
+
+
+async def test_the_longest_copy_wins_a_stopped_brokers_copy_lags(tmp_path: Path) -> None:
+    """Broker 1 stopped, then a topic created: its copy lacks the topic, so the log is
+    rebuilt from broker 2's; broker 1's copy catches up once it runs again."""
+    data = tmp_path / "data"
+    await new_data_dir(data, 30)
+    async with await Cluster.open(data, clock=ManualClock()) as cluster:
+        await cluster.stop_broker(1)
+        await cluster.create_topic("late", 1, 2)
+    flip(data / "cluster-metadata.db", "middle")
+    async with await Cluster.open(data, clock=ManualClock()) as cluster:
+        assert cluster.metadata_rebuilt is not None and cluster.metadata_rebuilt.broker_id == 2
+        assert "late" in cluster.metadata.topics
+        offset = cluster.metadata.offset
+        await cluster.start_broker(1)
+        await cluster.create_topic("later", 1, 1)
+    with sqlite3.connect(data / "cluster-metadata.broker-1.db") as db:
+        (last,) = db.execute("SELECT MAX(offset) FROM metadata_log").fetchone()
+        names = {row[0] for row in db.execute("SELECT payload FROM metadata_log WHERE type = 'TopicRecord'")}
+    assert last > offset and any('"late"' in n for n in names) and any('"later"' in n for n in names)
+
+
+async def test_a_copy_that_is_not_a_prefix_of_the_log_starts_again(tmp_path: Path) -> None:
+    """The controller's log restored from an older backup: the copies went further on
+    another history, so each is emptied and refetched, as a follower truncates to its
+    leader's log, rather than kept with records the log never had."""
+    data = tmp_path / "data"
+    await new_data_dir(data, 3)
+    backup = tmp_path / "backup.db"
+    shutil.copyfile(data / "cluster-metadata.db", backup)
+    async with await Cluster.open(data, clock=ManualClock()) as cluster:
+        await cluster.create_topic("gone", 1, 1)
+    shutil.copyfile(backup, data / "cluster-metadata.db")
+    async with await Cluster.open(data, clock=ManualClock()) as cluster:
+        assert "gone" not in cluster.metadata.topics and cluster.metadata_rebuilt is None
+        await cluster.create_topic("kept", 1, 1)
+
+    def rows(path: Path) -> list[tuple[object, ...]]:
+        with sqlite3.connect(path) as db:
+            return db.execute("SELECT * FROM metadata_log ORDER BY offset").fetchall()
+
+    log = rows(data / "cluster-metadata.db")
+    assert all(rows(copy) == log for copy in copies(data))
+    assert not any('"gone"' in row[3] for row in log if isinstance(row[3], str))
+
+
+@pytest.mark.parametrize("where", ["header", "middle"])
+async def test_a_damaged_metadata_log_without_a_whole_copy_is_named_and_nothing_is_touched(
+    tmp_path: Path, where: str
+) -> None:
     data = tmp_path / "data"
     await new_data_dir(data, 30)
     meta = data / "cluster-metadata.db"
-    raw = bytearray(meta.read_bytes())
-    at = 0 if where == "header" else len(raw) // 2
-    raw[at : at + 64] = bytes(b ^ 0xFF for b in raw[at : at + 64])
-    meta.write_bytes(bytes(raw))
+    flip(meta, where)
+    for copy in copies(data):
+        flip(copy, "header")
     brokers = {p.name: p.read_bytes() for p in data.glob("broker-*.db")}
     with pytest.raises(KafkaError) as info:
         await Cluster.open(data, clock=ManualClock())
     error = info.value
     assert error.code is ErrorCode.KAFKA_STORAGE_ERROR
     assert str(meta) in error.message and "Restore" in error.message and "bug" not in error.message
+    assert "no broker's copy" in error.message
     assert {p.name: p.read_bytes() for p in data.glob("broker-*.db")} == brokers
+    assert meta.exists() and not (data / "cluster-metadata.db.damaged-1").exists()
 
 
 async def test_a_metadata_record_that_cannot_be_replayed_is_damage(tmp_path: Path) -> None:
+    """In the controller's log only: rebuilt from a copy. In every copy too: named."""
     data = tmp_path / "data"
     await new_data_dir(data, 3)
-    with sqlite3.connect(data / "cluster-metadata.db") as db:
-        db.execute("UPDATE metadata_log SET payload = '{\"topic_id\": 7' WHERE type = 'PartitionRecord'")
+
+    def spoil(path: Path) -> None:
+        with sqlite3.connect(path) as db:
+            db.execute("UPDATE metadata_log SET payload = '{\"topic_id\": 7' WHERE type = 'PartitionRecord'")
+
+    spoil(data / "cluster-metadata.db")
+    async with await Cluster.open(data, clock=ManualClock()) as cluster:
+        assert cluster.metadata_rebuilt is not None
+        assert re.search(r"is damaged \(the record at offset \d+", cluster.metadata_rebuilt.reason)
+    for path in [data / "cluster-metadata.db", *copies(data)]:
+        spoil(path)
     with pytest.raises(KafkaError, match=r"cluster-metadata\.db is damaged .*offset"):
         await Cluster.open(data, clock=ManualClock())

@@ -15,7 +15,8 @@ from kafkatui.backends.base import Feature
 from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.common.clock import ManualClock
 from kafkatui.tui.app import KafkaTuiApp
-from kafkatui.tui.panels.partitions import LinkChoice, LinkScreen, PartitionsPanel, check_link
+from kafkatui.tui.panels.partitions import PartitionsPanel
+from kafkatui.tui.panels.partitions_links import LinkChoice, LinkScreen, check_link
 from tests.tui.conftest import SIZE, make_app, sales
 from tests.tui.test_snapshots import driven
 
@@ -308,6 +309,46 @@ def test_check_link() -> None:
     assert check_link("2", 1, [2, 3], "0") == LinkChoice(2, 0)
 
 
+async def below_min_isr(backend: EmbeddedBackend) -> None:
+    """Topic t (RF 3, min.insync.replicas=2): 5 records acknowledged by all, then both
+    followers stopped one after the other (the second with the ISR below 2, so it is the
+    ELR), then 3 records with acks=1 that the held high watermark does not cover."""
+    from tests.engine.test_eligible_leader_replicas import produce
+
+    cluster = backend.cluster
+    await cluster.create_topic("t", 1, 3, configs={"min.insync.replicas": "2"})
+    await produce(cluster, range(5))
+    _, first, second = cluster.describe_topic("t").partitions[0].replicas
+    await cluster.stop_broker(first)
+    await cluster.stop_broker(second)
+    await produce(cluster, range(5, 8), acks="1")
+
+
+async def test_the_elr_and_a_held_high_watermark_are_shown() -> None:
+    app = make_app(below_min_isr)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = await _open(app, pilot)
+        leader, first, second = _backend(app).describe_topic("t").partitions[0].replicas
+        label = str(panel.query_one("#partitions-body .label", Static).render())
+        assert label == f"t-0\nISR {leader} · ELR {second}"
+        assert _cell(panel, "t", 0, leader) == "leader · epoch 0\nLEO 8 · HW 5 held"
+        assert _cell(panel, "t", 0, second).startswith("down · eligible (ELR)")
+        assert _cell(panel, "t", 0, first).startswith("offline")  # left with the ISR at 2
+        held = _text(app, "#partitions-held")
+        assert held.startswith("HW held: t-0 (ISR 1 < min.insync.replicas 2)")
+        assert "NOT_ENOUGH_REPLICAS" in held
+        # The eligible replica back: the ISR is at min.insync.replicas again, the ELR is
+        # emptied and the high watermark moves to the leader's log end.
+        await _backend(app).cluster.start_broker(second)
+        cluster = _backend(app).cluster
+        await cluster.advance_until(lambda: len(cluster.describe_topic("t").partitions[0].isr) == 2)
+        await cluster.settle()
+        await panel.refresh_data()
+        await pilot.pause()
+        assert _cell(panel, "t", 0, leader) == "leader · epoch 0\nLEO 8 · HW 8"
+        assert not app.query_one("#partitions-held").has_class("-shown")
+
+
 # --- snapshots -------------------------------------------------------------------------
 
 
@@ -341,3 +382,8 @@ def test_snapshot_mid_election(snap_compare) -> None:  # type: ignore[no-untyped
     """Broker 2 crashed; on the ManualClock the controller never notices, so it stays so."""
     app = make_app(sales)
     assert snap_compare(app, terminal_size=SIZE, run_before=_settled(app, "6", "right", "k"))
+
+
+def test_snapshot_elr_and_held_high_watermark(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(below_min_isr)
+    assert snap_compare(app, terminal_size=SIZE, run_before=_settled(app, "6"))

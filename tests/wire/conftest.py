@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine, Iterator, Mapping
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
@@ -14,6 +14,7 @@ import pytest
 
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.server.config import BrokerDefaults
+from kafkatui.wire.api import Api
 from kafkatui.wire.server import WireServer
 
 T = TypeVar("T")
@@ -22,7 +23,9 @@ T = TypeVar("T")
 class ServedCluster:
     """A 3-broker in-memory cluster speaking the Kafka protocol on free ports."""
 
-    def __init__(self, brokers: int = 3, defaults: BrokerDefaults | None = None) -> None:
+    def __init__(
+        self, brokers: int = 3, defaults: BrokerDefaults | None = None, apis: Mapping[int, Api] | None = None
+    ) -> None:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="wire-server", daemon=True)
         self._thread.start()
@@ -30,7 +33,7 @@ class ServedCluster:
         # 3 s for more members (group.initial.rebalance.delay.ms=0).
         defaults = defaults or BrokerDefaults(group_initial_rebalance_delay_ms=0)
         self.cluster: Cluster = self.call(Cluster.open(None, brokers=brokers, seed=11, defaults=defaults))
-        self.server = WireServer(self.cluster, port_base=0)
+        self.server = WireServer(self.cluster, port_base=0, apis=apis)
         self.call(self.server.start())
 
     @property

@@ -29,12 +29,12 @@ from kafkatui.common.events import (
     TopicDeleted,
 )
 from kafkatui.common.topic import validate_topic_name
+from kafkatui.engine.controller.elections import elected, imbalanced_brokers, preferred_partitions_of
 from kafkatui.engine.controller.log_dirs import (
     adopt_directory,
     eligible_brokers,
     leaders_for_offline,
     partition_change,
-    unclean_candidates,
     with_directory,
     without_replica,
 )
@@ -531,75 +531,22 @@ class Controller:
             results: dict[tuple[str, int], KafkaError | None] = {}
             records = []
             for name, partition in wanted:
-                info = self.image.topics.get(name)
-                if info is None or not 0 <= partition < len(info.partitions):
-                    results[(name, partition)] = KafkaError(
-                        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{name}-{partition} does not exist"
-                    )
-                    continue
-                p = info.partitions[partition]
-                isr = list(p.isr)
-                if election_type == "preferred":
-                    leader = p.preferred_leader
-                    if p.leader == leader:
-                        results[(name, partition)] = KafkaError(
-                            ErrorCode.ELECTION_NOT_NEEDED, f"broker {leader} already leads {name}-{partition}"
-                        )
-                        continue
-                    if leader not in live or leader not in p.isr:
-                        results[(name, partition)] = KafkaError(
-                            ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE,
-                            f"preferred leader {leader} of {name}-{partition} is "
-                            + ("not in the ISR" if leader in live else "not running"),
-                        )
-                        continue
+                found = elected(self.image, name, partition, election_type, live)
+                if isinstance(found, KafkaError):
+                    results[(name, partition)] = found
                 else:
-                    if p.leader != -1:
-                        results[(name, partition)] = KafkaError(
-                            ErrorCode.ELECTION_NOT_NEEDED,
-                            f"{name}-{partition} has a leader (broker {p.leader})",
-                        )
-                        continue
-                    candidates = unclean_candidates(self.image, p, live)
-                    if not candidates:
-                        results[(name, partition)] = KafkaError(
-                            ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE,
-                            f"no replica of {name}-{partition} is running with its log dir online",
-                        )
-                        continue
-                    leader = candidates[0]
-                    isr = [leader]  # what it lacks is lost, as with unclean.leader.election.enable
-                # An unclean election also empties the ELR: the new leader's log is the truth.
-                unclean = election_type == "unclean"
-                records.append(partition_change(info, p, isr, leader, unclean=unclean))
-                results[(name, partition)] = None
+                    records.append(found)
+                    results[(name, partition)] = None
             if records:
                 await self._commit_locked(records)
         self._publish_changes([])
         return results
 
     def imbalanced_brokers(self, percentage: int) -> list[int]:
-        """Brokers leading fewer of their preferred partitions than they should
-        (`leader.imbalance.per.broker.percentage`), as Kafka's auto leader rebalance
-        checks every `leader.imbalance.check.interval.seconds`."""
-        preferred: dict[int, int] = {}
-        not_leading: dict[int, int] = {}
-        live = self._live()
-        for topic in self.image.topics.values():
-            for p in topic.partitions:
-                b = p.preferred_leader
-                preferred[b] = preferred.get(b, 0) + 1
-                if p.leader != b and b in live and b in p.isr:
-                    not_leading[b] = not_leading.get(b, 0) + 1
-        return sorted(b for b, n in not_leading.items() if n * 100 / preferred[b] > percentage)
+        return imbalanced_brokers(self.image, self._live(), percentage)
 
     def preferred_partitions_of(self, broker_id: int) -> list[tuple[str, int]]:
-        return [
-            (t.name, p.partition)
-            for t in self.image.topics.values()
-            for p in t.partitions
-            if p.preferred_leader == broker_id and p.leader != broker_id
-        ]
+        return preferred_partitions_of(self.image, broker_id)
 
     def _publish_changes(self, shrunk: list[tuple[str, int, tuple[int, ...]]]) -> None:
         """IsrShrunk for `shrunk`, then LeaderElected for every partition whose leader or

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiosqlite
 
@@ -23,7 +23,7 @@ from kafkatui.engine.log.database import MEMORY, open_database_created
 from kafkatui.engine.log.in_flight import InFlight
 from kafkatui.engine.log.log_dir import is_storage_failure
 
-_METADATA_MIGRATIONS: tuple[str, ...] = (
+METADATA_MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE metadata_log (
         offset INTEGER PRIMARY KEY,
@@ -210,6 +210,15 @@ class MetadataDamaged(Exception):
     """The metadata log holds a record that cannot be replayed."""
 
 
+class Replication(Protocol):
+    """Where a committed batch goes next: the brokers' copies (`replicas.MetadataCopies`)."""
+
+    async def append(
+        self, primary: aiosqlite.Connection, rows: Sequence[tuple[int, int, str, str]]
+    ) -> None: ...
+    async def close(self) -> None: ...
+
+
 class MetadataLog:
     """The durable metadata log (`cluster-metadata.db`), appended atomically per change."""
 
@@ -218,12 +227,13 @@ class MetadataLog:
         self.cluster_id = cluster_id
         self.failure: str | None = None  # why an append failed (the disk): no change can commit
         self.calls = InFlight()  # appends waiting on SQLite's thread (see Cluster.settle)
+        self.copies: Replication | None = None  # the brokers' copies, on disk (replicas.py)
 
     @classmethod
     async def open(cls, path: Path | None, new_cluster_id: Callable[[], str] = lambda: "") -> MetadataLog:
         """Open the metadata log; a new one (or one from before cluster ids) gets
         `new_cluster_id()` as its cluster id."""
-        db, _ = await open_database_created(path if path is not None else MEMORY, _METADATA_MIGRATIONS)
+        db, _ = await open_database_created(path if path is not None else MEMORY, METADATA_MIGRATIONS)
         try:
             async with db.execute("SELECT value FROM meta WHERE key = 'cluster.id'") as cursor:
                 row = await cursor.fetchone()
@@ -235,8 +245,17 @@ class MetadataLog:
             raise
         return cls(db, cluster_id)
 
+    async def replicate(self, copies: Replication) -> None:
+        """From now on every committed batch goes to `copies` too; they catch up first."""
+        self.copies = copies
+        await copies.append(self._db, [])
+
     async def close(self) -> None:
-        await self._db.close()
+        try:
+            if self.copies is not None:
+                await self.copies.close()
+        finally:
+            await self._db.close()
 
     async def replay(self) -> MetadataImage:
         """The image the log builds. A record that cannot be read or applied is damage
@@ -274,4 +293,6 @@ class MetadataLog:
                 if is_storage_failure(error):
                     self.failure = str(error)
                 raise
+            if self.copies is not None:
+                await self.copies.append(self._db, rows)
         return next_offset + len(rows) - 1

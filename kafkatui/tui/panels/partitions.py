@@ -8,18 +8,16 @@ slow the links between them, and watch the controller react.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from enum import Enum
 from typing import ClassVar
 
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.reactive import reactive
-from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Static
+from textual.widgets import Static
 
 from kafkatui.backends.base import Backend, BrokerState, BrokerView, Feature
 from kafkatui.common.admin import LinkState, PartitionDescription
@@ -44,7 +42,7 @@ from kafkatui.common.events import (
 )
 from kafkatui.tui.panels.base import Panel, arrow_bindings, reports_errors
 from kafkatui.tui.panels.cluster import any_silent, broker_status, session_countdown
-from kafkatui.tui.widgets.field import Field
+from kafkatui.tui.panels.partitions_links import LinkScreen, link_text
 
 _RELEVANT = (
     BrokerStarted, BrokerStopped, BrokerFenced, BrokerUnfenced, ControllerElected, LinkChanged,
@@ -52,7 +50,6 @@ _RELEVANT = (
     PartitionsCreated, TopicCreated, TopicDeleted, LogDirFailed, LogDirNewIncarnation,
 )  # fmt: skip
 _ALIVE = (BrokerState.RUNNING, BrokerState.FENCED)
-MAX_LATENCY_MS = 60_000
 NO_TOPICS = "No topics yet: create one in Topics (2, then n), or run “Sample setup” from the palette."
 
 
@@ -78,47 +75,69 @@ def replica_role(p: PartitionDescription, broker: BrokerView) -> Role:
     return Role.IN_SYNC if broker.broker_id in p.isr else Role.OUT_OF_SYNC
 
 
-def cell_text(p: PartitionDescription, broker: BrokerView, role: Role) -> str:
+def hw_held(p: PartitionDescription, min_isr: int) -> bool:
+    """Whether the leader's high watermark stands still because the ISR is below the
+    topic's (effective) min.insync.replicas: since KIP-966 it moves only with that many
+    in sync, so what the leader has past it is not committed yet."""
+    return p.leader != -1 and len(p.isr) < min_isr
+
+
+def elr_text(p: PartitionDescription) -> str:
+    """The label's second line: the ISR, and the eligible leader replicas when any."""
+    elr = f" · ELR {','.join(map(str, p.eligible_leader_replicas))}" if p.eligible_leader_replicas else ""
+    if p.leader == -1:
+        return f"no leader{elr}" if elr else "offline · no leader"
+    return f"ISR {','.join(map(str, p.isr)) or 'empty'}{elr}"
+
+
+def elr_standing(p: PartitionDescription, broker_id: int) -> str | None:
+    """A replica out of the ISR that KIP-966 names: eligible to lead (in the ELR: it left
+    the ISR while the high watermark stood still, so it holds every committed record) or
+    in the last known ELR (it may have lost records, so it may not lead)."""
+    if broker_id in p.eligible_leader_replicas:
+        return "eligible (ELR)"
+    if broker_id in p.last_known_elr:
+        return "last known ELR"
+    return None
+
+
+def cell_text(p: PartitionDescription, broker: BrokerView, role: Role, min_isr: int = 1) -> str:
     """Two lines: the replica's role, then its own log end offset and high watermark.
 
     A follower's HW is its own copy, as in Kafka: the leader computes the HW and each
     follower learns it from the answer to its next fetch, up to replica.fetch.wait.max.ms
     later (longer after a restart). Until then it shows "HW 0 → 4": its HW, then the
-    leader's, which it is about to take.
+    leader's, which it is about to take. The leader's HW reads "held" while the ISR is
+    below `min_isr` (`hw_held`).
     """
     if role is Role.NONE:
         return ""
     if role is Role.UNREACHABLE:
         return "leader unreachable\nelection pending"
-    snapshot = next((s for s in p.replica_states if s.broker_id == broker.broker_id), None)
+    b = broker.broker_id
+    snapshot = next((s for s in p.replica_states if s.broker_id == b), None)
     if snapshot is None:
         offsets = "no log"
     else:
         offsets = f"LEO {snapshot.log_end_offset} · HW {snapshot.high_watermark}"
         if role in (Role.IN_SYNC, Role.OUT_OF_SYNC) and snapshot.high_watermark < p.high_watermark:
             offsets += f" → {p.high_watermark}"
+        if role is Role.LEADER and hw_held(p, min_isr):
+            offsets += " held"
+    standing = elr_standing(p, b)
+    down = f"down · {standing}" if standing else "offline"
     first = {
         Role.LEADER: f"leader · epoch {p.leader_epoch}",
         Role.IN_SYNC: "follower · in sync",
         # A new incarnation (its database was lost or replaced) refetching its log.
-        Role.OUT_OF_SYNC: "rebuilding · new db"
-        if broker.broker_id in p.rebuilding
-        else "follower · out of sync",
-        Role.OFFLINE: "down · still in ISR" if broker.broker_id in p.isr else "offline",
+        Role.OUT_OF_SYNC: f"rebuilding · {standing or 'new db'}"
+        if b in p.rebuilding
+        else f"follower · {standing or 'out of sync'}",
+        Role.OFFLINE: "down · still in ISR" if b in p.isr else down,
     }[role]
     if role is Role.OFFLINE and broker.log_dir_offline is not None and broker.state in _ALIVE:
         return "log dir offline\ndatabase failed"
     return f"{first}\n{offsets}"
-
-
-def link_text(link: LinkState) -> str:
-    """'1 ⇹ 3 cut', '2 ⇹ 3 40 ms', '1 ⇹ 2 10% loss'."""
-    parts = ["cut"] if link.cut else []
-    if link.latency_ms:
-        parts.append(f"{link.latency_ms} ms")
-    if link.loss:
-        parts.append(f"{link.loss:.0%} loss")
-    return f"{link.a} ⇹ {link.b} {', '.join(parts)}"
 
 
 class _Cell(Static):
@@ -206,6 +225,7 @@ class PartitionsPanel(Panel):
         self._flashing: set[tuple[str, int, int]] = set()
         self._leaderless = 0
         self._catching_up = False  # a running follower's LEO or HW is behind its leader's
+        self._min_isr: dict[str, int] = {}  # topics with a partition short of in-sync replicas
         self._lock = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
@@ -214,6 +234,7 @@ class PartitionsPanel(Panel):
         with Horizontal(id="partitions-header"):
             yield Static("partition", classes="label", id="partitions-corner")
         yield VerticalScroll(id="partitions-body", can_focus=False)
+        yield Static(id="partitions-held")
         yield Static(id="partitions-links")
         with Horizontal(id="partitions-legend"):
             for role, word in (
@@ -261,6 +282,7 @@ class PartitionsPanel(Panel):
                     rows.extend((name, p) for p in self.backend.describe_topic(name).partitions)
                 except KafkaError:
                     continue  # deleted under us; the next event redraws
+            self._min_isr = {t: self._topic_min_isr(t, p) for t, p in rows if len(p.isr) < len(p.replicas)}
             shape = (tuple(b.broker_id for b in brokers), tuple((t, p.partition) for t, p in rows))
             if shape != self._shape:
                 await self._rebuild(shape)
@@ -270,6 +292,18 @@ class PartitionsPanel(Panel):
                 self.selected_broker = ids[0]
             self._draw_rows(rows)
             self._draw_headers()
+
+    def _topic_min_isr(self, topic: str, p: PartitionDescription) -> int:
+        """The topic's min.insync.replicas, at most its replication factor (Kafka's
+        effective min ISR): asked only of topics with a partition short of replicas."""
+        try:
+            entry = next(
+                (e for e in self.backend.topic_configs(topic) if e.name == "min.insync.replicas"), None
+            )
+            value = int(entry.value) if entry is not None and entry.value else 1
+        except (KafkaError, ValueError):
+            value = 1
+        return min(value, max(1, len(p.replicas)))
 
     async def _rebuild(self, shape: tuple[tuple[int, ...], tuple[tuple[str, int], ...]]) -> None:
         broker_ids, partitions = shape
@@ -331,19 +365,35 @@ class PartitionsPanel(Panel):
                     changed |= {before[0], now[0]}
                 flashed.extend((topic, p.partition, b) for b in changed if b in p.replicas)
             label = self._labels[key]
-            offline = p.leader == -1
-            isr = ",".join(map(str, p.isr)) or "empty"
-            label.update(
-                Content(f"{topic}-{p.partition}\n{'offline · no leader' if offline else f'ISR {isr}'}")
-            )
-            label.set_class(offline, "-offline")
+            label.update(Content(f"{topic}-{p.partition}\n{elr_text(p)}"))
+            label.set_class(p.leader == -1, "-offline")
         self._seen = seen
         alive = {b.broker_id for b in self._brokers if b.state in _ALIVE}
         self._leaderless = sum(1 for _, p in rows if p.leader not in alive)
         if flashed:
             self._flashing.update(flashed)
             self.set_timer(self.FLASH_SECONDS, lambda: self._unflash(flashed))
+        self._draw_held(rows)
         self._draw_cells(rows)
+
+    def _draw_held(self, rows: list[tuple[str, PartitionDescription]]) -> None:
+        held = [(t, p) for t, p in rows if hw_held(p, self._min_isr.get(t, 1))]
+        line = self.query_one("#partitions-held", Static)
+        line.set_class(bool(held), "-shown")
+        if not held:
+            return
+        shown = " · ".join(
+            f"{t}-{p.partition} (ISR {len(p.isr)} < min.insync.replicas {self._min_isr[t]})"
+            for t, p in held[:3]
+        )
+        more = f" and {len(held) - 3} more" if len(held) > 3 else ""
+        line.update(
+            Content(
+                f"HW held: {shown}{more}. Below min.insync.replicas the high watermark stays put "
+                "(KIP-966) and acks=all produce fails with NOT_ENOUGH_REPLICAS, until a replica "
+                "rejoins the ISR."
+            )
+        )
 
     def _draw_cells(self, rows: list[tuple[str, PartitionDescription]]) -> None:
         running = {b.broker_id for b in self._brokers if b.state is BrokerState.RUNNING}
@@ -365,7 +415,7 @@ class PartitionsPanel(Panel):
                     classes.append("-selected")
                 if (topic, p.partition, b.broker_id) in self._flashing:
                     classes.append("-flash")
-                cell.show(cell_text(p, b, role), classes)
+                cell.show(cell_text(p, b, role, self._min_isr.get(topic, 1)), classes)
 
     def _unflash(self, keys: list[tuple[str, int, int]]) -> None:
         self._flashing.difference_update(keys)
@@ -520,93 +570,3 @@ class PartitionsPanel(Panel):
             )
         self.app.notify(message, title="Preferred-leader election")
         await self.refresh_data()
-
-
-@dataclass(frozen=True)
-class LinkChoice:
-    """The other end of a link, and the latency to set on it (None: cut or heal it)."""
-
-    other: int
-    latency_ms: int | None = None
-
-
-def check_link(other: str, me: int, brokers: list[int], latency: str | None = None) -> LinkChoice | str:
-    """The link typed in the dialog, or why it cannot be changed."""
-    choices = " or ".join(map(str, brokers))
-    text = other.strip()
-    if not text:
-        return f"Type the broker at the other end: {choices}."
-    try:
-        broker_id = int(text)
-    except ValueError:
-        return f"{text!r} is not a broker id; type {choices}."
-    if broker_id == me:
-        return f"That is broker {me} itself: a link joins two brokers ({choices})."
-    if broker_id not in brokers:
-        return f"There is no broker {broker_id}; type {choices}."
-    if latency is None:
-        return LinkChoice(broker_id)
-    text = latency.strip().replace("_", "")
-    if not text:
-        return "Type a latency in milliseconds (0 removes it)."
-    try:
-        ms = int(text)
-    except ValueError:
-        return f"{text!r} is not a number of milliseconds."
-    if not 0 <= ms <= MAX_LATENCY_MS:
-        return f"Latency is 0 to {MAX_LATENCY_MS:,} ms, not {ms:,}."
-    return LinkChoice(broker_id, ms)
-
-
-class LinkScreen(ModalScreen[LinkChoice | None]):
-    """Which link of a broker to cut/heal, or to slow down (and by how much)."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="link.cancel")]
-
-    def __init__(
-        self, broker_id: int, others: list[int], links: list[LinkState], latency: bool = False
-    ) -> None:
-        super().__init__()
-        self.broker_id = broker_id
-        self.others = others
-        self.latency = latency
-        self.links = {(x.b if x.a == broker_id else x.a): x for x in links if broker_id in (x.a, x.b)}
-
-    def compose(self) -> ComposeResult:
-        me = self.broker_id
-        title = "Link latency" if self.latency else "Cut or heal a link"
-        state = " · ".join(
-            link_text(self.links[b]) if b in self.links else f"{min(me, b)} ⇹ {max(me, b)} healthy"
-            for b in self.others
-        )
-        with Vertical(id="link-dialog"):
-            yield Label(f"{title} · broker {me}", id="link-title")
-            yield Label(state or "no other broker", id="link-state")
-            yield Label("Other broker")
-            default = str(self.others[0]) if self.others else ""
-            yield Field(value=default, type="integer", id="link-other")
-            if self.latency:
-                yield Label("Latency in ms (0 removes it)")
-                yield Field(placeholder=f"0…{MAX_LATENCY_MS}", type="integer", id="link-ms")
-            yield Label("", id="link-error")
-            verb = "set the latency" if self.latency else "cut a healthy link, heal a cut one"
-            yield Label(f"enter {verb} · esc cancel", id="link-hint")
-
-    def on_input_changed(self, _: Input.Changed) -> None:
-        self.query_one("#link-error", Label).update("")
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        other = self.query_one("#link-other", Input).value
-        latency = self.query_one("#link-ms", Input).value if self.latency else None
-        if event.input.id == "link-other" and latency == "":
-            self.query_one("#link-ms", Input).focus()  # enter moves on to the latency
-            return
-        result = check_link(other, self.broker_id, self.others, latency)
-        if isinstance(result, str):
-            self.query_one("#link-error", Label).update(result)
-        else:
-            self.dismiss(result)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

@@ -300,6 +300,12 @@ class Backend(Protocol):
     @property
     def description(self) -> str: ...
     @property
+    def cluster_id(self) -> str:
+        """Kafka's `cluster.id` (Metadata's and DescribeCluster's ClusterId): what REST
+        Proxy v3 names the cluster by. Empty only if the cluster never said it."""
+        ...
+
+    @property
     def controller_id(self) -> int:
         """The broker holding the active controller role; -1 while one is being elected."""
         ...

@@ -187,6 +187,10 @@ class EmbeddedBackend(EmbeddedGroups, EmbeddedTransactions):
         return self.cluster.broker_configs(broker_id)
 
     @property
+    def cluster_id(self) -> str:
+        return self.cluster.metadata.cluster_id
+
+    @property
     def controller_id(self) -> int:
         return self.cluster.controller_id
 

@@ -117,6 +117,7 @@ class RemoteBackend(RemoteGroups):
         self.rest_proxy: str | None = None  # and its REST Proxy
         self._admin = AdminClient(client_conf(bootstrap_servers))
         self._snapshot = ClusterSnapshot()
+        self._cluster_id = ""
         self._elr = EligibleLeaderReplicas(TIMEOUT_S)  # KIP-966, when the brokers speak key 75
         self._refresh_lock = asyncio.Lock()
         self._log = LogReader(bootstrap_servers)
@@ -179,6 +180,7 @@ class RemoteBackend(RemoteGroups):
         configs; publish the differences from the last read as events."""
         async with self._refresh_lock:
             metadata = await call(self._admin.list_topics, timeout=TIMEOUT_S)
+            self._cluster_id = str(metadata.cluster_id or "")
             names = sorted(n for n, t in metadata.topics.items() if t.error is None)
             user = [n for n in names if not n.startswith("__")]
             tps = [CKTopicPartition(n, p) for n in user for p in metadata.topics[n].partitions]
@@ -253,6 +255,10 @@ class RemoteBackend(RemoteGroups):
                     (remote_admin.config_entry(e) for e in entries.values()), key=lambda e: e.name
                 )
         return configs
+
+    @property
+    def cluster_id(self) -> str:
+        return self._cluster_id
 
     @property
     def controller_id(self) -> int:

@@ -7,7 +7,6 @@ and the errors, whose `error_code` is the HTTP status or Confluent's five-digit 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -69,26 +68,9 @@ def kafka_errors() -> Any:
 
 
 async def cluster_id_of(backend: Backend) -> str:
-    """The cluster's id (Kafka's `cluster.id`, as DescribeCluster gives it).
-
-    The Backend interface has no `cluster_id` yet, so it is read where each backend keeps
-    it: the embedded cluster's metadata log, or a Metadata request to the remote
-    cluster's bootstrap servers."""
-    own = getattr(backend, "cluster_id", None)
-    if isinstance(own, str) and own:
-        return own
-    metadata = getattr(getattr(backend, "cluster", None), "metadata", None)
-    found = getattr(metadata, "cluster_id", None)
-    if isinstance(found, str) and found:
-        return found
-    bootstrap = getattr(backend, "bootstrap_servers", None)
-    if isinstance(bootstrap, str):
-        from confluent_kafka.admin import AdminClient
-
-        admin = AdminClient({"bootstrap.servers": bootstrap})
-        described = await asyncio.to_thread(admin.list_topics, timeout=30)
-        if described.cluster_id:
-            return str(described.cluster_id)
+    """The cluster's id (Kafka's `cluster.id`, as DescribeCluster gives it)."""
+    if backend.cluster_id:
+        return backend.cluster_id
     raise KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, "the cluster does not say its id")
 
 

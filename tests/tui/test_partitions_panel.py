@@ -17,7 +17,7 @@ from kafkatui.common.clock import ManualClock
 from kafkatui.tui.app import KafkaTuiApp
 from kafkatui.tui.panels.partitions import PartitionsPanel
 from kafkatui.tui.panels.partitions_links import LinkChoice, LinkScreen, check_link
-from tests.tui.conftest import SIZE, make_app, sales
+from tests.tui.conftest import SIZE, make_app, sales, until
 from tests.tui.test_snapshots import driven
 
 LED_BY_2 = (("clients", 0), ("sales", 2))
@@ -140,8 +140,8 @@ async def test_graceful_stop_moves_leaders_at_once_and_flashes_them() -> None:
     async with app.run_test(size=SIZE) as pilot:
         panel = await _open(app, pilot)
         await pilot.press("right", "s")
-        await pilot.pause(0.05)
         backend = _backend(app)
+        await until(pilot, lambda: backend.cluster.broker_state(2) == "stopped", "broker 2 stopped")
         assert backend.cluster.broker_state(2) == "stopped"  # no clock needed: controlled shutdown
         assert all(_leaders(backend)[key] == 3 for key in LED_BY_2)
         assert _cell(panel, "sales", 2, 3).startswith("leader · epoch 1")

@@ -26,8 +26,8 @@ import time
 from collections.abc import Iterator
 
 import httpx
-from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
+from wire import confluent_produce  # the same wire baseline as bench/wire.py
 
 V2 = "application/vnd.kafka.v2+json"
 BINARY = "application/vnd.kafka.binary.v2+json"
@@ -53,20 +53,6 @@ def serve() -> tuple[subprocess.Popen[str], str, str]:
         if bootstrap and rest:
             return proc, bootstrap, rest
     raise SystemExit("kafkatui serve did not start with a REST Proxy")
-
-
-def wire_produce(bootstrap: str, topic: str, values: list[bytes]) -> float:
-    producer = Producer({"bootstrap.servers": bootstrap, "acks": "1", "linger.ms": 5})
-    started = time.perf_counter()
-    for value in values:
-        while True:
-            try:
-                producer.produce(topic, value, partition=0)
-                break
-            except BufferError:
-                producer.poll(0.005)
-    assert producer.flush(120) == 0
-    return time.perf_counter() - started
 
 
 def rest_produce(http: httpx.Client, topic: str, values: list[bytes], batch: int) -> float:
@@ -137,7 +123,7 @@ def main() -> None:
         admin = AdminClient({"bootstrap.servers": bootstrap})
         for future in admin.create_topics([NewTopic(t, 1, 1) for t in ("wire", "rest", "v3")]).values():
             future.result(10)
-        wire_s = wire_produce(bootstrap, "wire", values)
+        wire_s = confluent_produce(bootstrap, "wire", values)
         with httpx.Client(base_url=rest, timeout=60) as http:
             rest_s = rest_produce(http, "rest", values, args.batch)
             v3_s = rest_v3_stream(http, "v3", values, args.batch)

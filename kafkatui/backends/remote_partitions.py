@@ -19,8 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import io
-import struct
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,18 +30,18 @@ from kio.schema.describe_topic_partitions.v0.request import (
     TopicRequest,
 )
 from kio.schema.describe_topic_partitions.v0.response import DescribeTopicPartitionsResponse
-from kio.serial import entity_reader, entity_writer
 from kio.serial.errors import SerialError
 from kio.static.primitive import i32
 
+from kafkatui.backends.kio_frames import SIZE, read_response, request_frame
 from kafkatui.common.admin import TopicDescription
+from kafkatui.common.errors import KafkaError
 
 API_KEY = 75
 CLIENT_ID = "kafkatui"
 # Kafka's AdminClient asks for at most this many partitions a page
 # (`partitionSizeLimitPerResponse`, the broker's max.request.partition.size.limit).
 PARTITION_LIMIT = 2000
-_SIZE = struct.Struct(">i")
 
 _Elr = dict[tuple[str, int], tuple[tuple[int, ...], tuple[int, ...]]]
 
@@ -74,7 +72,7 @@ class EligibleLeaderReplicas:
             return topics
         try:
             found = await asyncio.wait_for(self._read(brokers, sorted(topics)), self._timeout_s)
-        except (OSError, TimeoutError, asyncio.IncompleteReadError, SerialError, ValueError):
+        except (OSError, TimeoutError, asyncio.IncompleteReadError, SerialError, KafkaError):
             await self.close()  # the next refresh connects again
             return topics
         if found is None:
@@ -131,30 +129,11 @@ class EligibleLeaderReplicas:
         assert self._connection is not None
         reader, writer = self._connection
         self._correlation_id += 1
-        cls = type(body)
-        out = io.BytesIO()
-        out.write(b"\0\0\0\0")
-        header = cls.__header_schema__(
-            request_api_key=cls.__api_key__,
-            request_api_version=cls.__version__,
-            correlation_id=i32(self._correlation_id),
-            client_id=CLIENT_ID,
-        )
-        entity_writer(cls.__header_schema__)(out, header)
-        entity_writer(cls)(out, body)
-        frame = out.getbuffer()
-        _SIZE.pack_into(frame, 0, len(frame) - 4)
-        writer.write(bytes(frame))
+        writer.write(request_frame(body, self._correlation_id, CLIENT_ID))
         await writer.drain()
-        (size,) = _SIZE.unpack(await reader.readexactly(4))
+        (size,) = SIZE.unpack(await reader.readexactly(4))
         payload = await reader.readexactly(size)
-        answer_header, pos = entity_reader(response_cls.__header_schema__)(payload, 0)
-        if answer_header.correlation_id != self._correlation_id:
-            raise ValueError(
-                f"correlation id {answer_header.correlation_id}, expected {self._correlation_id}"
-            )
-        answer, _ = entity_reader(response_cls)(payload, pos)
-        return answer
+        return read_response(payload, response_cls, self._correlation_id, "the broker")
 
     async def close(self) -> None:
         connection, self._connection = self._connection, None

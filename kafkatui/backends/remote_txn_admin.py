@@ -13,16 +13,14 @@ from __future__ import annotations
 import asyncio
 import datetime
 import functools
-import io
 import itertools
-import struct
 from collections.abc import Sequence
 from typing import Any
 
 from kio.index import load_payload_module
-from kio.serial import entity_reader, entity_writer
 from kio.static.constants import EntityType
 
+from kafkatui.backends.kio_frames import SIZE, read_response, request_frame
 from kafkatui.common.admin import TransactionDescription, TransactionListing
 from kafkatui.common.errors import ErrorCode, KafkaError
 
@@ -32,7 +30,6 @@ LIST_TRANSACTIONS = (66, 0)
 COORDINATOR_TYPE_TRANSACTION = 1
 CLIENT_ID = "kafkatui-transactions"
 TIMEOUT_S = 10.0
-_SIZE = struct.Struct(">i")
 _correlation = itertools.count(1)
 
 
@@ -40,21 +37,6 @@ _correlation = itertools.count(1)
 def _entity(api: tuple[int, int], kind: EntityType) -> Any:
     module = load_payload_module(api[0], api[1], kind)
     return next(v for v in vars(module).values() if getattr(v, "__type__", None) is kind)
-
-
-def _frame(body: Any, correlation_id: int) -> bytes:
-    cls = type(body)
-    out = io.BytesIO()
-    header = cls.__header_schema__(
-        request_api_key=cls.__api_key__,
-        request_api_version=cls.__version__,
-        correlation_id=correlation_id,
-        client_id=CLIENT_ID,
-    )
-    entity_writer(cls.__header_schema__)(out, header)
-    entity_writer(cls)(out, body)
-    payload = out.getvalue()
-    return _SIZE.pack(len(payload)) + payload
 
 
 async def _ask(address: str, api: tuple[int, int], **fields: Any) -> Any:
@@ -67,9 +49,9 @@ async def _ask(address: str, api: tuple[int, int], **fields: Any) -> Any:
         async with asyncio.timeout(TIMEOUT_S):
             reader, writer = await asyncio.open_connection(host.strip("[]"), int(port))
             try:
-                writer.write(_frame(body, correlation_id))
+                writer.write(request_frame(body, correlation_id, CLIENT_ID))
                 await writer.drain()
-                (size,) = _SIZE.unpack(await reader.readexactly(4))
+                (size,) = SIZE.unpack(await reader.readexactly(4))
                 frame = await reader.readexactly(size)
             finally:
                 writer.close()
@@ -77,11 +59,7 @@ async def _ask(address: str, api: tuple[int, int], **fields: Any) -> Any:
         raise KafkaError(
             ErrorCode.NETWORK_EXCEPTION, f"{_name(api)} to the broker at {address} failed: {error}"
         ) from None
-    cls = _entity(api, EntityType.response)
-    header, pos = entity_reader(cls.__header_schema__)(frame, 0)
-    if header.correlation_id != correlation_id:
-        raise KafkaError(ErrorCode.CORRUPT_MESSAGE, f"the broker at {address} answered another request")
-    return entity_reader(cls)(frame, pos)[0]
+    return read_response(frame, _entity(api, EntityType.response), correlation_id, f"the broker at {address}")
 
 
 def _name(api: tuple[int, int]) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
-import io
 import socket
 import struct
 import time
@@ -16,9 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kio.schema.api_versions.v0.request import ApiVersionsRequest as ApiVersionsV0
 from kio.schema.api_versions.v3.request import ApiVersionsRequest as ApiVersionsV3
-from kio.serial import entity_reader, entity_writer
+from kio.serial import entity_reader
 from kio.static.primitive import Records, i16, i32
 
+from kafkatui.backends import kio_frames
 from kafkatui.common.errors import ErrorCode
 from kafkatui.engine.log.records import Record, encode_batch
 from kafkatui.wire.codec import nested, request_class, response_class
@@ -34,18 +34,7 @@ def connect(served: ServedCluster, broker_id: int = 1) -> socket.socket:
 
 
 def request_frame(body: object, correlation_id: int = 7, client_id: str = "test") -> bytes:
-    cls = type(body)
-    out = io.BytesIO()
-    header = cls.__header_schema__(
-        request_api_key=cls.__api_key__,
-        request_api_version=cls.__version__,
-        correlation_id=correlation_id,
-        client_id=client_id,
-    )
-    entity_writer(cls.__header_schema__)(out, header)
-    entity_writer(cls)(out, body)
-    payload = out.getvalue()
-    return struct.pack(">i", len(payload)) + payload
+    return kio_frames.request_frame(body, correlation_id, client_id)
 
 
 def read_frame(sock: socket.socket) -> bytes | None:

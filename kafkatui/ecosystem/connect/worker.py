@@ -298,11 +298,9 @@ class Worker:
             elif before == TargetState.STOPPED or name not in self.connectors:
                 await self._start_connector(name)
             else:
-                for (connector, number), task in self.tasks.items():
-                    if connector == name:
+                for (connector, _), task in self.tasks.items():
+                    if connector == name:  # the task says PAUSED once its loop has paused
                         task.set_paused(state == TargetState.PAUSED)
-                        if state == TargetState.PAUSED:
-                            await self.put_task_status(name, number, "PAUSED")
                 await self._connector_status(name, "PAUSED" if state == TargetState.PAUSED else "RUNNING")
 
     def _failed(self, name: str, number: int | None = None) -> bool:

@@ -58,7 +58,8 @@ def test_validate_lists_every_problem_per_field(connect: ServedConnect) -> None:
         "'topic' in FileStreamSourceConnector configuration requires definition of a single topic"
     ]
     assert errors["value.converter"] == [
-        "Invalid value NoSuchConverter for configuration value.converter: Class NoSuchConverter could not be found."
+        "Invalid value NoSuchConverter for configuration value.converter: "
+        "Class NoSuchConverter could not be found."
     ]
     assert errors["errors.tolerance"] == [
         "Invalid value some for configuration errors.tolerance: String must be one of: none, all"
@@ -83,8 +84,8 @@ def test_connector_lifecycle(connect: ServedConnect, tmp_path: Path) -> None:
     created = connect.create("src", **config)
     assert created.status_code == 201, created.text
     info = created.json()
-    assert info == {"name": "src", "config": {**config, "name": "src"}, "tasks": [{"connector": "src", "task": 0}],
-                    "type": "source"}  # fmt: skip
+    tasks = [{"connector": "src", "task": 0}]
+    assert info == {"name": "src", "config": {**config, "name": "src"}, "tasks": tasks, "type": "source"}
     again = connect.create("src", **config)
     assert again.status_code == 409 and again.json() == {
         "error_code": 409,

@@ -129,24 +129,24 @@ class FileStreamSourceTask(SourceTask):
             return None
         assert self.stream is not None
         records: list[SourceRecord] = []
+        partition = {FILENAME_FIELD: self.filename}
         while len(records) < self.batch_size:
-            chunk = self.stream.read(65536) if b"\n" not in self.buffer else b""
-            self.buffer += chunk
-            end = self.buffer.find(b"\n")
-            if end < 0:
-                break
-            line, self.buffer = self.buffer[:end], self.buffer[end + 1 :]
-            self.position += end + 1
-            text = line.removesuffix(b"\r").decode(errors="replace")
-            records.append(
-                SourceRecord(
-                    {FILENAME_FIELD: self.filename},
-                    {POSITION_FIELD: self.position},
-                    self.topic,
-                    text,
-                    STRING_SCHEMA,
+            if b"\n" not in self.buffer:
+                chunk = self.stream.read(65536)
+                if not chunk:
+                    break
+                self.buffer += chunk
+                continue
+            # Every whole line in the buffer at once (slicing per line would copy the
+            # buffer once a line), up to batch.size.
+            *lines, rest = self.buffer.split(b"\n", self.batch_size - len(records))
+            self.buffer = rest
+            for line in lines:
+                self.position += len(line) + 1
+                text = line.removesuffix(b"\r").decode(errors="replace")
+                records.append(
+                    SourceRecord(partition, {POSITION_FIELD: self.position}, self.topic, text, STRING_SCHEMA)
                 )
-            )
         if not records:
             await asyncio.sleep(WAIT_S)
             return None

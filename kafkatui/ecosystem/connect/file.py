@@ -153,7 +153,7 @@ class FileStreamSourceTask(SourceTask):
         return records
 
     def stop(self) -> None:
-        if self.stream is not None:
+        if getattr(self, "stream", None) is not None:
             self.stream.close()
             self.stream = None
 
@@ -198,7 +198,10 @@ class FileStreamSinkTask(SinkTask):
             ) from error
 
     def put(self, records: list[SinkRecord]) -> None:
+        # Kafka's PrintStream over an unbuffered file stream: each put reaches the file
+        # at once; flush (before the worker commits the offsets) makes it durable.
         self.stream.write("".join(f"{_text(r.value)}\n" for r in records))
+        self.stream.flush()
 
     def flush(self, offsets: Mapping[tuple[str, int], int]) -> None:
         self.stream.flush()

@@ -13,6 +13,7 @@ Offsets are committed every `offset.flush.interval.ms` and when the task stops:
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import inspect
 import json
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("kafkatui.ecosystem.connect")
 
 SINK_POLL_MS = 500
+IN_FLIGHT_POLLS = 2  # a source task's polls sent but not yet acknowledged
 
 
 async def call(method: Callable[..., Any], *args: Any) -> Any:
@@ -157,6 +159,7 @@ class WorkerSourceTask(WorkerTask):
         self._send_error: BaseException | None = None
         self._pending: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         self._topics: set[str] = set()
+        self._in_flight: collections.deque[asyncio.Future[Any]] = collections.deque()
         self.task.initialize(
             SourceTaskContext(self.connector, self.number, self.worker.offset_reader(self.connector))
         )
@@ -170,8 +173,18 @@ class WorkerSourceTask(WorkerTask):
             if self._stopping:
                 break
             records = await call(self.task.poll)
+            last = None
             for record in records or ():
-                await self._send(record)
+                last = await self._send(record) or last
+            if last is not None:
+                self._in_flight.append(last)
+            # Sends queue without blocking, so a source that always has data would never
+            # give the event loop back and starve the producer's sender: wait for the
+            # polls before the last few to be acknowledged (Java's threads need not).
+            while len(self._in_flight) > IN_FLIGHT_POLLS:
+                with contextlib.suppress(Exception):  # a failed send is _send_error's
+                    await self._in_flight.popleft()
+            await asyncio.sleep(0)
             if self._send_error is not None:
                 raise ConnectException(
                     "Unrecoverable exception from producer send callback"
@@ -183,7 +196,7 @@ class WorkerSourceTask(WorkerTask):
         await call(self.task.stop)
         await self._release()
 
-    async def _send(self, record: SourceRecord) -> None:
+    async def _send(self, record: SourceRecord) -> asyncio.Future[Any] | None:
         try:
             key = self.key_converter.from_connect(record.topic, record.key_schema, record.key)
             value = self.value_converter.from_connect(record.topic, record.value_schema, record.value)
@@ -191,7 +204,7 @@ class WorkerSourceTask(WorkerTask):
             if not self.tolerate_errors:
                 raise
             self.skipped += 1
-            return
+            return None
         if record.topic not in self._topics:
             await self.worker.backend.auto_create_topic(record.topic)
             self._topics.add(record.topic)
@@ -206,6 +219,7 @@ class WorkerSourceTask(WorkerTask):
         if record.source_partition is not None and record.source_offset is not None:
             partition = dict(record.source_partition)
             self._pending[json.dumps(partition, sort_keys=True)] = (partition, dict(record.source_offset))
+        return future
 
     def _sent(self, future: asyncio.Future[Any]) -> None:
         if not future.cancelled() and future.exception() is not None and self._send_error is None:

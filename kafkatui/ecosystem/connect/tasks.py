@@ -20,7 +20,7 @@ import json
 import logging
 import traceback
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig, TopicPartition
 from kafkatui.common.errors import KafkaError
@@ -36,9 +36,6 @@ from kafkatui.ecosystem.connect.api import (
 )
 from kafkatui.ecosystem.connect.converters import Converter
 from kafkatui.ecosystem.connect.data import DataException
-
-if TYPE_CHECKING:
-    from kafkatui.ecosystem.connect.worker import Worker
 
 log = logging.getLogger("kafkatui.ecosystem.connect")
 
@@ -57,7 +54,7 @@ async def call(method: Callable[..., Any], *args: Any) -> Any:
 class WorkerTask:
     def __init__(
         self,
-        worker: Worker,
+        worker: Any,  # the Worker (worker.py imports this module: no cycle)
         connector: str,
         number: int,
         task: Task,

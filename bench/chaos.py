@@ -131,7 +131,8 @@ def start_serve(data_dir: Path, port_base: int) -> subprocess.Popen[str]:
         [
             sys.executable, "-c", "from kafkatui.cli.main import run; run()",
             "--data-dir", str(data_dir), "serve", "--brokers", "3", "--port-base", str(port_base),
-            "--no-schema-registry", "--no-rest-proxy", "--group-initial-rebalance-delay-ms", "0",
+            "--no-schema-registry", "--no-rest-proxy", "--no-connect",
+            "--group-initial-rebalance-delay-ms", "0",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

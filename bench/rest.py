@@ -38,7 +38,7 @@ def serve() -> tuple[subprocess.Popen[str], str, str]:
         [
             sys.executable, "-c", "from kafkatui.cli.main import run; run()", "--memory", "serve",
             "--brokers", "1", "--port-base", "0", "--group-initial-rebalance-delay-ms", "0",
-            "--schema-registry-port", "0", "--rest-port", "0",
+            "--schema-registry-port", "0", "--rest-port", "0", "--no-connect",
         ],
         stdout=subprocess.PIPE,
         text=True,

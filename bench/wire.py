@@ -75,6 +75,7 @@ def serve(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
             "--group-initial-rebalance-delay-ms",
             "0",
             "--no-rest-proxy",
+            "--no-connect",
         ],
         stdout=subprocess.PIPE,
         text=True,

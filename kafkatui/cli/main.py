@@ -143,6 +143,23 @@ def main(
             help="Workbench: run the REST Proxy beside the brokers (with --listen).",
         ),
     ] = True,
+    connect_port: Annotated[
+        int,
+        typer.Option(
+            "--connect-port",
+            help="Workbench: Kafka Connect's REST API port; if it is taken, a free one is used "
+            "(the workbench says which).",
+            min=0,
+            max=65535,
+        ),
+    ] = 8083,
+    connect: Annotated[
+        bool,
+        typer.Option(
+            "--connect/--no-connect",
+            help="Workbench: run a Kafka Connect worker beside the brokers (with --listen).",
+        ),
+    ] = True,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
@@ -162,6 +179,7 @@ def main(
             port_base=port_base if listen else None,
             registry_port=registry_port if listen and schema_registry else None,
             rest_port=rest_port if listen and rest_proxy else None,
+            connect_port=connect_port if listen and connect else None,
         )
 
 
@@ -182,6 +200,7 @@ def run_workbench(
     port_base: int | None = None,
     registry_port: int | None = None,
     rest_port: int | None = None,
+    connect_port: int | None = None,
 ) -> None:
     """Open the Textual workbench; it owns the cluster (and its data dir) while it runs,
     and serves it over the wire protocol unless `port_base` is None (and the Schema
@@ -202,7 +221,13 @@ def run_workbench(
             return backend
         if port_base is not None and isinstance(backend, EmbeddedBackend):
             try:
-                await serve_backend(backend, port_base, registry_port=registry_port, rest_port=rest_port)
+                await serve_backend(
+                    backend,
+                    port_base,
+                    registry_port=registry_port,
+                    rest_port=rest_port,
+                    connect_port=connect_port,
+                )
             except BaseException:
                 await backend.close()
                 raise

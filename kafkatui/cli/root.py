@@ -70,6 +70,12 @@ COMMANDS: dict[str, LazyCommand] = {
         "kafkatui.cli.schema:app",
         "Schema Registry: register, list, show, diff and check schemas; delete; compatibility config.",
     ),
+    # Connect is reached over its REST API (--connect-url), never through the cluster options.
+    "connect": LazyCommand(
+        "kafkatui.cli.connect:app",
+        "Kafka Connect: create, list, pause, resume, restart, delete connectors; status, plugins, offsets.",
+        global_options=False,
+    ),
     # The lessons run on their own in-memory cluster (only --bootstrap-server, before the
     # command, is refused there).
     "demo": LazyCommand(

@@ -4,8 +4,9 @@ Each broker listens on its own port (127.0.0.1:9092 upward by default), so kcat,
 confluent-kafka, kafka-python and aiokafka use it like a real cluster; a Confluent-
 compatible Schema Registry listens on 127.0.0.1:8081 beside it (`--schema-registry-port`,
 `--no-schema-registry`) and a Confluent-compatible REST Proxy (v2) on 127.0.0.1:8082
-(`--rest-port`, `--no-rest-proxy`). Ctrl-C or SIGTERM closes the listeners and the cluster, which
-releases the data dir.
+(`--rest-port`, `--no-rest-proxy`), and a Kafka Connect worker with the Connect REST API on
+127.0.0.1:8083 (`--connect-port`, `--no-connect`). Ctrl-C or SIGTERM closes the listeners and
+the cluster, which releases the data dir.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from rich.text import Text
 
 from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.cli.context import ClusterOptions, console, fail, options, run_async
+from kafkatui.ecosystem.connect.service import DEFAULT_PORT as CONNECT_PORT
 from kafkatui.ecosystem.http import HttpListenError
 from kafkatui.ecosystem.registry.service import DEFAULT_PORT as REGISTRY_PORT
 from kafkatui.ecosystem.rest.service import DEFAULT_PORT as REST_PORT
@@ -107,6 +109,20 @@ def serve(
             "need the Schema Registry).",
         ),
     ] = True,
+    connect_port: Annotated[
+        int,
+        typer.Option(
+            "--connect-port",
+            help="Kafka Connect's REST API port (a worker whose state is in connect-configs, "
+            "connect-offsets and connect-status); 0 picks a free one.",
+            min=0,
+            max=65535,
+        ),
+    ] = CONNECT_PORT,
+    connect: Annotated[
+        bool,
+        typer.Option("--connect/--no-connect", help="Run a Kafka Connect worker beside the brokers."),
+    ] = True,
     log_format: Annotated[
         LogFormat,
         typer.Option(
@@ -118,7 +134,8 @@ def serve(
 ) -> None:
     """Serve the cluster to real Kafka clients over the wire protocol (no workbench).
 
-    Prints the bootstrap servers (and the Schema Registry's and REST Proxy's URLs),
+    Prints the bootstrap servers (and the Schema Registry's, REST Proxy's and Kafka
+    Connect's URLs),
     then a live status line (connections, requests). Ctrl-C or SIGTERM shuts down
     cleanly. Example:
 
@@ -136,8 +153,9 @@ def serve(
     }
     registry = registry_port if schema_registry else None
     rest = rest_port if rest_proxy else None
+    connect_at = connect_port if connect else None
     configure_logging(log_format.value)
-    run_async(lambda: _serve(opts, host, port_base, broker_configs, registry, rest))
+    run_async(lambda: _serve(opts, host, port_base, broker_configs, registry, rest, connect_at))
 
 
 async def _serve(
@@ -147,6 +165,7 @@ async def _serve(
     broker_configs: Mapping[str, int | bool],
     registry_port: int | None,
     rest_port: int | None,
+    connect_port: int | None = None,
 ) -> None:
     backend = await opts.open("kafkatui serve", broker_configs)
     services = ServiceHost(backend.cluster)
@@ -161,6 +180,9 @@ async def _serve(
             rest = None
             if rest_port is not None:
                 rest = await services.listen_rest(rest_port, host, backend=backend, fall_back=False)
+            connect = None
+            if connect_port is not None:
+                connect = await services.listen_connect(connect_port, host, backend=backend, fall_back=False)
         except (ListenError, HttpListenError) as error:
             raise fail(error.name, str(error)) from None
         stop = asyncio.Event()
@@ -175,6 +197,8 @@ async def _serve(
                 console.print(f"schema registry: [bold]{registry}[/]")
             if rest is not None:
                 console.print(f"rest proxy: [bold]{rest}[/]")
+            if connect is not None:
+                console.print(f"kafka connect: [bold]{connect}[/]")
             console.file.flush()
             await _status_until(stop, services, backend)
         finally:

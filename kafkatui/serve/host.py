@@ -8,6 +8,8 @@ from __future__ import annotations
 from kafkatui.backends.base import Backend
 from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.common.connections import ConnectedClient
+from kafkatui.ecosystem.connect.service import DEFAULT_PORT as CONNECT_PORT
+from kafkatui.ecosystem.connect.service import ConnectService
 from kafkatui.ecosystem.http import HttpListenError
 from kafkatui.ecosystem.registry.service import DEFAULT_PORT as REGISTRY_PORT
 from kafkatui.ecosystem.registry.service import RegistryService
@@ -27,6 +29,7 @@ class ServiceHost:
         self.wire: WireServer | None = None
         self.registry: RegistryService | None = None
         self.rest: RestService | None = None
+        self.connect: ConnectService | None = None
         self.notices: list[str] = []
 
     async def listen_wire(
@@ -107,6 +110,34 @@ class ServiceHost:
         self.cluster.advertise_rest_proxy(url)
         return url
 
+    async def listen_connect(
+        self,
+        port: int = CONNECT_PORT,
+        host: str = DEFAULT_HOST,
+        *,
+        backend: Backend | None = None,
+        fall_back: bool = True,
+    ) -> str:
+        """Run a Kafka Connect worker on this cluster (its state in connect-configs,
+        connect-offsets, connect-status) with the Connect REST API on host:port. A busy
+        port is `HttpListenError` naming --connect-port, unless `fall_back`: then a free
+        port, said in `notices`. Returns the Connect REST API's URL."""
+        service = ConnectService(backend or EmbeddedBackend(self.cluster))
+        try:
+            url = await service.start(port, host)
+        except HttpListenError as error:
+            if port == 0 or not fall_back:
+                raise
+            service = ConnectService(backend or EmbeddedBackend(self.cluster))
+            url = await service.start(0, host)
+            self.notices.append(f"{error}. Kafka Connect listens on {url} instead")
+        self.connect = service
+        return url
+
+    @property
+    def connect_url(self) -> str | None:
+        return None if self.connect is None else self.connect.url
+
     @property
     def rest_url(self) -> str | None:
         return None if self.rest is None else self.rest.url
@@ -132,12 +163,16 @@ class ServiceHost:
         s = self.wire.stats
         registry = f" · Schema Registry: {self.registry_url}" if self.registry_url else ""
         rest = f" · REST Proxy: {self.rest_url}" if self.rest_url else ""
+        connect = f" · Connect: {self.connect_url}" if self.connect_url else ""
         return (
             f"Kafka clients: {self.wire.bootstrap} · {s.connections} connection(s) open "
-            f"({s.connections_total} in all) · {s.requests:,} requests{registry}{rest}"
+            f"({s.connections_total} in all) · {s.requests:,} requests{registry}{rest}{connect}"
         )
 
     async def close(self) -> None:
+        if self.connect is not None:  # first: its tasks commit their offsets to the cluster
+            await self.connect.close()
+            self.connect = None
         if self.rest is not None:  # first: its consumer instances leave their groups
             self.cluster.advertise_rest_proxy(None)
             await self.rest.close()
@@ -157,6 +192,7 @@ async def serve_backend(
     host: str = DEFAULT_HOST,
     registry_port: int | None = None,
     rest_port: int | None = None,
+    connect_port: int | None = None,
 ) -> str:
     """What the workbench does with its own cluster: serve it to real Kafka clients (on
     free ports, said in the backend's notices, if these are taken) and, given a
@@ -170,6 +206,8 @@ async def serve_backend(
             await services.listen_registry(registry_port, host, backend=backend)
         if rest_port is not None:
             await services.listen_rest(rest_port, host, backend=backend)
+        if connect_port is not None:
+            await services.listen_connect(connect_port, host, backend=backend)
     except BaseException:
         await services.close()
         raise

@@ -24,6 +24,8 @@ def start_serve(data_dir: Path, *args: str) -> tuple[subprocess.Popen[str], str]
         args = (*args, "--schema-registry-port", "0")
     if not {"--rest-port", "--no-rest-proxy"} & set(args):
         args = (*args, "--rest-port", "0")
+    if not {"--connect-port", "--no-connect"} & set(args):
+        args = (*args, "--no-connect")
     proc = subprocess.Popen(
         [*kafkatui_command(), "--data-dir", str(data_dir), "serve", *args],
         stdout=subprocess.PIPE,

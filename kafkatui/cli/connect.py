@@ -1,0 +1,271 @@
+"""`kafkatui connect ...`: a Kafka Connect cluster from the command line, over the Connect
+REST API (Apache Kafka's paths and JSON), so it works the same on the worker `kafkatui
+serve` and the workbench run (127.0.0.1:8083) and on any Apache Kafka Connect cluster
+(`--connect-url`). A refusal is one line naming what Connect answered, e.g.
+`error: NOT_FOUND: Connector x not found (HTTP 404)`."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from kafkatui.cli.context import console, fail
+from kafkatui.cli.output import print_json
+
+DEFAULT_URL = "http://127.0.0.1:8083"
+URL_ENV = "KAFKATUI_CONNECT_URL"
+TIMEOUT_S = 30.0
+# Connect answers HTTP statuses; the CLI names them (the one-line error rule).
+_NAMES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 409: "CONFLICT", 500: "CONNECT_ERROR"}
+
+app = typer.Typer(
+    help="Kafka Connect: create, list, pause, resume, restart, delete connectors; status, plugins, offsets.",
+    no_args_is_help=True,
+)
+
+UrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--connect-url",
+        help=f"The Connect REST API (default {DEFAULT_URL}, where `kafkatui serve` and the workbench run "
+        f"their worker; or ${URL_ENV}). Any Apache Kafka Connect cluster works too.",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print Connect's JSON answer, for scripts.")]
+NameArgument = Annotated[str, typer.Argument(help="The connector's name.")]
+
+
+class Connect:
+    def __init__(self, url: str | None) -> None:
+        self.url = (url or os.environ.get(URL_ENV) or DEFAULT_URL).rstrip("/")
+
+    def call(self, method: str, path: str, body: Any = None, **query: str) -> Any:
+        """Connect's JSON answer (None for 202/204 without a body); a refusal or an
+        unreachable worker is the one-line error."""
+        target = self.url + path + (f"?{urllib.parse.urlencode(query)}" if query else "")
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(target, data=data, method=method)
+        request.add_header("Accept", "application/json")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT_S) as answer:
+                raw = answer.read()
+        except urllib.error.HTTPError as error:
+            raise _refused(error) from None
+        except (urllib.error.URLError, OSError) as error:
+            reason = getattr(error, "reason", error)
+            raise fail(
+                "CONNECT_UNAVAILABLE",
+                f"cannot reach Kafka Connect at {self.url} ({reason}): start a worker with `kafkatui serve` "
+                "(or the workbench), or give --connect-url",
+            ) from None
+        return json.loads(raw) if raw.strip() else None
+
+
+def _refused(error: urllib.error.HTTPError) -> typer.Exit:
+    try:
+        body = json.loads(error.read())
+        message = str(body.get("message", "")) if isinstance(body, dict) else str(body)
+    except (ValueError, OSError):
+        message = error.reason or ""
+    one_line = "; ".join(part.strip() for part in message.splitlines() if part.strip())
+    return fail(_NAMES.get(error.code, f"HTTP_{error.code}"), f"{one_line} (HTTP {error.code})")
+
+
+def _quote(name: str) -> str:
+    return urllib.parse.quote(name, safe="")
+
+
+@app.command("list")
+def list_connectors(url: UrlOption = None, as_json: JsonOption = False) -> None:
+    """List the connectors with their type, state and tasks (GET /connectors?expand=status)."""
+    answer = Connect(url).call("GET", "/connectors", expand="status")
+    if as_json:
+        print_json(answer)
+        return
+    if not answer:
+        console.print("no connectors (create one with `kafkatui connect create FILE`)")
+        return
+    table = Table("connector", "type", "state", "tasks running", box=None)
+    for name, entry in sorted(answer.items()):
+        status = entry["status"]
+        tasks = status.get("tasks", [])
+        running = sum(1 for t in tasks if t["state"] == "RUNNING")
+        table.add_row(name, status.get("type", ""), status["connector"]["state"], f"{running}/{len(tasks)}")
+    console.print(table)
+
+
+@app.command()
+def plugins(url: UrlOption = None, as_json: JsonOption = False) -> None:
+    """The connector plugins the worker has (GET /connector-plugins)."""
+    answer = Connect(url).call("GET", "/connector-plugins")
+    if as_json:
+        print_json(answer)
+        return
+    table = Table("class", "type", "version", box=None)
+    for plugin in answer:
+        table.add_row(plugin["class"], plugin["type"], plugin.get("version", ""))
+    console.print(table)
+
+
+def _read_config(path: Path) -> tuple[str, dict[str, Any]]:
+    try:
+        text = path.read_text() if str(path) != "-" else typer.get_text_stream("stdin").read()
+    except OSError as error:
+        raise typer.BadParameter(f"cannot read {path}: {error.strerror}", param_hint="FILE") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise fail("BAD_REQUEST", f"{path} is not JSON: {error}") from None
+    if isinstance(data, dict) and isinstance(data.get("config"), dict):
+        name, config = data.get("name") or data["config"].get("name"), data["config"]
+    elif isinstance(data, dict):
+        name, config = data.get("name"), data
+    else:
+        raise fail("BAD_REQUEST", f'{path} must hold {{"name": ..., "config": {{...}}}} or a flat config')
+    if not isinstance(name, str) or not name:
+        raise fail("BAD_REQUEST", f'{path} names no connector: give "name"')
+    return name, config
+
+
+@app.command()
+def create(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help='A JSON file as POST /connectors takes it, {"name": "n", "config": {...}}, or the '
+            "flat config with its name (- for stdin).",
+        ),
+    ],
+    url: UrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a connector (POST /connectors). Connect checks the config first and lists
+    every problem; `kafkatui connect plugins` shows the classes. Example file:
+
+        {"name": "lines", "config": {"connector.class": "FileStreamSource",
+         "file": "/tmp/in.txt", "topic": "lines"}}
+    """
+    name, config = _read_config(file)
+    answer = Connect(url).call("POST", "/connectors", {"name": name, "config": config})
+    if as_json:
+        print_json(answer)
+        return
+    console.print(f"created connector {answer['name']} ({answer['type']}, {len(answer['tasks'])} task(s))")
+
+
+@app.command()
+def status(name: NameArgument, url: UrlOption = None, as_json: JsonOption = False) -> None:
+    """The connector's and its tasks' states, with the worker running each and a failed
+    one's error (GET /connectors/NAME/status; --json for the whole trace)."""
+    answer = Connect(url).call("GET", f"/connectors/{_quote(name)}/status")
+    if as_json:
+        print_json(answer)
+        return
+    connector = answer["connector"]
+    console.print(
+        f"connector {answer['name']} ({answer.get('type', '')}): {connector['state']} "
+        f"on {connector['worker_id']}"
+    )
+    if connector.get("trace"):
+        console.print(f"  error: {_last_line(connector['trace'])}")
+    for task in answer["tasks"]:
+        console.print(f"  task {task['id']}: {task['state']} on {task['worker_id']}")
+        if task.get("trace"):
+            console.print(f"    error: {_last_line(task['trace'])}")
+
+
+def _last_line(trace: str) -> str:
+    """A Python traceback's last line says what went wrong."""
+    lines = [line for line in trace.strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else ""
+
+
+def _target(verb: str, past: str) -> Any:
+    def command(name: NameArgument, url: UrlOption = None) -> None:
+        Connect(url).call("PUT", f"/connectors/{_quote(name)}/{verb}")
+        console.print(f"connector {name} {past}")
+
+    return command
+
+
+app.command("pause", help="Pause the connector and its tasks (PUT /connectors/NAME/pause).")(
+    _target("pause", "paused")
+)
+app.command("resume", help="Resume a paused or stopped connector (PUT /connectors/NAME/resume).")(
+    _target("resume", "resumed")
+)
+app.command("stop", help="Stop the connector: its tasks shut down (PUT /connectors/NAME/stop, KIP-875).")(
+    _target("stop", "stopped")
+)
+
+
+@app.command()
+def restart(
+    name: NameArgument,
+    task: Annotated[int | None, typer.Option("--task", help="Restart only this task.", min=0)] = None,
+    include_tasks: Annotated[
+        bool, typer.Option("--include-tasks", help="Restart the tasks too (includeTasks, KIP-745).")
+    ] = False,
+    only_failed: Annotated[
+        bool, typer.Option("--only-failed", help="Restart only what is FAILED (onlyFailed).")
+    ] = False,
+    url: UrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Restart the connector (POST /connectors/NAME/restart), or one task with --task."""
+    connect = Connect(url)
+    if task is not None:
+        connect.call("POST", f"/connectors/{_quote(name)}/tasks/{task}/restart")
+        console.print(f"task {name}-{task} restarted")
+        return
+    query = {"includeTasks": str(include_tasks).lower(), "onlyFailed": str(only_failed).lower()}
+    answer = connect.call("POST", f"/connectors/{_quote(name)}/restart", **query)
+    if as_json:
+        print_json(answer)
+        return
+    if answer is None:
+        console.print(f"connector {name} restarted")
+        return
+    restarting = [f"task {t['id']}" for t in answer["tasks"] if t["state"] == "RESTARTING"]
+    if answer["connector"]["state"] == "RESTARTING":
+        restarting.insert(0, "the connector")
+    console.print(f"connector {name}: restarting {', '.join(restarting) or 'nothing (none failed)'}")
+
+
+@app.command()
+def delete(name: NameArgument, url: UrlOption = None) -> None:
+    """Delete the connector: its tasks stop (DELETE /connectors/NAME). Its offsets stay."""
+    Connect(url).call("DELETE", f"/connectors/{_quote(name)}")
+    console.print(f"connector {name} deleted")
+
+
+@app.command()
+def offsets(name: NameArgument, url: UrlOption = None, as_json: JsonOption = False) -> None:
+    """The connector's committed offsets (GET /connectors/NAME/offsets, KIP-875): a source's
+    from connect-offsets, a sink's its consumer group connect-NAME's."""
+    answer = Connect(url).call("GET", f"/connectors/{_quote(name)}/offsets")
+    if as_json:
+        print_json(answer)
+        return
+    if not answer["offsets"]:
+        console.print(f"connector {name} has committed no offsets yet")
+        return
+    table = Table("partition", "offset", box=None)
+    for entry in answer["offsets"]:
+        table.add_row(_compact(entry["partition"]), _compact(entry["offset"]))
+    console.print(table)
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))

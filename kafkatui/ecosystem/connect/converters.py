@@ -1,0 +1,152 @@
+"""Converters between Connect's data and the bytes in Kafka (`key.converter`,
+`value.converter`), named by Kafka's class names so a connector config written for
+Apache Kafka works unchanged: StringConverter, ByteArrayConverter and JsonConverter
+(`schemas.enable`, KIP-… the envelope `{"schema": ..., "payload": ...}`). A converter's
+own settings come prefixed in the connector's config (`value.converter.schemas.enable`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from kafkatui.ecosystem.connect.data import (
+    OPTIONAL_BYTES_SCHEMA,
+    OPTIONAL_STRING_SCHEMA,
+    DataException,
+    Schema,
+    from_json_value,
+    to_json_value,
+)
+
+
+class Converter(Protocol):
+    def configure(self, props: Mapping[str, str], is_key: bool) -> None: ...
+    def from_connect(self, topic: str, schema: Schema | None, value: Any) -> bytes | None: ...
+    def to_connect(self, topic: str, raw: bytes | None) -> tuple[Schema | None, Any]: ...
+
+
+class StringConverter:
+    """org.apache.kafka.connect.storage.StringConverter: any value as its text (UTF-8,
+    `converter.encoding`); bytes in Kafka are an optional string."""
+
+    def configure(self, props: Mapping[str, str], is_key: bool) -> None:
+        self.encoding = props.get("converter.encoding", "UTF-8")
+        try:
+            "".encode(self.encoding)
+        except LookupError:
+            raise DataException(f"Unsupported encoding {self.encoding}") from None
+
+    def from_connect(self, topic: str, schema: Schema | None, value: Any) -> bytes | None:
+        if value is None:
+            return None
+        text = value if isinstance(value, str) else _to_string(value)
+        return text.encode(self.encoding)
+
+    def to_connect(self, topic: str, raw: bytes | None) -> tuple[Schema | None, Any]:
+        try:
+            return OPTIONAL_STRING_SCHEMA, None if raw is None else raw.decode(self.encoding)
+        except UnicodeDecodeError as error:
+            raise DataException(f"Failed to deserialize string: {error}") from None
+
+
+def _to_string(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, bytes):
+        return value.decode(errors="replace")
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
+
+
+class ByteArrayConverter:
+    """org.apache.kafka.connect.converters.ByteArrayConverter: bytes pass through."""
+
+    def configure(self, props: Mapping[str, str], is_key: bool) -> None:
+        pass
+
+    def from_connect(self, topic: str, schema: Schema | None, value: Any) -> bytes | None:
+        if schema is not None and schema.type != "bytes":
+            raise DataException(f"Invalid schema type for ByteArrayConverter: {schema.type.upper()}")
+        if value is not None and not isinstance(value, bytes | bytearray):
+            raise DataException(
+                f"ByteArrayConverter is not compatible with objects of type {type(value).__name__}"
+            )
+        return None if value is None else bytes(value)
+
+    def to_connect(self, topic: str, raw: bytes | None) -> tuple[Schema | None, Any]:
+        return OPTIONAL_BYTES_SCHEMA, raw
+
+
+class JsonConverter:
+    """org.apache.kafka.connect.json.JsonConverter. With `schemas.enable` (Kafka's default
+    true) each value is the envelope `{"schema": <its Connect schema>, "payload": ...}`;
+    without, plain JSON, read back schemaless."""
+
+    def configure(self, props: Mapping[str, str], is_key: bool) -> None:
+        enabled = str(props.get("schemas.enable", "true")).strip().lower()
+        if enabled not in ("true", "false"):
+            raise DataException(
+                f"Invalid value {enabled} for configuration schemas.enable: "
+                "Expected value to be either true or false"
+            )
+        self.schemas_enable = enabled == "true"
+
+    def from_connect(self, topic: str, schema: Schema | None, value: Any) -> bytes | None:
+        if schema is None and value is None:
+            return None  # a tombstone stays one
+        payload = to_json_value(schema, value)
+        if self.schemas_enable:
+            payload = {"schema": None if schema is None else schema.to_json(), "payload": payload}
+        return json.dumps(payload, separators=(",", ":")).encode()
+
+    def to_connect(self, topic: str, raw: bytes | None) -> tuple[Schema | None, Any]:
+        if raw is None:
+            return None, None
+        try:
+            data = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise DataException(
+                f"Converting byte[] to Kafka Connect data failed due to serialization error: {error}"
+            ) from None
+        if not self.schemas_enable:
+            return None, data
+        if not isinstance(data, dict) or set(data) != {"schema", "payload"}:
+            raise DataException(
+                'JsonConverter with schemas.enable requires "schema" and "payload" fields and may not '
+                "contain additional fields. If you are trying to deserialize plain JSON data, set "
+                "schemas.enable=false in your converter configuration."
+            )
+        schema = None if data["schema"] is None else Schema.from_json(data["schema"])
+        return schema, from_json_value(schema, data["payload"])
+
+
+# Kafka's class names, and the short aliases Connect's plugin loader accepts for them.
+CONVERTERS: dict[str, type] = {
+    "org.apache.kafka.connect.storage.StringConverter": StringConverter,
+    "org.apache.kafka.connect.converters.ByteArrayConverter": ByteArrayConverter,
+    "org.apache.kafka.connect.json.JsonConverter": JsonConverter,
+}
+_ALIASES = {name.rsplit(".", 1)[1]: name for name in CONVERTERS}
+
+
+def canonical(name: str) -> str | None:
+    """A converter's full class name from its name or alias; None if unknown."""
+    name = name.strip()
+    if name in CONVERTERS:
+        return name
+    return _ALIASES.get(name)
+
+
+def make_converter(class_name: str, props: Mapping[str, str], is_key: bool) -> Converter:
+    """A configured converter: `props` is the connector's config, the converter's own
+    settings under the `key.converter.` or `value.converter.` prefix."""
+    full = canonical(class_name)
+    if full is None:
+        raise DataException(f"Class {class_name} could not be found.")
+    prefix = "key.converter." if is_key else "value.converter."
+    own = {k[len(prefix) :]: v for k, v in props.items() if k.startswith(prefix)}
+    converter = CONVERTERS[full]()
+    converter.configure(own, is_key)
+    return converter

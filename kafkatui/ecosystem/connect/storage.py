@@ -1,0 +1,320 @@
+"""Connect's state lives in Kafka, in its own formats, so a worker restarted on the same
+cluster (or, in the next slice, another worker of the group) reads it back:
+
+- `config.storage.topic` (connect-configs, 1 partition: one total order of changes):
+  `connector-<name>` {"properties": {...}}, `task-<name>-<n>` {"properties": {...}},
+  `commit-<name>` {"tasks": n} (the task configs before it are the connector's now),
+  `target-state-<name>` {"state": ..., "state.v2": ...}; a null value deletes.
+- `offset.storage.topic` (connect-offsets): key `["<connector>", {partition}]`, value the
+  source offset, both JSON as Kafka's JsonConverter with schemas.enable=false writes them.
+- `status.storage.topic` (connect-status): `status-connector-<name>`,
+  `status-task-<name>-<n>` {"state", "trace", "worker_id", "generation"}, and
+  `status-topic-<topic>:connector-<name>` for a connector's active topics (KIP-558).
+
+`KafkaLog` is Kafka's KafkaBasedLog: a producer, and a consumer of every partition that
+applies records in order; `read_to_end` reads up to the end offsets ListOffsets gave at
+the call (readToEnd), so a write followed by it is applied like every other worker's."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kafkatui.backends.base import LATEST_TIMESTAMP, Backend
+from kafkatui.common.clients import ConsumerConfig, ConsumerRecord, ProducerConfig, TopicPartition
+from kafkatui.common.errors import ErrorCode, KafkaError
+
+log = logging.getLogger("kafkatui.ecosystem.connect")
+
+REPLICATION_FACTOR = 3  # *.storage.replication.factor, capped by the brokers there are
+
+
+def dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def loads(raw: bytes | None) -> Any:
+    return None if raw is None else json.loads(raw)
+
+
+class KafkaLog:
+    def __init__(
+        self, backend: Backend, topic: str, partitions: int, apply: Callable[[ConsumerRecord], None]
+    ) -> None:
+        self.backend = backend
+        self.topic = topic
+        self.partitions = partitions
+        self._apply = apply
+        self._producer: Any = None
+        self._consumer: Any = None
+        self._next: dict[int, int] = {}
+
+    async def start(self) -> None:
+        await self._ensure_topic()
+        self.partitions = len(self.backend.describe_topic(self.topic).partitions)
+        self._producer = self.backend.producer(ProducerConfig(acks="all", linger_ms=0))
+        self._consumer = self.backend.consumer(
+            ConsumerConfig(auto_offset_reset="earliest", enable_auto_commit=False, fetch_max_wait_ms=50)
+        )
+        tps = [TopicPartition(self.topic, p) for p in range(self.partitions)]
+        self._consumer.assign(tps)
+        starts = await self.backend.list_offsets(self.topic, range(self.partitions), -2)
+        for p in range(self.partitions):
+            self._next[p] = starts.get(p, 0)
+            self._consumer.seek(tps[p], self._next[p])
+        await self.read_to_end()
+
+    async def _ensure_topic(self) -> None:
+        brokers = max(1, len(self.backend.brokers()))
+        try:
+            await self.backend.create_topic(
+                self.topic, self.partitions, min(REPLICATION_FACTOR, brokers), {"cleanup.policy": "compact"}
+            )
+        except KafkaError as error:
+            if error.code is not ErrorCode.TOPIC_ALREADY_EXISTS:
+                raise
+            policy = self.backend.describe_topic(self.topic).configs.get("cleanup.policy", "compact")
+            if policy != "compact":
+                # Kafka's worker refuses such a topic (TopicAdmin.verifyTopicCleanupPolicyOnlyCompact)
+                raise KafkaError(
+                    ErrorCode.INVALID_CONFIG,
+                    f"Topic '{self.topic}' supplied via the config is required to have "
+                    f"'cleanup.policy=compact' to guarantee consistency and durability of connector state, "
+                    f"but found '{policy}'",
+                ) from None
+
+    async def send(self, key: str, value: Any, *, wait: bool = True) -> None:
+        raw = None if value is None else dumps(value)
+        if wait:
+            await self._producer.send_and_wait(self.topic, raw, key=key.encode())
+        else:
+            await self._producer.send(self.topic, raw, key=key.encode())
+
+    async def send_raw(self, key: bytes, value: bytes | None) -> None:
+        await self._producer.send(self.topic, value, key=key)
+
+    async def flush(self) -> None:
+        await self._producer.flush()
+
+    async def read_to_end(self) -> None:
+        ends = await self.backend.list_offsets(self.topic, range(self.partitions), LATEST_TIMESTAMP)
+        while any(self._next[p] < ends.get(p, 0) for p in range(self.partitions)):
+            for record in await self._consumer.poll(200):
+                self._next[record.partition] = record.offset + 1
+                try:
+                    self._apply(record)
+                except Exception:  # one bad record never stops the worker
+                    log.exception(
+                        "%s-%d offset %d could not be applied", self.topic, record.partition, record.offset
+                    )
+
+    async def close(self) -> None:
+        for client in (self._consumer, self._producer):
+            if client is not None:
+                try:
+                    await client.close()
+                except Exception as error:  # a cluster going away as the worker stops
+                    log.debug("closing a %s client: %s", self.topic, error)
+        self._consumer = self._producer = None
+
+
+# --- connect-configs --------------------------------------------------------------------
+
+
+class TargetState:
+    STARTED = "STARTED"
+    PAUSED = "PAUSED"
+    STOPPED = "STOPPED"  # KIP-875
+
+
+@dataclass
+class ClusterConfigState:
+    """What connect-configs says now (ClusterConfigState)."""
+
+    connectors: dict[str, dict[str, str]] = field(default_factory=dict)
+    target_states: dict[str, str] = field(default_factory=dict)
+    tasks: dict[str, list[dict[str, str]]] = field(default_factory=dict)  # committed task configs
+    pending: dict[str, dict[int, dict[str, str]]] = field(default_factory=dict)  # before their commit
+    offset: int = -1
+
+
+class ConfigStore:
+    def __init__(self, backend: Backend, topic: str) -> None:
+        self.state = ClusterConfigState()
+        self.log = KafkaLog(backend, topic, 1, self._apply)
+
+    def _apply(self, record: ConsumerRecord) -> None:
+        key = (record.key or b"").decode()
+        value = loads(record.value)
+        s = self.state
+        s.offset = record.offset
+        if key.startswith("connector-"):
+            name = key[len("connector-") :]
+            if value is None:
+                s.connectors.pop(name, None)
+                s.target_states.pop(name, None)
+                s.tasks.pop(name, None)
+                s.pending.pop(name, None)
+            else:
+                s.connectors[name] = dict(value["properties"])
+                s.target_states.setdefault(name, TargetState.STARTED)
+        elif key.startswith("target-state-"):
+            name = key[len("target-state-") :]
+            if value is None:
+                s.target_states.pop(name, None)
+            else:
+                s.target_states[name] = value.get("state.v2", value.get("state", TargetState.STARTED))
+        elif key.startswith("task-") and value is not None:
+            name, _, number = key[len("task-") :].rpartition("-")
+            s.pending.setdefault(name, {})[int(number)] = dict(value["properties"])
+        elif key.startswith("commit-") and value is not None:
+            name = key[len("commit-") :]
+            pending = s.pending.pop(name, {})
+            count = int(value["tasks"])
+            if all(n in pending for n in range(count)):
+                s.tasks[name] = [pending[n] for n in range(count)]
+            else:  # Kafka's inconsistent-connector case: wait for a complete set
+                log.warning("connect-configs: commit of %d tasks for %s without all of them", count, name)
+
+    async def put_connector(self, name: str, props: dict[str, str]) -> None:
+        await self.log.send(f"connector-{name}", {"properties": props})
+        await self.log.read_to_end()
+
+    async def remove_connector(self, name: str) -> None:
+        await self.log.send(f"connector-{name}", None)
+        await self.log.send(f"target-state-{name}", None)
+        await self.log.read_to_end()
+
+    async def put_task_configs(self, name: str, configs: list[dict[str, str]]) -> None:
+        for number, props in enumerate(configs):
+            await self.log.send(f"task-{name}-{number}", {"properties": props})
+        await self.log.send(f"commit-{name}", {"tasks": len(configs)})
+        await self.log.read_to_end()
+
+    async def put_target_state(self, name: str, state: str) -> None:
+        # Workers older than KIP-875 read "state" only: STOPPED is PAUSED to them.
+        legacy = TargetState.PAUSED if state == TargetState.STOPPED else state
+        await self.log.send(f"target-state-{name}", {"state": legacy, "state.v2": state})
+        await self.log.read_to_end()
+
+
+# --- connect-offsets --------------------------------------------------------------------
+
+
+class OffsetStore:
+    """Source offsets by (connector, partition), from connect-offsets."""
+
+    def __init__(self, backend: Backend, topic: str, partitions: int) -> None:
+        self.offsets: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any] | None]] = {}
+        self.log = KafkaLog(backend, topic, partitions, self._apply)
+
+    @staticmethod
+    def key(connector: str, partition: dict[str, Any]) -> bytes:
+        return dumps([connector, partition])
+
+    def _apply(self, record: ConsumerRecord) -> None:
+        key = loads(record.key)
+        if not (isinstance(key, list) and len(key) == 2 and isinstance(key[0], str)):
+            log.warning("connect-offsets: a key that is not [connector, partition]: %r", record.key)
+            return
+        index = (key[0], json.dumps(key[1], sort_keys=True))
+        value = loads(record.value)
+        if value is None:
+            self.offsets.pop(index, None)
+        else:
+            self.offsets[index] = (key[1], value)
+
+    def get(self, connector: str, partition: dict[str, Any]) -> dict[str, Any] | None:
+        found = self.offsets.get((connector, json.dumps(partition, sort_keys=True)))
+        return None if found is None else found[1]
+
+    def of(self, connector: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        return [(p, o) for (c, _), (p, o) in self.offsets.items() if c == connector and o is not None]
+
+    async def put(self, connector: str, offsets: dict[str, tuple[dict[str, Any], dict[str, Any]]]) -> None:
+        """Write one record per source partition and wait for them all (a flush)."""
+        for partition, offset in offsets.values():
+            await self.log.send_raw(self.key(connector, partition), dumps(offset))
+        await self.log.flush()
+        for partition, offset in offsets.values():  # ours: no need to read them back
+            self.offsets[(connector, json.dumps(partition, sort_keys=True))] = (partition, offset)
+
+
+# --- connect-status ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Status:
+    state: str  # UNASSIGNED, RUNNING, PAUSED, FAILED, RESTARTING, STOPPED
+    worker_id: str
+    trace: str | None = None
+    generation: int = 0
+
+    def value(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "trace": self.trace,
+            "worker_id": self.worker_id,
+            "generation": self.generation,
+        }
+
+
+class StatusStore:
+    def __init__(self, backend: Backend, topic: str, partitions: int) -> None:
+        self.connectors: dict[str, Status] = {}
+        self.tasks: dict[tuple[str, int], Status] = {}
+        self.topics: dict[str, dict[str, dict[str, Any]]] = {}  # connector → topic → record
+        self.log = KafkaLog(backend, topic, partitions, self._apply)
+
+    def _apply(self, record: ConsumerRecord) -> None:
+        key = (record.key or b"").decode()
+        value = loads(record.value)
+        if key.startswith("status-connector-"):
+            name = key[len("status-connector-") :]
+            if value is None:
+                self.connectors.pop(name, None)
+            else:
+                self.connectors[name] = Status(
+                    value["state"], value["worker_id"], value.get("trace"), value.get("generation", 0)
+                )
+        elif key.startswith("status-task-"):
+            name, _, number = key[len("status-task-") :].rpartition("-")
+            if value is None:
+                self.tasks.pop((name, int(number)), None)
+            else:
+                self.tasks[(name, int(number))] = Status(
+                    value["state"], value["worker_id"], value.get("trace"), value.get("generation", 0)
+                )
+        elif key.startswith("status-topic-"):
+            topic, _, connector = key[len("status-topic-") :].partition(":connector-")
+            if value is None:
+                self.topics.get(connector, {}).pop(topic, None)
+            else:
+                self.topics.setdefault(connector, {})[topic] = value
+
+    async def put_connector(self, name: str, status: Status) -> None:
+        self.connectors[name] = status
+        await self.log.send(f"status-connector-{name}", status.value(), wait=False)
+
+    async def put_task(self, name: str, task: int, status: Status) -> None:
+        self.tasks[(name, task)] = status
+        await self.log.send(f"status-task-{name}-{task}", status.value(), wait=False)
+
+    async def put_topic(self, connector: str, topic: str, task: int, now_ms: int) -> None:
+        if topic in self.topics.get(connector, {}):
+            return
+        value = {"topic": {"name": topic, "connector": connector, "task": task, "discoverTimestamp": now_ms}}
+        self.topics.setdefault(connector, {})[topic] = value
+        await self.log.send(f"status-topic-{topic}:connector-{connector}", value, wait=False)
+
+    async def delete_connector(self, name: str, tasks: int) -> None:
+        self.connectors.pop(name, None)
+        await self.log.send(f"status-connector-{name}", None, wait=False)
+        for n in [t for (c, t) in self.tasks if c == name]:
+            self.tasks.pop((name, n), None)
+            await self.log.send(f"status-task-{name}-{n}", None, wait=False)
+        for topic in list(self.topics.pop(name, {})):
+            await self.log.send(f"status-topic-{topic}:connector-{name}", None, wait=False)

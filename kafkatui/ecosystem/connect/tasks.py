@@ -1,0 +1,348 @@
+"""How the worker runs one task (Kafka's WorkerSourceTask and WorkerSinkTask): the
+task's own loop in an asyncio task, its converters, its producer or consumer, and its
+offsets. A task that raises goes FAILED with the traceback as its status trace
+(`errors.tolerance=none`); the exception stops there, never in the worker.
+
+Offsets are committed every `offset.flush.interval.ms` and when the task stops:
+- a source task: the producer is flushed first (every record sent is acknowledged),
+  then the last offset polled per source partition goes to connect-offsets, then the
+  task's `commit()` — so a restarted task resumes at most at what Kafka holds;
+- a sink task: `flush(offsets)` first, then the consumer commits the same offsets for
+  group `connect-<name>` — a record is committed only once the sink made it durable."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import inspect
+import json
+import logging
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from kafkatui.common.clients import ConsumerConfig, ProducerConfig, TopicPartition
+from kafkatui.common.errors import KafkaError
+from kafkatui.ecosystem.connect.api import (
+    ConnectException,
+    SinkRecord,
+    SinkTask,
+    SinkTaskContext,
+    SourceRecord,
+    SourceTask,
+    SourceTaskContext,
+    Task,
+)
+from kafkatui.ecosystem.connect.converters import Converter
+from kafkatui.ecosystem.connect.data import DataException
+
+log = logging.getLogger("kafkatui.ecosystem.connect")
+
+SINK_POLL_MS = 500
+IN_FLIGHT_POLLS = 2  # a source task's polls sent but not yet acknowledged
+
+
+async def call(method: Callable[..., Any], *args: Any) -> Any:
+    """A plugin method, plain or coroutine."""
+    result = method(*args)
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
+class WorkerTask:
+    def __init__(
+        self,
+        worker: Any,  # the Worker (worker.py imports this module: no cycle)
+        connector: str,
+        number: int,
+        task: Task,
+        props: dict[str, str],
+        key_converter: Converter,
+        value_converter: Converter,
+        tolerate_errors: bool,
+    ) -> None:
+        self.worker = worker
+        self.connector = connector
+        self.number = number
+        self.task = task
+        self.props = props
+        self.key_converter = key_converter
+        self.value_converter = value_converter
+        self.tolerate_errors = tolerate_errors  # errors.tolerance=all: skip what cannot be converted
+        self.paused = False
+        self._resumed = asyncio.Event()
+        self._resumed.set()
+        self._stopping = False
+        self._runner: asyncio.Task[None] | None = None
+        self.records = 0  # records polled or put, for the status and the benchmark
+        self.skipped = 0
+
+    @property
+    def id(self) -> str:
+        return f"{self.connector}-{self.number}"
+
+    def start(self, paused: bool) -> None:
+        self.set_paused(paused)
+        self._runner = asyncio.create_task(self._run(), name=f"connect-task-{self.id}")
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
+        if paused:
+            self._resumed.clear()
+        else:
+            self._resumed.set()
+
+    async def _status(self, state: str, trace: str | None = None) -> None:
+        await self.worker.put_task_status(self.connector, self.number, state, trace)
+
+    async def _run(self) -> None:
+        try:
+            await self._execute()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.warning("task %s failed: %s", self.id, error)
+            await self._status("FAILED", traceback.format_exc())
+            try:
+                await call(self.task.stop)
+            except Exception:
+                log.exception("stopping failed task %s", self.id)
+            await self._release()
+
+    async def _execute(self) -> None:
+        raise NotImplementedError
+
+    async def _release(self) -> None:
+        """Close the task's producer or consumer."""
+
+    async def stop(self, timeout_s: float) -> None:
+        """Stop the loop (it commits what it can), waiting task.shutdown.graceful.timeout.ms,
+        then cancel it."""
+        self._stopping = True
+        self._resumed.set()
+        if self._runner is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._runner), timeout_s)
+        except TimeoutError:
+            log.warning("task %s did not stop within %.1f s; cancelled", self.id, timeout_s)
+            self._runner.cancel()
+        except Exception:  # a task's failure is its status, not the caller's
+            pass
+        if not self._runner.done():
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._runner
+            await self._release()
+
+    def _due(self, last: float) -> bool:
+        return asyncio.get_running_loop().time() - last >= self.worker.flush_interval_s
+
+    async def _wait_if_paused(self, on_pause: Callable[[], Any]) -> None:
+        if self.paused and not self._stopping:
+            await on_pause()
+            await self._status("PAUSED")
+            await self._resumed.wait()
+            if not self._stopping:
+                await self._status("RUNNING")
+
+
+class WorkerSourceTask(WorkerTask):
+    task: SourceTask
+
+    async def _execute(self) -> None:
+        self.producer = self.worker.backend.producer(ProducerConfig(acks="all", linger_ms=5))
+        self._send_error: BaseException | None = None
+        self._pending: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self._topics: set[str] = set()
+        self._in_flight: collections.deque[asyncio.Future[Any]] = collections.deque()
+        self.task.initialize(
+            SourceTaskContext(self.connector, self.number, self.worker.offset_reader(self.connector))
+        )
+        await self.worker.read_offsets()
+        await call(self.task.start, self.props)
+        await self._status("RUNNING")
+        loop = asyncio.get_running_loop()
+        last_commit = loop.time()
+        while not self._stopping:
+            await self._wait_if_paused(self.commit)
+            if self._stopping:
+                break
+            records = await call(self.task.poll)
+            last = None
+            for record in records or ():
+                last = await self._send(record) or last
+            if last is not None:
+                self._in_flight.append(last)
+            # Sends queue without blocking, so a source that always has data would never
+            # give the event loop back and starve the producer's sender: wait for the
+            # polls before the last few to be acknowledged (Java's threads need not).
+            while len(self._in_flight) > IN_FLIGHT_POLLS:
+                with contextlib.suppress(Exception):  # a failed send is _send_error's
+                    await self._in_flight.popleft()
+            await asyncio.sleep(0)
+            if self._send_error is not None:
+                raise ConnectException(
+                    "Unrecoverable exception from producer send callback"
+                ) from self._send_error
+            if self._due(last_commit):
+                await self.commit()
+                last_commit = loop.time()
+        await self.commit()
+        await call(self.task.stop)
+        await self._release()
+
+    async def _send(self, record: SourceRecord) -> asyncio.Future[Any] | None:
+        try:
+            key = self.key_converter.from_connect(record.topic, record.key_schema, record.key)
+            value = self.value_converter.from_connect(record.topic, record.value_schema, record.value)
+        except DataException:
+            if not self.tolerate_errors:
+                raise
+            self.skipped += 1
+            return None
+        if record.topic not in self._topics:
+            await self.worker.backend.auto_create_topic(record.topic)
+            self._topics.add(record.topic)
+            await self.worker.status.put_topic(
+                self.connector, record.topic, self.number, self.worker.now_ms()
+            )
+        future = await self.producer.send(
+            record.topic, value, key=key, headers=tuple(record.headers), partition=record.partition
+        )
+        future.add_done_callback(self._sent)
+        self.records += 1
+        if record.source_partition is not None and record.source_offset is not None:
+            partition = dict(record.source_partition)
+            self._pending[json.dumps(partition, sort_keys=True)] = (partition, dict(record.source_offset))
+        return future
+
+    def _sent(self, future: asyncio.Future[Any]) -> None:
+        if not future.cancelled() and future.exception() is not None and self._send_error is None:
+            self._send_error = future.exception()
+
+    async def commit(self) -> None:
+        """Flush the producer, then commit the offsets of everything it acknowledged."""
+        await self.producer.flush()
+        if self._send_error is not None:
+            raise ConnectException(
+                "Unrecoverable exception from producer send callback"
+            ) from self._send_error
+        if self._pending:
+            offsets, self._pending = self._pending, {}
+            await self.worker.offsets.put(self.connector, offsets)
+        await call(self.task.commit)
+
+    async def _release(self) -> None:
+        producer = getattr(self, "producer", None)
+        if producer is not None:
+            self.producer = None
+            try:
+                await producer.close()
+            except Exception as error:
+                log.debug("closing task %s's producer: %s", self.id, error)
+
+
+class WorkerSinkTask(WorkerTask):
+    task: SinkTask
+
+    async def _execute(self) -> None:
+        topics = [t for t in self.props.get("topics", "").split(",") if t.strip()]
+        group = f"connect-{self.connector}"  # SinkUtils.consumerGroupId
+        self.consumer = self.worker.backend.consumer(
+            ConsumerConfig(
+                group_id=group,
+                client_id=f"connector-consumer-{self.id}",
+                auto_offset_reset="earliest",
+                enable_auto_commit=False,
+                fetch_max_wait_ms=SINK_POLL_MS,
+            )
+        )
+        self.task.initialize(SinkTaskContext(self.connector, self.number))
+        await call(self.task.start, self.props)
+        for topic in topics:
+            await self.worker.backend.auto_create_topic(topic)
+        self.consumer.subscribe(topics)
+        self._current: dict[tuple[str, int], int] = {}
+        self._committed: dict[tuple[str, int], int] = {}
+        await self._status("RUNNING")
+        loop = asyncio.get_running_loop()
+        last_commit = loop.time()
+        while not self._stopping:
+            await self._wait_if_paused(self.commit)
+            if self._stopping:
+                break
+            records = await self.consumer.poll(SINK_POLL_MS)
+            if self.paused or self._stopping:
+                self._rewind(records)  # not delivered: read again after resume or restart
+                continue
+            if records:
+                await self._deliver(records)
+            if self._due(last_commit):
+                await self.commit()
+                last_commit = loop.time()
+        await self.commit()
+        await call(self.task.stop)
+        await self._release()
+
+    def _rewind(self, records: list[Any]) -> None:
+        first: dict[tuple[str, int], int] = {}
+        for r in records:
+            first.setdefault((r.topic, r.partition), r.offset)
+        for (topic, partition), offset in first.items():
+            self.consumer.seek(TopicPartition(topic, partition), offset)
+
+    async def _deliver(self, records: list[Any]) -> None:
+        batch: list[SinkRecord] = []
+        for r in records:
+            try:
+                key_schema, key = self.key_converter.to_connect(r.topic, r.key)
+                value_schema, value = self.value_converter.to_connect(r.topic, r.value)
+            except DataException:
+                if not self.tolerate_errors:
+                    raise
+                self.skipped += 1
+                continue
+            batch.append(
+                SinkRecord(
+                    r.topic,
+                    r.partition,
+                    r.offset,
+                    key,
+                    key_schema,
+                    value,
+                    value_schema,
+                    r.timestamp,
+                    r.headers,
+                )
+            )
+        if batch:
+            await call(self.task.put, batch)
+        for r in records:
+            self._current[(r.topic, r.partition)] = r.offset + 1
+        self.records += len(batch)
+
+    async def commit(self) -> None:
+        """Flush the sink, then commit the consumer offsets it flushed."""
+        if self._current == self._committed:
+            return
+        offsets = dict(self._current)
+        await call(self.task.flush, offsets)
+        assigned = set(self.consumer.assignment())
+        owned = {TopicPartition(*tp): o for tp, o in offsets.items() if TopicPartition(*tp) in assigned}
+        try:
+            await self.consumer.commit(owned)
+        except KafkaError as error:  # a rebalance took them: redelivered, at least once
+            log.warning("task %s could not commit offsets: %s", self.id, error)
+            return
+        self._committed = offsets
+
+    async def _release(self) -> None:
+        consumer = getattr(self, "consumer", None)
+        if consumer is not None:
+            self.consumer = None
+            try:
+                await consumer.close()
+            except Exception as error:
+                log.debug("closing task %s's consumer: %s", self.id, error)

@@ -1,0 +1,410 @@
+"""The Connect worker: connectors and their tasks over a `Backend`, their state in the
+three internal topics (`storage.py`). What the REST API asks of a Connect cluster, it
+does here: create, reconfigure, pause, resume, stop, restart, delete, and report status.
+
+One worker per process in this slice, so this worker is also its cluster's leader (the
+herder): it writes connector configs and their task configs and then applies them as
+read back from connect-configs, as a distributed herder does; the next slice adds group
+membership (a Connect group through the group coordinator) and assignment on top."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+from kafkatui.backends.base import Backend
+from kafkatui.ecosystem.connect import validation
+from kafkatui.ecosystem.connect.api import Connector, ConnectorContext
+from kafkatui.ecosystem.connect.converters import make_converter
+from kafkatui.ecosystem.connect.plugins import PluginDesc, Plugins
+from kafkatui.ecosystem.connect.storage import ConfigStore, OffsetStore, Status, StatusStore, TargetState
+from kafkatui.ecosystem.connect.tasks import WorkerSinkTask, WorkerSourceTask, WorkerTask, call
+
+log = logging.getLogger("kafkatui.ecosystem.connect")
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """The worker's own settings, with Kafka's names (DistributedConfig) and defaults."""
+
+    worker_id: str = "127.0.0.1:8083"  # the REST host:port, as Connect names a worker
+    group_id: str = "connect-cluster"
+    config_storage_topic: str = "connect-configs"
+    offset_storage_topic: str = "connect-offsets"
+    offset_storage_partitions: int = 25
+    status_storage_topic: str = "connect-status"
+    status_storage_partitions: int = 5
+    offset_flush_interval_ms: int = 60_000
+    task_shutdown_graceful_timeout_ms: int = 5_000
+    key_converter: str = validation.JSON_CONVERTER  # connect-distributed.properties' choice
+    value_converter: str = validation.JSON_CONVERTER
+
+
+class ConnectError(Exception):
+    """A request Connect refuses: its HTTP status and message (ConnectRestException)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def not_found(name: str) -> ConnectError:
+    return ConnectError(404, f"Connector {name} not found")
+
+
+def _text(value: Any) -> str:
+    """A JSON number or boolean in a config as Connect keeps it: a string."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class _OffsetReader:
+    def __init__(self, store: OffsetStore, connector: str) -> None:
+        self.store = store
+        self.connector = connector
+
+    def offset(self, partition: Any) -> dict[str, Any] | None:
+        return self.store.get(self.connector, dict(partition))
+
+
+class Worker:
+    def __init__(
+        self, backend: Backend, config: WorkerConfig | None = None, plugins: Plugins | None = None
+    ) -> None:
+        self.backend = backend
+        self.config = config or WorkerConfig()
+        self.plugins = plugins or Plugins()
+        self.configs = ConfigStore(backend, self.config.config_storage_topic)
+        self.offsets = OffsetStore(
+            backend, self.config.offset_storage_topic, self.config.offset_storage_partitions
+        )
+        self.status = StatusStore(
+            backend, self.config.status_storage_topic, self.config.status_storage_partitions
+        )
+        self.connectors: dict[str, Connector] = {}
+        self.tasks: dict[tuple[str, int], WorkerTask] = {}
+        self.lock = asyncio.Lock()
+        self.generation = 0
+        self.started = False
+
+    @property
+    def cluster_id(self) -> str | None:
+        """The Kafka cluster's id, where the backend tells it (the Backend interface has
+        no DescribeCluster yet: then null)."""
+        value = getattr(self.backend, "cluster_id", None)
+        return value if isinstance(value, str) else None
+
+    @property
+    def flush_interval_s(self) -> float:
+        return self.config.offset_flush_interval_ms / 1000
+
+    def now_ms(self) -> int:
+        return int(time.time() * 1000)
+
+    def offset_reader(self, connector: str) -> _OffsetReader:
+        return _OffsetReader(self.offsets, connector)
+
+    async def read_offsets(self) -> None:
+        await self.offsets.log.read_to_end()
+
+    # --- lifecycle --------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Create or read the internal topics, then start every connector they hold in
+        its target state (a restarted worker resumes its sources at their offsets)."""
+        for store in (self.configs, self.offsets, self.status):
+            await store.log.start()
+        self.generation = max([s.generation for s in self.status.connectors.values()] + [0]) + 1
+        self.started = True
+        async with self.lock:
+            for name in list(self.configs.state.connectors):
+                await self._start_connector(name)
+
+    async def close(self) -> None:
+        """Stop every task (each commits its offsets), every connector, then say so in
+        connect-status (UNASSIGNED, as a worker leaving its group does)."""
+        async with self.lock:
+            for name in list(self.connectors):
+                await self._stop_connector(name, status="UNASSIGNED")
+        for store in (self.status, self.offsets, self.configs):
+            try:
+                await store.log.flush() if store.log._producer is not None else None
+            except Exception as error:
+                log.debug("flushing %s: %s", store.log.topic, error)
+            await store.log.close()
+        self.started = False
+
+    # --- statuses ---------------------------------------------------------------------
+
+    async def put_task_status(self, name: str, number: int, state: str, trace: str | None = None) -> None:
+        await self.status.put_task(name, number, Status(state, self.config.worker_id, trace, self.generation))
+
+    async def _connector_status(self, name: str, state: str, trace: str | None = None) -> None:
+        await self.status.put_connector(name, Status(state, self.config.worker_id, trace, self.generation))
+
+    # --- connectors -------------------------------------------------------------------
+
+    def plugin_of(self, props: dict[str, str]) -> PluginDesc:
+        return self.plugins.find(props.get("connector.class", ""))
+
+    async def _start_connector(self, name: str) -> None:
+        """Start the Connector object (unless it runs), store its task configs if they
+        changed (restarting the tasks then), and start every task not running."""
+        props = self.configs.state.connectors[name]
+        target = self.configs.state.target_states.get(name, TargetState.STARTED)
+        if target == TargetState.STOPPED:
+            await self._connector_status(name, "STOPPED")
+            return
+        try:
+            plugin = self.plugin_of(props)
+            connector = self.connectors.get(name)
+            if connector is None:
+                connector = plugin.cls()
+                connector.initialize(ConnectorContext(name))
+                await call(connector.start, dict(props))
+                self.connectors[name] = connector
+            task_configs = await call(connector.task_configs, int(props.get("tasks.max", "1")))
+            full = [self._task_props(plugin, props, connector, dict(c)) for c in task_configs]
+        except Exception:
+            log.warning("connector %s failed", name, exc_info=True)
+            self.connectors.pop(name, None)
+            await self._connector_status(name, "FAILED", traceback.format_exc())
+            return
+        await self._connector_status(name, "PAUSED" if target == TargetState.PAUSED else "RUNNING")
+        if self.configs.state.tasks.get(name) != full:
+            await self._stop_tasks(name)
+            await self.configs.put_task_configs(name, full)
+        for number in range(len(self.configs.state.tasks.get(name, []))):
+            if (name, number) not in self.tasks:
+                await self._start_task(name, number)
+
+    @staticmethod
+    def _task_props(
+        plugin: PluginDesc, props: dict[str, str], connector: Connector, own: dict[str, str]
+    ) -> dict[str, str]:
+        """A task's config as Connect stores it: the connector's, with task.class, and a
+        sink's topics."""
+        package = plugin.class_name.rsplit(".", 1)[0]
+        own["task.class"] = f"{package}.{connector.task_class().__name__}"
+        if plugin.kind == "sink":
+            own["topics"] = props.get("topics", "")
+        return {k: str(v) for k, v in own.items()}
+
+    async def _start_task(self, name: str, number: int) -> None:
+        props = self.configs.state.connectors[name]
+        task_props = self.configs.state.tasks[name][number]
+        paused = self.configs.state.target_states.get(name) == TargetState.PAUSED
+        try:
+            connector = self.connectors[name]
+            task = connector.task_class()()
+            keys = make_converter(props.get("key.converter") or self.config.key_converter, props, True)
+            values = make_converter(props.get("value.converter") or self.config.value_converter, props, False)
+        except Exception:
+            await self.put_task_status(name, number, "FAILED", traceback.format_exc())
+            return
+        kind = WorkerSourceTask if connector.kind == "source" else WorkerSinkTask
+        worker_task = kind(
+            self, name, number, task, task_props, keys, values, props.get("errors.tolerance") == "all"
+        )
+        self.tasks[(name, number)] = worker_task
+        await self.put_task_status(name, number, "UNASSIGNED" if not paused else "PAUSED")
+        worker_task.start(paused)
+
+    async def _stop_tasks(
+        self, name: str, *, status: str | None = None, only: set[int] | None = None
+    ) -> None:
+        timeout = self.config.task_shutdown_graceful_timeout_ms / 1000
+        for (connector, number), task in list(self.tasks.items()):
+            if connector == name and (only is None or number in only):
+                await task.stop(timeout)
+                del self.tasks[(connector, number)]
+                if (
+                    status is not None
+                    and self.status.tasks.get((name, number), Status("", "")).state != "FAILED"
+                ):
+                    await self.put_task_status(name, number, status)
+
+    async def _stop_connector(self, name: str, *, status: str | None = None) -> None:
+        await self._stop_tasks(name, status=status)
+        await self._stop_connector_only(name)
+        if status is not None and name in self.status.connectors:
+            await self._connector_status(name, status)
+
+    # --- what the REST API asks -------------------------------------------------------
+
+    def require(self, name: str) -> dict[str, str]:
+        props = self.configs.state.connectors.get(name)
+        if props is None:
+            raise not_found(name)
+        return props
+
+    def validate(self, plugin_name: str, props: dict[str, Any]) -> dict[str, Any]:
+        return validation.validate(self.plugins.find(plugin_name), props)
+
+    async def put_connector(self, name: str, props: dict[str, Any]) -> bool:
+        """Create or reconfigure; True if it was created."""
+        if "connector.class" not in props:
+            raise ConnectError(400, f"Connector config {props} contains no connector type")
+        plugin = self.plugin_of(props)
+        props = {
+            k: v if isinstance(v, str) else _text(v)
+            for k, v in {**props, "name": name}.items()
+            if v is not None
+        }
+        infos = validation.validate(plugin, props)
+        if infos["error_count"]:
+            errors = validation.problems(infos)
+            raise ConnectError(
+                400,
+                f"Connector configuration is invalid and contains the following {len(errors)} error(s):\n"
+                + "\n".join(errors)
+                + "\nYou can also find the above list of errors at the endpoint "
+                "`/connector-plugins/{connectorType}/config/validate`",
+            )
+        async with self.lock:
+            created = name not in self.configs.state.connectors
+            if not created:
+                await self._stop_connector(name)
+            await self.configs.put_connector(name, props)
+            if created:
+                await self.configs.put_target_state(name, TargetState.STARTED)
+            await self._start_connector(name)
+        return created
+
+    async def delete(self, name: str) -> None:
+        async with self.lock:
+            self.require(name)
+            tasks = len(self.configs.state.tasks.get(name, []))
+            await self._stop_connector(name)
+            await self.configs.remove_connector(name)
+            await self.status.delete_connector(name, tasks)
+
+    async def set_target(self, name: str, state: str) -> None:
+        """PUT .../pause, .../resume, .../stop."""
+        async with self.lock:
+            self.require(name)
+            before = self.configs.state.target_states.get(name, TargetState.STARTED)
+            await self.configs.put_target_state(name, state)
+            if state == TargetState.STOPPED:
+                await self._stop_connector(name)
+                await self.configs.put_task_configs(name, [])  # KIP-875: a stopped connector has no tasks
+                await self._connector_status(name, "STOPPED")
+            elif before == TargetState.STOPPED or name not in self.connectors:
+                await self._start_connector(name)
+            else:
+                for (connector, _), task in self.tasks.items():
+                    if connector == name:  # the task says PAUSED once its loop has paused
+                        task.set_paused(state == TargetState.PAUSED)
+                await self._connector_status(name, "PAUSED" if state == TargetState.PAUSED else "RUNNING")
+
+    def _failed(self, name: str, number: int | None = None) -> bool:
+        status = self.status.connectors.get(name) if number is None else self.status.tasks.get((name, number))
+        return status is not None and status.state == "FAILED"
+
+    async def restart(self, name: str, include_tasks: bool, only_failed: bool) -> dict[str, Any] | None:
+        """POST .../restart: without either flag only the Connector object restarts (204);
+        with them, the plan answered as 202 with RESTARTING states (KIP-745)."""
+        async with self.lock:
+            self.require(name)
+            numbers = range(len(self.configs.state.tasks.get(name, [])))
+            connector = not only_failed or self._failed(name)
+            tasks = {n for n in numbers if include_tasks and (not only_failed or self._failed(name, n))}
+            plan = None
+            if include_tasks or only_failed:
+                plan = self.status_info(name)
+                if connector:
+                    plan["connector"]["state"] = "RESTARTING"
+                for task in plan["tasks"]:
+                    if task["id"] in tasks:
+                        task["state"] = "RESTARTING"
+            await self._stop_tasks(name, only=tasks)
+            if connector:
+                await self._stop_connector_only(name)
+                await self._connector_status(name, "RESTARTING")
+            await self._start_connector(name)  # the connector if it is not running, then missing tasks
+            return plan
+
+    async def _stop_connector_only(self, name: str) -> None:
+        connector = self.connectors.pop(name, None)
+        if connector is not None:
+            try:
+                await call(connector.stop)
+            except Exception:
+                log.exception("stopping connector %s", name)
+
+    async def restart_task(self, name: str, number: int) -> None:
+        async with self.lock:
+            self.require(name)
+            if number >= len(self.configs.state.tasks.get(name, [])) or name not in self.connectors:
+                raise ConnectError(404, f"Task {name}-{number} not found")
+            await self._stop_tasks(name, only={number})
+            await self._start_task(name, number)
+
+    # --- reports (ConnectorInfo, ConnectorStateInfo) ----------------------------------
+
+    def kind(self, name: str) -> str:
+        try:
+            return self.plugin_of(self.require(name)).kind
+        except Exception:
+            return "unknown"
+
+    def info(self, name: str) -> dict[str, Any]:
+        props = self.require(name)
+        tasks = [{"connector": name, "task": n} for n in range(len(self.configs.state.tasks.get(name, [])))]
+        return {"name": name, "config": dict(props), "tasks": tasks, "type": self.kind(name)}
+
+    def task_state(self, name: str, number: int) -> dict[str, Any] | None:
+        status = self.status.tasks.get((name, number))
+        if status is None:
+            return None
+        out: dict[str, Any] = {"id": number, "state": status.state, "worker_id": status.worker_id}
+        if status.trace:
+            out["trace"] = status.trace
+        return out
+
+    def status_info(self, name: str) -> dict[str, Any]:
+        self.require(name)
+        status = self.status.connectors.get(name) or Status("UNASSIGNED", self.config.worker_id)
+        connector: dict[str, Any] = {"state": status.state, "worker_id": status.worker_id}
+        if status.trace:
+            connector["trace"] = status.trace
+        tasks = []
+        for n in range(len(self.configs.state.tasks.get(name, []))):
+            state = self.task_state(name, n)
+            tasks.append(state or {"id": n, "state": "UNASSIGNED", "worker_id": self.config.worker_id})
+        return {"name": name, "connector": connector, "tasks": tasks, "type": self.kind(name)}
+
+    def task_infos(self, name: str) -> list[dict[str, Any]]:
+        self.require(name)
+        return [
+            {"id": {"connector": name, "task": n}, "config": dict(c)}
+            for n, c in enumerate(self.configs.state.tasks.get(name, []))
+        ]
+
+    def active_topics(self, name: str) -> list[str]:
+        self.require(name)
+        return sorted(self.status.topics.get(name, {}))
+
+    async def offsets_of(self, name: str) -> list[dict[str, Any]]:
+        """GET .../offsets (KIP-875): a source's from connect-offsets, a sink's its
+        consumer group's committed offsets."""
+        props = self.require(name)
+        if self.kind(name) == "source":
+            await self.offsets.log.read_to_end()
+            return [{"partition": p, "offset": o} for p, o in self.offsets.of(name)]
+        group = await self.backend.describe_group(f"connect-{name}")
+        topics = {t.strip() for t in props.get("topics", "").split(",") if t.strip()}
+        return [
+            {
+                "partition": {"kafka_topic": p.topic, "kafka_partition": p.partition},
+                "offset": {"kafka_offset": p.committed},
+            }
+            for p in group.partitions
+            if p.committed >= 0 and (not topics or p.topic in topics)
+        ]

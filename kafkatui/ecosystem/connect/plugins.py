@@ -2,7 +2,11 @@
 group of an installed distribution (kafkatui's own built-ins are registered there too, in
 pyproject.toml), each under its Kafka-style class name. A config names a plugin as Connect
 lets it (Plugins.connectorClass): by that full class name, by its simple name, or by the
-simple name without "Connector" (`FileStreamSource`)."""
+simple name without "Connector" (`FileStreamSource`).
+
+Single message transforms and predicates are found the same way, in the
+`kafkatui.transforms` and `kafkatui.predicates` groups, by full class name or simple
+name (`org.apache.kafka.connect.transforms.InsertField$Value` or `InsertField$Value`)."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from dataclasses import dataclass
 from importlib import metadata
 
 from kafkatui.ecosystem.connect.api import Connector
+from kafkatui.ecosystem.connect.transforms.base import Predicate, Transformation
 
 log = logging.getLogger("kafkatui.ecosystem.connect")
 
@@ -24,6 +29,27 @@ BUILTINS = {
     "org.apache.kafka.connect.file.FileStreamSinkConnector": (
         "kafkatui.ecosystem.connect.file:FileStreamSinkConnector"
     ),
+}
+
+TRANSFORMS_GROUP, PREDICATES_GROUP = "kafkatui.transforms", "kafkatui.predicates"
+_SMT = "org.apache.kafka.connect.transforms"
+_FIELDS, _ROUTERS, _FILTER = (
+    f"kafkatui.ecosystem.connect.transforms.{m}" for m in ("fields", "routers", "filter")
+)
+TRANSFORM_BUILTINS = {
+    **{
+        f"{_SMT}.{name}${part}": f"{_FIELDS}:{name}{part}"
+        for name in ("InsertField", "ReplaceField", "MaskField", "ExtractField")
+        for part in ("Key", "Value")
+    },
+    f"{_SMT}.ValueToKey": f"{_FIELDS}:ValueToKey",
+    f"{_SMT}.TimestampRouter": f"{_ROUTERS}:TimestampRouter",
+    f"{_SMT}.RegexRouter": f"{_ROUTERS}:RegexRouter",
+    f"{_SMT}.Filter": f"{_FILTER}:Filter",
+}
+PREDICATE_BUILTINS = {
+    f"{_SMT}.predicates.{name}": f"{_FILTER}:{name}"
+    for name in ("TopicNameMatches", "HasHeaderKey", "RecordIsTombstone")
 }
 
 
@@ -45,12 +71,49 @@ class PluginDesc:
         return {"class": self.class_name, "type": self.kind, "version": self.version}
 
 
+@dataclass(frozen=True)
+class TransformDesc:
+    """A transformation or predicate plugin."""
+
+    class_name: str
+    cls: type[Transformation] | type[Predicate]
+    kind: str  # "transformation" or "predicate" (PluginType)
+
+    def info(self) -> dict[str, str]:
+        return {"class": self.class_name, "type": self.kind, "version": self.cls().version()}
+
+
 class UnknownPlugin(Exception):
     pass
 
 
-def _load(target: str) -> type[Connector]:
-    return metadata.EntryPoint(name="", value=target, group=GROUP).load()
+def _load(target: str, group: str = GROUP) -> type:
+    loaded: type = metadata.EntryPoint(name="", value=target, group=group).load()
+    return loaded
+
+
+def discover_transforms(kind: str) -> dict[str, TransformDesc]:
+    """Every transformation (kind "transformation") or predicate plugin, by class name."""
+    group, builtins, base = (
+        (TRANSFORMS_GROUP, TRANSFORM_BUILTINS, Transformation)
+        if kind == "transformation"
+        else (PREDICATES_GROUP, PREDICATE_BUILTINS, Predicate)
+    )
+    targets = dict(builtins)
+    for entry in metadata.entry_points(group=group):
+        targets[entry.name] = entry.value
+    found: dict[str, TransformDesc] = {}
+    for name, target in targets.items():
+        try:
+            cls = _load(target, group)
+        except Exception as error:
+            log.warning("%s plugin %s (%s) cannot be loaded: %s", kind, name, target, error)
+            continue
+        if not (isinstance(cls, type) and issubclass(cls, base)):
+            log.warning("%s plugin %s (%s) is not a %s", kind, name, target, base.__name__)
+            continue
+        found[name] = TransformDesc(name, cls, kind)
+    return dict(sorted(found.items()))
 
 
 def discover() -> dict[str, PluginDesc]:
@@ -74,8 +137,23 @@ def discover() -> dict[str, PluginDesc]:
 
 
 class Plugins:
-    def __init__(self, plugins: dict[str, PluginDesc] | None = None) -> None:
+    def __init__(
+        self,
+        plugins: dict[str, PluginDesc] | None = None,
+        transformations: dict[str, TransformDesc] | None = None,
+        predicates: dict[str, TransformDesc] | None = None,
+    ) -> None:
         self.plugins = discover() if plugins is None else plugins
+        self.transformations = (
+            discover_transforms("transformation") if transformations is None else transformations
+        )
+        self.predicates = discover_transforms("predicate") if predicates is None else predicates
+
+    def find_transformation(self, name: str) -> TransformDesc:
+        return _find_named(self.transformations, name, "Transformation")
+
+    def find_predicate(self, name: str) -> TransformDesc:
+        return _find_named(self.predicates, name, "Predicate")
 
     def find(self, name: str) -> PluginDesc:
         name = name.strip()
@@ -90,3 +168,13 @@ class Plugins:
             f"Failed to find any class that implements Connector and which name matches {name}, "
             f"available connectors are: {available}"
         )
+
+
+def _find_named(found: dict[str, TransformDesc], name: str, kind: str) -> TransformDesc:
+    name = name.strip()
+    if name in found:
+        return found[name]
+    for class_name, desc in found.items():
+        if name == class_name.rsplit(".", 1)[-1]:
+            return desc
+    raise UnknownPlugin(f"Class {name} could not be found: no {kind} plugin of that name")

@@ -49,6 +49,8 @@ async def plugins(request: web.Request) -> web.Response:
         from kafkatui.ecosystem.connect.converters import CONVERTERS
 
         found += [{"class": name, "type": "converter"} for name in CONVERTERS]
+        registry = _worker(request).plugins
+        found += [t.info() for t in (*registry.transformations.values(), *registry.predicates.values())]
     return json_response(request, found)
 
 
@@ -62,6 +64,13 @@ def _find_plugin(request: web.Request, status: int) -> Any:
 
 
 async def plugin_config(request: web.Request) -> web.Response:
+    registry, name = _worker(request).plugins, request.match_info["plugin"]
+    for find in (registry.find_transformation, registry.find_predicate):  # KIP-769: any plugin's config
+        try:
+            smt = find(name)
+        except UnknownPlugin:
+            continue
+        return json_response(request, [key.info() for key in smt.cls().config_def().keys.values()])
     plugin = _find_plugin(request, 404)
     return json_response(request, [key.info() for key in plugin.cls().config_def().keys.values()])
 

@@ -1,7 +1,11 @@
 """How the worker runs one task (Kafka's WorkerSourceTask and WorkerSinkTask): the
 task's own loop in an asyncio task, its converters, its producer or consumer, and its
-offsets. A task that raises goes FAILED with the traceback as its status trace
-(`errors.tolerance=none`); the exception stops there, never in the worker.
+offsets, and each record's pipeline: a source's records go through the transformation
+chain, then the converters, then the producer; a sink's through the converters, then the
+chain, then `put`. Each stage runs under the RetryWithToleranceOperator (errors.py): a
+failure is retried, then fails the task or, with `errors.tolerance=all`, skips the record
+(to the dead letter queue of a sink). A task that raises goes FAILED with the traceback as
+its status trace; the exception stops there, never in the worker.
 
 Offsets are committed every `offset.flush.interval.ms` and when the task stops:
 - a source task: the producer is flushed first (every record sent is acknowledged),
@@ -15,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import dataclasses
 import inspect
 import json
 import logging
@@ -34,8 +39,18 @@ from kafkatui.ecosystem.connect.api import (
     SourceTaskContext,
     Task,
 )
-from kafkatui.ecosystem.connect.converters import Converter
-from kafkatui.ecosystem.connect.data import DataException
+from kafkatui.ecosystem.connect.converters import Converter, canonical
+from kafkatui.ecosystem.connect.errors import (
+    DeadLetterQueueReporter,
+    ErrorConfig,
+    ProcessingContext,
+    RetriableException,
+    RetryWithToleranceOperator,
+    Skipped,
+    Stage,
+)
+from kafkatui.ecosystem.connect.transforms import chain as transform_chain
+from kafkatui.ecosystem.connect.transforms.base import ConnectRecord
 
 log = logging.getLogger("kafkatui.ecosystem.connect")
 
@@ -70,14 +85,17 @@ class WorkerTask:
         self.props = props
         self.key_converter = key_converter
         self.value_converter = value_converter
-        self.tolerate_errors = tolerate_errors  # errors.tolerance=all: skip what cannot be converted
+        self.tolerate_errors = tolerate_errors  # errors.tolerance=all (ErrorConfig reads the rest)
         self.paused = False
         self._resumed = asyncio.Event()
         self._resumed.set()
         self._stopping = False
         self._runner: asyncio.Task[None] | None = None
         self.records = 0  # records polled or put, for the status and the benchmark
-        self.skipped = 0
+        self.skipped = 0  # failed, tolerated (errors.tolerance=all), dropped
+        self.filtered = 0  # dropped by a transform (Filter)
+        self.chain: list[transform_chain.TransformationStage] = []
+        self.dlq: DeadLetterQueueReporter | None = None
 
     @property
     def id(self) -> str:
@@ -114,8 +132,52 @@ class WorkerTask:
     async def _execute(self) -> None:
         raise NotImplementedError
 
+    @property
+    def kind(self) -> str:
+        return "source"
+
+    async def _prepare(self) -> None:
+        """The connector's transformation chain and error handling (a config that cannot
+        make them fails the task, as Kafka's Worker.buildWorkerTask does)."""
+        connector = self.worker.configs.state.connectors.get(self.connector, self.props)
+        errors = ErrorConfig.of(self.kind, connector)
+        errors = dataclasses.replace(errors, tolerance_all=self.tolerate_errors or errors.tolerance_all)
+        self.chain = transform_chain.build(self.worker.plugins, connector)
+        if self.kind == "sink" and errors.dlq_topic:
+            self.dlq = await DeadLetterQueueReporter.create(
+                self.worker.backend, errors, self.connector, self.number
+            )
+        self.operator = RetryWithToleranceOperator(errors, self.id, self.dlq)
+        default = self.worker.config
+        self.key_converter_class = canonical(connector.get("key.converter") or default.key_converter) or ""
+        self.value_converter_class = (
+            canonical(connector.get("value.converter") or default.value_converter) or ""
+        )
+
+    async def _transform(self, context: ProcessingContext, record: ConnectRecord) -> ConnectRecord | None:
+        """The chain, each transform a TRANSFORMATION stage; None if one dropped it."""
+        context.stage = Stage.TRANSFORMATION
+        for stage in self.chain:
+            context.executing_class = stage.class_name
+            record = await self.operator.execute(context, lambda: stage.apply(record))  # noqa: B023
+            if record is None:
+                self.filtered += 1
+                return None
+        return record
+
     async def _release(self) -> None:
         """Close the task's producer or consumer."""
+
+    async def _close_pipeline(self) -> None:
+        for stage in self.chain:
+            try:
+                stage.close()
+            except Exception:
+                log.exception("closing transformation %s of task %s", stage.alias, self.id)
+        self.chain = []
+        if self.dlq is not None:
+            dlq, self.dlq = self.dlq, None
+            await dlq.close()
 
     async def stop(self, timeout_s: float) -> None:
         """Stop the loop (it commits what it can), waiting task.shutdown.graceful.timeout.ms,
@@ -157,6 +219,7 @@ class WorkerSourceTask(WorkerTask):
         self._pending: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         self._topics: set[str] = set()
         self._in_flight: collections.deque[asyncio.Future[Any]] = collections.deque()
+        await self._prepare()
         self.task.initialize(
             SourceTaskContext(self.connector, self.number, self.worker.offset_reader(self.connector))
         )
@@ -193,14 +256,29 @@ class WorkerSourceTask(WorkerTask):
         await call(self.task.stop)
         await self._release()
 
-    async def _send(self, record: SourceRecord) -> asyncio.Future[Any] | None:
+    async def _send(self, polled: SourceRecord) -> asyncio.Future[Any] | None:
+        """Transform, convert and send one record; None if it was dropped or skipped (its
+        offset is committed all the same: Kafka's recordDropped)."""
+        context = ProcessingContext(Stage.TRANSFORMATION, "", source_record=polled)
+        operator = self.operator
         try:
-            key = self.key_converter.from_connect(record.topic, record.key_schema, record.key)
-            value = self.value_converter.from_connect(record.topic, record.value_schema, record.value)
-        except DataException:
-            if not self.tolerate_errors:
-                raise
+            transformed = await self._transform(context, polled) if self.chain else polled
+            if transformed is None:
+                self._offset_of(polled)
+                return None
+            record: SourceRecord = transformed  # type: ignore[assignment]
+            context.stage, context.executing_class = Stage.KEY_CONVERTER, self.key_converter_class
+            key = await operator.execute(
+                context, lambda: self.key_converter.from_connect(record.topic, record.key_schema, record.key)
+            )
+            context.stage, context.executing_class = Stage.VALUE_CONVERTER, self.value_converter_class
+            value = await operator.execute(
+                context,
+                lambda: self.value_converter.from_connect(record.topic, record.value_schema, record.value),
+            )
+        except Skipped:
             self.skipped += 1
+            self._offset_of(polled)
             return None
         if record.topic not in self._topics:
             await self.worker.backend.auto_create_topic(record.topic)
@@ -213,10 +291,13 @@ class WorkerSourceTask(WorkerTask):
         )
         future.add_done_callback(self._sent)
         self.records += 1
+        self._offset_of(polled)
+        return future
+
+    def _offset_of(self, record: SourceRecord) -> None:
         if record.source_partition is not None and record.source_offset is not None:
             partition = dict(record.source_partition)
             self._pending[json.dumps(partition, sort_keys=True)] = (partition, dict(record.source_offset))
-        return future
 
     def _sent(self, future: asyncio.Future[Any]) -> None:
         if not future.cancelled() and future.exception() is not None and self._send_error is None:
@@ -235,6 +316,7 @@ class WorkerSourceTask(WorkerTask):
         await call(self.task.commit)
 
     async def _release(self) -> None:
+        await self._close_pipeline()
         producer = getattr(self, "producer", None)
         if producer is not None:
             self.producer = None
@@ -246,6 +328,10 @@ class WorkerSourceTask(WorkerTask):
 
 class WorkerSinkTask(WorkerTask):
     task: SinkTask
+
+    @property
+    def kind(self) -> str:
+        return "sink"
 
     async def _execute(self) -> None:
         topics = [t for t in self.props.get("topics", "").split(",") if t.strip()]
@@ -259,6 +345,7 @@ class WorkerSinkTask(WorkerTask):
                 fetch_max_wait_ms=SINK_POLL_MS,
             )
         )
+        await self._prepare()
         self.task.initialize(SinkTaskContext(self.connector, self.number))
         await call(self.task.start, self.props)
         for topic in topics:
@@ -293,41 +380,68 @@ class WorkerSinkTask(WorkerTask):
         for (topic, partition), offset in first.items():
             self.consumer.seek(TopicPartition(topic, partition), offset)
 
+    async def _convert_and_transform(self, r: Any) -> SinkRecord | None:
+        """One consumed record through the converters and the chain; None if it was
+        dropped, or skipped (then it is in the dead letter queue)."""
+        context = ProcessingContext(Stage.KEY_CONVERTER, self.key_converter_class, consumer_record=r)
+        operator = self.operator
+        try:
+            key_schema, key = await operator.execute(
+                context, lambda: self.key_converter.to_connect(r.topic, r.key)
+            )
+            context.stage, context.executing_class = Stage.VALUE_CONVERTER, self.value_converter_class
+            value_schema, value = await operator.execute(
+                context, lambda: self.value_converter.to_connect(r.topic, r.value)
+            )
+            record = SinkRecord(
+                r.topic, r.partition, r.offset, key, key_schema, value, value_schema, r.timestamp, r.headers
+            )
+            if not self.chain:
+                return record
+            transformed = await self._transform(context, record)
+        except Skipped:
+            self.skipped += 1
+            return None
+        return transformed  # type: ignore[return-value]
+
     async def _deliver(self, records: list[Any]) -> None:
         batch: list[SinkRecord] = []
         for r in records:
-            try:
-                key_schema, key = self.key_converter.to_connect(r.topic, r.key)
-                value_schema, value = self.value_converter.to_connect(r.topic, r.value)
-            except DataException:
-                if not self.tolerate_errors:
-                    raise
-                self.skipped += 1
-                continue
-            batch.append(
-                SinkRecord(
-                    r.topic,
-                    r.partition,
-                    r.offset,
-                    key,
-                    key_schema,
-                    value,
-                    value_schema,
-                    r.timestamp,
-                    r.headers,
-                )
-            )
+            record = await self._convert_and_transform(r)
+            if record is not None:
+                batch.append(record)
         if batch:
-            await call(self.task.put, batch)
+            await self._put(batch)
         for r in records:
             self._current[(r.topic, r.partition)] = r.offset + 1
         self.records += len(batch)
+
+    async def _put(self, batch: list[SinkRecord]) -> None:
+        """SinkTask.put; a RetriableException redelivers the same batch after a backoff
+        until it is taken (Kafka's WorkerSinkTask pauses for redelivery: no timeout),
+        anything else fails the task."""
+        attempt = 0
+        while True:
+            try:
+                await call(self.task.put, batch)
+                return
+            except RetriableException as error:
+                if self._stopping:
+                    raise
+                attempt += 1
+                delay_ms = min(300 * 2 ** min(attempt - 1, 10), self.operator.config.retry_delay_max_ms)
+                log.warning(
+                    "task %s: RetriableException from put, retrying in %d ms: %s", self.id, delay_ms, error
+                )
+                await asyncio.sleep(delay_ms / 1000)
 
     async def commit(self) -> None:
         """Flush the sink, then commit the consumer offsets it flushed."""
         if self._current == self._committed:
             return
         offsets = dict(self._current)
+        if self.dlq is not None:
+            await self.dlq.flush()
         await call(self.task.flush, offsets)
         assigned = set(self.consumer.assignment())
         owned = {TopicPartition(*tp): o for tp, o in offsets.items() if TopicPartition(*tp) in assigned}
@@ -339,6 +453,7 @@ class WorkerSinkTask(WorkerTask):
         self._committed = offsets
 
     async def _release(self) -> None:
+        await self._close_pipeline()
         consumer = getattr(self, "consumer", None)
         if consumer is not None:
             self.consumer = None

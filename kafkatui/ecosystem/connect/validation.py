@@ -16,12 +16,13 @@ from kafkatui.ecosystem.connect.config import (
     Importance,
     at_least,
     non_empty_string,
-    one_of,
 )
 from kafkatui.ecosystem.connect.converters import canonical
-from kafkatui.ecosystem.connect.plugins import PluginDesc
+from kafkatui.ecosystem.connect.errors import error_config_def
+from kafkatui.ecosystem.connect.plugins import PluginDesc, Plugins
+from kafkatui.ecosystem.connect.transforms import chain
 
-COMMON, TRANSFORMS, PREDICATES, ERRORS = "Common", "Transforms", "Predicates", "Error Handling"
+COMMON, TRANSFORMS, PREDICATES = "Common", "Transforms", "Predicates"
 JSON_CONVERTER = "org.apache.kafka.connect.json.JsonConverter"
 
 
@@ -32,16 +33,18 @@ def _converter(name: str, value: Any) -> None:
         )
 
 
-def _no_transforms(name: str, value: Any) -> None:
-    if value:
+def _unique(name: str, value: Any) -> None:
+    """ConnectorConfig's aliases validator: no alias twice."""
+    listed = [v for v in value or () if v]
+    if len(set(listed)) != len(listed):
         raise ConfigException(
-            f"Invalid value {','.join(value)} for configuration {name}: single message transforms and "
-            "predicates are not in kafkatui's worker yet"
+            f"Invalid value {','.join(listed)} for configuration {name}: Duplicate alias provided."
         )
 
 
 def connector_config_def(kind: str) -> ConfigDef:
-    """ConnectorConfig.configDef(), plus SinkConnectorConfig's topics for a sink."""
+    """ConnectorConfig.configDef(), plus SinkConnectorConfig's topics and dead letter
+    queue for a sink (the transforms' own keys come from chain.enrich)."""
     d = ConfigDef()
     d.define(
         "name",
@@ -118,7 +121,7 @@ def connector_config_def(kind: str) -> ConfigDef:
         "",
         Importance.LOW,
         "Aliases for the transformations to be applied to records.",
-        validators=[_no_transforms],
+        validators=[_unique],
         group=TRANSFORMS,
         display_name="Transforms",
     )
@@ -128,23 +131,11 @@ def connector_config_def(kind: str) -> ConfigDef:
         "",
         Importance.LOW,
         "Aliases for the predicates used by transformations.",
-        validators=[_no_transforms],
+        validators=[_unique],
         group=PREDICATES,
         display_name="Predicates",
     )
-    d.define(
-        "errors.tolerance",
-        ConfigType.STRING,
-        "none",
-        Importance.MEDIUM,
-        "Behavior for tolerating errors during connector operation. 'none' is the default value and "
-        "signals that any error will result in an immediate connector task failure; 'all' changes the "
-        "behavior to skip over problematic records.",
-        validators=[one_of("none", "all")],
-        group=ERRORS,
-        display_name="Error Tolerance",
-    )
-    return d  # fmt: skip
+    return d.merged(error_config_def(kind))  # fmt: skip
 
 
 def _sink_topics(values: dict[str, ConfigValue]) -> None:
@@ -164,17 +155,35 @@ def _sink_topics(values: dict[str, ConfigValue]) -> None:
         values["topics.regex"] = _with(values["topics.regex"], message)
 
 
+def _dlq_not_consumed(values: dict[str, ConfigValue]) -> None:
+    """SinkConnectorConfig.validate: a sink may not read its own dead letter queue."""
+    dlq = (values["errors.deadletterqueue.topic.name"].value or "").strip()
+    topics = [t for t in (values["topics"].value or []) if t]
+    if dlq and dlq in topics:
+        name = "errors.deadletterqueue.topic.name"
+        values[name] = _with(
+            values[name],
+            f"The DLQ topic '{dlq}' may not be included in the list of topics ('topics={','.join(topics)}') "
+            "consumed by the connector",
+        )
+
+
 def _with(value: ConfigValue, message: str) -> ConfigValue:
     return ConfigValue(value.name, value.value, (*value.errors, message))
 
 
-def validate(plugin: PluginDesc, props: Mapping[str, Any]) -> dict[str, Any]:
-    """ConfigInfos for `props` as a config of `plugin`: every config the worker and the
-    plugin define, each with its value and its errors."""
+def validate(plugin: PluginDesc, props: Mapping[str, Any], plugins: Plugins | None = None) -> dict[str, Any]:
+    """ConfigInfos for `props` as a config of `plugin`: every config the worker, the
+    plugin, and each transform and predicate define, each with its value and its errors."""
     common = connector_config_def(plugin.kind)
+    enriched, enrich_problems = chain.enrich(plugins or Plugins(), props)
+    common = common.merged(enriched)
     values = common.validate(props)
+    for name, found in enrich_problems.items():
+        values[name] = ConfigValue(name, values[name].value, (*values[name].errors, *found))
     if plugin.kind == "sink":
         _sink_topics(values)
+        _dlq_not_consumed(values)
     connector = plugin.cls()
     own = connector.config_def()
     own_values = own.validate(props)

@@ -245,7 +245,7 @@ class Worker:
         return props
 
     def validate(self, plugin_name: str, props: dict[str, Any]) -> dict[str, Any]:
-        return validation.validate(self.plugins.find(plugin_name), props)
+        return validation.validate(self.plugins.find(plugin_name), props, self.plugins)
 
     async def put_connector(self, name: str, props: dict[str, Any]) -> bool:
         """Create or reconfigure; True if it was created."""
@@ -257,7 +257,7 @@ class Worker:
             for k, v in {**props, "name": name}.items()
             if v is not None
         }
-        infos = validation.validate(plugin, props)
+        infos = validation.validate(plugin, props, self.plugins)
         if infos["error_count"]:
             errors = validation.problems(infos)
             raise ConnectError(

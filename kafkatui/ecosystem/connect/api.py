@@ -92,6 +92,9 @@ class SourceTaskContext:
 class SinkTaskContext:
     name: str
     task: int
+    # KIP-610's ErrantRecordReporter: `report(record, error)` hands a record `put` cannot
+    # write to the worker's error handling (its DLQ, errors.tolerance); the worker sets it.
+    errant_record_reporter: Any = None
 
 
 class Task:

@@ -278,9 +278,11 @@ class DeadLetterQueueReporter:
                 exc_info=future.exception(),
             )
 
-    async def flush(self) -> None:
+    async def flush(self, reported: list[asyncio.Future[None]] | None = None) -> None:
         """Before a sink commits offsets: every record of the DLQ written (Kafka awaits
         the reporters' futures the same way, so a skipped record is never lost)."""
+        for future in reported or ():
+            await future
         if self.sent:
             await self.producer.flush()
             self.sent = [f for f in self.sent if not f.done()]
@@ -356,6 +358,11 @@ class RetryWithToleranceOperator:
                 await self._sleep(max(0.0, min(delay, deadline - now)) / 1000)
 
     async def _report(self, context: ProcessingContext) -> None:
+        self._log(context)
+        if self.dlq is not None:
+            await self.dlq.report(context)
+
+    def _log(self, context: ProcessingContext) -> None:
         if self.config.log_enable:
             log.error(
                 "Error encountered in task %s. %s",
@@ -363,8 +370,20 @@ class RetryWithToleranceOperator:
                 context.describe(self.config.log_include_messages),
                 exc_info=context.error,
             )
-        if self.dlq is not None:
-            await self.dlq.report(context)
+
+    def execute_failed(self, context: ProcessingContext) -> asyncio.Future[None]:
+        """An error the task itself reports (executeFailed, KIP-610): tolerated or not,
+        whatever its stage; the future resolves once the DLQ has the record."""
+        self.failures += 1
+        if not self.config.tolerance_all:
+            raise ConnectException("Tolerance exceeded in error handler") from context.error
+        self.skipped += 1
+        self._log(context)
+        if self.dlq is None:
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
+        return asyncio.ensure_future(self.dlq.report(context))
 
 
 class Skipped(Exception):
@@ -373,3 +392,26 @@ class Skipped(Exception):
     def __init__(self, context: ProcessingContext) -> None:
         super().__init__(context.stage)
         self.context = context
+
+
+class ErrantRecordReporter:
+    """What a sink task finds in `context.errant_record_reporter` (KIP-610): `report(record,
+    error)` sends a record its `put` cannot write through the worker's error handling, as
+    the TASK_PUT stage — to the DLQ as it was consumed, or failing the task under
+    errors.tolerance=none. The worker commits the record's offset only after the DLQ has it."""
+
+    executing_class = "org.apache.kafka.connect.sink.SinkTask"
+
+    def __init__(self, operator: RetryWithToleranceOperator) -> None:
+        self.operator = operator
+        self.originals: dict[int, ConsumerRecord] = {}  # the batch in put: id(SinkRecord) → consumed
+        self.reported: list[asyncio.Future[None]] = []
+
+    def report(self, record: Any, error: BaseException) -> asyncio.Future[None]:
+        original = self.originals.get(id(record))
+        context = ProcessingContext(
+            Stage.TASK_PUT, self.executing_class, consumer_record=original, error=error
+        )
+        future = self.operator.execute_failed(context)
+        self.reported.append(future)
+        return future

@@ -42,6 +42,7 @@ from kafkatui.ecosystem.connect.api import (
 from kafkatui.ecosystem.connect.converters import Converter, canonical
 from kafkatui.ecosystem.connect.errors import (
     DeadLetterQueueReporter,
+    ErrantRecordReporter,
     ErrorConfig,
     ProcessingContext,
     RetriableException,
@@ -346,7 +347,8 @@ class WorkerSinkTask(WorkerTask):
             )
         )
         await self._prepare()
-        self.task.initialize(SinkTaskContext(self.connector, self.number))
+        self.errant = ErrantRecordReporter(self.operator)
+        self.task.initialize(SinkTaskContext(self.connector, self.number, self.errant))
         await call(self.task.start, self.props)
         for topic in topics:
             await self.worker.backend.auto_create_topic(topic)
@@ -410,8 +412,12 @@ class WorkerSinkTask(WorkerTask):
             record = await self._convert_and_transform(r)
             if record is not None:
                 batch.append(record)
+                self.errant.originals[id(record)] = r
         if batch:
-            await self._put(batch)
+            try:
+                await self._put(batch)
+            finally:
+                self.errant.originals.clear()
         for r in records:
             self._current[(r.topic, r.partition)] = r.offset + 1
         self.records += len(batch)
@@ -440,8 +446,9 @@ class WorkerSinkTask(WorkerTask):
         if self._current == self._committed:
             return
         offsets = dict(self._current)
+        reported, self.errant.reported = self.errant.reported, []
         if self.dlq is not None:
-            await self.dlq.flush()
+            await self.dlq.flush(reported)
         await call(self.task.flush, offsets)
         assigned = set(self.consumer.assignment())
         owned = {TopicPartition(*tp): o for tp, o in offsets.items() if TopicPartition(*tp) in assigned}

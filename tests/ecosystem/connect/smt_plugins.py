@@ -9,7 +9,16 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from kafkatui.ecosystem.connect.api import Props, SourceConnector, SourceRecord, SourceTask, Task
+from kafkatui.ecosystem.connect.api import (
+    Props,
+    SinkConnector,
+    SinkRecord,
+    SinkTask,
+    SourceConnector,
+    SourceRecord,
+    SourceTask,
+    Task,
+)
 from kafkatui.ecosystem.connect.config import ConfigDef, ConfigType
 from kafkatui.ecosystem.connect.data import Schema
 from kafkatui.ecosystem.connect.errors import RetriableException
@@ -23,6 +32,7 @@ PERSON = Schema(
 )
 PEOPLE = "com.example.PeopleSourceConnector"
 FLAKY = "com.example.Flaky"
+PICKY = "com.example.PickySinkConnector"
 TS = 1_796_630_400_000  # 2026-12-07T08:00:00Z
 
 
@@ -87,9 +97,39 @@ class Flaky(Transformation):
         return record
 
 
+class PickySinkTask(SinkTask):
+    """Keeps what it is given, but reports each "bad" value through the errant record
+    reporter (KIP-610) instead of writing it."""
+
+    kept: list[Any] = []
+
+    def start(self, props: Props) -> None:
+        pass
+
+    def put(self, records: list[SinkRecord]) -> None:
+        for record in records:
+            if record.value == "bad":
+                self.context.errant_record_reporter.report(record, ValueError("cannot store a bad value"))
+            else:
+                PickySinkTask.kept.append(record.value)
+
+
+class PickySinkConnector(SinkConnector):
+    def start(self, props: Props) -> None:
+        pass
+
+    def task_class(self) -> type[Task]:
+        return PickySinkTask
+
+    def task_configs(self, max_tasks: int) -> list[Props]:
+        return [{}]
+
+
 def install(worker: Any) -> None:
     """Add the test plugins to a running worker's registry (as a distribution's entry
     points would at its start)."""
     worker.plugins.plugins[PEOPLE] = PluginDesc(PEOPLE, PeopleSourceConnector)
+    worker.plugins.plugins[PICKY] = PluginDesc(PICKY, PickySinkConnector)
     worker.plugins.transformations[FLAKY] = TransformDesc(FLAKY, Flaky, "transformation")
     Flaky.calls = 0
+    PickySinkTask.kept = []

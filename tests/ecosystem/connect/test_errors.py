@@ -13,7 +13,7 @@ import pytest
 
 from kafkatui.backends.base import ProduceRequest
 from tests.ecosystem.connect.conftest import ServedConnect, lines_in
-from tests.ecosystem.connect.smt_plugins import FLAKY, Flaky, install
+from tests.ecosystem.connect.smt_plugins import FLAKY, PICKY, Flaky, PickySinkTask, install
 
 JSON_SINK = {"connector.class": "FileStreamSink", "key.converter": "StringConverter",
              "value.converter": "JsonConverter", "value.converter.schemas.enable": "false"}  # fmt: skip
@@ -210,3 +210,31 @@ def test_the_dlq_topic_is_created_with_its_replication_factor_or_the_task_fails(
     trace = connect.until_state("snk", "FAILED")["tasks"][0]["trace"]  # one broker: replication 3 is refused
     assert "Could not initialize dead letter queue with topic=dlq" in trace
     assert "INVALID_REPLICATION_FACTOR" in trace
+
+
+def test_a_sink_task_reports_what_it_cannot_put_to_the_dlq(connect: ServedConnect) -> None:
+    """KIP-610: the errant record reporter, stage TASK_PUT."""
+    install(connect.worker)
+    _produce(connect, "jobs", ['"a"', '"bad"', '"b"'])
+    answer = connect.create("snk", **{**JSON_SINK, "connector.class": PICKY}, **DLQ, topics="jobs")
+    assert answer.status_code == 201, answer.text
+    connect.until(lambda: len(_dlq(connect)) == 1 and len(PickySinkTask.kept) == 2, "the DLQ and the sink")
+    assert PickySinkTask.kept == ["a", "b"]
+    (dead,) = _dlq(connect)
+    headers = dict(dead.headers)
+    assert dead.value == b'"bad"' and headers["__connect.errors.offset"] == b"1"
+    assert headers["__connect.errors.stage"] == b"TASK_PUT"
+    assert headers["__connect.errors.class.name"] == b"org.apache.kafka.connect.sink.SinkTask"
+    assert headers["__connect.errors.exception.class.name"] == b"ValueError"
+    assert headers["__connect.errors.exception.message"] == b"cannot store a bad value"
+    connect.until(
+        lambda: _committed(connect, "snk") == 3, "the offsets committed after the DLQ had the record"
+    )
+
+
+def test_a_reported_record_fails_the_task_under_tolerance_none(connect: ServedConnect) -> None:
+    install(connect.worker)
+    _produce(connect, "jobs", ['"bad"'])
+    connect.create("snk", **{**JSON_SINK, "connector.class": PICKY}, topics="jobs")
+    trace = connect.until_state("snk", "FAILED")["tasks"][0]["trace"]
+    assert "Tolerance exceeded in error handler" in trace and "ValueError: cannot store a bad value" in trace

@@ -320,9 +320,13 @@ class RetryWithToleranceOperator:
     def _now_ms(self) -> float:
         return (self._clock or asyncio.get_running_loop().time)() * 1000
 
-    async def execute(self, context: ProcessingContext, operation: Callable[[], T]) -> T:
+    async def execute(
+        self, context: ProcessingContext, operation: Callable[[], T], failed: Exception | None = None
+    ) -> T:
+        """`failed`: the operation's first attempt, already made, raised it (the task's
+        fast path runs a record's stages plainly and comes here only when one fails)."""
         try:
-            return await self._with_retries(operation)
+            return await self._with_retries(operation, failed)
         except Exception as error:
             self.failures += 1
             context.error = error
@@ -334,7 +338,7 @@ class RetryWithToleranceOperator:
             await self._report(context)
             raise Skipped(context) from error
 
-    async def _with_retries(self, operation: Callable[[], T]) -> T:
+    async def _with_retries(self, operation: Callable[[], T], failed: Exception | None) -> T:
         """RetryWithToleranceOperator.execAndRetry."""
         timeout = self.config.retry_timeout_ms
         start = self._now_ms()
@@ -343,6 +347,9 @@ class RetryWithToleranceOperator:
         while True:
             attempt += 1
             try:
+                if failed is not None:
+                    error, failed = failed, None
+                    raise error
                 result = operation()
                 if asyncio.iscoroutine(result):
                     result = await result

@@ -24,7 +24,7 @@ import inspect
 import json
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig, TopicPartition
@@ -155,15 +155,24 @@ class WorkerTask:
             canonical(connector.get("value.converter") or default.value_converter) or ""
         )
 
-    async def _transform(self, context: ProcessingContext, record: ConnectRecord) -> ConnectRecord | None:
-        """The chain, each transform a TRANSFORMATION stage; None if one dropped it."""
+    async def _transform(
+        self, context: ProcessingContext, record: ConnectRecord, start: int, failed: Exception | None
+    ) -> ConnectRecord | None:
+        """The chain from transform `start` on, each a TRANSFORMATION stage under the
+        operator (`failed`: what `start`'s first attempt raised); None if one dropped it."""
         context.stage = Stage.TRANSFORMATION
-        for stage in self.chain:
+        for stage in self.chain[start:]:
             context.executing_class = stage.class_name
-            record = await self.operator.execute(context, lambda: stage.apply(record))  # noqa: B023
-            if record is None:
+            applied: ConnectRecord | None = await self.operator.execute(
+                context,
+                lambda: stage.apply(record),  # noqa: B023 (awaited at once)
+                failed,
+            )
+            failed = None
+            if applied is None:
                 self.filtered += 1
                 return None
+            record = applied
         return record
 
     async def _release(self) -> None:
@@ -259,28 +268,30 @@ class WorkerSourceTask(WorkerTask):
 
     async def _send(self, polled: SourceRecord) -> asyncio.Future[Any] | None:
         """Transform, convert and send one record; None if it was dropped or skipped (its
-        offset is committed all the same: Kafka's recordDropped)."""
-        context = ProcessingContext(Stage.TRANSFORMATION, "", source_record=polled)
-        operator = self.operator
+        offset is committed all the same: Kafka's recordDropped). The stages run plainly;
+        only when one raises do it and the rest go through the operator."""
+        record: Any = polled
+        step, key, value = 0, None, None  # step: transforms applied, then each converter
         try:
-            transformed = await self._transform(context, polled) if self.chain else polled
-            if transformed is None:
+            for stage in self.chain:
+                record = stage.apply(record)
+                if record is None:
+                    self.filtered += 1
+                    self._offset_of(polled)
+                    return None
+                step += 1
+            key = self.key_converter.from_connect(record.topic, record.key_schema, record.key)
+            step += 1
+            value = self.value_converter.from_connect(record.topic, record.value_schema, record.value)
+        except Exception as error:
+            try:
+                record, key, value = await self._recover_source(polled, record, step, key, error)
+            except Skipped:
+                self.skipped += 1
+                record = None
+            if record is None:
                 self._offset_of(polled)
                 return None
-            record: SourceRecord = transformed  # type: ignore[assignment]
-            context.stage, context.executing_class = Stage.KEY_CONVERTER, self.key_converter_class
-            key = await operator.execute(
-                context, lambda: self.key_converter.from_connect(record.topic, record.key_schema, record.key)
-            )
-            context.stage, context.executing_class = Stage.VALUE_CONVERTER, self.value_converter_class
-            value = await operator.execute(
-                context,
-                lambda: self.value_converter.from_connect(record.topic, record.value_schema, record.value),
-            )
-        except Skipped:
-            self.skipped += 1
-            self._offset_of(polled)
-            return None
         if record.topic not in self._topics:
             await self.worker.backend.auto_create_topic(record.topic)
             self._topics.add(record.topic)
@@ -294,6 +305,35 @@ class WorkerSourceTask(WorkerTask):
         self.records += 1
         self._offset_of(polled)
         return future
+
+    async def _recover_source(
+        self, polled: SourceRecord, record: Any, step: int, key: Any, failed: Exception
+    ) -> tuple[Any, Any, Any]:
+        """The stages from the one that raised `failed` on, under the operator."""
+        context = ProcessingContext(Stage.TRANSFORMATION, "", source_record=polled)
+        operator, converting = self.operator, step - len(self.chain)
+        if converting < 0:
+            record = await self._transform(context, record, step, failed)
+            if record is None:
+                return None, None, None
+            failed_now: Exception | None = None
+        else:
+            failed_now = failed
+        if converting <= 0:
+            context.stage, context.executing_class = Stage.KEY_CONVERTER, self.key_converter_class
+            key = await operator.execute(
+                context,
+                lambda: self.key_converter.from_connect(record.topic, record.key_schema, record.key),
+                failed_now,
+            )
+            failed_now = None
+        context.stage, context.executing_class = Stage.VALUE_CONVERTER, self.value_converter_class
+        value = await operator.execute(
+            context,
+            lambda: self.value_converter.from_connect(record.topic, record.value_schema, record.value),
+            failed_now,
+        )
+        return record, key, value
 
     def _offset_of(self, record: SourceRecord) -> None:
         if record.source_partition is not None and record.source_offset is not None:
@@ -382,34 +422,72 @@ class WorkerSinkTask(WorkerTask):
         for (topic, partition), offset in first.items():
             self.consumer.seek(TopicPartition(topic, partition), offset)
 
-    async def _convert_and_transform(self, r: Any) -> SinkRecord | None:
-        """One consumed record through the converters and the chain; None if it was
-        dropped, or skipped (then it is in the dead letter queue)."""
+    async def _recover_sink(
+        self, r: Any, key: Any, record: Any, step: int, failed: Exception
+    ) -> SinkRecord | None:
+        """The stages of consumed record `r` from the one that raised `failed` on (step 0
+        the key converter, 1 the value converter, then the transforms), under the
+        operator; None if it was dropped, or skipped (then it is in the dead letter queue)."""
         context = ProcessingContext(Stage.KEY_CONVERTER, self.key_converter_class, consumer_record=r)
         operator = self.operator
+        failed_now: Exception | None = failed
         try:
-            key_schema, key = await operator.execute(
-                context, lambda: self.key_converter.to_connect(r.topic, r.key)
-            )
-            context.stage, context.executing_class = Stage.VALUE_CONVERTER, self.value_converter_class
-            value_schema, value = await operator.execute(
-                context, lambda: self.value_converter.to_connect(r.topic, r.value)
-            )
-            record = SinkRecord(
-                r.topic, r.partition, r.offset, key, key_schema, value, value_schema, r.timestamp, r.headers
-            )
-            if not self.chain:
-                return record
-            transformed = await self._transform(context, record)
+            if step == 0:
+                key = await operator.execute(
+                    context, lambda: self.key_converter.to_connect(r.topic, r.key), failed
+                )
+                failed_now = None
+            if step <= 1:
+                context.stage, context.executing_class = Stage.VALUE_CONVERTER, self.value_converter_class
+                value_schema, value = await operator.execute(
+                    context, lambda: self.value_converter.to_connect(r.topic, r.value), failed_now
+                )
+                failed_now = None
+                record = SinkRecord(
+                    r.topic,
+                    r.partition,
+                    r.offset,
+                    key[1],
+                    key[0],
+                    value,
+                    value_schema,
+                    r.timestamp,
+                    r.headers,
+                )
+            transformed = await self._transform(context, record, max(step - 2, 0), failed_now)
         except Skipped:
             self.skipped += 1
             return None
         return transformed  # type: ignore[return-value]
 
+    def _convert_and_transform(self, r: Any) -> SinkRecord | Awaitable[SinkRecord | None] | None:
+        """One consumed record through the converters and the chain, plainly; if a stage
+        raises, the recovery (an awaitable) of the rest under the operator."""
+        step, key, record = 0, None, None
+        try:
+            key = self.key_converter.to_connect(r.topic, r.key)
+            step = 1
+            value_schema, value = self.value_converter.to_connect(r.topic, r.value)
+            record = SinkRecord(
+                r.topic, r.partition, r.offset, key[1], key[0], value, value_schema, r.timestamp, r.headers
+            )
+            step = 2
+            for stage in self.chain:
+                record = stage.apply(record)
+                if record is None:
+                    self.filtered += 1
+                    return None
+                step += 1
+            return record
+        except Exception as error:
+            return self._recover_sink(r, key, record, step, error)
+
     async def _deliver(self, records: list[Any]) -> None:
         batch: list[SinkRecord] = []
         for r in records:
-            record = await self._convert_and_transform(r)
+            record = self._convert_and_transform(r)
+            if inspect.isawaitable(record):
+                record = await record
             if record is not None:
                 batch.append(record)
                 self.errant.originals[id(record)] = r

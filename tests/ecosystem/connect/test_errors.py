@@ -5,6 +5,7 @@ errors.retry.timeout, then the task fails (tolerance none) or skips the record (
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -12,11 +13,14 @@ from typing import Any
 import pytest
 
 from kafkatui.backends.base import ProduceRequest
+from tests.cli.conftest import CliFn, data_dir, kafkatui
 from tests.ecosystem.connect.conftest import ServedConnect, lines_in
 from tests.ecosystem.connect.smt_plugins import FLAKY, PICKY, Flaky, PickySinkTask, install
 
 JSON_SINK = {"connector.class": "FileStreamSink", "key.converter": "StringConverter",
              "value.converter": "JsonConverter", "value.converter.schemas.enable": "false"}  # fmt: skip
+__all__ = ["data_dir", "kafkatui"]
+
 DLQ = {
     "errors.tolerance": "all",
     "errors.deadletterqueue.topic.name": "dlq",
@@ -41,8 +45,9 @@ def _committed(connect: ServedConnect, name: str) -> int:
 
 
 def test_the_dead_letter_queue_gets_exactly_the_bad_records_with_their_context(
-    connect: ServedConnect, tmp_path: Path
+    connect_on: ServedConnect, tmp_path: Path
 ) -> None:
+    connect = connect_on  # on the embedded backend, and over the wire through confluent-kafka
     values = ['"ok 0"', "{not json", '"ok 1"', "", '"ok 2"', "[1,"]
     _produce(connect, "orders", values, key="k", headers=(("origin", "shop"),))
     sink = tmp_path / "out.txt"
@@ -238,3 +243,41 @@ def test_a_reported_record_fails_the_task_under_tolerance_none(connect: ServedCo
     connect.create("snk", **{**JSON_SINK, "connector.class": PICKY}, topics="jobs")
     trace = connect.until_state("snk", "FAILED")["tasks"][0]["trace"]
     assert "Tolerance exceeded in error handler" in trace and "ValueError: cannot store a bad value" in trace
+
+
+README_EXAMPLE = {
+    "name": "orders-file",
+    "config": {
+        "connector.class": "FileStreamSink", "topics": "orders", "file": "/tmp/orders.txt",
+        "key.converter": "StringConverter",
+        "value.converter": "JsonConverter", "value.converter.schemas.enable": "false",
+        "transforms": "dropTests,product",
+        "transforms.dropTests.type": "Filter", "transforms.dropTests.predicate": "isTest",
+        "transforms.product.type": "ExtractField$Value", "transforms.product.field": "product",
+        "predicates": "isTest", "predicates.isTest.type": "HasHeaderKey", "predicates.isTest.name": "test",
+        "errors.tolerance": "all",
+        "errors.deadletterqueue.topic.name": "orders-dlq",
+        "errors.deadletterqueue.topic.replication.factor": "1",
+        "errors.deadletterqueue.context.headers.enable": "true",
+    },
+}  # fmt: skip
+
+
+def test_the_readme_example(connect: ServedConnect, kafkatui: CliFn, tmp_path: Path) -> None:
+    """The README's: a sink that drops test orders, keeps the product, and sends what is
+    not JSON to orders-dlq."""
+    out = tmp_path / "orders.txt"
+    example = {**README_EXAMPLE, "config": {**README_EXAMPLE["config"], "file": str(out)}}
+    (tmp_path / "orders-sink.json").write_text(json.dumps(example))
+    created = kafkatui("connect", "create", str(tmp_path / "orders-sink.json"), "--connect-url", connect.url)
+    assert created.ok().stdout.strip() == "created connector orders-file (sink, 1 task(s))"
+    for key, value, headers in [("c1", '{"product": "pen", "price": 2}', ()), ("c2", '{"product": "ink"', ()),
+                                ("c3", '{"product": "test"}', (("test", "1"),))]:  # fmt: skip
+        connect.call(connect.backend.produce(ProduceRequest("orders", value, key=key, headers=headers)))
+    connect.until(lambda: lines_in(out) == ["pen"] and "orders-dlq" in connect.backend.topic_names(), "pen")
+    connect.until(lambda: len(connect.log("orders-dlq")) == 1, "the bad order in orders-dlq")
+    (dead,) = connect.log("orders-dlq")
+    assert (dead.key, dead.value) == (b"c2", b'{"product": "ink"')
+    assert dict(dead.headers)["__connect.errors.stage"] == b"VALUE_CONVERTER"
+    connect.until(lambda: _committed(connect, "orders-file") == 3, "all three offsets committed")
+    assert lines_in(out) == ["pen"]

@@ -11,8 +11,10 @@ name (`org.apache.kafka.connect.transforms.InsertField$Value` or `InsertField$Va
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
+from typing import Any
 
 from kafkatui.ecosystem.connect.api import Connector
 from kafkatui.ecosystem.connect.transforms.base import Predicate, Transformation
@@ -87,9 +89,32 @@ class UnknownPlugin(Exception):
     pass
 
 
-def _load(target: str, group: str = GROUP) -> type:
+def _load(target: str, group: str) -> type:
     loaded: type = metadata.EntryPoint(name="", value=target, group=group).load()
     return loaded
+
+
+def _classes(
+    group: str, builtins: dict[str, str], kind: str, what: str, fits: Callable[[Any], bool]
+) -> dict[str, Any]:
+    """The classes named in `group` (and the built-ins), by name; one that cannot be
+    loaded, or is not a `what`, is logged and left out, as Connect's plugin scanner skips
+    a broken jar."""
+    targets = dict(builtins)
+    for entry in metadata.entry_points(group=group):
+        targets[entry.name] = entry.value
+    found: dict[str, Any] = {}
+    for name, target in targets.items():
+        try:
+            cls = _load(target, group)
+        except Exception as error:
+            log.warning("%s plugin %s (%s) cannot be loaded: %s", kind, name, target, error)
+            continue
+        if not (isinstance(cls, type) and fits(cls)):
+            log.warning("%s plugin %s (%s) is not a %s", kind, name, target, what)
+            continue
+        found[name] = cls
+    return dict(sorted(found.items()))
 
 
 def discover_transforms(kind: str) -> dict[str, TransformDesc]:
@@ -99,41 +124,17 @@ def discover_transforms(kind: str) -> dict[str, TransformDesc]:
         if kind == "transformation"
         else (PREDICATES_GROUP, PREDICATE_BUILTINS, Predicate)
     )
-    targets = dict(builtins)
-    for entry in metadata.entry_points(group=group):
-        targets[entry.name] = entry.value
-    found: dict[str, TransformDesc] = {}
-    for name, target in targets.items():
-        try:
-            cls = _load(target, group)
-        except Exception as error:
-            log.warning("%s plugin %s (%s) cannot be loaded: %s", kind, name, target, error)
-            continue
-        if not (isinstance(cls, type) and issubclass(cls, base)):
-            log.warning("%s plugin %s (%s) is not a %s", kind, name, target, base.__name__)
-            continue
-        found[name] = TransformDesc(name, cls, kind)
-    return dict(sorted(found.items()))
+    found = _classes(group, builtins, kind, base.__name__, lambda cls: issubclass(cls, base))
+    return {name: TransformDesc(name, cls, kind) for name, cls in found.items()}
 
 
 def discover() -> dict[str, PluginDesc]:
-    """Every connector plugin, by class name (an entry point that cannot be loaded is
-    logged and left out, as Connect's plugin scanner skips a broken jar)."""
-    targets = dict(BUILTINS)
-    for entry in metadata.entry_points(group=GROUP):
-        targets[entry.name] = entry.value
-    found: dict[str, PluginDesc] = {}
-    for name, target in targets.items():
-        try:
-            cls = _load(target)
-        except Exception as error:
-            log.warning("connector plugin %s (%s) cannot be loaded: %s", name, target, error)
-            continue
-        if not (isinstance(cls, type) and issubclass(cls, Connector) and cls.kind in ("source", "sink")):
-            log.warning("connector plugin %s (%s) is not a SourceConnector or SinkConnector", name, target)
-            continue
-        found[name] = PluginDesc(name, cls)
-    return dict(sorted(found.items()))
+    """Every connector plugin, by class name."""
+    found = _classes(
+        GROUP, BUILTINS, "connector", "SourceConnector or SinkConnector",
+        lambda cls: issubclass(cls, Connector) and cls.kind in ("source", "sink"),
+    )  # fmt: skip
+    return {name: PluginDesc(name, cls) for name, cls in found.items()}
 
 
 class Plugins:

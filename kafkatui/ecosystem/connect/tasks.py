@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import dataclasses
 import inspect
 import json
 import logging
@@ -68,6 +67,8 @@ async def call(method: Callable[..., Any], *args: Any) -> Any:
 
 
 class WorkerTask:
+    kind = ""  # "source" or "sink"
+
     def __init__(
         self,
         worker: Any,  # the Worker (worker.py imports this module: no cycle)
@@ -86,7 +87,9 @@ class WorkerTask:
         self.props = props
         self.key_converter = key_converter
         self.value_converter = value_converter
-        self.tolerate_errors = tolerate_errors  # errors.tolerance=all (ErrorConfig reads the rest)
+        # errors.tolerance=all as the worker read it; _prepare reads it again with the rest
+        # of the error handling (ErrorConfig), from the same connector config.
+        self.tolerate_errors = tolerate_errors
         self.paused = False
         self._resumed = asyncio.Event()
         self._resumed.set()
@@ -133,16 +136,11 @@ class WorkerTask:
     async def _execute(self) -> None:
         raise NotImplementedError
 
-    @property
-    def kind(self) -> str:
-        return "source"
-
     async def _prepare(self) -> None:
         """The connector's transformation chain and error handling (a config that cannot
         make them fails the task, as Kafka's Worker.buildWorkerTask does)."""
         connector = self.worker.configs.state.connectors.get(self.connector, self.props)
         errors = ErrorConfig.of(self.kind, connector)
-        errors = dataclasses.replace(errors, tolerance_all=self.tolerate_errors or errors.tolerance_all)
         self.chain = transform_chain.build(self.worker.plugins, connector)
         if self.kind == "sink" and errors.dlq_topic:
             self.dlq = await DeadLetterQueueReporter.create(
@@ -222,6 +220,7 @@ class WorkerTask:
 
 class WorkerSourceTask(WorkerTask):
     task: SourceTask
+    kind = "source"
 
     async def _execute(self) -> None:
         self.producer = self.worker.backend.producer(ProducerConfig(acks="all", linger_ms=5))
@@ -369,10 +368,7 @@ class WorkerSourceTask(WorkerTask):
 
 class WorkerSinkTask(WorkerTask):
     task: SinkTask
-
-    @property
-    def kind(self) -> str:
-        return "sink"
+    kind = "sink"
 
     async def _execute(self) -> None:
         topics = [t for t in self.props.get("topics", "").split(",") if t.strip()]

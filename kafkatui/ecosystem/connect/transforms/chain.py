@@ -138,27 +138,25 @@ class TransformationStage:
             self.predicate.close()
 
 
+def _type_of(props: Mapping[str, Any], prefix: str) -> str:
+    if f"{prefix}type" not in props:
+        raise ConfigException(f'Missing required configuration "{prefix}type" which has no default value.')
+    return str(props[f"{prefix}type"])
+
+
 def build(plugins: Plugins, props: Mapping[str, Any]) -> list[TransformationStage]:
     """The configured chain (ConnectorConfig.transformations); ConfigException or
     UnknownPlugin if a transform or predicate cannot be made."""
     predicates: dict[str, Predicate] = {}
     for alias in aliases(props, "predicates"):
         prefix = f"predicates.{alias}."
-        if f"{prefix}type" not in props:
-            raise ConfigException(
-                f'Missing required configuration "{prefix}type" which has no default value.'
-            )
-        predicate = plugins.find_predicate(str(props[f"{prefix}type"])).cls()
+        predicate = plugins.find_predicate(_type_of(props, prefix)).cls()
         predicate.configure(_prefixed(prefix, props))
         predicates[alias] = predicate
     chain: list[TransformationStage] = []
     for alias in aliases(props, "transforms"):
         prefix = f"transforms.{alias}."
-        if f"{prefix}type" not in props:
-            raise ConfigException(
-                f'Missing required configuration "{prefix}type" which has no default value.'
-            )
-        transform = plugins.find_transformation(str(props[f"{prefix}type"])).cls()
+        transform = plugins.find_transformation(_type_of(props, prefix)).cls()
         own = _prefixed(prefix, props)
         predicate_alias = str(own.pop(PREDICATE, "") or "").strip()
         negate = parse(

@@ -32,7 +32,7 @@ def test_validate_reports_every_bad_transform_and_predicate_config_per_field(con
         "transforms.insert.type": "InsertField$Value", "transforms.insert.topic.field": "t",
         "transforms.neg.type": "Filter", "transforms.neg.negate": "true",
         "transforms.dangling.type": "Filter", "transforms.dangling.predicate": "missing",
-        "predicates": "p", "predicates.p.type": "TopicNameMatches",
+        "predicates": "p,q", "predicates.p.type": "TopicNameMatches", "predicates.q.type": "com.example.Q",
         "errors.retry.timeout": "-2", "errors.deadletterqueue.topic.name": "t",
     }  # fmt: skip
     answer = connect.http.put(f"/connector-plugins/{SINK}/config/validate", json=config)
@@ -69,13 +69,17 @@ def test_validate_reports_every_bad_transform_and_predicate_config_per_field(con
     assert errors["predicates.p.pattern"] == [
         'Missing required configuration "predicates.p.pattern" which has no default value.'
     ]
+    assert errors["predicates.q.type"] == [
+        "Invalid value com.example.Q for configuration predicates.q.type: "
+        "Class com.example.Q could not be found: no Predicate plugin of that name"
+    ]
     assert errors["errors.retry.timeout"] == [
         "Invalid value -2 for configuration errors.retry.timeout: Value must be at least -1"
     ]
     assert errors["errors.deadletterqueue.topic.name"] == [
         "The DLQ topic 't' may not be included in the list of topics ('topics=t') consumed by the connector"
     ]
-    assert infos["error_count"] == sum(len(e) for e in errors.values()) == 11
+    assert infos["error_count"] == sum(len(e) for e in errors.values()) == 12
     assert {"Transforms: mask", "Predicates: p", "Error Handling"} <= set(infos["groups"])
     mask = next(
         c["definition"] for c in infos["configs"] if c["definition"]["name"] == "transforms.mask.fields"

@@ -115,6 +115,11 @@ def test_replace_field_with_a_schema_renames_in_the_schema_too() -> None:
     assert out.value_schema.name == "person"
 
 
+def test_replace_field_still_takes_the_names_kip_629_deprecated() -> None:
+    out = run(chain(type="ReplaceField$Value", whitelist="id,name", blacklist="name"), sink(ALICE))
+    assert out.value == {"id": 7}
+
+
 def test_replace_field_refuses_a_rename_without_a_colon() -> None:
     with pytest.raises(ConfigException, match="Invalid rename mapping: oops"):
         chain(type="ReplaceField$Value", renames="a:b,oops")
@@ -145,6 +150,11 @@ def test_mask_field_with_a_replacement_on_a_struct() -> None:
     assert out.value == {"id": 0, "name": "alice", "email": "0"} and out.value_schema == PERSON
     with pytest.raises(DataException, match="Unable to convert \\*\\*\\* \\(str\\) to number"):
         run(chain(type="MaskField$Value", fields="id", replacement="***"), sink(ALICE, PERSON))
+
+
+def test_mask_field_refuses_a_tombstone_as_kafka_does() -> None:
+    with pytest.raises(DataException, match=r"\[mask fields\], found: null"):
+        run(chain(type="MaskField$Value", fields="a"), sink(None))
 
 
 def test_mask_field_needs_fields() -> None:

@@ -1,7 +1,8 @@
 """The field transforms of Kafka's `connect-transforms`: InsertField, ReplaceField,
 MaskField, ValueToKey, ExtractField — each on a schemaless value (a dict) or on a Struct
 with its schema, as Kafka's apply / applySchemaless / applyWithSchema split them. A
-tombstone (null value) passes InsertField, ReplaceField and MaskField unchanged (KAFKA-8523)."""
+tombstone (null value) passes InsertField (KAFKA-8523) and ReplaceField unchanged; MaskField
+and ValueToKey refuse it as Kafka's do (a RecordIsTombstone predicate keeps them off it)."""
 
 from __future__ import annotations
 
@@ -113,7 +114,7 @@ class InsertField(KeyOrValue, Transformation):
 
     def apply(self, record: ConnectRecord) -> ConnectRecord | None:
         value = self.value_of(record)
-        if value is None or not any(self.specs.values()):
+        if value is None:
             return record
         schema = self.schema_of(record)
         if schema is None:
@@ -168,6 +169,9 @@ class ReplaceField(KeyOrValue, Transformation):
         )  # fmt: skip
 
     def configure(self, props: Mapping[str, Any]) -> None:
+        # ConfigUtils.translateDeprecatedConfigs: KIP-629's old names still work
+        renamed = {"blacklist": "exclude", "whitelist": "include"}
+        props = {renamed.get(k, k): v for k, v in props.items() if not (k in renamed and renamed[k] in props)}
         config = self.config_def().parse(props)
         self.exclude = {f for f in config["exclude"] if f}
         self.include = {f for f in config["include"] if f}
@@ -245,16 +249,13 @@ class MaskField(KeyOrValue, Transformation):
         self.replacement = config["replacement"]
 
     def apply(self, record: ConnectRecord) -> ConnectRecord | None:
-        value = self.value_of(record)
-        if value is None:
-            return record
-        schema = self.schema_of(record)
+        value, schema = self.value_of(record), self.schema_of(record)
         if schema is None:
-            updated = dict(require_map(value, "masking fields"))
+            updated = dict(require_map(value, "mask fields"))
             for name in self.fields:
                 updated[name] = masked(updated.get(name), self.replacement)
             return self.with_part(record, None, updated)
-        struct = require_struct(schema, value, "masking fields")
+        struct = require_struct(schema, value, "mask fields")
         masks = set(self.fields)
         out = {
             n: masked(struct.get(n), self.replacement) if n in masks else struct.get(n)

@@ -340,7 +340,14 @@ class WorkerSourceTask(WorkerTask):
             self._pending[json.dumps(partition, sort_keys=True)] = (partition, dict(record.source_offset))
 
     def _sent(self, future: asyncio.Future[Any]) -> None:
-        if not future.cancelled() and future.exception() is not None and self._send_error is None:
+        if future.cancelled() or future.exception() is None:
+            return
+        if self.operator.config.tolerance_all:
+            # AbstractWorkerSourceTask: with errors.tolerance=all a failed send (stage
+            # KAFKA_PRODUCE) is logged and skipped; its offset is committed all the same.
+            self.skipped += 1
+            log.error("task %s: ignoring failed record send: %s", self.id, future.exception())
+        elif self._send_error is None:
             self._send_error = future.exception()
 
     async def commit(self) -> None:

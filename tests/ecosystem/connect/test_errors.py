@@ -281,3 +281,24 @@ def test_the_readme_example(connect: ServedConnect, kafkatui: CliFn, tmp_path: P
     assert dict(dead.headers)["__connect.errors.stage"] == b"VALUE_CONVERTER"
     connect.until(lambda: _committed(connect, "orders-file") == 3, "all three offsets committed")
     assert lines_in(out) == ["pen"]
+
+
+def test_a_failed_send_fails_a_source_unless_tolerated(connect: ServedConnect, tmp_path: Path) -> None:
+    """Stage KAFKA_PRODUCE: a record the broker refuses (larger than the topic's
+    max.message.bytes) fails the task; with errors.tolerance=all it is skipped."""
+    connect.call(connect.backend.create_topic("small", 1, 1, {"max.message.bytes": "300"}))
+    strict, lenient = tmp_path / "strict.txt", tmp_path / "lenient.txt"
+    for path in (strict, lenient):
+        path.write_text("x" * 1000 + "\n")
+    connect.create("strict", **{"connector.class": "FileStreamSource", "file": str(strict), "topic": "small"})
+    trace = connect.until_state("strict", "FAILED")["tasks"][0]["trace"]
+    assert "Unrecoverable exception from producer send callback" in trace
+    lenient_config = {"file": str(lenient), "topic": "small", "errors.tolerance": "all"}
+    connect.create("lenient", **{"connector.class": "FileStreamSource", **lenient_config})
+    # the refused line's offset is committed, then what follows is sent
+    connect.until(lambda: connect.worker.offsets.get("lenient", {"filename": str(lenient)}), "an offset")
+    with lenient.open("a") as out:
+        out.write("short\n")
+    connect.until(lambda: len(connect.log("small")) == 1, "the short line")
+    assert json.loads(connect.log("small")[0].value)["payload"] == "short"
+    assert connect.state("lenient")["tasks"][0]["state"] == "RUNNING"

@@ -16,6 +16,7 @@ from kafkatui.wire import (
     metadata,
     produce,
     producer_ids,
+    sasl,
     topic_partitions,
     transaction_admin,
     transactions,
@@ -41,6 +42,7 @@ APIS: dict[int, Api] = {
         transactions,
         transaction_admin,
         topic_partitions,
+        sasl,
     )
     for a in module.APIS
 }

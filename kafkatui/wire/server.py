@@ -5,6 +5,11 @@ is muted until its response is sent), so responses leave in request order. A fra
 this server cannot parse, an API it does not speak or a version it does not advertise
 closes the connection (as Kafka does), except ApiVersions, which answers an unknown
 version with UNSUPPORTED_VERSION and the list of what it speaks (KIP-511).
+
+A server is one listener (`security.listener.ListenerConfig`): PLAINTEXT, SSL (TLS from
+the first byte, asyncio's ssl transport), SASL_PLAINTEXT or SASL_SSL (SASL first, see
+`sasl.py`). Every connection has a principal: from its client certificate on SSL, its
+SASL user on SASL_*, ANONYMOUS otherwise.
 """
 
 from __future__ import annotations
@@ -32,6 +37,9 @@ from kafkatui.wire.codec import (
 )
 from kafkatui.wire.dispatch import APIS
 from kafkatui.wire.quotas import ConnectionQuotas, RefusalLog
+from kafkatui.wire.sasl import SaslAuthenticator, SaslProtocolViolation, SaslState
+from kafkatui.wire.security.listener import PLAINTEXT, ListenerConfig
+from kafkatui.wire.security.principal import ANONYMOUS, PrincipalMappingError
 
 log = logging.getLogger(__name__)
 DEFAULT_HOST = "127.0.0.1"
@@ -57,6 +65,7 @@ class WireStats:
     idle_closed: int = 0  # connections idle for connections.max.idle.ms
     refused_per_ip: int = 0  # connections over max.connections.per.ip
     waiting: int = 0  # connections waiting for a slot under max.connections
+    failed_authentications: int = 0  # TLS principal or SASL failures (connections closed)
 
     @property
     def refusals(self) -> int:
@@ -73,6 +82,10 @@ class _Connection:
     software_version: str | None = None
     requests: int = 0
     last_api: str | None = None
+    listener: str = PLAINTEXT.name
+    security_protocol: str = PLAINTEXT.protocol.value
+    principal: str = ANONYMOUS
+    sasl_mechanism: str | None = None
 
 
 class WireServer:
@@ -90,8 +103,10 @@ class WireServer:
         host: str = DEFAULT_HOST,
         port_base: int = DEFAULT_PORT_BASE,
         apis: Mapping[int, Api] | None = None,
+        listener: ListenerConfig = PLAINTEXT,
     ) -> None:
         self.cluster = cluster
+        self.listener = listener
         self.host = host
         self.port_base = port_base
         self.apis: Mapping[int, Api] = APIS if apis is None else apis
@@ -135,7 +150,9 @@ class WireServer:
 
     async def _listen(self, broker_id: int, port: int) -> asyncio.Server:
         try:
-            return await asyncio.start_server(lambda r, w: self._serve(broker_id, r, w), self.host, port)
+            return await asyncio.start_server(
+                lambda r, w: self._serve(broker_id, r, w), self.host, port, ssl=self.listener.ssl_context()
+            )
         except OSError as error:
             reason = "address already in use" if error.errno == errno.EADDRINUSE else error.strerror
             raise ListenError(
@@ -249,7 +266,21 @@ class WireServer:
         ip: str,
         address: str,
     ) -> None:
-        connection = _Connection(broker_id, address, self.cluster.clock.now_ms())
+        listener = self.listener
+        connection = _Connection(
+            broker_id,
+            address,
+            self.cluster.clock.now_ms(),
+            listener=listener.name,
+            security_protocol=listener.protocol.value,
+        )
+        try:
+            connection.principal = listener.tls_principal(writer.get_extra_info("ssl_object"))
+        except PrincipalMappingError as error:
+            self.stats.failed_authentications += 1
+            self.refusals.refused("SSL authentication failed", broker_id, address, str(error))
+            return
+        sasl = SaslAuthenticator(listener) if listener.protocol.sasl else None
         self._connections[task] = connection
         self.stats.connections += 1
         self.stats.connections_total += 1
@@ -273,10 +304,15 @@ class WireServer:
                 if broker is None or not broker.running:
                     return  # a stopped broker answers nothing, like a dead process
                 self.stats.requests += 1
-                response = await self._handle(broker_id, frame, f"/{ip}", connection)
+                if sasl is not None and not sasl.complete:
+                    response, close = await self._authenticate(sasl, broker_id, frame, connection)
+                else:
+                    response, close = await self._handle(broker_id, frame, f"/{ip}", connection), False
                 if response is not None:
                     writer.write(response)
                     await writer.drain()
+                if close:
+                    return
         except TimeoutError:
             self.stats.idle_closed += 1
             self.refusals.refused(
@@ -288,6 +324,9 @@ class WireServer:
         except MalformedRequest as error:
             self.stats.errors += 1
             self.refusals.refused("malformed request", broker_id, address, str(error))
+        except SaslProtocolViolation as error:
+            self.stats.failed_authentications += 1
+            self.refusals.refused("SASL authentication failed", broker_id, address, str(error))
         except asyncio.CancelledError:
             pass
         except Exception as error:  # a handler bug must cost one connection, never the server
@@ -303,6 +342,53 @@ class WireServer:
         finally:
             self.stats.connections -= 1
             self._connections.pop(task, None)
+
+    async def _authenticate(
+        self, sasl: SaslAuthenticator, broker_id: int, frame: bytes, connection: _Connection
+    ) -> tuple[bytes | None, bool]:
+        """A frame before the connection's SASL authentication completes: ApiVersions
+        and the SASL exchange only (SaslProtocolViolation for anything else). Returns
+        the response frame and whether to close the connection after it."""
+        if sasl.state is SaslState.RAW_TOKENS:
+            answer, failure = sasl.raw_token(frame)
+            if failure is not None:
+                self._auth_failed(broker_id, connection, failure)
+                return None, True
+            self._authenticated(sasl, connection)
+            return len(answer or b"").to_bytes(4, "big") + (answer or b""), False
+        api_key, version, correlation_id = peek_key_version(frame)
+        api = self.apis.get(api_key)
+        name = api.name if api is not None else f"api key {api_key}"
+        sasl.check_allowed(api_key, name)
+        if api_key == api_versions.API_KEY:
+            return await self._handle(broker_id, frame, "", connection), False
+        assert api is not None
+        connection.requests += 1
+        connection.last_api = api.name
+        if not api.min_version <= version <= api.max_version:
+            raise MalformedRequest(
+                f"{api.name} v{version} is not supported ({api.min_version}..{api.max_version})"
+            )
+        request = decode_request(frame)
+        connection.client_id = request.client_id
+        if sasl.state is SaslState.HANDSHAKE:
+            outcome = sasl.handshake(version, request.body.mechanism)
+            connection.sasl_mechanism = sasl.mechanism
+        else:
+            outcome = sasl.authenticate(version, request.body.auth_bytes)
+        if outcome.failure is not None:
+            self._auth_failed(broker_id, connection, outcome.failure)
+        elif sasl.complete:
+            self._authenticated(sasl, connection)
+        return encode_response(correlation_id, outcome.body), outcome.close
+
+    def _authenticated(self, sasl: SaslAuthenticator, connection: _Connection) -> None:
+        connection.principal = sasl.principal or ANONYMOUS
+        connection.sasl_mechanism = sasl.mechanism
+
+    def _auth_failed(self, broker_id: int, connection: _Connection, why: str) -> None:
+        self.stats.failed_authentications += 1
+        self.refusals.refused("SASL authentication failed", broker_id, connection.address, why)
 
     async def _handle(
         self, broker_id: int, frame: bytes, client_host: str = "", connection: _Connection | None = None

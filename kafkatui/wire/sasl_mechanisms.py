@@ -73,6 +73,16 @@ _CLIENT_FINAL = re.compile(
 )
 
 
+def _base36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        n, d = divmod(n, 36)
+        out = digits[d] + out
+        if n == 0:
+            return out
+
+
 def _unescape(name: str) -> str:
     return name.replace("=2C", ",").replace("=3D", "=")
 
@@ -118,7 +128,8 @@ class ScramServer(SaslServer):
         self._stored = stored
         self._gs2 = match["gs2"]
         self._first_bare = text[len(self._gs2) :]
-        self._nonce = match["nonce"] + base64.b64encode(secrets.token_bytes(18)).decode()
+        # Kafka's ScramFormatter.secureRandomString: base-36 digits, no '+' or '/'.
+        self._nonce = match["nonce"] + _base36(secrets.randbits(130))
         self._server_first = (
             f"r={self._nonce},s={base64.b64encode(stored.salt).decode()},i={stored.iterations}"
         )
@@ -130,7 +141,9 @@ class ScramServer(SaslServer):
         match = _CLIENT_FINAL.fullmatch(text)
         if match is None:
             raise SaslFailure("Invalid SCRAM client final message")
-        if match["nonce"] != self._nonce:
+        # Kafka's ScramSaslServer checks endsWith, not equality: librdkafka before 2.x's
+        # fix sends the client nonce again in front (kcat 1.7.1 does), and Kafka takes it.
+        if not match["nonce"].endswith(self._nonce):
             raise SaslFailure("Invalid client nonce in the final client message.")
         if base64.b64decode(match["binding"]) != self._gs2.encode():
             raise SaslFailure("Invalid channel binding in the final client message.")

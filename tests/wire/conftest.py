@@ -15,6 +15,8 @@ import pytest
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.server.config import BrokerDefaults
 from kafkatui.wire.api import Api
+from kafkatui.wire.security import certs
+from kafkatui.wire.security.certs import CertificateSet
 from kafkatui.wire.security.listener import PLAINTEXT, ListenerConfig
 from kafkatui.wire.server import WireServer
 
@@ -67,3 +69,9 @@ def served() -> Iterator[ServedCluster]:
         yield s
     finally:
         s.close()
+
+
+@pytest.fixture(scope="session")
+def security_certs(tmp_path_factory: pytest.TempPathFactory) -> CertificateSet:
+    """One CA, broker and client certificate set for every security test (`certs create`'s)."""
+    return certs.create(tmp_path_factory.mktemp("certs"))

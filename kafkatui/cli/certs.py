@@ -58,7 +58,7 @@ def create(
 
     where = directory or default_certs_dir(ctx)
     if where is None:
-        raise fail("USAGE", "--memory has no data dir to keep certificates in: give --dir")
+        raise typer.BadParameter("--memory has no data dir to keep certificates in", param_hint="--dir")
     try:
         made = certs.create(where.expanduser(), client_cn=client_cn)
     except OSError as error:

@@ -35,7 +35,7 @@ def _store(ctx: typer.Context) -> CredentialStore:
 
     data_dir = options(ctx).resolved_data_dir()
     if data_dir is None:
-        raise fail("USAGE", "--memory has no data dir to keep users in: give --data-dir")
+        raise typer.BadParameter("--memory has no data dir to keep users in", param_hint="--data-dir")
     return CredentialStore.in_data_dir(data_dir)
 
 

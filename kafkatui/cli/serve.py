@@ -31,7 +31,7 @@ from kafkatui.ecosystem.registry.service import DEFAULT_PORT as REGISTRY_PORT
 from kafkatui.ecosystem.rest.service import DEFAULT_PORT as REST_PORT
 from kafkatui.serve.host import ServiceHost
 from kafkatui.serve.logs import configure_logging
-from kafkatui.wire.security.listener import PLAINTEXT, ClientAuth, ListenerConfig, SecurityProtocol
+from kafkatui.wire.security.listener import ClientAuth, ListenerConfig, SecurityProtocol
 from kafkatui.wire.security.principal import SslPrincipalMapper
 from kafkatui.wire.server import DEFAULT_HOST, DEFAULT_PORT_BASE, ListenError, WireStats
 
@@ -267,7 +267,7 @@ async def _serve(
     registry_port: int | None,
     rest_port: int | None,
     connect_port: int | None = None,
-    listener: ListenerConfig = PLAINTEXT,
+    listener: ListenerConfig | None = None,
 ) -> None:
     backend = await opts.open("kafkatui serve", broker_configs)
     services = ServiceHost(backend.cluster)
@@ -295,7 +295,7 @@ async def _serve(
             where = "in memory" if backend.data_dir is None else str(backend.data_dir)
             console.print(f"kafkatui: {len(backend.brokers())} broker(s), data: {where}")
             console.print(f"bootstrap servers: [bold]{bootstrap}[/]")
-            if listener.protocol is not SecurityProtocol.PLAINTEXT:
+            if listener is not None and listener.protocol is not SecurityProtocol.PLAINTEXT:
                 console.print(f"listener: {listener.name} ({_describe(listener)})")
             if registry is not None:
                 console.print(f"schema registry: [bold]{registry}[/]")

@@ -16,7 +16,7 @@ from kafkatui.ecosystem.registry.service import RegistryService
 from kafkatui.ecosystem.rest.service import DEFAULT_PORT as REST_PORT
 from kafkatui.ecosystem.rest.service import RestService
 from kafkatui.engine.cluster import Cluster
-from kafkatui.wire.security.listener import PLAINTEXT, ListenerConfig
+from kafkatui.wire.security.listener import ListenerConfig, SecurityProtocol
 from kafkatui.wire.server import DEFAULT_HOST, DEFAULT_PORT_BASE, ListenError, WireServer, WireStats
 
 
@@ -39,7 +39,7 @@ class ServiceHost:
         host: str = DEFAULT_HOST,
         *,
         fall_back: bool = True,
-        listener: ListenerConfig = PLAINTEXT,
+        listener: ListenerConfig | None = None,
     ) -> str:
         """Serve the cluster to real Kafka clients on `listener` (its security protocol),
         each broker on its own port from `port_base`. If those ports are taken and
@@ -59,7 +59,7 @@ class ServiceHost:
         self.wire = server
         # A second kafkatui process attaches over PLAINTEXT only: a secured listener is
         # not offered to it (it would need the certificates and a user of its own).
-        if listener.protocol is PLAINTEXT.protocol:
+        if server.listener.protocol is SecurityProtocol.PLAINTEXT:
             self.cluster.advertise_listeners(server.bootstrap)
         return server.bootstrap
 

@@ -17,6 +17,7 @@ from kafkatui.wire import (
     produce,
     producer_ids,
     sasl,
+    scram_admin,
     topic_partitions,
     transaction_admin,
     transactions,
@@ -43,6 +44,7 @@ APIS: dict[int, Api] = {
         transaction_admin,
         topic_partitions,
         sasl,
+        scram_admin,
     )
     for a in module.APIS
 }

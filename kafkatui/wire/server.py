@@ -38,7 +38,8 @@ from kafkatui.wire.codec import (
 from kafkatui.wire.dispatch import APIS
 from kafkatui.wire.quotas import ConnectionQuotas, RefusalLog
 from kafkatui.wire.sasl import SaslAuthenticator, SaslProtocolViolation, SaslState
-from kafkatui.wire.security.listener import PLAINTEXT, ListenerConfig
+from kafkatui.wire.security.credentials import CredentialStore
+from kafkatui.wire.security.listener import ListenerConfig
 from kafkatui.wire.security.principal import ANONYMOUS, PrincipalMappingError
 
 log = logging.getLogger(__name__)
@@ -82,8 +83,8 @@ class _Connection:
     software_version: str | None = None
     requests: int = 0
     last_api: str | None = None
-    listener: str = PLAINTEXT.name
-    security_protocol: str = PLAINTEXT.protocol.value
+    listener: str = "PLAINTEXT"
+    security_protocol: str = "PLAINTEXT"
     principal: str = ANONYMOUS
     sasl_mechanism: str | None = None
 
@@ -103,10 +104,11 @@ class WireServer:
         host: str = DEFAULT_HOST,
         port_base: int = DEFAULT_PORT_BASE,
         apis: Mapping[int, Api] | None = None,
-        listener: ListenerConfig = PLAINTEXT,
+        listener: ListenerConfig | None = None,
     ) -> None:
         self.cluster = cluster
-        self.listener = listener
+        # PLAINTEXT by default; its users (for AlterUserScramCredentials) are the data dir's
+        self.listener = listener or ListenerConfig(credentials=credentials_of(cluster))
         self.host = host
         self.port_base = port_base
         self.apis: Mapping[int, Api] = APIS if apis is None else apis
@@ -414,6 +416,11 @@ class WireServer:
                 connection.software_version = request.body.client_software_version
         body = await api.handler(RequestContext(self, broker_id, request, client_host), request.body)
         return None if body is None else encode_response(correlation_id, body)
+
+
+def credentials_of(cluster: Cluster) -> CredentialStore:
+    """The cluster's SASL users: its data dir's file, or its own memory when it has none."""
+    return CredentialStore() if cluster.data_dir is None else CredentialStore.in_data_dir(cluster.data_dir)
 
 
 async def _read(reader: asyncio.StreamReader, n: int, idle_s: float) -> bytes:

@@ -17,7 +17,7 @@ from kafkatui.engine.server.config import BrokerDefaults
 from kafkatui.wire.api import Api
 from kafkatui.wire.security import certs
 from kafkatui.wire.security.certs import CertificateSet
-from kafkatui.wire.security.listener import PLAINTEXT, ListenerConfig
+from kafkatui.wire.security.listener import ListenerConfig
 from kafkatui.wire.server import WireServer
 
 T = TypeVar("T")
@@ -31,7 +31,7 @@ class ServedCluster:
         brokers: int = 3,
         defaults: BrokerDefaults | None = None,
         apis: Mapping[int, Api] | None = None,
-        listener: ListenerConfig = PLAINTEXT,
+        listener: ListenerConfig | None = None,
     ) -> None:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="wire-server", daemon=True)

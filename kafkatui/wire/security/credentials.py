@@ -31,6 +31,7 @@ SCRAM_MECHANISMS = (SCRAM_SHA_256, SCRAM_SHA_512)
 MECHANISMS = (PLAIN, *SCRAM_MECHANISMS)  # sasl.enabled.mechanisms this server can enable
 HASHES = {SCRAM_SHA_256: "sha256", SCRAM_SHA_512: "sha512"}
 MIN_ITERATIONS = 4096  # Kafka's ScramMechanism.minIterations for both
+MAX_ITERATIONS = 16384  # and its ScramFormatter's limit for AlterUserScramCredentials
 DEFAULT_ITERATIONS = 4096
 FILE_NAME = "scram-credentials.json"
 PLAIN_CHECKED_WITH = SCRAM_SHA_512
@@ -63,6 +64,14 @@ def credential(
         raise ValueError(f"{mechanism} needs at least {MIN_ITERATIONS} iterations, not {iterations}")
     salt = salt if salt is not None else secrets.token_bytes(32)
     salted = salted_password(mechanism, password, salt, iterations)
+    client_key = hmac_of(mechanism, salted, b"Client Key")
+    return ScramCredential(
+        salt, digest(mechanism, client_key), hmac_of(mechanism, salted, b"Server Key"), iterations
+    )
+
+
+def from_salted_password(mechanism: str, salted: bytes, salt: bytes, iterations: int) -> ScramCredential:
+    """What AlterUserScramCredentials carries (the client salts and hashes the password)."""
     client_key = hmac_of(mechanism, salted, b"Client Key")
     return ScramCredential(
         salt, digest(mechanism, client_key), hmac_of(mechanism, salted, b"Server Key"), iterations
@@ -156,6 +165,15 @@ class CredentialStore:
             mine[mechanism] = credential(mechanism, password, iterations=iterations)
         users = {**users, user: mine}
         self._save(users)
+
+    def alter(self, upserts: dict[tuple[str, str], ScramCredential], deletions: set[tuple[str, str]]) -> None:
+        """Set and remove (user, mechanism) credentials in one write."""
+        users = {u: dict(m) for u, m in self._load().items()}
+        for user, mechanism in deletions:
+            users.get(user, {}).pop(mechanism, None)
+        for (user, mechanism), stored in upserts.items():
+            users.setdefault(user, {})[mechanism] = stored
+        self._save({u: m for u, m in users.items() if m})
 
     def delete(self, user: str) -> bool:
         users = dict(self._load())

@@ -136,6 +136,3 @@ class ListenerConfig:
             return ANONYMOUS
         subject = x509.load_der_x509_certificate(der).subject.rfc4514_string()  # = Java's RFC 2253
         return user(SslPrincipalMapper(self.ssl.principal_mapping_rules).name(subject))
-
-
-PLAINTEXT = ListenerConfig()

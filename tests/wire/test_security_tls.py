@@ -256,3 +256,25 @@ def test_kafka_python_produces_and_consumes_over_tls(security_certs: Certificate
         values = [m.value for _, m in zip(range(5), consumer, strict=False)]
         consumer.close()
         assert values == [f"v{i}".encode() for i in range(5)]
+
+
+def test_metadata_advertises_the_listener_the_client_came_in_on(security_certs: CertificateSet) -> None:
+    """Two listeners of one cluster, PLAINTEXT and SSL (Kafka's `listeners=PLAINTEXT://…,
+    SSL://…`): each client is told the brokers' addresses on its own listener."""
+    from confluent_kafka.admin import AdminClient
+
+    from kafkatui.wire.server import WireServer
+
+    with secured(ListenerConfig(), brokers=2) as served:
+        tls = WireServer(served.cluster, port_base=0, listener=ssl_listener(security_certs))
+        served.call(tls.start())
+        try:
+            plain = AdminClient({"bootstrap.servers": served.bootstrap}).list_topics(timeout=10)
+            secure = AdminClient(
+                {"bootstrap.servers": tls.bootstrap, **SSL, **tls_conf(security_certs, client_cert=False)}
+            ).list_topics(timeout=10)
+            assert {b: (m.host, m.port) for b, m in plain.brokers.items()} == served.server.addresses
+            assert {b: (m.host, m.port) for b, m in secure.brokers.items()} == tls.addresses
+            assert set(tls.addresses.values()).isdisjoint(served.server.addresses.values())
+        finally:
+            served.call(tls.close())

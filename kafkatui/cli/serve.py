@@ -7,6 +7,11 @@ compatible Schema Registry listens on 127.0.0.1:8081 beside it (`--schema-regist
 (`--rest-port`, `--no-rest-proxy`), and a Kafka Connect worker with the Connect REST API on
 127.0.0.1:8083 (`--connect-port`, `--no-connect`). Ctrl-C or SIGTERM closes the listeners and
 the cluster, which releases the data dir.
+
+`--security ssl|sasl_plaintext|sasl_ssl` secures the Kafka listener (the HTTP services stay
+plain HTTP for now): TLS with the certificates `kafkatui certs create` writes, SASL with the
+users `kafkatui user add` keeps (wire/security/, wire/sasl.py). A secured listener is not
+recorded in the lock file, so other kafkatui commands on this data dir do not attach to it.
 """
 
 from __future__ import annotations

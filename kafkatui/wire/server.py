@@ -20,6 +20,7 @@ import dataclasses
 import errno
 import logging
 import os
+import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -152,9 +153,7 @@ class WireServer:
 
     async def _listen(self, broker_id: int, port: int) -> asyncio.Server:
         try:
-            return await asyncio.start_server(
-                lambda r, w: self._serve(broker_id, r, w), self.host, port, ssl=self.listener.ssl_context()
-            )
+            return await asyncio.start_server(lambda r, w: self._serve(broker_id, r, w), self.host, port)
         except OSError as error:
             reason = "address already in use" if error.errno == errno.EADDRINUSE else error.strerror
             raise ListenError(
@@ -276,18 +275,29 @@ class WireServer:
             listener=listener.name,
             security_protocol=listener.protocol.value,
         )
+        limits = self.cluster.defaults
+        idle_s = limits.connections_max_idle_ms / 1000
+        context = listener.ssl_context()
         try:
+            if context is not None:
+                # The handshake here rather than in start_server(ssl=...), so a failed one is
+                # seen, counted and logged, as Kafka logs "Failed authentication with /ip
+                # (SSL handshake failed)".
+                await writer.start_tls(context, ssl_handshake_timeout=min(idle_s, 60))
             connection.principal = listener.tls_principal(writer.get_extra_info("ssl_object"))
-        except PrincipalMappingError as error:
+        except (ssl.SSLError, ConnectionError, TimeoutError, PrincipalMappingError) as error:
             self.stats.failed_authentications += 1
-            self.refusals.refused("SSL authentication failed", broker_id, address, str(error))
+            what = (
+                "SSL authentication failed"
+                if isinstance(error, PrincipalMappingError)
+                else "SSL handshake failed"
+            )
+            self.refusals.refused(what, broker_id, address, _tls_reason(error))
             return
         sasl = SaslAuthenticator(listener) if listener.protocol.sasl else None
         self._connections[task] = connection
         self.stats.connections += 1
         self.stats.connections_total += 1
-        limits = self.cluster.defaults
-        idle_s = limits.connections_max_idle_ms / 1000
         try:
             while True:
                 size = int.from_bytes(await _read(reader, 4, idle_s), "big", signed=True)
@@ -416,6 +426,16 @@ class WireServer:
                 connection.software_version = request.body.client_software_version
         body = await api.handler(RequestContext(self, broker_id, request, client_host), request.body)
         return None if body is None else encode_response(correlation_id, body)
+
+
+def _tls_reason(error: Exception) -> str:
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return f"client certificate: {error.verify_message}"
+    if isinstance(error, ssl.SSLError):
+        return error.reason or str(error)  # e.g. TLSV1_ALERT_UNKNOWN_CA: the client refused ours
+    if isinstance(error, TimeoutError):
+        return "no TLS handshake in time"
+    return str(error) or type(error).__name__
 
 
 def credentials_of(cluster: Cluster) -> CredentialStore:

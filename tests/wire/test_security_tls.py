@@ -70,11 +70,15 @@ def test_mutual_tls_names_the_client_by_its_certificate(security_certs: Certific
         del kept
 
 
-def test_required_client_auth_refuses_a_client_without_a_certificate(security_certs: CertificateSet) -> None:
+def test_required_client_auth_refuses_a_client_without_a_certificate(
+    security_certs: CertificateSet, caplog: pytest.LogCaptureFixture
+) -> None:
     with secured(ssl_listener(security_certs, ClientAuth.REQUIRED)) as served:
         errors = connection_errors(served.bootstrap, {**SSL, **tls_conf(security_certs, client_cert=False)})
         assert errors
         assert served.server.stats.connections_total == 0  # no connection got past the TLS handshake
+        assert served.server.stats.failed_authentications >= 1
+        assert "SSL handshake failed" in caplog.text and "PEER_DID_NOT_RETURN_A_CERTIFICATE" in caplog.text
         produce_consume_group(served, {**SSL, **tls_conf(security_certs)})  # the broker is unaffected
 
 
@@ -125,6 +129,7 @@ def test_a_client_that_does_not_trust_the_brokers_ca_fails_clearly(
     with secured(ssl_listener(security_certs)) as served:
         errors = connection_errors(served.bootstrap, {**SSL, "ssl.ca.location": str(other.ca)})
         assert any("certificate verify failed" in e for e in errors), errors
+        assert served.server.stats.failed_authentications >= 1  # the client's alert, seen by the broker
         produce_consume_group(served, {**SSL, **tls_conf(security_certs, client_cert=False)})
 
 

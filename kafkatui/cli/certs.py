@@ -45,7 +45,7 @@ def create(
     ] = "client",
     bootstrap: Annotated[
         str,
-        typer.Option("--bootstrap-servers", help="The address to show in the client settings."),
+        typer.Option("--client-bootstrap", help="The bootstrap servers to show in the client settings."),
     ] = "127.0.0.1:9092",
 ) -> None:
     """Make a CA, a broker certificate (SAN 127.0.0.1, localhost) and a client

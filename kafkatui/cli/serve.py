@@ -339,7 +339,8 @@ def _status(services: ServiceHost, backend: EmbeddedBackend) -> Text:
         f"{running}/{len(brokers)} brokers up · {len(backend.topic_names())} topics · "
         f"{s.connections} connection(s) open ({s.connections_total} total) · {s.requests:,} requests"
         + (f" · {s.errors + s.internal_errors} closed on errors" if s.errors + s.internal_errors else "")
-        + (f" · {s.refusals} refused (limits)" if s.refusals else ""),
+        + (f" · {s.refusals} refused (limits)" if s.refusals else "")
+        + (f" · {s.failed_authentications} failed authentication(s)" if s.failed_authentications else ""),
     )
 
 

@@ -424,7 +424,9 @@ class WireServer:
             if api_key == api_versions.API_KEY and version >= 3:  # KIP-511
                 connection.software_name = request.body.client_software_name
                 connection.software_version = request.body.client_software_version
-        body = await api.handler(RequestContext(self, broker_id, request, client_host), request.body)
+        principal = ANONYMOUS if connection is None else connection.principal
+        context = RequestContext(self, broker_id, request, client_host, principal, self.listener.name)
+        body = await api.handler(context, request.body)
         return None if body is None else encode_response(correlation_id, body)
 
 

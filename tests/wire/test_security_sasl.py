@@ -311,3 +311,29 @@ def test_aiokafka_with_scram_sha_256_over_sasl_ssl(security_certs: CertificateSe
         topic = f"t-{uuid.uuid4().hex[:8]}"
         served.call(served.cluster.create_topic(topic, 1, 1))
         assert asyncio.run(run(served.bootstrap, topic)) == [f"v{i}".encode() for i in range(5)]
+
+
+def test_handlers_see_who_sent_the_request() -> None:
+    """The principal reaches every handler's RequestContext (what the authorizer will check)."""
+    import dataclasses
+
+    from kafkatui.wire.api import RequestContext
+    from kafkatui.wire.dispatch import APIS
+
+    seen: list[tuple[str, str]] = []
+    metadata = APIS[3]
+
+    async def handler(ctx: RequestContext, body: object) -> object:
+        seen.append((ctx.principal, ctx.listener))
+        return await metadata.handler(ctx, body)
+
+    apis = {**APIS, 3: dataclasses.replace(metadata, handler=handler)}
+    listener = sasl_listener(SecurityProtocol.SASL_PLAINTEXT)
+    served = ServedCluster(brokers=1, apis=apis, listener=listener)
+    try:
+        assert not connection_errors(
+            served.bootstrap, sasl_conf("SASL_PLAINTEXT", "SCRAM-SHA-256", "bob", "bob-secret")
+        )
+        assert seen and set(seen) == {("User:bob", "SASL_PLAINTEXT")}
+    finally:
+        served.close()

@@ -6,10 +6,12 @@ this server cannot parse, an API it does not speak or a version it does not adve
 closes the connection (as Kafka does), except ApiVersions, which answers an unknown
 version with UNSUPPORTED_VERSION and the list of what it speaks (KIP-511).
 
-A server is one listener (`security.listener.ListenerConfig`): PLAINTEXT, SSL (TLS from
-the first byte, asyncio's ssl transport), SASL_PLAINTEXT or SASL_SSL (SASL first, see
-`sasl.py`). Every connection has a principal: from its client certificate on SSL, its
-SASL user on SASL_*, ANONYMOUS otherwise.
+A server is one listener (`security.listener.ListenerConfig`; a cluster's several
+listeners are several servers): PLAINTEXT, SSL (a connection's first step is the TLS
+handshake), SASL_PLAINTEXT or SASL_SSL (then the SASL exchange, see `sasl.py`, before any
+other request). Every connection has a principal, handed to each handler in its
+`RequestContext`: its client certificate's subject on SSL, its SASL user on SASL_*,
+User:ANONYMOUS otherwise.
 """
 
 from __future__ import annotations

@@ -58,6 +58,11 @@ COMMANDS: dict[str, LazyCommand] = {
     "broker": LazyCommand(
         "kafkatui.cli.broker:app", "List, stop, start, check and repair brokers (leaders move, ISRs change)."
     ),
+    "certs": LazyCommand(
+        "kafkatui.cli.certs:app",
+        "Certificates for TLS listeners: a local CA, broker and client certificates.",
+    ),
+    "user": LazyCommand("kafkatui.cli.user:app", "SASL users (SCRAM credentials): add, list, delete."),
     "group": LazyCommand(
         "kafkatui.cli.group:app",
         "Consumer groups: committed offsets, lag, reset and delete (like kafka-consumer-groups.sh).",

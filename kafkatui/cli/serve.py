@@ -7,6 +7,11 @@ compatible Schema Registry listens on 127.0.0.1:8081 beside it (`--schema-regist
 (`--rest-port`, `--no-rest-proxy`), and a Kafka Connect worker with the Connect REST API on
 127.0.0.1:8083 (`--connect-port`, `--no-connect`). Ctrl-C or SIGTERM closes the listeners and
 the cluster, which releases the data dir.
+
+`--security ssl|sasl_plaintext|sasl_ssl` secures the Kafka listener (the HTTP services stay
+plain HTTP for now): TLS with the certificates `kafkatui certs create` writes, SASL with the
+users `kafkatui user add` keeps (wire/security/, wire/sasl.py). A secured listener is not
+recorded in the lock file, so other kafkatui commands on this data dir do not attach to it.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import contextlib
 import signal
 from collections.abc import Mapping
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -30,9 +36,32 @@ from kafkatui.ecosystem.registry.service import DEFAULT_PORT as REGISTRY_PORT
 from kafkatui.ecosystem.rest.service import DEFAULT_PORT as REST_PORT
 from kafkatui.serve.host import ServiceHost
 from kafkatui.serve.logs import configure_logging
+from kafkatui.wire.security.listener import ClientAuth, ListenerConfig, SecurityProtocol
+from kafkatui.wire.security.principal import SslPrincipalMapper
 from kafkatui.wire.server import DEFAULT_HOST, DEFAULT_PORT_BASE, ListenError, WireStats
 
 STATUS_INTERVAL_S = 0.5
+
+
+class Security(StrEnum):
+    """--security: the listener's security protocol (listener.security.protocol.map)."""
+
+    PLAINTEXT = "plaintext"
+    SSL = "ssl"
+    SASL_PLAINTEXT = "sasl_plaintext"
+    SASL_SSL = "sasl_ssl"
+
+
+class ClientAuthOption(StrEnum):
+    REQUIRED = "required"
+    REQUESTED = "requested"
+    NONE = "none"
+
+
+class SaslMechanism(StrEnum):
+    PLAIN = "PLAIN"
+    SCRAM_SHA_256 = "SCRAM-SHA-256"
+    SCRAM_SHA_512 = "SCRAM-SHA-512"
 
 
 class LogFormat(StrEnum):
@@ -123,6 +152,46 @@ def serve(
         bool,
         typer.Option("--connect/--no-connect", help="Run a Kafka Connect worker beside the brokers."),
     ] = True,
+    security: Annotated[
+        Security,
+        typer.Option(
+            "--security",
+            help="The listener's security protocol: plaintext, ssl (TLS), sasl_plaintext or sasl_ssl "
+            "(SASL users from `kafkatui user add`).",
+            case_sensitive=False,
+        ),
+    ] = Security.PLAINTEXT,
+    ssl_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--ssl-dir",
+            help="Where ca.pem, broker.pem and broker-key.pem are (what `kafkatui certs create` "
+            "writes; default: the data dir's certs/).",
+        ),
+    ] = None,
+    ssl_client_auth: Annotated[
+        ClientAuthOption,
+        typer.Option(
+            "--ssl-client-auth",
+            help="ssl.client.auth: required (mutual TLS), requested or none; a client certificate's "
+            "subject becomes the principal.",
+            case_sensitive=False,
+        ),
+    ] = ClientAuthOption.NONE,
+    principal_rules: Annotated[
+        str,
+        typer.Option(
+            "--ssl-principal-mapping-rules",
+            help="ssl.principal.mapping.rules, e.g. 'RULE:^CN=([^,]+),.*$/$1/,DEFAULT'.",
+        ),
+    ] = "DEFAULT",
+    sasl_mechanisms: Annotated[
+        list[SaslMechanism] | None,
+        typer.Option(
+            "--sasl-mechanism",
+            help="sasl.enabled.mechanisms: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (repeat; default all).",
+        ),
+    ] = None,
     log_format: Annotated[
         LogFormat,
         typer.Option(
@@ -154,8 +223,45 @@ def serve(
     registry = registry_port if schema_registry else None
     rest = rest_port if rest_proxy else None
     connect_at = connect_port if connect else None
+    listener = _listener(opts, security, ssl_dir, ssl_client_auth, principal_rules, sasl_mechanisms)
     configure_logging(log_format.value)
-    run_async(lambda: _serve(opts, host, port_base, broker_configs, registry, rest, connect_at))
+    run_async(lambda: _serve(opts, host, port_base, broker_configs, registry, rest, connect_at, listener))
+
+
+def _listener(
+    opts: ClusterOptions,
+    security: Security,
+    ssl_dir: Path | None,
+    client_auth: ClientAuthOption,
+    principal_rules: str,
+    mechanisms: list[SaslMechanism] | None,
+) -> ListenerConfig:
+    """The listener --security asks for, checked before the cluster opens (certificates
+    that load, rules that parse, users to log in as)."""
+    from kafkatui.cli.certs import CERTS_DIR
+    from kafkatui.wire.security.credentials import CredentialStore
+
+    protocol = SecurityProtocol(security.value.upper())
+    data_dir = opts.resolved_data_dir()
+    certs_dir = ssl_dir or (None if data_dir is None else data_dir / CERTS_DIR)
+    credentials = CredentialStore() if data_dir is None else CredentialStore.in_data_dir(data_dir)
+    if protocol.sasl and not credentials.users():
+        where = "--memory keeps none" if data_dir is None else f"{data_dir} has none"
+        raise fail("INVALID_CONFIG", f"{protocol} needs SASL users ({where}): run `kafkatui user add NAME`")
+    try:
+        SslPrincipalMapper(principal_rules)
+        listener = ListenerConfig.for_protocol(
+            protocol,
+            certs_dir=certs_dir.expanduser() if certs_dir is not None else None,
+            client_auth=ClientAuth(client_auth.value),
+            principal_mapping_rules=principal_rules,
+            sasl_mechanisms=tuple(m.value for m in (mechanisms or list(SaslMechanism))),
+            credentials=credentials,
+        )
+        listener.ssl_context()
+    except (ValueError, OSError) as error:  # ListenerConfigError, bad rules, ssl.SSLError
+        raise fail("INVALID_CONFIG", str(error)) from None
+    return listener
 
 
 async def _serve(
@@ -166,12 +272,13 @@ async def _serve(
     registry_port: int | None,
     rest_port: int | None,
     connect_port: int | None = None,
+    listener: ListenerConfig | None = None,
 ) -> None:
     backend = await opts.open("kafkatui serve", broker_configs)
     services = ServiceHost(backend.cluster)
     try:
         try:
-            bootstrap = await services.listen_wire(port_base, host, fall_back=False)
+            bootstrap = await services.listen_wire(port_base, host, fall_back=False, listener=listener)
             registry = None
             if registry_port is not None:
                 registry = await services.listen_registry(
@@ -193,6 +300,8 @@ async def _serve(
             where = "in memory" if backend.data_dir is None else str(backend.data_dir)
             console.print(f"kafkatui: {len(backend.brokers())} broker(s), data: {where}")
             console.print(f"bootstrap servers: [bold]{bootstrap}[/]")
+            if listener is not None and listener.protocol is not SecurityProtocol.PLAINTEXT:
+                console.print(f"listener: {listener.name} ({_describe(listener)})")
             if registry is not None:
                 console.print(f"schema registry: [bold]{registry}[/]")
             if rest is not None:
@@ -210,6 +319,17 @@ async def _serve(
     console.print("kafkatui: stopped")
 
 
+def _describe(listener: ListenerConfig) -> str:
+    parts = []
+    if listener.ssl is not None:
+        parts.append(
+            f"TLS, certificates in {listener.ssl.certs.directory}, ssl.client.auth={listener.ssl.client_auth}"
+        )
+    if listener.protocol.sasl:
+        parts.append(f"SASL {', '.join(listener.sasl_mechanisms)}")
+    return "; ".join(parts)
+
+
 def _status(services: ServiceHost, backend: EmbeddedBackend) -> Text:
     s = services.stats or WireStats()
     brokers = backend.brokers()
@@ -219,7 +339,8 @@ def _status(services: ServiceHost, backend: EmbeddedBackend) -> Text:
         f"{running}/{len(brokers)} brokers up · {len(backend.topic_names())} topics · "
         f"{s.connections} connection(s) open ({s.connections_total} total) · {s.requests:,} requests"
         + (f" · {s.errors + s.internal_errors} closed on errors" if s.errors + s.internal_errors else "")
-        + (f" · {s.refusals} refused (limits)" if s.refusals else ""),
+        + (f" · {s.refusals} refused (limits)" if s.refusals else "")
+        + (f" · {s.failed_authentications} failed authentication(s)" if s.failed_authentications else ""),
     )
 
 

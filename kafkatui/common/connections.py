@@ -19,6 +19,12 @@ class ConnectedClient:
     connected_since_ms: int  # on the cluster's clock
     requests: int
     last_api: str | None
+    # The listener it came in on and who it is (Kafka's KafkaPrincipal): User:ANONYMOUS on
+    # PLAINTEXT, the certificate's subject on SSL, the SASL user on SASL_* (with its mechanism).
+    listener: str = "PLAINTEXT"
+    security_protocol: str = "PLAINTEXT"
+    principal: str = "User:ANONYMOUS"
+    sasl_mechanism: str | None = None
 
     @property
     def software(self) -> str:

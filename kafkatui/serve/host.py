@@ -16,6 +16,7 @@ from kafkatui.ecosystem.registry.service import RegistryService
 from kafkatui.ecosystem.rest.service import DEFAULT_PORT as REST_PORT
 from kafkatui.ecosystem.rest.service import RestService
 from kafkatui.engine.cluster import Cluster
+from kafkatui.wire.security.listener import ListenerConfig, SecurityProtocol
 from kafkatui.wire.server import DEFAULT_HOST, DEFAULT_PORT_BASE, ListenError, WireServer, WireStats
 
 
@@ -33,24 +34,33 @@ class ServiceHost:
         self.notices: list[str] = []
 
     async def listen_wire(
-        self, port_base: int = DEFAULT_PORT_BASE, host: str = DEFAULT_HOST, *, fall_back: bool = True
+        self,
+        port_base: int = DEFAULT_PORT_BASE,
+        host: str = DEFAULT_HOST,
+        *,
+        fall_back: bool = True,
+        listener: ListenerConfig | None = None,
     ) -> str:
-        """Serve the cluster to real Kafka clients, each broker on its own port from
-        `port_base`. If those ports are taken and `fall_back`, on free ones instead
-        (said in `notices`); otherwise `ListenError`. Returns the bootstrap servers."""
-        server = WireServer(self.cluster, host=host, port_base=port_base)
+        """Serve the cluster to real Kafka clients on `listener` (its security protocol),
+        each broker on its own port from `port_base`. If those ports are taken and
+        `fall_back`, on free ones instead (said in `notices`); otherwise `ListenError`.
+        Returns the bootstrap servers."""
+        server = WireServer(self.cluster, host=host, port_base=port_base, listener=listener)
         try:
             await server.start()
         except ListenError as error:
             if port_base == 0 or not fall_back:
                 raise
-            server = WireServer(self.cluster, host=host, port_base=0)
+            server = WireServer(self.cluster, host=host, port_base=0, listener=listener)
             await server.start()
             self.notices.append(
                 f"{error}. Kafka clients can connect on free ports instead: {server.bootstrap}"
             )
         self.wire = server
-        self.cluster.advertise_listeners(server.bootstrap)
+        # A second kafkatui process attaches over PLAINTEXT only: a secured listener is
+        # not offered to it (it would need the certificates and a user of its own).
+        if server.listener.protocol is SecurityProtocol.PLAINTEXT:
+            self.cluster.advertise_listeners(server.bootstrap)
         return server.bootstrap
 
     async def listen_registry(

@@ -30,6 +30,10 @@ class RequestContext:
     broker_id: int
     request: Request
     client_host: str = ""
+    # Who sent it (Kafka's RequestContext.principal and listenerName), for the authorizer
+    # to come: User:ANONYMOUS on PLAINTEXT, the certificate's subject on SSL, the SASL user.
+    principal: str = "User:ANONYMOUS"
+    listener: str = "PLAINTEXT"
 
     @property
     def cluster(self) -> Cluster:

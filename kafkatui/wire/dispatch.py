@@ -16,6 +16,8 @@ from kafkatui.wire import (
     metadata,
     produce,
     producer_ids,
+    sasl,
+    scram_admin,
     topic_partitions,
     transaction_admin,
     transactions,
@@ -41,6 +43,8 @@ APIS: dict[int, Api] = {
         transactions,
         transaction_admin,
         topic_partitions,
+        sasl,
+        scram_admin,
     )
     for a in module.APIS
 }

@@ -5,6 +5,13 @@ is muted until its response is sent), so responses leave in request order. A fra
 this server cannot parse, an API it does not speak or a version it does not advertise
 closes the connection (as Kafka does), except ApiVersions, which answers an unknown
 version with UNSUPPORTED_VERSION and the list of what it speaks (KIP-511).
+
+A server is one listener (`security.listener.ListenerConfig`; a cluster's several
+listeners are several servers): PLAINTEXT, SSL (a connection's first step is the TLS
+handshake), SASL_PLAINTEXT or SASL_SSL (then the SASL exchange, see `sasl.py`, before any
+other request). Every connection has a principal, handed to each handler in its
+`RequestContext`: its client certificate's subject on SSL, its SASL user on SASL_*,
+User:ANONYMOUS otherwise.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import dataclasses
 import errno
 import logging
 import os
+import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -32,6 +40,10 @@ from kafkatui.wire.codec import (
 )
 from kafkatui.wire.dispatch import APIS
 from kafkatui.wire.quotas import ConnectionQuotas, RefusalLog
+from kafkatui.wire.sasl import SaslAuthenticator, SaslProtocolViolation, SaslState
+from kafkatui.wire.security.credentials import CredentialStore
+from kafkatui.wire.security.listener import ListenerConfig
+from kafkatui.wire.security.principal import ANONYMOUS, PrincipalMappingError
 
 log = logging.getLogger(__name__)
 DEFAULT_HOST = "127.0.0.1"
@@ -57,6 +69,7 @@ class WireStats:
     idle_closed: int = 0  # connections idle for connections.max.idle.ms
     refused_per_ip: int = 0  # connections over max.connections.per.ip
     waiting: int = 0  # connections waiting for a slot under max.connections
+    failed_authentications: int = 0  # TLS principal or SASL failures (connections closed)
 
     @property
     def refusals(self) -> int:
@@ -73,6 +86,10 @@ class _Connection:
     software_version: str | None = None
     requests: int = 0
     last_api: str | None = None
+    listener: str = "PLAINTEXT"
+    security_protocol: str = "PLAINTEXT"
+    principal: str = ANONYMOUS
+    sasl_mechanism: str | None = None
 
 
 class WireServer:
@@ -90,8 +107,11 @@ class WireServer:
         host: str = DEFAULT_HOST,
         port_base: int = DEFAULT_PORT_BASE,
         apis: Mapping[int, Api] | None = None,
+        listener: ListenerConfig | None = None,
     ) -> None:
         self.cluster = cluster
+        # PLAINTEXT by default; its users (for AlterUserScramCredentials) are the data dir's
+        self.listener = listener or ListenerConfig(credentials=credentials_of(cluster))
         self.host = host
         self.port_base = port_base
         self.apis: Mapping[int, Api] = APIS if apis is None else apis
@@ -249,12 +269,37 @@ class WireServer:
         ip: str,
         address: str,
     ) -> None:
-        connection = _Connection(broker_id, address, self.cluster.clock.now_ms())
+        listener = self.listener
+        connection = _Connection(
+            broker_id,
+            address,
+            self.cluster.clock.now_ms(),
+            listener=listener.name,
+            security_protocol=listener.protocol.value,
+        )
+        limits = self.cluster.defaults
+        idle_s = limits.connections_max_idle_ms / 1000
+        context = listener.ssl_context()
+        try:
+            if context is not None:
+                # The handshake here rather than in start_server(ssl=...), so a failed one is
+                # seen, counted and logged, as Kafka logs "Failed authentication with /ip
+                # (SSL handshake failed)".
+                await writer.start_tls(context, ssl_handshake_timeout=min(idle_s, 60))
+            connection.principal = listener.tls_principal(writer.get_extra_info("ssl_object"))
+        except (ssl.SSLError, ConnectionError, TimeoutError, PrincipalMappingError) as error:
+            self.stats.failed_authentications += 1
+            what = (
+                "SSL authentication failed"
+                if isinstance(error, PrincipalMappingError)
+                else "SSL handshake failed"
+            )
+            self.refusals.refused(what, broker_id, address, _tls_reason(error))
+            return
+        sasl = SaslAuthenticator(listener) if listener.protocol.sasl else None
         self._connections[task] = connection
         self.stats.connections += 1
         self.stats.connections_total += 1
-        limits = self.cluster.defaults
-        idle_s = limits.connections_max_idle_ms / 1000
         try:
             while True:
                 size = int.from_bytes(await _read(reader, 4, idle_s), "big", signed=True)
@@ -273,10 +318,15 @@ class WireServer:
                 if broker is None or not broker.running:
                     return  # a stopped broker answers nothing, like a dead process
                 self.stats.requests += 1
-                response = await self._handle(broker_id, frame, f"/{ip}", connection)
+                if sasl is not None and not sasl.complete:
+                    response, close = await self._authenticate(sasl, broker_id, frame, connection)
+                else:
+                    response, close = await self._handle(broker_id, frame, f"/{ip}", connection), False
                 if response is not None:
                     writer.write(response)
                     await writer.drain()
+                if close:
+                    return
         except TimeoutError:
             self.stats.idle_closed += 1
             self.refusals.refused(
@@ -288,6 +338,9 @@ class WireServer:
         except MalformedRequest as error:
             self.stats.errors += 1
             self.refusals.refused("malformed request", broker_id, address, str(error))
+        except SaslProtocolViolation as error:
+            self.stats.failed_authentications += 1
+            self.refusals.refused("SASL authentication failed", broker_id, address, str(error))
         except asyncio.CancelledError:
             pass
         except Exception as error:  # a handler bug must cost one connection, never the server
@@ -303,6 +356,53 @@ class WireServer:
         finally:
             self.stats.connections -= 1
             self._connections.pop(task, None)
+
+    async def _authenticate(
+        self, sasl: SaslAuthenticator, broker_id: int, frame: bytes, connection: _Connection
+    ) -> tuple[bytes | None, bool]:
+        """A frame before the connection's SASL authentication completes: ApiVersions
+        and the SASL exchange only (SaslProtocolViolation for anything else). Returns
+        the response frame and whether to close the connection after it."""
+        if sasl.state is SaslState.RAW_TOKENS:
+            answer, failure = sasl.raw_token(frame)
+            if failure is not None:
+                self._auth_failed(broker_id, connection, failure)
+                return None, True
+            self._authenticated(sasl, connection)
+            return len(answer or b"").to_bytes(4, "big") + (answer or b""), False
+        api_key, version, correlation_id = peek_key_version(frame)
+        api = self.apis.get(api_key)
+        name = api.name if api is not None else f"api key {api_key}"
+        sasl.check_allowed(api_key, name)
+        if api_key == api_versions.API_KEY:
+            return await self._handle(broker_id, frame, "", connection), False
+        assert api is not None
+        connection.requests += 1
+        connection.last_api = api.name
+        if not api.min_version <= version <= api.max_version:
+            raise MalformedRequest(
+                f"{api.name} v{version} is not supported ({api.min_version}..{api.max_version})"
+            )
+        request = decode_request(frame)
+        connection.client_id = request.client_id
+        if sasl.state is SaslState.HANDSHAKE:
+            outcome = sasl.handshake(version, request.body.mechanism)
+            connection.sasl_mechanism = sasl.mechanism
+        else:
+            outcome = sasl.authenticate(version, request.body.auth_bytes)
+        if outcome.failure is not None:
+            self._auth_failed(broker_id, connection, outcome.failure)
+        elif sasl.complete:
+            self._authenticated(sasl, connection)
+        return encode_response(correlation_id, outcome.body), outcome.close
+
+    def _authenticated(self, sasl: SaslAuthenticator, connection: _Connection) -> None:
+        connection.principal = sasl.principal or ANONYMOUS
+        connection.sasl_mechanism = sasl.mechanism
+
+    def _auth_failed(self, broker_id: int, connection: _Connection, why: str) -> None:
+        self.stats.failed_authentications += 1
+        self.refusals.refused("SASL authentication failed", broker_id, connection.address, why)
 
     async def _handle(
         self, broker_id: int, frame: bytes, client_host: str = "", connection: _Connection | None = None
@@ -326,8 +426,25 @@ class WireServer:
             if api_key == api_versions.API_KEY and version >= 3:  # KIP-511
                 connection.software_name = request.body.client_software_name
                 connection.software_version = request.body.client_software_version
-        body = await api.handler(RequestContext(self, broker_id, request, client_host), request.body)
+        principal = ANONYMOUS if connection is None else connection.principal
+        context = RequestContext(self, broker_id, request, client_host, principal, self.listener.name)
+        body = await api.handler(context, request.body)
         return None if body is None else encode_response(correlation_id, body)
+
+
+def _tls_reason(error: Exception) -> str:
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return f"client certificate: {error.verify_message}"
+    if isinstance(error, ssl.SSLError):
+        return error.reason or str(error)  # e.g. TLSV1_ALERT_UNKNOWN_CA: the client refused ours
+    if isinstance(error, TimeoutError):
+        return "no TLS handshake in time"
+    return str(error) or type(error).__name__
+
+
+def credentials_of(cluster: Cluster) -> CredentialStore:
+    """The cluster's SASL users: its data dir's file, or its own memory when it has none."""
+    return CredentialStore() if cluster.data_dir is None else CredentialStore.in_data_dir(cluster.data_dir)
 
 
 async def _read(reader: asyncio.StreamReader, n: int, idle_s: float) -> bytes:

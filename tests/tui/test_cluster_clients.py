@@ -45,5 +45,15 @@ async def test_a_connected_kafka_python_client_appears_in_the_clients_table() ->
             assert row[1].startswith("kafka-python ")
             assert row[2].startswith("127.0.0.1:")
             assert row[5] in ("Metadata", "ApiVersions")
+            assert row[6] == "User:ANONYMOUS"  # a PLAINTEXT listener's principal
         finally:
             await asyncio.to_thread(consumer.close)  # type: ignore[attr-defined]
+
+
+def test_the_clients_table_names_the_principal_and_how_it_logged_in() -> None:
+    from kafkatui.common.connections import ConnectedClient
+    from kafkatui.tui.panels.cluster import client_row
+
+    client = ConnectedClient(1, "127.0.0.1:5", "app", None, None, 0, 3, "Fetch", "SASL_SSL", "SASL_SSL",
+                             "User:alice", "SCRAM-SHA-512")  # fmt: skip
+    assert client_row(client)[-1] == "User:alice (SCRAM-SHA-512)"

@@ -15,6 +15,9 @@ import pytest
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.server.config import BrokerDefaults
 from kafkatui.wire.api import Api
+from kafkatui.wire.security import certs
+from kafkatui.wire.security.certs import CertificateSet
+from kafkatui.wire.security.listener import ListenerConfig
 from kafkatui.wire.server import WireServer
 
 T = TypeVar("T")
@@ -24,7 +27,11 @@ class ServedCluster:
     """A 3-broker in-memory cluster speaking the Kafka protocol on free ports."""
 
     def __init__(
-        self, brokers: int = 3, defaults: BrokerDefaults | None = None, apis: Mapping[int, Api] | None = None
+        self,
+        brokers: int = 3,
+        defaults: BrokerDefaults | None = None,
+        apis: Mapping[int, Api] | None = None,
+        listener: ListenerConfig | None = None,
     ) -> None:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="wire-server", daemon=True)
@@ -33,7 +40,7 @@ class ServedCluster:
         # 3 s for more members (group.initial.rebalance.delay.ms=0).
         defaults = defaults or BrokerDefaults(group_initial_rebalance_delay_ms=0)
         self.cluster: Cluster = self.call(Cluster.open(None, brokers=brokers, seed=11, defaults=defaults))
-        self.server = WireServer(self.cluster, port_base=0, apis=apis)
+        self.server = WireServer(self.cluster, port_base=0, apis=apis, listener=listener)
         self.call(self.server.start())
 
     @property
@@ -62,3 +69,9 @@ def served() -> Iterator[ServedCluster]:
         yield s
     finally:
         s.close()
+
+
+@pytest.fixture(scope="session")
+def security_certs(tmp_path_factory: pytest.TempPathFactory) -> CertificateSet:
+    """One CA, broker and client certificate set for every security test (`certs create`'s)."""
+    return certs.create(tmp_path_factory.mktemp("certs"))

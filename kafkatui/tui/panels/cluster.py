@@ -68,6 +68,8 @@ def client_row(client: ConnectedClient) -> tuple[str, ...]:
         str(client.broker_id),
         f"{client.requests:,}",
         client.last_api or "—",
+        # who it is: User:ANONYMOUS on PLAINTEXT, the certificate's subject on SSL, the SASL user
+        f"{client.principal} ({client.sasl_mechanism})" if client.sasl_mechanism else client.principal,
     )
 
 
@@ -149,7 +151,7 @@ class ClusterPanel(Panel):
         yield table
         yield Static("Clients", id="clients-title")
         clients: DataTable[str] = DataTable(id="clients", cursor_type="none", zebra_stripes=True)
-        clients.add_columns("Client id", "Software", "Address", "Broker", "Requests", "Last API")
+        clients.add_columns("Client id", "Software", "Address", "Broker", "Requests", "Last API", "Principal")
         yield clients
         yield Static("REST clients (HTTP, through the REST Proxy)", id="rest-clients-title")
         rest: DataTable[str] = DataTable(id="rest-clients", cursor_type="none", zebra_stripes=True)

@@ -196,7 +196,9 @@ def consume(
     if max_records is not None and max_records < 0:
         raise typer.BadParameter("must be >= 0", param_hint="--max")
     if from_time is not None and (start is not None or from_beginning):
-        raise typer.BadParameter("a start of its own: not with --offset or --from-beginning", "--from-time")
+        raise typer.BadParameter(
+            "a start of its own: not with --offset or --from-beginning", param_hint="--from-time"
+        )
     if to_time is not None and follow:
         raise typer.BadParameter("--follow reads on for ever: no end time", param_hint="--to-time")
     if subscribing and (from_time is not None or to_time is not None):
@@ -209,7 +211,9 @@ def consume(
     if output is not None and (named := format_of(output)) is not None:
         fmt = named
     if (print_key or print_headers) and fmt is not Format.raw:
-        raise typer.BadParameter("only with --format raw (the other formats show them)", "--print-key")
+        raise typer.BadParameter(
+            "only with --format raw (the other formats show them)", param_hint="--print-key"
+        )
     search = any(x is not None for x in (jq_filter, grep, from_time, to_time, output)) or follow
     bounded = search and not follow and not subscribing
     if bounded and start is None and not from_beginning:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from kafkatui.backends.base import Backend
 from kafkatui.cli.consume_decode import Shown
 from kafkatui.cli.consume_output import Format, RecordWriter, format_of, scan_progress
-from kafkatui.cli.context import err_console, fail
+from kafkatui.cli.context import console, err_console, fail
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig, RecordMetadata
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.ecosystem.browse.filters import RecordFilter
@@ -82,7 +83,9 @@ def read_file(path: Path, on_error: OnError) -> list[tuple[int, FileRecord]]:
         text = path.read_text(encoding="utf-8", errors="surrogateescape")
     except FileNotFoundError:
         raise fail("INVALID_REQUEST", f"{path}: no such file") from None
-    lines: Iterator[str] = iter(text.splitlines(keepends=True))
+    # Lines end at \n only: str.splitlines would also split at U+0085 and U+2028, which
+    # JSON and CSV fields may hold as they are.
+    lines: Iterator[str] = iter(io.StringIO(text, newline=""))
     parsed = read_csv(lines) if fmt is Format.csv else read_ndjson(lines)
     records: list[tuple[int, FileRecord]] = []
     bad: list[LineError] = []
@@ -161,6 +164,4 @@ async def import_records(
     for _, future in futures:
         spread[future.result().partition] = spread.get(future.result().partition, 0) + 1
     where = ", ".join(f"{p}: {n:,}" for p, n in sorted(spread.items())) or "none"
-    err_console.print(
-        f"imported {len(futures):,} records into {topic} (per partition: {where})", markup=False
-    )
+    console.print(f"imported {len(futures):,} records into {topic} (per partition: {where})", markup=False)

@@ -133,7 +133,8 @@ def _csv_encoding(data: bytes | None, encoding: str | None) -> str:
 
 def _csv_row(fields: Any) -> str:
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow(fields)
+    # RFC 4180's CRLF: the writer then quotes a field holding a lone \r too.
+    csv.writer(out).writerow(fields)
     return out.getvalue()
 
 

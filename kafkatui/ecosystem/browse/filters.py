@@ -3,13 +3,11 @@ headers, a time range. `RecordFilter.select` takes a batch and answers, per reco
 whether it matched; records the jq program cannot read (not JSON, not UTF-8) or that make
 it fail are skipped and counted, never an error that stops the scan.
 
-jq runs through the `jq` package (libjq). One call per record costs ~5 µs of binding
-overhead, more than the filter itself, so a batch of values goes to libjq as one text:
-each value wrapped as `[i, value]` on its own line, and a wrapper program answers
-`[i, outcome]` per line. A value that is not one JSON text (`1 2`, `{`, `1] [3`) either
-breaks the parse or the `length == 2` check, or shifts the indexes; then that batch is
-evaluated one record at a time, with the same program, so the answer never depends on
-the neighbours a record was batched with.
+jq runs through the `jq` package (libjq), one call per value: `input_text` parses the
+value and runs the program, so a value that is not one JSON text (`1 2`, `{`) is a parse
+error or more than one input, never a wrong answer. (Batching values into one libjq call
+was tried: the wrapper program it needs to keep values apart cost what the saved calls
+did, ~10 µs a record either way on bench/browse.py's records.)
 """
 
 from __future__ import annotations
@@ -24,10 +22,9 @@ from typing import Any
 from kafkatui.common.clients import ConsumerRecord
 from kafkatui.common.errors import ErrorCode, KafkaError
 
-# The wrapper's outcome per record: how many truthy outputs the user's program gave
-# (>0 matched), or one of these.
-_FAILED = -1  # the program raised an error (`.a.b` on a number)
-_NOT_ONE_VALUE = -2  # the line did not hold exactly [i, value]
+# What the wrapped program answers: how many truthy outputs the user's program gave
+# (> 0: matched), or this when it raised an error (`.a.b` on a number).
+_FAILED = -1
 
 
 class Outcome(enum.Enum):
@@ -52,50 +49,25 @@ class JqFilter:
         except ValueError as error:
             raise KafkaError(ErrorCode.INVALID_REQUEST, jq_error(error)) from None
         # A newline after the program: a trailing `# comment` in it ends there.
-        self._wrapped = jq.compile(
-            "if length == 2 then [.[0], (.[1] | try ([(\n" + program + "\n) | select(.)] | length) "
-            f"catch {_FAILED})] else [.[0], {_NOT_ONE_VALUE}] end"
-        )
-        # `input`/`inputs` would read the next records' lines: such a program runs one
-        # record at a time (where they find no more input, as jq does at the end).
-        self._batchable = re.search(r"\binputs?\b", program) is None
+        self._compiled = jq.compile(f"try ([(\n{program}\n) | select(.)] | length) catch {_FAILED}")
 
     def outcomes(self, values: Sequence[Any]) -> list[Outcome]:
-        """Per value (bytes, None for a tombstone, or an already decoded JSON value
-        wrapped in `Decoded`), what the program made of it."""
-        texts: list[str | None] = []
-        for value in values:
-            texts.append(_as_json_text(value))
-        lines = [(i, t) for i, t in enumerate(texts) if t is not None]
-        found: dict[int, int] = {}
-        if self._batchable and lines:
-            found = self._batch(lines)
-        for i, text in lines:
-            if i not in found:
-                found[i] = self._one(i, text)
-        return [_outcome(found[i]) if texts[i] is not None else Outcome.NOT_JSON for i in range(len(values))]
+        """Per value (bytes, None for a tombstone, or `Decoded` for one already decoded
+        by its schema), what the program made of it."""
+        return [self._outcome(_as_json_text(value)) for value in values]
 
-    def _batch(self, lines: list[tuple[int, str]]) -> dict[int, int]:
-        """All lines in one libjq call; nothing if any line misbehaved (then each alone)."""
-        text = "".join(f"[{i},{t}]\n" for i, t in lines)
+    def _outcome(self, text: str | None) -> Outcome:
+        if text is None:
+            return Outcome.NOT_JSON
         try:
-            answers = self._wrapped.input_text(text).all()
-        except ValueError:  # a parse error: some value is not JSON
-            return {}
-        if len(answers) != len(lines) or any(
-            not isinstance(a, list) or a[0] != i for a, (i, _) in zip(answers, lines, strict=True)
-        ):
-            return {}
-        return {i: a[1] for a, (i, _) in zip(answers, lines, strict=True)}
-
-    def _one(self, i: int, text: str) -> int:
-        try:
-            answers = self._wrapped.input_text(f"[{i},{text}]").all()
-        except ValueError:
-            return _NOT_ONE_VALUE
-        if len(answers) != 1 or answers[0][0] != i:
-            return _NOT_ONE_VALUE
-        return answers[0][1]
+            answers = self._compiled.input_text(text).all()
+        except ValueError:  # a parse error (the program's own errors are caught in it)
+            return Outcome.NOT_JSON
+        if len(answers) != 1:
+            return Outcome.NOT_JSON  # `1 2`: more than one JSON text
+        if answers[0] == _FAILED:
+            return Outcome.FAILED
+        return Outcome.MATCHED if answers[0] > 0 else Outcome.NO_MATCH
 
 
 @dataclass(frozen=True)
@@ -116,14 +88,6 @@ def _as_json_text(value: Any) -> str | None:
     except UnicodeDecodeError:
         return None
     return text if text.strip() else None
-
-
-def _outcome(answer: int) -> Outcome:
-    if answer == _NOT_ONE_VALUE:
-        return Outcome.NOT_JSON
-    if answer == _FAILED:
-        return Outcome.FAILED
-    return Outcome.MATCHED if answer > 0 else Outcome.NO_MATCH
 
 
 def jq_error(error: ValueError) -> str:

@@ -258,3 +258,21 @@ def test_follow_filters_new_records_until_ctrl_c(data_dir: Path, tmp_path: Path)
     rounds = len(found) // 5
     summary = err.strip().splitlines()[-1]
     assert summary == f"scanned {11 * rounds}, matched {5 * rounds} ({rounds} not JSON: skipped by --filter)"
+
+
+def test_the_readme_example(side: Side) -> None:
+    """README's `kafkatui consume orders --filter 'select(.price > 10)' --from-time -15m`."""
+    topic = f"orders-{side.name}"
+    side("topic", "create", topic, "-p", "2").ok()
+    now = int(time.time() * 1000)
+    side.produce(
+        topic,
+        [
+            (0, b"old", b'{"price": 99}', [], now - 3_600_000),  # an hour ago: before -15m
+            (0, b"cheap", b'{"price": 5}', [], now),
+            (1, b"dear", b'{"price": 15}', [], now),
+        ],
+    )
+    run = side("consume", topic, "--filter", "select(.price > 10)", "--from-time", "-15m").ok()
+    assert run.stdout == 'partition=1 offset=0 key=dear value={"price": 15}\n'
+    assert run.stderr.splitlines() == ["scanned 2, matched 1"]

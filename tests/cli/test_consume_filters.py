@@ -276,3 +276,19 @@ def test_the_readme_example(side: Side) -> None:
     run = side("consume", topic, "--filter", "select(.price > 10)", "--from-time", "-15m").ok()
     assert run.stdout == 'partition=1 offset=0 key=dear value={"price": 15}\n'
     assert run.stderr.splitlines() == ["scanned 2, matched 1"]
+
+
+def test_jq_reads_a_value_decoded_by_its_schema(cli: CliFn, tmp_path: Path) -> None:
+    """An Avro value is JSON to jq once decoded by its schema id; with --value-format raw
+    it is the framed bytes, not JSON."""
+    schema = tmp_path / "order.avsc"
+    schema.write_text('{"type": "record", "name": "Order", "fields": [{"name": "price", "type": "int"}]}')
+    cli("produce", "avro-orders", "--value-schema", str(schema), "--value-format", "avro",
+        input='{"price": 5}\n{"price": 50}\n').ok()  # fmt: skip
+    decoded = cli("consume", "avro-orders", "--filter", "select(.price > 10)").ok()
+    assert decoded.stdout == 'partition=0 offset=1 key=(null) value={"price":50}\n'
+    assert decoded.stderr.splitlines() == ["scanned 2, matched 1"]
+    raw = cli("consume", "avro-orders", "--filter", "select(.price > 10)", "--value-format", "raw").ok()
+    assert raw.stdout == "" and raw.stderr.splitlines() == [
+        "scanned 2, matched 0 (2 not JSON: skipped by --filter)"
+    ]

@@ -220,8 +220,10 @@ class ProducerClient(Protocol):
         key: Any = None,
         headers: Sequence[tuple[str, Any]] = (),
         partition: int | None = None,
+        timestamp: int | None = None,
     ) -> asyncio.Future[RecordMetadata]:
-        """Queue a record; the future resolves when it is acknowledged."""
+        """Queue a record; the future resolves when it is acknowledged. `timestamp`
+        (epoch ms, default now) is its CreateTime; a LogAppendTime topic replaces it."""
         ...
 
     async def send_and_wait(self, topic: str, value: Any = None, **kwargs: Any) -> RecordMetadata: ...

@@ -1,7 +1,9 @@
-"""`kafkatui topic ...`: create, list, describe, alter and delete topics."""
+"""`kafkatui topic ...`: create, list, describe, alter and delete topics; export and import
+their records."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -381,5 +383,86 @@ def elect_leaders(
             which = "preferred" if election_type == "preferred" else "a"
             summary += f"; {kept} already had the {which} leader"
         console.print(summary + ".", markup=False)
+
+    body(ctx)
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Topic to export.")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-O", help="The file: .ndjson (or .jsonl) for one object per line, or .csv."
+        ),
+    ],
+    jq_filter: Annotated[
+        str | None, typer.Option("--filter", help="Only records whose value this jq program finds true.")
+    ] = None,
+    grep: Annotated[
+        str | None,
+        typer.Option("--grep", help="Only records whose key, value or a header matches this regex."),
+    ] = None,
+    from_time: Annotated[
+        str | None,
+        typer.Option("--from-time", help="From this time (ISO-8601, -15m, -2h, epoch ms), per partition."),
+    ] = None,
+    to_time: Annotated[str | None, typer.Option("--to-time", help="Up to this time (same forms).")] = None,
+    partition: Annotated[int | None, typer.Option("--partition", "-p", help="Only this partition.")] = None,
+) -> None:
+    """Write a topic's records to a file, every byte kept: key, value, headers, timestamp,
+    partition and offset (bytes that are not UTF-8 as base64, said by an encoding field).
+
+    Reads from the oldest record (or --from-time) to the end as it is when the export
+    starts; `kafkatui topic import` reads the file back."""
+    from kafkatui.cli.consume import record_filter
+    from kafkatui.cli.consume_transfer import export_topic, file_format
+
+    file_format(output, "--output")
+    with kafka_errors():
+        wanted = record_filter(jq_filter, grep, from_time, to_time)
+
+    @backend_command("kafkatui topic export")
+    async def body(backend: Backend) -> None:
+        await export_topic(backend, name, output, wanted, partition)
+
+    body(ctx)
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Topic to write to (created if auto.create.topics.enable).")],
+    file: Annotated[Path, typer.Argument(help="An .ndjson (.jsonl) or .csv file, as `topic export` writes.")],
+    keep_partitions: Annotated[
+        bool,
+        typer.Option(
+            "--keep-partitions",
+            help="Send each record to the partition the file names (default: the partitioner "
+            "chooses: a key's partition is the same for the same partition count).",
+        ),
+    ] = False,
+    on_error: Annotated[
+        str,
+        typer.Option(
+            "--on-error",
+            help="abort: a bad line imports nothing (the whole file is checked first); skip: import "
+            "the rest. Either way each bad line is named by its number.",
+        ),
+    ] = "abort",
+) -> None:
+    """Produce the records of a file that `topic export` (or `consume --format ndjson|csv`)
+    wrote: keys, values, headers and timestamps (CreateTime; a LogAppendTime topic stamps
+    its own) as they were, in the file's order."""
+    from kafkatui.cli.consume_transfer import OnError, import_records, read_file
+
+    if on_error not in ("abort", "skip"):
+        raise typer.BadParameter("abort or skip", param_hint="--on-error")
+    records = read_file(file, OnError(on_error))
+
+    @backend_command("kafkatui topic import")
+    async def body(backend: Backend) -> None:
+        await import_records(backend, name, file, records, keep_partitions=keep_partitions)
 
     body(ctx)

@@ -245,3 +245,52 @@ def test_sink_validation_lists_every_problem(connect: ServedConnect) -> None:
     assert errors["auto.create"] == [
         "Invalid value maybe for configuration auto.create: Expected value to be a boolean"
     ]
+
+
+def test_timestamp_incrementing_reads_new_and_updated_rows(connect: ServedConnect, tmp_path: Path) -> None:
+    db = tmp_path / "orders.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, item TEXT, updated_at TEXT NOT NULL)")
+        conn.executemany(
+            "INSERT INTO orders VALUES (?, ?, ?)",
+            [(1, "mouse", "2025-01-01T00:00:00"), (2, "monitor", "2025-01-01T00:00:00"),
+             (3, "webcam", "2025-01-01T00:00:00")],
+        )  # fmt: skip
+    connect.create("src", **{"connector.class": SOURCE, "connection.url": str(db),
+                             "mode": "timestamp+incrementing", "incrementing.column.name": "id", "timestamp.column.name": "updated_at",
+                             "topic.prefix": "shop-", "poll.interval.ms": "50"})  # fmt: skip
+
+    def ids() -> list[int]:
+        return [json.loads(r.value)["payload"]["id"] for r in topic_log(connect, "shop-orders")]
+
+    connect.until(lambda: ids() == [1, 2, 3], "the three rows of one timestamp")
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE orders SET item = 'monitor 4k', updated_at = '2025-06-01T12:00:00' WHERE id = 2")
+    connect.until(lambda: ids() == [1, 2, 3, 2], "the updated row sent again")
+    assert json.loads(topic_log(connect, "shop-orders")[3].value)["payload"]["item"] == "monitor 4k"
+    june = 1748779200000  # 2025-06-01T12:00:00Z in epoch ms
+    expected = [{"partition": {"table": "orders"}, "offset": {"timestamp": june, "incrementing": 2}}]
+    connect.until(
+        lambda: connect.http.get("/connectors/src/offsets").json()["offsets"] == expected, "the offset"
+    )
+
+
+def test_a_query_in_incrementing_mode_goes_to_the_prefix_topic(
+    connect: ServedConnect, tmp_path: Path
+) -> None:
+    db = tmp_path / "src.db"
+    make_people(db, 6)
+    connect.create("q", **{"connector.class": SOURCE, "connection.url": str(db), "mode": "incrementing",
+                           "query": "SELECT id, name FROM people WHERE id % 2 = 0",
+                           "incrementing.column.name": "id", "topic.prefix": "even-people",
+                           "poll.interval.ms": "50"})  # fmt: skip
+    got = connect.until(lambda: len(r := topic_log(connect, "even-people")) >= 3 and r, "the even rows")
+    assert [json.loads(r.value)["payload"] for r in got] == [
+        {"id": 2, "name": "person 2"}, {"id": 4, "name": "person 4"}, {"id": 6, "name": "person 6"},
+    ]  # fmt: skip
+    make_people(db, 2, start=7)
+    connect.until(lambda: len(topic_log(connect, "even-people")) == 4, "row 8")
+    expected = [{"partition": {"query": "query"}, "offset": {"incrementing": 8}}]
+    connect.until(
+        lambda: connect.http.get("/connectors/q/offsets").json()["offsets"] == expected, "the offset"
+    )

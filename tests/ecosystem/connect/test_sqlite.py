@@ -257,7 +257,8 @@ def test_timestamp_incrementing_reads_new_and_updated_rows(connect: ServedConnec
              (3, "webcam", "2025-01-01T00:00:00")],
         )  # fmt: skip
     connect.create("src", **{"connector.class": SOURCE, "connection.url": str(db),
-                             "mode": "timestamp+incrementing", "incrementing.column.name": "id", "timestamp.column.name": "updated_at",
+                             "mode": "timestamp+incrementing", "incrementing.column.name": "id",
+                             "timestamp.column.name": "updated_at",
                              "topic.prefix": "shop-", "poll.interval.ms": "50"})  # fmt: skip
 
     def ids() -> list[int]:

@@ -22,6 +22,7 @@ it (a kafkatui allowance: JDBC's sink refuses such records)."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
@@ -44,6 +45,7 @@ from kafkatui.ecosystem.connect.config import (
     one_of,
 )
 from kafkatui.ecosystem.connect.data import Schema
+from kafkatui.ecosystem.connect.errors import RetriableException
 
 INSERT_MODES = ("insert", "upsert")
 PK_MODES = ("none", "kafka", "record_key", "record_value")
@@ -107,10 +109,7 @@ class SqliteSinkConnector(SinkConnector):
                 "PK mode for table is kafka so there should either be no field names defined for defaults "
                 f"{','.join(KAFKA_PK)} to be applicable, or exactly 3"
             )
-        if (
-            "${topic}" not in str(values["table.name.format"] or "")
-            and not str(values["table.name.format"]).strip()
-        ):
+        if not str(values["table.name.format"] or "").strip():
             problems.setdefault("table.name.format", []).append("table.name.format may not be empty")
         return problems
 
@@ -161,7 +160,10 @@ class SqliteSinkTask(SinkTask):
     async def put(self, records: list[SinkRecord]) -> None:
         if not records:
             return
-        await self.db.execute("BEGIN IMMEDIATE")
+        try:
+            await self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:  # another writer holds the database
+            raise RetriableException(f"SQLite database {self.url} is busy: {error}") from error
         try:
             pending: list[tuple[str, str, list[Any]]] = []  # (table, statement, parameters)
             for record in records:
@@ -196,7 +198,12 @@ class SqliteSinkTask(SinkTask):
                 j += 1
             try:
                 await self.db.executemany(pending[i][1], [p[2] for p in pending[i:j]])
-            except Exception as error:  # sqlite3.IntegrityError, OperationalError
+            except sqlite3.OperationalError as error:
+                if "locked" in str(error) or "busy" in str(error):
+                    # The worker hands the same batch to put again after a backoff.
+                    raise RetriableException(f"Write to table {pending[i][0]} waited: {error}") from error
+                raise ConnectException(f"Write to table {pending[i][0]} failed: {error}") from error
+            except Exception as error:  # sqlite3.IntegrityError: a duplicate key in insert mode
                 raise ConnectException(f"Write to table {pending[i][0]} failed: {error}") from error
             i = j
 

@@ -265,10 +265,10 @@ class SqliteSourceTask(SourceTask):
                 f"Failed to run query for {what} in {sqlite.database_path(self.url)}: {error}"
             ) from error
         schema = querier.schema
-        if schema is None or [f[0] for f in schema.fields] != names:
-            schema = _schema_from_rows(names, rows)
-            if querier.table is None:
-                querier.schema = schema
+        if querier.table is not None and schema is not None and [f[0] for f in schema.fields] != names:
+            schema = querier.schema = await self._table_schema(querier.table)  # the table was altered
+        elif querier.table is None:
+            schema = querier.schema = _schema_from_rows(names, rows, querier.schema)
         records = []
         for row in rows:
             value = dict(zip(names, row, strict=True))
@@ -309,9 +309,16 @@ def _to_millis(value: Any) -> int:
     return round(parsed.timestamp() * 1000)
 
 
-def _schema_from_rows(names: list[str], rows: list[Any]) -> Schema:
+def _schema_from_rows(names: list[str], rows: list[Any], before: Schema | None) -> Schema:
+    """A query's schema: Python's sqlite3 gives no declared types for a query's columns,
+    so each comes from the batch's first non-null value, or stays what it was when the
+    batch has none (all fields optional: a query's columns may be NULL)."""
+    known = dict(before.fields) if before is not None else {}
     fields = []
     for i, name in enumerate(names):
         sample = next((row[i] for row in rows if row[i] is not None), None)
-        fields.append((name, sqlite.schema_of_value(sample)))
+        if sample is None and name in known:
+            fields.append((name, known[name]))
+        else:
+            fields.append((name, sqlite.schema_of_value(sample)))
     return Schema("struct", fields=tuple(fields))

@@ -10,6 +10,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from kafkatui.backends.base import ProduceRequest
 from tests.ecosystem.connect.conftest import ServedConnect
 
@@ -295,3 +297,38 @@ def test_a_query_in_incrementing_mode_goes_to_the_prefix_topic(
     connect.until(
         lambda: connect.http.get("/connectors/q/offsets").json()["offsets"] == expected, "the offset"
     )
+
+
+def test_insert_mode_refuses_a_second_row_of_the_same_key(connect: ServedConnect, tmp_path: Path) -> None:
+    db = tmp_path / "out.db"
+    connect.call(connect.backend.create_topic("people", 1, 1))
+    _sink(connect, "snk", db, "people", **{"pk.mode": "record_key", "auto.create": "true"})
+    produce(connect, "people", 1, {"id": 1, "name": "Ana"})
+    connect.until(lambda: rows_soon(db, "SELECT name FROM people") == [("Ana",)], "the first row")
+    produce(connect, "people", 1, {"id": 1, "name": "Ana again"})
+    trace = connect.until_state("snk", "FAILED")["tasks"][0]["trace"]
+    assert "Write to table people failed: UNIQUE constraint failed: people.id" in trace
+
+
+def test_a_database_another_writer_holds_is_written_once_it_is_free(
+    connect: ServedConnect, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = tmp_path / "out.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT)")
+    connect.call(connect.backend.create_topic("people", 1, 1))
+    _sink(connect, "snk", db, "people", **{"pk.mode": "record_key"})
+    connect.until_state("snk", "RUNNING")
+    holder = sqlite3.connect(db, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # the write lock, until COMMIT
+        produce(connect, "people", 1, {"id": 1, "name": "Ana"})
+        connect.until(
+            lambda: "RetriableException from put" in caplog.text, "the sink finding the database busy"
+        )
+        assert rows(db, "SELECT COUNT(*) FROM people") == [(0,)]
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    connect.until(lambda: rows(db, "SELECT name FROM people") == [("Ana",)], "the row, once the lock is gone")
+    assert connect.state("snk")["tasks"][0]["state"] == "RUNNING"

@@ -22,6 +22,7 @@ it (a kafkatui allowance: JDBC's sink refuses such records)."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Mapping
 from typing import Any
@@ -186,7 +187,10 @@ class SqliteSinkTask(SinkTask):
             await self._run(pending)
             await self.db.execute("COMMIT")
         except BaseException:
-            await self.db.execute("ROLLBACK")
+            # A CREATE or ALTER of this put is undone too: look at the tables again.
+            self.tables = {}
+            with contextlib.suppress(Exception):  # SQLite may have rolled back already
+                await self.db.execute("ROLLBACK")
             raise
 
     async def _run(self, pending: list[tuple[str, str, list[Any]]]) -> None:

@@ -224,13 +224,13 @@ class SqliteSourceTask(SourceTask):
         last_ts = querier.offset.get("timestamp", -1)
         if self.mode == INCREMENTING:
             return f"{base} WHERE {inc} > ? ORDER BY {inc} ASC LIMIT ?", [last_inc]
-        # Rows stamped "now" may still be joined by others of the same millisecond: JDBC
-        # reads up to the database's current time; so does this.
+        # Rows stamped "now" may still be joined by others of the same millisecond, so JDBC
+        # reads only what is older than the current time (TimestampIncrementingCriteria).
         now = int(time.time() * 1000)
         if self.mode == TIMESTAMP:
-            return f"{base} WHERE {ts} > ? AND {ts} <= ? ORDER BY {ts} ASC LIMIT ?", [last_ts, now]
+            return f"{base} WHERE {ts} > ? AND {ts} < ? ORDER BY {ts} ASC LIMIT ?", [last_ts, now]
         return (
-            f"{base} WHERE {ts} <= ? AND (({ts} = ? AND {inc} > ?) OR {ts} > ?) "
+            f"{base} WHERE {ts} < ? AND (({ts} = ? AND {inc} > ?) OR {ts} > ?) "
             f"ORDER BY {ts} ASC, {inc} ASC LIMIT ?",
             [now, last_ts, last_inc, last_ts],
         )

@@ -332,3 +332,22 @@ def test_a_database_another_writer_holds_is_written_once_it_is_free(
         holder.close()
     connect.until(lambda: rows(db, "SELECT name FROM people") == [("Ana",)], "the row, once the lock is gone")
     assert connect.state("snk")["tasks"][0]["state"] == "RUNNING"
+
+
+def test_the_shipped_connectors_are_listed_with_their_configs(connect: ServedConnect) -> None:
+    listed = {p["class"]: p["type"] for p in connect.http.get("/connector-plugins").json()}
+    assert {name: listed.get(name) for name in (
+        "kafkatui.connect.sqlite.SqliteSourceConnector", "kafkatui.connect.sqlite.SqliteSinkConnector",
+        "io.confluent.connect.http.HttpSinkConnector", "io.confluent.kafka.connect.datagen.DatagenConnector",
+    )} == {
+        "kafkatui.connect.sqlite.SqliteSourceConnector": "source",
+        "kafkatui.connect.sqlite.SqliteSinkConnector": "sink",
+        "io.confluent.connect.http.HttpSinkConnector": "sink",
+        "io.confluent.kafka.connect.datagen.DatagenConnector": "source",
+    }  # fmt: skip
+    sink = connect.http.get("/connector-plugins/SqliteSink/config").json()
+    assert [c["name"] for c in sink] == [
+        "connection.url", "insert.mode", "batch.size", "delete.enabled", "table.name.format", "pk.mode",
+        "pk.fields", "auto.create", "auto.evolve",
+    ]  # fmt: skip
+    assert next(c for c in sink if c["name"] == "table.name.format")["default_value"] == "${topic}"

@@ -31,6 +31,16 @@ BUILTINS = {
     "org.apache.kafka.connect.file.FileStreamSinkConnector": (
         "kafkatui.ecosystem.connect.file:FileStreamSinkConnector"
     ),
+    "kafkatui.connect.sqlite.SqliteSourceConnector": (
+        "kafkatui.ecosystem.connect.sqlite_source:SqliteSourceConnector"
+    ),
+    "kafkatui.connect.sqlite.SqliteSinkConnector": (
+        "kafkatui.ecosystem.connect.sqlite_sink:SqliteSinkConnector"
+    ),
+    "io.confluent.connect.http.HttpSinkConnector": "kafkatui.ecosystem.connect.http_sink:HttpSinkConnector",
+    "io.confluent.kafka.connect.datagen.DatagenConnector": (
+        "kafkatui.ecosystem.connect.datagen:DatagenConnector"
+    ),
 }
 
 TRANSFORMS_GROUP, PREDICATES_GROUP = "kafkatui.transforms", "kafkatui.predicates"

@@ -180,7 +180,28 @@ class Producer:
         else:
             chosen = self._choose_partition(topic, key_bytes, partition, num_partitions)
         ts = self._clock.now_ms() if timestamp is None else timestamp
-        future = self._append(topic, chosen, key_bytes, value_bytes, record_headers, ts, size)
+        # The accumulator's append (inline: it runs once per record).
+        tp = (topic, chosen)
+        batch = self._open.get(tp)
+        if batch is not None and batch.size + size > self._batch_size:
+            self._seal(batch)
+            batch = None
+        if batch is None:
+            batch = self._open_batch(tp, ts)
+        index = batch.count
+        # Encoded now, into the batch's bytes: nothing per record is kept but them.
+        if record_headers:
+            delta = ts - batch.base_timestamp
+            append_record_py(batch.body, delta, index, key_bytes, value_bytes, record_headers)
+        else:
+            append_record_fast(batch.body, ts - batch.base_timestamp, index, key_bytes, value_bytes)
+        if ts > batch.max_timestamp:
+            batch.max_timestamp = ts
+        batch.count = index + 1
+        batch.size += size
+        future = RecordFuture(batch, index)
+        if batch.size >= self._batch_size:
+            self._seal(batch)
         if key_bytes is None and partition is None and self.config.partitioner == "default":
             self._sticky.record_appended(topic, chosen, size, num_partitions)
         return future
@@ -205,42 +226,15 @@ class Producer:
             return partition_for_key(key, num_partitions)
         return self._sticky.partition(topic, num_partitions)
 
-    def _append(
-        self,
-        topic: str,
-        partition: int,
-        key: bytes | None,
-        value: bytes | None,
-        headers: Headers,
-        timestamp: int,
-        size: int,
-    ) -> RecordFuture:
-        tp = (topic, partition)
-        batch = self._open.get(tp)
-        if batch is not None and batch.size + size > self._batch_size:
-            self._seal(batch)
-            batch = None
-        if batch is None:
-            batch = ProducerBatch(topic, partition, self._cluster.clock.now_ms(), asyncio.get_running_loop())
-            batch.base_timestamp = batch.max_timestamp = timestamp
-            self._open[tp] = batch
-            timer = asyncio.ensure_future(self._linger(batch))
-            self._timers.add(timer)
-            timer.add_done_callback(self._timers.discard)
-        index = batch.count
-        # Encoded now, into the batch's bytes: nothing per record is kept but them.
-        if headers:
-            append_record_py(batch.body, timestamp - batch.base_timestamp, index, key, value, headers)
-        else:
-            append_record_fast(batch.body, timestamp - batch.base_timestamp, index, key, value)
-        if timestamp > batch.max_timestamp:
-            batch.max_timestamp = timestamp
-        batch.count = index + 1
-        batch.size += size
-        future = RecordFuture(batch, index)
-        if batch.size >= self._batch_size:
-            self._seal(batch)
-        return future
+    def _open_batch(self, tp: tuple[str, int], timestamp: int) -> ProducerBatch:
+        """A partition's new open batch, and its linger.ms timer."""
+        batch = ProducerBatch(tp[0], tp[1], self._clock.now_ms(), asyncio.get_running_loop())
+        batch.base_timestamp = batch.max_timestamp = timestamp
+        self._open[tp] = batch
+        timer = asyncio.ensure_future(self._linger(batch))
+        self._timers.add(timer)
+        timer.add_done_callback(self._timers.discard)
+        return batch
 
     async def _linger(self, batch: ProducerBatch) -> None:
         await self._cluster.clock.sleep(self.config.linger_ms / 1000)

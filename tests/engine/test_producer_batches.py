@@ -256,3 +256,22 @@ async def test_an_oversized_batch_is_split_and_each_record_gets_its_own_offset(
     assert [r.value[:3] for r in await read_all(cluster, TOPIC)] == [b"000", b"001", b"002"]
     blobs = await cluster.leader(TOPIC, 0).read_replica(TOPIC, 0, 0, 1 << 20)
     assert [read_header(b).base_sequence for b in blobs] == [0, 1, 2]
+
+
+async def test_a_custom_serializer_sees_every_key_and_value_even_none_and_bytes(cluster: Cluster) -> None:
+    await cluster.create_topic(TOPIC, 1, 1)
+    seen: list[object] = []
+
+    def tagging(obj: object) -> bytes:
+        seen.append(obj)
+        return b"<" + (obj if isinstance(obj, bytes) else repr(obj).encode()) + b">"
+
+    producer = Producer(
+        cluster, ProducerConfig(linger_ms=0), key_serializer=tagging, value_serializer=tagging
+    )
+    async with producer:
+        meta = await producer.send_and_wait(TOPIC, b"v", key=None)
+    assert seen == [None, b"v"]
+    assert (meta.serialized_key_size, meta.serialized_value_size) == (6, 3)
+    [record] = await read_all(cluster, TOPIC)
+    assert (record.key, record.value) == (b"<None>", b"<v>")

@@ -85,6 +85,8 @@ class Producer:
         self._batch_size = self.config.batch_size
         self._key_serializer = key_serializer
         self._value_serializer = value_serializer
+        self._plain_keys = key_serializer is serialize
+        self._plain_values = value_serializer is serialize
         self._sticky = StickyPartitioner(cluster.rng, self.config.batch_size)
         self._round_robin = RoundRobinPartitioner()
         self._open: dict[tuple[str, int], ProducerBatch] = {}
@@ -148,11 +150,11 @@ class Producer:
             )
         # The default serializer passes bytes and None through: skip the call for them
         # (this method runs once per record; every call here shows in bench/produce.py).
-        if key is None or (key.__class__ is bytes and self._key_serializer is serialize):
+        if self._plain_keys and (key is None or key.__class__ is bytes):
             key_bytes = key
         else:
             key_bytes = self._key_serializer(key)
-        if value.__class__ is bytes and self._value_serializer is serialize:
+        if self._plain_values and (value is None or value.__class__ is bytes):
             value_bytes = value
         else:
             value_bytes = self._value_serializer(value)

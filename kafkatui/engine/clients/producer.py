@@ -2,9 +2,12 @@
 
 Kafka's `KafkaProducer` in miniature, following the seed's producer path. Records are
 serialized, given a partition (explicit, murmur2 of the key, or sticky for keyless
-records), gathered per partition into batches that close when `batch.size` fills or
-`linger.ms` passes, and each batch is sent to the partition leader as one RecordBatch.
-Batches of one partition are sent in order, one at a time, so per-partition order holds.
+records) and encoded straight into their partition's open RecordBatch v2 body
+(`producer_batch.py`, the Java client's RecordAccumulator), which closes when
+`batch.size` fills or `linger.ms` passes; each batch is framed once and handed to the
+partition leader's append path, the one the wire's Produce handler uses. Batches of one
+partition are sent in order, one at a time, so per-partition order holds. A batch is
+acknowledged as a whole, and so are its records' futures: one loop callback per batch.
 
 Idempotence (KIP-98, `enable.idempotence`): the producer gets a producer id from
 InitProducerId on first use, gives each batch the next sequence numbers of its partition
@@ -23,8 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from kafkatui.common.clients import (
@@ -37,9 +39,15 @@ from kafkatui.common.clients import (
 )
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.engine.clients.partitioner import RoundRobinPartitioner, StickyPartitioner, partition_for_key
+from kafkatui.engine.clients.producer_batch import (
+    BATCH_OVERHEAD,
+    RECORD_OVERHEAD,
+    ProducerBatch,
+    RecordFuture,
+)
 from kafkatui.engine.coordinator.group.coordinator import OffsetAndMetadata
 from kafkatui.engine.log.producer_state import INT32_MAX
-from kafkatui.engine.log.records import Record, encode_batch
+from kafkatui.engine.log.records import append_record_fast, append_record_py
 
 T = TypeVar("T")
 
@@ -48,31 +56,17 @@ if TYPE_CHECKING:
 
 Serializer = Callable[[Any], bytes | None]
 
-# Bytes a record costs in a batch beyond its key, value and headers (varints, attributes).
-_RECORD_OVERHEAD = 21
-_BATCH_OVERHEAD = 61
+_RECORD_OVERHEAD = RECORD_OVERHEAD
+_BATCH_OVERHEAD = BATCH_OVERHEAD
 INT16_MAX = 2**15 - 1
-
-
-@dataclass
-class _Batch:
-    topic: str
-    partition: int
-    created_ms: int
-    records: list[Record] = field(default_factory=list)
-    futures: list[asyncio.Future[RecordMetadata]] = field(default_factory=list)
-    size: int = _BATCH_OVERHEAD
-    sealed: bool = False
-    # Idempotence: the epoch and first sequence given when it was first sent (-1: not yet).
-    producer_epoch: int = -1
-    base_sequence: int = -1
 
 
 class Producer:
     """An asynchronous producer bound to a cluster (aiokafka-like API).
 
     `await producer.send(...)` queues a record and returns a future for its
-    RecordMetadata; `await producer.send_and_wait(...)` waits for the acknowledgement.
+    RecordMetadata (a `RecordFuture`, resolved with its batch);
+    `await producer.send_and_wait(...)` waits for the acknowledgement.
     """
 
     def __init__(
@@ -86,14 +80,19 @@ class Producer:
         self._cluster = cluster
         self.config = config or ProducerConfig()
         self._acks = parse_acks(self.config.acks)
+        self._clock = cluster.clock
+        self._max_request_size = self.config.max_request_size
+        self._batch_size = self.config.batch_size
         self._key_serializer = key_serializer
         self._value_serializer = value_serializer
+        self._plain_keys = key_serializer is serialize
+        self._plain_values = value_serializer is serialize
         self._sticky = StickyPartitioner(cluster.rng, self.config.batch_size)
         self._round_robin = RoundRobinPartitioner()
-        self._open: dict[tuple[str, int], _Batch] = {}
-        self._ready: dict[tuple[str, int], deque[_Batch]] = {}
+        self._open: dict[tuple[str, int], ProducerBatch] = {}
+        self._ready: dict[tuple[str, int], deque[ProducerBatch]] = {}
         self._senders: dict[tuple[str, int], asyncio.Task[None]] = {}
-        self._sending: dict[tuple[str, int], _Batch] = {}  # the batch each sender is on
+        self._sending: dict[tuple[str, int], ProducerBatch] = {}  # the batch each sender is on
         self._timers: set[asyncio.Task[None]] = set()
         self._closed = False
         # Idempotence (KIP-98): the id and epoch from InitProducerId, and per partition
@@ -135,7 +134,7 @@ class Producer:
         headers: Iterable[tuple[str, bytes | str | None]] | None = None,
         partition: int | None = None,
         timestamp: int | None = None,
-    ) -> asyncio.Future[RecordMetadata]:
+    ) -> RecordFuture:
         """Queue a record for sending; the future resolves when it is acknowledged."""
         if self._closed:
             raise RuntimeError("the producer is closed")
@@ -149,23 +148,62 @@ class Producer:
                 f"Cannot call send in state {self.transaction_state.value}: a transactional producer "
                 "sends only between begin_transaction() and commit/abort",
             )
-        key_bytes = self._key_serializer(key)
-        value_bytes = self._value_serializer(value)
-        size = _RECORD_OVERHEAD + len(key_bytes or b"") + len(value_bytes or b"")
+        # The default serializer passes bytes and None through: skip the call for them
+        # (this method runs once per record; every call here shows in bench/produce.py).
+        if self._plain_keys and (key is None or key.__class__ is bytes):
+            key_bytes = key
+        else:
+            key_bytes = self._key_serializer(key)
+        if self._plain_values and (value is None or value.__class__ is bytes):
+            value_bytes = value
+        else:
+            value_bytes = self._value_serializer(value)
+        size = (
+            _RECORD_OVERHEAD
+            + (len(key_bytes) if key_bytes is not None else 0)
+            + (len(value_bytes) if value_bytes is not None else 0)
+        )
         record_headers: Headers = ()
         if headers:
             record_headers = tuple((k, v.encode() if isinstance(v, str) else v) for k, v in headers)
             size += sum(len(k) + len(v or b"") + 2 for k, v in record_headers)
-        if size + _BATCH_OVERHEAD > self.config.max_request_size:
+        if size + _BATCH_OVERHEAD > self._max_request_size:
             raise KafkaError(
                 ErrorCode.MESSAGE_TOO_LARGE,
                 f"The message is {size + _BATCH_OVERHEAD} bytes when serialized which is larger "
                 f"than {self.config.max_request_size}, the value of max.request.size",
             )
-        num_partitions = len(self._cluster.topic(topic).partitions)
-        chosen = self._choose_partition(topic, key_bytes, partition, num_partitions)
-        ts = self._cluster.clock.now_ms() if timestamp is None else timestamp
-        future = self._append(topic, chosen, key_bytes, value_bytes, record_headers, ts, size)
+        info = self._cluster.metadata.topics.get(topic)
+        if info is None:
+            info = self._cluster.topic(topic)  # raises UNKNOWN_TOPIC_OR_PARTITION
+        num_partitions = len(info.partitions)
+        if partition is not None and 0 <= partition < num_partitions:
+            chosen = partition
+        else:
+            chosen = self._choose_partition(topic, key_bytes, partition, num_partitions)
+        ts = self._clock.now_ms() if timestamp is None else timestamp
+        # The accumulator's append (inline: it runs once per record).
+        tp = (topic, chosen)
+        batch = self._open.get(tp)
+        if batch is not None and batch.size + size > self._batch_size:
+            self._seal(batch)
+            batch = None
+        if batch is None:
+            batch = self._open_batch(tp, ts)
+        index = batch.count
+        # Encoded now, into the batch's bytes: nothing per record is kept but them.
+        if record_headers:
+            delta = ts - batch.base_timestamp
+            append_record_py(batch.body, delta, index, key_bytes, value_bytes, record_headers)
+        else:
+            append_record_fast(batch.body, ts - batch.base_timestamp, index, key_bytes, value_bytes)
+        if ts > batch.max_timestamp:
+            batch.max_timestamp = ts
+        batch.count = index + 1
+        batch.size += size
+        future = RecordFuture(batch, index)
+        if batch.size >= self._batch_size:
+            self._seal(batch)
         if key_bytes is None and partition is None and self.config.partitioner == "default":
             self._sticky.record_appended(topic, chosen, size, num_partitions)
         return future
@@ -190,40 +228,21 @@ class Producer:
             return partition_for_key(key, num_partitions)
         return self._sticky.partition(topic, num_partitions)
 
-    def _append(
-        self,
-        topic: str,
-        partition: int,
-        key: bytes | None,
-        value: bytes | None,
-        headers: Headers,
-        timestamp: int,
-        size: int,
-    ) -> asyncio.Future[RecordMetadata]:
-        tp = (topic, partition)
-        batch = self._open.get(tp)
-        if batch is not None and batch.size + size > self.config.batch_size:
-            self._seal(batch)
-            batch = None
-        if batch is None:
-            batch = _Batch(topic, partition, self._cluster.clock.now_ms())
-            self._open[tp] = batch
-            timer = asyncio.ensure_future(self._linger(batch))
-            self._timers.add(timer)
-            timer.add_done_callback(self._timers.discard)
-        future: asyncio.Future[RecordMetadata] = asyncio.get_running_loop().create_future()
-        batch.records.append(Record(len(batch.records), timestamp, key, value, headers))
-        batch.futures.append(future)
-        batch.size += size
-        if batch.size >= self.config.batch_size:
-            self._seal(batch)
-        return future
+    def _open_batch(self, tp: tuple[str, int], timestamp: int) -> ProducerBatch:
+        """A partition's new open batch, and its linger.ms timer."""
+        batch = ProducerBatch(tp[0], tp[1], self._clock.now_ms(), asyncio.get_running_loop())
+        batch.base_timestamp = batch.max_timestamp = timestamp
+        self._open[tp] = batch
+        timer = asyncio.ensure_future(self._linger(batch))
+        self._timers.add(timer)
+        timer.add_done_callback(self._timers.discard)
+        return batch
 
-    async def _linger(self, batch: _Batch) -> None:
+    async def _linger(self, batch: ProducerBatch) -> None:
         await self._cluster.clock.sleep(self.config.linger_ms / 1000)
         self._seal(batch)
 
-    def _seal(self, batch: _Batch) -> None:
+    def _seal(self, batch: ProducerBatch) -> None:
         """Close a batch to new records and queue it for its partition's sender."""
         if batch.sealed:
             return
@@ -246,14 +265,10 @@ class Producer:
             finally:
                 del self._sending[tp]
 
-    async def _send_batch(self, batch: _Batch) -> None:
+    async def _send_batch(self, batch: ProducerBatch) -> None:
         clock = self._cluster.clock
         deadline = batch.created_ms + self.config.delivery_timeout_ms
-        data = (
-            None
-            if self.idempotent
-            else encode_batch(batch.records, base_offset=0, compression=self.config.compression)
-        )
+        data = None if self.idempotent else batch.frame(compression=self.config.compression)
         attempt = 0
         while True:
             try:
@@ -262,7 +277,7 @@ class Producer:
                 leader = self._cluster.leader(batch.topic, batch.partition)
                 if self._acks == 0:
                     # Fire and forget: the producer learns nothing, not even errors.
-                    _complete(batch, -1, -1)
+                    batch.complete(-1, -1)
                     with contextlib.suppress(KafkaError):
                         await leader.produce(batch.topic, batch.partition, data, acks=0)
                     return
@@ -273,15 +288,17 @@ class Producer:
                     acks=self._acks,
                     timeout_ms=self.config.request_timeout_ms,
                 )
-                _complete(batch, result.base_offset, result.log_append_time)
+                batch.complete(result.base_offset, result.log_append_time)
                 return
             except KafkaError as error:
-                if error.code is ErrorCode.MESSAGE_TOO_LARGE and len(batch.records) > 1:
+                if error.code is ErrorCode.MESSAGE_TOO_LARGE and batch.count > 1:
                     # Kafka splits an oversized batch and retries its records one by one
                     # (the broker refused it, so its sequence numbers go to the pieces).
                     self._reuse_sequence(batch)
-                    for single in _split(batch):
+                    pieces = _split(batch)
+                    for single in pieces:
                         await self._send_batch(single)
+                    batch.finish_split(pieces)
                     return
                 reset = (
                     error.code is ErrorCode.UNKNOWN_PRODUCER_ID
@@ -311,7 +328,7 @@ class Producer:
 
     # --- idempotence (KIP-98) --------------------------------------------------------
 
-    async def _encode_idempotent(self, batch: _Batch) -> bytes:
+    async def _encode_idempotent(self, batch: ProducerBatch) -> bytes:
         """Encode a batch with the producer id, epoch and its partition's next sequence
         numbers (InitProducerId first, once per producer)."""
         if self.producer_id < 0:
@@ -332,10 +349,8 @@ class Producer:
             batch.producer_epoch = self.producer_epoch
             batch.base_sequence = self._next_sequence.get(tp, 0)
             # Sequence numbers wrap from Int32.MAX to 0, as Kafka's do.
-            self._next_sequence[tp] = (batch.base_sequence + len(batch.records)) % (INT32_MAX + 1)
-        return encode_batch(
-            batch.records,
-            base_offset=0,
+            self._next_sequence[tp] = (batch.base_sequence + batch.count) % (INT32_MAX + 1)
+        return batch.frame(
             producer_id=self.producer_id,
             producer_epoch=batch.producer_epoch,
             base_sequence=batch.base_sequence,
@@ -343,13 +358,13 @@ class Producer:
             compression=self.config.compression,
         )
 
-    def _reuse_sequence(self, batch: _Batch) -> None:
+    def _reuse_sequence(self, batch: ProducerBatch) -> None:
         """A batch the broker refused whole gives its sequence numbers back (its
         partition's later batches have none yet: one batch is in flight per partition)."""
         if batch.base_sequence >= 0 and batch.producer_epoch == self.producer_epoch:
             self._next_sequence[(batch.topic, batch.partition)] = batch.base_sequence
 
-    def _failed(self, batch: _Batch, error: BaseException) -> None:
+    def _failed(self, batch: ProducerBatch, error: BaseException) -> None:
         """Fail a batch's records. If it carried sequence numbers, the broker may or may
         not have it, so the sequences can no longer be trusted: bump the epoch and start
         every partition at 0 again (Kafka's `bumpIdempotentEpochAndResetIdIfNeeded`)."""
@@ -367,7 +382,7 @@ class Producer:
                     self._txn_error = error
         elif batch.base_sequence >= 0 and batch.producer_epoch == self.producer_epoch:
             self._bump_epoch()
-        _fail(batch, error)
+        batch.fail(error)
 
     def _bump_epoch(self) -> None:
         """A new epoch of this idempotent producer: every partition's sequence starts at
@@ -540,7 +555,7 @@ class Producer:
         error = KafkaError(ErrorCode.REQUEST_TIMED_OUT, reason)
         pending = [*self._open.values(), *self._sending.values()]
         for batch in [*pending, *(b for q in self._ready.values() for b in q)]:
-            _fail(batch, error)
+            batch.fail(error)
         self._open.clear()
         self._ready.clear()
 
@@ -551,37 +566,14 @@ class Producer:
         await self.close()
 
 
-def _complete(batch: _Batch, base_offset: int, log_append_time: int) -> None:
-    for i, (record, future) in enumerate(zip(batch.records, batch.futures, strict=True)):
-        if future.done():
-            continue
-        future.set_result(
-            RecordMetadata(
-                batch.topic,
-                batch.partition,
-                base_offset + i if base_offset >= 0 else -1,
-                log_append_time if log_append_time >= 0 else record.timestamp,
-                len(record.key) if record.key is not None else -1,
-                len(record.value) if record.value is not None else -1,
-            )
-        )
-
-
-def _fail(batch: _Batch, error: BaseException) -> None:
-    for future in batch.futures:
-        if not future.done():
-            future.set_exception(error)
-
-
-def _split(batch: _Batch) -> Sequence[_Batch]:
-    return [
-        _Batch(
-            batch.topic,
-            batch.partition,
-            batch.created_ms,
-            [Record(0, r.timestamp, r.key, r.value, r.headers)],
-            [f],
-            sealed=True,
-        )
-        for r, f in zip(batch.records, batch.futures, strict=True)
-    ]
+def _split(batch: ProducerBatch) -> list[ProducerBatch]:
+    """One single-record batch per record of `batch`, each sealed, to be sent in order."""
+    pieces = []
+    for _, timestamp, key, value, headers in batch.records():
+        single = ProducerBatch(batch.topic, batch.partition, batch.created_ms, batch.loop)
+        single.base_timestamp = single.max_timestamp = timestamp
+        append_record_py(single.body, 0, 0, key, value, headers)
+        single.count = 1
+        single.sealed = True
+        pieces.append(single)
+    return pieces

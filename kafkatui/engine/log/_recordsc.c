@@ -4,6 +4,8 @@
  * decode_records(data, pos, end, count, base_offset, base_timestamp, log_append_time)
  *   -> list of (offset, timestamp, key, value, headers) tuples
  * encode_records(records, base_offset, base_timestamp) -> (body bytes, max timestamp)
+ * append_record(body bytearray, timestamp_delta, offset_delta, key, value) -> None
+ *   one record without headers, with its length prefix, appended to a batch body
  *
  * Both mirror records.py's pure-Python loops exactly (a property test compares them);
  * every read is bounds-checked and any malformation raises ValueError, which the
@@ -246,9 +248,52 @@ fail:
     return NULL;
 }
 
+/* The producer's accumulator calls this once per record: a fast call, no tuple. */
+static PyObject *append_record(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 5 || !PyByteArray_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "append_record(body: bytearray, timestamp_delta, offset_delta, key, value)");
+        return NULL;
+    }
+    long long ts_delta = PyLong_AsLongLong(args[1]);
+    long long offset_delta = PyLong_AsLongLong(args[2]);
+    if (PyErr_Occurred()) return NULL;
+    const char *key, *value;
+    Py_ssize_t key_len, value_len;
+    if (field(args[3], &key, &key_len) < 0 || field(args[4], &value, &value_len) < 0) return NULL;
+    /* attributes, the two deltas and both lengths, then the header count (0) */
+    char head[1 + 4 * 10];
+    Out h = {head, 0, sizeof head};
+    head[h.len++] = 0;
+    put_varint(&h, ts_delta);
+    put_varint(&h, offset_delta);
+    Py_ssize_t key_at = h.len;
+    put_varint(&h, key_len);
+    Py_ssize_t key_head = h.len - key_at;
+    char value_head[10];
+    Out v = {value_head, 0, sizeof value_head};
+    put_varint(&v, value_len);
+    Py_ssize_t length = h.len + (key_len > 0 ? key_len : 0) + v.len + (value_len > 0 ? value_len : 0) + 1;
+    char prefix[10];
+    Out p = {prefix, 0, sizeof prefix};
+    put_varint(&p, length);
+    PyObject *body = args[0];
+    Py_ssize_t at = PyByteArray_GET_SIZE(body);
+    if (PyByteArray_Resize(body, at + p.len + length) < 0) return NULL;
+    char *out = PyByteArray_AS_STRING(body) + at;
+    memcpy(out, prefix, (size_t)p.len); out += p.len;
+    memcpy(out, head, (size_t)(key_at + key_head)); out += key_at + key_head;
+    if (key_len > 0) { memcpy(out, key, (size_t)key_len); out += key_len; }
+    memcpy(out, value_head, (size_t)v.len); out += v.len;
+    if (value_len > 0) { memcpy(out, value, (size_t)value_len); out += value_len; }
+    *out = 0;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"decode_records", decode_records, METH_VARARGS, "Decode the records of a RecordBatch v2."},
     {"encode_records", encode_records, METH_VARARGS, "Encode records as a RecordBatch v2 body."},
+    {"append_record", (PyCFunction)(void (*)(void))append_record, METH_FASTCALL,
+     "Append one record without headers to a RecordBatch v2 body."},
     {NULL, NULL, 0, NULL},
 };
 

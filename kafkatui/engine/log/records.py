@@ -237,17 +237,59 @@ def encode_batch(
         body, max_timestamp = _recordsc.encode_records(records, base_offset, base_timestamp)
     else:
         body, max_timestamp = _encode_records_py(records, base_offset, base_timestamp)
+    if last_offset_delta is None:
+        last_offset_delta = records[-1].offset - base_offset
+    return frame_batch(
+        body,
+        len(records),
+        base_offset=base_offset,
+        base_timestamp=base_timestamp,
+        max_timestamp=max_timestamp,
+        last_offset_delta=last_offset_delta,
+        timestamp_type=timestamp_type,
+        producer_id=producer_id,
+        producer_epoch=producer_epoch,
+        base_sequence=base_sequence,
+        is_transactional=is_transactional,
+        is_control=is_control,
+        partition_leader_epoch=partition_leader_epoch,
+        delete_horizon=delete_horizon_ms is not None,
+        compression=compression,
+        compression_level=compression_level,
+    )
+
+
+def frame_batch(
+    body: bytes | bytearray,
+    records_count: int,
+    *,
+    base_offset: int,
+    base_timestamp: int,
+    max_timestamp: int,
+    last_offset_delta: int,
+    timestamp_type: TimestampType = TimestampType.CREATE_TIME,
+    producer_id: int = NO_PRODUCER_ID,
+    producer_epoch: int = NO_PRODUCER_EPOCH,
+    base_sequence: int = NO_SEQUENCE,
+    is_transactional: bool = False,
+    is_control: bool = False,
+    partition_leader_epoch: int = NO_PARTITION_LEADER_EPOCH,
+    delete_horizon: bool = False,
+    compression: Compression = Compression.NONE,
+    compression_level: int | None = None,
+) -> bytes:
+    """A RecordBatch v2 around already-encoded records (`body`: each with its length
+    prefix, uncompressed), compressed with `compression`. The producer's accumulator
+    appends records to a body as they are sent and frames it once, when it is sent."""
     attributes = int(timestamp_type) << 3 | compression
     if compression:
-        body = compress(compression, body, compression_level)
+        body = compress(compression, bytes(body), compression_level)
     if is_transactional:
         attributes |= ATTR_TRANSACTIONAL
     if is_control:
         attributes |= ATTR_CONTROL
-    if delete_horizon_ms is not None:
+    if delete_horizon:
         attributes |= ATTR_DELETE_HORIZON
-    if last_offset_delta is None:
-        last_offset_delta = records[-1].offset - base_offset
     tail = (
         struct.pack(
             ">hiqqqhii",
@@ -258,7 +300,7 @@ def encode_batch(
             producer_id,
             producer_epoch,
             base_sequence,
-            len(records),
+            records_count,
         )
         + body
     )
@@ -271,6 +313,52 @@ def encode_batch(
         crc32c(tail),
     )
     return head + tail
+
+
+def append_record_py(
+    body: bytearray,
+    timestamp_delta: int,
+    offset_delta: int,
+    key: bytes | None,
+    value: bytes | None,
+    headers: Headers = (),
+) -> None:
+    """Append one record, with its length prefix, to a batch body being built.
+    (The C `_recordsc.append_record` does the same for a record without headers.)"""
+    if headers:
+        encoded = encode_record_body(timestamp_delta, offset_delta, key, value, headers)
+        body += encode_varint(len(encoded))
+        body += encoded
+        return
+    varint = encode_varint
+    ts_part = varint(timestamp_delta)
+    off_part = varint(offset_delta)
+    key_part = b"\x01" if key is None else varint(len(key))
+    value_part = b"\x01" if value is None else varint(len(value))
+    length = (
+        2  # attributes + header count (0)
+        + len(ts_part)
+        + len(off_part)
+        + len(key_part)
+        + (len(key) if key is not None else 0)
+        + len(value_part)
+        + (len(value) if value is not None else 0)
+    )
+    body += varint(length)
+    body += b"\x00"
+    body += ts_part
+    body += off_part
+    body += key_part
+    if key is not None:
+        body += key
+    body += value_part
+    if value is not None:
+        body += value
+    body += b"\x00"
+
+
+# The accumulator's per-record call: C for a record without headers when it is built.
+append_record_fast = _recordsc.append_record if _recordsc is not None else append_record_py
 
 
 def _encode_records_py(records: Sequence[Record], base_offset: int, base_timestamp: int) -> tuple[bytes, int]:

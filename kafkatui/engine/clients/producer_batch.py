@@ -1,0 +1,270 @@
+"""The producer's accumulator: one open RecordBatch v2 body per partition, and the
+delivery future each send() returns.
+
+As in the Java client's `RecordAccumulator`/`ProducerBatch`, a record is encoded into
+its partition's open batch the moment it is sent (bytes, not a Python object kept per
+record), and the batch is framed once, when the sender takes it. A batch is acknowledged
+as a whole, so its records' futures are too: `RecordFuture` is a light future-like
+handle (it speaks asyncio's Future protocol: await it, gather it, add_done_callback,
+cancel) that points at its batch and its index there. Finishing a batch costs one
+`call_soon`, for all the records someone is waiting on, and none for the records nobody
+awaits; a record's RecordMetadata is built only when someone asks for it (Kafka's
+`FutureRecordMetadata` over `ProduceRequestResult` works the same way).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Callable
+from typing import Any
+
+from kafkatui.common.clients import Compression, RecordMetadata
+from kafkatui.engine.log.records import (
+    RecordTuple,
+    decode_record_tuples,
+    frame_batch,
+    read_header,
+)
+
+# Bytes a record costs in a batch beyond its key, value and headers (varints, attributes).
+RECORD_OVERHEAD = 21
+BATCH_OVERHEAD = 61
+
+
+class ProducerBatch:
+    """A partition's batch: the records' encoded bytes while it is open, then its
+    outcome (base offset and log-append time, or the error) once the broker answered."""
+
+    __slots__ = (
+        "_records",
+        "base_offset",
+        "base_sequence",
+        "base_timestamp",
+        "body",
+        "count",
+        "created_ms",
+        "done",
+        "error",
+        "log_append_time",
+        "loop",
+        "max_timestamp",
+        "partition",
+        "pieces",
+        "producer_epoch",
+        "sealed",
+        "size",
+        "topic",
+        "waiters",
+    )
+
+    def __init__(self, topic: str, partition: int, created_ms: int, loop: asyncio.AbstractEventLoop) -> None:
+        self.topic = topic
+        self.partition = partition
+        self.created_ms = created_ms
+        self.loop = loop
+        self.body = bytearray()
+        self.count = 0
+        self.base_timestamp = 0
+        self.max_timestamp = 0
+        self.size = BATCH_OVERHEAD  # the estimate batch.size is measured against
+        self.sealed = False
+        # Idempotence: the epoch and first sequence given when it was first sent (-1: not yet).
+        self.producer_epoch = -1
+        self.base_sequence = -1
+        self.done = False
+        self.base_offset = -1
+        self.log_append_time = -1
+        self.error: BaseException | None = None
+        # A batch the broker refused as too large is sent again one record per batch:
+        # then each record's outcome is its piece's.
+        self.pieces: list[ProducerBatch] | None = None
+        self.waiters: list[RecordFuture] | None = None
+        self._records: list[RecordTuple] | None = None
+
+    def frame(
+        self,
+        *,
+        producer_id: int = -1,
+        producer_epoch: int = -1,
+        base_sequence: int = -1,
+        is_transactional: bool = False,
+        compression: Compression = Compression.NONE,
+    ) -> bytes:
+        """The batch as the bytes a Produce request carries (base offset 0: the leader
+        assigns offsets)."""
+        return frame_batch(
+            self.body,
+            self.count,
+            base_offset=0,
+            base_timestamp=self.base_timestamp,
+            max_timestamp=self.max_timestamp,
+            last_offset_delta=self.count - 1,
+            producer_id=producer_id,
+            producer_epoch=producer_epoch,
+            base_sequence=base_sequence,
+            is_transactional=is_transactional,
+            compression=compression,
+        )
+
+    def records(self) -> list[RecordTuple]:
+        """The records as (offset delta, timestamp, key, value, headers), decoded once
+        and only when a future's metadata or a split needs them."""
+        if self._records is None:
+            data = self.frame()
+            self._records = decode_record_tuples(data, read_header(data))
+        return self._records
+
+    # --- the outcome -----------------------------------------------------------------
+
+    def complete(self, base_offset: int, log_append_time: int) -> None:
+        self.base_offset = base_offset
+        self.log_append_time = log_append_time
+        self._finish()
+
+    def fail(self, error: BaseException) -> None:
+        self.error = error
+        self._finish()
+
+    def finish_split(self, pieces: list[ProducerBatch]) -> None:
+        self.pieces = pieces
+        self._finish()
+
+    def _finish(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        if self.waiters:
+            self.loop.call_soon(self._wake)
+
+    def _wake(self) -> None:
+        waiters, self.waiters = self.waiters or [], None
+        for future in waiters:
+            future._run_callbacks()
+
+    def outcome(self, index: int) -> tuple[ProducerBatch, int]:
+        """The batch (this one or its piece) that decided the record at `index`."""
+        if self.pieces is not None:
+            return self.pieces[index], 0
+        return self, index
+
+
+class RecordFuture:
+    """The future of one record of a batch (asyncio's Future protocol, duck-typed).
+
+    Completed when its batch is: `done()` turns true at once, and the callbacks of
+    every waiting record of the batch run from one loop callback.
+    """
+
+    __slots__ = ("_asyncio_future_blocking", "_batch", "_callbacks", "_cancel_message", "_index")
+
+    def __init__(self, batch: ProducerBatch, index: int) -> None:
+        self._batch = batch
+        self._index = index
+        self._callbacks: list[tuple[Callable[[Any], object], contextvars.Context | None]] | None = None
+        self._cancel_message: Any = _NOT_CANCELLED
+        self._asyncio_future_blocking = False
+
+    def get_loop(self) -> asyncio.AbstractEventLoop:
+        return self._batch.loop
+
+    def cancelled(self) -> bool:
+        return self._cancel_message is not _NOT_CANCELLED
+
+    def done(self) -> bool:
+        return self._batch.done or self._cancel_message is not _NOT_CANCELLED
+
+    def cancel(self, msg: Any = None) -> bool:
+        """Stop waiting for this record (it is still sent, as with a real Future)."""
+        if self.done():
+            return False
+        self._cancel_message = msg
+        if self._callbacks:
+            self._batch.loop.call_soon(self._run_callbacks)
+        return True
+
+    def _make_cancelled_error(self) -> asyncio.CancelledError:
+        message = self._cancel_message
+        return asyncio.CancelledError() if message is None else asyncio.CancelledError(message)
+
+    def exception(self) -> BaseException | None:
+        if self.cancelled():
+            raise self._make_cancelled_error()
+        if not self._batch.done:
+            raise asyncio.InvalidStateError("Exception is not set.")
+        batch, _ = self._batch.outcome(self._index)
+        return batch.error
+
+    def result(self) -> RecordMetadata:
+        error = self.exception()
+        if error is not None:
+            raise error
+        batch = self._batch
+        decided, index = batch.outcome(self._index)
+        _, timestamp, key, value, _ = batch.records()[self._index]
+        base = decided.base_offset
+        return RecordMetadata(
+            batch.topic,
+            batch.partition,
+            base + index if base >= 0 else -1,
+            decided.log_append_time if decided.log_append_time >= 0 else timestamp,
+            len(key) if key is not None else -1,
+            len(value) if value is not None else -1,
+        )
+
+    def add_done_callback(
+        self, fn: Callable[[Any], object], *, context: contextvars.Context | None = None
+    ) -> None:
+        if self.done():
+            if context is None:
+                self._batch.loop.call_soon(fn, self)
+            else:
+                self._batch.loop.call_soon(fn, self, context=context)
+            return
+        if self._callbacks is None:
+            self._callbacks = []
+            batch = self._batch
+            if batch.waiters is None:
+                batch.waiters = []
+            batch.waiters.append(self)
+        self._callbacks.append((fn, context))
+
+    def remove_done_callback(self, fn: Callable[[Any], object]) -> int:
+        if not self._callbacks:
+            return 0
+        kept = [(f, c) for f, c in self._callbacks if f != fn]
+        removed = len(self._callbacks) - len(kept)
+        self._callbacks[:] = kept
+        return removed
+
+    def _run_callbacks(self) -> None:
+        callbacks, self._callbacks = self._callbacks, None
+        for fn, context in callbacks or ():
+            try:
+                if context is None:
+                    fn(self)
+                else:
+                    context.run(fn, self)
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as error:  # as asyncio's Handle does: report, go on
+                self._batch.loop.call_exception_handler(
+                    {"message": f"Exception in callback {fn!r}", "exception": error, "future": self}
+                )
+
+    def __await__(self) -> Any:
+        if not self.done():
+            self._asyncio_future_blocking = True
+            yield self
+        if not self.done():
+            raise RuntimeError("await wasn't used with future")
+        return self.result()
+
+    __iter__ = __await__
+
+    def __repr__(self) -> str:
+        state = "cancelled" if self.cancelled() else "finished" if self.done() else "pending"
+        return f"<RecordFuture {state} {self._batch.topic}-{self._batch.partition}#{self._index}>"
+
+
+_NOT_CANCELLED = object()

@@ -220,8 +220,10 @@ class ProducerClient(Protocol):
         key: Any = None,
         headers: Sequence[tuple[str, Any]] = (),
         partition: int | None = None,
+        timestamp: int | None = None,
     ) -> asyncio.Future[RecordMetadata]:
-        """Queue a record; the future resolves when it is acknowledged."""
+        """Queue a record (CreateTime `timestamp`, epoch ms; None: now); the future
+        resolves when it is acknowledged."""
         ...
 
     async def send_and_wait(self, topic: str, value: Any = None, **kwargs: Any) -> RecordMetadata: ...

@@ -179,6 +179,7 @@ class RemoteProducer:
         key: Any = None,
         headers: Sequence[tuple[str, Any]] = (),
         partition: int | None = None,
+        timestamp: int | None = None,
     ) -> asyncio.Future[RecordMetadata]:
         """Queue one record; the future resolves when the broker acknowledges it."""
         future: asyncio.Future[RecordMetadata] = self._loop.create_future()
@@ -203,6 +204,8 @@ class RemoteProducer:
         kwargs: dict[str, Any] = {"key": key_b, "headers": list(headers), "on_delivery": delivered}
         if partition is not None:
             kwargs["partition"] = partition
+        if timestamp is not None:  # librdkafka: 0 means now, so only a given one is passed
+            kwargs["timestamp"] = timestamp
         while True:
             try:
                 self._producer.produce(topic, value_b, **kwargs)

@@ -72,7 +72,7 @@ class JsonSerde:
         if data is None:
             return None
         try:
-            return json.loads(data)
+            return json.loads(bytes(data))
         except (ValueError, UnicodeDecodeError) as error:
             raise SerializationError(f"not JSON: {error}") from None
 

@@ -56,6 +56,37 @@ class KafkaStreams:
         self._run: asyncio.Task[None] | None = None
         self._stopping = False
         self._commit_now = False
+        self._closed_totals = {"processed": 0, "dropped": 0}
+        self.skipped: list[Any] = []  # records log-and-continue skipped (topic, partition, offset, why)
+        self.task_ids: set[str] = set()  # every task this instance ran
+
+    def metrics(self) -> dict[str, int]:
+        """process-total and dropped-records-total over every task this instance ran."""
+        return {
+            "process-total": self._closed_totals["processed"] + sum(t.processed for t in self.tasks.values()),
+            "dropped-records-total": self._closed_totals["dropped"]
+            + sum(t.dropped for t in self.tasks.values()),
+        }
+
+    def summary(self) -> str:
+        m = self.metrics()
+        restored = sum(self.restored.values())
+        lines = [
+            f"streams {self.config.application_id}: {self.state}; "
+            f"tasks {', '.join(sorted(self.task_ids)) or 'none'}",
+            f"  processed {m['process-total']} records, dropped {m['dropped-records-total']}, "
+            f"restored {restored} from the changelogs",
+        ]
+        lines += [
+            f"  skipped {s.topic}-{s.partition} offset {s.offset}: {s.error}" for s in self.skipped[:10]
+        ]
+        return "\n".join(lines)
+
+    def _retire(self, task: StreamTask) -> None:
+        self._closed_totals["processed"] += task.processed
+        self._closed_totals["dropped"] += task.dropped
+        task.processed = task.dropped = 0
+        task.close()
 
     def _set_state(self, state: str) -> None:
         old, self.state = self.state, state
@@ -124,6 +155,9 @@ class KafkaStreams:
                     if task is None:  # not ours any more
                         continue
                     task.process(r.topic, r.partition, r.offset, r.timestamp, r.key, r.value, r.headers)
+                    if task.skipped:
+                        self.skipped.extend(task.skipped)
+                        task.skipped.clear()
                     self._consumed[(r.topic, r.partition)] = r.offset + 1
                 for task in self.tasks.values():
                     task.punctuate_wall_clock()
@@ -141,7 +175,7 @@ class KafkaStreams:
         except BaseException as error:
             self.error = error
             self._set_state(ERROR)
-            log.error("stream thread of %s died: %s", self.config.application_id, error)
+            log.debug("stream thread of %s died: %s", self.config.application_id, error)
         finally:
             await self._release(clean)
 
@@ -149,7 +183,7 @@ class KafkaStreams:
         if not clean:
             self.producer.abort()
         for task in self.tasks.values():
-            task.close()
+            self._retire(task)
         for state in self._states.values():
             await state.close()
         self.tasks.clear()
@@ -212,8 +246,7 @@ class KafkaStreams:
             return
         wanted = {f"{self.plan.sources[t]}_{p}" for t, p in assigned}
         for task_id in [t for t in self.tasks if t not in wanted]:
-            task = self.tasks.pop(task_id)
-            task.close()
+            self._retire(self.tasks.pop(task_id))
             await self._states.pop(task_id).close()
         self._by_partition = {}
         for topic, partition in sorted(assigned):
@@ -239,6 +272,7 @@ class KafkaStreams:
         self.loaded[task_id] = await state.load(stores)
         for name in logged:
             await self._restore(stores[name], self.plan.changelogs[name], partition, checkpoint)
+        self.task_ids.add(task_id)
         self.tasks[task_id] = StreamTask(
             task_id, sub, self.topology, application_id=config.application_id, partition=partition,
             stores=stores,

@@ -223,6 +223,7 @@ class Suppress(Processor):
     def _evict(self) -> None:
         expiry = self.context.current_stream_time_ms() - self.grace_ms
         due = [(w, v) for w, v in self.buffer.all() if w.window.end <= expiry]
-        for windowed, (value, timestamp) in sorted(due, key=lambda e: (e[0].window.end, e[1][1])):
+        # Kafka's buffer is ordered by (window end, serialized key); all() gives key order.
+        for windowed, (value, timestamp) in sorted(due, key=lambda e: e[0].window.end):
             self.buffer.delete(windowed)
             self.context.forward(Record(windowed, value, timestamp))

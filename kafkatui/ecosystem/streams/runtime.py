@@ -51,6 +51,7 @@ class KafkaStreams:
         self._states: dict[str, TaskState] = {}
         self._by_partition: dict[tuple[str, int], StreamTask] = {}
         self._consumed: dict[tuple[str, int], int] = {}
+        self.committed: dict[tuple[str, int], int] = {}  # input offsets this instance committed
         self._written: dict[tuple[str, int], int] = {}  # changelog partition -> next offset acknowledged
         self._send_error: BaseException | None = None
         self._run: asyncio.Task[None] | None = None
@@ -236,6 +237,7 @@ class KafkaStreams:
         }
         if offsets:
             await self.consumer.commit(offsets)
+            self.committed.update({(tp.topic, tp.partition): o for tp, o in offsets.items()})
 
     # --- tasks --------------------------------------------------------------------------
     async def _reassign(self) -> None:

@@ -1,0 +1,89 @@
+"""A cluster for the streams runtime: kafkatui's engine in the test's event loop, reached
+through an `EmbeddedBackend`, or through a `RemoteBackend` over a wire listener (the
+confluent-kafka clients of the remote backend run in threads, so one loop serves both)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from kafkatui.backends.base import LATEST_TIMESTAMP, Backend
+from kafkatui.backends.embedded import EmbeddedBackend
+from kafkatui.backends.remote import RemoteBackend
+from kafkatui.common.clients import ProducerConfig
+from kafkatui.ecosystem.streams.runtime import KafkaStreams
+from kafkatui.engine.cluster import Cluster
+from kafkatui.engine.server.config import BrokerDefaults
+from kafkatui.wire.server import WireServer
+
+
+class Served:
+    def __init__(self, cluster: Cluster, backend: Backend, wire: WireServer | None) -> None:
+        self.cluster, self.backend, self.wire = cluster, backend, wire
+
+    async def produce(self, topic: str, pairs: list[tuple[bytes | None, bytes | None]]) -> None:
+        producer = self.backend.producer(ProducerConfig(linger_ms=20))
+        for key, value in pairs:
+            await producer.send(topic, value, key=key)
+        await producer.flush()
+        await producer.close()
+
+    async def ends(self, topic: str) -> dict[int, int]:
+        partitions = range(len(self.backend.describe_topic(topic).partitions))
+        return await self.backend.list_offsets(topic, partitions, LATEST_TIMESTAMP)
+
+    async def caught_up(self, streams: KafkaStreams, *topics: str) -> bool:
+        """Every record of `topics` processed and its offset committed by `streams`."""
+        for topic in topics:
+            for partition, end in (await self.ends(topic)).items():
+                if end and streams.committed.get((topic, partition), 0) < end:
+                    return False
+        return True
+
+
+async def until(check: Callable[[], Any], what: str, limit_s: float = 90) -> Any:
+    deadline = time.monotonic() + limit_s
+    while True:
+        got = check()
+        if asyncio.iscoroutine(got):
+            got = await got
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def open_served(kind: str, brokers: int = 1) -> Served:
+    defaults = BrokerDefaults(group_initial_rebalance_delay_ms=0)
+    cluster = await Cluster.open(None, brokers=brokers, seed=5, defaults=defaults)
+    wire = None
+    backend: Backend
+    if kind == "remote":
+        wire = WireServer(cluster, port_base=0)
+        await wire.start()
+        cluster.advertise_listeners(wire.bootstrap)
+        backend = await RemoteBackend.connect(wire.bootstrap)
+    else:
+        backend = EmbeddedBackend(cluster)
+    return Served(cluster, backend, wire)
+
+
+async def close_served(served: Served) -> None:
+    if served.wire is not None:
+        await served.backend.close()
+        await served.wire.close()
+    await served.cluster.close()
+
+
+@pytest.fixture
+async def served() -> AsyncIterator[Served]:
+    s = await open_served("embedded")
+    try:
+        yield s
+    finally:
+        await close_served(s)

@@ -15,7 +15,7 @@ from kafkatui.backends.base import LATEST_TIMESTAMP, Backend
 from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.backends.remote import RemoteBackend
 from kafkatui.common.clients import ProducerConfig
-from kafkatui.ecosystem.streams.runtime import KafkaStreams
+from kafkatui.ecosystem.streams.runtime import RUNNING, KafkaStreams
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.server.config import BrokerDefaults
 from kafkatui.wire.server import WireServer
@@ -37,10 +37,17 @@ class Served:
         return await self.backend.list_offsets(topic, partitions, LATEST_TIMESTAMP)
 
     async def caught_up(self, streams: KafkaStreams, *topics: str) -> bool:
-        """Every record of `topics` processed and its offset committed by `streams`."""
+        """`streams` runs every task, and its group has committed every record of `topics`."""
+        if streams.state != RUNNING:
+            return False
+        every = {f"{sub}_{p}" for sub, n in streams.plan.partitions.items() for p in range(n)}
+        if set(streams.tasks) != every:
+            return False
+        view = await self.backend.describe_group(streams.config.application_id)
+        committed = {(p.topic, p.partition): p.committed for p in view.partitions}
         for topic in topics:
             for partition, end in (await self.ends(topic)).items():
-                if end and streams.committed.get((topic, partition), 0) < end:
+                if end and committed.get((topic, partition), -1) < end:
                     return False
         return True
 

@@ -5,15 +5,12 @@ processors and stores, in the order Kafka's builder draws from it)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from kafkatui.ecosystem.streams.kstream import KStream
+from kafkatui.ecosystem.streams.ktable import KTable
 from kafkatui.ecosystem.streams.operators import TableSource
 from kafkatui.ecosystem.streams.serdes import Serde
 from kafkatui.ecosystem.streams.stores import StoreBuilder
 from kafkatui.ecosystem.streams.topology import Topology
-
-if TYPE_CHECKING:
-    from kafkatui.ecosystem.streams.kstream import KStream, KTable
 
 
 class StreamsBuilder:
@@ -34,8 +31,6 @@ class StreamsBuilder:
     def stream(
         self, *topics: str, key_serde: Serde | None = None, value_serde: Serde | None = None
     ) -> KStream:
-        from kafkatui.ecosystem.streams.kstream import KStream
-
         name = self.new_processor_name("KSTREAM-SOURCE-")
         self.topology.add_source(name, *topics, key_serde=key_serde, value_serde=value_serde)
         return KStream(self, name, key_serde, value_serde)
@@ -50,8 +45,6 @@ class StreamsBuilder:
     ) -> KTable:
         """A KTable over a (compacted) topic: the latest value per key, in a store
         (`<topic>-STATE-STORE-…` unless named) with its own changelog."""
-        from kafkatui.ecosystem.streams.kstream import KTable
-
         store_name = store or self.new_store_name(f"{topic}-")
         source = self.new_processor_name("KSTREAM-SOURCE-")
         table = self.new_processor_name("KTABLE-SOURCE-")
@@ -59,6 +52,9 @@ class StreamsBuilder:
         self.topology.add_processor(table, lambda: TableSource(store_name), source)
         self.topology.add_state_store(StoreBuilder(store_name, key_serde, value_serde), table)
         return KTable(self, table, key_serde, value_serde, store_name)
+
+    def stream_of(self, node: str, key_serde: Serde | None, value_serde: Serde | None) -> KStream:
+        return KStream(self, node, key_serde, value_serde)
 
     def build(self) -> Topology:
         return self.topology

@@ -7,22 +7,20 @@ after it: a new sub-topology), so every record of a key reaches the same task.""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kafkatui.ecosystem.streams import operators as ops
+from kafkatui.ecosystem.streams.ktable import KTable
+from kafkatui.ecosystem.streams.naming import Builder
 from kafkatui.ecosystem.streams.serdes import LongSerde, Serde, WindowedTextSerde
 from kafkatui.ecosystem.streams.stores import StoreBuilder
 from kafkatui.ecosystem.streams.windows import TimeWindows
-
-if TYPE_CHECKING:
-    from kafkatui.ecosystem.streams.builder import StreamsBuilder
-    from kafkatui.ecosystem.streams.kstream import KTable
 
 
 class KGroupedStream:
     def __init__(
         self,
-        builder: StreamsBuilder,
+        builder: Builder,
         node: str,
         key_serde: Serde | None,
         value_serde: Serde | None,
@@ -57,8 +55,6 @@ class KGroupedStream:
         initializer: Callable[[], Any] | None,
         aggregator: Callable[[Any, Any, Any], Any],
     ) -> KTable:
-        from kafkatui.ecosystem.streams.kstream import KTable
-
         store_name = store or self.builder.new_store_name(prefix)
         name = self.builder.new_processor_name(prefix)
         parent = self._parent(store_name)
@@ -105,8 +101,6 @@ class TimeWindowedKStream:
         initializer: Callable[[], Any] | None,
         aggregator: Callable[[Any, Any, Any], Any],
     ) -> KTable:
-        from kafkatui.ecosystem.streams.kstream import KTable
-
         grouped, builder, windows = self.grouped, self.grouped.builder, self.windows
         store_name = store or builder.new_store_name(prefix)
         name = builder.new_processor_name(prefix)

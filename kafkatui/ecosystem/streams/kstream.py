@@ -1,4 +1,4 @@
-"""KStream and KTable (Kafka's `KStream`, `KTable`): each operator adds its processor
+"""KStream (Kafka's `KStream`): each operator adds its processor
 node to the builder's topology and hands back the stream or table it makes. Serdes
 follow the data: an operator that keeps the key keeps its serde; one that makes a new
 key or value leaves it to the application's defaults (or what a later call names)."""
@@ -6,18 +6,13 @@ key or value leaves it to the application's defaults (or what a later call names
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kafkatui.ecosystem.streams import operators as ops
+from kafkatui.ecosystem.streams.grouped import KGroupedStream
+from kafkatui.ecosystem.streams.naming import Builder
 from kafkatui.ecosystem.streams.processor import ProcessorSupplier
-from kafkatui.ecosystem.streams.serdes import JsonSerde, Serde
-from kafkatui.ecosystem.streams.stores import StoreBuilder
-from kafkatui.ecosystem.streams.windowed_keys import WindowKeySerde
-from kafkatui.ecosystem.streams.windows import Suppressed, TimeWindows
-
-if TYPE_CHECKING:
-    from kafkatui.ecosystem.streams.builder import StreamsBuilder
-    from kafkatui.ecosystem.streams.grouped import KGroupedStream
+from kafkatui.ecosystem.streams.serdes import Serde
 
 KeyValueMapper = Callable[[Any, Any], Any]
 
@@ -25,7 +20,7 @@ KeyValueMapper = Callable[[Any, Any], Any]
 class KStream:
     def __init__(
         self,
-        builder: StreamsBuilder,
+        builder: Builder,
         node: str,
         key_serde: Serde | None = None,
         value_serde: Serde | None = None,
@@ -132,8 +127,6 @@ class KStream:
     # --- grouping -------------------------------------------------------------------
     def group_by_key(self, *, key_serde: Serde | None = None, value_serde: Serde | None = None,
                      name: str | None = None) -> KGroupedStream:  # fmt: skip
-        from kafkatui.ecosystem.streams.grouped import KGroupedStream
-
         return KGroupedStream(
             self.builder, self.node, key_serde or self.key_serde, value_serde or self.value_serde,
             self.repartition_required, name,
@@ -143,8 +136,6 @@ class KStream:
                  value_serde: Serde | None = None, name: str | None = None) -> KGroupedStream:  # fmt: skip
         """Group by a new key: a `KSTREAM-KEY-SELECT` node, then the aggregation writes
         through a repartition topic so each key's records meet in one task."""
-        from kafkatui.ecosystem.streams.grouped import KGroupedStream
-
         node = self._add("KSTREAM-KEY-SELECT-", lambda: ops.SelectKey(selector))
         return KGroupedStream(self.builder, node, key_serde, value_serde or self.value_serde, True, name)
 
@@ -179,56 +170,3 @@ class BranchedKStream:
             c: KStream(source.builder, c, source.key_serde, source.value_serde, source.repartition_required)
             for c in children
         }
-
-
-class KTable:
-    def __init__(
-        self,
-        builder: StreamsBuilder,
-        node: str,
-        key_serde: Serde | None,
-        value_serde: Serde | None,
-        store: str | None = None,
-        windows: TimeWindows | None = None,
-    ) -> None:
-        self.builder, self.node = builder, node
-        self.key_serde, self.value_serde, self.store, self.windows = key_serde, value_serde, store, windows
-
-    def to_stream(self, name: str | None = None) -> KStream:
-        name = name or self.builder.new_processor_name("KTABLE-TOSTREAM-")
-        self.builder.topology.add_processor(name, ops.PassThrough, self.node)
-        return KStream(self.builder, name, self.key_serde, self.value_serde)
-
-    def filter(self, predicate: Callable[[Any, Any], bool], name: str | None = None) -> KTable:
-        """Updates whose new value fails the predicate become deletes (KTableFilter)."""
-        name = name or self.builder.new_processor_name("KTABLE-FILTER-")
-        self.builder.topology.add_processor(
-            name,
-            lambda: ops.Map(lambda k, v: (k, v if v is not None and predicate(k, v) else None)),
-            self.node,
-        )
-        return KTable(self.builder, name, self.key_serde, self.value_serde, None, self.windows)
-
-    def map_values(self, mapper: Callable[[Any], Any], name: str | None = None) -> KTable:
-        name = name or self.builder.new_processor_name("KTABLE-MAPVALUES-")
-        self.builder.topology.add_processor(
-            name, lambda: ops.MapValues(lambda v: None if v is None else mapper(v)), self.node
-        )
-        return KTable(self.builder, name, self.key_serde, None, None, self.windows)
-
-    def suppress(self, suppressed: Suppressed) -> KTable:
-        """Final results of a windowed table: one update per window once it closes."""
-        if self.windows is None:
-            raise ValueError(
-                "suppress(until_window_closes) needs a windowed KTable (group ... windowed_by ...)"
-            )
-        name = suppressed.name or self.builder.new_processor_name("KTABLE-SUPPRESS-")
-        store = (
-            f"{suppressed.name}-store" if suppressed.name else self.builder.new_store_name("KTABLE-SUPPRESS-")
-        )
-        grace = self.windows.grace_ms
-        topology = self.builder.topology
-        topology.add_processor(name, lambda: ops.Suppress(store, grace), self.node)
-        inner = self.key_serde.inner if hasattr(self.key_serde, "inner") else None
-        topology.add_state_store(StoreBuilder(store, WindowKeySerde(inner), JsonSerde()), name)
-        return KTable(self.builder, name, self.key_serde, self.value_serde, None, self.windows)

@@ -19,6 +19,7 @@ from kafkatui.ecosystem.streams.runtime import RUNNING, KafkaStreams
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.server.config import BrokerDefaults
 from kafkatui.wire.server import WireServer
+from tests.cli.conftest import cli, data_dir  # noqa: F401 - the CLI tests' fixtures, for test_streams_cli
 
 
 class Served:

@@ -54,6 +54,7 @@ class KafkaStreams:
         self.committed: dict[tuple[str, int], int] = {}  # input offsets this instance committed
         self._written: dict[tuple[str, int], int] = {}  # changelog partition -> next offset acknowledged
         self._send_error: BaseException | None = None
+        self._unacked: list[asyncio.Future[RecordMetadata]] = []
         self._run: asyncio.Task[None] | None = None
         self._stopping = False
         self._commit_now = False
@@ -203,7 +204,10 @@ class KafkaStreams:
                     out.topic, out.value, key=out.key, partition=out.partition, timestamp=out.timestamp,
                     headers=out.headers,
                 )  # fmt: skip
-                future.add_done_callback(self._delivered)
+                if out.partition is None:
+                    self._unacked.append(future)  # checked at commit: cheaper than a callback each
+                else:  # a changelog record: its offset goes into the checkpoint
+                    future.add_done_callback(self._delivered)
 
     def _delivered(self, future: asyncio.Future[RecordMetadata]) -> None:
         if future.cancelled():
@@ -221,6 +225,10 @@ class KafkaStreams:
         """Output acknowledged, then state and checkpoint, then the input offsets."""
         await self._send()
         await self.producer.flush()
+        for future in self._unacked:
+            if future.done() and not future.cancelled() and future.exception() is not None:
+                self._send_error = self._send_error or future.exception()
+        self._unacked = []
         if self._send_error is not None:
             raise StreamsError(
                 f"Error encountered sending a record: {self._send_error}"

@@ -111,7 +111,7 @@ class StreamTask:
         self.skipped: list[Skipped] = []
         self._punctuations: list[_Punctuation] = []
         self._timestamp = 0
-        self._metadata: RecordMetadata | None = None
+        self._where: tuple[str, int, int] | None = None  # the record being processed
         self.context = TaskContext(self)
         for store in stores.values():
             changelog = resolve(f"{store.name}-changelog")
@@ -165,14 +165,15 @@ class StreamTask:
         if timestamp > self.stream_time:
             self.stream_time = timestamp
         self._timestamp = timestamp
-        self._metadata = RecordMetadata(topic, partition, offset)
+        self._where = (topic, partition, offset)
         self.processed += 1
         self.context._current = source
         try:
             self.context.forward(Record(k, v, timestamp, tuple(headers or ())))
         finally:
             self.context._current = None
-        self.punctuate(PunctuationType.STREAM_TIME, self.stream_time)
+        if self._punctuations:
+            self.punctuate(PunctuationType.STREAM_TIME, self.stream_time)
 
     def _unreadable(self, topic: str, partition: int, offset: int, error: Exception) -> None:
         where = f"taskId: {self.id}, topic: {topic}, partition: {partition}, offset: {offset}"
@@ -223,7 +224,7 @@ class StreamTask:
                 continue
             p.next += p.interval * ((now - p.next) // p.interval + 1)
             previous, self.context._current = self.context._current, p.node
-            self._timestamp, self._metadata = now, None
+            self._timestamp, self._where = now, None
             try:
                 p.punctuator(now)
             finally:
@@ -289,7 +290,8 @@ class TaskContext:
             ) from None
 
     def record_metadata(self) -> RecordMetadata | None:
-        return self._task._metadata
+        where = self._task._where
+        return None if where is None else RecordMetadata(*where)
 
     def current_stream_time_ms(self) -> int:
         return self._task.stream_time

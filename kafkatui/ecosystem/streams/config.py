@@ -37,10 +37,10 @@ class StreamsConfig:
         if not config.get("application.id"):
             raise ValueError('Missing required configuration "application.id" which has no default value.')
         guarantee = config.get("processing.guarantee", AT_LEAST_ONCE)
-        if guarantee != AT_LEAST_ONCE:
+        if guarantee not in (AT_LEAST_ONCE, EXACTLY_ONCE_V2):
             raise ValueError(
-                f"processing.guarantee={guarantee} is not supported yet: at_least_once "
-                "(exactly_once_v2 is next)"
+                f"Invalid value {guarantee} for configuration processing.guarantee: "
+                "String must be one of: at_least_once, exactly_once_v2"
             )
         handler = config.get("default.deserialization.exception.handler", "logAndFail")
         if handler not in HANDLERS:
@@ -55,7 +55,10 @@ class StreamsConfig:
             application_id=str(config["application.id"]),
             # Kafka's default is ${java.io.tmpdir}/kafka-streams
             state_dir=Path(config.get("state.dir", Path.home() / ".cache" / "kafkatui" / "kafka-streams")),
-            commit_interval_ms=int(config.get("commit.interval.ms", 30_000)),  # 100 under exactly-once
+            # Kafka's default: 30 s, but 100 ms under exactly-once (each commit ends a transaction)
+            commit_interval_ms=int(
+                config.get("commit.interval.ms", 100 if guarantee == EXACTLY_ONCE_V2 else 30_000)
+            ),
             processing_guarantee=guarantee,
             default_key_serde=serde_of(config.get("default.key.serde"), StringSerde()),
             default_value_serde=serde_of(config.get("default.value.serde"), StringSerde()),

@@ -6,7 +6,9 @@ changelogs past the checkpoint (`restored` counts the records). Output and chang
 records go through one producer; every `commit.interval.ms` the runtime flushes the
 producer (at_least_once: all output acknowledged), writes each task's state and
 checkpoint, then commits the input offsets. A record is never lost; after a crash the
-records since the last commit are processed again.
+records since the last commit are processed again. Under exactly_once_v2 the output,
+the changelog records and the input offsets of a commit interval are one transaction
+(KIP-447), read back read_committed: after a crash nothing is lost and nothing is twice.
 
 A `kill()` (the run's task cancelled) commits nothing and flushes nothing: what the next
 start finds is what the last commit left, as after kill -9 (except that the consumer
@@ -22,7 +24,7 @@ from typing import Any
 
 from kafkatui.backends.base import LATEST_TIMESTAMP, Backend
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig, RecordMetadata, TopicPartition
-from kafkatui.ecosystem.streams.config import StreamsConfig
+from kafkatui.ecosystem.streams.config import EXACTLY_ONCE_V2, StreamsConfig
 from kafkatui.ecosystem.streams.internal_topics import Plan, prepare, resolver
 from kafkatui.ecosystem.streams.state import TaskState
 from kafkatui.ecosystem.streams.task import StreamsError, StreamTask
@@ -61,6 +63,12 @@ class KafkaStreams:
         self._closed_totals = {"processed": 0, "dropped": 0}
         self.skipped: list[Any] = []  # records log-and-continue skipped (topic, partition, offset, why)
         self.task_ids: set[str] = set()  # every task this instance ran
+
+    @property
+    def _isolation(self) -> str:
+        # Under exactly-once only committed records are read: repartition topics, and
+        # changelogs at restore (an aborted update never reaches a store).
+        return "read_committed" if self.config.processing_guarantee == EXACTLY_ONCE_V2 else "read_uncommitted"
 
     def metrics(self) -> dict[str, int]:
         """process-total and dropped-records-total over every task this instance ran."""
@@ -106,13 +114,25 @@ class KafkaStreams:
             self.backend, self.config.application_id, self.topology, self.config.replication_factor
         )
         app = self.config.application_id
+        # exactly_once_v2 (KIP-447): one transactional producer per stream thread. Its id is
+        # stable here (Kafka adds a process id), so a restarted instance fences the crashed
+        # one at once and its open transaction is aborted, instead of waiting for the
+        # transaction timeout.
+        self.eos = self.config.processing_guarantee == EXACTLY_ONCE_V2
         self.producer = self.backend.producer(
-            ProducerConfig(acks="all", linger_ms=100, batch_size=65_536, enable_idempotence=True)
-        )
+            ProducerConfig(
+                acks="all", linger_ms=100, batch_size=65_536, enable_idempotence=True,
+                transactional_id=f"{app}-StreamThread-1" if self.eos else None,
+            )
+        )  # fmt: skip
+        if self.eos:
+            await self.producer.init_transactions()
+            self.producer.begin_transaction()
         self.consumer = self.backend.consumer(
             ConsumerConfig(
                 group_id=app, client_id=f"{app}-StreamThread-1-consumer", enable_auto_commit=False,
                 auto_offset_reset="earliest", max_poll_records=1000, fetch_max_wait_ms=100,
+                isolation_level=self._isolation,
             )
         )  # fmt: skip
         self.consumer.subscribe(sorted(self.plan.sources))
@@ -183,6 +203,9 @@ class KafkaStreams:
 
     async def _release(self, clean: bool) -> None:
         if not clean:
+            for future in self._unacked:  # they fail with the abort: nobody waits for them now
+                future.add_done_callback(lambda f: f.cancelled() or f.exception())
+            self._unacked = []
             self.producer.abort()
         for task in self.tasks.values():
             self._retire(task)
@@ -222,7 +245,10 @@ class KafkaStreams:
             self._written[key] = meta.offset + 1
 
     async def commit(self) -> None:
-        """Output acknowledged, then state and checkpoint, then the input offsets."""
+        """at_least_once: output acknowledged, then state and checkpoint, then the input
+        offsets. exactly_once_v2: output, changelog and input offsets in one transaction,
+        committed, and only then the state and checkpoint on disk (what the file holds was
+        committed; a crash before it is replayed from the changelog, read_committed)."""
         await self._send()
         await self.producer.flush()
         for future in self._unacked:
@@ -233,6 +259,16 @@ class KafkaStreams:
             raise StreamsError(
                 f"Error encountered sending a record: {self._send_error}"
             ) from self._send_error
+        offsets = {
+            TopicPartition(t, p): o for (t, p), o in self._consumed.items() if (t, p) in self._by_partition
+        }
+        if self.eos:
+            if offsets:
+                await self.producer.send_offsets_to_transaction(
+                    {(tp.topic, tp.partition): o for tp, o in offsets.items()}, self.config.application_id
+                )
+            await self.producer.commit_transaction()
+            self.producer.begin_transaction()
         for task_id, task in self.tasks.items():
             checkpoint = {
                 (topic, task.partition): self._written[(topic, task.partition)]
@@ -240,11 +276,9 @@ class KafkaStreams:
                 if (topic, task.partition) in self._written
             }
             await self._states[task_id].flush(task.stores, checkpoint)
-        offsets = {
-            TopicPartition(t, p): o for (t, p), o in self._consumed.items() if (t, p) in self._by_partition
-        }
-        if offsets:
+        if offsets and not self.eos:
             await self.consumer.commit(offsets)
+        if offsets:
             self.committed.update({(tp.topic, tp.partition): o for tp, o in offsets.items()})
 
     # --- tasks --------------------------------------------------------------------------
@@ -311,6 +345,7 @@ class KafkaStreams:
             ConsumerConfig(
                 auto_offset_reset="earliest", enable_auto_commit=False, fetch_max_wait_ms=50,
                 max_poll_records=10_000, client_id=f"{self.config.application_id}-restore-consumer",
+                isolation_level=self._isolation,
             )
         )  # fmt: skip
         try:
@@ -320,8 +355,8 @@ class KafkaStreams:
             position, idle = start, 0
             # Offsets past the last record can be markers or compacted away: a few empty
             # polls at the end mean there is nothing more to read below `end`.
-            while position < end and idle < 5:
-                records = await reader.poll(200)
+            while position < end and idle < 3:
+                records = await reader.poll(100)
                 idle = 0 if records else idle + 1
                 for r in records:
                     if r.offset >= end:

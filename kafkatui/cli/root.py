@@ -81,6 +81,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "Kafka Connect: create, list, pause, resume, restart, delete connectors; status, plugins, offsets.",
         global_options=False,
     ),
+    "streams": LazyCommand(
+        "kafkatui.cli.streams:app",
+        "Kafka Streams: run an application module on the cluster, or describe its topology.",
+    ),
     # The lessons run on their own in-memory cluster (only --bootstrap-server, before the
     # command, is refused there).
     "demo": LazyCommand(

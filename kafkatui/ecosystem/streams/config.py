@@ -1,0 +1,67 @@
+"""StreamsConfig: Kafka Streams' settings by their Kafka names, with Kafka's defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kafkatui.ecosystem.streams.serdes import Serde, StringSerde, serde_of
+from kafkatui.ecosystem.streams.task import HANDLERS
+
+AT_LEAST_ONCE = "at_least_once"
+EXACTLY_ONCE_V2 = "exactly_once_v2"
+
+
+@dataclass
+class StreamsConfig:
+    application_id: str
+    state_dir: Path
+    commit_interval_ms: int
+    processing_guarantee: str
+    default_key_serde: Serde
+    default_value_serde: Serde
+    deserialization_handler: str
+    replication_factor: int | None  # replication.factor for internal topics (-1: the broker's default)
+
+    @classmethod
+    def of(cls, config: dict[str, Any]) -> StreamsConfig:
+        known = {
+            "application.id", "state.dir", "commit.interval.ms", "processing.guarantee", "default.key.serde",
+            "default.value.serde", "default.deserialization.exception.handler", "replication.factor",
+            "num.stream.threads",
+        }  # fmt: skip
+        unknown = sorted(set(config) - known)
+        if unknown:
+            raise ValueError(f"unknown streams config {unknown[0]!r} (known: {', '.join(sorted(known))})")
+        if not config.get("application.id"):
+            raise ValueError('Missing required configuration "application.id" which has no default value.')
+        guarantee = config.get("processing.guarantee", AT_LEAST_ONCE)
+        if guarantee not in (AT_LEAST_ONCE, EXACTLY_ONCE_V2):
+            raise ValueError(
+                f"Invalid value {guarantee} for configuration processing.guarantee: "
+                "String must be one of: at_least_once, exactly_once_v2"
+            )
+        handler = config.get("default.deserialization.exception.handler", "logAndFail")
+        if handler not in HANDLERS:
+            raise ValueError(
+                f"Invalid value {handler} for default.deserialization.exception.handler: "
+                "logAndContinue or logAndFail"
+            )
+        if int(config.get("num.stream.threads", 1)) != 1:
+            raise ValueError("num.stream.threads: one stream thread per instance here")
+        rf = int(config.get("replication.factor", -1))
+        return cls(
+            application_id=str(config["application.id"]),
+            # Kafka's default is ${java.io.tmpdir}/kafka-streams
+            state_dir=Path(config.get("state.dir", Path.home() / ".cache" / "kafkatui" / "kafka-streams")),
+            # Kafka's default: 30 s, but 100 ms under exactly-once (each commit ends a transaction)
+            commit_interval_ms=int(
+                config.get("commit.interval.ms", 100 if guarantee == EXACTLY_ONCE_V2 else 30_000)
+            ),
+            processing_guarantee=guarantee,
+            default_key_serde=serde_of(config.get("default.key.serde"), StringSerde()),
+            default_value_serde=serde_of(config.get("default.value.serde"), StringSerde()),
+            deserialization_handler=handler,
+            replication_factor=None if rf == -1 else rf,
+        )

@@ -1,0 +1,371 @@
+"""KafkaStreams: a topology run on a cluster through the Backend (Kafka's
+`KafkaStreams` with one StreamThread). The application id is the consumer group; each
+assigned input partition belongs to the task `<sub-topology>_<partition>`, which is
+created on assignment: its SQLite state loaded, then its stores restored from their
+changelogs past the checkpoint (`restored` counts the records). Output and changelog
+records go through one producer; every `commit.interval.ms` the runtime flushes the
+producer (at_least_once: all output acknowledged), writes each task's state and
+checkpoint, then commits the input offsets. A record is never lost; after a crash the
+records since the last commit are processed again. Under exactly_once_v2 the output,
+the changelog records and the input offsets of a commit interval are one transaction
+(KIP-447), read back read_committed: after a crash nothing is lost and nothing is twice.
+
+A `kill()` (the run's task cancelled) commits nothing and flushes nothing: what the next
+start finds is what the last commit left, as after kill -9 (except that the consumer
+leaves its group at once, so the restart need not wait session.timeout.ms)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from kafkatui.backends.base import LATEST_TIMESTAMP, Backend
+from kafkatui.common.clients import ConsumerConfig, ProducerConfig, RecordMetadata, TopicPartition
+from kafkatui.ecosystem.streams.config import EXACTLY_ONCE_V2, StreamsConfig
+from kafkatui.ecosystem.streams.internal_topics import Plan, prepare, resolver
+from kafkatui.ecosystem.streams.state import TaskState
+from kafkatui.ecosystem.streams.task import StreamsError, StreamTask
+from kafkatui.ecosystem.streams.topology import Topology
+
+log = logging.getLogger(__name__)
+
+# Kafka's KafkaStreams.State
+CREATED, REBALANCING, RUNNING, PENDING_SHUTDOWN, NOT_RUNNING, ERROR = (
+    "CREATED", "REBALANCING", "RUNNING", "PENDING_SHUTDOWN", "NOT_RUNNING", "ERROR",
+)  # fmt: skip
+
+
+class KafkaStreams:
+    def __init__(self, topology: Topology, config: dict[str, Any], backend: Backend) -> None:
+        self.topology, self.backend = topology, backend
+        self.config = StreamsConfig.of(config)
+        self.state = CREATED
+        self.on_state_change: Callable[[str, str], None] | None = None
+        self.tasks: dict[str, StreamTask] = {}
+        self.restored: dict[str, int] = {}  # changelog partition "topic-p" -> records restored
+        self.loaded: dict[str, int] = {}  # task id -> entries read from its SQLite file
+        self.error: BaseException | None = None
+        self._subs = {s.id: s for s in topology.subtopologies()}
+        self._resolve = resolver(self.config.application_id, topology)
+        self._states: dict[str, TaskState] = {}
+        self._by_partition: dict[tuple[str, int], StreamTask] = {}
+        self._consumed: dict[tuple[str, int], int] = {}
+        self.committed: dict[tuple[str, int], int] = {}  # input offsets this instance committed
+        self._written: dict[tuple[str, int], int] = {}  # changelog partition -> next offset acknowledged
+        self._send_error: BaseException | None = None
+        self._unacked: list[asyncio.Future[RecordMetadata]] = []
+        self._run: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._commit_now = False
+        self._closed_totals = {"processed": 0, "dropped": 0}
+        self.skipped: list[Any] = []  # records log-and-continue skipped (topic, partition, offset, why)
+        self.task_ids: set[str] = set()  # every task this instance ran
+
+    @property
+    def _isolation(self) -> str:
+        # Under exactly-once only committed records are read: repartition topics, and
+        # changelogs at restore (an aborted update never reaches a store).
+        return "read_committed" if self.config.processing_guarantee == EXACTLY_ONCE_V2 else "read_uncommitted"
+
+    def metrics(self) -> dict[str, int]:
+        """process-total and dropped-records-total over every task this instance ran."""
+        return {
+            "process-total": self._closed_totals["processed"] + sum(t.processed for t in self.tasks.values()),
+            "dropped-records-total": self._closed_totals["dropped"]
+            + sum(t.dropped for t in self.tasks.values()),
+        }
+
+    def summary(self) -> str:
+        m = self.metrics()
+        restored = sum(self.restored.values())
+        lines = [
+            f"streams {self.config.application_id}: {self.state}; "
+            f"tasks {', '.join(sorted(self.task_ids)) or 'none'}",
+            f"  processed {m['process-total']} records, dropped {m['dropped-records-total']}, "
+            f"restored {restored} from the changelogs",
+        ]
+        lines += [
+            f"  skipped {s.topic}-{s.partition} offset {s.offset}: {s.error}" for s in self.skipped[:10]
+        ]
+        return "\n".join(lines)
+
+    def _retire(self, task: StreamTask) -> None:
+        self._closed_totals["processed"] += task.processed
+        self._closed_totals["dropped"] += task.dropped
+        task.processed = task.dropped = 0
+        task.close()
+
+    def _set_state(self, state: str) -> None:
+        old, self.state = self.state, state
+        if self.on_state_change is not None and old != state:
+            self.on_state_change(state, old)
+
+    # --- lifecycle --------------------------------------------------------------------
+    async def start(self) -> None:
+        """Create the internal topics, join the group and start processing in a task."""
+        if self.state != CREATED:
+            raise StreamsError(
+                f"KafkaStreams is not in state CREATED (it is {self.state}): make a new instance"
+            )
+        self.plan: Plan = await prepare(
+            self.backend, self.config.application_id, self.topology, self.config.replication_factor
+        )
+        app = self.config.application_id
+        # exactly_once_v2 (KIP-447): one transactional producer per stream thread. Its id is
+        # stable here (Kafka adds a process id), so a restarted instance fences the crashed
+        # one at once and its open transaction is aborted, instead of waiting for the
+        # transaction timeout.
+        self.eos = self.config.processing_guarantee == EXACTLY_ONCE_V2
+        self.producer = self.backend.producer(
+            ProducerConfig(
+                acks="all", linger_ms=100, batch_size=65_536, enable_idempotence=True,
+                transactional_id=f"{app}-StreamThread-1" if self.eos else None,
+            )
+        )  # fmt: skip
+        if self.eos:
+            await self.producer.init_transactions()
+            self.producer.begin_transaction()
+        self.consumer = self.backend.consumer(
+            ConsumerConfig(
+                group_id=app, client_id=f"{app}-StreamThread-1-consumer", enable_auto_commit=False,
+                auto_offset_reset="earliest", max_poll_records=1000, fetch_max_wait_ms=100,
+                isolation_level=self._isolation,
+            )
+        )  # fmt: skip
+        self.consumer.subscribe(sorted(self.plan.sources))
+        self._set_state(REBALANCING)
+        self._run = asyncio.get_running_loop().create_task(self._loop(), name=f"streams {app}")
+
+    async def wait(self) -> None:
+        """Until the application stops (close, kill, or an error, which is raised)."""
+        assert self._run is not None
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._run
+        if self.error is not None:
+            raise self.error
+
+    async def close(self) -> None:
+        """A clean stop: process nothing more, commit, write the state, leave the group."""
+        if self._run is None:
+            return
+        self._stopping = True
+        self._set_state(PENDING_SHUTDOWN) if self.state != ERROR else None
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self._run
+        self._run = None
+
+    def kill(self) -> None:
+        """Stop as a crash would: no commit, no state written (see the module's note)."""
+        if self._run is not None:
+            self._run.cancel()
+
+    # --- the stream thread --------------------------------------------------------------
+    async def _loop(self) -> None:
+        clock = self.backend.clock
+        interval = self.config.commit_interval_ms / 1000
+        last_commit = asyncio.get_running_loop().time()
+        clean = False
+        try:
+            while not self._stopping:
+                records = await self.consumer.poll(100)
+                await self._reassign()
+                for r in records:
+                    task = self._by_partition.get((r.topic, r.partition))
+                    if task is None:  # not ours any more
+                        continue
+                    task.process(r.topic, r.partition, r.offset, r.timestamp, r.key, r.value, r.headers)
+                    if task.skipped:
+                        self.skipped.extend(task.skipped)
+                        task.skipped.clear()
+                    self._consumed[(r.topic, r.partition)] = r.offset + 1
+                for task in self.tasks.values():
+                    task.punctuate_wall_clock()
+                await self._send()
+                now = asyncio.get_running_loop().time()
+                if now - last_commit >= interval or self._commit_now:
+                    await self.commit()
+                    last_commit, self._commit_now = now, False
+                if not records:
+                    await clock.sleep(0)
+            await self.commit()
+            clean = True
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:
+            self.error = error
+            self._set_state(ERROR)
+            log.debug("stream thread of %s died: %s", self.config.application_id, error)
+        finally:
+            await self._release(clean)
+
+    async def _release(self, clean: bool) -> None:
+        if not clean:
+            for future in self._unacked:  # they fail with the abort: nobody waits for them now
+                future.add_done_callback(lambda f: f.cancelled() or f.exception())
+            self._unacked = []
+            self.producer.abort()
+        for task in self.tasks.values():
+            self._retire(task)
+        for state in self._states.values():
+            await state.close()
+        self.tasks.clear()
+        self._states.clear()
+        with contextlib.suppress(Exception):
+            await self.consumer.close()
+        with contextlib.suppress(Exception):
+            await self.producer.close()
+        if self.state != ERROR:
+            self._set_state(NOT_RUNNING)
+
+    async def _send(self) -> None:
+        for task in self.tasks.values():
+            for out in task.drain():
+                future = await self.producer.send(
+                    out.topic, out.value, key=out.key, partition=out.partition, timestamp=out.timestamp,
+                    headers=out.headers,
+                )  # fmt: skip
+                if out.partition is None:
+                    self._unacked.append(future)  # checked at commit: cheaper than a callback each
+                else:  # a changelog record: its offset goes into the checkpoint
+                    future.add_done_callback(self._delivered)
+
+    def _delivered(self, future: asyncio.Future[RecordMetadata]) -> None:
+        if future.cancelled():
+            return
+        error = future.exception()
+        if error is not None:
+            self._send_error = self._send_error or error
+            return
+        meta = future.result()
+        key = (meta.topic, meta.partition)
+        if meta.offset + 1 > self._written.get(key, 0):
+            self._written[key] = meta.offset + 1
+
+    async def commit(self) -> None:
+        """at_least_once: output acknowledged, then state and checkpoint, then the input
+        offsets. exactly_once_v2: output, changelog and input offsets in one transaction,
+        committed, and only then the state and checkpoint on disk (what the file holds was
+        committed; a crash before it is replayed from the changelog, read_committed)."""
+        await self._send()
+        await self.producer.flush()
+        for future in self._unacked:
+            if future.done() and not future.cancelled() and future.exception() is not None:
+                self._send_error = self._send_error or future.exception()
+        self._unacked = []
+        if self._send_error is not None:
+            raise StreamsError(
+                f"Error encountered sending a record: {self._send_error}"
+            ) from self._send_error
+        offsets = {
+            TopicPartition(t, p): o for (t, p), o in self._consumed.items() if (t, p) in self._by_partition
+        }
+        if self.eos:
+            if offsets:
+                await self.producer.send_offsets_to_transaction(
+                    {(tp.topic, tp.partition): o for tp, o in offsets.items()}, self.config.application_id
+                )
+            await self.producer.commit_transaction()
+            self.producer.begin_transaction()
+        for task_id, task in self.tasks.items():
+            checkpoint = {
+                (topic, task.partition): self._written[(topic, task.partition)]
+                for topic in (self.plan.changelogs[s] for s in task.stores if s in self.plan.changelogs)
+                if (topic, task.partition) in self._written
+            }
+            await self._states[task_id].flush(task.stores, checkpoint)
+        if offsets and not self.eos:
+            await self.consumer.commit(offsets)
+        if offsets:
+            self.committed.update({(tp.topic, tp.partition): o for tp, o in offsets.items()})
+
+    # --- tasks --------------------------------------------------------------------------
+    async def _reassign(self) -> None:
+        assigned = {(tp.topic, tp.partition) for tp in self.consumer.assignment()}
+        if assigned == set(self._by_partition):
+            if self.state == REBALANCING and assigned:
+                self._set_state(RUNNING)
+            return
+        wanted = {f"{self.plan.sources[t]}_{p}" for t, p in assigned}
+        for task_id in [t for t in self.tasks if t not in wanted]:
+            self._retire(self.tasks.pop(task_id))
+            await self._states.pop(task_id).close()
+        self._by_partition = {}
+        for topic, partition in sorted(assigned):
+            task_id = f"{self.plan.sources[topic]}_{partition}"
+            if task_id not in self.tasks:
+                await self._create_task(task_id, self.plan.sources[topic], partition)
+            self._by_partition[(topic, partition)] = self.tasks[task_id]
+        self._set_state(RUNNING)
+
+    async def _create_task(self, task_id: str, sub_id: int, partition: int) -> None:
+        config, sub = self.config, self._subs[sub_id]
+        stores = {
+            name: self.topology.stores[name].build(config.default_key_serde, config.default_value_serde)
+            for name in sub.stores
+        }
+        state = TaskState(config.state_dir, config.application_id, task_id)
+        checkpoint = await state.open()
+        self._states[task_id] = state
+        logged = [s for s in stores if s in self.plan.changelogs]
+        if logged and not all((self.plan.changelogs[s], partition) in checkpoint for s in logged):
+            await state.wipe()  # no checkpoint: the file is not trusted (Kafka wipes the store)
+            checkpoint = {}
+        self.loaded[task_id] = await state.load(stores)
+        for name in logged:
+            await self._restore(stores[name], self.plan.changelogs[name], partition, checkpoint)
+        self.task_ids.add(task_id)
+        self.tasks[task_id] = StreamTask(
+            task_id, sub, self.topology, application_id=config.application_id, partition=partition,
+            stores=stores,
+            default_key_serde=config.default_key_serde, default_value_serde=config.default_value_serde,
+            resolve=self._resolve, wall_clock_ms=self.backend.clock.now_ms,
+            handler=config.deserialization_handler,
+        )  # fmt: skip
+
+    async def _restore(
+        self, store: Any, topic: str, partition: int, checkpoint: dict[tuple[str, int], int]
+    ) -> None:
+        """Read the store's changelog partition from the checkpoint (or its start) to its
+        end as it is now (Kafka's StoreChangelogReader)."""
+        starts = await self.backend.list_offsets(topic, [partition], -2)
+        ends = await self.backend.list_offsets(topic, [partition], LATEST_TIMESTAMP)
+        start, end = (
+            max(checkpoint.get((topic, partition), 0), starts.get(partition, 0)),
+            ends.get(partition, 0),
+        )
+        name = f"{topic}-{partition}"
+        self.restored[name] = 0
+        if start >= end:
+            self._written[(topic, partition)] = end
+            return
+        reader = self.backend.consumer(
+            ConsumerConfig(
+                auto_offset_reset="earliest", enable_auto_commit=False, fetch_max_wait_ms=50,
+                max_poll_records=10_000, client_id=f"{self.config.application_id}-restore-consumer",
+                isolation_level=self._isolation,
+            )
+        )  # fmt: skip
+        try:
+            tp = TopicPartition(topic, partition)
+            reader.assign([tp])
+            reader.seek(tp, start)
+            position, idle = start, 0
+            # Offsets past the last record can be markers or compacted away: a few empty
+            # polls at the end mean there is nothing more to read below `end`.
+            while position < end and idle < 3:
+                records = await reader.poll(100)
+                idle = 0 if records else idle + 1
+                for r in records:
+                    if r.offset >= end:
+                        position = end
+                        continue
+                    store.restore(bytes(r.key), None if r.value is None else bytes(r.value))
+                    self.restored[name] += 1
+                    position = r.offset + 1
+        finally:
+            await reader.close()
+        self._written[(topic, partition)] = end
+        log.info("restored %d records of %s into store %s", self.restored[name], name, store.name)

@@ -1,0 +1,74 @@
+"""Time windows (Kafka's `TimeWindows`): tumbling (advance = size) and hopping
+(advance < size), each with a grace period for out-of-order records (KIP-633: no
+default grace; `of_size_with_no_grace` or `of_size_and_grace` says which)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+Duration = int | timedelta
+
+
+def millis(value: Duration) -> int:
+    return int(value.total_seconds() * 1000) if isinstance(value, timedelta) else int(value)
+
+
+@dataclass(frozen=True)
+class TimeWindows:
+    size_ms: int
+    advance_ms: int
+    grace_ms: int
+
+    @classmethod
+    def of_size_with_no_grace(cls, size: Duration) -> TimeWindows:
+        return cls.of_size_and_grace(size, 0)
+
+    @classmethod
+    def of_size_and_grace(cls, size: Duration, grace: Duration) -> TimeWindows:
+        size_ms, grace_ms = millis(size), millis(grace)
+        if size_ms <= 0:
+            raise ValueError("Window size (sizeMs) must be larger than zero.")
+        if grace_ms < 0:
+            raise ValueError("Grace period must not be negative.")
+        return cls(size_ms, size_ms, grace_ms)
+
+    def advance_by(self, advance: Duration) -> TimeWindows:
+        advance_ms = millis(advance)
+        if advance_ms <= 0 or advance_ms > self.size_ms:
+            raise ValueError(
+                "Window advancement interval should be more than zero and less than window duration "
+                f"which is {self.size_ms} ms, but given advancement interval is: {advance_ms} ms"
+            )
+        return replace(self, advance_ms=advance_ms)
+
+    def windows_for(self, timestamp: int) -> list[int]:
+        """The starts of the windows holding `timestamp` (TimeWindows.windowsFor)."""
+        start = (max(0, timestamp - self.size_ms + self.advance_ms) // self.advance_ms) * self.advance_ms
+        starts = []
+        while start <= timestamp:
+            starts.append(start)
+            start += self.advance_ms
+        return starts
+
+    @property
+    def retention_ms(self) -> int:
+        # Kafka's default window store retention: size + grace (at least a day is not
+        # required here: the store keeps what can still be updated or queried).
+        return self.size_ms + self.grace_ms
+
+
+class Suppressed:
+    """`Suppressed.until_window_closes(unbounded())`: one final result per window."""
+
+    def __init__(self, name: str | None = None) -> None:
+        self.name = name
+
+    @classmethod
+    def until_window_closes(cls, buffer: object = None, name: str | None = None) -> Suppressed:
+        return cls(name)
+
+
+def unbounded() -> None:
+    """BufferConfig.unbounded(): the buffer holds every open window (the only kind here)."""
+    return None

@@ -36,6 +36,7 @@ from kafkatui.tui.screens.confirm import ConfirmScreen
 from kafkatui.tui.widgets.schema_editor import SchemaEditor
 
 SCHEMAS_TOPIC = "_schemas"  # where the registry keeps everything (Confluent's kafkastore.topic)
+AFTER_THE_READER_S = 0.5  # a second look after a `_schemas` record (on_engine_events)
 NO_SUBJECTS = (
     "No subjects yet. Press n to write a schema and register it. A topic's values are "
     "usually the subject <topic>-value (TopicNameStrategy), its keys <topic>-key."
@@ -162,6 +163,10 @@ class SchemasPanel(Panel):
             for e in events
         ):
             self.refresh_soon()
+            # The event is the append; the registry answers from what its reader of
+            # `_schemas` has applied, a moment later (Confluent's registry too), so a
+            # reload at once can still miss it: look again once the reader caught up.
+            self.set_timer(AFTER_THE_READER_S, self.refresh_soon)
 
     async def refresh_data(self) -> None:
         """Read the subjects, the selected one's versions and levels, and redraw."""

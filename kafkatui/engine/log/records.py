@@ -366,40 +366,11 @@ def _encode_records_py(records: Sequence[Record], base_offset: int, base_timesta
     (The C encoder in _recordsc does the same, faster.)"""
     max_timestamp = records[0].timestamp
     body = bytearray()
-    varint = encode_varint
+    append = append_record_py
     for offset, ts, key, value, headers in records:
         if ts > max_timestamp:
             max_timestamp = ts
-        if headers:
-            encoded = encode_record_body(ts - base_timestamp, offset - base_offset, key, value, headers)
-            body += varint(len(encoded))
-            body += encoded
-            continue
-        # The common case inline (no headers): this loop is the producer's hot path.
-        ts_part = varint(ts - base_timestamp)
-        off_part = varint(offset - base_offset)
-        key_part = b"\x01" if key is None else varint(len(key))
-        value_part = b"\x01" if value is None else varint(len(value))
-        length = (
-            2  # attributes + header count (0)
-            + len(ts_part)
-            + len(off_part)
-            + len(key_part)
-            + (len(key) if key is not None else 0)
-            + len(value_part)
-            + (len(value) if value is not None else 0)
-        )
-        body += varint(length)
-        body += b"\x00"
-        body += ts_part
-        body += off_part
-        body += key_part
-        if key is not None:
-            body += key
-        body += value_part
-        if value is not None:
-            body += value
-        body += b"\x00"
+        append(body, ts - base_timestamp, offset - base_offset, key, value, headers)
     return bytes(body), max_timestamp
 
 

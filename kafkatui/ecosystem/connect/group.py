@@ -29,6 +29,7 @@ class Worker(Protocol):
     backend: Backend
     config: Any
     configs: Any
+    status: Any
     generation: int
 
     def now_ms(self) -> int: ...
@@ -168,6 +169,7 @@ class WorkerGroup:
             if answer is not None:
                 return  # REBALANCE_IN_PROGRESS, or dropped: join (afresh)
             await self.worker.configs.log.read_to_end()
+            await self.worker.status.log.read_to_end()  # the others' task states, for REST
             if self.is_leader and self.all_work() != self._work_at_assignment:
                 return
             await self.worker.reconcile(self.owned)  # config changes of what this worker runs

@@ -103,7 +103,7 @@ class Worker:
         self.group: WorkerGroup | None = None
         self.assigned: set[tuple[str, int]] = set()
         self._connector_props: dict[str, dict[str, str]] = {}
-        self._task_props: dict[tuple[str, int], dict[str, str]] = {}
+        self._running_task_props: dict[tuple[str, int], dict[str, str]] = {}
         self._targets: dict[str, str] = {}
 
     def owns(self, name: str, number: int = CONNECTOR_TASK) -> bool:
@@ -243,7 +243,7 @@ class Worker:
             self, name, number, task, task_props, keys, values, props.get("errors.tolerance") == "all"
         )
         self.tasks[(name, number)] = worker_task
-        self._task_props[(name, number)] = dict(task_props)
+        self._running_task_props[(name, number)] = dict(task_props)
         await self.put_task_status(name, number, "UNASSIGNED" if not paused else "PAUSED")
         worker_task.start(paused)
 
@@ -255,7 +255,7 @@ class Worker:
             if connector == name and (only is None or number in only):
                 await task.stop(timeout)
                 del self.tasks[(connector, number)]
-                self._task_props.pop((connector, number), None)
+                self._running_task_props.pop((connector, number), None)
                 if (
                     status is not None
                     and self.status.tasks.get((name, number), Status("", "")).state != "FAILED"
@@ -280,7 +280,7 @@ class Worker:
             for (name, number), _task in list(self.tasks.items()):
                 configs = s.tasks.get(name, [])
                 current = configs[number] if number < len(configs) else None
-                if not self.owns(name, number) or current != self._task_props.get((name, number)):
+                if not self.owns(name, number) or current != self._running_task_props.get((name, number)):
                     await self._stop_tasks(name, only={number})
             for name in list(self.connectors):
                 target = s.target_states.get(name, TargetState.STARTED)
@@ -345,7 +345,7 @@ class Worker:
                 await self.configs.put_connector(name, props)
                 if created:
                     await self.configs.put_target_state(name, TargetState.STARTED)
-                self.group.request_rebalance()
+                    self.group.request_rebalance()  # new work to assign
                 return created
             if not created:
                 await self._stop_connector(name)

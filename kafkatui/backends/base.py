@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol, Self
 
@@ -74,6 +75,8 @@ __all__ = [
     "EngineControls",
     "Feature",
     "FeatureUnavailable",
+    "GroupJoin",
+    "GroupMember",
     "GroupMemberView",
     "GroupPartitionView",
     "GroupView",
@@ -130,6 +133,47 @@ def no_auto_create(name: str, where: str) -> KafkaError:
         f"with `kafkatui topic create {name}`, or set auto.create.topics.enable=true (`kafkatui serve` "
         "does, unless --no-auto-create-topics)",
     )
+
+
+@dataclass(frozen=True)
+class GroupJoin:
+    """A JoinGroup answer as a member of a classic group sees it: its generation and
+    member id, the leader, the protocol the group chose, and (for the leader only) every
+    member's metadata for that protocol."""
+
+    generation_id: int
+    member_id: str
+    leader_id: str
+    protocol: str
+    members: tuple[tuple[str, bytes], ...] = ()
+
+    @property
+    def is_leader(self) -> bool:
+        return self.member_id == self.leader_id
+
+
+class GroupMember(Protocol):
+    """Raw membership of a classic group (JoinGroup, SyncGroup, Heartbeat, LeaveGroup)
+    for a protocol that is not the consumer's, as Kafka's AbstractCoordinator gives
+    Connect's WorkerCoordinator. Errors raise KafkaError with Kafka's codes;
+    MEMBER_ID_REQUIRED and a coordinator moving are retried inside."""
+
+    group_id: str
+    member_id: str
+    generation_id: int
+
+    async def join(self, protocols: Sequence[tuple[str, bytes]]) -> GroupJoin: ...
+    async def sync(self, assignments: Mapping[str, bytes] | None) -> bytes:
+        """SyncGroup: the leader hands every member's assignment, the others None; each
+        gets its own bytes back."""
+        ...
+
+    async def heartbeat(self) -> ErrorCode | None:
+        """None while the generation is stable; REBALANCE_IN_PROGRESS (rejoin), or
+        UNKNOWN_MEMBER_ID / ILLEGAL_GENERATION (dropped: join afresh)."""
+        ...
+
+    async def leave(self) -> None: ...
 
 
 class EngineControls(Protocol):
@@ -442,6 +486,13 @@ class Backend(Protocol):
     async def delete_group(self, group_id: str) -> None:
         """DeleteGroups: an empty group's committed offsets and metadata go
         (NON_EMPTY_GROUP while it has members, GROUP_ID_NOT_FOUND if there is none)."""
+        ...
+
+    def group_member(
+        self, group_id: str, protocol_type: str, session_timeout_ms: int, rebalance_timeout_ms: int
+    ) -> GroupMember:
+        """A new member (not joined yet) of a classic group with this protocol type, such
+        as Connect's "connect"."""
         ...
 
     def consumers(self, group_id: str | None = None) -> list[ConsumerView]:

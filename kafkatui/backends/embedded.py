@@ -30,6 +30,7 @@ from kafkatui.backends.base import (
 )
 from kafkatui.backends.embedded_controls import EmbeddedControls
 from kafkatui.backends.embedded_groups import EmbeddedGroups, WorkbenchConsumer
+from kafkatui.backends.embedded_members import EmbeddedMembers
 from kafkatui.backends.embedded_transactions import EmbeddedTransactions, WorkbenchTransaction
 from kafkatui.backends.trace import partition_step, send_step, serialize_step
 from kafkatui.common.admin import ConfigEntry, LinkState, TopicDescription
@@ -69,7 +70,7 @@ def log_dir_notice(event: LogDirFailed | LogDirNewIncarnation) -> str:
     )
 
 
-class EmbeddedBackend(EmbeddedGroups, EmbeddedTransactions):
+class EmbeddedBackend(EmbeddedGroups, EmbeddedMembers, EmbeddedTransactions):
     """A cluster inside this process; the TUI's default backend."""
 
     supports_faults = True

@@ -110,7 +110,8 @@ class EmbeddedGroups:
                     GroupMemberView(m.member_id, m.client_id, view.partitions, view, m.group_instance_id)
                 )
             else:
-                owned = decode_assignment(m.assignment) if m.assignment else []
+                consumer = described is not None and described.protocol_type in ("consumer", "")
+                owned = decode_assignment(m.assignment) if m.assignment and consumer else []
                 parts = tuple(sorted((t, p) for t, p in owned))
                 members.append(GroupMemberView(m.member_id, m.client_id, parts, None, m.group_instance_id))
         present = {m.member_id for m in members}
@@ -169,6 +170,7 @@ class EmbeddedGroups:
             crashed,
             outside,
             coordinator,
+            described.protocol_type,
         )
 
     async def alter_group_offsets(self, group_id: str, offsets: Mapping[tuple[str, int], int]) -> None:

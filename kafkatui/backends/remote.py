@@ -64,6 +64,7 @@ from kafkatui.backends.remote_consumers import ASSIGNORS as REMOTE_ASSIGNORS
 from kafkatui.backends.remote_consumers import WorkbenchConsumer
 from kafkatui.backends.remote_groups import RemoteGroups
 from kafkatui.backends.remote_log import LogReader
+from kafkatui.backends.remote_members import RemoteMembers
 from kafkatui.backends.remote_partitions import EligibleLeaderReplicas
 from kafkatui.backends.remote_snapshot import ClusterSnapshot, events_between
 from kafkatui.backends.remote_transactions import RemoteTransaction
@@ -93,7 +94,7 @@ KAFKA_BROKER_SESSION_TIMEOUT_MS = 9_000
 _Offsets = dict[tuple[str, int], tuple[int, int]]  # (topic, partition) → (offset, leader epoch)
 
 
-class RemoteBackend(RemoteGroups):
+class RemoteBackend(RemoteGroups, RemoteMembers):
     """A Kafka cluster reached over the wire with confluent-kafka (librdkafka).
 
     Differs from `EmbeddedBackend`: a partition's log end offset is shown as its high

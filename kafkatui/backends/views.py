@@ -286,6 +286,7 @@ class GroupView:
     crashed: tuple[ConsumerView, ...] = ()  # crashed consumers the coordinator still counts
     outside: tuple[ConsumerView, ...] = ()  # workbench consumers not members now (joining, left)
     coordinator: int = -1  # the broker coordinating the group (FindCoordinator); -1 if unknown
+    protocol_type: str = ""  # "consumer", or another's such as Connect's "connect"; "" if unknown
 
 
 # ListOffsets' special timestamps (Kafka's ListOffsetsRequest.EARLIEST_TIMESTAMP and

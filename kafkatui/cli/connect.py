@@ -269,3 +269,82 @@ def offsets(name: NameArgument, url: UrlOption = None, as_json: JsonOption = Fal
 
 def _compact(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
+
+
+@app.command()
+def worker(
+    ctx: typer.Context,
+    port: Annotated[
+        int, typer.Option("--port", help="The REST API's port (rest.port; 0: any free one).")
+    ] = 8083,
+    host: Annotated[
+        str, typer.Option("--host", help="Where to listen; also rest.advertised.host.name.")
+    ] = "127.0.0.1",
+    group_id: Annotated[
+        str, typer.Option("--group-id", help="The Connect cluster (group.id).")
+    ] = "connect-cluster",
+    config_topic: Annotated[str, typer.Option("--config-storage-topic")] = "connect-configs",
+    offset_topic: Annotated[str, typer.Option("--offset-storage-topic")] = "connect-offsets",
+    status_topic: Annotated[str, typer.Option("--status-storage-topic")] = "connect-status",
+    session_timeout_ms: Annotated[int, typer.Option("--session-timeout-ms")] = 10_000,
+    heartbeat_interval_ms: Annotated[int, typer.Option("--heartbeat-interval-ms")] = 3_000,
+    scheduled_delay_ms: Annotated[
+        int,
+        typer.Option(
+            "--scheduled-rebalance-max-delay-ms",
+            help="How long a departed worker's connectors and tasks wait before they move (KIP-415).",
+        ),
+    ] = 300_000,
+) -> None:
+    """Run a distributed Connect worker on its own: it joins GROUP_ID on the cluster the
+    global options name (--bootstrap-server, or kafkatui's own, attached to `kafkatui
+    serve` when that owns the data dir) and shares its connectors and tasks with the
+    group's other workers. Ctrl-C stops its tasks and leaves the group at once."""
+    from kafkatui.cli.context import open_backend, options, run_async
+    from kafkatui.ecosystem.connect.worker import WorkerConfig
+
+    config = WorkerConfig(
+        group_id=group_id,
+        config_storage_topic=config_topic,
+        offset_storage_topic=offset_topic,
+        status_storage_topic=status_topic,
+        distributed=True,
+        session_timeout_ms=session_timeout_ms,
+        heartbeat_interval_ms=heartbeat_interval_ms,
+        scheduled_rebalance_max_delay_ms=scheduled_delay_ms,
+    )
+
+    async def main() -> None:
+        import asyncio
+        import signal
+
+        from kafkatui.ecosystem.connect.service import ConnectService
+        from kafkatui.ecosystem.http import HttpListenError
+
+        backend = await open_backend(options(ctx), "connect worker")
+        try:
+            service = ConnectService(backend, config, port_flag="--port")
+            try:
+                url = await service.start(port, host)
+            except HttpListenError as error:
+                raise fail(error.name, str(error)) from None
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            try:
+                console.print(f"kafka connect worker: [bold]{url}[/]", highlight=False)
+                console.print(
+                    f"worker id: {service.worker.config.worker_id} · group.id: {group_id}", highlight=False
+                )
+                console.file.flush()
+                await stop.wait()
+            finally:
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.remove_signal_handler(sig)
+                await service.close()
+        finally:
+            await backend.close()
+        console.print("kafka connect worker: stopped, left the group")
+
+    run_async(main)

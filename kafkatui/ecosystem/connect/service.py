@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from kafkatui.backends.base import Backend
+from kafkatui.ecosystem.connect.forward import forwarding
 from kafkatui.ecosystem.connect.rest import WORKER, add_routes
 from kafkatui.ecosystem.connect.worker import Worker, WorkerConfig
 from kafkatui.ecosystem.http import JSON, HttpService, json_app
@@ -27,6 +28,7 @@ class ConnectService:
         self.worker = Worker(backend, self.config)
         self.app = json_app((JSON,))
         self.app[WORKER] = self.worker
+        self.app.middlewares.append(forwarding(self.worker))
         add_routes(self.app)
         self.http = HttpService(self.app, name="Kafka Connect", port_flag=port_flag)
 

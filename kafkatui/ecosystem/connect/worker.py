@@ -2,10 +2,11 @@
 three internal topics (`storage.py`). What the REST API asks of a Connect cluster, it
 does here: create, reconfigure, pause, resume, stop, restart, delete, and report status.
 
-One worker per process in this slice, so this worker is also its cluster's leader (the
-herder): it writes connector configs and their task configs and then applies them as
-read back from connect-configs, as a distributed herder does; the next slice adds group
-membership (a Connect group through the group coordinator) and assignment on top."""
+Standalone (`distributed=False`), this worker is its own cluster's leader: it writes
+connector configs and their task configs and applies them as read back from
+connect-configs. Distributed, it joins its Connect group (`group.py`): the REST API's
+config changes are written by the group's leader (others forward to it, `rest.py`) and
+each worker runs only the connectors and tasks it is assigned (`reconcile`)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ from kafkatui.backends.base import Backend
 from kafkatui.ecosystem.connect import validation
 from kafkatui.ecosystem.connect.api import Connector, ConnectorContext
 from kafkatui.ecosystem.connect.converters import make_converter
+from kafkatui.ecosystem.connect.group import WorkerGroup
 from kafkatui.ecosystem.connect.plugins import PluginDesc, Plugins
+from kafkatui.ecosystem.connect.protocol import CONNECTOR_TASK
 from kafkatui.ecosystem.connect.storage import ConfigStore, OffsetStore, Status, StatusStore, TargetState
 from kafkatui.ecosystem.connect.tasks import WorkerSinkTask, WorkerSourceTask, WorkerTask, call
 
@@ -42,6 +45,11 @@ class WorkerConfig:
     task_shutdown_graceful_timeout_ms: int = 5_000
     key_converter: str = validation.JSON_CONVERTER  # connect-distributed.properties' choice
     value_converter: str = validation.JSON_CONVERTER
+    distributed: bool = False  # join group.id and run only what the leader assigns
+    session_timeout_ms: int = 10_000  # DistributedConfig's defaults
+    rebalance_timeout_ms: int = 60_000
+    heartbeat_interval_ms: int = 3_000
+    scheduled_rebalance_max_delay_ms: int = 300_000  # KIP-415: lost work waits this long
 
 
 class ConnectError(Exception):
@@ -92,6 +100,15 @@ class Worker:
         self.lock = asyncio.Lock()
         self.generation = 0
         self.started = False
+        self.group: WorkerGroup | None = None
+        self.assigned: set[tuple[str, int]] = set()
+        self._connector_props: dict[str, dict[str, str]] = {}
+        self._running_task_props: dict[tuple[str, int], dict[str, str]] = {}
+        self._targets: dict[str, str] = {}
+
+    def owns(self, name: str, number: int = CONNECTOR_TASK) -> bool:
+        """Whether this worker runs that connector (number -1) or task: standalone, all."""
+        return self.group is None or (name, number) in self.assigned
 
     @property
     def cluster_id(self) -> str | None:
@@ -122,6 +139,10 @@ class Worker:
             await store.log.start()
         self.generation = max([s.generation for s in self.status.connectors.values()] + [0]) + 1
         self.started = True
+        if self.config.distributed:
+            self.group = WorkerGroup(self)
+            self.group.start()
+            return
         async with self.lock:
             for name in list(self.configs.state.connectors):
                 await self._start_connector(name)
@@ -130,8 +151,10 @@ class Worker:
         """Stop every task (each commits its offsets), every connector, then say so in
         connect-status (UNASSIGNED, as a worker leaving its group does)."""
         async with self.lock:
-            for name in list(self.connectors):
+            for name in {*self.connectors, *(c for c, _ in self.tasks)}:
                 await self._stop_connector(name, status="UNASSIGNED")
+        if self.group is not None:
+            await self.group.stop()
         for store in (self.status, self.offsets, self.configs):
             try:
                 await store.log.flush() if store.log._producer is not None else None
@@ -159,7 +182,13 @@ class Worker:
         props = self.configs.state.connectors[name]
         target = self.configs.state.target_states.get(name, TargetState.STARTED)
         if target == TargetState.STOPPED:
-            await self._connector_status(name, "STOPPED")
+            if self.owns(name):
+                await self._connector_status(name, "STOPPED")
+            return
+        if not self.owns(name):  # another worker runs the Connector object: only our tasks
+            for number in range(len(self.configs.state.tasks.get(name, []))):
+                if (name, number) not in self.tasks and self.owns(name, number):
+                    await self._start_task(name, number)
             return
         try:
             plugin = self.plugin_of(props)
@@ -169,6 +198,7 @@ class Worker:
                 connector.initialize(ConnectorContext(name))
                 await call(connector.start, dict(props))
                 self.connectors[name] = connector
+                self._connector_props[name] = dict(props)
             task_configs = await call(connector.task_configs, int(props.get("tasks.max", "1")))
             full = [self._task_props(plugin, props, connector, dict(c)) for c in task_configs]
         except Exception:
@@ -181,7 +211,7 @@ class Worker:
             await self._stop_tasks(name)
             await self.configs.put_task_configs(name, full)
         for number in range(len(self.configs.state.tasks.get(name, []))):
-            if (name, number) not in self.tasks:
+            if (name, number) not in self.tasks and self.owns(name, number):
                 await self._start_task(name, number)
 
     @staticmethod
@@ -201,7 +231,7 @@ class Worker:
         task_props = self.configs.state.tasks[name][number]
         paused = self.configs.state.target_states.get(name) == TargetState.PAUSED
         try:
-            connector = self.connectors[name]
+            connector = self.connectors.get(name) or self.plugin_of(props).cls()
             task = connector.task_class()()
             keys = make_converter(props.get("key.converter") or self.config.key_converter, props, True)
             values = make_converter(props.get("value.converter") or self.config.value_converter, props, False)
@@ -213,6 +243,7 @@ class Worker:
             self, name, number, task, task_props, keys, values, props.get("errors.tolerance") == "all"
         )
         self.tasks[(name, number)] = worker_task
+        self._running_task_props[(name, number)] = dict(task_props)
         await self.put_task_status(name, number, "UNASSIGNED" if not paused else "PAUSED")
         worker_task.start(paused)
 
@@ -224,6 +255,7 @@ class Worker:
             if connector == name and (only is None or number in only):
                 await task.stop(timeout)
                 del self.tasks[(connector, number)]
+                self._running_task_props.pop((connector, number), None)
                 if (
                     status is not None
                     and self.status.tasks.get((name, number), Status("", "")).state != "FAILED"
@@ -235,6 +267,46 @@ class Worker:
         await self._stop_connector_only(name)
         if status is not None and name in self.status.connectors:
             await self._connector_status(name, status)
+
+    # --- distributed mode --------------------------------------------------------------
+
+    async def reconcile(self, assigned: set[tuple[str, int]]) -> None:
+        """Run exactly what this worker is assigned, as connect-configs has it now: stop
+        what moved away, was deleted or was reconfigured, start what is missing, and
+        apply pause/resume (the DistributedHerder's tick)."""
+        async with self.lock:
+            self.assigned = set(assigned)
+            s = self.configs.state
+            for (name, number), _task in list(self.tasks.items()):
+                configs = s.tasks.get(name, [])
+                current = configs[number] if number < len(configs) else None
+                if not self.owns(name, number) or current != self._running_task_props.get((name, number)):
+                    await self._stop_tasks(name, only={number})
+            for name in list(self.connectors):
+                target = s.target_states.get(name, TargetState.STARTED)
+                if (
+                    not self.owns(name)
+                    or s.connectors.get(name) != self._connector_props.get(name)
+                    or target == TargetState.STOPPED
+                ):
+                    await self._stop_connector_only(name)
+            for name in list(s.connectors):
+                target = s.target_states.get(name, TargetState.STARTED)
+                count = len(s.tasks.get(name, []))
+                missing = (
+                    self.owns(name) and name not in self.connectors and target != TargetState.STOPPED
+                ) or any(self.owns(name, n) and (name, n) not in self.tasks for n in range(count))
+                if missing:
+                    await self._start_connector(name)
+                elif self._targets.get(name, target) != target:
+                    for (connector, _), task in self.tasks.items():
+                        if connector == name:
+                            task.set_paused(target == TargetState.PAUSED)
+                    if name in self.connectors:
+                        await self._connector_status(
+                            name, "PAUSED" if target == TargetState.PAUSED else "RUNNING"
+                        )
+                self._targets[name] = target
 
     # --- what the REST API asks -------------------------------------------------------
 
@@ -269,6 +341,12 @@ class Worker:
             )
         async with self.lock:
             created = name not in self.configs.state.connectors
+            if self.group is not None:  # the leader writes; the owners see it (reconcile)
+                await self.configs.put_connector(name, props)
+                if created:
+                    await self.configs.put_target_state(name, TargetState.STARTED)
+                    self.group.request_rebalance()  # new work to assign
+                return created
             if not created:
                 await self._stop_connector(name)
             await self.configs.put_connector(name, props)
@@ -281,7 +359,8 @@ class Worker:
         async with self.lock:
             self.require(name)
             tasks = len(self.configs.state.tasks.get(name, []))
-            await self._stop_connector(name)
+            if self.group is None:
+                await self._stop_connector(name)
             await self.configs.remove_connector(name)
             await self.status.delete_connector(name, tasks)
 
@@ -291,6 +370,11 @@ class Worker:
             self.require(name)
             before = self.configs.state.target_states.get(name, TargetState.STARTED)
             await self.configs.put_target_state(name, state)
+            if self.group is not None:
+                if state == TargetState.STOPPED:
+                    await self.configs.put_task_configs(name, [])
+                self.group.request_rebalance()
+                return
             if state == TargetState.STOPPED:
                 await self._stop_connector(name)
                 await self.configs.put_task_configs(name, [])  # KIP-875: a stopped connector has no tasks
@@ -332,6 +416,7 @@ class Worker:
 
     async def _stop_connector_only(self, name: str) -> None:
         connector = self.connectors.pop(name, None)
+        self._connector_props.pop(name, None)
         if connector is not None:
             try:
                 await call(connector.stop)

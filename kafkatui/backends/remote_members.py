@@ -1,0 +1,218 @@
+"""Raw classic-group membership over the wire, for the RemoteBackend: FindCoordinator
+(10, key type GROUP), JoinGroup (11 v5), SyncGroup (14 v3), Heartbeat (12 v3) and
+LeaveGroup (13 v3), framed with `kio` (`kio_frames.py`) as Kafka's AbstractCoordinator
+sends them. librdkafka has no call for a group of another protocol type (Connect's
+"connect"), so this speaks them itself, PLAINTEXT, one connection per request."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import functools
+import itertools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from kio.index import load_payload_module
+from kio.static.constants import EntityType
+
+from kafkatui.backends.base import GroupJoin
+from kafkatui.backends.kio_frames import SIZE, read_response, request_frame
+from kafkatui.common.errors import ErrorCode, KafkaError
+
+FIND_COORDINATOR = (10, 3)
+JOIN_GROUP = (11, 5)  # v4+: MEMBER_ID_REQUIRED (KIP-394); v5: group.instance.id
+HEARTBEAT = (12, 3)
+LEAVE_GROUP = (13, 3)
+SYNC_GROUP = (14, 3)
+COORDINATOR_TYPE_GROUP = 0
+CLIENT_ID = "kafkatui-connect"
+TIMEOUT_S = 10.0
+_correlation = itertools.count(1)
+_FIND_AGAIN = (
+    ErrorCode.NOT_COORDINATOR,
+    ErrorCode.COORDINATOR_NOT_AVAILABLE,
+    ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+)
+_HEARTBEAT_ANSWERS = (
+    ErrorCode.REBALANCE_IN_PROGRESS,
+    ErrorCode.UNKNOWN_MEMBER_ID,
+    ErrorCode.ILLEGAL_GENERATION,
+    ErrorCode.FENCED_INSTANCE_ID,
+)
+
+
+@functools.cache
+def _entity(api: tuple[int, int], kind: EntityType, name: str = "") -> Any:
+    module = load_payload_module(api[0], api[1], kind)
+    if name:
+        return getattr(module, name)
+    return next(v for v in vars(module).values() if getattr(v, "__type__", None) is kind)
+
+
+async def _ask(address: str, api: tuple[int, int], timeout_s: float, **fields: Any) -> Any:
+    host, _, port = address.rpartition(":")
+    body = _entity(api, EntityType.request)(**fields)
+    correlation_id = next(_correlation)
+    try:
+        async with asyncio.timeout(timeout_s):
+            reader, writer = await asyncio.open_connection(host.strip("[]"), int(port))
+            try:
+                writer.write(request_frame(body, correlation_id, CLIENT_ID))
+                await writer.drain()
+                (size,) = SIZE.unpack(await reader.readexactly(4))
+                frame = await reader.readexactly(size)
+            finally:
+                writer.close()
+    except (OSError, TimeoutError, asyncio.IncompleteReadError) as error:
+        raise KafkaError(ErrorCode.NETWORK_EXCEPTION, f"the broker at {address}: {error}") from None
+    return read_response(frame, _entity(api, EntityType.response), correlation_id, f"the broker at {address}")
+
+
+def _code(value: Any) -> ErrorCode:
+    return ErrorCode(int(getattr(value, "value", value)))
+
+
+class RemoteGroupMember:
+    def __init__(
+        self,
+        bootstrap: str,
+        group_id: str,
+        protocol_type: str,
+        session_timeout_ms: int,
+        rebalance_timeout_ms: int,
+    ) -> None:
+        self._bootstrap = [b.strip() for b in bootstrap.split(",") if b.strip()]
+        self.group_id = group_id
+        self.protocol_type = protocol_type
+        self.session_timeout_ms = session_timeout_ms
+        self.rebalance_timeout_ms = rebalance_timeout_ms
+        self.member_id = ""
+        self.generation_id = -1
+        self._coordinator: str | None = None
+
+    async def _find(self) -> str:
+        if self._coordinator is None:
+            last: KafkaError | None = None
+            for address in self._bootstrap:
+                try:
+                    answer = await _ask(
+                        address,
+                        FIND_COORDINATOR,
+                        TIMEOUT_S,
+                        key=self.group_id,
+                        key_type=COORDINATOR_TYPE_GROUP,
+                    )
+                except KafkaError as error:
+                    last = error
+                    continue
+                if _code(answer.error_code) is not ErrorCode.NONE:
+                    last = KafkaError(_code(answer.error_code), answer.error_message or "")
+                    continue
+                self._coordinator = f"{answer.host}:{answer.port}"
+                break
+            if self._coordinator is None:
+                raise last or KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE)
+        return self._coordinator
+
+    async def _call(self, api: tuple[int, int], timeout_s: float = TIMEOUT_S, **fields: Any) -> Any:
+        """At the group's coordinator, finding it again if it moved."""
+        while True:
+            address = await self._find()
+            try:
+                answer = await _ask(address, api, timeout_s, **fields)
+            except KafkaError:
+                self._coordinator = None
+                raise
+            if _code(answer.error_code) in _FIND_AGAIN:
+                self._coordinator = None
+                await asyncio.sleep(0.1)  # retry.backoff.ms
+                continue
+            return answer
+
+    async def join(self, protocols: Sequence[tuple[str, bytes]]) -> GroupJoin:
+        protocol_cls = _entity(JOIN_GROUP, EntityType.request, "JoinGroupRequestProtocol")
+        offered = tuple(protocol_cls(name=name, metadata=meta) for name, meta in protocols)
+        while True:
+            answer = await self._call(
+                JOIN_GROUP, self.rebalance_timeout_ms / 1000 + TIMEOUT_S, group_id=self.group_id,
+                session_timeout=datetime.timedelta(milliseconds=self.session_timeout_ms),
+                rebalance_timeout=datetime.timedelta(milliseconds=self.rebalance_timeout_ms),
+                member_id=self.member_id, group_instance_id=None, protocol_type=self.protocol_type,
+                protocols=offered,
+            )  # fmt: skip
+            code = _code(answer.error_code)
+            if code is ErrorCode.MEMBER_ID_REQUIRED:  # KIP-394: join again with the id given
+                self.member_id = answer.member_id
+                continue
+            if code is ErrorCode.UNKNOWN_MEMBER_ID:
+                self.member_id = ""
+                continue
+            if code is ErrorCode.REBALANCE_IN_PROGRESS:
+                await asyncio.sleep(0.1)
+                continue
+            if code is not ErrorCode.NONE:
+                raise KafkaError(code, f"JoinGroup of {self.group_id}")
+            self.member_id, self.generation_id = answer.member_id, int(answer.generation_id)
+            return GroupJoin(
+                int(answer.generation_id),
+                answer.member_id,
+                answer.leader,
+                answer.protocol_name or "",
+                tuple((m.member_id, bytes(m.metadata)) for m in answer.members),
+            )
+
+    async def sync(self, assignments: Mapping[str, bytes] | None) -> bytes:
+        item = _entity(SYNC_GROUP, EntityType.request, "SyncGroupRequestAssignment")
+        answer = await self._call(
+            SYNC_GROUP, self.rebalance_timeout_ms / 1000 + TIMEOUT_S, group_id=self.group_id,
+            generation_id=self.generation_id, member_id=self.member_id, group_instance_id=None,
+            assignments=tuple(item(member_id=m, assignment=a) for m, a in (assignments or {}).items()),
+        )  # fmt: skip
+        code = _code(answer.error_code)
+        if code is not ErrorCode.NONE:
+            if code in (ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.ILLEGAL_GENERATION):
+                self.member_id, self.generation_id = "", -1
+            raise KafkaError(code, f"SyncGroup of {self.group_id}")
+        return bytes(answer.assignment)
+
+    async def heartbeat(self) -> ErrorCode | None:
+        try:
+            answer = await self._call(
+                HEARTBEAT, group_id=self.group_id, generation_id=self.generation_id, member_id=self.member_id,
+                group_instance_id=None,
+            )  # fmt: skip
+        except KafkaError:
+            return None  # the network: the session decides, as a client's heartbeat thread
+        code = _code(answer.error_code)
+        if code in _HEARTBEAT_ANSWERS:
+            if code is not ErrorCode.REBALANCE_IN_PROGRESS:
+                self.member_id, self.generation_id = "", -1
+            return code
+        if code is not ErrorCode.NONE:
+            raise KafkaError(code, f"Heartbeat of {self.group_id}")
+        return None
+
+    async def leave(self) -> None:
+        if self.member_id:
+            identity = _entity(LEAVE_GROUP, EntityType.request, "MemberIdentity")
+            with contextlib.suppress(KafkaError):  # gone anyway after session.timeout.ms
+                await self._call(
+                    LEAVE_GROUP, group_id=self.group_id,
+                    members=(identity(member_id=self.member_id, group_instance_id=None),),
+                )  # fmt: skip
+        self.member_id, self.generation_id = "", -1
+
+
+class RemoteMembers:
+    """The `group_member` part of `RemoteBackend`."""
+
+    bootstrap_servers: str
+
+    def group_member(
+        self, group_id: str, protocol_type: str, session_timeout_ms: int, rebalance_timeout_ms: int
+    ) -> RemoteGroupMember:
+        return RemoteGroupMember(
+            self.bootstrap_servers, group_id, protocol_type, session_timeout_ms, rebalance_timeout_ms
+        )

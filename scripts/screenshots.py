@@ -1,6 +1,6 @@
 """Drive the workbench with a pilot and write one SVG per main screen to screenshots/.
 
-    python scripts/screenshots.py [--out screenshots] [--only schemas]
+    python scripts/screenshots.py [--out screenshots] [--only schemas|connect]
 
 The cluster is in memory, seeded and on a manual clock, so the pictures only change when
 the UI does. Regenerate them whenever a screen changes and commit the SVGs.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import tempfile
 from pathlib import Path
 
 from textual.widgets import Button, Input, Select, Switch
@@ -141,6 +142,7 @@ async def shoot(out: Path) -> list[Path]:
         await pilot.pause()
         save("partitions")
     written.append(await shoot_schemas(out))
+    written.append(await shoot_connect(out))
     return written
 
 
@@ -201,15 +203,69 @@ async def shoot_schemas(out: Path) -> Path:
     return path
 
 
+async def shoot_connect(out: Path) -> Path:
+    """The Connect panel on a workbench that runs a Connect worker (on a free port): a
+    FileStreamSource that ran, and one whose file is a directory, FAILED with its trace.
+    Its files sit at a fixed path so the picture's config does not change."""
+    import httpx
+
+    files = Path(tempfile.gettempdir()) / "kafkatui-screenshots"
+    (files / "a-directory").mkdir(parents=True, exist_ok=True)
+    (files / "sales.txt").write_text("".join(f"sale {n}\n" for n in range(120)))
+
+    async def factory() -> EmbeddedBackend:
+        cluster = await Cluster.open(None, brokers=3, clock=ManualClock(), seed=7)
+        backend = EmbeddedBackend(cluster)
+        services = ServiceHost(cluster)
+        url = await services.listen_connect(0, backend=backend)
+        backend.attach_listeners(services)  # closed with the cluster
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            for name, file in (("sales-file", "sales.txt"), ("broken-file", "a-directory")):
+                config = {
+                    "connector.class": "FileStreamSource",
+                    "file": str(files / file),
+                    "topic": "sales-lines",
+                }
+                await http.post("/connectors", json={"name": name, "config": config})
+        return backend
+
+    app = KafkaTuiApp(factory, settings=Settings(), language="en", welcome=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.ready.wait()
+        await pilot.press("9")
+        panel = app.panel("connect")
+        for _ in range(500):
+            states = {
+                name: [t["state"] for t in entry["status"]["tasks"]]
+                for name, entry in getattr(panel, "connectors", {}).items()
+            }
+            total = getattr(panel, "throughput", {}).get("sales-file")
+            if (
+                states == {"broken-file": ["FAILED"], "sales-file": ["RUNNING"]}
+                and total
+                and total.total == 120
+            ):
+                break
+            await pilot.pause(0.05)
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.3)
+        app.clear_notifications()
+        await pilot.pause()
+        path = out / "connect.svg"
+        path.write_text(app.export_screenshot(title="kafkatui — connect"), encoding="utf-8")
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--out", type=Path, default=Path("screenshots"))
-    parser.add_argument("--only", choices=["schemas"], help="write that screen's picture alone")
+    parser.add_argument("--only", choices=["schemas", "connect"], help="write that screen's picture alone")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    paths = [asyncio.run(shoot_schemas(args.out))] if args.only == "schemas" else asyncio.run(shoot(args.out))
+    alone = {"schemas": shoot_schemas, "connect": shoot_connect}
+    paths = [asyncio.run(alone[args.only](args.out))] if args.only else asyncio.run(shoot(args.out))
     for path in paths:
         print(path)
 

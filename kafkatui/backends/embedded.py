@@ -443,6 +443,9 @@ class EmbeddedBackend(EmbeddedGroups, EmbeddedMembers, EmbeddedTransactions):
     def rest_proxy_url(self) -> str | None:
         return None if self._listeners is None else self._listeners.rest_url
 
+    def connect_url(self) -> str | None:
+        return None if self._listeners is None else self._listeners.connect_url
+
     async def close(self, timeout: float = 5.0) -> None:
         """Give in-flight records `timeout` seconds (of real time: quitting is a person
         waiting) to be acknowledged, fail the rest, then close the cluster."""

@@ -116,6 +116,7 @@ class RemoteBackend(RemoteGroups, RemoteMembers):
         # The owner's Schema Registry, when attached to a kafkatui process that runs one.
         self.schema_registry: str | None = None
         self.rest_proxy: str | None = None  # and its REST Proxy
+        self.connect: str | None = None  # a Connect worker's REST API, when one is given
         self._admin = AdminClient(client_conf(bootstrap_servers))
         self._snapshot = ClusterSnapshot()
         self._cluster_id = ""
@@ -568,6 +569,9 @@ class RemoteBackend(RemoteGroups, RemoteMembers):
 
     def rest_proxy_url(self) -> str | None:
         return self.rest_proxy
+
+    def connect_url(self) -> str | None:
+        return self.connect
 
     @property
     def attached_to(self) -> str | None:

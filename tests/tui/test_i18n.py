@@ -9,7 +9,18 @@ import pytest
 from kafkatui.tui.i18n import LANGUAGES, UI, detect_language, help_pages, help_text, other_language, t
 from kafkatui.tui.screens.welcome import WELCOME
 
-PAGES = ("overview", "cluster", "topics", "log", "produce", "events", "partitions", "groups", "schemas")
+PAGES = (
+    "overview",
+    "cluster",
+    "topics",
+    "log",
+    "produce",
+    "events",
+    "partitions",
+    "groups",
+    "schemas",
+    "connect",
+)
 
 # The keys each panel binds; its help page must name every one of them (in backticks).
 PAGE_KEYS = {
@@ -21,6 +32,7 @@ PAGE_KEYS = {
     "events": ("5", "p", "f", "c"),
     "partitions": ("6", "s", "k", "r", "c", "l", "p"),
     "groups": ("7", "a", "t", "s", "k", "x", "p"),
+    "connect": ("9", "p", "r", "R", "d"),
 }
 
 

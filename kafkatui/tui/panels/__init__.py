@@ -5,6 +5,7 @@ binding, palette commands and help from it (DESIGN.md, TUI: "Adding a panel").""
 
 from kafkatui.tui.panels.base import Panel
 from kafkatui.tui.panels.cluster import ClusterPanel
+from kafkatui.tui.panels.connect import ConnectPanel
 from kafkatui.tui.panels.events import EventsPanel
 from kafkatui.tui.panels.groups import GroupsPanel
 from kafkatui.tui.panels.log import LogPanel
@@ -22,6 +23,7 @@ PANELS: list[type[Panel]] = [
     PartitionsPanel,
     GroupsPanel,
     SchemasPanel,
+    ConnectPanel,
 ]
 
 __all__ = ["PANELS", "Panel"]

@@ -133,6 +133,11 @@ def test_schemas_without_a_registry(snap_compare) -> None:  # type: ignore[no-un
     assert snap_compare(app, terminal_size=SIZE, run_before=driven(app, "8"))
 
 
+def test_connect_without_a_worker(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(sales)
+    assert snap_compare(app, terminal_size=SIZE, run_before=driven(app, "9"))
+
+
 def test_framing_view(snap_compare) -> None:  # type: ignore[no-untyped-def]
     app = make_app(framed_records, schema_registry=True)
 

@@ -9,6 +9,7 @@ id, epoch and coordinator read as unknown (-1).
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 from kafkatui.backends.base import TransactionView
@@ -50,7 +51,10 @@ class RemoteTransaction:
             # A fenced producer can only be closed; the application starts a new one.
             if self.producer is not None:
                 self.producer.abort()
-                await self.producer.close()
+                # librdkafka's flush may raise the fatal error (fenced) it already
+                # reported; the producer is closed either way.
+                with contextlib.suppress(KafkaError):
+                    await self.producer.close()
             self.producer, self.state, self.error = self._new_producer(), "UNINITIALIZED", ""
         if self.state == "UNINITIALIZED":
             await self.call(self.producer.init_transactions())

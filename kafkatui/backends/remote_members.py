@@ -9,16 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
-import functools
-import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kio.index import load_payload_module
 from kio.static.constants import EntityType
 
 from kafkatui.backends.base import GroupJoin
-from kafkatui.backends.kio_frames import SIZE, read_response, request_frame
+from kafkatui.backends.kio_frames import ask, kio_entity
 from kafkatui.common.errors import ErrorCode, KafkaError
 
 FIND_COORDINATOR = (10, 3)
@@ -29,7 +26,6 @@ SYNC_GROUP = (14, 3)
 COORDINATOR_TYPE_GROUP = 0
 CLIENT_ID = "kafkatui-connect"
 TIMEOUT_S = 10.0
-_correlation = itertools.count(1)
 _FIND_AGAIN = (
     ErrorCode.NOT_COORDINATOR,
     ErrorCode.COORDINATOR_NOT_AVAILABLE,
@@ -41,33 +37,6 @@ _HEARTBEAT_ANSWERS = (
     ErrorCode.ILLEGAL_GENERATION,
     ErrorCode.FENCED_INSTANCE_ID,
 )
-
-
-@functools.cache
-def _entity(api: tuple[int, int], kind: EntityType, name: str = "") -> Any:
-    module = load_payload_module(api[0], api[1], kind)
-    if name:
-        return getattr(module, name)
-    return next(v for v in vars(module).values() if getattr(v, "__type__", None) is kind)
-
-
-async def _ask(address: str, api: tuple[int, int], timeout_s: float, **fields: Any) -> Any:
-    host, _, port = address.rpartition(":")
-    body = _entity(api, EntityType.request)(**fields)
-    correlation_id = next(_correlation)
-    try:
-        async with asyncio.timeout(timeout_s):
-            reader, writer = await asyncio.open_connection(host.strip("[]"), int(port))
-            try:
-                writer.write(request_frame(body, correlation_id, CLIENT_ID))
-                await writer.drain()
-                (size,) = SIZE.unpack(await reader.readexactly(4))
-                frame = await reader.readexactly(size)
-            finally:
-                writer.close()
-    except (OSError, TimeoutError, asyncio.IncompleteReadError) as error:
-        raise KafkaError(ErrorCode.NETWORK_EXCEPTION, f"the broker at {address}: {error}") from None
-    return read_response(frame, _entity(api, EntityType.response), correlation_id, f"the broker at {address}")
 
 
 def _code(value: Any) -> ErrorCode:
@@ -97,9 +66,10 @@ class RemoteGroupMember:
             last: KafkaError | None = None
             for address in self._bootstrap:
                 try:
-                    answer = await _ask(
+                    answer = await ask(
                         address,
                         FIND_COORDINATOR,
+                        CLIENT_ID,
                         TIMEOUT_S,
                         key=self.group_id,
                         key_type=COORDINATOR_TYPE_GROUP,
@@ -121,7 +91,7 @@ class RemoteGroupMember:
         while True:
             address = await self._find()
             try:
-                answer = await _ask(address, api, timeout_s, **fields)
+                answer = await ask(address, api, CLIENT_ID, timeout_s, **fields)
             except KafkaError:
                 self._coordinator = None
                 raise
@@ -132,7 +102,7 @@ class RemoteGroupMember:
             return answer
 
     async def join(self, protocols: Sequence[tuple[str, bytes]]) -> GroupJoin:
-        protocol_cls = _entity(JOIN_GROUP, EntityType.request, "JoinGroupRequestProtocol")
+        protocol_cls = kio_entity(JOIN_GROUP, EntityType.request, "JoinGroupRequestProtocol")
         offered = tuple(protocol_cls(name=name, metadata=meta) for name, meta in protocols)
         while True:
             answer = await self._call(
@@ -164,7 +134,7 @@ class RemoteGroupMember:
             )
 
     async def sync(self, assignments: Mapping[str, bytes] | None) -> bytes:
-        item = _entity(SYNC_GROUP, EntityType.request, "SyncGroupRequestAssignment")
+        item = kio_entity(SYNC_GROUP, EntityType.request, "SyncGroupRequestAssignment")
         answer = await self._call(
             SYNC_GROUP, self.rebalance_timeout_ms / 1000 + TIMEOUT_S, group_id=self.group_id,
             generation_id=self.generation_id, member_id=self.member_id, group_instance_id=None,
@@ -196,7 +166,7 @@ class RemoteGroupMember:
 
     async def leave(self) -> None:
         if self.member_id:
-            identity = _entity(LEAVE_GROUP, EntityType.request, "MemberIdentity")
+            identity = kio_entity(LEAVE_GROUP, EntityType.request, "MemberIdentity")
             with contextlib.suppress(KafkaError):  # gone anyway after session.timeout.ms
                 await self._call(
                     LEAVE_GROUP, group_id=self.group_id,

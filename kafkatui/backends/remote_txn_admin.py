@@ -10,17 +10,11 @@ RemoteBackend's own clients, it speaks PLAINTEXT only.
 
 from __future__ import annotations
 
-import asyncio
 import datetime
-import functools
-import itertools
 from collections.abc import Sequence
 from typing import Any
 
-from kio.index import load_payload_module
-from kio.static.constants import EntityType
-
-from kafkatui.backends.kio_frames import SIZE, read_response, request_frame
+from kafkatui.backends.kio_frames import ask
 from kafkatui.common.admin import TransactionDescription, TransactionListing
 from kafkatui.common.errors import ErrorCode, KafkaError
 
@@ -30,40 +24,10 @@ LIST_TRANSACTIONS = (66, 0)
 COORDINATOR_TYPE_TRANSACTION = 1
 CLIENT_ID = "kafkatui-transactions"
 TIMEOUT_S = 10.0
-_correlation = itertools.count(1)
-
-
-@functools.cache
-def _entity(api: tuple[int, int], kind: EntityType) -> Any:
-    module = load_payload_module(api[0], api[1], kind)
-    return next(v for v in vars(module).values() if getattr(v, "__type__", None) is kind)
 
 
 async def _ask(address: str, api: tuple[int, int], **fields: Any) -> Any:
-    """One request to the broker at host:port; its decoded response (NETWORK_EXCEPTION
-    if the broker cannot be reached or closes the connection)."""
-    host, _, port = address.rpartition(":")
-    body = _entity(api, EntityType.request)(**fields)
-    correlation_id = next(_correlation)
-    try:
-        async with asyncio.timeout(TIMEOUT_S):
-            reader, writer = await asyncio.open_connection(host.strip("[]"), int(port))
-            try:
-                writer.write(request_frame(body, correlation_id, CLIENT_ID))
-                await writer.drain()
-                (size,) = SIZE.unpack(await reader.readexactly(4))
-                frame = await reader.readexactly(size)
-            finally:
-                writer.close()
-    except (OSError, TimeoutError, asyncio.IncompleteReadError) as error:
-        raise KafkaError(
-            ErrorCode.NETWORK_EXCEPTION, f"{_name(api)} to the broker at {address} failed: {error}"
-        ) from None
-    return read_response(frame, _entity(api, EntityType.response), correlation_id, f"the broker at {address}")
-
-
-def _name(api: tuple[int, int]) -> str:
-    return _entity(api, EntityType.request).__name__.removesuffix("Request")
+    return await ask(address, api, CLIENT_ID, TIMEOUT_S, **fields)
 
 
 def _check(code: Any, message: str | None, about: str) -> None:

@@ -187,20 +187,28 @@ class RecordFuture:
         message = self._cancel_message
         return asyncio.CancelledError() if message is None else asyncio.CancelledError(message)
 
+    # exception() and result() run once per awaited record (asyncio's Task calls both
+    # when a future it waits on is done): the checks are inlined, not delegated.
     def exception(self) -> BaseException | None:
-        if self.cancelled():
+        if self._cancel_message is not _NOT_CANCELLED:
             raise self._make_cancelled_error()
-        if not self._batch.done:
+        batch = self._batch
+        if not batch.done:
             raise asyncio.InvalidStateError("Exception is not set.")
-        batch, _ = self._batch.outcome(self._index)
-        return batch.error
+        return batch.error if batch.pieces is None else batch.pieces[self._index].error
 
     def result(self) -> RecordMetadata:
-        error = self.exception()
-        if error is not None:
-            raise error
+        if self._cancel_message is not _NOT_CANCELLED:
+            raise self._make_cancelled_error()
         batch = self._batch
-        decided, index = batch.outcome(self._index)
+        if not batch.done:
+            raise asyncio.InvalidStateError("Result is not set.")
+        if batch.pieces is None:
+            decided, index = batch, self._index
+        else:
+            decided, index = batch.pieces[self._index], 0
+        if decided.error is not None:
+            raise decided.error
         _, timestamp, key, value, _ = batch.records()[self._index]
         base = decided.base_offset
         return RecordMetadata(

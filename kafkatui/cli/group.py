@@ -22,6 +22,22 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+# kafka-consumer-groups.sh's reset scenarios, as options (the Streams reset tool takes them too).
+ToEarliest = Annotated[bool, typer.Option("--to-earliest", help="Reset to the log start offset.")]
+ToLatest = Annotated[bool, typer.Option("--to-latest", help="Reset to the high watermark.")]
+ToOffset = Annotated[int | None, typer.Option("--to-offset", help="Reset to this offset.")]
+ShiftBy = Annotated[
+    int | None, typer.Option("--shift-by", help="Move the committed offset by N (negative goes back).")
+]
+ToDatetime = Annotated[
+    str | None, typer.Option("--to-datetime", help="Reset to the first record at or after this ISO time.")
+]
+ByDuration = Annotated[
+    str | None,
+    typer.Option(
+        "--by-duration", help="Reset to the first record at most this long ago (PnDTnHnMnS, e.g. PT15M)."
+    ),
+]
 
 
 @app.command("list")
@@ -145,28 +161,57 @@ def _parse_duration(text: str) -> int:
     return int((((d * 24 + h) * 60 + m) * 60 + sec) * 1000)
 
 
+def reset_strategy(
+    to_earliest: bool,
+    to_latest: bool,
+    to_offset: int | None,
+    shift_by: int | None,
+    to_datetime: str | None,
+    by_duration: str | None,
+    *,
+    default: ResetStrategy | None,
+) -> tuple[ResetStrategy, int | None]:
+    """The one reset scenario the options choose, and its value (a moment or a duration
+    in ms); `default` when none is given (None: one must be)."""
+    chosen = [
+        (strategy, value)
+        for strategy, flag, value in (
+            (ResetStrategy.TO_EARLIEST, to_earliest, None),
+            (ResetStrategy.TO_LATEST, to_latest, None),
+            (ResetStrategy.TO_OFFSET, to_offset is not None, to_offset),
+            (ResetStrategy.SHIFT_BY, shift_by is not None, shift_by),
+            (ResetStrategy.TO_DATETIME, to_datetime is not None, to_datetime),
+            (ResetStrategy.BY_DURATION, by_duration is not None, by_duration),
+        )
+        if flag
+    ]
+    if not chosen and default is not None:
+        return default, None
+    if len(chosen) != 1:
+        raise typer.BadParameter(
+            "choose exactly one of --to-earliest, --to-latest, --to-offset, --shift-by, --to-datetime, "
+            "--by-duration",
+            param_hint="strategy",
+        )
+    strategy, raw = chosen[0]
+    if isinstance(raw, str):  # a moment or a duration: in ms
+        return strategy, (
+            _parse_datetime(raw) if strategy is ResetStrategy.TO_DATETIME else _parse_duration(raw)
+        )
+    return strategy, raw
+
+
 @app.command("reset-offsets")
 def reset_offsets(
     ctx: typer.Context,
     group: Annotated[str, typer.Argument(help="Group id.")],
     topic: Annotated[str, typer.Option("--topic", help="Topic, or TOPIC:0,2 for some partitions.")],
-    to_earliest: Annotated[
-        bool, typer.Option("--to-earliest", help="Reset to the log start offset.")
-    ] = False,
-    to_latest: Annotated[bool, typer.Option("--to-latest", help="Reset to the high watermark.")] = False,
-    to_offset: Annotated[int | None, typer.Option("--to-offset", help="Reset to this offset.")] = None,
-    shift_by: Annotated[
-        int | None, typer.Option("--shift-by", help="Move the committed offset by N (negative goes back).")
-    ] = None,
-    to_datetime: Annotated[
-        str | None, typer.Option("--to-datetime", help="Reset to the first record at or after this ISO time.")
-    ] = None,
-    by_duration: Annotated[
-        str | None,
-        typer.Option(
-            "--by-duration", help="Reset to the first record at most this long ago (PnDTnHnMnS, e.g. PT15M)."
-        ),
-    ] = None,
+    to_earliest: ToEarliest = False,
+    to_latest: ToLatest = False,
+    to_offset: ToOffset = None,
+    shift_by: ShiftBy = None,
+    to_datetime: ToDatetime = None,
+    by_duration: ByDuration = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Only show the new offsets (the default, as in Kafka).")
     ] = False,
@@ -180,30 +225,11 @@ def reset_offsets(
     Works on any Kafka (ListOffsets, AlterConsumerGroupOffsets); refused, as by
     kafka-consumer-groups.sh, while the group has members.
     """
-    chosen = [
-        (strategy, value)
-        for strategy, flag, value in (
-            (ResetStrategy.TO_EARLIEST, to_earliest, None),
-            (ResetStrategy.TO_LATEST, to_latest, None),
-            (ResetStrategy.TO_OFFSET, to_offset is not None, to_offset),
-            (ResetStrategy.SHIFT_BY, shift_by is not None, shift_by),
-            (ResetStrategy.TO_DATETIME, to_datetime is not None, to_datetime),
-            (ResetStrategy.BY_DURATION, by_duration is not None, by_duration),
-        )
-        if flag
-    ]
-    if len(chosen) != 1:
-        raise typer.BadParameter(
-            "choose exactly one of --to-earliest, --to-latest, --to-offset, --shift-by, --to-datetime, "
-            "--by-duration",
-            param_hint="strategy",
-        )
+    strategy, value = reset_strategy(
+        to_earliest, to_latest, to_offset, shift_by, to_datetime, by_duration, default=None
+    )
     if dry_run and execute:
         raise typer.BadParameter("give --dry-run or --execute, not both", param_hint="--execute")
-    strategy, raw = chosen[0]
-    value = raw
-    if isinstance(raw, str):  # a moment or a duration: in ms
-        value = _parse_datetime(raw) if strategy is ResetStrategy.TO_DATETIME else _parse_duration(raw)
     name, _, parts = topic.partition(":")
     try:
         partitions = [int(p) for p in parts.split(",")] if parts else None

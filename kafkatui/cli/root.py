@@ -83,7 +83,8 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "streams": LazyCommand(
         "kafkatui.cli.streams:app",
-        "Kafka Streams: run an application module on the cluster, or describe its topology.",
+        "Kafka Streams: run an application module on the cluster, describe its topology, list the "
+        "applications, show one's status, reset one (like kafka-streams-application-reset.sh).",
     ),
     # The lessons run on their own in-memory cluster (only --bootstrap-server, before the
     # command, is refused there).

@@ -1,6 +1,8 @@
 """`kafkatui streams run|describe APP`: a Kafka Streams application written with
 kafkatui's streams package, run against kafkatui's own cluster or any Kafka
 (`--bootstrap-server`), or its topology printed in Kafka Streams' describe() text.
+`kafkatui streams list|status|reset APPLICATION_ID`: the applications on a cluster seen
+from outside, as Kafka's tools see them (`ecosystem/streams/admin.py`).
 
 APP is a Python file or an importable module with a `topology(builder)` function (or an
 `app` object: a Topology or a StreamsBuilder) and optionally a `CONFIG` dict of Kafka
@@ -12,16 +14,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import signal
 from typing import Annotated, Any
 
 import typer
 
 from kafkatui.backends.base import Backend
+from kafkatui.backends.offset_reset import ResetStrategy
 from kafkatui.cli.context import backend_command, console, fail
+from kafkatui.cli.group import (
+    ByDuration,
+    ShiftBy,
+    ToDatetime,
+    ToEarliest,
+    ToLatest,
+    ToOffset,
+    reset_strategy,
+)
 
 app = typer.Typer(
-    help="Kafka Streams: run an application module on the cluster, or describe its topology.",
+    help="Kafka Streams: run an application module on the cluster, describe its topology, list the "
+    "applications, show one's status, reset one (like kafka-streams-application-reset.sh).",
     no_args_is_help=True,
 )
 
@@ -134,5 +148,212 @@ def run(
         console.print(summary, highlight=False)
         if streams.error is not None:
             raise fail("STREAMS_EXCEPTION", str(streams.error))
+
+    body(ctx)
+
+
+ApplicationId = Annotated[str, typer.Argument(help="The application.id (its consumer group).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+@app.command("list")
+def list_command(ctx: typer.Context, json_out: JsonOption = False) -> None:
+    """The Streams applications on the cluster: groups with StreamThread members or
+    internal topics of their name (`<application.id>-…-changelog`, `-repartition`)."""
+
+    @backend_command("kafkatui streams list")
+    async def body(backend: Backend) -> None:
+        from rich.table import Table
+
+        from kafkatui.cli.output import print_json
+        from kafkatui.ecosystem.streams.admin import applications
+
+        found = await applications(backend)
+        if json_out:
+            print_json(
+                [
+                    {"application_id": a.application_id, "state": a.state, "members": a.members,
+                     "input_topics": list(a.input_topics), "internal_topics": list(a.internal_topics),
+                     "lag": a.lag}
+                    for a in found
+                ]
+            )  # fmt: skip
+            return
+        if not found:
+            console.print("No Streams applications yet (`kafkatui streams run APP` starts one).")
+            return
+        table = Table("Application", "State", "Members", "Input topics", "Internal topics", "Lag")
+        for a in found:
+            table.add_row(
+                a.application_id, a.state, str(a.members), ", ".join(a.input_topics) or "-",
+                str(len(a.internal_topics)), str(a.lag),
+            )  # fmt: skip
+        console.print(table)
+
+    body(ctx)
+
+
+@app.command("status")
+def status(ctx: typer.Context, application_id: ApplicationId, json_out: JsonOption = False) -> None:
+    """One application: its group's state and members with the partitions each reads,
+    committed offset and lag per input partition, and its internal topics."""
+
+    @backend_command("kafkatui streams status")
+    async def body(backend: Backend) -> None:
+        from rich.table import Table
+
+        from kafkatui.backends.base import LATEST_TIMESTAMP
+        from kafkatui.cli.output import print_json
+        from kafkatui.ecosystem.streams.admin import application
+
+        app_, view = await application(backend, application_id)
+        inputs = [p for p in view.partitions if p.topic in app_.input_topics]
+        internal = []
+        for topic in app_.internal_topics:
+            count = len(backend.describe_topic(topic).partitions)
+            ends = await backend.list_offsets(topic, range(count), LATEST_TIMESTAMP)
+            internal.append({"topic": topic, "partitions": count, "end_offsets": sum(ends.values())})
+        members = [
+            {
+                "member_id": m.member_id,
+                "client_id": m.client_id,
+                "partitions": [f"{t}-{p}" for t, p in m.partitions],
+            }
+            for m in view.members
+        ]
+        if json_out:
+            print_json(
+                {
+                    "application_id": application_id, "state": app_.state, "members": members,
+                    "partitions": [
+                        {"topic": p.topic, "partition": p.partition, "committed_offset": p.committed,
+                         "log_end_offset": p.high_watermark, "lag": p.lag}
+                        for p in inputs
+                    ],
+                    "lag": app_.lag, "internal_topics": internal,
+                }
+            )  # fmt: skip
+            return
+        console.print(
+            f"Application [bold]{application_id}[/]  state: {app_.state}  "
+            f"members: {len(members)}  lag: {app_.lag}"
+        )
+        for m in members:
+            reads = ", ".join(m["partitions"]) or "nothing"
+            console.print(f"  member {m['client_id']} reads {reads}", markup=False)
+        if inputs:
+            table = Table("Input topic", "Partition", "Committed offset", "Log end offset", "Lag")
+            for p in inputs:
+                committed, lag = ("-", "-") if p.committed < 0 else (str(p.committed), str(p.lag))
+                table.add_row(p.topic, str(p.partition), committed, str(p.high_watermark), lag)
+            console.print(table)
+        else:
+            console.print("No committed offsets yet.")
+        if internal:
+            table = Table("Internal topic", "Partitions", "Records (end offsets)")
+            for row in internal:
+                table.add_row(row["topic"], str(row["partitions"]), str(row["end_offsets"]))
+            console.print(table)
+
+    body(ctx)
+
+
+@app.command("reset")
+def reset(
+    ctx: typer.Context,
+    application_id: ApplicationId,
+    input_topics: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--input-topic",
+            help="An input topic whose committed offsets go back (repeatable, or comma-separated). "
+            "Default: every topic the application committed offsets on, except its internal ones.",
+        ),
+    ] = None,
+    intermediate_topics: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--intermediate-topic",
+            help="A topic the application writes and reads back (through()): its offsets go to the end.",
+        ),
+    ] = None,
+    internal_topics: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--internal-topic", help="Delete only these internal topics (default: all the application's)."
+        ),
+    ] = None,
+    to_earliest: ToEarliest = False,
+    to_latest: ToLatest = False,
+    to_offset: ToOffset = None,
+    shift_by: ShiftBy = None,
+    to_datetime: ToDatetime = None,
+    by_duration: ByDuration = None,
+    state_dir: Annotated[
+        str | None,
+        typer.Option(
+            "--state-dir",
+            help="Also delete the local state under this state.dir (<state.dir>/<application.id>, what "
+            "KafkaStreams#cleanUp does); without it the local stores are left as they are.",
+        ),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only print what the reset would do.")] = False,
+) -> None:
+    """Reset an application to reprocess its input from scratch, like
+    kafka-streams-application-reset.sh: refused while it runs; input offsets to the
+    earliest (or another scenario), intermediate topics to their end, internal topics
+    (changelogs, repartition topics) deleted. Output topics are left alone."""
+    strategy, value = reset_strategy(
+        to_earliest,
+        to_latest,
+        to_offset,
+        shift_by,
+        to_datetime,
+        by_duration,
+        default=ResetStrategy.TO_EARLIEST,
+    )
+
+    def split(values: list[str] | None) -> list[str] | None:
+        return None if values is None else [t.strip() for v in values for t in v.split(",") if t.strip()]
+
+    @backend_command("kafkatui streams reset")
+    async def body(backend: Backend) -> None:
+        from pathlib import Path
+
+        from kafkatui.ecosystem.streams.admin import execute_application_reset, plan_application_reset
+
+        plan = await plan_application_reset(
+            backend, application_id, strategy=strategy, value=value, input_topics=split(input_topics),
+            intermediate_topics=split(intermediate_topics) or (), internal_topics=split(internal_topics),
+            state_dir=None if state_dir is None else Path(state_dir).expanduser(),
+        )  # fmt: skip
+        say = functools.partial(console.print, markup=False, highlight=False)
+        if dry_run:
+            say(
+                "----Dry run displays the actions which will be performed when running Streams Reset Tool----"
+            )
+        if plan.input_topics:
+            inferred = " (the topics it committed offsets on)" if plan.inferred_inputs else ""
+            say(f"Reset-offsets for input topics [{', '.join(plan.input_topics)}]{inferred}")
+        if plan.intermediate_topics:
+            say(f"Seek-to-end for intermediate topics [{', '.join(plan.intermediate_topics)}]")
+        if not plan.offsets:
+            say("No input or intermediate topics specified. Skipping seek.")
+        else:
+            say(f"Following input topics offsets will be reset to (for consumer group {application_id})")
+            for r in plan.offsets:
+                say(f"Topic: {r.topic} Partition: {r.partition} Offset: {r.new}")
+        if not dry_run:
+            await execute_application_reset(backend, plan)
+        say("Done.")
+        say(f"Deleting inferred internal topics [{', '.join(plan.delete_topics)}]")
+        say("Done.")
+        if plan.local_state is not None:
+            say(f"Deleting local state {plan.local_state}")
+        else:
+            say(
+                "Local state not deleted: before the next start, delete <state.dir>/"
+                f"{application_id} (or pass --state-dir), or the stores keep what they counted."
+            )
 
     body(ctx)

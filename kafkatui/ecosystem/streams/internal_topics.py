@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from kafkatui.backends.base import Backend
 from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.ecosystem.streams.joins_copartition import enforce_copartitioning
 from kafkatui.ecosystem.streams.task import StreamsError
 from kafkatui.ecosystem.streams.topology import Topology
 
@@ -69,6 +70,8 @@ async def prepare(backend: Backend, application_id: str, topology: Topology, rep
             raise StreamsError(
                 f"cannot size the repartition topics of sub-topologies {[s.id for s in pending]}"
             )
+    enforce_copartitioning(topology, counts)  # joins: a repartition topic takes the other side's count
+    partitions = {sub.id: max(counts[t] for t in sub.source_topics) for sub in subs}
     for sub in subs:  # output topics: what the producer's Metadata request would do (auto-create)
         for topic in sub.sink_topics:
             if topic not in topology.internal_topics:

@@ -1,0 +1,151 @@
+"""Joins run on kafkatui's cluster: a join across topics with different partition
+counts refuses to start with Kafka's TopologyException text and an explanation (at
+start, in the driver, and as the CLI's one line); the shipped enrichment example
+re-keys `sales` through a repartition topic sized like `clients` and enriches every
+sale; a GlobalKTable is complete before the first task runs and follows its topic."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kafkatui.ecosystem.streams import StreamsBuilder, TopologyTestDriver
+from kafkatui.ecosystem.streams.examples import enrichment
+from kafkatui.ecosystem.streams.joins_copartition import CopartitionError
+from kafkatui.ecosystem.streams.runtime import KafkaStreams
+from tests.cli.conftest import CliFn
+from tests.ecosystem.streams.conftest import Served, until
+
+NOT_COPARTITIONED = "Invalid topology: Following topics do not have the same number of partitions: "
+
+
+def _unkeyed_join() -> StreamsBuilder:
+    builder = StreamsBuilder()
+    builder.stream("sales").join(builder.table("clients"), lambda sale, client: f"{sale}@{client}").to("out")
+    return builder
+
+
+async def _records(served: Served, topic: str) -> list[tuple[int, Any, Any]]:
+    found = []
+    for partition in range(len(served.backend.describe_topic(topic).partitions)):
+        offset = 0
+        while batch := await served.backend.read_log(topic, partition, offset, 1000):
+            found += [(partition, r.key and bytes(r.key).decode(), r.value and json.loads(bytes(r.value)))
+                      for r in batch]  # fmt: skip
+            offset = batch[-1].offset + 1
+    return found
+
+
+async def test_a_join_of_topics_with_different_partition_counts_refuses_to_start(
+    served: Served, tmp_path: Path
+) -> None:
+    await served.backend.create_topic("sales", 2, 1)
+    await served.backend.create_topic("clients", 3, 1, {"cleanup.policy": "compact"})
+    streams = KafkaStreams(
+        _unkeyed_join().build(), {"application.id": "joiner", "state.dir": str(tmp_path)}, served.backend
+    )
+    with pytest.raises(CopartitionError) as refused:
+        await streams.start()
+    message = str(refused.value)
+    assert message.startswith(NOT_COPARTITIONED + "[{clients=3, sales=2}]")
+    assert "sales has 2 partitions where clients has 3" in message
+    assert "topic with 3 partitions" in message
+    assert not [t for t in served.backend.topic_names() if t.startswith("joiner-")]  # nothing created
+
+
+def test_the_driver_runs_the_same_check_when_given_partition_counts() -> None:
+    topology = _unkeyed_join().build()
+    with pytest.raises(CopartitionError, match=r"\[\{clients=4, sales=1\}\]"):
+        TopologyTestDriver(topology, partitions={"sales": 1, "clients": 4})
+    TopologyTestDriver(topology, partitions={"sales": 4, "clients": 4})
+
+
+def test_the_cli_prints_the_refusal_as_one_line(cli: CliFn, tmp_path: Path) -> None:
+    cli("topic", "create", "sales", "--partitions", "2").ok()
+    cli("topic", "create", "clients", "--partitions", "3").ok()
+    app = tmp_path / "app.py"
+    app.write_text(
+        "def topology(builder):\n"
+        "    builder.stream('sales').join(builder.table('clients'), lambda s, c: s).to('out')\n"
+    )
+    run = cli("streams", "run", str(app), "--application-id", "joiner", "--state-dir", str(tmp_path / "s"))
+    run.assert_error("STREAMS_EXCEPTION", NOT_COPARTITIONED + "[{clients=3, sales=2}]")
+
+
+async def test_the_enrichment_example_repartitions_sales_like_clients_and_enriches_each_sale(
+    served: Served, tmp_path: Path
+) -> None:
+    await served.backend.create_topic(enrichment.SALES, 2, 1)
+    await served.backend.create_topic(enrichment.CLIENTS, 3, 1, {"cleanup.policy": "compact"})
+    clients = {f"c{i:04d}": {"client_id": f"c{i:04d}", "name": f"Client {i}", "city": f"City {i % 4}"}
+               for i in range(1, 21)}  # fmt: skip
+    await served.produce(
+        enrichment.CLIENTS, [(k.encode(), json.dumps(v).encode()) for k, v in clients.items()]
+    )
+    builder = StreamsBuilder()
+    enrichment.topology(builder)
+    settings = {**enrichment.CONFIG, "state.dir": str(tmp_path), "commit.interval.ms": 100}
+    streams = KafkaStreams(builder.build(), settings, served.backend)
+    await streams.start()
+
+    def table_rows() -> int:
+        tables = [t.stores["clients-by-id"] for t in streams.tasks.values() if "clients-by-id" in t.stores]
+        return sum(table.approximate_num_entries() for table in tables)
+
+    await until(lambda: table_rows() == len(clients), "the clients table loaded")
+    repartition = "sales-enrichment-KSTREAM-KEY-SELECT-0000000004-repartition"
+    assert len(served.backend.describe_topic(repartition).partitions) == 3  # the other side's count
+    sales = [{"order_id": n, "client_id": f"c{n % 25 + 1:04d}", "product": "book", "price": 10.0 + n}
+             for n in range(200)]  # fmt: skip
+    await served.produce(
+        enrichment.SALES, [(str(s["order_id"]).encode(), json.dumps(s).encode()) for s in sales]
+    )
+    await until(lambda: served.caught_up(streams, enrichment.SALES, repartition), "every sale processed")
+    await streams.close()
+    out = await _records(served, enrichment.OUTPUT)
+    assert sorted(v["order_id"] for _, _, v in out) == list(range(200))
+    for _, key, value in out:
+        client = clients.get(value["client_id"])
+        assert key == value["client_id"]
+        assert value["client_name"] == (client and client["name"])  # c0021…c0025: not in the table
+        assert value["client_city"] == (client and client["city"])
+    assert sum(1 for _, _, v in out if v["client_name"] is None) == sum(
+        1 for s in sales if s["client_id"] not in clients
+    )
+
+
+async def test_a_global_table_is_complete_before_the_first_task_and_follows_its_topic(
+    served: Served, tmp_path: Path
+) -> None:
+    await served.backend.create_topic("sales", 2, 1)
+    await served.backend.create_topic("clients", 3, 1, {"cleanup.policy": "compact"})  # no co-partitioning
+    await served.produce("clients", [(f"c{i}".encode(), f"name {i}".encode()) for i in range(50)])
+    await served.produce("sales", [(f"s{i}".encode(), f"c{i % 60}".encode()) for i in range(100)])
+    builder = StreamsBuilder()
+    clients = builder.global_table("clients")
+    builder.stream("sales").left_join(
+        clients, lambda key, client: client, lambda sale, name: f"{sale}={name}"
+    ).to("out")
+    settings = {"application.id": "global-join", "state.dir": str(tmp_path), "commit.interval.ms": 100}
+    streams = KafkaStreams(builder.build(), settings, served.backend)
+    await streams.start()
+    assert streams.global_thread.restored == 50  # read before any task existed
+    await until(lambda: served.caught_up(streams, "sales"), "the sales processed")
+    await served.produce("clients", [(b"c55", b"late client")])
+    await until(
+        lambda: streams.global_thread.stores["clients-STATE-STORE-0000000000"].get("c55"), "the update"
+    )
+    await served.produce("sales", [(b"s100", b"c55")])
+    await until(lambda: served.caught_up(streams, "sales"), "the last sale processed")
+    await streams.close()
+    values = []
+    for partition in range(len(served.backend.describe_topic("out").partitions)):
+        values += [bytes(r.value).decode() for r in await served.backend.read_log("out", partition, 0, 1000)]
+    assert sorted(values) == sorted(
+        [f"c{i % 60}=" + (f"name {i % 60}" if i % 60 < 50 else "None") for i in range(100)]
+        + ["c55=late client"]
+    )
+    assert not [t for t in served.backend.topic_names() if t.endswith("-changelog")]

@@ -13,7 +13,7 @@ from kafkatui.ecosystem.streams.naming import Builder
 from kafkatui.ecosystem.streams.serdes import JsonSerde, Serde
 from kafkatui.ecosystem.streams.stores import StoreBuilder
 from kafkatui.ecosystem.streams.windowed_keys import WindowKeySerde
-from kafkatui.ecosystem.streams.windows import Suppressed, TimeWindows
+from kafkatui.ecosystem.streams.windows import SessionWindows, SlidingWindows, Suppressed, TimeWindows
 
 
 class KTable:
@@ -24,7 +24,7 @@ class KTable:
         key_serde: Serde | None,
         value_serde: Serde | None,
         store: str | None = None,
-        windows: TimeWindows | None = None,
+        windows: TimeWindows | SlidingWindows | SessionWindows | None = None,
         *,
         getter: Getter | None = None,
         getter_stores: tuple[str, ...] = (),

@@ -1,0 +1,103 @@
+"""Session windows on the test driver: records less than the inactivity gap apart form
+one session; a record that reaches an existing session (or bridges two) merges them,
+the merged-away sessions are forwarded as tombstones; a record whose session has
+closed (end < stream time - grace) is dropped and counted in dropped-records; the
+session store's changelog (Kafka's SessionKeySchema) restores the same sessions."""
+
+from __future__ import annotations
+
+import pytest
+
+from kafkatui.ecosystem.streams import Serdes, StreamsBuilder, TopologyTestDriver
+from kafkatui.ecosystem.streams.records import TimeWindow, Windowed
+from kafkatui.ecosystem.streams.windows import SessionWindows
+
+
+def _count(windows: SessionWindows) -> TopologyTestDriver:
+    builder = StreamsBuilder()
+    counts = builder.stream("clicks").group_by_key().windowed_by(windows).count("sessions")
+    counts.to_stream().to("counts", value_serde=Serdes.long())
+    return TopologyTestDriver(builder.build())
+
+
+def _out(driver: TopologyTestDriver) -> list[tuple[str, int | None]]:
+    return [(str(k), v) for k, v in driver.read_all("counts", Serdes.windowed_text(), Serdes.long())]
+
+
+def test_sessions_grow_merge_and_tombstone_the_sessions_they_replace() -> None:
+    driver = _count(SessionWindows.of_inactivity_gap_with_no_grace(5))
+    driver.pipe_input("clicks", "k", "x", 0)
+    driver.pipe_input("clicks", "k", "x", 3)  # within 5 ms of the session [0, 0]
+    assert _out(driver) == [("[k@0/0]", 1), ("[k@0/0]", None), ("[k@0/3]", 2)]
+    driver.pipe_input("clicks", "k", "x", 20)  # a new session
+    driver.pipe_input("clicks", "other", "x", 20)
+    driver.pipe_input("clicks", "k", "x", 16)  # reaches [20, 20]
+    assert _out(driver) == [("[k@20/20]", 1), ("[other@20/20]", 1), ("[k@20/20]", None), ("[k@16/20]", 2)]
+    store = driver.get_state_store("sessions")
+    assert store.find_sessions("k", 0, 100) == [
+        (Windowed("k", TimeWindow(0, 3)), 2),
+        (Windowed("k", TimeWindow(16, 20)), 2),
+    ]
+
+
+def test_a_record_between_two_sessions_merges_them_with_the_merger() -> None:
+    builder = StreamsBuilder()
+    sessions = (
+        builder.stream("pages").group_by_key().windowed_by(SessionWindows.of_inactivity_gap_with_no_grace(5))
+    )
+    visits = sessions.aggregate(lambda: "", lambda k, page, agg: agg + page, lambda k, a, b: a + b)
+    visits.to_stream().to("visits")
+    driver = TopologyTestDriver(builder.build())
+    driver.pipe_input("pages", "u", "a", 0)
+    driver.pipe_input("pages", "u", "c", 10)
+    driver.pipe_input("pages", "u", "b", 5)  # 5 ms from both: one session [0, 10]
+    out = [(str(k), v) for k, v in driver.read_all("visits", Serdes.windowed_text())]
+    assert out == [
+        ("[u@0/0]", "a"),
+        ("[u@10/10]", "c"),
+        ("[u@0/0]", None),
+        ("[u@10/10]", None),
+        ("[u@0/10]", "acb"),
+    ]
+
+
+def test_late_records_within_grace_count_and_past_it_are_dropped() -> None:
+    driver = _count(SessionWindows.of_inactivity_gap_and_grace(5, 10))
+    driver.pipe_input("clicks", "k", "x", 0)
+    driver.pipe_input("clicks", "k", "x", 20)  # stream time 20: sessions ending before 10 are closed
+    driver.pipe_input("clicks", "k", "x", 12)  # a session of its own, still open
+    driver.pipe_input("clicks", "k", "x", 3)  # would merge into [0, 3]: closed, dropped
+    driver.pipe_input("clicks", None, "x", 21)
+    assert _out(driver) == [("[k@0/0]", 1), ("[k@20/20]", 1), ("[k@12/12]", 1)]
+    assert driver.metrics()["dropped-records-total"] == 2
+
+
+def test_session_reduce() -> None:
+    builder = StreamsBuilder()
+    grouped = builder.stream("prices", value_serde=Serdes.long()).group_by_key()
+    highs = grouped.windowed_by(SessionWindows.of_inactivity_gap_and_grace(10, 30)).reduce(max)
+    highs.to_stream().to("highs", value_serde=Serdes.long())
+    driver = TopologyTestDriver(builder.build())
+    for ts, price in ((0, 3), (20, 1), (5, 9), (12, 4)):  # 12 bridges [0, 5] and [20, 20]
+        driver.pipe_input("prices", "p", price, ts, value_serde=Serdes.long())
+    out = [(str(k), v) for k, v in driver.read_all("highs", Serdes.windowed_text(), Serdes.long())]
+    assert out[-3:] == [("[p@0/5]", None), ("[p@20/20]", None), ("[p@0/20]", 9)]
+
+
+def test_the_changelog_restores_the_same_sessions() -> None:
+    driver = _count(SessionWindows.of_inactivity_gap_with_no_grace(5))
+    for ts in (0, 3, 20, 16, 40):
+        driver.pipe_input("clicks", "k", "x", ts)
+    store = driver.get_state_store("sessions")
+    restored = driver.topology.stores["sessions"].build(Serdes.string(), Serdes.string())
+    for record in driver.produced("test-driver-sessions-changelog"):
+        restored.restore(record.key, record.value)
+    assert restored.find_sessions("k", 0, 100) == store.find_sessions("k", 0, 100)
+    assert len(store.find_sessions("k", 0, 100)) == 3
+
+
+def test_session_windows_are_checked() -> None:
+    with pytest.raises(ValueError, match="Gap time cannot be zero or negative"):
+        SessionWindows.of_inactivity_gap_with_no_grace(0)
+    with pytest.raises(ValueError, match="Grace period must not be negative"):
+        SessionWindows.of_inactivity_gap_and_grace(5, -1)

@@ -88,7 +88,10 @@ async def prepare(backend: Backend, application_id: str, topology: Topology, rep
             configs = {"cleanup.policy": "compact"}
             if builder.window_size_ms is not None:
                 retention = (builder.retention_ms or 0) + ADDITIONAL_RETENTION_MS
-                configs = {"cleanup.policy": "compact,delete", "retention.ms": str(retention)}
+                policy = (
+                    "delete" if builder.retain_duplicates else "compact,delete"
+                )  # duplicates: no compaction
+                configs = {"cleanup.policy": policy, "retention.ms": str(retention)}
             changelogs[store] = resolve(f"{store}-changelog")
             await _ensure(backend, changelogs[store], partitions[sub.id], replication, configs)
     sources = {resolve(t): sub.id for sub in subs for t in sub.source_topics}

@@ -135,6 +135,7 @@ def stream_stream_join(
         return StoreBuilder(
             name, key_serde, value_serde, joined.logged, windows.size_ms, retention,
             factory=lambda n, k, v, logged: JoinWindowStore(n, k, v, retention_ms=retention, logged=logged),
+            retain_duplicates=True,
         )  # fmt: skip
 
     this_value, other_value = (
@@ -169,7 +170,7 @@ def stream_stream_join(
         # The left/right serdes fall back to the application's defaults at build time.
         topology.add_state_store(
             StoreBuilder(
-                outer_store, key_serde, None, joined.logged, windows.size_ms, retention,
+                outer_store, key_serde, None, joined.logged,
                 factory=lambda n, k, v, logged: OuterJoinStore(
                     n, k, this_value or v, other_value or v, logged=logged
                 ),

@@ -162,8 +162,12 @@ class StreamStreamJoin(Processor):
     def _emit_non_joined(self, record: Record) -> None:
         tracker, store = self.tracker, self.outer_store
         assert store is not None
-        if tracker.min_time + self.after + self.windows.grace_ms >= tracker.stream_time:
-            return  # nothing can be due yet: skip the scan (Kafka does too)
+        # Nothing can be due yet: skip the scan (Kafka does too). An unknown minimum (a
+        # restored store, or one emptied by the last scan) scans, as Long.MAX_VALUE + n
+        # overflowing makes Kafka's check do.
+        unknown = tracker.min_time == sys.maxsize
+        if not unknown and tracker.min_time + self.after + self.windows.grace_ms >= tracker.stream_time:
+            return
         tracker.min_time = sys.maxsize
         left_open = right_open = False
         for key, values in store.in_time_order():

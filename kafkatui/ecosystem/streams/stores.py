@@ -170,6 +170,9 @@ class StoreBuilder:
     # A store of another kind (a join's window store, its outer-join store): made from
     # the serdes the builder settles on.
     factory: Callable[[str, Serde, Serde, bool], KeyValueStore] | None = None
+    # A window store that keeps every record (a join's): its changelog is only deleted
+    # by time, never compacted (each record's key is unique anyway).
+    retain_duplicates: bool = False
 
     def build(self, default_key: Serde, default_value: Serde) -> KeyValueStore:
         key, value = self.key_serde or default_key, self.value_serde or default_value

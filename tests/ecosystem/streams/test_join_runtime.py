@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from kafkatui.ecosystem.streams import StreamsBuilder, TopologyTestDriver
+from kafkatui.common.clients import ProducerConfig
+from kafkatui.ecosystem.streams import JoinWindows, StreamsBuilder, TopologyTestDriver
 from kafkatui.ecosystem.streams.examples import enrichment
 from kafkatui.ecosystem.streams.joins_copartition import CopartitionError
 from kafkatui.ecosystem.streams.runtime import KafkaStreams
@@ -149,3 +150,53 @@ async def test_a_global_table_is_complete_before_the_first_task_and_follows_its_
         + ["c55=late client"]
     )
     assert not [t for t in served.backend.topic_names() if t.endswith("-changelog")]
+
+
+async def _produce_at(served: Served, topic: str, records: list[tuple[str, str, int]]) -> None:
+    producer = served.backend.producer(ProducerConfig(linger_ms=5))
+    for key, value, timestamp in records:
+        await producer.send(topic, value.encode(), key=key.encode(), timestamp=timestamp)
+    await producer.flush()
+    await producer.close()
+
+
+def _left_join_app(served: Served, state_dir: Path) -> KafkaStreams:
+    builder = StreamsBuilder()
+    builder.stream("left").left_join(
+        builder.stream("right"), lambda a, b: f"{a}+{b}", JoinWindows.of_time_difference_with_no_grace(60_000)
+    ).to("out")
+    settings = {"application.id": "pairs", "state.dir": str(state_dir), "commit.interval.ms": 100}
+    return KafkaStreams(builder.build(), settings, served.backend)
+
+
+async def test_a_stream_stream_left_join_restores_both_window_stores_and_the_outer_store_after_a_kill(
+    served: Served, tmp_path: Path
+) -> None:
+    await served.backend.create_topic("left", 2, 1)
+    await served.backend.create_topic("right", 2, 1)
+    await _produce_at(served, "left", [(f"k{i}", f"L{i}", 1_000) for i in range(10)])
+    first = _left_join_app(served, tmp_path / "one")
+    await first.start()
+    await until(lambda: served.caught_up(first, "left", "right"), "the left records processed")
+    first.kill()  # nothing emitted yet: every left record waits for a partner or its window's end
+    await first.wait()
+    this = served.backend.describe_topic("pairs-KSTREAM-JOINTHIS-0000000004-store-changelog")
+    shared = served.backend.describe_topic("pairs-KSTREAM-OUTERSHARED-0000000004-store-changelog")
+    assert this.configs.get("cleanup.policy") == "delete"  # one record per key and sequence number
+    assert this.configs.get("retention.ms") == str(120_000 + 86_400_000)
+    assert shared.configs.get("cleanup.policy") == "compact"
+
+    second = _left_join_app(served, tmp_path / "two")  # empty state dir: all from the changelogs
+    await second.start()
+    await _produce_at(served, "right", [(f"k{i}", f"R{i}", 2_000) for i in range(5)])
+    await until(lambda: served.caught_up(second, "left", "right"), "the right records processed")
+    # Past every window: a left record per partition lets each task emit what never met a partner.
+    ticks = [(f"t{i}", "tick", 200_000) for i in range(20)]
+    await _produce_at(served, "left", ticks)
+    await until(lambda: served.caught_up(second, "left", "right"), "the ticks processed")
+    await second.close()
+    assert sum(second.restored.values()) > 0
+    values = []
+    for partition in range(len(served.backend.describe_topic("out").partitions)):
+        values += [bytes(r.value).decode() for r in await served.backend.read_log("out", partition, 0, 1000)]
+    assert sorted(values) == sorted([f"L{i}+R{i}" for i in range(5)] + [f"L{i}+None" for i in range(5, 10)])

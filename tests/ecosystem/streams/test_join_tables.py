@@ -204,3 +204,32 @@ def test_a_global_table_is_a_global_store_in_describe_and_makes_no_task() -> Non
     assert str(driver.topology.describe()) == GLOBAL
     assert [s.id for s in driver.topology.subtopologies()] == [1]
     assert driver.topology.global_stores == {"clients-STATE-STORE-0000000000"}
+
+
+# A stream-table join's describe() as a Kafka Streams tutorial prints it (the table's
+# nodes come after the join's: ordered by sub-tree size, then name).
+STREAM_TABLE = """\
+Topologies:
+   Sub-topology: 0
+    Source: KSTREAM-SOURCE-0000000000 (topics: [test-kstream-input-topic])
+      --> KSTREAM-JOIN-0000000004
+    Processor: KSTREAM-JOIN-0000000004 (stores: [test-kstream-compacted-topic-STATE-STORE-0000000001])
+      --> KSTREAM-SINK-0000000005
+      <-- KSTREAM-SOURCE-0000000000
+    Source: KSTREAM-SOURCE-0000000002 (topics: [test-kstream-compacted-topic])
+      --> KTABLE-SOURCE-0000000003
+    Sink: KSTREAM-SINK-0000000005 (topic: test-kstream-output-topic)
+      <-- KSTREAM-JOIN-0000000004
+    Processor: KTABLE-SOURCE-0000000003 (stores: [test-kstream-compacted-topic-STATE-STORE-0000000001])
+      --> none
+      <-- KSTREAM-SOURCE-0000000002
+
+"""
+
+
+def test_stream_table_join_describe_is_kafkas_text() -> None:
+    builder = StreamsBuilder()
+    stream = builder.stream("test-kstream-input-topic")
+    table = builder.table("test-kstream-compacted-topic")
+    stream.join(table, lambda s, t: f"{s}:{t}").to("test-kstream-output-topic")
+    assert str(builder.build().describe()) == STREAM_TABLE

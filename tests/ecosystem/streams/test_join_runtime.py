@@ -200,3 +200,21 @@ async def test_a_stream_stream_left_join_restores_both_window_stores_and_the_out
     for partition in range(len(served.backend.describe_topic("out").partitions)):
         values += [bytes(r.value).decode() for r in await served.backend.read_log("out", partition, 0, 1000)]
     assert sorted(values) == sorted([f"L{i}+R{i}" for i in range(5)] + [f"L{i}+None" for i in range(5, 10)])
+
+
+def test_the_enrichment_example_runs_with_the_cli(cli: CliFn, tmp_path: Path) -> None:
+    cli("topic", "create", "clients", "--partitions", "3", "-c", "cleanup.policy=compact").ok()
+    cli("topic", "create", "sales", "--partitions", "2").ok()
+    cli("produce", "clients", "--key", "c0001", "--value", '{"name": "Ana Lima", "city": "Lisbon"}').ok()
+    for n in range(3):
+        sale = json.dumps({"order_id": n, "client_id": "c0001", "product": "book", "price": 10 + n})
+        cli("produce", "sales", "--key", str(n), "--value", sale).ok()
+    module = "kafkatui.ecosystem.streams.examples.enrichment"
+    run = cli("streams", "run", module, "--state-dir", str(tmp_path / "state"), "--duration", "6").ok()
+    assert "streams sales-enrichment: NOT_RUNNING" in run.stdout
+    assert "processed 7 records" in run.stdout  # 1 client, 3 sales, 3 sales again from the repartition topic
+    out = cli("consume", enrichment.OUTPUT, "--from-beginning", "--timeout", "1", "--json").ok()
+    records = [(r["key"], json.loads(r["value"])) for r in out.json_lines()]
+    assert sorted(v["order_id"] for _, v in records) == [0, 1, 2]
+    assert {k for k, _ in records} == {"c0001"}
+    assert all(v["client_name"] in ("Ana Lima", None) for _, v in records)

@@ -12,7 +12,7 @@ table's current row when each sale arrives (table updates emit nothing).
 
     kafkatui topic create clients --config cleanup.policy=compact
     kafkatui topic create sales
-    kafkatui streams run -m kafkatui.ecosystem.streams.examples.enrichment
+    kafkatui streams run kafkatui.ecosystem.streams.examples.enrichment
 """
 
 from __future__ import annotations

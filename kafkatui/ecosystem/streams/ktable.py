@@ -90,7 +90,8 @@ class KTable:
         store = (
             f"{suppressed.name}-store" if suppressed.name else self.builder.new_store_name("KTABLE-SUPPRESS-")
         )
-        grace = self.windows.grace_ms
+        # A session can grow by a gap past its end: it is final a gap + grace after it.
+        grace = self.windows.grace_ms + getattr(self.windows, "inactivity_gap_ms", 0)
         topology = self.builder.topology
         topology.add_processor(name, lambda: ops.Suppress(store, grace), self.node)
         inner = self.key_serde.inner if hasattr(self.key_serde, "inner") else None

@@ -4,7 +4,8 @@ than `t - gap` and starting no later than `t + gap`, merges them (their aggregat
 through the merger) into one session [min start, max end] with itself, and writes it;
 each session merged away is removed and forwarded as a tombstone (a null value for its
 old window), so a table downstream drops it. A record whose merged session ends
-before stream time minus grace is late: dropped and counted in dropped-records.
+before stream time minus grace minus the gap is late: dropped and counted in
+dropped-records.
 
 The store's changelog key is Kafka's SessionKeySchema: key bytes, end, start (8 bytes
 each, big-endian)."""
@@ -124,7 +125,8 @@ class SessionWindowAggregate(Processor):
             return
         ts, gap = record.timestamp, self.windows.inactivity_gap_ms
         self.observed = max(self.observed, ts)
-        close = self.observed - self.windows.grace_ms
+        # Kafka 3.x: a session can still grow by a gap past its end, so it closes then.
+        close = self.observed - self.windows.grace_ms - gap
         start, end = ts, ts
         agg = self.initializer()
         merged = self.store.find_sessions(record.key, ts - gap, ts + gap)

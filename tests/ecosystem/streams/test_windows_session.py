@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from kafkatui.ecosystem.streams import Serdes, StreamsBuilder, TopologyTestDriver
+from kafkatui.ecosystem.streams import Serdes, StreamsBuilder, Suppressed, TopologyTestDriver
 from kafkatui.ecosystem.streams.records import TimeWindow, Windowed
 from kafkatui.ecosystem.streams.windows import SessionWindows
 
@@ -101,3 +101,18 @@ def test_session_windows_are_checked() -> None:
         SessionWindows.of_inactivity_gap_with_no_grace(0)
     with pytest.raises(ValueError, match="Grace period must not be negative"):
         SessionWindows.of_inactivity_gap_and_grace(5, -1)
+
+
+def test_suppressed_sessions_emit_once_a_gap_and_grace_past_their_end_without_tombstones() -> None:
+    builder = StreamsBuilder()
+    windows = SessionWindows.of_inactivity_gap_and_grace(5, 2)
+    counts = builder.stream("clicks").group_by_key().windowed_by(windows).count("sessions")
+    counts.suppress(Suppressed.until_window_closes()).to_stream().to("counts", value_serde=Serdes.long())
+    driver = TopologyTestDriver(builder.build())
+    driver.pipe_input("clicks", "k", "x", 0)
+    driver.pipe_input("clicks", "k", "x", 3)  # [0, 0] merged away: its tombstone is never final
+    driver.pipe_input("clicks", "k", "x", 7)  # within the gap of [0, 3]: it grows to [0, 7]
+    driver.pipe_input("clicks", "other", "x", 13)  # 13 < 7 + 5 + 2: [0, 7] could still grow
+    assert _out(driver) == []
+    driver.pipe_input("clicks", "other", "x", 14)
+    assert _out(driver) == [("[k@0/7]", 3)]

@@ -5,7 +5,7 @@ with tasks per input partition and SQLite state stores behind changelog topics."
 
 from kafkatui.ecosystem.streams.builder import StreamsBuilder
 from kafkatui.ecosystem.streams.driver import TopologyTestDriver
-from kafkatui.ecosystem.streams.joins import StreamJoined
+from kafkatui.ecosystem.streams.joins import Joined, StreamJoined
 from kafkatui.ecosystem.streams.processor import STREAM_TIME, WALL_CLOCK_TIME, Processor, PunctuationType
 from kafkatui.ecosystem.streams.records import Record, TimeWindow, Windowed
 from kafkatui.ecosystem.streams.serdes import Serde, Serdes, SerializationError
@@ -25,6 +25,7 @@ __all__ = [
     "STREAM_TIME",
     "WALL_CLOCK_TIME",
     "JoinWindows",
+    "Joined",
     "Processor",
     "PunctuationType",
     "Record",

@@ -17,6 +17,7 @@ form a co-partition group the runtime checks at start."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -72,17 +73,45 @@ class StreamJoined:
         return replace(self, logged=False)
 
 
+@dataclass(frozen=True)
+class Joined:
+    """Kafka's Joined, for a KStream–KTable join: the serdes of the stream's repartition
+    topic when its key changed (the table's value serde is the table's), and a name for
+    the join node (and the repartition topic, `<name>-repartition`)."""
+
+    key_serde: Serde | None = None
+    value_serde: Serde | None = None
+    other_value_serde: Serde | None = None
+    name: str | None = None
+
+    @classmethod
+    def with_serdes(
+        cls, key_serde: Serde | None, value_serde: Serde | None, other_value_serde: Serde | None = None
+    ) -> Joined:
+        return cls(key_serde, value_serde, other_value_serde)
+
+    @classmethod
+    def as_(cls, name: str) -> Joined:
+        return cls(name=name)
+
+    def with_name(self, name: str) -> Joined:
+        return replace(self, name=name)
+
+
 def repartition_for_join(
     stream: KStream, name: str, key_serde: Serde | None, value_serde: Serde | None
 ) -> KStream:
     """KStreamImpl#repartitionForJoin: sink → `<name>-repartition` → source, with the
-    null-key filter before the sink (names drawn sink, filter, source, as Kafka does)."""
+    null-key filter before the sink (names drawn sink, filter, source, as Kafka does;
+    with a user's name they are `<topic>-sink`, `-filter`, `-source`)."""
     builder, topology = stream.builder, stream.builder.topology
     key_serde, value_serde = key_serde or stream.key_serde, value_serde or stream.value_serde
     topic = name if name.endswith("-repartition") else f"{name}-repartition"
     sink = builder.new_processor_name("KSTREAM-SINK-")
     filter_ = builder.new_processor_name("KSTREAM-FILTER-")
     source = builder.new_processor_name("KSTREAM-SOURCE-")
+    if not re.fullmatch(r"KSTREAM.*-[0-9]{10}", name):  # a user's name names the nodes too
+        sink, filter_, source = f"{topic}-sink", f"{topic}-filter", f"{topic}-source"
     topology.add_internal_topic(topic)
     topology.add_processor(filter_, lambda: ops.Filter(lambda k, v: k is not None), stream.node)
     topology.add_sink(sink, topic, filter_, key_serde=key_serde, value_serde=value_serde)
@@ -182,14 +211,16 @@ def stream_stream_join(
 
 
 def stream_table_join(
-    stream: KStream, table: KTable, joiner: ValueJoiner, left: bool, name: str | None
+    stream: KStream, table: KTable, joiner: ValueJoiner, left: bool, joined: Joined | None
 ) -> KStream:
     if table.getter is None:
         raise ValueError(
             f"{table.node} cannot be joined: a windowed or suppressed KTable has no value getter"
         )
+    joined = joined or Joined()
+    name = joined.name
     if stream.repartition_required:
-        stream = repartition_for_join(stream, name or stream.node, None, None)
+        stream = repartition_for_join(stream, name or stream.node, joined.key_serde, joined.value_serde)
     builder, topology = stream.builder, stream.builder.topology
     topology.copartition(topology.source_topics_of(stream.node) | topology.source_topics_of(table.node))
     node = name or builder.new_processor_name("KSTREAM-LEFTJOIN-" if left else "KSTREAM-JOIN-")

@@ -34,7 +34,10 @@ class JoinWindowStore(KeyValueStore):
         self.observed = -1
         self.expired = 0  # Kafka's expired-window-record-drop
         self._seqnum = 0
-        self._oldest = None  # the smallest timestamp held, to skip useless expiry scans
+        # Expired records are hidden from fetch at once and removed in batches, each time
+        # the horizon has moved on by half the retention (as Kafka drops whole segments).
+        self._next_expiry = -1
+        self._by_key: dict[bytes, set[bytes]] = {}  # key bytes -> its entries' store keys
 
     def put(self, key: Any, value: Any, timestamp: int = 0) -> None:  # type: ignore[override]
         self.observed = max(self.observed, timestamp)
@@ -43,43 +46,49 @@ class JoinWindowStore(KeyValueStore):
             self.expired += 1
             return
         self._seqnum = (self._seqnum + 1) & 0x7FFFFFFF
-        raw = window_store_key(self._raw(key), timestamp, self._seqnum)
+        prefix = self._raw(key)
+        raw = window_store_key(prefix, timestamp, self._seqnum)
         self._entries[raw] = (Windowed(key, TimeWindow(timestamp, timestamp)), value)
+        self._by_key.setdefault(prefix, set()).add(raw)
         self._changed(raw, self.value_serde.serialize(self.name, value))
-        self._oldest = timestamp if self._oldest is None else min(self._oldest, timestamp)
-        self._expire(horizon)
+        if horizon >= self._next_expiry:
+            self._expire(horizon)
 
     def _expire(self, horizon: int) -> None:
-        if self._oldest is None or self._oldest > horizon:
-            return
         for raw in [r for r, (w, _) in self._entries.items() if w.window.start <= horizon]:
             del self._entries[raw]  # the changelog drops it by its own retention.ms
-        starts = [w.window.start for w, _ in self._entries.values()]
-        self._oldest = min(starts) if starts else None
+            self._unindex(raw)
+        self._next_expiry = horizon + max(self.retention_ms // 2, 1)
 
     def fetch(self, key: Any, time_from: int, time_to: int) -> list[tuple[int, Any]]:
         """(timestamp, value) of `key`'s records in [time_from, time_to], oldest first."""
-        prefix = self._raw(key)
         horizon = self.observed - self.retention_ms
-        found = [
-            (raw, windowed.window.start, value)
-            for raw, (windowed, value) in self._entries.items()
-            if raw[:-12] == prefix and time_from <= windowed.window.start <= time_to
-            and windowed.window.start > horizon
-        ]  # fmt: skip
+        found = []
+        for raw in self._by_key.get(self._raw(key), ()):
+            windowed, value = self._entries[raw]
+            if time_from <= windowed.window.start <= time_to and windowed.window.start > horizon:
+                found.append((raw, windowed.window.start, value))
         return [(ts, value) for _, ts, value in sorted(found, key=lambda e: e[0])]
+
+    def _unindex(self, raw: bytes) -> None:
+        keys = self._by_key.get(raw[:-12])
+        if keys is not None:
+            keys.discard(raw)
+            if not keys:
+                del self._by_key[raw[:-12]]
 
     def restore(self, raw_key: bytes, raw_value: bytes | None) -> None:
         if raw_value is None:
             self._entries.pop(raw_key, None)
+            self._unindex(raw_key)
             return
         timestamp, seqnum = struct.unpack(">qi", raw_key[-12:])
         key = self.key_serde.deserialize(self.name, raw_key[:-12])
         value = self.value_serde.deserialize(self.name, raw_value)
         self._entries[raw_key] = (Windowed(key, TimeWindow(timestamp, timestamp)), value)
+        self._by_key.setdefault(raw_key[:-12], set()).add(raw_key)
         self.observed = max(self.observed, timestamp)
         self._seqnum = max(self._seqnum, seqnum)
-        self._oldest = timestamp if self._oldest is None else min(self._oldest, timestamp)
 
 
 @dataclass(frozen=True)

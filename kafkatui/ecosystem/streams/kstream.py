@@ -11,7 +11,7 @@ from typing import Any
 from kafkatui.ecosystem.streams import joins
 from kafkatui.ecosystem.streams import operators as ops
 from kafkatui.ecosystem.streams.grouped import KGroupedStream
-from kafkatui.ecosystem.streams.joins import StreamJoined
+from kafkatui.ecosystem.streams.joins import Joined, StreamJoined
 from kafkatui.ecosystem.streams.joins_processors import ValueJoiner
 from kafkatui.ecosystem.streams.ktable import GlobalKTable, KTable
 from kafkatui.ecosystem.streams.naming import Builder
@@ -116,7 +116,8 @@ class KStream:
     def join(self, other: KStream | KTable | GlobalKTable, joiner: Any, windows: Any = None,
              stream_joined: StreamJoined | None = None, *, name: str | None = None) -> KStream:  # fmt: skip
         """Inner join. With a KStream: `join(other, joiner, JoinWindows, StreamJoined)`;
-        with a KTable: `join(table, joiner)` (the table's value when the record arrives);
+        with a KTable: `join(table, joiner, Joined)` (the table's value when the record
+        arrives);
         with a GlobalKTable: `join(global_table, key_mapper, joiner)`. `joiner` is
         (value, other) or (key, value, other)."""
         return self._join(other, joiner, windows, stream_joined, name, False, False)
@@ -144,7 +145,12 @@ class KStream:
                 joined = (joined or StreamJoined()).with_name(name)
             return joins.stream_stream_join(self, other, joiner, third, joined, left, right)
         if isinstance(other, KTable):
-            return joins.stream_table_join(self, other, joiner, left, name)
+            if third is not None and not isinstance(third, Joined):
+                raise TypeError("a KStream-KTable join takes Joined (or nothing) after the joiner")
+            table_joined = third or Joined()
+            if name is not None:
+                table_joined = table_joined.with_name(name)
+            return joins.stream_table_join(self, other, joiner, left, table_joined)
         if isinstance(other, GlobalKTable):
             if not callable(third):
                 raise TypeError("a GlobalKTable join is join(global_table, key_mapper, joiner)")

@@ -7,7 +7,7 @@ a global table is read through a KeyValueMapper and is a global store in describ
 
 from __future__ import annotations
 
-from kafkatui.ecosystem.streams import StreamsBuilder, TopologyTestDriver
+from kafkatui.ecosystem.streams import Joined, Serdes, StreamsBuilder, TopologyTestDriver
 
 
 def joiner(left: str | None, right: str | None) -> str:
@@ -233,3 +233,29 @@ def test_stream_table_join_describe_is_kafkas_text() -> None:
     table = builder.table("test-kstream-compacted-topic")
     stream.join(table, lambda s, t: f"{s}:{t}").to("test-kstream-output-topic")
     assert str(builder.build().describe()) == STREAM_TABLE
+
+
+def test_a_rekeyed_stream_table_join_repartitions_with_joined_serdes_and_name() -> None:
+    builder = StreamsBuilder()
+    sales = builder.stream("sales", value_serde=Serdes.json()).select_key(lambda k, sale: sale["client"])
+    clients = builder.table("clients")
+    joined = Joined.with_serdes(None, Serdes.json()).with_name("enrich")
+    enriched = sales.left_join(clients, lambda sale, name: {**sale, "name": name}, joined)
+    enriched.to("out", value_serde=Serdes.json())
+    topology = builder.build()
+    assert topology.internal_topics == {"enrich-repartition"}
+    assert {
+        "enrich",
+        "enrich-repartition-sink",
+        "enrich-repartition-filter",
+        "enrich-repartition-source",
+    } <= set(topology.nodes)
+    assert {"clients", "enrich-repartition"} in topology.copartition_groups
+    driver = TopologyTestDriver(topology)
+    driver.pipe_input("clients", "ana", "Ana Lima", 0)
+    driver.pipe_input("sales", "1", {"client": "ana", "price": 3}, 1, value_serde=Serdes.json())
+    assert driver.read_all("out", value_serde=Serdes.json()) == [
+        ("ana", {"client": "ana", "price": 3, "name": "Ana Lima"})
+    ]
+    (repartitioned,) = driver.produced("test-driver-enrich-repartition")
+    assert Serdes.json().deserialize("t", repartitioned.value) == {"client": "ana", "price": 3}

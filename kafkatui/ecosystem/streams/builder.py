@@ -5,6 +5,8 @@ processors and stores, in the order Kafka's builder draws from it)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from kafkatui.ecosystem.streams.kstream import KStream
 from kafkatui.ecosystem.streams.ktable import GlobalKTable, KTable
 from kafkatui.ecosystem.streams.operators import TableSource
@@ -75,6 +77,11 @@ class StreamsBuilder:
 
     def stream_of(self, node: str, key_serde: Serde | None, value_serde: Serde | None) -> KStream:
         return KStream(self, node, key_serde, value_serde)
+
+    def table_of(
+        self, node: str, key_serde: Serde | None, value_serde: Serde | None, store: str | None, **getter: Any
+    ) -> KTable:
+        return KTable(self, node, key_serde, value_serde, store, **getter)
 
     def build(self) -> Topology:
         return self.topology

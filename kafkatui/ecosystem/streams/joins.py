@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from kafkatui.ecosystem.streams import operators as ops
 from kafkatui.ecosystem.streams.joins_processors import (
@@ -36,13 +36,32 @@ from kafkatui.ecosystem.streams.joins_processors import (
     with_key,
 )
 from kafkatui.ecosystem.streams.joins_stores import JoinWindowStore, OuterJoinStore
+from kafkatui.ecosystem.streams.naming import Builder
 from kafkatui.ecosystem.streams.serdes import Serde
 from kafkatui.ecosystem.streams.stores import StoreBuilder
 from kafkatui.ecosystem.streams.windows import JoinWindows
 
-if TYPE_CHECKING:
-    from kafkatui.ecosystem.streams.kstream import KStream
-    from kafkatui.ecosystem.streams.ktable import GlobalKTable, KTable
+
+class KStream(Protocol):
+    """What the joins read of a KStream (kstream.py imports this module, not the reverse)."""
+
+    builder: Builder
+    node: str
+    key_serde: Serde | None
+    value_serde: Serde | None
+    repartition_required: bool
+
+
+class KTable(Protocol):
+    builder: Builder
+    node: str
+    key_serde: Serde | None
+    getter: Getter | None
+    getter_stores: tuple[str, ...]
+
+
+class GlobalKTable(Protocol):
+    store: str
 
 
 @dataclass(frozen=True)
@@ -246,8 +265,6 @@ def table_table_join(
     this: KTable, other: KTable, joiner: ValueJoiner, left_outer: bool, right_outer: bool,
     store: str | None, value_serde: Serde | None, name: str | None,
 ) -> KTable:  # fmt: skip
-    from kafkatui.ecosystem.streams.ktable import KTable
-
     for table in (this, other):
         if table.getter is None:
             raise ValueError(
@@ -274,7 +291,7 @@ def table_table_join(
     topology.connect_processor_and_state_stores(other_name, stores=list(this.getter_stores))
     if store is not None:
         topology.add_state_store(StoreBuilder(store, this.key_serde, value_serde), merge)
-        return KTable(builder, merge, this.key_serde, value_serde, store)
+        return builder.table_of(merge, this.key_serde, value_serde, store)
     joined_with_key = with_key(joiner)
 
     def getter(context: Any) -> Callable[[Any], Any]:
@@ -289,4 +306,4 @@ def table_table_join(
         return get
 
     stores = (*this.getter_stores, *other.getter_stores)
-    return KTable(builder, merge, this.key_serde, value_serde, None, getter=getter, getter_stores=stores)
+    return builder.table_of(merge, this.key_serde, value_serde, None, getter=getter, getter_stores=stores)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from kafkatui.backends.base import LATEST_TIMESTAMP, Backend
@@ -27,8 +28,12 @@ log = logging.getLogger(__name__)
 
 
 class GlobalStreamThread:
-    def __init__(self, topology: Topology, config: StreamsConfig, backend: Backend, isolation: str) -> None:
+    def __init__(
+        self, topology: Topology, config: StreamsConfig, backend: Backend, isolation: str,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:  # fmt: skip
         self.topology, self.config, self.backend, self.isolation = topology, config, backend, isolation
+        self.on_error = on_error
         self.stores: dict[str, Any] = {}
         self.restored = 0  # records read at bootstrap
         self.processed = 0  # records read since
@@ -109,9 +114,11 @@ class GlobalStreamThread:
                     self.processed += 1
         except asyncio.CancelledError:
             raise
-        except Exception as error:  # the stream tasks go on with the stores as they are
+        except Exception as error:
             self.error = error
             log.error("global stream thread of %s died: %s", self.config.application_id, error)
+            if self.on_error is not None:  # Kafka: the instance stops, its global stores would go stale
+                self.on_error(error)
 
     async def close(self) -> None:
         if self._run is not None:

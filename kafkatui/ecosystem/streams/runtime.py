@@ -114,7 +114,9 @@ class KafkaStreams:
         self.plan: Plan = await prepare(
             self.backend, self.config.application_id, self.topology, self.config.replication_factor
         )
-        self.global_thread = GlobalStreamThread(self.topology, self.config, self.backend, self._isolation)
+        self.global_thread = GlobalStreamThread(
+            self.topology, self.config, self.backend, self._isolation, on_error=self._global_failed
+        )
         await self.global_thread.start()  # global stores complete before any task runs
         app = self.config.application_id
         # exactly_once_v2 (KIP-447): one transactional producer per stream thread. Its id is
@@ -159,6 +161,12 @@ class KafkaStreams:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await self._run
         self._run = None
+
+    def _global_failed(self, error: BaseException) -> None:
+        # Kafka: a dead global thread takes the whole instance to ERROR.
+        self.error = error
+        self._set_state(ERROR)
+        self.kill()
 
     def kill(self) -> None:
         """Stop as a crash would: no commit, no state written (see the module's note)."""

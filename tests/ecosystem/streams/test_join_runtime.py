@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 
 from kafkatui.common.clients import ProducerConfig
-from kafkatui.ecosystem.streams import JoinWindows, StreamsBuilder, TopologyTestDriver
+from kafkatui.ecosystem.streams import JoinWindows, Serdes, StreamsBuilder, TopologyTestDriver
 from kafkatui.ecosystem.streams.examples import enrichment
 from kafkatui.ecosystem.streams.joins_copartition import CopartitionError
-from kafkatui.ecosystem.streams.runtime import KafkaStreams
+from kafkatui.ecosystem.streams.runtime import ERROR, KafkaStreams
+from kafkatui.ecosystem.streams.task import StreamsError
 from tests.cli.conftest import CliFn
 from tests.ecosystem.streams.conftest import Served, until
 
@@ -218,3 +219,21 @@ def test_the_enrichment_example_runs_with_the_cli(cli: CliFn, tmp_path: Path) ->
     assert sorted(v["order_id"] for _, v in records) == [0, 1, 2]
     assert {k for k, _ in records} == {"c0001"}
     assert all(v["client_name"] in ("Ana Lima", None) for _, v in records)
+
+
+async def test_an_unreadable_global_record_stops_the_instance_in_error(
+    served: Served, tmp_path: Path
+) -> None:
+    await served.backend.create_topic("sales", 1, 1)
+    await served.backend.create_topic("clients", 1, 1, {"cleanup.policy": "compact"})
+    await served.produce("clients", [(b"c1", b'{"name": "Ana"}')])
+    builder = StreamsBuilder()
+    clients = builder.global_table("clients", value_serde=Serdes.json())
+    builder.stream("sales").join(clients, lambda key, client: client, lambda sale, c: c["name"]).to("out")
+    settings = {"application.id": "strict-global", "state.dir": str(tmp_path)}
+    streams = KafkaStreams(builder.build(), settings, served.backend)
+    await streams.start()
+    await served.produce("clients", [(b"c2", b"not json")])
+    with pytest.raises(StreamsError, match="topic: clients, partition: 0, offset: 1"):
+        await streams.wait()
+    assert streams.state == ERROR

@@ -220,3 +220,18 @@ def test_join_windows_are_checked() -> None:
     with pytest.raises(TypeError, match="JoinWindows"):
         builder = StreamsBuilder()
         builder.stream("a").join(builder.stream("b"), joiner)
+
+
+def test_kafkas_left_join_with_zero_after_case() -> None:
+    # Kafka's KStreamKStreamLeftJoinTest#testLeftJoinedRecordsWithZeroAfterAreEmitted
+    # (its emit interval set to 0, which is how the join emits here).
+    driver = _driver("left_join", JoinWindows.of_time_difference_with_no_grace(100).after(0))
+    keys = ["0", "1", "2", "3"]
+    for i, key in enumerate(keys):
+        driver.pipe_input("left", key, f"A{key}", 1000 + i)
+    assert _out(driver) == [("0", "A0+None", 1000), ("1", "A1+None", 1001), ("2", "A2+None", 1002)]
+    for letter, time, joined in (("a", 999, "0123"), ("b", 1000, "0123"), ("c", 1001, "123"),
+                                 ("d", 1002, "23"), ("e", 1003, "3"), ("f", 1100, "")):  # fmt: skip
+        for key in keys:
+            driver.pipe_input("right", key, f"{letter}{key}", time)
+        assert _out(driver) == [(k, f"A{k}+{letter}{k}", 1000 + int(k)) for k in joined]

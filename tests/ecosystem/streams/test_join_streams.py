@@ -235,3 +235,41 @@ def test_kafkas_left_join_with_zero_after_case() -> None:
         for key in keys:
             driver.pipe_input("right", key, f"{letter}{key}", time)
         assert _out(driver) == [(k, f"A{k}+{letter}{k}", 1000 + int(k)) for k in joined]
+
+
+def test_kafkas_outer_join_windowing_case() -> None:
+    # Kafka's KStreamKStreamOuterJoinTest#testWindowing (upper window bound, then the
+    # first steps of the lower bound), its emit interval set to 0.
+    driver = _driver("outer_join", JoinWindows.of_time_difference_with_no_grace(100))
+    keys = ["0", "1", "2", "3"]
+
+    def pipe(topic: str, letter: str, time: int, keys: list[str] = keys, step: int = 0) -> None:
+        for i, key in enumerate(keys):
+            driver.pipe_input(topic, key, f"{letter}{key}", time + i * step)
+
+    pipe("left", "A", 0, keys[:2])
+    assert _out(driver) == []
+    pipe("right", "a", 0)
+    assert _out(driver) == [("0", "A0+a0", 0), ("1", "A1+a1", 0)]
+    pipe("right", "b", 1000, step=1)
+    assert _out(driver) == [("2", "None+a2", 0), ("3", "None+a3", 0)]
+    pipe("left", "B", 1100)
+    assert _out(driver) == [(k, f"B{k}+b{k}", 1100) for k in keys]
+    for letter, time, joined in (("C", 1101, "123"), ("D", 1102, "23"), ("E", 1103, "3"), ("F", 1104, "")):
+        pipe("left", letter, time)
+        assert _out(driver) == [(k, f"{letter}{k}+b{k}", time) for k in joined]
+    driver.pipe_input("left", "0", "dummy", 1405)
+    assert _out(driver) == [
+        ("0", "C0+None", 1101), ("0", "D0+None", 1102), ("1", "D1+None", 1102),
+        ("0", "E0+None", 1103), ("1", "E1+None", 1103), ("2", "E2+None", 1103),
+        ("0", "F0+None", 1104), ("1", "F1+None", 1104), ("2", "F2+None", 1104), ("3", "F3+None", 1104),
+    ]  # fmt: skip
+    pipe("left", "G", 899)  # before the window of every b: emitted at once
+    assert _out(driver) == [(k, f"G{k}+None", 899) for k in keys]
+    pipe("left", "H", 900)
+    assert _out(driver) == [
+        ("0", "H0+b0", 1000),
+        ("1", "H1+None", 900),
+        ("2", "H2+None", 900),
+        ("3", "H3+None", 900),
+    ]

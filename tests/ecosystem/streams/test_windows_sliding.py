@@ -77,3 +77,101 @@ def test_sliding_windows_are_checked() -> None:
         SlidingWindows.of_time_difference_and_grace(10, -1)
     with pytest.raises(ValueError, match="must not be negative"):
         SlidingWindows.of_time_difference_with_no_grace(-1)
+
+
+# --- Kafka's KStreamSlidingWindowAggregateTest, ported -----------------------------------
+def _kafka_aggregate(
+    d: int, grace: int, records: list[tuple[str, str, int]], reduce: bool = False
+) -> list[tuple]:
+    builder = StreamsBuilder()
+    grouped = (
+        builder.stream("topic")
+        .group_by_key()
+        .windowed_by(SlidingWindows.of_time_difference_and_grace(d, grace))
+    )
+    if reduce:
+        table = grouped.reduce(lambda v1, v2: f"{v1}+{v2}")  # MockReducer.STRING_ADDER
+    else:  # MockInitializer.STRING_INIT, MockAggregator.TOSTRING_ADDER
+        table = grouped.aggregate(lambda: "0", lambda k, v, agg: f"{agg}+{v}", value_serde=Serdes.string())
+    table.to_stream().to("out")
+    driver = TopologyTestDriver(builder.build())
+    for key, value, timestamp in records:
+        driver.pipe_input("topic", key, value, timestamp)
+    out = []
+    while (record := driver.read_output("out", Serdes.windowed_text())) is not None:
+        out.append(
+            (record.key.key, record.key.window.start, record.key.window.end, record.value, record.timestamp)
+        )
+    return out
+
+
+def _final_by_start(out: list[tuple]) -> dict[int, tuple[str, int]]:
+    return {start: (value, timestamp) for _, start, _, value, timestamp in out}
+
+
+def test_kafkas_aggregate_small_input() -> None:
+    out = _kafka_aggregate(
+        10, 50, [("A", "1", 10), ("A", "2", 15), ("A", "3", 20), ("A", "4", 22), ("A", "5", 30)]
+    )
+    assert _final_by_start(out) == {
+        0: ("0+1", 10), 5: ("0+1+2", 15), 10: ("0+1+2+3", 20), 11: ("0+2+3", 20), 12: ("0+2+3+4", 22),
+        16: ("0+3+4", 22), 20: ("0+3+4+5", 30), 21: ("0+4+5", 30), 23: ("0+5", 30),
+    }  # fmt: skip
+
+
+def test_kafkas_reduce_small_input() -> None:
+    records = [("A", "1", 10), ("A", "2", 14), ("A", "3", 15), ("A", "4", 22), ("A", "5", 26), ("A", "6", 30)]
+    assert _final_by_start(_kafka_aggregate(10, 50, records, reduce=True)) == {
+        0: ("1", 10), 4: ("1+2", 14), 5: ("1+2+3", 15), 11: ("2+3", 15), 12: ("2+3+4", 22),
+        15: ("3+4", 22), 16: ("4+5", 26), 20: ("4+5+6", 30), 23: ("5+6", 30), 27: ("6", 30),
+    }  # fmt: skip
+
+
+def test_kafkas_aggregate_large_input_with_out_of_order_records() -> None:
+    records = [
+        ("A", "1", 10), ("A", "2", 20), ("A", "3", 22), ("A", "4", 15),
+        ("B", "1", 12), ("B", "2", 13), ("B", "3", 18), ("B", "4", 19), ("B", "5", 25), ("B", "6", 14),
+        ("C", "1", 11), ("C", "2", 15), ("C", "3", 16), ("C", "4", 21), ("C", "5", 23),
+        ("D", "4", 11), ("D", "2", 12), ("D", "3", 29), ("D", "5", 16),
+    ]  # fmt: skip
+    out = sorted(_kafka_aggregate(10, 50, records), key=lambda e: (e[0], e[1]))  # stable, as Java's sort
+    assert [(k, s, e, v, t) for k, s, e, v, t in out] == [
+        ("A", 0, 10, "0+1", 10), ("A", 5, 15, "0+1+4", 15), ("A", 10, 20, "0+1+2", 20),
+        ("A", 10, 20, "0+1+2+4", 20), ("A", 11, 21, "0+2", 20), ("A", 11, 21, "0+2+4", 20),
+        ("A", 12, 22, "0+2+3", 22), ("A", 12, 22, "0+2+3+4", 22), ("A", 16, 26, "0+2+3", 22),
+        ("A", 21, 31, "0+3", 22),
+        ("B", 2, 12, "0+1", 12), ("B", 3, 13, "0+1+2", 13), ("B", 4, 14, "0+1+2+6", 14),
+        ("B", 8, 18, "0+1+2+3", 18), ("B", 8, 18, "0+1+2+3+6", 18), ("B", 9, 19, "0+1+2+3+4", 19),
+        ("B", 9, 19, "0+1+2+3+4+6", 19), ("B", 13, 23, "0+2", 13), ("B", 13, 23, "0+2+3", 18),
+        ("B", 13, 23, "0+2+3+4", 19), ("B", 13, 23, "0+2+3+4+6", 19), ("B", 14, 24, "0+3", 18),
+        ("B", 14, 24, "0+3+4", 19), ("B", 14, 24, "0+3+4+6", 19), ("B", 15, 25, "0+3+4+5", 25),
+        ("B", 19, 29, "0+4", 19), ("B", 19, 29, "0+4+5", 25), ("B", 20, 30, "0+5", 25),
+        ("C", 1, 11, "0+1", 11), ("C", 5, 15, "0+1+2", 15), ("C", 6, 16, "0+1+2+3", 16),
+        ("C", 11, 21, "0+1+2+3+4", 21), ("C", 12, 22, "0+2", 15), ("C", 12, 22, "0+2+3", 16),
+        ("C", 12, 22, "0+2+3+4", 21), ("C", 13, 23, "0+2+3+4+5", 23), ("C", 16, 26, "0+3", 16),
+        ("C", 16, 26, "0+3+4", 21), ("C", 16, 26, "0+3+4+5", 23), ("C", 17, 27, "0+4", 21),
+        ("C", 17, 27, "0+4+5", 23), ("C", 22, 32, "0+5", 23),
+        ("D", 1, 11, "0+4", 11), ("D", 2, 12, "0+4+2", 12), ("D", 6, 16, "0+4+2+5", 16),
+        ("D", 12, 22, "0+2", 12), ("D", 12, 22, "0+2+5", 16), ("D", 13, 23, "0+5", 16),
+        ("D", 19, 29, "0+3", 29),
+    ]  # fmt: skip
+
+
+def test_kafkas_early_records() -> None:
+    records = [("A", "1", 0), ("A", "2", 5), ("A", "3", 6), ("A", "4", 3), ("A", "5", 13), ("A", "6", 10)]
+    assert _final_by_start(_kafka_aggregate(50, 200, records)) == {
+        0: ("0+1+2+3+4+5+6", 13), 1: ("0+2+3+4+5+6", 13), 4: ("0+2+3+5+6", 13),
+        6: ("0+3+5+6", 13), 7: ("0+5+6", 13), 11: ("0+5", 13),
+    }  # fmt: skip
+    repeated = [
+        ("A", "1", 0),
+        ("A", "2", 2),
+        ("A", "3", 4),
+        ("A", "4", 0),
+        ("A", "5", 2),
+        ("A", "6", 2),
+        ("A", "7", 0),
+    ]
+    assert _final_by_start(_kafka_aggregate(5, 20, repeated)) == {
+        0: ("0+1+2+3+4+5+6+7", 4), 1: ("0+2+3+5+6", 4), 3: ("0+3", 4),
+    }  # fmt: skip

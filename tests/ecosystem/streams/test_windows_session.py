@@ -116,3 +116,59 @@ def test_suppressed_sessions_emit_once_a_gap_and_grace_past_their_end_without_to
     assert _out(driver) == []
     driver.pipe_input("clicks", "other", "x", 14)
     assert _out(driver) == [("[k@0/7]", 3)]
+
+
+# --- Kafka's SessionWindowedKStreamImplTest (emit on update), ported ----------------------
+KAFKA_DATA = [("1", "1", 10), ("1", "2", 15), ("1", "3", 600), ("2", "1", 600), ("2", "2", 599)]
+
+
+def _kafka_sessions(kind: str) -> tuple[list[tuple], TopologyTestDriver]:
+    builder = StreamsBuilder()
+    sessions = (
+        builder.stream("input")
+        .group_by_key()
+        .windowed_by(SessionWindows.of_inactivity_gap_with_no_grace(500))
+    )
+    if kind == "count":
+        table, value_serde = sessions.count("store"), Serdes.long()
+    elif kind == "reduce":
+        table, value_serde = sessions.reduce(lambda v1, v2: f"{v1}+{v2}", "store"), Serdes.string()
+    else:
+        table = sessions.aggregate(lambda: "0", lambda k, v, agg: f"{agg}+{v}", lambda k, a, b: f"{a}+{b}",
+                                   value_serde=Serdes.string(), store="store")  # fmt: skip
+        value_serde = Serdes.string()
+    table.to_stream().to("out", value_serde=value_serde)
+    driver = TopologyTestDriver(builder.build())
+    for key, value, timestamp in KAFKA_DATA:
+        driver.pipe_input("input", key, value, timestamp)
+    out = []
+    while (record := driver.read_output("out", Serdes.windowed_text(), value_serde)) is not None:
+        out.append(
+            (record.key.key, record.key.window.start, record.key.window.end, record.value, record.timestamp)
+        )
+    return out, driver
+
+
+@pytest.mark.parametrize(
+    ("kind", "first", "merged", "one_at_600", "two_at_600", "two_merged"),
+    [
+        ("count", 1, 2, 1, 1, 2),
+        ("reduce", "1", "1+2", "3", "1", "1+2"),
+        ("aggregate", "0+1", "0+0+1+2", "0+3", "0+1", "0+0+1+2"),
+    ],
+)
+def test_kafkas_session_windowed_count_reduce_aggregate(
+    kind: str, first: object, merged: object, one_at_600: object, two_at_600: object, two_merged: object
+) -> None:
+    out, driver = _kafka_sessions(kind)
+    assert out == [
+        ("1", 10, 10, first, 10), ("1", 10, 10, None, 10), ("1", 10, 15, merged, 15),
+        ("1", 600, 600, one_at_600, 600), ("2", 600, 600, two_at_600, 600), ("2", 600, 600, None, 600),
+        ("2", 599, 600, two_merged, 600),
+    ]  # fmt: skip
+    store = driver.get_state_store("store")
+    assert store.find_sessions("1", 0, 10_000) + store.find_sessions("2", 0, 10_000) == [
+        (Windowed("1", TimeWindow(10, 15)), merged),
+        (Windowed("1", TimeWindow(600, 600)), one_at_600),
+        (Windowed("2", TimeWindow(599, 600)), two_merged),
+    ]

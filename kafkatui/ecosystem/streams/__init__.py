@@ -5,24 +5,37 @@ with tasks per input partition and SQLite state stores behind changelog topics."
 
 from kafkatui.ecosystem.streams.builder import StreamsBuilder
 from kafkatui.ecosystem.streams.driver import TopologyTestDriver
+from kafkatui.ecosystem.streams.joins import Joined, StreamJoined
 from kafkatui.ecosystem.streams.processor import STREAM_TIME, WALL_CLOCK_TIME, Processor, PunctuationType
 from kafkatui.ecosystem.streams.records import Record, TimeWindow, Windowed
 from kafkatui.ecosystem.streams.serdes import Serde, Serdes, SerializationError
 from kafkatui.ecosystem.streams.stores import Stores
 from kafkatui.ecosystem.streams.task import StreamsError
 from kafkatui.ecosystem.streams.topology import Topology, TopologyError
-from kafkatui.ecosystem.streams.windows import Suppressed, TimeWindows, unbounded
+from kafkatui.ecosystem.streams.windows import (
+    JoinWindows,
+    SessionWindows,
+    SlidingWindows,
+    Suppressed,
+    TimeWindows,
+    unbounded,
+)
 
 __all__ = [
     "STREAM_TIME",
     "WALL_CLOCK_TIME",
+    "JoinWindows",
+    "Joined",
     "Processor",
     "PunctuationType",
     "Record",
     "Serde",
     "Serdes",
     "SerializationError",
+    "SessionWindows",
+    "SlidingWindows",
     "Stores",
+    "StreamJoined",
     "StreamsBuilder",
     "StreamsError",
     "Suppressed",

@@ -5,8 +5,10 @@ processors and stores, in the order Kafka's builder draws from it)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from kafkatui.ecosystem.streams.kstream import KStream
-from kafkatui.ecosystem.streams.ktable import KTable
+from kafkatui.ecosystem.streams.ktable import GlobalKTable, KTable
 from kafkatui.ecosystem.streams.operators import TableSource
 from kafkatui.ecosystem.streams.serdes import Serde
 from kafkatui.ecosystem.streams.stores import StoreBuilder
@@ -53,8 +55,33 @@ class StreamsBuilder:
         self.topology.add_state_store(StoreBuilder(store_name, key_serde, value_serde), table)
         return KTable(self, table, key_serde, value_serde, store_name)
 
+    def global_table(
+        self,
+        topic: str,
+        *,
+        key_serde: Serde | None = None,
+        value_serde: Serde | None = None,
+        store: str | None = None,
+    ) -> GlobalKTable:
+        """A GlobalKTable over `topic`: every instance keeps all of it in a global store
+        (`<topic>-STATE-STORE-…` unless named), restored from the topic itself and kept
+        up to date by a global thread (no changelog: the topic is one)."""
+        store_name = store or self.new_store_name(f"{topic}-")
+        source = self.new_processor_name("KSTREAM-SOURCE-")
+        table = self.new_processor_name("KTABLE-SOURCE-")
+        self.topology.add_global_store(
+            StoreBuilder(store_name, key_serde, value_serde, logged=False), source, topic, table,
+            lambda: TableSource(store_name), key_serde=key_serde, value_serde=value_serde,
+        )  # fmt: skip
+        return GlobalKTable(self, store_name, key_serde, value_serde)
+
     def stream_of(self, node: str, key_serde: Serde | None, value_serde: Serde | None) -> KStream:
         return KStream(self, node, key_serde, value_serde)
+
+    def table_of(
+        self, node: str, key_serde: Serde | None, value_serde: Serde | None, store: str | None, **getter: Any
+    ) -> KTable:
+        return KTable(self, node, key_serde, value_serde, store, **getter)
 
     def build(self) -> Topology:
         return self.topology

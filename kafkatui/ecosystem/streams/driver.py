@@ -2,7 +2,9 @@
 `org.apache.kafka.streams.TopologyTestDriver`). Every topic has one partition, so each
 sub-topology is one task `<subtopology>_0`; what a task writes to a repartition topic is
 piped straight back to the sub-topology that reads it, and changelog records are kept
-like any other output (`read_output` or `produced(topic)`)."""
+like any other output (`read_output` or `produced(topic)`). A global store's topic is
+read by its own task, whose stores every task reaches. `partitions` (topic -> count)
+runs the co-partitioning check the runtime runs at start."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from collections import defaultdict, deque
 from typing import Any
 
 from kafkatui.ecosystem.streams.config import StreamsConfig
+from kafkatui.ecosystem.streams.joins_copartition import enforce_copartitioning
 from kafkatui.ecosystem.streams.records import Record
 from kafkatui.ecosystem.streams.serdes import Serde
 from kafkatui.ecosystem.streams.task import OutRecord, StreamTask
@@ -18,8 +21,9 @@ from kafkatui.ecosystem.streams.topology import Topology
 
 class TopologyTestDriver:
     def __init__(
-        self, topology: Topology, config: dict[str, Any] | None = None, wall_clock_ms: int = 0
-    ) -> None:
+        self, topology: Topology, config: dict[str, Any] | None = None, wall_clock_ms: int = 0,
+        partitions: dict[str, int] | None = None,
+    ) -> None:  # fmt: skip
         settings = {"application.id": "test-driver", "state.dir": "/nonexistent"} | dict(config or {})
         self.config = StreamsConfig.of(settings)
         self.topology = topology
@@ -31,9 +35,13 @@ class TopologyTestDriver:
             return f"{app}-{topic}" if topic in internal else topic
 
         self.resolve = resolve
+        self.global_stores: dict[str, Any] = {}
+        if partitions:
+            enforce_copartitioning(topology, {t: partitions.get(t, 1) for s in topology.subtopologies()
+                                              for t in s.source_topics})  # fmt: skip
         self.tasks: list[StreamTask] = []
         self._readers: dict[str, StreamTask] = {}
-        for sub in topology.subtopologies():
+        for sub in topology.global_subtopologies() + topology.subtopologies():
             stores = {
                 name: topology.stores[name].build(
                     self.config.default_key_serde, self.config.default_value_serde
@@ -41,13 +49,17 @@ class TopologyTestDriver:
                 for name in sub.stores
             }
             task = StreamTask(
-                f"{sub.id}_0", sub, topology, application_id=app, partition=0, stores=stores,
+                "global" if sub.is_global else f"{sub.id}_0", sub, topology, application_id=app, partition=0,
+                stores=stores,
                 default_key_serde=self.config.default_key_serde,
                 default_value_serde=self.config.default_value_serde,
                 resolve=resolve, wall_clock_ms=lambda: self.wall_clock_ms,
                 handler=self.config.deserialization_handler,
             )  # fmt: skip
             self.tasks.append(task)
+            if sub.is_global:
+                self.global_stores.update(stores)
+            task.global_stores = self.global_stores
             for topic in task.sources:
                 self._readers[topic] = task
         self._offsets: dict[str, int] = defaultdict(int)
@@ -130,6 +142,8 @@ class TopologyTestDriver:
         self._route()
 
     def get_state_store(self, name: str) -> Any:
+        if name in self.global_stores:
+            return self.global_stores[name]
         for task in self.tasks:
             if name in task.stores:
                 return task.stores[name]

@@ -14,7 +14,9 @@ from kafkatui.ecosystem.streams.ktable import KTable
 from kafkatui.ecosystem.streams.naming import Builder
 from kafkatui.ecosystem.streams.serdes import LongSerde, Serde, WindowedTextSerde
 from kafkatui.ecosystem.streams.stores import StoreBuilder
-from kafkatui.ecosystem.streams.windows import TimeWindows
+from kafkatui.ecosystem.streams.windows import SessionWindows, SlidingWindows, TimeWindows
+from kafkatui.ecosystem.streams.windows_session import SessionWindowAggregate, session_store
+from kafkatui.ecosystem.streams.windows_sliding import SlidingWindowAggregate, sliding_store
 
 
 class KGroupedStream:
@@ -85,7 +87,11 @@ class KGroupedStream:
         how the store and its changelog write the aggregate (default: the application's)."""
         return self._aggregate("KSTREAM-AGGREGATE-", store, value_serde, initializer, aggregator)
 
-    def windowed_by(self, windows: TimeWindows) -> TimeWindowedKStream:
+    def windowed_by(self, windows: TimeWindows | SlidingWindows | SessionWindows) -> Any:
+        if isinstance(windows, SlidingWindows):
+            return SlidingWindowedKStream(self, windows)
+        if isinstance(windows, SessionWindows):
+            return SessionWindowedKStream(self, windows)
         return TimeWindowedKStream(self, windows)
 
 
@@ -134,3 +140,76 @@ class TimeWindowedKStream:
         store: str | None = None,
     ) -> KTable:
         return self._aggregate("KSTREAM-AGGREGATE-", store, value_serde, initializer, aggregator)
+
+
+def _reducing(reducer: Callable[[Any, Any], Any]) -> Callable[[Any, Any, Any], Any]:
+    return lambda k, v, agg: v if agg is None else reducer(agg, v)
+
+
+class SlidingWindowedKStream:
+    """Kafka's SlidingWindowedKStream (KIP-450): count, reduce, aggregate per window of
+    `time_difference` around each record (windows_sliding.py)."""
+
+    def __init__(self, grouped: KGroupedStream, windows: SlidingWindows) -> None:
+        self.grouped, self.windows = grouped, windows
+
+    def _aggregate(self, prefix: str, store: str | None, value_serde: Serde | None,
+                   initializer: Callable[[], Any] | None,
+                   aggregator: Callable[[Any, Any, Any], Any]) -> KTable:  # fmt: skip
+        grouped, builder, windows = self.grouped, self.grouped.builder, self.windows
+        store_name = store or builder.new_store_name(prefix)
+        name = builder.new_processor_name(prefix)
+        parent = grouped._parent(store_name)
+        topology = builder.topology
+        topology.add_processor(
+            name, lambda: SlidingWindowAggregate(store_name, windows, initializer, aggregator), parent
+        )
+        topology.add_state_store(sliding_store(store_name, grouped.key_serde, value_serde, windows), name)
+        return KTable(builder, name, WindowedTextSerde(grouped.key_serde), value_serde, store_name, windows)
+
+    def count(self, store: str | None = None) -> KTable:
+        return self._aggregate("KSTREAM-AGGREGATE-", store, LongSerde(), lambda: 0, lambda k, v, n: n + 1)
+
+    def reduce(self, reducer: Callable[[Any, Any], Any], store: str | None = None) -> KTable:
+        return self._aggregate("KSTREAM-REDUCE-", store, self.grouped.value_serde, None, _reducing(reducer))
+
+    def aggregate(self, initializer: Callable[[], Any], aggregator: Callable[[Any, Any, Any], Any], *,
+                  value_serde: Serde | None = None, store: str | None = None) -> KTable:  # fmt: skip
+        return self._aggregate("KSTREAM-AGGREGATE-", store, value_serde, initializer, aggregator)
+
+
+class SessionWindowedKStream:
+    """Kafka's SessionWindowedKStream: count, reduce, aggregate(initializer, aggregator,
+    merger) per session (windows_session.py); merged-away sessions become tombstones."""
+
+    def __init__(self, grouped: KGroupedStream, windows: SessionWindows) -> None:
+        self.grouped, self.windows = grouped, windows
+
+    def _aggregate(self, prefix: str, store: str | None, value_serde: Serde | None,
+                   initializer: Callable[[], Any], aggregator: Callable[[Any, Any, Any], Any],
+                   merger: Callable[[Any, Any, Any], Any]) -> KTable:  # fmt: skip
+        grouped, builder, windows = self.grouped, self.grouped.builder, self.windows
+        store_name = store or builder.new_store_name(prefix)
+        name = builder.new_processor_name(prefix)
+        parent = grouped._parent(store_name)
+        topology = builder.topology
+        topology.add_processor(
+            name, lambda: SessionWindowAggregate(store_name, windows, initializer, aggregator, merger), parent
+        )
+        topology.add_state_store(session_store(store_name, grouped.key_serde, value_serde, windows), name)
+        return KTable(builder, name, WindowedTextSerde(grouped.key_serde), value_serde, store_name, windows)
+
+    def count(self, store: str | None = None) -> KTable:
+        return self._aggregate("KSTREAM-AGGREGATE-", store, LongSerde(), lambda: 0, lambda k, v, n: n + 1,
+                               lambda k, a, b: a + b)  # fmt: skip
+
+    def reduce(self, reducer: Callable[[Any, Any], Any], store: str | None = None) -> KTable:
+        aggregator = _reducing(reducer)
+        return self._aggregate("KSTREAM-REDUCE-", store, self.grouped.value_serde, lambda: None, aggregator,
+                               lambda k, a, b: aggregator(k, b, a))  # fmt: skip
+
+    def aggregate(self, initializer: Callable[[], Any], aggregator: Callable[[Any, Any, Any], Any],
+                  merger: Callable[[Any, Any, Any], Any], *, value_serde: Serde | None = None,
+                  store: str | None = None) -> KTable:  # fmt: skip
+        """merger(key, aggregate one, aggregate two): two sessions' aggregates as one."""
+        return self._aggregate("KSTREAM-AGGREGATE-", store, value_serde, initializer, aggregator, merger)

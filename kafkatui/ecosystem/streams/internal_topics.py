@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from kafkatui.backends.base import Backend
 from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.ecosystem.streams.joins_copartition import enforce_copartitioning
 from kafkatui.ecosystem.streams.task import StreamsError
 from kafkatui.ecosystem.streams.topology import Topology
 
@@ -69,6 +70,8 @@ async def prepare(backend: Backend, application_id: str, topology: Topology, rep
             raise StreamsError(
                 f"cannot size the repartition topics of sub-topologies {[s.id for s in pending]}"
             )
+    enforce_copartitioning(topology, counts)  # joins: a repartition topic takes the other side's count
+    partitions = {sub.id: max(counts[t] for t in sub.source_topics) for sub in subs}
     for sub in subs:  # output topics: what the producer's Metadata request would do (auto-create)
         for topic in sub.sink_topics:
             if topic not in topology.internal_topics:
@@ -85,7 +88,10 @@ async def prepare(backend: Backend, application_id: str, topology: Topology, rep
             configs = {"cleanup.policy": "compact"}
             if builder.window_size_ms is not None:
                 retention = (builder.retention_ms or 0) + ADDITIONAL_RETENTION_MS
-                configs = {"cleanup.policy": "compact,delete", "retention.ms": str(retention)}
+                policy = (
+                    "delete" if builder.retain_duplicates else "compact,delete"
+                )  # duplicates: no compaction
+                configs = {"cleanup.policy": policy, "retention.ms": str(retention)}
             changelogs[store] = resolve(f"{store}-changelog")
             await _ensure(backend, changelogs[store], partitions[sub.id], replication, configs)
     sources = {resolve(t): sub.id for sub in subs for t in sub.source_topics}

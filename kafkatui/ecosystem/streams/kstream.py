@@ -8,11 +8,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from kafkatui.ecosystem.streams import joins
 from kafkatui.ecosystem.streams import operators as ops
 from kafkatui.ecosystem.streams.grouped import KGroupedStream
+from kafkatui.ecosystem.streams.joins import Joined, StreamJoined
+from kafkatui.ecosystem.streams.joins_processors import ValueJoiner
+from kafkatui.ecosystem.streams.ktable import GlobalKTable, KTable
 from kafkatui.ecosystem.streams.naming import Builder
 from kafkatui.ecosystem.streams.processor import ProcessorSupplier
 from kafkatui.ecosystem.streams.serdes import Serde
+from kafkatui.ecosystem.streams.windows import JoinWindows
 
 KeyValueMapper = Callable[[Any, Any], Any]
 
@@ -106,6 +111,51 @@ class KStream:
             key_serde=key_serde or self.key_serde,
             value_serde=value_serde or self.value_serde,
         )
+
+    # --- joins (KStreamImpl#join, leftJoin, outerJoin) ---------------------------------
+    def join(self, other: KStream | KTable | GlobalKTable, joiner: Any, windows: Any = None,
+             stream_joined: StreamJoined | None = None, *, name: str | None = None) -> KStream:  # fmt: skip
+        """Inner join. With a KStream: `join(other, joiner, JoinWindows, StreamJoined)`;
+        with a KTable: `join(table, joiner, Joined)` (the table's value when the record
+        arrives);
+        with a GlobalKTable: `join(global_table, key_mapper, joiner)`. `joiner` is
+        (value, other) or (key, value, other)."""
+        return self._join(other, joiner, windows, stream_joined, name, False, False)
+
+    def left_join(self, other: KStream | KTable | GlobalKTable, joiner: Any, windows: Any = None,
+                  stream_joined: StreamJoined | None = None, *,
+                  name: str | None = None) -> KStream:  # fmt: skip
+        """As `join`, and a record with no partner is joined with None (for two streams:
+        once its window and grace have passed)."""
+        return self._join(other, joiner, windows, stream_joined, name, True, False)
+
+    def outer_join(self, other: KStream, joiner: ValueJoiner, windows: JoinWindows,
+                   stream_joined: StreamJoined | None = None) -> KStream:  # fmt: skip
+        """Two streams; a record of either side with no partner is joined with None."""
+        if not isinstance(other, KStream):
+            raise TypeError("outer_join joins two KStreams (a KTable: table.outer_join)")
+        return joins.stream_stream_join(self, other, joiner, windows, stream_joined, True, True)
+
+    def _join(self, other: Any, joiner: Any, third: Any, joined: StreamJoined | None, name: str | None,
+              left: bool, right: bool) -> KStream:  # fmt: skip
+        if isinstance(other, KStream):
+            if not isinstance(third, JoinWindows):
+                raise TypeError("a KStream-KStream join needs JoinWindows (JoinWindows.of_time_difference_…)")
+            if name is not None:
+                joined = (joined or StreamJoined()).with_name(name)
+            return joins.stream_stream_join(self, other, joiner, third, joined, left, right)
+        if isinstance(other, KTable):
+            if third is not None and not isinstance(third, Joined):
+                raise TypeError("a KStream-KTable join takes Joined (or nothing) after the joiner")
+            table_joined = third or Joined()
+            if name is not None:
+                table_joined = table_joined.with_name(name)
+            return joins.stream_table_join(self, other, joiner, left, table_joined)
+        if isinstance(other, GlobalKTable):
+            if not callable(third):
+                raise TypeError("a GlobalKTable join is join(global_table, key_mapper, joiner)")
+            return joins.stream_global_join(self, other, joiner, third, left, name)
+        raise TypeError(f"cannot join a KStream with {type(other).__name__}")
 
     # --- branching ------------------------------------------------------------------
     def split(self, name: str | None = None) -> BranchedKStream:

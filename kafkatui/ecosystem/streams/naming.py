@@ -1,6 +1,7 @@
 """What the DSL's streams and tables ask of their builder (`StreamsBuilder` answers):
-the topology they add to, Kafka's node and store names, and a KStream over a node (so a
-KTable's `to_stream()` needs no import of the stream module)."""
+the topology they add to, Kafka's node and store names, and a KStream or KTable over a
+node (so a KTable's `to_stream()` needs no import of the stream module, nor a join of
+the table module)."""
 
 from __future__ import annotations
 
@@ -16,3 +17,5 @@ class Builder(Protocol):
     def new_processor_name(self, prefix: str) -> str: ...
     def new_store_name(self, prefix: str) -> str: ...
     def stream_of(self, node: str, key_serde: Serde | None, value_serde: Serde | None) -> Any: ...
+    def table_of(self, node: str, key_serde: Serde | None, value_serde: Serde | None, store: str | None,
+                 **getter: Any) -> Any: ...  # fmt: skip

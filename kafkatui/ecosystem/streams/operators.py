@@ -226,4 +226,5 @@ class Suppress(Processor):
         # Kafka's buffer is ordered by (window end, serialized key); all() gives key order.
         for windowed, (value, timestamp) in sorted(due, key=lambda e: e[0].window.end):
             self.buffer.delete(windowed)
-            self.context.forward(Record(windowed, value, timestamp))
+            if value is not None:  # final results drop tombstones (a merged-away session's)
+                self.context.forward(Record(windowed, value, timestamp))

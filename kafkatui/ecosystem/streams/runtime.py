@@ -25,6 +25,7 @@ from typing import Any
 from kafkatui.backends.base import LATEST_TIMESTAMP, Backend
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig, RecordMetadata, TopicPartition
 from kafkatui.ecosystem.streams.config import EXACTLY_ONCE_V2, StreamsConfig
+from kafkatui.ecosystem.streams.global_thread import GlobalStreamThread
 from kafkatui.ecosystem.streams.internal_topics import Plan, prepare, resolver
 from kafkatui.ecosystem.streams.state import TaskState
 from kafkatui.ecosystem.streams.task import StreamsError, StreamTask
@@ -113,6 +114,10 @@ class KafkaStreams:
         self.plan: Plan = await prepare(
             self.backend, self.config.application_id, self.topology, self.config.replication_factor
         )
+        self.global_thread = GlobalStreamThread(
+            self.topology, self.config, self.backend, self._isolation, on_error=self._global_failed
+        )
+        await self.global_thread.start()  # global stores complete before any task runs
         app = self.config.application_id
         # exactly_once_v2 (KIP-447): one transactional producer per stream thread. Its id is
         # stable here (Kafka adds a process id), so a restarted instance fences the crashed
@@ -156,6 +161,12 @@ class KafkaStreams:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await self._run
         self._run = None
+
+    def _global_failed(self, error: BaseException) -> None:
+        # Kafka: a dead global thread takes the whole instance to ERROR.
+        self.error = error
+        self._set_state(ERROR)
+        self.kill()
 
     def kill(self) -> None:
         """Stop as a crash would: no commit, no state written (see the module's note)."""
@@ -211,6 +222,7 @@ class KafkaStreams:
             self._retire(task)
         for state in self._states.values():
             await state.close()
+        await self.global_thread.close()
         self.tasks.clear()
         self._states.clear()
         with contextlib.suppress(Exception):
@@ -324,6 +336,7 @@ class KafkaStreams:
             resolve=self._resolve, wall_clock_ms=self.backend.clock.now_ms,
             handler=config.deserialization_handler,
         )  # fmt: skip
+        self.tasks[task_id].global_stores = self.global_thread.stores
 
     async def _restore(
         self, store: Any, topic: str, partition: int, checkpoint: dict[tuple[str, int], int]

@@ -167,9 +167,17 @@ class StoreBuilder:
     logged: bool = True
     window_size_ms: int | None = None
     retention_ms: int | None = None
+    # A store of another kind (a join's window store, its outer-join store): made from
+    # the serdes the builder settles on.
+    factory: Callable[[str, Serde, Serde, bool], KeyValueStore] | None = None
+    # A window store that keeps every record (a join's): its changelog is only deleted
+    # by time, never compacted (each record's key is unique anyway).
+    retain_duplicates: bool = False
 
     def build(self, default_key: Serde, default_value: Serde) -> KeyValueStore:
         key, value = self.key_serde or default_key, self.value_serde or default_value
+        if self.factory is not None:
+            return self.factory(self.name, key, value, self.logged)
         if self.window_size_ms is not None:
             retention = self.retention_ms if self.retention_ms is not None else 86_400_000
             return WindowStore(

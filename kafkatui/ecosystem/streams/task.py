@@ -102,6 +102,7 @@ class StreamTask:
         self.id, self.application_id, self.partition = task_id, application_id, partition
         self.handler = HANDLERS[handler]
         self.stores = stores
+        self.global_stores: dict[str, KeyValueStore] = {}  # every instance's global stores (global_thread.py)
         self.key_serde, self.value_serde = default_key_serde, default_value_serde
         self.wall_clock_ms = wall_clock_ms
         self.collector: list[OutRecord] = []
@@ -283,7 +284,7 @@ class TaskContext:
 
     def get_state_store(self, name: str) -> Any:
         try:
-            return self._task.stores[name]
+            return self._task.stores.get(name) or self._task.global_stores[name]
         except KeyError:
             raise StreamsError(
                 f"Processor has no access to StateStore {name}: connect it in the topology"

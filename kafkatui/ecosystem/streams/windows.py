@@ -72,3 +72,108 @@ class Suppressed:
 def unbounded() -> None:
     """BufferConfig.unbounded(): the buffer holds every open window (the only kind here)."""
     return None
+
+
+@dataclass(frozen=True)
+class JoinWindows:
+    """A stream–stream join's window (Kafka's JoinWindows, KIP-633): records of the two
+    sides join when their timestamps are at most `before` apart one way and `after`
+    the other (both the time difference unless changed), and a record can wait `grace`
+    past that for a late partner."""
+
+    before_ms: int
+    after_ms: int
+    grace_ms: int
+
+    @classmethod
+    def of_time_difference_with_no_grace(cls, time_difference: Duration) -> JoinWindows:
+        return cls.of_time_difference_and_grace(time_difference, 0)
+
+    @classmethod
+    def of_time_difference_and_grace(cls, time_difference: Duration, grace: Duration) -> JoinWindows:
+        difference, grace_ms = millis(time_difference), millis(grace)
+        if difference < 0:
+            raise ValueError("Window time difference must not be negative.")
+        if grace_ms < 0:
+            raise ValueError("Grace period must not be negative.")
+        return cls(difference, difference, grace_ms)
+
+    def before(self, time_difference: Duration) -> JoinWindows:
+        before_ms = millis(time_difference)
+        if before_ms + self.after_ms < 0:
+            raise ValueError("Window interval (ie, beforeMs+afterMs) must not be negative.")
+        return replace(self, before_ms=before_ms)
+
+    def after(self, time_difference: Duration) -> JoinWindows:
+        after_ms = millis(time_difference)
+        if self.before_ms + after_ms < 0:
+            raise ValueError("Window interval (ie, beforeMs+afterMs) must not be negative.")
+        return replace(self, after_ms=after_ms)
+
+    @property
+    def size_ms(self) -> int:
+        return self.before_ms + self.after_ms
+
+    @property
+    def retention_ms(self) -> int:
+        # KStreamImplJoin's window stores: retention size + grace, window size `size`.
+        return self.size_ms + self.grace_ms
+
+
+@dataclass(frozen=True)
+class SlidingWindows:
+    """Sliding windows (Kafka's SlidingWindows, KIP-450): a window of `time_difference`
+    ms ending at each record ([t - d, t]) and starting just after each ([t + 1, t + 1 +
+    d]), so every distinct set of records within d ms of each other gets one window."""
+
+    time_difference_ms: int
+    grace_ms: int
+
+    @classmethod
+    def of_time_difference_with_no_grace(cls, time_difference: Duration) -> SlidingWindows:
+        return cls.of_time_difference_and_grace(time_difference, 0)
+
+    @classmethod
+    def of_time_difference_and_grace(cls, time_difference: Duration, grace: Duration) -> SlidingWindows:
+        difference, grace_ms = millis(time_difference), millis(grace)
+        if difference < 0:
+            raise ValueError("Window time difference must not be negative.")
+        if grace_ms < 0:
+            raise ValueError("Window grace period must not be negative.")
+        return cls(difference, grace_ms)
+
+    @property
+    def size_ms(self) -> int:
+        return self.time_difference_ms
+
+    @property
+    def retention_ms(self) -> int:
+        # SlidingWindowedKStreamImpl: a record can still update windows 2 d back, plus grace.
+        return 2 * self.time_difference_ms + self.grace_ms
+
+
+@dataclass(frozen=True)
+class SessionWindows:
+    """Session windows (Kafka's SessionWindows): a key's records less than
+    `inactivity_gap` ms apart form one session [first, last]; a record between two
+    sessions merges them."""
+
+    inactivity_gap_ms: int
+    grace_ms: int
+
+    @classmethod
+    def of_inactivity_gap_with_no_grace(cls, inactivity_gap: Duration) -> SessionWindows:
+        return cls.of_inactivity_gap_and_grace(inactivity_gap, 0)
+
+    @classmethod
+    def of_inactivity_gap_and_grace(cls, inactivity_gap: Duration, grace: Duration) -> SessionWindows:
+        gap, grace_ms = millis(inactivity_gap), millis(grace)
+        if gap <= 0:
+            raise ValueError("Gap time cannot be zero or negative.")
+        if grace_ms < 0:
+            raise ValueError("Grace period must not be negative.")
+        return cls(gap, grace_ms)
+
+    @property
+    def retention_ms(self) -> int:
+        return self.inactivity_gap_ms + self.grace_ms

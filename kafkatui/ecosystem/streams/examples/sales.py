@@ -4,7 +4,7 @@
 "average"}`), kept in the store `sales-per-client`.
 
     kafkatui topic create sales
-    kafkatui streams run -m kafkatui.ecosystem.streams.examples.sales
+    kafkatui streams run kafkatui.ecosystem.streams.examples.sales
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ word (the count store `counts-store` behind the changelog
 `streams-wordcount-counts-store-changelog`).
 
     kafkatui topic create streams-plaintext-input
-    kafkatui streams run -m kafkatui.ecosystem.streams.examples.word_count
+    kafkatui streams run kafkatui.ecosystem.streams.examples.word_count
 """
 
 from __future__ import annotations

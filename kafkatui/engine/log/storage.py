@@ -36,6 +36,7 @@ from kafkatui.engine.log.log_dir import (
 from kafkatui.engine.log.producer_state import NUM_BATCHES_TO_RETAIN, ProducerBatch
 from kafkatui.engine.log.records import BatchHeader
 from kafkatui.engine.log.segment_store import SegmentStore, batch_row
+from kafkatui.engine.log.time_index import TimeIndex
 
 _BROKER_MIGRATIONS: tuple[str, ...] = (
     """
@@ -135,6 +136,7 @@ class BrokerStorage(SegmentStore):
         self.failure: LogDirFailure | None = None
         self.on_failure: Callable[[LogDirFailure], None] | None = None
         self._names: dict[int, str] = {}  # log id -> "topic-partition", for messages
+        self._time_indexes: dict[int, TimeIndex] = {}  # built when first asked (time_index.py)
         # Reads and writes waiting on SQLite's thread: a cluster is only idle at zero.
         self.calls = InFlight()
         # One connection serves every partition of the broker, and a transaction spans
@@ -276,6 +278,7 @@ class BrokerStorage(SegmentStore):
     async def delete_log(self, log_id: int) -> None:
         async with self._write_lock:
             await self._db.execute("DELETE FROM logs WHERE log_id = ?", (log_id,))
+            self._time_indexes.pop(log_id, None)
 
     @guarded
     async def append(self, log_id: int, batches: Sequence[tuple[BatchHeader, bytes]]) -> None:
@@ -289,14 +292,18 @@ class BrokerStorage(SegmentStore):
         sql = "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         if len(rows) == 1:
             await self._db.execute(sql, rows[0])
-            return
-        await self._db.execute("BEGIN")
-        try:
-            await self._db.executemany(sql, rows)
-            await self._db.execute("COMMIT")
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
+        else:
+            await self._db.execute("BEGIN")
+            try:
+                await self._db.executemany(sql, rows)
+                await self._db.execute("COMMIT")
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+        index = self._time_indexes.get(log_id)
+        if index is not None:
+            for h, _ in batches:
+                index.add(h.max_timestamp, h.base_offset)
 
     @guarded
     async def read(
@@ -346,6 +353,9 @@ class BrokerStorage(SegmentStore):
         ) as cursor:
             (freed,) = await cursor.fetchone()  # type: ignore[misc]
         await self._db.execute("DELETE FROM batches WHERE log_id = ? AND base_offset >= ?", (log_id, offset))
+        index = self._time_indexes.get(log_id)
+        if index is not None:
+            index.truncate(offset)
         return int(freed)
 
     @guarded
@@ -374,11 +384,17 @@ class BrokerStorage(SegmentStore):
         self, log_id: int, timestamp: int, upper_offset: int
     ) -> bytes | None:
         """The first batch (by offset, below `upper_offset`) whose max timestamp is at
-        least `timestamp` (what Kafka's time index answers)."""
+        least `timestamp`, found through the log's time index (time_index.py)."""
+        index = self._time_indexes.get(log_id)
+        if index is None:
+            index = await self._build_time_index(log_id)
+        start = index.lookup(timestamp)
+        if start is None or start >= upper_offset:
+            return None
         async with self._db.execute(
-            "SELECT data, base_offset, last_offset FROM batches WHERE log_id = ? AND max_timestamp >= ? "
-            "AND base_offset < ? ORDER BY last_offset LIMIT 1",
-            (log_id, timestamp, upper_offset),
+            "SELECT data, base_offset, last_offset FROM batches WHERE log_id = ? AND last_offset >= ? "
+            "AND max_timestamp >= ? AND base_offset < ? ORDER BY last_offset LIMIT 1",
+            (log_id, start, timestamp, upper_offset),
         ) as cursor:
             row = await cursor.fetchone()
         if row is None:
@@ -387,6 +403,23 @@ class BrokerStorage(SegmentStore):
         if (problem := stored_batch_problem(data, row[1], row[2])) is not None:
             raise self._corrupt(log_id, row[1], problem)
         return data
+
+    async def _build_time_index(self, log_id: int) -> TimeIndex:
+        # Under the write lock, so no append lands between the scan and the index
+        # taking over (it would be missing from it).
+        async with self._write_lock:
+            index = self._time_indexes.get(log_id)
+            if index is not None:
+                return index
+            index = TimeIndex()
+            async with self._db.execute(
+                "SELECT max_timestamp, base_offset FROM batches WHERE log_id = ? ORDER BY last_offset",
+                (log_id,),
+            ) as cursor:
+                async for max_timestamp, base_offset in cursor:
+                    index.add(max_timestamp, base_offset)
+            self._time_indexes[log_id] = index
+            return index
 
     @guarded
     @counted

@@ -215,3 +215,62 @@ def test_negative_header_count_is_corrupt() -> None:
     assert info.value.code is ErrorCode.CORRUPT_MESSAGE
     with pytest.raises(KafkaError):
         records_module._decode_records_py(bytes(data), read_header(bytes(data)), HEADER_SIZE, len(data))
+
+
+@needs_c
+@given(records_strategy, st.integers(min_value=0, max_value=12), st.booleans(), st.data())
+def test_consumer_records_from_c_match_python(
+    raw: list, skip: int, log_append: bool, data: st.DataObject
+) -> None:
+    """decode_consumer_records: the C decoder's ConsumerRecords (below `min_offset` left
+    out) are the pure-Python fallback's, field for field and type for type; a flipped
+    byte is corrupt to both or to neither."""
+    from kafkatui.common.clients import ConsumerRecord, TimestampType
+
+    records = [Record(10 + i, ts, key, value, tuple(h)) for i, (ts, key, value, h) in enumerate(raw)]
+    kind = TimestampType.LOG_APPEND_TIME if log_append else TimestampType.CREATE_TIME
+    encoded = bytearray(encode_batch(records, timestamp_type=kind, partition_leader_epoch=7))
+    if data.draw(st.booleans(), label="damaged"):
+        at = data.draw(st.integers(min_value=HEADER_SIZE, max_value=len(encoded) - 1), label="at")
+        encoded[at] ^= data.draw(st.integers(min_value=1, max_value=255), label="flip")
+    encoded_bytes = bytes(encoded)
+    header = read_header(encoded_bytes)
+    outcomes = []
+    for use_c in (True, False):
+        saved = records_module._recordsc
+        if not use_c:
+            records_module._recordsc = None
+        try:
+            got = records_module.decode_consumer_records(
+                encoded_bytes, header, ConsumerRecord, "t", 3, 10 + skip
+            )
+            outcomes.append([(type(r), tuple(r)) for r in got])
+        except KafkaError as error:
+            assert error.code is ErrorCode.CORRUPT_MESSAGE
+            outcomes.append("corrupt")
+        finally:
+            records_module._recordsc = saved
+    assert outcomes[0] == outcomes[1]
+    if outcomes[0] != "corrupt" and encoded_bytes == bytes(
+        encode_batch(records, timestamp_type=kind, partition_leader_epoch=7)
+    ):
+        ts = [r.timestamp for r in records]
+        expected = [
+            (
+                ConsumerRecord,
+                (
+                    "t",
+                    3,
+                    r.offset,
+                    max(ts) if log_append else r.timestamp,
+                    kind,
+                    r.key,
+                    r.value,
+                    r.headers,
+                    7,
+                ),
+            )
+            for r in records
+            if r.offset >= 10 + skip
+        ]
+        assert outcomes[0] == expected

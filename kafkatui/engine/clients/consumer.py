@@ -21,7 +21,12 @@ from kafkatui.common.clients import ConsumerConfig, ConsumerRecord, TopicPartiti
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.engine.clients.membership import GroupMembership
 from kafkatui.engine.coordinator.group.coordinator import OffsetAndMetadata
-from kafkatui.engine.log.records import decode_record_tuples, marker_is_commit, read_header
+from kafkatui.engine.log.records import (
+    decode_consumer_records,
+    decode_record_tuples,
+    marker_is_commit,
+    read_header,
+)
 from kafkatui.engine.server.requests import (
     EARLIEST,
     LATEST,
@@ -384,26 +389,23 @@ class Consumer:
             if aborting and header.is_transactional and header.producer_id in aborting:
                 position = max(position, header.last_offset + 1)
                 continue
+            if raw:  # the consumer's hot path: records built by the decoder itself
+                extend(decode_consumer_records(data, header, ConsumerRecord, topic, partition, position))
+                position = max(position, header.last_offset + 1)
+                continue
             timestamp_type = header.timestamp_type
             epoch = header.partition_leader_epoch
             records = decode_record_tuples(data, header)
             if records and records[0][0] < position:
                 records = [r for r in records if r[0] >= position]
-            # tuple.__new__ skips the NamedTuple's Python-level __new__: this is the
-            # consumer's hot path, and deserializers are skipped when they are identity.
-            if raw:
-                extend(
-                    make(ConsumerRecord, (topic, partition, o, ts, timestamp_type, k, v, h, epoch))
-                    for o, ts, k, v, h in records
+            # tuple.__new__ skips the NamedTuple's Python-level __new__.
+            extend(
+                make(
+                    ConsumerRecord,
+                    (topic, partition, o, ts, timestamp_type, key_of(k), value_of(v), h, epoch),
                 )
-            else:
-                extend(
-                    make(
-                        ConsumerRecord,
-                        (topic, partition, o, ts, timestamp_type, key_of(k), value_of(v), h, epoch),
-                    )
-                    for o, ts, k, v, h in records
-                )
+                for o, ts, k, v, h in records
+            )
             position = max(position, header.last_offset + 1)
         self._positions[tp] = position
         return False

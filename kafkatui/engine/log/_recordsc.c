@@ -3,6 +3,10 @@
  *
  * decode_records(data, pos, end, count, base_offset, base_timestamp, log_append_time)
  *   -> list of (offset, timestamp, key, value, headers) tuples
+ * decode_into(data, pos, end, count, base_offset, base_timestamp, log_append_time,
+ *             cls, topic, partition, timestamp_type, epoch, min_offset)
+ *   -> list of cls(topic, partition, offset, timestamp, timestamp_type, key, value,
+ *      headers, epoch) for the records at or above min_offset (the consumer's records)
  * encode_records(records, base_offset, base_timestamp) -> (body bytes, max timestamp)
  * append_record(body bytearray, timestamp_delta, offset_delta, key, value) -> None
  *   one record without headers, with its length prefix, appended to a batch body
@@ -48,21 +52,16 @@ static PyObject *corrupt(const char *what) {
     return NULL;
 }
 
-static PyObject *decode_records(PyObject *self, PyObject *args) {
-    Py_buffer view;
-    Py_ssize_t pos, end, count;
-    long long base_offset, base_timestamp, log_append_time;
-    if (!PyArg_ParseTuple(args, "y*nnnLLL", &view, &pos, &end, &count, &base_offset,
-                          &base_timestamp, &log_append_time))
-        return NULL;
-    const unsigned char *buf = (const unsigned char *)view.buf;
-    PyObject *records = NULL;
-    if (end > view.len || pos < 0 || pos > end || count < 0) {
-        corrupt("batch bounds");
-        goto fail;
-    }
-    records = PyList_New(0);
-    if (records == NULL) goto fail;
+/* The records of one batch: 5-tuples (offset, timestamp, key, value, headers), or, with
+ * `cls`, instances of that tuple subclass (the consumer's ConsumerRecord) holding
+ * (topic, partition, offset, timestamp, timestamp_type, key, value, headers, epoch),
+ * built here rather than in a Python generator; records below `min_offset` are decoded
+ * (and checked) but left out. */
+static PyObject *decode_loop(const unsigned char *buf, Py_ssize_t pos, Py_ssize_t end, Py_ssize_t count,
+                             long long base_offset, long long base_timestamp, long long log_append_time,
+                             PyTypeObject *cls, PyObject *const *fields, long long min_offset) {
+    PyObject *records = PyList_New(0);
+    if (records == NULL) return NULL;
     for (Py_ssize_t i = 0; i < count; i++) {
         int64_t length, ts_delta, off_delta, nheaders;
         int err = 0;
@@ -119,18 +118,82 @@ static PyObject *decode_records(PyObject *self, PyObject *args) {
             corrupt("record length does not match its fields");
             goto fail;
         }
+        long long offset = base_offset + off_delta;
         long long ts = log_append_time >= 0 ? log_append_time : base_timestamp + ts_delta;
-        PyObject *record = Py_BuildValue("(LLNNN)", base_offset + off_delta, ts, key, value, headers);
-        if (record == NULL) goto fail;
+        PyObject *record;
+        if (cls == NULL) {
+            record = Py_BuildValue("(LLNNN)", offset, ts, key, value, headers);
+            if (record == NULL) goto fail;
+        } else {
+            if (offset < min_offset) {
+                Py_DECREF(key); Py_DECREF(value); Py_DECREF(headers);
+                continue;
+            }
+            /* What tuple.__new__(cls, ...) does: the subclass's own allocation, then the items. */
+            record = cls->tp_alloc(cls, 9);
+            PyObject *offset_obj = PyLong_FromLongLong(offset), *ts_obj = PyLong_FromLongLong(ts);
+            if (record == NULL || offset_obj == NULL || ts_obj == NULL) {
+                Py_XDECREF(record); Py_XDECREF(offset_obj); Py_XDECREF(ts_obj);
+                Py_DECREF(key); Py_DECREF(value); Py_DECREF(headers);
+                goto fail;
+            }
+            Py_INCREF(fields[0]); PyTuple_SET_ITEM(record, 0, fields[0]);
+            Py_INCREF(fields[1]); PyTuple_SET_ITEM(record, 1, fields[1]);
+            PyTuple_SET_ITEM(record, 2, offset_obj);
+            PyTuple_SET_ITEM(record, 3, ts_obj);
+            Py_INCREF(fields[2]); PyTuple_SET_ITEM(record, 4, fields[2]);
+            PyTuple_SET_ITEM(record, 5, key);
+            PyTuple_SET_ITEM(record, 6, value);
+            PyTuple_SET_ITEM(record, 7, headers);
+            Py_INCREF(fields[3]); PyTuple_SET_ITEM(record, 8, fields[3]);
+        }
         if (PyList_Append(records, record) < 0) { Py_DECREF(record); goto fail; }
         Py_DECREF(record);
     }
-    PyBuffer_Release(&view);
     return records;
 fail:
-    Py_XDECREF(records);
-    PyBuffer_Release(&view);
+    Py_DECREF(records);
     return NULL;
+}
+
+static PyObject *decode_records(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    Py_ssize_t pos, end, count;
+    long long base_offset, base_timestamp, log_append_time;
+    if (!PyArg_ParseTuple(args, "y*nnnLLL", &view, &pos, &end, &count, &base_offset,
+                          &base_timestamp, &log_append_time))
+        return NULL;
+    PyObject *records = NULL;
+    if (end > view.len || pos < 0 || pos > end || count < 0)
+        corrupt("batch bounds");
+    else
+        records = decode_loop((const unsigned char *)view.buf, pos, end, count, base_offset, base_timestamp,
+                              log_append_time, NULL, NULL, 0);
+    PyBuffer_Release(&view);
+    return records;
+}
+
+static PyObject *decode_into(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    Py_ssize_t pos, end, count;
+    long long base_offset, base_timestamp, log_append_time, min_offset;
+    PyObject *cls, *topic, *partition, *ts_type, *epoch;
+    if (!PyArg_ParseTuple(args, "y*nnnLLLOOOOOL", &view, &pos, &end, &count, &base_offset, &base_timestamp,
+                          &log_append_time, &cls, &topic, &partition, &ts_type, &epoch, &min_offset))
+        return NULL;
+    PyObject *records = NULL;
+    if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, &PyTuple_Type) ||
+        ((PyTypeObject *)cls)->tp_basicsize != PyTuple_Type.tp_basicsize) {
+        PyErr_SetString(PyExc_TypeError, "decode_into: cls must be a tuple subclass without fields of its own");
+    } else if (end > view.len || pos < 0 || pos > end || count < 0) {
+        corrupt("batch bounds");
+    } else {
+        PyObject *fields[4] = {topic, partition, ts_type, epoch};
+        records = decode_loop((const unsigned char *)view.buf, pos, end, count, base_offset, base_timestamp,
+                              log_append_time, (PyTypeObject *)cls, fields, min_offset);
+    }
+    PyBuffer_Release(&view);
+    return records;
 }
 
 /* --- encoding ------------------------------------------------------------------------- */
@@ -291,6 +354,8 @@ static PyObject *append_record(PyObject *self, PyObject *const *args, Py_ssize_t
 
 static PyMethodDef methods[] = {
     {"decode_records", decode_records, METH_VARARGS, "Decode the records of a RecordBatch v2."},
+    {"decode_into", decode_into, METH_VARARGS,
+     "Decode the records of a RecordBatch v2 as consumer records of a tuple subclass."},
     {"encode_records", encode_records, METH_VARARGS, "Encode records as a RecordBatch v2 body."},
     {"append_record", (PyCFunction)(void (*)(void))append_record, METH_FASTCALL,
      "Append one record without headers to a RecordBatch v2 body."},

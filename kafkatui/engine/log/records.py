@@ -22,7 +22,7 @@ import os
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from crc32c import crc32c
 
@@ -465,6 +465,32 @@ def decode_record_tuples(
         except ValueError as exc:
             raise KafkaError(ErrorCode.CORRUPT_MESSAGE, str(exc)) from None
     return _decode_records_py(data, header, start, end)
+
+
+def decode_consumer_records(
+    data: bytes, header: BatchHeader, cls: type[tuple[Any, ...]], topic: str, partition: int, min_offset: int
+) -> list[Any]:
+    """The batch's records at or above `min_offset` as `cls(topic, partition, offset,
+    timestamp, timestamp_type, key, value, headers, leader_epoch)` (the consumer's
+    ConsumerRecord, undecoded keys and values): built by the C decoder in one pass when it
+    was built, else from `decode_record_tuples`. Both check every record."""
+    timestamp_type, epoch = header.timestamp_type, header.partition_leader_epoch
+    if _recordsc is not None and not header.attributes & ATTR_COMPRESSION_MASK:
+        log_append_time = header.max_timestamp if header.attributes & ATTR_TIMESTAMP_TYPE else -1
+        try:
+            return _recordsc.decode_into(  # type: ignore[no-any-return]
+                data, HEADER_SIZE, header.size, header.records_count, header.base_offset,
+                header.base_timestamp, log_append_time, cls, topic, partition, timestamp_type, epoch,
+                min_offset,
+            )  # fmt: skip
+        except ValueError as exc:
+            raise KafkaError(ErrorCode.CORRUPT_MESSAGE, str(exc)) from None
+    make = tuple.__new__
+    return [
+        make(cls, (topic, partition, o, ts, timestamp_type, k, v, h, epoch))
+        for o, ts, k, v, h in decode_record_tuples(data, header)
+        if o >= min_offset
+    ]
 
 
 def _decode_records_py(data: bytes, header: BatchHeader, start: int, end: int) -> list[RecordTuple]:

@@ -1,0 +1,530 @@
+"""The ksqlDB engine over a Backend (ksqlDB's KsqlEngine, CommandStore and CommandRunner):
+every statement that changes the metastore (CREATE, DROP, TERMINATE, CREATE … AS SELECT,
+INSERT INTO … SELECT) is checked completely first — parsed, its sources resolved, its
+query compiled, its topic created if asked — then written to the command topic
+`_confluent-ksql-<service.id>_command_topic` and only then applied. A statement that fails
+its check changes nothing. On start the engine reads the command topic from the
+beginning and applies each command again, so the streams, tables and persistent
+queries come back (each query's Streams application resumes from its committed offsets,
+its store restored from its changelog). A query id ends in the offset of its command
+in that topic, as ksqlDB's (CSAS_<SINK>_<offset>)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from sqlglot import exp
+
+from kafkatui.backends.base import Backend
+from kafkatui.common.clients import ConsumerConfig, ProducerConfig
+from kafkatui.common.errors import KafkaError
+from kafkatui.ecosystem.ksql import statements as st
+from kafkatui.ecosystem.ksql.compiler import Plan, QueryCompiler
+from kafkatui.ecosystem.ksql.entities import Entities
+from kafkatui.ecosystem.ksql.errors import ErrorCode, KsqlError, at
+from kafkatui.ecosystem.ksql.expressions import ExpressionCompiler, Scope, column_name
+from kafkatui.ecosystem.ksql.formats import KeySerde, ValueSerde, check_format
+from kafkatui.ecosystem.ksql.metastore import DataSource, Metastore, PersistentQuery
+from kafkatui.ecosystem.ksql.parser import parse_one
+from kafkatui.ecosystem.ksql.running import (
+    PushQuery,
+    RunningQuery,
+    latest_offsets,
+    start_streams,
+    transient_id,
+)
+from kafkatui.ecosystem.ksql.types import coerce
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SERVICE_ID = "default_"  # ksql.service.id's default
+QUERY_PROPERTIES = {"auto.offset.reset": "latest"}  # ksqlDB's defaults for a push query
+
+
+class KsqlEngine:
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        service_id: str = DEFAULT_SERVICE_ID,
+        state_dir: Path | None = None,
+        commit_interval_ms: int = 2_000,
+    ) -> None:
+        self.backend, self.service_id = backend, service_id
+        self.state_dir = state_dir or Path(tempfile.mkdtemp(prefix="kafkatui-ksql-"))
+        self.commit_interval_ms = commit_interval_ms
+        self.metastore = Metastore()
+        self.running: dict[str, RunningQuery] = {}
+        self.push_queries: dict[str, PushQuery] = {}
+        self.command_sequence = -1  # the offset of the last command applied
+        self.entities = Entities(self)
+        self._transients = 0
+        self._lock = asyncio.Lock()
+        self._producer = backend.producer(ProducerConfig(acks="all", linger_ms=0))
+
+    @property
+    def command_topic(self) -> str:
+        return f"_confluent-ksql-{self.service_id}_command_topic"
+
+    # --- lifecycle ----------------------------------------------------------------------
+    async def start(self) -> None:
+        """Create the command topic if it is missing (one partition, kept forever, as
+        ksqlDB's), then replay it."""
+        if self.command_topic not in self.backend.topic_names(include_internal=True):
+            await self.backend.create_topic(
+                self.command_topic, 1, None, {"retention.ms": "-1", "cleanup.policy": "delete"}
+            )
+        for offset, statement, properties in await self._read_commands():
+            try:
+                await self._apply(parse_one(statement), offset, properties)
+            except (KsqlError, KafkaError) as error:
+                log.warning("command %d of %s did not apply again: %s", offset, self.command_topic, error)
+            self.command_sequence = offset
+
+    async def _read_commands(self) -> list[tuple[int, str, dict[str, Any]]]:
+        end = (await latest_offsets(self.backend, self.command_topic)).get(0, 0)
+        commands: list[tuple[int, str, dict[str, Any]]] = []
+        if end == 0:
+            return commands
+        consumer = self.backend.consumer(
+            ConsumerConfig(enable_auto_commit=False, auto_offset_reset="earliest")
+        )
+        try:
+            consumer.assign([(self.command_topic, 0)])
+            consumer.seek((self.command_topic, 0), 0)
+            while not commands or commands[-1][0] < end - 1:
+                batch = await consumer.poll(500)
+                for record in batch:
+                    value = json.loads(bytes(record.value))
+                    commands.append((record.offset, value["statement"], value.get("streamsProperties", {})))
+                if not batch and commands and commands[-1][0] >= end - 1:
+                    break
+        finally:
+            await consumer.close()
+        return commands
+
+    async def close(self) -> None:
+        for push in list(self.push_queries.values()):
+            await push.close()
+        self.push_queries.clear()
+        for running in list(self.running.values()):
+            with contextlib.suppress(Exception):
+                await running.streams.close()
+        self.running.clear()
+        await self._producer.close()
+
+    # --- statements ---------------------------------------------------------------------
+    async def execute(self, statement: st.Statement, properties: dict[str, Any] | None = None) -> dict | None:
+        """One statement of a /ksql request: its entity (None for SET, UNSET and INSERT …
+        VALUES, which answer nothing); a KsqlError leaves everything as it was."""
+        properties = properties or {}
+        if isinstance(statement, (st.Select, st.Print)):
+            raise KsqlError(
+                "The following statement types should be issued to the websocket endpoint '/query':\n"
+                "\t* PRINT\n\t* SELECT",
+                ErrorCode.QUERY_ENDPOINT,
+            )
+        if isinstance(statement, (st.SetProperty, st.UnsetProperty)):
+            return None
+        if isinstance(statement, st.InsertValues):
+            await self.insert_values(statement)
+            return None
+        if isinstance(statement, (st.Show, st.Describe, st.Explain)):
+            return self.entities.describe(statement)
+        async with self._lock:
+            await self._check(statement)
+            metadata = await self._producer.send_and_wait(
+                self.command_topic,
+                json.dumps({"statement": statement.text, "streamsProperties": properties}).encode(),
+                key=self._command_id(statement).encode(),
+            )
+            result = await self._apply(statement, metadata.offset, properties)
+            self.command_sequence = metadata.offset
+        return self.entities.status(statement, self._command_id(statement), result, metadata.offset)
+
+    def _command_id(self, statement: st.Statement) -> str:
+        """ksqlDB's CommandId: type/`entity`/action."""
+        if isinstance(statement, (st.CreateSource, st.CreateAsSelect)):
+            return f"{statement.kind.lower()}/`{statement.name}`/create"
+        if isinstance(statement, st.Drop):
+            return f"{statement.kind.lower()}/`{statement.name}`/drop"
+        if isinstance(statement, st.Terminate):
+            return f"terminate/`{statement.query_id or 'ALL'}`/execute"
+        if isinstance(statement, st.InsertInto):
+            return f"stream/`{statement.target}`/create"
+        return "cluster/`CLUSTER`/execute"
+
+    # --- check: everything that can fail, with no effect but the topic ksqlDB creates too ----
+    async def _check(self, statement: st.Statement) -> None:
+        meta = self.metastore
+        if isinstance(statement, st.CreateSource):
+            if statement.name in meta.sources and not statement.or_replace and not statement.if_not_exists:
+                existing = meta.sources[statement.name]
+                raise KsqlError(
+                    f"Cannot add {statement.kind.lower()} '{statement.name}': A {existing.kind.lower()} "
+                    f"with the same name already exists"
+                )
+            source = self._declared(statement)
+            if source.topic not in self.backend.topic_names(include_internal=True):
+                if "PARTITIONS" not in statement.properties:
+                    raise KsqlError(
+                        f"Topic '{source.topic}' does not exist. If you want to create a new topic for "
+                        f"the {statement.kind.lower()} please re-run the statement providing the required "
+                        "'PARTITIONS' configuration in the WITH clause (and optionally 'REPLICAS'). "
+                        f"For example: CREATE {statement.kind} {statement.name} (ID INT) WITH "
+                        f"(KAFKA_TOPIC='{source.topic}', PARTITIONS=2, REPLICAS=1, FORMAT='JSON');"
+                    )
+                await self.backend.create_topic(
+                    source.topic,
+                    source.partitions,
+                    int(statement.properties.get("REPLICAS", -1))
+                    if "REPLICAS" in statement.properties
+                    else None,
+                )
+        elif isinstance(statement, st.CreateAsSelect):
+            if statement.name in meta.sources and not statement.or_replace and not statement.if_not_exists:
+                existing = meta.sources[statement.name]
+                raise KsqlError(
+                    f"Cannot add {statement.kind.lower()} '{statement.name}': A {existing.kind.lower()} "
+                    f"with the same name already exists"
+                )
+            plan, sink = self._persistent_plan(statement)
+            if plan.kind != statement.kind:
+                raise KsqlError(
+                    "Invalid result type. Your SELECT query produces a "
+                    f"{plan.kind}. Please use CREATE {plan.kind} AS SELECT statement instead."
+                )
+            if sink.topic not in self.backend.topic_names(include_internal=True):
+                await self.backend.create_topic(sink.topic, sink.partitions, None)
+        elif isinstance(statement, st.InsertInto):
+            self._insert_plan(statement)
+        elif isinstance(statement, st.Drop):
+            if statement.name not in meta.sources:
+                if statement.if_exists:
+                    return
+                raise KsqlError(f"Source {statement.name} does not exist.")
+            writers = [q.id for q in meta.writers(statement.name)]
+            readers = [q.id for q in meta.readers(statement.name)]
+            if writers or readers:
+                which = "write into" if writers else "read from"
+                raise KsqlError(
+                    f"Cannot drop {statement.name}.\nThe following queries {which} this source: "
+                    f"[{', '.join(writers or readers)}].\nYou need to terminate them before dropping "
+                    f"{statement.name}."
+                )
+        elif (
+            isinstance(statement, st.Terminate)
+            and statement.query_id is not None
+            and statement.query_id not in meta.queries
+        ):
+            raise KsqlError(f"Unknown queryId: {statement.query_id}")
+
+    def _declared(self, statement: st.CreateSource) -> DataSource:
+        props = statement.properties
+        topic = str(props.get("KAFKA_TOPIC", statement.name))
+        if "KAFKA_TOPIC" not in props:
+            raise KsqlError(f'Missing required property "KAFKA_TOPIC" for {statement.kind}: {statement.name}')
+        value_format = check_format(
+            str(props.get("VALUE_FORMAT", props.get("FORMAT", "JSON"))), "VALUE_FORMAT"
+        )
+        key_format = check_format(str(props.get("KEY_FORMAT", props.get("FORMAT", "KAFKA"))), "KEY_FORMAT")
+        if not statement.columns:
+            raise KsqlError(
+                f"The statement does not define any columns. Please define the columns of the "
+                f"{statement.kind.lower()}: kafkatui does not infer them from the registry yet."
+            )
+        if statement.kind == "TABLE" and not any(c.key for c in statement.columns):
+            raise KsqlError(
+                "Tables require a PRIMARY KEY. Please define the PRIMARY KEY.\n"
+                "Use a partial schema to define the primary key and still load the value columns from the "
+                "Schema Registry, for example:\n"
+                f"   CREATE TABLE {statement.name} (ID INT PRIMARY KEY) WITH (...);"
+            )
+        timestamp = props.get("TIMESTAMP")
+        names = {c.name for c in statement.columns}
+        if timestamp is not None and str(timestamp).upper() not in names:
+            raise KsqlError(
+                f"The TIMESTAMP column set in the WITH clause does not exist in the schema: '{timestamp}'"
+            )
+        source = DataSource(
+            statement.name, statement.kind, statement.columns, topic, key_format, value_format,
+            str(props.get("VALUE_DELIMITER", ",")), None if timestamp is None else str(timestamp).upper(),
+            partitions=int(props.get("PARTITIONS", 1)), replicas=int(props.get("REPLICAS", 1)),
+            statement=statement.text, source=statement.source,
+        )  # fmt: skip
+        KeySerde(key_format, source.columns)  # a format that cannot hold these columns fails here
+        ValueSerde(value_format, source.columns)
+        if topic in self.backend.topic_names(include_internal=True):
+            source.partitions = len(self.backend.describe_topic(topic).partitions)
+        return source
+
+    def _source_of(self, query: st.Query) -> DataSource:
+        source = self.metastore.sources.get(query.source)
+        if source is None:
+            raise KsqlError(f"{at(query.text, query.source_offset)}: {query.source} does not exist.")
+        return source
+
+    def _persistent_plan(self, statement: st.CreateAsSelect) -> tuple[Plan, DataSource]:
+        source = self._source_of(statement.query)
+        plan = QueryCompiler(statement.query, source, self._now).compile()
+        props = statement.properties
+        sink = plan.output_source(
+            statement.name,
+            str(props.get("KAFKA_TOPIC", statement.name)),
+            check_format(str(props.get("KEY_FORMAT", source.key_format)), "KEY_FORMAT"),
+            check_format(str(props.get("VALUE_FORMAT", source.value_format)), "VALUE_FORMAT"),
+        )
+        sink.kind = statement.kind
+        sink.statement = statement.text
+        sink.partitions = int(props.get("PARTITIONS", source.partitions))
+        if statement.kind == "STREAM" and sink.topic in self.backend.topic_names(include_internal=True):
+            sink.partitions = len(self.backend.describe_topic(sink.topic).partitions)
+        plan.to_topic(
+            sink.topic, KeySerde(sink.key_format, sink.columns), ValueSerde(sink.value_format, sink.columns)
+        )
+        return plan, sink
+
+    def _insert_plan(self, statement: st.InsertInto) -> tuple[Plan, DataSource]:
+        target = self.metastore.sources.get(statement.target)
+        if target is None:
+            raise KsqlError(f"Sink does not exist for the INSERT INTO statement: {statement.target}")
+        if target.kind != "STREAM":
+            raise KsqlError(
+                f"INSERT INTO can only be used to insert into a stream. {target.name} is a table."
+            )
+        plan = QueryCompiler(statement.query, self._source_of(statement.query), self._now).compile()
+        if [c.name for c in plan.columns if not c.key] != [c.name for c in target.value_columns]:
+            raise KsqlError(
+                f"Incompatible schema between results and sink.\nResult schema is "
+                f"{', '.join(f'`{c.name}` {c.type}' for c in plan.columns)}\nSink schema is "
+                f"{', '.join(f'`{c.name}` {c.type}' for c in target.columns)}"
+            )
+        plan.to_topic(
+            target.topic,
+            KeySerde(target.key_format, target.columns),
+            ValueSerde(target.value_format, target.columns),
+        )
+        return plan, target
+
+    def _now(self) -> int:
+        return int(self.backend.clock.time() * 1000) if hasattr(self.backend.clock, "time") else 0
+
+    # --- apply: what a command does, the first time and on every replay -----------------
+    async def _apply(self, statement: st.Statement, offset: int, properties: dict[str, Any]) -> str | None:
+        meta = self.metastore
+        if isinstance(statement, st.CreateSource):
+            meta.sources[statement.name] = self._declared(statement)
+            return f"{statement.kind.capitalize()} created"
+        if isinstance(statement, st.CreateAsSelect):
+            if statement.if_not_exists and statement.name in meta.sources:
+                return f"{statement.kind.capitalize()} already exists"
+            plan, sink = self._persistent_plan(statement)
+            query_id = f"{'CSAS' if statement.kind == 'STREAM' else 'CTAS'}_{statement.name}_{offset}"
+            await self._start_query(query_id, plan, statement.text, sink.name)
+            meta.sources[statement.name] = sink
+            return f"Created query with ID {query_id}"
+        if isinstance(statement, st.InsertInto):
+            plan, target = self._insert_plan(statement)
+            query_id = f"INSERTQUERY_{offset}"
+            await self._start_query(query_id, plan, statement.text, target.name)
+            return f"Created query with ID {query_id}"
+        if isinstance(statement, st.Drop):
+            source = meta.sources.pop(statement.name, None)
+            if source is None:
+                return f"Source `{statement.name}` does not exist."
+            if statement.delete_topic:
+                with contextlib.suppress(KafkaError):
+                    await self.backend.delete_topic(source.topic)
+            return f"Source `{statement.name}` (topic: {source.topic}) was dropped."
+        if isinstance(statement, st.Terminate):
+            ids = [statement.query_id] if statement.query_id else list(meta.queries)
+            for query_id in ids:
+                meta.queries.pop(query_id, None)
+                running = self.running.pop(query_id, None)
+                if running is not None:
+                    await running.streams.close()
+            return "Query terminated."
+        return None
+
+    async def _start_query(self, query_id: str, plan: Plan, text: str, sink: str) -> None:
+        app_id = f"_confluent-ksql-{self.service_id}query_{query_id}"
+        streams = await start_streams(plan, self.backend, app_id, self.state_dir, self.commit_interval_ms)
+        self.running[query_id] = RunningQuery(query_id, plan, streams)
+        self.metastore.queries[query_id] = PersistentQuery(query_id, text, sink, plan.sources)
+
+    # --- INSERT … VALUES ------------------------------------------------------------------
+    async def insert_values(self, statement: st.InsertValues) -> None:
+        target = self.metastore.sources.get(statement.target)
+        if target is None:
+            raise KsqlError(
+                f"{at(statement.text, statement.target_offset)}: {statement.target} does not exist."
+            )
+        names = statement.columns or [c.name for c in target.columns]
+        if len(names) != len(statement.values):
+            raise KsqlError(
+                "Failed to prepare statement: Expected a value for each column. "
+                f"Expected Columns: [{', '.join(names)}]. "
+                f"Got [{', '.join(v.sql() for v in statement.values)}]"
+            )
+        columns = {c.name: c for c in target.columns}
+        evaluator = ExpressionCompiler(Scope({}, statement.text))
+        row: dict[str, Any] = {}
+        timestamp: int | None = None
+        for name, node in zip(names, statement.values, strict=True):
+            value = evaluator.compile(node).evaluate({})
+            if name == "ROWTIME":
+                timestamp = int(value)
+                continue
+            column = columns.get(name)
+            if column is None:
+                raise KsqlError(f"Column name {name} does not exist.")
+            try:
+                row[name] = coerce(value, column.type)
+            except (ValueError, TypeError):
+                raise KsqlError(
+                    f"Failed to insert values into '{target.name}'. Expected type {column.type} for column "
+                    f"{name} but got {value!r}"
+                ) from None
+        keys = [c.name for c in target.key_columns]
+        key = row.get(keys[0]) if len(keys) == 1 else tuple(row.get(k) for k in keys) if keys else None
+        key_bytes = KeySerde(target.key_format, target.columns).serialize(target.topic, key)
+        value_bytes = ValueSerde(target.value_format, target.columns, target.delimiter).serialize(
+            target.topic, row
+        )
+        await self._producer.send_and_wait(target.topic, value_bytes, key=key_bytes, timestamp=timestamp)
+
+    # --- queries --------------------------------------------------------------------------
+    async def push(self, statement: st.Select, properties: dict[str, Any]) -> PushQuery:
+        """A push query (EMIT CHANGES), running until closed or its LIMIT is reached."""
+        query = statement.query
+        source = self._source_of(query)
+        settings = QUERY_PROPERTIES | {k: str(v) for k, v in properties.items()}
+        floor = None
+        if settings.get("auto.offset.reset", "latest") == "latest":
+            floor = await latest_offsets(self.backend, source.topic)
+        plan = QueryCompiler(query, source, self._now).compile(floor)
+        self._transients += 1
+        app_id = transient_id(self.service_id, self._transients)
+        push = PushQuery(app_id, plan, query.limit)
+        plan.to_callback(push.offer)
+        push.streams = await start_streams(plan, self.backend, app_id, self.state_dir / "transient", 200)
+        self.push_queries[app_id] = push
+        return push
+
+    def pull(self, statement: st.Select) -> tuple[list[str], list[str], list[list[Any]]]:
+        """A pull query: (column names, their types, rows) from the table's store now."""
+        query = statement.query
+        table = self._source_of(query)
+        if table.kind != "TABLE":
+            raise KsqlError(
+                "Pull queries don't support streams. Did you mean to run a push query (EMIT CHANGES)?"
+            )
+        writer = next((self.running.get(q.id) for q in self.metastore.writers(table.name)), None)
+        if writer is None or writer.plan.finish is None:
+            raise KsqlError(
+                f"The `{table.name}` table isn't queryable. To derive a queryable table, you can do "
+                f"'CREATE TABLE QUERYABLE_{table.name} AS SELECT * FROM {table.name}'."
+            )
+        scope = Scope(table.schema(), query.text)
+        compiler = ExpressionCompiler(scope)
+        select = query.select
+        where = select.args.get("where")
+        condition = compiler.predicate(where.this) if where is not None else None
+        outputs: list[tuple[str, Any, str]] = []
+        for index, node in enumerate(select.expressions):
+            if isinstance(node, exp.Star):
+                for column in table.columns:
+                    outputs.append(
+                        (column.name, (lambda n: lambda row: row.get(n))(column.name), str(column.type))
+                    )
+                if table.window:
+                    for bound in ("WINDOWSTART", "WINDOWEND"):
+                        outputs.append((bound, (lambda n: lambda row: row.get(n))(bound), "BIGINT"))
+                continue
+            inner = node.this if isinstance(node, exp.Alias) else node
+            compiled = compiler.compile(inner)
+            name = (
+                column_name(node.args["alias"])
+                if isinstance(node, exp.Alias)
+                else (column_name(inner.this) if isinstance(inner, exp.Column) else f"KSQL_COL_{index}")
+            )
+            outputs.append((name, compiled.evaluate, str(compiled.type)))
+        rows: list[list[Any]] = []
+        for key, state in writer.store_rows():
+            row = writer.plan.finish(key, state)
+            if row is None:
+                continue
+            if hasattr(key, "window"):
+                row = row | {"WINDOWSTART": key.window.start, "WINDOWEND": key.window.end}
+            row |= {"ROWTIME": 0, "ROWPARTITION": 0, "ROWOFFSET": 0}
+            if condition is not None and not condition(row):
+                continue
+            rows.append([evaluate(row) for _, evaluate, _ in outputs])
+            if query.limit is not None and len(rows) >= query.limit:
+                break
+        return [n for n, _, _ in outputs], [t for _, _, t in outputs], rows
+
+    async def close_push(self, query_id: str) -> bool:
+        push = self.push_queries.pop(query_id, None)
+        if push is None:
+            return False
+        await push.close()
+        return True
+
+    async def print_topic(self, statement: st.Print) -> AsyncIterator[str]:
+        """PRINT: the topic's records as ksqlDB's PRINT writes them, one line each."""
+        topic = statement.topic
+        if topic not in self.backend.topic_names(include_internal=True):
+            upper = {t.upper(): t for t in self.backend.topic_names()}
+            if topic.upper() not in upper:
+                raise KsqlError(
+                    f"Could not find topic '{topic}', or the KSQL user does not have permissions to list "
+                    "the topic. Topic names are case-sensitive."
+                )
+            topic = upper[topic.upper()]
+        partitions = range(len(self.backend.describe_topic(topic).partitions))
+        ends = await latest_offsets(self.backend, topic)
+        consumer = self.backend.consumer(ConsumerConfig(enable_auto_commit=False))
+        consumer.assign([(topic, p) for p in partitions])
+        for p in partitions:
+            consumer.seek((topic, p), 0 if statement.from_beginning else ends.get(p, 0))
+        printed = seen = 0
+        try:
+            while statement.limit is None or printed < statement.limit:
+                for record in await consumer.poll(500):
+                    seen += 1
+                    if (seen - 1) % statement.interval:
+                        continue
+                    yield _print_line(record)
+                    printed += 1
+                    if statement.limit is not None and printed >= statement.limit:
+                        return
+        finally:
+            await consumer.close()
+
+
+def _print_line(record: Any) -> str:
+    import datetime
+
+    moment = datetime.datetime.fromtimestamp(record.timestamp / 1000, datetime.UTC)
+    stamp = moment.strftime("%Y/%m/%d %H:%M:%S.") + f"{record.timestamp % 1000:03d} Z"
+
+    def text(data: Any) -> str:
+        if data is None:
+            return "<null>"
+        try:
+            return bytes(data).decode()
+        except UnicodeDecodeError:
+            return bytes(data).hex()
+
+    return (
+        f"rowtime: {stamp}, key: {text(record.key)}, value: {text(record.value)}, "
+        f"partition: {record.partition}"
+    )

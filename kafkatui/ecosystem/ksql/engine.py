@@ -25,12 +25,13 @@ from sqlglot import exp
 from kafkatui.backends.base import Backend
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig
 from kafkatui.common.errors import KafkaError
+from kafkatui.ecosystem.ksql import ddl
 from kafkatui.ecosystem.ksql import statements as st
 from kafkatui.ecosystem.ksql.compiler import Plan, QueryCompiler
 from kafkatui.ecosystem.ksql.entities import Entities
 from kafkatui.ecosystem.ksql.errors import ErrorCode, KsqlError, at
 from kafkatui.ecosystem.ksql.expressions import ExpressionCompiler, Scope, column_name
-from kafkatui.ecosystem.ksql.formats import KeySerde, ValueSerde, check_format
+from kafkatui.ecosystem.ksql.formats import KeySerde, ValueSerde
 from kafkatui.ecosystem.ksql.metastore import DataSource, Metastore, PersistentQuery
 from kafkatui.ecosystem.ksql.parser import parse_one
 from kafkatui.ecosystem.ksql.running import (
@@ -226,92 +227,22 @@ class KsqlEngine:
         ):
             raise KsqlError(f"Unknown queryId: {statement.query_id}")
 
+    def _partitions(self, topic: str) -> int | None:
+        if topic not in self.backend.topic_names(include_internal=True):
+            return None
+        return len(self.backend.describe_topic(topic).partitions)
+
     def _declared(self, statement: st.CreateSource) -> DataSource:
-        props = statement.properties
-        topic = str(props.get("KAFKA_TOPIC", statement.name))
-        if "KAFKA_TOPIC" not in props:
-            raise KsqlError(f'Missing required property "KAFKA_TOPIC" for {statement.kind}: {statement.name}')
-        value_format = check_format(
-            str(props.get("VALUE_FORMAT", props.get("FORMAT", "JSON"))), "VALUE_FORMAT"
-        )
-        key_format = check_format(str(props.get("KEY_FORMAT", props.get("FORMAT", "KAFKA"))), "KEY_FORMAT")
-        if not statement.columns:
-            raise KsqlError(
-                f"The statement does not define any columns. Please define the columns of the "
-                f"{statement.kind.lower()}: kafkatui does not infer them from the registry yet."
-            )
-        if statement.kind == "TABLE" and not any(c.key for c in statement.columns):
-            raise KsqlError(
-                "Tables require a PRIMARY KEY. Please define the PRIMARY KEY.\n"
-                "Use a partial schema to define the primary key and still load the value columns from the "
-                "Schema Registry, for example:\n"
-                f"   CREATE TABLE {statement.name} (ID INT PRIMARY KEY) WITH (...);"
-            )
-        timestamp = props.get("TIMESTAMP")
-        names = {c.name for c in statement.columns}
-        if timestamp is not None and str(timestamp).upper() not in names:
-            raise KsqlError(
-                f"The TIMESTAMP column set in the WITH clause does not exist in the schema: '{timestamp}'"
-            )
-        source = DataSource(
-            statement.name, statement.kind, statement.columns, topic, key_format, value_format,
-            str(props.get("VALUE_DELIMITER", ",")), None if timestamp is None else str(timestamp).upper(),
-            partitions=int(props.get("PARTITIONS", 1)), replicas=int(props.get("REPLICAS", 1)),
-            statement=statement.text, source=statement.source,
-        )  # fmt: skip
-        KeySerde(key_format, source.columns)  # a format that cannot hold these columns fails here
-        ValueSerde(value_format, source.columns)
-        if topic in self.backend.topic_names(include_internal=True):
-            source.partitions = len(self.backend.describe_topic(topic).partitions)
-        return source
+        return ddl.declare(statement, self._partitions)
 
     def _source_of(self, query: st.Query) -> DataSource:
-        source = self.metastore.sources.get(query.source)
-        if source is None:
-            raise KsqlError(f"{at(query.text, query.source_offset)}: {query.source} does not exist.")
-        return source
+        return ddl.source_of(self.metastore, query)
 
     def _persistent_plan(self, statement: st.CreateAsSelect) -> tuple[Plan, DataSource]:
-        source = self._source_of(statement.query)
-        plan = QueryCompiler(statement.query, source, self._now).compile()
-        props = statement.properties
-        sink = plan.output_source(
-            statement.name,
-            str(props.get("KAFKA_TOPIC", statement.name)),
-            check_format(str(props.get("KEY_FORMAT", source.key_format)), "KEY_FORMAT"),
-            check_format(str(props.get("VALUE_FORMAT", source.value_format)), "VALUE_FORMAT"),
-        )
-        sink.kind = statement.kind
-        sink.statement = statement.text
-        sink.partitions = int(props.get("PARTITIONS", source.partitions))
-        if statement.kind == "STREAM" and sink.topic in self.backend.topic_names(include_internal=True):
-            sink.partitions = len(self.backend.describe_topic(sink.topic).partitions)
-        plan.to_topic(
-            sink.topic, KeySerde(sink.key_format, sink.columns), ValueSerde(sink.value_format, sink.columns)
-        )
-        return plan, sink
+        return ddl.persistent_plan(self.metastore, statement, self._partitions, self._now)
 
     def _insert_plan(self, statement: st.InsertInto) -> tuple[Plan, DataSource]:
-        target = self.metastore.sources.get(statement.target)
-        if target is None:
-            raise KsqlError(f"Sink does not exist for the INSERT INTO statement: {statement.target}")
-        if target.kind != "STREAM":
-            raise KsqlError(
-                f"INSERT INTO can only be used to insert into a stream. {target.name} is a table."
-            )
-        plan = QueryCompiler(statement.query, self._source_of(statement.query), self._now).compile()
-        if [c.name for c in plan.columns if not c.key] != [c.name for c in target.value_columns]:
-            raise KsqlError(
-                f"Incompatible schema between results and sink.\nResult schema is "
-                f"{', '.join(f'`{c.name}` {c.type}' for c in plan.columns)}\nSink schema is "
-                f"{', '.join(f'`{c.name}` {c.type}' for c in target.columns)}"
-            )
-        plan.to_topic(
-            target.topic,
-            KeySerde(target.key_format, target.columns),
-            ValueSerde(target.value_format, target.columns),
-        )
-        return plan, target
+        return ddl.insert_plan(self.metastore, statement, self._now)
 
     def _now(self) -> int:
         return int(self.backend.clock.time() * 1000) if hasattr(self.backend.clock, "time") else 0

@@ -376,7 +376,7 @@ class ExpressionCompiler:
             evaluators = [a.evaluate for a in args]
             return Compiled(lambda row: call(*(e(row) for e in evaluators)), returns(kinds))
         if name not in fn.SCALAR:
-            raise self.error(node, f"Can't find any functions with the name '{name}'")
+            raise KsqlError(f"Can't find any functions with the name '{name}'")
         call, returns = fn.SCALAR[name]
         evaluators = [a.evaluate for a in args]
 

@@ -109,6 +109,12 @@ class Plan:
     store: str | None = None  # the aggregate's store, for pull queries
     finish: Callable[[Any, Any], Row | None] | None = None  # (key, aggregate) → row
     sources: list[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)  # the projection's column types, as names
+
+    @property
+    def schema(self) -> str:
+        """The header's schema, as ksqlDB writes it: "`A` STRING, `B` DOUBLE"."""
+        return ", ".join(f"`{n}` {t}" for n, t in zip(self.names, self.types, strict=True))
 
     def to_topic(self, topic: str, key_serde: Serde, value_serde: Serde) -> None:
         if self.window is not None:
@@ -240,7 +246,8 @@ class QueryCompiler:
         )
         key_set = {c.name for c in key_columns}
         columns = key_columns + [Column(n, c.type) for n, c in outputs if n not in key_set]
-        return Plan(builder, stream, self.source.kind, columns, names, sources=[source.name])
+        types = [str(c.type) for _, c in outputs]
+        return Plan(builder, stream, self.source.kind, columns, names, sources=[source.name], types=types)
 
     # --- GROUP BY -------------------------------------------------------------------------
     def _aggregate(
@@ -396,7 +403,10 @@ class QueryCompiler:
 
         stream = table.to_stream().process(lambda: _Map(lambda k, state: (k, finish(k, state))))
         names = [n for n, _ in outputs]
-        return Plan(builder, stream, "TABLE", columns, names, window, AGGREGATE_STORE, finish, [source.name])
+        types = [str(c.type) for _, c in outputs]
+        return Plan(
+            builder, stream, "TABLE", columns, names, window, AGGREGATE_STORE, finish, [source.name], types
+        )
 
 
 def pseudo_columns() -> set[str]:

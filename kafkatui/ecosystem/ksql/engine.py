@@ -65,6 +65,7 @@ class KsqlEngine:
         self.running: dict[str, RunningQuery] = {}
         self.push_queries: dict[str, PushQuery] = {}
         self.command_sequence = -1  # the offset of the last command applied
+        self.command_statuses: dict[str, tuple[str, str]] = {}  # command id -> (status, message)
         self.entities = Entities(self)
         self._transients = 0
         self._lock = asyncio.Lock()
@@ -84,7 +85,9 @@ class KsqlEngine:
             )
         for offset, statement, properties in await self._read_commands():
             try:
-                await self._apply(parse_one(statement), offset, properties)
+                parsed = parse_one(statement)
+                message = await self._apply(parsed, offset, properties)
+                self.command_statuses[self._command_id(parsed)] = ("SUCCESS", message or "")
             except (KsqlError, KafkaError) as error:
                 log.warning("command %d of %s did not apply again: %s", offset, self.command_topic, error)
             self.command_sequence = offset
@@ -146,8 +149,13 @@ class KsqlEngine:
                 json.dumps({"statement": statement.text, "streamsProperties": properties}).encode(),
                 key=self._command_id(statement).encode(),
             )
-            result = await self._apply(statement, metadata.offset, properties)
+            try:
+                result = await self._apply(statement, metadata.offset, properties)
+            except (KsqlError, KafkaError) as error:
+                self.command_statuses[self._command_id(statement)] = ("ERROR", str(error))
+                raise
             self.command_sequence = metadata.offset
+            self.command_statuses[self._command_id(statement)] = ("SUCCESS", result or "")
         return self.entities.status(statement, self._command_id(statement), result, metadata.offset)
 
     def _command_id(self, statement: st.Statement) -> str:
@@ -304,24 +312,34 @@ class KsqlEngine:
                 f"Expected Columns: [{', '.join(names)}]. "
                 f"Got [{', '.join(v.sql() for v in statement.values)}]"
             )
-        columns = {c.name: c for c in target.columns}
         evaluator = ExpressionCompiler(Scope({}, statement.text))
+        values = {
+            name: evaluator.compile(node).evaluate({})
+            for name, node in zip(names, statement.values, strict=True)
+        }
+        await self.insert_row(target.name, values)
+
+    async def insert_row(self, name: str, values: dict[str, Any]) -> None:
+        """One row into a stream's topic, as INSERT … VALUES and /inserts-stream write it:
+        the key columns to the key, ROWTIME (if given) to the timestamp."""
+        target = self.metastore.get(name)
+        columns = {c.name: c for c in target.columns}
+        upper = {c.upper(): c for c in columns}
         row: dict[str, Any] = {}
         timestamp: int | None = None
-        for name, node in zip(names, statement.values, strict=True):
-            value = evaluator.compile(node).evaluate({})
-            if name == "ROWTIME":
+        for given, value in values.items():
+            if str(given).upper() == "ROWTIME":
                 timestamp = int(value)
                 continue
-            column = columns.get(name)
+            column = columns.get(given) or columns.get(upper.get(str(given).upper(), ""))
             if column is None:
-                raise KsqlError(f"Column name {name} does not exist.")
+                raise KsqlError(f"Column name {given} does not exist.")
             try:
-                row[name] = coerce(value, column.type)
+                row[column.name] = coerce(value, column.type)
             except (ValueError, TypeError):
                 raise KsqlError(
                     f"Failed to insert values into '{target.name}'. Expected type {column.type} for column "
-                    f"{name} but got {value!r}"
+                    f"{column.name} but got {value!r}"
                 ) from None
         keys = [c.name for c in target.key_columns]
         key = row.get(keys[0]) if len(keys) == 1 else tuple(row.get(k) for k in keys) if keys else None

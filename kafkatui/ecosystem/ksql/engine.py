@@ -66,7 +66,7 @@ class KsqlEngine:
         self.push_queries: dict[str, PushQuery] = {}
         self.command_sequence = -1  # the offset of the last command applied
         self.command_statuses: dict[str, tuple[str, str]] = {}  # command id -> (status, message)
-        self.entities = Entities(self)
+        self.entities = Entities(self.metastore, self.running, backend)
         self._transients = 0
         self._lock = asyncio.Lock()
         self._producer = backend.producer(ProducerConfig(acks="all", linger_ms=0))

@@ -4,16 +4,15 @@ SourceDescriptionEntity, QueryDescriptionEntity), so a ksqlDB client reads them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from kafkatui.backends.base import Backend
 from kafkatui.ecosystem.ksql import statements as st
 from kafkatui.ecosystem.ksql.compiler import QueryCompiler
 from kafkatui.ecosystem.ksql.errors import ErrorCode, KsqlError, at
-from kafkatui.ecosystem.ksql.metastore import DataSource
+from kafkatui.ecosystem.ksql.metastore import DataSource, Metastore
+from kafkatui.ecosystem.ksql.running import RunningQuery
 from kafkatui.ecosystem.ksql.types import SqlType
-
-if TYPE_CHECKING:
-    from kafkatui.ecosystem.ksql.engine import KsqlEngine
 
 SERVER_PROPERTIES = {
     "ksql.service.id": "default_",
@@ -51,8 +50,10 @@ def fields_json(source: DataSource) -> list[dict[str, Any]]:
 
 
 class Entities:
-    def __init__(self, engine: KsqlEngine) -> None:
-        self.engine = engine
+    """Built from the engine's metastore and running queries, which it only reads."""
+
+    def __init__(self, metastore: Metastore, running: dict[str, RunningQuery], backend: Backend) -> None:
+        self.metastore, self.running, self.backend = metastore, running, backend
 
     def status(self, statement: st.Statement, command_id: str, message: str | None, sequence: int) -> dict:
         query_id = None
@@ -68,7 +69,7 @@ class Entities:
         }
 
     def describe(self, statement: st.Statement) -> dict:
-        meta = self.engine.metastore
+        meta = self.metastore
         base = {"statementText": statement.text, "warnings": []}
         if isinstance(statement, st.Show):
             if statement.what in ("STREAMS", "TABLES"):
@@ -78,9 +79,9 @@ class Entities:
             if statement.what == "TOPICS":
                 topics = [
                     {"name": name, "replicaInfo": [
-                        len(p.replicas) for p in self.engine.backend.describe_topic(name).partitions
+                        len(p.replicas) for p in self.backend.describe_topic(name).partitions
                     ]}
-                    for name in sorted(self.engine.backend.topic_names())
+                    for name in sorted(self.backend.topic_names())
                     if not name.startswith("_")
                 ]  # fmt: skip
                 return {"@type": "kafka_topics", **base, "topics": topics}
@@ -118,7 +119,7 @@ class Entities:
             text = statement.text.removeprefix("EXPLAIN").strip()
             fields = plan.columns
         else:
-            running = self.engine.running.get(statement.query_id or "")
+            running = self.running.get(statement.query_id or "")
             query = meta.queries.get(statement.query_id or "")
             if running is None or query is None:
                 raise KsqlError(
@@ -156,9 +157,9 @@ class Entities:
         }  # fmt: skip
 
     def _query_entry(self, query_id: str) -> dict[str, Any]:
-        query = self.engine.metastore.queries[query_id]
-        sink = self.engine.metastore.sources.get(query.sink)
-        running = self.engine.running.get(query_id)
+        query = self.metastore.queries[query_id]
+        sink = self.metastore.sources.get(query.sink)
+        running = self.running.get(query_id)
         state = (
             "RUNNING"
             if running is not None and running.streams.state in ("RUNNING", "REBALANCING")
@@ -175,7 +176,7 @@ class Entities:
         }
 
     def _description(self, source: DataSource, extended: bool) -> dict[str, Any]:
-        meta = self.engine.metastore
+        meta = self.metastore
         description: dict[str, Any] = {
             "name": source.name,
             "windowType": source.window.kind if source.window else None,
@@ -199,7 +200,7 @@ class Entities:
         if extended:
             processed = 0
             for q in meta.writers(source.name):
-                running = self.engine.running.get(q.id)
+                running = self.running.get(q.id)
                 if running is not None:
                     processed += running.streams.metrics()["process-total"]
             description["statistics"] = f"messages-processed: {processed}"

@@ -20,8 +20,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from sqlglot import exp
-
 from kafkatui.backends.base import Backend
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig
 from kafkatui.common.errors import KafkaError
@@ -30,10 +28,11 @@ from kafkatui.ecosystem.ksql import statements as st
 from kafkatui.ecosystem.ksql.compiler import Plan, QueryCompiler
 from kafkatui.ecosystem.ksql.entities import Entities
 from kafkatui.ecosystem.ksql.errors import ErrorCode, KsqlError, at
-from kafkatui.ecosystem.ksql.expressions import ExpressionCompiler, Scope, column_name
+from kafkatui.ecosystem.ksql.expressions import ExpressionCompiler, Scope
 from kafkatui.ecosystem.ksql.formats import KeySerde, ValueSerde
 from kafkatui.ecosystem.ksql.metastore import DataSource, Metastore, PersistentQuery
 from kafkatui.ecosystem.ksql.parser import parse_one
+from kafkatui.ecosystem.ksql.pull import pull_query
 from kafkatui.ecosystem.ksql.running import (
     PushQuery,
     RunningQuery,
@@ -369,56 +368,7 @@ class KsqlEngine:
 
     def pull(self, statement: st.Select) -> tuple[list[str], list[str], list[list[Any]]]:
         """A pull query: (column names, their types, rows) from the table's store now."""
-        query = statement.query
-        table = self._source_of(query)
-        if table.kind != "TABLE":
-            raise KsqlError(
-                "Pull queries don't support streams. Did you mean to run a push query (EMIT CHANGES)?"
-            )
-        writer = next((self.running.get(q.id) for q in self.metastore.writers(table.name)), None)
-        if writer is None or writer.plan.finish is None:
-            raise KsqlError(
-                f"The `{table.name}` table isn't queryable. To derive a queryable table, you can do "
-                f"'CREATE TABLE QUERYABLE_{table.name} AS SELECT * FROM {table.name}'."
-            )
-        scope = Scope(table.schema(), query.text)
-        compiler = ExpressionCompiler(scope)
-        select = query.select
-        where = select.args.get("where")
-        condition = compiler.predicate(where.this) if where is not None else None
-        outputs: list[tuple[str, Any, str]] = []
-        for index, node in enumerate(select.expressions):
-            if isinstance(node, exp.Star):
-                for column in table.columns:
-                    outputs.append(
-                        (column.name, (lambda n: lambda row: row.get(n))(column.name), str(column.type))
-                    )
-                if table.window:
-                    for bound in ("WINDOWSTART", "WINDOWEND"):
-                        outputs.append((bound, (lambda n: lambda row: row.get(n))(bound), "BIGINT"))
-                continue
-            inner = node.this if isinstance(node, exp.Alias) else node
-            compiled = compiler.compile(inner)
-            name = (
-                column_name(node.args["alias"])
-                if isinstance(node, exp.Alias)
-                else (column_name(inner.this) if isinstance(inner, exp.Column) else f"KSQL_COL_{index}")
-            )
-            outputs.append((name, compiled.evaluate, str(compiled.type)))
-        rows: list[list[Any]] = []
-        for key, state in writer.store_rows():
-            row = writer.plan.finish(key, state)
-            if row is None:
-                continue
-            if hasattr(key, "window"):
-                row = row | {"WINDOWSTART": key.window.start, "WINDOWEND": key.window.end}
-            row |= {"ROWTIME": 0, "ROWPARTITION": 0, "ROWOFFSET": 0}
-            if condition is not None and not condition(row):
-                continue
-            rows.append([evaluate(row) for _, evaluate, _ in outputs])
-            if query.limit is not None and len(rows) >= query.limit:
-                break
-        return [n for n, _, _ in outputs], [t for _, _, t in outputs], rows
+        return pull_query(self.metastore, self.running, statement)
 
     async def close_push(self, query_id: str) -> bool:
         push = self.push_queries.pop(query_id, None)

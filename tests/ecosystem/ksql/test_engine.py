@@ -160,3 +160,40 @@ async def test_insert_values_then_print_from_beginning(served: Served) -> None:
         assert lines[0].startswith("rowtime: ")
     finally:
         await engine.close()
+
+
+async def test_pull_queries_read_keys_windows_and_scans(served: Served) -> None:
+    engine = KsqlEngine(served.backend, commit_interval_ms=100)
+    await engine.start()
+    try:
+        await run(engine, SALES + "CREATE TABLE per_minute AS SELECT client_id, COUNT(*) AS n FROM sales "
+                  "WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY client_id;")  # fmt: skip
+        await run(
+            engine,
+            "INSERT INTO sales (ROWTIME, id, client_id, price) VALUES (1000, 's1', 'c1', 1.0);"
+            "INSERT INTO sales (ROWTIME, id, client_id, price) VALUES (2000, 's2', 'c1', 1.0);"
+            "INSERT INTO sales (ROWTIME, id, client_id, price) VALUES (61000, 's3', 'c1', 1.0);"
+            "INSERT INTO sales (ROWTIME, id, client_id, price) VALUES (3000, 's4', 'c2', 1.0);",
+        )
+
+        def pulled(text: str) -> Any:
+            statement = parse_one(text)
+            assert isinstance(statement, st.Select)
+            return engine.pull(statement)
+
+        def settled() -> Any:
+            _, _, rows = pulled("SELECT * FROM per_minute WHERE client_id = 'c1'")
+            return rows if rows == [["c1", 2, 0, 60000], ["c1", 1, 60000, 120000]] else None
+
+        await until(settled, "both windows of c1")
+        names, types, rows = pulled(
+            "SELECT client_id, n, WINDOWSTART FROM per_minute WHERE client_id IN ('c2')"
+        )
+        assert (names, types, rows) == (["CLIENT_ID", "N", "WINDOWSTART"], ["STRING", "BIGINT", "BIGINT"],
+                                        [["c2", 1, 0]])  # fmt: skip
+        _, _, scanned = pulled("SELECT client_id FROM per_minute WHERE n > 1")
+        assert scanned == [["c1"]]
+        with pytest.raises(KsqlError, match="Pull queries don't support streams"):
+            pulled("SELECT * FROM sales")
+    finally:
+        await engine.close()

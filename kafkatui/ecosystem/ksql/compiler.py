@@ -147,6 +147,10 @@ def _output_name(node: exp.Expression, index: int) -> str:
     return f"KSQL_COL_{index}"
 
 
+def _one(row: Row) -> int:
+    return 1  # COUNT(*)'s argument: every row counts
+
+
 def _blank(node: exp.Expression, covered: set[str]) -> exp.Expression:
     return exp.Null() if sql_of(node) in covered else node
 
@@ -297,9 +301,15 @@ class QueryCompiler:
                     f"{at(query.text, query.offset)}: "
                     f"Non-aggregate SELECT expression(s) not part of GROUP BY: {sql_of(inner)}"
                 )
-        # The key: one value, or a tuple of them.
+        # Aggregate-Prepare, as ksqlDB's: only what the aggregation needs goes on (and
+        # through the repartition topic): [group values…, aggregate arguments…].
         evaluators = [g.evaluate for g in grouped]
-        single = len(evaluators) == 1
+        width = len(evaluators)
+        single = width == 1
+        needed = [*evaluators, *(_one if a is None else a for a in arguments)]
+        stream = stream.process(
+            lambda: _Map(lambda k, row: (k, None if row is None else [e(row) for e in needed]))
+        )
         source = self.source
         same_key = (
             single and isinstance(groups[0], exp.Column) and len(source.key_columns) == 1
@@ -309,22 +319,17 @@ class QueryCompiler:
         if same_key:
             grouped_stream = stream.group_by_key(key_serde=InternalKeySerde(), value_serde=row_serde)
         else:
-            first = evaluators[0]
-            selector = (
-                (lambda k, row: first(row)) if single else (lambda k, row: tuple(e(row) for e in evaluators))
-            )
+            selector = (lambda k, v: v[0]) if single else (lambda k, v: tuple(v[:width]))
             grouped_stream = stream.group_by(
                 selector, key_serde=InternalKeySerde(), value_serde=row_serde, name="Aggregate-GroupBy"
             )
+        adders = [f.add for f in functions]
 
         def initializer() -> list[Any]:
             return [f.init() for f in functions]
 
-        def aggregator(key: Any, row: Row, state: list[Any]) -> list[Any]:
-            return [
-                f.add(s, 1 if a is None else a(row))
-                for f, a, s in zip(functions, arguments, state, strict=True)
-            ]
+        def aggregator(key: Any, values: list[Any], state: list[Any]) -> list[Any]:
+            return [add(s, v) for add, s, v in zip(adders, state, values[width:], strict=True)]
 
         window = query.window
         if window is not None:

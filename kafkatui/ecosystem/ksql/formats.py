@@ -38,8 +38,16 @@ def _default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=_default)  # one, not one per record
+_DECODER = json.JSONDecoder()
+
+
 def dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), default=_default).encode()
+    return _ENCODER.encode(value).encode()
+
+
+def loads(data: bytes) -> Any:
+    return _DECODER.decode(bytes(data).decode())
 
 
 def check_format(name: str, what: str) -> str:
@@ -129,7 +137,7 @@ class ValueSerde:
 
     def _from_json(self, data: bytes) -> dict[str, Any]:
         try:
-            parsed = json.loads(bytes(data))
+            parsed = loads(data)
         except (ValueError, UnicodeDecodeError) as error:
             raise SerializationError(
                 f"Failed to deserialize value from topic. Invalid JSON: {error}"
@@ -206,9 +214,7 @@ class InternalSerde:
         return None if data is None else dumps(data)
 
     def deserialize(self, topic: str, data: bytes | None) -> Any:
-        if data is None:
-            return None
-        return json.loads(bytes(data))
+        return None if data is None else loads(data)
 
 
 class InternalKeySerde(InternalSerde):

@@ -267,6 +267,14 @@ class QueryCompiler:
                 f"{at(query.text, query.offset)}: Aggregate functions need a GROUP BY clause here "
                 "(ksqlDB groups a whole stream only with GROUP BY 1)"
             )
+        if self.source.kind == "TABLE":
+            # A table's aggregate must take back a row's old value when the row changes
+            # (ksqlDB's undo aggregators, Streams' KGroupedTable): the Streams library
+            # here has no KGroupedTable yet, and a wrong sum is worse than none.
+            raise KsqlError(
+                f"{at(query.text, query.source_offset)}: GROUP BY over a TABLE is not supported yet: "
+                f"aggregate the stream {self.source.name} is built from"
+            )
         # The aggregates, their arguments compiled over the source's rows.
         functions: list[agg.AggregateFunction] = []
         arguments: list[Evaluator | None] = []

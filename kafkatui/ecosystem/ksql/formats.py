@@ -117,10 +117,11 @@ class ValueSerde:
             column = self.columns[0]
             return _Kafka.write(row.get(column.name), column.type.base)
         out = io.StringIO()
-        csv.writer(out, delimiter=self.delimiter, lineterminator="").writerow(
+        # The writer quotes a field that holds its line terminator; the record has none.
+        csv.writer(out, delimiter=self.delimiter, lineterminator="\n").writerow(
             ["" if row.get(c.name) is None else row.get(c.name) for c in self.columns]
         )
-        return out.getvalue().encode()
+        return out.getvalue()[:-1].encode()
 
     def deserialize(self, topic: str, data: bytes | None) -> dict[str, Any] | None:
         if data is None:
@@ -158,7 +159,10 @@ class ValueSerde:
 
     def _from_delimited(self, data: bytes) -> dict[str, Any]:
         text = bytes(data).decode()
-        values = next(csv.reader([text], delimiter=self.delimiter), [])
+        try:
+            values = next(csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter), [])
+        except csv.Error as error:
+            raise SerializationError(f"Failed to deserialize DELIMITED value: {error}") from None
         if len(values) != len(self.columns):
             raise SerializationError(
                 f"Column count mismatch on deserialization. topic: expected: {len(self.columns)}, "

@@ -58,3 +58,15 @@ def test_declaration_errors(statement: str, message: str) -> None:
     with pytest.raises(KsqlError) as error:
         run(statement + "SELECT * FROM s EMIT CHANGES;", [])
     assert message in error.value.message
+
+
+def test_a_table_is_not_aggregated_without_retractions() -> None:
+    with pytest.raises(KsqlError) as error:
+        run(
+            "CREATE TABLE t (id STRING PRIMARY KEY, g STRING) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');"
+            "SELECT g, COUNT(*) FROM t GROUP BY g EMIT CHANGES;",
+            [],
+        )
+    assert error.value.message == (
+        "line 1:25: GROUP BY over a TABLE is not supported yet: aggregate the stream T is built from"
+    )

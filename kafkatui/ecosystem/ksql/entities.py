@@ -115,7 +115,7 @@ class Entities:
             if source is None:
                 raise KsqlError(f"{statement.query.source} does not exist.")
             plan = QueryCompiler(statement.query, source).compile()
-            topology, query_id, sinks = plan.builder.build().describe(), "", []
+            topology, query_id, sinks = str(plan.builder.build().describe()), "", []
             text = statement.text.removeprefix("EXPLAIN").strip()
             fields = plan.columns
         else:
@@ -126,7 +126,7 @@ class Entities:
                     f"Query with id:{statement.query_id} does not exist, "
                     "use SHOW QUERIES to view the full set of queries."
                 )
-            topology, query_id, sinks = running.plan.builder.build().describe(), query.id, [query.sink]
+            topology, query_id, sinks = str(running.plan.builder.build().describe()), query.id, [query.sink]
             text, fields = query.statement, running.plan.columns
             source = meta.sources.get(running.plan.sources[0])
         description = {

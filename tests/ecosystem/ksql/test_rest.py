@@ -188,3 +188,30 @@ async def test_over_a_remote_backend() -> None:
         await client.aclose()
         await service.close()
         await close_served(served)
+
+
+async def test_explain_describe_extended_and_properties(api: Ksql) -> None:
+    await api.ksql(
+        SALES + "CREATE TABLE counts AS SELECT client_id, COUNT(*) AS n FROM sales GROUP BY client_id;"
+    )
+    [explained] = await api.ksql("EXPLAIN CTAS_COUNTS_1;")
+    description = explained["queryDescription"]
+    assert description["id"] == "CTAS_COUNTS_1" and description["sinks"] == ["COUNTS"]
+    topology = description["topology"]
+    assert topology.startswith(
+        "Topologies:\n   Sub-topology: 0\n    Source: KSTREAM-SOURCE-0000000000 (topics: [sales])"
+    )
+    assert "(topic: Aggregate-GroupBy-repartition)" in topology
+    assert "(stores: [Aggregate-Aggregate-Materialize])" in topology and "(topic: COUNTS)" in topology
+    [transient] = await api.ksql("EXPLAIN SELECT * FROM sales WHERE price > 1 EMIT CHANGES;")
+    assert transient["queryDescription"]["queryType"] == "PUSH"
+    assert "KSTREAM-FILTER-" in transient["queryDescription"]["topology"]
+    [extended] = await api.ksql("DESCRIBE counts EXTENDED;")
+    source = extended["sourceDescription"]
+    assert source["extended"] is True and source["type"] == "TABLE"
+    assert [q["id"] for q in source["writeQueries"]] == ["CTAS_COUNTS_1"]
+    assert source["statistics"].startswith("messages-processed: ")
+    [properties] = await api.ksql("SHOW PROPERTIES;")
+    assert {"name": "ksql.service.id", "scope": "KSQL", "value": "default_"} in properties["properties"]
+    bad = await api.ksql("DESCRIBE nothing;", 400)
+    assert bad["message"] == "line 1:10: Could not find STREAM/TABLE 'NOTHING' in the Metastore"

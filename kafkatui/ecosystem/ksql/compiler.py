@@ -37,10 +37,13 @@ from kafkatui.ecosystem.ksql.expressions import (
 )  # fmt: skip
 from kafkatui.ecosystem.ksql.formats import InternalKeySerde, InternalSerde, KeySerde, ValueSerde
 from kafkatui.ecosystem.ksql.metastore import PSEUDO, WINDOW_BOUNDS, DataSource
+from kafkatui.ecosystem.ksql.sessions import SessionAggregate, SessionWindowedSerde
 from kafkatui.ecosystem.ksql.statements import Column, Query, WindowSpec
 from kafkatui.ecosystem.streams import Processor, Record, StreamsBuilder, Suppressed, TimeWindows, Windowed
+from kafkatui.ecosystem.streams.grouped import KGroupedStream
 from kafkatui.ecosystem.streams.kstream import KStream
 from kafkatui.ecosystem.streams.serdes import Serde, TimeWindowedSerde
+from kafkatui.ecosystem.streams.stores import StoreBuilder
 
 # ksqlDB's default grace period for windows without GRACE PERIOD (KLIP-25: 24 hours).
 DEFAULT_GRACE_MS = 24 * 3_600_000
@@ -116,8 +119,14 @@ class Plan:
         """The header's schema, as ksqlDB writes it: "`A` STRING, `B` DOUBLE"."""
         return ", ".join(f"`{n}` {t}" for n, t in zip(self.names, self.types, strict=True))
 
+    @property
+    def sessions(self) -> bool:
+        return self.window is not None and self.window.kind == "SESSION"
+
     def to_topic(self, topic: str, key_serde: Serde, value_serde: Serde) -> None:
-        if self.window is not None:
+        if self.sessions:
+            key_serde = SessionWindowedSerde(key_serde)
+        elif self.window is not None:
             key_serde = TimeWindowedSerde(key_serde, self.window.size_ms)
         self.stream.to(topic, key_serde=key_serde, value_serde=value_serde)
 
@@ -206,6 +215,32 @@ class QueryCompiler:
         return self._project(builder, stream)
 
     # --- without aggregation ------------------------------------------------------------
+    def _sessions(
+        self,
+        builder: StreamsBuilder,
+        grouped: KGroupedStream,
+        window: WindowSpec,
+        initializer: Callable[[], Any],
+        aggregator: Callable[[Any, Any, Any], Any],
+        functions: list[agg.AggregateFunction],
+    ) -> KStream:
+        """The session aggregate (sessions.py) after the grouping's own repartition step."""
+        parent = grouped._parent(AGGREGATE_STORE)  # the Streams library's repartition topic, if any
+        grace = DEFAULT_GRACE_MS if window.grace_ms is None else window.grace_ms
+
+        def merger(a: list[Any], b: list[Any]) -> list[Any]:
+            return [f.merge(x, y) for f, x, y in zip(functions, a, b, strict=True)]
+
+        name = builder.new_processor_name("KSTREAM-AGGREGATE-")
+        topology = builder.topology
+        topology.add_processor(
+            name,
+            lambda: SessionAggregate(AGGREGATE_STORE, window.size_ms, grace, initializer, aggregator, merger),
+            parent,
+        )
+        topology.add_state_store(StoreBuilder(AGGREGATE_STORE, InternalKeySerde(), InternalSerde()), name)
+        return builder.stream_of(name, None, None)
+
     def _project(self, builder: StreamsBuilder, stream: KStream) -> Plan:
         query, source = self.query, self.source
         outputs: list[tuple[str, Compiled]] = []
@@ -340,12 +375,14 @@ class QueryCompiler:
             return [add(s, v) for add, s, v in zip(adders, state, values[width:], strict=True)]
 
         window = query.window
-        if window is not None:
-            if window.kind == "SESSION":
+        sessions: KStream | None = None
+        if window is not None and window.kind == "SESSION":
+            if query.emit == "FINAL":
                 raise KsqlError(
-                    f"{at(query.text, query.offset)}: SESSION windows are not supported yet "
-                    "(kafkatui's Streams has no session windows)"
+                    f"{at(query.text, query.offset)}: EMIT FINAL is not supported for SESSION windows."
                 )
+            sessions = self._sessions(builder, grouped_stream, window, initializer, aggregator, functions)
+        elif window is not None:
             grace = DEFAULT_GRACE_MS if window.grace_ms is None else window.grace_ms
             windows = TimeWindows.of_size_and_grace(window.size_ms, grace)
             if window.advance_ms != window.size_ms:
@@ -357,7 +394,7 @@ class QueryCompiler:
             table = grouped_stream.aggregate(
                 initializer, aggregator, value_serde=InternalSerde(), store=AGGREGATE_STORE
             )
-        if query.emit == "FINAL":
+        if query.emit == "FINAL" and sessions is None:
             if window is None:
                 raise KsqlError(
                     f"{at(query.text, query.offset)}: EMIT FINAL is only supported for windowed aggregations."
@@ -414,7 +451,8 @@ class QueryCompiler:
                 row.setdefault(column.name, base[slot])
             return row
 
-        stream = table.to_stream().process(lambda: _Map(lambda k, state: (k, finish(k, state))))
+        updates = sessions if sessions is not None else table.to_stream()
+        stream = updates.process(lambda: _Map(lambda k, state: (k, finish(k, state))))
         names = [n for n, _ in outputs]
         types = [str(c.type) for _, c in outputs]
         return Plan(

@@ -15,6 +15,7 @@ from kafkatui.ecosystem.ksql.errors import KsqlError
 from kafkatui.ecosystem.ksql.expressions import Evaluator, ExpressionCompiler, Scope, column_name
 from kafkatui.ecosystem.ksql.metastore import DataSource, Metastore
 from kafkatui.ecosystem.ksql.running import RunningQuery
+from kafkatui.ecosystem.ksql.sessions import session_entries
 from kafkatui.ecosystem.streams import TimeWindow, Windowed
 
 NO_KEYS = object()  # the WHERE does not name the keys: scan
@@ -54,7 +55,9 @@ def _entries(running: RunningQuery, keys: Any) -> list[tuple[Any, Any]]:
         if store is None:
             continue
         for key in keys:
-            if getattr(store, "windowed", False):
+            if running.plan.sessions:
+                found += session_entries(key, store.get(key))
+            elif getattr(store, "windowed", False):
                 size = store.size_ms
                 found += [
                     (Windowed(key, _window(start, size)), v) for start, v in store.fetch_range(key, 0, 2**62)

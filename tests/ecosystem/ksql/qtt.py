@@ -16,6 +16,7 @@ from kafkatui.ecosystem.ksql.compiler import QueryCompiler
 from kafkatui.ecosystem.ksql.formats import KeySerde, ValueSerde
 from kafkatui.ecosystem.ksql.metastore import DataSource, Metastore
 from kafkatui.ecosystem.ksql.parser import parse
+from kafkatui.ecosystem.ksql.sessions import SessionWindowedSerde
 from kafkatui.ecosystem.streams import TopologyTestDriver, Windowed
 from kafkatui.ecosystem.streams.serdes import TimeWindowedSerde
 
@@ -84,7 +85,9 @@ def run(statements: str, inputs: list[dict[str, Any]]) -> Run:
     if result.sink is not None:
         sink = result.sink
         key_serde: Any = KeySerde(sink.key_format, sink.columns)
-        if sink.window is not None:
+        if sink.window is not None and sink.window.kind == "SESSION":
+            key_serde = SessionWindowedSerde(key_serde)
+        elif sink.window is not None:
             key_serde = TimeWindowedSerde(key_serde, sink.window.size_ms)
         value_serde = ValueSerde(sink.value_format, sink.columns)
         for out in driver.produced(sink.topic):

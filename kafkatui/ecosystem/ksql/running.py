@@ -100,10 +100,20 @@ class PushQuery:
 
     async def close(self) -> None:
         self.queue.put_nowait(DONE)
-        if self.streams is not None:
-            with contextlib.suppress(Exception):
-                await self.streams.close()
-            self.streams = None
+        if self.streams is None:
+            return
+        streams, self.streams = self.streams, None
+        with contextlib.suppress(Exception):
+            await streams.close()
+        # A transient query leaves nothing behind, as ksqlDB cleans up after one: its
+        # repartition and changelog topics and its consumer group go with it.
+        backend = streams.backend
+        for topic in backend.topic_names(include_internal=True):
+            if topic.startswith(f"{self.query_id}-"):
+                with contextlib.suppress(Exception):
+                    await backend.delete_topic(topic)
+        with contextlib.suppress(Exception):
+            await backend.delete_group(self.query_id)
 
 
 def transient_id(service_id: str, counter: int) -> str:

@@ -67,7 +67,14 @@ async def test_the_seed_query_gives_the_averages_and_keeps_updating(served: Serv
         await sell(engine, ("s4", "c1", 0.0))
         await until(lambda: drained(4), "the next update")
         assert rows[-1] == ["c1", 10.0]
+        internal = [
+            t for t in served.backend.topic_names(include_internal=True) if t.startswith(push.query_id)
+        ]
+        assert internal  # its repartition and changelog topics, while it runs
         assert await engine.close_push(push.query_id)
+        assert not [
+            t for t in served.backend.topic_names(include_internal=True) if t.startswith(push.query_id)
+        ]
     finally:
         await engine.close()
 

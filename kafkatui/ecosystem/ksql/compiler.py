@@ -146,14 +146,30 @@ def _aggregate_calls(nodes: list[exp.Expression]) -> list[exp.Anonymous]:
     return list(seen.values())
 
 
-def _output_name(node: exp.Expression, index: int) -> str:
+def _given_name(node: exp.Expression) -> str | None:
     if isinstance(node, exp.Alias):
         return column_name(node.args["alias"])
     if isinstance(node, exp.Column):
         return column_name(node.this)
     if isinstance(node, exp.JSONExtract) and isinstance(node.expression, exp.Column):
         return column_name(node.expression.this)
-    return f"KSQL_COL_{index}"
+    return None
+
+
+def output_names(nodes: list[exp.Expression]) -> list[str]:
+    """Each SELECT expression's column name: its alias, its column's, a struct field's,
+    else ksqlDB's generated KSQL_COL_0, KSQL_COL_1 … (ColumnNames.nextKsqlColAlias:
+    counted over the unnamed ones, skipping names already taken). `*` stays `*`."""
+    given = ["*" if isinstance(n, exp.Star) else _given_name(n) for n in nodes]
+    taken, counter, names = {g for g in given if g}, 0, []
+    for name in given:
+        if name is None:
+            while f"KSQL_COL_{counter}" in taken:
+                counter += 1
+            name = f"KSQL_COL_{counter}"
+            taken.add(name)
+        names.append(name)
+    return names
 
 
 def _one(row: Row) -> int:
@@ -246,11 +262,12 @@ class QueryCompiler:
         outputs: list[tuple[str, Compiled]] = []
         key_columns: list[Column] = []
         key_names = {c.name for c in source.key_columns}
+        names_given = output_names(list(query.select.expressions))
         for index, node in enumerate(query.select.expressions):
             if isinstance(node, exp.Star):
                 outputs += self._star()
                 continue
-            name = _output_name(node, index)
+            name = names_given[index]
             compiled = self.expressions.compile(_unaliased(node))
             outputs.append((name, compiled))
             inner = _unaliased(node)
@@ -269,7 +286,7 @@ class QueryCompiler:
                 raise KsqlError(f"{at(query.text, query.offset)}: PARTITION BY one expression here")
             node = query.partition_by[0]
             by = self.expressions.compile(node)
-            name = _output_name(node, len(outputs))
+            name = _given_name(node) or "KSQL_COL_0"
             key_columns = [Column(name, by.type, True)]
             evaluate_by = by.evaluate
             stream = stream.select_key(lambda k, row: None if row is None else evaluate_by(row))
@@ -409,20 +426,15 @@ class QueryCompiler:
         }
         schema = dict(WINDOW_BOUNDS) if window else {}
         after = ExpressionCompiler(Scope(schema, query.text, replacements, self.clock))
-        outputs = [
-            (_output_name(n, i), after.compile(_unaliased(n))) for i, n in enumerate(select.expressions)
-        ]
+        names_given = output_names(list(select.expressions))
+        outputs = [(names_given[i], after.compile(_unaliased(n))) for i, n in enumerate(select.expressions)]
         having_node = select.args.get("having")
         having = after.predicate(having_node.this) if having_node is not None else None
         # The output's key columns: the grouped expressions, named as the SELECT names them.
         key_columns = []
         for i, (sql, g) in enumerate(zip(group_sql, grouped, strict=True)):
             named = next(
-                (
-                    _output_name(n, j)
-                    for j, n in enumerate(select.expressions)
-                    if sql_of(_unaliased(n)) == sql
-                ),
+                (names_given[j] for j, n in enumerate(select.expressions) if sql_of(_unaliased(n)) == sql),
                 None,
             )
             if named is None:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlglot import exp
 
 from kafkatui.ecosystem.ksql import statements as st
+from kafkatui.ecosystem.ksql.compiler import output_names
 from kafkatui.ecosystem.ksql.ddl import source_of
 from kafkatui.ecosystem.ksql.errors import KsqlError
 from kafkatui.ecosystem.ksql.expressions import Evaluator, ExpressionCompiler, Scope, column_name
@@ -90,6 +91,7 @@ def pull_query(
     where = query.select.args.get("where")
     condition = compiler.predicate(where.this) if where is not None else None
     outputs: list[tuple[str, Evaluator, str]] = []
+    names = output_names(list(query.select.expressions))
     for index, node in enumerate(query.select.expressions):
         if isinstance(node, exp.Star):
             outputs += [(c.name, _getter(c.name), str(c.type)) for c in table.columns]
@@ -98,11 +100,7 @@ def pull_query(
             continue
         inner = node.this if isinstance(node, exp.Alias) else node
         compiled = compiler.compile(inner)
-        if isinstance(node, exp.Alias):
-            name = column_name(node.args["alias"])
-        else:
-            name = column_name(inner.this) if isinstance(inner, exp.Column) else f"KSQL_COL_{index}"
-        outputs.append((name, compiled.evaluate, str(compiled.type)))
+        outputs.append((names[index], compiled.evaluate, str(compiled.type)))
     rows: list[list[Any]] = []
     for key, state in _entries(writer, _keys(where.this if where is not None else None, table, compiler)):
         row = writer.plan.finish(key, state)

@@ -19,3 +19,13 @@ CASES = json.loads((Path(__file__).parent / "golden.json").read_text())
 def test_golden(case: dict[str, Any]) -> None:
     result = run(case["statements"], case["inputs"])
     assert result.outputs == case["outputs"]
+
+
+def test_unnamed_columns_are_named_as_ksqldb_names_them() -> None:
+    result = run(
+        "CREATE STREAM s (id STRING KEY, price DOUBLE, name STRING) WITH (KAFKA_TOPIC='s');"
+        "SELECT id, price * 2, UCASE(name), price AS ksql_col_0 FROM s EMIT CHANGES;",
+        [],
+    )
+    assert result.plan.names == ["ID", "KSQL_COL_1", "KSQL_COL_2", "KSQL_COL_0"]
+    assert result.plan.schema == "`ID` STRING, `KSQL_COL_1` DOUBLE, `KSQL_COL_2` STRING, `KSQL_COL_0` DOUBLE"

@@ -109,7 +109,7 @@ async def test_query_streams_chunked_rows_and_pull_reads_the_table(api: Ksql) ->
     await later
     assert response.headers["Transfer-Encoding"] == "chunked"
     items = json.loads(response.text)
-    assert items[0]["header"]["schema"] == "`CLIENT_ID` STRING, `KSQL_COL_1` DOUBLE"
+    assert items[0]["header"]["schema"] == "`CLIENT_ID` STRING, `KSQL_COL_0` DOUBLE"
     assert [i["row"]["columns"] for i in items[1:3]] == [["c1", 10.0], ["c1", 15.0]]
     assert items[-1] == {"finalMessage": "Limit Reached"}
 

@@ -172,6 +172,17 @@ def output_names(nodes: list[exp.Expression]) -> list[str]:
     return names
 
 
+def _values(stream: KStream, supplier: Callable[[], Processor]) -> KStream:
+    """`stream.process` for a node that keeps the key. KStream#process may change it, so
+    the library marks the stream for a repartition before any grouping; these nodes
+    never do (Kafka's KStream#processValues), so the mark is put back as it was, and a
+    GROUP BY on the key column reads the source's partitions as they are."""
+    marked = stream.repartition_required
+    out = stream.process(supplier)
+    out.repartition_required = marked
+    return out
+
+
 def _one(row: Row) -> int:
     return 1  # COUNT(*)'s argument: every row counts
 
@@ -213,7 +224,7 @@ class QueryCompiler:
             key_serde=KeySerde(source.key_format, source.columns),
             value_serde=ValueSerde(source.value_format, source.columns, source.delimiter),
         )
-        stream = stream.process(lambda: _Rows(source, floor))
+        stream = _values(stream, lambda: _Rows(source, floor))
         where = select.args.get("where")
         if where is not None:
             condition = self.expressions.predicate(where.this)
@@ -297,8 +308,9 @@ class QueryCompiler:
             duplicate = next(n for n in names if names.count(n) > 1)
             raise KsqlError(f"Duplicate column names:\n\t{duplicate}")
         evaluators = [(n, c.evaluate) for n, c in outputs]
-        stream = stream.process(
-            lambda: _Map(lambda k, row: (k, None if row is None else {n: e(row) for n, e in evaluators}))
+        stream = _values(
+            stream,
+            lambda: _Map(lambda k, row: (k, None if row is None else {n: e(row) for n, e in evaluators})),
         )
         key_set = {c.name for c in key_columns}
         columns = key_columns + [Column(n, c.type) for n, c in outputs if n not in key_set]
@@ -367,8 +379,8 @@ class QueryCompiler:
         width = len(evaluators)
         single = width == 1
         needed = [*evaluators, *(_one if a is None else a for a in arguments)]
-        stream = stream.process(
-            lambda: _Map(lambda k, row: (k, None if row is None else [e(row) for e in needed]))
+        stream = _values(
+            stream, lambda: _Map(lambda k, row: (k, None if row is None else [e(row) for e in needed]))
         )
         source = self.source
         same_key = (

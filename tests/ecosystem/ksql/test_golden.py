@@ -29,3 +29,11 @@ def test_unnamed_columns_are_named_as_ksqldb_names_them() -> None:
     )
     assert result.plan.names == ["ID", "KSQL_COL_1", "KSQL_COL_2", "KSQL_COL_0"]
     assert result.plan.schema == "`ID` STRING, `KSQL_COL_1` DOUBLE, `KSQL_COL_2` STRING, `KSQL_COL_0` DOUBLE"
+
+
+def test_grouping_by_the_key_column_needs_no_repartition_topic() -> None:
+    source = "CREATE STREAM s (id STRING KEY, price DOUBLE, name STRING) WITH (KAFKA_TOPIC='s');"
+    by_key = run(source + "SELECT id, COUNT(*) FROM s GROUP BY id EMIT CHANGES;", [])
+    assert "-repartition" not in str(by_key.plan.builder.build().describe())
+    by_name = run(source + "SELECT name, COUNT(*) FROM s GROUP BY name EMIT CHANGES;", [])
+    assert "(topic: Aggregate-GroupBy-repartition)" in str(by_name.plan.builder.build().describe())

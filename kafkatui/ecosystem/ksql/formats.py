@@ -118,10 +118,10 @@ class ValueSerde:
             return _Kafka.write(row.get(column.name), column.type.base)
         out = io.StringIO()
         # The writer quotes a field that holds its line terminator; the record has none.
-        csv.writer(out, delimiter=self.delimiter, lineterminator="\n").writerow(
+        csv.writer(out, delimiter=self.delimiter, lineterminator="\r\n").writerow(
             ["" if row.get(c.name) is None else row.get(c.name) for c in self.columns]
         )
-        return out.getvalue()[:-1].encode()
+        return out.getvalue()[:-2].encode()
 
     def deserialize(self, topic: str, data: bytes | None) -> dict[str, Any] | None:
         if data is None:

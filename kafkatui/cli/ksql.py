@@ -125,7 +125,7 @@ async def server_url(opts: ClusterOptions, given: str | None) -> AsyncIterator[s
             backend = opened
     if backend is None:
         backend = await open_backend(opts, "kafkatui ksql")
-    service = KsqlService(backend)
+    service = KsqlService(backend, schema_registry_url=backend.schema_registry_url())
     try:
         yield await service.start(0)
     finally:

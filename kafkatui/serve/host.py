@@ -156,16 +156,19 @@ class ServiceHost:
         fall_back: bool = True,
     ) -> str:
         """Run a ksqlDB server on this cluster (its command topic replayed: the persistent
-        queries start again) with ksqlDB's REST API on host:port. A busy port is
+        queries start again; JSON_SR through this host's Schema Registry, when it runs
+        one: call `listen_registry` first) with ksqlDB's REST API on host:port. A busy port is
         `HttpListenError` naming --ksql-port, unless `fall_back`: then a free port, said
         in `notices`. Returns the ksqlDB server's URL."""
-        service = KsqlService(backend or EmbeddedBackend(self.cluster))
+        service = KsqlService(backend or EmbeddedBackend(self.cluster), schema_registry_url=self.registry_url)
         try:
             url = await service.start(port, host)
         except HttpListenError as error:
             if port == 0 or not fall_back:
                 raise
-            service = KsqlService(backend or EmbeddedBackend(self.cluster))
+            service = KsqlService(
+                backend or EmbeddedBackend(self.cluster), schema_registry_url=self.registry_url
+            )
             url = await service.start(0, host)
             self.notices.append(f"{error}. ksqlDB listens on {url} instead")
         self.ksql = service

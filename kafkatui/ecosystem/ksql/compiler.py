@@ -113,6 +113,7 @@ class Plan:
     finish: Callable[[Any, Any], Row | None] | None = None  # (key, aggregate) → row
     sources: list[str] = field(default_factory=list)
     types: list[str] = field(default_factory=list)  # the projection's column types, as names
+    sink_value_serde: Serde | None = None
 
     @property
     def schema(self) -> str:
@@ -124,6 +125,7 @@ class Plan:
         return self.window is not None and self.window.kind == "SESSION"
 
     def to_topic(self, topic: str, key_serde: Serde, value_serde: Serde) -> None:
+        self.sink_value_serde = value_serde  # JSON_SR: the engine gives it its schema id
         if self.sessions:
             key_serde = SessionWindowedSerde(key_serde)
         elif self.window is not None:

@@ -17,6 +17,7 @@ import json
 import logging
 import tempfile
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,11 @@ from kafkatui.ecosystem.ksql.running import (
     start_streams,
     transient_id,
 )
+from kafkatui.ecosystem.ksql.schemas import columns_of, schema_text
+from kafkatui.ecosystem.ksql.statements import Column
 from kafkatui.ecosystem.ksql.types import coerce
+from kafkatui.ecosystem.registry.schemas.base import SchemaType
+from kafkatui.ecosystem.serde.client import RegistryClient, RegistryClientError
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +61,11 @@ class KsqlEngine:
         service_id: str = DEFAULT_SERVICE_ID,
         state_dir: Path | None = None,
         commit_interval_ms: int = 2_000,
+        schema_registry_url: str | None = None,
     ) -> None:
         self.backend, self.service_id = backend, service_id
+        self.schema_registry_url = schema_registry_url  # ksql.schema.registry.url
+        self._registry: RegistryClient | None = None
         self.state_dir = state_dir or Path(tempfile.mkdtemp(prefix="kafkatui-ksql-"))
         self.commit_interval_ms = commit_interval_ms
         self.metastore = Metastore()
@@ -122,6 +130,9 @@ class KsqlEngine:
                 await running.streams.close()
         self.running.clear()
         await self._producer.close()
+        if self._registry is not None:
+            await self._registry.close()
+            self._registry = None
 
     # --- statements ---------------------------------------------------------------------
     async def execute(self, statement: st.Statement, properties: dict[str, Any] | None = None) -> dict | None:
@@ -172,6 +183,7 @@ class KsqlEngine:
     # --- check: everything that can fail, with no effect but the topic ksqlDB creates too ----
     async def _check(self, statement: st.Statement) -> None:
         meta = self.metastore
+        statement = await self._infer(statement)
         if isinstance(statement, st.CreateSource):
             if statement.name in meta.sources and not statement.or_replace and not statement.if_not_exists:
                 existing = meta.sources[statement.name]
@@ -234,6 +246,48 @@ class KsqlEngine:
         ):
             raise KsqlError(f"Unknown queryId: {statement.query_id}")
 
+    # --- JSON_SR: the Schema Registry ----------------------------------------------------
+    def _registry_client(self, topic: str) -> RegistryClient:
+        if self.schema_registry_url is None:
+            raise KsqlError(
+                f"Cannot use format JSON_SR for topic '{topic}' without configuring "
+                "'ksql.schema.registry.url' (run ksqlDB beside a Schema Registry: `kafkatui serve` runs both)"
+            )
+        if self._registry is None:
+            self._registry = RegistryClient(self.schema_registry_url)
+        return self._registry
+
+    async def _infer(self, statement: st.Statement) -> st.Statement:
+        """A JSON_SR source declared without value columns takes them from the registry."""
+        if not isinstance(statement, st.CreateSource):
+            return statement
+        props = statement.properties
+        value_format = str(props.get("VALUE_FORMAT", props.get("FORMAT", "JSON"))).upper()
+        if value_format != "JSON_SR" or any(not c.key for c in statement.columns):
+            return statement
+        topic = str(props.get("KAFKA_TOPIC", statement.name))
+        subject = f"{topic}-value"
+        try:
+            latest = await self._registry_client(topic).latest(subject)
+        except RegistryClientError as error:
+            raise KsqlError(
+                f"Schema for message values on topic '{topic}' does not exist in the Schema Registry. "
+                f"Subject: {subject} ({error.message})"
+            ) from None
+        raw = getattr(latest.schema, "raw", None)
+        return replace(statement, columns=columns_of(raw, [c for c in statement.columns if c.key]))
+
+    async def _register(self, serde: Any, topic: str, columns: list[Column]) -> None:
+        """A JSON_SR sink's schema registered under `<topic>-value`; its id on the serde."""
+        if not isinstance(serde, ValueSerde) or serde.format != "JSON_SR":
+            return
+        try:
+            serde.schema_id = await self._registry_client(topic).register(
+                f"{topic}-value", schema_text(columns), SchemaType.JSON
+            )
+        except RegistryClientError as error:
+            raise KsqlError(f"Could not register the value schema of '{topic}': {error.message}") from None
+
     def _partitions(self, topic: str) -> int | None:
         if topic not in self.backend.topic_names(include_internal=True):
             return None
@@ -257,6 +311,7 @@ class KsqlEngine:
     # --- apply: what a command does, the first time and on every replay -----------------
     async def _apply(self, statement: st.Statement, offset: int, properties: dict[str, Any]) -> str | None:
         meta = self.metastore
+        statement = await self._infer(statement)
         if isinstance(statement, st.CreateSource):
             meta.sources[statement.name] = self._declared(statement)
             return f"{statement.kind.capitalize()} created"
@@ -264,12 +319,14 @@ class KsqlEngine:
             if statement.if_not_exists and statement.name in meta.sources:
                 return f"{statement.kind.capitalize()} already exists"
             plan, sink = self._persistent_plan(statement)
+            await self._register(plan.sink_value_serde, sink.topic, sink.columns)
             query_id = f"{'CSAS' if statement.kind == 'STREAM' else 'CTAS'}_{statement.name}_{offset}"
             await self._start_query(query_id, plan, statement.text, sink.name)
             meta.sources[statement.name] = sink
             return f"Created query with ID {query_id}"
         if isinstance(statement, st.InsertInto):
             plan, target = self._insert_plan(statement)
+            await self._register(plan.sink_value_serde, target.topic, target.columns)
             query_id = f"INSERTQUERY_{offset}"
             await self._start_query(query_id, plan, statement.text, target.name)
             return f"Created query with ID {query_id}"
@@ -343,9 +400,9 @@ class KsqlEngine:
         keys = [c.name for c in target.key_columns]
         key = row.get(keys[0]) if len(keys) == 1 else tuple(row.get(k) for k in keys) if keys else None
         key_bytes = KeySerde(target.key_format, target.columns).serialize(target.topic, key)
-        value_bytes = ValueSerde(target.value_format, target.columns, target.delimiter).serialize(
-            target.topic, row
-        )
+        value_serde = ValueSerde(target.value_format, target.columns, target.delimiter)
+        await self._register(value_serde, target.topic, target.columns)
+        value_bytes = value_serde.serialize(target.topic, row)
         await self._producer.send_and_wait(target.topic, value_bytes, key=key_bytes, timestamp=timestamp)
 
     # --- queries --------------------------------------------------------------------------

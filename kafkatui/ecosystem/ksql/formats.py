@@ -24,8 +24,9 @@ from kafkatui.ecosystem.ksql.statements import Column
 from kafkatui.ecosystem.ksql.types import coerce
 from kafkatui.ecosystem.streams.serdes import SerializationError
 
-FORMATS = ("JSON", "DELIMITED", "KAFKA")
-SCHEMA_FORMATS = ("AVRO", "JSON_SR", "PROTOBUF")
+FORMATS = ("JSON", "DELIMITED", "KAFKA", "JSON_SR")
+KEY_FORMATS = ("KAFKA", "JSON", "DELIMITED")
+SCHEMA_FORMATS = ("AVRO", "PROTOBUF")
 
 
 def _default(value: Any) -> Any:
@@ -59,6 +60,8 @@ def check_format(name: str, what: str) -> str:
         )
     if upper not in FORMATS:
         raise KsqlError(f"Unknown format: {name}")
+    if what == "KEY_FORMAT" and upper not in KEY_FORMATS:
+        raise KsqlError(f"KEY_FORMAT {upper} is not supported here yet: use one of {', '.join(KEY_FORMATS)}")
     return upper
 
 
@@ -102,6 +105,7 @@ class ValueSerde:
     def __init__(self, format: str, columns: list[Column], delimiter: str = ",") -> None:
         self.format, self.columns, self.delimiter = format, [c for c in columns if not c.key], delimiter
         self._by_upper = {c.name.upper(): c for c in self.columns}
+        self.schema_id: int | None = None  # JSON_SR: the registered schema a sink writes with
         if format == "KAFKA" and len(self.columns) > 1:
             raise KsqlError(
                 "The 'KAFKA' format only supports a single field. Got: "
@@ -113,6 +117,11 @@ class ValueSerde:
             return None
         if self.format == "JSON":
             return dumps({c.name: row.get(c.name) for c in self.columns})
+        if self.format == "JSON_SR":
+            if self.schema_id is None:
+                raise SerializationError(f"JSON_SR needs a registered schema to write to {topic}")
+            payload = dumps({c.name: row.get(c.name) for c in self.columns})
+            return bytes((0,)) + self.schema_id.to_bytes(4, "big") + payload
         if self.format == "KAFKA":
             column = self.columns[0]
             return _Kafka.write(row.get(column.name), column.type.base)
@@ -129,6 +138,14 @@ class ValueSerde:
         try:
             if self.format == "JSON":
                 return self._from_json(data)
+            if self.format == "JSON_SR":
+                # Confluent's framing: magic byte 0, the schema id in 4 bytes, then the JSON.
+                if len(data) < 5 or data[0] != 0:
+                    raise SerializationError(
+                        f"Failed to deserialize value from topic: {topic}. "
+                        "Unknown magic byte: not Schema Registry framing"
+                    )
+                return self._from_json(bytes(data)[5:])
             if self.format == "KAFKA":
                 column = self.columns[0]
                 return {column.name: _Kafka.read(data, column.type.base)}

@@ -19,10 +19,15 @@ class KsqlService:
     then the REST API listens. Close: stop listening, then stop every query."""
 
     def __init__(
-        self, backend: Backend, *, state_dir: Path | None = None, port_flag: str = "--ksql-port"
+        self,
+        backend: Backend,
+        *,
+        state_dir: Path | None = None,
+        schema_registry_url: str | None = None,
+        port_flag: str = "--ksql-port",
     ) -> None:
         self.backend = backend
-        self.engine = KsqlEngine(backend, state_dir=state_dir)
+        self.engine = KsqlEngine(backend, state_dir=state_dir, schema_registry_url=schema_registry_url)
         self.app = json_app(MEDIA_TYPES)
         self.app.middlewares.append(ksql_errors)
         self.app[ENGINE] = self.engine

@@ -114,6 +114,7 @@ class Plan:
     sources: list[str] = field(default_factory=list)
     types: list[str] = field(default_factory=list)  # the projection's column types, as names
     sink_value_serde: Serde | None = None
+    source_value_serde: Serde | None = None  # AVRO: the engine gives it the writer schemas
 
     @property
     def schema(self) -> str:
@@ -221,10 +222,11 @@ class QueryCompiler:
         query, select = self.query, self.query.select
         builder = StreamsBuilder()
         source = self.source
+        self.source_value_serde = ValueSerde(source.value_format, source.columns, source.delimiter)
         stream = builder.stream(
             source.topic,
             key_serde=KeySerde(source.key_format, source.columns),
-            value_serde=ValueSerde(source.value_format, source.columns, source.delimiter),
+            value_serde=self.source_value_serde,
         )
         stream = _values(stream, lambda: _Rows(source, floor))
         where = select.args.get("where")
@@ -236,12 +238,16 @@ class QueryCompiler:
             list(select.expressions) + ([select.args["having"].this] if select.args.get("having") else [])
         )
         if group is not None or calls:
-            return self._aggregate(builder, stream, group.expressions if group is not None else [], calls)
+            plan = self._aggregate(builder, stream, group.expressions if group is not None else [], calls)
+            plan.source_value_serde = self.source_value_serde
+            return plan
         if query.window is not None:
             raise KsqlError(f"{at(query.text, query.offset)}: WINDOW clause requires a GROUP BY clause.")
         if select.args.get("having") is not None:
             raise KsqlError(f"{at(query.text, query.offset)}: HAVING requires a GROUP BY clause.")
-        return self._project(builder, stream)
+        plan = self._project(builder, stream)
+        plan.source_value_serde = self.source_value_serde
+        return plan
 
     # --- without aggregation ------------------------------------------------------------
     def _sessions(

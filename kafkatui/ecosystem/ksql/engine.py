@@ -21,6 +21,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import fastavro
+
 from kafkatui.backends.base import Backend
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig
 from kafkatui.common.errors import KafkaError
@@ -41,7 +43,7 @@ from kafkatui.ecosystem.ksql.running import (
     start_streams,
     transient_id,
 )
-from kafkatui.ecosystem.ksql.schemas import columns_of, schema_text
+from kafkatui.ecosystem.ksql.schemas import avro_schema, columns_of, columns_of_avro, schema_text
 from kafkatui.ecosystem.ksql.statements import Column
 from kafkatui.ecosystem.ksql.types import coerce
 from kafkatui.ecosystem.registry.schemas.base import SchemaType
@@ -49,6 +51,7 @@ from kafkatui.ecosystem.serde.client import RegistryClient, RegistryClientError
 
 log = logging.getLogger(__name__)
 
+REGISTRY_FORMATS = ("JSON_SR", "AVRO")
 DEFAULT_SERVICE_ID = "default_"  # ksql.service.id's default
 QUERY_PROPERTIES = {"auto.offset.reset": "latest"}  # ksqlDB's defaults for a push query
 
@@ -258,12 +261,13 @@ class KsqlEngine:
         return self._registry
 
     async def _infer(self, statement: st.Statement) -> st.Statement:
-        """A JSON_SR source declared without value columns takes them from the registry."""
+        """A JSON_SR or AVRO source declared without value columns takes them from the
+        registry's latest schema of `<topic>-value`."""
         if not isinstance(statement, st.CreateSource):
             return statement
         props = statement.properties
         value_format = str(props.get("VALUE_FORMAT", props.get("FORMAT", "JSON"))).upper()
-        if value_format != "JSON_SR" or any(not c.key for c in statement.columns):
+        if value_format not in REGISTRY_FORMATS or any(not c.key for c in statement.columns):
             return statement
         topic = str(props.get("KAFKA_TOPIC", statement.name))
         subject = f"{topic}-value"
@@ -275,18 +279,43 @@ class KsqlEngine:
                 f"Subject: {subject} ({error.message})"
             ) from None
         raw = getattr(latest.schema, "raw", None)
-        return replace(statement, columns=columns_of(raw, [c for c in statement.columns if c.key]))
+        keys = [c for c in statement.columns if c.key]
+        columns = columns_of_avro(raw, keys) if value_format == "AVRO" else columns_of(raw, keys)
+        return replace(statement, columns=columns)
 
     async def _register(self, serde: Any, topic: str, columns: list[Column]) -> None:
-        """A JSON_SR sink's schema registered under `<topic>-value`; its id on the serde."""
-        if not isinstance(serde, ValueSerde) or serde.format != "JSON_SR":
+        """A JSON_SR or AVRO sink's schema registered under `<topic>-value`; its id (and
+        for AVRO the parsed schema) on the serde."""
+        if not isinstance(serde, ValueSerde) or serde.format not in REGISTRY_FORMATS:
             return
+        avro = serde.format == "AVRO"
+        text = json.dumps(avro_schema(columns)) if avro else schema_text(columns)
         try:
             serde.schema_id = await self._registry_client(topic).register(
-                f"{topic}-value", schema_text(columns), SchemaType.JSON
+                f"{topic}-value", text, SchemaType.AVRO if avro else SchemaType.JSON
             )
         except RegistryClientError as error:
             raise KsqlError(f"Could not register the value schema of '{topic}': {error.message}") from None
+        if avro:
+            serde.writer = fastavro.parse_schema(avro_schema(columns))
+
+    async def _readers(self, plan: Plan, source: DataSource) -> None:
+        """An AVRO source's writer schemas (every version of `<topic>-value`, by id), which
+        its records name: fetched before the query runs, as its serde cannot wait."""
+        serde = plan.source_value_serde
+        if not isinstance(serde, ValueSerde) or serde.format != "AVRO":
+            return
+        client = self._registry_client(source.topic)
+        subject = f"{source.topic}-value"
+        try:
+            versions = await client.request("GET", f"/subjects/{subject}/versions")
+            for version in versions:
+                found = await client.version(subject, version)
+                serde.readers[found.schema_id] = getattr(found.schema, "parsed", None)
+        except RegistryClientError as error:
+            raise KsqlError(
+                f"Could not read the value schemas of '{source.topic}': {error.message}"
+            ) from None
 
     def _partitions(self, topic: str) -> int | None:
         if topic not in self.backend.topic_names(include_internal=True):
@@ -320,6 +349,7 @@ class KsqlEngine:
                 return f"{statement.kind.capitalize()} already exists"
             plan, sink = self._persistent_plan(statement)
             await self._register(plan.sink_value_serde, sink.topic, sink.columns)
+            await self._readers(plan, self._source_of(statement.query))
             query_id = f"{'CSAS' if statement.kind == 'STREAM' else 'CTAS'}_{statement.name}_{offset}"
             await self._start_query(query_id, plan, statement.text, sink.name)
             meta.sources[statement.name] = sink
@@ -327,6 +357,7 @@ class KsqlEngine:
         if isinstance(statement, st.InsertInto):
             plan, target = self._insert_plan(statement)
             await self._register(plan.sink_value_serde, target.topic, target.columns)
+            await self._readers(plan, self._source_of(statement.query))
             query_id = f"INSERTQUERY_{offset}"
             await self._start_query(query_id, plan, statement.text, target.name)
             return f"Created query with ID {query_id}"
@@ -415,6 +446,7 @@ class KsqlEngine:
         if settings.get("auto.offset.reset", "latest") == "latest":
             floor = await latest_offsets(self.backend, source.topic)
         plan = QueryCompiler(query, source, self._now).compile(floor)
+        await self._readers(plan, source)
         self._transients += 1
         app_id = transient_id(self.service_id, self._transients)
         push = PushQuery(app_id, plan, query.limit)

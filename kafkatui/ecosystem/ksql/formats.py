@@ -19,14 +19,16 @@ import json
 import struct
 from typing import Any
 
+import fastavro
+
 from kafkatui.ecosystem.ksql.errors import KsqlError
 from kafkatui.ecosystem.ksql.statements import Column
 from kafkatui.ecosystem.ksql.types import coerce
 from kafkatui.ecosystem.streams.serdes import SerializationError
 
-FORMATS = ("JSON", "DELIMITED", "KAFKA", "JSON_SR")
+FORMATS = ("JSON", "DELIMITED", "KAFKA", "JSON_SR", "AVRO")
 KEY_FORMATS = ("KAFKA", "JSON", "DELIMITED")
-SCHEMA_FORMATS = ("AVRO", "PROTOBUF")
+SCHEMA_FORMATS = ("PROTOBUF",)
 
 
 def _default(value: Any) -> Any:
@@ -105,7 +107,9 @@ class ValueSerde:
     def __init__(self, format: str, columns: list[Column], delimiter: str = ",") -> None:
         self.format, self.columns, self.delimiter = format, [c for c in columns if not c.key], delimiter
         self._by_upper = {c.name.upper(): c for c in self.columns}
-        self.schema_id: int | None = None  # JSON_SR: the registered schema a sink writes with
+        self.schema_id: int | None = None  # JSON_SR, AVRO: the registered schema a sink writes with
+        self.writer: Any = None  # AVRO: that schema, parsed (fastavro)
+        self.readers: dict[int, Any] = {}  # AVRO: the schemas a source's records may name, by id
         if format == "KAFKA" and len(self.columns) > 1:
             raise KsqlError(
                 "The 'KAFKA' format only supports a single field. Got: "
@@ -125,6 +129,8 @@ class ValueSerde:
         if self.format == "KAFKA":
             column = self.columns[0]
             return _Kafka.write(row.get(column.name), column.type.base)
+        if self.format == "AVRO":
+            return self._to_avro(topic, row)
         out = io.StringIO()
         # The writer quotes a field that holds its line terminator; the record has none.
         csv.writer(out, delimiter=self.delimiter, lineterminator="\r\n").writerow(
@@ -146,12 +152,44 @@ class ValueSerde:
                         "Unknown magic byte: not Schema Registry framing"
                     )
                 return self._from_json(bytes(data)[5:])
+            if self.format == "AVRO":
+                return self._from_avro(topic, bytes(data))
             if self.format == "KAFKA":
                 column = self.columns[0]
                 return {column.name: _Kafka.read(data, column.type.base)}
             return self._from_delimited(data)
         except (ValueError, TypeError, decimal.InvalidOperation) as error:
             raise SerializationError(f"Failed to deserialize value from topic: {topic}. {error}") from None
+
+    def _to_avro(self, topic: str, row: Any) -> bytes:
+        if self.schema_id is None or self.writer is None:
+            raise SerializationError(f"AVRO needs a registered schema to write to {topic}")
+        buffer = io.BytesIO()
+        record = {c.name: _avro_value(row.get(c.name)) for c in self.columns}
+        try:
+            fastavro.schemaless_writer(buffer, self.writer, record)
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as error:
+            raise SerializationError(f"Failed to serialize AVRO value to topic {topic}: {error}") from None
+        return bytes((0,)) + self.schema_id.to_bytes(4, "big") + buffer.getvalue()
+
+    def _from_avro(self, topic: str, data: bytes) -> dict[str, Any]:
+        if len(data) < 5 or data[0] != 0:
+            raise SerializationError(
+                f"Failed to deserialize value from topic: {topic}. "
+                "Unknown magic byte: not Schema Registry framing"
+            )
+        schema_id = int.from_bytes(data[1:5], "big")
+        reader = self.readers.get(schema_id)
+        if reader is None:
+            raise SerializationError(
+                f"Failed to deserialize value from topic: {topic}. Schema id {schema_id} is not one of "
+                f"{topic}-value's versions when the query started"
+            )
+        try:
+            value = fastavro.schemaless_reader(io.BytesIO(data[5:]), reader, None)
+        except (EOFError, ValueError, IndexError, TypeError) as error:
+            raise SerializationError(f"Failed to deserialize value from topic: {topic}. {error}") from None
+        return self._from_dict(value)
 
     def _from_json(self, data: bytes) -> dict[str, Any]:
         try:
@@ -163,6 +201,9 @@ class ValueSerde:
         if len(self.columns) == 1 and not isinstance(parsed, dict):
             column = self.columns[0]  # ksqlDB reads an anonymous value into the one column
             return {column.name: coerce(parsed, column.type)}
+        return self._from_dict(parsed)
+
+    def _from_dict(self, parsed: Any) -> dict[str, Any]:
         if not isinstance(parsed, dict):
             raise SerializationError(
                 f"Can't convert type. sourceType: {type(parsed).__name__}, requiredType: STRUCT"
@@ -188,6 +229,11 @@ class ValueSerde:
         return {
             c.name: None if v == "" else coerce(v, c.type) for c, v in zip(self.columns, values, strict=True)
         }
+
+
+def _avro_value(value: Any) -> Any:
+    # fastavro writes a decimal logical type from Decimal, and everything else as is.
+    return value
 
 
 class KeySerde:

@@ -1,7 +1,8 @@
-"""JSON_SR through the Schema Registry: a stream declared without columns takes them
-from `<topic>-value`'s latest JSON Schema; a persistent query's sink registers its own
-schema and frames every record with that id; without a registry the statement is
-refused and changes nothing."""
+"""JSON_SR and AVRO through the Schema Registry: a stream declared without columns takes
+them from `<topic>-value`'s latest schema; a persistent query's sink registers its own
+schema and frames every record with that id; an AVRO source's records are read with the
+schema their id names (a record without the framing is skipped); without a registry the
+statement is refused and changes nothing."""
 
 from __future__ import annotations
 
@@ -90,3 +91,58 @@ async def test_without_a_registry_json_sr_is_refused(served: tuple[Served, str])
         assert await cluster.ends(engine.command_topic) == before and not engine.metastore.sources
     finally:
         await engine.close()
+
+
+CLICKS_AVRO = {
+    "type": "record",
+    "name": "Click",
+    "fields": [{"name": "user", "type": "string"}, {"name": "ms", "type": ["null", "long"], "default": None}],
+}
+
+
+async def test_avro_columns_readers_by_id_and_a_registered_sink(served: tuple[Served, str]) -> None:
+    import io
+
+    import fastavro
+
+    cluster, url = served
+    client = RegistryClient(url)
+    schema_id = await client.register("clicks-value", json.dumps(CLICKS_AVRO), SchemaType.AVRO)
+    parsed = fastavro.parse_schema(CLICKS_AVRO)
+
+    def avro(value: dict[str, Any]) -> bytes:
+        buffer = io.BytesIO()
+        fastavro.schemaless_writer(buffer, parsed, value)
+        return frame(schema_id, buffer.getvalue())
+
+    await cluster.backend.create_topic("clicks", 1)
+    records = [(b"k1", avro({"user": "ana", "ms": 120})), (b"k2", avro({"user": "ana", "ms": None})),
+               (b"k3", b"not framed")]  # fmt: skip
+    await cluster.produce("clicks", records)
+    engine = KsqlEngine(cluster.backend, commit_interval_ms=100, schema_registry_url=url)
+    await engine.start()
+    try:
+        await run(
+            engine, "CREATE STREAM clicks (id STRING KEY) WITH (KAFKA_TOPIC='clicks', VALUE_FORMAT='AVRO');"
+        )
+        columns = [(c.name, str(c.type)) for c in engine.metastore.sources["CLICKS"].columns]
+        assert columns == [("ID", "STRING"), ("USER", "STRING"), ("MS", "BIGINT")]
+        await run(
+            engine,
+            "CREATE TABLE per_user AS SELECT user, COUNT(*) AS n, SUM(ms) AS total FROM clicks "
+            "GROUP BY user;",
+        )
+
+        async def written() -> Any:
+            records = await cluster.backend.read_log("PER_USER", 0, 0, 10)
+            return records if len(records) == 2 else None
+
+        records = await until(written, "both updates")
+        last = unframe(bytes(records[-1].value))
+        registered = await client.latest("PER_USER-value")
+        assert registered.schema_id == last.schema_id
+        value = fastavro.schemaless_reader(io.BytesIO(last.payload), registered.schema.parsed, None)
+        assert value == {"N": 2, "TOTAL": 120}
+    finally:
+        await engine.close()
+        await client.close()

@@ -446,6 +446,9 @@ class EmbeddedBackend(EmbeddedGroups, EmbeddedMembers, EmbeddedTransactions):
     def connect_url(self) -> str | None:
         return None if self._listeners is None else self._listeners.connect_url
 
+    def ksql_url(self) -> str | None:
+        return None if self._listeners is None else self._listeners.ksql_url
+
     async def close(self, timeout: float = 5.0) -> None:
         """Give in-flight records `timeout` seconds (of real time: quitting is a person
         waiting) to be acknowledged, fail the rest, then close the cluster."""

@@ -117,6 +117,7 @@ class RemoteBackend(RemoteGroups, RemoteMembers):
         self.schema_registry: str | None = None
         self.rest_proxy: str | None = None  # and its REST Proxy
         self.connect: str | None = None  # a Connect worker's REST API, when one is given
+        self.ksql: str | None = None  # a ksqlDB server's REST API, when one is given
         self._admin = AdminClient(client_conf(bootstrap_servers))
         self._snapshot = ClusterSnapshot()
         self._cluster_id = ""
@@ -572,6 +573,9 @@ class RemoteBackend(RemoteGroups, RemoteMembers):
 
     def connect_url(self) -> str | None:
         return self.connect
+
+    def ksql_url(self) -> str | None:
+        return self.ksql
 
     @property
     def attached_to(self) -> str | None:

@@ -160,6 +160,23 @@ def main(
             help="Workbench: run a Kafka Connect worker beside the brokers (with --listen).",
         ),
     ] = True,
+    ksql_port: Annotated[
+        int,
+        typer.Option(
+            "--ksql-port",
+            help="Workbench: ksqlDB's REST API port; if it is taken, a free one is used "
+            "(the workbench says which).",
+            min=0,
+            max=65535,
+        ),
+    ] = 8088,
+    ksql: Annotated[
+        bool,
+        typer.Option(
+            "--ksql/--no-ksql",
+            help="Workbench: run a ksqlDB server beside the brokers (with --listen).",
+        ),
+    ] = True,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
@@ -180,6 +197,7 @@ def main(
             registry_port=registry_port if listen and schema_registry else None,
             rest_port=rest_port if listen and rest_proxy else None,
             connect_port=connect_port if listen and connect else None,
+            ksql_port=ksql_port if listen and ksql else None,
         )
 
 
@@ -201,6 +219,7 @@ def run_workbench(
     registry_port: int | None = None,
     rest_port: int | None = None,
     connect_port: int | None = None,
+    ksql_port: int | None = None,
 ) -> None:
     """Open the Textual workbench; it owns the cluster (and its data dir) while it runs,
     and serves it over the wire protocol unless `port_base` is None (and the Schema
@@ -227,6 +246,7 @@ def run_workbench(
                     registry_port=registry_port,
                     rest_port=rest_port,
                     connect_port=connect_port,
+                    ksql_port=ksql_port,
                 )
             except BaseException:
                 await backend.close()

@@ -76,6 +76,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "Schema Registry: register, list, show, diff and check schemas; delete; compatibility config.",
     ),
     # Connect is reached over its REST API (--connect-url), never through the cluster options.
+    "ksql": LazyCommand(
+        "kafkatui.cli.ksql:ksql",
+        "ksqlDB's CLI: SQL over the cluster's topics (streams, tables, push and pull queries).",
+    ),
     "connect": LazyCommand(
         "kafkatui.cli.connect:app",
         "Kafka Connect: create, list, pause, resume, restart, delete connectors; status, plugins, offsets.",

@@ -5,7 +5,8 @@ confluent-kafka, kafka-python and aiokafka use it like a real cluster; a Conflue
 compatible Schema Registry listens on 127.0.0.1:8081 beside it (`--schema-registry-port`,
 `--no-schema-registry`) and a Confluent-compatible REST Proxy (v2) on 127.0.0.1:8082
 (`--rest-port`, `--no-rest-proxy`), and a Kafka Connect worker with the Connect REST API on
-127.0.0.1:8083 (`--connect-port`, `--no-connect`). Ctrl-C or SIGTERM closes the listeners and
+127.0.0.1:8083 (`--connect-port`, `--no-connect`), and a ksqlDB server on 127.0.0.1:8088
+(`--ksql-port`, `--no-ksql`). Ctrl-C or SIGTERM closes the listeners and
 the cluster, which releases the data dir.
 
 `--security ssl|sasl_plaintext|sasl_ssl` secures the Kafka listener (the HTTP services stay
@@ -32,6 +33,7 @@ from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.cli.context import ClusterOptions, console, fail, options, run_async
 from kafkatui.ecosystem.connect.service import DEFAULT_PORT as CONNECT_PORT
 from kafkatui.ecosystem.http import HttpListenError
+from kafkatui.ecosystem.ksql.service import DEFAULT_PORT as KSQL_PORT
 from kafkatui.ecosystem.registry.service import DEFAULT_PORT as REGISTRY_PORT
 from kafkatui.ecosystem.rest.service import DEFAULT_PORT as REST_PORT
 from kafkatui.serve.host import ServiceHost
@@ -152,6 +154,20 @@ def serve(
         bool,
         typer.Option("--connect/--no-connect", help="Run a Kafka Connect worker beside the brokers."),
     ] = True,
+    ksql_port: Annotated[
+        int,
+        typer.Option(
+            "--ksql-port",
+            help="ksqlDB's REST API port (streams, tables and queries kept in its command topic); "
+            "0 picks a free one.",
+            min=0,
+            max=65535,
+        ),
+    ] = KSQL_PORT,
+    ksql: Annotated[
+        bool,
+        typer.Option("--ksql/--no-ksql", help="Run a ksqlDB server beside the brokers."),
+    ] = True,
     security: Annotated[
         Security,
         typer.Option(
@@ -223,9 +239,12 @@ def serve(
     registry = registry_port if schema_registry else None
     rest = rest_port if rest_proxy else None
     connect_at = connect_port if connect else None
+    ksql_at = ksql_port if ksql else None
     listener = _listener(opts, security, ssl_dir, ssl_client_auth, principal_rules, sasl_mechanisms)
     configure_logging(log_format.value)
-    run_async(lambda: _serve(opts, host, port_base, broker_configs, registry, rest, connect_at, listener))
+    run_async(
+        lambda: _serve(opts, host, port_base, broker_configs, registry, rest, connect_at, listener, ksql_at)
+    )
 
 
 def _listener(
@@ -273,6 +292,7 @@ async def _serve(
     rest_port: int | None,
     connect_port: int | None = None,
     listener: ListenerConfig | None = None,
+    ksql_port: int | None = None,
 ) -> None:
     backend = await opts.open("kafkatui serve", broker_configs)
     services = ServiceHost(backend.cluster)
@@ -290,6 +310,9 @@ async def _serve(
             connect = None
             if connect_port is not None:
                 connect = await services.listen_connect(connect_port, host, backend=backend, fall_back=False)
+            ksql = None
+            if ksql_port is not None:
+                ksql = await services.listen_ksql(ksql_port, host, backend=backend, fall_back=False)
         except (ListenError, HttpListenError) as error:
             raise fail(error.name, str(error)) from None
         stop = asyncio.Event()
@@ -308,6 +331,8 @@ async def _serve(
                 console.print(f"rest proxy: [bold]{rest}[/]")
             if connect is not None:
                 console.print(f"kafka connect: [bold]{connect}[/]")
+            if ksql is not None:
+                console.print(f"ksqlDB: [bold]{ksql}[/]")
             console.file.flush()
             await _status_until(stop, services, backend)
         finally:

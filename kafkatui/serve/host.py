@@ -11,6 +11,8 @@ from kafkatui.common.connections import ConnectedClient
 from kafkatui.ecosystem.connect.service import DEFAULT_PORT as CONNECT_PORT
 from kafkatui.ecosystem.connect.service import ConnectService
 from kafkatui.ecosystem.http import HttpListenError
+from kafkatui.ecosystem.ksql.service import DEFAULT_PORT as KSQL_PORT
+from kafkatui.ecosystem.ksql.service import KsqlService
 from kafkatui.ecosystem.registry.service import DEFAULT_PORT as REGISTRY_PORT
 from kafkatui.ecosystem.registry.service import RegistryService
 from kafkatui.ecosystem.rest.service import DEFAULT_PORT as REST_PORT
@@ -31,6 +33,7 @@ class ServiceHost:
         self.registry: RegistryService | None = None
         self.rest: RestService | None = None
         self.connect: ConnectService | None = None
+        self.ksql: KsqlService | None = None
         self.notices: list[str] = []
 
     async def listen_wire(
@@ -144,6 +147,37 @@ class ServiceHost:
         self.connect = service
         return url
 
+    async def listen_ksql(
+        self,
+        port: int = KSQL_PORT,
+        host: str = DEFAULT_HOST,
+        *,
+        backend: Backend | None = None,
+        fall_back: bool = True,
+    ) -> str:
+        """Run a ksqlDB server on this cluster (its command topic replayed: the persistent
+        queries start again; JSON_SR through this host's Schema Registry, when it runs
+        one: call `listen_registry` first) with ksqlDB's REST API on host:port. A busy port is
+        `HttpListenError` naming --ksql-port, unless `fall_back`: then a free port, said
+        in `notices`. Returns the ksqlDB server's URL."""
+        service = KsqlService(backend or EmbeddedBackend(self.cluster), schema_registry_url=self.registry_url)
+        try:
+            url = await service.start(port, host)
+        except HttpListenError as error:
+            if port == 0 or not fall_back:
+                raise
+            service = KsqlService(
+                backend or EmbeddedBackend(self.cluster), schema_registry_url=self.registry_url
+            )
+            url = await service.start(0, host)
+            self.notices.append(f"{error}. ksqlDB listens on {url} instead")
+        self.ksql = service
+        return url
+
+    @property
+    def ksql_url(self) -> str | None:
+        return None if self.ksql is None else self.ksql.url
+
     @property
     def connect_url(self) -> str | None:
         return None if self.connect is None else self.connect.url
@@ -174,12 +208,16 @@ class ServiceHost:
         registry = f" · Schema Registry: {self.registry_url}" if self.registry_url else ""
         rest = f" · REST Proxy: {self.rest_url}" if self.rest_url else ""
         connect = f" · Connect: {self.connect_url}" if self.connect_url else ""
+        ksql = f" · ksqlDB: {self.ksql_url}" if self.ksql_url else ""
         return (
             f"Kafka clients: {self.wire.bootstrap} · {s.connections} connection(s) open "
-            f"({s.connections_total} in all) · {s.requests:,} requests{registry}{rest}{connect}"
+            f"({s.connections_total} in all) · {s.requests:,} requests{registry}{rest}{connect}{ksql}"
         )
 
     async def close(self) -> None:
+        if self.ksql is not None:  # first: its queries commit their offsets to the cluster
+            await self.ksql.close()
+            self.ksql = None
         if self.connect is not None:  # first: its tasks commit their offsets to the cluster
             await self.connect.close()
             self.connect = None
@@ -203,6 +241,7 @@ async def serve_backend(
     registry_port: int | None = None,
     rest_port: int | None = None,
     connect_port: int | None = None,
+    ksql_port: int | None = None,
 ) -> str:
     """What the workbench does with its own cluster: serve it to real Kafka clients (on
     free ports, said in the backend's notices, if these are taken) and, given a
@@ -218,6 +257,8 @@ async def serve_backend(
             await services.listen_rest(rest_port, host, backend=backend)
         if connect_port is not None:
             await services.listen_connect(connect_port, host, backend=backend)
+        if ksql_port is not None:
+            await services.listen_ksql(ksql_port, host, backend=backend)
     except BaseException:
         await services.close()
         raise

@@ -38,7 +38,8 @@ class Served:
     def __init__(self, data_dir: Path, *args: str) -> None:
         self.proc = subprocess.Popen(
             [*kafkatui_command(), "--data-dir", str(data_dir), "serve", "--brokers", "1", "--port-base", "0",
-             "--group-initial-rebalance-delay-ms", "0", "--no-rest-proxy", "--no-connect", *args],
+             "--group-initial-rebalance-delay-ms", "0", "--no-rest-proxy", "--no-connect", "--no-ksql",
+             *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
             env=subprocess_env(data_dir),
         )  # fmt: skip

@@ -26,6 +26,8 @@ def start_serve(data_dir: Path, *args: str) -> tuple[subprocess.Popen[str], str]
         args = (*args, "--rest-port", "0")
     if not {"--connect-port", "--no-connect"} & set(args):
         args = (*args, "--no-connect")
+    if not {"--ksql-port", "--no-ksql"} & set(args):
+        args = (*args, "--no-ksql")
     proc = subprocess.Popen(
         [*kafkatui_command(), "--data-dir", str(data_dir), "serve", *args],
         stdout=subprocess.PIPE,

@@ -23,7 +23,8 @@ def _serve(data_dir: Path, *args: str) -> tuple[subprocess.Popen[str], dict[str,
     """Start `kafkatui serve`; the lines it prints before its status, by label."""
     proc = subprocess.Popen(
         [*kafkatui_command(), "--data-dir", str(data_dir), "serve", "--brokers", "1", "--port-base", "0",
-         "--schema-registry-port", "0", "--group-initial-rebalance-delay-ms", "0", "--no-connect", *args],
+         "--schema-registry-port", "0", "--group-initial-rebalance-delay-ms", "0", "--no-connect",
+         "--no-ksql", *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
         env=subprocess_env(data_dir),
     )  # fmt: skip
@@ -103,7 +104,7 @@ def test_a_busy_rest_port_is_one_clear_error(kafkatui: CliFn) -> None:
         busy.listen()
         port = busy.getsockname()[1]
         run = kafkatui("--memory", "serve", "--brokers", "1", "--port-base", "0",
-                       "--schema-registry-port", "0", "--rest-port", str(port), "--no-connect",
+                       "--schema-registry-port", "0", "--rest-port", str(port), "--no-connect", "--no-ksql",
                        timeout=60)  # fmt: skip
     message = run.assert_error("LISTENER_BIND_FAILED", f"127.0.0.1:{port}", "--rest-port")
     assert "REST Proxy" in message

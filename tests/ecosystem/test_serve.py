@@ -18,7 +18,7 @@ __all__ = ["data_dir", "kafkatui"]
 def test_serve_prints_the_registry_url_and_it_answers(data_dir: Path) -> None:
     proc = subprocess.Popen(
         [*kafkatui_command(), "--data-dir", str(data_dir), "serve", "--brokers", "1", "--port-base", "0",
-         "--schema-registry-port", "0", "--no-rest-proxy", "--no-connect"],
+         "--schema-registry-port", "0", "--no-rest-proxy", "--no-connect", "--no-ksql"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
         env=subprocess_env(data_dir),
     )  # fmt: skip
@@ -45,7 +45,8 @@ def test_a_busy_registry_port_is_one_clear_error(kafkatui: CliFn) -> None:
         busy.listen()
         port = busy.getsockname()[1]
         run = kafkatui("--memory", "serve", "--brokers", "1", "--port-base", "0",
-                       "--schema-registry-port", str(port), "--no-connect", timeout=60)  # fmt: skip
+                       "--schema-registry-port", str(port), "--no-connect", "--no-ksql",
+                       timeout=60)  # fmt: skip
     message = run.assert_error("LISTENER_BIND_FAILED", f"127.0.0.1:{port}", "--schema-registry-port")
     assert "Schema Registry" in message
 
@@ -53,7 +54,7 @@ def test_a_busy_registry_port_is_one_clear_error(kafkatui: CliFn) -> None:
 def test_no_schema_registry(kafkatui: CliFn, data_dir: Path) -> None:
     proc = subprocess.Popen(
         [*kafkatui_command(), "--data-dir", str(data_dir), "serve", "--brokers", "1", "--port-base", "0",
-         "--no-schema-registry", "--no-rest-proxy", "--no-connect"],
+         "--no-schema-registry", "--no-rest-proxy", "--no-connect", "--no-ksql"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
         env=subprocess_env(data_dir),
     )  # fmt: skip

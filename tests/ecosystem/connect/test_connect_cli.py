@@ -99,7 +99,7 @@ def test_connect_errors_are_one_line(connect: ServedConnect, kafkatui: CliFn, tm
 def _serve(data_dir: Path, *args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
     proc = subprocess.Popen(
         [*kafkatui_command(), "--data-dir", str(data_dir), "serve", "--brokers", "1", "--port-base", "0",
-         "--no-schema-registry", "--no-rest-proxy", *args],
+         "--no-schema-registry", "--no-rest-proxy", "--no-ksql", *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
         env=subprocess_env(data_dir),
     )  # fmt: skip

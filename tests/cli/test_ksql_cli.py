@@ -1,0 +1,107 @@
+"""`kafkatui ksql`: -e and -f scripts, --json, the REPL on stdin (statements over several
+lines), refusals as one line, and the CLI talking to the ksqlDB that `kafkatui serve`
+runs (--ksql-port)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+from pathlib import Path
+
+from tests.cli.conftest import CliFn, kafkatui_command, subprocess_env
+
+SALES = (
+    "CREATE STREAM sales (id STRING KEY, client_id STRING, price DOUBLE) "
+    "WITH (KAFKA_TOPIC='sales', VALUE_FORMAT='JSON', PARTITIONS=1);"
+)
+SOLD = (
+    "INSERT INTO sales (id, client_id, price) VALUES ('s1', 'c1', 10.0);"
+    "INSERT INTO sales (id, client_id, price) VALUES ('s2', 'c2', 4.0);"
+)
+EARLIEST = "SET 'auto.offset.reset'='earliest';"
+
+
+def test_execute_prints_tables_and_streams_a_push_query_to_its_limit(cli: CliFn) -> None:
+    out = cli("ksql", "-e", SALES + SOLD + "SHOW STREAMS;" + EARLIEST
+              + "SELECT id, price * 2 AS doubled FROM sales EMIT CHANGES LIMIT 2;").ok().stdout  # fmt: skip
+    assert "Stream created" in out
+    assert "SALES" in out and "sales" in out and "JSON" in out
+    assert "Successfully changed local property 'auto.offset.reset' to 'earliest'." in out
+    rows = [line for line in out.splitlines() if line.startswith("| s")]
+    assert rows == [f"| s1{' ' * 11}| 20.0{' ' * 9}|", f"| s2{' ' * 11}| 8.0{' ' * 10}|"]
+    assert "2 row(s)" in out
+
+
+def test_a_file_and_json_output(cli: CliFn, tmp_path: Path) -> None:
+    script = tmp_path / "setup.sql"
+    script.write_text(SALES + "\n-- the seed's sales\n" + SOLD + "\nSHOW STREAMS;\n")
+    cli("ksql", "-f", str(script)).ok()
+    out = cli(
+        "ksql", "--json", "-e", EARLIEST + "SELECT * FROM sales EMIT CHANGES LIMIT 1; LIST STREAMS;"
+    ).ok()
+    documents = [json.loads(line) for line in out.stdout.splitlines() if line.startswith(("{", "["))]
+    assert documents[1]["columnNames"] == ["ID", "CLIENT_ID", "PRICE"]
+    assert documents[2] == ["s1", "c1", 10.0]  # the stream kept its rows: they are in the topic
+
+
+def test_the_streams_and_queries_persist_between_commands(cli: CliFn) -> None:
+    counts = "CREATE TABLE counts AS SELECT client_id, COUNT(*) AS n FROM sales GROUP BY client_id;"
+    cli("ksql", "-e", SALES + counts).ok()
+    out = cli("ksql", "--json", "-e", "SHOW QUERIES;").ok()
+    entity = json.loads(out.stdout)
+    assert [q["id"] for q in entity["queries"]] == ["CTAS_COUNTS_1"]
+
+
+def test_a_refusal_is_one_line(cli: CliFn) -> None:
+    cli("ksql", "-e", SALES).ok()
+    cli("ksql", "-e", "SELECT pricee FROM sales EMIT CHANGES;").assert_error(
+        "BAD_STATEMENT", "line 1:8: Column 'PRICEE' cannot be resolved."
+    )
+    cli("ksql", "-e", "CREATE STREAM sales (id STRING KEY) WITH (KAFKA_TOPIC='sales');").assert_error(
+        "BAD_STATEMENT", "Cannot add stream 'SALES': A stream with the same name already exists"
+    )
+    cli("ksql", "--ksql-url", "http://127.0.0.1:9", "-e", "SHOW STREAMS;").assert_error(
+        "KSQL_UNAVAILABLE", "cannot reach ksqlDB at http://127.0.0.1:9"
+    )
+
+
+def test_the_repl_reads_statements_over_several_lines(cli: CliFn) -> None:
+    typed = (
+        "CREATE STREAM sales (id STRING KEY,\n  client_id STRING, price DOUBLE)\n"
+        "  WITH (KAFKA_TOPIC='sales', VALUE_FORMAT='JSON', PARTITIONS=1);\n"
+        "SELEC nothing;\n"
+        "SHOW\nSTREAMS;\nexit\n"
+    )
+    run = cli("ksql", input=typed)
+    assert run.exit_code == 0, run
+    assert "Stream created" in run.stdout and "SALES" in run.stdout
+    assert "error: BAD_STATEMENT: line 1:1: mismatched input 'SELEC'" in run.stderr  # and the REPL goes on
+
+
+def test_serve_runs_ksqldb_and_the_cli_uses_it(data_dir: Path) -> None:
+    proc = subprocess.Popen(
+        [*kafkatui_command(), "--data-dir", str(data_dir), "serve", "--brokers", "1", "--port-base", "0",
+         "--no-schema-registry", "--no-rest-proxy", "--no-connect", "--ksql-port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+        env=subprocess_env(data_dir),
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        url = None
+        for line in proc.stdout:
+            if line.startswith("ksqlDB: "):
+                url = line.removeprefix("ksqlDB: ").strip()
+                break
+        assert url is not None and url.startswith("http://127.0.0.1:")
+        env = subprocess_env(data_dir)
+        ran = subprocess.run(
+            [*kafkatui_command(), "ksql", "--ksql-url", url, "-e", SALES + "SHOW STREAMS;"],
+            capture_output=True, text=True, env=env, timeout=60, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        assert ran.returncode == 0, ran.stderr
+        assert "Stream created" in ran.stdout and "SALES" in ran.stdout
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+    assert proc.returncode == 0

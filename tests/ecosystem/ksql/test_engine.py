@@ -1,0 +1,206 @@
+"""The engine on kafkatui's cluster: the seed's query as a push query that keeps
+updating, a persistent query that comes back after a restart (its table answering pull
+queries), a bad statement that changes nothing, DROP and TERMINATE as ksqlDB orders
+them, INSERT … VALUES and PRINT."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from kafkatui.ecosystem.ksql import statements as st
+from kafkatui.ecosystem.ksql.engine import KsqlEngine
+from kafkatui.ecosystem.ksql.errors import ErrorCode, KsqlError
+from kafkatui.ecosystem.ksql.parser import parse, parse_one
+from tests.ecosystem.streams.conftest import Served, close_served, open_served, until
+
+SALES = (
+    "CREATE STREAM sales (id STRING KEY, client_id STRING, price DOUBLE) "
+    "WITH (KAFKA_TOPIC='sales', VALUE_FORMAT='JSON', PARTITIONS=3);"
+)
+
+
+@pytest.fixture
+async def served() -> AsyncIterator[Served]:
+    s = await open_served("embedded")
+    try:
+        yield s
+    finally:
+        await close_served(s)
+
+
+async def run(engine: KsqlEngine, text: str) -> list[Any]:
+    return [await engine.execute(s) for s in parse(text)]
+
+
+async def sell(engine: KsqlEngine, *sales: tuple[str, str, float]) -> None:
+    await run(
+        engine,
+        "".join(f"INSERT INTO sales (id, client_id, price) VALUES ('{i}', '{c}', {p});" for i, c, p in sales),
+    )
+
+
+async def test_the_seed_query_gives_the_averages_and_keeps_updating(served: Served) -> None:
+    engine = KsqlEngine(served.backend, commit_interval_ms=100)
+    await engine.start()
+    try:
+        await run(engine, SALES)
+        select = parse_one("SELECT client_id, AVG(price) FROM sales GROUP BY client_id EMIT CHANGES")
+        assert isinstance(select, st.Select)
+        push = await engine.push(select, {})
+        await until(
+            lambda: push.streams is not None and push.streams.state == "RUNNING", "push query running"
+        )
+        rows: list[list[Any]] = []
+
+        def drained(count: int) -> bool:
+            while not push.queue.empty():
+                rows.append(push.queue.get_nowait())
+            return len(rows) >= count
+
+        await sell(engine, ("s1", "c1", 10.0), ("s2", "c2", 4.0), ("s3", "c1", 20.0))
+        await until(lambda: drained(3), "three updates")
+        assert sorted(map(tuple, rows)) == [("c1", 10.0), ("c1", 15.0), ("c2", 4.0)]
+        await sell(engine, ("s4", "c1", 0.0))
+        await until(lambda: drained(4), "the next update")
+        assert rows[-1] == ["c1", 10.0]
+        internal = [
+            t for t in served.backend.topic_names(include_internal=True) if t.startswith(push.query_id)
+        ]
+        assert internal  # its repartition and changelog topics, while it runs
+        assert await engine.close_push(push.query_id)
+        assert not [
+            t for t in served.backend.topic_names(include_internal=True) if t.startswith(push.query_id)
+        ]
+    finally:
+        await engine.close()
+
+
+async def test_a_persistent_query_comes_back_after_a_restart(served: Served) -> None:
+    engine = KsqlEngine(served.backend, commit_interval_ms=100)
+    await engine.start()
+    await run(engine, SALES)
+    [created] = await run(
+        engine,
+        "CREATE TABLE avg_price AS SELECT client_id, AVG(price) AS avg, COUNT(*) AS n "
+        "FROM sales GROUP BY client_id;",
+    )
+    query_id = created["commandStatus"]["queryId"]
+    assert query_id == "CTAS_AVG_PRICE_1"  # its command is offset 1 of the command topic
+    await sell(engine, ("s1", "c1", 10.0), ("s2", "c1", 30.0))
+    pull = parse_one("SELECT * FROM avg_price WHERE client_id = 'c1'")
+    assert isinstance(pull, st.Select)
+
+    def answered(e: KsqlEngine, n: int) -> Any:
+        names, _, rows = e.pull(pull)
+        return rows if rows and rows[0][names.index("N")] == n else None
+
+    assert await until(lambda: answered(engine, 2), "pull answer") == [["c1", 20.0, 2]]
+    await asyncio.sleep(0.3)  # a commit interval: the offsets and the changelog are written
+    await engine.close()
+
+    again = KsqlEngine(served.backend, commit_interval_ms=100)
+    await again.start()
+    try:
+        assert set(again.metastore.sources) == {"SALES", "AVG_PRICE"}
+        assert list(again.running) == [query_id]
+        await sell(again, ("s3", "c1", 50.0))
+        assert await until(lambda: answered(again, 3), "pull after the restart") == [["c1", 30.0, 3]]
+    finally:
+        await again.close()
+
+
+async def test_a_bad_statement_changes_nothing(served: Served) -> None:
+    engine = KsqlEngine(served.backend)
+    await engine.start()
+    try:
+        await run(engine, SALES)
+        before = await served.ends(engine.command_topic)
+        for bad in (
+            "CREATE STREAM broken AS SELECT pricee FROM sales;",
+            "CREATE TABLE t AS SELECT client_id FROM sales;",  # a stream, not a table
+            "CREATE STREAM sales (id STRING KEY) WITH (KAFKA_TOPIC='sales');",
+            "DROP STREAM nothing;",
+            "TERMINATE CSAS_NOTHING_9;",
+        ):
+            with pytest.raises(KsqlError) as error:
+                await run(engine, bad)
+            assert error.value.code is ErrorCode.BAD_STATEMENT
+        assert await served.ends(engine.command_topic) == before
+        assert list(engine.metastore.sources) == ["SALES"] and not engine.running
+        assert "BROKEN" not in served.backend.topic_names()
+        with pytest.raises(KsqlError) as error:
+            await run(engine, "SELECT * FROM sales EMIT CHANGES;")
+        assert error.value.code is ErrorCode.QUERY_ENDPOINT
+    finally:
+        await engine.close()
+
+
+async def test_drop_waits_for_terminate_and_can_delete_the_topic(served: Served) -> None:
+    engine = KsqlEngine(served.backend)
+    await engine.start()
+    try:
+        await run(engine, SALES + "CREATE STREAM big AS SELECT * FROM sales WHERE price > 100;")
+        with pytest.raises(KsqlError) as error:
+            await run(engine, "DROP STREAM big;")
+        assert "The following queries write into this source: [CSAS_BIG_1]" in error.value.message
+        await run(engine, "TERMINATE CSAS_BIG_1; DROP STREAM big DELETE TOPIC;")
+        assert "BIG" not in engine.metastore.sources and "BIG" not in served.backend.topic_names()
+    finally:
+        await engine.close()
+
+
+async def test_insert_values_then_print_from_beginning(served: Served) -> None:
+    engine = KsqlEngine(served.backend)
+    await engine.start()
+    try:
+        await run(engine, SALES.replace("PARTITIONS=3", "PARTITIONS=1"))
+        await sell(engine, ("s1", "c1", 2.5))
+        printed = parse_one("PRINT 'sales' FROM BEGINNING LIMIT 1")
+        assert isinstance(printed, st.Print)
+        lines = [line async for line in engine.print_topic(printed)]
+        assert len(lines) == 1
+        assert lines[0].endswith('key: s1, value: {"CLIENT_ID":"c1","PRICE":2.5}, partition: 0')
+        assert lines[0].startswith("rowtime: ")
+    finally:
+        await engine.close()
+
+
+async def test_pull_queries_read_keys_windows_and_scans(served: Served) -> None:
+    engine = KsqlEngine(served.backend, commit_interval_ms=100)
+    await engine.start()
+    try:
+        await run(engine, SALES + "CREATE TABLE per_minute AS SELECT client_id, COUNT(*) AS n FROM sales "
+                  "WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY client_id;")  # fmt: skip
+        await run(
+            engine,
+            "INSERT INTO sales (ROWTIME, id, client_id, price) VALUES (1000, 's1', 'c1', 1.0);"
+            "INSERT INTO sales (ROWTIME, id, client_id, price) VALUES (2000, 's2', 'c1', 1.0);"
+            "INSERT INTO sales (ROWTIME, id, client_id, price) VALUES (61000, 's3', 'c1', 1.0);"
+            "INSERT INTO sales (ROWTIME, id, client_id, price) VALUES (3000, 's4', 'c2', 1.0);",
+        )
+
+        def pulled(text: str) -> Any:
+            statement = parse_one(text)
+            assert isinstance(statement, st.Select)
+            return engine.pull(statement)
+
+        def settled() -> Any:
+            _, _, rows = pulled("SELECT * FROM per_minute WHERE client_id = 'c1'")
+            return rows if rows == [["c1", 2, 0, 60000], ["c1", 1, 60000, 120000]] else None
+
+        await until(settled, "both windows of c1")
+        names, types, rows = pulled(
+            "SELECT client_id, n, WINDOWSTART FROM per_minute WHERE client_id IN ('c2')"
+        )
+        assert (names, types, rows) == (["CLIENT_ID", "N", "WINDOWSTART"], ["STRING", "BIGINT", "BIGINT"],
+                                        [["c2", 1, 0]])  # fmt: skip
+        _, _, scanned = pulled("SELECT client_id FROM per_minute WHERE n > 1")
+        assert scanned == [["c1"]]
+        with pytest.raises(KsqlError, match="Pull queries don't support streams"):
+            pulled("SELECT * FROM sales")
+    finally:
+        await engine.close()

@@ -1,0 +1,39 @@
+"""The golden corpus (golden.json): statements, input records and what the query must
+write, run on the TopologyTestDriver's manual clock, as ksqlDB's query-validation tests
+run theirs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.ecosystem.ksql.qtt import run
+
+CASES = json.loads((Path(__file__).parent / "golden.json").read_text())
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_golden(case: dict[str, Any]) -> None:
+    result = run(case["statements"], case["inputs"])
+    assert result.outputs == case["outputs"]
+
+
+def test_unnamed_columns_are_named_as_ksqldb_names_them() -> None:
+    result = run(
+        "CREATE STREAM s (id STRING KEY, price DOUBLE, name STRING) WITH (KAFKA_TOPIC='s');"
+        "SELECT id, price * 2, UCASE(name), price AS ksql_col_0 FROM s EMIT CHANGES;",
+        [],
+    )
+    assert result.plan.names == ["ID", "KSQL_COL_1", "KSQL_COL_2", "KSQL_COL_0"]
+    assert result.plan.schema == "`ID` STRING, `KSQL_COL_1` DOUBLE, `KSQL_COL_2` STRING, `KSQL_COL_0` DOUBLE"
+
+
+def test_grouping_by_the_key_column_needs_no_repartition_topic() -> None:
+    source = "CREATE STREAM s (id STRING KEY, price DOUBLE, name STRING) WITH (KAFKA_TOPIC='s');"
+    by_key = run(source + "SELECT id, COUNT(*) FROM s GROUP BY id EMIT CHANGES;", [])
+    assert "-repartition" not in str(by_key.plan.builder.build().describe())
+    by_name = run(source + "SELECT name, COUNT(*) FROM s GROUP BY name EMIT CHANGES;", [])
+    assert "(topic: Aggregate-GroupBy-repartition)" in str(by_name.plan.builder.build().describe())

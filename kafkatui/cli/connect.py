@@ -295,6 +295,14 @@ def worker(
             help="How long a departed worker's connectors and tasks wait before they move (KIP-415).",
         ),
     ] = 300_000,
+    exactly_once: Annotated[
+        str,
+        typer.Option(
+            "--exactly-once-source-support",
+            help="KIP-618: disabled, preparing (fencing records only) or enabled (source tasks "
+            "write records and offsets in transactions).",
+        ),
+    ] = "disabled",
 ) -> None:
     """Run a distributed Connect worker on its own: it joins GROUP_ID on the cluster the
     global options name (--bootstrap-server, or kafkatui's own, attached to `kafkatui
@@ -312,7 +320,14 @@ def worker(
         session_timeout_ms=session_timeout_ms,
         heartbeat_interval_ms=heartbeat_interval_ms,
         scheduled_rebalance_max_delay_ms=scheduled_delay_ms,
+        exactly_once_source_support=exactly_once,
     )
+    if exactly_once not in ("disabled", "preparing", "enabled"):
+        raise fail(
+            "INVALID_CONFIG",
+            f"Invalid value {exactly_once} for configuration exactly.once.source.support: "
+            "String must be one of: disabled, preparing, enabled",
+        )
 
     async def main() -> None:
         import asyncio

@@ -29,7 +29,7 @@ def _config_change(request: web.Request) -> bool:
     if method == "DELETE":
         return path.count("/") == 2
     if method == "PUT":
-        return path.endswith(("/config", "/pause", "/resume", "/stop"))
+        return path.endswith(("/config", "/pause", "/resume", "/stop", "/fence"))
     return False
 
 

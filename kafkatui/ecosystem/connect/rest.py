@@ -237,6 +237,17 @@ async def offsets(request: web.Request) -> web.Response:
     return json_response(request, {"offsets": await _worker(request).offsets_of(_name(request))})
 
 
+async def fence(request: web.Request) -> web.Response:
+    """PUT /connectors/{c}/fence, between workers only (KIP-618): the leader's round of
+    zombie fencing for a source connector's new task configs."""
+    worker = _worker(request)
+    name = _name(request)
+    if worker.config.exactly_once_source_support == "disabled":
+        raise HttpError(400, 400, "Exactly-once source support is not enabled on this worker")
+    await worker.fence_zombies(name)
+    return web.Response(status=204)
+
+
 def add_routes(app: web.Application) -> None:
     r = app.router
     r.add_get("/", root)
@@ -259,3 +270,4 @@ def add_routes(app: web.Application) -> None:
     r.add_put("/connectors/{connector}/stop", _target(TargetState.STOPPED))
     r.add_get("/connectors/{connector}/topics", topics)
     r.add_get("/connectors/{connector}/offsets", offsets)
+    r.add_put("/connectors/{connector}/fence", fence)

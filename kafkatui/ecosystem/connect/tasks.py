@@ -222,17 +222,33 @@ class WorkerSourceTask(WorkerTask):
     task: SourceTask
     kind = "source"
 
+    def _producer_config(self) -> ProducerConfig:
+        return ProducerConfig(acks="all", linger_ms=5)
+
+    async def _begin(self) -> None:
+        """Before the task reads its offsets (the exactly-once task's InitProducerId)."""
+
+    def _context(self) -> SourceTaskContext:
+        return SourceTaskContext(self.connector, self.number, self.worker.offset_reader(self.connector))
+
+    def _commit_due(self, polled: bool, last_commit: float) -> bool:
+        """Whether to commit after a poll: every offset.flush.interval.ms (at least
+        once); the exactly-once task commits at its transaction boundaries instead."""
+        return self._due(last_commit)
+
+    async def _sent_one(self, record: SourceRecord) -> None:
+        """After each record of a poll is sent (connector-defined transactions)."""
+
     async def _execute(self) -> None:
-        self.producer = self.worker.backend.producer(ProducerConfig(acks="all", linger_ms=5))
+        self.producer = self.worker.backend.producer(self._producer_config())
         self._send_error: BaseException | None = None
         self._pending: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         self._topics: set[str] = set()
         self._in_flight: collections.deque[asyncio.Future[Any]] = collections.deque()
         await self._prepare()
-        self.task.initialize(
-            SourceTaskContext(self.connector, self.number, self.worker.offset_reader(self.connector))
-        )
-        await self.worker.read_offsets()
+        await self._begin()
+        self.task.initialize(self._context())
+        await self.worker.read_offsets(self.connector)
         await call(self.task.start, self.props)
         await self._status("RUNNING")
         loop = asyncio.get_running_loop()
@@ -245,6 +261,7 @@ class WorkerSourceTask(WorkerTask):
             last = None
             for record in records or ():
                 last = await self._send(record) or last
+                await self._sent_one(record)
             if last is not None:
                 self._in_flight.append(last)
             # Sends queue without blocking, so a source that always has data would never
@@ -258,7 +275,7 @@ class WorkerSourceTask(WorkerTask):
                 raise ConnectException(
                     "Unrecoverable exception from producer send callback"
                 ) from self._send_error
-            if self._due(last_commit):
+            if self._commit_due(bool(records), last_commit):
                 await self.commit()
                 last_commit = loop.time()
         await self.commit()

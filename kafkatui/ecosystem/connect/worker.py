@@ -11,6 +11,7 @@ each worker runs only the connectors and tasks it is assigned (`reconcile`)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import traceback
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kafkatui.backends.base import Backend
-from kafkatui.ecosystem.connect import validation
+from kafkatui.ecosystem.connect import eos, validation
 from kafkatui.ecosystem.connect.api import Connector, ConnectorContext
 from kafkatui.ecosystem.connect.converters import make_converter
 from kafkatui.ecosystem.connect.group import WorkerGroup
@@ -50,6 +51,7 @@ class WorkerConfig:
     rebalance_timeout_ms: int = 60_000
     heartbeat_interval_ms: int = 3_000
     scheduled_rebalance_max_delay_ms: int = 300_000  # KIP-415: lost work waits this long
+    exactly_once_source_support: str = eos.DISABLED  # KIP-618: disabled | preparing | enabled
 
 
 class ConnectError(Exception):
@@ -73,12 +75,19 @@ def _text(value: Any) -> str:
 
 
 class _OffsetReader:
-    def __init__(self, store: OffsetStore, connector: str) -> None:
-        self.store = store
+    """A connector's offsets: from its own offsets.storage.topic, falling back to the
+    worker's (Kafka's ConnectorOffsetBackingStore)."""
+
+    def __init__(self, stores: list[OffsetStore], connector: str) -> None:
+        self.stores = stores
         self.connector = connector
 
     def offset(self, partition: Any) -> dict[str, Any] | None:
-        return self.store.get(self.connector, dict(partition))
+        for store in self.stores:
+            found = store.get(self.connector, dict(partition))
+            if found is not None:
+                return found
+        return None
 
 
 class Worker:
@@ -90,8 +99,12 @@ class Worker:
         self.plugins = plugins or Plugins()
         self.configs = ConfigStore(backend, self.config.config_storage_topic)
         self.offsets = OffsetStore(
-            backend, self.config.offset_storage_topic, self.config.offset_storage_partitions
+            backend,
+            self.config.offset_storage_topic,
+            self.config.offset_storage_partitions,
+            read_committed=self.exactly_once,
         )
+        self._connector_offsets: dict[str, OffsetStore] = {}  # by offsets.storage.topic
         self.status = StatusStore(
             backend, self.config.status_storage_topic, self.config.status_storage_partitions
         )
@@ -124,11 +137,40 @@ class Worker:
     def now_ms(self) -> int:
         return int(time.time() * 1000)
 
-    def offset_reader(self, connector: str) -> _OffsetReader:
-        return _OffsetReader(self.offsets, connector)
+    @property
+    def exactly_once(self) -> bool:
+        """exactly.once.source.support=enabled: source tasks write in transactions."""
+        return self.config.exactly_once_source_support == eos.ENABLED
 
-    async def read_offsets(self) -> None:
-        await self.offsets.log.read_to_end()
+    def _offset_stores(self, connector: str) -> list[OffsetStore]:
+        props = self.configs.state.connectors.get(connector, {})
+        own = self._connector_offsets.get(props.get(eos.OFFSETS_STORAGE_TOPIC) or "")
+        return [own, self.offsets] if own is not None and own is not self.offsets else [self.offsets]
+
+    def offset_reader(self, connector: str) -> _OffsetReader:
+        return _OffsetReader(self._offset_stores(connector), connector)
+
+    async def connector_offsets(self, connector: str) -> OffsetStore:
+        """Where a connector's tasks write their offsets: its offsets.storage.topic
+        (created, compacted, when first used) or the worker's."""
+        props = self.configs.state.connectors.get(connector, {})
+        topic = (props.get(eos.OFFSETS_STORAGE_TOPIC) or "").strip()
+        if not topic or topic == self.offsets.log.topic:
+            return self.offsets
+        store = self._connector_offsets.get(topic)
+        if store is None:
+            store = OffsetStore(
+                self.backend, topic, self.config.offset_storage_partitions, read_committed=self.exactly_once
+            )
+            await store.log.start()
+            self._connector_offsets[topic] = store
+        return store
+
+    async def read_offsets(self, connector: str | None = None) -> None:
+        if connector is not None:
+            await self.connector_offsets(connector)
+        for store in self._offset_stores(connector) if connector is not None else [self.offsets]:
+            await store.log.read_to_end()
 
     # --- lifecycle --------------------------------------------------------------------
 
@@ -155,7 +197,7 @@ class Worker:
                 await self._stop_connector(name, status="UNASSIGNED")
         if self.group is not None:
             await self.group.stop()
-        for store in (self.status, self.offsets, self.configs):
+        for store in (self.status, *self._connector_offsets.values(), self.offsets, self.configs):
             try:
                 await store.log.flush() if store.log._producer is not None else None
             except Exception as error:
@@ -210,6 +252,8 @@ class Worker:
         if self.configs.state.tasks.get(name) != full:
             await self._stop_tasks(name)
             await self.configs.put_task_configs(name, full)
+            if plugin.kind == "source":
+                await self.request_fencing(name)
         for number in range(len(self.configs.state.tasks.get(name, []))):
             if (name, number) not in self.tasks and self.owns(name, number):
                 await self._start_task(name, number)
@@ -226,6 +270,36 @@ class Worker:
             own["topics"] = props.get("topics", "")
         return {k: str(v) for k, v in own.items()}
 
+    async def request_fencing(self, name: str) -> None:
+        """After new task configs of a source connector: the fencing round (KIP-618),
+        by the leader (a follower asks it: PUT /connectors/{c}/fence)."""
+        if self.config.exactly_once_source_support == eos.DISABLED:
+            return
+        if self.group is None or self.group.is_leader:
+            await self.fence_zombies(name)
+        else:
+            try:
+                await self.group.ask_leader("PUT", f"/connectors/{name}/fence")
+            except Exception as error:  # its tasks wait; the next tick asks again
+                log.warning("could not ask the leader to fence %s's zombies: %s", name, error)
+
+    async def fence_zombies(self, name: str) -> None:
+        """DistributedHerder.fenceZombieSourceTasks: InitProducerId for the transactional
+        id of every task of the previous generation (a zombie's next write then fails
+        with PRODUCER_FENCED and its open transaction is aborted), then the task count
+        record that lets the new generation start. With `preparing`, only the record."""
+        self.require(name)
+        s = self.configs.state
+        count = len(s.tasks.get(name, []))
+        if self.exactly_once:
+            previous = s.task_counts.get(name, count)  # none yet: fence this generation's ids
+            for number in range(previous):
+                await self.backend.fence_transaction(eos.transactional_id(self.config.group_id, name, number))
+        await self.configs.put_task_count(name, count)
+
+    def _fencing_pending(self, name: str, kind: str) -> bool:
+        return self.exactly_once and kind == "source" and name in self.configs.state.pending_fencing
+
     async def _start_task(self, name: str, number: int) -> None:
         props = self.configs.state.connectors[name]
         task_props = self.configs.state.tasks[name][number]
@@ -238,7 +312,15 @@ class Worker:
         except Exception:
             await self.put_task_status(name, number, "FAILED", traceback.format_exc())
             return
-        kind = WorkerSourceTask if connector.kind == "source" else WorkerSinkTask
+        if self._fencing_pending(name, connector.kind):
+            if self.owns(name):  # the round this worker asked for did not happen: again
+                await self.request_fencing(name)
+            if self._fencing_pending(name, connector.kind):
+                log.info("task %s-%d waits for its connector's zombie fencing", name, number)
+                return
+        kind: type[WorkerTask] = WorkerSinkTask
+        if connector.kind == "source":
+            kind = eos.ExactlyOnceWorkerSourceTask if self.exactly_once else WorkerSourceTask
         worker_task = kind(
             self, name, number, task, task_props, keys, values, props.get("errors.tolerance") == "all"
         )
@@ -317,7 +399,9 @@ class Worker:
         return props
 
     def validate(self, plugin_name: str, props: dict[str, Any]) -> dict[str, Any]:
-        return validation.validate(self.plugins.find(plugin_name), props, self.plugins)
+        return validation.validate(
+            self.plugins.find(plugin_name), props, self.plugins, exactly_once=self.exactly_once
+        )
 
     async def put_connector(self, name: str, props: dict[str, Any]) -> bool:
         """Create or reconfigure; True if it was created."""
@@ -329,7 +413,7 @@ class Worker:
             for k, v in {**props, "name": name}.items()
             if v is not None
         }
-        infos = validation.validate(plugin, props, self.plugins)
+        infos = validation.validate(plugin, props, self.plugins, exactly_once=self.exactly_once)
         if infos["error_count"]:
             errors = validation.problems(infos)
             raise ConnectError(
@@ -481,8 +565,12 @@ class Worker:
         consumer group's committed offsets."""
         props = self.require(name)
         if self.kind(name) == "source":
-            await self.offsets.log.read_to_end()
-            return [{"partition": p, "offset": o} for p, o in self.offsets.of(name)]
+            await self.read_offsets(name)
+            found: dict[str, dict[str, Any]] = {}
+            for store in reversed(self._offset_stores(name)):  # the connector's own win
+                for p, o in store.of(name):
+                    found[json.dumps(p, sort_keys=True)] = {"partition": p, "offset": o}
+            return list(found.values())
         group = await self.backend.describe_group(f"connect-{name}")
         topics = {t.strip() for t in props.get("topics", "").split(",") if t.strip()}
         return [

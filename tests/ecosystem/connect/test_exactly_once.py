@@ -179,3 +179,30 @@ def test_validation_refuses_what_cannot_be_exactly_once(tmp_path: Path) -> None:
         assert errors["exactly.once.support"] == []
     finally:
         c.close()
+
+
+def test_new_task_configs_fence_the_previous_generation(tmp_path: Path) -> None:
+    """Two tasks, then one: the fencing round bumps the epoch of task 1's transactional
+    id too, which no task of the new generation uses (a zombie of it is fenced), and the
+    tasks-fencing record holds the new count."""
+    c = ServedConnect("embedded", exactly_once_source_support="enabled")
+    try:
+        config = {"connector.class": "Datagen", "quickstart": "sales", "kafka.topic": "s",
+                  "max.interval": "50", "tasks.max": "2"}  # fmt: skip
+        assert c.create("gen", **config).status_code == 201
+        c.until_state("gen", "RUNNING", 1)
+
+        def epoch(task: int) -> int:
+            txn = eos.transactional_id("connect-cluster", "gen", task)
+            return c.call(c.backend.describe_transactions([txn]))[0].producer_epoch
+
+        before = epoch(1)
+        answer = c.http.put("/connectors/gen/config", json={**config, "tasks.max": "1"})
+        assert answer.status_code == 200, answer.text
+        c.until(lambda: len(c.state("gen")["tasks"]) == 1, "one task")
+        assert epoch(1) > before
+        records = {r.key.decode(): r.value for r in c.log("connect-configs") if r.key}
+        assert records["tasks-fencing-gen"] == b'{"task-count":1}'
+        assert c.worker.configs.state.task_counts["gen"] == 1
+    finally:
+        c.close()

@@ -2,9 +2,10 @@
 three internal topics (`storage.py`). What the REST API asks of a Connect cluster, it
 does here: create, reconfigure, pause, resume, stop, restart, delete, and report status.
 
-Standalone (`distributed=False`), this worker is its own cluster's leader: it writes
+Alone (`distributed=False`), this worker is its own cluster's leader: it writes
 connector configs and their task configs and applies them as read back from
-connect-configs. Distributed, it joins its Connect group (`group.py`): the REST API's
+connect-configs; with `offset_storage_file` it is connect-standalone.sh's worker, its
+configs and statuses in memory and its offsets in that file (`standalone.py`). Distributed, it joins its Connect group (`group.py`): the REST API's
 config changes are written by the group's leader (others forward to it, `rest.py`) and
 each worker runs only the connectors and tasks it is assigned (`reconcile`)."""
 
@@ -16,10 +17,11 @@ import logging
 import time
 import traceback
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from kafkatui.backends.base import Backend
-from kafkatui.ecosystem.connect import eos, validation
+from kafkatui.ecosystem.connect import eos, standalone, validation
 from kafkatui.ecosystem.connect.api import Connector, ConnectorContext
 from kafkatui.ecosystem.connect.converters import make_converter
 from kafkatui.ecosystem.connect.group import WorkerGroup
@@ -52,6 +54,9 @@ class WorkerConfig:
     heartbeat_interval_ms: int = 3_000
     scheduled_rebalance_max_delay_ms: int = 300_000  # KIP-415: lost work waits this long
     exactly_once_source_support: str = eos.DISABLED  # KIP-618: disabled | preparing | enabled
+    # Standalone mode (connect-standalone.sh): configs and statuses in memory, source
+    # offsets in this file (offset.storage.file.filename); no internal topics.
+    offset_storage_file: str | None = None
 
 
 class ConnectError(Exception):
@@ -108,6 +113,8 @@ class Worker:
         self.status = StatusStore(
             backend, self.config.status_storage_topic, self.config.status_storage_partitions
         )
+        if self.config.offset_storage_file is not None:
+            standalone.use_local_storage(self, Path(self.config.offset_storage_file))
         self.connectors: dict[str, Connector] = {}
         self.tasks: dict[tuple[str, int], WorkerTask] = {}
         self.lock = asyncio.Lock()
@@ -155,7 +162,7 @@ class Worker:
         (created, compacted, when first used) or the worker's."""
         props = self.configs.state.connectors.get(connector, {})
         topic = (props.get(eos.OFFSETS_STORAGE_TOPIC) or "").strip()
-        if not topic or topic == self.offsets.log.topic:
+        if not topic or topic == self.offsets.log.topic or self.config.offset_storage_file is not None:
             return self.offsets
         store = self._connector_offsets.get(topic)
         if store is None:

@@ -167,9 +167,13 @@ class ClusterConfigState:
     # connectors whose task configs were committed since theirs (pendingFencing).
     task_counts: dict[str, int] = field(default_factory=dict)
     pending_fencing: set[str] = field(default_factory=set)
+    # KIP-745: restart requests read since the worker started, not yet acted on.
+    restarts: list[tuple[str, bool, bool]] = field(default_factory=list)
+    live: bool = False  # the log was read to its end once: older requests are history
 
 
 TASK_COUNT_PREFIX = "tasks-fencing-"  # KafkaConfigBackingStore.TASK_COUNT_RECORD_PREFIX
+RESTART_PREFIX = "restart-connector-"  # KafkaConfigBackingStore.RESTART_PREFIX
 
 
 class ConfigStore:
@@ -202,6 +206,10 @@ class ConfigStore:
         elif key.startswith("task-") and value is not None:
             name, _, number = key[len("task-") :].rpartition("-")
             s.pending.setdefault(name, {})[int(number)] = dict(value["properties"])
+        elif key.startswith(RESTART_PREFIX) and value is not None:
+            if s.live:
+                name = key[len(RESTART_PREFIX) :]
+                s.restarts.append((name, bool(value.get("include-tasks")), bool(value.get("only-failed"))))
         elif key.startswith(TASK_COUNT_PREFIX) and value is not None:
             name = key[len(TASK_COUNT_PREFIX) :]
             s.task_counts[name] = int(value["task-count"])
@@ -229,6 +237,18 @@ class ConfigStore:
         for number, props in enumerate(configs):
             await self.log.send(f"task-{name}-{number}", {"properties": props})
         await self.log.send(f"commit-{name}", {"tasks": len(configs)})
+        await self.log.read_to_end()
+
+    async def start(self) -> None:
+        await self.log.start()
+        self.state.live = True
+
+    async def put_restart_request(self, name: str, include_tasks: bool, only_failed: bool) -> None:
+        """KafkaConfigBackingStore.putRestartRequest: every worker reads it and restarts
+        what it runs of the connector."""
+        await self.log.send(
+            f"{RESTART_PREFIX}{name}", {"include-tasks": include_tasks, "only-failed": only_failed}
+        )
         await self.log.read_to_end()
 
     async def put_task_count(self, name: str, count: int) -> None:

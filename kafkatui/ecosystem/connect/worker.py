@@ -5,9 +5,10 @@ does here: create, reconfigure, pause, resume, stop, restart, delete, and report
 Alone (`distributed=False`), this worker is its own cluster's leader: it writes
 connector configs and their task configs and applies them as read back from
 connect-configs; with `offset_storage_file` it is connect-standalone.sh's worker, its
-configs and statuses in memory and its offsets in that file (`standalone.py`). Distributed, it joins its Connect group (`group.py`): the REST API's
-config changes are written by the group's leader (others forward to it, `rest.py`) and
-each worker runs only the connectors and tasks it is assigned (`reconcile`)."""
+configs and statuses in memory and its offsets in that file (`standalone.py`).
+Distributed, it joins its Connect group (`group.py`): config changes and task configs
+are written by the group's leader (others forward them to it, `forward.py`) and each
+worker runs only the connectors and tasks it is assigned (`reconcile`)."""
 
 from __future__ import annotations
 
@@ -125,6 +126,7 @@ class Worker:
         self._connector_props: dict[str, dict[str, str]] = {}
         self._running_task_props: dict[tuple[str, int], dict[str, str]] = {}
         self._targets: dict[str, str] = {}
+        self._unpublished: set[str] = set()  # connectors whose new task configs the leader has not got
 
     def owns(self, name: str, number: int = CONNECTOR_TASK) -> bool:
         """Whether this worker runs that connector (number -1) or task: standalone, all."""
@@ -184,7 +186,8 @@ class Worker:
     async def start(self) -> None:
         """Create or read the internal topics, then start every connector they hold in
         its target state (a restarted worker resumes its sources at their offsets)."""
-        for store in (self.configs, self.offsets, self.status):
+        await self.configs.start()
+        for store in (self.offsets, self.status):
             await store.log.start()
         self.generation = max([s.generation for s in self.status.connectors.values()] + [0]) + 1
         self.started = True
@@ -258,9 +261,10 @@ class Worker:
         await self._connector_status(name, "PAUSED" if target == TargetState.PAUSED else "RUNNING")
         if self.configs.state.tasks.get(name) != full:
             await self._stop_tasks(name)
-            await self.configs.put_task_configs(name, full)
-            if plugin.kind == "source":
-                await self.request_fencing(name)
+            if not await self._publish_task_configs(name, full):
+                self._unpublished.add(name)  # the leader could not be asked: the next tick tries again
+                return
+        self._unpublished.discard(name)
         for number in range(len(self.configs.state.tasks.get(name, []))):
             if (name, number) not in self.tasks and self.owns(name, number):
                 await self._start_task(name, number)
@@ -276,6 +280,33 @@ class Worker:
         if plugin.kind == "sink":
             own["topics"] = props.get("topics", "")
         return {k: str(v) for k, v in own.items()}
+
+    async def _publish_task_configs(self, name: str, configs: list[dict[str, str]]) -> bool:
+        """New task configs go to connect-configs through the leader only (a follower
+        sends them with Kafka's internal POST /connectors/{c}/tasks); False if it could
+        not be reached."""
+        if self.group is None or self.group.is_leader:
+            await self.write_task_configs(name, configs)
+            return True
+        try:
+            await self.group.ask_leader("POST", f"/connectors/{name}/tasks", configs)
+        except Exception as error:
+            log.warning("could not send %s's task configs to the leader: %s", name, error)
+            return False
+        await self.configs.log.read_to_end()
+        return True
+
+    async def write_task_configs(self, name: str, configs: list[dict[str, str]]) -> None:
+        """The leader's part (DistributedHerder.putTaskConfigs): write them, then, for a
+        source connector with exactly-once support, the fencing round."""
+        self.require(name)
+        if self.group is not None and not self.group.is_leader:
+            raise ConnectError(
+                409, "Cannot complete request because of a conflicting operation (not the leader)"
+            )
+        await self.configs.put_task_configs(name, configs)
+        if self.kind(name) == "source":
+            await self.request_fencing(name)
 
     async def request_fencing(self, name: str) -> None:
         """After new task configs of a source connector: the fencing round (KIP-618),
@@ -383,7 +414,9 @@ class Worker:
                 target = s.target_states.get(name, TargetState.STARTED)
                 count = len(s.tasks.get(name, []))
                 missing = (
-                    self.owns(name) and name not in self.connectors and target != TargetState.STOPPED
+                    self.owns(name)
+                    and (name not in self.connectors or name in self._unpublished)
+                    and target != TargetState.STOPPED
                 ) or any(self.owns(name, n) and (name, n) not in self.tasks for n in range(count))
                 if missing:
                     await self._start_connector(name)
@@ -396,6 +429,7 @@ class Worker:
                             name, "PAUSED" if target == TargetState.PAUSED else "RUNNING"
                         )
                 self._targets[name] = target
+            await self._apply_restart_requests()
 
     # --- what the REST API asks -------------------------------------------------------
 
@@ -482,14 +516,22 @@ class Worker:
         status = self.status.connectors.get(name) if number is None else self.status.tasks.get((name, number))
         return status is not None and status.state == "FAILED"
 
+    def _restart_plan(self, name: str, include_tasks: bool, only_failed: bool) -> tuple[bool, set[int]]:
+        """What a restart request covers: the Connector object, and which tasks."""
+        numbers = range(len(self.configs.state.tasks.get(name, [])))
+        connector = not only_failed or self._failed(name)
+        tasks = {n for n in numbers if include_tasks and (not only_failed or self._failed(name, n))}
+        return connector, tasks
+
     async def restart(self, name: str, include_tasks: bool, only_failed: bool) -> dict[str, Any] | None:
         """POST .../restart: without either flag only the Connector object restarts (204);
-        with them, the plan answered as 202 with RESTARTING states (KIP-745)."""
+        with them, the plan answered as 202 with RESTARTING states (KIP-745).
+        Distributed, the flagged kind is the leader's (forward.py sends it there): it
+        writes a restart request to connect-configs, and each worker restarts what it
+        runs of the plan when it reads it; the plain kind runs on the connector's owner."""
         async with self.lock:
             self.require(name)
-            numbers = range(len(self.configs.state.tasks.get(name, [])))
-            connector = not only_failed or self._failed(name)
-            tasks = {n for n in numbers if include_tasks and (not only_failed or self._failed(name, n))}
+            connector, tasks = self._restart_plan(name, include_tasks, only_failed)
             plan = None
             if include_tasks or only_failed:
                 plan = self.status_info(name)
@@ -498,12 +540,30 @@ class Worker:
                 for task in plan["tasks"]:
                     if task["id"] in tasks:
                         task["state"] = "RESTARTING"
-            await self._stop_tasks(name, only=tasks)
-            if connector:
-                await self._stop_connector_only(name)
-                await self._connector_status(name, "RESTARTING")
-            await self._start_connector(name)  # the connector if it is not running, then missing tasks
+                if self.group is not None:
+                    await self.configs.put_restart_request(name, include_tasks, only_failed)
+                    return plan
+            await self._restart_owned(name, connector, tasks)
             return plan
+
+    async def _restart_owned(self, name: str, connector: bool, tasks: set[int]) -> None:
+        tasks = {n for n in tasks if self.owns(name, n)}
+        await self._stop_tasks(name, only=tasks)
+        for number in tasks:
+            await self.put_task_status(name, number, "RESTARTING")
+        if connector and self.owns(name):
+            await self._stop_connector_only(name)
+            await self._connector_status(name, "RESTARTING")
+        await self._start_connector(name)  # the connector if it is not running, then missing tasks
+
+    async def _apply_restart_requests(self) -> None:
+        """The restart requests read from connect-configs since the last tick (KIP-745's
+        RestartRequest), each for the part of its plan this worker runs."""
+        requests, self.configs.state.restarts = self.configs.state.restarts, []
+        for name, include_tasks, only_failed in requests:
+            if name in self.configs.state.connectors:
+                connector, tasks = self._restart_plan(name, include_tasks, only_failed)
+                await self._restart_owned(name, connector, tasks)
 
     async def _stop_connector_only(self, name: str) -> None:
         connector = self.connectors.pop(name, None)
@@ -517,8 +577,10 @@ class Worker:
     async def restart_task(self, name: str, number: int) -> None:
         async with self.lock:
             self.require(name)
-            if number >= len(self.configs.state.tasks.get(name, [])) or name not in self.connectors:
+            if number >= len(self.configs.state.tasks.get(name, [])):
                 raise ConnectError(404, f"Task {name}-{number} not found")
+            if not self.owns(name, number):  # forward.py sends it to the owner first
+                raise ConnectError(409, "Cannot restart task since it is not assigned to this member")
             await self._stop_tasks(name, only={number})
             await self._start_task(name, number)
 

@@ -145,7 +145,7 @@ def test_interval_boundary_and_a_connector_offsets_topic(eos_connect: ServedConn
     )
     assert c.backend.describe_topic("src-offsets").configs.get("cleanup.policy") == "compact"
     assert _values(c, "connect-offsets", "read_committed") == []  # the connector's own topic has them
-    assert len(_values(c, "src-offsets", "read_committed")) >= 1
+    c.until(lambda: len(_values(c, "src-offsets", "read_committed")) >= 1, "the offsets in src-offsets")
 
 
 def test_validation_refuses_what_cannot_be_exactly_once(tmp_path: Path) -> None:

@@ -224,7 +224,7 @@ class ExactlyOnceWorkerSourceTask(WorkerSourceTask):
             return
         self._ensure_transaction()
         self._raise_send_error()
-        offsets, self._pending = self._pending, {}
+        offsets = self._take_pending()
         store = self.offset_store
         for partition, offset in offsets.values():
             await self.producer.send(store.log.topic, dumps(offset), key=store.key(self.connector, partition))

@@ -242,7 +242,10 @@ class WorkerSourceTask(WorkerTask):
     async def _execute(self) -> None:
         self.producer = self.worker.backend.producer(self._producer_config())
         self._send_error: BaseException | None = None
-        self._pending: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self._pending: dict[str, tuple[Any, Any]] = {}
+        self._last_partition: Any = None
+        self._last_copy: dict[str, Any] = {}
+        self._last_key = ""
         self._topics: set[str] = set()
         self._in_flight: collections.deque[asyncio.Future[Any]] = collections.deque()
         await self._prepare()
@@ -352,9 +355,18 @@ class WorkerSourceTask(WorkerTask):
         return record, key, value
 
     def _offset_of(self, record: SourceRecord) -> None:
-        if record.source_partition is not None and record.source_offset is not None:
-            partition = dict(record.source_partition)
-            self._pending[json.dumps(partition, sort_keys=True)] = (partition, dict(record.source_offset))
+        partition, offset = record.source_partition, record.source_offset
+        if partition is None or offset is None:
+            return
+        if partition is not self._last_partition or partition != self._last_copy:  # a poll often shares one
+            self._last_partition, self._last_copy = partition, dict(partition)
+            self._last_key = json.dumps(self._last_copy, sort_keys=True)
+        self._pending[self._last_key] = (partition, offset)
+
+    def _take_pending(self) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+        """The offsets to commit (copied now: a task may reuse its mappings), cleared."""
+        pending, self._pending = self._pending, {}
+        return {key: (dict(partition), dict(offset)) for key, (partition, offset) in pending.items()}
 
     def _sent(self, future: asyncio.Future[Any]) -> None:
         if future.cancelled() or future.exception() is None:
@@ -375,7 +387,7 @@ class WorkerSourceTask(WorkerTask):
                 "Unrecoverable exception from producer send callback"
             ) from self._send_error
         if self._pending:
-            offsets, self._pending = self._pending, {}
+            offsets = self._take_pending()
             await self.worker.offsets.put(self.connector, offsets)
         await call(self.task.commit)
 
@@ -506,7 +518,7 @@ class WorkerSinkTask(WorkerTask):
         batch: list[SinkRecord] = []
         for r in records:
             record = self._convert_and_transform(r)
-            if inspect.isawaitable(record):
+            if record is not None and type(record) is not SinkRecord and inspect.isawaitable(record):
                 record = await record
             if record is not None:
                 batch.append(record)

@@ -242,8 +242,13 @@ class ExactlyOnceWorkerSourceTask(WorkerSourceTask):
             ) from self._send_error
 
     async def _abort(self) -> None:
+        """The connector asked: its records so far are dropped, with their offsets. They
+        are flushed first, so their sends succeed (into the aborted transaction) and
+        only a real send failure fails the task."""
         self._pending = {}
         if self.open:
+            await self.producer.flush()
+            self._raise_send_error()
             self.open = False
             await self.producer.abort_transaction()
             self.aborted_transactions += 1

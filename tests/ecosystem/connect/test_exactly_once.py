@@ -6,6 +6,7 @@ Validation refuses what cannot be exactly-once, in Kafka's words."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,16 @@ import pytest
 
 from kafkatui.common.clients import ConsumerConfig
 from kafkatui.ecosystem.connect import eos
-from kafkatui.ecosystem.connect.api import ConnectException
-from kafkatui.ecosystem.connect.plugins import TransformDesc
+from kafkatui.ecosystem.connect.api import (
+    SUPPORTED,
+    ConnectException,
+    Props,
+    SourceConnector,
+    SourceRecord,
+    SourceTask,
+    Task,
+)
+from kafkatui.ecosystem.connect.plugins import PluginDesc, TransformDesc
 from kafkatui.ecosystem.connect.transforms import Transformation
 from tests.ecosystem.connect.conftest import ServedConnect, write_lines
 
@@ -206,3 +215,68 @@ def test_new_task_configs_fence_the_previous_generation(tmp_path: Path) -> None:
         assert c.worker.configs.state.task_counts["gen"] == 1
     finally:
         c.close()
+
+
+BOUNDED = "com.example.BoundedSourceConnector"
+
+
+class BoundedSourceTask(SourceTask):
+    """One poll of ten records that defines its own transactions: commit after record 4,
+    abort after record 7 (5, 6, 7 are dropped), commit the rest after the batch."""
+
+    def start(self, props: Props) -> None:
+        self.done = False
+
+    async def poll(self) -> list[SourceRecord] | None:
+        if self.done:
+            await asyncio.sleep(0.2)
+            return None
+        self.done = True
+        records = [SourceRecord({"bounded": "p"}, {"n": n + 1}, "bounded", str(n)) for n in range(10)]
+        transactions = self.context.transaction_context
+        assert transactions is not None
+        transactions.commit_transaction(records[4])
+        transactions.abort_transaction(records[7])
+        transactions.commit_transaction()
+        return records
+
+
+class BoundedSourceConnector(SourceConnector):
+    def start(self, props: Props) -> None:
+        return None
+
+    def task_class(self) -> type[Task]:
+        return BoundedSourceTask
+
+    def task_configs(self, max_tasks: int) -> list[Props]:
+        return [{}]
+
+    def exactly_once_support(self, props: Mapping[str, str]) -> str:
+        return SUPPORTED
+
+    def can_define_transaction_boundaries(self, props: Mapping[str, str]) -> str:
+        return SUPPORTED
+
+
+def test_connector_defined_transaction_boundaries(eos_connect: ServedConnect) -> None:
+    c = eos_connect
+    c.worker.plugins.plugins[BOUNDED] = PluginDesc(BOUNDED, BoundedSourceConnector)
+    config = {
+        "connector.class": BOUNDED,
+        "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+        "exactly.once.support": "required",
+        "transaction.boundary": "connector",
+    }
+    answer = c.create("bounded", **config)
+    assert answer.status_code == 201, answer.text
+    expected = ["0", "1", "2", "3", "4", "8", "9"]
+    c.until(lambda: _values(c, "bounded", "read_committed") == expected, "the committed transactions")
+    c.until(
+        lambda: (
+            c.http.get("/connectors/bounded/offsets").json()["offsets"]
+            == [{"partition": {"bounded": "p"}, "offset": {"n": 10}}]
+        ),
+        "the offset of the last committed record",
+    )
+    task = c.worker.tasks[("bounded", 0)]
+    assert (task.committed_transactions, task.aborted_transactions) == (2, 1)

@@ -280,3 +280,19 @@ def test_connector_defined_transaction_boundaries(eos_connect: ServedConnect) ->
     )
     task = c.worker.tasks[("bounded", 0)]
     assert (task.committed_transactions, task.aborted_transactions) == (2, 1)
+
+
+def test_preparing_writes_fencing_records_without_transactions(tmp_path: Path) -> None:
+    """exactly.once.source.support=preparing (the first step of a rolling upgrade): task
+    count records are written, tasks are not transactional yet."""
+    c = ServedConnect("embedded", exactly_once_source_support="preparing")
+    try:
+        source = tmp_path / "in.txt"
+        lines = write_lines(source, 0, 20)
+        config = {k: v for k, v in _string_source(source).items() if k != "exactly.once.support"}
+        assert c.create("src", **config).status_code == 201, "requested is the default"
+        c.until(lambda: _values(c, "lines", "read_uncommitted") == lines, "the lines")
+        assert c.worker.configs.state.task_counts == {"src": 1}
+        assert c.call(c.backend.list_transactions()) == []
+    finally:
+        c.close()

@@ -152,3 +152,15 @@ def test_kill_9_mid_transaction_and_between_transactions_each_line_once(
                 proc.kill()
                 proc.wait(10)
         _stop(served)
+
+
+def test_an_unknown_exactly_once_source_support_is_refused(data_dir: Path) -> None:
+    done = subprocess.run(
+        [*kafkatui_command(), "connect", "worker", "--exactly-once-source-support", "sometimes"],
+        capture_output=True, text=True, env=subprocess_env(data_dir), timeout=60,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert done.stderr.strip() == (
+        "error: INVALID_CONFIG: Invalid value sometimes for configuration exactly.once.source.support: "
+        "String must be one of: disabled, preparing, enabled"
+    )

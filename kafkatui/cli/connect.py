@@ -369,11 +369,18 @@ def worker(
 def standalone(
     ctx: typer.Context,
     worker_properties: Annotated[
-        Path, typer.Argument(help="The worker's properties (offset.storage.file.filename, rest.port, ...).")
+        Path,
+        typer.Argument(
+            metavar="WORKER_PROPERTIES",
+            help="The worker's properties (offset.storage.file.filename, rest.port, ...).",
+        ),
     ],
     connector_files: Annotated[
         list[Path] | None,
-        typer.Argument(help='Connector configs: Java properties, or JSON ({"name", "config"} or flat).'),
+        typer.Argument(
+            metavar="CONNECTOR_FILE",
+            help='Connector configs: Java properties, or JSON ({"name", "config"} or flat).',
+        ),
     ] = None,
 ) -> None:
     """Run a standalone Connect worker, as connect-standalone.sh does: the connectors in

@@ -270,7 +270,13 @@ def test_connector_defined_transaction_boundaries(eos_connect: ServedConnect) ->
     answer = c.create("bounded", **config)
     assert answer.status_code == 201, answer.text
     expected = ["0", "1", "2", "3", "4", "8", "9"]
-    c.until(lambda: _values(c, "bounded", "read_committed") == expected, "the committed transactions")
+
+    def committed() -> bool:
+        task = c.state("bounded")["tasks"][0]
+        assert task["state"] != "FAILED", task.get("trace")  # say why, not just time out
+        return _values(c, "bounded", "read_committed") == expected
+
+    c.until(committed, "the committed transactions")
     c.until(
         lambda: (
             c.http.get("/connectors/bounded/offsets").json()["offsets"]

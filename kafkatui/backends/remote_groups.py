@@ -12,7 +12,7 @@ from typing import Any
 from confluent_kafka import ConsumerGroupTopicPartitions
 from confluent_kafka.admin import AdminClient
 
-from kafkatui.backends import remote_admin
+from kafkatui.backends import remote_admin, remote_members
 from kafkatui.backends.base import (
     ConsumerView,
     Feature,
@@ -52,9 +52,14 @@ class RemoteGroups:
     async def describe_group(self, group_id: str) -> GroupView:
         """DescribeGroups, the group's committed offsets (OffsetFetch) and the partitions'
         high watermarks: lag as kafka-consumer-groups.sh shows it."""
-        described = await coordinator_call(
-            lambda: self._admin.describe_consumer_groups([group_id], request_timeout=TIMEOUT_S)[group_id]
-        )
+        try:
+            described = await coordinator_call(
+                lambda: self._admin.describe_consumer_groups([group_id], request_timeout=TIMEOUT_S)[group_id]
+            )
+        except KafkaError as error:
+            if error.code is not ErrorCode.INVALID_REQUEST or "is not a consumer group" not in str(error):
+                raise
+            return await self._describe_other_group(group_id)
         request = [ConsumerGroupTopicPartitions(group_id)]
         offsets = await coordinator_call(
             lambda: self._admin.list_consumer_group_offsets(request, request_timeout=TIMEOUT_S)[group_id]
@@ -89,6 +94,19 @@ class RemoteGroups:
         return GroupView(
             group_id, _group_state(described.state), described.partition_assignor or "", -1,
             None, tuple(members), tuple(partitions), (), outside, coordinator,
+        )  # fmt: skip
+
+    async def _describe_other_group(self, group_id: str) -> GroupView:
+        """A classic group of another protocol type (Connect's "connect"): its members as
+        DescribeGroups gives them; their assignments are that protocol's bytes, left
+        undecoded, so no partitions."""
+        group, coordinator = await remote_members.describe_classic_group(self.bootstrap_servers, group_id)
+        members = tuple(
+            GroupMemberView(m.member_id, m.client_id, (), None, m.group_instance_id) for m in group.members
+        )
+        return GroupView(
+            group_id, group.group_state or "Unknown", group.protocol_data or "", -1, None, members, (),
+            coordinator=coordinator, protocol_type=group.protocol_type or "",
         )  # fmt: skip
 
     async def alter_group_offsets(self, group_id: str, offsets: Mapping[tuple[str, int], int]) -> None:

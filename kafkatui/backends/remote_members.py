@@ -23,6 +23,7 @@ JOIN_GROUP = (11, 5)  # v4+: MEMBER_ID_REQUIRED (KIP-394); v5: group.instance.id
 HEARTBEAT = (12, 3)
 LEAVE_GROUP = (13, 3)
 SYNC_GROUP = (14, 3)
+DESCRIBE_GROUPS = (15, 5)
 COORDINATOR_TYPE_GROUP = 0
 CLIENT_ID = "kafkatui-connect"
 TIMEOUT_S = 10.0
@@ -60,6 +61,7 @@ class RemoteGroupMember:
         self.member_id = ""
         self.generation_id = -1
         self._coordinator: str | None = None
+        self.coordinator_id = -1
 
     async def _find(self) -> str:
         if self._coordinator is None:
@@ -81,6 +83,7 @@ class RemoteGroupMember:
                     last = KafkaError(_code(answer.error_code), answer.error_message or "")
                     continue
                 self._coordinator = f"{answer.host}:{answer.port}"
+                self.coordinator_id = int(answer.node_id)
                 break
             if self._coordinator is None:
                 raise last or KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE)
@@ -186,3 +189,30 @@ class RemoteMembers:
         return RemoteGroupMember(
             self.bootstrap_servers, group_id, protocol_type, session_timeout_ms, rebalance_timeout_ms
         )
+
+
+async def describe_classic_group(bootstrap: str, group_id: str) -> tuple[Any, int]:
+    """DescribeGroups at the group's coordinator, for a group librdkafka will not
+    describe (its DescribeConsumerGroups refuses another protocol type, such as
+    Connect's): the described group and its coordinator's broker id."""
+    finder = RemoteGroupMember(bootstrap, group_id, "", 0, 0)
+    for _ in range(20):
+        address = await finder._find()
+        answer = await ask(
+            address,
+            DESCRIBE_GROUPS,
+            CLIENT_ID,
+            TIMEOUT_S,
+            groups=(group_id,),
+            include_authorized_operations=False,
+        )
+        group = answer.groups[0]
+        code = _code(group.error_code)
+        if code in _FIND_AGAIN:
+            finder._coordinator = None
+            await asyncio.sleep(0.1)  # retry.backoff.ms
+            continue
+        if code is not ErrorCode.NONE:
+            raise KafkaError(code, f"DescribeGroups of {group_id}")
+        return group, finder.coordinator_id
+    raise KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, f"no coordinator answered for group {group_id}")

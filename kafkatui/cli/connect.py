@@ -295,6 +295,14 @@ def worker(
             help="How long a departed worker's connectors and tasks wait before they move (KIP-415).",
         ),
     ] = 300_000,
+    exactly_once: Annotated[
+        str,
+        typer.Option(
+            "--exactly-once-source-support",
+            help="KIP-618: disabled, preparing (fencing records only) or enabled (source tasks "
+            "write records and offsets in transactions).",
+        ),
+    ] = "disabled",
 ) -> None:
     """Run a distributed Connect worker on its own: it joins GROUP_ID on the cluster the
     global options name (--bootstrap-server, or kafkatui's own, attached to `kafkatui
@@ -312,7 +320,14 @@ def worker(
         session_timeout_ms=session_timeout_ms,
         heartbeat_interval_ms=heartbeat_interval_ms,
         scheduled_rebalance_max_delay_ms=scheduled_delay_ms,
+        exactly_once_source_support=exactly_once,
     )
+    if exactly_once not in ("disabled", "preparing", "enabled"):
+        raise fail(
+            "INVALID_CONFIG",
+            f"Invalid value {exactly_once} for configuration exactly.once.source.support: "
+            "String must be one of: disabled, preparing, enabled",
+        )
 
     async def main() -> None:
         import asyncio
@@ -346,5 +361,104 @@ def worker(
         finally:
             await backend.close()
         console.print("kafka connect worker: stopped, left the group")
+
+    run_async(main)
+
+
+@app.command()
+def standalone(
+    ctx: typer.Context,
+    worker_properties: Annotated[
+        Path,
+        typer.Argument(
+            metavar="WORKER_PROPERTIES",
+            help="The worker's properties (offset.storage.file.filename, rest.port, ...).",
+        ),
+    ],
+    connector_files: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            metavar="CONNECTOR_FILE",
+            help='Connector configs: Java properties, or JSON ({"name", "config"} or flat).',
+        ),
+    ] = None,
+) -> None:
+    """Run a standalone Connect worker, as connect-standalone.sh does: the connectors in
+    the files, their configs and statuses in memory (no connect-configs or
+    connect-status topic), source offsets in offset.storage.file.filename, so a source
+    started again resumes where it stopped; the REST API on rest.port (8083). The
+    cluster is bootstrap.servers if the worker file sets it, else the global options'.
+    Ctrl-C stops the tasks (they commit their offsets)."""
+    from dataclasses import replace
+
+    from kafkatui.cli.context import open_backend, options, run_async
+    from kafkatui.ecosystem.connect.standalone import StandaloneError, read_connector_file, read_worker_config
+    from kafkatui.ecosystem.connect.worker import ConnectError, WorkerConfig
+
+    try:
+        settings = read_worker_config(worker_properties)
+        connectors = [(path, *read_connector_file(path)) for path in connector_files or []]
+    except StandaloneError as error:
+        raise fail("INVALID_CONFIG", str(error)) from None
+    seen: dict[str, Path] = {}
+    for path, name, _ in connectors:
+        if name in seen:
+            raise fail("INVALID_CONFIG", f"{path}: connector {name} is also in {seen[name]}")
+        seen[name] = path
+    defaults = WorkerConfig()
+    config = WorkerConfig(
+        offset_storage_file=str(settings.offset_storage_file),
+        offset_flush_interval_ms=settings.offset_flush_interval_ms,
+        task_shutdown_graceful_timeout_ms=settings.task_shutdown_graceful_timeout_ms,
+        key_converter=settings.key_converter or defaults.key_converter,
+        value_converter=settings.value_converter or defaults.value_converter,
+    )
+    opts = options(ctx)
+    if settings.bootstrap_servers and opts.bootstrap_server is None:
+        opts = replace(opts, bootstrap_server=settings.bootstrap_servers)
+
+    async def main() -> None:
+        import asyncio
+        import signal
+
+        from kafkatui.ecosystem.connect.service import ConnectService
+        from kafkatui.ecosystem.http import HttpListenError
+
+        backend = await open_backend(opts, "connect standalone")
+        try:
+            service = ConnectService(backend, config, port_flag="rest.port")
+            try:
+                url = await service.start(settings.port, settings.host)
+            except HttpListenError as error:
+                raise fail(error.name, str(error)) from None
+            except StandaloneError as error:
+                raise fail("INVALID_CONFIG", str(error)) from None
+            try:
+                console.print(f"kafka connect standalone: [bold]{url}[/]", highlight=False)
+                console.print(f"offsets: {settings.offset_storage_file}", highlight=False)
+                for path, name, props in connectors:
+                    try:
+                        await service.worker.put_connector(name, props)
+                    except ConnectError as error:
+                        problems = "; ".join(line for line in error.message.splitlines()[1:-1] if line)
+                        raise fail("INVALID_CONFIG", f"{path}: {problems or error.message}") from None
+                    except Exception as error:  # an unknown plugin class, say
+                        raise fail("INVALID_CONFIG", f"{path}: {error}") from None
+                    console.print(f"connector {name} ({path.name}): created", highlight=False)
+                console.file.flush()
+                stop = asyncio.Event()
+                loop = asyncio.get_running_loop()
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.add_signal_handler(sig, stop.set)
+                try:
+                    await stop.wait()
+                finally:
+                    for sig in (signal.SIGINT, signal.SIGTERM):
+                        loop.remove_signal_handler(sig)
+            finally:
+                await service.close()
+        finally:
+            await backend.close()
+        console.print("kafka connect standalone: stopped, offsets saved")
 
     run_async(main)

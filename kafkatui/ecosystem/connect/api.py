@@ -81,11 +81,38 @@ class ConnectorContext:
         """Kafka's hook for a connector whose work changed; the next slice acts on it."""
 
 
+class TransactionContext:
+    """KIP-618's TransactionContext, for a task of a connector with
+    `transaction.boundary=connector`: the task asks for the open transaction to be
+    committed or aborted, after the current batch or right after one of its records."""
+
+    def __init__(self) -> None:
+        self.commit_requested = False
+        self.abort_requested = False
+        self.commit_after: set[int] = set()  # ids of SourceRecords
+        self.abort_after: set[int] = set()
+
+    def commit_transaction(self, record: SourceRecord | None = None) -> None:
+        if record is None:
+            self.commit_requested = True
+        else:
+            self.commit_after.add(id(record))
+
+    def abort_transaction(self, record: SourceRecord | None = None) -> None:
+        if record is None:
+            self.abort_requested = True
+        else:
+            self.abort_after.add(id(record))
+
+
 @dataclass
 class SourceTaskContext:
     name: str
     task: int
     offset_storage_reader: OffsetStorageReader
+    # Set only when the worker has exactly-once source support enabled and the
+    # connector's transaction.boundary is "connector" (Kafka's transactionContext()).
+    transaction_context: TransactionContext | None = None
 
 
 @dataclass
@@ -173,8 +200,25 @@ class Connector:
         return None
 
 
+# KIP-618's ExactlyOnceSupport and ConnectorTransactionBoundaries, by their names.
+SUPPORTED = "SUPPORTED"
+UNSUPPORTED = "UNSUPPORTED"
+
+
 class SourceConnector(Connector):
     kind = "source"
+
+    def exactly_once_support(self, props: Mapping[str, str]) -> str | None:
+        """SourceConnector.exactlyOnceSupport: SUPPORTED if its tasks, with this config,
+        resume exactly at the offsets committed with their records; None (Kafka's
+        default) when the connector does not say, which `exactly.once.support=required`
+        refuses."""
+        return None
+
+    def can_define_transaction_boundaries(self, props: Mapping[str, str]) -> str:
+        """SourceConnector.canDefineTransactionBoundaries: SUPPORTED if its tasks use
+        the TransactionContext (`transaction.boundary=connector`)."""
+        return UNSUPPORTED
 
 
 class SinkConnector(Connector):

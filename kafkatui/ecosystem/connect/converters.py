@@ -6,6 +6,7 @@ own settings come prefixed in the connector's config (`value.converter.schemas.e
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -96,16 +97,23 @@ class JsonConverter:
     def from_connect(self, topic: str, schema: Schema | None, value: Any) -> bytes | None:
         if schema is None and value is None:
             return None  # a tombstone stays one
-        payload = to_json_value(schema, value)
+        payload = _dumps(to_json_value(schema, value))
         if self.schemas_enable:
-            payload = {"schema": None if schema is None else schema.to_json(), "payload": payload}
-        return json.dumps(payload, separators=(",", ":")).encode()
+            # The same bytes as dumping {"schema": ..., "payload": ...}, with the schema's
+            # JSON written once per schema (JsonConverter's fromConnectSchemaCache).
+            return f'{{"schema":{_schema_json(schema)},"payload":{payload}}}'.encode()
+        return payload.encode()
 
     def to_connect(self, topic: str, raw: bytes | None) -> tuple[Schema | None, Any]:
         if raw is None:
             return None, None
         try:
-            data = json.loads(raw)
+            # UTF-8, as JsonConverter writes; json.loads(bytes) would first sniff for UTF-16/32.
+            try:
+                text: str | bytes = raw.decode()
+            except UnicodeDecodeError:
+                text = raw
+            data = json.loads(text)
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             raise DataException(
                 f"Converting byte[] to Kafka Connect data failed due to serialization error: {error}"
@@ -118,8 +126,42 @@ class JsonConverter:
                 "contain additional fields. If you are trying to deserialize plain JSON data, set "
                 "schemas.enable=false in your converter configuration."
             )
-        schema = None if data["schema"] is None else Schema.from_json(data["schema"])
+        schema = _connect_schema(data["schema"])
         return schema, from_json_value(schema, data["payload"])
+
+
+SCHEMAS_CACHE_SIZE = 1000  # JsonConverter's schemas.cache.size default
+_PLAIN_SCHEMA_KEYS = frozenset(("type", "optional", "name", "version", "doc"))
+_plain_schemas: dict[tuple[Any, ...], Schema] = {}
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+@functools.lru_cache(maxsize=SCHEMAS_CACHE_SIZE)
+def _schema_json(schema: Schema | None) -> str:
+    return _dumps(None if schema is None else schema.to_json())
+
+
+def _connect_schema(data: Any) -> Schema | None:
+    """Schema.from_json, remembered for schemas without nested ones (JsonConverter's
+    toConnectSchemaCache): most records of a topic carry the same one."""
+    if data is None:
+        return None
+    if not isinstance(data, dict) or not data.keys() <= _PLAIN_SCHEMA_KEYS:
+        return Schema.from_json(data)
+    key = (data.get("type"), data.get("optional"), data.get("name"), data.get("version"), data.get("doc"))
+    try:
+        found = _plain_schemas.get(key)
+    except TypeError:  # an unhashable name or doc: not cached
+        return Schema.from_json(data)
+    if found is None:
+        found = Schema.from_json(data)
+        if len(_plain_schemas) >= SCHEMAS_CACHE_SIZE:
+            _plain_schemas.clear()
+        _plain_schemas[key] = found
+    return found
 
 
 # Kafka's class names, and the short aliases Connect's plugin loader accepts for them.

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from typing import Any, BinaryIO, TextIO
 
 from kafkatui.ecosystem.connect.api import (
+    SUPPORTED,
+    UNSUPPORTED,
     ConnectException,
     Props,
     SinkConnector,
@@ -62,6 +64,11 @@ class FileStreamSourceConnector(SourceConnector):
         if not str(props.get(FILE_CONFIG) or "").strip():
             return {FILE_CONFIG: [f'Missing required configuration "{FILE_CONFIG}": the file to read']}
         return {}
+
+    def exactly_once_support(self, props: Mapping[str, str]) -> str:
+        # Kafka's: a real file (appended to only) resumes at the committed position;
+        # standard input, which it may read instead, cannot.
+        return SUPPORTED if str(props.get(FILE_CONFIG) or "").strip() else UNSUPPORTED
 
     def start(self, props: Props) -> None:
         self.props = dict(props)

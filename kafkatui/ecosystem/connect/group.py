@@ -17,7 +17,7 @@ import logging
 from typing import Any, Protocol
 
 from kafkatui.backends.base import Backend, GroupMember
-from kafkatui.common.errors import KafkaError
+from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.ecosystem.connect import protocol
 from kafkatui.ecosystem.connect.assignor import AssignorState, assign
 from kafkatui.ecosystem.connect.protocol import CONNECTOR_TASK, Assignment, Work, WorkerState
@@ -66,6 +66,25 @@ class WorkerGroup:
 
     def request_rebalance(self) -> None:
         self._rejoin.set()
+
+    async def ask_leader(self, method: str, path: str, body: Any = None) -> Any:
+        """An internal request to the leader's REST API (Kafka's RestClient between
+        workers: task configs, zombie fencing); its JSON answer, or a KafkaError."""
+        import aiohttp
+
+        if self.leader_url is None:
+            raise KafkaError(ErrorCode.REBALANCE_IN_PROGRESS, "the Connect group's leader is not known yet")
+        url = self.leader_url.rstrip("/") + path
+        async with (
+            aiohttp.ClientSession() as session,
+            session.request(method, url, json=body, headers={"X-Kafkatui-Forwarded": "1"}) as answer,
+        ):
+            text = await answer.text()
+            if answer.status >= 400:
+                raise KafkaError(
+                    ErrorCode.UNKNOWN_SERVER_ERROR, f"{method} {path} on the leader: {answer.status} {text}"
+                )
+            return await answer.json(content_type=None) if text else None
 
     async def stop(self) -> None:
         """Leave the group (LeaveGroup at once, as a worker stopping cleanly does)."""

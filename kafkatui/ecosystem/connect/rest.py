@@ -237,6 +237,33 @@ async def offsets(request: web.Request) -> web.Response:
     return json_response(request, {"offsets": await _worker(request).offsets_of(_name(request))})
 
 
+async def put_task_configs(request: web.Request) -> web.Response:
+    """POST /connectors/{c}/tasks, between workers only: the connector's owner sends the
+    task configs it generated to the leader, which alone writes connect-configs."""
+    name = _name(request)
+    body = await read_json(request)
+    if not isinstance(body, list) or not all(isinstance(c, dict) for c in body):
+        raise HttpError(400, 400, "The task configs must be a JSON array of objects")
+    worker = _worker(request)
+    try:
+        async with worker.lock:
+            await worker.write_task_configs(name, [{k: str(v) for k, v in c.items()} for c in body])
+    except ConnectError as error:
+        raise _refused(error) from None
+    return web.Response(status=204)
+
+
+async def fence(request: web.Request) -> web.Response:
+    """PUT /connectors/{c}/fence, between workers only (KIP-618): the leader's round of
+    zombie fencing for a source connector's new task configs."""
+    worker = _worker(request)
+    name = _name(request)
+    if worker.config.exactly_once_source_support == "disabled":
+        raise HttpError(400, 400, "Exactly-once source support is not enabled on this worker")
+    await worker.fence_zombies(name)
+    return web.Response(status=204)
+
+
 def add_routes(app: web.Application) -> None:
     r = app.router
     r.add_get("/", root)
@@ -259,3 +286,5 @@ def add_routes(app: web.Application) -> None:
     r.add_put("/connectors/{connector}/stop", _target(TargetState.STOPPED))
     r.add_get("/connectors/{connector}/topics", topics)
     r.add_get("/connectors/{connector}/offsets", offsets)
+    r.add_post("/connectors/{connector}/tasks", put_task_configs)
+    r.add_put("/connectors/{connector}/fence", fence)

@@ -42,12 +42,21 @@ def loads(raw: bytes | None) -> Any:
 
 class KafkaLog:
     def __init__(
-        self, backend: Backend, topic: str, partitions: int, apply: Callable[[ConsumerRecord], None]
+        self,
+        backend: Backend,
+        topic: str,
+        partitions: int,
+        apply: Callable[[ConsumerRecord], None],
+        *,
+        read_committed: bool = False,
     ) -> None:
         self.backend = backend
         self.topic = topic
         self.partitions = partitions
         self._apply = apply
+        # Exactly-once source tasks write connect-offsets in transactions: the worker
+        # reads it read_committed then (KIP-618), so an aborted offset never counts.
+        self.read_committed = read_committed
         self._producer: Any = None
         self._consumer: Any = None
         self._next: dict[int, int] = {}
@@ -57,7 +66,12 @@ class KafkaLog:
         self.partitions = len(self.backend.describe_topic(self.topic).partitions)
         self._producer = self.backend.producer(ProducerConfig(acks="all", linger_ms=0))
         self._consumer = self.backend.consumer(
-            ConsumerConfig(auto_offset_reset="earliest", enable_auto_commit=False, fetch_max_wait_ms=50)
+            ConsumerConfig(
+                auto_offset_reset="earliest",
+                enable_auto_commit=False,
+                fetch_max_wait_ms=50,
+                isolation_level="read_committed" if self.read_committed else "read_uncommitted",
+            )
         )
         tps = [TopicPartition(self.topic, p) for p in range(self.partitions)]
         self._consumer.assign(tps)
@@ -101,8 +115,18 @@ class KafkaLog:
 
     async def read_to_end(self) -> None:
         ends = await self.backend.list_offsets(self.topic, range(self.partitions), LATEST_TIMESTAMP)
+        idle = 0
         while any(self._next[p] < ends.get(p, 0) for p in range(self.partitions)):
-            for record in await self._consumer.poll(200):
+            records = await self._consumer.poll(200)
+            if self.read_committed:
+                # Transaction markers take offsets no record has, and an open
+                # transaction's records wait behind the last stable offset: nothing
+                # more after two empty polls is the stable end (endOffsets under
+                # read_committed, which the Backend's ListOffsets does not give).
+                idle = 0 if records else idle + 1
+                if idle >= 2:
+                    return
+            for record in records:
                 self._next[record.partition] = record.offset + 1
                 try:
                     self._apply(record)
@@ -139,6 +163,17 @@ class ClusterConfigState:
     tasks: dict[str, list[dict[str, str]]] = field(default_factory=dict)  # committed task configs
     pending: dict[str, dict[int, dict[str, str]]] = field(default_factory=dict)  # before their commit
     offset: int = -1
+    # KIP-618: the task count of the last fencing round per connector, and the
+    # connectors whose task configs were committed since theirs (pendingFencing).
+    task_counts: dict[str, int] = field(default_factory=dict)
+    pending_fencing: set[str] = field(default_factory=set)
+    # KIP-745: restart requests read since the worker started, not yet acted on.
+    restarts: list[tuple[str, bool, bool]] = field(default_factory=list)
+    live: bool = False  # the log was read to its end once: older requests are history
+
+
+TASK_COUNT_PREFIX = "tasks-fencing-"  # KafkaConfigBackingStore.TASK_COUNT_RECORD_PREFIX
+RESTART_PREFIX = "restart-connector-"  # KafkaConfigBackingStore.RESTART_PREFIX
 
 
 class ConfigStore:
@@ -158,6 +193,7 @@ class ConfigStore:
                 s.target_states.pop(name, None)
                 s.tasks.pop(name, None)
                 s.pending.pop(name, None)
+                s.pending_fencing.discard(name)
             else:
                 s.connectors[name] = dict(value["properties"])
                 s.target_states.setdefault(name, TargetState.STARTED)
@@ -170,12 +206,21 @@ class ConfigStore:
         elif key.startswith("task-") and value is not None:
             name, _, number = key[len("task-") :].rpartition("-")
             s.pending.setdefault(name, {})[int(number)] = dict(value["properties"])
+        elif key.startswith(RESTART_PREFIX) and value is not None:
+            if s.live:
+                name = key[len(RESTART_PREFIX) :]
+                s.restarts.append((name, bool(value.get("include-tasks")), bool(value.get("only-failed"))))
+        elif key.startswith(TASK_COUNT_PREFIX) and value is not None:
+            name = key[len(TASK_COUNT_PREFIX) :]
+            s.task_counts[name] = int(value["task-count"])
+            s.pending_fencing.discard(name)
         elif key.startswith("commit-") and value is not None:
             name = key[len("commit-") :]
             pending = s.pending.pop(name, {})
             count = int(value["tasks"])
             if all(n in pending for n in range(count)):
                 s.tasks[name] = [pending[n] for n in range(count)]
+                s.pending_fencing.add(name)
             else:  # Kafka's inconsistent-connector case: wait for a complete set
                 log.warning("connect-configs: commit of %d tasks for %s without all of them", count, name)
 
@@ -194,6 +239,23 @@ class ConfigStore:
         await self.log.send(f"commit-{name}", {"tasks": len(configs)})
         await self.log.read_to_end()
 
+    async def start(self) -> None:
+        await self.log.start()
+        self.state.live = True
+
+    async def put_restart_request(self, name: str, include_tasks: bool, only_failed: bool) -> None:
+        """KafkaConfigBackingStore.putRestartRequest: every worker reads it and restarts
+        what it runs of the connector."""
+        await self.log.send(
+            f"{RESTART_PREFIX}{name}", {"include-tasks": include_tasks, "only-failed": only_failed}
+        )
+        await self.log.read_to_end()
+
+    async def put_task_count(self, name: str, count: int) -> None:
+        """The end of a fencing round (KafkaConfigBackingStore.putTaskCountRecord)."""
+        await self.log.send(f"{TASK_COUNT_PREFIX}{name}", {"task-count": count})
+        await self.log.read_to_end()
+
     async def put_target_state(self, name: str, state: str) -> None:
         # Workers older than KIP-875 read "state" only: STOPPED is PAUSED to them.
         legacy = TargetState.PAUSED if state == TargetState.STOPPED else state
@@ -207,9 +269,11 @@ class ConfigStore:
 class OffsetStore:
     """Source offsets by (connector, partition), from connect-offsets."""
 
-    def __init__(self, backend: Backend, topic: str, partitions: int) -> None:
+    def __init__(
+        self, backend: Backend, topic: str, partitions: int, *, read_committed: bool = False
+    ) -> None:
         self.offsets: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any] | None]] = {}
-        self.log = KafkaLog(backend, topic, partitions, self._apply)
+        self.log = KafkaLog(backend, topic, partitions, self._apply, read_committed=read_committed)
 
     @staticmethod
     def key(connector: str, partition: dict[str, Any]) -> bytes:
@@ -239,7 +303,11 @@ class OffsetStore:
         for partition, offset in offsets.values():
             await self.log.send_raw(self.key(connector, partition), dumps(offset))
         await self.log.flush()
-        for partition, offset in offsets.values():  # ours: no need to read them back
+        self.remember(connector, offsets)
+
+    def remember(self, connector: str, offsets: dict[str, tuple[dict[str, Any], dict[str, Any]]]) -> None:
+        """Offsets this worker wrote (and flushed or committed): no need to read them back."""
+        for partition, offset in offsets.values():
             self.offsets[(connector, json.dumps(partition, sort_keys=True))] = (partition, offset)
 
 

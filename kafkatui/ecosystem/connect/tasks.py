@@ -222,17 +222,36 @@ class WorkerSourceTask(WorkerTask):
     task: SourceTask
     kind = "source"
 
+    def _producer_config(self) -> ProducerConfig:
+        return ProducerConfig(acks="all", linger_ms=5)
+
+    async def _begin(self) -> None:
+        """Before the task reads its offsets (the exactly-once task's InitProducerId)."""
+
+    def _context(self) -> SourceTaskContext:
+        return SourceTaskContext(self.connector, self.number, self.worker.offset_reader(self.connector))
+
+    def _commit_due(self, polled: bool, last_commit: float) -> bool:
+        """Whether to commit after a poll: every offset.flush.interval.ms (at least
+        once); the exactly-once task commits at its transaction boundaries instead."""
+        return self._due(last_commit)
+
+    async def _sent_one(self, record: SourceRecord) -> None:
+        """After each record of a poll is sent (connector-defined transactions)."""
+
     async def _execute(self) -> None:
-        self.producer = self.worker.backend.producer(ProducerConfig(acks="all", linger_ms=5))
+        self.producer = self.worker.backend.producer(self._producer_config())
         self._send_error: BaseException | None = None
-        self._pending: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self._pending: dict[str, tuple[Any, Any]] = {}
+        self._last_partition: Any = None
+        self._last_copy: dict[str, Any] = {}
+        self._last_key = ""
         self._topics: set[str] = set()
         self._in_flight: collections.deque[asyncio.Future[Any]] = collections.deque()
         await self._prepare()
-        self.task.initialize(
-            SourceTaskContext(self.connector, self.number, self.worker.offset_reader(self.connector))
-        )
-        await self.worker.read_offsets()
+        await self._begin()
+        self.task.initialize(self._context())
+        await self.worker.read_offsets(self.connector)
         await call(self.task.start, self.props)
         await self._status("RUNNING")
         loop = asyncio.get_running_loop()
@@ -245,6 +264,7 @@ class WorkerSourceTask(WorkerTask):
             last = None
             for record in records or ():
                 last = await self._send(record) or last
+                await self._sent_one(record)
             if last is not None:
                 self._in_flight.append(last)
             # Sends queue without blocking, so a source that always has data would never
@@ -258,7 +278,7 @@ class WorkerSourceTask(WorkerTask):
                 raise ConnectException(
                     "Unrecoverable exception from producer send callback"
                 ) from self._send_error
-            if self._due(last_commit):
+            if self._commit_due(bool(records), last_commit):
                 await self.commit()
                 last_commit = loop.time()
         await self.commit()
@@ -335,9 +355,18 @@ class WorkerSourceTask(WorkerTask):
         return record, key, value
 
     def _offset_of(self, record: SourceRecord) -> None:
-        if record.source_partition is not None and record.source_offset is not None:
-            partition = dict(record.source_partition)
-            self._pending[json.dumps(partition, sort_keys=True)] = (partition, dict(record.source_offset))
+        partition, offset = record.source_partition, record.source_offset
+        if partition is None or offset is None:
+            return
+        if partition is not self._last_partition or partition != self._last_copy:  # a poll often shares one
+            self._last_partition, self._last_copy = partition, dict(partition)
+            self._last_key = json.dumps(self._last_copy, sort_keys=True)
+        self._pending[self._last_key] = (partition, offset)
+
+    def _take_pending(self) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+        """The offsets to commit (copied now: a task may reuse its mappings), cleared."""
+        pending, self._pending = self._pending, {}
+        return {key: (dict(partition), dict(offset)) for key, (partition, offset) in pending.items()}
 
     def _sent(self, future: asyncio.Future[Any]) -> None:
         if future.cancelled() or future.exception() is None:
@@ -358,7 +387,7 @@ class WorkerSourceTask(WorkerTask):
                 "Unrecoverable exception from producer send callback"
             ) from self._send_error
         if self._pending:
-            offsets, self._pending = self._pending, {}
+            offsets = self._take_pending()
             await self.worker.offsets.put(self.connector, offsets)
         await call(self.task.commit)
 
@@ -489,7 +518,7 @@ class WorkerSinkTask(WorkerTask):
         batch: list[SinkRecord] = []
         for r in records:
             record = self._convert_and_transform(r)
-            if inspect.isawaitable(record):
+            if record is not None and type(record) is not SinkRecord and inspect.isawaitable(record):
                 record = await record
             if record is not None:
                 batch.append(record)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from kafkatui.ecosystem.connect import eos
 from kafkatui.ecosystem.connect.config import (
     ConfigDef,
     ConfigException,
@@ -135,7 +136,8 @@ def connector_config_def(kind: str) -> ConfigDef:
         group=PREDICATES,
         display_name="Predicates",
     )
-    return d.merged(error_config_def(kind))  # fmt: skip
+    d = d.merged(error_config_def(kind))
+    return d.merged(eos.source_config_def()) if kind == "source" else d  # fmt: skip
 
 
 def _sink_topics(values: dict[str, ConfigValue]) -> None:
@@ -172,9 +174,16 @@ def _with(value: ConfigValue, message: str) -> ConfigValue:
     return ConfigValue(value.name, value.value, (*value.errors, message))
 
 
-def validate(plugin: PluginDesc, props: Mapping[str, Any], plugins: Plugins | None = None) -> dict[str, Any]:
+def validate(
+    plugin: PluginDesc,
+    props: Mapping[str, Any],
+    plugins: Plugins | None = None,
+    *,
+    exactly_once: bool = False,
+) -> dict[str, Any]:
     """ConfigInfos for `props` as a config of `plugin`: every config the worker, the
-    plugin, and each transform and predicate define, each with its value and its errors."""
+    plugin, and each transform and predicate define, each with its value and its errors
+    (`exactly_once`: the worker has exactly.once.source.support=enabled)."""
     common = connector_config_def(plugin.kind)
     enriched, enrich_problems = chain.enrich(plugins or Plugins(), props)
     common = common.merged(enriched)
@@ -185,6 +194,8 @@ def validate(plugin: PluginDesc, props: Mapping[str, Any], plugins: Plugins | No
         _sink_topics(values)
         _dlq_not_consumed(values)
     connector = plugin.cls()
+    if plugin.kind == "source":
+        eos.check(connector, props, values, exactly_once)
     own = connector.config_def()
     own_values = own.validate(props)
     try:

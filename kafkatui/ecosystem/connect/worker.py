@@ -2,11 +2,13 @@
 three internal topics (`storage.py`). What the REST API asks of a Connect cluster, it
 does here: create, reconfigure, pause, resume, stop, restart, delete, and report status.
 
-Standalone (`distributed=False`), this worker is its own cluster's leader: it writes
+Alone (`distributed=False`), this worker is its own cluster's leader: it writes
 connector configs and their task configs and applies them as read back from
-connect-configs. Distributed, it joins its Connect group (`group.py`): the REST API's
-config changes are written by the group's leader (others forward to it, `rest.py`) and
-each worker runs only the connectors and tasks it is assigned (`reconcile`)."""
+connect-configs; with `offset_storage_file` it is connect-standalone.sh's worker, its
+configs and statuses in memory and its offsets in that file (`standalone.py`).
+Distributed, it joins its Connect group (`group.py`): config changes and task configs
+are written by the group's leader (others forward them to it, `forward.py`) and each
+worker runs only the connectors and tasks it is assigned (`reconcile`)."""
 
 from __future__ import annotations
 
@@ -15,10 +17,11 @@ import logging
 import time
 import traceback
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from kafkatui.backends.base import Backend
-from kafkatui.ecosystem.connect import validation
+from kafkatui.ecosystem.connect import eos, standalone, validation
 from kafkatui.ecosystem.connect.api import Connector, ConnectorContext
 from kafkatui.ecosystem.connect.converters import make_converter
 from kafkatui.ecosystem.connect.group import WorkerGroup
@@ -26,6 +29,7 @@ from kafkatui.ecosystem.connect.plugins import PluginDesc, Plugins
 from kafkatui.ecosystem.connect.protocol import CONNECTOR_TASK
 from kafkatui.ecosystem.connect.storage import ConfigStore, OffsetStore, Status, StatusStore, TargetState
 from kafkatui.ecosystem.connect.tasks import WorkerSinkTask, WorkerSourceTask, WorkerTask, call
+from kafkatui.ecosystem.connect.worker_views import WorkerViews
 
 log = logging.getLogger("kafkatui.ecosystem.connect")
 
@@ -50,6 +54,10 @@ class WorkerConfig:
     rebalance_timeout_ms: int = 60_000
     heartbeat_interval_ms: int = 3_000
     scheduled_rebalance_max_delay_ms: int = 300_000  # KIP-415: lost work waits this long
+    exactly_once_source_support: str = eos.DISABLED  # KIP-618: disabled | preparing | enabled
+    # Standalone mode (connect-standalone.sh): configs and statuses in memory, source
+    # offsets in this file (offset.storage.file.filename); no internal topics.
+    offset_storage_file: str | None = None
 
 
 class ConnectError(Exception):
@@ -72,16 +80,7 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-class _OffsetReader:
-    def __init__(self, store: OffsetStore, connector: str) -> None:
-        self.store = store
-        self.connector = connector
-
-    def offset(self, partition: Any) -> dict[str, Any] | None:
-        return self.store.get(self.connector, dict(partition))
-
-
-class Worker:
+class Worker(WorkerViews):
     def __init__(
         self, backend: Backend, config: WorkerConfig | None = None, plugins: Plugins | None = None
     ) -> None:
@@ -90,11 +89,17 @@ class Worker:
         self.plugins = plugins or Plugins()
         self.configs = ConfigStore(backend, self.config.config_storage_topic)
         self.offsets = OffsetStore(
-            backend, self.config.offset_storage_topic, self.config.offset_storage_partitions
+            backend,
+            self.config.offset_storage_topic,
+            self.config.offset_storage_partitions,
+            read_committed=self.exactly_once,
         )
+        self._connector_offsets: dict[str, OffsetStore] = {}  # by offsets.storage.topic
         self.status = StatusStore(
             backend, self.config.status_storage_topic, self.config.status_storage_partitions
         )
+        if self.config.offset_storage_file is not None:
+            standalone.use_local_storage(self, Path(self.config.offset_storage_file))
         self.connectors: dict[str, Connector] = {}
         self.tasks: dict[tuple[str, int], WorkerTask] = {}
         self.lock = asyncio.Lock()
@@ -105,6 +110,7 @@ class Worker:
         self._connector_props: dict[str, dict[str, str]] = {}
         self._running_task_props: dict[tuple[str, int], dict[str, str]] = {}
         self._targets: dict[str, str] = {}
+        self._unpublished: set[str] = set()  # connectors whose new task configs the leader has not got
 
     def owns(self, name: str, number: int = CONNECTOR_TASK) -> bool:
         """Whether this worker runs that connector (number -1) or task: standalone, all."""
@@ -124,18 +130,13 @@ class Worker:
     def now_ms(self) -> int:
         return int(time.time() * 1000)
 
-    def offset_reader(self, connector: str) -> _OffsetReader:
-        return _OffsetReader(self.offsets, connector)
-
-    async def read_offsets(self) -> None:
-        await self.offsets.log.read_to_end()
-
     # --- lifecycle --------------------------------------------------------------------
 
     async def start(self) -> None:
         """Create or read the internal topics, then start every connector they hold in
         its target state (a restarted worker resumes its sources at their offsets)."""
-        for store in (self.configs, self.offsets, self.status):
+        await self.configs.start()
+        for store in (self.offsets, self.status):
             await store.log.start()
         self.generation = max([s.generation for s in self.status.connectors.values()] + [0]) + 1
         self.started = True
@@ -155,7 +156,7 @@ class Worker:
                 await self._stop_connector(name, status="UNASSIGNED")
         if self.group is not None:
             await self.group.stop()
-        for store in (self.status, self.offsets, self.configs):
+        for store in (self.status, *self._connector_offsets.values(), self.offsets, self.configs):
             try:
                 await store.log.flush() if store.log._producer is not None else None
             except Exception as error:
@@ -209,7 +210,10 @@ class Worker:
         await self._connector_status(name, "PAUSED" if target == TargetState.PAUSED else "RUNNING")
         if self.configs.state.tasks.get(name) != full:
             await self._stop_tasks(name)
-            await self.configs.put_task_configs(name, full)
+            if not await self._publish_task_configs(name, full):
+                self._unpublished.add(name)  # the leader could not be asked: the next tick tries again
+                return
+        self._unpublished.discard(name)
         for number in range(len(self.configs.state.tasks.get(name, []))):
             if (name, number) not in self.tasks and self.owns(name, number):
                 await self._start_task(name, number)
@@ -226,6 +230,63 @@ class Worker:
             own["topics"] = props.get("topics", "")
         return {k: str(v) for k, v in own.items()}
 
+    async def _publish_task_configs(self, name: str, configs: list[dict[str, str]]) -> bool:
+        """New task configs go to connect-configs through the leader only (a follower
+        sends them with Kafka's internal POST /connectors/{c}/tasks); False if it could
+        not be reached."""
+        if self.group is None or self.group.is_leader:
+            await self.write_task_configs(name, configs)
+            return True
+        try:
+            await self.group.ask_leader("POST", f"/connectors/{name}/tasks", configs)
+        except Exception as error:
+            log.warning("could not send %s's task configs to the leader: %s", name, error)
+            return False
+        await self.configs.log.read_to_end()
+        return True
+
+    async def write_task_configs(self, name: str, configs: list[dict[str, str]]) -> None:
+        """The leader's part (DistributedHerder.putTaskConfigs): write them, then, for a
+        source connector with exactly-once support, the fencing round."""
+        self.require(name)
+        if self.group is not None and not self.group.is_leader:
+            raise ConnectError(
+                409, "Cannot complete request because of a conflicting operation (not the leader)"
+            )
+        await self.configs.put_task_configs(name, configs)
+        if self.kind(name) == "source":
+            await self.request_fencing(name)
+
+    async def request_fencing(self, name: str) -> None:
+        """After new task configs of a source connector: the fencing round (KIP-618),
+        by the leader (a follower asks it: PUT /connectors/{c}/fence)."""
+        if self.config.exactly_once_source_support == eos.DISABLED:
+            return
+        if self.group is None or self.group.is_leader:
+            await self.fence_zombies(name)
+        else:
+            try:
+                await self.group.ask_leader("PUT", f"/connectors/{name}/fence")
+            except Exception as error:  # its tasks wait; the next tick asks again
+                log.warning("could not ask the leader to fence %s's zombies: %s", name, error)
+
+    async def fence_zombies(self, name: str) -> None:
+        """DistributedHerder.fenceZombieSourceTasks: InitProducerId for the transactional
+        id of every task of the previous generation (a zombie's next write then fails
+        with PRODUCER_FENCED and its open transaction is aborted), then the task count
+        record that lets the new generation start. With `preparing`, only the record."""
+        self.require(name)
+        s = self.configs.state
+        count = len(s.tasks.get(name, []))
+        if self.exactly_once:
+            previous = s.task_counts.get(name, count)  # none yet: fence this generation's ids
+            for number in range(previous):
+                await self.backend.fence_transaction(eos.transactional_id(self.config.group_id, name, number))
+        await self.configs.put_task_count(name, count)
+
+    def _fencing_pending(self, name: str, kind: str) -> bool:
+        return self.exactly_once and kind == "source" and name in self.configs.state.pending_fencing
+
     async def _start_task(self, name: str, number: int) -> None:
         props = self.configs.state.connectors[name]
         task_props = self.configs.state.tasks[name][number]
@@ -238,7 +299,15 @@ class Worker:
         except Exception:
             await self.put_task_status(name, number, "FAILED", traceback.format_exc())
             return
-        kind = WorkerSourceTask if connector.kind == "source" else WorkerSinkTask
+        if self._fencing_pending(name, connector.kind):
+            if self.owns(name):  # the round this worker asked for did not happen: again
+                await self.request_fencing(name)
+            if self._fencing_pending(name, connector.kind):
+                log.info("task %s-%d waits for its connector's zombie fencing", name, number)
+                return
+        kind: type[WorkerTask] = WorkerSinkTask
+        if connector.kind == "source":
+            kind = eos.ExactlyOnceWorkerSourceTask if self.exactly_once else WorkerSourceTask
         worker_task = kind(
             self, name, number, task, task_props, keys, values, props.get("errors.tolerance") == "all"
         )
@@ -294,7 +363,9 @@ class Worker:
                 target = s.target_states.get(name, TargetState.STARTED)
                 count = len(s.tasks.get(name, []))
                 missing = (
-                    self.owns(name) and name not in self.connectors and target != TargetState.STOPPED
+                    self.owns(name)
+                    and (name not in self.connectors or name in self._unpublished)
+                    and target != TargetState.STOPPED
                 ) or any(self.owns(name, n) and (name, n) not in self.tasks for n in range(count))
                 if missing:
                     await self._start_connector(name)
@@ -307,6 +378,7 @@ class Worker:
                             name, "PAUSED" if target == TargetState.PAUSED else "RUNNING"
                         )
                 self._targets[name] = target
+            await self._apply_restart_requests()
 
     # --- what the REST API asks -------------------------------------------------------
 
@@ -317,7 +389,9 @@ class Worker:
         return props
 
     def validate(self, plugin_name: str, props: dict[str, Any]) -> dict[str, Any]:
-        return validation.validate(self.plugins.find(plugin_name), props, self.plugins)
+        return validation.validate(
+            self.plugins.find(plugin_name), props, self.plugins, exactly_once=self.exactly_once
+        )
 
     async def put_connector(self, name: str, props: dict[str, Any]) -> bool:
         """Create or reconfigure; True if it was created."""
@@ -329,7 +403,7 @@ class Worker:
             for k, v in {**props, "name": name}.items()
             if v is not None
         }
-        infos = validation.validate(plugin, props, self.plugins)
+        infos = validation.validate(plugin, props, self.plugins, exactly_once=self.exactly_once)
         if infos["error_count"]:
             errors = validation.problems(infos)
             raise ConnectError(
@@ -391,14 +465,22 @@ class Worker:
         status = self.status.connectors.get(name) if number is None else self.status.tasks.get((name, number))
         return status is not None and status.state == "FAILED"
 
+    def _restart_plan(self, name: str, include_tasks: bool, only_failed: bool) -> tuple[bool, set[int]]:
+        """What a restart request covers: the Connector object, and which tasks."""
+        numbers = range(len(self.configs.state.tasks.get(name, [])))
+        connector = not only_failed or self._failed(name)
+        tasks = {n for n in numbers if include_tasks and (not only_failed or self._failed(name, n))}
+        return connector, tasks
+
     async def restart(self, name: str, include_tasks: bool, only_failed: bool) -> dict[str, Any] | None:
         """POST .../restart: without either flag only the Connector object restarts (204);
-        with them, the plan answered as 202 with RESTARTING states (KIP-745)."""
+        with them, the plan answered as 202 with RESTARTING states (KIP-745).
+        Distributed, the flagged kind is the leader's (forward.py sends it there): it
+        writes a restart request to connect-configs, and each worker restarts what it
+        runs of the plan when it reads it; the plain kind runs on the connector's owner."""
         async with self.lock:
             self.require(name)
-            numbers = range(len(self.configs.state.tasks.get(name, [])))
-            connector = not only_failed or self._failed(name)
-            tasks = {n for n in numbers if include_tasks and (not only_failed or self._failed(name, n))}
+            connector, tasks = self._restart_plan(name, include_tasks, only_failed)
             plan = None
             if include_tasks or only_failed:
                 plan = self.status_info(name)
@@ -407,12 +489,30 @@ class Worker:
                 for task in plan["tasks"]:
                     if task["id"] in tasks:
                         task["state"] = "RESTARTING"
-            await self._stop_tasks(name, only=tasks)
-            if connector:
-                await self._stop_connector_only(name)
-                await self._connector_status(name, "RESTARTING")
-            await self._start_connector(name)  # the connector if it is not running, then missing tasks
+                if self.group is not None:
+                    await self.configs.put_restart_request(name, include_tasks, only_failed)
+                    return plan
+            await self._restart_owned(name, connector, tasks)
             return plan
+
+    async def _restart_owned(self, name: str, connector: bool, tasks: set[int]) -> None:
+        tasks = {n for n in tasks if self.owns(name, n)}
+        await self._stop_tasks(name, only=tasks)
+        for number in tasks:
+            await self.put_task_status(name, number, "RESTARTING")
+        if connector and self.owns(name):
+            await self._stop_connector_only(name)
+            await self._connector_status(name, "RESTARTING")
+        await self._start_connector(name)  # the connector if it is not running, then missing tasks
+
+    async def _apply_restart_requests(self) -> None:
+        """The restart requests read from connect-configs since the last tick (KIP-745's
+        RestartRequest), each for the part of its plan this worker runs."""
+        requests, self.configs.state.restarts = self.configs.state.restarts, []
+        for name, include_tasks, only_failed in requests:
+            if name in self.configs.state.connectors:
+                connector, tasks = self._restart_plan(name, include_tasks, only_failed)
+                await self._restart_owned(name, connector, tasks)
 
     async def _stop_connector_only(self, name: str) -> None:
         connector = self.connectors.pop(name, None)
@@ -426,70 +526,9 @@ class Worker:
     async def restart_task(self, name: str, number: int) -> None:
         async with self.lock:
             self.require(name)
-            if number >= len(self.configs.state.tasks.get(name, [])) or name not in self.connectors:
+            if number >= len(self.configs.state.tasks.get(name, [])):
                 raise ConnectError(404, f"Task {name}-{number} not found")
+            if not self.owns(name, number):  # forward.py sends it to the owner first
+                raise ConnectError(409, "Cannot restart task since it is not assigned to this member")
             await self._stop_tasks(name, only={number})
             await self._start_task(name, number)
-
-    # --- reports (ConnectorInfo, ConnectorStateInfo) ----------------------------------
-
-    def kind(self, name: str) -> str:
-        try:
-            return self.plugin_of(self.require(name)).kind
-        except Exception:
-            return "unknown"
-
-    def info(self, name: str) -> dict[str, Any]:
-        props = self.require(name)
-        tasks = [{"connector": name, "task": n} for n in range(len(self.configs.state.tasks.get(name, [])))]
-        return {"name": name, "config": dict(props), "tasks": tasks, "type": self.kind(name)}
-
-    def task_state(self, name: str, number: int) -> dict[str, Any] | None:
-        status = self.status.tasks.get((name, number))
-        if status is None:
-            return None
-        out: dict[str, Any] = {"id": number, "state": status.state, "worker_id": status.worker_id}
-        if status.trace:
-            out["trace"] = status.trace
-        return out
-
-    def status_info(self, name: str) -> dict[str, Any]:
-        self.require(name)
-        status = self.status.connectors.get(name) or Status("UNASSIGNED", self.config.worker_id)
-        connector: dict[str, Any] = {"state": status.state, "worker_id": status.worker_id}
-        if status.trace:
-            connector["trace"] = status.trace
-        tasks = []
-        for n in range(len(self.configs.state.tasks.get(name, []))):
-            state = self.task_state(name, n)
-            tasks.append(state or {"id": n, "state": "UNASSIGNED", "worker_id": self.config.worker_id})
-        return {"name": name, "connector": connector, "tasks": tasks, "type": self.kind(name)}
-
-    def task_infos(self, name: str) -> list[dict[str, Any]]:
-        self.require(name)
-        return [
-            {"id": {"connector": name, "task": n}, "config": dict(c)}
-            for n, c in enumerate(self.configs.state.tasks.get(name, []))
-        ]
-
-    def active_topics(self, name: str) -> list[str]:
-        self.require(name)
-        return sorted(self.status.topics.get(name, {}))
-
-    async def offsets_of(self, name: str) -> list[dict[str, Any]]:
-        """GET .../offsets (KIP-875): a source's from connect-offsets, a sink's its
-        consumer group's committed offsets."""
-        props = self.require(name)
-        if self.kind(name) == "source":
-            await self.offsets.log.read_to_end()
-            return [{"partition": p, "offset": o} for p, o in self.offsets.of(name)]
-        group = await self.backend.describe_group(f"connect-{name}")
-        topics = {t.strip() for t in props.get("topics", "").split(",") if t.strip()}
-        return [
-            {
-                "partition": {"kafka_topic": p.topic, "kafka_partition": p.partition},
-                "offset": {"kafka_offset": p.committed},
-            }
-            for p in group.partitions
-            if p.committed >= 0 and (not topics or p.topic in topics)
-        ]

@@ -49,3 +49,19 @@ def test_string_and_bytearray_converters() -> None:
         raw.from_connect("t", None, "text")
     with pytest.raises(DataException, match="could not be found"):
         make_converter("com.example.AvroConverter", {}, is_key=False)
+
+
+def test_json_envelope_bytes_are_the_same_with_schemas_written_once() -> None:
+    """The schema JSON is remembered per schema (as JsonConverter's caches do): the bytes
+    are still exactly json.dumps of the envelope, and a UTF-16 message still reads."""
+    converter = make_converter(JSON, {}, is_key=False)
+    named = Schema("string", optional=True, name="com.example.Name", version=2, doc="a name")
+    struct = Schema("struct", name="person", fields=(("id", Schema("int64")), ("name", named)))
+    for schema, value in ((STRING_SCHEMA, "a"), (named, None), (struct, {"id": 1, "name": "b"}), (None, [1])):
+        for _ in range(2):
+            raw = converter.from_connect("t", schema, value)
+            envelope = {"schema": None if schema is None else schema.to_json(), "payload": value}
+            assert raw == json.dumps(envelope, separators=(",", ":")).encode()
+            assert converter.to_connect("t", raw) == (schema, value)
+    utf16 = json.dumps({"schema": {"type": "string", "optional": False}, "payload": "é"}).encode("utf-16")
+    assert converter.to_connect("t", utf16) == (STRING_SCHEMA, "é")

@@ -19,6 +19,7 @@ from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.common.clock import ManualClock
 from kafkatui.ecosystem.browse.lines import read_ndjson
 from kafkatui.engine.cluster import Cluster
+from kafkatui.tui.panels.groups_reset import ResetOffsetsScreen, plan_reset
 from kafkatui.tui.panels.records import RecordsPanel
 from kafkatui.tui.panels.records_actions import ExportScreen, RepublishScreen
 from kafkatui.tui.panels.records_detail import hex_dump
@@ -310,3 +311,62 @@ async def test_export_writes_the_rows_shown(tmp_path: Path) -> None:
         with path.open() as lines:
             records = [r for _, r in read_ndjson(lines)]
         assert [(r.partition, r.offset, r.key) for r in records] == [(0, 0, b"client-1"), (0, 1, b"client-1")]
+
+
+async def reset_setup(backend: EmbeddedBackend) -> None:
+    """Group `batch`, no members, committed at 1 on each of three 4-record partitions."""
+    await backend.create_topic("jobs", 3, 1)
+    for partition in range(3):
+        for n in range(4):
+            await backend.produce(ProduceRequest("jobs", f"job {n}", partition=partition))
+    await backend.alter_group_offsets("batch", {("jobs", p): 1 for p in range(3)})
+
+
+async def test_groups_reset_offsets_dry_run_then_execute() -> None:
+    from tests.tui.conftest import make_app
+
+    app = make_app(reset_setup)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.ready.wait()
+        await pilot.pause()
+        await pilot.press("7")
+        await pilot.pause(0.2)
+        await pilot.press("o")
+        await pilot.pause(0.2)
+        screen = app.screen
+        assert isinstance(screen, ResetOffsetsScreen)
+        screen.query_one("#reset-to", Select).value = "offset"
+        await pilot.pause()
+        await type_into(pilot, "reset-value", "3")
+        preview = str(screen.query_one("#reset-preview", Static).render())
+        assert "jobs                    0         1         3        3        1" in preview
+        view = await app.backend.describe_group("batch")
+        assert {p.committed for p in view.partitions} == {1}  # a dry run changes nothing
+        await pilot.press("ctrl+e")
+        await pilot.pause(0.2)
+        view = await app.backend.describe_group("batch")
+        assert {(p.partition, p.committed, p.lag) for p in view.partitions} == {
+            (0, 3, 1),
+            (1, 3, 1),
+            (2, 3, 1),
+        }
+        assert not isinstance(app.screen, ResetOffsetsScreen)
+
+
+async def test_reset_plans_earliest_latest_and_time() -> None:
+    clock = ManualClock()
+    cluster = await Cluster.open(None, brokers=1, clock=clock, seed=7)
+    backend = EmbeddedBackend(cluster)
+    try:
+        await reset_setup(backend)
+        await clock.advance(60_000)
+        await backend.produce(ProduceRequest("jobs", "late", partition=0))
+        view = await backend.describe_group("batch")
+        assert [r.new for r in await plan_reset(backend, view, "earliest")] == [0, 0, 0]
+        assert [r.new for r in await plan_reset(backend, view, "latest")] == [5, 4, 4]
+        late = str(clock.now_ms() - 1)
+        rows = await plan_reset(backend, view, "timestamp", late)
+        assert [(r.new, r.new_lag) for r in rows] == [(4, 1), (4, 0), (4, 0)]  # past the last: the end
+        assert [r.new for r in await plan_reset(backend, view, "offset", "99")] == [5, 4, 4]
+    finally:
+        await backend.close()

@@ -36,7 +36,7 @@ from kafkatui.tui.panels.records_filter import (
     scan_summary,
 )
 from kafkatui.tui.widgets.records_rows import MatchRows, RangeRows
-from kafkatui.tui.widgets.records_table import RecordsTable, header_line
+from kafkatui.tui.widgets.records_table import RecordsTable
 
 NO_TOPICS = "No topics yet — create one in Topics (2, then n)"
 TAIL_LIMIT = 100_000  # rows the tail keeps (the oldest go)
@@ -117,7 +117,6 @@ class RecordsPanel(Panel):
             yield Input(placeholder="offsets 100-200", id="records-offsets")
         yield Static("", id="records-error")
         yield Static(NO_TOPICS, id="records-empty")
-        yield Static("", id="records-header")
         with Horizontal(id="records-body"):
             yield RecordsTable(self.backend, id="records-table")
             yield RecordsDetail(id="records-detail")
@@ -134,10 +133,9 @@ class RecordsPanel(Panel):
     def details_open(self) -> bool:
         return self.detail.has_class("-open")
 
-    def on_resize(self) -> None:
-        self.query_one("#records-header", Static).update(
-            header_line(self.table.size.width or self.size.width)
-        )
+    def on_show(self) -> None:
+        if self.topic is not None:
+            self.table.focus()  # arriving at the panel, the arrows move the cursor
 
     # --- what the app calls ----------------------------------------------------------
 
@@ -197,8 +195,7 @@ class RecordsPanel(Panel):
     def _show_empty_state(self) -> None:
         shown = self.topic is not None
         self.query_one("#records-empty").display = not shown
-        for part in ("#records-body", "#records-header"):
-            self.query_one(part).display = shown
+        self.query_one("#records-body").display = shown
 
     @reports_errors
     async def show(self, topic: str) -> None:
@@ -473,6 +470,7 @@ class RecordsPanel(Panel):
     # --- a record --------------------------------------------------------------------
 
     def on_records_table_highlighted(self, message: RecordsTable.Highlighted) -> None:
+        self.refresh_bindings()  # copy and republish need a record under the cursor
         if self.details_open and message.record is not None and message.record != self.detail.record:
             self.detail.record = message.record
 

@@ -30,10 +30,17 @@ from kafkatui.tui.widgets.record_text import control_label, fit, key_style, prin
 from kafkatui.tui.widgets.records_rows import RangeRows, Rows
 
 PREFETCH = 128  # rows above and below the screen read ahead
-# (title, width); the value takes what is left.
+# (title, width); the value takes what is left. Narrower than WIDE (the details open
+# beside the table), the time of day only and no header count, timestamp type or schema.
 COLUMNS = (("P", 3), ("offset", 9), ("timestamp", 24), ("T", 1), ("key", 16), ("hdr", 3), ("size", 7),
            ("schema", 6))  # fmt: skip
+NARROW = (("P", 3), ("offset", 9), ("time", 12), ("key", 12), ("size", 6))
+WIDE = 110
 VALUE_MIN = 10
+
+
+def columns(width: int) -> tuple[tuple[str, int], ...]:
+    return COLUMNS if width >= WIDE else NARROW
 
 
 def record_size(record: LogRecordView) -> int:
@@ -48,12 +55,13 @@ def schema_id(value: bytes | None) -> int | None:
 
 
 def header_line(width: int) -> str:
-    cells = [fit(title, w) for title, w in COLUMNS]
+    cells = [fit(title, w) for title, w in columns(width)]
     return fit(" ".join([*cells, "value"]), width)
 
 
 class RecordsTable(ScrollView, can_focus=True, inherit_bindings=False):
-    """Records, a line each, with a cursor; `rows` chooses which."""
+    """Records, a line each under a line of column titles, with a cursor; `rows`
+    chooses which."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "move(-1)", "Previous record", show=False, id="records.up"),
@@ -66,6 +74,7 @@ class RecordsTable(ScrollView, can_focus=True, inherit_bindings=False):
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "records-table--header",
         "records-table--cursor",
         "records-table--dim",
         "records-table--marker",
@@ -116,7 +125,7 @@ class RecordsTable(ScrollView, can_focus=True, inherit_bindings=False):
     def rows_changed(self) -> None:
         """`rows` grew (a scan, the tail): the table's height follows; the cursor too
         when it follows."""
-        self.virtual_size = Size(self.size.width, len(self.rows))
+        self.virtual_size = Size(self.size.width, len(self.rows) + 1)  # + the titles
         if self.following and len(self.rows):
             self.cursor = len(self.rows) - 1
         self.refresh()
@@ -150,7 +159,9 @@ class RecordsTable(ScrollView, can_focus=True, inherit_bindings=False):
         return min(max(row, 0), max(len(self.rows) - 1, 0))
 
     def watch_cursor(self, row: int) -> None:
-        self.scroll_to_region(Region(0, row, 1, 1), animate=False, immediate=True)
+        # Row r is virtual line r + 1 (under the titles, which never scroll): both lines
+        # in view keep it below them.
+        self.scroll_to_region(Region(0, row, 1, 2), animate=False, immediate=True)
         self.refresh()
         self.post_message(self.Highlighted(row, self.record_at(row)))
 
@@ -160,7 +171,7 @@ class RecordsTable(ScrollView, can_focus=True, inherit_bindings=False):
 
     def action_page(self, direction: int) -> None:
         self.following = False
-        self.cursor += direction * max(1, self.size.height - 1)
+        self.cursor += direction * max(1, self.size.height - 2)
 
     def action_first(self) -> None:
         self.following = False
@@ -174,8 +185,8 @@ class RecordsTable(ScrollView, can_focus=True, inherit_bindings=False):
             self.post_message(self.Chosen(self.cursor))
 
     def on_click(self, event: events.Click) -> None:
-        row = event.y + self.scroll_offset.y
-        if 0 <= row < len(self.rows):
+        row = event.y - 1 + self.scroll_offset.y
+        if event.y >= 1 and 0 <= row < len(self.rows):
             again = row == self.cursor
             self.following = False
             self.cursor = row
@@ -241,8 +252,12 @@ class RecordsTable(ScrollView, can_focus=True, inherit_bindings=False):
     def render_line(self, y: int) -> Strip:
         paint = self._styles()
         width = self.scrollable_content_region.width
-        row = y + self.scroll_offset.y
         base = paint["base"]
+        if y == 0:
+            return Strip([Segment(header_line(width), paint["records-table--header"])]).crop_extend(
+                0, width, base
+            )
+        row = y - 1 + self.scroll_offset.y
         if row >= len(self.rows):
             return Strip.blank(width, base)
         partition, offset = self.rows.at(row)
@@ -263,7 +278,8 @@ class RecordsTable(ScrollView, can_focus=True, inherit_bindings=False):
         self, partition: int, offset: int, record: LogRecordView | None, paint: dict[str, Style], width: int
     ) -> list[Segment]:
         base, dim = paint["base"], paint["records-table--dim"]
-        widths = [w for _, w in COLUMNS]
+        chosen = columns(width)
+        widths = [w for _, w in chosen]
         value_width = max(VALUE_MIN, width - sum(widths) - len(widths))
         lead = [
             Segment(fit(str(partition), widths[0]) + " ", base),
@@ -274,22 +290,31 @@ class RecordsTable(ScrollView, can_focus=True, inherit_bindings=False):
             note = "no record at this offset (compacted or deleted)" if loaded else "…"
             return [*lead, Segment(note, dim)]
         b = record.batch
-        ts = Segment(fit(iso_timestamp(record.timestamp), widths[2]) + " ", base)
-        kind = Segment(("L" if b.timestamp_type == "LogAppendTime" else "C") + " ", dim)
+        wide = chosen is COLUMNS
+        moment = iso_timestamp(record.timestamp)
+        ts = Segment(fit(moment if wide else moment[11:23], widths[2]) + " ", base)
+        kind = [Segment(("L" if b.timestamp_type == "LogAppendTime" else "C") + " ", dim)] if wide else []
         if b.is_control:
-            return [*lead, ts, kind, Segment(control_label(record.key), paint["records-table--marker"])]
+            return [*lead, ts, *kind, Segment(control_label(record.key), paint["records-table--marker"])]
+        key_width = widths[4 if wide else 3]
         if record.key is None:
-            key = Segment(fit("(null)", widths[4]) + " ", dim)
+            key = Segment(fit("(null)", key_width) + " ", dim)
         else:
-            key = Segment(fit(printable(record.key), widths[4]) + " ", base + key_style(record.key))
-        headers = Segment(fit(str(len(record.headers)) if record.headers else "", widths[5]) + " ", base)
-        size = Segment(fit(f"{record_size(record)}", widths[6]) + " ", base)
+            key = Segment(fit(printable(record.key), key_width) + " ", base + key_style(record.key))
+        size = Segment(fit(f"{record_size(record)}", widths[6 if wide else 4]) + " ", base)
         sid = schema_id(record.value)
-        schema = Segment(fit("" if sid is None else str(sid), widths[7]) + " ", base)
+        extra = []
+        if wide:
+            count = str(len(record.headers)) if record.headers else ""
+            extra = [
+                Segment(fit(count, widths[5]) + " ", base),
+                size,
+                Segment(fit("" if sid is None else str(sid), widths[7]) + " ", base),
+            ]
         if record.value is None:
             value = Segment(fit("null (tombstone)", value_width), dim)
         elif sid is not None:
             value = Segment(fit(f"framed: {len(record.value) - 5} B payload", value_width), dim)
         else:
             value = Segment(fit(printable(record.value), value_width), base)
-        return [*lead, ts, kind, key, headers, size, schema, value]
+        return [*lead, ts, *kind, key, *(extra or [size]), value]

@@ -235,7 +235,8 @@ async def test_tail_follows_new_records_with_the_filter() -> None:
                 break
         assert [p for p, _ in shown(panel)] == [0, 1]  # 150 -> P0, 250 -> P1
         await settle(pilot)
-        assert "following" in screen_text(app)
+        assert "following" in status(panel) and "scanned 3 · matched 2" in status(panel)
+        assert panel.table.cursor == 1  # on the newest
         await pilot.press("p")
         assert "paused" in screen_text(app) or not panel.paused.is_set()
         await app.backend.produce(ProduceRequest("orders", json.dumps({"price": 999}), partition=2))

@@ -21,6 +21,7 @@ from kafkatui.backends.base import Backend, LogRecordView
 from kafkatui.common.clients import ConsumerConfig, TopicPartition
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.events import Event, HighWatermarkAdvanced, TopicCreated, TopicDeleted
+from kafkatui.ecosystem.browse.filters import ScanCounts
 from kafkatui.ecosystem.browse.lines import ndjson_line
 from kafkatui.ecosystem.browse.seek import PartitionRange, parse_time, plan
 from kafkatui.tui.panels.base import Panel, reports_errors
@@ -377,6 +378,7 @@ class RecordsPanel(Panel):
         if self.topic is None or self.compiled is None:
             return
         self._cancel_scan()
+        self.compiled.records.counts = ScanCounts()  # the tail counts what it sees
         rows = MatchRows(limit=TAIL_LIMIT)
         self.table.show(self.topic, rows, self._high_watermarks())
         self.table.following = True
@@ -464,7 +466,7 @@ class RecordsPanel(Panel):
             note = f"scanning {done} (x cancels)" if self.scanning else self.scan_note or "done"
             text = f"{note} · {scan_summary(counts)}"
         else:
-            text = f"{rows:,} records in {len(compiled.ranges)} partition(s)"
+            text = f"{rows:,} record{'' if rows == 1 else 's'} in {len(compiled.ranges)} partition(s)"
         status.update(text)
 
     # --- a record --------------------------------------------------------------------

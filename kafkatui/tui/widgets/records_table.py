@@ -127,8 +127,14 @@ class RecordsTable(ScrollView, can_focus=True, inherit_bindings=False):
         when it follows."""
         self.virtual_size = Size(self.size.width, len(self.rows) + 1)  # + the titles
         if self.following and len(self.rows):
-            self.cursor = len(self.rows) - 1
+            # After the layout has taken the new height: scrolling now would stop at the old end.
+            self.call_after_refresh(self._to_last)
         self.refresh()
+
+    def _to_last(self) -> None:
+        if self.following and len(self.rows):
+            self.cursor = len(self.rows) - 1
+            self.scroll_to_region(Region(0, self.cursor, 1, 2), animate=False, immediate=True)
 
     def appended(self, log_ends: dict[int, int]) -> None:
         """New records: pages read before them are read again when shown."""

@@ -371,3 +371,47 @@ async def test_reset_plans_earliest_latest_and_time() -> None:
         assert [r.new for r in await plan_reset(backend, view, "offset", "99")] == [5, 4, 4]
     finally:
         await backend.close()
+
+
+async def many(backend: EmbeddedBackend, clock: ManualClock) -> None:
+    """20,000 JSON records in one partition, in batches of 500 (one produce each would be slow)."""
+    from kafkatui.common.clients import ProducerConfig
+    from kafkatui.engine.clients.producer import Producer
+
+    await backend.create_topic("big", 1, 1)
+    producer = Producer(backend.cluster, ProducerConfig(acks="1", linger_ms=5, batch_size=64 * 1024))
+    for n in range(20_000):
+        await producer.send("big", json.dumps({"n": n}).encode(), key=b"k")
+    await producer.flush()
+    await producer.close()
+
+
+async def test_a_large_topic_reads_only_what_the_screen_shows() -> None:
+    app = RecordsApp(many)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.panel.table
+        assert len(table.rows) == 20_000
+        assert table.pages is not None and table.pages.records_fetched < 2_000
+        await pilot.press("end")
+        await settle(pilot)
+        record = table.record_at(19_999)
+        assert record is not None and json.loads(record.value or b"") == {"n": 19_999}
+        await pilot.press("pageup", "pageup")
+        await settle(pilot)
+        assert table.pages.records_fetched < 4_000  # the start and the end, not the middle
+        assert table.pages.cached_pages <= table.pages.capacity
+
+
+async def test_a_scan_can_be_cancelled() -> None:
+    app = RecordsApp(many)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        panel = app.panel
+        panel.query_one("#records-jq", Input).value = ".n % 2 == 0"
+        await panel.apply()
+        assert panel.scanning
+        await pilot.press("x")
+        await settle(pilot)
+        assert not panel.scanning and status(panel).startswith("cancelled")
+        assert panel.compiled is not None and panel.compiled.counts.scanned < 20_000

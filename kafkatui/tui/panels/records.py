@@ -274,6 +274,7 @@ class RecordsPanel(Panel):
         else:
             matches = MatchRows()
             self.table.show(self.topic, matches, ends)
+            self.scanning = True
             self.scanner = self.run_worker(
                 self._scan(self.topic, compiled, matches),
                 group="records-scan",
@@ -283,7 +284,6 @@ class RecordsPanel(Panel):
         self._show_status()
 
     async def _scan(self, topic: str, compiled: CompiledFilter, matches: MatchRows) -> None:
-        self.scanning = True
         try:
             async for found in scan(self.backend, topic, compiled):
                 for partition, offset in found:
@@ -297,7 +297,8 @@ class RecordsPanel(Panel):
         else:
             self.scan_note = "done"
         finally:
-            self.scanning = False
+            if self.compiled is compiled:  # not a newer scan's
+                self.scanning = False
         self._show_status()
 
     @on(Input.Submitted)
@@ -326,6 +327,7 @@ class RecordsPanel(Panel):
     def _cancel_scan(self) -> None:
         if self.scanning and self.scanner is not None:
             self.scanner.cancel()
+            self.scanning = False
             self.scan_note = "cancelled"
 
     def action_cancel_scan(self) -> None:

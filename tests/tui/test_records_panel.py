@@ -16,10 +16,11 @@ from textual.widgets import Input, Select, Static, TextArea
 
 from kafkatui.backends.base import ProduceRequest
 from kafkatui.backends.embedded import EmbeddedBackend
+from kafkatui.backends.offset_reset import ResetStrategy
 from kafkatui.common.clock import ManualClock
 from kafkatui.ecosystem.browse.lines import read_ndjson
 from kafkatui.engine.cluster import Cluster
-from kafkatui.tui.panels.groups_reset import ResetOffsetsScreen, plan_reset
+from kafkatui.tui.panels.groups_reset import ResetOffsetsScreen, dry_run_text, plan_group
 from kafkatui.tui.panels.records import RecordsPanel
 from kafkatui.tui.panels.records_actions import ExportScreen, RepublishScreen
 from kafkatui.tui.panels.records_detail import hex_dump
@@ -336,7 +337,7 @@ async def test_groups_reset_offsets_dry_run_then_execute() -> None:
         await pilot.pause(0.2)
         screen = app.screen
         assert isinstance(screen, ResetOffsetsScreen)
-        screen.query_one("#reset-to", Select).value = "offset"
+        screen.query_one("#reset-to", Select).value = "to-offset"
         await pilot.pause()
         await type_into(pilot, "reset-value", "3")
         preview = str(screen.query_one("#reset-preview", Static).render())
@@ -363,12 +364,14 @@ async def test_reset_plans_earliest_latest_and_time() -> None:
         await clock.advance(60_000)
         await backend.produce(ProduceRequest("jobs", "late", partition=0))
         view = await backend.describe_group("batch")
-        assert [r.new for r in await plan_reset(backend, view, "earliest")] == [0, 0, 0]
-        assert [r.new for r in await plan_reset(backend, view, "latest")] == [5, 4, 4]
-        late = str(clock.now_ms() - 1)
-        rows = await plan_reset(backend, view, "timestamp", late)
-        assert [(r.new, r.new_lag) for r in rows] == [(4, 1), (4, 0), (4, 0)]  # past the last: the end
-        assert [r.new for r in await plan_reset(backend, view, "offset", "99")] == [5, 4, 4]
+        assert [r.new for r in await plan_group(backend, view, ResetStrategy.TO_EARLIEST)] == [0, 0, 0]
+        assert [r.new for r in await plan_group(backend, view, ResetStrategy.TO_LATEST)] == [5, 4, 4]
+        late = str(clock.now_ms() - 1)  # epoch ms: only the last record is that recent
+        plan = await plan_group(backend, view, ResetStrategy.TO_DATETIME, late)
+        assert [r.new for r in plan] == [4, 4, 4]  # P1 and P2 have none: their end
+        marks = {(p.topic, p.partition): p.high_watermark for p in view.partitions}
+        assert dry_run_text(plan, marks).splitlines()[1].split() == ["jobs", "0", "1", "4", "4", "1"]
+        assert [r.new for r in await plan_group(backend, view, ResetStrategy.SHIFT_BY, "-5")] == [0, 0, 0]
     finally:
         await backend.close()
 

@@ -418,3 +418,45 @@ async def test_a_scan_can_be_cancelled() -> None:
         await settle(pilot)
         assert not panel.scanning and status(panel).startswith("cancelled")
         assert panel.compiled is not None and panel.compiled.counts.scanned < 20_000
+
+
+async def test_over_the_wire_filter_and_tail(tmp_path: Path) -> None:
+    """The same panel on a RemoteBackend (librdkafka) against a served cluster."""
+    from tests.tui.conftest import make_remote_app, sales
+    from tests.wire.conftest import ServedCluster
+
+    served = ServedCluster()
+    try:
+        app = make_remote_app(served.bootstrap, sales)
+        async with app.run_test(size=SIZE) as pilot:
+            await app.ready.wait()
+            await pilot.press("0")
+            await pilot.pause(0.2)
+            panel = app.panel("records")
+            assert isinstance(panel, RecordsPanel)
+            await panel.show("sales")
+            panel.query_one("#records-jq", Input).value = "select(.price > 10)"
+            await panel.apply()
+            await settle(pilot)
+            prices = []
+            for row in range(len(panel.table.rows)):
+                record = await panel.table.load_record(row)
+                assert record is not None
+                prices.append(json.loads(record.value or b"")["price"])
+            assert sorted(prices) == [11, 25, 120]
+            panel.table.focus()
+            await pilot.press("f")
+            await pilot.pause(0.5)
+            await app.backend.produce(ProduceRequest("sales", json.dumps({"price": 500}), key="client-9"))
+            await app.backend.produce(ProduceRequest("sales", json.dumps({"price": 1}), key="client-9"))
+            for _ in range(100):
+                await pilot.pause(0.1)
+                if len(panel.table.rows) and panel.compiled and panel.compiled.counts.scanned == 2:
+                    break
+            assert len(panel.table.rows) == 1
+            record = await panel.table.load_record(0)
+            assert record is not None and record.value == b'{"price": 500}'
+            await pilot.press("f")
+            await settle(pilot)
+    finally:
+        served.close()

@@ -433,6 +433,7 @@ class RecordsPanel(Panel):
                         rows.append(record.partition, record.offset)
                 if self.table.rows is rows:
                     self.table.appended(self._high_watermarks())
+                    self.table.arrived({r.partition for r in records})
                     self.table.rows_changed()
                 self._show_status()
         except KafkaError as error:

@@ -144,6 +144,13 @@ class RecordsTable(ScrollView, can_focus=True, inherit_bindings=False):
                     self.pages.appended(partition)
         self.log_ends = log_ends
 
+    def arrived(self, partitions: set[int]) -> None:
+        """Records a consumer saw in these partitions: pages read before them are read
+        again (the HW the topic's description gives may not have moved yet)."""
+        if self.pages is not None:
+            for partition in partitions:
+                self.pages.appended(partition)
+
     def record_at(self, row: int) -> LogRecordView | None:
         if self.pages is None or not 0 <= row < len(self.rows):
             return None
@@ -154,10 +161,12 @@ class RecordsTable(ScrollView, can_focus=True, inherit_bindings=False):
         if self.pages is None or not 0 <= row < len(self.rows):
             return None
         partition, offset = self.rows.at(row)
-        if not self.pages.loaded(partition, offset):
-            end = self.log_ends.get(partition, offset + 1)
+        record = self.pages.get(partition, offset)
+        if record is None:  # not read yet, or read before this record was written
+            end = max(self.log_ends.get(partition, 0), offset + 1)
             await self.pages.load(partition, offset // self.pages.page_size, end)
-        return self.pages.get(partition, offset)
+            record = self.pages.get(partition, offset)
+        return record
 
     # --- the cursor ------------------------------------------------------------------
 

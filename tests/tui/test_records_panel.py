@@ -460,3 +460,34 @@ async def test_over_the_wire_filter_and_tail(tmp_path: Path) -> None:
             await settle(pilot)
     finally:
         served.close()
+
+
+async def mixed_times(backend: EmbeddedBackend, clock: ManualClock) -> None:
+    """P0 written under CreateTime, then the topic switched to LogAppendTime for P1."""
+    await backend.create_topic("mixed", 2, 1)
+    for n in range(3):
+        await clock.advance(60_000)
+        await backend.produce(ProduceRequest("mixed", f"create {n}", partition=0))
+    await backend.alter_topic_configs("mixed", {"message.timestamp.type": "LogAppendTime"})
+    for n in range(3):
+        await clock.advance(60_000)
+        await backend.produce(ProduceRequest("mixed", f"append {n}", partition=1))
+
+
+async def test_seek_by_time_with_create_and_log_append_time() -> None:
+    from datetime import UTC, datetime
+
+    app = RecordsApp(mixed_times)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        panel = app.panel
+        types = {(await panel.table.load_record(r)).batch.timestamp_type for r in range(6)}  # type: ignore[union-attr]
+        assert types == {"CreateTime", "LogAppendTime"}
+        p0 = await app.backend.read_log("mixed", 0, 0, 10)
+        p1 = await app.backend.read_log("mixed", 1, 0, 10)
+        # Just after P1's first record: P0 (CreateTime) has nothing that recent, P1 from 1.
+        moment = p1[0].timestamp + 1
+        assert p0[-1].timestamp < moment < p1[1].timestamp
+        await type_into(pilot, "records-seek", datetime.fromtimestamp(moment / 1000, tz=UTC).isoformat())
+        assert shown(panel) == [(1, 1), (1, 2)]
+        assert "L " in screen_text(app)  # the timestamp type column

@@ -1,6 +1,6 @@
 """Drive the workbench with a pilot and write one SVG per main screen to screenshots/.
 
-    python scripts/screenshots.py [--out screenshots] [--only schemas|connect]
+    python scripts/screenshots.py [--out screenshots] [--only schemas|connect|records]
 
 The cluster is in memory, seeded and on a manual clock, so the pictures only change when
 the UI does. Regenerate them whenever a screen changes and commit the SVGs.
@@ -143,6 +143,7 @@ async def shoot(out: Path) -> list[Path]:
         save("partitions")
     written.append(await shoot_schemas(out))
     written.append(await shoot_connect(out))
+    written.append(await shoot_records(out))
     return written
 
 
@@ -256,15 +257,46 @@ async def shoot_connect(out: Path) -> Path:
     return path
 
 
+async def shoot_records(out: Path) -> Path:
+    """The Records panel on the sample topics: sales filtered with jq, one record's details."""
+
+    async def factory() -> EmbeddedBackend:
+        backend = EmbeddedBackend(await Cluster.open(None, brokers=3, clock=ManualClock(), seed=7))
+        await sample_setup(backend)
+        return backend
+
+    app = KafkaTuiApp(factory, settings=Settings(), language="en", welcome=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.ready.wait()
+        await pilot.press("0")
+        await pilot.pause(0.3)
+        panel = app.panel("records")
+        await panel.show("sales")  # type: ignore[attr-defined]
+        panel.query_one("#records-jq", Input).value = "select(.price > 5)"
+        await panel.apply()  # type: ignore[attr-defined]
+        await app.workers.wait_for_complete()
+        panel.table.focus()  # type: ignore[attr-defined]
+        await pilot.press("down", "enter")
+        await pilot.pause(0.3)
+        await app.workers.wait_for_complete()
+        app.clear_notifications()
+        await pilot.pause()
+        path = out / "records.svg"
+        path.write_text(app.export_screenshot(title="kafkatui — records"), encoding="utf-8")
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--out", type=Path, default=Path("screenshots"))
-    parser.add_argument("--only", choices=["schemas", "connect"], help="write that screen's picture alone")
+    parser.add_argument(
+        "--only", choices=["schemas", "connect", "records"], help="write that screen's picture alone"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    alone = {"schemas": shoot_schemas, "connect": shoot_connect}
+    alone = {"schemas": shoot_schemas, "connect": shoot_connect, "records": shoot_records}
     paths = [asyncio.run(alone[args.only](args.out))] if args.only else asyncio.run(shoot(args.out))
     for path in paths:
         print(path)

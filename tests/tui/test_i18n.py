@@ -20,6 +20,7 @@ PAGES = (
     "groups",
     "schemas",
     "connect",
+    "records",
 )
 
 # The keys each panel binds; its help page must name every one of them (in backticks).
@@ -33,6 +34,7 @@ PAGE_KEYS = {
     "partitions": ("6", "s", "k", "r", "c", "l", "p"),
     "groups": ("7", "a", "t", "s", "k", "x", "p"),
     "connect": ("9", "p", "r", "R", "d"),
+    "records": ("0", "/", "s", "f", "p", "x", "y", "u", "e", "enter", "esc"),
 }
 
 

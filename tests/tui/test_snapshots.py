@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from textual.pilot import Pilot
-from textual.widgets import TextArea
+from textual.widgets import Input, TextArea
 
 from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.tui.app import KafkaTuiApp
@@ -152,3 +152,23 @@ def test_framing_view(snap_compare) -> None:  # type: ignore[no-untyped-def]
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_records_panel_filtered_with_details(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(sales)
+
+    async def run_before(pilot: Pilot) -> None:
+        await driven(app, "0")(pilot)
+        panel = app.panel("records")
+        await panel.show("sales")  # type: ignore[attr-defined]
+        panel.query_one("#records-jq", Input).value = "select(.price > 5)"
+        await panel.apply()  # type: ignore[attr-defined]
+        await app.workers.wait_for_complete()
+        panel.table.focus()  # type: ignore[attr-defined]
+        await pilot.press("down", "enter")
+        for _ in range(3):
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(130, 40), run_before=run_before)

@@ -11,6 +11,7 @@ from kafkatui.tui.panels.groups import GroupsPanel
 from kafkatui.tui.panels.log import LogPanel
 from kafkatui.tui.panels.partitions import PartitionsPanel
 from kafkatui.tui.panels.produce import ProducePanel
+from kafkatui.tui.panels.records import RecordsPanel
 from kafkatui.tui.panels.schemas import SchemasPanel
 from kafkatui.tui.panels.topics import TopicsPanel
 
@@ -24,6 +25,7 @@ PANELS: list[type[Panel]] = [
     GroupsPanel,
     SchemasPanel,
     ConnectPanel,
+    RecordsPanel,
 ]
 
 __all__ = ["PANELS", "Panel"]

@@ -35,6 +35,7 @@ from kafkatui.common.events import (
     GroupStateChanged,
 )
 from kafkatui.tui.panels.base import Panel, arrow_bindings, reports_errors
+from kafkatui.tui.panels.groups_reset import ResetOffsetsScreen
 from kafkatui.tui.widgets.sparkline import Sparkline, bars
 
 _RELEVANT = (GroupStateChanged, GroupMemberJoined, GroupMemberRemoved, GroupRebalanceCompleted)
@@ -169,6 +170,10 @@ class GroupsPanel(Panel):
         Binding(
             "p", "pause", "Pause/resume", id="groups.pause",
             tooltip="Stop or restart the selected consumer's polling (it keeps heartbeating)",
+        ),
+        Binding(
+            "o", "reset_offsets", "Reset offsets", id="groups.reset_offsets",
+            tooltip="Move the group's committed offsets (earliest, latest, offset, time): dry run first",
         ),
     ]  # fmt: skip
 
@@ -486,6 +491,19 @@ class GroupsPanel(Panel):
         title = f"{self.selected_member} {'paused' if paused else 'resumed'}"
         self.app.notify(message, title=title)
         await self.refresh_data()
+
+    @reports_errors
+    async def action_reset_offsets(self) -> None:
+        """kafka-consumer-groups.sh --reset-offsets: a dry run, then --execute."""
+        if self.group is None:
+            return
+        view = await self.backend.describe_group(self.group)
+
+        async def done(reset: bool | None) -> None:
+            if reset:
+                await self.refresh_data()
+
+        self.app.push_screen(ResetOffsetsScreen(self.backend, view), done)
 
 
 def _list_entry(group_id: str, state: str) -> str:

@@ -1,0 +1,60 @@
+"""The Streams assignor on its own: even and sticky actives, state-aware placement
+(KIP-441 lags), standbys never on the active's instance, StreamsMetadata by host."""
+
+from __future__ import annotations
+
+from kafkatui.ecosystem.streams.assignor import ClientState, assign_tasks, partitions_by_host
+
+TASKS = [f"{s}_{p}" for s in (0, 1) for p in range(3)]
+
+
+def test_tasks_spread_evenly_over_instances() -> None:
+    result = assign_tasks(TASKS, [ClientState("a"), ClientState("b"), ClientState("c")])
+    assert sorted(len(t) for t in result.active.values()) == [2, 2, 2]
+    assert sorted(t for ts in result.active.values() for t in ts) == sorted(TASKS)
+
+
+def test_a_second_instance_takes_half_and_the_first_keeps_the_rest() -> None:
+    first = ClientState("a", previous_active=set(TASKS))
+    result = assign_tasks(TASKS, [first, ClientState("b")])
+    assert len(result.active["a"]) == 3 and len(result.active["b"]) == 3
+
+
+def test_a_third_instance_takes_only_the_overflow() -> None:
+    a = ClientState("a", previous_active={"0_0", "0_1", "0_2"})
+    b = ClientState("b", previous_active={"1_0", "1_1", "1_2"})
+    result = assign_tasks(TASKS, [a, b, ClientState("c")])
+    assert set(result.active["a"]) <= a.previous_active and len(result.active["a"]) == 2
+    assert set(result.active["b"]) <= b.previous_active and len(result.active["b"]) == 2
+    assert len(result.active["c"]) == 2
+
+
+def test_moves_stick_to_the_instance_with_warm_state() -> None:
+    # b was a's standby for 0_1 and 1_2 (small lag): when a leaves, b gets those back.
+    b = ClientState("b", previous_active={"0_0"}, task_lags={"0_1": 5, "1_2": 0})
+    c = ClientState("c", previous_active={"1_0"})
+    result = assign_tasks(["0_0", "0_1", "1_0", "1_2"], [b, c])
+    assert set(result.active["b"]) == {"0_0", "1_2"}  # 1_2 caught up (lag 0) beats 0_1 (lag 5)
+    assert set(result.active["c"]) == {"1_0", "0_1"}
+
+
+def test_standbys_go_to_other_instances() -> None:
+    clients = [ClientState("a"), ClientState("b"), ClientState("c")]
+    result = assign_tasks(TASKS, clients, num_standby_replicas=2)
+    for client in result.active:
+        assert not set(result.active[client]) & set(result.standby[client])
+    assert sorted(t for ts in result.standby.values() for t in ts) == sorted(TASKS * 2)
+
+
+def test_more_standbys_than_other_instances_are_capped() -> None:
+    result = assign_tasks(["0_0"], [ClientState("a"), ClientState("b")], num_standby_replicas=3)
+    assert sum(len(t) for t in result.standby.values()) == 1
+
+
+def test_streams_metadata_names_the_host_of_each_partition() -> None:
+    clients = [ClientState("a", application_server="h1:1"), ClientState("b", application_server="h2:2")]
+    result = assign_tasks(["0_0", "0_1"], clients)
+    parts = {"0_0": [("in", 0)], "0_1": [("in", 1)]}
+    hosts = partitions_by_host(result, clients, parts)
+    assert hosts["h1:1"] | hosts["h2:2"] == {("in", 0), ("in", 1)}
+    assert hosts["h1:1"] and hosts["h2:2"]

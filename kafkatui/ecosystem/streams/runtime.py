@@ -27,7 +27,9 @@ from kafkatui.common.clients import ConsumerConfig, ProducerConfig, RecordMetada
 from kafkatui.ecosystem.streams.config import EXACTLY_ONCE_V2, StreamsConfig
 from kafkatui.ecosystem.streams.global_thread import GlobalStreamThread
 from kafkatui.ecosystem.streams.internal_topics import Plan, prepare, resolver
+from kafkatui.ecosystem.streams.queries import ReadOnlyKeyValueStore, ReadOnlyWindowStore
 from kafkatui.ecosystem.streams.state import TaskState
+from kafkatui.ecosystem.streams.stores import WindowStore
 from kafkatui.ecosystem.streams.task import StreamsError, StreamTask
 from kafkatui.ecosystem.streams.topology import Topology
 
@@ -78,6 +80,18 @@ class KafkaStreams:
             "dropped-records-total": self._closed_totals["dropped"]
             + sum(t.dropped for t in self.tasks.values()),
         }
+
+    def store(self, name: str) -> ReadOnlyKeyValueStore:
+        """Interactive queries (KIP-67): a read-only view of `name` over the local tasks,
+        live (tasks that move in or out are seen on the next read)."""
+        if name not in self.topology.stores:
+            raise KeyError(f"no store named {name!r} in the topology")
+        live = lambda: [t.stores[name] for t in self.tasks.values() if name in t.stores]  # noqa: E731
+        windowed = isinstance(
+            self.topology.stores[name].build(self.config.default_key_serde, self.config.default_value_serde),
+            WindowStore,
+        )
+        return ReadOnlyWindowStore(name, live) if windowed else ReadOnlyKeyValueStore(name, live)
 
     def summary(self) -> str:
         m = self.metrics()

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from kafkatui.ecosystem.streams.queries import InvalidStateStoreException
+from kafkatui.ecosystem.streams import Serdes
+from kafkatui.ecosystem.streams.queries import InvalidStateStoreException, ReadOnlyWindowStore
+from kafkatui.ecosystem.streams.stores import WindowStore
 from tests.ecosystem.streams.conftest import Served, until
 from tests.ecosystem.streams.test_runtime import app, lines, produce_lines, run_until_caught_up, word_count
 
@@ -30,3 +32,18 @@ async def test_live_counts_are_read_while_the_app_runs(served: Served, tmp_path:
     with pytest.raises(KeyError):
         streams.store("no-such-store")
     await streams.close()
+
+
+def test_a_window_store_view_fetches_across_local_tasks() -> None:
+    tasks = [
+        WindowStore(f"clicks-{p}", Serdes.string(), Serdes.long(), size_ms=60_000, retention_ms=600_000)
+        for p in range(2)
+    ]
+    tasks[0].put("alice", 3, window_start=0)
+    tasks[0].put("alice", 5, window_start=60_000)
+    tasks[1].put("bob", 7, window_start=0)
+    view = ReadOnlyWindowStore("clicks", lambda: tasks)
+    assert view.fetch("bob", 0) == 7
+    assert view.fetch("bob", 60_000) is None
+    assert view.fetch_range("alice", 0, 60_000) == [(0, 3), (60_000, 5)]
+    assert view.fetch_range("alice", 1, 60_000) == [(60_000, 5)]

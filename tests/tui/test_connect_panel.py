@@ -14,7 +14,9 @@ from textual.events import Paste
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent, TextArea
 
+from kafkatui.backends.base import Backend
 from kafkatui.backends.embedded import EmbeddedBackend
+from kafkatui.backends.remote import RemoteBackend
 from kafkatui.common.clock import ManualClock
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.server.config import BrokerDefaults
@@ -353,3 +355,28 @@ async def test_records_per_second_are_sampled_on_the_cluster_clock(tmp_path: Pat
         assert "records in/s" in screen_text(app) and " 10/s" in screen_text(app)
         tasks = panel(app).query_one("#connect-tasks", DataTable)
         assert tasks.get_row_at(0)[0] == "rated"  # the Tasks table names its connector
+
+
+async def test_attached_to_a_served_cluster_the_panel_shows_its_worker(tmp_path: Path) -> None:
+    """`kafkatui` on a data dir a `kafkatui serve` owns: the worker it recorded in the
+    lock file, found without --connect-url."""
+    from kafkatui.cli.context import ClusterOptions, open_backend
+    from kafkatui.serve.host import serve_backend
+
+    served = await EmbeddedBackend.open(tmp_path / "data", brokers=1)
+    await serve_backend(served, 0, connect_port=0)
+    try:
+
+        async def attached() -> Backend:
+            backend = await open_backend(ClusterOptions(data_dir=tmp_path / "data"), "test", announce=False)
+            assert isinstance(backend, RemoteBackend)
+            backend.watch(0.2)
+            return backend
+
+        app = KafkaTuiApp(attached, settings=Settings(), language="en", welcome=False, event_interval=0.05)
+        async with app.run_test(size=SIZE) as pilot:
+            await show(pilot)
+            await until(pilot, lambda: "No connectors yet" in screen_text(app), "its worker", rounds=1500)
+            assert app.backend is not None and app.backend.connect_url() == served.connect_url()
+    finally:
+        await served.close()

@@ -93,6 +93,7 @@ class EmbeddedBackend(EmbeddedGroups, EmbeddedMembers, EmbeddedTransactions):
         # For the person at the workbench (or the command line) when it opens: first
         # any broker database found offline or replaced at start-up.
         self.notices: list[str] = [log_dir_notice(e) for e in cluster.log_dir_events]
+        self.connect: str | None = None  # a Connect cluster of the user's own (--connect-url)
         if cluster.metadata_rebuilt is not None:  # cluster-metadata.db rebuilt from a broker's copy
             self.notices.insert(0, cluster.metadata_rebuilt.message)
         self._controls = EmbeddedControls(cluster)
@@ -444,6 +445,8 @@ class EmbeddedBackend(EmbeddedGroups, EmbeddedMembers, EmbeddedTransactions):
         return None if self._listeners is None else self._listeners.rest_url
 
     def connect_url(self) -> str | None:
+        if self.connect is not None:
+            return self.connect
         return None if self._listeners is None else self._listeners.connect_url
 
     def ksql_url(self) -> str | None:

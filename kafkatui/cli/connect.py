@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from kafkatui.cli.context import console, fail
+from kafkatui.cli.context import console, fail, options
 from kafkatui.cli.output import print_json
 
 DEFAULT_URL = "http://127.0.0.1:8083"
@@ -31,13 +31,31 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
+
+def find_url(ctx: typer.Context, given: str | None) -> str:
+    """Where the Connect REST API is (the --connect-url option's callback, so every
+    command gets the URL found): --connect-url (here or before the command, or
+    $KAFKATUI_CONNECT_URL); else the worker of the kafkatui process that owns the data
+    dir (`kafkatui serve`, the workbench), as its lock file records it; else 8083."""
+    from kafkatui.engine.lockfile import CONNECT, data_dir_owner
+
+    opts = options(ctx)
+    url = given or opts.connect_url or os.environ.get(URL_ENV)
+    if url is None and opts.bootstrap_server is None:
+        data_dir = opts.resolved_data_dir()
+        owner = data_dir_owner(data_dir) if data_dir is not None and data_dir.is_dir() else None
+        url = (owner or {}).get(CONNECT)
+    return str(url or DEFAULT_URL)
+
+
 UrlOption = Annotated[
     str | None,
     typer.Option(
         "--connect-url",
-        help=f"The Connect REST API (default {DEFAULT_URL}, where `kafkatui serve` and the workbench run "
-        f"their worker; or ${URL_ENV}). Any Apache Kafka Connect cluster works too.",
+        help=f"The Connect REST API (or ${URL_ENV}; by default the worker of the `kafkatui serve` or "
+        f"workbench that owns the data dir, else {DEFAULT_URL}). Any Apache Kafka Connect cluster works too.",
         show_default=False,
+        callback=find_url,
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print Connect's JSON answer, for scripts.")]
@@ -46,7 +64,7 @@ NameArgument = Annotated[str, typer.Argument(help="The connector's name.")]
 
 class Connect:
     def __init__(self, url: str | None) -> None:
-        self.url = (url or os.environ.get(URL_ENV) or DEFAULT_URL).rstrip("/")
+        self.url = (url or DEFAULT_URL).rstrip("/")
 
     def call(self, method: str, path: str, body: Any = None, **query: str) -> Any:
         """Connect's JSON answer (None for 202/204 without a body); a refusal or an

@@ -93,6 +93,7 @@ class ClusterOptions:
     cluster_name: str = "default"
     seed: int | None = None
     bootstrap_server: str | None = None  # any Kafka, over the wire, instead of the data dir
+    connect_url: str | None = None  # a Connect cluster's REST API (--connect-url), over any of them
 
     def resolved_data_dir(self) -> Path | None:
         if self.memory:
@@ -136,12 +137,13 @@ class DataDirOwner:
     listeners: str | None  # the wire listeners, host:port,...
     schema_registry: str | None  # the Schema Registry's URL
     rest_proxy: str | None = None  # the REST Proxy's URL
+    connect: str | None = None  # its Connect worker's REST API
 
 
 async def open_data_dir(opts: ClusterOptions, command: str) -> EmbeddedBackend | DataDirOwner:
     """The data dir's own engine, or, when another kafkatui process owns the data dir,
     that owner and what it serves (the one place the CLI reads the lock file)."""
-    from kafkatui.engine.lockfile import LISTENERS, REST_PROXY, SCHEMA_REGISTRY, DataDirLockedError
+    from kafkatui.engine.lockfile import CONNECT, LISTENERS, REST_PROXY, SCHEMA_REGISTRY, DataDirLockedError
 
     try:
         return await opts.open(command)
@@ -153,6 +155,7 @@ async def open_data_dir(opts: ClusterOptions, command: str) -> EmbeddedBackend |
             error.owner.get(LISTENERS) or None,
             error.owner.get(SCHEMA_REGISTRY) or None,
             error.owner.get(REST_PROXY) or None,
+            error.owner.get(CONNECT) or None,
         )
 
 
@@ -161,14 +164,20 @@ async def open_backend(opts: ClusterOptions, command: str, *, announce: bool = T
     dir's own engine; else, when a live kafkatui process owns the data dir and serves it
     over the wire, that process (said on stderr). An owner without listeners
     (`--no-listen`) is still DATA_DIR_LOCKED. The attach notice goes to stderr if
-    `announce`, and always to the backend's `notices` (the workbench shows those)."""
+    `announce`, and always to the backend's `notices` (the workbench shows those).
+    `--connect-url` names the Connect cluster over any of them (over the owner's)."""
     if opts.bootstrap_server is not None:
-        return await _remote(opts.bootstrap_server)
+        remote = await _remote(opts.bootstrap_server)
+        remote.connect = opts.connect_url
+        return remote
     opened = await open_data_dir(opts, command)
     if isinstance(opened, DataDirOwner):
-        return await _attach(opened, announce=announce)
+        attached = await _attach(opened, announce=announce)
+        attached.connect = opts.connect_url or attached.connect
+        return attached
     for notice in opened.notices:  # a broker database offline or replaced at start-up
         err_console.print(f"warning: {notice}", markup=False, highlight=False)
+    opened.connect = opts.connect_url
     return opened
 
 
@@ -184,6 +193,7 @@ async def _attach(owner: DataDirOwner, *, announce: bool = True) -> RemoteBacken
     backend.notices.append(notice)
     backend.schema_registry = owner.schema_registry
     backend.rest_proxy = owner.rest_proxy
+    backend.connect = owner.connect
     return backend
 
 

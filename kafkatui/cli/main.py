@@ -177,6 +177,17 @@ def main(
             help="Workbench: run a ksqlDB server beside the brokers (with --listen).",
         ),
     ] = True,
+    connect_url: Annotated[
+        str | None,
+        typer.Option(
+            "--connect-url",
+            envvar="KAFKATUI_CONNECT_URL",
+            metavar="URL",
+            help="A Kafka Connect cluster's REST API (any Apache Kafka Connect) for the Connect panel "
+            "and `kafkatui connect`: over --bootstrap-server, or instead of the workbench's own worker. "
+            "Attached to a `kafkatui serve`, its worker is found without it.",
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
@@ -185,7 +196,7 @@ def main(
     """Without a command, open the workbench (the Textual app) on the cluster."""
     from kafkatui.cli.context import ClusterOptions
 
-    ctx.obj = ClusterOptions(data_dir, memory, brokers, cluster_name, seed, bootstrap_server)
+    ctx.obj = ClusterOptions(data_dir, memory, brokers, cluster_name, seed, bootstrap_server, connect_url)
     if ctx.invoked_subcommand is None:
         if language is not None and language not in ("en", "pt"):
             raise typer.BadParameter("must be en or pt", param_hint="--language")
@@ -196,7 +207,8 @@ def main(
             port_base=port_base if listen else None,
             registry_port=registry_port if listen and schema_registry else None,
             rest_port=rest_port if listen and rest_proxy else None,
-            connect_port=connect_port if listen and connect else None,
+            # A Connect cluster of the user's own takes the built-in worker's place.
+            connect_port=connect_port if listen and connect and connect_url is None else None,
             ksql_port=ksql_port if listen and ksql else None,
         )
 

@@ -40,6 +40,7 @@ from kafkatui.engine.controller.log_dirs import rebuilding
 from kafkatui.engine.coordinator.transaction.producer_ids import AllocateProducerIds
 from kafkatui.engine.coordinator_apis import CoordinatorApis
 from kafkatui.engine.lockfile import (
+    CONNECT,
     LISTENERS,
     METADATA_FILE,
     REST_PROXY,
@@ -303,6 +304,12 @@ class Cluster(CoordinatorApis, LogDirControls, ScenarioDriver):
         REST lesson) sends HTTP clients to this one."""
         if self._lock is not None:
             self._lock.advertise(REST_PROXY, url)
+
+    def advertise_connect(self, url: str | None) -> None:
+        """And the Connect worker's REST API, so an attached workbench shows its Connect
+        panel and `kafkatui connect` in a second process finds the worker."""
+        if self._lock is not None:
+            self._lock.advertise(CONNECT, url)
 
     async def __aenter__(self) -> Cluster:
         return self

@@ -2,7 +2,7 @@
 the cluster (Kafka's `.lock` file in each log directory, taken by `LogManager.lockLogDirs`).
 
 The file also says who the owner is (pid, command, and the wire listeners, the Schema
-Registry's URL and the REST Proxy's once it serves them), so a second process can name
+Registry's URL, the REST Proxy's and Connect's once it serves them), so a second process can name
 it, or attach to it as a Kafka client, a Schema Registry client and a REST client. Before
 taking it, `check_data_dir` refuses a directory kafkatui cannot or must not use.
 """
@@ -22,10 +22,11 @@ from kafkatui.common.errors import ErrorCode, KafkaError
 LOCK_FILE = "kafkatui.lock"
 METADATA_FILE = "cluster-metadata.db"
 # What the owner serves, as recorded in the lock file: the wire listeners (`host:port,...`),
-# the Schema Registry's URL and the REST Proxy's.
+# the Schema Registry's URL, the REST Proxy's and the Connect worker's REST API.
 LISTENERS = "listeners"
 SCHEMA_REGISTRY = "schema_registry"
 REST_PROXY = "rest_proxy"
+CONNECT = "connect"
 
 
 class DataDirLockedError(Exception):
@@ -78,7 +79,7 @@ class DataDirLock:
             self._file.flush()
 
     def advertise(self, service: str, address: str | None) -> None:
-        """Record where the owner serves `service` (LISTENERS, SCHEMA_REGISTRY, REST_PROXY), keeping
+        """Record where the owner serves `service` (LISTENERS, SCHEMA_REGISTRY, REST_PROXY, CONNECT), keeping
         what it recorded of the others; None: it no longer serves it."""
         if self.owner is not None:
             owner = {k: v for k, v in self.owner.items() if k != service}
@@ -91,6 +92,27 @@ class DataDirLock:
             fcntl.flock(self._file, fcntl.LOCK_UN)
             self._file.close()
             self._file = None
+
+
+def data_dir_owner(data_dir: Path) -> dict[str, Any] | None:
+    """What the live owner of `data_dir` recorded in its lock file, or None when no
+    process holds the lock (a file left by one that died says nothing). Only looks: the
+    lock is held for an instant at most, never kept."""
+    try:
+        handle = open(data_dir / LOCK_FILE)  # noqa: SIM115 - closed below
+    except OSError:
+        return None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            try:
+                owner = json.loads(handle.read() or "{}")
+            except json.JSONDecodeError:
+                return {}
+            return owner if isinstance(owner, dict) else {}
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return None
 
 
 def storage_error(message: str) -> KafkaError:

@@ -145,6 +145,7 @@ class ServiceHost:
             url = await service.start(0, host)
             self.notices.append(f"{error}. Kafka Connect listens on {url} instead")
         self.connect = service
+        self.cluster.advertise_connect(url)
         return url
 
     async def listen_ksql(
@@ -219,6 +220,7 @@ class ServiceHost:
             await self.ksql.close()
             self.ksql = None
         if self.connect is not None:  # first: its tasks commit their offsets to the cluster
+            self.cluster.advertise_connect(None)
             await self.connect.close()
             self.connect = None
         if self.rest is not None:  # first: its consumer instances leave their groups

@@ -33,7 +33,7 @@ PAGE_KEYS = {
     "events": ("5", "p", "f", "c"),
     "partitions": ("6", "s", "k", "r", "c", "l", "p"),
     "groups": ("7", "a", "t", "s", "k", "x", "p"),
-    "connect": ("9", "p", "r", "R", "d"),
+    "connect": ("9", "n", "ctrl+s", "esc", "p", "r", "R", "d"),
     "records": ("0", "/", "s", "f", "p", "x", "y", "u", "e", "enter", "esc"),
 }
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from textual.pilot import Pilot
-from textual.widgets import Input, TextArea
+from textual.widgets import Input, Select, TextArea
 
 from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.tui.app import KafkaTuiApp
+from kafkatui.tui.screens.new_connector import NewConnectorScreen
 from kafkatui.tui.widgets.schema_editor import SchemaEditor
 from tests.tui.conftest import SIZE, make_app, sales
+from tests.tui.conftest import until as waiting
+from tests.tui.test_connect_panel import FILE_SOURCE, fill_field, make_connect_app, type_into
 from tests.tui.test_framing_view import framed_records
 from tests.tui.test_schemas_panel import V1, V2, avro, paste, register, until
 
@@ -136,6 +139,27 @@ def test_schemas_without_a_registry(snap_compare) -> None:  # type: ignore[no-un
 def test_connect_without_a_worker(snap_compare) -> None:  # type: ignore[no-untyped-def]
     app = make_app(sales)
     assert snap_compare(app, terminal_size=SIZE, run_before=driven(app, "9"))
+
+
+def test_new_connector_form_with_the_workers_problems(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = make_connect_app()
+
+    async def run_before(pilot: Pilot) -> None:
+        await driven(app, "9", "n")(pilot)
+        screen = app.screen
+        assert isinstance(screen, NewConnectorScreen)
+        await waiting(pilot, lambda: bool(screen.kinds), "the plugins", rounds=1500)
+        screen.query_one("#connect-plugin", Select).value = FILE_SOURCE
+        await waiting(pilot, lambda: bool(screen.fields), "the plugin's fields", rounds=1500)
+        for entry in screen.query(Input):
+            entry.cursor_blink = False  # a blinking cursor is there or not
+        await type_into(pilot, "#connect-name", "lines")
+        await fill_field(pilot, "tasks.max", "0")
+        await pilot.press("ctrl+s")
+        await waiting(pilot, lambda: bool(screen.problems), "the worker's validation", rounds=1500)
+        await pilot.pause()  # tasks.max keeps the focus: its documentation in the hint line
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
 def test_framing_view(snap_compare) -> None:  # type: ignore[no-untyped-def]

@@ -6,14 +6,13 @@ and delete with keys. It speaks the Connect REST API (Apache Kafka's paths and J
 from __future__ import annotations
 
 import json
-import urllib.parse
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-import httpx
 from rich.console import Group, RenderableType
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -22,18 +21,22 @@ from textual.widgets import DataTable, Static
 from kafkatui.backends.base import Backend
 from kafkatui.backends.views import LATEST_TIMESTAMP
 from kafkatui.common.errors import KafkaError
+from kafkatui.tui.connect_client import ConnectClient, ConnectDown, ConnectRefused
 from kafkatui.tui.panels.base import Panel, reports_errors
 from kafkatui.tui.screens.confirm import ConfirmScreen
-from kafkatui.tui.widgets.sparkline import bars
+from kafkatui.tui.screens.new_connector import NewConnectorScreen
+from kafkatui.tui.widgets.sparkline import Sparkline, bars
 
-TIMEOUT_S = 10.0
-HISTORY = 30  # samples of records/s kept per connector (one a tick)
+HISTORY = 60  # samples of records/s kept per connector (one a second of cluster time)
+IN_TABLE = 12  # of which the Connectors table draws the newest
 NO_CONNECT = (
     "Kafka Connect is not running. The workbench and `kafkatui serve` run a worker with "
     "its REST API on 127.0.0.1:8083 (--connect-port; --no-connect turns it off); over "
     "--bootstrap-server, point `kafkatui connect --connect-url` at your own Connect cluster."
 )
-NO_CONNECTORS = "No connectors yet. Create one with `kafkatui connect create FILE` or POST /connectors."
+NO_CONNECTORS = (
+    "No connectors yet. Press n to create one (or `kafkatui connect create FILE`, or POST /connectors)."
+)
 # Connect's states (AbstractStatus.State), each in the colour a user reads it by.
 STATE_STYLE = {
     "RUNNING": "bold green",
@@ -45,57 +48,46 @@ STATE_STYLE = {
 }
 
 
-class ConnectRefusal(Exception):
-    """Connect answered with its `{"error_code", "message"}` body."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"{message} (HTTP {status})")
-        self.status = status
-
-
 def state_text(state: str) -> Text:
     return Text(state, style=STATE_STYLE.get(state, ""))
 
 
+def rate_cell(seen: Throughput) -> Text:
+    """The Connectors table's records/s: the newest samples as bars (a fixed window, so
+    time moves at one speed in every row), then the last rate."""
+    if not seen.rates:
+        return Text("–")
+    newest = list(seen.rates)[-IN_TABLE:]
+    cell = Text(bars([0.0] * (IN_TABLE - len(newest)) + newest), style="green")
+    cell.append(f" {seen.rate}")
+    return cell
+
+
 @dataclass
 class Throughput:
-    """A connector's records/s, from its topics' offsets between two ticks: a source's
-    topic end offsets (what it wrote), a sink's committed offsets in `connect-<name>`."""
+    """A connector's records/s, from its topics' offsets: a source's topic end offsets
+    (what it wrote), a sink's committed offsets in `connect-<name>`. One sample per
+    second of cluster time (the app's clock, as the Groups panel samples lag): a
+    ManualClock that stands still adds none, so what is drawn depends only on the data."""
 
-    total: int | None = None
-    at: float = 0.0
+    total: int | None = None  # the latest count seen
+    base: int = 0  # the count when the last sample was taken
+    second: int | None = None  # that sample's second
     rates: deque[float] = field(default_factory=lambda: deque(maxlen=HISTORY))
     lag: int | None = None
 
-    def sample(self, total: int, now: float) -> None:
-        if self.total is not None and now > self.at:
-            self.rates.append(max(0, total - self.total) / (now - self.at))
-        self.total, self.at = total, now
+    def sample(self, total: int, now_ms: int) -> None:
+        second = now_ms // 1000
+        self.total = total
+        if self.second is None:
+            self.base, self.second = total, second
+        elif second > self.second:
+            self.rates.append(max(0, total - self.base) / (second - self.second))
+            self.base, self.second = total, second
 
-
-class ConnectClient:
-    """The Connect REST API over httpx: JSON in and out, a refusal as `ConnectRefusal`."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url.rstrip("/")
-        self.http = httpx.AsyncClient(base_url=self.url, timeout=TIMEOUT_S)
-
-    async def call(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
-        answer = await self.http.request(method, path, json=body, params=params or None)
-        if answer.status_code >= 400:
-            try:
-                message = str(answer.json().get("message", answer.text))
-            except (ValueError, AttributeError):
-                message = answer.text
-            raise ConnectRefusal(answer.status_code, message)
-        return answer.json() if answer.content.strip() else None
-
-    async def close(self) -> None:
-        await self.http.aclose()
-
-
-def quoted(name: str) -> str:
-    return urllib.parse.quote(name, safe="")
+    @property
+    def rate(self) -> str:
+        return f"{self.rates[-1]:,.0f}" if self.rates else "–"
 
 
 class ConnectPanel(Panel):
@@ -116,6 +108,10 @@ class ConnectPanel(Panel):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *Panel.BINDINGS,
+        Binding(
+            "n", "create", "New connector", id="connect.create",
+            tooltip="Create a connector: a plugin, its config from a form or pasted JSON, validated first",
+        ),
         Binding(
             "p", "pause", "Pause", id="connect.pause",
             tooltip="Pause the selected connector and its tasks (PUT /connectors/{c}/pause)",
@@ -153,10 +149,14 @@ class ConnectPanel(Panel):
                 yield connectors
                 yield Static("Tasks", classes="section")
                 tasks: DataTable[RenderableType] = DataTable(id="connect-tasks", cursor_type="row")
-                tasks.add_columns("Task", "State", "Worker")
+                tasks.add_columns("Connector", "Task", "State", "Worker")
                 yield tasks
             with Vertical(id="connect-main"):
                 yield Static("", id="connect-title", classes="section")
+                with Horizontal(id="connect-rate"):
+                    yield Static("", id="connect-rate-label")
+                    yield Sparkline(padded=True, id="connect-sparkline")
+                    yield Static("", id="connect-rate-value")
                 with VerticalScroll(id="connect-view"):
                     yield Static("", id="connect-detail")
 
@@ -180,13 +180,13 @@ class ConnectPanel(Panel):
         if self.client is None:
             return
         try:
-            listing = await self.client.call("GET", "/connectors", expand=["status", "info"])
-        except httpx.HTTPError as error:
-            why = type(error).__name__
+            listing = await self.client.connectors()
+        except ConnectDown as error:
+            why = str(error).rpartition("(")[2].rstrip(")")
             self.problem = f"Kafka Connect does not answer at {self.client.url} ({why}).\n\n{NO_CONNECT}"
             self._show_state()
             return
-        except ConnectRefusal as error:
+        except ConnectRefused as error:
             self.problem = f"Kafka Connect at {self.client.url} refused the listing: {error}"
             self._show_state()
             return
@@ -198,8 +198,8 @@ class ConnectPanel(Panel):
         self.offsets = {}
         if self.selected is not None and self.kind(self.selected) == "source":
             try:
-                self.offsets = await self.client.call("GET", f"/connectors/{quoted(self.selected)}/offsets")
-            except (httpx.HTTPError, ConnectRefusal):
+                self.offsets = {"offsets": await self.client.offsets(self.selected)}
+            except (ConnectDown, ConnectRefused):
                 self.offsets = {}  # a connector just deleted or rebalancing: the next tick tells
         self._show_state()
 
@@ -211,7 +211,7 @@ class ConnectPanel(Panel):
         return dict(self.connectors.get(name, {}).get("info", {}).get("config", {}))
 
     async def _sample_throughput(self) -> None:
-        now = self.backend.clock.now_ms() / 1000  # the app's clock: a manual one keeps tests still
+        now = self.backend.clock.now_ms()
         for name in list(self.throughput):
             if name not in self.connectors:
                 del self.throughput[name]
@@ -261,27 +261,32 @@ class ConnectPanel(Panel):
             status = self.connectors[name].get("status", {})
             tasks = status.get("tasks", [])
             running = sum(1 for t in tasks if t.get("state") == "RUNNING")
-            rates = self.throughput.get(name, Throughput()).rates
-            rate = f"{rates[-1]:,.0f}" if rates else "–"
             state = status.get("connector", {}).get("state", "UNASSIGNED")
+            rate = rate_cell(self.throughput.get(name, Throughput()))
             table.add_row(name, self.kind(name), state_text(state), f"{running}/{len(tasks)}", rate, key=name)
         if self.selected in self.connectors:
             table.move_cursor(row=sorted(self.connectors).index(self.selected), animate=False)
 
     def _fill_tasks(self) -> None:
+        """Every connector's tasks, the selected one's first: which worker runs what, so
+        a worker that dies shows its tasks moving to the others."""
         table = self.query_one("#connect-tasks", DataTable)
         table.clear()
-        for task in self._tasks():
-            table.add_row(str(task.get("id")), state_text(task.get("state", "")), task.get("worker_id", ""))
+        names = sorted(self.connectors, key=lambda n: (n != self.selected, n))
+        for name in names:
+            for task in self._tasks(name):
+                state = state_text(task.get("state", ""))
+                table.add_row(name, str(task.get("id")), state, task.get("worker_id", ""))
 
-    def _tasks(self) -> list[dict[str, Any]]:
-        if self.selected is None:
+    def _tasks(self, name: str | None) -> list[dict[str, Any]]:
+        if name is None or name not in self.connectors:
             return []
-        return list(self.connectors[self.selected].get("status", {}).get("tasks", []))
+        return list(self.connectors[name].get("status", {}).get("tasks", []))
 
     def _fill_detail(self) -> None:
         title = self.query_one("#connect-title", Static)
         detail = self.query_one("#connect-detail", Static)
+        self.query_one("#connect-rate").display = self.selected is not None
         if self.selected is None:
             title.update("")
             detail.update(NO_CONNECTORS)
@@ -292,7 +297,7 @@ class ConnectPanel(Panel):
         parts: list[RenderableType] = []
         status = self.connectors[name].get("status", {})
         failed = [("connector", status.get("connector", {}))] + [
-            (f"task {t.get('id')}", t) for t in self._tasks()
+            (f"task {t.get('id')}", t) for t in self._tasks(name)
         ]
         for who, entry in failed:
             if entry.get("state") == "FAILED" and entry.get("trace"):
@@ -300,16 +305,12 @@ class ConnectPanel(Panel):
                 parts.append(Text(str(entry["trace"]).rstrip()))
                 parts.append(Text(""))
         seen = self.throughput.get(name, Throughput())
-        moved = "records in" if self.kind(name) == "source" else "records out"
-        line = Text(f"{moved}/s ")
-        line.append(bars(list(seen.rates)) or "–", style="green")
-        if seen.rates:
-            line.append(f"  {seen.rates[-1]:,.0f}/s")
-        if seen.total is not None:
-            line.append(f"  ({seen.total:,} so far)")
-        if seen.lag is not None:
-            line.append(f"  lag {seen.lag:,}")
-        parts.append(line)
+        self._show_rate(name, seen)
+        if seen.total is not None or seen.lag is not None:
+            line = Text(f"{seen.total or 0:,} so far")
+            if seen.lag is not None:
+                line.append(f" · lag {seen.lag:,}")
+            parts.append(line)
         if self.offsets.get("offsets"):
             parts.append(Text("\nSource offsets", style="bold"))
             for entry in self.offsets["offsets"]:
@@ -320,6 +321,12 @@ class ConnectPanel(Panel):
         for key in sorted(config):
             parts.append(Text(f"{key} = {config[key]}"))
         detail.update(Group(*parts))
+
+    def _show_rate(self, name: str, seen: Throughput) -> None:
+        moved = "records in/s" if self.kind(name) == "source" else "records out/s"
+        self.query_one("#connect-rate-label", Static).update(f"{moved} ")
+        self.query_one("#connect-sparkline", Sparkline).data = tuple(seen.rates)
+        self.query_one("#connect-rate-value", Static).update(f" {seen.rate}/s" if seen.rates else " –")
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.id != "connect-connectors" or event.row_key.value is None:
@@ -333,6 +340,8 @@ class ConnectPanel(Panel):
     # --- acting on it ----------------------------------------------------------------------
 
     def unavailable(self, action: str) -> str | None:
+        if action == "create" and (self.client is None or self.problem is not None):
+            return "Kafka Connect is not running"
         if action in ("pause", "resume", "restart", "delete"):
             if self.client is None or self.problem is not None:
                 return "Kafka Connect is not running"
@@ -340,24 +349,37 @@ class ConnectPanel(Panel):
                 return "no connector selected"
         return super().unavailable(action)
 
-    async def _act(self, method: str, suffix: str, done: str, **params: Any) -> None:
-        assert self.client is not None and self.selected is not None
-        name = self.selected
-        await self.client.call(method, f"/connectors/{quoted(name)}{suffix}", **params)
+    @work
+    async def action_create(self) -> None:
+        if self.client is None:
+            return
+        name = await self.app.push_screen_wait(NewConnectorScreen(self.client))
+        if name is None:
+            return
+        self.app.notify(f"Created connector {name}", timeout=3)
+        self.selected = name
+        self.refresh_soon()
+
+    async def _act(self, name: str, verb: str, done: str) -> None:
+        assert self.client is not None
+        await getattr(self.client, verb)(name)
         self.app.notify(f"{name}: {done}", timeout=3)
         self.refresh_soon()
 
     @reports_errors
     async def action_pause(self) -> None:
-        await self._act("PUT", "/pause", "pause asked")
+        if self.selected is not None:
+            await self._act(self.selected, "pause", "pause asked")
 
     @reports_errors
     async def action_resume(self) -> None:
-        await self._act("PUT", "/resume", "resume asked")
+        if self.selected is not None:
+            await self._act(self.selected, "resume", "resume asked")
 
     @reports_errors
     async def action_restart(self) -> None:
-        await self._act("POST", "/restart", "restarting with its tasks", includeTasks="true")
+        if self.selected is not None:
+            await self._act(self.selected, "restart", "restarting with its tasks")
 
     def action_delete(self) -> None:
         name = self.selected
@@ -375,4 +397,5 @@ class ConnectPanel(Panel):
 
     @reports_errors
     async def _delete(self) -> None:
-        await self._act("DELETE", "", "deleted")
+        if self.selected is not None:
+            await self._act(self.selected, "delete", "deleted")

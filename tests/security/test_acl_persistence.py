@@ -17,7 +17,7 @@ from kafkatui.common.acl import (
 from kafkatui.common.clock import ManualClock
 from kafkatui.common.errors import ErrorCode
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.metadata.authorizer import Authorizer
+from kafkatui.engine.metadata.authorizer import Authorizer, AuthorizerConfig
 
 
 def read_acl(topic: str, principal: str) -> AclBinding:
@@ -32,12 +32,15 @@ async def test_acls_survive_restart_and_deletes_stay_deleted(tmp_path: Path) -> 
     alice, bob = read_acl("orders", "User:alice"), read_acl("orders", "User:bob")
     async with await Cluster.open(data, brokers=1, clock=ManualClock(), seed=1) as cluster:
         acls = cluster.controller.acls
+        live = Authorizer.over(AuthorizerConfig(), cluster.controller.image.acl_bindings)
         assert await acls.create_acls([alice, bob, alice]) == [None, None, None]
+        assert live.allowed("User:bob", "127.0.0.1", AclOperation.DESCRIBE, ResourceType.TOPIC, "orders")
         offset = cluster.controller.image.offset
         assert await acls.create_acls([alice]) == [None]  # already there: no new record
         assert cluster.controller.image.offset == offset
         deleted = await acls.delete_acls([AclBindingFilter(principal="User:bob")])
         assert deleted[0].deleted == (bob,)
+        assert not live.allowed("User:bob", "127.0.0.1", AclOperation.READ, ResourceType.TOPIC, "orders")
     async with await Cluster.open(data, clock=ManualClock()) as cluster:
         image = cluster.controller.image
         assert image.acl_bindings == {alice}

@@ -85,6 +85,14 @@ class Authorizer:
         self.config = config or AuthorizerConfig()
         self._acls: set[AclBinding] = set(acls)
 
+    @classmethod
+    def over(cls, config: AuthorizerConfig, bindings: set[AclBinding]) -> Authorizer:
+        """An authorizer reading `bindings` as they change (the image's `acl_bindings`:
+        every committed ACL record is seen by the next decision, as KIP-801's brokers do)."""
+        authorizer = cls(config)
+        authorizer._acls = bindings
+        return authorizer
+
     def acls(self, filter_: AclBindingFilter | None = None) -> list[AclBinding]:
         found = (b for b in self._acls if filter_ is None or filter_.matches(b))
         return sorted(found)

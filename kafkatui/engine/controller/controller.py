@@ -29,6 +29,7 @@ from kafkatui.common.events import (
     TopicDeleted,
 )
 from kafkatui.common.topic import validate_topic_name
+from kafkatui.engine.controller.acls import AclControlManager
 from kafkatui.engine.controller.elections import elected, imbalanced_brokers, preferred_partitions_of
 from kafkatui.engine.controller.log_dirs import (
     adopt_directory,
@@ -130,6 +131,7 @@ class Controller:
         self.defaults = defaults or BrokerDefaults()
         self._listeners: list[MetadataListener] = []
         self._lock = asyncio.Lock()
+        self.acls = AclControlManager(image, self._commit, rng)  # CreateAcls / DeleteAcls
         # (topic_id, partition) -> (leader, epoch) last announced, so only changes are news.
         self._published_leaders: dict[tuple[str, int], tuple[int, int]] = {
             (t.topic_id, p.partition): (p.leader, p.leader_epoch)

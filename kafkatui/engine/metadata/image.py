@@ -18,6 +18,15 @@ from typing import Any, Protocol
 
 import aiosqlite
 
+from kafkatui.common.acl import (
+    AccessControlEntry,
+    AclBinding,
+    AclOperation,
+    AclPermissionType,
+    PatternType,
+    ResourcePattern,
+    ResourceType,
+)
 from kafkatui.engine.log.configs import TopicConfig
 from kafkatui.engine.log.database import MEMORY, open_database_created
 from kafkatui.engine.log.in_flight import InFlight
@@ -47,6 +56,8 @@ PARTITION_CHANGE = "PartitionChangeRecord"
 CONFIG = "ConfigRecord"
 REMOVE_TOPIC = "RemoveTopicRecord"
 PRODUCER_IDS = "ProducerIdsRecord"  # KIP-730: the next producer id not yet handed out
+ACCESS_CONTROL_ENTRY = "AccessControlEntryRecord"  # KIP-801: one ACL, with its id
+REMOVE_ACCESS_CONTROL_ENTRY = "RemoveAccessControlEntryRecord"
 
 
 @dataclass(frozen=True)
@@ -129,6 +140,30 @@ class BrokerInfo:
         return self.offline_reason is None
 
 
+def acl_record(acl_id: str, binding: AclBinding) -> dict[str, Any]:
+    """AccessControlEntryRecord's fields (KRaft names them the same, in camelCase)."""
+    p, e = binding.pattern, binding.entry
+    return {
+        "id": acl_id,
+        "resource_type": int(p.resource_type),
+        "resource_name": p.name,
+        "pattern_type": int(p.pattern_type),
+        "principal": e.principal,
+        "host": e.host,
+        "operation": int(e.operation),
+        "permission_type": int(e.permission),
+    }
+
+
+def acl_from_record(d: Mapping[str, Any]) -> AclBinding:
+    return AclBinding(
+        ResourcePattern(ResourceType(d["resource_type"]), d["resource_name"], PatternType(d["pattern_type"])),
+        AccessControlEntry(
+            d["principal"], d["host"], AclOperation(d["operation"]), AclPermissionType(d["permission_type"])
+        ),
+    )
+
+
 class MetadataImage:
     """The current state of the cluster's metadata, built by replaying records."""
 
@@ -140,6 +175,10 @@ class MetadataImage:
         self.cluster_id = ""  # from the metadata log's meta table (`MetadataLog.open`)
         # The first producer id no broker has been given yet (ProducerIdControlManager).
         self.next_producer_id = 0
+        # ACLs by their record id (AclControlManager), and the same bindings as the set
+        # the authorizer reads (StandardAuthorizer's view of the image).
+        self.acls: dict[str, AclBinding] = {}
+        self.acl_bindings: set[AclBinding] = set()
 
     def apply(self, record: MetadataRecord) -> None:
         d = record.data
@@ -202,6 +241,12 @@ class MetadataImage:
                 del self.topics[topic.name]
             case "ProducerIdsRecord":
                 self.next_producer_id = d["next_producer_id"]
+            case "AccessControlEntryRecord":
+                binding = acl_from_record(d)
+                self.acls[d["id"]] = binding
+                self.acl_bindings.add(binding)
+            case "RemoveAccessControlEntryRecord":
+                self.acl_bindings.discard(self.acls.pop(d["id"]))
             case other:
                 raise ValueError(f"unknown metadata record type {other}")
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from kafkatui.common.utils import murmur2
+
 # KIP-441: lags a client reports for tasks it has no state for; Kafka uses -1 for a
 # task it runs now (caught up by definition) and Long.MAX_VALUE for no state at all.
 ACTIVE_LAG = -1
@@ -100,3 +102,21 @@ def partitions_by_host(
         for task in assignment.active.get(client.client_id, []):
             owned.update(partitions_of.get(task, []))
     return hosts
+
+
+def partition_for_key(key: bytes, num_partitions: int) -> int:
+    """Kafka's DefaultPartitioner for a keyed record: `toPositive(murmur2(key)) % n`, so a
+    store key maps to the partition (hence the task) the producer wrote it to."""
+    return (murmur2(key) & 0x7FFFFFFF) % num_partitions
+
+
+def host_for_key(
+    hosts: dict[str, set[tuple[str, int]]], topic: str, key: bytes, num_partitions: int
+) -> str | None:
+    """The application.server hosting `key` of a store fed by `topic` (the lookup under
+    KafkaStreams.queryMetadataForKey), or None when no instance reported that partition."""
+    partition = partition_for_key(key, num_partitions)
+    for host, owned in hosts.items():
+        if (topic, partition) in owned:
+            return host
+    return None

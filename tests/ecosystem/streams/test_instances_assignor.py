@@ -3,7 +3,14 @@
 
 from __future__ import annotations
 
-from kafkatui.ecosystem.streams.assignor import ClientState, assign_tasks, partitions_by_host
+from kafkatui.common.utils import murmur2
+from kafkatui.ecosystem.streams.assignor import (
+    ClientState,
+    assign_tasks,
+    host_for_key,
+    partition_for_key,
+    partitions_by_host,
+)
 
 TASKS = [f"{s}_{p}" for s in (0, 1) for p in range(3)]
 
@@ -58,3 +65,16 @@ def test_streams_metadata_names_the_host_of_each_partition() -> None:
     hosts = partitions_by_host(result, clients, parts)
     assert hosts["h1:1"] | hosts["h2:2"] == {("in", 0), ("in", 1)}
     assert hosts["h1:1"] and hosts["h2:2"]
+
+
+def test_a_key_is_found_on_the_instance_hosting_its_partition() -> None:
+    # Kafka's DefaultPartitioner: murmur2 of the key, sign bit cleared, modulo partitions
+    assert partition_for_key(b"kafka", 3) == (murmur2(b"kafka") & 0x7FFFFFFF) % 3
+    clients = [ClientState("a", application_server="h1:1"), ClientState("b", application_server="h2:2")]
+    result = assign_tasks(["0_0", "0_1", "0_2"], clients)
+    hosts = partitions_by_host(result, clients, {f"0_{p}": [("words", p)] for p in range(3)})
+    for key in (b"kafka", b"streams", b"x"):
+        partition = partition_for_key(key, 3)
+        owner = next(c for c in clients if f"0_{partition}" in result.active[c.client_id])
+        assert host_for_key(hosts, "words", key, 3) == owner.application_server
+    assert host_for_key(hosts, "other", b"kafka", 3) is None

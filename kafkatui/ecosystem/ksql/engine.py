@@ -101,6 +101,29 @@ class KsqlEngine:
             except (KsqlError, KafkaError) as error:
                 log.warning("command %d of %s did not apply again: %s", offset, self.command_topic, error)
             self.command_sequence = offset
+        await self._restored()
+
+    async def _restored(self, timeout_s: float = 60.0) -> None:
+        """Until every replayed persistent query has its tasks (their stores restored
+        from the changelogs): ksqlDB's server answers only after its command topic replay,
+        and a pull query asked of a query still joining its group would read no store at
+        all and answer 0 rows. Streams goes RUNNING only once the assigned tasks are
+        created, and a task is created only after its restore. A query that fails (ERROR)
+        or takes longer than `timeout_s` is logged and not waited for."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        waiting = dict(self.running)
+        while waiting:
+            for query_id, running in list(waiting.items()):
+                if running.streams.state in ("RUNNING", "ERROR", "NOT_RUNNING") and (
+                    running.streams.tasks or running.streams.state != "RUNNING"
+                ):
+                    waiting.pop(query_id)
+            if waiting and loop.time() > deadline:
+                log.warning("persistent queries %s still restoring after %.0fs", sorted(waiting), timeout_s)
+                return
+            if waiting:
+                await asyncio.sleep(0.05)
 
     async def _read_commands(self) -> list[tuple[int, str, dict[str, Any]]]:
         end = (await latest_offsets(self.backend, self.command_topic)).get(0, 0)

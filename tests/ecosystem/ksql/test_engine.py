@@ -107,6 +107,9 @@ async def test_a_persistent_query_comes_back_after_a_restart(served: Served) -> 
     try:
         assert set(again.metastore.sources) == {"SALES", "AVG_PRICE"}
         assert list(again.running) == [query_id]
+        # start() returns only once the replayed query restored its store: the pull query
+        # answers at once, without waiting for the group to settle.
+        assert again.pull(pull)[2] == [["c1", 20.0, 2]]
         await sell(again, ("s3", "c1", 50.0))
         assert await until(lambda: answered(again, 3), "pull after the restart") == [["c1", 30.0, 3]]
     finally:

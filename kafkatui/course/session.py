@@ -100,9 +100,10 @@ class LessonRun:
 
     def _contradicted(self, seen: list[Event] | list[Produced]) -> None:
         contradicts = CHECKS[self.step.check].contradicts
-        if contradicts is not None and not self.done:
-            if any(contradicts(self._context, self.step.params, item) for item in seen):
-                self.hinted = True
+        if contradicts is None or self.done:
+            return
+        if any(contradicts(self._context, self.step.params, item) for item in seen):
+            self.hinted = True
 
     async def evaluate(self) -> Outcome:
         """Run the step's check; when it holds, move to the next step (whose events

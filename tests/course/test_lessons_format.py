@@ -32,7 +32,7 @@ def _copy(tmp_path: Path, name: str) -> Path:
 def test_a_lesson_without_portuguese_fails(tmp_path: Path) -> None:
     lesson = _copy(tmp_path, "02-topics")
     (lesson / "pt.md").unlink()
-    with pytest.raises(LessonError, match="no pt.md"):
+    with pytest.raises(LessonError, match=r"no pt\.md"):
         load_lesson(lesson)  # type: ignore[arg-type]
 
 

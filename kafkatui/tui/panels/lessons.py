@@ -26,6 +26,7 @@ from kafkatui.tui.i18n import t
 from kafkatui.tui.panels.base import Panel, TopicsChanged, reports_errors
 from kafkatui.tui.panels.lessons_step import TARGET, StepPane
 
+_LOCKED = "this lesson is locked: finish the ones before it first"
 _MARK = {LessonState.DONE: "✓", LessonState.CURRENT: "▶", LessonState.LOCKED: "🔒"}
 
 
@@ -118,7 +119,7 @@ class LessonsPanel(Panel):
             return "no lesson is open"
         lesson = self.selected if action == "start" else None
         if lesson is not None and self.progress.status(self.lessons, lesson.id).state is LessonState.LOCKED:
-            return "this lesson is locked: finish the ones before it first"
+            return _LOCKED
         return super().unavailable(action)
 
     # --- taking a lesson -------------------------------------------------------------
@@ -130,7 +131,7 @@ class LessonsPanel(Panel):
             return
         status = self.progress.status(self.lessons, lesson.id)
         if status.state is LessonState.LOCKED:
-            self.app.notify(self.unavailable("start") or "", title="Lessons", severity="warning")
+            self.app.notify(_LOCKED, title=lesson.title_in(self.language), severity="warning")
             return
         await self._open(lesson, 0 if status.state is LessonState.DONE else status.step)
 
@@ -163,16 +164,16 @@ class LessonsPanel(Panel):
 
     async def _ensure_pane(self) -> None:
         try:
-            self.app.query_one(StepPane)
+            self.screen.query_one(StepPane)
         except NoMatches:
-            await self.app.query_one("#main").mount(StepPane())
+            await self.screen.query_one("#main").mount(StepPane())
 
     def action_close_lesson(self) -> None:
         if self.run is not None:
             self.run.close()
         self.run = None
         self._highlight(None)
-        for pane in self.app.query(StepPane):
+        for pane in self.screen.query(StepPane):
             pane.remove()
         self.refresh_bindings()
 
@@ -213,7 +214,7 @@ class LessonsPanel(Panel):
         if run is None:
             return
         try:
-            pane = self.app.query_one(StepPane)
+            pane = self.screen.query_one(StepPane)
         except NoMatches:
             return
         pane.show(run.lesson, run.step_index, hinted=run.hinted, done=run.done, language=self.language)
@@ -226,12 +227,12 @@ class LessonsPanel(Panel):
         self._highlight((step.panel, step.widget) if step.panel and step.widget else None)
 
     def _highlight(self, target: tuple[str, str] | None) -> None:
-        for widget in self.app.query(f".{TARGET}"):
+        for widget in self.screen.query(f".{TARGET}"):
             widget.remove_class(TARGET)
         self._target = target
         if target is not None:
             panel_id, selector = target
-            for widget in self.app.query_one(f"#panel-{panel_id}").query(selector):
+            for widget in self.screen.query_one(f"#panel-{panel_id}").query(selector):
                 widget.add_class(TARGET)
 
     def language_changed(self) -> None:

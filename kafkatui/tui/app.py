@@ -18,12 +18,15 @@ from textual.worker import Worker, WorkerState
 from kafkatui.backends.base import Backend
 from kafkatui.common.errors import KafkaError
 from kafkatui.common.events import Event
+from kafkatui.course.progress import Progress
 from kafkatui.lessons.sample import sample_setup
 from kafkatui.tui.commands import PaletteCommand, WorkbenchCommands
 from kafkatui.tui.config import Settings, load_settings
 from kafkatui.tui.i18n import detect_language
 from kafkatui.tui.panels import PANELS, Panel
 from kafkatui.tui.panels.base import ShowTopic, TopicsChanged, notify_error
+from kafkatui.tui.panels.lessons import LessonsPanel
+from kafkatui.tui.panels.produce import RecordProduced
 from kafkatui.tui.screens.help import HelpScreen
 from kafkatui.tui.screens.welcome import WelcomeScreen
 from kafkatui.tui.stylesheets import stylesheets
@@ -59,6 +62,8 @@ class KafkaTuiApp(App[None]):
         theme_dirs: list[Path] | None = None,
         event_interval: float = 0.25,
         welcome: bool = True,
+        course_db: Path | None = None,
+        lesson: str | None = None,
     ) -> None:
         super().__init__()
         self._backend_factory = backend_factory
@@ -68,6 +73,8 @@ class KafkaTuiApp(App[None]):
         self._theme_dirs = theme_dirs
         self._event_interval = event_interval
         self._welcome = welcome
+        self.course_db = course_db  # the user's course progress (None: the user data dir)
+        self._lesson = lesson  # a lesson to open at once (`kafkatui lesson start N`)
         self.backend: Backend | None = None
         self.ready = asyncio.Event()
         self._pending: list[Event] = []
@@ -108,8 +115,17 @@ class KafkaTuiApp(App[None]):
         await self._refresh_panels()
         # A new cluster still greets: the services' own topics (`_schemas`, created by
         # the Schema Registry at start) are not the user's.
+        if self._lesson is not None:
+            self.ready.set()
+            self.action_show_panel("lessons")
+            await self.query_one(LessonsPanel).action_start(self._lesson)
+            return
         if self._welcome and not [t for t in self.backend.topic_names() if not t.startswith("_")]:
-            self.push_screen(WelcomeScreen(len(self.backend.brokers()), self.language), self._welcomed)
+            first_time = not Progress(self.course_db).started
+            self.push_screen(
+                WelcomeScreen(len(self.backend.brokers()), self.language, first_time=first_time),
+                self._welcomed,
+            )
         self.ready.set()
 
     def _fatal(self, error: Exception) -> None:
@@ -137,6 +153,9 @@ class KafkaTuiApp(App[None]):
         return f"{panel_class.KEY} {title}"
 
     async def _welcomed(self, choice: str | None) -> None:
+        if choice == "course":
+            self.action_show_panel("lessons")
+            return
         if choice == "sample" and self.backend is not None:
             try:
                 await sample_setup(self.backend)
@@ -181,6 +200,10 @@ class KafkaTuiApp(App[None]):
 
     async def on_topics_changed(self, _: TopicsChanged) -> None:
         await self._refresh_panels()
+
+    def on_record_produced(self, message: RecordProduced) -> None:
+        # The course checks what the learner sends (with which key and acks).
+        self.query_one(LessonsPanel).sent(message.trace)
 
     async def on_show_topic(self, message: ShowTopic) -> None:
         self.action_show_panel("log")
@@ -295,6 +318,7 @@ class KafkaTuiApp(App[None]):
         tabs = self.query_one("#tabs", TabbedContent)
         for p in PANELS:
             tabs.get_tab(f"tab-{p.PANEL_ID}").label = self._title(p)
+        self.query_one(LessonsPanel).language_changed()
         self.notify("Português" if self.language == "pt" else "English", title="Language")
 
     async def on_unmount(self) -> None:

@@ -25,12 +25,32 @@ UI: dict[str, dict[str, str]] = {
         "switch_language": "l: Português",
         "close": "esc: close",
         "no_help": "No help for {page}.",
+        "course_intro": "The course: each lesson explains a part of Kafka and asks you to do it on this "
+        "cluster; a step is done when the cluster shows it happened. ✓ done · ▶ current · 🔒 locked. "
+        "enter or s: start · r: reset (rebuilds the lesson's cluster).",
+        "course_lesson": "Lesson",
+        "course_step": "Step",
+        "course_lesson_done": "Lesson done",
+        "course_done_text": "Every step happened on the cluster in front of you. Press L for the course map: "
+        "the next lesson is open.",
+        "course_demo": "the same story told without you",
+        "course_keys": "L: course map · ctrl+p: commands",
     },
     "pt": {
         "help_title": "Ajuda",
         "switch_language": "l: English",
         "close": "esc: fechar",
         "no_help": "Sem ajuda para {page}.",
+        "course_intro": "O curso: cada lição explica uma parte do Kafka e pede que você a faça neste "
+        "cluster; um passo se completa quando o cluster mostra que aconteceu. ✓ feita · ▶ atual · "
+        "🔒 bloqueada. enter ou s: começar · r: recomeçar (reconstrói o cluster da lição).",
+        "course_lesson": "Lição",
+        "course_step": "Passo",
+        "course_lesson_done": "Lição concluída",
+        "course_done_text": "Cada passo aconteceu no cluster à sua frente. Tecle L para o mapa do curso: "
+        "a próxima lição está aberta.",
+        "course_demo": "a mesma história contada sem você",
+        "course_keys": "L: mapa do curso · ctrl+p: comandos",
     },
 }
 

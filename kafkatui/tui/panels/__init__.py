@@ -8,6 +8,7 @@ from kafkatui.tui.panels.cluster import ClusterPanel
 from kafkatui.tui.panels.connect import ConnectPanel
 from kafkatui.tui.panels.events import EventsPanel
 from kafkatui.tui.panels.groups import GroupsPanel
+from kafkatui.tui.panels.lessons import LessonsPanel
 from kafkatui.tui.panels.log import LogPanel
 from kafkatui.tui.panels.partitions import PartitionsPanel
 from kafkatui.tui.panels.produce import ProducePanel
@@ -26,6 +27,7 @@ PANELS: list[type[Panel]] = [
     SchemasPanel,
     ConnectPanel,
     RecordsPanel,
+    LessonsPanel,  # key L: the number keys are the other panels'
 ]
 
 __all__ = ["PANELS", "Panel"]

@@ -1,4 +1,4 @@
-"""First start on an empty cluster: offer the sample setup or an empty cluster."""
+"""First start on an empty cluster: offer the course, the sample setup or an empty cluster."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ WELCOME = {
 This cluster is empty: **{brokers} brokers**, each with its own SQLite database, and a
 controller keeping the metadata.
 
+- **Course** takes you step by step through Kafka on this very cluster: brokers,
+  topics, partitions and keys, replication, acks (press `L` for it at any time).
 - **Sample setup** creates two example topics, `sales` and `clients` — 3 partitions
   each, spread over the brokers — and produces a few keyed records so the log view has
   something to show.
@@ -28,6 +30,8 @@ Press **F1** or **?** on any panel for the concept behind it.
 Este cluster está vazio: **{brokers} brokers**, cada um com seu próprio banco SQLite, e
 um controller guardando os metadados.
 
+- **Curso** leva você passo a passo pelo Kafka neste mesmo cluster: brokers,
+  tópicos, partições e keys, replicação, acks (tecle `L` a qualquer momento).
 - **Exemplo** cria dois tópicos de exemplo, `sales` e `clients` — 3 partições cada,
   distribuídas entre os brokers — e produz algumas mensagens com key para o log ter o
   que mostrar.
@@ -39,32 +43,36 @@ Tecle **F1** ou **?** em qualquer painel para ver o conceito por trás dele.
 
 
 class WelcomeScreen(ModalScreen[str]):
-    """Returns "sample" or "empty"."""
+    """Returns "course", "sample" or "empty". A user who never began the course
+    (`first_time`) finds the Course button chosen."""
 
     BINDINGS = [
+        Binding("c", "choose('course')", "Course", id="welcome.course"),
         Binding("s", "choose('sample')", "Sample setup", id="welcome.sample"),
         Binding("e,escape", "choose('empty')", "Empty cluster", id="welcome.empty"),
     ]
 
-    def __init__(self, brokers: int, language: str = "en") -> None:
+    def __init__(self, brokers: int, language: str = "en", *, first_time: bool = False) -> None:
         super().__init__()
+        self.first_time = first_time
         self.brokers = brokers
         self.language = language
 
     def compose(self) -> ComposeResult:
-        sample, empty = (
-            ("Exemplo (s)", "Cluster vazio (e)")
+        course, sample, empty = (
+            ("Curso (c)", "Exemplo (s)", "Cluster vazio (e)")
             if self.language == "pt"
-            else ("Sample setup (s)", "Empty cluster (e)")
+            else ("Course (c)", "Sample setup (s)", "Empty cluster (e)")
         )
         with Vertical():
             yield Markdown(WELCOME.get(self.language, WELCOME["en"]).format(brokers=self.brokers))
             with Horizontal():
-                yield Button(sample, id="sample", variant="primary")
+                yield Button(course, id="course", variant="primary" if self.first_time else "default")
+                yield Button(sample, id="sample", variant="default" if self.first_time else "primary")
                 yield Button(empty, id="empty")
 
     def on_mount(self) -> None:
-        self.query_one("#sample", Button).focus()
+        self.query_one("#course" if self.first_time else "#sample", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id or "empty")

@@ -1,0 +1,241 @@
+"""The Lessons panel: the course map (done, current, locked) and the lesson being taken.
+
+The lessons are data (kafkatui/course/lessons/, FORMAT.md); this panel only shows them,
+feeds the cluster's events and the learner's sends to the lesson's checks, and docks
+the current step beside the panel the step concerns (StepPane), highlighting the
+widget to use. A step completes when its check holds on the real cluster.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
+from textual.widgets import DataTable, Static
+
+from kafkatui.backends.base import Backend, ProduceTrace
+from kafkatui.common.events import Event
+from kafkatui.course.checks import Produced
+from kafkatui.course.model import Lesson, load_lessons
+from kafkatui.course.progress import LessonState, Progress
+from kafkatui.course.session import LessonRun
+from kafkatui.tui.i18n import t
+from kafkatui.tui.panels.base import Panel, TopicsChanged, reports_errors
+from kafkatui.tui.panels.lessons_step import TARGET, StepPane
+
+_LOCKED = "this lesson is locked: finish the ones before it first"
+_MARK = {LessonState.DONE: "✓", LessonState.CURRENT: "▶", LessonState.LOCKED: "🔒"}
+
+
+class LessonsPanel(Panel):
+    """The guided course over the workbench's own cluster."""
+
+    PANEL_ID = "lessons"
+    TITLE = "Lessons"
+    TITLE_PT = "Lições"
+    KEY = "L"  # the number keys are the panels'; the course is reached by L, the palette, the welcome
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "s", "start", "Start lesson", id="lessons.start",
+            tooltip="Start (or continue) the chosen lesson: its starting cluster is rebuilt",
+        ),
+        Binding(
+            "r", "reset", "Reset lesson", id="lessons.reset",
+            tooltip="Take the chosen lesson again from step 1, on a freshly rebuilt starting cluster",
+        ),
+        Binding(
+            "x", "close_lesson", "Close lesson", id="lessons.close",
+            tooltip="Put the lesson away (its progress stays saved)",
+        ),
+    ]  # fmt: skip
+
+    def __init__(self, backend: Backend, progress_path: Path | None = None) -> None:
+        super().__init__(backend)
+        self.lessons: list[Lesson] = load_lessons()
+        self.progress_path = progress_path
+        self.run: LessonRun | None = None
+        self._target: tuple[str, str] | None = None  # (panel id, selector) highlighted
+
+    @property
+    def progress(self) -> Progress:
+        return Progress(self.progress_path or getattr(self.app, "course_db", None))
+
+    @property
+    def language(self) -> str:
+        return getattr(self.app, "language", "en")
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="course-intro")
+        table: DataTable[str] = DataTable(id="course-map", cursor_type="row", zebra_stripes=True)
+        table.add_columns(" ", "#", "Lesson", "Steps", "Demo")
+        yield table
+        yield Static("", id="course-lesson-intro")
+
+    async def refresh_data(self) -> None:
+        try:
+            table = self.query_one("#course-map", DataTable)
+        except NoMatches:
+            return
+        language = self.language
+        self.query_one("#course-intro", Static).update(t("course_intro", language))
+        row = table.cursor_row
+        table.clear()
+        for status in self.progress.statuses(self.lessons):
+            lesson = status.lesson
+            steps = len(lesson.steps)
+            reached = steps if status.state is LessonState.DONE else status.step
+            table.add_row(
+                _MARK[status.state], str(lesson.order), lesson.title_in(language), f"{reached}/{steps}",
+                lesson.demo or "—", key=lesson.id,
+            )  # fmt: skip
+        table.move_cursor(row=min(row, table.row_count - 1))
+        self._show_intro()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_intro()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.run_worker(self.action_start(), exit_on_error=False)
+
+    def _show_intro(self) -> None:
+        lesson = self.selected
+        if lesson is not None:
+            self.query_one("#course-lesson-intro", Static).update(lesson.intro_in(self.language))
+
+    @property
+    def selected(self) -> Lesson | None:
+        table = self.query_one("#course-map", DataTable)
+        if table.row_count == 0:
+            return None
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return next(lesson for lesson in self.lessons if lesson.id == row_key.value)
+
+    def unavailable(self, action: str) -> str | None:
+        if action == "close_lesson" and self.run is None:
+            return "no lesson is open"
+        lesson = self.selected if action == "start" else None
+        if lesson is not None and self.progress.status(self.lessons, lesson.id).state is LessonState.LOCKED:
+            return _LOCKED
+        return super().unavailable(action)
+
+    # --- taking a lesson -------------------------------------------------------------
+
+    @reports_errors
+    async def action_start(self, lesson_id: str | None = None) -> None:
+        lesson = self._lesson(lesson_id)
+        if lesson is None:
+            return
+        status = self.progress.status(self.lessons, lesson.id)
+        if status.state is LessonState.LOCKED:
+            self.app.notify(_LOCKED, title=lesson.title_in(self.language), severity="warning")
+            return
+        await self._open(lesson, 0 if status.state is LessonState.DONE else status.step)
+
+    @reports_errors
+    async def action_reset(self, lesson_id: str | None = None) -> None:
+        lesson = self._lesson(lesson_id)
+        if lesson is not None:
+            self.progress.reset(lesson.id)
+            await self._open(lesson, 0)
+
+    def _lesson(self, lesson_id: str | None) -> Lesson | None:
+        if lesson_id is None:
+            return self.selected
+        return next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)
+
+    async def _open(self, lesson: Lesson, step: int) -> None:
+        """Rebuild the starting cluster, then play the lesson from `step` (a lesson taken
+        up again starts its step over on the fresh cluster: the checks look at what
+        happens from now on)."""
+        if self.run is not None:
+            self.run.close()
+        self.run = LessonRun(self.backend, lesson)
+        await self.run.reset()
+        self.run.step_index = step
+        self.progress.save_step(lesson.id, step)
+        self.post_message(TopicsChanged())
+        await self._ensure_pane()
+        await self._evaluate()
+        self._show_step()
+
+    async def _ensure_pane(self) -> None:
+        try:
+            self.screen.query_one(StepPane)
+        except NoMatches:
+            await self.screen.query_one("#main").mount(StepPane())
+
+    def action_close_lesson(self) -> None:
+        if self.run is not None:
+            self.run.close()
+        self.run = None
+        self._highlight(None)
+        for pane in self.screen.query(StepPane):
+            pane.remove()
+        self.refresh_bindings()
+
+    # --- following the cluster -------------------------------------------------------
+
+    def on_engine_events(self, events: list[Event]) -> None:
+        super().on_engine_events(events)
+        if self.run is not None and not self.run.done:
+            self.run_worker(self._evaluate_and_show(), exit_on_error=False, group="lesson-check")
+
+    def sent(self, trace: ProduceTrace) -> None:
+        """A record the learner sent from the Produce panel (the app forwards it)."""
+        if self.run is not None and not self.run.done:
+            self.run.sent(Produced.from_trace(trace))
+            self.run_worker(self._evaluate_and_show(), exit_on_error=False, group="lesson-check")
+
+    @reports_errors
+    async def _evaluate_and_show(self) -> None:
+        before = None if self.run is None else (self.run.step_index, self.run.hinted, self.run.done)
+        await self._evaluate()
+        if self.run is not None and before != (self.run.step_index, self.run.hinted, self.run.done):
+            self._show_step()
+
+    async def _evaluate(self) -> None:
+        run = self.run
+        if run is None:
+            return
+        outcome = await run.evaluate()
+        if outcome.lesson_done:
+            self.progress.mark_done(run.lesson.id)
+            self.refresh_soon()
+        elif outcome.completed:
+            self.progress.save_step(run.lesson.id, run.step_index)
+            self.refresh_soon()
+
+    def _show_step(self) -> None:
+        run = self.run
+        if run is None:
+            return
+        try:
+            pane = self.screen.query_one(StepPane)
+        except NoMatches:
+            return
+        pane.show(run.lesson, run.step_index, hinted=run.hinted, done=run.done, language=self.language)
+        if run.done:
+            self._highlight(None)
+            return
+        step = run.step
+        if step.panel:
+            self.app.action_show_panel(step.panel)  # type: ignore[attr-defined]
+        self._highlight((step.panel, step.widget) if step.panel and step.widget else None)
+
+    def _highlight(self, target: tuple[str, str] | None) -> None:
+        for widget in self.screen.query(f".{TARGET}"):
+            widget.remove_class(TARGET)
+        self._target = target
+        if target is not None:
+            panel_id, selector = target
+            for widget in self.screen.query_one(f"#panel-{panel_id}").query(selector):
+                widget.add_class(TARGET)
+
+    def language_changed(self) -> None:
+        """The app switched language: redraw the map and the step in the new one."""
+        self.refresh_soon()
+        self._show_step()

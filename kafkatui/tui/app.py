@@ -169,7 +169,9 @@ class KafkaTuiApp(App[None]):
     # --- panels and events -----------------------------------------------------------
 
     def panel(self, panel_id: str) -> Panel:
-        return self.query_one(f"#panel-{panel_id}", Panel)
+        # On the base screen: a dialog on top (create topic, confirm…) must not hide it.
+        base = self.screen_stack[0] if self.screen_stack else self
+        return base.query_one(f"#panel-{panel_id}", Panel)
 
     async def _refresh_panels(self) -> None:
         for panel in self.query(Panel):
@@ -232,7 +234,8 @@ class KafkaTuiApp(App[None]):
         if not self.ready.is_set():
             return
         # Activating the tab refreshes the panel (on_tabbed_content_tab_activated).
-        self.query_one("#tabs", TabbedContent).active = f"tab-{panel_id}"
+        base = self.screen_stack[0] if self.screen_stack else self
+        base.query_one("#tabs", TabbedContent).active = f"tab-{panel_id}"
         self.panel(panel_id).focus_default()
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:

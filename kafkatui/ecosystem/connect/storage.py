@@ -118,14 +118,16 @@ class KafkaLog:
         idle = 0
         while any(self._next[p] < ends.get(p, 0) for p in range(self.partitions)):
             records = await self._consumer.poll(200)
-            if self.read_committed:
-                # Transaction markers take offsets no record has, and an open
-                # transaction's records wait behind the last stable offset: nothing
-                # more after two empty polls is the stable end (endOffsets under
-                # read_committed, which the Backend's ListOffsets does not give).
-                idle = 0 if records else idle + 1
-                if idle >= 2:
-                    return
+            # Transaction markers take offsets no record has, and an open transaction's
+            # records wait behind the last stable offset: under read_committed nothing
+            # more after two empty polls is the stable end (endOffsets under
+            # read_committed, which the Backend's ListOffsets does not give). Without it
+            # a marker or a record the consumer skipped can leave `_next` short of the
+            # end too, and on a manual clock poll() does not wait: a bound either way,
+            # or this loop spins (it did, under the workbench's tests).
+            idle = 0 if records else idle + 1
+            if idle >= (2 if self.read_committed else 25):
+                return
             for record in records:
                 self._next[record.partition] = record.offset + 1
                 try:

@@ -227,13 +227,16 @@ class LessonsPanel(Panel):
         self._highlight((step.panel, step.widget) if step.panel and step.widget else None)
 
     def _highlight(self, target: tuple[str, str] | None) -> None:
-        for widget in self.screen.query(f".{TARGET}"):
+        # The panels live on the app's base screen; a dialog (create topic…) may be on top.
+        base = self.app.screen_stack[0] if self.app.screen_stack else self.screen
+        for widget in base.query(f".{TARGET}"):
             widget.remove_class(TARGET)
         self._target = target
         if target is not None:
             panel_id, selector = target
-            for widget in self.screen.query_one(f"#panel-{panel_id}").query(selector):
-                widget.add_class(TARGET)
+            for panel in base.query(f"#panel-{panel_id}"):
+                for widget in panel.query(selector):
+                    widget.add_class(TARGET)
 
     def language_changed(self) -> None:
         """The app switched language: redraw the map and the step in the new one."""

@@ -90,11 +90,9 @@ async def application(backend: Backend, application_id: str) -> tuple[StreamsApp
     """One application and its group's description; GROUP_ID_NOT_FOUND if no group of
     that id is a Streams application."""
     view = await backend.describe_group(application_id)
-    app = _application(view, backend.topic_names())
-    if app is None and (view.members or view.partitions):
-        # A group named on purpose: after a reset it has no internal topics nor members
-        # left to tell it by, and is still the application's.
-        app = _application(view, backend.topic_names(), named=True)
+    # A group named on purpose counts if it exists: after a reset it has no internal
+    # topics nor members left to tell it by, and is still the application's.
+    app = _application(view, backend.topic_names(), named=bool(view.members or view.partitions))
     if app is None:
         known = ", ".join(a.application_id for a in await applications(backend)) or "none"
         raise KafkaError(

@@ -241,7 +241,10 @@ class KafkaTuiApp(App[None]):
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         pane_id = event.pane.id or ""
         panel_id = pane_id.removeprefix("tab-")
-        self.panel(panel_id).refresh_soon()
+        base = self.screen_stack[0] if self.screen_stack else self
+        # Late in a shutdown the panes are already gone: nothing to refresh then.
+        for panel in base.query(f"#panel-{panel_id}").results(Panel):
+            panel.refresh_soon()
 
     @property
     def current_panel_id(self) -> str:

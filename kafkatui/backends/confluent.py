@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
@@ -71,6 +72,43 @@ def kafka_error(error: BaseException | CKError) -> BaseException:
         except ValueError:
             pass
     return KafkaError(_LOCAL_ERRORS.get(code, ErrorCode.UNKNOWN_SERVER_ERROR), message)
+
+
+def bootstrap_addresses(bootstrap: str) -> list[tuple[str, int]]:
+    """`host:port` pairs of a bootstrap.servers list (`PROTO://` prefixes and IPv6
+    brackets allowed, as librdkafka takes them)."""
+    addresses = []
+    for entry in bootstrap.split(","):
+        entry = entry.strip().rpartition("://")[2]
+        host, _, port = entry.rpartition(":")
+        if host and port.isdigit():
+            addresses.append((host.strip("[]"), int(port)))
+    return addresses
+
+
+async def refused_everywhere(bootstrap: str, timeout: float = 2.0) -> bool:
+    """True when every address of every bootstrap server refuses a TCP connection
+    outright: nothing listens there, so waiting out librdkafka's retries (10 s) would
+    only delay the same answer. Anything else (a slow or filtered address, a name that
+    does not resolve) is not a refusal: the caller goes on and librdkafka says it."""
+    loop = asyncio.get_running_loop()
+    addresses = bootstrap_addresses(bootstrap)
+    for host, port in addresses:
+        try:
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError:
+            return False
+        for family, kind, proto, _, address in infos:
+            with socket.socket(family, kind, proto) as sock:
+                sock.setblocking(False)
+                try:
+                    await asyncio.wait_for(loop.sock_connect(sock, address), timeout)
+                except ConnectionRefusedError:
+                    continue
+                except (TimeoutError, OSError):
+                    return False
+                return False  # something listens
+    return bool(addresses)
 
 
 async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -57,6 +57,7 @@ from kafkatui.backends.confluent import (
     call,
     client_conf,
     kafka_error,
+    refused_everywhere,
     result,
 )
 from kafkatui.backends.remote_admin import TIMEOUT_S
@@ -133,6 +134,11 @@ class RemoteBackend(RemoteGroups, RemoteMembers):
     @classmethod
     async def connect(cls, bootstrap_servers: str, *, attached_to: str | None = None) -> RemoteBackend:
         """Reach the cluster (a clear NETWORK_EXCEPTION if nothing answers) and read it."""
+        if await refused_everywhere(bootstrap_servers):
+            raise KafkaError(
+                ErrorCode.NETWORK_EXCEPTION,
+                f"cannot reach a Kafka broker at {bootstrap_servers}: connection refused",
+            )
         backend = cls(bootstrap_servers, attached_to=attached_to)
         try:
             await call(backend._admin.list_topics, timeout=TIMEOUT_S)

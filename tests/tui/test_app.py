@@ -120,10 +120,12 @@ async def test_theme_switch_and_unknown_theme_warning() -> None:
     # than the notification stays up, so reading the toasts afterwards is a race.
     notices: list[str] = []
     notify = bad.notify
-    bad.notify = lambda message, *args, **kwargs: (
-        notices.append(str(message)),
-        notify(message, *args, **kwargs),
-    )[1]  # type: ignore[method-assign]
+
+    def recording(message: str, *args: object, **kwargs: object) -> None:
+        notices.append(message)
+        notify(message, *args, **kwargs)  # type: ignore[arg-type]
+
+    bad.notify = recording  # type: ignore[method-assign]
     async with bad.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: any("nope" in n for n in notices), "the warning")
         assert bad.theme == "kafkatui-dark"

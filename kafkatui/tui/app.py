@@ -85,13 +85,15 @@ class KafkaTuiApp(App[None]):
     # --- start-up --------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # The theme before any panel exists: set later, Textual restyles every widget of
+        # every panel once more (a quarter of the app's start-up).
+        self._apply_themes()
         yield Header()
         with Container(id="main"):
             yield LoadingIndicator()
         yield Footer()
 
     async def on_mount(self) -> None:
-        self._apply_themes()
         for warning in self.settings.warnings:
             self.notify(warning, title="Settings", severity="warning", timeout=8)
         try:

@@ -29,6 +29,9 @@ def driven(app: KafkaTuiApp, *keys: str, typed: str = "") -> Steps:
             await pilot.press(key)
             await pilot.pause()
         if typed:
+            # The keys opened a dialog or a field: on a loaded machine it can take more
+            # than one pause to take the focus, and typing before that goes elsewhere.
+            await waiting(pilot, lambda: isinstance(app.focused, Input), "a field to type in")
             await pilot.press(*typed)
         await pilot.pause(0.2)
         app.clear_notifications()

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from kafkatui.common.acl import AclOperation, ResourceType
 from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.wire import auth
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, nested, response_class
 
@@ -18,9 +20,14 @@ API_KEY = 23
 
 
 async def _end_offset(
-    ctx: RequestContext, topic: str, partition: int, current: int, epoch: int
+    ctx: RequestContext, topic: str, partition: int, current: int, epoch: int, replica_id: int
 ) -> dict[str, Any]:
     try:
+        if replica_id >= 0:  # a follower's (KafkaApis: CLUSTER_ACTION), else a consumer's
+            if not auth.authorize_cluster(ctx, AclOperation.CLUSTER_ACTION):
+                raise auth.denied(ResourceType.TOPIC, AclOperation.CLUSTER_ACTION, topic)
+        else:
+            auth.check_topic(ctx, AclOperation.DESCRIBE, topic)
         partitions = ctx.cluster.topic(topic).partitions
         if not 0 <= partition < len(partitions):
             raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{topic} has no partition {partition}")
@@ -44,7 +51,9 @@ async def handle(ctx: RequestContext, request: Any) -> Any:
         partitions = []
         for p in t.partitions:
             current = getattr(p, "current_leader_epoch", -1)
-            answer = await _end_offset(ctx, t.topic, p.partition, current, p.leader_epoch)
+            answer = await _end_offset(
+                ctx, t.topic, p.partition, current, p.leader_epoch, getattr(request, "replica_id", -1)
+            )
             partitions.append(build(partition_cls, partition=p.partition, **answer))
         topics.append(build(topic_cls, topic=t.topic, partitions=tuple(partitions)))
     return build(cls, throttle_time=0, topics=tuple(topics))

@@ -166,8 +166,10 @@ def test_kafka_python_creates_describes_and_deletes_acls(secured: ServedCluster)
         ACLOperation,
         ACLPermissionType,
         ACLResourcePatternType,
-        ResourcePattern as KPattern,
         ResourcePatternFilter,
+    )
+    from kafka.admin import (
+        ResourcePattern as KPattern,
     )
     from kafka.admin import ResourceType as KType
     from kafka.errors import ClusterAuthorizationFailedError

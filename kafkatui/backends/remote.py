@@ -416,7 +416,7 @@ class RemoteBackend(RemoteGroups, RemoteMembers):
         return await remote_acls.create_acls(self._admin, bindings)
 
     async def describe_acls(self, filter_: AclBindingFilter) -> list[AclBinding]:
-        return await remote_acls.describe_acls(self._admin, filter_)
+        return await remote_acls.describe_acls(self.bootstrap_servers, filter_)
 
     async def delete_acls(self, filters: Sequence[AclBindingFilter]) -> list[list[AclBinding]]:
         return await remote_acls.delete_acls(self._admin, filters)

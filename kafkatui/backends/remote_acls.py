@@ -1,14 +1,21 @@
-"""CreateAcls, DescribeAcls and DeleteAcls through confluent-kafka's `AdminClient`, for
-RemoteBackend, in `common/acl.py`'s types. librdkafka's enums carry Kafka's wire codes
-(its `ResourceType.BROKER`, 4, is Kafka's CLUSTER), so values convert by number."""
+"""CreateAcls and DeleteAcls through confluent-kafka's `AdminClient`, for RemoteBackend,
+in `common/acl.py`'s types. librdkafka's enums carry Kafka's wire codes (its
+`ResourceType.BROKER`, 4, is Kafka's CLUSTER), so values convert by number.
+
+DescribeAcls is sent here over a plain connection with `kio` instead: librdkafka
+(confluent-kafka 2.16) drops DescribeAclsResponse's top-level error, so a broker without
+an authorizer (SECURITY_DISABLED) or a principal without DESCRIBE on the cluster would
+look like a cluster without ACLs. PLAINTEXT only, as the RemoteBackend's own clients."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from confluent_kafka import admin as ck
+from kio.static.primitive import i8
 
 from kafkatui.backends.confluent import result
+from kafkatui.backends.kio_frames import ask
 from kafkatui.common.acl import (
     AccessControlEntry,
     AclBinding,
@@ -22,6 +29,8 @@ from kafkatui.common.acl import (
 from kafkatui.common.errors import ErrorCode, KafkaError
 
 TIMEOUT_S = 10.0
+DESCRIBE_ACLS = (29, 1)
+CLIENT_ID = "kafkatui-acls"
 
 
 def _ck_binding(b: AclBinding) -> ck.AclBinding:
@@ -67,10 +76,27 @@ async def create_acls(admin: ck.AdminClient, bindings: Sequence[AclBinding]) -> 
     return outcomes
 
 
-async def describe_acls(admin: ck.AdminClient, filter_: AclBindingFilter) -> list[AclBinding]:
-    _supported([filter_.resource_type])
-    found = await result(admin.describe_acls(_ck_filter(filter_), request_timeout=TIMEOUT_S))
-    return sorted(_binding(b) for b in found)
+async def describe_acls(bootstrap: str, filter_: AclBindingFilter) -> list[AclBinding]:
+    f = filter_
+    answer = await ask(
+        bootstrap.split(",")[0].strip(), DESCRIBE_ACLS, CLIENT_ID, TIMEOUT_S,
+        resource_type_filter=i8(f.resource_type), resource_name_filter=f.name,
+        pattern_type_filter=i8(f.pattern_type), principal_filter=f.principal, host_filter=f.host,
+        operation=i8(f.operation), permission_type=i8(f.permission),
+    )  # fmt: skip
+    if int(answer.error_code) != 0:
+        code = ErrorCode(int(answer.error_code))
+        raise KafkaError(code, answer.error_message or code.description)
+    return sorted(
+        AclBinding(
+            ResourcePattern(ResourceType(r.resource_type), r.resource_name, PatternType(r.pattern_type)),
+            AccessControlEntry(
+                a.principal, a.host, AclOperation(a.operation), AclPermissionType(a.permission_type)
+            ),
+        )
+        for r in answer.resources
+        for a in r.acls
+    )
 
 
 async def delete_acls(admin: ck.AdminClient, filters: Sequence[AclBindingFilter]) -> list[list[AclBinding]]:

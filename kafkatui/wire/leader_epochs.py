@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kafkatui.common.acl import AclOperation, ResourceType
+from kafkatui.common.acl import AclOperation
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.wire import auth
 from kafkatui.wire.api import Api, RequestContext
@@ -20,13 +20,11 @@ API_KEY = 23
 
 
 async def _end_offset(
-    ctx: RequestContext, topic: str, partition: int, current: int, epoch: int, replica_id: int
+    ctx: RequestContext, topic: str, partition: int, current: int, epoch: int
 ) -> dict[str, Any]:
     try:
-        if replica_id >= 0:  # a follower's (KafkaApis: CLUSTER_ACTION), else a consumer's
-            if not auth.authorize_cluster(ctx, AclOperation.CLUSTER_ACTION):
-                raise auth.denied(ResourceType.TOPIC, AclOperation.CLUSTER_ACTION, topic)
-        else:
+        # A follower's CLUSTER_ACTION, or DESCRIBE on the topic since consumers ask too (KIP-320)
+        if not auth.authorize_cluster(ctx, AclOperation.CLUSTER_ACTION):
             auth.check_topic(ctx, AclOperation.DESCRIBE, topic)
         partitions = ctx.cluster.topic(topic).partitions
         if not 0 <= partition < len(partitions):
@@ -51,9 +49,7 @@ async def handle(ctx: RequestContext, request: Any) -> Any:
         partitions = []
         for p in t.partitions:
             current = getattr(p, "current_leader_epoch", -1)
-            answer = await _end_offset(
-                ctx, t.topic, p.partition, current, p.leader_epoch, getattr(request, "replica_id", -1)
-            )
+            answer = await _end_offset(ctx, t.topic, p.partition, current, p.leader_epoch)
             partitions.append(build(partition_cls, partition=p.partition, **answer))
         topics.append(build(topic_cls, topic=t.topic, partitions=tuple(partitions)))
     return build(cls, throttle_time=0, topics=tuple(topics))

@@ -101,29 +101,41 @@ VALID_OPERATIONS: dict[ResourceType, frozenset[AclOperation]] = {
 Principals = Annotated[
     list[str] | None,
     typer.Option(
-        "--allow-principal", help="A principal allowed (User:alice; User:* for everyone). Repeatable."
+        "--allow-principal",
+        metavar="PRINCIPAL",
+        help="A principal allowed (User:alice; User:* for everyone). Repeatable.",
     ),
 ]
 DenyPrincipals = Annotated[
-    list[str] | None, typer.Option("--deny-principal", help="A principal denied (DENY wins). Repeatable.")
+    list[str] | None,
+    typer.Option("--deny-principal", metavar="PRINCIPAL", help="A principal denied (DENY wins). Repeatable."),
 ]
 Hosts = Annotated[
     list[str] | None,
-    typer.Option("--host", help="The client IP address the ACL covers (default *). Repeatable."),
+    typer.Option(
+        "--host", metavar="HOST", help="The client IP address the ACL covers (default *). Repeatable."
+    ),
 ]
 Operations = Annotated[
     list[Operation] | None,
-    typer.Option("--operation", help="Read, Write, Create, Delete, Alter, Describe, ClusterAction, "
-                 "DescribeConfigs, AlterConfigs, IdempotentWrite or All. Repeatable.", case_sensitive=False),
+    typer.Option("--operation", metavar="OPERATION", case_sensitive=False,
+                 help="Read, Write, Create, Delete, Alter, Describe, ClusterAction, DescribeConfigs, "
+                 "AlterConfigs, IdempotentWrite or All. Repeatable."),
 ]  # fmt: skip
-Topics = Annotated[list[str] | None, typer.Option("--topic", help="A topic (* for every topic). Repeatable.")]
+Topics = Annotated[
+    list[str] | None,
+    typer.Option("--topic", metavar="TOPIC", help="A topic (* for every topic). Repeatable."),
+]
 Groups = Annotated[
-    list[str] | None, typer.Option("--group", help="A consumer group (* for every group). Repeatable.")
+    list[str] | None,
+    typer.Option("--group", metavar="GROUP", help="A consumer group (* for every group). Repeatable."),
 ]
 Cluster = Annotated[bool, typer.Option("--cluster", help="The cluster itself (CLUSTER:kafka-cluster).")]
 TransactionalIds = Annotated[
     list[str] | None,
-    typer.Option("--transactional-id", help="A transactional.id (* for every one). Repeatable."),
+    typer.Option(
+        "--transactional-id", metavar="ID", help="A transactional.id (* for every one). Repeatable."
+    ),
 ]
 Pattern = Annotated[
     PatternOption,
@@ -309,7 +321,8 @@ def _filters(
 def list_acls(
     ctx: typer.Context,
     principal: Annotated[
-        list[str] | None, typer.Option("--principal", help="Only this principal's ACLs. Repeatable.")
+        list[str] | None,
+        typer.Option("--principal", metavar="PRINCIPAL", help="Only this principal's ACLs. Repeatable."),
     ] = None,
     topic: Topics = None,
     group: Groups = None,

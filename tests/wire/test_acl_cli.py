@@ -134,10 +134,15 @@ def test_serve_with_the_authorizer_enforces_the_data_dirs_acls(data_dir: Path, c
         return cli(*args, opts=["--bootstrap-server", bootstrap], data_dir=None)
 
     try:
+        assert proc.stdout is not None
+        said = proc.stdout.readline()  # the line after the bootstrap servers (a PLAINTEXT listener)
+        assert said == (
+            "authorizer: StandardAuthorizer, super.users=User:admin;User:bob, "
+            "allow.everyone.if.no.acl.found=false\n"
+        )
         # a PLAINTEXT client is User:ANONYMOUS: DESCRIBE on the cluster, not ALTER
         assert [r[3] for r in rows(remote("acl", "list", "--json").ok())] == ["User:alice", "User:ANONYMOUS"]
         remote("acl", "add", *ALICE_READS).assert_error("CLUSTER_AUTHORIZATION_FAILED")
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=30)
-    assert "authorizer: StandardAuthorizer, super.users=User:admin;User:bob" in out
+        proc.communicate(timeout=30)

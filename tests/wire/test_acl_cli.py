@@ -30,7 +30,7 @@ def rows(run: Run) -> list[tuple[str, str, str, str, str, str, str]]:
 
 
 def test_acls_kept_in_the_data_dir_across_restarts(cli: CliFn) -> None:
-    added = cli("acl", "add", *ALICE_READS).ok()
+    added = cli("acl", "add", *ALICE_READS, opts=["--brokers", "1"]).ok()  # one broker: quicker to open
     assert (
         "Adding ACLs for resource `ResourcePattern(resourceType=TOPIC, name=orders, patternType=LITERAL)`"
         in (added.stdout)

@@ -36,6 +36,7 @@ from kafkatui.backends.views import (
     TraceStep,
     TransactionView,
 )
+from kafkatui.common.acl import AclBinding, AclBindingFilter
 from kafkatui.common.admin import (
     ConfigEntry,
     LinkState,
@@ -473,6 +474,20 @@ class Backend(Protocol):
 
     def links(self) -> list[LinkState]:
         """Links between brokers that differ from a perfect one (latency, loss, cut)."""
+        ...
+
+    # --- ACLs (KIP-801's StandardAuthorizer; `kafkatui acl`) --------------------------
+    async def create_acls(self, bindings: Sequence[AclBinding]) -> list[KafkaError | None]:
+        """CreateAcls: one outcome per binding (None: created, or already there).
+        SECURITY_DISABLED from a broker without an authorizer."""
+        ...
+
+    async def describe_acls(self, filter_: AclBindingFilter) -> list[AclBinding]:
+        """DescribeAcls: the ACLs the filter matches, sorted."""
+        ...
+
+    async def delete_acls(self, filters: Sequence[AclBindingFilter]) -> list[list[AclBinding]]:
+        """DeleteAcls: per filter, the ACLs it removed."""
         ...
 
     # --- consumer groups --------------------------------------------------------------

@@ -33,6 +33,7 @@ from kafkatui.backends.embedded_groups import EmbeddedGroups, WorkbenchConsumer
 from kafkatui.backends.embedded_members import EmbeddedMembers
 from kafkatui.backends.embedded_transactions import EmbeddedTransactions, WorkbenchTransaction
 from kafkatui.backends.trace import partition_step, send_step, serialize_step
+from kafkatui.common.acl import AclBinding, AclBindingFilter
 from kafkatui.common.admin import ConfigEntry, LinkState, TopicDescription
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig
 from kafkatui.common.clock import Clock
@@ -331,6 +332,21 @@ class EmbeddedBackend(EmbeddedGroups, EmbeddedMembers, EmbeddedTransactions):
             for tp, error in results.items()
             if error is None or error.code is not ErrorCode.ELECTION_NOT_NEEDED
         }
+
+    # The data dir's metadata log itself, as kafka-acls.sh's --authorizer-properties once
+    # wrote to ZooKeeper without a broker: a served cluster enforces them with --authorizer.
+    async def create_acls(self, bindings: Sequence[AclBinding]) -> list[KafkaError | None]:
+        return await self.cluster.quorum.through_active(self.cluster.controller.acls.create_acls)(bindings)
+
+    async def describe_acls(self, filter_: AclBindingFilter) -> list[AclBinding]:
+        return sorted(b for b in self.cluster.metadata.acl_bindings if filter_.matches(b))
+
+    async def delete_acls(self, filters: Sequence[AclBindingFilter]) -> list[list[AclBinding]]:
+        deleted = await self.cluster.quorum.through_active(self.cluster.controller.acls.delete_acls)(filters)
+        for d in deleted:
+            if d.error is not None:
+                raise d.error
+        return [list(d.deleted) for d in deleted]
 
     async def elect_preferred_leaders(self) -> int:
         results = await self.elect_leaders("preferred")

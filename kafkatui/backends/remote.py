@@ -34,7 +34,7 @@ from confluent_kafka.admin import (
 )
 from confluent_kafka.admin import ConfigEntry as CKConfigEntry
 
-from kafkatui.backends import remote_admin, remote_txn_admin
+from kafkatui.backends import remote_acls, remote_admin, remote_txn_admin
 from kafkatui.backends.base import (
     BrokerState,
     BrokerView,
@@ -70,6 +70,7 @@ from kafkatui.backends.remote_partitions import EligibleLeaderReplicas
 from kafkatui.backends.remote_snapshot import ClusterSnapshot, events_between
 from kafkatui.backends.remote_transactions import RemoteTransaction
 from kafkatui.backends.trace import partition_step, send_step, serialize_step
+from kafkatui.common.acl import AclBinding, AclBindingFilter
 from kafkatui.common.admin import (
     ConfigEntry,
     LinkState,
@@ -416,6 +417,15 @@ class RemoteBackend(RemoteGroups, RemoteMembers):
                 if done():
                     return
             await asyncio.sleep(0.1)
+
+    async def create_acls(self, bindings: Sequence[AclBinding]) -> list[KafkaError | None]:
+        return await remote_acls.create_acls(self._admin, bindings)
+
+    async def describe_acls(self, filter_: AclBindingFilter) -> list[AclBinding]:
+        return await remote_acls.describe_acls(self.bootstrap_servers, filter_)
+
+    async def delete_acls(self, filters: Sequence[AclBindingFilter]) -> list[list[AclBinding]]:
+        return await remote_acls.delete_acls(self._admin, filters)
 
     async def delete_records(self, topic: str, partition: int, offset: int) -> int:
         low = await remote_admin.delete_records(self._admin, topic, partition, offset)

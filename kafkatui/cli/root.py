@@ -63,6 +63,9 @@ COMMANDS: dict[str, LazyCommand] = {
         "Certificates for TLS listeners: a local CA, broker and client certificates.",
     ),
     "user": LazyCommand("kafkatui.cli.user:app", "SASL users (SCRAM credentials): add, list, delete."),
+    "acl": LazyCommand(
+        "kafkatui.cli.acl:app", "ACLs: add, list and remove who may do what (like kafka-acls.sh)."
+    ),
     "group": LazyCommand(
         "kafkatui.cli.group:app",
         "Consumer groups: committed offsets, lag, reset and delete (like kafka-consumer-groups.sh).",

@@ -11,7 +11,9 @@ the cluster, which releases the data dir.
 
 `--security ssl|sasl_plaintext|sasl_ssl` secures the Kafka listener (the HTTP services stay
 plain HTTP for now): TLS with the certificates `kafkatui certs create` writes, SASL with the
-users `kafkatui user add` keeps (wire/security/, wire/sasl.py). A secured listener is not
+users `kafkatui user add` keeps (wire/security/, wire/sasl.py). `--authorizer` turns on
+ACL checks (StandardAuthorizer; `--super-users`, `--allow-everyone-if-no-acl-found`) over
+the ACLs `kafkatui acl` keeps in the metadata log. A secured listener is not
 recorded in the lock file, so other kafkatui commands on this data dir do not attach to it.
 """
 
@@ -36,6 +38,7 @@ from kafkatui.ecosystem.http import HttpListenError
 from kafkatui.ecosystem.ksql.service import DEFAULT_PORT as KSQL_PORT
 from kafkatui.ecosystem.registry.service import DEFAULT_PORT as REGISTRY_PORT
 from kafkatui.ecosystem.rest.service import DEFAULT_PORT as REST_PORT
+from kafkatui.engine.metadata.authorizer import STANDARD_AUTHORIZER, AuthorizerConfig
 from kafkatui.serve.host import ServiceHost
 from kafkatui.serve.logs import configure_logging
 from kafkatui.wire.security.listener import ClientAuth, ListenerConfig, SecurityProtocol
@@ -208,6 +211,29 @@ def serve(
             help="sasl.enabled.mechanisms: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (repeat; default all).",
         ),
     ] = None,
+    authorizer: Annotated[
+        bool,
+        typer.Option(
+            "--authorizer/--no-authorizer",
+            help="Check every request against the cluster's ACLs (authorizer.class.name="
+            "org.apache.kafka.metadata.authorizer.StandardAuthorizer); manage them with `kafkatui acl`.",
+        ),
+    ] = False,
+    super_users: Annotated[
+        str,
+        typer.Option(
+            "--super-users",
+            help="super.users with --authorizer: principals allowed everything, e.g. 'User:admin;User:bob'.",
+        ),
+    ] = "",
+    allow_everyone: Annotated[
+        bool,
+        typer.Option(
+            "--allow-everyone-if-no-acl-found/--deny-if-no-acl-found",
+            help="allow.everyone.if.no.acl.found with --authorizer: a resource without any ACL is open "
+            "to everyone (Kafka's default: denied).",
+        ),
+    ] = False,
     log_format: Annotated[
         LogFormat,
         typer.Option(
@@ -241,10 +267,37 @@ def serve(
     connect_at = connect_port if connect else None
     ksql_at = ksql_port if ksql else None
     listener = _listener(opts, security, ssl_dir, ssl_client_auth, principal_rules, sasl_mechanisms)
+    authorizer_config = _authorizer(authorizer, super_users, allow_everyone)
     configure_logging(log_format.value)
     run_async(
-        lambda: _serve(opts, host, port_base, broker_configs, registry, rest, connect_at, listener, ksql_at)
+        lambda: _serve(
+            opts, host, port_base, broker_configs, registry, rest, connect_at, listener, ksql_at,
+            authorizer_config,
+        )
+    )  # fmt: skip
+
+
+def _authorizer(enabled: bool, super_users: str, allow_everyone: bool) -> AuthorizerConfig | None:
+    """The authorizer's settings by their server.properties names, or None without one."""
+    if not enabled:
+        if super_users or allow_everyone:
+            raise fail(
+                "INVALID_CONFIG", "--super-users and --allow-everyone-if-no-acl-found need --authorizer"
+            )
+        return None
+    config = AuthorizerConfig.from_properties(
+        {
+            "authorizer.class.name": STANDARD_AUTHORIZER,
+            "super.users": super_users,
+            "allow.everyone.if.no.acl.found": str(allow_everyone).lower(),
+        }
     )
+    bad = [p for p in config.super_users if not p.partition(":")[2]]
+    if bad:
+        raise fail(
+            "INVALID_CONFIG", f"super.users: {bad[0]!r} is not a principal (want Type:name, e.g. User:admin)"
+        )
+    return config
 
 
 def _listener(
@@ -293,12 +346,15 @@ async def _serve(
     connect_port: int | None = None,
     listener: ListenerConfig | None = None,
     ksql_port: int | None = None,
+    authorizer: AuthorizerConfig | None = None,
 ) -> None:
     backend = await opts.open("kafkatui serve", broker_configs)
     services = ServiceHost(backend.cluster)
     try:
         try:
-            bootstrap = await services.listen_wire(port_base, host, fall_back=False, listener=listener)
+            bootstrap = await services.listen_wire(
+                port_base, host, fall_back=False, listener=listener, authorizer=authorizer
+            )
             registry = None
             if registry_port is not None:
                 registry = await services.listen_registry(
@@ -325,6 +381,8 @@ async def _serve(
             console.print(f"bootstrap servers: [bold]{bootstrap}[/]")
             if listener is not None and listener.protocol is not SecurityProtocol.PLAINTEXT:
                 console.print(f"listener: {listener.name} ({_describe(listener)})")
+            if authorizer is not None:
+                console.print(f"authorizer: {_describe_authorizer(authorizer)}", markup=False)
             if registry is not None:
                 console.print(f"schema registry: [bold]{registry}[/]")
             if rest is not None:
@@ -342,6 +400,14 @@ async def _serve(
         await services.close()
         await backend.close()
     console.print("kafkatui: stopped")
+
+
+def _describe_authorizer(config: AuthorizerConfig) -> str:
+    supers = ";".join(sorted(config.super_users)) or "none"
+    return (
+        f"StandardAuthorizer, super.users={supers}, "
+        f"allow.everyone.if.no.acl.found={str(config.allow_everyone_if_no_acl_found).lower()}"
+    )
 
 
 def _describe(listener: ListenerConfig) -> str:

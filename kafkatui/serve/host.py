@@ -18,6 +18,7 @@ from kafkatui.ecosystem.registry.service import RegistryService
 from kafkatui.ecosystem.rest.service import DEFAULT_PORT as REST_PORT
 from kafkatui.ecosystem.rest.service import RestService
 from kafkatui.engine.cluster import Cluster
+from kafkatui.engine.metadata.authorizer import AuthorizerConfig
 from kafkatui.wire.security.listener import ListenerConfig, SecurityProtocol
 from kafkatui.wire.server import DEFAULT_HOST, DEFAULT_PORT_BASE, ListenError, WireServer, WireStats
 
@@ -43,18 +44,24 @@ class ServiceHost:
         *,
         fall_back: bool = True,
         listener: ListenerConfig | None = None,
+        authorizer: AuthorizerConfig | None = None,
     ) -> str:
         """Serve the cluster to real Kafka clients on `listener` (its security protocol),
         each broker on its own port from `port_base`. If those ports are taken and
         `fall_back`, on free ones instead (said in `notices`); otherwise `ListenError`.
+        With `authorizer`, every request is checked against the cluster's ACLs.
         Returns the bootstrap servers."""
-        server = WireServer(self.cluster, host=host, port_base=port_base, listener=listener)
+        server = WireServer(
+            self.cluster, host=host, port_base=port_base, listener=listener, authorizer=authorizer
+        )
         try:
             await server.start()
         except ListenError as error:
             if port_base == 0 or not fall_back:
                 raise
-            server = WireServer(self.cluster, host=host, port_base=0, listener=listener)
+            server = WireServer(
+                self.cluster, host=host, port_base=0, listener=listener, authorizer=authorizer
+            )
             await server.start()
             self.notices.append(
                 f"{error}. Kafka clients can connect on free ports instead: {server.bootstrap}"

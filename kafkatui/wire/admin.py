@@ -9,7 +9,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from kafkatui.common.acl import AclOperation
 from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.wire import auth
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, nested, response_class
 
@@ -28,8 +30,12 @@ async def create_topics(ctx: RequestContext, request: Any) -> Any:
     cls = response_class(CREATE_TOPICS, ctx.version)
     result_cls = nested(cls, "CreatableTopicResult")
     results = []
+    cluster_create = auth.authorize_cluster(ctx, AclOperation.CREATE)
     for t in request.topics:
         try:
+            # CREATE on the cluster, or on the topic (KafkaApis.handleCreateTopicsRequest)
+            if not cluster_create:
+                auth.check_topic(ctx, AclOperation.CREATE, t.name)
             refuse_manual_assignments(t.assignments)
             info = await ctx.cluster.create_topic(
                 t.name,
@@ -84,6 +90,7 @@ async def delete_topics(ctx: RequestContext, request: Any) -> Any:
                 if info is None:
                     raise KafkaError(ErrorCode.UNKNOWN_TOPIC_ID, f"no topic has id {topic_id}")
                 name = info.name
+            auth.check_topic(ctx, AclOperation.DELETE, name)
             found = ctx.cluster.topic(name)
             await ctx.cluster.delete_topic(name)
             topic_id = uuid.UUID(found.topic_id)

@@ -10,16 +10,19 @@ from kafkatui.wire.codec import Request
 
 if TYPE_CHECKING:
     from kafkatui.engine.cluster import Cluster
+    from kafkatui.engine.metadata.authorizer import AuthorizerConfig
     from kafkatui.engine.server.broker import Broker
 
 
 class Listeners(Protocol):
     """What a handler may ask of the server it runs in (`WireServer` is one): the
-    cluster, each broker's advertised address, and the APIs served."""
+    cluster, each broker's advertised address, the APIs served, and the authorizer's
+    settings (None: no authorizer configured)."""
 
     cluster: Cluster
     addresses: Mapping[int, tuple[str, int]]
     apis: Mapping[int, Api]
+    authorizer: AuthorizerConfig | None
 
 
 @dataclass(frozen=True)
@@ -30,8 +33,8 @@ class RequestContext:
     broker_id: int
     request: Request
     client_host: str = ""
-    # Who sent it (Kafka's RequestContext.principal and listenerName), for the authorizer
-    # to come: User:ANONYMOUS on PLAINTEXT, the certificate's subject on SSL, the SASL user.
+    # Who sent it (Kafka's RequestContext.principal and listenerName), which the authorizer
+    # checks: User:ANONYMOUS on PLAINTEXT, the certificate's subject on SSL, the SASL user.
     principal: str = "User:ANONYMOUS"
     listener: str = "PLAINTEXT"
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from kafkatui.common.acl import AclOperation, ResourceType
 from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.wire import auth
 from kafkatui.wire.admin import refuse_manual_assignments
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, nested, response_class
@@ -34,6 +36,7 @@ async def delete_records(ctx: RequestContext, request: Any) -> Any:
         results = []
         for p in t.partitions:
             try:
+                auth.check_topic(ctx, AclOperation.DELETE, t.name)
                 low = await ctx.cluster.delete_records(t.name, p.partition_index, p.offset)
                 results.append(build(partition_cls, partition_index=p.partition_index, low_watermark=low,
                                      error_code=ErrorCode.NONE))  # fmt: skip
@@ -50,6 +53,7 @@ async def create_partitions(ctx: RequestContext, request: Any) -> Any:
     results = []
     for t in request.topics:
         try:
+            auth.check_topic(ctx, AclOperation.ALTER, t.name)
             refuse_manual_assignments(t.assignments)
             await ctx.cluster.create_partitions(t.name, t.count, validate_only=request.validate_only)
             results.append(build(result_cls, name=t.name, error_code=ErrorCode.NONE, error_message=None))
@@ -64,6 +68,7 @@ async def delete_groups(ctx: RequestContext, request: Any) -> Any:
     results = []
     for group_id in request.groups_names:
         try:
+            auth.check_group(ctx, AclOperation.DELETE, group_id)
             await ctx.cluster.delete_group(group_id)
             results.append(build(result_cls, group_id=group_id, error_code=ErrorCode.NONE))
         except KafkaError as error:
@@ -128,6 +133,9 @@ async def elect_leaders(ctx: RequestContext, request: Any) -> Any:
     election = ELECTION_TYPES.get(int(getattr(request, "election_type", 0)))
     if election is None:
         return build(cls, throttle_time=0, error_code=ErrorCode.INVALID_REQUEST, replica_election_results=())
+    if not auth.authorize_cluster(ctx, AclOperation.ALTER):
+        error = auth.denied(ResourceType.CLUSTER, AclOperation.ALTER, "")
+        return build(cls, throttle_time=0, error_code=error, replica_election_results=())
     wanted = None
     if request.topic_partitions is not None:
         wanted = [(t.topic, int(p)) for t in request.topic_partitions for p in t.partitions]

@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from kafkatui.common.acl import AclOperation
 from kafkatui.common.admin import ConfigEntry, ConfigSource, ConfigType
 from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.wire import auth
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, nested, response_class
 
@@ -39,6 +41,15 @@ def _broker_entries(ctx: RequestContext, broker_id: int) -> list[ConfigEntry]:
         ConfigType.LIST, "",
     )  # fmt: skip
     return sorted([*ctx.cluster.broker_configs(broker_id), listeners], key=lambda e: e.name)
+
+
+def check_config_access(ctx: RequestContext, operation: AclOperation, resource_type: int, name: str) -> None:
+    """DESCRIBE_CONFIGS / ALTER_CONFIGS on the topic, or on the cluster for a broker's
+    configs (KafkaApis: TOPIC_ or CLUSTER_AUTHORIZATION_FAILED)."""
+    if resource_type == TOPIC:
+        auth.check_topic(ctx, operation, name)
+    elif resource_type == BROKER:
+        auth.check_cluster(ctx, operation)
 
 
 async def handle(ctx: RequestContext, request: Any) -> Any:
@@ -74,6 +85,9 @@ async def handle(ctx: RequestContext, request: Any) -> Any:
     for resource in request.resources:
         wanted = None if resource.configuration_keys is None else set(resource.configuration_keys)
         try:
+            check_config_access(
+                ctx, AclOperation.DESCRIBE_CONFIGS, int(resource.resource_type), resource.resource_name
+            )
             if resource.resource_type == TOPIC:
                 entries = ctx.cluster.topic(resource.resource_name).config.entries()
                 configs = [config_entry(e) for e in entries]
@@ -131,6 +145,7 @@ async def alter_resource_configs(
     for r in request.resources:
         error: KafkaError | None = None
         try:
+            check_config_access(ctx, AclOperation.ALTER_CONFIGS, int(r.resource_type), r.resource_name)
             if int(r.resource_type) != TOPIC:
                 raise KafkaError(
                     ErrorCode.INVALID_REQUEST,

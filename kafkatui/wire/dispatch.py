@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kafkatui.wire import (
+    acls,
     admin,
     api_versions,
     cluster_admin,
@@ -45,6 +46,7 @@ APIS: dict[int, Api] = {
         topic_partitions,
         sasl,
         scram_admin,
+        acls,
     )
     for a in module.APIS
 }

@@ -18,27 +18,50 @@ from __future__ import annotations
 
 from typing import Any
 
+from kafkatui.common.acl import AclOperation, ResourceType
 from kafkatui.common.errors import ErrorCode
 from kafkatui.engine.server.requests import READ_COMMITTED, READ_UNCOMMITTED, FetchPartition
+from kafkatui.wire import auth
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, millis, nested, response_class
 
 API_KEY = 1
 
 
+def _readable(ctx: RequestContext, request: Any) -> set[str]:
+    """The topics this fetch may read: a follower's (replica_id >= 0) needs CLUSTER_ACTION
+    for all of them, a consumer's READ on each (KafkaApis.handleFetchRequest)."""
+    if getattr(request, "replica_id", -1) >= 0:
+        return (
+            {t.topic for t in request.topics}
+            if auth.authorize_cluster(ctx, AclOperation.CLUSTER_ACTION)
+            else set()
+        )
+    return auth.filter_authorized(
+        ctx, AclOperation.READ, ResourceType.TOPIC, request.topics, lambda t: t.topic
+    )
+
+
 async def handle(ctx: RequestContext, request: Any) -> Any:
+    readable = _readable(ctx, request)
     wanted = [
         FetchPartition(t.topic, p.partition, p.fetch_offset, max(1, p.partition_max_bytes))
         for t in request.topics
+        if t.topic in readable
         for p in t.partitions
     ]
+    refused = [
+        (t.topic, p.partition) for t in request.topics if t.topic not in readable for p in t.partitions
+    ]
     isolation_level = READ_COMMITTED if request.isolation_level == READ_COMMITTED else READ_UNCOMMITTED
-    results = await ctx.broker.fetch(
-        wanted,
-        max_wait_ms=millis(request.max_wait),
-        min_bytes=request.min_bytes,
-        isolation_level=isolation_level,
-    )
+    results = []
+    if wanted or not refused:  # nothing readable: answered at once, as Kafka does
+        results = await ctx.broker.fetch(
+            wanted,
+            max_wait_ms=millis(request.max_wait),
+            min_bytes=request.min_bytes,
+            isolation_level=isolation_level,
+        )
     cls = response_class(API_KEY, ctx.version)
     topic_cls = nested(cls, "FetchableTopicResponse")
     partition_cls = nested(cls, "PartitionData")
@@ -61,6 +84,20 @@ async def handle(ctx: RequestContext, request: Any) -> Any:
                 ),
                 preferred_read_replica=-1,
                 records=b"".join(r.batches),
+            )
+        )
+    for topic, partition in refused:
+        by_topic.setdefault(topic, []).append(
+            build(
+                partition_cls,
+                partition_index=partition,
+                error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+                high_watermark=-1,
+                last_stable_offset=-1,
+                log_start_offset=-1,
+                aborted_transactions=None,
+                preferred_read_replica=-1,
+                records=b"",
             )
         )
     return build(

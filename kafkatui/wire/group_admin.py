@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from kafkatui.common.acl import AclOperation, ResourceType
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.engine.coordinator.group.coordinator import OFFSETS_TOPIC
+from kafkatui.wire import auth
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, nested, response_class
 from kafkatui.wire.groups import check_coordinator
@@ -26,6 +28,7 @@ async def describe_groups(ctx: RequestContext, request: Any) -> Any:
     groups = []
     for group_id in request.groups:
         try:
+            auth.check_group(ctx, AclOperation.DESCRIBE, group_id)
             await check_coordinator(ctx, group_id)
             group = await ctx.cluster.describe_group(group_id)
         except KafkaError as error:
@@ -87,6 +90,8 @@ async def list_groups(ctx: RequestContext, request: Any) -> Any:
     coordinator = ctx.broker.coordinator
     offsets = ctx.cluster.metadata.topics.get(OFFSETS_TOPIC)
     listed = []
+    # DESCRIBE on the cluster lists every group; else only those the principal may DESCRIBE.
+    every = auth.authorize_cluster(ctx, AclOperation.DESCRIBE)
     if offsets is not None:
         for p in offsets.partitions:
             if p.leader == ctx.broker_id:
@@ -95,6 +100,8 @@ async def list_groups(ctx: RequestContext, request: Any) -> Any:
             group = coordinator.describe(group_id)
             state = group.state.value if group is not None else "Empty"
             if states and state.lower() not in states:
+                continue
+            if not every and not auth.authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, group_id):
                 continue
             protocol_type = (group.protocol_type if group is not None else None) or "consumer"
             listed.append(

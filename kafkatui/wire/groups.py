@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from kafkatui.common.acl import AclOperation
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.engine.coordinator.group.model import MemberIdRequired
+from kafkatui.wire import auth
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, millis, nested, response_class
 
@@ -49,8 +51,10 @@ async def find_coordinator(ctx: RequestContext, request: Any) -> Any:
     for key in keys:
         try:
             if key_type == GROUP_KEY:
+                auth.check_group(ctx, AclOperation.DESCRIBE, key)
                 node = await ctx.cluster.find_coordinator(key)
             elif key_type == TRANSACTION_KEY:
+                auth.check_transactional_id(ctx, AclOperation.DESCRIBE, key)
                 node = await ctx.cluster.find_transaction_coordinator(key)
             else:  # Kafka's CoordinatorType.forId refuses it (share groups, KIP-932, are not here)
                 raise KafkaError(ErrorCode.INVALID_REQUEST, f"unknown coordinator key type {key_type}")
@@ -94,6 +98,7 @@ async def join_group(ctx: RequestContext, request: Any) -> Any:
     member_cls = nested(cls, "JoinGroupResponseMember")
     session_ms = millis(request.session_timeout)
     try:
+        auth.check_group(ctx, AclOperation.READ, request.group_id)
         await check_coordinator(ctx, request.group_id)
         result = await ctx.cluster.join_group(
             request.group_id,
@@ -132,6 +137,7 @@ async def join_group(ctx: RequestContext, request: Any) -> Any:
 async def sync_group(ctx: RequestContext, request: Any) -> Any:
     cls = response_class(SYNC_GROUP, ctx.version)
     try:
+        auth.check_group(ctx, AclOperation.READ, request.group_id)
         await check_coordinator(ctx, request.group_id)
         assignment = await ctx.cluster.sync_group(
             request.group_id,
@@ -166,6 +172,7 @@ async def sync_group(ctx: RequestContext, request: Any) -> Any:
 async def heartbeat(ctx: RequestContext, request: Any) -> Any:
     cls = response_class(HEARTBEAT, ctx.version)
     try:
+        auth.check_group(ctx, AclOperation.READ, request.group_id)
         await check_coordinator(ctx, request.group_id)
         await ctx.cluster.heartbeat(
             request.group_id,
@@ -185,6 +192,7 @@ async def leave_group(ctx: RequestContext, request: Any) -> Any:
     else:
         members = [(request.member_id, None)]
     try:
+        auth.check_group(ctx, AclOperation.READ, request.group_id)
         await check_coordinator(ctx, request.group_id)
         results = await ctx.cluster.leave_group(request.group_id, members)
     except KafkaError as error:

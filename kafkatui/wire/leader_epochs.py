@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from kafkatui.common.acl import AclOperation
 from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.wire import auth
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, nested, response_class
 
@@ -21,6 +23,9 @@ async def _end_offset(
     ctx: RequestContext, topic: str, partition: int, current: int, epoch: int
 ) -> dict[str, Any]:
     try:
+        # A follower's CLUSTER_ACTION, or DESCRIBE on the topic since consumers ask too (KIP-320)
+        if not auth.authorize_cluster(ctx, AclOperation.CLUSTER_ACTION):
+            auth.check_topic(ctx, AclOperation.DESCRIBE, topic)
         partitions = ctx.cluster.topic(topic).partitions
         if not 0 <= partition < len(partitions):
             raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{topic} has no partition {partition}")

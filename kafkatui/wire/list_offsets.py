@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from kafkatui.common.acl import AclOperation
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.engine.log.records import decode_batch
 from kafkatui.engine.server.requests import EARLIEST, LATEST, READ_COMMITTED, READ_UNCOMMITTED
+from kafkatui.wire import auth
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, nested, response_class
 
@@ -24,6 +26,7 @@ async def _offset(
 ) -> dict[str, Any]:
     broker = ctx.broker
     try:
+        auth.check_topic(ctx, AclOperation.DESCRIBE, topic)
         epoch = ctx.cluster.topic(topic).partitions[partition].leader_epoch if partition >= 0 else -1
         if timestamp in (EARLIEST, LATEST):
             return {

@@ -15,10 +15,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from kafkatui.common.acl import AclOperation, ResourceType
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.engine.coordinator.group.coordinator import OFFSETS_TOPIC
 from kafkatui.engine.coordinator.transaction.coordinator import TRANSACTION_STATE_TOPIC
 from kafkatui.engine.metadata.image import TopicInfo
+from kafkatui.wire import auth
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, nested, response_class
 
@@ -101,8 +103,11 @@ async def handle(ctx: RequestContext, request: Any) -> Any:
     auto_create = ctx.cluster.defaults.auto_create_topics_enable and getattr(
         request, "allow_auto_topic_creation", True
     )
+    denied = ErrorCode.TOPIC_AUTHORIZATION_FAILED
     if wanted is None or (ctx.version == 0 and not wanted):  # v0: an empty list means all
-        topics = tuple(describe(t) for _, t in sorted(image.topics.items()))
+        # Topics the principal may not DESCRIBE are left out of a full listing, unnamed.
+        visible = auth.filter_authorized(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, image.topics, str)
+        topics = tuple(describe(t) for name, t in sorted(image.topics.items()) if name in visible)
     else:
         out = []
         for t in wanted:
@@ -110,7 +115,15 @@ async def handle(ctx: RequestContext, request: Any) -> Any:
             info = image.topics.get(t.name) if t.name else None
             if info is None and topic_id is not None and topic_id != _NO_ID:
                 info = image.topics_by_id.get(str(topic_id))
+            name = t.name or (info.name if info is not None else None)
+            # DESCRIBE is checked before existence, so a refusal never says whether it exists.
+            if name is not None and not auth.authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, name):
+                out.append(missing(t.name, topic_id, denied))
+                continue
             if info is None and t.name and auto_create:
+                if not _may_create(ctx, t.name):
+                    out.append(missing(t.name, topic_id, denied))
+                    continue
                 try:
                     info = await _auto_create(ctx, t.name)
                 except KafkaError as error:
@@ -126,6 +139,13 @@ async def handle(ctx: RequestContext, request: Any) -> Any:
         cluster_id=cluster_id(ctx),
         controller_id=controller if controller in live else -1,
         topics=topics,
+    )
+
+
+def _may_create(ctx: RequestContext, name: str) -> bool:
+    """Auto-creation needs CREATE on the cluster or on the topic (KafkaApis)."""
+    return auth.authorize_cluster(ctx, AclOperation.CREATE) or auth.authorize(
+        ctx, AclOperation.CREATE, ResourceType.TOPIC, name
     )
 
 

@@ -13,10 +13,13 @@ its transaction at the partition, the coordinator's word that the partition was 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from typing import Any
 
+from kafkatui.common.acl import AclOperation, ResourceType
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.engine.log.records import read_header
+from kafkatui.wire import auth
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, millis, nested, response_class
 
@@ -49,15 +52,7 @@ async def _append(
             )
         result = await ctx.broker.produce(topic, partition, bytes(data), acks=acks, timeout_ms=timeout_ms)
     except KafkaError as error:
-        return {
-            "index": partition,
-            "error_code": error,
-            "base_offset": -1,
-            "log_append_time": -1,
-            "log_start_offset": -1,
-            "record_errors": (),
-            "error_message": error.message,
-        }
+        return _refused(partition, error)
     return {
         "index": partition,
         "error_code": ErrorCode.NONE,
@@ -69,20 +64,44 @@ async def _append(
     }
 
 
+def _refused(partition: int, error: KafkaError) -> dict[str, Any]:
+    return {
+        "index": partition,
+        "error_code": error,
+        "base_offset": -1,
+        "log_append_time": -1,
+        "log_start_offset": -1,
+        "record_errors": (),
+        "error_message": error.message,
+    }
+
+
+async def _refusal(partition: int, error: KafkaError) -> dict[str, Any]:
+    return _refused(partition, error)
+
+
 async def handle(ctx: RequestContext, request: Any) -> Any:
     timeout_ms = millis(request.timeout)
+    # KafkaApis.handleProduceRequest: WRITE on the transactional id refuses the whole
+    # request; then WRITE on each topic.
+    txn_refused = None
+    if request.transactional_id is not None and not auth.authorize(
+        ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactional_id
+    ):
+        txn_refused = auth.denied(ResourceType.TRANSACTIONAL_ID, AclOperation.WRITE, request.transactional_id)
+    writable = auth.filter_authorized(
+        ctx, AclOperation.WRITE, ResourceType.TOPIC, request.topic_data, lambda t: t.name
+    )
+
+    def one(topic: str, p: Any) -> Awaitable[dict[str, Any]]:
+        if txn_refused is not None:
+            return _refusal(p.index, txn_refused)
+        if topic not in writable:
+            return _refusal(p.index, auth.denied(ResourceType.TOPIC, AclOperation.WRITE, topic))
+        return _append(ctx, topic, p.index, p.records, request.acks, timeout_ms, request.transactional_id)
+
     answers = await asyncio.gather(
-        *(
-            asyncio.gather(
-                *(
-                    _append(
-                        ctx, t.name, p.index, p.records, request.acks, timeout_ms, request.transactional_id
-                    )
-                    for p in t.partition_data
-                )
-            )
-            for t in request.topic_data
-        )
+        *(asyncio.gather(*(one(t.name, p) for p in t.partition_data)) for t in request.topic_data)
     )
     if request.acks == 0:
         return None

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from kafkatui.common.acl import AclOperation, ResourceType
 from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.wire import auth
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, millis, response_class
 
@@ -60,8 +62,14 @@ async def init_producer_id(ctx: RequestContext, request: Any) -> Any:
     try:
         expected = _expected(request)
         if request.transactional_id is None:
+            # KIP-679: IDEMPOTENT_WRITE on the cluster, or WRITE on some topic, will do.
+            if not auth.authorize_cluster(ctx, AclOperation.IDEMPOTENT_WRITE) and not auth.authorize_on_some(
+                ctx, AclOperation.WRITE, ResourceType.TOPIC
+            ):
+                raise auth.denied(ResourceType.CLUSTER, AclOperation.IDEMPOTENT_WRITE, "")
             producer_id, epoch = await ctx.cluster.init_producer_id()
         else:
+            auth.check_transactional_id(ctx, AclOperation.WRITE, request.transactional_id)
             await check_txn_coordinator(ctx, request.transactional_id)
             producer_id, epoch = await ctx.cluster.init_producer_id(
                 request.transactional_id, millis(request.transaction_timeout), expected

@@ -4,8 +4,8 @@ SASL/SCRAM users managed over the wire, so confluent-kafka's AdminClient and
 
 The client salts and hashes the password itself (Alter carries salt and SaltedPassword);
 the broker keeps StoredKey and ServerKey only. Checks and messages as Kafka's
-`ScramControlManager` and `ControllerApis`. There is no authorizer yet, so every
-principal may alter users (Kafka: ALTER on the CLUSTER, once ACLs come).
+`ScramControlManager` and `ControllerApis`; with an authorizer, Describe needs DESCRIBE
+and Alter ALTER on the CLUSTER (CLUSTER_AUTHORIZATION_FAILED).
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from kafkatui.common.acl import AclOperation, ResourceType
 from kafkatui.common.errors import ErrorCode
+from kafkatui.wire import auth
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, nested, response_class
 from kafkatui.wire.security.credentials import (
@@ -41,6 +43,9 @@ def _store(ctx: RequestContext) -> CredentialStore:
 async def handle_describe(ctx: RequestContext, request: Any) -> Any:
     cls = response_class(DESCRIBE_KEY, ctx.version)
     result, info = nested(cls, "DescribeUserScramCredentialsResult"), nested(cls, "CredentialInfo")
+    if not auth.authorize_cluster(ctx, AclOperation.DESCRIBE):
+        error = auth.denied(ResourceType.CLUSTER, AclOperation.DESCRIBE, "")
+        return build(cls, throttle_time=0, error_code=error, error_message=error.message, results=())
     store = _store(ctx)
     known = store.users()
     asked = [u.name for u in request.users] if request.users else sorted(known)
@@ -73,6 +78,12 @@ async def handle_alter(ctx: RequestContext, request: Any) -> Any:
     keys = [(d.name, d.mechanism) for d in request.deletions] + [
         (u.name, u.mechanism) for u in request.upsertions
     ]
+    if not auth.authorize_cluster(ctx, AclOperation.ALTER):  # every user refused (ControllerApis)
+        error = auth.denied(ResourceType.CLUSTER, AclOperation.ALTER, "")
+        return build(cls, throttle_time=0, results=tuple(
+            build(result, user=name, error_code=error, error_message=error.message)
+            for name in dict.fromkeys(k[0] for k in keys)
+        ))  # fmt: skip
     twice = {k for k, n in Counter(keys).items() if n > 1}
     errors: dict[str, tuple[ErrorCode, str]] = {}
     upserts: dict[tuple[str, str], ScramCredential] = {}

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from kafkatui.common.connections import ConnectedClient
 from kafkatui.common.events import BrokerStarted, BrokerStopped, Event
 from kafkatui.engine.cluster import Cluster
+from kafkatui.engine.metadata.authorizer import AuthorizerConfig
 from kafkatui.wire import api_versions
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import (
@@ -108,8 +109,12 @@ class WireServer:
         port_base: int = DEFAULT_PORT_BASE,
         apis: Mapping[int, Api] | None = None,
         listener: ListenerConfig | None = None,
+        authorizer: AuthorizerConfig | None = None,
     ) -> None:
         self.cluster = cluster
+        # authorizer.class.name set: every request's principal is checked against the
+        # cluster's ACLs (wire/auth.py); None: no authorizer, everything allowed.
+        self.authorizer = authorizer
         # PLAINTEXT by default; its users (for AlterUserScramCredentials) are the data dir's
         self.listener = listener or ListenerConfig(credentials=credentials_of(cluster))
         self.host = host

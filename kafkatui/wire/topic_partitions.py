@@ -24,9 +24,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from kafkatui.common.acl import AclOperation, ResourceType
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.topic import validate_topic_name
 from kafkatui.engine.metadata.image import TopicInfo
+from kafkatui.wire import auth
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, nested, response_class
 from kafkatui.wire.metadata import live_brokers, offline_replicas
@@ -104,6 +106,15 @@ async def handle(ctx: RequestContext, request: Any) -> Any:
             # Every partition of the topics before fitted: the next page starts here.
             next_cursor = build(cursor_cls, topic_name=name, partition_index=0)
             break
+        if not auth.authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, name):
+            if not every_topic:  # a listing leaves it out; a named one is refused
+                topics.append(
+                    build(
+                        topic_cls, error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED, name=name,
+                        topic_id=_NO_ID, partitions=(),
+                    )
+                )  # fmt: skip
+            continue
         info = image.topics.get(name)
         if info is None:
             if not every_topic:

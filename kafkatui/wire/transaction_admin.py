@@ -14,8 +14,10 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from kafkatui.common.acl import AclOperation, ResourceType
 from kafkatui.common.admin import TransactionDescription
 from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.wire import auth
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, nested, response_class
 from kafkatui.wire.producer_ids import check_txn_coordinator
@@ -56,6 +58,7 @@ async def describe_transactions(ctx: RequestContext, request: Any) -> Any:
     answers = []
     for transactional_id in request.transactional_ids:
         try:
+            auth.check_transactional_id(ctx, AclOperation.DESCRIBE, transactional_id)
             await check_txn_coordinator(ctx, transactional_id)
             found = await ctx.cluster.describe_transaction(transactional_id)
             if found is None:
@@ -93,6 +96,8 @@ async def list_transactions(ctx: RequestContext, request: Any) -> Any:
         if (not states or t.state in states)
         and (not producer_ids or t.producer_id in producer_ids)
         and (duration_ms < 0 or now - t.start_ms > duration_ms)
+        # only the ids the principal may DESCRIBE (KafkaApis.handleListTransactionsRequest)
+        and auth.authorize(ctx, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, t.transactional_id)
     ]
     return build(
         cls,

@@ -20,8 +20,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from kafkatui.common.acl import AclOperation, ResourceType
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.engine.coordinator.group.coordinator import OffsetAndMetadata
+from kafkatui.wire import auth
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, nested, response_class
 from kafkatui.wire.groups import check_coordinator
@@ -46,15 +48,20 @@ async def add_partitions_to_txn(ctx: RequestContext, request: Any) -> Any:
     topic_cls = nested(cls, "AddPartitionsToTxnTopicResult")
     partition_cls = nested(cls, "AddPartitionsToTxnPartitionResult")
     wanted = [(t.name, p) for t in request.v3_and_below_topics for p in t.partitions]
+    transactional_id = request.v3_and_below_transactional_id
     errors: dict[tuple[str, int], KafkaError | ErrorCode]
-    unknown = [tp for tp in wanted if not _exists(ctx, *tp)]
-    if unknown:
-        # Any unknown partition fails the whole request; the others were not attempted.
+    writable = auth.filter_authorized(ctx, AclOperation.WRITE, ResourceType.TOPIC, wanted, lambda tp: tp[0])
+    unauthorized = [tp for tp in wanted if tp[0] not in writable]
+    unknown = [tp for tp in wanted if tp[0] in writable and not _exists(ctx, *tp)]
+    if not auth.authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, transactional_id):
+        errors = dict.fromkeys(wanted, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+    elif unknown or unauthorized:
+        # Any refused or unknown partition fails the whole request; the others were not attempted.
         errors = {tp: ErrorCode.OPERATION_NOT_ATTEMPTED for tp in wanted}
+        errors.update({tp: ErrorCode.TOPIC_AUTHORIZATION_FAILED for tp in unauthorized})
         errors.update({tp: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION for tp in unknown})
     else:
         try:
-            transactional_id = request.v3_and_below_transactional_id
             await check_txn_coordinator(ctx, transactional_id)
             await ctx.cluster.add_partitions_to_txn(
                 transactional_id,
@@ -81,10 +88,18 @@ async def add_partitions_to_txn(ctx: RequestContext, request: Any) -> Any:
 
 
 async def _at_coordinator(
-    ctx: RequestContext, api_key: int, transactional_id: str, call: Callable[[], Awaitable[None]]
+    ctx: RequestContext,
+    api_key: int,
+    transactional_id: str,
+    call: Callable[[], Awaitable[None]],
+    group_id: str | None = None,
 ) -> Any:
-    """A request answered with one error code by the id's transaction coordinator."""
+    """A request answered with one error code by the id's transaction coordinator, which
+    needs WRITE on the transactional id (and READ on the group whose offsets it adds)."""
     try:
+        auth.check_transactional_id(ctx, AclOperation.WRITE, transactional_id)
+        if group_id is not None:
+            auth.check_group(ctx, AclOperation.READ, group_id)
         await check_txn_coordinator(ctx, transactional_id)
         await call()
         error: KafkaError | ErrorCode = ErrorCode.NONE
@@ -99,6 +114,7 @@ async def add_offsets_to_txn(ctx: RequestContext, request: Any) -> Any:
         lambda: ctx.cluster.add_offsets_to_txn(
             request.transactional_id, request.producer_id, request.producer_epoch, request.group_id
         ),
+        request.group_id,
     )  # fmt: skip
 
 
@@ -117,9 +133,24 @@ async def txn_offset_commit(ctx: RequestContext, request: Any) -> Any:
     partition_cls = nested(cls, "TxnOffsetCommitResponsePartition")
     errors: dict[tuple[str, int], KafkaError | ErrorCode] = {}
     offsets = {}
+    # WRITE on the transactional id, READ on the group, then READ on each topic (KafkaApis)
+    refused: ErrorCode | None = None
+    if not auth.authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactional_id):
+        refused = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+    elif not auth.authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.group_id):
+        refused = ErrorCode.GROUP_AUTHORIZATION_FAILED
+    readable = auth.filter_authorized(
+        ctx, AclOperation.READ, ResourceType.TOPIC, request.topics, lambda t: t.name
+    )
     for t in request.topics:
         for p in t.partitions:
             tp = (t.name, p.partition_index)
+            if refused is not None:
+                errors[tp] = refused
+                continue
+            if t.name not in readable:
+                errors[tp] = ErrorCode.TOPIC_AUTHORIZATION_FAILED
+                continue
             if not _exists(ctx, *tp):
                 errors[tp] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
                 continue

@@ -24,11 +24,13 @@ from kafkatui.common.acl import (
     IMPLIED_BY,
     WILDCARD_HOST,
     WILDCARD_PRINCIPAL,
+    WILDCARD_RESOURCE,
     AccessControlEntry,
     AclBinding,
     AclBindingFilter,
     AclOperation,
     AclPermissionType,
+    PatternType,
     ResourceType,
     parse_super_users,
 )
@@ -138,3 +140,39 @@ class Authorizer:
         self, principal: str, host: str, operation: AclOperation, resource_type: ResourceType, name: str
     ) -> bool:
         return self.authorize(principal, host, operation, resource_type, name).allowed
+
+    def allowed_on_some(
+        self, principal: str, host: str, operation: AclOperation, resource_type: ResourceType
+    ) -> bool:
+        """Whether some resource of the type may be operated on (`Authorizer.
+        authorizeByResourceType`, KIP-679: InitProducerId without a transactional id
+        needs IDEMPOTENT_WRITE on the cluster or WRITE on any topic). An ALLOW counts
+        unless a DENY covers all it names: a DENY on `*`, a DENY on the same literal
+        name, or a DENY prefix of its name."""
+        # Kafka asks about a made-up name first, so super users, a `*` ALLOW and
+        # allow.everyone.if.no.acl.found count as they would for a real resource.
+        if self.allowed(principal, host, operation, resource_type, "hardcode"):
+            return True
+        applying = [
+            b
+            for b in self._acls
+            if b.pattern.resource_type == resource_type
+            and b.entry.principal in (principal, WILDCARD_PRINCIPAL)
+            and b.entry.host in (host, WILDCARD_HOST)
+            and _operation_applies(b.entry, operation)
+        ]
+        denied = [b.pattern for b in applying if b.entry.permission == AclPermissionType.DENY]
+        if any(p.pattern_type == PatternType.LITERAL and p.name == WILDCARD_RESOURCE for p in denied):
+            return False
+        for binding in applying:
+            if binding.entry.permission != AclPermissionType.ALLOW:
+                continue
+            allow = binding.pattern
+            covered = any(
+                (d.pattern_type == PatternType.PREFIXED and allow.name.startswith(d.name))
+                or (allow.pattern_type == d.pattern_type == PatternType.LITERAL and allow.name == d.name)
+                for d in denied
+            )
+            if not covered:
+                return True
+        return False

@@ -66,9 +66,18 @@ def api_name(api: tuple[int, int]) -> str:
     return kio_entity(api, EntityType.request).__name__.removesuffix("Request")
 
 
-async def ask(address: str, api: tuple[int, int], client_id: str, timeout_s: float, **fields: Any) -> Any:
+async def ask(
+    address: str,
+    api: tuple[int, int],
+    client_id: str,
+    timeout_s: float,
+    *,
+    response_type: type | None = None,
+    **fields: Any,
+) -> Any:
     """One request to the broker at host:port on a connection of its own; its decoded
-    response (NETWORK_EXCEPTION if the broker cannot be reached or closes the connection)."""
+    response (NETWORK_EXCEPTION if the broker cannot be reached or closes the connection),
+    read as `response_type` when kio's own class cannot read what Kafka sends."""
     host, _, port = address.rpartition(":")
     body = kio_entity(api, EntityType.request)(**fields)
     correlation_id = next(_correlation)
@@ -86,6 +95,5 @@ async def ask(address: str, api: tuple[int, int], client_id: str, timeout_s: flo
         raise KafkaError(
             ErrorCode.NETWORK_EXCEPTION, f"{api_name(api)} to the broker at {address} failed: {error}"
         ) from None
-    return read_response(
-        frame, kio_entity(api, EntityType.response), correlation_id, f"the broker at {address}"
-    )
+    response_type = response_type or kio_entity(api, EntityType.response)
+    return read_response(frame, response_type, correlation_id, f"the broker at {address}")

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kafkatui.backends.kio_frames import ask
+from kafkatui.backends.kio_lenient import DescribeTransactionsResponse
 from kafkatui.common.admin import TransactionDescription, TransactionListing
 from kafkatui.common.errors import ErrorCode, KafkaError
 
@@ -27,7 +28,8 @@ TIMEOUT_S = 10.0
 
 
 async def _ask(address: str, api: tuple[int, int], **fields: Any) -> Any:
-    return await ask(address, api, CLIENT_ID, TIMEOUT_S, **fields)
+    response_type = DescribeTransactionsResponse if api == DESCRIBE_TRANSACTIONS else None
+    return await ask(address, api, CLIENT_ID, TIMEOUT_S, response_type=response_type, **fields)
 
 
 def _check(code: Any, message: str | None, about: str) -> None:

@@ -22,6 +22,9 @@ async def test_an_open_transaction_is_listed_and_described_as_its_coordinator_ha
     assert error.value.name == "TRANSACTIONAL_ID_NOT_FOUND" and tid in error.value.message
 
     await b.begin_transaction(tid)
+    # Begun on the client only: the coordinator has the id Empty, no start time (-1).
+    (empty,) = await b.describe_transactions([tid])
+    assert (empty.state, empty.start_ms, empty.partitions) == ("Empty", -1, ())
     for partition in (0, 1):
         await b.produce(ProduceRequest(topic, f"v{partition}", partition=partition, transactional_id=tid))
     truth = await side.engine(side.cluster.describe_transaction(tid))

@@ -478,7 +478,14 @@ class Cluster(CoordinatorApis, LogDirControls, ScenarioDriver):
         count = 0
         while count < max_records:
             # Small reads: decoding is the cost, so stop as soon as enough records came.
-            datas = await leader.read_replica(topic, partition, offset, 32 * 1024)
+            try:
+                datas = await leader.read_replica(topic, partition, offset, 32 * 1024)
+            except KafkaError as error:
+                # A topic just created: the controller has it, its leader has not made the
+                # replica yet (a moment later it has). Nothing to show yet, not an error.
+                if error.code is ErrorCode.UNKNOWN_TOPIC_OR_PARTITION and not batches:
+                    return []
+                raise
             if not datas:
                 break
             for data in datas:

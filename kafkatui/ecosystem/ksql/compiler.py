@@ -12,8 +12,8 @@ kafkatui's `StreamsBuilder` as it is):
       └ the sink: a topic (persistent queries) or a callback (push queries)
 
 Node and store names are the ones Kafka's builder draws, so `EXPLAIN` shows the same
-text as the Streams panel. A join would add its nodes between the row nodes of two
-sources and the rest, which reads a row of both sources' columns alike."""
+text as the Streams panel. A join (joins.py) puts its nodes between the row nodes of
+its sources and the rest, which reads the joined row (ALIAS_COLUMN names) alike."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ from kafkatui.ecosystem.ksql.expressions import (
     sql_of,
 )  # fmt: skip
 from kafkatui.ecosystem.ksql.formats import InternalKeySerde, InternalSerde, KeySerde, ValueSerde
+from kafkatui.ecosystem.ksql.joins import JoinBuilder, JoinResult, output_name, star_names
 from kafkatui.ecosystem.ksql.metastore import PSEUDO, WINDOW_BOUNDS, DataSource
 from kafkatui.ecosystem.ksql.sessions import SessionAggregate, SessionWindowedSerde
 from kafkatui.ecosystem.ksql.statements import Column, Query, WindowSpec
@@ -115,6 +116,10 @@ class Plan:
     types: list[str] = field(default_factory=list)  # the projection's column types, as names
     sink_value_serde: Serde | None = None
     source_value_serde: Serde | None = None  # AVRO: the engine gives it the writer schemas
+    # every source's (source, value serde): a join reads several
+    value_serdes: list[tuple[DataSource, Serde]] = field(default_factory=list)
+    # a join whose projection lacks its key: what ksqlDB says when a persistent query does
+    key_missing: str | None = None
 
     @property
     def schema(self) -> str:
@@ -159,11 +164,15 @@ def _given_name(node: exp.Expression) -> str | None:
     return None
 
 
+def _is_star(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Star) or (isinstance(node, exp.Column) and isinstance(node.this, exp.Star))
+
+
 def output_names(nodes: list[exp.Expression]) -> list[str]:
     """Each SELECT expression's column name: its alias, its column's, a struct field's,
     else ksqlDB's generated KSQL_COL_0, KSQL_COL_1 … (ColumnNames.nextKsqlColAlias:
     counted over the unnamed ones, skipping names already taken). `*` stays `*`."""
-    given = ["*" if isinstance(n, exp.Star) else _given_name(n) for n in nodes]
+    given = ["*" if _is_star(n) else _given_name(n) for n in nodes]
     taken, counter, names = {g for g in given if g}, 0, []
     for name in given:
         if name is None:
@@ -203,32 +212,70 @@ def _unaliased(node: exp.Expression) -> exp.Expression:
 
 
 class QueryCompiler:
-    def __init__(self, query: Query, source: DataSource, clock: Callable[[], int] = lambda: 0) -> None:
+    def __init__(
+        self,
+        query: Query,
+        source: DataSource,
+        clock: Callable[[], int] = lambda: 0,
+        joined: list[DataSource] | None = None,
+    ) -> None:
+        """`joined`: the sources of the query's JOINs, in order."""
         self.query, self.source, self.clock = query, source, clock
+        self.joined = joined or []
+        self.join: JoinResult | None = None
         self.scope = Scope(source.schema(), query.text, clock=clock)
         self.expressions = ExpressionCompiler(self.scope)
 
     def error(self, node: exp.Expression, message: str) -> KsqlError:
         return self.expressions.error(node, message)
 
-    def _star(self) -> list[tuple[str, Compiled]]:
+    def _star(self, alias: str | None = None) -> list[tuple[str, Compiled]]:
+        if self.join is not None:
+            schema = self.scope.schema
+            return [(n, Compiled(_getter(n), schema[n])) for n in star_names(self.join, alias)]
         names = [c.name for c in self.source.key_columns] + [c.name for c in self.source.value_columns]
         if self.source.window:
             names += list(WINDOW_BOUNDS)
         schema = self.scope.schema
         return [(n, Compiled(_getter(n), schema[n])) for n in names]
 
-    def compile(self, floor: dict[int, int] | None = None) -> Plan:
+    def compile(
+        self, floor: dict[int, int] | None = None, floors: dict[str, dict[int, int]] | None = None
+    ) -> Plan:
+        """`floor`: the FROM topic's offsets a push query starts at; `floors`: by topic,
+        for a join's streams."""
+        plan = self._compile(floor, floors)
+        plan.source_value_serde = self.source_value_serde
+        plan.value_serdes = (
+            list(self.join.value_serdes)
+            if self.join is not None
+            else [(self.source, self.source_value_serde)]
+        )
+        plan.sources = (
+            [self.source.name] if self.join is None else [s.name for s in self.join.aliases.values()]
+        )
+        return plan
+
+    def _compile(self, floor: dict[int, int] | None, floors: dict[str, dict[int, int]] | None) -> Plan:
         query, select = self.query, self.query.select
         builder = StreamsBuilder()
         source = self.source
         self.source_value_serde = ValueSerde(source.value_format, source.columns, source.delimiter)
-        stream = builder.stream(
-            source.topic,
-            key_serde=KeySerde(source.key_format, source.columns),
-            value_serde=self.source_value_serde,
-        )
-        stream = _values(stream, lambda: _Rows(source, floor))
+        if query.joins:
+            if floor is not None:
+                floors = (floors or {}) | {source.topic: floor}
+            self.join = JoinBuilder(query, [source, *self.joined], _Rows, floors, self.clock).build(builder)
+            stream = self.join.stream
+            self.source, self.scope = self.join.source, self.join.scope
+            self.expressions = ExpressionCompiler(self.scope)
+            self.source_value_serde = self.join.value_serdes[0][1]
+        else:
+            stream = builder.stream(
+                source.topic,
+                key_serde=KeySerde(source.key_format, source.columns),
+                value_serde=self.source_value_serde,
+            )
+            stream = _values(stream, lambda: _Rows(source, floor))
         where = select.args.get("where")
         if where is not None:
             condition = self.expressions.predicate(where.this)
@@ -238,16 +285,12 @@ class QueryCompiler:
             list(select.expressions) + ([select.args["having"].this] if select.args.get("having") else [])
         )
         if group is not None or calls:
-            plan = self._aggregate(builder, stream, group.expressions if group is not None else [], calls)
-            plan.source_value_serde = self.source_value_serde
-            return plan
+            return self._aggregate(builder, stream, group.expressions if group is not None else [], calls)
         if query.window is not None:
             raise KsqlError(f"{at(query.text, query.offset)}: WINDOW clause requires a GROUP BY clause.")
         if select.args.get("having") is not None:
             raise KsqlError(f"{at(query.text, query.offset)}: HAVING requires a GROUP BY clause.")
-        plan = self._project(builder, stream)
-        plan.source_value_serde = self.source_value_serde
-        return plan
+        return self._project(builder, stream)
 
     # --- without aggregation ------------------------------------------------------------
     def _sessions(
@@ -282,7 +325,10 @@ class QueryCompiler:
         key_columns: list[Column] = []
         key_names = {c.name for c in source.key_columns}
         names_given = output_names(list(query.select.expressions))
-        for index, node in enumerate(query.select.expressions):
+        key_missing = None
+        if self.join is not None:
+            outputs, key_columns, key_missing = self._join_outputs(names_given)
+        for index, node in enumerate([] if self.join is not None else query.select.expressions):
             if isinstance(node, exp.Star):
                 outputs += self._star()
                 continue
@@ -296,9 +342,7 @@ class QueryCompiler:
                 and not query.partition_by
             ):
                 key_columns.append(Column(name, compiled.type, True))
-        if not any(isinstance(n, exp.Star) for n in query.select.expressions):
-            pass
-        else:
+        if self.join is None and any(isinstance(n, exp.Star) for n in query.select.expressions):
             key_columns = [Column(c.name, c.type, True) for c in source.key_columns]
         if query.partition_by:
             if len(query.partition_by) != 1:
@@ -311,6 +355,7 @@ class QueryCompiler:
             stream = stream.select_key(lambda k, row: None if row is None else evaluate_by(row))
             if name not in [n for n, _ in outputs]:
                 outputs.insert(0, (name, by))
+            key_missing = None
         names = [n for n, _ in outputs]
         if len(set(names)) != len(names):
             duplicate = next(n for n in names if names.count(n) > 1)
@@ -323,7 +368,65 @@ class QueryCompiler:
         key_set = {c.name for c in key_columns}
         columns = key_columns + [Column(n, c.type) for n, c in outputs if n not in key_set]
         types = [str(c.type) for _, c in outputs]
-        return Plan(builder, stream, self.source.kind, columns, names, sources=[source.name], types=types)
+        plan = Plan(builder, stream, self.source.kind, columns, names, sources=[source.name], types=types)
+        plan.key_missing = key_missing
+        return plan
+
+    def _join_outputs(
+        self, names_given: list[str]
+    ) -> tuple[list[tuple[str, Compiled]], list[Column], str | None]:
+        """A join's projection: `*` and `alias.*`, its columns' names (join.output_name),
+        and its key column: the first item that is a join expression (ROWKEY when the key
+        is synthetic), or ksqlDB's message for a persistent query without one."""
+        join = self.join
+        assert join is not None
+        outputs: list[tuple[str, Compiled]] = []
+        candidates: list[bool] = []
+
+        def is_key(name: str) -> bool:
+            return name == "ROWKEY" if join.synthetic else name in join.key_names
+
+        for index, node in enumerate(self.query.select.expressions):
+            inner = _unaliased(node)
+            if isinstance(inner, exp.Star) or (
+                isinstance(inner, exp.Column) and isinstance(inner.this, exp.Star)
+            ):
+                alias = column_name(inner.args["table"]) if isinstance(inner, exp.Column) else None
+                if alias is not None and alias not in join.aliases:
+                    raise self.error(inner, f"'{alias}' is not a source or alias in the FROM clause.")
+                star = self._star(alias)
+                outputs += star
+                candidates += [is_key(n) for n, _ in star]
+                continue
+            compiled = self.expressions.compile(inner)
+            name = names_given[index]
+            row_name = None
+            if isinstance(inner, exp.Column):
+                resolved = self.scope.resolve(
+                    column_name(inner.args["table"]) if inner.table else None, column_name(inner.this)
+                )
+                row_name = resolved if isinstance(resolved, str) else None
+                if not isinstance(node, exp.Alias):
+                    name = output_name(join, inner)
+            outputs.append((name, compiled))
+            candidates.append(row_name is not None and is_key(row_name))
+        first = next((i for i, c in enumerate(candidates) if c), None)
+        if first is None:
+            if join.synthetic:
+                message = (
+                    "must include the join expression ROWKEY in its projection (eg, SELECT ROWKEY...).\n"
+                    "ROWKEY was added as a synthetic key column because the join criteria did not match any "
+                    "source column. This expression must be included in the projection and may be aliased."
+                )
+            else:
+                shown = [e.replace("`", "") for e in join.key_expressions]
+                message = (
+                    f"must include the join expressions {' or '.join(shown)} in its projection "
+                    f"(eg, SELECT {shown[0]}...)."
+                )
+            return outputs, [], message
+        name, compiled = outputs[first]
+        return outputs, [Column(name, compiled.type, True)], None
 
     # --- GROUP BY -------------------------------------------------------------------------
     def _aggregate(

@@ -28,7 +28,7 @@ from kafkatui.common.clients import ConsumerConfig, ProducerConfig
 from kafkatui.common.errors import KafkaError
 from kafkatui.ecosystem.ksql import ddl
 from kafkatui.ecosystem.ksql import statements as st
-from kafkatui.ecosystem.ksql.compiler import Plan, QueryCompiler
+from kafkatui.ecosystem.ksql.compiler import Plan
 from kafkatui.ecosystem.ksql.entities import Entities
 from kafkatui.ecosystem.ksql.errors import ErrorCode, KsqlError, at
 from kafkatui.ecosystem.ksql.expressions import ExpressionCompiler, Scope
@@ -322,10 +322,13 @@ class KsqlEngine:
         if avro:
             serde.writer = fastavro.parse_schema(avro_schema(columns))
 
-    async def _readers(self, plan: Plan, source: DataSource) -> None:
-        """An AVRO source's writer schemas (every version of `<topic>-value`, by id), which
-        its records name: fetched before the query runs, as its serde cannot wait."""
-        serde = plan.source_value_serde
+    async def _readers(self, plan: Plan) -> None:
+        """Each AVRO source's writer schemas (every version of `<topic>-value`, by id),
+        which its records name: fetched before the query runs, as its serde cannot wait."""
+        for source, serde in plan.value_serdes:
+            await self._source_readers(source, serde)
+
+    async def _source_readers(self, source: DataSource, serde: Any) -> None:
         if not isinstance(serde, ValueSerde) or serde.format != "AVRO":
             return
         client = self._registry_client(source.topic)
@@ -372,7 +375,7 @@ class KsqlEngine:
                 return f"{statement.kind.capitalize()} already exists"
             plan, sink = self._persistent_plan(statement)
             await self._register(plan.sink_value_serde, sink.topic, sink.columns)
-            await self._readers(plan, self._source_of(statement.query))
+            await self._readers(plan)
             query_id = f"{'CSAS' if statement.kind == 'STREAM' else 'CTAS'}_{statement.name}_{offset}"
             await self._start_query(query_id, plan, statement.text, sink.name)
             meta.sources[statement.name] = sink
@@ -380,7 +383,7 @@ class KsqlEngine:
         if isinstance(statement, st.InsertInto):
             plan, target = self._insert_plan(statement)
             await self._register(plan.sink_value_serde, target.topic, target.columns)
-            await self._readers(plan, self._source_of(statement.query))
+            await self._readers(plan)
             query_id = f"INSERTQUERY_{offset}"
             await self._start_query(query_id, plan, statement.text, target.name)
             return f"Created query with ID {query_id}"
@@ -463,13 +466,14 @@ class KsqlEngine:
     async def push(self, statement: st.Select, properties: dict[str, Any]) -> PushQuery:
         """A push query (EMIT CHANGES), running until closed or its LIMIT is reached."""
         query = statement.query
-        source = self._source_of(query)
+        compiler = ddl.compiler_for(self.metastore, query, self._now)
         settings = QUERY_PROPERTIES | {k: str(v) for k, v in properties.items()}
-        floor = None
+        floors = None
         if settings.get("auto.offset.reset", "latest") == "latest":
-            floor = await latest_offsets(self.backend, source.topic)
-        plan = QueryCompiler(query, source, self._now).compile(floor)
-        await self._readers(plan, source)
+            topics = {compiler.source.topic} | {s.topic for s in compiler.joined}
+            floors = {t: await latest_offsets(self.backend, t) for t in topics}
+        plan = compiler.compile(None if floors is None else floors[compiler.source.topic], floors)
+        await self._readers(plan)
         self._transients += 1
         app_id = transient_id(self.service_id, self._transients)
         push = PushQuery(app_id, plan, query.limit)

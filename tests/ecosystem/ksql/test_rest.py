@@ -215,3 +215,28 @@ async def test_explain_describe_extended_and_properties(api: Ksql) -> None:
     assert {"name": "ksql.service.id", "scope": "KSQL", "value": "default_"} in properties["properties"]
     bad = await api.ksql("DESCRIBE nothing;", 400)
     assert bad["message"] == "line 1:10: Could not find STREAM/TABLE 'NOTHING' in the Metastore"
+
+
+async def test_a_join_over_http(api: Ksql) -> None:
+    """A stream–table join on a value column of the stream, as a push query over /query:
+    the row carries the table's column, and the transient query's repartition topic
+    goes with it when the LIMIT ends it."""
+    await api.ksql(
+        SALES + "CREATE TABLE clients (id STRING PRIMARY KEY, name STRING) "
+        "WITH (KAFKA_TOPIC='clients', VALUE_FORMAT='JSON', PARTITIONS=1);"
+    )
+    await api.ksql("INSERT INTO clients (id, name) VALUES ('c1', 'Ana');")
+    await api.ksql("INSERT INTO sales (id, client_id, price) VALUES ('s1', 'c1', 10.0);")
+    body = {"ksql": "SELECT s.id, c.name, price FROM sales s JOIN clients c ON s.client_id = c.id "
+                    "EMIT CHANGES LIMIT 1;",
+            "streamsProperties": {"auto.offset.reset": "earliest"}}  # fmt: skip
+    response = await api.client.post("/query", json=body, headers={"Accept": V1})
+    items = json.loads(response.text)
+    assert items[0]["header"]["schema"] == "`S_ID` STRING, `NAME` STRING, `PRICE` DOUBLE"
+    assert items[1]["row"]["columns"] == ["s1", "Ana", 10.0]
+    assert items[-1] == {"finalMessage": "Limit Reached"}
+
+    def leftovers() -> list[str]:
+        return [t for t in api.served.backend.topic_names(include_internal=True) if "transient" in t]
+
+    await until(lambda: not leftovers() or None, "the transient query's topics deleted")

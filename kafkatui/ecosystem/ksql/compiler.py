@@ -40,6 +40,7 @@ from kafkatui.ecosystem.ksql.joins import JoinBuilder, JoinResult, output_name, 
 from kafkatui.ecosystem.ksql.metastore import PSEUDO, WINDOW_BOUNDS, DataSource
 from kafkatui.ecosystem.ksql.sessions import SessionAggregate, SessionWindowedSerde
 from kafkatui.ecosystem.ksql.statements import Column, Query, WindowSpec
+from kafkatui.ecosystem.ksql.table_aggregate import check_functions, table_aggregate
 from kafkatui.ecosystem.streams import Processor, Record, StreamsBuilder, Suppressed, TimeWindows, Windowed
 from kafkatui.ecosystem.streams.grouped import KGroupedStream
 from kafkatui.ecosystem.streams.kstream import KStream
@@ -277,13 +278,20 @@ class QueryCompiler:
             )
             stream = _values(stream, lambda: _Rows(source, floor))
         where = select.args.get("where")
-        if where is not None:
-            condition = self.expressions.predicate(where.this)
-            stream = stream.filter(lambda k, row: row is not None and condition(row))
         group = select.args.get("group")
         calls = _aggregate_calls(
             list(select.expressions) + ([select.args["having"].this] if select.args.get("having") else [])
         )
+        # A table's aggregate applies WHERE to each row's old and new value (a row that
+        # stops matching leaves its group); elsewhere it drops the rows that fail it.
+        over_table = self.source.kind == "TABLE" and (group is not None or bool(calls))
+        self.table_where: Callable[[Row], bool] | None = None
+        if where is not None:
+            condition = self.expressions.predicate(where.this)
+            if over_table:
+                self.table_where = condition
+            else:
+                stream = stream.filter(lambda k, row: row is not None and condition(row))
         if group is not None or calls:
             return self._aggregate(builder, stream, group.expressions if group is not None else [], calls)
         if query.window is not None:
@@ -442,13 +450,11 @@ class QueryCompiler:
                 f"{at(query.text, query.offset)}: Aggregate functions need a GROUP BY clause here "
                 "(ksqlDB groups a whole stream only with GROUP BY 1)"
             )
-        if self.source.kind == "TABLE":
-            # A table's aggregate must take back a row's old value when the row changes
-            # (ksqlDB's undo aggregators, Streams' KGroupedTable): the Streams library
-            # here has no KGroupedTable yet, and a wrong sum is worse than none.
+        over_table = self.source.kind == "TABLE"
+        if over_table and query.window is not None:
             raise KsqlError(
-                f"{at(query.text, query.source_offset)}: GROUP BY over a TABLE is not supported yet: "
-                f"aggregate the stream {self.source.name} is built from"
+                f"{at(query.text, query.offset)}: Windowed aggregations are only supported on streams; "
+                f"{self.source.name} is a table."
             )
         # The aggregates, their arguments compiled over the source's rows.
         functions: list[agg.AggregateFunction] = []
@@ -490,6 +496,14 @@ class QueryCompiler:
         width = len(evaluators)
         single = width == 1
         needed = [*evaluators, *(_one if a is None else a for a in arguments)]
+        if over_table:
+            check_functions(functions, at(query.text, query.offset))
+            updates = table_aggregate(
+                builder, stream, needed, width, functions, self.table_where, AGGREGATE_STORE
+            )
+            return self._over_aggregate(
+                builder, updates, groups, calls, grouped, group_sql, functions, single
+            )
         stream = _values(
             stream, lambda: _Map(lambda k, row: (k, None if row is None else [e(row) for e in needed]))
         )
@@ -540,6 +554,22 @@ class QueryCompiler:
                     f"{at(query.text, query.offset)}: EMIT FINAL is only supported for windowed aggregations."
                 )
             table = table.suppress(Suppressed.until_window_closes())
+        updates = sessions if sessions is not None else table.to_stream()
+        return self._over_aggregate(builder, updates, groups, calls, grouped, group_sql, functions, single)
+
+    def _over_aggregate(
+        self,
+        builder: StreamsBuilder,
+        updates: KStream,
+        groups: list[exp.Expression],
+        calls: list[exp.Anonymous],
+        grouped: list[Compiled],
+        group_sql: list[str],
+        functions: list[agg.AggregateFunction],
+        single: bool,
+    ) -> Plan:
+        """HAVING and the projection over the aggregate's updates (group key → state)."""
+        query, select, window = self.query, self.query.select, self.query.window
         # Over the aggregate: key columns, window bounds, one column per aggregate call.
         key_slots = [f"KSQL_KEY_{i}" for i in range(len(groups))]
         agg_slots = [f"KSQL_AGG_VARIABLE_{i}" for i in range(len(calls))]
@@ -586,12 +616,20 @@ class QueryCompiler:
                 row.setdefault(column.name, base[slot])
             return row
 
-        updates = sessions if sessions is not None else table.to_stream()
         stream = updates.process(lambda: _Map(lambda k, state: (k, finish(k, state))))
         names = [n for n, _ in outputs]
         types = [str(c.type) for _, c in outputs]
         return Plan(
-            builder, stream, "TABLE", columns, names, window, AGGREGATE_STORE, finish, [source.name], types
+            builder,
+            stream,
+            "TABLE",
+            columns,
+            names,
+            window,
+            AGGREGATE_STORE,
+            finish,
+            [self.source.name],
+            types,
         )
 
 

@@ -35,6 +35,7 @@ from kafkatui.ecosystem.ksql.expressions import ExpressionCompiler, Scope
 from kafkatui.ecosystem.ksql.formats import KeySerde, ValueSerde
 from kafkatui.ecosystem.ksql.metastore import DataSource, Metastore, PersistentQuery
 from kafkatui.ecosystem.ksql.parser import parse_one
+from kafkatui.ecosystem.ksql.protobuf import columns_of_protobuf, proto_text
 from kafkatui.ecosystem.ksql.pull import pull_query
 from kafkatui.ecosystem.ksql.running import (
     PushQuery,
@@ -47,11 +48,13 @@ from kafkatui.ecosystem.ksql.schemas import avro_schema, columns_of, columns_of_
 from kafkatui.ecosystem.ksql.statements import Column
 from kafkatui.ecosystem.ksql.types import coerce
 from kafkatui.ecosystem.registry.schemas.base import SchemaType
+from kafkatui.ecosystem.registry.schemas.protobuf import ProtobufSchema
+from kafkatui.ecosystem.registry.schemas.protobuf import parse as parse_protobuf
 from kafkatui.ecosystem.serde.client import RegistryClient, RegistryClientError
 
 log = logging.getLogger(__name__)
 
-REGISTRY_FORMATS = ("JSON_SR", "AVRO")
+REGISTRY_FORMATS = ("JSON_SR", "AVRO", "PROTOBUF")
 DEFAULT_SERVICE_ID = "default_"  # ksql.service.id's default
 QUERY_PROPERTIES = {"auto.offset.reset": "latest"}  # ksqlDB's defaults for a push query
 
@@ -284,8 +287,8 @@ class KsqlEngine:
         return self._registry
 
     async def _infer(self, statement: st.Statement) -> st.Statement:
-        """A JSON_SR or AVRO source declared without value columns takes them from the
-        registry's latest schema of `<topic>-value`."""
+        """A JSON_SR, AVRO or PROTOBUF source declared without value columns takes them
+        from the registry's latest schema of `<topic>-value`."""
         if not isinstance(statement, st.CreateSource):
             return statement
         props = statement.properties
@@ -303,7 +306,10 @@ class KsqlEngine:
             ) from None
         raw = getattr(latest.schema, "raw", None)
         keys = [c for c in statement.columns if c.key]
-        columns = columns_of_avro(raw, keys) if value_format == "AVRO" else columns_of(raw, keys)
+        if value_format == "PROTOBUF":
+            columns = columns_of_protobuf(latest.schema, keys)
+        else:
+            columns = columns_of_avro(raw, keys) if value_format == "AVRO" else columns_of(raw, keys)
         return replace(statement, columns=columns)
 
     async def _register(self, serde: Any, topic: str, columns: list[Column]) -> None:
@@ -312,15 +318,20 @@ class KsqlEngine:
         if not isinstance(serde, ValueSerde) or serde.format not in REGISTRY_FORMATS:
             return
         avro = serde.format == "AVRO"
-        text = json.dumps(avro_schema(columns)) if avro else schema_text(columns)
+        if serde.protobuf is not None:
+            text, kind = proto_text(columns), SchemaType.PROTOBUF
+        else:
+            text = json.dumps(avro_schema(columns)) if avro else schema_text(columns)
+            kind = SchemaType.AVRO if avro else SchemaType.JSON
         try:
-            serde.schema_id = await self._registry_client(topic).register(
-                f"{topic}-value", text, SchemaType.AVRO if avro else SchemaType.JSON
-            )
+            serde.schema_id = await self._registry_client(topic).register(f"{topic}-value", text, kind)
         except RegistryClientError as error:
             raise KsqlError(f"Could not register the value schema of '{topic}': {error.message}") from None
         if avro:
             serde.writer = fastavro.parse_schema(avro_schema(columns))
+        if serde.protobuf is not None:
+            serde.protobuf.schema_id = serde.schema_id
+            serde.protobuf.use_schema(parse_protobuf(text, {}))
 
     async def _readers(self, plan: Plan) -> None:
         """Each AVRO source's writer schemas (every version of `<topic>-value`, by id),
@@ -329,7 +340,7 @@ class KsqlEngine:
             await self._source_readers(source, serde)
 
     async def _source_readers(self, source: DataSource, serde: Any) -> None:
-        if not isinstance(serde, ValueSerde) or serde.format != "AVRO":
+        if not isinstance(serde, ValueSerde) or serde.format not in ("AVRO", "PROTOBUF"):
             return
         client = self._registry_client(source.topic)
         subject = f"{source.topic}-value"
@@ -337,7 +348,10 @@ class KsqlEngine:
             versions = await client.request("GET", f"/subjects/{subject}/versions")
             for version in versions:
                 found = await client.version(subject, version)
-                serde.readers[found.schema_id] = getattr(found.schema, "parsed", None)
+                if serde.protobuf is not None and isinstance(found.schema, ProtobufSchema):
+                    serde.protobuf.readers[found.schema_id] = found.schema
+                else:
+                    serde.readers[found.schema_id] = getattr(found.schema, "parsed", None)
         except RegistryClientError as error:
             raise KsqlError(
                 f"Could not read the value schemas of '{source.topic}': {error.message}"

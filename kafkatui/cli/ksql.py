@@ -2,7 +2,8 @@
 history, results as Rich tables, push queries streaming until Ctrl-C), or `-e "…"` /
 `-f file.sql` for scripts, `--json` for machines. It is a client of ksqlDB's REST API,
 like the ksql CLI: `--ksql-url` (or $KAFKATUI_KSQL_URL) names a server; else, when
-another kafkatui process owns the data dir, the one it serves on 127.0.0.1:8088; else
+another kafkatui process owns the data dir and serves ksqlDB, the one its lock file
+records (`kafkatui serve`, the workbench); else
 the command runs a ksqlDB server of its own over the cluster for as long as it runs
 (its streams, tables and queries are in the cluster's command topic, so each of these
 sees the same ones). A refusal is one line, `error: BAD_STATEMENT: line 1:8: …`."""
@@ -29,6 +30,7 @@ from kafkatui.cli.context import (
     open_backend,
     open_data_dir,
     options,
+    owner_url,
     run_async,
     stdin_is_interactive,
 )  # fmt: skip
@@ -67,8 +69,8 @@ def ksql(
             "--ksql-url",
             envvar=URL_ENV,
             metavar="URL",
-            help="A ksqlDB server (default: the data dir owner's on 127.0.0.1:8088, else one run by this "
-            "command over the cluster).",
+            help="A ksqlDB server (default: the one the data dir's owner serves, as its lock file records "
+            "it, else one run by this command over the cluster).",
         ),
     ] = None,
 ) -> None:
@@ -113,15 +115,19 @@ async def server_url(opts: ClusterOptions, given: str | None) -> AsyncIterator[s
         yield given.rstrip("/")
         return
     from kafkatui.ecosystem.ksql.service import KsqlService
+    from kafkatui.engine.lockfile import KSQL
 
+    served = owner_url(opts, KSQL)
+    if served is not None:
+        yield served.rstrip("/")
+        return
     backend = None
     if opts.bootstrap_server is None:
         opened = await open_data_dir(opts, "kafkatui ksql")
-        if isinstance(opened, DataDirOwner):
-            if await _answers(DEFAULT_URL):
-                yield DEFAULT_URL
-                return
-        else:
+        if isinstance(opened, DataDirOwner) and opened.ksql is not None:
+            yield opened.ksql.rstrip("/")  # it started serving since the look above
+            return
+        if not isinstance(opened, DataDirOwner):
             backend = opened
     if backend is None:
         backend = await open_backend(opts, "kafkatui ksql")
@@ -131,16 +137,6 @@ async def server_url(opts: ClusterOptions, given: str | None) -> AsyncIterator[s
     finally:
         await service.close()
         await backend.close()
-
-
-async def _answers(url: str) -> bool:
-    import httpx
-
-    try:
-        async with httpx.AsyncClient(timeout=2) as client:
-            return "KsqlServerInfo" in (await client.get(f"{url}/info")).json()
-    except (httpx.HTTPError, ValueError):
-        return False
 
 
 class Session:

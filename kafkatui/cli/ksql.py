@@ -104,6 +104,8 @@ def ksql(
                 raise fail(error.name, error.message) from None
             finally:
                 await session.close()
+        if session.terminated:  # cleaned up (its server closed too), then a SIGTERM's exit
+            raise typer.Exit(128 + signal.SIGTERM)
 
     run_async(main)
 
@@ -139,6 +141,9 @@ async def server_url(opts: ClusterOptions, given: str | None) -> AsyncIterator[s
         await backend.close()
 
 
+STOPPING = (signal.SIGINT, signal.SIGTERM)
+
+
 class Session:
     """One CLI session: its SET properties go with every request, as the ksql CLI's."""
 
@@ -148,6 +153,7 @@ class Session:
         self.url, self.as_json = url, as_json
         self.client = httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(30, read=None))
         self.properties: dict[str, str] = {}
+        self.terminated = False  # a SIGTERM ended a query: run nothing more
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -161,6 +167,8 @@ class Session:
         except KsqlError as error:
             raise KsqlRefused("BAD_STATEMENT", error.message) from None
         for statement, _ in statements:
+            if self.terminated:
+                return
             await self.run(statement)
 
     async def run(self, statement: str) -> None:
@@ -223,14 +231,20 @@ class Session:
         task = asyncio.current_task()
         interrupted = False
 
-        def stop() -> None:
+        def stop(signum: int) -> None:
             nonlocal interrupted
             interrupted = True
+            self.terminated = self.terminated or signum == signal.SIGTERM
             if task is not None:
                 task.cancel()
 
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signal.SIGINT, stop)
+        # SIGTERM as Ctrl-C: the query ends cleanly — this side closes the connection and
+        # the server (its own, or the data dir owner's) closes the push query, deleting its
+        # `…transient_…` topics and group; a default SIGTERM would leave them behind. Then
+        # the process's own server (if it runs one) closes with no handler still waiting.
+        for signum in STOPPING:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signum, stop, signum)
         try:
             if kind == "PRINT":
                 body = {"ksql": statement + ";", "streamsProperties": self.properties}
@@ -266,8 +280,9 @@ class Session:
         except httpx.HTTPError as error:
             raise self.unreachable(error) from None
         finally:
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.remove_signal_handler(signal.SIGINT)
+            for signum in STOPPING:
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(signum)
 
     def _show(self, entity: dict[str, Any]) -> None:
         if self.as_json:
@@ -302,6 +317,8 @@ class Session:
                 await self.run_script(text)
             except KsqlRefused as error:
                 err_console.print(f"[bold red]error:[/] {error.name}: {error.message}", highlight=False)
+            if self.terminated:
+                break
         if history is not None:
             history()
 

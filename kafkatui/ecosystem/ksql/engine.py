@@ -150,10 +150,13 @@ class KsqlEngine:
             await consumer.close()
         return commands
 
+    async def close_pushes(self) -> None:
+        """End every push query (its transient topics and group deleted)."""
+        for query_id in list(self.push_queries):
+            await self.close_push(query_id)
+
     async def close(self) -> None:
-        for push in list(self.push_queries.values()):
-            await push.close()
-        self.push_queries.clear()
+        await self.close_pushes()
         for running in list(self.running.values()):
             with contextlib.suppress(Exception):
                 await running.streams.close()
@@ -501,10 +504,15 @@ class KsqlEngine:
         return pull_query(self.metastore, self.running, statement)
 
     async def close_push(self, query_id: str) -> bool:
-        push = self.push_queries.pop(query_id, None)
+        """Close a push query; it stays listed until its cleanup is done, so the
+        engine's own close waits for a cleanup another caller started."""
+        push = self.push_queries.get(query_id)
         if push is None:
             return False
-        await push.close()
+        try:
+            await push.close()
+        finally:
+            self.push_queries.pop(query_id, None)
         return True
 
     async def print_topic(self, statement: st.Print) -> AsyncIterator[str]:

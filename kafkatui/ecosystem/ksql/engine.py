@@ -279,10 +279,10 @@ class KsqlEngine:
             raise KsqlError(f"Unknown queryId: {statement.query_id}")
 
     # --- JSON_SR: the Schema Registry ----------------------------------------------------
-    def _registry_client(self, topic: str) -> RegistryClient:
+    def _registry_client(self, topic: str, format: str = "JSON_SR") -> RegistryClient:
         if self.schema_registry_url is None:
             raise KsqlError(
-                f"Cannot use format JSON_SR for topic '{topic}' without configuring "
+                f"Cannot use format {format} for topic '{topic}' without configuring "
                 "'ksql.schema.registry.url' (run ksqlDB beside a Schema Registry: `kafkatui serve` runs both)"
             )
         if self._registry is None:
@@ -301,7 +301,7 @@ class KsqlEngine:
         topic = str(props.get("KAFKA_TOPIC", statement.name))
         subject = f"{topic}-value"
         try:
-            latest = await self._registry_client(topic).latest(subject)
+            latest = await self._registry_client(topic, value_format).latest(subject)
         except RegistryClientError as error:
             raise KsqlError(
                 f"Schema for message values on topic '{topic}' does not exist in the Schema Registry. "
@@ -327,7 +327,8 @@ class KsqlEngine:
             text = json.dumps(avro_schema(columns)) if avro else schema_text(columns)
             kind = SchemaType.AVRO if avro else SchemaType.JSON
         try:
-            serde.schema_id = await self._registry_client(topic).register(f"{topic}-value", text, kind)
+            client = self._registry_client(topic, serde.format)
+            serde.schema_id = await client.register(f"{topic}-value", text, kind)
         except RegistryClientError as error:
             raise KsqlError(f"Could not register the value schema of '{topic}': {error.message}") from None
         if avro:
@@ -345,7 +346,7 @@ class KsqlEngine:
     async def _source_readers(self, source: DataSource, serde: Any) -> None:
         if not isinstance(serde, ValueSerde) or serde.format not in ("AVRO", "PROTOBUF"):
             return
-        client = self._registry_client(source.topic)
+        client = self._registry_client(source.topic, serde.format)
         subject = f"{source.topic}-value"
         try:
             versions = await client.request("GET", f"/subjects/{subject}/versions")

@@ -88,6 +88,9 @@ async def test_without_a_registry_json_sr_is_refused(served: tuple[Served, str])
         with pytest.raises(KsqlError, match=r"without configuring 'ksql\.schema\.registry\.url'"):
             await run(engine, "CREATE STREAM orders (id STRING KEY) WITH (KAFKA_TOPIC='orders', "
                       "VALUE_FORMAT='JSON_SR', PARTITIONS=1);")  # fmt: skip
+        with pytest.raises(KsqlError, match=r"Cannot use format PROTOBUF for topic 'orders' without"):
+            await run(engine, "CREATE STREAM orders (id STRING KEY) WITH (KAFKA_TOPIC='orders', "
+                      "VALUE_FORMAT='PROTOBUF', PARTITIONS=1);")  # fmt: skip
         assert await cluster.ends(engine.command_topic) == before and not engine.metastore.sources
     finally:
         await engine.close()

@@ -36,7 +36,7 @@ from kafkatui.ecosystem.ksql.expressions import (
     sql_of,
 )  # fmt: skip
 from kafkatui.ecosystem.ksql.formats import InternalKeySerde, InternalSerde, KeySerde, ValueSerde
-from kafkatui.ecosystem.ksql.joins import JoinBuilder, JoinResult, output_name, star_names
+from kafkatui.ecosystem.ksql.joins import JoinBuilder, JoinResult, join_outputs
 from kafkatui.ecosystem.ksql.metastore import PSEUDO, WINDOW_BOUNDS, DataSource
 from kafkatui.ecosystem.ksql.sessions import SessionAggregate, SessionWindowedSerde
 from kafkatui.ecosystem.ksql.statements import Column, Query, WindowSpec
@@ -230,10 +230,7 @@ class QueryCompiler:
     def error(self, node: exp.Expression, message: str) -> KsqlError:
         return self.expressions.error(node, message)
 
-    def _star(self, alias: str | None = None) -> list[tuple[str, Compiled]]:
-        if self.join is not None:
-            schema = self.scope.schema
-            return [(n, Compiled(_getter(n), schema[n])) for n in star_names(self.join, alias)]
+    def _star(self) -> list[tuple[str, Compiled]]:
         names = [c.name for c in self.source.key_columns] + [c.name for c in self.source.value_columns]
         if self.source.window:
             names += list(WINDOW_BOUNDS)
@@ -335,7 +332,9 @@ class QueryCompiler:
         names_given = output_names(list(query.select.expressions))
         key_missing = None
         if self.join is not None:
-            outputs, key_columns, key_missing = self._join_outputs(names_given)
+            outputs, key_columns, key_missing = join_outputs(
+                self.join, list(query.select.expressions), names_given, self.expressions
+            )
         for index, node in enumerate([] if self.join is not None else query.select.expressions):
             if isinstance(node, exp.Star):
                 outputs += self._star()
@@ -379,62 +378,6 @@ class QueryCompiler:
         plan = Plan(builder, stream, self.source.kind, columns, names, sources=[source.name], types=types)
         plan.key_missing = key_missing
         return plan
-
-    def _join_outputs(
-        self, names_given: list[str]
-    ) -> tuple[list[tuple[str, Compiled]], list[Column], str | None]:
-        """A join's projection: `*` and `alias.*`, its columns' names (join.output_name),
-        and its key column: the first item that is a join expression (ROWKEY when the key
-        is synthetic), or ksqlDB's message for a persistent query without one."""
-        join = self.join
-        assert join is not None
-        outputs: list[tuple[str, Compiled]] = []
-        candidates: list[bool] = []
-
-        def is_key(name: str) -> bool:
-            return name == "ROWKEY" if join.synthetic else name in join.key_names
-
-        for index, node in enumerate(self.query.select.expressions):
-            inner = _unaliased(node)
-            if isinstance(inner, exp.Star) or (
-                isinstance(inner, exp.Column) and isinstance(inner.this, exp.Star)
-            ):
-                alias = column_name(inner.args["table"]) if isinstance(inner, exp.Column) else None
-                if alias is not None and alias not in join.aliases:
-                    raise self.error(inner, f"'{alias}' is not a source or alias in the FROM clause.")
-                star = self._star(alias)
-                outputs += star
-                candidates += [is_key(n) for n, _ in star]
-                continue
-            compiled = self.expressions.compile(inner)
-            name = names_given[index]
-            row_name = None
-            if isinstance(inner, exp.Column):
-                resolved = self.scope.resolve(
-                    column_name(inner.args["table"]) if inner.table else None, column_name(inner.this)
-                )
-                row_name = resolved if isinstance(resolved, str) else None
-                if not isinstance(node, exp.Alias):
-                    name = output_name(join, inner)
-            outputs.append((name, compiled))
-            candidates.append(row_name is not None and is_key(row_name))
-        first = next((i for i, c in enumerate(candidates) if c), None)
-        if first is None:
-            if join.synthetic:
-                message = (
-                    "must include the join expression ROWKEY in its projection (eg, SELECT ROWKEY...).\n"
-                    "ROWKEY was added as a synthetic key column because the join criteria did not match any "
-                    "source column. This expression must be included in the projection and may be aliased."
-                )
-            else:
-                shown = [e.replace("`", "") for e in join.key_expressions]
-                message = (
-                    f"must include the join expressions {' or '.join(shown)} in its projection "
-                    f"(eg, SELECT {shown[0]}...)."
-                )
-            return outputs, [], message
-        name, compiled = outputs[first]
-        return outputs, [Column(name, compiled.type, True)], None
 
     # --- GROUP BY -------------------------------------------------------------------------
     def _aggregate(

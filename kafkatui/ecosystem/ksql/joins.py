@@ -433,3 +433,69 @@ def output_name(result: JoinResult, node: exp.Column) -> str:
     if len(owners) == 1:
         return name
     return f"{qualifier}_{name}"
+
+
+def join_outputs(
+    join: JoinResult, nodes: list[exp.Expression], names_given: list[str], compiler: ExpressionCompiler
+) -> tuple[list[tuple[str, Compiled]], list[Column], str | None]:
+    """A join's projection: `*` and `alias.*`, its columns' names (`output_name`), and
+    its key column: the first item that is a join expression (ROWKEY when the key is
+    synthetic), or, without one, ksqlDB's words for a persistent query that lacks it."""
+    scope = compiler.scope
+    outputs: list[tuple[str, Compiled]] = []
+    candidates: list[bool] = []
+
+    def is_key(name: str) -> bool:
+        return name == "ROWKEY" if join.synthetic else name in join.key_names
+
+    for index, node in enumerate(nodes):
+        inner = node.this if isinstance(node, exp.Alias) else node
+        if isinstance(inner, exp.Star) or (
+            isinstance(inner, exp.Column) and isinstance(inner.this, exp.Star)
+        ):
+            alias = column_name(inner.args["table"]) if isinstance(inner, exp.Column) else None
+            if alias is not None and alias not in join.aliases:
+                raise compiler.error(inner, f"'{alias}' is not a source or alias in the FROM clause.")
+            star = [(n, Compiled(_getter(n), scope.schema[n])) for n in star_names(join, alias)]
+            outputs += star
+            candidates += [is_key(n) for n, _ in star]
+            continue
+        compiled = compiler.compile(inner)
+        name = names_given[index]
+        row_name = None
+        if isinstance(inner, exp.Column):
+            resolved = scope.resolve(
+                column_name(inner.args["table"]) if inner.table else None, column_name(inner.this)
+            )
+            row_name = resolved if isinstance(resolved, str) else None
+            if not isinstance(node, exp.Alias):
+                name = output_name(join, inner)
+        outputs.append((name, compiled))
+        candidates.append(row_name is not None and is_key(row_name))
+    first = next((i for i, c in enumerate(candidates) if c), None)
+    if first is not None:
+        name, compiled = outputs[first]
+        return outputs, [Column(name, compiled.type, True)], None
+    if join.synthetic:
+        return (
+            outputs,
+            [],
+            (
+                "must include the join expression ROWKEY in its projection (eg, SELECT ROWKEY...).\n"
+                "ROWKEY was added as a synthetic key column because the join criteria did not match any "
+                "source column. This expression must be included in the projection and may be aliased."
+            ),
+        )
+    shown = [e.replace("`", "") for e in join.key_expressions]
+    return (
+        outputs,
+        [],
+        (
+            f"must include the join expressions {' or '.join(shown)} in its projection "
+            f"(eg, SELECT {shown[0]}...)."
+        ),
+    )
+
+
+def _getter(name: str) -> Callable[[Row], Any]:
+    return lambda row: row.get(name)

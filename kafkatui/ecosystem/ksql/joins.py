@@ -128,6 +128,13 @@ class JoinBuilder:
                     else f"{at(query.text, clause.offset)}: Duplicate alias {clause.alias}"
                 )
             self.aliases[clause.alias] = source
+        for clause, source in zip([None, *query.joins], sources, strict=True):
+            if source.window is not None:  # a windowed table has no value getter to join with
+                offset = query.source_offset if clause is None else clause.offset
+                raise KsqlError(
+                    f"{at(query.text, offset)}: {source.name} is windowed: joins of windowed sources are "
+                    "not supported here"
+                )
         schema: dict[str, SqlType] = {}
         names: dict[str, list[str]] = {}
         for alias, source in self.aliases.items():

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from kafkatui.cli.context import console, fail, options
+from kafkatui.cli.context import console, fail, options, owner_url
 from kafkatui.cli.output import print_json
 
 DEFAULT_URL = "http://127.0.0.1:8083"
@@ -37,14 +37,10 @@ def find_url(ctx: typer.Context, given: str | None) -> str:
     command gets the URL found): --connect-url (here or before the command, or
     $KAFKATUI_CONNECT_URL); else the worker of the kafkatui process that owns the data
     dir (`kafkatui serve`, the workbench), as its lock file records it; else 8083."""
-    from kafkatui.engine.lockfile import CONNECT, data_dir_owner
+    from kafkatui.engine.lockfile import CONNECT
 
     opts = options(ctx)
-    url = given or opts.connect_url or os.environ.get(URL_ENV)
-    if url is None and opts.bootstrap_server is None:
-        data_dir = opts.resolved_data_dir()
-        owner = data_dir_owner(data_dir) if data_dir is not None and data_dir.is_dir() else None
-        url = (owner or {}).get(CONNECT)
+    url = given or opts.connect_url or os.environ.get(URL_ENV) or owner_url(opts, CONNECT)
     return str(url or DEFAULT_URL)
 
 

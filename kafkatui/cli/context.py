@@ -138,24 +138,50 @@ class DataDirOwner:
     schema_registry: str | None  # the Schema Registry's URL
     rest_proxy: str | None = None  # the REST Proxy's URL
     connect: str | None = None  # its Connect worker's REST API
+    ksql: str | None = None  # its ksqlDB server's REST API
+
+
+def owner_record(opts: ClusterOptions) -> dict[str, Any] | None:
+    """What the live owner of the data dir recorded in its lock file (where it serves
+    LISTENERS, SCHEMA_REGISTRY, REST_PROXY, CONNECT, KSQL: engine/lockfile.py), or None:
+    no owner, an in-memory cluster, or --bootstrap-server. The CLI's one reader of it."""
+    from kafkatui.engine.lockfile import data_dir_owner
+
+    if opts.bootstrap_server is not None:
+        return None
+    data_dir = opts.resolved_data_dir()
+    return data_dir_owner(data_dir) if data_dir is not None and data_dir.is_dir() else None
+
+
+def owner_url(opts: ClusterOptions, service: str) -> str | None:
+    """Where the data dir's live owner serves `service` (lockfile's CONNECT, KSQL …)."""
+    return (owner_record(opts) or {}).get(service) or None
 
 
 async def open_data_dir(opts: ClusterOptions, command: str) -> EmbeddedBackend | DataDirOwner:
     """The data dir's own engine, or, when another kafkatui process owns the data dir,
-    that owner and what it serves (the one place the CLI reads the lock file)."""
-    from kafkatui.engine.lockfile import CONNECT, LISTENERS, REST_PROXY, SCHEMA_REGISTRY, DataDirLockedError
+    that owner and what it serves, as its lock file records it."""
+    from kafkatui.engine.lockfile import (
+        CONNECT,
+        KSQL,
+        LISTENERS,
+        REST_PROXY,
+        SCHEMA_REGISTRY,
+        DataDirLockedError,
+    )  # fmt: skip
 
     try:
         return await opts.open(command)
     except DataDirLockedError as error:
+        owner = error.owner
         return DataDirOwner(
             error,
             error.data_dir,
-            f"the kafkatui process {error.owner.get('pid', '?')}",
-            error.owner.get(LISTENERS) or None,
-            error.owner.get(SCHEMA_REGISTRY) or None,
-            error.owner.get(REST_PROXY) or None,
-            error.owner.get(CONNECT) or None,
+            f"the kafkatui process {owner.get('pid', '?')}",
+            *(
+                owner.get(service) or None
+                for service in (LISTENERS, SCHEMA_REGISTRY, REST_PROXY, CONNECT, KSQL)
+            ),
         )
 
 
@@ -194,6 +220,7 @@ async def _attach(owner: DataDirOwner, *, announce: bool = True) -> RemoteBacken
     backend.schema_registry = owner.schema_registry
     backend.rest_proxy = owner.rest_proxy
     backend.connect = owner.connect
+    backend.ksql = owner.ksql
     return backend
 
 

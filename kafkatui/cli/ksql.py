@@ -2,7 +2,8 @@
 history, results as Rich tables, push queries streaming until Ctrl-C), or `-e "…"` /
 `-f file.sql` for scripts, `--json` for machines. It is a client of ksqlDB's REST API,
 like the ksql CLI: `--ksql-url` (or $KAFKATUI_KSQL_URL) names a server; else, when
-another kafkatui process owns the data dir, the one it serves on 127.0.0.1:8088; else
+another kafkatui process owns the data dir and serves ksqlDB, the one its lock file
+records (`kafkatui serve`, the workbench); else
 the command runs a ksqlDB server of its own over the cluster for as long as it runs
 (its streams, tables and queries are in the cluster's command topic, so each of these
 sees the same ones). A refusal is one line, `error: BAD_STATEMENT: line 1:8: …`."""
@@ -29,6 +30,7 @@ from kafkatui.cli.context import (
     open_backend,
     open_data_dir,
     options,
+    owner_url,
     run_async,
     stdin_is_interactive,
 )  # fmt: skip
@@ -67,8 +69,8 @@ def ksql(
             "--ksql-url",
             envvar=URL_ENV,
             metavar="URL",
-            help="A ksqlDB server (default: the data dir owner's on 127.0.0.1:8088, else one run by this "
-            "command over the cluster).",
+            help="A ksqlDB server (default: the one the data dir's owner serves, as its lock file records "
+            "it, else one run by this command over the cluster).",
         ),
     ] = None,
 ) -> None:
@@ -102,6 +104,8 @@ def ksql(
                 raise fail(error.name, error.message) from None
             finally:
                 await session.close()
+        if session.terminated:  # cleaned up (its server closed too), then a SIGTERM's exit
+            raise typer.Exit(128 + signal.SIGTERM)
 
     run_async(main)
 
@@ -113,15 +117,19 @@ async def server_url(opts: ClusterOptions, given: str | None) -> AsyncIterator[s
         yield given.rstrip("/")
         return
     from kafkatui.ecosystem.ksql.service import KsqlService
+    from kafkatui.engine.lockfile import KSQL
 
+    served = owner_url(opts, KSQL)
+    if served is not None:
+        yield served.rstrip("/")
+        return
     backend = None
     if opts.bootstrap_server is None:
         opened = await open_data_dir(opts, "kafkatui ksql")
-        if isinstance(opened, DataDirOwner):
-            if await _answers(DEFAULT_URL):
-                yield DEFAULT_URL
-                return
-        else:
+        if isinstance(opened, DataDirOwner) and opened.ksql is not None:
+            yield opened.ksql.rstrip("/")  # it started serving since the look above
+            return
+        if not isinstance(opened, DataDirOwner):
             backend = opened
     if backend is None:
         backend = await open_backend(opts, "kafkatui ksql")
@@ -133,14 +141,7 @@ async def server_url(opts: ClusterOptions, given: str | None) -> AsyncIterator[s
         await backend.close()
 
 
-async def _answers(url: str) -> bool:
-    import httpx
-
-    try:
-        async with httpx.AsyncClient(timeout=2) as client:
-            return "KsqlServerInfo" in (await client.get(f"{url}/info")).json()
-    except (httpx.HTTPError, ValueError):
-        return False
+STOPPING = (signal.SIGINT, signal.SIGTERM)
 
 
 class Session:
@@ -152,6 +153,7 @@ class Session:
         self.url, self.as_json = url, as_json
         self.client = httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(30, read=None))
         self.properties: dict[str, str] = {}
+        self.terminated = False  # a SIGTERM ended a query: run nothing more
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -165,6 +167,8 @@ class Session:
         except KsqlError as error:
             raise KsqlRefused("BAD_STATEMENT", error.message) from None
         for statement, _ in statements:
+            if self.terminated:
+                return
             await self.run(statement)
 
     async def run(self, statement: str) -> None:
@@ -227,14 +231,20 @@ class Session:
         task = asyncio.current_task()
         interrupted = False
 
-        def stop() -> None:
+        def stop(signum: int) -> None:
             nonlocal interrupted
             interrupted = True
+            self.terminated = self.terminated or signum == signal.SIGTERM
             if task is not None:
                 task.cancel()
 
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signal.SIGINT, stop)
+        # SIGTERM as Ctrl-C: the query ends cleanly — this side closes the connection and
+        # the server (its own, or the data dir owner's) closes the push query, deleting its
+        # `…transient_…` topics and group; a default SIGTERM would leave them behind. Then
+        # the process's own server (if it runs one) closes with no handler still waiting.
+        for signum in STOPPING:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signum, stop, signum)
         try:
             if kind == "PRINT":
                 body = {"ksql": statement + ";", "streamsProperties": self.properties}
@@ -270,8 +280,9 @@ class Session:
         except httpx.HTTPError as error:
             raise self.unreachable(error) from None
         finally:
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.remove_signal_handler(signal.SIGINT)
+            for signum in STOPPING:
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(signum)
 
     def _show(self, entity: dict[str, Any]) -> None:
         if self.as_json:
@@ -306,6 +317,8 @@ class Session:
                 await self.run_script(text)
             except KsqlRefused as error:
                 err_console.print(f"[bold red]error:[/] {error.name}: {error.message}", highlight=False)
+            if self.terminated:
+                break
         if history is not None:
             history()
 

@@ -41,6 +41,7 @@ from kafkatui.engine.coordinator.transaction.producer_ids import AllocateProduce
 from kafkatui.engine.coordinator_apis import CoordinatorApis
 from kafkatui.engine.lockfile import (
     CONNECT,
+    KSQL,
     LISTENERS,
     METADATA_FILE,
     REST_PROXY,
@@ -310,6 +311,12 @@ class Cluster(CoordinatorApis, LogDirControls, ScenarioDriver):
         panel and `kafkatui connect` in a second process finds the worker."""
         if self._lock is not None:
             self._lock.advertise(CONNECT, url)
+
+    def advertise_ksql(self, url: str | None) -> None:
+        """And ksqlDB's REST API, so `kafkatui ksql` in a second process uses this server
+        (its running queries, its push queries) rather than starting one of its own."""
+        if self._lock is not None:
+            self._lock.advertise(KSQL, url)
 
     async def __aenter__(self) -> Cluster:
         return self

@@ -2,7 +2,7 @@
 the cluster (Kafka's `.lock` file in each log directory, taken by `LogManager.lockLogDirs`).
 
 The file also says who the owner is (pid, command, and the wire listeners, the Schema
-Registry's URL, the REST Proxy's and Connect's once it serves them), so a second process can name
+Registry's URL, the REST Proxy's, Connect's and ksqlDB's once it serves them), so a second process can name
 it, or attach to it as a Kafka client, a Schema Registry client and a REST client. Before
 taking it, `check_data_dir` refuses a directory kafkatui cannot or must not use.
 """
@@ -22,11 +22,12 @@ from kafkatui.common.errors import ErrorCode, KafkaError
 LOCK_FILE = "kafkatui.lock"
 METADATA_FILE = "cluster-metadata.db"
 # What the owner serves, as recorded in the lock file: the wire listeners (`host:port,...`),
-# the Schema Registry's URL, the REST Proxy's and the Connect worker's REST API.
+# the Schema Registry's URL, the REST Proxy's, the Connect worker's REST API and ksqlDB's.
 LISTENERS = "listeners"
 SCHEMA_REGISTRY = "schema_registry"
 REST_PROXY = "rest_proxy"
 CONNECT = "connect"
+KSQL = "ksql"
 
 
 class DataDirLockedError(Exception):
@@ -79,8 +80,8 @@ class DataDirLock:
             self._file.flush()
 
     def advertise(self, service: str, address: str | None) -> None:
-        """Record where the owner serves `service` (LISTENERS, SCHEMA_REGISTRY, REST_PROXY, CONNECT), keeping
-        what it recorded of the others; None: it no longer serves it."""
+        """Record where the owner serves `service` (LISTENERS, SCHEMA_REGISTRY, REST_PROXY,
+        CONNECT, KSQL), keeping what it recorded of the others; None: it no longer serves it."""
         if self.owner is not None:
             owner = {k: v for k, v in self.owner.items() if k != service}
             self.record(owner if address is None else {**owner, service: address})

@@ -180,6 +180,7 @@ class ServiceHost:
             url = await service.start(0, host)
             self.notices.append(f"{error}. ksqlDB listens on {url} instead")
         self.ksql = service
+        self.cluster.advertise_ksql(url)
         return url
 
     @property
@@ -224,6 +225,7 @@ class ServiceHost:
 
     async def close(self) -> None:
         if self.ksql is not None:  # first: its queries commit their offsets to the cluster
+            self.cluster.advertise_ksql(None)
             await self.ksql.close()
             self.ksql = None
         if self.connect is not None:  # first: its tasks commit their offsets to the cluster

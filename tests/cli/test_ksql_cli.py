@@ -79,7 +79,9 @@ def test_the_repl_reads_statements_over_several_lines(cli: CliFn) -> None:
     assert "error: BAD_STATEMENT: line 1:1: mismatched input 'SELEC'" in run.stderr  # and the REPL goes on
 
 
-def test_serve_runs_ksqldb_and_the_cli_uses_it(data_dir: Path) -> None:
+def test_serve_runs_ksqldb_and_the_cli_uses_it(data_dir: Path, kafkatui: CliFn) -> None:
+    """`kafkatui serve`'s ksqlDB, found in its lock file; a push query there ended by
+    Ctrl-C (the part after the first queries)."""
     proc = subprocess.Popen(
         [*kafkatui_command(), "--data-dir", str(data_dir), "serve", "--brokers", "1", "--port-base", "0",
          "--no-schema-registry", "--no-rest-proxy", "--no-connect", "--ksql-port", "0"],
@@ -95,13 +97,121 @@ def test_serve_runs_ksqldb_and_the_cli_uses_it(data_dir: Path) -> None:
                 break
         assert url is not None and url.startswith("http://127.0.0.1:")
         env = subprocess_env(data_dir)
+        # No --ksql-url: the server's lock file says where its ksqlDB is (not 8088 here),
+        # so the CLI neither probes 8088 nor attaches to run a server of its own.
+        found = subprocess.run(
+            [*kafkatui_command(), "ksql", "-e", SALES],
+            capture_output=True, text=True, env=env, timeout=60, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        assert found.returncode == 0, found.stderr
+        assert "Stream created" in found.stdout and "attached to" not in found.stderr
         ran = subprocess.run(
-            [*kafkatui_command(), "ksql", "--ksql-url", url, "-e", SALES + "SHOW STREAMS;"],
+            [*kafkatui_command(), "ksql", "--ksql-url", url, "-e", "SHOW STREAMS;"],
             capture_output=True, text=True, env=env, timeout=60, stdin=subprocess.DEVNULL,
         )  # fmt: skip
         assert ran.returncode == 0, ran.stderr
-        assert "Stream created" in ran.stdout and "SALES" in ran.stdout
+        assert "SALES" in ran.stdout  # the serving engine itself has it: no replay in between
+        _ctrl_c_on_the_owners_ksqldb(data_dir, kafkatui)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=60)
     assert proc.returncode == 0
+
+
+COUNTING = "SELECT client_id, COUNT(*) AS n FROM sales GROUP BY client_id EMIT CHANGES;"
+
+
+def _until_header(proc: subprocess.Popen[str], seen: list[str], timeout_s: float = 60) -> None:
+    """Read the process's stdout (a thread: a pipe has no timeout) until the push query's
+    header is printed, or fail after `timeout_s`."""
+    import threading
+
+    header = threading.Event()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            seen.append(line)
+            if "CLIENT_ID" in line:
+                header.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    assert header.wait(timeout_s), f"no header within {timeout_s}s: {seen}"
+
+
+def _transient(kafkatui: CliFn) -> list[str]:
+    """The transient topics and groups of push queries, through the CLI."""
+    topics = [t["name"] for t in kafkatui("topic", "list", "--internal", "--json").ok().json()]
+    groups = [
+        g["group_id"] if isinstance(g, dict) else g for g in kafkatui("group", "list", "--json").ok().json()
+    ]
+    return [n for n in topics + groups if "transient" in n]
+
+
+def _transient_in(data_dir: Path) -> list[str]:
+    """The same, read from the data dir in this process (no owner holds it)."""
+    import asyncio
+
+    from kafkatui.backends.embedded import EmbeddedBackend
+
+    async def names() -> list[str]:
+        backend = await EmbeddedBackend.open(data_dir)
+        try:
+            groups = [g for g, _ in await backend.groups()]
+            return [n for n in [*backend.topic_names(include_internal=True), *groups] if "transient" in n]
+        finally:
+            await backend.close()
+
+    return asyncio.run(names())
+
+
+def test_sigterm_ends_a_push_query_deletes_its_topics_and_exits(data_dir: Path) -> None:
+    """The command's own ksqlDB server: a push query with a repartition topic and a
+    changelog, killed by SIGTERM, is closed before the process exits (143): no
+    transient topic or group is left, and nothing after the query runs."""
+    proc = subprocess.Popen(
+        [*kafkatui_command(), "--data-dir", str(data_dir), "ksql", "-e",
+         SALES + SOLD + EARLIEST + COUNTING + "SHOW STREAMS;"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+        env=subprocess_env(data_dir),
+    )  # fmt: skip
+    seen: list[str] = []
+    try:
+        _until_header(proc, seen)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+    assert proc.stderr is not None
+    assert "Query terminated" in proc.stderr.read()
+    assert not any("Stream Name" in line for line in seen)  # SHOW STREAMS did not run
+    assert _transient_in(data_dir) == []
+
+
+def _ctrl_c_on_the_owners_ksqldb(data_dir: Path, kafkatui: CliFn) -> None:
+    """A SIGINT ends the CLI's push query on the owner's ksqlDB and the script goes on;
+    the server, seeing its client gone, deletes the query's transient topics and group."""
+    import time
+
+    proc = subprocess.Popen(
+        [*kafkatui_command(), "--data-dir", str(data_dir), "ksql", "-e",
+         SOLD + EARLIEST + COUNTING + "SHOW STREAMS;"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+        env=subprocess_env(data_dir),
+    )  # fmt: skip
+    seen: list[str] = []
+    try:
+        _until_header(proc, seen)
+        assert _transient(kafkatui), "the push query's topics exist while it runs"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+    assert any("Stream Name" in line for line in seen)  # the script went on
+    deadline = time.monotonic() + 30
+    while left := _transient(kafkatui):
+        assert time.monotonic() < deadline, f"left behind: {left}"

@@ -22,6 +22,9 @@ class AggregateFunction:
     # Two states as one, for session windows that merge (Kafka's Merger); the second is
     # the later session's.
     merge: Callable[[Any, Any], Any] = lambda a, b: b
+    # A value taken back, for a table's aggregate (ksqlDB's TableUdaf#undo); None: the
+    # function cannot aggregate a table.
+    undo: Callable[[Any, Any], Any] | None = None
 
 
 def _sum(state: Any, value: Any) -> Any:
@@ -30,6 +33,21 @@ def _sum(state: Any, value: Any) -> Any:
 
 def _avg(state: list, value: Any) -> list:
     return state if value is None else [state[0] + value, state[1] + 1]
+
+
+def _unsum(state: Any, value: Any) -> Any:
+    return state if value is None else state - value
+
+
+def _unavg(state: list, value: Any) -> list:
+    return state if value is None else [state[0] - value, state[1] - 1]
+
+
+def _unlist(state: list, value: Any) -> list:
+    if value is None or value not in state:
+        return state
+    index = state.index(value)
+    return state[:index] + state[index + 1 :]
 
 
 def _plus(a: Any, b: Any) -> Any:
@@ -48,17 +66,18 @@ def make(name: str, arg_type: SqlType | None, params: list[Any]) -> AggregateFun
     """The aggregate `name` over an argument of `arg_type` (None for COUNT(*))."""
     if name == "COUNT":
         return AggregateFunction(
-            name, lambda: 0, lambda s, v: s + 1 if v is not None else s, lambda s: s, BIGINT, _plus
-        )
+            name, lambda: 0, lambda s, v: s + 1 if v is not None else s, lambda s: s, BIGINT, _plus,
+            lambda s, v: s - 1 if v is not None else s,
+        )  # fmt: skip
     assert arg_type is not None
     if name in ("SUM", "AVG") and not arg_type.numeric:
         raise KsqlError(f"Function '{name}' does not accept parameters ({arg_type}).")
     if name == "SUM":
-        return AggregateFunction(name, lambda: 0, _sum, lambda s: s, arg_type, _plus)
+        return AggregateFunction(name, lambda: 0, _sum, lambda s: s, arg_type, _plus, _unsum)
     if name == "AVG":
         return AggregateFunction(
             name, lambda: [0, 0], _avg, lambda s: s[0] / s[1] if s[1] else None, DOUBLE,
-            lambda a, b: [a[0] + b[0], a[1] + b[1]],
+            lambda a, b: [a[0] + b[0], a[1] + b[1]], _unavg,
         )  # fmt: skip
     if name == "MIN":
         return AggregateFunction(name, lambda: None, _min, lambda s: s, arg_type, _min)
@@ -81,12 +100,12 @@ def make(name: str, arg_type: SqlType | None, params: list[Any]) -> AggregateFun
     if name == "COLLECT_LIST":
         return AggregateFunction(
             name, list, lambda s, v: s if v is None else [*s, v], lambda s: s, array(arg_type),
-            lambda a, b: [*a, *b],
+            lambda a, b: [*a, *b], _unlist,
         )  # fmt: skip
     if name == "COLLECT_SET":
         return AggregateFunction(
             name, list, lambda s, v: s if v is None or v in s else [*s, v], lambda s: s, array(arg_type),
-            lambda a, b: [*a, *(v for v in b if v not in a)],
+            lambda a, b: [*a, *(v for v in b if v not in a)], _unlist,
         )  # fmt: skip
     if name == "TOPK":
         k = int(params[0]) if params else 1

@@ -12,8 +12,8 @@ kafkatui's `StreamsBuilder` as it is):
       └ the sink: a topic (persistent queries) or a callback (push queries)
 
 Node and store names are the ones Kafka's builder draws, so `EXPLAIN` shows the same
-text as the Streams panel. A join would add its nodes between the row nodes of two
-sources and the rest, which reads a row of both sources' columns alike."""
+text as the Streams panel. A join (joins.py) puts its nodes between the row nodes of
+its sources and the rest, which reads the joined row (ALIAS_COLUMN names) alike."""
 
 from __future__ import annotations
 
@@ -36,9 +36,11 @@ from kafkatui.ecosystem.ksql.expressions import (
     sql_of,
 )  # fmt: skip
 from kafkatui.ecosystem.ksql.formats import InternalKeySerde, InternalSerde, KeySerde, ValueSerde
+from kafkatui.ecosystem.ksql.joins import JoinBuilder, JoinResult, join_outputs
 from kafkatui.ecosystem.ksql.metastore import PSEUDO, WINDOW_BOUNDS, DataSource
 from kafkatui.ecosystem.ksql.sessions import SessionAggregate, SessionWindowedSerde
 from kafkatui.ecosystem.ksql.statements import Column, Query, WindowSpec
+from kafkatui.ecosystem.ksql.table_aggregate import check_functions, table_aggregate
 from kafkatui.ecosystem.streams import Processor, Record, StreamsBuilder, Suppressed, TimeWindows, Windowed
 from kafkatui.ecosystem.streams.grouped import KGroupedStream
 from kafkatui.ecosystem.streams.kstream import KStream
@@ -115,6 +117,10 @@ class Plan:
     types: list[str] = field(default_factory=list)  # the projection's column types, as names
     sink_value_serde: Serde | None = None
     source_value_serde: Serde | None = None  # AVRO: the engine gives it the writer schemas
+    # every source's (source, value serde): a join reads several
+    value_serdes: list[tuple[DataSource, Serde]] = field(default_factory=list)
+    # a join whose projection lacks its key: what ksqlDB says when a persistent query does
+    key_missing: str | None = None
 
     @property
     def schema(self) -> str:
@@ -159,11 +165,15 @@ def _given_name(node: exp.Expression) -> str | None:
     return None
 
 
+def _is_star(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Star) or (isinstance(node, exp.Column) and isinstance(node.this, exp.Star))
+
+
 def output_names(nodes: list[exp.Expression]) -> list[str]:
     """Each SELECT expression's column name: its alias, its column's, a struct field's,
     else ksqlDB's generated KSQL_COL_0, KSQL_COL_1 … (ColumnNames.nextKsqlColAlias:
     counted over the unnamed ones, skipping names already taken). `*` stays `*`."""
-    given = ["*" if isinstance(n, exp.Star) else _given_name(n) for n in nodes]
+    given = ["*" if _is_star(n) else _given_name(n) for n in nodes]
     taken, counter, names = {g for g in given if g}, 0, []
     for name in given:
         if name is None:
@@ -203,8 +213,17 @@ def _unaliased(node: exp.Expression) -> exp.Expression:
 
 
 class QueryCompiler:
-    def __init__(self, query: Query, source: DataSource, clock: Callable[[], int] = lambda: 0) -> None:
+    def __init__(
+        self,
+        query: Query,
+        source: DataSource,
+        clock: Callable[[], int] = lambda: 0,
+        joined: list[DataSource] | None = None,
+    ) -> None:
+        """`joined`: the sources of the query's JOINs, in order."""
         self.query, self.source, self.clock = query, source, clock
+        self.joined = joined or []
+        self.join: JoinResult | None = None
         self.scope = Scope(source.schema(), query.text, clock=clock)
         self.expressions = ExpressionCompiler(self.scope)
 
@@ -218,36 +237,65 @@ class QueryCompiler:
         schema = self.scope.schema
         return [(n, Compiled(_getter(n), schema[n])) for n in names]
 
-    def compile(self, floor: dict[int, int] | None = None) -> Plan:
+    def compile(
+        self, floor: dict[int, int] | None = None, floors: dict[str, dict[int, int]] | None = None
+    ) -> Plan:
+        """`floor`: the FROM topic's offsets a push query starts at; `floors`: by topic,
+        for a join's streams."""
+        plan = self._compile(floor, floors)
+        plan.source_value_serde = self.source_value_serde
+        plan.value_serdes = (
+            list(self.join.value_serdes)
+            if self.join is not None
+            else [(self.source, self.source_value_serde)]
+        )
+        plan.sources = (
+            [self.source.name] if self.join is None else [s.name for s in self.join.aliases.values()]
+        )
+        return plan
+
+    def _compile(self, floor: dict[int, int] | None, floors: dict[str, dict[int, int]] | None) -> Plan:
         query, select = self.query, self.query.select
         builder = StreamsBuilder()
         source = self.source
         self.source_value_serde = ValueSerde(source.value_format, source.columns, source.delimiter)
-        stream = builder.stream(
-            source.topic,
-            key_serde=KeySerde(source.key_format, source.columns),
-            value_serde=self.source_value_serde,
-        )
-        stream = _values(stream, lambda: _Rows(source, floor))
+        if query.joins:
+            if floor is not None:
+                floors = (floors or {}) | {source.topic: floor}
+            self.join = JoinBuilder(query, [source, *self.joined], _Rows, floors, self.clock).build(builder)
+            stream = self.join.stream
+            self.source, self.scope = self.join.source, self.join.scope
+            self.expressions = ExpressionCompiler(self.scope)
+            self.source_value_serde = self.join.value_serdes[0][1]
+        else:
+            stream = builder.stream(
+                source.topic,
+                key_serde=KeySerde(source.key_format, source.columns),
+                value_serde=self.source_value_serde,
+            )
+            stream = _values(stream, lambda: _Rows(source, floor))
         where = select.args.get("where")
-        if where is not None:
-            condition = self.expressions.predicate(where.this)
-            stream = stream.filter(lambda k, row: row is not None and condition(row))
         group = select.args.get("group")
         calls = _aggregate_calls(
             list(select.expressions) + ([select.args["having"].this] if select.args.get("having") else [])
         )
+        # A table's aggregate applies WHERE to each row's old and new value (a row that
+        # stops matching leaves its group); elsewhere it drops the rows that fail it.
+        over_table = self.source.kind == "TABLE" and (group is not None or bool(calls))
+        self.table_where: Callable[[Row], bool] | None = None
+        if where is not None:
+            condition = self.expressions.predicate(where.this)
+            if over_table:
+                self.table_where = condition
+            else:
+                stream = stream.filter(lambda k, row: row is not None and condition(row))
         if group is not None or calls:
-            plan = self._aggregate(builder, stream, group.expressions if group is not None else [], calls)
-            plan.source_value_serde = self.source_value_serde
-            return plan
+            return self._aggregate(builder, stream, group.expressions if group is not None else [], calls)
         if query.window is not None:
             raise KsqlError(f"{at(query.text, query.offset)}: WINDOW clause requires a GROUP BY clause.")
         if select.args.get("having") is not None:
             raise KsqlError(f"{at(query.text, query.offset)}: HAVING requires a GROUP BY clause.")
-        plan = self._project(builder, stream)
-        plan.source_value_serde = self.source_value_serde
-        return plan
+        return self._project(builder, stream)
 
     # --- without aggregation ------------------------------------------------------------
     def _sessions(
@@ -282,7 +330,12 @@ class QueryCompiler:
         key_columns: list[Column] = []
         key_names = {c.name for c in source.key_columns}
         names_given = output_names(list(query.select.expressions))
-        for index, node in enumerate(query.select.expressions):
+        key_missing = None
+        if self.join is not None:
+            outputs, key_columns, key_missing = join_outputs(
+                self.join, list(query.select.expressions), names_given, self.expressions
+            )
+        for index, node in enumerate([] if self.join is not None else query.select.expressions):
             if isinstance(node, exp.Star):
                 outputs += self._star()
                 continue
@@ -296,9 +349,7 @@ class QueryCompiler:
                 and not query.partition_by
             ):
                 key_columns.append(Column(name, compiled.type, True))
-        if not any(isinstance(n, exp.Star) for n in query.select.expressions):
-            pass
-        else:
+        if self.join is None and any(isinstance(n, exp.Star) for n in query.select.expressions):
             key_columns = [Column(c.name, c.type, True) for c in source.key_columns]
         if query.partition_by:
             if len(query.partition_by) != 1:
@@ -311,6 +362,7 @@ class QueryCompiler:
             stream = stream.select_key(lambda k, row: None if row is None else evaluate_by(row))
             if name not in [n for n, _ in outputs]:
                 outputs.insert(0, (name, by))
+            key_missing = None
         names = [n for n, _ in outputs]
         if len(set(names)) != len(names):
             duplicate = next(n for n in names if names.count(n) > 1)
@@ -323,7 +375,9 @@ class QueryCompiler:
         key_set = {c.name for c in key_columns}
         columns = key_columns + [Column(n, c.type) for n, c in outputs if n not in key_set]
         types = [str(c.type) for _, c in outputs]
-        return Plan(builder, stream, self.source.kind, columns, names, sources=[source.name], types=types)
+        plan = Plan(builder, stream, self.source.kind, columns, names, sources=[source.name], types=types)
+        plan.key_missing = key_missing
+        return plan
 
     # --- GROUP BY -------------------------------------------------------------------------
     def _aggregate(
@@ -339,13 +393,11 @@ class QueryCompiler:
                 f"{at(query.text, query.offset)}: Aggregate functions need a GROUP BY clause here "
                 "(ksqlDB groups a whole stream only with GROUP BY 1)"
             )
-        if self.source.kind == "TABLE":
-            # A table's aggregate must take back a row's old value when the row changes
-            # (ksqlDB's undo aggregators, Streams' KGroupedTable): the Streams library
-            # here has no KGroupedTable yet, and a wrong sum is worse than none.
+        over_table = self.source.kind == "TABLE"
+        if over_table and query.window is not None:
             raise KsqlError(
-                f"{at(query.text, query.source_offset)}: GROUP BY over a TABLE is not supported yet: "
-                f"aggregate the stream {self.source.name} is built from"
+                f"{at(query.text, query.offset)}: Windowed aggregations are only supported on streams; "
+                f"{self.source.name} is a table."
             )
         # The aggregates, their arguments compiled over the source's rows.
         functions: list[agg.AggregateFunction] = []
@@ -387,6 +439,14 @@ class QueryCompiler:
         width = len(evaluators)
         single = width == 1
         needed = [*evaluators, *(_one if a is None else a for a in arguments)]
+        if over_table:
+            check_functions(functions, at(query.text, query.offset))
+            updates = table_aggregate(
+                builder, stream, needed, width, functions, self.table_where, AGGREGATE_STORE
+            )
+            return self._over_aggregate(
+                builder, updates, groups, calls, grouped, group_sql, functions, single
+            )
         stream = _values(
             stream, lambda: _Map(lambda k, row: (k, None if row is None else [e(row) for e in needed]))
         )
@@ -437,6 +497,22 @@ class QueryCompiler:
                     f"{at(query.text, query.offset)}: EMIT FINAL is only supported for windowed aggregations."
                 )
             table = table.suppress(Suppressed.until_window_closes())
+        updates = sessions if sessions is not None else table.to_stream()
+        return self._over_aggregate(builder, updates, groups, calls, grouped, group_sql, functions, single)
+
+    def _over_aggregate(
+        self,
+        builder: StreamsBuilder,
+        updates: KStream,
+        groups: list[exp.Expression],
+        calls: list[exp.Anonymous],
+        grouped: list[Compiled],
+        group_sql: list[str],
+        functions: list[agg.AggregateFunction],
+        single: bool,
+    ) -> Plan:
+        """HAVING and the projection over the aggregate's updates (group key → state)."""
+        query, select, window = self.query, self.query.select, self.query.window
         # Over the aggregate: key columns, window bounds, one column per aggregate call.
         key_slots = [f"KSQL_KEY_{i}" for i in range(len(groups))]
         agg_slots = [f"KSQL_AGG_VARIABLE_{i}" for i in range(len(calls))]
@@ -483,12 +559,20 @@ class QueryCompiler:
                 row.setdefault(column.name, base[slot])
             return row
 
-        updates = sessions if sessions is not None else table.to_stream()
         stream = updates.process(lambda: _Map(lambda k, state: (k, finish(k, state))))
         names = [n for n, _ in outputs]
         types = [str(c.type) for _, c in outputs]
         return Plan(
-            builder, stream, "TABLE", columns, names, window, AGGREGATE_STORE, finish, [source.name], types
+            builder,
+            stream,
+            "TABLE",
+            columns,
+            names,
+            window,
+            AGGREGATE_STORE,
+            finish,
+            [self.source.name],
+            types,
         )
 
 

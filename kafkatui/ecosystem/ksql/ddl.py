@@ -71,6 +71,29 @@ def source_of(metastore: Metastore, query: st.Query) -> DataSource:
     return source
 
 
+def joined_sources(metastore: Metastore, query: st.Query) -> list[DataSource]:
+    """The sources of the query's JOINs, in order."""
+    found = []
+    for clause in query.joins:
+        source = metastore.sources.get(clause.source)
+        if source is None:
+            raise KsqlError(f"{at(query.text, clause.offset)}: {clause.source} does not exist.")
+        found.append(source)
+    return found
+
+
+def compiler_for(metastore: Metastore, query: st.Query, clock: Callable[[], int] = _zero) -> QueryCompiler:
+    return QueryCompiler(query, source_of(metastore, query), clock, joined_sources(metastore, query))
+
+
+def _key_present(plan: Plan, sink: str) -> None:
+    if plan.key_missing is not None:
+        raise KsqlError(
+            "Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.\n"
+            f"The query used to build `{sink}` {plan.key_missing}"
+        )
+
+
 def persistent_plan(
     metastore: Metastore,
     statement: st.CreateAsSelect,
@@ -78,7 +101,8 @@ def persistent_plan(
     clock: Callable[[], int] = _zero,
 ) -> tuple[Plan, DataSource]:
     source = source_of(metastore, statement.query)
-    plan = QueryCompiler(statement.query, source, clock).compile()
+    plan = compiler_for(metastore, statement.query, clock).compile()
+    _key_present(plan, statement.name)
     props = statement.properties
     sink = plan.output_source(
         statement.name,
@@ -106,7 +130,8 @@ def insert_plan(
         raise KsqlError(f"Sink does not exist for the INSERT INTO statement: {statement.target}")
     if target.kind != "STREAM":
         raise KsqlError(f"INSERT INTO can only be used to insert into a stream. {target.name} is a table.")
-    plan = QueryCompiler(statement.query, source_of(metastore, statement.query), clock).compile()
+    plan = compiler_for(metastore, statement.query, clock).compile()
+    _key_present(plan, target.name)
     if [c.name for c in plan.columns if not c.key] != [c.name for c in target.value_columns]:
         raise KsqlError(
             f"Incompatible schema between results and sink.\nResult schema is "

@@ -28,13 +28,14 @@ from kafkatui.common.clients import ConsumerConfig, ProducerConfig
 from kafkatui.common.errors import KafkaError
 from kafkatui.ecosystem.ksql import ddl
 from kafkatui.ecosystem.ksql import statements as st
-from kafkatui.ecosystem.ksql.compiler import Plan, QueryCompiler
+from kafkatui.ecosystem.ksql.compiler import Plan
 from kafkatui.ecosystem.ksql.entities import Entities
 from kafkatui.ecosystem.ksql.errors import ErrorCode, KsqlError, at
 from kafkatui.ecosystem.ksql.expressions import ExpressionCompiler, Scope
 from kafkatui.ecosystem.ksql.formats import KeySerde, ValueSerde
 from kafkatui.ecosystem.ksql.metastore import DataSource, Metastore, PersistentQuery
 from kafkatui.ecosystem.ksql.parser import parse_one
+from kafkatui.ecosystem.ksql.protobuf import columns_of_protobuf, proto_text
 from kafkatui.ecosystem.ksql.pull import pull_query
 from kafkatui.ecosystem.ksql.running import (
     PushQuery,
@@ -47,11 +48,13 @@ from kafkatui.ecosystem.ksql.schemas import avro_schema, columns_of, columns_of_
 from kafkatui.ecosystem.ksql.statements import Column
 from kafkatui.ecosystem.ksql.types import coerce
 from kafkatui.ecosystem.registry.schemas.base import SchemaType
+from kafkatui.ecosystem.registry.schemas.protobuf import ProtobufSchema
+from kafkatui.ecosystem.registry.schemas.protobuf import parse as parse_protobuf
 from kafkatui.ecosystem.serde.client import RegistryClient, RegistryClientError
 
 log = logging.getLogger(__name__)
 
-REGISTRY_FORMATS = ("JSON_SR", "AVRO")
+REGISTRY_FORMATS = ("JSON_SR", "AVRO", "PROTOBUF")
 DEFAULT_SERVICE_ID = "default_"  # ksql.service.id's default
 QUERY_PROPERTIES = {"auto.offset.reset": "latest"}  # ksqlDB's defaults for a push query
 
@@ -147,10 +150,13 @@ class KsqlEngine:
             await consumer.close()
         return commands
 
+    async def close_pushes(self) -> None:
+        """End every push query (its transient topics and group deleted)."""
+        for query_id in list(self.push_queries):
+            await self.close_push(query_id)
+
     async def close(self) -> None:
-        for push in list(self.push_queries.values()):
-            await push.close()
-        self.push_queries.clear()
+        await self.close_pushes()
         for running in list(self.running.values()):
             with contextlib.suppress(Exception):
                 await running.streams.close()
@@ -273,10 +279,10 @@ class KsqlEngine:
             raise KsqlError(f"Unknown queryId: {statement.query_id}")
 
     # --- JSON_SR: the Schema Registry ----------------------------------------------------
-    def _registry_client(self, topic: str) -> RegistryClient:
+    def _registry_client(self, topic: str, format: str = "JSON_SR") -> RegistryClient:
         if self.schema_registry_url is None:
             raise KsqlError(
-                f"Cannot use format JSON_SR for topic '{topic}' without configuring "
+                f"Cannot use format {format} for topic '{topic}' without configuring "
                 "'ksql.schema.registry.url' (run ksqlDB beside a Schema Registry: `kafkatui serve` runs both)"
             )
         if self._registry is None:
@@ -284,8 +290,8 @@ class KsqlEngine:
         return self._registry
 
     async def _infer(self, statement: st.Statement) -> st.Statement:
-        """A JSON_SR or AVRO source declared without value columns takes them from the
-        registry's latest schema of `<topic>-value`."""
+        """A JSON_SR, AVRO or PROTOBUF source declared without value columns takes them
+        from the registry's latest schema of `<topic>-value`."""
         if not isinstance(statement, st.CreateSource):
             return statement
         props = statement.properties
@@ -295,7 +301,7 @@ class KsqlEngine:
         topic = str(props.get("KAFKA_TOPIC", statement.name))
         subject = f"{topic}-value"
         try:
-            latest = await self._registry_client(topic).latest(subject)
+            latest = await self._registry_client(topic, value_format).latest(subject)
         except RegistryClientError as error:
             raise KsqlError(
                 f"Schema for message values on topic '{topic}' does not exist in the Schema Registry. "
@@ -303,7 +309,10 @@ class KsqlEngine:
             ) from None
         raw = getattr(latest.schema, "raw", None)
         keys = [c for c in statement.columns if c.key]
-        columns = columns_of_avro(raw, keys) if value_format == "AVRO" else columns_of(raw, keys)
+        if value_format == "PROTOBUF":
+            columns = columns_of_protobuf(latest.schema, keys)
+        else:
+            columns = columns_of_avro(raw, keys) if value_format == "AVRO" else columns_of(raw, keys)
         return replace(statement, columns=columns)
 
     async def _register(self, serde: Any, topic: str, columns: list[Column]) -> None:
@@ -312,29 +321,41 @@ class KsqlEngine:
         if not isinstance(serde, ValueSerde) or serde.format not in REGISTRY_FORMATS:
             return
         avro = serde.format == "AVRO"
-        text = json.dumps(avro_schema(columns)) if avro else schema_text(columns)
+        if serde.protobuf is not None:
+            text, kind = proto_text(columns), SchemaType.PROTOBUF
+        else:
+            text = json.dumps(avro_schema(columns)) if avro else schema_text(columns)
+            kind = SchemaType.AVRO if avro else SchemaType.JSON
         try:
-            serde.schema_id = await self._registry_client(topic).register(
-                f"{topic}-value", text, SchemaType.AVRO if avro else SchemaType.JSON
-            )
+            client = self._registry_client(topic, serde.format)
+            serde.schema_id = await client.register(f"{topic}-value", text, kind)
         except RegistryClientError as error:
             raise KsqlError(f"Could not register the value schema of '{topic}': {error.message}") from None
         if avro:
             serde.writer = fastavro.parse_schema(avro_schema(columns))
+        if serde.protobuf is not None:
+            serde.protobuf.schema_id = serde.schema_id
+            serde.protobuf.use_schema(parse_protobuf(text, {}))
 
-    async def _readers(self, plan: Plan, source: DataSource) -> None:
-        """An AVRO source's writer schemas (every version of `<topic>-value`, by id), which
-        its records name: fetched before the query runs, as its serde cannot wait."""
-        serde = plan.source_value_serde
-        if not isinstance(serde, ValueSerde) or serde.format != "AVRO":
+    async def _readers(self, plan: Plan) -> None:
+        """Each AVRO source's writer schemas (every version of `<topic>-value`, by id),
+        which its records name: fetched before the query runs, as its serde cannot wait."""
+        for source, serde in plan.value_serdes:
+            await self._source_readers(source, serde)
+
+    async def _source_readers(self, source: DataSource, serde: Any) -> None:
+        if not isinstance(serde, ValueSerde) or serde.format not in ("AVRO", "PROTOBUF"):
             return
-        client = self._registry_client(source.topic)
+        client = self._registry_client(source.topic, serde.format)
         subject = f"{source.topic}-value"
         try:
             versions = await client.request("GET", f"/subjects/{subject}/versions")
             for version in versions:
                 found = await client.version(subject, version)
-                serde.readers[found.schema_id] = getattr(found.schema, "parsed", None)
+                if serde.protobuf is not None and isinstance(found.schema, ProtobufSchema):
+                    serde.protobuf.readers[found.schema_id] = found.schema
+                else:
+                    serde.readers[found.schema_id] = getattr(found.schema, "parsed", None)
         except RegistryClientError as error:
             raise KsqlError(
                 f"Could not read the value schemas of '{source.topic}': {error.message}"
@@ -372,7 +393,7 @@ class KsqlEngine:
                 return f"{statement.kind.capitalize()} already exists"
             plan, sink = self._persistent_plan(statement)
             await self._register(plan.sink_value_serde, sink.topic, sink.columns)
-            await self._readers(plan, self._source_of(statement.query))
+            await self._readers(plan)
             query_id = f"{'CSAS' if statement.kind == 'STREAM' else 'CTAS'}_{statement.name}_{offset}"
             await self._start_query(query_id, plan, statement.text, sink.name)
             meta.sources[statement.name] = sink
@@ -380,7 +401,7 @@ class KsqlEngine:
         if isinstance(statement, st.InsertInto):
             plan, target = self._insert_plan(statement)
             await self._register(plan.sink_value_serde, target.topic, target.columns)
-            await self._readers(plan, self._source_of(statement.query))
+            await self._readers(plan)
             query_id = f"INSERTQUERY_{offset}"
             await self._start_query(query_id, plan, statement.text, target.name)
             return f"Created query with ID {query_id}"
@@ -463,13 +484,14 @@ class KsqlEngine:
     async def push(self, statement: st.Select, properties: dict[str, Any]) -> PushQuery:
         """A push query (EMIT CHANGES), running until closed or its LIMIT is reached."""
         query = statement.query
-        source = self._source_of(query)
+        compiler = ddl.compiler_for(self.metastore, query, self._now)
         settings = QUERY_PROPERTIES | {k: str(v) for k, v in properties.items()}
-        floor = None
+        floors = None
         if settings.get("auto.offset.reset", "latest") == "latest":
-            floor = await latest_offsets(self.backend, source.topic)
-        plan = QueryCompiler(query, source, self._now).compile(floor)
-        await self._readers(plan, source)
+            topics = {compiler.source.topic} | {s.topic for s in compiler.joined}
+            floors = {t: await latest_offsets(self.backend, t) for t in topics}
+        plan = compiler.compile(None if floors is None else floors[compiler.source.topic], floors)
+        await self._readers(plan)
         self._transients += 1
         app_id = transient_id(self.service_id, self._transients)
         push = PushQuery(app_id, plan, query.limit)
@@ -483,10 +505,15 @@ class KsqlEngine:
         return pull_query(self.metastore, self.running, statement)
 
     async def close_push(self, query_id: str) -> bool:
-        push = self.push_queries.pop(query_id, None)
+        """Close a push query; it stays listed until its cleanup is done, so the
+        engine's own close waits for a cleanup another caller started."""
+        push = self.push_queries.get(query_id)
         if push is None:
             return False
-        await push.close()
+        try:
+            await push.close()
+        finally:
+            self.push_queries.pop(query_id, None)
         return True
 
     async def print_topic(self, statement: st.Print) -> AsyncIterator[str]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from kafkatui.backends.base import Backend
 from kafkatui.ecosystem.ksql import statements as st
-from kafkatui.ecosystem.ksql.compiler import QueryCompiler
+from kafkatui.ecosystem.ksql.ddl import compiler_for
 from kafkatui.ecosystem.ksql.errors import ErrorCode, KsqlError, at
 from kafkatui.ecosystem.ksql.metastore import DataSource, Metastore
 from kafkatui.ecosystem.ksql.running import RunningQuery
@@ -111,10 +111,8 @@ class Entities:
             }
         assert isinstance(statement, st.Explain)
         if statement.query is not None:
-            source = meta.sources.get(statement.query.source)
-            if source is None:
-                raise KsqlError(f"{statement.query.source} does not exist.")
-            plan = QueryCompiler(statement.query, source).compile()
+            plan = compiler_for(meta, statement.query).compile()
+            source = meta.sources.get(plan.sources[0])
             topology, query_id, sinks = str(plan.builder.build().describe()), "", []
             text = statement.text.removeprefix("EXPLAIN").strip()
             fields = plan.columns

@@ -77,6 +77,23 @@ class Scope:
     text: str
     replacements: dict[str, tuple[str, SqlType]] = field(default_factory=dict)
     clock: Callable[[], int] = lambda: 0
+    # A join's row holds each source's columns as ALIAS_COLUMN: `sources` maps an alias
+    # to its columns' names, so `a.col` and an unambiguous `col` find theirs.
+    sources: dict[str, list[str]] = field(default_factory=dict)
+
+    def resolve(self, qualifier: str | None, name: str) -> str | list[str]:
+        """A column's name in the row: itself without a join; in a join `ALIAS_NAME`, or
+        the candidates' names (qualified) when `name` alone is ambiguous or unknown."""
+        if not self.sources or (qualifier is None and name in self.schema):
+            return name  # the join's own ROWTIME, ROWKEY
+        if qualifier is not None:
+            return (
+                f"{qualifier}_{name}" if name in self.sources.get(qualifier, []) else [f"{qualifier}.{name}"]
+            )
+        found = [f"{alias}_{name}" for alias, names in self.sources.items() if name in names]
+        if len(found) == 1:
+            return found[0]
+        return [f"{alias}.{name}" for alias, names in self.sources.items() if name in names]
 
 
 class ExpressionCompiler:
@@ -110,8 +127,19 @@ class ExpressionCompiler:
     # --- leaves ----------------------------------------------------------------------
     def _column(self, node: exp.Column) -> Compiled:
         name = column_name(node.this)
-        if node.table:
-            name = column_name(node.this)  # `s.col`: one source here, the qualifier is the source
+        if self.scope.sources:
+            qualifier = column_name(node.args["table"]) if node.table else None
+            resolved = self.scope.resolve(qualifier, name)
+            if isinstance(resolved, list):
+                if len(resolved) > 1:
+                    raise KsqlError(
+                        f"{at(self.scope.text, _offset(node))}: Column '{name}' is ambiguous. "
+                        f"Could be any of: {', '.join(resolved)}"
+                    )
+                shown = resolved[0] if resolved else name
+                raise KsqlError(f"{at(self.scope.text, _offset(node))}: Column '{shown}' cannot be resolved.")
+            name = resolved
+        # without a join `s.col` names the one source: the qualifier is its name or alias
         kind = self.scope.schema.get(name)
         if kind is None:
             raise KsqlError(f"{at(self.scope.text, _offset(node))}: Column '{name}' cannot be resolved.")

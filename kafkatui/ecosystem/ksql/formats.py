@@ -7,6 +7,8 @@ columns of a row; a key serde reads and writes the key column(s).
 - DELIMITED: the columns in order, comma-separated (VALUE_DELIMITER), CSV quoting.
 - KAFKA: one primitive as Kafka's serializers write it: STRING UTF-8, INTEGER 4 bytes,
   BIGINT 8 bytes, DOUBLE 8 bytes IEEE 754, all big-endian.
+- JSON_SR, AVRO, PROTOBUF: through the Schema Registry (schemas.py, protobuf.py);
+  PROTOBUF_NOSR: a bare protobuf message of the columns' own schema.
 A record that does not read is a `SerializationError`: the query's deserialization
 handler (log and continue, as ksqlDB's) skips it and says where it was."""
 
@@ -22,13 +24,13 @@ from typing import Any
 import fastavro
 
 from kafkatui.ecosystem.ksql.errors import KsqlError
+from kafkatui.ecosystem.ksql.protobuf import ProtobufCodec
 from kafkatui.ecosystem.ksql.statements import Column
 from kafkatui.ecosystem.ksql.types import coerce
 from kafkatui.ecosystem.streams.serdes import SerializationError
 
-FORMATS = ("JSON", "DELIMITED", "KAFKA", "JSON_SR", "AVRO")
+FORMATS = ("JSON", "DELIMITED", "KAFKA", "JSON_SR", "AVRO", "PROTOBUF", "PROTOBUF_NOSR")
 KEY_FORMATS = ("KAFKA", "JSON", "DELIMITED")
-SCHEMA_FORMATS = ("PROTOBUF",)
 
 
 def _default(value: Any) -> Any:
@@ -55,11 +57,6 @@ def loads(data: bytes) -> Any:
 
 def check_format(name: str, what: str) -> str:
     upper = name.upper()
-    if upper in SCHEMA_FORMATS:
-        raise KsqlError(
-            f"{what} {upper} needs the Schema Registry's serdes, which kafkatui's ksqlDB does not read yet: "
-            f"use one of {', '.join(FORMATS)}"
-        )
     if upper not in FORMATS:
         raise KsqlError(f"Unknown format: {name}")
     if what == "KEY_FORMAT" and upper not in KEY_FORMATS:
@@ -110,6 +107,11 @@ class ValueSerde:
         self.schema_id: int | None = None  # JSON_SR, AVRO: the registered schema a sink writes with
         self.writer: Any = None  # AVRO: that schema, parsed (fastavro)
         self.readers: dict[int, Any] = {}  # AVRO: the schemas a source's records may name, by id
+        # PROTOBUF, PROTOBUF_NOSR (protobuf.py); PROTOBUF's schema id and readers come
+        # from the engine, as AVRO's do
+        self.protobuf = (
+            ProtobufCodec(self.columns, format == "PROTOBUF") if format.startswith("PROTOBUF") else None
+        )
         if format == "KAFKA" and len(self.columns) > 1:
             raise KsqlError(
                 "The 'KAFKA' format only supports a single field. Got: "
@@ -131,6 +133,8 @@ class ValueSerde:
             return _Kafka.write(row.get(column.name), column.type.base)
         if self.format == "AVRO":
             return self._to_avro(topic, row)
+        if self.protobuf is not None:
+            return self.protobuf.encode(topic, row)
         out = io.StringIO()
         # The writer quotes a field that holds its line terminator; the record has none.
         csv.writer(out, delimiter=self.delimiter, lineterminator="\r\n").writerow(
@@ -154,6 +158,8 @@ class ValueSerde:
                 return self._from_json(bytes(data)[5:])
             if self.format == "AVRO":
                 return self._from_avro(topic, bytes(data))
+            if self.protobuf is not None:
+                return self._from_dict(self.protobuf.decode(topic, bytes(data)))
             if self.format == "KAFKA":
                 column = self.columns[0]
                 return {column.name: _Kafka.read(data, column.type.base)}

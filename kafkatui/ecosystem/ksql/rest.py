@@ -8,10 +8,10 @@ three digits."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -155,14 +155,24 @@ async def query(request: web.Request) -> web.StreamResponse:
         await response.write(
             ("[" + _dumps({"header": {"queryId": push.query_id, "schema": push.plan.schema}})).encode()
         )
-        async for row in push.rows():
+        async for row in push.rows(_gone(request)):
             await response.write((",\n" + _dumps({"row": {"columns": row}})).encode())
         await response.write((",\n" + _dumps({"finalMessage": "Limit Reached"}) + "]\n").encode())
-    except (ConnectionError, asyncio.CancelledError):
-        pass
+    except ConnectionError:
+        pass  # the client went away: the query ends, as on a cancel (which goes on up)
     finally:
         await engine.close_push(push.query_id)
     return response
+
+
+def _gone(request: web.Request) -> Callable[[], bool]:
+    """Whether the client of a streaming answer has disconnected (its transport closed)."""
+
+    def gone() -> bool:
+        transport = request.transport
+        return transport is None or transport.is_closing()
+
+    return gone
 
 
 async def query_stream(request: web.Request) -> web.StreamResponse:
@@ -197,11 +207,11 @@ async def query_stream(request: web.Request) -> web.StreamResponse:
     response = await _chunked(request, content_type)
     try:
         await response.write(framed(header, True))
-        async for row in push.rows():
+        async for row in push.rows(_gone(request)):
             await response.write(framed(row, False))
         await response.write(closer)
-    except (ConnectionError, asyncio.CancelledError):
-        pass
+    except ConnectionError:
+        pass  # the client went away: the query ends, as on a cancel (which goes on up)
     finally:
         await engine.close_push(push.query_id)
     return response

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,7 @@ class PushQuery:
     queue: asyncio.Queue[Any] = field(default_factory=asyncio.Queue)
     streams: KafkaStreams | None = None
     emitted: int = 0
+    _closing: asyncio.Future[None] | None = None
 
     def offer(self, key: Any, row: dict[str, Any] | None, timestamp: int) -> None:
         if self.limit is not None and self.emitted >= self.limit:
@@ -91,15 +92,38 @@ class PushQuery:
         if self.limit is not None and self.emitted >= self.limit:
             self.queue.put_nowait(DONE)
 
-    async def rows(self) -> AsyncIterator[list[Any]]:
+    async def rows(
+        self, gone: Callable[[], bool] | None = None, poll_s: float = 0.2
+    ) -> AsyncIterator[list[Any]]:
+        """The rows until the LIMIT or `close`; with `gone`, also until it says the
+        reader went away (checked every `poll_s` while no row comes): aiohttp does not
+        cancel a handler whose client disconnected, and a query with no new rows would
+        otherwise wait for one forever, its transient topics kept."""
         while True:
-            item = await self.queue.get()
+            if gone is None:
+                item = await self.queue.get()
+            else:
+                try:
+                    item = await asyncio.wait_for(self.queue.get(), poll_s)
+                except TimeoutError:
+                    if gone():
+                        return
+                    continue
             if item is DONE:
                 return
             yield item
 
     async def close(self) -> None:
+        """End the query and clean up after it; every caller returns only once that is
+        done (the REST handler whose client left and the server's own shutdown may both
+        call it: one returning early let the cluster close under the other's cleanup,
+        which then hung or left the topics). Shielded: a cancelled caller does not stop it."""
         self.queue.put_nowait(DONE)
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._cleanup())
+        await asyncio.shield(self._closing)
+
+    async def _cleanup(self) -> None:
         if self.streams is None:
             return
         streams, self.streams = self.streams, None

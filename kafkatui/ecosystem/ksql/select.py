@@ -13,7 +13,7 @@ from sqlglot.errors import ParseError
 
 from kafkatui.ecosystem.ksql.errors import KsqlError, at
 from kafkatui.ecosystem.ksql.lexer import Token, tokenize
-from kafkatui.ecosystem.ksql.statements import Query, WindowSpec
+from kafkatui.ecosystem.ksql.statements import JoinClause, Query, WindowSpec, Within
 
 
 class Ksql(Spark):
@@ -92,6 +92,27 @@ def _window(tokens: list[Token], pos: int, text: str) -> tuple[WindowSpec, int]:
     return WindowSpec(kind.value, size, advance or size, grace), pos + 1
 
 
+def _within(tokens: list[Token], pos: int, text: str) -> tuple[Within, int]:
+    """WITHIN d | WITHIN (before, after), then [GRACE PERIOD g]; `pos` is after WITHIN."""
+    if tokens[pos].text == "(":
+        before, pos = duration(tokens, pos + 1, text)
+        if tokens[pos].text != ",":
+            raise KsqlError(
+                f"{at(text, tokens[pos].offset)}: mismatched input '{tokens[pos].text}' expecting ','"
+            )
+        after, pos = duration(tokens, pos + 1, text)
+        if tokens[pos].text != ")":
+            raise KsqlError(f"{at(text, tokens[pos].offset)}: missing ')' at '{tokens[pos].text}'")
+        pos += 1
+    else:
+        before, pos = duration(tokens, pos, text)
+        after = before
+    grace = None
+    if tokens[pos].is_word("GRACE") and tokens[pos + 1].is_word("PERIOD"):
+        grace, pos = duration(tokens, pos + 2, text)
+    return Within(before, after, grace), pos
+
+
 def parse_query(text: str, offset: int) -> Query:
     """The SELECT that starts at `offset` in the statement `text` and runs to its end."""
     tokens = [t for t in tokenize(text) if t.offset >= offset]
@@ -99,6 +120,8 @@ def parse_query(text: str, offset: int) -> Query:
     window = emit = None
     limit: int | None = None
     partition_text: str | None = None
+    withins: dict[int, Within] = {}  # by the join's index: WITHIN follows its JOIN
+    joins_seen = 0
     depth, i = 0, 0
     while tokens[i].kind != "eof":
         token = tokens[i]
@@ -108,6 +131,13 @@ def parse_query(text: str, offset: int) -> Query:
             depth -= 1
         elif depth == 0 and token.is_word("WINDOW"):
             window, j = _window(tokens, i + 1, text)
+            blanks.append((token.offset, tokens[j].offset))
+            i = j
+            continue
+        elif depth == 0 and token.is_word("JOIN"):
+            joins_seen += 1
+        elif depth == 0 and token.is_word("WITHIN"):
+            withins[joins_seen - 1], j = _within(tokens, i + 1, text)
             blanks.append((token.offset, tokens[j].offset))
             i = j
             continue
@@ -155,17 +185,52 @@ def parse_query(text: str, offset: int) -> Query:
     source = tree.args.get("from_") or tree.args.get("from")
     if source is None:
         raise KsqlError(f"{at(text, len(text))}: mismatched input '<EOF>' expecting 'FROM'")
-    if tree.args.get("joins"):
-        join = tree.args["joins"][0]
-        raise KsqlError(f"{at(text, _start(join) or offset)}: JOIN is not supported here yet")
     table = source.this
     if not isinstance(table, exp.Table):
         raise KsqlError(f"{at(text, offset)}: FROM must name a stream or a table")
-    name = table.this.name if table.this.quoted else table.this.name.upper()
+    name = _name(table)
+    joins = [
+        _join(join, withins.get(index), text, offset)
+        for index, join in enumerate(tree.args.get("joins") or [])
+    ]
     partition_by: list[exp.Expression] = []
     if partition_text is not None:
         partition_by = list(sqlglot.parse_one(f"SELECT {partition_text}", read=DIALECT).expressions)
-    return Query(tree, text, offset, name, _start(table.this) or offset, window, emit, partition_by, limit)
+    return Query(
+        tree, text, offset, name, _start(table.this) or offset, window, emit, partition_by, limit,
+        _alias(table) or name, joins,
+    )  # fmt: skip
+
+
+def _name(table: exp.Table) -> str:
+    return table.this.name if table.this.quoted else table.this.name.upper()
+
+
+def _alias(table: exp.Table) -> str | None:
+    alias = table.args.get("alias")
+    if alias is None or alias.this is None:
+        return None
+    ident = alias.this
+    return ident.name if ident.quoted else ident.name.upper()
+
+
+JOIN_TYPES = {"": "INNER", "LEFT": "LEFT", "RIGHT": "RIGHT", "FULL": "FULL"}
+
+
+def _join(join: exp.Join, within: Within | None, text: str, offset: int) -> JoinClause:
+    table = join.this
+    if not isinstance(table, exp.Table):
+        raise KsqlError(f"{at(text, _start(join) or offset)}: JOIN must name a stream or a table")
+    side, kind = (join.side or "").upper(), (join.kind or "").upper()
+    if kind in ("CROSS", "SEMI", "ANTI") or side not in JOIN_TYPES:
+        raise KsqlError(f"{at(text, _start(table.this) or offset)}: mismatched input '{kind or side}'")
+    on = join.args.get("on")
+    if on is None:
+        raise KsqlError(
+            f"{at(text, _start(table.this) or offset)}: missing 'ON' at the join of {_name(table)}"
+        )
+    name = _name(table)
+    return JoinClause(name, _alias(table) or name, _start(table.this) or offset, JOIN_TYPES[side], on, within)
 
 
 def _start(node: exp.Expression) -> int | None:

@@ -16,7 +16,9 @@ DEFAULT_PORT = 8088
 
 class KsqlService:
     """Start: the engine replays its command topic (the persistent queries start again),
-    then the REST API listens. Close: stop listening, then stop every query."""
+    then the REST API listens. Close: end the push queries first (their handlers then
+    finish: the HTTP server's shutdown would otherwise wait for each, up to its timeout),
+    stop listening, then stop every persistent query."""
 
     def __init__(
         self,
@@ -47,5 +49,6 @@ class KsqlService:
             raise
 
     async def close(self) -> None:
+        await self.engine.close_pushes()
         await self.http.close()
         await self.engine.close()

@@ -26,6 +26,28 @@ class WindowSpec:
     grace_ms: int | None  # None: not given (ksqlDB's default grace applies)
 
 
+@dataclass(frozen=True)
+class Within:
+    """A stream–stream join's WITHIN: `WITHIN d` (before = after = d) or `WITHIN (b, a)`,
+    with `GRACE PERIOD g` (None: not given)."""
+
+    before_ms: int
+    after_ms: int
+    grace_ms: int | None
+
+
+@dataclass
+class JoinClause:
+    """One `[INNER|LEFT|RIGHT|FULL [OUTER]] JOIN source [AS alias] [WITHIN …] ON …`."""
+
+    source: str
+    alias: str
+    offset: int  # where the joined source's name starts
+    type: str  # INNER | LEFT | RIGHT | FULL
+    on: exp.Expression
+    within: Within | None = None
+
+
 @dataclass
 class Query:
     """A SELECT: the core as sqlglot parsed it; `offset` is where the SELECT starts in
@@ -40,6 +62,8 @@ class Query:
     emit: str | None = None  # CHANGES | FINAL | None (a pull query)
     partition_by: list[exp.Expression] = field(default_factory=list)
     limit: int | None = None
+    alias: str = ""  # the FROM source's alias (its name when not given)
+    joins: list[JoinClause] = field(default_factory=list)
 
 
 @dataclass

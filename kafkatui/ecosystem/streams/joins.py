@@ -191,7 +191,7 @@ def stream_stream_join(
         joined.other_value_serde or other.value_serde,
     )
     outer_store = None
-    if left_outer:
+    if left_outer and windows.spurious_result_fix:
         suffix = "-outer-shared-join" if right_outer else "-left-shared-join"
         prefix = "KSTREAM-OUTERTHIS-" if right_outer else "KSTREAM-JOINTHIS-"
         shared = f"{base}{suffix}" if base else "KSTREAM-OUTERSHARED-" + this_generated[len(prefix) :]

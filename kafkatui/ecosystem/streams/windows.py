@@ -84,6 +84,18 @@ class JoinWindows:
     before_ms: int
     after_ms: int
     grace_ms: int
+    # False only for the deprecated JoinWindows.of: a left/outer record without a partner
+    # is joined with null at once (Kafka's enableSpuriousResultFix, KIP-633).
+    spurious_result_fix: bool = True
+
+    @classmethod
+    def of(cls, time_difference: Duration) -> JoinWindows:
+        """The deprecated JoinWindows.of: grace max(24 h - 2 × difference, 0), eager
+        left/outer results (ksqlDB's WITHIN without GRACE PERIOD)."""
+        difference = millis(time_difference)
+        if difference < 0:
+            raise ValueError("Window time difference must not be negative.")
+        return cls(difference, difference, max(24 * 3_600_000 - 2 * difference, 0), False)
 
     @classmethod
     def of_time_difference_with_no_grace(cls, time_difference: Duration) -> JoinWindows:

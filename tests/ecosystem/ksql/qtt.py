@@ -12,7 +12,6 @@ from typing import Any
 
 from kafkatui.ecosystem.ksql import ddl
 from kafkatui.ecosystem.ksql import statements as st
-from kafkatui.ecosystem.ksql.compiler import QueryCompiler
 from kafkatui.ecosystem.ksql.formats import KeySerde, ValueSerde
 from kafkatui.ecosystem.ksql.metastore import DataSource, Metastore
 from kafkatui.ecosystem.ksql.parser import parse
@@ -58,7 +57,7 @@ def run(statements: str, inputs: list[dict[str, Any]]) -> Run:
             result.sink = sink
         else:
             assert isinstance(statement, st.Select)
-            plan = QueryCompiler(statement.query, ddl.source_of(metastore, statement.query)).compile()
+            plan = ddl.compiler_for(metastore, statement.query).compile()
             plan.to_callback(_collector(result, plan.names))
         result.plan = plan
     # ksqlDB's handler: a record that does not read is logged and skipped.

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from kafkatui.common.clients import ProducerConfig
 from kafkatui.ecosystem.ksql import statements as st
 from kafkatui.ecosystem.ksql.engine import KsqlEngine
 from kafkatui.ecosystem.ksql.errors import ErrorCode, KsqlError
@@ -205,5 +206,39 @@ async def test_pull_queries_read_keys_windows_and_scans(served: Served) -> None:
         assert scanned == [["c1"]]
         with pytest.raises(KsqlError, match="Pull queries don't support streams"):
             pulled("SELECT * FROM sales")
+    finally:
+        await engine.close()
+
+
+async def test_a_table_aggregate_follows_updates_and_deletes_on_the_cluster(served: Served) -> None:
+    """GROUP BY over a TABLE as a persistent query on the cluster (through its
+    repartition topic): a pull query sees a user move region and another be deleted."""
+    engine = KsqlEngine(served.backend, commit_interval_ms=100)
+    await engine.start()
+    try:
+        await run(
+            engine,
+            "CREATE TABLE users (id STRING PRIMARY KEY, region STRING) "
+            "WITH (KAFKA_TOPIC='users', VALUE_FORMAT='JSON', PARTITIONS=2);"
+            "CREATE TABLE per_region AS SELECT region, COUNT(*) AS n FROM users GROUP BY region;"
+            "INSERT INTO users (id, region) VALUES ('u1', 'eu');"
+            "INSERT INTO users (id, region) VALUES ('u2', 'eu');"
+            "INSERT INTO users (id, region) VALUES ('u1', 'us');",
+        )
+        producer = served.backend.producer(ProducerConfig(acks="all"))
+        try:
+            await producer.send_and_wait("users", None, key=b"u2")  # u2 deleted: a tombstone
+        finally:
+            await producer.close()
+
+        def counts() -> Any:
+            statement = parse_one("SELECT * FROM per_region")
+            assert isinstance(statement, st.Select)
+            rows = sorted(engine.pull(statement)[2])
+            return rows if rows == [["eu", 0], ["us", 1]] else None
+
+        await until(counts, "eu emptied, us holding u1")
+        topics = served.backend.topic_names(include_internal=True)
+        assert any(t.endswith("-Aggregate-GroupBy-repartition") for t in topics)
     finally:
         await engine.close()

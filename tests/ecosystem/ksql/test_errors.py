@@ -60,13 +60,14 @@ def test_declaration_errors(statement: str, message: str) -> None:
     assert message in error.value.message
 
 
-def test_a_table_is_not_aggregated_without_retractions() -> None:
+def test_a_table_is_aggregated_only_by_functions_that_take_a_value_back() -> None:
     with pytest.raises(KsqlError) as error:
         run(
-            "CREATE TABLE t (id STRING PRIMARY KEY, g STRING) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');"
-            "SELECT g, COUNT(*) FROM t GROUP BY g EMIT CHANGES;",
+            "CREATE TABLE t (id STRING PRIMARY KEY, g STRING, v INT) WITH (KAFKA_TOPIC='t');"
+            "SELECT g, COUNT(*), MAX(v) FROM t GROUP BY g EMIT CHANGES;",
             [],
         )
     assert error.value.message == (
-        "line 1:25: GROUP BY over a TABLE is not supported yet: aggregate the stream T is built from"
+        "line 1:1: The aggregation function(s) MAX cannot be applied to a table source, "
+        "only to a stream source."
     )

@@ -88,6 +88,9 @@ async def test_without_a_registry_json_sr_is_refused(served: tuple[Served, str])
         with pytest.raises(KsqlError, match=r"without configuring 'ksql\.schema\.registry\.url'"):
             await run(engine, "CREATE STREAM orders (id STRING KEY) WITH (KAFKA_TOPIC='orders', "
                       "VALUE_FORMAT='JSON_SR', PARTITIONS=1);")  # fmt: skip
+        with pytest.raises(KsqlError, match=r"Cannot use format PROTOBUF for topic 'orders' without"):
+            await run(engine, "CREATE STREAM orders (id STRING KEY) WITH (KAFKA_TOPIC='orders', "
+                      "VALUE_FORMAT='PROTOBUF', PARTITIONS=1);")  # fmt: skip
         assert await cluster.ends(engine.command_topic) == before and not engine.metastore.sources
     finally:
         await engine.close()
@@ -143,6 +146,57 @@ async def test_avro_columns_readers_by_id_and_a_registered_sink(served: tuple[Se
         assert registered.schema_id == last.schema_id
         value = fastavro.schemaless_reader(io.BytesIO(last.payload), registered.schema.parsed, None)
         assert value == {"N": 2, "TOTAL": 120}
+    finally:
+        await engine.close()
+        await client.close()
+
+
+ORDERS_PROTO = (
+    'syntax = "proto3";\n\nmessage Order {\n  string item = 1;\n  int64 qty = 2;\n  double price = 3;\n}\n'
+)
+
+
+async def test_protobuf_columns_readers_and_a_registered_sink(served: tuple[Served, str]) -> None:
+    """PROTOBUF: the columns of `<topic>-value`'s message, records read by their schema
+    id and message indexes (one not framed is skipped), and a sink that registers its
+    own `ConnectDefault1` and frames what it writes."""
+    from kafkatui.ecosystem.registry.schemas.protobuf import parse as parse_proto
+    from kafkatui.ecosystem.serde.codecs import Deserializer, Serializer
+
+    cluster, url = served
+    client = RegistryClient(url)
+    serializer = await Serializer.create(client, "orders", parse_proto(ORDERS_PROTO, {}))
+    await cluster.backend.create_topic("orders", 1)
+    records = [(b"o1", serializer({"item": "pen", "qty": 3, "price": 1.5})), (b"o2", b"not framed"),
+               (b"o3", serializer({"item": "pen", "qty": 2, "price": 2.0}))]  # fmt: skip
+    await cluster.produce("orders", records)
+    engine = KsqlEngine(cluster.backend, commit_interval_ms=100, schema_registry_url=url)
+    await engine.start()
+    try:
+        await run(
+            engine,
+            "CREATE STREAM orders (id STRING KEY) WITH (KAFKA_TOPIC='orders', VALUE_FORMAT='PROTOBUF');",
+        )
+        columns = [(c.name, str(c.type)) for c in engine.metastore.sources["ORDERS"].columns]
+        assert columns == [("ID", "STRING"), ("ITEM", "STRING"), ("QTY", "BIGINT"), ("PRICE", "DOUBLE")]
+        await run(
+            engine,
+            "CREATE TABLE per_item AS SELECT item, SUM(qty) AS qty, SUM(qty * price) AS total FROM orders "
+            "GROUP BY item;",
+        )
+
+        async def written() -> Any:
+            found = await cluster.backend.read_log("PER_ITEM", 0, 0, 10)
+            return found if len(found) == 2 else None
+
+        found = await until(written, "both updates")
+        decoded = await Deserializer(client)(bytes(found[-1].value))
+        registered = await client.latest("PER_ITEM-value")
+        assert decoded.schema_id == registered.schema_id and decoded.message == "ConnectDefault1"
+        assert decoded.value == {
+            "QTY": "5",
+            "TOTAL": 8.5,
+        }  # int64 as JSON strings, as protobuf's JSON mapping
     finally:
         await engine.close()
         await client.close()

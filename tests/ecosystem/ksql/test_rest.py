@@ -6,6 +6,7 @@ service over a RemoteBackend (the cluster reached over the wire)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -215,3 +216,59 @@ async def test_explain_describe_extended_and_properties(api: Ksql) -> None:
     assert {"name": "ksql.service.id", "scope": "KSQL", "value": "default_"} in properties["properties"]
     bad = await api.ksql("DESCRIBE nothing;", 400)
     assert bad["message"] == "line 1:10: Could not find STREAM/TABLE 'NOTHING' in the Metastore"
+
+
+async def test_a_join_over_http(api: Ksql) -> None:
+    """A stream–table join on a value column of the stream, as a push query over /query:
+    the row carries the table's column, and the transient query's repartition topic
+    goes with it when the LIMIT ends it."""
+    await api.ksql(
+        SALES + "CREATE TABLE clients (id STRING PRIMARY KEY, name STRING) "
+        "WITH (KAFKA_TOPIC='clients', VALUE_FORMAT='JSON', PARTITIONS=1);"
+    )
+    await api.ksql("INSERT INTO clients (id, name) VALUES ('c1', 'Ana');")
+    await api.ksql("INSERT INTO sales (id, client_id, price) VALUES ('s1', 'c1', 10.0);")
+    body = {"ksql": "SELECT s.id, c.name, price FROM sales s JOIN clients c ON s.client_id = c.id "
+                    "EMIT CHANGES LIMIT 1;",
+            "streamsProperties": {"auto.offset.reset": "earliest"}}  # fmt: skip
+    response = await api.client.post("/query", json=body, headers={"Accept": V1})
+    items = json.loads(response.text)
+    assert items[0]["header"]["schema"] == "`S_ID` STRING, `NAME` STRING, `PRICE` DOUBLE"
+    assert items[1]["row"]["columns"] == ["s1", "Ana", 10.0]
+    assert items[-1] == {"finalMessage": "Limit Reached"}
+
+    def leftovers() -> list[str]:
+        return [t for t in api.served.backend.topic_names(include_internal=True) if "transient" in t]
+
+    await until(lambda: not leftovers() or None, "the transient query's topics deleted")
+
+
+async def test_closing_the_server_ends_a_push_query_whose_client_still_reads() -> None:
+    """The server's close with a push query streaming to a client that has not gone:
+    the query ends first, so the HTTP shutdown does not wait for its handler (aiohttp
+    waits up to its shutdown timeout, 60 s, for a live connection's handler), and its
+    transient topics and group are deleted."""
+    served, service, client = await open_ksql("embedded")
+    try:
+        await client.post("/ksql", json={"ksql": SALES}, headers={"Accept": V1})
+        got: list[str] = []
+
+        async def read() -> None:
+            sql = "SELECT client_id, COUNT(*) FROM sales GROUP BY client_id EMIT CHANGES;"
+            with contextlib.suppress(httpx.HTTPError):
+                async with client.stream("POST", "/query-stream", json={"sql": sql}) as response:
+                    async for line in response.aiter_lines():
+                        got.append(line)
+
+        reader = asyncio.create_task(read())
+        await until(lambda: got, "the header")
+        query_id = json.loads(got[0])["queryId"]
+        assert any(t.startswith(query_id) for t in served.backend.topic_names(include_internal=True))
+        await asyncio.wait_for(service.close(), 20)
+        assert not [t for t in served.backend.topic_names(include_internal=True) if t.startswith(query_id)]
+        assert query_id not in [g for g, _ in await served.backend.groups()]
+        await asyncio.wait_for(reader, 20)
+    finally:
+        await client.aclose()
+        await service.close()
+        await close_served(served)

@@ -1,0 +1,187 @@
+"""Several instances of one application on kafkatui's cluster, assigned by the Streams
+assignor through the group: the tasks split over them, a third takes only its share
+from the others (sticky), an instance killed leaves its tasks to the others with the
+counts intact (they continue from the changelog); where each key lives (KIP-535's
+metadata) names the instance that answers it; standbys keep warm copies, so a promotion
+restores far fewer records than a cold start; one instance over the wire and one in
+process share the work the same way."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from kafkatui.backends.embedded import EmbeddedBackend
+from kafkatui.ecosystem.streams import Serdes, StreamsBuilder
+from kafkatui.ecosystem.streams.admin import member_tasks
+from kafkatui.ecosystem.streams.metadata import HostInfo
+from kafkatui.ecosystem.streams.runtime import RUNNING, KafkaStreams
+from tests.ecosystem.streams.conftest import Served, close_served, open_served, until
+
+APP = "views"
+INPUT, OUTPUT = "page-views", "page-counts"
+STORE = "per-page"
+CHANGELOG = f"{APP}-{STORE}-changelog"
+
+
+def instance(
+    served: Served, state_dir: Path, host: str, backend: object = None, **config: object
+) -> KafkaStreams:
+    builder = StreamsBuilder()
+    builder.stream(INPUT).group_by_key().count(STORE).to_stream().to(OUTPUT, value_serde=Serdes.long())
+    settings = {
+        "application.id": APP, "state.dir": str(state_dir), "commit.interval.ms": 100,
+        "heartbeat.interval.ms": 50, "application.server": host, **config,
+    }  # fmt: skip
+    return KafkaStreams(builder.build(), settings, backend or served.backend)  # type: ignore[arg-type]
+
+
+def views(start: int, count: int) -> list[tuple[bytes, bytes]]:
+    return [(f"page{i % 23}".encode(), b"v") for i in range(start, start + count)]
+
+
+def counts_of(*instances: KafkaStreams) -> dict[str, int]:
+    """Every local store's counts, each key from exactly one instance's active task."""
+    found: dict[str, int] = {}
+    for streams in instances:
+        for task in streams.tasks.values():
+            for key, value in task.stores[STORE].all():
+                assert key not in found, f"{key} is counted by two tasks"
+                found[key] = value
+    return found
+
+
+async def settled(served: Served, *instances: KafkaStreams, tasks: int = 6) -> bool:
+    """Every instance runs, the tasks are split with none twice, nobody is about to
+    rebalance, and the group has committed the whole input."""
+    if any(s.state != RUNNING or s.membership.needs_rejoin for s in instances):
+        return False
+    owned = [t for s in instances for t in s.tasks]
+    if sorted(owned) != [f"0_{p}" for p in range(tasks)]:
+        return False
+    if len({s.membership.generation for s in instances}) != 1:
+        return False
+    view = await served.backend.describe_group(APP)
+    committed = {(p.topic, p.partition): p.committed for p in view.partitions}
+    ends = await served.ends(INPUT)
+    return all(committed.get((INPUT, p), -1) >= end for p, end in ends.items() if end)
+
+
+async def test_tasks_split_move_stickily_and_survive_a_kill(served: Served, tmp_path: Path) -> None:
+    await served.backend.create_topic(INPUT, 6, 1)
+    first = views(0, 600)
+    reference = Counter(k.decode() for k, _ in first)
+    await served.produce(INPUT, first)
+    a = instance(served, tmp_path / "a", "a.local:1")
+    b = instance(served, tmp_path / "b", "b.local:2")
+    await a.start()
+    await b.start()
+    await until(lambda: settled(served, a, b), "a and b to share the tasks")
+    assert len(a.tasks) == len(b.tasks) == 3
+    assert counts_of(a, b) == dict(reference)
+
+    # KIP-535: the metadata names the instance whose task holds the key, which answers it.
+    for key in ("page0", "page7", "page19"):
+        meta = a.query_metadata_for_key(STORE, key, Serdes.string())
+        assert meta == b.query_metadata_for_key(STORE, key, Serdes.string())
+        owner = a if f"0_{meta.partition}" in a.tasks else b
+        assert meta.active_host == HostInfo.of(owner.config.application_server or "")
+        assert owner.store(STORE).get(key) == reference[key]
+    hosts = {str(m.host_info): m.topic_partitions for m in a.streams_metadata_for_store(STORE)}
+    assert hosts == {
+        "a.local:1": {(INPUT, int(t[2])) for t in a.tasks},
+        "b.local:2": {(INPUT, int(t[2])) for t in b.tasks},
+    }
+
+    # A third instance takes two tasks, one from each: the others keep what they had.
+    before = {"a": set(a.tasks), "b": set(b.tasks)}
+    c = instance(served, tmp_path / "c", "c.local:3")
+    await c.start()
+    await until(lambda: settled(served, a, b, c), "c to join")
+    assert set(a.tasks) < before["a"] and set(b.tasks) < before["b"]
+    assert len(a.tasks) == len(b.tasks) == len(c.tasks) == 2
+    assert counts_of(a, b, c) == dict(reference)  # c restored its tasks from the changelog
+    assert sum(c.restored.values()) > 0
+    tasks = {m.client_id: set(m.active) for m in await member_tasks(served.backend, APP)}
+    assert tasks == {f"{s.thread_client_id}-consumer": set(s.tasks) for s in (a, b, c)}
+
+    # a dies: b and c take its tasks and go on counting from where a was.
+    a.kill()
+    await a.wait()
+    second = views(600, 400)
+    reference.update(k.decode() for k, _ in second)
+    await served.produce(INPUT, second)
+    await until(lambda: settled(served, b, c), "b and c to take a's tasks")
+    assert len(b.tasks) == len(c.tasks) == 3
+    assert counts_of(b, c) == dict(reference)
+    for streams in (b, c):
+        await streams.close()
+
+
+async def test_a_standby_is_promoted_with_little_to_restore(served: Served, tmp_path: Path) -> None:
+    await served.backend.create_topic(INPUT, 2, 1)
+    records = views(0, 2000)
+    reference = Counter(k.decode() for k, _ in records)
+    await served.produce(INPUT, records)
+    a = instance(served, tmp_path / "a", "a.local:1", **{"num.standby.replicas": 1})
+    b = instance(served, tmp_path / "b", "b.local:2", **{"num.standby.replicas": 1})
+    await a.start()
+    await b.start()
+    await until(lambda: settled(served, a, b, tasks=2), "a and b to share the tasks")
+    assert set(a.standbys) == set(b.tasks) and set(b.standbys) == set(a.tasks)
+    ends = await served.ends(CHANGELOG)
+
+    def warm() -> bool:
+        return all(
+            standby.positions[(CHANGELOG, standby.partition)] >= ends[standby.partition]
+            for standby in (*a.standbys.values(), *b.standbys.values())
+        )
+
+    await until(warm, "the standbys to catch up with the changelog")
+    meta = a.query_metadata_for_key(STORE, "page3", Serdes.string())
+    assert len(meta.standby_hosts) == 1 and meta.standby_hosts != {meta.active_host}
+
+    moved = next(iter(a.tasks))
+    partition = int(moved.split("_")[1])
+    a.kill()
+    await a.wait()
+    await until(lambda: settled(served, b, tasks=2), "b to take a's task")
+    assert counts_of(b) == dict(reference)
+    promoted = b.restored[f"{CHANGELOG}-{partition}"]
+    await b.close()
+
+    # A cold start of the same task (no state, no standby) reads its whole changelog.
+    cold = instance(served, tmp_path / "cold", "cold.local:4")
+    await cold.start()
+    await until(lambda: settled(served, cold, tasks=2), "a cold instance to restore")
+    cold_restore = cold.restored[f"{CHANGELOG}-{partition}"]
+    assert cold_restore == ends[partition] > 900
+    assert promoted * 10 < cold_restore
+    assert counts_of(cold) == dict(reference)
+    await cold.close()
+
+
+async def test_an_instance_over_the_wire_shares_with_one_in_process(tmp_path: Path) -> None:
+    served = await open_served("remote")
+    try:
+        await served.backend.create_topic(INPUT, 4, 1)
+        first = views(0, 300)
+        reference = Counter(k.decode() for k, _ in first)
+        await served.produce(INPUT, first)
+        remote = instance(served, tmp_path / "remote", "remote.local:1")
+        local = instance(served, tmp_path / "local", "local.local:2", backend=EmbeddedBackend(served.cluster))
+        await remote.start()
+        await local.start()
+        await until(lambda: settled(served, remote, local, tasks=4), "the two instances to share the tasks")
+        assert len(remote.tasks) == len(local.tasks) == 2
+        assert counts_of(remote, local) == dict(reference)
+        remote.kill()
+        await remote.wait()
+        second = views(300, 200)
+        reference.update(k.decode() for k, _ in second)
+        await served.produce(INPUT, second)
+        await until(lambda: settled(served, local, tasks=4), "the local instance to take every task")
+        assert counts_of(local) == dict(reference)
+        await local.close()
+    finally:
+        await close_served(served)

@@ -376,6 +376,10 @@ class KafkaStreams:
         if not m.dropped and (self.tasks or self.standbys):
             await self._commit_or_rejoin()
         if m.dropped:  # TaskMigratedException: another instance may own them already
+            if self.eos:  # what they wrote since the last commit must never commit now
+                await self.producer.abort_transaction()
+                self.producer.begin_transaction()
+                self._unacked = []
             for task_id in list(self.tasks):
                 await self._close_task(task_id)
         info = await m.rebalance(await self._subscription(), asyncio.get_running_loop().time())

@@ -8,6 +8,7 @@ process share the work the same way."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from kafkatui.ecosystem.streams import Serdes, StreamsBuilder
 from kafkatui.ecosystem.streams.admin import member_tasks
 from kafkatui.ecosystem.streams.metadata import HostInfo
 from kafkatui.ecosystem.streams.runtime import RUNNING, KafkaStreams
+from tests.cli.conftest import CliFn
 from tests.ecosystem.streams.conftest import Served, close_served, open_served, until
 
 APP = "views"
@@ -79,6 +81,12 @@ async def test_tasks_split_move_stickily_and_survive_a_kill(served: Served, tmp_
     await until(lambda: settled(served, a, b), "a and b to share the tasks")
     assert len(a.tasks) == len(b.tasks) == 3
     assert counts_of(a, b) == dict(reference)
+    # To Kafka's tools the group is a consumer group assigned by "stream", each member
+    # reading the partitions of its tasks.
+    view = await served.backend.describe_group(APP)
+    assert (view.protocol_type, view.protocol, len(view.members)) == ("consumer", "stream", 2)
+    reads = {m.client_id: {p for _, p in m.partitions} for m in view.members}
+    assert reads == {f"{s.thread_client_id}-consumer": {int(t[2]) for t in s.tasks} for s in (a, b)}
 
     # KIP-535: the metadata names the instance whose task holds the key, which answers it.
     for key in ("page0", "page7", "page19"):
@@ -161,7 +169,7 @@ async def test_a_standby_is_promoted_with_little_to_restore(served: Served, tmp_
     await cold.close()
 
 
-async def test_an_instance_over_the_wire_shares_with_one_in_process(tmp_path: Path) -> None:
+async def test_an_instance_over_the_wire_shares_with_one_in_process(cli: CliFn, tmp_path: Path) -> None:
     served = await open_served("remote")
     try:
         await served.backend.create_topic(INPUT, 4, 1)
@@ -175,6 +183,16 @@ async def test_an_instance_over_the_wire_shares_with_one_in_process(tmp_path: Pa
         await until(lambda: settled(served, remote, local, tasks=4), "the two instances to share the tasks")
         assert len(remote.tasks) == len(local.tasks) == 2
         assert counts_of(remote, local) == dict(reference)
+        # `kafkatui streams status` over the wire (its own event loop: a thread) names each
+        # member with the tasks the assignor gave it.
+        assert served.wire is not None
+        status = await asyncio.to_thread(
+            cli, "streams", "status", APP, opts=["--bootstrap-server", served.wire.bootstrap], data_dir=None
+        )
+        assert "members: 2" in status.ok().stdout
+        for streams in (remote, local):
+            line = next(x for x in status.stdout.splitlines() if streams.thread_client_id in x)
+            assert line.endswith(f"; tasks {', '.join(sorted(streams.tasks))}")
         remote.kill()
         await remote.wait()
         second = views(300, 200)

@@ -203,3 +203,42 @@ async def test_an_instance_over_the_wire_shares_with_one_in_process(cli: CliFn, 
         await local.close()
     finally:
         await close_served(served)
+
+
+async def test_an_instance_restarted_on_its_state_gets_its_own_tasks_back(
+    served: Served, tmp_path: Path
+) -> None:
+    await served.backend.create_topic(INPUT, 4, 1)
+    first = views(0, 800)
+    reference = Counter(k.decode() for k, _ in first)
+    await served.produce(INPUT, first)
+    a = instance(served, tmp_path / "a", "a.local:1")
+    b = instance(served, tmp_path / "b", "b.local:2")
+    await a.start()
+    await b.start()
+    await until(lambda: settled(served, a, b, tasks=4), "a and b to share the tasks")
+    # The one holding 0_0 goes: without its state in the picture, the survivor would
+    # keep the lowest tasks (0_0, 0_1) and the returning one would start cold.
+    gone, stays = (a, b) if "0_0" in a.tasks else (b, a)
+    had = set(gone.tasks)
+    gone.kill()
+    await gone.wait()
+    await until(lambda: settled(served, stays, tasks=4), "one instance to run everything")
+    before = await served.ends(CHANGELOG)
+    second = views(800, 100)
+    reference.update(k.decode() for k, _ in second)
+    await served.produce(INPUT, second)
+    await until(lambda: settled(served, stays, tasks=4), "it to count the new records")
+    after = await served.ends(CHANGELOG)
+
+    again = instance(served, Path(gone.config.state_dir), gone.config.application_server or "")
+    await again.start()
+    await until(lambda: settled(served, stays, again, tasks=4), "the instance to come back")
+    assert again.process_id == gone.process_id  # kept in its state directory
+    assert set(again.tasks) == had  # its state made them the cheap ones to give back
+    # It read only what the other wrote for them while it was away, not whole changelogs.
+    ps = [int(t[2]) for t in had]
+    assert sum(again.restored.values()) == sum(after[p] - before[p] for p in ps) < sum(after[p] for p in ps)
+    assert counts_of(stays, again) == dict(reference)
+    for streams in (stays, again):
+        await streams.close()

@@ -242,3 +242,55 @@ async def test_an_instance_restarted_on_its_state_gets_its_own_tasks_back(
     assert counts_of(stays, again) == dict(reference)
     for streams in (stays, again):
         await streams.close()
+
+
+async def test_a_task_reads_the_same_partition_of_every_topic_it_joins(
+    served: Served, tmp_path: Path
+) -> None:
+    # Kafka's co-partitioning: task 0_p reads orders-p and customers-p, on one instance,
+    # so each order meets its customer in that task's table.
+    await served.backend.create_topic("orders", 4, 1)
+    await served.backend.create_topic("customers", 4, 1, {"cleanup.policy": "compact"})
+
+    def joiner(state_dir: Path, host: str) -> KafkaStreams:
+        builder = StreamsBuilder()
+        customers = builder.table("customers")
+        builder.stream("orders").join(customers, lambda order, name: f"{order} for {name}").to("enriched")
+        settings = {
+            "application.id": "enrich", "state.dir": str(state_dir), "commit.interval.ms": 100,
+            "heartbeat.interval.ms": 50, "application.server": host,
+        }  # fmt: skip
+        return KafkaStreams(builder.build(), settings, served.backend)
+
+    async def caught_up(*instances: KafkaStreams) -> bool:
+        if any(s.state != RUNNING or s.membership.needs_rejoin for s in instances):
+            return False
+        if sorted(t for s in instances for t in s.tasks) != [f"0_{p}" for p in range(4)]:
+            return False
+        view = await served.backend.describe_group("enrich")
+        committed = {(p.topic, p.partition): p.committed for p in view.partitions}
+        for topic in ("orders", "customers"):
+            if any(
+                committed.get((topic, p), -1) < end for p, end in (await served.ends(topic)).items() if end
+            ):
+                return False
+        return True
+
+    await served.produce("customers", [(f"c{i}".encode(), f"name{i}".encode()) for i in range(40)])
+    a, b = joiner(tmp_path / "a", "a.local:1"), joiner(tmp_path / "b", "b.local:2")
+    await a.start()
+    await b.start()
+    await until(lambda: caught_up(a, b), "the tables to load on both instances")
+    for streams in (a, b):
+        reads = {(tp.topic, tp.partition) for tp in streams.consumer.assignment()}
+        ps = {int(t[2]) for t in streams.tasks}
+        assert reads == {(topic, p) for topic in ("orders", "customers") for p in ps} and len(ps) == 2
+    await served.produce("orders", [(f"c{i % 40}".encode(), f"order{i}".encode()) for i in range(200)])
+    await until(lambda: caught_up(a, b), "the orders to be joined")
+    enriched = []
+    for partition in range(len(served.backend.describe_topic("enriched").partitions)):
+        for r in await served.backend.read_log("enriched", partition, 0, 1000):
+            enriched.append(bytes(r.value).decode())
+    assert sorted(enriched) == sorted(f"order{i} for name{i % 40}" for i in range(200))
+    for streams in (a, b):
+        await streams.close()

@@ -6,13 +6,14 @@ topics) and standbys (`standby.py`). A task is created on assignment: its SQLite
 loaded, then its stores restored from their changelogs past the checkpoint (`restored`
 counts the records). Rebalances are eager, as Kafka's before KIP-429: when the group
 rebalances every task is committed, then the member rejoins, and what it no longer owns
-is closed. Output and changelog
-records go through one producer; every `commit.interval.ms` the runtime flushes the
-producer (at_least_once: all output acknowledged), writes each task's state and
-checkpoint, then commits the input offsets. A record is never lost; after a crash the
-records since the last commit are processed again. Under exactly_once_v2 the output,
-the changelog records and the input offsets of a commit interval are one transaction
-(KIP-447), read back read_committed: after a crash nothing is lost and nothing is twice.
+is closed. Output and changelog records go through one producer; every
+`commit.interval.ms` the runtime flushes the producer (at_least_once: all output
+acknowledged), writes each task's and standby's state and checkpoint, then commits the
+input offsets as this member of its generation. A record is never lost; after a crash
+the records since the last commit are processed again. Under exactly_once_v2 the
+output, the changelog records and the input offsets of a commit interval are one
+transaction (KIP-447), read back read_committed: after a crash nothing is lost and
+nothing is twice.
 
 A `kill()` (the run's task cancelled) commits nothing and flushes nothing: what the next
 start finds is what the last commit left, as after kill -9 (except that the member
@@ -81,8 +82,7 @@ class KafkaStreams:
         self._closed_totals = {"processed": 0, "dropped": 0}
         self.skipped: list[Any] = []  # records log-and-continue skipped (topic, partition, offset, why)
         self.task_ids: set[str] = set()  # every task this instance ran
-        self.standbys: dict[str, StandbyTask] = {}
-        self.rebalances = 0  # assignments this instance received
+        self.standbys: dict[str, StandbyTask] = {}  # task id -> its warm copy here (standby.py)
 
     @property
     def _isolation(self) -> str:
@@ -358,16 +358,14 @@ class KafkaStreams:
             self.committed.update({(tp.topic, tp.partition): o for tp, o in offsets.items()})
 
     # --- tasks --------------------------------------------------------------------------
-    async def _commit_or_rejoin(self) -> bool:
-        """A commit; False when the group rebalances under it (the loop rejoins)."""
+    async def _commit_or_rejoin(self) -> None:
+        """A commit, or, when the group rebalances under it, a rejoin at the loop's next turn."""
         try:
             await self.commit()
         except KafkaError as error:
             if not self.membership.commit_failed(error):
                 raise
             log.info("commit of %s met %s: rejoining", self.config.application_id, error.code.name)
-            return False
-        return True
 
     async def _rebalance(self) -> None:
         """Commit what is owned, rejoin, then close, create and promote tasks as assigned."""
@@ -384,7 +382,6 @@ class KafkaStreams:
                 await self._close_task(task_id)
         info = await m.rebalance(await self._subscription(), asyncio.get_running_loop().time())
         await self._apply(info, m.partitions)
-        self.rebalances += 1
         self._set_state(RUNNING)
 
     async def _subscription(self) -> SubscriptionInfo:

@@ -93,9 +93,8 @@ class StandbyUpdater:
             return
         reader = self._reader()
         reader.assign([TopicPartition(*tp) for tp in sorted(self._owner)])
-        for tp, task in self._owner.items():
-            if tp not in before:
-                reader.seek(TopicPartition(*tp), task.positions[tp])
+        for tp, task in self._owner.items():  # every one: librdkafka's assign starts over
+            reader.seek(TopicPartition(*tp), task.positions[tp])
 
     async def poll(self) -> int:
         """Apply what has arrived; how many records."""

@@ -12,9 +12,12 @@ import asyncio
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.ecosystem.streams import Serdes, StreamsBuilder
 from kafkatui.ecosystem.streams.admin import member_tasks
+from kafkatui.ecosystem.streams.config import StreamsConfig
 from kafkatui.ecosystem.streams.metadata import HostInfo
 from kafkatui.ecosystem.streams.runtime import RUNNING, KafkaStreams
 from tests.cli.conftest import CliFn
@@ -294,3 +297,13 @@ async def test_a_task_reads_the_same_partition_of_every_topic_it_joins(
     assert sorted(enriched) == sorted(f"order{i} for name{i % 40}" for i in range(200))
     for streams in (a, b):
         await streams.close()
+
+
+def test_the_placement_settings_are_checked(tmp_path: Path) -> None:
+    base = {"application.id": APP, "state.dir": str(tmp_path)}
+    config = StreamsConfig.of({**base, "num.standby.replicas": "2", "application.server": "h.local:8080"})
+    assert (config.num_standby_replicas, config.application_server) == (2, "h.local:8080")
+    with pytest.raises(ValueError, match=r"application\.server"):
+        StreamsConfig.of({**base, "application.server": "no-port"})
+    with pytest.raises(ValueError, match=r"num\.standby\.replicas"):
+        StreamsConfig.of({**base, "num.standby.replicas": "-1"})

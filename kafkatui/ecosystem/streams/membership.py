@@ -104,6 +104,16 @@ class StreamsMembership:
             self.needs_rejoin = True
             self.dropped = answer in DROPPED
 
+    async def still_member(self) -> bool:
+        """Whether this member's generation still stands, asked now (a heartbeat). Kafka
+        fences a zombie's TxnOffsetCommit by its generation (KIP-447); the Backend's
+        transactional producer sends the group id alone, so the thread asks first."""
+        answer = await self.member.heartbeat()
+        if answer is not None:
+            self.needs_rejoin = True
+            self.dropped = self.dropped or answer in DROPPED
+        return not self.dropped
+
     def commit_failed(self, error: KafkaError) -> bool:
         """Whether a commit's error means a rebalance (the caller rejoins), not a failure."""
         if error.code in REJOIN or error.code in DROPPED:

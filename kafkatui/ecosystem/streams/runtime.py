@@ -29,7 +29,7 @@ from typing import Any
 
 from kafkatui.backends.base import LATEST_TIMESTAMP, Backend
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig, RecordMetadata, TopicPartition
-from kafkatui.common.errors import KafkaError
+from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.ecosystem.streams.config import EXACTLY_ONCE_V2, StreamsConfig
 from kafkatui.ecosystem.streams.global_thread import GlobalStreamThread
 from kafkatui.ecosystem.streams.internal_topics import Plan, prepare, resolver
@@ -254,8 +254,7 @@ class KafkaStreams:
                     last_commit, self._commit_now = now, False
                 if not records:
                     await clock.sleep(0)
-            await self._commit_or_rejoin()
-            clean = True
+            clean = await self._commit_or_rejoin()  # a dropped member's last transaction is aborted
         except asyncio.CancelledError:
             raise
         except BaseException as error:
@@ -335,6 +334,12 @@ class KafkaStreams:
             TopicPartition(t, p): o for (t, p), o in self._consumed.items() if (t, p) in self._by_partition
         }
         if self.eos:
+            if offsets and not await self.membership.still_member():
+                raise KafkaError(
+                    ErrorCode.ILLEGAL_GENERATION,
+                    f"{self.membership.member.group_id}: this member was dropped from the group, "
+                    "its tasks may run elsewhere (TaskMigratedException): its transaction is aborted",
+                )
             if offsets:
                 await self.producer.send_offsets_to_transaction(
                     {(tp.topic, tp.partition): o for tp, o in offsets.items()}, self.config.application_id
@@ -358,14 +363,17 @@ class KafkaStreams:
             self.committed.update({(tp.topic, tp.partition): o for tp, o in offsets.items()})
 
     # --- tasks --------------------------------------------------------------------------
-    async def _commit_or_rejoin(self) -> None:
-        """A commit, or, when the group rebalances under it, a rejoin at the loop's next turn."""
+    async def _commit_or_rejoin(self) -> bool:
+        """A commit; False when the group rebalances under it (a rejoin at the loop's next
+        turn)."""
         try:
             await self.commit()
         except KafkaError as error:
             if not self.membership.commit_failed(error):
                 raise
             log.info("commit of %s met %s: rejoining", self.config.application_id, error.code.name)
+            return False
+        return True
 
     async def _rebalance(self) -> None:
         """Commit what is owned, rejoin, then close, create and promote tasks as assigned."""
@@ -424,8 +432,12 @@ class KafkaStreams:
         for task_id in sorted(standby - set(self.standbys), key=task_partition):
             self.standbys[task_id] = await self._create_standby(task_id)
         self._standby.set_tasks(self.standbys)
+        # A partition starts at the group's committed offset unless its task went on here
+        # (a task closed without a commit, as a dropped member's, must not skip what it
+        # read since): positions forgotten, then the kept ones sought.
+        self.consumer.assign([])
         self.consumer.assign([TopicPartition(*tp) for tp in partitions])
-        for tp, offset in kept.items():  # an assign may start over from the committed offset
+        for tp, offset in kept.items():
             self.consumer.seek(TopicPartition(*tp), offset)
         self._by_partition = {tp: self.tasks[self.membership.task_of(*tp)] for tp in partitions}
 

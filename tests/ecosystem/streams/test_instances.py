@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from kafkatui.backends.embedded import EmbeddedBackend
+from kafkatui.common.clients import ConsumerConfig
 from kafkatui.ecosystem.streams import Serdes, StreamsBuilder
 from kafkatui.ecosystem.streams.admin import member_tasks
 from kafkatui.ecosystem.streams.config import StreamsConfig
@@ -307,3 +308,55 @@ def test_the_placement_settings_are_checked(tmp_path: Path) -> None:
         StreamsConfig.of({**base, "application.server": "no-port"})
     with pytest.raises(ValueError, match=r"num\.standby\.replicas"):
         StreamsConfig.of({**base, "num.standby.replicas": "-1"})
+
+
+async def test_a_member_dropped_from_the_group_under_exactly_once_commits_nothing_more(
+    served: Served, tmp_path: Path
+) -> None:
+    # What a session timeout does to a stalled instance: its member is gone from the group
+    # while it still runs. It must not commit what it processed since (its tasks go to b),
+    # so read_committed, each page's counts are 1, 2, … n: none twice, none missing.
+    await served.backend.create_topic(INPUT, 2, 1)
+    eos = {"processing.guarantee": "exactly_once_v2"}
+    first = views(0, 3000)
+    reference = Counter(k.decode() for k, _ in first)
+    # a heartbeats seldom: it learns it was dropped only when it is about to commit.
+    a = instance(served, tmp_path / "a", "a.local:1", **eos, **{"heartbeat.interval.ms": 60_000})
+    b = instance(served, tmp_path / "b", "b.local:2", **eos)
+    await b.start()
+    await until(lambda: settled(served, b, tasks=2), "b to run")
+    await a.start()  # a joins: b learns of it by its heartbeat, a is the one waiting
+    await until(lambda: settled(served, a, b, tasks=2), "a and b to share the tasks")
+    await served.produce(INPUT, first)
+    await until(lambda: a.metrics()["process-total"] > 200, "a to be processing")
+    await a.membership.member.leave()  # behind a's back
+    await until(lambda: settled(served, a, b, tasks=2), "a to be dropped, then to rejoin")
+    second = views(3000, 500)
+    reference.update(k.decode() for k, _ in second)
+    await served.produce(INPUT, second)
+    await until(lambda: settled(served, a, b, tasks=2), "the rest to be counted")
+    assert counts_of(a, b) == dict(reference)
+    for streams in (a, b):
+        await streams.close()
+    output = await committed_counts(served)
+    assert {k: seq for k, seq in output.items() if seq != list(range(1, reference[k] + 1))} == {}
+
+
+async def committed_counts(served: Served) -> dict[str, list[int]]:
+    ends = await served.ends(OUTPUT)
+    reader = served.backend.consumer(
+        ConsumerConfig(
+            auto_offset_reset="earliest", enable_auto_commit=False, isolation_level="read_committed"
+        )
+    )
+    reader.assign_topic(OUTPUT)
+    found: dict[str, list[int]] = {}
+    position, idle = dict.fromkeys(ends, 0), 0
+    while any(position[p] < ends[p] - 1 for p in ends) and idle < 20:
+        records = await reader.poll(100)
+        idle = 0 if records else idle + 1
+        for r in records:
+            found.setdefault(bytes(r.key).decode(), []).append(Serdes.long().deserialize("", bytes(r.value)))
+            position[r.partition] = r.offset
+    await reader.close()
+    return found

@@ -45,7 +45,7 @@ from kafkatui.ecosystem.streams.queries import ReadOnlyKeyValueStore, ReadOnlyWi
 from kafkatui.ecosystem.streams.serdes import Serde
 from kafkatui.ecosystem.streams.standby import StandbyTask, StandbyUpdater
 from kafkatui.ecosystem.streams.state import TaskState, process_id
-from kafkatui.ecosystem.streams.stores import WindowStore
+from kafkatui.ecosystem.streams.stores import KeyValueStore, WindowStore
 from kafkatui.ecosystem.streams.task import StreamsError, StreamTask
 from kafkatui.ecosystem.streams.topology import Topology
 
@@ -98,12 +98,20 @@ class KafkaStreams:
             + sum(t.dropped for t in self.tasks.values()),
         }
 
-    def store(self, name: str) -> ReadOnlyKeyValueStore:
+    def store(self, name: str, *, stale_stores: bool = False) -> ReadOnlyKeyValueStore:
         """Interactive queries (KIP-67): a read-only view of `name` over the local tasks,
-        live (tasks that move in or out are seen on the next read)."""
+        live (tasks that move in or out are seen on the next read). `stale_stores` adds
+        the local standbys' copies (KIP-535's `StoreQueryParameters.enableStaleStores()`):
+        an answer while the active is elsewhere or gone, perhaps behind it."""
         if name not in self.topology.stores:
             raise KeyError(f"no store named {name!r} in the topology")
-        live = lambda: [t.stores[name] for t in self.tasks.values() if name in t.stores]  # noqa: E731
+
+        def live() -> list[KeyValueStore]:
+            found = [t.stores[name] for t in self.tasks.values() if name in t.stores]
+            if stale_stores:
+                found += [s.stores[name] for s in self.standbys.values() if name in s.stores]
+            return found
+
         windowed = isinstance(
             self.topology.stores[name].build(self.config.default_key_serde, self.config.default_value_serde),
             WindowStore,

@@ -152,6 +152,11 @@ async def test_a_standby_is_promoted_with_little_to_restore(served: Served, tmp_
     await until(warm, "the standbys to catch up with the changelog")
     meta = a.query_metadata_for_key(STORE, "page3", Serdes.string())
     assert len(meta.standby_hosts) == 1 and meta.standby_hosts != {meta.active_host}
+    # The standby's instance answers too when stale answers are allowed (KIP-535).
+    standby_of = b if meta.standby_hosts == {HostInfo.of("b.local:2")} else a
+    assert f"0_{meta.partition}" in standby_of.standbys
+    assert standby_of.store(STORE, stale_stores=True).get("page3") == reference["page3"]
+    assert standby_of.store(STORE).get("page3") is None  # its active tasks do not hold it
 
     moved = next(iter(a.tasks))
     partition = int(moved.split("_")[1])

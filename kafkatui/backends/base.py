@@ -175,6 +175,15 @@ class GroupMember(Protocol):
         ...
 
     async def leave(self) -> None: ...
+    async def commit_offsets(self, offsets: Mapping[tuple[str, int], int]) -> None:
+        """OffsetCommit as this member of its generation (a member of a protocol that
+        commits offsets itself, as Kafka Streams' "consumer" group with its own assignor)."""
+        ...
+
+    async def assignments(self) -> dict[str, tuple[str, bytes]]:
+        """DescribeGroups of this member's group: member id -> (client id, the assignment
+        bytes the leader gave it, undecoded; empty unless the group is Stable)."""
+        ...
 
 
 class EngineControls(Protocol):
@@ -508,10 +517,11 @@ class Backend(Protocol):
         ...
 
     def group_member(
-        self, group_id: str, protocol_type: str, session_timeout_ms: int, rebalance_timeout_ms: int
-    ) -> GroupMember:
+        self, group_id: str, protocol_type: str, session_timeout_ms: int, rebalance_timeout_ms: int,
+        client_id: str | None = None,
+    ) -> GroupMember:  # fmt: skip
         """A new member (not joined yet) of a classic group with this protocol type, such
-        as Connect's "connect"."""
+        as Connect's "connect" (`client_id`: what DescribeGroups shows for it)."""
         ...
 
     def consumers(self, group_id: str | None = None) -> list[ConsumerView]:

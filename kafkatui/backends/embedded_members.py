@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from kafkatui.backends.base import GroupJoin
 from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.engine.coordinator.group.coordinator import OffsetAndMetadata
 from kafkatui.engine.coordinator.group.model import MemberIdRequired
 
 if TYPE_CHECKING:
@@ -98,6 +99,17 @@ class EmbeddedGroupMember:
             raise
         return None
 
+    async def commit_offsets(self, offsets: Mapping[tuple[str, int], int]) -> None:
+        await self._cluster.commit_offsets(
+            self.group_id, {tp: OffsetAndMetadata(o) for tp, o in offsets.items()},
+            generation_id=self.generation_id, member_id=self.member_id,
+        )  # fmt: skip
+
+    async def assignments(self) -> dict[str, tuple[str, bytes]]:
+        described = await self._cluster.describe_group(self.group_id)
+        members = () if described is None else described.members
+        return {m.member_id: (m.client_id, bytes(m.assignment)) for m in members}
+
     async def leave(self) -> None:
         if self.member_id:
             with contextlib.suppress(KafkaError):
@@ -111,8 +123,10 @@ class EmbeddedMembers:
     cluster: Cluster
 
     def group_member(
-        self, group_id: str, protocol_type: str, session_timeout_ms: int, rebalance_timeout_ms: int
-    ) -> EmbeddedGroupMember:
+        self, group_id: str, protocol_type: str, session_timeout_ms: int, rebalance_timeout_ms: int,
+        client_id: str | None = None,
+    ) -> EmbeddedGroupMember:  # fmt: skip
         return EmbeddedGroupMember(
-            self.cluster, group_id, protocol_type, session_timeout_ms, rebalance_timeout_ms
-        )
+            self.cluster, group_id, protocol_type, session_timeout_ms, rebalance_timeout_ms,
+            client_id or "connect",
+        )  # fmt: skip

@@ -18,6 +18,7 @@ from kafkatui.backends.base import GroupJoin
 from kafkatui.backends.kio_frames import ask, kio_entity
 from kafkatui.common.errors import ErrorCode, KafkaError
 
+OFFSET_COMMIT = (8, 8)
 FIND_COORDINATOR = (10, 3)
 JOIN_GROUP = (11, 5)  # v4+: MEMBER_ID_REQUIRED (KIP-394); v5: group.instance.id
 HEARTBEAT = (12, 3)
@@ -52,7 +53,9 @@ class RemoteGroupMember:
         protocol_type: str,
         session_timeout_ms: int,
         rebalance_timeout_ms: int,
+        client_id: str = CLIENT_ID,
     ) -> None:
+        self.client_id = client_id
         self._bootstrap = [b.strip() for b in bootstrap.split(",") if b.strip()]
         self.group_id = group_id
         self.protocol_type = protocol_type
@@ -94,7 +97,7 @@ class RemoteGroupMember:
         while True:
             address = await self._find()
             try:
-                answer = await ask(address, api, CLIENT_ID, timeout_s, **fields)
+                answer = await ask(address, api, self.client_id, timeout_s, **fields)
             except KafkaError:
                 self._coordinator = None
                 raise
@@ -167,6 +170,52 @@ class RemoteGroupMember:
             raise KafkaError(code, f"Heartbeat of {self.group_id}")
         return None
 
+    async def commit_offsets(self, offsets: Mapping[tuple[str, int], int]) -> None:
+        topic_cls = kio_entity(OFFSET_COMMIT, EntityType.request, "OffsetCommitRequestTopic")
+        partition_cls = kio_entity(OFFSET_COMMIT, EntityType.request, "OffsetCommitRequestPartition")
+        by_topic: dict[str, list[tuple[int, int]]] = {}
+        for (topic, partition), offset in sorted(offsets.items()):
+            by_topic.setdefault(topic, []).append((partition, offset))
+        topics = tuple(
+            topic_cls(
+                name=topic,
+                partitions=tuple(
+                    partition_cls(
+                        partition_index=p,
+                        committed_offset=o,
+                        committed_leader_epoch=-1,
+                        committed_metadata="",
+                    )
+                    for p, o in parts
+                ),
+            )
+            for topic, parts in by_topic.items()
+        )
+        while True:  # OffsetCommit answers per partition, so not through `_call`
+            address = await self._find()
+            answer = await ask(
+                address, OFFSET_COMMIT, self.client_id, TIMEOUT_S, group_id=self.group_id,
+                generation_id_or_member_epoch=self.generation_id, member_id=self.member_id,
+                group_instance_id=None, topics=topics,
+            )  # fmt: skip
+            codes = {_code(p.error_code) for t in answer.topics for p in t.partitions} - {ErrorCode.NONE}
+            if codes & set(_FIND_AGAIN):
+                self._coordinator = None
+                await asyncio.sleep(0.1)  # retry.backoff.ms
+                continue
+            if codes:
+                raise KafkaError(min(codes, key=int), f"OffsetCommit of {self.group_id}")
+            return
+
+    async def assignments(self) -> dict[str, tuple[str, bytes]]:
+        try:
+            group, _ = await describe_classic_group(",".join(self._bootstrap), self.group_id)
+        except KafkaError as error:
+            if error.code is ErrorCode.GROUP_ID_NOT_FOUND:
+                return {}
+            raise
+        return {m.member_id: (m.client_id, bytes(m.member_assignment)) for m in group.members}
+
     async def leave(self) -> None:
         if self.member_id:
             identity = kio_entity(LEAVE_GROUP, EntityType.request, "MemberIdentity")
@@ -184,11 +233,13 @@ class RemoteMembers:
     bootstrap_servers: str
 
     def group_member(
-        self, group_id: str, protocol_type: str, session_timeout_ms: int, rebalance_timeout_ms: int
-    ) -> RemoteGroupMember:
+        self, group_id: str, protocol_type: str, session_timeout_ms: int, rebalance_timeout_ms: int,
+        client_id: str | None = None,
+    ) -> RemoteGroupMember:  # fmt: skip
         return RemoteGroupMember(
-            self.bootstrap_servers, group_id, protocol_type, session_timeout_ms, rebalance_timeout_ms
-        )
+            self.bootstrap_servers, group_id, protocol_type, session_timeout_ms, rebalance_timeout_ms,
+            client_id or CLIENT_ID,
+        )  # fmt: skip
 
 
 async def describe_classic_group(bootstrap: str, group_id: str) -> tuple[Any, int]:

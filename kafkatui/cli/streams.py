@@ -204,9 +204,10 @@ def status(ctx: typer.Context, application_id: ApplicationId, json_out: JsonOpti
 
         from kafkatui.backends.base import LATEST_TIMESTAMP
         from kafkatui.cli.output import print_json
-        from kafkatui.ecosystem.streams.admin import application
+        from kafkatui.ecosystem.streams.admin import application, member_tasks
 
         app_, view = await application(backend, application_id)
+        tasks = {m.member_id: m for m in await member_tasks(backend, application_id)} if view.members else {}
         inputs = [p for p in view.partitions if p.topic in app_.input_topics]
         internal = []
         for topic in app_.internal_topics:
@@ -218,6 +219,8 @@ def status(ctx: typer.Context, application_id: ApplicationId, json_out: JsonOpti
                 "member_id": m.member_id,
                 "client_id": m.client_id,
                 "partitions": [f"{t}-{p}" for t, p in m.partitions],
+                "active_tasks": list(tasks[m.member_id].active) if m.member_id in tasks else [],
+                "standby_tasks": list(tasks[m.member_id].standby) if m.member_id in tasks else [],
             }
             for m in view.members
         ]
@@ -240,7 +243,9 @@ def status(ctx: typer.Context, application_id: ApplicationId, json_out: JsonOpti
         )
         for m in members:
             reads = ", ".join(m["partitions"]) or "nothing"
-            console.print(f"  member {m['client_id']} reads {reads}", markup=False)
+            runs = ", ".join(m["active_tasks"]) or "none"
+            standby = f"; standby {', '.join(m['standby_tasks'])}" if m["standby_tasks"] else ""
+            console.print(f"  member {m['client_id']} reads {reads}; tasks {runs}{standby}", markup=False)
         if inputs:
             table = Table("Input topic", "Partition", "Committed offset", "Log end offset", "Lag")
             for p in inputs:

@@ -28,6 +28,7 @@ from kafkatui.backends.offset_reset import (
     plan_reset,
 )
 from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.ecosystem.streams.protocol import PROTOCOL_TYPE, decode_assignment
 
 # StreamsResetterOptions#isInferredInternalTopic: prefixed by the application id, and one
 # of the suffixes Kafka Streams gives the topics it creates.
@@ -101,6 +102,32 @@ async def application(backend: Backend, application_id: str) -> tuple[StreamsApp
             f"or '{application_id}-…-changelog/-repartition' topics (applications: {known})",
         )
     return app, view
+
+
+@dataclass(frozen=True)
+class MemberTasks:
+    """One instance in its group: the tasks the Streams assignor gave it."""
+
+    member_id: str
+    client_id: str
+    active: tuple[str, ...]
+    standby: tuple[str, ...]
+
+
+async def member_tasks(backend: Backend, application_id: str) -> list[MemberTasks]:
+    """Each member's active and standby tasks, read from the AssignmentInfo the group's
+    leader handed it (DescribeGroups' assignment bytes); a member whose assignment is not
+    the Streams assignor's shows none."""
+    described = await backend.group_member(application_id, PROTOCOL_TYPE, 0, 0).assignments()
+    found = []
+    for member_id, (client_id, data) in sorted(described.items(), key=lambda item: item[1][0]):
+        try:
+            _, info = decode_assignment(data)
+            active, standby = tuple(info.active_tasks), tuple(info.standby_tasks)
+        except (KafkaError, ValueError, IndexError):  # another assignor's bytes
+            active, standby = (), ()
+        found.append(MemberTasks(member_id, client_id, active, standby))
+    return found
 
 
 @dataclass

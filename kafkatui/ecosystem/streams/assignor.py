@@ -6,14 +6,14 @@ Simplification of KIP-441, and why: Kafka assigns actives to "caught-up" clients
 (lag <= acceptable.recovery.lag) and schedules probing rebalances to move tasks once a
 warm-up catches up. Here one assignment does: each task goes to the client with the smallest
 reported lag (its previous owner reports -1: stickiness) unless that client already holds
-its even share (ceil(tasks / clients)); otherwise to the least-loaded client. There are no
+its even share (floor or ceil of tasks / clients); otherwise to the least-loaded client. A previous
+owner over its share gives up first the tasks another client has state for. There are no
 warm-up replicas or probing rebalances: a standby is the warm copy a later move uses.
 Standbys (num.standby.replicas) go to other clients than the active, preferring the ones
 with the smallest lag, then the least loaded ones."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from kafkatui.common.utils import murmur2
@@ -59,22 +59,44 @@ def assign_tasks(tasks: list[str], clients: list[ClientState], num_standby_repli
     by_id = {c.client_id: c for c in clients}
     active: dict[str, list[str]] = {c: [] for c in ids}
     ordered = sorted(set(tasks), key=_task_order)
-    share = math.ceil(len(ordered) / len(ids))
-    # First pass: tasks whose state some client has (caught-up first) go to that client
-    # while it is under its share; second pass: the rest to the least-loaded client.
-    # Two passes keep a rebalance to the fewest moves (a joining client takes only the
-    # overflow, not a shifted run of tasks).
+    # Balanced as Kafka's: every client gets floor(tasks / clients), and `extra` of them one more.
+    low, extra = divmod(len(ordered), len(ids))
+
+    def has_room(client: str) -> bool:
+        held = len(active[client])
+        return held < low or (held == low and sum(len(active[c]) > low for c in ids) < extra)
+
+    # 1. Stickiness: each client keeps up to its share of the tasks it ran, keeping first
+    #    those nobody else has state for (a task warm elsewhere is the cheap one to move:
+    #    an instance restarted on its state directory gets its own tasks back).
+    claimed: set[str] = set()
+
+    def elsewhere(task: str, owner: str) -> int:
+        return min((by_id[c].lag(task) for c in ids if c != owner), default=UNKNOWN_LAG)
+
+    for client in ids:
+        mine = [t for t in ordered if t in by_id[client].previous_active and t not in claimed]
+        for task in sorted(mine, key=lambda t: (-elsewhere(t, client), _task_order(t))):
+            if not has_room(client):
+                break
+            active[client].append(task)
+            claimed.add(task)
+    # 2. The others, least lag first, to the client under its share with the least lag
+    #    for it; 3. tasks nobody has state for, to the least-loaded clients. Filling by
+    #    share keeps a rebalance to the fewest moves (a joining client takes only the
+    #    overflow, not a shifted run of tasks).
     deferred: list[str] = []
-    warm = sorted(ordered, key=lambda t: (min(by_id[c].lag(t) for c in ids), _task_order(t)))
-    for task in warm:
-        best = min(ids, key=lambda c: (by_id[c].lag(task), len(active[c]), c))
-        if by_id[best].lag(task) != UNKNOWN_LAG and len(active[best]) < share:
+    rest = [t for t in ordered if t not in claimed]
+    for task in sorted(rest, key=lambda t: (min(by_id[c].lag(t) for c in ids), _task_order(t))):
+        under = [c for c in ids if has_room(c)]
+        best = min(under, key=lambda c: (by_id[c].lag(task), len(active[c]), c))
+        if by_id[best].lag(task) != UNKNOWN_LAG:
             active[best].append(task)
         else:
             deferred.append(task)
-    for task in sorted(deferred, key=_task_order):
-        under = [c for c in ids if len(active[c]) < share]
-        best = min(under, key=lambda c: (by_id[c].lag(task), len(active[c]), c))
+    for task in deferred:
+        under = [c for c in ids if has_room(c)]
+        best = min(under, key=lambda c: (len(active[c]), c))
         active[best].append(task)
     standby: dict[str, list[str]] = {c: [] for c in ids}
     load = {c: len(active[c]) for c in ids}

@@ -23,13 +23,20 @@ class StreamsConfig:
     default_value_serde: Serde
     deserialization_handler: str
     replication_factor: int | None  # replication.factor for internal topics (-1: the broker's default)
+    num_standby_replicas: int = 0
+    application_server: str | None = None  # host:port this instance answers queries on (KIP-67)
+    session_timeout_ms: int = 45_000  # the consumer's defaults (KIP-735)
+    heartbeat_interval_ms: int = 3_000
+    max_poll_interval_ms: int = 300_000  # the rebalance timeout of a Streams member
+    client_id: str | None = None  # client.id; Kafka's default: <application.id>-<processId>
 
     @classmethod
     def of(cls, config: dict[str, Any]) -> StreamsConfig:
         known = {
             "application.id", "state.dir", "commit.interval.ms", "processing.guarantee", "default.key.serde",
             "default.value.serde", "default.deserialization.exception.handler", "replication.factor",
-            "num.stream.threads",
+            "num.stream.threads", "num.standby.replicas", "application.server", "session.timeout.ms",
+            "heartbeat.interval.ms", "max.poll.interval.ms", "client.id",
         }  # fmt: skip
         unknown = sorted(set(config) - known)
         if unknown:
@@ -51,6 +58,12 @@ class StreamsConfig:
         if int(config.get("num.stream.threads", 1)) != 1:
             raise ValueError("num.stream.threads: one stream thread per instance here")
         rf = int(config.get("replication.factor", -1))
+        standbys = int(config.get("num.standby.replicas", 0))
+        if standbys < 0:
+            raise ValueError(f"Invalid value {standbys} for configuration num.standby.replicas")
+        server = config.get("application.server") or None
+        if server is not None and not str(server).rpartition(":")[2].isdigit():
+            raise ValueError(f"Invalid value {server} for configuration application.server: it is host:port")
         return cls(
             application_id=str(config["application.id"]),
             # Kafka's default is ${java.io.tmpdir}/kafka-streams
@@ -64,4 +77,10 @@ class StreamsConfig:
             default_value_serde=serde_of(config.get("default.value.serde"), StringSerde()),
             deserialization_handler=handler,
             replication_factor=None if rf == -1 else rf,
+            num_standby_replicas=standbys,
+            application_server=None if server is None else str(server),
+            session_timeout_ms=int(config.get("session.timeout.ms", 45_000)),
+            heartbeat_interval_ms=int(config.get("heartbeat.interval.ms", 3_000)),
+            max_poll_interval_ms=int(config.get("max.poll.interval.ms", 300_000)),
+            client_id=config.get("client.id") or None,
         )

@@ -1,18 +1,23 @@
 """KafkaStreams: a topology run on a cluster through the Backend (Kafka's
-`KafkaStreams` with one StreamThread). The application id is the consumer group; each
-assigned input partition belongs to the task `<sub-topology>_<partition>`, which is
-created on assignment: its SQLite state loaded, then its stores restored from their
-changelogs past the checkpoint (`restored` counts the records). Output and changelog
-records go through one producer; every `commit.interval.ms` the runtime flushes the
-producer (at_least_once: all output acknowledged), writes each task's state and
-checkpoint, then commits the input offsets. A record is never lost; after a crash the
-records since the last commit are processed again. Under exactly_once_v2 the output,
-the changelog records and the input offsets of a commit interval are one transaction
-(KIP-447), read back read_committed: after a crash nothing is lost and nothing is twice.
+`KafkaStreams` with one StreamThread). The application id is the group, and the Streams
+assignor (`membership.py`, `assignor.py`) gives each instance tasks
+`<sub-topology>_<partition>` (each with that partition of all its sub-topology's source
+topics) and standbys (`standby.py`). A task is created on assignment: its SQLite state
+loaded, then its stores restored from their changelogs past the checkpoint (`restored`
+counts the records). Rebalances are eager, as Kafka's before KIP-429: when the group
+rebalances every task is committed, then the member rejoins, and what it no longer owns
+is closed. Output and changelog records go through one producer; every
+`commit.interval.ms` the runtime flushes the producer (at_least_once: all output
+acknowledged), writes each task's and standby's state and checkpoint, then commits the
+input offsets as this member of its generation. A record is never lost; after a crash
+the records since the last commit are processed again. Under exactly_once_v2 the
+output, the changelog records and the input offsets of a commit interval are one
+transaction (KIP-447), read back read_committed: after a crash nothing is lost and
+nothing is twice.
 
 A `kill()` (the run's task cancelled) commits nothing and flushes nothing: what the next
-start finds is what the last commit left, as after kill -9 (except that the consumer
-leaves its group at once, so the restart need not wait session.timeout.ms)."""
+start finds is what the last commit left, as after kill -9 (except that the member
+leaves its group at once, so the others need not wait session.timeout.ms)."""
 
 from __future__ import annotations
 
@@ -24,12 +29,23 @@ from typing import Any
 
 from kafkatui.backends.base import LATEST_TIMESTAMP, Backend
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig, RecordMetadata, TopicPartition
+from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.ecosystem.streams.config import EXACTLY_ONCE_V2, StreamsConfig
 from kafkatui.ecosystem.streams.global_thread import GlobalStreamThread
 from kafkatui.ecosystem.streams.internal_topics import Plan, prepare, resolver
+from kafkatui.ecosystem.streams.membership import StreamsMembership, task_partition
+from kafkatui.ecosystem.streams.metadata import (
+    KeyQueryMetadata,
+    StreamsMetadata,
+    key_query_metadata,
+    streams_metadata,
+)
+from kafkatui.ecosystem.streams.protocol import LATEST_OFFSET, AssignmentInfo, SubscriptionInfo
 from kafkatui.ecosystem.streams.queries import ReadOnlyKeyValueStore, ReadOnlyWindowStore
-from kafkatui.ecosystem.streams.state import TaskState
-from kafkatui.ecosystem.streams.stores import WindowStore
+from kafkatui.ecosystem.streams.serdes import Serde
+from kafkatui.ecosystem.streams.standby import StandbyTask, StandbyUpdater
+from kafkatui.ecosystem.streams.state import TaskState, process_id
+from kafkatui.ecosystem.streams.stores import KeyValueStore, WindowStore
 from kafkatui.ecosystem.streams.task import StreamsError, StreamTask
 from kafkatui.ecosystem.streams.topology import Topology
 
@@ -66,6 +82,7 @@ class KafkaStreams:
         self._closed_totals = {"processed": 0, "dropped": 0}
         self.skipped: list[Any] = []  # records log-and-continue skipped (topic, partition, offset, why)
         self.task_ids: set[str] = set()  # every task this instance ran
+        self.standbys: dict[str, StandbyTask] = {}  # task id -> its warm copy here (standby.py)
 
     @property
     def _isolation(self) -> str:
@@ -81,12 +98,20 @@ class KafkaStreams:
             + sum(t.dropped for t in self.tasks.values()),
         }
 
-    def store(self, name: str) -> ReadOnlyKeyValueStore:
+    def store(self, name: str, *, stale_stores: bool = False) -> ReadOnlyKeyValueStore:
         """Interactive queries (KIP-67): a read-only view of `name` over the local tasks,
-        live (tasks that move in or out are seen on the next read)."""
+        live (tasks that move in or out are seen on the next read). `stale_stores` adds
+        the local standbys' copies (KIP-535's `StoreQueryParameters.enableStaleStores()`):
+        an answer while the active is elsewhere or gone, perhaps behind it."""
         if name not in self.topology.stores:
             raise KeyError(f"no store named {name!r} in the topology")
-        live = lambda: [t.stores[name] for t in self.tasks.values() if name in t.stores]  # noqa: E731
+
+        def live() -> list[KeyValueStore]:
+            found = [t.stores[name] for t in self.tasks.values() if name in t.stores]
+            if stale_stores:
+                found += [s.stores[name] for s in self.standbys.values() if name in s.stores]
+            return found
+
         windowed = isinstance(
             self.topology.stores[name].build(self.config.default_key_serde, self.config.default_value_serde),
             WindowStore,
@@ -98,7 +123,8 @@ class KafkaStreams:
         restored = sum(self.restored.values())
         lines = [
             f"streams {self.config.application_id}: {self.state}; "
-            f"tasks {', '.join(sorted(self.task_ids)) or 'none'}",
+            f"tasks {', '.join(sorted(self.task_ids)) or 'none'}"
+            + (f"; standby {', '.join(sorted(self.standbys))}" if self.standbys else ""),
             f"  processed {m['process-total']} records, dropped {m['dropped-records-total']}, "
             f"restored {restored} from the changelogs",
         ]
@@ -133,15 +159,19 @@ class KafkaStreams:
         )
         await self.global_thread.start()  # global stores complete before any task runs
         app = self.config.application_id
-        # exactly_once_v2 (KIP-447): one transactional producer per stream thread. Its id is
-        # stable here (Kafka adds a process id), so a restarted instance fences the crashed
-        # one at once and its open transaction is aborted, instead of waiting for the
-        # transaction timeout.
+        self.process_id = process_id(self.config.state_dir, app)
+        # Kafka's client.id default, and its threads' clients' ids (StreamThread#getConsumerClientId).
+        client = self.config.client_id or f"{app}-{self.process_id}"
+        self.thread_client_id = f"{client}-StreamThread-1"
+        # exactly_once_v2 (KIP-447): one transactional producer per stream thread, with
+        # Kafka's id `<application.id>-<processId>-<thread>`. The process id is kept in the
+        # state directory, so a restarted instance fences the crashed one at once and its
+        # open transaction is aborted, instead of waiting for the transaction timeout.
         self.eos = self.config.processing_guarantee == EXACTLY_ONCE_V2
         self.producer = self.backend.producer(
             ProducerConfig(
                 acks="all", linger_ms=100, batch_size=65_536, enable_idempotence=True,
-                transactional_id=f"{app}-StreamThread-1" if self.eos else None,
+                transactional_id=f"{app}-{self.process_id}-1" if self.eos else None,
             )
         )  # fmt: skip
         if self.eos:
@@ -149,12 +179,22 @@ class KafkaStreams:
             self.producer.begin_transaction()
         self.consumer = self.backend.consumer(
             ConsumerConfig(
-                group_id=app, client_id=f"{app}-StreamThread-1-consumer", enable_auto_commit=False,
+                group_id=app, client_id=f"{self.thread_client_id}-consumer", enable_auto_commit=False,
                 auto_offset_reset="earliest", max_poll_records=1000, fetch_max_wait_ms=100,
                 isolation_level=self._isolation,
             )
         )  # fmt: skip
-        self.consumer.subscribe(sorted(self.plan.sources))
+        changelogs_of = {
+            sub.id: [self.plan.changelogs[s] for s in sorted(sub.stores) if s in self.plan.changelogs]
+            for sub in self._subs.values()
+        }
+        self.membership = StreamsMembership(
+            self.backend, self.config, self.plan, changelogs_of, self.process_id,
+            f"{self.thread_client_id}-consumer",
+        )  # fmt: skip
+        self._standby = StandbyUpdater(
+            self.backend, f"{self.thread_client_id}-restore-consumer", self._isolation
+        )
         self._set_state(REBALANCING)
         self._run = asyncio.get_running_loop().create_task(self._loop(), name=f"streams {app}")
 
@@ -195,8 +235,15 @@ class KafkaStreams:
         clean = False
         try:
             while not self._stopping:
-                records = await self.consumer.poll(100)
-                await self._reassign()
+                await self.membership.heartbeat(asyncio.get_running_loop().time())
+                if self.membership.needs_rejoin:
+                    await self._rebalance()
+                if self._by_partition:
+                    records = await self.consumer.poll(100)
+                else:  # no active task: the standbys, and the heartbeats, still go on
+                    records = []
+                    await clock.sleep(0.05)
+                await self._standby.poll()
                 for r in records:
                     task = self._by_partition.get((r.topic, r.partition))
                     if task is None:  # not ours any more
@@ -211,12 +258,11 @@ class KafkaStreams:
                 await self._send()
                 now = asyncio.get_running_loop().time()
                 if now - last_commit >= interval or self._commit_now:
-                    await self.commit()
+                    await self._commit_or_rejoin()
                     last_commit, self._commit_now = now, False
                 if not records:
                     await clock.sleep(0)
-            await self.commit()
-            clean = True
+            clean = await self._commit_or_rejoin()  # a dropped member's last transaction is aborted
         except asyncio.CancelledError:
             raise
         except BaseException as error:
@@ -236,9 +282,16 @@ class KafkaStreams:
             self._retire(task)
         for state in self._states.values():
             await state.close()
+        for standby in self.standbys.values():  # a kill writes nothing: the file keeps its last flush
+            await (standby.close() if clean else standby.state.close())
+        self.standbys.clear()
         await self.global_thread.close()
         self.tasks.clear()
         self._states.clear()
+        with contextlib.suppress(Exception):
+            await self.membership.leave()
+        with contextlib.suppress(Exception):
+            await self._standby.close()
         with contextlib.suppress(Exception):
             await self.consumer.close()
         with contextlib.suppress(Exception):
@@ -289,6 +342,12 @@ class KafkaStreams:
             TopicPartition(t, p): o for (t, p), o in self._consumed.items() if (t, p) in self._by_partition
         }
         if self.eos:
+            if offsets and not await self.membership.still_member():
+                raise KafkaError(
+                    ErrorCode.ILLEGAL_GENERATION,
+                    f"{self.membership.member.group_id}: this member was dropped from the group, "
+                    "its tasks may run elsewhere (TaskMigratedException): its transaction is aborted",
+                )
             if offsets:
                 await self.producer.send_offsets_to_transaction(
                     {(tp.topic, tp.partition): o for tp, o in offsets.items()}, self.config.application_id
@@ -302,29 +361,129 @@ class KafkaStreams:
                 if (topic, task.partition) in self._written
             }
             await self._states[task_id].flush(task.stores, checkpoint)
+        for standby in self.standbys.values():
+            await standby.flush()
         if offsets and not self.eos:
-            await self.consumer.commit(offsets)
+            await self.membership.member.commit_offsets(
+                {(tp.topic, tp.partition): o for tp, o in offsets.items()}
+            )
         if offsets:
             self.committed.update({(tp.topic, tp.partition): o for tp, o in offsets.items()})
 
     # --- tasks --------------------------------------------------------------------------
-    async def _reassign(self) -> None:
-        assigned = {(tp.topic, tp.partition) for tp in self.consumer.assignment()}
-        if assigned == set(self._by_partition):
-            if self.state == REBALANCING and assigned:
-                self._set_state(RUNNING)
-            return
-        wanted = {f"{self.plan.sources[t]}_{p}" for t, p in assigned}
-        for task_id in [t for t in self.tasks if t not in wanted]:
-            self._retire(self.tasks.pop(task_id))
-            await self._states.pop(task_id).close()
-        self._by_partition = {}
-        for topic, partition in sorted(assigned):
-            task_id = f"{self.plan.sources[topic]}_{partition}"
-            if task_id not in self.tasks:
-                await self._create_task(task_id, self.plan.sources[topic], partition)
-            self._by_partition[(topic, partition)] = self.tasks[task_id]
+    async def _commit_or_rejoin(self) -> bool:
+        """A commit; False when the group rebalances under it (a rejoin at the loop's next
+        turn)."""
+        try:
+            await self.commit()
+        except KafkaError as error:
+            if not self.membership.commit_failed(error):
+                raise
+            log.info("commit of %s met %s: rejoining", self.config.application_id, error.code.name)
+            return False
+        return True
+
+    async def _rebalance(self) -> None:
+        """Commit what is owned, rejoin, then close, create and promote tasks as assigned."""
+        m = self.membership
+        self._set_state(REBALANCING)
+        if not m.dropped and (self.tasks or self.standbys):
+            await self._commit_or_rejoin()
+        if m.dropped:  # TaskMigratedException: another instance may own them already
+            if self.eos:  # what they wrote since the last commit must never commit now
+                await self.producer.abort_transaction()
+                self.producer.begin_transaction()
+                self._unacked = []
+            for task_id in list(self.tasks):
+                await self._close_task(task_id)
+        info = await m.rebalance(await self._subscription(), asyncio.get_running_loop().time())
+        await self._apply(info, m.partitions)
         self._set_state(RUNNING)
+
+    async def _subscription(self) -> SubscriptionInfo:
+        """What this instance tells the leader: its tasks and how far each local state is."""
+        sums = {task_id: LATEST_OFFSET for task_id in self.tasks}
+        sums.update(self._standby.lag_sums())
+        root = self.config.state_dir / self.config.application_id
+        known = set(self.membership.tasks())
+        for path in sorted(root.glob("*_*/state.db")) if root.exists() else []:
+            task_id = path.parent.name
+            if task_id in sums or task_id not in known:
+                continue
+            state = TaskState(self.config.state_dir, self.config.application_id, task_id)
+            checkpoint = await state.open()  # a task directory left by an earlier run
+            await state.close()
+            if checkpoint:
+                sums[task_id] = sum(checkpoint.values())
+        return SubscriptionInfo(
+            self.membership.process_id, self.config.application_server, sorted(self.tasks),
+            sorted(self.standbys), sums,
+        )  # fmt: skip
+
+    async def _close_task(self, task_id: str) -> None:
+        task = self.tasks.pop(task_id)
+        self._retire(task)
+        await self._states.pop(task_id).close()
+        for key in [k for k, t in self._by_partition.items() if t is task]:
+            del self._by_partition[key]
+            self._consumed.pop(key, None)
+
+    async def _apply(self, info: AssignmentInfo, partitions: list[tuple[str, int]]) -> None:
+        active, standby = set(info.active_tasks), set(info.standby_tasks)
+        kept = {tp: self._consumed[tp] for tp in partitions if tp in self._consumed}
+        for task_id in [t for t in self.tasks if t not in active]:
+            await self._close_task(task_id)
+        for task_id in [t for t in self.standbys if t not in standby]:
+            await self.standbys.pop(task_id).close()  # written first: a promotion starts from it
+        for task_id in sorted(active - set(self.tasks), key=task_partition):
+            await self._create_task(task_id, *task_partition(task_id))
+        for task_id in sorted(standby - set(self.standbys), key=task_partition):
+            self.standbys[task_id] = await self._create_standby(task_id)
+        self._standby.set_tasks(self.standbys)
+        # A partition starts at the group's committed offset unless its task went on here
+        # (a task closed without a commit, as a dropped member's, must not skip what it
+        # read since): positions forgotten, then the kept ones sought.
+        self.consumer.assign([])
+        self.consumer.assign([TopicPartition(*tp) for tp in partitions])
+        for tp, offset in kept.items():
+            self.consumer.seek(TopicPartition(*tp), offset)
+        self._by_partition = {tp: self.tasks[self.membership.task_of(*tp)] for tp in partitions}
+
+    async def _create_standby(self, task_id: str) -> StandbyTask:
+        config = self.config
+        sub, partition = task_partition(task_id)
+        stores = {
+            name: self.topology.stores[name].build(config.default_key_serde, config.default_value_serde)
+            for name in self._subs[sub].stores
+            if name in self.plan.changelogs
+        }
+        changelogs = {name: self.plan.changelogs[name] for name in stores}
+        standby = StandbyTask(
+            task_id,
+            partition,
+            stores,
+            changelogs,
+            TaskState(config.state_dir, config.application_id, task_id),
+        )
+        await standby.open(self.backend)
+        return standby
+
+    # --- interactive queries' metadata (KIP-535) -----------------------------------------
+    def query_metadata_for_key(self, store_name: str, key: Any, serializer: Serde) -> KeyQueryMetadata:
+        """Which instance hosts `key` of `store_name` (active, standbys) and its partition:
+        Kafka's `KafkaStreams#queryMetadataForKey`, from the last assignment."""
+        return key_query_metadata(self, store_name, key, serializer)
+
+    def streams_metadata_for_store(self, store_name: str) -> list[StreamsMetadata]:
+        """Every instance (by application.server) that has `store_name`, active or standby."""
+        return [
+            m
+            for m in streams_metadata(self)
+            if store_name in m.state_store_names | m.standby_state_store_names
+        ]
+
+    def metadata_for_all_streams_clients(self) -> list[StreamsMetadata]:
+        return streams_metadata(self)
 
     async def _create_task(self, task_id: str, sub_id: int, partition: int) -> None:
         config, sub = self.config, self._subs[sub_id]
@@ -371,7 +530,7 @@ class KafkaStreams:
         reader = self.backend.consumer(
             ConsumerConfig(
                 auto_offset_reset="earliest", enable_auto_commit=False, fetch_max_wait_ms=50,
-                max_poll_records=10_000, client_id=f"{self.config.application_id}-restore-consumer",
+                max_poll_records=10_000, client_id=f"{self.thread_client_id}-restore-consumer",
                 isolation_level=self._isolation,
             )
         )  # fmt: skip

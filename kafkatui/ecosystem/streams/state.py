@@ -8,6 +8,8 @@ not trusted and the changelog is read from its start (Kafka wipes such a store t
 
 from __future__ import annotations
 
+import json
+import uuid
 from pathlib import Path
 
 import aiosqlite
@@ -76,3 +78,19 @@ class TaskState:
         if self._db is not None:
             db, self._db = self._db, None
             await db.close()
+
+
+def process_id(state_dir: Path, application_id: str) -> str:
+    """The instance's process id, kept in `<state.dir>/<application.id>/kafka-streams-process-metadata`
+    as Kafka has done since 3.4 (KAFKA-10716): a restart on the same state directory is
+    the same process to the group's assignor and to the transaction coordinator."""
+    path = state_dir / application_id / "kafka-streams-process-metadata"
+    try:
+        found = json.loads(path.read_text())["processId"]
+        return str(uuid.UUID(found))
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    made = str(uuid.uuid4())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"processId": made}))
+    return made

@@ -78,3 +78,25 @@ def test_a_key_is_found_on_the_instance_hosting_its_partition() -> None:
         owner = next(c for c in clients if f"0_{partition}" in result.active[c.client_id])
         assert host_for_key(hosts, "words", key, 3) == owner.application_server
     assert host_for_key(hosts, "other", b"kafka", 3) is None
+
+
+def test_an_owner_over_its_share_gives_up_what_another_has_state_for() -> None:
+    # b restarted on its state directory (0_3..0_5, caught up) while a ran everything.
+    a = ClientState("a", previous_active=set(TASKS))
+    b = ClientState("b", task_lags={"1_0": 0, "1_1": 3, "1_2": 0})
+    result = assign_tasks(TASKS, [a, b])
+    assert set(result.active["b"]) == {"1_0", "1_1", "1_2"}
+    assert set(result.active["a"]) == {"0_0", "0_1", "0_2"}
+    # the other way round: what b has state for stays with b whichever names sort first
+    result = assign_tasks(
+        TASKS, [ClientState("z", previous_active=set(TASKS)), ClientState("b", task_lags={"0_0": 0})]
+    )
+    assert "0_0" in result.active["b"]
+
+
+def test_uneven_counts_differ_by_one_at_most() -> None:
+    a = ClientState("a", previous_active={"0_0", "0_1"})
+    b = ClientState("b", previous_active={"0_2", "0_3"})
+    result = assign_tasks(["0_0", "0_1", "0_2", "0_3"], [a, b, ClientState("c")])
+    assert sorted(len(t) for t in result.active.values()) == [1, 1, 2]
+    assert len(result.active["c"]) == 1

@@ -76,8 +76,9 @@ async def test_list_status_and_a_reset_that_counts_from_scratch(kind: str, tmp_p
         with pytest.raises(KafkaError) as refused:
             await plan_application_reset(served.backend, APP_ID)
         assert refused.value.code is ErrorCode.NON_EMPTY_GROUP
-        assert "is still active and has following members: [clicks-StreamThread-1-consumer]" in str(
-            refused.value
+        assert (
+            "is still active and has following members: "
+            f"[clicks-{streams.process_id}-StreamThread-1-consumer]" in str(refused.value)
         )
         await streams.close()
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import pytest
+from textual.app import App
+from textual.notifications import Notification, Notifications
 from textual.pilot import Pilot
 
 from kafkatui.backends.base import Backend
@@ -18,6 +20,40 @@ from kafkatui.tui.app import KafkaTuiApp
 from kafkatui.tui.config import Settings
 
 SIZE = (120, 36)
+
+
+class RecordedNotifications(Notifications):
+    """The app's notifications, each also kept once given: a toast lasts seconds of wall
+    time, which a loaded machine can spend before the pilot looks at it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.given: list[Notification] = []
+
+    def add(self, notification: Notification) -> RecordedNotifications:
+        self.given.append(notification)
+        super().add(notification)
+        return self
+
+    def clear(self) -> RecordedNotifications:
+        self.given.clear()  # app.clear_notifications(): "given since then" from now on
+        super().clear()
+        return self
+
+
+def record_notifications(app: App[None]) -> list[Notification]:
+    """From now on, every notification `app` gives (expired or not), in order."""
+    recorded = RecordedNotifications()
+    app._notifications = recorded
+    return recorded.given
+
+
+def notices(app: App[None]) -> list[Notification]:
+    """Every notification given since the last `clear_notifications()` by an app from
+    `make_app` (or one recorded)."""
+    recorded = app._notifications
+    assert isinstance(recorded, RecordedNotifications), "record_notifications(app) first"
+    return recorded.given
 
 
 def make_app(
@@ -43,9 +79,11 @@ def make_app(
             await setup(backend)
         return backend
 
-    return KafkaTuiApp(
+    app = KafkaTuiApp(
         factory, settings=Settings(), language=language, theme=theme, welcome=welcome, event_interval=0.05
     )
+    record_notifications(app)  # type: ignore[arg-type]
+    return app
 
 
 async def until(pilot: Pilot[None], condition: Callable[[], bool], what: str, *, rounds: int = 400) -> None:
@@ -71,7 +109,9 @@ def make_remote_app(bootstrap: str, setup: Callable[[Backend], Awaitable[None]] 
         backend.watch(0.2)  # what other clients do shows within a fifth of a second
         return backend
 
-    return KafkaTuiApp(factory, settings=Settings(), language="en", welcome=False, event_interval=0.05)
+    app = KafkaTuiApp(factory, settings=Settings(), language="en", welcome=False, event_interval=0.05)
+    record_notifications(app)  # type: ignore[arg-type]
+    return app
 
 
 async def sales(backend: Backend) -> None:

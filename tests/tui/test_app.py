@@ -8,7 +8,7 @@ from kafkatui.tui.screens.confirm import ConfirmScreen
 from kafkatui.tui.screens.create_topic import CreateTopicScreen, TopicSpec
 from kafkatui.tui.screens.help import HelpScreen
 from kafkatui.tui.screens.welcome import WelcomeScreen
-from tests.tui.conftest import SIZE, make_app, sales, until
+from tests.tui.conftest import SIZE, make_app, notices, sales, until
 
 
 async def _ready(app: KafkaTuiApp, pilot) -> None:  # type: ignore[no-untyped-def]
@@ -116,18 +116,8 @@ async def test_theme_switch_and_unknown_theme_warning() -> None:
         await pilot.pause()
         assert app.current_theme.name == "kafkatui-high-contrast"
     bad = make_app(theme="nope")
-    # Every notice as it is given: on a loaded machine the app can take longer to mount
-    # than the notification stays up, so reading the toasts afterwards is a race.
-    notices: list[str] = []
-    notify = bad.notify
-
-    def recording(message: str, *args: object, **kwargs: object) -> None:
-        notices.append(message)
-        notify(message, *args, **kwargs)  # type: ignore[arg-type]
-
-    bad.notify = recording  # type: ignore[method-assign]
     async with bad.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: any("nope" in n for n in notices), "the warning")
+        await until(pilot, lambda: any("nope" in n.message for n in notices(bad)), "the warning")
         assert bad.theme == "kafkatui-dark"
         await _ready(bad, pilot)
 

@@ -21,6 +21,7 @@ from kafkatui.tui.panels.produce import AutoCounters, ProducePanel, RecordProduc
 from kafkatui.tui.stylesheets import component_stylesheets
 from kafkatui.tui.widgets.acks_latency import AcksLatency, AcksLatencyStats
 from kafkatui.tui.widgets.producer_path import ProducerPath, StepBox
+from tests.tui.conftest import notices, record_notifications, until
 
 KEY_PARTITION = partition_for_key(b"client-1", 3)
 Registered = Sequence[tuple[str, str, str]]  # (subject, schema type, schema), registered in order
@@ -55,6 +56,7 @@ class Harness(App[None]):
 
     def __init__(self, *, schema_registry: bool = False, registered: Registered = ()) -> None:
         super().__init__()
+        record_notifications(self)
         self.backend: EmbeddedBackend | None = None
         self.produced: list[RecordProduced] = []
         self.schema_registry = schema_registry
@@ -350,7 +352,7 @@ async def test_send_error_is_a_notification_and_an_inline_line() -> None:
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
 
-        [note] = list(app._notifications)
+        [note] = notices(app)
         assert note.title == "UNKNOWN_TOPIC_OR_PARTITION"
         assert note.severity == "error"
         path = panel.query_one(ProducerPath)
@@ -450,17 +452,18 @@ async def test_acks_latency_builds_up_live_for_the_setting_switched_to() -> None
         panel.query_one("#acks-1", RadioButton).value = True
         await fill(pilot, panel, value="tick", rate="100")
         panel.query_one("#auto", Switch).value = True
-        await pilot.pause(0.6)
+        # Bounded waits, not fixed pauses: a loaded machine sends fewer records a second.
+        await until(pilot, lambda: sends_by_acks(panel)["1"] > 0, "acks=1 sends")
         running = sends_by_acks(panel)
         assert running["1"] > 0 and running["0"] == running["all"] == 0
 
         panel.query_one("#acks-0", RadioButton).value = True  # while records flow
-        await pilot.pause(0.6)
+        await until(pilot, lambda: sends_by_acks(panel)["0"] > 0, "acks=0 sends")
         assert panel.auto_running
         first = sends_by_acks(panel)
         assert chosen_acks(panel) == "0"
         assert first["0"] > 0
-        await pilot.pause(0.6)
+        await until(pilot, lambda: sends_by_acks(panel)["0"] > first["0"], "more acks=0 sends")
         second = sends_by_acks(panel)
         assert second["0"] > first["0"]  # redrawn while auto-produce runs, not only at the end
         assert second["1"] == first["1"]  # the new records went out with acks=0

@@ -16,7 +16,7 @@ from kafkatui.ecosystem.serde.client import RegistryClient
 from kafkatui.tui.app import KafkaTuiApp
 from kafkatui.tui.panels.schemas import SchemasPanel
 from kafkatui.tui.registry_serde import NO_REGISTRY
-from tests.tui.conftest import SIZE, make_app
+from tests.tui.conftest import SIZE, make_app, notices
 
 
 def avro(*fields: dict[str, Any]) -> str:
@@ -88,7 +88,7 @@ async def paste(pilot: Pilot[None], text: str) -> None:
 
 
 def notifications(app: KafkaTuiApp) -> list[tuple[str, str]]:
-    return [(n.title, n.message) for n in app._notifications]
+    return [(n.title, n.message) for n in notices(app)]
 
 
 async def test_register_evolve_refuse_and_change_compatibility() -> None:

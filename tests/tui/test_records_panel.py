@@ -376,6 +376,58 @@ async def test_reset_plans_earliest_latest_and_time() -> None:
         await backend.close()
 
 
+async def committed(backend: EmbeddedBackend, group: str) -> dict[int, int]:
+    return {p.partition: p.committed for p in (await backend.describe_group(group)).partitions}
+
+
+async def test_a_group_is_reset_to_the_selected_record_after_a_dry_run() -> None:
+    async def setup(backend: EmbeddedBackend, clock: ManualClock) -> None:
+        await reset_setup(backend)
+        await backend.alter_group_offsets("other", {("jobs", 0): 0})
+
+    app = RecordsApp(setup)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.panel.table.cursor = app.panel.table.rows.find(1, 2)
+        await pilot.press("o")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ResetOffsetsScreen)
+        assert "--topic jobs:1 --to-offset 2" in str(screen.query_one("#reset-title", Static).render())
+        screen.query_one("#reset-group", Select).value = "batch"
+        await settle(pilot)
+        lines = str(screen.query_one("#reset-preview", Static).render()).splitlines()
+        assert lines[1].split() == ["jobs", "1", "1", "2", "3", "2"] and len(lines) == 4  # P1 only
+        assert await committed(app.backend, "batch") == {0: 1, 1: 1, 2: 1}  # a dry run changes nothing
+        screen.query_one("#reset-group", Select).value = "other"  # no offset on P1 yet: lag from its HW
+        await settle(pilot)
+        lines = str(screen.query_one("#reset-preview", Static).render()).splitlines()
+        assert lines[1].split() == ["jobs", "1", "-", "2", "-", "2"]
+        screen.query_one("#reset-group", Select).value = "batch"
+        await settle(pilot)
+        await pilot.press("ctrl+e")
+        await settle(pilot)
+        assert not isinstance(app.screen, ResetOffsetsScreen)
+        assert await committed(app.backend, "batch") == {0: 1, 1: 2, 2: 1}
+
+        # A group with a member: Kafka resets only an inactive group, and nothing is executed.
+        await app.backend.add_consumer("batch", "jobs", "range")
+        await app.backend.cluster.settle()  # the JoinGroup arrives: PreparingRebalance
+        app.panel.table.cursor = app.panel.table.rows.find(2, 3)
+        await pilot.press("o")
+        await settle(pilot)
+        app.screen.query_one("#reset-group", Select).value = "batch"
+        await settle(pilot)
+        preview = str(app.screen.query_one("#reset-preview", Static).render())
+        assert preview.startswith(
+            "NON_EMPTY_GROUP: Assignments can only be reset if the group 'batch' is inactive"
+        )
+        await pilot.press("ctrl+e")
+        await settle(pilot)
+        assert isinstance(app.screen, ResetOffsetsScreen)
+        assert (await committed(app.backend, "batch"))[2] == 1
+
+
 async def many(backend: EmbeddedBackend, clock: ManualClock) -> None:
     """20,000 JSON records in one partition, in batches of 500 (one produce each would be slow)."""
     from kafkatui.common.clients import ProducerConfig

@@ -25,6 +25,7 @@ from kafkatui.ecosystem.browse.filters import ScanCounts
 from kafkatui.ecosystem.browse.lines import ndjson_line
 from kafkatui.ecosystem.browse.seek import PartitionRange, parse_time, plan
 from kafkatui.tui.panels.base import Panel, reports_errors
+from kafkatui.tui.panels.groups_reset import RecordTarget, ResetOffsetsScreen
 from kafkatui.tui.panels.records_actions import ExportScreen, RepublishScreen, export_rows
 from kafkatui.tui.panels.records_detail import RecordsDetail
 from kafkatui.tui.panels.records_filter import (
@@ -78,6 +79,10 @@ class RecordsPanel(Panel):
         Binding(
             "e", "export", "Export", id="records.export",
             tooltip="Write the records shown to an NDJSON or CSV file",
+        ),
+        Binding(
+            "o", "reset_group", "Reset group here", id="records.reset_group",
+            tooltip="Reset a consumer group to this record (a dry run first; only a group without members)",
         ),
         Binding(
             "escape", "close_details", "Close details", show=False, id="records.close_details",
@@ -507,6 +512,19 @@ class RecordsPanel(Panel):
             return
         self.app.push_screen(RepublishScreen(self.backend, self.topic, record, self.backend.topic_names()))
 
+    @reports_errors
+    async def action_reset_group(self) -> None:
+        """kafka-consumer-groups.sh --reset-offsets --topic t:p --to-offset N, N this record's
+        offset: the Groups panel's dialog, the group chosen in it."""
+        record = self.selected()
+        if record is None or self.topic is None:
+            return
+        groups = sorted(await self.backend.groups())
+        if not groups:
+            raise KafkaError(ErrorCode.GROUP_ID_NOT_FOUND, "no consumer group to reset yet")
+        target = RecordTarget(self.topic, record.partition, record.offset)
+        self.app.push_screen(ResetOffsetsScreen(self.backend, target=target, groups=groups))
+
     def action_export(self) -> None:
         if self.topic is None or not len(self.table.rows):
             return
@@ -534,8 +552,10 @@ class RecordsPanel(Panel):
         return super().check_action(action, parameters)
 
     def unavailable(self, action: str) -> str | None:
-        if self.topic is None and action in ("follow", "copy", "republish", "export", "seek", "filter"):
+        if self.topic is None and action in (
+            "follow", "copy", "republish", "export", "seek", "filter", "reset_group",
+        ):  # fmt: skip
             return "No topic shown: choose one above (or create one in Topics, 2 then n)."
-        if action in ("copy", "republish") and self.selected() is None:
+        if action in ("copy", "republish", "reset_group") and self.selected() is None:
             return "No record under the cursor."
         return super().unavailable(action)

@@ -1,7 +1,8 @@
 """The Records panel: find records in a topic. A virtual table of a topic's records (all
 partitions or one), filters (contains/regex, jq, time, partition and offsets) remembered
-per topic, seek by offset or time, a live tail, a record's details and what can be done
-with it (copy, republish, export)."""
+per topic across sessions (`records_saved`), seek by offset or time, a live tail, a
+record's details and what can be done with it (copy, republish, export, reset a group
+to it)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ from kafkatui.tui.panels.records_filter import (
     scan,
     scan_summary,
 )
+from kafkatui.tui.panels.records_saved import SavedFilters
 from kafkatui.tui.widgets.records_rows import MatchRows, RangeRows
 from kafkatui.tui.widgets.records_table import RecordsTable
 
@@ -70,6 +72,10 @@ class RecordsPanel(Panel):
             tooltip="Live tail: show new records as they arrive, the filter applied",
         ),
         Binding("p", "pause", "Pause", id="records.pause", tooltip="Pause or resume the live tail"),
+        Binding(
+            "c", "clear_filter", "Clear", id="records.clear_filter",
+            tooltip="Empty this topic's filter fields and forget its saved filter",
+        ),
         Binding("x", "cancel_scan", "Cancel scan", id="records.cancel", tooltip="Stop the filter's scan"),
         Binding("y", "copy", "Copy", id="records.copy", tooltip="Copy the record as an NDJSON line (OSC 52)"),
         Binding(
@@ -81,7 +87,7 @@ class RecordsPanel(Panel):
             tooltip="Write the records shown to an NDJSON or CSV file",
         ),
         Binding(
-            "o", "reset_group", "Reset group here", id="records.reset_group",
+            "o", "reset_group", "Reset group", id="records.reset_group",
             tooltip="Reset a consumer group to this record (a dry run first; only a group without members)",
         ),
         Binding(
@@ -90,11 +96,12 @@ class RecordsPanel(Panel):
         ),
     ]  # fmt: skip
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, saved: SavedFilters | None = None) -> None:
         super().__init__(backend)
         self.topic: str | None = None
         self._topic_names: list[str] = []
-        self.specs: dict[str, FilterSpec] = {}  # remembered per topic, for the session
+        self.saved = saved if saved is not None else SavedFilters()
+        self.specs: dict[str, FilterSpec] | None = None  # per topic; read from `saved` on first use
         self.starts: dict[str, dict[int, int]] = {}  # where seek put each partition
         self.compiled: CompiledFilter | None = None
         self.scanner: Worker[None] | None = None
@@ -213,9 +220,23 @@ class RecordsPanel(Panel):
         select = self.query_one("#records-topic", Select)
         with select.prevent(Select.Changed):
             select.value = topic
-        self._fill_filter_fields(self.specs.get(topic, FilterSpec()))
+        self._fill_filter_fields(self._specs().get(topic, FilterSpec()))
         self.refresh_bindings()
         await self.apply()
+
+    def _specs(self) -> dict[str, FilterSpec]:
+        if self.specs is None:
+            self.specs = self.saved.load()
+            for warning in self.saved.warnings:
+                self.app.notify(warning, title="Saved filters", severity="warning", timeout=8)
+        return self.specs
+
+    def _remember(self, topic: str, spec: FilterSpec) -> None:
+        self._specs()[topic] = spec
+        try:
+            self.saved.save(topic, spec)
+        except OSError as error:  # kept for the session all the same
+            self.app.notify(f"{self.saved.path}: {error}", title="Filter not saved", severity="warning")
 
     def _fill_filter_fields(self, spec: FilterSpec) -> None:
         for widget_id, name in _SPEC_INPUTS.items():
@@ -261,7 +282,7 @@ class RecordsPanel(Panel):
             return
         self._cancel_scan()
         spec = self.spec_from_fields()
-        self.specs[self.topic] = spec
+        self._remember(self.topic, spec)
         error = self.query_one("#records-error", Static)
         try:
             compiled = compile_spec(spec, self._ranges())
@@ -334,6 +355,12 @@ class RecordsPanel(Panel):
             self.scanner.cancel()
             self.scanning = False
             self.scan_note = "cancelled"
+
+    async def action_clear_filter(self) -> None:
+        if self.topic is None:
+            return
+        self._fill_filter_fields(FilterSpec())
+        await self.apply()  # an empty filter: forgotten by `saved` too
 
     def action_cancel_scan(self) -> None:
         self._cancel_scan()
@@ -553,7 +580,7 @@ class RecordsPanel(Panel):
 
     def unavailable(self, action: str) -> str | None:
         if self.topic is None and action in (
-            "follow", "copy", "republish", "export", "seek", "filter", "reset_group",
+            "follow", "copy", "republish", "export", "seek", "filter", "reset_group", "clear_filter",
         ):  # fmt: skip
             return "No topic shown: choose one above (or create one in Topics, 2 then n)."
         if action in ("copy", "republish", "reset_group") and self.selected() is None:

@@ -111,6 +111,7 @@ class RecordsPanel(Panel):
         self.paused = asyncio.Event()
         self.paused.set()  # set: running
         self._arrivals: deque[tuple[float, int]] = deque()
+        self._bindings_state: tuple[object, ...] = ()
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="records-bar"):
@@ -221,8 +222,17 @@ class RecordsPanel(Panel):
         with select.prevent(Select.Changed):
             select.value = topic
         self._fill_filter_fields(self._specs().get(topic, FilterSpec()))
-        self.refresh_bindings()
+        self._refresh_bindings()
         await self.apply()
+
+    def _refresh_bindings(self) -> None:
+        """The footer again, if what its keys depend on changed since it was drawn: its
+        rebuild is the dearest part of showing a topic (and Highlighted comes with every
+        page read)."""
+        state = (self.topic is None, not len(self.table.rows), self.details_open, self.scanning, self.tailing)
+        if state != self._bindings_state:
+            self._bindings_state = state
+            self.refresh_bindings()
 
     def _specs(self) -> dict[str, FilterSpec]:
         if self.specs is None:
@@ -507,7 +517,7 @@ class RecordsPanel(Panel):
     # --- a record --------------------------------------------------------------------
 
     def on_records_table_highlighted(self, message: RecordsTable.Highlighted) -> None:
-        self.refresh_bindings()  # copy and republish need a record under the cursor
+        self._refresh_bindings()  # copy and republish need a record under the cursor
         if self.details_open and message.record is not None and message.record != self.detail.record:
             self.detail.record = message.record
 
@@ -583,6 +593,6 @@ class RecordsPanel(Panel):
             "follow", "copy", "republish", "export", "seek", "filter", "reset_group", "clear_filter",
         ):  # fmt: skip
             return "No topic shown: choose one above (or create one in Topics, 2 then n)."
-        if action in ("copy", "republish", "reset_group") and self.selected() is None:
-            return "No record under the cursor."
+        if action in ("copy", "republish", "reset_group") and not len(self.table.rows):
+            return "No record under the cursor."  # one whose page is not read yet: the action does nothing
         return super().unavailable(action)

@@ -27,6 +27,7 @@ from kafkatui.ecosystem.browse.lines import ndjson_line
 from kafkatui.ecosystem.browse.seek import PartitionRange, parse_time, plan
 from kafkatui.tui.panels.base import Panel, reports_errors
 from kafkatui.tui.panels.groups_reset import RecordTarget, ResetOffsetsScreen
+from kafkatui.tui.panels.log_topics import TopicPanel
 from kafkatui.tui.panels.records_actions import ExportScreen, RepublishScreen, export_rows
 from kafkatui.tui.panels.records_detail import RecordsDetail
 from kafkatui.tui.panels.records_filter import (
@@ -51,8 +52,11 @@ _SPEC_INPUTS = {
 }  # fmt: skip
 
 
-class RecordsPanel(Panel):
+class RecordsPanel(TopicPanel):
     """A topic's records as a table you can filter, seek, follow and act on."""
+
+    NO_TOPICS = NO_TOPICS
+    NO_TOPIC_CHOSEN = NO_TOPICS  # it shows the first topic at once
 
     PANEL_ID = "records"
     TITLE = "Records"
@@ -98,8 +102,6 @@ class RecordsPanel(Panel):
 
     def __init__(self, backend: Backend, saved: SavedFilters | None = None) -> None:
         super().__init__(backend)
-        self.topic: str | None = None
-        self._topic_names: list[str] = []
         self.saved = saved if saved is not None else SavedFilters()
         self.specs: dict[str, FilterSpec] | None = None  # per topic; read from `saved` on first use
         self.starts: dict[str, dict[int, int]] = {}  # where seek put each partition
@@ -193,24 +195,6 @@ class RecordsPanel(Panel):
 
     # --- the topic -------------------------------------------------------------------
 
-    def _reload_topics(self) -> None:
-        names = self.backend.topic_names()
-        if names != self._topic_names:
-            self._topic_names = names
-            select = self.query_one("#records-topic", Select)
-            with select.prevent(Select.Changed):
-                select.set_options([(n, n) for n in names])
-                if self.topic in names:
-                    select.value = self.topic
-        if self.topic is not None and self.topic not in names:
-            self.topic = None
-        self._show_empty_state()
-
-    def _show_empty_state(self) -> None:
-        shown = self.topic is not None
-        self.query_one("#records-empty").display = not shown
-        self.query_one("#records-body").display = shown
-
     @reports_errors
     async def show(self, topic: str) -> None:
         """Show `topic` with its remembered filter and seek positions."""
@@ -218,9 +202,7 @@ class RecordsPanel(Panel):
         self._stop_tail()
         self.topic = topic
         self._reload_topics()
-        select = self.query_one("#records-topic", Select)
-        with select.prevent(Select.Changed):
-            select.value = topic
+        self._choose_in_select(topic)
         self._fill_filter_fields(self._specs().get(topic, FilterSpec()))
         self._refresh_bindings()
         await self.apply()

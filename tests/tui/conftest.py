@@ -4,6 +4,7 @@ the wire on a RemoteBackend (as `kafkatui --bootstrap-server` runs it)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pytest
 from textual.app import App
@@ -20,6 +21,15 @@ from kafkatui.tui.app import KafkaTuiApp
 from kafkatui.tui.config import Settings
 
 SIZE = (120, 36)
+
+
+@pytest.fixture(autouse=True)
+def user_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test its own user data dir (platformdirs reads XDG_DATA_HOME): the Records
+    panel's saved filters never reach the user's, nor one test's the next."""
+    path = tmp_path_factory.mktemp("user-data")
+    monkeypatch.setenv("XDG_DATA_HOME", str(path))
+    return path
 
 
 class RecordedNotifications(Notifications):

@@ -24,6 +24,8 @@ from kafkatui.tui.panels.groups_reset import ResetOffsetsScreen, dry_run_text, p
 from kafkatui.tui.panels.records import RecordsPanel
 from kafkatui.tui.panels.records_actions import ExportScreen, RepublishScreen
 from kafkatui.tui.panels.records_detail import hex_dump
+from kafkatui.tui.panels.records_filter import FilterSpec
+from kafkatui.tui.panels.records_saved import SavedFilters
 from kafkatui.tui.stylesheets import component_stylesheets
 from kafkatui.tui.widgets.records_rows import MatchRows, RangeRows
 
@@ -44,9 +46,10 @@ class RecordsApp(App[None]):
 
     CSS_PATH = component_stylesheets()
 
-    def __init__(self, setup: Setup | None = None) -> None:
+    def __init__(self, setup: Setup | None = None, saved: SavedFilters | None = None) -> None:
         super().__init__()
         self.setup = setup
+        self.saved = saved
         self.ready = asyncio.Event()
 
     async def on_mount(self) -> None:
@@ -55,7 +58,7 @@ class RecordsApp(App[None]):
         self.backend = EmbeddedBackend(cluster)
         if self.setup is not None:
             await self.setup(self.backend, self.clock)
-        self.panel = RecordsPanel(self.backend)
+        self.panel = RecordsPanel(self.backend, self.saved)
         await self.mount(self.panel)
         await self.panel.refresh_data()
         self.panel.table.focus()
@@ -374,6 +377,98 @@ async def test_reset_plans_earliest_latest_and_time() -> None:
         assert [r.new for r in await plan_group(backend, view, ResetStrategy.SHIFT_BY, "-5")] == [0, 0, 0]
     finally:
         await backend.close()
+
+
+async def test_a_topics_filter_is_there_in_the_next_session_until_cleared(tmp_path: Path) -> None:
+    path = tmp_path / "filters.json"
+    app = RecordsApp(orders, SavedFilters(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await type_into(pilot, "records-text", "client-1")
+        await type_into(pilot, "records-jq", "select(.price > 10)")
+        assert shown(app.panel) == [(0, 1)]
+    assert json.loads(path.read_text())["topics"] == {
+        "orders": {"text": "client-1", "jq": "select(.price > 10)"}
+    }
+
+    app = RecordsApp(orders, SavedFilters(path))  # a new session: a new cluster, the same file
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.panel.query_one("#records-jq", Input).value == "select(.price > 10)"
+        assert shown(app.panel) == [(0, 1)]
+        await pilot.press("c")
+        await settle(pilot)
+        assert app.panel.query_one("#records-text", Input).value == "" and len(shown(app.panel)) == 5
+    assert json.loads(path.read_text())["topics"] == {}
+    assert SavedFilters(path).load() == {}
+
+
+async def test_an_unreadable_filters_file_is_a_warning_and_rewritten(tmp_path: Path) -> None:
+    path = tmp_path / "filters.json"
+    path.write_text('{"version": 1, "topics": {"orders": {"jq": 5}, "other": {"text": "x", "regex": true}}}')
+    saved = SavedFilters(path)
+    assert saved.load() == {"other": FilterSpec(text="x", regex=True)}
+    assert saved.warnings == [f"{path}: the filter of topic 'orders' is not one; left out"]
+    path.write_text("{not json")
+    app = RecordsApp(orders, SavedFilters(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert [n.title for n in app._notifications] == ["Saved filters"]
+        assert len(shown(app.panel)) == 5  # empty filters, the panel works
+        await type_into(pilot, "records-text", "mouse")
+    assert json.loads(path.read_text())["topics"] == {"orders": {"text": "mouse"}}
+
+
+async def committed(backend: EmbeddedBackend, group: str) -> dict[int, int]:
+    return {p.partition: p.committed for p in (await backend.describe_group(group)).partitions}
+
+
+async def test_a_group_is_reset_to_the_selected_record_after_a_dry_run() -> None:
+    async def setup(backend: EmbeddedBackend, clock: ManualClock) -> None:
+        await reset_setup(backend)
+        await backend.alter_group_offsets("other", {("jobs", 0): 0})
+
+    app = RecordsApp(setup)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.panel.table.cursor = app.panel.table.rows.find(1, 2)
+        await pilot.press("o")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ResetOffsetsScreen)
+        assert "--topic jobs:1 --to-offset 2" in str(screen.query_one("#reset-title", Static).render())
+        screen.query_one("#reset-group", Select).value = "batch"
+        await settle(pilot)
+        lines = str(screen.query_one("#reset-preview", Static).render()).splitlines()
+        assert lines[1].split() == ["jobs", "1", "1", "2", "3", "2"] and len(lines) == 4  # P1 only
+        assert await committed(app.backend, "batch") == {0: 1, 1: 1, 2: 1}  # a dry run changes nothing
+        screen.query_one("#reset-group", Select).value = "other"  # no offset on P1 yet: lag from its HW
+        await settle(pilot)
+        lines = str(screen.query_one("#reset-preview", Static).render()).splitlines()
+        assert lines[1].split() == ["jobs", "1", "-", "2", "-", "2"]
+        screen.query_one("#reset-group", Select).value = "batch"
+        await settle(pilot)
+        await pilot.press("ctrl+e")
+        await settle(pilot)
+        assert not isinstance(app.screen, ResetOffsetsScreen)
+        assert await committed(app.backend, "batch") == {0: 1, 1: 2, 2: 1}
+
+        # A group with a member: Kafka resets only an inactive group, and nothing is executed.
+        await app.backend.add_consumer("batch", "jobs", "range")
+        await app.backend.cluster.settle()  # the JoinGroup arrives: PreparingRebalance
+        app.panel.table.cursor = app.panel.table.rows.find(2, 3)
+        await pilot.press("o")
+        await settle(pilot)
+        app.screen.query_one("#reset-group", Select).value = "batch"
+        await settle(pilot)
+        preview = str(app.screen.query_one("#reset-preview", Static).render())
+        assert preview.startswith(
+            "NON_EMPTY_GROUP: Assignments can only be reset if the group 'batch' is inactive"
+        )
+        await pilot.press("ctrl+e")
+        await settle(pilot)
+        assert isinstance(app.screen, ResetOffsetsScreen)
+        assert (await committed(app.backend, "batch"))[2] == 1
 
 
 async def many(backend: EmbeddedBackend, clock: ManualClock) -> None:

@@ -30,6 +30,7 @@ from kafkatui.common.events import (
     TransactionStateChanged,
 )
 from kafkatui.tui.panels.base import Panel, reports_errors
+from kafkatui.tui.panels.log_topics import TopicPanel
 from kafkatui.tui.registry import FramingView, RegistryBrowser, framing_without_registry, looks_framed
 from kafkatui.tui.screens.jump import JumpScreen
 from kafkatui.tui.widgets.framing import RecordFraming
@@ -38,8 +39,7 @@ from kafkatui.tui.widgets.log_view import LogView
 from kafkatui.tui.widgets.record_detail import RecordDetail
 from kafkatui.tui.widgets.record_text import control_label, printable
 
-NO_TOPICS = "No topics yet — create one in Topics (n)"
-NO_TOPIC_CHOSEN = "Choose a topic above."
+NO_TOPICS = TopicPanel.NO_TOPICS  # what the panel says with no topic in the cluster
 _BOUNDS_EVENTS = (
     HighWatermarkAdvanced, LeaderElected, PartitionsCreated, BrokerStarted, BrokerStopped,
     LogStartOffsetAdvanced,
@@ -49,7 +49,7 @@ LAYOUT_EVERY = 2.0  # seconds between segment reads while records arrive
 CLEANED_SHOWN = 4.0  # seconds the removed offsets stay marked "cleaned"
 
 
-class LogPanel(Panel):
+class LogPanel(TopicPanel):
     """One topic's partition logs, live, with a cursor, a jump dialog and record details."""
 
     PANEL_ID = "log"
@@ -86,8 +86,6 @@ class LogPanel(Panel):
 
     def __init__(self, backend: Backend) -> None:
         super().__init__(backend)
-        self.topic: str | None = None
-        self._topic_names: list[str] = []
         self._layout_read_at = 0.0
         self._registry: RegistryBrowser | None = None  # decodes framed records' details
 
@@ -159,9 +157,7 @@ class LogPanel(Panel):
         self._reload_topics()
         self.topic = topic
         self.refresh_bindings()  # g, c, r and i have a topic to work on now
-        select = self.query_one("#log-topic", Select)
-        with select.prevent(Select.Changed):
-            select.value = topic
+        self._choose_in_select(topic)
         bounds = [PartitionBounds.of(p) for p in description.partitions]
         cursor = None
         if partition is not None or offset is not None:
@@ -209,20 +205,9 @@ class LogPanel(Panel):
 
     # --- keeping up with the cluster -------------------------------------------------
 
-    def _reload_topics(self) -> None:
-        names = self.backend.topic_names()
-        if names != self._topic_names:
-            self._topic_names = names
-            select = self.query_one("#log-topic", Select)
-            with select.prevent(Select.Changed):
-                select.set_options([(name, name) for name in names])
-                if self.topic in names:
-                    select.value = self.topic
-        if self.topic is not None and self.topic not in names:
-            self.topic = None
-            self.refresh_bindings()
-            self.detail.remove_class("-open")
-        self._show_empty_state()
+    def topic_gone(self) -> None:
+        self.refresh_bindings()
+        self.detail.remove_class("-open")
 
     def _reload_bounds(self, appended: set[int] | tuple[()]) -> None:
         assert self.topic is not None
@@ -308,15 +293,6 @@ class LogPanel(Panel):
         self.app.notify(
             f"Old segments deleted; the logs now start at {starts}.", title=f"Retention on {topic}"
         )
-
-    def _show_empty_state(self) -> None:
-        empty = self.query_one("#log-empty", Static)
-        shown = self.topic is not None
-        empty.update(NO_TOPICS if not self._topic_names else NO_TOPIC_CHOSEN)
-        empty.display = not shown
-        self.query_one("#log-body").display = shown
-        if not shown:
-            self.query_one("#log-status", Static).update("")
 
     # --- what the user does ----------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """The Records panel: find records in a topic. A virtual table of a topic's records (all
 partitions or one), filters (contains/regex, jq, time, partition and offsets) remembered
-per topic, seek by offset or time, a live tail, a record's details and what can be done
-with it (copy, republish, export)."""
+per topic across sessions (`records_saved`), seek by offset or time, a live tail, a
+record's details and what can be done with it (copy, republish, export, reset a group
+to it)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ from kafkatui.ecosystem.browse.filters import ScanCounts
 from kafkatui.ecosystem.browse.lines import ndjson_line
 from kafkatui.ecosystem.browse.seek import PartitionRange, parse_time, plan
 from kafkatui.tui.panels.base import Panel, reports_errors
+from kafkatui.tui.panels.groups_reset import RecordTarget, ResetOffsetsScreen
+from kafkatui.tui.panels.log_topics import TopicPanel
 from kafkatui.tui.panels.records_actions import ExportScreen, RepublishScreen, export_rows
 from kafkatui.tui.panels.records_detail import RecordsDetail
 from kafkatui.tui.panels.records_filter import (
@@ -36,6 +39,7 @@ from kafkatui.tui.panels.records_filter import (
     scan,
     scan_summary,
 )
+from kafkatui.tui.panels.records_saved import SavedFilters
 from kafkatui.tui.widgets.records_rows import MatchRows, RangeRows
 from kafkatui.tui.widgets.records_table import RecordsTable
 
@@ -48,8 +52,11 @@ _SPEC_INPUTS = {
 }  # fmt: skip
 
 
-class RecordsPanel(Panel):
+class RecordsPanel(TopicPanel):
     """A topic's records as a table you can filter, seek, follow and act on."""
+
+    NO_TOPICS = NO_TOPICS
+    NO_TOPIC_CHOSEN = NO_TOPICS  # it shows the first topic at once
 
     PANEL_ID = "records"
     TITLE = "Records"
@@ -69,6 +76,10 @@ class RecordsPanel(Panel):
             tooltip="Live tail: show new records as they arrive, the filter applied",
         ),
         Binding("p", "pause", "Pause", id="records.pause", tooltip="Pause or resume the live tail"),
+        Binding(
+            "c", "clear_filter", "Clear", id="records.clear_filter",
+            tooltip="Empty this topic's filter fields and forget its saved filter",
+        ),
         Binding("x", "cancel_scan", "Cancel scan", id="records.cancel", tooltip="Stop the filter's scan"),
         Binding("y", "copy", "Copy", id="records.copy", tooltip="Copy the record as an NDJSON line (OSC 52)"),
         Binding(
@@ -80,16 +91,19 @@ class RecordsPanel(Panel):
             tooltip="Write the records shown to an NDJSON or CSV file",
         ),
         Binding(
+            "o", "reset_group", "Reset group", id="records.reset_group",
+            tooltip="Reset a consumer group to this record (a dry run first; only a group without members)",
+        ),
+        Binding(
             "escape", "close_details", "Close details", show=False, id="records.close_details",
             tooltip="Close the record details",
         ),
     ]  # fmt: skip
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, saved: SavedFilters | None = None) -> None:
         super().__init__(backend)
-        self.topic: str | None = None
-        self._topic_names: list[str] = []
-        self.specs: dict[str, FilterSpec] = {}  # remembered per topic, for the session
+        self.saved = saved if saved is not None else SavedFilters()
+        self.specs: dict[str, FilterSpec] | None = None  # per topic; read from `saved` on first use
         self.starts: dict[str, dict[int, int]] = {}  # where seek put each partition
         self.compiled: CompiledFilter | None = None
         self.scanner: Worker[None] | None = None
@@ -99,6 +113,7 @@ class RecordsPanel(Panel):
         self.paused = asyncio.Event()
         self.paused.set()  # set: running
         self._arrivals: deque[tuple[float, int]] = deque()
+        self._bindings_state: tuple[object, ...] = ()
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="records-bar"):
@@ -180,24 +195,6 @@ class RecordsPanel(Panel):
 
     # --- the topic -------------------------------------------------------------------
 
-    def _reload_topics(self) -> None:
-        names = self.backend.topic_names()
-        if names != self._topic_names:
-            self._topic_names = names
-            select = self.query_one("#records-topic", Select)
-            with select.prevent(Select.Changed):
-                select.set_options([(n, n) for n in names])
-                if self.topic in names:
-                    select.value = self.topic
-        if self.topic is not None and self.topic not in names:
-            self.topic = None
-        self._show_empty_state()
-
-    def _show_empty_state(self) -> None:
-        shown = self.topic is not None
-        self.query_one("#records-empty").display = not shown
-        self.query_one("#records-body").display = shown
-
     @reports_errors
     async def show(self, topic: str) -> None:
         """Show `topic` with its remembered filter and seek positions."""
@@ -205,12 +202,33 @@ class RecordsPanel(Panel):
         self._stop_tail()
         self.topic = topic
         self._reload_topics()
-        select = self.query_one("#records-topic", Select)
-        with select.prevent(Select.Changed):
-            select.value = topic
-        self._fill_filter_fields(self.specs.get(topic, FilterSpec()))
-        self.refresh_bindings()
+        self._choose_in_select(topic)
+        self._fill_filter_fields(self._specs().get(topic, FilterSpec()))
+        self._refresh_bindings()
         await self.apply()
+
+    def _refresh_bindings(self) -> None:
+        """The footer again, if what its keys depend on changed since it was drawn: its
+        rebuild is the dearest part of showing a topic (and Highlighted comes with every
+        page read)."""
+        state = (self.topic is None, not len(self.table.rows), self.details_open, self.scanning, self.tailing)
+        if state != self._bindings_state:
+            self._bindings_state = state
+            self.refresh_bindings()
+
+    def _specs(self) -> dict[str, FilterSpec]:
+        if self.specs is None:
+            self.specs = self.saved.load()
+            for warning in self.saved.warnings:
+                self.app.notify(warning, title="Saved filters", severity="warning", timeout=8)
+        return self.specs
+
+    def _remember(self, topic: str, spec: FilterSpec) -> None:
+        self._specs()[topic] = spec
+        try:
+            self.saved.save(topic, spec)
+        except OSError as error:  # kept for the session all the same
+            self.app.notify(f"{self.saved.path}: {error}", title="Filter not saved", severity="warning")
 
     def _fill_filter_fields(self, spec: FilterSpec) -> None:
         for widget_id, name in _SPEC_INPUTS.items():
@@ -256,7 +274,7 @@ class RecordsPanel(Panel):
             return
         self._cancel_scan()
         spec = self.spec_from_fields()
-        self.specs[self.topic] = spec
+        self._remember(self.topic, spec)
         error = self.query_one("#records-error", Static)
         try:
             compiled = compile_spec(spec, self._ranges())
@@ -329,6 +347,12 @@ class RecordsPanel(Panel):
             self.scanner.cancel()
             self.scanning = False
             self.scan_note = "cancelled"
+
+    async def action_clear_filter(self) -> None:
+        if self.topic is None:
+            return
+        self._fill_filter_fields(FilterSpec())
+        await self.apply()  # an empty filter: forgotten by `saved` too
 
     def action_cancel_scan(self) -> None:
         self._cancel_scan()
@@ -475,7 +499,7 @@ class RecordsPanel(Panel):
     # --- a record --------------------------------------------------------------------
 
     def on_records_table_highlighted(self, message: RecordsTable.Highlighted) -> None:
-        self.refresh_bindings()  # copy and republish need a record under the cursor
+        self._refresh_bindings()  # copy and republish need a record under the cursor
         if self.details_open and message.record is not None and message.record != self.detail.record:
             self.detail.record = message.record
 
@@ -507,6 +531,19 @@ class RecordsPanel(Panel):
             return
         self.app.push_screen(RepublishScreen(self.backend, self.topic, record, self.backend.topic_names()))
 
+    @reports_errors
+    async def action_reset_group(self) -> None:
+        """kafka-consumer-groups.sh --reset-offsets --topic t:p --to-offset N, N this record's
+        offset: the Groups panel's dialog, the group chosen in it."""
+        record = self.selected()
+        if record is None or self.topic is None:
+            return
+        groups = sorted(await self.backend.groups())
+        if not groups:
+            raise KafkaError(ErrorCode.GROUP_ID_NOT_FOUND, "no consumer group to reset yet")
+        target = RecordTarget(self.topic, record.partition, record.offset)
+        self.app.push_screen(ResetOffsetsScreen(self.backend, target=target, groups=groups))
+
     def action_export(self) -> None:
         if self.topic is None or not len(self.table.rows):
             return
@@ -534,8 +571,10 @@ class RecordsPanel(Panel):
         return super().check_action(action, parameters)
 
     def unavailable(self, action: str) -> str | None:
-        if self.topic is None and action in ("follow", "copy", "republish", "export", "seek", "filter"):
+        if self.topic is None and action in (
+            "follow", "copy", "republish", "export", "seek", "filter", "reset_group", "clear_filter",
+        ):  # fmt: skip
             return "No topic shown: choose one above (or create one in Topics, 2 then n)."
-        if action in ("copy", "republish") and self.selected() is None:
-            return "No record under the cursor."
+        if action in ("copy", "republish", "reset_group") and not len(self.table.rows):
+            return "No record under the cursor."  # one whose page is not read yet: the action does nothing
         return super().unavailable(action)

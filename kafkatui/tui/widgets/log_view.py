@@ -1,10 +1,11 @@
 """The log view: each partition of a topic is a row of offset boxes, one box per record.
 
-Virtualized: only the boxes on screen are rendered (Textual's Line API), and only the
-pages of the log around them are read through `Backend.read_log` into a bounded LRU
-(`log_pages.LogPages`), so a million-record partition costs what the screen shows. Every
-row shows the same window of offsets, which follows the cursor, so offsets line up
-vertically. How a record's bytes read as text: `record_text.py`.
+Virtualized (`log_paged.PagedLogWidget`, as the Records panel's table): only the boxes
+on screen are rendered (Textual's Line API), and only the pages of the log around them
+are read through `Backend.read_log` into a bounded LRU (`log_pages.LogPages`), so a
+million-record partition costs what the screen shows. Every row shows the same window of
+offsets, which follows the cursor, so offsets line up vertically. How a record's bytes
+read as text: `record_text.py`.
 """
 
 from __future__ import annotations
@@ -20,11 +21,10 @@ from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from kafkatui.backends.base import Backend, LogLayout, LogRecordView, StableOffsets
-from kafkatui.common.errors import KafkaError
+from kafkatui.tui.widgets.log_paged import PagedLogWidget
 from kafkatui.tui.widgets.log_pages import PAGE_CAPACITY, Cursor, LogPages, PartitionBounds
 from kafkatui.tui.widgets.record_text import control_label, fit, key_style, printable
 
@@ -34,7 +34,7 @@ BOX_WIDTH = 12
 GUTTER = 1
 
 
-class LogView(ScrollView, can_focus=True, inherit_bindings=False):
+class LogView(PagedLogWidget):
     """A topic's partitions as rows of offset boxes, with a cursor on one record."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -80,17 +80,13 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
             super().__init__()
             self.cursor = cursor
 
-    class ReadFailed(Message):
-        def __init__(self, error: KafkaError) -> None:
-            super().__init__()
-            self.error = error
+    class ReadFailed(PagedLogWidget.ReadFailed):
+        pass
 
     cursor: reactive[Cursor] = reactive(Cursor(0, 0), always_update=True, init=False)
 
     def __init__(self, backend: Backend, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.backend = backend
-        self.topic: str | None = None
+        super().__init__(backend, id=id)
         self.bounds: tuple[PartitionBounds, ...] = ()
         self.pages = LogPages(backend, "")
         self.window_start = 0
@@ -107,8 +103,7 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
         self.read_committed = False
         self._goal: int | None = None  # offset kept while moving across partitions
         self._center = False
-        # Styles and sizes for one render, computed once in render_lines, not per line.
-        self._paint: dict[str, Style] = {}
+        # Sizes for one render, computed once in render_lines, not per line.
         self._width = 0
         self._slots = 1
 
@@ -307,7 +302,7 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
 
     # --- reading ---------------------------------------------------------------------
 
-    def _read_visible(self) -> None:
+    def read_visible(self) -> None:
         """Start reading the pages the visible rows need, and the next ones before they show."""
         if not self.bounds or self.topic is None:
             return
@@ -322,47 +317,25 @@ class LogView(ScrollView, can_focus=True, inherit_bindings=False):
             last = min(b.log_end - 1, self.window_start + n + margin)
             if first > last:
                 continue
-            for index in pages.claim(b.partition, first, last):
-                self.run_worker(
-                    self._read(pages, b.partition, index, b.log_end), group="log-pages", exit_on_error=False
-                )
+            self.read_pages(pages, b.partition, pages.claim(b.partition, first, last), b.log_end)
 
-    async def _read(self, pages: LogPages, partition: int, index: int, log_end: int) -> None:
-        try:
-            await pages.load(partition, index, log_end)
-        except KafkaError as error:
-            self.post_message(self.ReadFailed(error))
-            return
-        if pages is not self.pages:
-            return  # another topic is shown now
-        self.refresh()
+    def current_pages(self) -> LogPages | None:
+        return self.pages
+
+    def page_read(self, pages: LogPages, partition: int, index: int) -> None:
         if self.cursor.partition == partition and self.cursor.offset // pages.page_size == index:
             self.post_message(self.Highlighted(self.cursor, self.record_at(self.cursor)))
 
     # --- rendering -------------------------------------------------------------------
 
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._paint = {}  # theme, CSS or focus changed
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        self._read_visible()
-        self._prepare()
-        return super().render_lines(crop)
-
-    def _prepare(self) -> None:
-        if not self._paint:
-            base = self.rich_style
-            self._paint = {
-                name: base + self.get_component_rich_style(name) for name in self.COMPONENT_CLASSES
-            }
-            self._paint["base"] = base
+    def prepare_render(self) -> None:
+        super().prepare_render()
         self._width = self.scrollable_content_region.width
         self._slots = self.slots
 
     def render_line(self, y: int) -> Strip:
         if not self._paint:
-            self._prepare()
+            self.prepare_render()
         width = self._width
         base = self._paint["base"]
         partition, line = divmod(y + self.scroll_offset.y, ROW_HEIGHT)

@@ -1,10 +1,11 @@
 """The Records panel's table: one line per record (partition, offset, timestamp and its
 type, key, headers, size, schema id, value preview).
 
-Virtual (Textual's Line API, like the log view): `rows` says which record a line shows
-(`records_rows`), and only the pages of the log under the visible lines are read through
-`Backend.read_log` into a bounded LRU (`log_pages.LogPages`), so opening or scrolling a
-topic of millions of records reads what the screen shows and keeps at most a few pages.
+Virtual (`log_paged.PagedLogWidget`, as the log view): `rows` says which record a line
+shows (`records_rows`), and only the pages of the log under the visible lines are read
+through `Backend.read_log` into a bounded LRU (`log_pages.LogPages`), so opening or
+scrolling a topic of millions of records reads what the screen shows and keeps at most a
+few pages.
 """
 
 from __future__ import annotations
@@ -18,12 +19,11 @@ from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from kafkatui.backends.base import Backend, LogRecordView
-from kafkatui.common.errors import KafkaError
 from kafkatui.tui.registry import looks_framed
+from kafkatui.tui.widgets.log_paged import PagedLogWidget
 from kafkatui.tui.widgets.log_pages import PAGE_CAPACITY, LogPages
 from kafkatui.tui.widgets.record_detail import iso_timestamp
 from kafkatui.tui.widgets.record_text import control_label, fit, key_style, printable
@@ -59,9 +59,11 @@ def header_line(width: int) -> str:
     return fit(" ".join([*cells, "value"]), width)
 
 
-class RecordsTable(ScrollView, can_focus=True, inherit_bindings=False):
+class RecordsTable(PagedLogWidget):
     """Records, a line each under a line of column titles, with a cursor; `rows`
     chooses which."""
+
+    PAGES_GROUP = "records-pages"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "move(-1)", "Previous record", show=False, id="records.up"),
@@ -93,20 +95,15 @@ class RecordsTable(ScrollView, can_focus=True, inherit_bindings=False):
             super().__init__()
             self.row = row
 
-    class ReadFailed(Message):
-        def __init__(self, error: KafkaError) -> None:
-            super().__init__()
-            self.error = error
+    class ReadFailed(PagedLogWidget.ReadFailed):
+        pass
 
     def __init__(self, backend: Backend, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.backend = backend
-        self.topic: str | None = None
+        super().__init__(backend, id=id)
         self.rows: Rows = RangeRows([])
         self.pages: LogPages | None = None
         self.log_ends: dict[int, int] = {}
         self.following = False  # the cursor stays on the last row as rows arrive
-        self._paint: dict[str, Style] = {}
 
     # --- what the panel sets ---------------------------------------------------------
 
@@ -210,7 +207,7 @@ class RecordsTable(ScrollView, can_focus=True, inherit_bindings=False):
 
     # --- reading ---------------------------------------------------------------------
 
-    def _read_visible(self) -> None:
+    def read_visible(self) -> None:
         pages = self.pages
         if pages is None or not len(self.rows):
             return
@@ -229,43 +226,21 @@ class RecordsTable(ScrollView, can_focus=True, inherit_bindings=False):
         )
         pages.capacity = max(PAGE_CAPACITY, 2 * min(needed, bottom - top))
         for partition, (first, last) in wanted.items():
-            for index in pages.claim(partition, first, last):
-                end = self.log_ends.get(partition, last + 1)
-                self.run_worker(
-                    self._read(pages, partition, index, end), group="records-pages", exit_on_error=False
-                )
+            end = self.log_ends.get(partition, last + 1)
+            self.read_pages(pages, partition, pages.claim(partition, first, last), end)
 
-    async def _read(self, pages: LogPages, partition: int, index: int, log_end: int) -> None:
-        try:
-            await pages.load(partition, index, log_end)
-        except KafkaError as error:
-            self.post_message(self.ReadFailed(error))
-            return
-        if pages is self.pages:
-            self.refresh()
-            self.post_message(self.Highlighted(self.cursor, self.record_at(self.cursor)))
+    def current_pages(self) -> LogPages | None:
+        return self.pages
+
+    def page_read(self, pages: LogPages, partition: int, index: int) -> None:
+        self.post_message(self.Highlighted(self.cursor, self.record_at(self.cursor)))
 
     # --- rendering -------------------------------------------------------------------
 
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._paint = {}
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        self._read_visible()
-        return super().render_lines(crop)
-
-    def _styles(self) -> dict[str, Style]:
-        if not self._paint:
-            base = self.rich_style
-            self._paint = {
-                name: base + self.get_component_rich_style(name) for name in self.COMPONENT_CLASSES
-            }
-            self._paint["base"] = base
-        return self._paint
-
     def render_line(self, y: int) -> Strip:
-        paint = self._styles()
+        if not self._paint:
+            self.prepare_render()
+        paint = self._paint
         width = self.scrollable_content_region.width
         base = paint["base"]
         if y == 0:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import tempfile
 from pathlib import Path
 
@@ -296,6 +297,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    # A user data dir of its own: the Records panel's saved filters and the course's
+    # progress of whoever runs this must not show in the pictures.
+    os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="kafkatui-screenshots-data-")
     alone = {"schemas": shoot_schemas, "connect": shoot_connect, "records": shoot_records}
     paths = [asyncio.run(alone[args.only](args.out))] if args.only else asyncio.run(shoot(args.out))
     for path in paths:

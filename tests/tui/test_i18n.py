@@ -34,7 +34,7 @@ PAGE_KEYS = {
     "partitions": ("6", "s", "k", "r", "c", "l", "p"),
     "groups": ("7", "a", "t", "s", "k", "x", "p"),
     "connect": ("9", "n", "ctrl+s", "esc", "p", "r", "R", "d"),
-    "records": ("0", "/", "s", "f", "p", "x", "y", "u", "e", "enter", "esc"),
+    "records": ("0", "/", "s", "f", "p", "x", "y", "u", "e", "o", "c", "enter", "esc"),
 }
 
 

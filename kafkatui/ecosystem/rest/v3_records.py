@@ -48,6 +48,7 @@ log = logging.getLogger("kafkatui.ecosystem")
 # The v3 OpenAPI's 413 text (RecordTooLargeException, ProduceRequestTooLargeException).
 TOO_LARGE = "The request included a message larger than the maximum message size the server can accept."
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
+_SPACES = " \t\n\r"
 # The C scanner itself, not raw_decode's Python frame around it: it is called per record.
 _scan = json.JSONDecoder().scan_once
 # A parse error this close to the end of what has arrived may be a record cut by a
@@ -106,9 +107,12 @@ class ConcatenatedJson:
         out: list[Any] = []
         at, end = 0, len(buffer)
         while True:
-            at = _WHITESPACE.match(buffer, at).end()  # type: ignore[union-attr]
             if at >= end:
                 break
+            if buffer[at] in _SPACES:  # records back to back need no regex between them
+                at = _WHITESPACE.match(buffer, at).end()  # type: ignore[union-attr]
+                if at >= end:
+                    break
             try:
                 value, stop = _scan(buffer, at)
             except (json.JSONDecodeError, StopIteration) as failed:

@@ -263,7 +263,11 @@ class Producer:
                     self._value_serializer(value))  # fmt: skip
                 key_size = -1 if key_bytes is None else len(key_bytes)
                 value_size = -1 if value_bytes is None else len(value_bytes)
-                size = _RECORD_OVERHEAD + max(key_size, 0) + max(value_size, 0)
+                size = _RECORD_OVERHEAD
+                if key_size > 0:
+                    size += key_size
+                if value_size > 0:
+                    size += value_size
                 record_headers: Headers = ()
                 if headers:
                     record_headers = tuple((k, v.encode() if isinstance(v, str) else v) for k, v in headers)

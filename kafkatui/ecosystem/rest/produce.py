@@ -1,7 +1,8 @@
 """v2 produce (Confluent's `ProduceToTopicAction` / `ProduceToPartitionAction`): a
 batch of records in one embedded format, every one converted before any is sent, so
-a bad record refuses the whole request and nothing of it is written; then each is sent
-and answered with its partition and offset, or its own Kafka error."""
+a bad record refuses the whole request and nothing of it is written; then all are sent
+together (`send_batch`, one await for the request, not one per record) and each is
+answered with its partition and offset, or its own Kafka error."""
 
 from __future__ import annotations
 

@@ -9,10 +9,12 @@ JSON that does not parse ends the stream with an error (Jackson's parser cannot 
 the next record after it either), as does a record larger than the request limit
 (whether or not it arrived whole: where it ends is not looked for).
 
-Records are parsed as the body arrives, each converted whole (`v3_serde`) and handed
-to the producer the v2 resources share, which batches them (linger.ms, batch.size);
-a writer task awaits the acknowledgements in order and writes the reports in chunks,
-so reading the request never waits for the client to read the answer."""
+Records are parsed as the body arrives, each converted whole (`v3_serde`); what one
+read of the body held goes to the producer the v2 resources share in one
+`send_batch` (which fills its batches, linger.ms and batch.size as ever), so a record
+costs no await, no future and no call into the producer of its own. A writer task
+awaits each chunk's batches in order and writes its reports in one pass, so reading
+the request never waits for the client to read the answer."""
 
 from __future__ import annotations
 

@@ -10,6 +10,11 @@ program does). The ratio rest/wire is the part of the wire rate an HTTP client k
 (goal ≥ 0.3; Confluent's proxy is well below its wire clients too). Then v2 consume: a
 consumer instance reading everything back with `GET .../records`.
 
+The machine's other load moves wall-clock rates from run to run, so each path also
+prints the CPU `kafkatui serve` spent on it per record (its utime + stime from /proc, on
+Linux) and the ratio of those (wire/rest: the share of the wire path's rate the REST
+path would keep on a machine that runs only the broker).
+
 Then v3 streaming produce: one `POST /v3/clusters/{id}/topics/{t}/records` whose chunked
 body is every record as concatenated JSON (`{"partition_id": 0, "value": {"type":
 "BINARY", "data": ...}}`), the answer one delivery report per record.
@@ -19,7 +24,9 @@ from __future__ import annotations
 
 import argparse
 import base64
+import itertools
 import json
+import os
 import subprocess
 import sys
 import time
@@ -53,6 +60,16 @@ def serve() -> tuple[subprocess.Popen[str], str, str]:
         if bootstrap and rest:
             return proc, bootstrap, rest
     raise SystemExit("kafkatui serve did not start with a REST Proxy")
+
+
+def server_cpu(proc: subprocess.Popen[str]) -> float:
+    """Seconds of CPU the server process has used (0 where /proc is not there)."""
+    try:
+        with open(f"/proc/{proc.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rest_produce(http: httpx.Client, topic: str, values: list[bytes], batch: int) -> float:
@@ -123,22 +140,33 @@ def main() -> None:
         admin = AdminClient({"bootstrap.servers": bootstrap})
         for future in admin.create_topics([NewTopic(t, 1, 1) for t in ("wire", "rest", "v3")]).values():
             future.result(10)
+        cpu = [server_cpu(proc)]
         wire_s = confluent_produce(bootstrap, "wire", values)
+        cpu.append(server_cpu(proc))
         with httpx.Client(base_url=rest, timeout=60) as http:
             rest_s = rest_produce(http, "rest", values, args.batch)
+            cpu.append(server_cpu(proc))
             v3_s = rest_v3_stream(http, "v3", values, args.batch)
+            cpu.append(server_cpu(proc))
             read_s = rest_consume(http, "rest", args.records)
     finally:
         proc.terminate()
         proc.wait(10)
     wire_rate, rest_rate, v3_rate, read_rate = (args.records / s for s in (wire_s, rest_s, v3_s, read_s))
-    print(f"{args.records:,} records of 100 bytes, one partition, kafkatui serve in memory")
-    print(f"  confluent-kafka over the wire     {wire_rate:>10,.0f} rec/s")
-    label = f"REST v2 produce, {args.batch} per request"
-    print(f"  {label:<33} {rest_rate:>10,.0f} rec/s   rest/wire {rest_rate / wire_rate:.2f}")
-    print(
-        f"  {'REST v3 streaming produce':<33} {v3_rate:>10,.0f} rec/s   rest/wire {v3_rate / wire_rate:.2f}"
-    )
+    wire_cpu, rest_cpu, v3_cpu = ((b - a) / args.records * 1e6 for a, b in itertools.pairwise(cpu))
+    print(f"{args.records:,} records of 100 bytes, one partition, kafkatui serve in memory, "
+          f"{os.cpu_count()} cores")  # fmt: skip
+    print(f"  {'':<33} {'rate':>10}         {'rest/wire':>9}   server CPU/record  rest/wire")
+    print(f"  {'confluent-kafka over the wire':<33} {wire_rate:>10,.0f} rec/s {'':>9}   {wire_cpu:>8.1f} µs")
+    for label, rate, used in (
+        (f"REST v2 produce, {args.batch} per request", rest_rate, rest_cpu),
+        ("REST v3 streaming produce", v3_rate, v3_cpu),
+    ):
+        cpu_ratio = wire_cpu / used if used else float("nan")
+        print(
+            f"  {label:<33} {rate:>10,.0f} rec/s {rate / wire_rate:>9.2f}   {used:>8.1f} µs"
+            f"        {cpu_ratio:>9.2f}"
+        )
     print(f"  REST v2 consume (GET records)     {read_rate:>10,.0f} rec/s")
 
 

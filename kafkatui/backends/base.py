@@ -6,7 +6,7 @@ and the listeners hosted above it. The snapshots it answers with are in `views.p
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol, Self
@@ -259,6 +259,20 @@ class EngineControls(Protocol):
         ...
 
 
+# A record as `ProducerClient.send_batch` takes it: (partition, key, value, headers,
+# timestamp epoch ms or None), what `send` takes by name.
+BatchRecord = tuple[int | None, Any, Any, Sequence[tuple[str, Any]], int | None]
+
+
+class SentBatch(Protocol):
+    """Records sent together: awaiting it gives each one's RecordMetadata, or the error
+    it got, in the order they were sent."""
+
+    def __len__(self) -> int: ...
+    def done(self) -> bool: ...
+    def __await__(self) -> Generator[Any, None, list[RecordMetadata | BaseException]]: ...
+
+
 class ProducerClient(Protocol):
     """A producer as the CLI and the services use it, whichever backend made it (the
     engine's in-process `Producer`, or confluent-kafka's behind the remote backend):
@@ -278,6 +292,12 @@ class ProducerClient(Protocol):
     ) -> asyncio.Future[RecordMetadata]:
         """Queue a record; the future resolves when it is acknowledged. `timestamp`
         (epoch ms, default now) is its CreateTime; a LogAppendTime topic replaces it."""
+        ...
+
+    async def send_batch(self, topic: str, records: Sequence[BatchRecord]) -> SentBatch:
+        """Queue records, each (partition, key, value, headers, timestamp) as `send` takes
+        them, in order; one awaitable answers for all of them (a record `send` would
+        refuse gets that error in its place)."""
         ...
 
     async def send_and_wait(self, topic: str, value: Any = None, **kwargs: Any) -> RecordMetadata: ...

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import socket
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
@@ -174,6 +174,30 @@ class _Poller:
         self._thread.join(5)
 
 
+# (partition, key, value, headers, timestamp): `ProducerClient.send_batch`'s records.
+_BatchRecord = tuple[int | None, Any, Any, Sequence[tuple[str, Any]], int | None]
+
+
+class SentFutures:
+    """`RemoteProducer.send_batch`'s answer: each record's delivery future (or the error
+    produce() gave it), awaited together."""
+
+    def __init__(self, sent: list[asyncio.Future[RecordMetadata] | KafkaError]) -> None:
+        self._sent = sent
+
+    def __len__(self) -> int:
+        return len(self._sent)
+
+    def done(self) -> bool:
+        return all(isinstance(s, KafkaError) or s.done() for s in self._sent)
+
+    def __await__(self) -> Generator[Any, None, list[RecordMetadata | BaseException]]:
+        futures = [s for s in self._sent if not isinstance(s, KafkaError)]
+        if futures:
+            yield from asyncio.wait(futures).__await__()
+        return [s if isinstance(s, KafkaError) else (s.exception() or s.result()) for s in self._sent]
+
+
 class RemoteProducer:
     """The engine `Producer`'s interface over a confluent-kafka producer. Partitions are
     chosen with Java's partitioner (murmur2 of the key; null keys sticky), as in Kafka."""
@@ -252,6 +276,20 @@ class RemoteProducer:
                 await asyncio.sleep(0.01)
             except KafkaException as error:
                 raise kafka_error(error) from None
+
+    async def send_batch(self, topic: str, records: Sequence[_BatchRecord]) -> SentFutures:
+        """Queue records in order (librdkafka batches them itself); a record produce()
+        refuses gets its error in its place."""
+        sent: list[asyncio.Future[RecordMetadata] | KafkaError] = []
+        for partition, key, value, headers, timestamp in records:
+            try:
+                sent.append(
+                    await self.send(topic, value, key=key, headers=headers, partition=partition,
+                                    timestamp=timestamp)
+                )  # fmt: skip
+            except KafkaError as error:
+                sent.append(error)
+        return SentFutures(sent)
 
     async def send_and_wait(self, topic: str, value: Any = None, **kwargs: Any) -> RecordMetadata:
         return await (await self.send(topic, value, **kwargs))

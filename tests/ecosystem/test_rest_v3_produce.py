@@ -144,6 +144,20 @@ def test_a_bad_record_gets_its_own_error_and_the_stream_goes_on(rest: ServedRest
     assert rest.log("mixed", 1) == []
 
 
+def test_a_record_the_broker_refuses_among_others_of_its_batch(rest: ServedRest) -> None:
+    """Past the topic's max.message.bytes, in one chunk with good records: the producer
+    sends that batch again a record at a time (as Kafka's does), so only that record
+    gets the error and the others land, answered in order with their own offsets."""
+    rest.call(rest.backend.create_topic("strict", 1, 1, {"max.message.bytes": "2000"}))
+    small = [{"value": {"type": "STRING", "data": f"r{n}"}} for n in range(4)]
+    large = {"value": {"type": "STRING", "data": "y" * 5000}}
+    reports = stream(rest, "strict", [*small[:2], large, *small[2:]], chunk=100_000)
+    assert [r["error_code"] for r in reports] == [200, 200, 413, 200, 200], reports
+    assert [r["offset"] for r in reports if r["error_code"] == 200] == [0, 1, 2, 3]
+    assert reports[2]["message"].startswith("The request included a message larger than")
+    assert [r.value for r in rest.log("strict")] == [b"r0", b"r1", b"r2", b"r3"]
+
+
 def test_json_that_does_not_parse_ends_the_stream(rest: ServedRest) -> None:
     rest.create_topic("broken", 1)
     good = json.dumps({"value": {"type": "STRING", "data": "fine"}})

@@ -1,15 +1,17 @@
 """v2 produce (Confluent's `ProduceToTopicAction` / `ProduceToPartitionAction`): a
 batch of records in one embedded format, every one converted before any is sent, so
-a bad record refuses the whole request and nothing of it is written; then each is sent
-and answered with its partition and offset, or its own Kafka error."""
+a bad record refuses the whole request and nothing of it is written; then all are sent
+together (`send_batch`, one await for the request, not one per record) and each is
+answered with its partition and offset, or its own Kafka error."""
 
 from __future__ import annotations
 
-import asyncio
+import binascii
+from binascii import a2b_base64
 from dataclasses import dataclass
 from typing import Any
 
-from kafkatui.backends.base import Backend, ProducerClient
+from kafkatui.backends.base import Backend, BatchRecord, ProducerClient
 from kafkatui.common.clients import ProducerConfig, RecordMetadata
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.ecosystem.registry.schemas import InvalidSchema, SchemaType, parse_schema
@@ -26,17 +28,14 @@ from kafkatui.ecosystem.serde.client import RegistryClient, RegistryClientError
 from kafkatui.ecosystem.serde.codecs import Serializer, ValueRefused
 from kafkatui.ecosystem.serde.strategy import SubjectNameStrategy
 
-
-@dataclass(frozen=True)
-class OutgoingRecord:
-    partition: int | None
-    key: bytes | None
-    value: bytes | None
+# A record converted, as `ProducerClient.send_batch` takes it: (partition, key, value,
+# headers, timestamp); v2 has neither headers nor timestamps.
+OutgoingRecord = BatchRecord
 
 
 @dataclass(frozen=True)
 class ProduceBatch:
-    records: tuple[OutgoingRecord, ...]
+    records: list[OutgoingRecord]
     key_schema_id: int | None = None
     value_schema_id: int | None = None
 
@@ -106,12 +105,12 @@ class RestProducer:
         """Every record's key and value as bytes, or the error of the first that does not
         convert (nothing is sent then)."""
         if fmt.schema_type is None:
-            encode = decode_binary if fmt is EmbeddedFormat.BINARY else encode_json
+            encode = _binary if fmt is EmbeddedFormat.BINARY else encode_json
             try:
                 out = [self._plain(r, partition, encode) for r in records]
             except DataError as error:
                 raise errors.bad_request(str(error)) from None
-            return ProduceBatch(tuple(out))
+            return ProduceBatch(out)
         key_serializer = await self._serializer(fmt, topic, body, is_key=True)
         value_serializer = await self._serializer(fmt, topic, body, is_key=False)
         out = []
@@ -123,14 +122,16 @@ class RestProducer:
                 raise errors.value_schema_missing()
             own = record.get("partition")
             out.append(
-                OutgoingRecord(
+                (
                     own if own is not None else partition,
                     None if key is None else serialize_with(key_serializer, key),
                     None if value is None else serialize_with(value_serializer, value),
+                    (),
+                    None,
                 )
             )
         return ProduceBatch(
-            tuple(out),
+            out,
             None if key_serializer is None else key_serializer.schema_id,
             None if value_serializer is None else value_serializer.schema_id,
         )
@@ -140,10 +141,12 @@ class RestProducer:
         key, value = record.get("key"), record.get("value")
         # A record's own partition wins over the path's, as AbstractProduceAction has it.
         own = record.get("partition")
-        return OutgoingRecord(
+        return (
             own if own is not None else partition,
             None if key is None else encode(key),
             None if value is None else encode(value),
+            (),
+            None,
         )
 
     async def _serializer(
@@ -176,24 +179,19 @@ class RestProducer:
             ) from None
 
     async def _send(self, topic: str, batch: ProduceBatch) -> dict[str, Any]:
-        producer = self.client()
-        sent: list[asyncio.Future[RecordMetadata] | KafkaError] = []
-        for r in batch.records:
-            try:
-                sent.append(await producer.send(topic, r.value, key=r.key, partition=r.partition))
-            except KafkaError as error:
-                sent.append(error)
+        """Send the records together (one `send_batch`) and answer each with where it
+        landed, or its own Kafka error."""
         offsets = []
-        for outcome in sent:
-            try:
-                if isinstance(outcome, KafkaError):
-                    raise outcome
-                metadata = await outcome
-                offsets.append({"partition": metadata.partition, "offset": metadata.offset,
-                                "error_code": None, "error": None})  # fmt: skip
-            except KafkaError as error:
-                code = errors.kafka_error_code(error)
-                offsets.append({"partition": None, "offset": None, "error_code": code, "error": str(error)})
+        add = offsets.append
+        for outcome in await (await self.client().send_batch(topic, batch.records)):
+            if outcome.__class__ is RecordMetadata:
+                add({"partition": outcome.partition, "offset": outcome.offset,
+                     "error_code": None, "error": None})  # fmt: skip
+            elif isinstance(outcome, KafkaError):
+                code = errors.kafka_error_code(outcome)
+                add({"partition": None, "offset": None, "error_code": code, "error": str(outcome)})
+            else:
+                raise outcome  # not Kafka's: the request's 500, as before any record was answered
         return {
             "offsets": offsets,
             "key_schema_id": batch.key_schema_id,
@@ -211,6 +209,18 @@ class RestProducer:
         if self._producer is not None:
             producer, self._producer = self._producer, None
             await producer.close()
+
+
+def _binary(data: Any) -> bytes:
+    """decode_binary's answer, from binascii's strict decoder straight away in the
+    common case (it refuses whatever b64decode(validate=True) refuses, and decode_binary
+    then says why)."""
+    if data.__class__ is str:
+        try:
+            return a2b_base64(data, strict_mode=True)
+        except (binascii.Error, ValueError):
+            pass
+    return decode_binary(data)
 
 
 async def serializer_by_id(

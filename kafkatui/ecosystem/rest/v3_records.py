@@ -9,17 +9,18 @@ JSON that does not parse ends the stream with an error (Jackson's parser cannot 
 the next record after it either), as does a record larger than the request limit
 (whether or not it arrived whole: where it ends is not looked for).
 
-Records are parsed as the body arrives, each converted whole (`v3_serde`) and handed
-to the producer the v2 resources share, which batches them (linger.ms, batch.size);
-a writer task awaits the acknowledgements in order and writes the reports in chunks,
-so reading the request never waits for the client to read the answer."""
+Records are parsed as the body arrives, each converted whole (`v3_serde`); what one
+read of the body held goes to the producer the v2 resources share in one
+`send_batch` (which fills its batches, linger.ms and batch.size as ever), so a record
+costs no await, no future and no call into the producer of its own. A writer task
+awaits each chunk's batches in order and writes its reports in one pass, so reading
+the request never waits for the client to read the answer."""
 
 from __future__ import annotations
 
 import asyncio
 import codecs
 import datetime
-import inspect
 import json
 import logging
 import re
@@ -30,7 +31,7 @@ import aiohttp
 from aiohttp import web
 from aiohttp.streams import StreamReader
 
-from kafkatui.backends.base import ProducerClient
+from kafkatui.backends.base import BatchRecord, ProducerClient, SentBatch
 from kafkatui.common.clients import RecordMetadata
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.ecosystem.http import JSON, HttpError, error_body, request_type
@@ -49,12 +50,13 @@ log = logging.getLogger("kafkatui.ecosystem")
 # The v3 OpenAPI's 413 text (RecordTooLargeException, ProduceRequestTooLargeException).
 TOO_LARGE = "The request included a message larger than the maximum message size the server can accept."
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
+_SPACES = " \t\n\r"
 # The C scanner itself, not raw_decode's Python frame around it: it is called per record.
 _scan = json.JSONDecoder().scan_once
 # A parse error this close to the end of what has arrived may be a record cut by a
 # chunk boundary (a literal, a number or an escape not complete yet).
 _CUT_MARGIN = 12
-_FLUSH_EVERY = 1000  # reports per write
+_FLUSH_EVERY_CHUNKS = 4  # chunks of reports per write, at most
 
 
 def _error_text(error: RestError) -> str:
@@ -107,9 +109,12 @@ class ConcatenatedJson:
         out: list[Any] = []
         at, end = 0, len(buffer)
         while True:
-            at = _WHITESPACE.match(buffer, at).end()  # type: ignore[union-attr]
             if at >= end:
                 break
+            if buffer[at] in _SPACES:  # records back to back need no regex between them
+                at = _WHITESPACE.match(buffer, at).end()  # type: ignore[union-attr]
+                if at >= end:
+                    break
             try:
                 value, stop = _scan(buffer, at)
             except (json.JSONDecodeError, StopIteration) as failed:
@@ -143,7 +148,8 @@ class ConcatenatedJson:
 
 
 class ProduceStream:
-    """One request's records in flight: sent in order, reported in order."""
+    """One request's records in flight: sent in order, a chunk at a time (one
+    `send_batch` each), and reported in order."""
 
     def __init__(self, c: Cluster, topic: str, producer: ProducerClient, serde: RecordSerde) -> None:
         self.topic = topic
@@ -152,9 +158,9 @@ class ProduceStream:
         self._prefix = (
             f'{{"error_code":200,"cluster_id":{json.dumps(c.cluster_id)},"topic_name":{json.dumps(topic)},'
         )
-        # ProducerClient.send has no record timestamp; the engine's producer takes one.
-        self._timestamps = "timestamp" in inspect.signature(producer.send).parameters
-        self._slots: deque[str | tuple[asyncio.Future[RecordMetadata], str]] = deque()
+        # Per chunk: what was sent (None if nothing), and per record its report's tail
+        # (a str: its outcome is the next of the sent ones) or the RestError it got.
+        self._slots: deque[tuple[SentBatch | BaseException | None, list[str | RestError]]] = deque()
         self._wake = asyncio.Event()
         self._closed = False
         self.broken = False  # the client went away
@@ -162,13 +168,14 @@ class ProduceStream:
         self._last_iso = ""
 
     async def add(self, items: list[Any]) -> None:
-        """Convert and send each of `items` (parsed records, or a RestError the parse
-        met), queueing its report's place in order."""
-        append, send, topic, prepare = self._slots.append, self.producer.send, self.topic, self.serde.prepare
+        """Convert each of `items` (parsed records, or a RestError the parse met) and send
+        the ones that convert together, queueing their reports' places in order."""
+        entries: list[str | RestError] = []
+        records: list[BatchRecord] = []
+        prepare, add_entry, add_record = self.serde.prepare, entries.append, records.append
         for item in items:
-            slot: str | tuple[asyncio.Future[RecordMetadata], str]
             if item.__class__ is RestError:
-                append(_error_text(item))
+                add_entry(item)
                 continue
             try:
                 try:
@@ -176,21 +183,25 @@ class ProduceStream:
                 except NeedsSchema as needed:
                     await self.serde.resolve(needed.spec)
                     partition, key, value, headers, timestamp, tail = prepare(item)
-                if timestamp is not None and self._timestamps:
-                    sent = send(
-                        topic, value, key=key, headers=headers, partition=partition, timestamp=timestamp
-                    )
-                else:
-                    sent = send(topic, value, key=key, headers=headers, partition=partition)
-                slot = (await sent, tail)
             except RestError as error:
-                slot = _error_text(error)
-            except KafkaError as error:
-                slot = _error_text(_produce_error(error))
+                add_entry(error)
+                continue
             except Exception as error:  # the registry unreachable, a bug: this record's 500, not the stream's
-                log.exception("v3 produce to %s: a record failed", topic)
-                slot = _error_text(RestError(500, f"Internal Server Error: {type(error).__name__}: {error}"))
-            append(slot)
+                log.exception("v3 produce to %s: a record failed", self.topic)
+                add_entry(_internal(error))
+                continue
+            add_record((partition, key, value, headers, timestamp))
+            add_entry(tail)
+        sent: SentBatch | BaseException | None = None
+        if records:
+            try:
+                sent = await self.producer.send_batch(self.topic, records)
+            except KafkaError as error:
+                sent = error
+            except Exception as error:
+                log.exception("v3 produce to %s: a batch failed", self.topic)
+                sent = error
+        self._slots.append((sent, entries))
         self._wake.set()
 
     def close(self) -> None:
@@ -203,48 +214,61 @@ class ProduceStream:
             self._last_ms, self._last_iso = ms, when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
         return self._last_iso
 
-    def _report(self, future: asyncio.Future[RecordMetadata], tail: str) -> str:
-        error = future.exception()
-        if error is not None:
-            if isinstance(error, KafkaError):
-                return _error_text(_produce_error(error))
-            return _error_text(RestError(500, f"Internal Server Error: {type(error).__name__}: {error}"))
-        md = future.result()
-        where = f'"partition_id":{md.partition},"offset":{md.offset},"timestamp":"{self._iso(md.timestamp)}"'
-        return f"{self._prefix}{where}{tail}\n"
+    def _reports(self, outcomes: list[Any], entries: list[str | RestError]) -> str:
+        """One chunk's reports, in one pass: a sent record's where it landed and its
+        tail, the others' errors."""
+        prefix, iso, parts = self._prefix, self._iso, []
+        add = parts.append
+        at = 0
+        for entry in entries:
+            if entry.__class__ is not str:
+                add(_error_text(entry))  # type: ignore[arg-type]
+                continue
+            md = outcomes[at]
+            at += 1
+            if md.__class__ is RecordMetadata:
+                add(f'{prefix}"partition_id":{md.partition},"offset":{md.offset},'
+                    f'"timestamp":"{iso(md.timestamp)}"{entry}\n')  # fmt: skip
+            elif isinstance(md, KafkaError):
+                add(_error_text(_produce_error(md)))
+            else:
+                add(_error_text(_internal(md)))
+        return "".join(parts)
 
     async def write_reports(self, response: web.StreamResponse) -> None:
-        """Write each report as its record is acknowledged, in the records' order."""
-        slots, parts = self._slots, []
+        """Write each chunk's reports once its records are acknowledged, in order."""
+        slots, pending = self._slots, []
         try:
             while True:
                 if not slots:
-                    if parts:
-                        await response.write("".join(parts).encode())
-                        parts = []
+                    if pending:
+                        await response.write("".join(pending).encode())
+                        pending = []
                         continue  # more may have come while writing
                     if self._closed:
                         return
                     self._wake.clear()
                     await self._wake.wait()
                     continue
-                slot = slots[0]
-                if isinstance(slot, str):
-                    parts.append(slot)
+                sent, entries = slots[0]
+                if sent is None or isinstance(sent, BaseException):
+                    outcomes: list[Any] = [] if sent is None else [sent] * len(entries)
                 else:
-                    future, tail = slot
-                    if not future.done():
-                        if parts:
-                            await response.write("".join(parts).encode())
-                            parts = []
-                        await asyncio.wait((future,))
-                    parts.append(self._report(future, tail))
+                    if not sent.done() and pending:
+                        await response.write("".join(pending).encode())
+                        pending = []
+                    outcomes = await sent
+                pending.append(self._reports(outcomes, entries))
                 slots.popleft()
-                if len(parts) >= _FLUSH_EVERY:
-                    await response.write("".join(parts).encode())
-                    parts = []
+                if len(pending) >= _FLUSH_EVERY_CHUNKS:
+                    await response.write("".join(pending).encode())
+                    pending = []
         except (ConnectionError, aiohttp.ClientError):
             self.broken = True
+
+
+def _internal(error: BaseException) -> RestError:
+    return RestError(500, f"Internal Server Error: {type(error).__name__}: {error}")
 
 
 async def _partitions(c: Cluster, topic: str) -> int:

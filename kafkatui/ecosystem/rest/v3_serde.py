@@ -110,6 +110,7 @@ class RecordSerde:
         # BINARY's, by size, for the value (0) and the key (1): the common case, looked up
         # without building a key.
         self._binary_tails: tuple[dict[int, str], dict[int, str]] = ({}, {})
+        self._value_only_tails: dict[int, str] = {}  # a whole tail: a BINARY value, no key
 
     def prepare(self, record: Any) -> Prepared:
         """The record as bytes (RestError if it cannot be; NeedsSchema to look one up)."""
@@ -124,9 +125,24 @@ class RecordSerde:
                 raise errors.partition_not_found()
         key, value = get("key"), get("value")
         key_bytes, key_tail = (None, "") if key is None else self._side(key, is_key=True)
-        value_bytes, value_tail = (None, "") if value is None else self._side(value, is_key=False)
         headers = get("headers")
         timestamp = get("timestamp")
+        if key is None and value.__class__ is dict and len(value) == 2 and headers is None:
+            # The common case, a keyless BINARY value: _side's first branch, inline.
+            payload = value.get("data")
+            if value.get("type") == "BINARY" and payload.__class__ is str:
+                try:
+                    out = a2b_base64(payload, strict_mode=True)
+                except (binascii.Error, ValueError):
+                    out = None
+                if out is not None:
+                    tail = self._value_only_tails.get(len(out))
+                    if tail is None:
+                        tail = f",{self._tail(False, 'BINARY', len(out))}}}"
+                        self._value_only_tails[len(out)] = tail
+                    ms = None if timestamp is None else _timestamp_ms(timestamp)
+                    return partition, None, out, (), ms, tail
+        value_bytes, value_tail = (None, "") if value is None else self._side(value, is_key=False)
         if key_tail:
             tail = f",{key_tail},{value_tail}}}" if value_tail else f",{key_tail}}}"
         else:

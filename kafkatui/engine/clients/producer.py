@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from kafkatui.common.clients import (
@@ -42,8 +42,11 @@ from kafkatui.engine.clients.partitioner import RoundRobinPartitioner, StickyPar
 from kafkatui.engine.clients.producer_batch import (
     BATCH_OVERHEAD,
     RECORD_OVERHEAD,
+    BatchRecord,
+    Placed,
     ProducerBatch,
     RecordFuture,
+    SentRecords,
 )
 from kafkatui.engine.coordinator.group.coordinator import OffsetAndMetadata
 from kafkatui.engine.log.producer_state import INT32_MAX
@@ -210,6 +213,104 @@ class Producer:
 
     async def send_and_wait(self, topic: str, value: Any = None, **kwargs: Any) -> RecordMetadata:
         return await (await self.send(topic, value, **kwargs))
+
+    async def send_batch(self, topic: str, records: Sequence[BatchRecord]) -> SentRecords:
+        """Queue records for `topic`, each (partition, key, value, headers, timestamp) as
+        send() takes them, in order; one awaitable answers for all of them. A record
+        send() would refuse (too large, no such partition) gets that error in its place
+        and the others go on. The records are appended as send() appends them; what a
+        call costs once (the transaction check, the topic's metadata, the clock, the
+        coroutine) is paid once for all, and only the batches they landed in are
+        waited on, not a future per record (the REST Proxy's produce, many records in
+        one request)."""
+        if self._closed:
+            raise RuntimeError("the producer is closed")
+        refused: KafkaError | None = None
+        if (
+            self.transactional_id is not None
+            and self.transaction_state is not TransactionState.IN_TRANSACTION
+        ):
+            try:
+                self._txn_fail_if_fatal()
+                refused = KafkaError(
+                    ErrorCode.INVALID_TXN_STATE,
+                    f"Cannot call send in state {self.transaction_state.value}: a transactional "
+                    "producer sends only between begin_transaction() and commit/abort",
+                )
+            except KafkaError as fatal:
+                refused = fatal
+        info = self._cluster.metadata.topics.get(topic)
+        if info is None and refused is None:
+            try:
+                info = self._cluster.topic(topic)
+            except KafkaError as unknown:
+                refused = unknown
+        if refused is not None or info is None:
+            assert refused is not None
+            return SentRecords(topic, [refused] * len(records), set())
+        num_partitions = len(info.partitions)
+        now = self._clock.now_ms()
+        placed: list[Placed | KafkaError] = []
+        batches: set[ProducerBatch] = set()
+        plain_keys, plain_values = self._plain_keys, self._plain_values
+        batch_size, max_size, sticky = self._batch_size, self._max_request_size, self._sticky
+        open_batches, default_partitioner = self._open, self.config.partitioner == "default"
+        for partition, key, value, headers, timestamp in records:
+            try:
+                key_bytes = key if plain_keys and (key is None or key.__class__ is bytes) else (
+                    self._key_serializer(key))  # fmt: skip
+                value_bytes = value if plain_values and (value is None or value.__class__ is bytes) else (
+                    self._value_serializer(value))  # fmt: skip
+                key_size = -1 if key_bytes is None else len(key_bytes)
+                value_size = -1 if value_bytes is None else len(value_bytes)
+                size = _RECORD_OVERHEAD
+                if key_size > 0:
+                    size += key_size
+                if value_size > 0:
+                    size += value_size
+                record_headers: Headers = ()
+                if headers:
+                    record_headers = tuple((k, v.encode() if isinstance(v, str) else v) for k, v in headers)
+                    size += sum(len(k) + len(v or b"") + 2 for k, v in record_headers)
+                if size + _BATCH_OVERHEAD > max_size:
+                    raise KafkaError(
+                        ErrorCode.MESSAGE_TOO_LARGE,
+                        f"The message is {size + _BATCH_OVERHEAD} bytes when serialized which is "
+                        f"larger than {max_size}, the value of max.request.size",
+                    )
+                if partition is not None and 0 <= partition < num_partitions:
+                    chosen = partition
+                else:
+                    chosen = self._choose_partition(topic, key_bytes, partition, num_partitions)
+            except KafkaError as error:
+                placed.append(error)
+                continue
+            ts = now if timestamp is None else timestamp
+            # send()'s append, inline for the same reason.
+            tp = (topic, chosen)
+            batch = open_batches.get(tp)
+            if batch is not None and batch.size + size > batch_size:
+                self._seal(batch)
+                batch = None
+            if batch is None:
+                batch = self._open_batch(tp, ts)
+            batches.add(batch)
+            index = batch.count
+            if record_headers:
+                append_record_py(batch.body, ts - batch.base_timestamp, index, key_bytes, value_bytes,
+                                 record_headers)  # fmt: skip
+            else:
+                append_record_fast(batch.body, ts - batch.base_timestamp, index, key_bytes, value_bytes)
+            if ts > batch.max_timestamp:
+                batch.max_timestamp = ts
+            batch.count = index + 1
+            batch.size += size
+            placed.append((batch, index, ts, key_size, value_size))
+            if batch.size >= batch_size:
+                self._seal(batch)
+            if key_bytes is None and partition is None and default_partitioner:
+                sticky.record_appended(topic, chosen, size, num_partitions)
+        return SentRecords(topic, placed, batches)
 
     def _choose_partition(
         self, topic: str, key: bytes | None, partition: int | None, num_partitions: int

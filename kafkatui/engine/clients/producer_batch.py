@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 from kafkatui.common.clients import Compression, RecordMetadata
@@ -26,6 +26,9 @@ from kafkatui.engine.log.records import (
     frame_batch,
     read_header,
 )
+
+# A record as `Producer.send_batch` takes it: (partition, key, value, headers, timestamp).
+BatchRecord = tuple[int | None, Any, Any, Sequence[tuple[str, bytes | str | None]], int | None]
 
 # Bytes a record costs in a batch beyond its key, value and headers (varints, attributes).
 RECORD_OVERHEAD = 21
@@ -141,6 +144,16 @@ class ProducerBatch:
         waiters, self.waiters = self.waiters or [], None
         for future in waiters:
             future._run_callbacks()
+
+    def wait(self) -> asyncio.Future[None]:
+        """Done when the batch is (for who waits on the batch, not on one record: its
+        outcome is read from it then)."""
+        done = self.loop.create_future()
+        if self.done:
+            done.set_result(None)
+        else:
+            RecordFuture(self, 0).add_done_callback(lambda _: done.done() or done.set_result(None))
+        return done
 
     def outcome(self, index: int) -> tuple[ProducerBatch, int]:
         """The batch (this one or its piece) that decided the record at `index`."""
@@ -276,3 +289,59 @@ class RecordFuture:
 
 
 _NOT_CANCELLED = object()
+
+
+# A NamedTuple made from its fields' tuple, without the Python-level __new__ the class
+# generates (half the cost; one is made per record of a batch).
+_new_tuple = tuple.__new__
+
+# Where `send_batch` put a record: its batch, its index there, its timestamp, and the
+# sizes of its key and value (-1 for none), which is all its RecordMetadata needs.
+Placed = tuple[ProducerBatch, int, int, int, int]
+
+
+class SentRecords:
+    """Records sent together (`Producer.send_batch`): awaiting it waits for the batches
+    they went into (one future each, not one per record) and gives every record's
+    RecordMetadata, or the error it got, in the order they were sent."""
+
+    __slots__ = ("_batches", "_placed", "topic")
+
+    def __init__(self, topic: str, placed: list[Placed | BaseException], batches: set[ProducerBatch]) -> None:
+        self.topic = topic
+        self._placed = placed
+        self._batches = batches
+
+    def __len__(self) -> int:
+        return len(self._placed)
+
+    def done(self) -> bool:
+        return all(batch.done for batch in self._batches)
+
+    def __await__(self) -> Generator[Any, None, list[RecordMetadata | BaseException]]:
+        for batch in self._batches:
+            if not batch.done:
+                yield from batch.wait().__await__()
+        return self.results()
+
+    def results(self) -> list[RecordMetadata | BaseException]:
+        """Each record's outcome (once done)."""
+        topic, out = self.topic, []
+        append = out.append
+        for place in self._placed:
+            if place.__class__ is not tuple:
+                append(place)  # type: ignore[arg-type]
+                continue
+            batch, index, timestamp, key_size, value_size = place  # type: ignore[misc]
+            decided = batch if batch.pieces is None else batch.pieces[index]
+            if decided.error is not None:
+                append(decided.error)
+                continue
+            base = decided.base_offset
+            append(_new_tuple(RecordMetadata, (
+                topic, batch.partition,
+                (base + (index if decided is batch else 0)) if base >= 0 else -1,
+                decided.log_append_time if decided.log_append_time >= 0 else timestamp,
+                key_size, value_size,
+            )))  # fmt: skip
+        return out

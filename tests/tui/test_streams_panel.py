@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Input, Static
 
 from kafkatui.backends.base import Backend, ProduceRequest
 from kafkatui.backends.embedded import EmbeddedBackend
+from kafkatui.ecosystem.streams.local import forget
 from kafkatui.ecosystem.streams.runtime import NOT_RUNNING, RUNNING
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.server.config import BrokerDefaults
@@ -100,6 +101,7 @@ async def test_start_the_word_count_on_another_topic_watch_it_and_stop_it() -> N
         assert member[0] == "wc-panel-StreamThread-1-consumer"
         # Kafka's task ids: sub-topology 0 reads `lines`, 1 the repartition topic, 2 partitions each.
         assert member[1] == "0_0, 0_1, 1_0, 1_1"
+        assert len(member) == 2
         assert {r[0] for r in rows(app, "#streams-inputs")} == {LINES}
         internal = {r[0]: r[1] for r in rows(app, "#streams-internal")}
         assert internal == {
@@ -172,8 +174,6 @@ async def test_over_the_wire_an_example_runs_and_one_started_elsewhere_is_listed
         # The panel forgets what it started (a new workbench, say): the application is still
         # on the cluster's books, with no topology to show.
         panel.runs.clear()
-        from kafkatui.ecosystem.streams.local import forget
-
         forget(streams)
         await panel.refresh_data()
         assert rows(app, "#streams-apps")[0][:2] == ["wc-remote", "Empty"]

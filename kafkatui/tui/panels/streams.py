@@ -110,7 +110,7 @@ class StreamsPanel(Panel):
                 yield apps
                 yield Static("Members and their tasks", classes="section")
                 members: DataTable[str] = DataTable(id="streams-members", cursor_type="row")
-                members.add_columns("Member", "Tasks", "Input partitions")
+                members.add_columns("Member", "Tasks (or input partitions)")
                 yield members
                 yield Static("Lag per input partition", classes="section")
                 inputs: DataTable[str] = DataTable(id="streams-inputs", cursor_type="row")
@@ -118,7 +118,7 @@ class StreamsPanel(Panel):
                 yield inputs
                 yield Static("Internal topics", classes="section")
                 internal: DataTable[str] = DataTable(id="streams-internal", cursor_type="row")
-                internal.add_columns("Topic", "Role", "Partitions", "End offsets")
+                internal.add_columns("Topic", "Role", "Parts", "End")
                 yield internal
             with Vertical(id="streams-main"):
                 yield Static("", id="streams-title", classes="section")
@@ -239,10 +239,8 @@ class StreamsPanel(Panel):
         view, app = known.view, known.app
         if view is not None and app is not None:
             for m in view.members:
-                read = [f"{t}-{p}" for t, p in m.partitions]
-                members.add_row(
-                    m.client_id, ", ".join(self._tasks(local, m.partitions)) or "–", ", ".join(read)
-                )
+                read = [f"{t}-{p}" for t, p in m.partitions if t in app.input_topics]
+                members.add_row(m.client_id, ", ".join(self._tasks(local, m.partitions) or read) or "–")
             for p in view.partitions:
                 if p.topic in app.input_topics:
                     committed, lag = ("–", "–") if p.committed < 0 else (f"{p.committed:,}", f"{p.lag:,}")

@@ -68,7 +68,7 @@ async def start_word_count(app: KafkaTuiApp, pilot: Pilot[None], app_id: str, to
     await pilot.click("#start")
 
 
-async def test_no_applications_says_how_to_start_one() -> None:
+async def test_no_applications_says_how_to_start_one_and_the_form_wants_an_input_topic() -> None:
     app = streams_app()
     async with app.run_test(size=SIZE) as pilot:
         await app.ready.wait()
@@ -79,6 +79,13 @@ async def test_no_applications_says_how_to_start_one() -> None:
         assert app.query_one("#streams-empty").display
         assert "kafkatui streams run" in NO_APPLICATIONS and shown(app, "#streams-empty") == NO_APPLICATIONS
         assert panel.unavailable("stop") is not None
+
+        await start_word_count(app, pilot, "wc-missing", "nowhere")
+        await pilot.pause()
+        assert isinstance(app.screen, StartExampleScreen)
+        error = str(app.screen.query_one("#streams-start-error", Static).render())
+        assert error.startswith("UNKNOWN_TOPIC_OR_PARTITION: topic 'nowhere' does not exist")
+        assert panel.runs == {}
 
 
 async def test_start_the_word_count_on_another_topic_watch_it_and_stop_it() -> None:
@@ -129,18 +136,6 @@ async def test_start_the_word_count_on_another_topic_watch_it_and_stop_it() -> N
             lambda: again.state == RUNNING and again.store("counts-store").get("the") == 4,
             "the count going on from 3",
         )
-
-
-async def test_the_form_refuses_an_input_topic_that_does_not_exist() -> None:
-    app = streams_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await app.ready.wait()
-        await start_word_count(app, pilot, "wc-missing", "nowhere")
-        await pilot.pause()
-        assert isinstance(app.screen, StartExampleScreen)
-        error = str(app.screen.query_one("#streams-start-error", Static).render())
-        assert error.startswith("UNKNOWN_TOPIC_OR_PARTITION: topic 'nowhere' does not exist")
-        assert app.query_one(StreamsPanel).runs == {}
 
 
 @pytest.fixture

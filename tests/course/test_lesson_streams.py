@@ -12,9 +12,15 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
+from kafkatui.backends.base import ProduceRequest
+from kafkatui.backends.embedded import EmbeddedBackend
+from kafkatui.common.clock import ManualClock
+from kafkatui.common.events import Event
+from kafkatui.course.checks import CHECKS, CheckContext, Snapshot
 from kafkatui.course.model import load_lessons
 from kafkatui.course.progress import Progress
 from kafkatui.ecosystem.streams.runtime import RUNNING
+from kafkatui.engine.cluster import Cluster
 from kafkatui.tui.app import KafkaTuiApp
 from kafkatui.tui.panels.lessons import LessonsPanel
 from kafkatui.tui.panels.lessons_step import StepPane
@@ -101,3 +107,29 @@ async def test_the_streams_lesson_completes_step_by_step(tmp_path: Path) -> None
         again = streams.runs["streams-wordcount"]
         assert again.store("counts-store").get("kafka") == 3
         assert lessons.progress.status(lessons.lessons, "streams").state.name == "DONE"
+
+
+def _long(n: int) -> bytes:
+    return n.to_bytes(8, "big", signed=True)  # Serdes.long(), what count() writes
+
+
+async def test_count_continued_tells_a_count_that_went_on_from_one_that_started_over() -> None:
+    """The restart step's check on hand-written counts: 2 then 3 carried on; 2 then 1 (a
+    store lost, counting from zero again) did not."""
+    backend = EmbeddedBackend(await Cluster.open(None, brokers=1, clock=ManualClock(), seed=3))
+    try:
+        await backend.create_topic("counts", 1, 1)
+        await backend.produce(ProduceRequest("counts", _long(2), key="kafka"))
+        params = {"topic": "counts", "key": "kafka"}
+        for after, continued in ((1, False), (3, True)):
+            events: list[Event] = []
+            unlisten = backend.bus.listen(events.append)
+            snapshot = Snapshot.take(backend)
+            ctx = CheckContext(backend, snapshot, snapshot, events=events)
+            assert not await CHECKS["count_continued"].holds(ctx, params)  # nothing new yet
+            await backend.produce(ProduceRequest("counts", _long(after), key="kafka"))
+            unlisten()
+            assert await CHECKS["count_continued"].holds(ctx, params) is continued
+            assert await CHECKS["count_at_least"].holds(ctx, {**params, "count": after})
+    finally:
+        await backend.close()

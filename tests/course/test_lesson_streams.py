@@ -48,11 +48,14 @@ async def send_line(pilot: Pilot[None], app: KafkaTuiApp, topic: str, line: str)
     produce = app.query_one(ProducePanel)
     await until(pilot, lambda: topic in [v for _, v in produce.query_one("#topic", Select)._options], topic)
     produce.query_one("#topic", Select).value = topic
+    await pilot.pause()
     field = produce.query_one("#value", Input)
     field.focus()
     field.value = line
     await pilot.pause()
+    before = produce.backend.describe_topic(topic).record_count
     await pilot.press("enter")
+    await until(pilot, lambda: produce.backend.describe_topic(topic).record_count > before, f"{line!r} sent")
     await app.workers.wait_for_complete()
 
 

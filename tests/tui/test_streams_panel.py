@@ -119,6 +119,10 @@ async def test_start_the_word_count_on_another_topic_watch_it_and_stop_it() -> N
         assert "Sub-topology: 1" in topology and f"(topics: [{LINES}])" in topology
         assert "(stores: [counts-store])" in topology
         assert "Here: RUNNING" in shown(app, "#streams-local")
+        # records/s: one sample a second of the cluster's clock, from the records processed.
+        seen = panel.throughput["wc-panel"]
+        await until(pilot, lambda: bool(seen.rates), "a records/s sample", rounds=1000)
+        assert seen.total == streams.metrics()["process-total"] == 9 and sum(seen.rates) <= 9
 
         await pilot.press("x")
         await until(pilot, lambda: streams.state == NOT_RUNNING, "stopped")

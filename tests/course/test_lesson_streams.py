@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
@@ -66,7 +67,10 @@ async def start_from_the_form(pilot: Pilot[None], app: KafkaTuiApp) -> None:
     await pilot.click("#start")
 
 
-async def test_the_streams_lesson_completes_step_by_step(tmp_path: Path) -> None:
+async def test_the_streams_lesson_completes_step_by_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # what the panels save stays here
     app = _app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await app.ready.wait()

@@ -348,5 +348,6 @@ class StreamsPanel(Panel):
         if app_id is None or streams is None:
             return
         await streams.close()
-        self.app.notify(streams.summary().splitlines()[1].strip(), title=f"Stopped {app_id}")
+        summary = streams.summary().splitlines()  # its second line: processed, dropped, restored
+        self.app.notify(summary[min(1, len(summary) - 1)].strip(), title=f"Stopped {app_id}")
         self.refresh_soon()

@@ -63,7 +63,12 @@ async def send_line(pilot: Pilot[None], app: KafkaTuiApp, topic: str, line: str)
 async def start_from_the_form(pilot: Pilot[None], app: KafkaTuiApp) -> None:
     """n on the Streams panel; the word count and its defaults are what the step asks."""
     await pilot.press("n")
-    await until(pilot, lambda: isinstance(app.screen, StartExampleScreen), "the start dialog")
+    await until(
+        pilot,
+        lambda: isinstance(app.screen, StartExampleScreen) and bool(app.screen.query("#start")),
+        "the start dialog",
+    )
+    await pilot.pause()
     await pilot.click("#start")
 
 

@@ -60,7 +60,12 @@ async def start_word_count(app: KafkaTuiApp, pilot: Pilot[None], app_id: str, to
     await pilot.press("S")
     await pilot.pause()
     await pilot.press("n")
-    await until(pilot, lambda: isinstance(app.screen, StartExampleScreen), "the start dialog")
+    await until(
+        pilot,
+        lambda: isinstance(app.screen, StartExampleScreen) and bool(app.screen.query("#start")),
+        "the start dialog",
+    )
+    await pilot.pause()
     for field, value in (("#streams-app-id", app_id), ("#streams-input", topic)):
         await pilot.click(field)
         app.screen.query_one(field, Input).value = ""

@@ -42,6 +42,9 @@ NOT_HERE = (
     "Not running in this process: its topology is known where it runs "
     "(`kafkatui streams describe APP` prints it)."
 )
+MEMBER_COLUMNS = ("Member", "Tasks (or input partitions)")
+INPUT_COLUMNS = ("Topic", "Partition", "Committed", "End", "Lag")
+INTERNAL_COLUMNS = ("Topic", "Role", "Parts", "End")
 STATE_STYLE = {
     "Stable": "bold green",
     "RUNNING": "bold green",
@@ -110,15 +113,15 @@ class StreamsPanel(Panel):
                 yield apps
                 yield Static("Members and their tasks", classes="section")
                 members: DataTable[str] = DataTable(id="streams-members", cursor_type="row")
-                members.add_columns("Member", "Tasks (or input partitions)")
+                members.add_columns(*MEMBER_COLUMNS)
                 yield members
                 yield Static("Lag per input partition", classes="section")
                 inputs: DataTable[str] = DataTable(id="streams-inputs", cursor_type="row")
-                inputs.add_columns("Topic", "Partition", "Committed", "End", "Lag")
+                inputs.add_columns(*INPUT_COLUMNS)
                 yield inputs
                 yield Static("Internal topics", classes="section")
                 internal: DataTable[str] = DataTable(id="streams-internal", cursor_type="row")
-                internal.add_columns("Topic", "Role", "Parts", "End")
+                internal.add_columns(*INTERNAL_COLUMNS)
                 yield internal
             with Vertical(id="streams-main"):
                 yield Static("", id="streams-title", classes="section")
@@ -231,8 +234,15 @@ class StreamsPanel(Panel):
         members = self.query_one("#streams-members", DataTable)
         inputs = self.query_one("#streams-inputs", DataTable)
         internal = self.query_one("#streams-internal", DataTable)
-        for table in (members, inputs, internal):
-            table.clear()
+        # Columns too: their widths follow what they held, and a member's client id gone
+        # would leave its width behind.
+        for table, columns in (
+            (members, MEMBER_COLUMNS),
+            (inputs, INPUT_COLUMNS),
+            (internal, INTERNAL_COLUMNS),
+        ):
+            table.clear(columns=True)
+            table.add_columns(*columns)
         if app_id is None or known is None:
             return
         local = self.runs.get(app_id) or local_instance(app_id)

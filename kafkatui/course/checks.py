@@ -285,3 +285,109 @@ async def group_members(ctx: CheckContext, params: Params) -> bool:
         return False
     group = await ctx.backend.describe_group(params["group"])
     return group.state == "Stable" and len(group.members) == int(params["count"])
+
+
+# --- Kafka Streams -----------------------------------------------------------------
+# An application is its consumer group (application.id); its StreamThread consumers are
+# `<client.id>-StreamThread-<n>-consumer`. A count() writes its value as a Kafka long.
+
+
+async def _group(backend: Backend, group_id: str) -> Any | None:
+    if group_id not in [g for g, _ in await backend.groups()]:
+        return None
+    return await backend.describe_group(group_id)
+
+
+@check("streams_running", required=("application_id",))
+async def streams_running(ctx: CheckContext, params: Params) -> bool:
+    """The application's group is Stable with a StreamThread member."""
+    view = await _group(ctx.backend, params["application_id"])
+    return (
+        view is not None
+        and view.state == "Stable"
+        and any("-StreamThread-" in m.client_id for m in view.members)
+    )
+
+
+@contradiction("streams_running")
+def started_another_application(ctx: CheckContext, params: Params, seen: Event | Produced) -> bool:
+    # Imported here so this section stays additive (the module's imports are shared).
+    from kafkatui.common.events import GroupMemberJoined
+
+    return (
+        isinstance(seen, GroupMemberJoined)
+        and not seen.group_id.startswith("_")
+        and seen.group_id != params["application_id"]
+    )
+
+
+@check("streams_stopped", required=("application_id",))
+async def streams_stopped(ctx: CheckContext, params: Params) -> bool:
+    """The application stopped and left its group, its offsets committed (not reset)."""
+    view = await _group(ctx.backend, params["application_id"])
+    return view is not None and not view.members and any(p.committed >= 0 for p in view.partitions)
+
+
+def _as_count(value: bytes | None) -> int | None:
+    if value is None:
+        return None
+    if len(value) == 8:  # Serdes.long(): 8 bytes, big-endian, signed
+        return int.from_bytes(value, "big", signed=True)
+    text = value.decode("utf-8", "replace").strip()
+    return int(text) if text.lstrip("-").isdigit() else None
+
+
+async def _counts(backend: Backend, topic: str, key: str) -> list[tuple[int, int, int]]:
+    """(partition, offset, count) of every record with `key` in `topic`, oldest first."""
+    if topic not in backend.topic_names():
+        return []
+    found = []
+    for p in backend.describe_topic(topic).partitions:
+        offset = p.log_start_offset
+        while offset < p.high_watermark:
+            page = await backend.read_log(topic, p.partition, offset, 500)
+            if not page:
+                break
+            for r in page:
+                count = (
+                    _as_count(None if r.value is None else bytes(r.value)) if r.key == key.encode() else None
+                )
+                if count is not None:
+                    found.append((r.partition, r.offset, count))
+            offset = page[-1].offset + 1
+    return found
+
+
+def _sent_elsewhere(params: Params, seen: Event | Produced) -> bool:
+    return isinstance(seen, Produced) and "input" in params and seen.topic != params["input"]
+
+
+@check("count_at_least", required=("topic", "key", "count"))
+async def count_at_least(ctx: CheckContext, params: Params) -> bool:
+    """The newest record with `key` in `topic` holds a count of at least `count`."""
+    found = await _counts(ctx.backend, params["topic"], params["key"])
+    return bool(found) and found[-1][2] >= int(params["count"])
+
+
+@contradiction("count_at_least")
+def count_sent_elsewhere(ctx: CheckContext, params: Params, seen: Event | Produced) -> bool:
+    return _sent_elsewhere(params, seen)
+
+
+@check("count_continued", required=("topic", "key"))
+async def count_continued(ctx: CheckContext, params: Params) -> bool:
+    """Since the step began a new count of `key` was written, above the last one before:
+    the count carried on (its store came back) instead of starting over at 1."""
+    since: dict[int, int] = {}
+    for e in ctx.events:
+        if isinstance(e, RecordAppended) and e.topic == params["topic"]:
+            since[e.partition] = min(since.get(e.partition, e.base_offset), e.base_offset)
+    found = await _counts(ctx.backend, params["topic"], params["key"])
+    before = [c for p, o, c in found if p not in since or o < since[p]]
+    after = [c for p, o, c in found if p in since and o >= since[p]]
+    return bool(after) and after[-1] > (before[-1] if before else 0)
+
+
+@contradiction("count_continued")
+def continued_elsewhere(ctx: CheckContext, params: Params, seen: Event | Produced) -> bool:
+    return _sent_elsewhere(params, seen)

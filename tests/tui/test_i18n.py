@@ -21,6 +21,7 @@ PAGES = (
     "schemas",
     "connect",
     "records",
+    "streams",
 )
 
 # The keys each panel binds; its help page must name every one of them (in backticks).
@@ -28,6 +29,7 @@ PAGE_KEYS = {
     "overview": ("1", "2", "3", "4", "5", "6", "F1", "?", "l", "ctrl+p", "q", "esc"),
     "cluster": ("1",),
     "topics": ("2", "n", "d", "enter"),
+    "streams": ("S", "n", "x", "3"),
     "log": ("3", "g", "c", "r", "i", "enter", "home", "end", "pageup", "pagedown"),
     "produce": ("4", "ctrl+s", "enter", "esc", "a", "d", "b", "c", "x", "z"),
     "events": ("5", "p", "f", "c"),

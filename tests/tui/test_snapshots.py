@@ -199,3 +199,33 @@ def test_records_panel_filtered_with_details(snap_compare) -> None:  # type: ign
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(130, 40), run_before=run_before)
+
+
+def test_streams_panel_after_a_word_count_ran(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    """The word count started from the panel on `lines`, fed two lines, stopped: its group
+    (Empty, offsets committed), internal topics by role and its topology. Stopped, so
+    nothing on screen depends on the real clock the streams runtime needs."""
+    from kafkatui.backends.base import ProduceRequest
+    from kafkatui.ecosystem.streams.runtime import NOT_RUNNING
+    from kafkatui.tui.panels.streams import StreamsPanel
+    from tests.tui.test_streams_panel import LINES, lines_topic, start_word_count, streams_app
+
+    app = streams_app(lines_topic)
+
+    async def run_before(pilot: Pilot) -> None:
+        await app.ready.wait()
+        await start_word_count(app, pilot, "wc-snap", LINES)
+        panel = app.query_one(StreamsPanel)
+        await waiting(pilot, lambda: "wc-snap" in panel.runs, "started")
+        streams = panel.runs["wc-snap"]
+        for key, line in (("a", "the cat and the hat"), ("b", "the end")):
+            await panel.backend.produce(ProduceRequest(LINES, line, key=key))
+        await waiting(pilot, lambda: streams.metrics()["process-total"] >= 9, "every record processed")
+        await pilot.press("x")
+        await waiting(pilot, lambda: streams.state == NOT_RUNNING, "stopped")
+        await panel.refresh_data()
+        await app.workers.wait_for_complete()
+        app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

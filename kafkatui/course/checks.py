@@ -13,7 +13,6 @@ lists them for lesson writers.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,21 +33,12 @@ class Produced:
     offset: int  # -1 with acks=0: the producer never hears where it landed
     key: str | None
     acks: str
+    idempotent: bool = False
 
     @classmethod
     def from_trace(cls, trace: ProduceTrace) -> Produced:
-        # The backend's producer path names the send step's key and acks in its detail
-        # ("topic sales, key 'client-1', acks=all"): that is the producer config used.
-        send = next((s.detail for s in trace.steps if s.name == "send"), "")
-        acks = re.search(r"acks=(\S+)", send)
-        key = re.search(r"key (None|'(.*?)')", send)
-        return cls(
-            trace.topic,
-            trace.partition,
-            trace.offset,
-            key.group(2) if key and key.group(1) != "None" else None,
-            acks.group(1).rstrip(",") if acks else "all",
-        )
+        key = None if trace.key is None else trace.key.decode(errors="replace")
+        return cls(trace.topic, trace.partition, trace.offset, key, trace.acks, trace.idempotent)
 
 
 @dataclass(frozen=True)

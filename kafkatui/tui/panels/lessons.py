@@ -59,6 +59,7 @@ class LessonsPanel(Panel):
         self.progress_path = progress_path
         self.run: LessonRun | None = None
         self._target: tuple[str, str] | None = None  # (panel id, selector) highlighted
+        self._shown: tuple[str, int, bool, bool] | None = None  # (lesson, step, hinted, done) drawn
 
     @property
     def progress(self) -> Progress:
@@ -192,9 +193,11 @@ class LessonsPanel(Panel):
 
     @reports_errors
     async def _evaluate_and_show(self) -> None:
-        before = None if self.run is None else (self.run.step_index, self.run.hinted, self.run.done)
+        # Against what the pane shows, not what the run said before evaluating: a hint
+        # is raised as the contradicting event is published, before this runs.
         await self._evaluate()
-        if self.run is not None and before != (self.run.step_index, self.run.hinted, self.run.done):
+        run = self.run
+        if run is not None and self._shown != (run.lesson.id, run.step_index, run.hinted, run.done):
             self._show_step()
 
     async def _evaluate(self) -> None:
@@ -218,6 +221,7 @@ class LessonsPanel(Panel):
         except NoMatches:
             return
         pane.show(run.lesson, run.step_index, hinted=run.hinted, done=run.done, language=self.language)
+        self._shown = (run.lesson.id, run.step_index, run.hinted, run.done)
         if run.done:
             self._highlight(None)
             return

@@ -11,6 +11,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
 from kafkatui.backends.embedded import EmbeddedBackend
+from kafkatui.common.clock import ManualClock
 from kafkatui.course.model import load_lessons
 from kafkatui.course.progress import Progress
 from kafkatui.course.session import LessonRun
@@ -81,7 +82,7 @@ class Learner:
 
     async def at_step(self, index: int) -> None:
         await until(self.pilot, lambda: self.run.step_index == index or self.run.done, f"step {index + 1}")
-        assert not self.run.done and self.run.step_index == index
+        assert not self.run.done and self.run.step_index == index, (self.run.done, self.run.step_index)
         await until(self.pilot, lambda: self.pane.step_index == index, f"the pane on step {index + 1}")
 
     async def done(self) -> None:
@@ -97,6 +98,13 @@ class Learner:
     async def time_passes(self, condition: Callable[[], bool], limit_ms: int = 60_000) -> None:
         """Wait, as a learner waits: the manual clock moves until `condition` holds."""
         await self.backend.cluster.advance_until(condition, limit_ms=limit_ms)
+        await self.pilot.pause()
+
+    async def wait(self, ms: int) -> None:
+        """Let `ms` of cluster time pass."""
+        clock = self.backend.clock
+        assert isinstance(clock, ManualClock)
+        await clock.advance(ms)
         await self.pilot.pause()
 
     async def type_into(self, selector: str, text: str) -> None:

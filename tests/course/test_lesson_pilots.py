@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import Select
+from textual.widgets import Select, Static
 
+from kafkatui.tui.app import KafkaTuiApp
 from kafkatui.tui.screens.create_topic import CreateTopicScreen
 from tests.course.pilot import SIZE, Learner, lesson_app, until
 
@@ -152,4 +153,124 @@ async def test_acks_lesson_send_with_each_acks(tmp_path: Path) -> None:
             learner.app.screen.query_one(f"#acks-{acks}").scroll_visible(animate=False)
             await pilot.click(f"#acks-{acks}")
             await _send(learner, f"acks {acks}")
+        await learner.done()
+
+
+# --- 6 idempotence -----------------------------------------------------------------
+
+
+async def _lose_next_ack_and_send(learner: Learner, value: str, step: int) -> None:
+    """Lose next ack, send: the producer hears nothing and retries after its backoff
+    (the clock moves while the learner waits for the lesson to see it)."""
+    await learner.pilot.click("#drop-ack")
+    await _send(learner, value)
+    await learner.time_passes(lambda: learner.run.step_index > step or learner.run.done)
+
+
+async def test_idempotence_lesson_a_retry_duplicated_then_dropped(tmp_path: Path) -> None:
+    app = lesson_app(tmp_path, "idempotence")
+    async with app.run_test(size=SIZE) as pilot:
+        learner = Learner(app, pilot)
+        await learner.start("idempotence")
+        await learner.at_step(0)
+        await pilot.click("#idempotence")  # wrong: off, the step wants idempotent sends
+        await _send(learner, "not idempotent")
+        await learner.hinted()
+        await pilot.click("#idempotence")
+        await _send(learner, "transfer", times=2)
+        await learner.at_step(1)
+        assert "producer id" in str(app.screen.query_one("#idempotence-msg").render())
+        await pilot.click("#idempotence")
+        await _lose_next_ack_and_send(learner, "twice", 1)
+        await learner.at_step(2)
+        await pilot.click("#idempotence")
+        await _lose_next_ack_and_send(learner, "once", 2)
+        await learner.done()
+        values = [r.value for r in await learner.backend.read_log("transfers", 0, 0, 100)]
+        assert values.count(b"twice") == 2 and values.count(b"once") == 1
+
+
+# --- 7 consumer groups -------------------------------------------------------------
+
+
+async def test_groups_lesson_members_join_partitions_move_a_crash_times_out(tmp_path: Path) -> None:
+    app = lesson_app(tmp_path, "groups")
+    async with app.run_test(size=SIZE) as pilot:
+        learner = Learner(app, pilot)
+        await learner.start("groups")
+        await learner.at_step(0)
+        assert app.current_panel_id == "groups"
+        for step in range(3):  # one member, two, three
+            if step == 1:  # wrong: stop the consumer instead of adding one
+                await pilot.press("x")
+                await learner.hinted()
+                await learner.time_passes(lambda: not learner.backend.consumers("workbench"))
+                await pilot.press("a")
+            await pilot.press("a")
+            await learner.time_passes(lambda s=step: learner.run.step_index > s)
+        await learner.at_step(3)
+        await pilot.press("k")  # the consumer just added is the one selected
+        await learner.time_passes(lambda: learner.run.done)
+        await learner.done()
+
+
+# --- 8 offsets ---------------------------------------------------------------------
+
+
+async def test_offsets_lesson_commit_lag_and_reset(tmp_path: Path) -> None:
+    app = lesson_app(tmp_path, "offsets")
+    async with app.run_test(size=SIZE) as pilot:
+        learner = Learner(app, pilot)
+        await learner.start("offsets")
+        await learner.at_step(0)
+        await pilot.press("a")
+        await learner.time_passes(lambda: learner.run.step_index > 0)  # joined, read, committed
+        await learner.at_step(1)
+        await pilot.press("p", "4")  # pause it, then to the Produce panel
+        await _send(learner, "late click", times=3)
+        await learner.at_step(2)
+        await pilot.press("7", "a")  # wrong: a new member, the group cannot be reset now
+        await learner.hinted()
+        backend = learner.backend
+        await pilot.press("x")  # the new one, selected
+        await pilot.press("x")  # and the paused one
+        await learner.time_passes(lambda: all(c.status != "polling" for c in backend.consumers("workbench")))
+        await learner.time_passes(lambda: not backend.consumers("workbench"))
+        await pilot.press("o")
+        await until(pilot, lambda: type(app.screen).__name__ == "ResetOffsetsScreen", "the reset dialog")
+        await until(pilot, lambda: "ctrl+e executes" in _preview(app), "the dry run")
+        await pilot.press("ctrl+e")
+        await learner.done()
+
+
+def _preview(app: KafkaTuiApp) -> str:
+    return str(app.screen.query_one("#reset-preview", Static).render())
+
+
+# --- 9 compaction ------------------------------------------------------------------
+
+
+async def test_compaction_lesson_latest_value_a_tombstone_and_its_end(tmp_path: Path) -> None:
+    app = lesson_app(tmp_path, "compaction")
+    async with app.run_test(size=SIZE) as pilot:
+        learner = Learner(app, pilot)
+        await learner.start("compaction")
+        await learner.at_step(0)
+        assert app.current_panel_id == "log"
+        await pilot.press("c")
+        await learner.at_step(1)
+        assert app.current_panel_id == "produce"
+        await _send(learner, "apple v4", key="apple")  # wrong: the tombstone is for pear
+        await learner.hinted()
+        await learner.type_into("#key", "pear")
+        await learner.type_into("#value", "")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen", "the tombstone question")
+        await pilot.press("y")
+        await learner.at_step(2)
+        await pilot.press("4")
+        await _send(learner, "kiwi v3", key="kiwi", times=2)  # the tombstone's segment closes
+        await pilot.press("escape", "3", "c")  # out of the value field, to the Log panel
+        await learner.wait(1_100)  # delete.retention.ms
+        await pilot.press("c")
         await learner.done()

@@ -14,7 +14,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Markdown, Static
 
 from kafkatui.backends.base import Backend, ProduceTrace
 from kafkatui.common.events import Event
@@ -27,7 +27,9 @@ from kafkatui.tui.panels.base import Panel, TopicsChanged, reports_errors
 from kafkatui.tui.panels.lessons_step import TARGET, StepPane
 
 _LOCKED = "this lesson is locked: finish the ones before it first"
-_MARK = {LessonState.DONE: "✓", LessonState.CURRENT: "▶", LessonState.LOCKED: "🔒"}
+# One cell each: an emoji padlock is two wide in some terminals and not in others, and
+# shifted the map's columns.
+_MARK = {LessonState.DONE: "✓", LessonState.CURRENT: "▶", LessonState.LOCKED: "○"}
 
 
 class LessonsPanel(Panel):
@@ -74,7 +76,7 @@ class LessonsPanel(Panel):
         table: DataTable[str] = DataTable(id="course-map", cursor_type="row", zebra_stripes=True)
         table.add_columns(" ", "#", "Lesson", "Steps", "Demo")
         yield table
-        yield Static("", id="course-lesson-intro")
+        yield Markdown("", id="course-lesson-intro")  # the lesson's own text: Markdown, as written
 
     async def refresh_data(self) -> None:
         try:
@@ -105,7 +107,7 @@ class LessonsPanel(Panel):
     def _show_intro(self) -> None:
         lesson = self.selected
         if lesson is not None:
-            self.query_one("#course-lesson-intro", Static).update(lesson.intro_in(self.language))
+            self.query_one("#course-lesson-intro", Markdown).update(lesson.intro_in(self.language))
 
     @property
     def selected(self) -> Lesson | None:

@@ -4,6 +4,7 @@ drive it; tests drive it too)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from kafkatui.backends.base import Backend, Feature, ProduceRequest
@@ -60,6 +61,10 @@ class LessonRun:
         self.step_index = min(step_index, len(lesson.steps) - 1)
         self.done = False
         self.hinted = False
+        # One evaluation at a time: the panel starts one per burst of events, and two
+        # that both saw a step's check hold would each move on a step (the second
+        # finishing a lesson whose last step never happened).
+        self._evaluating = asyncio.Lock()
         snapshot = Snapshot.take(backend)
         self._context = CheckContext(backend, snapshot, snapshot)
         # Heard as they are published, so the checks see exactly what happened since the
@@ -108,6 +113,10 @@ class LessonRun:
     async def evaluate(self) -> Outcome:
         """Run the step's check; when it holds, move to the next step (whose events
         start from now) and run that one too, since one action may satisfy both."""
+        async with self._evaluating:
+            return await self._evaluate()
+
+    async def _evaluate(self) -> Outcome:
         if self.done:
             return Outcome(lesson_done=True)
         completed = False

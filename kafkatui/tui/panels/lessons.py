@@ -25,6 +25,7 @@ from kafkatui.course.session import LessonRun
 from kafkatui.tui.i18n import t
 from kafkatui.tui.panels.base import Panel, TopicsChanged, reports_errors
 from kafkatui.tui.panels.lessons_step import TARGET, StepPane
+from kafkatui.tui.screens.confirm import ConfirmScreen
 
 _LOCKED = "this lesson is locked: finish the ones before it first"
 # One cell each: an emoji padlock is two wide in some terminals and not in others, and
@@ -62,6 +63,7 @@ class LessonsPanel(Panel):
         self.run: LessonRun | None = None
         self._target: tuple[str, str] | None = None  # (panel id, selector) highlighted
         self._shown: tuple[str, int, bool, bool] | None = None  # (lesson, step, hinted, done) drawn
+        self._course_cluster = False  # a lesson rebuilt this cluster: its topics are the course's
 
     @property
     def progress(self) -> Progress:
@@ -136,14 +138,36 @@ class LessonsPanel(Panel):
         if status.state is LessonState.LOCKED:
             self.app.notify(_LOCKED, title=lesson.title_in(self.language), severity="warning")
             return
-        await self._open(lesson, 0 if status.state is LessonState.DONE else status.step)
+        await self._open_asking(lesson, 0 if status.state is LessonState.DONE else status.step)
 
     @reports_errors
     async def action_reset(self, lesson_id: str | None = None) -> None:
         lesson = self._lesson(lesson_id)
         if lesson is not None:
             self.progress.reset(lesson.id)
-            await self._open(lesson, 0)
+            await self._open_asking(lesson, 0)
+
+    async def _open_asking(self, lesson: Lesson, step: int) -> None:
+        """Open the lesson; first ask, if the cluster holds topics the course did not
+        make: the starting cluster replaces every topic (the user's own data dir, not a
+        lesson's cluster, may be open)."""
+        theirs = (
+            [] if self._course_cluster else [t for t in self.backend.topic_names() if not t.startswith("_")]
+        )
+        if not theirs:
+            await self._open(lesson, step)
+            return
+        shown = ", ".join(theirs[:5]) + (f" and {len(theirs) - 5} more" if len(theirs) > 5 else "")
+        question = (
+            f"Lesson {lesson.order} rebuilds its starting cluster: topic(s) {shown} and their records "
+            "are deleted on every broker. (`kafkatui lesson start` runs a lesson on a cluster of its own.)"
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(self._open(lesson, step), exit_on_error=False, group="lesson-open")
+
+        self.app.push_screen(ConfirmScreen(question, yes="Start lesson"), answered)
 
     def _lesson(self, lesson_id: str | None) -> Lesson | None:
         if lesson_id is None:
@@ -158,6 +182,7 @@ class LessonsPanel(Panel):
             self.run.close()
         self.run = LessonRun(self.backend, lesson)
         await self.run.reset()
+        self._course_cluster = True  # its topics are the lessons' from now on
         self.run.step_index = step
         self.progress.save_step(lesson.id, step)
         self.post_message(TopicsChanged())

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Static
 
 from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.common.clock import ManualClock
@@ -18,9 +18,20 @@ from kafkatui.course.session import LessonRun
 from kafkatui.tui.app import KafkaTuiApp
 from kafkatui.tui.panels.lessons import LessonsPanel
 from kafkatui.tui.panels.lessons_step import StepPane
+from kafkatui.tui.screens.create_topic import CreateTopicScreen
 from tests.tui.conftest import make_app, until
 
-__all__ = ["SIZE", "Learner", "lesson_app", "until"]
+__all__ = [
+    "SIZE",
+    "Learner",
+    "choose_broker",
+    "create_topic",
+    "lesson_app",
+    "lose_next_ack_and_send",
+    "preview",
+    "send",
+    "until",
+]
 
 SIZE = (130, 40)
 
@@ -114,3 +125,47 @@ class Learner:
         await self.pilot.click(selector)
         await self.pilot.press("end", "ctrl+u", *text)
         await until(self.pilot, lambda: self.app.screen.query_one(selector, Input).value == text, text)
+
+
+# --- what learners do on the panels -------------------------------------------------
+
+
+async def choose_broker(learner: Learner, broker_id: int) -> None:
+    """←/→ on the Partitions panel until the summary says `broker_id` is selected."""
+    panel = learner.app.panel("partitions")
+    for _ in range(len(learner.backend.brokers())):
+        if panel.selected_broker == broker_id:  # type: ignore[attr-defined]
+            return
+        await learner.pilot.press("right")
+    assert panel.selected_broker == broker_id  # type: ignore[attr-defined]
+
+
+async def create_topic(learner: Learner, name: str, partitions: int) -> None:
+    """n on the Topics panel, the dialog's name and partitions, Create."""
+    await learner.pilot.press("n")
+    await until(learner.pilot, lambda: isinstance(learner.app.screen, CreateTopicScreen), "the create dialog")
+    await learner.pilot.press(*name)
+    await learner.type_into("#partitions", str(partitions))
+    await learner.pilot.click("#create")
+    await until(learner.pilot, lambda: name in learner.backend.topic_names(), f"topic {name}")
+
+
+async def send(learner: Learner, value: str, key: str = "", times: int = 1) -> None:
+    """The Produce form's key and value, ctrl+s `times` times."""
+    await learner.type_into("#key", key)
+    await learner.type_into("#value", value)
+    for _ in range(times):
+        await learner.pilot.press("ctrl+s")
+        await learner.pilot.pause()
+
+
+async def lose_next_ack_and_send(learner: Learner, value: str, step: int) -> None:
+    """Lose next ack, send: the producer hears nothing and retries after its backoff
+    (the clock moves while the learner waits for the lesson to see it)."""
+    await learner.pilot.click("#drop-ack")
+    await send(learner, value)
+    await learner.time_passes(lambda: learner.run.step_index > step or learner.run.done)
+
+
+def preview(app: KafkaTuiApp) -> str:
+    return str(app.screen.query_one("#reset-preview", Static).render())

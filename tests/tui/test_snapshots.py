@@ -216,6 +216,11 @@ def test_course_map(snap_compare, tmp_path) -> None:  # type: ignore[no-untyped-
     assert snap_compare(app, terminal_size=(130, 40), run_before=driven(app, "L", "down", "down"))
 
 
+# Wide enough that every tab fits beside the step pane: a tab bar that overflows scrolls
+# to the active tab by an animation, and the snapshot caught it at different points.
+STEP_SIZE = (170, 40)
+
+
 def _lesson_step(app: KafkaTuiApp) -> Steps:
     """L, lesson 3's row, s: its step docked beside the Produce panel, the Key field lit."""
 
@@ -223,6 +228,7 @@ def _lesson_step(app: KafkaTuiApp) -> Steps:
         await driven(app, "L", "down", "down", "s")(pilot)
         await waiting(pilot, lambda: app.current_panel_id == "produce", "the step's panel")
         await app.workers.wait_for_complete()
+        await pilot.wait_for_scheduled_animations()  # the tab bar scrolls back to Produce
         await pilot.pause(0.2)
         app.clear_notifications()
         await pilot.pause()
@@ -232,9 +238,9 @@ def _lesson_step(app: KafkaTuiApp) -> Steps:
 
 def test_lesson_step_english(snap_compare, tmp_path) -> None:  # type: ignore[no-untyped-def]
     app = _course_app(tmp_path)
-    assert snap_compare(app, terminal_size=(130, 40), run_before=_lesson_step(app))
+    assert snap_compare(app, terminal_size=STEP_SIZE, run_before=_lesson_step(app))
 
 
 def test_lesson_step_portuguese(snap_compare, tmp_path) -> None:  # type: ignore[no-untyped-def]
     app = _course_app(tmp_path, language="pt")
-    assert snap_compare(app, terminal_size=(130, 40), run_before=_lesson_step(app))
+    assert snap_compare(app, terminal_size=STEP_SIZE, run_before=_lesson_step(app))

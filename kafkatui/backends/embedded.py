@@ -431,6 +431,9 @@ class EmbeddedBackend(EmbeddedGroups, EmbeddedMembers, EmbeddedTransactions):
             leader,
             float(self.clock.now_ms() - started),
             tuple(steps),
+            key=key,
+            acks=request.acks,
+            idempotent=producer.idempotent,
         )
 
     # --- clients ---------------------------------------------------------------------

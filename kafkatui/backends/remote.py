@@ -522,6 +522,9 @@ class RemoteBackend(RemoteGroups, RemoteMembers):
             leader,
             (time.monotonic() - started) * 1000,
             tuple(steps),
+            key=key,
+            acks=request.acks,
+            idempotent=producer.idempotent,
         )
 
     # --- transactions (KIP-98) --------------------------------------------------------

@@ -217,6 +217,11 @@ class ProduceTrace:
     leader: int
     latency_ms: float
     steps: tuple[TraceStep, ...] = field(default_factory=tuple)
+    # The producer config it was sent with, for whoever checks it (the course's steps)
+    # without reading the steps' text.
+    key: bytes | None = None
+    acks: str = "all"
+    idempotent: bool = False
 
 
 class ConsumerStatus(StrEnum):

@@ -93,6 +93,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "Kafka Streams: run an application module on the cluster, describe its topology, list the "
         "applications, show one's status, reset one (like kafka-streams-application-reset.sh).",
     ),
+    "lesson": LazyCommand(
+        "kafkatui.cli.lesson:app",
+        "The guided course: list the lessons, start one in the workbench, see your progress, reset one.",
+    ),
     # The lessons run on their own in-memory cluster (only --bootstrap-server, before the
     # command, is refused there).
     "demo": LazyCommand(

@@ -13,14 +13,23 @@ lists them for lesson writers.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kafkatui.backends.base import Backend, ProduceTrace
+from kafkatui.backends.base import Backend, GroupPartitionView, GroupView, LogRecordView, ProduceTrace
 from kafkatui.common.errors import KafkaError
-from kafkatui.common.events import BrokerStopped, Event, RecordAppended, TopicCreated
+from kafkatui.common.events import (
+    AckLost,
+    BrokerStopped,
+    DuplicateBatchDropped,
+    Event,
+    GroupMemberJoined,
+    GroupMemberRemoved,
+    LogCleaned,
+    RecordAppended,
+    TopicCreated,
+)
 
 Params = dict[str, Any]
 
@@ -34,21 +43,12 @@ class Produced:
     offset: int  # -1 with acks=0: the producer never hears where it landed
     key: str | None
     acks: str
+    idempotent: bool = False
 
     @classmethod
     def from_trace(cls, trace: ProduceTrace) -> Produced:
-        # The backend's producer path names the send step's key and acks in its detail
-        # ("topic sales, key 'client-1', acks=all"): that is the producer config used.
-        send = next((s.detail for s in trace.steps if s.name == "send"), "")
-        acks = re.search(r"acks=(\S+)", send)
-        key = re.search(r"key (None|'(.*?)')", send)
-        return cls(
-            trace.topic,
-            trace.partition,
-            trace.offset,
-            key.group(2) if key and key.group(1) != "None" else None,
-            acks.group(1).rstrip(",") if acks else "all",
-        )
+        key = None if trace.key is None else trace.key.decode(errors="replace")
+        return cls(trace.topic, trace.partition, trace.offset, key, trace.acks, trace.idempotent)
 
 
 @dataclass(frozen=True)
@@ -287,6 +287,206 @@ async def group_members(ctx: CheckContext, params: Params) -> bool:
     return group.state == "Stable" and len(group.members) == int(params["count"])
 
 
+# --- idempotence (KIP-98) ----------------------------------------------------------
+
+
+@check("idempotent_sends", required=("topic", "count"))
+async def idempotent_sends(ctx: CheckContext, params: Params) -> bool:
+    """The learner sent `count` records to `topic` with enable.idempotence on."""
+    sent = [p for p in ctx.produced if p.topic == params["topic"] and p.idempotent]
+    return len(sent) >= int(params["count"])
+
+
+@contradiction("idempotent_sends")
+def sent_without_idempotence(ctx: CheckContext, params: Params, seen: Event | Produced) -> bool:
+    return isinstance(seen, Produced) and (seen.topic != params["topic"] or not seen.idempotent)
+
+
+def _appended_after_lost_ack(ctx: CheckContext, topic: str) -> bool:
+    """A batch whose ack was lost, then the producer's retry written again to the same
+    partition without a producer id (enable.idempotence=false: nothing to recognise it by)."""
+    lost: set[int] = set()
+    for event in ctx.events:
+        if isinstance(event, AckLost) and event.topic == topic:
+            lost.add(event.partition)
+        elif (
+            isinstance(event, RecordAppended)
+            and event.topic == topic
+            and event.partition in lost
+            and event.producer_id < 0
+        ):
+            return True
+    return False
+
+
+@check("retry_duplicated", required=("topic",))
+async def retry_duplicated(ctx: CheckContext, params: Params) -> bool:
+    return _appended_after_lost_ack(ctx, params["topic"])
+
+
+@contradiction("retry_duplicated")
+def retry_recognised(ctx: CheckContext, params: Params, seen: Event | Produced) -> bool:
+    # The leader dropped the retry: idempotence was still on.
+    return isinstance(seen, DuplicateBatchDropped) and seen.topic == params["topic"]
+
+
+@check("retry_deduplicated", required=("topic",))
+async def retry_deduplicated(ctx: CheckContext, params: Params) -> bool:
+    """A retried batch the leader recognised by producer id and sequence and dropped."""
+    return any(isinstance(e, DuplicateBatchDropped) and e.topic == params["topic"] for e in ctx.events)
+
+
+@contradiction("retry_deduplicated")
+def retried_without_idempotence(ctx: CheckContext, params: Params, seen: Event | Produced) -> bool:
+    if isinstance(seen, Produced):
+        return seen.topic == params["topic"] and not seen.idempotent
+    return isinstance(seen, RecordAppended) and _appended_after_lost_ack(ctx, params["topic"])
+
+
+# --- consumer groups and rebalances ------------------------------------------------
+
+
+async def _group(ctx: CheckContext, group_id: str) -> GroupView | None:
+    if group_id not in [g for g, _ in await ctx.backend.groups()]:
+        return None
+    return await ctx.backend.describe_group(group_id)
+
+
+def _balanced(view: GroupView | None, members: int) -> bool:
+    """Stable with `members` members, every partition owned, and each member reading
+    one at least (while there are partitions enough)."""
+    if view is None or view.state != "Stable" or len(view.members) != members:
+        return False
+    if not view.partitions or any(p.owner is None for p in view.partitions):
+        return False
+    owners = {p.owner for p in view.partitions}
+    return len(owners) == min(members, len(view.partitions))
+
+
+@check("group_balanced", required=("group", "members"))
+async def group_balanced(ctx: CheckContext, params: Params) -> bool:
+    return _balanced(await _group(ctx, params["group"]), int(params["members"]))
+
+
+@contradiction("group_balanced")
+def member_removed(ctx: CheckContext, params: Params, seen: Event | Produced) -> bool:
+    return isinstance(seen, GroupMemberRemoved) and seen.group_id == params["group"]
+
+
+@check("member_timed_out", required=("group", "members"))
+async def member_timed_out(ctx: CheckContext, params: Params) -> bool:
+    """A member the coordinator removed when its session.timeout.ms ran out (a crashed
+    consumer sends no LeaveGroup), and the rest rebalanced over every partition."""
+    timed_out = any(
+        isinstance(e, GroupMemberRemoved) and e.group_id == params["group"] and e.reason == "session timeout"
+        for e in ctx.events
+    )
+    return timed_out and _balanced(await _group(ctx, params["group"]), int(params["members"]))
+
+
+@contradiction("member_timed_out")
+def member_left(ctx: CheckContext, params: Params, seen: Event | Produced) -> bool:
+    # x closes the consumer: LeaveGroup, a rebalance at once, no session to time out.
+    return isinstance(seen, GroupMemberRemoved) and seen.group_id == params["group"] and seen.reason == "left"
+
+
+# --- offsets, commits and lag ------------------------------------------------------
+
+
+async def _committed(ctx: CheckContext, group_id: str, topic: str) -> list[GroupPartitionView]:
+    """The group's row per partition of `topic` (kafka-consumer-groups.sh --describe)."""
+    view = await _group(ctx, group_id)
+    return [] if view is None else [p for p in view.partitions if p.topic == topic]
+
+
+@check("group_lag", required=("group", "topic"))
+async def group_lag(ctx: CheckContext, params: Params) -> bool:
+    """Every partition of `topic` has a committed offset and the group's total lag (high
+    watermark minus committed) is `lag`, or at least `at_least`."""
+    rows = await _committed(ctx, params["group"], params["topic"])
+    if not rows or any(p.committed < 0 for p in rows):
+        return False
+    lag = sum(p.lag for p in rows)
+    if "at_least" in params:
+        return lag >= int(params["at_least"])
+    return lag == int(params.get("lag", 0))
+
+
+@contradiction("group_lag")
+def produced_to_another_topic(ctx: CheckContext, params: Params, seen: Event | Produced) -> bool:
+    return isinstance(seen, Produced) and seen.topic != params["topic"]
+
+
+@check("offsets_reset", required=("group", "topic", "to"))
+async def offsets_reset(ctx: CheckContext, params: Params) -> bool:
+    """The group's committed offsets on `topic` moved to the log start (`to = "earliest"`)
+    or its end (`"latest"`), as `kafka-consumer-groups.sh --reset-offsets` moves them."""
+    rows = await _committed(ctx, params["group"], params["topic"])
+    if not rows:
+        return False
+    starts = {p.partition: p.log_start_offset for p in ctx.backend.describe_topic(params["topic"]).partitions}
+    if params["to"] == "earliest":
+        return all(p.committed == starts[p.partition] for p in rows) and any(p.lag > 0 for p in rows)
+    return all(p.committed == p.high_watermark for p in rows)
+
+
+@contradiction("offsets_reset")
+def joined_instead(ctx: CheckContext, params: Params, seen: Event | Produced) -> bool:
+    # A group with members refuses the reset (NON_EMPTY_GROUP): stop them first.
+    return isinstance(seen, GroupMemberJoined) and seen.group_id == params["group"]
+
+
+# --- compaction (cleanup.policy=compact) -------------------------------------------
+
+
+async def _with_key(backend: Backend, topic: str, key: str) -> list[LogRecordView]:
+    """Every record with `key` in `topic`, oldest first, read from the leaders."""
+    if topic not in backend.topic_names():
+        return []
+    found: list[LogRecordView] = []
+    for p in backend.describe_topic(topic).partitions:
+        offset = p.log_start_offset
+        while offset < p.high_watermark:
+            page = await backend.read_log(topic, p.partition, offset, 500)
+            if not page:
+                break
+            found += [r for r in page if r.key == key.encode()]
+            offset = page[-1].offset + 1
+    return found
+
+
+def _cleaned(ctx: CheckContext, topic: str) -> bool:
+    return any(isinstance(e, LogCleaned) and e.topic == topic for e in ctx.events)
+
+
+@check("key_compacted", required=("topic", "key"))
+async def key_compacted(ctx: CheckContext, params: Params) -> bool:
+    """The log cleaner ran on `topic` and only the latest value of `key` is left."""
+    found = await _with_key(ctx.backend, params["topic"], params["key"])
+    return _cleaned(ctx, params["topic"]) and len(found) == 1
+
+
+@check("tombstone_written", required=("topic", "key"))
+async def tombstone_written(ctx: CheckContext, params: Params) -> bool:
+    """The newest record with `key` is a tombstone (a null value: the key is deleted)."""
+    found = await _with_key(ctx.backend, params["topic"], params["key"])
+    return bool(found) and found[-1].value is None
+
+
+@contradiction("tombstone_written")
+def produced_another_key_or_topic(ctx: CheckContext, params: Params, seen: Event | Produced) -> bool:
+    return isinstance(seen, Produced) and (seen.topic != params["topic"] or seen.key != params["key"])
+
+
+@check("key_gone", required=("topic", "key"))
+async def key_gone(ctx: CheckContext, params: Params) -> bool:
+    """No record with `key` is left: the cleaner removed its tombstone too, once
+    delete.retention.ms had passed (a consumer that was away that long may miss it)."""
+    if params["topic"] not in ctx.backend.topic_names() or not _cleaned(ctx, params["topic"]):
+        return False
+    return not await _with_key(ctx.backend, params["topic"], params["key"])
+
+
 # --- Kafka Streams -----------------------------------------------------------------
 # An application is its consumer group (application.id); its StreamThread consumers are
 # `<client.id>-StreamThread-<n>-consumer`. A count() writes its value as a Kafka long.
@@ -339,22 +539,11 @@ def _as_count(value: bytes | None) -> int | None:
 
 async def _counts(backend: Backend, topic: str, key: str) -> list[tuple[int, int, int]]:
     """(partition, offset, count) of every record with `key` in `topic`, oldest first."""
-    if topic not in backend.topic_names():
-        return []
     found = []
-    for p in backend.describe_topic(topic).partitions:
-        offset = p.log_start_offset
-        while offset < p.high_watermark:
-            page = await backend.read_log(topic, p.partition, offset, 500)
-            if not page:
-                break
-            for r in page:
-                count = (
-                    _as_count(None if r.value is None else bytes(r.value)) if r.key == key.encode() else None
-                )
-                if count is not None:
-                    found.append((r.partition, r.offset, count))
-            offset = page[-1].offset + 1
+    for r in await _with_key(backend, topic, key):
+        count = _as_count(None if r.value is None else bytes(r.value))
+        if count is not None:
+            found.append((r.partition, r.offset, count))
     return found
 
 

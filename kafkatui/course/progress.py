@@ -1,8 +1,9 @@
 """Each user's progress through the course, in SQLite under the user data dir
-(platformdirs: ~/.local/share/kafkatui/course.db on Linux)."""
+(platformdirs: ~/.local/share/kafkatui/course.db on Linux, or `$KAFKATUI_COURSE_DB`)."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from dataclasses import dataclass
 from enum import StrEnum
@@ -34,7 +35,15 @@ class LessonStatus:
     step: int  # the step reached (0 before starting)
 
 
+COURSE_DB_ENV = "KAFKATUI_COURSE_DB"
+
+
 def default_path() -> Path:
+    """`$KAFKATUI_COURSE_DB` (a classroom machine's shared account, the tests), else the
+    user data dir's course.db."""
+    env = os.environ.get(COURSE_DB_ENV)
+    if env:
+        return Path(env).expanduser()
     return platformdirs.user_data_path("kafkatui") / "course.db"
 
 

@@ -61,9 +61,9 @@ class LessonRun:
         self.step_index = min(step_index, len(lesson.steps) - 1)
         self.done = False
         self.hinted = False
-        # One evaluation at a time: a check that awaits the cluster (a group's
-        # description) lets the next burst's evaluation start, and two that both see a
-        # step hold would advance twice, skipping the step after it.
+        # One evaluation at a time: the panel starts one per burst of events, and two
+        # that both saw a step's check hold would each move on a step (the second
+        # finishing a lesson whose last step never happened).
         self._evaluating = asyncio.Lock()
         snapshot = Snapshot.take(backend)
         self._context = CheckContext(backend, snapshot, snapshot)

@@ -26,7 +26,7 @@ UI: dict[str, dict[str, str]] = {
         "close": "esc: close",
         "no_help": "No help for {page}.",
         "course_intro": "The course: each lesson explains a part of Kafka and asks you to do it on this "
-        "cluster; a step is done when the cluster shows it happened. ✓ done · ▶ current · 🔒 locked. "
+        "cluster; a step is done when the cluster shows it happened. ✓ done · ▶ current · ○ locked. "
         "enter or s: start · r: reset (rebuilds the lesson's cluster).",
         "course_lesson": "Lesson",
         "course_step": "Step",
@@ -43,7 +43,7 @@ UI: dict[str, dict[str, str]] = {
         "no_help": "Sem ajuda para {page}.",
         "course_intro": "O curso: cada lição explica uma parte do Kafka e pede que você a faça neste "
         "cluster; um passo se completa quando o cluster mostra que aconteceu. ✓ feita · ▶ atual · "
-        "🔒 bloqueada. enter ou s: começar · r: recomeçar (reconstrói o cluster da lição).",
+        "○ bloqueada. enter ou s: começar · r: recomeçar (reconstrói o cluster da lição).",
         "course_lesson": "Lição",
         "course_step": "Passo",
         "course_lesson_done": "Lição concluída",

@@ -8,8 +8,9 @@ from kafkatui.course.progress import Progress
 from kafkatui.tui.app import KafkaTuiApp
 from kafkatui.tui.panels.lessons import LessonsPanel
 from kafkatui.tui.panels.lessons_step import StepPane
+from kafkatui.tui.screens.confirm import ConfirmScreen
 from kafkatui.tui.screens.create_topic import CreateTopicScreen
-from tests.tui.conftest import SIZE, make_app, until
+from tests.tui.conftest import SIZE, make_app, sales, until
 
 
 def _app(tmp_path: Path) -> KafkaTuiApp:
@@ -39,3 +40,24 @@ async def test_topics_lesson_first_step_completes_when_the_topic_exists(tmp_path
         assert panel.run is not None
         await until(pilot, lambda: panel.run is not None and panel.run.step_index == 1, "step 2")
         assert app.current_panel_id == "produce"
+
+
+async def test_starting_a_lesson_over_the_users_topics_asks_first(tmp_path: Path) -> None:
+    app = make_app(sales)  # topics sales and clients: not the course's
+    app.course_db = tmp_path / "course.db"
+    async with app.run_test(size=SIZE) as pilot:
+        await app.ready.wait()
+        await pilot.press("L")
+        await pilot.pause()
+        panel = app.query_one(LessonsPanel)
+        panel.query_one("#course-map").focus()
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await pilot.press("n")
+        await pilot.pause()
+        assert panel.run is None and {"sales", "clients"} <= set(app.backend.topic_names())  # type: ignore[union-attr]
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question again")
+        await pilot.press("y")
+        await until(pilot, lambda: panel.run is not None and panel.run.lesson.id == "brokers", "lesson 1")
+        assert app.backend is not None and app.backend.topic_names() == ["payments"]

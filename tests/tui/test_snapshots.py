@@ -229,3 +229,51 @@ def test_streams_panel_after_a_word_count_ran(snap_compare) -> None:  # type: ig
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def _course_app(tmp_path, language: str = "en") -> KafkaTuiApp:  # type: ignore[no-untyped-def]
+    """The workbench with lessons 1 and 2 done and lesson 3 begun (step 2)."""
+    from kafkatui.course.progress import Progress
+
+    app = make_app(language=language)
+    app.course_db = tmp_path / "course.db"
+    progress = Progress(app.course_db)
+    progress.mark_done("brokers")
+    progress.mark_done("topics")
+    progress.save_step("partitions", 1)
+    return app
+
+
+def test_course_map(snap_compare, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    app = _course_app(tmp_path)
+    assert snap_compare(app, terminal_size=(130, 40), run_before=driven(app, "L", "down", "down"))
+
+
+# Wide enough that every tab fits beside the step pane: a tab bar that overflows scrolls
+# to the active tab by an animation, and the snapshot caught it at different points.
+STEP_SIZE = (170, 40)
+
+
+def _lesson_step(app: KafkaTuiApp) -> Steps:
+    """L, lesson 3's row, s: its step docked beside the Produce panel, the Key field lit."""
+
+    async def run_before(pilot: Pilot) -> None:
+        await driven(app, "L", "down", "down", "s")(pilot)
+        await waiting(pilot, lambda: app.current_panel_id == "produce", "the step's panel")
+        await app.workers.wait_for_complete()
+        await pilot.wait_for_scheduled_animations()  # the tab bar scrolls back to Produce
+        await pilot.pause(0.2)
+        app.clear_notifications()
+        await pilot.pause()
+
+    return run_before
+
+
+def test_lesson_step_english(snap_compare, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    app = _course_app(tmp_path)
+    assert snap_compare(app, terminal_size=STEP_SIZE, run_before=_lesson_step(app))
+
+
+def test_lesson_step_portuguese(snap_compare, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    app = _course_app(tmp_path, language="pt")
+    assert snap_compare(app, terminal_size=STEP_SIZE, run_before=_lesson_step(app))

@@ -14,7 +14,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Markdown, Static
 
 from kafkatui.backends.base import Backend, ProduceTrace
 from kafkatui.common.events import Event
@@ -25,9 +25,12 @@ from kafkatui.course.session import LessonRun
 from kafkatui.tui.i18n import t
 from kafkatui.tui.panels.base import Panel, TopicsChanged, reports_errors
 from kafkatui.tui.panels.lessons_step import TARGET, StepPane
+from kafkatui.tui.screens.confirm import ConfirmScreen
 
 _LOCKED = "this lesson is locked: finish the ones before it first"
-_MARK = {LessonState.DONE: "✓", LessonState.CURRENT: "▶", LessonState.LOCKED: "🔒"}
+# One cell each: an emoji padlock is two wide in some terminals and not in others, and
+# shifted the map's columns.
+_MARK = {LessonState.DONE: "✓", LessonState.CURRENT: "▶", LessonState.LOCKED: "○"}
 
 
 class LessonsPanel(Panel):
@@ -59,6 +62,8 @@ class LessonsPanel(Panel):
         self.progress_path = progress_path
         self.run: LessonRun | None = None
         self._target: tuple[str, str] | None = None  # (panel id, selector) highlighted
+        self._shown: tuple[str, int, bool, bool] | None = None  # (lesson, step, hinted, done) drawn
+        self._course_cluster = False  # a lesson rebuilt this cluster: its topics are the course's
 
     @property
     def progress(self) -> Progress:
@@ -73,7 +78,7 @@ class LessonsPanel(Panel):
         table: DataTable[str] = DataTable(id="course-map", cursor_type="row", zebra_stripes=True)
         table.add_columns(" ", "#", "Lesson", "Steps", "Demo")
         yield table
-        yield Static("", id="course-lesson-intro")
+        yield Markdown("", id="course-lesson-intro")  # the lesson's own text: Markdown, as written
 
     async def refresh_data(self) -> None:
         try:
@@ -104,7 +109,7 @@ class LessonsPanel(Panel):
     def _show_intro(self) -> None:
         lesson = self.selected
         if lesson is not None:
-            self.query_one("#course-lesson-intro", Static).update(lesson.intro_in(self.language))
+            self.query_one("#course-lesson-intro", Markdown).update(lesson.intro_in(self.language))
 
     @property
     def selected(self) -> Lesson | None:
@@ -133,14 +138,36 @@ class LessonsPanel(Panel):
         if status.state is LessonState.LOCKED:
             self.app.notify(_LOCKED, title=lesson.title_in(self.language), severity="warning")
             return
-        await self._open(lesson, 0 if status.state is LessonState.DONE else status.step)
+        await self._open_asking(lesson, 0 if status.state is LessonState.DONE else status.step)
 
     @reports_errors
     async def action_reset(self, lesson_id: str | None = None) -> None:
         lesson = self._lesson(lesson_id)
         if lesson is not None:
             self.progress.reset(lesson.id)
-            await self._open(lesson, 0)
+            await self._open_asking(lesson, 0)
+
+    async def _open_asking(self, lesson: Lesson, step: int) -> None:
+        """Open the lesson; first ask, if the cluster holds topics the course did not
+        make: the starting cluster replaces every topic (the user's own data dir, not a
+        lesson's cluster, may be open)."""
+        theirs = (
+            [] if self._course_cluster else [t for t in self.backend.topic_names() if not t.startswith("_")]
+        )
+        if not theirs:
+            await self._open(lesson, step)
+            return
+        shown = ", ".join(theirs[:5]) + (f" and {len(theirs) - 5} more" if len(theirs) > 5 else "")
+        question = (
+            f"Lesson {lesson.order} rebuilds its starting cluster: topic(s) {shown} and their records "
+            "are deleted on every broker. (`kafkatui lesson start` runs a lesson on a cluster of its own.)"
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(self._open(lesson, step), exit_on_error=False, group="lesson-open")
+
+        self.app.push_screen(ConfirmScreen(question, yes="Start lesson"), answered)
 
     def _lesson(self, lesson_id: str | None) -> Lesson | None:
         if lesson_id is None:
@@ -155,6 +182,7 @@ class LessonsPanel(Panel):
             self.run.close()
         self.run = LessonRun(self.backend, lesson)
         await self.run.reset()
+        self._course_cluster = True  # its topics are the lessons' from now on
         self.run.step_index = step
         self.progress.save_step(lesson.id, step)
         self.post_message(TopicsChanged())
@@ -192,9 +220,11 @@ class LessonsPanel(Panel):
 
     @reports_errors
     async def _evaluate_and_show(self) -> None:
-        before = None if self.run is None else (self.run.step_index, self.run.hinted, self.run.done)
+        # Against what the pane shows, not what the run said before evaluating: a hint
+        # is raised as the contradicting event is published, before this runs.
         await self._evaluate()
-        if self.run is not None and before != (self.run.step_index, self.run.hinted, self.run.done):
+        run = self.run
+        if run is not None and self._shown != (run.lesson.id, run.step_index, run.hinted, run.done):
             self._show_step()
 
     async def _evaluate(self) -> None:
@@ -218,6 +248,7 @@ class LessonsPanel(Panel):
         except NoMatches:
             return
         pane.show(run.lesson, run.step_index, hinted=run.hinted, done=run.done, language=self.language)
+        self._shown = (run.lesson.id, run.step_index, run.hinted, run.done)
         if run.done:
             self._highlight(None)
             return

@@ -16,7 +16,8 @@ This cluster is empty: **{brokers} brokers**, each with its own SQLite database,
 controller keeping the metadata.
 
 - **Course** takes you step by step through Kafka on this very cluster: brokers,
-  topics, partitions and keys, replication, acks (press `L` for it at any time).
+  topics, partitions and keys, replication, acks, idempotence, consumer groups,
+  offsets and lag, compaction, Kafka Streams (press `L` for it at any time).
 - **Sample setup** creates two example topics, `sales` and `clients` — 3 partitions
   each, spread over the brokers — and produces a few keyed records so the log view has
   something to show.
@@ -31,7 +32,8 @@ Este cluster está vazio: **{brokers} brokers**, cada um com seu próprio banco 
 um controller guardando os metadados.
 
 - **Curso** leva você passo a passo pelo Kafka neste mesmo cluster: brokers,
-  tópicos, partições e keys, replicação, acks (tecle `L` a qualquer momento).
+  tópicos, partições e keys, replicação, acks, idempotência, consumer groups,
+  offsets e lag, compactação, Kafka Streams (tecle `L` a qualquer momento).
 - **Exemplo** cria dois tópicos de exemplo, `sales` e `clients` — 3 partições cada,
   distribuídas entre os brokers — e produz algumas mensagens com key para o log ter o
   que mostrar.

@@ -55,10 +55,11 @@ from kafkatui.common.clock import Clock
 from kafkatui.common.connections import ConnectedClient
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.events import EventBus
-
-# What `EngineControls.check_broker` answers, re-exported for the CLI and the TUI.
 from kafkatui.common.log_dirs import BrokerCheck as BrokerCheck
 from kafkatui.common.log_dirs import ReplicaReport as ReplicaReport
+
+# What `EngineControls.check_broker` answers, re-exported for the CLI and the TUI.
+from kafkatui.common.scram import UserScramDeletion, UserScramUpsertion
 
 __all__ = [
     "EARLIEST_TIMESTAMP",
@@ -497,6 +498,18 @@ class Backend(Protocol):
 
     async def delete_acls(self, filters: Sequence[AclBindingFilter]) -> list[list[AclBinding]]:
         """DeleteAcls: per filter, the ACLs it removed."""
+        ...
+
+    # --- SASL/SCRAM users (KIP-554; `kafkatui user`) ----------------------------------
+    async def describe_user_scram_credentials(self) -> dict[str, dict[str, int]]:
+        """DescribeUserScramCredentials for every user: user -> mechanism -> iterations
+        (never a secret)."""
+        ...
+
+    async def alter_user_scram_credentials(
+        self, upsertions: Sequence[UserScramUpsertion], deletions: Sequence[UserScramDeletion] = ()
+    ) -> dict[str, KafkaError | None]:
+        """AlterUserScramCredentials: per user, None or why none of its changes were made."""
         ...
 
     # --- consumer groups --------------------------------------------------------------

@@ -311,15 +311,12 @@ def _listener(
     """The listener --security asks for, checked before the cluster opens (certificates
     that load, rules that parse, users to log in as)."""
     from kafkatui.cli.certs import CERTS_DIR
-    from kafkatui.wire.security.credentials import CredentialStore
 
     protocol = SecurityProtocol(security.value.upper())
     data_dir = opts.resolved_data_dir()
     certs_dir = ssl_dir or (None if data_dir is None else data_dir / CERTS_DIR)
-    credentials = CredentialStore() if data_dir is None else CredentialStore.in_data_dir(data_dir)
-    if protocol.sasl and not credentials.users():
-        where = "--memory keeps none" if data_dir is None else f"{data_dir} has none"
-        raise fail("INVALID_CONFIG", f"{protocol} needs SASL users ({where}): run `kafkatui user add NAME`")
+    if protocol.sasl and data_dir is None:
+        raise fail("INVALID_CONFIG", f"{protocol} needs SASL users (--memory keeps none): use a data dir")
     try:
         SslPrincipalMapper(principal_rules)
         listener = ListenerConfig.for_protocol(
@@ -328,7 +325,6 @@ def _listener(
             client_auth=ClientAuth(client_auth.value),
             principal_mapping_rules=principal_rules,
             sasl_mechanisms=tuple(m.value for m in (mechanisms or list(SaslMechanism))),
-            credentials=credentials,
         )
         listener.ssl_context()
     except (ValueError, OSError) as error:  # ListenerConfigError, bad rules, ssl.SSLError
@@ -351,6 +347,12 @@ async def _serve(
     backend = await opts.open("kafkatui serve", broker_configs)
     services = ServiceHost(backend.cluster)
     try:
+        if listener is not None and listener.protocol.sasl and not backend.cluster.metadata.scram:
+            raise fail(
+                "INVALID_CONFIG",
+                f"{listener.protocol} needs SASL users ({backend.data_dir} has none): "
+                "run `kafkatui user add NAME`",
+            )
         try:
             bootstrap = await services.listen_wire(
                 port_base, host, fall_back=False, listener=listener, authorizer=authorizer

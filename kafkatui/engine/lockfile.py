@@ -126,7 +126,7 @@ def storage_error(message: str) -> KafkaError:
 # and `kafkatui user add` keep there before the cluster first starts (wire/security/).
 _OWN_FILES = re.compile(
     r"(cluster-metadata|broker-\d+|cluster-metadata\.broker-\d+)\.db(-wal|-shm|-journal)?"
-    r"|cluster-metadata\.db\.damaged-\d+(-wal|-shm)?|kafkatui\.lock|certs|scram-credentials\.json"
+    r"|cluster-metadata\.db\.damaged-\d+(-wal|-shm)?|kafkatui\.lock|certs|scram-credentials\.json(\.imported)?"
 )
 _METADATA_COPY = re.compile(r"cluster-metadata\.broker-\d+\.db")
 _SQLITE_HEADER = b"SQLite format 3\x00"

@@ -27,6 +27,7 @@ from kafkatui.common.errors import ErrorCode
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, response_class
 from kafkatui.wire.sasl_mechanisms import SaslFailure, SaslServer, server_for
+from kafkatui.wire.security.credentials import CredentialStore
 from kafkatui.wire.security.listener import ListenerConfig
 from kafkatui.wire.security.principal import user
 
@@ -73,8 +74,9 @@ def authenticate_response(
 class SaslAuthenticator:
     """One connection's SASL exchange on `listener`."""
 
-    def __init__(self, listener: ListenerConfig) -> None:
+    def __init__(self, listener: ListenerConfig, credentials: CredentialStore) -> None:
         self.listener = listener
+        self.credentials = credentials
         self.state = SaslState.HANDSHAKE
         self.server: SaslServer | None = None
 
@@ -106,7 +108,7 @@ class SaslAuthenticator:
                 close=True,
                 failure=f"unsupported SASL mechanism {mechanism} (enabled: {', '.join(enabled)})",
             )
-        self.server = server_for(mechanism, self.listener.credentials)
+        self.server = server_for(mechanism, self.credentials)
         self.state = SaslState.AUTHENTICATE if version >= 1 else SaslState.RAW_TOKENS
         return Outcome(handshake_response(version, ErrorCode.NONE, enabled))
 

@@ -42,7 +42,7 @@ from kafkatui.wire.codec import (
 from kafkatui.wire.dispatch import APIS
 from kafkatui.wire.quotas import ConnectionQuotas, RefusalLog
 from kafkatui.wire.sasl import SaslAuthenticator, SaslProtocolViolation, SaslState
-from kafkatui.wire.security.credentials import CredentialStore
+from kafkatui.wire.security.credentials import ClusterCredentials
 from kafkatui.wire.security.listener import ListenerConfig
 from kafkatui.wire.security.principal import ANONYMOUS, PrincipalMappingError
 
@@ -116,7 +116,9 @@ class WireServer:
         # cluster's ACLs (wire/auth.py); None: no authorizer, everything allowed.
         self.authorizer = authorizer
         # PLAINTEXT by default; its users (for AlterUserScramCredentials) are the data dir's
-        self.listener = listener or ListenerConfig(credentials=credentials_of(cluster))
+        self.listener = listener or ListenerConfig()
+        # The SASL users: the cluster's metadata image (UserScramCredentialRecord, KIP-554).
+        self.credentials = ClusterCredentials(cluster)
         self.host = host
         self.port_base = port_base
         self.apis: Mapping[int, Api] = APIS if apis is None else apis
@@ -301,7 +303,7 @@ class WireServer:
             )
             self.refusals.refused(what, broker_id, address, _tls_reason(error))
             return
-        sasl = SaslAuthenticator(listener) if listener.protocol.sasl else None
+        sasl = SaslAuthenticator(listener, self.credentials) if listener.protocol.sasl else None
         self._connections[task] = connection
         self.stats.connections += 1
         self.stats.connections_total += 1
@@ -445,11 +447,6 @@ def _tls_reason(error: Exception) -> str:
     if isinstance(error, TimeoutError):
         return "no TLS handshake in time"
     return str(error) or type(error).__name__
-
-
-def credentials_of(cluster: Cluster) -> CredentialStore:
-    """The cluster's SASL users: its data dir's file, or its own memory when it has none."""
-    return CredentialStore() if cluster.data_dir is None else CredentialStore.in_data_dir(cluster.data_dir)
 
 
 async def _read(reader: asyncio.StreamReader, n: int, idle_s: float) -> bytes:

@@ -17,6 +17,7 @@ from kafkatui.engine.server.config import BrokerDefaults
 from kafkatui.wire.api import Api
 from kafkatui.wire.security import certs
 from kafkatui.wire.security.certs import CertificateSet
+from kafkatui.wire.security.credentials import CredentialStore
 from kafkatui.wire.security.listener import ListenerConfig
 from kafkatui.wire.server import WireServer
 
@@ -32,6 +33,7 @@ class ServedCluster:
         defaults: BrokerDefaults | None = None,
         apis: Mapping[int, Api] | None = None,
         listener: ListenerConfig | None = None,
+        users: CredentialStore | None = None,
     ) -> None:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="wire-server", daemon=True)
@@ -40,6 +42,8 @@ class ServedCluster:
         # 3 s for more members (group.initial.rebalance.delay.ms=0).
         defaults = defaults or BrokerDefaults(group_initial_rebalance_delay_ms=0)
         self.cluster: Cluster = self.call(Cluster.open(None, brokers=brokers, seed=11, defaults=defaults))
+        if users is not None:  # the SASL users, in the cluster's metadata as Kafka keeps them
+            self.call(self.cluster.controller.scram.alter(users.credentials()))
         self.server = WireServer(self.cluster, port_base=0, apis=apis, listener=listener)
         self.call(self.server.start())
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from cryptography import x509
 
 from kafkatui.wire.security.certs import CertificateSet
-from kafkatui.wire.security.credentials import MECHANISMS, SCRAM_MECHANISMS, CredentialStore
+from kafkatui.wire.security.credentials import MECHANISMS, SCRAM_MECHANISMS
 from kafkatui.wire.security.principal import ANONYMOUS, SslPrincipalMapper, user
 
 
@@ -82,7 +82,6 @@ class ListenerConfig:
     protocol: SecurityProtocol = SecurityProtocol.PLAINTEXT
     ssl: SslConfig | None = None
     sasl_mechanisms: tuple[str, ...] = SCRAM_MECHANISMS  # sasl.enabled.mechanisms (Kafka's default: GSSAPI)
-    credentials: CredentialStore = field(default_factory=CredentialStore)
     # connections.max.reauth.ms: 0 (Kafka's default) gives session_lifetime_ms 0, no expiry.
     max_reauth_ms: int = 0
     _ssl_context: list[ssl.SSLContext] = field(default_factory=list, compare=False, repr=False)
@@ -106,7 +105,6 @@ class ListenerConfig:
         client_auth: ClientAuth = ClientAuth.NONE,
         principal_mapping_rules: str = "DEFAULT",
         sasl_mechanisms: tuple[str, ...] = MECHANISMS,
-        credentials: CredentialStore | None = None,
     ) -> ListenerConfig:
         """The listener `kafkatui serve --security` makes: named after its protocol, as
         Kafka's default listener.security.protocol.map does."""
@@ -115,7 +113,7 @@ class ListenerConfig:
             if certs_dir is None:
                 raise ListenerConfigError(f"{protocol} needs a certificates directory (--ssl-dir)")
             ssl_config = SslConfig(CertificateSet(certs_dir), client_auth, principal_mapping_rules)
-        return cls(protocol.value, protocol, ssl_config, sasl_mechanisms, credentials or CredentialStore())
+        return cls(protocol.value, protocol, ssl_config, sasl_mechanisms)
 
     def ssl_context(self) -> ssl.SSLContext | None:
         """The server context, made once (loading the key is the slow part)."""

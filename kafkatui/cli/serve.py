@@ -41,7 +41,13 @@ from kafkatui.ecosystem.rest.service import DEFAULT_PORT as REST_PORT
 from kafkatui.engine.metadata.authorizer import STANDARD_AUTHORIZER, AuthorizerConfig
 from kafkatui.serve.host import ServiceHost
 from kafkatui.serve.logs import configure_logging
-from kafkatui.wire.security.listener import ClientAuth, ListenerConfig, SecurityProtocol
+from kafkatui.wire.security.listener import (
+    ClientAuth,
+    ListenerConfig,
+    ListenerConfigError,
+    SecurityProtocol,
+    parse_listeners,
+)
 from kafkatui.wire.security.principal import SslPrincipalMapper
 from kafkatui.wire.server import DEFAULT_HOST, DEFAULT_PORT_BASE, ListenError, WireStats
 
@@ -180,6 +186,16 @@ def serve(
             case_sensitive=False,
         ),
     ] = Security.PLAINTEXT,
+    listener_specs: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--listener",
+            help="A listener, PROTOCOL:PORT or Kafka's PROTOCOL://[host]:PORT (listeners=; repeat or "
+            "comma-separate for several, e.g. --listener PLAINTEXT:9092 --listener SASL_SSL:9192); "
+            "broker 2 takes the next port, and so on. Other kafkatui commands attach to the PLAINTEXT "
+            "one. Default: one, from --security and --port-base.",
+        ),
+    ] = None,
     ssl_dir: Annotated[
         Path | None,
         typer.Option(
@@ -266,13 +282,24 @@ def serve(
     rest = rest_port if rest_proxy else None
     connect_at = connect_port if connect else None
     ksql_at = ksql_port if ksql else None
-    listener = _listener(opts, security, ssl_dir, ssl_client_auth, principal_rules, sasl_mechanisms)
+    if listener_specs and security is not Security.PLAINTEXT:
+        raise typer.BadParameter(
+            "give each listener's protocol in --listener instead", param_hint="--security"
+        )
+    try:
+        specs = parse_listeners(listener_specs or [f"{security.value}:{port_base}"])
+    except ListenerConfigError as error:
+        raise typer.BadParameter(str(error), param_hint="--listener") from None
+    listeners = [
+        (_listener(opts, spec.protocol, ssl_dir, ssl_client_auth, principal_rules, sasl_mechanisms),
+         spec.host or host, spec.port)
+        for spec in specs
+    ]  # fmt: skip
     authorizer_config = _authorizer(authorizer, super_users, allow_everyone)
     configure_logging(log_format.value)
     run_async(
         lambda: _serve(
-            opts, host, port_base, broker_configs, registry, rest, connect_at, listener, ksql_at,
-            authorizer_config,
+            opts, host, broker_configs, registry, rest, connect_at, listeners, ksql_at, authorizer_config,
         )
     )  # fmt: skip
 
@@ -302,7 +329,7 @@ def _authorizer(enabled: bool, super_users: str, allow_everyone: bool) -> Author
 
 def _listener(
     opts: ClusterOptions,
-    security: Security,
+    protocol: SecurityProtocol,
     ssl_dir: Path | None,
     client_auth: ClientAuthOption,
     principal_rules: str,
@@ -312,7 +339,6 @@ def _listener(
     that load, rules that parse, users to log in as)."""
     from kafkatui.cli.certs import CERTS_DIR
 
-    protocol = SecurityProtocol(security.value.upper())
     data_dir = opts.resolved_data_dir()
     certs_dir = ssl_dir or (None if data_dir is None else data_dir / CERTS_DIR)
     if protocol.sasl and data_dir is None:
@@ -335,28 +361,30 @@ def _listener(
 async def _serve(
     opts: ClusterOptions,
     host: str,
-    port_base: int,
     broker_configs: Mapping[str, int | bool],
     registry_port: int | None,
     rest_port: int | None,
-    connect_port: int | None = None,
-    listener: ListenerConfig | None = None,
+    connect_port: int | None,
+    listeners: list[tuple[ListenerConfig, str, int]],
     ksql_port: int | None = None,
     authorizer: AuthorizerConfig | None = None,
 ) -> None:
     backend = await opts.open("kafkatui serve", broker_configs)
     services = ServiceHost(backend.cluster)
     try:
-        if listener is not None and listener.protocol.sasl and not backend.cluster.metadata.scram:
+        sasl = [listener.protocol for listener, _, _ in listeners if listener.protocol.sasl]
+        if sasl and not backend.cluster.metadata.scram:
             raise fail(
                 "INVALID_CONFIG",
-                f"{listener.protocol} needs SASL users ({backend.data_dir} has none): "
-                "run `kafkatui user add NAME`",
+                f"{sasl[0]} needs SASL users ({backend.data_dir} has none): run `kafkatui user add NAME`",
             )
         try:
-            bootstrap = await services.listen_wire(
-                port_base, host, fall_back=False, listener=listener, authorizer=authorizer
-            )
+            served = [
+                (listener, await services.listen_wire(
+                    port, at, fall_back=False, listener=listener, authorizer=authorizer
+                ))
+                for listener, at, port in listeners
+            ]  # fmt: skip
             registry = None
             if registry_port is not None:
                 registry = await services.listen_registry(
@@ -380,9 +408,14 @@ async def _serve(
         try:
             where = "in memory" if backend.data_dir is None else str(backend.data_dir)
             console.print(f"kafkatui: {len(backend.brokers())} broker(s), data: {where}")
-            console.print(f"bootstrap servers: [bold]{bootstrap}[/]")
-            if listener is not None and listener.protocol is not SecurityProtocol.PLAINTEXT:
-                console.print(f"listener: {listener.name} ({_describe(listener)})")
+            # The first line names the PLAINTEXT listener when there is one (scripts read it).
+            served.sort(key=lambda pair: pair[0].protocol is not SecurityProtocol.PLAINTEXT)
+            console.print(f"bootstrap servers: [bold]{served[0][1]}[/]")
+            for listener, bootstrap in served:
+                if listener.protocol is not SecurityProtocol.PLAINTEXT:
+                    console.print(f"listener: {listener.name} ({_describe(listener)})", markup=False)
+                if len(served) > 1:
+                    console.print(f"{listener.name} bootstrap servers: [bold]{bootstrap}[/]")
             if authorizer is not None:
                 console.print(f"authorizer: {_describe_authorizer(authorizer)}", markup=False)
             if registry is not None:

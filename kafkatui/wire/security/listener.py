@@ -2,9 +2,10 @@
 (`listener.security.protocol.map`), the TLS settings of an SSL or SASL_SSL listener
 (`ssl.*`) and the SASL mechanisms of a SASL_* one (`sasl.enabled.mechanisms`).
 
-Several listeners of one cluster are several `WireServer`s over it, each with its own
-ports; Metadata answers with the addresses of the listener the request came in on, as
-Kafka's does (it looks the listener name up in each broker's endpoints).
+Several listeners of one cluster (`listeners=PLAINTEXT://:9092,SASL_SSL://:9192`,
+`parse_listeners`) are several `WireServer`s over it, each with its own ports; Metadata
+answers with the addresses of the listener the request came in on, as Kafka's does (it
+looks the listener name up in each broker's endpoints).
 """
 
 from __future__ import annotations
@@ -134,3 +135,37 @@ class ListenerConfig:
             return ANONYMOUS
         subject = x509.load_der_x509_certificate(der).subject.rfc4514_string()  # = Java's RFC 2253
         return user(SslPrincipalMapper(self.ssl.principal_mapping_rules).name(subject))
+
+
+@dataclass(frozen=True)
+class ListenerSpec:
+    """One entry of Kafka's `listeners`: a protocol (the name too, by Kafka's default
+    `listener.security.protocol.map`), the host ("" for `--host`) and broker 1's port."""
+
+    protocol: SecurityProtocol
+    host: str
+    port: int
+
+
+def parse_listeners(values: list[str]) -> list[ListenerSpec]:
+    """`PROTOCOL:PORT` or Kafka's `PROTOCOL://[host]:PORT`, each value one or several
+    comma-separated. Kafka refuses two listeners of one name; so does this."""
+    specs: list[ListenerSpec] = []
+    for value in values:
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            name, sep, rest = item.partition("://")
+            if not sep:
+                name, _, rest = item.partition(":")
+                rest = ":" + rest
+            host, _, port = rest.rpartition(":")
+            try:
+                protocol = SecurityProtocol(name.upper())
+            except ValueError:
+                known = ", ".join(p.value for p in SecurityProtocol)
+                raise ListenerConfigError(f"listeners: {item!r}: {name!r} is not one of {known}") from None
+            if not port.isdigit() or int(port) > 65535:
+                raise ListenerConfigError(f"listeners: {item!r} needs a port (0-65535; 0 picks free ones)")
+            if any(s.protocol is protocol for s in specs):
+                raise ListenerConfigError(f"listeners: {protocol} is given twice (each name once)")
+            specs.append(ListenerSpec(protocol, host.strip("[]"), int(port)))
+    return specs

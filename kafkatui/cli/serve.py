@@ -227,6 +227,15 @@ def serve(
             help="sasl.enabled.mechanisms: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (repeat; default all).",
         ),
     ] = None,
+    max_reauth_ms: Annotated[
+        int,
+        typer.Option(
+            "--connections-max-reauth-ms",
+            help="connections.max.reauth.ms (KIP-368): a SASL session's lifetime, told to the client, "
+            "which must re-authenticate before it ends or be disconnected; 0 (Kafka's default): no end.",
+            min=0,
+        ),
+    ] = 0,
     authorizer: Annotated[
         bool,
         typer.Option(
@@ -291,8 +300,8 @@ def serve(
     except ListenerConfigError as error:
         raise typer.BadParameter(str(error), param_hint="--listener") from None
     listeners = [
-        (_listener(opts, spec.protocol, ssl_dir, ssl_client_auth, principal_rules, sasl_mechanisms),
-         spec.host or host, spec.port)
+        (_listener(opts, spec.protocol, ssl_dir, ssl_client_auth, principal_rules, sasl_mechanisms,
+                   max_reauth_ms), spec.host or host, spec.port)
         for spec in specs
     ]  # fmt: skip
     authorizer_config = _authorizer(authorizer, super_users, allow_everyone)
@@ -334,6 +343,7 @@ def _listener(
     client_auth: ClientAuthOption,
     principal_rules: str,
     mechanisms: list[SaslMechanism] | None,
+    max_reauth_ms: int = 0,
 ) -> ListenerConfig:
     """The listener --security asks for, checked before the cluster opens (certificates
     that load, rules that parse, users to log in as)."""
@@ -351,6 +361,7 @@ def _listener(
             client_auth=ClientAuth(client_auth.value),
             principal_mapping_rules=principal_rules,
             sasl_mechanisms=tuple(m.value for m in (mechanisms or list(SaslMechanism))),
+            max_reauth_ms=max_reauth_ms,
         )
         listener.ssl_context()
     except (ValueError, OSError) as error:  # ListenerConfigError, bad rules, ssl.SSLError
@@ -453,6 +464,8 @@ def _describe(listener: ListenerConfig) -> str:
         )
     if listener.protocol.sasl:
         parts.append(f"SASL {', '.join(listener.sasl_mechanisms)}")
+        if listener.max_reauth_ms:
+            parts.append(f"connections.max.reauth.ms={listener.max_reauth_ms}")
     return "; ".join(parts)
 
 

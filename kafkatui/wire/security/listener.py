@@ -106,6 +106,7 @@ class ListenerConfig:
         client_auth: ClientAuth = ClientAuth.NONE,
         principal_mapping_rules: str = "DEFAULT",
         sasl_mechanisms: tuple[str, ...] = MECHANISMS,
+        max_reauth_ms: int = 0,
     ) -> ListenerConfig:
         """The listener `kafkatui serve --security` makes: named after its protocol, as
         Kafka's default listener.security.protocol.map does."""
@@ -114,7 +115,7 @@ class ListenerConfig:
             if certs_dir is None:
                 raise ListenerConfigError(f"{protocol} needs a certificates directory (--ssl-dir)")
             ssl_config = SslConfig(CertificateSet(certs_dir), client_auth, principal_mapping_rules)
-        return cls(protocol.value, protocol, ssl_config, sasl_mechanisms)
+        return cls(protocol.value, protocol, ssl_config, sasl_mechanisms, max_reauth_ms=max_reauth_ms)
 
     def ssl_context(self) -> ssl.SSLContext | None:
         """The server context, made once (loading the key is the slow part)."""

@@ -36,7 +36,7 @@ from kafkatui.backends.views import (
     TraceStep,
     TransactionView,
 )
-from kafkatui.common.acl import AclBinding, AclBindingFilter
+from kafkatui.common.acl import AclBinding, AclBindingFilter, AclOperation, ResourceType
 from kafkatui.common.admin import (
     ConfigEntry,
     LinkState,
@@ -498,6 +498,13 @@ class Backend(Protocol):
 
     async def delete_acls(self, filters: Sequence[AclBindingFilter]) -> list[list[AclBinding]]:
         """DeleteAcls: per filter, the ACLs it removed."""
+        ...
+
+    async def check_acls(
+        self, principal: str, host: str, operation: AclOperation, resource_type: ResourceType, name: str
+    ) -> tuple[bool, str]:
+        """What StandardAuthorizer would decide over the cluster's ACLs (no super users,
+        allow.everyone.if.no.acl.found=false), and the rule or ACL that decided it."""
         ...
 
     # --- SASL/SCRAM users (KIP-554; `kafkatui user`) ----------------------------------

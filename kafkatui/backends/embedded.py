@@ -34,7 +34,7 @@ from kafkatui.backends.embedded_groups import EmbeddedGroups, WorkbenchConsumer
 from kafkatui.backends.embedded_members import EmbeddedMembers
 from kafkatui.backends.embedded_transactions import EmbeddedTransactions, WorkbenchTransaction
 from kafkatui.backends.trace import partition_step, send_step, serialize_step
-from kafkatui.common.acl import AclBinding, AclBindingFilter
+from kafkatui.common.acl import AclBinding, AclBindingFilter, AclOperation, ResourceType
 from kafkatui.common.admin import ConfigEntry, LinkState, TopicDescription
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig
 from kafkatui.common.clock import Clock
@@ -49,6 +49,7 @@ from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.controller.scram import ScramDeletion, ScramUpsertion
 from kafkatui.engine.coordinator.group.coordinator import OFFSETS_TOPIC
 from kafkatui.engine.coordinator.transaction.coordinator import TRANSACTION_STATE_TOPIC
+from kafkatui.engine.metadata.authorizer import Authorizer, AuthorizerConfig
 from kafkatui.engine.metadata.scram import CODE_OF, salted_password
 from kafkatui.engine.server.config import BrokerDefaults
 
@@ -351,6 +352,15 @@ class EmbeddedBackend(EmbeddedGroups, EmbeddedMembers, EmbeddedTransactions):
             if d.error is not None:
                 raise d.error
         return [list(d.deleted) for d in deleted]
+
+    async def check_acls(
+        self, principal: str, host: str, operation: AclOperation, resource_type: ResourceType, name: str
+    ) -> tuple[bool, str]:
+        acls = self.cluster.metadata.acl_bindings
+        decision = Authorizer(AuthorizerConfig(), acls).authorize(
+            principal, host, operation, resource_type, name
+        )
+        return decision.allowed, decision.describe()
 
     async def describe_user_scram_credentials(self) -> dict[str, dict[str, int]]:
         return {

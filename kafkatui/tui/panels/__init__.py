@@ -14,6 +14,7 @@ from kafkatui.tui.panels.partitions import PartitionsPanel
 from kafkatui.tui.panels.produce import ProducePanel
 from kafkatui.tui.panels.records import RecordsPanel
 from kafkatui.tui.panels.schemas import SchemasPanel
+from kafkatui.tui.panels.security import SecurityPanel
 from kafkatui.tui.panels.topics import TopicsPanel
 
 PANELS: list[type[Panel]] = [
@@ -28,6 +29,7 @@ PANELS: list[type[Panel]] = [
     ConnectPanel,
     RecordsPanel,
     LessonsPanel,  # key L: the number keys are the other panels'
+    SecurityPanel,  # key S
 ]
 
 __all__ = ["PANELS", "Panel"]

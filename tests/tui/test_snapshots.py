@@ -199,3 +199,24 @@ def test_records_panel_filtered_with_details(snap_compare) -> None:  # type: ign
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(130, 40), run_before=run_before)
+
+
+def test_security_panel_with_a_decision(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    from tests.tui.test_security_panel import secured
+
+    app = make_app(secured)
+
+    async def run_before(pilot: Pilot) -> None:
+        await driven(app, "S")(pilot)
+        panel = app.panel("security")
+        await waiting(pilot, lambda: panel.query_one("#security-acls").row_count == 2, "the ACLs")  # type: ignore[attr-defined]
+        panel.query_one("#check-principal", Input).value = "User:alice"
+        panel.query_one("#check-name", Input).value = "orders"
+        panel.focus()
+        await pilot.press("c")
+        await waiting(
+            pilot, lambda: "orders" in str(panel.query_one("#check-result").render()), "the decision"
+        )  # type: ignore[attr-defined]
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -285,3 +285,19 @@ async def group_members(ctx: CheckContext, params: Params) -> bool:
         return False
     group = await ctx.backend.describe_group(params["group"])
     return group.state == "Stable" and len(group.members) == int(params["count"])
+
+
+# --- security ----------------------------------------------------------------------
+
+
+@check("acl_decision", required=("principal", "operation", "resource_type", "name", "allowed"))
+async def acl_decision(ctx: CheckContext, params: Params) -> bool:
+    """StandardAuthorizer's decision over the cluster's ACLs is `allowed`, and, given
+    `why`, the rule or ACL that decided names it ("deny ACL", "PREFIXED:sales-")."""
+    from kafkatui.common.acl import AclOperation, ResourceType
+
+    allowed, why = await ctx.backend.check_acls(
+        params["principal"], "*", AclOperation[params["operation"]], ResourceType[params["resource_type"]],
+        params["name"],
+    )  # fmt: skip
+    return allowed == bool(params["allowed"]) and str(params.get("why", "")) in why

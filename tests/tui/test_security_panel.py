@@ -4,6 +4,8 @@ checker naming the rule that decided."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 
@@ -109,3 +111,23 @@ async def test_an_acl_added_in_the_dialog_and_removed_after_asking() -> None:
         await pilot.press("y")
         await until(pilot, lambda: len(cells(app, "#security-acls")) == 2, "the ACL gone")
         assert await backend.describe_acls(denies) == []
+
+
+async def test_an_acl_added_on_the_panel_moves_the_security_lesson_on(tmp_path: Path) -> None:
+    from kafkatui.course.model import load_lessons
+    from kafkatui.course.progress import Progress
+    from kafkatui.tui.panels.lessons import LessonsPanel
+
+    app = make_app()
+    app.course_db = tmp_path / "course.db"
+    for lesson in load_lessons():  # the lessons before it are done: it is open
+        if lesson.id != "security":
+            Progress(app.course_db).mark_done(lesson.id)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.ready.wait()
+        lessons = app.query_one(LessonsPanel)
+        await lessons.action_start("security")
+        await until(pilot, lambda: app.current_panel_id == "security", "the Security panel")
+        assert lessons.run is not None and lessons.run.step_index == 0
+        await app.panel("security").add(READ_ORDERS)  # type: ignore[attr-defined]
+        await until(pilot, lambda: lessons.run is not None and lessons.run.step_index == 1, "step 2")

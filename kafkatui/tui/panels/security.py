@@ -153,6 +153,7 @@ class SecurityPanel(Panel):
             raise outcome
         self.app.notify(binding.describe(), title="Added ACL")
         await self.refresh_data()
+        self._recheck_lesson()
 
     @work
     @reports_errors
@@ -171,6 +172,15 @@ class SecurityPanel(Panel):
         await self.backend.delete_acls([exact])
         self.app.notify(binding.describe(), title="Removed ACL")
         await self.refresh_data()
+        self._recheck_lesson()
+
+    def _recheck_lesson(self) -> None:
+        """ACLs change without an engine event (they are metadata records, not events the
+        bus carries), so a lesson under way is asked to check its step again, as an
+        event would have it do."""
+        for panel in self.app.query(Panel):
+            if panel.PANEL_ID == "lessons":
+                panel.on_engine_events([])
 
     @reports_errors
     async def action_check(self) -> None:

@@ -85,7 +85,9 @@ def run(security: str, values: list[bytes]) -> float:
         if "ssl" in security:
             kafkatui(data_dir, "certs", "create")
         if "sasl" in security:
-            kafkatui(data_dir, "user", "add", "bench", "--password", PASSWORD, "--mechanism", "SCRAM-SHA-512")
+            # The user is a metadata record: this makes the (1-broker) cluster serve opens.
+            kafkatui(data_dir, "--brokers", "1", "user", "add", "bench", "--password", PASSWORD,
+                     "--mechanism", "SCRAM-SHA-512")  # fmt: skip
         proc, bootstrap = serve(data_dir, security)
         try:
             return produce(bootstrap, client_conf(security, data_dir), values)

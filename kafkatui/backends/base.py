@@ -36,7 +36,7 @@ from kafkatui.backends.views import (
     TraceStep,
     TransactionView,
 )
-from kafkatui.common.acl import AclBinding, AclBindingFilter
+from kafkatui.common.acl import AclBinding, AclBindingFilter, AclOperation, ResourceType
 from kafkatui.common.admin import (
     ConfigEntry,
     LinkState,
@@ -55,10 +55,11 @@ from kafkatui.common.clock import Clock
 from kafkatui.common.connections import ConnectedClient
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.events import EventBus
-
-# What `EngineControls.check_broker` answers, re-exported for the CLI and the TUI.
 from kafkatui.common.log_dirs import BrokerCheck as BrokerCheck
 from kafkatui.common.log_dirs import ReplicaReport as ReplicaReport
+
+# What `EngineControls.check_broker` answers, re-exported for the CLI and the TUI.
+from kafkatui.common.scram import UserScramDeletion, UserScramUpsertion
 
 __all__ = [
     "EARLIEST_TIMESTAMP",
@@ -517,6 +518,25 @@ class Backend(Protocol):
 
     async def delete_acls(self, filters: Sequence[AclBindingFilter]) -> list[list[AclBinding]]:
         """DeleteAcls: per filter, the ACLs it removed."""
+        ...
+
+    async def check_acls(
+        self, principal: str, host: str, operation: AclOperation, resource_type: ResourceType, name: str
+    ) -> tuple[bool, str]:
+        """What StandardAuthorizer would decide over the cluster's ACLs (no super users,
+        allow.everyone.if.no.acl.found=false), and the rule or ACL that decided it."""
+        ...
+
+    # --- SASL/SCRAM users (KIP-554; `kafkatui user`) ----------------------------------
+    async def describe_user_scram_credentials(self) -> dict[str, dict[str, int]]:
+        """DescribeUserScramCredentials for every user: user -> mechanism -> iterations
+        (never a secret)."""
+        ...
+
+    async def alter_user_scram_credentials(
+        self, upsertions: Sequence[UserScramUpsertion], deletions: Sequence[UserScramDeletion] = ()
+    ) -> dict[str, KafkaError | None]:
+        """AlterUserScramCredentials: per user, None or why none of its changes were made."""
         ...
 
     # --- consumer groups --------------------------------------------------------------

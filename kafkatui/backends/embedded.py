@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -33,19 +34,23 @@ from kafkatui.backends.embedded_groups import EmbeddedGroups, WorkbenchConsumer
 from kafkatui.backends.embedded_members import EmbeddedMembers
 from kafkatui.backends.embedded_transactions import EmbeddedTransactions, WorkbenchTransaction
 from kafkatui.backends.trace import partition_step, send_step, serialize_step
-from kafkatui.common.acl import AclBinding, AclBindingFilter
+from kafkatui.common.acl import AclBinding, AclBindingFilter, AclOperation, ResourceType
 from kafkatui.common.admin import ConfigEntry, LinkState, TopicDescription
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig
 from kafkatui.common.clock import Clock
 from kafkatui.common.connections import ConnectedClient
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.events import LogDirFailed, LogDirNewIncarnation
+from kafkatui.common.scram import UserScramDeletion, UserScramUpsertion
 from kafkatui.engine.clients.assignors import ASSIGNORS
 from kafkatui.engine.clients.consumer import Consumer
 from kafkatui.engine.clients.producer import Producer
 from kafkatui.engine.cluster import Cluster
+from kafkatui.engine.controller.scram import ScramDeletion, ScramUpsertion
 from kafkatui.engine.coordinator.group.coordinator import OFFSETS_TOPIC
 from kafkatui.engine.coordinator.transaction.coordinator import TRANSACTION_STATE_TOPIC
+from kafkatui.engine.metadata.authorizer import Authorizer, AuthorizerConfig
+from kafkatui.engine.metadata.scram import CODE_OF, salted_password
 from kafkatui.engine.server.config import BrokerDefaults
 
 
@@ -347,6 +352,33 @@ class EmbeddedBackend(EmbeddedGroups, EmbeddedMembers, EmbeddedTransactions):
             if d.error is not None:
                 raise d.error
         return [list(d.deleted) for d in deleted]
+
+    async def check_acls(
+        self, principal: str, host: str, operation: AclOperation, resource_type: ResourceType, name: str
+    ) -> tuple[bool, str]:
+        acls = self.cluster.metadata.acl_bindings
+        decision = Authorizer(AuthorizerConfig(), acls).authorize(
+            principal, host, operation, resource_type, name
+        )
+        return decision.allowed, decision.describe()
+
+    async def describe_user_scram_credentials(self) -> dict[str, dict[str, int]]:
+        return {
+            user: {m: c.iterations for m, c in sorted(mechanisms.items())}
+            for user, mechanisms in sorted(self.cluster.metadata.scram.items())
+        }
+
+    async def alter_user_scram_credentials(
+        self, upsertions: Sequence[UserScramUpsertion], deletions: Sequence[UserScramDeletion] = ()
+    ) -> dict[str, KafkaError | None]:
+        salted = []
+        for u in upsertions:
+            salt = secrets.token_bytes(32)  # as the AdminClient salts it (ScramFormatter)
+            known = u.mechanism in CODE_OF and u.iterations > 0
+            hashed = salted_password(u.mechanism, u.password, salt, u.iterations) if known else b""
+            salted.append(ScramUpsertion(u.user, CODE_OF.get(u.mechanism, -1), u.iterations, salt, hashed))
+        alter = self.cluster.quorum.through_active(self.cluster.controller.scram.alter_credentials)
+        return await alter([ScramDeletion(d.user, CODE_OF.get(d.mechanism, -1)) for d in deletions], salted)
 
     async def elect_preferred_leaders(self) -> int:
         results = await self.elect_leaders("preferred")

@@ -34,7 +34,7 @@ from confluent_kafka.admin import (
 )
 from confluent_kafka.admin import ConfigEntry as CKConfigEntry
 
-from kafkatui.backends import remote_acls, remote_admin, remote_txn_admin
+from kafkatui.backends import remote_acls, remote_admin, remote_scram, remote_txn_admin
 from kafkatui.backends.base import (
     BrokerState,
     BrokerView,
@@ -70,7 +70,8 @@ from kafkatui.backends.remote_partitions import EligibleLeaderReplicas
 from kafkatui.backends.remote_snapshot import ClusterSnapshot, events_between
 from kafkatui.backends.remote_transactions import RemoteTransaction
 from kafkatui.backends.trace import partition_step, send_step, serialize_step
-from kafkatui.common.acl import AclBinding, AclBindingFilter
+from kafkatui.common.acl import AclBinding, AclBindingFilter, AclOperation
+from kafkatui.common.acl import ResourceType as AclResourceType
 from kafkatui.common.admin import (
     ConfigEntry,
     LinkState,
@@ -87,6 +88,8 @@ from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.events import (
     EventBus,
 )
+from kafkatui.common.scram import UserScramDeletion, UserScramUpsertion
+from kafkatui.engine.metadata.authorizer import Authorizer, AuthorizerConfig
 
 REFRESH_INTERVAL_S = 1.0
 # Kafka's broker.session.timeout.ms default: what a client can assume of a broker it
@@ -426,6 +429,23 @@ class RemoteBackend(RemoteGroups, RemoteMembers):
 
     async def delete_acls(self, filters: Sequence[AclBindingFilter]) -> list[list[AclBinding]]:
         return await remote_acls.delete_acls(self._admin, filters)
+
+    async def check_acls(
+        self, principal: str, host: str, operation: AclOperation, resource_type: AclResourceType, name: str
+    ) -> tuple[bool, str]:
+        acls = await self.describe_acls(AclBindingFilter())
+        decision = Authorizer(AuthorizerConfig(), acls).authorize(
+            principal, host, operation, resource_type, name
+        )
+        return decision.allowed, decision.describe()
+
+    async def describe_user_scram_credentials(self) -> dict[str, dict[str, int]]:
+        return await remote_scram.describe(self._admin)
+
+    async def alter_user_scram_credentials(
+        self, upsertions: Sequence[UserScramUpsertion], deletions: Sequence[UserScramDeletion] = ()
+    ) -> dict[str, KafkaError | None]:
+        return await remote_scram.alter(self._admin, upsertions, deletions)
 
     async def delete_records(self, topic: str, partition: int, offset: int) -> int:
         low = await remote_admin.delete_records(self._admin, topic, partition, offset)

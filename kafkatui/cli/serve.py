@@ -41,7 +41,13 @@ from kafkatui.ecosystem.rest.service import DEFAULT_PORT as REST_PORT
 from kafkatui.engine.metadata.authorizer import STANDARD_AUTHORIZER, AuthorizerConfig
 from kafkatui.serve.host import ServiceHost
 from kafkatui.serve.logs import configure_logging
-from kafkatui.wire.security.listener import ClientAuth, ListenerConfig, SecurityProtocol
+from kafkatui.wire.security.listener import (
+    ClientAuth,
+    ListenerConfig,
+    ListenerConfigError,
+    SecurityProtocol,
+    parse_listeners,
+)
 from kafkatui.wire.security.principal import SslPrincipalMapper
 from kafkatui.wire.server import DEFAULT_HOST, DEFAULT_PORT_BASE, ListenError, WireStats
 
@@ -180,6 +186,16 @@ def serve(
             case_sensitive=False,
         ),
     ] = Security.PLAINTEXT,
+    listener_specs: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--listener",
+            help="A listener, PROTOCOL:PORT or Kafka's PROTOCOL://[host]:PORT (listeners=; repeat or "
+            "comma-separate for several, e.g. --listener PLAINTEXT:9092 --listener SASL_SSL:9192); "
+            "broker 2 takes the next port, and so on. Other kafkatui commands attach to the PLAINTEXT "
+            "one. Default: one, from --security and --port-base.",
+        ),
+    ] = None,
     ssl_dir: Annotated[
         Path | None,
         typer.Option(
@@ -211,6 +227,15 @@ def serve(
             help="sasl.enabled.mechanisms: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (repeat; default all).",
         ),
     ] = None,
+    max_reauth_ms: Annotated[
+        int,
+        typer.Option(
+            "--connections-max-reauth-ms",
+            help="connections.max.reauth.ms (KIP-368): a SASL session's lifetime, told to the client, "
+            "which must re-authenticate before it ends or be disconnected; 0 (Kafka's default): no end.",
+            min=0,
+        ),
+    ] = 0,
     authorizer: Annotated[
         bool,
         typer.Option(
@@ -266,13 +291,24 @@ def serve(
     rest = rest_port if rest_proxy else None
     connect_at = connect_port if connect else None
     ksql_at = ksql_port if ksql else None
-    listener = _listener(opts, security, ssl_dir, ssl_client_auth, principal_rules, sasl_mechanisms)
+    if listener_specs and security is not Security.PLAINTEXT:
+        raise typer.BadParameter(
+            "give each listener's protocol in --listener instead", param_hint="--security"
+        )
+    try:
+        specs = parse_listeners(listener_specs or [f"{security.value}:{port_base}"])
+    except ListenerConfigError as error:
+        raise typer.BadParameter(str(error), param_hint="--listener") from None
+    listeners = [
+        (_listener(opts, spec.protocol, ssl_dir, ssl_client_auth, principal_rules, sasl_mechanisms,
+                   max_reauth_ms), spec.host or host, spec.port)
+        for spec in specs
+    ]  # fmt: skip
     authorizer_config = _authorizer(authorizer, super_users, allow_everyone)
     configure_logging(log_format.value)
     run_async(
         lambda: _serve(
-            opts, host, port_base, broker_configs, registry, rest, connect_at, listener, ksql_at,
-            authorizer_config,
+            opts, host, broker_configs, registry, rest, connect_at, listeners, ksql_at, authorizer_config,
         )
     )  # fmt: skip
 
@@ -302,24 +338,21 @@ def _authorizer(enabled: bool, super_users: str, allow_everyone: bool) -> Author
 
 def _listener(
     opts: ClusterOptions,
-    security: Security,
+    protocol: SecurityProtocol,
     ssl_dir: Path | None,
     client_auth: ClientAuthOption,
     principal_rules: str,
     mechanisms: list[SaslMechanism] | None,
+    max_reauth_ms: int = 0,
 ) -> ListenerConfig:
     """The listener --security asks for, checked before the cluster opens (certificates
     that load, rules that parse, users to log in as)."""
     from kafkatui.cli.certs import CERTS_DIR
-    from kafkatui.wire.security.credentials import CredentialStore
 
-    protocol = SecurityProtocol(security.value.upper())
     data_dir = opts.resolved_data_dir()
     certs_dir = ssl_dir or (None if data_dir is None else data_dir / CERTS_DIR)
-    credentials = CredentialStore() if data_dir is None else CredentialStore.in_data_dir(data_dir)
-    if protocol.sasl and not credentials.users():
-        where = "--memory keeps none" if data_dir is None else f"{data_dir} has none"
-        raise fail("INVALID_CONFIG", f"{protocol} needs SASL users ({where}): run `kafkatui user add NAME`")
+    if protocol.sasl and data_dir is None:
+        raise fail("INVALID_CONFIG", f"{protocol} needs SASL users (--memory keeps none): use a data dir")
     try:
         SslPrincipalMapper(principal_rules)
         listener = ListenerConfig.for_protocol(
@@ -328,7 +361,7 @@ def _listener(
             client_auth=ClientAuth(client_auth.value),
             principal_mapping_rules=principal_rules,
             sasl_mechanisms=tuple(m.value for m in (mechanisms or list(SaslMechanism))),
-            credentials=credentials,
+            max_reauth_ms=max_reauth_ms,
         )
         listener.ssl_context()
     except (ValueError, OSError) as error:  # ListenerConfigError, bad rules, ssl.SSLError
@@ -339,22 +372,30 @@ def _listener(
 async def _serve(
     opts: ClusterOptions,
     host: str,
-    port_base: int,
     broker_configs: Mapping[str, int | bool],
     registry_port: int | None,
     rest_port: int | None,
-    connect_port: int | None = None,
-    listener: ListenerConfig | None = None,
+    connect_port: int | None,
+    listeners: list[tuple[ListenerConfig, str, int]],
     ksql_port: int | None = None,
     authorizer: AuthorizerConfig | None = None,
 ) -> None:
     backend = await opts.open("kafkatui serve", broker_configs)
     services = ServiceHost(backend.cluster)
     try:
-        try:
-            bootstrap = await services.listen_wire(
-                port_base, host, fall_back=False, listener=listener, authorizer=authorizer
+        sasl = [listener.protocol for listener, _, _ in listeners if listener.protocol.sasl]
+        if sasl and not backend.cluster.metadata.scram:
+            raise fail(
+                "INVALID_CONFIG",
+                f"{sasl[0]} needs SASL users ({backend.data_dir} has none): run `kafkatui user add NAME`",
             )
+        try:
+            served = [
+                (listener, await services.listen_wire(
+                    port, at, fall_back=False, listener=listener, authorizer=authorizer
+                ))
+                for listener, at, port in listeners
+            ]  # fmt: skip
             registry = None
             if registry_port is not None:
                 registry = await services.listen_registry(
@@ -378,9 +419,14 @@ async def _serve(
         try:
             where = "in memory" if backend.data_dir is None else str(backend.data_dir)
             console.print(f"kafkatui: {len(backend.brokers())} broker(s), data: {where}")
-            console.print(f"bootstrap servers: [bold]{bootstrap}[/]")
-            if listener is not None and listener.protocol is not SecurityProtocol.PLAINTEXT:
-                console.print(f"listener: {listener.name} ({_describe(listener)})")
+            # The first line names the PLAINTEXT listener when there is one (scripts read it).
+            served.sort(key=lambda pair: pair[0].protocol is not SecurityProtocol.PLAINTEXT)
+            console.print(f"bootstrap servers: [bold]{served[0][1]}[/]")
+            for listener, bootstrap in served:
+                if listener.protocol is not SecurityProtocol.PLAINTEXT:
+                    console.print(f"listener: {listener.name} ({_describe(listener)})", markup=False)
+                if len(served) > 1:
+                    console.print(f"{listener.name} bootstrap servers: [bold]{bootstrap}[/]")
             if authorizer is not None:
                 console.print(f"authorizer: {_describe_authorizer(authorizer)}", markup=False)
             if registry is not None:
@@ -418,6 +464,8 @@ def _describe(listener: ListenerConfig) -> str:
         )
     if listener.protocol.sasl:
         parts.append(f"SASL {', '.join(listener.sasl_mechanisms)}")
+        if listener.max_reauth_ms:
+            parts.append(f"connections.max.reauth.ms={listener.max_reauth_ms}")
     return "; ".join(parts)
 
 

@@ -25,6 +25,7 @@ class ConnectedClient:
     security_protocol: str = "PLAINTEXT"
     principal: str = "User:ANONYMOUS"
     sasl_mechanism: str | None = None
+    reauthentications: int = 0  # KIP-368: SASL re-authentications on this connection
 
     @property
     def software(self) -> str:

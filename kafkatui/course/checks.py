@@ -580,3 +580,19 @@ async def count_continued(ctx: CheckContext, params: Params) -> bool:
 @contradiction("count_continued")
 def continued_elsewhere(ctx: CheckContext, params: Params, seen: Event | Produced) -> bool:
     return _sent_elsewhere(params, seen)
+
+
+# --- security ----------------------------------------------------------------------
+
+
+@check("acl_decision", required=("principal", "operation", "resource_type", "name", "allowed"))
+async def acl_decision(ctx: CheckContext, params: Params) -> bool:
+    """StandardAuthorizer's decision over the cluster's ACLs is `allowed`, and, given
+    `why`, the rule or ACL that decided names it ("deny ACL", "PREFIXED:sales-")."""
+    from kafkatui.common.acl import AclOperation, ResourceType
+
+    allowed, why = await ctx.backend.check_acls(
+        params["principal"], "*", AclOperation[params["operation"]], ResourceType[params["resource_type"]],
+        params["name"],
+    )  # fmt: skip
+    return allowed == bool(params["allowed"]) and str(params.get("why", "")) in why

@@ -57,6 +57,7 @@ from kafkatui.engine.log.records import RecordBatch, decode_batch
 from kafkatui.engine.log_dirs import LogDirControls
 from kafkatui.engine.metadata.image import MetadataDamaged, MetadataImage, TopicInfo
 from kafkatui.engine.metadata.replicas import MetadataCopies, Rebuilt, open_metadata_log
+from kafkatui.engine.metadata.scram import LEGACY_FILE_NAME
 from kafkatui.engine.scenario import ScenarioDriver
 from kafkatui.engine.server.broker import Broker
 from kafkatui.engine.server.config import BrokerDefaults
@@ -128,6 +129,7 @@ class Cluster(CoordinatorApis, LogDirControls, ScenarioDriver):
             cluster = cls(path, clock, rng, bus, controller, metadata_log, lock, network, ids)
             await cluster._start(image, brokers)
             if path is not None:
+                await controller.scram.import_legacy_file(path / LEGACY_FILE_NAME)  # KIP-554
                 await cluster._replicate_metadata(path, rebuilt)
         except BaseException as error:
             if metadata_log is not None:

@@ -123,10 +123,11 @@ def storage_error(message: str) -> KafkaError:
 # What kafkatui keeps in a data dir (SQLite adds -wal and -shm files next to a database).
 # The brokers' copies of the metadata log and a damaged one kept aside
 # (engine/metadata/replicas.py) are kafkatui's too, and so are what `kafkatui certs create`
-# and `kafkatui user add` keep there before the cluster first starts (wire/security/).
+# writes (wire/security/) and the users file older versions kept, imported into the
+# metadata log once and renamed *.imported (engine/metadata/scram.py).
 _OWN_FILES = re.compile(
     r"(cluster-metadata|broker-\d+|cluster-metadata\.broker-\d+)\.db(-wal|-shm|-journal)?"
-    r"|cluster-metadata\.db\.damaged-\d+(-wal|-shm)?|kafkatui\.lock|certs|scram-credentials\.json"
+    r"|cluster-metadata\.db\.damaged-\d+(-wal|-shm)?|kafkatui\.lock|certs|scram-credentials\.json(\.imported)?"
 )
 _METADATA_COPY = re.compile(r"cluster-metadata\.broker-\d+\.db")
 _SQLITE_HEADER = b"SQLite format 3\x00"

@@ -5,6 +5,8 @@ dir's lock file so a second kafkatui process can use them."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from kafkatui.backends.base import Backend
 from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.common.connections import ConnectedClient
@@ -30,7 +32,9 @@ class ServiceHost:
 
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
-        self.wire: WireServer | None = None
+        # One WireServer per listener (Kafka's `listeners=PLAINTEXT://:9092,SASL_SSL://:9093`),
+        # in the order they were started; each answers Metadata with its own addresses.
+        self.wires: list[WireServer] = []
         self.registry: RegistryService | None = None
         self.rest: RestService | None = None
         self.connect: ConnectService | None = None
@@ -66,12 +70,19 @@ class ServiceHost:
             self.notices.append(
                 f"{error}. Kafka clients can connect on free ports instead: {server.bootstrap}"
             )
-        self.wire = server
+        self.wires.append(server)
         # A second kafkatui process attaches over PLAINTEXT only: a secured listener is
-        # not offered to it (it would need the certificates and a user of its own).
+        # not offered to it (it would need the certificates and a user of its own), so a
+        # serve with a secured listener runs a PLAINTEXT one beside it for them.
         if server.listener.protocol is SecurityProtocol.PLAINTEXT:
             self.cluster.advertise_listeners(server.bootstrap)
         return server.bootstrap
+
+    @property
+    def wire(self) -> WireServer | None:
+        """The listener shown first: the PLAINTEXT one other processes attach to, if any."""
+        plain = [w for w in self.wires if w.listener.protocol is SecurityProtocol.PLAINTEXT]
+        return (plain or self.wires or [None])[0]
 
     async def listen_registry(
         self,
@@ -205,21 +216,30 @@ class ServiceHost:
 
     @property
     def stats(self) -> WireStats | None:
-        return None if self.wire is None else self.wire.stats
+        """Every listener's counts, added up."""
+        if not self.wires:
+            return None
+        total = WireStats()
+        for wire in self.wires:
+            for f in dataclasses.fields(WireStats):
+                setattr(total, f.name, getattr(total, f.name) + getattr(wire.stats, f.name))
+        return total
 
     def clients(self) -> list[ConnectedClient]:
-        return [] if self.wire is None else self.wire.clients()
+        """The open connections of every listener, oldest first."""
+        every = [c for wire in self.wires for c in wire.clients()]
+        return sorted(every, key=lambda c: (c.connected_since_ms, c.broker_id, c.address))
 
     def status(self) -> str | None:
         if self.wire is None:
             return None
-        s = self.wire.stats
+        s = self.stats or WireStats()
         registry = f" · Schema Registry: {self.registry_url}" if self.registry_url else ""
         rest = f" · REST Proxy: {self.rest_url}" if self.rest_url else ""
         connect = f" · Connect: {self.connect_url}" if self.connect_url else ""
         ksql = f" · ksqlDB: {self.ksql_url}" if self.ksql_url else ""
         return (
-            f"Kafka clients: {self.wire.bootstrap} · {s.connections} connection(s) open "
+            f"Kafka clients: {self._bootstraps()} · {s.connections} connection(s) open "
             f"({s.connections_total} in all) · {s.requests:,} requests{registry}{rest}{connect}{ksql}"
         )
 
@@ -240,9 +260,13 @@ class ServiceHost:
             self.cluster.advertise_schema_registry(None)
             await self.registry.close()
             self.registry = None
-        if self.wire is not None:
-            await self.wire.close()
-            self.wire = None
+        while self.wires:
+            await self.wires.pop().close()
+
+    def _bootstraps(self) -> str:
+        if len(self.wires) == 1:
+            return self.wires[0].bootstrap
+        return " · ".join(f"{w.listener.name} {w.bootstrap}" for w in self.wires)
 
 
 async def serve_backend(

@@ -14,30 +14,15 @@ from collections import Counter
 from typing import Any
 
 from kafkatui.common.acl import AclOperation, ResourceType
-from kafkatui.common.errors import ErrorCode
+from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.engine.controller.scram import ScramDeletion, ScramUpsertion
+from kafkatui.engine.metadata.scram import CODE_OF
 from kafkatui.wire import auth
 from kafkatui.wire.api import Api, RequestContext
 from kafkatui.wire.codec import build, nested, response_class
-from kafkatui.wire.security.credentials import (
-    MAX_ITERATIONS,
-    MIN_ITERATIONS,
-    SCRAM_SHA_256,
-    SCRAM_SHA_512,
-    CredentialStore,
-    ScramCredential,
-    from_salted_password,
-)
 
 DESCRIBE_KEY = 50
 ALTER_KEY = 51
-MECHANISM_CODES = {1: SCRAM_SHA_256, 2: SCRAM_SHA_512}  # org.apache.kafka.clients.admin.ScramMechanism
-ALTERED_TWICE = "A user credential cannot be altered twice in the same request"
-NOT_THERE = "Attempt to delete a user credential that does not exist"
-CODE_OF = {name: code for code, name in MECHANISM_CODES.items()}
-
-
-def _store(ctx: RequestContext) -> CredentialStore:
-    return ctx.server.listener.credentials  # type: ignore[attr-defined]
 
 
 async def handle_describe(ctx: RequestContext, request: Any) -> Any:
@@ -46,8 +31,7 @@ async def handle_describe(ctx: RequestContext, request: Any) -> Any:
     if not auth.authorize_cluster(ctx, AclOperation.DESCRIBE):
         error = auth.denied(ResourceType.CLUSTER, AclOperation.DESCRIBE, "")
         return build(cls, throttle_time=0, error_code=error, error_message=error.message, results=())
-    store = _store(ctx)
-    known = store.users()
+    known = ctx.cluster.metadata.scram
     asked = [u.name for u in request.users] if request.users else sorted(known)
     twice = {name for name, n in Counter(asked).items() if n > 1}
     results = []
@@ -63,8 +47,7 @@ async def handle_describe(ctx: RequestContext, request: Any) -> Any:
         else:
             infos = tuple(
                 build(info, mechanism=CODE_OF[m], iterations=c.iterations)
-                for m in known[name]
-                if (c := store.get(name, m)) is not None
+                for m, c in sorted(known[name].items())
             )
             results.append(build(result, user=name, error_code=ErrorCode.NONE, error_message=None,
                                  credential_infos=infos))  # fmt: skip
@@ -74,7 +57,6 @@ async def handle_describe(ctx: RequestContext, request: Any) -> Any:
 async def handle_alter(ctx: RequestContext, request: Any) -> Any:
     cls = response_class(ALTER_KEY, ctx.version)
     result = nested(cls, "AlterUserScramCredentialsResult")
-    store = _store(ctx)
     keys = [(d.name, d.mechanism) for d in request.deletions] + [
         (u.name, u.mechanism) for u in request.upsertions
     ]
@@ -84,54 +66,25 @@ async def handle_alter(ctx: RequestContext, request: Any) -> Any:
             build(result, user=name, error_code=error, error_message=error.message)
             for name in dict.fromkeys(k[0] for k in keys)
         ))  # fmt: skip
-    twice = {k for k, n in Counter(keys).items() if n > 1}
-    errors: dict[str, tuple[ErrorCode, str]] = {}
-    upserts: dict[tuple[str, str], ScramCredential] = {}
-    deletions: set[tuple[str, str]] = set()
-
-    def check(name: str, code: int) -> str | None:
-        if not name:
-            errors.setdefault(name, (ErrorCode.UNACCEPTABLE_CREDENTIAL, "Username must not be empty"))
-        elif code not in MECHANISM_CODES:
-            errors.setdefault(name, (ErrorCode.UNSUPPORTED_SASL_MECHANISM, "Unknown SCRAM mechanism"))
-        elif (name, code) in twice:
-            errors.setdefault(name, (ErrorCode.DUPLICATE_RESOURCE, ALTERED_TWICE))
-        else:
-            return MECHANISM_CODES[code]
-        return None
-
-    for d in request.deletions:
-        mechanism = check(d.name, d.mechanism)
-        if mechanism is None:
-            continue
-        if store.get(d.name, mechanism) is None:
-            errors.setdefault(d.name, (ErrorCode.RESOURCE_NOT_FOUND, NOT_THERE))
-        else:
-            deletions.add((d.name, mechanism))
-    for u in request.upsertions:
-        mechanism = check(u.name, u.mechanism)
-        if mechanism is None:
-            continue
-        if u.iterations < MIN_ITERATIONS:
-            errors.setdefault(u.name, (ErrorCode.UNACCEPTABLE_CREDENTIAL, "Too few iterations"))
-        elif u.iterations > MAX_ITERATIONS:
-            errors.setdefault(u.name, (ErrorCode.UNACCEPTABLE_CREDENTIAL, "Too many iterations"))
-        else:
-            upserts[(u.name, mechanism)] = from_salted_password(
-                mechanism, u.salted_password, u.salt, u.iterations
-            )
-    # A user with any error has none of its changes applied (Kafka answers per user).
-    store.alter(
-        {k: v for k, v in upserts.items() if k[0] not in errors}, {k for k in deletions if k[0] not in errors}
-    )
+    alter = ctx.cluster.quorum.through_active(ctx.cluster.controller.scram.alter_credentials)
+    try:
+        errors = await alter(
+            [ScramDeletion(d.name, d.mechanism) for d in request.deletions],
+            [
+                ScramUpsertion(u.name, u.mechanism, u.iterations, u.salt, u.salted_password)
+                for u in request.upsertions
+            ],
+        )
+    except KafkaError as failed:  # NOT_CONTROLLER, or the metadata log's disk
+        errors = {name: failed for name in dict.fromkeys(k[0] for k in keys)}
     results = [
         build(
             result,
             user=name,
-            error_code=errors.get(name, (ErrorCode.NONE, None))[0],
-            error_message=errors.get(name, (ErrorCode.NONE, None))[1],
+            error_code=ErrorCode.NONE if error is None else error.code,
+            error_message=None if error is None else error.message,
         )
-        for name in dict.fromkeys(k[0] for k in keys)
+        for name, error in errors.items()
     ]
     return build(cls, throttle_time=0, results=tuple(results))
 

@@ -42,7 +42,7 @@ from kafkatui.wire.codec import (
 from kafkatui.wire.dispatch import APIS
 from kafkatui.wire.quotas import ConnectionQuotas, RefusalLog
 from kafkatui.wire.sasl import SaslAuthenticator, SaslProtocolViolation, SaslState
-from kafkatui.wire.security.credentials import CredentialStore
+from kafkatui.wire.security.credentials import ClusterCredentials
 from kafkatui.wire.security.listener import ListenerConfig
 from kafkatui.wire.security.principal import ANONYMOUS, PrincipalMappingError
 
@@ -71,6 +71,8 @@ class WireStats:
     refused_per_ip: int = 0  # connections over max.connections.per.ip
     waiting: int = 0  # connections waiting for a slot under max.connections
     failed_authentications: int = 0  # TLS principal or SASL failures (connections closed)
+    reauthentications: int = 0  # KIP-368 re-authentications that succeeded
+    expired_sessions: int = 0  # connections closed past connections.max.reauth.ms
 
     @property
     def refusals(self) -> int:
@@ -91,6 +93,7 @@ class _Connection:
     security_protocol: str = "PLAINTEXT"
     principal: str = ANONYMOUS
     sasl_mechanism: str | None = None
+    reauthentications: int = 0  # KIP-368
 
 
 class WireServer:
@@ -116,7 +119,9 @@ class WireServer:
         # cluster's ACLs (wire/auth.py); None: no authorizer, everything allowed.
         self.authorizer = authorizer
         # PLAINTEXT by default; its users (for AlterUserScramCredentials) are the data dir's
-        self.listener = listener or ListenerConfig(credentials=credentials_of(cluster))
+        self.listener = listener or ListenerConfig()
+        # The SASL users: the cluster's metadata image (UserScramCredentialRecord, KIP-554).
+        self.credentials = ClusterCredentials(cluster)
         self.host = host
         self.port_base = port_base
         self.apis: Mapping[int, Api] = APIS if apis is None else apis
@@ -301,7 +306,7 @@ class WireServer:
             )
             self.refusals.refused(what, broker_id, address, _tls_reason(error))
             return
-        sasl = SaslAuthenticator(listener) if listener.protocol.sasl else None
+        sasl = SaslAuthenticator(listener, self.credentials) if listener.protocol.sasl else None
         self._connections[task] = connection
         self.stats.connections += 1
         self.stats.connections_total += 1
@@ -323,6 +328,8 @@ class WireServer:
                 if broker is None or not broker.running:
                     return  # a stopped broker answers nothing, like a dead process
                 self.stats.requests += 1
+                if sasl is not None and sasl.complete and self._session_over(sasl, frame, connection):
+                    return
                 if sasl is not None and not sasl.complete:
                     response, close = await self._authenticate(sasl, broker_id, frame, connection)
                 else:
@@ -369,7 +376,7 @@ class WireServer:
         and the SASL exchange only (SaslProtocolViolation for anything else). Returns
         the response frame and whether to close the connection after it."""
         if sasl.state is SaslState.RAW_TOKENS:
-            answer, failure = sasl.raw_token(frame)
+            answer, failure = sasl.raw_token(frame, self.cluster.clock.now_ms())
             if failure is not None:
                 self._auth_failed(broker_id, connection, failure)
                 return None, True
@@ -394,16 +401,35 @@ class WireServer:
             outcome = sasl.handshake(version, request.body.mechanism)
             connection.sasl_mechanism = sasl.mechanism
         else:
-            outcome = sasl.authenticate(version, request.body.auth_bytes)
+            outcome = sasl.authenticate(version, request.body.auth_bytes, self.cluster.clock.now_ms())
         if outcome.failure is not None:
             self._auth_failed(broker_id, connection, outcome.failure)
         elif sasl.complete:
             self._authenticated(sasl, connection)
         return encode_response(correlation_id, outcome.body), outcome.close
 
+    def _session_over(self, sasl: SaslAuthenticator, frame: bytes, connection: _Connection) -> bool:
+        """KIP-368 on an authenticated connection: past the session's end (re-handshake
+        or not) it is closed, as Kafka's SocketServer closes it; a SaslHandshake v1
+        before that starts a re-authentication."""
+        if sasl.expired(self.cluster.clock.now_ms()):
+            self.stats.expired_sessions += 1
+            self.refusals.refused(
+                "expired SASL session closed", connection.broker_id, connection.address,
+                f"{connection.principal} did not re-authenticate within "
+                f"connections.max.reauth.ms={sasl.listener.max_reauth_ms:,}",
+            )  # fmt: skip
+            return True
+        api_key, version, _ = peek_key_version(frame)
+        if sasl.may_reauthenticate(api_key, version):
+            sasl.begin_reauthentication()
+        return False
+
     def _authenticated(self, sasl: SaslAuthenticator, connection: _Connection) -> None:
         connection.principal = sasl.principal or ANONYMOUS
         connection.sasl_mechanism = sasl.mechanism
+        self.stats.reauthentications += sasl.reauthentications - connection.reauthentications
+        connection.reauthentications = sasl.reauthentications
 
     def _auth_failed(self, broker_id: int, connection: _Connection, why: str) -> None:
         self.stats.failed_authentications += 1
@@ -445,11 +471,6 @@ def _tls_reason(error: Exception) -> str:
     if isinstance(error, TimeoutError):
         return "no TLS handshake in time"
     return str(error) or type(error).__name__
-
-
-def credentials_of(cluster: Cluster) -> CredentialStore:
-    """The cluster's SASL users: its data dir's file, or its own memory when it has none."""
-    return CredentialStore() if cluster.data_dir is None else CredentialStore.in_data_dir(cluster.data_dir)
 
 
 async def _read(reader: asyncio.StreamReader, n: int, idle_s: float) -> bytes:

@@ -44,10 +44,11 @@ def test_user_add_list_delete(cli: CliFn, data_dir: Path) -> None:
     cli("user", "add", "alice", "--password", "s3cret").ok()
     cli("user", "add", "bob", "--password", "pw", "--mechanism", "SCRAM-SHA-256").ok()
     assert cli("user", "list", "--json").ok().json() == [
-        {"user": "alice", "mechanisms": ["SCRAM-SHA-256", "SCRAM-SHA-512"]},
-        {"user": "bob", "mechanisms": ["SCRAM-SHA-256"]},
-    ]
-    assert "s3cret" not in (data_dir / "scram-credentials.json").read_text()
+        {"user": "alice", "mechanisms": ["SCRAM-SHA-256", "SCRAM-SHA-512"],
+         "iterations": {"SCRAM-SHA-256": 4096, "SCRAM-SHA-512": 4096}},
+        {"user": "bob", "mechanisms": ["SCRAM-SHA-256"], "iterations": {"SCRAM-SHA-256": 4096}},
+    ]  # fmt: skip
+    assert b"s3cret" not in (data_dir / "cluster-metadata.db").read_bytes()
     table = cli("user", "list").ok().stdout
     assert "SCRAM-SHA-512, PLAIN" in table  # alice can log in with PLAIN too
     cli("user", "delete", "bob").ok()
@@ -66,11 +67,16 @@ def test_serve_refuses_a_secured_listener_it_cannot_run(cli: CliFn) -> None:
 
 
 def test_serve_sasl_ssl_takes_users_added_while_it_runs(cli: CliFn, data_dir: Path) -> None:
-    from confluent_kafka.admin import AdminClient
+    from confluent_kafka.admin import (
+        AdminClient,
+        ScramCredentialInfo,
+        ScramMechanism,
+        UserScramCredentialUpsertion,
+    )
 
     cli("certs", "create").ok()
-    cli("user", "add", "alice", "--password", "s3cret").ok()
-    proc, bootstrap = start_serve(data_dir, "--brokers", "1", "--port-base", "0", "--security", "sasl_ssl")
+    cli("user", "add", "alice", "--password", "s3cret", opts=["--brokers", "1"]).ok()
+    proc, bootstrap = start_serve(data_dir, "--port-base", "0", "--security", "sasl_ssl")
     try:
 
         def login(user: str, password: str) -> bool:
@@ -86,7 +92,17 @@ def test_serve_sasl_ssl_takes_users_added_while_it_runs(cli: CliFn, data_dir: Pa
 
         assert login("alice", "s3cret")
         assert not login("carol", "pw")
-        cli("user", "add", "carol", "--password", "pw").ok()  # while serve holds the data dir
+        # While serve holds the data dir: AlterUserScramCredentials, as alice (KIP-554).
+        alice = AdminClient({
+            "bootstrap.servers": bootstrap, "security.protocol": "SASL_SSL",
+            "ssl.ca.location": str(data_dir / "certs" / "ca.pem"), "sasl.mechanism": "SCRAM-SHA-512",
+            "sasl.username": "alice", "sasl.password": "s3cret",
+        })  # fmt: skip
+        info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 4096)
+        for future in alice.alter_user_scram_credentials(
+            [UserScramCredentialUpsertion("carol", info, b"pw")]
+        ).values():
+            assert future.result(10) is None
         assert login("carol", "pw")
         topic = f"t-{uuid.uuid4().hex[:6]}"
         producer = confluent_kafka.Producer({

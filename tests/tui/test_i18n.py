@@ -22,6 +22,7 @@ PAGES = (
     "connect",
     "records",
     "streams",
+    "security",
 )
 
 # The keys each panel binds; its help page must name every one of them (in backticks).
@@ -37,6 +38,7 @@ PAGE_KEYS = {
     "groups": ("7", "a", "t", "s", "k", "x", "p"),
     "connect": ("9", "n", "ctrl+s", "esc", "p", "r", "R", "d"),
     "records": ("0", "/", "s", "f", "p", "x", "y", "u", "e", "o", "c", "enter", "esc"),
+    "security": ("A", "a", "d", "c"),
 }
 
 

@@ -277,3 +277,24 @@ def test_lesson_step_english(snap_compare, tmp_path) -> None:  # type: ignore[no
 def test_lesson_step_portuguese(snap_compare, tmp_path) -> None:  # type: ignore[no-untyped-def]
     app = _course_app(tmp_path, language="pt")
     assert snap_compare(app, terminal_size=STEP_SIZE, run_before=_lesson_step(app))
+
+
+def test_security_panel_with_a_decision(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    from tests.tui.test_security_panel import secured
+
+    app = make_app(secured)
+
+    async def run_before(pilot: Pilot) -> None:
+        await driven(app, "A")(pilot)
+        panel = app.panel("security")
+        await waiting(pilot, lambda: panel.query_one("#security-acls").row_count == 2, "the ACLs")  # type: ignore[attr-defined]
+        panel.query_one("#check-principal", Input).value = "User:alice"
+        panel.query_one("#check-name", Input).value = "orders"
+        panel.focus()
+        await pilot.press("c")
+        await waiting(
+            pilot, lambda: "orders" in str(panel.query_one("#check-result").render()), "the decision"
+        )  # type: ignore[attr-defined]
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -12,11 +12,13 @@ from typing import Any, TypeVar
 
 import pytest
 
+from kafkatui.common.clock import Clock
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.server.config import BrokerDefaults
 from kafkatui.wire.api import Api
 from kafkatui.wire.security import certs
 from kafkatui.wire.security.certs import CertificateSet
+from kafkatui.wire.security.credentials import CredentialStore
 from kafkatui.wire.security.listener import ListenerConfig
 from kafkatui.wire.server import WireServer
 
@@ -32,6 +34,8 @@ class ServedCluster:
         defaults: BrokerDefaults | None = None,
         apis: Mapping[int, Api] | None = None,
         listener: ListenerConfig | None = None,
+        users: CredentialStore | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="wire-server", daemon=True)
@@ -39,7 +43,11 @@ class ServedCluster:
         # Kafka's development setting: a new group rebalances at once instead of waiting
         # 3 s for more members (group.initial.rebalance.delay.ms=0).
         defaults = defaults or BrokerDefaults(group_initial_rebalance_delay_ms=0)
-        self.cluster: Cluster = self.call(Cluster.open(None, brokers=brokers, seed=11, defaults=defaults))
+        self.cluster: Cluster = self.call(
+            Cluster.open(None, brokers=brokers, seed=11, defaults=defaults, clock=clock)
+        )
+        if users is not None:  # the SASL users, in the cluster's metadata as Kafka keeps them
+            self.call(self.cluster.controller.scram.alter(users.credentials()))
         self.server = WireServer(self.cluster, port_base=0, apis=apis, listener=listener)
         self.call(self.server.start())
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from kafkatui.wire.security.certs import CertificateSet
+from kafkatui.wire.security.credentials import CredentialStore
 from kafkatui.wire.security.listener import ListenerConfig
 from tests.wire.conftest import ServedCluster
 
@@ -20,8 +21,10 @@ RECORDS = 20
 
 
 @contextlib.contextmanager
-def secured(listener: ListenerConfig, brokers: int = 1) -> Iterator[ServedCluster]:
-    served = ServedCluster(brokers=brokers, listener=listener)
+def secured(
+    listener: ListenerConfig, brokers: int = 1, users: CredentialStore | None = None
+) -> Iterator[ServedCluster]:
+    served = ServedCluster(brokers=brokers, listener=listener, users=users)
     try:
         yield served
     finally:

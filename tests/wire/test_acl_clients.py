@@ -48,10 +48,8 @@ def secured() -> Iterator[ServedCluster]:
     users = CredentialStore()
     for name, password in PASSWORDS.items():
         users.add(name, password, (MECHANISM,))
-    listener = ListenerConfig.for_protocol(
-        SecurityProtocol.SASL_PLAINTEXT, sasl_mechanisms=(MECHANISM,), credentials=users
-    )
-    served = ServedCluster(brokers=1, listener=listener)
+    listener = ListenerConfig.for_protocol(SecurityProtocol.SASL_PLAINTEXT, sasl_mechanisms=(MECHANISM,))
+    served = ServedCluster(brokers=1, listener=listener, users=users)
     try:
         served.server.authorizer = AuthorizerConfig(super_users=frozenset({"User:admin"}))
         for topic in (READABLE, HIDDEN):

@@ -42,8 +42,10 @@ def fuzzed() -> Iterator[tuple[ServedCluster, Recorder]]:
     recorder = Recorder()
     store = CredentialStore()
     store.add("alice", "alice-secret", MECHANISMS)
-    listener = ListenerConfig.for_protocol(SecurityProtocol.SASL_PLAINTEXT, credentials=store)
-    served = ServedCluster(brokers=1, apis={k: recorder.wrap(a) for k, a in APIS.items()}, listener=listener)
+    listener = ListenerConfig.for_protocol(SecurityProtocol.SASL_PLAINTEXT)
+    served = ServedCluster(
+        brokers=1, apis={k: recorder.wrap(a) for k, a in APIS.items()}, listener=listener, users=store
+    )
     try:
         yield served, recorder
     finally:

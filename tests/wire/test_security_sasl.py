@@ -48,7 +48,6 @@ def sasl_listener(
         protocol,
         certs_dir=None if certs is None else certs.directory,
         sasl_mechanisms=mechanisms,
-        credentials=users(),
     )
 
 
@@ -68,7 +67,7 @@ def connected(served: ServedCluster, want: int = 1) -> list[tuple[str, str | Non
 
 @pytest.fixture(scope="module")
 def sasl_plaintext() -> Iterator[ServedCluster]:
-    with secured(sasl_listener(SecurityProtocol.SASL_PLAINTEXT)) as served:
+    with secured(sasl_listener(SecurityProtocol.SASL_PLAINTEXT), users=users()) as served:
         yield served
 
 
@@ -79,7 +78,9 @@ def test_confluent_kafka_with_plain_over_sasl_plaintext(sasl_plaintext: ServedCl
 def test_confluent_kafka_with_scram_sha_512_over_sasl_ssl(security_certs: CertificateSet) -> None:
     from confluent_kafka.admin import AdminClient
 
-    with secured(sasl_listener(SecurityProtocol.SASL_SSL, security_certs), brokers=3) as served:
+    with secured(
+        sasl_listener(SecurityProtocol.SASL_SSL, security_certs), brokers=3, users=users()
+    ) as served:
         conf = {**sasl_conf("SASL_SSL", "SCRAM-SHA-512"), **tls_conf(security_certs, client_cert=False)}
         produce_consume_group(served, conf)
         admin = AdminClient({"bootstrap.servers": served.bootstrap, **conf})
@@ -130,7 +131,8 @@ def test_an_unknown_user_fails_like_a_wrong_password(sasl_plaintext: ServedClust
 
 
 def test_a_mechanism_the_listener_does_not_enable_is_refused() -> None:
-    with secured(sasl_listener(SecurityProtocol.SASL_PLAINTEXT, mechanisms=("SCRAM-SHA-512",))) as served:
+    only_512 = sasl_listener(SecurityProtocol.SASL_PLAINTEXT, mechanisms=("SCRAM-SHA-512",))
+    with secured(only_512, users=users()) as served:
         errors = connection_errors(served.bootstrap, sasl_conf("SASL_PLAINTEXT", "PLAIN"))
         assert any("SCRAM-SHA-512" in e and "PLAIN" in e for e in errors), errors
         with raw(served) as sock:
@@ -240,7 +242,7 @@ def test_a_v0_handshake_takes_bare_tokens(sasl_plaintext: ServedCluster) -> None
 @pytest.mark.parametrize("mechanism", ["PLAIN", "SCRAM-SHA-512"])
 def test_kcat_over_sasl_ssl(security_certs: CertificateSet, mechanism: str) -> None:
     assert KCAT is not None
-    with secured(sasl_listener(SecurityProtocol.SASL_SSL, security_certs)) as served:
+    with secured(sasl_listener(SecurityProtocol.SASL_SSL, security_certs), users=users()) as served:
         topic = f"t-{uuid.uuid4().hex[:8]}"
         served.call(served.cluster.create_topic(topic, 1, 1))
         args = [KCAT, "-b", served.bootstrap, "-X", "security.protocol=SASL_SSL",
@@ -314,7 +316,7 @@ def test_aiokafka_with_scram_sha_256_over_sasl_ssl(security_certs: CertificateSe
         finally:
             await consumer.stop()
 
-    with secured(sasl_listener(SecurityProtocol.SASL_SSL, security_certs)) as served:
+    with secured(sasl_listener(SecurityProtocol.SASL_SSL, security_certs), users=users()) as served:
         topic = f"t-{uuid.uuid4().hex[:8]}"
         served.call(served.cluster.create_topic(topic, 1, 1))
         assert asyncio.run(run(served.bootstrap, topic)) == [f"v{i}".encode() for i in range(5)]
@@ -336,7 +338,7 @@ def test_handlers_see_who_sent_the_request() -> None:
 
     apis = {**APIS, 3: dataclasses.replace(metadata, handler=handler)}
     listener = sasl_listener(SecurityProtocol.SASL_PLAINTEXT)
-    served = ServedCluster(brokers=1, apis=apis, listener=listener)
+    served = ServedCluster(brokers=1, apis=apis, listener=listener, users=users())
     try:
         assert not connection_errors(
             served.bootstrap, sasl_conf("SASL_PLAINTEXT", "SCRAM-SHA-256", "bob", "bob-secret")

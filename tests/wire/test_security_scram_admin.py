@@ -30,7 +30,7 @@ def sasl(user: str, password: str, mechanism: str = "SCRAM-SHA-512") -> dict[str
 def served() -> Iterator[ServedCluster]:
     store = CredentialStore()
     store.add("alice", "alice-secret", MECHANISMS)
-    with secured(ListenerConfig.for_protocol(SecurityProtocol.SASL_PLAINTEXT, credentials=store)) as s:
+    with secured(ListenerConfig.for_protocol(SecurityProtocol.SASL_PLAINTEXT), users=store) as s:
         yield s
 
 

@@ -39,6 +39,7 @@ from kafkatui.engine.controller.log_dirs import (
     with_directory,
     without_replica,
 )
+from kafkatui.engine.controller.scram import ScramControlManager
 from kafkatui.engine.log.configs import validate_topic_configs
 from kafkatui.engine.metadata.image import (
     BROKER_REGISTRATION_CHANGE,
@@ -132,6 +133,7 @@ class Controller:
         self._listeners: list[MetadataListener] = []
         self._lock = asyncio.Lock()
         self.acls = AclControlManager(image, self._commit, rng)  # CreateAcls / DeleteAcls
+        self.scram = ScramControlManager(image, self._commit)  # AlterUserScramCredentials
         # (topic_id, partition) -> (leader, epoch) last announced, so only changes are news.
         self._published_leaders: dict[tuple[str, int], tuple[int, int]] = {
             (t.topic_id, p.partition): (p.leader, p.leader_epoch)

@@ -31,6 +31,7 @@ from kafkatui.engine.log.configs import TopicConfig
 from kafkatui.engine.log.database import MEMORY, open_database_created
 from kafkatui.engine.log.in_flight import InFlight
 from kafkatui.engine.log.log_dir import is_storage_failure
+from kafkatui.engine.metadata.scram import MECHANISM_CODES, ScramCredential, credential_from_record
 
 METADATA_MIGRATIONS: tuple[str, ...] = (
     """
@@ -179,6 +180,8 @@ class MetadataImage:
         # the authorizer reads (StandardAuthorizer's view of the image).
         self.acls: dict[str, AclBinding] = {}
         self.acl_bindings: set[AclBinding] = set()
+        # SASL/SCRAM users: name -> mechanism -> salted credential (ScramControlManager).
+        self.scram: dict[str, dict[str, ScramCredential]] = {}
 
     def apply(self, record: MetadataRecord) -> None:
         d = record.data
@@ -247,6 +250,14 @@ class MetadataImage:
                 self.acl_bindings.add(binding)
             case "RemoveAccessControlEntryRecord":
                 self.acl_bindings.discard(self.acls.pop(d["id"]))
+            case "UserScramCredentialRecord":
+                mine = self.scram.setdefault(d["name"], {})
+                mine[MECHANISM_CODES[d["mechanism"]]] = credential_from_record(d)
+            case "RemoveUserScramCredentialRecord":
+                mine = self.scram.get(d["name"], {})
+                mine.pop(MECHANISM_CODES[d["mechanism"]], None)
+                if not mine:
+                    self.scram.pop(d["name"], None)
             case other:
                 raise ValueError(f"unknown metadata record type {other}")
 

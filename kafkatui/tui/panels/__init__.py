@@ -14,6 +14,7 @@ from kafkatui.tui.panels.partitions import PartitionsPanel
 from kafkatui.tui.panels.produce import ProducePanel
 from kafkatui.tui.panels.records import RecordsPanel
 from kafkatui.tui.panels.schemas import SchemasPanel
+from kafkatui.tui.panels.security import SecurityPanel
 from kafkatui.tui.panels.streams import StreamsPanel
 from kafkatui.tui.panels.topics import TopicsPanel
 
@@ -30,6 +31,7 @@ PANELS: list[type[Panel]] = [
     RecordsPanel,
     LessonsPanel,  # key L: the number keys are the other panels'
     StreamsPanel,  # key S
+    SecurityPanel,  # key A
 ]
 
 __all__ = ["PANELS", "Panel"]

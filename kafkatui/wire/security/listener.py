@@ -2,9 +2,10 @@
 (`listener.security.protocol.map`), the TLS settings of an SSL or SASL_SSL listener
 (`ssl.*`) and the SASL mechanisms of a SASL_* one (`sasl.enabled.mechanisms`).
 
-Several listeners of one cluster are several `WireServer`s over it, each with its own
-ports; Metadata answers with the addresses of the listener the request came in on, as
-Kafka's does (it looks the listener name up in each broker's endpoints).
+Several listeners of one cluster (`listeners=PLAINTEXT://:9092,SASL_SSL://:9192`,
+`parse_listeners`) are several `WireServer`s over it, each with its own ports; Metadata
+answers with the addresses of the listener the request came in on, as Kafka's does (it
+looks the listener name up in each broker's endpoints).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from cryptography import x509
 
 from kafkatui.wire.security.certs import CertificateSet
-from kafkatui.wire.security.credentials import MECHANISMS, SCRAM_MECHANISMS, CredentialStore
+from kafkatui.wire.security.credentials import MECHANISMS, SCRAM_MECHANISMS
 from kafkatui.wire.security.principal import ANONYMOUS, SslPrincipalMapper, user
 
 
@@ -82,7 +83,6 @@ class ListenerConfig:
     protocol: SecurityProtocol = SecurityProtocol.PLAINTEXT
     ssl: SslConfig | None = None
     sasl_mechanisms: tuple[str, ...] = SCRAM_MECHANISMS  # sasl.enabled.mechanisms (Kafka's default: GSSAPI)
-    credentials: CredentialStore = field(default_factory=CredentialStore)
     # connections.max.reauth.ms: 0 (Kafka's default) gives session_lifetime_ms 0, no expiry.
     max_reauth_ms: int = 0
     _ssl_context: list[ssl.SSLContext] = field(default_factory=list, compare=False, repr=False)
@@ -106,7 +106,7 @@ class ListenerConfig:
         client_auth: ClientAuth = ClientAuth.NONE,
         principal_mapping_rules: str = "DEFAULT",
         sasl_mechanisms: tuple[str, ...] = MECHANISMS,
-        credentials: CredentialStore | None = None,
+        max_reauth_ms: int = 0,
     ) -> ListenerConfig:
         """The listener `kafkatui serve --security` makes: named after its protocol, as
         Kafka's default listener.security.protocol.map does."""
@@ -115,7 +115,7 @@ class ListenerConfig:
             if certs_dir is None:
                 raise ListenerConfigError(f"{protocol} needs a certificates directory (--ssl-dir)")
             ssl_config = SslConfig(CertificateSet(certs_dir), client_auth, principal_mapping_rules)
-        return cls(protocol.value, protocol, ssl_config, sasl_mechanisms, credentials or CredentialStore())
+        return cls(protocol.value, protocol, ssl_config, sasl_mechanisms, max_reauth_ms=max_reauth_ms)
 
     def ssl_context(self) -> ssl.SSLContext | None:
         """The server context, made once (loading the key is the slow part)."""
@@ -136,3 +136,37 @@ class ListenerConfig:
             return ANONYMOUS
         subject = x509.load_der_x509_certificate(der).subject.rfc4514_string()  # = Java's RFC 2253
         return user(SslPrincipalMapper(self.ssl.principal_mapping_rules).name(subject))
+
+
+@dataclass(frozen=True)
+class ListenerSpec:
+    """One entry of Kafka's `listeners`: a protocol (the name too, by Kafka's default
+    `listener.security.protocol.map`), the host ("" for `--host`) and broker 1's port."""
+
+    protocol: SecurityProtocol
+    host: str
+    port: int
+
+
+def parse_listeners(values: list[str]) -> list[ListenerSpec]:
+    """`PROTOCOL:PORT` or Kafka's `PROTOCOL://[host]:PORT`, each value one or several
+    comma-separated. Kafka refuses two listeners of one name; so does this."""
+    specs: list[ListenerSpec] = []
+    for value in values:
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            name, sep, rest = item.partition("://")
+            if not sep:
+                name, _, rest = item.partition(":")
+                rest = ":" + rest
+            host, _, port = rest.rpartition(":")
+            try:
+                protocol = SecurityProtocol(name.upper())
+            except ValueError:
+                known = ", ".join(p.value for p in SecurityProtocol)
+                raise ListenerConfigError(f"listeners: {item!r}: {name!r} is not one of {known}") from None
+            if not port.isdigit() or int(port) > 65535:
+                raise ListenerConfigError(f"listeners: {item!r} needs a port (0-65535; 0 picks free ones)")
+            if any(s.protocol is protocol for s in specs):
+                raise ListenerConfigError(f"listeners: {protocol} is given twice (each name once)")
+            specs.append(ListenerSpec(protocol, host.strip("[]"), int(port)))
+    return specs

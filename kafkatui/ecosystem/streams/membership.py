@@ -14,7 +14,8 @@ The membership speaks the classic protocol through `Backend.group_member`, not t
 a consumer's `subscribe`: librdkafka cannot run a Python assignor, and the ordinary
 consumer assignor would split a task's co-partitioned topics. The stream thread reads
 its partitions with an assigned consumer and commits as this member
-(`GroupMember.commit_offsets`)."""
+(`GroupMember.commit_offsets`, or under exactly-once its producer's
+`send_offsets_to_transaction` with this member's `group_metadata()`)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import logging
 from collections.abc import Callable
 
 from kafkatui.backends.base import LATEST_TIMESTAMP, Backend, GroupJoin, GroupMember
+from kafkatui.common.clients import ConsumerGroupMetadata
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.ecosystem.streams.assignor import ACTIVE_LAG, ClientState, assign_tasks
 from kafkatui.ecosystem.streams.config import StreamsConfig
@@ -71,7 +73,7 @@ class StreamsMembership:
         )  # fmt: skip
         self.needs_rejoin = True
         self.dropped = False
-        self.generation = -1
+        self.generation, self.member_id = -1, ""
         self.partitions: list[tuple[str, int]] = []
         self.info = AssignmentInfo()
         self._next_heartbeat = 0.0
@@ -104,15 +106,11 @@ class StreamsMembership:
             self.needs_rejoin = True
             self.dropped = answer in DROPPED
 
-    async def still_member(self) -> bool:
-        """Whether this member's generation still stands, asked now (a heartbeat). Kafka
-        fences a zombie's TxnOffsetCommit by its generation (KIP-447); the Backend's
-        transactional producer sends the group id alone, so the thread asks first."""
-        answer = await self.member.heartbeat()
-        if answer is not None:
-            self.needs_rejoin = True
-            self.dropped = self.dropped or answer in DROPPED
-        return not self.dropped
+    def group_metadata(self) -> ConsumerGroupMetadata:
+        """This member as of its last join, as its transactional offset commits name it
+        (KIP-447): once the group has dropped it, or moved to a newer generation, the
+        group coordinator refuses them, so a zombie's transaction can only abort."""
+        return ConsumerGroupMetadata(self.member.group_id, self.generation, self.member_id)
 
     def commit_failed(self, error: KafkaError) -> bool:
         """Whether a commit's error means a rebalance (the caller rejoins), not a failure."""
@@ -145,7 +143,8 @@ class StreamsMembership:
         self.partitions, self.info = decode_assignment(data)
         if self.info.error_code:
             raise KafkaError(ErrorCode(self.info.error_code), "the Streams assignor failed")
-        self.generation, self.needs_rejoin, self.dropped = joined.generation_id, False, False
+        self.generation, self.member_id = joined.generation_id, joined.member_id
+        self.needs_rejoin, self.dropped = False, False
         self._next_heartbeat = now + self.config.heartbeat_interval_ms / 1000
         log.info(
             "%s generation %d: active %s, standby %s", self.member.member_id, self.generation,

@@ -29,7 +29,7 @@ from typing import Any
 
 from kafkatui.backends.base import LATEST_TIMESTAMP, Backend
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig, RecordMetadata, TopicPartition
-from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.common.errors import KafkaError
 from kafkatui.ecosystem.streams.config import EXACTLY_ONCE_V2, StreamsConfig
 from kafkatui.ecosystem.streams.global_thread import GlobalStreamThread
 from kafkatui.ecosystem.streams.internal_topics import Plan, prepare, resolver
@@ -342,15 +342,12 @@ class KafkaStreams:
             TopicPartition(t, p): o for (t, p), o in self._consumed.items() if (t, p) in self._by_partition
         }
         if self.eos:
-            if offsets and not await self.membership.still_member():
-                raise KafkaError(
-                    ErrorCode.ILLEGAL_GENERATION,
-                    f"{self.membership.member.group_id}: this member was dropped from the group, "
-                    "its tasks may run elsewhere (TaskMigratedException): its transaction is aborted",
-                )
             if offsets:
+                # KIP-447: the group coordinator fences a zombie by its generation and
+                # member id; the refusal makes the rebalance drop the tasks and abort.
                 await self.producer.send_offsets_to_transaction(
-                    {(tp.topic, tp.partition): o for tp, o in offsets.items()}, self.config.application_id
+                    {(tp.topic, tp.partition): o for tp, o in offsets.items()},
+                    self.membership.group_metadata(),
                 )
             await self.producer.commit_transaction()
             self.producer.begin_transaction()

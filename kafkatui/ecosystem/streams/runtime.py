@@ -42,6 +42,7 @@ from kafkatui.ecosystem.streams.metadata import (
 )
 from kafkatui.ecosystem.streams.protocol import LATEST_OFFSET, AssignmentInfo, SubscriptionInfo
 from kafkatui.ecosystem.streams.queries import ReadOnlyKeyValueStore, ReadOnlyWindowStore
+from kafkatui.ecosystem.streams.registry_serdes import close_registry_serdes, configure_registry_serdes
 from kafkatui.ecosystem.streams.serdes import Serde
 from kafkatui.ecosystem.streams.standby import StandbyTask, StandbyUpdater
 from kafkatui.ecosystem.streams.state import TaskState, process_id
@@ -83,6 +84,7 @@ class KafkaStreams:
         self.skipped: list[Any] = []  # records log-and-continue skipped (topic, partition, offset, why)
         self.task_ids: set[str] = set()  # every task this instance ran
         self.standbys: dict[str, StandbyTask] = {}  # task id -> its warm copy here (standby.py)
+        self._prefetch: dict[str, list[tuple[Any, bool]]] = {}  # source topic -> registry serdes
 
     @property
     def _isolation(self) -> str:
@@ -158,6 +160,7 @@ class KafkaStreams:
             self.topology, self.config, self.backend, self._isolation, on_error=self._global_failed
         )
         await self.global_thread.start()  # global stores complete before any task runs
+        self._prefetch = await configure_registry_serdes(self.topology, self.config)
         app = self.config.application_id
         self.process_id = process_id(self.config.state_dir, app)
         # Kafka's client.id default, and its threads' clients' ids (StreamThread#getConsumerClientId).
@@ -244,6 +247,9 @@ class KafkaStreams:
                     records = []
                     await clock.sleep(0.05)
                 await self._standby.poll()
+                for r in records:  # a schema id seen first here is fetched before the task reads it
+                    for serde, is_key in self._prefetch.get(r.topic, ()):
+                        await serde.prefetch(r.key if is_key else r.value)
                 for r in records:
                     task = self._by_partition.get((r.topic, r.partition))
                     if task is None:  # not ours any more
@@ -296,6 +302,7 @@ class KafkaStreams:
             await self.consumer.close()
         with contextlib.suppress(Exception):
             await self.producer.close()
+        await close_registry_serdes(self.topology, self.config)
         if self.state != ERROR:
             self._set_state(NOT_RUNNING)
 

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from kafkatui.backends.base import LATEST_TIMESTAMP, Backend, GroupJoin, GroupMember
 from kafkatui.common.clients import ConsumerGroupMetadata
 from kafkatui.common.errors import ErrorCode, KafkaError
-from kafkatui.ecosystem.streams.assignor import ACTIVE_LAG, ClientState, assign_tasks
+from kafkatui.ecosystem.streams.assignor import ACTIVE_LAG, ClientState, WarmupPolicy, assign_tasks
 from kafkatui.ecosystem.streams.config import StreamsConfig
 from kafkatui.ecosystem.streams.internal_topics import Plan
 from kafkatui.ecosystem.streams.protocol import (
@@ -77,6 +77,8 @@ class StreamsMembership:
         self.partitions: list[tuple[str, int]] = []
         self.info = AssignmentInfo()
         self._next_heartbeat = 0.0
+        self.probe_at: float | None = None  # the leader's next probing rebalance (KIP-441)
+        self._now = 0.0
 
     # --- the task space ---------------------------------------------------------------
     def tasks(self) -> list[str]:
@@ -98,6 +100,11 @@ class StreamsMembership:
     # --- heartbeats -----------------------------------------------------------------
     async def heartbeat(self, now: float) -> None:
         """Every heartbeat.interval.ms: learn whether the group rebalances."""
+        if self.probe_at is not None and now >= self.probe_at and not self.needs_rejoin:
+            # KIP-441's probing rebalance: the leader rejoins, so the warm-ups that caught
+            # up report their lag and may take their tasks.
+            self.probe_at, self.needs_rejoin = None, True
+            return
         if now < self._next_heartbeat or self.needs_rejoin:
             return
         self._next_heartbeat = now + self.config.heartbeat_interval_ms / 1000
@@ -124,6 +131,7 @@ class StreamsMembership:
     async def rebalance(self, subscription: SubscriptionInfo, now: float) -> AssignmentInfo:
         """Join, let the leader assign, sync: this member's partitions and AssignmentInfo."""
         topics = sorted(self.plan.sources)
+        self._now, self.probe_at = now, None
         while True:
             joined = await self.member.join([(ASSIGNOR, encode_subscription(topics, subscription))])
             if joined.protocol != ASSIGNOR:
@@ -179,10 +187,20 @@ class StreamsMembership:
                 lags[task] = ACTIVE_LAG if offsets < 0 else max(0, end_sum(task) - offsets)
             clients.append(ClientState(member, set(info.previous_active), lags, info.application_server))
         tasks = self.tasks()
-        result = assign_tasks(tasks, clients, self.config.num_standby_replicas)
+        policy = WarmupPolicy(
+            self.config.acceptable_recovery_lag, self.config.max_warmup_replicas,
+            {t: end_sum(t) if task_partition(t)[0] in self.stateful else 0 for t in tasks},
+        )  # fmt: skip
+        result = assign_tasks(tasks, clients, self.config.num_standby_replicas, policy)
+        # A warm-up is a standby to the member that runs it (Kafka's AssignmentInfo has no
+        # separate list): it restores from the changelog until a probing rebalance.
         standby = {
-            c: [t for t in ts if task_partition(t)[0] in self.stateful] for c, ts in result.standby.items()
+            c: [t for t in ts + result.warmup.get(c, []) if task_partition(t)[0] in self.stateful]
+            for c, ts in result.standby.items()
         }
+        if result.probing_rebalance_needed:
+            self.probe_at = self._now + self.config.probing_rebalance_interval_ms / 1000
+            log.info("warm-ups %s: a probing rebalance is scheduled", result.warmup)
         by_host: dict[str, list[tuple[str, int]]] = {}
         standby_by_host: dict[str, list[tuple[str, int]]] = {}
         for client in clients:

@@ -313,6 +313,14 @@ def test_the_placement_settings_are_checked(tmp_path: Path) -> None:
         StreamsConfig.of({**base, "application.server": "no-port"})
     with pytest.raises(ValueError, match=r"num\.standby\.replicas"):
         StreamsConfig.of({**base, "num.standby.replicas": "-1"})
+    defaults = StreamsConfig.of(base)  # KIP-441's defaults
+    assert (
+        defaults.acceptable_recovery_lag,
+        defaults.max_warmup_replicas,
+        defaults.probing_rebalance_interval_ms,
+    ) == (10_000, 2, 600_000)
+    with pytest.raises(ValueError, match=r"max\.warmup\.replicas"):
+        StreamsConfig.of({**base, "max.warmup.replicas": "0"})
 
 
 async def test_a_member_dropped_from_the_group_under_exactly_once_commits_nothing_more(

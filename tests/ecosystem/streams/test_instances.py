@@ -376,3 +376,33 @@ async def committed_counts(served: Served) -> dict[str, list[int]]:
             position[r.partition] = r.offset
     await reader.close()
     return found
+
+
+async def test_a_new_instance_warms_up_before_a_probing_rebalance_gives_it_tasks(
+    served: Served, tmp_path: Path
+) -> None:
+    # KIP-441: b has no state and the changelogs are far past acceptable.recovery.lag, so
+    # its share stays with a while a warm-up restores on b; the leader's probing rebalance
+    # then finds b caught up and moves the task.
+    await served.backend.create_topic(INPUT, 2, 1)
+    kip441 = {"acceptable.recovery.lag": 10, "probing.rebalance.interval.ms": 300}
+    a = instance(served, tmp_path / "a", "a.local:1", **kip441)
+    await a.start()
+    await served.produce(INPUT, views(0, 400))
+    await until(lambda: settled(served, a, tasks=2), "a to count everything")
+    b = instance(served, tmp_path / "b", "b.local:2", **kip441)
+    await b.start()
+    await until(lambda: b.state == RUNNING and b.standbys and not b.tasks, "b to run a warm-up only")
+    assert sorted(a.tasks) == ["0_0", "0_1"]
+    warm = sorted(b.standbys)
+
+    async def moved() -> bool:
+        return bool(b.tasks) and await settled(served, a, b, tasks=2)
+
+    await until(moved, "the probing rebalance to move it")
+    assert sorted(b.tasks) == warm and len(a.tasks) == 1
+    assert sum(b.restored.values()) == 0  # the warm-up had it all: nothing left to restore
+    reference = Counter(k.decode() for k, _ in views(0, 400))
+    assert counts_of(a, b) == dict(reference)
+    for streams in (a, b):
+        await streams.close()

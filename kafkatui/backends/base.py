@@ -46,6 +46,7 @@ from kafkatui.common.admin import (
 )
 from kafkatui.common.clients import (
     ConsumerConfig,
+    ConsumerGroupMetadata,
     ConsumerRecord,
     ProducerConfig,
     RecordMetadata,
@@ -306,10 +307,13 @@ class ProducerClient(Protocol):
     async def init_transactions(self) -> None: ...
     def begin_transaction(self) -> None: ...
     async def send_offsets_to_transaction(
-        self, offsets: Mapping[tuple[str, int], int], group_id: str
+        self, offsets: Mapping[tuple[str, int], int], group: str | ConsumerGroupMetadata
     ) -> None:
-        """Commit `group_id`'s offsets (the next offset to read, per partition) in the open
-        transaction (AddOffsetsToTxn, TxnOffsetCommit): they count only if it commits."""
+        """Commit a group's offsets (the next offset to read, per partition) in the open
+        transaction (AddOffsetsToTxn, TxnOffsetCommit): they count only if it commits.
+        With the consumer's `ConsumerGroupMetadata` (KIP-447) the coordinator refuses a
+        zombie (ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID / FENCED_INSTANCE_ID) and the
+        transaction can only be aborted; a group id alone is not checked."""
         ...
 
     async def commit_transaction(self) -> None: ...

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import struct
 import threading
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from concurrent.futures import Future
@@ -24,6 +25,7 @@ from confluent_kafka import TopicPartition as CKTopicPartition
 
 from kafkatui.common.clients import (
     ConsumerConfig,
+    ConsumerGroupMetadata,
     ConsumerRecord,
     ProducerConfig,
     RecordMetadata,
@@ -198,6 +200,21 @@ class SentFutures:
         return [s if isinstance(s, KafkaError) else (s.exception() or s.result()) for s in self._sent]
 
 
+def librdkafka_group_metadata(meta: ConsumerGroupMetadata) -> bytes:
+    """`meta` as librdkafka's `rd_kafka_consumer_group_metadata_write` serialises it (what
+    confluent-kafka's `Consumer.consumer_group_metadata()` returns and
+    `send_offsets_to_transaction` reads back): the "CGMDv2:" magic, the generation as a
+    native int32, the group and member ids NUL-terminated, then a null flag for the
+    group.instance.id and the id itself, NUL-terminated, if there is one."""
+    instance = (
+        b"\x01" if meta.group_instance_id is None else b"\x00" + meta.group_instance_id.encode() + b"\0"
+    )
+    return (
+        b"CGMDv2:" + struct.pack("=i", meta.generation_id) + meta.group_id.encode() + b"\0"
+        + meta.member_id.encode() + b"\0" + instance
+    )  # fmt: skip
+
+
 class RemoteProducer:
     """The engine `Producer`'s interface over a confluent-kafka producer. Partitions are
     chosen with Java's partitioner (murmur2 of the key; null keys sticky), as in Kafka."""
@@ -308,21 +325,14 @@ class RemoteProducer:
             raise kafka_error(error) from None
 
     async def send_offsets_to_transaction(
-        self, offsets: Mapping[tuple[str, int], int], group_id: str
+        self, offsets: Mapping[tuple[str, int], int], group: str | ConsumerGroupMetadata
     ) -> None:
-        """librdkafka takes the group from a consumer's metadata (KIP-447); one that never
-        joins gives the group id alone, what Kafka's sendOffsetsToTransaction(offsets,
-        groupId) sends (no generation, so the coordinator checks no membership)."""
-
-        def send() -> None:
-            group = CKConsumer(client_conf(self._bootstrap, **{"group.id": group_id}))
-            try:
-                positions = [CKTopicPartition(t, p, o) for (t, p), o in offsets.items()]
-                self._producer.send_offsets_to_transaction(positions, group.consumer_group_metadata(), 30)
-            finally:
-                group.close()
-
-        await call(send)
+        """librdkafka takes the group as a consumer's `consumer_group_metadata()`; the
+        member may be a kafkatui GroupMember rather than a librdkafka consumer (Streams'
+        thread), so the metadata is written in librdkafka's own form instead."""
+        meta = group if isinstance(group, ConsumerGroupMetadata) else ConsumerGroupMetadata(group)
+        positions = [CKTopicPartition(t, p, o) for (t, p), o in offsets.items()]
+        await call(self._producer.send_offsets_to_transaction, positions, librdkafka_group_metadata(meta), 30)
 
     async def commit_transaction(self) -> None:
         await call(self._producer.commit_transaction, 30)

@@ -193,6 +193,21 @@ class TransactionState(enum.Enum):
     FATAL_ERROR = "FATAL_ERROR"
 
 
+@dataclass(frozen=True)
+class ConsumerGroupMetadata:
+    """What a transactional producer tells the group coordinator about the consumer whose
+    offsets it commits (Kafka's `ConsumerGroupMetadata`, KIP-447): TxnOffsetCommit v3+
+    carries it, and the coordinator refuses a zombie of an older generation
+    (ILLEGAL_GENERATION), a member no longer in the group (UNKNOWN_MEMBER_ID) or a static
+    member replaced by another (FENCED_INSTANCE_ID). Generation -1 and no member is the
+    group id alone, which nothing checks."""
+
+    group_id: str
+    generation_id: int = -1
+    member_id: str = ""
+    group_instance_id: str | None = None
+
+
 class RecordMetadata(NamedTuple):
     """Where an acknowledged record landed. Offset -1 with acks=0 (nobody told us)."""
 

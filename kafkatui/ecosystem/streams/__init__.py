@@ -8,6 +8,7 @@ from kafkatui.ecosystem.streams.driver import TopologyTestDriver
 from kafkatui.ecosystem.streams.joins import Joined, StreamJoined
 from kafkatui.ecosystem.streams.processor import STREAM_TIME, WALL_CLOCK_TIME, Processor, PunctuationType
 from kafkatui.ecosystem.streams.records import Record, TimeWindow, Windowed
+from kafkatui.ecosystem.streams.registry_serdes import AvroSerde, JsonSchemaSerde, ProtobufSerde
 from kafkatui.ecosystem.streams.serdes import Serde, Serdes, SerializationError
 from kafkatui.ecosystem.streams.stores import Stores
 from kafkatui.ecosystem.streams.task import StreamsError
@@ -24,9 +25,12 @@ from kafkatui.ecosystem.streams.windows import (
 __all__ = [
     "STREAM_TIME",
     "WALL_CLOCK_TIME",
+    "AvroSerde",
     "JoinWindows",
     "Joined",
+    "JsonSchemaSerde",
     "Processor",
+    "ProtobufSerde",
     "PunctuationType",
     "Record",
     "Serde",

@@ -2,13 +2,15 @@
 warm copy (standby), in the shape of Kafka's StreamsPartitionAssignor with a simplified
 HighAvailabilityTaskAssignor (KIP-441).
 
-Simplification of KIP-441, and why: Kafka assigns actives to "caught-up" clients only
-(lag <= acceptable.recovery.lag) and schedules probing rebalances to move tasks once a
-warm-up catches up. Here one assignment does: each task goes to the client with the smallest
-reported lag (its previous owner reports -1: stickiness) unless that client already holds
-its even share (floor or ceil of tasks / clients); otherwise to the least-loaded client. A previous
-owner over its share gives up first the tasks another client has state for. There are no
-warm-up replicas or probing rebalances: a standby is the warm copy a later move uses.
+The balanced placement: each task goes to the client with the smallest reported lag
+(its previous owner reports -1: stickiness) unless that client already holds its even
+share (floor or ceil of tasks / clients); otherwise to the least-loaded client. A
+previous owner over its share gives up first the tasks another client has state for.
+Then KIP-441's rule (`WarmupPolicy`): an active moves only to a client that is caught up
+(lag <= acceptable.recovery.lag); otherwise it stays where it is caught up and a warm-up
+replica (a standby the AssignmentInfo lists with the others) restores at its balanced
+place, up to max.warmup.replicas, and the leader schedules a probing rebalance
+(probing.rebalance.interval.ms) at which the caught-up warm-up takes the task.
 Standbys (num.standby.replicas) go to other clients than the active, preferring the ones
 with the smallest lag, then the least loaded ones."""
 
@@ -43,6 +45,29 @@ class ClientState:
 class Assignment:
     active: dict[str, list[str]]  # client -> tasks
     standby: dict[str, list[str]]
+    warmup: dict[str, list[str]] = field(default_factory=dict)  # client -> tasks restoring there
+
+    @property
+    def probing_rebalance_needed(self) -> bool:
+        """KIP-441: a warm-up is waiting to catch up; a later rebalance may move its task."""
+        return any(self.warmup.values())
+
+
+@dataclass(frozen=True)
+class WarmupPolicy:
+    """KIP-441's `acceptable.recovery.lag` and `max.warmup.replicas`, with what restoring a
+    task from nothing costs (its changelogs' end offsets; 0 for a stateless task): the
+    lag of a client that reports no state for it."""
+
+    acceptable_recovery_lag: int
+    max_warmup_replicas: int
+    scratch_lag: dict[str, int] = field(default_factory=dict)
+
+    def caught_up(self, client: ClientState, task: str) -> bool:
+        lag = client.lag(task)
+        if lag == UNKNOWN_LAG:
+            lag = self.scratch_lag.get(task, UNKNOWN_LAG)
+        return lag <= self.acceptable_recovery_lag
 
 
 def _task_order(task_id: str) -> tuple[int, int]:
@@ -50,9 +75,16 @@ def _task_order(task_id: str) -> tuple[int, int]:
     return int(sub), int(partition)
 
 
-def assign_tasks(tasks: list[str], clients: list[ClientState], num_standby_replicas: int = 0) -> Assignment:
+def assign_tasks(
+    tasks: list[str],
+    clients: list[ClientState],
+    num_standby_replicas: int = 0,
+    warmups: WarmupPolicy | None = None,
+) -> Assignment:
     """Actives spread evenly and stickily; standbys on other clients (never two copies of
-    one task on one client, as Kafka's assignor guarantees)."""
+    one task on one client, as Kafka's assignor guarantees). With `warmups` (KIP-441) a
+    task whose balanced place is not caught up stays on the most caught-up client, and a
+    warm-up replica restores at its balanced place (at most max.warmup.replicas)."""
     if not clients:
         raise ValueError("no clients to assign tasks to")
     ids = sorted(c.client_id for c in clients)
@@ -98,17 +130,50 @@ def assign_tasks(tasks: list[str], clients: list[ClientState], num_standby_repli
         under = [c for c in ids if has_room(c)]
         best = min(under, key=lambda c: (len(active[c]), c))
         active[best].append(task)
+    warmup: dict[str, list[str]] = {c: [] for c in ids}
+    if warmups is not None:
+        _hold_for_warmups(ordered, ids, by_id, active, warmup, warmups)
     standby: dict[str, list[str]] = {c: [] for c in ids}
-    load = {c: len(active[c]) for c in ids}
+    load = {c: len(active[c]) + len(warmup[c]) for c in ids}
     for task in ordered:
         owner = next(c for c in ids if task in active[c])
-        others = [c for c in ids if c != owner]
+        others = [c for c in ids if c != owner and task not in warmup[c]]
         for _ in range(min(num_standby_replicas, len(others))):
             pick = min(others, key=lambda c: (by_id[c].lag(task), load[c], c))
             standby[pick].append(task)
             load[pick] += 1
             others.remove(pick)
-    return Assignment(active, standby)
+    return Assignment(active, standby, warmup)
+
+
+def _hold_for_warmups(
+    ordered: list[str],
+    ids: list[str],
+    by_id: dict[str, ClientState],
+    active: dict[str, list[str]],
+    warmup: dict[str, list[str]],
+    policy: WarmupPolicy,
+) -> None:
+    """KIP-441 (HighAvailabilityTaskAssignor's `assignActiveStatefulTasks` then
+    `assignTaskMovements`): the balanced assignment is the goal, but an active task moves
+    only to a caught-up client. A task placed on a client that is not caught up goes back
+    to the caught-up client with the least lag (its previous owner first) while the
+    balanced one gets a warm-up replica, if fewer than max.warmup.replicas are out; when
+    no client is caught up, the balanced place stands (all must restore anyway)."""
+    used = 0
+    for task in ordered:
+        target = next(c for c in ids if task in active[c])
+        if policy.caught_up(by_id[target], task):
+            continue
+        ready = [c for c in ids if c != target and policy.caught_up(by_id[c], task)]
+        if not ready:
+            continue
+        keeper = min(ready, key=lambda c: (by_id[c].lag(task), len(active[c]), c))
+        active[target].remove(task)
+        active[keeper].append(task)
+        if used < policy.max_warmup_replicas:
+            warmup[target].append(task)
+            used += 1
 
 
 def partitions_by_host(

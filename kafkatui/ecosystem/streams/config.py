@@ -29,6 +29,12 @@ class StreamsConfig:
     heartbeat_interval_ms: int = 3_000
     max_poll_interval_ms: int = 300_000  # the rebalance timeout of a Streams member
     client_id: str | None = None  # client.id; Kafka's default: <application.id>-<processId>
+    # KIP-441's defaults: a task moves only to an instance within this lag of its changelogs
+    # (else a warm-up restores there first), at most this many warm-ups at once, and a
+    # probing rebalance this long after an assignment with warm-ups.
+    acceptable_recovery_lag: int = 10_000
+    max_warmup_replicas: int = 2
+    probing_rebalance_interval_ms: int = 600_000
 
     @classmethod
     def of(cls, config: dict[str, Any]) -> StreamsConfig:
@@ -36,7 +42,8 @@ class StreamsConfig:
             "application.id", "state.dir", "commit.interval.ms", "processing.guarantee", "default.key.serde",
             "default.value.serde", "default.deserialization.exception.handler", "replication.factor",
             "num.stream.threads", "num.standby.replicas", "application.server", "session.timeout.ms",
-            "heartbeat.interval.ms", "max.poll.interval.ms", "client.id",
+            "heartbeat.interval.ms", "max.poll.interval.ms", "client.id", "acceptable.recovery.lag",
+            "max.warmup.replicas", "probing.rebalance.interval.ms",
         }  # fmt: skip
         unknown = sorted(set(config) - known)
         if unknown:
@@ -61,6 +68,20 @@ class StreamsConfig:
         standbys = int(config.get("num.standby.replicas", 0))
         if standbys < 0:
             raise ValueError(f"Invalid value {standbys} for configuration num.standby.replicas")
+        warmup = {
+            name: int(config.get(name, default))
+            for name, default in (
+                ("acceptable.recovery.lag", 10_000), ("max.warmup.replicas", 2),
+                ("probing.rebalance.interval.ms", 600_000),
+            )
+        }  # fmt: skip
+        # Kafka's validators: atLeast(0), atLeast(1), atLeast(60 s) (the last relaxed to
+        # 1 ms here, so a test or a lesson can watch a probing rebalance happen).
+        for name, least in (
+            ("acceptable.recovery.lag", 0), ("max.warmup.replicas", 1), ("probing.rebalance.interval.ms", 1),
+        ):  # fmt: skip
+            if warmup[name] < least:
+                raise ValueError(f"Invalid value {warmup[name]} for configuration {name}: at least {least}")
         server = config.get("application.server") or None
         if server is not None and not str(server).rpartition(":")[2].isdigit():
             raise ValueError(f"Invalid value {server} for configuration application.server: it is host:port")
@@ -83,4 +104,7 @@ class StreamsConfig:
             heartbeat_interval_ms=int(config.get("heartbeat.interval.ms", 3_000)),
             max_poll_interval_ms=int(config.get("max.poll.interval.ms", 300_000)),
             client_id=config.get("client.id") or None,
+            acceptable_recovery_lag=warmup["acceptable.recovery.lag"],
+            max_warmup_replicas=warmup["max.warmup.replicas"],
+            probing_rebalance_interval_ms=warmup["probing.rebalance.interval.ms"],
         )

@@ -14,7 +14,8 @@ The membership speaks the classic protocol through `Backend.group_member`, not t
 a consumer's `subscribe`: librdkafka cannot run a Python assignor, and the ordinary
 consumer assignor would split a task's co-partitioned topics. The stream thread reads
 its partitions with an assigned consumer and commits as this member
-(`GroupMember.commit_offsets`)."""
+(`GroupMember.commit_offsets`, or under exactly-once its producer's
+`send_offsets_to_transaction` with this member's `group_metadata()`)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ import logging
 from collections.abc import Callable
 
 from kafkatui.backends.base import LATEST_TIMESTAMP, Backend, GroupJoin, GroupMember
+from kafkatui.common.clients import ConsumerGroupMetadata
 from kafkatui.common.errors import ErrorCode, KafkaError
-from kafkatui.ecosystem.streams.assignor import ACTIVE_LAG, ClientState, assign_tasks
+from kafkatui.ecosystem.streams.assignor import ACTIVE_LAG, ClientState, WarmupPolicy, assign_tasks
 from kafkatui.ecosystem.streams.config import StreamsConfig
 from kafkatui.ecosystem.streams.internal_topics import Plan
 from kafkatui.ecosystem.streams.protocol import (
@@ -71,10 +73,12 @@ class StreamsMembership:
         )  # fmt: skip
         self.needs_rejoin = True
         self.dropped = False
-        self.generation = -1
+        self.generation, self.member_id = -1, ""
         self.partitions: list[tuple[str, int]] = []
         self.info = AssignmentInfo()
         self._next_heartbeat = 0.0
+        self.probe_at: float | None = None  # the leader's next probing rebalance (KIP-441)
+        self._now = 0.0
 
     # --- the task space ---------------------------------------------------------------
     def tasks(self) -> list[str]:
@@ -96,6 +100,11 @@ class StreamsMembership:
     # --- heartbeats -----------------------------------------------------------------
     async def heartbeat(self, now: float) -> None:
         """Every heartbeat.interval.ms: learn whether the group rebalances."""
+        if self.probe_at is not None and now >= self.probe_at and not self.needs_rejoin:
+            # KIP-441's probing rebalance: the leader rejoins, so the warm-ups that caught
+            # up report their lag and may take their tasks.
+            self.probe_at, self.needs_rejoin = None, True
+            return
         if now < self._next_heartbeat or self.needs_rejoin:
             return
         self._next_heartbeat = now + self.config.heartbeat_interval_ms / 1000
@@ -104,15 +113,11 @@ class StreamsMembership:
             self.needs_rejoin = True
             self.dropped = answer in DROPPED
 
-    async def still_member(self) -> bool:
-        """Whether this member's generation still stands, asked now (a heartbeat). Kafka
-        fences a zombie's TxnOffsetCommit by its generation (KIP-447); the Backend's
-        transactional producer sends the group id alone, so the thread asks first."""
-        answer = await self.member.heartbeat()
-        if answer is not None:
-            self.needs_rejoin = True
-            self.dropped = self.dropped or answer in DROPPED
-        return not self.dropped
+    def group_metadata(self) -> ConsumerGroupMetadata:
+        """This member as of its last join, as its transactional offset commits name it
+        (KIP-447): once the group has dropped it, or moved to a newer generation, the
+        group coordinator refuses them, so a zombie's transaction can only abort."""
+        return ConsumerGroupMetadata(self.member.group_id, self.generation, self.member_id)
 
     def commit_failed(self, error: KafkaError) -> bool:
         """Whether a commit's error means a rebalance (the caller rejoins), not a failure."""
@@ -126,6 +131,7 @@ class StreamsMembership:
     async def rebalance(self, subscription: SubscriptionInfo, now: float) -> AssignmentInfo:
         """Join, let the leader assign, sync: this member's partitions and AssignmentInfo."""
         topics = sorted(self.plan.sources)
+        self._now, self.probe_at = now, None
         while True:
             joined = await self.member.join([(ASSIGNOR, encode_subscription(topics, subscription))])
             if joined.protocol != ASSIGNOR:
@@ -145,7 +151,8 @@ class StreamsMembership:
         self.partitions, self.info = decode_assignment(data)
         if self.info.error_code:
             raise KafkaError(ErrorCode(self.info.error_code), "the Streams assignor failed")
-        self.generation, self.needs_rejoin, self.dropped = joined.generation_id, False, False
+        self.generation, self.member_id = joined.generation_id, joined.member_id
+        self.needs_rejoin, self.dropped = False, False
         self._next_heartbeat = now + self.config.heartbeat_interval_ms / 1000
         log.info(
             "%s generation %d: active %s, standby %s", self.member.member_id, self.generation,
@@ -180,10 +187,20 @@ class StreamsMembership:
                 lags[task] = ACTIVE_LAG if offsets < 0 else max(0, end_sum(task) - offsets)
             clients.append(ClientState(member, set(info.previous_active), lags, info.application_server))
         tasks = self.tasks()
-        result = assign_tasks(tasks, clients, self.config.num_standby_replicas)
+        policy = WarmupPolicy(
+            self.config.acceptable_recovery_lag, self.config.max_warmup_replicas,
+            {t: end_sum(t) if task_partition(t)[0] in self.stateful else 0 for t in tasks},
+        )  # fmt: skip
+        result = assign_tasks(tasks, clients, self.config.num_standby_replicas, policy)
+        # A warm-up is a standby to the member that runs it (Kafka's AssignmentInfo has no
+        # separate list): it restores from the changelog until a probing rebalance.
         standby = {
-            c: [t for t in ts if task_partition(t)[0] in self.stateful] for c, ts in result.standby.items()
+            c: [t for t in ts + result.warmup.get(c, []) if task_partition(t)[0] in self.stateful]
+            for c, ts in result.standby.items()
         }
+        if result.probing_rebalance_needed:
+            self.probe_at = self._now + self.config.probing_rebalance_interval_ms / 1000
+            log.info("warm-ups %s: a probing rebalance is scheduled", result.warmup)
         by_host: dict[str, list[tuple[str, int]]] = {}
         standby_by_host: dict[str, list[tuple[str, int]]] = {}
         for client in clients:

@@ -29,7 +29,7 @@ from typing import Any
 
 from kafkatui.backends.base import LATEST_TIMESTAMP, Backend
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig, RecordMetadata, TopicPartition
-from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.common.errors import KafkaError
 from kafkatui.ecosystem.streams.config import EXACTLY_ONCE_V2, StreamsConfig
 from kafkatui.ecosystem.streams.global_thread import GlobalStreamThread
 from kafkatui.ecosystem.streams.internal_topics import Plan, prepare, resolver
@@ -42,6 +42,7 @@ from kafkatui.ecosystem.streams.metadata import (
 )
 from kafkatui.ecosystem.streams.protocol import LATEST_OFFSET, AssignmentInfo, SubscriptionInfo
 from kafkatui.ecosystem.streams.queries import ReadOnlyKeyValueStore, ReadOnlyWindowStore
+from kafkatui.ecosystem.streams.registry_serdes import close_registry_serdes, configure_registry_serdes
 from kafkatui.ecosystem.streams.serdes import Serde
 from kafkatui.ecosystem.streams.standby import StandbyTask, StandbyUpdater
 from kafkatui.ecosystem.streams.state import TaskState, process_id
@@ -83,6 +84,7 @@ class KafkaStreams:
         self.skipped: list[Any] = []  # records log-and-continue skipped (topic, partition, offset, why)
         self.task_ids: set[str] = set()  # every task this instance ran
         self.standbys: dict[str, StandbyTask] = {}  # task id -> its warm copy here (standby.py)
+        self._prefetch: dict[str, list[tuple[Any, bool]]] = {}  # source topic -> registry serdes
 
     @property
     def _isolation(self) -> str:
@@ -158,6 +160,7 @@ class KafkaStreams:
             self.topology, self.config, self.backend, self._isolation, on_error=self._global_failed
         )
         await self.global_thread.start()  # global stores complete before any task runs
+        self._prefetch = await configure_registry_serdes(self.topology, self.config)
         app = self.config.application_id
         self.process_id = process_id(self.config.state_dir, app)
         # Kafka's client.id default, and its threads' clients' ids (StreamThread#getConsumerClientId).
@@ -244,6 +247,9 @@ class KafkaStreams:
                     records = []
                     await clock.sleep(0.05)
                 await self._standby.poll()
+                for r in records:  # a schema id seen first here is fetched before the task reads it
+                    for serde, is_key in self._prefetch.get(r.topic, ()):
+                        await serde.prefetch(r.key if is_key else r.value)
                 for r in records:
                     task = self._by_partition.get((r.topic, r.partition))
                     if task is None:  # not ours any more
@@ -296,6 +302,7 @@ class KafkaStreams:
             await self.consumer.close()
         with contextlib.suppress(Exception):
             await self.producer.close()
+        await close_registry_serdes(self.topology, self.config)
         if self.state != ERROR:
             self._set_state(NOT_RUNNING)
 
@@ -342,15 +349,12 @@ class KafkaStreams:
             TopicPartition(t, p): o for (t, p), o in self._consumed.items() if (t, p) in self._by_partition
         }
         if self.eos:
-            if offsets and not await self.membership.still_member():
-                raise KafkaError(
-                    ErrorCode.ILLEGAL_GENERATION,
-                    f"{self.membership.member.group_id}: this member was dropped from the group, "
-                    "its tasks may run elsewhere (TaskMigratedException): its transaction is aborted",
-                )
             if offsets:
+                # KIP-447: the group coordinator fences a zombie by its generation and
+                # member id; the refusal makes the rebalance drop the tasks and abort.
                 await self.producer.send_offsets_to_transaction(
-                    {(tp.topic, tp.partition): o for tp, o in offsets.items()}, self.config.application_id
+                    {(tp.topic, tp.partition): o for tp, o in offsets.items()},
+                    self.membership.group_metadata(),
                 )
             await self.producer.commit_transaction()
             self.producer.begin_transaction()

@@ -30,6 +30,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from kafkatui.common.clients import (
+    ConsumerGroupMetadata,
     Headers,
     ProducerConfig,
     RecordMetadata,
@@ -62,6 +63,8 @@ Serializer = Callable[[Any], bytes | None]
 _RECORD_OVERHEAD = RECORD_OVERHEAD
 _BATCH_OVERHEAD = BATCH_OVERHEAD
 INT16_MAX = 2**15 - 1
+# TxnOffsetCommit's answers to a consumer the group no longer knows (KIP-447)
+_ZOMBIE = (ErrorCode.ILLEGAL_GENERATION, ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.FENCED_INSTANCE_ID)
 
 
 class Producer:
@@ -526,26 +529,41 @@ class Producer:
         self.transaction_state = TransactionState.IN_TRANSACTION
 
     async def send_offsets_to_transaction(
-        self, offsets: Mapping[tuple[str, int], int | OffsetAndMetadata], group_id: str
+        self,
+        offsets: Mapping[tuple[str, int], int | OffsetAndMetadata],
+        group: str | ConsumerGroupMetadata,
     ) -> None:
         """Commit a consumer group's offsets as part of this transaction
-        (AddOffsetsToTxn, then TxnOffsetCommit): they count only if it commits."""
+        (AddOffsetsToTxn, then TxnOffsetCommit): they count only if it commits. With the
+        consumer's `ConsumerGroupMetadata` (KIP-447) the group coordinator checks its
+        member and generation; a zombie's refusal (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID,
+        FENCED_INSTANCE_ID) leaves the transaction abortable only, as Kafka's
+        TxnOffsetCommitHandler does (CommitFailedException)."""
         self._require_txn_state("send_offsets_to_transaction", TransactionState.IN_TRANSACTION)
         assert self.transactional_id is not None
+        meta = group if isinstance(group, ConsumerGroupMetadata) else ConsumerGroupMetadata(group)
         stamped = {
             tp: o if isinstance(o, OffsetAndMetadata) else OffsetAndMetadata(o) for tp, o in offsets.items()
         }
         await self._txn_call(
             self._cluster.add_offsets_to_txn(
-                self.transactional_id, self.producer_id, self.producer_epoch, group_id
+                self.transactional_id, self.producer_id, self.producer_epoch, meta.group_id
             )
         )
         self._txn_offsets = True
-        await self._txn_call(
-            self._cluster.txn_offset_commit(
-                self.transactional_id, self.producer_id, self.producer_epoch, group_id, stamped
-            )
-        )
+        try:
+            await self._txn_call(
+                self._cluster.txn_offset_commit(
+                    self.transactional_id, self.producer_id, self.producer_epoch, meta.group_id, stamped,
+                    generation_id=meta.generation_id, member_id=meta.member_id,
+                    group_instance_id=meta.group_instance_id,
+                )
+            )  # fmt: skip
+        except KafkaError as error:
+            if error.code in _ZOMBIE:
+                self.transaction_state = TransactionState.ABORTABLE_ERROR
+                self._txn_error = error
+            raise
 
     async def commit_transaction(self) -> None:
         """Flush, then EndTxn(commit): every record of the transaction becomes visible

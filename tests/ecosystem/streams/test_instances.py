@@ -313,6 +313,14 @@ def test_the_placement_settings_are_checked(tmp_path: Path) -> None:
         StreamsConfig.of({**base, "application.server": "no-port"})
     with pytest.raises(ValueError, match=r"num\.standby\.replicas"):
         StreamsConfig.of({**base, "num.standby.replicas": "-1"})
+    defaults = StreamsConfig.of(base)  # KIP-441's defaults
+    assert (
+        defaults.acceptable_recovery_lag,
+        defaults.max_warmup_replicas,
+        defaults.probing_rebalance_interval_ms,
+    ) == (10_000, 2, 600_000)
+    with pytest.raises(ValueError, match=r"max\.warmup\.replicas"):
+        StreamsConfig.of({**base, "max.warmup.replicas": "0"})
 
 
 async def test_a_member_dropped_from_the_group_under_exactly_once_commits_nothing_more(
@@ -325,8 +333,10 @@ async def test_a_member_dropped_from_the_group_under_exactly_once_commits_nothin
     eos = {"processing.guarantee": "exactly_once_v2"}
     first = views(0, 3000)
     reference = Counter(k.decode() for k, _ in first)
-    # a heartbeats seldom: it learns it was dropped only when it is about to commit.
-    a = instance(served, tmp_path / "a", "a.local:1", **eos, **{"heartbeat.interval.ms": 60_000})
+    # a never heartbeats in this test: it learns it was dropped only when the group
+    # coordinator refuses its transactional offsets (KIP-447); without that check it
+    # would go on as a zombie and never rejoin.
+    a = instance(served, tmp_path / "a", "a.local:1", **eos, **{"heartbeat.interval.ms": 600_000})
     b = instance(served, tmp_path / "b", "b.local:2", **eos)
     await b.start()
     await until(lambda: settled(served, b, tasks=2), "b to run")
@@ -334,12 +344,13 @@ async def test_a_member_dropped_from_the_group_under_exactly_once_commits_nothin
     await until(lambda: settled(served, a, b, tasks=2), "a and b to share the tasks")
     await served.produce(INPUT, first)
     await until(lambda: a.metrics()["process-total"] > 200, "a to be processing")
-    await a.membership.member.leave()  # behind a's back
-    await until(lambda: settled(served, a, b, tasks=2), "a to be dropped, then to rejoin")
+    # behind a's back (a session timeout): a keeps its member id and generation, and
+    # processes what comes next as a zombie until its commit is refused.
+    await served.cluster.leave_group(APP, [(a.membership.member_id, None)])
     second = views(3000, 500)
     reference.update(k.decode() for k, _ in second)
     await served.produce(INPUT, second)
-    await until(lambda: settled(served, a, b, tasks=2), "the rest to be counted")
+    await until(lambda: settled(served, a, b, tasks=2), "a to be dropped, then to rejoin", limit_s=20)
     assert counts_of(a, b) == dict(reference)
     for streams in (a, b):
         await streams.close()
@@ -365,3 +376,33 @@ async def committed_counts(served: Served) -> dict[str, list[int]]:
             position[r.partition] = r.offset
     await reader.close()
     return found
+
+
+async def test_a_new_instance_warms_up_before_a_probing_rebalance_gives_it_tasks(
+    served: Served, tmp_path: Path
+) -> None:
+    # KIP-441: b has no state and the changelogs are far past acceptable.recovery.lag, so
+    # its share stays with a while a warm-up restores on b; the leader's probing rebalance
+    # then finds b caught up and moves the task.
+    await served.backend.create_topic(INPUT, 2, 1)
+    kip441 = {"acceptable.recovery.lag": 10, "probing.rebalance.interval.ms": 300}
+    a = instance(served, tmp_path / "a", "a.local:1", **kip441)
+    await a.start()
+    await served.produce(INPUT, views(0, 400))
+    await until(lambda: settled(served, a, tasks=2), "a to count everything")
+    b = instance(served, tmp_path / "b", "b.local:2", **kip441)
+    await b.start()
+    await until(lambda: b.state == RUNNING and b.standbys and not b.tasks, "b to run a warm-up only")
+    assert sorted(a.tasks) == ["0_0", "0_1"]
+    warm = sorted(b.standbys)
+
+    async def moved() -> bool:
+        return bool(b.tasks) and await settled(served, a, b, tasks=2)
+
+    await until(moved, "the probing rebalance to move it")
+    assert sorted(b.tasks) == warm and len(a.tasks) == 1
+    assert sum(b.restored.values()) == 0  # the warm-up had it all: nothing left to restore
+    reference = Counter(k.decode() for k, _ in views(0, 400))
+    assert counts_of(a, b) == dict(reference)
+    for streams in (a, b):
+        await streams.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from kafkatui.common.utils import murmur2
 from kafkatui.ecosystem.streams.assignor import (
     ClientState,
+    WarmupPolicy,
     assign_tasks,
     host_for_key,
     partition_for_key,
@@ -100,3 +101,51 @@ def test_uneven_counts_differ_by_one_at_most() -> None:
     result = assign_tasks(["0_0", "0_1", "0_2", "0_3"], [a, b, ClientState("c")])
     assert sorted(len(t) for t in result.active.values()) == [1, 1, 2]
     assert len(result.active["c"]) == 1
+
+
+# --- KIP-441: warm-up replicas and probing rebalances ----------------------------------
+FOUR = ["0_0", "0_1", "0_2", "0_3"]
+
+
+def policy(scratch: int, max_warmups: int = 2) -> WarmupPolicy:
+    """acceptable.recovery.lag 10,000; restoring a task from nothing costs `scratch`."""
+    return WarmupPolicy(10_000, max_warmups, dict.fromkeys(FOUR, scratch))
+
+
+def test_a_task_moves_only_to_a_caught_up_instance_else_a_warmup_restores_there() -> None:
+    a, b = ClientState("a", previous_active=set(FOUR)), ClientState("b")
+    result = assign_tasks(FOUR, [a, b], warmups=policy(scratch=50_000))
+    assert sorted(result.active["a"]) == FOUR and result.active["b"] == []
+    assert len(result.warmup["b"]) == 2 and result.probing_rebalance_needed
+    assert result.standby["b"] == []  # the warm-ups are not standbys on top
+
+
+def test_a_cheap_restore_moves_at_once_without_warmups() -> None:
+    a, b = ClientState("a", previous_active=set(FOUR)), ClientState("b")
+    result = assign_tasks(FOUR, [a, b], warmups=policy(scratch=500))
+    assert len(result.active["a"]) == 2 and len(result.active["b"]) == 2
+    assert not result.probing_rebalance_needed
+
+
+def test_the_probing_rebalance_moves_what_the_warmups_caught_up() -> None:
+    a, b = ClientState("a", previous_active=set(FOUR)), ClientState("b")
+    first = assign_tasks(FOUR, [a, b], warmups=policy(scratch=50_000))
+    warm = first.warmup["b"]
+    # At the probing rebalance b reports the warm-ups' offset sums: within the lag.
+    b = ClientState("b", task_lags=dict.fromkeys(warm, 120))
+    second = assign_tasks(FOUR, [a, b], warmups=policy(scratch=50_000))
+    assert sorted(second.active["b"]) == sorted(warm)
+    assert len(second.active["a"]) == 2 and not second.probing_rebalance_needed
+
+
+def test_warmups_are_capped_by_max_warmup_replicas() -> None:
+    a, b = ClientState("a", previous_active=set(FOUR)), ClientState("b")
+    result = assign_tasks(FOUR, [a, b], warmups=policy(scratch=50_000, max_warmups=1))
+    assert len(result.warmup["b"]) == 1 and result.active["b"] == []
+
+
+def test_with_no_caught_up_instance_the_balanced_placement_stands() -> None:
+    lost = [ClientState("a", task_lags=dict.fromkeys(FOUR, 90_000)), ClientState("b")]
+    result = assign_tasks(FOUR, lost, warmups=policy(scratch=50_000))
+    assert sorted(len(t) for t in result.active.values()) == [2, 2]
+    assert not result.probing_rebalance_needed

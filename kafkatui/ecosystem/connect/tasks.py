@@ -94,6 +94,7 @@ class WorkerTask:
         self._resumed = asyncio.Event()
         self._resumed.set()
         self._stopping = False
+        self._poll: asyncio.Future[Any] | None = None  # a sink's consumer poll in progress
         self._runner: asyncio.Task[None] | None = None
         self.records = 0  # records polled or put, for the status and the benchmark
         self.skipped = 0  # failed, tolerated (errors.tolerance=all), dropped
@@ -192,6 +193,8 @@ class WorkerTask:
         then cancel it."""
         self._stopping = True
         self._resumed.set()
+        if self._poll is not None:  # WorkerSinkTask.stop's consumer.wakeup()
+            self._poll.cancel()
         if self._runner is None:
             return
         try:
@@ -434,7 +437,7 @@ class WorkerSinkTask(WorkerTask):
             await self._wait_if_paused(self.commit)
             if self._stopping:
                 break
-            records = await self.consumer.poll(SINK_POLL_MS)
+            records = await self._poll_unless_stopped()
             if self.paused or self._stopping:
                 self._rewind(records)  # not delivered: read again after resume or restart
                 continue
@@ -446,6 +449,22 @@ class WorkerSinkTask(WorkerTask):
         await self.commit()
         await call(self.task.stop)
         await self._release()
+
+    async def _poll_unless_stopped(self) -> list[Any]:
+        """One consumer poll, given up when the task stops (Kafka's consumer.wakeup()):
+        the poll waits on the cluster's clock, which on a ManualClock only moves when
+        told, so a stop waiting for the poll to end would wait out
+        task.shutdown.graceful.timeout.ms instead."""
+        self._poll = asyncio.ensure_future(self.consumer.poll(SINK_POLL_MS))
+        try:
+            return await self._poll  # type: ignore[no-any-return]
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if not self._stopping or (task is not None and task.cancelling()):
+                raise
+            return []
+        finally:
+            self._poll = None
 
     def _rewind(self, records: list[Any]) -> None:
         first: dict[tuple[str, int], int] = {}

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,7 +127,9 @@ class Worker(WorkerViews):
         return self.config.offset_flush_interval_ms / 1000
 
     def now_ms(self) -> int:
-        return int(time.time() * 1000)
+        """The cluster's time (the backend's clock): what the assignor's scheduled
+        rebalance delay is measured in, as the coordinator measures sessions."""
+        return self.backend.clock.now_ms()
 
     # --- lifecycle --------------------------------------------------------------------
 

@@ -129,3 +129,32 @@ async def test_a_silent_workers_tasks_move_after_its_session_and_the_scheduled_d
     assert clock.now_ms() - silent_at >= SESSION_MS + DELAY_MS - 1_000
     status = two.first.worker.status_info(SINK)
     assert {t["worker_id"] for t in status["tasks"]} == {two.first.worker.config.worker_id}
+
+
+async def test_a_config_only_change_restarts_the_tasks_with_it(
+    backend: EmbeddedBackend, tmp_path: Path
+) -> None:
+    """FileStreamSink's task configs carry only `file`: a new value.converter leaves them
+    equal, yet Kafka (3.9, KAFKA-9228) rewrites them and restarts the tasks, so the
+    change reaches them."""
+    worker = ConnectService(backend, CONFIG)
+    await worker.start(0)
+    try:
+        await backend.cluster.advance_until(lambda: _settled(worker))
+        string = "org.apache.kafka.connect.storage.StringConverter"
+        json_ = "org.apache.kafka.connect.json.JsonConverter"
+        config = {"connector.class": "FileStreamSink", "file": str(tmp_path / "out.txt"), "topics": "lines"}
+        await worker.worker.put_connector(SINK, {**config, "value.converter": string})
+        await backend.cluster.advance_until(lambda: (SINK, 0) in worker.worker.tasks)
+        before = worker.worker.tasks[(SINK, 0)]
+        assert before.value_converter_class == string
+        task_configs = worker.worker.configs.state.tasks[SINK]
+
+        await worker.worker.put_connector(SINK, {**config, "value.converter": json_})
+        await backend.cluster.advance_until(
+            lambda: worker.worker.tasks.get((SINK, 0), before) is not before, limit_ms=10_000
+        )
+        assert worker.worker.configs.state.tasks[SINK] == task_configs  # equal, rewritten all the same
+        assert worker.worker.tasks[(SINK, 0)].value_converter_class == json_
+    finally:
+        await worker.close()

@@ -4,12 +4,18 @@ drive it; tests drive it too)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from kafkatui.backends.base import Backend, Feature, ProduceRequest
 from kafkatui.common.events import Event
 from kafkatui.course.checks import CHECKS, CheckContext, Produced, Snapshot
 from kafkatui.course.model import Lesson, StartingCluster, Step
+
+# The Connect worker beside the cluster keeps its state in these (its config.storage.topic,
+# offset.storage.topic, status.storage.topic defaults): deleting them under it would
+# lose every connector, so a reset leaves them.
+CONNECT_TOPICS = ("connect-configs", "connect-offsets", "connect-status")
 
 
 async def build_starting_cluster(backend: Backend, cluster: StartingCluster) -> None:
@@ -24,7 +30,7 @@ async def build_starting_cluster(backend: Backend, cluster: StartingCluster) -> 
         for broker_id in stopped:
             await controls.start_broker(broker_id)
     for topic in backend.topic_names():
-        if not topic.startswith("_"):
+        if not topic.startswith("_") and topic not in CONNECT_TOPICS:
             await backend.delete_topic(topic)
     brokers = len(backend.brokers())
     for topic in cluster.topics:
@@ -60,6 +66,7 @@ class LessonRun:
         self.step_index = min(step_index, len(lesson.steps) - 1)
         self.done = False
         self.hinted = False
+        self._evaluating = asyncio.Lock()
         snapshot = Snapshot.take(backend)
         self._context = CheckContext(backend, snapshot, snapshot)
         # Heard as they are published, so the checks see exactly what happened since the
@@ -108,6 +115,12 @@ class LessonRun:
     async def evaluate(self) -> Outcome:
         """Run the step's check; when it holds, move to the next step (whose events
         start from now) and run that one too, since one action may satisfy both."""
+        # One at a time: a check that awaits (a Connect worker's REST API) must not let
+        # a second evaluation pass the same step and skip the next one.
+        async with self._evaluating:
+            return await self._evaluate()
+
+    async def _evaluate(self) -> Outcome:
         if self.done:
             return Outcome(lesson_done=True)
         completed = False

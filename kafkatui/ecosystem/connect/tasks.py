@@ -209,8 +209,13 @@ class WorkerTask:
                 await self._runner
             await self._release()
 
+    def _now_s(self) -> float:
+        """The cluster's time: offset.flush.interval.ms is measured on it, as the group's
+        session is, so on a ManualClock offsets are committed as cluster time passes."""
+        return self.worker.now_ms() / 1000
+
     def _due(self, last: float) -> bool:
-        return asyncio.get_running_loop().time() - last >= self.worker.flush_interval_s
+        return self._now_s() - last >= self.worker.flush_interval_s
 
     async def _wait_if_paused(self, on_pause: Callable[[], Any]) -> None:
         if self.paused and not self._stopping:
@@ -257,8 +262,7 @@ class WorkerSourceTask(WorkerTask):
         await self.worker.read_offsets(self.connector)
         await call(self.task.start, self.props)
         await self._status("RUNNING")
-        loop = asyncio.get_running_loop()
-        last_commit = loop.time()
+        last_commit = self._now_s()
         while not self._stopping:
             await self._wait_if_paused(self.commit)
             if self._stopping:
@@ -270,6 +274,13 @@ class WorkerSourceTask(WorkerTask):
                 await self._sent_one(record)
             if last is not None:
                 self._in_flight.append(last)
+            elif self._in_flight:
+                # The source is idle: send what lingers now. linger.ms runs on the
+                # cluster's clock, which on a ManualClock only moves when told, so its
+                # records would otherwise wait for the next offset flush
+                # (offset.flush.interval.ms, a minute by default).
+                await self.producer.flush()
+                self._in_flight.clear()
             # Sends queue without blocking, so a source that always has data would never
             # give the event loop back and starve the producer's sender: wait for the
             # polls before the last few to be acknowledged (Java's threads need not).
@@ -283,7 +294,7 @@ class WorkerSourceTask(WorkerTask):
                 ) from self._send_error
             if self._commit_due(bool(records), last_commit):
                 await self.commit()
-                last_commit = loop.time()
+                last_commit = self._now_s()
         await self.commit()
         await call(self.task.stop)
         await self._release()
@@ -431,8 +442,7 @@ class WorkerSinkTask(WorkerTask):
         self._current: dict[tuple[str, int], int] = {}
         self._committed: dict[tuple[str, int], int] = {}
         await self._status("RUNNING")
-        loop = asyncio.get_running_loop()
-        last_commit = loop.time()
+        last_commit = self._now_s()
         while not self._stopping:
             await self._wait_if_paused(self.commit)
             if self._stopping:
@@ -445,7 +455,7 @@ class WorkerSinkTask(WorkerTask):
                 await self._deliver(records)
             if self._due(last_commit):
                 await self.commit()
-                last_commit = loop.time()
+                last_commit = self._now_s()
         await self.commit()
         await call(self.task.stop)
         await self._release()

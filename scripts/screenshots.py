@@ -14,6 +14,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from textual.widgets import Button, Input, Select, Switch
 
@@ -222,12 +223,11 @@ async def shoot_connect(out: Path) -> Path:
         url = await services.listen_connect(0, backend=backend)
         backend.attach_listeners(services)  # closed with the cluster
         async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-            for name, file in (("sales-file", "sales.txt"), ("broken-file", "a-directory")):
-                config = {
-                    "connector.class": "FileStreamSource",
-                    "file": str(files / file),
-                    "topic": "sales-lines",
-                }
+            for name, file, topic in (
+                ("sales-file", "sales.txt", "sales-lines"),
+                ("broken-file", "a-directory", "broken-lines"),
+            ):
+                config = {"connector.class": "FileStreamSource", "file": str(files / file), "topic": topic}
                 await http.post("/connectors", json={"name": name, "config": config})
         return backend
 
@@ -249,6 +249,7 @@ async def shoot_connect(out: Path) -> Path:
             ):
                 break
             await pilot.pause(0.05)
+        await _feed_sales_by_the_second(app, pilot, files / "sales.txt", 120)
         await app.workers.wait_for_complete()
         await pilot.pause(0.3)
         app.clear_notifications()
@@ -256,6 +257,36 @@ async def shoot_connect(out: Path) -> Path:
         path = out / "connect.svg"
         path.write_text(app.export_screenshot(title="kafkatui — connect"), encoding="utf-8")
     return path
+
+
+# Lines appended per second of cluster time: the sparkline's shape (records in/s).
+SALES_PER_SECOND = (12, 30, 55, 80, 64, 40, 22, 35, 70, 95, 60, 28, 45, 18)
+
+
+async def _feed_sales_by_the_second(app: KafkaTuiApp, pilot: Any, sales: Path, total: int) -> None:
+    """Append SALES_PER_SECOND's lines one cluster second at a time: the panel samples
+    records in/s on the cluster's ManualClock, so each second gets its own count once the
+    source has read them and the clock moves on."""
+    panel: Any = app.panel("connect")
+    assert app.backend is not None
+    clock = app.backend.clock
+    assert isinstance(clock, ManualClock)
+    for count in SALES_PER_SECOND:
+        with sales.open("a") as more:
+            more.write("".join(f"sale {total + n}\n" for n in range(count)))
+        total += count
+        seen = panel.throughput.get("sales-file")
+        for _ in range(400):
+            if seen is not None and seen.total == total:
+                break
+            await pilot.pause(0.05)
+            seen = panel.throughput.get("sales-file")
+        samples = len(seen.rates) if seen is not None else 0
+        await clock.advance(1000)
+        for _ in range(100):  # the panel's tick takes the second's sample
+            if seen is not None and len(seen.rates) > samples:
+                break
+            await pilot.pause(0.05)
 
 
 async def shoot_records(out: Path) -> Path:

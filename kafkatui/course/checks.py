@@ -492,7 +492,7 @@ async def key_gone(ctx: CheckContext, params: Params) -> bool:
 # `<client.id>-StreamThread-<n>-consumer`. A count() writes its value as a Kafka long.
 
 
-async def _group(backend: Backend, group_id: str) -> Any | None:
+async def _application_group(backend: Backend, group_id: str) -> Any | None:
     if group_id not in [g for g, _ in await backend.groups()]:
         return None
     return await backend.describe_group(group_id)
@@ -501,7 +501,7 @@ async def _group(backend: Backend, group_id: str) -> Any | None:
 @check("streams_running", required=("application_id",))
 async def streams_running(ctx: CheckContext, params: Params) -> bool:
     """The application's group is Stable with a StreamThread member."""
-    view = await _group(ctx.backend, params["application_id"])
+    view = await _application_group(ctx.backend, params["application_id"])
     return (
         view is not None
         and view.state == "Stable"
@@ -524,7 +524,7 @@ def started_another_application(ctx: CheckContext, params: Params, seen: Event |
 @check("streams_stopped", required=("application_id",))
 async def streams_stopped(ctx: CheckContext, params: Params) -> bool:
     """The application stopped and left its group, its offsets committed (not reset)."""
-    view = await _group(ctx.backend, params["application_id"])
+    view = await _application_group(ctx.backend, params["application_id"])
     return view is not None and not view.members and any(p.committed >= 0 for p in view.partitions)
 
 
@@ -596,3 +596,107 @@ async def acl_decision(ctx: CheckContext, params: Params) -> bool:
         params["name"],
     )  # fmt: skip
     return allowed == bool(params["allowed"]) and str(params.get("why", "")) in why
+
+
+# --- Kafka Connect (the worker beside the cluster, through its REST API) ----------
+
+
+async def _connect_get(backend: Backend, path: str) -> Any:
+    """A GET on the Connect worker's REST API (what any Connect client sees); None when
+    no worker runs, it does not answer, or it answers an error (the check waits)."""
+    import aiohttp
+
+    url = backend.connect_url()
+    if url is None:
+        return None
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session,
+            session.get(url.rstrip("/") + path) as answer,
+        ):
+            return await answer.json(content_type=None) if answer.status == 200 else None
+    except (aiohttp.ClientError, TimeoutError, ValueError):
+        return None
+
+
+async def _connector(backend: Backend, name: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The connector's config and status (GET /connectors?expand=info&expand=status)."""
+    found = await _connect_get(backend, "/connectors?expand=info&expand=status")
+    entry = found.get(name) if isinstance(found, dict) else None
+    if not isinstance(entry, dict):
+        return None
+    return entry.get("info", {}).get("config", {}), entry.get("status", {})
+
+
+def _plugin_is(config: dict[str, Any], plugin: str | None) -> bool:
+    given = str(config.get("connector.class", ""))
+    return plugin is None or given.rsplit(".", 1)[-1].removesuffix("Connector") == plugin.removesuffix(
+        "Connector"
+    )
+
+
+@check("connector_tasks", required=("connector", "state"))
+async def connector_tasks(ctx: CheckContext, params: Params) -> bool:
+    """Every task of `connector` (a `plugin`'s, if given; one at least) is in `state`
+    (RUNNING, FAILED, PAUSED…) as GET /connectors/{c}/status reports it."""
+    found = await _connector(ctx.backend, params["connector"])
+    if found is None or not _plugin_is(found[0], params.get("plugin")):
+        return False
+    tasks = found[1].get("tasks", [])
+    return bool(tasks) and all(t.get("state") == params["state"] for t in tasks)
+
+
+@check("source_records", required=("connector", "topic", "count"))
+async def source_records(ctx: CheckContext, params: Params) -> bool:
+    """At least `count` records in `topic` while `connector`'s tasks run (no hint from
+    other topics' appends: the worker itself writes connect-status and connect-offsets)."""
+    if params["topic"] not in ctx.backend.topic_names():
+        return False
+    if ctx.backend.describe_topic(params["topic"]).record_count < int(params["count"]):
+        return False
+    return await connector_tasks(ctx, {"connector": params["connector"], "state": "RUNNING"})
+
+
+@check("sink_file_lines", required=("connector", "count"))
+async def sink_file_lines(ctx: CheckContext, params: Params) -> bool:
+    """A FileStreamSink's tasks run and its `file` holds at least `count` lines."""
+    from pathlib import Path
+
+    found = await _connector(ctx.backend, params["connector"])
+    if found is None or not _plugin_is(found[0], "FileStreamSink"):
+        return False
+    config, status = found
+    tasks = status.get("tasks", [])
+    if not tasks or any(t.get("state") != "RUNNING" for t in tasks):
+        return False
+    try:
+        text = Path(str(config.get("file", ""))).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return len(text.splitlines()) >= int(params["count"])
+
+
+@check("source_offset_committed", required=("connector",))
+async def source_offset_committed(ctx: CheckContext, params: Params) -> bool:
+    """connect-offsets (or `topic`) holds a source offset of `connector`: its key is
+    Kafka's ["<connector>", {<source partition>}] (OffsetStorageWriter's format)."""
+    import json
+
+    topic = params.get("topic", "connect-offsets")
+    if topic not in ctx.backend.topic_names(include_internal=True):
+        return False
+    for p in ctx.backend.describe_topic(topic).partitions:
+        offset = p.log_start_offset
+        while offset < p.high_watermark:
+            page = await ctx.backend.read_log(topic, p.partition, offset, 500)
+            if not page:
+                break
+            for record in page:
+                try:
+                    key = json.loads(record.key or b"null")
+                except ValueError:
+                    continue
+                if isinstance(key, list) and key[:1] == [params["connector"]] and record.value:
+                    return True
+            offset = page[-1].offset + 1
+    return False

@@ -12,6 +12,11 @@ from kafkatui.common.events import Event
 from kafkatui.course.checks import CHECKS, CheckContext, Produced, Snapshot
 from kafkatui.course.model import Lesson, StartingCluster, Step
 
+# The Connect worker beside the cluster keeps its state in these (its config.storage.topic,
+# offset.storage.topic, status.storage.topic defaults): deleting them under it would
+# lose every connector, so a reset leaves them.
+CONNECT_TOPICS = ("connect-configs", "connect-offsets", "connect-status")
+
 
 async def build_starting_cluster(backend: Backend, cluster: StartingCluster) -> None:
     """Rebuild a lesson's starting cluster on `backend`: every broker running, the user's
@@ -25,7 +30,7 @@ async def build_starting_cluster(backend: Backend, cluster: StartingCluster) -> 
         for broker_id in stopped:
             await controls.start_broker(broker_id)
     for topic in backend.topic_names():
-        if not topic.startswith("_"):
+        if not topic.startswith("_") and topic not in CONNECT_TOPICS:
             await backend.delete_topic(topic)
     brokers = len(backend.brokers())
     for topic in cluster.topics:

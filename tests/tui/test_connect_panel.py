@@ -123,7 +123,10 @@ async def test_a_source_runs_and_its_records_are_counted(tmp_path: Path) -> None
         seen = panel(app).throughput
         await until(pilot, lambda: (seen["files"].total or 0) == 25, "25 records in", rounds=1500)
         await until(pilot, lambda: "25 so far" in screen_text(app), "the count shown", rounds=500)
-        # The source's offsets (GET .../offsets): where it resumes in its file.
+        # The source's offsets (GET .../offsets): where it resumes in its file, committed
+        # once offset.flush.interval.ms (a minute) of cluster time has passed.
+        assert app.backend is not None and isinstance(app.backend.clock, ManualClock)
+        await app.backend.clock.advance(60_000)
         await until(pilot, lambda: "Source offsets" in screen_text(app), "its offsets", rounds=1500)
 
 
@@ -226,7 +229,7 @@ async def test_n_creates_a_file_source_from_the_form(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_dialog(pilot)
         names = [f.name for f in screen.fields]
-        assert names.index("topic") < names.index("file") < names.index("batch.size")  # required first
+        assert names.index("file") < names.index("topic") < names.index("batch.size")  # required first
         assert "default: 2000" in str(
             screen.query_one(f"#field-{names.index('batch.size')}", Input).placeholder
         )

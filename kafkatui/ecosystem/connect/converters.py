@@ -97,7 +97,8 @@ class JsonConverter:
     def from_connect(self, topic: str, schema: Schema | None, value: Any) -> bytes | None:
         if schema is None and value is None:
             return None  # a tombstone stays one
-        payload = _dumps(to_json_value(schema, value))
+        # A str (a file's lines, the common case) is written as the encoder would, in one C call.
+        payload = _encode_str(value) if type(value) is str else _dumps(to_json_value(schema, value))
         if self.schemas_enable:
             # The same bytes as dumping {"schema": ..., "payload": ...}, with the schema's
             # JSON written once per schema (JsonConverter's fromConnectSchemaCache).
@@ -107,6 +108,16 @@ class JsonConverter:
     def to_connect(self, topic: str, raw: bytes | None) -> tuple[Schema | None, Any]:
         if raw is None:
             return None, None
+        envelope = getattr(self, "_envelope", None)
+        if envelope is not None and raw.startswith(envelope[0]) and raw.endswith(b"}"):
+            # The schema this topic's records carry, seen before: parse the payload only.
+            # Anything else after it (an extra field) fails here and takes the full path.
+            try:
+                payload = json.loads(raw[len(envelope[0]) : -1].decode())
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                pass
+            else:
+                return envelope[1], from_json_value(envelope[1], payload)
         try:
             # UTF-8, as JsonConverter writes; json.loads(bytes) would first sniff for UTF-16/32.
             try:
@@ -127,6 +138,9 @@ class JsonConverter:
                 "schemas.enable=false in your converter configuration."
             )
         schema = _connect_schema(data["schema"])
+        prefix = f'{{"schema":{_schema_json(schema)},"payload":'.encode()
+        if raw.startswith(prefix):  # written as this converter writes it: remembered
+            self._envelope = (prefix, schema)
         return schema, from_json_value(schema, data["payload"])
 
 
@@ -135,8 +149,13 @@ _PLAIN_SCHEMA_KEYS = frozenset(("type", "optional", "name", "version", "doc"))
 _plain_schemas: dict[tuple[Any, ...], Schema] = {}
 
 
+# json.dumps with separators builds an encoder per call; one, made once, writes the same.
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+_encode_str = json.encoder.encode_basestring_ascii  # what the encoder does with a str
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
 @functools.lru_cache(maxsize=SCHEMAS_CACHE_SIZE)

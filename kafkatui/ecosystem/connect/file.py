@@ -51,8 +51,13 @@ class FileStreamSourceConnector(SourceConnector):
     def config_def(self) -> ConfigDef:
         return (
             ConfigDef()
-            .define(FILE_CONFIG, ConfigType.STRING, None, Importance.HIGH,
-                    "Source filename. kafkatui's worker has no standard input to read, so it must be set.")
+            # Kafka's default is null (read standard input); a kafkatui worker runs inside
+            # the workbench or a served process, whose standard input is no data stream, so
+            # here `file` is required, and the definition says so (required, no default)
+            # as the validation does.
+            .define(FILE_CONFIG, ConfigType.STRING, importance=Importance.HIGH,
+                    documentation="Source filename. kafkatui's worker has no standard input to read, "
+                    "so it must be set.")
             .define(TOPIC_CONFIG, ConfigType.LIST, importance=Importance.HIGH,
                     documentation="The topic to publish data to", validators=[_single_topic])
             .define(TASK_BATCH_SIZE_CONFIG, ConfigType.INT, DEFAULT_TASK_BATCH_SIZE, Importance.LOW,
@@ -61,8 +66,12 @@ class FileStreamSourceConnector(SourceConnector):
         )  # fmt: skip
 
     def validate(self, props: Mapping[str, str]) -> dict[str, list[str]]:
-        if not str(props.get(FILE_CONFIG) or "").strip():
-            return {FILE_CONFIG: [f'Missing required configuration "{FILE_CONFIG}": the file to read']}
+        # Absent, the ConfigDef's required check says so; blank is no file either.
+        if FILE_CONFIG in props and not str(props[FILE_CONFIG] or "").strip():
+            value = props[FILE_CONFIG]
+            return {
+                FILE_CONFIG: [f"Invalid value {value} for configuration {FILE_CONFIG}: name the file to read"]
+            }
         return {}
 
     def exactly_once_support(self, props: Mapping[str, str]) -> str:
@@ -170,14 +179,21 @@ class FileStreamSinkConnector(SinkConnector):
         return VERSION
 
     def config_def(self) -> ConfigDef:
+        # Kafka's default is null (standard output): required here, as for the source.
         return ConfigDef().define(
-            FILE_CONFIG, ConfigType.STRING, None, Importance.HIGH,
-            "Destination filename. kafkatui's worker has no standard output to write to, so it must be set.",
+            FILE_CONFIG, ConfigType.STRING, importance=Importance.HIGH,
+            documentation="Destination filename. kafkatui's worker has no standard output to write to, "
+            "so it must be set.",
         )  # fmt: skip
 
     def validate(self, props: Mapping[str, str]) -> dict[str, list[str]]:
-        if not str(props.get(FILE_CONFIG) or "").strip():
-            return {FILE_CONFIG: [f'Missing required configuration "{FILE_CONFIG}": the file to write']}
+        if FILE_CONFIG in props and not str(props[FILE_CONFIG] or "").strip():
+            value = props[FILE_CONFIG]
+            return {
+                FILE_CONFIG: [
+                    f"Invalid value {value} for configuration {FILE_CONFIG}: name the file to write"
+                ]
+            }
         return {}
 
     def start(self, props: Props) -> None:

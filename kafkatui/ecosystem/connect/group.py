@@ -7,7 +7,13 @@ its end and assigns connectors and tasks (`assignor.py`); every member stops wha
 told to revoke, starts what it is given, and rejoins at once after a revocation or when
 the scheduled delay runs out. Between rebalances a member heartbeats every
 `heartbeat.interval.ms` and tails connect-configs: the leader asks for a rebalance when
-the set of connectors or tasks changes (Kafka's leader does on a config update)."""
+the set of connectors or tasks changes (Kafka's leader does on a config update).
+
+Every wait of this loop (the heartbeat interval, the scheduled rebalance delay, the
+backoff after an error) is on the backend's clock, the one the group coordinator
+measures session.timeout.ms on: on a cluster with a ManualClock a worker heartbeats only
+as cluster time moves, so a silent worker's session expires, and its work moves, at the
+same cluster time on every run."""
 
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ import logging
 from typing import Any, Protocol
 
 from kafkatui.backends.base import Backend, GroupMember
+from kafkatui.common.clock import wait_event
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.ecosystem.connect import protocol
 from kafkatui.ecosystem.connect.assignor import AssignorState, assign
@@ -37,6 +44,8 @@ class Worker(Protocol):
 
 
 log = logging.getLogger("kafkatui.ecosystem.connect")
+# After a failed join or sync (coordinator gone, a request refused): retry.backoff.ms.
+RETRY_BACKOFF_S = 0.2
 
 
 class WorkerGroup:
@@ -55,6 +64,7 @@ class WorkerGroup:
         self._rejoin = asyncio.Event()
         self._work_at_assignment: set[Work] = set()
         self._loop: asyncio.Task[None] | None = None
+        self._delayed: asyncio.Task[None] | None = None  # the scheduled rebalance (KIP-415)
         self.generation = -1
 
     @property
@@ -88,10 +98,11 @@ class WorkerGroup:
 
     async def stop(self) -> None:
         """Leave the group (LeaveGroup at once, as a worker stopping cleanly does)."""
-        if self._loop is not None:
-            self._loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._loop
+        for task in (self._loop, self._delayed):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         await self.member.leave()
 
     def all_work(self) -> set[Work]:
@@ -112,11 +123,11 @@ class WorkerGroup:
             except KafkaError as error:
                 log.warning("connect group %s: %s", self.member.group_id, error)
                 self.rebalancing = True
-                await asyncio.sleep(0.2)
+                await self.worker.backend.clock.sleep(RETRY_BACKOFF_S)
             except Exception:
                 log.exception("connect group %s", self.member.group_id)
                 self.rebalancing = True
-                await asyncio.sleep(0.2)
+                await self.worker.backend.clock.sleep(RETRY_BACKOFF_S)
 
     async def _rebalance(self) -> None:
         self.rebalancing = True
@@ -148,7 +159,19 @@ class WorkerGroup:
         if revoked:
             self._rejoin.set()  # KIP-415: give up, then rejoin so the new owner gets it
         elif assignment.delay_ms > 0:
-            asyncio.get_running_loop().call_later(assignment.delay_ms / 1000, self._rejoin.set)
+            self._schedule_rejoin(assignment.delay_ms)
+
+    def _schedule_rejoin(self, delay_ms: int) -> None:
+        """Rejoin once scheduled.rebalance.max.delay.ms's remainder has passed on the
+        cluster's clock (the lost work is reassigned then); a newer delay replaces it."""
+        if self._delayed is not None:
+            self._delayed.cancel()
+
+        async def later() -> None:
+            await self.worker.backend.clock.sleep(delay_ms / 1000)
+            self._rejoin.set()
+
+        self._delayed = asyncio.ensure_future(later())
 
     def _assign(self, members: tuple[tuple[str, bytes], ...]) -> dict[str, bytes]:
         w = self.worker
@@ -180,9 +203,7 @@ class WorkerGroup:
     async def _until_rejoin(self) -> None:
         interval = self.worker.config.heartbeat_interval_ms / 1000
         while not self._rejoin.is_set():
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._rejoin.wait(), interval)
-            if self._rejoin.is_set():
+            if await wait_event(self.worker.backend.clock, self._rejoin, interval):
                 return
             answer = await self.member.heartbeat()
             if answer is not None:

@@ -76,20 +76,34 @@ async def plugin_config(request: web.Request) -> web.Response:
 
 
 async def validate(request: web.Request) -> web.Response:
+    """ConnectorPluginsResource.validateConfigs, in Kafka's order: the body's
+    connector.class must name the plugin in the path (400), the body must have one (400,
+    AbstractHerder.validateConnectorConfig), then the class is looked up, and one that
+    no plugin has is Plugins.connectorClass's ConnectException, which Connect's
+    exception mapper answers 500 with its message."""
     body = await read_json(request)
     if not isinstance(body, dict):
         raise HttpError(400, 400, "The config to validate must be a JSON object")
-    plugin = _find_plugin(request, 500)
+    name = request.match_info["plugin"]
     given = body.get("connector.class")
-    if given is not None and _worker(request).plugins.find(str(given)) is not plugin:
-        # ConnectorPluginsResource.validateConfigs
-        raise HttpError(
-            400,
-            400,
-            f"Included connector type {given} does not match request type {request.match_info['plugin']}",
-        )
+    if given is not None and not _alias(str(given)).endswith(_alias(name)):
+        raise HttpError(400, 400, f"Included connector type {given} does not match request type {name}")
+    if given is None:
+        shown = ", ".join(f"{k}={v}" for k, v in body.items())  # a Java Map's toString
+        raise HttpError(400, 400, f"Connector config {{{shown}}} contains no connector type")
+    try:
+        plugin = _worker(request).plugins.find(str(given))
+    except UnknownPlugin as error:
+        raise HttpError(500, 500, str(error)) from None
     props = {**body, "connector.class": plugin.class_name}
     return json_response(request, _worker(request).validate(plugin.class_name, props))
+
+
+def _alias(name: str) -> str:
+    """ConnectorPluginsResource.normalizedPluginName: a class name without its
+    "Connector" suffix, as its alias is."""
+    suffix = "Connector"
+    return name[: -len(suffix)] if name.endswith(suffix) and len(name) > len(suffix) else name
 
 
 async def list_connectors(request: web.Request) -> web.Response:

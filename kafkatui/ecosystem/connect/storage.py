@@ -169,6 +169,11 @@ class ClusterConfigState:
     # connectors whose task configs were committed since theirs (pendingFencing).
     task_counts: dict[str, int] = field(default_factory=dict)
     pending_fencing: set[str] = field(default_factory=set)
+    # The connector config as it was when its task configs were last committed (Kafka
+    # 3.9's AppliedConnectorConfig, KAFKA-9228), and how many task-config commits each
+    # connector has had: every commit is a new set of tasks, restarted where they run.
+    applied: dict[str, dict[str, str]] = field(default_factory=dict)
+    commits: dict[str, int] = field(default_factory=dict)
     # KIP-745: restart requests read since the worker started, not yet acted on.
     restarts: list[tuple[str, bool, bool]] = field(default_factory=list)
     live: bool = False  # the log was read to its end once: older requests are history
@@ -195,6 +200,7 @@ class ConfigStore:
                 s.target_states.pop(name, None)
                 s.tasks.pop(name, None)
                 s.pending.pop(name, None)
+                s.applied.pop(name, None)
                 s.pending_fencing.discard(name)
             else:
                 s.connectors[name] = dict(value["properties"])
@@ -222,6 +228,8 @@ class ConfigStore:
             count = int(value["tasks"])
             if all(n in pending for n in range(count)):
                 s.tasks[name] = [pending[n] for n in range(count)]
+                s.applied[name] = dict(s.connectors.get(name, {}))
+                s.commits[name] = s.commits.get(name, 0) + 1
                 s.pending_fencing.add(name)
             else:  # Kafka's inconsistent-connector case: wait for a complete set
                 log.warning("connect-configs: commit of %d tasks for %s without all of them", count, name)

@@ -94,6 +94,7 @@ class WorkerTask:
         self._resumed = asyncio.Event()
         self._resumed.set()
         self._stopping = False
+        self._poll: asyncio.Future[Any] | None = None  # a sink's consumer poll in progress
         self._runner: asyncio.Task[None] | None = None
         self.records = 0  # records polled or put, for the status and the benchmark
         self.skipped = 0  # failed, tolerated (errors.tolerance=all), dropped
@@ -192,6 +193,8 @@ class WorkerTask:
         then cancel it."""
         self._stopping = True
         self._resumed.set()
+        if self._poll is not None:  # WorkerSinkTask.stop's consumer.wakeup()
+            self._poll.cancel()
         if self._runner is None:
             return
         try:
@@ -206,8 +209,13 @@ class WorkerTask:
                 await self._runner
             await self._release()
 
+    def _now_s(self) -> float:
+        """The cluster's time: offset.flush.interval.ms is measured on it, as the group's
+        session is, so on a ManualClock offsets are committed as cluster time passes."""
+        return self.worker.now_ms() / 1000
+
     def _due(self, last: float) -> bool:
-        return asyncio.get_running_loop().time() - last >= self.worker.flush_interval_s
+        return self._now_s() - last >= self.worker.flush_interval_s
 
     async def _wait_if_paused(self, on_pause: Callable[[], Any]) -> None:
         if self.paused and not self._stopping:
@@ -254,8 +262,7 @@ class WorkerSourceTask(WorkerTask):
         await self.worker.read_offsets(self.connector)
         await call(self.task.start, self.props)
         await self._status("RUNNING")
-        loop = asyncio.get_running_loop()
-        last_commit = loop.time()
+        last_commit = self._now_s()
         while not self._stopping:
             await self._wait_if_paused(self.commit)
             if self._stopping:
@@ -267,6 +274,13 @@ class WorkerSourceTask(WorkerTask):
                 await self._sent_one(record)
             if last is not None:
                 self._in_flight.append(last)
+            elif self._in_flight:
+                # The source is idle: send what lingers now. linger.ms runs on the
+                # cluster's clock, which on a ManualClock only moves when told, so its
+                # records would otherwise wait for the next offset flush
+                # (offset.flush.interval.ms, a minute by default).
+                await self.producer.flush()
+                self._in_flight.clear()
             # Sends queue without blocking, so a source that always has data would never
             # give the event loop back and starve the producer's sender: wait for the
             # polls before the last few to be acknowledged (Java's threads need not).
@@ -280,7 +294,7 @@ class WorkerSourceTask(WorkerTask):
                 ) from self._send_error
             if self._commit_due(bool(records), last_commit):
                 await self.commit()
-                last_commit = loop.time()
+                last_commit = self._now_s()
         await self.commit()
         await call(self.task.stop)
         await self._release()
@@ -428,13 +442,12 @@ class WorkerSinkTask(WorkerTask):
         self._current: dict[tuple[str, int], int] = {}
         self._committed: dict[tuple[str, int], int] = {}
         await self._status("RUNNING")
-        loop = asyncio.get_running_loop()
-        last_commit = loop.time()
+        last_commit = self._now_s()
         while not self._stopping:
             await self._wait_if_paused(self.commit)
             if self._stopping:
                 break
-            records = await self.consumer.poll(SINK_POLL_MS)
+            records = await self._poll_unless_stopped()
             if self.paused or self._stopping:
                 self._rewind(records)  # not delivered: read again after resume or restart
                 continue
@@ -442,10 +455,26 @@ class WorkerSinkTask(WorkerTask):
                 await self._deliver(records)
             if self._due(last_commit):
                 await self.commit()
-                last_commit = loop.time()
+                last_commit = self._now_s()
         await self.commit()
         await call(self.task.stop)
         await self._release()
+
+    async def _poll_unless_stopped(self) -> list[Any]:
+        """One consumer poll, given up when the task stops (Kafka's consumer.wakeup()):
+        the poll waits on the cluster's clock, which on a ManualClock only moves when
+        told, so a stop waiting for the poll to end would wait out
+        task.shutdown.graceful.timeout.ms instead."""
+        self._poll = asyncio.ensure_future(self.consumer.poll(SINK_POLL_MS))
+        try:
+            return await self._poll  # type: ignore[no-any-return]
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if not self._stopping or (task is not None and task.cancelling()):
+                raise
+            return []
+        finally:
+            self._poll = None
 
     def _rewind(self, records: list[Any]) -> None:
         first: dict[tuple[str, int], int] = {}

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,6 +108,9 @@ class Worker(WorkerViews):
         self.assigned: set[tuple[str, int]] = set()
         self._connector_props: dict[str, dict[str, str]] = {}
         self._running_task_props: dict[tuple[str, int], dict[str, str]] = {}
+        # Which task-config commit each running task was started from: a newer commit,
+        # even with equal configs, restarts it (DistributedHerder's taskConfigUpdates).
+        self._running_task_commit: dict[tuple[str, int], int] = {}
         self._targets: dict[str, str] = {}
         self._unpublished: set[str] = set()  # connectors whose new task configs the leader has not got
 
@@ -128,7 +130,9 @@ class Worker(WorkerViews):
         return self.config.offset_flush_interval_ms / 1000
 
     def now_ms(self) -> int:
-        return int(time.time() * 1000)
+        """The cluster's time (the backend's clock): what the assignor's scheduled
+        rebalance delay is measured in, as the coordinator measures sessions."""
+        return self.backend.clock.now_ms()
 
     # --- lifecycle --------------------------------------------------------------------
 
@@ -208,7 +212,7 @@ class Worker(WorkerViews):
             await self._connector_status(name, "FAILED", traceback.format_exc())
             return
         await self._connector_status(name, "PAUSED" if target == TargetState.PAUSED else "RUNNING")
-        if self.configs.state.tasks.get(name) != full:
+        if self._task_configs_changed(name, full):
             await self._stop_tasks(name)
             if not await self._publish_task_configs(name, full):
                 self._unpublished.add(name)  # the leader could not be asked: the next tick tries again
@@ -217,6 +221,14 @@ class Worker(WorkerViews):
         for number in range(len(self.configs.state.tasks.get(name, []))):
             if (name, number) not in self.tasks and self.owns(name, number):
                 await self._start_task(name, number)
+
+    def _task_configs_changed(self, name: str, configs: list[dict[str, str]]) -> bool:
+        """AbstractHerder.taskConfigsChanged: other task configs, or the same ones
+        generated from a connector config that changed since they were written (Kafka
+        3.9, KAFKA-9228: a converter, transform or errors.* change reaches the tasks,
+        which are restarted even though the connector gives them equal configs)."""
+        s = self.configs.state
+        return s.tasks.get(name) != configs or s.applied.get(name) != s.connectors.get(name)
 
     @staticmethod
     def _task_props(
@@ -313,6 +325,7 @@ class Worker(WorkerViews):
         )
         self.tasks[(name, number)] = worker_task
         self._running_task_props[(name, number)] = dict(task_props)
+        self._running_task_commit[(name, number)] = self.configs.state.commits.get(name, 0)
         await self.put_task_status(name, number, "UNASSIGNED" if not paused else "PAUSED")
         worker_task.start(paused)
 
@@ -325,6 +338,7 @@ class Worker(WorkerViews):
                 await task.stop(timeout)
                 del self.tasks[(connector, number)]
                 self._running_task_props.pop((connector, number), None)
+                self._running_task_commit.pop((connector, number), None)
                 if (
                     status is not None
                     and self.status.tasks.get((name, number), Status("", "")).state != "FAILED"
@@ -349,7 +363,11 @@ class Worker(WorkerViews):
             for (name, number), _task in list(self.tasks.items()):
                 configs = s.tasks.get(name, [])
                 current = configs[number] if number < len(configs) else None
-                if not self.owns(name, number) or current != self._running_task_props.get((name, number)):
+                if (
+                    not self.owns(name, number)
+                    or current != self._running_task_props.get((name, number))
+                    or s.commits.get(name, 0) != self._running_task_commit.get((name, number))
+                ):
                     await self._stop_tasks(name, only={number})
             for name in list(self.connectors):
                 target = s.target_states.get(name, TargetState.STARTED)

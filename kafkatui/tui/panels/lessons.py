@@ -207,6 +207,16 @@ class LessonsPanel(Panel):
 
     # --- following the cluster -------------------------------------------------------
 
+    def on_mount(self) -> None:
+        super().on_mount()
+        # Some checks look past the cluster's events (a Connect worker's REST API, the file
+        # a sink writes, whose change no event announces): a run is checked each second too.
+        self.set_interval(1.0, self._check_again)
+
+    def _check_again(self) -> None:
+        if self.run is not None and not self.run.done:
+            self.run_worker(self._evaluate_and_show(), exit_on_error=False, group="lesson-check")
+
     def on_engine_events(self, events: list[Event]) -> None:
         super().on_engine_events(events)
         if self.run is not None and not self.run.done:

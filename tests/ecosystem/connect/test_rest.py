@@ -41,8 +41,8 @@ def test_root_and_plugins(connect: ServedConnect) -> None:
 def test_validate_lists_every_problem_per_field(connect: ServedConnect) -> None:
     answer = connect.http.put(
         "/connector-plugins/FileStreamSourceConnector/config/validate",
-        json={"tasks.max": "zero", "batch.size": "0", "topic": "a,b", "value.converter": "NoSuchConverter",
-              "errors.tolerance": "some"},
+        json={"connector.class": "FileStreamSource", "tasks.max": "zero", "batch.size": "0", "topic": "a,b",
+              "value.converter": "NoSuchConverter", "errors.tolerance": "some"},
     )  # fmt: skip
     assert answer.status_code == 200, answer.text
     infos = answer.json()
@@ -64,19 +64,58 @@ def test_validate_lists_every_problem_per_field(connect: ServedConnect) -> None:
     assert errors["errors.tolerance"] == [
         "Invalid value some for configuration errors.tolerance: String must be one of: none, all"
     ]
-    assert errors["file"] and errors["connector.class"] == []
+    # Required in the definition (no default), and the validation says so as ConfigDef does.
+    assert errors["file"] == ['Missing required configuration "file" which has no default value.']
+    assert errors["connector.class"] == []
+    file = next(c["definition"] for c in infos["configs"] if c["definition"]["name"] == "file")
+    assert file["required"] is True and file["default_value"] is None
     assert infos["error_count"] == sum(len(e) for e in errors.values()) == 7
     definition = next(c["definition"] for c in infos["configs"] if c["definition"]["name"] == "tasks.max")
     assert set(definition) == {"name", "type", "required", "default_value", "importance", "documentation",
                                "group", "width", "display_name", "dependents", "order"}  # fmt: skip
     sink = connect.http.put(
-        f"/connector-plugins/{SINK}/config/validate", json={"name": "s", "file": "/tmp/x"}
+        f"/connector-plugins/{SINK}/config/validate",
+        json={"connector.class": SINK, "name": "s", "file": "/tmp/x"},
     )
     sink_errors = {c["value"]["name"]: c["value"]["errors"] for c in sink.json()["configs"]}
     assert sink_errors["topics"] == ["Must configure one of topics or topics.regex"]
     wrong = connect.http.put(f"/connector-plugins/{SINK}/config/validate", json={"connector.class": SOURCE})
     assert wrong.status_code == 400
     assert wrong.json()["message"] == f"Included connector type {SOURCE} does not match request type {SINK}"
+
+
+def test_validate_answers_an_unknown_plugin_as_kafka_does(connect: ServedConnect) -> None:
+    """ConnectorPluginsResource.validateConfigs, then AbstractHerder.validateConnectorConfig:
+    the body names its class or it is a 400; a class no plugin has is Plugins'
+    ConnectException, which Connect's exception mapper answers 500 (never a bare 500
+    page: Connect's error body, with the plugins there are)."""
+    url = "/connector-plugins/NoSuchConnector/config/validate"
+    unknown = connect.http.put(url, json={"connector.class": "NoSuchConnector", "name": "x"})
+    assert unknown.status_code == 500
+    body = unknown.json()
+    assert set(body) == {"error_code", "message"} and body["error_code"] == 500
+    assert body["message"].startswith(
+        "Failed to find any class that implements Connector and which name matches NoSuchConnector, "
+        "available connectors are: "
+    )
+    assert SOURCE in body["message"]
+    no_class = connect.http.put(url, json={"name": "x", "topic": "t"})
+    assert no_class.status_code == 400
+    assert no_class.json() == {
+        "error_code": 400,
+        "message": "Connector config {name=x, topic=t} contains no connector type",
+    }
+    other = connect.http.put(url, json={"connector.class": "FileStreamSource"})
+    assert other.status_code == 400
+    assert other.json() == {
+        "error_code": 400,
+        "message": "Included connector type FileStreamSource does not match request type NoSuchConnector",
+    }
+    # The alias and the class name of the path's plugin are one: validated, 200.
+    alias = connect.http.put(
+        "/connector-plugins/FileStreamSource/config/validate", json={"connector.class": SOURCE}
+    )
+    assert alias.status_code == 200 and alias.json()["name"] == SOURCE
 
 
 def test_connector_lifecycle(connect: ServedConnect, tmp_path: Path) -> None:

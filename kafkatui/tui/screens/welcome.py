@@ -17,7 +17,8 @@ controller keeping the metadata.
 
 - **Course** takes you step by step through Kafka on this very cluster: brokers,
   topics, partitions and keys, replication, acks, idempotence, consumer groups,
-  offsets and lag, compaction, Kafka Streams (press `L` for it at any time).
+  offsets and lag, compaction, Connect, security, Kafka Streams (press `L` for it
+  at any time).
 - **Sample setup** creates two example topics, `sales` and `clients` — 3 partitions
   each, spread over the brokers — and produces a few keyed records so the log view has
   something to show.
@@ -33,7 +34,8 @@ um controller guardando os metadados.
 
 - **Curso** leva você passo a passo pelo Kafka neste mesmo cluster: brokers,
   tópicos, partições e keys, replicação, acks, idempotência, consumer groups,
-  offsets e lag, compactação, Kafka Streams (tecle `L` a qualquer momento).
+  offsets e lag, compactação, Connect, segurança, Kafka Streams (tecle `L` a
+  qualquer momento).
 - **Exemplo** cria dois tópicos de exemplo, `sales` e `clients` — 3 partições cada,
   distribuídas entre os brokers — e produz algumas mensagens com key para o log ter o
   que mostrar.

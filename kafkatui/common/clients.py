@@ -95,6 +95,8 @@ class ProducerConfig:
     acks: str = "all"
     linger_ms: int = 5
     batch_size: int = 16_384
+    # buffer.memory: bytes of closed batches waiting for their acknowledgement before send() waits.
+    buffer_memory: int = 33_554_432
     max_request_size: int = 1_048_576
     retries: int = 2_147_483_647
     retry_backoff_ms: int = 100

@@ -275,3 +275,32 @@ async def test_a_custom_serializer_sees_every_key_and_value_even_none_and_bytes(
     assert (meta.serialized_key_size, meta.serialized_value_size) == (6, 3)
     [record] = await read_all(cluster, TOPIC)
     assert (record.key, record.value) == (b"<None>", b"<v>")
+
+
+# --- buffer.memory ------------------------------------------------------------------------
+
+
+async def test_send_waits_for_an_acknowledgement_once_buffer_memory_is_full(cluster: Cluster) -> None:
+    await cluster.create_topic(TOPIC, 1, 1)
+    # Each 100-byte record fills its own batch (batch.size 100), so every send seals one.
+    async with fast_producer(cluster, batch_size=100, buffer_memory=500) as producer:
+        queued = [await producer.send(TOPIC, bytes(100)) for _ in range(3)]  # 3 x 182 bytes
+        assert not any(f.done() for f in queued)
+        # Over buffer.memory: the next send returns only once a batch was acknowledged.
+        waiting = await producer.send(TOPIC, bytes(100))
+        assert queued[0].done()
+        await producer.flush()
+        assert [(await f).offset for f in [*queued, waiting]] == [0, 1, 2, 3]
+
+
+async def test_a_send_waiting_for_buffer_memory_fails_when_the_producer_is_aborted(
+    cluster: Cluster,
+) -> None:
+    await cluster.create_topic(TOPIC, 1, 1)
+    producer = fast_producer(cluster, batch_size=100, buffer_memory=100)
+    await producer.send(TOPIC, bytes(100))
+    waiting = asyncio.ensure_future(producer.send(TOPIC, bytes(100)))
+    await asyncio.sleep(0)
+    producer.abort()
+    with pytest.raises(RuntimeError, match="closed"):
+        await waiting

@@ -16,7 +16,12 @@ appended it (the acknowledgement was lost) answers with the first offsets instea
 writing it twice. After a batch with a sequence fails for good, the producer bumps its
 epoch and starts every partition's sequence again at 0 (KIP-360's idempotent epoch bump).
 
-Differences from Kafka: there is no buffer.memory back-pressure, each partition has one
+Back-pressure (`buffer.memory`): once the closed batches not yet acknowledged hold more
+than buffer.memory bytes, send() waits for a sender to finish one, so a caller faster
+than the log cannot queue without bound (Kafka blocks in `BufferPool.allocate`).
+
+Differences from Kafka: send() waits for buffer.memory without max.block.ms's timeout (a
+batch's wait is already bounded by delivery.timeout.ms), each partition has one
 batch in flight at a time (so `max.in.flight.requests.per.connection` only takes part in
 the idempotence rules), and transactions arrive with the delivery-semantics issue.
 """
@@ -101,6 +106,8 @@ class Producer:
         self._sending: dict[tuple[str, int], ProducerBatch] = {}  # the batch each sender is on
         self._timers: set[asyncio.Task[None]] = set()
         self._closed = False
+        self._queued_bytes = 0  # of sealed batches not yet acknowledged (buffer.memory)
+        self._space: asyncio.Event | None = None  # set when they fall under buffer.memory
         # Idempotence (KIP-98): the id and epoch from InitProducerId, and per partition
         # the sequence number the next batch starts at.
         self.idempotent = self.config.idempotent
@@ -187,6 +194,8 @@ class Producer:
             chosen = partition
         else:
             chosen = self._choose_partition(topic, key_bytes, partition, num_partitions)
+        if self._queued_bytes > self.config.buffer_memory:
+            await self._wait_for_buffer()
         ts = self._clock.now_ms() if timestamp is None else timestamp
         # The accumulator's append (inline: it runs once per record).
         tp = (topic, chosen)
@@ -332,6 +341,20 @@ class Producer:
             return partition_for_key(key, num_partitions)
         return self._sticky.partition(topic, num_partitions)
 
+    async def _wait_for_buffer(self) -> None:
+        while self._queued_bytes > self.config.buffer_memory and not self._closed:
+            if self._space is None:
+                self._space = asyncio.Event()
+            await self._space.wait()
+        if self._closed:
+            raise RuntimeError("the producer is closed")
+
+    def _released(self, batch: ProducerBatch) -> None:
+        self._queued_bytes -= batch.size
+        if self._space is not None and self._queued_bytes <= self.config.buffer_memory:
+            self._space.set()
+            self._space = None
+
     def _open_batch(self, tp: tuple[str, int], timestamp: int) -> ProducerBatch:
         """A partition's new open batch, and its linger.ms timer."""
         batch = ProducerBatch(tp[0], tp[1], self._clock.now_ms(), asyncio.get_running_loop())
@@ -355,6 +378,7 @@ class Producer:
         if self._open.get(tp) is batch:
             del self._open[tp]
         self._ready.setdefault(tp, deque()).append(batch)
+        self._queued_bytes += batch.size
         sender = self._senders.get(tp)
         if sender is None or sender.done():
             self._senders[tp] = asyncio.ensure_future(self._run_sender(tp))
@@ -368,6 +392,7 @@ class Producer:
                 await self._send_batch(batch)
             finally:
                 del self._sending[tp]
+                self._released(batch)
 
     async def _send_batch(self, batch: ProducerBatch) -> None:
         clock = self._cluster.clock
@@ -677,6 +702,8 @@ class Producer:
             batch.fail(error)
         self._open.clear()
         self._ready.clear()
+        if self._space is not None:  # a send() waiting for buffer.memory sees the close
+            self._space.set()
 
     async def __aenter__(self) -> Producer:
         return self

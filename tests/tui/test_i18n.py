@@ -21,6 +21,7 @@ PAGES = (
     "schemas",
     "connect",
     "records",
+    "ksql",
 )
 
 # The keys each panel binds; its help page must name every one of them (in backticks).
@@ -35,6 +36,7 @@ PAGE_KEYS = {
     "groups": ("7", "a", "t", "s", "k", "x", "p"),
     "connect": ("9", "n", "ctrl+s", "esc", "p", "r", "R", "d"),
     "records": ("0", "/", "s", "f", "p", "x", "y", "u", "e", "enter", "esc"),
+    "ksql": ("K", "ctrl+enter", "ctrl+s", "ctrl+l", "up", "down", "esc", "enter", "t", "o", "c"),
 }
 
 

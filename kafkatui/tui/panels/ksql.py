@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -62,7 +63,7 @@ def first_word(statement: str) -> str:
 def source_of(statement: str) -> str | None:
     """The name after the first FROM: the stream or table a query reads."""
     tokens = tokenize(statement)
-    for token, after in zip(tokens, tokens[1:], strict=False):
+    for token, after in itertools.pairwise(tokens):
         if token.is_word("FROM") and after.kind in ("ident", "quoted"):
             return after.value
     return None
@@ -97,7 +98,11 @@ class KsqlPanel(Panel):
         ),
         Binding(
             "o", "open_topic", "Open topic", id="ksql.open_topic",
-            tooltip="Show the selected stream's or table's topic in the Log panel (the command topic if none)",
+            tooltip="Show the selected stream's or table's topic (a query's changelog) in the Log panel",
+        ),
+        Binding(
+            "c", "open_commands", "Command topic", id="ksql.open_commands",
+            tooltip="Show ksqlDB's command topic (its statements, in order) in the Log panel",
         ),
     ]  # fmt: skip
 
@@ -237,7 +242,9 @@ class KsqlPanel(Panel):
     # --- running statements ------------------------------------------------------------
 
     def unavailable(self, action: str) -> str | None:
-        if action in ("run", "terminate", "open_topic") and (self.client is None or self.problem is not None):
+        if action in ("run", "terminate", "open_topic", "open_commands") and (
+            self.client is None or self.problem is not None
+        ):
             return "ksqlDB is not running"
         if action == "stop" and self.push_id is None:
             return "no push query is streaming"
@@ -468,6 +475,20 @@ class KsqlPanel(Panel):
         )
 
     def action_open_topic(self) -> None:
+        """A stream's or table's topic; a query's store changelog (ksqlDB names it
+        `_confluent-ksql-<service id>query_<id>-…-changelog`, Kafka Streams' way)."""
         kind, _, name = (self.selected or "").partition(":")
-        topic = self.sources[name]["topic"] if kind in ("STREAM", "TABLE") and name in self.sources else None
-        self.post_message(ShowTopic(topic or command_topic(self.service_id)))
+        if kind in ("STREAM", "TABLE") and name in self.sources:
+            self.post_message(ShowTopic(self.sources[name]["topic"]))
+            return
+        prefix = f"_confluent-ksql-{self.service_id}query_{name}-"
+        changelogs = [
+            t for t in self.backend.topic_names() if t.startswith(prefix) and t.endswith("-changelog")
+        ]
+        if kind == "QUERY" and changelogs:
+            self.post_message(ShowTopic(changelogs[0]))
+        else:
+            self.app.notify(f"{name or 'nothing'}: no topic to show", severity="warning", timeout=4)
+
+    def action_open_commands(self) -> None:
+        self.post_message(ShowTopic(command_topic(self.service_id)))

@@ -8,6 +8,7 @@ is `KsqlDown`, which the panel shows in place, never as a traceback. Also here: 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import AsyncIterator
@@ -108,10 +109,8 @@ class KsqlClient:
     async def close_query(self, query_id: str) -> None:
         """POST /close-query, as ksqlDB's clients end a push query (closing the
         connection ends it too: this says so at once)."""
-        try:
+        with contextlib.suppress(httpx.TransportError):  # the server is gone, and the query with it
             await self._http.post("/close-query", json={"queryId": query_id})
-        except httpx.TransportError:
-            pass  # the server is gone, and the query with it
 
 
 @dataclass
@@ -183,8 +182,8 @@ def entity_view(entity: dict[str, Any]) -> EntityView:
             [q["id"], q["queryType"], q.get("state", ""), ", ".join(q["sinks"]), q["queryString"]]
             for q in entity["queries"]
         ]
-        return EntityView(statement, columns=["Query ID", "Query Type", "Status", "Sink Name", "Query String"],
-                          rows=rows)  # fmt: skip
+        columns = ["Query ID", "Query Type", "Status", "Sink Name", "Query String"]
+        return EntityView(statement, columns=columns, rows=rows)
     if kind == "properties":
         rows = [[p["name"], p["scope"], p["value"]] for p in entity["properties"]]
         return EntityView(statement, columns=["Property", "Scope", "Value"], rows=rows)

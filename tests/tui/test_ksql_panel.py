@@ -130,7 +130,7 @@ async def test_a_refusal_shows_ksqldb_message_at_its_place_and_changes_nothing()
         await run(pilot, "SELECT pricee FROM sales EMIT CHANGES;")
         shown = text_of(app, "#ksql-error")
         assert "BAD_STATEMENT: line 1:8: Column 'PRICEE' cannot be resolved." in shown
-        assert "SELECT pricee FROM sales EMIT CHANGES;\n       ^" in shown  # the caret under column 8
+        assert "SELECT pricee FROM sales EMIT CHANGES;\n" + "─" * 7 + "^" in shown  # under column 8
         assert found.editor.text == "SELECT pricee FROM sales EMIT CHANGES;"  # kept, to be fixed
         assert found.editor.cursor_location == (0, 7)
         assert found.push_id is None and not ksql_engine(app).push_queries

@@ -196,3 +196,19 @@ def test_records_panel_filtered_with_details(snap_compare) -> None:  # type: ign
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(130, 40), run_before=run_before)
+
+
+def test_ksql_panel_with_a_refusal(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    from tests.tui.test_ksql_panel import SALES, make_ksql_app, open_panel, run
+
+    app = make_ksql_app()
+
+    async def run_before(pilot: Pilot) -> None:
+        found = await open_panel(pilot)
+        found.editor.cursor_blink = False  # a blinking cursor is there or not
+        await run(pilot, SALES)
+        await waiting(pilot, lambda: "SALES" in found.sources, "SALES in the side list", rounds=1500)
+        await run(pilot, "SELECT client_id, pricee FROM sales EMIT CHANGES;")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -47,6 +47,7 @@ NO_KSQL = (
     "REST API on 127.0.0.1:8088 (--ksql-port; --no-ksql turns it off); point the workbench "
     "at another one with --ksql-url (or $KAFKATUI_KSQL_URL)."
 )
+SHOWS_ROWS = ("SELECT", "SHOW", "LIST", "DESCRIBE", "EXPLAIN")
 MAX_ROWS = 1000  # a push query's rows kept on screen (the count goes on)
 
 
@@ -273,7 +274,8 @@ class KsqlPanel(Panel):
     async def run_statements(self, text: str, *, remember: bool = True) -> None:
         """Each statement in turn: SET/UNSET kept for the session (as the ksql CLI),
         SELECT over /query-stream, the rest over /ksql. The first refusal stops the run
-        and stays in the editor, its place marked; a clean run empties the editor."""
+        and stays in the editor, its place marked; a clean run empties the editor.
+        A streaming push query goes on unless the run shows rows of its own."""
         client = self.client
         if client is None:
             return
@@ -284,7 +286,10 @@ class KsqlPanel(Panel):
             return
         if not statements:
             return
-        await self._stop_push()
+        # What draws its own rows replaces the push query's; an INSERT or a CREATE lets
+        # it stream on, so its rows show what that statement did.
+        if any(first_word(s) in SHOWS_ROWS for s, _ in statements):
+            await self._stop_push()
         self._clear_error()
         messages: list[str] = []
         for statement, offset in statements:
@@ -448,7 +453,8 @@ class KsqlPanel(Panel):
             col = (column - 1) + (len(before) - (before.rfind("\n") + 1) if line == 1 else 0)
             lines = text.splitlines() or [""]
             if 0 <= row < len(lines):
-                shown.append(f"\n{lines[row]}\n" + " " * col + "^", style="red")
+                # A rule up to the caret: leading spaces would not survive the wrap.
+                shown.append(f"\n{lines[row]}\n" + "─" * col + "^", style="red")
                 self.editor.move_cursor((row, col))
         widget = self.query_one("#ksql-error", Static)
         widget.update(shown)

@@ -20,6 +20,7 @@ from kafkatui.serve.host import ServiceHost
 from kafkatui.tui.app import KafkaTuiApp
 from kafkatui.tui.config import Settings
 from kafkatui.tui.panels.ksql import NO_KSQL, KsqlPanel
+from kafkatui.tui.screens.confirm import ConfirmScreen
 from tests.tui.conftest import SIZE, until
 
 SALES = (
@@ -187,12 +188,8 @@ async def test_a_stream_push_query_appends_rows_and_terminate_asks_first() -> No
         side.move_cursor(row=query_row)
         await pilot.pause()
         await pilot.press("t")
-        await pilot.pause()
-        await pilot.press("n")  # no: nothing happens
-        await pilot.pause()
-        assert "CTAS_BY_CLIENT_1" in ksql_engine(app).running
-        await pilot.press("t")
-        await pilot.pause()
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question first")
+        assert "CTAS_BY_CLIENT_1" in ksql_engine(app).running  # nothing until it is answered
         await pilot.press("y")
         await until(pilot, lambda: "CTAS_BY_CLIENT_1" not in ksql_engine(app).running, "the query terminated")
         await until(pilot, lambda: "QUERY:CTAS_BY_CLIENT_1" not in found_keys(found), "gone from the list")

@@ -95,7 +95,7 @@ async def test_the_ksql_lesson_completes_as_a_learner_takes_it(tmp_path: Path) -
         await until(pilot, lambda: not ran(panel), "the insert run")
         await run_sql(pilot, INSERT)
         await until(pilot, lambda: step(app) == "pull", "client-1's count at 2", rounds=1500)
-        await run_sql(pilot, "SELECT * FROM orders_by_client WHERE client_id = 'client-1';", typed=True)
+        await run_sql(pilot, "SELECT * FROM orders_by_client WHERE client_id = 'client-1';")
         await until(pilot, lambda: not ran(panel), "the pull query's answer")
         assert panel.query_one("#ksql-rows", DataTable).get_row_at(0) == ["client-1", "2"]
         await run_sql(pilot, INSERT)

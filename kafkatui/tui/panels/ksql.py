@@ -36,7 +36,6 @@ from kafkatui.tui.panels.ksql_client import (
 from kafkatui.tui.panels.ksql_editor import KsqlEditor
 from kafkatui.tui.screens.confirm import ConfirmScreen
 
-DEFAULT_URL = "http://127.0.0.1:8088"  # ksqlDB's listener, where a data dir's owner serves it
 # The seed notes' example: over a `sales` stream, averages that keep updating.
 EXAMPLE = (
     "-- ctrl+enter runs the statements; the seed's example, once a stream `sales` exists:\n"
@@ -148,11 +147,9 @@ class KsqlPanel(Panel):
 
     def on_mount(self) -> None:
         super().on_mount()
+        # --ksql-url, else the one served beside the cluster, or (attached to a data
+        # dir's owner) the owner's, as its lock file records it: as `kafkatui ksql` finds it.
         url = getattr(self.app, "ksql_url", None) or self.backend.ksql_url()
-        # Attached to a data dir's owner (a `kafkatui serve`): its ksqlDB, on ksqlDB's
-        # port, as `kafkatui ksql` finds it.
-        if url is None and getattr(self.backend, "_attached_to", None):
-            url = DEFAULT_URL
         self.client = KsqlClient(url) if url else None
         self.query_one("#ksql-error").display = False
         self._show_state()

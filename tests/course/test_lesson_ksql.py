@@ -91,6 +91,10 @@ async def test_the_ksql_lesson_completes_as_a_learner_takes_it(tmp_path: Path) -
         await until(pilot, lambda: step(app) == "push", "the table created")
         await run_sql(pilot, "SELECT * FROM orders_by_client EMIT CHANGES;", typed=True)
         await until(pilot, lambda: step(app) == "produce", "the push query running", rounds=1500)
+        # The learner stops it (ctrl+s): the panel's own test watches a push query's rows
+        # change; here it would only slow a loaded machine past Textual's 30 s waits.
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: panel.push_id is None, "the push query stopped")
         await run_sql(pilot, INSERT)
         await until(pilot, lambda: not ran(panel), "the insert run")
         await run_sql(pilot, INSERT)

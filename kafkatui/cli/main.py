@@ -188,6 +188,16 @@ def main(
             "Attached to a `kafkatui serve`, its worker is found without it.",
         ),
     ] = None,
+    ksql_url: Annotated[
+        str | None,
+        typer.Option(
+            "--ksql-url",
+            envvar="KAFKATUI_KSQL_URL",
+            metavar="URL",
+            help="A ksqlDB server's REST API for the ksqlDB panel: over --bootstrap-server, or instead "
+            "of the workbench's own. Attached to a `kafkatui serve`, its ksqlDB is found without it.",
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
@@ -209,7 +219,9 @@ def main(
             rest_port=rest_port if listen and rest_proxy else None,
             # A Connect cluster of the user's own takes the built-in worker's place.
             connect_port=connect_port if listen and connect and connect_url is None else None,
-            ksql_port=ksql_port if listen and ksql else None,
+            # Likewise a ksqlDB server of the user's own.
+            ksql_port=ksql_port if listen and ksql and ksql_url is None else None,
+            ksql_url=ksql_url,
         )
 
 
@@ -232,6 +244,7 @@ def run_workbench(
     rest_port: int | None = None,
     connect_port: int | None = None,
     ksql_port: int | None = None,
+    ksql_url: str | None = None,
 ) -> None:
     """Open the Textual workbench; it owns the cluster (and its data dir) while it runs,
     and serves it over the wire protocol unless `port_base` is None (and the Schema
@@ -265,7 +278,7 @@ def run_workbench(
                 raise
         return backend
 
-    app = KafkaTuiApp(open_workbench_backend, theme=theme, language=language)
+    app = KafkaTuiApp(open_workbench_backend, theme=theme, language=language, ksql_url=ksql_url)
     app.run()
     if app.return_code:
         raise typer.Exit(app.return_code)

@@ -13,6 +13,8 @@ lists them for lesson writers.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -700,3 +702,124 @@ async def source_offset_committed(ctx: CheckContext, params: Params) -> bool:
                     return True
             offset = page[-1].offset + 1
     return False
+
+
+# --- ksqlDB ------------------------------------------------------------------------
+# ksqlDB keeps every statement that changes its metastore in its command topic
+# (`_confluent-ksql-<ksql.service.id>_command_topic`, one partition, a JSON object with
+# "statement" per record); the checks replay it, as a ksqlDB server does on start.
+
+KSQL_COMMAND_TOPIC = "_confluent-ksql-default__command_topic"  # ksql.service.id "default_"
+KSQL_TRANSIENT_PREFIX = "_confluent-ksql-default_transient_"  # a push query's application.id
+_CREATE = re.compile(
+    r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(STREAM|TABLE)\s+(?:IF\s+NOT\s+EXISTS\s+)?([`\"]?)(\w+)\2", re.I
+)
+_DROP = re.compile(r"^\s*DROP\s+(STREAM|TABLE)\s+(?:IF\s+EXISTS\s+)?([`\"]?)(\w+)\2", re.I)
+_TERMINATE = re.compile(r"^\s*TERMINATE\s+(ALL\b|\w+)", re.I)
+
+
+async def _ksql_statements(backend: Backend) -> list[str]:
+    if KSQL_COMMAND_TOPIC not in backend.topic_names(include_internal=True):
+        return []
+    statements: list[str] = []
+    for p in backend.describe_topic(KSQL_COMMAND_TOPIC).partitions:
+        offset = p.log_start_offset
+        while offset < p.high_watermark:
+            page = await backend.read_log(KSQL_COMMAND_TOPIC, p.partition, offset, 500)
+            if not page:
+                break
+            for record in page:
+                try:
+                    statements.append(str(json.loads(bytes(record.value or b"{}"))["statement"]))
+                except (ValueError, KeyError, TypeError):
+                    continue  # not a command of ksqlDB's
+            offset = page[-1].offset + 1
+    return statements
+
+
+def _name(match: re.Match[str]) -> str:
+    """An identifier as ksqlDB stores it: upper-cased unless quoted."""
+    return match.group(3) if match.group(2) else match.group(3).upper()
+
+
+async def _ksql_sources(backend: Backend) -> dict[str, str]:
+    """The streams and tables the command topic leaves: name -> STREAM or TABLE."""
+    sources: dict[str, str] = {}
+    for statement in await _ksql_statements(backend):
+        if created := _CREATE.match(statement):
+            sources[_name(created)] = created.group(1).upper()
+        elif dropped := _DROP.match(statement):
+            sources.pop(_name(dropped), None)
+    return sources
+
+
+@check("ksql_source", required=("name", "kind"))
+async def ksql_source(ctx: CheckContext, params: Params) -> bool:
+    """ksqlDB has a stream or table `name` (its CREATE in the command topic, no DROP after)."""
+    return (await _ksql_sources(ctx.backend)).get(str(params["name"])) == str(params["kind"]).upper()
+
+
+@contradiction("ksql_source")
+def created_another_topic_for_ksql(ctx: CheckContext, params: Params, seen: Event | Produced) -> bool:
+    """A CREATE … AS SELECT (or a CREATE with PARTITIONS) under another name makes its
+    topic: the learner wrote another name than the step's."""
+    if not isinstance(seen, TopicCreated) or seen.topic.startswith("_"):
+        return False
+    return seen.topic != str(params.get("topic", params["name"]))
+
+
+@check("ksql_push_query")
+async def ksql_push_query(ctx: CheckContext, params: Params) -> bool:
+    """A push query runs: ksqlDB runs each as a transient Streams application, whose
+    consumer group (`_confluent-ksql-default_transient_<n>_<ms>`) is in the cluster."""
+    return any(
+        group.startswith(KSQL_TRANSIENT_PREFIX) and state == "Stable"
+        for group, state in await ctx.backend.groups()
+    )
+
+
+@check("ksql_table_value", required=("table", "key", "column", "value"))
+async def ksql_table_value(ctx: CheckContext, params: Params) -> bool:
+    """The table's latest row for `key` (its topic, JSON values) has `column` = `value`."""
+    topic = str(params.get("table_topic", params["table"]))
+    latest: Any = None
+    if topic not in ctx.backend.topic_names():
+        return False
+    for p in ctx.backend.describe_topic(topic).partitions:
+        offset = p.log_start_offset
+        while offset < p.high_watermark:
+            page = await ctx.backend.read_log(topic, p.partition, offset, 500)
+            if not page:
+                break
+            for record in page:
+                if record.key == str(params["key"]).encode():
+                    latest = record.value
+            offset = page[-1].offset + 1
+    try:
+        row = json.loads(bytes(latest)) if latest is not None else None
+    except ValueError:
+        return False
+    return isinstance(row, dict) and str(row.get(str(params["column"]))) == str(params["value"])
+
+
+@contradiction("ksql_table_value")
+def produced_for_another_key(ctx: CheckContext, params: Params, seen: Event | Produced) -> bool:
+    return isinstance(seen, Produced) and seen.topic == params.get("topic") and seen.key != params["key"]
+
+
+@check("ksql_query_terminated", required=("sink",))
+async def ksql_query_terminated(ctx: CheckContext, params: Params) -> bool:
+    """The persistent query writing `sink` was terminated (TERMINATE <its id>, or ALL,
+    in the command topic after the sink's CREATE); its table and topic stay."""
+    sink = str(params["sink"]).upper()
+    created = False
+    terminated = False
+    for statement in await _ksql_statements(ctx.backend):
+        if (found := _CREATE.match(statement)) and _name(found) == sink:
+            created, terminated = True, False
+        elif (stopped := _TERMINATE.match(statement)) and created:
+            target = stopped.group(1).upper()
+            terminated = (
+                terminated or target == "ALL" or re.fullmatch(rf"C[TS]AS_{sink}_\d+", target) is not None
+            )
+    return terminated

@@ -64,6 +64,7 @@ class KafkaTuiApp(App[None]):
         welcome: bool = True,
         course_db: Path | None = None,
         lesson: str | None = None,
+        ksql_url: str | None = None,
     ) -> None:
         super().__init__()
         self._backend_factory = backend_factory
@@ -75,6 +76,7 @@ class KafkaTuiApp(App[None]):
         self._welcome = welcome
         self.course_db = course_db  # the user's course progress (None: the user data dir)
         self._lesson = lesson  # a lesson to open at once (`kafkatui lesson start N`)
+        self.ksql_url = ksql_url  # a ksqlDB server of the user's own (--ksql-url), for the ksqlDB panel
         self.backend: Backend | None = None
         self.ready = asyncio.Event()
         self._pending: list[Event] = []

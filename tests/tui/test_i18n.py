@@ -23,6 +23,7 @@ PAGES = (
     "records",
     "streams",
     "security",
+    "ksql",
 )
 
 # The keys each panel binds; its help page must name every one of them (in backticks).
@@ -39,6 +40,7 @@ PAGE_KEYS = {
     "connect": ("9", "n", "ctrl+s", "esc", "p", "r", "R", "d"),
     "records": ("0", "/", "s", "f", "p", "x", "y", "u", "e", "o", "c", "enter", "esc"),
     "security": ("A", "a", "d", "c"),
+    "ksql": ("K", "ctrl+enter", "ctrl+s", "ctrl+l", "up", "down", "esc", "enter", "t", "o", "c"),
 }
 
 

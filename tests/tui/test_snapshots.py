@@ -295,6 +295,19 @@ def test_security_panel_with_a_decision(snap_compare) -> None:  # type: ignore[n
         await waiting(
             pilot, lambda: "orders" in str(panel.query_one("#check-result").render()), "the decision"
         )  # type: ignore[attr-defined]
+
+
+def test_ksql_panel_with_a_refusal(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    from tests.tui.test_ksql_panel import SALES, make_ksql_app, open_panel, run
+
+    app = make_ksql_app()
+
+    async def run_before(pilot: Pilot) -> None:
+        found = await open_panel(pilot)
+        found.editor.cursor_blink = False  # a blinking cursor is there or not
+        await run(pilot, SALES)
+        await waiting(pilot, lambda: "SALES" in found.sources, "SALES in the side list", rounds=1500)
+        await run(pilot, "SELECT client_id, pricee FROM sales EMIT CHANGES;")
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

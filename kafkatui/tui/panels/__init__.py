@@ -8,6 +8,7 @@ from kafkatui.tui.panels.cluster import ClusterPanel
 from kafkatui.tui.panels.connect import ConnectPanel
 from kafkatui.tui.panels.events import EventsPanel
 from kafkatui.tui.panels.groups import GroupsPanel
+from kafkatui.tui.panels.ksql import KsqlPanel
 from kafkatui.tui.panels.lessons import LessonsPanel
 from kafkatui.tui.panels.log import LogPanel
 from kafkatui.tui.panels.partitions import PartitionsPanel
@@ -32,6 +33,7 @@ PANELS: list[type[Panel]] = [
     LessonsPanel,  # key L: the number keys are the other panels'
     StreamsPanel,  # key S
     SecurityPanel,  # key A
+    KsqlPanel,  # key K
 ]
 
 __all__ = ["PANELS", "Panel"]

@@ -18,6 +18,12 @@ from kafkatui.course.model import Lesson, StartingCluster, Step
 CONNECT_TOPICS = ("connect-configs", "connect-offsets", "connect-status")
 
 
+def replaced_topics(names: list[str]) -> list[str]:
+    """The topics a lesson's starting cluster deletes: every one but the services' own
+    (`_schemas`, ksqlDB's `_confluent-ksql-…`, Connect's storage topics)."""
+    return [t for t in names if not t.startswith("_") and t not in CONNECT_TOPICS]
+
+
 async def build_starting_cluster(backend: Backend, cluster: StartingCluster) -> None:
     """Rebuild a lesson's starting cluster on `backend`: every broker running, the user's
     topics deleted, the lesson's topics created and its records produced in order. The
@@ -29,9 +35,8 @@ async def build_starting_cluster(backend: Backend, cluster: StartingCluster) -> 
         controls = backend.engine_controls(Feature.STOP_BROKER)
         for broker_id in stopped:
             await controls.start_broker(broker_id)
-    for topic in backend.topic_names():
-        if not topic.startswith("_") and topic not in CONNECT_TOPICS:
-            await backend.delete_topic(topic)
+    for topic in replaced_topics(backend.topic_names()):
+        await backend.delete_topic(topic)
     brokers = len(backend.brokers())
     for topic in cluster.topics:
         rf = min(topic.replication_factor, brokers)

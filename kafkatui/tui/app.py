@@ -121,8 +121,10 @@ class KafkaTuiApp(App[None]):
         # the Schema Registry at start) are not the user's.
         if self._lesson is not None:
             self.ready.set()
-            self.action_show_panel("lessons")
-            await self.query_one(LessonsPanel).action_start(self._lesson)
+            lessons = self.query_one(LessonsPanel)
+            await lessons.action_start(self._lesson)
+            if lessons.run is None:  # locked, or refused: the course map says why
+                self.action_show_panel("lessons")
             return
         if self._welcome and not [t for t in self.backend.topic_names() if not t.startswith("_")]:
             first_time = not Progress(self.course_db).started
@@ -240,7 +242,14 @@ class KafkaTuiApp(App[None]):
         # Activating the tab refreshes the panel (on_tabbed_content_tab_activated).
         base = self.screen_stack[0] if self.screen_stack else self
         base.query_one("#tabs", TabbedContent).active = f"tab-{panel_id}"
-        self.panel(panel_id).focus_default()
+        # Focus once the switch is drawn, and only if no other switch came meanwhile: a
+        # focused widget's pane becomes the active tab (TabbedContent's TabPane.Focused),
+        # so an earlier panel's late focus would take the tabs back to it.
+        self.call_after_refresh(self._focus_panel, panel_id)
+
+    def _focus_panel(self, panel_id: str) -> None:
+        if self.current_panel_id == panel_id and self.screen is self.screen_stack[0]:
+            self.panel(panel_id).focus_default()
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         pane_id = event.pane.id or ""
@@ -254,8 +263,10 @@ class KafkaTuiApp(App[None]):
     def current_panel_id(self) -> str:
         if not self.ready.is_set():
             return "overview"
-        active = self.query_one("#tabs", TabbedContent).active
-        return active.removeprefix("tab-") or "overview"
+        base = self.screen_stack[0] if self.screen_stack else self
+        tabs = base.query("#tabs").results(TabbedContent)
+        active = next(tabs, None)
+        return (active.active if active else "").removeprefix("tab-") or "overview"
 
     def action_help(self) -> None:
         def remember(language: str | None) -> None:

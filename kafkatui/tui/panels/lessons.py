@@ -21,7 +21,7 @@ from kafkatui.common.events import Event
 from kafkatui.course.checks import Produced
 from kafkatui.course.model import Lesson, load_lessons
 from kafkatui.course.progress import LessonState, Progress
-from kafkatui.course.session import LessonRun
+from kafkatui.course.session import LessonRun, replaced_topics
 from kafkatui.tui.i18n import t
 from kafkatui.tui.panels.base import Panel, TopicsChanged, reports_errors
 from kafkatui.tui.panels.lessons_step import TARGET, StepPane
@@ -151,9 +151,7 @@ class LessonsPanel(Panel):
         """Open the lesson; first ask, if the cluster holds topics the course did not
         make: the starting cluster replaces every topic (the user's own data dir, not a
         lesson's cluster, may be open)."""
-        theirs = (
-            [] if self._course_cluster else [t for t in self.backend.topic_names() if not t.startswith("_")]
-        )
+        theirs = [] if self._course_cluster else replaced_topics(self.backend.topic_names())
         if not theirs:
             await self._open(lesson, step)
             return

@@ -146,6 +146,7 @@ async def shoot(out: Path) -> list[Path]:
     written.append(await shoot_schemas(out))
     written.append(await shoot_connect(out))
     written.append(await shoot_records(out))
+    written += await shoot_ecosystem(out)
     return written
 
 
@@ -318,13 +319,83 @@ async def shoot_records(out: Path) -> Path:
     return path
 
 
+async def shoot_ecosystem(out: Path) -> list[Path]:
+    """The Streams, Security and ksqlDB panels, driven as their snapshot tests drive them
+    (the same steps: a word count started from the panel and stopped; ACLs and a checker
+    decision; a stream created and a refused query)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests' drivers
+    from kafkatui.ecosystem.streams.runtime import NOT_RUNNING
+    from tests.tui.conftest import make_app, until
+    from tests.tui.test_ksql_panel import SALES, make_ksql_app, open_panel, run
+    from tests.tui.test_security_panel import secured
+    from tests.tui.test_streams_panel import LINES, lines_topic, start_word_count, streams_app
+
+    written: list[Path] = []
+
+    def save(app: KafkaTuiApp, name: str) -> None:
+        path = out / f"{name}.svg"
+        path.write_text(app.export_screenshot(title=f"kafkatui — {name}"), encoding="utf-8")
+        written.append(path)
+
+    app = streams_app(lines_topic)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.ready.wait()
+        await start_word_count(app, pilot, "word-count", LINES)
+        panel: Any = app.panel("streams")
+        await until(pilot, lambda: "word-count" in panel.runs, "started")
+        streams = panel.runs["word-count"]
+        for key, line in (("a", "the cat and the hat"), ("b", "the end"), ("c", "a cat")):
+            await panel.backend.produce(ProduceRequest(LINES, line, key=key))
+        await until(pilot, lambda: streams.metrics()["process-total"] >= 11, "every record processed")
+        await pilot.press("x")
+        await until(pilot, lambda: streams.state == NOT_RUNNING, "stopped")
+        await panel.refresh_data()
+        await app.workers.wait_for_complete()
+        app.clear_notifications()
+        await pilot.pause()
+        save(app, "streams")
+
+    app = make_app(secured)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.ready.wait()
+        await pilot.press("A")
+        security: Any = app.panel("security")
+        await until(pilot, lambda: security.query_one("#security-acls").row_count == 2, "the ACLs")
+        security.query_one("#check-principal", Input).value = "User:alice"
+        security.query_one("#check-name", Input).value = "orders"
+        security.focus()
+        await pilot.press("c")
+        decided = security.query_one("#check-result")
+        await until(pilot, lambda: "orders" in str(decided.render()), "a decision")
+        app.clear_notifications()
+        await pilot.pause()
+        save(app, "security")
+
+    app = make_ksql_app()
+    async with app.run_test(size=SIZE) as pilot:
+        found = await open_panel(pilot)
+        found.editor.cursor_blink = False
+        await run(pilot, SALES)
+        await until(pilot, lambda: "SALES" in found.sources, "SALES in the side list", rounds=1500)
+        await run(pilot, "SELECT client_id, pricee FROM sales EMIT CHANGES;")
+        await pilot.pause()
+        app.clear_notifications()
+        await pilot.pause()
+        save(app, "ksql")
+    return written
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--out", type=Path, default=Path("screenshots"))
     parser.add_argument(
-        "--only", choices=["schemas", "connect", "records"], help="write that screen's picture alone"
+        "--only",
+        choices=["schemas", "connect", "records", "ecosystem"],
+        help="write that screen's picture alone (ecosystem: Streams, Security, ksqlDB)",
     )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -332,7 +403,12 @@ def main() -> None:
     # progress of whoever runs this must not show in the pictures.
     os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="kafkatui-screenshots-data-")
     alone = {"schemas": shoot_schemas, "connect": shoot_connect, "records": shoot_records}
-    paths = [asyncio.run(alone[args.only](args.out))] if args.only else asyncio.run(shoot(args.out))
+    if args.only == "ecosystem":
+        paths = asyncio.run(shoot_ecosystem(args.out))
+    elif args.only:
+        paths = [asyncio.run(alone[args.only](args.out))]
+    else:
+        paths = asyncio.run(shoot(args.out))
     for path in paths:
         print(path)
 

@@ -219,6 +219,26 @@ async def test_poll_waits_for_new_records_on_the_clock(cluster: Cluster, clock: 
     assert await empty == []
 
 
+async def test_a_poll_whose_partitions_go_away_meanwhile_returns(
+    cluster: Cluster, clock: ManualClock
+) -> None:
+    # Another task reassigns the consumer while its poll waits, then records arrive for the
+    # partition it no longer holds: the poll ends (empty) at once. It used to loop without
+    # awaiting anything, so on a ManualClock — whose deadline only that blocked loop could
+    # bring — the whole event loop spun (a Connect REST request hung a CI run this way).
+    await cluster.create_topic("t", 1)
+    consumer = Consumer(cluster)
+    consumer.assign_topic("t")
+    await consumer.seek_to_end()
+    poll = asyncio.ensure_future(consumer.poll(5000))
+    await asyncio.sleep(0)
+    consumer.assign([])
+    async with fast_producer(cluster) as producer:
+        await producer.send_and_wait("t", "for nobody now")
+    await clock.advance(1)
+    assert await asyncio.wait_for(poll, 5) == []
+
+
 async def test_events_per_batch_and_high_watermark(cluster: Cluster) -> None:
     await cluster.create_topic("t", 1)
     appended = cluster.bus.subscribe(RecordAppended, HighWatermarkAdvanced)

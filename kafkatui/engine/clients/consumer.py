@@ -316,6 +316,13 @@ class Consumer:
                 )
                 for broker_id, requests in self._fetch_requests().items()
             ]
+            if not fetches:
+                # Every partition went away while an earlier round was awaited (another
+                # task reassigned or closed this consumer): nothing to wait for. Without
+                # this the loop never awaited again, and on a ManualClock, whose deadline
+                # only the blocked loop could bring, it spun forever.
+                await asyncio.sleep(0)
+                return
             pending = set(fetches)
             was_reset = False
             try:
@@ -330,8 +337,11 @@ class Consumer:
             # A position reset by auto.offset.reset is fetched again at once, and so is a
             # partition whose leader moved (a few times: the metadata may lag a moment).
             moved, self._moved = self._moved, False
-            retries += moved
-            if moved and retries > _LEADER_MOVE_RETRIES:
+            retries += moved or was_reset
+            if (moved or was_reset) and retries > _LEADER_MOVE_RETRIES:
+                # Bounded, as Kafka's poll is by its timeout: a reset that lands out of
+                # range again (the log moved under it) must not spin here, least of all
+                # on a ManualClock whose deadline never comes.
                 return
             if self._buffer or (clock.now_ms() >= deadline and not was_reset and not moved):
                 return

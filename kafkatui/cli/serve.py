@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 from collections.abc import Mapping
 from enum import StrEnum
@@ -305,12 +306,17 @@ def serve(
         for spec in specs
     ]  # fmt: skip
     authorizer_config = _authorizer(authorizer, super_users, allow_everyone)
-    configure_logging(log_format.value)
-    run_async(
-        lambda: _serve(
-            opts, host, broker_configs, registry, rest, connect_at, listeners, ksql_at, authorizer_config,
-        )
-    )  # fmt: skip
+    handler = configure_logging(log_format.value)
+    try:
+        run_async(
+            lambda: _serve(
+                opts, host, broker_configs, registry, rest, connect_at, listeners, ksql_at, authorizer_config,
+            )
+        )  # fmt: skip
+    finally:
+        # Removed again: a `serve` run in-process (a test's CliRunner) must not leave its
+        # stderr handler behind for later commands, whose stream it no longer is.
+        logging.getLogger("kafkatui").removeHandler(handler)
 
 
 def _authorizer(enabled: bool, super_users: str, allow_everyone: bool) -> AuthorizerConfig | None:

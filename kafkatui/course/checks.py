@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -179,20 +179,23 @@ def produced_elsewhere(ctx: CheckContext, params: Params, seen: Event | Produced
     return False
 
 
-async def _keyed(backend: Backend, topic: str, key: str) -> list[tuple[int, int]]:
-    """(partition, offset) of every record with `key` in `topic`, read from the leaders."""
-    if topic not in backend.topic_names():
-        return []
-    found = []
+async def _records(backend: Backend, topic: str) -> AsyncIterator[LogRecordView]:
+    """Every record of `topic` (which exists), partition by partition, oldest first, read
+    from the leaders a page at a time."""
     for p in backend.describe_topic(topic).partitions:
         offset = p.log_start_offset
         while offset < p.high_watermark:
             page = await backend.read_log(topic, p.partition, offset, 500)
             if not page:
                 break
-            found += [(r.partition, r.offset) for r in page if r.key == key.encode()]
+            for record in page:
+                yield record
             offset = page[-1].offset + 1
-    return found
+
+
+async def _keyed(backend: Backend, topic: str, key: str) -> list[tuple[int, int]]:
+    """(partition, offset) of every record with `key` in `topic`, read from the leaders."""
+    return [(r.partition, r.offset) for r in await _with_key(backend, topic, key)]
 
 
 @check("records_with_key", required=("topic", "key", "count"))
@@ -445,16 +448,7 @@ async def _with_key(backend: Backend, topic: str, key: str) -> list[LogRecordVie
     """Every record with `key` in `topic`, oldest first, read from the leaders."""
     if topic not in backend.topic_names():
         return []
-    found: list[LogRecordView] = []
-    for p in backend.describe_topic(topic).partitions:
-        offset = p.log_start_offset
-        while offset < p.high_watermark:
-            page = await backend.read_log(topic, p.partition, offset, 500)
-            if not page:
-                break
-            found += [r for r in page if r.key == key.encode()]
-            offset = page[-1].offset + 1
-    return found
+    return [r async for r in _records(backend, topic) if r.key == key.encode()]
 
 
 def _cleaned(ctx: CheckContext, topic: str) -> bool:
@@ -682,25 +676,16 @@ async def sink_file_lines(ctx: CheckContext, params: Params) -> bool:
 async def source_offset_committed(ctx: CheckContext, params: Params) -> bool:
     """connect-offsets (or `topic`) holds a source offset of `connector`: its key is
     Kafka's ["<connector>", {<source partition>}] (OffsetStorageWriter's format)."""
-    import json
-
     topic = params.get("topic", "connect-offsets")
     if topic not in ctx.backend.topic_names(include_internal=True):
         return False
-    for p in ctx.backend.describe_topic(topic).partitions:
-        offset = p.log_start_offset
-        while offset < p.high_watermark:
-            page = await ctx.backend.read_log(topic, p.partition, offset, 500)
-            if not page:
-                break
-            for record in page:
-                try:
-                    key = json.loads(record.key or b"null")
-                except ValueError:
-                    continue
-                if isinstance(key, list) and key[:1] == [params["connector"]] and record.value:
-                    return True
-            offset = page[-1].offset + 1
+    async for record in _records(ctx.backend, topic):
+        try:
+            key = json.loads(record.key or b"null")
+        except ValueError:
+            continue
+        if isinstance(key, list) and key[:1] == [params["connector"]] and record.value:
+            return True
     return False
 
 
@@ -722,18 +707,11 @@ async def _ksql_statements(backend: Backend) -> list[str]:
     if KSQL_COMMAND_TOPIC not in backend.topic_names(include_internal=True):
         return []
     statements: list[str] = []
-    for p in backend.describe_topic(KSQL_COMMAND_TOPIC).partitions:
-        offset = p.log_start_offset
-        while offset < p.high_watermark:
-            page = await backend.read_log(KSQL_COMMAND_TOPIC, p.partition, offset, 500)
-            if not page:
-                break
-            for record in page:
-                try:
-                    statements.append(str(json.loads(bytes(record.value or b"{}"))["statement"]))
-                except (ValueError, KeyError, TypeError):
-                    continue  # not a command of ksqlDB's
-            offset = page[-1].offset + 1
+    async for record in _records(backend, KSQL_COMMAND_TOPIC):
+        try:
+            statements.append(str(json.loads(bytes(record.value or b"{}"))["statement"]))
+        except (ValueError, KeyError, TypeError):
+            continue  # not a command of ksqlDB's
     return statements
 
 
@@ -785,16 +763,9 @@ async def ksql_table_value(ctx: CheckContext, params: Params) -> bool:
     latest: Any = None
     if topic not in ctx.backend.topic_names():
         return False
-    for p in ctx.backend.describe_topic(topic).partitions:
-        offset = p.log_start_offset
-        while offset < p.high_watermark:
-            page = await ctx.backend.read_log(topic, p.partition, offset, 500)
-            if not page:
-                break
-            for record in page:
-                if record.key == str(params["key"]).encode():
-                    latest = record.value
-            offset = page[-1].offset + 1
+    async for record in _records(ctx.backend, topic):
+        if record.key == str(params["key"]).encode():
+            latest = record.value
     try:
         row = json.loads(bytes(latest)) if latest is not None else None
     except ValueError:

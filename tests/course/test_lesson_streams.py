@@ -93,7 +93,7 @@ async def test_the_streams_lesson_completes_step_by_step(
 
         await start_from_the_form(pilot, app)
         await until(pilot, lambda: run.step_index == 1, "step 2: the application running", rounds=1500)
-        assert app.current_panel_id == "produce"
+        await until(pilot, lambda: app.current_panel_id == "produce", "the next step's panel")
 
         # The wrong topic: the hint shows and the step stays.
         await send_line(pilot, app, "streams-wordcount-output", "kafka kafka")
@@ -103,7 +103,7 @@ async def test_the_streams_lesson_completes_step_by_step(
         await send_line(pilot, app, INPUT, "hello kafka")
         await send_line(pilot, app, INPUT, "kafka streams")
         await until(pilot, lambda: run.step_index == 2, "step 3: kafka counted twice", rounds=1500)
-        assert app.current_panel_id == "streams"
+        await until(pilot, lambda: app.current_panel_id == "streams", "the next step's panel")
 
         await pilot.press("x")
         await until(pilot, lambda: run.step_index == 3, "step 4: the application stopped", rounds=1500)

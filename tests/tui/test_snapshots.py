@@ -125,7 +125,7 @@ def test_schemas_editor_refusing_a_change(snap_compare) -> None:  # type: ignore
 
     async def run_before(pilot: Pilot) -> None:
         await driven(app, "8", "down", "enter", "n")(pilot)
-        app.query_one(TextArea).cursor_blink = False  # a blinking cursor is there or not
+        app.query_one("#schemas-source", TextArea).cursor_blink = False  # a blinking cursor is there or not
         await paste(pilot, avro({"name": "id", "type": "string"}, {"name": "quantity", "type": "int"}))
         editor = app.query_one(SchemaEditor)
         await until(pilot, lambda: editor.check is not None, "the registry's answer")

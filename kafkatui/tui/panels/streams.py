@@ -32,6 +32,7 @@ from kafkatui.tui.panels.base import Panel, TopicsChanged, reports_errors
 from kafkatui.tui.panels.connect import Throughput, rate_cell
 from kafkatui.tui.panels.streams_start import StartExampleScreen, StartSpec
 from kafkatui.tui.widgets.sparkline import Sparkline
+from kafkatui.tui.widgets.tables import Row, show_rows
 
 NO_APPLICATIONS = (
     "No Streams applications yet. Press n to start a bundled example here (word count, "
@@ -42,6 +43,7 @@ NOT_HERE = (
     "Not running in this process: its topology is known where it runs "
     "(`kafkatui streams describe APP` prints it)."
 )
+APP_COLUMNS = ("Application", "State", "Members", "Lag", "Here")
 MEMBER_COLUMNS = ("Member", "Tasks (or input partitions)")
 INPUT_COLUMNS = ("Topic", "Partition", "Committed", "End", "Lag")
 INTERNAL_COLUMNS = ("Topic", "Role", "Parts", "End")
@@ -109,7 +111,7 @@ class StreamsPanel(Panel):
             with Vertical(id="streams-side"):
                 yield Static("Applications", classes="section")
                 apps: DataTable[str | Text] = DataTable(id="streams-apps", cursor_type="row")
-                apps.add_columns("Application", "State", "Members", "Lag", "Here")
+                apps.add_columns(*APP_COLUMNS)
                 yield apps
                 yield Static("Members and their tasks", classes="section")
                 members: DataTable[str] = DataTable(id="streams-members", cursor_type="row")
@@ -209,8 +211,7 @@ class StreamsPanel(Panel):
         return streams if streams is not None and streams.state not in (NOT_RUNNING, ERROR) else None
 
     def _fill_apps(self) -> None:
-        table = self.query_one("#streams-apps", DataTable)
-        table.clear()
+        rows: list[Row] = []
         for app_id, known in self.known.items():
             app = known.app
             state = app.state if app is not None else "joining"
@@ -220,43 +221,42 @@ class StreamsPanel(Panel):
                 here = rate_cell(self.throughput.get(app_id, Throughput()))
             elif local is not None:
                 here = local.state
-            table.add_row(
+            rows.append((app_id, (
                 app_id, Text(state, style=STATE_STYLE.get(state, "")),
                 "–" if app is None else str(app.members), "–" if app is None else f"{app.lag:,}",
-                here, key=app_id,
-            )  # fmt: skip
-        if self.selected in self.known:
+                here,
+            )))  # fmt: skip
+        table = self.query_one("#streams-apps", DataTable)
+        if show_rows(table, APP_COLUMNS, rows) and self.selected in self.known:
             table.move_cursor(row=list(self.known).index(self.selected), animate=False)
 
     def _fill_selected(self) -> None:
         app_id = self.selected
         known = self.known.get(app_id) if app_id is not None else None
-        members = self.query_one("#streams-members", DataTable)
-        inputs = self.query_one("#streams-inputs", DataTable)
-        internal = self.query_one("#streams-internal", DataTable)
-        # Columns too: their widths follow what they held, and a member's client id gone
-        # would leave its width behind.
-        for table, columns in (
-            (members, MEMBER_COLUMNS),
-            (inputs, INPUT_COLUMNS),
-            (internal, INTERNAL_COLUMNS),
-        ):
-            table.clear(columns=True)
-            table.add_columns(*columns)
+        members: list[Row] = []
+        inputs: list[Row] = []
+        internal: list[Row] = []
+        local = None
+        if app_id is not None and known is not None:
+            local = self.runs.get(app_id) or local_instance(app_id)
+            view, app = known.view, known.app
+            if view is not None and app is not None:
+                for m in view.members:
+                    read = [f"{t}-{p}" for t, p in m.partitions if t in app.input_topics]
+                    tasks = ", ".join(self._tasks(local, m.partitions) or read) or "–"
+                    members.append((None, (m.client_id, tasks)))
+                for p in view.partitions:
+                    if p.topic in app.input_topics:
+                        committed, lag = ("–", "–") if p.committed < 0 else (f"{p.committed:,}", f"{p.lag:,}")
+                        cells = (p.topic, str(p.partition), committed, f"{p.high_watermark:,}", lag)
+                        inputs.append((None, cells))
+            for topic, count, end in known.internal:
+                internal.append((None, (topic, role(topic), str(count), f"{end:,}")))
+        show_rows(self.query_one("#streams-members", DataTable), MEMBER_COLUMNS, members)
+        show_rows(self.query_one("#streams-inputs", DataTable), INPUT_COLUMNS, inputs)
+        show_rows(self.query_one("#streams-internal", DataTable), INTERNAL_COLUMNS, internal)
         if app_id is None or known is None:
             return
-        local = self.runs.get(app_id) or local_instance(app_id)
-        view, app = known.view, known.app
-        if view is not None and app is not None:
-            for m in view.members:
-                read = [f"{t}-{p}" for t, p in m.partitions if t in app.input_topics]
-                members.add_row(m.client_id, ", ".join(self._tasks(local, m.partitions) or read) or "–")
-            for p in view.partitions:
-                if p.topic in app.input_topics:
-                    committed, lag = ("–", "–") if p.committed < 0 else (f"{p.committed:,}", f"{p.lag:,}")
-                    inputs.add_row(p.topic, str(p.partition), committed, f"{p.high_watermark:,}", lag)
-        for topic, count, end in known.internal:
-            internal.add_row(topic, role(topic), str(count), f"{end:,}")
         self._fill_detail(app_id, local)
 
     @staticmethod

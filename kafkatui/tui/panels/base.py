@@ -138,7 +138,7 @@ class Panel(Widget):
         them blank; a burst of asks while one runs is one more reload, not many."""
         self._refresh_wanted = True
         if self._refresher is None or self._refresher.is_finished:
-            self._refresher = self.run_worker(self._refresh_while_wanted(), exit_on_error=False)
+            self._refresher = self.run_worker(self._refresh_while_wanted, exit_on_error=False)
 
     async def _refresh_while_wanted(self) -> None:
         while self._refresh_wanted:

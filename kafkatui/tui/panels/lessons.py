@@ -104,7 +104,7 @@ class LessonsPanel(Panel):
         self._show_intro()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        self.run_worker(self.action_start(), exit_on_error=False)
+        self.run_worker(self.action_start, exit_on_error=False)
 
     def _show_intro(self) -> None:
         lesson = self.selected
@@ -213,18 +213,18 @@ class LessonsPanel(Panel):
 
     def _check_again(self) -> None:
         if self.run is not None and not self.run.done:
-            self.run_worker(self._evaluate_and_show(), exit_on_error=False, group="lesson-check")
+            self.run_worker(self._evaluate_and_show, exit_on_error=False, group="lesson-check")
 
     def on_engine_events(self, events: list[Event]) -> None:
         super().on_engine_events(events)
         if self.run is not None and not self.run.done:
-            self.run_worker(self._evaluate_and_show(), exit_on_error=False, group="lesson-check")
+            self.run_worker(self._evaluate_and_show, exit_on_error=False, group="lesson-check")
 
     def sent(self, trace: ProduceTrace) -> None:
         """A record the learner sent from the Produce panel (the app forwards it)."""
         if self.run is not None and not self.run.done:
             self.run.sent(Produced.from_trace(trace))
-            self.run_worker(self._evaluate_and_show(), exit_on_error=False, group="lesson-check")
+            self.run_worker(self._evaluate_and_show, exit_on_error=False, group="lesson-check")
 
     @reports_errors
     async def _evaluate_and_show(self) -> None:

@@ -234,7 +234,7 @@ class LogPanel(TopicPanel):
         now = time.monotonic()
         if force or now - self._layout_read_at >= LAYOUT_EVERY:
             self._layout_read_at = now
-            self.run_worker(self._read_layout(), group="log-layout", exclusive=True, exit_on_error=False)
+            self.run_worker(self._read_layout, group="log-layout", exclusive=True, exit_on_error=False)
 
     async def _read_layout(self) -> None:
         topic = self.topic

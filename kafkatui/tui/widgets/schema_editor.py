@@ -112,7 +112,7 @@ class SchemaEditor(Vertical):
 
     def _ask(self) -> None:
         self._timer = None
-        self.run_worker(self._run_check(), group="schema-check", exclusive=True, exit_on_error=False)
+        self.run_worker(self._run_check, group="schema-check", exclusive=True, exit_on_error=False)
 
     async def _run_check(self) -> None:
         asked = subject, kind, text = self.value

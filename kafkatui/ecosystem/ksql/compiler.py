@@ -44,12 +44,16 @@ from kafkatui.ecosystem.ksql.table_aggregate import check_functions, table_aggre
 from kafkatui.ecosystem.streams import Processor, Record, StreamsBuilder, Suppressed, TimeWindows, Windowed
 from kafkatui.ecosystem.streams.grouped import KGroupedStream
 from kafkatui.ecosystem.streams.kstream import KStream
+from kafkatui.ecosystem.streams.operators import TableSource
 from kafkatui.ecosystem.streams.serdes import Serde, TimeWindowedSerde
 from kafkatui.ecosystem.streams.stores import StoreBuilder
 
 # ksqlDB's default grace period for windows without GRACE PERIOD (KLIP-25: 24 hours).
 DEFAULT_GRACE_MS = 24 * 3_600_000
 AGGREGATE_STORE = "Aggregate-Aggregate-Materialize"
+# A table a persistent query writes without aggregating it is kept here (ksqlDB's
+# TableSelectBuilder: the projection's transformValues materialized as `Project-Last`).
+PROJECT_STORE = "Project-Last"
 
 
 class _Rows(Processor):
@@ -144,6 +148,26 @@ class Plan:
 
     def output_source(self, name: str, topic: str, key_format: str, value_format: str) -> DataSource:
         return DataSource(name, self.kind, self.columns, topic, key_format, value_format, window=self.window)
+
+    def materialize(self) -> None:
+        """A table no aggregate keeps (a table–table join's, a projection of a table):
+        its projected rows kept per key in `Project-Last`, a tombstone deleting one, so
+        pull queries read it as they read an aggregate's store (ksqlDB 0.22+ answers
+        pull queries on any CREATE TABLE … AS SELECT)."""
+        if self.kind != "TABLE" or self.store is not None or self.window is not None:
+            return
+        builder = self.builder
+        node = builder.new_processor_name("KTABLE-TRANSFORMVALUES-")
+        builder.topology.add_processor(node, lambda: TableSource(PROJECT_STORE), self.stream.node)
+        builder.topology.add_state_store(
+            StoreBuilder(PROJECT_STORE, InternalKeySerde(), InternalSerde()), node
+        )
+        self.stream = builder.stream_of(node, self.stream.key_serde, self.stream.value_serde)
+        self.store, self.finish = PROJECT_STORE, _kept
+
+
+def _kept(key: Any, row: Row | None) -> Row | None:
+    return row
 
 
 def _aggregate_calls(nodes: list[exp.Expression]) -> list[exp.Anonymous]:

@@ -34,15 +34,22 @@ from kafkatui.ecosystem.ksql.expressions import (
     Scope,
     column_name,
     sql_of,
-)  # fmt: skip
+)
 from kafkatui.ecosystem.ksql.formats import InternalKeySerde, InternalSerde, KeySerde, ValueSerde
 from kafkatui.ecosystem.ksql.joins import JoinBuilder, JoinResult, join_outputs
 from kafkatui.ecosystem.ksql.metastore import PSEUDO, WINDOW_BOUNDS, DataSource
-from kafkatui.ecosystem.ksql.sessions import SessionAggregate, SessionWindowedSerde
+from kafkatui.ecosystem.ksql.sessions import SessionWindowedSerde
 from kafkatui.ecosystem.ksql.statements import Column, Query, WindowSpec
 from kafkatui.ecosystem.ksql.table_aggregate import check_functions, table_aggregate
-from kafkatui.ecosystem.streams import Processor, Record, StreamsBuilder, Suppressed, TimeWindows, Windowed
-from kafkatui.ecosystem.streams.grouped import KGroupedStream
+from kafkatui.ecosystem.streams import (
+    Processor,
+    Record,
+    SessionWindows,
+    StreamsBuilder,
+    Suppressed,
+    TimeWindows,
+    Windowed,
+)
 from kafkatui.ecosystem.streams.kstream import KStream
 from kafkatui.ecosystem.streams.operators import TableSource
 from kafkatui.ecosystem.streams.serdes import Serde, TimeWindowedSerde
@@ -322,32 +329,6 @@ class QueryCompiler:
         return self._project(builder, stream)
 
     # --- without aggregation ------------------------------------------------------------
-    def _sessions(
-        self,
-        builder: StreamsBuilder,
-        grouped: KGroupedStream,
-        window: WindowSpec,
-        initializer: Callable[[], Any],
-        aggregator: Callable[[Any, Any, Any], Any],
-        functions: list[agg.AggregateFunction],
-    ) -> KStream:
-        """The session aggregate (sessions.py) after the grouping's own repartition step."""
-        parent = grouped._parent(AGGREGATE_STORE)  # the Streams library's repartition topic, if any
-        grace = DEFAULT_GRACE_MS if window.grace_ms is None else window.grace_ms
-
-        def merger(a: list[Any], b: list[Any]) -> list[Any]:
-            return [f.merge(x, y) for f, x, y in zip(functions, a, b, strict=True)]
-
-        name = builder.new_processor_name("KSTREAM-AGGREGATE-")
-        topology = builder.topology
-        topology.add_processor(
-            name,
-            lambda: SessionAggregate(AGGREGATE_STORE, window.size_ms, grace, initializer, aggregator, merger),
-            parent,
-        )
-        topology.add_state_store(StoreBuilder(AGGREGATE_STORE, InternalKeySerde(), InternalSerde()), name)
-        return builder.stream_of(name, None, None)
-
     def _project(self, builder: StreamsBuilder, stream: KStream) -> Plan:
         query, source = self.query, self.source
         outputs: list[tuple[str, Compiled]] = []
@@ -502,7 +483,20 @@ class QueryCompiler:
                 raise KsqlError(
                     f"{at(query.text, query.offset)}: EMIT FINAL is not supported for SESSION windows."
                 )
-            sessions = self._sessions(builder, grouped_stream, window, initializer, aggregator, functions)
+            grace = DEFAULT_GRACE_MS if window.grace_ms is None else window.grace_ms
+
+            def merger(key: Any, a: list[Any], b: list[Any]) -> list[Any]:
+                return [f.merge(x, y) for f, x, y in zip(functions, a, b, strict=True)]
+
+            # Kafka's SessionWindows: a key's rows less than the gap apart are one session;
+            # a row between two merges them, each merged-away session a tombstone.
+            sessions = (
+                grouped_stream.windowed_by(SessionWindows.of_inactivity_gap_and_grace(window.size_ms, grace))
+                .aggregate(
+                    initializer, aggregator, merger, value_serde=InternalSerde(), store=AGGREGATE_STORE
+                )
+                .to_stream()
+            )
         elif window is not None:
             grace = DEFAULT_GRACE_MS if window.grace_ms is None else window.grace_ms
             windows = TimeWindows.of_size_and_grace(window.size_ms, grace)

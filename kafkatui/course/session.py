@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from kafkatui.backends.base import Backend, Feature, ProduceRequest
 from kafkatui.common.events import Event
 from kafkatui.course.checks import CHECKS, CheckContext, Produced, Snapshot
+from kafkatui.course.ksql import drop_ksql_sources
 from kafkatui.course.model import Lesson, StartingCluster, Step
 
 # The Connect worker beside the cluster keeps its state in these (its config.storage.topic,
@@ -35,6 +36,8 @@ async def build_starting_cluster(backend: Backend, cluster: StartingCluster) -> 
         controls = backend.engine_controls(Feature.STOP_BROKER)
         for broker_id in stopped:
             await controls.start_broker(broker_id)
+    # ksqlDB's streams and tables over those topics go first, through its command topic.
+    await drop_ksql_sources(backend, set(replaced_topics(backend.topic_names())))
     for topic in replaced_topics(backend.topic_names()):
         await backend.delete_topic(topic)
     brokers = len(backend.brokers())

@@ -215,3 +215,27 @@ def _ctrl_c_on_the_owners_ksqldb(data_dir: Path, kafkatui: CliFn) -> None:
     deadline = time.monotonic() + 30
     while left := _transient(kafkatui):
         assert time.monotonic() < deadline, f"left behind: {left}"
+
+
+def test_a_pull_query_on_a_table_made_by_a_join(cli: CliFn) -> None:
+    """A table–table join's table answers a pull query (the push query first waits for
+    the joined rows to be written: the table's store holds them before its topic does)."""
+    tables = (
+        "CREATE TABLE clients (id STRING PRIMARY KEY, name STRING) "
+        "WITH (KAFKA_TOPIC='clients', VALUE_FORMAT='JSON', PARTITIONS=1);"
+        "CREATE TABLE balances (id STRING PRIMARY KEY, amount DOUBLE) "
+        "WITH (KAFKA_TOPIC='balances', VALUE_FORMAT='JSON', PARTITIONS=1);"
+        "CREATE TABLE client_balances AS SELECT c.id AS id, c.name AS name, b.amount AS amount "
+        "FROM clients c JOIN balances b ON c.id = b.id;"
+        "INSERT INTO clients (id, name) VALUES ('c1', 'Ana');"
+        "INSERT INTO balances (id, amount) VALUES ('c1', 10.0);"
+        "INSERT INTO clients (id, name) VALUES ('c2', 'Bia');"
+        "INSERT INTO balances (id, amount) VALUES ('c2', 4.0);"
+    )
+    pulled = "SELECT * FROM client_balances WHERE id = 'c2';"
+    out = cli(
+        "ksql", "-e", tables + EARLIEST + "SELECT * FROM client_balances EMIT CHANGES LIMIT 2;" + pulled
+    )
+    rows = [line for line in out.ok().stdout.splitlines() if line.startswith("| c")]
+    cells = [[cell.strip() for cell in row.split("|")[1:-1]] for row in rows]
+    assert cells == [["c1", "Ana", "10.0"], ["c2", "Bia", "4.0"], ["c2", "Bia", "4.0"]], out.stdout

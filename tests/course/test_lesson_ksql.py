@@ -6,7 +6,9 @@ the table's topic); and a table created under another name brings up the hint.""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import httpx
 from textual.events import Paste
 from textual.pilot import Pilot
 from textual.widgets import DataTable
@@ -14,6 +16,7 @@ from textual.widgets import DataTable
 from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.course.model import load_lessons
 from kafkatui.course.progress import Progress
+from kafkatui.course.session import LessonRun
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.server.config import BrokerDefaults
 from kafkatui.serve.host import ServiceHost
@@ -133,3 +136,51 @@ async def test_a_table_under_another_name_gives_the_hint(tmp_path: Path) -> None
         assert run is not None
         await until(pilot, lambda: run.hinted, "the hint")
         assert step(app) == "table"  # PER_CLIENT is not the step's table
+
+
+async def _served_with_ksql() -> EmbeddedBackend:
+    cluster = await Cluster.open(
+        None, brokers=1, seed=7, defaults=BrokerDefaults(group_initial_rebalance_delay_ms=0)
+    )
+    backend = EmbeddedBackend(cluster)
+    services = ServiceHost(cluster)
+    await services.listen_ksql(0, backend=backend)
+    backend.attach_listeners(services)
+    return backend
+
+
+async def _ksql(http: httpx.AsyncClient, text: str) -> list[dict[str, Any]]:
+    response = await http.post(
+        "/ksql", json={"ksql": text}, headers={"Accept": "application/vnd.ksql.v1+json"}
+    )
+    assert response.status_code == 200, response.text
+    return list(response.json())
+
+
+async def test_a_reset_drops_what_the_lesson_made_in_ksqldb_so_it_can_be_taken_again() -> None:
+    """The lesson taken up to its table, then reset (the Lessons panel's reset, and a
+    start after `kafkatui lesson reset`): the stream and the table are gone from the
+    metastore and the command topic says so (DROP … after their CREATE), so step 1 waits
+    again and the same statements run again instead of answering "already exists"."""
+    backend = await _served_with_ksql()
+    [lesson] = [lesson for lesson in load_lessons() if lesson.id == "ksql"]
+    run = LessonRun(backend, lesson)
+    url = backend.ksql_url()
+    assert url is not None
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            await run.reset()
+            await _ksql(http, STREAM + TABLE)
+            assert (await run.evaluate()).completed and run.step.id == "push"
+            await run.reset()
+            assert run.step.id == "stream"
+            assert not (await run.evaluate()).completed  # SALES is not there any more
+            streams, tables, queries = await _ksql(http, "SHOW STREAMS; SHOW TABLES; SHOW QUERIES;")
+            assert (streams["streams"], tables["tables"], queries["queries"]) == ([], [], [])
+            assert "ORDERS_BY_CLIENT" not in backend.topic_names()
+            created = await _ksql(http, STREAM + TABLE)
+            assert [c["commandStatus"]["status"] for c in created] == ["SUCCESS", "SUCCESS"]
+            assert (await run.evaluate()).completed and run.step.id == "push"
+    finally:
+        run.close()
+        await backend.close()

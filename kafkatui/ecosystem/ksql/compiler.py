@@ -34,22 +34,33 @@ from kafkatui.ecosystem.ksql.expressions import (
     Scope,
     column_name,
     sql_of,
-)  # fmt: skip
+)
 from kafkatui.ecosystem.ksql.formats import InternalKeySerde, InternalSerde, KeySerde, ValueSerde
 from kafkatui.ecosystem.ksql.joins import JoinBuilder, JoinResult, join_outputs
 from kafkatui.ecosystem.ksql.metastore import PSEUDO, WINDOW_BOUNDS, DataSource
-from kafkatui.ecosystem.ksql.sessions import SessionAggregate, SessionWindowedSerde
+from kafkatui.ecosystem.ksql.sessions import SessionWindowedSerde
 from kafkatui.ecosystem.ksql.statements import Column, Query, WindowSpec
 from kafkatui.ecosystem.ksql.table_aggregate import check_functions, table_aggregate
-from kafkatui.ecosystem.streams import Processor, Record, StreamsBuilder, Suppressed, TimeWindows, Windowed
-from kafkatui.ecosystem.streams.grouped import KGroupedStream
+from kafkatui.ecosystem.streams import (
+    Processor,
+    Record,
+    SessionWindows,
+    StreamsBuilder,
+    Suppressed,
+    TimeWindows,
+    Windowed,
+)
 from kafkatui.ecosystem.streams.kstream import KStream
+from kafkatui.ecosystem.streams.operators import TableSource
 from kafkatui.ecosystem.streams.serdes import Serde, TimeWindowedSerde
 from kafkatui.ecosystem.streams.stores import StoreBuilder
 
 # ksqlDB's default grace period for windows without GRACE PERIOD (KLIP-25: 24 hours).
 DEFAULT_GRACE_MS = 24 * 3_600_000
 AGGREGATE_STORE = "Aggregate-Aggregate-Materialize"
+# A table a persistent query writes without aggregating it is kept here (ksqlDB's
+# TableSelectBuilder: the projection's transformValues materialized as `Project-Last`).
+PROJECT_STORE = "Project-Last"
 
 
 class _Rows(Processor):
@@ -144,6 +155,26 @@ class Plan:
 
     def output_source(self, name: str, topic: str, key_format: str, value_format: str) -> DataSource:
         return DataSource(name, self.kind, self.columns, topic, key_format, value_format, window=self.window)
+
+    def materialize(self) -> None:
+        """A table no aggregate keeps (a table–table join's, a projection of a table):
+        its projected rows kept per key in `Project-Last`, a tombstone deleting one, so
+        pull queries read it as they read an aggregate's store (ksqlDB 0.22+ answers
+        pull queries on any CREATE TABLE … AS SELECT)."""
+        if self.kind != "TABLE" or self.store is not None or self.window is not None:
+            return
+        builder = self.builder
+        node = builder.new_processor_name("KTABLE-TRANSFORMVALUES-")
+        builder.topology.add_processor(node, lambda: TableSource(PROJECT_STORE), self.stream.node)
+        builder.topology.add_state_store(
+            StoreBuilder(PROJECT_STORE, InternalKeySerde(), InternalSerde()), node
+        )
+        self.stream = builder.stream_of(node, self.stream.key_serde, self.stream.value_serde)
+        self.store, self.finish = PROJECT_STORE, _kept
+
+
+def _kept(key: Any, row: Row | None) -> Row | None:
+    return row
 
 
 def _aggregate_calls(nodes: list[exp.Expression]) -> list[exp.Anonymous]:
@@ -298,32 +329,6 @@ class QueryCompiler:
         return self._project(builder, stream)
 
     # --- without aggregation ------------------------------------------------------------
-    def _sessions(
-        self,
-        builder: StreamsBuilder,
-        grouped: KGroupedStream,
-        window: WindowSpec,
-        initializer: Callable[[], Any],
-        aggregator: Callable[[Any, Any, Any], Any],
-        functions: list[agg.AggregateFunction],
-    ) -> KStream:
-        """The session aggregate (sessions.py) after the grouping's own repartition step."""
-        parent = grouped._parent(AGGREGATE_STORE)  # the Streams library's repartition topic, if any
-        grace = DEFAULT_GRACE_MS if window.grace_ms is None else window.grace_ms
-
-        def merger(a: list[Any], b: list[Any]) -> list[Any]:
-            return [f.merge(x, y) for f, x, y in zip(functions, a, b, strict=True)]
-
-        name = builder.new_processor_name("KSTREAM-AGGREGATE-")
-        topology = builder.topology
-        topology.add_processor(
-            name,
-            lambda: SessionAggregate(AGGREGATE_STORE, window.size_ms, grace, initializer, aggregator, merger),
-            parent,
-        )
-        topology.add_state_store(StoreBuilder(AGGREGATE_STORE, InternalKeySerde(), InternalSerde()), name)
-        return builder.stream_of(name, None, None)
-
     def _project(self, builder: StreamsBuilder, stream: KStream) -> Plan:
         query, source = self.query, self.source
         outputs: list[tuple[str, Compiled]] = []
@@ -478,7 +483,20 @@ class QueryCompiler:
                 raise KsqlError(
                     f"{at(query.text, query.offset)}: EMIT FINAL is not supported for SESSION windows."
                 )
-            sessions = self._sessions(builder, grouped_stream, window, initializer, aggregator, functions)
+            grace = DEFAULT_GRACE_MS if window.grace_ms is None else window.grace_ms
+
+            def merger(key: Any, a: list[Any], b: list[Any]) -> list[Any]:
+                return [f.merge(x, y) for f, x, y in zip(functions, a, b, strict=True)]
+
+            # Kafka's SessionWindows: a key's rows less than the gap apart are one session;
+            # a row between two merges them, each merged-away session a tombstone.
+            sessions = (
+                grouped_stream.windowed_by(SessionWindows.of_inactivity_gap_and_grace(window.size_ms, grace))
+                .aggregate(
+                    initializer, aggregator, merger, value_serde=InternalSerde(), store=AGGREGATE_STORE
+                )
+                .to_stream()
+            )
         elif window is not None:
             grace = DEFAULT_GRACE_MS if window.grace_ms is None else window.grace_ms
             windows = TimeWindows.of_size_and_grace(window.size_ms, grace)

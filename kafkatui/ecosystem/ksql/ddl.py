@@ -116,6 +116,7 @@ def persistent_plan(
     existing = partitions(sink.topic)
     if existing is not None:
         sink.partitions = existing
+    plan.materialize()
     plan.to_topic(
         sink.topic, KeySerde(sink.key_format, sink.columns), ValueSerde(sink.value_format, sink.columns)
     )

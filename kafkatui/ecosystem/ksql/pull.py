@@ -16,7 +16,6 @@ from kafkatui.ecosystem.ksql.errors import KsqlError
 from kafkatui.ecosystem.ksql.expressions import Evaluator, ExpressionCompiler, Scope, column_name
 from kafkatui.ecosystem.ksql.metastore import DataSource, Metastore
 from kafkatui.ecosystem.ksql.running import RunningQuery
-from kafkatui.ecosystem.ksql.sessions import session_entries
 from kafkatui.ecosystem.streams import TimeWindow, Windowed
 
 NO_KEYS = object()  # the WHERE does not name the keys: scan
@@ -56,8 +55,8 @@ def _entries(running: RunningQuery, keys: Any) -> list[tuple[Any, Any]]:
         if store is None:
             continue
         for key in keys:
-            if running.plan.sessions:
-                found += session_entries(key, store.get(key))
+            if running.plan.sessions:  # every session of the key, by end then start
+                found += store.find_sessions(key, -(2**62), 2**62)
             elif getattr(store, "windowed", False):
                 size = store.size_ms
                 found += [

@@ -15,7 +15,6 @@ from typing import Any
 
 from kafkatui.backends.base import LATEST_TIMESTAMP, Backend
 from kafkatui.ecosystem.ksql.compiler import Plan
-from kafkatui.ecosystem.ksql.sessions import session_entries
 from kafkatui.ecosystem.streams.runtime import KafkaStreams
 
 DONE = object()
@@ -43,10 +42,7 @@ class RunningQuery:
         rows: list[tuple[Any, Any]] = []
         for task in self.streams.tasks.values():
             store = task.stores.get(self.plan.store) if self.plan.store else None
-            if store is not None and self.plan.sessions:
-                for key, sessions in store.all():
-                    rows.extend(session_entries(key, sessions))
-            elif store is not None:
+            if store is not None:  # a session store's keys are the sessions' windowed keys
                 rows.extend(store.all())
         return rows
 

@@ -210,6 +210,40 @@ async def test_pull_queries_read_keys_windows_and_scans(served: Served) -> None:
         await engine.close()
 
 
+async def test_pull_queries_read_sessions(served: Served) -> None:
+    """A session-windowed table (the Streams library's SessionWindows): a key's pull
+    answers each of its sessions, by end; a row between two sessions merges them."""
+    engine = KsqlEngine(served.backend, commit_interval_ms=100)
+    await engine.start()
+    try:
+        await run(engine, SALES + "CREATE TABLE visits AS SELECT client_id, COUNT(*) AS n FROM sales "
+                  "WINDOW SESSION (10 SECONDS) GROUP BY client_id;")  # fmt: skip
+        await run(
+            engine,
+            "INSERT INTO sales (ROWTIME, id, client_id, price) VALUES (1000, 's4', 'c9', 1.0);"
+            "INSERT INTO sales (ROWTIME, id, client_id, price) VALUES (30000, 's5', 'c9', 1.0);",
+        )
+        nine = parse_one("SELECT * FROM visits WHERE client_id = 'c9'")
+        assert isinstance(nine, st.Select)
+
+        def two() -> Any:
+            rows = engine.pull(nine)[2]
+            return rows if len(rows) == 2 else None
+
+        assert await until(two, "c9's two sessions") == [["c9", 1, 1000, 1000], ["c9", 1, 30000, 30000]]
+        await run(
+            engine, "INSERT INTO sales (ROWTIME, id, client_id, price) VALUES (20000, 's6', 'c9', 1.0);"
+        )
+
+        def merged() -> Any:
+            rows = engine.pull(nine)[2]
+            return rows if rows == [["c9", 1, 1000, 1000], ["c9", 2, 20000, 30000]] else None
+
+        await until(merged, "the row at 20 s merging into the session at 30 s")
+    finally:
+        await engine.close()
+
+
 async def test_a_table_aggregate_follows_updates_and_deletes_on_the_cluster(served: Served) -> None:
     """GROUP BY over a TABLE as a persistent query on the cluster (through its
     repartition topic): a pull query sees a user move region and another be deleted."""

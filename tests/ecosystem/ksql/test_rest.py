@@ -272,3 +272,42 @@ async def test_closing_the_server_ends_a_push_query_whose_client_still_reads() -
         await client.aclose()
         await service.close()
         await close_served(served)
+
+
+async def test_a_pull_query_on_a_table_made_by_a_join(api: Ksql) -> None:
+    """A table–table join's table is materialized as ksqlDB materializes a table it does
+    not aggregate (its `Project-Last` store): /query-stream answers a key's joined row,
+    an update of either side, a deleted row (gone from the join), and a scan."""
+    tables = (
+        "CREATE TABLE clients (id STRING PRIMARY KEY, name STRING) "
+        "WITH (KAFKA_TOPIC='clients', VALUE_FORMAT='JSON', PARTITIONS=1);"
+        "CREATE TABLE balances (id STRING PRIMARY KEY, amount DOUBLE) "
+        "WITH (KAFKA_TOPIC='balances', VALUE_FORMAT='JSON', PARTITIONS=1);"
+        "CREATE TABLE client_balances AS SELECT c.id AS id, c.name AS name, b.amount AS amount "
+        "FROM clients c JOIN balances b ON c.id = b.id;"
+    )
+    await api.ksql(tables)
+    await api.ksql(
+        "INSERT INTO clients (id, name) VALUES ('c1', 'Ana');"
+        "INSERT INTO clients (id, name) VALUES ('c2', 'Bia');"
+        "INSERT INTO balances (id, amount) VALUES ('c1', 10.0);"
+        "INSERT INTO balances (id, amount) VALUES ('c2', 4.0);"
+    )
+
+    async def pulled(sql: str, rows: list[list[Any]]) -> Any:
+        async def answer() -> Any:
+            r = await api.client.post("/query-stream", json={"sql": sql})
+            assert r.status_code == 200, r.text
+            lines = r.text.splitlines()
+            return lines if [json.loads(line) for line in lines[1:]] == rows else None
+
+        return await until(answer, f"{sql} answering {rows}")
+
+    header, _ = await pulled("SELECT * FROM client_balances WHERE id = 'c1';", [["c1", "Ana", 10.0]])
+    assert json.loads(header)["columnNames"] == ["ID", "NAME", "AMOUNT"]
+    assert json.loads(header)["columnTypes"] == ["STRING", "STRING", "DOUBLE"]
+    await api.ksql("INSERT INTO balances (id, amount) VALUES ('c1', 12.5);")
+    await pulled("SELECT name, amount FROM client_balances WHERE id = 'c1';", [["Ana", 12.5]])
+    await api.served.produce("clients", [(b"c2", None)])  # a tombstone: the inner join loses c2
+    await pulled("SELECT id FROM client_balances WHERE amount > 0;", [["c1"]])
+    await pulled("SELECT * FROM client_balances WHERE id = 'c2';", [])

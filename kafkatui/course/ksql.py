@@ -11,6 +11,7 @@ resetting a tutorial drops what it made."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import httpx
@@ -19,13 +20,18 @@ from kafkatui.backends.base import Backend
 from kafkatui.common.errors import ErrorCode, KafkaError
 
 V1 = "application/vnd.ksql.v1+json"
+log = logging.getLogger(__name__)
+
+
+class _Unreachable(KafkaError):
+    """The ksqlDB server did not answer at all."""
 
 
 async def _ksql(http: httpx.AsyncClient, text: str) -> list[dict[str, Any]]:
     try:
         response = await http.post("/ksql", json={"ksql": text}, headers={"Accept": V1})
     except httpx.TransportError as error:
-        raise KafkaError(
+        raise _Unreachable(
             ErrorCode.UNKNOWN_SERVER_ERROR, f"the ksqlDB server at {http.base_url} did not answer ({error})"
         ) from None
     if response.status_code >= 400:
@@ -50,7 +56,13 @@ async def drop_ksql_sources(backend: Backend, topics: set[str]) -> list[str]:
     if url is None:
         return []
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-        streams, tables = await _ksql(http, "SHOW STREAMS; SHOW TABLES;")
+        try:
+            streams, tables = await _ksql(http, "SHOW STREAMS; SHOW TABLES;")
+        except _Unreachable as error:
+            # A server advertised but gone (stopped in another terminal): every lesson's
+            # rebuild would fail on it; its command topic keeps what it had, as Kafka's.
+            log.warning("lesson reset: %s; its streams and tables are left as they are", error)
+            return []
         doomed = [s["name"] for s in streams["streams"] + tables["tables"] if s["topic"] in topics]
         if not doomed:
             return []

@@ -501,6 +501,28 @@ async def test_a_large_topic_reads_only_what_the_screen_shows() -> None:
         assert table.pages.cached_pages <= table.pages.capacity
 
 
+async def test_a_topic_shown_asks_for_its_first_page_before_it_is_drawn() -> None:
+    """Showing a topic starts the read of the pages under the screen at once, so the
+    read overlaps the layout and drawing instead of waiting for the first render."""
+
+    async def two(backend: EmbeddedBackend, clock: ManualClock) -> None:
+        await orders(backend, clock)
+        await backend.create_topic("another", 1, 1)
+        await backend.produce(ProduceRequest("another", "a value", partition=0))
+
+    app = RecordsApp(two)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.panel.topic == "another"
+        await app.panel.show("orders")  # nothing drawn meanwhile: show() never yields
+        table = app.panel.table
+        assert table.pages is not None and table.pages.topic == "orders"
+        reading = [w for w in app.workers if w.group == table.PAGES_GROUP and not w.is_finished]
+        assert reading or table.pages.loaded(0, 0)
+        await settle(pilot)
+        assert table.record_at(0) is not None and "keyboard" in screen_text(app)
+
+
 async def test_a_scan_can_be_cancelled() -> None:
     app = RecordsApp(many)
     async with app.run_test(size=SIZE) as pilot:

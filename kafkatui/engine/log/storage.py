@@ -320,23 +320,38 @@ class BrokerStorage(SegmentStore):
         Like Kafka's fetch, the first batch is returned even if it alone exceeds
         max_bytes, so a consumer can always make progress.
         """
-        sql = """
-            SELECT base_offset, last_offset, size, data FROM batches
-            WHERE log_id = ? AND last_offset >= ? AND base_offset < ?
-            ORDER BY last_offset LIMIT ?
-        """
-        # At most 512 batches per read, so a huge log is never pulled into memory whole.
-        async with self._db.execute(sql, (log_id, from_offset, upper_offset, 512)) as cursor:
-            out: list[StoredBatch] = []
-            total = 0
-            async for base, last, size, data in cursor:
-                if out and total + size > max_bytes:
-                    break
-                # Damage is found, not served: a batch must match its CRC and its index.
-                if (problem := stored_batch_problem(data, base, last)) is not None:
-                    raise self._corrupt(log_id, base, problem)
-                out.append(StoredBatch(base, last, data))
-                total += size
+        where = "WHERE log_id = ? AND last_offset >= ? AND base_offset < ? ORDER BY last_offset LIMIT ?"
+        # The sizes first (the index and each row's leading columns, never a blob's
+        # overflow pages), then the data of just the batches that fit: selecting the data
+        # of rows the read then drops copied every one of them (aiosqlite fetches 64 rows
+        # at a time: ~15 MB for a 32 KiB read of 230 KB batches). At most 512 batches per
+        # read, so a huge log is never pulled into memory whole.
+        async with self._db.execute(
+            f"SELECT size FROM batches {where}", (log_id, from_offset, upper_offset, 512)
+        ) as cursor:
+            sizes = [size for (size,) in await cursor.fetchall()]
+        count = total = 0
+        for size in sizes:
+            if count and total + size > max_bytes:
+                break
+            count, total = count + 1, total + size
+        if not count:
+            return []
+        async with self._db.execute(
+            f"SELECT base_offset, last_offset, size, data FROM batches {where}",
+            (log_id, from_offset, upper_offset, count),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        out: list[StoredBatch] = []
+        total = 0
+        for base, last, size, data in rows:
+            if out and total + size > max_bytes:  # rewritten by the cleaner in between
+                break
+            # Damage is found, not served: a batch must match its CRC and its index.
+            if (problem := stored_batch_problem(data, base, last)) is not None:
+                raise self._corrupt(log_id, base, problem)
+            out.append(StoredBatch(base, last, data))
+            total += size
         return out
 
     @guarded

@@ -118,6 +118,9 @@ class RecordsTable(PagedLogWidget):
         self.set_reactive(RecordsTable.cursor, 0)
         self.scroll_to(0, 0, animate=False, immediate=True)
         self.rows_changed()
+        # The first screen's pages now, not at the first render: their read (SQLite, in
+        # aiosqlite's thread) overlaps the layout and the drawing of everything else.
+        self.read_visible()
 
     def rows_changed(self) -> None:
         """`rows` grew (a scan, the tail): the table's height follows; the cursor too

@@ -22,7 +22,7 @@ import typer
 
 from kafkatui.backends.base import Backend
 from kafkatui.backends.offset_reset import ResetStrategy
-from kafkatui.cli.context import backend_command, console, fail
+from kafkatui.cli.context import backend_command, console, err_console, fail
 from kafkatui.cli.group import (
     ByDuration,
     ShiftBy,
@@ -60,11 +60,43 @@ def _load(target: str) -> tuple[Any, dict[str, Any]]:
 
 
 @app.command("describe")
-def describe(target: AppArgument) -> None:
+def describe(
+    ctx: typer.Context,
+    target: AppArgument,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check/--no-check",
+            help="For a topology with joins, check on the cluster that the topics each join reads "
+            "together have one partition count (Kafka Streams' co-partitioning); --no-check "
+            "connects to nothing.",
+        ),
+    ] = True,
+) -> None:
     """Print the application's topology as Kafka Streams' Topology#describe() does: its
-    sub-topologies, source, processor and sink nodes, stores and topics."""
+    sub-topologies, source, processor and sink nodes, stores and topics. A join whose
+    topics are not co-partitioned is refused as the application's start would refuse it
+    (Kafka's TopologyException), naming the topics and their partition counts."""
     topology, _ = _load(target)
     typer.echo(str(topology.describe()), nl=False)
+    if not check or not topology.copartition_groups:
+        return  # nothing the cluster could refuse: no connection needed
+
+    @backend_command("kafkatui streams describe")
+    async def body(backend: Backend) -> None:
+        from kafkatui.ecosystem.streams.joins_copartition import CopartitionError, check_copartitioning
+
+        try:
+            missing = check_copartitioning(topology, backend)
+        except CopartitionError as error:
+            raise fail("STREAMS_EXCEPTION", str(error)) from None
+        if missing:  # on stderr: stdout stays the topology text alone, for the visualisers
+            err_console.print(
+                f"note: not on the cluster yet, so not checked: {', '.join(missing)}",
+                markup=False, highlight=False,
+            )  # fmt: skip
+
+    body(ctx)
 
 
 @app.command("run")

@@ -2,8 +2,8 @@
 Streams panel's start form, lines sent from the Produce panel, `x` to stop, the form
 again to restart; each step completes only when the cluster shows it (the app's group,
 the counts in its output topic). A line sent to the wrong topic brings the hint and
-completes nothing. The streams runtime waits on real time, so the cluster runs on the
-real clock (group.initial.rebalance.delay.ms=0, Kafka's development setting)."""
+completes nothing. The streams runtime waits on the backend's clock, so the cluster runs
+on a ManualClock that the Streams panel tests' `until` moves 100 ms a round."""
 
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ from kafkatui.tui.panels.lessons_step import StepPane
 from kafkatui.tui.panels.produce import ProducePanel
 from kafkatui.tui.panels.streams import StreamsPanel
 from kafkatui.tui.panels.streams_start import StartExampleScreen
-from tests.tui.conftest import SIZE, until
-from tests.tui.test_streams_panel import streams_app
+from tests.tui.conftest import SIZE
+from tests.tui.test_streams_panel import streams_app, until
 
 INPUT = "streams-plaintext-input"
 

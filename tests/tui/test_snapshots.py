@@ -203,12 +203,13 @@ def test_records_panel_filtered_with_details(snap_compare) -> None:  # type: ign
 
 def test_streams_panel_after_a_word_count_ran(snap_compare) -> None:  # type: ignore[no-untyped-def]
     """The word count started from the panel on `lines`, fed two lines, stopped: its group
-    (Empty, offsets committed), internal topics by role and its topology. Stopped, so
-    nothing on screen depends on the real clock the streams runtime needs."""
+    (Empty, offsets committed), internal topics by role and its topology. The cluster runs
+    on a ManualClock that `waiting` moves, so the run steps the same way every time."""
     from kafkatui.backends.base import ProduceRequest
     from kafkatui.ecosystem.streams.runtime import NOT_RUNNING
     from kafkatui.tui.panels.streams import StreamsPanel
     from tests.tui.test_streams_panel import LINES, lines_topic, start_word_count, streams_app
+    from tests.tui.test_streams_panel import until as waiting  # moves the cluster's ManualClock
 
     app = streams_app(lines_topic)
 

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Input, Static
 
 from kafkatui.backends.base import Backend, ProduceRequest
 from kafkatui.backends.embedded import EmbeddedBackend
+from kafkatui.common.clock import ManualClock
 from kafkatui.ecosystem.streams.local import forget
 from kafkatui.ecosystem.streams.runtime import NOT_RUNNING, RUNNING
 from kafkatui.engine.cluster import Cluster
@@ -23,18 +24,37 @@ from kafkatui.tui.app import KafkaTuiApp
 from kafkatui.tui.config import Settings
 from kafkatui.tui.panels.streams import NO_APPLICATIONS, NOT_HERE, StreamsPanel
 from kafkatui.tui.panels.streams_start import StartExampleScreen
-from tests.tui.conftest import SIZE, make_remote_app, until
+from tests.tui.conftest import SIZE, make_remote_app
+from tests.tui.conftest import until as until_real
 from tests.wire.conftest import ServedCluster
 
 LINES = "lines"  # the input topic chosen in the form (the example's own is streams-plaintext-input)
+STEP_MS = 100  # the cluster time a round of `until` moves on: the runtime's poll timeout
+
+
+async def until(pilot: Pilot[None], condition: Callable[[], bool], what: str, *, rounds: int = 400) -> None:
+    """conftest's `until`; on a ManualClock each round moves the cluster STEP_MS on (the
+    stream thread's poll, heartbeats and commits come due) and lets the app catch up."""
+    backend = getattr(pilot.app, "backend", None)
+    clock = backend.clock if backend is not None else None
+    if not isinstance(clock, ManualClock):
+        await until_real(pilot, condition, what, rounds=rounds)
+        return
+    for _ in range(rounds):
+        if condition():
+            return
+        await clock.advance(STEP_MS)
+        await pilot.pause()
+    raise AssertionError(f"never saw {what} in {rounds * STEP_MS} ms of cluster time")
 
 
 def streams_app(setup: Callable[[Backend], Awaitable[None]] | None = None) -> KafkaTuiApp:
-    """The workbench on a one-broker cluster on the real clock."""
+    """The workbench on a one-broker cluster on a ManualClock (moved by `until`)."""
 
     async def factory() -> EmbeddedBackend:
         defaults = BrokerDefaults(group_initial_rebalance_delay_ms=0)
-        backend = EmbeddedBackend(await Cluster.open(None, brokers=1, seed=7, defaults=defaults))
+        cluster = await Cluster.open(None, brokers=1, clock=ManualClock(), seed=7, defaults=defaults)
+        backend = EmbeddedBackend(cluster)
         if setup is not None:
             await setup(backend)
         return backend

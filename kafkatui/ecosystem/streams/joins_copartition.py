@@ -7,6 +7,8 @@ external topics (or the largest of the group's repartition topics when all are).
 
 from __future__ import annotations
 
+from kafkatui.backends.base import Backend
+from kafkatui.common.errors import KafkaError
 from kafkatui.ecosystem.streams.task import StreamsError
 from kafkatui.ecosystem.streams.topology import Topology, TopologyError
 
@@ -29,6 +31,23 @@ def enforce_copartitioning(topology: Topology, counts: dict[str, int]) -> None:
         if len(set(external.values())) > 1:
             raise CopartitionError(_explain(external))
         counts.update(dict.fromkeys(repartition, next(iter(external.values()))))
+
+
+def check_copartitioning(topology: Topology, backend: Backend) -> list[str]:
+    """The check the assignor makes at a rebalance, made before one (`kafkatui streams
+    describe`): the join groups' topics as they are on the cluster. Raises
+    CopartitionError naming the topics that disagree; returns the groups' topics not on
+    the cluster yet, left out (Kafka refuses those at start, MissingSourceTopicException)."""
+    counts: dict[str, int] = {}
+    missing = []
+    for group in topology.copartition_groups:
+        for topic in sorted(group - topology.internal_topics):
+            try:
+                counts[topic] = len(backend.describe_topic(topic).partitions)
+            except KafkaError:
+                missing.append(topic)
+    enforce_copartitioning(topology, counts)
+    return missing
 
 
 def _explain(external: dict[str, int]) -> str:

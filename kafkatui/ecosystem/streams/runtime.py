@@ -29,6 +29,7 @@ from typing import Any
 
 from kafkatui.backends.base import LATEST_TIMESTAMP, Backend
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig, RecordMetadata, TopicPartition
+from kafkatui.common.clock import wait_event
 from kafkatui.common.errors import KafkaError
 from kafkatui.ecosystem.streams.config import EXACTLY_ONCE_V2, StreamsConfig
 from kafkatui.ecosystem.streams.global_thread import GlobalStreamThread
@@ -79,6 +80,7 @@ class KafkaStreams:
         self._unacked: list[asyncio.Future[RecordMetadata]] = []
         self._run: asyncio.Task[None] | None = None
         self._stopping = False
+        self._wake = asyncio.Event()  # close() cuts a poll short (Kafka's consumer.wakeup())
         self._commit_now = False
         self._closed_totals = {"processed": 0, "dropped": 0}
         self.skipped: list[Any] = []  # records log-and-continue skipped (topic, partition, offset, why)
@@ -214,6 +216,7 @@ class KafkaStreams:
         if self._run is None:
             return
         self._stopping = True
+        self._wake.set()
         self._set_state(PENDING_SHUTDOWN) if self.state != ERROR else None
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await self._run
@@ -231,21 +234,27 @@ class KafkaStreams:
             self._run.cancel()
 
     # --- the stream thread --------------------------------------------------------------
+    def _now(self) -> float:
+        """Seconds on the backend's clock: heartbeat.interval.ms, commit.interval.ms and
+        the probing rebalance count on the cluster's time (a ManualClock in tests and
+        lessons, so a run there steps deterministically; a RemoteBackend's real clock)."""
+        return self.backend.clock.now_ms() / 1000
+
     async def _loop(self) -> None:
         clock = self.backend.clock
         interval = self.config.commit_interval_ms / 1000
-        last_commit = asyncio.get_running_loop().time()
+        last_commit = self._now()
         clean = False
         try:
             while not self._stopping:
-                await self.membership.heartbeat(asyncio.get_running_loop().time())
+                await self.membership.heartbeat(self._now())
                 if self.membership.needs_rejoin:
                     await self._rebalance()
                 if self._by_partition:
-                    records = await self.consumer.poll(100)
+                    records = await self._poll()
                 else:  # no active task: the standbys, and the heartbeats, still go on
                     records = []
-                    await clock.sleep(0.05)
+                    await wait_event(clock, self._wake, 0.05)
                 await self._standby.poll()
                 for r in records:  # a schema id seen first here is fetched before the task reads it
                     for serde, is_key in self._prefetch.get(r.topic, ()):
@@ -262,7 +271,7 @@ class KafkaStreams:
                 for task in self.tasks.values():
                     task.punctuate_wall_clock()
                 await self._send()
-                now = asyncio.get_running_loop().time()
+                now = self._now()
                 if now - last_commit >= interval or self._commit_now:
                     await self._commit_or_rejoin()
                     last_commit, self._commit_now = now, False
@@ -277,6 +286,21 @@ class KafkaStreams:
             log.debug("stream thread of %s died: %s", self.config.application_id, error)
         finally:
             await self._release(clean)
+
+    async def _poll(self) -> list[Any]:
+        """The consumer's poll (100 ms of the backend's clock), cut short by close(): on a
+        ManualClock nothing else would end it. A poll cut short returns nothing; what it
+        fetched is not lost, since only what the tasks processed is committed."""
+        poll = asyncio.ensure_future(self.consumer.poll(100))
+        woken = asyncio.ensure_future(self._wake.wait())
+        await asyncio.wait((poll, woken), return_when=asyncio.FIRST_COMPLETED)
+        woken.cancel()
+        if poll.done():
+            return poll.result()
+        poll.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await poll
+        return []
 
     async def _release(self, clean: bool) -> None:
         if not clean:
@@ -400,7 +424,7 @@ class KafkaStreams:
                 self._unacked = []
             for task_id in list(self.tasks):
                 await self._close_task(task_id)
-        info = await m.rebalance(await self._subscription(), asyncio.get_running_loop().time())
+        info = await m.rebalance(await self._subscription(), self._now())
         await self._apply(info, m.partitions)
         self._set_state(RUNNING)
 

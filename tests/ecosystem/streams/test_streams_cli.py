@@ -69,3 +69,35 @@ def test_run_with_a_bad_setting_is_one_line(cli: CliFn, tmp_path: Path) -> None:
         "INVALID_CONFIG", "processing.guarantee"
     )
     cli("streams", "run", str(path), "-c", "nonsense").assert_error("INVALID_CONFIG", "key=value")
+
+
+JOIN = """
+def topology(builder):
+    clicks = builder.stream("clicks")
+    users = builder.table("users")
+    clicks.join(users, lambda click, user: f"{click} by {user}").to("clicks-by-user")
+"""
+
+
+def test_describe_refuses_a_join_of_topics_not_co_partitioned(cli: CliFn, tmp_path: Path) -> None:
+    path = tmp_path / "join.py"
+    path.write_text(JOIN)
+    cli("topic", "create", "clicks", "--partitions", "2").ok()
+    cli("topic", "create", "users", "--partitions", "3").ok()
+    refused = cli("streams", "describe", str(path))
+    message = refused.assert_error("STREAMS_EXCEPTION", "clicks=2, users=3", "clicks has 2 partitions")
+    assert "do not have the same number of partitions" in message and "users has 3" in message
+    assert "Source: KSTREAM-SOURCE-0000000000 (topics: [clicks])" in refused.stdout  # printed first
+    # --no-check reads no cluster: the topology alone.
+    cli("streams", "describe", str(path), "--no-check", data_dir=None).ok()
+
+
+def test_describe_passes_co_partitioned_topics_and_names_those_not_there(cli: CliFn, tmp_path: Path) -> None:
+    path = tmp_path / "join.py"
+    path.write_text(JOIN)
+    cli("topic", "create", "clicks", "--partitions", "3").ok()
+    run = cli("streams", "describe", str(path)).ok()
+    assert run.stderr.strip() == "note: not on the cluster yet, so not checked: users"
+    cli("topic", "create", "users", "--partitions", "3").ok()
+    run = cli("streams", "describe", str(path)).ok()
+    assert run.stderr == "" and "(topics: [clicks])" in run.stdout

@@ -794,3 +794,28 @@ async def ksql_query_terminated(ctx: CheckContext, params: Params) -> bool:
                 terminated or target == "ALL" or re.fullmatch(rf"C[TS]AS_{sink}_\d+", target) is not None
             )
     return terminated
+
+
+@contradiction("acl_decision")
+def acl_for_something_else(ctx: CheckContext, params: Params, seen: Event | Produced) -> bool:
+    """An ACL the learner added for the step's principal and resource type that cannot
+    bring the decision asked for: another operation, the other permission, or a pattern
+    that does not cover the resource (LITERAL `sales-` for the topic `sales-eu`)."""
+    from kafkatui.common.acl import AclOperation, AclPermissionType, ResourceType
+    from kafkatui.common.events import AclsCreated
+
+    if not isinstance(seen, AclsCreated):
+        return False
+    kind, name = ResourceType[params["resource_type"]], params["name"]
+    operation = AclOperation[params["operation"]]
+    wanted = AclPermissionType.ALLOW if params["allowed"] else AclPermissionType.DENY
+    for b in seen.bindings:
+        if b.entry.principal != params["principal"] or b.pattern.resource_type is not kind:
+            continue
+        if (
+            not b.pattern.matches(kind, name)
+            or b.entry.operation not in (operation, AclOperation.ALL)
+            or b.entry.permission is not wanted
+        ):
+            return True
+    return False

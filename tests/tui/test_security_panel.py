@@ -4,6 +4,7 @@ checker naming the rule that decided."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -131,3 +132,19 @@ async def test_an_acl_added_on_the_panel_moves_the_security_lesson_on(tmp_path: 
         assert lessons.run is not None and lessons.run.step_index == 0
         await app.panel("security").add(READ_ORDERS)  # type: ignore[attr-defined]
         await until(pilot, lambda: lessons.run is not None and lessons.run.step_index == 1, "step 2")
+
+
+async def test_acls_changed_elsewhere_show_up_from_their_events() -> None:
+    app = make_app(secured)
+    async with app.run_test(size=SIZE) as pilot:
+        await shown(app, pilot)
+        backend = app.backend
+        assert backend is not None
+        denies = AclBinding(
+            READ_ORDERS.pattern, dataclasses.replace(READ_ORDERS.entry, permission=AclPermissionType.DENY)
+        )
+        await backend.create_acls([denies])  # as the CLI or a wire client would: not the panel
+        await until(pilot, lambda: len(cells(app, "#security-acls")) == 3, "the ACL from AclsCreated")
+        await backend.delete_acls([AclBindingFilter(principal="User:bob")])
+        await until(pilot, lambda: len(cells(app, "#security-acls")) == 2, "the ACL gone on AclsDeleted")
+        assert all(row[0] == "User:alice" for row in cells(app, "#security-acls"))

@@ -11,6 +11,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 
 from kafkatui.backends.base import Backend
+from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.common.acl import (
     AccessControlEntry,
     AclBinding,
@@ -22,8 +23,10 @@ from kafkatui.common.acl import (
     ResourceType,
 )
 from kafkatui.common.scram import UserScramUpsertion
+from kafkatui.serve.host import ServiceHost
 from kafkatui.tui.app import KafkaTuiApp
 from kafkatui.tui.panels.security_acl import AddAclScreen
+from kafkatui.wire.security.listener import ListenerConfig, SecurityProtocol
 from tests.tui.conftest import SIZE, make_app, until
 
 READ_ORDERS = AclBinding(
@@ -148,3 +151,32 @@ async def test_acls_changed_elsewhere_show_up_from_their_events() -> None:
         await backend.delete_acls([AclBindingFilter(principal="User:bob")])
         await until(pilot, lambda: len(cells(app, "#security-acls")) == 2, "the ACL gone on AclsDeleted")
         assert all(row[0] == "User:alice" for row in cells(app, "#security-acls"))
+
+
+async def served_twice(backend: EmbeddedBackend) -> None:
+    """The workbench's own PLAINTEXT listener, and a SASL_PLAINTEXT one beside it."""
+    services = ServiceHost(backend.cluster)
+    await services.listen_wire(0)
+    sasl = ListenerConfig(name="SASL", protocol=SecurityProtocol.SASL_PLAINTEXT)
+    await services.listen_wire(0, listener=sasl)
+    backend.attach_listeners(services)
+
+
+async def test_the_listeners_table_shows_each_brokers_socket_and_protocol() -> None:
+    app = make_app(served_twice)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.ready.wait()
+        await pilot.press("A")
+        table = "#security-listener-table"
+        await until(pilot, lambda: len(cells(app, table)) == 6, "two listeners on three brokers")
+        assert app.backend is not None
+        views = app.backend.listeners()
+        ports = {(v.name, v.broker_id): v.port for v in views}
+        first = min(v.broker_id for v in views)
+        rows = cells(app, table)
+        assert rows[0] == ["PLAINTEXT", "PLAINTEXT", str(first), f"127.0.0.1:{ports['PLAINTEXT', first]}", ""]
+        assert rows[3] == [
+            "SASL", "SASL_PLAINTEXT", str(first), f"127.0.0.1:{ports['SASL', first]}",
+            "SCRAM-SHA-256, SCRAM-SHA-512",
+        ]  # fmt: skip
+        assert len(set(ports.values())) == 6

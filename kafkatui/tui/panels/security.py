@@ -53,6 +53,9 @@ class SecurityPanel(Panel):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="security-listeners")
+        listeners: DataTable[str] = DataTable(id="security-listener-table", cursor_type="row")
+        listeners.add_columns("Listener", "Security protocol", "Broker", "Host:port", "SASL mechanisms")
+        yield listeners
         with Horizontal(id="security-top"):
             with Vertical(id="security-users-box"):
                 yield Static("SASL/SCRAM users", classes="section")
@@ -92,6 +95,7 @@ class SecurityPanel(Panel):
         self.query_one("#security-listeners", Static).update(
             f"Listeners — {status}" if status else "Listeners — not served to outside clients"
         )
+        self._show_listeners()
         self._show_connections()
         users = self.query_one("#security-users", DataTable)
         users.clear()
@@ -120,6 +124,15 @@ class SecurityPanel(Panel):
 
     def on_tick(self) -> None:
         self._show_connections()
+
+    def _show_listeners(self) -> None:
+        table = self.query_one("#security-listener-table", DataTable)
+        table.clear()
+        for view in self.backend.listeners():
+            table.add_row(
+                view.name, view.security_protocol, str(view.broker_id), f"{view.host}:{view.port}",
+                ", ".join(view.sasl_mechanisms),
+            )  # fmt: skip
 
     def _show_connections(self) -> None:
         table = self.query_one("#security-connections", DataTable)

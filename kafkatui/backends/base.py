@@ -53,7 +53,7 @@ from kafkatui.common.clients import (
     TopicPartition,
 )
 from kafkatui.common.clock import Clock
-from kafkatui.common.connections import ConnectedClient
+from kafkatui.common.connections import ConnectedClient, ListenerView
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.events import EventBus
 from kafkatui.common.log_dirs import BrokerCheck as BrokerCheck
@@ -350,6 +350,7 @@ class Listeners(Protocol):
 
     def status(self) -> str | None: ...
     def clients(self) -> list[ConnectedClient]: ...
+    def listeners(self) -> list[ListenerView]: ...
     @property
     def registry_url(self) -> str | None: ...
     @property
@@ -604,6 +605,10 @@ class Backend(Protocol):
 
     def connected_clients(self) -> list[ConnectedClient]:
         """The Kafka clients connected over the wire protocol now (none if not served)."""
+        ...
+
+    def listeners(self) -> list[ListenerView]:
+        """Each listener's socket per broker, with its security protocol (none if not served)."""
         ...
 
     def schema_registry_url(self) -> str | None:

@@ -38,7 +38,7 @@ from kafkatui.common.acl import AclBinding, AclBindingFilter, AclOperation, Reso
 from kafkatui.common.admin import ConfigEntry, LinkState, TopicDescription
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig
 from kafkatui.common.clock import Clock
-from kafkatui.common.connections import ConnectedClient
+from kafkatui.common.connections import ConnectedClient, ListenerView
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.events import LogDirFailed, LogDirNewIncarnation
 from kafkatui.common.scram import UserScramDeletion, UserScramUpsertion
@@ -485,6 +485,9 @@ class EmbeddedBackend(EmbeddedGroups, EmbeddedMembers, EmbeddedTransactions):
 
     def connected_clients(self) -> list[ConnectedClient]:
         return [] if self._listeners is None else self._listeners.clients()
+
+    def listeners(self) -> list[ListenerView]:
+        return [] if self._listeners is None else self._listeners.listeners()
 
     def listener_status(self) -> str | None:
         return None if self._listeners is None else self._listeners.status()

@@ -83,7 +83,7 @@ from kafkatui.common.admin import (
 )
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig
 from kafkatui.common.clock import RealClock
-from kafkatui.common.connections import ConnectedClient
+from kafkatui.common.connections import ConnectedClient, ListenerView
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.events import (
     EventBus,
@@ -623,6 +623,9 @@ class RemoteBackend(RemoteGroups, RemoteMembers):
 
     def connected_clients(self) -> list[ConnectedClient]:
         return []  # a client cannot see the others (the owner's Cluster panel lists them)
+
+    def listeners(self) -> list[ListenerView]:
+        return []  # a client knows the brokers' addresses, not their listener names or map
 
     async def close(self) -> None:
         if self._watch is not None:

@@ -31,3 +31,16 @@ class ConnectedClient:
     def software(self) -> str:
         """ "name version", or "" for a client that never said (ApiVersions below v3)."""
         return " ".join(p for p in (self.software_name, self.software_version) if p)
+
+
+@dataclass(frozen=True)
+class ListenerView:
+    """One broker's socket on one listener (`listeners=NAME://host:port`, its protocol
+    from `listener.security.protocol.map`), with the SASL mechanisms it offers."""
+
+    name: str
+    security_protocol: str
+    broker_id: int
+    host: str
+    port: int
+    sasl_mechanisms: tuple[str, ...] = ()

@@ -12,6 +12,8 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
+from kafkatui.common.acl import AclBinding
+
 
 @dataclass(frozen=True, kw_only=True)
 class Event:
@@ -425,3 +427,19 @@ class EventBus:
         """Call `listener` synchronously for every event; returns a function that stops it."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AclsCreated(Event):
+    """The controller committed new ACLs (CreateAcls, as AccessControlEntryRecords,
+    KIP-801); `bindings` are only those not already present."""
+
+    bindings: tuple[AclBinding, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class AclsDeleted(Event):
+    """The controller removed ACLs (DeleteAcls, as RemoveAccessControlEntryRecords);
+    `bindings` are each removed ACL once, however many filters matched it."""
+
+    bindings: tuple[AclBinding, ...]

@@ -794,3 +794,85 @@ async def ksql_query_terminated(ctx: CheckContext, params: Params) -> bool:
                 terminated or target == "ALL" or re.fullmatch(rf"C[TS]AS_{sink}_\d+", target) is not None
             )
     return terminated
+
+
+@contradiction("acl_decision")
+def acl_for_something_else(ctx: CheckContext, params: Params, seen: Event | Produced) -> bool:
+    """An ACL the learner added for the step's principal and resource type that cannot
+    bring the decision asked for: another operation, the other permission, or a pattern
+    that does not cover the resource (LITERAL `sales-` for the topic `sales-eu`)."""
+    from kafkatui.common.acl import AclOperation, AclPermissionType, ResourceType
+    from kafkatui.common.events import AclsCreated
+
+    if not isinstance(seen, AclsCreated):
+        return False
+    kind, name = ResourceType[params["resource_type"]], params["name"]
+    operation = AclOperation[params["operation"]]
+    wanted = AclPermissionType.ALLOW if params["allowed"] else AclPermissionType.DENY
+    for b in seen.bindings:
+        if b.entry.principal != params["principal"] or b.pattern.resource_type is not kind:
+            continue
+        if (
+            not b.pattern.matches(kind, name)
+            or b.entry.operation not in (operation, AclOperation.ALL)
+            or b.entry.permission is not wanted
+        ):
+            return True
+    return False
+
+
+# --- what a lesson's steps had the learner create, removed when it is taken again ---
+
+Undo = Callable[[Backend, Params], Awaitable[None]]
+UNDO: dict[str, Undo] = {}
+
+
+def undo(name: str) -> Callable[[Undo], Undo]:
+    """Register how to remove what a step using check `name` told the learner to create."""
+
+    def register(remove: Undo) -> Undo:
+        UNDO[name] = remove
+        return remove
+
+    return register
+
+
+async def undo_steps(backend: Backend, steps: list[tuple[str, Params]]) -> None:
+    """Remove what a lesson's steps (their check and params) had the learner create, and
+    only that (an ACL of the learner's own stays), so the lesson taken again starts as it
+    did the first time."""
+    for check_name, params in steps:
+        remove = UNDO.get(check_name)
+        if remove is not None:
+            await remove(backend, params)
+
+
+@undo("acl_decision")
+async def remove_step_acl(backend: Backend, params: Params) -> None:
+    """The one ACL the step asks for: the step's principal, operation and resource, ALLOW
+    when the decision wanted is `allowed`, else DENY, host `*`; on `acl_name` with
+    `pattern` where the ACL is not on the resource checked (PREFIXED `sales-` for the
+    topic `sales-eu`)."""
+    from kafkatui.common.acl import (
+        AclBindingFilter,
+        AclOperation,
+        AclPermissionType,
+        PatternType,
+        ResourceType,
+    )
+    from kafkatui.common.errors import ErrorCode
+
+    exact = AclBindingFilter(
+        ResourceType[params["resource_type"]],
+        params.get("acl_name", params["name"]),
+        PatternType[params.get("pattern", "LITERAL")],
+        params["principal"],
+        "*",
+        AclOperation[params["operation"]],
+        AclPermissionType.ALLOW if params["allowed"] else AclPermissionType.DENY,
+    )
+    try:
+        await backend.delete_acls([exact])
+    except KafkaError as error:
+        if error.code is not ErrorCode.SECURITY_DISABLED:  # a remote cluster with no authorizer
+            raise

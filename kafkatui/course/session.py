@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from kafkatui.backends.base import Backend, Feature, ProduceRequest
 from kafkatui.common.events import Event
-from kafkatui.course.checks import CHECKS, CheckContext, Produced, Snapshot
+from kafkatui.course.checks import CHECKS, CheckContext, Produced, Snapshot, undo_steps
 from kafkatui.course.ksql import drop_ksql_sources
 from kafkatui.course.model import Lesson, StartingCluster, Step
 
@@ -92,6 +92,7 @@ class LessonRun:
         """Back to the first step on a freshly built starting cluster."""
         self.close()
         await build_starting_cluster(self.backend, self.lesson.cluster)
+        await undo_steps(self.backend, [(s.check, s.params) for s in self.lesson.steps])
         self.step_index = 0
         self.done = False
         self.restart()

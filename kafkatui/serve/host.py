@@ -9,7 +9,7 @@ import dataclasses
 
 from kafkatui.backends.base import Backend
 from kafkatui.backends.embedded import EmbeddedBackend
-from kafkatui.common.connections import ConnectedClient
+from kafkatui.common.connections import ConnectedClient, ListenerView
 from kafkatui.ecosystem.connect.service import DEFAULT_PORT as CONNECT_PORT
 from kafkatui.ecosystem.connect.service import ConnectService
 from kafkatui.ecosystem.http import HttpListenError
@@ -229,6 +229,17 @@ class ServiceHost:
         """The open connections of every listener, oldest first."""
         every = [c for wire in self.wires for c in wire.clients()]
         return sorted(every, key=lambda c: (c.connected_since_ms, c.broker_id, c.address))
+
+    def listeners(self) -> list[ListenerView]:
+        """Every wire listener's socket per broker, in the order they were opened."""
+        views = []
+        for w in self.wires:
+            mechanisms = w.listener.sasl_mechanisms if w.listener.protocol.sasl else ()
+            for broker_id, (host, port) in sorted(w.addresses.items()):
+                views.append(
+                    ListenerView(w.listener.name, str(w.listener.protocol), broker_id, host, port, mechanisms)
+                )
+        return views
 
     def status(self) -> str | None:
         if self.wire is None:

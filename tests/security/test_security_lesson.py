@@ -7,6 +7,7 @@ from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.common.acl import (
     AccessControlEntry,
     AclBinding,
+    AclBindingFilter,
     AclOperation,
     AclPermissionType,
     PatternType,
@@ -54,4 +55,31 @@ async def test_the_security_lesson_follows_the_acls() -> None:
         deny = acl("User:alice", AclOperation.READ, "orders", PatternType.LITERAL, AclPermissionType.DENY)
         await backend.create_acls([deny])
         assert (await run.evaluate()).lesson_done
+        run.close()
+
+
+async def test_taking_the_lesson_again_removes_the_acls_it_had_the_learner_add() -> None:
+    lesson = next(lesson for lesson in load_lessons() if lesson.id == "security")
+    async with await Cluster.open(None, brokers=1, clock=ManualClock(), seed=3) as cluster:
+        backend = EmbeddedBackend(cluster)
+        run = LessonRun(backend, lesson)
+        await run.reset()
+        asked = [
+            acl("User:alice", AclOperation.READ, "orders", PatternType.LITERAL, AclPermissionType.ALLOW),
+            acl("User:bob", AclOperation.WRITE, "sales-", PatternType.PREFIXED, AclPermissionType.ALLOW),
+            acl("User:alice", AclOperation.READ, "orders", PatternType.LITERAL, AclPermissionType.DENY),
+        ]
+        own = [  # the learner's own: near the lesson's, but not what a step asked for
+            acl("User:carol", AclOperation.READ, "orders", PatternType.LITERAL, AclPermissionType.ALLOW),
+            acl("User:bob", AclOperation.WRITE, "sales-eu", PatternType.LITERAL, AclPermissionType.ALLOW),
+            acl("User:alice", AclOperation.WRITE, "orders", PatternType.LITERAL, AclPermissionType.DENY),
+        ]
+        await backend.create_acls(own)
+        for binding in asked:  # step by step, as the lesson asks
+            await backend.create_acls([binding])
+            assert (await run.evaluate()).completed
+        assert run.done
+        await run.reset()
+        assert await backend.describe_acls(AclBindingFilter()) == sorted(own)
+        assert run.step.id == "allow-read" and not (await run.evaluate()).completed
         run.close()

@@ -4,12 +4,14 @@ checker naming the rule that decided."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 
 from kafkatui.backends.base import Backend
+from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.common.acl import (
     AccessControlEntry,
     AclBinding,
@@ -21,8 +23,10 @@ from kafkatui.common.acl import (
     ResourceType,
 )
 from kafkatui.common.scram import UserScramUpsertion
+from kafkatui.serve.host import ServiceHost
 from kafkatui.tui.app import KafkaTuiApp
 from kafkatui.tui.panels.security_acl import AddAclScreen
+from kafkatui.wire.security.listener import ListenerConfig, SecurityProtocol
 from tests.tui.conftest import SIZE, make_app, until
 
 READ_ORDERS = AclBinding(
@@ -131,3 +135,48 @@ async def test_an_acl_added_on_the_panel_moves_the_security_lesson_on(tmp_path: 
         assert lessons.run is not None and lessons.run.step_index == 0
         await app.panel("security").add(READ_ORDERS)  # type: ignore[attr-defined]
         await until(pilot, lambda: lessons.run is not None and lessons.run.step_index == 1, "step 2")
+
+
+async def test_acls_changed_elsewhere_show_up_from_their_events() -> None:
+    app = make_app(secured)
+    async with app.run_test(size=SIZE) as pilot:
+        await shown(app, pilot)
+        backend = app.backend
+        assert backend is not None
+        denies = AclBinding(
+            READ_ORDERS.pattern, dataclasses.replace(READ_ORDERS.entry, permission=AclPermissionType.DENY)
+        )
+        await backend.create_acls([denies])  # as the CLI or a wire client would: not the panel
+        await until(pilot, lambda: len(cells(app, "#security-acls")) == 3, "the ACL from AclsCreated")
+        await backend.delete_acls([AclBindingFilter(principal="User:bob")])
+        await until(pilot, lambda: len(cells(app, "#security-acls")) == 2, "the ACL gone on AclsDeleted")
+        assert all(row[0] == "User:alice" for row in cells(app, "#security-acls"))
+
+
+async def served_twice(backend: EmbeddedBackend) -> None:
+    """The workbench's own PLAINTEXT listener, and a SASL_PLAINTEXT one beside it."""
+    services = ServiceHost(backend.cluster)
+    await services.listen_wire(0)
+    sasl = ListenerConfig(name="SASL", protocol=SecurityProtocol.SASL_PLAINTEXT)
+    await services.listen_wire(0, listener=sasl)
+    backend.attach_listeners(services)
+
+
+async def test_the_listeners_table_shows_each_brokers_socket_and_protocol() -> None:
+    app = make_app(served_twice)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.ready.wait()
+        await pilot.press("A")
+        table = "#security-listener-table"
+        await until(pilot, lambda: len(cells(app, table)) == 6, "two listeners on three brokers")
+        assert app.backend is not None
+        views = app.backend.listeners()
+        ports = {(v.name, v.broker_id): v.port for v in views}
+        first = min(v.broker_id for v in views)
+        rows = cells(app, table)
+        assert rows[0] == ["PLAINTEXT", "PLAINTEXT", str(first), f"127.0.0.1:{ports['PLAINTEXT', first]}", ""]
+        assert rows[3] == [
+            "SASL", "SASL_PLAINTEXT", str(first), f"127.0.0.1:{ports['SASL', first]}",
+            "SCRAM-SHA-256, SCRAM-SHA-512",
+        ]  # fmt: skip
+        assert len(set(ports.values())) == 6

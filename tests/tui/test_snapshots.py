@@ -297,6 +297,8 @@ def test_security_panel_with_a_decision(snap_compare) -> None:  # type: ignore[n
             pilot, lambda: "orders" in str(panel.query_one("#check-result").render()), "the decision"
         )  # type: ignore[attr-defined]
 
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
 
 def test_ksql_panel_with_a_refusal(snap_compare) -> None:  # type: ignore[no-untyped-def]
     from tests.tui.test_ksql_panel import SALES, make_ksql_app, open_panel, run

@@ -17,7 +17,9 @@ from kafkatui.common.acl import (
     PatternType,
     ResourceType,
 )
+from kafkatui.common.clock import Clock
 from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.common.events import AclsCreated, AclsDeleted, EventBus
 from kafkatui.engine.metadata.image import (
     ACCESS_CONTROL_ENTRY,
     REMOVE_ACCESS_CONTROL_ENTRY,
@@ -60,10 +62,14 @@ def validate_binding(binding: AclBinding) -> None:
 
 
 class AclControlManager:
-    def __init__(self, image: MetadataImage, commit: Commit, rng: random.Random) -> None:
+    def __init__(
+        self, image: MetadataImage, commit: Commit, rng: random.Random, bus: EventBus, clock: Clock
+    ) -> None:
         self._image = image
         self._commit = commit
         self._rng = rng
+        self._bus = bus
+        self._clock = clock
 
     def _new_id(self) -> str:
         while True:
@@ -88,6 +94,8 @@ class AclControlManager:
                 records.append(MetadataRecord(ACCESS_CONTROL_ENTRY, acl_record(self._new_id(), binding)))
         if records:
             await self._commit(records)
+            added = tuple(dict.fromkeys(b for b in bindings if b in adding))
+            self._bus.publish(AclsCreated(timestamp_ms=self._clock.now_ms(), bindings=added))
         return results
 
     async def delete_acls(self, filters: Sequence[AclBindingFilter]) -> list[AclDeletion]:
@@ -103,4 +111,6 @@ class AclControlManager:
             await self._commit(
                 [MetadataRecord(REMOVE_ACCESS_CONTROL_ENTRY, {"id": i}) for i in sorted(removing)]
             )
+            removed = tuple(sorted(removing.values()))
+            self._bus.publish(AclsDeleted(timestamp_ms=self._clock.now_ms(), bindings=removed))
         return results

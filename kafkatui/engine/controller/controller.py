@@ -132,7 +132,7 @@ class Controller:
         self.defaults = defaults or BrokerDefaults()
         self._listeners: list[MetadataListener] = []
         self._lock = asyncio.Lock()
-        self.acls = AclControlManager(image, self._commit, rng)  # CreateAcls / DeleteAcls
+        self.acls = AclControlManager(image, self._commit, rng, bus, clock)  # CreateAcls / DeleteAcls
         self.scram = ScramControlManager(image, self._commit)  # AlterUserScramCredentials
         # (topic_id, partition) -> (leader, epoch) last announced, so only changes are news.
         self._published_leaders: dict[tuple[str, int], tuple[int, int]] = {

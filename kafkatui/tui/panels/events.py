@@ -49,6 +49,8 @@ def describe(event: ev.Event) -> str:
     request line a teacher reads: "POST /topics/sales → 200 in 2.1 ms · records 1 in")."""
     if isinstance(event, ev.RestRequestServed):
         return request_line(event)
+    if isinstance(event, ev.AclsCreated | ev.AclsDeleted):
+        return "; ".join(b.describe() for b in event.bindings)
     parts = []
     for field in dataclasses.fields(event):
         if field.name == "timestamp_ms":

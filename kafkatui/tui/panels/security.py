@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Input, Select, Static
 from kafkatui.backends.base import Backend
 from kafkatui.common.acl import AclBinding, AclBindingFilter, AclOperation, ResourceType
 from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.common.events import AclsCreated, AclsDeleted
 from kafkatui.tui.panels.base import Panel, reports_errors
 from kafkatui.tui.panels.security_acl import OPERATIONS, RESOURCE_TYPES, AddAclScreen, choices
 from kafkatui.tui.screens.confirm import ConfirmScreen
@@ -29,6 +30,7 @@ class SecurityPanel(Panel):
     TITLE_PT = "Segurança"
     KEY = "A"  # the number keys are taken; S is Streams; A for ACLs (authorization)
     TICK = 2.0  # connections come and go without engine events
+    REFRESH_ON = (AclsCreated, AclsDeleted)  # whoever changed them: this panel, the CLI, the wire
 
     BINDINGS = [
         Binding(
@@ -51,6 +53,9 @@ class SecurityPanel(Panel):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="security-listeners")
+        listeners: DataTable[str] = DataTable(id="security-listener-table", cursor_type="row")
+        listeners.add_columns("Listener", "Security protocol", "Broker", "Host:port", "SASL mechanisms")
+        yield listeners
         with Horizontal(id="security-top"):
             with Vertical(id="security-users-box"):
                 yield Static("SASL/SCRAM users", classes="section")
@@ -90,6 +95,7 @@ class SecurityPanel(Panel):
         self.query_one("#security-listeners", Static).update(
             f"Listeners — {status}" if status else "Listeners — not served to outside clients"
         )
+        self._show_listeners()
         self._show_connections()
         users = self.query_one("#security-users", DataTable)
         users.clear()
@@ -118,6 +124,15 @@ class SecurityPanel(Panel):
 
     def on_tick(self) -> None:
         self._show_connections()
+
+    def _show_listeners(self) -> None:
+        table = self.query_one("#security-listener-table", DataTable)
+        table.clear()
+        for view in self.backend.listeners():
+            table.add_row(
+                view.name, view.security_protocol, str(view.broker_id), f"{view.host}:{view.port}",
+                ", ".join(view.sasl_mechanisms),
+            )  # fmt: skip
 
     def _show_connections(self) -> None:
         table = self.query_one("#security-connections", DataTable)
@@ -152,8 +167,7 @@ class SecurityPanel(Panel):
         if outcome is not None:
             raise outcome
         self.app.notify(binding.describe(), title="Added ACL")
-        await self.refresh_data()
-        self._recheck_lesson()
+        await self.refresh_data()  # at once, also where no event will tell (a remote cluster)
 
     @work
     @reports_errors
@@ -172,15 +186,6 @@ class SecurityPanel(Panel):
         await self.backend.delete_acls([exact])
         self.app.notify(binding.describe(), title="Removed ACL")
         await self.refresh_data()
-        self._recheck_lesson()
-
-    def _recheck_lesson(self) -> None:
-        """ACLs change without an engine event (they are metadata records, not events the
-        bus carries), so a lesson under way is asked to check its step again, as an
-        event would have it do."""
-        for panel in self.app.query(Panel):
-            if panel.PANEL_ID == "lessons":
-                panel.on_engine_events([])
 
     @reports_errors
     async def action_check(self) -> None:

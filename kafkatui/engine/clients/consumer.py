@@ -58,6 +58,7 @@ _METADATA_ERRORS = frozenset(
     }
 )
 _LEADER_MOVE_RETRIES = 20
+RETRY_BACKOFF_MS = 100  # Kafka's retry.backoff.ms default
 
 
 class Consumer:
@@ -78,6 +79,7 @@ class Consumer:
         self._positions: dict[TopicPartition, int | None] = {}
         self._buffer: list[ConsumerRecord] = []
         self._moved = False  # a fetch met a moved leader or an offline log dir
+        self._not_ready = False  # a partition's leader could not serve it this round
         self._next_auto_commit_ms = cluster.clock.now_ms() + self.config.auto_commit_interval_ms
         self._membership: GroupMembership | None = None
         self.on_assignment: Callable[[list[TopicPartition]], None] | None = None
@@ -316,6 +318,11 @@ class Consumer:
                 )
                 for broker_id, requests in self._fetch_requests().items()
             ]
+            if not fetches and self._not_ready:
+                await clock.sleep(min(max(remaining, 0), RETRY_BACKOFF_MS) / 1000)
+                if clock.now_ms() >= deadline:
+                    return
+                continue
             if not fetches:
                 # Every partition went away while an earlier round was awaited (another
                 # task reassigned or closed this consumer): nothing to wait for. Without
@@ -351,10 +358,20 @@ class Consumer:
     def _fetch_requests(self) -> dict[int, list[FetchPartition]]:
         """One fetch request per leader broker, covering the partitions it leads."""
         by_leader: dict[int, list[FetchPartition]] = {}
+        self._not_ready = False
         for tp, position in self._positions.items():
-            if position is None:
-                position = self._reset(tp)
-            leader = self._cluster.leader(tp.topic, tp.partition)
+            try:
+                if position is None:
+                    position = self._reset(tp)
+                leader = self._cluster.leader(tp.topic, tp.partition)
+            except KafkaError as error:
+                if not error.code.retriable:
+                    raise
+                # A leader not serving the partition yet (just elected, its replica
+                # still opening): Kafka's ListOffsets/Fetch retry after retry.backoff.ms;
+                # this partition sits out the round, the others are fetched.
+                self._not_ready = True
+                continue
             by_leader.setdefault(leader.broker_id, []).append(
                 FetchPartition(tp.topic, tp.partition, position, self.config.max_partition_fetch_bytes)
             )

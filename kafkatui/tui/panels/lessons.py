@@ -178,8 +178,10 @@ class LessonsPanel(Panel):
         happens from now on)."""
         if self.run is not None:
             self.run.close()
-        self.run = LessonRun(self.backend, lesson)
-        await self.run.reset()
+            self.run = None
+        run = LessonRun(self.backend, lesson)
+        await run.reset()  # the run is the panel's once its starting cluster stands
+        self.run = run
         self._course_cluster = True  # its topics are the lessons' from now on
         self.run.step_index = step
         self.progress.save_step(lesson.id, step)

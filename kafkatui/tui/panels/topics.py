@@ -9,6 +9,7 @@ from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.widgets import DataTable, Static
 
+from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.events import (
     HighWatermarkAdvanced,
     PartitionsCreated,
@@ -101,7 +102,16 @@ class TopicsPanel(Panel):
         configs.clear()
         if topic is None:
             return
-        d = self.backend.describe_topic(topic)
+        try:
+            d = self.backend.describe_topic(topic)
+        except KafkaError as error:
+            if error.code is not ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
+                raise
+            # Deleted under the cursor (a lesson's rebuild, another terminal): the list's
+            # refresh that follows the deletion takes its row away.
+            self.query_one("#partitions-title", Static).update(f"{topic}: deleted")
+            self.refresh_soon()
+            return
         self.query_one("#partitions-title", Static).update(f"Partitions of {topic}")
         for p in d.partitions:
             partitions.add_row(

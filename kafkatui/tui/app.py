@@ -248,8 +248,13 @@ class KafkaTuiApp(App[None]):
         self.call_after_refresh(self._focus_panel, panel_id)
 
     def _focus_panel(self, panel_id: str) -> None:
-        if self.current_panel_id == panel_id and self.screen is self.screen_stack[0]:
-            self.panel(panel_id).focus_default()
+        if self.current_panel_id != panel_id or self.screen is not self.screen_stack[0]:
+            return
+        panel = self.panel(panel_id)
+        focused = self.focused
+        if focused is not None and panel in focused.ancestors_with_self:
+            return  # a click or a key inside the panel came first: it keeps its focus
+        panel.focus_default()
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         pane_id = event.pane.id or ""

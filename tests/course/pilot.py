@@ -123,6 +123,8 @@ class Learner:
         self.app.screen.query_one(selector).scroll_visible(animate=False)
         await self.pilot.pause()
         await self.pilot.click(selector)
+        field = self.app.screen.query_one(selector, Input)
+        await until(self.pilot, lambda: self.app.focused is field, f"{selector} focused")
         await self.pilot.press("end", "ctrl+u", *text)
         await until(self.pilot, lambda: self.app.screen.query_one(selector, Input).value == text, text)
 

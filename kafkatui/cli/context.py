@@ -32,6 +32,8 @@ from kafkatui.common.errors import ErrorCode, KafkaError
 # The engine, the backends and confluent-kafka load when a command runs, not when the
 # command line is parsed (tests/cli/test_startup_imports.py).
 if TYPE_CHECKING:
+    import asyncio
+
     from kafkatui.backends.base import Backend, FeatureUnavailable
     from kafkatui.backends.embedded import EmbeddedBackend
     from kafkatui.backends.remote import RemoteBackend
@@ -249,6 +251,25 @@ def kafka_errors() -> Iterator[None]:
         yield
     except KafkaError as error:
         raise fail(error.name, error.message) from None
+
+
+@contextlib.contextmanager
+def stop_signal() -> Iterator[asyncio.Event]:
+    """An event that SIGINT or SIGTERM sets while the block runs: how a command that
+    serves until stopped (Ctrl-C, or `kill`) ends cleanly, closing what it opened. The
+    handlers are removed when the block ends."""
+    import asyncio
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        yield stop
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
 
 
 def run_async(main: Callable[[], Coroutine[Any, Any, T]]) -> T:

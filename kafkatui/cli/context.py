@@ -253,6 +253,18 @@ def kafka_errors() -> Iterator[None]:
         raise fail(error.name, error.message) from None
 
 
+def partitions_of(backend: Backend, topic: str, partition: int | None = None) -> list[int]:
+    """The topic's partitions, or only `partition` when one is named:
+    UNKNOWN_TOPIC_OR_PARTITION when the topic has no such partition (nor the topic)."""
+    count = len(backend.describe_topic(topic).partitions)
+    if partition is not None and not 0 <= partition < count:
+        raise KafkaError(
+            ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            f"topic '{topic}' has no partition {partition} (it has {count}: 0..{count - 1})",
+        )
+    return list(range(count)) if partition is None else [partition]
+
+
 @contextlib.contextmanager
 def stop_signal() -> Iterator[asyncio.Event]:
     """An event that SIGINT or SIGTERM sets while the block runs: how a command that

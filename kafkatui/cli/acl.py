@@ -11,10 +11,13 @@ and the `--producer` / `--consumer` conveniences (AclCommand's ACL sets).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+import inspect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields
 from enum import StrEnum
 from itertools import groupby
-from typing import Annotated, Any
+from typing import Annotated, Any, get_type_hints
 
 import typer
 from rich.table import Table
@@ -145,6 +148,52 @@ Pattern = Annotated[
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
+@dataclass(frozen=True)
+class Selection:
+    """The options `add` and `remove` share, as kafka-acls.sh's --add and --remove do:
+    whose ACLs, from which hosts, for which operations, on which resources. A field's
+    type is its Typer option; `_selecting` makes them a command's options."""
+
+    allow_principal: Principals = None
+    deny_principal: DenyPrincipals = None
+    host: Hosts = None
+    operation: Operations = None
+    topic: Topics = None
+    group: Groups = None
+    cluster: Cluster = False
+    transactional_id: TransactionalIds = None
+    pattern: Pattern = PatternOption.LITERAL
+
+    def resources(self) -> list[tuple[ResourceType, str]]:
+        """The resources named; naming none is a usage error (both commands need one)."""
+        named = _resources(self.topic, self.group, self.cluster, self.transactional_id)
+        if not named:
+            raise typer.BadParameter("name a resource: --topic, --group, --cluster or --transactional-id")
+        return named
+
+
+def _selecting(command: Callable[..., None]) -> Callable[..., None]:
+    """`command(ctx, selection, **own)` as a Typer command: its options are Selection's
+    fields, then the command's own, in that order in --help."""
+    hints = get_type_hints(Selection, include_extras=True)
+    shared = [
+        inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=hints[f.name])
+        for f in fields(Selection)
+    ]
+    ctx, _selection, *own = inspect.signature(command, eval_str=True).parameters.values()
+    parameters = [ctx, *shared, *(p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own)]
+
+    @functools.wraps(command)
+    def run(ctx: typer.Context, **options: Any) -> None:
+        selection = Selection(**{f.name: options.pop(f.name) for f in fields(Selection)})
+        command(ctx, selection, **options)
+
+    # Typer reads a command's options from its signature and type hints.
+    run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in parameters}
+    return run
+
+
 def _resources(
     topics: list[str] | None, groups: list[str] | None, cluster: bool, transactional_ids: list[str] | None
 ) -> list[tuple[ResourceType, str]]:
@@ -227,17 +276,10 @@ def _show(bindings: list[AclBinding], json_out: bool, heading: str) -> None:
 
 
 @app.command("add")
+@_selecting
 def add(
     ctx: typer.Context,
-    allow_principal: Principals = None,
-    deny_principal: DenyPrincipals = None,
-    host: Hosts = None,
-    operation: Operations = None,
-    topic: Topics = None,
-    group: Groups = None,
-    cluster: Cluster = False,
-    transactional_id: TransactionalIds = None,
-    pattern: Pattern = PatternOption.LITERAL,
+    selection: Selection,
     producer: Annotated[
         bool,
         typer.Option(
@@ -258,17 +300,17 @@ def add(
     json_out: Json = False,
 ) -> None:
     """Add ACLs, e.g. `kafkatui acl add --allow-principal User:alice --operation Read --topic t`."""
+    pattern = selection.pattern
     if pattern not in (PatternOption.LITERAL, PatternOption.PREFIXED):
         raise typer.BadParameter("adding needs literal or prefixed", param_hint="--resource-pattern-type")
-    if not allow_principal and not deny_principal:
+    allow, deny = selection.allow_principal or (), selection.deny_principal or ()
+    if not allow and not deny:
         raise typer.BadParameter("give --allow-principal or --deny-principal to add ACLs")
-    resources = _resources(topic, group, cluster, transactional_id)
-    if not resources:
-        raise typer.BadParameter("name a resource: --topic, --group, --cluster or --transactional-id")
+    resources = selection.resources()
     if producer or consumer:
         wanted = _conveniences(producer, consumer, idempotent, resources)
     else:
-        ops = {o.acl for o in operation or [Operation.ALL]}
+        ops = {o.acl for o in selection.operation or [Operation.ALL]}
         wanted = {r: ops for r in resources}
     bindings = []
     for (kind, name), ops in wanted.items():
@@ -281,7 +323,7 @@ def add(
         chosen = PatternType.LITERAL if kind == ResourceType.CLUSTER else PatternType[pattern.name]
         bindings += [
             AclBinding(ResourcePattern(kind, name, chosen), AccessControlEntry(p, h, op, perm))
-            for p, h, op, perm in _entries(allow_principal or (), deny_principal or (), host, sorted(ops))
+            for p, h, op, perm in _entries(allow, deny, selection.host, sorted(ops))
         ]
 
     @backend_command("kafkatui acl add")
@@ -350,29 +392,18 @@ def list_acls(
 
 
 @app.command("remove")
-def remove(
-    ctx: typer.Context,
-    allow_principal: Principals = None,
-    deny_principal: DenyPrincipals = None,
-    host: Hosts = None,
-    operation: Operations = None,
-    topic: Topics = None,
-    group: Groups = None,
-    cluster: Cluster = False,
-    transactional_id: TransactionalIds = None,
-    pattern: Pattern = PatternOption.LITERAL,
-    json_out: Json = False,
-) -> None:
+@_selecting
+def remove(ctx: typer.Context, selection: Selection, json_out: Json = False) -> None:
     """Remove ACLs on the named resources: those of the principals, hosts and operations
     given, or every ACL there when none are (kafka-acls.sh --remove --force)."""
-    resources = _resources(topic, group, cluster, transactional_id)
-    if not resources:
-        raise typer.BadParameter("name a resource: --topic, --group, --cluster or --transactional-id")
+    resources = selection.resources()
     people: list[tuple[str | None, AclPermissionType]] = [
-        (_principal(p), AclPermissionType.ALLOW) for p in allow_principal or ()
-    ] + [(_principal(p), AclPermissionType.DENY) for p in deny_principal or ()]
-    ops = sorted({o.acl for o in operation or ()}) or [AclOperation.ANY]
-    filters = _filters(resources, pattern, people or [(None, AclPermissionType.ANY)], host, ops)
+        (_principal(p), AclPermissionType.ALLOW) for p in selection.allow_principal or ()
+    ] + [(_principal(p), AclPermissionType.DENY) for p in selection.deny_principal or ()]
+    ops = sorted({o.acl for o in selection.operation or ()}) or [AclOperation.ANY]
+    filters = _filters(
+        resources, selection.pattern, people or [(None, AclPermissionType.ANY)], selection.host, ops
+    )
 
     @backend_command("kafkatui acl remove")
     async def body(backend: Backend) -> None:

@@ -322,7 +322,7 @@ def worker(
     global options name (--bootstrap-server, or kafkatui's own, attached to `kafkatui
     serve` when that owns the data dir) and shares its connectors and tasks with the
     group's other workers. Ctrl-C stops its tasks and leaves the group at once."""
-    from kafkatui.cli.context import open_backend, options, run_async
+    from kafkatui.cli.context import open_backend, options, run_async, stop_signal
     from kafkatui.ecosystem.connect.worker import WorkerConfig
 
     config = WorkerConfig(
@@ -344,9 +344,6 @@ def worker(
         )
 
     async def main() -> None:
-        import asyncio
-        import signal
-
         from kafkatui.ecosystem.connect.service import ConnectService
         from kafkatui.ecosystem.http import HttpListenError
 
@@ -357,20 +354,16 @@ def worker(
                 url = await service.start(port, host)
             except HttpListenError as error:
                 raise fail(error.name, str(error)) from None
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, stop.set)
             try:
-                console.print(f"kafka connect worker: [bold]{url}[/]", highlight=False)
-                console.print(
-                    f"worker id: {service.worker.config.worker_id} · group.id: {group_id}", highlight=False
-                )
-                console.file.flush()
-                await stop.wait()
+                with stop_signal() as stop:
+                    console.print(f"kafka connect worker: [bold]{url}[/]", highlight=False)
+                    console.print(
+                        f"worker id: {service.worker.config.worker_id} · group.id: {group_id}",
+                        highlight=False,
+                    )
+                    console.file.flush()
+                    await stop.wait()
             finally:
-                for sig in (signal.SIGINT, signal.SIGTERM):
-                    loop.remove_signal_handler(sig)
                 await service.close()
         finally:
             await backend.close()
@@ -405,7 +398,7 @@ def standalone(
     Ctrl-C stops the tasks (they commit their offsets)."""
     from dataclasses import replace
 
-    from kafkatui.cli.context import open_backend, options, run_async
+    from kafkatui.cli.context import open_backend, options, run_async, stop_signal
     from kafkatui.ecosystem.connect.standalone import StandaloneError, read_connector_file, read_worker_config
     from kafkatui.ecosystem.connect.worker import ConnectError, WorkerConfig
 
@@ -432,9 +425,6 @@ def standalone(
         opts = replace(opts, bootstrap_server=settings.bootstrap_servers)
 
     async def main() -> None:
-        import asyncio
-        import signal
-
         from kafkatui.ecosystem.connect.service import ConnectService
         from kafkatui.ecosystem.http import HttpListenError
 
@@ -460,15 +450,8 @@ def standalone(
                         raise fail("INVALID_CONFIG", f"{path}: {error}") from None
                     console.print(f"connector {name} ({path.name}): created", highlight=False)
                 console.file.flush()
-                stop = asyncio.Event()
-                loop = asyncio.get_running_loop()
-                for sig in (signal.SIGINT, signal.SIGTERM):
-                    loop.add_signal_handler(sig, stop.set)
-                try:
+                with stop_signal() as stop:
                     await stop.wait()
-                finally:
-                    for sig in (signal.SIGINT, signal.SIGTERM):
-                        loop.remove_signal_handler(sig)
             finally:
                 await service.close()
         finally:

@@ -20,10 +20,9 @@ from kafkatui.cli.consume_decode import (
     ValueReadOption,
 )
 from kafkatui.cli.consume_output import LOSSLESS, Format, RecordWriter, format_of, scan_progress
-from kafkatui.cli.context import backend_command, err_console, fail, kafka_errors, options
+from kafkatui.cli.context import backend_command, err_console, fail, kafka_errors, options, partitions_of
 from kafkatui.cli.registry import UrlOption, command_registry, registry_errors
 from kafkatui.common.clients import ConsumerConfig, ConsumerRecord, TopicPartition
-from kafkatui.common.errors import ErrorCode, KafkaError
 
 if TYPE_CHECKING:
     from kafkatui.ecosystem.browse.filters import RecordFilter
@@ -267,13 +266,7 @@ def consume(
             consumer.on_assignment = report
         partitions = None
         if not subscribing:
-            count = len(backend.describe_topic(topic).partitions)
-            if partition is not None and not 0 <= partition < count:
-                raise KafkaError(
-                    ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-                    f"topic '{topic}' has no partition {partition} (it has {count}: 0..{count - 1})",
-                )
-            partitions = list(range(count)) if partition is None else [partition]
+            partitions = partitions_of(backend, topic, partition)
         batches = None
         total = None
         if bounded or from_time is not None:

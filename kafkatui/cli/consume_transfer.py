@@ -22,7 +22,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from kafkatui.backends.base import Backend
 from kafkatui.cli.consume_decode import Shown
 from kafkatui.cli.consume_output import Format, RecordWriter, format_of, scan_progress
-from kafkatui.cli.context import console, err_console, fail
+from kafkatui.cli.context import console, err_console, fail, partitions_of
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig, RecordMetadata
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.ecosystem.browse.filters import RecordFilter
@@ -48,13 +48,7 @@ async def export_topic(
     it is now, that `wanted` keeps, written to `path`."""
     from kafkatui.ecosystem.browse.seek import plan, read_ranges
 
-    count = len(backend.describe_topic(topic).partitions)
-    if partition is not None and not 0 <= partition < count:
-        raise KafkaError(
-            ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-            f"topic '{topic}' has no partition {partition} (it has {count}: 0..{count - 1})",
-        )
-    partitions = list(range(count)) if partition is None else [partition]
+    partitions = partitions_of(backend, topic, partition)
     ranges = await plan(
         backend, topic, partitions, start="beginning", from_ms=wanted.from_ms, to_ms=wanted.to_ms
     )

@@ -32,6 +32,8 @@ from kafkatui.common.errors import ErrorCode, KafkaError
 # The engine, the backends and confluent-kafka load when a command runs, not when the
 # command line is parsed (tests/cli/test_startup_imports.py).
 if TYPE_CHECKING:
+    import asyncio
+
     from kafkatui.backends.base import Backend, FeatureUnavailable
     from kafkatui.backends.embedded import EmbeddedBackend
     from kafkatui.backends.remote import RemoteBackend
@@ -249,6 +251,37 @@ def kafka_errors() -> Iterator[None]:
         yield
     except KafkaError as error:
         raise fail(error.name, error.message) from None
+
+
+def partitions_of(backend: Backend, topic: str, partition: int | None = None) -> list[int]:
+    """The topic's partitions, or only `partition` when one is named:
+    UNKNOWN_TOPIC_OR_PARTITION when the topic has no such partition (nor the topic)."""
+    count = len(backend.describe_topic(topic).partitions)
+    if partition is not None and not 0 <= partition < count:
+        raise KafkaError(
+            ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            f"topic '{topic}' has no partition {partition} (it has {count}: 0..{count - 1})",
+        )
+    return list(range(count)) if partition is None else [partition]
+
+
+@contextlib.contextmanager
+def stop_signal() -> Iterator[asyncio.Event]:
+    """An event that SIGINT or SIGTERM sets while the block runs: how a command that
+    serves until stopped (Ctrl-C, or `kill`) ends cleanly, closing what it opened. The
+    handlers are removed when the block ends."""
+    import asyncio
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        yield stop
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
 
 
 def run_async(main: Callable[[], Coroutine[Any, Any, T]]) -> T:

@@ -35,6 +35,7 @@ from kafkatui.cli.context import (
     stdin_is_interactive,
 )  # fmt: skip
 from kafkatui.cli.output import print_json
+from kafkatui.ecosystem.ksql.type_text import type_text
 
 URL_ENV = "KAFKATUI_KSQL_URL"
 DEFAULT_URL = "http://127.0.0.1:8088"
@@ -439,7 +440,7 @@ def render(entity: dict[str, Any]) -> None:
         table = _table("Field", "Type")
         for f in d["fields"]:
             key = {"KEY": " (primary key)" if d["type"] == "TABLE" else " (key)"}.get(f.get("type", ""), "")
-            table.add_row(f["name"], _type_text(f["schema"]) + key)
+            table.add_row(f["name"], type_text(f["schema"]) + key)
         console.print(table)
         if d.get("extended"):
             details = [
@@ -461,7 +462,7 @@ def render(entity: dict[str, Any]) -> None:
         console.print(f"SQL                  : {d['statementText']}", markup=False, highlight=False)
         table = _table("Field", "Type")
         for f in d["fields"]:
-            table.add_row(f["name"], _type_text(f["schema"]) + (" KEY" if f.get("type") == "KEY" else ""))
+            table.add_row(f["name"], type_text(f["schema"]) + (" KEY" if f.get("type") == "KEY" else ""))
         console.print(table)
         console.print(f"Sources that this query reads from: {', '.join(d['sources'])}", markup=False)
         if d["sinks"]:
@@ -470,19 +471,3 @@ def render(entity: dict[str, Any]) -> None:
         console.print(d["topology"], markup=False, highlight=False)
     else:
         console.print_json(json.dumps(entity))
-
-
-def _type_text(schema: dict[str, Any]) -> str:
-    kind = schema["type"]
-    if kind == "ARRAY":
-        return f"ARRAY<{_type_text(schema['memberSchema'])}>"
-    if kind == "MAP":
-        return f"MAP<STRING, {_type_text(schema['memberSchema'])}>"
-    if kind == "STRUCT":
-        return "STRUCT<" + ", ".join(f"{f['name']} {_type_text(f['schema'])}" for f in schema["fields"]) + ">"
-    if kind == "STRING":
-        return "VARCHAR(STRING)"
-    if kind == "DECIMAL":
-        p = schema.get("parameters", {})
-        return f"DECIMAL({p.get('precision')}, {p.get('scale')})"
-    return kind

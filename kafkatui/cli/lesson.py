@@ -77,6 +77,11 @@ def _language(ctx: typer.Context, language: str | None) -> str:
     return language or detect_language()
 
 
+def _course(ctx: typer.Context, language: str | None) -> tuple[str, list[LessonStatus]]:
+    """The language to speak (checked) and every lesson's status, in the course's order."""
+    return _language(ctx, language), Progress().statuses(_lessons())
+
+
 @app.command("list")
 def list_lessons(
     ctx: typer.Context,
@@ -84,8 +89,7 @@ def list_lessons(
     language: Language = None,  # type: ignore[assignment]
 ) -> None:
     """Every lesson in order: done (✓), current (▶, the one to take next) or locked."""
-    lang = _language(ctx, language)
-    statuses = Progress().statuses(_lessons())
+    lang, statuses = _course(ctx, language)
     if json_out:
         print_json([_status_json(s) for s in statuses])
         return
@@ -107,8 +111,7 @@ def status(
     language: Language = None,  # type: ignore[assignment]
 ) -> None:
     """How far you are: lessons done, and the current lesson's step."""
-    lang = _language(ctx, language)
-    statuses = Progress().statuses(_lessons())
+    lang, statuses = _course(ctx, language)
     done = [s for s in statuses if s.state is LessonState.DONE]
     current = next((s for s in statuses if s.state is LessonState.CURRENT), None)
     if json_out:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
@@ -33,7 +32,7 @@ from rich.live import Live
 from rich.text import Text
 
 from kafkatui.backends.embedded import EmbeddedBackend
-from kafkatui.cli.context import ClusterOptions, console, fail, options, run_async
+from kafkatui.cli.context import ClusterOptions, console, fail, options, run_async, stop_signal
 from kafkatui.ecosystem.connect.service import DEFAULT_PORT as CONNECT_PORT
 from kafkatui.ecosystem.http import HttpListenError
 from kafkatui.ecosystem.ksql.service import DEFAULT_PORT as KSQL_PORT
@@ -418,11 +417,7 @@ async def _serve(
                 ksql = await services.listen_ksql(ksql_port, host, backend=backend, fall_back=False)
         except (ListenError, HttpListenError) as error:
             raise fail(error.name, str(error)) from None
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        try:
+        with stop_signal() as stop:
             where = "in memory" if backend.data_dir is None else str(backend.data_dir)
             console.print(f"kafkatui: {len(backend.brokers())} broker(s), data: {where}")
             # The first line names the PLAINTEXT listener when there is one (scripts read it).
@@ -445,9 +440,6 @@ async def _serve(
                 console.print(f"ksqlDB: [bold]{ksql}[/]")
             console.file.flush()
             await _status_until(stop, services, backend)
-        finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
     finally:
         await services.close()
         await backend.close()

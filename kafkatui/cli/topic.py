@@ -10,9 +10,8 @@ import typer
 from rich.table import Table
 
 from kafkatui.backends.base import Backend, Feature, LogLayout
-from kafkatui.cli.context import backend_command, console, kafka_errors
+from kafkatui.cli.context import backend_command, console, kafka_errors, partitions_of
 from kafkatui.cli.output import describe_json, human_bytes, print_json
-from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.topic import parse_config_assignment
 
 app = typer.Typer(help="Create, list, describe, alter and delete topics.", no_args_is_help=True)
@@ -347,13 +346,7 @@ def elect_leaders(
     async def body(backend: Backend) -> None:
         wanted = None
         if name is not None:
-            count = len(backend.describe_topic(name).partitions)
-            if partition is not None and not 0 <= partition < count:
-                raise KafkaError(
-                    ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-                    f"topic '{name}' has no partition {partition} (it has {count}: 0..{count - 1})",
-                )
-            wanted = [(name, p) for p in range(count) if partition is None or p == partition]
+            wanted = [(name, p) for p in partitions_of(backend, name, partition)]
         results = await backend.elect_leaders(election_type, wanted)
         topics = set(backend.topic_names(include_internal=True))
         rows = []

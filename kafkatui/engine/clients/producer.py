@@ -149,79 +149,17 @@ class Producer:
         timestamp: int | None = None,
     ) -> RecordFuture:
         """Queue a record for sending; the future resolves when it is acknowledged."""
-        if self._closed:
-            raise RuntimeError("the producer is closed")
-        if (
-            self.transactional_id is not None
-            and self.transaction_state is not TransactionState.IN_TRANSACTION
-        ):
-            self._txn_fail_if_fatal()
-            raise KafkaError(
-                ErrorCode.INVALID_TXN_STATE,
-                f"Cannot call send in state {self.transaction_state.value}: a transactional producer "
-                "sends only between begin_transaction() and commit/abort",
-            )
-        # The default serializer passes bytes and None through: skip the call for them
-        # (this method runs once per record; every call here shows in bench/produce.py).
-        if self._plain_keys and (key is None or key.__class__ is bytes):
-            key_bytes = key
-        else:
-            key_bytes = self._key_serializer(key)
-        if self._plain_values and (value is None or value.__class__ is bytes):
-            value_bytes = value
-        else:
-            value_bytes = self._value_serializer(value)
-        size = (
-            _RECORD_OVERHEAD
-            + (len(key_bytes) if key_bytes is not None else 0)
-            + (len(value_bytes) if value_bytes is not None else 0)
+        num_partitions = self._partitions_to_send_to(topic)
+        chosen, key_bytes, value_bytes, record_headers, size = self._prepare(
+            topic, num_partitions, partition, key, value, headers
         )
-        record_headers: Headers = ()
-        if headers:
-            record_headers = tuple((k, v.encode() if isinstance(v, str) else v) for k, v in headers)
-            size += sum(len(k) + len(v or b"") + 2 for k, v in record_headers)
-        if size + _BATCH_OVERHEAD > self._max_request_size:
-            raise KafkaError(
-                ErrorCode.MESSAGE_TOO_LARGE,
-                f"The message is {size + _BATCH_OVERHEAD} bytes when serialized which is larger "
-                f"than {self.config.max_request_size}, the value of max.request.size",
-            )
-        info = self._cluster.metadata.topics.get(topic)
-        if info is None:
-            info = self._cluster.topic(topic)  # raises UNKNOWN_TOPIC_OR_PARTITION
-        num_partitions = len(info.partitions)
-        if partition is not None and 0 <= partition < num_partitions:
-            chosen = partition
-        else:
-            chosen = self._choose_partition(topic, key_bytes, partition, num_partitions)
         if self._queued_bytes > self.config.buffer_memory:
             await self._wait_for_buffer()
         ts = self._clock.now_ms() if timestamp is None else timestamp
-        # The accumulator's append (inline: it runs once per record).
-        tp = (topic, chosen)
-        batch = self._open.get(tp)
-        if batch is not None and batch.size + size > self._batch_size:
-            self._seal(batch)
-            batch = None
-        if batch is None:
-            batch = self._open_batch(tp, ts)
-        index = batch.count
-        # Encoded now, into the batch's bytes: nothing per record is kept but them.
-        if record_headers:
-            delta = ts - batch.base_timestamp
-            append_record_py(batch.body, delta, index, key_bytes, value_bytes, record_headers)
-        else:
-            append_record_fast(batch.body, ts - batch.base_timestamp, index, key_bytes, value_bytes)
-        if ts > batch.max_timestamp:
-            batch.max_timestamp = ts
-        batch.count = index + 1
-        batch.size += size
-        future = RecordFuture(batch, index)
-        if batch.size >= self._batch_size:
-            self._seal(batch)
+        batch = self._append((topic, chosen), ts, key_bytes, value_bytes, record_headers, size)
         if key_bytes is None and partition is None and self.config.partitioner == "default":
             self._sticky.record_appended(topic, chosen, size, num_partitions)
-        return future
+        return RecordFuture(batch, batch.count - 1)
 
     async def send_and_wait(self, topic: str, value: Any = None, **kwargs: Any) -> RecordMetadata:
         return await (await self.send(topic, value, **kwargs))
@@ -235,94 +173,127 @@ class Producer:
         coroutine) is paid once for all, and only the batches they landed in are
         waited on, not a future per record (the REST Proxy's produce, many records in
         one request)."""
-        if self._closed:
-            raise RuntimeError("the producer is closed")
-        refused: KafkaError | None = None
-        if (
-            self.transactional_id is not None
-            and self.transaction_state is not TransactionState.IN_TRANSACTION
-        ):
-            try:
-                self._txn_fail_if_fatal()
-                refused = KafkaError(
-                    ErrorCode.INVALID_TXN_STATE,
-                    f"Cannot call send in state {self.transaction_state.value}: a transactional "
-                    "producer sends only between begin_transaction() and commit/abort",
-                )
-            except KafkaError as fatal:
-                refused = fatal
-        info = self._cluster.metadata.topics.get(topic)
-        if info is None and refused is None:
-            try:
-                info = self._cluster.topic(topic)
-            except KafkaError as unknown:
-                refused = unknown
-        if refused is not None or info is None:
-            assert refused is not None
+        try:
+            num_partitions = self._partitions_to_send_to(topic)
+        except KafkaError as refused:
             return SentRecords(topic, [refused] * len(records), set())
-        num_partitions = len(info.partitions)
         now = self._clock.now_ms()
         placed: list[Placed | KafkaError] = []
         batches: set[ProducerBatch] = set()
-        plain_keys, plain_values = self._plain_keys, self._plain_values
-        batch_size, max_size, sticky = self._batch_size, self._max_request_size, self._sticky
-        open_batches, default_partitioner = self._open, self.config.partitioner == "default"
+        sticky, default_partitioner = self._sticky, self.config.partitioner == "default"
         for partition, key, value, headers, timestamp in records:
             try:
-                key_bytes = key if plain_keys and (key is None or key.__class__ is bytes) else (
-                    self._key_serializer(key))  # fmt: skip
-                value_bytes = value if plain_values and (value is None or value.__class__ is bytes) else (
-                    self._value_serializer(value))  # fmt: skip
-                key_size = -1 if key_bytes is None else len(key_bytes)
-                value_size = -1 if value_bytes is None else len(value_bytes)
-                size = _RECORD_OVERHEAD
-                if key_size > 0:
-                    size += key_size
-                if value_size > 0:
-                    size += value_size
-                record_headers: Headers = ()
-                if headers:
-                    record_headers = tuple((k, v.encode() if isinstance(v, str) else v) for k, v in headers)
-                    size += sum(len(k) + len(v or b"") + 2 for k, v in record_headers)
-                if size + _BATCH_OVERHEAD > max_size:
-                    raise KafkaError(
-                        ErrorCode.MESSAGE_TOO_LARGE,
-                        f"The message is {size + _BATCH_OVERHEAD} bytes when serialized which is "
-                        f"larger than {max_size}, the value of max.request.size",
-                    )
-                if partition is not None and 0 <= partition < num_partitions:
-                    chosen = partition
-                else:
-                    chosen = self._choose_partition(topic, key_bytes, partition, num_partitions)
+                chosen, key_bytes, value_bytes, record_headers, size = self._prepare(
+                    topic, num_partitions, partition, key, value, headers
+                )
             except KafkaError as error:
                 placed.append(error)
                 continue
             ts = now if timestamp is None else timestamp
-            # send()'s append, inline for the same reason.
-            tp = (topic, chosen)
-            batch = open_batches.get(tp)
-            if batch is not None and batch.size + size > batch_size:
-                self._seal(batch)
-                batch = None
-            if batch is None:
-                batch = self._open_batch(tp, ts)
+            batch = self._append((topic, chosen), ts, key_bytes, value_bytes, record_headers, size)
             batches.add(batch)
-            index = batch.count
-            if record_headers:
-                append_record_py(batch.body, ts - batch.base_timestamp, index, key_bytes, value_bytes,
-                                 record_headers)  # fmt: skip
-            else:
-                append_record_fast(batch.body, ts - batch.base_timestamp, index, key_bytes, value_bytes)
-            if ts > batch.max_timestamp:
-                batch.max_timestamp = ts
-            batch.count = index + 1
-            batch.size += size
-            placed.append((batch, index, ts, key_size, value_size))
-            if batch.size >= batch_size:
-                self._seal(batch)
+            placed.append((batch, batch.count - 1, ts, -1 if key_bytes is None else len(key_bytes),
+                           -1 if value_bytes is None else len(value_bytes)))  # fmt: skip
             if key_bytes is None and partition is None and default_partitioner:
                 sticky.record_appended(topic, chosen, size, num_partitions)
         return SentRecords(topic, placed, batches)
+
+    def _partitions_to_send_to(self, topic: str) -> int:
+        """How many partitions `topic` has, once the producer may send to it: not closed,
+        in a transaction if transactional (INVALID_TXN_STATE), the topic known
+        (UNKNOWN_TOPIC_OR_PARTITION). KafkaProducer.doSend also asks for the topic's
+        metadata before it serializes a record."""
+        if self._closed:
+            raise RuntimeError("the producer is closed")
+        if (
+            self.transactional_id is not None
+            and self.transaction_state is not TransactionState.IN_TRANSACTION
+        ):
+            self._txn_fail_if_fatal()
+            raise KafkaError(
+                ErrorCode.INVALID_TXN_STATE,
+                f"Cannot call send in state {self.transaction_state.value}: a transactional producer "
+                "sends only between begin_transaction() and commit/abort",
+            )
+        info = self._cluster.metadata.topics.get(topic)
+        if info is None:
+            info = self._cluster.topic(topic)  # raises UNKNOWN_TOPIC_OR_PARTITION
+        return len(info.partitions)
+
+    def _prepare(
+        self,
+        topic: str,
+        num_partitions: int,
+        partition: int | None,
+        key: Any,
+        value: Any,
+        headers: Iterable[tuple[str, bytes | str | None]] | None,
+    ) -> tuple[int, bytes | None, bytes | None, Headers, int]:
+        """A record's partition, key and value bytes, headers as bytes, and the size it
+        takes in a batch; MESSAGE_TOO_LARGE past max.request.size (KafkaProducer's
+        ensureValidRecordSize), UNKNOWN_TOPIC_OR_PARTITION for a partition out of range."""
+        # The default serializer passes bytes and None through: skip the call for them
+        # (this runs once per record; every call here shows in bench/produce.py).
+        if self._plain_keys and (key is None or key.__class__ is bytes):
+            key_bytes = key
+        else:
+            key_bytes = self._key_serializer(key)
+        if self._plain_values and (value is None or value.__class__ is bytes):
+            value_bytes = value
+        else:
+            value_bytes = self._value_serializer(value)
+        size = _RECORD_OVERHEAD
+        if key_bytes:
+            size += len(key_bytes)
+        if value_bytes:
+            size += len(value_bytes)
+        record_headers: Headers = ()
+        if headers:
+            record_headers = tuple((k, v.encode() if isinstance(v, str) else v) for k, v in headers)
+            size += sum(len(k) + len(v or b"") + 2 for k, v in record_headers)
+        if size + _BATCH_OVERHEAD > self._max_request_size:
+            raise KafkaError(
+                ErrorCode.MESSAGE_TOO_LARGE,
+                f"The message is {size + _BATCH_OVERHEAD} bytes when serialized which is larger "
+                f"than {self.config.max_request_size}, the value of max.request.size",
+            )
+        if partition is not None and 0 <= partition < num_partitions:
+            return partition, key_bytes, value_bytes, record_headers, size
+        chosen = self._choose_partition(topic, key_bytes, partition, num_partitions)
+        return chosen, key_bytes, value_bytes, record_headers, size
+
+    def _append(
+        self,
+        tp: tuple[str, int],
+        ts: int,
+        key_bytes: bytes | None,
+        value_bytes: bytes | None,
+        record_headers: Headers,
+        size: int,
+    ) -> ProducerBatch:
+        """The accumulator's append: the record encoded into its partition's open batch
+        (a new one when it would not fit), which is sealed once it holds batch.size; that
+        batch (the record is its last). Nothing per record is kept but the bytes."""
+        batch = self._open.get(tp)
+        if batch is not None and batch.size + size > self._batch_size:
+            self._seal(batch)
+            batch = None
+        if batch is None:
+            batch = self._open_batch(tp, ts)
+        index = batch.count
+        if record_headers:
+            append_record_py(
+                batch.body, ts - batch.base_timestamp, index, key_bytes, value_bytes, record_headers
+            )
+        else:
+            append_record_fast(batch.body, ts - batch.base_timestamp, index, key_bytes, value_bytes)
+        if ts > batch.max_timestamp:
+            batch.max_timestamp = ts
+        batch.count = index + 1
+        batch.size += size
+        if batch.size >= self._batch_size:
+            self._seal(batch)
+        return batch
 
     def _choose_partition(
         self, topic: str, key: bytes | None, partition: int | None, num_partitions: int

@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 
+from kafkatui.ecosystem.ksql.type_text import type_text
+
 V1 = "application/vnd.ksql.v1+json"
 DELIMITED = "application/vnd.ksqlapi.delimited.v1"
 # ksqlDB's error codes (io.confluent.ksql.rest.Errors), named as the CLI names them.
@@ -121,23 +123,6 @@ class EntityView:
     lines: list[str] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
-
-
-def type_text(schema: dict[str, Any]) -> str:
-    """ksqlDB's SchemaInfo as SQL (VARCHAR(STRING), ARRAY<…>, STRUCT<…>), as DESCRIBE shows it."""
-    kind = str(schema.get("type"))
-    if kind == "ARRAY":
-        return f"ARRAY<{type_text(schema['memberSchema'])}>"
-    if kind == "MAP":
-        return f"MAP<STRING, {type_text(schema['memberSchema'])}>"
-    if kind == "STRUCT":
-        return "STRUCT<" + ", ".join(f"{f['name']} {type_text(f['schema'])}" for f in schema["fields"]) + ">"
-    if kind == "STRING":
-        return "VARCHAR(STRING)"
-    if kind == "DECIMAL":
-        p = schema.get("parameters", {})
-        return f"DECIMAL({p.get('precision')}, {p.get('scale')})"
-    return kind
 
 
 def cell(value: Any) -> str:

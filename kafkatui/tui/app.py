@@ -14,7 +14,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
 from textual.dom import DOMNode
-from textual.widgets import Footer, Header, LoadingIndicator, Tab, TabbedContent, TabPane
+from textual.widgets import Footer, Header, LoadingIndicator, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from kafkatui.backends.base import Backend
@@ -193,17 +193,10 @@ class KafkaTuiApp(App[None]):
         else:
             shown = self.current_panel_id
             labels = [label if shown == p.PANEL_ID else p.KEY for p, label in zip(PANELS, short, strict=True)]
-        relabelled = False
         for panel_class, label in zip(PANELS, labels, strict=True):
             tab = tabs.get_tab(f"tab-{panel_class.PANEL_ID}")
             if tab.label_text != label:
-                tab.label = label
-                relabelled = True
-        if relabelled and tabs.active:
-            # Textual moves the underline as a tab is relabelled, before the bar is laid
-            # out anew (so under the tab's old place): once more after that layout.
-            active = tabs.get_tab(tabs.active)
-            self.call_after_refresh(active.post_message, Tab.Relabelled(active))
+                tab.label = label  # Textual moves the underline to the relabelled tabs
 
     async def _welcomed(self, choice: str | None) -> None:
         if choice == "course":

@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
+from rich.cells import cell_len
+from textual import events
 from textual.actions import ActionParseResult, parse
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -22,7 +24,7 @@ from kafkatui.course.progress import Progress
 from kafkatui.lessons.sample import sample_setup
 from kafkatui.tui.commands import PaletteCommand, WorkbenchCommands
 from kafkatui.tui.config import Settings, load_settings
-from kafkatui.tui.i18n import detect_language
+from kafkatui.tui.i18n import SHORT_TITLES, detect_language
 from kafkatui.tui.panels import PANELS, Panel
 from kafkatui.tui.panels.base import ShowTopic, TopicsChanged, notify_error
 from kafkatui.tui.panels.lessons import LessonsPanel
@@ -33,6 +35,18 @@ from kafkatui.tui.stylesheets import stylesheets
 from kafkatui.tui.themes import DEFAULT_THEME, load_themes
 
 BackendFactory = Callable[[], Awaitable[Backend]]
+
+
+class FittedTabs(TabbedContent):
+    """The panels' tabs, refitted to the width whenever it changes (the App's own Resize
+    handler stops the event, so the app learns of a new width here)."""
+
+    def __init__(self, fit: Callable[[], None], *, id: str) -> None:
+        super().__init__(id=id)
+        self._fit = fit
+
+    def on_resize(self, _: events.Resize) -> None:
+        self._fit()
 
 
 class KafkaTuiApp(App[None]):
@@ -108,12 +122,13 @@ class KafkaTuiApp(App[None]):
             self.notify(notice, title="Kafka protocol", severity="warning", timeout=10)
         main = self.query_one("#main")
         await main.remove_children()
-        tabs = TabbedContent(id="tabs")
+        tabs = FittedTabs(self._fit_tabs, id="tabs")
         await main.mount(tabs)
         for panel_class in PANELS:
             await tabs.add_pane(
                 TabPane(self._title(panel_class), panel_class(self.backend), id=f"tab-{panel_class.PANEL_ID}")
             )
+        self._fit_tabs()
         self._unlisten = self.backend.bus.listen(self._pending.append)
         self.set_interval(self._event_interval, self._pump_events)
         await self._refresh_panels()
@@ -154,9 +169,34 @@ class KafkaTuiApp(App[None]):
             )
             self.theme = DEFAULT_THEME
 
-    def _title(self, panel_class: type[Panel]) -> str:
+    def _title(self, panel_class: type[Panel], *, short: bool = False) -> str:
         title = panel_class.TITLE_PT if self.language == "pt" else panel_class.TITLE
+        if short:
+            title = SHORT_TITLES.get(self.language, SHORT_TITLES["en"]).get(panel_class.PANEL_ID, title)
         return f"{panel_class.KEY} {title}"
+
+    def _fit_tabs(self) -> None:
+        """Every panel's tab on screen (Textual's tab bar clips what overflows): the full
+        titles when they fit, else the short ones, else the keys alone with the shown
+        panel's short title. Each tab takes one column more than its label (app.tcss)."""
+        base = self.screen_stack[0] if self.screen_stack else self
+        tabs = next(base.query("#tabs").results(TabbedContent), None)
+        if tabs is None:
+            return
+        width = tabs.size.width or self.size.width  # not laid out yet: the screen's
+        full = [self._title(p) for p in PANELS]
+        short = [self._title(p, short=True) for p in PANELS]
+        if sum(cell_len(label) + 1 for label in full) <= width:
+            labels = full
+        elif sum(cell_len(label) + 1 for label in short) <= width:
+            labels = short
+        else:
+            shown = self.current_panel_id
+            labels = [label if shown == p.PANEL_ID else p.KEY for p, label in zip(PANELS, short, strict=True)]
+        for panel_class, label in zip(PANELS, labels, strict=True):
+            tab = tabs.get_tab(f"tab-{panel_class.PANEL_ID}")
+            if tab.label_text != label:
+                tab.label = label  # Textual moves the underline to the relabelled tabs
 
     async def _welcomed(self, choice: str | None) -> None:
         if choice == "course":
@@ -260,6 +300,7 @@ class KafkaTuiApp(App[None]):
         pane_id = event.pane.id or ""
         panel_id = pane_id.removeprefix("tab-")
         base = self.screen_stack[0] if self.screen_stack else self
+        self._fit_tabs()  # a narrow bar names the shown panel only
         # Late in a shutdown the panes are already gone: nothing to refresh then.
         for panel in base.query(f"#panel-{panel_id}").results(Panel):
             panel.refresh_soon()
@@ -341,9 +382,7 @@ class KafkaTuiApp(App[None]):
 
     def action_switch_language(self) -> None:
         self.language = "en" if self.language == "pt" else "pt"
-        tabs = self.query_one("#tabs", TabbedContent)
-        for p in PANELS:
-            tabs.get_tab(f"tab-{p.PANEL_ID}").label = self._title(p)
+        self._fit_tabs()
         self.query_one(LessonsPanel).language_changed()
         self.notify("Português" if self.language == "pt" else "English", title="Language")
 

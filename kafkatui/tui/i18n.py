@@ -55,6 +55,25 @@ UI: dict[str, dict[str, str]] = {
 }
 
 
+# The tab bar's short titles (KafkaTuiApp fits the tabs to the screen): fourteen full
+# titles take 146 columns, these 118, so every tab shows at 120. Elsewhere (the palette,
+# help) the panels keep their full TITLE / TITLE_PT.
+SHORT_TITLES: dict[str, dict[str, str]] = {
+    "en": {
+        "cluster": "Cluster", "topics": "Topics", "log": "Log", "produce": "Prod",
+        "events": "Events", "partitions": "Parts", "groups": "Groups", "schemas": "Schema",
+        "connect": "Connect", "records": "Recs", "lessons": "Lessons", "streams": "Streams",
+        "security": "ACLs", "ksql": "ksql",
+    },
+    "pt": {
+        "cluster": "Cluster", "topics": "Tópicos", "log": "Log", "produce": "Prod",
+        "events": "Eventos", "partitions": "Part", "groups": "Grupos", "schemas": "Esquema",
+        "connect": "Connect", "records": "Reg", "lessons": "Lições", "streams": "Streams",
+        "security": "ACLs", "ksql": "ksql",
+    },
+}  # fmt: skip
+
+
 def detect_language(env: Mapping[str, str] | None = None) -> str:
     """The UI language from the locale: "pt" for Portuguese, "en" for anything else.
 

@@ -399,7 +399,7 @@ class RecordsPanel(TopicPanel):
     def action_follow(self) -> None:
         if self.tailer is not None and not self.tailer.is_finished:
             self._stop_tail()
-            self.run_worker(self.apply(), group="records-show", exclusive=True)
+            self.run_worker(self.apply, group="records-show", exclusive=True)
             return
         if self.topic is None or self.compiled is None:
             return

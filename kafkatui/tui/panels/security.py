@@ -206,4 +206,4 @@ class SecurityPanel(Panel):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id in ("check-principal", "check-name"):
-            self.run_worker(self.action_check())
+            self.run_worker(self.action_check)

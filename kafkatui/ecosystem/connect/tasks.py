@@ -49,6 +49,7 @@ from kafkatui.ecosystem.connect.errors import (
     Skipped,
     Stage,
 )
+from kafkatui.ecosystem.connect.overrides import with_consumer_overrides
 from kafkatui.ecosystem.connect.transforms import chain as transform_chain
 from kafkatui.ecosystem.connect.transforms.base import ConnectRecord
 
@@ -423,15 +424,15 @@ class WorkerSinkTask(WorkerTask):
     async def _execute(self) -> None:
         topics = [t for t in self.props.get("topics", "").split(",") if t.strip()]
         group = f"connect-{self.connector}"  # SinkUtils.consumerGroupId
-        self.consumer = self.worker.backend.consumer(
-            ConsumerConfig(
-                group_id=group,
-                client_id=f"connector-consumer-{self.id}",
-                auto_offset_reset="earliest",
-                enable_auto_commit=False,
-                fetch_max_wait_ms=SINK_POLL_MS,
-            )
+        defaults = ConsumerConfig(
+            group_id=group,
+            client_id=f"connector-consumer-{self.id}",
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            fetch_max_wait_ms=SINK_POLL_MS,
         )
+        connector = self.worker.configs.state.connectors.get(self.connector, self.props)
+        self.consumer = self.worker.backend.consumer(with_consumer_overrides(defaults, connector))
         await self._prepare()
         self.errant = ErrantRecordReporter(self.operator)
         self.task.initialize(SinkTaskContext(self.connector, self.number, self.errant))

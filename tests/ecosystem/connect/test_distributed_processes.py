@@ -80,6 +80,10 @@ def test_kill_9_a_worker_process_and_its_tasks_move(data_dir: Path, tmp_path: Pa
             "file": str(sink),
             "topics": "lines",
             "tasks.max": "4",
+            # KIP-458: the killed worker's sink consumers leave connect-sink after 6 s, not
+            # the consumer default's 45 s, before the moved tasks' consumers get partitions
+            "consumer.override.session.timeout.ms": "6000",
+            "consumer.override.heartbeat.interval.ms": "300",
         }
         source_config = {"connector.class": "FileStreamSource", "file": str(source), "topic": "lines"}
         for name, config in (("sink", sink_config), ("source", source_config)):

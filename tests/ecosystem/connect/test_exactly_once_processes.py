@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 
 import httpx
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
 from tests.cli.conftest import data_dir, kafkatui_command, subprocess_env
 from tests.ecosystem.connect.conftest import write_lines
@@ -41,12 +41,15 @@ def _worker(data_dir: Path, *global_flags: str) -> tuple[subprocess.Popen[str], 
 
 
 def _values(bootstrap: str, isolation: str) -> list[str]:
+    """Every value in `lines` as `isolation` shows it: read until each partition's end
+    (enable.partition.eof: the high watermark, or the LSO under read_committed)."""
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap,
             "group.id": f"reader-{uuid.uuid4()}",
             "auto.offset.reset": "earliest",
             "enable.auto.commit": False,
+            "enable.partition.eof": True,
             "isolation.level": isolation,
         }
     )
@@ -57,13 +60,16 @@ def _values(bootstrap: str, isolation: str) -> list[str]:
         # assigned, not subscribed: no group join (and its initial rebalance delay)
         consumer.assign([TopicPartition("lines", p, OFFSET_BEGINNING) for p in topic.partitions])
         got: list[str] = []
-        empty = 0
-        while empty < 6:
-            message = consumer.poll(0.5)
-            if message is None or message.error() is not None:
-                empty += 1
+        at_end: set[int] = set()
+        while at_end != set(topic.partitions):
+            message = consumer.poll(10)
+            assert message is not None, f"no end of partition {set(topic.partitions) - at_end} in 10 s"
+            error = message.error()
+            if error is not None:
+                assert error.code() == KafkaError._PARTITION_EOF, error
+                at_end.add(message.partition())
                 continue
-            empty = 0
+            at_end.discard(message.partition())
             got.append(message.value().decode())
         return got
     finally:

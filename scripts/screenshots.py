@@ -331,6 +331,7 @@ async def shoot_ecosystem(out: Path) -> list[Path]:
     from tests.tui.test_ksql_panel import SALES, make_ksql_app, open_panel, run
     from tests.tui.test_security_panel import secured
     from tests.tui.test_streams_panel import LINES, lines_topic, start_word_count, streams_app
+    from tests.tui.test_streams_panel import until as streams_until  # moves its ManualClock
 
     written: list[Path] = []
 
@@ -344,13 +345,13 @@ async def shoot_ecosystem(out: Path) -> list[Path]:
         await app.ready.wait()
         await start_word_count(app, pilot, "word-count", LINES)
         panel: Any = app.panel("streams")
-        await until(pilot, lambda: "word-count" in panel.runs, "started")
+        await streams_until(pilot, lambda: "word-count" in panel.runs, "started")
         streams = panel.runs["word-count"]
         for key, line in (("a", "the cat and the hat"), ("b", "the end"), ("c", "a cat")):
             await panel.backend.produce(ProduceRequest(LINES, line, key=key))
-        await until(pilot, lambda: streams.metrics()["process-total"] >= 11, "every record processed")
+        await streams_until(pilot, lambda: streams.metrics()["process-total"] >= 11, "every record processed")
         await pilot.press("x")
-        await until(pilot, lambda: streams.state == NOT_RUNNING, "stopped")
+        await streams_until(pilot, lambda: streams.state == NOT_RUNNING, "stopped")
         await panel.refresh_data()
         await app.workers.wait_for_complete()
         app.clear_notifications()

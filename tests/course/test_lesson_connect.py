@@ -88,7 +88,7 @@ async def test_a_learner_completes_the_connect_lesson(tmp_path: Path) -> None:
         # The restarted task joins its consumer group, as cluster time passes.
         await _advancing(pilot, app, lambda: _step(app) >= 4, "step 5: the internal topics")
         assert out.read_text().splitlines() == ["one", "two", "three"]
-        await until(pilot, lambda: app.current_panel_id == "log", "the next step's panel")  # on the pane's refresh
+        await until(pilot, lambda: app.current_panel_id == "log", "the next step's panel")
 
         # The source commits its offset each offset.flush.interval.ms of cluster time.
         assert app.backend is not None and isinstance(app.backend.clock, ManualClock)

@@ -148,7 +148,12 @@ class ProducePanel(Panel):
         if registry is not None and any(
             isinstance(e, RecordAppended) and e.topic == registry.topic for e in events
         ):
-            self.query_one(SchemaChooser).reload()  # the registry wrote there: a subject or version changed
+            # The registry wrote there: a subject or version changed. Its store reads the
+            # record back a moment after the append, so a reload now may still see the
+            # version before: once more after that moment.
+            chooser = self.query_one(SchemaChooser)
+            chooser.reload()
+            self.set_timer(0.5, chooser.reload)
 
     def _reload_topics(self) -> None:
         self.form.set_topics(self.backend.topic_names())

@@ -36,17 +36,6 @@ INSERT = "INSERT INTO sales (client_id, price) VALUES ('client-1', 10.0);"
 
 def lesson_app(tmp_path: Path) -> KafkaTuiApp:
     """The workbench with its ksqlDB server, the course taken up to this lesson."""
-
-    async def factory() -> EmbeddedBackend:
-        cluster = await Cluster.open(
-            None, brokers=1, seed=7, defaults=BrokerDefaults(group_initial_rebalance_delay_ms=0)
-        )
-        backend = EmbeddedBackend(cluster)
-        services = ServiceHost(cluster)
-        await services.listen_ksql(0, backend=backend)
-        backend.attach_listeners(services)
-        return backend
-
     course = tmp_path / "course.db"
     progress = Progress(course)
     for lesson in load_lessons():
@@ -54,7 +43,7 @@ def lesson_app(tmp_path: Path) -> KafkaTuiApp:
             break
         progress.mark_done(lesson.id)
     return KafkaTuiApp(
-        factory, settings=Settings(), language="en", welcome=False, course_db=course, lesson="ksql"
+        _served_with_ksql, settings=Settings(), language="en", welcome=False, course_db=course, lesson="ksql"
     )
 
 

@@ -12,6 +12,7 @@ from textual import events
 from textual.actions import ActionParseResult, parse
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.containers import Container
 from textual.dom import DOMNode
 from textual.widgets import Footer, Header, LoadingIndicator, TabbedContent, TabPane
@@ -35,6 +36,9 @@ from kafkatui.tui.stylesheets import stylesheets
 from kafkatui.tui.themes import DEFAULT_THEME, load_themes
 
 BackendFactory = Callable[[], Awaitable[Backend]]
+
+
+PARSED_STYLESHEETS = 512  # parsed CSS sources kept (Textual's default: 64)
 
 
 class FittedTabs(TabbedContent):
@@ -81,6 +85,11 @@ class KafkaTuiApp(App[None]):
         ksql_url: str | None = None,
     ) -> None:
         super().__init__()
+        # Textual keeps 64 parsed stylesheet sources; the workbench has about 75 (each
+        # panel's .tcss and every widget class's DEFAULT_CSS), and each parse walks them
+        # all in order, so an LRU of 64 missed every one: each new widget class mounted
+        # re-parsed all the CSS (a third of the start-up's time).
+        self.stylesheet._parse_cache = LRUCache(PARSED_STYLESHEETS)
         self._backend_factory = backend_factory
         self.settings = settings if settings is not None else load_settings()
         self.language = language or self.settings.language or detect_language()

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from textual.events import Paste
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.course.model import load_lessons
@@ -173,3 +173,28 @@ async def test_a_reset_drops_what_the_lesson_made_in_ksqldb_so_it_can_be_taken_a
     finally:
         run.close()
         await backend.close()
+
+
+async def test_a_reset_under_a_running_push_query_ends_it_with_ksqldbs_error(tmp_path: Path) -> None:
+    """The push query of step 3 still streaming when the learner resets the lesson: the
+    reset drops its table (DELETE TOPIC), the query ends with ksqlDB's server error, and
+    the panel shows it where a refusal shows, the workbench still running."""
+    app = lesson_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.query_one(LessonsPanel).run is not None, "the lesson open")
+        panel: KsqlPanel = app.panel("ksql")  # type: ignore[assignment]
+        await until(pilot, lambda: panel.client is not None and panel.problem is None, "ksqlDB answering")
+        await run_sql(pilot, STREAM)
+        await run_sql(pilot, TABLE)
+        await until(pilot, lambda: step(app) == "push", "the table created")
+        await run_sql(pilot, "SELECT * FROM orders_by_client EMIT CHANGES;")
+        await until(pilot, lambda: panel.push_id is not None, "the push query streaming")
+        await app.query_one(LessonsPanel).action_reset("ksql")
+        await until(pilot, lambda: panel.push_id is None, "the push query ended", rounds=1500)
+        assert panel.error is not None and panel.error.name == "SERVER_ERROR"
+        assert "MissingSourceTopicException" in panel.error.message
+        assert "ORDERS_BY_CLIENT" in panel.error.message
+        shown = str(panel.query_one("#ksql-error", Static).render())
+        assert shown.startswith("SERVER_ERROR: Query _confluent-ksql-default_transient_")
+        assert panel.query_one("#ksql-error", Static).display
+        assert step(app) == "stream" and app.is_running

@@ -412,6 +412,9 @@ class KsqlEngine:
             if statement.delete_topic:
                 with contextlib.suppress(KafkaError):
                     await self.backend.delete_topic(source.topic)
+                for push in self.push_queries.values():
+                    if source.topic in push.topics:
+                        push.fail(push.missing_error([source.topic]))
             return f"Source `{statement.name}` (topic: {source.topic}) was dropped."
         if isinstance(statement, st.Terminate):
             ids = [statement.query_id] if statement.query_id else list(meta.queries)
@@ -487,14 +490,15 @@ class KsqlEngine:
         compiler = ddl.compiler_for(self.metastore, query, self._now)
         settings = QUERY_PROPERTIES | {k: str(v) for k, v in properties.items()}
         floors = None
+        topic = compiler.source.topic  # the FROM source's (a join's compile replaces it)
+        topics = frozenset({topic} | {s.topic for s in compiler.joined})
         if settings.get("auto.offset.reset", "latest") == "latest":
-            topics = {compiler.source.topic} | {s.topic for s in compiler.joined}
             floors = {t: await latest_offsets(self.backend, t) for t in topics}
-        plan = compiler.compile(None if floors is None else floors[compiler.source.topic], floors)
+        plan = compiler.compile(None if floors is None else floors[topic], floors)
         await self._readers(plan)
         self._transients += 1
         app_id = transient_id(self.service_id, self._transients)
-        push = PushQuery(app_id, plan, query.limit)
+        push = PushQuery(app_id, plan, query.limit, topics=topics)
         plan.to_callback(push.offer)
         push.streams = await start_streams(plan, self.backend, app_id, self.state_dir / "transient", 200)
         self.push_queries[app_id] = push

@@ -45,6 +45,7 @@ from kafkatui.ecosystem.ksql.running import (
     transient_id,
 )
 from kafkatui.ecosystem.ksql.schemas import avro_schema, columns_of, columns_of_avro, schema_text
+from kafkatui.ecosystem.ksql.sessions import refuse_old_layout
 from kafkatui.ecosystem.ksql.statements import Column
 from kafkatui.ecosystem.ksql.types import coerce
 from kafkatui.ecosystem.registry.schemas.base import SchemaType
@@ -103,6 +104,8 @@ class KsqlEngine:
                 self.command_statuses[self._command_id(parsed)] = ("SUCCESS", message or "")
             except (KsqlError, KafkaError) as error:
                 log.warning("command %d of %s did not apply again: %s", offset, self.command_topic, error)
+                with contextlib.suppress(KsqlError):  # /status/<commandId> says why
+                    self.command_statuses[self._command_id(parse_one(statement))] = ("ERROR", str(error))
             self.command_sequence = offset
         await self._restored()
 
@@ -428,6 +431,8 @@ class KsqlEngine:
 
     async def _start_query(self, query_id: str, plan: Plan, text: str, sink: str) -> None:
         app_id = f"_confluent-ksql-{self.service_id}query_{query_id}"
+        if plan.sessions and plan.store is not None:
+            await refuse_old_layout(self.backend, app_id, plan.store, query_id)
         streams = await start_streams(plan, self.backend, app_id, self.state_dir, self.commit_interval_ms)
         self.running[query_id] = RunningQuery(query_id, plan, streams)
         self.metastore.queries[query_id] = PersistentQuery(query_id, text, sink, plan.sources)

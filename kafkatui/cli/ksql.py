@@ -265,6 +265,10 @@ class Session:
                     if not line.strip():
                         continue
                     item = json.loads(line)
+                    if isinstance(item, dict) and "error_code" in item:  # ksqlDB ended the query
+                        if printer is not None:
+                            printer.end()
+                        raise _refusal(int(item["error_code"]) // 100, line.encode())
                     if printer is None:
                         printer = RowPrinter(item, self.as_json)
                     else:

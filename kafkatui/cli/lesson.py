@@ -33,6 +33,7 @@ app = typer.Typer(
 )
 
 DEFAULT_SEED = 0  # the lessons' clusters are seeded: the same placement for every learner
+KSQL_PORT = 8088  # ksqlDB's own default (ecosystem/ksql/service.DEFAULT_PORT), kept off the import path
 CLOCK_TICK_S = 0.1  # a manual_clock lesson's clock moves in steps this long, at the wall's pace
 
 LessonRef = Annotated[str, typer.Argument(metavar="N", help="The lesson: its number (1, 2…) or its id.")]
@@ -236,8 +237,31 @@ async def follow_wall_clock(clock: ManualClock) -> None:
         await clock.advance(step_ms)
 
 
-def lesson_app(lesson: Lesson, *, seed: int | None = None, language: str | None = None) -> KafkaTuiApp:
-    """The workbench opened on `lesson`, on the lesson's own cluster."""
+async def serve_lesson_services(backend: EmbeddedBackend, lesson: Lesson, *, ksql_port: int) -> None:
+    """Run what the lesson's `[cluster] services` names beside its cluster, as the
+    workbench runs them beside its own (`serve_backend`): a ksqlDB server on `ksql_port`
+    (a free one if it is taken), said in a notice with the line that reaches it from a
+    shell, since `kafkatui ksql` alone would look in the data dir, not at this cluster."""
+    if "ksql" not in lesson.cluster.services:
+        return
+    from kafkatui.serve.host import ServiceHost
+
+    services = ServiceHost(backend.cluster)
+    try:
+        url = await services.listen_ksql(ksql_port, backend=backend)
+    except BaseException:
+        await services.close()
+        raise
+    backend.attach_listeners(services)
+    backend.notices.extend(services.notices)
+    backend.notices.append(f"ksqlDB for this lesson: {url} (from a shell: kafkatui ksql --ksql-url {url})")
+
+
+def lesson_app(
+    lesson: Lesson, *, seed: int | None = None, language: str | None = None, ksql_port: int = KSQL_PORT
+) -> KafkaTuiApp:
+    """The workbench opened on `lesson`, on the lesson's own cluster (with the services
+    the lesson names beside it)."""
     from kafkatui.common.clock import ManualClock
     from kafkatui.tui.app import KafkaTuiApp
 
@@ -245,6 +269,11 @@ def lesson_app(lesson: Lesson, *, seed: int | None = None, language: str | None 
 
     async def factory() -> EmbeddedBackend:
         backend = await open_lesson_cluster(lesson, seed)
+        try:
+            await serve_lesson_services(backend, lesson, ksql_port=ksql_port)
+        except BaseException:
+            await backend.close()
+            raise
         if isinstance(backend.clock, ManualClock):
             ticking.append(asyncio.create_task(follow_wall_clock(backend.clock)))
         return backend

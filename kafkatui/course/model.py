@@ -18,6 +18,7 @@ from typing import Any
 from kafkatui.course.checks import CHECKS
 
 LANGUAGES = ("en", "pt")
+SERVICES = frozenset({"ksql"})  # what a lesson's [cluster] may run beside it
 _STEP_HEADING = re.compile(r"^## +([a-z0-9][a-z0-9-]*) *· *(.+?) *$", re.M)
 
 
@@ -53,6 +54,9 @@ class StartingCluster:
     records: tuple[SeedRecords, ...] = ()
     manual_clock: bool = False
     brokers: int = 3
+    # What runs beside the lesson's own cluster (`kafkatui lesson start`), as the workbench
+    # runs it beside its own: "ksql", a ksqlDB server (the ksqlDB panel and `kafkatui ksql`).
+    services: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -137,7 +141,7 @@ def load_lesson(directory: Traversable) -> Lesson:
             title=title,
             intro={language: texts[language][0] for language in LANGUAGES},
             demo=str(data.get("demo", "")),
-            cluster=_cluster(data.get("cluster", {})),
+            cluster=_cluster(data.get("cluster", {}), where),
             steps=steps,
         )
     except KeyError as missing:
@@ -189,7 +193,7 @@ def _step(raw: dict[str, Any], texts: dict[str, tuple[str, dict[str, StepText]]]
     return Step(step_id, check, params, str(raw.get("panel", "")), str(raw.get("widget", "")), text)
 
 
-def _cluster(raw: dict[str, Any]) -> StartingCluster:
+def _cluster(raw: dict[str, Any], where: str) -> StartingCluster:
     topics = tuple(
         SeedTopic(
             str(t["name"]),
@@ -203,4 +207,11 @@ def _cluster(raw: dict[str, Any]) -> StartingCluster:
         SeedRecords(str(r["topic"]), int(r.get("count", 1)), r.get("key"), str(r.get("value", "{n}")))
         for r in raw.get("records", [])
     )
-    return StartingCluster(topics, records, bool(raw.get("manual_clock", False)), int(raw.get("brokers", 3)))
+    services = tuple(str(s) for s in raw.get("services", []))
+    unknown = sorted(set(services) - SERVICES)
+    if unknown:
+        known = sorted(SERVICES)
+        raise LessonError(f"{where}/lesson.toml: [cluster] services: unknown {unknown} (known: {known})")
+    return StartingCluster(
+        topics, records, bool(raw.get("manual_clock", False)), int(raw.get("brokers", 3)), services
+    )

@@ -4,12 +4,19 @@ runs (--ksql-port)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import subprocess
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from kafkatui.cli.main import app
+from kafkatui.ecosystem.ksql.parser import parse
+from kafkatui.ecosystem.ksql.service import KsqlService
 from tests.cli.conftest import CliFn, kafkatui_command, subprocess_env
+from tests.ecosystem.streams.conftest import close_served, open_served, until
 
 SALES = (
     "CREATE STREAM sales (id STRING KEY, client_id STRING, price DOUBLE) "
@@ -239,3 +246,28 @@ def test_a_pull_query_on_a_table_made_by_a_join(cli: CliFn) -> None:
     rows = [line for line in out.ok().stdout.splitlines() if line.startswith("| c")]
     cells = [[cell.strip() for cell in row.split("|")[1:-1]] for row in rows]
     assert cells == [["c1", "Ana", "10.0"], ["c2", "Bia", "4.0"], ["c2", "Bia", "4.0"]], out.stdout
+
+
+async def test_a_push_query_whose_source_is_dropped_ends_with_the_error_line() -> None:
+    """`kafkatui ksql -e "SELECT … EMIT CHANGES;"` streaming when the stream is dropped
+    with its topic: the query ends with ksqlDB's server error as the CLI's one line and a
+    non-zero exit, no traceback."""
+    served = await open_served("embedded")
+    service = KsqlService(served.backend)
+    try:
+        url = await service.start(0)
+        for statement in parse(SALES):
+            await service.engine.execute(statement)
+        select = ["ksql", "--ksql-url", url, "-e", "SELECT id, price FROM sales EMIT CHANGES;"]
+        reading = asyncio.create_task(asyncio.to_thread(CliRunner().invoke, app, select))
+        await until(lambda: service.engine.push_queries, "the push query running")
+        for statement in parse("DROP STREAM sales DELETE TOPIC;"):
+            await service.engine.execute(statement)
+        result = await asyncio.wait_for(reading, 30)
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        [line] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+        assert line.startswith("error: SERVER_ERROR: Query _confluent-ksql-default_transient_")
+        assert "MissingSourceTopicException" in line and "topic sales" in line
+    finally:
+        await service.close()
+        await close_served(served)

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from textual.events import Paste
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.course.model import load_lessons
@@ -65,6 +65,16 @@ async def run_sql(pilot: Pilot[None], statement: str, *, typed: bool = False) ->
     await pilot.press("ctrl+enter")
 
 
+async def declared(pilot: Pilot[None], app: KafkaTuiApp) -> KsqlPanel:
+    """The lesson open, its ksqlDB answering, step 1 done (SALES declared)."""
+    await until(pilot, lambda: app.query_one(LessonsPanel).run is not None, "the lesson open")
+    panel: KsqlPanel = app.panel("ksql")  # type: ignore[assignment]
+    await until(pilot, lambda: panel.client is not None and panel.problem is None, "ksqlDB answering")
+    await run_sql(pilot, STREAM)
+    await until(pilot, lambda: step(app) == "table", "the stream declared")
+    return panel
+
+
 def ran(panel: KsqlPanel) -> list[object]:
     return [w for w in panel.workers if w.group == "ksql-run" and not w.is_finished]
 
@@ -115,11 +125,7 @@ async def test_the_ksql_lesson_completes_as_a_learner_takes_it(tmp_path: Path) -
 async def test_a_table_under_another_name_gives_the_hint(tmp_path: Path) -> None:
     app = lesson_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.query_one(LessonsPanel).run is not None, "the lesson open")
-        panel: KsqlPanel = app.panel("ksql")  # type: ignore[assignment]
-        await until(pilot, lambda: panel.client is not None and panel.problem is None, "ksqlDB answering")
-        await run_sql(pilot, STREAM)
-        await until(pilot, lambda: step(app) == "table", "the stream declared")
+        await declared(pilot, app)
         await run_sql(pilot, TABLE.replace("orders_by_client", "per_client"))
         run = app.query_one(LessonsPanel).run
         assert run is not None
@@ -173,3 +179,25 @@ async def test_a_reset_drops_what_the_lesson_made_in_ksqldb_so_it_can_be_taken_a
     finally:
         run.close()
         await backend.close()
+
+
+async def test_a_reset_under_a_running_push_query_ends_it_with_ksqldbs_error(tmp_path: Path) -> None:
+    """The push query of step 3 still streaming when the learner resets the lesson: the
+    reset drops its table (DELETE TOPIC), the query ends with ksqlDB's server error, and
+    the panel shows it where a refusal shows, the workbench still running."""
+    app = lesson_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = await declared(pilot, app)
+        await run_sql(pilot, TABLE)
+        await until(pilot, lambda: step(app) == "push", "the table created")
+        await run_sql(pilot, "SELECT * FROM orders_by_client EMIT CHANGES;")
+        await until(pilot, lambda: panel.push_id is not None, "the push query streaming")
+        await app.query_one(LessonsPanel).action_reset("ksql")
+        await until(pilot, lambda: panel.push_id is None, "the push query ended", rounds=1500)
+        assert panel.error is not None and panel.error.name == "SERVER_ERROR"
+        assert "MissingSourceTopicException" in panel.error.message
+        assert "ORDERS_BY_CLIENT" in panel.error.message
+        shown = str(panel.query_one("#ksql-error", Static).render())
+        assert shown.startswith("SERVER_ERROR: Query _confluent-ksql-default_transient_")
+        assert panel.query_one("#ksql-error", Static).display
+        assert step(app) == "stream" and app.is_running

@@ -61,6 +61,9 @@ AGGREGATE_STORE = "Aggregate-Aggregate-Materialize"
 # A table a persistent query writes without aggregating it is kept here (ksqlDB's
 # TableSelectBuilder: the projection's transformValues materialized as `Project-Last`).
 PROJECT_STORE = "Project-Last"
+# The keys a WHERE over a table has let through (`_TableFilter`), ksqlDB's `KsqlTopic-Reduce`
+# materialization of the source serving the same purpose: the old value of each key.
+FILTER_STORE = "WhereFilter-Keys"
 
 
 class _Rows(Processor):
@@ -171,6 +174,43 @@ class Plan:
         )
         self.stream = builder.stream_of(node, self.stream.key_serde, self.stream.value_serde)
         self.store, self.finish = PROJECT_STORE, _kept
+
+
+class _TableFilter(Processor):
+    """ksqlDB's TableFilterBuilder over Kafka's KTableFilter with its old values (since
+    KAFKA-10077 / ksqlDB 0.13, no spurious tombstones): a row that matches is forwarded,
+    a key whose row stops matching (or is deleted) while in the result is a tombstone,
+    and a key never in the result sends nothing. `FILTER_STORE` holds the result's keys."""
+
+    def __init__(self, condition: Callable[[Row], bool]) -> None:
+        self.condition = condition
+
+    def init(self, context: Any) -> None:
+        super().init(context)
+        self.store = context.get_state_store(FILTER_STORE)
+
+    def process(self, record: Record) -> None:
+        if record.key is None:
+            self.context.drop()
+            return
+        passes = record.value is not None and self.condition(record.value)
+        if passes:
+            self.store.put(record.key, True)
+            self.context.forward(record)
+        elif self.store.get(record.key) is not None:
+            self.store.delete(record.key)
+            self.context.forward(Record(record.key, None, record.timestamp, record.headers))
+        else:
+            self.context.drop()
+
+
+def _table_filter(builder: StreamsBuilder, stream: KStream, condition: Callable[[Row], bool]) -> KStream:
+    node = builder.new_processor_name("KTABLE-FILTER-")
+    builder.topology.add_processor(node, lambda: _TableFilter(condition), stream.node)
+    builder.topology.add_state_store(StoreBuilder(FILTER_STORE, InternalKeySerde(), InternalSerde()), node)
+    out = builder.stream_of(node, stream.key_serde, stream.value_serde)
+    out.repartition_required = stream.repartition_required
+    return out
 
 
 def _kept(key: Any, row: Row | None) -> Row | None:
@@ -318,6 +358,8 @@ class QueryCompiler:
             condition = self.expressions.predicate(where.this)
             if over_table:
                 self.table_where = condition
+            elif self.source.kind == "TABLE" and self.source.window is None:
+                stream = _table_filter(builder, stream, condition)
             else:
                 stream = stream.filter(lambda k, row: row is not None and condition(row))
         if group is not None or calls:

@@ -45,6 +45,7 @@ from kafkatui.ecosystem.ksql.running import (
     transient_id,
 )
 from kafkatui.ecosystem.ksql.schemas import avro_schema, columns_of, columns_of_avro, schema_text
+from kafkatui.ecosystem.ksql.sessions import refuse_old_layout
 from kafkatui.ecosystem.ksql.statements import Column
 from kafkatui.ecosystem.ksql.types import coerce
 from kafkatui.ecosystem.registry.schemas.base import SchemaType
@@ -103,6 +104,8 @@ class KsqlEngine:
                 self.command_statuses[self._command_id(parsed)] = ("SUCCESS", message or "")
             except (KsqlError, KafkaError) as error:
                 log.warning("command %d of %s did not apply again: %s", offset, self.command_topic, error)
+                with contextlib.suppress(KsqlError):  # /status/<commandId> says why
+                    self.command_statuses[self._command_id(parse_one(statement))] = ("ERROR", str(error))
             self.command_sequence = offset
         await self._restored()
 
@@ -412,6 +415,9 @@ class KsqlEngine:
             if statement.delete_topic:
                 with contextlib.suppress(KafkaError):
                     await self.backend.delete_topic(source.topic)
+                for push in self.push_queries.values():
+                    if source.topic in push.topics:
+                        push.fail(push.missing_error([source.topic]))
             return f"Source `{statement.name}` (topic: {source.topic}) was dropped."
         if isinstance(statement, st.Terminate):
             ids = [statement.query_id] if statement.query_id else list(meta.queries)
@@ -425,6 +431,8 @@ class KsqlEngine:
 
     async def _start_query(self, query_id: str, plan: Plan, text: str, sink: str) -> None:
         app_id = f"_confluent-ksql-{self.service_id}query_{query_id}"
+        if plan.sessions and plan.store is not None:
+            await refuse_old_layout(self.backend, app_id, plan.store, query_id)
         streams = await start_streams(plan, self.backend, app_id, self.state_dir, self.commit_interval_ms)
         self.running[query_id] = RunningQuery(query_id, plan, streams)
         self.metastore.queries[query_id] = PersistentQuery(query_id, text, sink, plan.sources)
@@ -487,14 +495,15 @@ class KsqlEngine:
         compiler = ddl.compiler_for(self.metastore, query, self._now)
         settings = QUERY_PROPERTIES | {k: str(v) for k, v in properties.items()}
         floors = None
+        topic = compiler.source.topic  # the FROM source's (a join's compile replaces it)
+        topics = frozenset({topic} | {s.topic for s in compiler.joined})
         if settings.get("auto.offset.reset", "latest") == "latest":
-            topics = {compiler.source.topic} | {s.topic for s in compiler.joined}
             floors = {t: await latest_offsets(self.backend, t) for t in topics}
-        plan = compiler.compile(None if floors is None else floors[compiler.source.topic], floors)
+        plan = compiler.compile(None if floors is None else floors[topic], floors)
         await self._readers(plan)
         self._transients += 1
         app_id = transient_id(self.service_id, self._transients)
-        push = PushQuery(app_id, plan, query.limit)
+        push = PushQuery(app_id, plan, query.limit, topics=topics)
         plan.to_callback(push.offer)
         push.streams = await start_streams(plan, self.backend, app_id, self.state_dir / "transient", 200)
         self.push_queries[app_id] = push

@@ -37,8 +37,16 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), default=float)
 
 
+def _generic(code: ErrorCode | int, message: str) -> dict[str, Any]:
+    return {"@type": "generic_error", "error_code": int(code), "message": message}
+
+
+def _body_of(error: KsqlError) -> dict[str, Any]:
+    return _generic(error.code, error.message)
+
+
 def error_response(code: ErrorCode | int, message: str, statement: str | None = None) -> web.Response:
-    body: dict[str, Any] = {"@type": "generic_error", "error_code": int(code), "message": message}
+    body: dict[str, Any] = _generic(code, message)
     if statement is not None:
         body = {"@type": "statement_error", "error_code": int(code), "message": message,
                 "statementText": statement, "entities": []}  # fmt: skip
@@ -157,7 +165,11 @@ async def query(request: web.Request) -> web.StreamResponse:
         )
         async for row in push.rows(_gone(request)):
             await response.write((",\n" + _dumps({"row": {"columns": row}})).encode())
-        await response.write((",\n" + _dumps({"finalMessage": "Limit Reached"}) + "]\n").encode())
+        # StreamedRow's terminal row: the error that ended the query, or the LIMIT's end.
+        last: dict[str, Any] = {"finalMessage": "Limit Reached"}
+        if push.error is not None:
+            last = {"errorMessage": _body_of(push.error)}
+        await response.write((",\n" + _dumps(last) + "]\n").encode())
     except ConnectionError:
         pass  # the client went away: the query ends, as on a cancel (which goes on up)
     finally:
@@ -209,6 +221,8 @@ async def query_stream(request: web.Request) -> web.StreamResponse:
         await response.write(framed(header, True))
         async for row in push.rows(_gone(request)):
             await response.write(framed(row, False))
+        if push.error is not None:  # ksqlDB's error object, the stream's last item
+            await response.write(framed(_body_of(push.error), False))
         await response.write(closer)
     except ConnectionError:
         pass  # the client went away: the query ends, as on a cancel (which goes on up)

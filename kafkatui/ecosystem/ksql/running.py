@@ -15,6 +15,7 @@ from typing import Any
 
 from kafkatui.backends.base import LATEST_TIMESTAMP, Backend
 from kafkatui.ecosystem.ksql.compiler import Plan
+from kafkatui.ecosystem.ksql.errors import ErrorCode, KsqlError
 from kafkatui.ecosystem.streams.runtime import KafkaStreams
 
 DONE = object()
@@ -72,6 +73,9 @@ class PushQuery:
     queue: asyncio.Queue[Any] = field(default_factory=asyncio.Queue)
     streams: KafkaStreams | None = None
     emitted: int = 0
+    topics: frozenset[str] = frozenset()  # the topics it reads: one deleted ends it
+    # Why it ended, when not by its LIMIT or a close: what the client is told last.
+    error: KsqlError | None = None
     _closing: asyncio.Future[None] | None = None
 
     def offer(self, key: Any, row: dict[str, Any] | None, timestamp: int) -> None:
@@ -94,20 +98,45 @@ class PushQuery:
         """The rows until the LIMIT or `close`; with `gone`, also until it says the
         reader went away (checked every `poll_s` while no row comes): aiohttp does not
         cancel a handler whose client disconnected, and a query with no new rows would
-        otherwise wait for one forever, its transient topics kept."""
+        otherwise wait for one forever, its transient topics kept. Also until a topic it
+        reads is gone, then with `error` set."""
         while True:
-            if gone is None:
-                item = await self.queue.get()
-            else:
-                try:
-                    item = await asyncio.wait_for(self.queue.get(), poll_s)
-                except TimeoutError:
-                    if gone():
-                        return
-                    continue
+            try:
+                item = await asyncio.wait_for(self.queue.get(), poll_s)
+            except TimeoutError:
+                if gone is not None and gone():
+                    return
+                self.error = self.error or self._source_missing()
+                if self.error is not None:
+                    return
+                continue
             if item is DONE:
                 return
             yield item
+
+    def _source_missing(self) -> KsqlError | None:
+        """A topic it reads deleted (a DROP … DELETE TOPIC, a lesson's reset): Kafka
+        Streams' MissingSourceTopicException ends the application, and ksqlDB the push
+        query with it, its client told why (a server error, 50000)."""
+        if self.streams is None or not self.topics:
+            return None
+        present = set(self.streams.backend.topic_names())
+        missing = sorted(self.topics - present)
+        return self.missing_error(missing) if missing else None
+
+    def missing_error(self, topics: list[str]) -> KsqlError:
+        return KsqlError(
+            f"Query {self.query_id} terminated: MissingSourceTopicException: One or more source "
+            f"topics were missing during rebalance (topic {', '.join(topics)} does not exist any more)",
+            ErrorCode.SERVER_ERROR,
+        )
+
+    def fail(self, error: KsqlError) -> None:
+        """End the rows with `error` (the engine deleted a topic it reads: a poll could
+        miss a topic made again at once, as a lesson's reset does)."""
+        if self.error is None:
+            self.error = error
+            self.queue.put_nowait(DONE)
 
     async def close(self) -> None:
         """End the query and clean up after it; every caller returns only once that is

@@ -375,6 +375,8 @@ class KsqlPanel(Panel):
                 )
             elif isinstance(error, KsqlDown):
                 self._status(str(error))
+            else:  # the server ended the query: why, where a refusal shows
+                self._ended(error)
         finally:
             if not answered.done():
                 answered.cancel()
@@ -436,6 +438,15 @@ class KsqlPanel(Panel):
     def _clear_error(self) -> None:
         self.error = None
         self.query_one("#ksql-error").display = False
+
+    def _ended(self, error: KsqlRefused) -> None:
+        """A push query ksqlDB ended with an error (its source dropped): the rows so far
+        stay, the message shows where a refusal does."""
+        self.error = error
+        widget = self.query_one("#ksql-error", Static)
+        widget.update(Text(f"{error.name}: {error.message}", style="bold red"))
+        widget.display = True
+        self._status(f"{self._counted()} · the query ended: {error.name}")
 
     def _refused(self, text: str, offset: int, error: KsqlRefused) -> None:
         """ksqlDB's message with the statement's line under it and a caret where it

@@ -104,7 +104,11 @@ class KsqlClient:
                     raise _refusal(response.status_code, await response.aread())
                 async for line in response.aiter_lines():
                     if line.strip():
-                        yield json.loads(line)
+                        item = json.loads(line)
+                        if isinstance(item, dict) and "error_code" in item:
+                            # ksqlDB ended the query (a source topic deleted…): its last item
+                            raise KsqlRefused(int(item["error_code"]), str(item.get("message", "")))
+                        yield item
         except httpx.TransportError as error:
             raise self._down(error) from None
 

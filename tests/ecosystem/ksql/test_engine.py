@@ -276,3 +276,46 @@ async def test_a_table_aggregate_follows_updates_and_deletes_on_the_cluster(serv
         assert any(t.endswith("-Aggregate-GroupBy-repartition") for t in topics)
     finally:
         await engine.close()
+
+
+async def test_a_session_changelog_of_the_previous_layout_is_refused_naming_its_store(
+    served: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A session-windowed table whose store's changelog holds a record of kafkatui's
+    previous layout (the key as JSON, every session of it in one value): after a restart
+    its query does not start, and the command's status and the log name the store and
+    its changelog, instead of the restore failing inside Streams."""
+    table = (
+        "CREATE TABLE visits AS SELECT client_id, COUNT(*) AS n FROM sales "
+        "WINDOW SESSION (10 SECONDS) GROUP BY client_id;"
+    )
+    engine = KsqlEngine(served.backend, commit_interval_ms=100)
+    await engine.start()
+    await run(engine, SALES + table)
+    await sell(engine, ("s1", "c1", 1.0))
+    await engine.close()
+    [changelog] = [
+        t for t in served.backend.topic_names(include_internal=True)
+        if t.endswith("-Aggregate-Aggregate-Materialize-changelog")
+    ]  # fmt: skip
+    producer = served.backend.producer(ProducerConfig(acks="all", linger_ms=0))
+    try:
+        await producer.send_and_wait(changelog, b"[[0, 5000, [2]]]", key=b'"c2"')
+    finally:
+        await producer.close()
+
+    again = KsqlEngine(served.backend, commit_interval_ms=100)
+    await again.start()
+    try:
+        assert "CTAS_VISITS_1" not in again.running and "VISITS" not in again.metastore.sources
+        status, message = again.command_statuses["table/`VISITS`/create"]
+        assert status == "ERROR"
+        assert message.startswith("Query CTAS_VISITS_1 cannot start: its session store ")
+        assert f"Aggregate-Aggregate-Materialize (changelog {changelog})" in message
+        assert any("previous session-window layout" in r.getMessage() for r in caplog.records)
+        # Made again, its new query starts, in a store of its own.
+        [created] = await run(again, table)
+        assert created["commandStatus"]["status"] == "SUCCESS"
+        assert created["commandStatus"]["queryId"] in again.running
+    finally:
+        await again.close()

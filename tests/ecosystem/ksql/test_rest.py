@@ -311,3 +311,35 @@ async def test_a_pull_query_on_a_table_made_by_a_join(api: Ksql) -> None:
     await api.served.produce("clients", [(b"c2", None)])  # a tombstone: the inner join loses c2
     await pulled("SELECT id FROM client_balances WHERE amount > 0;", [["c1"]])
     await pulled("SELECT * FROM client_balances WHERE id = 'c2';", [])
+
+
+async def test_a_push_query_whose_source_is_dropped_ends_with_ksqldbs_error(api: Ksql) -> None:
+    """DROP … DELETE TOPIC under a running push query: /query-stream's last item and
+    /query's terminal `errorMessage` row are ksqlDB's server error (50000) naming Kafka
+    Streams' MissingSourceTopicException, and the query is cleaned up as on a close."""
+    await api.ksql(SALES)
+    got: dict[str, list[str]] = {"/query-stream": [], "/query": []}
+    sql = "SELECT id, price FROM sales EMIT CHANGES;"
+
+    async def read(path: str) -> None:
+        body = {"sql": sql} if path == "/query-stream" else {"ksql": sql}
+        async with api.client.stream("POST", path, json=body) as response:
+            async for line in response.aiter_lines():
+                if line.strip():
+                    got[path].append(line)
+
+    readers = [asyncio.create_task(read(path)) for path in got]
+    # (/query's header has no line end of its own: the next row's brings it.)
+    await until(lambda: len(api.service.engine.push_queries) == 2, "both queries running")
+    await api.ksql("DROP STREAM sales DELETE TOPIC;")
+    await asyncio.wait_for(asyncio.gather(*readers), 30)
+    stream_error = json.loads(got["/query-stream"][-1])
+    assert stream_error["@type"] == "generic_error" and stream_error["error_code"] == 50000
+    assert "MissingSourceTopicException" in stream_error["message"]
+    assert "topic sales" in stream_error["message"]
+    last = json.loads(got["/query"][-1].removeprefix(",").removesuffix("]"))
+    assert last["errorMessage"]["error_code"] == 50000
+    assert "MissingSourceTopicException" in last["errorMessage"]["message"]
+    await until(lambda: not api.service.engine.push_queries, "both queries closed")
+    transient = [t for t in api.served.backend.topic_names(include_internal=True) if "transient" in t]
+    assert transient == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from kafkatui.backends.base import ProduceRequest
 from kafkatui.tui.app import KafkaTuiApp
 from kafkatui.tui.screens.confirm import ConfirmScreen
@@ -263,3 +265,17 @@ async def test_a_cluster_that_cannot_open_ends_with_one_clear_line(tmp_path, cap
         assert "Traceback" not in err
     finally:
         await holder.close()
+
+
+async def test_start_up_objects_leave_the_collectors_way_until_exit() -> None:
+    """A full collection walks every tracked object: start-up's are frozen (gc.freeze)
+    once the workbench stands, so one no longer stalls a frame; exit unfreezes them."""
+    app = make_app(sales)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(app, pilot)
+        frozen = gc.get_freeze_count()
+        assert frozen > 10_000
+        await pilot.press("3")  # a panel's work after start-up stays collectable
+        await pilot.pause()
+        assert gc.get_freeze_count() <= frozen  # (frozen objects still die by refcount)
+    assert gc.get_freeze_count() == 0

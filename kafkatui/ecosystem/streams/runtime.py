@@ -44,7 +44,11 @@ from kafkatui.ecosystem.streams.metadata import (
 from kafkatui.ecosystem.streams.partition_group import PartitionGroup
 from kafkatui.ecosystem.streams.protocol import LATEST_OFFSET, AssignmentInfo, SubscriptionInfo
 from kafkatui.ecosystem.streams.queries import ReadOnlyKeyValueStore, ReadOnlyWindowStore
-from kafkatui.ecosystem.streams.registry_serdes import close_registry_serdes, configure_registry_serdes
+from kafkatui.ecosystem.streams.registry_serdes import (
+    close_registry_serdes,
+    configure_registry_serdes,
+    prefetch_store_record,
+)
 from kafkatui.ecosystem.streams.serdes import Serde
 from kafkatui.ecosystem.streams.standby import StandbyTask, StandbyUpdater
 from kafkatui.ecosystem.streams.state import TaskState, process_id
@@ -168,7 +172,7 @@ class KafkaStreams:
             self.topology, self.config, self.backend, self._isolation, on_error=self._global_failed
         )
         await self.global_thread.start()  # global stores complete before any task runs
-        self._prefetch = await configure_registry_serdes(self.topology, self.config)
+        self._prefetch = await configure_registry_serdes(self.topology, self.config, self._resolve)
         app = self.config.application_id
         self.process_id = process_id(self.config.state_dir, app)
         # Kafka's client.id default, and its threads' clients' ids (StreamThread#getConsumerClientId).
@@ -619,6 +623,7 @@ class KafkaStreams:
                     if r.offset >= end:
                         position = end
                         continue
+                    await prefetch_store_record(store, r.key, r.value)
                     store.restore(bytes(r.key), None if r.value is None else bytes(r.value))
                     self.restored[name] += 1
                     position = r.offset + 1

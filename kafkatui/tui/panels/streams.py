@@ -36,7 +36,7 @@ from kafkatui.tui.widgets.tables import Row, show_rows
 
 NO_APPLICATIONS = (
     "No Streams applications yet. Press n to start a bundled example here (word count, "
-    "average price per client, enrichment join), or run one beside the workbench:\n"
+    "average price per client, enrichment join, clicks per minute), or run one beside the workbench:\n"
     "  kafkatui streams run kafkatui.ecosystem.streams.examples.word_count"
 )
 NOT_HERE = (
@@ -90,7 +90,7 @@ class StreamsPanel(Panel):
         *Panel.BINDINGS,
         Binding(
             "n", "start", "Start example", id="streams.start",
-            tooltip="Start a bundled example (word count, sales average, enrichment) in the workbench",
+            tooltip="Start a bundled example (word count, sales average, enrichment, clicks) here",
         ),
         Binding(
             "x", "stop", "Stop", id="streams.stop",

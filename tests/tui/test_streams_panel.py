@@ -7,6 +7,7 @@ with group.initial.rebalance.delay.ms=0, Kafka's development setting."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
@@ -17,12 +18,12 @@ from kafkatui.backends.base import Backend, ProduceRequest
 from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.common.clock import ManualClock
 from kafkatui.ecosystem.streams.local import forget
-from kafkatui.ecosystem.streams.runtime import NOT_RUNNING, RUNNING
+from kafkatui.ecosystem.streams.runtime import NOT_RUNNING, PENDING_SHUTDOWN, RUNNING
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.server.config import BrokerDefaults
 from kafkatui.tui.app import KafkaTuiApp
 from kafkatui.tui.config import Settings
-from kafkatui.tui.panels.streams import NO_APPLICATIONS, NOT_HERE, StreamsPanel
+from kafkatui.tui.panels.streams import NO_APPLICATIONS, NOT_HERE, STOPPING, StreamsPanel
 from kafkatui.tui.panels.streams_start import StartExampleScreen
 from tests.tui.conftest import SIZE, make_remote_app
 from tests.tui.conftest import until as until_real
@@ -153,10 +154,32 @@ async def test_start_the_word_count_on_another_topic_watch_it_and_stop_it() -> N
         await until(pilot, lambda: bool(seen.rates), "a records/s sample", rounds=1000)
         assert seen.total == streams.metrics()["process-total"] == 9 and sum(seen.rates) <= 9
 
+        # The stop runs in a worker: while its last commit is held up the workbench goes on
+        # answering, the application shows as stopping and cannot be stopped twice.
+        release = asyncio.Event()
+        commit = streams.commit
+
+        async def slow_commit() -> None:
+            await release.wait()
+            await commit()
+
+        streams.commit = slow_commit  # type: ignore[method-assign]
         await pilot.press("x")
+        await until(pilot, lambda: streams.state == PENDING_SHUTDOWN, "stopping")
+        await panel.refresh_data()
+        assert rows(app, "#streams-apps")[0][4] == STOPPING
+        assert shown(app, "#streams-local").startswith(f"Here: PENDING_SHUTDOWN · {STOPPING}")
+        assert panel.unavailable("stop") == "wc-panel is stopping"
+        await pilot.press("x")  # ignored, not a second close
+        await pilot.press("n")  # the workbench still answers keys: the start dialog opens
+        await until(pilot, lambda: isinstance(app.screen, StartExampleScreen), "the start dialog")
+        await pilot.press("escape")
+        assert streams.state == PENDING_SHUTDOWN
+        release.set()
         await until(pilot, lambda: streams.state == NOT_RUNNING, "stopped")
         await panel.refresh_data()
         assert rows(app, "#streams-apps")[0][:3] == ["wc-panel", "Empty", "0"]
+        assert {r[4] for r in rows(app, "#streams-inputs")} == {"0"}  # the held-up commit went through
         assert rows(app, "#streams-apps")[0][4] == NOT_RUNNING
         assert panel.unavailable("stop") == "wc-panel is not running"
         # Started again under the same id: the counts carry on (its state and checkpoint kept).

@@ -35,6 +35,10 @@ class StreamsConfig:
     acceptable_recovery_lag: int = 10_000
     max_warmup_replicas: int = 2
     probing_rebalance_interval_ms: int = 600_000
+    # How long a task with several input partitions waits for one that has nothing
+    # buffered before it processes the others out of timestamp order (KIP-353, KIP-695):
+    # 0 waits only for records known to be on the broker, -1 never waits.
+    max_task_idle_ms: int = 0
 
     @classmethod
     def of(cls, config: dict[str, Any]) -> StreamsConfig:
@@ -43,7 +47,7 @@ class StreamsConfig:
             "default.value.serde", "default.deserialization.exception.handler", "replication.factor",
             "num.stream.threads", "num.standby.replicas", "application.server", "session.timeout.ms",
             "heartbeat.interval.ms", "max.poll.interval.ms", "client.id", "acceptable.recovery.lag",
-            "max.warmup.replicas", "probing.rebalance.interval.ms",
+            "max.warmup.replicas", "probing.rebalance.interval.ms", "max.task.idle.ms",
         }  # fmt: skip
         unknown = sorted(set(config) - known)
         if unknown:
@@ -82,6 +86,9 @@ class StreamsConfig:
         ):  # fmt: skip
             if warmup[name] < least:
                 raise ValueError(f"Invalid value {warmup[name]} for configuration {name}: at least {least}")
+        idle = int(config.get("max.task.idle.ms", 0))
+        if idle < -1:
+            raise ValueError(f"Invalid value {idle} for configuration max.task.idle.ms: -1 or more")
         server = config.get("application.server") or None
         if server is not None and not str(server).rpartition(":")[2].isdigit():
             raise ValueError(f"Invalid value {server} for configuration application.server: it is host:port")
@@ -107,4 +114,5 @@ class StreamsConfig:
             acceptable_recovery_lag=warmup["acceptable.recovery.lag"],
             max_warmup_replicas=warmup["max.warmup.replicas"],
             probing_rebalance_interval_ms=warmup["probing.rebalance.interval.ms"],
+            max_task_idle_ms=idle,
         )

@@ -50,7 +50,7 @@ class JoinWindowStore(KeyValueStore):
         raw = window_store_key(prefix, timestamp, self._seqnum)
         self._entries[raw] = (Windowed(key, TimeWindow(timestamp, timestamp)), value)
         self._by_key.setdefault(prefix, set()).add(raw)
-        self._changed(raw, self.value_serde.serialize(self.name, value))
+        self._changed(raw, self.value_serde.serialize(self.topic, value))
         if horizon >= self._next_expiry:
             self._expire(horizon)
 
@@ -83,8 +83,8 @@ class JoinWindowStore(KeyValueStore):
             self._unindex(raw_key)
             return
         timestamp, seqnum = struct.unpack(">qi", raw_key[-12:])
-        key = self.key_serde.deserialize(self.name, raw_key[:-12])
-        value = self.value_serde.deserialize(self.name, raw_value)
+        key = self.key_serde.deserialize(self.topic, raw_key[:-12])
+        value = self.value_serde.deserialize(self.topic, raw_value)
         self._entries[raw_key] = (Windowed(key, TimeWindow(timestamp, timestamp)), value)
         self._by_key.setdefault(raw_key[:-12], set()).add(raw_key)
         self.observed = max(self.observed, timestamp)

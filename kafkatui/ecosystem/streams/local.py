@@ -42,6 +42,7 @@ EXAMPLES: tuple[Example, ...] = (
     ),
     Example("sales", f"{_PACKAGE}.sales", "average price per client of JSON sales", "sales"),
     Example("enrichment", f"{_PACKAGE}.enrichment", "sales joined with the clients table", "sales"),
+    Example("clicks", f"{_PACKAGE}.clicks", "clicks per user per minute, final counts", "clicks"),
 )
 
 

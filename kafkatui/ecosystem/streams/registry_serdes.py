@@ -13,7 +13,7 @@ fetched once; ids never change). What reaches `deserialize` is then always cache
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from kafkatui.ecosystem.registry.schemas import ParsedSchema, SchemaType, parse_schema
@@ -22,6 +22,7 @@ from kafkatui.ecosystem.serde.client import RegistryClient, RegistryClientError
 from kafkatui.ecosystem.serde.codecs import Deserializer, Serializer, ValueRefused
 from kafkatui.ecosystem.streams.config import StreamsConfig
 from kafkatui.ecosystem.streams.serdes import SerializationError
+from kafkatui.ecosystem.streams.task import store_topic
 from kafkatui.ecosystem.streams.topology import SinkNode, SourceNode, Topology
 
 
@@ -145,21 +146,55 @@ def registry_serdes(
     return found
 
 
+def store_registry_serdes(
+    topology: Topology, config: StreamsConfig, resolve: Callable[[str], str]
+) -> list[tuple[str, RegistrySerde]]:
+    """(topic, serde) for every registry serde of a state store, with the topic the
+    store calls it with (task.py's `store_topic`: its changelog)."""
+    found = []
+    for sub in topology.global_subtopologies() + topology.subtopologies():
+        for name in sorted(sub.stores):
+            builder = topology.stores[name]
+            for serde in (
+                builder.key_serde or config.default_key_serde,
+                builder.value_serde or config.default_value_serde,
+            ):
+                if isinstance(serde, RegistrySerde):
+                    found.append((store_topic(sub, name, resolve), serde))
+    return found
+
+
 async def configure_registry_serdes(
-    topology: Topology, config: StreamsConfig
+    topology: Topology, config: StreamsConfig, resolve: Callable[[str], str]
 ) -> dict[str, list[tuple[RegistrySerde, bool]]]:
-    """Configure every registry serde of the topology's sources and sinks; source topic ->
-    (serde, is_key) to prefetch."""
+    """Configure every registry serde of the topology's sources, sinks and stores, on
+    the topics as named on the cluster (a repartition topic is `<application.id>-…`);
+    source topic -> (serde, is_key) to prefetch. A store's writer registers its schema
+    under its changelog's subject, as Kafka Streams with Confluent's serdes does; one
+    given no schema is left to fail at its first write, naming the topic."""
     prefetch: dict[str, list[tuple[RegistrySerde, bool]]] = {}
     for node, serde, is_key in registry_serdes(topology, config):
         if isinstance(node, SinkNode):
-            await serde.configure([node.topic], writes=True)
+            await serde.configure([resolve(node.topic)], writes=True)
         else:
             for topic in node.topics:
-                prefetch.setdefault(topic, []).append((serde, is_key))
+                prefetch.setdefault(resolve(topic), []).append((serde, is_key))
+    for topic, serde in store_registry_serdes(topology, config, resolve):
+        if serde.schema is not None:
+            await serde.configure([topic], writes=True)
     return prefetch
 
 
+async def prefetch_store_record(store: Any, key: bytes | None, value: bytes | None) -> None:
+    """Before a changelog record is restored into `store`: the schemas it names, fetched
+    (a window or session store's key carries its window after the framed key)."""
+    for serde, data in ((store.key_serde, key), (store.value_serde, value)):
+        if isinstance(serde, RegistrySerde):
+            await serde.prefetch(data)
+
+
 async def close_registry_serdes(topology: Topology, config: StreamsConfig) -> None:
-    for _, serde, _ in registry_serdes(topology, config):
+    serdes = {id(serde): serde for _, serde, _ in registry_serdes(topology, config)}
+    serdes |= {id(serde): serde for _, serde in store_registry_serdes(topology, config, lambda t: t)}
+    for serde in serdes.values():
         await serde.close()

@@ -41,9 +41,14 @@ from kafkatui.ecosystem.streams.metadata import (
     key_query_metadata,
     streams_metadata,
 )
+from kafkatui.ecosystem.streams.partition_group import PartitionGroup
 from kafkatui.ecosystem.streams.protocol import LATEST_OFFSET, AssignmentInfo, SubscriptionInfo
 from kafkatui.ecosystem.streams.queries import ReadOnlyKeyValueStore, ReadOnlyWindowStore
-from kafkatui.ecosystem.streams.registry_serdes import close_registry_serdes, configure_registry_serdes
+from kafkatui.ecosystem.streams.registry_serdes import (
+    close_registry_serdes,
+    configure_registry_serdes,
+    prefetch_store_record,
+)
 from kafkatui.ecosystem.streams.serdes import Serde
 from kafkatui.ecosystem.streams.standby import StandbyTask, StandbyUpdater
 from kafkatui.ecosystem.streams.state import TaskState, process_id
@@ -57,6 +62,10 @@ log = logging.getLogger(__name__)
 CREATED, REBALANCING, RUNNING, PENDING_SHUTDOWN, NOT_RUNNING, ERROR = (
     "CREATED", "REBALANCING", "RUNNING", "PENDING_SHUTDOWN", "NOT_RUNNING", "ERROR",
 )  # fmt: skip
+
+
+MAX_POLL_RECORDS = 1000  # the stream thread's consumer's max.poll.records (Kafka's default)
+BUFFERED_RECORDS_PER_PARTITION = 1000  # buffered.records.per.partition, Kafka's default
 
 
 class KafkaStreams:
@@ -73,6 +82,7 @@ class KafkaStreams:
         self._resolve = resolver(self.config.application_id, topology)
         self._states: dict[str, TaskState] = {}
         self._by_partition: dict[tuple[str, int], StreamTask] = {}
+        self._groups: dict[str, PartitionGroup] = {}  # task id -> its buffer, if several partitions
         self._consumed: dict[tuple[str, int], int] = {}
         self.committed: dict[tuple[str, int], int] = {}  # input offsets this instance committed
         self._written: dict[tuple[str, int], int] = {}  # changelog partition -> next offset acknowledged
@@ -162,7 +172,7 @@ class KafkaStreams:
             self.topology, self.config, self.backend, self._isolation, on_error=self._global_failed
         )
         await self.global_thread.start()  # global stores complete before any task runs
-        self._prefetch = await configure_registry_serdes(self.topology, self.config)
+        self._prefetch = await configure_registry_serdes(self.topology, self.config, self._resolve)
         app = self.config.application_id
         self.process_id = process_id(self.config.state_dir, app)
         # Kafka's client.id default, and its threads' clients' ids (StreamThread#getConsumerClientId).
@@ -185,7 +195,7 @@ class KafkaStreams:
         self.consumer = self.backend.consumer(
             ConsumerConfig(
                 group_id=app, client_id=f"{self.thread_client_id}-consumer", enable_auto_commit=False,
-                auto_offset_reset="earliest", max_poll_records=1000, fetch_max_wait_ms=100,
+                auto_offset_reset="earliest", max_poll_records=MAX_POLL_RECORDS, fetch_max_wait_ms=100,
                 isolation_level=self._isolation,
             )
         )  # fmt: skip
@@ -263,11 +273,13 @@ class KafkaStreams:
                     task = self._by_partition.get((r.topic, r.partition))
                     if task is None:  # not ours any more
                         continue
-                    task.process(r.topic, r.partition, r.offset, r.timestamp, r.key, r.value, r.headers)
-                    if task.skipped:
-                        self.skipped.extend(task.skipped)
-                        task.skipped.clear()
-                    self._consumed[(r.topic, r.partition)] = r.offset + 1
+                    group = self._groups.get(task.id)
+                    if group is None:  # one input partition: nothing to interleave
+                        self._process(task, r)
+                    else:
+                        group.add((r.topic, r.partition), r)
+                if self._groups:
+                    self._process_buffered(records)
                 for task in self.tasks.values():
                     task.punctuate_wall_clock()
                 await self._send()
@@ -286,6 +298,34 @@ class KafkaStreams:
             log.debug("stream thread of %s died: %s", self.config.application_id, error)
         finally:
             await self._release(clean)
+
+    def _process(self, task: StreamTask, r: Any) -> None:
+        task.process(r.topic, r.partition, r.offset, r.timestamp, r.key, r.value, r.headers)
+        if task.skipped:
+            self.skipped.extend(task.skipped)
+            task.skipped.clear()
+        self._consumed[(r.topic, r.partition)] = r.offset + 1
+
+    def _process_buffered(self, polled: list[Any]) -> None:
+        """The tasks with several input partitions, each taking its records lowest
+        timestamp first while its PartitionGroup is ready (partition_group.py). A
+        partition counts as caught up (Kafka: its fetched lag is 0) when this poll brought
+        nothing of it and the consumer handed out all it had fetched; or when another of
+        the task's queues is full, where Kafka would pause that partition
+        (`buffered.records.per.partition`) and learn the lag at the next fetch: without a
+        pause here, waiting on would buffer without bound."""
+        seen = {(r.topic, r.partition) for r in polled}
+        drained = len(polled) < MAX_POLL_RECORDS
+        now = self.backend.clock.now_ms()
+        for task_id, group in self._groups.items():
+            task = self.tasks[task_id]
+            full = any(len(q) >= BUFFERED_RECORDS_PER_PARTITION for q in group.queues.values())
+
+            def caught_up(tp: tuple[str, int]) -> bool:
+                return tp not in seen and (drained or full)  # noqa: B023 - used at once
+
+            while group.ready(now, caught_up):
+                self._process(task, group.next())
 
     async def _poll(self) -> list[Any]:
         """The consumer's poll (100 ms of the backend's clock), cut short by close(): on a
@@ -317,6 +357,7 @@ class KafkaStreams:
         self.standbys.clear()
         await self.global_thread.close()
         self.tasks.clear()
+        self._groups.clear()
         self._states.clear()
         with contextlib.suppress(Exception):
             await self.membership.leave()
@@ -450,6 +491,7 @@ class KafkaStreams:
 
     async def _close_task(self, task_id: str) -> None:
         task = self.tasks.pop(task_id)
+        self._groups.pop(task_id, None)
         self._retire(task)
         await self._states.pop(task_id).close()
         for key in [k for k, t in self._by_partition.items() if t is task]:
@@ -471,6 +513,8 @@ class KafkaStreams:
         # A partition starts at the group's committed offset unless its task went on here
         # (a task closed without a commit, as a dropped member's, must not skip what it
         # read since): positions forgotten, then the kept ones sought.
+        for group in self._groups.values():  # read again from what was processed
+            group.clear()
         self.consumer.assign([])
         self.consumer.assign([TopicPartition(*tp) for tp in partitions])
         for tp, offset in kept.items():
@@ -538,6 +582,9 @@ class KafkaStreams:
             handler=config.deserialization_handler,
         )  # fmt: skip
         self.tasks[task_id].global_stores = self.global_thread.stores
+        inputs = [(topic, partition) for topic in self.tasks[task_id].sources]
+        if len(inputs) > 1:
+            self._groups[task_id] = PartitionGroup(inputs, config.max_task_idle_ms)
 
     async def _restore(
         self, store: Any, topic: str, partition: int, checkpoint: dict[tuple[str, int], int]
@@ -576,6 +623,7 @@ class KafkaStreams:
                     if r.offset >= end:
                         position = end
                         continue
+                    await prefetch_store_record(store, r.key, r.value)
                     store.restore(bytes(r.key), None if r.value is None else bytes(r.value))
                     self.restored[name] += 1
                     position = r.offset + 1

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from kafkatui.backends.base import EARLIEST_TIMESTAMP, Backend, ConsumerClient
 from kafkatui.common.clients import ConsumerConfig, TopicPartition
+from kafkatui.ecosystem.streams.registry_serdes import prefetch_store_record
 from kafkatui.ecosystem.streams.state import TaskState
 from kafkatui.ecosystem.streams.stores import KeyValueStore
 
@@ -104,6 +105,7 @@ class StandbyUpdater:
         for r in await self._reader().poll(0):
             task = self._owner.get((r.topic, r.partition))
             if task is not None:
+                await prefetch_store_record(task.by_topic[r.topic], r.key, r.value)
                 task.apply(r.topic, r.offset, r.key, r.value)
                 applied += 1
         return applied

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from kafkatui.ecosystem.streams.registry_serdes import prefetch_store_record
 from kafkatui.ecosystem.streams.stores import KeyValueStore
 
 SCHEMA = """
@@ -45,6 +46,7 @@ class TaskState:
         async with self._db.execute("SELECT store, key, value FROM entries") as rows:
             async for store, key, value in rows:
                 if store in stores:
+                    await prefetch_store_record(stores[store], key, value)  # registry serdes' schemas
                     stores[store].restore(bytes(key), bytes(value))
                     loaded += 1
         return loaded

@@ -28,6 +28,10 @@ class KeyValueStore:
         self._entries: dict[bytes, tuple[Any, Any]] = {}
         self.dirty: dict[bytes, bytes | None] = {}  # what SQLite has not seen yet
         self._changelog: ChangeSink | None = None
+        # The topic its serdes are called with: Kafka's StateSerdes use the changelog
+        # topic's name (the source topic's for a global store), so a registry serde's
+        # subject is `<application.id>-<store>-changelog-value`. Set by the task.
+        self.topic = name
 
     def attach(self, changelog: ChangeSink | None) -> None:
         self._changelog = changelog if self.logged else None
@@ -38,7 +42,7 @@ class KeyValueStore:
             self._changelog(raw_key, raw_value)
 
     def _raw(self, key: Any) -> bytes:
-        raw = self.key_serde.serialize(self.name, key)
+        raw = self.key_serde.serialize(self.topic, key)
         if raw is None:
             raise ValueError(f"store {self.name} cannot hold a null key")
         return raw
@@ -55,7 +59,7 @@ class KeyValueStore:
             self._changed(raw, None)
             return
         self._entries[raw] = (key, value)
-        self._changed(raw, self.value_serde.serialize(self.name, value))
+        self._changed(raw, self.value_serde.serialize(self.topic, value))
 
     def put_if_absent(self, key: Any, value: Any) -> Any:
         current = self.get(key)
@@ -87,8 +91,8 @@ class KeyValueStore:
         if raw_value is None:
             self._entries.pop(raw_key, None)
         else:
-            key = self.key_serde.deserialize(self.name, raw_key)
-            self._entries[raw_key] = (key, self.value_serde.deserialize(self.name, raw_value))
+            key = self.key_serde.deserialize(self.topic, raw_key)
+            self._entries[raw_key] = (key, self.value_serde.deserialize(self.topic, raw_value))
 
 
 def window_store_key(raw_key: bytes, start: int, seqnum: int = 0) -> bytes:
@@ -121,7 +125,7 @@ class WindowStore(KeyValueStore):
             self._changed(raw, None)
             return
         self._entries[raw] = (Windowed(key, TimeWindow(window_start, window_start + self.size_ms)), value)
-        self._changed(raw, self.value_serde.serialize(self.name, value))
+        self._changed(raw, self.value_serde.serialize(self.topic, value))
 
     def fetch(self, key: Any, window_start: int) -> Any:
         found = self._entries.get(window_store_key(self._raw(key), window_start))
@@ -151,9 +155,9 @@ class WindowStore(KeyValueStore):
             self._entries.pop(raw_key, None)
             return
         start = struct.unpack(">q", raw_key[-12:-4])[0]
-        key = self.key_serde.deserialize(self.name, raw_key[:-12])
+        key = self.key_serde.deserialize(self.topic, raw_key[:-12])
         windowed = Windowed(key, TimeWindow(start, start + self.size_ms))
-        self._entries[raw_key] = (windowed, self.value_serde.deserialize(self.name, raw_value))
+        self._entries[raw_key] = (windowed, self.value_serde.deserialize(self.topic, raw_value))
 
 
 @dataclass

@@ -33,6 +33,14 @@ HANDLERS = {
 }
 
 
+def store_topic(sub: Subtopology, store: str, resolve: Callable[[str], str]) -> str:
+    """The topic a store's serdes are called with: its changelog, or for a global store
+    the topic it is read from (which is its changelog in Kafka)."""
+    if sub.is_global:
+        return resolve(sorted(sub.source_topics)[0])
+    return resolve(f"{store}-changelog")
+
+
 class StreamsError(Exception):
     """Kafka's StreamsException: the application cannot go on."""
 
@@ -116,6 +124,7 @@ class StreamTask:
         self.context = TaskContext(self)
         for store in stores.values():
             changelog = resolve(f"{store.name}-changelog")
+            store.topic = store_topic(sub, store.name, resolve)
             store.attach(self._changelog_sink(changelog))
         nodes = {name: _Node(name) for name in sub.nodes}
         self.sources: dict[str, _Node] = {}

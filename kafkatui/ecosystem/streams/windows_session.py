@@ -44,7 +44,7 @@ class SessionStore(KeyValueStore):
             self._changed(raw, None)
             return
         self._entries[raw] = (key, value)
-        self._changed(raw, self.value_serde.serialize(self.name, value))
+        self._changed(raw, self.value_serde.serialize(self.topic, value))
 
     def remove(self, key: Windowed) -> None:
         self.put(key, None)
@@ -85,8 +85,8 @@ class SessionStore(KeyValueStore):
             self._entries.pop(raw_key, None)
             return
         end, start = struct.unpack(">qq", raw_key[-16:])
-        windowed = Windowed(self.key_serde.deserialize(self.name, raw_key[:-16]), TimeWindow(start, end))
-        self._entries[raw_key] = (windowed, self.value_serde.deserialize(self.name, raw_value))
+        windowed = Windowed(self.key_serde.deserialize(self.topic, raw_key[:-16]), TimeWindow(start, end))
+        self._entries[raw_key] = (windowed, self.value_serde.deserialize(self.topic, raw_value))
 
 
 def session_store(

@@ -36,13 +36,14 @@ from kafkatui.tui.widgets.tables import Row, show_rows
 
 NO_APPLICATIONS = (
     "No Streams applications yet. Press n to start a bundled example here (word count, "
-    "average price per client, enrichment join), or run one beside the workbench:\n"
+    "average price per client, enrichment join, clicks per minute), or run one beside the workbench:\n"
     "  kafkatui streams run kafkatui.ecosystem.streams.examples.word_count"
 )
 NOT_HERE = (
     "Not running in this process: its topology is known where it runs "
     "(`kafkatui streams describe APP` prints it)."
 )
+STOPPING = "stopping…"  # while close() commits, writes the stores and leaves the group
 APP_COLUMNS = ("Application", "State", "Members", "Lag", "Here")
 MEMBER_COLUMNS = ("Member", "Tasks (or input partitions)")
 INPUT_COLUMNS = ("Topic", "Partition", "Committed", "End", "Lag")
@@ -89,7 +90,7 @@ class StreamsPanel(Panel):
         *Panel.BINDINGS,
         Binding(
             "n", "start", "Start example", id="streams.start",
-            tooltip="Start a bundled example (word count, sales average, enrichment) in the workbench",
+            tooltip="Start a bundled example (word count, sales average, enrichment, clicks) here",
         ),
         Binding(
             "x", "stop", "Stop", id="streams.stop",
@@ -104,6 +105,7 @@ class StreamsPanel(Panel):
         self.runs: dict[str, KafkaStreams] = {}  # started from this panel, by application id
         self.throughput: dict[str, Throughput] = {}
         self._state_root: Path | None = None  # state.dir of the examples run here
+        self.stopping: set[str] = set()  # application ids whose close() is under way
 
     def compose(self) -> ComposeResult:
         yield Static(NO_APPLICATIONS, id="streams-empty", classes="empty")
@@ -217,7 +219,9 @@ class StreamsPanel(Panel):
             state = app.state if app is not None else "joining"
             here: str | Text = "–"
             local = self.runs.get(app_id) or local_instance(app_id)
-            if self._running_here(app_id) is not None:
+            if app_id in self.stopping:
+                here = Text(STOPPING, style="cyan")
+            elif self._running_here(app_id) is not None:
                 here = rate_cell(self.throughput.get(app_id, Throughput()))
             elif local is not None:
                 here = local.state
@@ -285,7 +289,7 @@ class StreamsPanel(Panel):
         m = local.metrics()
         tasks = ", ".join(sorted(local.tasks)) or "none"
         lines = [
-            f"Here: {local.state} · tasks {tasks}",
+            f"Here: {local.state}{f' · {STOPPING}' if app_id in self.stopping else ''} · tasks {tasks}",
             f"processed {m['process-total']:,} · dropped {m['dropped-records-total']:,} · "
             f"restored {sum(local.restored.values()):,} from the changelogs · "
             f"loaded {sum(local.loaded.values()):,} from local state",
@@ -308,6 +312,8 @@ class StreamsPanel(Panel):
     def unavailable(self, action: str) -> str | None:
         if action == "stop" and (self.selected is None or self.selected not in self.runs):
             return "no application started from this panel is selected"
+        if action == "stop" and self.selected in self.stopping:
+            return f"{self.selected} is stopping"
         if action == "stop" and self._running_here(self.selected or "") is None:
             return f"{self.selected} is not running"
         return super().unavailable(action)
@@ -351,13 +357,28 @@ class StreamsPanel(Panel):
             shutil.rmtree(self._state_root / application_id, ignore_errors=True)
         return self._state_root
 
-    @reports_errors
-    async def action_stop(self) -> None:
+    def action_stop(self) -> None:
+        """Stop the selected application in a worker: its close commits, writes its
+        stores and leaves the group, which may take a while (a commit under load, a
+        transaction to end), and the workbench keeps answering meanwhile."""
         app_id = self.selected
         streams = self.runs.get(app_id or "")
-        if app_id is None or streams is None:
+        if app_id is None or streams is None or app_id in self.stopping:
             return
-        await streams.close()
+        self.stopping.add(app_id)
+        self._show()
+        self._stop(app_id, streams)
+
+    @work(group="streams-stop", exit_on_error=False)
+    async def _stop(self, app_id: str, streams: KafkaStreams) -> None:
+        try:
+            await streams.close()
+        except Exception as error:  # close() keeps its own errors; anything else is shown
+            self.report(error)
+        finally:
+            self.stopping.discard(app_id)
+        if not self.is_attached:
+            return  # the workbench closed while it stopped
         summary = streams.summary().splitlines()  # its second line: processed, dropped, restored
         self.app.notify(summary[min(1, len(summary) - 1)].strip(), title=f"Stopped {app_id}")
         self.refresh_soon()

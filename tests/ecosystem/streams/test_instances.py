@@ -107,10 +107,14 @@ async def test_tasks_split_move_stickily_and_survive_a_kill(served: Served, tmp_
 
     # A third instance takes two tasks, one from each: the others keep what they had.
     before = {"a": set(a.tasks), "b": set(b.tasks)}
+    running = {t: task for s in (a, b) for t, task in s.tasks.items()}
     c = instance(served, tmp_path / "c", "c.local:3")
     await c.start()
     await until(lambda: settled(served, a, b, c), "c to join")
     assert set(a.tasks) < before["a"] and set(b.tasks) < before["b"]
+    # What stays on a or b is the same task with the same store, never closed or restored
+    # (the part of KIP-429's cooperative guarantee this runtime gives; see DESIGN.md).
+    assert all(s.tasks[t] is running[t] for s in (a, b) for t in s.tasks)
     assert len(a.tasks) == len(b.tasks) == len(c.tasks) == 2
     assert counts_of(a, b, c) == dict(reference)  # c restored its tasks from the changelog
     assert sum(c.restored.values()) > 0

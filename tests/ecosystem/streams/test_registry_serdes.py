@@ -6,6 +6,7 @@ deserialization handler with its offset."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -104,4 +105,70 @@ async def test_a_streams_app_reads_and_writes_registry_framed_records(
     if kind == "protobuf":  # Confluent's message indexes: Order is the second message, [1]
         assert wire.unframe_protobuf(writer(orders[0])).message_indexes == (1,)
         assert all(d.message == "shop.Total" for d in decoded)
+    await client.close()
+
+
+async def test_internal_topics_take_the_registry_serde_under_their_own_subjects(
+    registry: tuple[Served, str], tmp_path: Path
+) -> None:
+    """Avro through a repartition topic and an aggregate's store: the schema registered
+    under `<app>-<store>-repartition-value` and `<app>-<store>-changelog-value` (Kafka
+    Streams with Confluent's serde), and after a kill the store comes back from its Avro
+    changelog in an instance whose serdes know no schema yet."""
+    served, url = registry
+    await served.backend.create_topic(ORDERS, 2, 1)
+    client = RegistryClient(url)
+    writer = await Serializer.create(client, ORDERS, parse_schema(SchemaType.AVRO, AVRO_IN, {}))
+    orders = [{"item": f"i{n % 3}", "qty": n, "price": 2.0} for n in range(1, 10)]
+    await served.produce(ORDERS, [(str(n).encode(), writer(o)) for n, o in enumerate(orders)])
+    expected: dict[str, float] = {}
+    for o in orders:
+        expected[o["item"]] = expected.get(o["item"], 0.0) + o["qty"] * o["price"]
+
+    def app() -> KafkaStreams:
+        builder = StreamsBuilder()
+        builder.stream(ORDERS, value_serde=AvroSerde(url)).map_values(total).group_by(
+            lambda k, v: v["item"], value_serde=AvroSerde(url, AVRO_OUT)
+        ).aggregate(
+            lambda: {"item": "", "total": 0.0},
+            lambda k, v, agg: {"item": k, "total": agg["total"] + v["total"]},
+            value_serde=AvroSerde(url, AVRO_OUT),
+            store="totals-store",
+        )
+        settings = {"application.id": "avro-totals", "state.dir": str(tmp_path), "commit.interval.ms": 100}
+        return KafkaStreams(builder.build(), settings, served.backend)
+
+    def totals(streams: KafkaStreams) -> dict[str, float]:
+        if streams.error is not None:
+            raise streams.error
+        found = [t.stores["totals-store"] for t in streams.tasks.values() if "totals-store" in t.stores]
+        return {k: v["total"] for store in found for k, v in store.all()}
+
+    streams = app()
+    await streams.start()
+    await until(lambda: totals(streams) == expected, "the totals")
+    repartition = "avro-totals-totals-store-repartition"
+    await until(lambda: served.caught_up(streams, ORDERS, repartition), "both sub-topologies committed")
+    streams.kill()
+    await streams.wait()
+
+    for topic in (repartition, "avro-totals-totals-store-changelog"):
+        registered = await client.latest(f"{topic}-value")
+        assert registered.schema.schema_type is SchemaType.AVRO and "Total" in str(registered.schema)
+        ids = set()
+        for partition in range(2):
+            for r in await served.backend.read_log(topic, partition, 0, 100):
+                ids.add(wire.unframe(bytes(r.value)).schema_id)
+        assert ids == {registered.schema_id}
+
+    # Started again on its state directory (the SQLite files, read through the serde),
+    # then on none: everything from the Avro changelog.
+    for wipe in (False, True):
+        if wipe:
+            shutil.rmtree(tmp_path / "avro-totals")
+        again = app()
+        await again.start()
+        await until(lambda s=again: totals(s) == expected, "the totals back", 30)
+        assert (sum(again.restored.values()) > 0) is wipe
+        await again.close()
     await client.close()

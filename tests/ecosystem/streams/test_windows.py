@@ -89,3 +89,21 @@ def test_window_definitions_are_checked() -> None:
         TimeWindows.of_size_with_no_grace(10).advance_by(11)
     with pytest.raises(ValueError, match="windowed KTable"):
         StreamsBuilder().stream("s").group_by_key().count().suppress(Suppressed.until_window_closes())
+
+
+def test_the_clicks_example_emits_one_final_count_per_user_and_minute() -> None:
+    from kafkatui.ecosystem.streams.examples import clicks
+
+    builder = StreamsBuilder()
+    clicks.topology(builder)
+    driver = TopologyTestDriver(builder.build(), clicks.CONFIG)
+    for user, ts in (("ana", 1_000), ("bob", 5_000), ("ana", 59_000), ("ana", 61_000)):
+        driver.pipe_input(clicks.INPUT, user, "click", ts)
+    # Stream time 61 s < 60 s + 10 s of grace: the first minute may still change.
+    assert driver.read_all(clicks.OUTPUT, Serdes.windowed_text(), Serdes.long()) == []
+    driver.pipe_input(clicks.INPUT, "bob", "late but in grace", 30_000)
+    driver.pipe_input(clicks.INPUT, "ana", "click", 70_000)  # the first minute closes
+    out = [(str(k), v) for k, v in driver.read_all(clicks.OUTPUT, Serdes.windowed_text(), Serdes.long())]
+    assert out == [("[ana@0/60000]", 2), ("[bob@0/60000]", 2)]
+    driver.pipe_input(clicks.INPUT, "bob", "too late", 20_000)  # past the grace: dropped
+    assert driver.metrics()["dropped-records-total"] == 1

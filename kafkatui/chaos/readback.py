@@ -14,8 +14,9 @@ import hashlib
 
 from kafkatui.chaos.history import PartitionState, ReadBack, StoredRecord
 from kafkatui.chaos.workload import TOPIC
+from kafkatui.common.clients import ConsumerConfig
 from kafkatui.common.errors import KafkaError
-from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig
+from kafkatui.engine.clients.consumer import Consumer
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.log.records import read_header
 

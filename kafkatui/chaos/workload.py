@@ -25,9 +25,10 @@ from kafkatui.chaos.history import (
     Transaction,
 )
 from kafkatui.chaos.plan import Client
+from kafkatui.common.clients import ConsumerConfig, ProducerConfig, RecordMetadata, TransactionState
 from kafkatui.common.errors import KafkaError
-from kafkatui.engine.clients.consumer import Consumer, ConsumerConfig
-from kafkatui.engine.clients.producer import Producer, ProducerConfig, RecordMetadata, TransactionState
+from kafkatui.engine.clients.consumer import Consumer
+from kafkatui.engine.clients.producer import Producer
 from kafkatui.engine.cluster import Cluster
 
 TOPIC = "chaos"

@@ -37,10 +37,8 @@ def find_url(ctx: typer.Context, given: str | None) -> str:
     command gets the URL found): --connect-url (here or before the command, or
     $KAFKATUI_CONNECT_URL); else the worker of the kafkatui process that owns the data
     dir (`kafkatui serve`, the workbench), as its lock file records it; else 8083."""
-    from kafkatui.engine.lockfile import CONNECT
-
     opts = options(ctx)
-    url = given or opts.connect_url or os.environ.get(URL_ENV) or owner_url(opts, CONNECT)
+    url = given or opts.connect_url or os.environ.get(URL_ENV) or owner_url(opts, "connect")
     return str(url or DEFAULT_URL)
 
 

@@ -27,6 +27,7 @@ from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 
 from kafkatui.cli.pipe import EXIT_BROKEN_PIPE, closed_output
+from kafkatui.common.data_dir import DataDirLockedError, DataDirOwner, Service
 from kafkatui.common.errors import ErrorCode, KafkaError
 
 # The engine, the backends and confluent-kafka load when a command runs, not when the
@@ -128,63 +129,31 @@ def engine_only(command: str, bootstrap: str) -> FeatureUnavailable:
     )
 
 
-@dataclass(frozen=True)
-class DataDirOwner:
-    """The live kafkatui process holding the data dir's lock (`kafkatui.lock`): who it
-    is, and where it serves the cluster, as it recorded there."""
-
-    locked: Exception  # the DATA_DIR_LOCKED error, for when it does not serve what is asked
-    data_dir: Path
-    name: str  # "the kafkatui process PID"
-    listeners: str | None  # the wire listeners, host:port,...
-    schema_registry: str | None  # the Schema Registry's URL
-    rest_proxy: str | None = None  # the REST Proxy's URL
-    connect: str | None = None  # its Connect worker's REST API
-    ksql: str | None = None  # its ksqlDB server's REST API
-
-
-def owner_record(opts: ClusterOptions) -> dict[str, Any] | None:
-    """What the live owner of the data dir recorded in its lock file (where it serves
-    LISTENERS, SCHEMA_REGISTRY, REST_PROXY, CONNECT, KSQL: engine/lockfile.py), or None:
-    no owner, an in-memory cluster, or --bootstrap-server. The CLI's one reader of it."""
-    from kafkatui.engine.lockfile import data_dir_owner
+def owner_of(opts: ClusterOptions) -> DataDirOwner | None:
+    """The live owner of the data dir and what it serves, as its lock file records it
+    (`backends/data_dir.py`), or None: no owner, an in-memory cluster, or
+    --bootstrap-server. The CLI's one reader of it."""
+    from kafkatui.backends.data_dir import data_dir_owner
 
     if opts.bootstrap_server is not None:
         return None
     data_dir = opts.resolved_data_dir()
-    return data_dir_owner(data_dir) if data_dir is not None and data_dir.is_dir() else None
+    return None if data_dir is None else data_dir_owner(data_dir)
 
 
-def owner_url(opts: ClusterOptions, service: str) -> str | None:
-    """Where the data dir's live owner serves `service` (lockfile's CONNECT, KSQL …)."""
-    return (owner_record(opts) or {}).get(service) or None
+def owner_url(opts: ClusterOptions, service: Service) -> str | None:
+    """Where the data dir's live owner serves `service` ("connect", "ksql" …)."""
+    owner = owner_of(opts)
+    return None if owner is None else owner.url(service)
 
 
 async def open_data_dir(opts: ClusterOptions, command: str) -> EmbeddedBackend | DataDirOwner:
     """The data dir's own engine, or, when another kafkatui process owns the data dir,
     that owner and what it serves, as its lock file records it."""
-    from kafkatui.engine.lockfile import (
-        CONNECT,
-        KSQL,
-        LISTENERS,
-        REST_PROXY,
-        SCHEMA_REGISTRY,
-        DataDirLockedError,
-    )  # fmt: skip
-
     try:
         return await opts.open(command)
     except DataDirLockedError as error:
-        owner = error.owner
-        return DataDirOwner(
-            error,
-            error.data_dir,
-            f"the kafkatui process {owner.get('pid', '?')}",
-            *(
-                owner.get(service) or None
-                for service in (LISTENERS, SCHEMA_REGISTRY, REST_PROXY, CONNECT, KSQL)
-            ),
-        )
+        return DataDirOwner.of(error)
 
 
 async def open_backend(opts: ClusterOptions, command: str, *, announce: bool = True) -> Backend:
@@ -329,8 +298,6 @@ def error_line(error: Exception) -> tuple[str, str]:
     the request to report it, is only for what can only be a kafkatui bug."""
     if isinstance(error, KafkaError):
         return error.name, error.message
-    from kafkatui.engine.lockfile import DataDirLockedError
-
     if isinstance(error, DataDirLockedError):
         return error.name, str(error)
     # SQLite's own failures (disk full, read-only, damaged file); not its IntegrityError

@@ -4,8 +4,6 @@ delete."""
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -14,6 +12,7 @@ from rich.table import Table
 from kafkatui.backends.base import Backend
 from kafkatui.backends.offset_reset import ResetStrategy, execute_reset, plan_reset
 from kafkatui.cli.context import backend_command, console
+from kafkatui.cli.options import EXPANDED, reset_options
 from kafkatui.cli.output import print_json
 from kafkatui.common.errors import ErrorCode, KafkaError
 
@@ -22,22 +21,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-# kafka-consumer-groups.sh's reset scenarios, as options (the Streams reset tool takes them too).
-ToEarliest = Annotated[bool, typer.Option("--to-earliest", help="Reset to the log start offset.")]
-ToLatest = Annotated[bool, typer.Option("--to-latest", help="Reset to the high watermark.")]
-ToOffset = Annotated[int | None, typer.Option("--to-offset", help="Reset to this offset.")]
-ShiftBy = Annotated[
-    int | None, typer.Option("--shift-by", help="Move the committed offset by N (negative goes back).")
-]
-ToDatetime = Annotated[
-    str | None, typer.Option("--to-datetime", help="Reset to the first record at or after this ISO time.")
-]
-ByDuration = Annotated[
-    str | None,
-    typer.Option(
-        "--by-duration", help="Reset to the first record at most this long ago (PnDTnHnMnS, e.g. PT15M)."
-    ),
-]
 
 
 @app.command("list")
@@ -129,89 +112,13 @@ def describe(
     body(ctx)
 
 
-def _parse_datetime(text: str) -> int:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(
-            f"{text!r} is not an ISO date-time (e.g. 2026-11-30T10:00:00 or 2026-11-30T10:00:00+00:00)",
-            param_hint="--to-datetime",
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.astimezone()  # local time, as kafka-consumer-groups.sh takes it
-    return int(moment.timestamp() * 1000)
-
-
-# Java's Duration.parse for the days, hours, minutes and seconds kafka-consumer-groups.sh's
-# --by-duration takes ("PnDTnHnMnS").
-_DURATION = re.compile(
-    r"P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?", re.IGNORECASE
-)
-
-
-def _parse_duration(text: str) -> int:
-    """An ISO-8601 duration such as PT15M or P1DT2H, in ms."""
-    match = _DURATION.fullmatch(text.strip())
-    if match is None or not any(match.groupdict().values()) or text.strip().upper().endswith("T"):
-        raise typer.BadParameter(
-            f"{text!r} is not a duration like PnDTnHnMnS (e.g. PT15M, PT1H30M, P2D)",
-            param_hint="--by-duration",
-        )
-    d, h, m, sec = (float(match.group(g) or 0) for g in "dhms")
-    return int((((d * 24 + h) * 60 + m) * 60 + sec) * 1000)
-
-
-def reset_strategy(
-    to_earliest: bool,
-    to_latest: bool,
-    to_offset: int | None,
-    shift_by: int | None,
-    to_datetime: str | None,
-    by_duration: str | None,
-    *,
-    default: ResetStrategy | None,
-) -> tuple[ResetStrategy, int | None]:
-    """The one reset scenario the options choose, and its value (a moment or a duration
-    in ms); `default` when none is given (None: one must be)."""
-    chosen = [
-        (strategy, value)
-        for strategy, flag, value in (
-            (ResetStrategy.TO_EARLIEST, to_earliest, None),
-            (ResetStrategy.TO_LATEST, to_latest, None),
-            (ResetStrategy.TO_OFFSET, to_offset is not None, to_offset),
-            (ResetStrategy.SHIFT_BY, shift_by is not None, shift_by),
-            (ResetStrategy.TO_DATETIME, to_datetime is not None, to_datetime),
-            (ResetStrategy.BY_DURATION, by_duration is not None, by_duration),
-        )
-        if flag
-    ]
-    if not chosen and default is not None:
-        return default, None
-    if len(chosen) != 1:
-        raise typer.BadParameter(
-            "choose exactly one of --to-earliest, --to-latest, --to-offset, --shift-by, --to-datetime, "
-            "--by-duration",
-            param_hint="strategy",
-        )
-    strategy, raw = chosen[0]
-    if isinstance(raw, str):  # a moment or a duration: in ms
-        return strategy, (
-            _parse_datetime(raw) if strategy is ResetStrategy.TO_DATETIME else _parse_duration(raw)
-        )
-    return strategy, raw
-
-
 @app.command("reset-offsets")
+@reset_options(default=None)
 def reset_offsets(
     ctx: typer.Context,
     group: Annotated[str, typer.Argument(help="Group id.")],
     topic: Annotated[str, typer.Option("--topic", help="Topic, or TOPIC:0,2 for some partitions.")],
-    to_earliest: ToEarliest = False,
-    to_latest: ToLatest = False,
-    to_offset: ToOffset = None,
-    shift_by: ShiftBy = None,
-    to_datetime: ToDatetime = None,
-    by_duration: ByDuration = None,
+    strategy: tuple[ResetStrategy, int | None] = EXPANDED,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Only show the new offsets (the default, as in Kafka).")
     ] = False,
@@ -225,9 +132,7 @@ def reset_offsets(
     Works on any Kafka (ListOffsets, AlterConsumerGroupOffsets); refused, as by
     kafka-consumer-groups.sh, while the group has members.
     """
-    strategy, value = reset_strategy(
-        to_earliest, to_latest, to_offset, shift_by, to_datetime, by_duration, default=None
-    )
+    strategy, value = strategy
     if dry_run and execute:
         raise typer.BadParameter("give --dry-run or --execute, not both", param_hint="--execute")
     name, _, parts = topic.partition(":")

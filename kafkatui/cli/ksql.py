@@ -118,9 +118,8 @@ async def server_url(opts: ClusterOptions, given: str | None) -> AsyncIterator[s
         yield given.rstrip("/")
         return
     from kafkatui.ecosystem.ksql.service import KsqlService
-    from kafkatui.engine.lockfile import KSQL
 
-    served = owner_url(opts, KSQL)
+    served = owner_url(opts, "ksql")
     if served is not None:
         yield served.rstrip("/")
         return

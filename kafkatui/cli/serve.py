@@ -38,7 +38,7 @@ from kafkatui.ecosystem.http import HttpListenError
 from kafkatui.ecosystem.ksql.service import DEFAULT_PORT as KSQL_PORT
 from kafkatui.ecosystem.registry.service import DEFAULT_PORT as REGISTRY_PORT
 from kafkatui.ecosystem.rest.service import DEFAULT_PORT as REST_PORT
-from kafkatui.engine.metadata.authorizer import STANDARD_AUTHORIZER, AuthorizerConfig
+from kafkatui.serve.authorizer import AuthorizerOptions
 from kafkatui.serve.host import ServiceHost
 from kafkatui.serve.logs import configure_logging
 from kafkatui.wire.security.listener import (
@@ -318,7 +318,7 @@ def serve(
         logging.getLogger("kafkatui").removeHandler(handler)
 
 
-def _authorizer(enabled: bool, super_users: str, allow_everyone: bool) -> AuthorizerConfig | None:
+def _authorizer(enabled: bool, super_users: str, allow_everyone: bool) -> AuthorizerOptions | None:
     """The authorizer's settings by their server.properties names, or None without one."""
     if not enabled:
         if super_users or allow_everyone:
@@ -326,19 +326,10 @@ def _authorizer(enabled: bool, super_users: str, allow_everyone: bool) -> Author
                 "INVALID_CONFIG", "--super-users and --allow-everyone-if-no-acl-found need --authorizer"
             )
         return None
-    config = AuthorizerConfig.from_properties(
-        {
-            "authorizer.class.name": STANDARD_AUTHORIZER,
-            "super.users": super_users,
-            "allow.everyone.if.no.acl.found": str(allow_everyone).lower(),
-        }
-    )
-    bad = [p for p in config.super_users if not p.partition(":")[2]]
-    if bad:
-        raise fail(
-            "INVALID_CONFIG", f"super.users: {bad[0]!r} is not a principal (want Type:name, e.g. User:admin)"
-        )
-    return config
+    try:
+        return AuthorizerOptions.standard(super_users, allow_everyone)
+    except ValueError as error:
+        raise fail("INVALID_CONFIG", str(error)) from None
 
 
 def _listener(
@@ -383,13 +374,13 @@ async def _serve(
     connect_port: int | None,
     listeners: list[tuple[ListenerConfig, str, int]],
     ksql_port: int | None = None,
-    authorizer: AuthorizerConfig | None = None,
+    authorizer: AuthorizerOptions | None = None,
 ) -> None:
     backend = await opts.open("kafkatui serve", broker_configs)
-    services = ServiceHost(backend.cluster)
+    services = ServiceHost.of(backend)
     try:
         sasl = [listener.protocol for listener, _, _ in listeners if listener.protocol.sasl]
-        if sasl and not backend.cluster.metadata.scram:
+        if sasl and not await backend.describe_user_scram_credentials():
             raise fail(
                 "INVALID_CONFIG",
                 f"{sasl[0]} needs SASL users ({backend.data_dir} has none): run `kafkatui user add NAME`",
@@ -429,7 +420,7 @@ async def _serve(
                 if len(served) > 1:
                     console.print(f"{listener.name} bootstrap servers: [bold]{bootstrap}[/]")
             if authorizer is not None:
-                console.print(f"authorizer: {_describe_authorizer(authorizer)}", markup=False)
+                console.print(f"authorizer: {authorizer.describe()}", markup=False)
             if registry is not None:
                 console.print(f"schema registry: [bold]{registry}[/]")
             if rest is not None:
@@ -444,14 +435,6 @@ async def _serve(
         await services.close()
         await backend.close()
     console.print("kafkatui: stopped")
-
-
-def _describe_authorizer(config: AuthorizerConfig) -> str:
-    supers = ";".join(sorted(config.super_users)) or "none"
-    return (
-        f"StandardAuthorizer, super.users={supers}, "
-        f"allow.everyone.if.no.acl.found={str(config.allow_everyone_if_no_acl_found).lower()}"
-    )
 
 
 def _describe(listener: ListenerConfig) -> str:

@@ -23,15 +23,7 @@ import typer
 from kafkatui.backends.base import Backend
 from kafkatui.backends.offset_reset import ResetStrategy
 from kafkatui.cli.context import backend_command, console, err_console, fail
-from kafkatui.cli.group import (
-    ByDuration,
-    ShiftBy,
-    ToDatetime,
-    ToEarliest,
-    ToLatest,
-    ToOffset,
-    reset_strategy,
-)
+from kafkatui.cli.options import EXPANDED, reset_options
 
 app = typer.Typer(
     help="Kafka Streams: run an application module on the cluster, describe its topology, list the "
@@ -296,6 +288,7 @@ def status(ctx: typer.Context, application_id: ApplicationId, json_out: JsonOpti
 
 
 @app.command("reset")
+@reset_options(default=ResetStrategy.TO_EARLIEST)
 def reset(
     ctx: typer.Context,
     application_id: ApplicationId,
@@ -320,12 +313,7 @@ def reset(
             "--internal-topic", help="Delete only these internal topics (default: all the application's)."
         ),
     ] = None,
-    to_earliest: ToEarliest = False,
-    to_latest: ToLatest = False,
-    to_offset: ToOffset = None,
-    shift_by: ShiftBy = None,
-    to_datetime: ToDatetime = None,
-    by_duration: ByDuration = None,
+    strategy: tuple[ResetStrategy, int | None] = EXPANDED,
     state_dir: Annotated[
         str | None,
         typer.Option(
@@ -340,15 +328,7 @@ def reset(
     kafka-streams-application-reset.sh: refused while it runs; input offsets to the
     earliest (or another scenario), intermediate topics to their end, internal topics
     (changelogs, repartition topics) deleted. Output topics are left alone."""
-    strategy, value = reset_strategy(
-        to_earliest,
-        to_latest,
-        to_offset,
-        shift_by,
-        to_datetime,
-        by_duration,
-        default=ResetStrategy.TO_EARLIEST,
-    )
+    strategy, value = strategy
 
     def split(values: list[str] | None) -> list[str] | None:
         return None if values is None else [t.strip() for v in values for t in v.split(",") if t.strip()]

@@ -32,6 +32,7 @@ from kafkatui.common.admin import (
     TopicDescription,
 )
 from kafkatui.common.clock import Clock, RealClock
+from kafkatui.common.data_dir import CONNECT, KSQL, LISTENERS, REST_PROXY, SCHEMA_REGISTRY
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.common.events import BrokerStarted, BrokerStopped, EventBus, MetadataLogRebuilt
 from kafkatui.engine.cluster_core import kafka_uuid
@@ -40,12 +41,7 @@ from kafkatui.engine.controller.log_dirs import rebuilding
 from kafkatui.engine.coordinator.transaction.producer_ids import AllocateProducerIds
 from kafkatui.engine.coordinator_apis import CoordinatorApis
 from kafkatui.engine.lockfile import (
-    CONNECT,
-    KSQL,
-    LISTENERS,
     METADATA_FILE,
-    REST_PROXY,
-    SCHEMA_REGISTRY,
     DataDirLock,
     check_data_dir,
     storage_error,

@@ -17,34 +17,27 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from kafkatui.common.data_dir import CONNECT, KSQL, LISTENERS, REST_PROXY, SCHEMA_REGISTRY, DataDirLockedError
 from kafkatui.common.errors import ErrorCode, KafkaError
 
 LOCK_FILE = "kafkatui.lock"
 METADATA_FILE = "cluster-metadata.db"
-# What the owner serves, as recorded in the lock file: the wire listeners (`host:port,...`),
-# the Schema Registry's URL, the REST Proxy's, the Connect worker's REST API and ksqlDB's.
-LISTENERS = "listeners"
-SCHEMA_REGISTRY = "schema_registry"
-REST_PROXY = "rest_proxy"
-CONNECT = "connect"
-KSQL = "ksql"
-
-
-class DataDirLockedError(Exception):
-    """Another process owns the data directory (Kafka's 'Failed to acquire lock')."""
-
-    name = "DATA_DIR_LOCKED"
-
-    def __init__(self, data_dir: Path, owner: Mapping[str, Any]) -> None:
-        self.data_dir = data_dir
-        self.owner = dict(owner)
-        pid = owner.get("pid", "?")
-        command = owner.get("command", "kafkatui")
-        listeners = owner.get("listeners")
-        serving = f", Kafka clients can use {listeners}" if listeners else ""
-        super().__init__(
-            f"{data_dir} is in use by pid {pid} ({command}{serving}); stop it or use another --data-dir"
-        )
+# The record's keys and the error a second opener gets are common/data_dir.py's: the
+# backends read the record too, for the CLI, which imports nothing of the engine.
+__all__ = [
+    "CONNECT",
+    "KSQL",
+    "LISTENERS",
+    "LOCK_FILE",
+    "METADATA_FILE",
+    "REST_PROXY",
+    "SCHEMA_REGISTRY",
+    "DataDirLock",
+    "DataDirLockedError",
+    "check_data_dir",
+    "data_dir_owner",
+    "storage_error",
+]
 
 
 class DataDirLock:

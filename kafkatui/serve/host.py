@@ -20,7 +20,7 @@ from kafkatui.ecosystem.registry.service import RegistryService
 from kafkatui.ecosystem.rest.service import DEFAULT_PORT as REST_PORT
 from kafkatui.ecosystem.rest.service import RestService
 from kafkatui.engine.cluster import Cluster
-from kafkatui.engine.metadata.authorizer import AuthorizerConfig
+from kafkatui.serve.authorizer import AuthorizerOptions
 from kafkatui.wire.security.listener import ListenerConfig, SecurityProtocol
 from kafkatui.wire.server import DEFAULT_HOST, DEFAULT_PORT_BASE, ListenError, WireServer, WireStats
 
@@ -41,6 +41,11 @@ class ServiceHost:
         self.ksql: KsqlService | None = None
         self.notices: list[str] = []
 
+    @classmethod
+    def of(cls, backend: EmbeddedBackend) -> ServiceHost:
+        """The listeners of the cluster `backend` opened (`kafkatui serve`, the workbench)."""
+        return cls(backend.cluster)
+
     async def listen_wire(
         self,
         port_base: int = DEFAULT_PORT_BASE,
@@ -48,24 +53,21 @@ class ServiceHost:
         *,
         fall_back: bool = True,
         listener: ListenerConfig | None = None,
-        authorizer: AuthorizerConfig | None = None,
+        authorizer: AuthorizerOptions | None = None,
     ) -> str:
         """Serve the cluster to real Kafka clients on `listener` (its security protocol),
         each broker on its own port from `port_base`. If those ports are taken and
         `fall_back`, on free ones instead (said in `notices`); otherwise `ListenError`.
         With `authorizer`, every request is checked against the cluster's ACLs.
         Returns the bootstrap servers."""
-        server = WireServer(
-            self.cluster, host=host, port_base=port_base, listener=listener, authorizer=authorizer
-        )
+        acls = None if authorizer is None else authorizer.config
+        server = WireServer(self.cluster, host=host, port_base=port_base, listener=listener, authorizer=acls)
         try:
             await server.start()
         except ListenError as error:
             if port_base == 0 or not fall_back:
                 raise
-            server = WireServer(
-                self.cluster, host=host, port_base=0, listener=listener, authorizer=authorizer
-            )
+            server = WireServer(self.cluster, host=host, port_base=0, listener=listener, authorizer=acls)
             await server.start()
             self.notices.append(
                 f"{error}. Kafka clients can connect on free ports instead: {server.bootstrap}"
@@ -294,7 +296,7 @@ async def serve_backend(
     `registry_port` or a `rest_port`, the Schema Registry or the REST Proxy there
     (likewise), and hand the listeners to the backend, which shows them and closes them
     with the cluster. Returns the bootstrap servers."""
-    services = ServiceHost(backend.cluster)
+    services = ServiceHost.of(backend)
     try:
         bootstrap = await services.listen_wire(port_base, host)
         if registry_port is not None:

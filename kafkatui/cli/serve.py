@@ -9,12 +9,15 @@ compatible Schema Registry listens on 127.0.0.1:8081 beside it (`--schema-regist
 (`--ksql-port`, `--no-ksql`). Ctrl-C or SIGTERM closes the listeners and
 the cluster, which releases the data dir.
 
-`--security ssl|sasl_plaintext|sasl_ssl` secures the Kafka listener (the HTTP services stay
-plain HTTP for now): TLS with the certificates `kafkatui certs create` writes, SASL with the
-users `kafkatui user add` keeps (wire/security/, wire/sasl.py). `--authorizer` turns on
-ACL checks (StandardAuthorizer; `--super-users`, `--allow-everyone-if-no-acl-found`) over
-the ACLs `kafkatui acl` keeps in the metadata log. A secured listener is not
-recorded in the lock file, so other kafkatui commands on this data dir do not attach to it.
+`--security ssl|sasl_plaintext|sasl_ssl` secures the Kafka listener: TLS with the
+certificates `kafkatui certs create` writes, SASL with the users `kafkatui user add` keeps
+(wire/security/, wire/sasl.py). The HTTP services follow (`--http-security auto`): HTTPS
+with the same certificate where a listener has TLS, HTTP Basic authentication by the same
+users where one has SASL (Confluent's `listeners=https://…`, `authentication.method=BASIC`).
+`--authorizer` turns on ACL checks (StandardAuthorizer; `--super-users`,
+`--allow-everyone-if-no-acl-found`) over the ACLs `kafkatui acl` keeps in the metadata log.
+A secured listener or HTTP service is not recorded in the lock file, so other kafkatui
+commands on this data dir do not attach to it.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -41,11 +45,13 @@ from kafkatui.ecosystem.rest.service import DEFAULT_PORT as REST_PORT
 from kafkatui.serve.authorizer import AuthorizerOptions
 from kafkatui.serve.host import ServiceHost
 from kafkatui.serve.logs import configure_logging
+from kafkatui.wire.security.certs import CertificateSet
 from kafkatui.wire.security.listener import (
     ClientAuth,
     ListenerConfig,
     ListenerConfigError,
     SecurityProtocol,
+    SslConfig,
     parse_listeners,
 )
 from kafkatui.wire.security.principal import SslPrincipalMapper
@@ -73,6 +79,16 @@ class SaslMechanism(StrEnum):
     PLAIN = "PLAIN"
     SCRAM_SHA_256 = "SCRAM-SHA-256"
     SCRAM_SHA_512 = "SCRAM-SHA-512"
+
+
+class HttpSecurityOption(StrEnum):
+    """--http-security: what the HTTP services ask of their clients."""
+
+    AUTO = "auto"  # as the Kafka listeners: TLS if one has TLS, Basic if one has SASL
+    NONE = "none"
+    TLS = "tls"
+    BASIC = "basic"
+    TLS_BASIC = "tls_basic"
 
 
 class LogFormat(StrEnum):
@@ -259,6 +275,16 @@ def serve(
             "to everyone (Kafka's default: denied).",
         ),
     ] = False,
+    http_security: Annotated[
+        HttpSecurityOption,
+        typer.Option(
+            "--http-security",
+            help="The Schema Registry, REST Proxy, Connect and ksqlDB: tls (HTTPS with the broker's "
+            "certificate), basic (HTTP Basic authentication by the SASL users), tls_basic, none, or "
+            "auto: as the Kafka listeners are (TLS where one has TLS, Basic where one has SASL).",
+            case_sensitive=False,
+        ),
+    ] = HttpSecurityOption.AUTO,
     log_format: Annotated[
         LogFormat,
         typer.Option(
@@ -305,11 +331,13 @@ def serve(
         for spec in specs
     ]  # fmt: skip
     authorizer_config = _authorizer(authorizer, super_users, allow_everyone)
+    http = _http_security(opts, http_security, [listener for listener, _, _ in listeners], ssl_dir)
     handler = configure_logging(log_format.value)
     try:
         run_async(
             lambda: _serve(
                 opts, host, broker_configs, registry, rest, connect_at, listeners, ksql_at, authorizer_config,
+                http,
             )
         )  # fmt: skip
     finally:
@@ -330,6 +358,48 @@ def _authorizer(enabled: bool, super_users: str, allow_everyone: bool) -> Author
         return AuthorizerOptions.standard(super_users, allow_everyone)
     except ValueError as error:
         raise fail("INVALID_CONFIG", str(error)) from None
+
+
+@dataclass(frozen=True)
+class HttpSecuritySettings:
+    tls_certs: Path | None  # HTTPS with this directory's broker certificate
+    basic: bool  # HTTP Basic authentication by the cluster's SASL users
+
+    def describe(self) -> str:
+        parts = [f"HTTPS, certificates in {self.tls_certs}"] if self.tls_certs is not None else []
+        if self.basic:
+            parts.append("HTTP Basic authentication by the SASL users")
+        return "; ".join(parts) or "plain HTTP"
+
+
+def _http_security(
+    opts: ClusterOptions, option: HttpSecurityOption, listeners: list[ListenerConfig], ssl_dir: Path | None
+) -> HttpSecuritySettings:
+    """What --http-security asks for, its certificates checked before the cluster opens."""
+    from kafkatui.cli.certs import CERTS_DIR
+
+    if option is HttpSecurityOption.AUTO:
+        tls = any(listener.protocol.tls for listener in listeners)
+        basic = any(listener.protocol.sasl for listener in listeners)
+    else:
+        tls = option in (HttpSecurityOption.TLS, HttpSecurityOption.TLS_BASIC)
+        basic = option in (HttpSecurityOption.BASIC, HttpSecurityOption.TLS_BASIC)
+    data_dir = opts.resolved_data_dir()
+    if basic and data_dir is None:
+        raise fail(
+            "INVALID_CONFIG", "--http-security basic needs SASL users (--memory keeps none): use a data dir"
+        )
+    certs_dir = None
+    if tls:
+        certs_dir = ssl_dir or (None if data_dir is None else data_dir / CERTS_DIR)
+        if certs_dir is None:
+            raise fail("INVALID_CONFIG", "--http-security tls needs certificates (--ssl-dir)")
+        certs_dir = certs_dir.expanduser()
+        try:
+            SslConfig(CertificateSet(certs_dir)).server_context()
+        except (ValueError, OSError) as error:
+            raise fail("INVALID_CONFIG", f"--http-security: {error}") from None
+    return HttpSecuritySettings(certs_dir, basic)
 
 
 def _listener(
@@ -375,6 +445,7 @@ async def _serve(
     listeners: list[tuple[ListenerConfig, str, int]],
     ksql_port: int | None = None,
     authorizer: AuthorizerOptions | None = None,
+    http: HttpSecuritySettings = HttpSecuritySettings(None, False),
 ) -> None:
     backend = await opts.open("kafkatui serve", broker_configs)
     services = ServiceHost.of(backend)
@@ -385,6 +456,10 @@ async def _serve(
                 "INVALID_CONFIG",
                 f"{sasl[0]} needs SASL users ({backend.data_dir} has none): run `kafkatui user add NAME`",
             )
+        try:
+            services.secure_http(tls_certs=http.tls_certs, basic=http.basic)
+        except ListenerConfigError as error:
+            raise fail("INVALID_CONFIG", f"--http-security: {error}") from None
         try:
             served = [
                 (listener, await services.listen_wire(
@@ -421,6 +496,8 @@ async def _serve(
                     console.print(f"{listener.name} bootstrap servers: [bold]{bootstrap}[/]")
             if authorizer is not None:
                 console.print(f"authorizer: {authorizer.describe()}", markup=False)
+            if http.tls_certs is not None or http.basic:
+                console.print(f"http services: {http.describe()}", markup=False)
             if registry is not None:
                 console.print(f"schema registry: [bold]{registry}[/]")
             if rest is not None:

@@ -4,12 +4,21 @@ out with Confluent's media types, Confluent-style error bodies `{"error_code",
 "message"}`, request size limits, and no traceback ever reaching a client.
 
 A service builds an `aiohttp.web.Application` with `json_app()`, adds its routes, and
-hands it to `HttpService`, which owns the listening socket."""
+hands it to `HttpService`, which owns the listening socket. `HttpService.secure` gives it
+Confluent's rest-utils security before it starts: TLS (`listeners=https://…`, `ssl.*`)
+and HTTP Basic authentication (`authentication.method=BASIC`) against a password check
+the host supplies (the cluster's SASL users); this process's own clients of a secured
+service (`client_access`) get its CA and a credential of their own."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hmac
 import json
 import logging
+import secrets
+import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -84,11 +93,14 @@ class HttpError(Exception):
     """An error answered as Confluent does: HTTP `status` and the body
     `{"error_code": error_code, "message": message}`."""
 
-    def __init__(self, status: int, error_code: int, message: str) -> None:
+    def __init__(
+        self, status: int, error_code: int, message: str, *, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.error_code = error_code
         self.message = message
+        self.headers = headers or {}
 
 
 class HttpListenError(Exception):
@@ -102,7 +114,9 @@ def error_body(error_code: int, message: str) -> dict[str, Any]:
     return {"error_code": error_code, "message": message}
 
 
-def json_response(request: web.Request, data: Any, status: int = 200) -> web.Response:
+def json_response(
+    request: web.Request, data: Any, status: int = 200, *, headers: dict[str, str] | None = None
+) -> web.Response:
     """`data` as JSON in the media type the client asked for (negotiated by the
     middleware; Confluent's v1 type by default)."""
     content_type = response_type(request)
@@ -110,7 +124,7 @@ def json_response(request: web.Request, data: Any, status: int = 200) -> web.Res
     return web.Response(
         body=json.dumps(data, separators=(",", ":")).encode(),
         status=status,
-        headers={"Content-Type": content_type},
+        headers={**(headers or {}), "Content-Type": content_type},
     )
 
 
@@ -181,7 +195,8 @@ async def _confluent_errors(request: web.Request, handler: Handler) -> web.Strea
     try:
         return await handler(request)
     except HttpError as error:
-        return json_response(request, error_body(error.error_code, error.message), error.status)
+        body = error_body(error.error_code, error.message)
+        return json_response(request, body, error.status, headers=error.headers)
     except web.HTTPRequestEntityTooLarge as error:
         return json_response(
             request, error_body(413, f"HTTP 413 Request Entity Too Large: {error.text}"), 413
@@ -199,10 +214,103 @@ async def _confluent_errors(request: web.Request, handler: Handler) -> web.Strea
         )
 
 
+PasswordCheck = Callable[[str, str], bool]
+
+
+@dataclass(frozen=True)
+class HttpSecurity:
+    """A service's security, as Confluent's rest-utils configures it: `ssl_context` for
+    `listeners=https://…` (the `ssl.keystore.*` certificate; None: plain HTTP), and
+    `check_password(user, password)` for `authentication.method=BASIC` (None: no
+    authentication), whose 401 names `realm` (`authentication.realm`). `client_ssl` is
+    what this process's own clients of the service trust (the CA that signed it)."""
+
+    ssl_context: ssl.SSLContext | None = None
+    check_password: PasswordCheck | None = None
+    realm: str = "kafkatui"
+    client_ssl: ssl.SSLContext | None = None
+
+    @property
+    def scheme(self) -> str:
+        return "http" if self.ssl_context is None else "https"
+
+
+@dataclass(frozen=True)
+class ClientAccess:
+    """How a client in this process reaches a secured service of this process: the
+    TLS context that trusts it and the `Authorization` header it accepts (a user of the
+    process's own, never a cluster user's password), as Confluent's REST Proxy is given
+    `schema.registry.ssl.*` and `schema.registry.basic.auth.user.info`."""
+
+    ssl: ssl.SSLContext | None
+    headers: dict[str, str]
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        """aiohttp's `ssl=`: the context that trusts the service, or the default checks."""
+        return True if self.ssl is None else self.ssl
+
+
+NO_ACCESS = ClientAccess(None, {})  # a service that is not ours, or not secured
+
+
+_SECURITY_KEY = web.AppKey("security", HttpSecurity)
+_INTERNAL_KEY = web.AppKey("internal_authorization", str)
+PRINCIPAL = web.RequestKey("principal", str)  # "User:alice", once Basic authentication passed
+INTERNAL_USER = "kafkatui-internal"  # the principal of this process's own clients
+_CLIENT_ACCESS: dict[str, ClientAccess] = {}  # base URL -> access, for each secured service running here
+
+
+def client_access(url: str) -> ClientAccess | None:
+    """The access a client in this process needs for `url` (a secured service started
+    here, or None: plain HTTP, or not ours)."""
+    for base, access in _CLIENT_ACCESS.items():
+        if url.rstrip("/") == base or url.startswith(base + "/"):
+            return access
+    return None
+
+
+def _basic_credentials(header: str) -> tuple[str, str] | None:
+    """RFC 7617: `Basic base64(user:password)`, or None when it is not that."""
+    scheme, _, encoded = header.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, sep, password = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return (user, password) if sep else None
+
+
+@web.middleware
+async def _basic_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """authentication.method=BASIC: a request without valid credentials is a 401 with
+    `WWW-Authenticate: basic realm="…"` and Confluent's body (Jetty's BasicAuthenticator
+    under rest-utils' JSON error handler: `{"error_code":401,"message":"Unauthorized"}`)."""
+    security = request.app.get(_SECURITY_KEY)
+    if security is None or security.check_password is None:
+        return await handler(request)
+    header = request.headers.get("Authorization", "")
+    internal = request.app.get(_INTERNAL_KEY)
+    if internal is not None and hmac.compare_digest(header.encode(), internal.encode()):
+        request[PRINCIPAL] = f"User:{INTERNAL_USER}"
+        return await handler(request)
+    credentials = _basic_credentials(header)
+    if credentials is None or not security.check_password(*credentials):
+        if credentials is not None:
+            log.warning("%s %s: HTTP Basic authentication failed for %r", request.method, request.path,
+                        credentials[0])  # fmt: skip
+        raise HttpError(
+            401, 401, "Unauthorized", headers={"WWW-Authenticate": f'basic realm="{security.realm}"'}
+        )
+    request[PRINCIPAL] = f"User:{credentials[0]}"
+    return await handler(request)
+
+
 def json_app(media_types: Sequence[str] = (JSON,), *, max_body: int = DEFAULT_MAX_BODY) -> web.Application:
     """An application whose handlers answer with `json_response` and raise `HttpError`;
     `media_types` are what it reads and writes, the first being its default."""
-    app = web.Application(middlewares=[_confluent_errors], client_max_size=max_body)
+    app = web.Application(middlewares=[_confluent_errors, _basic_auth], client_max_size=max_body)
     app[_MEDIA_KEY] = tuple(media_types)
     return app
 
@@ -211,11 +319,12 @@ def json_app(media_types: Sequence[str] = (JSON,), *, max_body: int = DEFAULT_MA
 class Listening:
     host: str
     port: int
+    scheme: str = "http"
 
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{self.scheme}://{host}:{self.port}"
 
 
 class HttpService:
@@ -228,6 +337,18 @@ class HttpService:
         self.port_flag = port_flag  # "--schema-registry-port", for the busy-port message
         self._runner: web.AppRunner | None = None
         self.listening: Listening | None = None
+        self.security = HttpSecurity()
+
+    def secure(self, security: HttpSecurity) -> None:
+        """TLS and/or Basic authentication for this service; call before `start`."""
+        if self._runner is not None:
+            raise RuntimeError(f"{self.name} is already listening: secure it before it starts")
+        self.security = security
+        self.app[_SECURITY_KEY] = security
+        if security.check_password is not None:
+            self.app[_INTERNAL_KEY] = (
+                "Basic " + base64.b64encode(f"{INTERNAL_USER}:{secrets.token_urlsafe(32)}".encode()).decode()
+            )
 
     @property
     def url(self) -> str | None:
@@ -237,7 +358,7 @@ class HttpService:
         """Listen on host:port (0 picks a free port); returns the service's URL."""
         runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await runner.setup()
-        site = web.TCPSite(runner, host, port, reuse_address=True)
+        site = web.TCPSite(runner, host, port, reuse_address=True, ssl_context=self.security.ssl_context)
         try:
             await site.start()
         except OSError as error:
@@ -248,11 +369,17 @@ class HttpService:
             ) from None
         self._runner = runner
         bound = runner.addresses[0]
-        self.listening = Listening(host, int(bound[1]))
+        self.listening = Listening(host, int(bound[1]), self.security.scheme)
+        if self.security != HttpSecurity():
+            internal = self.app.get(_INTERNAL_KEY)
+            headers = {} if internal is None else {"Authorization": internal}
+            _CLIENT_ACCESS[self.listening.url] = ClientAccess(self.security.client_ssl, headers)
         return self.listening.url
 
     async def close(self) -> None:
         if self._runner is not None:
+            if self.listening is not None:
+                _CLIENT_ACCESS.pop(self.listening.url, None)
             await self._runner.cleanup()
             self._runner = None
             self.listening = None

@@ -6,13 +6,15 @@ dir's lock file so a second kafkatui process can use them."""
 from __future__ import annotations
 
 import dataclasses
+import ssl
+from pathlib import Path
 
 from kafkatui.backends.base import Backend
 from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.common.connections import ConnectedClient, ListenerView
 from kafkatui.ecosystem.connect.service import DEFAULT_PORT as CONNECT_PORT
 from kafkatui.ecosystem.connect.service import ConnectService
-from kafkatui.ecosystem.http import HttpListenError
+from kafkatui.ecosystem.http import HttpListenError, HttpSecurity, HttpService
 from kafkatui.ecosystem.ksql.service import DEFAULT_PORT as KSQL_PORT
 from kafkatui.ecosystem.ksql.service import KsqlService
 from kafkatui.ecosystem.registry.service import DEFAULT_PORT as REGISTRY_PORT
@@ -21,7 +23,15 @@ from kafkatui.ecosystem.rest.service import DEFAULT_PORT as REST_PORT
 from kafkatui.ecosystem.rest.service import RestService
 from kafkatui.engine.cluster import Cluster
 from kafkatui.serve.authorizer import AuthorizerOptions
-from kafkatui.wire.security.listener import ListenerConfig, SecurityProtocol
+from kafkatui.wire.security.certs import CertificateSet
+from kafkatui.wire.security.credentials import ClusterCredentials, PasswordChecker
+from kafkatui.wire.security.listener import (
+    ClientAuth,
+    ListenerConfig,
+    ListenerConfigError,
+    SecurityProtocol,
+    SslConfig,
+)
 from kafkatui.wire.server import DEFAULT_HOST, DEFAULT_PORT_BASE, ListenError, WireServer, WireStats
 
 
@@ -40,6 +50,38 @@ class ServiceHost:
         self.connect: ConnectService | None = None
         self.ksql: KsqlService | None = None
         self.notices: list[str] = []
+        # TLS and Basic authentication for the HTTP services (`secure_http`); plain HTTP
+        # until then.
+        self.http_security = HttpSecurity()
+
+    def secure_http(self, *, tls_certs: Path | None = None, basic: bool = False) -> HttpSecurity:
+        """Serve the HTTP services started after this over HTTPS with the broker's
+        certificate from `tls_certs` (Confluent's `listeners=https://…`, `ssl.keystore.*`;
+        no client certificates asked for: `ssl.client.authentication=NONE`) and/or with
+        HTTP Basic authentication by the cluster's SASL users (`authentication.method=
+        BASIC`: a user's password is checked against its SCRAM credential, as PLAIN is).
+        A secured service is not recorded in the lock file, like a secured listener."""
+        server = client = None
+        if tls_certs is not None:
+            certs = CertificateSet(tls_certs)
+            server = SslConfig(certs, ClientAuth.NONE).server_context()
+            client = ssl.create_default_context(cafile=str(certs.ca))
+        if basic and not self.cluster.metadata.scram:
+            raise ListenerConfigError(
+                "HTTP Basic authentication needs SASL users (the cluster has none): "
+                "run `kafkatui user add NAME`"
+            )
+        check = PasswordChecker(ClusterCredentials(self.cluster)) if basic else None
+        self.http_security = HttpSecurity(server, check, client_ssl=client)
+        return self.http_security
+
+    def _http(self, service: HttpService, realm: str) -> None:
+        if self.http_security != HttpSecurity():
+            service.secure(dataclasses.replace(self.http_security, realm=realm))
+
+    def _advertised(self, url: str) -> str | None:
+        """What goes in the lock file for another kafkatui process: a plain service only."""
+        return url if self.http_security == HttpSecurity() else None
 
     @classmethod
     def of(cls, backend: EmbeddedBackend) -> ServiceHost:
@@ -99,17 +141,23 @@ class ServiceHost:
         --schema-registry-port, unless `fall_back`: then a free port, said in `notices`.
         The URL goes into the data dir's lock file beside the listeners, where `kafkatui
         schema` in another process finds it. Returns the registry's URL."""
-        service = RegistryService(backend or EmbeddedBackend(self.cluster))
+
+        def made() -> RegistryService:
+            service = RegistryService(backend or EmbeddedBackend(self.cluster))
+            self._http(service.http, "SchemaRegistry")  # authentication.realm in Confluent's docs
+            return service
+
+        service = made()
         try:
             url = await service.start(port, host)
         except HttpListenError as error:
             if port == 0 or not fall_back:
                 raise
-            service = RegistryService(backend or EmbeddedBackend(self.cluster))
+            service = made()
             url = await service.start(0, host)
             self.notices.append(f"{error}. The Schema Registry listens on {url} instead")
         self.registry = service
-        self.cluster.advertise_schema_registry(url)
+        self.cluster.advertise_schema_registry(self._advertised(url))
         return url
 
     async def listen_rest(
@@ -128,7 +176,9 @@ class ServiceHost:
 
         def service() -> RestService:
             over = backend or EmbeddedBackend(self.cluster)
-            return RestService(over, schema_registry_url=self.registry_url)
+            rest = RestService(over, schema_registry_url=self.registry_url)
+            self._http(rest.http, "KafkaRest")
+            return rest
 
         rest = service()
         try:
@@ -140,7 +190,7 @@ class ServiceHost:
             url = await rest.start(0, host)
             self.notices.append(f"{error}. The REST Proxy listens on {url} instead")
         self.rest = rest
-        self.cluster.advertise_rest_proxy(url)
+        self.cluster.advertise_rest_proxy(self._advertised(url))
         return url
 
     async def listen_connect(
@@ -155,17 +205,23 @@ class ServiceHost:
         connect-offsets, connect-status) with the Connect REST API on host:port. A busy
         port is `HttpListenError` naming --connect-port, unless `fall_back`: then a free
         port, said in `notices`. Returns the Connect REST API's URL."""
-        service = ConnectService(backend or EmbeddedBackend(self.cluster))
+
+        def made() -> ConnectService:
+            service = ConnectService(backend or EmbeddedBackend(self.cluster))
+            self._http(service.http, "KafkaConnect")
+            return service
+
+        service = made()
         try:
             url = await service.start(port, host)
         except HttpListenError as error:
             if port == 0 or not fall_back:
                 raise
-            service = ConnectService(backend or EmbeddedBackend(self.cluster))
+            service = made()
             url = await service.start(0, host)
             self.notices.append(f"{error}. Kafka Connect listens on {url} instead")
         self.connect = service
-        self.cluster.advertise_connect(url)
+        self.cluster.advertise_connect(self._advertised(url))
         return url
 
     async def listen_ksql(
@@ -181,19 +237,25 @@ class ServiceHost:
         one: call `listen_registry` first) with ksqlDB's REST API on host:port. A busy port is
         `HttpListenError` naming --ksql-port, unless `fall_back`: then a free port, said
         in `notices`. Returns the ksqlDB server's URL."""
-        service = KsqlService(backend or EmbeddedBackend(self.cluster), schema_registry_url=self.registry_url)
+
+        def made() -> KsqlService:
+            service = KsqlService(
+                backend or EmbeddedBackend(self.cluster), schema_registry_url=self.registry_url
+            )
+            self._http(service.http, "KsqlServer")
+            return service
+
+        service = made()
         try:
             url = await service.start(port, host)
         except HttpListenError as error:
             if port == 0 or not fall_back:
                 raise
-            service = KsqlService(
-                backend or EmbeddedBackend(self.cluster), schema_registry_url=self.registry_url
-            )
+            service = made()
             url = await service.start(0, host)
             self.notices.append(f"{error}. ksqlDB listens on {url} instead")
         self.ksql = service
-        self.cluster.advertise_ksql(url)
+        self.cluster.advertise_ksql(self._advertised(url))
         return url
 
     @property

@@ -13,6 +13,7 @@ import aiohttp
 from aiohttp import web
 
 from kafkatui.ecosystem.connect.worker import Worker
+from kafkatui.ecosystem.http import NO_ACCESS, client_access
 
 REBALANCING = "Cannot complete request because of a conflicting operation (e.g. worker rebalance)"
 STALE = (
@@ -61,7 +62,7 @@ def _owned_elsewhere(worker: Worker, request: web.Request) -> str | None:
         return None  # 404 here
     if status is None or status.state == "UNASSIGNED" or status.worker_id == worker.config.worker_id:
         return ""  # no one runs it now
-    return f"http://{status.worker_id}"
+    return f"{worker.config.rest_advertised_listener}://{status.worker_id}"
 
 
 def _conflict(message: str) -> web.Response:
@@ -101,10 +102,16 @@ async def _forward(request: web.Request, base_url: str) -> web.StreamResponse:
     body = await request.read()
     url = base_url.rstrip("/") + request.rel_url.path_qs
     headers = {"Content-Type": request.headers.get("Content-Type", "application/json"), FORWARDED: "1"}
+    access = client_access(url) or NO_ACCESS  # a leader in this process behind TLS/Basic
+    headers.update(access.headers)
+    if "Authorization" in request.headers:  # Connect's RestClient forwards the caller's credentials
+        headers["Authorization"] = request.headers["Authorization"]
     try:
         async with (
             aiohttp.ClientSession() as session,
-            session.request(request.method, url, data=body or None, headers=headers) as answer,
+            session.request(
+                request.method, url, data=body or None, headers=headers, ssl=access.verify
+            ) as answer,
         ):
             raw = await answer.read()
             return web.Response(

@@ -28,6 +28,7 @@ from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.ecosystem.connect import protocol
 from kafkatui.ecosystem.connect.assignor import AssignorState, assign
 from kafkatui.ecosystem.connect.protocol import CONNECTOR_TASK, Assignment, Work, WorkerState
+from kafkatui.ecosystem.http import NO_ACCESS, client_access
 
 
 class Worker(Protocol):
@@ -69,7 +70,8 @@ class WorkerGroup:
 
     @property
     def url(self) -> str:
-        return f"http://{self.worker.config.worker_id}/"
+        c = self.worker.config
+        return f"{c.rest_advertised_listener}://{c.worker_id}/"
 
     def start(self) -> None:
         self._loop = asyncio.ensure_future(self._run())
@@ -85,9 +87,11 @@ class WorkerGroup:
         if self.leader_url is None:
             raise KafkaError(ErrorCode.REBALANCE_IN_PROGRESS, "the Connect group's leader is not known yet")
         url = self.leader_url.rstrip("/") + path
+        access = client_access(url) or NO_ACCESS  # a leader in this process behind TLS/Basic
+        headers = {"X-Kafkatui-Forwarded": "1", **access.headers}
         async with (
             aiohttp.ClientSession() as session,
-            session.request(method, url, json=body, headers={"X-Kafkatui-Forwarded": "1"}) as answer,
+            session.request(method, url, json=body, headers=headers, ssl=access.verify) as answer,
         ):
             text = await answer.text()
             if answer.status >= 400:

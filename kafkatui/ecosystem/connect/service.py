@@ -39,7 +39,11 @@ class ConnectService:
     async def start(self, port: int = DEFAULT_PORT, host: str = DEFAULT_HOST) -> str:
         url = await self.http.start(host, port)
         assert self.http.listening is not None
-        self.worker.config = replace(self.worker.config, worker_id=f"{host}:{self.http.listening.port}")
+        self.worker.config = replace(
+            self.worker.config,
+            worker_id=f"{host}:{self.http.listening.port}",
+            rest_advertised_listener=self.http.listening.scheme,
+        )
         try:
             await self.worker.start()
         except BaseException:

@@ -38,6 +38,7 @@ class WorkerConfig:
     """The worker's own settings, with Kafka's names (DistributedConfig) and defaults."""
 
     worker_id: str = "127.0.0.1:8083"  # the REST host:port, as Connect names a worker
+    rest_advertised_listener: str = "http"  # rest.advertised.listener: http, or https behind TLS
     group_id: str = "connect-cluster"
     config_storage_topic: str = "connect-configs"
     offset_storage_topic: str = "connect-offsets"

@@ -10,7 +10,7 @@ from typing import Any
 
 import aiohttp
 
-from kafkatui.ecosystem.http import SCHEMA_REGISTRY_V1
+from kafkatui.ecosystem.http import NO_ACCESS, SCHEMA_REGISTRY_V1, client_access
 from kafkatui.ecosystem.registry.schemas import ParsedSchema, Reference, SchemaType, parse_schema
 
 
@@ -45,9 +45,11 @@ class RegistryClient:
     async def request(self, method: str, path: str, body: Any = None, **query: str) -> Any:
         """One REST call (`path` with its subject already quoted, see `quote`); the JSON
         answer, or `RegistryClientError` with the registry's error code and message."""
+        access = client_access(self.url) or NO_ACCESS  # a registry of this process behind TLS/Basic
         if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
-        headers = {"Accept": SCHEMA_REGISTRY_V1}
+            connector = aiohttp.TCPConnector(ssl=access.verify)
+            self._session = aiohttp.ClientSession(timeout=self._timeout, connector=connector)
+        headers = {"Accept": SCHEMA_REGISTRY_V1, **access.headers}
         if body is not None:
             headers["Content-Type"] = SCHEMA_REGISTRY_V1
         self.requests += 1

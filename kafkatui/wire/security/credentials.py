@@ -12,7 +12,9 @@ memory, for a listener tested on its own.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import secrets
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -37,10 +39,26 @@ if TYPE_CHECKING:
     from kafkatui.engine.cluster import Cluster
 
 __all__ = [
-    "DEFAULT_ITERATIONS", "HASHES", "MAX_ITERATIONS", "MECHANISMS", "MIN_ITERATIONS", "PLAIN",
-    "PLAIN_CHECKED_WITH", "SCRAM_MECHANISMS", "SCRAM_SHA_256", "SCRAM_SHA_512", "ClusterCredentials",
-    "CredentialStore", "ScramCredential", "credential", "digest", "from_salted_password", "hmac_of",
-    "password_matches", "salted_password",
+    "DEFAULT_ITERATIONS",
+    "HASHES",
+    "MAX_ITERATIONS",
+    "MECHANISMS",
+    "MIN_ITERATIONS",
+    "PLAIN",
+    "PLAIN_CHECKED_WITH",
+    "SCRAM_MECHANISMS",
+    "SCRAM_SHA_256",
+    "SCRAM_SHA_512",
+    "ClusterCredentials",
+    "CredentialStore",
+    "PasswordChecker",
+    "ScramCredential",
+    "credential",
+    "digest",
+    "from_salted_password",
+    "hmac_of",
+    "password_matches",
+    "salted_password",
 ]  # fmt: skip
 
 PLAIN = "PLAIN"
@@ -56,6 +74,37 @@ def password_matches(mechanism: str, stored: ScramCredential, password: str) -> 
 def scram_mechanisms_for(mechanisms: tuple[str, ...]) -> tuple[str, ...]:
     """The SCRAM credentials that serve `mechanisms` (PLAIN is checked with SCRAM-SHA-512's)."""
     return tuple(sorted({PLAIN_CHECKED_WITH if m == PLAIN else m for m in mechanisms}))
+
+
+class PasswordChecker:
+    """A user's password checked against the store (SCRAM-SHA-512's credential, else
+    SCRAM-SHA-256's), for HTTP Basic authentication with the cluster's SASL users. A
+    match is remembered against the credential it matched (keyed by an HMAC under a key
+    of this process, never the password), so a client's next request skips the 4096+
+    rounds of PBKDF2 until the user's credential changes."""
+
+    _LIMIT = 1024
+
+    def __init__(self, store: CredentialStore) -> None:
+        self.store = store
+        self._key = secrets.token_bytes(32)
+        self._matched: dict[tuple[str, str, bytes], ScramCredential] = {}
+
+    def __call__(self, user: str, password: str) -> bool:
+        for mechanism in (PLAIN_CHECKED_WITH, SCRAM_SHA_256):
+            stored = self.store.get(user, mechanism)
+            if stored is None:
+                continue
+            key = (user, mechanism, hmac.new(self._key, password.encode(), hashlib.sha256).digest())
+            if self._matched.get(key) == stored:
+                return True
+            if not password_matches(mechanism, stored, password):
+                return False
+            if len(self._matched) >= self._LIMIT:
+                self._matched.clear()
+            self._matched[key] = stored
+            return True
+        return False
 
 
 class CredentialStore:

@@ -12,10 +12,10 @@ from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.common.clock import ManualClock
 from kafkatui.engine.cluster import Cluster
 from kafkatui.tui.app import KafkaTuiApp
+from kafkatui.tui.config import Settings
 from kafkatui.tui.panels.lessons import LessonsPanel
 from kafkatui.tui.panels.lessons_present import PresenterPane
 from kafkatui.tui.panels.lessons_step import StepPane
-from kafkatui.tui.config import Settings
 from tests.course.pilot import Learner, until
 
 SIZE = (150, 40)

@@ -215,6 +215,18 @@ def librdkafka_group_metadata(meta: ConsumerGroupMetadata) -> bytes:
     )  # fmt: skip
 
 
+def read_librdkafka_group_metadata(data: bytes) -> ConsumerGroupMetadata:
+    """The other way round: what confluent-kafka's `consumer_group_metadata()` returns,
+    read back into kafkatui's `ConsumerGroupMetadata`."""
+    magic = b"CGMDv2:"
+    if not data.startswith(magic) or len(data) < len(magic) + 4:
+        raise KafkaError(ErrorCode.INVALID_REQUEST, f"not librdkafka's group metadata: {data[:16]!r}")
+    (generation,) = struct.unpack_from("=i", data, len(magic))
+    group, member, rest = data[len(magic) + 4 :].split(b"\0", 2)
+    instance = None if rest[:1] == b"\x01" else rest[1:].rstrip(b"\0").decode()
+    return ConsumerGroupMetadata(group.decode(), generation, member.decode(), instance)
+
+
 class RemoteProducer:
     """The engine `Producer`'s interface over a confluent-kafka producer. Partitions are
     chosen with Java's partitioner (murmur2 of the key; null keys sticky), as in Kafka."""
@@ -369,7 +381,9 @@ def _set(
 
 
 def consumer_conf(bootstrap: str, config: ConsumerConfig) -> dict[str, Any]:
+    static = {} if config.group_instance_id is None else {"group.instance.id": config.group_instance_id}
     return {
+        **static,  # KIP-345: a static member (it was dropped here before, joining as a dynamic one)
         **client_conf(bootstrap),
         "client.id": config.client_id,
         # librdkafka needs a group.id even to assign(); without --group nothing commits.
@@ -494,6 +508,18 @@ class RemoteConsumer:
             asynchronous=False,
         )
         return wanted
+
+    def group_metadata(self) -> ConsumerGroupMetadata:
+        """librdkafka's own (a local read, no request), as kafkatui's type."""
+        if not self._group:
+            raise KafkaError(
+                ErrorCode.INVALID_GROUP_ID, "group metadata needs a group.id (ConsumerConfig.group_id)"
+            )
+        try:
+            data = self._consumer.consumer_group_metadata()
+        except KafkaException as error:
+            raise kafka_error(error) from None
+        return read_librdkafka_group_metadata(data)
 
     async def close(self) -> None:
         await call(self._consumer.close)

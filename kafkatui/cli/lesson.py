@@ -1,4 +1,4 @@
-"""`kafkatui lesson list|start|status|reset`: the guided course from the command line.
+"""`kafkatui lesson list|start|present|status|reset`: the guided course from the command line.
 
 The lessons are data (kafkatui/course/lessons/, FORMAT.md) and the progress is the
 learner's own (`course.progress`, SQLite, `$KAFKATUI_COURSE_DB` to put it elsewhere).
@@ -6,12 +6,15 @@ A lesson runs on a cluster of its own, in memory and seeded, never on the data d
 its starting cluster replaces every topic, and a learner's own topics are not the
 lesson's to delete. `start` opens the workbench on the lesson; off a terminal it says
 how instead. `reset` takes a lesson back to step 1 and shows the starting cluster it
-rebuilds, the same every time.
+rebuilds, the same every time. `present` is teacher mode: the same lesson full-screen for
+a projector, its steps moved by the presenter, its checks still live.
 """
 
 from __future__ import annotations
 
 import asyncio
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -184,6 +187,44 @@ def start(
         raise typer.Exit(workbench.return_code)
 
 
+@app.command("present")
+def present(
+    ctx: typer.Context,
+    ref: LessonRef,
+    language: Language = None,  # type: ignore[assignment]
+) -> None:
+    """Teacher mode: run the lesson full-screen for a projector.
+
+    The step's text takes most of the screen (a heading on its own band, wide margins),
+    the panel the step concerns beside it. You move through the steps: → / space / page
+    down for the next, ← / page up to go back (the keys a presentation clicker sends;
+    a field or the Partitions panel keeps its own arrows while it has the focus). The
+    checks still run: a step the cluster shows done is marked ✓. Any lesson can be
+    presented, locked or not, on a fresh seeded in-memory cluster as `start` uses;
+    your own course progress is left as it is.
+    """
+    bootstrap = options(ctx).bootstrap_server
+    if bootstrap is not None:
+        error = engine_only("kafkatui lesson present", bootstrap)
+        raise fail(error.name, error.message)
+    lang = _language(ctx, language)
+    lesson = _find(_lessons(), ref)
+    if not (stdin_is_interactive() and console.is_terminal):
+        console.print(
+            f"lesson {lesson.order} · {lesson.title_in(lang)}: teacher mode needs a terminal. Run "
+            f"`kafkatui lesson present {lesson.order}` in one.",
+            markup=False,
+        )
+        return
+    with tempfile.TemporaryDirectory(prefix="kafkatui-present-") as scratch:
+        workbench = lesson_app(
+            lesson, seed=options(ctx).seed, language=lang, present=True, course_db=Path(scratch) / "course.db"
+        )
+        workbench.run()
+    if workbench.return_code:
+        raise typer.Exit(workbench.return_code)
+
+
 @app.command("reset")
 def reset(
     ctx: typer.Context,
@@ -258,10 +299,17 @@ async def serve_lesson_services(backend: EmbeddedBackend, lesson: Lesson, *, ksq
 
 
 def lesson_app(
-    lesson: Lesson, *, seed: int | None = None, language: str | None = None, ksql_port: int = KSQL_PORT
+    lesson: Lesson,
+    *,
+    seed: int | None = None,
+    language: str | None = None,
+    ksql_port: int = KSQL_PORT,
+    present: bool = False,
+    course_db: Path | None = None,
 ) -> KafkaTuiApp:
-    """The workbench opened on `lesson`, on the lesson's own cluster (with the services
-    the lesson names beside it)."""
+    """The workbench opened on `lesson`, on the lesson's own cluster, with the services
+    the lesson names beside it (for a presenter with `present`; `course_db`: progress
+    kept elsewhere than the user's)."""
     from kafkatui.common.clock import ManualClock
     from kafkatui.tui.app import KafkaTuiApp
 
@@ -278,7 +326,9 @@ def lesson_app(
             ticking.append(asyncio.create_task(follow_wall_clock(backend.clock)))
         return backend
 
-    return KafkaTuiApp(factory, language=language, welcome=False, lesson=lesson.id)
+    return KafkaTuiApp(
+        factory, language=language, welcome=False, lesson=lesson.id, present=present, course_db=course_db
+    )
 
 
 async def starting_cluster(lesson: Lesson, seed: int | None) -> dict[str, Any]:

@@ -11,22 +11,27 @@ instance takes over from the committed offsets:
   before the commit, so the new instance reads the batch again and writes its receipts
   twice.
 - **exactly-once** writes the receipts and the offsets in one transaction
-  (transactional.id, send_offsets_to_transaction) and reads receipts with
-  read_committed: the crash leaves the transaction open, the new instance's
-  init_transactions fences the old one and aborts it, and the batch is done again —
-  once, as far as any read_committed reader can tell.
+  (transactional.id, send_offsets_to_transaction with the consumer's group metadata,
+  KIP-447) and reads receipts with read_committed: the crash leaves the transaction
+  open, the new instance's init_transactions fences the old one and aborts it, and the
+  batch is done again — once, as far as any read_committed reader can tell.
+
+The processor is a member of its group (subscribe), a static one (group.instance.id,
+KIP-345): the new instance takes the crashed one's place at once, and the crashed one's
+member id is fenced, so its offsets would be refused too (KIP-447's zombie check).
 
 Deterministic for a seed (ManualClock): the seed picks the batch that crashes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from kafkatui.backends.base import Backend, ConsumerClient, ProducerClient
+from kafkatui.backends.base import Backend, ConsumerClient, ConsumerRecord, Feature, ProducerClient
 from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig
 from kafkatui.common.clock import ManualClock
@@ -34,6 +39,7 @@ from kafkatui.lessons import Story, close_lesson
 
 MODES = ("at-most-once", "at-least-once", "exactly-once")
 INPUT, OUTPUT, GROUP = "orders", "receipts", "billing"
+INSTANCE = "billing-processor-1"  # group.instance.id: the processor's place in its group
 ORDERS = 20
 BATCH = 5
 
@@ -59,13 +65,21 @@ def _processor(backend: Backend, mode: str) -> tuple[ConsumerClient, ProducerCli
     consumer = backend.consumer(
         ConsumerConfig(
             group_id=GROUP, auto_offset_reset="earliest", enable_auto_commit=False, max_poll_records=BATCH,
-            isolation_level="read_committed",
+            isolation_level="read_committed", group_instance_id=INSTANCE,
         ),
     )  # fmt: skip
-    consumer.assign([(INPUT, 0)])
+    consumer.subscribe([INPUT])
     transactional_id = "billing-processor" if mode == "exactly-once" else None
     producer = backend.producer(ProducerConfig(acks="all", linger_ms=0, transactional_id=transactional_id))
     return consumer, producer
+
+
+async def _poll(backend: Backend, consumer: ConsumerClient) -> list[ConsumerRecord]:
+    """One poll while the cluster's clock moves: a first poll joins the group, which
+    waits group.initial.rebalance.delay.ms of cluster time."""
+    polling = asyncio.ensure_future(consumer.poll(0))
+    await backend.engine_controls(Feature.SCENARIO).advance_until(polling.done, limit_ms=60_000)
+    return await polling
 
 
 async def delivery_scenario(
@@ -94,7 +108,7 @@ async def delivery_scenario(
         batch_no = 0
         crashed = False
         while True:
-            records = await consumer.poll(0)
+            records = await _poll(backend, consumer)
             if not records:
                 break
             end = records[-1].offset + 1
@@ -113,10 +127,12 @@ async def delivery_scenario(
             if mode == "at-least-once":
                 await consumer.commit({(INPUT, 0): end})  # ...or the offsets after the work
             elif transactional:
-                await producer.send_offsets_to_transaction({(INPUT, 0): end}, GROUP)
+                await producer.send_offsets_to_transaction({(INPUT, 0): end}, consumer.group_metadata())
                 await producer.commit_transaction()
             batch_no += 1
         producer.abort()  # the crashed instance's sender stops; no commit, no LeaveGroup
+        crashed_member = consumer.group_metadata()
+        await consumer.close()  # a static member sends no LeaveGroup (KIP-345): its heartbeats just stop
 
         group = await backend.describe_group(GROUP)  # -1: nothing committed
         committed = next((p.committed for p in group.partitions if (p.topic, p.partition) == (INPUT, 0)), -1)
@@ -124,18 +140,27 @@ async def delivery_scenario(
         consumer, producer = _processor(backend, mode)
         if transactional:
             await producer.init_transactions()  # fences the crashed one; its transaction is aborted
-        while records := await consumer.poll(0):
+        records = await _poll(backend, consumer)
+        taken = consumer.group_metadata()
+        fenced = crashed_member.member_id != taken.member_id
+        say(
+            f"it takes {INSTANCE}'s place in {GROUP} (generation {taken.generation_id}, a new member id"
+            + ("; the crashed member's is fenced)" if fenced else ")")
+        )
+        while records:
             end = records[-1].offset + 1
             if transactional:
                 producer.begin_transaction()
             for record in records:
                 await producer.send_and_wait(OUTPUT, f"receipt-{(record.value or b'').decode()}")
             if transactional:
-                await producer.send_offsets_to_transaction({(INPUT, 0): end}, GROUP)
+                await producer.send_offsets_to_transaction({(INPUT, 0): end}, consumer.group_metadata())
                 await producer.commit_transaction()
             else:
                 await consumer.commit({(INPUT, 0): end})
+            records = await _poll(backend, consumer)
         await producer.close()
+        await consumer.close()
 
         reader = backend.consumer(
             ConsumerConfig(

@@ -69,6 +69,10 @@ class KafkaTuiApp(App[None]):
         ),
         Binding("f1,question_mark", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
+        # Teacher mode only (`check_action`); a widget that uses these keys itself (a
+        # field, a table, the Partitions panel's ←/→) keeps them while it has the focus.
+        Binding("right,space,pagedown", "present(1)", "Next step", id="app.present.next"),
+        Binding("left,pageup", "present(-1)", "Step back", id="app.present.back"),
     ]
 
     def __init__(
@@ -83,6 +87,7 @@ class KafkaTuiApp(App[None]):
         welcome: bool = True,
         course_db: Path | None = None,
         lesson: str | None = None,
+        present: bool = False,
         ksql_url: str | None = None,
     ) -> None:
         super().__init__()
@@ -100,6 +105,7 @@ class KafkaTuiApp(App[None]):
         self._welcome = welcome
         self.course_db = course_db  # the user's course progress (None: the user data dir)
         self._lesson = lesson  # a lesson to open at once (`kafkatui lesson start N`)
+        self.present = present and lesson is not None  # teacher mode (`kafkatui lesson present N`)
         self.ksql_url = ksql_url  # a ksqlDB server of the user's own (--ksql-url), for the ksqlDB panel
         self.backend: Backend | None = None
         self.ready = asyncio.Event()
@@ -147,6 +153,10 @@ class KafkaTuiApp(App[None]):
         if self._lesson is not None:
             self._started()
             lessons = self.query_one(LessonsPanel)
+            if self.present:
+                self.screen.add_class("-present")
+                await lessons.present(self._lesson)
+                return
             await lessons.action_start(self._lesson)
             if lessons.run is None:  # locked, or refused: the course map says why
                 self.action_show_panel("lessons")
@@ -331,6 +341,15 @@ class KafkaTuiApp(App[None]):
         tabs = base.query("#tabs").results(TabbedContent)
         active = next(tabs, None)
         return (active.active if active else "").removeprefix("tab-") or "overview"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "present":
+            return self.present  # otherwise the keys are the panels' and the fields' own
+        return super().check_action(action, parameters)
+
+    def action_present(self, delta: int) -> None:
+        """Teacher mode: the presenter's next step (1) or step back (-1)."""
+        self.query_one(LessonsPanel).present_move(delta)
 
     def action_help(self) -> None:
         def remember(language: str | None) -> None:

@@ -35,6 +35,9 @@ UI: dict[str, dict[str, str]] = {
         "the next lesson is open.",
         "course_demo": "the same story told without you",
         "course_keys": "L: course map · ctrl+p: commands",
+        "present_done": "✓ the cluster shows it done",
+        "present_waiting": "… waiting for the cluster",
+        "present_keys": "→ / space: next step · ←: back · q: quit",
     },
     "pt": {
         "help_title": "Ajuda",
@@ -51,6 +54,9 @@ UI: dict[str, dict[str, str]] = {
         "a próxima lição está aberta.",
         "course_demo": "a mesma história contada sem você",
         "course_keys": "L: mapa do curso · ctrl+p: comandos",
+        "present_done": "✓ o cluster mostra que aconteceu",
+        "present_waiting": "… esperando o cluster",
+        "present_keys": "→ / espaço: próximo passo · ←: voltar · q: sair",
     },
 }
 

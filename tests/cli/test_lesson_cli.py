@@ -78,3 +78,16 @@ def _lessons():  # type: ignore[no-untyped-def]
     from kafkatui.course.model import load_lessons
 
     return load_lessons()
+
+
+def test_present_explains_teacher_mode_and_needs_a_terminal_and_the_own_cluster(
+    cli: CliFn, progress: Progress
+) -> None:
+    help_text = cli("lesson", "present", "--help").ok().stdout
+    assert "projector" in help_text and "space" in help_text and "✓" in help_text
+    out = cli("lesson", "present", "3").ok().stdout  # locked for this learner: a class may see it
+    assert "teacher mode needs a terminal" in out and "kafkatui lesson present 3" in out
+    cli("lesson", "present", "1", opts=["--bootstrap-server", "localhost:1"]).assert_error(
+        "FEATURE_UNAVAILABLE", "kafkatui lesson present"
+    )
+    assert not progress.started  # presenting leaves the presenter's own progress alone

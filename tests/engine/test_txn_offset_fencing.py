@@ -9,9 +9,10 @@ import asyncio
 
 import pytest
 
-from kafkatui.common.clients import ConsumerGroupMetadata, TransactionState
+from kafkatui.common.clients import ConsumerConfig, ConsumerGroupMetadata, TransactionState
 from kafkatui.common.clock import ManualClock
 from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.engine.clients.consumer import Consumer
 from kafkatui.engine.cluster import Cluster
 from tests.engine.test_offsets import join_one
 from tests.engine.test_transactions import txn_producer, values
@@ -75,3 +76,41 @@ async def test_an_older_generation_is_illegal_and_the_current_one_commits(
     await producer.commit_transaction()
     await cluster.settle()
     assert (await cluster.fetch_offsets(GROUP))[(TOPIC, 0)].offset == 3
+
+
+async def test_a_consumers_own_group_metadata_and_a_static_replacement_fences_the_old_one(
+    cluster: Cluster, clock: ManualClock
+) -> None:
+    """The delivery demo's processor: a static member's `group_metadata()` after it joins;
+    a new instance with the same group.instance.id takes its place (KIP-345), and the
+    old one's offsets are refused (KIP-447), so a zombie cannot commit."""
+    await cluster.create_topic(TOPIC, 1, 3)
+    await cluster.create_topic(OUT, 1, 3)
+    config = ConsumerConfig(group_id=GROUP, enable_auto_commit=False, group_instance_id="etl-1")
+
+    async def member() -> tuple[Consumer, ConsumerGroupMetadata]:
+        consumer = Consumer(cluster, config)
+        assert consumer.group_metadata() == ConsumerGroupMetadata(GROUP, -1, "", "etl-1")
+        consumer.subscribe([TOPIC])
+        polling = asyncio.ensure_future(consumer.poll(0))
+        await cluster.advance_until(polling.done)
+        return consumer, consumer.group_metadata()
+
+    old, crashed = await member()
+    assert crashed.generation_id >= 1 and crashed.member_id.startswith("etl-1")
+    await old.close()  # a static member leaves no LeaveGroup: as a crash, to the coordinator
+    new, taken = await member()
+    assert taken.member_id != crashed.member_id
+    producer = txn_producer(cluster, "tx-s")
+    await producer.init_transactions()
+    producer.begin_transaction()
+    with pytest.raises(KafkaError) as refused:
+        await producer.send_offsets_to_transaction({(TOPIC, 0): 3}, crashed)
+    assert refused.value.code is ErrorCode.FENCED_INSTANCE_ID
+    await producer.abort_transaction()
+    producer.begin_transaction()
+    await producer.send_offsets_to_transaction({(TOPIC, 0): 3}, taken)
+    await producer.commit_transaction()
+    await cluster.settle()
+    assert (await cluster.fetch_offsets(GROUP))[(TOPIC, 0)].offset == 3
+    await new.close()

@@ -17,7 +17,7 @@ import contextlib
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from kafkatui.common.clients import ConsumerConfig, ConsumerRecord, TopicPartition
+from kafkatui.common.clients import ConsumerConfig, ConsumerGroupMetadata, ConsumerRecord, TopicPartition
 from kafkatui.common.errors import ErrorCode, KafkaError
 from kafkatui.engine.clients.membership import GroupMembership
 from kafkatui.engine.coordinator.group.coordinator import OffsetAndMetadata
@@ -267,6 +267,19 @@ class Consumer:
             )
         self._next_auto_commit_ms = self._cluster.clock.now_ms() + self.config.auto_commit_interval_ms
         return dict(offsets)
+
+    def group_metadata(self) -> ConsumerGroupMetadata:
+        """KafkaConsumer.groupMetadata() (KIP-447): what a transactional producer hands
+        the group coordinator with this consumer's offsets, so a zombie of an older
+        generation is refused. Needs a group.id (INVALID_GROUP_ID otherwise)."""
+        group, m = self._group(), self._membership
+        joined = m is not None and bool(m.member_id)
+        return ConsumerGroupMetadata(
+            group,
+            m.generation_id if m is not None and joined else -1,
+            m.member_id if m is not None else "",
+            self.config.group_instance_id,
+        )
 
     async def _maybe_auto_commit(self) -> None:
         if (

@@ -24,6 +24,7 @@ from kafkatui.course.progress import LessonState, Progress
 from kafkatui.course.session import LessonRun, replaced_topics
 from kafkatui.tui.i18n import t
 from kafkatui.tui.panels.base import Panel, TopicsChanged, reports_errors
+from kafkatui.tui.panels.lessons_present import PresenterPane
 from kafkatui.tui.panels.lessons_step import TARGET, StepPane
 from kafkatui.tui.screens.confirm import ConfirmScreen
 
@@ -62,8 +63,12 @@ class LessonsPanel(Panel):
         self.progress_path = progress_path
         self.run: LessonRun | None = None
         self._target: tuple[str, str] | None = None  # (panel id, selector) highlighted
-        self._shown: tuple[str, int, bool, bool] | None = None  # (lesson, step, hinted, done) drawn
+        self._shown: tuple[object, ...] | None = None  # what the pane last drew (`_drawn_state`)
         self._course_cluster = False  # a lesson rebuilt this cluster: its topics are the course's
+        # Teacher mode (`present`): the presenter's step, and the steps the cluster showed done.
+        self.presenting = False
+        self.slide = 0
+        self.done_steps: set[int] = set()
 
     @property
     def progress(self) -> Progress:
@@ -167,6 +172,32 @@ class LessonsPanel(Panel):
 
         self.app.push_screen(ConfirmScreen(question, yes="Start lesson"), answered)
 
+    @reports_errors
+    async def present(self, lesson_id: str) -> None:
+        """Teacher mode: open the lesson for a presenter, who moves through its steps
+        (`present_move`); any lesson, locked or not, since a class sees them in order."""
+        lesson = self._lesson(lesson_id)
+        if lesson is None:
+            raise ValueError(f"no lesson {lesson_id!r}")
+        self.presenting, self.slide, self.done_steps = True, 0, set()
+        await self._open(lesson, 0)
+        self._face_presenter()
+
+    def present_move(self, delta: int) -> None:
+        """The presenter's next (+1) or back (-1). A step not done yet becomes the one the
+        checks watch (from now on); going back to a done one only shows it again."""
+        run = self.run
+        if run is None or not self.presenting:
+            return
+        steps = len(run.lesson.steps)
+        self.slide = max(0, min(self.slide + delta, steps))
+        watched = not run.done and run.step_index == self.slide
+        if self.slide < steps and self.slide not in self.done_steps and not watched:
+            run.jump_to(self.slide)
+            self.run_worker(self._evaluate_and_show, exit_on_error=False, group="lesson-check")
+        self._show_step()
+        self._face_presenter()
+
     def _lesson(self, lesson_id: str | None) -> Lesson | None:
         if lesson_id is None:
             return self.selected
@@ -190,18 +221,22 @@ class LessonsPanel(Panel):
         await self._evaluate()
         self._show_step()
 
+    @property
+    def _pane_class(self) -> type[StepPane] | type[PresenterPane]:
+        return PresenterPane if self.presenting else StepPane
+
     async def _ensure_pane(self) -> None:
         try:
-            self.screen.query_one(StepPane)
+            self.screen.query_one(self._pane_class)
         except NoMatches:
-            await self.screen.query_one("#main").mount(StepPane())
+            await self.screen.query_one("#main").mount(self._pane_class())
 
     def action_close_lesson(self) -> None:
         if self.run is not None:
             self.run.close()
         self.run = None
         self._highlight(None)
-        for pane in self.screen.query(StepPane):
+        for pane in self.screen.query(self._pane_class):
             pane.remove()
         self.refresh_bindings()
 
@@ -233,15 +268,22 @@ class LessonsPanel(Panel):
         # Against what the pane shows, not what the run said before evaluating: a hint
         # is raised as the contradicting event is published, before this runs.
         await self._evaluate()
-        run = self.run
-        if run is not None and self._shown != (run.lesson.id, run.step_index, run.hinted, run.done):
+        if self.run is not None and self._shown != self._drawn_state():
             self._show_step()
+
+    def _drawn_state(self) -> tuple[object, ...]:
+        run = self.run
+        assert run is not None
+        return (run.lesson.id, run.step_index, run.hinted, run.done, self.slide, len(self.done_steps))
 
     async def _evaluate(self) -> None:
         run = self.run
         if run is None:
             return
+        before = run.step_index
         outcome = await run.evaluate()
+        if outcome.completed:  # the steps whose checks held: from `before` up to the one now open
+            self.done_steps.update(range(before, len(run.lesson.steps) if run.done else run.step_index))
         if outcome.lesson_done:
             self.progress.mark_done(run.lesson.id)
             self.refresh_soon()
@@ -254,18 +296,37 @@ class LessonsPanel(Panel):
         if run is None:
             return
         try:
-            pane = self.screen.query_one(StepPane)
+            pane = self.screen.query_one(self._pane_class)
         except NoMatches:
             return
-        pane.show(run.lesson, run.step_index, hinted=run.hinted, done=run.done, language=self.language)
-        self._shown = (run.lesson.id, run.step_index, run.hinted, run.done)
-        if run.done:
+        steps = run.lesson.steps
+        if isinstance(pane, PresenterPane):
+            hinted = run.hinted and run.step_index == self.slide
+            done = frozenset(self.done_steps)
+            pane.show(run.lesson, self.slide, done=done, hinted=hinted, language=self.language)
+            finished = pane.finished
+            step = steps[min(self.slide, len(steps) - 1)]
+        else:
+            pane.show(run.lesson, run.step_index, hinted=run.hinted, done=run.done, language=self.language)
+            finished, step = run.done, run.step
+        self._shown = self._drawn_state()
+        if finished:
             self._highlight(None)
             return
-        step = run.step
-        if step.panel:
+        if step.panel and not self.presenting:  # the presenter's slide moves only when asked
             self.app.action_show_panel(step.panel)  # type: ignore[attr-defined]
         self._highlight((step.panel, step.widget) if step.panel and step.widget else None)
+
+    def _face_presenter(self) -> None:
+        """The shown step's panel beside the slide, and the slide focused, so the next
+        → or space moves on (a click into the panel gives it the keys)."""
+        run = self.run
+        if run is None:
+            return
+        if self.slide < len(run.lesson.steps) and (panel := run.lesson.steps[self.slide].panel):
+            self.app.action_show_panel(panel)  # type: ignore[attr-defined]
+        for pane in self.screen.query(PresenterPane):
+            self.app.call_after_refresh(pane.focus)  # after the panel switch's own focus
 
     def _highlight(self, target: tuple[str, str] | None) -> None:
         # The panels live on the app's base screen; a dialog (create topic…) may be on top.

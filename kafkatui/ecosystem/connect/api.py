@@ -31,7 +31,14 @@ class ConnectException(Exception):
     """Kafka's ConnectException: a connector or task cannot go on."""
 
 
-@dataclass(frozen=True)
+# A frozen dataclass's generated __init__ sets each field through object.__setattr__,
+# about 1.1 µs for these ten: a record is made per line read or consumed, so both set
+# their fields in one call instead (the same fields, defaults, eq, repr and replace;
+# still frozen), 0.5 µs, measured in bench/connect.py.
+_set = object.__setattr__
+
+
+@dataclass(frozen=True, init=False)
 class SourceRecord:
     """What a source task produces: where it came from (`source_partition`, e.g.
     {"filename": f}), how far that is (`source_offset`, {"position": n}), and the record
@@ -48,8 +55,27 @@ class SourceRecord:
     timestamp: int | None = None
     headers: Sequence[tuple[str, bytes | None]] = ()
 
+    def __init__(
+        self,
+        source_partition: SourcePartition | None,
+        source_offset: SourceOffset | None,
+        topic: str,
+        value: Any,
+        value_schema: Schema | None = None,
+        key: Any = None,
+        key_schema: Schema | None = None,
+        partition: int | None = None,
+        timestamp: int | None = None,
+        headers: Sequence[tuple[str, bytes | None]] = (),
+    ) -> None:
+        _set(self, "__dict__", {
+            "source_partition": source_partition, "source_offset": source_offset, "topic": topic,
+            "value": value, "value_schema": value_schema, "key": key, "key_schema": key_schema,
+            "partition": partition, "timestamp": timestamp, "headers": headers,
+        })  # fmt: skip
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, init=False)
 class SinkRecord:
     """What a sink task receives: the record as the converter made it, and where it was
     in Kafka (the worker commits `kafka_offset + 1` once the task has flushed it)."""
@@ -63,6 +89,24 @@ class SinkRecord:
     value_schema: Schema | None
     timestamp: int
     headers: Sequence[tuple[str, bytes | None]] = ()
+
+    def __init__(
+        self,
+        topic: str,
+        kafka_partition: int,
+        kafka_offset: int,
+        key: Any,
+        key_schema: Schema | None,
+        value: Any,
+        value_schema: Schema | None,
+        timestamp: int,
+        headers: Sequence[tuple[str, bytes | None]] = (),
+    ) -> None:
+        _set(self, "__dict__", {
+            "topic": topic, "kafka_partition": kafka_partition, "kafka_offset": kafka_offset,
+            "key": key, "key_schema": key_schema, "value": value, "value_schema": value_schema,
+            "timestamp": timestamp, "headers": headers,
+        })  # fmt: skip
 
 
 class OffsetStorageReader(Protocol):

@@ -80,6 +80,9 @@ class ByteArrayConverter:
         return OPTIONAL_BYTES_SCHEMA, raw
 
 
+_NO_SCHEMA = object()  # before a JsonConverter has written any
+
+
 class JsonConverter:
     """org.apache.kafka.connect.json.JsonConverter. With `schemas.enable` (Kafka's default
     true) each value is the envelope `{"schema": <its Connect schema>, "payload": ...}`;
@@ -93,6 +96,10 @@ class JsonConverter:
                 "Expected value to be either true or false"
             )
         self.schemas_enable = enabled == "true"
+        # The last schema written, and the envelope's start for it (from_connect).
+        self._last_written: tuple[Schema | object | None, str] = (_NO_SCHEMA, "")
+        # The envelope's start, its schema, and whether that is a string schema (to_connect).
+        self._envelope: tuple[bytes, Schema | None, bool] | None = None
 
     def from_connect(self, topic: str, schema: Schema | None, value: Any) -> bytes | None:
         if schema is None and value is None:
@@ -101,19 +108,32 @@ class JsonConverter:
         payload = _encode_str(value) if type(value) is str else _dumps(to_json_value(schema, value))
         if self.schemas_enable:
             # The same bytes as dumping {"schema": ..., "payload": ...}, with the schema's
-            # JSON written once per schema (JsonConverter's fromConnectSchemaCache).
-            return f'{{"schema":{_schema_json(schema)},"payload":{payload}}}'.encode()
+            # JSON written once per schema (JsonConverter's fromConnectSchemaCache); the
+            # last schema's by identity, without hashing it (a Schema hashes all its fields).
+            last = self._last_written
+            if last[0] is not schema:
+                last = self._last_written = (schema, f'{{"schema":{_schema_json(schema)},"payload":')
+            return f"{last[1]}{payload}}}".encode()
         return payload.encode()
 
     def to_connect(self, topic: str, raw: bytes | None) -> tuple[Schema | None, Any]:
         if raw is None:
             return None, None
-        envelope = getattr(self, "_envelope", None)
+        envelope = self._envelope
         if envelope is not None and raw.startswith(envelope[0]) and raw.endswith(b"}"):
             # The schema this topic's records carry, seen before: parse the payload only.
             # Anything else after it (an extra field) fails here and takes the full path.
             try:
-                payload = json.loads(raw[len(envelope[0]) : -1].decode())
+                text = raw[len(envelope[0]) : -1].decode()
+                if text[:1] == '"':
+                    # A string payload (a file's line): read by the scanner json.loads
+                    # would end in, without its per-call checks; only a whole literal.
+                    payload, end = _scan_str(text, 1, True)
+                    if end == len(text):
+                        if envelope[2]:  # a string schema: from_json_value keeps it as is
+                            return envelope[1], payload
+                        return envelope[1], from_json_value(envelope[1], payload)
+                payload = json.loads(text)
             except (UnicodeDecodeError, json.JSONDecodeError):
                 pass
             else:
@@ -140,7 +160,7 @@ class JsonConverter:
         schema = _connect_schema(data["schema"])
         prefix = f'{{"schema":{_schema_json(schema)},"payload":'.encode()
         if raw.startswith(prefix):  # written as this converter writes it: remembered
-            self._envelope = (prefix, schema)
+            self._envelope = (prefix, schema, schema is not None and schema.type == "string")
         return schema, from_json_value(schema, data["payload"])
 
 
@@ -152,6 +172,7 @@ _plain_schemas: dict[tuple[Any, ...], Schema] = {}
 # json.dumps with separators builds an encoder per call; one, made once, writes the same.
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
 _encode_str = json.encoder.encode_basestring_ascii  # what the encoder does with a str
+_scan_str = json.decoder.scanstring  # what the decoder does with a string literal (strict)
 
 
 def _dumps(value: Any) -> str:

@@ -20,12 +20,12 @@ says SUPPORTED)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kafkatui.backends.base import BatchRecord
 from kafkatui.common.clients import ProducerConfig
 from kafkatui.ecosystem.connect.api import (
     SUPPORTED,
@@ -182,17 +182,35 @@ class ExactlyOnceWorkerSourceTask(WorkerSourceTask):
         if not self.open:
             self.producer.begin_transaction()
             self.open = True
-            self.opened_at = asyncio.get_running_loop().time()
+            self.opened_at = self._now_s()
 
-    async def _send(self, polled: SourceRecord) -> asyncio.Future[Any] | None:
+    async def _send_run(self, topic: str, run: list[BatchRecord]) -> None:
         self._ensure_transaction()
-        return await super()._send(polled)
+        await super()._send_run(topic, run)
+
+    async def _send_records(self, records: Sequence[SourceRecord]) -> None:
+        """With connector-defined boundaries, a transaction may end right after a record
+        the task named (TransactionContext.commit_transaction(record)): the records up
+        to it are sent, then it is committed or aborted, then the rest go on."""
+        t = self.transactions
+        if t is None or not (t.commit_after or t.abort_after):
+            await super()._send_records(records)
+            return
+        start = 0
+        for end, record in enumerate(records, 1):
+            if id(record) in t.commit_after or id(record) in t.abort_after:
+                await super()._send_records(records[start:end])
+                start = end
+                await self._end_after(record)
+        if start < len(records):
+            await super()._send_records(records[start:])
 
     def _commit_due(self, polled: bool, last_commit: float) -> bool:
         if self.boundary == POLL:
             return self.open or bool(self._pending)
         if self.boundary == INTERVAL:
-            return self.open and asyncio.get_running_loop().time() - self.opened_at >= self.interval_s
+            # On the cluster's clock, as offset.flush.interval.ms is (a ManualClock steps it).
+            return self.open and self._now_s() - self.opened_at >= self.interval_s
         t = self.transactions
         assert t is not None
         if t.abort_requested or t.commit_requested:
@@ -201,10 +219,9 @@ class ExactlyOnceWorkerSourceTask(WorkerSourceTask):
             return True
         return False
 
-    async def _sent_one(self, record: SourceRecord) -> None:
+    async def _end_after(self, record: SourceRecord) -> None:
         t = self.transactions
-        if t is None or not (t.commit_after or t.abort_after):
-            return
+        assert t is not None
         if id(record) in t.abort_after:
             t.abort_after.discard(id(record))
             self.abort_now = True
@@ -223,6 +240,7 @@ class ExactlyOnceWorkerSourceTask(WorkerSourceTask):
         if not self.open and not self._pending:
             return
         self._ensure_transaction()
+        await self._acknowledged(0)
         self._raise_send_error()
         offsets = self._take_pending()
         store = self.offset_store
@@ -230,6 +248,7 @@ class ExactlyOnceWorkerSourceTask(WorkerSourceTask):
             await self.producer.send(store.log.topic, dumps(offset), key=store.key(self.connector, partition))
         await self.producer.commit_transaction()  # flushes first: every send is in it
         self.open = False
+        await self._acknowledged(len(self._in_flight))
         self._raise_send_error()
         self.committed_transactions += 1
         store.remember(self.connector, offsets)
@@ -248,6 +267,7 @@ class ExactlyOnceWorkerSourceTask(WorkerSourceTask):
         self._pending = {}
         if self.open:
             await self.producer.flush()
+            await self._acknowledged(len(self._in_flight))
             self._raise_send_error()
             self.open = False
             await self.producer.abort_transaction()

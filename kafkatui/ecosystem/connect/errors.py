@@ -411,11 +411,23 @@ class ErrantRecordReporter:
 
     def __init__(self, operator: RetryWithToleranceOperator) -> None:
         self.operator = operator
-        self.originals: dict[int, ConsumerRecord] = {}  # the batch in put: id(SinkRecord) → consumed
+        self._batch: list[Any] = []  # the batch in put, and each record as consumed
+        self._consumed: list[ConsumerRecord] = []
+        self._originals: dict[int, ConsumerRecord] | None = None  # id(SinkRecord) → consumed, when asked
         self.reported: list[asyncio.Future[None]] = []
 
+    def delivering(self, batch: list[Any], consumed: list[ConsumerRecord]) -> None:
+        """The batch `put` is about to get, each record as it was consumed (the DLQ
+        writes that); matched to reported records only if one is reported."""
+        self._batch, self._consumed, self._originals = batch, consumed, None
+
+    def original(self, record: Any) -> ConsumerRecord | None:
+        if self._originals is None:
+            self._originals = {id(r): c for r, c in zip(self._batch, self._consumed, strict=True)}
+        return self._originals.get(id(record))
+
     def report(self, record: Any, error: BaseException) -> asyncio.Future[None]:
-        original = self.originals.get(id(record))
+        original = self.original(record)
         context = ProcessingContext(
             Stage.TASK_PUT, self.executing_class, consumer_record=original, error=error
         )

@@ -23,9 +23,10 @@ import inspect
 import json
 import logging
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from kafkatui.backends.base import BatchRecord, SentBatch
 from kafkatui.common.clients import ConsumerConfig, ProducerConfig, TopicPartition
 from kafkatui.common.errors import KafkaError
 from kafkatui.ecosystem.connect.api import (
@@ -56,7 +57,7 @@ from kafkatui.ecosystem.connect.transforms.base import ConnectRecord
 log = logging.getLogger("kafkatui.ecosystem.connect")
 
 SINK_POLL_MS = 500
-IN_FLIGHT_POLLS = 2  # a source task's polls sent but not yet acknowledged
+IN_FLIGHT_SENDS = 2  # a source task's sends (a poll's run of records) not yet acknowledged
 
 
 async def call(method: Callable[..., Any], *args: Any) -> Any:
@@ -245,9 +246,6 @@ class WorkerSourceTask(WorkerTask):
         once); the exactly-once task commits at its transaction boundaries instead."""
         return self._due(last_commit)
 
-    async def _sent_one(self, record: SourceRecord) -> None:
-        """After each record of a poll is sent (connector-defined transactions)."""
-
     async def _execute(self) -> None:
         self.producer = self.worker.backend.producer(self._producer_config())
         self._send_error: BaseException | None = None
@@ -256,7 +254,7 @@ class WorkerSourceTask(WorkerTask):
         self._last_copy: dict[str, Any] = {}
         self._last_key = ""
         self._topics: set[str] = set()
-        self._in_flight: collections.deque[asyncio.Future[Any]] = collections.deque()
+        self._in_flight: collections.deque[SentBatch] = collections.deque()
         await self._prepare()
         await self._begin()
         self.task.initialize(self._context())
@@ -269,25 +267,19 @@ class WorkerSourceTask(WorkerTask):
             if self._stopping:
                 break
             records = await call(self.task.poll)
-            last = None
-            for record in records or ():
-                last = await self._send(record) or last
-                await self._sent_one(record)
-            if last is not None:
-                self._in_flight.append(last)
+            if records:
+                await self._send_records(records)
             elif self._in_flight:
                 # The source is idle: send what lingers now. linger.ms runs on the
                 # cluster's clock, which on a ManualClock only moves when told, so its
                 # records would otherwise wait for the next offset flush
                 # (offset.flush.interval.ms, a minute by default).
                 await self.producer.flush()
-                self._in_flight.clear()
+                await self._acknowledged(len(self._in_flight))
             # Sends queue without blocking, so a source that always has data would never
             # give the event loop back and starve the producer's sender: wait for the
             # polls before the last few to be acknowledged (Java's threads need not).
-            while len(self._in_flight) > IN_FLIGHT_POLLS:
-                with contextlib.suppress(Exception):  # a failed send is _send_error's
-                    await self._in_flight.popleft()
+            await self._acknowledged(len(self._in_flight) - IN_FLIGHT_SENDS)
             await asyncio.sleep(0)
             if self._send_error is not None:
                 raise ConnectException(
@@ -300,45 +292,70 @@ class WorkerSourceTask(WorkerTask):
         await call(self.task.stop)
         await self._release()
 
-    async def _send(self, polled: SourceRecord) -> asyncio.Future[Any] | None:
-        """Transform, convert and send one record; None if it was dropped or skipped (its
-        offset is committed all the same: Kafka's recordDropped). The stages run plainly;
-        only when one raises do it and the rest go through the operator."""
+    async def _send_records(self, records: Sequence[SourceRecord]) -> None:
+        """Transform and convert a poll's records, then send each run of them to one
+        topic with one `send_batch` (one await and one future for the run, not one per
+        record: that was a third of a source's cost in bench/connect.py). A record
+        dropped or skipped has its offset committed all the same (Kafka's
+        recordDropped); offsets are committed only after the producer is flushed."""
+        topic: str | None = None
+        run: list[BatchRecord] = []
+        for polled in records:
+            prepared = self._convert(polled)
+            if prepared is not None and prepared.__class__ is not tuple:
+                prepared = await prepared  # type: ignore[misc]
+            if prepared is not None:
+                record, key, value = prepared  # type: ignore[misc]
+                if record.topic != topic:
+                    if run:
+                        await self._send_run(topic, run)  # type: ignore[arg-type]
+                        run = []
+                    topic = record.topic
+                    if topic not in self._topics:
+                        await self._first_send_to(topic)  # type: ignore[arg-type]
+                run.append((record.partition, key, value, record.headers, record.timestamp))
+            self._offset_of(polled)
+        if run:
+            await self._send_run(topic, run)  # type: ignore[arg-type]
+
+    async def _send_run(self, topic: str, run: list[BatchRecord]) -> None:
+        self._in_flight.append(await self.producer.send_batch(topic, run))
+        self.records += len(run)
+
+    async def _first_send_to(self, topic: str) -> None:
+        await self.worker.backend.auto_create_topic(topic)
+        self._topics.add(topic)
+        await self.worker.status.put_topic(self.connector, topic, self.number, self.worker.now_ms())
+
+    def _convert(self, polled: SourceRecord) -> tuple[Any, Any, Any] | Awaitable[Any] | None:
+        """One polled record through the chain and the converters, plainly: (record, key
+        bytes, value bytes), None if a transform dropped it; if a stage raises, the
+        recovery (an awaitable) of it and the rest under the operator."""
         record: Any = polled
-        step, key, value = 0, None, None  # step: transforms applied, then each converter
+        step, key = 0, None  # step: transforms applied, then each converter
         try:
             for stage in self.chain:
                 record = stage.apply(record)
                 if record is None:
                     self.filtered += 1
-                    self._offset_of(polled)
                     return None
                 step += 1
             key = self.key_converter.from_connect(record.topic, record.key_schema, record.key)
             step += 1
             value = self.value_converter.from_connect(record.topic, record.value_schema, record.value)
         except Exception as error:
-            try:
-                record, key, value = await self._recover_source(polled, record, step, key, error)
-            except Skipped:
-                self.skipped += 1
-                record = None
-            if record is None:
-                self._offset_of(polled)
-                return None
-        if record.topic not in self._topics:
-            await self.worker.backend.auto_create_topic(record.topic)
-            self._topics.add(record.topic)
-            await self.worker.status.put_topic(
-                self.connector, record.topic, self.number, self.worker.now_ms()
-            )
-        future = await self.producer.send(
-            record.topic, value, key=key, headers=tuple(record.headers), partition=record.partition
-        )
-        future.add_done_callback(self._sent)
-        self.records += 1
-        self._offset_of(polled)
-        return future
+            return self._recovered(polled, record, step, key, error)
+        return record, key, value
+
+    async def _recovered(
+        self, polled: SourceRecord, record: Any, step: int, key: Any, error: Exception
+    ) -> tuple[Any, Any, Any] | None:
+        try:
+            record, key, value = await self._recover_source(polled, record, step, key, error)
+        except Skipped:
+            self.skipped += 1
+            return None
+        return None if record is None else (record, key, value)
 
     async def _recover_source(
         self, polled: SourceRecord, record: Any, step: int, key: Any, failed: Exception
@@ -383,20 +400,30 @@ class WorkerSourceTask(WorkerTask):
         pending, self._pending = self._pending, {}
         return {key: (dict(partition), dict(offset)) for key, (partition, offset) in pending.items()}
 
-    def _sent(self, future: asyncio.Future[Any]) -> None:
-        if future.cancelled() or future.exception() is None:
-            return
+    async def _acknowledged(self, waiting: int) -> None:
+        """Take the acknowledged sends off `_in_flight`, oldest first: the first `waiting`
+        are waited for, then those already done. A failed record fails the task (at its
+        next check of `_send_error`) or, with errors.tolerance=all, is logged and skipped
+        (AbstractWorkerSourceTask, stage KAFKA_PRODUCE); its offset is committed all the
+        same."""
+        in_flight = self._in_flight
+        while in_flight and (waiting > 0 or in_flight[0].done()):
+            waiting -= 1
+            for outcome in await in_flight.popleft():
+                if isinstance(outcome, BaseException):
+                    self._send_failed(outcome)
+
+    def _send_failed(self, error: BaseException) -> None:
         if self.operator.config.tolerance_all:
-            # AbstractWorkerSourceTask: with errors.tolerance=all a failed send (stage
-            # KAFKA_PRODUCE) is logged and skipped; its offset is committed all the same.
             self.skipped += 1
-            log.error("task %s: ignoring failed record send: %s", self.id, future.exception())
+            log.error("task %s: ignoring failed record send: %s", self.id, error)
         elif self._send_error is None:
-            self._send_error = future.exception()
+            self._send_error = error
 
     async def commit(self) -> None:
         """Flush the producer, then commit the offsets of everything it acknowledged."""
         await self.producer.flush()
+        await self._acknowledged(len(self._in_flight))
         if self._send_error is not None:
             raise ConnectException(
                 "Unrecoverable exception from producer send callback"
@@ -546,20 +573,24 @@ class WorkerSinkTask(WorkerTask):
 
     async def _deliver(self, records: list[Any]) -> None:
         batch: list[SinkRecord] = []
+        consumed: list[Any] = []  # batch[i] was consumed as consumed[i] (the errant reporter's)
+        convert = self._convert_and_transform
         for r in records:
-            record = self._convert_and_transform(r)
-            if record is not None and type(record) is not SinkRecord and inspect.isawaitable(record):
+            record = convert(r)
+            if record is not None and record.__class__ is not SinkRecord and inspect.isawaitable(record):
                 record = await record
             if record is not None:
                 batch.append(record)
-                self.errant.originals[id(record)] = r
+                consumed.append(r)
         if batch:
+            self.errant.delivering(batch, consumed)
             try:
                 await self._put(batch)
             finally:
-                self.errant.originals.clear()
+                self.errant.delivering([], [])
+        current = self._current
         for r in records:
-            self._current[(r.topic, r.partition)] = r.offset + 1
+            current[(r.topic, r.partition)] = r.offset + 1
         self.records += len(batch)
 
     async def _put(self, batch: list[SinkRecord]) -> None:

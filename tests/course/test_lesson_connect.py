@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from kafkatui.common.clock import ManualClock
 from kafkatui.course.model import load_lessons
@@ -16,8 +17,9 @@ from kafkatui.course.progress import Progress
 from kafkatui.tui.app import KafkaTuiApp
 from kafkatui.tui.panels.lessons import LessonsPanel
 from kafkatui.tui.screens.new_connector import NewConnectorScreen
+from tests.course.pilot import typed
 from tests.tui.conftest import SIZE, until
-from tests.tui.test_connect_panel import fill_field, make_connect_app, open_dialog, panel, type_into
+from tests.tui.test_connect_panel import make_connect_app, open_dialog, panel
 
 FILE_SINK = "org.apache.kafka.connect.file.FileStreamSinkConnector"
 
@@ -40,12 +42,20 @@ def _step(app: KafkaTuiApp) -> int:
     return len(run.lesson.steps) if run.done else run.step_index
 
 
+async def _type_into(pilot: Pilot[None], selector: str, text: str) -> None:
+    entry = pilot.app.screen.query_one(selector, Input)
+    entry.focus()
+    await pilot.pause()
+    await typed(pilot, text)  # a file's path is long: keys at a typist's pace, not one idle wait each
+    await until(pilot, lambda: entry.value == text, text)
+
+
 async def _create(pilot: Pilot[None], plugin: str, name: str, fields: dict[str, str]) -> None:
     app = pilot.app
-    await open_dialog(pilot, plugin)
-    await type_into(pilot, "#connect-name", name)
+    screen = await open_dialog(pilot, plugin)
+    await _type_into(pilot, "#connect-name", name)
     for field, text in fields.items():
-        await fill_field(pilot, field, text)
+        await _type_into(pilot, f"#field-{[f.name for f in screen.fields].index(field)}", text)
     await pilot.press("ctrl+s")
     await until(
         pilot, lambda: not isinstance(app.screen, NewConnectorScreen), "the dialog closed", rounds=1500

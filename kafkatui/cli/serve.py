@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -507,6 +508,10 @@ async def _serve(
             if ksql is not None:
                 console.print(f"ksqlDB: [bold]{ksql}[/]")
             console.file.flush()
+            # Start-up's objects (brokers, coordinators, services, ~130,000) leave the
+            # collector's way: each full collection walked them all, ~65 ms a pass, 7-12
+            # passes per 200,000 records produced over REST (a fifth of the server's time).
+            gc.freeze()
             await _status_until(stop, services, backend)
     finally:
         await services.close()

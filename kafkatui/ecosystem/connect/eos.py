@@ -73,6 +73,12 @@ def transactional_id(group_id: str, connector: str, task: int) -> str:
     return f"{group_id}-{connector}-{task}"
 
 
+def leader_transactional_id(group_id: str) -> str:
+    """DistributedConfig.transactionalProducerId: the leader's id for its writes to the
+    config topic, `connect-cluster-<group.id>`."""
+    return f"connect-cluster-{group_id}"
+
+
 def source_config_def() -> ConfigDef:
     """SourceConnectorConfig's exactly-once and offsets-topic keys (KIP-618)."""
     return (

@@ -154,6 +154,10 @@ class WorkerGroup:
         self.assignment = assignment
         self.leader_url = assignment.leader_url
         self.is_leader = assignment.leader == self.member.member_id
+        if self.is_leader:  # KIP-618: the leader's transactional id, fencing a former leader
+            await w.configs.claim_write_privileges()
+        else:
+            await w.configs.relinquish_write_privileges()
         await w.configs.log.read_to_end()
         revoked = set(assignment.revoked)
         self.owned = set(assignment.assigned)

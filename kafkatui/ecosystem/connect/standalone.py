@@ -114,6 +114,7 @@ class FileLog(MemoryLog):
 def use_local_storage(worker: Any, offsets_file: Path) -> None:
     """Put a worker's stores on memory and the offsets file (StandaloneHerder's)."""
     worker.configs.log = MemoryLog("config", worker.configs._apply)
+    worker.configs.transactional_id = None  # one writer, no topic: nothing to fence
     worker.status.log = MemoryLog("status", worker.status._apply)
     worker.offsets.log = FileLog(offsets_file, worker.offsets._apply)
 

@@ -26,6 +26,7 @@ from typing import Any
 from kafkatui.backends.base import LATEST_TIMESTAMP, Backend
 from kafkatui.common.clients import ConsumerConfig, ConsumerRecord, ProducerConfig, TopicPartition
 from kafkatui.common.errors import ErrorCode, KafkaError
+from kafkatui.ecosystem.connect.api import ConnectException
 
 log = logging.getLogger("kafkatui.ecosystem.connect")
 
@@ -150,6 +151,18 @@ class KafkaLog:
 # --- connect-configs --------------------------------------------------------------------
 
 
+class PrivilegedWriteException(ConnectException):
+    """Kafka's PrivilegedWriteException: the leader's transactional write to the config
+    topic failed (fenced by a newer leader, or the cluster refused it)."""
+
+
+async def _close_quietly(client: Any) -> None:
+    try:
+        await client.close()
+    except Exception as error:
+        log.debug("closing the config topic's transactional producer: %s", error)
+
+
 class TargetState:
     STARTED = "STARTED"
     PAUSED = "PAUSED"
@@ -184,9 +197,72 @@ RESTART_PREFIX = "restart-connector-"  # KafkaConfigBackingStore.RESTART_PREFIX
 
 
 class ConfigStore:
-    def __init__(self, backend: Backend, topic: str) -> None:
+    """connect-configs. With exactly-once source support enabled (KIP-618, Kafka's
+    `usesFencableWriter`), connector configs, task configs, their commits and task-count
+    records are written only by the leader, each change in one transaction of its
+    producer `connect-cluster-<group.id>` (DistributedConfig.transactionalProducerId):
+    a worker that becomes leader claims the id (InitProducerId), which fences a zombie
+    leader, whose next commit fails (PRODUCER_FENCED) instead of landing; the topic is
+    then read read_committed. Target states and restart requests, which Kafka lets any
+    worker write, stay plain writes."""
+
+    def __init__(self, backend: Backend, topic: str, *, transactional_id: str | None = None) -> None:
         self.state = ClusterConfigState()
-        self.log = KafkaLog(backend, topic, 1, self._apply)
+        self.backend = backend
+        self.transactional_id = transactional_id  # set: the fencable writer is used
+        self.log = KafkaLog(backend, topic, 1, self._apply, read_committed=transactional_id is not None)
+        self._fencable: Any = None  # the leader's transactional producer, once claimed
+        self.transactions = 0  # committed by this worker's fencable writer
+
+    @property
+    def uses_fencable_writer(self) -> bool:
+        return self.transactional_id is not None
+
+    @property
+    def has_write_privileges(self) -> bool:
+        return self._fencable is not None
+
+    async def claim_write_privileges(self) -> None:
+        """KafkaConfigBackingStore.claimWritePrivileges: the transactional producer, its
+        InitProducerId fencing any other worker holding the id (a former leader)."""
+        if not self.uses_fencable_writer or self._fencable is not None:
+            return
+        producer = self.backend.producer(
+            ProducerConfig(acks="all", linger_ms=0, transactional_id=self.transactional_id)
+        )
+        try:
+            await producer.init_transactions()
+        except BaseException:
+            await _close_quietly(producer)
+            raise
+        self._fencable = producer
+
+    async def relinquish_write_privileges(self) -> None:
+        producer, self._fencable = self._fencable, None
+        if producer is not None:
+            await _close_quietly(producer)
+
+    async def _send_privileged(self, records: list[tuple[str, Any]]) -> None:
+        """KafkaConfigBackingStore.sendPrivileged: plain sends without exactly-once
+        support; with it, one transaction of the leader's producer, or an error (and the
+        privileges given up: a fenced leader is no leader)."""
+        if not self.uses_fencable_writer:
+            for key, value in records:
+                await self.log.send(key, value)
+            return
+        producer = self._fencable
+        if producer is None:
+            raise ConnectException("Cannot produce to config topic without claiming write privileges first")
+        try:
+            producer.begin_transaction()
+            for key, value in records:
+                await producer.send(self.log.topic, None if value is None else dumps(value), key=key.encode())
+            await producer.commit_transaction()
+        except Exception as error:
+            log.warning("Failed to perform fencable send to config topic: %s", error)
+            await self.relinquish_write_privileges()
+            raise PrivilegedWriteException("Failed to perform fencable send to config topic") from error
+        self.transactions += 1
 
     def _apply(self, record: ConsumerRecord) -> None:
         key = (record.key or b"").decode()
@@ -235,18 +311,18 @@ class ConfigStore:
                 log.warning("connect-configs: commit of %d tasks for %s without all of them", count, name)
 
     async def put_connector(self, name: str, props: dict[str, str]) -> None:
-        await self.log.send(f"connector-{name}", {"properties": props})
+        await self._send_privileged([(f"connector-{name}", {"properties": props})])
         await self.log.read_to_end()
 
     async def remove_connector(self, name: str) -> None:
-        await self.log.send(f"connector-{name}", None)
-        await self.log.send(f"target-state-{name}", None)
+        await self._send_privileged([(f"connector-{name}", None), (f"target-state-{name}", None)])
         await self.log.read_to_end()
 
     async def put_task_configs(self, name: str, configs: list[dict[str, str]]) -> None:
-        for number, props in enumerate(configs):
-            await self.log.send(f"task-{name}-{number}", {"properties": props})
-        await self.log.send(f"commit-{name}", {"tasks": len(configs)})
+        records: list[tuple[str, Any]] = [
+            (f"task-{name}-{number}", {"properties": props}) for number, props in enumerate(configs)
+        ]
+        await self._send_privileged([*records, (f"commit-{name}", {"tasks": len(configs)})])
         await self.log.read_to_end()
 
     async def start(self) -> None:
@@ -263,7 +339,7 @@ class ConfigStore:
 
     async def put_task_count(self, name: str, count: int) -> None:
         """The end of a fencing round (KafkaConfigBackingStore.putTaskCountRecord)."""
-        await self.log.send(f"{TASK_COUNT_PREFIX}{name}", {"task-count": count})
+        await self._send_privileged([(f"{TASK_COUNT_PREFIX}{name}", {"task-count": count})])
         await self.log.read_to_end()
 
     async def put_target_state(self, name: str, state: str) -> None:

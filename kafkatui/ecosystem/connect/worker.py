@@ -87,7 +87,10 @@ class Worker(WorkerViews):
         self.backend = backend
         self.config = config or WorkerConfig()
         self.plugins = plugins or Plugins()
-        self.configs = ConfigStore(backend, self.config.config_storage_topic)
+        # KIP-618: with exactly-once source support the leader writes connect-configs
+        # in transactions of its own id (storage.ConfigStore).
+        leader_id = eos.leader_transactional_id(self.config.group_id) if self.exactly_once else None
+        self.configs = ConfigStore(backend, self.config.config_storage_topic, transactional_id=leader_id)
         self.offsets = OffsetStore(
             backend,
             self.config.offset_storage_topic,
@@ -149,6 +152,7 @@ class Worker(WorkerViews):
             self.group = WorkerGroup(self)
             self.group.start()
             return
+        await self.configs.claim_write_privileges()  # alone, this worker is the leader
         async with self.lock:
             for name in list(self.configs.state.connectors):
                 await self._start_connector(name)
@@ -161,6 +165,7 @@ class Worker(WorkerViews):
                 await self._stop_connector(name, status="UNASSIGNED")
         if self.group is not None:
             await self.group.stop()
+        await self.configs.relinquish_write_privileges()
         for store in (self.status, *self._connector_offsets.values(), self.offsets, self.configs):
             try:
                 await store.log.flush() if store.log._producer is not None else None

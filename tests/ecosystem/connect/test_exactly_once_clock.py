@@ -6,19 +6,31 @@ connect-configs in its own transactions (`<group.id>-leader`)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any, ClassVar
+import asyncio
+from collections.abc import AsyncIterator, Awaitable
+from typing import Any, ClassVar, TypeVar
 
 import pytest
 
 from kafkatui.backends.embedded import EmbeddedBackend
 from kafkatui.common.clock import Clock, ManualClock
-from kafkatui.ecosystem.connect.api import SUPPORTED, Props, SourceConnector, SourceRecord, SourceTask, Task
+from kafkatui.ecosystem.connect import eos
+from kafkatui.ecosystem.connect.api import (
+    SUPPORTED,
+    ConnectException,
+    Props,
+    SourceConnector,
+    SourceRecord,
+    SourceTask,
+    Task,
+)
 from kafkatui.ecosystem.connect.plugins import PluginDesc
+from kafkatui.ecosystem.connect.storage import ConfigStore, PrivilegedWriteException
 from kafkatui.ecosystem.connect.worker import Worker, WorkerConfig
 from kafkatui.engine.cluster import Cluster
 from kafkatui.engine.server.config import BrokerDefaults
 
+T = TypeVar("T")
 TICKS = "com.example.TickSourceConnector"
 INTERVAL_MS = 10_000
 
@@ -69,19 +81,27 @@ async def backend() -> AsyncIterator[EmbeddedBackend]:
         await cluster.close()
 
 
+async def _on_clock(backend: EmbeddedBackend, step: Awaitable[T]) -> T:
+    """`step` while the ManualClock moves (the transaction coordinator, the config
+    topic's reads and the producer's waits are timed on it)."""
+    task = asyncio.ensure_future(step)
+    await backend.cluster.advance_until(task.done)
+    return task.result()
+
+
 async def test_the_interval_boundary_runs_on_the_cluster_clock(backend: EmbeddedBackend) -> None:
     cluster, clock = backend.cluster, backend.cluster.clock
     # offset.flush.interval.ms far away: only the transaction boundary commits.
     worker = Worker(backend, WorkerConfig(exactly_once_source_support="enabled",
                                           offset_flush_interval_ms=3_600_000))  # fmt: skip
     worker.plugins.plugins[TICKS] = PluginDesc(TICKS, TickSourceConnector)
-    await worker.start()
+    await _on_clock(backend, worker.start())
     try:
-        await worker.put_connector(TICKS, {
+        await _on_clock(backend, worker.put_connector(TICKS, {
             "connector.class": TICKS, "exactly.once.support": "required",
             "value.converter": "org.apache.kafka.connect.storage.StringConverter",
             "transaction.boundary": "interval", "transaction.boundary.interval.ms": str(INTERVAL_MS),
-        })  # fmt: skip
+        }))  # fmt: skip
         await cluster.advance_until(lambda: hasattr(worker.tasks.get((TICKS, 0)), "open"))  # begun
         task: Any = worker.tasks[(TICKS, 0)]
         TickSourceTask.lines = ["a", "b"]
@@ -100,4 +120,56 @@ async def test_the_interval_boundary_runs_on_the_cluster_clock(backend: Embedded
         await cluster.advance_until(lambda: clock.now_ms() - opened_ms >= 3 * INTERVAL_MS)
         assert task.committed_transactions == 1
     finally:
-        await worker.close()
+        await _on_clock(backend, worker.close())
+
+
+async def test_the_leader_writes_connect_configs_in_transactions(backend: EmbeddedBackend) -> None:
+    """KIP-618: under exactly-once source support the worker (its own leader here) holds
+    `connect-cluster-<group.id>` and each config change is one committed transaction."""
+    worker = Worker(backend, WorkerConfig(exactly_once_source_support="enabled"))
+    await _on_clock(backend, worker.start())
+    try:
+        assert worker.configs.has_write_privileges
+        config = {
+            "connector.class": "FileStreamSink",
+            "file": "/dev/null",
+            "topics": "lines",
+            "tasks.max": "2",
+        }
+        await _on_clock(backend, worker.put_connector("sink", config))
+        await backend.cluster.advance_until(lambda: len(worker.configs.state.tasks.get("sink", [])) == 2)
+        # the connector config, then two task configs with their commit: two transactions
+        assert worker.configs.transactions == 2
+        (leader,) = await backend.describe_transactions([eos.leader_transactional_id("connect-cluster")])
+        assert leader.state == "CompleteCommit"
+    finally:
+        await _on_clock(backend, worker.close())
+
+
+async def test_a_new_leader_fences_the_old_ones_writes(backend: EmbeddedBackend) -> None:
+    """Two workers' config stores with the group's leader id: the second claim (a new
+    leader) fences the first, whose next write fails, lands nowhere, and gives up its
+    privileges; the new leader's writes go on."""
+    leader_id = eos.leader_transactional_id("connect-cluster")
+    old, new = (ConfigStore(backend, "connect-configs", transactional_id=leader_id) for _ in range(2))
+    for store in (old, new):
+        await _on_clock(backend, store.start())
+    try:
+        await _on_clock(backend, old.claim_write_privileges())
+        await _on_clock(backend, old.put_connector("before", {"connector.class": "FileStreamSink"}))
+        await _on_clock(backend, new.claim_write_privileges())
+        with pytest.raises(PrivilegedWriteException, match="Failed to perform fencable send to config topic"):
+            await _on_clock(backend, old.put_connector("zombie", {"connector.class": "FileStreamSink"}))
+        assert not old.has_write_privileges
+        with pytest.raises(ConnectException, match="without claiming write privileges first"):
+            await _on_clock(backend, old.put_connector("zombie", {"connector.class": "FileStreamSink"}))
+        await _on_clock(backend, new.put_connector("after", {"connector.class": "FileStreamSink"}))
+        # A later reader (read_committed) sees what the leaders committed, not the zombie's.
+        reader = ConfigStore(backend, "connect-configs", transactional_id=leader_id)
+        await _on_clock(backend, reader.start())
+        assert set(reader.state.connectors) == {"before", "after"}
+        await _on_clock(backend, reader.log.close())
+    finally:
+        for store in (old, new):
+            await _on_clock(backend, store.relinquish_write_privileges())
+            await _on_clock(backend, store.log.close())

@@ -53,6 +53,19 @@ class FittedTabs(TabbedContent):
     def on_resize(self, _: events.Resize) -> None:
         self._fit()
 
+    def _on_tab_pane_focused(self, event: TabPane.Focused) -> None:
+        """Textual shows the pane a widget was focused in. Here no focus may choose the
+        panel: a hidden pane's widget cannot be clicked or tabbed to, so such a focus is a
+        late one (a dialog's dismissal giving focus back, a focus queued before a lesson's
+        step moved to its panel) and took the tabs back from the switch that came after.
+        The shown panel takes the focus back instead."""
+        event.prevent_default()  # not TabbedContent's own handler
+        event.stop()
+        pane = event.tab_pane.id or ""
+        if pane and pane != self.active:
+            panel_id = self.active.removeprefix("tab-")
+            self.app.call_after_refresh(self.app._focus_panel, panel_id)  # type: ignore[attr-defined]
+
 
 class KafkaTuiApp(App[None]):
     """The kafkatui workbench."""

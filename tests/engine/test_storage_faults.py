@@ -59,9 +59,14 @@ async def read_everything(cluster: Cluster) -> list[tuple[int, int, bytes]]:
             # followers' fetches, which wait on the clock (replica.fetch.wait.max.ms).
             # Move it a tick rather than stop short.
             await cluster.clock.advance(cluster.quorum.tick_ms)
-        for r in await consumer.poll(0):
+        polled = await consumer.poll(0)
+        for r in polled:
             out.append((r.partition, r.offset, r.value))
             positions[r.partition] = r.offset + 1
+        if not polled:
+            # A partition whose leader moved sits out retry.backoff.ms of the consumer's
+            # (cluster) clock before it is fetched again: let that time pass.
+            await cluster.clock.advance(cluster.quorum.tick_ms)
         await cluster.settle()
     return out
 
